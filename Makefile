@@ -1,0 +1,131 @@
+# dvcbot — build, test and run.  See README.md.
+#
+#   make            build build/dvcbot (release flags)
+#   make run        install missing Debian packages, build, start a private
+#                   redis (unless REDIS_URL is set) and `dvcbot serve`
+#   make test       install missing packages, build, run unit + end-to-end tests
+#   make asan       the same suite against an ASan+UBSan build
+#   make valgrind   the same suite under valgrind (-O0, system malloc)
+#   make bench      run the benchmarks in bench/
+#   make deps       apt-get install whatever Debian 12 package is missing
+
+PKGS      := libuv libcurl libcjson libpcre2-8 hiredis libutf8proc libcrypto
+DEB_PKGS  := gcc make pkg-config libc6-dev libuv1-dev libhttp-parser-dev \
+             libcurl4-openssl-dev libcjson-dev libpcre2-dev libhiredis-dev \
+             libutf8proc-dev libssl-dev libcmocka-dev redis-server python3 \
+             ca-certificates
+VALGRIND_PKGS := valgrind
+
+BUILD    ?= build
+SAN      ?=
+PREFIX   ?= /usr/local
+
+WARN     := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+            -Wwrite-strings -Wformat=2 -Wvla -fno-common -Werror
+CPPFLAGS += -D_GNU_SOURCE -Iinclude
+ifeq ($(SAN),asan)
+OPT      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDOPT    := -fsanitize=address,undefined
+else ifeq ($(SAN),valgrind)
+OPT      := -O0 -g
+LDOPT    :=
+else
+OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDOPT    := -Wl,-z,relro,-z,now
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lm
+CFLAGS  += $(WARN) $(OPT) $(PKG_CFLAGS)
+LDFLAGS += $(LDOPT)
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test asan valgrind bench clean deps install check unit e2e suite
+
+all: $(BUILD)/dvcbot $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/dvcbot/*.h) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libdvcbot.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/dvcbot: src/main.c $(BUILD)/libdvcbot.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libdvcbot.a $(LDFLAGS) $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdvcbot.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka) $< $(BUILD)/libdvcbot.a \
+	    $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -o $@
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+# ---- packages --------------------------------------------------------------
+deps:
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "deps: installing$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then echo "deps: run as root (or: sudo apt-get install$$missing)"; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# ---- running ---------------------------------------------------------------
+RUN_DIR := $(CURDIR)/run
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(RUN_DIR)
+	@if [ -z "$$REDIS_URL" ]; then \
+	    if ! redis-cli -s $(RUN_DIR)/redis.sock ping >/dev/null 2>&1; then \
+	        redis-server --port 0 --unixsocket $(RUN_DIR)/redis.sock --unixsocketperm 700 \
+	            --dir $(RUN_DIR) --appendonly yes --daemonize yes \
+	            --pidfile $(RUN_DIR)/redis.pid --logfile $(RUN_DIR)/redis.log; \
+	        for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -s $(RUN_DIR)/redis.sock ping >/dev/null 2>&1 && break; sleep 0.2; done; \
+	    fi; \
+	    echo "redis: private server on unix://$(RUN_DIR)/redis.sock (data in run/)"; \
+	fi
+	@echo "web chat: http://$${DVCBOT_LISTEN:-127.0.0.1:8080}/webchat"
+	@REDIS_URL=$${REDIS_URL:-unix://$(RUN_DIR)/redis.sock} DVCBOT_DATA_DIR=$${DVCBOT_DATA_DIR:-$(CURDIR)} \
+	    exec $(BUILD)/dvcbot serve
+
+# ---- tests -----------------------------------------------------------------
+# `make test` is what CI runs; it ends with one line "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory suite
+
+suite:
+	@python3 tests/run_suite.py --build $(BUILD) $(SUITE_ARGS)
+
+asan:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(MAKE) --no-print-directory BUILD=build/asan SAN=asan suite
+
+valgrind:
+	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(VALGRIND_PKGS)"
+	@$(MAKE) --no-print-directory BUILD=build/valgrind SAN=valgrind all
+	@$(MAKE) --no-print-directory BUILD=build/valgrind SAN=valgrind suite \
+	    SUITE_ARGS="--wrap 'valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-origins=yes --error-exitcode=99'"
+
+check: all
+	DVCBOT_DATA_DIR=$(CURDIR) $(BUILD)/dvcbot check
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@for b in bench/*.sh bench/*.py; do [ -f "$$b" ] || continue; echo "== $$b"; \
+	    case $$b in *.py) python3 $$b --build $(BUILD);; *) sh $$b $(BUILD);; esac || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dvcbot
+	install -m 755 $(BUILD)/dvcbot $(DESTDIR)$(PREFIX)/bin/dvcbot
+	cp -r intents templates $(DESTDIR)$(PREFIX)/share/dvcbot/
+
+clean:
+	rm -rf build

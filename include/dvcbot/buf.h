@@ -1,0 +1,36 @@
+/* buf — a growable byte buffer that is always NUL-terminated.
+ *
+ * A zeroed struct buf (or one after buf_init) is empty and owns nothing.
+ * The buffer owns `data`; buf_free releases it, buf_steal hands it to the
+ * caller (who frees it with free()) and leaves the buffer empty. */
+#ifndef DVCBOT_BUF_H
+#define DVCBOT_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;  /* NULL while nothing was ever appended */
+    size_t len;
+    size_t cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+/* Keeps the allocation, sets len to 0. */
+void buf_reset(struct buf *b);
+void buf_reserve(struct buf *b, size_t extra);
+void buf_append(struct buf *b, const void *data, size_t len);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends s as a JSON string literal, quotes included. */
+void buf_json_str(struct buf *b, const char *s);
+void buf_json_strn(struct buf *b, const char *s, size_t len);
+/* Returns the contents (never NULL) and empties the buffer. */
+char *buf_steal(struct buf *b);
+/* The contents as a C string; "" when empty. Valid until the next change. */
+const char *buf_cstr(const struct buf *b);
+
+#endif

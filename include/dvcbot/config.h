@@ -1,0 +1,55 @@
+/* config — the service's settings, read once from the environment.
+ *
+ * Names follow ../shared/DESIGN.md. config_load fills a struct config whose
+ * strings it owns (config_free releases them); unset optional values are
+ * NULL, and every *_API_BASE has the real public endpoint as default. */
+#ifndef DVCBOT_CONFIG_H
+#define DVCBOT_CONFIG_H
+
+#include <stdbool.h>
+
+struct config {
+    char *listen_host;           /* DVCBOT_LISTEN host part, default 127.0.0.1 */
+    int listen_port;             /* DVCBOT_LISTEN port part, default 8080 */
+    char *redis_url;             /* REDIS_URL: redis://host:port[/db] or unix:///path */
+    char *public_base_url;       /* PUBLIC_BASE_URL, e.g. https://bot.example.vn */
+    char *data_dir;              /* DVCBOT_DATA_DIR: holds intents/ and templates/ */
+
+    char *telegram_bot_token;    /* TELEGRAM_BOT_TOKEN; NULL disables Telegram */
+    char *telegram_api_base;     /* TELEGRAM_API_BASE, default https://api.telegram.org */
+    char *telegram_webhook_secret; /* TELEGRAM_WEBHOOK_SECRET */
+
+    char *zalo_app_id;           /* ZALO_APP_ID */
+    char *zalo_oa_secret;        /* ZALO_OA_SECRET */
+    char *zalo_access_token;     /* ZALO_ACCESS_TOKEN (first token; later ones live in Redis) */
+    char *zalo_refresh_token;    /* ZALO_REFRESH_TOKEN */
+    char *zalo_api_base;         /* ZALO_API_BASE, default https://openapi.zalo.me */
+    char *zalo_oauth_base;       /* ZALO_OAUTH_BASE, default https://oauth.zaloapp.com */
+
+    char *pay_base_url;          /* PAY_BASE_URL */
+    char *pay_tmn_code;          /* PAY_TMN_CODE */
+    char *pay_hash_secret;       /* PAY_HASH_SECRET */
+
+    char *admin_tokens;          /* ADMIN_TOKENS: comma-separated bearer tokens */
+    char *staff_chat_ids;        /* DVCBOT_STAFF_CHATS: telegram chat ids for hand-off */
+
+    unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */
+    unsigned flow_idle_s;        /* DVCBOT_FLOW_IDLE, default 30 minutes */
+    unsigned dedupe_ttl_s;       /* DVCBOT_DEDUPE_TTL, default 24 h */
+    unsigned http_timeout_ms;    /* DVCBOT_HTTP_TIMEOUT_MS: slow-client limit, default 10 s */
+    unsigned http_idle_ms;       /* DVCBOT_HTTP_IDLE_MS: keep-alive idle limit, default 60 s */
+    unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
+    unsigned send_timeout_ms;    /* DVCBOT_SEND_TIMEOUT_MS: outbound HTTP, default 10 s */
+    unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay, default 500 ms */
+    char *log_level;             /* DVCBOT_LOG_LEVEL */
+};
+
+/* Fills *cfg from the environment. Returns 0, or -1 with a message in *err
+ * (static string) when a value is malformed. */
+int config_load(struct config *cfg, const char **err);
+void config_free(struct config *cfg);
+
+/* Path of a file under the data dir: "<data_dir>/<sub>" (caller frees). */
+char *config_data_path(const struct config *cfg, const char *sub);
+
+#endif

@@ -1,0 +1,23 @@
+/* replies — the registry of reply templates the code renders, and the
+ * variables each may use.
+ *
+ * Every template name passed to tpl_render must be listed in replies.c with
+ * the variables the code supplies for it. `dvcbot check` fails when a listed
+ * template is missing from templates/, when a template uses a variable not
+ * listed for it, or when templates/ holds a file nobody renders. */
+#ifndef DVCBOT_REPLIES_H
+#define DVCBOT_REPLIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct reply_spec {
+    const char *name; /* template file name without .txt */
+    const char *vars; /* space-separated variable names, "" for none */
+};
+
+const struct reply_spec *replies_specs(size_t *count);
+const struct reply_spec *replies_find(const char *name);
+bool replies_var_allowed(const struct reply_spec *spec, const char *var);
+
+#endif

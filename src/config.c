@@ -1,0 +1,120 @@
+/* config — environment → struct config. */
+#include "dvcbot/config.h"
+#include "dvcbot/mem.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *env_dup(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    if (v && *v)
+        return xstrdup(v);
+    return fallback ? xstrdup(fallback) : NULL;
+}
+
+static int env_uint(const char *name, unsigned fallback, unsigned *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        *out = fallback;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (errno || *end || n > 0xffffffffUL)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int parse_listen(struct config *cfg, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    const char *port = colon ? colon + 1 : v;
+    char *end;
+    long p = strtol(port, &end, 10);
+    if (*port == '\0' || *end || p < 0 || p > 65535)
+        return -1;
+    cfg->listen_port = (int)p;
+    cfg->listen_host = colon && colon > v ? xstrndup(v, (size_t)(colon - v)) : xstrdup("127.0.0.1");
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    unsigned fallback;
+    size_t offset;
+} uint_settings[] = {
+    {"DVCBOT_SESSION_TTL", 7 * 24 * 3600, offsetof(struct config, session_ttl_s)},
+    {"DVCBOT_FLOW_IDLE", 30 * 60, offsetof(struct config, flow_idle_s)},
+    {"DVCBOT_DEDUPE_TTL", 24 * 3600, offsetof(struct config, dedupe_ttl_s)},
+    {"DVCBOT_HTTP_TIMEOUT_MS", 10000, offsetof(struct config, http_timeout_ms)},
+    {"DVCBOT_HTTP_IDLE_MS", 60000, offsetof(struct config, http_idle_ms)},
+    {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
+    {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
+    {"DVCBOT_RETRY_BASE_MS", 500, offsetof(struct config, retry_base_ms)},
+};
+
+int config_load(struct config *cfg, const char **err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    const char *listen = getenv("DVCBOT_LISTEN");
+    if (parse_listen(cfg, listen && *listen ? listen : "127.0.0.1:8080") != 0) {
+        *err = "invalid DVCBOT_LISTEN (want host:port)";
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof uint_settings / sizeof uint_settings[0]; i++) {
+        unsigned *field = (unsigned *)((char *)cfg + uint_settings[i].offset);
+        if (env_uint(uint_settings[i].name, uint_settings[i].fallback, field) != 0) {
+            *err = "invalid number in a DVCBOT_* setting";
+            config_free(cfg);
+            return -1;
+        }
+    }
+    cfg->redis_url = env_dup("REDIS_URL", "redis://127.0.0.1:6379");
+    cfg->public_base_url = env_dup("PUBLIC_BASE_URL", NULL);
+    cfg->data_dir = env_dup("DVCBOT_DATA_DIR", ".");
+    cfg->telegram_bot_token = env_dup("TELEGRAM_BOT_TOKEN", NULL);
+    cfg->telegram_api_base = env_dup("TELEGRAM_API_BASE", "https://api.telegram.org");
+    cfg->telegram_webhook_secret = env_dup("TELEGRAM_WEBHOOK_SECRET", NULL);
+    cfg->zalo_app_id = env_dup("ZALO_APP_ID", NULL);
+    cfg->zalo_oa_secret = env_dup("ZALO_OA_SECRET", NULL);
+    cfg->zalo_access_token = env_dup("ZALO_ACCESS_TOKEN", NULL);
+    cfg->zalo_refresh_token = env_dup("ZALO_REFRESH_TOKEN", NULL);
+    cfg->zalo_api_base = env_dup("ZALO_API_BASE", "https://openapi.zalo.me");
+    cfg->zalo_oauth_base = env_dup("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com");
+    cfg->pay_base_url = env_dup("PAY_BASE_URL", NULL);
+    cfg->pay_tmn_code = env_dup("PAY_TMN_CODE", NULL);
+    cfg->pay_hash_secret = env_dup("PAY_HASH_SECRET", NULL);
+    cfg->admin_tokens = env_dup("ADMIN_TOKENS", NULL);
+    cfg->staff_chat_ids = env_dup("DVCBOT_STAFF_CHATS", NULL);
+    cfg->log_level = env_dup("DVCBOT_LOG_LEVEL", "info");
+    return 0;
+}
+
+void config_free(struct config *cfg)
+{
+    char **strings[] = {
+        &cfg->listen_host, &cfg->redis_url, &cfg->public_base_url, &cfg->data_dir,
+        &cfg->telegram_bot_token, &cfg->telegram_api_base, &cfg->telegram_webhook_secret,
+        &cfg->zalo_app_id, &cfg->zalo_oa_secret, &cfg->zalo_access_token,
+        &cfg->zalo_refresh_token, &cfg->zalo_api_base, &cfg->zalo_oauth_base,
+        &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret,
+        &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        xfree_ptr(strings[i]);
+}
+
+char *config_data_path(const struct config *cfg, const char *sub)
+{
+    size_t n = strlen(cfg->data_dir) + strlen(sub) + 2;
+    char *p = xmalloc(n);
+    snprintf(p, n, "%s/%s", cfg->data_dir, sub);
+    return p;
+}

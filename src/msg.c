@@ -1,0 +1,118 @@
+/* msg — bot messages and replies. */
+#include "dvcbot/msg.h"
+#include "dvcbot/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const channel_names[BOT_CH_COUNT] = {"telegram", "zalo", "webchat", "cli"};
+static const char *const channel_prefixes[BOT_CH_COUNT] = {"tg", "zl", "wc", "cli"};
+
+const char *bot_channel_name(enum bot_channel ch)
+{
+    return ch < BOT_CH_COUNT ? channel_names[ch] : "unknown";
+}
+
+const char *bot_channel_prefix(enum bot_channel ch)
+{
+    return ch < BOT_CH_COUNT ? channel_prefixes[ch] : "xx";
+}
+
+int bot_channel_from_name(const char *name)
+{
+    for (int i = 0; i < BOT_CH_COUNT; i++)
+        if (strcmp(name, channel_names[i]) == 0 || strcmp(name, channel_prefixes[i]) == 0)
+            return i;
+    return -1;
+}
+
+struct bot_msg *bot_msg_new(enum bot_channel ch, enum bot_msg_kind kind)
+{
+    struct bot_msg *m = xcalloc(1, sizeof *m);
+    m->channel = ch;
+    m->kind = kind;
+    m->text = xstrdup("");
+    return m;
+}
+
+void bot_msg_set_text(struct bot_msg *m, const char *text, size_t len)
+{
+    free(m->text);
+    m->text = xstrndup(text, len);
+}
+
+void bot_msg_free(struct bot_msg *m)
+{
+    if (!m)
+        return;
+    free(m->text);
+    free(m);
+}
+
+bool bot_id_set(char dst[BOT_ID_MAX], const char *src)
+{
+    size_t len = strlen(src);
+    if (len >= BOT_ID_MAX)
+        return false;
+    memcpy(dst, src, len + 1);
+    return true;
+}
+
+void bot_msg_user_key(const struct bot_msg *m, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s:%s", bot_channel_prefix(m->channel), m->user);
+}
+
+void bot_replies_init(struct bot_replies *r)
+{
+    r->items = NULL;
+    r->n = r->cap = 0;
+}
+
+struct bot_reply *bot_replies_add(struct bot_replies *r, const char *text)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 4;
+        r->items = xrealloc(r->items, r->cap * sizeof *r->items);
+    }
+    struct bot_reply *reply = &r->items[r->n++];
+    memset(reply, 0, sizeof *reply);
+    reply->text = xstrdup(text ? text : "");
+    return reply;
+}
+
+bool bot_reply_add_button(struct bot_reply *r, const char *label, const char *payload)
+{
+    if (r->n_buttons >= BOT_MAX_BUTTONS || strlen(payload) > BOT_PAYLOAD_MAX)
+        return false;
+    r->buttons[r->n_buttons].label = xstrdup(label);
+    r->buttons[r->n_buttons].payload = xstrdup(payload);
+    r->n_buttons++;
+    return true;
+}
+
+void bot_reply_clear(struct bot_reply *r)
+{
+    free(r->text);
+    for (size_t i = 0; i < r->n_buttons; i++) {
+        free(r->buttons[i].label);
+        free(r->buttons[i].payload);
+    }
+    memset(r, 0, sizeof *r);
+}
+
+void bot_replies_free(struct bot_replies *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        bot_reply_clear(&r->items[i]);
+    free(r->items);
+    bot_replies_init(r);
+}
+
+void bot_reply_copy(struct bot_reply *dst, const struct bot_reply *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->text = xstrdup(src->text ? src->text : "");
+    for (size_t i = 0; i < src->n_buttons; i++)
+        bot_reply_add_button(dst, src->buttons[i].label, src->buttons[i].payload);
+}
