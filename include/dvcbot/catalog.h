@@ -1,4 +1,4 @@
-/* catalog — the intents and procedures of intents/*.json, loaded once.
+/* catalog — the intents and procedures of intents/<id>.json, loaded once.
  *
  * One JSON file per catalog id of ../shared/catalog.tsv (ids kept exactly).
  * The catalog owns every string and the parsed JSON of each file; pointers it

@@ -1,0 +1,62 @@
+/* app — the process: configuration, shared services and their lifetimes.
+ *
+ * app_open builds everything a command needs (store, HTTP client, outbox,
+ * catalog, matcher, templates, dialog); app_listen adds the HTTP server, the
+ * routes, the channels and the signal handlers of `dvcbot serve`;
+ * app_shutdown stops gracefully (stop accepting, finish in-flight messages,
+ * flush the outbox, close); app_close frees what is left once the loop has
+ * returned. Modules built later (Zalo, dossiers, payments, broadcasts,
+ * flows) hang off this struct and are wired in app.c. */
+#ifndef DVCBOT_APP_H
+#define DVCBOT_APP_H
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/config.h"
+#include "dvcbot/dialog.h"
+#include "dvcbot/http_client.h"
+#include "dvcbot/http_server.h"
+#include "dvcbot/matcher.h"
+#include "dvcbot/outbox.h"
+#include "dvcbot/router.h"
+#include "dvcbot/store.h"
+#include "dvcbot/tpl.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+struct telegram;
+struct webchat;
+
+struct app {
+    uv_loop_t *loop;
+    struct config cfg;
+    struct store *store;
+    struct http_client *http;
+    struct outbox *outbox;
+    struct catalog *catalog;
+    struct matcher *matcher;
+    struct tpl_set *tpl;
+    struct dialog *dialog;
+    struct router *router;
+    struct http_server *server;
+    struct telegram *telegram;
+    struct webchat *webchat;
+    uv_signal_t sig_term, sig_int;
+    uv_timer_t drain_timer;
+    bool signals_on;
+    bool drain_timer_on;
+    bool stopping;
+    bool closed;
+    int exit_code;
+    void (*on_stopped)(struct app *a); /* called when shutdown finished */
+};
+
+/* Returns 0, or -1 with a message in *err (caller frees). */
+int app_open(struct app *a, uv_loop_t *loop, char **err);
+int app_listen(struct app *a, char **err);
+/* Graceful stop; on_stopped (if set) runs at the end. Safe to call twice. */
+void app_shutdown(struct app *a);
+/* Frees everything; run the loop afterwards so handles finish closing. */
+void app_close(struct app *a);
+
+#endif

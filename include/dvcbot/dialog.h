@@ -1,0 +1,114 @@
+/* dialog — the conversation engine every channel shares.
+ *
+ * A channel hands over one struct bot_msg; the dialog answers with
+ * bot_replies through the channel's callback. For each message it:
+ *   1. queues it behind earlier messages of the same user (one user's
+ *      messages are handled in order, different users concurrently);
+ *   2. in one Redis round trip, drops a redelivered event (SET NX of the
+ *      event id with a TTL) and loads the user's session (a JSON object);
+ *   3. routes: a running mode (flow, lookup...) gets the message first;
+ *      then buttons by payload, text by the matcher's intent;
+ *   4. saves the session if it changed (SET with TTL) and calls back.
+ * Without Redis it still answers what it can (procedure facts, menus) and
+ * says politely when something needs the store; t->degraded tells handlers.
+ *
+ * Button payloads (<= 64 bytes ASCII): "menu", "menu:thu_tuc" (procedure
+ * list), "i:<catalog id>" (as if the user asked about that id),
+ * "flow:<procedure id>" (guided submission), and whatever prefixes modules
+ * register with dialog_on_payload.
+ *
+ * Extension: modules register handlers for intents, payload prefixes and
+ * session modes at start-up. A handler owns the turn until it calls
+ * dialog_turn_done exactly once (now or after async work). Redis keys of a
+ * user carry the hash tag "{<user key>}" so they live in one cluster slot.
+ *
+ * Ownership: dialog_handle takes the message; the callback gets it and the
+ * replies for the duration of the call only. */
+#ifndef DVCBOT_DIALOG_H
+#define DVCBOT_DIALOG_H
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/config.h"
+#include "dvcbot/matcher.h"
+#include "dvcbot/msg.h"
+#include "dvcbot/outbox.h"
+#include "dvcbot/store.h"
+#include "dvcbot/tpl.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#define DIALOG_USER_KEY_MAX (BOT_ID_MAX + 8)
+
+struct dialog;
+
+struct dialog_deps {
+    uv_loop_t *loop;
+    struct store *store;            /* may be disconnected at any time */
+    const struct catalog *catalog;
+    const struct matcher *matcher;
+    const struct tpl_set *tpl;
+    const struct config *cfg;
+    struct outbox *outbox;          /* for messages to other chats (staff, notifications) */
+};
+
+/* One message being handled. Handlers read and change these fields. */
+struct dialog_turn {
+    struct dialog *dialog;
+    const struct dialog_deps *deps;
+    struct bot_msg *msg;
+    char user_key[DIALOG_USER_KEY_MAX]; /* "tg:123": identity across dvcbot */
+    cJSON *session;                 /* the user's session object; saved at done */
+    struct bot_replies replies;     /* what the user will receive */
+    bool degraded;                  /* Redis unavailable for this turn */
+    bool erase_session;             /* delete the session instead of saving it */
+    const char *arg;                /* payload handlers: text after the prefix */
+    struct match_result match;      /* intent handlers: how the text matched */
+    /* Internal. */
+    struct turn_internal *in;
+};
+
+typedef void (*dialog_reply_cb)(const struct bot_msg *msg, const struct bot_replies *replies, void *ud);
+/* Must call dialog_turn_done(t) exactly once. */
+typedef void (*dialog_action_fn)(struct dialog_turn *t, void *ud);
+/* Returns false (without calling done) to decline the message, which is then
+ * routed normally; returns true when it took the turn (and will call done). */
+typedef bool (*dialog_mode_fn)(struct dialog_turn *t, void *ud);
+
+struct dialog *dialog_new(const struct dialog_deps *deps);
+/* Call once dialog_pending() is 0. */
+void dialog_free(struct dialog *d);
+const struct dialog_deps *dialog_deps(const struct dialog *d);
+
+/* Takes msg. Returns 0; cb is called exactly once, with an empty reply list
+ * for a redelivered event. */
+int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, void *ud);
+/* Messages queued or being handled. */
+size_t dialog_pending(const struct dialog *d);
+
+void dialog_on_intent(struct dialog *d, const char *intent_id, dialog_action_fn fn, void *ud);
+void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn, void *ud);
+void dialog_on_mode(struct dialog *d, const char *mode, dialog_mode_fn fn, void *ud);
+
+/* ===== For handlers ===== */
+void dialog_turn_done(struct dialog_turn *t);
+/* Renders a template into the turn's replies (see tpl_render). */
+struct bot_reply *dialog_turn_render(struct dialog_turn *t, const char *name,
+                                     const struct tpl_var *vars, size_t nvars);
+/* The session's current mode, or NULL. */
+const char *dialog_turn_mode(const struct dialog_turn *t);
+/* Sets (or, with NULL, clears) the session's mode. */
+void dialog_turn_set_mode(struct dialog_turn *t, const char *mode);
+/* Routes the turn as if the user had asked for intent_id (used by buttons
+ * "i:<id>" and by modes that hand a message back). Calls done itself. */
+void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id);
+/* The built-in replies, for handlers that need them. */
+void dialog_reply_menu(struct dialog_turn *t);
+void dialog_reply_busy_store(struct dialog_turn *t);
+
+/* "<prefix>{<user key>}<suffix>" into out, e.g. ("s:", "") → "s:{tg:1}". */
+void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char *user_key,
+                           const char *suffix);
+
+#endif

@@ -1,0 +1,97 @@
+/* http_server — inbound HTTP/1.1 on libuv with nodejs http-parser.
+ *
+ * Keep-alive and pipelining (the parser is paused after each message until
+ * its response is written, so responses leave in request order), many
+ * concurrent connections, header limit HTTP_MAX_HEADER (431), body limit
+ * HTTP_MAX_BODY (413), malformed requests 400, slow clients dropped after
+ * timeout_ms, idle keep-alive connections after idle_ms.
+ * http-parser 2.9.4 lacks the upstream fixes against request smuggling: any
+ * request carrying Content-Length together with Transfer-Encoding, or
+ * Transfer-Encoding twice, is refused with 400 and the connection closed.
+ *
+ * Ownership: the server owns each struct http_request. The handler must call
+ * http_respond exactly once, now or later (after Redis, say); the request is
+ * freed inside http_respond. If the client goes away first, the request stays
+ * valid until http_respond, which then only frees it. */
+#ifndef DVCBOT_HTTP_SERVER_H
+#define DVCBOT_HTTP_SERVER_H
+
+#include "dvcbot/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define HTTP_MAX_HEADER (16 * 1024)
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_HEADERS 64
+
+struct http_server;
+struct http_conn;
+
+struct http_header {
+    char *name;
+    char *value;
+};
+
+struct http_request {
+    int method;               /* enum http_method of http_parser.h */
+    const char *method_name;  /* "GET", "POST", ... */
+    char *path;               /* URL path, without the query */
+    char *query;              /* raw query string without '?', "" when none */
+    struct http_header headers[HTTP_MAX_HEADERS];
+    size_t n_headers;
+    struct buf body;          /* NUL-terminated */
+    bool keep_alive;
+    const char *route;        /* label for metrics, set by the router */
+    uint64_t start_ns;        /* uv_hrtime() when the request was complete */
+    struct http_conn *conn;   /* NULL once the client has gone */
+    struct http_server *server;
+};
+
+typedef void (*http_handler_fn)(struct http_request *req, void *ud);
+/* Called after each response is queued: route label, status, handling time. */
+typedef void (*http_observer_fn)(const char *route, int status, double seconds, void *ud);
+
+struct http_server_opts {
+    const char *host;
+    int port;                 /* 0 picks a free port (see http_server_port) */
+    unsigned timeout_ms;      /* a started request must be complete within this */
+    unsigned idle_ms;         /* keep-alive idle limit */
+    http_handler_fn handler;
+    void *handler_ud;
+    http_observer_fn observer; /* may be NULL */
+    void *observer_ud;
+};
+
+/* Binds and listens. Returns 0 or a negative libuv error (server not created). */
+int http_server_start(uv_loop_t *loop, const struct http_server_opts *opts, struct http_server **out);
+int http_server_port(const struct http_server *srv);
+/* Stops accepting, closes idle connections, lets in-flight requests finish
+ * (their connections close after the response), then calls done (may be
+ * NULL) and frees the server. */
+void http_server_stop(struct http_server *srv, void (*done)(void *ud), void *ud);
+/* Connections currently open. */
+size_t http_server_connections(const struct http_server *srv);
+
+/* Case-insensitive header lookup; NULL when absent. */
+const char *http_request_header(const struct http_request *req, const char *name);
+/* Value of one query parameter, URL-decoded into a new string (caller frees);
+ * NULL when absent. */
+char *http_request_query_param(const struct http_request *req, const char *name);
+
+/* Sends the response and frees req. extra_headers: "Name: value\r\n" lines or NULL. */
+void http_respond(struct http_request *req, int status, const char *content_type,
+                  const char *body, size_t body_len, const char *extra_headers);
+/* Shorthand: JSON body. */
+void http_respond_json(struct http_request *req, int status, const char *json);
+/* Shorthand: {"error":"<message>"} with the given status. */
+void http_respond_error(struct http_request *req, int status, const char *message);
+
+const char *http_status_text(int status);
+/* Percent-decoding as in application/x-www-form-urlencoded ('+' is a space).
+ * Returns a new string (caller frees). */
+char *http_url_decode(const char *s, size_t len);
+
+#endif

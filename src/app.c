@@ -1,0 +1,295 @@
+/* app — wiring of the services and graceful shutdown. */
+#include "dvcbot/app.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/telegram.h"
+#include "dvcbot/webchat.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DRAIN_POLL_MS 20
+#define FLUSH_TIMEOUT_MS 5000
+
+
+/* ===== Blocked users persist in Redis ===== */
+
+static void ignore_reply(redisReply *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+}
+
+static void on_blocked(enum bot_channel ch, const char *chat, void *ud)
+{
+    struct app *a = ud;
+    char key[48];
+    snprintf(key, sizeof key, "blocked:%s", bot_channel_name(ch));
+    if (store_command(a->store, ignore_reply, NULL, "SADD %s %s", key, chat) != 0)
+        log_msg(LOG_WARN, "blocked mark not stored: redis unavailable");
+}
+
+static void on_blocked_list(redisReply *r, void *ud)
+{
+    struct app *a = ud;
+    if (!r || r->type != REDIS_REPLY_ARRAY || a->closed)
+        return;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            outbox_mark_blocked(a->outbox, BOT_CH_TELEGRAM, r->element[i]->str, true);
+}
+
+static void on_store_state(bool connected, void *ud)
+{
+    struct app *a = ud;
+    metrics_set("dvcbot_redis_connected", "", connected ? 1 : 0);
+    if (connected && !a->closed)
+        store_command(a->store, on_blocked_list, a, "SMEMBERS blocked:telegram");
+}
+
+/* ===== Opening ===== */
+
+static void declare_metrics(void)
+{
+    static const double secs[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    metrics_declare("dvcbot_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.", NULL, 0);
+    metrics_declare("dvcbot_http_request_seconds", METRIC_HISTOGRAM, "HTTP handling time.", secs, 12);
+    metrics_declare("dvcbot_replies_sent_total", METRIC_COUNTER, "Messages delivered, by channel.", NULL, 0);
+    metrics_declare("dvcbot_send_errors_total", METRIC_COUNTER, "Messages not delivered, by channel and reason.", NULL, 0);
+    metrics_declare("dvcbot_send_retries_total", METRIC_COUNTER, "Delivery attempts retried, by channel.", NULL, 0);
+    metrics_declare("dvcbot_redis_connected", METRIC_GAUGE, "1 while the Redis connection is up.", NULL, 0);
+    metrics_declare("dvcbot_http_connections", METRIC_GAUGE, "Open inbound HTTP connections.", NULL, 0);
+    metrics_declare("dvcbot_outbox_queued", METRIC_GAUGE, "Messages waiting in the outbox.", NULL, 0);
+    metrics_set("dvcbot_redis_connected", "", 0);
+}
+
+static int load_data(struct app *a, char **err)
+{
+    char *dir = config_data_path(&a->cfg, "intents");
+    a->catalog = catalog_load(dir, err);
+    free(dir);
+    if (!a->catalog)
+        return -1;
+    a->matcher = matcher_new(a->catalog, err);
+    if (!a->matcher)
+        return -1;
+    dir = config_data_path(&a->cfg, "templates");
+    a->tpl = tpl_set_load(dir, err);
+    free(dir);
+    return a->tpl ? 0 : -1;
+}
+
+int app_open(struct app *a, uv_loop_t *loop, char **err)
+{
+    memset(a, 0, sizeof *a);
+    a->loop = loop;
+    const char *cfg_err = NULL;
+    if (config_load(&a->cfg, &cfg_err) != 0) {
+        *err = xstrdup(cfg_err);
+        return -1;
+    }
+    log_setup(log_level_from_name(a->cfg.log_level), NULL);
+    declare_metrics();
+    if (load_data(a, err) != 0)
+        return -1;
+    a->store = store_new(loop, a->cfg.redis_url, a->cfg.redis_timeout_ms);
+    if (!a->store) {
+        *err = xstrdup("invalid REDIS_URL (want redis://host:port/db or unix:///path)");
+        return -1;
+    }
+    store_on_state(a->store, on_store_state, a);
+    a->http = http_client_new(loop);
+    a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
+    outbox_on_blocked(a->outbox, on_blocked, a);
+    struct dialog_deps deps = {
+        .loop = loop, .store = a->store, .catalog = a->catalog, .matcher = a->matcher,
+        .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox,
+    };
+    a->dialog = dialog_new(&deps);
+    return 0;
+}
+
+/* ===== Operator endpoints ===== */
+
+static void handle_healthz(struct http_request *req, void *ud)
+{
+    struct app *a = ud;
+    char body[128];
+    snprintf(body, sizeof body, "{\"status\":\"ok\",\"redis\":%s,\"stopping\":%s}",
+             store_connected(a->store) ? "true" : "false", a->stopping ? "true" : "false");
+    http_respond_json(req, 200, body);
+}
+
+static void handle_metrics(struct http_request *req, void *ud)
+{
+    struct app *a = ud;
+    size_t queued = 0;
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        queued += outbox_queued(a->outbox, c, OUTBOX_REPLY) + outbox_queued(a->outbox, c, OUTBOX_BULK);
+    metrics_set("dvcbot_outbox_queued", "", (double)queued);
+    metrics_set("dvcbot_http_connections", "", (double)http_server_connections(a->server));
+    struct buf out;
+    buf_init(&out);
+    metrics_render(&out);
+    http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len, NULL);
+    buf_free(&out);
+}
+
+static void observe_http(const char *route, int status, double seconds, void *ud)
+{
+    (void)ud;
+    char labels[96];
+    snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", route, status);
+    metrics_inc("dvcbot_http_requests_total", labels, 1);
+    if (status < 400)
+        metrics_observe("dvcbot_http_request_seconds", "", seconds);
+}
+
+/* ===== Listening ===== */
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct app *a = s->data;
+    log_fmt(LOG_INFO, "stopping", "\"signal\":%d", signum);
+    app_shutdown(a);
+}
+
+static int add_channels(struct app *a, char **err)
+{
+    const char *e = NULL;
+    if (a->cfg.telegram_bot_token) {
+        a->telegram = telegram_new(&a->cfg, a->http, a->outbox, a->dialog, &e);
+        if (!a->telegram) {
+            *err = xstrdup(e);
+            return -1;
+        }
+        router_add(a->router, "POST", "/webhook/telegram", false, "telegram",
+                   telegram_handle_webhook, a->telegram);
+    }
+    a->webchat = webchat_new(&a->cfg, a->store, a->outbox, a->dialog, err);
+    if (!a->webchat)
+        return -1;
+    router_add(a->router, "GET", "/webchat", false, "webchat_page", webchat_handle_page, a->webchat);
+    router_add(a->router, "GET", "/", false, "webchat_page", webchat_handle_page, a->webchat);
+    router_add(a->router, NULL, "/webchat/messages", false, "webchat_messages",
+               webchat_handle_messages, a->webchat);
+    return 0;
+}
+
+int app_listen(struct app *a, char **err)
+{
+    a->router = router_new();
+    router_add(a->router, "GET", "/healthz", false, "healthz", handle_healthz, a);
+    router_add(a->router, "GET", "/metrics", false, "metrics", handle_metrics, a);
+    if (add_channels(a, err) != 0)
+        return -1;
+    struct http_server_opts opts = {
+        .host = a->cfg.listen_host, .port = a->cfg.listen_port,
+        .timeout_ms = a->cfg.http_timeout_ms, .idle_ms = a->cfg.http_idle_ms,
+        .handler = router_dispatch, .handler_ud = a->router,
+        .observer = observe_http, .observer_ud = a,
+    };
+    int rc = http_server_start(a->loop, &opts, &a->server);
+    if (rc != 0) {
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "cannot listen on %s:%d: %s", a->cfg.listen_host, a->cfg.listen_port,
+                   uv_strerror(rc));
+        *err = buf_steal(&b);
+        return -1;
+    }
+    if (uv_signal_init(a->loop, &a->sig_term) != 0 || uv_signal_init(a->loop, &a->sig_int) != 0 ||
+        uv_signal_start(&a->sig_term, on_signal, SIGTERM) != 0 ||
+        uv_signal_start(&a->sig_int, on_signal, SIGINT) != 0) {
+        *err = xstrdup("cannot install signal handlers");
+        return -1;
+    }
+    a->sig_term.data = a->sig_int.data = a;
+    a->signals_on = true;
+    log_fmt(LOG_INFO, "listening", "\"host\":%s,\"port\":%d,\"telegram\":%s",
+            log_q(a->cfg.listen_host), http_server_port(a->server), a->telegram ? "true" : "false");
+    return 0;
+}
+
+/* ===== Shutdown ===== */
+
+static void on_flushed(void *ud)
+{
+    struct app *a = ud;
+    log_msg(LOG_INFO, "stopped");
+    if (a->on_stopped)
+        a->on_stopped(a);
+    app_close(a);
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    struct app *a = t->data;
+    if (a->server || dialog_pending(a->dialog) > 0)
+        return;
+    uv_timer_stop(t);
+    outbox_flush(a->outbox, FLUSH_TIMEOUT_MS, on_flushed, a);
+}
+
+static void on_server_stopped(void *ud)
+{
+    struct app *a = ud;
+    a->server = NULL;
+}
+
+void app_shutdown(struct app *a)
+{
+    if (a->stopping || a->closed)
+        return;
+    a->stopping = true;
+    if (a->server)
+        http_server_stop(a->server, on_server_stopped, a);
+    if (uv_timer_init(a->loop, &a->drain_timer) != 0) {
+        app_close(a);
+        return;
+    }
+    a->drain_timer_on = true;
+    a->drain_timer.data = a;
+    if (uv_timer_start(&a->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS) != 0)
+        app_close(a);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void app_close(struct app *a)
+{
+    if (a->closed)
+        return;
+    a->closed = true;
+    if (a->signals_on) {
+        uv_close((uv_handle_t *)&a->sig_term, on_handle_closed);
+        uv_close((uv_handle_t *)&a->sig_int, on_handle_closed);
+    }
+    if (a->drain_timer_on)
+        uv_close((uv_handle_t *)&a->drain_timer, on_handle_closed);
+    if (a->server && !a->stopping)
+        http_server_stop(a->server, NULL, NULL);
+    a->server = NULL;
+    if (a->http)
+        http_client_close(a->http); /* fails in-flight sends back into the outbox */
+    if (a->outbox)
+        outbox_close(a->outbox);
+    if (a->store)
+        store_close(a->store);
+    telegram_free(a->telegram);
+    webchat_free(a->webchat);
+    dialog_free(a->dialog);
+    router_free(a->router);
+    matcher_free(a->matcher);
+    catalog_free(a->catalog);
+    tpl_set_free(a->tpl);
+    config_free(&a->cfg);
+    metrics_free();
+}

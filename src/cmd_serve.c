@@ -1,0 +1,34 @@
+/* cmd_serve — `dvcbot serve`: the service. */
+#include "dvcbot/app.h"
+#include "dvcbot/commands.h"
+#include "dvcbot/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int cmd_serve(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        fprintf(stderr, "cannot create event loop\n");
+        return 1;
+    }
+    struct app a;
+    char *err = NULL;
+    int status = 0;
+    if (app_open(&a, &loop, &err) != 0 || app_listen(&a, &err) != 0) {
+        log_fmt(LOG_ERROR, "cannot start", "\"error\":%s", log_q(err));
+        fprintf(stderr, "dvcbot: %s\n", err ? err : "cannot start");
+        free(err);
+        app_close(&a);
+        status = 1;
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop) != 0) {
+        log_msg(LOG_ERROR, "event loop closed with handles still open");
+        return status ? status : 1;
+    }
+    return status ? status : a.exit_code;
+}

@@ -1,0 +1,494 @@
+/* dialog — per-user ordering, dedupe + session in Redis, routing. */
+#include "dvcbot/dialog.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/procedure_reply.h"
+#include "dvcbot/strmap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Drops a redelivered event and loads the session in one round trip.
+ * KEYS[1] dedupe key, KEYS[2] session key, ARGV[1] dedupe TTL (s). */
+static const char LOAD_SCRIPT[] =
+    "if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return {0} end "
+    "return {1, redis.call('GET', KEYS[2])}";
+
+struct handler {
+    char *key;
+    dialog_action_fn action;
+    dialog_mode_fn mode;
+    void *ud;
+};
+
+struct dialog {
+    struct dialog_deps deps;
+    struct strmap users;       /* user key → struct user_queue */
+    struct strmap intents;     /* intent id → struct handler */
+    struct strmap modes;       /* mode name → struct handler */
+    struct handler *payloads;  /* prefix handlers, checked in order */
+    size_t n_payloads;
+    size_t pending;
+};
+
+struct turn_internal {
+    struct dialog_turn *next;  /* next message of the same user */
+    dialog_reply_cb cb;
+    void *ud;
+    char *loaded;              /* session JSON as loaded, to skip unchanged saves */
+    uint64_t start_ns;
+    bool duplicate;
+    bool done;
+};
+
+struct user_queue {
+    struct dialog_turn *head, *tail;
+};
+
+static void turn_start(struct dialog_turn *t);
+static void turn_route(struct dialog_turn *t);
+
+/* ===== Set-up ===== */
+
+struct dialog *dialog_new(const struct dialog_deps *deps)
+{
+    struct dialog *d = xcalloc(1, sizeof *d);
+    d->deps = *deps;
+    strmap_init(&d->users);
+    strmap_init(&d->intents);
+    strmap_init(&d->modes);
+    static const double secs[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    metrics_declare("dvcbot_handle_seconds", METRIC_HISTOGRAM,
+                    "Time from a message's arrival to its replies being ready.", secs, 12);
+    metrics_declare("dvcbot_messages_total", METRIC_COUNTER, "Messages handled, by channel.", NULL, 0);
+    metrics_declare("dvcbot_intents_total", METRIC_COUNTER, "Typed messages by matched intent.", NULL, 0);
+    metrics_declare("dvcbot_duplicates_total", METRIC_COUNTER, "Redelivered events dropped.", NULL, 0);
+    metrics_declare("dvcbot_degraded_turns_total", METRIC_COUNTER,
+                    "Messages answered without Redis.", NULL, 0);
+    return d;
+}
+
+static void free_handler_map(struct strmap *m)
+{
+    size_t pos = 0;
+    const char *key;
+    void *value;
+    while (strmap_next(m, &pos, &key, &value)) {
+        struct handler *h = value;
+        free(h->key);
+        free(h);
+    }
+    strmap_free(m);
+}
+
+void dialog_free(struct dialog *d)
+{
+    if (!d)
+        return;
+    free_handler_map(&d->intents);
+    free_handler_map(&d->modes);
+    for (size_t i = 0; i < d->n_payloads; i++)
+        free(d->payloads[i].key);
+    free(d->payloads);
+    strmap_free(&d->users);
+    free(d);
+}
+
+const struct dialog_deps *dialog_deps(const struct dialog *d)
+{
+    return &d->deps;
+}
+
+size_t dialog_pending(const struct dialog *d)
+{
+    return d->pending;
+}
+
+static struct handler *handler_new(const char *key, dialog_action_fn a, dialog_mode_fn m, void *ud)
+{
+    struct handler *h = xcalloc(1, sizeof *h);
+    h->key = xstrdup(key);
+    h->action = a;
+    h->mode = m;
+    h->ud = ud;
+    return h;
+}
+
+static void put_handler(struct strmap *m, struct handler *h)
+{
+    struct handler *old = strmap_put(m, h->key, h);
+    if (old) {
+        free(old->key);
+        free(old);
+    }
+}
+
+void dialog_on_intent(struct dialog *d, const char *intent_id, dialog_action_fn fn, void *ud)
+{
+    put_handler(&d->intents, handler_new(intent_id, fn, NULL, ud));
+}
+
+void dialog_on_mode(struct dialog *d, const char *mode, dialog_mode_fn fn, void *ud)
+{
+    put_handler(&d->modes, handler_new(mode, NULL, fn, ud));
+}
+
+void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn, void *ud)
+{
+    d->payloads = xrealloc(d->payloads, (d->n_payloads + 1) * sizeof *d->payloads);
+    struct handler *h = &d->payloads[d->n_payloads++];
+    h->key = xstrdup(prefix);
+    h->action = fn;
+    h->mode = NULL;
+    h->ud = ud;
+}
+
+void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char *user_key,
+                           const char *suffix)
+{
+    snprintf(out, len, "%s{%s}%s", prefix, user_key, suffix ? suffix : "");
+}
+
+/* ===== Per-user queues ===== */
+
+int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, void *ud)
+{
+    struct dialog_turn *t = xcalloc(1, sizeof *t);
+    t->in = xcalloc(1, sizeof *t->in);
+    t->dialog = d;
+    t->deps = &d->deps;
+    t->msg = msg;
+    t->in->cb = cb;
+    t->in->ud = ud;
+    t->in->start_ns = uv_hrtime();
+    bot_replies_init(&t->replies);
+    bot_msg_user_key(msg, t->user_key, sizeof t->user_key);
+    d->pending++;
+    char labels[48];
+    snprintf(labels, sizeof labels, "channel=\"%s\"", bot_channel_name(msg->channel));
+    metrics_inc("dvcbot_messages_total", labels, 1);
+
+    struct user_queue *q = strmap_get(&d->users, t->user_key);
+    if (q) {
+        q->tail->in->next = t;
+        q->tail = t;
+        return 0;
+    }
+    q = xcalloc(1, sizeof *q);
+    q->head = q->tail = t;
+    strmap_put(&d->users, t->user_key, q);
+    turn_start(t);
+    return 0;
+}
+
+static void turn_free(struct dialog_turn *t)
+{
+    cJSON_Delete(t->session);
+    bot_replies_free(&t->replies);
+    bot_msg_free(t->msg);
+    free(t->in->loaded);
+    free(t->in);
+    free(t);
+}
+
+/* Delivers the replies, frees the turn and starts the user's next message. */
+static void turn_finish(struct dialog_turn *t)
+{
+    struct dialog *d = t->dialog;
+    double secs = (double)(uv_hrtime() - t->in->start_ns) / 1e9;
+    metrics_observe("dvcbot_handle_seconds", "", secs);
+    t->in->cb(t->msg, &t->replies, t->in->ud);
+
+    struct user_queue *q = strmap_get(&d->users, t->user_key);
+    struct dialog_turn *next = t->in->next;
+    if (next) {
+        q->head = next;
+    } else {
+        strmap_del(&d->users, t->user_key);
+        free(q);
+    }
+    turn_free(t);
+    d->pending--;
+    if (next)
+        turn_start(next);
+}
+
+/* ===== Loading ===== */
+
+static void session_adopt(struct dialog_turn *t, const char *json, size_t len)
+{
+    cJSON *s = json ? cJSON_ParseWithLength(json, len) : NULL;
+    if (json && !cJSON_IsObject(s)) {
+        log_msg(LOG_WARN, "session unreadable, starting fresh");
+        cJSON_Delete(s);
+        s = NULL;
+    }
+    if (s)
+        t->in->loaded = xstrndup(json, len);
+    t->session = s ? s : cJSON_CreateObject();
+}
+
+static void on_loaded(redisReply *r, void *ud)
+{
+    struct dialog_turn *t = ud;
+    const redisReply *sess = NULL;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        if (r)
+            log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(r->str));
+        t->degraded = true;
+    } else if (r->type == REDIS_REPLY_ARRAY) {
+        if (r->elements >= 1 && r->element[0]->integer == 0)
+            t->in->duplicate = true;
+        else if (r->elements >= 2)
+            sess = r->element[1];
+    } else {
+        sess = r;
+    }
+    if (t->in->duplicate) {
+        metrics_inc("dvcbot_duplicates_total", "", 1);
+        turn_finish(t);
+        return;
+    }
+    if (sess && sess->type == REDIS_REPLY_STRING)
+        session_adopt(t, sess->str, sess->len);
+    else
+        session_adopt(t, NULL, 0);
+    turn_route(t);
+}
+
+static void ignore_reply(redisReply *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+}
+
+/* A user who writes again has unblocked the bot. */
+static void unblock_if_needed(struct dialog_turn *t)
+{
+    const struct bot_msg *m = t->msg;
+    if (!outbox_is_blocked(t->deps->outbox, m->channel, m->chat))
+        return;
+    outbox_mark_blocked(t->deps->outbox, m->channel, m->chat, false);
+    char key[48];
+    snprintf(key, sizeof key, "blocked:%s", bot_channel_name(m->channel));
+    store_command(t->deps->store, ignore_reply, NULL, "SREM %s %s", key, m->chat);
+}
+
+static void turn_start(struct dialog_turn *t)
+{
+    char skey[128], dkey[192];
+    unblock_if_needed(t);
+    dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
+    int rc;
+    if (t->msg->event_id[0]) {
+        char ttl[16];
+        dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, "");
+        strncat(dkey, ":", sizeof dkey - strlen(dkey) - 1);
+        strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
+        snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
+        rc = store_command(t->deps->store, on_loaded, t, "EVAL %s 2 %s %s %s", LOAD_SCRIPT, dkey,
+                           skey, ttl);
+    } else {
+        rc = store_command(t->deps->store, on_loaded, t, "GET %s", skey);
+    }
+    if (rc != 0) {
+        t->degraded = true;
+        session_adopt(t, NULL, 0);
+        turn_route(t);
+    }
+}
+
+/* ===== Saving ===== */
+
+static void on_saved(redisReply *r, void *ud)
+{
+    struct dialog_turn *t = ud;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        log_msg(LOG_ERROR, "session save failed");
+    turn_finish(t);
+}
+
+void dialog_turn_done(struct dialog_turn *t)
+{
+    if (t->in->done) {
+        log_msg(LOG_ERROR, "dialog turn finished twice");
+        return;
+    }
+    t->in->done = true;
+    if (t->degraded) {
+        metrics_inc("dvcbot_degraded_turns_total", "", 1);
+        turn_finish(t);
+        return;
+    }
+    char skey[128];
+    dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
+    int rc;
+    if (t->erase_session) {
+        rc = store_command(t->deps->store, on_saved, t, "DEL %s", skey);
+    } else {
+        char *json = cJSON_PrintUnformatted(t->session);
+        if (!json || (t->in->loaded && strcmp(json, t->in->loaded) == 0) ||
+            (!t->in->loaded && strcmp(json, "{}") == 0)) {
+            free(json);
+            turn_finish(t);
+            return;
+        }
+        rc = store_command(t->deps->store, on_saved, t, "SET %s %s EX %u", skey, json,
+                           t->deps->cfg->session_ttl_s);
+        free(json);
+    }
+    if (rc != 0) {
+        log_msg(LOG_WARN, "session not saved: redis unavailable");
+        turn_finish(t);
+    }
+}
+
+/* ===== Built-in replies ===== */
+
+struct bot_reply *dialog_turn_render(struct dialog_turn *t, const char *name,
+                                     const struct tpl_var *vars, size_t nvars)
+{
+    return tpl_render(t->deps->tpl, name, vars, nvars, &t->replies);
+}
+
+void dialog_reply_menu(struct dialog_turn *t)
+{
+    dialog_turn_render(t, "menu", NULL, 0);
+}
+
+void dialog_reply_busy_store(struct dialog_turn *t)
+{
+    dialog_turn_render(t, "busy_store", NULL, 0);
+}
+
+const char *dialog_turn_mode(const struct dialog_turn *t)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(t->session, "mode");
+    return cJSON_IsString(m) ? m->valuestring : NULL;
+}
+
+void dialog_turn_set_mode(struct dialog_turn *t, const char *mode)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "mode");
+    if (mode)
+        cJSON_AddStringToObject(t->session, "mode", mode);
+}
+
+/* ===== Routing ===== */
+
+static bool is_start_command(const char *text)
+{
+    return strcmp(text, "/start") == 0 || strncmp(text, "/start ", 7) == 0 ||
+           strcmp(text, "/menu") == 0;
+}
+
+void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
+{
+    struct handler *h = strmap_get(&t->dialog->intents, intent_id);
+    if (h) {
+        h->action(t, h->ud);
+        return;
+    }
+    const struct intent *in = catalog_find(t->deps->catalog, intent_id);
+    if (in && in->kind == INTENT_PROCEDURE)
+        procedure_reply_summary(t->deps->tpl, in, &t->replies);
+    else if (strcmp(intent_id, "chao_hoi") == 0)
+        dialog_turn_render(t, "greeting", NULL, 0);
+    else if (strcmp(intent_id, "tro_giup") == 0)
+        dialog_turn_render(t, "help", NULL, 0);
+    else
+        dialog_turn_render(t, "unknown", NULL, 0);
+    dialog_turn_done(t);
+}
+
+static bool route_payload(struct dialog_turn *t, const char *payload)
+{
+    if (strcmp(payload, "menu") == 0) {
+        dialog_reply_menu(t);
+        dialog_turn_done(t);
+        return true;
+    }
+    if (strcmp(payload, "menu:thu_tuc") == 0) {
+        procedure_reply_list(t->deps->tpl, t->deps->catalog, &t->replies);
+        dialog_turn_done(t);
+        return true;
+    }
+    if (strncmp(payload, "i:", 2) == 0) {
+        const struct intent *in = catalog_find(t->deps->catalog, payload + 2);
+        if (in) {
+            dialog_turn_route_intent(t, in->id);
+            return true;
+        }
+        return false;
+    }
+    for (size_t i = 0; i < t->dialog->n_payloads; i++) {
+        const struct handler *h = &t->dialog->payloads[i];
+        size_t n = strlen(h->key);
+        if (strncmp(payload, h->key, n) == 0) {
+            t->arg = payload + n;
+            h->action(t, h->ud);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void route_text(struct dialog_turn *t)
+{
+    const char *text = t->msg->text;
+    matcher_classify(t->deps->matcher, text, strlen(text), &t->match);
+    char labels[96];
+    snprintf(labels, sizeof labels, "intent=\"%s\"", t->match.id);
+    metrics_inc("dvcbot_intents_total", labels, 1);
+    if (t->match.ambiguous && t->match.alt_id) {
+        const struct intent *a = catalog_find(t->deps->catalog, t->match.id);
+        const struct intent *b = catalog_find(t->deps->catalog, t->match.alt_id);
+        if (a && b) {
+            procedure_reply_ask_which(t->deps->tpl, a, b, &t->replies);
+            dialog_turn_done(t);
+            return;
+        }
+    }
+    dialog_turn_route_intent(t, t->match.id);
+}
+
+static bool route_mode(struct dialog_turn *t)
+{
+    const char *mode = dialog_turn_mode(t);
+    if (!mode)
+        return false;
+    struct handler *h = strmap_get(&t->dialog->modes, mode);
+    if (!h) {
+        dialog_turn_set_mode(t, NULL); /* a mode nobody handles any more */
+        return false;
+    }
+    return h->mode(t, h->ud);
+}
+
+static void turn_route(struct dialog_turn *t)
+{
+    struct bot_msg *m = t->msg;
+    if (m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && is_start_command(m->text))) {
+        dialog_turn_set_mode(t, NULL);
+        dialog_turn_render(t, "greeting", NULL, 0);
+        dialog_turn_done(t);
+        return;
+    }
+    if (route_mode(t))
+        return;
+    if (m->kind == BOT_MSG_UNSUPPORTED) {
+        dialog_turn_render(t, "unsupported_media", NULL, 0);
+        dialog_turn_done(t);
+        return;
+    }
+    if (m->kind == BOT_MSG_BUTTON) {
+        if (!route_payload(t, m->text)) {
+            dialog_turn_render(t, "help", NULL, 0); /* a stale or forged button */
+            dialog_turn_done(t);
+        }
+        return;
+    }
+    route_text(t);
+}

@@ -1,0 +1,674 @@
+/* http_server — libuv TCP + http-parser, keep-alive, pipelining, limits. */
+#include "dvcbot/http_server.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+
+#include <arpa/inet.h>
+#include <http_parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct http_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    struct http_server_opts opts;
+    char *host;
+    struct http_conn *conns;   /* doubly linked list of open connections */
+    size_t n_conns;
+    size_t n_requests;         /* requests handed to the handler, not yet answered */
+    bool stopping;
+    bool listener_closed;
+    void (*done)(void *ud);
+    void *done_ud;
+};
+
+struct http_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    http_parser parser;
+    struct http_server *srv;
+    struct http_conn *prev, *next;
+    struct buf in;             /* bytes read, not yet parsed from in_off on */
+    size_t in_off;
+    struct http_request *cur;  /* being parsed */
+    struct http_request *inflight; /* handed to the handler */
+    struct buf hfield, hvalue, url;
+    bool in_value;
+    int te_count, cl_count;
+    int reject_status;         /* set by a parser callback that refuses the request */
+    bool reading, processing, closing, close_after_write;
+    int handles_open;
+};
+
+struct write_req {
+    uv_write_t req;
+    struct http_conn *conn;
+    char *data;
+    bool close_after;
+};
+
+static http_parser_settings parser_settings;
+static void conn_process(struct http_conn *c);
+static void conn_close(struct http_conn *c);
+static void conn_timeout_cb(uv_timer_t *t);
+
+/* ===== Small helpers ===== */
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+char *http_url_decode(const char *s, size_t len)
+{
+    char *out = xmalloc(len + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
+                   hex_value(s[i + 2]) >= 0) {
+            out[o++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+char *http_request_query_param(const struct http_request *req, const char *name)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = req->query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', plen);
+        size_t klen = eq ? (size_t)(eq - p) : plen;
+        char *key = http_url_decode(p, klen);
+        bool hit = strlen(key) == nlen && memcmp(key, name, nlen) == 0;
+        free(key);
+        if (hit)
+            return eq ? http_url_decode(eq + 1, plen - klen - 1) : xstrdup("");
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* ===== Requests ===== */
+
+static struct http_request *request_new(struct http_conn *c)
+{
+    struct http_request *req = xcalloc(1, sizeof *req);
+    buf_init(&req->body);
+    req->conn = c;
+    req->server = c->srv;
+    req->route = "unmatched";
+    return req;
+}
+
+static void request_free(struct http_request *req)
+{
+    if (!req)
+        return;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        free(req->headers[i].name);
+        free(req->headers[i].value);
+    }
+    free(req->path);
+    free(req->query);
+    buf_free(&req->body);
+    free(req);
+}
+
+/* ===== Parser callbacks ===== */
+
+static struct http_conn *conn_of(http_parser *p)
+{
+    return p->data;
+}
+
+static int refuse(struct http_conn *c, int status)
+{
+    c->reject_status = status;
+    return -1;
+}
+
+static int on_message_begin(http_parser *p)
+{
+    struct http_conn *c = conn_of(p);
+    request_free(c->cur);
+    c->cur = request_new(c);
+    buf_reset(&c->url);
+    buf_reset(&c->hfield);
+    buf_reset(&c->hvalue);
+    c->in_value = false;
+    c->te_count = c->cl_count = 0;
+    c->reject_status = 0;
+    /* A started request must be complete in timeout_ms, however it trickles. */
+    if (uv_timer_start(&c->timer, conn_timeout_cb, c->srv->opts.timeout_ms, 0) != 0)
+        return refuse(c, 500);
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    buf_append(&conn_of(p)->url, at, len);
+    return 0;
+}
+
+static int finish_header(struct http_conn *c)
+{
+    struct http_request *req = c->cur;
+    if (!c->in_value)
+        return 0;
+    if (req->n_headers >= HTTP_MAX_HEADERS)
+        return refuse(c, 431);
+    const char *name = buf_cstr(&c->hfield);
+    if (strcasecmp(name, "transfer-encoding") == 0)
+        c->te_count++;
+    else if (strcasecmp(name, "content-length") == 0)
+        c->cl_count++;
+    req->headers[req->n_headers].name = xstrdup(name);
+    req->headers[req->n_headers].value = xstrdup(buf_cstr(&c->hvalue));
+    req->n_headers++;
+    buf_reset(&c->hfield);
+    buf_reset(&c->hvalue);
+    c->in_value = false;
+    return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    struct http_conn *c = conn_of(p);
+    if (finish_header(c) != 0)
+        return -1;
+    buf_append(&c->hfield, at, len);
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    struct http_conn *c = conn_of(p);
+    buf_append(&c->hvalue, at, len);
+    c->in_value = true;
+    return 0;
+}
+
+static int split_url(struct http_conn *c)
+{
+    const char *url = buf_cstr(&c->url);
+    if (url[0] != '/')
+        return refuse(c, 400);
+    size_t path_len = strcspn(url, "?#");
+    c->cur->path = xstrndup(url, path_len);
+    const char *q = url[path_len] == '?' ? url + path_len + 1 : "";
+    c->cur->query = xstrndup(q, strcspn(q, "#"));
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    struct http_conn *c = conn_of(p);
+    if (finish_header(c) != 0)
+        return -1;
+    /* http-parser 2.9.4 lacks the upstream smuggling fixes: refuse both. */
+    if (c->te_count > 1 || (c->te_count && c->cl_count) || c->cl_count > 1)
+        return refuse(c, 400);
+    if (p->upgrade)
+        return refuse(c, 400);
+    if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_MAX_BODY)
+        return refuse(c, 413);
+    c->cur->method = p->method;
+    c->cur->method_name = http_method_str((enum http_method)p->method);
+    return split_url(c);
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    struct http_conn *c = conn_of(p);
+    if (c->cur->body.len + len > HTTP_MAX_BODY)
+        return refuse(c, 413);
+    buf_append(&c->cur->body, at, len);
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    struct http_conn *c = conn_of(p);
+    c->cur->keep_alive = http_should_keep_alive(p) != 0;
+    /* One request at a time: the rest of a pipeline waits for this response. */
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static void init_parser_settings(void)
+{
+    static bool done;
+    if (done)
+        return;
+    memset(&parser_settings, 0, sizeof parser_settings);
+    parser_settings.on_message_begin = on_message_begin;
+    parser_settings.on_url = on_url;
+    parser_settings.on_header_field = on_header_field;
+    parser_settings.on_header_value = on_header_value;
+    parser_settings.on_headers_complete = on_headers_complete;
+    parser_settings.on_body = on_body;
+    parser_settings.on_message_complete = on_message_complete;
+    http_parser_set_max_header_size(HTTP_MAX_HEADER);
+    done = true;
+}
+
+/* ===== Connections ===== */
+
+static void server_maybe_done(struct http_server *srv)
+{
+    if (!srv->stopping || !srv->listener_closed || srv->n_conns || srv->n_requests)
+        return;
+    void (*done)(void *) = srv->done;
+    void *ud = srv->done_ud;
+    free(srv->host);
+    free(srv);
+    if (done)
+        done(ud);
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+    struct http_conn *c = h->data;
+    if (--c->handles_open > 0)
+        return;
+    struct http_server *srv = c->srv;
+    buf_free(&c->in);
+    buf_free(&c->hfield);
+    buf_free(&c->hvalue);
+    buf_free(&c->url);
+    request_free(c->cur);
+    free(c);
+    server_maybe_done(srv);
+}
+
+static void conn_close(struct http_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    if (c->inflight)
+        c->inflight->conn = NULL; /* answered later into the void */
+    c->inflight = NULL;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->srv->n_conns--;
+    uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+}
+
+static void conn_timeout_cb(uv_timer_t *t)
+{
+    struct http_conn *c = t->data;
+    if (c->inflight)
+        return; /* the handler has its own timeouts */
+    conn_close(c);
+}
+
+static void write_done(uv_write_t *w, int status)
+{
+    struct write_req *wr = (struct write_req *)w;
+    struct http_conn *c = wr->conn;
+    if ((status < 0 || wr->close_after) && !c->closing)
+        conn_close(c);
+    free(wr->data);
+    free(wr);
+}
+
+static void conn_write(struct http_conn *c, char *data, size_t len, bool close_after)
+{
+    struct write_req *wr = xcalloc(1, sizeof *wr);
+    wr->conn = c;
+    wr->data = data;
+    wr->close_after = close_after;
+    uv_buf_t b = uv_buf_init(data, (unsigned)len);
+    int rc = uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, write_done);
+    if (rc != 0) {
+        free(data);
+        free(wr);
+        conn_close(c);
+    }
+}
+
+static char *format_response(int status, const char *ctype, const char *body, size_t body_len,
+                             const char *extra, bool keep_alive, size_t *len)
+{
+    struct buf out;
+    buf_init(&out);
+    buf_reserve(&out, body_len + 256);
+    buf_printf(&out,
+               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+               "Connection: %s\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
+               status, http_status_text(status), ctype ? ctype : "text/plain; charset=utf-8",
+               body_len, keep_alive ? "keep-alive" : "close", extra ? extra : "");
+    buf_append(&out, body, body_len);
+    *len = out.len;
+    return buf_steal(&out);
+}
+
+/* Refuses the request being parsed and closes the connection afterwards. */
+static void conn_fail(struct http_conn *c, int status)
+{
+    char body[96];
+    int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", http_status_text(status));
+    size_t len;
+    char *resp = format_response(status, "application/json", body, (size_t)n, NULL, false, &len);
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+    request_free(c->cur);
+    c->cur = NULL;
+    log_fmt(LOG_INFO, "request refused", "\"status\":%d", status);
+    if (c->srv->opts.observer)
+        c->srv->opts.observer("refused", status, 0.0, c->srv->opts.observer_ud);
+    conn_write(c, resp, len, true);
+    c->close_after_write = true;
+}
+
+static int parse_error_status(struct http_conn *c)
+{
+    enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
+    if (c->reject_status)
+        return c->reject_status;
+    if (err == HPE_HEADER_OVERFLOW)
+        return 431;
+    return 400;
+}
+
+static void conn_dispatch(struct http_conn *c)
+{
+    struct http_request *req = c->cur;
+    c->cur = NULL;
+    c->inflight = req;
+    req->start_ns = uv_hrtime();
+    c->srv->n_requests++;
+    uv_timer_stop(&c->timer);
+    c->srv->opts.handler(req, c->srv->opts.handler_ud);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
+{
+    struct http_conn *c = h->data;
+    (void)suggested;
+    buf_reserve(&c->in, 64 * 1024);
+    out->base = c->in.data + c->in.len;
+    out->len = c->in.cap - c->in.len - 1;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+    struct http_conn *c = s->data;
+    (void)b;
+    if (nread < 0) {
+        if (c->inflight)
+            c->close_after_write = true;
+        else
+            conn_close(c);
+        uv_read_stop(s);
+        c->reading = false;
+        return;
+    }
+    c->in.len += (size_t)nread;
+    c->in.data[c->in.len] = '\0';
+    conn_process(c);
+}
+
+static void conn_set_reading(struct http_conn *c, bool on)
+{
+    if (c->closing || c->close_after_write || on == c->reading)
+        return;
+    int rc = on ? uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)
+                : uv_read_stop((uv_stream_t *)&c->tcp);
+    if (rc != 0) {
+        conn_close(c);
+        return;
+    }
+    c->reading = on;
+}
+
+static void conn_compact(struct http_conn *c)
+{
+    if (c->in_off == 0)
+        return;
+    size_t rest = c->in.len - c->in_off;
+    memmove(c->in.data, c->in.data + c->in_off, rest);
+    c->in.len = rest;
+    c->in.data[rest] = '\0';
+    c->in_off = 0;
+}
+
+/* Parses what is buffered, handing complete requests to the handler one at
+ * a time; reading is off while a request is in flight (back-pressure). */
+static void conn_process(struct http_conn *c)
+{
+    c->processing = true;
+    while (!c->inflight && !c->closing && !c->close_after_write && c->in_off < c->in.len) {
+        size_t avail = c->in.len - c->in_off;
+        size_t n = http_parser_execute(&c->parser, &parser_settings, c->in.data + c->in_off, avail);
+        c->in_off += n;
+        enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
+        if (err == HPE_PAUSED) {
+            http_parser_pause(&c->parser, 0);
+            conn_dispatch(c);
+        } else if (err != HPE_OK || n != avail) {
+            conn_fail(c, parse_error_status(c));
+        }
+    }
+    c->processing = false;
+    if (c->closing)
+        return;
+    conn_compact(c);
+    conn_set_reading(c, !c->inflight);
+    if (!c->inflight && !c->cur && !c->close_after_write)
+        if (uv_timer_start(&c->timer, conn_timeout_cb, c->srv->opts.idle_ms, 0) != 0)
+            conn_close(c);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct http_server *srv = listener->data;
+    if (status < 0) {
+        log_fmt(LOG_WARN, "accept failed", "\"error\":%s", log_q(uv_strerror(status)));
+        return;
+    }
+    struct http_conn *c = xcalloc(1, sizeof *c);
+    c->srv = srv;
+    if (uv_timer_init(srv->loop, &c->timer) != 0) {
+        free(c);
+        return;
+    }
+    c->timer.data = c;
+    c->handles_open = 1;
+    if (uv_tcp_init(srv->loop, &c->tcp) != 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+        return;
+    }
+    c->tcp.data = c;
+    c->handles_open = 2;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
+        uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
+        return;
+    }
+    http_parser_init(&c->parser, HTTP_REQUEST);
+    c->parser.data = c;
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->n_conns++;
+    if (uv_timer_start(&c->timer, conn_timeout_cb, srv->opts.timeout_ms, 0) != 0) {
+        conn_close(c);
+        return;
+    }
+    conn_set_reading(c, true);
+}
+
+/* ===== Responses ===== */
+
+void http_respond(struct http_request *req, int status, const char *content_type,
+                  const char *body, size_t body_len, const char *extra_headers)
+{
+    struct http_server *srv = req->server;
+    struct http_conn *c = req->conn;
+    double secs = (double)(uv_hrtime() - req->start_ns) / 1e9;
+    if (srv->opts.observer)
+        srv->opts.observer(req->route, status, secs, srv->opts.observer_ud);
+    if (c && !c->closing) {
+        bool keep = req->keep_alive && !srv->stopping && !c->close_after_write;
+        size_t len;
+        char *resp = format_response(status, content_type, body ? body : "", body ? body_len : 0,
+                                     extra_headers, keep, &len);
+        c->inflight = NULL;
+        if (!keep)
+            c->close_after_write = true;
+        conn_write(c, resp, len, !keep);
+        if (!c->processing && !c->closing)
+            conn_process(c);
+    }
+    request_free(req);
+    srv->n_requests--;
+    server_maybe_done(srv);
+}
+
+void http_respond_json(struct http_request *req, int status, const char *json)
+{
+    http_respond(req, status, "application/json", json, strlen(json), NULL);
+}
+
+void http_respond_error(struct http_request *req, int status, const char *message)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"error\":");
+    buf_json_str(&b, message);
+    buf_putc(&b, '}');
+    http_respond(req, status, "application/json", b.data, b.len, NULL);
+    buf_free(&b);
+}
+
+/* ===== Server ===== */
+
+int http_server_start(uv_loop_t *loop, const struct http_server_opts *opts, struct http_server **out)
+{
+    struct sockaddr_storage addr;
+    int rc = uv_ip4_addr(opts->host, opts->port, (struct sockaddr_in *)&addr);
+    if (rc != 0)
+        rc = uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr);
+    if (rc != 0)
+        return rc;
+    init_parser_settings();
+    struct http_server *srv = xcalloc(1, sizeof *srv);
+    srv->loop = loop;
+    srv->opts = *opts;
+    srv->host = xstrdup(opts->host);
+    srv->opts.host = srv->host;
+    if (!srv->opts.timeout_ms)
+        srv->opts.timeout_ms = 10000;
+    if (!srv->opts.idle_ms)
+        srv->opts.idle_ms = 60000;
+    if ((rc = uv_tcp_init(loop, &srv->listener)) != 0) {
+        free(srv->host);
+        free(srv);
+        return rc;
+    }
+    srv->listener.data = srv;
+    if ((rc = uv_tcp_bind(&srv->listener, (struct sockaddr *)&addr, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&srv->listener, 511, on_connection)) != 0) {
+        srv->stopping = true;
+        http_server_stop(srv, NULL, NULL);
+        return rc;
+    }
+    *out = srv;
+    return 0;
+}
+
+int http_server_port(const struct http_server *srv)
+{
+    struct sockaddr_storage addr;
+    int len = sizeof addr;
+    if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&addr, &len) != 0)
+        return -1;
+    if (addr.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+}
+
+size_t http_server_connections(const struct http_server *srv)
+{
+    return srv->n_conns;
+}
+
+static void listener_closed(uv_handle_t *h)
+{
+    struct http_server *srv = h->data;
+    srv->listener_closed = true;
+    server_maybe_done(srv);
+}
+
+void http_server_stop(struct http_server *srv, void (*done)(void *ud), void *ud)
+{
+    srv->stopping = true;
+    srv->done = done;
+    srv->done_ud = ud;
+    uv_close((uv_handle_t *)&srv->listener, listener_closed);
+    for (struct http_conn *c = srv->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->inflight)
+            c->close_after_write = true;
+        else
+            conn_close(c);
+    }
+}

@@ -1,0 +1,469 @@
+/* outbox — queues, token buckets, per-chat ordering and retries. */
+#include "dvcbot/outbox.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/strmap.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BACKOFF_MS 60000
+#define START_BATCH 64
+
+struct queue {
+    struct outbox_item *head, *tail;
+    size_t len;
+};
+
+struct channel_state {
+    struct outbox_driver drv;
+    bool has_driver;
+    struct queue q[2];
+    double tokens;
+    uint64_t refill_ms;
+    unsigned inflight;
+};
+
+struct outbox {
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    uv_timer_t flush_timer;
+    uint64_t timer_due;          /* 0 when the timer is idle */
+    unsigned retry_base_ms;
+    struct channel_state ch[BOT_CH_COUNT];
+    struct strmap busy;          /* "ch:chat" of chats with an item in flight */
+    struct strmap blocked;       /* "ch:chat" of chats that blocked the bot */
+    outbox_blocked_cb blocked_cb;
+    void *blocked_ud;
+    size_t inflight;
+    void (*flush_done)(void *ud);
+    void *flush_ud;
+    int handles_open;
+    bool closing;
+};
+
+static void schedule(struct outbox *ob, uint64_t delay_ms);
+
+/* ===== Queues ===== */
+
+static void q_push_tail(struct queue *q, struct outbox_item *it)
+{
+    it->next = NULL;
+    it->prev = q->tail;
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    q->len++;
+}
+
+static void q_push_head(struct queue *q, struct outbox_item *it)
+{
+    it->prev = NULL;
+    it->next = q->head;
+    if (q->head)
+        q->head->prev = it;
+    else
+        q->tail = it;
+    q->head = it;
+    q->len++;
+}
+
+static void q_remove(struct queue *q, struct outbox_item *it)
+{
+    if (it->prev)
+        it->prev->next = it->next;
+    else
+        q->head = it->next;
+    if (it->next)
+        it->next->prev = it->prev;
+    else
+        q->tail = it->prev;
+    it->prev = it->next = NULL;
+    q->len--;
+}
+
+static void chat_key(char *out, size_t len, enum bot_channel ch, const char *chat)
+{
+    snprintf(out, len, "%s:%s", bot_channel_prefix(ch), chat);
+}
+
+static void item_finish(struct outbox_item *it, enum outbox_verdict v)
+{
+    if (it->done)
+        it->done(it, v, it->done_ud);
+    bot_reply_clear(&it->reply);
+    free(it);
+}
+
+static void count(const char *metric, const struct outbox_item *it, const char *reason)
+{
+    char labels[96];
+    if (reason)
+        snprintf(labels, sizeof labels, "channel=\"%s\",reason=\"%s\"", bot_channel_name(it->channel), reason);
+    else
+        snprintf(labels, sizeof labels, "channel=\"%s\"", bot_channel_name(it->channel));
+    metrics_inc(metric, labels, 1);
+}
+
+/* ===== Dispatch ===== */
+
+static void refill(struct channel_state *cs, uint64_t now)
+{
+    if (cs->refill_ms == 0) {
+        cs->tokens = cs->drv.burst;
+    } else if (now > cs->refill_ms) {
+        cs->tokens += (double)(now - cs->refill_ms) * cs->drv.rate_per_s / 1000.0;
+        if (cs->tokens > cs->drv.burst)
+            cs->tokens = cs->drv.burst;
+    }
+    cs->refill_ms = now;
+}
+
+/* Picks startable items of one queue into batch; returns false when the
+ * channel can start nothing more now. *wake gets the earliest time worth
+ * looking again. */
+static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue *q, uint64_t now,
+                      struct outbox_item **batch, size_t *n, uint64_t *wake)
+{
+    struct strmap seen;
+    strmap_init(&seen);
+    bool more = true;
+    char key[BOT_ID_MAX + 8];
+    for (struct outbox_item *it = q->head, *next; it && *n < START_BATCH; it = next) {
+        next = it->next;
+        chat_key(key, sizeof key, it->channel, it->chat);
+        if (strmap_has(&ob->busy, key) || strmap_has(&seen, key))
+            continue; /* an earlier message to this chat goes first */
+        strmap_put(&seen, key, it);
+        if (it->not_before_ms > now) {
+            if (it->not_before_ms < *wake)
+                *wake = it->not_before_ms;
+            continue;
+        }
+        if (cs->inflight >= cs->drv.max_inflight) {
+            more = false;
+            break;
+        }
+        if (cs->tokens < 1.0) {
+            uint64_t wait = (uint64_t)((1.0 - cs->tokens) * 1000.0 / cs->drv.rate_per_s) + 1;
+            if (now + wait < *wake)
+                *wake = now + wait;
+            more = false;
+            break;
+        }
+        cs->tokens -= 1.0;
+        cs->inflight++;
+        ob->inflight++;
+        strmap_put(&ob->busy, key, it);
+        q_remove(q, it);
+        batch[(*n)++] = it;
+    }
+    strmap_free(&seen);
+    return more;
+}
+
+static void dispatch(struct outbox *ob)
+{
+    uint64_t now = uv_now(ob->loop), wake = UINT64_MAX;
+    struct outbox_item *batch[START_BATCH];
+    size_t n = 0;
+    for (int c = 0; c < BOT_CH_COUNT; c++) {
+        struct channel_state *cs = &ob->ch[c];
+        if (!cs->has_driver)
+            continue;
+        refill(cs, now);
+        for (int p = 0; p < 2 && n < START_BATCH; p++)
+            if (!pick_from(ob, cs, &cs->q[p], now, batch, &n, &wake))
+                break;
+    }
+    if (n == START_BATCH)
+        wake = now;
+    /* Start after picking: a driver may report a verdict synchronously. */
+    for (size_t i = 0; i < n; i++) {
+        struct channel_state *cs = &ob->ch[batch[i]->channel];
+        if (cs->drv.deliver(cs->drv.ctx, batch[i]) != 0)
+            outbox_delivered(ob, batch[i], OUTBOX_RETRY, 0);
+    }
+    if (wake != UINT64_MAX)
+        schedule(ob, wake > now ? wake - now : 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct outbox *ob = t->data;
+    ob->timer_due = 0;
+    if (!ob->closing)
+        dispatch(ob);
+}
+
+static void schedule(struct outbox *ob, uint64_t delay_ms)
+{
+    if (ob->closing)
+        return;
+    uint64_t due = uv_now(ob->loop) + delay_ms;
+    if (ob->timer_due && ob->timer_due <= due)
+        return;
+    if (uv_timer_start(&ob->timer, on_timer, delay_ms, 0) == 0)
+        ob->timer_due = due;
+}
+
+/* ===== Public API ===== */
+
+struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
+{
+    struct outbox *ob = xcalloc(1, sizeof *ob);
+    ob->loop = loop;
+    ob->retry_base_ms = retry_base_ms ? retry_base_ms : 500;
+    strmap_init(&ob->busy);
+    strmap_init(&ob->blocked);
+    if (uv_timer_init(loop, &ob->timer) != 0 || uv_timer_init(loop, &ob->flush_timer) != 0)
+        abort(); /* uv_timer_init cannot fail on a valid loop */
+    ob->timer.data = ob;
+    ob->flush_timer.data = ob;
+    ob->handles_open = 2;
+    return ob;
+}
+
+void outbox_set_driver(struct outbox *ob, enum bot_channel ch, const struct outbox_driver *drv)
+{
+    ob->ch[ch].drv = *drv;
+    if (ob->ch[ch].drv.max_inflight == 0)
+        ob->ch[ch].drv.max_inflight = 8;
+    if (ob->ch[ch].drv.rate_per_s <= 0)
+        ob->ch[ch].drv.rate_per_s = 30;
+    if (ob->ch[ch].drv.burst < 1)
+        ob->ch[ch].drv.burst = ob->ch[ch].drv.rate_per_s;
+    ob->ch[ch].has_driver = true;
+}
+
+bool outbox_has_driver(const struct outbox *ob, enum bot_channel ch)
+{
+    return ob->ch[ch].has_driver;
+}
+
+void outbox_on_blocked(struct outbox *ob, outbox_blocked_cb cb, void *ud)
+{
+    ob->blocked_cb = cb;
+    ob->blocked_ud = ud;
+}
+
+bool outbox_is_blocked(const struct outbox *ob, enum bot_channel ch, const char *chat)
+{
+    char key[BOT_ID_MAX + 8];
+    chat_key(key, sizeof key, ch, chat);
+    return strmap_has(&ob->blocked, key);
+}
+
+void outbox_mark_blocked(struct outbox *ob, enum bot_channel ch, const char *chat, bool blocked)
+{
+    char key[BOT_ID_MAX + 8];
+    chat_key(key, sizeof key, ch, chat);
+    if (blocked)
+        strmap_put(&ob->blocked, key, ob);
+    else
+        strmap_del(&ob->blocked, key);
+}
+
+static int enqueue(struct outbox *ob, struct outbox_item *it)
+{
+    struct channel_state *cs = &ob->ch[it->channel];
+    if (ob->closing || !cs->has_driver || outbox_is_blocked(ob, it->channel, it->chat)) {
+        bot_reply_clear(&it->reply);
+        free(it);
+        return -1;
+    }
+    q_push_tail(&cs->q[it->priority], it);
+    schedule(ob, 0);
+    return 0;
+}
+
+int outbox_send(struct outbox *ob, enum bot_channel ch, const char *chat, const struct bot_reply *reply,
+                const char *reply_ref, enum outbox_priority prio, outbox_done_cb done, void *ud)
+{
+    struct outbox_item *it = xcalloc(1, sizeof *it);
+    it->channel = ch;
+    it->kind = OUTBOX_MESSAGE;
+    it->priority = prio == OUTBOX_BULK ? OUTBOX_BULK : OUTBOX_REPLY;
+    if (!bot_id_set(it->chat, chat) || (reply_ref && !bot_id_set(it->reply_ref, reply_ref))) {
+        free(it);
+        return -1;
+    }
+    bot_reply_copy(&it->reply, reply);
+    it->done = done;
+    it->done_ud = ud;
+    return enqueue(ob, it);
+}
+
+int outbox_ack(struct outbox *ob, enum bot_channel ch, const char *chat, const char *reply_ref)
+{
+    struct outbox_item *it = xcalloc(1, sizeof *it);
+    it->channel = ch;
+    it->kind = OUTBOX_ACK;
+    it->priority = OUTBOX_REPLY;
+    if (!bot_id_set(it->chat, chat) || !bot_id_set(it->reply_ref, reply_ref)) {
+        free(it);
+        return -1;
+    }
+    return enqueue(ob, it);
+}
+
+static void drop_chat(struct outbox *ob, enum bot_channel ch, const char *chat)
+{
+    for (int p = 0; p < 2; p++) {
+        struct queue *q = &ob->ch[ch].q[p];
+        for (struct outbox_item *it = q->head, *next; it; it = next) {
+            next = it->next;
+            if (strcmp(it->chat, chat) == 0) {
+                q_remove(q, it);
+                item_finish(it, OUTBOX_BLOCKED);
+            }
+        }
+    }
+}
+
+static uint64_t backoff_ms(const struct outbox *ob, unsigned attempts)
+{
+    uint64_t d = ob->retry_base_ms;
+    for (unsigned i = 1; i < attempts && d < MAX_BACKOFF_MS; i++)
+        d *= 2;
+    if (d > MAX_BACKOFF_MS)
+        d = MAX_BACKOFF_MS;
+    return d + (uint64_t)(rand() % (int)(d / 5 + 1)); /* jitter so retries don't align */
+}
+
+static void maybe_flushed(struct outbox *ob);
+
+void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v,
+                      unsigned retry_after_ms)
+{
+    struct channel_state *cs = &ob->ch[it->channel];
+    char key[BOT_ID_MAX + 8];
+    chat_key(key, sizeof key, it->channel, it->chat);
+    strmap_del(&ob->busy, key);
+    cs->inflight--;
+    ob->inflight--;
+    if ((v == OUTBOX_RETRY || v == OUTBOX_RETRY_AFTER) && ++it->attempts >= OUTBOX_MAX_ATTEMPTS) {
+        log_fmt(LOG_WARN, "send gave up", "\"channel\":%s,\"attempts\":%u",
+                log_q(bot_channel_name(it->channel)), it->attempts);
+        count("dvcbot_send_errors_total", it, "gave_up");
+        v = OUTBOX_FAILED;
+    }
+    switch (v) {
+    case OUTBOX_SENT:
+        if (it->kind == OUTBOX_MESSAGE)
+            count("dvcbot_replies_sent_total", it, NULL);
+        item_finish(it, v);
+        break;
+    case OUTBOX_RETRY:
+    case OUTBOX_RETRY_AFTER:
+        count("dvcbot_send_retries_total", it, NULL);
+        it->not_before_ms = uv_now(ob->loop) +
+                            (v == OUTBOX_RETRY_AFTER ? retry_after_ms : backoff_ms(ob, it->attempts));
+        if (ob->closing)
+            item_finish(it, OUTBOX_FAILED);
+        else
+            q_push_head(&cs->q[it->priority], it);
+        break;
+    case OUTBOX_BLOCKED:
+        count("dvcbot_send_errors_total", it, "blocked");
+        outbox_mark_blocked(ob, it->channel, it->chat, true);
+        if (ob->blocked_cb)
+            ob->blocked_cb(it->channel, it->chat, ob->blocked_ud);
+        drop_chat(ob, it->channel, it->chat);
+        item_finish(it, v);
+        break;
+    case OUTBOX_FAILED:
+        count("dvcbot_send_errors_total", it, "failed");
+        item_finish(it, v);
+        break;
+    }
+    schedule(ob, 0);
+    maybe_flushed(ob);
+}
+
+size_t outbox_queued(const struct outbox *ob, enum bot_channel ch, enum outbox_priority prio)
+{
+    return ob->ch[ch].q[prio].len;
+}
+
+size_t outbox_inflight(const struct outbox *ob)
+{
+    return ob->inflight;
+}
+
+/* ===== Flush and close ===== */
+
+static size_t total_queued(const struct outbox *ob)
+{
+    size_t n = 0;
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        n += ob->ch[c].q[0].len + ob->ch[c].q[1].len;
+    return n;
+}
+
+static void flush_finish(struct outbox *ob)
+{
+    void (*done)(void *) = ob->flush_done;
+    ob->flush_done = NULL;
+    uv_timer_stop(&ob->flush_timer);
+    if (done)
+        done(ob->flush_ud);
+}
+
+static void maybe_flushed(struct outbox *ob)
+{
+    if (ob->flush_done && ob->inflight == 0 && total_queued(ob) == 0)
+        flush_finish(ob);
+}
+
+static void on_flush_timeout(uv_timer_t *t)
+{
+    struct outbox *ob = t->data;
+    log_fmt(LOG_WARN, "outbox flush timed out", "\"queued\":%zu,\"inflight\":%zu",
+            total_queued(ob), ob->inflight);
+    flush_finish(ob);
+}
+
+void outbox_flush(struct outbox *ob, unsigned timeout_ms, void (*done)(void *ud), void *ud)
+{
+    ob->flush_done = done;
+    ob->flush_ud = ud;
+    if (ob->inflight == 0 && total_queued(ob) == 0) {
+        flush_finish(ob);
+        return;
+    }
+    if (uv_timer_start(&ob->flush_timer, on_flush_timeout, timeout_ms, 0) != 0)
+        flush_finish(ob);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct outbox *ob = h->data;
+    if (--ob->handles_open > 0)
+        return;
+    strmap_free(&ob->busy);
+    strmap_free(&ob->blocked);
+    free(ob);
+}
+
+void outbox_close(struct outbox *ob)
+{
+    ob->closing = true;
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        for (int p = 0; p < 2; p++) {
+            struct queue *q = &ob->ch[c].q[p];
+            while (q->head) {
+                struct outbox_item *it = q->head;
+                q_remove(q, it);
+                item_finish(it, OUTBOX_FAILED);
+            }
+        }
+    ob->flush_done = NULL;
+    uv_close((uv_handle_t *)&ob->timer, on_closed);
+    uv_close((uv_handle_t *)&ob->flush_timer, on_closed);
+}

@@ -1,0 +1,380 @@
+/* telegram — Telegram Bot API: webhook parsing and the outbox driver. */
+#include "dvcbot/telegram.h"
+#include "dvcbot/crypto.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct telegram {
+    const struct config *cfg;
+    struct http_client *http;
+    struct outbox *ob;
+    struct dialog *dialog;
+    char *send_url;
+    char *ack_url;
+};
+
+/* One API call in flight for an outbox item. */
+struct tg_call {
+    struct telegram *tg;
+    struct outbox_item *item;
+    size_t part_end;  /* byte offset where this part ends */
+    bool last;
+};
+
+/* ===== Parsing ===== */
+
+static bool id_from_json(const cJSON *n, char out[BOT_ID_MAX])
+{
+    if (cJSON_IsString(n))
+        return n->valuestring[0] && bot_id_set(out, n->valuestring);
+    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || n->valuedouble != floor(n->valuedouble))
+        return false;
+    snprintf(out, BOT_ID_MAX, "%.0f", n->valuedouble);
+    return true;
+}
+
+static const cJSON *field(const cJSON *obj, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, name);
+}
+
+static enum telegram_parse parse_message(const cJSON *m, struct bot_msg **out)
+{
+    const cJSON *chat = field(m, "chat"), *from = field(m, "from"), *text = field(m, "text");
+    struct bot_msg *msg = bot_msg_new(BOT_CH_TELEGRAM, BOT_MSG_TEXT);
+    if (!cJSON_IsObject(chat) || !id_from_json(field(chat, "id"), msg->chat))
+        goto bad;
+    if (cJSON_IsObject(from)) {
+        if (!id_from_json(field(from, "id"), msg->user))
+            goto bad;
+    } else {
+        memcpy(msg->user, msg->chat, sizeof msg->user);
+    }
+    if (cJSON_IsString(text))
+        bot_msg_set_text(msg, text->valuestring, strlen(text->valuestring));
+    else
+        msg->kind = BOT_MSG_UNSUPPORTED;
+    const cJSON *date = field(m, "date");
+    msg->ts = cJSON_IsNumber(date) ? (int64_t)date->valuedouble : 0;
+    *out = msg;
+    return TG_PARSE_MSG;
+bad:
+    bot_msg_free(msg);
+    return TG_PARSE_BAD;
+}
+
+static enum telegram_parse parse_callback(const cJSON *cb, struct bot_msg **out)
+{
+    const cJSON *from = field(cb, "from"), *message = field(cb, "message"), *data = field(cb, "data");
+    struct bot_msg *msg = bot_msg_new(BOT_CH_TELEGRAM, BOT_MSG_BUTTON);
+    if (!cJSON_IsObject(from) || !id_from_json(field(from, "id"), msg->user) ||
+        !id_from_json(field(cb, "id"), msg->reply_ref))
+        goto bad;
+    const cJSON *chat = cJSON_IsObject(message) ? field(message, "chat") : NULL;
+    if (!chat || !id_from_json(field(chat, "id"), msg->chat))
+        memcpy(msg->chat, msg->user, sizeof msg->chat);
+    if (cJSON_IsString(data))
+        bot_msg_set_text(msg, data->valuestring, strlen(data->valuestring));
+    else
+        msg->kind = BOT_MSG_UNSUPPORTED; /* game callbacks carry no data */
+    *out = msg;
+    return TG_PARSE_MSG;
+bad:
+    bot_msg_free(msg);
+    return TG_PARSE_BAD;
+}
+
+enum telegram_parse telegram_parse_update(const char *json, size_t len, struct bot_msg **out)
+{
+    *out = NULL;
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    enum telegram_parse rc = TG_PARSE_BAD;
+    char update_id[BOT_ID_MAX];
+    if (!cJSON_IsObject(root) || !id_from_json(field(root, "update_id"), update_id))
+        goto cleanup;
+    const cJSON *m = field(root, "message");
+    if (!m)
+        m = field(root, "edited_message");
+    const cJSON *cb = field(root, "callback_query");
+    if (cJSON_IsObject(m))
+        rc = parse_message(m, out);
+    else if (cJSON_IsObject(cb))
+        rc = parse_callback(cb, out);
+    else
+        rc = TG_PARSE_IGNORED;
+    if (rc == TG_PARSE_MSG)
+        memcpy((*out)->event_id, update_id, sizeof update_id);
+cleanup:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ===== Rendering ===== */
+
+void telegram_html_escape(struct buf *out, const char *s, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : NULL;
+        if (!rep)
+            continue;
+        buf_append(out, s + start, i - start);
+        buf_puts(out, rep);
+        start = i + 1;
+    }
+    buf_append(out, s + start, len - start);
+}
+
+size_t telegram_part_len(const char *text, size_t len, size_t max_chars)
+{
+    size_t chars = 0, i = 0, last_nl = 0, last_sp = 0;
+    while (i < len && chars < max_chars) {
+        unsigned char c = (unsigned char)text[i];
+        size_t step = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        if (i + step > len)
+            step = len - i;
+        i += step;
+        chars++;
+        if (c == '\n')
+            last_nl = i;
+        else if (c == ' ')
+            last_sp = i;
+    }
+    if (i >= len)
+        return len;
+    if (last_nl > i / 2)
+        return last_nl;
+    if (last_sp > i / 2)
+        return last_sp;
+    return i;
+}
+
+static bool is_numeric_id(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+static void render_keyboard(struct buf *b, const struct bot_reply *reply)
+{
+    buf_puts(b, ",\"reply_markup\":{\"inline_keyboard\":[");
+    for (size_t i = 0; i < reply->n_buttons;) {
+        const struct bot_button *x = &reply->buttons[i];
+        bool pair = i + 1 < reply->n_buttons && strlen(x->label) <= TELEGRAM_PAIR_LABEL_MAX &&
+                    strlen(reply->buttons[i + 1].label) <= TELEGRAM_PAIR_LABEL_MAX;
+        buf_puts(b, i ? ",[" : "[");
+        for (size_t k = 0; k < (pair ? 2u : 1u); k++, i++) {
+            buf_puts(b, k ? ",{\"text\":" : "{\"text\":");
+            buf_json_str(b, reply->buttons[i].label);
+            buf_puts(b, ",\"callback_data\":");
+            buf_json_str(b, reply->buttons[i].payload);
+            buf_putc(b, '}');
+        }
+        buf_putc(b, ']');
+    }
+    buf_puts(b, "]}");
+}
+
+char *telegram_render_message(const char *chat, const char *text, size_t len,
+                              const struct bot_reply *reply)
+{
+    struct buf b, html;
+    buf_init(&b);
+    buf_init(&html);
+    buf_puts(&b, "{\"chat_id\":");
+    if (is_numeric_id(chat))
+        buf_puts(&b, chat);
+    else
+        buf_json_str(&b, chat);
+    telegram_html_escape(&html, text, len);
+    buf_puts(&b, ",\"text\":");
+    buf_json_strn(&b, buf_cstr(&html), html.len);
+    buf_puts(&b, ",\"parse_mode\":\"HTML\",\"disable_web_page_preview\":true");
+    if (reply && reply->n_buttons)
+        render_keyboard(&b, reply);
+    buf_putc(&b, '}');
+    buf_free(&html);
+    return buf_steal(&b);
+}
+
+enum outbox_verdict telegram_classify(long status, const char *body, unsigned *retry_after_ms)
+{
+    *retry_after_ms = 0;
+    if (status == 0 || status >= 500)
+        return OUTBOX_RETRY;
+    if (status == 429) {
+        cJSON *root = cJSON_Parse(body ? body : "");
+        const cJSON *params = cJSON_IsObject(root) ? field(root, "parameters") : NULL;
+        const cJSON *ra = cJSON_IsObject(params) ? field(params, "retry_after") : NULL;
+        double secs = cJSON_IsNumber(ra) && ra->valuedouble > 0 ? ra->valuedouble : 1;
+        if (secs > 3600)
+            secs = 3600;
+        *retry_after_ms = (unsigned)(secs * 1000);
+        cJSON_Delete(root);
+        return OUTBOX_RETRY_AFTER;
+    }
+    if (status == 403)
+        return OUTBOX_BLOCKED;
+    if (status >= 200 && status < 300)
+        return OUTBOX_SENT;
+    return OUTBOX_FAILED;
+}
+
+/* ===== Outbox driver ===== */
+
+static int send_part(struct telegram *tg, struct outbox_item *item);
+
+static void on_api_response(const struct http_client_response *res, void *ud)
+{
+    struct tg_call *call = ud;
+    struct telegram *tg = call->tg;
+    struct outbox_item *item = call->item;
+    unsigned retry_after = 0;
+    enum outbox_verdict v = telegram_classify(res->status, res->body, &retry_after);
+    if (v != OUTBOX_SENT)
+        log_fmt(v == OUTBOX_RETRY_AFTER ? LOG_INFO : LOG_WARN, "telegram call failed",
+                "\"status\":%ld,\"kind\":%s,\"error\":%s", res->status,
+                log_q(item->kind == OUTBOX_ACK ? "ack" : "message"),
+                log_q(res->error ? res->error : ""));
+    if (item->kind == OUTBOX_ACK && v == OUTBOX_BLOCKED)
+        v = OUTBOX_FAILED; /* an old or foreign callback, not a blocked user */
+    bool more = v == OUTBOX_SENT && !call->last;
+    if (more)
+        item->part = (unsigned)call->part_end;
+    free(call);
+    if (more && send_part(tg, item) == 0)
+        return;
+    outbox_delivered(tg->ob, item, more ? OUTBOX_RETRY : v, retry_after);
+}
+
+static int post(struct telegram *tg, const char *url, char *body, struct tg_call *call)
+{
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    struct http_client_request req = {
+        .method = "POST", .url = url, .headers = headers, .body = body,
+        .body_len = strlen(body), .timeout_ms = tg->cfg->send_timeout_ms,
+    };
+    int rc = http_client_request(tg->http, &req, on_api_response, call);
+    free(body);
+    if (rc != 0)
+        free(call);
+    return rc;
+}
+
+static int send_part(struct telegram *tg, struct outbox_item *item)
+{
+    struct tg_call *call = xcalloc(1, sizeof *call);
+    call->tg = tg;
+    call->item = item;
+    if (item->kind == OUTBOX_ACK) {
+        struct buf b;
+        buf_init(&b);
+        buf_puts(&b, "{\"callback_query_id\":");
+        buf_json_str(&b, item->reply_ref);
+        buf_putc(&b, '}');
+        call->last = true;
+        return post(tg, tg->ack_url, buf_steal(&b), call);
+    }
+    const char *text = item->reply.text;
+    size_t total = strlen(text), off = item->part <= total ? item->part : total;
+    size_t len = telegram_part_len(text + off, total - off, TELEGRAM_MAX_TEXT);
+    call->part_end = off + len;
+    call->last = call->part_end >= total;
+    char *body = telegram_render_message(item->chat, text + off, len, call->last ? &item->reply : NULL);
+    return post(tg, tg->send_url, body, call);
+}
+
+static int deliver(void *ctx, struct outbox_item *item)
+{
+    return send_part(ctx, item);
+}
+
+/* ===== Webhook ===== */
+
+static void on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+{
+    struct telegram *tg = ud;
+    for (size_t i = 0; i < replies->n; i++)
+        if (outbox_send(tg->ob, BOT_CH_TELEGRAM, msg->chat, &replies->items[i], NULL, OUTBOX_REPLY,
+                        NULL, NULL) != 0)
+            log_msg(LOG_INFO, "reply not queued: chat blocked or channel off");
+}
+
+void telegram_handle_webhook(struct http_request *req, void *ud)
+{
+    struct telegram *tg = ud;
+    req->route = "telegram";
+    const char *secret = http_request_header(req, "X-Telegram-Bot-Api-Secret-Token");
+    if (!crypto_secret_equal_str(secret, tg->cfg->telegram_webhook_secret)) {
+        http_respond_error(req, 401, "bad secret token");
+        return;
+    }
+    struct bot_msg *msg;
+    enum telegram_parse p = telegram_parse_update(req->body.data ? req->body.data : "", req->body.len, &msg);
+    if (p == TG_PARSE_BAD) {
+        http_respond_error(req, 400, "not a Telegram update");
+        return;
+    }
+    http_respond_json(req, 200, "{}");
+    if (p == TG_PARSE_IGNORED)
+        return;
+    if (msg->reply_ref[0] && msg->kind != BOT_MSG_TEXT)
+        outbox_ack(tg->ob, BOT_CH_TELEGRAM, msg->chat, msg->reply_ref);
+    dialog_handle(tg->dialog, msg, on_replies, tg);
+}
+
+/* ===== Set-up ===== */
+
+static char *api_url(const struct config *cfg, const char *method)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s/bot%s/%s", cfg->telegram_api_base, cfg->telegram_bot_token, method);
+    return buf_steal(&b);
+}
+
+struct telegram *telegram_new(const struct config *cfg, struct http_client *http,
+                              struct outbox *ob, struct dialog *dialog, const char **err)
+{
+    if (!cfg->telegram_bot_token) {
+        *err = "TELEGRAM_BOT_TOKEN is not set";
+        return NULL;
+    }
+    if (!cfg->telegram_webhook_secret || strlen(cfg->telegram_webhook_secret) < 8) {
+        *err = "TELEGRAM_WEBHOOK_SECRET must be set (8+ characters) when TELEGRAM_BOT_TOKEN is";
+        return NULL;
+    }
+    struct telegram *tg = xcalloc(1, sizeof *tg);
+    tg->cfg = cfg;
+    tg->http = http;
+    tg->ob = ob;
+    tg->dialog = dialog;
+    tg->send_url = api_url(cfg, "sendMessage");
+    tg->ack_url = api_url(cfg, "answerCallbackQuery");
+    /* Telegram: about 30 messages/s overall per bot. */
+    struct outbox_driver drv = {.deliver = deliver, .ctx = tg, .rate_per_s = 30, .burst = 30,
+                                .max_inflight = 16};
+    outbox_set_driver(ob, BOT_CH_TELEGRAM, &drv);
+    return tg;
+}
+
+void telegram_free(struct telegram *tg)
+{
+    if (!tg)
+        return;
+    free(tg->send_url);
+    free(tg->ack_url);
+    free(tg);
+}

@@ -1,0 +1,479 @@
+"""End-to-end test harness: a real redis-server, local API stubs and the real
+dvcbot binary, all on 127.0.0.1. Python standard library only.
+
+    redis = Redis.start(tmpdir)         # redis-server on a unix socket
+    tg = TelegramStub.start()           # fake https://api.telegram.org
+    bot = Dvcbot.start(tmpdir, redis, telegram=tg)
+    status, headers, body = bot.request("GET", "/healthz")
+    bot.stop()                          # SIGTERM, must exit 0 and log cleanly
+
+DVCBOT_BIN (set by tests/run_suite.py) names the binary; DVCBOT_WRAP a command
+prefix such as valgrind.
+"""
+import http.client
+import http.server
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+ROOT = os.environ.get("DVCBOT_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("DVCBOT_BIN") or os.path.join(ROOT, "build", "dvcbot")
+WRAP = shlex.split(os.environ.get("DVCBOT_WRAP", ""))
+SLOW = 8 if WRAP else 1  # valgrind runs everything several times slower
+
+TG_TOKEN = "123456:TEST-token"
+TG_SECRET = "s3cret-webhook-token"
+
+
+def wait_until(pred, timeout=5.0, interval=0.02, what="condition"):
+    deadline = time.time() + timeout * SLOW
+    while time.time() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- Redis
+
+class RespError(Exception):
+    pass
+
+
+class RedisClient:
+    """A minimal RESP2 client (no redis-py here)."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(5)
+        self.sock.connect(path)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("redis closed the connection")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RespError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n).decode("utf-8", "replace")
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise RespError(f"bad reply {line!r}")
+
+    def __call__(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            b = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        self.sock.sendall(b"".join(out))
+        return self._reply()
+
+
+class Redis:
+    def __init__(self, tmpdir):
+        self.dir = tmpdir
+        self.sock = os.path.join(tmpdir, "redis.sock")
+        self.proc = None
+
+    @classmethod
+    def start(cls, tmpdir):
+        r = cls(tmpdir)
+        r.launch()
+        return r
+
+    @property
+    def url(self):
+        return "unix://" + self.sock
+
+    def launch(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.sock, "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._pingable, 10, what="redis-server to start")
+
+    def _pingable(self):
+        try:
+            c = RedisClient(self.sock)
+            ok = c("PING") == "PONG"
+            c.close()
+            return ok
+        except OSError:
+            return False
+
+    def __call__(self, *args):
+        c = RedisClient(self.sock)
+        try:
+            return c(*args)
+        finally:
+            c.close()
+
+    def keys(self, pattern="*"):
+        return sorted(self("KEYS", pattern))
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+
+    def restart(self):
+        self.kill()
+        self.launch()
+
+    def stop(self):
+        self.kill()
+
+
+# ---------------------------------------------------------------- API stubs
+
+class StubServer:
+    """A threaded HTTP server recording every request. `respond` decides the
+    answer: a function (method, path, body_bytes, headers) -> (status, dict)."""
+
+    def __init__(self):
+        self.calls = []
+        self.lock = threading.Condition()
+        self.scripted = {}  # key -> list of (status, body) served first, in order
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, payload = stub.handle(self.command, self.path, body, self.headers)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_POST = _serve
+            do_GET = _serve
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @classmethod
+    def start(cls):
+        s = cls()
+        s.thread.start()
+        return s
+
+    @property
+    def base(self):
+        return "http://127.0.0.1:%d" % self.httpd.server_address[1]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def script(self, key, *responses):
+        with self.lock:
+            self.scripted.setdefault(key, []).extend(responses)
+
+    def default_response(self, method, path, body, headers):
+        return 200, {"ok": True}
+
+    def route_key(self, method, path):
+        return path
+
+    def handle(self, method, path, body, headers):
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        key = self.route_key(method, path)
+        with self.lock:
+            queue = self.scripted.get(key)
+            scripted = queue.pop(0) if queue else None
+            self.calls.append({"method": method, "path": path, "key": key, "json": parsed,
+                               "raw": body, "headers": dict(headers), "time": time.time(),
+                               "status": scripted[0] if scripted else 200})
+            self.lock.notify_all()
+        if scripted:
+            return scripted
+        return self.default_response(method, path, body, headers)
+
+    def of(self, key):
+        with self.lock:
+            return [c for c in self.calls if c["key"] == key]
+
+    def wait_calls(self, key, n, timeout=5.0):
+        deadline = time.time() + timeout * SLOW
+        with self.lock:
+            while True:
+                got = [c for c in self.calls if c["key"] == key]
+                if len(got) >= n:
+                    return got
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError(f"expected {n} calls to {key}, got {len(got)}: "
+                                         f"{[c['json'] for c in got]}")
+                self.lock.wait(left)
+
+    def reset(self):
+        with self.lock:
+            self.calls.clear()
+            self.scripted.clear()
+
+
+class TelegramStub(StubServer):
+    """Bot API stub: /bot<token>/<method>; records calls under the method name."""
+
+    def route_key(self, method, path):
+        m = re.match(r"^/bot([^/]+)/(\w+)$", path)
+        return m.group(2) if m and m.group(1) == TG_TOKEN else "bad-token:" + path
+
+    def default_response(self, method, path, body, headers):
+        if self.route_key(method, path).startswith("bad-token"):
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        return 200, {"ok": True, "result": {"message_id": len(self.calls)}}
+
+    def sent_to(self, chat_id):
+        return [c for c in self.of("sendMessage") if c["json"] and c["json"].get("chat_id") == chat_id]
+
+
+# ---------------------------------------------------------------- dvcbot
+
+class Dvcbot:
+    def __init__(self, tmpdir, redis_url, telegram=None, env=None):
+        self.tmpdir = tmpdir
+        self.port = free_port()
+        self.log_path = os.path.join(tmpdir, "dvcbot-%d.log" % self.port)
+        self.env = dict(os.environ)
+        self.env.update({
+            "DVCBOT_LISTEN": "127.0.0.1:%d" % self.port,
+            "REDIS_URL": redis_url,
+            "DVCBOT_DATA_DIR": ROOT,
+            "DVCBOT_LOG_LEVEL": "debug",
+            "DVCBOT_RETRY_BASE_MS": "100",
+            "DVCBOT_REDIS_TIMEOUT_MS": str(1000 * SLOW),
+            "DVCBOT_SEND_TIMEOUT_MS": str(3000 * SLOW),
+        })
+        if telegram:
+            self.env.update({"TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+                             "TELEGRAM_API_BASE": telegram.base})
+        self.env.update(env or {})
+        self.proc = None
+
+    @classmethod
+    def start(cls, tmpdir, redis, telegram=None, env=None):
+        bot = cls(tmpdir, redis.url if isinstance(redis, Redis) else redis, telegram, env)
+        bot.launch()
+        return bot
+
+    def launch(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(WRAP + [BIN, "serve"], env=self.env, cwd=ROOT,
+                                     stdout=self.log, stderr=self.log)
+        wait_until(self._healthy, 10, what="dvcbot to answer /healthz")
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("dvcbot exited at start:\n" + self.read_log())
+        try:
+            status, _, _ = self.request("GET", "/healthz", timeout=1)
+            return status == 200
+        except OSError:
+            return False
+
+    def redis_up(self):
+        status, _, body = self.request("GET", "/healthz")
+        return status == 200 and json.loads(body)["redis"]
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout * SLOW)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+                headers = dict(headers or {}, **{"Content-Type": "application/json"})
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def raw(self, data, read_until_close=True, timeout=5):
+        """Sends raw bytes, returns everything read until the server closes."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout * SLOW) as s:
+            s.sendall(data)
+            chunks = []
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    if not read_until_close:
+                        break
+            except socket.timeout:
+                pass
+            return b"".join(chunks)
+
+    def telegram(self, update, secret=TG_SECRET):
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.request("POST", "/webhook/telegram", update, headers)
+
+    def webchat(self, user, text=None, button=None):
+        body = {"user": user}
+        if button is not None:
+            body["button"] = button
+        else:
+            body["text"] = text
+        status, _, data = self.request("POST", "/webchat/messages", body)
+        return status, json.loads(data)
+
+    def metrics(self):
+        status, _, body = self.request("GET", "/metrics")
+        assert status == 200
+        out = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                out[name] = float(value)
+        return out
+
+    def stop(self, expect_code=0):
+        if not self.proc or self.proc.poll() is not None:
+            code = self.proc.returncode if self.proc else None
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout=20 * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("dvcbot did not exit after SIGTERM:\n" + self.read_log()[-4000:])
+        self.log.close()
+        log = self.read_log()
+        problems = [m for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                                "Invalid read", "Invalid write", "definitely lost", "uninitialised")
+                    if m in log]
+        if problems:
+            raise AssertionError(f"dvcbot reported {problems}:\n" + log[-6000:])
+        if expect_code is not None and code != expect_code:
+            raise AssertionError(f"dvcbot exited {code}, want {expect_code}:\n" + log[-4000:])
+        return log
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+# ---------------------------------------------------------------- test bases
+
+def tg_message(update_id, user_id, text, chat_id=None):
+    chat_id = chat_id or user_id
+    return {"update_id": update_id,
+            "message": {"message_id": update_id, "date": int(time.time()), "text": text,
+                        "from": {"id": user_id, "is_bot": False, "first_name": "Test"},
+                        "chat": {"id": chat_id, "type": "private"}}}
+
+
+def tg_callback(update_id, user_id, data, chat_id=None):
+    chat_id = chat_id or user_id
+    return {"update_id": update_id,
+            "callback_query": {"id": "cb%d" % update_id, "data": data, "chat_instance": "1",
+                               "from": {"id": user_id, "is_bot": False, "first_name": "Test"},
+                               "message": {"message_id": 1, "date": int(time.time()),
+                                           "chat": {"id": chat_id, "type": "private"}}}}
+
+
+def buttons_of(send_call):
+    """Flattened [(text, callback_data)] of a recorded sendMessage call."""
+    markup = (send_call["json"] or {}).get("reply_markup") or {}
+    return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
+
+
+class ServiceTest(unittest.TestCase):
+    """Starts redis, a Telegram stub and dvcbot once per test class."""
+    telegram = True
+    extra_env = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="dvcbot-e2e-")
+        cls.redis = Redis.start(cls.tmp)
+        cls.tg = TelegramStub.start() if cls.telegram else None
+        cls.bot = Dvcbot.start(cls.tmp, cls.redis, telegram=cls.tg, env=cls.extra_env)
+        cls._next_id = 100000
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            log = cls.bot.stop()
+            unmasked = re.findall(r"\d{9,}", log)
+            if unmasked:
+                raise AssertionError(f"log holds unmasked long numbers: {unmasked[:5]}")
+        finally:
+            if cls.tg:
+                cls.tg.stop()
+            cls.redis.stop()
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def next_id(cls):
+        cls._next_id += 1
+        return cls._next_id
+
+    def new_user(self):
+        """A Telegram user id long enough (10 digits) to test log masking."""
+        return 7000000000 + self.next_id()

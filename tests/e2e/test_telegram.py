@@ -1,0 +1,153 @@
+"""Telegram end to end: webhook → dialog → sendMessage on a local Bot API stub."""
+import time
+
+from harness import SLOW, TG_SECRET, ServiceTest, buttons_of, tg_callback, tg_message, wait_until
+
+
+class TelegramTest(ServiceTest):
+
+    def send(self, update, secret=TG_SECRET):
+        status, _, _ = self.bot.telegram(update, secret)
+        return status
+
+    def test_start_greets_with_menu_buttons(self):
+        user = self.new_user()
+        self.assertEqual(self.send(tg_message(self.next_id(), user, "/start")), 200)
+        call = wait_until(lambda: self.tg.sent_to(user), what="sendMessage")[0]
+        body = call["json"]
+        self.assertEqual(body["chat_id"], user)
+        self.assertEqual(body["parse_mode"], "HTML")
+        self.assertIn("Xin chào", body["text"])
+        self.assertEqual([b[0] for b in buttons_of(call)], ["Thủ tục", "Tra cứu hồ sơ", "Thanh toán", "Hỗ trợ"])
+        for _, data in buttons_of(call):
+            self.assertLessEqual(len(data.encode()), 64)
+
+    def test_forged_secret_is_401_and_nothing_is_sent(self):
+        user = self.new_user()
+        self.assertEqual(self.send(tg_message(self.next_id(), user, "/start"), secret="wrong"), 401)
+        self.assertEqual(self.send(tg_message(self.next_id(), user, "/start"), secret=None), 401)
+        time.sleep(0.3 * SLOW)
+        self.assertEqual(self.tg.sent_to(user), [])
+        self.assertEqual(self.redis.keys("s:{tg:%d}" % user), [])
+
+    def test_duplicate_update_is_answered_once(self):
+        user = self.new_user()
+        update = tg_message(self.next_id(), user, "/start")
+        self.assertEqual(self.send(update), 200)
+        self.assertEqual(self.send(update), 200)
+        wait_until(lambda: self.tg.sent_to(user), what="first reply")
+        time.sleep(0.5 * SLOW)
+        self.assertEqual(len(self.tg.sent_to(user)), 1)
+
+    def test_unknown_update_types_are_ignored_with_200(self):
+        status = self.send({"update_id": self.next_id(), "channel_post": {"message_id": 1}})
+        self.assertEqual(status, 200)
+
+    def test_malformed_update_is_400(self):
+        status, _, _ = self.bot.request("POST", "/webhook/telegram", b"{oops",
+                                        {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+        self.assertEqual(status, 400)
+        self.assertEqual(self.send({"message": {"text": "no update id"}}), 400)
+
+    def test_button_press_is_answered_and_acknowledged(self):
+        user = self.new_user()
+        update = tg_callback(self.next_id(), user, "menu")
+        self.assertEqual(self.send(update), 200)
+        acks = wait_until(lambda: [c for c in self.tg.of("answerCallbackQuery")
+                                   if c["json"]["callback_query_id"] == update["callback_query"]["id"]],
+                          what="answerCallbackQuery")
+        self.assertEqual(len(acks), 1)
+        wait_until(lambda: self.tg.sent_to(user), what="menu reply")
+
+    def test_photo_gets_polite_text_only_reply(self):
+        user = self.new_user()
+        update = tg_message(self.next_id(), user, "x")
+        del update["message"]["text"]
+        update["message"]["photo"] = [{"file_id": "abc", "width": 1, "height": 1}]
+        self.assertEqual(self.send(update), 200)
+        call = wait_until(lambda: self.tg.sent_to(user), what="reply")[0]
+        self.assertIn("chữ", call["json"]["text"])
+
+    def test_429_is_retried_after_retry_after(self):
+        user = self.new_user()
+        self.tg.script("sendMessage", (429, {"ok": False, "error_code": 429,
+                                             "description": "Too Many Requests: retry after 1",
+                                             "parameters": {"retry_after": 1}}))
+        self.send(tg_message(self.next_id(), user, "/start"))
+        calls = wait_until(lambda: len(self.tg.sent_to(user)) >= 2 and self.tg.sent_to(user), 6,
+                           what="retried sendMessage")
+        gap = calls[1]["time"] - calls[0]["time"]
+        self.assertGreaterEqual(gap, 0.95)
+        self.assertEqual(calls[0]["status"], 429)
+        self.assertEqual(calls[1]["status"], 200)
+
+    def test_5xx_is_retried_with_backoff(self):
+        user = self.new_user()
+        self.tg.script("sendMessage", (502, {"ok": False}), (500, {"ok": False}))
+        self.send(tg_message(self.next_id(), user, "/start"))
+        calls = wait_until(lambda: len(self.tg.sent_to(user)) >= 3 and self.tg.sent_to(user), 6,
+                           what="third attempt")
+        self.assertEqual([c["status"] for c in calls[:3]], [502, 500, 200])
+
+    def test_403_marks_user_blocked_and_stops_sending(self):
+        user = self.new_user()
+        self.tg.script("sendMessage", (403, {"ok": False, "error_code": 403,
+                                             "description": "Forbidden: bot was blocked by the user"}))
+        self.send(tg_message(self.next_id(), user, "/start"))
+        wait_until(lambda: self.redis("SISMEMBER", "blocked:telegram", str(user)) == 1,
+                   what="blocked mark in redis")
+        self.assertEqual(len(self.tg.sent_to(user)), 1)
+        m = self.bot.metrics()
+        self.assertGreaterEqual(m.get('dvcbot_send_errors_total{channel="telegram",reason="blocked"}', 0), 1)
+
+    def test_blocked_user_who_writes_again_is_unblocked(self):
+        user = self.new_user()
+        self.tg.script("sendMessage", (403, {"ok": False, "error_code": 403, "description": "Forbidden"}))
+        self.send(tg_message(self.next_id(), user, "/start"))
+        wait_until(lambda: self.redis("SISMEMBER", "blocked:telegram", str(user)) == 1, what="blocked")
+        self.send(tg_message(self.next_id(), user, "/start"))
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 2, what="reply after unblocking")
+        self.assertEqual(self.redis("SISMEMBER", "blocked:telegram", str(user)), 0)
+
+    def test_messages_of_one_user_are_answered_in_order(self):
+        user = self.new_user()
+        texts = ["/start", "xin chao", "menu", "/start", "xin chao"]
+        for t in texts:
+            self.send(tg_message(self.next_id(), user, t))
+        calls = wait_until(lambda: len(self.tg.sent_to(user)) >= len(texts) and self.tg.sent_to(user),
+                           what="all replies")
+        ids = [c["time"] for c in calls]
+        self.assertEqual(ids, sorted(ids))
+
+
+class RedisOutageTest(ServiceTest):
+
+    def test_redis_killed_and_restarted_service_survives(self):
+        user = 7100000001
+        self.bot.telegram(tg_message(900001, user, "/start"))
+        wait_until(lambda: self.tg.sent_to(user), what="reply before outage")
+        self.redis.kill()
+        wait_until(lambda: not self.bot.redis_up(), what="dvcbot to notice redis is down")
+        # Still answers, without Redis.
+        status, _, _ = self.bot.telegram(tg_message(900002, user, "xin chao"))
+        self.assertEqual(status, 200)
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 2, what="reply during outage")
+        self.redis.restart()
+        wait_until(self.bot.redis_up, 10, what="dvcbot to reconnect")
+        self.bot.telegram(tg_message(900003, user, "/start"))
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 3, what="reply after restart")
+        # Dedupe works again (it needs Redis).
+        self.bot.telegram(tg_message(900003, user, "/start"))
+        time.sleep(0.4 * SLOW)
+        self.assertEqual(len(self.tg.sent_to(user)), 3)
+
+
+class ShutdownTest(ServiceTest):
+
+    def test_sigterm_flushes_pending_replies_and_exits_zero(self):
+        user = 7200000001
+        self.tg.script("sendMessage", (502, {"ok": False}))
+        self.bot.telegram(tg_message(910001, user, "/start"))
+        self.bot.stop()  # asserts exit code 0 and a clean log
+        self.assertGreaterEqual(len(self.tg.sent_to(user)), 2, "the retried reply was not flushed")
+        self.bot.launch()  # tearDownClass stops it again
