@@ -439,7 +439,7 @@ struct catalog *catalog_load_report(const char *dir, catalog_report_fn report, v
     return cat;
 }
 
-static void keep_first(void *ud, const char *file, const char *field, const char *reason)
+void catalog_report_keep_first(void *ud, const char *file, const char *field, const char *reason)
 {
     char **err = ud;
     if (*err)
@@ -453,7 +453,7 @@ static void keep_first(void *ud, const char *file, const char *field, const char
 struct catalog *catalog_load(const char *dir, char **err)
 {
     *err = NULL;
-    struct catalog *cat = catalog_load_report(dir, keep_first, err);
+    struct catalog *cat = catalog_load_report(dir, catalog_report_keep_first, err);
     if (cat) {
         free(*err);
         *err = NULL;

@@ -65,6 +65,10 @@ struct intent {
 typedef void (*catalog_report_fn)(void *ud, const char *file, const char *field,
                                   const char *reason);
 
+/* A catalog_report_fn keeping the first problem as "intents/<file>: <field>:
+ * <reason>" in *(char **)ud (caller frees); later problems are dropped. */
+void catalog_report_keep_first(void *ud, const char *file, const char *field, const char *reason);
+
 struct catalog;
 
 /* Loads every <id>.json under dir. Returns NULL with a message in *err
