@@ -59,7 +59,8 @@ struct matcher {
     char **expansions;        /* folded, words separated by one space */
     size_t n_expansions;
 
-    struct strmap phrases;    /* folded keyword phrase → index in phrase_tab */
+    struct strmap phrases;    /* folded keyword phrase → index in phrase_tab;
+                                 -1 for a proper prefix of a phrase */
     struct phrase *phrase_tab;
     size_t n_phrases;
     int max_phrase_tokens;
@@ -317,7 +318,9 @@ static void score_phrases(const struct matcher *m, const struct line *ln, double
             size_t off = ln->tok[i].off, n = (size_t)last->off + last->len - off;
             int p;
             if (!strmap_get(&m->phrases, ln->text + off, n, &p))
-                continue;
+                break; /* no phrase starts with these words: longer ones neither */
+            if (p < 0)
+                continue; /* only the start of a longer phrase */
             bool dup = false;
             for (size_t s = 0; s < n_seen && !dup; s++)
                 dup = seen[s] == p;
@@ -580,11 +583,21 @@ static void load_abbreviations(struct builder *b, const cJSON *j)
     }
 }
 
+/* Marks every proper word prefix of phrase so lookups can stop early. */
+static void add_prefixes(struct matcher *m, const char *phrase)
+{
+    int p;
+    for (const char *c = strchr(phrase, ' '); c; c = strchr(c + 1, ' '))
+        if (!strmap_get(&m->phrases, phrase, (size_t)(c - phrase), &p))
+            strmap_put(&m->phrases, phrase, (size_t)(c - phrase), -1);
+}
+
 static void add_phrase(struct matcher *m, const char *phrase, int intent, double weight)
 {
     int p;
     size_t n = strlen(phrase);
-    if (!strmap_get(&m->phrases, phrase, n, &p)) {
+    add_prefixes(m, phrase);
+    if (!strmap_get(&m->phrases, phrase, n, &p) || p < 0) {
         p = (int)m->n_phrases;
         m->phrase_tab = xrealloc(m->phrase_tab, (m->n_phrases + 1) * sizeof *m->phrase_tab);
         m->phrase_tab[m->n_phrases++] = (struct phrase){NULL, 0};
