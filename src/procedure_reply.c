@@ -17,12 +17,17 @@ char *procedure_reply_shorten(const char *s, size_t max)
     size_t cut = max >= 3 ? max - 3 : 0; /* room for the ellipsis */
     while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
         cut--; /* never split a UTF-8 sequence */
-    size_t word = cut;
+    size_t word = cut, clause = cut;
     while (word > 0 && s[word] != ' ')
         word--;
-    if (word > cut / 2)
-        cut = word; /* prefer a word boundary unless it loses too much */
-    while (cut > 0 && (s[cut - 1] == ' ' || s[cut - 1] == ',' || s[cut - 1] == ';'))
+    while (clause > 0 && !(s[clause] == ' ' && (s[clause - 1] == ';' || s[clause - 1] == '.')))
+        clause--;
+    /* Prefer the end of a clause, then a word, unless it loses too much. */
+    if (clause > cut / 2)
+        cut = clause;
+    else if (word > cut / 2)
+        cut = word;
+    while (cut > 0 && (s[cut - 1] == ' ' || s[cut - 1] == ',' || s[cut - 1] == ';' || s[cut - 1] == '.'))
         cut--;
     struct buf b;
     buf_init(&b);

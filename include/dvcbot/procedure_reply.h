@@ -15,8 +15,8 @@
 
 /* Limits that keep a summary on one screen. */
 #define PROCEDURE_REPLY_MAX_DOCS 4      /* documents listed, the rest counted */
-#define PROCEDURE_REPLY_DOC_BYTES 110   /* one document line */
-#define PROCEDURE_REPLY_FIELD_BYTES 170 /* fee, time, agency */
+#define PROCEDURE_REPLY_DOC_BYTES 100   /* one document line */
+#define PROCEDURE_REPLY_FIELD_BYTES 150 /* fee, time, agency */
 #define PROCEDURE_REPLY_LIST_MAX 64             /* procedures listed at most */
 
 /* Documents, fee, time, agency and how to submit, with buttons
