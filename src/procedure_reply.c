@@ -148,7 +148,7 @@ int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
     size_t parts = n ? (n + per - 1) / per : 1;
     size_t chunk = n ? (n + parts - 1) / parts : 0;
     for (size_t part = 0; part < parts; part++) {
-        char ps[16], pn[16];
+        char ps[24], pn[24];
         snprintf(ps, sizeof ps, "%zu", part + 1);
         snprintf(pn, sizeof pn, "%zu", parts);
         const struct tpl_var vars[] = {{"part", ps}, {"parts", pn}};
