@@ -202,8 +202,12 @@ static size_t split_word(const struct matcher *m, const char *w, size_t n)
 
 /* ===== Rewriting a line ===== */
 
+/* PCRE2's JIT scans the subject with wide loads that may read past its end;
+ * the bytes after the text are zeroed so they are defined (valgrind). */
+#define TEXT_PAD 64
+
 struct line {
-    char text[TEXT_CAP + 1];
+    char text[TEXT_CAP + TEXT_PAD];
     size_t len;
     struct span tok[MAX_TOKENS];
     size_t n;
@@ -276,6 +280,7 @@ static void rewrite_folded(const struct matcher *m, const char *folded, size_t f
             rewrite_word(m, ln, folded + i, j - i, correct);
         i = j + 1;
     }
+    memset(ln->text + ln->len, 0, TEXT_PAD);
 }
 
 /* Folds and rewrites raw input; false when it is rejected. */
