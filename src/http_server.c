@@ -38,6 +38,7 @@ struct http_conn {
     bool in_value;
     int te_count, cl_count;
     int reject_status;         /* set by a parser callback that refuses the request */
+    size_t body_limit;         /* of the request being parsed */
     bool reading, processing, closing, close_after_write;
     int handles_open;
 };
@@ -257,17 +258,21 @@ static int on_headers_complete(http_parser *p)
         return refuse(c, 400);
     if (p->upgrade)
         return refuse(c, 400);
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_MAX_BODY)
-        return refuse(c, 413);
     c->cur->method = p->method;
     c->cur->method_name = http_method_str((enum http_method)p->method);
-    return split_url(c);
+    if (split_url(c) != 0)
+        return -1;
+    const struct http_server_opts *o = &c->srv->opts;
+    c->body_limit = o->body_limit ? o->body_limit(c->cur, o->body_limit_ud) : HTTP_MAX_BODY;
+    if ((p->flags & F_CONTENTLENGTH) && p->content_length > c->body_limit)
+        return refuse(c, 413);
+    return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     struct http_conn *c = conn_of(p);
-    if (c->cur->body.len + len > HTTP_MAX_BODY)
+    if (c->cur->body.len + len > c->body_limit)
         return refuse(c, 413);
     buf_append(&c->cur->body, at, len);
     return 0;

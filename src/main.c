@@ -13,7 +13,6 @@ static const struct {
     {"chat", cmd_chat, "talk to the dialog engine in this terminal"},
     {"classify", cmd_classify, "read lines on stdin, print <intent id>\\t<score>"},
     {"check", cmd_check, "validate intents/ and templates/"},
-    {"import", cmd_import, "import dossiers from a JSON, NDJSON or CSV file"},
 };
 
 static void usage(FILE *out)

@@ -5,10 +5,16 @@
 #include <string.h>
 
 static const struct reply_spec specs[] = {
+    {"ask_which", "a_id a_label a_name b_id b_label b_name"},
     {"busy_store", ""},
     {"greeting", ""},
     {"help", ""},
     {"menu", ""},
+    {"procedure_list", "part parts"},
+    {"procedure_more_documents", "count"},
+    {"procedure_online_mot_phan", ""},
+    {"procedure_online_toan_trinh", ""},
+    {"procedure_summary", "agency documents fee id name online time"},
     {"unknown", ""},
     {"unsupported_media", ""},
 };

@@ -1,6 +1,18 @@
 /* catalog — the intents and procedures of intents/<id>.json, loaded once.
  *
  * One JSON file per catalog id of ../shared/catalog.tsv (ids kept exactly).
+ * The list of ids lives with the data, in intents/_catalog.tsv (a copy of
+ * shared/catalog.tsv: "id<TAB>kind<TAB>Vietnamese name<TAB>gloss"), so a
+ * deployment needs nothing outside its data dir. Every listed id must have
+ * its <id>.json; a .json file that is neither listed nor starts with "_" is
+ * an error. Files starting with "_" hold shared data (e.g. _abbreviations.json
+ * for the matcher) and are reachable through catalog_extra.
+ *
+ * A file looks like (intents/README.md has the full format):
+ *     {"id": "khai_sinh", "kind": "procedure", "name": "Đăng ký khai sinh",
+ *      "short_name": "Khai sinh", "procedure": {...facts...},
+ *      "match": {...matcher data...}, "flow": {...read by the flow engine...}}
+ *
  * The catalog owns every string and the parsed JSON of each file; pointers it
  * hands out stay valid until catalog_free. Other modules (flows, matcher) read
  * their own sections of a file through `intent->json`. */
@@ -13,6 +25,10 @@
 
 enum intent_kind { INTENT_PROCEDURE, INTENT_ACTION, INTENT_CHAT, INTENT_FALLBACK };
 
+/* The id every unmatched line gets. */
+#define CATALOG_FALLBACK_ID "khac"
+#define CATALOG_MANIFEST "_catalog.tsv"
+
 /* Facts of one administrative procedure (thủ tục hành chính). */
 struct procedure_info {
     const char *audience;        /* who it is for */
@@ -20,14 +36,16 @@ struct procedure_info {
     size_t n_documents;
     const char *fee_text;        /* fee as people should read it, exemptions included */
     long fee_vnd;                /* amount to pay online; 0 free; -1 varies (see fee_text) */
+    bool fee_online_reduced;     /* submitting online lowers the fee */
     const char *processing_time;
     const char *agency;          /* competent agency */
-    const char *level;           /* "xa" | "tinh" | "cong_an" | ... */
+    const char *level;           /* "xa" | "tinh" | "cong_an" | "bhxh" */
     const char *online;          /* "toan_trinh" | "mot_phan" */
     const char *portal_url;      /* entry point on dichvucong.gov.vn */
     const char *const *steps;    /* ordered steps of the online submission */
     size_t n_steps;
     const char *legal_basis;
+    const char *notes;           /* caveats (varies by province, to verify); may be NULL */
     const char *last_reviewed;   /* YYYY-MM-DD */
 };
 
@@ -35,19 +53,43 @@ struct intent {
     const char *id;              /* catalog id, e.g. "khai_sinh" */
     enum intent_kind kind;
     const char *name;            /* Vietnamese name */
+    const char *short_name;      /* for buttons, <= CATALOG_SHORT_NAME_MAX bytes */
     const struct procedure_info *proc; /* NULL unless kind == INTENT_PROCEDURE */
     const cJSON *json;           /* the whole file, owned by the catalog */
 };
+
+#define CATALOG_SHORT_NAME_MAX 40
+
+/* Receives one problem: the file (relative to the intents dir), the field
+ * ("procedure.fee_vnd", "" for the whole file) and the reason. */
+typedef void (*catalog_report_fn)(void *ud, const char *file, const char *field,
+                                  const char *reason);
+
+/* A catalog_report_fn keeping the first problem as "intents/<file>: <field>:
+ * <reason>" in *(char **)ud (caller frees); later problems are dropped. */
+void catalog_report_keep_first(void *ud, const char *file, const char *field, const char *reason);
 
 struct catalog;
 
 /* Loads every <id>.json under dir. Returns NULL with a message in *err
  * (caller frees) naming the file and the problem. */
 struct catalog *catalog_load(const char *dir, char **err);
+/* The same, reporting every problem found (not just the first) to report;
+ * returns NULL when there was any. */
+struct catalog *catalog_load_report(const char *dir, catalog_report_fn report, void *ud);
 void catalog_free(struct catalog *cat);
 
 const struct intent *catalog_find(const struct catalog *cat, const char *id);
 size_t catalog_size(const struct catalog *cat);
+/* In the order of _catalog.tsv. */
 const struct intent *catalog_at(const struct catalog *cat, size_t i);
+/* Index of id in catalog order, or -1. */
+int catalog_index(const struct catalog *cat, const char *id);
+
+/* Parsed shared data file "_<name>.json" of the intents dir, or NULL when
+ * there is none. */
+const cJSON *catalog_extra(const struct catalog *cat, const char *name);
+
+const char *catalog_kind_name(enum intent_kind kind);
 
 #endif

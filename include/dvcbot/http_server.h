@@ -63,6 +63,10 @@ struct http_server_opts {
     void *handler_ud;
     http_observer_fn observer; /* may be NULL */
     void *observer_ud;
+    /* Body limit for one request, decided when its headers are in (NULL =
+     * HTTP_MAX_BODY for all). Lets bulk staff endpoints accept more. */
+    size_t (*body_limit)(const struct http_request *req, void *ud);
+    void *body_limit_ud;
 };
 
 /* Binds and listens. Returns 0 or a negative libuv error (server not created). */

@@ -1,8 +1,21 @@
 /* matcher — turns a line a citizen typed into one catalog id.
  *
  * Built once from the catalog (patterns compiled at start, PCRE2 UTF + JIT);
- * read-only afterwards, so one matcher serves every request. Result ids point
- * into the catalog and live as long as it does. */
+ * read-only afterwards, so one matcher serves every request and any number of
+ * threads. Result ids point into the catalog and live as long as it does.
+ *
+ * How a line is scored (data: the "match" section of each intents/<id>.json,
+ * intents/_abbreviations.json and intents/_matcher.json; see intents/README.md):
+ *   1. norm_fold, split into words;
+ *   2. each word: abbreviation → its expansion ("dk" → "dang ky"); a known word
+ *      stays; an unknown word within one edit of a keyword word is corrected
+ *      ("sinhh" → "sinh"); a glued pair is split ("khaisinh" → "khai sinh");
+ *   3. every keyword phrase found adds its weight to its intent, every pattern
+ *      that matches the rewritten line adds its weight, a line equal to one of
+ *      an intent's examples adds the example weight;
+ *   4. the best raw score r becomes 1 - exp(-r / scale); below the threshold
+ *      the answer is "khac". Two procedures whose raw scores are within the
+ *      ambiguity ratio are flagged `ambiguous` so the dialog can ask. */
 #ifndef DVCBOT_MATCHER_H
 #define DVCBOT_MATCHER_H
 
@@ -10,6 +23,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Lines longer than this many bytes are not a question: they get "khac". */
+#define MATCHER_MAX_INPUT 4096
+/* At most this many intents in a catalog. */
+#define MATCHER_MAX_INTENTS 128
 
 struct match_result {
     const char *id;       /* catalog id; "khac" when nothing fits */
@@ -24,10 +42,18 @@ struct matcher;
 /* Returns NULL with a message in *err (caller frees) when a pattern does not
  * compile or the matching data is malformed. The catalog must outlive it. */
 struct matcher *matcher_new(const struct catalog *cat, char **err);
+/* The same, reporting every problem (file, field, reason); NULL if any. */
+struct matcher *matcher_new_report(const struct catalog *cat, catalog_report_fn report, void *ud);
 void matcher_free(struct matcher *m);
 
 /* Never fails: invalid UTF-8, empty or huge input give "khac". */
 void matcher_classify(const struct matcher *m, const char *text, size_t len,
                       struct match_result *out);
+
+/* Writes the line as the matcher sees it after folding, abbreviations and
+ * typo correction into out (NUL-terminated, cut to cap); for tests and
+ * debugging. Returns its length, or 0 when the input is rejected. */
+size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, char *out,
+                       size_t cap);
 
 #endif

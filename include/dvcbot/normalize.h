@@ -2,14 +2,28 @@
  *
  * NFC, case fold, strip diacritics (đ → d), every run of characters that are
  * not letters or digits becomes one space, trimmed: "ĐĂNG KÝ  khai-sinh!" →
- * "dang ky khai sinh"; "hòa"/"hoà" and "thủy"/"thuỷ" fold to the same string. */
+ * "dang ky khai sinh"; "hòa"/"hoà" and "thủy"/"thuỷ" fold to the same string.
+ *
+ * Folding is general, not Vietnamese-only: compatibility forms fold too
+ * (full-width "ｄａｎｇ" → "dang"), other scripts keep their letters without
+ * marks. Pure ASCII input takes a fast path that never calls utf8proc. The
+ * functions keep no state and are safe to call from any thread. */
 #ifndef DVCBOT_NORMALIZE_H
 #define DVCBOT_NORMALIZE_H
 
 #include <stddef.h>
 
+/* Returned by norm_fold_into when the input is not valid UTF-8 or does not
+ * fit in the output buffer. */
+#define NORM_ERROR ((size_t)-1)
+
 /* Returns a new string (caller frees) and its length in *out_len (may be
  * NULL), or NULL when the input is not valid UTF-8. */
 char *norm_fold(const char *text, size_t len, size_t *out_len);
+
+/* The same into a caller's buffer (no allocation): writes at most cap bytes
+ * including the terminating NUL and returns the folded length, or NORM_ERROR
+ * when the input is not valid UTF-8 or the result does not fit. */
+size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap);
 
 #endif

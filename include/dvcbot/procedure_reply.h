@@ -1,0 +1,42 @@
+/* procedure_reply — the replies the dialog sends about procedures.
+ *
+ * Each function appends rendered templates (templates/<name>.txt, listed in
+ * replies.c) to out; texts stay in the templates, this module only chooses
+ * and shortens the values so a summary fits one phone screen. Button
+ * payloads follow the dialog's conventions: "i:<id>" (as if the user asked
+ * about id), "flow:<id>" (start the guided online submission), "menu",
+ * "menu:thu_tuc". Nothing is kept after a call; out owns what was added. */
+#ifndef DVCBOT_PROCEDURE_REPLY_H
+#define DVCBOT_PROCEDURE_REPLY_H
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/msg.h"
+#include "dvcbot/tpl.h"
+
+/* Limits that keep a summary on one screen. */
+#define PROCEDURE_REPLY_MAX_DOCS 4      /* documents listed, the rest counted */
+#define PROCEDURE_REPLY_DOC_BYTES 100   /* one document line */
+#define PROCEDURE_REPLY_FIELD_BYTES 150 /* fee, time, agency */
+#define PROCEDURE_REPLY_LIST_MAX 64             /* procedures listed at most */
+
+/* Documents, fee, time, agency and how to submit, with buttons
+ * "Hướng dẫn nộp trực tuyến" (flow:<id>), "Tra cứu hồ sơ", "Thủ tục khác".
+ * in must be a procedure (in->proc != NULL); returns 0, or -1 when it is not
+ * (nothing is appended then) or a template is missing. */
+int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
+                            struct bot_replies *out);
+
+/* "Which one did you mean?" with one button per intent (i:<id>). */
+int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
+                              const struct intent *b, struct bot_replies *out);
+
+/* Every procedure of the catalog as buttons (i:<id>), split over as few
+ * replies as BOT_MAX_BUTTONS allows, in catalog order. */
+int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
+                         struct bot_replies *out);
+
+/* Copies s into a new string cut to at most max bytes at a word boundary
+ * (never inside a UTF-8 sequence), "…" appended when cut. Caller frees. */
+char *procedure_reply_shorten(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,179 @@
+/* normalize — Vietnamese-friendly folding with utf8proc. */
+#include "dvcbot/normalize.h"
+#include "dvcbot/mem.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* Options for one code point: canonical + compatibility decomposition, case
+ * fold, marks dropped. Decomposing and dropping every mark gives the same
+ * result as NFC followed by stripping, whatever the tone placement. */
+#define FOLD_OPTIONS (UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK)
+
+/* Longest expansion of one code point under FOLD_OPTIONS is 18 code points
+ * (U+FDFA); leave room. */
+#define FOLD_MAX_CP 32
+
+struct out {
+    char *p;
+    size_t len, cap;
+    bool pending_space; /* a separator was seen after the last kept char */
+};
+
+static bool out_byte(struct out *o, char c)
+{
+    if (o->pending_space) {
+        o->pending_space = false;
+        if (o->len) {
+            if (o->len + 1 >= o->cap)
+                return false;
+            o->p[o->len++] = ' ';
+        }
+    }
+    if (o->len + 1 >= o->cap)
+        return false;
+    o->p[o->len++] = c;
+    return true;
+}
+
+static bool out_cp(struct out *o, utf8proc_int32_t cp)
+{
+    utf8proc_uint8_t enc[4];
+    utf8proc_ssize_t n = utf8proc_encode_char(cp, enc);
+    for (utf8proc_ssize_t i = 0; i < n; i++)
+        if (!out_byte(o, (char)enc[i]))
+            return false;
+    return true;
+}
+
+static bool is_kept_category(utf8proc_category_t c)
+{
+    switch (c) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool is_mark_category(utf8proc_category_t c)
+{
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
+
+/* Folds one non-ASCII code point. Returns false when out is full. */
+static bool fold_cp(struct out *o, utf8proc_int32_t cp)
+{
+    /* đ/Đ have no decomposition: fold them by hand. */
+    if (cp == 0x0111 || cp == 0x0110)
+        return out_byte(o, 'd');
+    utf8proc_int32_t dst[FOLD_MAX_CP];
+    int boundclass = UTF8PROC_BOUNDCLASS_START;
+    utf8proc_ssize_t n = utf8proc_decompose_char(cp, dst, FOLD_MAX_CP, FOLD_OPTIONS, &boundclass);
+    if (n < 0 || n > FOLD_MAX_CP) {
+        o->pending_space = true;
+        return true;
+    }
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        utf8proc_int32_t c = dst[i];
+        if (c == 0x0111)
+            c = 'd';
+        utf8proc_category_t cat = utf8proc_category(c);
+        if (c < 0x80) {
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                if (!out_byte(o, (char)c))
+                    return false;
+            } else if (c >= 'A' && c <= 'Z') {
+                if (!out_byte(o, (char)(c - 'A' + 'a')))
+                    return false;
+            } else {
+                o->pending_space = true;
+            }
+        } else if (is_kept_category(cat)) {
+            if (!out_cp(o, c))
+                return false;
+        } else if (!is_mark_category(cat)) {
+            o->pending_space = true;
+        }
+    }
+    return true;
+}
+
+/* The ASCII fast path: the folded byte, or 0 for a separator. */
+static char ascii_fold(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z')
+        return (char)c;
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    if (c >= '0' && c <= '9')
+        return (char)c;
+    return 0;
+}
+
+/* Folds into outp; on NORM_ERROR, *invalid says whether the input was bad
+ * UTF-8 (true) or the buffer too small (false). */
+static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *invalid)
+{
+    struct out o = {.p = outp, .len = 0, .cap = cap, .pending_space = false};
+    const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+    size_t i = 0;
+    *invalid = false;
+    if (cap == 0)
+        return NORM_ERROR;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            char f = ascii_fold(s[i++]);
+            if (!f)
+                o.pending_space = true;
+            else if (!out_byte(&o, f))
+                return NORM_ERROR;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0 || cp < 0) {
+            *invalid = true;
+            return NORM_ERROR;
+        }
+        i += (size_t)n;
+        if (!fold_cp(&o, cp))
+            return NORM_ERROR;
+    }
+    o.p[o.len] = '\0';
+    return o.len;
+}
+
+size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap)
+{
+    bool invalid = false;
+    return fold(text, len, out, cap, &invalid);
+}
+
+char *norm_fold(const char *text, size_t len, size_t *out_len)
+{
+    /* Folding never grows a byte by more than this, except for rare
+     * compatibility expansions: retry with room for those. */
+    size_t cap = len + 16;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool invalid = false;
+        char *out = xmalloc(cap);
+        size_t n = fold(text, len, out, cap, &invalid);
+        if (n != NORM_ERROR) {
+            if (out_len)
+                *out_len = n;
+            return out;
+        }
+        free(out);
+        if (invalid)
+            return NULL;
+        /* 18 code points of 4 bytes per input byte bounds any expansion. */
+        cap = len * 72 + 16;
+    }
+    return NULL;
+}

@@ -1,0 +1,161 @@
+/* procedure_reply — summary, "which one?" and list replies about procedures. */
+#include "dvcbot/procedure_reply.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
+
+char *procedure_reply_shorten(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len <= max)
+        return xstrdup(s);
+    size_t cut = max >= 3 ? max - 3 : 0; /* room for the ellipsis */
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--; /* never split a UTF-8 sequence */
+    size_t word = cut, clause = cut;
+    while (word > 0 && s[word] != ' ')
+        word--;
+    while (clause > 0 && !(s[clause] == ' ' && (s[clause - 1] == ';' || s[clause - 1] == '.')))
+        clause--;
+    /* Prefer the end of a clause, then a word, unless it loses too much. */
+    if (clause > cut / 2)
+        cut = clause;
+    else if (word > cut / 2)
+        cut = word;
+    while (cut > 0 && (s[cut - 1] == ' ' || s[cut - 1] == ',' || s[cut - 1] == ';' || s[cut - 1] == '.'))
+        cut--;
+    struct buf b;
+    buf_init(&b);
+    buf_append(&b, s, cut);
+    buf_puts(&b, ELLIPSIS);
+    return buf_steal(&b);
+}
+
+/* "- doc" lines, at most PROCEDURE_REPLY_MAX_DOCS, then the count of the rest. */
+static char *documents_text(const struct tpl_set *t, const struct procedure_info *p)
+{
+    struct buf b;
+    buf_init(&b);
+    size_t shown = p->n_documents < PROCEDURE_REPLY_MAX_DOCS ? p->n_documents
+                                                             : PROCEDURE_REPLY_MAX_DOCS;
+    if (p->n_documents == PROCEDURE_REPLY_MAX_DOCS + 1)
+        shown = p->n_documents; /* "and 1 more" takes the same room as the item */
+    for (size_t i = 0; i < shown; i++) {
+        char *d = procedure_reply_shorten(p->documents[i], PROCEDURE_REPLY_DOC_BYTES);
+        buf_printf(&b, "%s- %s", i ? "\n" : "", d);
+        free(d);
+    }
+    if (shown < p->n_documents) {
+        char count[24];
+        snprintf(count, sizeof count, "%zu", p->n_documents - shown);
+        struct tpl_var v = {"count", count};
+        char *more = tpl_render_text(t, "procedure_more_documents", &v, 1);
+        if (more)
+            buf_printf(&b, "\n%s", more);
+        free(more);
+    }
+    return buf_steal(&b);
+}
+
+int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
+                            struct bot_replies *out)
+{
+    if (!in || !in->proc)
+        return -1;
+    const struct procedure_info *p = in->proc;
+    const char *online_tpl = strcmp(p->online, "toan_trinh") == 0 ? "procedure_online_toan_trinh"
+                                                                  : "procedure_online_mot_phan";
+    char *online = tpl_render_text(t, online_tpl, NULL, 0);
+    char *docs = documents_text(t, p);
+    char *fee = procedure_reply_shorten(p->fee_text, PROCEDURE_REPLY_FIELD_BYTES);
+    char *time = procedure_reply_shorten(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES);
+    char *agency = procedure_reply_shorten(p->agency, PROCEDURE_REPLY_FIELD_BYTES);
+    const struct tpl_var vars[] = {
+        {"id", in->id},     {"name", in->name}, {"documents", docs}, {"fee", fee},
+        {"time", time},     {"agency", agency}, {"online", online ? online : ""},
+    };
+    struct bot_reply *r = tpl_render(t, "procedure_summary", vars, sizeof vars / sizeof vars[0], out);
+    free(online);
+    free(docs);
+    free(fee);
+    free(time);
+    free(agency);
+    return r ? 0 : -1;
+}
+
+int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
+                              const struct intent *b, struct bot_replies *out)
+{
+    const struct tpl_var vars[] = {
+        {"a_id", a->id}, {"a_name", a->name}, {"a_label", a->short_name},
+        {"b_id", b->id}, {"b_name", b->name}, {"b_label", b->short_name},
+    };
+    return tpl_render(t, "ask_which", vars, sizeof vars / sizeof vars[0], out) ? 0 : -1;
+}
+
+/* Moves the template's own buttons after the procedure buttons. */
+static void add_list_buttons(struct bot_reply *r, const struct catalog *cat, const size_t *idx,
+                             size_t n, bool keep_template_buttons)
+{
+    struct bot_reply tpl_buttons;
+    bot_reply_copy(&tpl_buttons, r);
+    for (size_t i = 0; i < r->n_buttons; i++) {
+        free(r->buttons[i].label);
+        free(r->buttons[i].payload);
+    }
+    r->n_buttons = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct intent *in = catalog_at(cat, idx[i]);
+        char payload[BOT_PAYLOAD_MAX + 1];
+        snprintf(payload, sizeof payload, "i:%s", in->id);
+        bot_reply_add_button(r, in->short_name, payload);
+    }
+    for (size_t i = 0; keep_template_buttons && i < tpl_buttons.n_buttons; i++)
+        bot_reply_add_button(r, tpl_buttons.buttons[i].label, tpl_buttons.buttons[i].payload);
+    bot_reply_clear(&tpl_buttons);
+}
+
+/* Buttons the template itself adds (rendered once to count them). */
+static size_t template_buttons(const struct tpl_set *t)
+{
+    struct bot_replies probe;
+    bot_replies_init(&probe);
+    const struct tpl_var vars[] = {{"part", "1"}, {"parts", "1"}};
+    struct bot_reply *r = tpl_render(t, "procedure_list", vars, 2, &probe);
+    size_t n = r ? r->n_buttons : 0;
+    bot_replies_free(&probe);
+    return n;
+}
+
+int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
+                         struct bot_replies *out)
+{
+    size_t idx[PROCEDURE_REPLY_LIST_MAX], n = 0;
+    for (size_t i = 0; i < catalog_size(cat) && n < PROCEDURE_REPLY_LIST_MAX; i++)
+        if (catalog_at(cat, i)->kind == INTENT_PROCEDURE)
+            idx[n++] = i;
+    if (!tpl_exists(t, "procedure_list")) {
+        tpl_render(t, "procedure_list", NULL, 0, out); /* appends the "missing" reply */
+        return -1;
+    }
+    size_t fixed = template_buttons(t);
+    size_t per = BOT_MAX_BUTTONS > fixed ? BOT_MAX_BUTTONS - fixed : 1;
+    size_t parts = n ? (n + per - 1) / per : 1;
+    size_t chunk = n ? (n + parts - 1) / parts : 0;
+    for (size_t part = 0; part < parts; part++) {
+        char ps[24], pn[24];
+        snprintf(ps, sizeof ps, "%zu", part + 1);
+        snprintf(pn, sizeof pn, "%zu", parts);
+        const struct tpl_var vars[] = {{"part", ps}, {"parts", pn}};
+        struct bot_reply *r = tpl_render(t, "procedure_list", vars, 2, out);
+        size_t from = part * chunk, to = from + chunk < n ? from + chunk : n;
+        if (r)
+            add_list_buttons(r, cat, idx + from, to - from, part + 1 == parts);
+    }
+    return 0;
+}

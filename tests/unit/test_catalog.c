@@ -1,0 +1,153 @@
+/* Unit tests: catalog — every id of tests/data/catalog.tsv (a copy of
+ * shared/catalog.tsv) is loaded with its required fields. Run from the repo root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct catalog *load(void)
+{
+    char *err = NULL;
+    struct catalog *cat = catalog_load("intents", &err);
+    if (!cat)
+        fail_msg("catalog_load: %s", err ? err : "?");
+    return cat;
+}
+
+static void test_every_shared_catalog_id_is_loaded_with_its_kind(void **state)
+{
+    (void)state;
+    struct catalog *cat = load();
+    char *tsv = file_read("tests/data/catalog.tsv", NULL);
+    assert_non_null(tsv);
+    size_t ids = 0;
+    for (char *line = strtok(tsv, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        char id[64], kind[32];
+        assert_int_equal(sscanf(line, "%63[^\t]\t%31[^\t]", id, kind), 2);
+        const struct intent *in = catalog_find(cat, id);
+        if (!in)
+            fail_msg("id %s missing from intents/", id);
+        assert_string_equal(catalog_kind_name(in->kind), kind);
+        assert_non_null(in->name);
+        assert_non_null(in->short_name);
+        assert_non_null(in->json);
+        ids++;
+    }
+    assert_int_equal(ids, catalog_size(cat));
+    assert_int_equal(ids, 30);
+    free(tsv);
+    catalog_free(cat);
+}
+
+static void test_every_procedure_has_its_facts(void **state)
+{
+    (void)state;
+    struct catalog *cat = load();
+    size_t procs = 0;
+    for (size_t i = 0; i < catalog_size(cat); i++) {
+        const struct intent *in = catalog_at(cat, i);
+        if (in->kind != INTENT_PROCEDURE) {
+            assert_null(in->proc);
+            continue;
+        }
+        const struct procedure_info *p = in->proc;
+        assert_non_null(p);
+        assert_true(p->n_documents >= 1);
+        assert_true(p->n_steps >= 3);
+        assert_true(p->fee_vnd >= -1);
+        assert_non_null(p->fee_text);
+        assert_non_null(p->processing_time);
+        assert_non_null(p->agency);
+        assert_non_null(p->audience);
+        assert_non_null(p->legal_basis);
+        assert_true(strcmp(p->online, "toan_trinh") == 0 || strcmp(p->online, "mot_phan") == 0);
+        assert_true(strncmp(p->portal_url, "https://dichvucong.gov.vn", 25) == 0);
+        assert_string_equal(p->last_reviewed, "2026-11-24");
+        procs++;
+    }
+    assert_int_equal(procs, 21);
+    catalog_free(cat);
+}
+
+static void test_shared_data_files_are_extras_not_ids(void **state)
+{
+    (void)state;
+    struct catalog *cat = load();
+    assert_non_null(catalog_extra(cat, "abbreviations"));
+    assert_null(catalog_find(cat, "_abbreviations"));
+    assert_int_equal(catalog_index(cat, "khac") >= 0, 1);
+    catalog_free(cat);
+}
+
+struct count {
+    int n;
+    char first[256];
+};
+
+static void count_problem(void *ud, const char *file, const char *field, const char *reason)
+{
+    struct count *c = ud;
+    if (c->n++ == 0)
+        snprintf(c->first, sizeof c->first, "%s %s %s", file, field, reason);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_bad_file_is_reported_with_file_and_field(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
+    write_file(path, "# id\tkind\tname\tgloss\nkhai_sinh\tprocedure\tĐăng ký khai sinh\tx\nkhac\tfallback\tKhác\tx\n");
+    snprintf(path, sizeof path, "%s/khac.json", dir);
+    write_file(path, "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\",\"short_name\":\"Khác\",\"match\":{}}");
+    snprintf(path, sizeof path, "%s/khai_sinh.json", dir);
+    write_file(path, "{\"id\":\"khai_sinh\",\"kind\":\"procedure\",\"name\":\"x\",\"short_name\":\"x\",\"match\":{},"
+                "\"procedure\":{\"fee_vnd\":\"free\"}}");
+    struct count c = {0, ""};
+    assert_null(catalog_load_report(dir, count_problem, &c));
+    assert_true(c.n > 1);
+    assert_non_null(strstr(c.first, "khai_sinh.json"));
+    char *err = NULL;
+    assert_null(catalog_load(dir, &err));
+    assert_non_null(err);
+    assert_non_null(strstr(err, "procedure."));
+    free(err);
+    snprintf(path, sizeof path, "%s/khai_sinh.json", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/khac.json", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
+    remove(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_shared_catalog_id_is_loaded_with_its_kind),
+        cmocka_unit_test(test_every_procedure_has_its_facts),
+        cmocka_unit_test(test_shared_data_files_are_extras_not_ids),
+        cmocka_unit_test(test_bad_file_is_reported_with_file_and_field),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

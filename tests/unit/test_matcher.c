@@ -1,0 +1,175 @@
+/* Unit tests: matcher — the issue's examples, off-topic lines, ambiguous
+ * pairs, typos, hostile input. Run from the repo root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/matcher.h"
+#include "dvcbot/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+    struct catalog *cat;
+    struct matcher *m;
+};
+
+static int setup(void **state)
+{
+    char *err = NULL;
+    struct fixture *f = xcalloc(1, sizeof *f);
+    f->cat = catalog_load("intents", &err);
+    if (f->cat)
+        f->m = matcher_new(f->cat, &err);
+    if (!f->m) {
+        print_error("setup: %s\n", err ? err : "?");
+        free(err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    matcher_free(f->m);
+    catalog_free(f->cat);
+    free(f);
+    return 0;
+}
+
+static struct match_result classify(void **state, const char *text)
+{
+    struct fixture *f = *state;
+    struct match_result r;
+    matcher_classify(f->m, text, strlen(text), &r);
+    return r;
+}
+
+static void expect(void **state, const char *text, const char *id)
+{
+    struct match_result r = classify(state, text);
+    if (strcmp(r.id, id) != 0)
+        fail_msg("'%s' -> %s (%.2f), want %s", text, r.id, r.score, id);
+    assert_true(r.score >= 0 && r.score <= 1);
+}
+
+static void test_issue_examples_match(void **state)
+{
+    expect(state, "dk khai sinh cho con", "khai_sinh");
+    expect(state, "lam lai can cuoc o dau", "can_cuoc");
+    expect(state, "xin so do mat bao lau", "dat_dai");
+    expect(state, "con toi moi de thi lam giay to gi", "khai_sinh");
+    expect(state, "ho so cua toi den dau roi", "tra_cuu_ho_so");
+    expect(state, "nop tien le phi online kieu gi", "thanh_toan");
+}
+
+static void test_typos_and_missing_spaces_still_match(void **state)
+{
+    expect(state, "khai sinhh", "khai_sinh");
+    expect(state, "can cuoc cong dan", "can_cuoc");
+    expect(state, "dang ki ket hon", "ket_hon");
+    expect(state, "khaisinh cho con", "khai_sinh");
+    expect(state, "đăng kí kết hôn", "ket_hon");
+    expect(state, "ĐĂNG KÝ TẠM TRÚ", "tam_tru");
+}
+
+static void test_off_topic_lines_are_khac(void **state)
+{
+    expect(state, "giá vàng hôm nay", "khac");
+    expect(state, "thời tiết mai", "khac");
+    expect(state, "ai vô địch world cup", "khac");
+    expect(state, "", "khac");
+    expect(state, "   ?!  ", "khac");
+}
+
+static void test_close_procedures_are_flagged_ambiguous(void **state)
+{
+    struct match_result r = classify(state, "dang ky cu tru");
+    assert_true(r.ambiguous);
+    assert_non_null(r.alt_id);
+    assert_true((strcmp(r.id, "thuong_tru") == 0 && strcmp(r.alt_id, "tam_tru") == 0) ||
+                (strcmp(r.id, "tam_tru") == 0 && strcmp(r.alt_id, "thuong_tru") == 0));
+    r = classify(state, "khai sinh cho be duoi 6 tuoi");
+    assert_true(r.ambiguous);
+    assert_true(strcmp(r.alt_id, "lien_thong_khai_sinh") == 0 || strcmp(r.id, "lien_thong_khai_sinh") == 0);
+    r = classify(state, "đăng ký khai sinh");
+    assert_string_equal(r.id, "khai_sinh");
+    assert_false(r.ambiguous);
+}
+
+static void test_chat_is_never_ambiguous_with_a_procedure(void **state)
+{
+    struct match_result r = classify(state, "xin chao, toi muon lam can cuoc");
+    assert_string_equal(r.id, "can_cuoc");
+    assert_false(r.ambiguous);
+}
+
+static void test_invalid_utf8_and_huge_lines_are_khac(void **state)
+{
+    struct fixture *f = *state;
+    struct match_result r;
+    const char bad[] = "khai sinh \xff\xfe";
+    matcher_classify(f->m, bad, sizeof bad - 1, &r);
+    assert_string_equal(r.id, "khac");
+    size_t n = 100 * 1024;
+    char *big = xmalloc(n);
+    for (size_t i = 0; i < n; i++)
+        big[i] = "khai sinh "[i % 10];
+    matcher_classify(f->m, big, n, &r);
+    assert_string_equal(r.id, "khac");
+    /* a long but acceptable line of many words does not overflow anything */
+    matcher_classify(f->m, big, MATCHER_MAX_INPUT, &r);
+    assert_string_equal(r.id, "khai_sinh");
+    memset(big, 'a', n);
+    matcher_classify(f->m, big, MATCHER_MAX_INPUT, &r);
+    assert_string_equal(r.id, "khac");
+    matcher_classify(f->m, NULL, 0, &r);
+    assert_string_equal(r.id, "khac");
+    free(big);
+}
+
+static void test_rewrite_expands_abbreviations_and_corrects_typos(void **state)
+{
+    struct fixture *f = *state;
+    char out[256];
+    matcher_rewrite(f->m, "dk ks cho con", 13, out, sizeof out);
+    assert_string_equal(out, "dang ky khai sinh cho con");
+    matcher_rewrite(f->m, "Lam CCCD", 8, out, sizeof out);
+    assert_string_equal(out, "lam can cuoc cong dan");
+    matcher_rewrite(f->m, "khai sinhh", 10, out, sizeof out);
+    assert_string_equal(out, "khai sinh");
+}
+
+static void test_every_example_classifies_to_its_intent(void **state)
+{
+    struct fixture *f = *state;
+    for (size_t i = 0; i < catalog_size(f->cat); i++) {
+        const struct intent *in = catalog_at(f->cat, i);
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(in->json, "match"), "examples");
+        const cJSON *e;
+        cJSON_ArrayForEach(e, ex)
+            expect(state, e->valuestring, in->id);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_issue_examples_match),
+        cmocka_unit_test(test_typos_and_missing_spaces_still_match),
+        cmocka_unit_test(test_off_topic_lines_are_khac),
+        cmocka_unit_test(test_close_procedures_are_flagged_ambiguous),
+        cmocka_unit_test(test_chat_is_never_ambiguous_with_a_procedure),
+        cmocka_unit_test(test_invalid_utf8_and_huge_lines_are_khac),
+        cmocka_unit_test(test_rewrite_expands_abbreviations_and_corrects_typos),
+        cmocka_unit_test(test_every_example_classifies_to_its_intent),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,98 @@
+/* Unit tests: normalize (norm_fold / norm_fold_into). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dvcbot/normalize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void assert_folds(const char *in, const char *want)
+{
+    size_t n = 0;
+    char *got = norm_fold(in, strlen(in), &n);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    assert_int_equal(n, strlen(want));
+    free(got);
+}
+
+static void test_folds_case_diacritics_and_separators(void **state)
+{
+    (void)state;
+    assert_folds("ĐĂNG KÝ  khai-sinh!", "dang ky khai sinh");
+    assert_folds("Đăng ký thường trú", "dang ky thuong tru");
+    assert_folds("  căn cước, công dân?? ", "can cuoc cong dan");
+    assert_folds("Giấy phép lái xe hạng B2", "giay phep lai xe hang b2");
+    assert_folds("", "");
+    assert_folds("!!!", "");
+}
+
+static void test_both_tone_placements_fold_equal(void **state)
+{
+    (void)state;
+    assert_folds("hòa", "hoa");
+    assert_folds("hoà", "hoa");
+    assert_folds("thủy", "thuy");
+    assert_folds("thuỷ", "thuy");
+    /* decomposed input: o + combining grave, a + combining hook */
+    assert_folds("ho\xcc\x80" "a", "hoa");
+    assert_folds("thu\xcc\x89y", "thuy");
+}
+
+static void test_d_with_stroke_folds_to_d(void **state)
+{
+    (void)state;
+    assert_folds("đ Đ đỏ ĐẤT", "d d do dat");
+}
+
+static void test_compatibility_forms_fold(void **state)
+{
+    (void)state;
+    assert_folds("ｄａｎｇ ｋｙ", "dang ky");
+}
+
+static void test_invalid_utf8_gives_null(void **state)
+{
+    (void)state;
+    const char bad1[] = "kh\xff" "ai";
+    const char bad2[] = "\xc3";           /* truncated sequence */
+    const char bad3[] = "\xed\xa0\x80";   /* surrogate */
+    assert_null(norm_fold(bad1, sizeof bad1 - 1, NULL));
+    assert_null(norm_fold(bad2, sizeof bad2 - 1, NULL));
+    assert_null(norm_fold(bad3, sizeof bad3 - 1, NULL));
+}
+
+static void test_fold_into_small_buffer_fails_cleanly(void **state)
+{
+    (void)state;
+    char out[4];
+    assert_int_equal(norm_fold_into("khai sinh", 9, out, sizeof out), NORM_ERROR);
+    char ok[16];
+    assert_int_equal(norm_fold_into("Khai", 4, ok, sizeof ok), 4);
+    assert_string_equal(ok, "khai");
+}
+
+static void test_other_scripts_keep_letters(void **state)
+{
+    (void)state;
+    assert_folds("Ναι όχι", "ναι οχι");
+    assert_folds("中文 ok", "中文 ok");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_folds_case_diacritics_and_separators),
+        cmocka_unit_test(test_both_tone_placements_fold_equal),
+        cmocka_unit_test(test_d_with_stroke_folds_to_d),
+        cmocka_unit_test(test_compatibility_forms_fold),
+        cmocka_unit_test(test_invalid_utf8_gives_null),
+        cmocka_unit_test(test_fold_into_small_buffer_fails_cleanly),
+        cmocka_unit_test(test_other_scripts_keep_letters),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

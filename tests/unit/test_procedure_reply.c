@@ -1,0 +1,170 @@
+/* Unit tests: procedure_reply — summary, ask_which and list replies render
+ * from templates/ with valid buttons. Run from the repo root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/procedure_reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+    struct catalog *cat;
+    struct tpl_set *tpl;
+};
+
+static int setup(void **state)
+{
+    char *err = NULL;
+    struct fixture *f = xcalloc(1, sizeof *f);
+    f->cat = catalog_load("intents", &err);
+    if (f->cat)
+        f->tpl = tpl_set_load("templates", &err);
+    if (!f->tpl) {
+        print_error("setup: %s\n", err ? err : "?");
+        free(err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    tpl_set_free(f->tpl);
+    catalog_free(f->cat);
+    free(f);
+    return 0;
+}
+
+/* Characters, not bytes: Vietnamese letters take 2-3 bytes. */
+static size_t count_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 1;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_summary_of_every_procedure_fits_one_screen(void **state)
+{
+    struct fixture *f = *state;
+    for (size_t i = 0; i < catalog_size(f->cat); i++) {
+        const struct intent *in = catalog_at(f->cat, i);
+        if (in->kind != INTENT_PROCEDURE)
+            continue;
+        struct bot_replies out;
+        bot_replies_init(&out);
+        assert_int_equal(procedure_reply_summary(f->tpl, in, &out), 0);
+        assert_int_equal(out.n, 1);
+        const struct bot_reply *r = &out.items[0];
+        assert_non_null(strstr(r->text, in->name));
+        assert_non_null(strstr(r->text, "Lệ phí"));
+        assert_null(strstr(r->text, "{{"));
+        /* one phone screen: about 900 characters in at most 18 lines */
+        if (count_chars(r->text) > 900 || count_lines(r->text) > 18)
+            fail_msg("%s: summary too long (%zu chars, %zu lines)", in->id, count_chars(r->text),
+                     count_lines(r->text));
+        assert_int_equal(r->n_buttons, 3);
+        char flow[80];
+        snprintf(flow, sizeof flow, "flow:%s", in->id);
+        assert_string_equal(r->buttons[0].payload, flow);
+        assert_string_equal(r->buttons[1].payload, "i:tra_cuu_ho_so");
+        assert_string_equal(r->buttons[2].payload, "menu:thu_tuc");
+        bot_replies_free(&out);
+    }
+}
+
+static void test_summary_refuses_non_procedures(void **state)
+{
+    struct fixture *f = *state;
+    struct bot_replies out;
+    bot_replies_init(&out);
+    assert_int_equal(procedure_reply_summary(f->tpl, catalog_find(f->cat, "chao_hoi"), &out), -1);
+    assert_int_equal(out.n, 0);
+    bot_replies_free(&out);
+}
+
+static void test_ask_which_offers_both_ids(void **state)
+{
+    struct fixture *f = *state;
+    struct bot_replies out;
+    bot_replies_init(&out);
+    assert_int_equal(procedure_reply_ask_which(f->tpl, catalog_find(f->cat, "thuong_tru"),
+                                               catalog_find(f->cat, "tam_tru"), &out), 0);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.items[0].n_buttons, 2);
+    assert_string_equal(out.items[0].buttons[0].payload, "i:thuong_tru");
+    assert_string_equal(out.items[0].buttons[1].payload, "i:tam_tru");
+    assert_non_null(strstr(out.items[0].text, "Đăng ký tạm trú"));
+    bot_replies_free(&out);
+}
+
+static void test_list_shows_every_procedure_within_button_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct bot_replies out;
+    bot_replies_init(&out);
+    assert_int_equal(procedure_reply_list(f->tpl, f->cat, &out), 0);
+    assert_int_equal(out.n, 2);
+    size_t procs = 0;
+    for (size_t i = 0; i < out.n; i++) {
+        assert_true(out.items[i].n_buttons <= BOT_MAX_BUTTONS);
+        for (size_t b = 0; b < out.items[i].n_buttons; b++) {
+            const char *p = out.items[i].buttons[b].payload;
+            assert_true(strlen(p) <= BOT_PAYLOAD_MAX);
+            if (strncmp(p, "i:", 2) == 0) {
+                const struct intent *in = catalog_find(f->cat, p + 2);
+                assert_non_null(in);
+                assert_int_equal(in->kind, INTENT_PROCEDURE);
+                procs++;
+            }
+        }
+    }
+    assert_int_equal(procs, 21);
+    assert_string_equal(out.items[1].buttons[out.items[1].n_buttons - 1].payload, "menu");
+    bot_replies_free(&out);
+}
+
+static void test_shorten_cuts_at_words_and_keeps_utf8_whole(void **state)
+{
+    (void)state;
+    char *s = procedure_reply_shorten("Giấy chứng sinh do cơ sở y tế cấp", 20);
+    assert_true(strlen(s) <= 20);
+    assert_non_null(strstr(s, "\xe2\x80\xa6"));
+    free(s);
+    s = procedure_reply_shorten("ngắn", 20);
+    assert_string_equal(s, "ngắn");
+    free(s);
+    s = procedure_reply_shorten("đđđđđđđđđđ", 7); /* 2-byte chars, no spaces */
+    assert_true(strlen(s) <= 7);
+    assert_string_equal(s, "đđ\xe2\x80\xa6");
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary_of_every_procedure_fits_one_screen),
+        cmocka_unit_test(test_summary_refuses_non_procedures),
+        cmocka_unit_test(test_ask_which_offers_both_ids),
+        cmocka_unit_test(test_list_shows_every_procedure_within_button_limits),
+        cmocka_unit_test(test_shorten_cuts_at_words_and_keeps_utf8_whole),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
