@@ -18,6 +18,11 @@
  *   sends, so timeouts use redisAsyncFree.
  * - redisLibuvAttach installs its cleanup hook before it can fail; after a
  *   failed attach the hooks must be cleared before redisAsyncFree.
+ * - the libuv adapter drops poll errors: libuv reports POLLERR as status
+ *   UV_EBADF and stops the handle, redisLibuvPoll returns, and hiredis never
+ *   learns that a TCP connect was refused or a connection was reset. We keep
+ *   the adapter (attach, cleanup) but replace its four event hooks so that an
+ *   error lets hiredis read the socket and see the failure (event hooks).
  *
  * Lifetime of struct store: it is freed once store_close was called, its
  * three timers are closed, and no hiredis context or command record that
@@ -247,6 +252,69 @@ static void timer_start(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
         log_fmt(LOG_ERROR, "uv_timer_start failed", "\"error\":%s", log_q(uv_strerror(rc)));
 }
 
+/* ===== Event hooks ======================================================= */
+
+/* Like redisLibuvPoll, but an error status hands the socket to hiredis, which
+ * reads the pending error (a refused connect, a reset) and fails the context. */
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    redisLibuvEvents *p = h->data;
+
+    if (status < 0) {
+        if (p->context)
+            redisAsyncHandleRead(p->context);
+        return;
+    }
+    redisLibuvPoll(h, status, events);
+}
+
+static void poll_update(redisLibuvEvents *p)
+{
+    int rc = p->events ? uv_poll_start(&p->handle, p->events, on_poll) : uv_poll_stop(&p->handle);
+    if (rc != 0)
+        log_fmt(LOG_ERROR, "uv_poll_start failed", "\"error\":%s", log_q(uv_strerror(rc)));
+}
+
+static void poll_add_read(void *privdata)
+{
+    redisLibuvEvents *p = privdata;
+    p->events |= UV_READABLE;
+    poll_update(p);
+}
+
+static void poll_del_read(void *privdata)
+{
+    redisLibuvEvents *p = privdata;
+    p->events &= ~UV_READABLE;
+    poll_update(p);
+}
+
+static void poll_add_write(void *privdata)
+{
+    redisLibuvEvents *p = privdata;
+    p->events |= UV_WRITABLE;
+    poll_update(p);
+}
+
+static void poll_del_write(void *privdata)
+{
+    redisLibuvEvents *p = privdata;
+    p->events &= ~UV_WRITABLE;
+    poll_update(p);
+}
+
+/* Attaches ac to the loop with the adapter, then swaps in our hooks. */
+static int ctx_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+    if (redisLibuvAttach(ac, loop) != REDIS_OK)
+        return REDIS_ERR;
+    ac->ev.addRead = poll_add_read;
+    ac->ev.delRead = poll_del_read;
+    ac->ev.addWrite = poll_add_write;
+    ac->ev.delWrite = poll_del_write;
+    return REDIS_OK;
+}
+
 /* ===== Connection state ================================================== */
 
 static void on_retry_timer(uv_timer_t *t)
@@ -406,7 +474,7 @@ static void conn_start(struct store *s)
         return;
     }
     ac->data = s;
-    if (redisLibuvAttach(ac, s->loop) != REDIS_OK) {
+    if (ctx_attach(ac, s->loop) != REDIS_OK) {
         ctx_detach_hooks(ac);
         conn_start_failed(s, ac, "cannot attach to the event loop");
         return;

@@ -528,6 +528,51 @@ static void test_command_while_not_connected_returns_enotconn_without_callback(v
     assert_int_equal(log_count(f, "redis connect failed"), 1);
 }
 
+static void test_starts_before_redis_and_connects_when_it_appears(void **state)
+{
+    struct fx *f = *state;
+    char url[64];
+    struct call *c;
+
+    snprintf(f->redis.dir, sizeof f->redis.dir, "/tmp/dvcbot-test-XXXXXX");
+    assert_non_null(mkdtemp(f->redis.dir));
+    snprintf(f->redis.sock, sizeof f->redis.sock, "%s/redis.sock", f->redis.dir);
+    f->redis.port = free_tcp_port();
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", f->redis.port);
+    f->s = store_new(&f->loop, url, 500);
+    assert_non_null(f->s);
+    store_on_state(f->s, on_state, f);
+    run_for(f, 400); /* refused at once (not after the 500 ms timeout), retried */
+    assert_false(store_connected(f->s));
+    assert_int_equal(log_count(f, "redis connect failed"), 1);
+    assert_int_equal(log_count(f, "Connection refused"), 1);
+
+    redis_spawn(&f->redis);
+    assert_true(run_until(f, &f->ups, 1, 8000));
+    c = roundtrip(f, 0, "PING");
+    assert_string_equal(c->str, "PONG");
+    assert_int_equal(f->downs, 0);
+}
+
+static void test_command_answered_before_its_deadline_is_not_failed(void **state)
+{
+    struct fx *f = *state;
+
+    redis_start(&f->redis, false);
+    connect_store(f, f->redis.url, 1000);
+    roundtrip(f, 0, "PING"); /* arms the deadline timer for 1000 ms */
+    run_for(f, 600);
+    /* pending when the timer fires at 1000 ms; redis answers nil after
+     * 500 ms (+ up to 100 ms of its timer granularity), before 1600 ms */
+    assert_int_equal(store_command(f->s, on_reply, &f->calls[1], "BLPOP q 0.5"), 0);
+    assert_true(run_until(f, &f->ncalls, 2, 3000));
+    assert_false(f->calls[1].null_reply);
+    assert_int_equal(f->calls[1].type, REDIS_REPLY_NIL);
+    run_for(f, 300);
+    assert_true(store_connected(f->s));
+    assert_int_equal(f->downs, 0);
+}
+
 static void test_refuses_commands_that_break_one_reply_per_command(void **state)
 {
     struct fx *f = *state;
@@ -798,6 +843,8 @@ int main(void)
         T(test_argv_command_roundtrips_binary_data),
         T(test_tcp_url_with_db_selects_that_db),
         T(test_command_while_not_connected_returns_enotconn_without_callback),
+        T(test_starts_before_redis_and_connects_when_it_appears),
+        T(test_command_answered_before_its_deadline_is_not_failed),
         T(test_refuses_commands_that_break_one_reply_per_command),
         T(test_redis_killed_fails_pending_commands_and_reports_down),
         T(test_reconnects_by_itself_after_redis_restart),
