@@ -14,6 +14,9 @@
  *   context there would free it twice; we never do, and never run user code
  *   from on_connect. Inside reply callbacks redisAsyncFree only sets a flag
  *   and the free happens when the callback returns.
+ * - a reply with no callback waiting aborts the process (assert) unless it
+ *   is an error; so commands that break "one reply per command" are refused.
+ * - commands are sent with write(2): the process must ignore SIGPIPE.
  * - redisAsyncDisconnect waits for pending replies, which a hung server never
  *   sends, so timeouts use redisAsyncFree.
  * - redisLibuvAttach installs its cleanup hook before it can fail; after a
@@ -625,12 +628,14 @@ static bool resp_bulk(const char *cmd, size_t len, size_t *pos, const char **arg
 }
 
 /* Commands that do not get exactly one reply each (pub/sub, MONITOR,
- * CLIENT REPLY, an empty command), that change the protocol hiredis 0.14
- * speaks (HELLO, SYNC) or that change the database the store selected. */
+ * CLIENT REPLY, CLIENT TRACKING, an empty command), that change the protocol
+ * hiredis 0.14 speaks (HELLO, SYNC) or that change the database the store
+ * selected. hiredis 0.14 aborts (assert) on a reply that has no callback. */
 static const char *const refused_cmds[] = {
     "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
     "sunsubscribe", "monitor", "hello", "sync", "psync", "select", "reset",
 };
+static const char *const refused_client_subcmds[] = {"reply", "tracking"};
 
 static bool cmd_refused(const char *cmd, size_t len)
 {
@@ -642,8 +647,12 @@ static bool cmd_refused(const char *cmd, size_t len)
     for (size_t i = 0; i < sizeof refused_cmds / sizeof refused_cmds[0]; i++)
         if (word_is(a0, n0, refused_cmds[i]))
             return true;
-    return word_is(a0, n0, "client") && argc >= 2 && resp_bulk(cmd, len, &pos, &a1, &n1)
-        && word_is(a1, n1, "reply");
+    if (!word_is(a0, n0, "client") || argc < 2 || !resp_bulk(cmd, len, &pos, &a1, &n1))
+        return false;
+    for (size_t i = 0; i < sizeof refused_client_subcmds / sizeof refused_client_subcmds[0]; i++)
+        if (word_is(a1, n1, refused_client_subcmds[i]))
+            return true;
+    return false;
 }
 
 /* Sends a formatted command; takes ownership of cmd. */

@@ -24,10 +24,12 @@
  *
  * Refused with STORE_EINVAL, because they break "one reply per command" or
  * the selected db: (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, MONITOR, CLIENT REPLY,
- * HELLO, SYNC, PSYNC, SELECT, RESET, and an empty command.
+ * CLIENT TRACKING, HELLO, SYNC, PSYNC, SELECT, RESET, and an empty command.
  *
- * A TCP host name is resolved with a blocking getaddrinfo in hiredis; use an
- * address (or a local name) for REDIS_URL. No TLS and no AUTH in this version.
+ * The process must ignore SIGPIPE: hiredis 0.14 writes with write(2), and a
+ * server that just went away would otherwise kill it. A TCP host name is
+ * resolved with a blocking getaddrinfo in hiredis; use an address (or a
+ * local name) for REDIS_URL. No TLS and no AUTH in this version.
  *
  * URLs: "redis://host[:port][/db]" (port 6379 by default, host may be
  * "[v6 address]") or "unix:///path/to.sock[?db=N]". */

@@ -578,7 +578,7 @@ static void test_refuses_commands_that_break_one_reply_per_command(void **state)
     struct fx *f = *state;
     static const char *const refused[] = {
         "SUBSCRIBE news", "psubscribe n*", "MONITOR", "SELECT 2", "client reply off",
-        "CLIENT REPLY SKIP", "HELLO 3", "RESET", "UNSUBSCRIBE", "", " ",
+        "CLIENT REPLY SKIP", "client tracking on", "HELLO 3", "RESET", "UNSUBSCRIBE", "", " ",
     };
     const char *psub[] = {"PSUBSCRIBE", "x*"};
 
