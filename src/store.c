@@ -38,7 +38,6 @@
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +55,8 @@ struct store_cmd {
     store_reply_cb cb;             /* may be NULL: the caller ignores the reply */
     void *ud;
     uint64_t deadline;             /* uv_now() milliseconds */
-    bool queued;                   /* in s->pending: the caller is still owed a call */
-    struct store_cmd *prev, *next; /* links in s->pending while queued */
+    bool queued;                   /* in the pending list: the caller is still owed a call */
+    struct store_cmd *prev, *next; /* pending list links while queued */
 };
 
 struct store {
