@@ -270,39 +270,36 @@ static void on_poll(uv_poll_t *h, int status, int events)
     redisLibuvPoll(h, status, events);
 }
 
-static void poll_update(redisLibuvEvents *p)
+/* Sets the adapter's event mask and polls with on_poll. */
+static void poll_change(void *privdata, int add, int del)
 {
-    int rc = p->events ? uv_poll_start(&p->handle, p->events, on_poll) : uv_poll_stop(&p->handle);
+    redisLibuvEvents *p = privdata;
+    int rc;
+
+    p->events = (p->events | add) & ~del;
+    rc = p->events ? uv_poll_start(&p->handle, p->events, on_poll) : uv_poll_stop(&p->handle);
     if (rc != 0)
         log_fmt(LOG_ERROR, "uv_poll_start failed", "\"error\":%s", log_q(uv_strerror(rc)));
 }
 
 static void poll_add_read(void *privdata)
 {
-    redisLibuvEvents *p = privdata;
-    p->events |= UV_READABLE;
-    poll_update(p);
+    poll_change(privdata, UV_READABLE, 0);
 }
 
 static void poll_del_read(void *privdata)
 {
-    redisLibuvEvents *p = privdata;
-    p->events &= ~UV_READABLE;
-    poll_update(p);
+    poll_change(privdata, 0, UV_READABLE);
 }
 
 static void poll_add_write(void *privdata)
 {
-    redisLibuvEvents *p = privdata;
-    p->events |= UV_WRITABLE;
-    poll_update(p);
+    poll_change(privdata, UV_WRITABLE, 0);
 }
 
 static void poll_del_write(void *privdata)
 {
-    redisLibuvEvents *p = privdata;
-    p->events &= ~UV_WRITABLE;
-    poll_update(p);
+    poll_change(privdata, 0, UV_WRITABLE);
 }
 
 /* Attaches ac to the loop with the adapter, then swaps in our hooks. */
