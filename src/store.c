@@ -1,0 +1,792 @@
+/* store — the Redis connection: hiredis 0.14 async on the libuv loop.
+ *
+ * Lifecycle of one connection: conn_start makes a context → on_connect sends
+ * the handshake (SELECT db, or PING) → on_handshake marks the store up. Any
+ * failure, disconnect or timeout ends in conn_lost, which forgets the context
+ * and arms the backoff timer; the timer starts a fresh context.
+ *
+ * hiredis 0.14 facts this file relies on (async.c):
+ * - the context frees itself after a failed connect (on_connect with
+ *   REDIS_ERR, no on_disconnect) and after any disconnect; before freeing it
+ *   calls every pending reply callback with reply == NULL, then on_disconnect
+ *   if it had connected. A NULL reply therefore always means "context dying".
+ * - on_connect and on_disconnect run without REDIS_IN_CALLBACK, so freeing the
+ *   context there would free it twice; we never do, and never run user code
+ *   from on_connect. Inside reply callbacks redisAsyncFree only sets a flag
+ *   and the free happens when the callback returns.
+ * - a reply with no callback waiting aborts the process (assert) unless it
+ *   is an error; so commands that break "one reply per command" are refused.
+ * - commands are sent with write(2): the process must ignore SIGPIPE.
+ * - redisAsyncDisconnect waits for pending replies, which a hung server never
+ *   sends, so timeouts use redisAsyncFree.
+ * - redisLibuvAttach installs its cleanup hook before it can fail; after a
+ *   failed attach the hooks must be cleared before redisAsyncFree.
+ * - the libuv adapter drops poll errors: libuv reports POLLERR as status
+ *   UV_EBADF and stops the handle, redisLibuvPoll returns, and hiredis never
+ *   learns that a TCP connect was refused or a connection was reset. We keep
+ *   the adapter (attach, cleanup) but replace its four event hooks so that an
+ *   error lets hiredis read the socket and see the failure (event hooks).
+ *
+ * Lifetime of struct store: it is freed once store_close was called, its
+ * three timers are closed, and no hiredis context or command record that
+ * points at it is left (maybe_free). */
+#include "dvcbot/store.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+
+#include <hiredis/adapters/libuv.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+
+#define STORE_BACKOFF_MIN_MS 100
+#define STORE_BACKOFF_MAX_MS 5000
+#define STORE_DEFAULT_PORT 6379
+#define STORE_MAX_DB 1000000
+
+/* One in-flight command; hiredis holds it as privdata until on_cmd_reply. */
+struct store_cmd {
+    struct store *s;
+    store_reply_cb cb;             /* may be NULL: the caller ignores the reply */
+    void *ud;
+    uint64_t deadline;             /* uv_now() milliseconds */
+    bool queued;                   /* in the pending list: the caller is still owed a call */
+    struct store_cmd *prev, *next; /* pending list links while queued */
+};
+
+struct store {
+    uv_loop_t *loop;
+    char *host;                    /* TCP, or NULL */
+    int port;
+    char *path;                    /* unix socket, or NULL */
+    int db;
+    char *target;                  /* "host:port" or "unix:/path", for logs */
+    unsigned timeout_ms;
+
+    redisAsyncContext *ac;         /* the current context; NULL while waiting to retry */
+    bool up;                       /* handshake answered: commands are accepted */
+    bool fail_logged;              /* a failure was logged since the last success */
+    bool closing;                  /* store_close was called */
+    unsigned backoff_ms;
+
+    uv_timer_t retry_timer;        /* backoff before the next conn_start */
+    uv_timer_t connect_timer;      /* bounds connect + handshake */
+    uv_timer_t cmd_timer;          /* fires at the oldest pending deadline */
+    int open_handles;
+    int live_ctx;                  /* contexts that may still call us back */
+    size_t live_cmds;              /* command records hiredis still holds */
+
+    struct store_cmd *head, *tail; /* pending, oldest first (so by deadline) */
+
+    store_state_cb state_cb;
+    void *state_ud;
+};
+
+static void conn_start(struct store *s);
+static void on_cmd_timer(uv_timer_t *t);
+
+/* ===== URL parsing ======================================================= */
+
+/* Parses n decimal digits (n > 0) not above max. */
+static bool parse_uint(const char *p, size_t n, long max, long *out)
+{
+    long v = 0;
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (p[i] - '0');
+        if (v > max)
+            return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool host_char_ok(char c, bool bracketed)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return c == '-' || c == '.' || c == '_' || (bracketed && c == ':');
+}
+
+/* "host[:port][/db]" after "redis://"; host may be "[v6 address]". */
+static int parse_tcp_url(const char *p, char **host, int *port, int *db)
+{
+    const char *end = p + strcspn(p, "/");
+    const char *h = p, *h_end, *rest;
+    bool bracketed = *p == '[';
+    long v;
+
+    if (bracketed) {
+        h = p + 1;
+        h_end = memchr(h, ']', (size_t)(end - h));
+        if (!h_end)
+            return STORE_EINVAL;
+        rest = h_end + 1;
+    } else {
+        h_end = memchr(p, ':', (size_t)(end - p));
+        if (!h_end)
+            h_end = end;
+        rest = h_end;
+    }
+    if (h_end == h)
+        return STORE_EINVAL;
+    for (const char *c = h; c < h_end; c++)
+        if (!host_char_ok(*c, bracketed))
+            return STORE_EINVAL;
+
+    *port = STORE_DEFAULT_PORT;
+    if (rest < end) {
+        if (*rest != ':' || !parse_uint(rest + 1, (size_t)(end - rest - 1), 65535, &v) || v == 0)
+            return STORE_EINVAL;
+        *port = (int)v;
+    }
+    *db = 0;
+    if (*end == '/' && end[1] != '\0') {
+        if (!parse_uint(end + 1, strlen(end + 1), STORE_MAX_DB, &v))
+            return STORE_EINVAL;
+        *db = (int)v;
+    }
+    *host = xstrndup(h, (size_t)(h_end - h));
+    return 0;
+}
+
+/* "/path/to.sock[?db=N]" after "unix://". */
+static int parse_unix_url(const char *p, char **path, int *db)
+{
+    size_t n = strcspn(p, "?");
+    struct sockaddr_un sun;
+    long v;
+
+    if (n < 2 || p[0] != '/' || p[n - 1] == '/' || n >= sizeof sun.sun_path)
+        return STORE_EINVAL;
+    *db = 0;
+    if (p[n] == '?') {
+        const char *q = p + n + 1;
+        if (strncmp(q, "db=", 3) != 0 || !parse_uint(q + 3, strlen(q + 3), STORE_MAX_DB, &v))
+            return STORE_EINVAL;
+        *db = (int)v;
+    }
+    *path = xstrndup(p, n);
+    return 0;
+}
+
+int store_parse_url(const char *url, char **host, int *port, char **path, int *db)
+{
+    if (!url || !host || !port || !path || !db)
+        return STORE_EINVAL;
+    *host = NULL;
+    *path = NULL;
+    *port = 0;
+    *db = 0;
+    if (strncasecmp(url, "redis://", 8) == 0)
+        return parse_tcp_url(url + 8, host, port, db);
+    if (strncasecmp(url, "unix://", 7) == 0)
+        return parse_unix_url(url + 7, path, db);
+    return STORE_EINVAL;
+}
+
+/* ===== Lifetime ========================================================== */
+
+static void maybe_free(struct store *s)
+{
+    if (!s->closing || s->open_handles > 0 || s->live_ctx > 0 || s->live_cmds > 0)
+        return;
+    free(s->host);
+    free(s->path);
+    free(s->target);
+    free(s);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct store *s = h->data;
+    s->open_handles--;
+    maybe_free(s);
+}
+
+/* hiredis will not call back with this context any more. */
+static void ctx_release(struct store *s)
+{
+    s->live_ctx--;
+    maybe_free(s);
+}
+
+/* Frees a context we gave up on. Its pending commands get reply == NULL. A
+ * connected context is released by on_disconnect; one that never connected
+ * calls nothing back (and is never inside its own callback), so it is
+ * released here. */
+static void ctx_abort(struct store *s, redisAsyncContext *ac)
+{
+    bool connected = ac->c.flags & REDIS_CONNECTED;
+    redisAsyncFree(ac);
+    if (!connected)
+        ctx_release(s);
+}
+
+static const char *ctx_reason(const redisAsyncContext *ac)
+{
+    return ac->c.err && ac->c.errstr[0] ? ac->c.errstr : "connection closed";
+}
+
+static void timer_init(struct store *s, uv_timer_t *t)
+{
+    /* uv_timer_init cannot fail in libuv 1.x; treat it like OOM if it does. */
+    if (uv_timer_init(s->loop, t) != 0) {
+        log_msg(LOG_ERROR, "uv_timer_init failed");
+        abort();
+    }
+    t->data = s;
+    s->open_handles++;
+}
+
+static void timer_start(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
+{
+    int rc = uv_timer_start(t, cb, ms, 0);
+    if (rc != 0)
+        log_fmt(LOG_ERROR, "uv_timer_start failed", "\"error\":%s", log_q(uv_strerror(rc)));
+}
+
+/* ===== Event hooks ======================================================= */
+
+/* Like redisLibuvPoll, but an error status hands the socket to hiredis, which
+ * reads the pending error (a refused connect, a reset) and fails the context. */
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    redisLibuvEvents *p = h->data;
+
+    if (status < 0) {
+        if (p->context)
+            redisAsyncHandleRead(p->context);
+        return;
+    }
+    redisLibuvPoll(h, status, events);
+}
+
+/* Sets the adapter's event mask and polls with on_poll. */
+static void poll_change(void *privdata, int add, int del)
+{
+    redisLibuvEvents *p = privdata;
+    int rc;
+
+    p->events = (p->events | add) & ~del;
+    rc = p->events ? uv_poll_start(&p->handle, p->events, on_poll) : uv_poll_stop(&p->handle);
+    if (rc != 0)
+        log_fmt(LOG_ERROR, "uv_poll_start failed", "\"error\":%s", log_q(uv_strerror(rc)));
+}
+
+static void poll_add_read(void *privdata)
+{
+    poll_change(privdata, UV_READABLE, 0);
+}
+
+static void poll_del_read(void *privdata)
+{
+    poll_change(privdata, 0, UV_READABLE);
+}
+
+static void poll_add_write(void *privdata)
+{
+    poll_change(privdata, UV_WRITABLE, 0);
+}
+
+static void poll_del_write(void *privdata)
+{
+    poll_change(privdata, 0, UV_WRITABLE);
+}
+
+/* Attaches ac to the loop with the adapter, then swaps in our hooks. */
+static int ctx_attach(redisAsyncContext *ac, uv_loop_t *loop)
+{
+    if (redisLibuvAttach(ac, loop) != REDIS_OK)
+        return REDIS_ERR;
+    ac->ev.addRead = poll_add_read;
+    ac->ev.delRead = poll_del_read;
+    ac->ev.addWrite = poll_add_write;
+    ac->ev.delWrite = poll_del_write;
+    return REDIS_OK;
+}
+
+/* ===== Connection state ================================================== */
+
+static void on_retry_timer(uv_timer_t *t)
+{
+    struct store *s = t->data;
+    if (!s->closing && !s->ac)
+        conn_start(s);
+}
+
+static void schedule_retry(struct store *s)
+{
+    if (s->closing)
+        return;
+    timer_start(&s->retry_timer, on_retry_timer, s->backoff_ms);
+    s->backoff_ms = s->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+/* The store has no usable context any more (s->ac is already NULL). Logs the
+ * transition once, arms the retry, then tells the owner if it was up. */
+static void conn_down(struct store *s, const char *reason)
+{
+    bool was_up = s->up;
+
+    s->up = false;
+    uv_timer_stop(&s->connect_timer);
+    if (was_up)
+        log_fmt(LOG_WARN, "redis connection lost", "\"target\":%s,\"reason\":%s",
+                log_q(s->target), log_q(reason));
+    else if (!s->fail_logged)
+        log_fmt(LOG_WARN, "redis connect failed", "\"target\":%s,\"reason\":%s",
+                log_q(s->target), log_q(reason));
+    s->fail_logged = true;
+    schedule_retry(s);
+    if (was_up && !s->closing && s->state_cb)
+        s->state_cb(false, s->state_ud);
+}
+
+/* ac failed or is going away. Idempotent: only the current context counts. */
+static void conn_lost(struct store *s, const redisAsyncContext *ac, const char *reason)
+{
+    if (s->ac != ac)
+        return;
+    s->ac = NULL;
+    conn_down(s, reason);
+}
+
+static void conn_up(struct store *s)
+{
+    uv_timer_stop(&s->connect_timer);
+    s->up = true;
+    s->backoff_ms = STORE_BACKOFF_MIN_MS;
+    s->fail_logged = false;
+    log_fmt(LOG_INFO, "redis connected", "\"target\":%s,\"db\":%d", log_q(s->target), s->db);
+    if (s->state_cb)
+        s->state_cb(true, s->state_ud);
+}
+
+static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store *s = privdata;
+    redisReply *reply = r;
+
+    if (!reply) {
+        conn_lost(s, ac, ctx_reason(ac));
+        return;
+    }
+    if (s->ac != ac)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        conn_lost(s, ac, reply->str);
+        redisAsyncFree(ac); /* deferred by hiredis until we return */
+        return;
+    }
+    conn_up(s);
+}
+
+/* hiredis: the socket connected (or failed to). Runs no user code. */
+static void on_connect(const redisAsyncContext *cac, int status)
+{
+    redisAsyncContext *ac = (redisAsyncContext *)cac; /* hiredis passes its own context */
+    struct store *s = ac->data;
+    int rc;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees ac when we return; no on_disconnect follows */
+        conn_lost(s, ac, ctx_reason(ac));
+        ctx_release(s);
+        return;
+    }
+    /* The handshake is the first command on the wire; SELECT must precede
+     * anything the owner sends, and store_command refuses until it answers. */
+    if (s->db != 0)
+        rc = redisAsyncCommand(ac, on_handshake, s, "SELECT %d", s->db);
+    else
+        rc = redisAsyncCommand(ac, on_handshake, s, "PING");
+    if (rc != REDIS_OK)
+        log_msg(LOG_ERROR, "redis handshake not sent"); /* the connect timer gives up */
+}
+
+/* hiredis: a connected context is being freed; its last call to us. */
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store *s = ac->data;
+    conn_lost(s, ac, status == REDIS_OK ? "connection closed" : ctx_reason(ac));
+    ctx_release(s);
+}
+
+static void on_connect_timer(uv_timer_t *t)
+{
+    struct store *s = t->data;
+    redisAsyncContext *ac = s->ac;
+
+    if (!ac || s->up)
+        return;
+    conn_lost(s, ac, "connect timed out");
+    ctx_abort(s, ac);
+}
+
+/* Clears what a failed redisLibuvAttach left behind, so that freeing the
+ * context does not call its cleanup hook with NULL data. */
+static void ctx_detach_hooks(redisAsyncContext *ac)
+{
+    ac->ev.addRead = NULL;
+    ac->ev.delRead = NULL;
+    ac->ev.addWrite = NULL;
+    ac->ev.delWrite = NULL;
+    ac->ev.cleanup = NULL;
+}
+
+/* A fresh context that failed before it was registered. */
+static void conn_start_failed(struct store *s, redisAsyncContext *ac, const char *reason)
+{
+    conn_down(s, reason);
+    if (ac)
+        redisAsyncFree(ac);
+}
+
+static void conn_start(struct store *s)
+{
+    redisAsyncContext *ac;
+
+    if (s->path)
+        ac = redisAsyncConnectUnix(s->path);
+    else
+        ac = redisAsyncConnect(s->host, s->port);
+    if (!ac) {
+        conn_start_failed(s, NULL, "out of memory");
+        return;
+    }
+    if (ac->err) {
+        conn_start_failed(s, ac, ac->errstr);
+        return;
+    }
+    /* keepalive notices a peer that vanished while the connection is idle */
+    if (!s->path && redisEnableKeepAlive(&ac->c) != REDIS_OK) {
+        conn_start_failed(s, ac, ac->c.errstr);
+        return;
+    }
+    ac->data = s;
+    if (ctx_attach(ac, s->loop) != REDIS_OK) {
+        ctx_detach_hooks(ac);
+        conn_start_failed(s, ac, "cannot attach to the event loop");
+        return;
+    }
+    if (redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK
+        || redisAsyncSetDisconnectCallback(ac, on_disconnect) != REDIS_OK) {
+        conn_start_failed(s, ac, "cannot set callbacks");
+        return;
+    }
+    s->ac = ac;
+    s->live_ctx++;
+    timer_start(&s->connect_timer, on_connect_timer, s->timeout_ms);
+}
+
+/* ===== Commands ========================================================== */
+
+static void pending_push(struct store *s, struct store_cmd *c)
+{
+    c->deadline = uv_now(s->loop) + s->timeout_ms;
+    c->queued = true;
+    c->prev = s->tail;
+    c->next = NULL;
+    if (s->tail)
+        s->tail->next = c;
+    else
+        s->head = c;
+    s->tail = c;
+    if (!uv_is_active((uv_handle_t *)&s->cmd_timer))
+        timer_start(&s->cmd_timer, on_cmd_timer, s->timeout_ms);
+}
+
+static void pending_unlink(struct store *s, struct store_cmd *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->tail = c->prev;
+    c->prev = c->next = NULL;
+    c->queued = false;
+}
+
+/* Takes the oldest pending command and calls it with NULL. The record stays
+ * with hiredis, which calls on_cmd_reply for it later. */
+static void pending_fail_head(struct store *s)
+{
+    struct store_cmd *c = s->head;
+    store_reply_cb cb = c->cb;
+    void *ud = c->ud;
+
+    pending_unlink(s, c);
+    if (cb)
+        cb(NULL, ud);
+}
+
+/* Calls every pending command with NULL; callbacks may add or close. */
+static void pending_fail_all(struct store *s)
+{
+    while (s->head)
+        pending_fail_head(s);
+}
+
+/* hiredis is done with c: a reply, or NULL while its context is freed. */
+static void on_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store_cmd *c = privdata;
+    struct store *s = c->s;
+    store_reply_cb cb;
+    void *ud;
+    bool owed;
+
+    if (!r)
+        conn_lost(s, ac, ctx_reason(ac)); /* may run user code, even store_close */
+    owed = c->queued;
+    cb = c->cb;
+    ud = c->ud;
+    if (owed)
+        pending_unlink(s, c);
+    free(c);
+    s->live_cmds--; /* never the last reference: ac is still alive */
+    if (owed && cb)
+        cb(r, ud);
+}
+
+/* The oldest command passed its deadline: the server is presumably hung.
+ * Drop the connection, fail the expired commands, then free the context so
+ * the rest fail too; the retry timer reconnects. */
+static void on_cmd_timer(uv_timer_t *t)
+{
+    struct store *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    redisAsyncContext *ac;
+
+    if (!s->head)
+        return;
+    if (s->head->deadline > now) {
+        timer_start(&s->cmd_timer, on_cmd_timer, s->head->deadline - now);
+        return;
+    }
+    ac = s->ac;
+    if (ac)
+        conn_lost(s, ac, "command timed out");
+    while (!s->closing && s->head && s->head->deadline <= now)
+        pending_fail_head(s);
+    if (ac)
+        ctx_abort(s, ac);
+    if (!s->closing && s->head)
+        timer_start(&s->cmd_timer, on_cmd_timer, s->head->deadline - now);
+}
+
+static bool word_is(const char *p, size_t n, const char *word)
+{
+    return n == strlen(word) && strncasecmp(p, word, n) == 0;
+}
+
+/* Reads "<type><digits>\r\n" at *pos of a command hiredis formatted. */
+static bool resp_number(const char *cmd, size_t len, size_t *pos, char type, size_t *out)
+{
+    size_t i = *pos, n = 0;
+
+    if (i >= len || cmd[i] != type)
+        return false;
+    for (i++; i < len && cmd[i] >= '0' && cmd[i] <= '9'; i++) {
+        n = n * 10 + (size_t)(cmd[i] - '0');
+        if (n > len)
+            return false;
+    }
+    if (len - i < 2 || cmd[i] != '\r' || cmd[i + 1] != '\n')
+        return false;
+    *pos = i + 2;
+    *out = n;
+    return true;
+}
+
+static bool resp_bulk(const char *cmd, size_t len, size_t *pos, const char **arg, size_t *alen)
+{
+    size_t n;
+
+    if (!resp_number(cmd, len, pos, '$', &n) || len - *pos < n + 2)
+        return false;
+    *arg = cmd + *pos;
+    *alen = n;
+    *pos += n + 2;
+    return true;
+}
+
+/* Commands that do not get exactly one reply each (pub/sub, MONITOR,
+ * CLIENT REPLY, CLIENT TRACKING, an empty command), that change the protocol
+ * hiredis 0.14 speaks (HELLO, SYNC) or that change the database the store
+ * selected. hiredis 0.14 aborts (assert) on a reply that has no callback. */
+static const char *const refused_cmds[] = {
+    "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
+    "sunsubscribe", "monitor", "hello", "sync", "psync", "select", "reset",
+};
+static const char *const refused_client_subcmds[] = {"reply", "tracking"};
+
+static bool cmd_refused(const char *cmd, size_t len)
+{
+    size_t pos = 0, argc, n0, n1;
+    const char *a0, *a1;
+
+    if (!resp_number(cmd, len, &pos, '*', &argc) || argc == 0 || !resp_bulk(cmd, len, &pos, &a0, &n0))
+        return true;
+    for (size_t i = 0; i < sizeof refused_cmds / sizeof refused_cmds[0]; i++)
+        if (word_is(a0, n0, refused_cmds[i]))
+            return true;
+    if (!word_is(a0, n0, "client") || argc < 2 || !resp_bulk(cmd, len, &pos, &a1, &n1))
+        return false;
+    for (size_t i = 0; i < sizeof refused_client_subcmds / sizeof refused_client_subcmds[0]; i++)
+        if (word_is(a1, n1, refused_client_subcmds[i]))
+            return true;
+    return false;
+}
+
+/* Sends a formatted command; takes ownership of cmd. */
+static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int len)
+{
+    struct store_cmd *c;
+    int rc = 0;
+
+    if (len <= 0 || cmd_refused(cmd, (size_t)len)) {
+        rc = STORE_EINVAL;
+        goto out_free_cmd;
+    }
+    c = xcalloc(1, sizeof *c);
+    c->s = s;
+    c->cb = cb;
+    c->ud = ud;
+    if (redisAsyncFormattedCommand(s->ac, on_cmd_reply, c, cmd, (size_t)len) != REDIS_OK) {
+        free(c);
+        rc = STORE_ENOTCONN;
+        goto out_free_cmd;
+    }
+    s->live_cmds++;
+    pending_push(s, c);
+out_free_cmd:
+    if (len >= 0)
+        redisFreeCommand(cmd);
+    return rc;
+}
+
+bool store_connected(const struct store *s)
+{
+    return s && s->up && s->ac && !s->closing;
+}
+
+int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt, va_list ap)
+{
+    char *cmd = NULL;
+    int len;
+
+    if (!s || !fmt)
+        return STORE_EINVAL;
+    if (!store_connected(s))
+        return STORE_ENOTCONN;
+    len = redisvFormatCommand(&cmd, fmt, ap);
+    return cmd_send(s, cb, ud, cmd, len);
+}
+
+int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = store_commandv(s, cb, ud, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
+                       const char **argv, const size_t *argvlen)
+{
+    char *cmd = NULL;
+    int len;
+
+    if (!s || argc <= 0 || !argv)
+        return STORE_EINVAL;
+    for (int i = 0; i < argc; i++)
+        if (!argv[i])
+            return STORE_EINVAL;
+    if (!store_connected(s))
+        return STORE_ENOTCONN;
+    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    return cmd_send(s, cb, ud, cmd, len);
+}
+
+/* ===== Public lifecycle ================================================== */
+
+static char *target_name(const char *host, int port, const char *path)
+{
+    struct buf b;
+
+    buf_init(&b);
+    if (path)
+        buf_printf(&b, "unix:%s", path);
+    else if (strchr(host, ':'))
+        buf_printf(&b, "[%s]:%d", host, port);
+    else
+        buf_printf(&b, "%s:%d", host, port);
+    return buf_steal(&b);
+}
+
+struct store *store_new(uv_loop_t *loop, const char *url, unsigned timeout_ms)
+{
+    struct store *s;
+    char *host, *path;
+    int port, db;
+
+    if (!loop || store_parse_url(url, &host, &port, &path, &db) != 0)
+        return NULL;
+    s = xcalloc(1, sizeof *s);
+    s->loop = loop;
+    s->host = host;
+    s->port = port;
+    s->path = path;
+    s->db = db;
+    s->target = target_name(host, port, path);
+    s->timeout_ms = timeout_ms ? timeout_ms : STORE_DEFAULT_TIMEOUT_MS;
+    s->backoff_ms = STORE_BACKOFF_MIN_MS;
+    timer_init(s, &s->retry_timer);
+    timer_init(s, &s->connect_timer);
+    timer_init(s, &s->cmd_timer);
+    conn_start(s);
+    return s;
+}
+
+void store_on_state(struct store *s, store_state_cb cb, void *ud)
+{
+    if (!s || s->closing)
+        return;
+    s->state_cb = cb;
+    s->state_ud = ud;
+}
+
+void store_close(struct store *s)
+{
+    redisAsyncContext *ac;
+
+    if (!s || s->closing)
+        return;
+    s->closing = true;
+    s->up = false;
+    s->state_cb = NULL;
+    pending_fail_all(s);
+    ac = s->ac;
+    s->ac = NULL;
+    if (ac)
+        ctx_abort(s, ac); /* inside one of its reply callbacks hiredis defers this */
+    uv_close((uv_handle_t *)&s->retry_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&s->connect_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&s->cmd_timer, on_timer_closed);
+}
