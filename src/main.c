@@ -1,6 +1,7 @@
 /* main — dispatch to a subcommand. */
 #include "dvcbot/commands.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* hiredis and libuv write to sockets with write(2): a peer that went
+     * away must give EPIPE, not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
