@@ -3,6 +3,7 @@
 #include "dvcbot/mem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void buf_init(struct buf *b)

@@ -3,6 +3,7 @@
 #include "dvcbot/mem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const channel_names[BOT_CH_COUNT] = {"telegram", "zalo", "webchat", "cli"};

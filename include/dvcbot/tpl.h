@@ -1,4 +1,4 @@
-/* tpl — reply texts from templates/*.txt, rendered with named variables.
+/* tpl — reply texts from templates/<name>.txt, rendered with named variables.
  *
  * Staff edit the texts without recompiling. A template file looks like:
  *
