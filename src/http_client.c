@@ -337,13 +337,6 @@ static void req_cancel(struct http_req *r)
     req_finish(r, &res);
 }
 
-static const char *req_error(const struct http_req *r, CURLcode result)
-{
-    if (r->too_large || result == CURLE_FILESIZE_EXCEEDED)
-        return err_too_large;
-    return r->errbuf[0] ? r->errbuf : curl_easy_strerror(result);
-}
-
 static void req_done(struct http_req *r, CURLcode result)
 {
     struct http_client_response res = {0};
@@ -355,11 +348,13 @@ static void req_done(struct http_req *r, CURLcode result)
         log_fmt(LOG_WARN, "curl getinfo failed", "\"error\":%s", log_q(curl_easy_strerror(rc)));
     res.total_ms = (double)total_us / 1000.0;
     if (result != CURLE_OK) {
+        bool too_large = r->too_large || result == CURLE_FILESIZE_EXCEEDED;
+        const char *reason = too_large ? err_too_large : curl_easy_strerror(result);
+        /* curl's generic text in the log; its detailed one to the caller. */
         log_fmt(LOG_WARN, "http request failed", "\"host\":%s,\"error\":%s,\"status\":%ld",
-                log_q(r->host), log_q(r->too_large ? err_too_large : curl_easy_strerror(result)),
-                res.status);
+                log_q(r->host), log_q(reason), res.status);
         /* A failed exchange has no response, even if a status line came. */
-        res.error = req_error(r, result);
+        res.error = too_large || !r->errbuf[0] ? reason : r->errbuf;
         res.status = 0;
         buf_reset(&r->body);
     }
@@ -401,16 +396,19 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 
 /* ===== Building a request ===== */
 
-/* The URL's host, or NULL when the URL does not parse. */
-static char *url_host(const char *url)
+/* The host of an http:// or https:// URL; NULL for anything else. */
+static char *url_http_host(const char *url)
 {
     CURLU *u = curl_url();
     if (!u)
         return NULL;
-    char *host = NULL, *copy = NULL;
+    char *scheme = NULL, *host = NULL, *copy = NULL;
     if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
         copy = xstrdup(host);
+    curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
     return copy;
@@ -504,7 +502,7 @@ static CURLcode easy_setup(struct http_req *r, const struct http_client_request 
 static struct http_req *req_new(struct http_client *c, const struct http_client_request *req, int *err)
 {
     int post = method_is_post(req);
-    char *host = post < 0 ? NULL : url_host(req->url);
+    char *host = post < 0 ? NULL : url_http_host(req->url);
     struct curl_slist *headers = NULL;
     *err = HTTP_CLIENT_EINVAL;
     if (!host || headers_build(req->headers, post == 1, &headers) < 0) {

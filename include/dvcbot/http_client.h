@@ -32,7 +32,7 @@
 
 /* Negative returns of http_client_request (cb is then never called). */
 #define HTTP_CLIENT_ECLOSED (-1)  /* http_client_close was called */
-#define HTTP_CLIENT_EINVAL  (-2)  /* no or malformed URL, unknown method, CR/LF in a header */
+#define HTTP_CLIENT_EINVAL  (-2)  /* no http(s) URL, unknown method, CR/LF in a header */
 #define HTTP_CLIENT_ECURL   (-3)  /* libcurl refused the transfer */
 
 struct http_client;
