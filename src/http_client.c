@@ -272,6 +272,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
         timeout_ms = 1;
     int rc = uv_timer_start(&c->timer, on_timeout, (uint64_t)timeout_ms, 0);
     if (rc < 0) {
+        /* -1 fails every transfer: without the timer none could time out. */
         log_fmt(LOG_ERROR, "uv timer start failed", "\"error\":%s", log_q(uv_strerror(rc)));
         return -1;
     }

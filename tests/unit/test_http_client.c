@@ -846,20 +846,22 @@ static int group_teardown(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);  /* the stub writes to sockets curl has closed */
+#define T(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_post_delivers_body_and_headers_and_returns_the_response, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_request_without_method_or_body_is_a_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_statuses_are_delivered_as_status_not_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_200_concurrent_requests_complete_over_at_most_16_connections, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sequential_requests_started_from_callbacks_reuse_one_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_closing_connections_does_not_break_later_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_that_never_answers_fails_after_timeout_ms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connection_refused_is_an_error_that_names_the_host_not_the_url, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_response_over_the_body_cap_fails_the_request, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalid_requests_are_refused_without_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_cancels_in_flight_requests_once_inside_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_closing_from_a_callback_cancels_the_others_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_of_an_idle_client_frees_it_with_the_loop, setup, teardown),
+        T(test_post_delivers_body_and_headers_and_returns_the_response),
+        T(test_request_without_method_or_body_is_a_get),
+        T(test_error_statuses_are_delivered_as_status_not_error),
+        T(test_200_concurrent_requests_complete_over_at_most_16_connections),
+        T(test_sequential_requests_started_from_callbacks_reuse_one_connection),
+        T(test_server_closing_connections_does_not_break_later_requests),
+        T(test_server_that_never_answers_fails_after_timeout_ms),
+        T(test_connection_refused_is_an_error_that_names_the_host_not_the_url),
+        T(test_response_over_the_body_cap_fails_the_request),
+        T(test_invalid_requests_are_refused_without_callback),
+        T(test_close_cancels_in_flight_requests_once_inside_close),
+        T(test_closing_from_a_callback_cancels_the_others_once),
+        T(test_close_of_an_idle_client_frees_it_with_the_loop),
     };
+#undef T
     return cmocka_run_group_tests(tests, NULL, group_teardown);
 }
