@@ -1,0 +1,628 @@
+/* http_client — libcurl multi-socket driven by libuv, after curl's docs/examples/multi-uv.c.
+ *
+ * curl tells us which sockets to watch (on_curl_socket) and when to wake it
+ * (on_curl_timer); libuv tells curl what happened (curl_multi_socket_action),
+ * and after each action finished transfers are collected (check_multi_info).
+ * User callbacks run only from check_multi_info and http_client_close, never
+ * from inside a curl callback, so they may call back into this module. */
+#include "dvcbot/http_client.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct poll_ctx;
+struct http_req;
+
+struct http_client {
+    uv_loop_t *loop;
+    CURLM *multi;               /* NULL once closed */
+    uv_timer_t timer;
+    struct http_req *reqs;      /* in flight */
+    size_t pending;
+    struct poll_ctx *polls;     /* watched sockets (not the ones already closing) */
+    unsigned open_handles;      /* timer + polls whose close callback has not run */
+    bool in_timer;
+    bool closing;
+};
+
+/* One watched socket. Found through curl's socketp, never by fd: an fd that
+ * curl closes and reopens gets a new context while the old one is still
+ * closing, and the old one's close callback must not touch the new one. */
+struct poll_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct http_client *client;
+    struct poll_ctx *prev, *next;
+};
+
+struct http_req {
+    struct http_client *client;
+    CURL *easy;
+    struct curl_slist *headers;
+    struct buf body;            /* response body */
+    bool too_large;
+    char *host;                 /* for logs: a URL may carry a bot token */
+    uint64_t started_ns;
+    http_client_cb cb;
+    void *ud;
+    struct http_req *prev, *next;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static const char err_too_large[] = "response body too large";
+static const char err_cancelled[] = "cancelled";
+
+static void check_multi_info(struct http_client *c);
+
+/* ===== libcurl's process-wide state ===== */
+
+static bool curl_ready;
+
+static int global_init(void)
+{
+    if (curl_ready)
+        return 0;
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        log_fmt(LOG_ERROR, "curl global init failed", "\"error\":%s", log_q(curl_easy_strerror(rc)));
+        return -1;
+    }
+    curl_ready = true;
+    return 0;
+}
+
+void http_client_global_cleanup(void)
+{
+    if (!curl_ready)
+        return;
+    curl_global_cleanup();
+    curl_ready = false;
+}
+
+/* ===== Handle bookkeeping ===== */
+
+/* The client is freed by the last close callback of its libuv handles. */
+static void client_handle_closed(struct http_client *c)
+{
+    if (--c->open_handles == 0 && c->closing)
+        free(c);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    client_handle_closed(h->data);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    struct poll_ctx *p = h->data;
+    struct http_client *c = p->client;
+    free(p);
+    client_handle_closed(c);
+}
+
+/* ===== Socket watchers ===== */
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+static void poll_link(struct http_client *c, struct poll_ctx *p)
+{
+    p->prev = NULL;
+    p->next = c->polls;
+    if (c->polls)
+        c->polls->prev = p;
+    c->polls = p;
+}
+
+static void poll_unlink(struct poll_ctx *p)
+{
+    struct http_client *c = p->client;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        c->polls = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->prev = p->next = NULL;
+}
+
+/* Stops watching; the context is freed in its close callback. */
+static void poll_retire(struct poll_ctx *p)
+{
+    poll_unlink(p);
+    uv_close((uv_handle_t *)&p->poll, on_poll_closed);
+}
+
+static struct poll_ctx *poll_find(struct http_client *c, curl_socket_t fd)
+{
+    for (struct poll_ctx *p = c->polls; p; p = p->next)
+        if (p->fd == fd)
+            return p;
+    return NULL;
+}
+
+static struct poll_ctx *poll_new(struct http_client *c, curl_socket_t fd)
+{
+    struct poll_ctx *p = xcalloc(1, sizeof(*p));
+    int rc = uv_poll_init_socket(c->loop, &p->poll, fd);
+    if (rc == UV_EEXIST) {
+        /* Only if curl closed this fd without CURL_POLL_REMOVE and got the
+         * number again: the watcher we still hold belongs to the dead socket. */
+        struct poll_ctx *stale = poll_find(c, fd);
+        if (stale) {
+            log_msg(LOG_WARN, "stale socket watcher replaced");
+            poll_retire(stale);
+            rc = uv_poll_init_socket(c->loop, &p->poll, fd);
+        }
+    }
+    if (rc < 0) {
+        log_fmt(LOG_ERROR, "uv poll init failed", "\"error\":%s", log_q(uv_strerror(rc)));
+        free(p);
+        return NULL;
+    }
+    p->fd = fd;
+    p->client = c;
+    p->poll.data = p;
+    poll_link(c, p);
+    c->open_handles++;
+    return p;
+}
+
+static int poll_watch(struct poll_ctx *p, int what)
+{
+    int events = 0;
+    if (what & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (what & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    int rc = uv_poll_start(&p->poll, events, on_poll);
+    if (rc < 0)
+        log_fmt(LOG_ERROR, "uv poll start failed", "\"error\":%s", log_q(uv_strerror(rc)));
+    return rc;
+}
+
+/* CURLMOPT_SOCKETFUNCTION. A failure is logged and 0 returned anyway: -1
+ * would mark the whole multi handle dead for good, while the one transfer
+ * concerned still ends by its own timeout. */
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct http_client *c = userp;
+    struct poll_ctx *p = socketp;
+    (void)easy;
+
+    if (what == CURL_POLL_REMOVE) {
+        /* curl forgets socketp together with the socket right after this. */
+        if (p)
+            poll_retire(p);
+        return 0;
+    }
+    if (c->closing)
+        return 0;
+    if (!p) {
+        p = poll_new(c, s);
+        if (!p)
+            return 0;
+        CURLMcode mrc = curl_multi_assign(c->multi, s, p);
+        if (mrc != CURLM_OK) {
+            log_fmt(LOG_ERROR, "curl multi assign failed", "\"error\":%s", log_q(curl_multi_strerror(mrc)));
+            poll_retire(p);
+            return 0;
+        }
+    }
+    poll_watch(p, what);
+    return 0;
+}
+
+/* ===== Driving curl ===== */
+
+static void socket_action(struct http_client *c, curl_socket_t fd, int flags)
+{
+    int running;
+    CURLMcode rc = curl_multi_socket_action(c->multi, fd, flags, &running);
+    if (rc != CURLM_OK)
+        log_fmt(LOG_ERROR, "curl socket action failed", "\"error\":%s", log_q(curl_multi_strerror(rc)));
+    check_multi_info(c);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct poll_ctx *p = h->data;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    /* p may be retired by the action; only the client outlives it. */
+    socket_action(p->client, p->fd, flags);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    struct http_client *c = t->data;
+    c->in_timer = true;
+    socket_action(c, CURL_SOCKET_TIMEOUT, 0);
+    c->in_timer = false;
+}
+
+/* CURLMOPT_TIMERFUNCTION: -1 stops the timer, 0 means "act as soon as you
+ * can" — but never from inside curl, which forbids recursion. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct http_client *c = userp;
+    (void)multi;
+
+    if (c->closing)
+        return 0;
+    if (timeout_ms < 0) {
+        uv_timer_stop(&c->timer);  /* cannot fail on an initialised timer */
+        return 0;
+    }
+    /* libuv 1.44 runs a 0 ms timer started from a timer callback in the same
+     * pass; inside our own, wait 1 ms so the loop polls sockets in between. */
+    if (timeout_ms == 0 && c->in_timer)
+        timeout_ms = 1;
+    int rc = uv_timer_start(&c->timer, on_timeout, (uint64_t)timeout_ms, 0);
+    if (rc < 0) {
+        /* -1 fails every transfer: without the timer none could time out. */
+        log_fmt(LOG_ERROR, "uv timer start failed", "\"error\":%s", log_q(uv_strerror(rc)));
+        return -1;
+    }
+    return 0;
+}
+
+/* ===== Requests ===== */
+
+static void req_link(struct http_client *c, struct http_req *r)
+{
+    r->prev = NULL;
+    r->next = c->reqs;
+    if (c->reqs)
+        c->reqs->prev = r;
+    c->reqs = r;
+    c->pending++;
+}
+
+/* Takes r out of the client and out of the multi handle. */
+static void req_detach(struct http_req *r)
+{
+    struct http_client *c = r->client;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+    c->pending--;
+    CURLMcode rc = curl_multi_remove_handle(c->multi, r->easy);
+    if (rc != CURLM_OK)
+        log_fmt(LOG_ERROR, "curl multi remove failed", "\"error\":%s", log_q(curl_multi_strerror(rc)));
+}
+
+static void req_free(struct http_req *r)
+{
+    if (r->easy)
+        curl_easy_cleanup(r->easy);
+    curl_slist_free_all(r->headers);
+    buf_free(&r->body);
+    free(r->host);
+    free(r);
+}
+
+/* Detaches r, calls its callback once and frees it. The callback may
+ * start requests or close the client: r is already out of every list. */
+static void req_finish(struct http_req *r, struct http_client_response *res)
+{
+    req_detach(r);
+    res->body = buf_cstr(&r->body);
+    res->body_len = r->body.len;
+    r->cb(res, r->ud);
+    req_free(r);
+}
+
+static void req_cancel(struct http_req *r)
+{
+    struct http_client_response res = {
+        .error = err_cancelled,
+        .total_ms = (double)(uv_hrtime() - r->started_ns) / 1e6,
+    };
+    req_finish(r, &res);
+}
+
+static void req_done(struct http_req *r, CURLcode result)
+{
+    struct http_client_response res = {0};
+    curl_off_t total_us = 0;
+    CURLcode rc = curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
+    if (rc == CURLE_OK)
+        rc = curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    if (rc != CURLE_OK)
+        log_fmt(LOG_WARN, "curl getinfo failed", "\"error\":%s", log_q(curl_easy_strerror(rc)));
+    res.total_ms = (double)total_us / 1000.0;
+    if (result != CURLE_OK) {
+        bool too_large = r->too_large || result == CURLE_FILESIZE_EXCEEDED;
+        const char *reason = too_large ? err_too_large : curl_easy_strerror(result);
+        /* curl's generic text in the log; its detailed one to the caller. */
+        log_fmt(LOG_WARN, "http request failed", "\"host\":%s,\"error\":%s,\"status\":%ld",
+                log_q(r->host), log_q(reason), res.status);
+        /* A failed exchange has no response, even if a status line came. */
+        res.error = too_large || !r->errbuf[0] ? reason : r->errbuf;
+        res.status = 0;
+        buf_reset(&r->body);
+    }
+    req_finish(r, &res);
+}
+
+static void check_multi_info(struct http_client *c)
+{
+    CURLMsg *msg;
+    int left;
+    /* A callback may close the client, which cleans up the multi handle. */
+    while (!c->closing && (msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURLcode result = msg->data.result;
+        char *priv = NULL;
+        CURLcode rc = curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        if (rc != CURLE_OK || !priv) {
+            log_fmt(LOG_ERROR, "curl transfer without request", "\"error\":%s",
+                    log_q(curl_easy_strerror(rc)));
+            continue;
+        }
+        req_done((struct http_req *)(void *)priv, result);
+    }
+}
+
+/* CURLOPT_WRITEFUNCTION: a short count fails the transfer (CURLE_WRITE_ERROR). */
+static size_t on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct http_req *r = ud;
+    size_t len = size * n;
+    if (len > HTTP_CLIENT_MAX_BODY - r->body.len) {
+        r->too_large = true;
+        return 0;
+    }
+    buf_append(&r->body, data, len);
+    return len;
+}
+
+/* ===== Building a request ===== */
+
+/* The host of an http:// or https:// URL; NULL for anything else. */
+static char *url_http_host(const char *url)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return NULL;
+    char *scheme = NULL, *host = NULL, *copy = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        copy = xstrdup(host);
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return copy;
+}
+
+static struct curl_slist *slist_add(struct curl_slist *list, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(list, line);
+    if (!l) {
+        log_msg(LOG_ERROR, "out of memory");
+        abort();
+    }
+    return l;
+}
+
+/* Copies the caller's header lines. For POST, "Expect:" stops curl from
+ * waiting for a "100 Continue" before large bodies unless the caller set
+ * Expect. Returns -1 on a line with CR or LF (header injection). */
+static int headers_build(const char *const *lines, bool post, struct curl_slist **out)
+{
+    struct curl_slist *list = NULL;
+    bool has_expect = false;
+    for (size_t i = 0; lines && lines[i]; i++) {
+        if (strpbrk(lines[i], "\r\n")) {
+            curl_slist_free_all(list);
+            return -1;
+        }
+        if (strncasecmp(lines[i], "Expect:", 7) == 0)
+            has_expect = true;
+        list = slist_add(list, lines[i]);
+    }
+    if (post && !has_expect)
+        list = slist_add(list, "Expect:");
+    *out = list;
+    return 0;
+}
+
+/* Resolves the method: 1 for POST, 0 for GET, -1 when not allowed. */
+static int method_is_post(const struct http_client_request *req)
+{
+    if (!req->method)
+        return req->body != NULL;
+    if (strcmp(req->method, "POST") == 0)
+        return 1;
+    if (strcmp(req->method, "GET") == 0 && !req->body && !req->body_len)
+        return 0;
+    return -1;
+}
+
+static bool request_valid(const struct http_client_request *req)
+{
+    return req && req->url && req->timeout_ms >= 0 && (req->body || !req->body_len);
+}
+
+static CURLcode easy_setup_body(CURL *e, const struct http_client_request *req, bool post)
+{
+    if (!post)
+        return curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    /* The size first: COPYPOSTFIELDS copies that many bytes (NULs included). */
+    CURLcode rc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+    return rc;
+}
+
+static CURLcode easy_setup(struct http_req *r, const struct http_client_request *req, bool post)
+{
+    CURL *e = r->easy;
+    long timeout = req->timeout_ms ? req->timeout_ms : HTTP_CLIENT_TIMEOUT_MS;
+    long connect = timeout < HTTP_CLIENT_CONNECT_TIMEOUT_MS ? timeout : HTTP_CLIENT_CONNECT_TIMEOUT_MS;
+    CURLcode rc;
+    if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_CLIENT_MAX_BODY)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_USERAGENT, "dvcbot")) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, r)) != CURLE_OK)
+        return rc;
+    return easy_setup_body(e, req, post);
+}
+
+/* A detached request with its easy handle set up, or NULL (*err says why). */
+static struct http_req *req_new(struct http_client *c, const struct http_client_request *req, int *err)
+{
+    int post = method_is_post(req);
+    char *host = post < 0 ? NULL : url_http_host(req->url);
+    struct curl_slist *headers = NULL;
+    *err = HTTP_CLIENT_EINVAL;
+    if (!host || headers_build(req->headers, post == 1, &headers) < 0) {
+        free(host);
+        return NULL;
+    }
+    struct http_req *r = xcalloc(1, sizeof(*r));
+    r->client = c;
+    r->host = host;
+    r->headers = headers;
+    r->started_ns = uv_hrtime();
+    *err = HTTP_CLIENT_ECURL;
+    r->easy = curl_easy_init();
+    if (!r->easy) {
+        log_msg(LOG_ERROR, "curl easy init failed");
+        goto out_free;
+    }
+    CURLcode rc = easy_setup(r, req, post == 1);
+    if (rc != CURLE_OK) {
+        log_fmt(LOG_ERROR, "curl setopt failed", "\"host\":%s,\"error\":%s", log_q(host),
+                log_q(curl_easy_strerror(rc)));
+        goto out_free;
+    }
+    return r;
+out_free:
+    req_free(r);
+    return NULL;
+}
+
+/* ===== Public API ===== */
+
+static int multi_setup(struct http_client *c)
+{
+    CURLM *m = c->multi;
+    CURLMcode rc;
+    if ((rc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_curl_socket)) != CURLM_OK ||
+        (rc = curl_multi_setopt(m, CURLMOPT_SOCKETDATA, c)) != CURLM_OK ||
+        (rc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_curl_timer)) != CURLM_OK ||
+        (rc = curl_multi_setopt(m, CURLMOPT_TIMERDATA, c)) != CURLM_OK ||
+        (rc = curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS,
+                                (long)HTTP_CLIENT_MAX_HOST_CONNECTIONS)) != CURLM_OK ||
+        (rc = curl_multi_setopt(m, CURLMOPT_MAXCONNECTS,
+                                (long)HTTP_CLIENT_MAX_IDLE_CONNECTIONS)) != CURLM_OK) {
+        log_fmt(LOG_ERROR, "curl multi setopt failed", "\"error\":%s", log_q(curl_multi_strerror(rc)));
+        return -1;
+    }
+    return 0;
+}
+
+struct http_client *http_client_new(uv_loop_t *loop)
+{
+    if (global_init() < 0)
+        return NULL;
+    struct http_client *c = xcalloc(1, sizeof(*c));
+    c->loop = loop;
+    c->multi = curl_multi_init();
+    if (!c->multi) {
+        log_msg(LOG_ERROR, "curl multi init failed");
+        goto out_free;
+    }
+    if (multi_setup(c) < 0)
+        goto out_cleanup;
+    int rc = uv_timer_init(loop, &c->timer);
+    if (rc < 0) {
+        log_fmt(LOG_ERROR, "uv timer init failed", "\"error\":%s", log_q(uv_strerror(rc)));
+        goto out_cleanup;
+    }
+    c->timer.data = c;
+    c->open_handles = 1;
+    return c;
+out_cleanup:
+    if (curl_multi_cleanup(c->multi) != CURLM_OK)
+        log_msg(LOG_ERROR, "curl multi cleanup failed");
+out_free:
+    free(c);
+    return NULL;
+}
+
+int http_client_request(struct http_client *c, const struct http_client_request *req,
+                        http_client_cb cb, void *ud)
+{
+    if (c->closing)
+        return HTTP_CLIENT_ECLOSED;
+    if (!cb || !request_valid(req))
+        return HTTP_CLIENT_EINVAL;
+    int err;
+    struct http_req *r = req_new(c, req, &err);
+    if (!r)
+        return err;
+    r->cb = cb;
+    r->ud = ud;
+    CURLMcode rc = curl_multi_add_handle(c->multi, r->easy);
+    if (rc != CURLM_OK) {
+        log_fmt(LOG_ERROR, "curl multi add failed", "\"host\":%s,\"error\":%s", log_q(r->host),
+                log_q(curl_multi_strerror(rc)));
+        req_free(r);
+        return HTTP_CLIENT_ECURL;
+    }
+    req_link(c, r);
+    return 0;
+}
+
+size_t http_client_pending(const struct http_client *c)
+{
+    return c->pending;
+}
+
+void http_client_close(struct http_client *c)
+{
+    if (!c || c->closing)
+        return;
+    c->closing = true;
+    while (c->reqs)
+        req_cancel(c->reqs);
+    CURLMcode rc = curl_multi_cleanup(c->multi);
+    if (rc != CURLM_OK)
+        log_fmt(LOG_ERROR, "curl multi cleanup failed", "\"error\":%s", log_q(curl_multi_strerror(rc)));
+    c->multi = NULL;
+    while (c->polls)
+        poll_retire(c->polls);
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
