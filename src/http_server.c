@@ -16,7 +16,7 @@ struct http_server {
     struct http_server_opts opts;
     char *host;
     struct http_conn *conns;   /* doubly linked list of open connections */
-    size_t n_conns;
+    size_t n_conns;            /* allocated connections, closing ones included */
     size_t n_requests;         /* requests handed to the handler, not yet answered */
     bool stopping;
     bool listener_closed;
@@ -324,6 +324,7 @@ static void conn_handle_closed(uv_handle_t *h)
     if (--c->handles_open > 0)
         return;
     struct http_server *srv = c->srv;
+    srv->n_conns--;
     buf_free(&c->in);
     buf_free(&c->hfield);
     buf_free(&c->hvalue);
@@ -347,7 +348,6 @@ static void conn_close(struct http_conn *c)
         c->srv->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    c->srv->n_conns--;
     uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
     uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
@@ -533,6 +533,7 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     c->timer.data = c;
     c->handles_open = 1;
+    srv->n_conns++; /* from here on, freed (and counted down) in conn_handle_closed */
     if (uv_tcp_init(srv->loop, &c->tcp) != 0) {
         c->closing = true;
         uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
@@ -553,7 +554,6 @@ static void on_connection(uv_stream_t *listener, int status)
     if (srv->conns)
         srv->conns->prev = c;
     srv->conns = c;
-    srv->n_conns++;
     if (uv_timer_start(&c->timer, conn_timeout_cb, srv->opts.timeout_ms, 0) != 0) {
         conn_close(c);
         return;
