@@ -9,11 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* Drops a redelivered event and loads the session in one round trip.
- * KEYS[1] dedupe key, KEYS[2] session key, ARGV[1] dedupe TTL (s). */
+/* One round trip per message: drops a redelivered event (SET NX with a TTL),
+ * refreshes the user record and loads the session. All keys carry the
+ * user's hash tag, so this also runs on Redis Cluster.
+ * KEYS: dedupe key, session key, user record key.
+ * ARGV: dedupe TTL (s), "1" to dedupe, channel, chat, now (unix s). */
 static const char LOAD_SCRIPT[] =
-    "if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return {0} end "
+    "if ARGV[2] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then "
+    "return {0} end "
+    "redis.call('HSET', KEYS[3], 'ch', ARGV[3], 'chat', ARGV[4], 'seen', ARGV[5]) "
     "return {1, redis.call('GET', KEYS[2])}";
 
 struct handler {
@@ -278,21 +284,17 @@ static void unblock_if_needed(struct dialog_turn *t)
 
 static void turn_start(struct dialog_turn *t)
 {
-    char skey[128], dkey[192];
+    char skey[128], dkey[192], ukey[128], ttl[16], now[24];
     unblock_if_needed(t);
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
-    int rc;
-    if (t->msg->event_id[0]) {
-        char ttl[16];
-        dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, "");
-        strncat(dkey, ":", sizeof dkey - strlen(dkey) - 1);
-        strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
-        snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
-        rc = store_command(t->deps->store, on_loaded, t, "EVAL %s 2 %s %s %s", LOAD_SCRIPT, dkey,
-                           skey, ttl);
-    } else {
-        rc = store_command(t->deps->store, on_loaded, t, "GET %s", skey);
-    }
+    dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
+    dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
+    strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
+    snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    int rc = store_command(t->deps->store, on_loaded, t, "EVAL %s 3 %s %s %s %s %s %s %s %s",
+                           LOAD_SCRIPT, dkey, skey, ukey, ttl, t->msg->event_id[0] ? "1" : "0",
+                           bot_channel_name(t->msg->channel), t->msg->chat, now);
     if (rc != 0) {
         t->degraded = true;
         session_adopt(t, NULL, 0);

@@ -40,6 +40,8 @@ struct http_conn {
     int reject_status;         /* set by a parser callback that refuses the request */
     size_t body_limit;         /* of the request being parsed */
     bool reading, processing, closing, close_after_write;
+    bool discarding;           /* refused: read and drop the rest, then close */
+    uv_shutdown_t shutdown_req;
     int handles_open;
 };
 
@@ -54,6 +56,11 @@ static http_parser_settings parser_settings;
 static void conn_process(struct http_conn *c);
 static void conn_close(struct http_conn *c);
 static void conn_timeout_cb(uv_timer_t *t);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+
+/* How long a refused client may go on sending before we close. */
+#define LINGER_MS 2000
 
 /* ===== Small helpers ===== */
 
@@ -401,22 +408,41 @@ static char *format_response(int status, const char *ctype, const char *body, si
     return buf_steal(&out);
 }
 
-/* Refuses the request being parsed and closes the connection afterwards. */
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct http_conn *c = req->data;
+    if (status < 0 && !c->closing)
+        conn_close(c);
+}
+
+/* Refuses the request being parsed. The response goes out, our side of the
+ * connection is shut down, and what the client still sends is read and
+ * dropped until it closes (or a short timer fires): closing at once would
+ * reset the connection and the client might never see the status. */
 static void conn_fail(struct http_conn *c, int status)
 {
     char body[96];
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", http_status_text(status));
     size_t len;
     char *resp = format_response(status, "application/json", body, (size_t)n, NULL, false, &len);
-    uv_read_stop((uv_stream_t *)&c->tcp);
-    c->reading = false;
     request_free(c->cur);
     c->cur = NULL;
     log_fmt(LOG_INFO, "request refused", "\"status\":%d", status);
     if (c->srv->opts.observer)
         c->srv->opts.observer("refused", status, 0.0, c->srv->opts.observer_ud);
-    conn_write(c, resp, len, true);
+    c->discarding = true;
     c->close_after_write = true;
+    conn_write(c, resp, len, false);
+    if (c->closing)
+        return;
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) != 0 ||
+        uv_timer_start(&c->timer, conn_timeout_cb, LINGER_MS, 0) != 0) {
+        conn_close(c);
+        return;
+    }
+    if (!c->reading && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+        c->reading = true;
 }
 
 static int parse_error_status(struct http_conn *c)
@@ -453,6 +479,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
     struct http_conn *c = s->data;
     (void)b;
+    if (c->discarding) {
+        if (nread < 0)
+            conn_close(c);
+        return;
+    }
     if (nread < 0) {
         if (c->inflight)
             c->close_after_write = true;

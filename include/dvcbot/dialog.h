@@ -5,7 +5,9 @@
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
  *   2. in one Redis round trip, drops a redelivered event (SET NX of the
- *      event id with a TTL) and loads the user's session (a JSON object);
+ *      event id with a TTL), refreshes the user record u:{<user key>} (hash:
+ *      ch, chat, seen = unix time of the last message) and loads the
+ *      user's session s:{<user key>} (a JSON object);
  *   3. routes: a running mode (flow, lookup...) gets the message first;
  *      then buttons by payload, text by the matcher's intent;
  *   4. saves the session if it changed (SET with TTL) and calls back.
