@@ -58,6 +58,8 @@ static const struct {
     {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
     {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
     {"DVCBOT_RETRY_BASE_MS", 500, offsetof(struct config, retry_base_ms)},
+    {"DVCBOT_TELEGRAM_RATE", 30, offsetof(struct config, telegram_rate)},
+    {"DVCBOT_TELEGRAM_INLINE_REPLY", 0, offsetof(struct config, telegram_inline_reply)},
 };
 
 int config_load(struct config *cfg, const char **err)

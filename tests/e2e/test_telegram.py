@@ -151,3 +151,26 @@ class ShutdownTest(ServiceTest):
         self.bot.stop()  # asserts exit code 0 and a clean log
         self.assertGreaterEqual(len(self.tg.sent_to(user)), 2, "the retried reply was not flushed")
         self.bot.launch()  # tearDownClass stops it again
+
+
+class InlineReplyTest(ServiceTest):
+    extra_env = {"DVCBOT_TELEGRAM_INLINE_REPLY": "1"}
+
+    def test_first_reply_rides_in_the_webhook_response(self):
+        import json as _json
+        user = self.new_user()
+        status, _, body = self.bot.telegram(tg_message(self.next_id(), user, "/start"))
+        self.assertEqual(status, 200)
+        answer = _json.loads(body)
+        self.assertEqual(answer["method"], "sendMessage")
+        self.assertEqual(answer["chat_id"], user)
+        self.assertIn("Xin chào", answer["text"])
+        self.assertTrue(answer["reply_markup"]["inline_keyboard"])
+        time.sleep(0.3 * SLOW)
+        self.assertEqual(self.tg.sent_to(user), [], "the reply must not be sent twice")
+
+    def test_button_press_still_goes_through_the_api_with_ack(self):
+        user = self.new_user()
+        status, _, body = self.bot.telegram(tg_callback(self.next_id(), user, "menu"))
+        self.assertEqual((status, body), (200, b"{}"))
+        wait_until(lambda: self.tg.sent_to(user), what="menu via sendMessage")
