@@ -205,6 +205,8 @@ static void turn_finish(struct dialog_turn *t)
     struct dialog *d = t->dialog;
     double secs = (double)(uv_hrtime() - t->in->start_ns) / 1e9;
     metrics_observe("dvcbot_handle_seconds", "", secs);
+    if (t->degraded && t->replies.n)
+        dialog_turn_render(t, "degraded_note", NULL, 0); /* say so, politely */
     t->in->cb(t->msg, &t->replies, t->in->ud);
 
     struct user_queue *q = strmap_get(&d->users, t->user_key);

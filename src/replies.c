@@ -7,6 +7,7 @@
 static const struct reply_spec specs[] = {
     {"ask_which", "a_id a_label a_name b_id b_label b_name"},
     {"busy_store", ""},
+    {"degraded_note", ""},
     {"greeting", ""},
     {"help", ""},
     {"menu", ""},

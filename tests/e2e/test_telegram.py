@@ -129,17 +129,21 @@ class RedisOutageTest(ServiceTest):
         self.redis.kill()
         wait_until(lambda: not self.bot.redis_up(), what="dvcbot to notice redis is down")
         # Still answers, without Redis.
-        status, _, _ = self.bot.telegram(tg_message(900002, user, "xin chao"))
+        status, _, _ = self.bot.telegram(tg_message(900002, user, "dk khai sinh cho con"))
         self.assertEqual(status, 200)
-        wait_until(lambda: len(self.tg.sent_to(user)) >= 2, what="reply during outage")
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 3, what="reply and note during outage")
+        during = [c["json"]["text"] for c in self.tg.sent_to(user)[1:3]]
+        self.assertIn("Đăng ký khai sinh", during[0])
+        self.assertIn("gián đoạn", during[1])
         self.redis.restart()
         wait_until(self.bot.redis_up, 10, what="dvcbot to reconnect")
         self.bot.telegram(tg_message(900003, user, "/start"))
-        wait_until(lambda: len(self.tg.sent_to(user)) >= 3, what="reply after restart")
-        # Dedupe works again (it needs Redis).
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 4, what="reply after restart")
+        # Dedupe works again (it needs Redis), and the outage note is gone.
         self.bot.telegram(tg_message(900003, user, "/start"))
         time.sleep(0.4 * SLOW)
-        self.assertEqual(len(self.tg.sent_to(user)), 3)
+        self.assertEqual(len(self.tg.sent_to(user)), 4)
+        self.assertNotIn("gián đoạn", self.tg.sent_to(user)[3]["json"]["text"])
 
 
 class ShutdownTest(ServiceTest):
