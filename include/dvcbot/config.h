@@ -36,6 +36,7 @@ struct config {
     unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */
     unsigned flow_idle_s;        /* DVCBOT_FLOW_IDLE, default 30 minutes */
     unsigned dedupe_ttl_s;       /* DVCBOT_DEDUPE_TTL, default 24 h */
+    unsigned user_ttl_s;         /* DVCBOT_USER_TTL: user record kept after last message, default 400 days */
     unsigned http_timeout_ms;    /* DVCBOT_HTTP_TIMEOUT_MS: slow-client limit, default 10 s */
     unsigned http_idle_ms;       /* DVCBOT_HTTP_IDLE_MS: keep-alive idle limit, default 60 s */
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
