@@ -31,6 +31,12 @@ static const char UNFOLLOW_SCRIPT[] =
     "redis.call('HDEL', KEYS[2], '" ZALO_F_LAST_IN "', '" ZALO_F_SENT "', '" ZALO_F_LAST_MSG "') "
     "redis.call('HSET', KEYS[2], '" ZALO_F_UNFOLLOWED "', ARGV[1]) return 1";
 
+/* A message went out: one more against the window (not for a user who
+ * unfollowed meanwhile: nothing is kept for them). KEYS: u:{zl:<id>}. */
+static const char SENT_SCRIPT[] =
+    "if redis.call('HEXISTS', KEYS[1], '" ZALO_F_UNFOLLOWED "') == 0 then "
+    "redis.call('HINCRBY', KEYS[1], '" ZALO_F_SENT "', 1) end return 1";
+
 struct zalo {
     uv_loop_t *loop;
     const struct config *cfg;
@@ -421,7 +427,7 @@ static void account_sent(struct zl_delivery *d)
     metrics_inc("dvcbot_zalo_messages_total", labels, 1);
     d->sent++;
     user_key(key, sizeof key, "u:", d->item->chat);
-    store_command(z->store, ignore_reply, NULL, "HINCRBY %s %s 1", key, ZALO_F_SENT);
+    store_command(z->store, ignore_reply, NULL, "EVAL %s 1 %s", SENT_SCRIPT, key);
 }
 
 /* Zalo refused this user: staff read why in the user record. */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#define LOAD_RETRY_MS 500
+#define LOAD_RETRY_MS 100
 
 /* Seeds the hash from the environment when it is empty or the environment
  * holds a pair other than the one seeded last, then returns the pair.
@@ -482,6 +482,10 @@ static void try_lock(struct zalo_token *zt)
         refresh_failed(zt, "redis", 0); /* no refresh we could not keep */
 }
 
+static void try_load(struct zalo_token *zt);
+
+/* A refresh before the first load would work from a pair the environment
+ * may be about to replace: load first, on_loaded goes on. */
 static void start_refresh(struct zalo_token *zt, enum refresh_why why, const char *used)
 {
     zt->refreshing = true;
@@ -489,10 +493,27 @@ static void start_refresh(struct zalo_token *zt, enum refresh_why why, const cha
     zt->have_lock = false;
     set_str(&zt->used, used);
     zt->lock_deadline = uv_now(zt->loop) + 2 * (uint64_t)lock_ttl_ms(zt);
+    if (!zt->loaded) {
+        if (!zt->loading)
+            try_load(zt);
+        return;
+    }
     try_lock(zt);
 }
 
 /* ===== Loading ===== */
+
+/* The first read of a process seeds the hash from the environment (once:
+ * later reads must not bring back a pair that may be spent by now). */
+static int seed_and_read(struct zalo_token *zt, store_reply_cb cb)
+{
+    const struct config *cfg = zt->cfg;
+    char now[24];
+    snprintf(now, sizeof now, "%" PRId64, now_s());
+    return store_command(zt->store, cb, zt, "EVAL %s 1 %s %s %s %s %s", SEED_SCRIPT, ZALO_TOKEN_KEY,
+                         cfg->zalo_access_token ? cfg->zalo_access_token : "",
+                         cfg->zalo_refresh_token ? cfg->zalo_refresh_token : "", zt->seed, now);
+}
 
 static void on_loaded(redisReply *r, void *ud)
 {
@@ -503,15 +524,19 @@ static void on_loaded(redisReply *r, void *ud)
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         log_msg(LOG_WARN, "zalo tokens not loaded from redis, will retry");
         timer_start(&zt->load_timer, on_load_tick, LOAD_RETRY_MS);
-        if (!zt->refreshing)
+        if (zt->refreshing)
+            refresh_failed(zt, "redis", 0);
+        else
             resolve(zt, zt->access);
         return;
     }
     zt->loaded = true;
     adopt_stored(zt, r);
     schedule_refresh(zt);
-    if (zt->refreshing)
+    if (zt->refreshing) {
+        try_lock(zt); /* a refresh waited for the load */
         return;
+    }
     if (zt->access)
         resolve(zt, zt->access);
     else if (zt->refresh)
@@ -522,16 +547,12 @@ static void on_loaded(redisReply *r, void *ud)
 
 static void try_load(struct zalo_token *zt)
 {
-    const struct config *cfg = zt->cfg;
-    char now[24];
-    snprintf(now, sizeof now, "%" PRId64, now_s());
     zt->loading = true;
-    int rc = store_command(zt->store, on_loaded, zt, "EVAL %s 1 %s %s %s %s %s", SEED_SCRIPT,
-                           ZALO_TOKEN_KEY, cfg->zalo_access_token ? cfg->zalo_access_token : "",
-                           cfg->zalo_refresh_token ? cfg->zalo_refresh_token : "", zt->seed, now);
-    if (rc != 0) {
+    if (seed_and_read(zt, on_loaded) != 0) {
         zt->loading = false;
         timer_start(&zt->load_timer, on_load_tick, LOAD_RETRY_MS);
+        if (zt->refreshing)
+            refresh_failed(zt, "redis", 0);
     }
 }
 
@@ -589,12 +610,12 @@ void zalo_token_get(struct zalo_token *zt, zalo_token_cb cb, void *ud)
         cb(NULL, ud);
     } else if (zt->refreshing) {
         enqueue(zt, cb, ud);
-    } else if (zt->access) {
-        cb(zt->access, ud);
     } else if (!zt->loaded && store_connected(zt->store)) {
-        enqueue(zt, cb, ud); /* the load answers */
+        enqueue(zt, cb, ud); /* the load answers: Redis may know a newer token */
         if (!zt->loading)
             try_load(zt);
+    } else if (zt->access) {
+        cb(zt->access, ud);
     } else if (zt->refresh) {
         zalo_token_refresh(zt, NULL, cb, ud);
     } else {
