@@ -49,23 +49,12 @@ struct zalo {
     char *more_text;   /* text above the buttons that did not fit */
 };
 
-/* Which slice of an item one API call carries. item->part counts progress:
- * a byte offset while text remains (0..len), then len + g for button group
- * g >= 1 (each further group goes under more_text). */
-struct zl_step {
-    const char *text;
-    size_t text_len;
-    size_t btn_from, btn_to;
-    unsigned next_part;
-    bool last;
-};
-
 /* One delivery attempt of an outbox item, across its parts. */
 struct zl_delivery {
     struct zalo *z;
     struct outbox_item *item;
     char *token;
-    struct zl_step step;
+    struct zalo_step step;
     int64_t last_in;   /* the user's window as read before sending */
     long sent;
     bool refreshed;    /* the token was refreshed once already */
@@ -383,34 +372,28 @@ static void finish(struct zl_delivery *d, enum outbox_verdict v)
     outbox_delivered(z->ob, item, v, 0);
 }
 
-static void step_of(const struct zalo *z, const struct outbox_item *it, struct zl_step *s)
+void zalo_plan_step(const char *text, size_t n_buttons, unsigned part, struct zalo_step *s)
 {
-    const char *text = it->reply.text ? it->reply.text : "";
-    size_t len = strlen(text), n = it->reply.n_buttons, groups = zalo_button_groups(n);
-    if (it->part < len || (it->part == 0 && len == 0)) {
-        size_t off = it->part;
-        size_t part = len ? bot_text_part_len(text + off, len - off, ZALO_MAX_TEXT) : 0;
-        s->text = len ? text + off : z->more_text;
-        s->text_len = len ? part : strlen(z->more_text);
-        s->btn_from = s->btn_to = 0;
-        if (off + part < len) {
-            s->next_part = (unsigned)(off + part);
-            s->last = false;
+    size_t len = strlen(text), groups = zalo_button_groups(n_buttons);
+    memset(s, 0, sizeof *s);
+    if (part < len) {
+        s->text_off = part;
+        s->text_len = bot_text_part_len(text + part, len - part, ZALO_MAX_TEXT);
+        if (part + s->text_len < len) {
+            s->next_part = (unsigned)(part + s->text_len);
             return;
         }
-        s->btn_to = n < ZALO_MAX_BUTTONS ? n : ZALO_MAX_BUTTONS;
+        s->btn_to = n_buttons < ZALO_MAX_BUTTONS ? n_buttons : ZALO_MAX_BUTTONS;
         s->next_part = (unsigned)len + 1;
         s->last = groups <= 1;
         return;
     }
-    size_t g = it->part - len;
-    s->text = z->more_text;
-    s->text_len = strlen(z->more_text);
-    s->btn_from = g * ZALO_MAX_BUTTONS;
-    s->btn_to = s->btn_from + ZALO_MAX_BUTTONS < n ? s->btn_from + ZALO_MAX_BUTTONS : n;
-    if (s->btn_from > n)
-        s->btn_from = n;
-    s->next_part = it->part + 1;
+    /* Button groups after the text (group 0 too when there is no text). */
+    size_t g = len ? part - len : part;
+    s->more_text = true;
+    s->btn_from = g * ZALO_MAX_BUTTONS < n_buttons ? g * ZALO_MAX_BUTTONS : n_buttons;
+    s->btn_to = s->btn_from + ZALO_MAX_BUTTONS < n_buttons ? s->btn_from + ZALO_MAX_BUTTONS : n_buttons;
+    s->next_part = part + 1;
     s->last = g + 1 >= groups;
 }
 
@@ -501,9 +484,12 @@ static void send_step(struct zl_delivery *d)
 {
     struct zalo *z = d->z;
     struct outbox_item *it = d->item;
-    step_of(z, it, &d->step);
-    const struct zl_step *s = &d->step;
-    char *body = zalo_render_message(it->chat, s->text, s->text_len, it->reply.buttons + s->btn_from,
+    const char *text = it->reply.text ? it->reply.text : "";
+    zalo_plan_step(text, it->reply.n_buttons, it->part, &d->step);
+    const struct zalo_step *s = &d->step;
+    const char *t = s->more_text ? z->more_text : text + s->text_off;
+    size_t tlen = s->more_text ? strlen(z->more_text) : s->text_len;
+    char *body = zalo_render_message(it->chat, t, tlen, it->reply.buttons + s->btn_from,
                                      s->btn_to - s->btn_from, d->quote ? it->reply_ref : NULL);
     struct buf auth;
     buf_init(&auth);

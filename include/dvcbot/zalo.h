@@ -116,6 +116,19 @@ char *zalo_render_message(const char *user_id, const char *text, size_t len,
 /* Messages needed to carry n buttons (at least 1). */
 size_t zalo_button_groups(size_t n_buttons);
 
+/* One API call of a reply: a slice of its text (or the zalo_more_buttons
+ * line) and a range of its buttons. `part` is the outbox item's progress: a
+ * byte offset while text remains, then len + g for button group g >= 1
+ * (g >= 0 when the text is empty). */
+struct zalo_step {
+    size_t text_off, text_len;
+    bool more_text;       /* carry the zalo_more_buttons line instead */
+    size_t btn_from, btn_to;
+    unsigned next_part;
+    bool last;
+};
+void zalo_plan_step(const char *text, size_t n_buttons, unsigned part, struct zalo_step *out);
+
 enum zalo_result {
     ZALO_OK,
     ZALO_RETRY,       /* network, 5xx, rate limit: try again later */
