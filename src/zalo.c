@@ -15,11 +15,13 @@
 #include <time.h>
 
 /* A user interaction: window start, last msg_id, counter reset, follow
- * again. Out-of-order deliveries never move the window back.
+ * again. Out-of-order deliveries never move the window back, and a
+ * redelivered message does not reset the counter.
  * KEYS: u:{zl:<id>}. ARGV: event time (unix s), msg_id or "". */
 static const char INTERACTION_SCRIPT[] =
     "local last = tonumber(redis.call('HGET', KEYS[1], '" ZALO_F_LAST_IN "') or '0') or 0 "
-    "if tonumber(ARGV[1]) >= last then "
+    "local again = ARGV[2] ~= '' and redis.call('HGET', KEYS[1], '" ZALO_F_LAST_MSG "') == ARGV[2] "
+    "if tonumber(ARGV[1]) >= last and not again then "
     "redis.call('HSET', KEYS[1], '" ZALO_F_LAST_IN "', ARGV[1], '" ZALO_F_SENT "', '0') "
     "if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], '" ZALO_F_LAST_MSG "', ARGV[2]) end end "
     "redis.call('HDEL', KEYS[1], '" ZALO_F_UNFOLLOWED "') return 1";

@@ -105,8 +105,12 @@ class ZaloTest(ServiceTest):
         self.assertEqual(self.send(event), 200)
         self.assertEqual(self.send(event), 200)
         self.replies(user, 1)
+        key = "u:{zl:%s}" % user
+        wait_until(lambda: self.redis("HGET", key, "zl_out") == "1", what="reply counted")
+        self.assertEqual(self.send(event), 200)  # redelivered later
         time.sleep(0.5 * SLOW)
         self.assertEqual(len(self.zl.to(user)), 1)
+        self.assertEqual(self.redis("HGET", key, "zl_out"), "1", "a redelivery reset the count")
 
     def test_image_sticker_and_location_get_polite_text_only_reply(self):
         user = self.new_zalo_user()
