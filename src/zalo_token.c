@@ -553,6 +553,8 @@ static void try_load(struct zalo_token *zt)
         timer_start(&zt->load_timer, on_load_tick, LOAD_RETRY_MS);
         if (zt->refreshing)
             refresh_failed(zt, "redis", 0);
+        else
+            resolve(zt, zt->access); /* without Redis: what the environment gave */
     }
 }
 

@@ -25,8 +25,9 @@
  * synchronously inside it, with the access token (valid during the call
  * only) or NULL when none is available. zalo_token_close calls every waiting
  * callback with NULL, closes the timers and frees the struct once they are
- * closed (run the loop). Close the HTTP client and the store first or after:
- * either way pending callbacks fire exactly once. */
+ * closed (run the loop). Close the HTTP client and the store before (their
+ * pending callbacks then run while the struct is still whole), or at least
+ * before the loop runs again. */
 #ifndef DVCBOT_ZALO_TOKEN_H
 #define DVCBOT_ZALO_TOKEN_H
 

@@ -370,6 +370,24 @@ class ZaloTimerRefreshTest(ServiceTest):
         self.assertEqual([c["response"]["error"] for c in calls], [-216, 0, 0])
 
 
+class ZaloRedisOutageTest(ServiceTest):
+    telegram = False
+    zalo = True
+
+    def test_replies_go_out_while_redis_is_down(self):
+        user = self.new_zalo_user()
+        self.bot.zalo(zl_text(user, "xin chao"))
+        wait_until(lambda: self.zl.sent_to(user), what="reply before the outage")
+        self.redis.kill()
+        wait_until(lambda: not self.bot.redis_up(), what="dvcbot to notice redis is down")
+        self.assertEqual(self.bot.zalo(zl_text(user, "menu"))[0], 200)
+        wait_until(lambda: len(self.zl.sent_to(user)) >= 2, what="reply during the outage")
+        self.redis.restart()
+        wait_until(self.bot.redis_up, 10, what="dvcbot to reconnect")
+        self.bot.zalo(zl_text(user, "tro giup"))
+        wait_until(lambda: len(self.zl.sent_to(user)) >= 3, what="reply after the outage")
+
+
 class ZaloTwoProcessesTest(unittest.TestCase):
     """Two dvcbot processes share Redis and the OA: only one refreshes."""
 
