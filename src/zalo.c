@@ -226,6 +226,31 @@ size_t zalo_button_groups(size_t n_buttons)
     return n_buttons ? (n_buttons + ZALO_MAX_BUTTONS - 1) / ZALO_MAX_BUTTONS : 1;
 }
 
+void zalo_plan_step(const char *text, size_t n_buttons, unsigned part, struct zalo_step *s)
+{
+    size_t len = strlen(text), groups = zalo_button_groups(n_buttons);
+    memset(s, 0, sizeof *s);
+    if (part < len) {
+        s->text_off = part;
+        s->text_len = bot_text_part_len(text + part, len - part, ZALO_MAX_TEXT);
+        if (part + s->text_len < len) {
+            s->next_part = (unsigned)(part + s->text_len);
+            return;
+        }
+        s->btn_to = n_buttons < ZALO_MAX_BUTTONS ? n_buttons : ZALO_MAX_BUTTONS;
+        s->next_part = (unsigned)len + 1;
+        s->last = groups <= 1;
+        return;
+    }
+    /* Button groups after the text (group 0 too when there is no text). */
+    size_t g = len ? part - len : part;
+    s->more_text = true;
+    s->btn_from = g * ZALO_MAX_BUTTONS < n_buttons ? g * ZALO_MAX_BUTTONS : n_buttons;
+    s->btn_to = s->btn_from + ZALO_MAX_BUTTONS < n_buttons ? s->btn_from + ZALO_MAX_BUTTONS : n_buttons;
+    s->next_part = part + 1;
+    s->last = g + 1 >= groups;
+}
+
 static void render_buttons(struct buf *b, const struct bot_button *buttons, size_t n)
 {
     buf_puts(b, ",\"attachment\":{\"type\":\"template\",\"payload\":{\"buttons\":[");
@@ -372,31 +397,6 @@ static void finish(struct zl_delivery *d, enum outbox_verdict v)
     free(d->token);
     free(d);
     outbox_delivered(z->ob, item, v, 0);
-}
-
-void zalo_plan_step(const char *text, size_t n_buttons, unsigned part, struct zalo_step *s)
-{
-    size_t len = strlen(text), groups = zalo_button_groups(n_buttons);
-    memset(s, 0, sizeof *s);
-    if (part < len) {
-        s->text_off = part;
-        s->text_len = bot_text_part_len(text + part, len - part, ZALO_MAX_TEXT);
-        if (part + s->text_len < len) {
-            s->next_part = (unsigned)(part + s->text_len);
-            return;
-        }
-        s->btn_to = n_buttons < ZALO_MAX_BUTTONS ? n_buttons : ZALO_MAX_BUTTONS;
-        s->next_part = (unsigned)len + 1;
-        s->last = groups <= 1;
-        return;
-    }
-    /* Button groups after the text (group 0 too when there is no text). */
-    size_t g = len ? part - len : part;
-    s->more_text = true;
-    s->btn_from = g * ZALO_MAX_BUTTONS < n_buttons ? g * ZALO_MAX_BUTTONS : n_buttons;
-    s->btn_to = s->btn_from + ZALO_MAX_BUTTONS < n_buttons ? s->btn_from + ZALO_MAX_BUTTONS : n_buttons;
-    s->next_part = part + 1;
-    s->last = g + 1 >= groups;
 }
 
 static void send_step(struct zl_delivery *d);
