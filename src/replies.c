@@ -18,6 +18,7 @@ static const struct reply_spec specs[] = {
     {"procedure_summary", "agency documents fee id name online time"},
     {"unknown", ""},
     {"unsupported_media", ""},
+    {"zalo_more_buttons", ""},
 };
 
 const struct reply_spec *replies_specs(size_t *count)

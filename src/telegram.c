@@ -134,26 +134,7 @@ void telegram_html_escape(struct buf *out, const char *s, size_t len)
 
 size_t telegram_part_len(const char *text, size_t len, size_t max_chars)
 {
-    size_t chars = 0, i = 0, last_nl = 0, last_sp = 0;
-    while (i < len && chars < max_chars) {
-        unsigned char c = (unsigned char)text[i];
-        size_t step = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        if (i + step > len)
-            step = len - i;
-        i += step;
-        chars++;
-        if (c == '\n')
-            last_nl = i;
-        else if (c == ' ')
-            last_sp = i;
-    }
-    if (i >= len)
-        return len;
-    if (last_nl > i / 2)
-        return last_nl;
-    if (last_sp > i / 2)
-        return last_sp;
-    return i;
+    return bot_text_part_len(text, len, max_chars);
 }
 
 static bool is_numeric_id(const char *s)

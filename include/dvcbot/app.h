@@ -26,6 +26,7 @@
 
 struct telegram;
 struct webchat;
+struct zalo;
 
 struct app {
     uv_loop_t *loop;
@@ -41,6 +42,7 @@ struct app {
     struct http_server *server;
     struct telegram *telegram;
     struct webchat *webchat;
+    struct zalo *zalo;
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
     bool signals_on;

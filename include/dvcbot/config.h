@@ -20,11 +20,13 @@ struct config {
     char *telegram_webhook_secret; /* TELEGRAM_WEBHOOK_SECRET */
 
     char *zalo_app_id;           /* ZALO_APP_ID */
-    char *zalo_oa_secret;        /* ZALO_OA_SECRET */
+    char *zalo_oa_secret;        /* ZALO_OA_SECRET: OA secret key, signs webhook events */
+    char *zalo_app_secret;       /* ZALO_APP_SECRET: app secret key, `secret_key` of token refresh */
     char *zalo_access_token;     /* ZALO_ACCESS_TOKEN (first token; later ones live in Redis) */
     char *zalo_refresh_token;    /* ZALO_REFRESH_TOKEN */
     char *zalo_api_base;         /* ZALO_API_BASE, default https://openapi.zalo.me */
     char *zalo_oauth_base;       /* ZALO_OAUTH_BASE, default https://oauth.zaloapp.com */
+    unsigned zalo_max_event_age_s; /* ZALO_MAX_EVENT_AGE: older (or later) events refused, default 300 */
 
     char *pay_base_url;          /* PAY_BASE_URL */
     char *pay_tmn_code;          /* PAY_TMN_CODE */
