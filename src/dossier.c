@@ -615,6 +615,6 @@ int dossier_upsert_result(const redisReply *r, const char *new_status,
         return -1;
     *outcome = (enum dossier_outcome)o;
     const char *old = r->element[1]->str;
-    *status_changed = o == DOSSIER_UPDATED && *old && strcmp(old, new_status) != 0;
+    *status_changed = o == DOSSIER_UPDATED && *old && new_status && strcmp(old, new_status) != 0;
     return 0;
 }

@@ -141,7 +141,8 @@ void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_
 
 enum dossier_outcome { DOSSIER_UNCHANGED = 0, DOSSIER_UPDATED = 1, DOSSIER_CREATED = 2 };
 /* Reads the script's reply. Returns 0 with the outcome, or -1 for an error
- * reply. *status_changed is true when an existing dossier got a new status. */
+ * reply. *status_changed is true when an existing dossier got a new status
+ * (always false when new_status is NULL). */
 int dossier_upsert_result(const redisReply *r, const char *new_status,
                           enum dossier_outcome *outcome, bool *status_changed);
 
