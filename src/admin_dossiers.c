@@ -34,6 +34,8 @@ struct job {
     size_t n_errors;
     struct buf errors;           /* JSON objects, comma-separated */
     bool store_down;
+    bool scheduled;              /* the timer will run on_slice */
+    bool finished;               /* answered */
     uint64_t start_ns;
 };
 
@@ -116,18 +118,41 @@ static void add_error(struct job *j, size_t line, size_t index, const cJSON *obj
     buf_putc(&j->errors, '}');
 }
 
-static void next_slice(struct job *j)
+/* Status changes wait in dossier:changes: wake the notifier for them. */
+static void kick_notify(struct job *j)
 {
     if (j->slice_updates && !j->store_down && j->ad->deps.notify && !j->ad->closed)
         notify_kick(j->ad->deps.notify);
     j->slice_updates = 0;
-    if (j->rd.done || j->store_down || j->ad->closed) {
-        j->store_down |= j->ad->closed && !j->rd.done;
-        finish(j);
+}
+
+static void schedule(struct job *j)
+{
+    kick_notify(j);
+    if (j->scheduled)
         return;
-    }
-    if (uv_timer_start(&j->timer, on_slice, 0, 0) != 0) {
+    if (uv_timer_start(&j->timer, on_slice, 0, 0) != 0)
         j->store_down = true;
+    else
+        j->scheduled = true;
+}
+
+/* After a slice was sent and after each reply: parse the next slice while
+ * Redis works on the window, or answer once everything is back. */
+static void advance(struct job *j)
+{
+    if (j->ad->closed && !j->rd.done)
+        j->store_down = true;
+    if (!j->rd.done && !j->store_down) {
+        if (j->inflight > ADMIN_DOSSIERS_WINDOW - ADMIN_DOSSIERS_SLICE)
+            return; /* wait for replies */
+        schedule(j);
+        if (j->scheduled)
+            return;
+    }
+    if (j->inflight == 0 && !j->scheduled && !j->finished) {
+        j->finished = true;
+        kick_notify(j);
         finish(j);
     }
 }
@@ -153,8 +178,7 @@ static void on_upserted(redisReply *r, void *ud)
     } else {
         j->unchanged++;
     }
-    if (j->inflight == 0)
-        next_slice(j);
+    advance(j);
 }
 
 /* Parses one record and sends its upsert. Returns false when Redis refused. */
@@ -183,9 +207,10 @@ static bool send_record(struct job *j, cJSON *obj, size_t line, size_t index, ti
 static void on_slice(uv_timer_t *t)
 {
     struct job *j = t->data;
-    if (j->ad->closed || redis_script_load(j->ad->deps.store, &j->ad->upsert) != 0) {
+    j->scheduled = false;
+    if (j->store_down || j->ad->closed || redis_script_load(j->ad->deps.store, &j->ad->upsert) != 0) {
         j->store_down = true;
-        finish(j);
+        advance(j);
         return;
     }
     time_t now = time(NULL);
@@ -202,8 +227,7 @@ static void on_slice(uv_timer_t *t)
         if (!sent)
             break;
     }
-    if (j->inflight == 0)
-        next_slice(j);
+    advance(j);
 }
 
 static int body_format(const struct http_request *req, enum record_format *f)
@@ -246,10 +270,7 @@ void admin_dossiers_handle(struct http_request *req, void *ud)
     }
     j->timer.data = j;
     ad->jobs++;
-    if (uv_timer_start(&j->timer, on_slice, 0, 0) != 0) {
-        j->store_down = true;
-        finish(j);
-    }
+    advance(j);
 }
 
 struct admin_dossiers *admin_dossiers_new(const struct admin_dossiers_deps *deps)

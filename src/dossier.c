@@ -561,26 +561,26 @@ bool dossier_flag(const struct dossier *d, enum dossier_field f)
  * Returns {0 unchanged | 1 updated | 2 created, old status or ""}. */
 const char DOSSIER_UPSERT_LUA[] =
     "local n = (#ARGV - 2) / 2 "
-    "local names = {} "
-    "for i = 1, n do names[i] = ARGV[1 + 2 * i] end "
+    "local names = {'status', 'paid_via'} "
+    "for i = 1, n do names[i + 2] = ARGV[1 + 2 * i] end "
     "local cur = redis.call('HMGET', KEYS[1], unpack(names)) "
-    "local old = redis.call('HMGET', KEYS[1], 'status', 'paid_via') "
+    "local old, new = cur[1], cur[1] "
     "local set = {} "
     "for i = 1, n do "
     "  local f, v = ARGV[1 + 2 * i], ARGV[2 + 2 * i] "
-    "  if old[2] and (f == 'paid' or f == 'paid_online') and v == '0' then v = '1' end "
-    "  if cur[i] ~= v then set[#set + 1] = f; set[#set + 1] = v end "
+    "  if cur[2] and v == '0' and (f == 'paid' or f == 'paid_online') then v = '1' end "
+    "  if cur[i + 2] ~= v then set[#set + 1] = f; set[#set + 1] = v end "
+    "  if f == 'status' then new = v end "
     "end "
-    "if #set == 0 then return {0, old[1] or ''} end "
+    "if #set == 0 then return {0, old or ''} end "
     "set[#set + 1] = 'updated_at'; set[#set + 1] = ARGV[1] "
-    "if not old[1] then set[#set + 1] = 'created_at'; set[#set + 1] = ARGV[1] end "
+    "if not old then set[#set + 1] = 'created_at'; set[#set + 1] = ARGV[1] end "
     "redis.call('HSET', KEYS[1], unpack(set)) "
-    "local new = redis.call('HGET', KEYS[1], 'status') "
-    "if old[1] and old[1] ~= new then "
+    "if old and old ~= new then "
     "  redis.call('RPUSH', KEYS[2], ARGV[2] .. ' ' .. new) "
     "  redis.call('LTRIM', KEYS[2], -" STR(DOSSIER_CHANGES_MAX) ", -1) "
     "end "
-    "return {old[1] and 1 or 2, old[1] or ''}";
+    "return {old and 1 or 2, old or ''}";
 
 void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_upsert *u)
 {

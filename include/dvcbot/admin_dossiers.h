@@ -12,9 +12,9 @@
  * part-way: what was answered before is stored, re-sending is harmless.
  *
  * The loop is never held for long: ADMIN_DOSSIERS_SLICE records are parsed
- * per loop turn and their upserts pipelined (EVALSHA after one SCRIPT LOAD);
- * the next slice starts when their replies are in. A dossier whose status
- * changed wakes the notifier at once.
+ * per loop turn and their upserts pipelined (EVALSHA after a SCRIPT LOAD);
+ * while Redis works through at most ADMIN_DOSSIERS_WINDOW of them, the next
+ * slice is parsed. A dossier whose status changed wakes the notifier.
  *
  * Lifetime: a request in progress keeps the module alive; admin_dossiers_free
  * may be called with batches in flight (they end with 503). */
@@ -30,7 +30,8 @@
 #include <uv.h>
 
 #define ADMIN_DOSSIERS_MAX_BODY ((size_t)256 * 1024 * 1024)
-#define ADMIN_DOSSIERS_SLICE 1000
+#define ADMIN_DOSSIERS_SLICE 1000      /* records parsed per loop turn */
+#define ADMIN_DOSSIERS_WINDOW 2000     /* upserts in flight at most */
 #define ADMIN_DOSSIERS_MAX_ERRORS 1000
 
 struct admin_dossiers;
