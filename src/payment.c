@@ -12,7 +12,6 @@
 #include "dvcbot/vnpay.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,16 +376,10 @@ void payment_handle_return(struct http_request *req, void *ud)
 struct payment *payment_new(const struct payment_deps *deps, char **err)
 {
     char *path = config_data_path(deps->cfg, "templates/pay_return.html");
-    char *page = file_read(path, NULL);
-    if (!page) {
-        struct buf e;
-        buf_init(&e);
-        buf_printf(&e, "cannot read '%s': %s", path, strerror(errno));
-        *err = buf_steal(&e);
-        free(path);
-        return NULL;
-    }
+    char *page = file_read_explained(path, NULL, err);
     free(path);
+    if (!page)
+        return NULL;
     struct payment *p = xcalloc(1, sizeof *p);
     p->deps = *deps;
     p->page = page;
