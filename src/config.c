@@ -53,11 +53,14 @@ static const struct {
     {"DVCBOT_SESSION_TTL", 7 * 24 * 3600, offsetof(struct config, session_ttl_s)},
     {"DVCBOT_FLOW_IDLE", 30 * 60, offsetof(struct config, flow_idle_s)},
     {"DVCBOT_DEDUPE_TTL", 24 * 3600, offsetof(struct config, dedupe_ttl_s)},
+    {"DVCBOT_USER_TTL", 400 * 24 * 3600, offsetof(struct config, user_ttl_s)},
     {"DVCBOT_HTTP_TIMEOUT_MS", 10000, offsetof(struct config, http_timeout_ms)},
     {"DVCBOT_HTTP_IDLE_MS", 60000, offsetof(struct config, http_idle_ms)},
     {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
     {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
     {"DVCBOT_RETRY_BASE_MS", 500, offsetof(struct config, retry_base_ms)},
+    {"DVCBOT_TELEGRAM_RATE", 30, offsetof(struct config, telegram_rate)},
+    {"DVCBOT_TELEGRAM_INLINE_REPLY", 0, offsetof(struct config, telegram_inline_reply)},
 };
 
 int config_load(struct config *cfg, const char **err)

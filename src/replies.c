@@ -7,6 +7,7 @@
 static const struct reply_spec specs[] = {
     {"ask_which", "a_id a_label a_name b_id b_label b_name"},
     {"busy_store", ""},
+    {"degraded_note", ""},
     {"dossier_changed", "code pay_payload procedure status_text"},
     {"dossier_details", "agency applicant code due fee_text late pay_payload procedure received status_text sub_payload unsub_payload"},
     {"dossier_fee_none", "fee"},

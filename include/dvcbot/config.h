@@ -36,11 +36,14 @@ struct config {
     unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */
     unsigned flow_idle_s;        /* DVCBOT_FLOW_IDLE, default 30 minutes */
     unsigned dedupe_ttl_s;       /* DVCBOT_DEDUPE_TTL, default 24 h */
+    unsigned user_ttl_s;         /* DVCBOT_USER_TTL: user record kept after last message, default 400 days */
     unsigned http_timeout_ms;    /* DVCBOT_HTTP_TIMEOUT_MS: slow-client limit, default 10 s */
     unsigned http_idle_ms;       /* DVCBOT_HTTP_IDLE_MS: keep-alive idle limit, default 60 s */
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
     unsigned send_timeout_ms;    /* DVCBOT_SEND_TIMEOUT_MS: outbound HTTP, default 10 s */
     unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay, default 500 ms */
+    unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
+    unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
     char *log_level;             /* DVCBOT_LOG_LEVEL */
 };
 
