@@ -27,6 +27,10 @@
 struct telegram;
 struct webchat;
 struct zalo;
+struct notify;
+struct payment;
+struct lookup;
+struct admin_dossiers;
 
 struct app {
     uv_loop_t *loop;
@@ -43,6 +47,10 @@ struct app {
     struct telegram *telegram;
     struct webchat *webchat;
     struct zalo *zalo;
+    struct notify *notify;       /* dossier status changes, payment news */
+    struct payment *payment;     /* links, /pay/ipn, /pay/return */
+    struct lookup *lookup;       /* tra_cuu_ho_so, thanh_toan, hs:* buttons */
+    struct admin_dossiers *admin_dossiers; /* POST /admin/dossiers */
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
     bool signals_on;
