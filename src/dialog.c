@@ -26,6 +26,7 @@ struct handler {
     char *key;
     dialog_action_fn action;
     dialog_mode_fn mode;
+    dialog_observe_fn observe;
     void *ud;
 };
 
@@ -36,6 +37,10 @@ struct dialog {
     struct strmap modes;       /* mode name → struct handler */
     struct handler *payloads;  /* prefix handlers, checked in order */
     size_t n_payloads;
+    struct handler *filters;   /* dialog_on_message, in order */
+    size_t n_filters;
+    struct handler *observers; /* dialog_on_matched */
+    size_t n_observers;
     size_t pending;
 };
 
@@ -98,6 +103,8 @@ void dialog_free(struct dialog *d)
     for (size_t i = 0; i < d->n_payloads; i++)
         free(d->payloads[i].key);
     free(d->payloads);
+    free(d->filters);
+    free(d->observers);
     strmap_free(&d->users);
     free(d);
 }
@@ -148,7 +155,20 @@ void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn
     h->key = xstrdup(prefix);
     h->action = fn;
     h->mode = NULL;
+    h->observe = NULL;
     h->ud = ud;
+}
+
+void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud)
+{
+    d->filters = xrealloc(d->filters, (d->n_filters + 1) * sizeof *d->filters);
+    d->filters[d->n_filters++] = (struct handler){.key = NULL, .action = NULL, .mode = fn, .ud = ud};
+}
+
+void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud)
+{
+    d->observers = xrealloc(d->observers, (d->n_observers + 1) * sizeof *d->observers);
+    d->observers[d->n_observers++] = (struct handler){.key = NULL, .observe = fn, .ud = ud};
 }
 
 void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char *user_key,
@@ -444,6 +464,8 @@ static void route_text(struct dialog_turn *t)
     char labels[96];
     snprintf(labels, sizeof labels, "intent=\"%s\"", t->match.id);
     metrics_inc("dvcbot_intents_total", labels, 1);
+    for (size_t i = 0; i < t->dialog->n_observers; i++)
+        t->dialog->observers[i].observe(t, t->dialog->observers[i].ud);
     if (t->match.ambiguous && t->match.alt_id) {
         const struct intent *a = catalog_find(t->deps->catalog, t->match.id);
         const struct intent *b = catalog_find(t->deps->catalog, t->match.alt_id);
@@ -469,7 +491,7 @@ static bool route_mode(struct dialog_turn *t)
     return h->mode(t, h->ud);
 }
 
-static void turn_route(struct dialog_turn *t)
+void dialog_turn_reroute(struct dialog_turn *t)
 {
     struct bot_msg *m = t->msg;
     if (m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && is_start_command(m->text))) {
@@ -493,4 +515,12 @@ static void turn_route(struct dialog_turn *t)
         return;
     }
     route_text(t);
+}
+
+static void turn_route(struct dialog_turn *t)
+{
+    for (size_t i = 0; i < t->dialog->n_filters; i++)
+        if (t->dialog->filters[i].mode(t, t->dialog->filters[i].ud))
+            return;
+    dialog_turn_reroute(t);
 }

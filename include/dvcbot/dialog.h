@@ -92,6 +92,14 @@ size_t dialog_pending(const struct dialog *d);
 void dialog_on_intent(struct dialog *d, const char *intent_id, dialog_action_fn fn, void *ud);
 void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn, void *ud);
 void dialog_on_mode(struct dialog *d, const char *mode, dialog_mode_fn fn, void *ud);
+/* Sees every message before any built-in routing (even /start and the
+ * session's mode), in registration order, e.g. staff commands from a staff
+ * chat or a mode that must notice /start. Returns true when it took the turn. */
+void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud);
+/* Told the intent of every typed message once the matcher has classified it
+ * (t->match is set); must not touch the turn's routing. */
+typedef void (*dialog_observe_fn)(const struct dialog_turn *t, void *ud);
+void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud);
 
 /* ===== For handlers ===== */
 void dialog_turn_done(struct dialog_turn *t);
@@ -105,6 +113,10 @@ void dialog_turn_set_mode(struct dialog_turn *t, const char *mode);
 /* Routes the turn as if the user had asked for intent_id (used by buttons
  * "i:<id>" and by modes that hand a message back). Calls done itself. */
 void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id);
+/* Routes the turn as if it had just arrived, without the message filters:
+ * for a mode handler that took a turn, found out (asynchronously) that it
+ * should not keep it and cleared its mode. Calls done itself. */
+void dialog_turn_reroute(struct dialog_turn *t);
 /* The built-in replies, for handlers that need them. */
 void dialog_reply_menu(struct dialog_turn *t);
 void dialog_reply_busy_store(struct dialog_turn *t);
