@@ -26,6 +26,13 @@
 
 struct telegram;
 struct webchat;
+struct flow_set;
+struct stats;
+struct flows;
+struct handoff;
+struct feedback;
+struct erase;
+struct volunteers;
 
 struct app {
     uv_loop_t *loop;
@@ -41,6 +48,14 @@ struct app {
     struct http_server *server;
     struct telegram *telegram;
     struct webchat *webchat;
+    /* Guided flows and what hangs off them (issue 4). */
+    struct flow_set *flow_defs;
+    struct stats *stats;
+    struct flows *flows;
+    struct handoff *handoff;
+    struct feedback *feedback;
+    struct erase *erase;
+    struct volunteers *volunteers;
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
     bool signals_on;
