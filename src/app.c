@@ -72,6 +72,7 @@ static void declare_metrics(void)
     metrics_declare("dvcbot_redis_connected", METRIC_GAUGE, "1 while the Redis connection is up.", NULL, 0);
     metrics_declare("dvcbot_http_connections", METRIC_GAUGE, "Open inbound HTTP connections.", NULL, 0);
     metrics_declare("dvcbot_outbox_queued", METRIC_GAUGE, "Messages waiting in the outbox.", NULL, 0);
+    metrics_declare("dvcbot_outbox_inflight", METRIC_GAUGE, "Messages being delivered now.", NULL, 0);
     metrics_set("dvcbot_redis_connected", "", 0);
 }
 
@@ -164,6 +165,7 @@ static void handle_metrics(struct http_request *req, void *ud)
     for (int c = 0; c < BOT_CH_COUNT; c++)
         queued += outbox_queued(a->outbox, c, OUTBOX_REPLY) + outbox_queued(a->outbox, c, OUTBOX_BULK);
     metrics_set("dvcbot_outbox_queued", "", (double)queued);
+    metrics_set("dvcbot_outbox_inflight", "", (double)outbox_inflight(a->outbox));
     metrics_set("dvcbot_http_connections", "", (double)http_server_connections(a->server));
     struct buf out;
     buf_init(&out);
