@@ -19,8 +19,10 @@
  * message cannot skip a step), f:prof:yes|no, f:done, f:edit, f:edit:<slot>,
  * f:review, f:help, f:resume, f:cancel. Typed commands (intents/_flow.json):
  * quay lại, sửa <mục>, hủy/thoát, trợ giúp, menu, xong. /start and menu leave
- * the flow; any other button leaves it too (the flow then counts as abandoned
- * when the next one starts or the sweep finds it idle).
+ * the flow; so do any other button and, where no answer is expected (an
+ * instruction step, the saved-data offer), a typed line the matcher reads as
+ * another question (the flow then counts as abandoned when the next one
+ * starts or the sweep finds it idle).
  *
  * At the end: the documents to prepare, the answers formatted for the portal
  * form, the portal link, the fee and a payment button (i:thanh_toan) when the
