@@ -385,6 +385,22 @@ void dialog_reply_busy_store(struct dialog_turn *t)
     dialog_turn_render(t, "busy_store", NULL, 0);
 }
 
+void dialog_turn_reply(struct dialog_turn *t, const char *name, const struct tpl_var *vars,
+                       size_t nvars)
+{
+    dialog_turn_render(t, name, vars, nvars);
+    dialog_turn_done(t);
+}
+
+bool dialog_turn_refuse_degraded(struct dialog_turn *t)
+{
+    if (!t->degraded)
+        return false;
+    dialog_reply_busy_store(t);
+    dialog_turn_done(t);
+    return true;
+}
+
 const char *dialog_turn_mode(const struct dialog_turn *t)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(t->session, "mode");

@@ -244,23 +244,18 @@ static void on_refs(redisReply *r, void *ud)
 static void on_intent(struct dialog_turn *t, void *ud)
 {
     (void)ud;
-    dialog_turn_render(t, "erase_confirm", NULL, 0);
-    dialog_turn_done(t);
+    dialog_turn_reply(t, "erase_confirm", NULL, 0);
 }
 
 static void on_button(struct dialog_turn *t, void *ud)
 {
     struct erase *e = ud;
     if (strcmp(t->arg, "yes") != 0) {
-        dialog_turn_render(t, "erase_kept", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "erase_kept", NULL, 0);
         return;
     }
-    if (t->degraded) {
-        dialog_reply_busy_store(t);
-        dialog_turn_done(t);
+    if (dialog_turn_refuse_degraded(t))
         return;
-    }
     struct job *j = xcalloc(1, sizeof *j);
     j->e = e;
     j->t = t;

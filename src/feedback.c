@@ -49,15 +49,11 @@ static void on_rate(struct dialog_turn *t, void *ud)
     struct feedback *fb = ud;
     int stars = t->arg[0] >= '1' && t->arg[0] <= '5' && !t->arg[1] ? t->arg[0] - '0' : 0;
     if (!stars) {
-        dialog_turn_render(t, "help", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "help", NULL, 0);
         return;
     }
-    if (t->degraded) {
-        dialog_reply_busy_store(t);
-        dialog_turn_done(t);
+    if (dialog_turn_refuse_degraded(t))
         return;
-    }
     cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
     if (!cJSON_IsObject(after)) {
         cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
@@ -65,8 +61,7 @@ static void on_rate(struct dialog_turn *t, void *ud)
         cJSON_AddStringToObject(after, "id", STATS_GENERAL);
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(after, "rated"))) {
-        dialog_turn_render(t, "rate_already", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "rate_already", NULL, 0);
         return;
     }
     const char *proc = str_of(after, "id");
@@ -80,8 +75,7 @@ static void on_rate(struct dialog_turn *t, void *ud)
     cJSON_AddStringToObject(ctx, "commune", str_of(after, "commune"));
     cJSON_AddNumberToObject(ctx, "stars", stars);
     dialog_turn_set_mode(t, MODE_FEEDBACK);
-    dialog_turn_render(t, "rate_thanks", NULL, 0);
-    dialog_turn_done(t);
+    dialog_turn_reply(t, "rate_thanks", NULL, 0);
 }
 
 /* ===== The comment ===== */
@@ -137,8 +131,7 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
     const struct bot_msg *m = t->msg;
     if (m->kind == BOT_MSG_BUTTON && strcmp(m->text, "fb:skip") == 0) {
         leave_feedback(t);
-        dialog_turn_render(t, "feedback_skipped", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "feedback_skipped", NULL, 0);
         return true;
     }
     if (m->kind != BOT_MSG_TEXT) {
@@ -151,8 +144,7 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         char max[16];
         snprintf(max, sizeof max, "%d", FEEDBACK_COMMENT_MAX);
         const struct tpl_var v = {"max", max};
-        dialog_turn_render(t, "feedback_invalid", &v, 1);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "feedback_invalid", &v, 1);
         return true;
     }
     if (store_comment(fb, t, comment) != 0) {
@@ -161,8 +153,7 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         return true;
     }
     leave_feedback(t);
-    dialog_turn_render(t, "feedback_saved", NULL, 0);
-    dialog_turn_done(t);
+    dialog_turn_reply(t, "feedback_saved", NULL, 0);
     return true;
 }
 

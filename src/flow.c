@@ -178,24 +178,36 @@ static void show_say(struct ctx *c, size_t i, const char *note)
     render(c, "flow_say", v, sizeof v / sizeof v[0]);
 }
 
-/* Puts the option buttons first, the template's own buttons after them. */
-static void add_option_buttons(struct bot_reply *r, const struct flow_step *s, size_t i)
+/* Moves the template's own buttons out of r, so the caller can add its own
+ * first; put_back appends them again. */
+static void take_buttons(struct bot_reply *r, struct bot_reply *own)
 {
-    struct bot_reply own;
-    bot_reply_copy(&own, r);
+    bot_reply_copy(own, r);
     for (size_t k = 0; k < r->n_buttons; k++) {
         free(r->buttons[k].label);
         free(r->buttons[k].payload);
     }
     r->n_buttons = 0;
+}
+
+static void put_back(struct bot_reply *r, struct bot_reply *own)
+{
+    for (size_t k = 0; k < own->n_buttons; k++)
+        bot_reply_add_button(r, own->buttons[k].label, own->buttons[k].payload);
+    bot_reply_clear(own);
+}
+
+/* Puts the option buttons first, the template's own buttons after them. */
+static void add_option_buttons(struct bot_reply *r, const struct flow_step *s, size_t i)
+{
+    struct bot_reply own;
+    take_buttons(r, &own);
     for (size_t k = 0; k < s->n_options; k++) {
         char payload[BOT_PAYLOAD_MAX + 1];
         snprintf(payload, sizeof payload, "f:opt:%zu:%zu", i, k);
         bot_reply_add_button(r, s->options[k], payload);
     }
-    for (size_t k = 0; k < own.n_buttons; k++)
-        bot_reply_add_button(r, own.buttons[k].label, own.buttons[k].payload);
-    bot_reply_clear(&own);
+    put_back(r, &own);
 }
 
 static void show_ask(struct ctx *c, size_t i, const char *note)
@@ -348,6 +360,18 @@ static enum valid_code validate_answer(const struct flow_step *s, const char *te
     return VALID_TEXT_CHARS;
 }
 
+/* Shows the current step under a note rendered from a template. */
+static void show_with_note(struct ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n)
+{
+    char *text = tpl_render_text(c->t->deps->tpl, tpl_name, v, n);
+    struct buf note;
+    buf_init(&note);
+    buf_printf(&note, "%s\n\n", text ? text : "");
+    free(text);
+    show_current(c, note.data);
+    buf_free(&note);
+}
+
 static void refuse(struct ctx *c, const struct flow_step *s, enum valid_code code)
 {
     long fails = num(c->st, "f", 0) + 1;
@@ -357,13 +381,7 @@ static void refuse(struct ctx *c, const struct flow_step *s, enum valid_code cod
     snprintf(min, sizeof min, "%u", s->min);
     snprintf(max, sizeof max, "%u", s->max);
     const struct tpl_var v[] = {{"min", min}, {"max", max}};
-    char *reason = tpl_render_text(c->t->deps->tpl, name, v, 2);
-    struct buf note;
-    buf_init(&note);
-    buf_printf(&note, "%s\n\n", reason ? reason : "");
-    free(reason);
-    show_current(c, note.data);
-    buf_free(&note);
+    show_with_note(c, name, v, 2);
     log_fmt(LOG_INFO, "flow answer refused", "\"procedure\":%s,\"slot\":%s,\"reason\":%s",
             log_q(c->def->in->id), log_q(s->slot), log_q(validate_code_name(code)));
     if (fails >= FLOW_MAX_FAILURES)
@@ -426,12 +444,7 @@ static void edit_choose(struct ctx *c)
     if (!r)
         return;
     struct bot_reply own;
-    bot_reply_copy(&own, r);
-    for (size_t k = 0; k < r->n_buttons; k++) {
-        free(r->buttons[k].label);
-        free(r->buttons[k].payload);
-    }
-    r->n_buttons = 0;
+    take_buttons(r, &own);
     for (size_t i = 0; i < c->def->n_steps; i++) {
         const struct flow_step *s = &c->def->steps[i];
         if (!s->slot || !answer(c, s->slot))
@@ -440,9 +453,7 @@ static void edit_choose(struct ctx *c)
         snprintf(payload, sizeof payload, "f:edit:%s", s->slot);
         bot_reply_add_button(r, s->label, payload);
     }
-    for (size_t k = 0; k < own.n_buttons; k++)
-        bot_reply_add_button(r, own.buttons[k].label, own.buttons[k].payload);
-    bot_reply_clear(&own);
+    put_back(r, &own);
 }
 
 static void edit_slot(struct ctx *c, int step)
@@ -689,13 +700,7 @@ static void on_text(struct ctx *c, const char *text)
         break;
     }
     if (offering || !s || !s->slot) {
-        char *hint = tpl_render_text(c->t->deps->tpl, "flow_use_buttons", NULL, 0);
-        struct buf note;
-        buf_init(&note);
-        buf_printf(&note, "%s\n\n", hint ? hint : "");
-        free(hint);
-        show_current(c, note.data);
-        buf_free(&note);
+        show_with_note(c, "flow_use_buttons", NULL, 0);
         return;
     }
     take_answer(c, text);
@@ -824,15 +829,11 @@ static void on_start(struct dialog_turn *t, void *ud)
     struct flows *fl = ud;
     const struct flow_def *def = flow_set_find(fl->defs, t->arg);
     if (!def) {
-        dialog_turn_render(t, "help", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "help", NULL, 0);
         return;
     }
-    if (t->degraded) {
-        dialog_reply_busy_store(t);
-        dialog_turn_done(t);
+    if (dialog_turn_refuse_degraded(t))
         return;
-    }
     struct ctx c;
     if (load_ctx(&c, fl, t))
         stats_flow_abandoned(fl->st, c.def->in->id, t->user_key); /* the previous one */

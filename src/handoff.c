@@ -222,8 +222,7 @@ static void on_staff(struct handoff *h, struct dialog_turn *t)
     }
     long n = reply || close ? handoff_parse_ticket(args, &rest) : 0;
     if (!n || (reply && !*rest)) {
-        dialog_turn_render(t, "staff_help", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "staff_help", NULL, 0);
         return;
     }
     struct staff_call *sc = xcalloc(1, sizeof *sc);
@@ -308,15 +307,11 @@ static void on_gap_can_bo(struct dialog_turn *t, void *ud)
 {
     struct handoff *h = ud;
     if (h->n_staff == 0) {
-        dialog_turn_render(t, "handoff_unavailable", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "handoff_unavailable", NULL, 0);
         return;
     }
-    if (t->degraded) {
-        dialog_reply_busy_store(t);
-        dialog_turn_done(t);
+    if (dialog_turn_refuse_degraded(t))
         return;
-    }
     struct open_call *oc = xcalloc(1, sizeof *oc);
     oc->h = h;
     oc->t = t;

@@ -106,11 +106,8 @@ static void on_consent(struct dialog_turn *t, void *ud)
         dialog_turn_done(t);
         return;
     }
-    if (t->degraded) {
-        dialog_reply_busy_store(t);
-        dialog_turn_done(t);
+    if (dialog_turn_refuse_degraded(t))
         return;
-    }
     cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
     cJSON *save = cJSON_GetObjectItemCaseSensitive(after, "save");
     const char *values[PROFILE_FIELD_COUNT] = {NULL};

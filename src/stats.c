@@ -371,7 +371,7 @@ static void add_satisfaction(cJSON *sat, const char *proc, const redisReply *rat
     cJSON_AddNumberToObject(o, "average", round((double)sum / (double)n * 100) / 100);
     cJSON *stars = cJSON_AddObjectToObject(o, "stars");
     for (int s = 1; s <= 5; s++) {
-        char k[4];
+        char k[16];
         snprintf(f, sizeof f, "%s|%d", proc, s);
         snprintf(k, sizeof k, "%d", s);
         cJSON_AddNumberToObject(stars, k, (double)hash_long(ratings, f));

@@ -77,8 +77,7 @@ static void on_button(struct dialog_turn *t, void *ud)
         return;
     }
     stop_assisting(t);
-    dialog_turn_render(t, "assist_ended", NULL, 0);
-    dialog_turn_done(t);
+    dialog_turn_reply(t, "assist_ended", NULL, 0);
 }
 
 static bool on_mode(struct dialog_turn *t, void *ud)
@@ -95,14 +94,12 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     enum flow_command cmd = flow_set_command(v->defs, m->text, rest, sizeof rest);
     if (cmd == FLOW_CMD_CANCEL || cmd == FLOW_CMD_MENU) {
         stop_assisting(t);
-        dialog_turn_render(t, "assist_ended", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "assist_ended", NULL, 0);
         return true;
     }
     char commune[VALIDATE_OUT_MAX];
     if (validate_text(m->text, 2, 60, commune, sizeof commune) != VALID_OK) {
-        dialog_turn_render(t, "assist_ask_commune", NULL, 0);
-        dialog_turn_done(t);
+        dialog_turn_reply(t, "assist_ask_commune", NULL, 0);
         return true;
     }
     dialog_turn_set_mode(t, NULL);

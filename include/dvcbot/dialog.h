@@ -120,6 +120,12 @@ void dialog_turn_reroute(struct dialog_turn *t);
 /* The built-in replies, for handlers that need them. */
 void dialog_reply_menu(struct dialog_turn *t);
 void dialog_reply_busy_store(struct dialog_turn *t);
+/* Renders one template and finishes the turn. */
+void dialog_turn_reply(struct dialog_turn *t, const char *name, const struct tpl_var *vars,
+                       size_t nvars);
+/* For handlers that need Redis: on a degraded turn, replies busy_store,
+ * finishes the turn and returns true (the handler just returns). */
+bool dialog_turn_refuse_degraded(struct dialog_turn *t);
 
 /* "<prefix>{<user key>}<suffix>" into out, e.g. ("s:", "") → "s:{tg:1}". */
 void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char *user_key,
