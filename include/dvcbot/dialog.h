@@ -20,7 +20,9 @@
  * register with dialog_on_payload.
  *
  * Extension: modules register handlers for intents, payload prefixes and
- * session modes at start-up. A handler owns the turn until it calls
+ * session modes at start-up, message filters that see every message first
+ * (staff chats, a mode that must notice /start) and observers of matched
+ * intents (statistics). A handler owns the turn until it calls
  * dialog_turn_done exactly once (now or after async work). Redis keys of a
  * user carry the hash tag "{<user key>}" so they live in one cluster slot.
  *
