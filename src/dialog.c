@@ -422,6 +422,11 @@ static bool is_start_command(const char *text)
            strcmp(text, "/menu") == 0;
 }
 
+bool dialog_is_start(const struct bot_msg *m)
+{
+    return m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && is_start_command(m->text));
+}
+
 void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
 {
     struct handler *h = strmap_get(&t->dialog->intents, intent_id);
@@ -510,7 +515,7 @@ static bool route_mode(struct dialog_turn *t)
 void dialog_turn_reroute(struct dialog_turn *t)
 {
     struct bot_msg *m = t->msg;
-    if (m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && is_start_command(m->text))) {
+    if (dialog_is_start(m)) {
         dialog_turn_set_mode(t, NULL);
         dialog_turn_render(t, "greeting", NULL, 0);
         dialog_turn_done(t);

@@ -771,11 +771,8 @@ static bool on_mode(struct dialog_turn *t, void *ud)
 bool flows_filter(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
-    const struct bot_msg *m = t->msg;
     const char *mode = dialog_turn_mode(t);
-    bool start = m->kind == BOT_MSG_START ||
-                 (m->kind == BOT_MSG_TEXT && (strncmp(m->text, "/start", 6) == 0 ||
-                                              strcmp(m->text, "/menu") == 0));
+    bool start = dialog_is_start(t->msg);
     struct ctx c;
     if (start && mode && strcmp(mode, FLOW_MODE) == 0 && load_ctx(&c, fl, t))
         drop_flow(&c, true);

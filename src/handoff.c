@@ -425,10 +425,7 @@ static bool on_message(struct dialog_turn *t, void *ud)
         return true;
     }
     const char *mode = dialog_turn_mode(t);
-    if (mode && strcmp(mode, HANDOFF_MODE) == 0 && t->msg->kind == BOT_MSG_START)
-        return on_mode(t, h);
-    if (mode && strcmp(mode, HANDOFF_MODE) == 0 && t->msg->kind == BOT_MSG_TEXT &&
-        strncmp(t->msg->text, "/start", 6) == 0)
+    if (mode && strcmp(mode, HANDOFF_MODE) == 0 && dialog_is_start(t->msg))
         return on_mode(t, h);
     return false;
 }

@@ -117,7 +117,7 @@ static bool on_message(struct dialog_turn *t, void *ud)
 {
     struct volunteers *v = ud;
     const struct bot_msg *m = t->msg;
-    if (m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && strncmp(m->text, "/start", 6) == 0)) {
+    if (dialog_is_start(m)) {
         cJSON_DeleteItemFromObjectCaseSensitive(t->session, "assist");
         return false;
     }

@@ -103,6 +103,10 @@ void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud);
 typedef void (*dialog_observe_fn)(const struct dialog_turn *t, void *ud);
 void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud);
 
+/* True for a follow/first contact or a typed /start, "/start <x>", /menu:
+ * what the dialog greets, leaving any mode. */
+bool dialog_is_start(const struct bot_msg *m);
+
 /* ===== For handlers ===== */
 void dialog_turn_done(struct dialog_turn *t);
 /* Renders a template into the turn's replies (see tpl_render). */

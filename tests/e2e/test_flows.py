@@ -502,7 +502,7 @@ class FlowTest(ServiceTest):
 
 
 class FlowExpiryTest(ServiceTest):
-    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_FLOW_IDLE": "1"}
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_FLOW_IDLE": "2"}
 
     def abandoned(self, proc):
         status, body = self.bot.admin("GET", "/admin/stats")
@@ -511,20 +511,19 @@ class FlowExpiryTest(ServiceTest):
     def test_idle_flow_expires_and_the_user_is_told_on_the_next_message(self):
         chat = Chat(self)
         chat.press("flow:khai_tu")
-        chat.press("f:next:0")
-        time.sleep(2.5)
+        time.sleep(3.5)
         r = chat.say("xin chào")
         self.assertIn("hết hạn", r[0]["text"])
         self.assertIn("flow:khai_tu", payloads(r))
         self.assertIn("Xin chào", r[1]["text"])                 # and the message is answered
-        r = chat.press("f:next:1")
+        r = chat.press("f:next:0")
         self.assertIn("đã kết thúc", r[0]["text"])
         self.assertEqual(self.abandoned("khai_tu"), 1)          # counted once (sweep or reply)
 
     def test_sweep_counts_a_flow_left_idle_as_abandoned(self):
         chat = Chat(self)
         chat.press("flow:ket_hon")
-        wait_until(lambda: self.abandoned("ket_hon") == 1, timeout=6, what="the sweep")
+        wait_until(lambda: self.abandoned("ket_hon") == 1, timeout=8, what="the sweep")
         self.assertEqual(self.redis("ZSCORE", "{stats}:active", chat.key), None)
         m = self.bot.metrics()
         self.assertEqual(m['dvcbot_flows_total{procedure="ket_hon",event="abandoned"}'], 1)
