@@ -5,7 +5,6 @@
 #include "dvcbot/mem.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
