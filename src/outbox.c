@@ -12,6 +12,9 @@
 
 #define MAX_BACKOFF_MS 60000
 #define START_BATCH 64
+/* Items looked at per queue and dispatch: bounds the work of one dispatch
+ * when a backlog builds up (later items wait for the next round). */
+#define MAX_SCAN 256
 
 struct queue {
     struct outbox_item *head, *tail;
@@ -147,8 +150,14 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue 
     strmap_init(&seen);
     bool more = true;
     char key[BOT_ID_MAX + 8];
+    size_t scanned = 0;
     for (struct outbox_item *it = q->head, *next; it && *n < START_BATCH; it = next) {
         next = it->next;
+        if (++scanned > MAX_SCAN) {
+            if (now < *wake)
+                *wake = now + 1;
+            break;
+        }
         chat_key(key, sizeof key, it->channel, it->chat);
         if (strmap_has(&ob->busy, key) || strmap_has(&seen, key))
             continue; /* an earlier message to this chat goes first */
