@@ -1,5 +1,7 @@
 /* app — wiring of the services and graceful shutdown. */
 #include "dvcbot/app.h"
+#include "dvcbot/broadcast.h"
+#include "dvcbot/broadcast_worker.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -180,6 +182,17 @@ static int add_channels(struct app *a, char **err)
     return 0;
 }
 
+/* The staff broadcast API and the worker that sends queued broadcasts. */
+static void add_broadcasts(struct app *a)
+{
+    a->broadcast_worker = broadcast_worker_new(a->loop, &a->cfg, a->store, a->outbox);
+    a->broadcasts = broadcast_api_new(&a->cfg, a->store, a->outbox, a->broadcast_worker);
+    router_add(a->router, "POST", "/admin/broadcasts", false, "admin_broadcasts",
+               broadcast_handle_create, a->broadcasts);
+    router_add(a->router, NULL, "/admin/broadcasts/", true, "admin_broadcast",
+               broadcast_handle_item, a->broadcasts);
+}
+
 int app_listen(struct app *a, char **err)
 {
     a->router = router_new();
@@ -187,6 +200,7 @@ int app_listen(struct app *a, char **err)
     router_add(a->router, "GET", "/metrics", false, "metrics", handle_metrics, a);
     if (add_channels(a, err) != 0)
         return -1;
+    add_broadcasts(a);
     struct http_server_opts opts = {
         .host = a->cfg.listen_host, .port = a->cfg.listen_port,
         .timeout_ms = a->cfg.http_timeout_ms, .idle_ms = a->cfg.http_idle_ms,
@@ -231,6 +245,11 @@ static void on_drain_tick(uv_timer_t *t)
     struct app *a = t->data;
     if (a->server || dialog_pending(a->dialog) > 0)
         return;
+    /* Broadcast sends already in the outbox finish and are recorded, unless
+     * that takes too long: then they are sent again after a restart. */
+    if (a->broadcast_worker && broadcast_worker_busy(a->broadcast_worker) &&
+        uv_now(a->loop) - a->stop_ms < FLUSH_TIMEOUT_MS)
+        return;
     uv_timer_stop(t);
     outbox_flush(a->outbox, FLUSH_TIMEOUT_MS, on_flushed, a);
 }
@@ -246,6 +265,9 @@ void app_shutdown(struct app *a)
     if (a->stopping || a->closed)
         return;
     a->stopping = true;
+    a->stop_ms = uv_now(a->loop);
+    if (a->broadcast_worker)
+        broadcast_worker_stop(a->broadcast_worker);
     if (a->server)
         http_server_stop(a->server, on_server_stopped, a);
     if (uv_timer_init(a->loop, &a->drain_timer) != 0) {
@@ -268,6 +290,8 @@ void app_close(struct app *a)
     if (a->closed)
         return;
     a->closed = true;
+    if (a->broadcast_worker)
+        broadcast_worker_stop(a->broadcast_worker); /* what the outbox drops stays queued in Redis */
     if (a->signals_on) {
         uv_close((uv_handle_t *)&a->sig_term, on_handle_closed);
         uv_close((uv_handle_t *)&a->sig_int, on_handle_closed);
@@ -283,6 +307,8 @@ void app_close(struct app *a)
         outbox_close(a->outbox);
     if (a->store)
         store_close(a->store);
+    broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
+    broadcast_api_free(a->broadcasts);
     telegram_free(a->telegram);
     webchat_free(a->webchat);
     dialog_free(a->dialog);

@@ -26,6 +26,8 @@
 
 struct telegram;
 struct webchat;
+struct broadcast_api;
+struct broadcast_worker;
 
 struct app {
     uv_loop_t *loop;
@@ -41,8 +43,11 @@ struct app {
     struct http_server *server;
     struct telegram *telegram;
     struct webchat *webchat;
+    struct broadcast_worker *broadcast_worker;
+    struct broadcast_api *broadcasts;
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
+    uint64_t stop_ms;           /* uv_now() when shutdown began */
     bool signals_on;
     bool drain_timer_on;
     bool stopping;

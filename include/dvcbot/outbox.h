@@ -96,6 +96,8 @@ void outbox_mark_blocked(struct outbox *ob, enum bot_channel ch, const char *cha
 /* Items queued (not in flight) for a channel and priority. */
 size_t outbox_queued(const struct outbox *ob, enum bot_channel ch, enum outbox_priority prio);
 size_t outbox_inflight(const struct outbox *ob);
+/* The channel's sustained rate in sends per second; 0 without a driver. */
+double outbox_rate(const struct outbox *ob, enum bot_channel ch);
 
 /* Calls done once every queue is empty and nothing is in flight, or when
  * timeout_ms passes (then what is left is dropped and logged). */

@@ -32,6 +32,7 @@ SLOW = 8 if WRAP else 1  # valgrind runs everything several times slower
 
 TG_TOKEN = "123456:TEST-token"
 TG_SECRET = "s3cret-webhook-token"
+ADMIN_TOKEN = "staff-token-0123456789abcdef"  # set ADMIN_TOKENS to this in a test's env
 
 
 def wait_until(pred, timeout=5.0, interval=0.02, what="condition"):
@@ -379,6 +380,18 @@ class Dvcbot:
         status, _, data = self.request("POST", "/webchat/messages", body)
         return status, json.loads(data)
 
+    def admin(self, method, path, body=None, headers=None, token=ADMIN_TOKEN):
+        """A staff API call with a bearer token; returns (status, parsed JSON or None, headers)."""
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = "Bearer " + token
+        status, resp_headers, data = self.request(method, path, body, headers)
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = None
+        return status, parsed, resp_headers
+
     def metrics(self):
         status, _, body = self.request("GET", "/metrics")
         assert status == 200
@@ -435,6 +448,18 @@ def tg_callback(update_id, user_id, data, chat_id=None):
                                "from": {"id": user_id, "is_bot": False, "first_name": "Test"},
                                "message": {"message_id": 1, "date": int(time.time()),
                                            "chat": {"id": chat_id, "type": "private"}}}}
+
+
+def seed_user(redis, user_key, chat=None, seen=None, **fields):
+    """Writes a user record u:{<user key>} the way the core does (ch, chat, seen),
+    plus extra fields such as commune."""
+    prefix, _, ident = user_key.partition(":")
+    ch = {"tg": "telegram", "zl": "zalo", "wc": "webchat"}[prefix]
+    args = ["ch", ch, "chat", chat if chat is not None else ident,
+            "seen", int(time.time()) if seen is None else seen]
+    for name, value in fields.items():
+        args += [name, value]
+    redis("HSET", "u:{%s}" % user_key, *args)
 
 
 def buttons_of(send_call):
