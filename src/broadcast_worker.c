@@ -37,8 +37,9 @@ static const char START_SCRIPT[] =
     "redis.call('HGET', KEYS[1], 'buttons') or '[]'}";
 
 /* Records one recipient's verdict; acks the batch's entry when its set is
- * empty and ends the broadcast when its stream is. Returns 1 when counted
- * (+2 when the broadcast is now done).
+ * empty and ends the broadcast when its stream is. Returns a bit set:
+ * FINISH_COUNTED, FINISH_DONE (the broadcast is done now), FINISH_STOPPED
+ * (it is not running any more: cancelled).
  * KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q.
  * ARGV: user key ("" = only check the batch), counter, reason ("" = none),
  * entry id, consumer, failures kept, now, seconds to keep the record. */
@@ -53,20 +54,24 @@ static const char FINISH_SCRIPT[] =
     "      redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end "
     "  end "
     "end "
+    "local running = redis.call('HGET', KEYS[1], 'status') == 'running' "
+    "if not running then return counted + 4 end "
     "if redis.call('SCARD', KEYS[2]) > 0 then "
     "  redis.pcall('XCLAIM', KEYS[4], 'bcw', ARGV[5], 0, ARGV[4], 'JUSTID') "
     "  return counted "
     "end "
     "redis.pcall('XACK', KEYS[4], 'bcw', ARGV[4]) "
     "redis.call('XDEL', KEYS[4], ARGV[4]) "
-    "if redis.call('XLEN', KEYS[4]) == 0 and redis.call('HGET', KEYS[1], 'status') == 'running' then "
-    "  redis.call('HSET', KEYS[1], 'status', 'done', 'finished', ARGV[7]) "
-    "  redis.call('DEL', KEYS[4]) "
-    "  redis.call('EXPIRE', KEYS[1], ARGV[8]) "
-    "  redis.call('EXPIRE', KEYS[3], ARGV[8]) "
-    "  return counted + 2 "
-    "end "
-    "return counted";
+    "if redis.call('XLEN', KEYS[4]) > 0 then return counted end "
+    "redis.call('HSET', KEYS[1], 'status', 'done', 'finished', ARGV[7]) "
+    "redis.call('DEL', KEYS[4]) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[8]) "
+    "redis.call('EXPIRE', KEYS[3], ARGV[8]) "
+    "return counted + 2";
+
+#define FINISH_COUNTED 1
+#define FINISH_DONE 2
+#define FINISH_STOPPED 4
 
 enum run_state { RUN_LOADING, RUN_ACTIVE, RUN_GONE };
 enum read_phase { READ_OWN, READ_NEW, READ_CLAIM };
@@ -277,6 +282,17 @@ static void rcpt_abandon(struct rcpt *r)
     rcpt_done(r);
 }
 
+/* What FINISH_SCRIPT said about the broadcast as a whole. */
+static void finished(struct run *run, long long bits)
+{
+    if (bits & FINISH_DONE) {
+        log_fmt(LOG_INFO, "broadcast done", "\"id\":%s", log_q(run->id));
+        forget_active(run->w, run->id);
+    }
+    if ((bits & (FINISH_DONE | FINISH_STOPPED)) && run->state == RUN_ACTIVE)
+        run->state = RUN_GONE;
+}
+
 static void on_recorded(redisReply *reply, void *ud)
 {
     struct rcpt *r = ud;
@@ -287,10 +303,7 @@ static void on_recorded(redisReply *reply, void *ud)
             log_redis_error("broadcast verdict not recorded", reply);
         rcpt_abandon(r);
     } else {
-        if (reply->integer >= 2) {
-            log_fmt(LOG_INFO, "broadcast done", "\"id\":%s", log_q(r->batch->run->id));
-            forget_active(w, r->batch->run->id);
-        }
+        finished(r->batch->run, reply->integer);
         rcpt_done(r);
     }
     settle(w);
@@ -356,6 +369,10 @@ static void on_sent(const struct outbox_item *item, enum outbox_verdict v, void 
 static void send_to(struct rcpt *r)
 {
     struct broadcast_worker *w = r->w;
+    if (r->batch->run->state != RUN_ACTIVE) {
+        rcpt_done(r); /* cancelled meanwhile */
+        return;
+    }
     if (outbox_is_blocked(w->ob, r->ch, r->chat)) {
         record(r, "blocked", "blocked");
         return;
@@ -454,9 +471,8 @@ static void on_batch_closed(redisReply *reply, void *ud)
         if (!w->stopping)
             log_redis_error("broadcast batch not closed", reply);
         b->broken = true;
-    } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= 2) {
-        log_fmt(LOG_INFO, "broadcast done", "\"id\":%s", log_q(b->run->id));
-        forget_active(w, b->run->id);
+    } else if (reply->type == REDIS_REPLY_INTEGER) {
+        finished(b->run, reply->integer);
     }
     settle(w);
 }
