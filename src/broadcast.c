@@ -102,19 +102,9 @@ static void scan_page(struct create *c);
 
 /* ===== Small helpers ===== */
 
-static const char *rstr(const redisReply *r)
-{
-    return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? r->str : NULL;
-}
-
-static bool rerror(const redisReply *r)
-{
-    return !r || r->type == REDIS_REPLY_ERROR;
-}
-
 static void log_store_error(const char *what, const redisReply *r)
 {
-    log_fmt(LOG_WARN, what, "\"error\":%s", log_q(r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply"));
+    log_fmt(LOG_WARN, what, "\"error\":%s", log_q(store_reply_error(r)));
 }
 
 static unsigned enabled_channels(const struct broadcast_api *api)
@@ -170,7 +160,7 @@ static void respond_error(struct create *c, int status, const char *msg)
 static void on_aborted(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r))
+    if (store_reply_failed(r))
         log_store_error("broadcast abort not stored", r);
     respond_error(c, c->fail_status, c->fail_msg);
 }
@@ -204,8 +194,8 @@ static void store_failed(struct create *c, const char *what, const redisReply *r
 static void on_final(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    const char *status = rstr(r);
-    if (rerror(r) || !status || strcmp(status, "gone") == 0) {
+    const char *status = store_reply_str(r);
+    if (store_reply_failed(r) || !status || strcmp(status, "gone") == 0) {
         store_failed(c, "broadcast not scheduled", r);
         return;
     }
@@ -245,7 +235,7 @@ static void next_page(struct create *c)
 static void on_written(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r)) {
+    if (store_reply_failed(r)) {
         if (!c->write_failed)
             log_store_error("broadcast batch not written", r);
         c->write_failed = true;
@@ -293,7 +283,7 @@ static void write_batch(struct create *c, char **members, size_t n)
 static void on_fetched(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r) || r->type != REDIS_REPLY_ARRAY || r->elements != c->n_page) {
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != c->n_page) {
         store_failed(c, "user records not read", r);
         return;
     }
@@ -303,8 +293,8 @@ static void on_fetched(redisReply *r, void *ud)
         const redisReply *rec = r->element[i];
         if (rec->type != REDIS_REPLY_ARRAY || rec->elements != 2)
             continue;
-        if (!broadcast_segment_match(&c->spec.segment, c->page[i], rstr(rec->element[0]),
-                                     rstr(rec->element[1]), c->now))
+        if (!broadcast_segment_match(&c->spec.segment, c->page[i], store_reply_str(rec->element[0]),
+                                     store_reply_str(rec->element[1]), c->now))
             continue;
         if (strmap_has(&c->seen, c->page[i]))
             continue; /* SCAN may return a key twice */
@@ -359,7 +349,7 @@ static void fetch_page(struct create *c)
 static void on_scanned(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !rstr(r->element[0]) ||
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !store_reply_str(r->element[0]) ||
         r->element[1]->type != REDIS_REPLY_ARRAY || strlen(r->element[0]->str) >= sizeof c->cursor) {
         store_failed(c, "user records not listed", r);
         return;
@@ -370,7 +360,7 @@ static void on_scanned(redisReply *r, void *ud)
     c->page = xcalloc(keys->elements ? keys->elements : 1, sizeof *c->page);
     char user[USER_KEY_MAX];
     for (size_t i = 0; i < keys->elements; i++) {
-        if (!rstr(keys->element[i]) || !broadcast_user_key(keys->element[i]->str, user, sizeof user))
+        if (!store_reply_str(keys->element[i]) || !broadcast_user_key(keys->element[i]->str, user, sizeof user))
             continue;
         int ch = broadcast_user_channel(user);
         if (ch >= 0 && (c->spec.segment.channels & (1u << ch)))
@@ -395,7 +385,7 @@ static void scan_page(struct create *c)
 static void on_init(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r)) {
+    if (store_reply_failed(r)) {
         store_failed(c, "broadcast record not created", r);
         return;
     }
@@ -425,12 +415,12 @@ static void init_record(struct create *c)
 static void on_earlier(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
         respond_error(c, 503, "store unavailable");
         return;
     }
-    const char *status = rstr(r->element[0]), *recipients = rstr(r->element[1]);
-    const char *sha = rstr(r->element[2]);
+    const char *status = store_reply_str(r->element[0]), *recipients = store_reply_str(r->element[1]);
+    const char *sha = store_reply_str(r->element[2]);
     if (!status)
         respond_error(c, 409, "Idempotency-Key names a broadcast that no longer exists; use a new key");
     else if (!sha || strcmp(sha, c->body_sha) != 0)
@@ -447,12 +437,12 @@ static void on_earlier(redisReply *r, void *ud)
 static void on_idem(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r)) {
+    if (store_reply_failed(r)) {
         log_store_error("idempotency key not stored", r);
         respond_error(c, 503, "store unavailable");
         return;
     }
-    const char *earlier = rstr(r);
+    const char *earlier = store_reply_str(r);
     if (!earlier) {
         init_record(c);
         return;
@@ -472,7 +462,7 @@ static void on_idem(redisReply *r, void *ud)
 static void on_id(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (rerror(r) || r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
         log_store_error("broadcast id not allocated", r);
         respond_error(c, 503, "store unavailable");
         return;
@@ -488,17 +478,6 @@ static void on_id(redisReply *r, void *ud)
         respond_error(c, 503, "store unavailable");
 }
 
-static bool idem_key_ok(const char *k)
-{
-    size_t n = strlen(k);
-    if (n == 0 || n > BROADCAST_IDEM_MAX)
-        return false;
-    for (; *k; k++)
-        if (*k < 0x20 || *k > 0x7e)
-            return false;
-    return true;
-}
-
 void broadcast_handle_create(struct http_request *req, void *ud)
 {
     struct broadcast_api *api = ud;
@@ -506,7 +485,7 @@ void broadcast_handle_create(struct http_request *req, void *ud)
     if (!admin_auth_check(req, api->cfg->admin_tokens))
         return;
     const char *idem = http_request_header(req, "Idempotency-Key");
-    if (idem && !idem_key_ok(idem)) {
+    if (idem && !broadcast_idem_key_valid(idem)) {
         http_respond_error(req, 400, "Idempotency-Key must be 1-200 printable ASCII characters");
         return;
     }
@@ -546,11 +525,17 @@ static void status_free(struct status_req *s)
     free(s);
 }
 
+static void status_fail(struct status_req *s, int code, const char *msg)
+{
+    http_respond_error(s->req, code, msg);
+    status_free(s);
+}
+
 static const char *field(const redisReply *hash, const char *name)
 {
     for (size_t i = 0; i + 1 < hash->elements; i += 2)
-        if (rstr(hash->element[i]) && strcmp(hash->element[i]->str, name) == 0)
-            return rstr(hash->element[i + 1]);
+        if (store_reply_str(hash->element[i]) && strcmp(hash->element[i]->str, name) == 0)
+            return store_reply_str(hash->element[i + 1]);
     return NULL;
 }
 
@@ -607,7 +592,7 @@ static void render_record(struct buf *b, const char *id, const redisReply *h)
     buf_printf(b, ",\"remaining\":%lld},\"reasons\":{", left > 0 ? left : 0);
     bool first = true;
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *k = rstr(h->element[i]), *v = rstr(h->element[i + 1]);
+        const char *k = store_reply_str(h->element[i]), *v = store_reply_str(h->element[i + 1]);
         if (!k || !v || strncmp(k, "reason:", 7) != 0)
             continue;
         buf_puts(b, first ? "" : ",");
@@ -622,15 +607,14 @@ static void render_record(struct buf *b, const char *id, const redisReply *h)
 static void on_failures(redisReply *r, void *ud)
 {
     struct status_req *s = ud;
-    if (rerror(r) || r->type != REDIS_REPLY_ARRAY) {
-        http_respond_error(s->req, 503, "store unavailable");
-        status_free(s);
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
+        status_fail(s, 503, "store unavailable");
         return;
     }
     size_t total = r->elements / 2, shown = 0;
     buf_puts(&s->out, ",\"failures\":[");
     for (size_t i = 0; i + 1 < r->elements && shown < BROADCAST_FAILURES_SHOWN; i += 2) {
-        const char *user = rstr(r->element[i]), *reason = rstr(r->element[i + 1]);
+        const char *user = store_reply_str(r->element[i]), *reason = store_reply_str(r->element[i + 1]);
         if (!user || !reason)
             continue;
         buf_puts(&s->out, shown++ ? ",{\"user\":" : "{\"user\":");
@@ -648,23 +632,19 @@ static void on_failures(redisReply *r, void *ud)
 static void on_record(redisReply *r, void *ud)
 {
     struct status_req *s = ud;
-    if (rerror(r) || r->type != REDIS_REPLY_ARRAY) {
-        http_respond_error(s->req, 503, "store unavailable");
-        status_free(s);
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
+        status_fail(s, 503, "store unavailable");
         return;
     }
     if (r->elements == 0) {
-        http_respond_error(s->req, 404, "no such broadcast");
-        status_free(s);
+        status_fail(s, 404, "no such broadcast");
         return;
     }
     render_record(&s->out, s->id, r);
     char fkey[BROADCAST_KEY_MAX];
     broadcast_key(fkey, sizeof fkey, s->id, ":fail");
-    if (store_command(s->api->store, on_failures, s, "HGETALL %s", fkey) != 0) {
-        http_respond_error(s->req, 503, "store unavailable");
-        status_free(s);
-    }
+    if (store_command(s->api->store, on_failures, s, "HGETALL %s", fkey) != 0)
+        status_fail(s, 503, "store unavailable");
 }
 
 static void get_status(struct broadcast_api *api, struct http_request *req, const char *id)
@@ -676,10 +656,8 @@ static void get_status(struct broadcast_api *api, struct http_request *req, cons
     buf_init(&s->out);
     char hkey[BROADCAST_KEY_MAX];
     broadcast_key(hkey, sizeof hkey, id, "");
-    if (store_command(api->store, on_record, s, "HGETALL %s", hkey) != 0) {
-        http_respond_error(req, 503, "store unavailable");
-        status_free(s);
-    }
+    if (store_command(api->store, on_record, s, "HGETALL %s", hkey) != 0)
+        status_fail(s, 503, "store unavailable");
 }
 
 /* ===== POST /admin/broadcasts/{id}/cancel ===== */
@@ -693,7 +671,7 @@ struct cancel_req {
 static void on_unlisted(redisReply *r, void *ud)
 {
     struct cancel_req *k = ud;
-    if (rerror(r))
+    if (store_reply_failed(r))
         log_store_error("cancelled broadcast not removed from bc:active", r); /* the worker drops it */
     struct buf b;
     buf_init(&b);
@@ -709,8 +687,8 @@ static void on_unlisted(redisReply *r, void *ud)
 static void on_cancelled(redisReply *r, void *ud)
 {
     struct cancel_req *k = ud;
-    const char *was = rstr(r);
-    if (rerror(r) || !was) {
+    const char *was = store_reply_str(r);
+    if (store_reply_failed(r) || !was) {
         http_respond_error(k->req, 503, "store unavailable");
         free(k);
         return;

@@ -81,15 +81,21 @@ static int parse_text(const cJSON *text, struct broadcast_spec *out, char *err)
     return 0;
 }
 
-static bool payload_ok(const char *p)
+/* 1..max bytes of printable ASCII (spaces only when allowed). */
+static bool printable_ascii(const char *p, size_t max, bool spaces)
 {
     size_t n = strlen(p);
-    if (n == 0 || n > BOT_PAYLOAD_MAX)
+    if (n == 0 || n > max)
         return false;
     for (; *p; p++)
-        if (*p < 0x21 || *p > 0x7e)
+        if (*p < (spaces ? 0x20 : 0x21) || *p > 0x7e)
             return false;
     return true;
+}
+
+bool broadcast_idem_key_valid(const char *key)
+{
+    return printable_ascii(key, BROADCAST_IDEM_MAX, true);
 }
 
 static int parse_button(const cJSON *b, size_t i, struct broadcast_spec *out, char *err)
@@ -108,7 +114,7 @@ static int parse_button(const cJSON *b, size_t i, struct broadcast_spec *out, ch
     if (chars < 0 || chars > BROADCAST_LABEL_MAX)
         return fail(err, "buttons[%zu].label must be valid UTF-8, at most %d characters", i,
                     BROADCAST_LABEL_MAX);
-    if (!cJSON_IsString(payload) || !payload_ok(payload->valuestring))
+    if (!cJSON_IsString(payload) || !printable_ascii(payload->valuestring, BOT_PAYLOAD_MAX, false))
         return fail(err, "buttons[%zu].payload must be 1-%d bytes of printable ASCII without spaces",
                     i, BOT_PAYLOAD_MAX);
     if (!bot_reply_add_button(&out->reply, label->valuestring, payload->valuestring))

@@ -134,19 +134,9 @@ static void sweep(struct broadcast_worker *w);
 
 /* ===== Small helpers ===== */
 
-static const char *rstr(const redisReply *r)
+static void log_store_error(const char *what, const redisReply *r)
 {
-    return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? r->str : NULL;
-}
-
-static bool rerror(const redisReply *r)
-{
-    return !r || r->type == REDIS_REPLY_ERROR;
-}
-
-static void log_redis_error(const char *what, const redisReply *r)
-{
-    log_fmt(LOG_WARN, what, "\"error\":%s", log_q(r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply"));
+    log_fmt(LOG_WARN, what, "\"error\":%s", log_q(store_reply_error(r)));
 }
 
 static void count_metric(enum bot_channel ch, const char *result)
@@ -298,9 +288,9 @@ static void on_recorded(redisReply *reply, void *ud)
     struct rcpt *r = ud;
     struct broadcast_worker *w = r->w;
     w->busy--;
-    if (rerror(reply) || reply->type != REDIS_REPLY_INTEGER) {
+    if (store_reply_failed(reply) || reply->type != REDIS_REPLY_INTEGER) {
         if (!w->stopping)
-            log_redis_error("broadcast verdict not recorded", reply);
+            log_store_error("broadcast verdict not recorded", reply);
         rcpt_abandon(r);
     } else {
         finished(r->batch->run, reply->integer);
@@ -392,7 +382,7 @@ static void on_blocked_set(redisReply *reply, void *ud)
     struct rcpt *r = ud;
     struct broadcast_worker *w = r->w;
     w->busy--;
-    if (w->stopping || rerror(reply))
+    if (w->stopping || store_reply_failed(reply))
         rcpt_abandon(r);
     else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
         record(r, "blocked", "blocked");
@@ -403,7 +393,7 @@ static void on_blocked_set(redisReply *reply, void *ud)
 
 static bool flag_set(const redisReply *r)
 {
-    const char *s = rstr(r);
+    const char *s = store_reply_str(r);
     return s && s[0] && strcmp(s, "0") != 0;
 }
 
@@ -414,9 +404,9 @@ static void on_user(redisReply *reply, void *ud)
     struct broadcast_worker *w = r->w;
     w->busy--;
     const char *chat = NULL;
-    if (w->stopping || rerror(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+    if (w->stopping || store_reply_failed(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
         rcpt_abandon(r);
-    } else if (!(chat = rstr(reply->element[0]))) {
+    } else if (!(chat = store_reply_str(reply->element[0]))) {
         record(r, "skipped", "no_user"); /* erased, or never wrote to us */
     } else if (!chat[0] || !bot_id_set(r->chat, chat)) {
         record(r, "skipped", "no_chat");
@@ -467,9 +457,9 @@ static void on_batch_closed(redisReply *reply, void *ud)
     struct broadcast_worker *w = b->run->w;
     w->busy--;
     b->pending--;
-    if (rerror(reply)) {
+    if (store_reply_failed(reply)) {
         if (!w->stopping)
-            log_redis_error("broadcast batch not closed", reply);
+            log_store_error("broadcast batch not closed", reply);
         b->broken = true;
     } else if (reply->type == REDIS_REPLY_INTEGER) {
         finished(b->run, reply->integer);
@@ -485,16 +475,16 @@ static void on_members(redisReply *reply, void *ud)
     w->busy--;
     b->pending--;
     b->loaded = true;
-    if (rerror(reply) || reply->type != REDIS_REPLY_ARRAY) {
+    if (store_reply_failed(reply) || reply->type != REDIS_REPLY_ARRAY) {
         if (!w->stopping)
-            log_redis_error("broadcast batch not read", reply);
+            log_store_error("broadcast batch not read", reply);
         b->broken = true;
         settle(w);
         return;
     }
     b->members = xcalloc(reply->elements ? reply->elements : 1, sizeof *b->members);
     for (size_t i = 0; i < reply->elements; i++)
-        if (rstr(reply->element[i]))
+        if (store_reply_str(reply->element[i]))
             b->members[b->n++] = xstrdup(reply->element[i]->str);
     /* Every member recorded (or erased) already: close the entry. */
     if (b->n == 0 && !w->stopping) {
@@ -518,7 +508,7 @@ static const char *entry_id(const redisReply *entry)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
         return NULL;
-    return rstr(entry->element[0]);
+    return store_reply_str(entry->element[0]);
 }
 
 /* One stream entry [id, [field, value, ...]] → a batch being loaded. */
@@ -532,8 +522,8 @@ static void batch_add(struct run *run, const redisReply *entry)
     const char *n = NULL;
     if (fields->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i + 1 < fields->elements; i += 2)
-            if (rstr(fields->element[i]) && strcmp(fields->element[i]->str, "b") == 0)
-                n = rstr(fields->element[i + 1]);
+            if (store_reply_str(fields->element[i]) && strcmp(fields->element[i]->str, "b") == 0)
+                n = store_reply_str(fields->element[i + 1]);
     if (!n || strlen(id) >= ENTRY_ID_MAX || strlen(n) > 12 || batch_held(run, id))
         return;
     struct batch *b = xcalloc(1, sizeof *b);
@@ -608,9 +598,9 @@ static void on_read(redisReply *reply, void *ud)
         return;
     }
     uint64_t now = uv_now(w->loop);
-    if (rerror(reply)) {
+    if (store_reply_failed(reply)) {
         if (reply)
-            log_redis_error("broadcast stream not read", reply); /* NOGROUP once cancelled */
+            log_store_error("broadcast stream not read", reply); /* NOGROUP once cancelled */
         run->next_read_ms = now + IDLE_READ_MS;
         settle(w);
         return;
@@ -684,17 +674,17 @@ static void on_started(redisReply *reply, void *ud)
     const char *status = NULL;
     if (w->stopping || run->state != RUN_LOADING) {
         /* listed no more, or shutting down */
-    } else if (rerror(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
-        log_redis_error("broadcast not started", reply);
+    } else if (store_reply_failed(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+        log_store_error("broadcast not started", reply);
         run->state = RUN_GONE;
-    } else if (!(status = rstr(reply->element[0])) || strcmp(status, "running") != 0) {
+    } else if (!(status = store_reply_str(reply->element[0])) || strcmp(status, "running") != 0) {
         /* Done, cancelled or expired: forget it. Still being resolved: the
          * next listing tries again. */
         if (!status || strcmp(status, "resolving") != 0)
             forget_active(w, run->id);
         run->state = RUN_GONE;
     } else {
-        if (broadcast_reply_from_record(rstr(reply->element[1]), rstr(reply->element[2]),
+        if (broadcast_reply_from_record(store_reply_str(reply->element[1]), store_reply_str(reply->element[2]),
                                         &run->reply) != 0)
             log_fmt(LOG_WARN, "broadcast buttons unreadable, sending the text only", "\"id\":%s",
                     log_q(run->id));
@@ -740,12 +730,12 @@ static void on_active(redisReply *reply, void *ud)
     w->busy--;
     w->refreshing = false;
     w->next_refresh_ms = uv_now(w->loop) + REFRESH_MS;
-    if (w->stopping || rerror(reply) || reply->type != REDIS_REPLY_ARRAY)
+    if (w->stopping || store_reply_failed(reply) || reply->type != REDIS_REPLY_ARRAY)
         return;
     for (struct run *run = w->runs; run; run = run->next)
         run->listed = false;
     for (size_t i = 0; i < reply->elements; i++) {
-        const char *id = rstr(reply->element[i]);
+        const char *id = store_reply_str(reply->element[i]);
         if (!id || !broadcast_id_valid(id))
             continue;
         struct run *run = run_find(w, id);

@@ -43,6 +43,7 @@
 #define BROADCAST_KEEP_S (90 * 24 * 3600) /* a finished broadcast's record */
 #define BROADCAST_GROUP "bcw"
 #define BROADCAST_ERR_MAX 160
+#define BROADCAST_IDEM_MAX 200         /* Idempotency-Key bytes */
 
 /* Channels a broadcast may target, as bits (1u << enum bot_channel). */
 #define BROADCAST_CHANNELS ((1u << BOT_CH_TELEGRAM) | (1u << BOT_CH_ZALO) | (1u << BOT_CH_WEBCHAT))
@@ -88,6 +89,9 @@ void broadcast_format_time(int64_t t, char out[32]);
  * outbox verdict; last_error is the driver's code (Zalo -211 ...). */
 const char *broadcast_verdict_counter(enum outbox_verdict v);
 void broadcast_verdict_reason(enum outbox_verdict v, int last_error, char *out, size_t outlen);
+
+/* An Idempotency-Key header: 1-BROADCAST_IDEM_MAX printable ASCII. */
+bool broadcast_idem_key_valid(const char *key);
 
 /* "bc:<id><suffix>". */
 void broadcast_key(char *out, size_t outlen, const char *id, const char *suffix);

@@ -286,8 +286,9 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         self.assertEqual(self.bot.admin("GET", "/admin/broadcasts/1/other")[0], 404)
 
 
-class BroadcastDurabilityTest(BroadcastMixin, unittest.TestCase):
-    """A dvcbot stopped mid-broadcast: another process finishes the job."""
+class BroadcastDurabilityTest(BroadcastMixin, ServiceTest):
+    """A dvcbot stopped mid-broadcast: another process finishes the job.
+    Each test has its own Redis and starts its own processes."""
 
     @classmethod
     def setUpClass(cls):
@@ -299,14 +300,6 @@ class BroadcastDurabilityTest(BroadcastMixin, unittest.TestCase):
     def tearDownClass(cls):
         cls.tg.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    @classmethod
-    def next_id(cls):
-        cls._next_id += 1
-        return cls._next_id
-
-    def new_user(self):
-        return 7100000000 + self.next_id()
 
     def setUp(self):
         self.redis = Redis.start(tempfile.mkdtemp(dir=self.tmp))
@@ -375,14 +368,6 @@ class BroadcastDurabilityTest(BroadcastMixin, unittest.TestCase):
     def status_in_redis(self, bid):
         flat = self.redis("HGETALL", "bc:" + bid)
         return dict(zip(flat[::2], flat[1::2]))
-
-    def tg_users(self, n, commune):
-        users = []
-        for _ in range(n):
-            uid = self.new_user()
-            seed_user(self.redis, "tg:%d" % uid, commune=commune)
-            users.append(uid)
-        return users
 
 
 if __name__ == "__main__":

@@ -261,6 +261,10 @@ static void test_ids_keys_and_records(void **state)
     assert_false(broadcast_id_valid(""));
     assert_false(broadcast_id_valid("1x"));
     assert_false(broadcast_id_valid("1234567890123456789"));
+    assert_true(broadcast_idem_key_valid("reminder 2025-03 #1"));
+    assert_false(broadcast_idem_key_valid(""));
+    assert_false(broadcast_idem_key_valid("tab\there"));
+    assert_false(broadcast_idem_key_valid("khóa"));
 
     struct bot_reply reply;
     assert_int_equal(broadcast_reply_from_record("t", "[{\"label\":\"A\",\"payload\":\"menu\"}]", &reply), 0);
