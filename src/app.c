@@ -8,6 +8,7 @@
 #include "dvcbot/metrics.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/webchat.h"
+#include "dvcbot/zalo.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@ static void ignore_reply(redisReply *r, void *ud)
 static void on_blocked(enum bot_channel ch, const char *chat, void *ud)
 {
     struct app *a = ud;
+    if (ch != BOT_CH_TELEGRAM)
+        return; /* Zalo keeps its mark in the user record (u:{zl:...} unfollowed) */
     char key[48];
     snprintf(key, sizeof key, "blocked:%s", bot_channel_name(ch));
     if (store_command(a->store, ignore_reply, NULL, "SADD %s %s", key, chat) != 0)
@@ -134,6 +137,7 @@ static void handle_metrics(struct http_request *req, void *ud)
         queued += outbox_queued(a->outbox, c, OUTBOX_REPLY) + outbox_queued(a->outbox, c, OUTBOX_BULK);
     metrics_set("dvcbot_outbox_queued", "", (double)queued);
     metrics_set("dvcbot_http_connections", "", (double)http_server_connections(a->server));
+    zalo_update_metrics(a->zalo);
     struct buf out;
     buf_init(&out);
     metrics_render(&out);
@@ -171,6 +175,14 @@ static int add_channels(struct app *a, char **err)
         }
         router_add(a->router, "POST", "/webhook/telegram", false, "telegram",
                    telegram_handle_webhook, a->telegram);
+    }
+    if (a->cfg.zalo_app_id || a->cfg.zalo_oa_secret) {
+        a->zalo = zalo_new(a->loop, &a->cfg, a->store, a->http, a->outbox, a->dialog, a->tpl, &e);
+        if (!a->zalo) {
+            *err = xstrdup(e);
+            return -1;
+        }
+        router_add(a->router, "POST", "/webhook/zalo", false, "zalo", zalo_handle_webhook, a->zalo);
     }
     a->webchat = webchat_new(&a->cfg, a->store, a->outbox, a->dialog, err);
     if (!a->webchat)
@@ -224,8 +236,9 @@ int app_listen(struct app *a, char **err)
     }
     a->sig_term.data = a->sig_int.data = a;
     a->signals_on = true;
-    log_fmt(LOG_INFO, "listening", "\"host\":%s,\"port\":%d,\"telegram\":%s",
-            log_q(a->cfg.listen_host), http_server_port(a->server), a->telegram ? "true" : "false");
+    log_fmt(LOG_INFO, "listening", "\"host\":%s,\"port\":%d,\"telegram\":%s,\"zalo\":%s",
+            log_q(a->cfg.listen_host), http_server_port(a->server), a->telegram ? "true" : "false",
+            a->zalo ? "true" : "false");
     return 0;
 }
 
@@ -310,6 +323,7 @@ void app_close(struct app *a)
     broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
     broadcast_api_free(a->broadcasts);
     telegram_free(a->telegram);
+    zalo_close(a->zalo); /* after the HTTP client, outbox and store: their callbacks have run */
     webchat_free(a->webchat);
     dialog_free(a->dialog);
     router_free(a->router);

@@ -88,23 +88,26 @@ void buf_json_strn(struct buf *b, const char *s, size_t len)
     static const char hex[] = "0123456789abcdef";
     buf_reserve(b, len + 2);
     buf_putc(b, '"');
+    size_t run = 0; /* start of the pending run of characters needing no escape */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
         case '"': buf_append(b, "\\\"", 2); break;
         case '\\': buf_append(b, "\\\\", 2); break;
         case '\n': buf_append(b, "\\n", 2); break;
         case '\r': buf_append(b, "\\r", 2); break;
         case '\t': buf_append(b, "\\t", 2); break;
-        default:
-            if (c < 0x20) {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                buf_append(b, esc, 6);
-            } else {
-                buf_putc(b, (char)c);
-            }
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_append(b, esc, 6);
+        }
         }
     }
+    buf_append(b, s + run, len - run);
     buf_putc(b, '"');
 }
 

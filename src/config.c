@@ -53,12 +53,16 @@ static const struct {
     {"DVCBOT_SESSION_TTL", 7 * 24 * 3600, offsetof(struct config, session_ttl_s)},
     {"DVCBOT_FLOW_IDLE", 30 * 60, offsetof(struct config, flow_idle_s)},
     {"DVCBOT_DEDUPE_TTL", 24 * 3600, offsetof(struct config, dedupe_ttl_s)},
+    {"DVCBOT_USER_TTL", 400 * 24 * 3600, offsetof(struct config, user_ttl_s)},
     {"DVCBOT_HTTP_TIMEOUT_MS", 10000, offsetof(struct config, http_timeout_ms)},
     {"DVCBOT_HTTP_IDLE_MS", 60000, offsetof(struct config, http_idle_ms)},
     {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
     {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
     {"DVCBOT_RETRY_BASE_MS", 500, offsetof(struct config, retry_base_ms)},
     {"DVCBOT_BROADCAST_CLAIM_MS", 60000, offsetof(struct config, broadcast_claim_ms)},
+    {"DVCBOT_TELEGRAM_RATE", 30, offsetof(struct config, telegram_rate)},
+    {"DVCBOT_TELEGRAM_INLINE_REPLY", 0, offsetof(struct config, telegram_inline_reply)},
+    {"ZALO_MAX_EVENT_AGE", 300, offsetof(struct config, zalo_max_event_age_s)},
 };
 
 int config_load(struct config *cfg, const char **err)
@@ -72,7 +76,7 @@ int config_load(struct config *cfg, const char **err)
     for (size_t i = 0; i < sizeof uint_settings / sizeof uint_settings[0]; i++) {
         unsigned *field = (unsigned *)((char *)cfg + uint_settings[i].offset);
         if (env_uint(uint_settings[i].name, uint_settings[i].fallback, field) != 0) {
-            *err = "invalid number in a DVCBOT_* setting";
+            *err = "invalid number in a DVCBOT_* or ZALO_MAX_EVENT_AGE setting";
             config_free(cfg);
             return -1;
         }
@@ -85,6 +89,7 @@ int config_load(struct config *cfg, const char **err)
     cfg->telegram_webhook_secret = env_dup("TELEGRAM_WEBHOOK_SECRET", NULL);
     cfg->zalo_app_id = env_dup("ZALO_APP_ID", NULL);
     cfg->zalo_oa_secret = env_dup("ZALO_OA_SECRET", NULL);
+    cfg->zalo_app_secret = env_dup("ZALO_APP_SECRET", NULL);
     cfg->zalo_access_token = env_dup("ZALO_ACCESS_TOKEN", NULL);
     cfg->zalo_refresh_token = env_dup("ZALO_REFRESH_TOKEN", NULL);
     cfg->zalo_api_base = env_dup("ZALO_API_BASE", "https://openapi.zalo.me");
@@ -104,7 +109,7 @@ void config_free(struct config *cfg)
     char **strings[] = {
         &cfg->listen_host, &cfg->redis_url, &cfg->public_base_url, &cfg->data_dir,
         &cfg->telegram_bot_token, &cfg->telegram_api_base, &cfg->telegram_webhook_secret,
-        &cfg->zalo_app_id, &cfg->zalo_oa_secret, &cfg->zalo_access_token,
+        &cfg->zalo_app_id, &cfg->zalo_oa_secret, &cfg->zalo_app_secret, &cfg->zalo_access_token,
         &cfg->zalo_refresh_token, &cfg->zalo_api_base, &cfg->zalo_oauth_base,
         &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret,
         &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,

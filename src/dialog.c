@@ -15,11 +15,13 @@
  * refreshes the user record and loads the session. All keys carry the
  * user's hash tag, so this also runs on Redis Cluster.
  * KEYS: dedupe key, session key, user record key.
- * ARGV: dedupe TTL (s), "1" to dedupe, channel, chat, now (unix s). */
+ * ARGV: dedupe TTL (s), "1" to dedupe, channel, chat, now (unix s), user
+ * record TTL (s): a user silent that long is forgotten. */
 static const char LOAD_SCRIPT[] =
     "if ARGV[2] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then "
     "return {0} end "
     "redis.call('HSET', KEYS[3], 'ch', ARGV[3], 'chat', ARGV[4], 'seen', ARGV[5]) "
+    "redis.call('EXPIRE', KEYS[3], ARGV[6]) "
     "return {1, redis.call('GET', KEYS[2])}";
 
 struct handler {
@@ -51,10 +53,12 @@ struct turn_internal {
 
 struct user_queue {
     struct dialog_turn *head, *tail;
+    size_t len;
 };
 
 static void turn_start(struct dialog_turn *t);
 static void turn_route(struct dialog_turn *t);
+static void turn_free(struct dialog_turn *t);
 
 /* ===== Set-up ===== */
 
@@ -71,6 +75,8 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
     metrics_declare("dvcbot_messages_total", METRIC_COUNTER, "Messages handled, by channel.", NULL, 0);
     metrics_declare("dvcbot_intents_total", METRIC_COUNTER, "Typed messages by matched intent.", NULL, 0);
     metrics_declare("dvcbot_duplicates_total", METRIC_COUNTER, "Redelivered events dropped.", NULL, 0);
+    metrics_declare("dvcbot_dropped_messages_total", METRIC_COUNTER,
+                    "Messages dropped because one user had too many waiting.", NULL, 0);
     metrics_declare("dvcbot_degraded_turns_total", METRIC_COUNTER,
                     "Messages answered without Redis.", NULL, 0);
     return d;
@@ -177,13 +183,23 @@ int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, voi
     metrics_inc("dvcbot_messages_total", labels, 1);
 
     struct user_queue *q = strmap_get(&d->users, t->user_key);
+    if (q && q->len >= DIALOG_USER_QUEUE_MAX) {
+        /* One user flooding: answer nothing rather than grow without bound. */
+        metrics_inc("dvcbot_dropped_messages_total", labels, 1);
+        cb(msg, &t->replies, ud);
+        turn_free(t);
+        d->pending--;
+        return 0;
+    }
     if (q) {
         q->tail->in->next = t;
         q->tail = t;
+        q->len++;
         return 0;
     }
     q = xcalloc(1, sizeof *q);
     q->head = q->tail = t;
+    q->len = 1;
     strmap_put(&d->users, t->user_key, q);
     turn_start(t);
     return 0;
@@ -205,12 +221,15 @@ static void turn_finish(struct dialog_turn *t)
     struct dialog *d = t->dialog;
     double secs = (double)(uv_hrtime() - t->in->start_ns) / 1e9;
     metrics_observe("dvcbot_handle_seconds", "", secs);
+    if (t->degraded && t->replies.n)
+        dialog_turn_render(t, "degraded_note", NULL, 0); /* say so, politely */
     t->in->cb(t->msg, &t->replies, t->in->ud);
 
     struct user_queue *q = strmap_get(&d->users, t->user_key);
     struct dialog_turn *next = t->in->next;
     if (next) {
         q->head = next;
+        q->len--;
     } else {
         strmap_del(&d->users, t->user_key);
         free(q);
@@ -284,7 +303,7 @@ static void unblock_if_needed(struct dialog_turn *t)
 
 static void turn_start(struct dialog_turn *t)
 {
-    char skey[128], dkey[192], ukey[128], ttl[16], now[24];
+    char skey[128], dkey[192], ukey[128], ttl[16], now[24], uttl[16];
     unblock_if_needed(t);
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
@@ -292,9 +311,10 @@ static void turn_start(struct dialog_turn *t)
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-    int rc = store_command(t->deps->store, on_loaded, t, "EVAL %s 3 %s %s %s %s %s %s %s %s",
+    snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
+    int rc = store_command(t->deps->store, on_loaded, t, "EVAL %s 3 %s %s %s %s %s %s %s %s %s",
                            LOAD_SCRIPT, dkey, skey, ukey, ttl, t->msg->event_id[0] ? "1" : "0",
-                           bot_channel_name(t->msg->channel), t->msg->chat, now);
+                           bot_channel_name(t->msg->channel), t->msg->chat, now, uttl);
     if (rc != 0) {
         t->degraded = true;
         session_adopt(t, NULL, 0);

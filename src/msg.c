@@ -117,3 +117,43 @@ void bot_reply_copy(struct bot_reply *dst, const struct bot_reply *src)
     for (size_t i = 0; i < src->n_buttons; i++)
         bot_reply_add_button(dst, src->buttons[i].label, src->buttons[i].payload);
 }
+
+/* ===== Text limits ===== */
+
+static size_t utf8_step(const char *text, size_t i, size_t len)
+{
+    unsigned char c = (unsigned char)text[i];
+    size_t step = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return i + step > len ? len - i : step;
+}
+
+size_t bot_text_part_len(const char *text, size_t len, size_t max_chars)
+{
+    size_t chars = 0, i = 0, last_nl = 0, last_sp = 0;
+    while (i < len && chars < max_chars) {
+        unsigned char c = (unsigned char)text[i];
+        i += utf8_step(text, i, len);
+        chars++;
+        if (c == '\n')
+            last_nl = i;
+        else if (c == ' ')
+            last_sp = i;
+    }
+    if (i >= len)
+        return len;
+    if (last_nl > i / 2)
+        return last_nl;
+    if (last_sp > i / 2)
+        return last_sp;
+    return i;
+}
+
+size_t bot_text_prefix_len(const char *text, size_t len, size_t max_chars)
+{
+    size_t chars = 0, i = 0;
+    while (i < len && chars < max_chars) {
+        i += utf8_step(text, i, len);
+        chars++;
+    }
+    return i;
+}

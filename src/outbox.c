@@ -35,6 +35,7 @@ struct outbox {
     unsigned retry_base_ms;
     struct channel_state ch[BOT_CH_COUNT];
     struct strmap busy;          /* "ch:chat" of chats with an item in flight */
+    struct strmap pending;       /* "ch:chat" → items queued or in flight (as uintptr_t) */
     struct strmap blocked;       /* "ch:chat" of chats that blocked the bot */
     outbox_blocked_cb blocked_cb;
     void *blocked_ud;
@@ -92,8 +93,20 @@ static void chat_key(char *out, size_t len, enum bot_channel ch, const char *cha
     snprintf(out, len, "%s:%s", bot_channel_prefix(ch), chat);
 }
 
-static void item_finish(struct outbox_item *it, enum outbox_verdict v)
+static void pending_add(struct outbox *ob, const struct outbox_item *it, int delta)
 {
+    char key[BOT_ID_MAX + 8];
+    chat_key(key, sizeof key, it->channel, it->chat);
+    uintptr_t n = (uintptr_t)strmap_get(&ob->pending, key) + (uintptr_t)(intptr_t)delta;
+    if (n)
+        strmap_put(&ob->pending, key, (void *)n);
+    else
+        strmap_del(&ob->pending, key);
+}
+
+static void item_finish(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v)
+{
+    pending_add(ob, it, -1);
     if (it->done)
         it->done(it, v, it->done_ud);
     bot_reply_clear(&it->reply);
@@ -220,6 +233,7 @@ struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
     ob->loop = loop;
     ob->retry_base_ms = retry_base_ms ? retry_base_ms : 500;
     strmap_init(&ob->busy);
+    strmap_init(&ob->pending);
     strmap_init(&ob->blocked);
     if (uv_timer_init(loop, &ob->timer) != 0 || uv_timer_init(loop, &ob->flush_timer) != 0)
         abort(); /* uv_timer_init cannot fail on a valid loop */
@@ -278,6 +292,7 @@ static int enqueue(struct outbox *ob, struct outbox_item *it)
         return -1;
     }
     q_push_tail(&cs->q[it->priority], it);
+    pending_add(ob, it, 1);
     schedule(ob, 0);
     return 0;
 }
@@ -320,7 +335,7 @@ static void drop_chat(struct outbox *ob, enum bot_channel ch, const char *chat)
             next = it->next;
             if (strcmp(it->chat, chat) == 0) {
                 q_remove(q, it);
-                item_finish(it, OUTBOX_BLOCKED);
+                item_finish(ob, it, OUTBOX_BLOCKED);
             }
         }
     }
@@ -357,7 +372,7 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
     case OUTBOX_SENT:
         if (it->kind == OUTBOX_MESSAGE)
             count("dvcbot_replies_sent_total", it, NULL);
-        item_finish(it, v);
+        item_finish(ob, it, v);
         break;
     case OUTBOX_RETRY:
     case OUTBOX_RETRY_AFTER:
@@ -365,7 +380,7 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
         it->not_before_ms = uv_now(ob->loop) +
                             (v == OUTBOX_RETRY_AFTER ? retry_after_ms : backoff_ms(ob, it->attempts));
         if (ob->closing)
-            item_finish(it, OUTBOX_FAILED);
+            item_finish(ob, it, OUTBOX_FAILED);
         else
             q_push_head(&cs->q[it->priority], it);
         break;
@@ -375,11 +390,11 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
         if (ob->blocked_cb)
             ob->blocked_cb(it->channel, it->chat, ob->blocked_ud);
         drop_chat(ob, it->channel, it->chat);
-        item_finish(it, v);
+        item_finish(ob, it, v);
         break;
     case OUTBOX_FAILED:
         count("dvcbot_send_errors_total", it, "failed");
-        item_finish(it, v);
+        item_finish(ob, it, v);
         break;
     }
     schedule(ob, 0);
@@ -389,6 +404,13 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
 size_t outbox_queued(const struct outbox *ob, enum bot_channel ch, enum outbox_priority prio)
 {
     return ob->ch[ch].q[prio].len;
+}
+
+bool outbox_chat_idle(const struct outbox *ob, enum bot_channel ch, const char *chat)
+{
+    char key[BOT_ID_MAX + 8];
+    chat_key(key, sizeof key, ch, chat);
+    return !strmap_has(&ob->pending, key);
 }
 
 size_t outbox_inflight(const struct outbox *ob)
@@ -452,6 +474,7 @@ static void on_closed(uv_handle_t *h)
     if (--ob->handles_open > 0)
         return;
     strmap_free(&ob->busy);
+    strmap_free(&ob->pending);
     strmap_free(&ob->blocked);
     free(ob);
 }
@@ -465,7 +488,7 @@ void outbox_close(struct outbox *ob)
             while (q->head) {
                 struct outbox_item *it = q->head;
                 q_remove(q, it);
-                item_finish(it, OUTBOX_FAILED);
+                item_finish(ob, it, OUTBOX_FAILED);
             }
         }
     ob->flush_done = NULL;

@@ -7,6 +7,7 @@
 static const struct reply_spec specs[] = {
     {"ask_which", "a_id a_label a_name b_id b_label b_name"},
     {"busy_store", ""},
+    {"degraded_note", ""},
     {"greeting", ""},
     {"help", ""},
     {"menu", ""},
@@ -17,6 +18,7 @@ static const struct reply_spec specs[] = {
     {"procedure_summary", "agency documents fee id name online time"},
     {"unknown", ""},
     {"unsupported_media", ""},
+    {"zalo_more_buttons", ""},
 };
 
 const struct reply_spec *replies_specs(size_t *count)

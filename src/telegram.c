@@ -3,6 +3,7 @@
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -133,26 +134,7 @@ void telegram_html_escape(struct buf *out, const char *s, size_t len)
 
 size_t telegram_part_len(const char *text, size_t len, size_t max_chars)
 {
-    size_t chars = 0, i = 0, last_nl = 0, last_sp = 0;
-    while (i < len && chars < max_chars) {
-        unsigned char c = (unsigned char)text[i];
-        size_t step = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        if (i + step > len)
-            step = len - i;
-        i += step;
-        chars++;
-        if (c == '\n')
-            last_nl = i;
-        else if (c == ' ')
-            last_sp = i;
-    }
-    if (i >= len)
-        return len;
-    if (last_nl > i / 2)
-        return last_nl;
-    if (last_sp > i / 2)
-        return last_sp;
-    return i;
+    return bot_text_part_len(text, len, max_chars);
 }
 
 static bool is_numeric_id(const char *s)
@@ -303,13 +285,56 @@ static int deliver(void *ctx, struct outbox_item *item)
 
 /* ===== Webhook ===== */
 
-static void on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+static void queue_replies(struct telegram *tg, const struct bot_msg *msg,
+                          const struct bot_replies *replies, size_t from)
 {
-    struct telegram *tg = ud;
-    for (size_t i = 0; i < replies->n; i++)
+    for (size_t i = from; i < replies->n; i++)
         if (outbox_send(tg->ob, BOT_CH_TELEGRAM, msg->chat, &replies->items[i], NULL, OUTBOX_REPLY,
                         NULL, NULL) != 0)
             log_msg(LOG_INFO, "reply not queued: chat blocked or channel off");
+}
+
+static void on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+{
+    queue_replies(ud, msg, replies, 0);
+}
+
+/* Inline mode: the webhook is answered once the dialog is done, and the
+ * first reply rides in the response as a sendMessage call (Telegram's
+ * "reply in the webhook" feature), saving one API round trip. Only when that
+ * cannot reorder messages (nothing else queued for the chat) and the text
+ * fits one message; Telegram reports no result for it, so a block is only
+ * noticed on the next regular send. */
+struct inline_ctx {
+    struct telegram *tg;
+    struct http_request *req;
+};
+
+static void on_replies_inline(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+{
+    struct inline_ctx *ctx = ud;
+    struct telegram *tg = ctx->tg;
+    struct http_request *req = ctx->req;
+    free(ctx);
+    const struct bot_reply *first = replies->n ? &replies->items[0] : NULL;
+    size_t len = first ? strlen(first->text) : 0;
+    if (!first || len > TELEGRAM_MAX_TEXT || !outbox_chat_idle(tg->ob, BOT_CH_TELEGRAM, msg->chat) ||
+        outbox_is_blocked(tg->ob, BOT_CH_TELEGRAM, msg->chat)) {
+        http_respond_json(req, 200, "{}");
+        queue_replies(tg, msg, replies, 0);
+        return;
+    }
+    char *body = telegram_render_message(msg->chat, first->text, len, first);
+    struct buf out;
+    buf_init(&out);
+    buf_reserve(&out, strlen(body) + 32);
+    buf_puts(&out, "{\"method\":\"sendMessage\",");
+    buf_puts(&out, body + 1); /* the rendered object without its opening brace */
+    http_respond(req, 200, "application/json", out.data, out.len, NULL);
+    free(body);
+    buf_free(&out);
+    metrics_inc("dvcbot_replies_sent_total", "channel=\"telegram\"", 1);
+    queue_replies(tg, msg, replies, 1);
 }
 
 void telegram_handle_webhook(struct http_request *req, void *ud)
@@ -327,11 +352,20 @@ void telegram_handle_webhook(struct http_request *req, void *ud)
         http_respond_error(req, 400, "not a Telegram update");
         return;
     }
-    http_respond_json(req, 200, "{}");
-    if (p == TG_PARSE_IGNORED)
+    if (p == TG_PARSE_IGNORED) {
+        http_respond_json(req, 200, "{}");
         return;
+    }
     if (msg->reply_ref[0] && msg->kind != BOT_MSG_TEXT)
         outbox_ack(tg->ob, BOT_CH_TELEGRAM, msg->chat, msg->reply_ref);
+    if (tg->cfg->telegram_inline_reply && msg->kind == BOT_MSG_TEXT) {
+        struct inline_ctx *ctx = xmalloc(sizeof *ctx);
+        ctx->tg = tg;
+        ctx->req = req;
+        dialog_handle(tg->dialog, msg, on_replies_inline, ctx);
+        return;
+    }
+    http_respond_json(req, 200, "{}");
     dialog_handle(tg->dialog, msg, on_replies, tg);
 }
 
@@ -363,8 +397,9 @@ struct telegram *telegram_new(const struct config *cfg, struct http_client *http
     tg->dialog = dialog;
     tg->send_url = api_url(cfg, "sendMessage");
     tg->ack_url = api_url(cfg, "answerCallbackQuery");
-    /* Telegram: about 30 messages/s overall per bot. */
-    struct outbox_driver drv = {.deliver = deliver, .ctx = tg, .rate_per_s = 30, .burst = 30,
+    /* Telegram allows about 30 messages/s overall per bot. */
+    double rate = cfg->telegram_rate ? cfg->telegram_rate : 30;
+    struct outbox_driver drv = {.deliver = deliver, .ctx = tg, .rate_per_s = rate, .burst = rate,
                                 .max_inflight = 16};
     outbox_set_driver(ob, BOT_CH_TELEGRAM, &drv);
     return tg;

@@ -222,15 +222,19 @@ static void expand(struct buf *out, const char *src, size_t len, const struct tp
                    size_t nvars, const char *tname)
 {
     char var[TPL_VAR_MAX];
+    size_t run = 0;
     for (size_t i = 0; i < len;) {
         size_t m = src[i] == '{' ? match_var(src + i, var) : 0;
         if (m && i + m <= len) {
+            buf_append(out, src + run, i - run);
             buf_puts(out, lookup(vars, nvars, var, tname));
             i += m;
+            run = i;
         } else {
-            buf_putc(out, src[i++]);
+            i++;
         }
     }
+    buf_append(out, src + run, len - run);
 }
 
 static void trim(char **s, size_t *len)

@@ -28,6 +28,7 @@ struct telegram;
 struct webchat;
 struct broadcast_api;
 struct broadcast_worker;
+struct zalo;
 
 struct app {
     uv_loop_t *loop;
@@ -45,6 +46,7 @@ struct app {
     struct webchat *webchat;
     struct broadcast_worker *broadcast_worker;
     struct broadcast_api *broadcasts;
+    struct zalo *zalo;
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
     uint64_t stop_ms;           /* uv_now() when shutdown began */

@@ -20,11 +20,13 @@ struct config {
     char *telegram_webhook_secret; /* TELEGRAM_WEBHOOK_SECRET */
 
     char *zalo_app_id;           /* ZALO_APP_ID */
-    char *zalo_oa_secret;        /* ZALO_OA_SECRET */
+    char *zalo_oa_secret;        /* ZALO_OA_SECRET: OA secret key, signs webhook events */
+    char *zalo_app_secret;       /* ZALO_APP_SECRET: app secret key, `secret_key` of token refresh */
     char *zalo_access_token;     /* ZALO_ACCESS_TOKEN (first token; later ones live in Redis) */
     char *zalo_refresh_token;    /* ZALO_REFRESH_TOKEN */
     char *zalo_api_base;         /* ZALO_API_BASE, default https://openapi.zalo.me */
     char *zalo_oauth_base;       /* ZALO_OAUTH_BASE, default https://oauth.zaloapp.com */
+    unsigned zalo_max_event_age_s; /* ZALO_MAX_EVENT_AGE: older (or later) events refused, default 300 */
 
     char *pay_base_url;          /* PAY_BASE_URL */
     char *pay_tmn_code;          /* PAY_TMN_CODE */
@@ -36,6 +38,7 @@ struct config {
     unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */
     unsigned flow_idle_s;        /* DVCBOT_FLOW_IDLE, default 30 minutes */
     unsigned dedupe_ttl_s;       /* DVCBOT_DEDUPE_TTL, default 24 h */
+    unsigned user_ttl_s;         /* DVCBOT_USER_TTL: user record kept after last message, default 400 days */
     unsigned http_timeout_ms;    /* DVCBOT_HTTP_TIMEOUT_MS: slow-client limit, default 10 s */
     unsigned http_idle_ms;       /* DVCBOT_HTTP_IDLE_MS: keep-alive idle limit, default 60 s */
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
@@ -44,6 +47,8 @@ struct config {
     unsigned broadcast_claim_ms; /* DVCBOT_BROADCAST_CLAIM_MS: idle time after which another
                                     worker takes over a broadcast batch, default 60 s */
     char *worker_id;             /* DVCBOT_WORKER_ID: broadcast consumer name, default host:port */
+    unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
+    unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
     char *log_level;             /* DVCBOT_LOG_LEVEL */
 };
 

@@ -42,6 +42,8 @@
 #include <uv.h>
 
 #define DIALOG_USER_KEY_MAX (BOT_ID_MAX + 8)
+/* Messages of one user waiting at most; more are dropped (flood guard). */
+#define DIALOG_USER_QUEUE_MAX 32
 
 struct dialog;
 

@@ -44,9 +44,7 @@ enum telegram_parse { TG_PARSE_MSG, TG_PARSE_IGNORED, TG_PARSE_BAD };
 enum telegram_parse telegram_parse_update(const char *json, size_t len, struct bot_msg **out);
 /* Appends s with &, <, > escaped for parse_mode HTML. */
 void telegram_html_escape(struct buf *out, const char *s, size_t len);
-/* Byte length of the first part of text holding at most max_chars
- * characters, cut after a newline or space where possible, never inside a
- * UTF-8 sequence. */
+/* bot_text_part_len (msg.h), kept under the channel's name. */
 size_t telegram_part_len(const char *text, size_t len, size_t max_chars);
 /* The sendMessage JSON body for one part; buttons only when reply != NULL. */
 char *telegram_render_message(const char *chat, const char *text, size_t len,

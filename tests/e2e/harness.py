@@ -3,13 +3,15 @@ dvcbot binary, all on 127.0.0.1. Python standard library only.
 
     redis = Redis.start(tmpdir)         # redis-server on a unix socket
     tg = TelegramStub.start()           # fake https://api.telegram.org
-    bot = Dvcbot.start(tmpdir, redis, telegram=tg)
+    zl = ZaloStub.start()               # fake openapi.zalo.me + oauth.zaloapp.com
+    bot = Dvcbot.start(tmpdir, redis, telegram=tg, zalo=zl)
     status, headers, body = bot.request("GET", "/healthz")
     bot.stop()                          # SIGTERM, must exit 0 and log cleanly
 
 DVCBOT_BIN (set by tests/run_suite.py) names the binary; DVCBOT_WRAP a command
 prefix such as valgrind.
 """
+import hashlib
 import http.client
 import http.server
 import json
@@ -24,6 +26,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 ROOT = os.environ.get("DVCBOT_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("DVCBOT_BIN") or os.path.join(ROOT, "build", "dvcbot")
@@ -33,6 +36,12 @@ SLOW = 8 if WRAP else 1  # valgrind runs everything several times slower
 TG_TOKEN = "123456:TEST-token"
 TG_SECRET = "s3cret-webhook-token"
 ADMIN_TOKEN = "staff-token-0123456789abcdef"  # set ADMIN_TOKENS to this in a test's env
+
+ZL_APP_ID = "3141592653589793238"
+ZL_OA_ID = "2718281828459045235"
+ZL_OA_SECRET = "oa-secret-key-for-tests"
+ZL_APP_SECRET = "app-secret-key-for-tests"
+ZL_MARK = "dvc:"  # our button payloads come back as hidden text with this prefix
 
 
 def wait_until(pred, timeout=5.0, interval=0.02, what="condition"):
@@ -180,6 +189,7 @@ class StubServer:
         self.calls = []
         self.lock = threading.Condition()
         self.scripted = {}  # key -> list of (status, body) served first, in order
+        self.delays = {}    # key -> seconds to wait before answering
         stub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -242,10 +252,15 @@ class StubServer:
             self.calls.append({"method": method, "path": path, "key": key, "json": parsed,
                                "raw": body, "headers": dict(headers), "time": time.time(),
                                "status": scripted[0] if scripted else 200})
+            call = self.calls[-1]
             self.lock.notify_all()
-        if scripted:
-            return scripted
-        return self.default_response(method, path, body, headers)
+        delay = self.delays.get(key)
+        if delay:
+            time.sleep(delay)
+        answer = scripted or self.default_response(method, path, body, headers)
+        with self.lock:
+            call["response"] = answer[1]
+        return answer
 
     def of(self, key):
         with self.lock:
@@ -268,6 +283,7 @@ class StubServer:
         with self.lock:
             self.calls.clear()
             self.scripted.clear()
+            self.delays.clear()
 
 
 class TelegramStub(StubServer):
@@ -286,10 +302,133 @@ class TelegramStub(StubServer):
         return [c for c in self.of("sendMessage") if c["json"] and c["json"].get("chat_id") == chat_id]
 
 
+class ZaloStub(StubServer):
+    """Zalo OA API v3 (POST /v3.0/oa/message/cs, recorded as "cs") and OAuth v4
+    (POST /v4/oa/access_token, recorded as "token") on 127.0.0.1.
+
+    Like Zalo it knows one valid access token and one valid refresh token; a
+    refresh spends the refresh token and issues a new pair. `expire()` makes
+    the access token dvcbot holds invalid (error -216), as after 25 hours.
+    Messages breaking Zalo's limits get -201."""
+
+    MAX_TEXT = 2000
+    MAX_BUTTONS = 5
+    MAX_TITLE = 100
+
+    def __init__(self):
+        super().__init__()
+        self.access = "zl-access-0"
+        self.refresh = "zl-refresh-0"
+        self.generation = 0
+        self.expires_in = "90000"  # Zalo sends a string
+        self.token_error = None    # when set, every refresh fails with it
+
+    def route_key(self, method, path):
+        return {"/v3.0/oa/message/cs": "cs", "/v4/oa/access_token": "token"}.get(path, "unknown:" + path)
+
+    def expire(self):
+        with self.lock:
+            self.access = "zl-access-revoked-%d" % self.generation
+
+    def default_response(self, method, path, body, headers):
+        key = self.route_key(method, path)
+        if key == "token":
+            return self._refresh(body, headers)
+        if key == "cs":
+            return self._send(body, headers)
+        return 404, {"error": -404, "message": "not found"}
+
+    def _refresh(self, body, headers):
+        form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
+        with self.lock:
+            if self.token_error is not None:
+                return 200, {"error": self.token_error, "error_name": "Invalid refresh token",
+                             "error_description": "the refresh token is invalid or expired"}
+            if headers.get("secret_key") != ZL_APP_SECRET or form.get("app_id") != [ZL_APP_ID]:
+                return 200, {"error": -14002, "error_name": "Invalid app", "error_description": "bad app"}
+            if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != [self.refresh]:
+                return 200, {"error": -14014, "error_name": "Invalid refresh token",
+                             "error_description": "the refresh token was used or is unknown"}
+            self.generation += 1
+            self.access = "zl-access-%d" % self.generation
+            self.refresh = "zl-refresh-%d" % self.generation
+            return 200, {"access_token": self.access, "refresh_token": self.refresh,
+                         "expires_in": self.expires_in}
+
+    def _send(self, body, headers):
+        with self.lock:
+            if headers.get("access_token") != self.access:
+                return 200, {"error": -216, "message": "Access token is invalid"}
+            n = len(self.calls)
+        try:
+            msg = json.loads(body)
+            user = msg["recipient"]["user_id"]
+            text = msg["message"]["text"]
+            buttons = ((msg["message"].get("attachment") or {}).get("payload") or {}).get("buttons", [])
+        except (ValueError, KeyError, TypeError):
+            return 200, {"error": -201, "message": "body is invalid"}
+        if not text or len(text) > self.MAX_TEXT or len(buttons) > self.MAX_BUTTONS or \
+                any(len(b["title"]) > self.MAX_TITLE or b["type"] != "oa.query.hide" for b in buttons):
+            return 200, {"error": -201, "message": "message is invalid"}
+        return 200, {"error": 0, "message": "Success", "data": {"message_id": "m%d" % n, "user_id": user}}
+
+    def sent_to(self, user):
+        """Accepted /message/cs calls for a user, in order."""
+        return [c for c in self.to(user) if (c.get("response") or {}).get("error") == 0]
+
+    def to(self, user):
+        """Every /message/cs call for a user (also refused ones), in order."""
+        return [c for c in self.of("cs") if c["json"] and c["json"]["recipient"]["user_id"] == user]
+
+
+def zl_sign(body, timestamp, app_id=ZL_APP_ID, secret=ZL_OA_SECRET):
+    """X-ZEvent-Signature: mac= + sha256(app id + body + timestamp + OA secret key)."""
+    data = app_id.encode() + body + str(timestamp).encode() + secret.encode()
+    return "mac=" + hashlib.sha256(data).hexdigest()
+
+
+def zl_now():
+    return str(int(time.time() * 1000))
+
+
+def zl_event(name, user, timestamp=None, **fields):
+    event = {"app_id": ZL_APP_ID, "user_id_by_app": "app" + user[-6:], "event_name": name,
+             "timestamp": timestamp or zl_now()}
+    if name in ("follow", "unfollow"):
+        event.update({"oa_id": ZL_OA_ID, "follower": {"id": user}, "source": "oa_profile"})
+    else:
+        event.update({"sender": {"id": user}, "recipient": {"id": ZL_OA_ID}})
+    event.update(fields)
+    return event
+
+
+_zl_msg_ids = iter(range(1, 10 ** 9))
+
+
+def zl_text(user, text, msg_id=None, timestamp=None):
+    msg_id = msg_id or "7a1f%012d" % next(_zl_msg_ids)
+    return zl_event("user_send_text", user, timestamp, message={"text": text, "msg_id": msg_id})
+
+
+def zl_button(user, payload, **kw):
+    """What Zalo sends when the user taps one of our oa.query.hide buttons."""
+    return zl_text(user, ZL_MARK + payload, **kw)
+
+
+def zl_buttons(call):
+    """[(title, payload without the mark)] of a recorded /message/cs call."""
+    attachment = call["json"]["message"].get("attachment") or {}
+    out = []
+    for b in (attachment.get("payload") or {}).get("buttons", []):
+        assert b["type"] == "oa.query.hide" and b["payload"].startswith(ZL_MARK), b
+        out.append((b["title"], b["payload"][len(ZL_MARK):]))
+    return out
+
+
 # ---------------------------------------------------------------- dvcbot
 
 class Dvcbot:
-    def __init__(self, tmpdir, redis_url, telegram=None, env=None):
+    def __init__(self, tmpdir, redis_url, telegram=None, env=None, zalo=None):
         self.tmpdir = tmpdir
         self.port = free_port()
         self.log_path = os.path.join(tmpdir, "dvcbot-%d.log" % self.port)
@@ -306,12 +445,17 @@ class Dvcbot:
         if telegram:
             self.env.update({"TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
                              "TELEGRAM_API_BASE": telegram.base})
+        if zalo:
+            self.env.update({"ZALO_APP_ID": ZL_APP_ID, "ZALO_OA_SECRET": ZL_OA_SECRET,
+                             "ZALO_APP_SECRET": ZL_APP_SECRET, "ZALO_ACCESS_TOKEN": "zl-access-0",
+                             "ZALO_REFRESH_TOKEN": "zl-refresh-0", "ZALO_API_BASE": zalo.base,
+                             "ZALO_OAUTH_BASE": zalo.base})
         self.env.update(env or {})
         self.proc = None
 
     @classmethod
-    def start(cls, tmpdir, redis, telegram=None, env=None):
-        bot = cls(tmpdir, redis.url if isinstance(redis, Redis) else redis, telegram, env)
+    def start(cls, tmpdir, redis, telegram=None, env=None, zalo=None):
+        bot = cls(tmpdir, redis.url if isinstance(redis, Redis) else redis, telegram, env, zalo)
         bot.launch()
         return bot
 
@@ -370,6 +514,16 @@ class Dvcbot:
     def telegram(self, update, secret=TG_SECRET):
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         return self.request("POST", "/webhook/telegram", update, headers)
+
+    def zalo(self, event, signature=True):
+        """POSTs a Zalo event; signature True signs it, a string is sent as is, None omits it."""
+        body = event if isinstance(event, bytes) else json.dumps(event, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json"}
+        if signature is True:
+            headers["X-ZEvent-Signature"] = zl_sign(body, event["timestamp"])
+        elif signature is not None:
+            headers["X-ZEvent-Signature"] = signature
+        return self.request("POST", "/webhook/zalo", body, headers)
 
     def webchat(self, user, text=None, button=None):
         body = {"user": user}
@@ -469,8 +623,10 @@ def buttons_of(send_call):
 
 
 class ServiceTest(unittest.TestCase):
-    """Starts redis, a Telegram stub and dvcbot once per test class."""
+    """Starts redis, a Telegram stub (a Zalo stub with zalo = True) and dvcbot
+    once per test class."""
     telegram = True
+    zalo = False
     extra_env = None
 
     @classmethod
@@ -478,7 +634,8 @@ class ServiceTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="dvcbot-e2e-")
         cls.redis = Redis.start(cls.tmp)
         cls.tg = TelegramStub.start() if cls.telegram else None
-        cls.bot = Dvcbot.start(cls.tmp, cls.redis, telegram=cls.tg, env=cls.extra_env)
+        cls.zl = ZaloStub.start() if cls.zalo else None
+        cls.bot = Dvcbot.start(cls.tmp, cls.redis, telegram=cls.tg, env=cls.extra_env, zalo=cls.zl)
         cls._next_id = 100000
 
     @classmethod
@@ -491,6 +648,8 @@ class ServiceTest(unittest.TestCase):
         finally:
             if cls.tg:
                 cls.tg.stop()
+            if cls.zl:
+                cls.zl.stop()
             cls.redis.stop()
             shutil.rmtree(cls.tmp, ignore_errors=True)
 
@@ -502,3 +661,7 @@ class ServiceTest(unittest.TestCase):
     def new_user(self):
         """A Telegram user id long enough (10 digits) to test log masking."""
         return 7000000000 + self.next_id()
+
+    def new_zalo_user(self):
+        """A Zalo user id: a long numeric string (19 digits)."""
+        return str(5400000000000000000 + self.next_id())

@@ -129,17 +129,21 @@ class RedisOutageTest(ServiceTest):
         self.redis.kill()
         wait_until(lambda: not self.bot.redis_up(), what="dvcbot to notice redis is down")
         # Still answers, without Redis.
-        status, _, _ = self.bot.telegram(tg_message(900002, user, "xin chao"))
+        status, _, _ = self.bot.telegram(tg_message(900002, user, "dk khai sinh cho con"))
         self.assertEqual(status, 200)
-        wait_until(lambda: len(self.tg.sent_to(user)) >= 2, what="reply during outage")
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 3, what="reply and note during outage")
+        during = [c["json"]["text"] for c in self.tg.sent_to(user)[1:3]]
+        self.assertIn("Đăng ký khai sinh", during[0])
+        self.assertIn("gián đoạn", during[1])
         self.redis.restart()
         wait_until(self.bot.redis_up, 10, what="dvcbot to reconnect")
         self.bot.telegram(tg_message(900003, user, "/start"))
-        wait_until(lambda: len(self.tg.sent_to(user)) >= 3, what="reply after restart")
-        # Dedupe works again (it needs Redis).
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 4, what="reply after restart")
+        # Dedupe works again (it needs Redis), and the outage note is gone.
         self.bot.telegram(tg_message(900003, user, "/start"))
         time.sleep(0.4 * SLOW)
-        self.assertEqual(len(self.tg.sent_to(user)), 3)
+        self.assertEqual(len(self.tg.sent_to(user)), 4)
+        self.assertNotIn("gián đoạn", self.tg.sent_to(user)[3]["json"]["text"])
 
 
 class ShutdownTest(ServiceTest):
@@ -151,3 +155,26 @@ class ShutdownTest(ServiceTest):
         self.bot.stop()  # asserts exit code 0 and a clean log
         self.assertGreaterEqual(len(self.tg.sent_to(user)), 2, "the retried reply was not flushed")
         self.bot.launch()  # tearDownClass stops it again
+
+
+class InlineReplyTest(ServiceTest):
+    extra_env = {"DVCBOT_TELEGRAM_INLINE_REPLY": "1"}
+
+    def test_first_reply_rides_in_the_webhook_response(self):
+        import json as _json
+        user = self.new_user()
+        status, _, body = self.bot.telegram(tg_message(self.next_id(), user, "/start"))
+        self.assertEqual(status, 200)
+        answer = _json.loads(body)
+        self.assertEqual(answer["method"], "sendMessage")
+        self.assertEqual(answer["chat_id"], user)
+        self.assertIn("Xin chào", answer["text"])
+        self.assertTrue(answer["reply_markup"]["inline_keyboard"])
+        time.sleep(0.3 * SLOW)
+        self.assertEqual(self.tg.sent_to(user), [], "the reply must not be sent twice")
+
+    def test_button_press_still_goes_through_the_api_with_ack(self):
+        user = self.new_user()
+        status, _, body = self.bot.telegram(tg_callback(self.next_id(), user, "menu"))
+        self.assertEqual((status, body), (200, b"{}"))
+        wait_until(lambda: self.tg.sent_to(user), what="menu via sendMessage")
