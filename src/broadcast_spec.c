@@ -3,6 +3,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
+#include "dvcbot/zalo.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -472,32 +473,16 @@ const char *broadcast_verdict_counter(enum outbox_verdict v)
     }
 }
 
-void broadcast_verdict_reason(enum outbox_verdict v, int last_error, char *out, size_t outlen)
+void broadcast_verdict_reason(enum bot_channel ch, enum outbox_verdict v, int last_error, char *out,
+                              size_t outlen)
 {
-    /* Zalo OA error codes the Zalo driver leaves in item->last_error. */
-    static const struct {
-        int code;
-        const char *reason;
-    } known[] = {
-        {-211, "zalo_quota"},
-        {-213, "zalo_not_follower"},
-        {-230, "zalo_no_recent_interaction"},
-        {-232, "zalo_no_recent_interaction"},
-    };
-    if (v == OUTBOX_SENT) {
+    if (v == OUTBOX_SENT)
         snprintf(out, outlen, "%s", "");
-        return;
-    }
-    if (v == OUTBOX_BLOCKED) {
+    else if (v == OUTBOX_BLOCKED)
         snprintf(out, outlen, "%s", "blocked");
-        return;
-    }
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (known[i].code == last_error) {
-            snprintf(out, outlen, "%s", known[i].reason);
-            return;
-        }
-    if (last_error)
+    else if (ch == BOT_CH_ZALO && last_error)
+        snprintf(out, outlen, "zalo_%s", zalo_error_reason(last_error));
+    else if (last_error)
         snprintf(out, outlen, "error_%d", last_error);
     else
         snprintf(out, outlen, "%s", "send_failed");

@@ -10,6 +10,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/zalo.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -351,7 +352,7 @@ static void on_sent(const struct outbox_item *item, enum outbox_verdict v, void 
         return;
     }
     char reason[48];
-    broadcast_verdict_reason(v, item->last_error, reason, sizeof reason);
+    broadcast_verdict_reason(r->ch, v, item->last_error, reason, sizeof reason);
     record(r, broadcast_verdict_counter(v), reason);
     settle(w);
 }
@@ -397,21 +398,52 @@ static bool flag_set(const redisReply *r)
     return s && s[0] && strcmp(s, "0") != 0;
 }
 
-/* reply: HMGET u:{<user key>} chat blocked */
+static long long num_field(const redisReply *r)
+{
+    const char *s = store_reply_str(r);
+    return s ? atoll(s) : 0;
+}
+
+/* Fields read from u:{<user key>}, in this order. */
+#define USER_FIELDS "chat blocked " ZALO_F_UNFOLLOWED " " ZALO_F_LAST_IN " " ZALO_F_SENT
+enum { UF_CHAT, UF_BLOCKED, UF_UNFOLLOWED, UF_ZL_IN, UF_ZL_OUT, UF_COUNT };
+
+/* Why not to send to this user at all (counter and reason), or false. */
+static bool user_excluded(const struct rcpt *r, redisReply *const *f, const char **counter,
+                          const char **reason)
+{
+    *counter = "blocked";
+    *reason = "blocked";
+    if (flag_set(f[UF_BLOCKED]))
+        return true;
+    if (r->ch != BOT_CH_ZALO)
+        return false;
+    *reason = "unfollowed";
+    if (flag_set(f[UF_UNFOLLOWED]))
+        return true;
+    /* Past the customer-service window Zalo refuses (-230/-232): don't ask. */
+    *counter = "skipped";
+    *reason = "zalo_no_recent_interaction";
+    return zalo_window_of((int64_t)time(NULL), num_field(f[UF_ZL_IN]), (long)num_field(f[UF_ZL_OUT]),
+                          false) == ZALO_WINDOW_CLOSED;
+}
+
+/* reply: HMGET u:{<user key>} USER_FIELDS */
 static void on_user(redisReply *reply, void *ud)
 {
     struct rcpt *r = ud;
     struct broadcast_worker *w = r->w;
     w->busy--;
-    const char *chat = NULL;
-    if (w->stopping || store_reply_failed(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+    const char *chat = NULL, *counter, *reason;
+    if (w->stopping || store_reply_failed(reply) || reply->type != REDIS_REPLY_ARRAY ||
+        reply->elements != UF_COUNT) {
         rcpt_abandon(r);
-    } else if (!(chat = store_reply_str(reply->element[0]))) {
+    } else if (!(chat = store_reply_str(reply->element[UF_CHAT]))) {
         record(r, "skipped", "no_user"); /* erased, or never wrote to us */
     } else if (!chat[0] || !bot_id_set(r->chat, chat)) {
         record(r, "skipped", "no_chat");
-    } else if (flag_set(reply->element[1])) {
-        record(r, "blocked", "blocked");
+    } else if (user_excluded(r, reply->element, &counter, &reason)) {
+        record(r, counter, reason);
     } else if (!outbox_has_driver(w->ob, r->ch)) {
         record(r, "skipped", "channel_off");
     } else if (command(w, on_blocked_set, r, "SISMEMBER blocked:%s %s", bot_channel_name(r->ch),
@@ -441,7 +473,7 @@ static bool start_next(struct broadcast_worker *w, struct batch *b)
     }
     r->looking_up = true;
     w->lookups[ch]++;
-    if (command(w, on_user, r, "HMGET u:{%s} chat blocked", user) != 0) {
+    if (command(w, on_user, r, "HMGET u:{%s} " USER_FIELDS, user) != 0) {
         b->pos--;
         rcpt_done(r);
         return false;

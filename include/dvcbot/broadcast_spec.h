@@ -86,9 +86,11 @@ int broadcast_parse_time(const char *iso, int64_t *out);
 void broadcast_format_time(int64_t t, char out[32]);
 
 /* The counter (sent, failed, blocked) and reason ("" when sent) for an
- * outbox verdict; last_error is the driver's code (Zalo -211 ...). */
+ * outbox verdict; last_error is the driver's code (Zalo -211 → zalo_quota,
+ * named by zalo_error_reason). */
 const char *broadcast_verdict_counter(enum outbox_verdict v);
-void broadcast_verdict_reason(enum outbox_verdict v, int last_error, char *out, size_t outlen);
+void broadcast_verdict_reason(enum bot_channel ch, enum outbox_verdict v, int last_error, char *out,
+                              size_t outlen);
 
 /* An Idempotency-Key header: 1-BROADCAST_IDEM_MAX printable ASCII. */
 bool broadcast_idem_key_valid(const char *key);

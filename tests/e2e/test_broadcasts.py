@@ -286,6 +286,45 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         self.assertEqual(self.bot.admin("GET", "/admin/broadcasts/1/other")[0], 404)
 
 
+class BroadcastZaloTest(BroadcastMixin, ServiceTest):
+    """Zalo recipients: windows, unfollows and refusals become reasons."""
+    telegram = False
+    zalo = True
+    extra_env = ENV
+
+    def zl_user(self, commune, **fields):
+        uid = self.new_zalo_user()
+        seed_user(self.redis, "zl:" + uid, commune=commune, **fields)
+        return uid
+
+    def test_zalo_recipients_respect_windows_unfollows_and_refusals(self):
+        tag = str(self.next_id())
+        commune = "Mường Lay " + tag
+        now = int(time.time())
+        fresh = self.zl_user(commune, zl_in=now - 86400, zl_out=0)
+        closed = self.zl_user(commune, zl_in=now - 10 * 86400, zl_out=0)  # past the 7-day window
+        gone = self.zl_user(commune, zl_in=now - 3600, unfollowed="1")
+        text = "Nhắc lịch họp " + tag
+        _, body, _ = self.create(text, {"channels": ["zalo"], "communes": [commune]})
+        self.assertEqual(body["recipients"], 3)
+        done = self.wait_status(body["id"])
+        self.assertEqual(done["counts"], {"sent": 1, "failed": 0, "blocked": 1, "skipped": 1, "remaining": 0})
+        self.assertEqual(done["reasons"], {"unfollowed": 1, "zalo_no_recent_interaction": 1})
+        self.assertEqual([c["json"]["message"]["text"] for c in self.zl.sent_to(fresh)], [text])
+        self.assertEqual(self.zl.to(closed), [])
+        self.assertEqual(self.zl.to(gone), [])
+
+        # Zalo refuses a user (quota): failed, with the reason staff can read.
+        quota = self.zl_user("Nậm Hàng " + tag, zl_in=now - 3600, zl_out=0)
+        self.zl.script("cs", (200, {"error": -211, "message": "out of quota"}))
+        _, body, _ = self.create(text, {"channels": ["zalo"], "communes": ["Nậm Hàng " + tag]})
+        done = self.wait_status(body["id"])
+        self.assertEqual(done["counts"]["failed"], 1)
+        self.assertEqual(done["failures"], [{"user": "zl:" + quota, "reason": "zalo_quota"}])
+        self.assertEqual(self.bot.metrics().get(
+            'dvcbot_broadcast_messages_total{channel="zalo",result="failed"}'), 1)
+
+
 class BroadcastDurabilityTest(BroadcastMixin, ServiceTest):
     """A dvcbot stopped mid-broadcast: another process finishes the job.
     Each test has its own Redis and starts its own processes."""

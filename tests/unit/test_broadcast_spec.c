@@ -234,19 +234,19 @@ static void test_verdicts_give_counters_and_reasons(void **state)
     assert_string_equal(broadcast_verdict_counter(OUTBOX_SENT), "sent");
     assert_string_equal(broadcast_verdict_counter(OUTBOX_BLOCKED), "blocked");
     assert_string_equal(broadcast_verdict_counter(OUTBOX_FAILED), "failed");
-    broadcast_verdict_reason(OUTBOX_SENT, 0, r, sizeof r);
+    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_SENT, 0, r, sizeof r);
     assert_string_equal(r, "");
-    broadcast_verdict_reason(OUTBOX_BLOCKED, 0, r, sizeof r);
+    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_BLOCKED, 0, r, sizeof r);
     assert_string_equal(r, "blocked");
-    broadcast_verdict_reason(OUTBOX_FAILED, -211, r, sizeof r);
+    broadcast_verdict_reason(BOT_CH_ZALO, OUTBOX_FAILED, -211, r, sizeof r);
     assert_string_equal(r, "zalo_quota");
-    broadcast_verdict_reason(OUTBOX_FAILED, -213, r, sizeof r);
+    broadcast_verdict_reason(BOT_CH_ZALO, OUTBOX_FAILED, -213, r, sizeof r);
     assert_string_equal(r, "zalo_not_follower");
-    broadcast_verdict_reason(OUTBOX_FAILED, -232, r, sizeof r);
+    broadcast_verdict_reason(BOT_CH_ZALO, OUTBOX_FAILED, -232, r, sizeof r);
     assert_string_equal(r, "zalo_no_recent_interaction");
-    broadcast_verdict_reason(OUTBOX_FAILED, -124, r, sizeof r);
-    assert_string_equal(r, "error_-124");
-    broadcast_verdict_reason(OUTBOX_FAILED, 0, r, sizeof r);
+    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_FAILED, 400, r, sizeof r);
+    assert_string_equal(r, "error_400");
+    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_FAILED, 0, r, sizeof r);
     assert_string_equal(r, "send_failed");
 }
 
