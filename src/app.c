@@ -2,10 +2,15 @@
 #include "dvcbot/app.h"
 #include "dvcbot/broadcast.h"
 #include "dvcbot/broadcast_worker.h"
+#include "dvcbot/admin_auth.h"
+#include "dvcbot/admin_dossiers.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/lookup.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/notify.h"
+#include "dvcbot/payment.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/webchat.h"
 #include "dvcbot/zalo.h"
@@ -88,6 +93,22 @@ static int load_data(struct app *a, char **err)
     return a->tpl ? 0 : -1;
 }
 
+/* Dossier lookup, notifications and payments. */
+static int open_dossiers(struct app *a, char **err)
+{
+    struct notify_deps nd = {
+        .loop = a->loop, .store = a->store, .outbox = a->outbox, .tpl = a->tpl,
+        .catalog = a->catalog,
+    };
+    a->notify = notify_new(&nd);
+    struct payment_deps pd = {.cfg = &a->cfg, .store = a->store, .tpl = a->tpl, .notify = a->notify};
+    a->payment = payment_new(&pd, err);
+    if (!a->payment)
+        return -1;
+    a->lookup = lookup_new(a->dialog, a->payment);
+    return 0;
+}
+
 int app_open(struct app *a, uv_loop_t *loop, char **err)
 {
     memset(a, 0, sizeof *a);
@@ -115,7 +136,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox,
     };
     a->dialog = dialog_new(&deps);
-    return 0;
+    return open_dossiers(a, err);
 }
 
 /* ===== Operator endpoints ===== */
@@ -156,6 +177,32 @@ static void observe_http(const char *route, int status, double seconds, void *ud
 }
 
 /* ===== Listening ===== */
+
+/* Staff bulk uploads may be large; only a request to /admin/ that carries a
+ * valid token gets more than HTTP_MAX_BODY. */
+static size_t body_limit(const struct http_request *req, void *ud)
+{
+    struct app *a = ud;
+    if (strncmp(req->path, "/admin/", 7) == 0 &&
+        admin_auth_token_ok(http_request_header(req, "Authorization"), a->cfg.admin_tokens))
+        return ADMIN_DOSSIERS_MAX_BODY;
+    return HTTP_MAX_BODY;
+}
+
+static int add_dossier_routes(struct app *a)
+{
+    struct admin_dossiers_deps ad = {
+        .loop = a->loop, .cfg = &a->cfg, .store = a->store, .catalog = a->catalog,
+        .notify = a->notify,
+    };
+    a->admin_dossiers = admin_dossiers_new(&ad);
+    router_add(a->router, "POST", "/admin/dossiers", false, "admin_dossiers",
+               admin_dossiers_handle, a->admin_dossiers);
+    router_add(a->router, "GET", "/pay/ipn", false, "pay_ipn", payment_handle_ipn, a->payment);
+    router_add(a->router, "GET", "/pay/return", false, "pay_return", payment_handle_return,
+               a->payment);
+    return notify_start(a->notify);
+}
 
 static void on_signal(uv_signal_t *s, int signum)
 {
@@ -213,11 +260,16 @@ int app_listen(struct app *a, char **err)
     if (add_channels(a, err) != 0)
         return -1;
     add_broadcasts(a);
+    if (add_dossier_routes(a) != 0) {
+        *err = xstrdup("cannot start the dossier notifier");
+        return -1;
+    }
     struct http_server_opts opts = {
         .host = a->cfg.listen_host, .port = a->cfg.listen_port,
         .timeout_ms = a->cfg.http_timeout_ms, .idle_ms = a->cfg.http_idle_ms,
         .handler = router_dispatch, .handler_ud = a->router,
         .observer = observe_http, .observer_ud = a,
+        .body_limit = body_limit, .body_limit_ud = a,
     };
     int rc = http_server_start(a->loop, &opts, &a->server);
     if (rc != 0) {
@@ -281,6 +333,8 @@ void app_shutdown(struct app *a)
     a->stop_ms = uv_now(a->loop);
     if (a->broadcast_worker)
         broadcast_worker_stop(a->broadcast_worker);
+    if (a->notify)
+        notify_stop(a->notify);
     if (a->server)
         http_server_stop(a->server, on_server_stopped, a);
     if (uv_timer_init(a->loop, &a->drain_timer) != 0) {
@@ -322,6 +376,10 @@ void app_close(struct app *a)
         store_close(a->store);
     broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
     broadcast_api_free(a->broadcasts);
+    admin_dossiers_free(a->admin_dossiers); /* after store_close: no callback left */
+    lookup_free(a->lookup);
+    payment_free(a->payment);
+    notify_free(a->notify);
     telegram_free(a->telegram);
     zalo_close(a->zalo); /* after the HTTP client, outbox and store: their callbacks have run */
     webchat_free(a->webchat);

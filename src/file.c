@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 char *file_read(const char *path, size_t *len)
 {
@@ -28,4 +29,16 @@ char *file_read(const char *path, size_t *len)
     if (len)
         *len = b.len;
     return buf_steal(&b);
+}
+
+char *file_read_explained(const char *path, size_t *len, char **err)
+{
+    char *data = file_read(path, len);
+    if (!data) {
+        struct buf e;
+        buf_init(&e);
+        buf_printf(&e, "cannot read '%s': %s", path, strerror(errno));
+        *err = buf_steal(&e);
+    }
+    return data;
 }

@@ -14,6 +14,7 @@ static const struct {
     {"chat", cmd_chat, "talk to the dialog engine in this terminal"},
     {"classify", cmd_classify, "read lines on stdin, print <intent id>\\t<score>"},
     {"check", cmd_check, "validate intents/ and templates/"},
+    {"import", cmd_import, "load a dossier export (JSON, NDJSON or CSV) into Redis"},
 };
 
 static void usage(FILE *out)

@@ -29,6 +29,10 @@ struct webchat;
 struct broadcast_api;
 struct broadcast_worker;
 struct zalo;
+struct notify;
+struct payment;
+struct lookup;
+struct admin_dossiers;
 
 struct app {
     uv_loop_t *loop;
@@ -47,6 +51,10 @@ struct app {
     struct broadcast_worker *broadcast_worker;
     struct broadcast_api *broadcasts;
     struct zalo *zalo;
+    struct notify *notify;       /* dossier status changes, payment news */
+    struct payment *payment;     /* links, /pay/ipn, /pay/return */
+    struct lookup *lookup;       /* tra_cuu_ho_so, thanh_toan, hs:* buttons */
+    struct admin_dossiers *admin_dossiers; /* POST /admin/dossiers */
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
     uint64_t stop_ms;           /* uv_now() when shutdown began */

@@ -35,7 +35,7 @@ SLOW = 8 if WRAP else 1  # valgrind runs everything several times slower
 
 TG_TOKEN = "123456:TEST-token"
 TG_SECRET = "s3cret-webhook-token"
-ADMIN_TOKEN = "staff-token-0123456789abcdef"  # set ADMIN_TOKENS to this in a test's env
+ADMIN_TOKEN = "test-admin-token-0123456789"  # put it in ADMIN_TOKENS via extra_env
 
 ZL_APP_ID = "3141592653589793238"
 ZL_OA_ID = "2718281828459045235"
@@ -534,17 +534,18 @@ class Dvcbot:
         status, _, data = self.request("POST", "/webchat/messages", body)
         return status, json.loads(data)
 
-    def admin(self, method, path, body=None, headers=None, token=ADMIN_TOKEN):
-        """A staff API call with a bearer token; returns (status, parsed JSON or None, headers)."""
+    def admin(self, method, path, body=None, token=ADMIN_TOKEN, headers=None):
+        """A staff API call with a bearer token (None: no Authorization header)."""
         headers = dict(headers or {})
         if token is not None:
             headers["Authorization"] = "Bearer " + token
-        status, resp_headers, data = self.request(method, path, body, headers)
-        try:
-            parsed = json.loads(data) if data else None
-        except ValueError:
-            parsed = None
-        return status, parsed, resp_headers
+        return self.request(method, path, body, headers)
+
+    def inbox(self, user):
+        """Messages waiting for a web chat user (notifications), emptied by the read."""
+        status, _, body = self.request("GET", "/webchat/messages?user=" + user)
+        assert status == 200, status
+        return json.loads(body)["replies"]
 
     def metrics(self):
         status, _, body = self.request("GET", "/metrics")
@@ -583,6 +584,14 @@ class Dvcbot:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def run_cli(args, env, input=None, timeout=60):
+    """Runs `dvcbot <args>` (under DVCBOT_WRAP too) and returns the CompletedProcess."""
+    full = dict(os.environ, DVCBOT_DATA_DIR=ROOT)
+    full.update(env)
+    return subprocess.run(WRAP + [BIN] + list(args), env=full, cwd=ROOT, input=input,
+                          capture_output=True, timeout=timeout * SLOW)
 
 
 # ---------------------------------------------------------------- test bases

@@ -25,12 +25,21 @@ def iso_in(seconds):
 
 
 class BroadcastMixin:
+    def admin(self, method, path, body=None, headers=None, token=ADMIN_TOKEN):
+        """A staff call; returns (status, parsed JSON or None, headers)."""
+        status, resp_headers, data = self.bot.admin(method, path, body, token=token, headers=headers)
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = None
+        return status, parsed, resp_headers
+
     def create(self, text, segment, headers=None, **extra):
         body = dict(extra, text=text, segment=segment)
-        return self.bot.admin("POST", "/admin/broadcasts", body, headers)
+        return self.admin("POST", "/admin/broadcasts", body, headers)
 
     def status(self, bid):
-        code, body, _ = self.bot.admin("GET", "/admin/broadcasts/" + bid)
+        code, body, _ = self.admin("GET", "/admin/broadcasts/" + bid)
         self.assertEqual(code, 200, body)
         return body
 
@@ -56,13 +65,13 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
     def test_missing_token_is_401_and_wrong_token_403(self):
         ids_before = self.redis("GET", "bc:next")
         body = {"text": "x", "segment": {"channels": ["telegram"]}}
-        status, _, headers = self.bot.admin("POST", "/admin/broadcasts", body, token=None)
+        status, _, headers = self.admin("POST", "/admin/broadcasts", body, token=None)
         self.assertEqual(status, 401)
         self.assertIn("Bearer", headers.get("WWW-Authenticate", ""))
-        status, _, _ = self.bot.admin("POST", "/admin/broadcasts", body, token="wrong-token-0123456789")
+        status, _, _ = self.admin("POST", "/admin/broadcasts", body, token="wrong-token-0123456789")
         self.assertEqual(status, 403)
-        self.assertEqual(self.bot.admin("GET", "/admin/broadcasts/1", token=None)[0], 401)
-        self.assertEqual(self.bot.admin("POST", "/admin/broadcasts/1/cancel",
+        self.assertEqual(self.admin("GET", "/admin/broadcasts/1", token=None)[0], 401)
+        self.assertEqual(self.admin("POST", "/admin/broadcasts/1/cancel",
                                         token="wrong-token-0123456789")[0], 403)
         self.assertEqual(self.redis("GET", "bc:next"), ids_before)  # nothing created
 
@@ -89,7 +98,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
                                                       {"Authorization": "Bearer " + ADMIN_TOKEN})
                     err = json.loads(raw)["error"]
                 else:
-                    status, parsed, _ = self.bot.admin("POST", "/admin/broadcasts", body)
+                    status, parsed, _ = self.admin("POST", "/admin/broadcasts", body)
                     err = parsed["error"]
                 self.assertEqual(status, 400)
                 self.assertIn(want, err)
@@ -128,12 +137,10 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
             self.assertEqual(buttons_of(sent[0]), [("Xem thủ tục", "menu")])
         for uid in other_commune + stale + blocked:
             self.assertEqual(self.tg.sent_to(uid), [])
-        status, _, raw = self.bot.request("GET", "/webchat/messages?user=" + web_in)
-        inbox = json.loads(raw)["replies"]
+        inbox = self.bot.inbox(web_in)
         self.assertEqual([m["text"] for m in inbox], [text])
         self.assertEqual(inbox[0]["buttons"], [{"label": "Xem thủ tục", "payload": "menu"}])
-        status, _, raw = self.bot.request("GET", "/webchat/messages?user=" + web_out)
-        self.assertEqual(json.loads(raw)["replies"], [])
+        self.assertEqual(self.bot.inbox(web_out), [])
 
         # Nothing about recipients is left but the failure list, which
         # erase-my-data can find through refs:{<user key>}.
@@ -227,12 +234,12 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
                                  not_before=iso_in(3600))
         bid = body["id"]
         self.assertTrue(self.redis.keys("bc:%s:b:*" % bid))
-        status, resp, _ = self.bot.admin("POST", "/admin/broadcasts/%s/cancel" % bid)
+        status, resp, _ = self.admin("POST", "/admin/broadcasts/%s/cancel" % bid)
         self.assertEqual((status, resp["status"]), (200, "cancelled"))
         self.assertEqual(self.status(bid)["status"], "cancelled")
         self.assertEqual(self.redis.keys("bc:%s:*" % bid), [])
         self.assertIsNone(self.redis("ZSCORE", "bc:active", bid))
-        status, resp, _ = self.bot.admin("POST", "/admin/broadcasts/%s/cancel" % bid)
+        status, resp, _ = self.admin("POST", "/admin/broadcasts/%s/cancel" % bid)
         self.assertEqual(status, 409)
         self.assertIn("cancelled", resp["error"])
         for uid in users:
@@ -244,7 +251,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         text = "Dừng giữa chừng " + tag
         _, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Pá Khoang " + tag]})
         wait_until(lambda: len(self.bulk_sends(text)) >= 10, 10, what="first sends")
-        status, _, _ = self.bot.admin("POST", "/admin/broadcasts/%s/cancel" % body["id"])
+        status, _, _ = self.admin("POST", "/admin/broadcasts/%s/cancel" % body["id"])
         self.assertEqual(status, 200)
         time.sleep(3.0)  # what was already in the outbox (at most 2 s at 30/s) goes out
         sent = len(self.bulk_sends(text))
@@ -279,11 +286,11 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         self.assertEqual(status, 202)
         self.assertEqual((body["recipients"], body["status"]), (0, "done"))
         self.assertEqual(self.status(body["id"])["counts"]["remaining"], 0)
-        self.assertEqual(self.bot.admin("GET", "/admin/broadcasts/999999")[0], 404)
-        self.assertEqual(self.bot.admin("GET", "/admin/broadcasts/abc")[0], 404)
-        self.assertEqual(self.bot.admin("POST", "/admin/broadcasts/999999/cancel")[0], 404)
-        self.assertEqual(self.bot.admin("DELETE", "/admin/broadcasts/1")[0], 405)
-        self.assertEqual(self.bot.admin("GET", "/admin/broadcasts/1/other")[0], 404)
+        self.assertEqual(self.admin("GET", "/admin/broadcasts/999999")[0], 404)
+        self.assertEqual(self.admin("GET", "/admin/broadcasts/abc")[0], 404)
+        self.assertEqual(self.admin("POST", "/admin/broadcasts/999999/cancel")[0], 404)
+        self.assertEqual(self.admin("DELETE", "/admin/broadcasts/1")[0], 405)
+        self.assertEqual(self.admin("GET", "/admin/broadcasts/1/other")[0], 404)
 
 
 class BroadcastZaloTest(BroadcastMixin, ServiceTest):

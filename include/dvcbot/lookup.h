@@ -1,0 +1,40 @@
+/* lookup — "tra cứu hồ sơ": a citizen (or a volunteer beside them) sees a
+ * dossier after giving its code and the last 4 digits of the applicant's
+ * phone or ID number; then may follow it ("Nhận thông báo") or pay its fee.
+ *
+ * Dialogue: intent tra_cuu_ho_so (a code in the same message is used at
+ * once) → mode "lookup", step "code" → step "pin" → the details. A wrong code
+ * and a wrong verifier get the same reply, from the same Lua script that
+ * counts failures per user (hs:fail:{<user key>}) and per dossier
+ * (hs:fail:code:<CODE>): LOOKUP_MAX_FAILS in LOOKUP_WINDOW_S, then every try
+ * is refused until the window ends. A success is remembered in the session
+ * (key "hs") for LOOKUP_VERIFIED_S, so the buttons work without asking
+ * again, and recorded in the dossier's access log dossier:access:<CODE> (a
+ * sorted set: user key → last time, newest LOOKUP_ACCESS_KEEP kept; listed in
+ * refs:{<user key>}).
+ *
+ * Buttons: "hs:code:<CODE>" (show), "hs:sub:<CODE>" (follow: SADD
+ * sub:<CODE> <user key> and refs:{<user key>} sub:<CODE>), "hs:unsub:<CODE>",
+ * "hs:pay:<CODE>" (payment link). Intent thanh_toan asks for the code the same
+ * way, or uses the dossier verified last.
+ *
+ * lookup_new registers the handlers on the dialog; the struct lives until
+ * lookup_free, after the dialog has no pending turns. */
+#ifndef DVCBOT_LOOKUP_H
+#define DVCBOT_LOOKUP_H
+
+#include "dvcbot/dialog.h"
+#include "dvcbot/payment.h"
+
+#define LOOKUP_MAX_FAILS 5
+#define LOOKUP_WINDOW_S (15 * 60)
+#define LOOKUP_VERIFIED_S (30 * 60)
+#define LOOKUP_ACCESS_KEEP 100
+#define LOOKUP_SESSION_CODES 5   /* verified codes remembered per session */
+
+struct lookup;
+
+struct lookup *lookup_new(struct dialog *d, struct payment *payment);
+void lookup_free(struct lookup *l);
+
+#endif

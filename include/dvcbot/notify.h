@@ -1,0 +1,56 @@
+/* notify — messages dvcbot sends on its own to one user: a followed
+ * dossier changed status, a payment went through.
+ *
+ * Status changes arrive through the Redis list dossier:changes (entries
+ * "<CODE> <new status>", appended by the upsert script whoever stored the
+ * dossier: the admin API or `dvcbot import`). While started, the notifier
+ * pops it every NOTIFY_POLL_MS (and at once after notify_kick), reads the
+ * dossier and its subscribers sub:<CODE>, and sends each subscriber the
+ * dossier_changed notice. An entry whose status was overtaken by a later
+ * change is skipped (the later entry notifies). Several dvcbot processes may
+ * run: LPOP hands each entry to one of them.
+ *
+ * notify_user looks up where a user is reachable (u:{<user key>}: ch, chat)
+ * and queues the reply in the outbox with reply priority.
+ *
+ * Lifetime: notify_free may be called with work in flight; the struct goes
+ * once its timer is closed and every Redis callback has come back (after
+ * store_close they all have). Nothing is sent after notify_free. */
+#ifndef DVCBOT_NOTIFY_H
+#define DVCBOT_NOTIFY_H
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/msg.h"
+#include "dvcbot/outbox.h"
+#include "dvcbot/store.h"
+#include "dvcbot/tpl.h"
+
+#include <uv.h>
+
+#define NOTIFY_POLL_MS 200
+#define NOTIFY_BATCH 100
+
+struct notify;
+
+struct notify_deps {
+    uv_loop_t *loop;
+    struct store *store;
+    struct outbox *outbox;
+    const struct tpl_set *tpl;
+    const struct catalog *catalog;
+};
+
+struct notify *notify_new(const struct notify_deps *deps);
+/* Starts draining dossier:changes (only `dvcbot serve` does). Returns 0 or a
+ * libuv error. */
+int notify_start(struct notify *n);
+/* Stops draining (graceful shutdown); what is in flight still goes out. */
+void notify_stop(struct notify *n);
+/* Drains now instead of at the next tick. */
+void notify_kick(struct notify *n);
+/* Queues a copy of reply for the user. Returns 0, or -1 when Redis is
+ * unavailable (nothing is sent then). */
+int notify_user(struct notify *n, const char *user_key, const struct bot_reply *reply);
+void notify_free(struct notify *n);
+
+#endif

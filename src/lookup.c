@@ -1,0 +1,559 @@
+/* lookup — dossier lookup dialogue, verification, follow, pay. */
+#include "dvcbot/lookup.h"
+#include "dvcbot/dossier.h"
+#include "dvcbot/dossier_reply.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/redis_script.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MODE "lookup"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* KEYS: dossier:<code>, hs:fail:{<user>}, hs:fail:code:<code>,
+ * dossier:access:<code>, refs:{<user>}, sub:<code>.
+ * ARGV: the 4 digits, max fails, window (s), now, user key.
+ * → {'limited', seconds left, 'user' | 'code'} | {'fail'} | {'ok', HGETALL, subscribed}.
+ * An unknown code and a wrong verifier take the same path. */
+static const char VERIFY_LUA[] =
+    "local max = tonumber(ARGV[2]) "
+    "local wait, who = 0, 'code' "
+    "for i = 3, 2, -1 do "
+    "  if tonumber(redis.call('GET', KEYS[i]) or '0') >= max then "
+    "    local ttl = redis.call('TTL', KEYS[i]) "
+    "    if ttl < 0 then redis.call('EXPIRE', KEYS[i], ARGV[3]); ttl = tonumber(ARGV[3]) end "
+    "    if i == 2 or ttl > wait then wait = ttl end "
+    "    if i == 2 then who = 'user' end "
+    "  end "
+    "end "
+    "if wait > 0 then return {'limited', wait, who} end "
+    "local function last4(s) "
+    "  if not s then return nil end "
+    "  local d = string.gsub(s, '%D', '') "
+    "  if #d < 4 then return nil end "
+    "  return string.sub(d, -4) "
+    "end "
+    "local f = redis.call('HMGET', KEYS[1], 'phone', 'id_number') "
+    "if last4(f[1]) == ARGV[1] or last4(f[2]) == ARGV[1] then "
+    "  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5]) "
+    "  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -" STR(LOOKUP_ACCESS_KEEP) " - 1) "
+    "  redis.call('SADD', KEYS[5], KEYS[4]) "
+    "  return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('SISMEMBER', KEYS[6], ARGV[5])} "
+    "end "
+    "for i = 2, 3 do "
+    "  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end "
+    "end "
+    "return {'fail'}";
+
+/* KEYS: dossier:<code>, sub:<code>. ARGV: user key. */
+static const char READ_LUA[] =
+    "return {redis.call('HGETALL', KEYS[1]), redis.call('SISMEMBER', KEYS[2], ARGV[1])}";
+
+struct lookup {
+    const struct dialog_deps *deps;
+    struct payment *payment;
+    struct redis_script verify, read;
+};
+
+/* One Redis round trip of a turn. */
+struct call {
+    struct lookup *l;
+    struct dialog_turn *t;
+    char code[DOSSIER_CODE_MAX + 1];
+    char then[8];   /* "show", "pay" or "sub" */
+};
+
+static void count(const char *result)
+{
+    char labels[48];
+    snprintf(labels, sizeof labels, "result=\"%s\"", result);
+    metrics_inc("dvcbot_dossier_lookups_total", labels, 1);
+}
+
+/* ===== Session state: {"hs": {"step", "code", "then", "ok": {code: until}, "last", "wait"}} ===== */
+
+static cJSON *hs(struct dialog_turn *t)
+{
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(t->session, "hs");
+    if (cJSON_IsObject(h))
+        return h;
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "hs");
+    return cJSON_AddObjectToObject(t->session, "hs");
+}
+
+static const char *hs_str(struct dialog_turn *t, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(hs(t), name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double hs_num(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void hs_set(struct dialog_turn *t, const char *name, const char *value)
+{
+    cJSON *h = hs(t);
+    cJSON_DeleteItemFromObjectCaseSensitive(h, name);
+    if (value)
+        cJSON_AddStringToObject(h, name, value);
+}
+
+static void hs_expect(struct dialog_turn *t, const char *step, const char *code, const char *then)
+{
+    dialog_turn_set_mode(t, MODE);
+    hs_set(t, "step", step);
+    hs_set(t, "code", code);
+    hs_set(t, "then", then);
+}
+
+static void hs_finish(struct dialog_turn *t)
+{
+    const char *mode = dialog_turn_mode(t);
+    if (mode && strcmp(mode, MODE) == 0)
+        dialog_turn_set_mode(t, NULL);
+    hs_set(t, "step", NULL);
+    hs_set(t, "code", NULL);
+    hs_set(t, "then", NULL);
+}
+
+static bool hs_verified(struct dialog_turn *t, const char *code, time_t now)
+{
+    return hs_num(cJSON_GetObjectItemCaseSensitive(hs(t), "ok"), code) > (double)now;
+}
+
+/* Remembers code as verified; drops expired entries and, past the limit,
+ * the one that expires first. */
+static void hs_remember(struct dialog_turn *t, const char *code, time_t now)
+{
+    cJSON *h = hs(t);
+    cJSON *ok = cJSON_GetObjectItemCaseSensitive(h, "ok");
+    if (!cJSON_IsObject(ok)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(h, "ok");
+        ok = cJSON_AddObjectToObject(h, "ok");
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(ok, code);
+    for (;;) {
+        cJSON *oldest = NULL, *it;
+        int n = 0;
+        cJSON_ArrayForEach(it, ok) {
+            n++;
+            if (!oldest || it->valuedouble < oldest->valuedouble)
+                oldest = it;
+        }
+        if (!oldest || (n < LOOKUP_SESSION_CODES && oldest->valuedouble > (double)now))
+            break;
+        cJSON_Delete(cJSON_DetachItemViaPointer(ok, oldest));
+    }
+    cJSON_AddNumberToObject(ok, code, (double)(now + LOOKUP_VERIFIED_S));
+    hs_set(t, "last", code);
+}
+
+/* ===== Replies ===== */
+
+static void render_code(struct dialog_turn *t, const char *name, const char *code)
+{
+    const struct tpl_var vars[] = {{"code", code}};
+    dialog_turn_render(t, name, vars, 1);
+}
+
+static void reply_limited(struct dialog_turn *t, long wait_s)
+{
+    char minutes[24];
+    snprintf(minutes, sizeof minutes, "%ld", wait_s > 0 ? (wait_s + 59) / 60 : 1);
+    const struct tpl_var vars[] = {{"minutes", minutes}};
+    dialog_turn_render(t, "lookup_limited", vars, 1);
+}
+
+static void fail_busy(struct call *c)
+{
+    hs_finish(c->t);
+    dialog_reply_busy_store(c->t);
+    dialog_turn_done(c->t);
+    free(c);
+}
+
+static struct call *call_new(struct lookup *l, struct dialog_turn *t, const char *code,
+                             const char *then)
+{
+    struct call *c = xcalloc(1, sizeof *c);
+    c->l = l;
+    c->t = t;
+    snprintf(c->code, sizeof c->code, "%s", code);
+    snprintf(c->then, sizeof c->then, "%s", then ? then : "show");
+    return c;
+}
+
+/* ===== Following ===== */
+
+static void on_follow_done(redisReply *r, void *ud)
+{
+    struct call *c = ud;
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        fail_busy(c);
+        return;
+    }
+    render_code(c->t, strcmp(c->then, "unsub") == 0 ? "lookup_unsubscribed" : "lookup_subscribed",
+                c->code);
+    dialog_turn_done(c->t);
+    free(c);
+}
+
+/* SADD/SREM of the user in sub:<code>, and of sub:<code> in refs:{<user>}. */
+static void follow(struct call *c, bool on)
+{
+    char skey[DOSSIER_CODE_MAX + 8], rkey[DIALOG_USER_KEY_MAX + 16];
+    snprintf(skey, sizeof skey, "sub:%s", c->code);
+    dialog_user_redis_key(rkey, sizeof rkey, "refs:", c->t->user_key, NULL);
+    const char *verb = on ? "SADD" : "SREM";
+    struct store *st = c->l->deps->store;
+    if (store_command(st, NULL, NULL, "%s %s %s", verb, skey, c->t->user_key) != 0 ||
+        store_command(st, on_follow_done, c, "%s %s %s", verb, rkey, skey) != 0)
+        fail_busy(c);
+}
+
+/* ===== Acting on a verified dossier ===== */
+
+static void act(struct call *c, const struct dossier *d, bool subscribed)
+{
+    struct dialog_turn *t = c->t;
+    if (strcmp(c->then, "pay") == 0) {
+        payment_offer(c->l->payment, t, d);
+        free(c);
+    } else if (strcmp(c->then, "sub") == 0) {
+        follow(c, true);
+    } else {
+        dossier_reply_details(t->deps->tpl, t->deps->catalog, d, time(NULL), subscribed, &t->replies);
+        dialog_turn_done(t);
+        free(c);
+    }
+}
+
+static void on_read(redisReply *r, void *ud)
+{
+    struct call *c = ud;
+    struct dossier d;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        fail_busy(c);
+        return;
+    }
+    if (dossier_from_hash(r->element[0], &d) != 0) {
+        dialog_turn_render(c->t, "lookup_failed", NULL, 0); /* gone since it was verified */
+        dialog_turn_done(c->t);
+        free(c);
+        return;
+    }
+    act(c, &d, r->element[1]->type == REDIS_REPLY_INTEGER && r->element[1]->integer == 1);
+    dossier_clear(&d);
+}
+
+static void read_and_act(struct call *c)
+{
+    char dkey[DOSSIER_KEY_MAX], skey[DOSSIER_CODE_MAX + 8];
+    dossier_key(dkey, sizeof dkey, c->code);
+    snprintf(skey, sizeof skey, "sub:%s", c->code);
+    const char *args[] = {dkey, skey, c->t->user_key};
+    if (redis_script_eval(c->l->deps->store, &c->l->read, on_read, c, 2, 3, args, NULL) != 0)
+        fail_busy(c);
+}
+
+/* ===== Verification ===== */
+
+static void on_verified(redisReply *r, void *ud)
+{
+    struct call *c = ud;
+    struct dialog_turn *t = c->t;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_STRING) {
+        if (r && r->type == REDIS_REPLY_ERROR)
+            log_fmt(LOG_ERROR, "lookup script failed", "\"error\":%s", log_q(r->str));
+        fail_busy(c);
+        return;
+    }
+    const char *verdict = r->element[0]->str;
+    time_t now = time(NULL);
+    hs_finish(t);
+    struct dossier d;
+    if (strcmp(verdict, "ok") == 0 && r->elements == 3 && dossier_from_hash(r->element[1], &d) == 0) {
+        count("ok");
+        hs_remember(t, c->code, now);
+        act(c, &d, r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer == 1);
+        dossier_clear(&d);
+        return;
+    }
+    if (strcmp(verdict, "limited") == 0 && r->elements == 3) {
+        count("limited");
+        long wait = r->element[1]->type == REDIS_REPLY_INTEGER ? (long)r->element[1]->integer : 60;
+        if (r->element[2]->type == REDIS_REPLY_STRING && strcmp(r->element[2]->str, "user") == 0) {
+            /* the user, not just this dossier: refuse at once until then */
+            cJSON_DeleteItemFromObjectCaseSensitive(hs(t), "wait");
+            cJSON_AddNumberToObject(hs(t), "wait", (double)(now + wait));
+        }
+        reply_limited(t, wait);
+    } else {
+        count("fail");
+        dialog_turn_render(t, "lookup_failed", NULL, 0);
+    }
+    dialog_turn_done(t);
+    free(c);
+}
+
+static void verify(struct lookup *l, struct dialog_turn *t, const char *code, const char *pin,
+                   const char *then)
+{
+    struct call *c = call_new(l, t, code, then);
+    char dkey[DOSSIER_KEY_MAX], ukey[DIALOG_USER_KEY_MAX + 16], fkey[DOSSIER_CODE_MAX + 16];
+    char akey[DOSSIER_CODE_MAX + 24], rkey[DIALOG_USER_KEY_MAX + 16], skey[DOSSIER_CODE_MAX + 8];
+    char max[12], window[16], now[24];
+    dossier_key(dkey, sizeof dkey, code);
+    dialog_user_redis_key(ukey, sizeof ukey, "hs:fail:", t->user_key, NULL);
+    snprintf(fkey, sizeof fkey, "hs:fail:code:%s", code);
+    snprintf(akey, sizeof akey, "dossier:access:%s", code);
+    dialog_user_redis_key(rkey, sizeof rkey, "refs:", t->user_key, NULL);
+    snprintf(skey, sizeof skey, "sub:%s", code);
+    snprintf(max, sizeof max, "%d", LOOKUP_MAX_FAILS);
+    snprintf(window, sizeof window, "%d", LOOKUP_WINDOW_S);
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    const char *args[] = {dkey, ukey, fkey, akey, rkey, skey, pin, max, window, now, t->user_key};
+    if (redis_script_eval(l->deps->store, &l->verify, on_verified, c, 6, 11, args, NULL) != 0)
+        fail_busy(c);
+}
+
+/* ===== Starting ===== */
+
+/* The user failed too often lately (remembered from the last refusal):
+ * refuses at once, without asking for anything. */
+static bool refuse_limited(struct dialog_turn *t, time_t now)
+{
+    double wait = hs_num(hs(t), "wait");
+    if (wait <= (double)now)
+        return false;
+    hs_finish(t);
+    reply_limited(t, (long)(wait - (double)now));
+    dialog_turn_done(t);
+    return true;
+}
+
+/* The user named a dossier: act at once if verified in this session, else
+ * ask for the 4 digits. */
+static void start(struct lookup *l, struct dialog_turn *t, const char *code, const char *then)
+{
+    time_t now = time(NULL);
+    if (refuse_limited(t, now))
+        return;
+    if (hs_verified(t, code, now)) {
+        hs_finish(t);
+        read_and_act(call_new(l, t, code, then));
+        return;
+    }
+    hs_expect(t, "pin", code, then);
+    render_code(t, "lookup_ask_pin", code);
+    dialog_turn_done(t);
+}
+
+static bool refuse_degraded(struct dialog_turn *t)
+{
+    if (!t->degraded)
+        return false;
+    hs_finish(t);
+    dialog_reply_busy_store(t);
+    dialog_turn_done(t);
+    return true;
+}
+
+static bool code_in_text(const struct dialog_turn *t, char *code)
+{
+    return t->msg->kind == BOT_MSG_TEXT && dossier_code_find(t->msg->text, code);
+}
+
+static void on_lookup_intent(struct dialog_turn *t, void *ud)
+{
+    char code[DOSSIER_CODE_MAX + 1];
+    if (refuse_degraded(t))
+        return;
+    if (code_in_text(t, code)) {
+        start(ud, t, code, "show");
+        return;
+    }
+    if (refuse_limited(t, time(NULL)))
+        return;
+    hs_expect(t, "code", NULL, "show");
+    dialog_turn_render(t, "lookup_ask_code", NULL, 0);
+    dialog_turn_done(t);
+}
+
+static void on_pay_intent(struct dialog_turn *t, void *ud)
+{
+    char code[DOSSIER_CODE_MAX + 1];
+    if (refuse_degraded(t))
+        return;
+    if (code_in_text(t, code)) {
+        start(ud, t, code, "pay");
+        return;
+    }
+    const char *last = hs_str(t, "last");
+    if (last && hs_verified(t, last, time(NULL))) {
+        snprintf(code, sizeof code, "%s", last);
+        start(ud, t, code, "pay"); /* the dossier looked up a moment ago */
+        return;
+    }
+    if (refuse_limited(t, time(NULL)))
+        return;
+    hs_expect(t, "code", NULL, "pay");
+    dialog_turn_render(t, "lookup_ask_code_pay", NULL, 0);
+    dialog_turn_done(t);
+}
+
+/* ===== Buttons ===== */
+
+static bool button_code(struct dialog_turn *t, char *code)
+{
+    if (dossier_code_normalize(t->arg, strlen(t->arg), code))
+        return true;
+    dialog_turn_render(t, "help", NULL, 0); /* a forged or mangled button */
+    dialog_turn_done(t);
+    return false;
+}
+
+static void on_button(struct dialog_turn *t, struct lookup *l, const char *then)
+{
+    char code[DOSSIER_CODE_MAX + 1];
+    if (!button_code(t, code) || refuse_degraded(t))
+        return;
+    if (strcmp(then, "unsub") == 0) {
+        hs_finish(t);
+        follow(call_new(l, t, code, then), false);
+        return;
+    }
+    start(l, t, code, then);
+}
+
+static void on_show_button(struct dialog_turn *t, void *ud)
+{
+    on_button(t, ud, "show");
+}
+
+static void on_pay_button(struct dialog_turn *t, void *ud)
+{
+    on_button(t, ud, "pay");
+}
+
+static void on_sub_button(struct dialog_turn *t, void *ud)
+{
+    on_button(t, ud, "sub");
+}
+
+static void on_unsub_button(struct dialog_turn *t, void *ud)
+{
+    on_button(t, ud, "unsub");
+}
+
+/* ===== Mode: waiting for a code or the 4 digits ===== */
+
+/* Exactly 4 digits in a short message ("5678", "số cuối 5678"). */
+static bool pin_in_text(const char *text, char pin[5])
+{
+    size_t n = 0, len = strlen(text);
+    if (len > 40)
+        return false;
+    for (const char *p = text; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            continue;
+        if (n == 4)
+            return false;
+        pin[n++] = *p;
+    }
+    pin[n] = '\0';
+    return n == 4;
+}
+
+static bool has_non_digit(const char *code)
+{
+    for (; *code; code++)
+        if (!isdigit((unsigned char)*code))
+            return true;
+    return false;
+}
+
+/* The message is about something else (a procedure, the menu...). */
+static bool asks_something_else(struct dialog_turn *t)
+{
+    struct match_result m;
+    matcher_classify(t->deps->matcher, t->msg->text, strlen(t->msg->text), &m);
+    return strcmp(m.id, CATALOG_FALLBACK_ID) != 0 && strcmp(m.id, "tra_cuu_ho_so") != 0 &&
+           strcmp(m.id, "thanh_toan") != 0;
+}
+
+static bool on_mode(struct dialog_turn *t, void *ud)
+{
+    struct lookup *l = ud;
+    const char *step = hs_str(t, "step");
+    if (t->msg->kind != BOT_MSG_TEXT || !step) {
+        hs_finish(t); /* a button or anything else ends the lookup */
+        return false;
+    }
+    if (refuse_degraded(t))
+        return true;
+    char code[DOSSIER_CODE_MAX + 1], pin[5], then[8];
+    snprintf(then, sizeof then, "%s", hs_str(t, "then") ? hs_str(t, "then") : "show");
+    const char *text = t->msg->text;
+    if (strcmp(step, "pin") == 0 && hs_str(t, "code")) {
+        if (pin_in_text(text, pin)) {
+            snprintf(code, sizeof code, "%s", hs_str(t, "code"));
+            verify(l, t, code, pin, then);
+            return true;
+        }
+        if (dossier_code_find(text, code) && has_non_digit(code)) {
+            start(l, t, code, then); /* another code instead */
+            return true;
+        }
+    } else if (dossier_code_find(text, code)) {
+        start(l, t, code, then);
+        return true;
+    }
+    if (asks_something_else(t)) {
+        hs_finish(t);
+        return false;
+    }
+    if (strcmp(step, "pin") == 0)
+        render_code(t, "lookup_bad_pin", hs_str(t, "code") ? hs_str(t, "code") : "");
+    else
+        dialog_turn_render(t, "lookup_bad_code", NULL, 0);
+    dialog_turn_done(t);
+    return true;
+}
+
+/* ===== Set-up ===== */
+
+struct lookup *lookup_new(struct dialog *d, struct payment *payment)
+{
+    struct lookup *l = xcalloc(1, sizeof *l);
+    l->deps = dialog_deps(d);
+    l->payment = payment;
+    redis_script_init(&l->verify, VERIFY_LUA);
+    redis_script_init(&l->read, READ_LUA);
+    metrics_declare("dvcbot_dossier_lookups_total", METRIC_COUNTER,
+                    "Dossier verifications by result (ok, fail, limited).", NULL, 0);
+    dialog_on_intent(d, "tra_cuu_ho_so", on_lookup_intent, l);
+    dialog_on_intent(d, "thanh_toan", on_pay_intent, l);
+    dialog_on_mode(d, MODE, on_mode, l);
+    dialog_on_payload(d, DOSSIER_PAYLOAD_CODE, on_show_button, l);
+    dialog_on_payload(d, DOSSIER_PAYLOAD_PAY, on_pay_button, l);
+    dialog_on_payload(d, DOSSIER_PAYLOAD_SUB, on_sub_button, l);
+    dialog_on_payload(d, DOSSIER_PAYLOAD_UNSUB, on_unsub_button, l);
+    return l;
+}
+
+void lookup_free(struct lookup *l)
+{
+    free(l);
+}

@@ -1,0 +1,260 @@
+/* notify — drain dossier:changes, find subscribers, queue messages. */
+#include "dvcbot/notify.h"
+#include "dvcbot/dialog.h"
+#include "dvcbot/dossier.h"
+#include "dvcbot/dossier_reply.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/redis_script.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* KEYS[1] dossier:<code>, KEYS[2] sub:<code> → {HGETALL, SMEMBERS}. */
+static const char READ_LUA[] =
+    "return {redis.call('HGETALL', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}";
+
+struct notify {
+    struct notify_deps deps;
+    struct redis_script read;
+    uv_timer_t timer;
+    bool timer_on;      /* initialised: must be closed */
+    bool running;       /* draining on ticks */
+    bool busy;          /* a batch is being handled */
+    bool closed;
+    size_t inflight;    /* Redis callbacks still owed to us */
+    size_t batch_left;  /* changes of the current batch not finished */
+    bool batch_full;    /* the last pop returned a whole batch: pop again */
+};
+
+struct change {
+    struct notify *n;
+    char code[DOSSIER_CODE_MAX + 1];
+    char status[32];
+};
+
+struct delivery {
+    struct notify *n;
+    struct bot_reply reply;
+};
+
+static void drain(struct notify *n);
+
+static void count(const char *result)
+{
+    char labels[48];
+    snprintf(labels, sizeof labels, "result=\"%s\"", result);
+    metrics_inc("dvcbot_notifications_total", labels, 1);
+}
+
+static void maybe_free(struct notify *n)
+{
+    if (n->closed && n->inflight == 0 && !n->timer_on)
+        free(n);
+}
+
+/* ===== One user ===== */
+
+static void on_user(redisReply *r, void *ud)
+{
+    struct delivery *dl = ud;
+    struct notify *n = dl->n;
+    n->inflight--;
+    bool have = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING;
+    int ch = have ? bot_channel_from_name(r->element[0]->str) : -1;
+    if (n->closed) {
+        /* nothing is sent after notify_free */
+    } else if (ch < 0) {
+        count(r ? "no_chat" : "store_error");
+    } else if (outbox_send(n->deps.outbox, (enum bot_channel)ch, r->element[1]->str, &dl->reply,
+                           NULL, OUTBOX_REPLY, NULL, NULL) != 0) {
+        count("refused");
+    } else {
+        count("queued");
+    }
+    bot_reply_clear(&dl->reply);
+    free(dl);
+    maybe_free(n);
+}
+
+int notify_user(struct notify *n, const char *user_key, const struct bot_reply *reply)
+{
+    if (n->closed)
+        return -1;
+    char key[DIALOG_USER_KEY_MAX + 8];
+    dialog_user_redis_key(key, sizeof key, "u:", user_key, NULL);
+    struct delivery *dl = xcalloc(1, sizeof *dl);
+    dl->n = n;
+    bot_reply_copy(&dl->reply, reply);
+    if (store_command(n->deps.store, on_user, dl, "HMGET %s ch chat", key) != 0) {
+        bot_reply_clear(&dl->reply);
+        free(dl);
+        count("store_error");
+        return -1;
+    }
+    n->inflight++;
+    return 0;
+}
+
+/* ===== Status changes ===== */
+
+static void change_done(struct notify *n)
+{
+    if (--n->batch_left > 0)
+        return;
+    n->busy = false;
+    if (n->batch_full && n->running)
+        drain(n);
+}
+
+static void send_to_members(struct notify *n, const struct dossier *d, const redisReply *members)
+{
+    struct bot_replies out;
+    bot_replies_init(&out);
+    if (dossier_reply_changed(n->deps.tpl, n->deps.catalog, d, &out) == 0 && out.n == 1) {
+        for (size_t i = 0; i < members->elements; i++)
+            if (members->element[i]->type == REDIS_REPLY_STRING)
+                notify_user(n, members->element[i]->str, &out.items[0]);
+    }
+    bot_replies_free(&out);
+}
+
+static void on_change_read(redisReply *r, void *ud)
+{
+    struct change *c = ud;
+    struct notify *n = c->n;
+    n->inflight--;
+    struct dossier d;
+    if (!n->closed && r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_ARRAY && r->element[1]->elements > 0 &&
+        dossier_from_hash(r->element[0], &d) == 0) {
+        if (strcmp(dossier_get(&d, DF_STATUS), c->status) == 0)
+            send_to_members(n, &d, r->element[1]);
+        else
+            count("superseded");
+        dossier_clear(&d);
+    }
+    free(c);
+    change_done(n);
+    maybe_free(n);
+}
+
+static bool start_change(struct notify *n, const char *entry, size_t len)
+{
+    const char *sp = memchr(entry, ' ', len);
+    struct change *c = xcalloc(1, sizeof *c);
+    c->n = n;
+    size_t clen = sp ? (size_t)(sp - entry) : 0, slen = sp ? len - clen - 1 : 0;
+    if (!sp || clen > DOSSIER_CODE_MAX || slen >= sizeof c->status) {
+        free(c);
+        return false;
+    }
+    memcpy(c->code, entry, clen);
+    memcpy(c->status, sp + 1, slen);
+    char dkey[DOSSIER_KEY_MAX], skey[DOSSIER_CODE_MAX + 8];
+    dossier_key(dkey, sizeof dkey, c->code);
+    snprintf(skey, sizeof skey, "sub:%s", c->code);
+    const char *args[] = {dkey, skey};
+    if (redis_script_eval(n->deps.store, &n->read, on_change_read, c, 2, 2, args, NULL) != 0) {
+        free(c);
+        return false;
+    }
+    n->inflight++;
+    return true;
+}
+
+static void on_popped(redisReply *r, void *ud)
+{
+    struct notify *n = ud;
+    n->inflight--;
+    n->busy = false;
+    if (n->closed || !r || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        maybe_free(n);
+        return;
+    }
+    n->busy = true;
+    n->batch_full = r->elements >= NOTIFY_BATCH;
+    n->batch_left = 1; /* held until every change is started */
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type == REDIS_REPLY_STRING && start_change(n, e->str, e->len))
+            n->batch_left++;
+    }
+    change_done(n);
+}
+
+static void drain(struct notify *n)
+{
+    if (n->busy || n->closed || !store_connected(n->deps.store))
+        return;
+    char batch[16];
+    snprintf(batch, sizeof batch, "%d", NOTIFY_BATCH);
+    if (store_command(n->deps.store, on_popped, n, "LPOP %s %s", DOSSIER_CHANGES_KEY, batch) == 0) {
+        n->busy = true;
+        n->inflight++;
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    drain(t->data);
+}
+
+/* ===== Set-up ===== */
+
+struct notify *notify_new(const struct notify_deps *deps)
+{
+    struct notify *n = xcalloc(1, sizeof *n);
+    n->deps = *deps;
+    redis_script_init(&n->read, READ_LUA);
+    metrics_declare("dvcbot_notifications_total", METRIC_COUNTER,
+                    "Notifications by result (queued, no_chat, refused, superseded, store_error).",
+                    NULL, 0);
+    return n;
+}
+
+int notify_start(struct notify *n)
+{
+    int rc = uv_timer_init(n->deps.loop, &n->timer);
+    if (rc != 0)
+        return rc;
+    n->timer_on = true;
+    n->timer.data = n;
+    n->running = true;
+    return uv_timer_start(&n->timer, on_tick, NOTIFY_POLL_MS, NOTIFY_POLL_MS);
+}
+
+void notify_stop(struct notify *n)
+{
+    n->running = false;
+    if (n->timer_on)
+        uv_timer_stop(&n->timer);
+}
+
+void notify_kick(struct notify *n)
+{
+    if (n->running)
+        drain(n);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct notify *n = h->data;
+    n->timer_on = false;
+    maybe_free(n);
+}
+
+void notify_free(struct notify *n)
+{
+    if (!n)
+        return;
+    n->closed = true;
+    n->running = false;
+    if (n->timer_on)
+        uv_close((uv_handle_t *)&n->timer, on_timer_closed);
+    else
+        maybe_free(n);
+}

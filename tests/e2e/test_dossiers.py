@@ -1,0 +1,374 @@
+"""Dossiers: staff upload (POST /admin/dossiers, `dvcbot import`), lookup by
+the owner only (code + last 4 digits, limited tries), subscriptions and
+notifications on status change."""
+import json
+import os
+import random
+import time
+
+from harness import ADMIN_TOKEN, SLOW, ServiceTest, run_cli, tg_callback, tg_message, wait_until
+
+CODE = "000.00.12.H50-241120-0003"
+
+
+def record(code=CODE, **changes):
+    r = {"code": code, "procedure": "khai_sinh", "applicant_name": "Nguyễn Văn An",
+         "phone": "0912 345 678", "id_number": "012345678901", "commune": "Chiềng Cơi",
+         "agency": "UBND phường Chiềng Cơi", "status": "dang_xu_ly",
+         "received_at": "2024-11-20T08:00:00+07:00", "due_at": "2099-11-25",
+         "fee": 150000, "paid": False, "submitted_online": True, "paid_online": False,
+         "finished_at": "", "note": ""}
+    r.update(changes)
+    return r
+
+
+def ndjson(records):
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+
+
+class DossierTestBase(ServiceTest):
+    extra_env = {"ADMIN_TOKENS": "older-token-abcdefghij, " + ADMIN_TOKEN}
+
+    def upload(self, records, token=ADMIN_TOKEN, raw=None, content_type="application/x-ndjson"):
+        body = raw if raw is not None else ndjson(records)
+        status, _, data = self.bot.admin("POST", "/admin/dossiers", body, token=token,
+                                         headers={"Content-Type": content_type})
+        return status, json.loads(data) if data else None
+
+    def stored(self, code):
+        flat = self.redis("HGETALL", "dossier:" + code)
+        return dict(zip(flat[::2], flat[1::2]))
+
+    def new_web_user(self):
+        return "webuser%07d" % self.next_id()
+
+    def say(self, user, text=None, button=None):
+        status, data = self.bot.webchat(user, text, button)
+        self.assertEqual(status, 200)
+        return data["replies"]
+
+    def lookup(self, user, code, pin):
+        """The whole dialogue; returns the replies to the 4 digits."""
+        self.say(user, "tra cứu hồ sơ")
+        self.say(user, code)
+        return self.say(user, pin)
+
+    def lookup_texts(self, user, code, pin):
+        """The whole dialogue; every reply text of its three steps."""
+        return [r["text"] for step in ("tra cứu hồ sơ", code, pin) for r in self.say(user, step)]
+
+
+class DossierIngestTest(DossierTestBase):
+    telegram = False
+
+    def test_upload_without_token_is_401_and_stores_nothing(self):
+        status, body = self.upload([record("401.00.00.H50-000000-0001")], token=None)
+        self.assertEqual(status, 401)
+        self.assertEqual(self.redis("EXISTS", "dossier:401.00.00.H50-000000-0001"), 0)
+
+    def test_upload_with_wrong_token_is_403(self):
+        status, _ = self.upload([record("403.00.00.H50-000000-0001")], token="x" * 24)
+        self.assertEqual(status, 403)
+        self.assertEqual(self.redis("EXISTS", "dossier:403.00.00.H50-000000-0001"), 0)
+
+    def test_every_configured_token_is_accepted(self):
+        status, body = self.upload([record("ROT.00.00.H50-000000-0001")], token="older-token-abcdefghij")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["created"], 1)
+
+    def test_mixed_lines_report_invalid_ones_and_store_valid_ones(self):
+        lines = [
+            json.dumps(record("MIX.00.00.H50-000000-0001")),
+            json.dumps(record("MIX.00.00.H50-000000-0002", status="xong_roi")),
+            '{"code": "MIX.00.00.H50-000000-0003", broken',
+            "",
+            json.dumps(record("mix.00.00.h50-000000-0004", fee="20000", paid="true")),
+            json.dumps(record("MIX.00.00.H50-000000-0005", phone="", id_number="")),
+            json.dumps(record("MIX.00.00.H50-000000-0006", received_at="20/11/2024")),
+        ]
+        status, body = self.upload(None, raw="\n".join(lines).encode())
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["received"], 6)
+        self.assertEqual(body["created"], 2)
+        self.assertEqual(body["stored"], 2)
+        self.assertEqual(body["invalid"], 4)
+        errors = {e["line"]: e for e in body["errors"]}
+        self.assertEqual(sorted(errors), [2, 3, 6, 7])
+        self.assertEqual(errors[2]["field"], "status")
+        self.assertIn("unknown status", errors[2]["reason"])
+        self.assertEqual(errors[2]["code"], "MIX.00.00.H50-000000-0002")
+        self.assertEqual(errors[3]["reason"], "not valid JSON")
+        self.assertEqual(errors[6]["field"], "phone")
+        self.assertEqual(errors[7]["field"], "received_at")
+        self.assertEqual(self.stored("MIX.00.00.H50-000000-0001")["status"], "dang_xu_ly")
+        fourth = self.stored("MIX.00.00.H50-000000-0004")  # code upper-cased, strings read
+        self.assertEqual((fourth["fee"], fourth["paid"]), ("20000", "1"))
+        for n in (2, 3, 5, 6):
+            self.assertEqual(self.redis("EXISTS", "dossier:MIX.00.00.H50-000000-000%d" % n), 0)
+
+    def test_json_array_upserts_by_code(self):
+        recs = [record("ARR.00.00.H50-000000-0001"), record("ARR.00.00.H50-000000-0002")]
+        status, body = self.upload(recs, raw=json.dumps(recs).encode(), content_type="application/json")
+        self.assertEqual((status, body["created"]), (200, 2), body)
+        status, body = self.upload(recs, raw=json.dumps(recs).encode())
+        self.assertEqual((body["unchanged"], body["created"], body["updated"]), (2, 0, 0), body)
+        recs[1]["note"] = "Đã chuyển phòng Tư pháp"
+        status, body = self.upload(recs, raw=json.dumps(recs).encode())
+        self.assertEqual((body["unchanged"], body["updated"]), (1, 1), body)
+        self.assertEqual(self.stored("ARR.00.00.H50-000000-0002")["note"], "Đã chuyển phòng Tư pháp")
+
+    def test_csv_with_header_is_accepted_as_text_csv(self):
+        csv = ("code,procedure,applicant_name,phone,status,received_at,fee,paid,note\r\n"
+               'CSV.00.00.H50-000000-0001,ket_hon,"Lò Thị, Mai",0987000111,da_tiep_nhan,'
+               '2024-11-20,0,false,"Ghi chú ""ngắn"""\r\n')
+        status, body = self.upload(None, raw=csv.encode(), content_type="text/csv")
+        self.assertEqual((status, body["created"]), (200, 1), body)
+        got = self.stored("CSV.00.00.H50-000000-0001")
+        self.assertEqual(got["applicant_name"], "Lò Thị, Mai")
+        self.assertEqual(got["note"], 'Ghi chú "ngắn"')
+
+    def test_body_that_is_neither_json_nor_csv_is_400(self):
+        status, body = self.upload(None, raw=b"hello")
+        self.assertEqual(status, 400)
+        status, body = self.upload(None, raw=b"")
+        self.assertEqual(status, 400)
+
+    def test_large_batch_beyond_one_mebibyte_is_stored(self):
+        recs = [record("BIG.%05d.H50-000000-0001" % i, note="x" * 200) for i in range(8000)]
+        body = ndjson(recs)
+        self.assertGreater(len(body), 2 * 1024 * 1024)
+        status, result = self.upload(None, raw=body)
+        self.assertEqual(status, 200)
+        self.assertEqual((result["received"], result["created"], result["invalid"]), (8000, 8000, 0))
+        self.assertEqual(self.stored("BIG.07999.H50-000000-0001")["status"], "dang_xu_ly")
+        self.assertTrue(self.bot.redis_up())
+
+    def test_large_body_without_token_is_refused_at_one_mebibyte(self):
+        body = b"{}\n" * (600 * 1024)
+        status, _, _ = self.bot.request("POST", "/admin/dossiers", body,
+                                        {"Content-Type": "application/x-ndjson"})
+        self.assertEqual(status, 413)
+
+    def test_too_many_errors_are_counted_not_listed(self):
+        body = b"\n".join(b'{"code": "bad"}' for _ in range(1200))
+        status, result = self.upload(None, raw=body)
+        self.assertEqual(status, 200)
+        self.assertEqual(result["invalid"], 1200)
+        self.assertEqual(len(result["errors"]), 1000)
+        self.assertEqual(result["errors_omitted"], 200)
+
+    def test_import_command_reads_csv_and_reports_bad_rows(self):
+        path = os.path.join(self.tmp, "export.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("code,procedure,phone,status,received_at,fee\n"
+                    "IMP.00.00.H50-000000-0001,can_cuoc,0911000222,dang_xu_ly,2024-11-20,0\n"
+                    "IMP.00.00.H50-000000-0002,can_cuoc,0911000222,mystery,2024-11-20,0\n")
+        proc = run_cli(["import", path], {"REDIS_URL": self.redis.url})
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(b"line 3: status: unknown status", proc.stderr)
+        self.assertIn(b"created 1", proc.stdout)
+        self.assertEqual(self.stored("IMP.00.00.H50-000000-0001")["procedure"], "can_cuoc")
+        proc = run_cli(["import", "-"], {"REDIS_URL": self.redis.url},
+                       input=json.dumps([record("IMP.00.00.H50-000000-0003")]).encode())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(b"created 1", proc.stdout)
+
+
+class DossierLookupTest(DossierTestBase):
+    telegram = False
+    codes = ["LKP.00.00.H50-000000-%04d" % i for i in range(1, 6)]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        recs = [record(c) for c in cls.codes]
+        recs[1]["phone"] = "0988 777 666"
+        recs[1]["id_number"] = "038199004321"
+        recs[2].update(status="can_bo_sung", note="Thiếu bản sao giấy chứng sinh.",
+                       due_at="2020-01-10")
+        status, _, body = cls.bot.admin("POST", "/admin/dossiers", ndjson(recs))
+        assert status == 200 and json.loads(body)["created"] == len(recs), body
+
+    def test_right_verifier_shows_status_and_details(self):
+        user = self.new_web_user()
+        asked = self.say(user, "tra cứu hồ sơ")
+        self.assertIn("mã hồ sơ", asked[0]["text"])
+        asked = self.say(user, self.codes[0].lower())
+        self.assertIn("4 chữ số cuối", asked[0]["text"])
+        replies = self.say(user, "5678")
+        text = replies[0]["text"]
+        for part in (self.codes[0], "Đăng ký khai sinh", "UBND phường Chiềng Cơi", "Đang xử lý",
+                     "20/11/2024", "25/11/2099", "150.000 đồng — chưa thanh toán", "Nguyễn V. A."):
+            self.assertIn(part, text)
+        for secret in ("0912", "345 678", "012345678901", "Văn An"):
+            self.assertNotIn(secret, text)
+        payloads = [b["payload"] for b in replies[0]["buttons"]]
+        self.assertIn("hs:pay:" + self.codes[0], payloads)
+        self.assertIn("hs:sub:" + self.codes[0], payloads)
+
+    def test_id_number_digits_work_too_and_late_dossier_says_what_is_missing(self):
+        user = self.new_web_user()
+        text = self.lookup(user, self.codes[1], "4321")[0]["text"]
+        self.assertIn(self.codes[1], text)
+        user = self.new_web_user()
+        text = self.lookup(user, self.codes[2], "5678")[0]["text"]
+        self.assertIn("Thiếu bản sao giấy chứng sinh.", text)
+        self.assertIn("quá hạn", text)
+
+    def test_code_in_the_first_message_goes_straight_to_the_digits(self):
+        user = self.new_web_user()
+        asked = self.say(user, "ma ho so %s xong chua" % self.codes[0].lower())
+        self.assertIn("4 chữ số cuối", asked[0]["text"])
+        self.assertIn("Đang xử lý", self.say(user, "số cuối là 5678")[0]["text"])
+
+    def test_wrong_code_and_wrong_verifier_get_identical_answers(self):
+        a, b = self.new_web_user(), self.new_web_user()
+        self.say(a, "tra cứu hồ sơ")
+        self.say(b, "tra cứu hồ sơ")
+        ask_a = self.say(a, self.codes[3])
+        ask_b = self.say(b, "NOPE.00.00.H50-999999-9999")
+        self.assertEqual(ask_a[0]["text"].replace(self.codes[3], "X"),
+                         ask_b[0]["text"].replace("NOPE.00.00.H50-999999-9999", "X"))
+        wrong_pin = self.say(a, "1111")
+        wrong_code = self.say(b, "5678")
+        self.assertEqual(wrong_pin, wrong_code)
+        self.assertIn("Không tìm thấy", wrong_pin[0]["text"])
+        self.assertNotIn(self.codes[3], json.dumps(wrong_pin, ensure_ascii=False))
+
+    def test_fifty_random_codes_reveal_nothing_and_hit_the_limit(self):
+        user = self.new_web_user()
+        rng = random.Random(5)
+        tries = []
+        for _ in range(50):
+            code = "%03d.00.%02d.H%02d-%06d-%04d" % (rng.randrange(1000), rng.randrange(100),
+                                                   rng.randrange(100), rng.randrange(10 ** 6),
+                                                   rng.randrange(10 ** 4))
+            tries.append(self.lookup_texts(user, code, "%04d" % rng.randrange(10 ** 4)))
+        self.assertEqual(len(set(t[-1] for t in tries[:5])), 1)
+        self.assertIn("Không tìm thấy", tries[0][-1])
+        self.assertIn("quá nhiều lần", tries[5][-1])
+        for t in tries[6:]:  # then refused from the first step on
+            self.assertIn("quá nhiều lần", t[0])
+        for t in tries:
+            self.assertFalse([x for x in t if "Tình trạng" in x or "Lệ phí" in x], t)
+        # Limited even with a right code and verifier, until the window ends.
+        limited = self.lookup_texts(user, self.codes[0], "5678")
+        self.assertIn("quá nhiều lần", limited[0])
+        self.assertFalse([x for x in limited if "Đang xử lý" in x], limited)
+        self.assertEqual(self.redis("GET", "hs:fail:{wc:%s}" % user), "5")
+        ttl = self.redis("TTL", "hs:fail:{wc:%s}" % user)
+        self.assertTrue(0 < ttl <= 15 * 60, ttl)
+
+    def test_failures_on_one_dossier_lock_it_for_everyone(self):
+        for _ in range(5):
+            self.assertIn("Không tìm thấy", self.lookup(self.new_web_user(), self.codes[4], "0000")[0]["text"])
+        owner = self.new_web_user()
+        self.assertIn("quá nhiều lần", self.lookup(owner, self.codes[4], "5678")[0]["text"])
+        self.assertIn("Đang xử lý", self.lookup(owner, self.codes[0], "5678")[0]["text"])
+
+    def test_lookup_is_recorded_in_the_dossier_access_log(self):
+        volunteer = self.new_web_user()
+        self.lookup(volunteer, self.codes[1], "7666")
+        key = "dossier:access:" + self.codes[1]
+        seen = float(self.redis("ZSCORE", key, "wc:" + volunteer))
+        self.assertLess(abs(seen - time.time()), 60)
+        self.assertIn(key, self.redis("SMEMBERS", "refs:{wc:%s}" % volunteer))
+
+    def test_buttons_need_verification_then_subscribe(self):
+        user = self.new_web_user()
+        code = self.codes[0]
+        asked = self.say(user, button="hs:sub:" + code)
+        self.assertIn("4 chữ số cuối", asked[0]["text"])
+        done = self.say(user, "5678")
+        self.assertIn("Đã đăng ký", done[0]["text"])
+        self.assertEqual(self.redis("SISMEMBER", "sub:" + code, "wc:" + user), 1)
+        self.assertIn("sub:" + code, self.redis("SMEMBERS", "refs:{wc:%s}" % user))
+        # Verified now: details at once, offering to stop notifications.
+        shown = self.say(user, button="hs:code:" + code)
+        self.assertIn("hs:unsub:" + code, [b["payload"] for b in shown[0]["buttons"]])
+        self.assertIn("không nhận thông báo", self.say(user, button="hs:unsub:" + code)[0]["text"])
+        self.assertEqual(self.redis("SISMEMBER", "sub:" + code, "wc:" + user), 0)
+        self.assertNotIn("sub:" + code, self.redis("SMEMBERS", "refs:{wc:%s}" % user) or [])
+
+    def test_forged_button_gets_help(self):
+        user = self.new_web_user()
+        self.assertIn("Tôi có thể giúp", self.say(user, button="hs:code:../../x")[0]["text"])
+
+    def test_other_question_leaves_the_lookup(self):
+        user = self.new_web_user()
+        self.say(user, "tra cứu hồ sơ")
+        reply = self.say(user, "làm căn cước mất bao lâu")
+        self.assertNotIn("Mã hồ sơ gồm", reply[0]["text"])
+        self.assertIsNone(json.loads(self.redis("GET", "s:{wc:%s}" % user)).get("mode"))
+
+    def test_payment_without_gateway_says_pay_at_the_office(self):
+        user = self.new_web_user()
+        self.lookup(user, self.codes[0], "5678")
+        reply = self.say(user, button="hs:pay:" + self.codes[0])
+        self.assertIn("nộp lệ phí tại bộ phận một cửa", reply[0]["text"])
+
+
+class DossierNotifyTest(DossierTestBase):
+    def tg_say(self, user, update):
+        before = len(self.tg.sent_to(user))
+        status, _, _ = self.bot.telegram(update)
+        self.assertEqual(status, 200)
+        return wait_until(lambda: self.tg.sent_to(user)[before:], what="a telegram reply")[-1]
+
+    def subscribe_telegram(self, user, code):
+        self.tg_say(user, tg_message(self.next_id(), user, "tra cứu hồ sơ"))
+        self.tg_say(user, tg_message(self.next_id(), user, code))
+        self.tg_say(user, tg_message(self.next_id(), user, "5678"))
+        done = self.tg_say(user, tg_callback(self.next_id(), user, "hs:sub:" + code))
+        self.assertIn("Đã đăng ký", done["json"]["text"])
+
+    def test_subscribed_user_is_notified_within_a_second(self):
+        code = "NTF.00.00.H50-000000-0001"
+        self.assertEqual(self.upload([record(code)])[0], 200)
+        follower, bystander = self.new_user(), self.new_user()
+        self.subscribe_telegram(follower, code)
+        self.tg_say(bystander, tg_message(self.next_id(), bystander, "xin chào"))
+        seen_bystander = len(self.tg.sent_to(bystander))
+        before = len(self.tg.sent_to(follower))
+        status, body = self.upload([record(code, status="can_bo_sung",
+                                           note="Thiếu bản sao CCCD của mẹ.")])
+        sent_at = time.time()
+        self.assertEqual((status, body["updated"]), (200, 1), body)
+        notice = wait_until(lambda: self.tg.sent_to(follower)[before:], timeout=1.0,
+                            what="the status notice")[0]
+        self.assertLessEqual(notice["time"] - sent_at, 1.0 * SLOW)
+        text = notice["json"]["text"]
+        self.assertIn(code, text)
+        self.assertIn("Cần bổ sung", text)
+        self.assertIn("Thiếu bản sao CCCD của mẹ.", text)
+        self.assertIn("UBND phường Chiềng Cơi", text)  # where to bring the papers
+        self.assertEqual(len(self.tg.sent_to(bystander)), seen_bystander)
+        # The same record again changes nothing and sends nothing.
+        self.assertEqual(self.upload([record(code, status="can_bo_sung",
+                                             note="Thiếu bản sao CCCD của mẹ.")])[1]["unchanged"], 1)
+
+    def test_web_chat_subscriber_finds_the_notice_in_the_inbox(self):
+        code = "NTF.00.00.H50-000000-0002"
+        self.upload([record(code, fee=50000)])
+        user = self.new_web_user()
+        self.lookup(user, code, "5678")
+        self.say(user, button="hs:sub:" + code)
+        self.upload([record(code, fee=50000, status="cho_thanh_toan")])
+        notices = wait_until(lambda: self.bot.inbox(user), timeout=1.0, what="the inbox notice")
+        self.assertIn("Chờ nộp lệ phí 50.000 đồng", notices[0]["text"])
+        self.assertIn("hs:pay:" + code, [b["payload"] for b in notices[0]["buttons"]])
+
+    def test_import_command_changes_reach_subscribers(self):
+        code = "NTF.00.00.H50-000000-0003"
+        self.upload([record(code)])
+        user = self.new_web_user()
+        self.lookup(user, code, "5678")
+        self.say(user, button="hs:sub:" + code)
+        path = os.path.join(self.tmp, "result.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump([record(code, status="da_co_ket_qua", finished_at="2024-11-24T10:00:00+07:00")], f)
+        proc = run_cli(["import", path], {"REDIS_URL": self.redis.url})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(b"updated 1", proc.stdout)
+        notices = wait_until(lambda: self.bot.inbox(user), timeout=2.0, what="the inbox notice")
+        self.assertIn("Đã có kết quả", notices[0]["text"])
