@@ -34,6 +34,21 @@ static const char FETCH_SCRIPT[] =
     "end "
     "return out";
 
+/* The subscribers of those dossiers (of the page's sub:<CODE> keys) whose
+ * status is ARGV[1]. */
+static const char SUBSCRIBERS_SCRIPT[] =
+    "local out = {} "
+    "for _, k in ipairs(KEYS) do "
+    "  local st = redis.pcall('HGET', 'dossier:' .. string.sub(k, 5), 'status') "
+    "  if st == ARGV[1] then "
+    "    local m = redis.pcall('SMEMBERS', k) "
+    "    if type(m) == 'table' and not m.err then "
+    "      for _, u in ipairs(m) do out[#out + 1] = u end "
+    "    end "
+    "  end "
+    "end "
+    "return out";
+
 /* Resolved: due in bc:active, or done at once when nobody matched.
  * KEYS: bc:<id>, bc:<id>:q, bc:active. ARGV: recipients, batches, score,
  * id, now, seconds to keep. */
@@ -345,38 +360,100 @@ static void fetch_page(struct create *c)
         abort_create(c, 503, "store unavailable; the broadcast was not created");
 }
 
-/* reply: SCAN's [cursor, [key...]] */
-static void on_scanned(redisReply *r, void *ud)
+/* Keeps a user key for the page when its channel is in the segment (no
+ * need to read the records of other channels). */
+static void page_add(struct create *c, const char *user)
 {
-    struct create *c = ud;
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !store_reply_str(r->element[0]) ||
-        r->element[1]->type != REDIS_REPLY_ARRAY || strlen(r->element[0]->str) >= sizeof c->cursor) {
-        store_failed(c, "user records not listed", r);
-        return;
-    }
-    snprintf(c->cursor, sizeof c->cursor, "%s", r->element[0]->str);
+    int ch = broadcast_user_channel(user);
+    if (ch >= 0 && (c->spec.segment.channels & (1u << ch)) && strlen(user) < USER_KEY_MAX)
+        c->page[c->n_page++] = xstrdup(user);
+}
+
+static void page_start(struct create *c, size_t cap)
+{
     page_clear(c);
-    const redisReply *keys = r->element[1];
-    c->page = xcalloc(keys->elements ? keys->elements : 1, sizeof *c->page);
-    char user[USER_KEY_MAX];
-    for (size_t i = 0; i < keys->elements; i++) {
-        if (!store_reply_str(keys->element[i]) || !broadcast_user_key(keys->element[i]->str, user, sizeof user))
-            continue;
-        int ch = broadcast_user_channel(user);
-        if (ch >= 0 && (c->spec.segment.channels & (1u << ch)))
-            c->page[c->n_page++] = xstrdup(user); /* other channels: no need to read the record */
-    }
+    c->page = xcalloc(cap ? cap : 1, sizeof *c->page);
+}
+
+static void page_done(struct create *c)
+{
     if (c->n_page)
         fetch_page(c);
     else
         next_page(c);
 }
 
+/* reply: SUBSCRIBERS_SCRIPT's [user key...] */
+static void on_subscribers(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
+        store_failed(c, "dossier subscribers not read", r);
+        return;
+    }
+    page_start(c, r->elements);
+    for (size_t i = 0; i < r->elements; i++)
+        if (store_reply_str(r->element[i]))
+            page_add(c, r->element[i]->str);
+    page_done(c);
+}
+
+/* One SCAN page of sub:<CODE> keys → their subscribers, if the dossier is
+ * in the segment's status. */
+static void subscribers_page(struct create *c, const redisReply *keys)
+{
+    size_t n = 0;
+    const char **argv = xcalloc(keys->elements + 4, sizeof *argv);
+    char nkeys[24];
+    argv[0] = "EVAL";
+    argv[1] = SUBSCRIBERS_SCRIPT;
+    for (size_t i = 0; i < keys->elements; i++)
+        if (store_reply_str(keys->element[i]) && strncmp(keys->element[i]->str, "sub:", 4) == 0)
+            argv[3 + n++] = keys->element[i]->str;
+    snprintf(nkeys, sizeof nkeys, "%zu", n);
+    argv[2] = nkeys;
+    argv[3 + n] = c->spec.segment.dossier_status;
+    int rc = n ? store_command_argv(c->api->store, on_subscribers, c, (int)(n + 4), argv, NULL) : 0;
+    free(argv);
+    if (rc != 0)
+        abort_create(c, 503, "store unavailable; the broadcast was not created");
+    else if (!n)
+        next_page(c);
+}
+
+/* reply: SCAN's [cursor, [key...]] */
+static void on_scanned(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
+        strlen(r->element[0]->str) >= sizeof c->cursor) {
+        store_failed(c, "user records not listed", r);
+        return;
+    }
+    snprintf(c->cursor, sizeof c->cursor, "%s", r->element[0]->str);
+    const redisReply *keys = r->element[1];
+    if (c->spec.segment.dossier_status[0]) {
+        subscribers_page(c, keys);
+        return;
+    }
+    page_start(c, keys->elements);
+    char user[USER_KEY_MAX];
+    for (size_t i = 0; i < keys->elements; i++)
+        if (store_reply_str(keys->element[i]) &&
+            broadcast_user_key(keys->element[i]->str, user, sizeof user))
+            page_add(c, user);
+    page_done(c);
+}
+
 static void scan_page(struct create *c)
 {
     char count[16];
     snprintf(count, sizeof count, "%d", BROADCAST_SCAN_COUNT);
-    if (store_command(c->api->store, on_scanned, c, "SCAN %s MATCH u:{* COUNT %s", c->cursor, count) != 0)
+    /* Users, or (for a dossier status) the subscriber sets of dossiers. */
+    const char *match = c->spec.segment.dossier_status[0] ? "sub:*" : "u:{*";
+    if (store_command(c->api->store, on_scanned, c, "SCAN %s MATCH %s COUNT %s", c->cursor, match,
+                      count) != 0)
         abort_create(c, 503, "store unavailable; the broadcast was not created");
 }
 

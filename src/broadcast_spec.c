@@ -1,6 +1,7 @@
 /* broadcast_spec — request checks, segment matching, times, reasons. */
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/dossier.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
 #include "dvcbot/zalo.h"
@@ -210,16 +211,26 @@ static int parse_seen(const cJSON *seen, struct broadcast_segment *seg, char *er
     return 0;
 }
 
+static int parse_dossier_status(const cJSON *st, struct broadcast_segment *seg, char *err)
+{
+    if (!st || cJSON_IsNull(st))
+        return 0;
+    if (!cJSON_IsString(st) || dossier_status_from_name(st->valuestring) < 0)
+        return fail(err, "segment.dossier_status must be a dossier status such as can_bo_sung or "
+                         "cho_thanh_toan");
+    snprintf(seg->dossier_status, sizeof seg->dossier_status, "%s", st->valuestring);
+    return 0;
+}
+
 static int parse_segment(const cJSON *segment, unsigned enabled, struct broadcast_spec *out,
                          char *err)
 {
-    static const char *const allowed[] = {"channels", "communes", "seen_within_days", NULL};
+    static const char *const allowed[] = {"channels", "communes", "seen_within_days",
+                                          "dossier_status", NULL};
     if (!cJSON_IsObject(segment))
         return fail(err, "segment is required: {\"channels\": [...], \"communes\": [...], "
-                         "\"seen_within_days\": N}");
-    /* Named in the product brief but needing data other modules own. */
-    if (cJSON_GetObjectItemCaseSensitive(segment, "dossier_status"))
-        return fail(err, "segment.dossier_status is not supported yet");
+                         "\"seen_within_days\": N, \"dossier_status\": \"...\"}");
+    /* Named in the product brief, but nothing records it per user yet. */
     if (cJSON_GetObjectItemCaseSensitive(segment, "procedure"))
         return fail(err, "segment.procedure is not supported yet");
     const char *unknown = unknown_member(segment, allowed);
@@ -228,7 +239,8 @@ static int parse_segment(const cJSON *segment, unsigned enabled, struct broadcas
     struct broadcast_segment *seg = &out->segment;
     if (parse_channels(cJSON_GetObjectItemCaseSensitive(segment, "channels"), enabled, seg, err) != 0 ||
         parse_communes(cJSON_GetObjectItemCaseSensitive(segment, "communes"), seg, err) != 0 ||
-        parse_seen(cJSON_GetObjectItemCaseSensitive(segment, "seen_within_days"), seg, err) != 0)
+        parse_seen(cJSON_GetObjectItemCaseSensitive(segment, "seen_within_days"), seg, err) != 0 ||
+        parse_dossier_status(cJSON_GetObjectItemCaseSensitive(segment, "dossier_status"), seg, err) != 0)
         return -1;
     out->segment_json = cJSON_PrintUnformatted(segment);
     if (!out->segment_json)

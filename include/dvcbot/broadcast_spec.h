@@ -6,7 +6,8 @@
  * fills a struct broadcast_spec that owns its strings; broadcast_spec_free
  * releases them (also after a failed parse).
  *
- * Redis layout (one Redis: the segment is resolved with SCAN over u:{*}):
+ * Redis layout (one Redis: the segment is resolved with SCAN over u:{*}, or
+ * over sub:* when it names a dossier status):
  *   bc:next              INCR counter giving broadcast ids ("1", "2", ...)
  *   bc:<id>              hash: text, buttons (JSON), segment (JSON), created,
  *                        not_before, started, finished (unix s), status,
@@ -53,6 +54,7 @@ struct broadcast_segment {
     char **communes;          /* folded with norm_fold; NULL = any commune */
     size_t n_communes;
     unsigned seen_within_days; /* 0 = any */
+    char dossier_status[24];  /* subscribers (sub:<CODE>) of dossiers in this status; "" = any user */
 };
 
 struct broadcast_spec {

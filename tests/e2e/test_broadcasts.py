@@ -174,6 +174,28 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         self.assertEqual(self.tg.sent_to(flagged[0]), [])
         self.assertEqual(self.tg.sent_to(gone[0]), [])
 
+    def test_dossier_status_segment_reaches_the_subscribers_of_dossiers_in_that_status(self):
+        tag = str(self.next_id())
+        waiting, other_status, not_subscribed = (self.tg_users(2, "Hua La " + tag),
+                                                 self.tg_users(1, "Hua La " + tag),
+                                                 self.tg_users(1, "Hua La " + tag))
+        web = "webdos" + tag
+        seed_user(self.redis, "wc:" + web)
+        code_a, code_b = "H50-%s-0001" % tag, "H50-%s-0002" % tag
+        self.redis("HSET", "dossier:" + code_a, "code", code_a, "status", "can_bo_sung")
+        self.redis("HSET", "dossier:" + code_b, "code", code_b, "status", "dang_xu_ly")
+        self.redis("SADD", "sub:" + code_a, *["tg:%d" % u for u in waiting], "wc:" + web)
+        self.redis("SADD", "sub:" + code_b, "tg:%d" % other_status[0])
+        text = "Hồ sơ của bạn cần bổ sung giấy tờ " + tag
+        _, body, _ = self.create(text, {"channels": ["telegram"], "dossier_status": "can_bo_sung"})
+        self.assertEqual(body["recipients"], 2)  # the web chat subscriber is on another channel
+        self.wait_status(body["id"])
+        for uid in waiting:
+            self.assertEqual([c["json"]["text"] for c in self.tg.sent_to(uid)], [text])
+        for uid in other_status + not_subscribed:
+            self.assertEqual(self.tg.sent_to(uid), [])
+        self.assertEqual(self.bot.inbox(web), [])
+
     def test_rate_limit_spreads_sends_and_a_user_reply_goes_before_the_remaining_bulk(self):
         tag = str(self.next_id())
         users = self.tg_users(120, "Noong Hẹt " + tag)

@@ -48,6 +48,7 @@ static void test_full_request_is_accepted(void **state)
     assert_int_equal(spec.segment.n_communes, 1);
     assert_string_equal(spec.segment.communes[0], "chieng coi");
     assert_int_equal(spec.segment.seen_within_days, 30);
+    assert_string_equal(spec.segment.dossier_status, "");
     assert_int_equal(spec.not_before, 1740877200);
     assert_string_equal(spec.buttons_json, "[{\"label\":\"Tra cứu\",\"payload\":\"menu\"}]");
     assert_non_null(strstr(spec.segment_json, "\"seen_within_days\":30"));
@@ -65,6 +66,10 @@ static void test_minimal_request_has_no_buttons_and_starts_now(void **state)
     assert_string_equal(spec.buttons_json, "[]");
     assert_int_equal(spec.not_before, 0); /* in the past: at once */
     assert_null(spec.segment.communes);
+    broadcast_spec_free(&spec);
+    assert_int_equal(parse("{\"text\":\"x\",\"segment\":{\"channels\":[\"zalo\"],"
+                           "\"dossier_status\":\"can_bo_sung\"}}", ALL, &spec, err), 0);
+    assert_string_equal(spec.segment.dossier_status, "can_bo_sung");
     broadcast_spec_free(&spec);
 }
 
@@ -93,8 +98,10 @@ static void test_bad_bodies_are_refused_with_a_clear_message(void **state)
             "unknown field 'colour'");
     refused("{\"text\":\"x\",\"segment\":{\"channels\":[\"telegram\"],\"age\":3}}", ALL,
             "segment: unknown field 'age'");
-    refused("{\"text\":\"x\",\"segment\":{\"channels\":[\"telegram\"],\"dossier_status\":\"can_bo_sung\"}}",
-            ALL, "dossier_status is not supported");
+    refused("{\"text\":\"x\",\"segment\":{\"channels\":[\"telegram\"],\"dossier_status\":\"late\"}}",
+            ALL, "segment.dossier_status must be a dossier status");
+    refused("{\"text\":\"x\",\"segment\":{\"channels\":[\"telegram\"],\"procedure\":\"khai_sinh\"}}",
+            ALL, "segment.procedure is not supported");
     refused("{\"text\":\"x\",\"segment\":{\"channels\":[\"telegram\"],\"communes\":[]}}", ALL,
             "segment.communes");
     refused("{\"text\":\"x\",\"segment\":{\"channels\":[\"telegram\"],\"communes\":[\"\"]}}", ALL,
