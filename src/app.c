@@ -5,13 +5,21 @@
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/admin_dossiers.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/erase.h"
+#include "dvcbot/feedback.h"
+#include "dvcbot/flow.h"
+#include "dvcbot/flowdef.h"
+#include "dvcbot/handoff.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/lookup.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/notify.h"
 #include "dvcbot/payment.h"
+#include "dvcbot/profile.h"
+#include "dvcbot/stats.h"
 #include "dvcbot/telegram.h"
+#include "dvcbot/volunteer.h"
 #include "dvcbot/webchat.h"
 #include "dvcbot/zalo.h"
 
@@ -74,6 +82,7 @@ static void declare_metrics(void)
     metrics_declare("dvcbot_redis_connected", METRIC_GAUGE, "1 while the Redis connection is up.", NULL, 0);
     metrics_declare("dvcbot_http_connections", METRIC_GAUGE, "Open inbound HTTP connections.", NULL, 0);
     metrics_declare("dvcbot_outbox_queued", METRIC_GAUGE, "Messages waiting in the outbox.", NULL, 0);
+    metrics_declare("dvcbot_outbox_inflight", METRIC_GAUGE, "Messages being delivered now.", NULL, 0);
     metrics_set("dvcbot_redis_connected", "", 0);
 }
 
@@ -109,6 +118,31 @@ static int open_dossiers(struct app *a, char **err)
     return 0;
 }
 
+static void count_intent(const struct dialog_turn *t, void *ud)
+{
+    stats_intent(ud, t->match.id);
+}
+
+/* Flows, hand-off, feedback, erase, volunteers. The hand-off filter goes
+ * first: staff chats must never reach the citizen handlers. */
+static int open_flows(struct app *a, char **err)
+{
+    *err = NULL;
+    a->flow_defs = flow_set_load(a->catalog, catalog_report_keep_first, err);
+    if (!a->flow_defs)
+        return -1;
+    a->stats = stats_new(a->loop, a->store, &a->cfg, a->catalog);
+    dialog_on_matched(a->dialog, count_intent, a->stats);
+    a->flows = flows_new(a->dialog, a->flow_defs, a->stats);
+    a->handoff = handoff_new(a->dialog, &a->cfg, a->stats, a->flows);
+    dialog_on_message(a->dialog, flows_filter, a->flows);
+    a->feedback = feedback_new(a->dialog, a->stats);
+    profile_register(a->dialog);
+    a->erase = erase_new(a->dialog, a->stats);
+    a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->store, &a->cfg);
+    return 0;
+}
+
 int app_open(struct app *a, uv_loop_t *loop, char **err)
 {
     memset(a, 0, sizeof *a);
@@ -136,6 +170,8 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox,
     };
     a->dialog = dialog_new(&deps);
+    if (open_flows(a, err) != 0)
+        return -1;
     return open_dossiers(a, err);
 }
 
@@ -157,6 +193,7 @@ static void handle_metrics(struct http_request *req, void *ud)
     for (int c = 0; c < BOT_CH_COUNT; c++)
         queued += outbox_queued(a->outbox, c, OUTBOX_REPLY) + outbox_queued(a->outbox, c, OUTBOX_BULK);
     metrics_set("dvcbot_outbox_queued", "", (double)queued);
+    metrics_set("dvcbot_outbox_inflight", "", (double)outbox_inflight(a->outbox));
     metrics_set("dvcbot_http_connections", "", (double)http_server_connections(a->server));
     zalo_update_metrics(a->zalo);
     struct buf out;
@@ -257,6 +294,13 @@ int app_listen(struct app *a, char **err)
     a->router = router_new();
     router_add(a->router, "GET", "/healthz", false, "healthz", handle_healthz, a);
     router_add(a->router, "GET", "/metrics", false, "metrics", handle_metrics, a);
+    router_add(a->router, "GET", "/admin/stats", false, "admin_stats", stats_handle_http, a->stats);
+    router_add(a->router, NULL, "/admin/volunteers", false, "admin_volunteers",
+               volunteers_handle_http, a->volunteers);
+    if (stats_start_sweep(a->stats) != 0) {
+        *err = xstrdup("cannot start the flow sweep timer");
+        return -1;
+    }
     if (add_channels(a, err) != 0)
         return -1;
     add_broadcasts(a);
@@ -383,6 +427,13 @@ void app_close(struct app *a)
     telegram_free(a->telegram);
     zalo_close(a->zalo); /* after the HTTP client, outbox and store: their callbacks have run */
     webchat_free(a->webchat);
+    volunteers_free(a->volunteers);
+    erase_free(a->erase);
+    feedback_free(a->feedback);
+    handoff_free(a->handoff);
+    flows_free(a->flows);
+    stats_close(a->stats); /* after store_close: no stats callback is left */
+    flow_set_free(a->flow_defs);
     dialog_free(a->dialog);
     router_free(a->router);
     matcher_free(a->matcher);

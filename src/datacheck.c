@@ -1,6 +1,7 @@
 /* datacheck — everything `dvcbot check` verifies, as a library call. */
 #include "dvcbot/datacheck.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/flowdef.h"
 #include "dvcbot/matcher.h"
 #include "dvcbot/replies.h"
 #include "dvcbot/tpl.h"
@@ -36,6 +37,7 @@ static void check_intents(const char *dir, struct prefixed *p, struct datacheck_
     for (size_t i = 0; i < st->intents; i++)
         st->procedures += catalog_at(cat, i)->kind == INTENT_PROCEDURE;
     matcher_free(matcher_new_report(cat, report_prefixed, p));
+    flow_set_free(flow_set_load(cat, report_prefixed, p));
     catalog_free(cat);
 }
 

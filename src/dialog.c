@@ -28,6 +28,7 @@ struct handler {
     char *key;
     dialog_action_fn action;
     dialog_mode_fn mode;
+    dialog_observe_fn observe;
     void *ud;
 };
 
@@ -38,6 +39,10 @@ struct dialog {
     struct strmap modes;       /* mode name → struct handler */
     struct handler *payloads;  /* prefix handlers, checked in order */
     size_t n_payloads;
+    struct handler *filters;   /* dialog_on_message, in order */
+    size_t n_filters;
+    struct handler *observers; /* dialog_on_matched */
+    size_t n_observers;
     size_t pending;
 };
 
@@ -104,6 +109,8 @@ void dialog_free(struct dialog *d)
     for (size_t i = 0; i < d->n_payloads; i++)
         free(d->payloads[i].key);
     free(d->payloads);
+    free(d->filters);
+    free(d->observers);
     strmap_free(&d->users);
     free(d);
 }
@@ -154,7 +161,20 @@ void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn
     h->key = xstrdup(prefix);
     h->action = fn;
     h->mode = NULL;
+    h->observe = NULL;
     h->ud = ud;
+}
+
+void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud)
+{
+    d->filters = xrealloc(d->filters, (d->n_filters + 1) * sizeof *d->filters);
+    d->filters[d->n_filters++] = (struct handler){.key = NULL, .action = NULL, .mode = fn, .ud = ud};
+}
+
+void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud)
+{
+    d->observers = xrealloc(d->observers, (d->n_observers + 1) * sizeof *d->observers);
+    d->observers[d->n_observers++] = (struct handler){.key = NULL, .observe = fn, .ud = ud};
 }
 
 void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char *user_key,
@@ -385,6 +405,22 @@ void dialog_reply_busy_store(struct dialog_turn *t)
     dialog_turn_render(t, "busy_store", NULL, 0);
 }
 
+void dialog_turn_reply(struct dialog_turn *t, const char *name, const struct tpl_var *vars,
+                       size_t nvars)
+{
+    dialog_turn_render(t, name, vars, nvars);
+    dialog_turn_done(t);
+}
+
+bool dialog_turn_refuse_degraded(struct dialog_turn *t)
+{
+    if (!t->degraded)
+        return false;
+    dialog_reply_busy_store(t);
+    dialog_turn_done(t);
+    return true;
+}
+
 const char *dialog_turn_mode(const struct dialog_turn *t)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(t->session, "mode");
@@ -404,6 +440,11 @@ static bool is_start_command(const char *text)
 {
     return strcmp(text, "/start") == 0 || strncmp(text, "/start ", 7) == 0 ||
            strcmp(text, "/menu") == 0;
+}
+
+bool dialog_is_start(const struct bot_msg *m)
+{
+    return m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && is_start_command(m->text));
 }
 
 void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
@@ -464,6 +505,8 @@ static void route_text(struct dialog_turn *t)
     char labels[96];
     snprintf(labels, sizeof labels, "intent=\"%s\"", t->match.id);
     metrics_inc("dvcbot_intents_total", labels, 1);
+    for (size_t i = 0; i < t->dialog->n_observers; i++)
+        t->dialog->observers[i].observe(t, t->dialog->observers[i].ud);
     if (t->match.ambiguous && t->match.alt_id) {
         const struct intent *a = catalog_find(t->deps->catalog, t->match.id);
         const struct intent *b = catalog_find(t->deps->catalog, t->match.alt_id);
@@ -489,10 +532,10 @@ static bool route_mode(struct dialog_turn *t)
     return h->mode(t, h->ud);
 }
 
-static void turn_route(struct dialog_turn *t)
+void dialog_turn_reroute(struct dialog_turn *t)
 {
     struct bot_msg *m = t->msg;
-    if (m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && is_start_command(m->text))) {
+    if (dialog_is_start(m)) {
         dialog_turn_set_mode(t, NULL);
         dialog_turn_render(t, "greeting", NULL, 0);
         dialog_turn_done(t);
@@ -513,4 +556,12 @@ static void turn_route(struct dialog_turn *t)
         return;
     }
     route_text(t);
+}
+
+static void turn_route(struct dialog_turn *t)
+{
+    for (size_t i = 0; i < t->dialog->n_filters; i++)
+        if (t->dialog->filters[i].mode(t, t->dialog->filters[i].ud))
+            return;
+    dialog_turn_reroute(t);
 }

@@ -1,6 +1,7 @@
 /* tpl — load and render reply templates. */
 #include "dvcbot/tpl.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/file.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 
@@ -23,27 +24,6 @@ struct tpl_set {
 };
 
 /* ===== Loading ===== */
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct buf b;
-    buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        buf_free(&b);
-        return NULL;
-    }
-    *len = b.len;
-    return buf_steal(&b);
-}
 
 static void trim_right(struct buf *b)
 {
@@ -101,13 +81,8 @@ static int load_one(struct tpl_set *set, const char *dir, const char *file, char
     struct buf path;
     buf_init(&path);
     buf_printf(&path, "%s/%s", dir, file);
-    size_t len;
-    char *src = read_file(path.data, &len);
+    char *src = file_read_explained(path.data, NULL, err);
     if (!src) {
-        struct buf e;
-        buf_init(&e);
-        buf_printf(&e, "cannot read '%s': %s", path.data, strerror(errno));
-        *err = buf_steal(&e);
         buf_free(&path);
         return -1;
     }

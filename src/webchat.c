@@ -1,10 +1,10 @@
 /* webchat — page, message API and inbox for the browser channel. */
 #include "dvcbot/webchat.h"
+#include "dvcbot/file.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,38 +224,13 @@ static int deliver(void *ctx, struct outbox_item *item)
 
 /* ===== Set-up ===== */
 
-static char *read_whole(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct buf b;
-    buf_init(&b);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        buf_free(&b);
-        return NULL;
-    }
-    *len = b.len;
-    return buf_steal(&b);
-}
-
 struct webchat *webchat_new(const struct config *cfg, struct store *store, struct outbox *ob,
                             struct dialog *dialog, char **err)
 {
     char *path = config_data_path(cfg, "templates/webchat.html");
     size_t len = 0;
-    char *page = read_whole(path, &len);
+    char *page = file_read_explained(path, &len, err);
     if (!page) {
-        struct buf e;
-        buf_init(&e);
-        buf_printf(&e, "cannot read '%s': %s", path, strerror(errno));
-        *err = buf_steal(&e);
         free(path);
         return NULL;
     }

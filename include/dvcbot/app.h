@@ -33,6 +33,13 @@ struct notify;
 struct payment;
 struct lookup;
 struct admin_dossiers;
+struct flow_set;
+struct stats;
+struct flows;
+struct handoff;
+struct feedback;
+struct erase;
+struct volunteers;
 
 struct app {
     uv_loop_t *loop;
@@ -55,6 +62,14 @@ struct app {
     struct payment *payment;     /* links, /pay/ipn, /pay/return */
     struct lookup *lookup;       /* tra_cuu_ho_so, thanh_toan, hs:* buttons */
     struct admin_dossiers *admin_dossiers; /* POST /admin/dossiers */
+    /* Guided flows and what hangs off them (issue 4). */
+    struct flow_set *flow_defs;
+    struct stats *stats;
+    struct flows *flows;
+    struct handoff *handoff;
+    struct feedback *feedback;
+    struct erase *erase;
+    struct volunteers *volunteers;
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
     uint64_t stop_ms;           /* uv_now() when shutdown began */

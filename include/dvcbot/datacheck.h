@@ -1,6 +1,7 @@
 /* datacheck — validates a data dir (intents/ and templates/) as `dvcbot check`
  * and CI do: the catalog loads with every field typed right, every pattern
- * compiles, every template of the registry (replies.c) exists and uses only
+ * compiles, every procedure's guided flow is sound (flowdef.h), every
+ * template of the registry (replies.c) exists and uses only
  * the variables the registry allows, and no template file is left that
  * nobody renders. Owns nothing after it returns. */
 #ifndef DVCBOT_DATACHECK_H

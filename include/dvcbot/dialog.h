@@ -20,7 +20,9 @@
  * register with dialog_on_payload.
  *
  * Extension: modules register handlers for intents, payload prefixes and
- * session modes at start-up. A handler owns the turn until it calls
+ * session modes at start-up, message filters that see every message first
+ * (staff chats, a mode that must notice /start) and observers of matched
+ * intents (statistics). A handler owns the turn until it calls
  * dialog_turn_done exactly once (now or after async work). Redis keys of a
  * user carry the hash tag "{<user key>}" so they live in one cluster slot.
  *
@@ -94,6 +96,18 @@ size_t dialog_pending(const struct dialog *d);
 void dialog_on_intent(struct dialog *d, const char *intent_id, dialog_action_fn fn, void *ud);
 void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn, void *ud);
 void dialog_on_mode(struct dialog *d, const char *mode, dialog_mode_fn fn, void *ud);
+/* Sees every message before any built-in routing (even /start and the
+ * session's mode), in registration order, e.g. staff commands from a staff
+ * chat or a mode that must notice /start. Returns true when it took the turn. */
+void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud);
+/* Told the intent of every typed message once the matcher has classified it
+ * (t->match is set); must not touch the turn's routing. */
+typedef void (*dialog_observe_fn)(const struct dialog_turn *t, void *ud);
+void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud);
+
+/* True for a follow/first contact or a typed /start, "/start <x>", /menu:
+ * what the dialog greets, leaving any mode. */
+bool dialog_is_start(const struct bot_msg *m);
 
 /* ===== For handlers ===== */
 void dialog_turn_done(struct dialog_turn *t);
@@ -107,9 +121,19 @@ void dialog_turn_set_mode(struct dialog_turn *t, const char *mode);
 /* Routes the turn as if the user had asked for intent_id (used by buttons
  * "i:<id>" and by modes that hand a message back). Calls done itself. */
 void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id);
+/* Routes the turn as if it had just arrived, without the message filters:
+ * for a mode handler that took a turn, found out (asynchronously) that it
+ * should not keep it and cleared its mode. Calls done itself. */
+void dialog_turn_reroute(struct dialog_turn *t);
 /* The built-in replies, for handlers that need them. */
 void dialog_reply_menu(struct dialog_turn *t);
 void dialog_reply_busy_store(struct dialog_turn *t);
+/* Renders one template and finishes the turn. */
+void dialog_turn_reply(struct dialog_turn *t, const char *name, const struct tpl_var *vars,
+                       size_t nvars);
+/* For handlers that need Redis: on a degraded turn, replies busy_store,
+ * finishes the turn and returns true (the handler just returns). */
+bool dialog_turn_refuse_degraded(struct dialog_turn *t);
 
 /* "<prefix>{<user key>}<suffix>" into out, e.g. ("s:", "") → "s:{tg:1}". */
 void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char *user_key,

@@ -546,6 +546,14 @@ class Dvcbot:
         status, _, body = self.request("GET", "/webchat/messages?user=" + user)
         assert status == 200, status
         return json.loads(body)["replies"]
+    def admin_json(self, method, path, body=None, token=ADMIN_TOKEN):
+        """A staff request with a bearer token; returns (status, parsed JSON or None)."""
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        status, _, data = self.request(method, path, body, headers)
+        try:
+            return status, json.loads(data)
+        except ValueError:
+            return status, None
 
     def metrics(self):
         status, _, body = self.request("GET", "/metrics")
@@ -674,3 +682,85 @@ class ServiceTest(unittest.TestCase):
     def new_zalo_user(self):
         """A Zalo user id: a long numeric string (19 digits)."""
         return str(5400000000000000000 + self.next_id())
+
+# ---------------------------------------------------------------- conversations
+
+class Chat:
+    """One user talking to dvcbot, on the web chat or through the Telegram
+    stub: say(text) and press(payload) return the replies of that message as
+    [{"text": ..., "buttons": [(label, payload), ...]}].
+
+    On Telegram the replies arrive asynchronously; a message is settled when
+    dvcbot has handled it, its outbox is empty (nothing queued or in flight,
+    acknowledgements of button presses included) and as many messages were
+    counted delivered as the stub received since it was sent (so run one
+    conversation at a time and keep replies short enough not to be split).
+    `chat` is the Telegram chat when it is not the user's private chat (a
+    staff group)."""
+
+    def __init__(self, test, channel="webchat", user=None, chat=None):
+        self.test, self.channel = test, channel
+        if channel == "telegram":
+            self.user = user or test.new_user()
+            self.chat = chat or self.user
+            self.key = "tg:%d" % self.user
+        else:
+            self.user = user or "webuser%08d" % test.next_id()
+            self.key = "wc:" + self.user
+
+    def say(self, text):
+        return self._send(text=text)
+
+    def press(self, payload):
+        return self._send(button=payload)
+
+    def _send(self, text=None, button=None):
+        if self.channel == "webchat":
+            status, data = self.test.bot.webchat(self.user, text, button)
+            assert status == 200, (status, data)
+            return [{"text": r["text"], "buttons": [(b["label"], b["payload"]) for b in r["buttons"]]}
+                    for r in data["replies"]]
+        before = len(self.test.tg.sent_to(self.chat))
+        mark = delivery_mark(self.test)
+        uid = self.test.next_id()
+        update = (tg_callback(uid, self.user, button, self.chat) if button is not None
+                  else tg_message(uid, self.user, text, self.chat))
+        status, _, _ = self.test.bot.telegram(update)
+        assert status == 200
+        settle(self.test, mark)
+        return [{"text": c["json"]["text"], "buttons": buttons_of(c)}
+                for c in self.test.tg.sent_to(self.chat)[before:]]
+
+
+def _delivered(test):
+    m = test.bot.metrics()
+    calls = len([c for c in test.tg.of("sendMessage") if c["status"] == 200])
+    busy = m.get("dvcbot_outbox_queued", 0) + m.get("dvcbot_outbox_inflight", 0)
+    return (m.get("dvcbot_handle_seconds_count", 0), busy,
+            m.get('dvcbot_replies_sent_total{channel="telegram"}', 0), calls)
+
+
+def delivery_mark(test):
+    """Counters before sending a message (see settle), read once nothing is
+    in flight (so what the stub received has been counted)."""
+    return wait_until(lambda: (lambda d: d[1] == 0 and d)(_delivered(test)),
+                      what="the outbox to be idle")
+
+
+def settle(test, mark, handled=1):
+    """Waits until dvcbot has handled `handled` more messages since mark and
+    delivered to the Telegram stub everything queued since."""
+    h0, _, sent0, calls0 = mark
+
+    def done():
+        h, busy, sent, calls = _delivered(test)
+        return h >= h0 + handled and busy == 0 and sent - sent0 == calls - calls0
+    wait_until(done, what="replies to be delivered")
+
+
+def payloads(replies):
+    return [p for r in replies for _, p in r["buttons"]]
+
+
+def texts(replies):
+    return "\n".join(r["text"] for r in replies)

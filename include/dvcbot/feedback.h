@@ -1,0 +1,30 @@
+/* feedback — satisfaction ratings (1–5) and optional comments.
+ *
+ * After a flow (and for intent gop_y) the user gets five buttons rate:<n>.
+ * The rating is counted per procedure and commune (stats.h), taken from
+ * session.after {"id", "commune"} that flow.c leaves behind ("chung" for a
+ * general rating); one rating per finished flow. Then the session's mode is
+ * "feedback" and the next typed line is kept as a comment (fb:skip skips it):
+ * a JSON line in the user's list fb:{<user key>} (last FEEDBACK_KEEP) and the
+ * user in the zset {stats}:comments (listed in refs:{<user key>}), so staff
+ * can find recent comments and erase-my-data removes them.
+ *
+ * feedback_new registers the handlers; the struct only holds pointers. */
+#ifndef DVCBOT_FEEDBACK_H
+#define DVCBOT_FEEDBACK_H
+
+#include "dvcbot/dialog.h"
+#include "dvcbot/stats.h"
+
+#define FEEDBACK_KEEP 50
+#define FEEDBACK_COMMENT_MAX 300 /* characters */
+
+struct feedback;
+
+struct feedback *feedback_new(struct dialog *d, struct stats *st);
+void feedback_free(struct feedback *fb);
+
+/* Appends the rating question for session.after, unless it was rated. */
+void feedback_ask_rating(struct dialog_turn *t);
+
+#endif

@@ -1,0 +1,79 @@
+/* stats — usage counters kept in Redis, so every dvcbot process adds to the
+ * same numbers, and GET /admin/stats that reads them.
+ *
+ * What is counted: typed messages per intent; per procedure the guided flows
+ * started, finished and abandoned and the duration of the last
+ * STATS_DURATIONS finished ones (median and 90th percentile are computed on
+ * request); ratings per procedure and commune; per commune the finished
+ * flows, ratings and volunteer assists; hand-offs, erasures, comments.
+ *
+ * Keys all carry the hash tag {stats} (one cluster slot, so the Lua scripts
+ * may touch several): {stats}:intents, {stats}:flows, {stats}:dur:<proc>,
+ * {stats}:ratings, {stats}:communes, {stats}:commune_names, {stats}:misc.
+ * Three hold user keys and are therefore listed in refs:{<user key>} for
+ * erase-my-data: {stats}:active (zset of users in a flow, by last activity),
+ * {stats}:active_proc (hash user → procedure) and {stats}:assists_volunteer
+ * (hash user → assists). A flow that stays idle past DVCBOT_FLOW_IDLE is
+ * counted abandoned by a sweep timer in whichever process sees it first.
+ *
+ * The same events also feed process-local Prometheus series (/metrics):
+ * dvcbot_flows_total{procedure,event}, dvcbot_flow_duration_seconds,
+ * dvcbot_ratings_total{procedure,stars}, dvcbot_handoffs_total{event},
+ * dvcbot_erasures_total, dvcbot_assists_total.
+ *
+ * Recording functions send their Redis commands and return (nothing waits for
+ * them; Redis down → logged and lost). stats_close stops the timer and frees
+ * the struct once the timer is closed; call it after store_close so no Redis
+ * callback of its own can fire late. */
+#ifndef DVCBOT_STATS_H
+#define DVCBOT_STATS_H
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/config.h"
+#include "dvcbot/http_server.h"
+#include "dvcbot/store.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+#define STATS_DURATIONS 1000
+#define STATS_KEY_ACTIVE "{stats}:active"
+#define STATS_KEY_ACTIVE_PROC "{stats}:active_proc"
+#define STATS_KEY_ASSISTS "{stats}:assists_volunteer"
+#define STATS_KEY_COMMENTS "{stats}:comments"
+/* Stands for "no commune given" in per-commune counts. */
+#define STATS_NO_COMMUNE "khong_ro"
+/* The procedure a general rating (intent gop_y) is filed under. */
+#define STATS_GENERAL "chung"
+
+struct stats;
+
+struct stats *stats_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
+                        const struct catalog *cat);
+/* Starts the abandoned-flow sweep (dvcbot serve). Returns 0 or a libuv error. */
+int stats_start_sweep(struct stats *st);
+void stats_close(struct stats *st);
+
+void stats_intent(struct stats *st, const char *intent_id);
+void stats_flow_started(struct stats *st, const char *proc, const char *user_key);
+/* The user did something in the flow (keeps the sweep away). */
+void stats_flow_touch(struct stats *st, const char *user_key);
+void stats_flow_finished(struct stats *st, const char *proc, const char *user_key, long seconds,
+                         const char *commune);
+void stats_flow_abandoned(struct stats *st, const char *proc, const char *user_key);
+void stats_rating(struct stats *st, const char *proc, const char *commune, int stars);
+void stats_assist(struct stats *st, const char *volunteer_key, const char *commune);
+/* Adds one to a named counter of {stats}:misc ("handoff_opened", ...). */
+void stats_count(struct stats *st, const char *what);
+
+/* The commune as a stats field: folded (no case, no diacritics), or
+ * STATS_NO_COMMUNE when empty. */
+void stats_commune_key(const char *commune, char *out, size_t cap);
+
+/* GET /admin/stats (ud = the struct stats); bearer token required. */
+void stats_handle_http(struct http_request *req, void *ud);
+
+/* Linear-interpolated quantile q (0..1) of n sorted values; 0 when n == 0. */
+double stats_quantile(const long *sorted, size_t n, double q);
+
+#endif

@@ -1,0 +1,194 @@
+/* feedback — rating buttons, the comment mode and intent gop_y. */
+#include "dvcbot/feedback.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MODE_FEEDBACK "feedback"
+
+struct feedback {
+    struct stats *st;
+};
+
+/* The comment and the note in refs (same slot: the user's hash tag).
+ * KEYS: fb:{user}, refs:{user}. ARGV: JSON line, last index kept, zset key. */
+static const char COMMENT_SCRIPT[] =
+    "redis.call('LPUSH', KEYS[1], ARGV[1]) redis.call('LTRIM', KEYS[1], 0, ARGV[2]) "
+    "return redis.call('SADD', KEYS[2], ARGV[3])";
+
+static const char *str_of(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+void feedback_ask_rating(struct dialog_turn *t)
+{
+    const cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
+    if (!cJSON_IsObject(after) || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(after, "rated")))
+        return;
+    const struct intent *in = catalog_find(t->deps->catalog, str_of(after, "id"));
+    if (in && in->kind == INTENT_PROCEDURE) {
+        const struct tpl_var v = {"name", in->name};
+        dialog_turn_render(t, "rate_ask", &v, 1);
+    } else {
+        dialog_turn_render(t, "rate_ask_general", NULL, 0);
+    }
+}
+
+/* ===== rate:<n> ===== */
+
+static void on_rate(struct dialog_turn *t, void *ud)
+{
+    struct feedback *fb = ud;
+    int stars = t->arg[0] >= '1' && t->arg[0] <= '5' && !t->arg[1] ? t->arg[0] - '0' : 0;
+    if (!stars) {
+        dialog_turn_reply(t, "help", NULL, 0);
+        return;
+    }
+    if (dialog_turn_refuse_degraded(t))
+        return;
+    cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
+    if (!cJSON_IsObject(after)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
+        after = cJSON_AddObjectToObject(t->session, "after");
+        cJSON_AddStringToObject(after, "id", STATS_GENERAL);
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(after, "rated"))) {
+        dialog_turn_reply(t, "rate_already", NULL, 0);
+        return;
+    }
+    const char *proc = str_of(after, "id");
+    if (!catalog_find(t->deps->catalog, proc))
+        proc = STATS_GENERAL;
+    stats_rating(fb->st, proc, str_of(after, "commune"), stars);
+    cJSON_AddTrueToObject(after, "rated");
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
+    cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
+    cJSON_AddStringToObject(ctx, "id", proc);
+    cJSON_AddStringToObject(ctx, "commune", str_of(after, "commune"));
+    cJSON_AddNumberToObject(ctx, "stars", stars);
+    dialog_turn_set_mode(t, MODE_FEEDBACK);
+    dialog_turn_reply(t, "rate_thanks", NULL, 0);
+}
+
+/* ===== The comment ===== */
+
+static void leave_feedback(struct dialog_turn *t)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
+    dialog_turn_set_mode(t, NULL);
+}
+
+static void ignore_reply(redisReply *r, void *ud)
+{
+    (void)ud;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        log_msg(LOG_WARN, "comment not stored");
+}
+
+static int store_comment(struct feedback *fb, struct dialog_turn *t, const char *comment)
+{
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
+    const cJSON *stars = cJSON_GetObjectItemCaseSensitive(ctx, "stars");
+    char key[160], refs[160], now[24];
+    dialog_user_redis_key(key, sizeof key, "fb:", t->user_key, NULL);
+    dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    struct buf line;
+    buf_init(&line);
+    buf_puts(&line, "{\"procedure\":");
+    buf_json_str(&line, str_of(ctx, "id"));
+    buf_puts(&line, ",\"commune\":");
+    buf_json_str(&line, str_of(ctx, "commune"));
+    buf_printf(&line, ",\"stars\":%d,\"at\":%s,\"comment\":", cJSON_IsNumber(stars) ? stars->valueint : 0, now);
+    buf_json_str(&line, comment);
+    buf_putc(&line, '}');
+    char keep[16];
+    snprintf(keep, sizeof keep, "%d", FEEDBACK_KEEP - 1);
+    struct store *s = t->deps->store;
+    int rc = store_command(s, ignore_reply, NULL, "EVAL %s 2 %s %s %b %s %s", COMMENT_SCRIPT, key,
+                           refs, line.data, line.len, keep, STATS_KEY_COMMENTS);
+    buf_free(&line);
+    if (rc == 0)
+        rc = store_command(s, ignore_reply, NULL, "ZADD %s %s %s", STATS_KEY_COMMENTS, now,
+                           t->user_key);
+    if (rc != 0)
+        return rc;
+    stats_count(fb->st, "comments");
+    return 0;
+}
+
+static bool on_comment_mode(struct dialog_turn *t, void *ud)
+{
+    struct feedback *fb = ud;
+    const struct bot_msg *m = t->msg;
+    if (m->kind == BOT_MSG_BUTTON && strcmp(m->text, "fb:skip") == 0) {
+        leave_feedback(t);
+        dialog_turn_reply(t, "feedback_skipped", NULL, 0);
+        return true;
+    }
+    if (m->kind != BOT_MSG_TEXT) {
+        leave_feedback(t); /* another button: the user moved on */
+        return false;
+    }
+    char comment[VALIDATE_OUT_MAX];
+    enum valid_code rc = validate_text(m->text, 2, FEEDBACK_COMMENT_MAX, comment, sizeof comment);
+    if (rc != VALID_OK) {
+        char max[16];
+        snprintf(max, sizeof max, "%d", FEEDBACK_COMMENT_MAX);
+        const struct tpl_var v = {"max", max};
+        dialog_turn_reply(t, "feedback_invalid", &v, 1);
+        return true;
+    }
+    if (store_comment(fb, t, comment) != 0) {
+        dialog_reply_busy_store(t);
+        dialog_turn_done(t);
+        return true;
+    }
+    leave_feedback(t);
+    dialog_turn_reply(t, "feedback_saved", NULL, 0);
+    return true;
+}
+
+/* fb:skip outside the comment mode: a stale button. */
+static void on_stale_skip(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    dialog_reply_menu(t);
+    dialog_turn_done(t);
+}
+
+/* ===== Intent gop_y ===== */
+
+static void on_gop_y(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
+    cJSON *after = cJSON_AddObjectToObject(t->session, "after");
+    cJSON_AddStringToObject(after, "id", STATS_GENERAL);
+    feedback_ask_rating(t);
+    dialog_turn_done(t);
+}
+
+struct feedback *feedback_new(struct dialog *d, struct stats *st)
+{
+    struct feedback *fb = xcalloc(1, sizeof *fb);
+    fb->st = st;
+    dialog_on_payload(d, "rate:", on_rate, fb);
+    dialog_on_payload(d, "fb:", on_stale_skip, fb);
+    dialog_on_mode(d, MODE_FEEDBACK, on_comment_mode, fb);
+    dialog_on_intent(d, "gop_y", on_gop_y, fb);
+    return fb;
+}
+
+void feedback_free(struct feedback *fb)
+{
+    free(fb);
+}

@@ -1,0 +1,501 @@
+/* flowdef — parse and check flows from the catalog's JSON. */
+#include "dvcbot/flowdef.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/normalize.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLOW_EXTRA "flow" /* intents/_flow.json */
+#define MAX_WORDS 16
+
+struct flow_set {
+    struct flow_def *defs;
+    size_t n;
+    char *words[FLOW_CMD_COUNT][MAX_WORDS]; /* folded command words */
+    size_t n_words[FLOW_CMD_COUNT];
+};
+
+struct checker {
+    catalog_report_fn report;
+    void *ud;
+    const char *file;
+    int problems;
+};
+
+static const char *const type_names[SLOT_TYPE_COUNT] = {
+    "name", "date", "cccd", "phone", "commune", "choice", "text",
+};
+static const char *const profile_names[PROFILE_FIELD_COUNT] = {
+    "name", "birth_date", "cccd", "phone", "commune",
+};
+/* The slot type each profile field holds. */
+static const enum flow_slot_type profile_types[PROFILE_FIELD_COUNT] = {
+    SLOT_NAME, SLOT_DATE, SLOT_CCCD, SLOT_PHONE, SLOT_COMMUNE,
+};
+static const char *const command_names[FLOW_CMD_COUNT] = {
+    "", "back", "cancel", "help", "menu", "next", "edit", "assist",
+};
+
+const char *flow_slot_type_name(enum flow_slot_type t)
+{
+    return (unsigned)t < SLOT_TYPE_COUNT ? type_names[t] : "unknown";
+}
+
+const char *profile_field_name(enum profile_field f)
+{
+    return f >= 0 && f < PROFILE_FIELD_COUNT ? profile_names[f] : "";
+}
+
+int profile_field_from_name(const char *name)
+{
+    for (int i = 0; i < PROFILE_FIELD_COUNT; i++)
+        if (strcmp(profile_names[i], name) == 0)
+            return i;
+    return PROFILE_NONE;
+}
+
+static int type_from_name(const char *name)
+{
+    for (int i = 0; i < SLOT_TYPE_COUNT; i++)
+        if (strcmp(type_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void problem(struct checker *c, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(struct checker *c, const char *field, const char *fmt, ...)
+{
+    struct buf b;
+    va_list ap;
+    buf_init(&b);
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    c->problems++;
+    c->report(c->ud, c->file, field, buf_cstr(&b));
+    buf_free(&b);
+}
+
+static bool nonempty(const cJSON *j)
+{
+    return cJSON_IsString(j) && j->valuestring[0];
+}
+
+static bool valid_slot_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > FLOW_SLOT_ID_MAX)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+/* ===== One step ===== */
+
+static const char *const step_keys[] = {
+    "say", "say_step", "ask", "slot", "type", "label", "hint", "profile", "when", "options",
+    "min", "max", "optional", NULL,
+};
+
+static bool known_key(const char *k)
+{
+    for (size_t i = 0; step_keys[i]; i++)
+        if (strcmp(step_keys[i], k) == 0)
+            return true;
+    return false;
+}
+
+static void parse_instruction(struct checker *c, const char *f, const cJSON *js,
+                              const struct intent *in, struct flow_step *st)
+{
+    const cJSON *say = cJSON_GetObjectItemCaseSensitive(js, "say");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(js, "say_step");
+    if (say && n) {
+        problem(c, f, "give either say or say_step, not both");
+    } else if (say) {
+        if (!nonempty(say))
+            problem(c, f, "say must be a non-empty string");
+        else
+            st->text = say->valuestring;
+    } else {
+        size_t max = in->proc ? in->proc->n_steps : 0;
+        if (!cJSON_IsNumber(n) || n->valuedouble != (double)(int)n->valuedouble ||
+            n->valuedouble < 1 || n->valuedouble > (double)max)
+            problem(c, f, "say_step must be a step number 1..%zu of procedure.steps", max);
+        else
+            st->text = in->proc->steps[(int)n->valuedouble - 1];
+    }
+    for (const cJSON *k = js->child; k; k = k->next)
+        if (strcmp(k->string, "say") != 0 && strcmp(k->string, "say_step") != 0)
+            problem(c, f, "'%s' does not belong to an instruction step", k->string);
+}
+
+static void parse_options(struct checker *c, const char *f, const cJSON *opts,
+                          struct flow_step *st)
+{
+    int n = cJSON_GetArraySize(opts);
+    if (!cJSON_IsArray(opts) || n < 2 || n > FLOW_MAX_OPTIONS) {
+        problem(c, f, "options must be an array of 2..%d strings", FLOW_MAX_OPTIONS);
+        return;
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach(o, opts) {
+        if (!nonempty(o) || strlen(o->valuestring) > FLOW_OPTION_MAX) {
+            problem(c, f, "every option must be a string of 1..%d bytes", FLOW_OPTION_MAX);
+            return;
+        }
+        for (size_t i = 0; i < st->n_options; i++)
+            if (strcmp(st->options[i], o->valuestring) == 0)
+                problem(c, f, "option '%s' is listed twice", o->valuestring);
+        st->options[st->n_options++] = o->valuestring;
+    }
+}
+
+static void parse_bounds(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
+{
+    const cJSON *mn = cJSON_GetObjectItemCaseSensitive(js, "min");
+    const cJSON *mx = cJSON_GetObjectItemCaseSensitive(js, "max");
+    bool sized = st->type == SLOT_NAME || st->type == SLOT_COMMUNE || st->type == SLOT_TEXT;
+    st->min = 2;
+    st->max = st->type == SLOT_TEXT ? 200 : 60;
+    if ((mn || mx) && !sized) {
+        problem(c, f, "min/max only apply to name, commune and text slots");
+        return;
+    }
+    if (mn) {
+        if (!cJSON_IsNumber(mn) || mn->valuedouble < 1 || mn->valuedouble > VALIDATE_TEXT_MAX_CHARS)
+            problem(c, f, "min must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
+        else
+            st->min = (unsigned)mn->valuedouble;
+    }
+    if (mx) {
+        if (!cJSON_IsNumber(mx) || mx->valuedouble < 1 || mx->valuedouble > VALIDATE_TEXT_MAX_CHARS)
+            problem(c, f, "max must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
+        else
+            st->max = (unsigned)mx->valuedouble;
+    }
+    if (st->min > st->max)
+        problem(c, f, "min is larger than max");
+}
+
+static void parse_when(struct checker *c, const char *f, const cJSON *when, struct flow_step *st)
+{
+    st->when = VALID_DATE_ANY;
+    if (!when)
+        return;
+    if (st->type != SLOT_DATE)
+        problem(c, f, "when only applies to date slots");
+    else if (nonempty(when) && strcmp(when->valuestring, "past") == 0)
+        st->when = VALID_DATE_NOT_FUTURE;
+    else if (nonempty(when) && strcmp(when->valuestring, "future") == 0)
+        st->when = VALID_DATE_NOT_PAST;
+    else if (!nonempty(when) || strcmp(when->valuestring, "any") != 0)
+        problem(c, f, "when must be past, future or any");
+}
+
+static void parse_profile(struct checker *c, const char *f, const cJSON *p, struct flow_step *st)
+{
+    st->profile = PROFILE_NONE;
+    if (!p)
+        return;
+    int pf = nonempty(p) ? profile_field_from_name(p->valuestring) : PROFILE_NONE;
+    if (pf == PROFILE_NONE)
+        problem(c, f, "profile must be one of name, birth_date, cccd, phone, commune");
+    else if (profile_types[pf] != st->type)
+        problem(c, f, "profile %s needs a slot of type %s", profile_names[pf],
+                type_names[profile_types[pf]]);
+    else
+        st->profile = (enum profile_field)pf;
+}
+
+static void parse_question(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
+{
+    const cJSON *ask = cJSON_GetObjectItemCaseSensitive(js, "ask");
+    const cJSON *slot = cJSON_GetObjectItemCaseSensitive(js, "slot");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(js, "type");
+    const cJSON *label = cJSON_GetObjectItemCaseSensitive(js, "label");
+    const cJSON *hint = cJSON_GetObjectItemCaseSensitive(js, "hint");
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(js, "options");
+    const cJSON *opt = cJSON_GetObjectItemCaseSensitive(js, "optional");
+    if (!nonempty(ask))
+        problem(c, f, "ask must be a non-empty string");
+    else
+        st->text = ask->valuestring;
+    if (!nonempty(slot) || !valid_slot_id(slot->valuestring))
+        problem(c, f, "slot must be an id of a-z 0-9 _ (at most %d bytes)", FLOW_SLOT_ID_MAX);
+    else
+        st->slot = slot->valuestring;
+    int t = nonempty(type) ? type_from_name(type->valuestring) : -1;
+    if (t < 0) {
+        problem(c, f, "type must be one of name, date, cccd, phone, commune, choice, text");
+        return;
+    }
+    st->type = (enum flow_slot_type)t;
+    if (!nonempty(label) || strlen(label->valuestring) > FLOW_LABEL_MAX)
+        problem(c, f, "label must be a string of 1..%d bytes", FLOW_LABEL_MAX);
+    else
+        st->label = label->valuestring;
+    if (hint && !nonempty(hint))
+        problem(c, f, "hint must be a non-empty string");
+    st->hint = nonempty(hint) ? hint->valuestring : NULL;
+    if (opt && !cJSON_IsBool(opt))
+        problem(c, f, "optional must be true or false");
+    st->optional = cJSON_IsTrue(opt);
+    if (st->type == SLOT_CHOICE)
+        parse_options(c, f, opts, st);
+    else if (opts)
+        problem(c, f, "options only apply to choice slots");
+    parse_bounds(c, f, js, st);
+    parse_when(c, f, cJSON_GetObjectItemCaseSensitive(js, "when"), st);
+    parse_profile(c, f, cJSON_GetObjectItemCaseSensitive(js, "profile"), st);
+}
+
+static void parse_step(struct checker *c, const char *f, const cJSON *js, const struct intent *in,
+                       struct flow_step *st)
+{
+    memset(st, 0, sizeof *st);
+    st->profile = PROFILE_NONE;
+    if (!cJSON_IsObject(js)) {
+        problem(c, f, "must be an object");
+        return;
+    }
+    for (const cJSON *k = js->child; k; k = k->next)
+        if (!known_key(k->string))
+            problem(c, f, "unknown key '%s'", k->string);
+    bool is_ask = cJSON_GetObjectItemCaseSensitive(js, "ask") != NULL;
+    bool is_say = cJSON_GetObjectItemCaseSensitive(js, "say") ||
+                  cJSON_GetObjectItemCaseSensitive(js, "say_step");
+    if (is_ask == is_say)
+        problem(c, f, "a step is either an instruction (say, say_step) or a question (ask)");
+    else if (is_say)
+        parse_instruction(c, f, js, in, st);
+    else
+        parse_question(c, f, js, st);
+}
+
+/* ===== One flow ===== */
+
+static void check_unique_slots(struct checker *c, const struct flow_def *def)
+{
+    size_t slots = 0;
+    bool profile_seen[PROFILE_FIELD_COUNT] = {false};
+    for (size_t i = 0; i < def->n_steps; i++) {
+        const struct flow_step *s = &def->steps[i];
+        if (!s->slot)
+            continue;
+        slots++;
+        for (size_t j = 0; j < i; j++)
+            if (def->steps[j].slot && strcmp(def->steps[j].slot, s->slot) == 0)
+                problem(c, "flow.steps", "slot '%s' is asked twice", s->slot);
+        if (s->profile != PROFILE_NONE) {
+            if (profile_seen[s->profile])
+                problem(c, "flow.steps", "profile %s is filled by two slots",
+                        profile_names[s->profile]);
+            profile_seen[s->profile] = true;
+        }
+    }
+    if (slots > FLOW_MAX_SLOTS)
+        problem(c, "flow.steps", "at most %d questions per flow", FLOW_MAX_SLOTS);
+}
+
+static void parse_flow(struct checker *c, const struct intent *in, struct flow_def *def)
+{
+    def->in = in;
+    const cJSON *flow = cJSON_GetObjectItemCaseSensitive(in->json, "flow");
+    if (in->kind != INTENT_PROCEDURE) {
+        if (flow)
+            problem(c, "flow", "only procedures have a flow");
+        return;
+    }
+    if (!cJSON_IsObject(flow)) {
+        problem(c, "flow", "missing object (every procedure needs a guided flow)");
+        return;
+    }
+    for (const cJSON *k = flow->child; k; k = k->next)
+        if (strcmp(k->string, "steps") != 0)
+            problem(c, "flow", "unknown key '%s'", k->string);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(flow, "steps");
+    int n = cJSON_GetArraySize(steps);
+    if (!cJSON_IsArray(steps) || n < 1 || n > FLOW_MAX_STEPS) {
+        problem(c, "flow.steps", "must be an array of 1..%d steps", FLOW_MAX_STEPS);
+        return;
+    }
+    def->steps = xcalloc((size_t)n, sizeof *def->steps);
+    def->n_steps = (size_t)n;
+    size_t i = 0;
+    const cJSON *js;
+    cJSON_ArrayForEach(js, steps) {
+        char field[48];
+        snprintf(field, sizeof field, "flow.steps[%zu]", i);
+        parse_step(c, field, js, in, &def->steps[i++]);
+    }
+    check_unique_slots(c, def);
+}
+
+/* ===== Command words ===== */
+
+static void parse_commands(struct checker *c, struct flow_set *set, const cJSON *extra)
+{
+    c->file = "_flow.json";
+    const cJSON *cmds = cJSON_GetObjectItemCaseSensitive(extra, "commands");
+    if (!cJSON_IsObject(cmds)) {
+        problem(c, "commands", "missing object (_flow.json holds the flow command words)");
+        return;
+    }
+    for (int k = 1; k < FLOW_CMD_COUNT; k++) {
+        char field[40];
+        snprintf(field, sizeof field, "commands.%s", command_names[k]);
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(cmds, command_names[k]);
+        int n = cJSON_GetArraySize(arr);
+        if (!cJSON_IsArray(arr) || n < 1 || n > MAX_WORDS) {
+            problem(c, field, "must be an array of 1..%d words", MAX_WORDS);
+            continue;
+        }
+        const cJSON *w;
+        cJSON_ArrayForEach(w, arr) {
+            char *f = nonempty(w) ? norm_fold(w->valuestring, strlen(w->valuestring), NULL) : NULL;
+            if (!f || !*f) {
+                problem(c, field, "every word must fold to letters or digits");
+                free(f);
+                continue;
+            }
+            set->words[k][set->n_words[k]++] = f;
+        }
+    }
+    for (const cJSON *k = cmds->child; k; k = k->next) {
+        bool known = false;
+        for (int i = 1; i < FLOW_CMD_COUNT; i++)
+            known = known || strcmp(command_names[i], k->string) == 0;
+        if (!known)
+            problem(c, "commands", "unknown command '%s'", k->string);
+    }
+}
+
+/* ===== The set ===== */
+
+struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn report, void *ud)
+{
+    struct flow_set *set = xcalloc(1, sizeof *set);
+    struct checker c = {.report = report, .ud = ud, .problems = 0};
+    size_t procs = 0;
+    for (size_t i = 0; i < catalog_size(cat); i++)
+        procs += catalog_at(cat, i)->kind == INTENT_PROCEDURE;
+    set->defs = xcalloc(procs ? procs : 1, sizeof *set->defs);
+    char file[96];
+    for (size_t i = 0; i < catalog_size(cat); i++) {
+        const struct intent *in = catalog_at(cat, i);
+        snprintf(file, sizeof file, "%s.json", in->id);
+        c.file = file;
+        struct flow_def tmp = {0};
+        parse_flow(&c, in, in->kind == INTENT_PROCEDURE ? &set->defs[set->n] : &tmp);
+        if (in->kind == INTENT_PROCEDURE)
+            set->n++;
+    }
+    parse_commands(&c, set, catalog_extra(cat, FLOW_EXTRA));
+    if (c.problems) {
+        flow_set_free(set);
+        return NULL;
+    }
+    return set;
+}
+
+void flow_set_free(struct flow_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        free(set->defs[i].steps);
+    free(set->defs);
+    for (int k = 0; k < FLOW_CMD_COUNT; k++)
+        for (size_t i = 0; i < set->n_words[k]; i++)
+            free(set->words[k][i]);
+    free(set);
+}
+
+const struct flow_def *flow_set_find(const struct flow_set *set, const char *procedure_id)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->defs[i].in->id, procedure_id) == 0)
+            return &set->defs[i];
+    return NULL;
+}
+
+size_t flow_set_size(const struct flow_set *set)
+{
+    return set->n;
+}
+
+const struct flow_def *flow_set_at(const struct flow_set *set, size_t i)
+{
+    return i < set->n ? &set->defs[i] : NULL;
+}
+
+enum flow_command flow_set_command(const struct flow_set *set, const char *text, char *rest,
+                                   size_t cap)
+{
+    if (cap)
+        rest[0] = '\0';
+    size_t flen;
+    char *f = norm_fold(text, strlen(text), &flen);
+    enum flow_command found = FLOW_CMD_NONE;
+    for (int k = 1; f && flen && k < FLOW_CMD_COUNT && found == FLOW_CMD_NONE; k++) {
+        for (size_t i = 0; i < set->n_words[k] && found == FLOW_CMD_NONE; i++) {
+            const char *w = set->words[k][i];
+            size_t wl = strlen(w);
+            if (strcmp(f, w) == 0) {
+                found = (enum flow_command)k;
+            } else if (k == FLOW_CMD_EDIT && strncmp(f, w, wl) == 0 && f[wl] == ' ') {
+                found = FLOW_CMD_EDIT;
+                snprintf(rest, cap, "%s", f + wl + 1);
+            }
+        }
+    }
+    free(f);
+    return found;
+}
+
+/* ===== Slots ===== */
+
+int flow_def_slot_step(const struct flow_def *def, const char *slot)
+{
+    for (size_t i = 0; i < def->n_steps; i++)
+        if (def->steps[i].slot && strcmp(def->steps[i].slot, slot) == 0)
+            return (int)i;
+    return -1;
+}
+
+int flow_def_find_slot(const struct flow_def *def, const char *folded)
+{
+    if (!*folded)
+        return -1;
+    int found = -1, n = 0;
+    for (size_t i = 0; i < def->n_steps; i++) {
+        const struct flow_step *s = &def->steps[i];
+        if (!s->slot)
+            continue;
+        char *label = norm_fold(s->label, strlen(s->label), NULL);
+        char id[FLOW_SLOT_ID_MAX + 1];
+        snprintf(id, sizeof id, "%s", s->slot);
+        for (char *p = id; *p; p++)
+            if (*p == '_')
+                *p = ' ';
+        bool exact = (label && strcmp(label, folded) == 0) || strcmp(id, folded) == 0;
+        bool part = (label && strstr(label, folded)) || strstr(id, folded);
+        free(label);
+        if (exact)
+            return (int)i;
+        if (part) {
+            found = (int)i;
+            n++;
+        }
+    }
+    return n == 1 ? found : -1;
+}

@@ -1,0 +1,521 @@
+/* stats — counters in Redis, the abandoned-flow sweep and GET /admin/stats. */
+#include "dvcbot/stats.h"
+#include "dvcbot/admin_auth.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/normalize.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define K_INTENTS "{stats}:intents"
+#define K_FLOWS "{stats}:flows"
+#define K_DUR "{stats}:dur:"
+#define K_RATINGS "{stats}:ratings"
+#define K_COMMUNES "{stats}:communes"
+#define K_NAMES "{stats}:commune_names"
+#define K_MISC "{stats}:misc"
+#define COMMUNE_KEY_MAX 128
+
+struct stats {
+    uv_loop_t *loop;
+    struct store *store;
+    const struct config *cfg;
+    const struct catalog *cat;
+    uv_timer_t sweep;
+    bool sweep_on;
+};
+
+static const char START_SCRIPT[] =
+    "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) "
+    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
+    "return redis.call('HINCRBY', KEYS[3], ARGV[2] .. '|started', 1)";
+
+static const char FINISH_SCRIPT[] =
+    "redis.call('ZREM', KEYS[1], ARGV[1]) redis.call('HDEL', KEYS[2], ARGV[1]) "
+    "redis.call('HINCRBY', KEYS[3], ARGV[2] .. '|finished', 1) "
+    "redis.call('LPUSH', KEYS[4], ARGV[3]) redis.call('LTRIM', KEYS[4], 0, ARGV[6] - 1) "
+    "redis.call('HINCRBY', KEYS[5], ARGV[4] .. '|finished', 1) "
+    "return redis.call('HSETNX', KEYS[6], ARGV[4], ARGV[5])";
+
+/* Counted once, by whoever removes the user from the active set. */
+static const char ABANDON_SCRIPT[] =
+    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end "
+    "redis.call('HDEL', KEYS[2], ARGV[1]) "
+    "redis.call('HINCRBY', KEYS[3], ARGV[2] .. '|abandoned', 1) return 1";
+
+static const char SWEEP_SCRIPT[] =
+    "local out = {} "
+    "for _, u in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 200)) do "
+    "  redis.call('ZREM', KEYS[1], u) "
+    "  local p = redis.call('HGET', KEYS[2], u) "
+    "  redis.call('HDEL', KEYS[2], u) "
+    "  if p then redis.call('HINCRBY', KEYS[3], p .. '|abandoned', 1) out[#out + 1] = p end "
+    "end return out";
+
+static const char RATING_SCRIPT[] =
+    "redis.call('HINCRBY', KEYS[1], ARGV[1] .. '|n', 1) "
+    "redis.call('HINCRBY', KEYS[1], ARGV[1] .. '|sum', ARGV[3]) "
+    "redis.call('HINCRBY', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 1) "
+    "redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|ratings', 1) "
+    "redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|rating_sum', ARGV[3]) "
+    "return redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[4])";
+
+static const char ASSIST_SCRIPT[] =
+    "redis.call('HINCRBY', KEYS[1], ARGV[1], 1) "
+    "redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|assists', 1) "
+    "redis.call('HINCRBY', KEYS[4], 'assists', 1) "
+    "return redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3])";
+
+/* Everything /admin/stats shows, in one round trip. KEYS: the 7 hashes,
+ * the active set, then one duration list per procedure. */
+static const char GATHER_SCRIPT[] =
+    "local out = {} "
+    "for i = 1, 7 do out[i] = redis.call('HGETALL', KEYS[i]) end "
+    "out[8] = redis.call('ZCARD', KEYS[8]) "
+    "for i = 9, #KEYS do out[i] = redis.call('LRANGE', KEYS[i], 0, -1) end "
+    "return out";
+
+/* ===== Set-up ===== */
+
+struct stats *stats_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
+                        const struct catalog *cat)
+{
+    struct stats *st = xcalloc(1, sizeof *st);
+    st->loop = loop;
+    st->store = store;
+    st->cfg = cfg;
+    st->cat = cat;
+    static const double secs[] = {30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600};
+    metrics_declare("dvcbot_flows_total", METRIC_COUNTER,
+                    "Guided flows by procedure and event (started, finished, abandoned).", NULL, 0);
+    metrics_declare("dvcbot_flow_duration_seconds", METRIC_HISTOGRAM,
+                    "Time from a flow's first step to its end, by procedure.", secs, 10);
+    metrics_declare("dvcbot_ratings_total", METRIC_COUNTER, "Ratings by procedure and stars.", NULL, 0);
+    metrics_declare("dvcbot_handoffs_total", METRIC_COUNTER, "Staff hand-off tickets by event.", NULL, 0);
+    metrics_declare("dvcbot_erasures_total", METRIC_COUNTER, "Erase-my-data requests carried out.", NULL, 0);
+    metrics_declare("dvcbot_assists_total", METRIC_COUNTER, "Flows run by volunteers for residents.", NULL, 0);
+    return st;
+}
+
+static void on_sweep_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void stats_close(struct stats *st)
+{
+    if (!st)
+        return;
+    if (st->sweep_on) {
+        st->sweep.data = st;
+        uv_close((uv_handle_t *)&st->sweep, on_sweep_closed);
+    } else {
+        free(st);
+    }
+}
+
+/* ===== Recording ===== */
+
+static void on_written(redisReply *r, void *ud)
+{
+    (void)ud;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        log_fmt(LOG_WARN, "stats not recorded", "\"error\":%s",
+                log_q(r && r->str ? r->str : "no reply"));
+}
+
+static void sent(int rc, const char *what)
+{
+    if (rc != 0)
+        log_fmt(LOG_WARN, "stats not recorded: redis unavailable", "\"what\":%s", log_q(what));
+}
+
+static void count_flow_metric(const char *proc, const char *event)
+{
+    char labels[128];
+    snprintf(labels, sizeof labels, "procedure=\"%s\",event=\"%s\"", proc, event);
+    metrics_inc("dvcbot_flows_total", labels, 1);
+}
+
+void stats_commune_key(const char *commune, char *out, size_t cap)
+{
+    char *f = commune && *commune ? norm_fold(commune, strlen(commune), NULL) : NULL;
+    snprintf(out, cap, "%s", f && *f ? f : STATS_NO_COMMUNE);
+    free(f);
+}
+
+void stats_intent(struct stats *st, const char *intent_id)
+{
+    sent(store_command(st->store, on_written, NULL, "HINCRBY %s %s 1", K_INTENTS, intent_id),
+         "intent");
+}
+
+static void add_refs(struct stats *st, const char *user_key, const char *k1, const char *k2)
+{
+    char refs[160];
+    snprintf(refs, sizeof refs, "refs:{%s}", user_key);
+    if (k2)
+        sent(store_command(st->store, on_written, NULL, "SADD %s %s %s", refs, k1, k2), "refs");
+    else
+        sent(store_command(st->store, on_written, NULL, "SADD %s %s", refs, k1), "refs");
+}
+
+void stats_flow_started(struct stats *st, const char *proc, const char *user_key)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
+    sent(store_command(st->store, on_written, NULL, "EVAL %s 3 %s %s %s %s %s %s",
+                       START_SCRIPT, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key,
+                       proc, now),
+         "flow started");
+    count_flow_metric(proc, "started");
+}
+
+void stats_flow_touch(struct stats *st, const char *user_key)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    sent(store_command(st->store, on_written, NULL, "ZADD %s XX %s %s", STATS_KEY_ACTIVE,
+                       now, user_key),
+         "flow touch");
+}
+
+void stats_flow_finished(struct stats *st, const char *proc, const char *user_key, long seconds,
+                         const char *commune)
+{
+    char dur_key[96], secs[24], ckey[COMMUNE_KEY_MAX], keep[16];
+    snprintf(dur_key, sizeof dur_key, "%s%s", K_DUR, proc);
+    snprintf(secs, sizeof secs, "%ld", seconds < 0 ? 0 : seconds);
+    snprintf(keep, sizeof keep, "%d", STATS_DURATIONS);
+    stats_commune_key(commune, ckey, sizeof ckey);
+    sent(store_command(st->store, on_written, NULL,
+                       "EVAL %s 6 %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
+                       STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, dur_key, K_COMMUNES,
+                       K_NAMES, user_key, proc, secs, ckey, commune && *commune ? commune : ckey,
+                       keep),
+         "flow finished");
+    count_flow_metric(proc, "finished");
+    char labels[96];
+    snprintf(labels, sizeof labels, "procedure=\"%s\"", proc);
+    metrics_observe("dvcbot_flow_duration_seconds", labels, (double)seconds);
+}
+
+static void on_abandoned(redisReply *r, void *ud)
+{
+    char *proc = ud;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+        count_flow_metric(proc, "abandoned");
+    else if (!r || r->type == REDIS_REPLY_ERROR)
+        log_msg(LOG_WARN, "stats not recorded: flow abandoned");
+    free(proc);
+}
+
+void stats_flow_abandoned(struct stats *st, const char *proc, const char *user_key)
+{
+    char *ud = xstrdup(proc);
+    if (store_command(st->store, on_abandoned, ud, "EVAL %s 3 %s %s %s %s %s", ABANDON_SCRIPT,
+                      STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc) != 0) {
+        free(ud);
+        sent(-1, "flow abandoned");
+    }
+}
+
+void stats_rating(struct stats *st, const char *proc, const char *commune, int stars)
+{
+    char ckey[COMMUNE_KEY_MAX], s[8], labels[128];
+    stats_commune_key(commune, ckey, sizeof ckey);
+    snprintf(s, sizeof s, "%d", stars);
+    sent(store_command(st->store, on_written, NULL, "EVAL %s 3 %s %s %s %s %s %s %s",
+                       RATING_SCRIPT, K_RATINGS, K_COMMUNES, K_NAMES, proc, ckey, s,
+                       commune && *commune ? commune : ckey),
+         "rating");
+    snprintf(labels, sizeof labels, "procedure=\"%s\",stars=\"%d\"", proc, stars);
+    metrics_inc("dvcbot_ratings_total", labels, 1);
+}
+
+void stats_assist(struct stats *st, const char *volunteer_key, const char *commune)
+{
+    char ckey[COMMUNE_KEY_MAX];
+    stats_commune_key(commune, ckey, sizeof ckey);
+    add_refs(st, volunteer_key, STATS_KEY_ASSISTS, NULL);
+    sent(store_command(st->store, on_written, NULL, "EVAL %s 4 %s %s %s %s %s %s %s",
+                       ASSIST_SCRIPT, STATS_KEY_ASSISTS, K_COMMUNES, K_NAMES, K_MISC,
+                       volunteer_key, ckey, commune && *commune ? commune : ckey),
+         "assist");
+    metrics_inc("dvcbot_assists_total", "", 1);
+}
+
+void stats_count(struct stats *st, const char *what)
+{
+    sent(store_command(st->store, on_written, NULL, "HINCRBY %s %s 1", K_MISC, what), what);
+}
+
+/* ===== Sweep ===== */
+
+static void on_swept(redisReply *r, void *ud)
+{
+    (void)ud;
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING)
+            count_flow_metric(r->element[i]->str, "abandoned");
+    if (r->elements)
+        log_fmt(LOG_INFO, "idle flows abandoned", "\"count\":%zu", r->elements);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+    struct stats *st = t->data;
+    char cutoff[24];
+    snprintf(cutoff, sizeof cutoff, "%lld", (long long)time(NULL) - st->cfg->flow_idle_s);
+    if (!store_connected(st->store))
+        return;
+    store_command(st->store, on_swept, st, "EVAL %s 3 %s %s %s %s", SWEEP_SCRIPT, STATS_KEY_ACTIVE,
+                  STATS_KEY_ACTIVE_PROC, K_FLOWS, cutoff);
+}
+
+int stats_start_sweep(struct stats *st)
+{
+    unsigned every = st->cfg->flow_idle_s / 2;
+    every = every < 1 ? 1 : every > 60 ? 60 : every;
+    int rc = uv_timer_init(st->loop, &st->sweep);
+    if (rc != 0)
+        return rc;
+    st->sweep_on = true;
+    st->sweep.data = st;
+    return uv_timer_start(&st->sweep, on_sweep, every * 1000u, every * 1000u);
+}
+
+/* ===== GET /admin/stats ===== */
+
+double stats_quantile(const long *sorted, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    double h = (double)(n - 1) * q;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return (double)sorted[n - 1];
+    return (double)sorted[lo] + (h - (double)lo) * (double)(sorted[lo + 1] - sorted[lo]);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+struct gather {
+    struct stats *st;
+    struct http_request *req;
+    cJSON *out;
+    int pending;
+    bool failed;
+};
+
+/* Looks up "field" in a flat HGETALL reply. */
+static long hash_long(const redisReply *h, const char *field)
+{
+    for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
+        if (strcmp(h->element[i]->str, field) == 0)
+            return strtol(h->element[i + 1]->str, NULL, 10);
+    return 0;
+}
+
+static cJSON *object_at(cJSON *parent, const char *name)
+{
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, name);
+    return o ? o : cJSON_AddObjectToObject(parent, name);
+}
+
+static void add_flat_numbers(cJSON *obj, const redisReply *h)
+{
+    for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
+        cJSON_AddNumberToObject(obj, h->element[i]->str,
+                                (double)strtol(h->element[i + 1]->str, NULL, 10));
+}
+
+static void add_durations(cJSON *flow, const redisReply *list)
+{
+    size_t n = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0;
+    long *v = xcalloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = strtol(list->element[i]->str, NULL, 10);
+    qsort(v, n, sizeof *v, cmp_long);
+    cJSON_AddNumberToObject(flow, "durations", (double)n);
+    cJSON_AddNumberToObject(flow, "median_s", stats_quantile(v, n, 0.5));
+    cJSON_AddNumberToObject(flow, "p90_s", stats_quantile(v, n, 0.9));
+    free(v);
+}
+
+static void add_satisfaction(cJSON *sat, const char *proc, const redisReply *ratings)
+{
+    char f[96];
+    snprintf(f, sizeof f, "%s|n", proc);
+    long n = hash_long(ratings, f);
+    if (n == 0)
+        return;
+    snprintf(f, sizeof f, "%s|sum", proc);
+    long sum = hash_long(ratings, f);
+    cJSON *o = cJSON_AddObjectToObject(sat, proc);
+    cJSON_AddNumberToObject(o, "count", (double)n);
+    cJSON_AddNumberToObject(o, "average", round((double)sum / (double)n * 100) / 100);
+    cJSON *stars = cJSON_AddObjectToObject(o, "stars");
+    for (int s = 1; s <= 5; s++) {
+        char k[16];
+        snprintf(f, sizeof f, "%s|%d", proc, s);
+        snprintf(k, sizeof k, "%d", s);
+        cJSON_AddNumberToObject(stars, k, (double)hash_long(ratings, f));
+    }
+}
+
+static void add_communes(cJSON *out, const redisReply *communes, const redisReply *names)
+{
+    cJSON *obj = cJSON_AddObjectToObject(out, "communes");
+    for (size_t i = 0; communes && communes->type == REDIS_REPLY_ARRAY && i + 1 < communes->elements; i += 2) {
+        char key[COMMUNE_KEY_MAX];
+        const char *field = communes->element[i]->str, *bar = strrchr(field, '|');
+        if (!bar || (size_t)(bar - field) >= sizeof key)
+            continue;
+        snprintf(key, sizeof key, "%.*s", (int)(bar - field), field);
+        cJSON *c = cJSON_GetObjectItemCaseSensitive(obj, key);
+        if (!c) {
+            c = cJSON_AddObjectToObject(obj, key);
+            for (size_t j = 0; names && names->type == REDIS_REPLY_ARRAY && j + 1 < names->elements; j += 2)
+                if (strcmp(names->element[j]->str, key) == 0)
+                    cJSON_AddStringToObject(c, "name", names->element[j + 1]->str);
+        }
+        cJSON_AddNumberToObject(c, bar + 1, (double)strtol(communes->element[i + 1]->str, NULL, 10));
+    }
+    cJSON *c;
+    cJSON_ArrayForEach(c, obj) {
+        cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "ratings");
+        cJSON *sum = cJSON_GetObjectItemCaseSensitive(c, "rating_sum");
+        if (cJSON_IsNumber(n) && n->valuedouble > 0 && cJSON_IsNumber(sum))
+            cJSON_AddNumberToObject(c, "rating_average",
+                                    round(sum->valuedouble / n->valuedouble * 100) / 100);
+    }
+}
+
+static void build_report(struct gather *g, const redisReply *r)
+{
+    const struct catalog *cat = g->st->cat;
+    cJSON *out = g->out;
+    add_flat_numbers(cJSON_AddObjectToObject(out, "intents"), r->element[0]);
+    cJSON *flows = cJSON_AddObjectToObject(out, "flows");
+    cJSON *sat = cJSON_AddObjectToObject(out, "satisfaction");
+    size_t k = 8;
+    for (size_t i = 0; i < catalog_size(cat); i++) {
+        const struct intent *in = catalog_at(cat, i);
+        if (in->kind != INTENT_PROCEDURE)
+            continue;
+        cJSON *f = cJSON_AddObjectToObject(flows, in->id);
+        static const char *const events[] = {"started", "finished", "abandoned"};
+        for (size_t e = 0; e < 3; e++) {
+            char field[96];
+            snprintf(field, sizeof field, "%s|%s", in->id, events[e]);
+            cJSON_AddNumberToObject(f, events[e], (double)hash_long(r->element[1], field));
+        }
+        add_durations(f, k < r->elements ? r->element[k] : NULL);
+        k++;
+        add_satisfaction(sat, in->id, r->element[2]);
+    }
+    add_satisfaction(sat, STATS_GENERAL, r->element[2]);
+    cJSON_AddNumberToObject(out, "flows_in_progress", (double)r->element[7]->integer);
+    add_communes(out, r->element[3], r->element[4]);
+    add_flat_numbers(object_at(out, "counters"), r->element[5]);
+    cJSON *vol = object_at(out, "volunteers");
+    add_flat_numbers(cJSON_AddObjectToObject(vol, "assists_by_volunteer"), r->element[6]);
+}
+
+static void gather_done(struct gather *g)
+{
+    if (--g->pending > 0)
+        return;
+    if (g->failed) {
+        http_respond_error(g->req, 503, "store unavailable");
+    } else {
+        char *json = cJSON_PrintUnformatted(g->out);
+        http_respond_json(g->req, 200, json ? json : "{}");
+        free(json);
+    }
+    cJSON_Delete(g->out);
+    free(g);
+}
+
+static void on_gathered(redisReply *r, void *ud)
+{
+    struct gather *g = ud;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 8)
+        g->failed = true;
+    else
+        build_report(g, r);
+    gather_done(g);
+}
+
+static void on_volunteers(redisReply *r, void *ud)
+{
+    struct gather *g = ud;
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        g->failed = true;
+    else
+        cJSON_AddNumberToObject(object_at(g->out, "volunteers"), "registered", (double)r->integer);
+    gather_done(g);
+}
+
+void stats_handle_http(struct http_request *req, void *ud)
+{
+    struct stats *st = ud;
+    req->route = "admin_stats";
+    if (!admin_auth_check(req, st->cfg->admin_tokens))
+        return;
+    size_t n = catalog_size(st->cat), nk = 8;
+    const char **argv = xcalloc(n + 16, sizeof *argv);
+    char **owned = xcalloc(n + 1, sizeof *owned);
+    size_t no = 0;
+    argv[0] = "EVAL";
+    argv[1] = GATHER_SCRIPT;
+    static const char *const fixed[] = {K_INTENTS, K_FLOWS, K_RATINGS, K_COMMUNES, K_NAMES,
+                                        K_MISC, STATS_KEY_ASSISTS, STATS_KEY_ACTIVE};
+    for (size_t i = 0; i < 8; i++)
+        argv[3 + i] = fixed[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct intent *in = catalog_at(st->cat, i);
+        if (in->kind != INTENT_PROCEDURE)
+            continue;
+        struct buf b;
+        buf_init(&b);
+        buf_printf(&b, "%s%s", K_DUR, in->id);
+        owned[no++] = buf_steal(&b);
+        argv[3 + nk++] = owned[no - 1];
+    }
+    char nkeys[16];
+    snprintf(nkeys, sizeof nkeys, "%zu", nk);
+    argv[2] = nkeys;
+    struct gather *g = xcalloc(1, sizeof *g);
+    g->st = st;
+    g->req = req;
+    g->out = cJSON_CreateObject();
+    g->pending = 2;
+    if (store_command_argv(st->store, on_gathered, g, (int)(3 + nk), argv, NULL) != 0) {
+        g->failed = true;
+        g->pending--;
+    }
+    if (store_command(st->store, on_volunteers, g, "SCARD volunteers") != 0) {
+        g->failed = true;
+        gather_done(g);
+    }
+    for (size_t i = 0; i < no; i++)
+        free(owned[i]);
+    free(owned);
+    free(argv);
+}

@@ -1,0 +1,411 @@
+/* validate — slot validators: dates, CCCD numbers, phones, names, text, options. */
+#include "dvcbot/validate.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/normalize.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#define VN_UTC_OFFSET_S (7 * 3600)
+
+static const char *const code_names[VALID_CODE_COUNT] = {
+    "ok", "empty", "date_format", "date_not_exist", "date_future", "date_past", "date_too_old",
+    "cccd_digits", "cccd_invalid", "phone", "option", "text_short", "text_long", "text_chars",
+    "name_chars",
+};
+
+const char *validate_code_name(enum valid_code code)
+{
+    return (unsigned)code < VALID_CODE_COUNT ? code_names[code] : "unknown";
+}
+
+static bool put(char *out, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= cap)
+        return false;
+    memcpy(out, s, n + 1);
+    return true;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* ===== Dates ===== */
+
+static int days_in_month(int m, int y)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+static struct tm today_vn(time_t now)
+{
+    time_t t = now + VN_UTC_OFFSET_S;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof tm);
+    return tm;
+}
+
+static int parse_uint(const char *s, size_t len)
+{
+    int v = 0;
+    for (size_t i = 0; i < len; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* Splits the folded text into day, month and year parts (as typed). */
+static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
+{
+    const char *num[3];
+    size_t nlen[3], n = 0;
+    for (const char *p = folded; *p;) {
+        while (*p == ' ')
+            p++;
+        const char *w = p;
+        while (*p && *p != ' ')
+            p++;
+        size_t len = (size_t)(p - w);
+        if (!len)
+            break;
+        bool digits = true;
+        for (size_t i = 0; i < len; i++)
+            digits = digits && is_digit(w[i]);
+        if (digits) {
+            if (n == 3)
+                return false;
+            num[n] = w;
+            nlen[n++] = len;
+        } else if (!((len == 4 && strncmp(w, "ngay", 4) == 0) ||
+                     (len == 5 && strncmp(w, "thang", 5) == 0) ||
+                     (len == 3 && strncmp(w, "nam", 3) == 0))) {
+            return false;
+        }
+    }
+    if (n == 1 && nlen[0] == 8) {
+        *d = parse_uint(num[0], 2);
+        *m = parse_uint(num[0] + 2, 2);
+        *y = parse_uint(num[0] + 4, 4);
+        *ylen = 4;
+        return true;
+    }
+    if (n != 3 || nlen[0] > 2 || nlen[1] > 2 || (nlen[2] != 2 && nlen[2] != 4))
+        return false;
+    *d = parse_uint(num[0], nlen[0]);
+    *m = parse_uint(num[1], nlen[1]);
+    *y = parse_uint(num[2], nlen[2]);
+    *ylen = nlen[2];
+    return true;
+}
+
+enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t now, char *out,
+                              size_t cap)
+{
+    size_t flen;
+    char *folded = norm_fold(in, strlen(in), &flen);
+    if (!folded)
+        return VALID_DATE_FORMAT;
+    if (flen == 0) {
+        free(folded);
+        return VALID_EMPTY;
+    }
+    int d, m, y;
+    size_t ylen;
+    bool ok = date_parts(folded, &d, &m, &y, &ylen);
+    free(folded);
+    if (!ok)
+        return VALID_DATE_FORMAT;
+    struct tm today = today_vn(now);
+    int this_year = today.tm_year + 1900;
+    if (ylen == 2)
+        y += (rule == VALID_DATE_NOT_PAST || 2000 + y <= this_year) ? 2000 : 1900;
+    if (y > 2100 || m < 1 || m > 12 || d < 1 || d > days_in_month(m, y))
+        return VALID_DATE_NOT_EXIST;
+    if (y < 1900)
+        return VALID_DATE_TOO_OLD;
+    long given = (long)y * 10000 + m * 100 + d;
+    long now_day = (long)this_year * 10000 + (today.tm_mon + 1) * 100 + today.tm_mday;
+    if (rule == VALID_DATE_NOT_FUTURE && given > now_day)
+        return VALID_DATE_FUTURE;
+    if (rule == VALID_DATE_NOT_PAST && given < now_day)
+        return VALID_DATE_PAST;
+    char buf[16];
+    snprintf(buf, sizeof buf, "%02d/%02d/%04d", d, m, y);
+    return put(out, cap, buf) ? VALID_OK : VALID_TEXT_LONG;
+}
+
+/* ===== CCCD ===== */
+
+/* Province codes of the 12-digit personal identification number (Thông tư
+ * 59/2021/TT-BCA): the 63 provinces as they were when the numbers were given;
+ * numbers keep their code after the 2025 merger of provinces. */
+static const char *const provinces[] = {
+    "001", "002", "004", "006", "008", "010", "011", "012", "014", "015", "017", "019", "020",
+    "022", "024", "025", "026", "027", "030", "031", "033", "034", "035", "036", "037", "038",
+    "040", "042", "044", "045", "046", "048", "049", "051", "052", "054", "056", "058", "060",
+    "062", "064", "066", "067", "068", "070", "072", "074", "075", "077", "079", "080", "082",
+    "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
+};
+
+bool validate_cccd_province(const char *three_digits)
+{
+    for (size_t i = 0; i < sizeof provinces / sizeof provinces[0]; i++)
+        if (strncmp(provinces[i], three_digits, 3) == 0)
+            return true;
+    return false;
+}
+
+/* Copies the digits of in, skipping the separators people type; false when
+ * anything else is there or there are more than max digits. */
+static bool digits_only(const char *in, const char *separators, char *digits, size_t max,
+                        size_t *n)
+{
+    *n = 0;
+    for (const char *p = in; *p; p++) {
+        if (is_digit(*p)) {
+            if (*n == max)
+                return false;
+            digits[(*n)++] = *p;
+        } else if (!strchr(separators, *p)) {
+            return false;
+        }
+    }
+    digits[*n] = '\0';
+    return true;
+}
+
+enum valid_code validate_cccd(const char *in, time_t now, char *out, size_t cap)
+{
+    char d[16];
+    size_t n;
+    if (!digits_only(in, " .-\t", d, 13, &n))
+        return VALID_CCCD_DIGITS;
+    if (n == 0)
+        return VALID_EMPTY;
+    if (n != 12)
+        return VALID_CCCD_DIGITS;
+    if (!validate_cccd_province(d))
+        return VALID_CCCD_INVALID;
+    int century = d[3] - '0';
+    if (century > 3)
+        return VALID_CCCD_INVALID;
+    int year = (century < 2 ? 1900 : 2000) + parse_uint(d + 4, 2);
+    if (year > today_vn(now).tm_year + 1900)
+        return VALID_CCCD_INVALID;
+    return put(out, cap, d) ? VALID_OK : VALID_TEXT_LONG;
+}
+
+/* ===== Phone ===== */
+
+enum valid_code validate_phone(const char *in, char *out, size_t cap)
+{
+    const char *p = in;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    bool plus = *p == '+';
+    char d[24];
+    size_t n;
+    if (!digits_only(plus ? p + 1 : p, " .-()\t", d, 16, &n))
+        return VALID_PHONE;
+    if (n == 0 && !plus)
+        return VALID_EMPTY;
+    const char *national;
+    if (plus)
+        national = n == 11 && strncmp(d, "84", 2) == 0 ? d + 2 : NULL;
+    else if (n == 13 && strncmp(d, "0084", 4) == 0)
+        national = d + 4;
+    else if (n == 11 && strncmp(d, "84", 2) == 0)
+        national = d + 2;
+    else if (n == 10 && d[0] == '0')
+        national = d + 1;
+    else
+        national = NULL;
+    if (!national || !strchr("35789", national[0]))
+        return VALID_PHONE;
+    char buf[32];
+    snprintf(buf, sizeof buf, "0%s", national);
+    return put(out, cap, buf) ? VALID_OK : VALID_TEXT_LONG;
+}
+
+/* ===== Text and names ===== */
+
+struct cps {
+    utf8proc_int32_t *cp;
+    size_t n;
+};
+
+/* NFC, white space collapsed and trimmed, control characters refused. */
+static enum valid_code text_cps(const char *in, struct cps *out)
+{
+    utf8proc_uint8_t *nfc = NULL;
+    utf8proc_ssize_t len = utf8proc_map((const utf8proc_uint8_t *)in, 0, &nfc,
+                                        UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    if (len < 0)
+        return VALID_TEXT_CHARS;
+    out->cp = xcalloc((size_t)len + 1, sizeof *out->cp);
+    out->n = 0;
+    bool space = false;
+    for (utf8proc_ssize_t i = 0; i < len;) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate(nfc + i, len - i, &c);
+        if (k <= 0) {
+            free(nfc);
+            return VALID_TEXT_CHARS;
+        }
+        i += k;
+        utf8proc_category_t cat = utf8proc_category(c);
+        bool white = c == '\n' || c == '\t' || c == '\r' || cat == UTF8PROC_CATEGORY_ZS;
+        if (!white && (cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF ||
+                       cat == UTF8PROC_CATEGORY_CS || cat == UTF8PROC_CATEGORY_CO ||
+                       cat == UTF8PROC_CATEGORY_CN)) {
+            free(nfc);
+            return VALID_TEXT_CHARS;
+        }
+        if (white) {
+            space = out->n > 0;
+            continue;
+        }
+        if (space)
+            out->cp[out->n++] = ' ';
+        space = false;
+        out->cp[out->n++] = c;
+    }
+    free(nfc);
+    return out->n ? VALID_OK : VALID_EMPTY;
+}
+
+static enum valid_code cps_write(const struct cps *c, char *out, size_t cap)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t k = utf8proc_encode_char(c->cp[i], enc);
+        if (len + (size_t)k + 1 > cap)
+            return VALID_TEXT_LONG;
+        memcpy(out + len, enc, (size_t)k);
+        len += (size_t)k;
+    }
+    out[len] = '\0';
+    return VALID_OK;
+}
+
+static enum valid_code length_code(size_t n, size_t min_chars, size_t max_chars)
+{
+    if (n < min_chars)
+        return VALID_TEXT_SHORT;
+    if (n > max_chars || n > VALIDATE_TEXT_MAX_CHARS)
+        return VALID_TEXT_LONG;
+    return VALID_OK;
+}
+
+enum valid_code validate_text(const char *in, size_t min_chars, size_t max_chars, char *out,
+                              size_t cap)
+{
+    struct cps c = {NULL, 0};
+    enum valid_code rc = text_cps(in, &c);
+    if (rc == VALID_OK)
+        rc = length_code(c.n, min_chars, max_chars);
+    if (rc == VALID_OK)
+        rc = cps_write(&c, out, cap);
+    free(c.cp);
+    return rc;
+}
+
+static bool is_letter(utf8proc_int32_t c)
+{
+    utf8proc_category_t cat = utf8proc_category(c);
+    return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+}
+
+static bool is_mark(utf8proc_int32_t c)
+{
+    utf8proc_category_t cat = utf8proc_category(c);
+    return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+           cat == UTF8PROC_CATEGORY_ME;
+}
+
+enum valid_code validate_name(const char *in, size_t min_chars, size_t max_chars, char *out,
+                              size_t cap)
+{
+    struct cps c = {NULL, 0};
+    enum valid_code rc = text_cps(in, &c);
+    bool letters = false, word_start = true;
+    for (size_t i = 0; rc == VALID_OK && i < c.n; i++) {
+        utf8proc_int32_t x = c.cp[i];
+        if (is_letter(x)) {
+            c.cp[i] = word_start ? utf8proc_toupper(x) : utf8proc_tolower(x);
+            letters = true;
+            word_start = false;
+        } else if (x == ' ' || x == '-' || x == '\'' || x == '.' || x == 0x2019) {
+            word_start = true;
+        } else if (!is_mark(x)) {
+            rc = VALID_NAME_CHARS;
+        }
+    }
+    if (rc == VALID_OK && !letters)
+        rc = VALID_NAME_CHARS;
+    if (rc == VALID_OK)
+        rc = length_code(c.n, min_chars, max_chars);
+    if (rc == VALID_OK)
+        rc = cps_write(&c, out, cap);
+    free(c.cp);
+    return rc;
+}
+
+/* ===== Options ===== */
+
+/* True when words (folded) appear in text (folded) as whole words. */
+static bool has_words(const char *text, const char *words)
+{
+    size_t wl = strlen(words);
+    if (!wl)
+        return false;
+    for (const char *p = strstr(text, words); p; p = strstr(p + 1, words)) {
+        bool start = p == text || p[-1] == ' ';
+        bool end = p[wl] == '\0' || p[wl] == ' ';
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+int validate_option(const char *in, const char *const *options, size_t n)
+{
+    size_t flen;
+    char *f = norm_fold(in, strlen(in), &flen);
+    if (!f || !flen) {
+        free(f);
+        return -1;
+    }
+    char *end;
+    long num = strtol(f, &end, 10);
+    if (*end == '\0') {
+        free(f);
+        return num >= 1 && (size_t)num <= n ? (int)num - 1 : -1;
+    }
+    int exact = -1, partial = -1, n_partial = 0;
+    for (size_t i = 0; i < n && exact < 0; i++) {
+        char *o = norm_fold(options[i], strlen(options[i]), NULL);
+        if (!o)
+            continue;
+        if (strcmp(o, f) == 0)
+            exact = (int)i;
+        else if ((flen >= 2 && has_words(o, f)) || has_words(f, o)) {
+            partial = (int)i;
+            n_partial++;
+        }
+        free(o);
+    }
+    free(f);
+    if (exact >= 0)
+        return exact;
+    return n_partial == 1 ? partial : -1;
+}

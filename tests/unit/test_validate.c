@@ -1,0 +1,218 @@
+/* Unit tests: slot validators (dates, CCCD, phones, names, text, options). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dvcbot/validate.h"
+
+#include <string.h>
+
+/* 2026-03-15 10:00 in Vietnam (03:00 UTC). */
+static const time_t NOW = 1773543600;
+/* 2026-03-15 23:30 in Vietnam is still the 15th there (16:30 UTC). */
+static const time_t NOW_LATE = 1773592200;
+
+static void date_ok(const char *in, enum valid_date_rule rule, const char *want)
+{
+    char out[VALIDATE_OUT_MAX];
+    enum valid_code rc = validate_date(in, rule, NOW, out, sizeof out);
+    if (rc != VALID_OK)
+        fail_msg("'%s' refused: %s", in, validate_code_name(rc));
+    assert_string_equal(out, want);
+}
+
+static void date_bad(const char *in, enum valid_date_rule rule, enum valid_code want)
+{
+    char out[VALIDATE_OUT_MAX];
+    enum valid_code rc = validate_date(in, rule, NOW, out, sizeof out);
+    if (rc != want)
+        fail_msg("'%s': got %s, want %s", in, validate_code_name(rc), validate_code_name(want));
+}
+
+static void dates_in_common_forms_normalise(void **state)
+{
+    (void)state;
+    date_ok("01/02/1990", VALID_DATE_ANY, "01/02/1990");
+    date_ok("1/2/1990", VALID_DATE_ANY, "01/02/1990");
+    date_ok("01-02-1990", VALID_DATE_ANY, "01/02/1990");
+    date_ok("1.2.1990", VALID_DATE_ANY, "01/02/1990");
+    date_ok(" 1 2 1990 ", VALID_DATE_ANY, "01/02/1990");
+    date_ok("01021990", VALID_DATE_ANY, "01/02/1990");
+    date_ok("ngày 1 tháng 2 năm 1990", VALID_DATE_ANY, "01/02/1990");
+    date_ok("ngay 29 thang 2 nam 2024", VALID_DATE_ANY, "29/02/2024");
+    date_ok("15/03/2026", VALID_DATE_NOT_FUTURE, "15/03/2026"); /* today */
+    date_ok("15/03/2026", VALID_DATE_NOT_PAST, "15/03/2026");
+}
+
+static void two_digit_years_pivot_on_this_year(void **state)
+{
+    (void)state;
+    date_ok("1.2.90", VALID_DATE_NOT_FUTURE, "01/02/1990");
+    date_ok("1.2.26", VALID_DATE_NOT_FUTURE, "01/02/2026");
+    date_ok("1.2.27", VALID_DATE_ANY, "01/02/1927");
+    date_ok("1.2.27", VALID_DATE_NOT_PAST, "01/02/2027");
+}
+
+static void impossible_and_out_of_range_dates_are_refused(void **state)
+{
+    (void)state;
+    date_bad("31/02/1990", VALID_DATE_ANY, VALID_DATE_NOT_EXIST);
+    date_bad("29/02/2023", VALID_DATE_ANY, VALID_DATE_NOT_EXIST);
+    date_bad("12/13/1990", VALID_DATE_ANY, VALID_DATE_NOT_EXIST);
+    date_bad("00/01/1990", VALID_DATE_ANY, VALID_DATE_NOT_EXIST);
+    date_bad("01/01/1850", VALID_DATE_ANY, VALID_DATE_TOO_OLD);
+    date_bad("16/03/2026", VALID_DATE_NOT_FUTURE, VALID_DATE_FUTURE);
+    date_bad("14/03/2026", VALID_DATE_NOT_PAST, VALID_DATE_PAST);
+    date_bad("hôm qua", VALID_DATE_ANY, VALID_DATE_FORMAT);
+    date_bad("1/2", VALID_DATE_ANY, VALID_DATE_FORMAT);
+    date_bad("1/2/3/4", VALID_DATE_ANY, VALID_DATE_FORMAT);
+    date_bad("1/2/199", VALID_DATE_ANY, VALID_DATE_FORMAT);
+    date_bad("010290", VALID_DATE_ANY, VALID_DATE_FORMAT);
+    date_bad("", VALID_DATE_ANY, VALID_EMPTY);
+    date_bad("  ", VALID_DATE_ANY, VALID_EMPTY);
+    date_bad("\xff\xfe", VALID_DATE_ANY, VALID_DATE_FORMAT);
+}
+
+static void today_is_taken_in_vietnam_time(void **state)
+{
+    (void)state;
+    char out[VALIDATE_OUT_MAX];
+    /* At 23:30 on the 15th in Vietnam, the 16th is still the future. */
+    assert_int_equal(validate_date("16/03/2026", VALID_DATE_NOT_FUTURE, NOW_LATE, out, sizeof out),
+                     VALID_DATE_FUTURE);
+    assert_int_equal(validate_date("15/03/2026", VALID_DATE_NOT_FUTURE, NOW_LATE, out, sizeof out),
+                     VALID_OK);
+}
+
+static void cccd_needs_twelve_digits_province_and_century(void **state)
+{
+    (void)state;
+    char out[VALIDATE_OUT_MAX];
+    assert_int_equal(validate_cccd("014090001234", NOW, out, sizeof out), VALID_OK);
+    assert_string_equal(out, "014090001234");
+    assert_int_equal(validate_cccd("012 2 05 001234", NOW, out, sizeof out), VALID_OK);
+    assert_string_equal(out, "012205001234");
+    assert_int_equal(validate_cccd("014.090.001.234", NOW, out, sizeof out), VALID_OK);
+    assert_int_equal(validate_cccd("123456789", NOW, out, sizeof out), VALID_CCCD_DIGITS);
+    assert_int_equal(validate_cccd("0140900012345", NOW, out, sizeof out), VALID_CCCD_DIGITS);
+    assert_int_equal(validate_cccd("01409000123a", NOW, out, sizeof out), VALID_CCCD_DIGITS);
+    assert_int_equal(validate_cccd("", NOW, out, sizeof out), VALID_EMPTY);
+    /* 003 and 099 are no province; 4 is a 22nd-century birth. */
+    assert_int_equal(validate_cccd("003090001234", NOW, out, sizeof out), VALID_CCCD_INVALID);
+    assert_int_equal(validate_cccd("099090001234", NOW, out, sizeof out), VALID_CCCD_INVALID);
+    assert_int_equal(validate_cccd("014490001234", NOW, out, sizeof out), VALID_CCCD_INVALID);
+    /* Born in 2030 (century digit 2, year 30): not yet. */
+    assert_int_equal(validate_cccd("014230001234", NOW, out, sizeof out), VALID_CCCD_INVALID);
+    assert_true(validate_cccd_province("014"));
+    assert_true(validate_cccd_province("096"));
+    assert_false(validate_cccd_province("000"));
+}
+
+static void phone_forms_normalise_to_ten_digits(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {"0912345678", "091 234 5678", "0912.345.678",
+                                     "+84912345678", "+84 912 345 678", "84912345678",
+                                     "0084912345678", "(091) 234-5678", "0312345678",
+                                     "0587654321", "0701234567", "0812345678"};
+    char out[VALIDATE_OUT_MAX];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        if (validate_phone(ok[i], out, sizeof out) != VALID_OK)
+            fail_msg("'%s' refused", ok[i]);
+        assert_int_equal(strlen(out), 10);
+        assert_int_equal(out[0], '0');
+    }
+    validate_phone("+84 912 345 678", out, sizeof out);
+    assert_string_equal(out, "0912345678");
+    static const char *const bad[] = {"091234567", "09123456789", "0212345678", "0112345678",
+                                      "+85912345678", "+0912345678", "0912-abc-678",
+                                      "8491234567", "phone"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (validate_phone(bad[i], out, sizeof out) != VALID_PHONE)
+            fail_msg("'%s' accepted", bad[i]);
+    assert_int_equal(validate_phone("  ", out, sizeof out), VALID_EMPTY);
+}
+
+static void names_are_capitalised_and_checked(void **state)
+{
+    (void)state;
+    char out[VALIDATE_OUT_MAX];
+    assert_int_equal(validate_name("  nguyễn   văn an ", 2, 60, out, sizeof out), VALID_OK);
+    assert_string_equal(out, "Nguyễn Văn An");
+    assert_int_equal(validate_name("LÒ THỊ ÚT", 2, 60, out, sizeof out), VALID_OK);
+    assert_string_equal(out, "Lò Thị Út");
+    /* Decomposed input (e + combining marks) comes out composed. */
+    assert_int_equal(validate_name("tha\xcc\x80nh", 2, 60, out, sizeof out), VALID_OK);
+    assert_string_equal(out, "Thành");
+    assert_int_equal(validate_name("Nguyen Van 2", 2, 60, out, sizeof out), VALID_NAME_CHARS);
+    assert_int_equal(validate_name("@@", 2, 60, out, sizeof out), VALID_NAME_CHARS);
+    assert_int_equal(validate_name("A", 2, 60, out, sizeof out), VALID_TEXT_SHORT);
+    assert_int_equal(validate_name("", 2, 60, out, sizeof out), VALID_EMPTY);
+    char longname[200];
+    memset(longname, 'a', 70);
+    longname[70] = '\0';
+    assert_int_equal(validate_name(longname, 2, 60, out, sizeof out), VALID_TEXT_LONG);
+}
+
+static void text_is_collapsed_and_bounded_in_characters(void **state)
+{
+    (void)state;
+    char out[VALIDATE_OUT_MAX];
+    assert_int_equal(validate_text("  Bản\n\tsao   giấy khai sinh ", 2, 100, out, sizeof out), VALID_OK);
+    assert_string_equal(out, "Bản sao giấy khai sinh");
+    /* 10 characters, 15+ bytes: counted as characters. */
+    assert_int_equal(validate_text("ắắắắắắắắắắ", 1, 10, out, sizeof out), VALID_OK);
+    assert_int_equal(validate_text("ắắắắắắắắắắắ", 1, 10, out, sizeof out), VALID_TEXT_LONG);
+    assert_int_equal(validate_text("a", 2, 10, out, sizeof out), VALID_TEXT_SHORT);
+    assert_int_equal(validate_text("a\x01" "b", 1, 10, out, sizeof out), VALID_TEXT_CHARS);
+    assert_int_equal(validate_text("\xc3\x28", 1, 10, out, sizeof out), VALID_TEXT_CHARS);
+    assert_int_equal(validate_text(" \n ", 1, 10, out, sizeof out), VALID_EMPTY);
+    char small[4];
+    assert_int_equal(validate_text("abcdef", 1, 10, small, sizeof small), VALID_TEXT_LONG);
+}
+
+static void options_match_by_number_label_or_unique_part(void **state)
+{
+    (void)state;
+    static const char *const opts[] = {"Cha", "Mẹ", "Ông/bà", "Người thân khác"};
+    assert_int_equal(validate_option("2", opts, 4), 1);
+    assert_int_equal(validate_option("mẹ", opts, 4), 1);
+    assert_int_equal(validate_option("ME", opts, 4), 1);
+    assert_int_equal(validate_option("tôi là mẹ", opts, 4), 1);
+    assert_int_equal(validate_option("ông bà", opts, 4), 2);
+    assert_int_equal(validate_option("người thân", opts, 4), 3);
+    assert_int_equal(validate_option("5", opts, 4), -1);
+    assert_int_equal(validate_option("0", opts, 4), -1);
+    assert_int_equal(validate_option("chú", opts, 4), -1);
+    assert_int_equal(validate_option("", opts, 4), -1);
+    static const char *const both[] = {"Cấp đổi", "Cấp lại"};
+    assert_int_equal(validate_option("cấp", both, 2), -1); /* ambiguous */
+    assert_int_equal(validate_option("cap lai", both, 2), 1);
+}
+
+static void code_names_are_template_friendly(void **state)
+{
+    (void)state;
+    assert_string_equal(validate_code_name(VALID_DATE_FUTURE), "date_future");
+    assert_string_equal(validate_code_name(VALID_CCCD_DIGITS), "cccd_digits");
+    assert_string_equal(validate_code_name(VALID_CODE_COUNT), "unknown");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dates_in_common_forms_normalise),
+        cmocka_unit_test(two_digit_years_pivot_on_this_year),
+        cmocka_unit_test(impossible_and_out_of_range_dates_are_refused),
+        cmocka_unit_test(today_is_taken_in_vietnam_time),
+        cmocka_unit_test(cccd_needs_twelve_digits_province_and_century),
+        cmocka_unit_test(phone_forms_normalise_to_ten_digits),
+        cmocka_unit_test(names_are_capitalised_and_checked),
+        cmocka_unit_test(text_is_collapsed_and_bounded_in_characters),
+        cmocka_unit_test(options_match_by_number_label_or_unique_part),
+        cmocka_unit_test(code_names_are_template_friendly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
