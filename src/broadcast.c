@@ -25,12 +25,17 @@ static const char INIT_SCRIPT[] =
     "redis.call('XGROUP', 'CREATE', KEYS[2], 'bcw', '0', 'MKSTREAM') "
     "return 1";
 
-/* seen and commune of each user record (false when unreadable). */
+/* For each user: seen and commune of u:{<user>}, consent and commune of
+ * the profile p:{<user>} (false when unreadable).
+ * KEYS: u:{<user>}, p:{<user>}, ... in pairs. */
 static const char FETCH_SCRIPT[] =
     "local out = {} "
-    "for i, k in ipairs(KEYS) do "
-    "  local v = redis.pcall('HMGET', k, 'seen', 'commune') "
-    "  if type(v) == 'table' and not v.err then out[i] = v else out[i] = false end "
+    "for i = 1, #KEYS, 2 do "
+    "  local u = redis.pcall('HMGET', KEYS[i], 'seen', 'commune') "
+    "  local p = redis.pcall('HMGET', KEYS[i + 1], 'consent', 'commune') "
+    "  if type(u) == 'table' and not u.err and type(p) == 'table' and not p.err then "
+    "    out[#out + 1] = {u[1], u[2], p[1], p[2]} "
+    "  else out[#out + 1] = false end "
     "end "
     "return out";
 
@@ -306,10 +311,13 @@ static void on_fetched(redisReply *r, void *ud)
     size_t n = 0;
     for (size_t i = 0; i < c->n_page; i++) {
         const redisReply *rec = r->element[i];
-        if (rec->type != REDIS_REPLY_ARRAY || rec->elements != 2)
+        if (rec->type != REDIS_REPLY_ARRAY || rec->elements != 4)
             continue;
+        const char *commune = broadcast_user_commune(store_reply_str(rec->element[1]),
+                                                     store_reply_str(rec->element[2]),
+                                                     store_reply_str(rec->element[3]));
         if (!broadcast_segment_match(&c->spec.segment, c->page[i], store_reply_str(rec->element[0]),
-                                     store_reply_str(rec->element[1]), c->now))
+                                     commune, c->now))
             continue;
         if (strmap_has(&c->seen, c->page[i]))
             continue; /* SCAN may return a key twice */
@@ -337,22 +345,23 @@ static void on_fetched(redisReply *r, void *ud)
 
 static void fetch_page(struct create *c)
 {
-    size_t argc = 3 + c->n_page;
+    size_t nkeys = 2 * c->n_page, argc = 3 + nkeys;
     const char **argv = xcalloc(argc, sizeof *argv);
-    char **keys = xcalloc(c->n_page, sizeof *keys);
-    char nkeys[24];
-    snprintf(nkeys, sizeof nkeys, "%zu", c->n_page);
+    char **keys = xcalloc(nkeys, sizeof *keys);
+    char n[24];
+    snprintf(n, sizeof n, "%zu", nkeys);
     argv[0] = "EVAL";
     argv[1] = FETCH_SCRIPT;
-    argv[2] = nkeys;
-    for (size_t i = 0; i < c->n_page; i++) {
-        size_t len = strlen(c->page[i]) + 8;
+    argv[2] = n;
+    for (size_t i = 0; i < nkeys; i++) {
+        const char *user = c->page[i / 2];
+        size_t len = strlen(user) + 8;
         keys[i] = xmalloc(len);
-        snprintf(keys[i], len, "u:{%s}", c->page[i]);
+        snprintf(keys[i], len, "%s{%s}", i % 2 ? "p:" : "u:", user); /* record, profile */
         argv[3 + i] = keys[i];
     }
     int rc = store_command_argv(c->api->store, on_fetched, c, (int)argc, argv, NULL);
-    for (size_t i = 0; i < c->n_page; i++)
+    for (size_t i = 0; i < nkeys; i++)
         free(keys[i]);
     free(keys);
     free(argv);

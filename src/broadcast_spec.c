@@ -329,6 +329,16 @@ bool broadcast_segment_match(const struct broadcast_segment *seg, const char *us
     return true;
 }
 
+const char *broadcast_user_commune(const char *record_commune, const char *consent,
+                                   const char *profile_commune)
+{
+    if (record_commune && record_commune[0])
+        return record_commune;
+    if (consent && strcmp(consent, "yes") == 0 && profile_commune && profile_commune[0])
+        return profile_commune;
+    return NULL;
+}
+
 bool broadcast_user_key(const char *record_key, char *out, size_t outlen)
 {
     if (strncmp(record_key, "u:{", 3) != 0)

@@ -76,6 +76,12 @@ void broadcast_spec_free(struct broadcast_spec *spec);
 bool broadcast_segment_match(const struct broadcast_segment *seg, const char *user_key,
                              const char *seen, const char *commune, int64_t now);
 
+/* A user's commune for segments: the user record's `commune` (u:{..}), else
+ * the one kept in their profile p:{..} when they consented ("yes"), else
+ * NULL. Arguments are NULL when absent. */
+const char *broadcast_user_commune(const char *record_commune, const char *consent,
+                                   const char *profile_commune);
+
 /* "u:{tg:123}" → "tg:123". False for any other shape (u:{tg:1}:x, u:x). */
 bool broadcast_user_key(const char *record_key, char *out, size_t outlen);
 /* The channel of a user key by its prefix, or -1. */

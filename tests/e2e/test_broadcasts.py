@@ -13,7 +13,7 @@ import time
 import unittest
 
 from harness import (ADMIN_TOKEN, SLOW, Dvcbot, Redis, ServiceTest, TelegramStub, buttons_of,
-                     seed_user, tg_message, wait_until)
+                     seed_user, tg_callback, tg_message, wait_until)
 
 ENV = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
@@ -195,6 +195,43 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         for uid in other_status + not_subscribed:
             self.assertEqual(self.tg.sent_to(uid), [])
         self.assertEqual(self.bot.inbox(web), [])
+
+    def test_commune_comes_from_the_user_record_or_a_consented_profile(self):
+        tag = str(self.next_id())
+        commune = "Chiềng Ngần " + tag
+        in_record = self.tg_users(1, commune)
+        consented, refused = self.new_user(), self.new_user()
+        for uid, consent in ((consented, "yes"), (refused, "no")):
+            seed_user(self.redis, "tg:%d" % uid)
+            self.redis("HSET", "p:{tg:%d}" % uid, "consent", consent, "commune", commune)
+        text = "Theo xã " + tag
+        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": [commune]})
+        self.assertEqual(body["recipients"], 2)
+        self.wait_status(body["id"])
+        self.assertEqual(len(self.tg.sent_to(in_record[0])), 1)
+        self.assertEqual(len(self.tg.sent_to(consented)), 1)
+        self.assertEqual(self.tg.sent_to(refused), [])
+
+    def test_erase_my_data_removes_the_user_from_broadcast_lists(self):
+        tag = str(self.next_id())
+        commune = "Nậm Cần " + tag
+        blocked, waiting = self.tg_users(1, commune), self.tg_users(1, "Nậm Ét " + tag)
+        self.redis("SADD", "blocked:telegram", str(blocked[0]))
+        _, first, _ = self.create("Một " + tag, {"channels": ["telegram"], "communes": [commune]})
+        self.wait_status(first["id"])
+        fail_key = "bc:%s:fail" % first["id"]
+        self.assertEqual(self.redis("HKEYS", fail_key), ["tg:%d" % blocked[0]])
+        _, later, _ = self.create("Hai " + tag, {"channels": ["telegram"], "communes": ["Nậm Ét " + tag]},
+                                  not_before=iso_in(3600))
+        batch_key = "bc:%s:b:1" % later["id"]
+        self.assertEqual(self.redis("SMEMBERS", batch_key), ["tg:%d" % waiting[0]])
+
+        for uid in blocked + waiting:
+            self.bot.telegram(tg_callback(self.next_id(), uid, "erase:yes"))
+            wait_until(lambda: self.redis("EXISTS", "u:{tg:%d}" % uid) == 0, what="erasure")
+        wait_until(lambda: self.redis("HKEYS", fail_key) == [], what="failure entry erased")
+        self.assertEqual(self.redis("SMEMBERS", batch_key), [])
+        self.assertEqual(self.bot.admin("POST", "/admin/broadcasts/%s/cancel" % later["id"])[0], 200)
 
     def test_rate_limit_spreads_sends_and_a_user_reply_goes_before_the_remaining_bulk(self):
         tag = str(self.next_id())

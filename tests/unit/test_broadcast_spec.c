@@ -188,6 +188,17 @@ static void test_segment_matches_channel_commune_and_recency(void **state)
     segment_free(&any);
 }
 
+static void test_commune_comes_from_the_record_or_a_consented_profile(void **state)
+{
+    (void)state;
+    assert_string_equal(broadcast_user_commune("Chiềng Cơi", "yes", "Chiềng Sinh"), "Chiềng Cơi");
+    assert_string_equal(broadcast_user_commune(NULL, "yes", "Chiềng Sinh"), "Chiềng Sinh");
+    assert_string_equal(broadcast_user_commune("", "yes", "Chiềng Sinh"), "Chiềng Sinh");
+    assert_null(broadcast_user_commune(NULL, "no", "Chiềng Sinh"));
+    assert_null(broadcast_user_commune(NULL, NULL, "Chiềng Sinh"));
+    assert_null(broadcast_user_commune(NULL, "yes", NULL));
+}
+
 static void test_user_keys_come_only_from_user_records(void **state)
 {
     (void)state;
@@ -293,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_bad_bodies_are_refused_with_a_clear_message),
         cmocka_unit_test(test_buttons_are_checked),
         cmocka_unit_test(test_segment_matches_channel_commune_and_recency),
+        cmocka_unit_test(test_commune_comes_from_the_record_or_a_consented_profile),
         cmocka_unit_test(test_user_keys_come_only_from_user_records),
         cmocka_unit_test(test_times_parse_with_offsets_and_format_in_vietnam_time),
         cmocka_unit_test(test_verdicts_give_counters_and_reasons),
