@@ -1,5 +1,7 @@
 /* app — wiring of the services and graceful shutdown. */
 #include "dvcbot/app.h"
+#include "dvcbot/broadcast.h"
+#include "dvcbot/broadcast_worker.h"
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/admin_dossiers.h"
 #include "dvcbot/buf.h"
@@ -276,6 +278,17 @@ static int add_channels(struct app *a, char **err)
     return 0;
 }
 
+/* The staff broadcast API and the worker that sends queued broadcasts. */
+static void add_broadcasts(struct app *a)
+{
+    a->broadcast_worker = broadcast_worker_new(a->loop, &a->cfg, a->store, a->outbox);
+    a->broadcasts = broadcast_api_new(&a->cfg, a->store, a->outbox, a->broadcast_worker);
+    router_add(a->router, "POST", "/admin/broadcasts", false, "admin_broadcasts",
+               broadcast_handle_create, a->broadcasts);
+    router_add(a->router, NULL, "/admin/broadcasts/", true, "admin_broadcast",
+               broadcast_handle_item, a->broadcasts);
+}
+
 int app_listen(struct app *a, char **err)
 {
     a->router = router_new();
@@ -290,6 +303,7 @@ int app_listen(struct app *a, char **err)
     }
     if (add_channels(a, err) != 0)
         return -1;
+    add_broadcasts(a);
     if (add_dossier_routes(a) != 0) {
         *err = xstrdup("cannot start the dossier notifier");
         return -1;
@@ -340,6 +354,11 @@ static void on_drain_tick(uv_timer_t *t)
     struct app *a = t->data;
     if (a->server || dialog_pending(a->dialog) > 0)
         return;
+    /* Broadcast sends already in the outbox finish and are recorded, unless
+     * that takes too long: then they are sent again after a restart. */
+    if (a->broadcast_worker && broadcast_worker_busy(a->broadcast_worker) &&
+        uv_now(a->loop) - a->stop_ms < FLUSH_TIMEOUT_MS)
+        return;
     uv_timer_stop(t);
     outbox_flush(a->outbox, FLUSH_TIMEOUT_MS, on_flushed, a);
 }
@@ -355,6 +374,9 @@ void app_shutdown(struct app *a)
     if (a->stopping || a->closed)
         return;
     a->stopping = true;
+    a->stop_ms = uv_now(a->loop);
+    if (a->broadcast_worker)
+        broadcast_worker_stop(a->broadcast_worker);
     if (a->notify)
         notify_stop(a->notify);
     if (a->server)
@@ -379,6 +401,8 @@ void app_close(struct app *a)
     if (a->closed)
         return;
     a->closed = true;
+    if (a->broadcast_worker)
+        broadcast_worker_stop(a->broadcast_worker); /* what the outbox drops stays queued in Redis */
     if (a->signals_on) {
         uv_close((uv_handle_t *)&a->sig_term, on_handle_closed);
         uv_close((uv_handle_t *)&a->sig_int, on_handle_closed);
@@ -394,6 +418,8 @@ void app_close(struct app *a)
         outbox_close(a->outbox);
     if (a->store)
         store_close(a->store);
+    broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
+    broadcast_api_free(a->broadcasts);
     admin_dossiers_free(a->admin_dossiers); /* after store_close: no callback left */
     lookup_free(a->lookup);
     payment_free(a->payment);

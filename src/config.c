@@ -59,6 +59,7 @@ static const struct {
     {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
     {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
     {"DVCBOT_RETRY_BASE_MS", 500, offsetof(struct config, retry_base_ms)},
+    {"DVCBOT_BROADCAST_CLAIM_MS", 60000, offsetof(struct config, broadcast_claim_ms)},
     {"DVCBOT_TELEGRAM_RATE", 30, offsetof(struct config, telegram_rate)},
     {"DVCBOT_TELEGRAM_INLINE_REPLY", 0, offsetof(struct config, telegram_inline_reply)},
     {"ZALO_MAX_EVENT_AGE", 300, offsetof(struct config, zalo_max_event_age_s)},
@@ -99,6 +100,7 @@ int config_load(struct config *cfg, const char **err)
     cfg->admin_tokens = env_dup("ADMIN_TOKENS", NULL);
     cfg->staff_chat_ids = env_dup("DVCBOT_STAFF_CHATS", NULL);
     cfg->log_level = env_dup("DVCBOT_LOG_LEVEL", "info");
+    cfg->worker_id = env_dup("DVCBOT_WORKER_ID", NULL);
     return 0;
 }
 
@@ -111,6 +113,7 @@ void config_free(struct config *cfg)
         &cfg->zalo_refresh_token, &cfg->zalo_api_base, &cfg->zalo_oauth_base,
         &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret,
         &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,
+        &cfg->worker_id,
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         xfree_ptr(strings[i]);

@@ -427,6 +427,11 @@ size_t outbox_inflight(const struct outbox *ob)
     return ob->inflight;
 }
 
+double outbox_rate(const struct outbox *ob, enum bot_channel ch)
+{
+    return ob->ch[ch].has_driver ? ob->ch[ch].drv.rate_per_s : 0;
+}
+
 /* ===== Flush and close ===== */
 
 static size_t total_queued(const struct outbox *ob)

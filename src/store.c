@@ -724,6 +724,21 @@ int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
     return cmd_send(s, cb, ud, cmd, len);
 }
 
+const char *store_reply_str(const redisReply *r)
+{
+    return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? r->str : NULL;
+}
+
+bool store_reply_failed(const redisReply *r)
+{
+    return !r || r->type == REDIS_REPLY_ERROR;
+}
+
+const char *store_reply_error(const redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply";
+}
+
 /* ===== Public lifecycle ================================================== */
 
 static char *target_name(const char *host, int port, const char *path)

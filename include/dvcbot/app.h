@@ -26,6 +26,8 @@
 
 struct telegram;
 struct webchat;
+struct broadcast_api;
+struct broadcast_worker;
 struct zalo;
 struct notify;
 struct payment;
@@ -53,6 +55,8 @@ struct app {
     struct http_server *server;
     struct telegram *telegram;
     struct webchat *webchat;
+    struct broadcast_worker *broadcast_worker;
+    struct broadcast_api *broadcasts;
     struct zalo *zalo;
     struct notify *notify;       /* dossier status changes, payment news */
     struct payment *payment;     /* links, /pay/ipn, /pay/return */
@@ -68,6 +72,7 @@ struct app {
     struct volunteers *volunteers;
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
+    uint64_t stop_ms;           /* uv_now() when shutdown began */
     bool signals_on;
     bool drain_timer_on;
     bool stopping;

@@ -44,6 +44,9 @@ struct config {
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
     unsigned send_timeout_ms;    /* DVCBOT_SEND_TIMEOUT_MS: outbound HTTP, default 10 s */
     unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay, default 500 ms */
+    unsigned broadcast_claim_ms; /* DVCBOT_BROADCAST_CLAIM_MS: idle time after which another
+                                    worker takes over a broadcast batch, default 60 s */
+    char *worker_id;             /* DVCBOT_WORKER_ID: broadcast consumer name, default host:port */
     unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
     unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
     char *log_level;             /* DVCBOT_LOG_LEVEL */

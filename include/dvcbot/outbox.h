@@ -96,6 +96,8 @@ void outbox_mark_blocked(struct outbox *ob, enum bot_channel ch, const char *cha
 /* Items queued (not in flight) for a channel and priority. */
 size_t outbox_queued(const struct outbox *ob, enum bot_channel ch, enum outbox_priority prio);
 size_t outbox_inflight(const struct outbox *ob);
+/* The channel's sustained rate in sends per second; 0 without a driver. */
+double outbox_rate(const struct outbox *ob, enum bot_channel ch);
 /* True when nothing is queued or in flight for the chat, so a message sent
  * by another path (e.g. in a webhook response) cannot overtake one. */
 bool outbox_chat_idle(const struct outbox *ob, enum bot_channel ch, const char *chat);

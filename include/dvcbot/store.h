@@ -65,6 +65,13 @@ int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt
 int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
                        const char **argv, const size_t *argvlen);
 
+/* For reply callbacks: the text of a string or status reply (else NULL);
+ * whether a reply is missing (timeout, disconnect) or an error; and what to
+ * log about a failed one ("no reply" or the server's error). */
+const char *store_reply_str(const redisReply *r);
+bool store_reply_failed(const redisReply *r);
+const char *store_reply_error(const redisReply *r);
+
 /* Fails every pending command (cb with NULL), disconnects, stops timers, and
  * frees the store once its libuv handles are closed (run the loop to finish). */
 void store_close(struct store *s);

@@ -621,6 +621,18 @@ def tg_callback(update_id, user_id, data, chat_id=None):
                                            "chat": {"id": chat_id, "type": "private"}}}}
 
 
+def seed_user(redis, user_key, chat=None, seen=None, **fields):
+    """Writes a user record u:{<user key>} the way the core does (ch, chat, seen),
+    plus extra fields such as commune."""
+    prefix, _, ident = user_key.partition(":")
+    ch = {"tg": "telegram", "zl": "zalo", "wc": "webchat"}[prefix]
+    args = ["ch", ch, "chat", chat if chat is not None else ident,
+            "seen", int(time.time()) if seen is None else seen]
+    for name, value in fields.items():
+        args += [name, value]
+    redis("HSET", "u:{%s}" % user_key, *args)
+
+
 def buttons_of(send_call):
     """Flattened [(text, callback_data)] of a recorded sendMessage call."""
     markup = (send_call["json"] or {}).get("reply_markup") or {}

@@ -245,6 +245,16 @@ static void flush_waits_for_queued_messages(void **state)
     teardown_fake(&f);
 }
 
+static void rate_is_the_channel_drivers(void **state)
+{
+    (void)state;
+    struct fake f;
+    setup_fake(&f, 12, 12, 4);
+    assert_true(outbox_rate(f.ob, BOT_CH_TELEGRAM) == 12.0);
+    assert_true(outbox_rate(f.ob, BOT_CH_ZALO) == 0.0); /* no driver */
+    teardown_fake(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +265,7 @@ int main(void)
         cmocka_unit_test(token_bucket_spaces_sends_after_the_burst),
         cmocka_unit_test(concurrency_is_capped_per_channel),
         cmocka_unit_test(flush_waits_for_queued_messages),
+        cmocka_unit_test(rate_is_the_channel_drivers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

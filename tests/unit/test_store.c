@@ -832,11 +832,32 @@ static void test_close_while_connecting_is_clean(void **state)
     assert_int_equal(f->ncalls, 0);
 }
 
+static void test_reply_helpers_tell_strings_and_failures(void **state)
+{
+    (void)state;
+    char value[] = "v", err[] = "ERR nope";
+    redisReply str = {.type = REDIS_REPLY_STRING, .str = value, .len = 1};
+    redisReply status = {.type = REDIS_REPLY_STATUS, .str = value, .len = 1};
+    redisReply error = {.type = REDIS_REPLY_ERROR, .str = err, .len = 8};
+    redisReply num = {.type = REDIS_REPLY_INTEGER, .integer = 3};
+    assert_string_equal(store_reply_str(&str), "v");
+    assert_string_equal(store_reply_str(&status), "v");
+    assert_null(store_reply_str(&num));
+    assert_null(store_reply_str(&error));
+    assert_null(store_reply_str(NULL));
+    assert_true(store_reply_failed(NULL));
+    assert_true(store_reply_failed(&error));
+    assert_false(store_reply_failed(&num));
+    assert_string_equal(store_reply_error(&error), "ERR nope");
+    assert_string_equal(store_reply_error(NULL), "no reply");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_url_accepts_tcp_and_unix_forms),
         cmocka_unit_test(test_parse_url_rejects_malformed_urls),
+        cmocka_unit_test(test_reply_helpers_tell_strings_and_failures),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_new_returns_null_for_malformed_url),
         T(test_command_roundtrips_set_and_get),

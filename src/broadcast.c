@@ -1,0 +1,866 @@
+/* broadcast — create (resolve the segment), follow and cancel broadcasts. */
+#include "dvcbot/broadcast.h"
+#include "dvcbot/admin_auth.h"
+#include "dvcbot/broadcast_spec.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/crypto.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/strmap.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ITEM_PREFIX "/admin/broadcasts/"
+#define USER_KEY_MAX (BOT_ID_MAX + 8)
+
+/* Creates the record (status resolving) and the stream with its group.
+ * KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ... */
+static const char INIT_SCRIPT[] =
+    "redis.call('HSET', KEYS[1], unpack(ARGV)) "
+    "redis.call('XGROUP', 'CREATE', KEYS[2], 'bcw', '0', 'MKSTREAM') "
+    "return 1";
+
+/* For each user: seen and commune of u:{<user>}, consent and commune of
+ * the profile p:{<user>} (false when unreadable).
+ * KEYS: u:{<user>}, p:{<user>}, ... in pairs. */
+static const char FETCH_SCRIPT[] =
+    "local out = {} "
+    "for i = 1, #KEYS, 2 do "
+    "  local u = redis.pcall('HMGET', KEYS[i], 'seen', 'commune') "
+    "  local p = redis.pcall('HMGET', KEYS[i + 1], 'consent', 'commune') "
+    "  if type(u) == 'table' and not u.err and type(p) == 'table' and not p.err then "
+    "    out[#out + 1] = {u[1], u[2], p[1], p[2]} "
+    "  else out[#out + 1] = false end "
+    "end "
+    "return out";
+
+/* The subscribers of those dossiers (of the page's sub:<CODE> keys) whose
+ * status is ARGV[1]. */
+static const char SUBSCRIBERS_SCRIPT[] =
+    "local out = {} "
+    "for _, k in ipairs(KEYS) do "
+    "  local st = redis.pcall('HGET', 'dossier:' .. string.sub(k, 5), 'status') "
+    "  if st == ARGV[1] then "
+    "    local m = redis.pcall('SMEMBERS', k) "
+    "    if type(m) == 'table' and not m.err then "
+    "      for _, u in ipairs(m) do out[#out + 1] = u end "
+    "    end "
+    "  end "
+    "end "
+    "return out";
+
+/* Resolved: due in bc:active, or done at once when nobody matched.
+ * KEYS: bc:<id>, bc:<id>:q, bc:active. ARGV: recipients, batches, score,
+ * id, now, seconds to keep. */
+static const char FINAL_SCRIPT[] =
+    "if redis.call('HGET', KEYS[1], 'status') ~= 'resolving' then return 'gone' end "
+    "if ARGV[1] == '0' then "
+    "  redis.call('HSET', KEYS[1], 'status', 'done', 'recipients', 0, 'finished', ARGV[5]) "
+    "  redis.call('DEL', KEYS[2]) "
+    "  redis.call('EXPIRE', KEYS[1], ARGV[6]) "
+    "  return 'done' "
+    "end "
+    "redis.call('HSET', KEYS[1], 'status', 'scheduled', 'recipients', ARGV[1], 'batches', ARGV[2]) "
+    "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4]) "
+    "return 'scheduled'";
+
+/* Ends a broadcast early and removes who was still to be sent to. Cancels
+ * a scheduled or running one (mode "cancel") or drops one whose resolving
+ * failed (mode "abort"). Returns the status it found ('' when missing).
+ * KEYS: bc:<id>, bc:<id>:q. ARGV: mode, new status, now, seconds to keep,
+ * batches written so far (abort). */
+static const char STOP_SCRIPT[] =
+    "local s = redis.call('HGET', KEYS[1], 'status') "
+    "if not s then return '' end "
+    "local ok = (ARGV[1] == 'cancel' and (s == 'scheduled' or s == 'running')) "
+    "  or (ARGV[1] == 'abort' and s == 'resolving') "
+    "if not ok then return s end "
+    "local n = tonumber(ARGV[5]) or 0 "
+    "local stored = tonumber(redis.call('HGET', KEYS[1], 'batches') or '0') or 0 "
+    "if stored > n then n = stored end "
+    "for i = 1, n do redis.call('DEL', KEYS[1] .. ':b:' .. i) end "
+    "redis.call('DEL', KEYS[2]) "
+    "redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished', ARGV[3]) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[4]) "
+    "redis.call('EXPIRE', KEYS[1] .. ':fail', ARGV[4]) "
+    "return s";
+
+struct broadcast_api {
+    const struct config *cfg;
+    struct store *store;
+    struct outbox *ob;
+    struct broadcast_worker *worker;
+};
+
+/* One POST /admin/broadcasts from parse to answer. */
+struct create {
+    struct broadcast_api *api;
+    struct http_request *req;
+    struct broadcast_spec spec;
+    char id[BROADCAST_ID_MAX];
+    char idem[32 + CRYPTO_SHA256_HEX];   /* "bc:idem:<sha256>" or "" */
+    char body_sha[CRYPTO_SHA256_HEX];
+    char cursor[32];
+    int64_t now;
+    char **page;                         /* user keys of the current SCAN page */
+    size_t n_page;
+    struct strmap seen;                  /* user keys matched so far */
+    size_t recipients;
+    unsigned batches;
+    unsigned writes;                     /* replies still due for the page's writes */
+    bool write_failed;
+    int fail_status;                     /* answer once an abort is cleaned up */
+    char fail_msg[BROADCAST_ERR_MAX];
+};
+
+static void scan_page(struct create *c);
+
+/* ===== Small helpers ===== */
+
+static void log_store_error(const char *what, const redisReply *r)
+{
+    log_fmt(LOG_WARN, what, "\"error\":%s", log_q(store_reply_error(r)));
+}
+
+static unsigned enabled_channels(const struct broadcast_api *api)
+{
+    unsigned bits = 0;
+    for (int ch = 0; ch < BOT_CH_COUNT; ch++)
+        if ((BROADCAST_CHANNELS & (1u << ch)) && outbox_has_driver(api->ob, (enum bot_channel)ch))
+            bits |= 1u << ch;
+    return bits;
+}
+
+static void page_clear(struct create *c)
+{
+    for (size_t i = 0; i < c->n_page; i++)
+        free(c->page[i]);
+    free(c->page);
+    c->page = NULL;
+    c->n_page = 0;
+}
+
+static void create_free(struct create *c)
+{
+    page_clear(c);
+    strmap_free(&c->seen);
+    broadcast_spec_free(&c->spec);
+    free(c);
+}
+
+static void respond_created(struct create *c, const char *id, long long recipients, const char *status,
+                            bool replayed)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"id\":");
+    buf_json_str(&b, id);
+    buf_printf(&b, ",\"recipients\":%lld,\"status\":", recipients);
+    buf_json_str(&b, status);
+    buf_putc(&b, '}');
+    http_respond(c->req, 202, "application/json", b.data, b.len,
+                 replayed ? "Idempotent-Replayed: true\r\n" : NULL);
+    buf_free(&b);
+    create_free(c);
+}
+
+static void respond_error(struct create *c, int status, const char *msg)
+{
+    http_respond_error(c->req, status, msg);
+    create_free(c);
+}
+
+/* ===== Aborting a half-resolved broadcast ===== */
+
+static void on_aborted(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r))
+        log_store_error("broadcast abort not stored", r);
+    respond_error(c, c->fail_status, c->fail_msg);
+}
+
+/* Removes what was written (batches may name users) and answers. */
+static void abort_create(struct create *c, int status, const char *msg)
+{
+    c->fail_status = status;
+    snprintf(c->fail_msg, sizeof c->fail_msg, "%s", msg);
+    log_fmt(LOG_WARN, "broadcast not created", "\"id\":%s,\"status\":%d,\"reason\":%s", log_q(c->id),
+            status, log_q(msg));
+    char hkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX], now[24], keep[16], batches[16];
+    broadcast_key(hkey, sizeof hkey, c->id, "");
+    broadcast_key(qkey, sizeof qkey, c->id, ":q");
+    snprintf(now, sizeof now, "%lld", (long long)c->now);
+    snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
+    snprintf(batches, sizeof batches, "%u", c->batches);
+    if (store_command(c->api->store, on_aborted, c, "EVAL %s 2 %s %s abort failed %s %s %s", STOP_SCRIPT,
+                      hkey, qkey, now, keep, batches) != 0)
+        respond_error(c, status, msg);
+}
+
+static void store_failed(struct create *c, const char *what, const redisReply *r)
+{
+    log_store_error(what, r);
+    abort_create(c, 503, "store unavailable; the broadcast was not created");
+}
+
+/* ===== Resolving the segment ===== */
+
+static void on_final(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    const char *status = store_reply_str(r);
+    if (store_reply_failed(r) || !status || strcmp(status, "gone") == 0) {
+        store_failed(c, "broadcast not scheduled", r);
+        return;
+    }
+    metrics_inc("dvcbot_broadcasts_created_total", "", 1);
+    log_fmt(LOG_INFO, "broadcast created", "\"id\":%s,\"recipients\":%zu,\"batches\":%u",
+            log_q(c->id), c->recipients, c->batches);
+    broadcast_worker_wake(c->api->worker);
+    char id[BROADCAST_ID_MAX];
+    snprintf(id, sizeof id, "%s", c->id);
+    respond_created(c, id, (long long)c->recipients, status, false);
+}
+
+static void finalize(struct create *c)
+{
+    char hkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX], n[24], batches[16], score[24], now[24],
+        keep[16];
+    broadcast_key(hkey, sizeof hkey, c->id, "");
+    broadcast_key(qkey, sizeof qkey, c->id, ":q");
+    snprintf(n, sizeof n, "%zu", c->recipients);
+    snprintf(batches, sizeof batches, "%u", c->batches);
+    snprintf(score, sizeof score, "%lld", (long long)(c->spec.not_before ? c->spec.not_before : c->now));
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
+    if (store_command(c->api->store, on_final, c, "EVAL %s 3 %s %s bc:active %s %s %s %s %s %s",
+                      FINAL_SCRIPT, hkey, qkey, n, batches, score, c->id, now, keep) != 0)
+        abort_create(c, 503, "store unavailable; the broadcast was not created");
+}
+
+static void next_page(struct create *c)
+{
+    if (strcmp(c->cursor, "0") == 0)
+        finalize(c);
+    else
+        scan_page(c);
+}
+
+static void on_written(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r)) {
+        if (!c->write_failed)
+            log_store_error("broadcast batch not written", r);
+        c->write_failed = true;
+    }
+    if (--c->writes > 0)
+        return;
+    if (c->write_failed)
+        abort_create(c, 503, "store unavailable; the broadcast was not created");
+    else
+        next_page(c);
+}
+
+static void write_one(struct create *c, int rc)
+{
+    if (rc == 0)
+        c->writes++;
+    else
+        c->write_failed = true;
+}
+
+/* Writes members[0..n) as the next batch: refs first, so a user key never
+ * sits in a shared key that erase-my-data cannot find. */
+static void write_batch(struct create *c, char **members, size_t n)
+{
+    struct store *s = c->api->store;
+    char bkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX], suffix[24], no[16];
+    c->batches++;
+    snprintf(no, sizeof no, "%u", c->batches);
+    snprintf(suffix, sizeof suffix, ":b:%u", c->batches);
+    broadcast_key(bkey, sizeof bkey, c->id, suffix);
+    broadcast_key(qkey, sizeof qkey, c->id, ":q");
+    for (size_t i = 0; i < n; i++)
+        write_one(c, store_command(s, on_written, c, "SADD refs:{%s} %s", members[i], bkey));
+    const char **argv = xcalloc(n + 2, sizeof *argv);
+    argv[0] = "SADD";
+    argv[1] = bkey;
+    for (size_t i = 0; i < n; i++)
+        argv[i + 2] = members[i];
+    write_one(c, store_command_argv(s, on_written, c, (int)(n + 2), argv, NULL));
+    free(argv);
+    write_one(c, store_command(s, on_written, c, "XADD %s * b %s", qkey, no));
+}
+
+/* reply: FETCH_SCRIPT's [[seen, commune] | nil, ...] for c->page */
+static void on_fetched(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != c->n_page) {
+        store_failed(c, "user records not read", r);
+        return;
+    }
+    char **matched = xcalloc(c->n_page, sizeof *matched);
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_page; i++) {
+        const redisReply *rec = r->element[i];
+        if (rec->type != REDIS_REPLY_ARRAY || rec->elements != 4)
+            continue;
+        const char *commune = broadcast_user_commune(store_reply_str(rec->element[1]),
+                                                     store_reply_str(rec->element[2]),
+                                                     store_reply_str(rec->element[3]));
+        if (!broadcast_segment_match(&c->spec.segment, c->page[i], store_reply_str(rec->element[0]),
+                                     commune, c->now))
+            continue;
+        if (strmap_has(&c->seen, c->page[i]))
+            continue; /* SCAN may return a key twice */
+        strmap_put(&c->seen, c->page[i], c);
+        matched[n++] = c->page[i];
+    }
+    if (c->recipients + n > BROADCAST_RECIPIENTS_MAX) {
+        free(matched);
+        char msg[BROADCAST_ERR_MAX];
+        snprintf(msg, sizeof msg, "segment matches more than %d users; narrow it (communes, "
+                 "seen_within_days)", BROADCAST_RECIPIENTS_MAX);
+        abort_create(c, 422, msg);
+        return;
+    }
+    c->recipients += n;
+    c->write_failed = false;
+    for (size_t at = 0; at < n; at += BROADCAST_BATCH)
+        write_batch(c, matched + at, n - at < BROADCAST_BATCH ? n - at : BROADCAST_BATCH);
+    free(matched);
+    if (c->writes == 0 && c->write_failed)
+        abort_create(c, 503, "store unavailable; the broadcast was not created");
+    else if (c->writes == 0)
+        next_page(c);
+}
+
+static void fetch_page(struct create *c)
+{
+    size_t nkeys = 2 * c->n_page, argc = 3 + nkeys;
+    const char **argv = xcalloc(argc, sizeof *argv);
+    char **keys = xcalloc(nkeys, sizeof *keys);
+    char n[24];
+    snprintf(n, sizeof n, "%zu", nkeys);
+    argv[0] = "EVAL";
+    argv[1] = FETCH_SCRIPT;
+    argv[2] = n;
+    for (size_t i = 0; i < nkeys; i++) {
+        const char *user = c->page[i / 2];
+        size_t len = strlen(user) + 8;
+        keys[i] = xmalloc(len);
+        snprintf(keys[i], len, "%s{%s}", i % 2 ? "p:" : "u:", user); /* record, profile */
+        argv[3 + i] = keys[i];
+    }
+    int rc = store_command_argv(c->api->store, on_fetched, c, (int)argc, argv, NULL);
+    for (size_t i = 0; i < nkeys; i++)
+        free(keys[i]);
+    free(keys);
+    free(argv);
+    if (rc != 0)
+        abort_create(c, 503, "store unavailable; the broadcast was not created");
+}
+
+/* Keeps a user key for the page when its channel is in the segment (no
+ * need to read the records of other channels). */
+static void page_add(struct create *c, const char *user)
+{
+    int ch = broadcast_user_channel(user);
+    if (ch >= 0 && (c->spec.segment.channels & (1u << ch)) && strlen(user) < USER_KEY_MAX)
+        c->page[c->n_page++] = xstrdup(user);
+}
+
+static void page_start(struct create *c, size_t cap)
+{
+    page_clear(c);
+    c->page = xcalloc(cap ? cap : 1, sizeof *c->page);
+}
+
+static void page_done(struct create *c)
+{
+    if (c->n_page)
+        fetch_page(c);
+    else
+        next_page(c);
+}
+
+/* reply: SUBSCRIBERS_SCRIPT's [user key...] */
+static void on_subscribers(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
+        store_failed(c, "dossier subscribers not read", r);
+        return;
+    }
+    page_start(c, r->elements);
+    for (size_t i = 0; i < r->elements; i++)
+        if (store_reply_str(r->element[i]))
+            page_add(c, r->element[i]->str);
+    page_done(c);
+}
+
+/* One SCAN page of sub:<CODE> keys → their subscribers, if the dossier is
+ * in the segment's status. */
+static void subscribers_page(struct create *c, const redisReply *keys)
+{
+    size_t n = 0;
+    const char **argv = xcalloc(keys->elements + 4, sizeof *argv);
+    char nkeys[24];
+    argv[0] = "EVAL";
+    argv[1] = SUBSCRIBERS_SCRIPT;
+    for (size_t i = 0; i < keys->elements; i++)
+        if (store_reply_str(keys->element[i]) && strncmp(keys->element[i]->str, "sub:", 4) == 0)
+            argv[3 + n++] = keys->element[i]->str;
+    snprintf(nkeys, sizeof nkeys, "%zu", n);
+    argv[2] = nkeys;
+    argv[3 + n] = c->spec.segment.dossier_status;
+    int rc = n ? store_command_argv(c->api->store, on_subscribers, c, (int)(n + 4), argv, NULL) : 0;
+    free(argv);
+    if (rc != 0)
+        abort_create(c, 503, "store unavailable; the broadcast was not created");
+    else if (!n)
+        next_page(c);
+}
+
+/* reply: SCAN's [cursor, [key...]] */
+static void on_scanned(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
+        strlen(r->element[0]->str) >= sizeof c->cursor) {
+        store_failed(c, "user records not listed", r);
+        return;
+    }
+    snprintf(c->cursor, sizeof c->cursor, "%s", r->element[0]->str);
+    const redisReply *keys = r->element[1];
+    if (c->spec.segment.dossier_status[0]) {
+        subscribers_page(c, keys);
+        return;
+    }
+    page_start(c, keys->elements);
+    char user[USER_KEY_MAX];
+    for (size_t i = 0; i < keys->elements; i++)
+        if (store_reply_str(keys->element[i]) &&
+            broadcast_user_key(keys->element[i]->str, user, sizeof user))
+            page_add(c, user);
+    page_done(c);
+}
+
+static void scan_page(struct create *c)
+{
+    char count[16];
+    snprintf(count, sizeof count, "%d", BROADCAST_SCAN_COUNT);
+    /* Users, or (for a dossier status) the subscriber sets of dossiers. */
+    const char *match = c->spec.segment.dossier_status[0] ? "sub:*" : "u:{*";
+    if (store_command(c->api->store, on_scanned, c, "SCAN %s MATCH %s COUNT %s", c->cursor, match,
+                      count) != 0)
+        abort_create(c, 503, "store unavailable; the broadcast was not created");
+}
+
+/* ===== Creating the record ===== */
+
+static void on_init(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r)) {
+        store_failed(c, "broadcast record not created", r);
+        return;
+    }
+    snprintf(c->cursor, sizeof c->cursor, "0"); /* SCAN starts at 0 and says 0 when done */
+    scan_page(c);
+}
+
+static void init_record(struct create *c)
+{
+    char hkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX], created[24], nb[24];
+    broadcast_key(hkey, sizeof hkey, c->id, "");
+    broadcast_key(qkey, sizeof qkey, c->id, ":q");
+    snprintf(created, sizeof created, "%lld", (long long)c->now);
+    snprintf(nb, sizeof nb, "%lld", (long long)c->spec.not_before);
+    const char *argv[] = {
+        "EVAL", INIT_SCRIPT, "2", hkey, qkey,
+        "text", c->spec.reply.text, "buttons", c->spec.buttons_json,
+        "segment", c->spec.segment_json, "created", created, "not_before", nb,
+        "status", "resolving", "body_sha", c->body_sha, "recipients", "0", "batches", "0",
+        "sent", "0", "failed", "0", "blocked", "0", "skipped", "0",
+    };
+    if (store_command_argv(c->api->store, on_init, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL) != 0)
+        respond_error(c, 503, "store unavailable; the broadcast was not created");
+}
+
+/* reply: HMGET bc:<earlier id> status recipients body_sha */
+static void on_earlier(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+        respond_error(c, 503, "store unavailable");
+        return;
+    }
+    const char *status = store_reply_str(r->element[0]), *recipients = store_reply_str(r->element[1]);
+    const char *sha = store_reply_str(r->element[2]);
+    if (!status)
+        respond_error(c, 409, "Idempotency-Key names a broadcast that no longer exists; use a new key");
+    else if (!sha || strcmp(sha, c->body_sha) != 0)
+        respond_error(c, 422, "Idempotency-Key was already used with a different body");
+    else if (strcmp(status, "resolving") == 0)
+        respond_error(c, 409, "the broadcast with this Idempotency-Key is still being prepared; retry");
+    else if (strcmp(status, "failed") == 0)
+        respond_error(c, 409, "the broadcast with this Idempotency-Key failed; use a new key");
+    else
+        respond_created(c, c->id, recipients ? atoll(recipients) : 0, status, true);
+}
+
+/* reply: SET <idem> <id> NX GET — nil when the key is new */
+static void on_idem(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r)) {
+        log_store_error("idempotency key not stored", r);
+        respond_error(c, 503, "store unavailable");
+        return;
+    }
+    const char *earlier = store_reply_str(r);
+    if (!earlier) {
+        init_record(c);
+        return;
+    }
+    if (!broadcast_id_valid(earlier)) {
+        respond_error(c, 409, "Idempotency-Key is in use; use a new key");
+        return;
+    }
+    snprintf(c->id, sizeof c->id, "%s", earlier);
+    char hkey[BROADCAST_KEY_MAX];
+    broadcast_key(hkey, sizeof hkey, c->id, "");
+    if (store_command(c->api->store, on_earlier, c, "HMGET %s status recipients body_sha", hkey) != 0)
+        respond_error(c, 503, "store unavailable");
+}
+
+/* reply: INCR bc:next */
+static void on_id(redisReply *r, void *ud)
+{
+    struct create *c = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_INTEGER || r->integer <= 0) {
+        log_store_error("broadcast id not allocated", r);
+        respond_error(c, 503, "store unavailable");
+        return;
+    }
+    snprintf(c->id, sizeof c->id, "%lld", r->integer);
+    if (!c->idem[0]) {
+        init_record(c);
+        return;
+    }
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", BROADCAST_IDEM_TTL_S);
+    if (store_command(c->api->store, on_idem, c, "SET %s %s NX GET EX %s", c->idem, c->id, ttl) != 0)
+        respond_error(c, 503, "store unavailable");
+}
+
+void broadcast_handle_create(struct http_request *req, void *ud)
+{
+    struct broadcast_api *api = ud;
+    req->route = "admin_broadcasts";
+    if (!admin_auth_check(req, api->cfg->admin_tokens))
+        return;
+    const char *idem = http_request_header(req, "Idempotency-Key");
+    if (idem && !broadcast_idem_key_valid(idem)) {
+        http_respond_error(req, 400, "Idempotency-Key must be 1-200 printable ASCII characters");
+        return;
+    }
+    struct create *c = xcalloc(1, sizeof *c);
+    c->api = api;
+    c->req = req;
+    c->now = (int64_t)time(NULL);
+    strmap_init(&c->seen);
+    char err[BROADCAST_ERR_MAX];
+    if (broadcast_spec_parse(req->body.data, req->body.len, enabled_channels(api), c->now, &c->spec,
+                             err) != 0) {
+        respond_error(c, 400, err);
+        return;
+    }
+    crypto_sha256_hex(req->body.data ? req->body.data : "", req->body.len, c->body_sha);
+    if (idem) {
+        char sha[CRYPTO_SHA256_HEX];
+        crypto_sha256_hex(idem, strlen(idem), sha);
+        snprintf(c->idem, sizeof c->idem, "bc:idem:%s", sha);
+    }
+    if (store_command(api->store, on_id, c, "INCR bc:next") != 0)
+        respond_error(c, 503, "store unavailable");
+}
+
+/* ===== GET /admin/broadcasts/{id} ===== */
+
+struct status_req {
+    struct broadcast_api *api;
+    struct http_request *req;
+    char id[BROADCAST_ID_MAX];
+    struct buf out;
+};
+
+static void status_free(struct status_req *s)
+{
+    buf_free(&s->out);
+    free(s);
+}
+
+static void status_fail(struct status_req *s, int code, const char *msg)
+{
+    http_respond_error(s->req, code, msg);
+    status_free(s);
+}
+
+static const char *field(const redisReply *hash, const char *name)
+{
+    for (size_t i = 0; i + 1 < hash->elements; i += 2)
+        if (store_reply_str(hash->element[i]) && strcmp(hash->element[i]->str, name) == 0)
+            return store_reply_str(hash->element[i + 1]);
+    return NULL;
+}
+
+static long long field_num(const redisReply *hash, const char *name)
+{
+    const char *v = field(hash, name);
+    return v ? atoll(v) : 0;
+}
+
+static void put_time(struct buf *b, const char *name, const redisReply *hash)
+{
+    long long t = field_num(hash, name);
+    buf_printf(b, ",\"%s\":", name);
+    if (t <= 0) {
+        buf_puts(b, "null");
+        return;
+    }
+    char iso[32];
+    broadcast_format_time(t, iso);
+    buf_json_str(b, iso);
+}
+
+/* Our own JSON from the record, or null if it does not parse. */
+static void put_json(struct buf *b, const char *name, const char *json)
+{
+    cJSON *v = json ? cJSON_Parse(json) : NULL;
+    buf_printf(b, ",\"%s\":", name);
+    buf_puts(b, v ? json : "null");
+    cJSON_Delete(v);
+}
+
+static void render_record(struct buf *b, const char *id, const redisReply *h)
+{
+    static const char *const counters[] = {"sent", "failed", "blocked", "skipped"};
+    buf_puts(b, "{\"id\":");
+    buf_json_str(b, id);
+    buf_puts(b, ",\"status\":");
+    buf_json_str(b, field(h, "status") ? field(h, "status") : "");
+    buf_puts(b, ",\"text\":");
+    buf_json_str(b, field(h, "text") ? field(h, "text") : "");
+    put_json(b, "buttons", field(h, "buttons"));
+    put_json(b, "segment", field(h, "segment"));
+    put_time(b, "created", h);
+    put_time(b, "not_before", h);
+    put_time(b, "started", h);
+    put_time(b, "finished", h);
+    long long recipients = field_num(h, "recipients"), left = recipients;
+    buf_printf(b, ",\"recipients\":%lld,\"counts\":{", recipients);
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        long long n = field_num(h, counters[i]);
+        left -= n;
+        buf_printf(b, "%s\"%s\":%lld", i ? "," : "", counters[i], n);
+    }
+    buf_printf(b, ",\"remaining\":%lld},\"reasons\":{", left > 0 ? left : 0);
+    bool first = true;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const char *k = store_reply_str(h->element[i]), *v = store_reply_str(h->element[i + 1]);
+        if (!k || !v || strncmp(k, "reason:", 7) != 0)
+            continue;
+        buf_puts(b, first ? "" : ",");
+        buf_json_str(b, k + 7);
+        buf_printf(b, ":%lld", atoll(v));
+        first = false;
+    }
+    buf_putc(b, '}');
+}
+
+/* reply: HGETALL bc:<id>:fail */
+static void on_failures(redisReply *r, void *ud)
+{
+    struct status_req *s = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
+        status_fail(s, 503, "store unavailable");
+        return;
+    }
+    size_t total = r->elements / 2, shown = 0;
+    buf_puts(&s->out, ",\"failures\":[");
+    for (size_t i = 0; i + 1 < r->elements && shown < BROADCAST_FAILURES_SHOWN; i += 2) {
+        const char *user = store_reply_str(r->element[i]), *reason = store_reply_str(r->element[i + 1]);
+        if (!user || !reason)
+            continue;
+        buf_puts(&s->out, shown++ ? ",{\"user\":" : "{\"user\":");
+        buf_json_str(&s->out, user);
+        buf_puts(&s->out, ",\"reason\":");
+        buf_json_str(&s->out, reason);
+        buf_putc(&s->out, '}');
+    }
+    buf_printf(&s->out, "],\"failures_recorded\":%zu}", total);
+    http_respond(s->req, 200, "application/json", s->out.data, s->out.len, NULL);
+    status_free(s);
+}
+
+/* reply: HGETALL bc:<id> */
+static void on_record(redisReply *r, void *ud)
+{
+    struct status_req *s = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
+        status_fail(s, 503, "store unavailable");
+        return;
+    }
+    if (r->elements == 0) {
+        status_fail(s, 404, "no such broadcast");
+        return;
+    }
+    render_record(&s->out, s->id, r);
+    char fkey[BROADCAST_KEY_MAX];
+    broadcast_key(fkey, sizeof fkey, s->id, ":fail");
+    if (store_command(s->api->store, on_failures, s, "HGETALL %s", fkey) != 0)
+        status_fail(s, 503, "store unavailable");
+}
+
+static void get_status(struct broadcast_api *api, struct http_request *req, const char *id)
+{
+    struct status_req *s = xcalloc(1, sizeof *s);
+    s->api = api;
+    s->req = req;
+    snprintf(s->id, sizeof s->id, "%s", id);
+    buf_init(&s->out);
+    char hkey[BROADCAST_KEY_MAX];
+    broadcast_key(hkey, sizeof hkey, id, "");
+    if (store_command(api->store, on_record, s, "HGETALL %s", hkey) != 0)
+        status_fail(s, 503, "store unavailable");
+}
+
+/* ===== POST /admin/broadcasts/{id}/cancel ===== */
+
+struct cancel_req {
+    struct broadcast_api *api;
+    struct http_request *req;
+    char id[BROADCAST_ID_MAX];
+};
+
+static void on_unlisted(redisReply *r, void *ud)
+{
+    struct cancel_req *k = ud;
+    if (store_reply_failed(r))
+        log_store_error("cancelled broadcast not removed from bc:active", r); /* the worker drops it */
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"id\":");
+    buf_json_str(&b, k->id);
+    buf_puts(&b, ",\"status\":\"cancelled\"}");
+    http_respond(k->req, 200, "application/json", b.data, b.len, NULL);
+    buf_free(&b);
+    free(k);
+}
+
+/* reply: STOP_SCRIPT — the status found */
+static void on_cancelled(redisReply *r, void *ud)
+{
+    struct cancel_req *k = ud;
+    const char *was = store_reply_str(r);
+    if (store_reply_failed(r) || !was) {
+        http_respond_error(k->req, 503, "store unavailable");
+        free(k);
+        return;
+    }
+    if (!was[0]) {
+        http_respond_error(k->req, 404, "no such broadcast");
+        free(k);
+        return;
+    }
+    if (strcmp(was, "scheduled") != 0 && strcmp(was, "running") != 0) {
+        char msg[BROADCAST_ERR_MAX];
+        snprintf(msg, sizeof msg, "broadcast is %.20s; only a scheduled or running one can be cancelled",
+                 was);
+        http_respond_error(k->req, 409, msg);
+        free(k);
+        return;
+    }
+    log_fmt(LOG_INFO, "broadcast cancelled", "\"id\":%s", log_q(k->id));
+    if (store_command(k->api->store, on_unlisted, k, "ZREM bc:active %s", k->id) != 0)
+        on_unlisted(NULL, k);
+}
+
+static void cancel(struct broadcast_api *api, struct http_request *req, const char *id)
+{
+    struct cancel_req *k = xcalloc(1, sizeof *k);
+    k->api = api;
+    k->req = req;
+    snprintf(k->id, sizeof k->id, "%s", id);
+    char hkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX], now[24], keep[16];
+    broadcast_key(hkey, sizeof hkey, id, "");
+    broadcast_key(qkey, sizeof qkey, id, ":q");
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
+    if (store_command(api->store, on_cancelled, k, "EVAL %s 2 %s %s cancel cancelled %s %s 0",
+                      STOP_SCRIPT, hkey, qkey, now, keep) != 0) {
+        http_respond_error(req, 503, "store unavailable");
+        free(k);
+    }
+}
+
+void broadcast_handle_item(struct http_request *req, void *ud)
+{
+    struct broadcast_api *api = ud;
+    req->route = "admin_broadcast";
+    if (!admin_auth_check(req, api->cfg->admin_tokens))
+        return;
+    const char *rest = req->path + strlen(ITEM_PREFIX);
+    const char *slash = strchr(rest, '/');
+    char id[BROADCAST_ID_MAX];
+    size_t idlen = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (idlen == 0 || idlen >= sizeof id) {
+        http_respond_error(req, 404, "no such broadcast");
+        return;
+    }
+    memcpy(id, rest, idlen);
+    id[idlen] = '\0';
+    if (!broadcast_id_valid(id)) {
+        http_respond_error(req, 404, "no such broadcast");
+        return;
+    }
+    const char *tail = slash ? slash + 1 : "";
+    if (strcmp(tail, "") == 0 && strcmp(req->method_name, "GET") == 0)
+        get_status(api, req, id);
+    else if (strcmp(tail, "cancel") == 0 && strcmp(req->method_name, "POST") == 0)
+        cancel(api, req, id);
+    else if (strcmp(tail, "") == 0 || strcmp(tail, "cancel") == 0)
+        http_respond_error(req, 405, strcmp(tail, "") == 0 ? "use GET" : "use POST");
+    else
+        http_respond_error(req, 404, "not found");
+}
+
+/* ===== Set-up ===== */
+
+struct broadcast_api *broadcast_api_new(const struct config *cfg, struct store *store,
+                                        struct outbox *ob, struct broadcast_worker *worker)
+{
+    struct broadcast_api *api = xcalloc(1, sizeof *api);
+    api->cfg = cfg;
+    api->store = store;
+    api->ob = ob;
+    api->worker = worker;
+    metrics_declare("dvcbot_broadcasts_created_total", METRIC_COUNTER, "Broadcasts created.", NULL, 0);
+    return api;
+}
+
+void broadcast_api_free(struct broadcast_api *api)
+{
+    free(api);
+}
