@@ -54,6 +54,7 @@ struct turn_internal {
     uint64_t start_ns;
     bool duplicate;
     bool done;
+    bool said_busy;            /* busy_store already told the user about Redis */
 };
 
 struct user_queue {
@@ -241,7 +242,7 @@ static void turn_finish(struct dialog_turn *t)
     struct dialog *d = t->dialog;
     double secs = (double)(uv_hrtime() - t->in->start_ns) / 1e9;
     metrics_observe("dvcbot_handle_seconds", "", secs);
-    if (t->degraded && t->replies.n)
+    if (t->degraded && t->replies.n && !t->in->said_busy)
         dialog_turn_render(t, "degraded_note", NULL, 0); /* say so, politely */
     t->in->cb(t->msg, &t->replies, t->in->ud);
 
@@ -402,6 +403,7 @@ void dialog_reply_menu(struct dialog_turn *t)
 
 void dialog_reply_busy_store(struct dialog_turn *t)
 {
+    t->in->said_busy = true;
     dialog_turn_render(t, "busy_store", NULL, 0);
 }
 
