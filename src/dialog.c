@@ -4,6 +4,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
+#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -44,6 +45,7 @@ struct dialog {
     struct handler *observers; /* dialog_on_matched */
     size_t n_observers;
     size_t pending;
+    struct redis_script load_script;
 };
 
 struct turn_internal {
@@ -55,6 +57,7 @@ struct turn_internal {
     bool duplicate;
     bool done;
     bool said_busy;            /* busy_store already told the user about Redis */
+    bool sent_text;            /* the load script was sent as text after NOSCRIPT */
 };
 
 struct user_queue {
@@ -65,6 +68,8 @@ struct user_queue {
 static void turn_start(struct dialog_turn *t);
 static void turn_route(struct dialog_turn *t);
 static void turn_free(struct dialog_turn *t);
+static void on_loaded(redisReply *r, void *ud);
+static int send_load(struct dialog_turn *t, bool by_sha);
 
 /* ===== Set-up ===== */
 
@@ -72,6 +77,7 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
+    redis_script_init(&d->load_script, LOAD_SCRIPT);
     strmap_init(&d->users);
     strmap_init(&d->intents);
     strmap_init(&d->modes);
@@ -280,6 +286,12 @@ static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
     const redisReply *sess = NULL;
+    /* First use after Redis started (or flushed its scripts): send the text. */
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
+        !t->in->sent_text && send_load(t, false) == 0) {
+        t->in->sent_text = true;
+        return;
+    }
     if (!r || r->type == REDIS_REPLY_ERROR) {
         if (r)
             log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(r->str));
@@ -322,10 +334,10 @@ static void unblock_if_needed(struct dialog_turn *t)
     store_command(t->deps->store, ignore_reply, NULL, "SREM %s %s", key, m->chat);
 }
 
-static void turn_start(struct dialog_turn *t)
+/* Sends the load script by SHA1 (by_sha) or by text. */
+static int send_load(struct dialog_turn *t, bool by_sha)
 {
     char skey[128], dkey[192], ukey[128], ttl[16], now[24], uttl[16];
-    unblock_if_needed(t);
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
@@ -333,10 +345,20 @@ static void turn_start(struct dialog_turn *t)
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
-    int rc = store_command(t->deps->store, on_loaded, t, "EVAL %s 3 %s %s %s %s %s %s %s %s %s",
-                           LOAD_SCRIPT, dkey, skey, ukey, ttl, t->msg->event_id[0] ? "1" : "0",
-                           bot_channel_name(t->msg->channel), t->msg->chat, now, uttl);
-    if (rc != 0) {
+    const char *args[] = {dkey, skey, ukey, ttl, t->msg->event_id[0] ? "1" : "0",
+                          bot_channel_name(t->msg->channel), t->msg->chat, now, uttl};
+    size_t lens[9];
+    for (size_t i = 0; i < 9; i++)
+        lens[i] = strlen(args[i]);
+    const struct redis_script *script = &t->dialog->load_script;
+    return by_sha ? redis_script_evalsha(t->deps->store, script, on_loaded, t, 3, 9, args, lens)
+                  : redis_script_eval(t->deps->store, script, on_loaded, t, 3, 9, args, lens);
+}
+
+static void turn_start(struct dialog_turn *t)
+{
+    unblock_if_needed(t);
+    if (send_load(t, true) != 0) {
         t->degraded = true;
         session_adopt(t, NULL, 0);
         turn_route(t);
