@@ -42,6 +42,7 @@ ZL_OA_ID = "2718281828459045235"
 ZL_OA_SECRET = "oa-secret-key-for-tests"
 ZL_APP_SECRET = "app-secret-key-for-tests"
 ZL_MARK = "dvc:"  # our button payloads come back as hidden text with this prefix
+ZL_MORE_BUTTONS = "Lựa chọn khác:"  # templates/zalo_more_buttons.txt
 
 
 def wait_until(pred, timeout=5.0, interval=0.02, what="condition"):
@@ -686,8 +687,8 @@ class ServiceTest(unittest.TestCase):
 # ---------------------------------------------------------------- conversations
 
 class Chat:
-    """One user talking to dvcbot, on the web chat or through the Telegram
-    stub: say(text) and press(payload) return the replies of that message as
+    """One user talking to dvcbot, on the web chat or through the Telegram or
+    Zalo stub: say(text) and press(payload) return the replies of that message as
     [{"text": ..., "buttons": [(label, payload), ...]}].
 
     On Telegram the replies arrive asynchronously; a message is settled when
@@ -696,7 +697,8 @@ class Chat:
     counted delivered as the stub received since it was sent (so run one
     conversation at a time and keep replies short enough not to be split).
     `chat` is the Telegram chat when it is not the user's private chat (a
-    staff group)."""
+    staff group). On Zalo, the extra messages carrying buttons that did not
+    fit under one message are folded back into the reply they belong to."""
 
     def __init__(self, test, channel="webchat", user=None, chat=None):
         self.test, self.channel = test, channel
@@ -704,6 +706,9 @@ class Chat:
             self.user = user or test.new_user()
             self.chat = chat or self.user
             self.key = "tg:%d" % self.user
+        elif channel == "zalo":
+            self.user = self.chat = user or test.new_zalo_user()
+            self.key = "zl:" + self.user
         else:
             self.user = user or "webuser%08d" % test.next_id()
             self.key = "wc:" + self.user
@@ -720,6 +725,8 @@ class Chat:
             assert status == 200, (status, data)
             return [{"text": r["text"], "buttons": [(b["label"], b["payload"]) for b in r["buttons"]]}
                     for r in data["replies"]]
+        if self.channel == "zalo":
+            return self._send_zalo(text, button)
         before = len(self.test.tg.sent_to(self.chat))
         mark = delivery_mark(self.test)
         uid = self.test.next_id()
@@ -731,30 +738,55 @@ class Chat:
         return [{"text": c["json"]["text"], "buttons": buttons_of(c)}
                 for c in self.test.tg.sent_to(self.chat)[before:]]
 
+    def _send_zalo(self, text, button):
+        zl = self.test.zl
+        before = len(zl.sent_to(self.user))
+        mark = delivery_mark(self.test, "zalo")
+        event = zl_button(self.user, button) if button is not None else zl_text(self.user, text)
+        status, _, _ = self.test.bot.zalo(event)
+        assert status == 200
+        settle(self.test, mark, channel="zalo")
+        replies = []
+        for call in zl.sent_to(self.user)[before:]:
+            msg = call["json"]["message"]
+            if replies and msg["text"] == ZL_MORE_BUTTONS:
+                replies[-1]["buttons"] += zl_buttons(call)
+            else:
+                replies.append({"text": msg["text"], "buttons": zl_buttons(call)})
+        return replies
 
-def _delivered(test):
+
+def _stub_deliveries(test, channel):
+    if channel == "zalo":
+        return len([c for c in test.zl.of("cs") if (c.get("response") or {}).get("error") == 0])
+    return len([c for c in test.tg.of("sendMessage") if c["status"] == 200])
+
+
+def _delivered(test, channel="telegram"):
     m = test.bot.metrics()
-    calls = len([c for c in test.tg.of("sendMessage") if c["status"] == 200])
     busy = m.get("dvcbot_outbox_queued", 0) + m.get("dvcbot_outbox_inflight", 0)
     return (m.get("dvcbot_handle_seconds_count", 0), busy,
-            m.get('dvcbot_replies_sent_total{channel="telegram"}', 0), calls)
+            m.get('dvcbot_replies_sent_total{channel="%s"}' % channel, 0),
+            _stub_deliveries(test, channel))
 
 
-def delivery_mark(test):
+def delivery_mark(test, channel="telegram"):
     """Counters before sending a message (see settle), read once nothing is
     in flight (so what the stub received has been counted)."""
-    return wait_until(lambda: (lambda d: d[1] == 0 and d)(_delivered(test)),
+    return wait_until(lambda: (lambda d: d[1] == 0 and d)(_delivered(test, channel)),
                       what="the outbox to be idle")
 
 
-def settle(test, mark, handled=1):
+def settle(test, mark, handled=1, channel="telegram"):
     """Waits until dvcbot has handled `handled` more messages since mark and
-    delivered to the Telegram stub everything queued since."""
+    delivered to the channel's stub everything queued since."""
     h0, _, sent0, calls0 = mark
 
     def done():
-        h, busy, sent, calls = _delivered(test)
-        return h >= h0 + handled and busy == 0 and sent - sent0 == calls - calls0
+        h, busy, sent, calls = _delivered(test, channel)
+        # On Zalo one reply may take several API calls (buttons in groups).
+        same = sent - sent0 == calls - calls0 if channel == "telegram" else calls - calls0 >= sent - sent0
+        return h >= h0 + handled and busy == 0 and same
     wait_until(done, what="replies to be delivered")
 
 

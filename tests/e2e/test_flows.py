@@ -527,3 +527,23 @@ class FlowExpiryTest(ServiceTest):
         self.assertEqual(self.redis("ZSCORE", "{stats}:active", chat.key), None)
         m = self.bot.metrics()
         self.assertEqual(m['dvcbot_flows_total{procedure="ket_hon",event="abandoned"}'], 1)
+
+
+class FlowOnZaloTest(ServiceTest):
+    """The guided flows work the same on a Zalo OA as on Telegram."""
+    zalo = True
+
+    def test_flows_walk_to_the_end_on_zalo(self):
+        for proc in ("khai_sinh", "ket_hon", "can_cuoc"):
+            chat = Chat(self, "zalo")
+            summary = chat.say(intent(proc)["name"])
+            self.assertIn("flow:" + proc, payloads(summary))
+            done, kept = walk(chat, proc)
+            p = intent(proc)["procedure"]
+            self.assertIn(p["portal_url"], done[0]["text"])
+            self.assertIn(p["fee_text"], done[0]["text"])
+            for label, value in kept.items():
+                if value is not None:
+                    self.assertIn("%s: %s" % (label, value), done[1]["text"])
+            for call in self.zl.sent_to(chat.user):
+                self.assertLessEqual(len(call["json"]["message"]["text"]), 2000)
