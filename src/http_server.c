@@ -41,6 +41,7 @@ struct http_conn {
     size_t body_limit;         /* of the request being parsed */
     bool reading, processing, closing, close_after_write;
     bool discarding;           /* refused: read and drop the rest, then close */
+    unsigned writes_pending;   /* responses queued, not yet written */
     uv_shutdown_t shutdown_req;
     int handles_open;
 };
@@ -367,14 +368,23 @@ static void conn_timeout_cb(uv_timer_t *t)
     conn_close(c);
 }
 
+/* A response is out: the next pipelined request may be parsed, or the
+ * connection closed when that was waiting for the write. */
 static void write_done(uv_write_t *w, int status)
 {
     struct write_req *wr = (struct write_req *)w;
     struct http_conn *c = wr->conn;
-    if ((status < 0 || wr->close_after) && !c->closing)
-        conn_close(c);
+    bool close_after = wr->close_after;
     free(wr->data);
     free(wr);
+    c->writes_pending--;
+    if (c->closing)
+        return;
+    if (status < 0 || close_after ||
+        (c->close_after_write && !c->discarding && !c->inflight && !c->writes_pending))
+        conn_close(c);
+    else if (!c->writes_pending && !c->discarding)
+        conn_process(c);
 }
 
 static void conn_write(struct http_conn *c, char *data, size_t len, bool close_after)
@@ -389,7 +399,9 @@ static void conn_write(struct http_conn *c, char *data, size_t len, bool close_a
         free(data);
         free(wr);
         conn_close(c);
+        return;
     }
+    c->writes_pending++;
 }
 
 static char *format_response(int status, const char *ctype, const char *body, size_t body_len,
@@ -485,8 +497,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         return;
     }
     if (nread < 0) {
-        if (c->inflight)
-            c->close_after_write = true;
+        if (c->inflight || c->writes_pending)
+            c->close_after_write = true; /* the answer still goes out */
         else
             conn_close(c);
         uv_read_stop(s);
@@ -500,7 +512,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 
 static void conn_set_reading(struct http_conn *c, bool on)
 {
-    if (c->closing || c->close_after_write || on == c->reading)
+    if (c->closing || c->discarding || on == c->reading || (on && c->close_after_write))
         return;
     int rc = on ? uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)
                 : uv_read_stop((uv_stream_t *)&c->tcp);
@@ -523,11 +535,14 @@ static void conn_compact(struct http_conn *c)
 }
 
 /* Parses what is buffered, handing complete requests to the handler one at
- * a time; reading is off while a request is in flight (back-pressure). */
+ * a time; reading is off while a request is in flight or its response is
+ * being written (back-pressure: a client that does not read its answers
+ * cannot make us buffer more of them). */
 static void conn_process(struct http_conn *c)
 {
     c->processing = true;
-    while (!c->inflight && !c->closing && !c->close_after_write && c->in_off < c->in.len) {
+    while (!c->inflight && !c->writes_pending && !c->closing && !c->close_after_write &&
+           c->in_off < c->in.len) {
         size_t avail = c->in.len - c->in_off;
         size_t n = http_parser_execute(&c->parser, &parser_settings, c->in.data + c->in_off, avail);
         c->in_off += n;
@@ -543,7 +558,7 @@ static void conn_process(struct http_conn *c)
     if (c->closing)
         return;
     conn_compact(c);
-    conn_set_reading(c, !c->inflight);
+    conn_set_reading(c, !c->inflight && !c->writes_pending);
     if (!c->inflight && !c->cur && !c->close_after_write)
         if (uv_timer_start(&c->timer, conn_timeout_cb, c->srv->opts.idle_ms, 0) != 0)
             conn_close(c);
@@ -702,7 +717,7 @@ void http_server_stop(struct http_server *srv, void (*done)(void *ud), void *ud)
     uv_close((uv_handle_t *)&srv->listener, listener_closed);
     for (struct http_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
-        if (c->inflight)
+        if (c->inflight || (c->writes_pending && !c->discarding))
             c->close_after_write = true;
         else
             conn_close(c);

@@ -259,6 +259,150 @@ static void asynchronous_answer_is_sent_when_ready(void **state)
     buf_free(&f.received);
 }
 
+/* ===== Responses still being written ===== */
+
+/* A client that sends its requests, then (half_close) shuts down its side,
+ * and reads only once `read_after_ms` has passed: the server's answers
+ * (large bodies) cannot all be written at once. */
+struct slow_reader {
+    uv_loop_t loop;
+    struct http_server *srv;
+    uv_tcp_t client;
+    uv_connect_t connect;
+    uv_write_t write;
+    uv_shutdown_t shutdown;
+    uv_timer_t wait;
+    const char *request;
+    bool half_close;
+    unsigned read_after_ms;
+    size_t body_len;           /* of every response */
+    int handled;
+    int handled_before_read;   /* requests handled while the client read nothing */
+    struct buf received;
+};
+
+static void big_handler(struct http_request *req, void *ud)
+{
+    struct slow_reader *f = ud;
+    f->handled++;
+    char *body = malloc(f->body_len);
+    assert_non_null(body);
+    memset(body, 'x', f->body_len);
+    http_respond(req, 200, "text/plain", body, f->body_len, NULL);
+    free(body);
+}
+
+static void slow_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    struct slow_reader *f = s->data;
+    if (n > 0)
+        buf_append(&f->received, b->base, (size_t)n);
+    free(b->base);
+    if (n < 0) {
+        uv_close((uv_handle_t *)&f->client, on_closed);
+        http_server_stop(f->srv, NULL, NULL);
+    }
+}
+
+static void slow_start_reading(uv_timer_t *t)
+{
+    struct slow_reader *f = t->data;
+    f->handled_before_read = f->handled;
+    uv_close((uv_handle_t *)t, on_closed);
+    assert_int_equal(uv_read_start((uv_stream_t *)&f->client, on_client_alloc, slow_on_read), 0);
+}
+
+static void slow_on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    assert_int_equal(status, 0);
+}
+
+static void slow_on_written(uv_write_t *w, int status)
+{
+    struct slow_reader *f = w->data;
+    assert_int_equal(status, 0);
+    if (f->half_close)
+        assert_int_equal(uv_shutdown(&f->shutdown, (uv_stream_t *)&f->client, slow_on_shutdown), 0);
+    assert_int_equal(uv_timer_init(&f->loop, &f->wait), 0);
+    f->wait.data = f;
+    assert_int_equal(uv_timer_start(&f->wait, slow_start_reading, f->read_after_ms, 0), 0);
+}
+
+static void slow_on_connected(uv_connect_t *c, int status)
+{
+    struct slow_reader *f = c->data;
+    assert_int_equal(status, 0);
+    uv_buf_t b = uv_buf_init((char *)f->request, (unsigned)strlen(f->request));
+    f->write.data = f;
+    assert_int_equal(uv_write(&f->write, (uv_stream_t *)&f->client, &b, 1, slow_on_written), 0);
+}
+
+static void slow_exchange(struct slow_reader *f)
+{
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    buf_init(&f->received);
+    struct http_server_opts opts = {.host = "127.0.0.1", .port = 0, .timeout_ms = 5000,
+                                    .idle_ms = 5000, .handler = big_handler, .handler_ud = f};
+    assert_int_equal(http_server_start(&f->loop, &opts, &f->srv), 0);
+    struct sockaddr_in addr;
+    assert_int_equal(uv_ip4_addr("127.0.0.1", http_server_port(f->srv), &addr), 0);
+    assert_int_equal(uv_tcp_init(&f->loop, &f->client), 0);
+    f->client.data = f;
+    f->connect.data = f;
+    assert_int_equal(uv_tcp_connect(&f->connect, &f->client, (struct sockaddr *)&addr, slow_on_connected), 0);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+}
+
+/* Bytes of body after the last header block of the received stream. */
+static size_t last_body_len(const struct buf *b)
+{
+    const char *p = buf_cstr(b), *last = NULL;
+    for (const char *h = p; (h = strstr(h, "\r\n\r\n")) != NULL; h += 4)
+        last = h + 4;
+    return last ? b->len - (size_t)(last - p) : 0;
+}
+
+static void half_closed_client_still_gets_the_whole_response(void **state)
+{
+    (void)state;
+    struct slow_reader f;
+    memset(&f, 0, sizeof f);
+    f.request = "GET /big HTTP/1.1\r\nHost: t\r\n\r\n";
+    f.half_close = true;
+    f.read_after_ms = 50;
+    f.body_len = 8u * 1024 * 1024;
+    slow_exchange(&f);
+    assert_int_equal(f.handled, 1);
+    assert_true(strncmp(buf_cstr(&f.received), "HTTP/1.1 200", 12) == 0);
+    assert_int_equal(last_body_len(&f.received), f.body_len);
+    buf_free(&f.received);
+}
+
+static void pipelined_requests_wait_until_the_response_before_is_written(void **state)
+{
+    (void)state;
+    enum { N = 32 };
+    struct buf req;
+    buf_init(&req);
+    for (int i = 0; i < N; i++)
+        buf_printf(&req, "GET /big HTTP/1.1\r\nHost: t\r\n%s\r\n", i == N - 1 ? "Connection: close\r\n" : "");
+    struct slow_reader f;
+    memset(&f, 0, sizeof f);
+    f.request = buf_cstr(&req);
+    f.read_after_ms = 100;
+    f.body_len = 512u * 1024;
+    slow_exchange(&f);
+    /* Nothing read: the server must not answer (and buffer) the whole pipeline. */
+    assert_true(f.handled_before_read < N / 2);
+    assert_int_equal(f.handled, N);
+    assert_int_equal(count(buf_cstr(&f.received), "HTTP/1.1 200 OK"), N);
+    assert_int_equal(last_body_len(&f.received), f.body_len);
+    buf_free(&f.received);
+    buf_free(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +415,8 @@ int main(void)
         cmocka_unit_test(declared_oversize_body_is_413_without_reading_it),
         cmocka_unit_test(relative_garbage_is_400),
         cmocka_unit_test(asynchronous_answer_is_sent_when_ready),
+        cmocka_unit_test(half_closed_client_still_gets_the_whole_response),
+        cmocka_unit_test(pipelined_requests_wait_until_the_response_before_is_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
