@@ -34,10 +34,19 @@ static const char UNFOLLOW_SCRIPT[] =
     "redis.call('HSET', KEYS[2], '" ZALO_F_UNFOLLOWED "', ARGV[1]) return 1";
 
 /* A message went out: one more against the window (not for a user who
- * unfollowed meanwhile: nothing is kept for them). KEYS: u:{zl:<id>}. */
+ * unfollowed meanwhile, nor for one whose record is gone, e.g. erased by the
+ * message just sent: nothing is kept for them). KEYS: u:{zl:<id>}. */
 static const char SENT_SCRIPT[] =
-    "if redis.call('HEXISTS', KEYS[1], '" ZALO_F_UNFOLLOWED "') == 0 then "
+    "if redis.call('EXISTS', KEYS[1]) == 1 and "
+    "redis.call('HEXISTS', KEYS[1], '" ZALO_F_UNFOLLOWED "') == 0 then "
     "redis.call('HINCRBY', KEYS[1], '" ZALO_F_SENT "', 1) end return 1";
+
+/* Zalo refused a message for this user: why, in their record, if they still
+ * have one. KEYS: u:{zl:<id>}. ARGV: reason, code, now (unix s). */
+static const char REFUSAL_SCRIPT[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then "
+    "redis.call('HSET', KEYS[1], '" ZALO_F_LAST_ERROR "', ARGV[1], '" ZALO_F_LAST_ERROR_CODE "', "
+    "ARGV[2], '" ZALO_F_LAST_ERROR_AT "', ARGV[3]) end return 1";
 
 struct zalo {
     uv_loop_t *loop;
@@ -426,8 +435,8 @@ static void record_refusal(struct zl_delivery *d, int code)
     user_key(key, sizeof key, "u:", d->item->chat);
     snprintf(codes, sizeof codes, "%d", code);
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-    store_command(d->z->store, ignore_reply, NULL, "HSET %s %s %s %s %s %s %s", key,
-                  ZALO_F_LAST_ERROR, reason, ZALO_F_LAST_ERROR_CODE, codes, ZALO_F_LAST_ERROR_AT, now);
+    store_command(d->z->store, ignore_reply, NULL, "EVAL %s 1 %s %s %s %s", REFUSAL_SCRIPT, key,
+                  reason, codes, now);
 }
 
 static void on_token(const char *token, void *ud);

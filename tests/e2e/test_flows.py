@@ -547,3 +547,27 @@ class FlowOnZaloTest(ServiceTest):
                     self.assertIn("%s: %s" % (label, value), done[1]["text"])
             for call in self.zl.sent_to(chat.user):
                 self.assertLessEqual(len(call["json"]["message"]["text"]), 2000)
+
+    def test_erase_on_zalo_leaves_no_key_once_its_answer_is_sent(self):
+        chat = Chat(self, "zalo")
+        chat.say("xin chào")
+        r = chat.say("xóa dữ liệu của tôi")
+        self.assertIn("erase:yes", payloads(r))
+        r = chat.press("erase:yes")
+        self.assertIn("Đã xóa", r[0]["text"])
+        # The answer was sent (and counted); a command sent after it on the
+        # same Redis connection has answered, so every write about it is done.
+        self.bot.inbox("zlerase%08d" % self.next_id())
+        self.assertEqual([k for k in self.redis.keys() if chat.user in k], [])
+
+    def test_erase_on_zalo_leaves_no_key_when_its_answer_is_refused(self):
+        chat = Chat(self, "zalo")
+        chat.say("xin chào")
+        chat.say("xóa dữ liệu của tôi")
+        self.zl.script("cs", (200, {"error": -230, "message": "no interaction in 7 days"}))
+        chat.press("erase:yes")
+        wait_until(lambda: self.bot.metrics().get(
+            'dvcbot_zalo_send_errors_total{reason="no_recent_interaction"}', 0) >= 1,
+            what="the refusal")
+        self.bot.inbox("zlerase%08d" % self.next_id())
+        self.assertEqual([k for k in self.redis.keys() if chat.user in k], [])
