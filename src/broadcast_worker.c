@@ -7,6 +7,7 @@
  * freed only when nothing points at them any more. */
 #include "dvcbot/broadcast_worker.h"
 #include "dvcbot/broadcast_spec.h"
+#include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -40,8 +41,10 @@ static const char START_SCRIPT[] =
 /* Records one recipient's verdict; acks the batch's entry when its set is
  * empty and ends the broadcast when its stream is. Returns a bit set:
  * FINISH_COUNTED, FINISH_DONE (the broadcast is done now), FINISH_STOPPED
- * (it is not running any more: cancelled).
- * KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q.
+ * (it is not running any more: cancelled). A user named in the failure list
+ * gets it in refs:{<user key>} (for erase-my-data), and only then: a user
+ * erased meanwhile is no longer in the batch and leaves no trace.
+ * KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q, refs:{<user key>}.
  * ARGV: user key ("" = only check the batch), counter, reason ("" = none),
  * entry id, consumer, failures kept, now, seconds to keep the record. */
 static const char FINISH_SCRIPT[] =
@@ -52,6 +55,7 @@ static const char FINISH_SCRIPT[] =
     "  if ARGV[3] ~= '' then "
     "    redis.call('HINCRBY', KEYS[1], 'reason:' .. ARGV[3], 1) "
     "    if redis.call('HLEN', KEYS[3]) < tonumber(ARGV[6]) then "
+    "      redis.call('SADD', KEYS[5], KEYS[3]) "
     "      redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end "
     "  end "
     "end "
@@ -307,14 +311,20 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
     const char *id = b->run->id;
     char hkey[BROADCAST_KEY_MAX], fkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX];
     char cap[16], now[24], keep[16];
+    struct buf rkey;
     broadcast_key(hkey, sizeof hkey, id, "");
     broadcast_key(fkey, sizeof fkey, id, ":fail");
     broadcast_key(qkey, sizeof qkey, id, ":q");
+    buf_init(&rkey);
+    buf_printf(&rkey, "refs:{%s}", user);
     snprintf(cap, sizeof cap, "%d", BROADCAST_FAIL_KEEP);
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
-    return command(w, cb, ud, "EVAL %s 4 %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT, hkey,
-                   b->key, fkey, qkey, user, counter, reason, b->entry, w->consumer, cap, now, keep);
+    int rc = command(w, cb, ud, "EVAL %s 5 %s %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
+                     hkey, b->key, fkey, qkey, buf_cstr(&rkey), user, counter, reason, b->entry,
+                     w->consumer, cap, now, keep);
+    buf_free(&rkey);
+    return rc;
 }
 
 /* counter: sent, failed, blocked or skipped; reason "" when sent. */
@@ -327,15 +337,6 @@ static void record(struct rcpt *r, const char *counter, const char *reason)
         r->looking_up = false;
     }
     /* Also while stopping: a send that finished must not be repeated. */
-    if (reason[0]) {
-        /* The failure list names the user: erase-my-data must find it. */
-        char fkey[BROADCAST_KEY_MAX];
-        broadcast_key(fkey, sizeof fkey, r->batch->run->id, ":fail");
-        if (command(w, ignore_reply, w, "SADD refs:{%s} %s", r->user_key, fkey) != 0) {
-            rcpt_abandon(r);
-            return;
-        }
-    }
     if (finish(w, r->batch, r->user_key, counter, reason, on_recorded, r) != 0)
         rcpt_abandon(r);
 }

@@ -233,6 +233,27 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         self.assertEqual(self.redis("SMEMBERS", batch_key), [])
         self.assertEqual(self.bot.admin("POST", "/admin/broadcasts/%s/cancel" % later["id"])[0], 200)
 
+    def test_erase_while_a_send_is_in_flight_leaves_no_key_of_the_user(self):
+        tag = str(self.next_id())
+        commune = "Pa Tần " + tag
+        uid = self.tg_users(1, commune)[0]
+        text = "Ba " + tag
+        # The send is refused, a second later: the user erases their data meanwhile.
+        self.tg.script("sendMessage", (400, {"ok": False, "error_code": 400,
+                                             "description": "Bad Request: chat not found"}))
+        self.tg.delays["sendMessage"] = 1.0 * SLOW
+        try:
+            _, body, _ = self.create(text, {"channels": ["telegram"], "communes": [commune]})
+            wait_until(lambda: self.bulk_sends(text), what="the broadcast send")
+            self.bot.telegram(tg_callback(self.next_id(), uid, "erase:yes"))
+            wait_until(lambda: self.redis("EXISTS", "u:{tg:%d}" % uid) == 0, what="erasure")
+            done = self.wait_status(body["id"])
+        finally:
+            self.tg.delays.pop("sendMessage", None)
+        self.assertEqual(done["counts"]["failed"], 0)   # erased: not counted as a failure
+        self.assertEqual([k for k in self.redis.keys() if str(uid) in k], [])
+        self.assertEqual(self.redis("HKEYS", "bc:%s:fail" % body["id"]), [])
+
     def test_rate_limit_spreads_sends_and_a_user_reply_goes_before_the_remaining_bulk(self):
         tag = str(self.next_id())
         users = self.tg_users(120, "Noong Hẹt " + tag)
