@@ -21,10 +21,18 @@ struct queue {
     size_t len;
 };
 
+/* The items of one chat and priority behind the one that goes next (queued
+ * or in flight): only that one sits in the channel queue, so a long backlog
+ * for one chat costs a dispatch one look, not one per item. */
+struct lane {
+    struct queue held;
+};
+
 struct channel_state {
     struct outbox_driver drv;
     bool has_driver;
     struct queue q[2];
+    size_t n_held[2];            /* items in this channel's lanes */
     double tokens;
     uint64_t refill_ms;
     unsigned inflight;
@@ -40,6 +48,7 @@ struct outbox {
     struct strmap busy;          /* "ch:chat" of chats with an item in flight */
     struct strmap pending;       /* "ch:chat" → items queued or in flight (as uintptr_t) */
     struct strmap blocked;       /* "ch:chat" of chats that blocked the bot */
+    struct strmap lanes;         /* "prio:ch:chat" → struct lane, while it has an item */
     outbox_blocked_cb blocked_cb;
     void *blocked_ud;
     size_t inflight;
@@ -96,6 +105,31 @@ static void chat_key(char *out, size_t len, enum bot_channel ch, const char *cha
     snprintf(out, len, "%s:%s", bot_channel_prefix(ch), chat);
 }
 
+static void lane_key(char *out, size_t len, const struct outbox_item *it)
+{
+    snprintf(out, len, "%d:%s:%s", (int)it->priority, bot_channel_prefix(it->channel), it->chat);
+}
+
+/* The item that went first in its lane is over: the next one may go. */
+static void lane_advance(struct outbox *ob, const struct outbox_item *it)
+{
+    char key[BOT_ID_MAX + 16];
+    lane_key(key, sizeof key, it);
+    struct lane *l = strmap_get(&ob->lanes, key);
+    if (!l)
+        return;
+    struct outbox_item *next = l->held.head;
+    if (!next) {
+        strmap_del(&ob->lanes, key);
+        free(l);
+        return;
+    }
+    q_remove(&l->held, next);
+    next->held = false;
+    ob->ch[next->channel].n_held[next->priority]--;
+    q_push_tail(&ob->ch[next->channel].q[next->priority], next);
+}
+
 static void pending_add(struct outbox *ob, const struct outbox_item *it, int delta)
 {
     char key[BOT_ID_MAX + 8];
@@ -107,8 +141,11 @@ static void pending_add(struct outbox *ob, const struct outbox_item *it, int del
         strmap_del(&ob->pending, key);
 }
 
+/* it is in no queue any more (held items: out of their lane already). */
 static void item_finish(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v)
 {
+    if (!it->held)
+        lane_advance(ob, it);
     pending_add(ob, it, -1);
     if (it->done)
         it->done(it, v, it->done_ud);
@@ -244,6 +281,7 @@ struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
     strmap_init(&ob->busy);
     strmap_init(&ob->pending);
     strmap_init(&ob->blocked);
+    strmap_init(&ob->lanes);
     if (uv_timer_init(loop, &ob->timer) != 0 || uv_timer_init(loop, &ob->flush_timer) != 0)
         abort(); /* uv_timer_init cannot fail on a valid loop */
     ob->timer.data = ob;
@@ -300,7 +338,17 @@ static int enqueue(struct outbox *ob, struct outbox_item *it)
         free(it);
         return -1;
     }
-    q_push_tail(&cs->q[it->priority], it);
+    char key[BOT_ID_MAX + 16];
+    lane_key(key, sizeof key, it);
+    struct lane *l = strmap_get(&ob->lanes, key);
+    if (l) {
+        it->held = true;
+        q_push_tail(&l->held, it);
+        cs->n_held[it->priority]++;
+    } else {
+        strmap_put(&ob->lanes, key, xcalloc(1, sizeof *l));
+        q_push_tail(&cs->q[it->priority], it);
+    }
     pending_add(ob, it, 1);
     schedule(ob, 0);
     return 0;
@@ -336,9 +384,27 @@ int outbox_ack(struct outbox *ob, enum bot_channel ch, const char *chat, const c
     return enqueue(ob, it);
 }
 
+/* Finishes the held items of the lane of it (not it). */
+static void drop_held(struct outbox *ob, const struct outbox_item *it, enum outbox_verdict v)
+{
+    char key[BOT_ID_MAX + 16];
+    lane_key(key, sizeof key, it);
+    struct lane *l = strmap_get(&ob->lanes, key);
+    while (l && l->held.head) {
+        struct outbox_item *h = l->held.head;
+        q_remove(&l->held, h);
+        ob->ch[h->channel].n_held[h->priority]--;
+        item_finish(ob, h, v);
+    }
+}
+
 static void drop_chat(struct outbox *ob, enum bot_channel ch, const char *chat)
 {
+    struct outbox_item probe = {.channel = ch};
+    snprintf(probe.chat, sizeof probe.chat, "%s", chat);
     for (int p = 0; p < 2; p++) {
+        probe.priority = (enum outbox_priority)p;
+        drop_held(ob, &probe, OUTBOX_BLOCKED);
         struct queue *q = &ob->ch[ch].q[p];
         for (struct outbox_item *it = q->head, *next; it; it = next) {
             next = it->next;
@@ -412,7 +478,7 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
 
 size_t outbox_queued(const struct outbox *ob, enum bot_channel ch, enum outbox_priority prio)
 {
-    return ob->ch[ch].q[prio].len;
+    return ob->ch[ch].q[prio].len + ob->ch[ch].n_held[prio];
 }
 
 bool outbox_chat_idle(const struct outbox *ob, enum bot_channel ch, const char *chat)
@@ -438,7 +504,8 @@ static size_t total_queued(const struct outbox *ob)
 {
     size_t n = 0;
     for (int c = 0; c < BOT_CH_COUNT; c++)
-        n += ob->ch[c].q[0].len + ob->ch[c].q[1].len;
+        n += outbox_queued(ob, (enum bot_channel)c, OUTBOX_REPLY) +
+             outbox_queued(ob, (enum bot_channel)c, OUTBOX_BULK);
     return n;
 }
 
@@ -482,15 +549,39 @@ static void on_closed(uv_handle_t *h)
     struct outbox *ob = h->data;
     if (--ob->handles_open > 0)
         return;
+    size_t pos = 0;
+    const char *key;
+    void *lane;
+    while (strmap_next(&ob->lanes, &pos, &key, &lane))
+        free(lane); /* of items still in flight at close */
+    strmap_free(&ob->lanes);
     strmap_free(&ob->busy);
     strmap_free(&ob->pending);
     strmap_free(&ob->blocked);
     free(ob);
 }
 
+/* Collects every held item (to finish them outside the map walk). */
+static void take_all_held(struct outbox *ob, struct queue *out)
+{
+    size_t pos = 0;
+    const char *key;
+    void *value;
+    while (strmap_next(&ob->lanes, &pos, &key, &value)) {
+        struct lane *l = value;
+        while (l->held.head) {
+            struct outbox_item *it = l->held.head;
+            q_remove(&l->held, it);
+            ob->ch[it->channel].n_held[it->priority]--;
+            q_push_tail(out, it);
+        }
+    }
+}
+
 void outbox_close(struct outbox *ob)
 {
     ob->closing = true;
+    /* Queued items first: finishing one moves the next of its lane in. */
     for (int c = 0; c < BOT_CH_COUNT; c++)
         for (int p = 0; p < 2; p++) {
             struct queue *q = &ob->ch[c].q[p];
@@ -500,6 +591,13 @@ void outbox_close(struct outbox *ob)
                 item_finish(ob, it, OUTBOX_FAILED);
             }
         }
+    struct queue rest = {0};
+    take_all_held(ob, &rest); /* behind items still in flight */
+    while (rest.head) {
+        struct outbox_item *it = rest.head;
+        q_remove(&rest, it);
+        item_finish(ob, it, OUTBOX_FAILED);
+    }
     ob->flush_done = NULL;
     uv_close((uv_handle_t *)&ob->timer, on_closed);
     uv_close((uv_handle_t *)&ob->flush_timer, on_closed);

@@ -59,6 +59,7 @@ struct outbox_item {
     uint64_t not_before_ms;
     outbox_done_cb done;
     void *done_ud;
+    bool held;                   /* waits behind an earlier item of its chat */
     struct outbox_item *prev, *next;
 };
 

@@ -34,6 +34,7 @@ struct fake {
     int done_sent, done_failed, done_blocked;
     char blocked_chat[BOT_ID_MAX];
     bool flushed;
+    bool hold;                  /* leave deliveries unanswered */
 };
 
 static void answer_pending(uv_timer_t *t)
@@ -61,7 +62,7 @@ static int fake_deliver(void *ctx, struct outbox_item *item)
     f->pending[f->n_pending++] = item;
     if (++f->inflight > f->max_seen_inflight)
         f->max_seen_inflight = f->inflight;
-    if (!uv_is_active((uv_handle_t *)&f->tick))
+    if (!f->hold && !uv_is_active((uv_handle_t *)&f->tick))
         assert_int_equal(uv_timer_start(&f->tick, answer_pending, 1, 0), 0);
     return 0;
 }
@@ -245,6 +246,30 @@ static void flush_waits_for_queued_messages(void **state)
     teardown_fake(&f);
 }
 
+static void a_long_queue_for_one_chat_does_not_hold_up_the_others(void **state)
+{
+    (void)state;
+    struct fake f;
+    setup_fake(&f, 1000, 1000, 8);
+    f.hold = true; /* the staff chat's first message stays in flight */
+    enum { BACKLOG = 300 };
+    for (int i = 0; i < BACKLOG; i++)
+        ob_send(&f, "staff", "s");
+    ob_send(&f, "user", "u");
+    assert_int_equal(outbox_queued(f.ob, BOT_CH_TELEGRAM, OUTBOX_REPLY), BACKLOG + 1);
+    for (int i = 0; i < 5 && f.n < 2; i++)
+        uv_run(&f.loop, UV_RUN_NOWAIT);
+    assert_int_equal(f.n, 2);
+    assert_string_equal(f.log[0].chat, "staff");
+    assert_string_equal(f.log[1].chat, "user");
+    assert_int_equal(outbox_queued(f.ob, BOT_CH_TELEGRAM, OUTBOX_REPLY), BACKLOG - 1);
+    f.hold = false;
+    answer_pending(&f.tick);
+    assert_int_equal(f.done_sent, 2);
+    teardown_fake(&f); /* drops the rest of the backlog, each with its verdict */
+    assert_int_equal(f.done_failed, BACKLOG - 1);
+}
+
 static void rate_is_the_channel_drivers(void **state)
 {
     (void)state;
@@ -265,6 +290,7 @@ int main(void)
         cmocka_unit_test(token_bucket_spaces_sends_after_the_burst),
         cmocka_unit_test(concurrency_is_capped_per_channel),
         cmocka_unit_test(flush_waits_for_queued_messages),
+        cmocka_unit_test(a_long_queue_for_one_chat_does_not_hold_up_the_others),
         cmocka_unit_test(rate_is_the_channel_drivers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
