@@ -127,6 +127,21 @@ static void on_connected(uv_connect_t *c, int status)
     assert_int_equal(uv_write(&f->write, (uv_stream_t *)&f->client, &b, 1, on_written), 0);
 }
 
+/* Starts a server on a free port and connects client to it (ud: data of
+ * both the client and the connect request). */
+static void serve_and_connect(uv_loop_t *loop, const struct http_server_opts *opts,
+                              struct http_server **srv, uv_tcp_t *client, uv_connect_t *req,
+                              uv_connect_cb cb, void *ud)
+{
+    assert_int_equal(http_server_start(loop, opts, srv), 0);
+    struct sockaddr_in addr;
+    assert_int_equal(uv_ip4_addr("127.0.0.1", http_server_port(*srv), &addr), 0);
+    assert_int_equal(uv_tcp_init(loop, client), 0);
+    client->data = ud;
+    req->data = ud;
+    assert_int_equal(uv_tcp_connect(req, client, (struct sockaddr *)&addr, cb), 0);
+}
+
 /* Sends raw request bytes, runs the loop until the server closes the connection. */
 static void exchange(struct fixture *f, const char *request)
 {
@@ -134,14 +149,8 @@ static void exchange(struct fixture *f, const char *request)
     assert_int_equal(uv_loop_init(&f->loop), 0);
     struct http_server_opts opts = {.host = "127.0.0.1", .port = 0, .timeout_ms = 2000,
                                     .idle_ms = 2000, .handler = echo_handler, .handler_ud = f};
-    assert_int_equal(http_server_start(&f->loop, &opts, &f->srv), 0);
-    struct sockaddr_in addr;
-    assert_int_equal(uv_ip4_addr("127.0.0.1", http_server_port(f->srv), &addr), 0);
-    assert_int_equal(uv_tcp_init(&f->loop, &f->client), 0);
-    f->client.data = f;
-    f->connect.data = f;
     f->request = request;
-    assert_int_equal(uv_tcp_connect(&f->connect, &f->client, (struct sockaddr *)&addr, on_connected), 0);
+    serve_and_connect(&f->loop, &opts, &f->srv, &f->client, &f->connect, on_connected, f);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
 }
@@ -244,14 +253,8 @@ static void asynchronous_answer_is_sent_when_ready(void **state)
     assert_int_equal(uv_loop_init(&f.loop), 0);
     struct http_server_opts opts = {.host = "127.0.0.1", .port = 0, .timeout_ms = 2000,
                                     .idle_ms = 2000, .handler = held_handler, .handler_ud = &f};
-    assert_int_equal(http_server_start(&f.loop, &opts, &f.srv), 0);
-    struct sockaddr_in addr;
-    assert_int_equal(uv_ip4_addr("127.0.0.1", http_server_port(f.srv), &addr), 0);
-    assert_int_equal(uv_tcp_init(&f.loop, &f.client), 0);
-    f.client.data = &f;
-    f.connect.data = &f;
     f.request = "GET /later HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    assert_int_equal(uv_tcp_connect(&f.connect, &f.client, (struct sockaddr *)&addr, on_connected), 0);
+    serve_and_connect(&f.loop, &opts, &f.srv, &f.client, &f.connect, on_connected, &f);
     uv_run(&f.loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f.loop), 0);
     assert_true(strncmp(buf_cstr(&f.received), "HTTP/1.1 202", 12) == 0);
@@ -344,13 +347,7 @@ static void slow_exchange(struct slow_reader *f)
     buf_init(&f->received);
     struct http_server_opts opts = {.host = "127.0.0.1", .port = 0, .timeout_ms = 5000,
                                     .idle_ms = 5000, .handler = big_handler, .handler_ud = f};
-    assert_int_equal(http_server_start(&f->loop, &opts, &f->srv), 0);
-    struct sockaddr_in addr;
-    assert_int_equal(uv_ip4_addr("127.0.0.1", http_server_port(f->srv), &addr), 0);
-    assert_int_equal(uv_tcp_init(&f->loop, &f->client), 0);
-    f->client.data = f;
-    f->connect.data = f;
-    assert_int_equal(uv_tcp_connect(&f->connect, &f->client, (struct sockaddr *)&addr, slow_on_connected), 0);
+    serve_and_connect(&f->loop, &opts, &f->srv, &f->client, &f->connect, slow_on_connected, f);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
 }
