@@ -300,11 +300,12 @@ static void on_replies(const struct bot_msg *msg, const struct bot_replies *repl
 }
 
 /* Inline mode: the webhook is answered once the dialog is done, and the
- * first reply rides in the response as a sendMessage call (Telegram's
- * "reply in the webhook" feature), saving one API round trip. Only when that
- * cannot reorder messages (nothing else queued for the chat) and the text
- * fits one message; Telegram reports no result for it, so a block is only
- * noticed on the next regular send. */
+ * reply rides in the response as a sendMessage call (Telegram's "reply in
+ * the webhook" feature), saving one API round trip. Only when that cannot
+ * reorder messages (a single reply, nothing else queued for the chat) and
+ * the text fits one message; Telegram reports no result for it, so a block
+ * is only noticed on the next regular send, and a response lost on the way
+ * loses that reply (Telegram's redelivery is dropped as a duplicate). */
 struct inline_ctx {
     struct telegram *tg;
     struct http_request *req;
@@ -318,7 +319,9 @@ static void on_replies_inline(const struct bot_msg *msg, const struct bot_replie
     free(ctx);
     const struct bot_reply *first = replies->n ? &replies->items[0] : NULL;
     size_t len = first ? strlen(first->text) : 0;
-    if (!first || len > TELEGRAM_MAX_TEXT || !outbox_chat_idle(tg->ob, BOT_CH_TELEGRAM, msg->chat) ||
+    /* Only a single reply: later ones sent through the API could overtake it. */
+    if (!first || replies->n != 1 || len > TELEGRAM_MAX_TEXT ||
+        !outbox_chat_idle(tg->ob, BOT_CH_TELEGRAM, msg->chat) ||
         outbox_is_blocked(tg->ob, BOT_CH_TELEGRAM, msg->chat)) {
         http_respond_json(req, 200, "{}");
         queue_replies(tg, msg, replies, 0);
