@@ -130,10 +130,14 @@ static size_t utf8_step(const char *text, size_t i, size_t len)
 size_t bot_text_part_len(const char *text, size_t len, size_t max_chars)
 {
     size_t chars = 0, i = 0, last_nl = 0, last_sp = 0;
-    while (i < len && chars < max_chars) {
+    while (i < len) {
         unsigned char c = (unsigned char)text[i];
-        i += utf8_step(text, i, len);
-        chars++;
+        size_t step = utf8_step(text, i, len);
+        size_t units = step == 4 ? 2 : 1; /* outside the BMP: a UTF-16 surrogate pair */
+        if (chars + units > max_chars)
+            break;
+        i += step;
+        chars += units;
         if (c == '\n')
             last_nl = i;
         else if (c == ' ')

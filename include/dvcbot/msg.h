@@ -82,9 +82,10 @@ void bot_replies_free(struct bot_replies *r);
 void bot_reply_copy(struct bot_reply *dst, const struct bot_reply *src);
 void bot_reply_clear(struct bot_reply *r);
 
-/* Channels cap a message's length in characters. Byte length of the first
- * part of text holding at most max_chars characters, cut after a newline or
- * space where possible, never inside a UTF-8 sequence. */
+/* Channels cap a message's length in characters, counted as UTF-16 code
+ * units (an emoji outside the BMP counts 2). Byte length of the first part
+ * of text holding at most max_chars of them, cut after a newline or space
+ * where possible, never inside a UTF-8 sequence. */
 size_t bot_text_part_len(const char *text, size_t len, size_t max_chars);
 /* Byte length of the first max_chars characters of text (a hard cut, for
  * labels), never inside a UTF-8 sequence. */

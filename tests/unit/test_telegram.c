@@ -137,6 +137,18 @@ static void long_text_splits_on_spaces_within_limit_and_utf8_boundaries(void **s
     buf_free(&b);
 }
 
+static void emoji_count_as_two_utf16_units_when_splitting(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    for (int i = 0; i < 3000; i++)
+        buf_puts(&b, "\xf0\x9f\x99\x82"); /* U+1F642, 2 UTF-16 units, 4 bytes */
+    size_t n = telegram_part_len(b.data, b.len, TELEGRAM_MAX_TEXT);
+    assert_int_equal(n, (size_t)TELEGRAM_MAX_TEXT / 2 * 4);
+    buf_free(&b);
+}
+
 static void message_renders_html_and_inline_keyboard(void **state)
 {
     (void)state;
@@ -202,6 +214,7 @@ int main(void)
         cmocka_unit_test(malformed_updates_are_bad),
         cmocka_unit_test(html_special_characters_are_escaped),
         cmocka_unit_test(long_text_splits_on_spaces_within_limit_and_utf8_boundaries),
+        cmocka_unit_test(emoji_count_as_two_utf16_units_when_splitting),
         cmocka_unit_test(message_renders_html_and_inline_keyboard),
         cmocka_unit_test(callback_data_over_64_bytes_is_refused),
         cmocka_unit_test(api_responses_map_to_verdicts),
