@@ -308,7 +308,9 @@ static void on_read(redisReply *reply, void *ud)
         for (size_t i = 0; i < m->elements; i++)
             if (store_reply_str(m->element[i]))
                 j->members[j->n_members++] = xstrdup(m->element[i]->str);
-    } /* else the dossier is gone: an empty plan takes the code out */
+    } else {
+        dossier_clear(&j->d); /* gone: an empty plan takes the code out */
+    }
     commit(j);
 }
 
