@@ -119,6 +119,11 @@ static int64_t num(const char *s)
     return s ? strtoll(s, NULL, 10) : 0;
 }
 
+static bool flag(const char *s)
+{
+    return s && s[0] && strcmp(s, "0") != 0;
+}
+
 static size_t bulk_queued(const struct reminder *r)
 {
     size_t n = 0;
@@ -163,11 +168,11 @@ static void on_user(redisReply *reply, void *ud)
         count_message(rc->kind, "failed");
     } else if (ch < 0 || !chat || !chat[0]) {
         count_message(rc->kind, "skipped"); /* erased, or never wrote to us */
-    } else if ((refusal = reminder_user_refusal((enum bot_channel)ch,
-                                                store_reply_str(f[UF_UNFOLLOWED]) != NULL,
-                                                num(store_reply_str(f[UF_ZL_IN])),
-                                                (long)num(store_reply_str(f[UF_ZL_OUT])),
-                                                (int64_t)time(NULL)))) {
+    } else if (ch == BOT_CH_ZALO &&
+               (refusal = zalo_proactive_refusal((int64_t)time(NULL),
+                                                 flag(store_reply_str(f[UF_UNFOLLOWED])),
+                                                 num(store_reply_str(f[UF_ZL_IN])),
+                                                 (long)num(store_reply_str(f[UF_ZL_OUT]))))) {
         count_message(rc->kind, strcmp(refusal, "unfollowed") == 0 ? "blocked" : "skipped");
     } else if (outbox_is_blocked(r->deps.outbox, (enum bot_channel)ch, chat)) {
         count_message(rc->kind, "blocked");

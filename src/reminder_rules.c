@@ -1,7 +1,6 @@
 /* reminder_rules — reminder schedule and quiet hours, pure. */
 #include "dvcbot/reminder_rules.h"
 #include "dvcbot/dossier.h"
-#include "dvcbot/zalo.h"
 
 #include <string.h>
 
@@ -105,18 +104,4 @@ const char *reminder_kind_name(enum reminder_kind k)
         [REMINDER_CHO_THANH_TOAN] = "cho_thanh_toan", [REMINDER_LATE] = "late",
     };
     return k < REMINDER_KIND_COUNT ? names[k] : "none";
-}
-
-/* ===== Recipients ===== */
-
-const char *reminder_user_refusal(enum bot_channel ch, bool unfollowed, int64_t zl_in, long zl_out,
-                                  int64_t now)
-{
-    if (ch != BOT_CH_ZALO)
-        return NULL;
-    if (unfollowed)
-        return "unfollowed";
-    if (zalo_window_of(now, zl_in, zl_out, false) == ZALO_WINDOW_CLOSED)
-        return "zalo_no_recent_interaction";
-    return NULL;
 }

@@ -13,8 +13,6 @@
 #ifndef DVCBOT_REMINDER_RULES_H
 #define DVCBOT_REMINDER_RULES_H
 
-#include "dvcbot/msg.h"
-
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,12 +61,5 @@ void reminder_plan(const struct reminder_rules *r, const struct reminder_state *
                    struct reminder_plan *out);
 /* "can_bo_sung", "cho_thanh_toan", "late" (metric labels, template names). */
 const char *reminder_kind_name(enum reminder_kind k);
-
-/* Why a message dvcbot sends on its own must not go to a user, from their
- * record: "unfollowed" (Zalo), "zalo_no_recent_interaction" (Zalo would
- * refuse it: -230/-232); NULL when it may go. zl_in and zl_out are the
- * record's zl_in (unix s, 0 unknown) and zl_out. */
-const char *reminder_user_refusal(enum bot_channel ch, bool unfollowed, int64_t zl_in, long zl_out,
-                                  int64_t now);
 
 #endif

@@ -282,21 +282,6 @@ static void test_late_notice_carries_a_status_reminder_due_with_it(void **state)
     assert_int_equal(p.next, t0 + 2 * EVERY);
 }
 
-/* ===== Recipients ===== */
-
-static void test_zalo_users_past_the_window_or_gone_are_refused(void **state)
-{
-    (void)state;
-    int64_t now = at("2025-03-03T09:00:00+07:00");
-    assert_null(reminder_user_refusal(BOT_CH_TELEGRAM, false, 0, 0, now));
-    assert_null(reminder_user_refusal(BOT_CH_WEBCHAT, true, 0, 0, now));
-    assert_null(reminder_user_refusal(BOT_CH_ZALO, false, now - DAY, 3, now));
-    assert_null(reminder_user_refusal(BOT_CH_ZALO, false, 0, 0, now)); /* not known: Zalo decides */
-    assert_string_equal(reminder_user_refusal(BOT_CH_ZALO, true, now - DAY, 0, now), "unfollowed");
-    assert_string_equal(reminder_user_refusal(BOT_CH_ZALO, false, now - 8 * DAY, 0, now),
-                        "zalo_no_recent_interaction");
-}
-
 static void test_kind_names_are_template_suffixes(void **state)
 {
     (void)state;
@@ -321,7 +306,6 @@ int main(void)
         cmocka_unit_test(test_quiet_hours_postpone_to_the_morning),
         cmocka_unit_test(test_late_dossier_gets_one_notice_per_due_date),
         cmocka_unit_test(test_late_notice_carries_a_status_reminder_due_with_it),
-        cmocka_unit_test(test_zalo_users_past_the_window_or_gone_are_refused),
         cmocka_unit_test(test_kind_names_are_template_suffixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
