@@ -84,7 +84,6 @@ struct job {
 struct rcpt {
     struct reminder *r;
     enum reminder_kind kind;
-    enum bot_channel ch;
     struct bot_reply reply;
 };
 
