@@ -17,6 +17,7 @@
 #include "dvcbot/notify.h"
 #include "dvcbot/payment.h"
 #include "dvcbot/profile.h"
+#include "dvcbot/reminder.h"
 #include "dvcbot/stats.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
@@ -241,6 +242,16 @@ static int add_dossier_routes(struct app *a)
     return notify_start(a->notify);
 }
 
+static int add_reminders(struct app *a)
+{
+    struct reminder_deps rd = {
+        .loop = a->loop, .cfg = &a->cfg, .store = a->store, .outbox = a->outbox, .tpl = a->tpl,
+        .catalog = a->catalog,
+    };
+    a->reminders = reminder_new(&rd);
+    return reminder_start(a->reminders);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct app *a = s->data;
@@ -308,6 +319,10 @@ int app_listen(struct app *a, char **err)
         *err = xstrdup("cannot start the dossier notifier");
         return -1;
     }
+    if (add_reminders(a) != 0) {
+        *err = xstrdup("cannot start the reminder timer");
+        return -1;
+    }
     struct http_server_opts opts = {
         .host = a->cfg.listen_host, .port = a->cfg.listen_port,
         .timeout_ms = a->cfg.http_timeout_ms, .idle_ms = a->cfg.http_idle_ms,
@@ -356,7 +371,8 @@ static void on_drain_tick(uv_timer_t *t)
         return;
     /* Broadcast sends already in the outbox finish and are recorded, unless
      * that takes too long: then they are sent again after a restart. */
-    if (a->broadcast_worker && broadcast_worker_busy(a->broadcast_worker) &&
+    if (((a->broadcast_worker && broadcast_worker_busy(a->broadcast_worker)) ||
+         reminder_busy(a->reminders)) &&
         uv_now(a->loop) - a->stop_ms < FLUSH_TIMEOUT_MS)
         return;
     uv_timer_stop(t);
@@ -379,6 +395,7 @@ void app_shutdown(struct app *a)
         broadcast_worker_stop(a->broadcast_worker);
     if (a->notify)
         notify_stop(a->notify);
+    reminder_stop(a->reminders); /* what is due and not taken stays in remind:due */
     if (a->server)
         http_server_stop(a->server, on_server_stopped, a);
     if (uv_timer_init(a->loop, &a->drain_timer) != 0) {
@@ -419,6 +436,7 @@ void app_close(struct app *a)
     if (a->store)
         store_close(a->store);
     broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
+    reminder_close(a->reminders); /* likewise */
     broadcast_api_free(a->broadcasts);
     admin_dossiers_free(a->admin_dossiers); /* after store_close: no callback left */
     lookup_free(a->lookup);

@@ -419,14 +419,12 @@ static bool user_excluded(const struct rcpt *r, redisReply *const *f, const char
         return true;
     if (r->ch != BOT_CH_ZALO)
         return false;
-    *reason = "unfollowed";
-    if (flag_set(f[UF_UNFOLLOWED]))
-        return true;
-    /* Past the customer-service window Zalo refuses (-230/-232): don't ask. */
-    *counter = "skipped";
-    *reason = "zalo_no_recent_interaction";
-    return zalo_window_of((int64_t)time(NULL), num_field(f[UF_ZL_IN]), (long)num_field(f[UF_ZL_OUT]),
-                          false) == ZALO_WINDOW_CLOSED;
+    *reason = zalo_proactive_refusal((int64_t)time(NULL), flag_set(f[UF_UNFOLLOWED]),
+                                     num_field(f[UF_ZL_IN]), (long)num_field(f[UF_ZL_OUT]));
+    if (!*reason)
+        return false;
+    *counter = strcmp(*reason, "unfollowed") == 0 ? "blocked" : "skipped";
+    return true;
 }
 
 /* reply: HMGET u:{<user key>} USER_FIELDS */

@@ -63,7 +63,35 @@ static const struct {
     {"DVCBOT_TELEGRAM_RATE", 30, offsetof(struct config, telegram_rate)},
     {"DVCBOT_TELEGRAM_INLINE_REPLY", 0, offsetof(struct config, telegram_inline_reply)},
     {"ZALO_MAX_EVENT_AGE", 300, offsetof(struct config, zalo_max_event_age_s)},
+    {"DVCBOT_REMIND_EVERY", 2 * 24 * 3600, offsetof(struct config, remind_every_s)},
+    {"DVCBOT_REMIND_MAX", 3, offsetof(struct config, remind_max)},
+    {"DVCBOT_REMIND_TICK_MS", 30000, offsetof(struct config, remind_tick_ms)},
 };
+
+static bool take_hour(const char **p, int *out)
+{
+    int h = 0, n = 0;
+    for (; **p >= '0' && **p <= '9' && n < 2; (*p)++, n++)
+        h = h * 10 + (**p - '0');
+    *out = h;
+    return n > 0 && h < 24;
+}
+
+/* DVCBOT_QUIET_HOURS: "21-7" (from 21:00 to 07:00, Vietnam time); set and
+ * empty means none. */
+static int parse_quiet_hours(struct config *cfg, const char *v)
+{
+    cfg->quiet_from = cfg->quiet_to = -1;
+    if (!*v)
+        return 0;
+    int from, to;
+    const char *p = v;
+    if (!take_hour(&p, &from) || *p++ != '-' || !take_hour(&p, &to) || *p || from == to)
+        return -1;
+    cfg->quiet_from = from;
+    cfg->quiet_to = to;
+    return 0;
+}
 
 int config_load(struct config *cfg, const char **err)
 {
@@ -80,6 +108,17 @@ int config_load(struct config *cfg, const char **err)
             config_free(cfg);
             return -1;
         }
+    }
+    const char *quiet = getenv("DVCBOT_QUIET_HOURS");
+    if (parse_quiet_hours(cfg, quiet ? quiet : "21-7") != 0) {
+        *err = "invalid DVCBOT_QUIET_HOURS (want two different hours such as 21-7, or empty for none)";
+        config_free(cfg);
+        return -1;
+    }
+    if (cfg->remind_every_s == 0 || cfg->remind_tick_ms == 0) {
+        *err = "DVCBOT_REMIND_EVERY and DVCBOT_REMIND_TICK_MS must be at least 1";
+        config_free(cfg);
+        return -1;
     }
     cfg->redis_url = env_dup("REDIS_URL", "redis://127.0.0.1:6379");
     cfg->public_base_url = env_dup("PUBLIC_BASE_URL", NULL);

@@ -239,14 +239,21 @@ void dossier_format_vnd(long long amount, char *out, size_t len)
     out[o] = '\0';
 }
 
+bool dossier_due_end(const struct dossier *d, time_t *out)
+{
+    const char *due_s = dossier_get(d, DF_DUE_AT);
+    if (!*due_s || dossier_time_parse(due_s, out) != 0)
+        return false;
+    if (strlen(due_s) == 10)
+        *out += 24 * 3600; /* a bare date is due until the end of that day */
+    return true;
+}
+
 long dossier_days_late(const struct dossier *d, time_t now)
 {
     time_t due, ref = now;
-    const char *due_s = dossier_get(d, DF_DUE_AT);
-    if (!*due_s || dossier_time_parse(due_s, &due) != 0)
+    if (!dossier_due_end(d, &due))
         return 0;
-    if (strlen(due_s) == 10)
-        due += 24 * 3600; /* a bare date is due until the end of that day */
     int st = dossier_status(d);
     if (st >= 0 && dossier_status_final((enum dossier_status)st)) {
         const char *fin = dossier_get(d, DF_FINISHED_AT);
@@ -556,7 +563,7 @@ bool dossier_flag(const struct dossier *d, enum dossier_field f)
 
 /* ===== Upsert ===== */
 
-/* KEYS[1] dossier:<code>, KEYS[2] dossier:changes.
+/* KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due.
  * ARGV[1] now, ARGV[2] code, ARGV[3..] field/value pairs.
  * Returns {0 unchanged | 1 updated | 2 created, old status or ""}. */
 const char DOSSIER_UPSERT_LUA[] =
@@ -565,21 +572,28 @@ const char DOSSIER_UPSERT_LUA[] =
     "for i = 1, n do names[i + 2] = ARGV[1 + 2 * i] end "
     "local cur = redis.call('HMGET', KEYS[1], unpack(names)) "
     "local old, new = cur[1], cur[1] "
+    "local moved = false "
     "local set = {} "
     "for i = 1, n do "
     "  local f, v = ARGV[1 + 2 * i], ARGV[2 + 2 * i] "
     "  if cur[2] and v == '0' and (f == 'paid' or f == 'paid_online') then v = '1' end "
     "  if cur[i + 2] ~= v then set[#set + 1] = f; set[#set + 1] = v end "
     "  if f == 'status' then new = v end "
+    "  if f == 'due_at' and cur[i + 2] ~= v then moved = true end "
     "end "
     "if #set == 0 then return {0, old or ''} end "
     "set[#set + 1] = 'updated_at'; set[#set + 1] = ARGV[1] "
     "if not old then set[#set + 1] = 'created_at'; set[#set + 1] = ARGV[1] end "
+    "if old ~= new then set[#set + 1] = 'status_at'; set[#set + 1] = ARGV[1]; moved = true end "
     "redis.call('HSET', KEYS[1], unpack(set)) "
     "if old and old ~= new then "
     "  redis.call('RPUSH', KEYS[2], ARGV[2] .. ' ' .. new) "
     "  redis.call('LTRIM', KEYS[2], -" STR(DOSSIER_CHANGES_MAX) ", -1) "
     "end "
+    /* the final statuses of dossier_status_final */
+    "if new == 'da_co_ket_qua' or new == 'da_tra_ket_qua' or new == 'tu_choi' then "
+    "  redis.call('ZREM', KEYS[3], ARGV[2]) "
+    "elseif moved then redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2]) end "
     "return {old and 1 or 2, old or ''}";
 
 void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_upsert *u)
@@ -589,6 +603,7 @@ void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_
     int n = 0;
     u->argv[n++] = u->key;
     u->argv[n++] = DOSSIER_CHANGES_KEY;
+    u->argv[n++] = DOSSIER_REMIND_KEY;
     u->nkeys = n;
     u->argv[n++] = u->now;
     u->argv[n++] = dossier_get(d, DF_CODE);

@@ -111,17 +111,23 @@ int dossier_reply_details(const struct tpl_set *t, const struct catalog *cat,
     return rc;
 }
 
-int dossier_reply_changed(const struct tpl_set *t, const struct catalog *cat,
-                          const struct dossier *d, struct bot_replies *out)
+int dossier_reply_notice(const struct tpl_set *t, const struct catalog *cat,
+                         const struct dossier *d, const char *name, struct bot_replies *out)
 {
     struct view v;
     view_init(&v, t, cat, d);
     const struct tpl_var vars[] = {
-        {"code", v.code}, {"pay_payload", v.pay}, {"procedure", v.procedure},
-        {"status_text", v.status_text ? v.status_text : ""},
+        {"agency", v.agency}, {"code", v.code}, {"due", v.due}, {"pay_payload", v.pay},
+        {"procedure", v.procedure}, {"status_text", v.status_text ? v.status_text : ""},
     };
-    struct bot_reply *r = tpl_render(t, "dossier_changed", vars, sizeof vars / sizeof vars[0], out);
+    struct bot_reply *r = tpl_render(t, name, vars, sizeof vars / sizeof vars[0], out);
     int rc = r && v.status_text ? 0 : -1;
     view_free(&v);
     return rc;
+}
+
+int dossier_reply_changed(const struct tpl_set *t, const struct catalog *cat,
+                          const struct dossier *d, struct bot_replies *out)
+{
+    return dossier_reply_notice(t, cat, d, "dossier_changed", out);
 }

@@ -386,6 +386,15 @@ const char *zalo_window_name(enum zalo_window w)
     return (unsigned)w < 4 ? names[w] : "unknown";
 }
 
+const char *zalo_proactive_refusal(int64_t now, bool unfollowed, int64_t last_in, long sent)
+{
+    if (unfollowed)
+        return "unfollowed";
+    if (zalo_window_of(now, last_in, sent, false) == ZALO_WINDOW_CLOSED)
+        return "zalo_no_recent_interaction";
+    return NULL;
+}
+
 /* ===== Outbox driver ===== */
 
 static void ignore_reply(redisReply *r, void *ud)

@@ -40,6 +40,7 @@ struct handoff;
 struct feedback;
 struct erase;
 struct volunteers;
+struct reminder;
 
 struct app {
     uv_loop_t *loop;
@@ -62,6 +63,7 @@ struct app {
     struct payment *payment;     /* links, /pay/ipn, /pay/return */
     struct lookup *lookup;       /* tra_cuu_ho_so, thanh_toan, hs:* buttons */
     struct admin_dossiers *admin_dossiers; /* POST /admin/dossiers */
+    struct reminder *reminders;  /* reminder timer (serve only) */
     /* Guided flows and what hangs off them (issue 4). */
     struct flow_set *flow_defs;
     struct stats *stats;

@@ -47,6 +47,11 @@ struct config {
     unsigned broadcast_claim_ms; /* DVCBOT_BROADCAST_CLAIM_MS: idle time after which another
                                     worker takes over a broadcast batch, default 60 s */
     char *worker_id;             /* DVCBOT_WORKER_ID: broadcast consumer name, default host:port */
+    unsigned remind_every_s;     /* DVCBOT_REMIND_EVERY: seconds between dossier reminders, default 2 days */
+    unsigned remind_max;         /* DVCBOT_REMIND_MAX: reminders per status change, default 3 */
+    unsigned remind_tick_ms;     /* DVCBOT_REMIND_TICK_MS: how often the reminder timer looks, default 30 s */
+    int quiet_from, quiet_to;    /* DVCBOT_QUIET_HOURS "21-7" (default): no reminders from 21:00 to
+                                    07:00 Vietnam time; "" disables (both -1) */
     unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
     unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
     char *log_level;             /* DVCBOT_LOG_LEVEL */

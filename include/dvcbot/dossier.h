@@ -17,6 +17,10 @@
  * Upsert: one Lua script (DOSSIER_UPSERT_LUA) compares, writes only changed
  * fields, and when an existing dossier's status changes appends
  * "<CODE> <new status>" to the list dossier:changes, which notify.c drains.
+ * It also keeps status_at (unix s the dossier entered its status) and, when
+ * the dossier is new or its status or due_at changed, puts the code in the
+ * sorted set remind:due (scored now: look at it at once) unless the status
+ * is final, where it takes it out; reminder.c owns that set.
  * The record's personal fields (name, phone, id_number) are never logged.
  *
  * Ownership: a struct dossier owns its strings; dossier_clear frees them.
@@ -41,6 +45,7 @@
 #define DOSSIER_KEY_MAX (sizeof DOSSIER_KEY_PREFIX + DOSSIER_CODE_MAX)
 #define DOSSIER_CHANGES_KEY "dossier:changes"
 #define DOSSIER_CHANGES_MAX 100000 /* entries kept when nobody drains the list */
+#define DOSSIER_REMIND_KEY "remind:due"
 
 enum dossier_status {
     DOSSIER_DA_TIEP_NHAN,
@@ -126,8 +131,8 @@ void dossier_key(char *out, size_t len, const char *code);
 extern const char DOSSIER_UPSERT_LUA[];
 
 /* Arguments of one upsert, after the script: KEYS = dossier:<code>,
- * dossier:changes; ARGV = now, code, then field/value pairs. */
-#define DOSSIER_UPSERT_ARGS (2 + 2 + 2 * DF_COUNT)
+ * dossier:changes, remind:due; ARGV = now, code, then field/value pairs. */
+#define DOSSIER_UPSERT_ARGS (3 + 2 + 2 * DF_COUNT)
 struct dossier_upsert {
     char key[DOSSIER_KEY_MAX];
     char now[24];
@@ -157,6 +162,9 @@ void dossier_format_date(time_t t, char out[16]);
 void dossier_format_datetime(time_t t, char out[24]);
 /* 1500000 → "1.500.000" (Vietnamese grouping). */
 void dossier_format_vnd(long long amount, char *out, size_t len);
+/* The last second the dossier is on time: due_at, or the end of that day
+ * for a bare date. Returns false without a readable due_at. */
+bool dossier_due_end(const struct dossier *d, time_t *out);
 /* Whole days past due_at (against finished_at once final, else now); 0 when
  * on time or when there is no due date. */
 long dossier_days_late(const struct dossier *d, time_t now);

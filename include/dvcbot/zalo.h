@@ -147,5 +147,10 @@ enum zalo_window { ZALO_WINDOW_UNKNOWN, ZALO_WINDOW_FREE, ZALO_WINDOW_PAID, ZALO
  * interaction (0 unknown), sent = messages since, quoted = replies to one. */
 enum zalo_window zalo_window_of(int64_t now, int64_t last_in, long sent, bool quoted);
 const char *zalo_window_name(enum zalo_window w);
+/* Why a message dvcbot sends on its own (a broadcast, a reminder) should
+ * not go to a Zalo user: "unfollowed", or "zalo_no_recent_interaction" when
+ * their last interaction is past the 7-day window (Zalo would refuse it:
+ * -230/-232); NULL when it may go. */
+const char *zalo_proactive_refusal(int64_t now, bool unfollowed, int64_t last_in, long sent);
 
 #endif

@@ -77,11 +77,12 @@ static void test_good_record_is_normalized(void **state)
     struct dossier_upsert u;
     dossier_upsert_prepare(&d, 1700000000, &u);
     assert_string_equal(u.key, "dossier:000.00.12.H50-241120-0003");
-    assert_int_equal(u.nkeys, 2);
+    assert_int_equal(u.nkeys, 3);
     assert_string_equal(u.argv[1], DOSSIER_CHANGES_KEY);
-    assert_string_equal(u.argv[2], "1700000000");
-    assert_string_equal(u.argv[3], "000.00.12.H50-241120-0003");
-    assert_int_equal(u.argc, 4 + 2 * 15);
+    assert_string_equal(u.argv[2], DOSSIER_REMIND_KEY);
+    assert_string_equal(u.argv[3], "1700000000");
+    assert_string_equal(u.argv[4], "000.00.12.H50-241120-0003");
+    assert_int_equal(u.argc, 5 + 2 * 15);
     dossier_clear(&d);
 }
 

@@ -412,6 +412,17 @@ static void windows_follow_the_48h_and_7_day_rules(void **state)
     assert_string_equal(zalo_window_name(ZALO_WINDOW_CLOSED), "closed");
 }
 
+static void proactive_messages_skip_unfollowers_and_closed_windows(void **state)
+{
+    (void)state;
+    int64_t now = 1740787200;
+    assert_null(zalo_proactive_refusal(now, false, now - 86400, 3));
+    assert_null(zalo_proactive_refusal(now, false, 0, 0)); /* not known: Zalo decides */
+    assert_string_equal(zalo_proactive_refusal(now, true, now - 60, 0), "unfollowed");
+    assert_string_equal(zalo_proactive_refusal(now, false, now - ZALO_CS_WINDOW_S - 1, 0),
+                        "zalo_no_recent_interaction");
+}
+
 /* ===== Token helpers ===== */
 
 static void refresh_body_is_form_encoded(void **state)
@@ -488,6 +499,7 @@ int main(void)
         cmocka_unit_test(api_answers_map_to_results),
         cmocka_unit_test(error_codes_have_reasons_staff_can_read),
         cmocka_unit_test(windows_follow_the_48h_and_7_day_rules),
+        cmocka_unit_test(proactive_messages_skip_unfollowers_and_closed_windows),
         cmocka_unit_test(refresh_body_is_form_encoded),
         cmocka_unit_test(oauth_answers_are_parsed),
         cmocka_unit_test(refresh_is_scheduled_ahead_of_expiry),
