@@ -41,6 +41,10 @@
 #include <stddef.h>
 #include <uv.h>
 
+/* REDIS_URL defaults and bounds (store_url.c). */
+#define STORE_DEFAULT_PORT 6379
+#define STORE_MAX_DB 1000000
+
 #define STORE_ENOTCONN (-1)
 #define STORE_EINVAL   (-2)
 
