@@ -1,12 +1,16 @@
 /* cmd_classify — `dvcbot classify`: one "<id>\t<score>" line per stdin line.
  *
- * Hidden flag for the benchmark: `--bench N` classifies every stdin line N
- * times in a loop and prints the rate and the start-up time instead. */
+ * Hidden flags: `--bench N` classifies every stdin line N times in a loop and
+ * prints the rate and the start-up time instead; `--explain` adds the
+ * procedure an act names and the line as the matcher read it
+ * ("<id>\t<score>\t<procedure or ->\t<rewritten line>"). */
+#include "dvcbot/buf.h"
 #include "dvcbot/catalog.h"
 #include "dvcbot/commands.h"
 #include "dvcbot/matcher.h"
 #include "dvcbot/mem.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +57,7 @@ static size_t chomp(char *line, size_t n)
     return n;
 }
 
-static int classify_lines(const struct matcher *m)
+static int classify_lines(const struct matcher *m, bool explain)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -62,7 +66,16 @@ static int classify_lines(const struct matcher *m)
         size_t n = chomp(line, (size_t)got);
         struct match_result r;
         matcher_classify(m, line, n, &r);
-        printf("%s\t%.3f\n", r.id, r.score);
+        if (explain) {
+            struct buf why;
+            buf_init(&why);
+            matcher_explain(m, line, n, &why);
+            printf("%s\t%.3f\t%s\t%s\n", r.id, r.score, r.procedure ? r.procedure : "-",
+                   buf_cstr(&why));
+            buf_free(&why);
+        } else {
+            printf("%s\t%.3f\n", r.id, r.score);
+        }
     }
     free(line);
     return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
@@ -103,9 +116,10 @@ static int bench(const struct matcher *m, long rounds, double startup)
 int cmd_classify(int argc, char **argv)
 {
     long rounds = 0;
+    bool explain = argc == 2 && strcmp(argv[1], "--explain") == 0;
     if (argc >= 3 && strcmp(argv[1], "--bench") == 0)
         rounds = strtol(argv[2], NULL, 10);
-    else if (argc > 1) {
+    else if (argc > 1 && !explain) {
         fprintf(stderr, "usage: dvcbot classify < lines\n");
         return 2;
     }
@@ -115,7 +129,7 @@ int cmd_classify(int argc, char **argv)
     if (open_matcher(&cat, &m) != 0)
         return 1;
     double startup = now_s() - t0;
-    int rc = rounds > 0 ? bench(m, rounds, startup) : classify_lines(m);
+    int rc = rounds > 0 ? bench(m, rounds, startup) : classify_lines(m, explain);
     matcher_free(m);
     catalog_free(cat);
     return rc;

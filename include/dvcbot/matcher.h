@@ -35,6 +35,8 @@ struct match_result {
     const char *alt_id;   /* runner-up id, or NULL */
     double alt_score;
     bool ambiguous;       /* two procedures too close to tell: ask the user */
+    const char *procedure;/* for an act (lookup, payment, complaint...): the
+                             procedure the line names, or NULL */
 };
 
 struct matcher;
@@ -55,5 +57,10 @@ void matcher_classify(const struct matcher *m, const char *text, size_t len,
  * debugging. Returns its length, or 0 when the input is rejected. */
 size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, char *out,
                        size_t cap);
+
+/* Appends how the line was read and the models' best guesses, for
+ * `dvcbot classify --explain`. */
+struct buf;
+void matcher_explain(const struct matcher *m, const char *text, size_t len, struct buf *out);
 
 #endif
