@@ -107,6 +107,8 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     buf_json_str(&line, str_of(ctx, "id"));
     buf_puts(&line, ",\"commune\":");
     buf_json_str(&line, str_of(ctx, "commune"));
+    buf_puts(&line, ",\"kind\":");
+    buf_json_str(&line, *str_of(ctx, "kind") ? str_of(ctx, "kind") : FEEDBACK_KIND_COMMENT);
     buf_printf(&line, ",\"stars\":%d,\"at\":%s,\"comment\":", cJSON_IsNumber(stars) ? stars->valueint : 0, now);
     buf_json_str(&line, comment);
     buf_putc(&line, '}');
@@ -152,8 +154,10 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         dialog_turn_done(t);
         return true;
     }
+    bool complaint = strcmp(str_of(cJSON_GetObjectItemCaseSensitive(t->session, "fb"), "kind"),
+                            FEEDBACK_KIND_COMPLAINT) == 0;
     leave_feedback(t);
-    dialog_turn_reply(t, "feedback_saved", NULL, 0);
+    dialog_turn_reply(t, complaint ? "complaint_saved" : "feedback_saved", NULL, 0);
     return true;
 }
 
@@ -177,6 +181,24 @@ static void on_gop_y(struct dialog_turn *t, void *ud)
     dialog_turn_done(t);
 }
 
+/* ===== Intent khieu_nai ===== */
+
+/* A complaint: the next typed line is kept like a comment, with kind
+ * "khieu_nai" and the procedure the user named, for the staff to handle. */
+static void on_khieu_nai(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    if (dialog_turn_refuse_degraded(t))
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
+    cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
+    cJSON_AddStringToObject(ctx, "id", t->match.procedure ? t->match.procedure : STATS_GENERAL);
+    cJSON_AddStringToObject(ctx, "commune", "");
+    cJSON_AddStringToObject(ctx, "kind", FEEDBACK_KIND_COMPLAINT);
+    dialog_turn_set_mode(t, MODE_FEEDBACK);
+    dialog_turn_reply(t, "complaint_ask", NULL, 0);
+}
+
 struct feedback *feedback_new(struct dialog *d, struct stats *st)
 {
     struct feedback *fb = xcalloc(1, sizeof *fb);
@@ -185,6 +207,7 @@ struct feedback *feedback_new(struct dialog *d, struct stats *st)
     dialog_on_payload(d, "fb:", on_stale_skip, fb);
     dialog_on_mode(d, MODE_FEEDBACK, on_comment_mode, fb);
     dialog_on_intent(d, "gop_y", on_gop_y, fb);
+    dialog_on_intent(d, "khieu_nai", on_khieu_nai, fb);
     return fb;
 }
 

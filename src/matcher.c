@@ -28,6 +28,7 @@ struct settings {
     double keyword_weight;  /* a keyword line's weight per unit of its weight */
     double template_weight; /* an act template's weight, shared by its procedures */
     double rule_weight;     /* log-score added per unit of a pattern's weight */
+    double temperature;     /* log-scores are divided by it before becoming probabilities */
     int typo_min_len;       /* shorter unknown words are left alone */
 };
 
@@ -284,6 +285,12 @@ static bool score_line(const struct matcher *m, const struct rewrite_line *ln, s
         return false;
     nbayes_scores(m->acts, feat, sc->n_feat, sc->act);
     apply_rules(m, ln, sc->act, sc->proc);
+    /* naive Bayes counts overlapping words as independent evidence: its
+     * probabilities are too sure of themselves without a temperature */
+    for (size_t i = 0; i < m->n_procs; i++)
+        sc->proc[i] /= m->set.temperature;
+    for (size_t i = 0; i < m->n_acts; i++)
+        sc->act[i] /= m->set.temperature;
     nbayes_normalize(sc->proc, m->n_procs);
     nbayes_normalize(sc->act, m->n_acts);
     return true;
@@ -354,7 +361,7 @@ static void load_settings(struct builder *b, const cJSON *j)
     struct settings *s = &b->m->set;
     *s = (struct settings){.threshold = 0.5, .proc_threshold = 0.4, .ambiguous_ratio = 0.6,
                            .alpha = 0.1, .example_weight = 1, .keyword_weight = 1,
-                           .template_weight = 3, .rule_weight = 1.5,                            .typo_min_len = 4};
+                           .template_weight = 3, .rule_weight = 1.5, .temperature = 1,                            .typo_min_len = 4};
     if (!j)
         return;
     snprintf(b->file, sizeof b->file, "_matcher.json");
@@ -371,6 +378,7 @@ static void load_settings(struct builder *b, const cJSON *j)
         {"keyword_weight", offsetof(struct settings, keyword_weight), 0, 100},
         {"template_weight", offsetof(struct settings, template_weight), 0, 100},
         {"rule_weight", offsetof(struct settings, rule_weight), 0, 100},
+        {"temperature", offsetof(struct settings, temperature), 0.1, 100},
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, nums[i].key);

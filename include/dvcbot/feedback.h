@@ -9,6 +9,11 @@
  * user in the zset {stats}:comments (listed in refs:{<user key>}), so staff
  * can find recent comments and erase-my-data removes them.
  *
+ * Intent khieu_nai (a complaint about staff or how a dossier is handled)
+ * takes the next typed line the same way, with kind "khieu_nai" and the
+ * procedure the user named; ratings' comments have kind "gop_y". Each stored
+ * line: {"procedure", "commune", "kind", "stars", "at", "comment"}.
+ *
  * feedback_new registers the handlers; the struct only holds pointers. */
 #ifndef DVCBOT_FEEDBACK_H
 #define DVCBOT_FEEDBACK_H
@@ -18,6 +23,8 @@
 
 #define FEEDBACK_KEEP 50
 #define FEEDBACK_COMMENT_MAX 300 /* characters */
+#define FEEDBACK_KIND_COMMENT "gop_y"
+#define FEEDBACK_KIND_COMPLAINT "khieu_nai"
 
 struct feedback;
 
