@@ -23,12 +23,14 @@ struct settings {
     double threshold;       /* act confidence below which the answer is khac */
     double proc_threshold;  /* procedure confidence below which it is not named */
     double ambiguous_ratio; /* runner-up / best procedure at or above which both are offered */
-    double alpha;           /* smoothing count of the models */
+    double alpha;           /* smoothing: weight of the classes' mean in each class */
     double example_weight;  /* a training line's weight */
     double keyword_weight;  /* a keyword line's weight per unit of its weight */
     double template_weight; /* an act template's weight, shared by its procedures */
     double rule_weight;     /* log-score added per unit of a pattern's weight */
     double temperature;     /* log-scores are divided by it before becoming probabilities */
+    double gate_threshold;  /* out-of-scope probability from which a line is khac */
+    double unknown_weight;  /* log-score for "out of scope" per unknown word */
     int typo_min_len;       /* shorter unknown words are left alone */
 };
 
@@ -46,16 +48,15 @@ struct matcher {
     struct settings set;
     struct rewriter rw;
 
-    /* The act model: one class per non-procedure id, one for "asks about a
-     * procedure". The procedure model: one class per procedure, one for
-     * "names none". */
-    struct nbayes *acts, *procs;
-    int act_class[MATCHER_MAX_INTENTS];   /* intent → act class */
+    /* The intent model: one class per catalog id (class i = intent i). The
+     * procedure model: one class per procedure and one for "names none"; it
+     * tells which procedure an act is about. */
+    struct nbayes *intents, *procs;
+    struct nbayes *gate;      /* in scope (class 0) or not (class 1, khac) */
     int proc_class[MATCHER_MAX_INTENTS];  /* intent → procedure class, or -1 */
-    int act_intent[MATCHER_MAX_INTENTS + 1];  /* act class → intent, -1: a procedure */
     int proc_intent[MATCHER_MAX_INTENTS + 1]; /* procedure class → intent, -1: none */
-    size_t n_acts, n_procs;
-    int asks_procedure, names_none;
+    size_t n_procs;
+    int names_none;
 
     struct rule *rules;
     size_t n_rules;
@@ -158,7 +159,7 @@ size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, ch
 
 /* ===== Classifying ===== */
 
-static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, double *act,
+static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, double *intent,
                         double *proc)
 {
     if (!m->n_rules)
@@ -172,10 +173,9 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
         if (rc < 0)
             continue; /* no match, or a resource limit: no evidence either way */
         double w = r->weight * m->set.rule_weight;
+        intent[r->intent] += w;
         if (m->proc_class[r->intent] >= 0)
             proc[m->proc_class[r->intent]] += w;
-        else
-            act[m->act_class[r->intent]] += w;
     }
     pcre2_match_data_free(md);
 }
@@ -194,42 +194,9 @@ static const char *intent_id(const struct matcher *m, int intent)
     return catalog_at(m->cat, (size_t)intent)->id;
 }
 
-static void answer_khac(const struct matcher *m, const double *act, const double *proc,
-                        struct match_result *out)
+static bool is_procedure(const struct matcher *m, int intent)
 {
-    int a = best_of(act, m->n_acts, m->act_class[m->fallback]);
-    out->id = intent_id(m, m->fallback);
-    out->score = act[m->act_class[m->fallback]];
-    if (a < 0)
-        return;
-    int intent = m->act_intent[a];
-    if (intent < 0) {
-        int p = best_of(proc, m->n_procs, m->names_none);
-        intent = p >= 0 ? m->proc_intent[p] : -1;
-    }
-    if (intent >= 0) {
-        out->alt_id = intent_id(m, intent);
-        out->alt_score = act[a];
-    }
-}
-
-/* The line asks about a procedure: which one, or two to choose from. */
-static void answer_procedure(const struct matcher *m, const double *act, const double *proc,
-                             struct match_result *out)
-{
-    int p = best_of(proc, m->n_procs, m->names_none);
-    if (p < 0 || proc[p] < m->set.proc_threshold || proc[m->names_none] > proc[p]) {
-        answer_khac(m, act, proc, out);
-        return;
-    }
-    out->id = intent_id(m, m->proc_intent[p]);
-    out->score = act[m->asks_procedure] * proc[p];
-    int q = best_of(proc, m->n_procs, p);
-    if (q >= 0 && q != m->names_none) {
-        out->alt_id = intent_id(m, m->proc_intent[q]);
-        out->alt_score = act[m->asks_procedure] * proc[q];
-        out->ambiguous = proc[q] >= m->set.ambiguous_ratio * proc[p];
-    }
+    return intent >= 0 && m->proc_class[intent] >= 0;
 }
 
 /* The procedure the line names, as context for an act, or NULL. */
@@ -241,26 +208,30 @@ static const char *named_procedure(const struct matcher *m, const double *proc)
     return intent_id(m, m->proc_intent[p]);
 }
 
-static void decide(const struct matcher *m, const double *act, const double *proc,
+static void decide(const struct matcher *m, const double *p, const double *proc,
                    struct match_result *out)
 {
-    int a = best_of(act, m->n_acts, -1);
-    if (a < 0 || act[a] < m->set.threshold || m->act_intent[a] == m->fallback) {
-        answer_khac(m, act, proc, out);
+    int a = best_of(p, m->n_intents, -1);
+    if (a < 0 || p[a] < m->set.threshold || a == m->fallback) {
+        int b = best_of(p, m->n_intents, m->fallback);
+        out->score = p[m->fallback];
+        if (b >= 0) {
+            out->alt_id = intent_id(m, b);
+            out->alt_score = p[b];
+        }
         return;
     }
-    if (a == m->asks_procedure) {
-        answer_procedure(m, act, proc, out);
+    out->id = intent_id(m, a);
+    out->score = p[a];
+    if (!is_procedure(m, a))
+        out->procedure = named_procedure(m, proc);
+    int b = best_of(p, m->n_intents, a);
+    if (b < 0)
         return;
-    }
-    out->id = intent_id(m, m->act_intent[a]);
-    out->score = act[a];
-    out->procedure = named_procedure(m, proc);
-    int b = best_of(act, m->n_acts, a);
-    if (b >= 0 && m->act_intent[b] >= 0) {
-        out->alt_id = intent_id(m, m->act_intent[b]);
-        out->alt_score = act[b];
-    }
+    out->alt_id = intent_id(m, b);
+    out->alt_score = p[b];
+    out->ambiguous = is_procedure(m, a) && is_procedure(m, b) &&
+                     p[b] >= m->set.ambiguous_ratio * p[a];
 }
 
 static void result_clear(struct match_result *out, const char *fallback)
@@ -272,7 +243,7 @@ static void result_clear(struct match_result *out, const char *fallback)
 /* Both models' probabilities for a line; false when the line has no word
  * the models know. */
 struct scored {
-    double act[MATCHER_MAX_INTENTS + 1], proc[MATCHER_MAX_INTENTS + 1];
+    double intent[MATCHER_MAX_INTENTS], proc[MATCHER_MAX_INTENTS + 1], gate[2];
     size_t known, n_feat;
 };
 
@@ -283,16 +254,22 @@ static bool score_line(const struct matcher *m, const struct rewrite_line *ln, s
     sc->known = nbayes_scores(m->procs, feat, sc->n_feat, sc->proc);
     if (!sc->known)
         return false;
-    nbayes_scores(m->acts, feat, sc->n_feat, sc->act);
-    apply_rules(m, ln, sc->act, sc->proc);
+    nbayes_scores(m->intents, feat, sc->n_feat, sc->intent);
+    nbayes_scores(m->gate, feat, sc->n_feat, sc->gate);
+    /* words the model never saw count for "out of scope" */
+    sc->gate[1] += m->set.unknown_weight * (double)(sc->n_feat - sc->known);
+    apply_rules(m, ln, sc->intent, sc->proc);
     /* naive Bayes counts overlapping words as independent evidence: its
      * probabilities are too sure of themselves without a temperature */
     for (size_t i = 0; i < m->n_procs; i++)
         sc->proc[i] /= m->set.temperature;
-    for (size_t i = 0; i < m->n_acts; i++)
-        sc->act[i] /= m->set.temperature;
+    for (size_t i = 0; i < m->n_intents; i++)
+        sc->intent[i] /= m->set.temperature;
+    sc->gate[0] /= m->set.temperature;
+    sc->gate[1] /= m->set.temperature;
     nbayes_normalize(sc->proc, m->n_procs);
-    nbayes_normalize(sc->act, m->n_acts);
+    nbayes_normalize(sc->intent, m->n_intents);
+    nbayes_normalize(sc->gate, 2);
     return true;
 }
 
@@ -310,7 +287,9 @@ void matcher_classify(const struct matcher *m, const char *text, size_t len,
         out->procedure = m->proc_class[ex] < 0 ? named_procedure(m, sc.proc) : NULL;
         return;
     }
-    decide(m, sc.act, sc.proc, out);
+    if (sc.gate[1] >= m->set.gate_threshold)
+        sc.intent[m->fallback] = 1; /* out of scope, whatever it looks like */
+    decide(m, sc.intent, sc.proc, out);
     if (out->score < 0)
         out->score = 0;
     if (out->score > 1)
@@ -331,8 +310,8 @@ static void explain_top(struct buf *b, const struct matcher *m, const double *p,
         if (best < 0)
             break;
         done[k] = best;
-        buf_printf(b, " %s=%.3f", intent_of[best] >= 0 ? intent_id(m, intent_of[best]) : none,
-                   p[best]);
+        int in = intent_of ? intent_of[best] : best;
+        buf_printf(b, " %s=%.3f", in >= 0 ? intent_id(m, in) : none, p[best]);
     }
 }
 
@@ -348,8 +327,8 @@ void matcher_explain(const struct matcher *m, const char *text, size_t len, stru
     buf_printf(out, "[%s] known %zu/%zu", ln.text, sc.known, sc.n_feat);
     if (!any)
         return;
-    buf_puts(out, " acts:");
-    explain_top(out, m, sc.act, m->n_acts, m->act_intent, "(procedure)");
+    buf_printf(out, " out of scope %.3f intents:", sc.gate[1]);
+    explain_top(out, m, sc.intent, m->n_intents, NULL, "");
     buf_puts(out, " procedures:");
     explain_top(out, m, sc.proc, m->n_procs, m->proc_intent, "(none)");
 }
@@ -361,7 +340,8 @@ static void load_settings(struct builder *b, const cJSON *j)
     struct settings *s = &b->m->set;
     *s = (struct settings){.threshold = 0.5, .proc_threshold = 0.4, .ambiguous_ratio = 0.6,
                            .alpha = 0.1, .example_weight = 1, .keyword_weight = 1,
-                           .template_weight = 3, .rule_weight = 1.5, .temperature = 1,                            .typo_min_len = 4};
+                           .template_weight = 3, .rule_weight = 1.5, .temperature = 1,
+                           .gate_threshold = 0.5, .unknown_weight = 1,                            .typo_min_len = 4};
     if (!j)
         return;
     snprintf(b->file, sizeof b->file, "_matcher.json");
@@ -373,12 +353,14 @@ static void load_settings(struct builder *b, const cJSON *j)
         {"threshold", offsetof(struct settings, threshold), 0, 1},
         {"proc_threshold", offsetof(struct settings, proc_threshold), 0, 1},
         {"ambiguous_ratio", offsetof(struct settings, ambiguous_ratio), 0, 1},
-        {"alpha", offsetof(struct settings, alpha), 0.001, 10},
+        {"alpha", offsetof(struct settings, alpha), 0.001, 0.999},
         {"example_weight", offsetof(struct settings, example_weight), 0, 100},
         {"keyword_weight", offsetof(struct settings, keyword_weight), 0, 100},
         {"template_weight", offsetof(struct settings, template_weight), 0, 100},
         {"rule_weight", offsetof(struct settings, rule_weight), 0, 100},
         {"temperature", offsetof(struct settings, temperature), 0.1, 100},
+        {"gate_threshold", offsetof(struct settings, gate_threshold), 0, 1},
+        {"unknown_weight", offsetof(struct settings, unknown_weight), 0, 100},
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, nums[i].key);
@@ -760,9 +742,9 @@ static void line_of(const char *s, struct rewrite_line *ln)
     }
 }
 
-/* Every line trains both models: the act model under its intent's act, the
+/* Every line trains both models: the intent model under its id, the
  * procedure model under its procedure ("none" for the other ids). An act's
- * template is counted once in the act model, shared by the procedures it
+ * template is counted once in the intent model, shared by the procedures it
  * names, and once per procedure in the procedure model. */
 static void train(struct matcher *m, const struct corpus *c)
 {
@@ -775,42 +757,33 @@ static void train(struct matcher *m, const struct corpus *c)
         int pc = t->procedure >= 0 ? m->proc_class[t->procedure] : m->proc_class[t->intent];
         nbayes_add(m->procs, feat, nf, pc >= 0 ? pc : m->names_none, t->weight);
         double w = t->procedure >= 0 ? t->weight / (double)(m->n_procs - 1) : t->weight;
-        nbayes_add(m->acts, feat, nf, m->act_class[t->intent], w);
+        nbayes_add(m->intents, feat, nf, t->intent, w);
+        nbayes_add(m->gate, feat, nf, t->intent == m->fallback, t->weight);
     }
+    nbayes_train(m->gate, m->set.alpha);
     nbayes_train(m->procs, m->set.alpha);
-    nbayes_train(m->acts, m->set.alpha);
+    nbayes_train(m->intents, m->set.alpha);
     free(feat);
     free(ln);
 }
 
-/* Procedures share the act class "asks about a procedure"; every other id
- * is an act of its own. */
+/* Each id is a class of the intent model; procedures are also classes of
+ * the procedure model, with "none" for every other id. */
 static void assign_classes(struct matcher *m)
 {
-    m->asks_procedure = -1;
     for (size_t i = 0; i < m->n_intents; i++) {
         if (catalog_at(m->cat, i)->kind == INTENT_PROCEDURE) {
-            if (m->asks_procedure < 0) {
-                m->asks_procedure = (int)m->n_acts;
-                m->act_intent[m->n_acts++] = -1;
-            }
-            m->act_class[i] = m->asks_procedure;
             m->proc_intent[m->n_procs] = (int)i;
             m->proc_class[i] = (int)m->n_procs++;
         } else {
-            m->act_intent[m->n_acts] = (int)i;
-            m->act_class[i] = (int)m->n_acts++;
             m->proc_class[i] = -1;
         }
     }
     m->names_none = (int)m->n_procs;
     m->proc_intent[m->n_procs++] = -1;
-    if (m->asks_procedure < 0) { /* a catalog without procedures */
-        m->asks_procedure = (int)m->n_acts;
-        m->act_intent[m->n_acts++] = -1;
-    }
-    m->acts = nbayes_new(m->n_acts);
+    m->intents = nbayes_new(m->n_intents);
     m->procs = nbayes_new(m->n_procs);
+    m->gate = nbayes_new(2);
 }
 
 static void build(struct builder *b)
@@ -871,7 +844,8 @@ void matcher_free(struct matcher *m)
     for (size_t i = 0; i < m->n_rules; i++)
         pcre2_code_free(m->rules[i].code);
     free(m->rules);
-    nbayes_free(m->acts);
+    nbayes_free(m->intents);
+    nbayes_free(m->gate);
     nbayes_free(m->procs);
     rewriter_free(&m->rw);
     wordmap_free(&m->examples);

@@ -25,7 +25,6 @@ struct nbayes {
     double *total;       /* weighted feature count per class */
     uint32_t *off;       /* trained: entries of feature i are [off[i], off[i+1]) */
     struct entry *entries;
-    double *base;        /* per class: log(alpha) - log(alpha * V + total) */
 };
 
 struct nbayes *nbayes_new(size_t n_classes)
@@ -33,7 +32,6 @@ struct nbayes *nbayes_new(size_t n_classes)
     struct nbayes *nb = xcalloc(1, sizeof *nb);
     nb->n_classes = n_classes;
     nb->total = xcalloc(n_classes ? n_classes : 1, sizeof *nb->total);
-    nb->base = xcalloc(n_classes ? n_classes : 1, sizeof *nb->base);
     return nb;
 }
 
@@ -50,7 +48,6 @@ void nbayes_free(struct nbayes *nb)
     free(nb->total);
     free(nb->off);
     free(nb->entries);
-    free(nb->base);
     free(nb);
 }
 
@@ -122,40 +119,42 @@ void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, int cls, doub
     }
 }
 
-/* Every class is scaled to the same total count: a class given many lines
- * (all the procedures together, say) must not look unlikely for a word just
- * because its counts are spread over more words. */
-void nbayes_train(struct nbayes *nb, double alpha)
+/* Every class is scaled to the same total count (a class given many lines
+ * must not look unlikely for a word just because its counts are spread over
+ * more words), then smoothed towards the background, the mean of the
+ * classes (Jelinek-Mercer): P(f|c) = (1 - b) P_c(f) + b P(f). A class that
+ * never saw f gets b P(f), the same for every class, so only the classes that
+ * saw f need a value: log(1 + (1 - b) / b * P_c(f) / P(f)), which is kept. */
+void nbayes_train(struct nbayes *nb, double background)
 {
     if (nb->off)
         return;
     size_t total = 0, classes = 0;
-    double mass = 0;
     for (size_t i = 0; i < nb->n_feat; i++)
         total += nb->lists[i].n;
-    for (size_t c = 0; c < nb->n_classes; c++) {
-        mass += nb->total[c];
+    for (size_t c = 0; c < nb->n_classes; c++)
         classes += nb->total[c] > 0;
-    }
-    mass = classes ? mass / (double)classes : 1;
     nb->off = xmalloc((nb->n_feat + 1) * sizeof *nb->off);
     nb->entries = xmalloc((total ? total : 1) * sizeof *nb->entries);
+    double odds = (1 - background) / background;
     size_t k = 0;
     for (size_t i = 0; i < nb->n_feat; i++) {
+        const struct flist *l = &nb->lists[i];
+        double mean = 0; /* P(f) times the number of classes */
+        for (uint32_t j = 0; j < l->n; j++)
+            mean += l->e[j].v / nb->total[l->e[j].cls];
         nb->off[i] = (uint32_t)k;
-        for (uint32_t j = 0; j < nb->lists[i].n; j++) {
-            struct entry e = nb->lists[i].e[j];
-            e.v = (float)log1p(e.v * (mass / nb->total[e.cls]) / alpha);
+        for (uint32_t j = 0; j < l->n; j++) {
+            struct entry e = l->e[j];
+            double p = e.v / nb->total[e.cls];
+            e.v = (float)log1p(odds * p / (mean / (double)classes));
             nb->entries[k++] = e;
         }
-        free(nb->lists[i].e);
+        free(l->e);
     }
     nb->off[nb->n_feat] = (uint32_t)k;
     free(nb->lists);
     nb->lists = NULL;
-    double v = (double)nb->n_feat;
-    for (size_t c = 0; c < nb->n_classes; c++)
-        nb->base[c] = log(alpha) - log(alpha * v + mass);
 }
 
 /* The index of a trained feature, or -1. */
@@ -181,8 +180,6 @@ size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n, do
         for (uint32_t k = nb->off[f]; k < nb->off[f + 1]; k++)
             out[nb->entries[k].cls] += nb->entries[k].v;
     }
-    for (size_t c = 0; c < nb->n_classes; c++)
-        out[c] += (double)known * nb->base[c];
     return known;
 }
 

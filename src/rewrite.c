@@ -310,6 +310,15 @@ static bool add_cut(const struct rewriter *rw, struct rewrite_line *ln, const ch
     return np > 0;
 }
 
+/* Letters then digits ("dinhdanhmuc2"): where the digits start, or 0. */
+static size_t trailing_digits(const char *w, size_t n)
+{
+    size_t i = n;
+    while (i > 0 && w[i - 1] >= '0' && w[i - 1] <= '9')
+        i--;
+    return i < n && i >= 4 && !has_digit(w, i) ? i : 0;
+}
+
 static void rewrite_word(const struct rewriter *rw, struct rewrite_line *ln, const char *w,
                          size_t n, bool correct)
 {
@@ -328,12 +337,18 @@ static void rewrite_word(const struct rewriter *rw, struct rewrite_line *ln, con
         line_add(ln, buf, m);
         return;
     }
-    if (!has_digit(w, n) && add_cut(rw, ln, w, n))
+    size_t d = trailing_digits(w, n);
+    if (d) {
+        rewrite_word(rw, ln, w, d, correct);
+        line_add(ln, w + d, n - d);
         return;
+    }
+    /* a slip in one word ("cabn") before a cut that would read it as two
+     * ("ca" + "bn") */
     int c = correct ? correct_word(rw, w, n) : -1;
     if (c >= 0)
         line_add_words(ln, rw->words[c]);
-    else
+    else if (has_digit(w, n) || !add_cut(rw, ln, w, n))
         line_add(ln, w, n);
 }
 

@@ -2,7 +2,8 @@
  *
  * Features are 64-bit hashes (of words, word pairs...) chosen by the caller.
  * Training adds weighted lines (nbayes_add), nbayes_train turns the counts
- * into log-probabilities with Laplace/Lidstone smoothing; afterwards the model
+ * into log-probabilities smoothed towards the mean of the classes (Jelinek-
+ * Mercer), so a common word a small class never saw costs it little; afterwards the model
  * is read-only and may be shared by any number of threads. Classes have equal
  * priors and the same total count (nbayes_train scales them): how many
  * lines a class was given says nothing about how often people ask for it.
@@ -23,8 +24,9 @@ void nbayes_free(struct nbayes *nb);
 
 /* Counts the features of one training line of class cls, weight times. */
 void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, int cls, double weight);
-/* Call once after the last nbayes_add; alpha > 0 is the smoothing count. */
-void nbayes_train(struct nbayes *nb, double alpha);
+/* Call once after the last nbayes_add. background in (0, 1): how much of
+ * each class's word distribution is the mean of all classes (smoothing). */
+void nbayes_train(struct nbayes *nb, double background);
 
 /* Log-score of every class (the log-posterior up to a shared constant) into
  * out[n_classes]; returns how many features of the line the model knew. */

@@ -42,7 +42,8 @@ CONCURRENCY = 16
 
 
 def load_set(path):
-    """[(text, id)] of a TSV file: text<TAB>id, '#' comments and blank lines skipped."""
+    """[(text, ids)] of a TSV file: text<TAB>id, or several acceptable ids
+    joined by "|"; '#' comments and blank lines skipped."""
     rows = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -50,7 +51,7 @@ def load_set(path):
             if not line.strip() or line.startswith("#") or "\t" not in line:
                 continue
             text, ident = line.rsplit("\t", 1)
-            rows.append((text, ident.strip()))
+            rows.append((text, frozenset(ident.strip().split("|"))))
     return rows
 
 
@@ -179,7 +180,7 @@ def judge_rows(judge, rows):
     out = []
     for (text, want), reply in zip(rows, replies):
         got = judge.name(reply)
-        right = got == want or (isinstance(got, tuple) and want in got[1:])
+        right = got in want or (isinstance(got, tuple) and bool(want & set(got[1:])))
         out.append((text, want, got, right))
     return out
 
@@ -191,9 +192,9 @@ def is_procedure(got, procedures):
 def figures(results, procedures):
     n = len(results)
     right = sum(r[3] for r in results)
-    off = [r for r in results if r[1] == FALLBACK]
-    ins = [r for r in results if r[1] != FALLBACK]
-    fa = sum(is_procedure(r[2], procedures) for r in off)
+    off = [r for r in results if FALLBACK in r[1]]
+    ins = [r for r in results if FALLBACK not in r[1]]
+    fa = sum(is_procedure(r[2], procedures) and not r[3] for r in off)
     rej = sum(r[2] == FALLBACK for r in ins)
     asked = sum(isinstance(r[2], tuple) and r[2][0] == "ask" and r[3] for r in results)
     return {"lines": n, "right": right, "right_pct": 100.0 * right / n if n else 0.0,
@@ -266,7 +267,7 @@ def main():
             if args.details and "_sealed" not in os.path.basename(path):
                 for text, want, got, right in results:
                     if not right:
-                        print(f"   want {want:22} got {str(got):22} {text}")
+                        print(f"   want {'|'.join(sorted(want)):22} got {str(got):22} {text}")
     if len(args.sets) > 1:
         print(report_line("all", figures(everything, procedures)))
 
