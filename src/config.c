@@ -140,6 +140,7 @@ int config_load(struct config *cfg, const char **err)
     cfg->staff_chat_ids = env_dup("DVCBOT_STAFF_CHATS", NULL);
     cfg->log_level = env_dup("DVCBOT_LOG_LEVEL", "info");
     cfg->worker_id = env_dup("DVCBOT_WORKER_ID", NULL);
+    cfg->test_clock = env_dup("DVCBOT_TEST_CLOCK", NULL);
     return 0;
 }
 
@@ -152,7 +153,7 @@ void config_free(struct config *cfg)
         &cfg->zalo_refresh_token, &cfg->zalo_api_base, &cfg->zalo_oauth_base,
         &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret,
         &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,
-        &cfg->worker_id,
+        &cfg->worker_id, &cfg->test_clock,
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         xfree_ptr(strings[i]);
