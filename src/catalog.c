@@ -107,6 +107,7 @@ static const struct {
     {"portal_url", F_URL, true},
     {"steps", F_STR_ARRAY, true},
     {"legal_basis", F_STR, true},
+    {"source", F_STR, true},
     {"notes", F_STR, false},
     {"last_reviewed", F_DATE, true},
 };
@@ -209,6 +210,7 @@ static void fill_proc(struct proc_storage *ps, const cJSON *p)
     ps->steps = string_array(cJSON_GetObjectItemCaseSensitive(p, "steps"), &pi->n_steps);
     pi->steps = ps->steps;
     pi->legal_basis = opt_string(p, "legal_basis");
+    pi->source = opt_string(p, "source");
     pi->notes = opt_string(p, "notes");
     pi->last_reviewed = opt_string(p, "last_reviewed");
 }

@@ -502,6 +502,14 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
         dialog_turn_done(t);
         return true;
     }
+    if (strncmp(payload, PROCEDURE_REPLY_FULL_PREFIX, strlen(PROCEDURE_REPLY_FULL_PREFIX)) == 0) {
+        const struct intent *in =
+            catalog_find(t->deps->catalog, payload + strlen(PROCEDURE_REPLY_FULL_PREFIX));
+        if (!in || procedure_reply_full(t->deps->tpl, in, &t->replies) != 0)
+            return false;
+        dialog_turn_done(t);
+        return true;
+    }
     if (strncmp(payload, "i:", 2) == 0) {
         const struct intent *in = catalog_find(t->deps->catalog, payload + 2);
         if (in) {

@@ -36,8 +36,17 @@ char *procedure_reply_shorten(const char *s, size_t max)
     return buf_steal(&b);
 }
 
-/* "- doc" lines, at most PROCEDURE_REPLY_MAX_DOCS, then the count of the rest. */
-static char *documents_text(const struct tpl_set *t, const struct procedure_info *p)
+/* Like procedure_reply_shorten; *cut becomes true when s was shortened. */
+static char *shorten_noting(const char *s, size_t max, bool *cut)
+{
+    if (strlen(s) > max)
+        *cut = true;
+    return procedure_reply_shorten(s, max);
+}
+
+/* "- doc" lines, at most PROCEDURE_REPLY_MAX_DOCS, then the count of the
+ * rest; *cut becomes true when anything was left out or shortened. */
+static char *documents_text(const struct tpl_set *t, const struct procedure_info *p, bool *cut)
 {
     struct buf b;
     buf_init(&b);
@@ -46,11 +55,12 @@ static char *documents_text(const struct tpl_set *t, const struct procedure_info
     if (p->n_documents == PROCEDURE_REPLY_MAX_DOCS + 1)
         shown = p->n_documents; /* "and 1 more" takes the same room as the item */
     for (size_t i = 0; i < shown; i++) {
-        char *d = procedure_reply_shorten(p->documents[i], PROCEDURE_REPLY_DOC_BYTES);
+        char *d = shorten_noting(p->documents[i], PROCEDURE_REPLY_DOC_BYTES, cut);
         buf_printf(&b, "%s- %s", i ? "\n" : "", d);
         free(d);
     }
     if (shown < p->n_documents) {
+        *cut = true;
         char count[24];
         snprintf(count, sizeof count, "%zu", p->n_documents - shown);
         struct tpl_var v = {"count", count};
@@ -62,22 +72,42 @@ static char *documents_text(const struct tpl_set *t, const struct procedure_info
     return buf_steal(&b);
 }
 
+/* Every document, whole, as "- doc" lines. */
+static char *all_documents_text(const struct procedure_info *p)
+{
+    struct buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < p->n_documents; i++)
+        buf_printf(&b, "%s- %s", i ? "\n" : "", p->documents[i]);
+    return buf_steal(&b);
+}
+
+static char *online_text(const struct tpl_set *t, const struct procedure_info *p)
+{
+    const char *name = strcmp(p->online, "toan_trinh") == 0 ? "procedure_online_toan_trinh"
+                                                             : "procedure_online_mot_phan";
+    char *s = tpl_render_text(t, name, NULL, 0);
+    return s ? s : xstrdup("");
+}
+
 int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
                             struct bot_replies *out)
 {
     if (!in || !in->proc)
         return -1;
     const struct procedure_info *p = in->proc;
-    const char *online_tpl = strcmp(p->online, "toan_trinh") == 0 ? "procedure_online_toan_trinh"
-                                                                  : "procedure_online_mot_phan";
-    char *online = tpl_render_text(t, online_tpl, NULL, 0);
-    char *docs = documents_text(t, p);
-    char *fee = procedure_reply_shorten(p->fee_text, PROCEDURE_REPLY_FIELD_BYTES);
-    char *time = procedure_reply_shorten(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES);
-    char *agency = procedure_reply_shorten(p->agency, PROCEDURE_REPLY_FIELD_BYTES);
+    bool cut = false;
+    char *online = online_text(t, p);
+    char *docs = documents_text(t, p, &cut);
+    char *fee = shorten_noting(p->fee_text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
+    char *time = shorten_noting(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES, &cut);
+    char *agency = shorten_noting(p->agency, PROCEDURE_REPLY_FIELD_BYTES, &cut);
+    char more[BOT_PAYLOAD_MAX + 1] = "";
+    if (cut)
+        snprintf(more, sizeof more, "%s%s", PROCEDURE_REPLY_FULL_PREFIX, in->id);
     const struct tpl_var vars[] = {
         {"id", in->id},     {"name", in->name}, {"documents", docs}, {"fee", fee},
-        {"time", time},     {"agency", agency}, {"online", online ? online : ""},
+        {"time", time},     {"agency", agency}, {"online", online},  {"more", more},
     };
     struct bot_reply *r = tpl_render(t, "procedure_summary", vars, sizeof vars / sizeof vars[0], out);
     free(online);
@@ -85,6 +115,25 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
     free(fee);
     free(time);
     free(agency);
+    return r ? 0 : -1;
+}
+
+int procedure_reply_full(const struct tpl_set *t, const struct intent *in,
+                         struct bot_replies *out)
+{
+    if (!in || !in->proc)
+        return -1;
+    const struct procedure_info *p = in->proc;
+    char *online = online_text(t, p);
+    char *docs = all_documents_text(p);
+    const struct tpl_var vars[] = {
+        {"id", in->id},         {"name", in->name},          {"audience", p->audience},
+        {"documents", docs},    {"fee", p->fee_text},        {"time", p->processing_time},
+        {"agency", p->agency},  {"online", online},          {"notes", p->notes ? p->notes : ""},
+    };
+    struct bot_reply *r = tpl_render(t, "procedure_full", vars, sizeof vars / sizeof vars[0], out);
+    free(online);
+    free(docs);
     return r ? 0 : -1;
 }
 

@@ -45,6 +45,7 @@ struct procedure_info {
     const char *const *steps;    /* ordered steps of the online submission */
     size_t n_steps;
     const char *legal_basis;
+    const char *source;          /* the legal text checked, and how (who reads it: staff) */
     const char *notes;           /* caveats (varies by province, to verify); may be NULL */
     const char *last_reviewed;   /* YYYY-MM-DD */
 };

@@ -20,11 +20,21 @@
 #define PROCEDURE_REPLY_LIST_MAX 64             /* procedures listed at most */
 
 /* Documents, fee, time, agency and how to submit, with buttons
- * "Hướng dẫn nộp trực tuyến" (flow:<id>), "Tra cứu hồ sơ", "Thủ tục khác".
- * in must be a procedure (in->proc != NULL); returns 0, or -1 when it is not
- * (nothing is appended then) or a template is missing. */
+ * "Hướng dẫn nộp trực tuyến" (flow:<id>), "Xem đầy đủ" (full:<id>, only
+ * when a document, the fee, the time or the agency was shortened), "Tra cứu
+ * hồ sơ", "Thủ tục khác". in must be a procedure (in->proc != NULL); returns
+ * 0, or -1 when it is not (nothing is appended then) or a template is missing. */
 int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
                             struct bot_replies *out);
+
+/* Payload prefix of the "Xem đầy đủ" button: "full:<procedure id>". */
+#define PROCEDURE_REPLY_FULL_PREFIX "full:"
+
+/* The same facts unshortened: who it is for, every document, the whole fee
+ * text (exemptions first), time, agency, how to submit and the notes. Same
+ * return values as procedure_reply_summary. */
+int procedure_reply_full(const struct tpl_set *t, const struct intent *in,
+                         struct bot_replies *out);
 
 /* "Which one did you mean?" with one button per intent (i:<id>). */
 int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,

@@ -296,7 +296,7 @@ class FlowTest(ServiceTest):
         # The steps of the saved answers are not asked (walk checks the numbers).
         r, _ = walk(chat, "ly_lich_tu_phap", replies=r, finish=False,
                     skip=("ho_ten", "so_cccd", "so_dien_thoai", "xa_phuong"))
-        self.assertIn("Số CCCD/định danh: 012204987654", r[-1]["text"])
+        self.assertIn("Số căn cước/định danh: 012204987654", r[-1]["text"])
         self.assertIn("Họ tên người nộp hồ sơ: Mùa A Sểnh", r[-1]["text"])
         done = chat.press("f:done")
         self.assertNotIn("consent:yes", payloads(done))          # asked once

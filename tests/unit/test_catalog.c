@@ -73,7 +73,9 @@ static void test_every_procedure_has_its_facts(void **state)
         assert_non_null(p->legal_basis);
         assert_true(strcmp(p->online, "toan_trinh") == 0 || strcmp(p->online, "mot_phan") == 0);
         assert_true(strncmp(p->portal_url, "https://dichvucong.gov.vn", 25) == 0);
-        assert_string_equal(p->last_reviewed, "2026-11-24");
+        /* reviewed after the two-level local government reform (2025-07-01) */
+        assert_true(strcmp(p->last_reviewed, "2025-07-01") > 0);
+        assert_non_null(p->source);
         procs++;
     }
     assert_int_equal(procs, 21);
@@ -141,6 +143,49 @@ static void test_bad_file_is_reported_with_file_and_field(void **state)
     rmdir(dir);
 }
 
+/* A procedure must name the legal text its facts were checked against. */
+static void test_procedure_without_source_is_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
+    write_file(path, "khai_sinh\tprocedure\tĐăng ký khai sinh\tx\nkhac\tfallback\tKhác\tx\n");
+    snprintf(path, sizeof path, "%s/khac.json", dir);
+    write_file(path, "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\",\"short_name\":\"Khác\",\"match\":{}}");
+    char *text = file_read("intents/khai_sinh.json", NULL);
+    assert_non_null(text);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    assert_non_null(root);
+    cJSON *proc = cJSON_GetObjectItemCaseSensitive(root, "procedure");
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(proc, "source"));
+    char *whole = cJSON_PrintUnformatted(root);
+    snprintf(path, sizeof path, "%s/khai_sinh.json", dir);
+    write_file(path, whole);
+    free(whole);
+    char *err = NULL;
+    struct catalog *cat = catalog_load(dir, &err);
+    assert_non_null(cat); /* the file as shipped loads */
+    catalog_free(cat);
+    cJSON_DeleteItemFromObjectCaseSensitive(proc, "source");
+    whole = cJSON_PrintUnformatted(root);
+    write_file(path, whole);
+    free(whole);
+    cJSON_Delete(root);
+    assert_null(catalog_load(dir, &err));
+    assert_non_null(err);
+    assert_non_null(strstr(err, "procedure.source"));
+    free(err);
+    remove(path);
+    snprintf(path, sizeof path, "%s/khac.json", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_every_procedure_has_its_facts),
         cmocka_unit_test(test_shared_data_files_are_extras_not_ids),
         cmocka_unit_test(test_bad_file_is_reported_with_file_and_field),
+        cmocka_unit_test(test_procedure_without_source_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

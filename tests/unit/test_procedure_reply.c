@@ -80,12 +80,71 @@ static void test_summary_of_every_procedure_fits_one_screen(void **state)
         if (count_chars(r->text) > 900 || count_lines(r->text) > 18)
             fail_msg("%s: summary too long (%zu chars, %zu lines)", in->id, count_chars(r->text),
                      count_lines(r->text));
-        assert_int_equal(r->n_buttons, 3);
+        /* "Xem đầy đủ" exactly when something was cut with "…" */
+        bool cut = strstr(r->text, "\xe2\x80\xa6") != NULL;
+        assert_int_equal(r->n_buttons, cut ? 4 : 3);
+        char flow[80], full[80];
+        snprintf(flow, sizeof flow, "flow:%s", in->id);
+        snprintf(full, sizeof full, "full:%s", in->id);
+        assert_string_equal(r->buttons[0].payload, flow);
+        if (cut)
+            assert_string_equal(r->buttons[1].payload, full);
+        assert_string_equal(r->buttons[r->n_buttons - 2].payload, "i:tra_cuu_ho_so");
+        assert_string_equal(r->buttons[r->n_buttons - 1].payload, "menu:thu_tuc");
+        bot_replies_free(&out);
+    }
+}
+
+/* The full view holds every document and the whole fee text, exemptions
+ * included, where the summary cut them. */
+static void test_full_view_shows_what_the_summary_cut(void **state)
+{
+    struct fixture *f = *state;
+    size_t cut_somewhere = 0;
+    for (size_t i = 0; i < catalog_size(f->cat); i++) {
+        const struct intent *in = catalog_at(f->cat, i);
+        if (in->kind != INTENT_PROCEDURE)
+            continue;
+        struct bot_replies out;
+        bot_replies_init(&out);
+        assert_int_equal(procedure_reply_full(f->tpl, in, &out), 0);
+        assert_int_equal(out.n, 1);
+        const char *text = out.items[0].text;
+        assert_null(strstr(text, "{{"));
+        assert_non_null(strstr(text, in->proc->fee_text));
+        assert_non_null(strstr(text, in->proc->agency));
+        for (size_t d = 0; d < in->proc->n_documents; d++)
+            assert_non_null(strstr(text, in->proc->documents[d]));
         char flow[80];
         snprintf(flow, sizeof flow, "flow:%s", in->id);
-        assert_string_equal(r->buttons[0].payload, flow);
-        assert_string_equal(r->buttons[1].payload, "i:tra_cuu_ho_so");
-        assert_string_equal(r->buttons[2].payload, "menu:thu_tuc");
+        assert_string_equal(out.items[0].buttons[0].payload, flow);
+        bot_replies_free(&out);
+        bot_replies_init(&out);
+        assert_int_equal(procedure_reply_summary(f->tpl, in, &out), 0);
+        cut_somewhere += strstr(out.items[0].text, "\xe2\x80\xa6") != NULL;
+        bot_replies_free(&out);
+    }
+    assert_true(cut_somewhere > 0); /* the case the button exists for */
+    struct bot_replies out;
+    bot_replies_init(&out);
+    assert_int_equal(procedure_reply_full(f->tpl, catalog_find(f->cat, "gop_y"), &out), -1);
+    assert_int_equal(out.n, 0);
+    bot_replies_free(&out);
+}
+
+/* can_cuoc's fee starts with who pays nothing, and the summary keeps that. */
+static void test_fee_exemptions_come_first(void **state)
+{
+    struct fixture *f = *state;
+    const char *ids[] = {"can_cuoc", "thuong_tru", "tam_tru", "ly_lich_tu_phap"};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        const struct intent *in = catalog_find(f->cat, ids[i]);
+        assert_non_null(in);
+        assert_true(strncmp(in->proc->fee_text, "Miễn", strlen("Miễn")) == 0);
+        struct bot_replies out;
+        bot_replies_init(&out);
+        assert_int_equal(procedure_reply_summary(f->tpl, in, &out), 0);
+        assert_non_null(strstr(out.items[0].text, "Lệ phí: Miễn"));
         bot_replies_free(&out);
     }
 }
@@ -121,8 +180,9 @@ static void test_list_shows_every_procedure_within_button_limits(void **state)
     struct bot_replies out;
     bot_replies_init(&out);
     assert_int_equal(procedure_reply_list(f->tpl, f->cat, &out), 0);
-    assert_int_equal(out.n, 2);
-    size_t procs = 0;
+    size_t procs = 0, want = 0;
+    for (size_t i = 0; i < catalog_size(f->cat); i++)
+        want += catalog_at(f->cat, i)->kind == INTENT_PROCEDURE;
     for (size_t i = 0; i < out.n; i++) {
         assert_true(out.items[i].n_buttons <= BOT_MAX_BUTTONS);
         for (size_t b = 0; b < out.items[i].n_buttons; b++) {
@@ -136,8 +196,10 @@ static void test_list_shows_every_procedure_within_button_limits(void **state)
             }
         }
     }
-    assert_int_equal(procs, 21);
-    assert_string_equal(out.items[1].buttons[out.items[1].n_buttons - 1].payload, "menu");
+    assert_int_equal(procs, want);
+    assert_int_equal(out.n, (want + BOT_MAX_BUTTONS - 2) / (BOT_MAX_BUTTONS - 1));
+    const struct bot_reply *last = &out.items[out.n - 1];
+    assert_string_equal(last->buttons[last->n_buttons - 1].payload, "menu");
     bot_replies_free(&out);
 }
 
@@ -161,6 +223,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_of_every_procedure_fits_one_screen),
+        cmocka_unit_test(test_full_view_shows_what_the_summary_cut),
+        cmocka_unit_test(test_fee_exemptions_come_first),
         cmocka_unit_test(test_summary_refuses_non_procedures),
         cmocka_unit_test(test_ask_which_offers_both_ids),
         cmocka_unit_test(test_list_shows_every_procedure_within_button_limits),
