@@ -9,11 +9,13 @@
 #   make bench      run the benchmarks in bench/
 #   make deps       apt-get install whatever Debian 12 package is missing
 
+# The browser tests (tests/e2e/browser.py) drive Debian's chromium.
+BROWSER_PKGS := chromium chromium-driver python3-selenium
 PKGS      := libuv libcurl libcjson libpcre2-8 hiredis libutf8proc libcrypto
 DEB_PKGS  := gcc make pkg-config libc6-dev libuv1-dev libhttp-parser-dev \
              libcurl4-openssl-dev libcjson-dev libpcre2-dev libhiredis-dev \
              libutf8proc-dev libssl-dev libcmocka-dev redis-server python3 \
-             ca-certificates
+             ca-certificates $(BROWSER_PKGS)
 VALGRIND_PKGS := valgrind
 
 BUILD    ?= build
