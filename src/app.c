@@ -16,6 +16,7 @@
 #include "dvcbot/metrics.h"
 #include "dvcbot/notify.h"
 #include "dvcbot/payment.h"
+#include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
 #include "dvcbot/reminder.h"
 #include "dvcbot/stats.h"
@@ -115,6 +116,9 @@ static int open_dossiers(struct app *a, char **err)
     a->payment = payment_new(&pd, err);
     if (!a->payment)
         return -1;
+    struct payment_ipn_deps id = {.cfg = &a->cfg, .store = a->store, .tpl = a->tpl,
+                                  .notify = a->notify, .http = a->http};
+    a->payment_ipn = payment_ipn_new(&id);
     a->lookup = lookup_new(a->dialog, a->payment);
     return 0;
 }
@@ -236,7 +240,7 @@ static int add_dossier_routes(struct app *a)
     a->admin_dossiers = admin_dossiers_new(&ad);
     router_add(a->router, "POST", "/admin/dossiers", false, "admin_dossiers",
                admin_dossiers_handle, a->admin_dossiers);
-    router_add(a->router, "GET", "/pay/ipn", false, "pay_ipn", payment_handle_ipn, a->payment);
+    router_add(a->router, "GET", "/pay/ipn", false, "pay_ipn", payment_ipn_handle, a->payment_ipn);
     router_add(a->router, "GET", "/pay/return", false, "pay_return", payment_handle_return,
                a->payment);
     return notify_start(a->notify);
@@ -441,6 +445,7 @@ void app_close(struct app *a)
     admin_dossiers_free(a->admin_dossiers); /* after store_close: no callback left */
     lookup_free(a->lookup);
     payment_free(a->payment);
+    payment_ipn_free(a->payment_ipn); /* after the HTTP client and store called back */
     notify_free(a->notify);
     telegram_free(a->telegram);
     zalo_close(a->zalo); /* after the HTTP client, outbox and store: their callbacks have run */

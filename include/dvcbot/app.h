@@ -31,6 +31,7 @@ struct broadcast_worker;
 struct zalo;
 struct notify;
 struct payment;
+struct payment_ipn;
 struct lookup;
 struct admin_dossiers;
 struct flow_set;
@@ -60,7 +61,8 @@ struct app {
     struct broadcast_api *broadcasts;
     struct zalo *zalo;
     struct notify *notify;       /* dossier status changes, payment news */
-    struct payment *payment;     /* links, /pay/ipn, /pay/return */
+    struct payment *payment;     /* links, /pay/return */
+    struct payment_ipn *payment_ipn; /* /pay/ipn */
     struct lookup *lookup;       /* tra_cuu_ho_so, thanh_toan, hs:* buttons */
     struct admin_dossiers *admin_dossiers; /* POST /admin/dossiers */
     struct reminder *reminders;  /* reminder timer (serve only) */

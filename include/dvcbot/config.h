@@ -31,6 +31,8 @@ struct config {
     char *pay_base_url;          /* PAY_BASE_URL */
     char *pay_tmn_code;          /* PAY_TMN_CODE */
     char *pay_hash_secret;       /* PAY_HASH_SECRET */
+    char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
+                                    success IPN is confirmed with querydr before it counts */
 
     char *admin_tokens;          /* ADMIN_TOKENS: comma-separated bearer tokens */
     char *staff_chat_ids;        /* DVCBOT_STAFF_CHATS: telegram chat ids for hand-off */
