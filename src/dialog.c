@@ -482,12 +482,10 @@ void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
     const struct intent *in = catalog_find(t->deps->catalog, intent_id);
     if (in && in->kind == INTENT_PROCEDURE)
         procedure_reply_summary(t->deps->tpl, in, &t->replies);
-    else if (strcmp(intent_id, "chao_hoi") == 0)
-        dialog_turn_render(t, "greeting", NULL, 0);
-    else if (strcmp(intent_id, "tro_giup") == 0)
-        dialog_turn_render(t, "help", NULL, 0);
+    else if (in && in->reply)
+        dialog_turn_render(t, in->reply, NULL, 0); /* answered by data */
     else
-        dialog_turn_render(t, "unknown", NULL, 0);
+        dialog_turn_render(t, DIALOG_NOT_UNDERSTOOD, NULL, 0);
     dialog_turn_done(t);
 }
 
