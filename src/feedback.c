@@ -1,6 +1,7 @@
-/* feedback — rating buttons, the comment mode and intent gop_y. */
+/* feedback — rating buttons, the comment mode, intents gop_y and khieu_nai. */
 #include "dvcbot/feedback.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/validate.h"
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #define MODE_FEEDBACK "feedback"
+#define KIND_COMPLAINT "complaint"
 
 struct feedback {
     struct stats *st;
@@ -93,6 +95,13 @@ static void ignore_reply(redisReply *r, void *ud)
         log_msg(LOG_WARN, "comment not stored");
 }
 
+/* The comment being typed is a complaint (intent khieu_nai), not feedback. */
+static bool is_complaint(const struct dialog_turn *t)
+{
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
+    return strcmp(str_of(ctx, "kind"), KIND_COMPLAINT) == 0;
+}
+
 static int store_comment(struct feedback *fb, struct dialog_turn *t, const char *comment)
 {
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
@@ -100,7 +109,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     char key[160], refs[160], now[24];
     dialog_user_redis_key(key, sizeof key, "fb:", t->user_key, NULL);
     dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     struct buf line;
     buf_init(&line);
     buf_puts(&line, "{\"procedure\":");
@@ -108,7 +117,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     buf_puts(&line, ",\"commune\":");
     buf_json_str(&line, str_of(ctx, "commune"));
     buf_puts(&line, ",\"kind\":");
-    buf_json_str(&line, *str_of(ctx, "kind") ? str_of(ctx, "kind") : FEEDBACK_KIND_COMMENT);
+    buf_json_str(&line, is_complaint(t) ? KIND_COMPLAINT : "comment");
     buf_printf(&line, ",\"stars\":%d,\"at\":%s,\"comment\":", cJSON_IsNumber(stars) ? stars->valueint : 0, now);
     buf_json_str(&line, comment);
     buf_putc(&line, '}');
@@ -123,7 +132,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
                            t->user_key);
     if (rc != 0)
         return rc;
-    stats_count(fb->st, "comments");
+    stats_count(fb->st, is_complaint(t) ? "complaints" : "comments");
     return 0;
 }
 
@@ -154,10 +163,9 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         dialog_turn_done(t);
         return true;
     }
-    bool complaint = strcmp(str_of(cJSON_GetObjectItemCaseSensitive(t->session, "fb"), "kind"),
-                            FEEDBACK_KIND_COMPLAINT) == 0;
+    const char *saved = is_complaint(t) ? "complaint_saved" : "feedback_saved";
     leave_feedback(t);
-    dialog_turn_reply(t, complaint ? "complaint_saved" : "feedback_saved", NULL, 0);
+    dialog_turn_reply(t, saved, NULL, 0);
     return true;
 }
 
@@ -183,20 +191,29 @@ static void on_gop_y(struct dialog_turn *t, void *ud)
 
 /* ===== Intent khieu_nai ===== */
 
-/* A complaint: the next typed line is kept like a comment, with kind
- * "khieu_nai" and the procedure the user named, for the staff to handle. */
+/* How to complain, with a button to leave the complaint here. */
 static void on_khieu_nai(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    dialog_turn_reply(t, "complaint_info", NULL, 0);
+}
+
+/* fb:complaint: the next typed line is kept as a complaint. */
+static void on_complaint_button(struct dialog_turn *t, void *ud)
 {
     (void)ud;
     if (dialog_turn_refuse_degraded(t))
         return;
     cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
     cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
-    cJSON_AddStringToObject(ctx, "id", t->match.procedure ? t->match.procedure : STATS_GENERAL);
+    cJSON_AddStringToObject(ctx, "id", STATS_GENERAL);
     cJSON_AddStringToObject(ctx, "commune", "");
-    cJSON_AddStringToObject(ctx, "kind", FEEDBACK_KIND_COMPLAINT);
+    cJSON_AddStringToObject(ctx, "kind", KIND_COMPLAINT);
     dialog_turn_set_mode(t, MODE_FEEDBACK);
-    dialog_turn_reply(t, "complaint_ask", NULL, 0);
+    char max[16];
+    snprintf(max, sizeof max, "%d", FEEDBACK_COMMENT_MAX);
+    const struct tpl_var v = {"max", max};
+    dialog_turn_reply(t, "complaint_ask", &v, 1);
 }
 
 struct feedback *feedback_new(struct dialog *d, struct stats *st)
@@ -204,6 +221,7 @@ struct feedback *feedback_new(struct dialog *d, struct stats *st)
     struct feedback *fb = xcalloc(1, sizeof *fb);
     fb->st = st;
     dialog_on_payload(d, "rate:", on_rate, fb);
+    dialog_on_payload(d, FEEDBACK_COMPLAINT_PAYLOAD, on_complaint_button, fb);
     dialog_on_payload(d, "fb:", on_stale_skip, fb);
     dialog_on_mode(d, MODE_FEEDBACK, on_comment_mode, fb);
     dialog_on_intent(d, "gop_y", on_gop_y, fb);
