@@ -159,23 +159,39 @@ size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, ch
 
 /* ===== Classifying ===== */
 
+static double max_of(const double *v, size_t n)
+{
+    double m = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > m)
+            m = v[i];
+    return m;
+}
+
+/* A rule moves its intent's score by its effect: it is matched only when
+ * that can change which intent or procedure is best (the others' patterns
+ * are skipped, which keeps classification fast). */
 static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, double *intent,
                         double *proc)
 {
     if (!m->n_rules)
         return;
-    pcre2_match_data *md = pcre2_match_data_create(m->max_captures + 1, NULL);
-    if (!md)
-        return; /* out of memory: score without rules */
+    double top = max_of(intent, m->n_intents), top_proc = max_of(proc, m->n_procs);
+    pcre2_match_data *md = NULL;
     for (size_t i = 0; i < m->n_rules; i++) {
         const struct rule *r = &m->rules[i];
+        double w = r->weight * m->set.rule_weight, reach = fabs(w);
+        int pc = m->proc_class[r->intent];
+        if (intent[r->intent] + reach < top && (pc < 0 || proc[pc] + reach < top_proc))
+            continue;
+        if (!md && !(md = pcre2_match_data_create(m->max_captures + 1, NULL)))
+            return; /* out of memory: score without rules */
         int rc = pcre2_match(r->code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK, md, NULL);
         if (rc < 0)
             continue; /* no match, or a resource limit: no evidence either way */
-        double w = r->weight * m->set.rule_weight;
         intent[r->intent] += w;
-        if (m->proc_class[r->intent] >= 0)
-            proc[m->proc_class[r->intent]] += w;
+        if (pc >= 0)
+            proc[pc] += w;
     }
     pcre2_match_data_free(md);
 }

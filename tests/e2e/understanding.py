@@ -249,7 +249,9 @@ class Service:
 
 
 def report_line(name, f):
-    return (f"{name}: {f['lines']} lines, right reply {f['right_pct']:.1f}% ({f['right']}), "
+    strict = 100.0 * (f['right'] - f['asked_which']) / f['lines'] if f['lines'] else 0.0
+    return (f"{name}: {f['lines']} lines, right reply {f['right_pct']:.1f}% ({f['right']}; "
+            f"{strict:.1f}% without 'which one?'), "
             f"off-topic answered as a procedure {f['false_accept_pct']:.1f}% "
             f"({f['false_accepts']}/{f['offtopic']}), in-scope not understood "
             f"{f['rejected_pct']:.1f}% ({f['rejected']}/{f['inscope']}), "
