@@ -41,6 +41,7 @@ struct feedback;
 struct erase;
 struct volunteers;
 struct reminder;
+struct console;
 
 struct app {
     uv_loop_t *loop;
@@ -72,6 +73,7 @@ struct app {
     struct feedback *feedback;
     struct erase *erase;
     struct volunteers *volunteers;
+    struct console *console;     /* the staff console at /admin (serve only) */
     uv_signal_t sig_term, sig_int;
     uv_timer_t drain_timer;
     uint64_t stop_ms;           /* uv_now() when shutdown began */
