@@ -1,5 +1,6 @@
 /* console_session — console sign-in sessions and sign-in limits in Redis. */
 #include "dvcbot/console_session.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define SESSION_PREFIX "console:s:"
 #define FAIL_PREFIX "console:fail:"
@@ -161,7 +161,7 @@ static bool session_from_hash(struct load_call *lc, const redisReply *r)
         return false;
     const struct admin_token *k = admin_tokens_by_fp(&lc->cs->tokens, fp);
     lc->s.expires = strtoll(expires, NULL, 10);
-    if (!k || lc->s.expires <= (int64_t)time(NULL))
+    if (!k || lc->s.expires <= clock_now())
         return false;
     memcpy(lc->s.csrf, csrf, CONSOLE_CSRF_HEX);
     snprintf(lc->s.who.commune, sizeof lc->s.who.commune, "%s", k->commune ? k->commune : "");
@@ -223,7 +223,7 @@ int console_session_open(struct console_sessions *cs, const struct admin_token *
         free(lc);
         return -1;
     }
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_now();
     s->expires = now + cs->cfg->console_ttl_s;
     snprintf(s->who.commune, sizeof s->who.commune, "%s", k->commune ? k->commune : "");
     snprintf(s->who.fp, sizeof s->who.fp, "%s", k->fp);

@@ -31,6 +31,8 @@ struct config {
     char *pay_base_url;          /* PAY_BASE_URL */
     char *pay_tmn_code;          /* PAY_TMN_CODE */
     char *pay_hash_secret;       /* PAY_HASH_SECRET */
+    char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
+                                    success IPN is confirmed with querydr before it counts */
 
     char *admin_tokens;          /* ADMIN_TOKENS: comma-separated tokens, "token@commune" for one
                                     commune (admin_tokens.h); a short one is refused at start */
@@ -59,6 +61,7 @@ struct config {
     unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
     unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
     char *log_level;             /* DVCBOT_LOG_LEVEL */
+    char *test_clock;            /* DVCBOT_TEST_CLOCK: file of the test clock (tests only, see test_clock.h) */
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 with a message in *err

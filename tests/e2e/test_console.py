@@ -320,3 +320,18 @@ class ConsoleBroadcastTest(ServiceTest):
         self.assertEqual(followed["recipients"], 2)
         all_ids = [b["id"] for b in province.call("GET", "broadcasts")[1]["broadcasts"]]
         self.assertTrue({mine["id"], other["id"]} <= set(all_ids))
+
+
+class ConsoleExpiryTest(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_CONSOLE_TTL": "600"}
+
+    def test_a_session_ends_when_its_lifetime_is_over(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        self.bot.advance_clock(590)
+        self.assertEqual(c.call("GET", "meta")[0], 200)
+        self.bot.advance_clock(11)
+        self.assertEqual(c.call("GET", "meta")[0], 401)
+        status, _, html = c.page()
+        self.assertIn('action="/admin/login"', html)
