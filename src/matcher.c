@@ -113,7 +113,7 @@ static size_t features(const struct matcher *m, const struct rewrite_line *ln, u
     for (size_t i = 0; i < ln->n; i++) {
         char key[VNSPELL_MAX_WORD + 2];
         const char *w = ln->text + ln->tok[i].off;
-        size_t len = ln->tok[i].len, kl = len;
+        size_t len = ln->tok[i].len, kl = 0;
         if (len <= VNSPELL_MAX_WORD)
             kl = vnspell_key(&m->rw.spell, w, len, key, sizeof key);
         uint64_t h = hash_more(HASH_SEED, "w", 1);

@@ -104,7 +104,8 @@ void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, int cls, doub
         return; /* trained already, or nothing to count */
     for (size_t i = 0; i < n; i++) {
         struct flist *l = feature_list(nb, nonzero(feat[i]));
-        uint32_t k = 0;
+        /* lines come grouped by class: the last entry is the likeliest */
+        uint32_t k = l->n && l->e[l->n - 1].cls == (uint32_t)cls ? l->n - 1 : 0;
         while (k < l->n && l->e[k].cls != (uint32_t)cls)
             k++;
         if (k == l->n) {
