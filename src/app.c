@@ -284,6 +284,7 @@ static int add_channels(struct app *a, char **err)
         return -1;
     router_add(a->router, "GET", "/webchat", false, "webchat_page", webchat_handle_page, a->webchat);
     router_add(a->router, "GET", "/", false, "webchat_page", webchat_handle_page, a->webchat);
+    router_add(a->router, "GET", "/favicon.ico", false, "favicon", webchat_handle_favicon, a->webchat);
     router_add(a->router, NULL, "/webchat/messages", false, "webchat_messages",
                webchat_handle_messages, a->webchat);
     return 0;
