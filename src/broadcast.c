@@ -3,6 +3,7 @@
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -237,7 +238,7 @@ static void finalize(struct create *c)
     snprintf(n, sizeof n, "%zu", c->recipients);
     snprintf(batches, sizeof batches, "%u", c->batches);
     snprintf(score, sizeof score, "%lld", (long long)(c->spec.not_before ? c->spec.not_before : c->now));
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
     if (store_command(c->api->store, on_final, c, "EVAL %s 3 %s %s bc:active %s %s %s %s %s %s",
                       FINAL_SCRIPT, hkey, qkey, n, batches, score, c->id, now, keep) != 0)
@@ -578,7 +579,7 @@ void broadcast_handle_create(struct http_request *req, void *ud)
     struct create *c = xcalloc(1, sizeof *c);
     c->api = api;
     c->req = req;
-    c->now = (int64_t)time(NULL);
+    c->now = clock_now();
     strmap_init(&c->seen);
     char err[BROADCAST_ERR_MAX];
     if (broadcast_spec_parse(req->body.data, req->body.len, enabled_channels(api), c->now, &c->spec,
@@ -806,7 +807,7 @@ static void cancel(struct broadcast_api *api, struct http_request *req, const ch
     char hkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX], now[24], keep[16];
     broadcast_key(hkey, sizeof hkey, id, "");
     broadcast_key(qkey, sizeof qkey, id, ":q");
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
     if (store_command(api->store, on_cancelled, k, "EVAL %s 2 %s %s cancel cancelled %s %s 0",
                       STOP_SCRIPT, hkey, qkey, now, keep) != 0) {

@@ -137,10 +137,12 @@ int config_load(struct config *cfg, const char **err)
     cfg->pay_base_url = env_dup("PAY_BASE_URL", NULL);
     cfg->pay_tmn_code = env_dup("PAY_TMN_CODE", NULL);
     cfg->pay_hash_secret = env_dup("PAY_HASH_SECRET", NULL);
+    cfg->pay_query_url = env_dup("PAY_QUERY_URL", NULL);
     cfg->admin_tokens = env_dup("ADMIN_TOKENS", NULL);
     cfg->staff_chat_ids = env_dup("DVCBOT_STAFF_CHATS", NULL);
     cfg->log_level = env_dup("DVCBOT_LOG_LEVEL", "info");
     cfg->worker_id = env_dup("DVCBOT_WORKER_ID", NULL);
+    cfg->test_clock = env_dup("DVCBOT_TEST_CLOCK", NULL);
     return 0;
 }
 
@@ -151,9 +153,9 @@ void config_free(struct config *cfg)
         &cfg->telegram_bot_token, &cfg->telegram_api_base, &cfg->telegram_webhook_secret,
         &cfg->zalo_app_id, &cfg->zalo_oa_secret, &cfg->zalo_app_secret, &cfg->zalo_access_token,
         &cfg->zalo_refresh_token, &cfg->zalo_api_base, &cfg->zalo_oauth_base,
-        &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret,
+        &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret, &cfg->pay_query_url,
         &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,
-        &cfg->worker_id,
+        &cfg->worker_id, &cfg->test_clock,
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         xfree_ptr(strings[i]);

@@ -55,7 +55,10 @@ static void view_init(struct view *v, const struct tpl_set *t, const struct cata
 
     int st = dossier_status(d);
     char name[TPL_NAME_MAX];
-    snprintf(name, sizeof name, "dossier_status_%s", st >= 0 ? dossier_status_name(st) : "da_tiep_nhan");
+    /* Waiting for a fee that is paid already: never "Chờ nộp lệ phí" beside "đã thanh toán". */
+    bool paid = st == DOSSIER_CHO_THANH_TOAN && dossier_flag(d, DF_PAID);
+    snprintf(name, sizeof name, "dossier_status_%s%s", st >= 0 ? dossier_status_name(st) : "da_tiep_nhan",
+             paid ? "_paid" : "");
     const struct tpl_var vars[] = {
         {"agency", v->agency}, {"due", v->due}, {"fee", v->fee}, {"note", v->note},
     };

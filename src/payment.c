@@ -1,6 +1,7 @@
 /* payment — links in Redis, IPN, return page. */
 #include "dvcbot/payment.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/dossier_reply.h"
 #include "dvcbot/file.h"
@@ -18,8 +19,6 @@
 #include <time.h>
 
 #define ORDER_INFO_MAX 255
-/* The customer's address is unknown to a chat bot; the gateway requires one. */
-#define PAYMENT_IP_ADDR "127.0.0.1"
 
 /* KEYS[1] pay:<ref>, KEYS[2] refs:{<user>}.
  * ARGV amount, code, created, expires, user key, ttl. */
@@ -30,34 +29,9 @@ static const char CREATE_LUA[] =
     "redis.call('SADD', KEYS[2], KEYS[1]) "
     "return 1";
 
-/* KEYS[1] pay:<ref>. ARGV vnp_Amount, vnp_ResponseCode, vnp_TransactionStatus,
- * vnp_TransactionNo, vnp_BankCode, now. The dossier key comes from the
- * record, so this script needs a single Redis (not Cluster). */
-static const char IPN_LUA[] =
-    "local p = redis.call('HMGET', KEYS[1], 'amount', 'code', 'status') "
-    "if not p[1] then return {'01'} end "
-    "if ARGV[1] ~= p[1] .. '00' then return {'04'} end "
-    "if p[3] ~= 'pending' then return {'02'} end "
-    "local payer = '' "
-    "local all = redis.call('HGETALL', KEYS[1]) "
-    "for i = 1, #all, 2 do if all[i + 1] == 'payer' then payer = all[i] end end "
-    "if ARGV[2] == '00' and ARGV[3] == '00' then "
-    "  redis.call('HSET', KEYS[1], 'status', 'paid', 'paid_at', ARGV[6], "
-    "    'transaction_no', ARGV[4], 'bank_code', ARGV[5]) "
-    "  redis.call('PERSIST', KEYS[1]) "
-    "  local dk = 'dossier:' .. p[2] "
-    "  if redis.call('EXISTS', dk) == 1 then "
-    "    redis.call('HSET', dk, 'paid', '1', 'paid_online', '1', 'paid_via', 'vnpay', "
-    "      'updated_at', ARGV[6]) "
-    "  end "
-    "  return {'00', 'paid', p[2], payer, p[1]} "
-    "end "
-    "redis.call('HSET', KEYS[1], 'status', 'failed', 'response_code', ARGV[2], 'failed_at', ARGV[6]) "
-    "return {'00', 'failed', p[2], payer, p[1]}";
-
 struct payment {
     struct payment_deps deps;
-    struct redis_script create, ipn;
+    struct redis_script create;
     char *page;          /* templates/pay_return.html */
     char *return_url;
 };
@@ -71,7 +45,7 @@ struct offer {
     time_t created;
 };
 
-static void count(const char *what, const char *result)
+void payment_count(const char *what, const char *result)
 {
     char labels[64];
     snprintf(labels, sizeof labels, "step=\"%s\",result=\"%s\"", what, result);
@@ -127,7 +101,7 @@ static void reply_link(struct offer *o)
             {"amount", amount}, {"code", o->code}, {"expires", expires}, {"url", buf_cstr(&url)},
         };
         dialog_turn_render(o->t, "payment_link", vars, sizeof vars / sizeof vars[0]);
-        count("link", "issued");
+        payment_count("link", "issued");
     }
     buf_free(&url);
     free(info);
@@ -160,7 +134,7 @@ static void on_seq(redisReply *r, void *ud)
         *c = (char)toupper((unsigned char)*c);
     /* An R between the parts keeps digit runs short (the logger masks 9+). */
     snprintf(o->ref, sizeof o->ref, "DVC%08lldR%s", r->integer, rnd);
-    o->created = time(NULL);
+    o->created = (time_t)clock_now();
     char pkey[PAYMENT_TXN_REF_MAX + 8], rkey[DIALOG_USER_KEY_MAX + 16];
     char amount[24], created[24], expires[24], ttl[16];
     snprintf(pkey, sizeof pkey, "pay:%s", o->ref);
@@ -187,7 +161,7 @@ void payment_offer(struct payment *p, struct dialog_turn *t, const struct dossie
     }
     if (!payment_configured(p)) {
         render_code(t, "payment_unavailable", code);
-        count("link", "unconfigured");
+        payment_count("link", "unconfigured");
         dialog_turn_done(t);
         return;
     }
@@ -203,127 +177,13 @@ void payment_offer(struct payment *p, struct dialog_turn *t, const struct dossie
     }
 }
 
-/* ===== IPN ===== */
-
-static void respond_ipn(struct http_request *req, const char *code, const char *message)
-{
-    char body[128];
-    snprintf(body, sizeof body, "{\"RspCode\":\"%s\",\"Message\":\"%s\"}", code, message);
-    count("ipn", code);
-    http_respond_json(req, 200, body);
-}
-
-struct ipn_call {
-    struct payment *p;
-    struct http_request *req;
-    char ref[PAYMENT_TXN_REF_MAX];
-};
-
-static void tell_payer(struct payment *p, const redisReply *r, const char *ref)
-{
-    const char *outcome = r->element[1]->str, *code = r->element[2]->str, *payer = r->element[3]->str;
-    if (!*payer)
-        return;
-    char amount[32];
-    dossier_format_vnd(strtoll(r->element[4]->str, NULL, 10), amount, sizeof amount);
-    const struct tpl_var vars[] = {{"amount", amount}, {"code", code}, {"txn", ref}};
-    struct bot_replies out;
-    bot_replies_init(&out);
-    const char *name = strcmp(outcome, "paid") == 0 ? "payment_done" : "payment_failed";
-    if (tpl_render(p->deps.tpl, name, vars, 3, &out))
-        notify_user(p->deps.notify, payer, &out.items[0]);
-    bot_replies_free(&out);
-}
-
-static bool ipn_reply_ok(const redisReply *r)
-{
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1)
-        return false;
-    for (size_t i = 0; i < r->elements; i++)
-        if (r->element[i]->type != REDIS_REPLY_STRING)
-            return false;
-    return r->elements == 1 || r->elements == 5;
-}
-
-static void on_ipn(redisReply *r, void *ud)
-{
-    struct ipn_call *c = ud;
-    if (!ipn_reply_ok(r)) {
-        if (r && r->type == REDIS_REPLY_ERROR)
-            log_fmt(LOG_ERROR, "ipn script failed", "\"error\":%s", log_q(r->str));
-        respond_ipn(c->req, "99", "Unknown error");
-    } else {
-        const char *rc = r->element[0]->str;
-        if (strcmp(rc, "00") == 0) {
-            log_fmt(LOG_INFO, "payment recorded", "\"txn\":%s,\"outcome\":%s", log_q(c->ref),
-                    log_q(r->element[1]->str));
-            tell_payer(c->p, r, c->ref);
-            respond_ipn(c->req, "00", "Confirm Success");
-        } else if (strcmp(rc, "01") == 0) {
-            respond_ipn(c->req, "01", "Order not found");
-        } else if (strcmp(rc, "04") == 0) {
-            respond_ipn(c->req, "04", "Invalid amount");
-        } else {
-            respond_ipn(c->req, "02", "Order already confirmed");
-        }
-    }
-    free(c);
-}
-
-static bool ref_ok(const char *ref)
-{
-    size_t n = strlen(ref);
-    if (n == 0 || n >= PAYMENT_TXN_REF_MAX)
-        return false;
-    for (; *ref; ref++)
-        if (!isalnum((unsigned char)*ref))
-            return false;
-    return true;
-}
+/* ===== Return page ===== */
 
 static const char *param(const struct vnpay_params *v, const char *name)
 {
     const char *s = vnpay_params_get(v, name);
     return s ? s : "";
 }
-
-void payment_handle_ipn(struct http_request *req, void *ud)
-{
-    struct payment *p = ud;
-    req->route = "pay_ipn";
-    struct vnpay_params v;
-    if (vnpay_parse_query(req->query, &v) != 0 || !payment_configured(p) ||
-        !vnpay_verify(&v, p->deps.cfg->pay_hash_secret)) {
-        log_msg(LOG_WARN, "ipn refused: bad signature");
-        vnpay_params_free(&v);
-        respond_ipn(req, "97", "Invalid signature");
-        return;
-    }
-    const char *ref = param(&v, "vnp_TxnRef");
-    if (!ref_ok(ref)) {
-        vnpay_params_free(&v);
-        respond_ipn(req, "01", "Order not found");
-        return;
-    }
-    struct ipn_call *c = xcalloc(1, sizeof *c);
-    c->p = p;
-    c->req = req;
-    snprintf(c->ref, sizeof c->ref, "%s", ref);
-    char key[PAYMENT_TXN_REF_MAX + 8], now[24];
-    snprintf(key, sizeof key, "pay:%s", ref);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-    const char *args[] = {key, param(&v, "vnp_Amount"), param(&v, "vnp_ResponseCode"),
-                          param(&v, "vnp_TransactionStatus"), param(&v, "vnp_TransactionNo"),
-                          param(&v, "vnp_BankCode"), now};
-    int rc = redis_script_eval(p->deps.store, &p->ipn, on_ipn, c, 1, 7, args, NULL);
-    vnpay_params_free(&v);
-    if (rc != 0) {
-        free(c);
-        respond_ipn(req, "99", "Unknown error");
-    }
-}
-
-/* ===== Return page ===== */
 
 static void html_escape(struct buf *out, const char *s)
 {
@@ -395,7 +255,6 @@ struct payment *payment_new(const struct payment_deps *deps, char **err)
         p->return_url = buf_steal(&u);
     }
     redis_script_init(&p->create, CREATE_LUA);
-    redis_script_init(&p->ipn, IPN_LUA);
     metrics_declare("dvcbot_payments_total", METRIC_COUNTER,
                     "Payment links issued and IPN answers by code.", NULL, 0);
     return p;

@@ -174,3 +174,53 @@ bool vnpay_verify(struct vnpay_params *p, const char *secret)
     buf_free(&data);
     return ok;
 }
+
+/* ===== Telling the gateway's answers from requests ===== */
+
+static const char *const answer_fields[] = {
+    "vnp_ResponseCode", "vnp_TransactionStatus", "vnp_TransactionNo", "vnp_PayDate", "vnp_TmnCode",
+};
+static const char *const request_fields[] = {
+    "vnp_Command", "vnp_ReturnUrl", "vnp_IpAddr", "vnp_CreateDate", "vnp_ExpireDate",
+    "vnp_Locale", "vnp_Version", "vnp_CurrCode", "vnp_OrderType",
+};
+
+bool vnpay_is_gateway_answer(const struct vnpay_params *p, const char *tmn_code)
+{
+    for (size_t i = 0; i < sizeof answer_fields / sizeof answer_fields[0]; i++) {
+        const char *v = vnpay_params_get(p, answer_fields[i]);
+        if (!v || !*v)
+            return false;
+    }
+    for (size_t i = 0; i < sizeof request_fields / sizeof request_fields[0]; i++)
+        if (vnpay_params_get(p, request_fields[i]))
+            return false;
+    return tmn_code && strcmp(vnpay_params_get(p, "vnp_TmnCode"), tmn_code) == 0;
+}
+
+int vnpay_parse_time(const char *s, time_t *out)
+{
+    int f[6];
+    static const int width[6] = {4, 2, 2, 2, 2, 2};
+    if (!s || strlen(s) != 14)
+        return -1;
+    for (int i = 0, at = 0; i < 6; at += width[i], i++) {
+        f[i] = 0;
+        for (int j = 0; j < width[i]; j++) {
+            if (!isdigit((unsigned char)s[at + j]))
+                return -1;
+            f[i] = f[i] * 10 + (s[at + j] - '0');
+        }
+    }
+    if (f[0] < 2000 || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 ||
+        f[5] > 59)
+        return -1;
+    struct tm tm = {.tm_year = f[0] - 1900, .tm_mon = f[1] - 1, .tm_mday = f[2],
+                    .tm_hour = f[3], .tm_min = f[4], .tm_sec = f[5]};
+    time_t t = timegm(&tm);
+    gmtime_r(&t, &tm);
+    if (tm.tm_mday != f[2]) /* 31 February and the like */
+        return -1;
+    *out = t - 7 * 3600;
+    return 0;
+}

@@ -5,7 +5,8 @@
  * routes, the channels and the signal handlers of `dvcbot serve`;
  * app_shutdown stops gracefully (stop accepting, finish in-flight messages,
  * flush the outbox, close); app_close frees what is left once the loop has
- * returned. Modules built later (Zalo, dossiers, payments, broadcasts,
+ * returned. One cron (cron.h) runs every module's periodic tick; it
+ * also refreshes the process clock (clock.h). Modules built later (Zalo, dossiers, payments, broadcasts,
  * flows) hang off this struct and are wired in app.c. */
 #ifndef DVCBOT_APP_H
 #define DVCBOT_APP_H
@@ -31,6 +32,7 @@ struct broadcast_worker;
 struct zalo;
 struct notify;
 struct payment;
+struct payment_ipn;
 struct lookup;
 struct admin_dossiers;
 struct flow_set;
@@ -41,6 +43,8 @@ struct feedback;
 struct erase;
 struct volunteers;
 struct reminder;
+struct cron;
+struct clock_hook;
 
 struct app {
     uv_loop_t *loop;
@@ -60,7 +64,8 @@ struct app {
     struct broadcast_api *broadcasts;
     struct zalo *zalo;
     struct notify *notify;       /* dossier status changes, payment news */
-    struct payment *payment;     /* links, /pay/ipn, /pay/return */
+    struct payment *payment;     /* links, /pay/return */
+    struct payment_ipn *payment_ipn; /* /pay/ipn */
     struct lookup *lookup;       /* tra_cuu_ho_so, thanh_toan, hs:* buttons */
     struct admin_dossiers *admin_dossiers; /* POST /admin/dossiers */
     struct reminder *reminders;  /* reminder timer (serve only) */
@@ -72,11 +77,12 @@ struct app {
     struct feedback *feedback;
     struct erase *erase;
     struct volunteers *volunteers;
+    struct cron *cron;           /* every periodic job, and the shutdown drain */
+    struct clock_hook *clock_hook; /* DVCBOT_TEST_CLOCK (tests only) */
     uv_signal_t sig_term, sig_int;
-    uv_timer_t drain_timer;
+    int drain_job;              /* cron job id during shutdown */
     uint64_t stop_ms;           /* uv_now() when shutdown began */
     bool signals_on;
-    bool drain_timer_on;
     bool stopping;
     bool closed;
     int exit_code;

@@ -31,6 +31,8 @@ struct config {
     char *pay_base_url;          /* PAY_BASE_URL */
     char *pay_tmn_code;          /* PAY_TMN_CODE */
     char *pay_hash_secret;       /* PAY_HASH_SECRET */
+    char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
+                                    success IPN is confirmed with querydr before it counts */
 
     char *admin_tokens;          /* ADMIN_TOKENS: comma-separated bearer tokens */
     char *staff_chat_ids;        /* DVCBOT_STAFF_CHATS: telegram chat ids for hand-off */
@@ -57,6 +59,7 @@ struct config {
     unsigned webchat_poll_s;     /* DVCBOT_WEBCHAT_POLL_S: how often an open web chat page asks for
                                     new messages, default 20 s (slower while hidden) */
     char *log_level;             /* DVCBOT_LOG_LEVEL */
+    char *test_clock;            /* DVCBOT_TEST_CLOCK: file of the test clock (tests only, see test_clock.h) */
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 with a message in *err

@@ -6,20 +6,13 @@
  * code, status pending|paid|failed, created, expires, and the payer as a
  * field named by their user key with the value "payer", so erase-my-data's
  * HDEL removes it; refs:{<user key>} lists the key). Pending records expire
- * after PAYMENT_RECORD_TTL_S; a paid one is kept.
- *
- * GET /pay/ipn checks the signature in constant time and answers the
- * gateway's JSON: 97 bad signature, 01 unknown order, 04 wrong amount, 02
- * already confirmed, 00 recorded (paid when vnp_ResponseCode and
- * vnp_TransactionStatus are both 00, failed otherwise; the dossier is marked
- * paid, paid_online and paid_via=vnpay), 99 when Redis is unavailable so the
- * gateway retries. Check and update are one Lua script, so a repeated IPN
- * changes nothing and gets 02. The payer is told in their chat.
+ * after PAYMENT_RECORD_TTL_S; a paid one is kept. The gateway's IPN
+ * (payment_ipn.h) settles the record.
  * GET /pay/return only shows a page (templates/pay_return.html around the
  * pay_return_* texts); it never marks anything paid.
  *
  * Without PAY_BASE_URL, PAY_TMN_CODE, PAY_HASH_SECRET and PUBLIC_BASE_URL no
- * link is made (the user is told to pay at the office) and IPNs get 97. */
+ * link is made (the user is told to pay at the office). */
 #ifndef DVCBOT_PAYMENT_H
 #define DVCBOT_PAYMENT_H
 
@@ -37,6 +30,8 @@
 #define PAYMENT_RECORD_TTL_S (30 * 24 * 3600)
 #define PAYMENT_ORDER_TYPE "billpayment"
 #define PAYMENT_TXN_REF_MAX 64
+/* The customer's address is unknown to a chat bot; the gateway requires one. */
+#define PAYMENT_IP_ADDR "127.0.0.1"
 
 struct payment;
 
@@ -57,7 +52,8 @@ bool payment_configured(const struct payment *p);
  * theirs), or says why there is none; calls dialog_turn_done(t). */
 void payment_offer(struct payment *p, struct dialog_turn *t, const struct dossier *d);
 
-void payment_handle_ipn(struct http_request *req, void *ud);
+/* Counts dvcbot_payments_total{step, result}. */
+void payment_count(const char *step, const char *result);
 void payment_handle_return(struct http_request *req, void *ud);
 
 #endif

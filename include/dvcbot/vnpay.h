@@ -73,4 +73,16 @@ int vnpay_parse_query(const char *query, struct vnpay_params *p);
  * with secret. Compared in constant time. */
 bool vnpay_verify(struct vnpay_params *p, const char *secret);
 
+/* A payment link and the gateway's IPN are signed alike, so a signature
+ * alone does not tell an IPN from a replayed link. True when p has the
+ * shape of the gateway's answer: every response field (vnp_ResponseCode,
+ * vnp_TransactionStatus, vnp_TransactionNo, vnp_PayDate, vnp_TmnCode equal
+ * to tmn_code) and none of the fields only a request carries (vnp_Command,
+ * vnp_ReturnUrl, vnp_IpAddr, vnp_CreateDate, vnp_ExpireDate, vnp_Locale,
+ * vnp_Version, vnp_CurrCode, vnp_OrderType). */
+bool vnpay_is_gateway_answer(const struct vnpay_params *p, const char *tmn_code);
+/* Reads yyyyMMddHHmmss (GMT+7) into unix time. Returns 0, or -1 when s is
+ * not exactly such a date. */
+int vnpay_parse_time(const char *s, time_t *out);
+
 #endif
