@@ -26,9 +26,11 @@ def chat(lines, env, cwd=ROOT, args=()):
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
-def answer_to(out, line):
-    """The output printed for the input line (after "you> <line>")."""
-    return out.split("you> %s\n" % line, 1)[1].split("you> ", 1)[0]
+def answer_to(out, line, last=False):
+    """The output printed for the (first or last) input line equal to line."""
+    mark = "you> %s\n" % line
+    after = out.rsplit(mark, 1)[1] if last else out.split(mark, 1)[1]
+    return after.split("you> ", 1)[0]
 
 
 def alive(pid):
@@ -53,16 +55,19 @@ class TerminalChatTest(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("unknown argument '--bogus'", err)
 
-    def test_both_parts_of_the_procedure_list_are_numbered_in_one_sequence(self):
+    def test_every_part_of_the_procedure_list_goes_on_numbering(self):
         names = procedure_names()
-        rc, out, _ = chat(["/start", "1", "12"], self.NO_REDIS)
+        rc, out, _ = chat(["/start", "1"], self.NO_REDIS)
         self.assertEqual(rc, 0)
-        listing = answer_to(out, "1")
-        self.assertIn("(2/2)", listing)                        # the list came in two parts
-        self.assertIn("[12] ", listing.split("(2/2)", 1)[1])  # the second part goes on from the first
-        self.assertTrue(answer_to(out, "12").startswith("bot> " + names[11]), answer_to(out, "12"))
-        rc, out, _ = chat(["/start", "1", "1"], self.NO_REDIS)
-        self.assertTrue(out.split("you> 1\n")[-1].startswith("bot> " + names[0]))
+        parts = [p for p in answer_to(out, "1").split("bot> ")[1:] if "[" in p]
+        self.assertGreater(len(parts), 1)                        # the list came in parts
+        numbers = [int(line.split("]")[0].strip(" [")) for p in parts for line in p.splitlines()[1:]]
+        self.assertEqual(numbers, list(range(1, len(numbers) + 1)))
+        first_of_second = int(parts[1].splitlines()[1].split("]")[0].strip(" ["))
+        for n in (1, first_of_second, len(names)):              # each opens the procedure it shows
+            rc, out, _ = chat(["/start", "1", str(n)], self.NO_REDIS)
+            got = answer_to(out, str(n), last=True)
+            self.assertTrue(got.startswith("bot> " + names[n - 1]), (n, got[:120]))
 
 
 class MakeRunTest(unittest.TestCase):
