@@ -34,6 +34,7 @@ struct http_conn {
     size_t in_off;
     struct http_request *cur;  /* being parsed */
     struct http_request *inflight; /* handed to the handler */
+    char peer[HTTP_PEER_MAX];  /* the client's address, text */
     struct buf hfield, hvalue, url;
     bool in_value;
     int te_count, cl_count;
@@ -152,6 +153,7 @@ static struct http_request *request_new(struct http_conn *c)
     buf_init(&req->body);
     req->conn = c;
     req->server = c->srv;
+    memcpy(req->peer, c->peer, sizeof req->peer);
     req->route = "unmatched";
     return req;
 }
@@ -564,6 +566,20 @@ static void conn_process(struct http_conn *c)
             conn_close(c);
 }
 
+static void peer_name(struct http_conn *c)
+{
+    struct sockaddr_storage addr;
+    int len = sizeof addr;
+    c->peer[0] = '\0';
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&addr, &len) != 0)
+        return;
+    int rc = addr.ss_family == AF_INET6
+                 ? uv_ip6_name((struct sockaddr_in6 *)&addr, c->peer, sizeof c->peer)
+                 : uv_ip4_name((struct sockaddr_in *)&addr, c->peer, sizeof c->peer);
+    if (rc != 0)
+        c->peer[0] = '\0';
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     struct http_server *srv = listener->data;
@@ -593,6 +609,7 @@ static void on_connection(uv_stream_t *listener, int status)
         uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
         return;
     }
+    peer_name(c);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     uv_tcp_nodelay(&c->tcp, 1);

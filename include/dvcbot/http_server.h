@@ -35,6 +35,8 @@ struct http_header {
     char *value;
 };
 
+#define HTTP_PEER_MAX 64 /* textual IPv6 address + NUL */
+
 struct http_request {
     int method;               /* enum http_method of http_parser.h */
     const char *method_name;  /* "GET", "POST", ... */
@@ -44,6 +46,8 @@ struct http_request {
     size_t n_headers;
     struct buf body;          /* NUL-terminated */
     bool keep_alive;
+    char peer[HTTP_PEER_MAX]; /* the TCP peer's address ("" when unknown); see netaddr.h for
+                                 the client behind a proxy */
     const char *route;        /* label for metrics, set by the router */
     uint64_t start_ns;        /* uv_hrtime() when the request was complete */
     struct http_conn *conn;   /* NULL once the client has gone */
