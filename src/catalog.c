@@ -296,6 +296,21 @@ static void check_string_field(struct loader *ld, const char *file, const cJSON 
         problemf(ld, file, key, "must be \"%s\" (as in _catalog.tsv)", want);
 }
 
+/* The optional "reply": the template that answers a chat, action or
+ * fallback intent (procedures are answered by their facts). */
+static void load_reply(struct loader *ld, const char *file, const cJSON *root, struct intent *in)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "reply");
+    if (!v)
+        return;
+    if (in->kind == INTENT_PROCEDURE)
+        problem(ld, file, "reply", "a procedure is answered by its facts, not a template");
+    else if (!nonempty_string(v) || !valid_id(v->valuestring))
+        problem(ld, file, "reply", "must be a template name (a-z, 0-9, _)");
+    else
+        in->reply = v->valuestring;
+}
+
 /* Loads <id>.json into in (whose id is already set). Returns false when the
  * file could not be parsed at all; other problems are only reported. */
 static bool load_intent(struct loader *ld, struct intent *in, int kind)
@@ -325,6 +340,7 @@ static bool load_intent(struct loader *ld, struct intent *in, int kind)
         load_procedure(ld, file, root, in);
     else if (cJSON_GetObjectItemCaseSensitive(root, "procedure"))
         problem(ld, file, "procedure", "only files of kind procedure have one");
+    load_reply(ld, file, root, in);
     return true;
 }
 

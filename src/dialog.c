@@ -1,5 +1,6 @@
 /* dialog — per-user ordering, dedupe + session in Redis, routing. */
 #include "dvcbot/dialog.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -343,7 +344,7 @@ static int send_load(struct dialog_turn *t, bool by_sha)
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
     const char *args[] = {dkey, skey, ukey, ttl, t->msg->event_id[0] ? "1" : "0",
                           bot_channel_name(t->msg->channel), t->msg->chat, now, uttl};
@@ -481,12 +482,10 @@ void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
     const struct intent *in = catalog_find(t->deps->catalog, intent_id);
     if (in && in->kind == INTENT_PROCEDURE)
         procedure_reply_summary(t->deps->tpl, in, &t->replies);
-    else if (strcmp(intent_id, "chao_hoi") == 0)
-        dialog_turn_render(t, "greeting", NULL, 0);
-    else if (strcmp(intent_id, "tro_giup") == 0)
-        dialog_turn_render(t, "help", NULL, 0);
+    else if (in && in->reply)
+        dialog_turn_render(t, in->reply, NULL, 0); /* answered by data */
     else
-        dialog_turn_render(t, "unknown", NULL, 0);
+        dialog_turn_render(t, DIALOG_NOT_UNDERSTOOD, NULL, 0);
     dialog_turn_done(t);
 }
 

@@ -1,6 +1,7 @@
-/* feedback — rating buttons, the comment mode and intent gop_y. */
+/* feedback — rating buttons, the comment mode, intents gop_y and khieu_nai. */
 #include "dvcbot/feedback.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/validate.h"
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #define MODE_FEEDBACK "feedback"
+#define KIND_COMPLAINT "complaint"
 
 struct feedback {
     struct stats *st;
@@ -93,6 +95,13 @@ static void ignore_reply(redisReply *r, void *ud)
         log_msg(LOG_WARN, "comment not stored");
 }
 
+/* The comment being typed is a complaint (intent khieu_nai), not feedback. */
+static bool is_complaint(const struct dialog_turn *t)
+{
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
+    return strcmp(str_of(ctx, "kind"), KIND_COMPLAINT) == 0;
+}
+
 static int store_comment(struct feedback *fb, struct dialog_turn *t, const char *comment)
 {
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
@@ -100,13 +109,15 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     char key[160], refs[160], now[24];
     dialog_user_redis_key(key, sizeof key, "fb:", t->user_key, NULL);
     dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     struct buf line;
     buf_init(&line);
     buf_puts(&line, "{\"procedure\":");
     buf_json_str(&line, str_of(ctx, "id"));
     buf_puts(&line, ",\"commune\":");
     buf_json_str(&line, str_of(ctx, "commune"));
+    buf_puts(&line, ",\"kind\":");
+    buf_json_str(&line, is_complaint(t) ? KIND_COMPLAINT : "comment");
     buf_printf(&line, ",\"stars\":%d,\"at\":%s,\"comment\":", cJSON_IsNumber(stars) ? stars->valueint : 0, now);
     buf_json_str(&line, comment);
     buf_putc(&line, '}');
@@ -121,7 +132,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
                            t->user_key);
     if (rc != 0)
         return rc;
-    stats_count(fb->st, "comments");
+    stats_count(fb->st, is_complaint(t) ? "complaints" : "comments");
     return 0;
 }
 
@@ -152,8 +163,9 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         dialog_turn_done(t);
         return true;
     }
+    const char *saved = is_complaint(t) ? "complaint_saved" : "feedback_saved";
     leave_feedback(t);
-    dialog_turn_reply(t, "feedback_saved", NULL, 0);
+    dialog_turn_reply(t, saved, NULL, 0);
     return true;
 }
 
@@ -177,14 +189,43 @@ static void on_gop_y(struct dialog_turn *t, void *ud)
     dialog_turn_done(t);
 }
 
+/* ===== Intent khieu_nai ===== */
+
+/* How to complain, with a button to leave the complaint here. */
+static void on_khieu_nai(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    dialog_turn_reply(t, "complaint_info", NULL, 0);
+}
+
+/* fb:complaint: the next typed line is kept as a complaint. */
+static void on_complaint_button(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    if (dialog_turn_refuse_degraded(t))
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
+    cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
+    cJSON_AddStringToObject(ctx, "id", STATS_GENERAL);
+    cJSON_AddStringToObject(ctx, "commune", "");
+    cJSON_AddStringToObject(ctx, "kind", KIND_COMPLAINT);
+    dialog_turn_set_mode(t, MODE_FEEDBACK);
+    char max[16];
+    snprintf(max, sizeof max, "%d", FEEDBACK_COMMENT_MAX);
+    const struct tpl_var v = {"max", max};
+    dialog_turn_reply(t, "complaint_ask", &v, 1);
+}
+
 struct feedback *feedback_new(struct dialog *d, struct stats *st)
 {
     struct feedback *fb = xcalloc(1, sizeof *fb);
     fb->st = st;
     dialog_on_payload(d, "rate:", on_rate, fb);
+    dialog_on_payload(d, FEEDBACK_COMPLAINT_PAYLOAD, on_complaint_button, fb);
     dialog_on_payload(d, "fb:", on_stale_skip, fb);
     dialog_on_mode(d, MODE_FEEDBACK, on_comment_mode, fb);
     dialog_on_intent(d, "gop_y", on_gop_y, fb);
+    dialog_on_intent(d, "khieu_nai", on_khieu_nai, fb);
     return fb;
 }
 

@@ -1,5 +1,6 @@
 /* lookup — dossier lookup dialogue, verification, follow, pay. */
 #include "dvcbot/lookup.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/dossier_reply.h"
 #include "dvcbot/log.h"
@@ -197,7 +198,8 @@ static void act(struct call *c, const struct dossier *d, bool subscribed)
     } else if (strcmp(c->then, "sub") == 0) {
         follow(c, true);
     } else {
-        dossier_reply_details(t->deps->tpl, t->deps->catalog, d, time(NULL), subscribed, &t->replies);
+        dossier_reply_details(t->deps->tpl, t->deps->catalog, d, (time_t)clock_now(), subscribed,
+                              &t->replies);
         dialog_turn_done(t);
         free(c);
     }
@@ -272,7 +274,7 @@ static void on_verified(redisReply *r, void *ud)
         fail_busy(c);
         return;
     }
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_now();
     hs_finish(t);
     struct dossier d;
     if (v.outcome == LOOKUP_OK && dossier_from_hash(v.dossier, &d) == 0) {
@@ -298,7 +300,7 @@ static void verify(struct lookup *l, struct dialog_turn *t, const char *code,
     struct call *c = call_new(l, t, code, then);
     struct lookup_attempt a = {
         .code = code, .proof = proof, .digits = digits, .user_key = t->user_key,
-        .source = t->msg->source, .now = (long long)time(NULL),
+        .source = t->msg->source, .now = (long long)clock_now(),
     };
     struct lookup_guard_call g;
     lookup_guard_prepare(&l->limits, &a, &g);
@@ -327,7 +329,7 @@ static bool refuse_limited(struct dialog_turn *t, time_t now)
  * ask for the 4 digits. */
 static void start(struct lookup *l, struct dialog_turn *t, const char *code, const char *then)
 {
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_now();
     if (refuse_limited(t, now))
         return;
     if (hs_verified(t, code, now)) {
@@ -364,7 +366,7 @@ static void on_lookup_intent(struct dialog_turn *t, void *ud)
         start(ud, t, code, "show");
         return;
     }
-    if (refuse_limited(t, time(NULL)))
+    if (refuse_limited(t, (time_t)clock_now()))
         return;
     hs_expect(t, "code", NULL, "show");
     dialog_turn_render(t, "lookup_ask_code", NULL, 0);
@@ -381,12 +383,12 @@ static void on_pay_intent(struct dialog_turn *t, void *ud)
         return;
     }
     const char *last = hs_str(t, "last");
-    if (last && hs_verified(t, last, time(NULL))) {
+    if (last && hs_verified(t, last, (time_t)clock_now())) {
         snprintf(code, sizeof code, "%s", last);
         start(ud, t, code, "pay"); /* the dossier looked up a moment ago */
         return;
     }
-    if (refuse_limited(t, time(NULL)))
+    if (refuse_limited(t, (time_t)clock_now()))
         return;
     hs_expect(t, "code", NULL, "pay");
     dialog_turn_render(t, "lookup_ask_code_pay", NULL, 0);

@@ -112,7 +112,7 @@ static struct bot_msg *parse_post(const struct config *cfg, struct http_request 
     bot_msg_set_text(msg, content->valuestring, strlen(content->valuestring));
     /* Web chat ids cost nothing: limits count the client's address. */
     char group[NETADDR_TEXT_MAX];
-    if (netaddr_client_group(req->peer, http_request_header(req, "X-Forwarded-For"),
+    if (netaddr_client_group(req->remote_addr, http_request_header(req, "X-Forwarded-For"),
                              cfg->trusted_proxies, group))
         bot_id_set(msg->source, group);
     else

@@ -12,6 +12,8 @@
  *     {"id": "khai_sinh", "kind": "procedure", "name": "Đăng ký khai sinh",
  *      "short_name": "Khai sinh", "procedure": {...facts...},
  *      "match": {...matcher data...}, "flow": {...read by the flow engine...}}
+ * A file that is not a procedure may name the template that answers it:
+ *     {"id": "cam_on", "kind": "chat", ..., "reply": "thanks"}
  *
  * The catalog owns every string and the parsed JSON of each file; pointers it
  * hands out stay valid until catalog_free. Other modules (flows, matcher) read
@@ -56,6 +58,7 @@ struct intent {
     const char *name;            /* Vietnamese name */
     const char *short_name;      /* for buttons, <= CATALOG_SHORT_NAME_MAX bytes */
     const struct procedure_info *proc; /* NULL unless kind == INTENT_PROCEDURE */
+    const char *reply;           /* template answering it ("reply" of a non-procedure file), or NULL */
     const cJSON *json;           /* the whole file, owned by the catalog */
 };
 

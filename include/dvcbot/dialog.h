@@ -19,6 +19,11 @@
  * "flow:<procedure id>" (guided submission), and whatever prefixes modules
  * register with dialog_on_payload.
  *
+ * An intent is answered, in this order, by the handler a module registered
+ * for it (dialog_on_intent), by its procedure summary, or by the template its
+ * intent file names ("reply", e.g. greeting for chao_hoi); otherwise with
+ * DIALOG_NOT_UNDERSTOOD.
+ *
  * Extension: modules register handlers for intents, payload prefixes and
  * session modes at start-up, message filters that see every message first
  * (staff chats, a mode that must notice /start) and observers of matched
@@ -44,6 +49,8 @@
 #include <uv.h>
 
 #define DIALOG_USER_KEY_MAX (BOT_ID_MAX + 8)
+/* The template of "I did not understand", for an intent nobody answers. */
+#define DIALOG_NOT_UNDERSTOOD "unknown"
 /* Messages of one user waiting at most; more are dropped (flood guard). */
 #define DIALOG_USER_QUEUE_MAX 32
 

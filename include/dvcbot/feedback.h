@@ -9,6 +9,12 @@
  * user in the zset {stats}:comments (listed in refs:{<user key>}), so staff
  * can find recent comments and erase-my-data removes them.
  *
+ * Intent khieu_nai (a complaint about staff or how a dossier was handled)
+ * answers how to complain (templates/complaint_info.txt) with a button
+ * FEEDBACK_COMPLAINT_PAYLOAD; pressing it enters the same comment mode, and
+ * the line is stored the same way with "kind":"complaint" (comments carry
+ * "kind":"comment"), counted as "complaints" in {stats}:misc.
+ *
  * feedback_new registers the handlers; the struct only holds pointers. */
 #ifndef DVCBOT_FEEDBACK_H
 #define DVCBOT_FEEDBACK_H
@@ -18,6 +24,7 @@
 
 #define FEEDBACK_KEEP 50
 #define FEEDBACK_COMMENT_MAX 300 /* characters */
+#define FEEDBACK_COMPLAINT_PAYLOAD "fb:complaint"
 
 struct feedback;
 

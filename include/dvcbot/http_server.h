@@ -35,8 +35,6 @@ struct http_header {
     char *value;
 };
 
-#define HTTP_PEER_MAX 64 /* textual IPv6 address + NUL */
-
 struct http_request {
     int method;               /* enum http_method of http_parser.h */
     const char *method_name;  /* "GET", "POST", ... */
@@ -46,10 +44,14 @@ struct http_request {
     size_t n_headers;
     struct buf body;          /* NUL-terminated */
     bool keep_alive;
-    char peer[HTTP_PEER_MAX]; /* the TCP peer's address ("" when unknown); see netaddr.h for
-                                 the client behind a proxy */
     const char *route;        /* label for metrics, set by the router */
     uint64_t start_ns;        /* uv_hrtime() when the request was complete */
+    char remote_addr[48];     /* the peer's IP address as text, "" when unknown */
+    /* Set by an authentication layer in front of the handler (the staff
+     * console's session check): who sent the request. Freed with auth_free
+     * (when set) together with the request. */
+    void *auth;
+    void (*auth_free)(void *auth);
     struct http_conn *conn;   /* NULL once the client has gone */
     struct http_server *server;
 };

@@ -9,10 +9,16 @@ import threading
 import time
 import unittest
 
-from harness import (SLOW, ZL_APP_ID, ZL_MARK, ZL_OA_SECRET, Dvcbot, Redis, ServiceTest, ZaloStub,
+from harness import (ROOT, SLOW, ZL_APP_ID, ZL_MARK, ZL_OA_SECRET, Dvcbot, Redis, ServiceTest, ZaloStub,
                      wait_until, zl_button, zl_buttons, zl_event, zl_sign, zl_text)
 
 MENU = ["Thủ tục", "Tra cứu hồ sơ", "Thanh toán", "Hỗ trợ"]
+
+
+def procedures():
+    with open(os.path.join(ROOT, "intents", "_catalog.tsv"), encoding="utf-8") as f:
+        rows = [line.split("\t") for line in f if line.strip() and not line.startswith("#")]
+    return [r[0] for r in rows if r[1] == "procedure"]
 
 
 class ZaloTest(ServiceTest):
@@ -184,16 +190,25 @@ class ZaloTest(ServiceTest):
     def test_many_buttons_go_out_in_groups_the_zalo_limit_allows(self):
         user = self.new_zalo_user()
         self.send(zl_button(user, "menu:thu_tuc"))
-        # The procedure list: two replies of 11 buttons each (12 at most per reply).
-        calls = self.replies(user, 6)
+        # The procedure list: as few replies of at most 11 procedure buttons as
+        # fit (12 at most per reply, the last one also has "Về menu chính"),
+        # each sent as groups of at most 5 buttons under Zalo's limit.
+        n = len(procedures())
+        parts = -(-n // 11)
+        chunk = -(-n // parts)
+        sizes = [chunk] * (parts - 1) + [n - chunk * (parts - 1) + 1]
+        want = [g for size in sizes for g in [5] * (size // 5) + ([size % 5] if size % 5 else [])]
+        calls = self.replies(user, len(want))
         time.sleep(0.3 * SLOW)
-        self.assertEqual(len(self.zl.sent_to(user)), 6)
+        self.assertEqual(len(self.zl.sent_to(user)), len(want))
         groups = [zl_buttons(c) for c in calls]
-        self.assertEqual([len(g) for g in groups], [5, 5, 1, 5, 5, 1])
+        self.assertEqual([len(g) for g in groups], want)
         texts = [c["json"]["message"]["text"] for c in calls]
-        self.assertIn("(1/2)", texts[0])
-        self.assertIn("(2/2)", texts[3])
-        self.assertEqual([texts[i] for i in (1, 2, 4, 5)], ["Lựa chọn khác:"] * 4)
+        firsts = [sum(-(-size // 5) for size in sizes[:i]) for i in range(parts)]
+        for i, at in enumerate(firsts):
+            self.assertIn("(%d/%d)" % (i + 1, parts), texts[at])
+        self.assertEqual([t for i, t in enumerate(texts) if i not in firsts],
+                         ["Lựa chọn khác:"] * (len(want) - parts))
         self.assertEqual(groups[-1][-1], ("Về menu chính", "menu"))
         payloads = [p for g in groups for _, p in g]
         self.assertEqual(len(payloads), len(set(payloads)))

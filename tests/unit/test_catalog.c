@@ -45,7 +45,7 @@ static void test_every_shared_catalog_id_is_loaded_with_its_kind(void **state)
         ids++;
     }
     assert_int_equal(ids, catalog_size(cat));
-    assert_int_equal(ids, 30);
+    assert_int_equal(ids, 47);
     free(tsv);
     catalog_free(cat);
 }
@@ -78,7 +78,7 @@ static void test_every_procedure_has_its_facts(void **state)
         assert_non_null(p->source);
         procs++;
     }
-    assert_int_equal(procs, 21);
+    assert_int_equal(procs, 36);
     catalog_free(cat);
 }
 

@@ -84,8 +84,8 @@ static void test_repo_data_passes_when_all_templates_exist(void **state)
     int n = datacheck_run(*state, collect, &p, &st);
     if (n)
         fail_msg("unexpected problems:\n%s", p.all);
-    assert_int_equal(st.intents, 30);
-    assert_int_equal(st.procedures, 21);
+    assert_int_equal(st.intents, 47);
+    assert_int_equal(st.procedures, 36);
 }
 
 static void test_orphan_template_and_unknown_variable_are_reported(void **state)
