@@ -3,6 +3,7 @@
 #include "dvcbot/file.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/netaddr.h"
 #include "dvcbot/webchat_history.h"
 
 #include <cjson/cJSON.h>
@@ -261,6 +262,13 @@ static struct bot_msg *parse_post(struct webchat *wc, struct http_request *req, 
     if (id)
         bot_id_set(msg->event_id, id); /* the page's id: a message sent again is answered once */
     bot_msg_set_text(msg, content, strlen(content));
+    /* Web chat ids cost nothing: limits count the client's address. */
+    char group[NETADDR_TEXT_MAX];
+    if (netaddr_client_group(req->remote_addr, http_request_header(req, "X-Forwarded-For"),
+                             wc->cfg->trusted_proxies, group))
+        bot_id_set(msg->source, group);
+    else
+        bot_id_set(msg->source, "unknown");
     snprintf(p->user, sizeof p->user, "%s", user->valuestring);
     p->shown = button && label ? xstrndup(label, strnlen(label, LABEL_MAX_BYTES)) : xstrdup(content);
     *why = NULL;
