@@ -50,18 +50,26 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/dvcbot $(UNIT_BIN)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/dvcbot/*.h) | $(BUILD)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+# -MMD -MP: each object depends on the headers it includes (build/obj/*.d);
+# an object without its .d file (built before) is built again.
+$(BUILD)/obj/%.o: src/%.c $(BUILD)/obj/%.d | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libdvcbot.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/dvcbot: src/main.c $(BUILD)/libdvcbot.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BUILD)/libdvcbot.a $(LDFLAGS) $(PKG_LIBS) -o $@
+$(BUILD)/dvcbot: src/main.c $(BUILD)/libdvcbot.a $(BUILD)/obj/main.d
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $(BUILD)/obj/main.d $< $(BUILD)/libdvcbot.a \
+	    $(LDFLAGS) $(PKG_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdvcbot.a | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka) $< $(BUILD)/libdvcbot.a \
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdvcbot.a $(BUILD)/obj/unit_%.d | $(BUILD)/tests $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -MF $(BUILD)/obj/unit_$*.d \
+	    $< $(BUILD)/libdvcbot.a \
 	    $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -o $@
+
+DEP_FILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/unit_%.d)
+$(DEP_FILES):
+-include $(wildcard $(DEP_FILES))
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@

@@ -2,6 +2,7 @@
 #include "dvcbot/admin_dossiers.h"
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -213,7 +214,7 @@ static void on_slice(uv_timer_t *t)
         advance(j);
         return;
     }
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_now();
     for (int n = 0; n < ADMIN_DOSSIERS_SLICE; n++) {
         cJSON *obj;
         size_t line, index;

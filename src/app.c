@@ -5,6 +5,10 @@
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/admin_dossiers.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
+#include "dvcbot/clock_hook.h"
+#include "dvcbot/console.h"
+#include "dvcbot/cron.h"
 #include "dvcbot/erase.h"
 #include "dvcbot/feedback.h"
 #include "dvcbot/flow.h"
@@ -136,7 +140,7 @@ static int open_flows(struct app *a, char **err)
     a->flow_defs = flow_set_load(a->catalog, catalog_report_keep_first, err);
     if (!a->flow_defs)
         return -1;
-    a->stats = stats_new(a->loop, a->store, &a->cfg, a->catalog);
+    a->stats = stats_new(a->store, &a->cfg, a->catalog);
     dialog_on_matched(a->dialog, count_intent, a->stats);
     a->flows = flows_new(a->dialog, a->flow_defs, a->stats);
     a->handoff = handoff_new(a->dialog, &a->cfg, a->stats, a->flows);
@@ -175,9 +179,14 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox,
     };
     a->dialog = dialog_new(&deps);
-    if (open_flows(a, err) != 0)
+    if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0)
         return -1;
-    return open_dossiers(a, err);
+    a->cron = cron_new(loop);
+    if (cron_start(a->cron) != 0) {
+        *err = xstrdup("cannot start the cron timer");
+        return -1;
+    }
+    return 0;
 }
 
 /* ===== Operator endpoints ===== */
@@ -221,17 +230,19 @@ static void observe_http(const char *route, int status, double seconds, void *ud
 /* ===== Listening ===== */
 
 /* Staff bulk uploads may be large; only a request to /admin/ that carries a
- * valid token gets more than HTTP_MAX_BODY. */
+ * valid token, or a console cookie this deployment signed, gets more than
+ * HTTP_MAX_BODY. */
 static size_t body_limit(const struct http_request *req, void *ud)
 {
     struct app *a = ud;
     if (strncmp(req->path, "/admin/", 7) == 0 &&
-        admin_auth_token_ok(http_request_header(req, "Authorization"), a->cfg.admin_tokens))
+        (admin_auth_token_ok(http_request_header(req, "Authorization"), a->cfg.admin_tokens) ||
+         console_request_signed(a->console, req)))
         return ADMIN_DOSSIERS_MAX_BODY;
     return HTTP_MAX_BODY;
 }
 
-static int add_dossier_routes(struct app *a)
+static void add_dossier_routes(struct app *a)
 {
     struct admin_dossiers_deps ad = {
         .loop = a->loop, .cfg = &a->cfg, .store = a->store, .catalog = a->catalog,
@@ -243,17 +254,57 @@ static int add_dossier_routes(struct app *a)
     router_add(a->router, "GET", "/pay/ipn", false, "pay_ipn", payment_ipn_handle, a->payment_ipn);
     router_add(a->router, "GET", "/pay/return", false, "pay_return", payment_handle_return,
                a->payment);
-    return notify_start(a->notify);
+    notify_start(a->notify);
 }
 
-static int add_reminders(struct app *a)
+static void add_reminders(struct app *a)
 {
     struct reminder_deps rd = {
         .loop = a->loop, .cfg = &a->cfg, .store = a->store, .outbox = a->outbox, .tpl = a->tpl,
         .catalog = a->catalog,
     };
     a->reminders = reminder_new(&rd);
-    return reminder_start(a->reminders);
+    reminder_start(a->reminders);
+}
+
+/* ===== The cron: what `dvcbot serve` does every so often ===== */
+
+static void tick_notify(void *ud, int64_t now)
+{
+    notify_tick(ud, now);
+}
+
+static void tick_reminders(void *ud, int64_t now)
+{
+    reminder_tick(ud, now);
+}
+
+static void tick_flow_sweep(void *ud, int64_t now)
+{
+    stats_tick(ud, now);
+}
+
+static void tick_broadcasts(void *ud, int64_t now)
+{
+    broadcast_worker_tick(ud, now);
+}
+
+static int add_cron_jobs(struct app *a, char **err)
+{
+    if (cron_every(a->cron, "notify", NOTIFY_POLL_MS, tick_notify, a->notify) < 0 ||
+        cron_every(a->cron, "reminders", a->cfg.remind_tick_ms, tick_reminders, a->reminders) < 0 ||
+        cron_every(a->cron, "flow_sweep", stats_sweep_period_ms(&a->cfg), tick_flow_sweep, a->stats) < 0 ||
+        cron_every(a->cron, "broadcasts", BROADCAST_WORKER_TICK_MS, tick_broadcasts,
+                   a->broadcast_worker) < 0) {
+        *err = xstrdup("cannot add the cron jobs");
+        return -1;
+    }
+    if (a->cfg.test_clock) {
+        a->clock_hook = clock_hook_start(a->loop, a->cfg.test_clock, a->cron, err);
+        if (!a->clock_hook)
+            return -1;
+    }
+    return 0;
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -304,6 +355,20 @@ static void add_broadcasts(struct app *a)
                broadcast_handle_item, a->broadcasts);
 }
 
+/* The staff console on top of the broadcast and dossier APIs. */
+static int add_console(struct app *a, char **err)
+{
+    struct console_deps cd = {
+        .loop = a->loop, .cfg = &a->cfg, .store = a->store, .catalog = a->catalog,
+        .outbox = a->outbox, .broadcasts = a->broadcasts, .dossiers = a->admin_dossiers,
+    };
+    a->console = console_new(&cd, err);
+    if (!a->console)
+        return -1;
+    console_add_routes(a->console, a->router);
+    return 0;
+}
+
 int app_listen(struct app *a, char **err)
 {
     a->router = router_new();
@@ -312,21 +377,15 @@ int app_listen(struct app *a, char **err)
     router_add(a->router, "GET", "/admin/stats", false, "admin_stats", stats_handle_http, a->stats);
     router_add(a->router, NULL, "/admin/volunteers", false, "admin_volunteers",
                volunteers_handle_http, a->volunteers);
-    if (stats_start_sweep(a->stats) != 0) {
-        *err = xstrdup("cannot start the flow sweep timer");
-        return -1;
-    }
     if (add_channels(a, err) != 0)
         return -1;
     add_broadcasts(a);
-    if (add_dossier_routes(a) != 0) {
-        *err = xstrdup("cannot start the dossier notifier");
+    add_dossier_routes(a);
+    add_reminders(a);
+    if (add_cron_jobs(a, err) != 0)
         return -1;
-    }
-    if (add_reminders(a) != 0) {
-        *err = xstrdup("cannot start the reminder timer");
+    if (add_console(a, err) != 0)
         return -1;
-    }
     struct http_server_opts opts = {
         .host = a->cfg.listen_host, .port = a->cfg.listen_port,
         .timeout_ms = a->cfg.http_timeout_ms, .idle_ms = a->cfg.http_idle_ms,
@@ -368,9 +427,10 @@ static void on_flushed(void *ud)
     app_close(a);
 }
 
-static void on_drain_tick(uv_timer_t *t)
+static void on_drain_tick(void *ud, int64_t now)
 {
-    struct app *a = t->data;
+    struct app *a = ud;
+    (void)now;
     if (a->server || dialog_pending(a->dialog) > 0)
         return;
     /* Broadcast sends already in the outbox finish and are recorded, unless
@@ -379,7 +439,7 @@ static void on_drain_tick(uv_timer_t *t)
          reminder_busy(a->reminders)) &&
         uv_now(a->loop) - a->stop_ms < FLUSH_TIMEOUT_MS)
         return;
-    uv_timer_stop(t);
+    cron_cancel(a->cron, a->drain_job);
     outbox_flush(a->outbox, FLUSH_TIMEOUT_MS, on_flushed, a);
 }
 
@@ -402,13 +462,8 @@ void app_shutdown(struct app *a)
     reminder_stop(a->reminders); /* what is due and not taken stays in remind:due */
     if (a->server)
         http_server_stop(a->server, on_server_stopped, a);
-    if (uv_timer_init(a->loop, &a->drain_timer) != 0) {
-        app_close(a);
-        return;
-    }
-    a->drain_timer_on = true;
-    a->drain_timer.data = a;
-    if (uv_timer_start(&a->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS) != 0)
+    a->drain_job = cron_every(a->cron, "drain", DRAIN_POLL_MS, on_drain_tick, a);
+    if (a->drain_job < 0)
         app_close(a);
 }
 
@@ -428,8 +483,8 @@ void app_close(struct app *a)
         uv_close((uv_handle_t *)&a->sig_term, on_handle_closed);
         uv_close((uv_handle_t *)&a->sig_int, on_handle_closed);
     }
-    if (a->drain_timer_on)
-        uv_close((uv_handle_t *)&a->drain_timer, on_handle_closed);
+    cron_close(a->cron); /* no module tick after this */
+    clock_hook_close(a->clock_hook);
     if (a->server && !a->stopping)
         http_server_stop(a->server, NULL, NULL);
     a->server = NULL;
@@ -441,6 +496,7 @@ void app_close(struct app *a)
         store_close(a->store);
     broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
     reminder_close(a->reminders); /* likewise */
+    console_free(a->console); /* after store_close: its callbacks have run */
     broadcast_api_free(a->broadcasts);
     admin_dossiers_free(a->admin_dossiers); /* after store_close: no callback left */
     lookup_free(a->lookup);

@@ -8,6 +8,7 @@
 #include "dvcbot/broadcast_worker.h"
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -17,10 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#define TICK_MS 100
 #define REFRESH_MS 1000
 #define IDLE_READ_MS 1000
 #define RUNS_MAX 16
@@ -125,7 +124,6 @@ struct broadcast_worker {
     struct store *store;
     struct outbox *ob;
     char consumer[128];
-    uv_timer_t timer;
     struct run *runs;
     size_t busy;                  /* Redis commands and outbox items in flight */
     size_t lookups[BOT_CH_COUNT]; /* recipients between their batch and the outbox */
@@ -318,7 +316,7 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
     buf_init(&rkey);
     buf_printf(&rkey, "refs:{%s}", user);
     snprintf(cap, sizeof cap, "%d", BROADCAST_FAIL_KEEP);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
     int rc = command(w, cb, ud, "EVAL %s 5 %s %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
                      hkey, b->key, fkey, qkey, buf_cstr(&rkey), user, counter, reason, b->entry,
@@ -419,7 +417,7 @@ static bool user_excluded(const struct rcpt *r, redisReply *const *f, const char
         return true;
     if (r->ch != BOT_CH_ZALO)
         return false;
-    *reason = zalo_proactive_refusal((int64_t)time(NULL), flag_set(f[UF_UNFOLLOWED]),
+    *reason = zalo_proactive_refusal(clock_now(), flag_set(f[UF_UNFOLLOWED]),
                                      num_field(f[UF_ZL_IN]), (long)num_field(f[UF_ZL_OUT]));
     if (!*reason)
         return false;
@@ -747,7 +745,7 @@ static void run_start(struct broadcast_worker *w, const char *id)
     w->runs = run;
     char key[BROADCAST_KEY_MAX], now[24];
     broadcast_key(key, sizeof key, id, "");
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     if (command(w, on_started, run, "EVAL %s 1 %s %s", START_SCRIPT, key, now) == 0)
         run->pending++;
     else
@@ -782,21 +780,20 @@ static void on_active(redisReply *reply, void *ud)
     settle(w);
 }
 
-static void refresh(struct broadcast_worker *w)
+static void refresh(struct broadcast_worker *w, int64_t unix_now)
 {
     char now[24];
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)unix_now);
     if (command(w, on_active, w, "ZRANGEBYSCORE bc:active -inf %s LIMIT 0 %d", now, RUNS_MAX) == 0)
         w->refreshing = true;
 }
 
-static void on_tick(uv_timer_t *t)
+void broadcast_worker_tick(struct broadcast_worker *w, int64_t now)
 {
-    struct broadcast_worker *w = t->data;
     if (w->stopping || !store_connected(w->store))
         return;
     if (!w->refreshing && uv_now(w->loop) >= w->next_refresh_ms)
-        refresh(w);
+        refresh(w, now);
     settle(w);
 }
 
@@ -827,11 +824,6 @@ struct broadcast_worker *broadcast_worker_new(uv_loop_t *loop, const struct conf
     metrics_declare("dvcbot_broadcast_messages_total", METRIC_COUNTER,
                     "Broadcast messages by channel and result (sent, failed, blocked, skipped).",
                     NULL, 0);
-    if (uv_timer_init(loop, &w->timer) != 0)
-        abort(); /* cannot fail on a valid loop */
-    w->timer.data = w;
-    if (uv_timer_start(&w->timer, on_tick, TICK_MS, TICK_MS) != 0)
-        log_msg(LOG_ERROR, "broadcast worker timer not started");
     return w;
 }
 
@@ -842,26 +834,12 @@ void broadcast_worker_wake(struct broadcast_worker *w)
 
 void broadcast_worker_stop(struct broadcast_worker *w)
 {
-    if (w->stopping)
-        return;
     w->stopping = true;
-    uv_timer_stop(&w->timer);
 }
 
 bool broadcast_worker_busy(const struct broadcast_worker *w)
 {
     return w->busy > 0;
-}
-
-static void on_timer_closed(uv_handle_t *h)
-{
-    struct broadcast_worker *w = h->data;
-    while (w->runs) {
-        struct run *run = w->runs;
-        w->runs = run->next;
-        run_free(run);
-    }
-    free(w);
 }
 
 void broadcast_worker_close(struct broadcast_worker *w)
@@ -871,5 +849,10 @@ void broadcast_worker_close(struct broadcast_worker *w)
     broadcast_worker_stop(w);
     if (w->busy)
         log_fmt(LOG_WARN, "broadcast worker closed with work in flight", "\"busy\":%zu", w->busy);
-    uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+    while (w->runs) {
+        struct run *run = w->runs;
+        w->runs = run->next;
+        run_free(run);
+    }
+    free(w);
 }

@@ -10,6 +10,7 @@
  * to stdout. Exit status: 0 all stored, 1 some records invalid or not stored,
  * 2 usage, 3 the file, the catalog or Redis could not be opened. */
 #include "dvcbot/catalog.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/commands.h"
 #include "dvcbot/config.h"
 #include "dvcbot/dossier.h"
@@ -130,7 +131,7 @@ static int run(struct import *im, const char *data, size_t len, enum record_form
     }
     struct record_reader rd;
     record_reader_init(&rd, data, len, format);
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_now();
     size_t queued = 0;
     int broke = 0;
     for (;;) {

@@ -1,5 +1,6 @@
 /* dialog — per-user ordering, dedupe + session in Redis, routing. */
 #include "dvcbot/dialog.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -343,7 +344,7 @@ static int send_load(struct dialog_turn *t, bool by_sha)
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
     const char *args[] = {dkey, skey, ukey, ttl, t->msg->event_id[0] ? "1" : "0",
                           bot_channel_name(t->msg->channel), t->msg->chat, now, uttl};

@@ -1,6 +1,7 @@
 /* feedback — rating buttons, the comment mode, intents gop_y and khieu_nai. */
 #include "dvcbot/feedback.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/validate.h"
@@ -108,7 +109,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     char key[160], refs[160], now[24];
     dialog_user_redis_key(key, sizeof key, "fb:", t->user_key, NULL);
     dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     struct buf line;
     buf_init(&line);
     buf_puts(&line, "{\"procedure\":");

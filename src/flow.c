@@ -1,6 +1,7 @@
 /* flow — the guided-submission engine (see flow.h). */
 #include "dvcbot/flow.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/feedback.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -32,7 +33,7 @@ static void show_current(struct ctx *c, const char *note);
 
 static long now_s(void)
 {
-    return (long)time(NULL);
+    return (long)clock_now();
 }
 
 static long num(const cJSON *obj, const char *key, long fallback)
@@ -334,7 +335,7 @@ static void store_answer(struct ctx *c, const char *slot, const char *value)
 static enum valid_code validate_answer(const struct flow_step *s, const char *text, char *out,
                                        size_t cap)
 {
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_now();
     switch (s->type) {
     case SLOT_NAME:
         return validate_name(text, s->min, s->max, out, cap);

@@ -1,5 +1,6 @@
 /* handoff — tickets between a user and the staff chats (see handoff.h). */
 #include "dvcbot/handoff.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -270,7 +271,7 @@ static void on_ticket_number(redisReply *r, void *ud)
     ticket_key(key, sizeof key, (long)r->integer);
     dialog_user_redis_key(hkey, sizeof hkey, "ho:", t->user_key, NULL);
     dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     struct store *s = t->deps->store;
     if (store_command(s, ignore_reply, NULL, "EVAL %s 2 %s %s %s %s %s", OPEN_SCRIPT, hkey, refs,
                       n, now, key) != 0 ||

@@ -1,5 +1,6 @@
 /* lookup — dossier lookup dialogue, verification, follow, pay. */
 #include "dvcbot/lookup.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/dossier_reply.h"
 #include "dvcbot/log.h"
@@ -232,7 +233,7 @@ static void act(struct call *c, const struct dossier *d, bool subscribed)
     } else if (strcmp(c->then, "sub") == 0) {
         follow(c, true);
     } else {
-        dossier_reply_details(t->deps->tpl, t->deps->catalog, d, time(NULL), subscribed, &t->replies);
+        dossier_reply_details(t->deps->tpl, t->deps->catalog, d, (time_t)clock_now(), subscribed, &t->replies);
         dialog_turn_done(t);
         free(c);
     }
@@ -280,7 +281,7 @@ static void on_verified(redisReply *r, void *ud)
         return;
     }
     const char *verdict = r->element[0]->str;
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_now();
     hs_finish(t);
     struct dossier d;
     if (strcmp(verdict, "ok") == 0 && r->elements == 3 && dossier_from_hash(r->element[1], &d) == 0) {
@@ -322,7 +323,7 @@ static void verify(struct lookup *l, struct dialog_turn *t, const char *code, co
     snprintf(skey, sizeof skey, "sub:%s", code);
     snprintf(max, sizeof max, "%d", LOOKUP_MAX_FAILS);
     snprintf(window, sizeof window, "%d", LOOKUP_WINDOW_S);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     const char *args[] = {dkey, ukey, fkey, akey, rkey, skey, pin, max, window, now, t->user_key};
     if (redis_script_eval(l->deps->store, &l->verify, on_verified, c, 6, 11, args, NULL) != 0)
         fail_busy(c);
@@ -347,7 +348,7 @@ static bool refuse_limited(struct dialog_turn *t, time_t now)
  * ask for the 4 digits. */
 static void start(struct lookup *l, struct dialog_turn *t, const char *code, const char *then)
 {
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_now();
     if (refuse_limited(t, now))
         return;
     if (hs_verified(t, code, now)) {
@@ -384,7 +385,7 @@ static void on_lookup_intent(struct dialog_turn *t, void *ud)
         start(ud, t, code, "show");
         return;
     }
-    if (refuse_limited(t, time(NULL)))
+    if (refuse_limited(t, (time_t)clock_now()))
         return;
     hs_expect(t, "code", NULL, "show");
     dialog_turn_render(t, "lookup_ask_code", NULL, 0);
@@ -401,12 +402,12 @@ static void on_pay_intent(struct dialog_turn *t, void *ud)
         return;
     }
     const char *last = hs_str(t, "last");
-    if (last && hs_verified(t, last, time(NULL))) {
+    if (last && hs_verified(t, last, (time_t)clock_now())) {
         snprintf(code, sizeof code, "%s", last);
         start(ud, t, code, "pay"); /* the dossier looked up a moment ago */
         return;
     }
-    if (refuse_limited(t, time(NULL)))
+    if (refuse_limited(t, (time_t)clock_now()))
         return;
     hs_expect(t, "code", NULL, "pay");
     dialog_turn_render(t, "lookup_ask_code_pay", NULL, 0);

@@ -19,8 +19,6 @@ static const char READ_LUA[] =
 struct notify {
     struct notify_deps deps;
     struct redis_script read;
-    uv_timer_t timer;
-    bool timer_on;      /* initialised: must be closed */
     bool running;       /* draining on ticks */
     bool busy;          /* a batch is being handled */
     bool closed;
@@ -51,7 +49,7 @@ static void count(const char *result)
 
 static void maybe_free(struct notify *n)
 {
-    if (n->closed && n->inflight == 0 && !n->timer_on)
+    if (n->closed && n->inflight == 0)
         free(n);
 }
 
@@ -198,11 +196,6 @@ static void drain(struct notify *n)
     }
 }
 
-static void on_tick(uv_timer_t *t)
-{
-    drain(t->data);
-}
-
 /* ===== Set-up ===== */
 
 struct notify *notify_new(const struct notify_deps *deps)
@@ -216,22 +209,21 @@ struct notify *notify_new(const struct notify_deps *deps)
     return n;
 }
 
-int notify_start(struct notify *n)
+void notify_start(struct notify *n)
 {
-    int rc = uv_timer_init(n->deps.loop, &n->timer);
-    if (rc != 0)
-        return rc;
-    n->timer_on = true;
-    n->timer.data = n;
     n->running = true;
-    return uv_timer_start(&n->timer, on_tick, NOTIFY_POLL_MS, NOTIFY_POLL_MS);
 }
 
 void notify_stop(struct notify *n)
 {
     n->running = false;
-    if (n->timer_on)
-        uv_timer_stop(&n->timer);
+}
+
+void notify_tick(struct notify *n, int64_t now)
+{
+    (void)now;
+    if (n->running)
+        drain(n);
 }
 
 void notify_kick(struct notify *n)
@@ -240,21 +232,11 @@ void notify_kick(struct notify *n)
         drain(n);
 }
 
-static void on_timer_closed(uv_handle_t *h)
-{
-    struct notify *n = h->data;
-    n->timer_on = false;
-    maybe_free(n);
-}
-
 void notify_free(struct notify *n)
 {
     if (!n)
         return;
     n->closed = true;
     n->running = false;
-    if (n->timer_on)
-        uv_close((uv_handle_t *)&n->timer, on_timer_closed);
-    else
-        maybe_free(n);
+    maybe_free(n);
 }

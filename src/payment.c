@@ -1,6 +1,7 @@
 /* payment — links in Redis, IPN, return page. */
 #include "dvcbot/payment.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/dossier_reply.h"
 #include "dvcbot/file.h"
@@ -133,7 +134,7 @@ static void on_seq(redisReply *r, void *ud)
         *c = (char)toupper((unsigned char)*c);
     /* An R between the parts keeps digit runs short (the logger masks 9+). */
     snprintf(o->ref, sizeof o->ref, "DVC%08lldR%s", r->integer, rnd);
-    o->created = time(NULL);
+    o->created = (time_t)clock_now();
     char pkey[PAYMENT_TXN_REF_MAX + 8], rkey[DIALOG_USER_KEY_MAX + 16];
     char amount[24], created[24], expires[24], ttl[16];
     snprintf(pkey, sizeof pkey, "pay:%s", o->ref);

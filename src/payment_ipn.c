@@ -1,5 +1,6 @@
 /* payment_ipn — the gateway's IPN, checked, confirmed and recorded. */
 #include "dvcbot/payment_ipn.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/log.h"
@@ -173,7 +174,7 @@ static void record(struct ipn_call *c)
 {
     char key[PAYMENT_TXN_REF_MAX + 8], now[24], paid_at[24];
     snprintf(key, sizeof key, "pay:%s", c->ref);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(paid_at, sizeof paid_at, "%lld", (long long)c->paid_at);
     const char *args[] = {key, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
                           param(&c->v, "vnp_TransactionStatus"), param(&c->v, "vnp_TransactionNo"),
@@ -213,7 +214,7 @@ static void query(struct ipn_call *c)
     struct vnpay_query q = {
         .tmn_code = cfg->pay_tmn_code, .txn_ref = c->ref, .request_id = request_id,
         .order_info = "querydr", .ip_addr = PAYMENT_IP_ADDR, .txn_created = c->created,
-        .now = time(NULL),
+        .now = (time_t)clock_now(),
     };
     struct buf body;
     buf_init(&body);

@@ -1,5 +1,6 @@
 /* profile — the saved-answers hash p:{user} and the consent buttons. */
 #include "dvcbot/profile.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/feedback.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -68,7 +69,7 @@ static int write_fields(struct store *s, const char *user_key, const char *conse
 {
     char key[160], now[24];
     profile_key(key, sizeof key, user_key);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     const char *argv[4 + 4 + 2 * PROFILE_FIELD_COUNT];
     int argc = 0;
     argv[argc++] = "HSET";

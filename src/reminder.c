@@ -5,6 +5,7 @@
  * way to the outbox. Each holds a count on the struct reminder (inflight,
  * sending) until its callback has come back. */
 #include "dvcbot/reminder.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/dialog.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/dossier_reply.h"
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Takes the due codes: re-scores each to the lease's end, returns them.
  * KEYS[1] remind:due. ARGV: now, batch size, lease end. */
@@ -58,8 +58,6 @@ struct reminder {
     struct reminder_deps deps;
     struct reminder_rules rules;
     struct redis_script take, read, commit;
-    uv_timer_t timer;
-    bool timer_on;      /* initialised: must be closed */
     bool running;       /* takes batches on ticks */
     bool closed;
     bool in_round;      /* a batch is being worked on */
@@ -88,7 +86,6 @@ struct rcpt {
 };
 
 static void round_done(struct reminder *r);
-static void on_tick(uv_timer_t *timer);
 
 /* ===== Small helpers ===== */
 
@@ -101,7 +98,7 @@ static void count_message(enum reminder_kind kind, const char *result)
 
 static void maybe_free(struct reminder *r)
 {
-    if (r->closed && !r->timer_on && r->inflight == 0 && r->sending == 0)
+    if (r->closed && r->inflight == 0 && r->sending == 0)
         free(r);
 }
 
@@ -168,7 +165,7 @@ static void on_user(redisReply *reply, void *ud)
     } else if (ch < 0 || !chat || !chat[0]) {
         count_message(rc->kind, "skipped"); /* erased, or never wrote to us */
     } else if (ch == BOT_CH_ZALO &&
-               (refusal = zalo_proactive_refusal((int64_t)time(NULL),
+               (refusal = zalo_proactive_refusal(clock_now(),
                                                  flag(store_reply_str(f[UF_UNFOLLOWED])),
                                                  num(store_reply_str(f[UF_ZL_IN])),
                                                  (long)num(store_reply_str(f[UF_ZL_OUT]))))) {
@@ -350,10 +347,9 @@ static void round_done(struct reminder *r)
     if (--r->round_left > 0)
         return;
     r->in_round = false;
-    /* More may be due: look again soon instead of a whole tick later. */
-    if (r->round_full && r->running && !r->closed)
-        if (uv_timer_start(&r->timer, on_tick, REMINDER_AGAIN_MS, r->deps.cfg->remind_tick_ms) != 0)
-            log_msg(LOG_ERROR, "reminder timer not restarted");
+    /* More may be due: look again now instead of a whole tick later. */
+    if (r->round_full)
+        reminder_tick(r, clock_now());
 }
 
 struct take {
@@ -383,16 +379,16 @@ static void on_taken(redisReply *reply, void *ud)
     maybe_free(r);
 }
 
-static void take(struct reminder *r)
+static void take(struct reminder *r, int64_t now)
 {
     struct take *t = xcalloc(1, sizeof *t);
     t->r = r;
-    t->now = (int64_t)time(NULL);
-    char now[24], batch[16];
-    snprintf(now, sizeof now, "%lld", (long long)t->now);
+    t->now = now;
+    char now_s[24], batch[16];
+    snprintf(now_s, sizeof now_s, "%lld", (long long)t->now);
     snprintf(batch, sizeof batch, "%d", REMINDER_BATCH);
     snprintf(t->lease, sizeof t->lease, "%lld", (long long)(t->now + REMINDER_LEASE_S));
-    const char *args[] = {DOSSIER_REMIND_KEY, now, batch, t->lease};
+    const char *args[] = {DOSSIER_REMIND_KEY, now_s, batch, t->lease};
     if (redis_script_eval(r->deps.store, &r->take, on_taken, t, 1, 4, args, NULL) != 0) {
         free(t);
         return;
@@ -401,14 +397,13 @@ static void take(struct reminder *r)
     r->in_round = true;
 }
 
-static void on_tick(uv_timer_t *timer)
+void reminder_tick(struct reminder *r, int64_t now)
 {
-    struct reminder *r = timer->data;
     if (!r->running || r->closed || r->in_round || !store_connected(r->deps.store))
         return;
     if (bulk_queued(r) >= REMINDER_BULK_ROOM)
         return; /* broadcasts or the last batch still sending */
-    take(r);
+    take(r, now);
 }
 
 /* ===== Set-up ===== */
@@ -431,37 +426,20 @@ struct reminder *reminder_new(const struct reminder_deps *deps)
     return r;
 }
 
-int reminder_start(struct reminder *r)
+void reminder_start(struct reminder *r)
 {
-    int rc = uv_timer_init(r->deps.loop, &r->timer);
-    if (rc != 0)
-        return rc;
-    r->timer_on = true;
-    r->timer.data = r;
     r->running = true;
-    unsigned tick = r->deps.cfg->remind_tick_ms;
-    return uv_timer_start(&r->timer, on_tick, tick, tick);
 }
 
 void reminder_stop(struct reminder *r)
 {
-    if (!r)
-        return;
-    r->running = false;
-    if (r->timer_on)
-        uv_timer_stop(&r->timer);
+    if (r)
+        r->running = false;
 }
 
 bool reminder_busy(const struct reminder *r)
 {
     return r && r->inflight > 0;
-}
-
-static void on_timer_closed(uv_handle_t *h)
-{
-    struct reminder *r = h->data;
-    r->timer_on = false;
-    maybe_free(r);
 }
 
 void reminder_close(struct reminder *r)
@@ -470,8 +448,5 @@ void reminder_close(struct reminder *r)
         return;
     reminder_stop(r);
     r->closed = true;
-    if (r->timer_on)
-        uv_close((uv_handle_t *)&r->timer, on_timer_closed);
-    else
-        maybe_free(r);
+    maybe_free(r);
 }

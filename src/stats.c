@@ -2,6 +2,7 @@
 #include "dvcbot/stats.h"
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define K_INTENTS "{stats}:intents"
 #define K_FLOWS "{stats}:flows"
@@ -24,12 +24,9 @@
 #define COMMUNE_KEY_MAX 128
 
 struct stats {
-    uv_loop_t *loop;
     struct store *store;
     const struct config *cfg;
     const struct catalog *cat;
-    uv_timer_t sweep;
-    bool sweep_on;
 };
 
 static const char START_SCRIPT[] =
@@ -84,11 +81,9 @@ static const char GATHER_SCRIPT[] =
 
 /* ===== Set-up ===== */
 
-struct stats *stats_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
-                        const struct catalog *cat)
+struct stats *stats_new(struct store *store, const struct config *cfg, const struct catalog *cat)
 {
     struct stats *st = xcalloc(1, sizeof *st);
-    st->loop = loop;
     st->store = store;
     st->cfg = cfg;
     st->cat = cat;
@@ -104,21 +99,9 @@ struct stats *stats_new(uv_loop_t *loop, struct store *store, const struct confi
     return st;
 }
 
-static void on_sweep_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
 void stats_close(struct stats *st)
 {
-    if (!st)
-        return;
-    if (st->sweep_on) {
-        st->sweep.data = st;
-        uv_close((uv_handle_t *)&st->sweep, on_sweep_closed);
-    } else {
-        free(st);
-    }
+    free(st);
 }
 
 /* ===== Recording ===== */
@@ -170,7 +153,7 @@ static void add_refs(struct stats *st, const char *user_key, const char *k1, con
 void stats_flow_started(struct stats *st, const char *proc, const char *user_key)
 {
     char now[24];
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
     sent(store_command(st->store, on_written, NULL, "EVAL %s 3 %s %s %s %s %s %s",
                        START_SCRIPT, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key,
@@ -182,7 +165,7 @@ void stats_flow_started(struct stats *st, const char *proc, const char *user_key
 void stats_flow_touch(struct stats *st, const char *user_key)
 {
     char now[24];
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     sent(store_command(st->store, on_written, NULL, "ZADD %s XX %s %s", STATS_KEY_ACTIVE,
                        now, user_key),
          "flow touch");
@@ -272,27 +255,21 @@ static void on_swept(redisReply *r, void *ud)
         log_fmt(LOG_INFO, "idle flows abandoned", "\"count\":%zu", r->elements);
 }
 
-static void on_sweep(uv_timer_t *t)
+void stats_tick(struct stats *st, int64_t now)
 {
-    struct stats *st = t->data;
     char cutoff[24];
-    snprintf(cutoff, sizeof cutoff, "%lld", (long long)time(NULL) - st->cfg->flow_idle_s);
+    snprintf(cutoff, sizeof cutoff, "%lld", (long long)now - st->cfg->flow_idle_s);
     if (!store_connected(st->store))
         return;
     store_command(st->store, on_swept, st, "EVAL %s 3 %s %s %s %s", SWEEP_SCRIPT, STATS_KEY_ACTIVE,
                   STATS_KEY_ACTIVE_PROC, K_FLOWS, cutoff);
 }
 
-int stats_start_sweep(struct stats *st)
+unsigned stats_sweep_period_ms(const struct config *cfg)
 {
-    unsigned every = st->cfg->flow_idle_s / 2;
+    unsigned every = cfg->flow_idle_s / 2;
     every = every < 1 ? 1 : every > 60 ? 60 : every;
-    int rc = uv_timer_init(st->loop, &st->sweep);
-    if (rc != 0)
-        return rc;
-    st->sweep_on = true;
-    st->sweep.data = st;
-    return uv_timer_start(&st->sweep, on_sweep, every * 1000u, every * 1000u);
+    return every * 1000u;
 }
 
 /* ===== GET /admin/stats ===== */

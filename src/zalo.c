@@ -1,6 +1,7 @@
 /* zalo — Zalo OA webhook parsing, per-user window records and the outbox driver. */
 #include "dvcbot/zalo.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -424,7 +425,7 @@ static void account_sent(struct zl_delivery *d)
 {
     struct zalo *z = d->z;
     bool quoted = d->quote && d->item->reply_ref[0];
-    enum zalo_window w = zalo_window_of((int64_t)time(NULL), d->last_in, d->sent, quoted);
+    enum zalo_window w = zalo_window_of(clock_now(), d->last_in, d->sent, quoted);
     char labels[48], key[BOT_ID_MAX + 16];
     snprintf(labels, sizeof labels, "window=\"%s\"", zalo_window_name(w));
     metrics_inc("dvcbot_zalo_messages_total", labels, 1);
@@ -443,7 +444,7 @@ static void record_refusal(struct zl_delivery *d, int code)
     log_fmt(LOG_WARN, "zalo refused message for user", "\"reason\":%s,\"error\":%d", log_q(reason), code);
     user_key(key, sizeof key, "u:", d->item->chat);
     snprintf(codes, sizeof codes, "%d", code);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     store_command(d->z->store, ignore_reply, NULL, "EVAL %s 1 %s %s %s %s", REFUSAL_SCRIPT, key,
                   reason, codes, now);
 }
@@ -629,7 +630,7 @@ static void handle_unfollow(struct zalo *z, const char *user)
     outbox_mark_blocked(z->ob, BOT_CH_ZALO, user, true);
     user_key(skey, sizeof skey, "s:", user);
     user_key(ukey, sizeof ukey, "u:", user);
-    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
     if (store_command(z->store, ignore_reply, NULL, "EVAL %s 2 %s %s %s", UNFOLLOW_SCRIPT, skey, ukey,
                       now) != 0)
         log_msg(LOG_WARN, "unfollow not stored: redis unavailable");
@@ -652,7 +653,7 @@ static const char *event_label(enum bot_msg_kind k)
 static bool too_old(const struct zalo *z, const char *ts)
 {
     int64_t ms = strtoll(ts, NULL, 10);
-    int64_t now_ms = (int64_t)time(NULL) * 1000;
+    int64_t now_ms = clock_now_ms();
     int64_t window = (int64_t)z->cfg->zalo_max_event_age_s * 1000;
     return ms < now_ms - window || ms > now_ms + window;
 }

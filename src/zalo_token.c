@@ -1,6 +1,7 @@
 /* zalo_token — access/refresh token pair in Redis, refresh under a lock. */
 #include "dvcbot/zalo_token.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -162,7 +163,7 @@ uint64_t zalo_token_refresh_delay_ms(int64_t expires_in)
 
 static int64_t now_s(void)
 {
-    return (int64_t)time(NULL);
+    return clock_now();
 }
 
 /* Frees a string holding a secret after wiping it. */

@@ -5,7 +5,8 @@
  * routes, the channels and the signal handlers of `dvcbot serve`;
  * app_shutdown stops gracefully (stop accepting, finish in-flight messages,
  * flush the outbox, close); app_close frees what is left once the loop has
- * returned. Modules built later (Zalo, dossiers, payments, broadcasts,
+ * returned. One cron (cron.h) runs every module's periodic tick; it
+ * also refreshes the process clock (clock.h). Modules built later (Zalo, dossiers, payments, broadcasts,
  * flows) hang off this struct and are wired in app.c. */
 #ifndef DVCBOT_APP_H
 #define DVCBOT_APP_H
@@ -42,6 +43,9 @@ struct feedback;
 struct erase;
 struct volunteers;
 struct reminder;
+struct console;
+struct cron;
+struct clock_hook;
 
 struct app {
     uv_loop_t *loop;
@@ -74,11 +78,13 @@ struct app {
     struct feedback *feedback;
     struct erase *erase;
     struct volunteers *volunteers;
+    struct console *console;     /* the staff console at /admin (serve only) */
+    struct cron *cron;           /* every periodic job, and the shutdown drain */
+    struct clock_hook *clock_hook; /* DVCBOT_TEST_CLOCK (tests only) */
     uv_signal_t sig_term, sig_int;
-    uv_timer_t drain_timer;
+    int drain_job;              /* cron job id during shutdown */
     uint64_t stop_ms;           /* uv_now() when shutdown began */
     bool signals_on;
-    bool drain_timer_on;
     bool stopping;
     bool closed;
     int exit_code;

@@ -1,7 +1,8 @@
 /* broadcast_worker — sends the broadcasts queued in Redis at the channels'
  * rate limits, behind user replies.
  *
- * About every second the worker lists the due broadcasts (bc:active scored
+ * The app's cron calls broadcast_worker_tick every
+ * BROADCAST_WORKER_TICK_MS. About every second the worker lists the due broadcasts (bc:active scored
  * by not_before), marks them running and takes batches from each one's
  * stream bc:<id>:q in consumer group "bcw": first its own pending entries
  * (left by an earlier process with the same DVCBOT_WORKER_ID), then new
@@ -23,8 +24,7 @@
  * broadcast_worker_stop stops taking work (sends already handed to the
  * outbox finish and are recorded); broadcast_worker_busy tells whether any
  * are left. broadcast_worker_close must come after outbox_close and
- * store_close, which call back with what was left; it frees the worker once
- * its timer is closed. */
+ * store_close, which call back with what was left; it frees the worker. */
 #ifndef DVCBOT_BROADCAST_WORKER_H
 #define DVCBOT_BROADCAST_WORKER_H
 
@@ -33,13 +33,19 @@
 #include "dvcbot/store.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
+
+#define BROADCAST_WORKER_TICK_MS 100
 
 struct broadcast_worker;
 
-/* Starts the timer; the worker does nothing while the store is down. */
+/* The worker does nothing while the store is down. */
 struct broadcast_worker *broadcast_worker_new(uv_loop_t *loop, const struct config *cfg,
                                               struct store *store, struct outbox *ob);
+/* Lists due broadcasts (about every second) and starts what the channels
+ * have room for. */
+void broadcast_worker_tick(struct broadcast_worker *w, int64_t now);
 /* Looks for due broadcasts at the next tick instead of within a second. */
 void broadcast_worker_wake(struct broadcast_worker *w);
 void broadcast_worker_stop(struct broadcast_worker *w);

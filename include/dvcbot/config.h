@@ -34,7 +34,11 @@ struct config {
     char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
                                     success IPN is confirmed with querydr before it counts */
 
-    char *admin_tokens;          /* ADMIN_TOKENS: comma-separated bearer tokens */
+    char *admin_tokens;          /* ADMIN_TOKENS: comma-separated tokens, "token@commune" for one
+                                    commune (admin_tokens.h); a short one is refused at start */
+    unsigned console_ttl_s;      /* DVCBOT_CONSOLE_TTL: a console sign-in lasts, default 8 h */
+    unsigned console_login_limit; /* DVCBOT_CONSOLE_LOGIN_LIMIT: failed sign-ins per address per
+                                    15 minutes, default 5 (ten times that for all addresses) */
     char *staff_chat_ids;        /* DVCBOT_STAFF_CHATS: telegram chat ids for hand-off */
 
     unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */
@@ -57,6 +61,7 @@ struct config {
     unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
     unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
     char *log_level;             /* DVCBOT_LOG_LEVEL */
+    char *test_clock;            /* DVCBOT_TEST_CLOCK: file of the test clock (tests only, see test_clock.h) */
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 with a message in *err

@@ -14,7 +14,7 @@
  * and queues the reply in the outbox with reply priority.
  *
  * Lifetime: notify_free may be called with work in flight; the struct goes
- * once its timer is closed and every Redis callback has come back (after
+ * once every Redis callback has come back (after
  * store_close they all have). Nothing is sent after notify_free. */
 #ifndef DVCBOT_NOTIFY_H
 #define DVCBOT_NOTIFY_H
@@ -25,6 +25,7 @@
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
 
+#include <stdint.h>
 #include <uv.h>
 
 #define NOTIFY_POLL_MS 200
@@ -41,11 +42,12 @@ struct notify_deps {
 };
 
 struct notify *notify_new(const struct notify_deps *deps);
-/* Starts draining dossier:changes (only `dvcbot serve` does). Returns 0 or a
- * libuv error. */
-int notify_start(struct notify *n);
+/* Starts draining dossier:changes on ticks (only `dvcbot serve` does). */
+void notify_start(struct notify *n);
 /* Stops draining (graceful shutdown); what is in flight still goes out. */
 void notify_stop(struct notify *n);
+/* The cron's call: drains dossier:changes while started. */
+void notify_tick(struct notify *n, int64_t now);
 /* Drains now instead of at the next tick. */
 void notify_kick(struct notify *n);
 /* Queues a copy of reply for the user. Returns 0, or -1 when Redis is

@@ -1,4 +1,4 @@
-/* reminder — the reminder timer of `dvcbot serve`: tells the subscribers of
+/* reminder — dossier reminders in `dvcbot serve`: tells the subscribers of
  * a dossier (sub:<CODE>) when something waits on them — documents missing
  * (can_bo_sung), a fee to pay (cho_thanh_toan), or the dossier is past its
  * due date without a result. When is decided by reminder_rules.
@@ -14,7 +14,8 @@
  *                    remind_n, remind_last (unix s), late_for (the due_at
  *                    the late notice was sent for).
  *
- * Every DVCBOT_REMIND_TICK_MS (at once again after a full batch) one script
+ * Every DVCBOT_REMIND_TICK_MS (the app's cron calls reminder_tick; at once
+ * again after a full batch) one script
  * takes up to REMINDER_BATCH due codes and re-scores them to now +
  * REMINDER_LEASE_S, so no other process takes them meanwhile. For each code
  * the dossier and its subscribers are read, the plan is made, and a second
@@ -33,8 +34,7 @@
  *
  * Lifetime: reminder_stop stops taking new work (what was taken finishes);
  * reminder_busy says whether Redis commands are still out. reminder_close
- * frees the struct once its timer is closed and every Redis and outbox
- * callback has come back (after store_close and outbox_close they all
+ * frees the struct once every Redis and outbox callback has come back (after store_close and outbox_close they all
  * have); nothing is sent after it. */
 #ifndef DVCBOT_REMINDER_H
 #define DVCBOT_REMINDER_H
@@ -46,11 +46,11 @@
 #include "dvcbot/tpl.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #define REMINDER_BATCH 100
 #define REMINDER_LEASE_S 120
-#define REMINDER_AGAIN_MS 20      /* after a full batch */
 #define REMINDER_BULK_ROOM 256    /* bulk messages queued in the outbox above which no batch is taken */
 
 struct reminder;
@@ -65,9 +65,12 @@ struct reminder_deps {
 };
 
 struct reminder *reminder_new(const struct reminder_deps *deps);
-/* Starts the timer. Returns 0 or a libuv error. */
-int reminder_start(struct reminder *r);
+/* Starts (stops) taking due dossiers on ticks. */
+void reminder_start(struct reminder *r);
 void reminder_stop(struct reminder *r);
+/* The cron's call, every DVCBOT_REMIND_TICK_MS: takes a batch of due
+ * dossiers unless one is being worked on or the outbox is full. */
+void reminder_tick(struct reminder *r, int64_t now);
 bool reminder_busy(const struct reminder *r);
 void reminder_close(struct reminder *r);
 

@@ -14,7 +14,8 @@
  * erase-my-data: {stats}:active (zset of users in a flow, by last activity),
  * {stats}:active_proc (hash user → procedure) and {stats}:assists_volunteer
  * (hash user → assists). A flow that stays idle past DVCBOT_FLOW_IDLE is
- * counted abandoned by a sweep timer in whichever process sees it first.
+ * counted abandoned by the sweep (stats_tick, on the app's cron) in whichever
+ * process sees it first.
  *
  * The same events also feed process-local Prometheus series (/metrics):
  * dvcbot_flows_total{procedure,event}, dvcbot_flow_duration_seconds,
@@ -22,9 +23,8 @@
  * dvcbot_erasures_total, dvcbot_assists_total.
  *
  * Recording functions send their Redis commands and return (nothing waits for
- * them; Redis down → logged and lost). stats_close stops the timer and frees
- * the struct once the timer is closed; call it after store_close so no Redis
- * callback of its own can fire late. */
+ * them; Redis down → logged and lost). stats_close frees the struct; call it
+ * after store_close so no Redis callback of its own can fire late. */
 #ifndef DVCBOT_STATS_H
 #define DVCBOT_STATS_H
 
@@ -34,7 +34,7 @@
 #include "dvcbot/store.h"
 
 #include <stddef.h>
-#include <uv.h>
+#include <stdint.h>
 
 #define STATS_DURATIONS 1000
 #define STATS_KEY_ACTIVE "{stats}:active"
@@ -48,10 +48,11 @@
 
 struct stats;
 
-struct stats *stats_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
-                        const struct catalog *cat);
-/* Starts the abandoned-flow sweep (dvcbot serve). Returns 0 or a libuv error. */
-int stats_start_sweep(struct stats *st);
+struct stats *stats_new(struct store *store, const struct config *cfg, const struct catalog *cat);
+/* The abandoned-flow sweep (dvcbot serve runs it on its cron, every
+ * stats_sweep_period_ms): flows idle since now - DVCBOT_FLOW_IDLE. */
+void stats_tick(struct stats *st, int64_t now);
+unsigned stats_sweep_period_ms(const struct config *cfg);
 void stats_close(struct stats *st);
 
 void stats_intent(struct stats *st, const char *intent_id);

@@ -433,6 +433,9 @@ class Dvcbot:
         self.tmpdir = tmpdir
         self.port = free_port()
         self.log_path = os.path.join(tmpdir, "dvcbot-%d.log" % self.port)
+        self.clock_path = os.path.join(tmpdir, "clock-%d" % self.port)
+        self.clock_offset = 0
+        self._write_clock()
         self.env = dict(os.environ)
         self.env.update({
             "DVCBOT_LISTEN": "127.0.0.1:%d" % self.port,
@@ -442,6 +445,7 @@ class Dvcbot:
             "DVCBOT_RETRY_BASE_MS": "100",
             "DVCBOT_REDIS_TIMEOUT_MS": str(1000 * SLOW),
             "DVCBOT_SEND_TIMEOUT_MS": str(3000 * SLOW),
+            "DVCBOT_TEST_CLOCK": self.clock_path,
         })
         if telegram:
             self.env.update({"TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
@@ -474,6 +478,27 @@ class Dvcbot:
             return status == 200
         except OSError:
             return False
+
+    def _write_clock(self):
+        tmp = self.clock_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % self.clock_offset)
+        os.replace(tmp, self.clock_path)
+
+    def advance_clock(self, seconds):
+        """Moves dvcbot's clock (src/clock_hook.c) `seconds` forward and
+        returns once it took the new offset; every cron job has then run once
+        at the new time. The process's own wall clock, Redis's and ours go on
+        as before."""
+        self.clock_offset += int(seconds)
+        self._write_clock()
+        self.proc.send_signal(signal.SIGUSR2)
+        wait_until(lambda: self.metrics().get("dvcbot_test_clock_offset_seconds") == self.clock_offset,
+                   what="dvcbot to take the test clock")
+
+    def now(self):
+        """dvcbot's unix time: ours plus the test clock's offset."""
+        return time.time() + self.clock_offset
 
     def redis_up(self):
         status, _, body = self.request("GET", "/healthz")

@@ -1,0 +1,78 @@
+/* clock: the system clock without a loop, one "now" per loop turn with
+ * one, and the test offset that moves every reading forward. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dvcbot/clock.h"
+
+#include <time.h>
+#include <uv.h>
+
+static void busy_wait_ms(int ms)
+{
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+}
+
+static void test_without_a_loop_it_is_the_system_clock(void **state)
+{
+    (void)state;
+    clock_attach(NULL);
+    int64_t before = (int64_t)time(NULL);
+    int64_t now = clock_now();
+    int64_t after = (int64_t)time(NULL);
+    assert_in_range(now, before, after);
+    int64_t ms = clock_now_ms();
+    assert_in_range(ms / 1000, before, (int64_t)time(NULL));
+}
+
+static void test_the_offset_moves_seconds_and_milliseconds_forward(void **state)
+{
+    (void)state;
+    clock_attach(NULL);
+    assert_int_equal(clock_set_offset(3600), 3600);
+    assert_int_equal(clock_offset(), 3600);
+    int64_t before = (int64_t)time(NULL) + 3600;
+    assert_in_range(clock_now(), before, (int64_t)time(NULL) + 3600);
+    assert_in_range(clock_now_ms() / 1000, before, (int64_t)time(NULL) + 3600);
+    clock_set_offset(0);
+    assert_in_range(clock_now(), (int64_t)time(NULL) - 1, (int64_t)time(NULL));
+}
+
+static void test_on_a_loop_one_turn_sees_one_now(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    clock_attach(&loop);
+    int64_t first = clock_now_ms();
+    busy_wait_ms(20); /* the loop has not turned: its time stands still */
+    assert_int_equal(clock_now_ms(), first);
+    uv_update_time(&loop); /* what the loop does on each turn */
+    assert_true(clock_now_ms() >= first + 20);
+    /* Stays with the system clock. */
+    clock_refresh();
+    int64_t sys = (int64_t)time(NULL);
+    assert_in_range(clock_now(), sys - 1, sys + 1);
+    clock_set_offset(60);
+    assert_in_range(clock_now(), sys + 59, sys + 61);
+    clock_set_offset(0);
+    clock_attach(NULL);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_without_a_loop_it_is_the_system_clock),
+        cmocka_unit_test(test_the_offset_moves_seconds_and_milliseconds_forward),
+        cmocka_unit_test(test_on_a_loop_one_turn_sees_one_now),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
