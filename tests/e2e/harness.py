@@ -429,12 +429,12 @@ def zl_buttons(call):
 # ---------------------------------------------------------------- dvcbot
 
 class Dvcbot:
-    def __init__(self, tmpdir, redis_url, telegram=None, env=None, zalo=None):
+    def __init__(self, tmpdir, redis_url, telegram=None, env=None, zalo=None, clock_offset=0):
         self.tmpdir = tmpdir
         self.port = free_port()
         self.log_path = os.path.join(tmpdir, "dvcbot-%d.log" % self.port)
         self.clock_path = os.path.join(tmpdir, "clock-%d" % self.port)
-        self.clock_offset = 0
+        self.clock_offset = clock_offset
         self._write_clock()
         self.env = dict(os.environ)
         self.env.update({
@@ -459,8 +459,10 @@ class Dvcbot:
         self.proc = None
 
     @classmethod
-    def start(cls, tmpdir, redis, telegram=None, env=None, zalo=None):
-        bot = cls(tmpdir, redis.url if isinstance(redis, Redis) else redis, telegram, env, zalo)
+    def start(cls, tmpdir, redis, telegram=None, env=None, zalo=None, clock_offset=0):
+        """clock_offset: seconds its clock starts ahead (see advance_clock)."""
+        bot = cls(tmpdir, redis.url if isinstance(redis, Redis) else redis, telegram, env, zalo,
+                  clock_offset)
         bot.launch()
         return bot
 
@@ -488,13 +490,16 @@ class Dvcbot:
     def advance_clock(self, seconds):
         """Moves dvcbot's clock (src/clock_hook.c) `seconds` forward and
         returns once it took the new offset; every cron job has then run once
-        at the new time. The process's own wall clock, Redis's and ours go on
-        as before."""
+        at the new time. The system clock, Redis's and ours go on as before."""
+        advance_clocks([self], seconds)
+
+    def _signal_clock(self, seconds):
         self.clock_offset += int(seconds)
         self._write_clock()
         self.proc.send_signal(signal.SIGUSR2)
-        wait_until(lambda: self.metrics().get("dvcbot_test_clock_offset_seconds") == self.clock_offset,
-                   what="dvcbot to take the test clock")
+
+    def _took_clock(self):
+        return self.metrics().get("dvcbot_test_clock_offset_seconds") == self.clock_offset
 
     def now(self):
         """dvcbot's unix time: ours plus the test clock's offset."""
@@ -618,6 +623,15 @@ class Dvcbot:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def advance_clocks(bots, seconds):
+    """Moves the clocks of several dvcbot processes forward together (they
+    share a Redis and must agree on the time)."""
+    for bot in bots:
+        bot._signal_clock(seconds)
+    for bot in bots:
+        wait_until(bot._took_clock, what="dvcbot to take the test clock")
 
 
 def run_cli(args, env, input=None, timeout=60):
