@@ -586,6 +586,11 @@ class Dvcbot:
         except ValueError:
             return status, None
 
+    def outbox_idle(self):
+        """Nothing queued in the outbox and nothing being delivered."""
+        m = self.metrics()
+        return m.get("dvcbot_outbox_queued", 0) + m.get("dvcbot_outbox_inflight", 0) == 0
+
     def metrics(self):
         status, _, body = self.request("GET", "/metrics")
         assert status == 200
@@ -801,7 +806,8 @@ def _stub_deliveries(test, channel):
     return len([c for c in test.tg.of("sendMessage") if c["status"] == 200])
 
 
-def _delivered(test, channel="telegram"):
+def delivered(test, channel="telegram"):
+    """(messages handled, outbox busy, replies counted sent, stub deliveries)."""
     m = test.bot.metrics()
     busy = m.get("dvcbot_outbox_queued", 0) + m.get("dvcbot_outbox_inflight", 0)
     return (m.get("dvcbot_handle_seconds_count", 0), busy,
@@ -812,7 +818,7 @@ def _delivered(test, channel="telegram"):
 def delivery_mark(test, channel="telegram"):
     """Counters before sending a message (see settle), read once nothing is
     in flight (so what the stub received has been counted)."""
-    return wait_until(lambda: (lambda d: d[1] == 0 and d)(_delivered(test, channel)),
+    return wait_until(lambda: (lambda d: d[1] == 0 and d)(delivered(test, channel)),
                       what="the outbox to be idle")
 
 
@@ -822,7 +828,7 @@ def settle(test, mark, handled=1, channel="telegram"):
     h0, _, sent0, calls0 = mark
 
     def done():
-        h, busy, sent, calls = _delivered(test, channel)
+        h, busy, sent, calls = delivered(test, channel)
         # On Zalo one reply may take several API calls (buttons in groups).
         same = sent - sent0 == calls - calls0 if channel == "telegram" else calls - calls0 >= sent - sent0
         return h >= h0 + handled and busy == 0 and same
