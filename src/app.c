@@ -7,6 +7,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/clock_hook.h"
+#include "dvcbot/console.h"
 #include "dvcbot/cron.h"
 #include "dvcbot/erase.h"
 #include "dvcbot/feedback.h"
@@ -231,12 +232,14 @@ static void observe_http(const char *route, int status, double seconds, void *ud
 /* ===== Listening ===== */
 
 /* Staff bulk uploads may be large; only a request to /admin/ that carries a
- * valid token gets more than HTTP_MAX_BODY. */
+ * valid token, or a console cookie this deployment signed, gets more than
+ * HTTP_MAX_BODY. */
 static size_t body_limit(const struct http_request *req, void *ud)
 {
     struct app *a = ud;
     if (strncmp(req->path, "/admin/", 7) == 0 &&
-        admin_auth_token_ok(http_request_header(req, "Authorization"), a->cfg.admin_tokens))
+        (admin_auth_token_ok(http_request_header(req, "Authorization"), a->cfg.admin_tokens) ||
+         console_request_signed(a->console, req)))
         return ADMIN_DOSSIERS_MAX_BODY;
     return HTTP_MAX_BODY;
 }
@@ -354,6 +357,20 @@ static void add_broadcasts(struct app *a)
                broadcast_handle_item, a->broadcasts);
 }
 
+/* The staff console on top of the broadcast and dossier APIs. */
+static int add_console(struct app *a, char **err)
+{
+    struct console_deps cd = {
+        .loop = a->loop, .cfg = &a->cfg, .store = a->store, .catalog = a->catalog,
+        .outbox = a->outbox, .broadcasts = a->broadcasts, .dossiers = a->admin_dossiers,
+    };
+    a->console = console_new(&cd, err);
+    if (!a->console)
+        return -1;
+    console_add_routes(a->console, a->router);
+    return 0;
+}
+
 int app_listen(struct app *a, char **err)
 {
     a->router = router_new();
@@ -368,6 +385,8 @@ int app_listen(struct app *a, char **err)
     add_dossier_routes(a);
     add_reminders(a);
     if (add_cron_jobs(a, err) != 0)
+        return -1;
+    if (add_console(a, err) != 0)
         return -1;
     struct http_server_opts opts = {
         .host = a->cfg.listen_host, .port = a->cfg.listen_port,
@@ -479,6 +498,7 @@ void app_close(struct app *a)
         store_close(a->store);
     broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
     reminder_close(a->reminders); /* likewise */
+    console_free(a->console); /* after store_close: its callbacks have run */
     broadcast_api_free(a->broadcasts);
     admin_dossiers_free(a->admin_dossiers); /* after store_close: no callback left */
     lookup_free(a->lookup);

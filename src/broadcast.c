@@ -115,6 +115,7 @@ struct create {
     unsigned batches;
     unsigned writes;                     /* replies still due for the page's writes */
     bool write_failed;
+    bool dry_run;                        /* count the segment, write nothing */
     int fail_status;                     /* answer once an abort is cleaned up */
     char fail_msg[BROADCAST_ERR_MAX];
 };
@@ -189,6 +190,10 @@ static void on_aborted(redisReply *r, void *ud)
 /* Removes what was written (batches may name users) and answers. */
 static void abort_create(struct create *c, int status, const char *msg)
 {
+    if (c->dry_run) {
+        respond_error(c, status, msg); /* nothing was written */
+        return;
+    }
     c->fail_status = status;
     snprintf(c->fail_msg, sizeof c->fail_msg, "%s", msg);
     log_fmt(LOG_WARN, "broadcast not created", "\"id\":%s,\"status\":%d,\"reason\":%s", log_q(c->id),
@@ -229,8 +234,21 @@ static void on_final(redisReply *r, void *ud)
     respond_created(c, id, (long long)c->recipients, status, false);
 }
 
+/* A dry run answers how many users the segment holds now. */
+static void respond_count(struct create *c)
+{
+    char body[96];
+    snprintf(body, sizeof body, "{\"recipients\":%zu,\"dry_run\":true}", c->recipients);
+    http_respond_json(c->req, 200, body);
+    create_free(c);
+}
+
 static void finalize(struct create *c)
 {
+    if (c->dry_run) {
+        respond_count(c);
+        return;
+    }
     char hkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX], n[24], batches[16], score[24], now[24],
         keep[16];
     broadcast_key(hkey, sizeof hkey, c->id, "");
@@ -334,6 +352,11 @@ static void on_fetched(redisReply *r, void *ud)
         return;
     }
     c->recipients += n;
+    if (c->dry_run) {
+        free(matched);
+        next_page(c);
+        return;
+    }
     c->write_failed = false;
     for (size_t at = 0; at < n; at += BROADCAST_BATCH)
         write_batch(c, matched + at, n - at < BROADCAST_BATCH ? n - at : BROADCAST_BATCH);
@@ -585,6 +608,14 @@ void broadcast_handle_create(struct http_request *req, void *ud)
     if (broadcast_spec_parse(req->body.data, req->body.len, enabled_channels(api), c->now, &c->spec,
                              err) != 0) {
         respond_error(c, 400, err);
+        return;
+    }
+    char *dry = http_request_query_param(req, "dry_run");
+    c->dry_run = dry && (strcmp(dry, "1") == 0 || strcmp(dry, "true") == 0);
+    free(dry);
+    if (c->dry_run) {
+        snprintf(c->cursor, sizeof c->cursor, "0");
+        scan_page(c);
         return;
     }
     crypto_sha256_hex(req->body.data ? req->body.data : "", req->body.len, c->body_sha);

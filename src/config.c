@@ -1,5 +1,6 @@
 /* config — environment → struct config. */
 #include "dvcbot/config.h"
+#include "dvcbot/admin_tokens.h"
 #include "dvcbot/mem.h"
 
 #include <errno.h>
@@ -66,6 +67,8 @@ static const struct {
     {"DVCBOT_REMIND_EVERY", 2 * 24 * 3600, offsetof(struct config, remind_every_s)},
     {"DVCBOT_REMIND_MAX", 3, offsetof(struct config, remind_max)},
     {"DVCBOT_REMIND_TICK_MS", 30000, offsetof(struct config, remind_tick_ms)},
+    {"DVCBOT_CONSOLE_TTL", 8 * 3600, offsetof(struct config, console_ttl_s)},
+    {"DVCBOT_CONSOLE_LOGIN_LIMIT", 5, offsetof(struct config, console_login_limit)},
 };
 
 static bool take_hour(const char **p, int *out)
@@ -138,6 +141,15 @@ int config_load(struct config *cfg, const char **err)
     cfg->pay_hash_secret = env_dup("PAY_HASH_SECRET", NULL);
     cfg->pay_query_url = env_dup("PAY_QUERY_URL", NULL);
     cfg->admin_tokens = env_dup("ADMIN_TOKENS", NULL);
+    if ((*err = admin_tokens_check(cfg->admin_tokens)) != NULL) {
+        config_free(cfg);
+        return -1;
+    }
+    if (cfg->console_ttl_s < 60 || cfg->console_login_limit == 0) {
+        *err = "DVCBOT_CONSOLE_TTL must be at least 60 and DVCBOT_CONSOLE_LOGIN_LIMIT at least 1";
+        config_free(cfg);
+        return -1;
+    }
     cfg->staff_chat_ids = env_dup("DVCBOT_STAFF_CHATS", NULL);
     cfg->log_level = env_dup("DVCBOT_LOG_LEVEL", "info");
     cfg->worker_id = env_dup("DVCBOT_WORKER_ID", NULL);

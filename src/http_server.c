@@ -36,6 +36,7 @@ struct http_conn {
     struct http_request *inflight; /* handed to the handler */
     struct buf hfield, hvalue, url;
     bool in_value;
+    char peer[48];             /* remote address, for http_request.remote_addr */
     int te_count, cl_count;
     int reject_status;         /* set by a parser callback that refuses the request */
     size_t body_limit;         /* of the request being parsed */
@@ -73,6 +74,7 @@ const char *http_status_text(int status)
     case 202: return "Accepted";
     case 204: return "No Content";
     case 302: return "Found";
+    case 303: return "See Other";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -153,6 +155,7 @@ static struct http_request *request_new(struct http_conn *c)
     req->conn = c;
     req->server = c->srv;
     req->route = "unmatched";
+    memcpy(req->remote_addr, c->peer, sizeof req->remote_addr);
     return req;
 }
 
@@ -167,6 +170,8 @@ static void request_free(struct http_request *req)
     free(req->path);
     free(req->query);
     buf_free(&req->body);
+    if (req->auth && req->auth_free)
+        req->auth_free(req->auth);
     free(req);
 }
 
@@ -564,6 +569,21 @@ static void conn_process(struct http_conn *c)
             conn_close(c);
 }
 
+static void conn_read_peer(struct http_conn *c)
+{
+    struct sockaddr_storage addr;
+    int len = sizeof addr;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&addr, &len) != 0)
+        return;
+    int rc = -1;
+    if (addr.ss_family == AF_INET6)
+        rc = uv_ip6_name((struct sockaddr_in6 *)&addr, c->peer, sizeof c->peer);
+    else if (addr.ss_family == AF_INET)
+        rc = uv_ip4_name((struct sockaddr_in *)&addr, c->peer, sizeof c->peer);
+    if (rc != 0)
+        c->peer[0] = '\0';
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     struct http_server *srv = listener->data;
@@ -596,6 +616,7 @@ static void on_connection(uv_stream_t *listener, int status)
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     uv_tcp_nodelay(&c->tcp, 1);
+    conn_read_peer(c);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;

@@ -43,6 +43,7 @@ struct feedback;
 struct erase;
 struct volunteers;
 struct reminder;
+struct console;
 struct cron;
 struct clock_hook;
 
@@ -77,6 +78,7 @@ struct app {
     struct feedback *feedback;
     struct erase *erase;
     struct volunteers *volunteers;
+    struct console *console;     /* the staff console at /admin (serve only) */
     struct cron *cron;           /* every periodic job, and the shutdown drain */
     struct clock_hook *clock_hook; /* DVCBOT_TEST_CLOCK (tests only) */
     uv_signal_t sig_term, sig_int;

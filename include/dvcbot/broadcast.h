@@ -1,6 +1,8 @@
 /* broadcast — the staff API for broadcasts (reminders to a segment of users).
  *
  *   POST /admin/broadcasts                 create; 202 {"id", "recipients", "status"}
+ *   POST /admin/broadcasts?dry_run=1       count only: 200 {"recipients": N, "dry_run": true};
+ *                                          the same checks, nothing stored or sent
  *   GET  /admin/broadcasts/{id}            status, counts, failure reasons
  *   POST /admin/broadcasts/{id}/cancel     stop sending; 200, or 409 when over
  *

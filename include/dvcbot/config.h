@@ -34,7 +34,11 @@ struct config {
     char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
                                     success IPN is confirmed with querydr before it counts */
 
-    char *admin_tokens;          /* ADMIN_TOKENS: comma-separated bearer tokens */
+    char *admin_tokens;          /* ADMIN_TOKENS: comma-separated tokens, "token@commune" for one
+                                    commune (admin_tokens.h); a short one is refused at start */
+    unsigned console_ttl_s;      /* DVCBOT_CONSOLE_TTL: a console sign-in lasts, default 8 h */
+    unsigned console_login_limit; /* DVCBOT_CONSOLE_LOGIN_LIMIT: failed sign-ins per address per
+                                    15 minutes, default 5 (ten times that for all addresses) */
     char *staff_chat_ids;        /* DVCBOT_STAFF_CHATS: telegram chat ids for hand-off */
 
     unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */

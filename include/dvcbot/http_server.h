@@ -46,6 +46,12 @@ struct http_request {
     bool keep_alive;
     const char *route;        /* label for metrics, set by the router */
     uint64_t start_ns;        /* uv_hrtime() when the request was complete */
+    char remote_addr[48];     /* the peer's IP address as text, "" when unknown */
+    /* Set by an authentication layer in front of the handler (the staff
+     * console's session check): who sent the request. Freed with auth_free
+     * (when set) together with the request. */
+    void *auth;
+    void (*auth_free)(void *auth);
     struct http_conn *conn;   /* NULL once the client has gone */
     struct http_server *server;
 };

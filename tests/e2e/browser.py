@@ -26,6 +26,7 @@ dvcbot serves (the staff console too).
             b.set_offline(True)                          # no network at all
             urls = b.requests()                          # every URL the pages asked for
             errors = b.console_errors()                  # SEVERE lines of the console
+            path = b.wait_download("phat-tin.csv")       # a file the page saved
 
 What it does for every test:
 - runs chromium headless with the flags this machine and CI need
@@ -233,6 +234,43 @@ class Browser:
 
     def screenshot(self, path):
         self.driver.save_screenshot(path)
+
+    def fill(self, css, text):
+        """Replaces the value of an input or textarea, as a user selecting all
+        and typing would (input events fire)."""
+        el = self.find(css)
+        el.clear()
+        if text:
+            el.send_keys(text)
+        return el
+
+    def select(self, css, value):
+        """Picks the option with this value in a <select> (change fires)."""
+        from selenium.webdriver.support.ui import Select
+        Select(self.find(css)).select_by_value(value)
+
+    def cookies(self):
+        """{name: cookie dict} of the current page's cookies (HttpOnly ones too)."""
+        return {c["name"]: c for c in self.driver.get_cookies()}
+
+    # ------------------------------------------------------------ downloads
+
+    @property
+    def download_dir(self):
+        """Where files the pages save land; downloads are allowed on first use."""
+        path = os.path.join(self.tmp, "downloads")
+        if not os.path.isdir(path):
+            os.makedirs(path)
+            self.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {
+                "behavior": "allow", "downloadPath": path, "eventsEnabled": True})
+        return path
+
+    def wait_download(self, name, timeout=10.0):
+        """Waits until the file `name` is completely saved; returns its path."""
+        path = os.path.join(self.download_dir, name)
+        self.wait(lambda: os.path.exists(path) and not os.path.exists(path + ".crdownload"),
+                  timeout, what="download of " + name)
+        return path
 
     # ------------------------------------------------------------ network
 

@@ -1,0 +1,36 @@
+/* console_ui — what the sections of the staff console share.
+ *
+ * Each section (console_broadcasts.c, console_dossiers.c, ...) adds its JSON
+ * calls to the inner router of /admin/ui/ with the shared struct console_ctx
+ * as ud. By the time a section's handler runs, the session is valid, a POST
+ * carried its CSRF token, and the principal is on the request:
+ * console_scope(req) is "" for province staff or the one commune the
+ * signed-in token is limited to, which the section must apply. */
+#ifndef DVCBOT_CONSOLE_UI_H
+#define DVCBOT_CONSOLE_UI_H
+
+#include "dvcbot/console.h"
+#include "dvcbot/router.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONSOLE_UI_PREFIX "/admin/ui/"
+
+struct console_ctx {
+    struct console_deps deps;
+};
+
+/* "" (whole province) or the commune of the signed-in token. */
+const char *console_scope(const struct http_request *req);
+
+/* Whether commune is the scope's commune (commune.h; always true for
+ * scope ""). */
+bool console_in_scope(const char *scope, const char *commune);
+
+/* Section routes (ud = ctx). */
+void console_broadcasts_routes(struct router *ui, struct console_ctx *ctx);
+void console_dossiers_routes(struct router *ui, struct console_ctx *ctx);
+void console_indicators_routes(struct router *ui, struct console_ctx *ctx);
+
+#endif

@@ -1,0 +1,576 @@
+/* The staff console: plain JavaScript, no library, nothing loaded from
+ * elsewhere. Every text a resident or staff member typed is put in the page
+ * with textContent, never as HTML. Calls go to /admin/ui/ with the session
+ * cookie and, for POST, the CSRF token of the page. */
+(function () {
+  'use strict';
+
+  var CSRF = document.querySelector('meta[name=csrf]').getAttribute('content');
+  var SCOPE = document.body.getAttribute('data-scope') || '';
+  var META = { procedures: [], channels: [], statuses: [] };
+  var STATUS_NAMES = {
+    da_tiep_nhan: 'Đã tiếp nhận', dang_xu_ly: 'Đang xử lý', can_bo_sung: 'Cần bổ sung',
+    cho_thanh_toan: 'Chờ nộp lệ phí', da_co_ket_qua: 'Đã có kết quả',
+    da_tra_ket_qua: 'Đã trả kết quả', tu_choi: 'Từ chối'
+  };
+  var CHANNEL_NAMES = { telegram: 'Telegram', zalo: 'Zalo', webchat: 'Trò chuyện trên web' };
+  var BC_STATUS = {
+    resolving: 'đang lập danh sách', scheduled: 'đã hẹn giờ', running: 'đang gửi',
+    done: 'đã xong', cancelled: 'đã dừng', failed: 'không thực hiện được'
+  };
+
+  /* ===== Small helpers ===== */
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    var k;
+    for (k in (attrs || {})) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'cls') e.className = attrs[k];
+      else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), attrs[k]);
+      else e.setAttribute(k, attrs[k]);
+    }
+    (kids || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+
+  function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); return e; }
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+
+  /* Unix seconds → "dd/mm/yyyy hh:mm" in Vietnam time, whatever the PC's zone. */
+  function fmtTime(unix) {
+    var t = Number(unix);
+    if (!t) return '';
+    var d = new Date((t + 7 * 3600) * 1000);
+    return pad(d.getUTCDate()) + '/' + pad(d.getUTCMonth() + 1) + '/' + d.getUTCFullYear() +
+      ' ' + pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes());
+  }
+
+  function fmtWait(seconds) {
+    var s = Math.max(0, Math.round(seconds));
+    if (s < 3600) return Math.floor(s / 60) + ' phút';
+    if (s < 86400) return Math.floor(s / 3600) + ' giờ ' + Math.floor((s % 3600) / 60) + ' phút';
+    return Math.floor(s / 86400) + ' ngày ' + Math.floor((s % 86400) / 3600) + ' giờ';
+  }
+
+  function pct(v) { return v === null || v === undefined ? '—' : (Math.round(v * 10) / 10) + '%'; }
+
+  function procName(id) {
+    for (var i = 0; i < META.procedures.length; i++)
+      if (META.procedures[i].id === id) return META.procedures[i].name;
+    return id || '';
+  }
+
+  function notice(text) {
+    var n = $('notice');
+    n.textContent = text;
+    n.hidden = !text;
+  }
+
+  /* A call to /admin/ui/<path>. Resolves to {status, data}; a finished
+   * session sends the user back to the sign-in form. */
+  function api(method, path, body, contentType) {
+    var headers = { 'X-CSRF-Token': CSRF };
+    if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Blob)) {
+      body = JSON.stringify(body);
+      contentType = 'application/json';
+    }
+    if (contentType) headers['Content-Type'] = contentType;
+    return fetch('/admin/ui/' + path, {
+      method: method, headers: headers, body: body, credentials: 'same-origin', cache: 'no-store'
+    }).then(function (r) {
+      return r.text().then(function (t) {
+        var data = null;
+        try { data = t ? JSON.parse(t) : null; } catch (e) { data = null; }
+        if (r.status === 401) {
+          notice('Phiên làm việc đã kết thúc. Đang chuyển về trang đăng nhập…');
+          setTimeout(function () { location.href = '/admin'; }, 1500);
+        }
+        return { status: r.status, data: data };
+      });
+    }, function () {
+      return { status: 0, data: { error: 'Không kết nối được máy chủ.' } };
+    });
+  }
+
+  function errorText(res) {
+    if (res.status === 0) return 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.';
+    if (res.status === 503) return 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.';
+    if (res.status === 403) return 'Không được phép (' + ((res.data && res.data.error) || '') + ').';
+    return (res.data && res.data.error) ? 'Lỗi: ' + res.data.error : 'Lỗi ' + res.status;
+  }
+
+  /* ===== Tables and CSV ===== */
+
+  function csvCell(v) {
+    var s = v === null || v === undefined ? '' : String(v);
+    if (/^[=+\-@]/.test(s)) s = "'" + s; /* a spreadsheet must not run it as a formula */
+    return /[",\r\n;]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  function downloadCsv(name, cols, rows) {
+    var lines = [cols.map(function (c) { return csvCell(c.title); }).join(',')];
+    rows.forEach(function (r) {
+      lines.push(cols.map(function (c) { return csvCell(c.csv ? c.csv(r) : cellText(c, r)); }).join(','));
+    });
+    /* UTF-8 with BOM, so spreadsheet programs show Vietnamese letters. */
+    var blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+    var a = el('a', { href: URL.createObjectURL(blob), download: name + '.csv' });
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  }
+
+  function cellText(c, r) {
+    var v = c.get ? c.get(r) : r[c.key];
+    return v === null || v === undefined ? '' : String(v);
+  }
+
+  /* Renders rows into box as a table with a CSV button. A column:
+   * {title, key | get(row), num, cell(row) → node, csv(row) → text}. */
+  function table(box, name, cols, rows, opts) {
+    opts = opts || {};
+    clear(box);
+    if (!rows.length) {
+      box.appendChild(el('p', { cls: 'hint', text: opts.empty || 'Chưa có dữ liệu.' }));
+      return;
+    }
+    var head = el('tr', {}, cols.map(function (c) { return el('th', { cls: c.num ? 'n' : '', text: c.title }); }));
+    var body = el('tbody', {}, rows.map(function (r) {
+      var tr = el('tr', { cls: opts.rowClass ? opts.rowClass(r) : '' }, cols.map(function (c) {
+        var td = el('td', { cls: c.num ? 'n' : '' });
+        if (c.cell) { var n = c.cell(r); if (n) td.appendChild(n); }
+        else td.textContent = cellText(c, r);
+        return td;
+      }));
+      if (opts.onRow) { tr.style.cursor = 'pointer'; tr.addEventListener('click', function () { opts.onRow(r); }); }
+      return tr;
+    }));
+    box.appendChild(el('button', {
+      type: 'button', cls: 'light csv', text: 'Tải CSV',
+      onclick: function () { downloadCsv(name, cols, rows); }
+    }));
+    box.appendChild(el('table', {}, [el('thead', {}, [head]), body]));
+  }
+
+  /* ===== Tabs ===== */
+
+  var loaders = {};
+
+  function showTab() {
+    var id = (location.hash || '#bc').slice(1);
+    if (!$(id) || !$(id).classList.contains('tab')) id = 'bc';
+    Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (s) {
+      s.classList.toggle('on', s.id === id);
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('#tabs a'), function (a) {
+      a.classList.toggle('on', a.getAttribute('href') === '#' + id);
+    });
+    if (loaders[id]) loaders[id]();
+  }
+
+  /* ===== Broadcasts ===== */
+
+  var BUTTON_ACTIONS = [
+    ['', '— không có nút —'], ['menu:thu_tuc', 'Mở danh sách thủ tục'],
+    ['i:tra_cuu_ho_so', 'Tra cứu hồ sơ'], ['i:thanh_toan', 'Nộp lệ phí trực tuyến'],
+    ['i:huong_dan_vneid', 'Hướng dẫn VNeID'], ['i:gap_can_bo', 'Gặp cán bộ']
+  ];
+  var following = null;
+
+  function fillButtonActions() {
+    Array.prototype.forEach.call(document.querySelectorAll('#bc-form .bp'), function (sel) {
+      clear(sel);
+      BUTTON_ACTIONS.forEach(function (a) { sel.appendChild(el('option', { value: a[0], text: a[1] })); });
+      META.procedures.forEach(function (p) {
+        sel.appendChild(el('option', { value: 'flow:' + p.id, text: 'Làm thủ tục: ' + p.name }));
+      });
+    });
+  }
+
+  function fillSegmentChoices() {
+    var box = clear($('bc-channels'));
+    META.channels.forEach(function (c) {
+      box.appendChild(el('label', {}, [el('input', { type: 'checkbox', value: c, checked: 'checked' }),
+        document.createTextNode(' ' + (CHANNEL_NAMES[c] || c))]));
+    });
+    var st = $('bc-status');
+    META.statuses.forEach(function (s) { st.appendChild(el('option', { value: s, text: STATUS_NAMES[s] || s })); });
+  }
+
+  function broadcastBody() {
+    var buttons = [];
+    Array.prototype.forEach.call(document.querySelectorAll('#bc-form .btnrow'), function (row) {
+      var label = row.querySelector('.bl').value.trim(), payload = row.querySelector('.bp').value;
+      if (label && payload) buttons.push({ label: label, payload: payload });
+    });
+    var seg = { channels: [] };
+    Array.prototype.forEach.call(document.querySelectorAll('#bc-channels input:checked'), function (c) {
+      seg.channels.push(c.value);
+    });
+    var communes = $('bc-communes').value.split(',').map(function (s) { return s.trim(); })
+      .filter(function (s) { return s; });
+    if (communes.length && !SCOPE) seg.communes = communes;
+    if ($('bc-seen').value) seg.seen_within_days = Number($('bc-seen').value);
+    if ($('bc-status').value) seg.dossier_status = $('bc-status').value;
+    var body = { text: $('bc-text').value, buttons: buttons, segment: seg };
+    if ($('bc-when').value) body.not_before = $('bc-when').value;
+    return body;
+  }
+
+  function renderPreview() {
+    var b = broadcastBody();
+    $('bc-preview').textContent = b.text;
+    var box = clear($('bc-pbtn'));
+    b.buttons.forEach(function (x) { box.appendChild(el('span', { text: x.label })); });
+  }
+
+  function formChanged() {
+    renderPreview();
+    $('bc-send').disabled = true;
+    $('bc-send').textContent = 'Gửi tin';
+    $('bc-count').textContent = '';
+  }
+
+  function checkRecipients() {
+    $('bc-error').textContent = '';
+    $('bc-count').textContent = 'Đang đếm…';
+    api('POST', 'broadcasts/count', broadcastBody()).then(function (res) {
+      if (res.status !== 200) {
+        $('bc-count').textContent = '';
+        $('bc-error').textContent = errorText(res);
+        return;
+      }
+      var n = res.data.recipients;
+      $('bc-count').textContent = 'Tin sẽ tới ' + n + ' người.';
+      $('bc-send').disabled = n === 0;
+      $('bc-send').textContent = 'Gửi tin cho ' + n + ' người';
+    });
+  }
+
+  function sendBroadcast(ev) {
+    ev.preventDefault();
+    $('bc-send').disabled = true;
+    api('POST', 'broadcasts', broadcastBody()).then(function (res) {
+      if (res.status !== 202) {
+        $('bc-error').textContent = errorText(res);
+        return;
+      }
+      $('bc-count').textContent = 'Đã tạo lần phát tin số ' + res.data.id + ' cho ' + res.data.recipients + ' người.';
+      follow(res.data.id);
+      loadBroadcasts();
+    });
+  }
+
+  function follow(id) {
+    following = id;
+    $('bc-follow').hidden = false;
+    $('bcf-id').textContent = id;
+    pollBroadcast(id);
+  }
+
+  function pollBroadcast(id) {
+    if (following !== id) return;
+    api('GET', 'broadcasts/' + encodeURIComponent(id)).then(function (res) {
+      if (following !== id || res.status !== 200) return;
+      var d = res.data, c = d.counts;
+      $('bcf-status').textContent = BC_STATUS[d.status] || d.status;
+      $('bcf-status').setAttribute('data-status', d.status);
+      ['sent', 'failed', 'blocked', 'skipped', 'remaining'].forEach(function (k) { $('bcf-' + k).textContent = c[k]; });
+      var total = d.recipients || 0, doneN = total - c.remaining;
+      $('bcf-bar').style.width = (total ? Math.round(doneN * 100 / total) : 100) + '%';
+      var live = d.status === 'resolving' || d.status === 'scheduled' || d.status === 'running';
+      $('bcf-cancel').hidden = !live;
+      if (live) setTimeout(function () { pollBroadcast(id); }, 1500);
+      else loadBroadcasts();
+    });
+  }
+
+  function cancelFollowed() {
+    if (!following) return;
+    api('POST', 'broadcasts/' + encodeURIComponent(following) + '/cancel').then(function (res) {
+      if (res.status !== 200) $('bc-error').textContent = errorText(res);
+      pollBroadcast(following);
+    });
+  }
+
+  function segmentText(seg) {
+    if (!seg) return '';
+    var parts = [(seg.channels || []).map(function (c) { return CHANNEL_NAMES[c] || c; }).join(', ')];
+    if (seg.communes) parts.push('xã: ' + seg.communes.join(', '));
+    if (seg.seen_within_days) parts.push('nhắn trong ' + seg.seen_within_days + ' ngày');
+    if (seg.dossier_status) parts.push('hồ sơ ' + (STATUS_NAMES[seg.dossier_status] || seg.dossier_status));
+    return parts.join('; ');
+  }
+
+  function loadBroadcasts() {
+    api('GET', 'broadcasts').then(function (res) {
+      if (res.status !== 200) return;
+      table($('bc-list'), 'phat-tin', [
+        { title: 'Số', key: 'id', num: true },
+        { title: 'Tạo lúc', get: function (r) { return fmtTime(r.created); } },
+        { title: 'Hẹn gửi', get: function (r) { return Number(r.not_before) ? fmtTime(r.not_before) : ''; } },
+        { title: 'Nội dung', key: 'text' },
+        { title: 'Gửi cho', get: function (r) { return segmentText(r.segment); } },
+        { title: 'Trạng thái', get: function (r) { return BC_STATUS[r.status] || r.status; } },
+        { title: 'Người nhận', key: 'recipients', num: true },
+        { title: 'Đã gửi', key: 'sent', num: true },
+        { title: 'Lỗi', key: 'failed', num: true },
+        { title: 'Bị chặn', key: 'blocked', num: true },
+        { title: 'Bỏ qua', key: 'skipped', num: true }
+      ], res.data.broadcasts, { empty: 'Chưa phát tin lần nào.', onRow: function (r) { follow(r.id); } });
+    });
+  }
+
+  function initBroadcasts() {
+    fillButtonActions();
+    fillSegmentChoices();
+    var form = $('bc-form');
+    form.addEventListener('input', formChanged);
+    form.addEventListener('change', formChanged);
+    form.addEventListener('submit', sendBroadcast);
+    $('bc-check').addEventListener('click', checkRecipients);
+    $('bcf-cancel').addEventListener('click', cancelFollowed);
+    renderPreview();
+    loaders.bc = loadBroadcasts;
+  }
+
+  /* ===== Start ===== */
+
+  function start() {
+    api('GET', 'meta').then(function (res) {
+      if (res.status === 200 && res.data) META = res.data;
+      initBroadcasts();
+      Object.keys(SECTIONS).forEach(function (k) { SECTIONS[k](); });
+      window.addEventListener('hashchange', showTab);
+      showTab();
+      document.body.setAttribute('data-ready', '1');
+    });
+  }
+
+  var SECTIONS = {};
+  window.dvcConsole = { sections: SECTIONS };
+
+  /* ===== Dossiers ===== */
+
+  var FIELD_NAMES = {
+    code: 'Mã hồ sơ', procedure: 'Thủ tục', applicant_name: 'Người nộp', phone: 'Điện thoại',
+    id_number: 'Số định danh', commune: 'Xã/phường', agency: 'Cơ quan', status: 'Trạng thái',
+    received_at: 'Ngày nhận', due_at: 'Hạn trả', fee: 'Lệ phí', paid: 'Đã nộp phí',
+    submitted_online: 'Nộp trực tuyến', paid_online: 'Nộp phí trực tuyến', finished_at: 'Ngày trả',
+    note: 'Ghi chú', '': 'Cả dòng'
+  };
+  var REASONS = [
+    [/^missing/, 'bị thiếu'],
+    [/^must be ISO 8601/, 'ngày giờ phải theo dạng 2025-03-14T08:00:00+07:00 (hoặc 2025-03-14)'],
+    [/^unknown status/, 'trạng thái không đúng (da_tiep_nhan, dang_xu_ly, can_bo_sung, cho_thanh_toan, da_co_ket_qua, da_tra_ket_qua, tu_choi)'],
+    [/^unknown procedure/, 'mã thủ tục không có trong danh mục'],
+    [/^must be true or false/, 'phải là true/false (hoặc 1/0)'],
+    [/^must be an integer amount/, 'phải là số tiền nguyên, tính bằng đồng'],
+    [/^phone or id_number is required/, 'cần số điện thoại hoặc số định danh (người dân xác minh bằng 4 số cuối)'],
+    [/^must be 6-40 characters/, 'mã hồ sơ gồm 6–40 ký tự chữ, số, . - _ / và có ít nhất một chữ số'],
+    [/^outside the commune/, 'hồ sơ không thuộc xã của tài khoản này'],
+    [/^must hold 8-15 digits/, 'số điện thoại phải có 8–15 chữ số'],
+    [/^too long/, 'quá dài'],
+    [/^not valid UTF-8/, 'không đúng bảng mã UTF-8 (hãy lưu tệp dạng CSV UTF-8)']
+  ];
+
+  function reasonVi(reason) {
+    for (var i = 0; i < REASONS.length; i++) if (REASONS[i][0].test(reason)) return REASONS[i][1];
+    return reason;
+  }
+
+  function yesNo(v) { return v ? 'có' : 'không'; }
+
+  function uploadDossiers(ev) {
+    ev.preventDefault();
+    var f = $('hs-file').files[0];
+    if (!f) return;
+    var csv = /\.csv$/i.test(f.name) || f.type === 'text/csv';
+    $('hs-result').textContent = 'Đang tải lên ' + f.name + '…';
+    $('hs-error').textContent = '';
+    api('POST', 'dossiers', f, csv ? 'text/csv' : 'application/json').then(function (res) {
+      var d = res.data;
+      if (!d || d.received === undefined) {
+        $('hs-result').textContent = '';
+        $('hs-error').textContent = errorText(res);
+        return;
+      }
+      $('hs-result').textContent = 'Đã đọc ' + d.received + ' hồ sơ: lưu ' + d.stored + ' (mới ' + d.created +
+        ', cập nhật ' + d.updated + ', không đổi ' + d.unchanged + '); bị từ chối ' + d.invalid + '.' +
+        (d.failed || res.status !== 200 ? ' Có ' + d.failed + ' hồ sơ chưa lưu được do máy chủ dữ liệu; hãy tải lại tệp.' : '');
+      table($('hs-errors'), 'ho-so-bi-tu-choi', [
+        { title: 'Dòng', key: 'line', num: true },
+        { title: 'Mã hồ sơ', key: 'code' },
+        { title: 'Trường', get: function (r) { return FIELD_NAMES[r.field] || r.field; } },
+        { title: 'Lý do', get: function (r) { return reasonVi(r.reason); } },
+        { title: 'Chi tiết', key: 'reason' }
+      ], d.errors || [], { empty: 'Không có dòng nào bị từ chối.' });
+    });
+  }
+
+  function findDossier(ev) {
+    ev.preventDefault();
+    var code = $('hs-code').value.trim();
+    $('hs-none').textContent = '';
+    clear($('hs-found'));
+    api('GET', 'dossiers/' + encodeURIComponent(code)).then(function (res) {
+      if (res.status === 404) { $('hs-none').textContent = 'Không tìm thấy hồ sơ ' + code + '.'; return; }
+      if (res.status !== 200) { $('hs-none').textContent = errorText(res); return; }
+      var d = res.data, late = d.days_late > 0;
+      var rows = [
+        ['Mã hồ sơ', d.code], ['Thủ tục', d.procedure_name || d.procedure], ['Người nộp', d.applicant],
+        ['Điện thoại (4 số cuối)', d.phone_last4], ['Xã/phường', d.commune], ['Cơ quan', d.agency],
+        ['Trạng thái', STATUS_NAMES[d.status] || d.status], ['Ngày nhận', d.received_at],
+        ['Hạn trả', d.due_at], ['Ngày trả', d.finished_at],
+        ['Đúng hạn', late ? 'Trễ ' + d.days_late + ' ngày' : (d.due_at ? 'Đúng hạn' : '—')],
+        ['Lệ phí', d.fee ? d.fee.toLocaleString('vi-VN') + ' đ' : 'Không có'],
+        ['Đã nộp phí', yesNo(d.paid)], ['Nộp trực tuyến', yesNo(d.submitted_online)],
+        ['Nộp phí trực tuyến', yesNo(d.paid_online)], ['Ghi chú', d.note]
+      ].map(function (r) { return { k: r[0], v: r[1] }; });
+      table($('hs-found'), 'ho-so-' + d.code, [{ title: 'Mục', key: 'k' }, { title: 'Nội dung', key: 'v' }], rows);
+    });
+  }
+
+  SECTIONS.hs = function () {
+    $('hs-upload').addEventListener('submit', uploadDossiers);
+    $('hs-search').addEventListener('submit', findDossier);
+  };
+
+
+  /* ===== Indicators ===== */
+
+  var ROMAN = ['', 'I', 'II', 'III', 'IV'];
+  var SVG = 'http://www.w3.org/2000/svg';
+
+  function periodLabel(id) {
+    var m = /^(\d{4})-(M(\d\d)|Q(\d)|H(\d)|Y)$/.exec(id || '');
+    if (!m) return id;
+    if (m[3]) return 'Tháng ' + Number(m[3]) + '/' + m[1];
+    if (m[4]) return 'Quý ' + ROMAN[Number(m[4])] + '/' + m[1];
+    if (m[5]) return '6 tháng ' + (m[5] === '1' ? 'đầu' : 'cuối') + ' năm ' + m[1];
+    return 'Năm ' + m[1];
+  }
+
+  function fmtDay(iso) { var p = iso.split('-'); return p[2] + '/' + p[1] + '/' + p[0]; }
+
+  function fmtSecs(s) {
+    if (s === null || s === undefined) return '—';
+    if (s < 3600) return Math.floor(s / 60) + ' phút ' + (s % 60) + ' giây';
+    return Math.floor(s / 3600) + ' giờ ' + Math.floor((s % 3600) / 60) + ' phút';
+  }
+
+  function svgEl(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  /* Horizontal bars of one share per row, with the target as a dashed line. */
+  function barChart(title, rows, key, target) {
+    rows = rows.filter(function (r) { return r[key] !== null; });
+    var h = 22, left = 150, width = 460, top = 24;
+    var svg = svgEl('svg', { 'class': 'chart', viewBox: '0 0 ' + (left + width + 50) + ' ' + (top + h * rows.length + 10),
+      role: 'img', 'aria-label': title });
+    svg.appendChild(svgEl('text', { x: 0, y: 14, 'font-weight': 'bold' }, title));
+    rows.forEach(function (r, i) {
+      var y = top + i * h, v = r[key], ok = target === undefined || v >= target;
+      svg.appendChild(svgEl('text', { x: left - 6, y: y + 14, 'text-anchor': 'end' }, (r.name || 'Không rõ').slice(0, 24)));
+      svg.appendChild(svgEl('rect', { x: left, y: y + 3, width: Math.max(1, width * v / 100), height: h - 8,
+        fill: ok ? '#2e7d32' : '#c62828' }));
+      svg.appendChild(svgEl('text', { x: left + width * v / 100 + 4, y: y + 14 }, pct(v)));
+    });
+    if (target !== undefined) {
+      var x = left + width * target / 100;
+      svg.appendChild(svgEl('line', { x1: x, x2: x, y1: top - 4, y2: top + h * rows.length,
+        stroke: '#1d2a33', 'stroke-dasharray': '4 3' }));
+      svg.appendChild(svgEl('text', { x: x, y: top - 6, 'text-anchor': 'middle' }, 'mục tiêu ' + target + '%'));
+    }
+    return rows.length ? svg : null;
+  }
+
+  function shareCell(key, target) {
+    return function (r) {
+      var v = r[key];
+      var cls = v === null || target === undefined ? '' : (v >= target ? 'ok' : 'bad');
+      return el('span', { cls: cls, text: pct(v) });
+    };
+  }
+
+  function card(title, value, sub, good) {
+    return el('div', { cls: 'panel' }, [
+      el('span', { text: title }),
+      el('b', { cls: good === undefined ? '' : (good ? 'ok' : 'bad'), text: value }),
+      el('span', { cls: 'hint', text: sub })
+    ]);
+  }
+
+  function loadIndicators() {
+    var q = 'indicators?by=' + encodeURIComponent($('cs-by').value);
+    if ($('cs-period').value) q += '&period=' + encodeURIComponent($('cs-period').value);
+    api('GET', q).then(function (res) {
+      if (res.status !== 200) { $('cs-range').textContent = errorText(res); return; }
+      var d = res.data, t = d.total, g = d.targets, sel = $('cs-period');
+      if (!sel.options.length) {
+        d.periods.forEach(function (id) { sel.appendChild(el('option', { value: id, text: periodLabel(id) })); });
+        sel.value = d.period.id;
+      }
+      $('cs-range').textContent = periodLabel(d.period.id) + ': từ ' + fmtDay(d.period.from) +
+        ' đến hết ' + fmtDay(d.period.to) + (d.scope ? ' — xã ' + d.scope : ' — toàn tỉnh') + '.';
+      var cards = clear($('cs-cards'));
+      cards.appendChild(card('Hồ sơ toàn trình', pct(t.fully_online_pct), t.fully_online + '/' + t.received +
+        ' hồ sơ · mục tiêu ≥ ' + g.fully_online_pct + '%', t.fully_online_pct === null ? undefined : t.fully_online_pct >= g.fully_online_pct));
+      cards.appendChild(card('Giải quyết đúng hạn', pct(t.on_time_pct), t.on_time + '/' + t.finished +
+        ' hồ sơ · mục tiêu ' + g.on_time_pct + '%', t.on_time_pct === null ? undefined : t.on_time_pct >= g.on_time_pct));
+      cards.appendChild(card('Lệ phí nộp trực tuyến', pct(t.fee_online_pct), t.fee_paid_online + '/' + t.fee_paid + ' hồ sơ có lệ phí'));
+      cards.appendChild(card('Hài lòng (4–5 sao)', pct(t.satisfaction_pct), t.satisfied + '/' + t.ratings +
+        ' đánh giá · mục tiêu ≥ ' + g.satisfaction_pct + '%', t.satisfaction_pct === null ? undefined : t.satisfaction_pct >= g.satisfaction_pct));
+      cards.appendChild(card('Thời gian tới khi có mã hồ sơ', fmtSecs(t.code_median_s), 'trung vị của ' + t.code_n + ' lượt làm thủ tục'));
+      if (t.messages !== null) {
+        cards.appendChild(card('Tin nhắn chưa hiểu', pct(t.not_understood_pct), t.not_understood + '/' + t.messages + ' tin'));
+        cards.appendChild(card('Chuyển cán bộ', String(t.handoffs), 'lượt trong kỳ'));
+      }
+      cards.appendChild(card('Hỗ trợ của tình nguyện viên', String(t.assists), 'lượt làm thủ tục cho người dân'));
+      var box = clear($('cs-table'));
+      var charts = el('div', { cls: 'cols' });
+      [barChart('Tỷ lệ hồ sơ toàn trình', d.rows, 'fully_online_pct', g.fully_online_pct),
+       barChart('Tỷ lệ giải quyết đúng hạn', d.rows, 'on_time_pct', g.on_time_pct)].forEach(function (c) {
+        if (c) charts.appendChild(el('div', { cls: 'panel' }, [c]));
+      });
+      box.appendChild(charts);
+      var tbl = el('div', { cls: 'tbl' });
+      box.appendChild(tbl);
+      var byName = { commune: 'Xã/phường', agency: 'Cơ quan', procedure: 'Thủ tục' }[d.by];
+      var rows = d.rows.concat([Object.assign({ key: '*', name: 'Tổng cộng' }, t)]);
+      table(tbl, 'chi-so-' + d.period.id + '-' + d.by, [
+        { title: byName, get: function (r) { return r.name || 'Không rõ'; } },
+        { title: 'Hồ sơ nhận', key: 'received', num: true },
+        { title: 'Toàn trình', key: 'fully_online', num: true },
+        { title: 'Tỷ lệ toàn trình', num: true, cell: shareCell('fully_online_pct', g.fully_online_pct), csv: function (r) { return r.fully_online_pct; } },
+        { title: 'Có lệ phí đã nộp', key: 'fee_paid', num: true },
+        { title: 'Nộp phí trực tuyến', key: 'fee_paid_online', num: true },
+        { title: 'Tỷ lệ nộp phí trực tuyến', num: true, cell: shareCell('fee_online_pct'), csv: function (r) { return r.fee_online_pct; } },
+        { title: 'Đã giải quyết', key: 'finished', num: true },
+        { title: 'Đúng hạn', key: 'on_time', num: true },
+        { title: 'Tỷ lệ đúng hạn', num: true, cell: shareCell('on_time_pct', g.on_time_pct), csv: function (r) { return r.on_time_pct; } },
+        { title: 'Đánh giá', key: 'ratings', num: true },
+        { title: 'Tỷ lệ hài lòng', num: true, cell: shareCell('satisfaction_pct', g.satisfaction_pct), csv: function (r) { return r.satisfaction_pct; } },
+        { title: 'Thời gian tới mã hồ sơ (trung vị)', num: true, get: function (r) { return fmtSecs(r.code_median_s); }, csv: function (r) { return r.code_median_s; } },
+        { title: 'Lượt TNV hỗ trợ', key: 'assists', num: true }
+      ], rows, { rowClass: function (r) { return r.key === '*' ? 'total' : ''; } });
+    });
+  }
+
+  SECTIONS.cs = function () {
+    $('cs-form').addEventListener('submit', function (ev) { ev.preventDefault(); loadIndicators(); });
+    loaders.cs = loadIndicators;
+  };
+
+  /* SECTIONS_BELOW */
+
+  start();
+}());

@@ -1,0 +1,172 @@
+"""The staff console in a real browser (Debian chromium through
+chromium-driver, see browser.py), the way a commune officer uses it on an
+office PC: sign in, send a broadcast to a test segment and watch it finish
+against the Telegram stub, upload a CSV with one bad row and read the error,
+read an indicator that matches the uploaded dossiers, download a CSV, sign
+out and be refused. Also: the page asks nothing from outside 127.0.0.1 and
+weighs less than 100 KB.
+"""
+import csv
+import datetime
+import os
+
+from browser import Browser, need_browser
+from harness import ADMIN_TOKEN, ServiceTest, seed_user
+from test_console import Console, dossier, to_csv
+
+DESKTOP = (1280, 900)
+TEST_COMMUNE = "Bản Thử Nghiệm"
+BROWSER_COMMUNE = "Xã Kiểm Thử Trình Duyệt"
+
+
+class ConsoleBrowserTest(ServiceTest):
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.browser = Browser.for_class(cls, viewport=DESKTOP)
+        super().setUpClass()
+
+    def setUp(self):
+        need_browser(self)
+
+    # ------------------------------------------------------------ helpers
+
+    def url(self, path="/admin"):
+        return "http://127.0.0.1:%d%s" % (self.bot.port, path)
+
+    def sign_in(self, token=ADMIN_TOKEN):
+        b = self.browser
+        b.open(self.url())
+        if not b.find_all("#token"):  # still signed in from another test
+            self.sign_out()
+        b.fill("#token", token)
+        b.click_text("button", "Đăng nhập")
+        b.wait_js("return document.body.getAttribute('data-ready') === '1'", what="the console")
+        return b
+
+    def tearDown(self):
+        if self.browser:
+            self.browser.console()  # what one test logged is not the next one's
+            self.browser.requests()
+
+    def tab(self, name):
+        b = self.browser
+        b.click_text("#tabs a", name)
+        return b
+
+    def sign_out(self):
+        b = self.browser
+        b.click_text("button", "Đăng xuất")
+        b.wait_js("return !!document.getElementById('token')", what="the sign-in form")
+
+    # ------------------------------------------------------------ tests
+
+    def test_sign_in_broadcast_to_a_test_segment_and_watch_it_finish_then_sign_out(self):
+        users = []
+        for _ in range(3):
+            uid = self.new_user()
+            seed_user(self.redis, "tg:%d" % uid, commune=TEST_COMMUNE)
+            users.append(uid)
+        seed_user(self.redis, "tg:%d" % self.new_user(), commune="Xã Khác")
+        b = self.sign_in()
+        b.requests()
+        self.assertIn("expiry", b.cookies()["dvcbot_console"])  # not a browser-session cookie
+        self.assertTrue(b.cookies()["dvcbot_console"]["httpOnly"])
+        self.assertIsNone(b.js("return document.cookie.match(/dvcbot_console/)"))  # HttpOnly
+
+        text = "Thông báo thử: UBND xã nhận hồ sơ cả sáng thứ Bảy."
+        b.fill("#bc-text", text)
+        b.fill("#bc-form .btnrow .bl", "Tra cứu hồ sơ")
+        b.select("#bc-form .btnrow .bp", "i:tra_cuu_ho_so")
+        for box in b.find_all("#bc-channels input"):
+            if box.get_attribute("value") != "telegram" and box.is_selected():
+                box.click()
+        b.fill("#bc-communes", TEST_COMMUNE)
+        self.assertEqual(b.texts("#bc-preview"), [text])  # the phone preview follows the form
+        self.assertEqual(b.texts("#bc-pbtn span"), ["Tra cứu hồ sơ"])
+        self.assertFalse(b.find("#bc-send").is_enabled())  # no sending before the count
+
+        b.click_text("button", "Kiểm tra số người nhận")
+        b.wait(lambda: "3 người" in b.find("#bc-count").text, what="the recipient count")
+        b.click_text("button", "Gửi tin cho 3 người")
+        b.wait_js("return document.getElementById('bcf-status').getAttribute('data-status') === 'done'",
+                  timeout=20, what="the broadcast to finish")
+        self.assertEqual(b.find("#bcf-sent").text, "3")
+        self.assertEqual(b.find("#bcf-remaining").text, "0")
+        sent = [c for c in self.tg.of("sendMessage") if c["json"]["text"] == text]
+        self.assertEqual(sorted(c["json"]["chat_id"] for c in sent), sorted(users))
+        self.assertIn(text, b.texts("#bc-list td"))
+
+        b.download_dir  # noqa: B018 - allows downloads before the click
+        b.find("#bc-list .csv").click()
+        with open(b.wait_download("phat-tin.csv"), encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+        self.assertIn(text, [r["Nội dung"] for r in rows])
+
+        outside = [u for _, u in b.requests() if not u.startswith(("http://127.0.0.1", "blob:", "data:"))]
+        self.assertEqual(outside, [])
+        self.assertEqual(b.console_errors(), [])
+
+        self.sign_out()
+        self.assertNotIn("dvcbot_console", b.cookies())
+        refused = b.js("return fetch('/admin/ui/broadcasts', {credentials: 'same-origin'})"
+                       ".then(function (r) { return r.status; })")
+        self.assertEqual(refused, 401)
+
+    def test_upload_a_csv_with_a_bad_row_then_read_the_indicator_it_makes(self):
+        now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7)))
+        received = now.isoformat(timespec="seconds")
+        rows = [dossier("BRW.04-0001", commune=BROWSER_COMMUNE, received=received),
+                dossier("BRW.04-0002", commune=BROWSER_COMMUNE, received=received, fee=20000,
+                        paid_online=True),
+                dossier("BRW.04-0003", commune=BROWSER_COMMUNE, received=received, online=False),
+                dossier("BRW.04-0004", commune=BROWSER_COMMUNE, received="hôm qua")]
+        path = os.path.join(self.tmp, "ho-so-xuat.csv")
+        with open(path, "wb") as f:
+            f.write(to_csv(rows))
+        b = self.sign_in()
+        self.tab("Hồ sơ")
+        b.find("#hs-file").send_keys(path)
+        b.click_text("button", "Tải lên")
+        b.wait(lambda: "bị từ chối 1" in b.find("#hs-result").text, what="the upload result")
+        self.assertIn("lưu 3", b.find("#hs-result").text)
+        cells = b.texts("#hs-errors td")
+        self.assertEqual(cells[:3], ["5", "BRW.04-0004", "Ngày nhận"])  # line 5: header + 4
+        self.assertIn("2025-03-14T08:00:00+07:00", cells[3])  # the reason, in Vietnamese
+
+        b.fill("#hs-code", "brw.04-0002")
+        b.click_text("button", "Tìm")
+        b.wait(lambda: "BRW.04-0002" in b.texts("#hs-found td"), what="the dossier found")
+
+        self.tab("Chỉ số")
+        row = b.wait(lambda: [r for r in b.find_all("#cs-table tbody tr")
+                              if r.text.startswith(BROWSER_COMMUNE)], what="the commune's row")[0]
+        cells = [td.text for td in row.find_elements(b.By.TAG_NAME, "td")]
+        self.assertEqual(cells[1:4], ["3", "2", "66.7%"])  # received, fully online, share
+        self.assertEqual(row.find_element(b.By.CSS_SELECTOR, "td:nth-child(4) span")
+                         .get_attribute("class"), "bad")  # below the 70 % target
+        self.assertIn(BROWSER_COMMUNE, b.texts("#cs-table svg.chart text"))  # the inline chart
+
+        b.download_dir  # noqa: B018 - allows downloads before the click
+        b.find("#cs-table .csv").click()
+        period = b.find("#cs-period").get_attribute("value")
+        with open(b.wait_download("chi-so-%s-commune.csv" % period), encoding="utf-8-sig") as f:
+            table = {r["Xã/phường"]: r for r in csv.DictReader(f)}
+        self.assertEqual(table[BROWSER_COMMUNE]["Hồ sơ nhận"], "3")
+        self.assertEqual(table[BROWSER_COMMUNE]["Tỷ lệ toàn trình"], "66.7")
+        self.assertEqual(b.console_errors(), [])
+
+    def test_page_weight_is_under_100_kb(self):
+        b = self.sign_in()
+        staff = Console(self.bot)
+        staff.sign_in(ADMIN_TOKEN)
+        total = 0
+        for path in ("/admin", "/admin/static/console.js", "/admin/static/console.css"):
+            status, _, body = staff.request("GET", path)
+            self.assertEqual(status, 200, path)
+            total += len(body)
+        self.assertIsNotNone(staff.csrf)  # that was the console, not the sign-in form
+        print("\nconsole page weight: %d bytes" % total)
+        self.assertLess(total, 100 * 1024)
+        self.assertEqual(b.console_errors(), [])
