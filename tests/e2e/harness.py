@@ -443,7 +443,7 @@ class Dvcbot:
             "DVCBOT_DATA_DIR": ROOT,
             "DVCBOT_LOG_LEVEL": "debug",
             "DVCBOT_RETRY_BASE_MS": "100",
-            "DVCBOT_REDIS_TIMEOUT_MS": str(1000 * SLOW),
+            "DVCBOT_REDIS_TIMEOUT_MS": str(5000 * SLOW),  # a loaded 2-core machine stalls
             "DVCBOT_SEND_TIMEOUT_MS": str(3000 * SLOW),
             "DVCBOT_TEST_CLOCK": self.clock_path,
         })
