@@ -470,14 +470,16 @@ class Dvcbot:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(WRAP + [BIN, "serve"], env=self.env, cwd=ROOT,
                                      stdout=self.log, stderr=self.log)
-        wait_until(self._healthy, 10, what="dvcbot to answer /healthz")
+        wait_until(self._healthy, 10, what="dvcbot to answer /healthz with Redis connected")
 
     def _healthy(self):
+        """Up, and connected to Redis (every test starts with Redis up; a
+        loaded machine may take a while to connect)."""
         if self.proc.poll() is not None:
             raise AssertionError("dvcbot exited at start:\n" + self.read_log())
         try:
-            status, _, _ = self.request("GET", "/healthz", timeout=1)
-            return status == 200
+            status, _, body = self.request("GET", "/healthz", timeout=1)
+            return status == 200 and json.loads(body)["redis"]
         except OSError:
             return False
 
