@@ -294,9 +294,10 @@ class ZaloTest(ServiceTest):
         self.assertIn("refresh_token=" + old_refresh, form)
         self.assertIn("app_id=" + ZL_APP_ID, form)
         self.assertEqual(calls[1]["headers"]["access_token"], self.zl.access)
-        # The new pair is in Redis, with its expiry.
-        stored = self.redis("HGETALL", "zalo:token")
-        stored = dict(zip(stored[::2], stored[1::2]))
+        # The new pair is in Redis (saved after the resend may have gone out), with its expiry.
+        stored = wait_until(lambda: (lambda d: d if d.get("access") == self.zl.access else None)(
+            (lambda flat: dict(zip(flat[::2], flat[1::2])))(self.redis("HGETALL", "zalo:token"))),
+            what="the new pair in Redis")
         self.assertEqual(stored["access"], self.zl.access)
         self.assertEqual(stored["refresh"], self.zl.refresh)
         self.assertAlmostEqual(int(stored["expires_at"]), time.time() + 90000, delta=30)
