@@ -558,13 +558,16 @@ class Dvcbot:
             headers["X-ZEvent-Signature"] = signature
         return self.request("POST", "/webhook/zalo", body, headers)
 
-    def webchat(self, user, text=None, button=None):
+    def webchat(self, user, text=None, button=None, address=None):
+        """address: sent as X-Forwarded-For (believed when 127.0.0.1 is in
+        DVCBOT_TRUSTED_PROXIES), as if the browser were at that address."""
         body = {"user": user}
         if button is not None:
             body["button"] = button
         else:
             body["text"] = text
-        status, _, data = self.request("POST", "/webchat/messages", body)
+        headers = {"X-Forwarded-For": address} if address else None
+        status, _, data = self.request("POST", "/webchat/messages", body, headers)
         return status, json.loads(data)
 
     def admin(self, method, path, body=None, token=ADMIN_TOKEN, headers=None):
