@@ -2,6 +2,7 @@
 #include "dvcbot/admin_dossiers.h"
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/commune.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/log.h"
@@ -38,6 +39,7 @@ struct job {
     bool scheduled;              /* the timer will run on_slice */
     bool finished;               /* answered */
     uint64_t start_ns;
+    char scope[ADMIN_COMMUNE_MAX + 1]; /* a console sign-in's commune, or "" */
 };
 
 static void on_slice(uv_timer_t *t);
@@ -191,6 +193,11 @@ static bool send_record(struct job *j, cJSON *obj, size_t line, size_t index, ti
         add_error(j, line, index, obj, e.field, e.reason);
         return true;
     }
+    if (j->scope[0] && !commune_same(j->scope, dossier_get(&d, DF_COMMUNE))) {
+        add_error(j, line, index, obj, "commune", "outside the commune this sign-in is limited to");
+        dossier_clear(&d);
+        return true;
+    }
     struct dossier_upsert u;
     dossier_upsert_prepare(&d, now, &u);
     int rc = redis_script_evalsha(j->ad->deps.store, &j->ad->upsert, on_upserted, j, u.nkeys,
@@ -262,6 +269,8 @@ void admin_dossiers_handle(struct http_request *req, void *ud)
     j->ad = ad;
     j->req = req;
     j->start_ns = uv_hrtime();
+    const struct admin_principal *who = admin_auth_principal(req);
+    snprintf(j->scope, sizeof j->scope, "%s", who ? who->commune : "");
     buf_init(&j->errors);
     record_reader_init(&j->rd, req->body.data ? req->body.data : "", req->body.len, format);
     if (uv_timer_init(ad->deps.loop, &j->timer) != 0) {

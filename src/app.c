@@ -19,10 +19,12 @@
 #include "dvcbot/lookup.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/notify.h"
+#include "dvcbot/outbox_store.h"
 #include "dvcbot/payment.h"
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
 #include "dvcbot/reminder.h"
+#include "dvcbot/served.h"
 #include "dvcbot/stats.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
@@ -84,7 +86,8 @@ static void declare_metrics(void)
     metrics_declare("dvcbot_http_request_seconds", METRIC_HISTOGRAM, "HTTP handling time.", secs, 12);
     metrics_declare("dvcbot_replies_sent_total", METRIC_COUNTER, "Messages delivered, by channel.", NULL, 0);
     metrics_declare("dvcbot_send_errors_total", METRIC_COUNTER, "Messages not delivered, by channel and reason.", NULL, 0);
-    metrics_declare("dvcbot_send_retries_total", METRIC_COUNTER, "Delivery attempts retried, by channel.", NULL, 0);
+    metrics_declare("dvcbot_send_retries_total", METRIC_COUNTER, "Delivery attempts retried after a transient failure, by channel.", NULL, 0);
+    metrics_declare("dvcbot_send_throttled_total", METRIC_COUNTER, "Delivery attempts the channel throttled (429, retry_after), by channel.", NULL, 0);
     metrics_declare("dvcbot_redis_connected", METRIC_GAUGE, "1 while the Redis connection is up.", NULL, 0);
     metrics_declare("dvcbot_http_connections", METRIC_GAUGE, "Open inbound HTTP connections.", NULL, 0);
     metrics_declare("dvcbot_outbox_queued", METRIC_GAUGE, "Messages waiting in the outbox.", NULL, 0);
@@ -152,6 +155,31 @@ static int open_flows(struct app *a, char **err)
     return 0;
 }
 
+/* Every catalog id gets a real answer, and served.h names exactly the ids a
+ * module registered a handler for (dvcbot check relies on that list). */
+static int check_served(struct app *a, char **err)
+{
+    struct buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < catalog_size(a->catalog) && !b.len; i++) {
+        const struct intent *in = catalog_at(a->catalog, i);
+        if (!dialog_serves(a->dialog, in))
+            buf_printf(&b, "intents/%s.json: no dialog handler serves it", in->id);
+        else if (dialog_has_intent_handler(a->dialog, in->id) != served_by_code(in->id))
+            buf_printf(&b, "intents/%s.json: src/served.c and the registered handlers disagree",
+                       in->id);
+    }
+    for (size_t i = 0; i < served_code_count() && !b.len; i++)
+        if (!catalog_find(a->catalog, served_code_id(i)))
+            buf_printf(&b, "src/served.c: %s is not a catalog id", served_code_id(i));
+    if (!b.len) {
+        buf_free(&b);
+        return 0;
+    }
+    *err = buf_steal(&b);
+    return -1;
+}
+
 int app_open(struct app *a, uv_loop_t *loop, char **err)
 {
     memset(a, 0, sizeof *a);
@@ -176,13 +204,19 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
+    struct outbox_retry retry = {
+        .base_ms = a->cfg.retry_base_ms, .max_ms = a->cfg.retry_max_ms,
+        .max_attempts = a->cfg.send_attempts, .max_age_ms = a->cfg.send_max_age_s * 1000u,
+    };
+    outbox_set_retry(a->outbox, &retry);
     outbox_on_blocked(a->outbox, on_blocked, a);
+    outbox_on_failed(a->outbox, outbox_store_record_failed, a->store);
     struct dialog_deps deps = {
         .loop = loop, .store = a->store, .catalog = a->catalog, .matcher = a->matcher,
         .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox,
     };
     a->dialog = dialog_new(&deps);
-    if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0)
+    if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0 || check_served(a, err) != 0)
         return -1;
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {
@@ -213,6 +247,8 @@ static void handle_metrics(struct http_request *req, void *ud)
     metrics_set("dvcbot_outbox_inflight", "", (double)outbox_inflight(a->outbox));
     metrics_set("dvcbot_http_connections", "", (double)http_server_connections(a->server));
     zalo_update_metrics(a->zalo);
+    if (a->broadcast_worker)
+        broadcast_worker_update_metrics(a->broadcast_worker);
     struct buf out;
     buf_init(&out);
     metrics_render(&out);
@@ -287,6 +323,12 @@ static void tick_flow_sweep(void *ud, int64_t now)
     stats_tick(ud, now);
 }
 
+static void tick_outbox(void *ud, int64_t now)
+{
+    (void)now;
+    outbox_tick(ud);
+}
+
 static void tick_broadcasts(void *ud, int64_t now)
 {
     broadcast_worker_tick(ud, now);
@@ -298,7 +340,8 @@ static int add_cron_jobs(struct app *a, char **err)
         cron_every(a->cron, "reminders", a->cfg.remind_tick_ms, tick_reminders, a->reminders) < 0 ||
         cron_every(a->cron, "flow_sweep", stats_sweep_period_ms(&a->cfg), tick_flow_sweep, a->stats) < 0 ||
         cron_every(a->cron, "broadcasts", BROADCAST_WORKER_TICK_MS, tick_broadcasts,
-                   a->broadcast_worker) < 0) {
+                   a->broadcast_worker) < 0 ||
+        cron_every(a->cron, "outbox", OUTBOX_TICK_MS, tick_outbox, a->outbox) < 0) {
         *err = xstrdup("cannot add the cron jobs");
         return -1;
     }
@@ -342,6 +385,7 @@ static int add_channels(struct app *a, char **err)
         return -1;
     router_add(a->router, "GET", "/webchat", false, "webchat_page", webchat_handle_page, a->webchat);
     router_add(a->router, "GET", "/", false, "webchat_page", webchat_handle_page, a->webchat);
+    router_add(a->router, "GET", "/favicon.ico", false, "favicon", webchat_handle_favicon, a->webchat);
     router_add(a->router, NULL, "/webchat/messages", false, "webchat_messages",
                webchat_handle_messages, a->webchat);
     return 0;

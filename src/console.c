@@ -3,6 +3,7 @@
 #include "dvcbot/console.h"
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/broadcast_spec.h"
+#include "dvcbot/commune.h"
 #include "dvcbot/console_page.h"
 #include "dvcbot/console_session.h"
 #include "dvcbot/console_ui.h"
@@ -11,7 +12,6 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
-#include "dvcbot/normalize.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,6 +356,8 @@ struct console *console_new(const struct console_deps *deps, char **err)
     router_add(con->ui, "GET", CONSOLE_UI_PREFIX "meta", false, "console_meta", handle_meta,
                &con->ctx);
     console_broadcasts_routes(con->ui, &con->ctx);
+    console_dossiers_routes(con->ui, &con->ctx);
+    console_indicators_routes(con->ui, &con->ctx);
     metrics_declare("dvcbot_console_signins_total", METRIC_COUNTER,
                     "Staff console sign-ins by result (ok, refused, limited, store_down).", NULL, 0);
     return con;
@@ -393,38 +395,7 @@ const char *console_scope(const struct http_request *req)
     return p ? p->commune : "";
 }
 
-void console_commune_key(const char *commune, char *out, size_t cap)
-{
-    static const char *const prefixes[] = {"xa ", "phuong ", "thi tran ", "tt "};
-    out[0] = '\0';
-    if (!commune || !*commune)
-        return;
-    char *folded = norm_fold(commune, strlen(commune), NULL);
-    const char *p = folded ? folded : "";
-    while (*p == ' ')
-        p++;
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        size_t n = strlen(prefixes[i]);
-        if (strncmp(p, prefixes[i], n) == 0 && p[n]) {
-            p += n;
-            break;
-        }
-    }
-    while (*p == ' ')
-        p++;
-    snprintf(out, cap, "%s", p);
-    size_t len = strlen(out);
-    while (len && out[len - 1] == ' ')
-        out[--len] = '\0';
-    free(folded);
-}
-
 bool console_in_scope(const char *scope, const char *commune)
 {
-    if (!scope[0])
-        return true;
-    char a[CONSOLE_COMMUNE_KEY_MAX], b[CONSOLE_COMMUNE_KEY_MAX];
-    console_commune_key(scope, a, sizeof a);
-    console_commune_key(commune, b, sizeof b);
-    return a[0] && strcmp(a, b) == 0;
+    return !scope[0] || commune_same(scope, commune);
 }

@@ -7,6 +7,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/normalize.h"
+#include "dvcbot/stats_day.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -138,6 +139,9 @@ void stats_intent(struct stats *st, const char *intent_id)
 {
     sent(store_command(st->store, on_written, NULL, "HINCRBY %s %s 1", K_INTENTS, intent_id),
          "intent");
+    stats_day_incr(st->store, "msg");
+    if (strcmp(intent_id, "khac") == 0)
+        stats_day_incr(st->store, "msg_khac");
 }
 
 static void add_refs(struct stats *st, const char *user_key, const char *k1, const char *k2)
@@ -222,6 +226,9 @@ void stats_rating(struct stats *st, const char *proc, const char *commune, int s
          "rating");
     snprintf(labels, sizeof labels, "procedure=\"%s\",stars=\"%d\"", proc, stars);
     metrics_inc("dvcbot_ratings_total", labels, 1);
+    char field[COMMUNE_KEY_MAX + 96];
+    snprintf(field, sizeof field, "rate|%s|%s|%d", proc, ckey, stars);
+    stats_day_incr(st->store, field);
 }
 
 void stats_assist(struct stats *st, const char *volunteer_key, const char *commune)
@@ -234,11 +241,24 @@ void stats_assist(struct stats *st, const char *volunteer_key, const char *commu
                        volunteer_key, ckey, commune && *commune ? commune : ckey),
          "assist");
     metrics_inc("dvcbot_assists_total", "", 1);
+    char field[COMMUNE_KEY_MAX + 16];
+    snprintf(field, sizeof field, "assist|%s", ckey);
+    stats_day_incr(st->store, field);
 }
 
 void stats_count(struct stats *st, const char *what)
 {
     sent(store_command(st->store, on_written, NULL, "HINCRBY %s %s 1", K_MISC, what), what);
+    char field[96];
+    snprintf(field, sizeof field, "count|%s", what);
+    stats_day_incr(st->store, field);
+}
+
+void stats_record_code_given(struct stats *st, const char *proc, const char *commune, long seconds)
+{
+    char ckey[COMMUNE_KEY_MAX];
+    stats_commune_key(commune, ckey, sizeof ckey);
+    stats_day_code(st->store, proc, ckey, seconds);
 }
 
 /* ===== Sweep ===== */

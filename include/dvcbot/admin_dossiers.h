@@ -3,7 +3,9 @@
  * Body: a JSON array or NDJSON of dossier records (see dossier.h), or CSV
  * with a header row when Content-Type is text/csv; up to
  * ADMIN_DOSSIERS_MAX_BODY for an authenticated request (app.c's body-limit
- * hook), Bearer token from ADMIN_TOKENS (401/403 otherwise). Valid records
+ * hook), Bearer token from ADMIN_TOKENS (401/403 otherwise) or a console
+ * session (admin_auth.h): a session limited to a commune stores only that
+ * commune's records and reports the others as errors. Valid records
  * are stored, invalid ones reported one by one; the answer is
  *   {"received":N,"stored":N,"created":N,"updated":N,"unchanged":N,
  *    "invalid":N,"failed":N,"errors":[{"line":L,"record":I,"code":"...",

@@ -34,6 +34,17 @@ struct config {
     char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
                                     success IPN is confirmed with querydr before it counts */
 
+    char *trusted_proxies;       /* DVCBOT_TRUSTED_PROXIES: addresses/CIDR blocks of reverse proxies
+                                    whose X-Forwarded-For names the client; default none */
+    /* Dossier verification limits (lookup_guard.h). */
+    unsigned lookup_dossier_fails; /* DVCBOT_LOOKUP_DOSSIER_FAILS: wrong 4 digits per dossier before a pause, 3 */
+    unsigned lookup_dossier_pause_s; /* DVCBOT_LOOKUP_DOSSIER_PAUSE: first pause, 1 day; doubles */
+    unsigned lookup_id_fails;    /* DVCBOT_LOOKUP_ID_FAILS: wrong tries per Telegram/Zalo account, 5 */
+    unsigned lookup_address_fails; /* DVCBOT_LOOKUP_ADDRESS_FAILS: per web chat address, 20 */
+    unsigned lookup_source_pause_s; /* DVCBOT_LOOKUP_SOURCE_PAUSE: first pause of a source, 15 min */
+    unsigned lookup_new_id_age_s; /* DVCBOT_LOOKUP_NEW_ID_AGE: accounts younger share one budget, 1 day */
+    unsigned lookup_new_id_fails; /* DVCBOT_LOOKUP_NEW_ID_FAILS: that budget per channel, 20 */
+    unsigned lookup_global_fails; /* DVCBOT_LOOKUP_GLOBAL_FAILS: wrong 4 digits per hour, all users, 300 */
     char *admin_tokens;          /* ADMIN_TOKENS: comma-separated tokens, "token@commune" for one
                                     commune (admin_tokens.h); a short one is refused at start */
     unsigned console_ttl_s;      /* DVCBOT_CONSOLE_TTL: a console sign-in lasts, default 8 h */
@@ -49,7 +60,13 @@ struct config {
     unsigned http_idle_ms;       /* DVCBOT_HTTP_IDLE_MS: keep-alive idle limit, default 60 s */
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
     unsigned send_timeout_ms;    /* DVCBOT_SEND_TIMEOUT_MS: outbound HTTP, default 10 s */
-    unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay, default 500 ms */
+    unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay after a transient
+                                    send failure, default 5 s (doubling, with jitter) */
+    unsigned retry_max_ms;       /* DVCBOT_RETRY_MAX_MS: longest retry delay, default 5 min */
+    unsigned send_attempts;      /* DVCBOT_SEND_ATTEMPTS: transient failures before a send
+                                    gives up, default 10 (about 20 min) */
+    unsigned send_max_age_s;     /* DVCBOT_SEND_MAX_AGE: a message not sent this long after it
+                                    was queued gives up, default 24 h (throttles included) */
     unsigned broadcast_claim_ms; /* DVCBOT_BROADCAST_CLAIM_MS: idle time after which another
                                     worker takes over a broadcast batch, default 60 s */
     char *worker_id;             /* DVCBOT_WORKER_ID: broadcast consumer name, default host:port */
@@ -60,6 +77,8 @@ struct config {
                                     07:00 Vietnam time; "" disables (both -1) */
     unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
     unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
+    unsigned webchat_poll_s;     /* DVCBOT_WEBCHAT_POLL_S: how often an open web chat page asks for
+                                    new messages, default 20 s (slower while hidden) */
     char *log_level;             /* DVCBOT_LOG_LEVEL */
     char *test_clock;            /* DVCBOT_TEST_CLOCK: file of the test clock (tests only, see test_clock.h) */
 };

@@ -16,7 +16,6 @@
 #include <stddef.h>
 
 #define CONSOLE_UI_PREFIX "/admin/ui/"
-#define CONSOLE_COMMUNE_KEY_MAX 128
 
 struct console_ctx {
     struct console_deps deps;
@@ -25,14 +24,13 @@ struct console_ctx {
 /* "" (whole province) or the commune of the signed-in token. */
 const char *console_scope(const struct http_request *req);
 
-/* A commune name as a grouping key: folded (no case, no diacritics) without
- * the leading "xã", "phường", "thị trấn" ("Xã Mường Thanh" → "muong thanh");
- * "" stays "". */
-void console_commune_key(const char *commune, char *out, size_t cap);
-/* Whether commune is the scope's commune (always true for scope ""). */
+/* Whether commune is the scope's commune (commune.h; always true for
+ * scope ""). */
 bool console_in_scope(const char *scope, const char *commune);
 
 /* Section routes (ud = ctx). */
 void console_broadcasts_routes(struct router *ui, struct console_ctx *ctx);
+void console_dossiers_routes(struct router *ui, struct console_ctx *ctx);
+void console_indicators_routes(struct router *ui, struct console_ctx *ctx);
 
 #endif

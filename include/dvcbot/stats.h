@@ -1,6 +1,9 @@
 /* stats — usage counters kept in Redis, so every dvcbot process adds to the
  * same numbers, and GET /admin/stats that reads them.
  *
+ * Every count also goes to the day's counters of stats_day.h, from which the
+ * staff console adds up any reporting period.
+ *
  * What is counted: typed messages per intent; per procedure the guided flows
  * started, finished and abandoned and the duration of the last
  * STATS_DURATIONS finished ones (median and 90th percentile are computed on
@@ -66,6 +69,10 @@ void stats_rating(struct stats *st, const char *proc, const char *commune, int s
 void stats_assist(struct stats *st, const char *volunteer_key, const char *commune);
 /* Adds one to a named counter of {stats}:misc ("handoff_opened", ...). */
 void stats_count(struct stats *st, const char *what);
+/* A guided flow ended with the user giving their dossier code, `seconds`
+ * after the flow started (called by flow.c): the "time to a dossier code"
+ * indicator of the staff console. commune may be NULL or "". */
+void stats_record_code_given(struct stats *st, const char *proc, const char *commune, long seconds);
 
 /* The commune as a stats field: folded (no case, no diacritics), or
  * STATS_NO_COMMUNE when empty. */

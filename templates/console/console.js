@@ -353,6 +353,223 @@
 
   var SECTIONS = {};
   window.dvcConsole = { sections: SECTIONS };
+
+  /* ===== Dossiers ===== */
+
+  var FIELD_NAMES = {
+    code: 'Mã hồ sơ', procedure: 'Thủ tục', applicant_name: 'Người nộp', phone: 'Điện thoại',
+    id_number: 'Số định danh', commune: 'Xã/phường', agency: 'Cơ quan', status: 'Trạng thái',
+    received_at: 'Ngày nhận', due_at: 'Hạn trả', fee: 'Lệ phí', paid: 'Đã nộp phí',
+    submitted_online: 'Nộp trực tuyến', paid_online: 'Nộp phí trực tuyến', finished_at: 'Ngày trả',
+    note: 'Ghi chú', '': 'Cả dòng'
+  };
+  var REASONS = [
+    [/^missing/, 'bị thiếu'],
+    [/^must be ISO 8601/, 'ngày giờ phải theo dạng 2025-03-14T08:00:00+07:00 (hoặc 2025-03-14)'],
+    [/^unknown status/, 'trạng thái không đúng (da_tiep_nhan, dang_xu_ly, can_bo_sung, cho_thanh_toan, da_co_ket_qua, da_tra_ket_qua, tu_choi)'],
+    [/^unknown procedure/, 'mã thủ tục không có trong danh mục'],
+    [/^must be true or false/, 'phải là true/false (hoặc 1/0)'],
+    [/^must be an integer amount/, 'phải là số tiền nguyên, tính bằng đồng'],
+    [/^phone or id_number is required/, 'cần số điện thoại hoặc số định danh (người dân xác minh bằng 4 số cuối)'],
+    [/^must be 6-40 characters/, 'mã hồ sơ gồm 6–40 ký tự chữ, số, . - _ / và có ít nhất một chữ số'],
+    [/^outside the commune/, 'hồ sơ không thuộc xã của tài khoản này'],
+    [/^must hold 8-15 digits/, 'số điện thoại phải có 8–15 chữ số'],
+    [/^too long/, 'quá dài'],
+    [/^not valid UTF-8/, 'không đúng bảng mã UTF-8 (hãy lưu tệp dạng CSV UTF-8)']
+  ];
+
+  function reasonVi(reason) {
+    for (var i = 0; i < REASONS.length; i++) if (REASONS[i][0].test(reason)) return REASONS[i][1];
+    return reason;
+  }
+
+  function yesNo(v) { return v ? 'có' : 'không'; }
+
+  function uploadDossiers(ev) {
+    ev.preventDefault();
+    var f = $('hs-file').files[0];
+    if (!f) return;
+    var csv = /\.csv$/i.test(f.name) || f.type === 'text/csv';
+    $('hs-result').textContent = 'Đang tải lên ' + f.name + '…';
+    $('hs-error').textContent = '';
+    api('POST', 'dossiers', f, csv ? 'text/csv' : 'application/json').then(function (res) {
+      var d = res.data;
+      if (!d || d.received === undefined) {
+        $('hs-result').textContent = '';
+        $('hs-error').textContent = errorText(res);
+        return;
+      }
+      $('hs-result').textContent = 'Đã đọc ' + d.received + ' hồ sơ: lưu ' + d.stored + ' (mới ' + d.created +
+        ', cập nhật ' + d.updated + ', không đổi ' + d.unchanged + '); bị từ chối ' + d.invalid + '.' +
+        (d.failed || res.status !== 200 ? ' Có ' + d.failed + ' hồ sơ chưa lưu được do máy chủ dữ liệu; hãy tải lại tệp.' : '');
+      table($('hs-errors'), 'ho-so-bi-tu-choi', [
+        { title: 'Dòng', key: 'line', num: true },
+        { title: 'Mã hồ sơ', key: 'code' },
+        { title: 'Trường', get: function (r) { return FIELD_NAMES[r.field] || r.field; } },
+        { title: 'Lý do', get: function (r) { return reasonVi(r.reason); } },
+        { title: 'Chi tiết', key: 'reason' }
+      ], d.errors || [], { empty: 'Không có dòng nào bị từ chối.' });
+    });
+  }
+
+  function findDossier(ev) {
+    ev.preventDefault();
+    var code = $('hs-code').value.trim();
+    $('hs-none').textContent = '';
+    clear($('hs-found'));
+    api('GET', 'dossiers/' + encodeURIComponent(code)).then(function (res) {
+      if (res.status === 404) { $('hs-none').textContent = 'Không tìm thấy hồ sơ ' + code + '.'; return; }
+      if (res.status !== 200) { $('hs-none').textContent = errorText(res); return; }
+      var d = res.data, late = d.days_late > 0;
+      var rows = [
+        ['Mã hồ sơ', d.code], ['Thủ tục', d.procedure_name || d.procedure], ['Người nộp', d.applicant],
+        ['Điện thoại (4 số cuối)', d.phone_last4], ['Xã/phường', d.commune], ['Cơ quan', d.agency],
+        ['Trạng thái', STATUS_NAMES[d.status] || d.status], ['Ngày nhận', d.received_at],
+        ['Hạn trả', d.due_at], ['Ngày trả', d.finished_at],
+        ['Đúng hạn', late ? 'Trễ ' + d.days_late + ' ngày' : (d.due_at ? 'Đúng hạn' : '—')],
+        ['Lệ phí', d.fee ? d.fee.toLocaleString('vi-VN') + ' đ' : 'Không có'],
+        ['Đã nộp phí', yesNo(d.paid)], ['Nộp trực tuyến', yesNo(d.submitted_online)],
+        ['Nộp phí trực tuyến', yesNo(d.paid_online)], ['Ghi chú', d.note]
+      ].map(function (r) { return { k: r[0], v: r[1] }; });
+      table($('hs-found'), 'ho-so-' + d.code, [{ title: 'Mục', key: 'k' }, { title: 'Nội dung', key: 'v' }], rows);
+    });
+  }
+
+  SECTIONS.hs = function () {
+    $('hs-upload').addEventListener('submit', uploadDossiers);
+    $('hs-search').addEventListener('submit', findDossier);
+  };
+
+
+  /* ===== Indicators ===== */
+
+  var ROMAN = ['', 'I', 'II', 'III', 'IV'];
+  var SVG = 'http://www.w3.org/2000/svg';
+
+  function periodLabel(id) {
+    var m = /^(\d{4})-(M(\d\d)|Q(\d)|H(\d)|Y)$/.exec(id || '');
+    if (!m) return id;
+    if (m[3]) return 'Tháng ' + Number(m[3]) + '/' + m[1];
+    if (m[4]) return 'Quý ' + ROMAN[Number(m[4])] + '/' + m[1];
+    if (m[5]) return '6 tháng ' + (m[5] === '1' ? 'đầu' : 'cuối') + ' năm ' + m[1];
+    return 'Năm ' + m[1];
+  }
+
+  function fmtDay(iso) { var p = iso.split('-'); return p[2] + '/' + p[1] + '/' + p[0]; }
+
+  function fmtSecs(s) {
+    if (s === null || s === undefined) return '—';
+    if (s < 3600) return Math.floor(s / 60) + ' phút ' + (s % 60) + ' giây';
+    return Math.floor(s / 3600) + ' giờ ' + Math.floor((s % 3600) / 60) + ' phút';
+  }
+
+  function svgEl(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  /* Horizontal bars of one share per row, with the target as a dashed line. */
+  function barChart(title, rows, key, target) {
+    rows = rows.filter(function (r) { return r[key] !== null; });
+    var h = 22, left = 150, width = 460, top = 24;
+    var svg = svgEl('svg', { 'class': 'chart', viewBox: '0 0 ' + (left + width + 50) + ' ' + (top + h * rows.length + 10),
+      role: 'img', 'aria-label': title });
+    svg.appendChild(svgEl('text', { x: 0, y: 14, 'font-weight': 'bold' }, title));
+    rows.forEach(function (r, i) {
+      var y = top + i * h, v = r[key], ok = target === undefined || v >= target;
+      svg.appendChild(svgEl('text', { x: left - 6, y: y + 14, 'text-anchor': 'end' }, (r.name || 'Không rõ').slice(0, 24)));
+      svg.appendChild(svgEl('rect', { x: left, y: y + 3, width: Math.max(1, width * v / 100), height: h - 8,
+        fill: ok ? '#2e7d32' : '#c62828' }));
+      svg.appendChild(svgEl('text', { x: left + width * v / 100 + 4, y: y + 14 }, pct(v)));
+    });
+    if (target !== undefined) {
+      var x = left + width * target / 100;
+      svg.appendChild(svgEl('line', { x1: x, x2: x, y1: top - 4, y2: top + h * rows.length,
+        stroke: '#1d2a33', 'stroke-dasharray': '4 3' }));
+      svg.appendChild(svgEl('text', { x: x, y: top - 6, 'text-anchor': 'middle' }, 'mục tiêu ' + target + '%'));
+    }
+    return rows.length ? svg : null;
+  }
+
+  function shareCell(key, target) {
+    return function (r) {
+      var v = r[key];
+      var cls = v === null || target === undefined ? '' : (v >= target ? 'ok' : 'bad');
+      return el('span', { cls: cls, text: pct(v) });
+    };
+  }
+
+  function card(title, value, sub, good) {
+    return el('div', { cls: 'panel' }, [
+      el('span', { text: title }),
+      el('b', { cls: good === undefined ? '' : (good ? 'ok' : 'bad'), text: value }),
+      el('span', { cls: 'hint', text: sub })
+    ]);
+  }
+
+  function loadIndicators() {
+    var q = 'indicators?by=' + encodeURIComponent($('cs-by').value);
+    if ($('cs-period').value) q += '&period=' + encodeURIComponent($('cs-period').value);
+    api('GET', q).then(function (res) {
+      if (res.status !== 200) { $('cs-range').textContent = errorText(res); return; }
+      var d = res.data, t = d.total, g = d.targets, sel = $('cs-period');
+      if (!sel.options.length) {
+        d.periods.forEach(function (id) { sel.appendChild(el('option', { value: id, text: periodLabel(id) })); });
+        sel.value = d.period.id;
+      }
+      $('cs-range').textContent = periodLabel(d.period.id) + ': từ ' + fmtDay(d.period.from) +
+        ' đến hết ' + fmtDay(d.period.to) + (d.scope ? ' — xã ' + d.scope : ' — toàn tỉnh') + '.';
+      var cards = clear($('cs-cards'));
+      cards.appendChild(card('Hồ sơ toàn trình', pct(t.fully_online_pct), t.fully_online + '/' + t.received +
+        ' hồ sơ · mục tiêu ≥ ' + g.fully_online_pct + '%', t.fully_online_pct === null ? undefined : t.fully_online_pct >= g.fully_online_pct));
+      cards.appendChild(card('Giải quyết đúng hạn', pct(t.on_time_pct), t.on_time + '/' + t.finished +
+        ' hồ sơ · mục tiêu ' + g.on_time_pct + '%', t.on_time_pct === null ? undefined : t.on_time_pct >= g.on_time_pct));
+      cards.appendChild(card('Lệ phí nộp trực tuyến', pct(t.fee_online_pct), t.fee_paid_online + '/' + t.fee_paid + ' hồ sơ có lệ phí'));
+      cards.appendChild(card('Hài lòng (4–5 sao)', pct(t.satisfaction_pct), t.satisfied + '/' + t.ratings +
+        ' đánh giá · mục tiêu ≥ ' + g.satisfaction_pct + '%', t.satisfaction_pct === null ? undefined : t.satisfaction_pct >= g.satisfaction_pct));
+      cards.appendChild(card('Thời gian tới khi có mã hồ sơ', fmtSecs(t.code_median_s), 'trung vị của ' + t.code_n + ' lượt làm thủ tục'));
+      if (t.messages !== null) {
+        cards.appendChild(card('Tin nhắn chưa hiểu', pct(t.not_understood_pct), t.not_understood + '/' + t.messages + ' tin'));
+        cards.appendChild(card('Chuyển cán bộ', String(t.handoffs), 'lượt trong kỳ'));
+      }
+      cards.appendChild(card('Hỗ trợ của tình nguyện viên', String(t.assists), 'lượt làm thủ tục cho người dân'));
+      var box = clear($('cs-table'));
+      var charts = el('div', { cls: 'cols' });
+      [barChart('Tỷ lệ hồ sơ toàn trình', d.rows, 'fully_online_pct', g.fully_online_pct),
+       barChart('Tỷ lệ giải quyết đúng hạn', d.rows, 'on_time_pct', g.on_time_pct)].forEach(function (c) {
+        if (c) charts.appendChild(el('div', { cls: 'panel' }, [c]));
+      });
+      box.appendChild(charts);
+      var tbl = el('div', { cls: 'tbl' });
+      box.appendChild(tbl);
+      var byName = { commune: 'Xã/phường', agency: 'Cơ quan', procedure: 'Thủ tục' }[d.by];
+      var rows = d.rows.concat([Object.assign({ key: '*', name: 'Tổng cộng' }, t)]);
+      table(tbl, 'chi-so-' + d.period.id + '-' + d.by, [
+        { title: byName, get: function (r) { return r.name || 'Không rõ'; } },
+        { title: 'Hồ sơ nhận', key: 'received', num: true },
+        { title: 'Toàn trình', key: 'fully_online', num: true },
+        { title: 'Tỷ lệ toàn trình', num: true, cell: shareCell('fully_online_pct', g.fully_online_pct), csv: function (r) { return r.fully_online_pct; } },
+        { title: 'Có lệ phí đã nộp', key: 'fee_paid', num: true },
+        { title: 'Nộp phí trực tuyến', key: 'fee_paid_online', num: true },
+        { title: 'Tỷ lệ nộp phí trực tuyến', num: true, cell: shareCell('fee_online_pct'), csv: function (r) { return r.fee_online_pct; } },
+        { title: 'Đã giải quyết', key: 'finished', num: true },
+        { title: 'Đúng hạn', key: 'on_time', num: true },
+        { title: 'Tỷ lệ đúng hạn', num: true, cell: shareCell('on_time_pct', g.on_time_pct), csv: function (r) { return r.on_time_pct; } },
+        { title: 'Đánh giá', key: 'ratings', num: true },
+        { title: 'Tỷ lệ hài lòng', num: true, cell: shareCell('satisfaction_pct', g.satisfaction_pct), csv: function (r) { return r.satisfaction_pct; } },
+        { title: 'Thời gian tới mã hồ sơ (trung vị)', num: true, get: function (r) { return fmtSecs(r.code_median_s); }, csv: function (r) { return r.code_median_s; } },
+        { title: 'Lượt TNV hỗ trợ', key: 'assists', num: true }
+      ], rows, { rowClass: function (r) { return r.key === '*' ? 'total' : ''; } });
+    });
+  }
+
+  SECTIONS.cs = function () {
+    $('cs-form').addEventListener('submit', function (ev) { ev.preventDefault(); loadIndicators(); });
+    loaders.cs = loadIndicators;
+  };
+
   /* SECTIONS_BELOW */
 
   start();

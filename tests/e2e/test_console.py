@@ -3,13 +3,15 @@ expiry, sign-in limits, commune scope, the short-token refusal at start, and
 the broadcast calls of the page (the browser walk-through is in
 test_console_browser.py).
 """
+import csv
+import io
 import json
 import re
 import time
 import unittest
 import urllib.parse
 
-from harness import ADMIN_TOKEN, Dvcbot, ServiceTest, run_cli, seed_user
+from harness import ADMIN_TOKEN, ServiceTest, run_cli, seed_user, wait_until
 
 SCOPED_TOKEN = "commune-officer-token-0042"
 SCOPED_COMMUNE = "Mường Thanh"
@@ -335,3 +337,198 @@ class ConsoleExpiryTest(ServiceTest):
         self.assertEqual(c.call("GET", "meta")[0], 401)
         status, _, html = c.page()
         self.assertIn('action="/admin/login"', html)
+
+
+CSV_FIELDS = ["code", "procedure", "applicant_name", "phone", "commune", "agency", "status",
+              "received_at", "due_at", "fee", "paid", "submitted_online", "paid_online",
+              "finished_at"]
+
+
+def dossier(code, commune="Mường Thanh", agency="UBND xã Mường Thanh", procedure="khai_sinh",
+            received="2025-01-10T08:00:00+07:00", due="2025-01-20", finished="", fee=0,
+            paid=False, online=True, paid_online=False, status="dang_xu_ly"):
+    return {"code": code, "procedure": procedure, "applicant_name": "Lò Văn Pọm",
+            "phone": "0988 123 456", "commune": commune, "agency": agency,
+            "status": status if not finished else "da_tra_ket_qua", "received_at": received,
+            "due_at": due, "fee": str(fee), "paid": "true" if paid or paid_online else "false",
+            "submitted_online": "true" if online else "false",
+            "paid_online": "true" if paid_online else "false", "finished_at": finished}
+
+
+def to_csv(rows):
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return out.getvalue().encode()
+
+
+class ConsoleDossierTest(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    def upload(self, c, rows, raw=None):
+        return c.call("POST", "dossiers", raw if raw is not None else to_csv(rows),
+                      content_type="text/csv")
+
+    def test_upload_reports_each_bad_row_and_stores_the_others(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        rows = [dossier("CSL.01-0001"), dossier("CSL.01-0002"), dossier("CSL.01-0003")]
+        rows[1]["status"] = "xong_roi"
+        status, body = self.upload(c, rows)
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["received"], body["stored"], body["invalid"]), (3, 2, 1))
+        self.assertEqual(body["errors"][0]["line"], 3)  # the header is line 1
+        self.assertEqual(body["errors"][0]["field"], "status")
+        self.assertEqual(body["errors"][0]["code"], "CSL.01-0002")
+        self.assertEqual(self.redis("EXISTS", "dossier:CSL.01-0002"), 0)
+        status, found = c.call("GET", "dossiers/csl.01-0003")
+        self.assertEqual(status, 200)
+        self.assertEqual(found["code"], "CSL.01-0003")
+        self.assertEqual(found["phone_last4"], "3456")
+        self.assertEqual(found["applicant"], "Lò V. P.")
+        self.assertNotIn("0988", json.dumps(found))
+        self.assertEqual(c.call("GET", "dossiers/CSL.01-0404")[0], 404)
+
+    def test_commune_officer_uploads_and_finds_their_communes_dossiers_only(self):
+        c = Console(self.bot)
+        c.sign_in(SCOPED_TOKEN)
+        rows = [dossier("SCP.02-0001", commune="Xã Mường Thanh"),
+                dossier("SCP.02-0002", commune="Thanh Nưa")]
+        status, body = self.upload(c, rows)
+        self.assertEqual((status, body["stored"], body["invalid"]), (200, 1, 1))
+        self.assertEqual(body["errors"][0]["field"], "commune")
+        self.assertEqual(self.redis("EXISTS", "dossier:SCP.02-0002"), 0)
+        self.bot.admin("POST", "/admin/dossiers", [dossier("SCP.02-0003", commune="Thanh Nưa")])
+        self.assertEqual(c.call("GET", "dossiers/SCP.02-0001")[0], 200)
+        self.assertEqual(c.call("GET", "dossiers/SCP.02-0003")[0], 404)
+
+    def test_a_signed_in_upload_may_be_larger_than_a_mebibyte(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        rows = [dossier("BIG.03-%05d" % i, agency="UBND xã Mường Thanh, bộ phận một cửa " * 3)
+                for i in range(6000)]
+        raw = to_csv(rows)
+        self.assertGreater(len(raw), 1024 * 1024)
+        status, body = self.upload(c, rows, raw=raw)
+        self.assertEqual(status, 200)
+        self.assertEqual((body["received"], body["stored"]), (6000, 6000))
+
+
+class ConsoleIndicatorTest(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        q1 = [
+            # Mường Thanh: 3 received in Q1; 2 fully online (one with a fee paid online);
+            # one with a fee paid at the counter; finished: one on time, one late
+            dossier("IND.01-0001", received="2024-12-15T00:00:00+07:00", due="2025-01-05",
+                    finished="2025-01-04T10:00:00+07:00"),
+            dossier("IND.01-0002", fee=50000, paid_online=True, received="2025-03-14T23:59:00+07:00"),
+            dossier("IND.01-0003", fee=30000, paid=True, received="2025-02-01T08:00:00+07:00",
+                    due="2025-02-10T17:00:00+07:00", finished="2025-02-11T08:00:00+07:00"),
+            # Thanh Nưa: one paper dossier in Q1, one received after the cut-off (Q2)
+            dossier("IND.01-0004", commune="Thanh Nưa", agency="UBND xã Thanh Nưa", online=False,
+                    procedure="ket_hon", received="2025-01-20T08:00:00+07:00"),
+            dossier("IND.01-0005", commune="Thanh Nưa", agency="UBND xã Thanh Nưa",
+                    received="2025-03-15T00:00:00+07:00"),
+            # before the period: received 14/12, out of Q1
+            dossier("IND.01-0006", received="2024-12-14T23:59:59+07:00"),
+        ]
+        status, _, body = cls.bot.admin("POST", "/admin/dossiers", q1)
+        assert status == 200, body
+        # the bot's records of two days, the second one past the cut-off
+        cls.redis("HSET", "{stats}:day:20250314", "rate|khai_sinh|xa muong thanh|5", 3,
+                  "rate|khai_sinh|xa muong thanh|3", 1, "rate|ket_hon|thanh nua|4", 2,
+                  "assist|muong thanh", 4, "count|handoff_opened", 2, "msg", 40, "msg_khac", 6)
+        cls.redis("HSET", "{stats}:day:20250315", "rate|khai_sinh|xa muong thanh|1", 9,
+                  "msg", 100, "msg_khac", 100)
+        cls.redis("RPUSH", "{stats}:code:20250314", "khai_sinh|xa muong thanh|300",
+                  "khai_sinh|xa muong thanh|900", "ket_hon|thanh nua|600")
+
+    def report(self, c, period="2025-Q1", by="commune"):
+        status, body = c.call("GET", "indicators?period=%s&by=%s" % (period, by))
+        self.assertEqual(status, 200, body)
+        return body
+
+    def test_q1_indicators_per_commune_add_up_dossiers_and_day_records(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        r = self.report(c)
+        self.assertEqual(r["period"], {"id": "2025-Q1", "from": "2024-12-15", "to": "2025-03-14"})
+        self.assertEqual(r["targets"], {"fully_online_pct": 70, "on_time_pct": 100, "satisfaction_pct": 95})
+        rows = {row["name"]: row for row in r["rows"]}
+        mt = rows["Mường Thanh"]
+        self.assertEqual((mt["received"], mt["fully_online"]), (3, 2))
+        self.assertAlmostEqual(mt["fully_online_pct"], 66.7)
+        self.assertEqual((mt["fee_paid"], mt["fee_paid_online"], mt["fee_online_pct"]), (2, 1, 50.0))
+        self.assertEqual((mt["finished"], mt["on_time"], mt["on_time_pct"]), (2, 1, 50.0))
+        self.assertEqual((mt["ratings"], mt["satisfied"], mt["satisfaction_pct"]), (4, 3, 75.0))
+        self.assertEqual((mt["code_n"], mt["code_median_s"]), (2, 600))
+        self.assertEqual(mt["assists"], 4)
+        tn = rows["Thanh Nưa"]
+        self.assertEqual((tn["received"], tn["fully_online"], tn["fully_online_pct"]), (1, 0, 0.0))
+        self.assertIsNone(tn["on_time_pct"])  # nothing finished: no share, not 0 %
+        t = r["total"]
+        self.assertEqual((t["received"], t["fully_online"], t["ratings"], t["satisfied"]), (4, 2, 6, 5))
+        self.assertEqual((t["messages"], t["not_understood"], t["not_understood_pct"]), (40, 6, 15.0))
+        self.assertEqual((t["handoffs"], t["code_n"], t["code_median_s"]), (2, 3, 600))
+
+    def test_by_agency_and_by_procedure(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        rows = {row["name"]: row for row in self.report(c, by="agency")["rows"]}
+        self.assertEqual(rows["UBND xã Mường Thanh"]["received"], 3)
+        self.assertEqual(rows["UBND xã Thanh Nưa"]["received"], 1)
+        rows = {row["key"]: row for row in self.report(c, by="procedure")["rows"]}
+        self.assertEqual(rows["khai_sinh"]["received"], 3)
+        self.assertEqual(rows["khai_sinh"]["satisfaction_pct"], 75.0)
+        self.assertEqual(rows["ket_hon"]["received"], 1)
+        self.assertEqual(rows["ket_hon"]["code_median_s"], 600)
+
+    def test_the_next_quarter_starts_on_the_15th_of_march(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        t = self.report(c, period="2025-Q2")["total"]
+        self.assertEqual((t["received"], t["ratings"], t["satisfied"]), (1, 9, 0))
+        self.assertEqual(t["messages"], 100)
+
+    def test_commune_officer_sees_their_commune_only(self):
+        c = Console(self.bot)
+        c.sign_in(SCOPED_TOKEN)
+        r = self.report(c)
+        self.assertEqual([row["name"] for row in r["rows"]], ["Mường Thanh"])
+        self.assertEqual((r["total"]["received"], r["total"]["ratings"]), (3, 4))
+        self.assertIsNone(r["total"]["messages"])  # province-wide counters are not theirs
+
+    def test_bad_period_is_400(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        self.assertEqual(c.call("GET", "indicators?period=2025-Q5")[0], 400)
+        self.assertEqual(c.call("GET", "indicators?by=village")[0], 400)
+
+    def test_ratings_and_messages_typed_now_count_in_the_current_quarter(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        before = self.current(c)
+        u1, u2 = "wcindic00001", "wcindic00002"
+        self.bot.webchat(u1, "qwzx vbnm plkj")
+        for user, stars in ((u1, "5"), (u2, "2")):
+            self.bot.webchat(user, "góp ý")
+            self.bot.webchat(user, button="rate:" + stars)
+        after = wait_until(lambda: (lambda t: t if t["ratings"] >= before["ratings"] + 2 else None)(
+            self.current(c)), what="the ratings to be counted")
+        self.assertEqual(after["ratings"] - before["ratings"], 2)
+        self.assertEqual(after["satisfied"] - before["satisfied"], 1)
+        self.assertGreaterEqual(after["not_understood"] - before["not_understood"], 1)
+        self.assertGreaterEqual(after["messages"] - before["messages"], 3)
+
+    def current(self, c):
+        status, body = c.call("GET", "indicators")
+        self.assertEqual(status, 200)
+        return body["total"]

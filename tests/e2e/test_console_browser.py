@@ -7,15 +7,16 @@ out and be refused. Also: the page asks nothing from outside 127.0.0.1 and
 weighs less than 100 KB.
 """
 import csv
-import io
+import datetime
 import os
 
 from browser import Browser, need_browser
 from harness import ADMIN_TOKEN, ServiceTest, seed_user
-from test_console import Console
+from test_console import Console, dossier, to_csv
 
 DESKTOP = (1280, 900)
 TEST_COMMUNE = "Bản Thử Nghiệm"
+BROWSER_COMMUNE = "Xã Kiểm Thử Trình Duyệt"
 
 
 class ConsoleBrowserTest(ServiceTest):
@@ -43,6 +44,11 @@ class ConsoleBrowserTest(ServiceTest):
         b.click_text("button", "Đăng nhập")
         b.wait_js("return document.body.getAttribute('data-ready') === '1'", what="the console")
         return b
+
+    def tearDown(self):
+        if self.browser:
+            self.browser.console()  # what one test logged is not the next one's
+            self.browser.requests()
 
     def tab(self, name):
         b = self.browser
@@ -107,6 +113,49 @@ class ConsoleBrowserTest(ServiceTest):
         refused = b.js("return fetch('/admin/ui/broadcasts', {credentials: 'same-origin'})"
                        ".then(function (r) { return r.status; })")
         self.assertEqual(refused, 401)
+
+    def test_upload_a_csv_with_a_bad_row_then_read_the_indicator_it_makes(self):
+        now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7)))
+        received = now.isoformat(timespec="seconds")
+        rows = [dossier("BRW.04-0001", commune=BROWSER_COMMUNE, received=received),
+                dossier("BRW.04-0002", commune=BROWSER_COMMUNE, received=received, fee=20000,
+                        paid_online=True),
+                dossier("BRW.04-0003", commune=BROWSER_COMMUNE, received=received, online=False),
+                dossier("BRW.04-0004", commune=BROWSER_COMMUNE, received="hôm qua")]
+        path = os.path.join(self.tmp, "ho-so-xuat.csv")
+        with open(path, "wb") as f:
+            f.write(to_csv(rows))
+        b = self.sign_in()
+        self.tab("Hồ sơ")
+        b.find("#hs-file").send_keys(path)
+        b.click_text("button", "Tải lên")
+        b.wait(lambda: "bị từ chối 1" in b.find("#hs-result").text, what="the upload result")
+        self.assertIn("lưu 3", b.find("#hs-result").text)
+        cells = b.texts("#hs-errors td")
+        self.assertEqual(cells[:3], ["5", "BRW.04-0004", "Ngày nhận"])  # line 5: header + 4
+        self.assertIn("2025-03-14T08:00:00+07:00", cells[3])  # the reason, in Vietnamese
+
+        b.fill("#hs-code", "brw.04-0002")
+        b.click_text("button", "Tìm")
+        b.wait(lambda: "BRW.04-0002" in b.texts("#hs-found td"), what="the dossier found")
+
+        self.tab("Chỉ số")
+        row = b.wait(lambda: [r for r in b.find_all("#cs-table tbody tr")
+                              if r.text.startswith(BROWSER_COMMUNE)], what="the commune's row")[0]
+        cells = [td.text for td in row.find_elements(b.By.TAG_NAME, "td")]
+        self.assertEqual(cells[1:4], ["3", "2", "66.7%"])  # received, fully online, share
+        self.assertEqual(row.find_element(b.By.CSS_SELECTOR, "td:nth-child(4) span")
+                         .get_attribute("class"), "bad")  # below the 70 % target
+        self.assertIn(BROWSER_COMMUNE, b.texts("#cs-table svg.chart text"))  # the inline chart
+
+        b.download_dir  # noqa: B018 - allows downloads before the click
+        b.find("#cs-table .csv").click()
+        period = b.find("#cs-period").get_attribute("value")
+        with open(b.wait_download("chi-so-%s-commune.csv" % period), encoding="utf-8-sig") as f:
+            table = {r["Xã/phường"]: r for r in csv.DictReader(f)}
+        self.assertEqual(table[BROWSER_COMMUNE]["Hồ sơ nhận"], "3")
+        self.assertEqual(table[BROWSER_COMMUNE]["Tỷ lệ toàn trình"], "66.7")
+        self.assertEqual(b.console_errors(), [])
 
     def test_page_weight_is_under_100_kb(self):
         b = self.sign_in()
