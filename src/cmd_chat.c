@@ -140,6 +140,12 @@ int cmd_chat(int argc, char **argv)
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--user") == 0)
             c->user = argv[++i];
+    if (!*c->user || strlen(c->user) >= BOT_ID_MAX) {
+        fprintf(stderr, "dvcbot: --user must be 1-%d bytes\n", BOT_ID_MAX - 1);
+        free(c);
+        uv_loop_close(&loop);
+        return 2;
+    }
     char *err = NULL;
     int status = 0;
     if (app_open(&c->app, &loop, &err) != 0) {

@@ -31,7 +31,7 @@ bool webchat_user_id_valid(const char *id)
         if (!ok)
             return false;
     }
-    return n >= 8 && n <= 64;
+    return n >= WEBCHAT_USER_MIN && n <= WEBCHAT_USER_MAX;
 }
 
 static void render_reply(struct buf *out, const struct bot_reply *r)
@@ -96,7 +96,7 @@ static struct bot_msg *parse_post(const struct config *cfg, struct http_request 
     *why = "body must be JSON: {\"user\": \"...\", \"text\": \"...\"}";
     if (!cJSON_IsObject(root) || !cJSON_IsString(user))
         goto cleanup;
-    *why = "user must be 8-64 characters of A-Z a-z 0-9 _ -";
+    *why = WEBCHAT_USER_RULE;
     if (!webchat_user_id_valid(user->valuestring))
         goto cleanup;
     const cJSON *content = cJSON_IsString(button) ? button : text;
@@ -107,8 +107,12 @@ static struct bot_msg *parse_post(const struct config *cfg, struct http_request 
     if (strlen(content->valuestring) > WEBCHAT_MAX_TEXT)
         goto cleanup;
     msg = bot_msg_new(BOT_CH_WEBCHAT, content == button ? BOT_MSG_BUTTON : BOT_MSG_TEXT);
-    bot_id_set(msg->user, user->valuestring);
-    bot_id_set(msg->chat, user->valuestring);
+    if (!bot_id_set(msg->user, user->valuestring) || !bot_id_set(msg->chat, user->valuestring)) {
+        bot_msg_free(msg); /* cannot happen after the check above; never cut an id */
+        msg = NULL;
+        *why = WEBCHAT_USER_RULE;
+        goto cleanup;
+    }
     bot_msg_set_text(msg, content->valuestring, strlen(content->valuestring));
     /* Web chat ids cost nothing: limits count the client's address. */
     char group[NETADDR_TEXT_MAX];
@@ -168,7 +172,7 @@ static void get_inbox(struct webchat *wc, struct http_request *req)
     char *user = http_request_query_param(req, "user");
     if (!user || !webchat_user_id_valid(user)) {
         free(user);
-        http_respond_error(req, 400, "user must be 8-64 characters of A-Z a-z 0-9 _ -");
+        http_respond_error(req, 400, WEBCHAT_USER_RULE);
         return;
     }
     char key[128];

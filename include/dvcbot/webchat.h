@@ -5,7 +5,8 @@
  * {"user": ..., "button": "<payload>"} and answers with the dialog's replies:
  * {"replies": [{"text": "...", "buttons": [{"label": "...", "payload": "..."}]}]}.
  * The browser id is a random token the page keeps in localStorage
- * ([A-Za-z0-9_-], 8..64 characters). Messages dvcbot sends on its own
+ * ([A-Za-z0-9_-], WEBCHAT_USER_MIN..WEBCHAT_USER_MAX bytes: what a user id
+ * field holds; a longer one is refused, never cut). Messages dvcbot sends on its own
  * (notifications) wait in Redis and come with GET /webchat/messages?user=ID.
  *
  * The struct webchat owns the page text; webchat_free releases it. */
@@ -22,6 +23,10 @@
 
 #define WEBCHAT_INBOX_TTL_S (7 * 24 * 3600)
 #define WEBCHAT_INBOX_MAX 50
+#define WEBCHAT_USER_MIN 8
+#define WEBCHAT_USER_MAX (BOT_ID_MAX - 1)
+#define WEBCHAT_USER_RULE "user must be 8-63 characters of A-Z a-z 0-9 _ -"
+_Static_assert(WEBCHAT_USER_MIN == 8 && WEBCHAT_USER_MAX == 63, "WEBCHAT_USER_RULE says 8-63");
 
 struct webchat;
 

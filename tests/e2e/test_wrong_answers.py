@@ -63,8 +63,8 @@ class WrongAnswersTest(ServiceTest):
     def test_a_staff_reply_to_an_impossible_ticket_number_gets_the_staff_help(self):
         staff = Chat(self, "telegram", user=7000000555, chat=STAFF_CHAT)
         r = texts(staff.say("/reply 99999999999999999999999 hi"))
-        self.assertIn("/reply <số phiếu>", r)
+        self.assertIn("Lệnh cho cán bộ", r)
         self.assertNotIn("9223372036854775807", r)
         self.assertNotIn("chưa hiểu", r)
         r = texts(staff.say("/close 99999999999999999999999"))
-        self.assertIn("/reply <số phiếu>", r)
+        self.assertIn("Lệnh cho cán bộ", r)
