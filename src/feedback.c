@@ -136,19 +136,22 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     return 0;
 }
 
-/* The message after a rating asks for something ("tra cứu hồ sơ ...",
- * /start, "gặp cán bộ"): a command or an action other than feedback itself.
- * Such a message is handled, not stored as a comment. */
+/* The optional comment after a rating is not what came: the user asks for
+ * something ("tra cứu hồ sơ ...", /start, "gặp cán bộ") — a command, or
+ * clearly an action other than feedback ("hồ sơ chậm quá" is a comment).
+ * Such a message is handled, not stored. A complaint asked for is taken. */
 static bool asks_for_something(const struct dialog_turn *t)
 {
     const char *text = t->msg->text;
+    if (is_complaint(t))
+        return false;
     if (text[0] == '/')
         return true;
     struct match_result m;
     matcher_classify(t->deps->matcher, text, strlen(text), &m);
     const struct intent *in = catalog_find(t->deps->catalog, m.id);
-    return in && in->kind == INTENT_ACTION && strcmp(m.id, "gop_y") != 0 &&
-           strcmp(m.id, "khieu_nai") != 0;
+    return in && in->kind == INTENT_ACTION && m.score >= FEEDBACK_REQUEST_SCORE &&
+           strcmp(m.id, "gop_y") != 0 && strcmp(m.id, "khieu_nai") != 0;
 }
 
 static bool on_comment_mode(struct dialog_turn *t, void *ud)

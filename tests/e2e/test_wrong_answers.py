@@ -29,8 +29,12 @@ class WrongAnswersTest(ServiceTest):
         other = Chat(self)
         other.press("rate:4")
         other.say("Bot trả lời nhanh, dễ hiểu")
-        comments = [json.loads(c)["comment"] for c in self.redis("LRANGE", "fb:{%s}" % other.key, 0, -1)]
-        self.assertEqual(comments, ["Bot trả lời nhanh, dễ hiểu"])
+        third = Chat(self)
+        third.press("rate:2")
+        third.say("hồ sơ của tôi xử lý chậm quá")
+        for who, said in ((other, "Bot trả lời nhanh, dễ hiểu"), (third, "hồ sơ của tôi xử lý chậm quá")):
+            comments = [json.loads(c)["comment"] for c in self.redis("LRANGE", "fb:{%s}" % who.key, 0, -1)]
+            self.assertEqual(comments, [said])
 
     def test_hotro_with_a_commune_at_the_commune_prompt_takes_the_commune(self):
         vol = Chat(self)
