@@ -42,6 +42,7 @@ struct handoff;
 struct feedback;
 struct erase;
 struct volunteers;
+struct household;
 struct reminder;
 struct console;
 struct cron;
@@ -78,6 +79,7 @@ struct app {
     struct feedback *feedback;
     struct erase *erase;
     struct volunteers *volunteers;
+    struct household *household; /* volunteers close household visits in the chat */
     struct console *console;     /* the staff console at /admin (serve only) */
     struct cron *cron;           /* every periodic job, and the shutdown drain */
     struct clock_hook *clock_hook; /* DVCBOT_TEST_CLOCK (tests only) */

@@ -157,6 +157,25 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual(table[BROWSER_COMMUNE]["Tỷ lệ toàn trình"], "66.7")
         self.assertEqual(b.console_errors(), [])
 
+    def test_every_section_opens_and_fills_without_an_error(self):
+        self.redis("SADD", "volunteers", "tg:777000111")
+        self.redis("HSET", "vol:{tg:777000111}", "commune", "Mường Thanh")
+        b = self.sign_in()
+        for name, box in (("Góp ý, khiếu nại", "#gy-list"), ("Tình nguyện viên", "#tnv-cov"),
+                          ("Chờ cán bộ", "#cb-list"), ("Hồ sơ", "#hs-errors"), ("Chỉ số", "#cs-table"),
+                          ("Phát tin", "#bc-list")):
+            self.tab(name)
+            b.wait(lambda: b.find(box).is_displayed() and b.find(box).text.strip(),
+                   what="the %s section" % name)
+        self.tab("Tình nguyện viên")
+        b.wait(lambda: "tg:777000111" in b.texts("#tnv-list td"), what="the volunteer")
+        b.fill("#tv-commune", "Mường Thanh")
+        b.fill("#tv-name", "Bản Huổi Phạ")
+        b.fill("#tv-households", "12")
+        b.click_text("button", "Lưu thôn/bản")
+        b.wait(lambda: "Bản Huổi Phạ" in b.texts("#tnv-cov td"), what="the village")
+        self.assertEqual(b.console_errors(), [])
+
     def test_page_weight_is_under_100_kb(self):
         b = self.sign_in()
         staff = Console(self.bot)
