@@ -19,6 +19,7 @@
 #include "dvcbot/lookup.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/notify.h"
+#include "dvcbot/outbox_store.h"
 #include "dvcbot/payment.h"
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
@@ -85,7 +86,8 @@ static void declare_metrics(void)
     metrics_declare("dvcbot_http_request_seconds", METRIC_HISTOGRAM, "HTTP handling time.", secs, 12);
     metrics_declare("dvcbot_replies_sent_total", METRIC_COUNTER, "Messages delivered, by channel.", NULL, 0);
     metrics_declare("dvcbot_send_errors_total", METRIC_COUNTER, "Messages not delivered, by channel and reason.", NULL, 0);
-    metrics_declare("dvcbot_send_retries_total", METRIC_COUNTER, "Delivery attempts retried, by channel.", NULL, 0);
+    metrics_declare("dvcbot_send_retries_total", METRIC_COUNTER, "Delivery attempts retried after a transient failure, by channel.", NULL, 0);
+    metrics_declare("dvcbot_send_throttled_total", METRIC_COUNTER, "Delivery attempts the channel throttled (429, retry_after), by channel.", NULL, 0);
     metrics_declare("dvcbot_redis_connected", METRIC_GAUGE, "1 while the Redis connection is up.", NULL, 0);
     metrics_declare("dvcbot_http_connections", METRIC_GAUGE, "Open inbound HTTP connections.", NULL, 0);
     metrics_declare("dvcbot_outbox_queued", METRIC_GAUGE, "Messages waiting in the outbox.", NULL, 0);
@@ -175,7 +177,13 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
+    struct outbox_retry retry = {
+        .base_ms = a->cfg.retry_base_ms, .max_ms = a->cfg.retry_max_ms,
+        .max_attempts = a->cfg.send_attempts, .max_age_ms = a->cfg.send_max_age_s * 1000u,
+    };
+    outbox_set_retry(a->outbox, &retry);
     outbox_on_blocked(a->outbox, on_blocked, a);
+    outbox_on_failed(a->outbox, outbox_store_record_failed, a->store);
     struct dialog_deps deps = {
         .loop = loop, .store = a->store, .catalog = a->catalog, .matcher = a->matcher,
         .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox,
@@ -286,6 +294,12 @@ static void tick_flow_sweep(void *ud, int64_t now)
     stats_tick(ud, now);
 }
 
+static void tick_outbox(void *ud, int64_t now)
+{
+    (void)now;
+    outbox_tick(ud);
+}
+
 static void tick_broadcasts(void *ud, int64_t now)
 {
     broadcast_worker_tick(ud, now);
@@ -297,7 +311,8 @@ static int add_cron_jobs(struct app *a, char **err)
         cron_every(a->cron, "reminders", a->cfg.remind_tick_ms, tick_reminders, a->reminders) < 0 ||
         cron_every(a->cron, "flow_sweep", stats_sweep_period_ms(&a->cfg), tick_flow_sweep, a->stats) < 0 ||
         cron_every(a->cron, "broadcasts", BROADCAST_WORKER_TICK_MS, tick_broadcasts,
-                   a->broadcast_worker) < 0) {
+                   a->broadcast_worker) < 0 ||
+        cron_every(a->cron, "outbox", OUTBOX_TICK_MS, tick_outbox, a->outbox) < 0) {
         *err = xstrdup("cannot add the cron jobs");
         return -1;
     }

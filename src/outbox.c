@@ -1,5 +1,6 @@
 /* outbox — queues, token buckets, per-chat ordering and retries. */
 #include "dvcbot/outbox.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BACKOFF_MS 60000
 #define START_BATCH 64
 /* Items looked at per queue and dispatch: bounds the work of one dispatch
  * when a backlog builds up (later items wait for the next round). */
@@ -43,7 +43,7 @@ struct outbox {
     uv_timer_t timer;
     uv_timer_t flush_timer;
     uint64_t timer_due;          /* 0 when the timer is idle */
-    unsigned retry_base_ms;
+    struct outbox_retry retry;
     struct channel_state ch[BOT_CH_COUNT];
     struct strmap busy;          /* "ch:chat" of chats with an item in flight */
     struct strmap pending;       /* "ch:chat" → items queued or in flight (as uintptr_t) */
@@ -51,6 +51,8 @@ struct outbox {
     struct strmap lanes;         /* "prio:ch:chat" → struct lane, while it has an item */
     outbox_blocked_cb blocked_cb;
     void *blocked_ud;
+    outbox_failed_cb failed_cb;
+    void *failed_ud;
     size_t inflight;
     void (*flush_done)(void *ud);
     void *flush_ud;
@@ -180,8 +182,8 @@ static void refill(struct channel_state *cs, uint64_t now)
 /* Picks startable items of one queue into batch; returns false when the
  * channel can start nothing more now. *wake gets the earliest time worth
  * looking again. */
-static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue *q, uint64_t now,
-                      struct outbox_item **batch, size_t *n, uint64_t *wake)
+static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue *q, int64_t now,
+                      struct outbox_item **batch, size_t *n, int64_t *wake)
 {
     struct strmap seen;
     strmap_init(&seen);
@@ -209,7 +211,7 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue 
             break;
         }
         if (cs->tokens < 1.0) {
-            uint64_t wait = (uint64_t)((1.0 - cs->tokens) * 1000.0 / cs->drv.rate_per_s) + 1;
+            int64_t wait = (int64_t)((1.0 - cs->tokens) * 1000.0 / cs->drv.rate_per_s) + 1;
             if (now + wait < *wake)
                 *wake = now + wait;
             more = false;
@@ -226,16 +228,19 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue 
     return more;
 }
 
+/* Due times are by clock_now_ms() (a test clock moves them); the token
+ * buckets refill by the loop's monotonic time. */
 static void dispatch(struct outbox *ob)
 {
-    uint64_t now = uv_now(ob->loop), wake = UINT64_MAX;
+    int64_t now = clock_now_ms(), wake = INT64_MAX;
+    uint64_t mono = uv_now(ob->loop);
     struct outbox_item *batch[START_BATCH];
     size_t n = 0;
     for (int c = 0; c < BOT_CH_COUNT; c++) {
         struct channel_state *cs = &ob->ch[c];
         if (!cs->has_driver)
             continue;
-        refill(cs, now);
+        refill(cs, mono);
         for (int p = 0; p < 2 && n < START_BATCH; p++)
             if (!pick_from(ob, cs, &cs->q[p], now, batch, &n, &wake))
                 break;
@@ -248,8 +253,14 @@ static void dispatch(struct outbox *ob)
         if (cs->drv.deliver(cs->drv.ctx, batch[i]) != 0)
             outbox_delivered(ob, batch[i], OUTBOX_RETRY, 0);
     }
-    if (wake != UINT64_MAX)
-        schedule(ob, wake > now ? wake - now : 0);
+    if (wake != INT64_MAX)
+        schedule(ob, wake > now ? (uint64_t)(wake - now) : 0);
+}
+
+void outbox_tick(struct outbox *ob)
+{
+    if (!ob->closing)
+        dispatch(ob);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -277,7 +288,12 @@ struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
 {
     struct outbox *ob = xcalloc(1, sizeof *ob);
     ob->loop = loop;
-    ob->retry_base_ms = retry_base_ms ? retry_base_ms : 500;
+    ob->retry = (struct outbox_retry){
+        .base_ms = retry_base_ms ? retry_base_ms : OUTBOX_RETRY_BASE_MS,
+        .max_ms = OUTBOX_RETRY_MAX_MS,
+        .max_attempts = OUTBOX_MAX_ATTEMPTS,
+        .max_age_ms = OUTBOX_MAX_AGE_MS,
+    };
     strmap_init(&ob->busy);
     strmap_init(&ob->pending);
     strmap_init(&ob->blocked);
@@ -288,6 +304,26 @@ struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
     ob->flush_timer.data = ob;
     ob->handles_open = 2;
     return ob;
+}
+
+void outbox_set_retry(struct outbox *ob, const struct outbox_retry *r)
+{
+    if (r->base_ms)
+        ob->retry.base_ms = r->base_ms;
+    if (r->max_ms)
+        ob->retry.max_ms = r->max_ms;
+    if (r->max_attempts)
+        ob->retry.max_attempts = r->max_attempts;
+    if (r->max_age_ms)
+        ob->retry.max_age_ms = r->max_age_ms;
+    if (ob->retry.max_ms < ob->retry.base_ms)
+        ob->retry.max_ms = ob->retry.base_ms;
+}
+
+void outbox_on_failed(struct outbox *ob, outbox_failed_cb cb, void *ud)
+{
+    ob->failed_cb = cb;
+    ob->failed_ud = ud;
 }
 
 void outbox_set_driver(struct outbox *ob, enum bot_channel ch, const struct outbox_driver *drv)
@@ -349,6 +385,7 @@ static int enqueue(struct outbox *ob, struct outbox_item *it)
         strmap_put(&ob->lanes, key, xcalloc(1, sizeof *l));
         q_push_tail(&cs->q[it->priority], it);
     }
+    it->queued_ms = clock_now_ms();
     pending_add(ob, it, 1);
     schedule(ob, 0);
     return 0;
@@ -416,17 +453,55 @@ static void drop_chat(struct outbox *ob, enum bot_channel ch, const char *chat)
     }
 }
 
-static uint64_t backoff_ms(const struct outbox *ob, unsigned attempts)
+/* Capped exponential backoff with jitter in [d/2, d]: retries of many
+ * items that failed together (an API outage) spread out. */
+static uint64_t backoff_ms(uint64_t base, uint64_t cap, unsigned n)
 {
-    uint64_t d = ob->retry_base_ms;
-    for (unsigned i = 1; i < attempts && d < MAX_BACKOFF_MS; i++)
+    uint64_t d = base;
+    for (unsigned i = 1; i < n && d < cap; i++)
         d *= 2;
-    if (d > MAX_BACKOFF_MS)
-        d = MAX_BACKOFF_MS;
-    return d + (uint64_t)(rand() % (int)(d / 5 + 1)); /* jitter so retries don't align */
+    if (d > cap)
+        d = cap;
+    return d / 2 + (uint64_t)rand() % (d / 2 + 1);
+}
+
+/* How long a failed item waits, or -1 when it gives up (it->reason says why). */
+static int64_t retry_delay(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v,
+                           unsigned retry_after_ms)
+{
+    int64_t delay;
+    if (v == OUTBOX_RETRY_AFTER) {
+        it->throttled++;
+        delay = retry_after_ms ? retry_after_ms
+                               : (int64_t)backoff_ms(OUTBOX_THROTTLE_MIN_MS, OUTBOX_THROTTLE_MAX_MS,
+                                                     it->throttled);
+    } else {
+        if (++it->attempts >= ob->retry.max_attempts) {
+            it->reason = "gave_up";
+            return -1;
+        }
+        delay = (int64_t)backoff_ms(ob->retry.base_ms, ob->retry.max_ms, it->attempts);
+    }
+    if (clock_now_ms() + delay - it->queued_ms > (int64_t)ob->retry.max_age_ms) {
+        it->reason = "expired";
+        return -1;
+    }
+    return delay;
 }
 
 static void maybe_flushed(struct outbox *ob);
+
+static void report_failed(struct outbox *ob, struct outbox_item *it)
+{
+    if (!it->reason)
+        it->reason = "failed";
+    log_fmt(LOG_WARN, "send gave up", "\"channel\":%s,\"reason\":%s,\"attempts\":%u,\"throttled\":%u,"
+            "\"error\":%d", log_q(bot_channel_name(it->channel)), log_q(it->reason), it->attempts,
+            it->throttled, it->last_error);
+    count("dvcbot_send_errors_total", it, it->reason);
+    if (ob->failed_cb)
+        ob->failed_cb(it, ob->failed_ud);
+}
 
 void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v,
                       unsigned retry_after_ms)
@@ -437,11 +512,11 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
     strmap_del(&ob->busy, key);
     cs->inflight--;
     ob->inflight--;
-    if ((v == OUTBOX_RETRY || v == OUTBOX_RETRY_AFTER) && ++it->attempts >= OUTBOX_MAX_ATTEMPTS) {
-        log_fmt(LOG_WARN, "send gave up", "\"channel\":%s,\"attempts\":%u",
-                log_q(bot_channel_name(it->channel)), it->attempts);
-        count("dvcbot_send_errors_total", it, "gave_up");
-        v = OUTBOX_FAILED;
+    int64_t delay = 0;
+    if (v == OUTBOX_RETRY || v == OUTBOX_RETRY_AFTER) {
+        delay = retry_delay(ob, it, v, retry_after_ms);
+        if (delay < 0)
+            v = OUTBOX_FAILED;
     }
     switch (v) {
     case OUTBOX_SENT:
@@ -451,15 +526,15 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
         break;
     case OUTBOX_RETRY:
     case OUTBOX_RETRY_AFTER:
-        count("dvcbot_send_retries_total", it, NULL);
-        it->not_before_ms = uv_now(ob->loop) +
-                            (v == OUTBOX_RETRY_AFTER ? retry_after_ms : backoff_ms(ob, it->attempts));
+        count(v == OUTBOX_RETRY ? "dvcbot_send_retries_total" : "dvcbot_send_throttled_total", it, NULL);
+        it->not_before_ms = clock_now_ms() + delay;
         if (ob->closing)
             item_finish(ob, it, OUTBOX_FAILED);
         else
             q_push_head(&cs->q[it->priority], it);
         break;
     case OUTBOX_BLOCKED:
+        it->reason = "blocked";
         count("dvcbot_send_errors_total", it, "blocked");
         outbox_mark_blocked(ob, it->channel, it->chat, true);
         if (ob->blocked_cb)
@@ -468,7 +543,7 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
         item_finish(ob, it, v);
         break;
     case OUTBOX_FAILED:
-        count("dvcbot_send_errors_total", it, "failed");
+        report_failed(ob, it);
         item_finish(ob, it, v);
         break;
     }

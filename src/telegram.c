@@ -230,6 +230,8 @@ static void on_api_response(const struct http_client_response *res, void *ud)
                 "\"status\":%ld,\"kind\":%s,\"error\":%s", res->status,
                 log_q(item->kind == OUTBOX_ACK ? "ack" : "message"),
                 log_q(res->error ? res->error : ""));
+    if (v != OUTBOX_SENT)
+        item->last_error = (int)res->status;
     if (item->kind == OUTBOX_ACK && v == OUTBOX_BLOCKED)
         v = OUTBOX_FAILED; /* an old or foreign callback, not a blocked user */
     bool more = v == OUTBOX_SENT && !call->last;

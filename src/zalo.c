@@ -461,7 +461,7 @@ static void on_api_response(const struct http_client_response *res, void *ud)
         log_fmt(r == ZALO_RETRY ? LOG_INFO : LOG_WARN, "zalo call failed",
                 "\"status\":%ld,\"error\":%d,\"reason\":%s,\"transport\":%s", res->status, code,
                 log_q(zalo_error_reason(code)), log_q(res->error ? res->error : ""));
-    d->item->last_error = code;
+    d->item->last_error = code ? code : (int)res->status;
     switch (r) {
     case ZALO_OK:
         account_sent(d);
@@ -493,7 +493,8 @@ static void on_api_response(const struct http_client_response *res, void *ud)
         finish(d, OUTBOX_FAILED);
         return;
     case ZALO_RETRY:
-        finish(d, OUTBOX_RETRY);
+        /* The app's call rate (-32, or HTTP 429): a throttle, not a failure. */
+        finish(d, code == -32 || res->status == 429 ? OUTBOX_RETRY_AFTER : OUTBOX_RETRY);
         return;
     case ZALO_FAILED:
         finish(d, OUTBOX_FAILED);

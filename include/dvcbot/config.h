@@ -49,7 +49,13 @@ struct config {
     unsigned http_idle_ms;       /* DVCBOT_HTTP_IDLE_MS: keep-alive idle limit, default 60 s */
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
     unsigned send_timeout_ms;    /* DVCBOT_SEND_TIMEOUT_MS: outbound HTTP, default 10 s */
-    unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay, default 500 ms */
+    unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay after a transient
+                                    send failure, default 5 s (doubling, with jitter) */
+    unsigned retry_max_ms;       /* DVCBOT_RETRY_MAX_MS: longest retry delay, default 5 min */
+    unsigned send_attempts;      /* DVCBOT_SEND_ATTEMPTS: transient failures before a send
+                                    gives up, default 10 (about 20 min) */
+    unsigned send_max_age_s;     /* DVCBOT_SEND_MAX_AGE: a message not sent this long after it
+                                    was queued gives up, default 24 h (throttles included) */
     unsigned broadcast_claim_ms; /* DVCBOT_BROADCAST_CLAIM_MS: idle time after which another
                                     worker takes over a broadcast batch, default 60 s */
     char *worker_id;             /* DVCBOT_WORKER_ID: broadcast consumer name, default host:port */

@@ -23,12 +23,27 @@
 #include <stddef.h>
 #include <uv.h>
 
-#define OUTBOX_MAX_ATTEMPTS 6
+/* Retry policy defaults (outbox_set_retry). A transient failure (5xx,
+ * timeout, connection refused) waits a capped exponential backoff with
+ * jitter: base, 2 base, 4 base ... up to max, each drawn in [d/2, d]; after
+ * max_attempts such failures the item gives up. A throttle (Telegram 429
+ * with retry_after, Zalo -32) waits what the channel said, or a throttle
+ * backoff of its own (1 s doubling to OUTBOX_THROTTLE_MAX_MS) when it said
+ * nothing, and never uses up an attempt; an item still not sent max_age_ms
+ * after it was queued gives up ("expired"). */
+#define OUTBOX_MAX_ATTEMPTS 10
+#define OUTBOX_RETRY_BASE_MS 5000
+#define OUTBOX_RETRY_MAX_MS (5 * 60 * 1000)
+#define OUTBOX_MAX_AGE_MS (24u * 3600 * 1000)
+#define OUTBOX_THROTTLE_MIN_MS 1000
+#define OUTBOX_THROTTLE_MAX_MS 60000
+/* How often the cron calls outbox_tick. */
+#define OUTBOX_TICK_MS 1000
 
 enum outbox_verdict {
     OUTBOX_SENT,
     OUTBOX_RETRY,        /* transient: backoff and try again */
-    OUTBOX_RETRY_AFTER,  /* the channel said when (retry_after_ms) */
+    OUTBOX_RETRY_AFTER,  /* throttled: the channel said when (retry_after_ms; 0 = not said) */
     OUTBOX_BLOCKED,      /* the user blocked the bot: stop sending to this chat */
     OUTBOX_FAILED,       /* permanent: drop */
 };
@@ -53,10 +68,14 @@ struct outbox_item {
     char reply_ref[BOT_ID_MAX];  /* callback query id, Zalo msg_id to quote; "" = none */
     struct bot_reply reply;
     unsigned part;               /* driver progress (e.g. parts of a split text) */
-    unsigned attempts;
-    int last_error;              /* driver's error code for the last failure (e.g. Zalo -211) */
+    unsigned attempts;           /* transient failures so far (throttles do not count) */
+    unsigned throttled;          /* throttles so far */
+    int last_error;              /* driver's error code for the last failure (e.g. Zalo -211, HTTP 502) */
+    const char *reason;          /* why it was not sent, at a final verdict other than SENT:
+                                    "gave_up", "expired", "failed", "blocked" (static text) */
     /* Internal to the outbox. */
-    uint64_t not_before_ms;
+    int64_t queued_ms;           /* clock_now_ms() when queued */
+    int64_t not_before_ms;       /* clock_now_ms() before which it is not tried again */
     outbox_done_cb done;
     void *done_ud;
     bool held;                   /* waits behind an earlier item of its chat */
@@ -76,7 +95,25 @@ struct outbox_driver {
 /* Called when a chat blocks the bot, so the owner can persist it. */
 typedef void (*outbox_blocked_cb)(enum bot_channel ch, const char *chat, void *ud);
 
+struct outbox_retry {
+    unsigned base_ms;       /* first backoff after a transient failure */
+    unsigned max_ms;        /* backoff cap */
+    unsigned max_attempts;  /* transient failures before giving up */
+    unsigned max_age_ms;    /* give up on an item queued longer ago than this */
+};
+
+/* retry_base_ms 0: OUTBOX_RETRY_BASE_MS; the other settings take their
+ * defaults until outbox_set_retry. */
 struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms);
+/* Zero fields keep their current value. */
+void outbox_set_retry(struct outbox *ob, const struct outbox_retry *r);
+/* Told of every item that ends without being sent for another reason than
+ * a block (item->reason says why), e.g. to record it for staff. */
+typedef void (*outbox_failed_cb)(const struct outbox_item *item, void *ud);
+void outbox_on_failed(struct outbox *ob, outbox_failed_cb cb, void *ud);
+/* Looks again at what is due, by clock_now_ms() (the cron calls it, so a
+ * test clock moved forward releases long backoffs at once). */
+void outbox_tick(struct outbox *ob);
 void outbox_set_driver(struct outbox *ob, enum bot_channel ch, const struct outbox_driver *drv);
 bool outbox_has_driver(const struct outbox *ob, enum bot_channel ch);
 void outbox_on_blocked(struct outbox *ob, outbox_blocked_cb cb, void *ud);

@@ -32,6 +32,8 @@ struct fake {
     int n_pending;
     uv_timer_t tick;
     int done_sent, done_failed, done_blocked;
+    char failed_reason[16];
+    unsigned failed_attempts, failed_throttled;
     char blocked_chat[BOT_ID_MAX];
     bool flushed;
     bool hold;                  /* leave deliveries unanswered */
@@ -79,6 +81,14 @@ static void on_done(const struct outbox_item *item, enum outbox_verdict v, void 
         f->done_failed++;
 }
 
+static void on_failed(const struct outbox_item *item, void *ud)
+{
+    struct fake *f = ud;
+    snprintf(f->failed_reason, sizeof f->failed_reason, "%s", item->reason);
+    f->failed_attempts = item->attempts;
+    f->failed_throttled = item->throttled;
+}
+
 static void on_blocked(enum bot_channel ch, const char *chat, void *ud)
 {
     struct fake *f = ud;
@@ -98,6 +108,8 @@ static void setup_fake(struct fake *f, double rate, double burst, unsigned max_i
     assert_int_equal(uv_timer_init(&f->loop, &f->tick), 0);
     f->tick.data = f;
     f->ob = outbox_new(&f->loop, 20);
+    outbox_set_retry(f->ob, &(struct outbox_retry){.max_ms = 40}); /* 20, 40, 40 ... ms */
+    outbox_on_failed(f->ob, on_failed, f);
     struct outbox_driver drv = {.deliver = fake_deliver, .ctx = f, .rate_per_s = rate,
                                 .burst = burst, .max_inflight = max_inflight};
     outbox_set_driver(f->ob, BOT_CH_TELEGRAM, &drv);
@@ -192,6 +204,65 @@ static void transient_failures_give_up_after_max_attempts(void **state)
     uv_run(&f.loop, UV_RUN_DEFAULT);
     assert_int_equal(f.n, OUTBOX_MAX_ATTEMPTS);
     assert_int_equal(f.done_failed, 1);
+    assert_string_equal(f.failed_reason, "gave_up");
+    assert_int_equal(f.failed_attempts, OUTBOX_MAX_ATTEMPTS);
+    assert_true(metrics_get("dvcbot_send_errors_total", "channel=\"telegram\",reason=\"gave_up\"") == 1);
+    teardown_fake(&f);
+}
+
+static void throttles_wait_and_never_use_up_attempts(void **state)
+{
+    (void)state;
+    struct fake f;
+    setup_fake(&f, 1000, 1000, 8);
+    enum { THROTTLES = OUTBOX_MAX_ATTEMPTS * 2 };
+    for (int i = 0; i < THROTTLES; i++)
+        f.script[i] = OUTBOX_RETRY_AFTER;
+    f.script[THROTTLES] = OUTBOX_RETRY; /* one transient failure on top */
+    f.retry_after_ms = 2;
+    ob_send(&f, "A", "x");
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_int_equal(f.n, THROTTLES + 2);
+    assert_int_equal(f.done_sent, 1);
+    assert_int_equal(f.done_failed, 0);
+    assert_true(metrics_get("dvcbot_send_throttled_total", "channel=\"telegram\"") == THROTTLES);
+    assert_true(metrics_get("dvcbot_send_retries_total", "channel=\"telegram\"") == 1);
+    teardown_fake(&f);
+}
+
+static void a_message_older_than_max_age_expires(void **state)
+{
+    (void)state;
+    struct fake f;
+    setup_fake(&f, 1000, 1000, 8);
+    outbox_set_retry(f.ob, &(struct outbox_retry){.max_age_ms = 50});
+    for (int i = 0; i < MAX_EVENTS; i++)
+        f.script[i] = OUTBOX_RETRY_AFTER;
+    f.retry_after_ms = 20;
+    ob_send(&f, "A", "x");
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_true(f.n >= 2 && f.n <= 3);
+    assert_int_equal(f.done_failed, 1);
+    assert_string_equal(f.failed_reason, "expired");
+    assert_int_equal(f.failed_attempts, 0);
+    teardown_fake(&f);
+}
+
+static void backoff_doubles_up_to_its_cap_with_jitter(void **state)
+{
+    (void)state;
+    struct fake f;
+    setup_fake(&f, 1000, 1000, 8);
+    outbox_set_retry(f.ob, &(struct outbox_retry){.base_ms = 40, .max_ms = 160});
+    for (int i = 0; i < 4; i++)
+        f.script[i] = OUTBOX_RETRY;
+    ob_send(&f, "A", "x");
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    assert_int_equal(f.n, 5);
+    /* waits drawn in [d/2, d] for d = 40, 80, 160, 160: never shorter */
+    const uint64_t lo[] = {20, 40, 80, 80};
+    for (int i = 0; i < 4; i++)
+        assert_true(f.log[i + 1].at - f.log[i].at + 1 >= lo[i]);
     teardown_fake(&f);
 }
 
@@ -287,6 +358,9 @@ int main(void)
         cmocka_unit_test(retry_after_is_respected),
         cmocka_unit_test(blocked_chat_drops_its_queue_and_refuses_more),
         cmocka_unit_test(transient_failures_give_up_after_max_attempts),
+        cmocka_unit_test(throttles_wait_and_never_use_up_attempts),
+        cmocka_unit_test(a_message_older_than_max_age_expires),
+        cmocka_unit_test(backoff_doubles_up_to_its_cap_with_jitter),
         cmocka_unit_test(token_bucket_spaces_sends_after_the_burst),
         cmocka_unit_test(concurrency_is_capped_per_channel),
         cmocka_unit_test(flush_waits_for_queued_messages),

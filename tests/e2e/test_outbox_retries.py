@@ -1,0 +1,98 @@
+"""Outbox retries that match the channels, end to end with the test clock:
+a throttle (Telegram 429 retry_after, Zalo -32) waits what the channel said
+and never uses up an attempt; a transient failure backs off for minutes
+(capped exponential, jittered) and finally gives up with a reason recorded in
+/metrics and in Redis (outbox:failed) where staff can read it."""
+from harness import ServiceTest, tg_message, wait_until, zl_text
+
+THROTTLE_S = 30
+
+
+def too_many(retry_after):
+    return (429, {"ok": False, "error_code": 429,
+                  "description": "Too Many Requests: retry after %d" % retry_after,
+                  "parameters": {"retry_after": retry_after}})
+
+
+class OutboxTest(ServiceTest):
+
+    def outbox_state(self):
+        m = self.bot.metrics()
+        return m.get("dvcbot_outbox_queued", 0), m.get("dvcbot_outbox_inflight", 0)
+
+    def waiting(self):
+        """One message queued, none in flight: nothing was started."""
+        return self.outbox_state() == (1, 0)
+
+    def counter(self, name, **labels):
+        key = name + "{" + ",".join('%s="%s"' % kv for kv in labels.items()) + "}"
+        return self.bot.metrics().get(key, 0)
+
+
+class TelegramThrottleTest(OutboxTest):
+    extra_env = {"DVCBOT_SEND_ATTEMPTS": "3"}
+
+    def test_429_waits_retry_after_and_uses_no_attempt(self):
+        user = self.new_user()
+        throttles = 5  # more than DVCBOT_SEND_ATTEMPTS
+        self.tg.script("sendMessage", *[too_many(THROTTLE_S)] * throttles)
+        self.bot.telegram(tg_message(self.next_id(), user, "/start"))
+        for n in range(1, throttles + 1):
+            wait_until(lambda: len(self.tg.sent_to(user)) >= n, what="attempt %d" % n)
+            wait_until(self.waiting, what="the throttled message to wait")
+            # One second short of retry_after: still waiting, nothing started.
+            self.bot.advance_clock(THROTTLE_S - 1)
+            self.assertTrue(self.waiting(), "sent before retry_after")
+            self.bot.advance_clock(1)
+        calls = wait_until(lambda: len(self.tg.sent_to(user)) > throttles and self.tg.sent_to(user),
+                           what="the message after the throttles")
+        self.assertEqual([c["status"] for c in calls], [429] * throttles + [200])
+        self.assertEqual(self.counter("dvcbot_send_throttled_total", channel="telegram"), throttles)
+        self.assertEqual(self.counter("dvcbot_send_errors_total", channel="telegram", reason="gave_up"), 0)
+        self.assertEqual(self.redis("XLEN", "outbox:failed"), 0)
+
+
+class TelegramBackoffTest(OutboxTest):
+    extra_env = {"DVCBOT_RETRY_BASE_MS": "60000", "DVCBOT_RETRY_MAX_MS": "240000",
+                 "DVCBOT_SEND_ATTEMPTS": "4"}
+
+    def test_5xx_backs_off_for_minutes_then_gives_up_with_a_record(self):
+        user = self.new_user()
+        self.tg.script("sendMessage", *[(502, {"ok": False})] * 4)
+        self.bot.telegram(tg_message(self.next_id(), user, "/start"))
+        # Backoffs of 60, 120, 240 s, each drawn in [d/2, d].
+        for n, d in enumerate((60, 120, 240), start=1):
+            wait_until(lambda: len(self.tg.sent_to(user)) >= n, what="attempt %d" % n)
+            wait_until(self.waiting, what="the message to wait")
+            self.bot.advance_clock(d // 2 - 1)
+            self.assertTrue(self.waiting(), "retried after seconds, not minutes")
+            self.bot.advance_clock(d - d // 2 + 1)
+        wait_until(lambda: len(self.tg.sent_to(user)) >= 4, what="the last attempt")
+        wait_until(lambda: self.redis("XLEN", "outbox:failed") == 1, what="the failure record")
+        _, fields = self.redis("XRANGE", "outbox:failed", "-", "+")[0]
+        rec = dict(zip(fields[::2], fields[1::2]))
+        self.assertEqual((rec["channel"], rec["chat"], rec["reason"], rec["attempts"], rec["error"]),
+                         ("telegram", str(user), "gave_up", "4", "502"))
+        self.assertIn("Xin chào", rec["text"])
+        self.assertEqual(self.counter("dvcbot_send_errors_total", channel="telegram", reason="gave_up"), 1)
+        self.assertEqual(self.outbox_state(), (0, 0))
+        self.assertEqual(len(self.tg.sent_to(user)), 4)
+
+
+class ZaloThrottleTest(OutboxTest):
+    telegram = False
+    zalo = True
+    extra_env = {"DVCBOT_SEND_ATTEMPTS": "2"}
+
+    def test_zalo_rate_limit_is_a_throttle_not_a_failure(self):
+        user = self.new_zalo_user()
+        throttles = 3
+        self.zl.script("cs", *[(200, {"error": -32, "message": "rate limit"})] * throttles)
+        self.bot.zalo(zl_text(user, "xin chao"))
+        for n in range(1, throttles + 1):
+            wait_until(lambda: len(self.zl.to(user)) >= n, what="attempt %d" % n)
+            wait_until(self.waiting, what="the throttled message to wait")
+            self.bot.advance_clock(60)  # the longest throttle wait without a retry_after
+        wait_until(lambda: self.zl.sent_to(user), what="the reply after the throttles")
+        self.assertEqual(self.counter("dvcbot_send_throttled_total", channel="zalo"), throttles)
+        self.assertEqual(self.redis("XLEN", "outbox:failed"), 0)
