@@ -5,7 +5,8 @@
  *   POST /admin/ui/feedback/handled   {"id", "handled": true|false}
  *
  * Where they live (feedback.h): each user's lines in fb:{<user>} (JSON:
- * procedure, commune, kind "comment" | "complaint", stars, at, comment) and
+ * procedure, commune, kind "comment" | "complaint" (also read: "khieu_nai"),
+ * stars, at, comment) and
  * the users by their last comment in the zset {stats}:comments. The console
  * reads the CONSOLE_FEEDBACK_USERS most recent users. A line is named by
  * "<user key>|<first 16 hex of its SHA-256>"; marking it handled sets that
@@ -111,7 +112,9 @@ static void render_item(struct listing *ls, const char *user, const char *raw, c
     buf_puts(b, ",\"channel\":");
     buf_json_str(b, ch >= 0 ? bot_channel_name((enum bot_channel)ch) : "");
     buf_puts(b, ",\"kind\":");
-    buf_json_str(b, strcmp(str_of(line, "kind"), "complaint") == 0 ? "complaint" : "comment");
+    const char *kind = str_of(line, "kind");
+    bool complaint = strcmp(kind, "complaint") == 0 || strcmp(kind, "khieu_nai") == 0;
+    buf_json_str(b, complaint ? "complaint" : "comment");
     buf_printf(b, ",\"stars\":%lld,\"at\":%lld,\"procedure\":", num_of(line, "stars"),
                num_of(line, "at"));
     buf_json_str(b, proc);

@@ -547,7 +547,9 @@
       var byName = { commune: 'Xã/phường', agency: 'Cơ quan', procedure: 'Thủ tục' }[d.by];
       var rows = d.rows.concat([Object.assign({ key: '*', name: 'Tổng cộng' }, t)]);
       table(tbl, 'chi-so-' + d.period.id + '-' + d.by, [
-        { title: byName, get: function (r) { return r.name || 'Không rõ'; } },
+        { title: byName, get: function (r) {
+          return d.by === 'procedure' && r.key === 'chung' ? 'Đánh giá chung' : (r.name || 'Không rõ');
+        } },
         { title: 'Hồ sơ nhận', key: 'received', num: true },
         { title: 'Toàn trình', key: 'fully_online', num: true },
         { title: 'Tỷ lệ toàn trình', num: true, cell: shareCell('fully_online_pct', g.fully_online_pct), csv: function (r) { return r.fully_online_pct; } },
@@ -666,12 +668,12 @@
     });
     api('GET', 'coverage').then(function (res) {
       if (res.status !== 200) return;
-      var rows = res.data.villages.sort(function (a, b) {
-        return (a.commune + '|' + a.village).localeCompare(b.commune + '|' + b.village, 'vi');
-      });
+      var rows = communeTotals(res.data.villages.sort(function (a, b) {
+        return (a.commune_key + '|' + a.village).localeCompare(b.commune_key + '|' + b.village, 'vi');
+      }));
       table($('tnv-cov'), 'do-phu-thon-ban', [
         { title: 'Xã/phường', key: 'commune' },
-        { title: 'Thôn/bản', get: function (r) { return r.village || '(người dân không đồng ý ghi nhận)'; } },
+        { title: 'Thôn/bản', get: function (r) { return r.total ? 'Cả xã' : (r.village || '(người dân không đồng ý ghi nhận)'); } },
         { title: 'Số hộ', key: 'households', num: true },
         { title: 'Lượt hỗ trợ', key: 'visits', num: true },
         { title: 'VNeID mức 2', key: 'vneid', num: true },
@@ -680,8 +682,32 @@
         { title: 'Đạt cả 3', key: 'met', num: true },
         { title: 'Độ phủ', num: true, cell: shareCell('coverage_pct', 100), csv: function (r) { return r.coverage_pct; } },
         { title: 'Không đồng ý', key: 'refused', num: true }
-      ], rows, { empty: 'Chưa có thôn/bản nào. Thêm thôn/bản và số hộ ở ô bên trên.' });
+      ], rows, { empty: 'Chưa có thôn/bản nào. Thêm thôn/bản và số hộ ở ô bên trên.',
+        rowClass: function (r) { return r.total ? 'total' : ''; } });
     });
+  }
+
+  /* A total row after each commune's villages. */
+  function communeTotals(villages) {
+    var out = [], sum = null;
+    var keys = ['households', 'visits', 'vneid', 'online', 'paid', 'met', 'refused'];
+    function flush() {
+      if (!sum) return;
+      sum.coverage_pct = sum.households ? Math.round(sum.met * 1000 / sum.households) / 10 : null;
+      out.push(sum);
+    }
+    villages.forEach(function (v) {
+      if (!sum || sum.commune_key !== v.commune_key) {
+        flush();
+        sum = { commune_key: v.commune_key, commune: v.commune, village: null, total: true };
+        keys.forEach(function (k) { sum[k] = 0; });
+      }
+      if (v.commune) sum.commune = v.commune;
+      keys.forEach(function (k) { sum[k] += v[k]; });
+      out.push(v);
+    });
+    flush();
+    return out;
   }
 
   function postForm(form, path, body, errBox) {
