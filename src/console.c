@@ -12,6 +12,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/netaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +127,7 @@ struct page_call {
     struct console *con;
     struct http_request *req;
     char token[ADMIN_TOKEN_MAX + 1];
-    char addr[48];
+    char addr[NETADDR_TEXT_MAX];
 };
 
 static void on_page_session(const struct console_session *s, bool store_down, void *ud)
@@ -217,7 +218,7 @@ static void handle_login(struct http_request *req, void *ud)
     }
     struct page_call *pc = page_call_new(con, req);
     form_value(req, "token", pc->token, sizeof pc->token);
-    console_client_addr(req, pc->addr, sizeof pc->addr);
+    console_client_addr(con->sessions, req, pc->addr, sizeof pc->addr);
     console_login_allowed(con->sessions, pc->addr, on_login_allowed, pc);
 }
 

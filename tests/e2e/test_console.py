@@ -22,8 +22,8 @@ _addr = iter(range(1, 250))
 
 
 def fresh_addr():
-    """A client address of its own (X-Real-IP), so sign-in limits of one test
-    never reach another."""
+    """A client address of its own (X-Forwarded-For from a trusted proxy), so
+    sign-in limits of one test never reach another."""
     return "10.9.%d.%d" % divmod(next(_addr) + 300, 256)
 
 
@@ -49,7 +49,7 @@ class Console:
         self.csrf = None
 
     def request(self, method, path, body=None, headers=None, raw_headers=False):
-        h = {"X-Real-IP": self.addr}
+        h = {"X-Forwarded-For": self.addr}
         if self.jar:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.jar.items())
         h.update(headers or {})
@@ -120,7 +120,7 @@ class Console:
 
 class ConsoleAuthTest(ServiceTest):
     extra_env = {"ADMIN_TOKENS": TOKENS, "DVCBOT_CONSOLE_TTL": str(TTL),
-                 "DVCBOT_CONSOLE_LOGIN_LIMIT": "3"}
+                 "DVCBOT_CONSOLE_LOGIN_LIMIT": "3", "DVCBOT_TRUSTED_PROXIES": "127.0.0.1"}
 
     def test_sign_in_page_is_a_form_with_its_own_csrf_cookie(self):
         c = Console(self.bot)
