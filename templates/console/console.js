@@ -284,7 +284,7 @@
       $('bcf-bar').style.width = (total ? Math.round(doneN * 100 / total) : 100) + '%';
       var live = d.status === 'resolving' || d.status === 'scheduled' || d.status === 'running';
       $('bcf-cancel').hidden = !live;
-      if (live) setTimeout(function () { pollBroadcast(id); }, 1500);
+      if (live) setTimeout(function () { pollBroadcast(id); }, 1000);
       else loadBroadcasts();
     });
   }
