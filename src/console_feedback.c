@@ -21,6 +21,7 @@
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/stats.h"
 #include "dvcbot/volunteer.h"
 
@@ -100,7 +101,7 @@ static void render_item(struct listing *ls, const char *user, const char *raw, c
 {
     char hash[LINE_HASH_HEX + 1];
     line_hash(raw, hash);
-    int ch = broadcast_user_channel(user);
+    int ch = recipient_channel(user);
     const char *proc = str_of(line, "procedure");
     const struct intent *in = catalog_find(ls->ctx->deps.catalog, proc);
     buf_puts(b, "{\"id\":");
