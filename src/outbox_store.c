@@ -483,11 +483,16 @@ static void on_gate(redisReply *r, void *ud)
     os->inflight--;
     free(g);
     enum outbox_gate answer = OUTBOX_GATE_WAIT;
-    if (r && r->type == REDIS_REPLY_NIL) {
-        answer = OUTBOX_GATE_GO; /* no user record (erased, or Redis lost it): nothing to wait for */
-    } else if (r && r->type == REDIS_REPLY_STRING) {
-        uint64_t done = strtoull(r->str, NULL, 10);
-        answer = done >= it->seq ? OUTBOX_GATE_DONE : done + 1 == it->seq ? OUTBOX_GATE_GO : OUTBOX_GATE_WAIT;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        const redisReply *od = r->element[0], *ch = r->element[1];
+        if (ch->type != REDIS_REPLY_STRING) {
+            answer = OUTBOX_GATE_GO; /* no user record (erased, or Redis lost it): nothing to wait for */
+        } else {
+            uint64_t done = od->type == REDIS_REPLY_STRING ? strtoull(od->str, NULL, 10) : 0;
+            answer = done >= it->seq       ? OUTBOX_GATE_DONE
+                     : done + 1 == it->seq ? OUTBOX_GATE_GO
+                                           : OUTBOX_GATE_WAIT;
+        }
     }
     /* An earlier reply that never settles (its entry deleted by hand) must
      * not hold the user's replies for ever: past twice the claim time, go. */
@@ -511,8 +516,8 @@ static void on_item_gate(void *ud, struct outbox_item *it)
     struct gate_call *g = xcalloc(1, sizeof *g);
     g->os = os;
     g->item = it;
-    const char *argv[] = {"HGET", ukey, "od"};
-    if (store_command_argv(os->store, on_gate, g, 3, argv, NULL) != 0) {
+    const char *argv[] = {"HMGET", ukey, "od", "ch"};
+    if (store_command_argv(os->store, on_gate, g, 4, argv, NULL) != 0) {
         free(g);
         outbox_gate_answer(os->ob, it, OUTBOX_GATE_WAIT);
         return;
