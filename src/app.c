@@ -226,6 +226,8 @@ static void handle_metrics(struct http_request *req, void *ud)
     metrics_set("dvcbot_outbox_inflight", "", (double)outbox_inflight(a->outbox));
     metrics_set("dvcbot_http_connections", "", (double)http_server_connections(a->server));
     zalo_update_metrics(a->zalo);
+    if (a->broadcast_worker)
+        broadcast_worker_update_metrics(a->broadcast_worker);
     struct buf out;
     buf_init(&out);
     metrics_render(&out);

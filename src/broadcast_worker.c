@@ -816,6 +816,8 @@ struct broadcast_worker *broadcast_worker_new(uv_loop_t *loop, const struct conf
     metrics_declare("dvcbot_broadcast_messages_total", METRIC_COUNTER,
                     "Broadcast messages by channel and result (sent, failed, blocked, skipped).",
                     NULL, 0);
+    metrics_declare("dvcbot_broadcast_runs", METRIC_GAUGE,
+                    "Broadcasts this process holds work of (running, or finishing sends).", NULL, 0);
     return w;
 }
 
@@ -832,6 +834,14 @@ void broadcast_worker_stop(struct broadcast_worker *w)
 bool broadcast_worker_busy(const struct broadcast_worker *w)
 {
     return w->busy > 0;
+}
+
+void broadcast_worker_update_metrics(const struct broadcast_worker *w)
+{
+    size_t n = 0;
+    for (const struct run *run = w->runs; run; run = run->next)
+        n++;
+    metrics_set("dvcbot_broadcast_runs", "", (double)n);
 }
 
 void broadcast_worker_close(struct broadcast_worker *w)

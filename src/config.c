@@ -2,6 +2,7 @@
 #include "dvcbot/config.h"
 #include "dvcbot/admin_tokens.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/netaddr.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -74,6 +75,14 @@ static const struct {
     {"DVCBOT_REMIND_EVERY", 2 * 24 * 3600, offsetof(struct config, remind_every_s)},
     {"DVCBOT_REMIND_MAX", 3, offsetof(struct config, remind_max)},
     {"DVCBOT_REMIND_TICK_MS", 30000, offsetof(struct config, remind_tick_ms)},
+    {"DVCBOT_LOOKUP_DOSSIER_FAILS", 3, offsetof(struct config, lookup_dossier_fails)},
+    {"DVCBOT_LOOKUP_DOSSIER_PAUSE", 24 * 3600, offsetof(struct config, lookup_dossier_pause_s)},
+    {"DVCBOT_LOOKUP_ID_FAILS", 5, offsetof(struct config, lookup_id_fails)},
+    {"DVCBOT_LOOKUP_ADDRESS_FAILS", 20, offsetof(struct config, lookup_address_fails)},
+    {"DVCBOT_LOOKUP_SOURCE_PAUSE", 15 * 60, offsetof(struct config, lookup_source_pause_s)},
+    {"DVCBOT_LOOKUP_NEW_ID_AGE", 24 * 3600, offsetof(struct config, lookup_new_id_age_s)},
+    {"DVCBOT_LOOKUP_NEW_ID_FAILS", 20, offsetof(struct config, lookup_new_id_fails)},
+    {"DVCBOT_LOOKUP_GLOBAL_FAILS", 300, offsetof(struct config, lookup_global_fails)},
     {"DVCBOT_CONSOLE_TTL", 8 * 3600, offsetof(struct config, console_ttl_s)},
     {"DVCBOT_CONSOLE_LOGIN_LIMIT", 5, offsetof(struct config, console_login_limit)},
 };
@@ -130,6 +139,19 @@ int config_load(struct config *cfg, const char **err)
         config_free(cfg);
         return -1;
     }
+    if (!cfg->lookup_dossier_fails || !cfg->lookup_dossier_pause_s || !cfg->lookup_id_fails ||
+        !cfg->lookup_address_fails || !cfg->lookup_source_pause_s || !cfg->lookup_new_id_fails ||
+        !cfg->lookup_global_fails) {
+        *err = "DVCBOT_LOOKUP_* limits must be at least 1";
+        config_free(cfg);
+        return -1;
+    }
+    cfg->trusted_proxies = env_dup("DVCBOT_TRUSTED_PROXIES", NULL);
+    if (cfg->trusted_proxies && !netaddr_list_valid(cfg->trusted_proxies)) {
+        *err = "invalid DVCBOT_TRUSTED_PROXIES (want addresses or CIDR blocks, comma-separated)";
+        config_free(cfg);
+        return -1;
+    }
     cfg->redis_url = env_dup("REDIS_URL", "redis://127.0.0.1:6379");
     cfg->public_base_url = env_dup("PUBLIC_BASE_URL", NULL);
     cfg->data_dir = env_dup("DVCBOT_DATA_DIR", ".");
@@ -172,7 +194,7 @@ void config_free(struct config *cfg)
         &cfg->zalo_app_id, &cfg->zalo_oa_secret, &cfg->zalo_app_secret, &cfg->zalo_access_token,
         &cfg->zalo_refresh_token, &cfg->zalo_api_base, &cfg->zalo_oauth_base,
         &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret, &cfg->pay_query_url,
-        &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,
+        &cfg->trusted_proxies, &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,
         &cfg->worker_id, &cfg->test_clock,
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)

@@ -4,6 +4,7 @@
 #include "dvcbot/dossier.h"
 #include "dvcbot/dossier_reply.h"
 #include "dvcbot/log.h"
+#include "dvcbot/lookup_guard.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/redis_script.h"
@@ -15,43 +16,6 @@
 #include <time.h>
 
 #define MODE "lookup"
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* KEYS: dossier:<code>, hs:fail:{<user>}, hs:fail:code:<code>,
- * dossier:access:<code>, refs:{<user>}, sub:<code>.
- * ARGV: the 4 digits, max fails, window (s), now, user key.
- * → {'limited', seconds left, 'user' | 'code'} | {'fail'} | {'ok', HGETALL, subscribed}.
- * An unknown code and a wrong verifier take the same path. */
-static const char VERIFY_LUA[] =
-    "local max = tonumber(ARGV[2]) "
-    "local wait, who = 0, 'code' "
-    "for i = 3, 2, -1 do "
-    "  if tonumber(redis.call('GET', KEYS[i]) or '0') >= max then "
-    "    local ttl = redis.call('TTL', KEYS[i]) "
-    "    if ttl < 0 then redis.call('EXPIRE', KEYS[i], ARGV[3]); ttl = tonumber(ARGV[3]) end "
-    "    if i == 2 or ttl > wait then wait = ttl end "
-    "    if i == 2 then who = 'user' end "
-    "  end "
-    "end "
-    "if wait > 0 then return {'limited', wait, who} end "
-    "local function last4(s) "
-    "  if not s then return nil end "
-    "  local d = string.gsub(s, '%D', '') "
-    "  if #d < 4 then return nil end "
-    "  return string.sub(d, -4) "
-    "end "
-    "local f = redis.call('HMGET', KEYS[1], 'phone', 'id_number') "
-    "if last4(f[1]) == ARGV[1] or last4(f[2]) == ARGV[1] then "
-    "  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5]) "
-    "  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -" STR(LOOKUP_ACCESS_KEEP) " - 1) "
-    "  redis.call('SADD', KEYS[5], KEYS[4]) "
-    "  return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('SISMEMBER', KEYS[6], ARGV[5])} "
-    "end "
-    "for i = 2, 3 do "
-    "  if redis.call('INCR', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end "
-    "end "
-    "return {'fail'}";
 
 /* KEYS: dossier:<code>, sub:<code>. ARGV: user key. */
 static const char READ_LUA[] =
@@ -61,6 +25,7 @@ struct lookup {
     const struct dialog_deps *deps;
     struct payment *payment;
     struct redis_script verify, read;
+    struct lookup_limits limits;
 };
 
 /* One Redis round trip of a turn. */
@@ -167,12 +132,12 @@ static void render_code(struct dialog_turn *t, const char *name, const char *cod
     dialog_turn_render(t, name, vars, 1);
 }
 
-static void reply_limited(struct dialog_turn *t, long wait_s)
+static void reply_limited(struct dialog_turn *t, const char *name, long wait_s)
 {
     char minutes[24];
     snprintf(minutes, sizeof minutes, "%ld", wait_s > 0 ? (wait_s + 59) / 60 : 1);
     const struct tpl_var vars[] = {{"minutes", minutes}};
-    dialog_turn_render(t, "lookup_limited", vars, 1);
+    dialog_turn_render(t, name, vars, 1);
 }
 
 static void fail_busy(struct call *c)
@@ -233,7 +198,8 @@ static void act(struct call *c, const struct dossier *d, bool subscribed)
     } else if (strcmp(c->then, "sub") == 0) {
         follow(c, true);
     } else {
-        dossier_reply_details(t->deps->tpl, t->deps->catalog, d, (time_t)clock_now(), subscribed, &t->replies);
+        dossier_reply_details(t->deps->tpl, t->deps->catalog, d, (time_t)clock_now(), subscribed,
+                              &t->replies);
         dialog_turn_done(t);
         free(c);
     }
@@ -269,37 +235,57 @@ static void read_and_act(struct call *c)
 
 /* ===== Verification ===== */
 
+static const char *const limited_names[] = {"limited_source", "limited_dossier", "limited_new",
+                                            "limited_global"};
+
+/* The 4-digit check is paused for this dossier (or for new accounts, or for
+ * everyone): the whole number still works, so the step stays. */
+static void reply_use_full_number(struct call *c)
+{
+    hs_expect(c->t, "pin", c->code, c->then);
+    render_code(c->t, "lookup_use_full_number", c->code);
+}
+
+static void on_limited(struct call *c, const struct lookup_verdict *v, time_t now)
+{
+    struct dialog_turn *t = c->t;
+    count(limited_names[v->by]);
+    if (v->by == LOOKUP_BY_DOSSIER || v->by == LOOKUP_BY_GLOBAL) {
+        reply_use_full_number(c);
+        return;
+    }
+    /* this source (or every new account): refuse at once until then */
+    cJSON_DeleteItemFromObjectCaseSensitive(hs(t), "wait");
+    cJSON_AddNumberToObject(hs(t), "wait", (double)(now + v->wait_s));
+    cJSON_DeleteItemFromObjectCaseSensitive(hs(t), "wait_new");
+    if (v->by == LOOKUP_BY_NEW_ID)
+        cJSON_AddTrueToObject(hs(t), "wait_new");
+    reply_limited(t, v->by == LOOKUP_BY_NEW_ID ? "lookup_limited_new" : "lookup_limited", v->wait_s);
+}
+
 static void on_verified(redisReply *r, void *ud)
 {
     struct call *c = ud;
     struct dialog_turn *t = c->t;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-        r->element[0]->type != REDIS_REPLY_STRING) {
+    struct lookup_verdict v;
+    if (lookup_guard_read(r, &v) != 0) {
         if (r && r->type == REDIS_REPLY_ERROR)
             log_fmt(LOG_ERROR, "lookup script failed", "\"error\":%s", log_q(r->str));
         fail_busy(c);
         return;
     }
-    const char *verdict = r->element[0]->str;
     time_t now = (time_t)clock_now();
     hs_finish(t);
     struct dossier d;
-    if (strcmp(verdict, "ok") == 0 && r->elements == 3 && dossier_from_hash(r->element[1], &d) == 0) {
+    if (v.outcome == LOOKUP_OK && dossier_from_hash(v.dossier, &d) == 0) {
         count("ok");
         hs_remember(t, c->code, now);
-        act(c, &d, r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer == 1);
+        act(c, &d, v.subscribed);
         dossier_clear(&d);
         return;
     }
-    if (strcmp(verdict, "limited") == 0 && r->elements == 3) {
-        count("limited");
-        long wait = r->element[1]->type == REDIS_REPLY_INTEGER ? (long)r->element[1]->integer : 60;
-        if (r->element[2]->type == REDIS_REPLY_STRING && strcmp(r->element[2]->str, "user") == 0) {
-            /* the user, not just this dossier: refuse at once until then */
-            cJSON_DeleteItemFromObjectCaseSensitive(hs(t), "wait");
-            cJSON_AddNumberToObject(hs(t), "wait", (double)(now + wait));
-        }
-        reply_limited(t, wait);
+    if (v.outcome == LOOKUP_LIMITED) {
+        on_limited(c, &v, now);
     } else {
         count("fail");
         dialog_turn_render(t, "lookup_failed", NULL, 0);
@@ -308,24 +294,18 @@ static void on_verified(redisReply *r, void *ud)
     free(c);
 }
 
-static void verify(struct lookup *l, struct dialog_turn *t, const char *code, const char *pin,
-                   const char *then)
+static void verify(struct lookup *l, struct dialog_turn *t, const char *code,
+                   enum lookup_proof proof, const char *digits, const char *then)
 {
     struct call *c = call_new(l, t, code, then);
-    char dkey[DOSSIER_KEY_MAX], ukey[DIALOG_USER_KEY_MAX + 16], fkey[DOSSIER_CODE_MAX + 16];
-    char akey[DOSSIER_CODE_MAX + 24], rkey[DIALOG_USER_KEY_MAX + 16], skey[DOSSIER_CODE_MAX + 8];
-    char max[12], window[16], now[24];
-    dossier_key(dkey, sizeof dkey, code);
-    dialog_user_redis_key(ukey, sizeof ukey, "hs:fail:", t->user_key, NULL);
-    snprintf(fkey, sizeof fkey, "hs:fail:code:%s", code);
-    snprintf(akey, sizeof akey, "dossier:access:%s", code);
-    dialog_user_redis_key(rkey, sizeof rkey, "refs:", t->user_key, NULL);
-    snprintf(skey, sizeof skey, "sub:%s", code);
-    snprintf(max, sizeof max, "%d", LOOKUP_MAX_FAILS);
-    snprintf(window, sizeof window, "%d", LOOKUP_WINDOW_S);
-    snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    const char *args[] = {dkey, ukey, fkey, akey, rkey, skey, pin, max, window, now, t->user_key};
-    if (redis_script_eval(l->deps->store, &l->verify, on_verified, c, 6, 11, args, NULL) != 0)
+    struct lookup_attempt a = {
+        .code = code, .proof = proof, .digits = digits, .user_key = t->user_key,
+        .source = t->msg->source, .now = (long long)clock_now(),
+    };
+    struct lookup_guard_call g;
+    lookup_guard_prepare(&l->limits, &a, &g);
+    if (redis_script_eval(l->deps->store, &l->verify, on_verified, c, g.nkeys, g.nargs, g.args,
+                          NULL) != 0)
         fail_busy(c);
 }
 
@@ -339,7 +319,8 @@ static bool refuse_limited(struct dialog_turn *t, time_t now)
     if (wait <= (double)now)
         return false;
     hs_finish(t);
-    reply_limited(t, (long)(wait - (double)now));
+    bool new_account = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hs(t), "wait_new"));
+    reply_limited(t, new_account ? "lookup_limited_new" : "lookup_limited", (long)(wait - (double)now));
     dialog_turn_done(t);
     return true;
 }
@@ -460,23 +441,6 @@ static void on_unsub_button(struct dialog_turn *t, void *ud)
 
 /* ===== Mode: waiting for a code or the 4 digits ===== */
 
-/* Exactly 4 digits in a short message ("5678", "số cuối 5678"). */
-static bool pin_in_text(const char *text, char pin[5])
-{
-    size_t n = 0, len = strlen(text);
-    if (len > 40)
-        return false;
-    for (const char *p = text; *p; p++) {
-        if (!isdigit((unsigned char)*p))
-            continue;
-        if (n == 4)
-            return false;
-        pin[n++] = *p;
-    }
-    pin[n] = '\0';
-    return n == 4;
-}
-
 static bool has_non_digit(const char *code)
 {
     for (; *code; code++)
@@ -504,13 +468,14 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     }
     if (refuse_degraded(t))
         return true;
-    char code[DOSSIER_CODE_MAX + 1], pin[5], then[8];
+    char code[DOSSIER_CODE_MAX + 1], digits[LOOKUP_PROOF_MAX + 1], then[8];
     snprintf(then, sizeof then, "%s", hs_str(t, "then") ? hs_str(t, "then") : "show");
     const char *text = t->msg->text;
     if (strcmp(step, "pin") == 0 && hs_str(t, "code")) {
-        if (pin_in_text(text, pin)) {
+        enum lookup_proof proof = lookup_proof_parse(text, digits);
+        if (proof != LOOKUP_PROOF_NONE) {
             snprintf(code, sizeof code, "%s", hs_str(t, "code"));
-            verify(l, t, code, pin, then);
+            verify(l, t, code, proof, digits, then);
             return true;
         }
         if (dossier_code_find(text, code) && has_non_digit(code)) {
@@ -540,10 +505,12 @@ struct lookup *lookup_new(struct dialog *d, struct payment *payment)
     struct lookup *l = xcalloc(1, sizeof *l);
     l->deps = dialog_deps(d);
     l->payment = payment;
-    redis_script_init(&l->verify, VERIFY_LUA);
+    redis_script_init(&l->verify, LOOKUP_GUARD_LUA);
+    lookup_limits_from_config(l->deps->cfg, &l->limits);
     redis_script_init(&l->read, READ_LUA);
     metrics_declare("dvcbot_dossier_lookups_total", METRIC_COUNTER,
-                    "Dossier verifications by result (ok, fail, limited).", NULL, 0);
+                    "Dossier verifications by result (ok, fail, limited_source, limited_dossier, "
+                    "limited_new, limited_global).", NULL, 0);
     dialog_on_intent(d, "tra_cuu_ho_so", on_lookup_intent, l);
     dialog_on_intent(d, "thanh_toan", on_pay_intent, l);
     dialog_on_mode(d, MODE, on_mode, l);

@@ -3,6 +3,7 @@
 #include "dvcbot/file.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/netaddr.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #define WEBCHAT_MAX_TEXT 2000
 
 struct webchat {
+    const struct config *cfg;
     struct store *store;
     struct outbox *ob;
     struct dialog *dialog;
@@ -83,7 +85,8 @@ static void on_replies(const struct bot_msg *msg, const struct bot_replies *repl
     buf_free(&out);
 }
 
-static struct bot_msg *parse_post(struct http_request *req, const char **why)
+static struct bot_msg *parse_post(const struct config *cfg, struct http_request *req,
+                                  const char **why)
 {
     cJSON *root = cJSON_ParseWithLength(req->body.data ? req->body.data : "", req->body.len);
     struct bot_msg *msg = NULL;
@@ -107,6 +110,13 @@ static struct bot_msg *parse_post(struct http_request *req, const char **why)
     bot_id_set(msg->user, user->valuestring);
     bot_id_set(msg->chat, user->valuestring);
     bot_msg_set_text(msg, content->valuestring, strlen(content->valuestring));
+    /* Web chat ids cost nothing: limits count the client's address. */
+    char group[NETADDR_TEXT_MAX];
+    if (netaddr_client_group(req->remote_addr, http_request_header(req, "X-Forwarded-For"),
+                             cfg->trusted_proxies, group))
+        bot_id_set(msg->source, group);
+    else
+        bot_id_set(msg->source, "unknown");
     *why = NULL;
 cleanup:
     cJSON_Delete(root);
@@ -116,7 +126,7 @@ cleanup:
 static void post_message(struct webchat *wc, struct http_request *req)
 {
     const char *why;
-    struct bot_msg *msg = parse_post(req, &why);
+    struct bot_msg *msg = parse_post(wc->cfg, req, &why);
     if (!msg) {
         http_respond_error(req, 400, why);
         return;
@@ -236,6 +246,7 @@ struct webchat *webchat_new(const struct config *cfg, struct store *store, struc
     }
     free(path);
     struct webchat *wc = xcalloc(1, sizeof *wc);
+    wc->cfg = cfg;
     wc->store = store;
     wc->ob = ob;
     wc->dialog = dialog;

@@ -50,6 +50,9 @@ void broadcast_worker_tick(struct broadcast_worker *w, int64_t now);
 void broadcast_worker_wake(struct broadcast_worker *w);
 void broadcast_worker_stop(struct broadcast_worker *w);
 bool broadcast_worker_busy(const struct broadcast_worker *w);
+/* Sets the gauge dvcbot_broadcast_runs: broadcasts this process holds work
+ * of (0 once a cancelled one has nothing left on its way). */
+void broadcast_worker_update_metrics(const struct broadcast_worker *w);
 void broadcast_worker_close(struct broadcast_worker *w);
 
 #endif

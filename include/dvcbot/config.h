@@ -35,6 +35,17 @@ struct config {
     char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
                                     success IPN is confirmed with querydr before it counts */
 
+    char *trusted_proxies;       /* DVCBOT_TRUSTED_PROXIES: addresses/CIDR blocks of reverse proxies
+                                    whose X-Forwarded-For names the client; default none */
+    /* Dossier verification limits (lookup_guard.h). */
+    unsigned lookup_dossier_fails; /* DVCBOT_LOOKUP_DOSSIER_FAILS: wrong 4 digits per dossier before a pause, 3 */
+    unsigned lookup_dossier_pause_s; /* DVCBOT_LOOKUP_DOSSIER_PAUSE: first pause, 1 day; doubles */
+    unsigned lookup_id_fails;    /* DVCBOT_LOOKUP_ID_FAILS: wrong tries per Telegram/Zalo account, 5 */
+    unsigned lookup_address_fails; /* DVCBOT_LOOKUP_ADDRESS_FAILS: per web chat address, 20 */
+    unsigned lookup_source_pause_s; /* DVCBOT_LOOKUP_SOURCE_PAUSE: first pause of a source, 15 min */
+    unsigned lookup_new_id_age_s; /* DVCBOT_LOOKUP_NEW_ID_AGE: accounts younger share one budget, 1 day */
+    unsigned lookup_new_id_fails; /* DVCBOT_LOOKUP_NEW_ID_FAILS: that budget per channel, 20 */
+    unsigned lookup_global_fails; /* DVCBOT_LOOKUP_GLOBAL_FAILS: wrong 4 digits per hour, all users, 300 */
     char *admin_tokens;          /* ADMIN_TOKENS: comma-separated tokens, "token@commune" for one
                                     commune (admin_tokens.h); a short one is refused at start */
     unsigned console_ttl_s;      /* DVCBOT_CONSOLE_TTL: a console sign-in lasts, default 8 h */

@@ -1,17 +1,19 @@
 /* lookup — "tra cứu hồ sơ": a citizen (or a volunteer beside them) sees a
- * dossier after giving its code and the last 4 digits of the applicant's
- * phone or ID number; then may follow it ("Nhận thông báo") or pay its fee.
+ * dossier after giving its code and proving it is theirs: the last 4 digits
+ * of the applicant's phone or ID number, or the whole number (which still
+ * works while the 4-digit check of that dossier is paused); then may follow
+ * it ("Nhận thông báo") or pay its fee.
  *
  * Dialogue: intent tra_cuu_ho_so (a code in the same message is used at
  * once) → mode "lookup", step "code" → step "pin" → the details. A wrong code
- * and a wrong verifier get the same reply, from the same Lua script that
- * counts failures per user (hs:fail:{<user key>}) and per dossier
- * (hs:fail:code:<CODE>): LOOKUP_MAX_FAILS in LOOKUP_WINDOW_S, then every try
- * is refused until the window ends. A success is remembered in the session
- * (key "hs") for LOOKUP_VERIFIED_S, so the buttons work without asking
- * again, and recorded in the dossier's access log dossier:access:<CODE> (a
- * sorted set: user key → last time, newest LOOKUP_ACCESS_KEEP kept; listed in
- * refs:{<user key>}).
+ * and a wrong proof get the same reply, from one Lua script that also limits
+ * the tries per source, per dossier, for new accounts and for everyone
+ * (lookup_guard.h; limits from DVCBOT_LOOKUP_*). The web chat's source is the
+ * client's address group (msg->source), other channels' the account. When
+ * the source is paused the user is told to wait; when only the 4-digit check
+ * is, to type the whole number. A success is remembered in the session (key
+ * "hs") for LOOKUP_VERIFIED_S, so the buttons work without asking again, and
+ * recorded in the dossier's access log dossier:access:<CODE>.
  *
  * Buttons: "hs:code:<CODE>" (show), "hs:sub:<CODE>" (follow: SADD
  * sub:<CODE> <user key> and refs:{<user key>} sub:<CODE>), "hs:unsub:<CODE>",
@@ -26,10 +28,7 @@
 #include "dvcbot/dialog.h"
 #include "dvcbot/payment.h"
 
-#define LOOKUP_MAX_FAILS 5
-#define LOOKUP_WINDOW_S (15 * 60)
 #define LOOKUP_VERIFIED_S (30 * 60)
-#define LOOKUP_ACCESS_KEEP 100
 #define LOOKUP_SESSION_CODES 5   /* verified codes remembered per session */
 
 struct lookup;

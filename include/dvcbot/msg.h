@@ -37,6 +37,9 @@ struct bot_msg {
     char chat[BOT_ID_MAX];      /* where replies go */
     char event_id[BOT_ID_MAX];  /* channel's delivery id for dedupe; "" = none */
     char reply_ref[BOT_ID_MAX]; /* Telegram callback_query id, Zalo msg_id */
+    char source[BOT_ID_MAX];    /* where limits count the sender when its user ids cost nothing
+                                   (web chat: the client's address group, netaddr.h); "" = the
+                                   user id itself */
     char *text;                 /* owned, NUL-terminated, never NULL */
     int64_t ts;                 /* unix seconds as the channel reported it */
 };

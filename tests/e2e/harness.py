@@ -431,12 +431,12 @@ def zl_buttons(call):
 # ---------------------------------------------------------------- dvcbot
 
 class Dvcbot:
-    def __init__(self, tmpdir, redis_url, telegram=None, env=None, zalo=None):
+    def __init__(self, tmpdir, redis_url, telegram=None, env=None, zalo=None, clock_offset=0):
         self.tmpdir = tmpdir
         self.port = free_port()
         self.log_path = os.path.join(tmpdir, "dvcbot-%d.log" % self.port)
         self.clock_path = os.path.join(tmpdir, "clock-%d" % self.port)
-        self.clock_offset = 0
+        self.clock_offset = clock_offset
         self._write_clock()
         self.env = dict(os.environ)
         self.env.update({
@@ -445,7 +445,7 @@ class Dvcbot:
             "DVCBOT_DATA_DIR": ROOT,
             "DVCBOT_LOG_LEVEL": "debug",
             "DVCBOT_RETRY_BASE_MS": "100",
-            "DVCBOT_REDIS_TIMEOUT_MS": str(1000 * SLOW),
+            "DVCBOT_REDIS_TIMEOUT_MS": str(5000 * SLOW),  # a loaded 2-core machine stalls
             "DVCBOT_SEND_TIMEOUT_MS": str(3000 * SLOW),
             "DVCBOT_TEST_CLOCK": self.clock_path,
         })
@@ -461,8 +461,10 @@ class Dvcbot:
         self.proc = None
 
     @classmethod
-    def start(cls, tmpdir, redis, telegram=None, env=None, zalo=None):
-        bot = cls(tmpdir, redis.url if isinstance(redis, Redis) else redis, telegram, env, zalo)
+    def start(cls, tmpdir, redis, telegram=None, env=None, zalo=None, clock_offset=0):
+        """clock_offset: seconds its clock starts ahead (see advance_clock)."""
+        bot = cls(tmpdir, redis.url if isinstance(redis, Redis) else redis, telegram, env, zalo,
+                  clock_offset)
         bot.launch()
         return bot
 
@@ -470,14 +472,16 @@ class Dvcbot:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(WRAP + [BIN, "serve"], env=self.env, cwd=ROOT,
                                      stdout=self.log, stderr=self.log)
-        wait_until(self._healthy, 10, what="dvcbot to answer /healthz")
+        wait_until(self._healthy, 10, what="dvcbot to answer /healthz with Redis connected")
 
     def _healthy(self):
+        """Up, and connected to Redis (every test starts with Redis up; a
+        loaded machine may take a while to connect)."""
         if self.proc.poll() is not None:
             raise AssertionError("dvcbot exited at start:\n" + self.read_log())
         try:
-            status, _, _ = self.request("GET", "/healthz", timeout=1)
-            return status == 200
+            status, _, body = self.request("GET", "/healthz", timeout=1)
+            return status == 200 and json.loads(body)["redis"]
         except OSError:
             return False
 
@@ -490,13 +494,16 @@ class Dvcbot:
     def advance_clock(self, seconds):
         """Moves dvcbot's clock (src/clock_hook.c) `seconds` forward and
         returns once it took the new offset; every cron job has then run once
-        at the new time. The process's own wall clock, Redis's and ours go on
-        as before."""
+        at the new time. The system clock, Redis's and ours go on as before."""
+        advance_clocks([self], seconds)
+
+    def _signal_clock(self, seconds):
         self.clock_offset += int(seconds)
         self._write_clock()
         self.proc.send_signal(signal.SIGUSR2)
-        wait_until(lambda: self.metrics().get("dvcbot_test_clock_offset_seconds") == self.clock_offset,
-                   what="dvcbot to take the test clock")
+
+    def _took_clock(self):
+        return self.metrics().get("dvcbot_test_clock_offset_seconds") == self.clock_offset
 
     def now(self):
         """dvcbot's unix time: ours plus the test clock's offset."""
@@ -553,13 +560,16 @@ class Dvcbot:
             headers["X-ZEvent-Signature"] = signature
         return self.request("POST", "/webhook/zalo", body, headers)
 
-    def webchat(self, user, text=None, button=None):
+    def webchat(self, user, text=None, button=None, address=None):
+        """address: sent as X-Forwarded-For (believed when 127.0.0.1 is in
+        DVCBOT_TRUSTED_PROXIES), as if the browser were at that address."""
         body = {"user": user}
         if button is not None:
             body["button"] = button
         else:
             body["text"] = text
-        status, _, data = self.request("POST", "/webchat/messages", body)
+        headers = {"X-Forwarded-For": address} if address else None
+        status, _, data = self.request("POST", "/webchat/messages", body, headers)
         return status, json.loads(data)
 
     def admin(self, method, path, body=None, token=ADMIN_TOKEN, headers=None):
@@ -582,6 +592,11 @@ class Dvcbot:
             return status, json.loads(data)
         except ValueError:
             return status, None
+
+    def outbox_idle(self):
+        """Nothing queued in the outbox and nothing being delivered."""
+        m = self.metrics()
+        return m.get("dvcbot_outbox_queued", 0) + m.get("dvcbot_outbox_inflight", 0) == 0
 
     def metrics(self):
         status, _, body = self.request("GET", "/metrics")
@@ -620,6 +635,15 @@ class Dvcbot:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def advance_clocks(bots, seconds):
+    """Moves the clocks of several dvcbot processes forward together (they
+    share a Redis and must agree on the time)."""
+    for bot in bots:
+        bot._signal_clock(seconds)
+    for bot in bots:
+        wait_until(bot._took_clock, what="dvcbot to take the test clock")
 
 
 def run_cli(args, env, input=None, timeout=60):
@@ -789,7 +813,8 @@ def _stub_deliveries(test, channel):
     return len([c for c in test.tg.of("sendMessage") if c["status"] == 200])
 
 
-def _delivered(test, channel="telegram"):
+def delivered(test, channel="telegram"):
+    """(messages handled, outbox busy, replies counted sent, stub deliveries)."""
     m = test.bot.metrics()
     busy = m.get("dvcbot_outbox_queued", 0) + m.get("dvcbot_outbox_inflight", 0)
     return (m.get("dvcbot_handle_seconds_count", 0), busy,
@@ -800,7 +825,7 @@ def _delivered(test, channel="telegram"):
 def delivery_mark(test, channel="telegram"):
     """Counters before sending a message (see settle), read once nothing is
     in flight (so what the stub received has been counted)."""
-    return wait_until(lambda: (lambda d: d[1] == 0 and d)(_delivered(test, channel)),
+    return wait_until(lambda: (lambda d: d[1] == 0 and d)(delivered(test, channel)),
                       what="the outbox to be idle")
 
 
@@ -810,7 +835,7 @@ def settle(test, mark, handled=1, channel="telegram"):
     h0, _, sent0, calls0 = mark
 
     def done():
-        h, busy, sent, calls = _delivered(test, channel)
+        h, busy, sent, calls = delivered(test, channel)
         # On Zalo one reply may take several API calls (buttons in groups).
         same = sent - sent0 == calls - calls0 if channel == "telegram" else calls - calls0 >= sent - sent0
         return h >= h0 + handled and busy == 0 and same

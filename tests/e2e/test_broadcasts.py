@@ -18,13 +18,19 @@ from harness import (ADMIN_TOKEN, SLOW, Dvcbot, Redis, ServiceTest, TelegramStub
 ENV = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
 
-def iso_in(seconds):
-    t = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))) + \
-        datetime.timedelta(seconds=seconds)
-    return t.isoformat(timespec="seconds")
+VN = datetime.timezone(datetime.timedelta(hours=7))
 
 
 class BroadcastMixin:
+    def iso_in(self, seconds):
+        """A moment `seconds` ahead of dvcbot's clock, as staff write it."""
+        return datetime.datetime.fromtimestamp(self.bot.now() + seconds, VN).isoformat(timespec="seconds")
+
+    def settled(self):
+        """The worker holds no broadcast and the outbox is idle: nothing more
+        of any broadcast can go out."""
+        return self.bot.metrics().get("dvcbot_broadcast_runs", 0) == 0 and self.bot.outbox_idle()
+
     def admin(self, method, path, body=None, headers=None, token=ADMIN_TOKEN):
         """A staff call; returns (status, parsed JSON or None, headers)."""
         status, resp_headers, data = self.bot.admin(method, path, body, token=token, headers=headers)
@@ -222,7 +228,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         fail_key = "bc:%s:fail" % first["id"]
         self.assertEqual(self.redis("HKEYS", fail_key), ["tg:%d" % blocked[0]])
         _, later, _ = self.create("Hai " + tag, {"channels": ["telegram"], "communes": ["Nậm Ét " + tag]},
-                                  not_before=iso_in(3600))
+                                  not_before=self.iso_in(3600))
         batch_key = "bc:%s:b:1" % later["id"]
         self.assertEqual(self.redis("SMEMBERS", batch_key), ["tg:%d" % waiting[0]])
 
@@ -294,15 +300,20 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         users = self.tg_users(2, "Tà Xùa " + tag)
         text = "Lịch làm việc " + tag
         status, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Tà Xùa " + tag]},
-                                      not_before=iso_in(2 * SLOW))
+                                      not_before=self.iso_in(3600))
         self.assertEqual(status, 202)
         self.assertEqual(body["status"], "scheduled")
-        time.sleep(1.0)
+        # One due now, created after it, goes out: the worker has looked since.
+        self.tg_users(1, "Tà Xùa khác " + tag)
+        _, now_body, _ = self.create("Ngay bây giờ " + tag, {"channels": ["telegram"],
+                                                            "communes": ["Tà Xùa khác " + tag]})
+        self.wait_status(now_body["id"])
         st = self.status(body["id"])
         self.assertEqual(st["status"], "scheduled")
         self.assertIsNotNone(st["not_before"])
         self.assertEqual(self.bulk_sends(text), [])
-        self.wait_status(body["id"], timeout=10)
+        self.bot.advance_clock(3601)
+        self.wait_status(body["id"])
         for uid in users:
             self.assertEqual(len(self.tg.sent_to(uid)), 1)
 
@@ -311,7 +322,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         users = self.tg_users(3, "Bản Lầm " + tag)
         text = "Sẽ bị hủy " + tag
         _, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Bản Lầm " + tag]},
-                                 not_before=iso_in(3600))
+                                 not_before=self.iso_in(3600))
         bid = body["id"]
         self.assertTrue(self.redis.keys("bc:%s:b:*" % bid))
         status, resp, _ = self.admin("POST", "/admin/broadcasts/%s/cancel" % bid)
@@ -333,12 +344,13 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         wait_until(lambda: len(self.bulk_sends(text)) >= 10, 10, what="first sends")
         status, _, _ = self.admin("POST", "/admin/broadcasts/%s/cancel" % body["id"])
         self.assertEqual(status, 200)
-        time.sleep(3.0)  # what was already in the outbox (at most 2 s at 30/s) goes out
+        # What was already on its way (at most 2 s at 30/s) goes out, then nothing.
+        wait_until(self.settled, what="the worker to let the broadcast go")
         sent = len(self.bulk_sends(text))
         self.assertLess(sent, 120)
-        time.sleep(1.0)
-        self.assertEqual(len(self.bulk_sends(text)), sent)
         self.assertEqual(self.status(body["id"])["status"], "cancelled")
+        self.assertEqual(self.bot.metrics().get("dvcbot_broadcast_runs"), 0)
+        self.assertEqual(len(self.bulk_sends(text)), sent)
 
     def test_idempotency_key_returns_the_same_broadcast(self):
         tag = str(self.next_id())
@@ -357,7 +369,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         self.assertEqual(s3, 422)
         self.assertIn("different body", b3["error"])
         self.wait_status(b1["id"])
-        time.sleep(0.3)
+        wait_until(self.settled, what="every send over")
         for uid in users:
             self.assertEqual(len(self.tg.sent_to(uid)), 1)
 

@@ -1,12 +1,15 @@
 """Dossiers: staff upload (POST /admin/dossiers, `dvcbot import`), lookup by
 the owner only (code + last 4 digits, limited tries), subscriptions and
 notifications on status change."""
+import hashlib
 import json
 import os
 import random
 import time
+import zlib
 
-from harness import ADMIN_TOKEN, SLOW, ServiceTest, run_cli, tg_callback, tg_message, wait_until
+from harness import (ADMIN_TOKEN, SLOW, Chat, ServiceTest, payloads, run_cli, tg_callback, tg_message,
+                     texts, wait_until)
 
 CODE = "000.00.12.H50-241120-0003"
 
@@ -26,8 +29,21 @@ def ndjson(records):
     return "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
 
 
+def address_of(user):
+    """A web chat user's own address (10.x.y.z), the same on every call."""
+    h = zlib.crc32(user.encode())
+    return "10.%d.%d.%d" % (h >> 16 & 255, h >> 8 & 255, h & 255)
+
+
+def source_key(source):
+    """The guard record of a source: "addr:<group>" or "acct:<user key>"."""
+    return "hs:g:s:" + hashlib.sha256(source.encode()).hexdigest()
+
+
 class DossierTestBase(ServiceTest):
-    extra_env = {"ADMIN_TOKENS": "older-token-abcdefghij, " + ADMIN_TOKEN}
+    # Requests come through 127.0.0.1 as through nginx: X-Forwarded-For names each user's address.
+    extra_env = {"ADMIN_TOKENS": "older-token-abcdefghij, " + ADMIN_TOKEN,
+                 "DVCBOT_TRUSTED_PROXIES": "127.0.0.1"}
 
     def upload(self, records, token=ADMIN_TOKEN, raw=None, content_type="application/x-ndjson"):
         body = raw if raw is not None else ndjson(records)
@@ -42,20 +58,21 @@ class DossierTestBase(ServiceTest):
     def new_web_user(self):
         return "webuser%07d" % self.next_id()
 
-    def say(self, user, text=None, button=None):
-        status, data = self.bot.webchat(user, text, button)
+    def say(self, user, text=None, button=None, address=None):
+        status, data = self.bot.webchat(user, text, button, address or address_of(user))
         self.assertEqual(status, 200)
         return data["replies"]
 
-    def lookup(self, user, code, pin):
+    def lookup(self, user, code, pin, address=None):
         """The whole dialogue; returns the replies to the 4 digits."""
-        self.say(user, "tra cứu hồ sơ")
-        self.say(user, code)
-        return self.say(user, pin)
+        self.say(user, "tra cứu hồ sơ", address=address)
+        self.say(user, code, address=address)
+        return self.say(user, pin, address=address)
 
-    def lookup_texts(self, user, code, pin):
+    def lookup_texts(self, user, code, pin, address=None):
         """The whole dialogue; every reply text of its three steps."""
-        return [r["text"] for step in ("tra cứu hồ sơ", code, pin) for r in self.say(user, step)]
+        return [r["text"] for step in ("tra cứu hồ sơ", code, pin)
+                for r in self.say(user, step, address=address)]
 
 
 class DossierIngestTest(DossierTestBase):
@@ -235,7 +252,7 @@ class DossierLookupTest(DossierTestBase):
         self.assertIn("Không tìm thấy", wrong_pin[0]["text"])
         self.assertNotIn(self.codes[3], json.dumps(wrong_pin, ensure_ascii=False))
 
-    def test_fifty_random_codes_reveal_nothing_and_hit_the_limit(self):
+    def test_fifty_random_codes_reveal_nothing_and_pause_the_address(self):
         user = self.new_web_user()
         rng = random.Random(5)
         tries = []
@@ -244,27 +261,65 @@ class DossierLookupTest(DossierTestBase):
                                                    rng.randrange(100), rng.randrange(10 ** 6),
                                                    rng.randrange(10 ** 4))
             tries.append(self.lookup_texts(user, code, "%04d" % rng.randrange(10 ** 4)))
-        self.assertEqual(len(set(t[-1] for t in tries[:5])), 1)
+        self.assertEqual(len(set(t[-1] for t in tries[:20])), 1)
         self.assertIn("Không tìm thấy", tries[0][-1])
-        self.assertIn("quá nhiều lần", tries[5][-1])
-        for t in tries[6:]:  # then refused from the first step on
+        self.assertIn("quá nhiều lần", tries[20][-1])
+        for t in tries[21:]:  # then refused from the first step on
             self.assertIn("quá nhiều lần", t[0])
         for t in tries:
             self.assertFalse([x for x in t if "Tình trạng" in x or "Lệ phí" in x], t)
-        # Limited even with a right code and verifier, until the window ends.
+        # Paused even with a right code and verifier, until the pause ends.
         limited = self.lookup_texts(user, self.codes[0], "5678")
         self.assertIn("quá nhiều lần", limited[0])
         self.assertFalse([x for x in limited if "Đang xử lý" in x], limited)
-        self.assertEqual(self.redis("GET", "hs:fail:{wc:%s}" % user), "5")
-        ttl = self.redis("TTL", "hs:fail:{wc:%s}" % user)
-        self.assertTrue(0 < ttl <= 15 * 60, ttl)
+        guard = self.redis("HMGET", source_key("addr:4:" + address_of(user)), "n", "until")
+        self.assertEqual(guard[0], "20")
+        self.assertTrue(0 < int(guard[1]) - time.time() <= 15 * 60, guard)
 
-    def test_failures_on_one_dossier_lock_it_for_everyone(self):
-        for _ in range(5):
+    def test_fresh_web_ids_from_one_address_share_its_limit(self):
+        address = "192.0.2.77"
+        for i in range(20):
+            text = self.lookup(self.new_web_user(), "FRE.00.00.H50-000000-%04d" % i, "1234", address)
+            self.assertIn("Không tìm thấy", text[0]["text"])
+        fresh = self.new_web_user()
+        self.assertIn("quá nhiều lần", self.lookup(fresh, self.codes[0], "5678", address)[0]["text"])
+        # Another address is not affected.
+        self.assertIn("Đang xử lý", self.lookup(self.new_web_user(), self.codes[0], "5678")[0]["text"])
+
+    def test_three_wrong_tries_pause_the_4_digits_of_a_dossier_but_the_whole_number_gets_the_owner_in(self):
+        for _ in range(3):
             self.assertIn("Không tìm thấy", self.lookup(self.new_web_user(), self.codes[4], "0000")[0]["text"])
         owner = self.new_web_user()
-        self.assertIn("quá nhiều lần", self.lookup(owner, self.codes[4], "5678")[0]["text"])
-        self.assertIn("Đang xử lý", self.lookup(owner, self.codes[0], "5678")[0]["text"])
+        paused = self.lookup(owner, self.codes[4], "5678")[0]
+        self.assertIn("gõ đầy đủ số CCCD", paused["text"])
+        self.assertNotIn("Đang xử lý", paused["text"])
+        # Still in the step: the whole ID number (or phone number) gets in.
+        self.assertIn("Đang xử lý", self.say(owner, "012345678901")[0]["text"])
+        other = self.new_web_user()
+        self.say(other, button="hs:code:" + self.codes[4])
+        self.assertIn("Đang xử lý", self.say(other, "0912.345.678")[0]["text"])
+        third = self.new_web_user()
+        self.say(third, button="hs:code:" + self.codes[4])
+        self.assertIn("Đang xử lý", self.say(third, "+84 912 345 678")[0]["text"])
+        # A wrong whole number is a wrong try like any other, and other dossiers are not paused.
+        fourth = self.new_web_user()
+        self.say(fourth, button="hs:code:" + self.codes[4])
+        self.assertIn("Không tìm thấy", self.say(fourth, "012345678900")[0]["text"])
+        self.assertIn("Đang xử lý", self.lookup(self.new_web_user(), self.codes[0], "5678")[0]["text"])
+        guard = self.redis("HMGET", "hs:g:d:" + self.codes[4], "n", "until")
+        self.assertEqual(guard[0], "3")
+        self.assertAlmostEqual(int(guard[1]) - time.time(), 24 * 3600, delta=60)
+
+    def test_a_source_pause_doubles_each_time(self):
+        user = self.new_web_user()
+        key = source_key("addr:4:" + address_of(user))
+        for round_, pause in ((1, 15 * 60), (2, 30 * 60), (3, 60 * 60)):
+            for i in range(20):
+                self.lookup(user, "DBL.00.00.H50-%06d-%04d" % (round_, i), "1234")
+            until = int(self.redis("HGET", key, "until"))
+            self.assertAlmostEqual(until - time.time(), pause, delta=30)
+            self.redis("HSET", key, "until", int(time.time()) - 1)  # as if the pause were over
+            self.say(user, "menu")
 
     def test_lookup_is_recorded_in_the_dossier_access_log(self):
         volunteer = self.new_web_user()
@@ -372,3 +427,82 @@ class DossierNotifyTest(DossierTestBase):
         self.assertIn(b"updated 1", proc.stdout)
         notices = wait_until(lambda: self.bot.inbox(user), timeout=2.0, what="the inbox notice")
         self.assertIn("Đã có kết quả", notices[0]["text"])
+
+
+class DossierUntrustedProxyTest(DossierTestBase):
+    """Without DVCBOT_TRUSTED_PROXIES, X-Forwarded-For is anybody's to write."""
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+
+    def test_forwarded_for_from_an_untrusted_peer_is_ignored(self):
+        self.upload([record("UNT.00.00.H50-000000-0001")])
+        for i in range(20):
+            self.lookup(self.new_web_user(), "UNT.00.00.H50-000001-%04d" % i, "1234", "198.51.100.%d" % i)
+        reply = self.lookup(self.new_web_user(), "UNT.00.00.H50-000000-0001", "5678", "198.51.100.200")
+        self.assertIn("quá nhiều lần", reply[0]["text"])
+
+
+class DossierGlobalLimitTest(DossierTestBase):
+    telegram = False
+    extra_env = dict(DossierTestBase.extra_env, DVCBOT_LOOKUP_GLOBAL_FAILS="6")
+
+    def test_wrong_4_digits_everywhere_pause_them_for_everyone_for_the_hour(self):
+        code = "GLB.00.00.H50-000000-0001"
+        self.upload([record(code)])
+        for i in range(6):
+            reply = self.lookup(self.new_web_user(), "GLB.00.00.H50-000001-%04d" % i, "1234")
+            self.assertIn("Không tìm thấy", reply[0]["text"])
+        owner = self.new_web_user()
+        self.assertIn("gõ đầy đủ số CCCD", self.lookup(owner, code, "5678")[0]["text"])
+        self.assertIn("Đang xử lý", self.say(owner, "012345678901")[0]["text"])
+        window = self.redis("HMGET", "hs:g:all", "w", "n")
+        self.assertEqual(window[1], "6")
+        self.assertLess(abs(int(window[0]) - time.time()), 60)
+
+
+class DossierAccountLimitTest(DossierTestBase):
+    """Telegram accounts: the account is the source; fresh ones share a budget."""
+    extra_env = dict(DossierTestBase.extra_env, DVCBOT_LOOKUP_NEW_ID_FAILS="4")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        status, _, body = cls.bot.admin("POST", "/admin/dossiers",
+                                        ndjson([record("ACC.00.00.H50-000000-0001")]))
+        assert status == 200, body
+
+    def aged(self, chat):
+        """Makes the guard see the account as first seen two days ago."""
+        self.redis("HSET", source_key("acct:" + chat.key), "first", int(time.time()) - 2 * 24 * 3600)
+        return chat
+
+    def tg_lookup(self, chat, code, proof):
+        chat.say("tra cứu hồ sơ")
+        chat.say(code)
+        return texts(chat.say(proof))
+
+    def test_erase_my_data_does_not_reset_the_failure_count(self):
+        chat = self.aged(Chat(self, "telegram"))
+        for i in range(5):
+            self.assertIn("Không tìm thấy", self.tg_lookup(chat, "ERA.00.00.H50-000000-%04d" % i, "1234"))
+        self.assertIn("quá nhiều lần", self.tg_lookup(chat, "ACC.00.00.H50-000000-0001", "5678"))
+        self.assertIn("erase:yes", payloads(chat.say("xóa dữ liệu của tôi")))
+        self.assertIn("đã xóa", texts(chat.press("erase:yes")).lower())
+        self.assertEqual(self.redis("KEYS", "*{%s}*" % chat.key), [])
+        again = texts(chat.say("tra cứu hồ sơ ACC.00.00.H50-000000-0001"))
+        again += texts(chat.say("5678"))
+        self.assertIn("quá nhiều lần", again)
+        self.assertNotIn("Đang xử lý", again)
+
+    def test_new_accounts_share_one_budget(self):
+        code = "ACC.00.00.H50-000000-0001"
+        for i in range(4):
+            self.assertIn("Không tìm thấy",
+                          self.tg_lookup(Chat(self, "telegram"), "NEW.00.00.H50-000000-%04d" % i, "1234"))
+        fresh = Chat(self, "telegram")
+        paused = self.tg_lookup(fresh, code, "5678")
+        self.assertIn("tài khoản mới tạm dừng", paused)
+        self.assertNotIn("Đang xử lý", paused)
+        self.assertIn("tài khoản mới tạm dừng", texts(fresh.say("tra cứu hồ sơ " + code)))
+        # An account the guard has known for days keeps its own budget.
+        self.assertIn("Đang xử lý", self.tg_lookup(self.aged(Chat(self, "telegram")), code, "5678"))

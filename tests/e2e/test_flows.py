@@ -438,8 +438,9 @@ class FlowTest(ServiceTest):
         self.assertTrue(any("Xin chào từ cán bộ" in m["text"] for m in inbox), inbox)
         r = user.press("ho:end")
         self.assertIn("Đã kết thúc", r[0]["text"])
-        self.assertTrue(any("đã kết thúc phiếu #" + ticket in c["json"]["text"]
-                            for c in self.tg.sent_to(STAFF_CHAT)))
+        # The web chat answer is synchronous, the staff notice goes out after it.
+        wait_until(lambda: any("đã kết thúc phiếu #" + ticket in c["json"]["text"]
+                               for c in self.tg.sent_to(STAFF_CHAT)), what="the staff notice")
 
     # ---------------------------------------------------------- volunteers
 

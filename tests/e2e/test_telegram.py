@@ -1,7 +1,20 @@
-"""Telegram end to end: webhook → dialog → sendMessage on a local Bot API stub."""
-import time
+"""Telegram end to end: webhook → dialog → sendMessage on a local Bot API stub.
 
-from harness import SLOW, TG_SECRET, ServiceTest, buttons_of, tg_callback, tg_message, wait_until
+What must NOT happen is shown without sleeping: one user's messages are
+handled in order, so once a later message of the same user (a probe) is
+handled and its reply delivered, anything before it is over."""
+from harness import TG_SECRET, ServiceTest, buttons_of, delivered, delivery_mark, settle, tg_callback, \
+    tg_message, wait_until
+
+
+def probe(test, user, update_id=None):
+    """Sends the user a /start, waits until it is handled and every reply
+    delivered; returns how many messages were handled meanwhile (the probe
+    and whatever was still in hand before it)."""
+    mark = delivery_mark(test)
+    assert test.bot.telegram(tg_message(update_id or test.next_id(), user, "/start"))[0] == 200
+    settle(test, mark)
+    return delivered(test)[0] - mark[0]
 
 
 class TelegramTest(ServiceTest):
@@ -26,8 +39,8 @@ class TelegramTest(ServiceTest):
         user = self.new_user()
         self.assertEqual(self.send(tg_message(self.next_id(), user, "/start"), secret="wrong"), 401)
         self.assertEqual(self.send(tg_message(self.next_id(), user, "/start"), secret=None), 401)
-        time.sleep(0.3 * SLOW)
-        self.assertEqual(self.tg.sent_to(user), [])
+        self.assertEqual(probe(self, user), 1)
+        self.assertEqual(len(self.tg.sent_to(user)), 1)  # the probe's reply only
         self.assertEqual(self.redis.keys("s:{tg:%d}" % user), [])
 
     def test_duplicate_update_is_answered_once(self):
@@ -36,8 +49,8 @@ class TelegramTest(ServiceTest):
         self.assertEqual(self.send(update), 200)
         self.assertEqual(self.send(update), 200)
         wait_until(lambda: self.tg.sent_to(user), what="first reply")
-        time.sleep(0.5 * SLOW)
-        self.assertEqual(len(self.tg.sent_to(user)), 1)
+        self.assertEqual(probe(self, user), 1)
+        self.assertEqual(len(self.tg.sent_to(user)), 2)  # the first and the probe's
 
     def test_unknown_update_types_are_ignored_with_200(self):
         status = self.send({"update_id": self.next_id(), "channel_post": {"message_id": 1}})
@@ -141,8 +154,8 @@ class RedisOutageTest(ServiceTest):
         wait_until(lambda: len(self.tg.sent_to(user)) >= 4, what="reply after restart")
         # Dedupe works again (it needs Redis), and the outage note is gone.
         self.bot.telegram(tg_message(900003, user, "/start"))
-        time.sleep(0.4 * SLOW)
-        self.assertEqual(len(self.tg.sent_to(user)), 4)
+        self.assertEqual(probe(self, user, 900004), 1)
+        self.assertEqual(len(self.tg.sent_to(user)), 5)  # nothing for the duplicate
         self.assertNotIn("gián đoạn", self.tg.sent_to(user)[3]["json"]["text"])
 
 
@@ -170,8 +183,12 @@ class InlineReplyTest(ServiceTest):
         self.assertEqual(answer["chat_id"], user)
         self.assertIn("Xin chào", answer["text"])
         self.assertTrue(answer["reply_markup"]["inline_keyboard"])
-        time.sleep(0.3 * SLOW)
-        self.assertEqual(self.tg.sent_to(user), [], "the reply must not be sent twice")
+        # A button press goes through the API: once it is there, the /start
+        # before it is long over.
+        self.bot.telegram(tg_callback(self.next_id(), user, "menu"))
+        calls = wait_until(lambda: self.tg.sent_to(user), what="the menu via sendMessage")
+        self.assertEqual(len(calls), 1, "the reply must not be sent twice")
+        self.assertIn("Bạn cần làm gì", calls[0]["json"]["text"])
 
     def test_button_press_still_goes_through_the_api_with_ack(self):
         user = self.new_user()

@@ -10,7 +10,8 @@ import time
 import unittest
 
 from harness import (ROOT, SLOW, ZL_APP_ID, ZL_MARK, ZL_OA_SECRET, Dvcbot, Redis, ServiceTest, ZaloStub,
-                     wait_until, zl_button, zl_buttons, zl_event, zl_sign, zl_text)
+                     delivered, delivery_mark, settle, wait_until, zl_button, zl_buttons, zl_event, zl_sign,
+                     zl_text)
 
 MENU = ["Thủ tục", "Tra cứu hồ sơ", "Thanh toán", "Hỗ trợ"]
 
@@ -32,6 +33,25 @@ class ZaloTest(ServiceTest):
     def replies(self, user, n, what="replies"):
         return wait_until(lambda: len(self.zl.sent_to(user)) >= n and self.zl.sent_to(user),
                           what=what)
+
+    def probe(self, user):
+        """Sends the user's next message and waits for its reply (it quotes
+        the message). One user's events are handled, and their replies sent,
+        in order: whatever came before is over. Returns the calls to the user
+        before that reply: a proof that nothing else was sent, without
+        sleeping."""
+        event = zl_text(user, "xin chao")
+        self.assertEqual(self.send(event), 200)
+        msg_id = event["message"]["msg_id"]
+        calls = wait_until(lambda: (lambda c: c if any(x["json"]["message"].get("react_message_id") == msg_id
+                                                       for x in c) else None)(self.zl.sent_to(user)),
+                           what="the reply to the probe")
+        first = next(i for i, x in enumerate(calls) if x["json"]["message"].get("react_message_id") == msg_id)
+        return self.zl.to(user)[:len(self.zl.to(user)) - (len(calls) - first)]
+
+    def handled(self, user):
+        """How many of the user's events were handled (their dedupe keys)."""
+        return len(self.redis.keys("dd:{zl:%s}:*" % user))
 
     # ------------------------------------------------------------ inbound
 
@@ -70,9 +90,8 @@ class ZaloTest(ServiceTest):
         status, _, _ = self.bot.request("POST", "/webhook/zalo", tampered,
                                         {"X-ZEvent-Signature": zl_sign(body, event["timestamp"])})
         self.assertEqual(status, 401)
-        time.sleep(0.4 * SLOW)
-        self.assertEqual(self.zl.to(user), [])
-        self.assertEqual(self.redis.keys("*%s*" % user), [])
+        self.assertEqual(self.probe(user), [])
+        self.assertEqual(self.handled(user), 1)  # the probe only
         m = self.bot.metrics()
         self.assertGreaterEqual(m.get('dvcbot_zalo_events_refused_total{reason="signature"}', 0), 7)
 
@@ -83,14 +102,13 @@ class ZaloTest(ServiceTest):
         for ts in (now - 10 * 60 * 1000, now + 10 * 60 * 1000):
             # Signed correctly: a replay of a real event, or a clock far off.
             self.assertEqual(self.send(zl_text(user, "xin chao", timestamp=str(ts))), 200)
-        time.sleep(0.4 * SLOW)
-        self.assertEqual(self.zl.to(user), [])
-        self.assertEqual(self.redis.keys("*%s*" % user), [])
         m = self.bot.metrics()
         self.assertEqual(m.get('dvcbot_zalo_events_refused_total{reason="stale"}', 0), before + 2)
         # Within the window (ZALO_MAX_EVENT_AGE, 300 s by default) it is answered.
         self.send(zl_text(user, "xin chao", timestamp=str(now - 60 * 1000)))
         self.replies(user, 1)
+        self.assertEqual(self.probe(user), self.zl.to(user)[:1])
+        self.assertEqual(self.handled(user), 2)  # the one in the window and the probe
 
     def test_timestamp_as_json_number_is_accepted(self):
         user = self.new_zalo_user()
@@ -113,8 +131,9 @@ class ZaloTest(ServiceTest):
         self.replies(user, 1)
         key = "u:{zl:%s}" % user
         wait_until(lambda: self.redis("HGET", key, "zl_out") == "1", what="reply counted")
+        dups = self.bot.metrics().get("dvcbot_duplicates_total", 0)
         self.assertEqual(self.send(event), 200)  # redelivered later
-        time.sleep(0.5 * SLOW)
+        wait_until(lambda: self.bot.metrics().get("dvcbot_duplicates_total", 0) > dups, what="the duplicate dropped")
         self.assertEqual(len(self.zl.to(user)), 1)
         self.assertEqual(self.redis("HGET", key, "zl_out"), "1", "a redelivery reset the count")
 
@@ -139,8 +158,7 @@ class ZaloTest(ServiceTest):
         user = self.new_zalo_user()
         for name in ("user_seen_message", "user_received_message", "oa_send_text", "anonymous_send_text"):
             self.assertEqual(self.send(zl_event(name, user, message={"msg_id": "x" + name})), 200)
-        time.sleep(0.4 * SLOW)
-        self.assertEqual(self.zl.to(user), [])
+        self.assertEqual(self.probe(user), [])
 
     def test_button_payload_is_routed_like_a_button(self):
         user = self.new_zalo_user()
@@ -165,11 +183,14 @@ class ZaloTest(ServiceTest):
         # Two more replies: the first is slow at Zalo, the second waits behind it.
         self.zl.delays["cs"] = 0.8 * SLOW
         try:
+            mark = delivery_mark(self, "zalo")
             self.send(zl_text(user, "menu"))
             self.send(zl_text(user, "tro giup"))
-            time.sleep(0.3 * SLOW)
+            wait_until(lambda: len(self.zl.to(user)) == 2, what="the first reply at Zalo")
             self.assertEqual(self.send(zl_event("unfollow", user)), 200)
-            time.sleep(2 * SLOW)
+            # Both messages handled, the slow send over, nothing queued.
+            wait_until(lambda: (lambda d: d[0] >= mark[0] + 2 and d[1] == 0)(delivered(self, "zalo")),
+                       what="the outbox to settle")
         finally:
             self.zl.delays.clear()
         self.assertEqual(len(self.zl.to(user)), 2, "a reply was sent after the unfollow")
@@ -199,8 +220,7 @@ class ZaloTest(ServiceTest):
         sizes = [chunk] * (parts - 1) + [n - chunk * (parts - 1) + 1]
         want = [g for size in sizes for g in [5] * (size // 5) + ([size % 5] if size % 5 else [])]
         calls = self.replies(user, len(want))
-        time.sleep(0.3 * SLOW)
-        self.assertEqual(len(self.zl.sent_to(user)), len(want))
+        self.assertEqual(len(self.probe(user)), len(want))
         groups = [zl_buttons(c) for c in calls]
         self.assertEqual([len(g) for g in groups], want)
         texts = [c["json"]["message"]["text"] for c in calls]
@@ -238,8 +258,7 @@ class ZaloTest(ServiceTest):
             wait_until(lambda: self.redis("HGET", key, "last_error") == reason, what=reason)
             self.assertEqual(self.redis("HGET", key, "last_error_code"), str(code))
             self.assertLessEqual(abs(int(self.redis("HGET", key, "last_error_at")) - time.time()), 5)
-            time.sleep(0.5 * SLOW)
-            self.assertEqual(len(self.zl.to(user)), 1, "refusal %d was retried" % code)
+            self.assertEqual(len(self.probe(user)), 1, "refusal %d was retried" % code)
         m = self.bot.metrics()
         self.assertGreaterEqual(m.get('dvcbot_zalo_send_errors_total{reason="no_recent_interaction"}', 0), 2)
         self.assertGreaterEqual(m.get('dvcbot_zalo_send_errors_total{reason="quota"}', 0), 1)
@@ -275,9 +294,10 @@ class ZaloTest(ServiceTest):
         self.assertIn("refresh_token=" + old_refresh, form)
         self.assertIn("app_id=" + ZL_APP_ID, form)
         self.assertEqual(calls[1]["headers"]["access_token"], self.zl.access)
-        # The new pair is in Redis, with its expiry.
-        stored = self.redis("HGETALL", "zalo:token")
-        stored = dict(zip(stored[::2], stored[1::2]))
+        # The new pair is in Redis (saved after the resend may have gone out), with its expiry.
+        stored = wait_until(lambda: (lambda d: d if d.get("access") == self.zl.access else None)(
+            (lambda flat: dict(zip(flat[::2], flat[1::2])))(self.redis("HGETALL", "zalo:token"))),
+            what="the new pair in Redis")
         self.assertEqual(stored["access"], self.zl.access)
         self.assertEqual(stored["refresh"], self.zl.refresh)
         self.assertAlmostEqual(int(stored["expires_at"]), time.time() + 90000, delta=30)
@@ -303,10 +323,9 @@ class ZaloTest(ServiceTest):
         for kind, value, check in steps:
             event = {"text": lambda: zl_text(user, value), "button": lambda: zl_button(user, value),
                      "follow": lambda: zl_event("follow", user)}[kind]()
+            mark = delivery_mark(self, "zalo")
             self.assertEqual(self.send(event), 200)
-            # A step is done once its replies stop arriving.
-            wait_until(lambda: len(self.zl.sent_to(user)) > seen, what="replies to %s %r" % (kind, value))
-            time.sleep(0.3 * SLOW)
+            settle(self, mark, channel="zalo")  # handled, and every reply delivered
             calls = self.zl.sent_to(user)
             check(calls[seen:])
             seen = len(calls)

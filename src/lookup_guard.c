@@ -1,0 +1,222 @@
+/* lookup_guard — limits on proving a dossier is yours, and the proof. */
+#include "dvcbot/lookup_guard.h"
+#include "dvcbot/crypto.h"
+#include "dvcbot/dialog.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* KEYS: 1 dossier:<code>, 2 hs:g:d:<code>, 3 hs:g:s:<source>, 4 hs:g:new:<channel>,
+ *       5 hs:g:all, 6 dossier:access:<code>, 7 refs:{<user>}, 8 sub:<code>.
+ * ARGV: 1 'last4' | 'full', 2 digits, 3 now, 4 user key, 5 'acct' | 'addr',
+ *       6-9 dossier fails, pause, pause max, memory,
+ *       10-13 source fails, pause, pause max, memory,
+ *       14 new-account age, 15 new-account fails, 16 global fails, 17 global window,
+ *       18 access log ttl.
+ * → {'ok', HGETALL, subscribed} | {'wrong'} | {'limited', seconds, 'source' |
+ *   'dossier' | 'new' | 'global'}. */
+const char LOOKUP_GUARD_LUA[] =
+    "local now = tonumber(ARGV[3]) "
+    "local weak = ARGV[1] == 'last4' "
+    "local function num(x) return tonumber(x or '0') or 0 end "
+    "local function wait_of(key) "
+    "  local u = num(redis.call('HGET', key, 'until')) "
+    "  if u > now then return u - now end "
+    "  return 0 "
+    "end "
+    /* A wrong try: every fails-th one pauses for pause, doubling, at most
+     * maxp; the count is forgotten memory seconds after the last one. */
+    "local function wrong(key, fails, pause, maxp, memory) "
+    "  local h = redis.call('HMGET', key, 'n', 't') "
+    "  local n = num(h[1]) "
+    "  if now - num(h[2]) > memory then n = 0 end "
+    "  n = n + 1 "
+    "  redis.call('HSET', key, 'n', n, 't', now) "
+    "  if n % fails == 0 then "
+    "    local p = pause * 2 ^ (n / fails - 1) "
+    "    if p > maxp then p = maxp end "
+    "    redis.call('HSET', key, 'until', now + p) "
+    "  end "
+    "  redis.call('EXPIRE', key, memory + maxp) "
+    "end "
+    "local w = wait_of(KEYS[3]) "
+    "if w > 0 then return {'limited', w, 'source'} end "
+    /* An account is new until a day after its first wrong try: aging one
+     * costs a wrong try from the shared budget. */
+    "local new = ARGV[5] == 'acct' and "
+    "  now - num(redis.call('HGET', KEYS[3], 'first') or now) < num(ARGV[14]) "
+    "if new then "
+    "  w = wait_of(KEYS[4]) "
+    "  if w > 0 then return {'limited', w, 'new'} end "
+    "end "
+    "if weak then "
+    "  local g = redis.call('HMGET', KEYS[5], 'w', 'n') "
+    "  local gw, gn = num(g[1]), num(g[2]) "
+    "  if now - gw >= num(ARGV[17]) then "
+    "    gw, gn = now, 0 "
+    "    redis.call('HSET', KEYS[5], 'w', now, 'n', 0) "
+    "    redis.call('EXPIRE', KEYS[5], 2 * num(ARGV[17])) "
+    "  end "
+    "  if gn >= num(ARGV[16]) then return {'limited', gw + num(ARGV[17]) - now, 'global'} end "
+    "  w = wait_of(KEYS[2]) "
+    "  if w > 0 then return {'limited', w, 'dossier'} end "
+    "end "
+    /* Digits only; +84 / 84 before a 9-digit number is the leading 0. */
+    "local function digits(s) "
+    "  if not s then return nil end "
+    "  local d = string.gsub(s, '%D', '') "
+    "  if #d == 11 and string.sub(d, 1, 2) == '84' then d = '0' .. string.sub(d, 3) end "
+    "  return d "
+    "end "
+    "local given = digits(ARGV[2]) "
+    "local f = redis.call('HMGET', KEYS[1], 'phone', 'id_number') "
+    "local ok = false "
+    "for i = 1, 2 do "
+    "  local d = digits(f[i]) "
+    "  if d then "
+    "    if weak then ok = ok or (#d >= 4 and string.sub(d, -4) == given) "
+    "    else ok = ok or (#d >= " STR(LOOKUP_PROOF_FULL_MIN) " and d == given) end "
+    "  end "
+    "end "
+    "if ok then "
+    "  redis.call('ZADD', KEYS[6], now, ARGV[4]) "
+    "  redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -" STR(LOOKUP_ACCESS_KEEP) " - 1) "
+    "  redis.call('EXPIRE', KEYS[6], ARGV[18]) "
+    "  redis.call('SADD', KEYS[7], KEYS[6]) "
+    "  redis.call('EXPIRE', KEYS[7], ARGV[18]) "
+    "  return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('SISMEMBER', KEYS[8], ARGV[4])} "
+    "end "
+    "redis.call('HSETNX', KEYS[3], 'first', now) "
+    "wrong(KEYS[3], num(ARGV[10]), num(ARGV[11]), num(ARGV[12]), num(ARGV[13])) "
+    "if new then wrong(KEYS[4], num(ARGV[15]), num(ARGV[11]), num(ARGV[12]), num(ARGV[13])) end "
+    "if weak then "
+    "  wrong(KEYS[2], num(ARGV[6]), num(ARGV[7]), num(ARGV[8]), num(ARGV[9])) "
+    "  redis.call('HINCRBY', KEYS[5], 'n', 1) "
+    "end "
+    "return {'wrong'}";
+
+void lookup_limits_from_config(const struct config *cfg, struct lookup_limits *out)
+{
+    *out = (struct lookup_limits){
+        .dossier_fails = cfg->lookup_dossier_fails, .dossier_pause_s = cfg->lookup_dossier_pause_s,
+        .id_fails = cfg->lookup_id_fails, .address_fails = cfg->lookup_address_fails,
+        .source_pause_s = cfg->lookup_source_pause_s, .new_id_age_s = cfg->lookup_new_id_age_s,
+        .new_id_fails = cfg->lookup_new_id_fails, .global_fails = cfg->lookup_global_fails,
+        .access_ttl_s = cfg->user_ttl_s,
+    };
+}
+
+enum lookup_proof lookup_proof_parse(const char *text, char digits[LOOKUP_PROOF_MAX + 1])
+{
+    size_t n = 0;
+    digits[0] = '\0';
+    if (strlen(text) > 40)
+        return LOOKUP_PROOF_NONE;
+    for (const char *p = text; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            continue;
+        if (n == LOOKUP_PROOF_MAX)
+            return LOOKUP_PROOF_NONE;
+        digits[n++] = *p;
+    }
+    digits[n] = '\0';
+    if (n == 4)
+        return LOOKUP_PROOF_LAST4;
+    return n >= LOOKUP_PROOF_FULL_MIN ? LOOKUP_PROOF_FULL : LOOKUP_PROOF_NONE;
+}
+
+/* hs:g:s:<sha256 of "addr:<group>" or "acct:<user key>"> */
+static void source_key(char *out, size_t cap, const struct lookup_attempt *a)
+{
+    char id[BOT_ID_MAX + DIALOG_USER_KEY_MAX + 8], hex[CRYPTO_SHA256_HEX];
+    if (a->source && *a->source)
+        snprintf(id, sizeof id, "addr:%s", a->source);
+    else
+        snprintf(id, sizeof id, "acct:%s", a->user_key);
+    crypto_sha256_hex(id, strlen(id), hex);
+    snprintf(out, cap, "hs:g:s:%s", hex);
+}
+
+static void set_num(struct lookup_guard_call *c, int i, long long v)
+{
+    snprintf(c->nums[i], sizeof c->nums[i], "%lld", v);
+    c->args[LOOKUP_GUARD_KEYS + i] = c->nums[i];
+}
+
+void lookup_guard_prepare(const struct lookup_limits *lim, const struct lookup_attempt *a,
+                          struct lookup_guard_call *out)
+{
+    bool addr = a->source && *a->source;
+    size_t cap = sizeof out->keys[0];
+    size_t channel = strcspn(a->user_key, ":");
+    dossier_key(out->keys[0], cap, a->code);
+    snprintf(out->keys[1], cap, "hs:g:d:%s", a->code);
+    source_key(out->keys[2], cap, a);
+    snprintf(out->keys[3], cap, "hs:g:new:%.*s", (int)channel, a->user_key);
+    snprintf(out->keys[4], cap, "hs:g:all");
+    snprintf(out->keys[5], cap, "dossier:access:%s", a->code);
+    dialog_user_redis_key(out->keys[6], cap, "refs:", a->user_key, NULL);
+    snprintf(out->keys[7], cap, "sub:%s", a->code);
+    for (int i = 0; i < LOOKUP_GUARD_KEYS; i++)
+        out->args[i] = out->keys[i];
+    const char **arg = out->args + LOOKUP_GUARD_KEYS;
+    arg[0] = a->proof == LOOKUP_PROOF_LAST4 ? "last4" : "full";
+    arg[1] = a->digits;
+    set_num(out, 2, a->now);
+    arg[3] = a->user_key;
+    arg[4] = addr ? "addr" : "acct";
+    set_num(out, 5, lim->dossier_fails);
+    set_num(out, 6, lim->dossier_pause_s);
+    set_num(out, 7, LOOKUP_DOSSIER_PAUSE_MAX_S);
+    set_num(out, 8, LOOKUP_DOSSIER_MEMORY_S);
+    set_num(out, 9, addr ? lim->address_fails : lim->id_fails);
+    set_num(out, 10, lim->source_pause_s);
+    set_num(out, 11, LOOKUP_SOURCE_PAUSE_MAX_S);
+    set_num(out, 12, LOOKUP_SOURCE_MEMORY_S);
+    set_num(out, 13, lim->new_id_age_s);
+    set_num(out, 14, lim->new_id_fails);
+    set_num(out, 15, lim->global_fails);
+    set_num(out, 16, LOOKUP_GLOBAL_WINDOW_S);
+    set_num(out, 17, lim->access_ttl_s);
+    out->nkeys = LOOKUP_GUARD_KEYS;
+    out->nargs = LOOKUP_GUARD_KEYS + LOOKUP_GUARD_ARGS;
+}
+
+static bool is_str(const redisReply *r, const char *s)
+{
+    return r->type == REDIS_REPLY_STRING && strcmp(r->str, s) == 0;
+}
+
+int lookup_guard_read(const redisReply *r, struct lookup_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+        return -1;
+    const redisReply *kind = r->element[0];
+    if (is_str(kind, "wrong") && r->elements == 1) {
+        v->outcome = LOOKUP_WRONG;
+        return 0;
+    }
+    if (is_str(kind, "ok") && r->elements == 3 && r->element[1]->type == REDIS_REPLY_ARRAY) {
+        v->outcome = LOOKUP_OK;
+        v->dossier = r->element[1];
+        v->subscribed = r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer == 1;
+        return 0;
+    }
+    if (!is_str(kind, "limited") || r->elements != 3 || r->element[1]->type != REDIS_REPLY_INTEGER)
+        return -1;
+    static const char *const by[] = {"source", "dossier", "new", "global"};
+    for (int i = 0; i < 4; i++) {
+        if (is_str(r->element[2], by[i])) {
+            v->outcome = LOOKUP_LIMITED;
+            v->by = (enum lookup_limited_by)i;
+            v->wait_s = (long)r->element[1]->integer;
+            return 0;
+        }
+    }
+    return -1;
+}
