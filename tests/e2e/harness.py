@@ -154,7 +154,7 @@ class Redis:
             ok = c("PING") == "PONG"
             c.close()
             return ok
-        except OSError:
+        except (OSError, RespError):  # RespError: "LOADING" its append-only file
             return False
 
     def __call__(self, *args):
