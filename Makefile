@@ -2,7 +2,8 @@
 #
 #   make            build build/dvcbot (release flags)
 #   make run        install missing Debian packages, build, start a private
-#                   redis (unless REDIS_URL is set) and `dvcbot serve`
+#                   redis (unless REDIS_URL is set) and `dvcbot serve`;
+#                   Ctrl-C stops both
 #   make test       install missing packages, build, run unit + end-to-end tests
 #   make asan       the same suite against an ASan+UBSan build
 #   make valgrind   the same suite under valgrind (-O0, system malloc)
@@ -86,22 +87,38 @@ deps:
 	fi
 
 # ---- running ---------------------------------------------------------------
-RUN_DIR := $(CURDIR)/run
+# Without REDIS_URL, a private redis-server on a unix socket in $(RUN_DIR); it
+# is stopped with dvcbot (Ctrl-C or SIGTERM to make). `dvcbot chat` run from
+# this directory finds it.
+RUN_DIR ?= $(CURDIR)/run
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(RUN_DIR)
-	@if [ -z "$$REDIS_URL" ]; then \
+	@private=""; \
+	if [ -z "$$REDIS_URL" ]; then \
+	    private=1; \
 	    if ! redis-cli -s $(RUN_DIR)/redis.sock ping >/dev/null 2>&1; then \
 	        redis-server --port 0 --unixsocket $(RUN_DIR)/redis.sock --unixsocketperm 700 \
 	            --dir $(RUN_DIR) --appendonly yes --daemonize yes \
 	            --pidfile $(RUN_DIR)/redis.pid --logfile $(RUN_DIR)/redis.log; \
 	        for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -s $(RUN_DIR)/redis.sock ping >/dev/null 2>&1 && break; sleep 0.2; done; \
 	    fi; \
-	    echo "redis: private server on unix://$(RUN_DIR)/redis.sock (data in run/)"; \
-	fi
-	@echo "web chat: http://$${DVCBOT_LISTEN:-127.0.0.1:8080}/webchat"
-	@REDIS_URL=$${REDIS_URL:-unix://$(RUN_DIR)/redis.sock} DVCBOT_DATA_DIR=$${DVCBOT_DATA_DIR:-$(CURDIR)} \
-	    exec $(BUILD)/dvcbot serve
+	    echo "redis: private server on unix://$(RUN_DIR)/redis.sock (data in $(RUN_DIR))"; \
+	fi; \
+	echo "web chat: http://$${DVCBOT_LISTEN:-127.0.0.1:8080}/webchat"; \
+	echo "terminal chat: $(BUILD)/dvcbot chat (another terminal, from this directory)"; \
+	if [ -n "$$private" ]; then echo "stop: Ctrl-C (stops dvcbot, then its private redis)"; \
+	else echo "stop: Ctrl-C"; fi; \
+	REDIS_URL=$${REDIS_URL:-unix://$(RUN_DIR)/redis.sock} DVCBOT_DATA_DIR=$${DVCBOT_DATA_DIR:-$(CURDIR)} \
+	    $(BUILD)/dvcbot serve & pid=$$!; \
+	trap 'kill -TERM $$pid 2>/dev/null' INT TERM HUP; \
+	wait $$pid; status=$$?; \
+	while kill -0 $$pid 2>/dev/null; do wait $$pid; status=$$?; done; \
+	if [ -n "$$private" ]; then \
+	    redis-cli -s $(RUN_DIR)/redis.sock shutdown >/dev/null 2>&1; \
+	    echo "redis: private server stopped"; \
+	fi; \
+	exit $$status
 
 # ---- tests -----------------------------------------------------------------
 # `make test` is what CI runs; it ends with one line "N passed, N failed".

@@ -24,6 +24,7 @@
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
 #include "dvcbot/reminder.h"
+#include "dvcbot/served.h"
 #include "dvcbot/stats.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
@@ -155,6 +156,31 @@ static int open_flows(struct app *a, char **err)
     return 0;
 }
 
+/* Every catalog id gets a real answer, and served.h names exactly the ids a
+ * module registered a handler for (dvcbot check relies on that list). */
+static int check_served(struct app *a, char **err)
+{
+    struct buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < catalog_size(a->catalog) && !b.len; i++) {
+        const struct intent *in = catalog_at(a->catalog, i);
+        if (!dialog_serves(a->dialog, in))
+            buf_printf(&b, "intents/%s.json: no dialog handler serves it", in->id);
+        else if (dialog_has_intent_handler(a->dialog, in->id) != served_by_code(in->id))
+            buf_printf(&b, "intents/%s.json: src/served.c and the registered handlers disagree",
+                       in->id);
+    }
+    for (size_t i = 0; i < served_code_count() && !b.len; i++)
+        if (!catalog_find(a->catalog, served_code_id(i)))
+            buf_printf(&b, "src/served.c: %s is not a catalog id", served_code_id(i));
+    if (!b.len) {
+        buf_free(&b);
+        return 0;
+    }
+    *err = buf_steal(&b);
+    return -1;
+}
+
 int app_open(struct app *a, uv_loop_t *loop, char **err)
 {
     memset(a, 0, sizeof *a);
@@ -195,7 +221,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox, .obstore = a->obstore,
     };
     a->dialog = dialog_new(&deps);
-    if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0)
+    if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0 || check_served(a, err) != 0)
         return -1;
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {
@@ -374,6 +400,7 @@ static int add_channels(struct app *a, char **err)
         return -1;
     router_add(a->router, "GET", "/webchat", false, "webchat_page", webchat_handle_page, a->webchat);
     router_add(a->router, "GET", "/", false, "webchat_page", webchat_handle_page, a->webchat);
+    router_add(a->router, "GET", "/favicon.ico", false, "favicon", webchat_handle_favicon, a->webchat);
     router_add(a->router, NULL, "/webchat/messages", false, "webchat_messages",
                webchat_handle_messages, a->webchat);
     return 0;

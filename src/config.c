@@ -59,6 +59,7 @@ static const struct {
     {"DVCBOT_USER_TTL", 400 * 24 * 3600, offsetof(struct config, user_ttl_s)},
     {"DVCBOT_HTTP_TIMEOUT_MS", 10000, offsetof(struct config, http_timeout_ms)},
     {"DVCBOT_HTTP_IDLE_MS", 60000, offsetof(struct config, http_idle_ms)},
+    {"DVCBOT_WEBCHAT_POLL_S", 20, offsetof(struct config, webchat_poll_s)},
     {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
     {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
     {"DVCBOT_RETRY_BASE_MS", 5000, offsetof(struct config, retry_base_ms)},

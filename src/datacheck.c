@@ -3,7 +3,9 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/flowdef.h"
 #include "dvcbot/matcher.h"
+#include "dvcbot/dialog.h"
 #include "dvcbot/replies.h"
+#include "dvcbot/served.h"
 #include "dvcbot/tpl.h"
 
 #include <stdio.h>
@@ -28,17 +30,129 @@ static void report_prefixed(void *ud, const char *file, const char *field, const
     buf_free(&f);
 }
 
-static void check_intents(const char *dir, struct prefixed *p, struct datacheck_stats *st)
+/* Returns the catalog (caller frees) when it loaded. */
+static struct catalog *check_intents(const char *dir, struct prefixed *p,
+                                     struct datacheck_stats *st)
 {
     struct catalog *cat = catalog_load_report(dir, report_prefixed, p);
     if (!cat)
-        return;
+        return NULL;
     st->intents = catalog_size(cat);
     for (size_t i = 0; i < st->intents; i++)
         st->procedures += catalog_at(cat, i)->kind == INTENT_PROCEDURE;
     matcher_free(matcher_new_report(cat, report_prefixed, p));
     flow_set_free(flow_set_load(cat, report_prefixed, p));
-    catalog_free(cat);
+    return cat;
+}
+
+/* ===== Every catalog id is answered ===== */
+
+/* The template answering some intent ("reply"), or NULL. */
+static const struct intent *reply_owner(const struct catalog *cat, const char *tpl_name)
+{
+    for (size_t i = 0; cat && i < catalog_size(cat); i++) {
+        const struct intent *in = catalog_at(cat, i);
+        if (in->reply && strcmp(in->reply, tpl_name) == 0)
+            return in;
+    }
+    return NULL;
+}
+
+static void check_answered(const struct catalog *cat, const struct tpl_set *set, struct prefixed *p)
+{
+    for (size_t i = 0; i < catalog_size(cat); i++) {
+        const struct intent *in = catalog_at(cat, i);
+        char file[80];
+        snprintf(file, sizeof file, "%s.json", in->id);
+        if (in->kind == INTENT_PROCEDURE || served_by_code(in->id))
+            continue;
+        if (!in->reply)
+            report_prefixed(p, file, "", "no dialog handler serves it: give it a \"reply\" template, "
+                                         "or register a handler and list the id in src/served.c");
+        else if (!tpl_exists(set, in->reply))
+            report_prefixed(p, file, "reply", "names a template that does not exist");
+    }
+}
+
+struct data_tpl {
+    bool uses_vars;
+};
+
+static void note_var(const char *var, void *ud)
+{
+    (void)var;
+    ((struct data_tpl *)ud)->uses_vars = true;
+}
+
+/* A help screen named by some "r:" button of a variable-free template. */
+static bool screen_is_linked(const struct tpl_set *set, const char *screen)
+{
+    for (size_t i = 0; i < tpl_count(set); i++) {
+        const char *name = tpl_name_at(set, i);
+        struct data_tpl d = {false};
+        tpl_each_var(set, name, note_var, &d);
+        if (d.uses_vars || strcmp(name, screen) == 0)
+            continue;
+        struct bot_replies out;
+        bot_replies_init(&out);
+        const struct bot_reply *r = tpl_render(set, name, NULL, 0, &out);
+        bool linked = false;
+        size_t plen = strlen(DIALOG_SCREEN_PAYLOAD);
+        for (size_t b = 0; r && b < r->n_buttons && !linked; b++)
+            linked = strncmp(r->buttons[b].payload, DIALOG_SCREEN_PAYLOAD, plen) == 0 &&
+                     strcmp(r->buttons[b].payload + plen, screen) == 0;
+        bot_replies_free(&out);
+        if (linked)
+            return true;
+    }
+    return false;
+}
+
+/* Every "r:" button of a variable-free template names an existing screen. */
+static void check_screen_links(const struct tpl_set *set, struct prefixed *p)
+{
+    for (size_t i = 0; i < tpl_count(set); i++) {
+        const char *name = tpl_name_at(set, i);
+        struct data_tpl d = {false};
+        tpl_each_var(set, name, note_var, &d);
+        if (d.uses_vars)
+            continue;
+        struct bot_replies out;
+        bot_replies_init(&out);
+        const struct bot_reply *r = tpl_render(set, name, NULL, 0, &out);
+        size_t plen = strlen(DIALOG_SCREEN_PAYLOAD);
+        for (size_t b = 0; r && b < r->n_buttons; b++) {
+            const char *pl = r->buttons[b].payload;
+            if (strncmp(pl, DIALOG_SCREEN_PAYLOAD, plen) != 0)
+                continue;
+            if (!dialog_is_screen(pl + plen) || !tpl_exists(set, pl + plen)) {
+                char file[80], why[160];
+                snprintf(file, sizeof file, "%s.txt", name);
+                snprintf(why, sizeof why, "button %s shows no help screen (want r:%s<name> of an "
+                         "existing template)", pl, DIALOG_SCREEN_PREFIX);
+                report_prefixed(p, file, "", why);
+            }
+        }
+        bot_replies_free(&out);
+    }
+}
+
+/* A template no code renders is data when an intent names it as its reply
+ * or a button shows it as a help screen; data templates get no variables. */
+static bool is_data_template(const struct catalog *cat, const struct tpl_set *set,
+                             const char *name, struct prefixed *p)
+{
+    bool data = reply_owner(cat, name) || (dialog_is_screen(name) && screen_is_linked(set, name));
+    if (!data)
+        return false;
+    struct data_tpl d = {false};
+    tpl_each_var(set, name, note_var, &d);
+    if (d.uses_vars) {
+        char file[80];
+        snprintf(file, sizeof file, "%s.txt", name);
+        report_prefixed(p, file, "", "a reply or help screen gets no variables");
+    }
+    return true;
 }
 
 struct var_check {
@@ -60,7 +174,8 @@ static void check_var(const char *var, void *ud)
     buf_free(&why);
 }
 
-static void check_templates(const char *dir, struct prefixed *p, struct datacheck_stats *st)
+static void check_templates(const char *dir, const struct catalog *cat, struct prefixed *p,
+                            struct datacheck_stats *st)
 {
     char *err = NULL;
     struct tpl_set *set = tpl_set_load(dir, &err);
@@ -84,8 +199,15 @@ static void check_templates(const char *dir, struct prefixed *p, struct datachec
         const char *name = tpl_name_at(set, i);
         char file[80];
         snprintf(file, sizeof file, "%s.txt", name);
-        if (!replies_find(name))
-            report_prefixed(p, file, "", "nobody renders it (not in the registry in src/replies.c)");
+        if (!replies_find(name) && !is_data_template(cat, set, name, p))
+            report_prefixed(p, file, "", "nobody renders it (not in the registry in src/replies.c, "
+                                         "no intent's reply, no r: button shows it)");
+    }
+    check_screen_links(set, p);
+    if (cat) {
+        p->prefix = "intents/";
+        check_answered(cat, set, p);
+        p->prefix = "templates/";
     }
     tpl_set_free(set);
 }
@@ -98,11 +220,12 @@ int datacheck_run(const char *data_dir, catalog_report_fn report, void *ud,
     struct buf dir;
     buf_init(&dir);
     buf_printf(&dir, "%s/intents", data_dir);
-    check_intents(dir.data, &p, &st);
+    struct catalog *cat = check_intents(dir.data, &p, &st);
     buf_reset(&dir);
     buf_printf(&dir, "%s/templates", data_dir);
     p.prefix = "templates/";
-    check_templates(dir.data, &p, &st);
+    check_templates(dir.data, cat, &p, &st);
+    catalog_free(cat);
     buf_free(&dir);
     if (stats)
         *stats = st;

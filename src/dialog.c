@@ -607,8 +607,43 @@ void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
     dialog_turn_done(t);
 }
 
+bool dialog_has_intent_handler(const struct dialog *d, const char *intent_id)
+{
+    return strmap_get(&d->intents, intent_id) != NULL;
+}
+
+bool dialog_serves(const struct dialog *d, const struct intent *in)
+{
+    if (dialog_has_intent_handler(d, in->id) || in->kind == INTENT_PROCEDURE)
+        return true;
+    return in->reply && tpl_exists(d->deps.tpl, in->reply);
+}
+
+bool dialog_is_screen(const char *name)
+{
+    size_t n = strlen(DIALOG_SCREEN_PREFIX);
+    if (strncmp(name, DIALOG_SCREEN_PREFIX, n) != 0 || !name[n])
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    return true;
+}
+
+/* "r:help_<name>": a help screen, when that template exists. */
+static bool route_screen(struct dialog_turn *t, const char *name)
+{
+    if (!dialog_is_screen(name) || !tpl_exists(t->deps->tpl, name))
+        return false;
+    dialog_turn_render(t, name, NULL, 0);
+    dialog_turn_done(t);
+    return true;
+}
+
 static bool route_payload(struct dialog_turn *t, const char *payload)
 {
+    if (strncmp(payload, DIALOG_SCREEN_PAYLOAD, strlen(DIALOG_SCREEN_PAYLOAD)) == 0)
+        return route_screen(t, payload + strlen(DIALOG_SCREEN_PAYLOAD));
     if (strcmp(payload, "menu") == 0) {
         dialog_reply_menu(t);
         dialog_turn_done(t);

@@ -735,6 +735,18 @@ static bool asks_something_else(const struct ctx *c, const char *text)
     return strcmp(m.id, CATALOG_FALLBACK_ID) != 0 && strcmp(m.id, c->def->in->id) != 0;
 }
 
+/* True (after telling the user and dropping it) when the flow has been idle
+ * longer than DVCBOT_FLOW_IDLE. */
+static bool expire_if_idle(struct ctx *c, long now)
+{
+    if (now - num(c->st, "seen", now) <= (long)c->t->deps->cfg->flow_idle_s)
+        return false;
+    const struct tpl_var v[] = {{"name", c->def->in->name}, {"id", c->def->in->id}};
+    drop_flow(c, true);
+    dialog_turn_render(c->t, "flow_expired", v, 2);
+    return true;
+}
+
 static bool on_mode(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
@@ -745,12 +757,8 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         return false;
     }
     long now = now_s();
-    if (now - num(c.st, "seen", now) > (long)t->deps->cfg->flow_idle_s) {
-        const struct tpl_var v[] = {{"name", c.def->in->name}, {"id", c.def->in->id}};
-        drop_flow(&c, true);
-        dialog_turn_render(t, "flow_expired", v, 2);
+    if (expire_if_idle(&c, now))
         return false; /* the message itself is answered as usual */
-    }
     set_num(c.st, "seen", now);
     stats_flow_touch(fl->st, t->user_key);
     const struct bot_msg *m = t->msg;
@@ -769,15 +777,32 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     return true;
 }
 
+/* "Anh/chị đang làm dở: <procedure>, bước k/n — tiếp tục?" */
+static void offer_resume(struct ctx *c)
+{
+    size_t i = cur(c);
+    char n[24], total[24];
+    snprintf(n, sizeof n, "%zu", i < c->def->n_steps ? i + 1 : c->def->n_steps);
+    snprintf(total, sizeof total, "%zu", c->def->n_steps);
+    const struct tpl_var v[] = {{"name", c->def->in->name}, {"n", n}, {"total", total}};
+    render(c, "flow_resume", v, sizeof v / sizeof v[0]);
+}
+
 bool flows_filter(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
     const char *mode = dialog_turn_mode(t);
-    bool start = dialog_is_start(t->msg);
     struct ctx c;
-    if (start && mode && strcmp(mode, FLOW_MODE) == 0 && load_ctx(&c, fl, t))
-        drop_flow(&c, true);
-    return false;
+    if (!dialog_is_start(t->msg) || !mode || strcmp(mode, FLOW_MODE) != 0 || !load_ctx(&c, fl, t))
+        return false;
+    long now = now_s();
+    if (expire_if_idle(&c, now))
+        return false; /* greeted as usual, after the notice */
+    set_num(c.st, "seen", now);
+    stats_flow_touch(fl->st, t->user_key);
+    offer_resume(&c);
+    dialog_turn_done(t);
+    return true;
 }
 
 struct start {

@@ -75,6 +75,7 @@ const char *http_status_text(int status)
     case 204: return "No Content";
     case 302: return "Found";
     case 303: return "See Other";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -409,18 +410,23 @@ static void conn_write(struct http_conn *c, char *data, size_t len, bool close_a
     c->writes_pending++;
 }
 
+/* 204 and 304 carry no body and no length; a HEAD response (head) says the
+ * length of the body it leaves out. */
 static char *format_response(int status, const char *ctype, const char *body, size_t body_len,
-                             const char *extra, bool keep_alive, size_t *len)
+                             const char *extra, bool keep_alive, bool head, size_t *len)
 {
+    bool bodiless = status == 204 || status == 304;
     struct buf out;
     buf_init(&out);
     buf_reserve(&out, body_len + 256);
-    buf_printf(&out,
-               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-               "Connection: %s\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
-               status, http_status_text(status), ctype ? ctype : "text/plain; charset=utf-8",
-               body_len, keep_alive ? "keep-alive" : "close", extra ? extra : "");
-    buf_append(&out, body, body_len);
+    buf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
+    if (!bodiless)
+        buf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                   ctype ? ctype : "text/plain; charset=utf-8", body_len);
+    buf_printf(&out, "Connection: %s\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
+               keep_alive ? "keep-alive" : "close", extra ? extra : "");
+    if (!bodiless && !head)
+        buf_append(&out, body, body_len);
     *len = out.len;
     return buf_steal(&out);
 }
@@ -441,7 +447,8 @@ static void conn_fail(struct http_conn *c, int status)
     char body[96];
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", http_status_text(status));
     size_t len;
-    char *resp = format_response(status, "application/json", body, (size_t)n, NULL, false, &len);
+    char *resp = format_response(status, "application/json", body, (size_t)n, NULL, false, false,
+                                 &len);
     request_free(c->cur);
     c->cur = NULL;
     log_fmt(LOG_INFO, "request refused", "\"status\":%d", status);
@@ -642,7 +649,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
         bool keep = req->keep_alive && !srv->stopping && !c->close_after_write;
         size_t len;
         char *resp = format_response(status, content_type, body ? body : "", body ? body_len : 0,
-                                     extra_headers, keep, &len);
+                                     extra_headers, keep, req->method == HTTP_HEAD, &len);
         c->inflight = NULL;
         if (!keep)
             c->close_after_write = true;

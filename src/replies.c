@@ -43,6 +43,7 @@ static const struct reply_spec specs[] = {
     {"erase_kind_refs", ""},
     {"erase_kind_s", ""},
     {"erase_kind_u", ""},
+    {"erase_kind_wc_hist", ""},
     {"erase_kind_wc_inbox", ""},
     {"feedback_invalid", "max"},
     {"feedback_saved", ""},
@@ -79,6 +80,7 @@ static const struct reply_spec specs[] = {
     {"flow_invalid_text_long", "max min"},
     {"flow_invalid_text_short", "max min"},
     {"flow_review", "name note summary"},
+    {"flow_resume", "n name total"},
     {"flow_say", "back n next note text total"},
     {"flow_stale", ""},
     {"flow_stuck", ""},
@@ -147,6 +149,7 @@ static const struct reply_spec specs[] = {
     {"thanks", ""},
     {"unknown", ""},
     {"unsupported_media", ""},
+    {"webchat_too_long", "count max"},
     {"zalo_more_buttons", ""},
 };
 

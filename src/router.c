@@ -50,6 +50,13 @@ void router_add(struct router *r, const char *method, const char *path, bool pre
     rt->ud = ud;
 }
 
+/* A GET route answers HEAD too (http_respond leaves the body out). */
+static bool method_matches(const struct route *rt, const char *method)
+{
+    return !rt->method || strcmp(rt->method, method) == 0 ||
+           (strcmp(rt->method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
 static bool path_matches(const struct route *rt, const char *path)
 {
     if (!rt->prefix)
@@ -66,7 +73,7 @@ void router_dispatch(struct http_request *req, void *ud)
         if (!path_matches(rt, req->path))
             continue;
         path_known = true;
-        if (rt->method && strcmp(rt->method, req->method_name) != 0)
+        if (!method_matches(rt, req->method_name))
             continue;
         req->route = rt->label;
         rt->fn(req, rt->ud);

@@ -4,13 +4,16 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/netaddr.h"
+#include "dvcbot/webchat_history.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define WEBCHAT_MAX_TEXT 2000
+#define CLIENT_ID_MAX 40
+#define LABEL_MAX_BYTES 256
 
 struct webchat {
     const struct config *cfg;
@@ -19,9 +22,10 @@ struct webchat {
     struct dialog *dialog;
     char *page;
     size_t page_len;
+    char etag[24];
 };
 
-bool webchat_user_id_valid(const char *id)
+static bool id_chars_valid(const char *id, size_t min, size_t max)
 {
     size_t n = 0;
     for (; id[n]; n++) {
@@ -31,12 +35,26 @@ bool webchat_user_id_valid(const char *id)
         if (!ok)
             return false;
     }
-    return n >= 8 && n <= 64;
+    return n >= min && n <= max;
 }
 
-static void render_reply(struct buf *out, const struct bot_reply *r)
+bool webchat_user_id_valid(const char *id)
 {
-    buf_puts(out, "{\"text\":");
+    return id_chars_valid(id, 8, 64);
+}
+
+size_t webchat_text_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* "text":..,"buttons":[{"label":..,"payload":..}] without braces. */
+static void render_reply_fields(struct buf *out, const struct bot_reply *r)
+{
+    buf_puts(out, "\"text\":");
     buf_json_str(out, r->text);
     buf_puts(out, ",\"buttons\":[");
     for (size_t j = 0; j < r->n_buttons; j++) {
@@ -46,7 +64,14 @@ static void render_reply(struct buf *out, const struct bot_reply *r)
         buf_json_str(out, r->buttons[j].payload);
         buf_putc(out, '}');
     }
-    buf_puts(out, "]}");
+    buf_putc(out, ']');
+}
+
+static void render_reply(struct buf *out, const struct bot_reply *r)
+{
+    buf_putc(out, '{');
+    render_reply_fields(out, r);
+    buf_putc(out, '}');
 }
 
 void webchat_render_replies(struct buf *out, const struct bot_replies *replies)
@@ -58,65 +83,194 @@ void webchat_render_replies(struct buf *out, const struct bot_replies *replies)
     }
 }
 
-/* ===== GET /webchat ===== */
+/* ===== GET /webchat, GET /favicon.ico ===== */
+
+static bool etag_matches(const char *header, const char *etag)
+{
+    return header && (strstr(header, etag) != NULL || strcmp(header, "*") == 0);
+}
 
 void webchat_handle_page(struct http_request *req, void *ud)
 {
     struct webchat *wc = ud;
     req->route = "webchat_page";
-    http_respond(req, 200, "text/html; charset=utf-8", wc->page, wc->page_len,
-                 "Cache-Control: no-cache\r\n"
-                 "Content-Security-Policy: default-src 'self'; style-src 'unsafe-inline'; "
-                 "script-src 'unsafe-inline'\r\n");
+    char headers[320];
+    snprintf(headers, sizeof headers,
+             "Cache-Control: no-cache\r\nETag: %s\r\n"
+             "Content-Security-Policy: default-src 'self'; style-src 'unsafe-inline'; "
+             "script-src 'unsafe-inline'; img-src 'self' data:\r\n",
+             wc->etag);
+    if (etag_matches(http_request_header(req, "If-None-Match"), wc->etag))
+        http_respond(req, 304, NULL, NULL, 0, headers);
+    else
+        http_respond(req, 200, "text/html; charset=utf-8", wc->page, wc->page_len, headers);
+}
+
+/* The page carries its own icon inline; other clients ask anyway. */
+void webchat_handle_favicon(struct http_request *req, void *ud)
+{
+    (void)ud;
+    req->route = "favicon";
+    http_respond(req, 204, NULL, NULL, 0, "Cache-Control: public, max-age=604800\r\n");
 }
 
 /* ===== POST /webchat/messages ===== */
 
-static void on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+/* One message on its way: what the history gets and the answer waits for. */
+struct post {
+    struct webchat *wc;
+    struct http_request *req;
+    char user[BOT_ID_MAX];
+    char *shown;                /* what the user's bubble shows: text or button label */
+    char **items;               /* history items: the user's, then each reply's */
+    size_t n_items;
+};
+
+static void post_free(struct post *p)
 {
-    struct http_request *req = ud;
-    (void)msg;
+    for (size_t i = 0; i < p->n_items; i++)
+        free(p->items[i]);
+    free(p->items);
+    free(p->shown);
+    free(p);
+}
+
+/* {"replies":[{"text":..,"buttons":..},...],"ids":[<each reply's history id>],
+ * "id":"<the user's message's>"}; no ids when the history was not written.
+ * items[0] is the user's own, items[i] = {"from":"bot",<reply i-1>}. */
+static void respond_post(struct post *p, const char *const *ids)
+{
+    static const char from_bot[] = "{\"from\":\"bot\",";
     struct buf out;
     buf_init(&out);
     buf_puts(&out, "{\"replies\":[");
-    webchat_render_replies(&out, replies);
-    buf_puts(&out, "]}");
-    http_respond(req, 200, "application/json", out.data, out.len, NULL);
+    for (size_t i = 1; i < p->n_items; i++) {
+        if (i > 1)
+            buf_putc(&out, ',');
+        buf_putc(&out, '{');
+        buf_puts(&out, p->items[i] + strlen(from_bot));
+    }
+    buf_putc(&out, ']');
+    if (ids && ids[0][0]) {
+        buf_puts(&out, ",\"ids\":[");
+        for (size_t i = 1; i < p->n_items; i++) {
+            if (i > 1)
+                buf_putc(&out, ',');
+            buf_json_str(&out, ids[i]);
+        }
+        buf_puts(&out, "],\"id\":");
+        buf_json_str(&out, ids[0]);
+    }
+    buf_putc(&out, '}');
+    http_respond(p->req, 200, "application/json", out.data, out.len, NULL);
     buf_free(&out);
+    post_free(p);
 }
 
-static struct bot_msg *parse_post(const struct config *cfg, struct http_request *req,
+static void on_recorded(const char *const *ids, size_t n, void *ud)
+{
+    (void)n;
+    respond_post(ud, ids);
+}
+
+static char *bubble_json(const char *from, const struct bot_reply *r, const char *text)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"from\":");
+    buf_json_str(&b, from);
+    if (r) {
+        buf_putc(&b, ',');
+        render_reply_fields(&b, r);
+    } else {
+        buf_puts(&b, ",\"text\":");
+        buf_json_str(&b, text);
+        buf_puts(&b, ",\"buttons\":[]");
+    }
+    buf_putc(&b, '}');
+    return buf_steal(&b);
+}
+
+static void on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+{
+    struct post *p = ud;
+    /* The answer to /start (every page load sends it) and an answer-less
+     * turn (a message sent twice) are not kept. */
+    bool keep = replies->n > 0 && !dialog_is_start(msg) &&
+                replies->n < WEBCHAT_HISTORY_ADD_MAX;
+    p->items = xcalloc(replies->n + 1, sizeof *p->items);
+    p->items[p->n_items++] = bubble_json("me", NULL, p->shown);
+    for (size_t i = 0; i < replies->n; i++)
+        p->items[p->n_items++] = bubble_json("bot", &replies->items[i], NULL);
+    if (!keep || webchat_history_add(p->wc->store, p->user, (const char *const *)p->items,
+                                     p->n_items, p->wc->cfg->session_ttl_s, on_recorded, p) != 0)
+        respond_post(p, NULL);
+}
+
+static void too_long(struct webchat *wc, struct http_request *req, size_t chars)
+{
+    char max[16], count[24];
+    snprintf(max, sizeof max, "%d", WEBCHAT_MAX_CHARS);
+    snprintf(count, sizeof count, "%zu", chars);
+    const struct tpl_var v[] = {{"max", max}, {"count", count}};
+    char *text = tpl_render_text(dialog_deps(wc->dialog)->tpl, "webchat_too_long", v, 2);
+    http_respond_error(req, 400, text ? text : "text too long");
+    free(text);
+}
+
+static const char *optional_string(const cJSON *root, const char *name, bool *bad)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (v && !cJSON_IsString(v))
+        *bad = true;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static struct bot_msg *parse_post(struct webchat *wc, struct http_request *req, struct post *p,
                                   const char **why)
 {
     cJSON *root = cJSON_ParseWithLength(req->body.data ? req->body.data : "", req->body.len);
     struct bot_msg *msg = NULL;
+    bool bad = false;
     const cJSON *user = cJSON_GetObjectItemCaseSensitive(root, "user");
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");
-    const cJSON *button = cJSON_GetObjectItemCaseSensitive(root, "button");
+    const char *text = optional_string(root, "text", &bad);
+    const char *button = optional_string(root, "button", &bad);
+    const char *label = optional_string(root, "label", &bad);
+    const char *id = optional_string(root, "id", &bad);
     *why = "body must be JSON: {\"user\": \"...\", \"text\": \"...\"}";
     if (!cJSON_IsObject(root) || !cJSON_IsString(user))
         goto cleanup;
     *why = "user must be 8-64 characters of A-Z a-z 0-9 _ -";
     if (!webchat_user_id_valid(user->valuestring))
         goto cleanup;
-    const cJSON *content = cJSON_IsString(button) ? button : text;
-    *why = "text or button must be a string";
-    if (!cJSON_IsString(content))
+    *why = "text or button must be a string (label and id too, when given)";
+    const char *content = button ? button : text;
+    if (bad || !content)
         goto cleanup;
-    *why = "text too long";
-    if (strlen(content->valuestring) > WEBCHAT_MAX_TEXT)
+    *why = "id must be 1-40 characters of A-Z a-z 0-9 _ -";
+    if (id && !id_chars_valid(id, 1, CLIENT_ID_MAX))
         goto cleanup;
-    msg = bot_msg_new(BOT_CH_WEBCHAT, content == button ? BOT_MSG_BUTTON : BOT_MSG_TEXT);
+    size_t chars = webchat_text_chars(content);
+    if (chars > WEBCHAT_MAX_CHARS) {
+        too_long(wc, req, chars);
+        *why = NULL;
+        goto cleanup;
+    }
+    msg = bot_msg_new(BOT_CH_WEBCHAT, button ? BOT_MSG_BUTTON : BOT_MSG_TEXT);
     bot_id_set(msg->user, user->valuestring);
     bot_id_set(msg->chat, user->valuestring);
-    bot_msg_set_text(msg, content->valuestring, strlen(content->valuestring));
+    if (id)
+        bot_id_set(msg->event_id, id); /* the page's id: a message sent again is answered once */
+    bot_msg_set_text(msg, content, strlen(content));
     /* Web chat ids cost nothing: limits count the client's address. */
     char group[NETADDR_TEXT_MAX];
     if (netaddr_client_group(req->remote_addr, http_request_header(req, "X-Forwarded-For"),
-                             cfg->trusted_proxies, group))
+                             wc->cfg->trusted_proxies, group))
         bot_id_set(msg->source, group);
     else
         bot_id_set(msg->source, "unknown");
+    snprintf(p->user, sizeof p->user, "%s", user->valuestring);
+    p->shown = button && label ? xstrndup(label, strnlen(label, LABEL_MAX_BYTES)) : xstrdup(content);
     *why = NULL;
 cleanup:
     cJSON_Delete(root);
@@ -125,16 +279,21 @@ cleanup:
 
 static void post_message(struct webchat *wc, struct http_request *req)
 {
-    const char *why;
-    struct bot_msg *msg = parse_post(wc->cfg, req, &why);
+    const char *why = NULL;
+    struct post *p = xcalloc(1, sizeof *p);
+    p->wc = wc;
+    p->req = req;
+    struct bot_msg *msg = parse_post(wc, req, p, &why);
     if (!msg) {
-        http_respond_error(req, 400, why);
+        if (why)
+            http_respond_error(req, 400, why);
+        post_free(p);
         return;
     }
-    dialog_handle(wc->dialog, msg, on_replies, req);
+    dialog_handle(wc->dialog, msg, on_replies, p);
 }
 
-/* ===== GET /webchat/messages?user=ID: the inbox ===== */
+/* ===== GET /webchat/messages?user=ID[&after=CURSOR] ===== */
 
 static void inbox_key(char *out, size_t len, const char *user)
 {
@@ -163,22 +322,75 @@ static void on_inbox(redisReply *r, void *ud)
     buf_free(&out);
 }
 
-static void get_inbox(struct webchat *wc, struct http_request *req)
+/* Read and clear atomically, so a message is shown once. */
+static void read_inbox(struct webchat *wc, struct http_request *req, const char *user)
 {
-    char *user = http_request_query_param(req, "user");
-    if (!user || !webchat_user_id_valid(user)) {
-        free(user);
-        http_respond_error(req, 400, "user must be 8-64 characters of A-Z a-z 0-9 _ -");
-        return;
-    }
     char key[128];
     inbox_key(key, sizeof key, user);
-    free(user);
-    /* Read and clear atomically, so a message is shown once. */
     static const char script[] =
         "local v = redis.call('LRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) return {v}";
     if (store_command(wc->store, on_inbox, req, "EVAL %s 1 %s", script, key) != 0)
         http_respond_error(req, 503, "store unavailable");
+}
+
+static void on_history(const char *items, size_t n, const char *last, void *ud)
+{
+    struct http_request *req = ud;
+    if (!items) {
+        http_respond_error(req, 503, "store unavailable");
+        return;
+    }
+    if (n == 0) {
+        http_respond(req, 204, NULL, NULL, 0, "Cache-Control: no-store\r\n");
+        return;
+    }
+    struct buf out;
+    buf_init(&out);
+    buf_puts(&out, "{\"items\":");
+    buf_puts(&out, items);
+    buf_puts(&out, ",\"cursor\":");
+    buf_json_str(&out, last);
+    buf_putc(&out, '}');
+    http_respond(req, 200, "application/json", out.data, out.len, "Cache-Control: no-store\r\n");
+    buf_free(&out);
+}
+
+static void ignore_reply(redisReply *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+}
+
+/* The page's polling: what came after its cursor (204 when nothing did).
+ * The page reads the history, so the inbox is not needed any more. */
+static void read_history(struct webchat *wc, struct http_request *req, const char *user,
+                         const char *cursor)
+{
+    if (!webchat_history_cursor_valid(cursor)) {
+        http_respond_error(req, 400, "after must be 0 or an id given before");
+        return;
+    }
+    if (webchat_history_read(wc->store, user, cursor, on_history, req) != 0) {
+        http_respond_error(req, 503, "store unavailable");
+        return;
+    }
+    char key[128];
+    inbox_key(key, sizeof key, user);
+    store_command(wc->store, ignore_reply, NULL, "DEL %s", key);
+}
+
+static void get_messages(struct webchat *wc, struct http_request *req)
+{
+    char *user = http_request_query_param(req, "user");
+    char *after = http_request_query_param(req, "after");
+    if (!user || !webchat_user_id_valid(user))
+        http_respond_error(req, 400, "user must be 8-64 characters of A-Z a-z 0-9 _ -");
+    else if (after)
+        read_history(wc, req, user, after);
+    else
+        read_inbox(wc, req, user);
+    free(user);
+    free(after);
 }
 
 void webchat_handle_messages(struct http_request *req, void *ud)
@@ -188,7 +400,7 @@ void webchat_handle_messages(struct http_request *req, void *ud)
     if (strcmp(req->method_name, "POST") == 0)
         post_message(wc, req);
     else if (strcmp(req->method_name, "GET") == 0)
-        get_inbox(wc, req);
+        get_messages(wc, req);
     else
         http_respond_error(req, 405, "use GET or POST");
 }
@@ -227,12 +439,45 @@ static int deliver(void *ctx, struct outbox_item *item)
     int rc = store_command(wc->store, on_pushed, pair, "EVAL %s 1 %s %b %s %s", script, key,
                            json.data, json.len, ttl, max);
     buf_free(&json);
-    if (rc != 0)
+    if (rc != 0) {
         free(pair);
-    return rc;
+        return rc;
+    }
+    /* The open page finds it in the history; a failure here loses only that. */
+    char *bubble = bubble_json("bot", &item->reply, NULL);
+    webchat_history_add_quiet(wc->store, item->chat, bubble, wc->cfg->session_ttl_s);
+    free(bubble);
+    return 0;
 }
 
 /* ===== Set-up ===== */
+
+/* Replaces every "{{name}}" in *page by value. */
+static void fill_in(char **page, size_t *len, const char *name, const char *value)
+{
+    char mark[64];
+    snprintf(mark, sizeof mark, "{{%s}}", name);
+    struct buf out;
+    buf_init(&out);
+    const char *p = *page, *hit;
+    while ((hit = strstr(p, mark)) != NULL) {
+        buf_append(&out, p, (size_t)(hit - p));
+        buf_puts(&out, value);
+        p = hit + strlen(mark);
+    }
+    buf_puts(&out, p);
+    free(*page);
+    *len = out.len;
+    *page = buf_steal(&out);
+}
+
+static void page_etag(struct webchat *wc)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < wc->page_len; i++)
+        h = (h ^ (unsigned char)wc->page[i]) * 1099511628211ULL;
+    snprintf(wc->etag, sizeof wc->etag, "\"%016llx\"", (unsigned long long)h);
+}
 
 struct webchat *webchat_new(const struct config *cfg, struct store *store, struct outbox *ob,
                             struct dialog *dialog, char **err)
@@ -240,11 +485,14 @@ struct webchat *webchat_new(const struct config *cfg, struct store *store, struc
     char *path = config_data_path(cfg, "templates/webchat.html");
     size_t len = 0;
     char *page = file_read_explained(path, &len, err);
-    if (!page) {
-        free(path);
-        return NULL;
-    }
     free(path);
+    if (!page)
+        return NULL;
+    char max[16], poll[16];
+    snprintf(max, sizeof max, "%d", WEBCHAT_MAX_CHARS);
+    snprintf(poll, sizeof poll, "%u", cfg->webchat_poll_s ? cfg->webchat_poll_s : 1);
+    fill_in(&page, &len, "max_chars", max);
+    fill_in(&page, &len, "poll_s", poll);
     struct webchat *wc = xcalloc(1, sizeof *wc);
     wc->cfg = cfg;
     wc->store = store;
@@ -252,6 +500,7 @@ struct webchat *webchat_new(const struct config *cfg, struct store *store, struc
     wc->dialog = dialog;
     wc->page = page;
     wc->page_len = len;
+    page_etag(wc);
     struct outbox_driver drv = {.deliver = deliver, .ctx = wc, .rate_per_s = 500, .burst = 500,
                                 .max_inflight = 32};
     outbox_set_driver(ob, BOT_CH_WEBCHAT, &drv);

@@ -84,6 +84,8 @@ struct config {
                                     07:00 Vietnam time; "" disables (both -1) */
     unsigned telegram_rate;      /* DVCBOT_TELEGRAM_RATE: messages/s to the Bot API, default 30 */
     unsigned telegram_inline_reply; /* DVCBOT_TELEGRAM_INLINE_REPLY=1: first reply in the webhook response */
+    unsigned webchat_poll_s;     /* DVCBOT_WEBCHAT_POLL_S: how often an open web chat page asks for
+                                    new messages, default 20 s (slower while hidden) */
     char *log_level;             /* DVCBOT_LOG_LEVEL */
     char *test_clock;            /* DVCBOT_TEST_CLOCK: file of the test clock (tests only, see test_clock.h) */
 };

@@ -2,8 +2,12 @@
  * and CI do: the catalog loads with every field typed right, every pattern
  * compiles, every procedure's guided flow is sound (flowdef.h), every
  * template of the registry (replies.c) exists and uses only
- * the variables the registry allows, and no template file is left that
- * nobody renders. Owns nothing after it returns. */
+ * the variables the registry allows, no template file is left that nobody
+ * renders (a template named by an intent's "reply" or shown by an "r:"
+ * button as a help screen is data: it may use no variables), every "r:"
+ * button names an existing help screen, and every catalog id gets an
+ * answer (a procedure, a "reply" template or a code handler listed in
+ * served.h). Owns nothing after it returns. */
 #ifndef DVCBOT_DATACHECK_H
 #define DVCBOT_DATACHECK_H
 

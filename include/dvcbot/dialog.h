@@ -22,7 +22,8 @@
  * An intent is answered, in this order, by the handler a module registered
  * for it (dialog_on_intent), by its procedure summary, or by the template its
  * intent file names ("reply", e.g. greeting for chao_hoi); otherwise with
- * DIALOG_NOT_UNDERSTOOD.
+ * DIALOG_NOT_UNDERSTOOD (dialog_serves says which; served.h lists the ids
+ * answered by code so `dvcbot check` can refuse an id nobody answers).
  *
  * Extension: modules register handlers for intents, payload prefixes and
  * session modes at start-up, message filters that see every message first
@@ -52,6 +53,10 @@
 #define DIALOG_USER_KEY_MAX (BOT_ID_MAX + 8)
 /* The template of "I did not understand", for an intent nobody answers. */
 #define DIALOG_NOT_UNDERSTOOD "unknown"
+/* A button "r:help_<name>" shows the screen templates/help_<name>.txt
+ * (help screens are data: no variables, their own buttons lead on). */
+#define DIALOG_SCREEN_PAYLOAD "r:"
+#define DIALOG_SCREEN_PREFIX "help_"
 /* Messages of one user waiting at most; more are dropped (flood guard). */
 #define DIALOG_USER_QUEUE_MAX 32
 
@@ -137,6 +142,14 @@ void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud);
  * (t->match is set); must not touch the turn's routing. */
 typedef void (*dialog_observe_fn)(const struct dialog_turn *t, void *ud);
 void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud);
+
+/* True when intent in gets a real answer: a registered handler, its
+ * procedure facts, or its "reply" template (which must exist). */
+bool dialog_serves(const struct dialog *d, const struct intent *in);
+/* True when a module registered a handler for intent_id. */
+bool dialog_has_intent_handler(const struct dialog *d, const char *intent_id);
+/* True when name is a help screen a button may show (DIALOG_SCREEN_PREFIX). */
+bool dialog_is_screen(const char *name);
 
 /* True for a follow/first contact or a typed /start, "/start <x>", /menu:
  * what the dialog greets, leaving any mode. */

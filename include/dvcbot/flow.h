@@ -18,7 +18,9 @@
  * f:keep:<i>, f:skip:<i> (carrying the step index, so a double tap or an old
  * message cannot skip a step), f:prof:yes|no, f:done, f:edit, f:edit:<slot>,
  * f:review, f:help, f:resume, f:cancel. Typed commands (intents/_flow.json):
- * quay lại, sửa <mục>, hủy/thoát, trợ giúp, menu, xong. /start and menu leave
+ * quay lại, sửa <mục>, hủy/thoát, trợ giúp, menu, xong. /start (and /menu, a
+ * Zalo follow, the web chat page opening) does not drop a running flow: it
+ * offers to go on (flow_resume: f:resume, f:cancel, menu). Typed menu leaves
  * the flow; so do any other button and, where no answer is expected (an
  * instruction step, the saved-data offer), a typed line the matcher reads as
  * another question (the flow then counts as abandoned when the next one
@@ -46,9 +48,10 @@ struct flows;
 struct flows *flows_new(struct dialog *d, const struct flow_set *defs, struct stats *st);
 void flows_free(struct flows *f);
 
-/* A dialog_on_message filter (ud = the struct flows): /start and /menu leave
- * a running flow (counted abandoned); never takes the turn. The caller
- * registers it, so it can order it after the hand-off's staff filter. */
+/* A dialog_on_message filter (ud = the struct flows): /start and /menu while
+ * a flow runs are answered with the offer to go on (the turn is taken); an
+ * expired flow is dropped and the user told, then greeted as usual. The
+ * caller registers it, so it can order it after the hand-off's staff filter. */
 bool flows_filter(struct dialog_turn *t, void *ud);
 
 /* The procedure of the flow in the user's session (running or paused), or

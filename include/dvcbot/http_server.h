@@ -91,7 +91,9 @@ const char *http_request_header(const struct http_request *req, const char *name
  * NULL when absent. */
 char *http_request_query_param(const struct http_request *req, const char *name);
 
-/* Sends the response and frees req. extra_headers: "Name: value\r\n" lines or NULL. */
+/* Sends the response and frees req. extra_headers: "Name: value\r\n" lines or NULL.
+ * 204 and 304 go out without body or Content-Length; the answer to HEAD
+ * without its body (Content-Length still says its size). */
 void http_respond(struct http_request *req, int status, const char *content_type,
                   const char *body, size_t body_len, const char *extra_headers);
 /* Shorthand: JSON body. */

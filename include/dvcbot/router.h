@@ -2,7 +2,8 @@
  *
  * Routes are matched in the order added: an exact path, or a prefix when the
  * route says so. A path that matches no route gets 404, a known path with
- * another method 405. The router owns its table; handlers' ud stay the
+ * another method 405. A GET route also takes HEAD (the response goes out
+ * without its body). The router owns its table; handlers' ud stay the
  * caller's. */
 #ifndef DVCBOT_ROUTER_H
 #define DVCBOT_ROUTER_H

@@ -1,12 +1,31 @@
 /* webchat — the small web chat served by dvcbot itself.
  *
- * GET /webchat serves templates/webchat.html (plain HTML/CSS/JS, Vietnamese
- * UI). POST /webchat/messages takes {"user": "<browser id>", "text": "..."} or
- * {"user": ..., "button": "<payload>"} and answers with the dialog's replies:
- * {"replies": [{"text": "...", "buttons": [{"label": "...", "payload": "..."}]}]}.
+ * GET (and HEAD) /webchat serves templates/webchat.html (plain HTML/CSS/JS,
+ * Vietnamese UI, no external request) with {{max_chars}} and {{poll_s}}
+ * filled in and an ETag (a reload that has it gets 304). GET /favicon.ico
+ * answers 204: the page carries its icon inline.
+ *
+ * POST /webchat/messages takes {"user": "<browser id>", "text": "..."} or
+ * {"user": ..., "button": "<payload>", "label": "<what the button said>"},
+ * and optionally "id" (the page's own id of the message, 1..40 of
+ * [A-Za-z0-9_-]: a message sent again after a lost answer is answered once,
+ * with no replies). It answers with the dialog's replies:
+ * {"replies": [{"text": "...", "buttons": [{"label": "...", "payload": "..."}]}],
+ * "ids": ["<history id of each reply>"], "id": "<the message's own>"} (ids
+ * absent when the history was not written). A text longer than WEBCHAT_MAX_CHARS
+ * characters (Unicode code points, as the page counts them) gets 400 with
+ * the polite Vietnamese error of templates/webchat_too_long.txt.
+ *
  * The browser id is a random token the page keeps in localStorage
- * ([A-Za-z0-9_-], 8..64 characters). Messages dvcbot sends on its own
- * (notifications) wait in Redis and come with GET /webchat/messages?user=ID.
+ * ([A-Za-z0-9_-], 8..64 characters). Every message and reply except those of
+ * /start (sent by each page load) goes into the history (webchat_history.h).
+ * GET /webchat/messages?user=ID&after=CURSOR answers the history entries
+ * after the cursor, {"items": [{"id", "from": "me"|"bot", "text", "buttons"}],
+ * "cursor": "<newest id>"}, or 204 when there is none: cheap polling, and
+ * after=0 gives the recent conversation for a reload. Messages dvcbot sends
+ * on its own (notifications) go into the history and into an inbox, which
+ * GET /webchat/messages?user=ID (no cursor) reads and empties, for clients
+ * that do not keep a cursor.
  *
  * The struct webchat owns the page text; webchat_free releases it. */
 #ifndef DVCBOT_WEBCHAT_H
@@ -22,6 +41,8 @@
 
 #define WEBCHAT_INBOX_TTL_S (7 * 24 * 3600)
 #define WEBCHAT_INBOX_MAX 50
+/* Longest message, in characters (code points), counted the same by the page. */
+#define WEBCHAT_MAX_CHARS 2000
 
 struct webchat;
 
@@ -32,8 +53,11 @@ void webchat_free(struct webchat *wc);
 
 void webchat_handle_page(struct http_request *req, void *ud);
 void webchat_handle_messages(struct http_request *req, void *ud);
+void webchat_handle_favicon(struct http_request *req, void *ud);
 
 bool webchat_user_id_valid(const char *id);
+/* Characters of a UTF-8 text (bytes that do not continue a sequence). */
+size_t webchat_text_chars(const char *s);
 /* Appends {"text":..,"buttons":[..]} objects for replies, comma-separated. */
 void webchat_render_replies(struct buf *out, const struct bot_replies *replies);
 

@@ -78,3 +78,73 @@ class CatalogAnswersTest(ServiceTest):
             reply = self.say("catalognew001", line)[0]
             self.assertTrue(reply["text"].startswith(name), (line, reply["text"][:80]))
             self.assertTrue(reply["buttons"][0]["payload"].startswith("flow:"))
+
+
+def not_understood_text():
+    """The first line of templates/unknown.txt: the "I did not understand" reply."""
+    with open(os.path.join(ROOT, "templates", "unknown.txt"), encoding="utf-8") as f:
+        lines = [line.strip() for line in f if line.strip() and not line.startswith("##")]
+    return lines[0]
+
+
+def catalog_ids():
+    with open(os.path.join(ROOT, "intents", "_catalog.tsv"), encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip() and not line.startswith("#")]
+    return [r[0] for r in rows]
+
+
+class EveryIntentIsAnsweredTest(ServiceTest):
+    """Issue 12: no catalog id may be left with the not-understood fallback.
+    Every example of every intent goes through the whole dialog (web chat API,
+    a fresh user each), and every id is also asked for by its button."""
+    telegram = False
+
+    def first_reply(self, user, text=None, button=None):
+        status, data = self.bot.webchat(user, text, button=button)
+        self.assertEqual(status, 200)
+        self.assertTrue(data["replies"], (text, button))
+        return data["replies"]
+
+    def test_every_example_of_every_id_gets_a_real_answer(self):
+        fallback = not_understood_text()
+        sent, wrong = 0, []
+        for n, intent_id in enumerate(catalog_ids()):
+            if intent_id == "khac":
+                continue
+            for m, example in enumerate(load_intent(intent_id)["match"]["examples"]):
+                replies = self.first_reply("allex%03d%02d" % (n, m), example)
+                sent += 1
+                if any(fallback in r["text"] for r in replies):
+                    wrong.append("%s: %s" % (intent_id, example))
+        self.assertGreater(sent, 150)
+        self.assertEqual(wrong, [], "answered 'not understood'")
+
+    def test_every_id_asked_by_its_button_gets_a_real_answer(self):
+        fallback = not_understood_text()
+        for n, intent_id in enumerate(catalog_ids()):
+            replies = self.first_reply("allbt%03d" % n, button="i:" + intent_id)
+            texts = " ".join(r["text"] for r in replies)
+            if intent_id == "khac":
+                self.assertIn(fallback, texts)
+            else:
+                self.assertNotIn(fallback, texts, intent_id)
+                self.assertTrue(any(r["buttons"] for r in replies), intent_id)
+
+    def test_vneid_help_has_a_short_screen_per_problem_with_next_steps(self):
+        user = "vneidhelp01"
+        menu = self.first_reply(user, "quên mật khẩu vneid không đăng nhập được")[0]
+        self.assertIn("VNeID", menu["text"])
+        screens = [b["payload"] for b in menu["buttons"] if b["payload"].startswith("r:")]
+        self.assertEqual(len(screens), 5)
+        expected = {"r:help_vneid_muc2": "Công an xã", "r:help_vneid_kich_hoat": "Kích hoạt",
+                    "r:help_vneid_mat_khau": "Quên mật khẩu", "r:help_vneid_doi_sdt": "số điện thoại",
+                    "r:help_vneid_dang_nhap": "dichvucong.gov.vn"}
+        self.assertEqual(sorted(screens), sorted(expected))
+        for payload, words in expected.items():
+            screen = self.first_reply(user, button=payload)[0]
+            self.assertIn(words, screen["text"])
+            self.assertLessEqual(len(screen["text"]), 600)  # one short screen
+            self.assertIn("i:huong_dan_vneid", [b["payload"] for b in screen["buttons"]])
+        # a forged screen name is not rendered: the user gets help, not an internal template
+        forged = self.first_reply(user, button="r:staff_help")[0]
+        self.assertNotIn("staff", forged["text"].lower())

@@ -239,15 +239,33 @@ class FlowTest(ServiceTest):
         self.assertIn("đã kết thúc", r[0]["text"])
         self.assertEqual(self.stats()["flows"]["tam_tru"]["abandoned"], before + 1)
 
-    def test_start_and_other_questions_leave_a_flow(self):
+    def test_start_offers_to_resume_a_running_flow_on_every_channel(self):
+        name = intent("ho_chieu")["name"]
+        n = len(intent("ho_chieu")["flow"]["steps"])
+        for channel in ("webchat", "telegram"):
+            chat = Chat(self, channel)
+            chat.press("flow:ho_chieu")
+            r = chat.press("f:next:0")
+            self.assertIn("Bước 2/%d" % n, r[-1]["text"])
+            r = chat.say("/start")                               # a reload of the web chat sends it too
+            self.assertEqual(len(r), 1, r)
+            self.assertEqual(r[0]["text"], "Anh/chị đang làm dở: %s, bước 2/%d — tiếp tục?" % (name, n))
+            self.assertEqual(payloads(r), ["f:resume", "f:cancel", "menu"])
+            self.assertEqual(json.loads(self.redis("GET", "s:{%s}" % chat.key))["mode"], "flow")
+            r = chat.press("f:resume")
+            self.assertIn("Bước 2/%d" % n, r[-1]["text"])
+            r = chat.say("/start")
+            r = chat.press("f:cancel")
+            self.assertIn("Đã dừng hướng dẫn", r[0]["text"])
+            r = chat.say("/start")
+            self.assertIn("Xin chào", r[0]["text"])              # nothing left to resume
+
+    def test_menu_and_other_questions_leave_a_flow(self):
         chat = Chat(self)
-        chat.press("flow:ho_chieu")
-        r = chat.say("/start")
-        self.assertIn("Xin chào", r[-1]["text"])
-        self.assertEqual(len(r), 1)
         chat.press("flow:ho_chieu")
         r = chat.say("làm lại căn cước")                       # another question at an instruction step
         self.assertIn("flow:can_cuoc", payloads(r))
+        chat.press("flow:ho_chieu")
         r = chat.say("menu")
         self.assertNotIn("Bước", texts(r))
 
@@ -512,8 +530,9 @@ class FlowExpiryTest(ServiceTest):
         return body["flows"][proc]["abandoned"]
 
     def test_idle_flow_expires_and_the_user_is_told_on_the_next_message(self):
-        chat = Chat(self)
+        chat, restarting = Chat(self), Chat(self)
         chat.press("flow:khai_tu")
+        restarting.press("flow:khai_tu")
         self.bot.advance_clock(3)
         r = chat.say("xin chào")
         self.assertIn("hết hạn", r[0]["text"])
@@ -521,7 +540,10 @@ class FlowExpiryTest(ServiceTest):
         self.assertIn("Xin chào", r[1]["text"])                 # and the message is answered
         r = chat.press("f:next:0")
         self.assertIn("đã kết thúc", r[0]["text"])
-        self.assertEqual(self.abandoned("khai_tu"), 1)          # counted once (sweep or reply)
+        r = restarting.say("/start")                            # nothing to resume: told, then greeted
+        self.assertIn("hết hạn", r[0]["text"])
+        self.assertIn("Xin chào", r[1]["text"])
+        self.assertEqual(self.abandoned("khai_tu"), 2)          # counted once each (sweep or reply)
 
     def test_sweep_counts_a_flow_left_idle_as_abandoned(self):
         chat = Chat(self)

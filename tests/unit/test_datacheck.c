@@ -12,6 +12,7 @@
 #include "dvcbot/file.h"
 #include "dvcbot/replies.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 
 struct problems {
     int n;
-    char all[2048];
+    char all[32768];
 };
 
 static void collect(void *ud, const char *file, const char *field, const char *reason)
@@ -66,6 +67,24 @@ static int setup(void **state)
         write_file(tdir, name, text ? text : "stub\n");
         free(text);
     }
+    /* the data templates: replies named by intents, help screens */
+    snprintf(path, sizeof path, "%s/templates", cwd);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(strlen(de->d_name) > 4 ? strlen(de->d_name) - 4 : 0),
+                 de->d_name);
+        if (de->d_name[0] == '.' || replies_find(name))
+            continue;
+        snprintf(path, sizeof path, "%s/templates/%s", cwd, de->d_name);
+        char *text = file_read(path, NULL);
+        if (text)
+            write_file(tdir, de->d_name, text);
+        free(text);
+    }
+    closedir(d);
     *state = dir;
     return 0;
 }
@@ -115,12 +134,48 @@ static void test_missing_template_is_reported(void **state)
     assert_non_null(strstr(p.all, "templates/ask_which.txt"));
 }
 
+/* An id whose answer would be "I did not understand" is refused, and so are
+ * a reply template that does not exist and a button to no help screen. */
+static void test_an_id_nobody_answers_is_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_served_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/intents", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "_catalog.tsv", "vui_ve\tchat\tVui vẻ\tx\nhoi_tham\tchat\tHỏi thăm\tx\n"
+                                    "gop_y\taction\tGóp ý\tx\nkhac\tfallback\tKhác\tx\n");
+    write_file(sub, "vui_ve.json", "{\"id\":\"vui_ve\",\"kind\":\"chat\",\"name\":\"Vui vẻ\","
+                                   "\"short_name\":\"Vui\",\"match\":{}}");
+    write_file(sub, "hoi_tham.json", "{\"id\":\"hoi_tham\",\"kind\":\"chat\",\"name\":\"Hỏi\","
+                                     "\"short_name\":\"Hỏi\",\"reply\":\"khong_co\",\"match\":{}}");
+    write_file(sub, "gop_y.json", "{\"id\":\"gop_y\",\"kind\":\"action\",\"name\":\"Góp ý\","
+                                  "\"short_name\":\"Góp ý\",\"match\":{}}");
+    write_file(sub, "khac.json", "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\","
+                                 "\"short_name\":\"Khác\",\"reply\":\"unknown\",\"match\":{}}");
+    snprintf(sub, sizeof sub, "%s/templates", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "unknown.txt", "Chưa hiểu.\n---\nXem | r:help_khong_co\n");
+    struct problems p = {0, ""};
+    assert_true(datacheck_run(dir, collect, &p, NULL) > 0);
+    assert_non_null(strstr(p.all, "intents/vui_ve.json||no dialog handler serves it"));
+    assert_non_null(strstr(p.all, "intents/hoi_tham.json|reply|"));
+    assert_non_null(strstr(p.all, "templates/unknown.txt||button r:help_khong_co"));
+    assert_null(strstr(p.all, "gop_y.json|"));   /* answered by code (served.h) */
+    assert_null(strstr(p.all, "intents/khac.json|")); /* answered by its reply */
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_repo_data_passes_when_all_templates_exist),
         cmocka_unit_test(test_orphan_template_and_unknown_variable_are_reported),
         cmocka_unit_test(test_missing_template_is_reported),
+        cmocka_unit_test(test_an_id_nobody_answers_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,136 @@
+"""`make run` and the terminal client: how to stop it, Ctrl-C stops its
+private Redis too, `dvcbot chat` finds that Redis, --help, and the numbers of
+a procedure list in two parts."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from harness import BIN, ROOT, SLOW, WRAP, free_port, wait_until
+
+
+def procedure_names():
+    with open(os.path.join(ROOT, "intents", "_catalog.tsv"), encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip() and not line.startswith("#")]
+    return [r[2] for r in rows if r[1] == "procedure"]
+
+
+def chat(lines, env, cwd=ROOT, args=()):
+    full = dict(os.environ, DVCBOT_DATA_DIR=ROOT)
+    full.pop("REDIS_URL", None)
+    full.update(env)
+    proc = subprocess.run(WRAP + [BIN, "chat"] + list(args), input="\n".join(lines).encode() + b"\n",
+                          env=full, cwd=cwd, capture_output=True, timeout=60 * SLOW)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def answer_to(out, line, last=False):
+    """The output printed for the (first or last) input line equal to line."""
+    mark = "you> %s\n" % line
+    after = out.rsplit(mark, 1)[1] if last else out.split(mark, 1)[1]
+    return after.split("you> ", 1)[0]
+
+
+def alive(pid):
+    """True while pid runs (a zombie left for a non-reaping init is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class TerminalChatTest(unittest.TestCase):
+    NO_REDIS = {"REDIS_URL": "redis://127.0.0.1:1"}
+
+    def test_help_prints_the_usage_and_starts_no_chat(self):
+        for flag in ("--help", "-h"):
+            rc, out, err = chat(["xin chào"], self.NO_REDIS, args=[flag])
+            self.assertEqual(rc, 0, err)
+            self.assertIn("usage: dvcbot chat [--user ID]", out)
+            self.assertNotIn("you>", out)
+        rc, out, err = chat([], self.NO_REDIS, args=["--bogus"])
+        self.assertEqual(rc, 2)
+        self.assertIn("unknown argument '--bogus'", err)
+
+    def test_every_part_of_the_procedure_list_goes_on_numbering(self):
+        names = procedure_names()
+        rc, out, _ = chat(["/start", "1"], self.NO_REDIS)
+        self.assertEqual(rc, 0)
+        parts = [p for p in answer_to(out, "1").split("bot> ")[1:] if "[" in p]
+        self.assertGreater(len(parts), 1)                        # the list came in parts
+        numbers = [int(line.split("]")[0].strip(" [")) for p in parts for line in p.splitlines()[1:]]
+        self.assertEqual(numbers, list(range(1, len(numbers) + 1)))
+        first_of_second = int(parts[1].splitlines()[1].split("]")[0].strip(" ["))
+        for n in (1, first_of_second, len(names)):              # each opens the procedure it shows
+            rc, out, _ = chat(["/start", "1", str(n)], self.NO_REDIS)
+            got = answer_to(out, str(n), last=True)
+            self.assertTrue(got.startswith("bot> " + names[n - 1]), (n, got[:120]))
+
+
+class MakeRunTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dvcbot-makerun-")
+        for d in ("intents", "templates"):
+            os.symlink(os.path.join(ROOT, d), os.path.join(self.tmp, d))
+        self.run_dir = os.path.join(self.tmp, "run")
+        self.port = free_port()
+        build = os.path.dirname(BIN)
+        san = {"asan": "SAN=asan", "valgrind": "SAN=valgrind"}.get(os.path.basename(build))
+        env = dict(os.environ, DVCBOT_LISTEN="127.0.0.1:%d" % self.port, DVCBOT_DATA_DIR=self.tmp)
+        env.pop("REDIS_URL", None)
+        env.pop("MAKEFLAGS", None)
+        args = ["make", "-s", "--no-print-directory", "run", "BUILD=" + build, "RUN_DIR=" + self.run_dir]
+        # Its own session: Ctrl-C goes to the whole foreground group, as in a terminal.
+        self.make = subprocess.Popen(args + ([san] if san else []), cwd=ROOT, env=env, start_new_session=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def tearDown(self):
+        if self.make.poll() is None:
+            os.killpg(self.make.pid, signal.SIGKILL)
+            self.make.wait()
+        pid_file = os.path.join(self.run_dir, "redis.pid")
+        if os.path.exists(pid_file):
+            with open(pid_file) as f:
+                pid = int(f.read())
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def healthy(self):
+        import http.client
+        if self.make.poll() is not None:
+            raise AssertionError("make run ended: " + self.make.stdout.read().decode())
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+
+    def test_prints_how_to_stop_chat_finds_its_redis_and_ctrl_c_stops_both(self):
+        wait_until(self.healthy, 60, what="make run to serve")
+        with open(os.path.join(self.run_dir, "redis.pid")) as f:
+            redis_pid = int(f.read())
+        sock = os.path.join(self.run_dir, "redis.sock")
+        # The terminal client, from the directory of make run, without REDIS_URL.
+        env = {"DVCBOT_DATA_DIR": self.tmp}
+        rc, out, err = chat(["khai sinh", "1"], env, cwd=self.tmp, args=["--user", "term1"])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("(redis: unix://%s, the private server of make run)" % os.path.realpath(sock), err)
+        self.assertIn("Bước 1/", out)                            # a flow started...
+        rc, out, err = chat(["/start"], env, cwd=self.tmp, args=["--user", "term1"])
+        self.assertIn("Anh/chị đang làm dở: Đăng ký khai sinh, bước 1/", out)  # ...and was kept there
+        os.killpg(self.make.pid, signal.SIGINT)
+        printed = self.make.communicate(timeout=30 * SLOW)[0].decode()
+        self.assertIn("stop: Ctrl-C (stops dvcbot, then its private redis)", printed)
+        self.assertIn("redis: private server stopped", printed)
+        wait_until(lambda: not alive(redis_pid), what="the private redis to end")
+        self.assertFalse(os.path.exists(sock))
+        self.assertIn('"msg":"stopped"', printed)                # dvcbot shut down cleanly
+
+
+if __name__ == "__main__":
+    unittest.main()
