@@ -8,6 +8,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/strmap.h"
 
 #include <cjson/cJSON.h>
@@ -397,7 +398,7 @@ static void fetch_page(struct create *c)
  * need to read the records of other channels). */
 static void page_add(struct create *c, const char *user)
 {
-    int ch = broadcast_user_channel(user);
+    int ch = recipient_channel(user);
     if (ch >= 0 && (c->spec.segment.channels & (1u << ch)) && strlen(user) < USER_KEY_MAX)
         c->page[c->n_page++] = xstrdup(user);
 }

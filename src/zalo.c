@@ -399,6 +399,19 @@ const char *zalo_proactive_refusal(int64_t now, bool unfollowed, int64_t last_in
 
 /* ===== Outbox driver ===== */
 
+/* What recipient.c reads for zalo_proactive_refusal, in this order. */
+static const char *const PROACTIVE_FIELDS[] = {ZALO_F_UNFOLLOWED, ZALO_F_LAST_IN, ZALO_F_SENT, NULL};
+
+static const char *proactive_refusal(void *ctx, int64_t now, const char *const *values, bool *blocked)
+{
+    (void)ctx;
+    bool unfollowed = values[0] && values[0][0] && strcmp(values[0], "0") != 0;
+    const char *why = zalo_proactive_refusal(now, unfollowed, values[1] ? strtoll(values[1], NULL, 10) : 0,
+                                             values[2] ? strtol(values[2], NULL, 10) : 0);
+    *blocked = why && unfollowed;
+    return why;
+}
+
 static void ignore_reply(redisReply *r, void *ud)
 {
     (void)r;
@@ -763,7 +776,8 @@ struct zalo *zalo_new(uv_loop_t *loop, const struct config *cfg, struct store *s
     z->token = zalo_token_new(loop, cfg, store, http);
     /* Zalo takes about 20 calls/s per app; stay well below. */
     struct outbox_driver drv = {.deliver = deliver, .ctx = z, .rate_per_s = 10, .burst = 10,
-                                .max_inflight = 8};
+                                .max_inflight = 8, .user_fields = PROACTIVE_FIELDS,
+                                .proactive_refusal = proactive_refusal, .error_name = zalo_error_reason};
     outbox_set_driver(ob, BOT_CH_ZALO, &drv);
     return z;
 }

@@ -55,6 +55,7 @@ struct app {
     struct http_client *http;
     struct outbox *outbox;
     struct outbox_store *obstore; /* durable replies in Redis */
+    struct recipients *recipients; /* proactive sends: user record → outbox */
     struct catalog *catalog;
     struct matcher *matcher;
     struct tpl_set *tpl;

@@ -43,6 +43,7 @@
 #include "dvcbot/msg.h"
 #include "dvcbot/outbox.h"
 #include "dvcbot/outbox_store.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
 
@@ -71,6 +72,7 @@ struct dialog_deps {
     const struct config *cfg;
     struct outbox *outbox;          /* for messages to other chats (staff, notifications) */
     struct outbox_store *obstore;   /* durable replies (dialog_handle_stored); may be NULL */
+    struct recipients *recipients;  /* for messages to another user (recipient.h) */
 };
 
 /* One message being handled. Handlers read and change these fields. */
