@@ -44,7 +44,8 @@ static const char START_SCRIPT[] =
  * erased meanwhile is no longer in the batch and leaves no trace.
  * KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q, refs:{<user key>}.
  * ARGV: user key ("" = only check the batch), counter, reason ("" = none),
- * entry id, consumer, failures kept, now, seconds to keep the record. */
+ * entry id, consumer, failures kept, now, seconds to keep the record, seconds
+ * refs:{} lives (DVCBOT_USER_TTL). */
 static const char FINISH_SCRIPT[] =
     "local counted = 0 "
     "if ARGV[1] ~= '' and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then "
@@ -54,6 +55,7 @@ static const char FINISH_SCRIPT[] =
     "    redis.call('HINCRBY', KEYS[1], 'reason:' .. ARGV[3], 1) "
     "    if redis.call('HLEN', KEYS[3]) < tonumber(ARGV[6]) then "
     "      redis.call('SADD', KEYS[5], KEYS[3]) "
+    "      redis.call('EXPIRE', KEYS[5], ARGV[9]) "
     "      redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end "
     "  end "
     "end "
@@ -307,7 +309,7 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
 {
     const char *id = b->run->id;
     char hkey[BROADCAST_KEY_MAX], fkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX];
-    char cap[16], now[24], keep[16];
+    char cap[16], now[24], keep[16], refs_ttl[16];
     struct buf rkey;
     broadcast_key(hkey, sizeof hkey, id, "");
     broadcast_key(fkey, sizeof fkey, id, ":fail");
@@ -317,9 +319,10 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
     snprintf(cap, sizeof cap, "%d", BROADCAST_FAIL_KEEP);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
-    int rc = command(w, cb, ud, "EVAL %s 5 %s %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
+    snprintf(refs_ttl, sizeof refs_ttl, "%u", w->cfg->user_ttl_s);
+    int rc = command(w, cb, ud, "EVAL %s 5 %s %s %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
                      hkey, b->key, fkey, qkey, buf_cstr(&rkey), user, counter, reason, b->entry,
-                     w->consumer, cap, now, keep);
+                     w->consumer, cap, now, keep, refs_ttl);
     buf_free(&rkey);
     return rc;
 }
