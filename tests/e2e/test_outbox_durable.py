@@ -27,6 +27,8 @@ class HeldTelegramStub(TelegramStub):
     def __init__(self):
         super().__init__()
         self.gate = threading.Event()
+        # An answer released after dvcbot went away meets a closed socket.
+        self.httpd.handle_error = lambda request, address: None
 
     def handle(self, method, path, body, headers):
         if self.route_key(method, path) == "sendMessage":
@@ -86,12 +88,16 @@ class DurableTest(unittest.TestCase):
         summary = self.redis("XPENDING", "outbox:telegram", "outbox")
         return summary[0]
 
+    def replies_of(self, user):
+        return [c["json"]["text"] for c in self.tg.sent_to(user) if c["status"] == 200]
+
     def assert_every_user_answered_in_order(self, users):
-        def answered():
-            return all(len(self.tg.sent_to(u)) >= 2 for u in users)
-        wait_until(answered, 15, what="both replies of every user")
+        def answered(u):
+            texts = self.replies_of(u)
+            return any(GREETING in t for t in texts) and any(KHAI_SINH in t for t in texts)
+        wait_until(lambda: all(answered(u) for u in users), 15, what="both replies of every user")
         for u in users:
-            texts = [c["json"]["text"] for c in self.tg.sent_to(u) if c["status"] == 200]
+            texts = self.replies_of(u)
             first_greeting = next(i for i, t in enumerate(texts) if GREETING in t)
             first_khai_sinh = next(i for i, t in enumerate(texts) if KHAI_SINH in t)
             self.assertLess(first_greeting, first_khai_sinh, texts)
