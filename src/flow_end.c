@@ -30,6 +30,7 @@ void flow_end_view(struct flow_ctx *c, const char *note)
     const struct tpl_var v[] = {
         {"n", n}, {"total", total}, {"back", back}, {"note", note ? note : ""},
         {"assist", c->s.assist ? "vol:start" : ""},
+        {"household", c->s.assist ? "hh:start" : ""},
     };
     dialog_turn_render(c->t, "flow_code", v, sizeof v / sizeof v[0]);
 }
@@ -132,12 +133,12 @@ static bool end_flow(struct flow_ctx *c, const char *code)
     cJSON *after = leave_after(c, c->s.assist ? NULL : code);
     struct dialog_turn *t = c->t;
     flow_turn_drop(c, false);
-    const struct tpl_var v = {"code", code ? code : ""};
+    const struct tpl_var v[] = {{"code", code ? code : ""}, {"household", "hh:start"}};
     if (code && c->s.assist) {
-        dialog_turn_render(t, "flow_code_assist", &v, 1);
+        dialog_turn_render(t, "flow_code_assist", v, 2);
     } else if (code) {
         char payload[BOT_PAYLOAD_MAX + 1];
-        dialog_turn_render(t, "flow_code_taken", &v, 1);
+        dialog_turn_render(t, "flow_code_taken", v, 1);
         snprintf(payload, sizeof payload, "%s%s", DOSSIER_PAYLOAD_SUB, code);
         if (dialog_turn_route_payload(t, payload))
             return true;

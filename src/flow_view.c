@@ -375,11 +375,9 @@ static void percent_encode(struct buf *b, const char *s)
 char *flow_view_portal_link(const struct flow_ctx *c)
 {
     const struct intent *in = c->s.def->in;
-    const cJSON *proc = cJSON_GetObjectItemCaseSensitive(in->json, "procedure");
-    const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(proc, "portal_code"));
     struct buf b;
     buf_init(&b);
-    if (code && in->proc && in->proc->portal_url) {
+    if (in->proc && in->proc->portal_code && in->proc->portal_url) {
         buf_puts(&b, in->proc->portal_url); /* the procedure's own page */
     } else {
         buf_puts(&b, flow_set_portal_search(c->fl->defs));
