@@ -29,6 +29,7 @@
 #include "dvcbot/stats.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
+#include "dvcbot/volunteer_household.h"
 #include "dvcbot/webchat.h"
 #include "dvcbot/zalo.h"
 
@@ -154,6 +155,7 @@ static int open_flows(struct app *a, char **err)
     profile_register(a->dialog);
     a->erase = erase_new(a->dialog, a->stats);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->store, &a->cfg);
+    a->household = household_new(a->dialog);
     return 0;
 }
 
@@ -586,6 +588,7 @@ void app_close(struct app *a)
     zalo_close(a->zalo); /* after the HTTP client, outbox and store: their callbacks have run */
     webchat_free(a->webchat);
     volunteers_free(a->volunteers);
+    household_free(a->household);
     erase_free(a->erase);
     feedback_free(a->feedback);
     handoff_free(a->handoff);
