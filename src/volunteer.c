@@ -167,11 +167,6 @@ static void on_changed(redisReply *r, void *ud)
     admin_done(ac);
 }
 
-/* KEYS: volunteers, refs:{user}. ARGV: user, "1" to add / "0" to remove. */
-static const char CHANGE_SCRIPT[] =
-    "if ARGV[2] == '1' then redis.call('SADD', KEYS[2], KEYS[1]) "
-    "return {redis.call('SADD', KEYS[1], ARGV[1]), 1} end "
-    "return {redis.call('SREM', KEYS[1], ARGV[1]), 0}";
 
 static bool check_list(const cJSON *arr, size_t *n)
 {
@@ -197,7 +192,7 @@ static void send_changes(struct volunteers *v, struct admin_call *ac, const cJSO
         ac->pending++;
         /* The two keys live in different slots: fine on one server; on a
          * cluster this would be two commands. */
-        if (store_command(v->store, on_changed, ac, "EVAL %s 2 %s %s %s %s", CHANGE_SCRIPT,
+        if (store_command(v->store, on_changed, ac, "FCALL volunteer_change 2 %s %s %s %s",
                           VOLUNTEER_SET, refs, e->valuestring, add ? "1" : "0") != 0) {
             ac->failed = true;
             ac->pending--;

@@ -1,6 +1,6 @@
 /* lookup_guard — who may try to prove a dossier is theirs, how often, and
- * the proof itself, as one Lua script (LOOKUP_GUARD_LUA) and the pure C
- * around it (arguments, reply).
+ * the proof itself, as one Redis function (lookup_guard in redis/dvcbot.lua)
+ * and the pure C around it (arguments, reply).
  *
  * Proofs: the last 4 digits of the applicant's phone or ID number ("weak":
  * one guess in 5 000 hits one of the two), or the whole number, 9 to 15
@@ -107,7 +107,5 @@ struct lookup_verdict {
 
 /* Reads the script's reply. Returns 0, or -1 when it is malformed. */
 int lookup_guard_read(const redisReply *r, struct lookup_verdict *v);
-
-extern const char LOOKUP_GUARD_LUA[];
 
 #endif
