@@ -114,7 +114,8 @@ end)
 -- erased meanwhile is no longer in the batch and leaves no trace.
 -- KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q, refs:{<user key>}.
 -- ARGV: user key ("" = only check the batch), counter, reason ("" = none),
--- entry id, consumer, failures kept, now, seconds to keep the record.
+-- entry id, consumer, failures kept, now, seconds to keep the record, seconds
+-- refs:{} lives (DVCBOT_USER_TTL).
 -- (broadcast_worker)
 redis.register_function('broadcast_verdict', function(keys, args)
   local counted = 0
@@ -125,6 +126,7 @@ redis.register_function('broadcast_verdict', function(keys, args)
       redis.call('HINCRBY', keys[1], 'reason:' .. args[3], 1)
       if redis.call('HLEN', keys[3]) < tonumber(args[6]) then
         redis.call('SADD', keys[5], keys[3])
+        redis.call('EXPIRE', keys[5], args[9])
         redis.call('HSET', keys[3], args[1], args[3]) end
     end
   end
@@ -370,12 +372,13 @@ redis.register_function('lookup_guard', function(keys, args)
     local d = digits(f[i])
     if d then
       if weak then ok = ok or (#d >= 4 and string.sub(d, -4) == given)
-      else ok = ok or (#d >= 9 and d == given) end
+      else ok = ok or (#d >= 9 and d == given) end  -- 9: LOOKUP_PROOF_FULL_MIN
     end
   end
   if ok then
     redis.call('ZADD', keys[6], now, args[4])
-    redis.call('ZREMRANGEBYRANK', keys[6], 0, -100 - 1)
+    redis.call('ZREMRANGEBYRANK', keys[6], 0, -100 - 1)  -- 100: LOOKUP_ACCESS_KEEP
+    redis.call('ZREMRANGEBYSCORE', keys[6], '-inf', now - num(args[18]))
     redis.call('EXPIRE', keys[6], args[18])
     redis.call('SADD', keys[7], keys[6])
     redis.call('EXPIRE', keys[7], args[18])
@@ -409,7 +412,8 @@ redis.register_function('payment_create', function(keys, args)
 end)
 
 -- KEYS[1] pay:<ref>. ARGV vnp_Amount, vnp_ResponseCode, vnp_TransactionStatus,
--- vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate (unix).
+-- vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate (unix), seconds a paid
+-- record (it names the payer) is kept: DVCBOT_USER_TTL.
 -- → {'01'} | {'04'} | {'02'} | {'00', outcome, code, payer, amount, fee now}.
 -- The dossier key comes from the record, so this needs a single Redis.
 -- (payment_ipn)
@@ -433,7 +437,7 @@ redis.register_function('payment_ipn_record', function(keys, args)
   local fee = tonumber(d[1] or '0')
   local outcome = 'paid'
   if not d[3] then outcome = 'no_dossier'
-  elseif p[4] and tonumber(args[7]) > tonumber(p[4]) + 300 then
+  elseif p[4] and tonumber(args[7]) > tonumber(p[4]) + 300 then  -- 300: PAYMENT_PAY_GRACE_S
     outcome = 'expired'
   elseif d[2] == '1' then outcome = 'already_paid'
   elseif d[3] == 'tu_choi' or fee <= 0 then outcome = 'not_due'
@@ -442,7 +446,7 @@ redis.register_function('payment_ipn_record', function(keys, args)
     'transaction_no', args[4], 'bank_code', args[5],
     'applied', outcome == 'paid' and '1' or '0')
   if outcome ~= 'paid' then redis.call('HSET', keys[1], 'reason', outcome) end
-  redis.call('PERSIST', keys[1])
+  redis.call('EXPIRE', keys[1], args[8])
   if outcome == 'paid' then
     redis.call('HSET', dk, 'paid', '1', 'paid_online', '1', 'paid_via', 'vnpay',
       'paid_amount', p[1], 'updated_at', args[6])

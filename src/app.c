@@ -195,6 +195,9 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     declare_metrics();
     if (load_data(a, err) != 0)
         return -1;
+    /* loading the catalog (training the matcher) takes a while, slower still
+     * under sanitizers: timers started from here on must not count it */
+    uv_update_time(loop);
     a->store = store_new(loop, a->cfg.redis_url, a->cfg.redis_timeout_ms);
     if (!a->store) {
         *err = xstrdup("invalid REDIS_URL (want redis://host:port/db or unix:///path)");

@@ -264,7 +264,7 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
 {
     const char *id = b->run->id;
     char hkey[BROADCAST_KEY_MAX], fkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX];
-    char cap[16], now[24], keep[16];
+    char cap[16], now[24], keep[16], refs_ttl[16];
     struct buf rkey;
     broadcast_key(hkey, sizeof hkey, id, "");
     broadcast_key(fkey, sizeof fkey, id, ":fail");
@@ -274,9 +274,10 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
     snprintf(cap, sizeof cap, "%d", BROADCAST_FAIL_KEEP);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
-    int rc = command(w, cb, ud, "FCALL broadcast_verdict 5 %s %s %s %s %s %s %s %s %s %s %s %s %s",
+    snprintf(refs_ttl, sizeof refs_ttl, "%u", w->cfg->user_ttl_s);
+    int rc = command(w, cb, ud, "FCALL broadcast_verdict 5 %s %s %s %s %s %s %s %s %s %s %s %s %s %s",
                      hkey, b->key, fkey, qkey, buf_cstr(&rkey), user, counter, reason, b->entry,
-                     w->consumer, cap, now, keep);
+                     w->consumer, cap, now, keep, refs_ttl);
     buf_free(&rkey);
     return rc;
 }

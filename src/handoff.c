@@ -5,6 +5,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,9 +71,11 @@ long handoff_parse_ticket(const char *args, const char **text)
     if (*args == '#')
         args++;
     char *end;
+    errno = 0;
     long n = strtol(args, &end, 10);
-    if (end == args || n <= 0 || (*end && *end != ' ' && *end != '\n'))
-        return 0;
+    if (end == args || n <= 0 || n > HANDOFF_TICKET_MAX || errno == ERANGE ||
+        (*end && *end != ' ' && *end != '\n'))
+        return 0; /* never a saturated number: staff get the usage */
     while (*end == ' ' || *end == '\n')
         end++;
     *text = end;

@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
 
 void lookup_limits_from_config(const struct config *cfg, struct lookup_limits *out)
 {

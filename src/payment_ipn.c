@@ -16,9 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
 
 struct payment_ipn {
     struct payment_ipn_deps deps;
@@ -132,14 +129,15 @@ static void on_recorded(redisReply *r, void *ud)
 
 static void record(struct ipn_call *c)
 {
-    char key[PAYMENT_TXN_REF_MAX + 8], now[24], paid_at[24];
+    char key[PAYMENT_TXN_REF_MAX + 8], now[24], paid_at[24], keep[16];
     snprintf(key, sizeof key, "pay:%s", c->ref);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(paid_at, sizeof paid_at, "%lld", (long long)c->paid_at);
+    snprintf(keep, sizeof keep, "%u", c->pi->deps.cfg->user_ttl_s);
     const char *args[] = {key, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
                           param(&c->v, "vnp_TransactionStatus"), param(&c->v, "vnp_TransactionNo"),
-                          param(&c->v, "vnp_BankCode"), now, paid_at};
-    if (redis_fcall(c->pi->deps.store, "payment_ipn_record", on_recorded, c, 1, 8, args, NULL) != 0)
+                          param(&c->v, "vnp_BankCode"), now, paid_at, keep};
+    if (redis_fcall(c->pi->deps.store, "payment_ipn_record", on_recorded, c, 1, 9, args, NULL) != 0)
         finish(c, "99", "Unknown error");
 }
 

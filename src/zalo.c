@@ -116,17 +116,34 @@ static bool user_id_from(const cJSON *n, char out[BOT_ID_MAX])
     return true;
 }
 
-/* A msg_id for dedupe and quoting; one that does not fit is hashed. */
+/* s as an id, or its hash when it does not fit: never cut, two ids must not
+ * become one. */
+static void id_or_hash(const char *s, char out[BOT_ID_MAX])
+{
+    if (bot_id_set(out, s))
+        return;
+    char hex[CRYPTO_SHA256_HEX];
+    crypto_sha256_hex(s, strlen(s), hex);
+    snprintf(out, BOT_ID_MAX, "h%.40s", hex);
+}
+
+/* A msg_id for dedupe and quoting. */
 static void message_id_from(const cJSON *n, char out[BOT_ID_MAX])
 {
     out[0] = '\0';
     if (!cJSON_IsString(n) || !n->valuestring[0] || strpbrk(n->valuestring, "\r\n"))
         return;
-    if (bot_id_set(out, n->valuestring))
-        return;
-    char hex[CRYPTO_SHA256_HEX];
-    crypto_sha256_hex(n->valuestring, strlen(n->valuestring), hex);
-    snprintf(out, BOT_ID_MAX, "h%.40s", hex);
+    id_or_hash(n->valuestring, out);
+}
+
+/* Without a msg_id: "<event>:<timestamp>". */
+static void event_id_from(const char *event, const char *ts, char out[BOT_ID_MAX])
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s:%s", event, ts);
+    id_or_hash(buf_cstr(&b), out);
+    buf_free(&b);
 }
 
 static const char *event_user_field(const cJSON *root, char out[BOT_ID_MAX])
@@ -187,7 +204,7 @@ enum zalo_parse zalo_parse_event(const char *json, size_t len, struct bot_msg **
     if (m->reply_ref[0])
         memcpy(m->event_id, m->reply_ref, BOT_ID_MAX);
     else
-        snprintf(m->event_id, BOT_ID_MAX, "%.24s:%s", event, ts);
+        event_id_from(event, ts, m->event_id);
     if (m->kind == BOT_MSG_BUTTON)
         bot_msg_set_text(m, t + strlen(ZALO_PAYLOAD_MARK), strlen(t + strlen(ZALO_PAYLOAD_MARK)));
     else if (m->kind == BOT_MSG_TEXT)

@@ -34,8 +34,8 @@
  * hold allow. tests/unit/test_lookup_guard.c measures it.
  *
  * A success adds the user to the dossier's access log dossier:access:<CODE>
- * (newest LOOKUP_ACCESS_KEEP kept) listed in refs:{<user>}, both kept
- * access_ttl_s after the last use. Nothing here reads the clock: the
+ * (newest LOOKUP_ACCESS_KEEP kept, none older than access_ttl_s) listed in
+ * refs:{<user>}, both kept access_ttl_s (DVCBOT_USER_TTL) after the last use. Nothing here reads the clock: the
  * caller passes now. */
 #ifndef DVCBOT_LOOKUP_GUARD_H
 #define DVCBOT_LOOKUP_GUARD_H
@@ -47,8 +47,8 @@
 #include <stdbool.h>
 
 #define LOOKUP_PROOF_MAX 15                      /* digits of a whole number */
-#define LOOKUP_PROOF_FULL_MIN 9
-#define LOOKUP_ACCESS_KEEP 100
+#define LOOKUP_PROOF_FULL_MIN 9     /* also in redis/dvcbot.lua (lookup_guard) */
+#define LOOKUP_ACCESS_KEEP 100      /* also in redis/dvcbot.lua (lookup_guard) */
 #define LOOKUP_DOSSIER_PAUSE_MAX_S (30 * 24 * 3600)
 #define LOOKUP_DOSSIER_MEMORY_S (30 * 24 * 3600)
 #define LOOKUP_SOURCE_PAUSE_MAX_S (24 * 3600)
