@@ -199,12 +199,14 @@ end)
 -- refreshes the user record and loads the session. All keys carry the
 -- user's hash tag, so this also runs on Redis Cluster.
 -- KEYS: dedupe key, session key, user record key.
--- ARGV: dedupe TTL (s), "1" to dedupe, channel, chat, now (unix s), user
+-- ARGV: dedupe TTL (s), "1" to dedupe, "2" to only look (the commit of a
+-- stored turn marks it), "0" for none, channel, chat, now (unix s), user
 -- record TTL (s): a user silent that long is forgotten.
 -- (dialog)
 redis.register_function('dialog_load', function(keys, args)
   if args[2] == '1' and not redis.call('SET', keys[1], '1', 'NX', 'EX', args[1]) then
   return {0} end
+  if args[2] == '2' and redis.call('EXISTS', keys[1]) == 1 then return {0} end
   redis.call('HSET', keys[3], 'ch', args[3], 'chat', args[4], 'seen', args[5])
   redis.call('EXPIRE', keys[3], args[6])
   return {1, redis.call('GET', keys[2])}
@@ -673,4 +675,160 @@ end)
 -- (zalo_token)
 redis.register_function('zalo_token_unlock', function(keys, args)
   if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end return 0
+end)
+
+-- KEYS: per user fb:{u}, fbh:{u}, u:{u}, p:{u}. Returns per user
+-- {lines, handled (HGETALL), record commune, profile consent, profile commune}.
+-- (console_feedback)
+redis.register_function('console_feedback_read', function(keys, args)
+  local out = {}
+  for i = 1, #keys, 4 do
+    local p = redis.call('HMGET', keys[i + 3], 'consent', 'commune')
+    out[#out + 1] = {redis.call('LRANGE', keys[i], 0, -1), redis.call('HGETALL', keys[i + 1]),
+      redis.call('HGET', keys[i + 2], 'commune'), p[1], p[2]}
+  end return out
+end)
+
+-- KEYS: ticket:<n> keys of one SCAN page. For each open one:
+-- {n, user, opened_at, channel, record commune, consent, profile commune}.
+-- (console_handoffs)
+redis.register_function('console_handoff_tickets', function(keys, args)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local n = string.sub(k, 8)
+    for _, u in ipairs(redis.call('SMEMBERS', k)) do
+      local ho = redis.call('HMGET', 'ho:{' .. u .. '}', 'ticket', 'opened_at')
+      if ho[1] == n then
+        local rec = redis.call('HMGET', 'u:{' .. u .. '}', 'ch', 'commune')
+        local p = redis.call('HMGET', 'p:{' .. u .. '}', 'consent', 'commune')
+        out[#out + 1] = {n, u, ho[2] or '0', rec[1] or '', rec[2] or false, p[1] or false,
+          p[2] or false}
+      end
+    end
+  end return out
+end)
+
+-- KEYS: the assists hash, then vol:{u} per user. ARGV: the users.
+-- Returns per user {commune, added_at, households, flows}.
+-- (console_volunteers)
+redis.register_function('console_volunteer_list', function(keys, args)
+  local out = {}
+  for i = 2, #keys do
+    local v = redis.call('HMGET', keys[i], 'commune', 'added_at', 'households')
+    out[#out + 1] = {v[1] or '', v[2] or '0', v[3] or '0',
+      redis.call('HGET', keys[1], args[i - 1]) or '0'}
+  end return out
+end)
+
+-- One turn (or one saved message) in one round trip; see outbox_store.h.
+-- KEYS: dedupe, session, user record, stream.
+-- ARGV: dedupe? ('1'/'0'), dedupe TTL, session op ('k','s','d'), session,
+-- session TTL, consumer, trust ('1': this process holds every entry it
+-- committed before), chat, reply_ref, user key, n, then text and buttons of
+-- each reply. Returns {0} for a seen event, else {1, gated, first seq - 1,
+-- has seq, id...}.
+-- (outbox_store)
+redis.register_function('outbox_commit', function(keys, args)
+  if args[1] == '1' then
+    if redis.call('EXISTS', keys[1]) == 1 then return {0} end
+    redis.call('SET', keys[1], '1', 'EX', args[2]) end
+  if args[3] == 's' then redis.call('SET', keys[2], args[4], 'EX', args[5])
+  elseif args[3] == 'd' then redis.call('DEL', keys[2]) end
+  local n = tonumber(args[11])
+  if n == 0 then return {1, 0, 0, 0} end
+  if redis.call('EXISTS', keys[4]) == 0 then
+    redis.call('XGROUP', 'CREATE', keys[4], 'outbox', '0', 'MKSTREAM') end
+  local q, gated, has = 0, 0, 0
+  if redis.call('EXISTS', keys[3]) == 1 then
+    local f = redis.call('HMGET', keys[3], 'oq', 'od', 'oo')
+    q = tonumber(f[1]) or 0
+    if (tonumber(f[2]) or 0) < q and not (args[7] == '1' and f[3] == args[6]) then gated = 1 end
+    redis.call('HSET', keys[3], 'oq', q + n, 'oo', args[6])
+    has = 1 end
+  local out = {1, gated, q, has}
+  for i = 1, n do
+    out[4 + i] = redis.call('XADD', keys[4], '*', 'u', has == 1 and args[10] or '', 'c', args[8],
+      'q', has == 1 and q + i or 0, 'r', args[9], 't', args[10 + 2 * i], 'b', args[11 + 2 * i]) end
+  redis.call('XREADGROUP', 'GROUP', 'outbox', args[6], 'COUNT', n, 'STREAMS', keys[4], '>')
+  return out
+end)
+
+-- Settles entries: acknowledged, deleted, and each user's last settled
+-- reply (od) moved forward. KEYS: stream, then one user record per entry
+-- ("" for none). ARGV: id and seq of each entry.
+-- (outbox_store)
+redis.register_function('outbox_settle', function(keys, args)
+  local ids = {}
+  for i = 1, #args, 2 do ids[#ids + 1] = args[i] end
+  redis.call('XACK', keys[1], 'outbox', unpack(ids))
+  redis.call('XDEL', keys[1], unpack(ids))
+  for i = 2, #keys do
+    local s = tonumber(args[2 * (i - 1)]) or 0
+    if s > 0 and keys[i] ~= '' and redis.call('EXISTS', keys[i]) == 1 and
+       (tonumber(redis.call('HGET', keys[i], 'od') or '0') or 0) < s then
+      redis.call('HSET', keys[i], 'od', s) end end
+  return #ids
+end)
+
+-- Takes over the pending entries of one consumer whose heartbeat is gone.
+-- KEYS: stream. ARGV: this consumer, heartbeat prefix, count. Returns the
+-- XCLAIM reply (entries), or {}.
+-- (outbox_store)
+redis.register_function('outbox_claim', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 0 then return {} end
+  local ok, s = pcall(redis.call, 'XPENDING', keys[1], 'outbox')
+  if not ok or s[1] == 0 or not s[4] then return {} end
+  for _, c in ipairs(s[4]) do
+    if c[1] ~= args[1] and redis.call('EXISTS', args[2] .. c[1]) == 0 then
+      local p = redis.call('XPENDING', keys[1], 'outbox', '-', '+', args[3], c[1])
+      local ids = {}
+      for i, e in ipairs(p) do ids[i] = e[1] end
+      if #ids > 0 then return redis.call('XCLAIM', keys[1], 'outbox', args[1], 0, unpack(ids)) end
+    end end
+  return {}
+end)
+
+-- KEYS: volunteers, refs:{user}, vol:{user}. ARGV: user, "1" add / "0"
+-- remove, commune, now. Returns 1 when membership changed.
+-- (volunteer)
+redis.register_function('volunteer_register', function(keys, args)
+  if args[2] == '1' then
+    redis.call('SADD', keys[2], keys[1])
+    local added = redis.call('SADD', keys[1], args[1])
+    redis.call('HSET', keys[3], 'commune', args[3])
+    redis.call('HSETNX', keys[3], 'added_at', args[4])
+    return added
+  end
+  return redis.call('SREM', keys[1], args[1])
+end)
+
+-- KEYS: volunteers, vol:{u}. Returns {member?, registered commune}.
+-- (volunteer_household)
+redis.register_function('volunteer_household_who', function(keys, args)
+  return {redis.call('SISMEMBER', keys[1], args[1]), redis.call('HGET', keys[2], 'commune')}
+end)
+
+-- KEYS: coverage:done, coverage:log, vol:{u}, coverage:villages.
+-- ARGV: "<commune key>|<village key>|", vneid, online, paid (1/0), log entry,
+-- village field, village JSON (kept when staff have not set it up).
+-- (volunteer_household)
+redis.register_function('volunteer_household_record', function(keys, args)
+  local p = args[1]
+  redis.call('HINCRBY', keys[1], p .. 'visits', 1)
+  if args[2] == '1' then redis.call('HINCRBY', keys[1], p .. 'vneid', 1) end
+  if args[3] == '1' then redis.call('HINCRBY', keys[1], p .. 'online', 1) end
+  if args[4] == '1' then redis.call('HINCRBY', keys[1], p .. 'paid', 1) end
+  if args[2] == '1' and args[3] == '1' and args[4] == '1' then
+    redis.call('HINCRBY', keys[1], p .. 'met', 1) end
+  redis.call('LPUSH', keys[2], args[5])
+  redis.call('LTRIM', keys[2], 0, 100000 - 1)
+  redis.call('HSETNX', keys[4], args[6], args[7])
+  return redis.call('HINCRBY', keys[3], 'households', 1)
+end)
+
+-- Households visited per village, and the villages staff set up.
+-- KEYS: coverage:villages, coverage:done. Returns {HGETALL, HGETALL}.
+-- (console_volunteers)
+redis.register_function('console_household_coverage', function(keys, args)
+  return {redis.call('HGETALL', keys[1]), redis.call('HGETALL', keys[2])}
 end)
