@@ -24,6 +24,7 @@ dvcbot serves (the staff console too).
             with b.throttled(latency_ms=2000):          # slow network (DevTools protocol)
                 ...
             b.set_offline(True)                          # no network at all
+            b.block("*/webchat/messages*")               # these requests fail, the rest work
             urls = b.requests()                          # every URL the pages asked for
             errors = b.console_errors()                  # SEVERE lines of the console
             path = b.wait_download("phat-tin.csv")       # a file the page saved
@@ -298,6 +299,11 @@ class Browser:
 
     def set_offline(self, offline=True):
         self._conditions(offline=offline)
+
+    def block(self, *patterns):
+        """Makes requests whose URL matches a pattern ("*" wildcards) fail as
+        a dropped connection would; block() with none lets them through again."""
+        self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(patterns)})
 
     # ------------------------------------------------------------ logs
 
