@@ -23,6 +23,7 @@
 #include "dvcbot/payment.h"
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/reminder.h"
 #include "dvcbot/served.h"
 #include "dvcbot/stats.h"
@@ -115,8 +116,8 @@ static int load_data(struct app *a, char **err)
 static int open_dossiers(struct app *a, char **err)
 {
     struct notify_deps nd = {
-        .loop = a->loop, .store = a->store, .outbox = a->outbox, .tpl = a->tpl,
-        .catalog = a->catalog,
+        .loop = a->loop, .store = a->store, .outbox = a->outbox, .recipients = a->recipients,
+        .tpl = a->tpl, .catalog = a->catalog,
     };
     a->notify = notify_new(&nd);
     struct payment_deps pd = {.cfg = &a->cfg, .store = a->store, .tpl = a->tpl, .notify = a->notify};
@@ -193,6 +194,9 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     declare_metrics();
     if (load_data(a, err) != 0)
         return -1;
+    /* loading the catalog (training the matcher) takes a while, slower still
+     * under sanitizers: timers started from here on must not count it */
+    uv_update_time(loop);
     a->store = store_new(loop, a->cfg.redis_url, a->cfg.redis_timeout_ms);
     if (!a->store) {
         *err = xstrdup("invalid REDIS_URL (want redis://host:port/db or unix:///path)");
@@ -201,6 +205,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
+    a->recipients = recipients_new(a->store, a->outbox);
     struct outbox_retry retry = {
         .base_ms = a->cfg.retry_base_ms, .max_ms = a->cfg.retry_max_ms,
         .max_attempts = a->cfg.send_attempts, .max_age_ms = a->cfg.send_max_age_s * 1000u,
@@ -210,7 +215,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     outbox_on_failed(a->outbox, outbox_store_record_failed, a->store);
     struct dialog_deps deps = {
         .loop = loop, .store = a->store, .catalog = a->catalog, .matcher = a->matcher,
-        .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox,
+        .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox, .recipients = a->recipients,
     };
     a->dialog = dialog_new(&deps);
     if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0 || check_served(a, err) != 0)
@@ -296,8 +301,8 @@ static void add_dossier_routes(struct app *a)
 static void add_reminders(struct app *a)
 {
     struct reminder_deps rd = {
-        .loop = a->loop, .cfg = &a->cfg, .store = a->store, .outbox = a->outbox, .tpl = a->tpl,
-        .catalog = a->catalog,
+        .loop = a->loop, .cfg = &a->cfg, .store = a->store, .outbox = a->outbox,
+        .recipients = a->recipients, .tpl = a->tpl, .catalog = a->catalog,
     };
     a->reminders = reminder_new(&rd);
     reminder_start(a->reminders);
@@ -391,7 +396,7 @@ static int add_channels(struct app *a, char **err)
 /* The staff broadcast API and the worker that sends queued broadcasts. */
 static void add_broadcasts(struct app *a)
 {
-    a->broadcast_worker = broadcast_worker_new(a->loop, &a->cfg, a->store, a->outbox);
+    a->broadcast_worker = broadcast_worker_new(a->loop, &a->cfg, a->store, a->outbox, a->recipients);
     a->broadcasts = broadcast_api_new(&a->cfg, a->store, a->outbox, a->broadcast_worker);
     router_add(a->router, "POST", "/admin/broadcasts", false, "admin_broadcasts",
                broadcast_handle_create, a->broadcasts);
@@ -559,6 +564,7 @@ void app_close(struct app *a)
     flow_set_free(a->flow_defs);
     dialog_free(a->dialog);
     router_free(a->router);
+    recipients_free(a->recipients); /* every send has its verdict: store and outbox are closed */
     matcher_free(a->matcher);
     catalog_free(a->catalog);
     tpl_set_free(a->tpl);

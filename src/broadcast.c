@@ -7,7 +7,9 @@
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/refs.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/strmap.h"
 
 #include <cjson/cJSON.h>
@@ -306,8 +308,11 @@ static void write_batch(struct create *c, char **members, size_t n)
     snprintf(suffix, sizeof suffix, ":b:%u", c->batches);
     broadcast_key(bkey, sizeof bkey, c->id, suffix);
     broadcast_key(qkey, sizeof qkey, c->id, ":q");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         write_one(c, store_command(s, on_written, c, "SADD refs:{%s} %s", members[i], bkey));
+        if (refs_keep(s, c->api->cfg->user_ttl_s, members[i]) != 0)
+            c->write_failed = true;
+    }
     const char **argv = xcalloc(n + 2, sizeof *argv);
     argv[0] = "SADD";
     argv[1] = bkey;
@@ -397,7 +402,7 @@ static void fetch_page(struct create *c)
  * need to read the records of other channels). */
 static void page_add(struct create *c, const char *user)
 {
-    int ch = broadcast_user_channel(user);
+    int ch = recipient_channel(user);
     if (ch >= 0 && (c->spec.segment.channels & (1u << ch)) && strlen(user) < USER_KEY_MAX)
         c->page[c->n_page++] = xstrdup(user);
 }

@@ -1,10 +1,10 @@
 /* broadcast_spec — request checks, segment matching, times, reasons. */
 #include "dvcbot/broadcast_spec.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
-#include "dvcbot/zalo.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -315,7 +315,7 @@ static bool commune_in(const struct broadcast_segment *seg, const char *commune)
 bool broadcast_segment_match(const struct broadcast_segment *seg, const char *user_key,
                              const char *seen, const char *commune, int64_t now)
 {
-    int ch = broadcast_user_channel(user_key);
+    int ch = recipient_channel(user_key);
     if (ch < 0 || !(seg->channels & (1u << ch)))
         return false;
     if (seg->n_communes && !commune_in(seg, commune))
@@ -352,20 +352,6 @@ bool broadcast_user_key(const char *record_key, char *out, size_t outlen)
     memcpy(out, start, (size_t)(close - start));
     out[close - start] = '\0';
     return true;
-}
-
-int broadcast_user_channel(const char *user_key)
-{
-    const char *colon = strchr(user_key, ':');
-    if (!colon || colon == user_key || colon[1] == '\0' || colon - user_key > 8)
-        return -1;
-    char prefix[9];
-    memcpy(prefix, user_key, (size_t)(colon - user_key));
-    prefix[colon - user_key] = '\0';
-    for (int ch = 0; ch < BOT_CH_COUNT; ch++)
-        if (strcmp(prefix, bot_channel_prefix((enum bot_channel)ch)) == 0)
-            return ch;
-    return -1;
 }
 
 /* ===== Times ===== */
@@ -482,33 +468,6 @@ void broadcast_format_time(int64_t t, char out[32])
 }
 
 /* ===== Verdicts ===== */
-
-const char *broadcast_verdict_counter(enum outbox_verdict v)
-{
-    switch (v) {
-    case OUTBOX_SENT:
-        return "sent";
-    case OUTBOX_BLOCKED:
-        return "blocked";
-    default:
-        return "failed";
-    }
-}
-
-void broadcast_verdict_reason(enum bot_channel ch, enum outbox_verdict v, int last_error, char *out,
-                              size_t outlen)
-{
-    if (v == OUTBOX_SENT)
-        snprintf(out, outlen, "%s", "");
-    else if (v == OUTBOX_BLOCKED)
-        snprintf(out, outlen, "%s", "blocked");
-    else if (ch == BOT_CH_ZALO && last_error)
-        snprintf(out, outlen, "zalo_%s", zalo_error_reason(last_error));
-    else if (last_error)
-        snprintf(out, outlen, "error_%d", last_error);
-    else
-        snprintf(out, outlen, "%s", "send_failed");
-}
 
 /* ===== Keys and records ===== */
 

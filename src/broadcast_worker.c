@@ -12,7 +12,6 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
-#include "dvcbot/zalo.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,7 +44,8 @@ static const char START_SCRIPT[] =
  * erased meanwhile is no longer in the batch and leaves no trace.
  * KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q, refs:{<user key>}.
  * ARGV: user key ("" = only check the batch), counter, reason ("" = none),
- * entry id, consumer, failures kept, now, seconds to keep the record. */
+ * entry id, consumer, failures kept, now, seconds to keep the record, seconds
+ * refs:{} lives (DVCBOT_USER_TTL). */
 static const char FINISH_SCRIPT[] =
     "local counted = 0 "
     "if ARGV[1] ~= '' and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then "
@@ -55,6 +55,7 @@ static const char FINISH_SCRIPT[] =
     "    redis.call('HINCRBY', KEYS[1], 'reason:' .. ARGV[3], 1) "
     "    if redis.call('HLEN', KEYS[3]) < tonumber(ARGV[6]) then "
     "      redis.call('SADD', KEYS[5], KEYS[3]) "
+    "      redis.call('EXPIRE', KEYS[5], ARGV[9]) "
     "      redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end "
     "  end "
     "end "
@@ -113,9 +114,8 @@ struct rcpt {
     struct broadcast_worker *w;
     struct batch *batch;
     enum bot_channel ch;
-    bool looking_up;              /* counted in w->lookups[ch] */
+    bool sending;                 /* counted in w->sending[ch] */
     char *user_key;
-    char chat[BOT_ID_MAX];
 };
 
 struct broadcast_worker {
@@ -123,10 +123,11 @@ struct broadcast_worker {
     const struct config *cfg;
     struct store *store;
     struct outbox *ob;
+    struct recipients *recipients;
     char consumer[128];
     struct run *runs;
     size_t busy;                  /* Redis commands and outbox items in flight */
-    size_t lookups[BOT_CH_COUNT]; /* recipients between their batch and the outbox */
+    size_t sending[BOT_CH_COUNT]; /* recipients between their batch and their verdict */
     uint64_t next_refresh_ms;
     bool refreshing;
     bool stopping;
@@ -160,7 +161,7 @@ static size_t lookup_limit(const struct broadcast_worker *w, enum bot_channel ch
 /* The channel's bulk queue (with recipients on their way to it) has room. */
 static bool channel_room(const struct broadcast_worker *w, enum bot_channel ch)
 {
-    return outbox_queued(w->ob, ch, OUTBOX_BULK) + w->lookups[ch] < lookup_limit(w, ch);
+    return outbox_queued(w->ob, ch, OUTBOX_BULK) + w->sending[ch] < lookup_limit(w, ch);
 }
 
 /* ===== Lifetimes ===== */
@@ -259,8 +260,8 @@ static void settle(struct broadcast_worker *w)
 
 static void rcpt_done(struct rcpt *r)
 {
-    if (r->looking_up)
-        r->w->lookups[r->ch]--;
+    if (r->sending)
+        r->w->sending[r->ch]--;
     r->batch->pending--;
     free(r->user_key);
     free(r);
@@ -308,7 +309,7 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
 {
     const char *id = b->run->id;
     char hkey[BROADCAST_KEY_MAX], fkey[BROADCAST_KEY_MAX], qkey[BROADCAST_KEY_MAX];
-    char cap[16], now[24], keep[16];
+    char cap[16], now[24], keep[16], refs_ttl[16];
     struct buf rkey;
     broadcast_key(hkey, sizeof hkey, id, "");
     broadcast_key(fkey, sizeof fkey, id, ":fail");
@@ -318,9 +319,10 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
     snprintf(cap, sizeof cap, "%d", BROADCAST_FAIL_KEEP);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
-    int rc = command(w, cb, ud, "EVAL %s 5 %s %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
+    snprintf(refs_ttl, sizeof refs_ttl, "%u", w->cfg->user_ttl_s);
+    int rc = command(w, cb, ud, "EVAL %s 5 %s %s %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
                      hkey, b->key, fkey, qkey, buf_cstr(&rkey), user, counter, reason, b->entry,
-                     w->consumer, cap, now, keep);
+                     w->consumer, cap, now, keep, refs_ttl);
     buf_free(&rkey);
     return rc;
 }
@@ -330,9 +332,9 @@ static void record(struct rcpt *r, const char *counter, const char *reason)
 {
     struct broadcast_worker *w = r->w;
     count_metric(r->ch, counter);
-    if (r->looking_up) {
-        w->lookups[r->ch]--;
-        r->looking_up = false;
+    if (r->sending) {
+        w->sending[r->ch]--;
+        r->sending = false;
     }
     /* Also while stopping: a send that finished must not be repeated. */
     if (finish(w, r->batch, r->user_key, counter, reason, on_recorded, r) != 0)
@@ -341,112 +343,15 @@ static void record(struct rcpt *r, const char *counter, const char *reason)
 
 /* ===== One recipient ===== */
 
-static void on_sent(const struct outbox_item *item, enum outbox_verdict v, void *ud)
+static void on_verdict(const struct recipient_result *res, void *ud)
 {
     struct rcpt *r = ud;
     struct broadcast_worker *w = r->w;
     w->busy--;
-    if (w->stopping && v == OUTBOX_FAILED) {
-        rcpt_done(r); /* dropped at shutdown: sent again by the next process */
-        return;
-    }
-    char reason[48];
-    broadcast_verdict_reason(r->ch, v, item->last_error, reason, sizeof reason);
-    record(r, broadcast_verdict_counter(v), reason);
-    settle(w);
-}
-
-static void send_to(struct rcpt *r)
-{
-    struct broadcast_worker *w = r->w;
-    if (r->batch->run->state != RUN_ACTIVE) {
-        rcpt_done(r); /* cancelled meanwhile */
-        return;
-    }
-    if (outbox_is_blocked(w->ob, r->ch, r->chat)) {
-        record(r, "blocked", "blocked");
-        return;
-    }
-    if (outbox_send(w->ob, r->ch, r->chat, &r->batch->run->reply, NULL, OUTBOX_BULK, on_sent, r) != 0) {
-        record(r, "skipped", "channel_off");
-        return;
-    }
-    w->busy++;
-    w->lookups[r->ch]--;
-    r->looking_up = false;
-}
-
-/* reply: SISMEMBER blocked:<channel> <chat> */
-static void on_blocked_set(redisReply *reply, void *ud)
-{
-    struct rcpt *r = ud;
-    struct broadcast_worker *w = r->w;
-    w->busy--;
-    if (w->stopping || store_reply_failed(reply))
-        rcpt_abandon(r);
-    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
-        record(r, "blocked", "blocked");
+    if (res->verdict == RECIPIENT_UNKNOWN || (w->stopping && res->verdict == RECIPIENT_FAILED))
+        rcpt_abandon(r); /* nothing decided, or dropped at shutdown: sent by whoever takes the batch */
     else
-        send_to(r);
-    settle(w);
-}
-
-static bool flag_set(const redisReply *r)
-{
-    const char *s = store_reply_str(r);
-    return s && s[0] && strcmp(s, "0") != 0;
-}
-
-static long long num_field(const redisReply *r)
-{
-    const char *s = store_reply_str(r);
-    return s ? atoll(s) : 0;
-}
-
-/* Fields read from u:{<user key>}, in this order. */
-#define USER_FIELDS "chat blocked " ZALO_F_UNFOLLOWED " " ZALO_F_LAST_IN " " ZALO_F_SENT
-enum { UF_CHAT, UF_BLOCKED, UF_UNFOLLOWED, UF_ZL_IN, UF_ZL_OUT, UF_COUNT };
-
-/* Why not to send to this user at all (counter and reason), or false. */
-static bool user_excluded(const struct rcpt *r, redisReply *const *f, const char **counter,
-                          const char **reason)
-{
-    *counter = "blocked";
-    *reason = "blocked";
-    if (flag_set(f[UF_BLOCKED]))
-        return true;
-    if (r->ch != BOT_CH_ZALO)
-        return false;
-    *reason = zalo_proactive_refusal(clock_now(), flag_set(f[UF_UNFOLLOWED]),
-                                     num_field(f[UF_ZL_IN]), (long)num_field(f[UF_ZL_OUT]));
-    if (!*reason)
-        return false;
-    *counter = strcmp(*reason, "unfollowed") == 0 ? "blocked" : "skipped";
-    return true;
-}
-
-/* reply: HMGET u:{<user key>} USER_FIELDS */
-static void on_user(redisReply *reply, void *ud)
-{
-    struct rcpt *r = ud;
-    struct broadcast_worker *w = r->w;
-    w->busy--;
-    const char *chat = NULL, *counter, *reason;
-    if (w->stopping || store_reply_failed(reply) || reply->type != REDIS_REPLY_ARRAY ||
-        reply->elements != UF_COUNT) {
-        rcpt_abandon(r);
-    } else if (!(chat = store_reply_str(reply->element[UF_CHAT]))) {
-        record(r, "skipped", "no_user"); /* erased, or never wrote to us */
-    } else if (!chat[0] || !bot_id_set(r->chat, chat)) {
-        record(r, "skipped", "no_chat");
-    } else if (user_excluded(r, reply->element, &counter, &reason)) {
-        record(r, counter, reason);
-    } else if (!outbox_has_driver(w->ob, r->ch)) {
-        record(r, "skipped", "channel_off");
-    } else if (command(w, on_blocked_set, r, "SISMEMBER blocked:%s %s", bot_channel_name(r->ch),
-                       r->chat) != 0) {
-        rcpt_abandon(r);
-    }
+        record(r, recipient_verdict_name(res->verdict), res->reason);
     settle(w);
 }
 
@@ -454,7 +359,7 @@ static void on_user(redisReply *reply, void *ud)
 static bool start_next(struct broadcast_worker *w, struct batch *b)
 {
     const char *user = b->members[b->pos];
-    int ch = broadcast_user_channel(user);
+    int ch = recipient_channel(user);
     if (ch >= 0 && !channel_room(w, (enum bot_channel)ch))
         return false;
     struct rcpt *r = xcalloc(1, sizeof *r);
@@ -464,17 +369,20 @@ static bool start_next(struct broadcast_worker *w, struct batch *b)
     r->user_key = xstrdup(user);
     b->pending++;
     b->pos++;
-    if (ch < 0) {
+    int err = recipient_send(w->recipients, user, &b->run->reply, OUTBOX_BULK, RECIPIENT_UNTIL_DELIVERED,
+                             on_verdict, r);
+    if (err == RECIPIENT_BAD_KEY) {
         record(r, "skipped", "bad_user_key");
         return true;
     }
-    r->looking_up = true;
-    w->lookups[ch]++;
-    if (command(w, on_user, r, "HMGET u:{%s} " USER_FIELDS, user) != 0) {
+    if (err != 0) {
         b->pos--;
         rcpt_done(r);
         return false;
     }
+    w->busy++;
+    r->sending = true;
+    w->sending[r->ch]++;
     return true;
 }
 
@@ -813,13 +721,15 @@ static void consumer_name(struct broadcast_worker *w)
 }
 
 struct broadcast_worker *broadcast_worker_new(uv_loop_t *loop, const struct config *cfg,
-                                              struct store *store, struct outbox *ob)
+                                              struct store *store, struct outbox *ob,
+                                              struct recipients *recipients)
 {
     struct broadcast_worker *w = xcalloc(1, sizeof *w);
     w->loop = loop;
     w->cfg = cfg;
     w->store = store;
     w->ob = ob;
+    w->recipients = recipients;
     consumer_name(w);
     metrics_declare("dvcbot_broadcast_messages_total", METRIC_COUNTER,
                     "Broadcast messages by channel and result (sent, failed, blocked, skipped).",

@@ -162,7 +162,7 @@ static void usage(FILE *out)
             "usage: dvcbot chat [--user ID]\n\n"
             "Talk to the dialog engine in this terminal: type a message and Enter;\n"
             "type a button's number to press it; Ctrl-D ends.\n\n"
-            "  --user ID   who is talking (default: local); sessions are per user\n"
+            "  --user ID   who is talking, 1-63 bytes (default: local); sessions are per user\n"
             "  -h, --help  this help\n\n"
             "Redis: REDIS_URL, else the private server of `make run` (%s under\n"
             "DVCBOT_DATA_DIR or here), else none (answers without saved sessions).\n",
@@ -195,7 +195,8 @@ static int parse_args(struct chat *c, int argc, char **argv)
             usage(stdout);
             return 1;
         }
-        if (strcmp(argv[i], "--user") == 0 && i + 1 < argc && argv[i + 1][0]) {
+        if (strcmp(argv[i], "--user") == 0 && i + 1 < argc && argv[i + 1][0] &&
+            strlen(argv[i + 1]) < BOT_ID_MAX) { /* never cut: two users would become one */
             c->user = argv[++i];
             continue;
         }

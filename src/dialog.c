@@ -1,5 +1,6 @@
 /* dialog — per-user ordering, dedupe + session in Redis, routing. */
 #include "dvcbot/dialog.h"
+#include "dvcbot/refs.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -390,6 +391,9 @@ void dialog_turn_done(struct dialog_turn *t)
     }
     char skey[128];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
+    /* what this turn added to refs:{} lives as long as the user record */
+    if (refs_keep(t->deps->store, t->deps->cfg->user_ttl_s, t->user_key) != 0)
+        log_msg(LOG_WARN, "refs ttl not renewed: redis unavailable");
     int rc;
     if (t->erase_session) {
         rc = store_command(t->deps->store, on_saved, t, "DEL %s", skey);

@@ -136,6 +136,24 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     return 0;
 }
 
+/* The optional comment after a rating is not what came: the user asks for
+ * something ("tra cứu hồ sơ ...", /start, "gặp cán bộ") — a command, or
+ * clearly an action other than feedback ("hồ sơ chậm quá" is a comment).
+ * Such a message is handled, not stored. A complaint asked for is taken. */
+static bool asks_for_something(const struct dialog_turn *t)
+{
+    const char *text = t->msg->text;
+    if (is_complaint(t))
+        return false;
+    if (text[0] == '/')
+        return true;
+    struct match_result m;
+    matcher_classify(t->deps->matcher, text, strlen(text), &m);
+    const struct intent *in = catalog_find(t->deps->catalog, m.id);
+    return in && in->kind == INTENT_ACTION && m.score >= FEEDBACK_REQUEST_SCORE &&
+           strcmp(m.id, "gop_y") != 0 && strcmp(m.id, "khieu_nai") != 0;
+}
+
 static bool on_comment_mode(struct dialog_turn *t, void *ud)
 {
     struct feedback *fb = ud;
@@ -145,8 +163,8 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         dialog_turn_reply(t, "feedback_skipped", NULL, 0);
         return true;
     }
-    if (m->kind != BOT_MSG_TEXT) {
-        leave_feedback(t); /* another button: the user moved on */
+    if (m->kind != BOT_MSG_TEXT || asks_for_something(t)) {
+        leave_feedback(t); /* another button or request: the user moved on */
         return false;
     }
     char comment[VALIDATE_OUT_MAX];

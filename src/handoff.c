@@ -5,6 +5,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,12 @@ struct handoff {
     size_t n_staff;
 };
 
-/* Reads the user's channel, chat and open ticket in one round trip, and with
- * ARGV[1] = "close" ends the ticket if it is ARGV[2].
- * KEYS: u:{user}, ho:{user}. Returns {ch, chat, open ticket or false, closed}. */
+/* Reads the user's open ticket, and with ARGV[1] = "close" ends it if it is
+ * ARGV[2]. KEYS: ho:{user}. Returns {open ticket or false, closed}. */
 static const char USER_SCRIPT[] =
-    "local t = redis.call('HGET', KEYS[2], 'ticket') local closed = 0 "
-    "if ARGV[1] == 'close' and t == ARGV[2] then redis.call('DEL', KEYS[2]) closed = 1 end "
-    "return {redis.call('HGET', KEYS[1], 'ch'), redis.call('HGET', KEYS[1], 'chat'), t, closed}";
+    "local t = redis.call('HGET', KEYS[1], 'ticket') local closed = 0 "
+    "if ARGV[1] == 'close' and t == ARGV[2] then redis.call('DEL', KEYS[1]) closed = 1 end "
+    "return {t, closed}";
 
 /* KEYS: ho:{user}, refs:{user}. ARGV: ticket, now, ticket key. */
 static const char OPEN_SCRIPT[] =
@@ -74,23 +74,6 @@ static void tell_staff(struct handoff *h, const struct tpl_set *tpl, struct outb
     bot_replies_free(&r);
 }
 
-/* Sends one rendered template to a user on their channel. */
-static int tell_user(const struct dialog_turn *t, const char *ch, const char *chat,
-                     const char *name, const struct tpl_var *v, size_t n)
-{
-    int channel = ch ? bot_channel_from_name(ch) : -1;
-    if (channel < 0 || !chat)
-        return -1;
-    struct bot_replies r;
-    bot_replies_init(&r);
-    int rc = -1;
-    if (tpl_render(t->deps->tpl, name, v, n, &r))
-        rc = outbox_send(t->deps->outbox, (enum bot_channel)channel, chat, &r.items[0], NULL,
-                         OUTBOX_REPLY, NULL, NULL);
-    bot_replies_free(&r);
-    return rc;
-}
-
 long handoff_parse_ticket(const char *args, const char **text)
 {
     while (*args == ' ')
@@ -98,9 +81,11 @@ long handoff_parse_ticket(const char *args, const char **text)
     if (*args == '#')
         args++;
     char *end;
+    errno = 0;
     long n = strtol(args, &end, 10);
-    if (end == args || n <= 0 || (*end && *end != ' ' && *end != '\n'))
-        return 0;
+    if (end == args || n <= 0 || n > HANDOFF_TICKET_MAX || errno == ERANGE ||
+        (*end && *end != ' ' && *end != '\n'))
+        return 0; /* never a saturated number: staff get the usage */
     while (*end == ' ' || *end == '\n')
         end++;
     *text = end;
@@ -140,14 +125,46 @@ static const char *elem_str(const redisReply *r, size_t i)
                : NULL;
 }
 
+/* The user was told (queued) or not: the staff member hears which. */
+static void staff_told(struct staff_call *sc, bool queued)
+{
+    if (sc->op == STAFF_REPLY) {
+        staff_finish(sc, queued ? "staff_sent" : "staff_not_sent");
+        return;
+    }
+    if (!queued)
+        log_msg(LOG_INFO, "ticket closed; user not told (channel off or blocked)");
+    staff_finish(sc, "staff_closed");
+}
+
+static void on_told(const struct recipient_result *res, void *ud)
+{
+    staff_told(ud, res->verdict == RECIPIENT_QUEUED);
+}
+
+/* Sends one rendered template to the ticket's user, through recipient.h. */
+static void tell_user(struct staff_call *sc, const char *name, const struct tpl_var *v, size_t n)
+{
+    const struct dialog_deps *deps = sc->t->deps;
+    struct bot_replies r;
+    bot_replies_init(&r);
+    int rc = -1;
+    if (tpl_render(deps->tpl, name, v, n, &r))
+        rc = recipient_send(deps->recipients, sc->user, &r.items[0], OUTBOX_REPLY, RECIPIENT_UNTIL_QUEUED,
+                            on_told, sc);
+    bot_replies_free(&r);
+    if (rc != 0)
+        staff_told(sc, false);
+}
+
 static void on_staff_user(redisReply *r, void *ud)
 {
     struct staff_call *sc = ud;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
         staff_finish(sc, "busy_store");
         return;
     }
-    const char *ch = elem_str(r, 0), *chat = elem_str(r, 1), *open = elem_str(r, 2);
+    const char *open = elem_str(r, 0);
     char n[24];
     snprintf(n, sizeof n, "%ld", sc->ticket);
     bool is_open = open && strcmp(open, n) == 0;
@@ -157,21 +174,20 @@ static void on_staff_user(redisReply *r, void *ud)
             return;
         }
         const struct tpl_var v[] = {{"ticket", n}, {"text", sc->text}};
-        staff_finish(sc, tell_user(sc->t, ch, chat, "handoff_staff_reply", v, 2) == 0
-                             ? "staff_sent" : "staff_not_sent");
+        tell_user(sc, "handoff_staff_reply", v, 2);
         return;
     }
     char key[48];
     ticket_key(key, sizeof key, sc->ticket);
     fire(sc->t->deps->store, "DEL %s", key);
-    if (r->element[3]->integer == 1) {
-        const struct tpl_var v = {"ticket", n};
-        if (tell_user(sc->t, ch, chat, "handoff_closed", &v, 1) != 0)
-            log_msg(LOG_INFO, "ticket closed; user not told (channel off or blocked)");
-        stats_count(sc->h->st, "handoff_closed");
-        count("closed");
+    if (r->element[1]->integer != 1) {
+        staff_finish(sc, "staff_closed");
+        return;
     }
-    staff_finish(sc, "staff_closed");
+    stats_count(sc->h->st, "handoff_closed");
+    count("closed");
+    const struct tpl_var v = {"ticket", n};
+    tell_user(sc, "handoff_closed", &v, 1);
 }
 
 static void on_ticket_members(redisReply *r, void *ud)
@@ -187,12 +203,11 @@ static void on_ticket_members(redisReply *r, void *ud)
         return;
     }
     snprintf(sc->user, sizeof sc->user, "%s", user);
-    char ukey[160], hkey[160], n[24];
-    dialog_user_redis_key(ukey, sizeof ukey, "u:", sc->user, NULL);
+    char hkey[160], n[24];
     dialog_user_redis_key(hkey, sizeof hkey, "ho:", sc->user, NULL);
     snprintf(n, sizeof n, "%ld", sc->ticket);
-    if (store_command(sc->t->deps->store, on_staff_user, sc, "EVAL %s 2 %s %s %s %s", USER_SCRIPT,
-                      ukey, hkey, sc->op == STAFF_CLOSE ? "close" : "read", n) != 0)
+    if (store_command(sc->t->deps->store, on_staff_user, sc, "EVAL %s 1 %s %s %s", USER_SCRIPT,
+                      hkey, sc->op == STAFF_CLOSE ? "close" : "read", n) != 0)
         staff_finish(sc, "busy_store");
 }
 
@@ -360,14 +375,14 @@ static void on_user_ticket(redisReply *r, void *ud)
     struct dialog_turn *t = uc->t;
     struct handoff *h = uc->h;
     free(uc);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
         dialog_reply_busy_store(t);
         dialog_turn_done(t);
         return;
     }
     char n[24];
     snprintf(n, sizeof n, "%s", session_ticket(t));
-    const char *open = elem_str(r, 2);
+    const char *open = elem_str(r, 0);
     if (!open || strcmp(open, n) != 0) {
         leave_handoff(t); /* staff closed it: answer as usual */
         dialog_turn_reroute(t);
@@ -396,14 +411,12 @@ static void on_user_ticket(redisReply *r, void *ud)
 static bool on_mode(struct dialog_turn *t, void *ud)
 {
     struct handoff *h = ud;
-    char ukey[160], hkey[160];
-    dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
+    char hkey[160];
     dialog_user_redis_key(hkey, sizeof hkey, "ho:", t->user_key, NULL);
     struct user_call *uc = xcalloc(1, sizeof *uc);
     uc->h = h;
     uc->t = t;
-    if (store_command(t->deps->store, on_user_ticket, uc, "EVAL %s 2 %s %s read 0", USER_SCRIPT,
-                      ukey, hkey) != 0) {
+    if (store_command(t->deps->store, on_user_ticket, uc, "EVAL %s 1 %s read 0", USER_SCRIPT, hkey) != 0) {
         free(uc);
         dialog_reply_busy_store(t);
         dialog_turn_done(t);

@@ -85,6 +85,7 @@ const char LOOKUP_GUARD_LUA[] =
     "if ok then "
     "  redis.call('ZADD', KEYS[6], now, ARGV[4]) "
     "  redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -" STR(LOOKUP_ACCESS_KEEP) " - 1) "
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - num(ARGV[18])) "
     "  redis.call('EXPIRE', KEYS[6], ARGV[18]) "
     "  redis.call('SADD', KEYS[7], KEYS[6]) "
     "  redis.call('EXPIRE', KEYS[7], ARGV[18]) "

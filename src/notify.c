@@ -33,11 +33,6 @@ struct change {
     char status[32];
 };
 
-struct delivery {
-    struct notify *n;
-    struct bot_reply reply;
-};
-
 static void drain(struct notify *n);
 
 static void count(const char *result)
@@ -55,26 +50,11 @@ static void maybe_free(struct notify *n)
 
 /* ===== One user ===== */
 
-static void on_user(redisReply *r, void *ud)
+static void on_verdict(const struct recipient_result *res, void *ud)
 {
-    struct delivery *dl = ud;
-    struct notify *n = dl->n;
+    struct notify *n = ud;
     n->inflight--;
-    bool have = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-                r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING;
-    int ch = have ? bot_channel_from_name(r->element[0]->str) : -1;
-    if (n->closed) {
-        /* nothing is sent after notify_free */
-    } else if (ch < 0) {
-        count(r ? "no_chat" : "store_error");
-    } else if (outbox_send(n->deps.outbox, (enum bot_channel)ch, r->element[1]->str, &dl->reply,
-                           NULL, OUTBOX_REPLY, NULL, NULL) != 0) {
-        count("refused");
-    } else {
-        count("queued");
-    }
-    bot_reply_clear(&dl->reply);
-    free(dl);
+    count(recipient_verdict_name(res->verdict));
     maybe_free(n);
 }
 
@@ -82,15 +62,10 @@ int notify_user(struct notify *n, const char *user_key, const struct bot_reply *
 {
     if (n->closed)
         return -1;
-    char key[DIALOG_USER_KEY_MAX + 8];
-    dialog_user_redis_key(key, sizeof key, "u:", user_key, NULL);
-    struct delivery *dl = xcalloc(1, sizeof *dl);
-    dl->n = n;
-    bot_reply_copy(&dl->reply, reply);
-    if (store_command(n->deps.store, on_user, dl, "HMGET %s ch chat", key) != 0) {
-        bot_reply_clear(&dl->reply);
-        free(dl);
-        count("store_error");
+    int rc = recipient_send(n->deps.recipients, user_key, reply, OUTBOX_REPLY, RECIPIENT_UNTIL_DELIVERED,
+                            on_verdict, n);
+    if (rc != 0) {
+        count(rc == RECIPIENT_BAD_KEY ? "skipped" : "unknown");
         return -1;
     }
     n->inflight++;
@@ -204,7 +179,7 @@ struct notify *notify_new(const struct notify_deps *deps)
     n->deps = *deps;
     redis_script_init(&n->read, READ_LUA);
     metrics_declare("dvcbot_notifications_total", METRIC_COUNTER,
-                    "Notifications by result (queued, no_chat, refused, superseded, store_error).",
+                    "Notifications by result (sent, failed, blocked, skipped, unknown; superseded).",
                     NULL, 0);
     return n;
 }

@@ -343,6 +343,11 @@ bool outbox_has_driver(const struct outbox *ob, enum bot_channel ch)
     return ob->ch[ch].has_driver;
 }
 
+const struct outbox_driver *outbox_driver_of(const struct outbox *ob, enum bot_channel ch)
+{
+    return outbox_has_driver(ob, ch) ? &ob->ch[ch].drv : NULL;
+}
+
 void outbox_on_blocked(struct outbox *ob, outbox_blocked_cb cb, void *ud)
 {
     ob->blocked_cb = cb;

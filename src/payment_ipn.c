@@ -20,7 +20,8 @@
 #define STR(x) STR_(x)
 
 /* KEYS[1] pay:<ref>. ARGV vnp_Amount, vnp_ResponseCode, vnp_TransactionStatus,
- * vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate (unix).
+ * vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate (unix), seconds a paid
+ * record (it names the payer) is kept: DVCBOT_USER_TTL.
  * → {'01'} | {'04'} | {'02'} | {'00', outcome, code, payer, amount, fee now}.
  * The dossier key comes from the record, so this needs a single Redis. */
 static const char RECORD_LUA[] =
@@ -52,7 +53,7 @@ static const char RECORD_LUA[] =
     "  'transaction_no', ARGV[4], 'bank_code', ARGV[5], "
     "  'applied', outcome == 'paid' and '1' or '0') "
     "if outcome ~= 'paid' then redis.call('HSET', KEYS[1], 'reason', outcome) end "
-    "redis.call('PERSIST', KEYS[1]) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[8]) "
     "if outcome == 'paid' then "
     "  redis.call('HSET', dk, 'paid', '1', 'paid_online', '1', 'paid_via', 'vnpay', "
     "    'paid_amount', p[1], 'updated_at', ARGV[6]) "
@@ -172,14 +173,15 @@ static void on_recorded(redisReply *r, void *ud)
 
 static void record(struct ipn_call *c)
 {
-    char key[PAYMENT_TXN_REF_MAX + 8], now[24], paid_at[24];
+    char key[PAYMENT_TXN_REF_MAX + 8], now[24], paid_at[24], keep[16];
     snprintf(key, sizeof key, "pay:%s", c->ref);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(paid_at, sizeof paid_at, "%lld", (long long)c->paid_at);
+    snprintf(keep, sizeof keep, "%u", c->pi->deps.cfg->user_ttl_s);
     const char *args[] = {key, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
                           param(&c->v, "vnp_TransactionStatus"), param(&c->v, "vnp_TransactionNo"),
-                          param(&c->v, "vnp_BankCode"), now, paid_at};
-    if (redis_script_eval(c->pi->deps.store, &c->pi->record, on_recorded, c, 1, 8, args, NULL) != 0)
+                          param(&c->v, "vnp_BankCode"), now, paid_at, keep};
+    if (redis_script_eval(c->pi->deps.store, &c->pi->record, on_recorded, c, 1, 9, args, NULL) != 0)
         finish(c, "99", "Unknown error");
 }
 

@@ -14,7 +14,6 @@
 #include "dvcbot/metrics.h"
 #include "dvcbot/redis_script.h"
 #include "dvcbot/reminder_rules.h"
-#include "dvcbot/zalo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +49,6 @@ static const char COMMIT_LUA[] =
     "else redis.call('ZADD', KEYS[2], ARGV[9], ARGV[1]) end "
     "return 1";
 
-/* Fields read from u:{<user key>}, in this order. */
-#define USER_FIELDS "ch chat " ZALO_F_UNFOLLOWED " " ZALO_F_LAST_IN " " ZALO_F_SENT
-enum { UF_CH, UF_CHAT, UF_UNFOLLOWED, UF_ZL_IN, UF_ZL_OUT, UF_COUNT };
-
 struct reminder {
     struct reminder_deps deps;
     struct reminder_rules rules;
@@ -82,7 +77,6 @@ struct job {
 struct rcpt {
     struct reminder *r;
     enum reminder_kind kind;
-    struct bot_reply reply;
 };
 
 static void round_done(struct reminder *r);
@@ -115,11 +109,6 @@ static int64_t num(const char *s)
     return s ? strtoll(s, NULL, 10) : 0;
 }
 
-static bool flag(const char *s)
-{
-    return s && s[0] && strcmp(s, "0") != 0;
-}
-
 static size_t bulk_queued(const struct reminder *r)
 {
     size_t n = 0;
@@ -130,74 +119,31 @@ static size_t bulk_queued(const struct reminder *r)
 
 /* ===== One recipient ===== */
 
-static void rcpt_free(struct rcpt *rc)
-{
-    bot_reply_clear(&rc->reply);
-    free(rc);
-}
-
-static void on_sent(const struct outbox_item *item, enum outbox_verdict v, void *ud)
+static void on_verdict(const struct recipient_result *res, void *ud)
 {
     struct rcpt *rc = ud;
     struct reminder *r = rc->r;
-    (void)item;
     r->sending--;
-    count_message(rc->kind, v == OUTBOX_SENT ? "sent" : v == OUTBOX_BLOCKED ? "blocked" : "failed");
-    rcpt_free(rc);
-    maybe_free(r);
-}
-
-/* reply: HMGET u:{<user key>} USER_FIELDS */
-static void on_user(redisReply *reply, void *ud)
-{
-    struct rcpt *rc = ud;
-    struct reminder *r = rc->r;
-    r->inflight--;
-    redisReply **f = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == UF_COUNT
-                         ? reply->element : NULL;
-    const char *chat = f ? store_reply_str(f[UF_CHAT]) : NULL;
-    int ch = f && store_reply_str(f[UF_CH]) ? bot_channel_from_name(f[UF_CH]->str) : -1;
-    const char *refusal = NULL;
-    if (r->closed) {
-        /* nothing is sent after reminder_close */
-    } else if (!f) {
-        count_message(rc->kind, "failed");
-    } else if (ch < 0 || !chat || !chat[0]) {
-        count_message(rc->kind, "skipped"); /* erased, or never wrote to us */
-    } else if (ch == BOT_CH_ZALO &&
-               (refusal = zalo_proactive_refusal(clock_now(),
-                                                 flag(store_reply_str(f[UF_UNFOLLOWED])),
-                                                 num(store_reply_str(f[UF_ZL_IN])),
-                                                 (long)num(store_reply_str(f[UF_ZL_OUT]))))) {
-        count_message(rc->kind, strcmp(refusal, "unfollowed") == 0 ? "blocked" : "skipped");
-    } else if (outbox_is_blocked(r->deps.outbox, (enum bot_channel)ch, chat)) {
-        count_message(rc->kind, "blocked");
-    } else if (outbox_send(r->deps.outbox, (enum bot_channel)ch, chat, &rc->reply, NULL, OUTBOX_BULK,
-                           on_sent, rc) != 0) {
-        count_message(rc->kind, "skipped"); /* the channel is off here */
-    } else {
-        r->sending++;
-        return;
-    }
-    rcpt_free(rc);
+    /* Redis lost on the way counts as failed, as everything not sent. */
+    count_message(rc->kind, res->verdict == RECIPIENT_UNKNOWN ? "failed" : recipient_verdict_name(res->verdict));
+    free(rc);
     maybe_free(r);
 }
 
 static void send_to(struct reminder *r, enum reminder_kind kind, const char *user_key,
                     const struct bot_reply *reply)
 {
-    char key[DIALOG_USER_KEY_MAX + 8];
-    dialog_user_redis_key(key, sizeof key, "u:", user_key, NULL);
     struct rcpt *rc = xcalloc(1, sizeof *rc);
     rc->r = r;
     rc->kind = kind;
-    bot_reply_copy(&rc->reply, reply);
-    if (store_command(r->deps.store, on_user, rc, "HMGET %s " USER_FIELDS, key) != 0) {
-        count_message(kind, "failed");
-        rcpt_free(rc);
+    int err = recipient_send(r->deps.recipients, user_key, reply, OUTBOX_BULK, RECIPIENT_UNTIL_DELIVERED,
+                             on_verdict, rc);
+    if (err != 0) {
+        count_message(kind, err == RECIPIENT_BAD_KEY ? "skipped" : "failed");
+        free(rc);
         return;
     }
-    r->inflight++;
+    r->sending++;
 }
 
 /* ===== One dossier ===== */

@@ -30,11 +30,16 @@ struct tg_call {
 
 /* ===== Parsing ===== */
 
+/* Telegram ids have at most 52 significant bits; a number a double cannot
+ * hold exactly would round two accounts into one, so it is refused. */
+#define TG_ID_LIMIT 9007199254740991.0 /* 2^53 - 1 */
+
 static bool id_from_json(const cJSON *n, char out[BOT_ID_MAX])
 {
     if (cJSON_IsString(n))
         return n->valuestring[0] && bot_id_set(out, n->valuestring);
-    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || n->valuedouble != floor(n->valuedouble))
+    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || n->valuedouble != floor(n->valuedouble) ||
+        fabs(n->valuedouble) > TG_ID_LIMIT)
         return false;
     snprintf(out, BOT_ID_MAX, "%.0f", n->valuedouble);
     return true;
@@ -99,9 +104,8 @@ enum telegram_parse telegram_parse_update(const char *json, size_t len, struct b
     char update_id[BOT_ID_MAX];
     if (!cJSON_IsObject(root) || !id_from_json(field(root, "update_id"), update_id))
         goto cleanup;
+    /* An edited message is not a new one: an edited PIN is no new try. */
     const cJSON *m = field(root, "message");
-    if (!m)
-        m = field(root, "edited_message");
     const cJSON *cb = field(root, "callback_query");
     if (cJSON_IsObject(m))
         rc = parse_message(m, out);

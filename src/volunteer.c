@@ -5,6 +5,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_reply.h"
+#include "dvcbot/refs.h"
 #include "dvcbot/validate.h"
 
 #include <stdio.h>
@@ -26,7 +27,7 @@ bool volunteer_user_key_valid(const char *key)
             continue;
         const char *id = key + n;
         size_t len = strlen(id);
-        if (len < 1 || len > 64)
+        if (len < 1 || len >= BOT_ID_MAX)
             return false;
         for (; *id; id++)
             if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z') ||
@@ -80,6 +81,29 @@ static void on_button(struct dialog_turn *t, void *ud)
     dialog_turn_reply(t, "assist_ended", NULL, 0);
 }
 
+/* What a reply to "xã/phường nào?" names: the text, or for "/hotro Chiềng
+ * Sinh" what follows the command. NULL for any other command: a command is
+ * never a commune. */
+static const char *commune_typed(const struct volunteers *v, const char *text)
+{
+    if (text[0] != '/')
+        return text;
+    const char *space = strchr(text, ' ');
+    if (!space)
+        return NULL;
+    char cmd[32], rest[8];
+    size_t n = (size_t)(space - text);
+    if (n >= sizeof cmd)
+        return NULL;
+    memcpy(cmd, text, n);
+    cmd[n] = '\0';
+    if (flow_set_command(v->defs, cmd, rest, sizeof rest) != FLOW_CMD_ASSIST)
+        return NULL;
+    while (*space == ' ')
+        space++;
+    return space;
+}
+
 static bool on_mode(struct dialog_turn *t, void *ud)
 {
     struct volunteers *v = ud;
@@ -97,8 +121,9 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         dialog_turn_reply(t, "assist_ended", NULL, 0);
         return true;
     }
+    const char *typed = commune_typed(v, m->text);
     char commune[VALIDATE_OUT_MAX];
-    if (validate_text(m->text, 2, 60, commune, sizeof commune) != VALID_OK) {
+    if (!typed || validate_text(typed, 2, 60, commune, sizeof commune) != VALID_OK) {
         dialog_turn_reply(t, "assist_ask_commune", NULL, 0);
         return true;
     }
@@ -201,6 +226,8 @@ static void send_changes(struct volunteers *v, struct admin_call *ac, const cJSO
                           VOLUNTEER_SET, refs, e->valuestring, add ? "1" : "0") != 0) {
             ac->failed = true;
             ac->pending--;
+        } else if (add && refs_keep(v->store, v->cfg->user_ttl_s, e->valuestring) != 0) {
+            ac->failed = true;
         }
     }
 }

@@ -40,7 +40,7 @@ static bool id_chars_valid(const char *id, size_t min, size_t max)
 
 bool webchat_user_id_valid(const char *id)
 {
-    return id_chars_valid(id, 8, 64);
+    return id_chars_valid(id, WEBCHAT_USER_MIN, WEBCHAT_USER_MAX);
 }
 
 size_t webchat_text_chars(const char *s)
@@ -240,7 +240,7 @@ static struct bot_msg *parse_post(struct webchat *wc, struct http_request *req, 
     *why = "body must be JSON: {\"user\": \"...\", \"text\": \"...\"}";
     if (!cJSON_IsObject(root) || !cJSON_IsString(user))
         goto cleanup;
-    *why = "user must be 8-64 characters of A-Z a-z 0-9 _ -";
+    *why = WEBCHAT_USER_RULE;
     if (!webchat_user_id_valid(user->valuestring))
         goto cleanup;
     *why = "text or button must be a string (label and id too, when given)";
@@ -257,10 +257,14 @@ static struct bot_msg *parse_post(struct webchat *wc, struct http_request *req, 
         goto cleanup;
     }
     msg = bot_msg_new(BOT_CH_WEBCHAT, button ? BOT_MSG_BUTTON : BOT_MSG_TEXT);
-    bot_id_set(msg->user, user->valuestring);
-    bot_id_set(msg->chat, user->valuestring);
-    if (id)
-        bot_id_set(msg->event_id, id); /* the page's id: a message sent again is answered once */
+    /* Checked above to fit; an id is never cut (two users would become one). */
+    if (!bot_id_set(msg->user, user->valuestring) || !bot_id_set(msg->chat, user->valuestring) ||
+        (id && !bot_id_set(msg->event_id, id))) { /* the page's id: sent again, answered once */
+        bot_msg_free(msg);
+        msg = NULL;
+        *why = WEBCHAT_USER_RULE;
+        goto cleanup;
+    }
     bot_msg_set_text(msg, content, strlen(content));
     /* Web chat ids cost nothing: limits count the client's address. */
     char group[NETADDR_TEXT_MAX];
@@ -384,7 +388,7 @@ static void get_messages(struct webchat *wc, struct http_request *req)
     char *user = http_request_query_param(req, "user");
     char *after = http_request_query_param(req, "after");
     if (!user || !webchat_user_id_valid(user))
-        http_respond_error(req, 400, "user must be 8-64 characters of A-Z a-z 0-9 _ -");
+        http_respond_error(req, 400, WEBCHAT_USER_RULE);
     else if (after)
         read_history(wc, req, user, after);
     else

@@ -146,17 +146,34 @@ static bool user_id_from(const cJSON *n, char out[BOT_ID_MAX])
     return true;
 }
 
-/* A msg_id for dedupe and quoting; one that does not fit is hashed. */
+/* s as an id, or its hash when it does not fit: never cut, two ids must not
+ * become one. */
+static void id_or_hash(const char *s, char out[BOT_ID_MAX])
+{
+    if (bot_id_set(out, s))
+        return;
+    char hex[CRYPTO_SHA256_HEX];
+    crypto_sha256_hex(s, strlen(s), hex);
+    snprintf(out, BOT_ID_MAX, "h%.40s", hex);
+}
+
+/* A msg_id for dedupe and quoting. */
 static void message_id_from(const cJSON *n, char out[BOT_ID_MAX])
 {
     out[0] = '\0';
     if (!cJSON_IsString(n) || !n->valuestring[0] || strpbrk(n->valuestring, "\r\n"))
         return;
-    if (bot_id_set(out, n->valuestring))
-        return;
-    char hex[CRYPTO_SHA256_HEX];
-    crypto_sha256_hex(n->valuestring, strlen(n->valuestring), hex);
-    snprintf(out, BOT_ID_MAX, "h%.40s", hex);
+    id_or_hash(n->valuestring, out);
+}
+
+/* Without a msg_id: "<event>:<timestamp>". */
+static void event_id_from(const char *event, const char *ts, char out[BOT_ID_MAX])
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s:%s", event, ts);
+    id_or_hash(buf_cstr(&b), out);
+    buf_free(&b);
 }
 
 static const char *event_user_field(const cJSON *root, char out[BOT_ID_MAX])
@@ -217,7 +234,7 @@ enum zalo_parse zalo_parse_event(const char *json, size_t len, struct bot_msg **
     if (m->reply_ref[0])
         memcpy(m->event_id, m->reply_ref, BOT_ID_MAX);
     else
-        snprintf(m->event_id, BOT_ID_MAX, "%.24s:%s", event, ts);
+        event_id_from(event, ts, m->event_id);
     if (m->kind == BOT_MSG_BUTTON)
         bot_msg_set_text(m, t + strlen(ZALO_PAYLOAD_MARK), strlen(t + strlen(ZALO_PAYLOAD_MARK)));
     else if (m->kind == BOT_MSG_TEXT)
@@ -397,6 +414,19 @@ const char *zalo_proactive_refusal(int64_t now, bool unfollowed, int64_t last_in
 }
 
 /* ===== Outbox driver ===== */
+
+/* What recipient.c reads for zalo_proactive_refusal, in this order. */
+static const char *const PROACTIVE_FIELDS[] = {ZALO_F_UNFOLLOWED, ZALO_F_LAST_IN, ZALO_F_SENT, NULL};
+
+static const char *proactive_refusal(void *ctx, int64_t now, const char *const *values, bool *blocked)
+{
+    (void)ctx;
+    bool unfollowed = values[0] && values[0][0] && strcmp(values[0], "0") != 0;
+    const char *why = zalo_proactive_refusal(now, unfollowed, values[1] ? strtoll(values[1], NULL, 10) : 0,
+                                             values[2] ? strtol(values[2], NULL, 10) : 0);
+    *blocked = why && unfollowed;
+    return why;
+}
 
 static void ignore_reply(redisReply *r, void *ud)
 {
@@ -755,7 +785,8 @@ struct zalo *zalo_new(uv_loop_t *loop, const struct config *cfg, struct store *s
     z->token = zalo_token_new(loop, cfg, store, http);
     /* Zalo takes about 20 calls/s per app; stay well below. */
     struct outbox_driver drv = {.deliver = deliver, .ctx = z, .rate_per_s = 10, .burst = 10,
-                                .max_inflight = 8};
+                                .max_inflight = 8, .user_fields = PROACTIVE_FIELDS,
+                                .proactive_refusal = proactive_refusal, .error_name = zalo_error_reason};
     outbox_set_driver(ob, BOT_CH_ZALO, &drv);
     return z;
 }

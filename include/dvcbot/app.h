@@ -53,6 +53,7 @@ struct app {
     struct store *store;
     struct http_client *http;
     struct outbox *outbox;
+    struct recipients *recipients; /* proactive sends: user record → outbox */
     struct catalog *catalog;
     struct matcher *matcher;
     struct tpl_set *tpl;

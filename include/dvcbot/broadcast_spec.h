@@ -84,8 +84,6 @@ const char *broadcast_user_commune(const char *record_commune, const char *conse
 
 /* "u:{tg:123}" → "tg:123". False for any other shape (u:{tg:1}:x, u:x). */
 bool broadcast_user_key(const char *record_key, char *out, size_t outlen);
-/* The channel of a user key by its prefix, or -1. */
-int broadcast_user_channel(const char *user_key);
 
 /* ISO 8601 "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or "±HH:MM" (none means
  * +07:00, Vietnam). Returns 0 and unix seconds, or -1. */
@@ -93,12 +91,6 @@ int broadcast_parse_time(const char *iso, int64_t *out);
 /* Unix seconds as "YYYY-MM-DDTHH:MM:SS+07:00". */
 void broadcast_format_time(int64_t t, char out[32]);
 
-/* The counter (sent, failed, blocked) and reason ("" when sent) for an
- * outbox verdict; last_error is the driver's code (Zalo -211 → zalo_quota,
- * named by zalo_error_reason). */
-const char *broadcast_verdict_counter(enum outbox_verdict v);
-void broadcast_verdict_reason(enum bot_channel ch, enum outbox_verdict v, int last_error, char *out,
-                              size_t outlen);
 
 /* An Idempotency-Key header: 1-BROADCAST_IDEM_MAX printable ASCII. */
 bool broadcast_idem_key_valid(const char *key);

@@ -7,11 +7,11 @@
  * stream bc:<id>:q in consumer group "bcw": first its own pending entries
  * (left by an earlier process with the same DVCBOT_WORKER_ID), then new
  * entries, then entries another worker left idle for longer than
- * DVCBOT_BROADCAST_CLAIM_MS (XAUTOCLAIM). For each recipient it reads
- * u:{<user key>} (chat, blocked) and blocked:<channel>, then hands the
- * message to the outbox as OUTBOX_BULK — only while the channel's bulk queue
- * is shorter than twice its rate, so user replies go first and the rate
- * limit holds. The outbox's final verdict is recorded by one script: the
+ * DVCBOT_BROADCAST_CLAIM_MS (XAUTOCLAIM). Each recipient goes through
+ * recipient.h (the user record, the channel's rule, the outbox) as
+ * OUTBOX_BULK — only while the channel's bulk queue and the recipients on
+ * their way are fewer than twice its rate, so user replies go first and the
+ * rate limit holds. The outbox's final verdict is recorded by one script: the
  * user key leaves the batch set, a counter and the reason are incremented;
  * the stream entry is acked and deleted when its batch is empty, and the
  * broadcast is done when its stream is empty.
@@ -30,6 +30,7 @@
 
 #include "dvcbot/config.h"
 #include "dvcbot/outbox.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/store.h"
 
 #include <stdbool.h>
@@ -42,7 +43,8 @@ struct broadcast_worker;
 
 /* The worker does nothing while the store is down. */
 struct broadcast_worker *broadcast_worker_new(uv_loop_t *loop, const struct config *cfg,
-                                              struct store *store, struct outbox *ob);
+                                              struct store *store, struct outbox *ob,
+                                              struct recipients *recipients);
 /* Lists due broadcasts (about every second) and starts what the channels
  * have room for. */
 void broadcast_worker_tick(struct broadcast_worker *w, int64_t now);

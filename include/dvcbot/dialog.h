@@ -42,6 +42,7 @@
 #include "dvcbot/matcher.h"
 #include "dvcbot/msg.h"
 #include "dvcbot/outbox.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
 
@@ -69,6 +70,7 @@ struct dialog_deps {
     const struct tpl_set *tpl;
     const struct config *cfg;
     struct outbox *outbox;          /* for messages to other chats (staff, notifications) */
+    struct recipients *recipients;  /* for messages to another user (recipient.h) */
 };
 
 /* One message being handled. Handlers read and change these fields. */

@@ -4,7 +4,8 @@
  * The rating is counted per procedure and commune (stats.h), taken from
  * session.after {"id", "commune"} that flow.c leaves behind ("chung" for a
  * general rating); one rating per finished flow. Then the session's mode is
- * "feedback" and the next typed line is kept as a comment (fb:skip skips it):
+ * "feedback" and the next typed line is kept as a comment (fb:skip skips it;
+ * a command or a clear request — FEEDBACK_REQUEST_SCORE — is handled instead):
  * a JSON line in the user's list fb:{<user key>} (last FEEDBACK_KEEP) and the
  * user in the zset {stats}:comments (listed in refs:{<user key>}), so staff
  * can find recent comments and erase-my-data removes them.
@@ -24,6 +25,9 @@
 
 #define FEEDBACK_KEEP 50
 #define FEEDBACK_COMMENT_MAX 300 /* characters */
+/* After a rating, a line the matcher takes for an action (lookup, payment,
+ * hand-off...) with at least this score is handled, not kept as a comment. */
+#define FEEDBACK_REQUEST_SCORE 0.8
 #define FEEDBACK_COMPLAINT_PAYLOAD "fb:complaint"
 
 struct feedback;

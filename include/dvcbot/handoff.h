@@ -35,8 +35,11 @@ struct handoff *handoff_new(struct dialog *d, const struct config *cfg, struct s
                             const struct flows *flows);
 void handoff_free(struct handoff *h);
 
+#define HANDOFF_TICKET_MAX 999999999999L /* larger numbers are no ticket (INCR tickets:seq) */
+
 /* Parses "<n> <text>" after /reply or "<n>" after /close: returns the ticket
- * number (> 0) and points *text at the rest (may be ""), or 0 when malformed. */
+ * number (1..HANDOFF_TICKET_MAX) and points *text at the rest (may be ""), or
+ * 0 when malformed or out of range. */
 long handoff_parse_ticket(const char *args, const char **text);
 
 #endif

@@ -34,8 +34,8 @@
  * hold allow. tests/unit/test_lookup_guard.c measures it.
  *
  * A success adds the user to the dossier's access log dossier:access:<CODE>
- * (newest LOOKUP_ACCESS_KEEP kept) listed in refs:{<user>}, both kept
- * access_ttl_s after the last use. Nothing here reads the clock: the
+ * (newest LOOKUP_ACCESS_KEEP kept, none older than access_ttl_s) listed in
+ * refs:{<user>}, both kept access_ttl_s (DVCBOT_USER_TTL) after the last use. Nothing here reads the clock: the
  * caller passes now. */
 #ifndef DVCBOT_LOOKUP_GUARD_H
 #define DVCBOT_LOOKUP_GUARD_H

@@ -10,8 +10,9 @@
  * change is skipped (the later entry notifies). Several dvcbot processes may
  * run: LPOP hands each entry to one of them.
  *
- * notify_user looks up where a user is reachable (u:{<user key>}: ch, chat)
- * and queues the reply in the outbox with reply priority.
+ * notify_user sends through recipient.h (the user record decides whether
+ * and where), with reply priority; dvcbot_notifications_total counts the
+ * verdicts.
  *
  * Lifetime: notify_free may be called with work in flight; the struct goes
  * once every Redis callback has come back (after
@@ -22,6 +23,7 @@
 #include "dvcbot/catalog.h"
 #include "dvcbot/msg.h"
 #include "dvcbot/outbox.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
 
@@ -37,6 +39,7 @@ struct notify_deps {
     uv_loop_t *loop;
     struct store *store;
     struct outbox *outbox;
+    struct recipients *recipients;
     const struct tpl_set *tpl;
     const struct catalog *catalog;
 };
@@ -50,8 +53,8 @@ void notify_stop(struct notify *n);
 void notify_tick(struct notify *n, int64_t now);
 /* Drains now instead of at the next tick. */
 void notify_kick(struct notify *n);
-/* Queues a copy of reply for the user. Returns 0, or -1 when Redis is
- * unavailable (nothing is sent then). */
+/* Sends a copy of reply to the user. Returns 0, or -1 when Redis is
+ * unavailable or user_key is not one (nothing is sent then). */
 int notify_user(struct notify *n, const char *user_key, const struct bot_reply *reply);
 void notify_free(struct notify *n);
 

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 /* Retry policy defaults (outbox_set_retry). A transient failure (5xx,
@@ -90,6 +91,18 @@ struct outbox_driver {
     double rate_per_s;      /* sustained sends per second for this channel */
     double burst;           /* bucket size */
     unsigned max_inflight;  /* concurrent deliveries */
+    /* Messages dvcbot sends on its own (recipient.h) ask the channel's rule:
+     * user_fields names the fields of the user record it reads (NULL-
+     * terminated, at most RECIPIENT_CHANNEL_FIELDS_MAX; NULL = none);
+     * proactive_refusal gets their values in that order (NULL when absent)
+     * and returns NULL when the user may be written to now, else why not
+     * (static text), with *blocked true when they left the channel for good.
+     * NULL hook: always. */
+    const char *const *user_fields;
+    const char *(*proactive_refusal)(void *ctx, int64_t now, const char *const *values, bool *blocked);
+    /* A short name for the driver's error code (item->last_error), e.g. Zalo
+     * -211 → "quota"; NULL hook: none. */
+    const char *(*error_name)(int code);
 };
 
 /* Called when a chat blocks the bot, so the owner can persist it. */
@@ -116,6 +129,8 @@ void outbox_on_failed(struct outbox *ob, outbox_failed_cb cb, void *ud);
 void outbox_tick(struct outbox *ob);
 void outbox_set_driver(struct outbox *ob, enum bot_channel ch, const struct outbox_driver *drv);
 bool outbox_has_driver(const struct outbox *ob, enum bot_channel ch);
+/* The channel's driver, or NULL. */
+const struct outbox_driver *outbox_driver_of(const struct outbox *ob, enum bot_channel ch);
 void outbox_on_blocked(struct outbox *ob, outbox_blocked_cb cb, void *ud);
 
 /* Queues a message. Returns 0, or -1 when the channel has no driver or the

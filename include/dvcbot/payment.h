@@ -6,7 +6,7 @@
  * code, status pending|paid|failed, created, expires, and the payer as a
  * field named by their user key with the value "payer", so erase-my-data's
  * HDEL removes it; refs:{<user key>} lists the key). Pending records expire
- * after PAYMENT_RECORD_TTL_S; a paid one is kept. The gateway's IPN
+ * after PAYMENT_RECORD_TTL_S; a paid one DVCBOT_USER_TTL after payment. The IPN
  * (payment_ipn.h) settles the record.
  * GET /pay/return only shows a page (templates/pay_return.html around the
  * pay_return_* texts); it never marks anything paid.

@@ -14,7 +14,7 @@
  * One Lua script checks and records (a repeated IPN changes nothing, 02):
  * - a failure (vnp_ResponseCode or vnp_TransactionStatus not 00) marks a
  *   pending order failed; it never blocks a later success of the same order;
- * - a success marks the order paid (kept) and, when the payment still fits
+ * - a success marks the order paid (kept DVCBOT_USER_TTL) and, when it fits
  *   the dossier — paid by vnp_PayDate within the link's expiry (+
  *   PAYMENT_PAY_GRACE_S), the dossier unpaid, its fee due and equal to the
  *   amount now — the dossier paid, paid_online, paid_via=vnpay and

@@ -25,8 +25,8 @@
  * OUTBOX_BULK (behind replies), to the subscribers of that moment: at most
  * once, so a crash between the two loses a reminder rather than sending it
  * twice; a code taken and not finished comes back when its lease ends.
- * Recipients reached through a Zalo OA are skipped when they unfollowed it
- * or Zalo would refuse the message (past the 7-day window).
+ * Each subscriber goes through recipient.h, which skips those the channel
+ * would refuse (a Zalo user past the 7-day window, or gone).
  *
  * Metrics: dvcbot_reminders_total{kind} (dossiers reminded),
  * dvcbot_reminder_messages_total{kind,result} (sent, failed, blocked,
@@ -42,6 +42,7 @@
 #include "dvcbot/catalog.h"
 #include "dvcbot/config.h"
 #include "dvcbot/outbox.h"
+#include "dvcbot/recipient.h"
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
 
@@ -60,6 +61,7 @@ struct reminder_deps {
     const struct config *cfg;
     struct store *store;
     struct outbox *outbox;
+    struct recipients *recipients;
     const struct tpl_set *tpl;
     const struct catalog *catalog;
 };

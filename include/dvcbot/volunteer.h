@@ -36,8 +36,8 @@ void volunteers_free(struct volunteers *v);
 /* POST and GET /admin/volunteers. */
 void volunteers_handle_http(struct http_request *req, void *ud);
 
-/* "tg:123", "zl:...", "wc:...", "cli:..." with an id of 1..64 characters of
- * A-Z a-z 0-9 _ - (what the channels produce). */
+/* "tg:123", "zl:...", "wc:...", "cli:..." with an id of 1..BOT_ID_MAX - 1
+ * characters of A-Z a-z 0-9 _ - (what the channels produce). */
 bool volunteer_user_key_valid(const char *key);
 
 #endif

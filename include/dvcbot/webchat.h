@@ -17,7 +17,8 @@
  * the polite Vietnamese error of templates/webchat_too_long.txt.
  *
  * The browser id is a random token the page keeps in localStorage
- * ([A-Za-z0-9_-], 8..64 characters). Every message and reply except those of
+ * ([A-Za-z0-9_-], WEBCHAT_USER_MIN..WEBCHAT_USER_MAX bytes: what a user id
+ * field holds; a longer one is refused, never cut). Every message and reply except those of
  * /start (sent by each page load) goes into the history (webchat_history.h).
  * GET /webchat/messages?user=ID&after=CURSOR answers the history entries
  * after the cursor, {"items": [{"id", "from": "me"|"bot", "text", "buttons"}],
@@ -41,6 +42,10 @@
 
 #define WEBCHAT_INBOX_TTL_S (7 * 24 * 3600)
 #define WEBCHAT_INBOX_MAX 50
+#define WEBCHAT_USER_MIN 8
+#define WEBCHAT_USER_MAX (BOT_ID_MAX - 1)
+#define WEBCHAT_USER_RULE "user must be 8-63 characters of A-Z a-z 0-9 _ -"
+_Static_assert(WEBCHAT_USER_MIN == 8 && WEBCHAT_USER_MAX == 63, "WEBCHAT_USER_RULE says 8-63");
 /* Longest message, in characters (code points), counted the same by the page. */
 #define WEBCHAT_MAX_CHARS 2000
 

@@ -211,11 +211,6 @@ static void test_user_keys_come_only_from_user_records(void **state)
     assert_false(broadcast_user_key("s:{tg:123}", out, sizeof out));
     assert_false(broadcast_user_key("u:{tg:{1}", out, sizeof out));
     assert_false(broadcast_user_key("u:{tg:0123456789012345678901234567890123}", out, sizeof out));
-    assert_int_equal(broadcast_user_channel("tg:1"), BOT_CH_TELEGRAM);
-    assert_int_equal(broadcast_user_channel("zl:1"), BOT_CH_ZALO);
-    assert_int_equal(broadcast_user_channel("wc:abc"), BOT_CH_WEBCHAT);
-    assert_int_equal(broadcast_user_channel("xx:1"), -1);
-    assert_int_equal(broadcast_user_channel("tg:"), -1);
 }
 
 static void test_times_parse_with_offsets_and_format_in_vietnam_time(void **state)
@@ -243,29 +238,6 @@ static void test_times_parse_with_offsets_and_format_in_vietnam_time(void **stat
     assert_string_equal(out, "2025-03-01T07:00:00+07:00");
     broadcast_format_time(NOW + 17 * 3600 + 59, out);
     assert_string_equal(out, "2025-03-02T00:00:59+07:00");
-}
-
-static void test_verdicts_give_counters_and_reasons(void **state)
-{
-    (void)state;
-    char r[48];
-    assert_string_equal(broadcast_verdict_counter(OUTBOX_SENT), "sent");
-    assert_string_equal(broadcast_verdict_counter(OUTBOX_BLOCKED), "blocked");
-    assert_string_equal(broadcast_verdict_counter(OUTBOX_FAILED), "failed");
-    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_SENT, 0, r, sizeof r);
-    assert_string_equal(r, "");
-    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_BLOCKED, 0, r, sizeof r);
-    assert_string_equal(r, "blocked");
-    broadcast_verdict_reason(BOT_CH_ZALO, OUTBOX_FAILED, -211, r, sizeof r);
-    assert_string_equal(r, "zalo_quota");
-    broadcast_verdict_reason(BOT_CH_ZALO, OUTBOX_FAILED, -213, r, sizeof r);
-    assert_string_equal(r, "zalo_not_follower");
-    broadcast_verdict_reason(BOT_CH_ZALO, OUTBOX_FAILED, -232, r, sizeof r);
-    assert_string_equal(r, "zalo_no_recent_interaction");
-    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_FAILED, 400, r, sizeof r);
-    assert_string_equal(r, "error_400");
-    broadcast_verdict_reason(BOT_CH_TELEGRAM, OUTBOX_FAILED, 0, r, sizeof r);
-    assert_string_equal(r, "send_failed");
 }
 
 static void test_ids_keys_and_records(void **state)
@@ -307,7 +279,6 @@ int main(void)
         cmocka_unit_test(test_commune_comes_from_the_record_or_a_consented_profile),
         cmocka_unit_test(test_user_keys_come_only_from_user_records),
         cmocka_unit_test(test_times_parse_with_offsets_and_format_in_vietnam_time),
-        cmocka_unit_test(test_verdicts_give_counters_and_reasons),
         cmocka_unit_test(test_ids_keys_and_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

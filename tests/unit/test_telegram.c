@@ -35,16 +35,39 @@ static void message_becomes_text_msg_with_ids(void **state)
     bot_msg_free(m);
 }
 
-static void edited_message_is_handled_like_message(void **state)
+/* An edit is not a new message: an edited PIN must not count as a new try. */
+static void edited_message_is_ignored(void **state)
 {
     (void)state;
     struct bot_msg *m;
     assert_int_equal(parse("{\"update_id\":43,\"edited_message\":{\"text\":\"xin chao\","
                            "\"from\":{\"id\":5},\"chat\":{\"id\":-100123}}}", &m),
+                     TG_PARSE_IGNORED);
+    assert_null(m);
+}
+
+/* Ids that a double cannot hold exactly (or print in 63 bytes) would make
+ * two accounts one: refused, never rounded or cut. */
+static void ids_beyond_2_to_the_53_are_refused(void **state)
+{
+    (void)state;
+    struct bot_msg *m;
+    assert_int_equal(parse("{\"update_id\":45,\"message\":{\"text\":\"x\",\"from\":{\"id\":9007199254740991},"
+                           "\"chat\":{\"id\":-9007199254740991}}}", &m),
                      TG_PARSE_MSG);
-    assert_string_equal(m->chat, "-100123");
-    assert_string_equal(m->user, "5");
+    assert_string_equal(m->user, "9007199254740991");
+    assert_string_equal(m->chat, "-9007199254740991");
     bot_msg_free(m);
+    const char *bad[] = {
+        "{\"update_id\":46,\"message\":{\"text\":\"x\",\"from\":{\"id\":9007199254740993},\"chat\":{\"id\":1}}}",
+        "{\"update_id\":47,\"message\":{\"text\":\"x\",\"from\":{\"id\":1e300},\"chat\":{\"id\":1}}}",
+        "{\"update_id\":1e300,\"message\":{\"text\":\"x\",\"from\":{\"id\":1},\"chat\":{\"id\":1}}}",
+        "{\"update_id\":48,\"message\":{\"text\":\"x\",\"from\":{\"id\":1},\"chat\":{\"id\":-1e100}}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(bad[i], &m), TG_PARSE_BAD);
+        assert_null(m);
+    }
 }
 
 static void callback_query_becomes_button_with_ack_ref(void **state)
@@ -207,7 +230,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(message_becomes_text_msg_with_ids),
-        cmocka_unit_test(edited_message_is_handled_like_message),
+        cmocka_unit_test(edited_message_is_ignored),
+        cmocka_unit_test(ids_beyond_2_to_the_53_are_refused),
         cmocka_unit_test(callback_query_becomes_button_with_ack_ref),
         cmocka_unit_test(photo_without_text_is_unsupported),
         cmocka_unit_test(other_update_types_are_ignored),

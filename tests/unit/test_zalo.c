@@ -103,6 +103,25 @@ static void text_event_becomes_text_msg_with_msg_id(void **state)
     bot_msg_free(m);
 }
 
+/* Without a msg_id the event id is the event and its time; two events that
+ * differ only past what fits must not become one (the second would be
+ * dropped as a repeat). */
+static void long_event_names_keep_distinct_event_ids(void **state)
+{
+    (void)state;
+    struct bot_msg *a, *b;
+    char user[BOT_ID_MAX];
+    assert_int_equal(parse("{\"event_name\":\"user_send_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_1\","
+                           "\"timestamp\":\"1700000000999\",\"sender\":{\"id\":\"9\"}}", &a, user),
+                     ZL_PARSE_MSG);
+    assert_int_equal(parse("{\"event_name\":\"user_send_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_2\","
+                           "\"timestamp\":\"1700000000999\",\"sender\":{\"id\":\"9\"}}", &b, user),
+                     ZL_PARSE_MSG);
+    assert_string_not_equal(a->event_id, b->event_id);
+    bot_msg_free(a);
+    bot_msg_free(b);
+}
+
 static void marked_text_is_a_button_press(void **state)
 {
     (void)state;
@@ -483,6 +502,7 @@ int main(void)
         cmocka_unit_test(signature_rejects_any_change),
         cmocka_unit_test(timestamp_is_read_as_written),
         cmocka_unit_test(text_event_becomes_text_msg_with_msg_id),
+        cmocka_unit_test(long_event_names_keep_distinct_event_ids),
         cmocka_unit_test(marked_text_is_a_button_press),
         cmocka_unit_test(media_events_are_unsupported),
         cmocka_unit_test(follow_and_chat_now_greet),

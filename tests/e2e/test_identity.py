@@ -1,0 +1,110 @@
+"""Identities never merge (an id that does not fit is refused, never cut),
+and what links a user to dossiers expires with the user (refs:{user},
+dossier:access:<code>)."""
+import json
+import time
+
+from harness import ADMIN_TOKEN, Chat, ServiceTest, run_cli, texts, wait_until
+from test_dossiers import ndjson, record
+
+USER_TTL = 5000
+
+
+class WebChatIdTest(ServiceTest):
+    telegram = False
+
+    def post(self, user, text):
+        return self.bot.request("POST", "/webchat/messages", {"user": user, "text": text})
+
+    def test_ids_up_to_63_bytes_are_distinct_users(self):
+        a, b = "a" * 62 + "1", "a" * 62 + "2"
+        for user in (a, b):
+            status, _, _ = self.post(user, "tra cứu hồ sơ")
+            self.assertEqual(status, 200)
+        self.assertEqual(self.redis("EXISTS", "s:{wc:%s}" % a, "s:{wc:%s}" % b), 2)
+        self.assertEqual(self.redis("KEYS", "*{wc:}*"), [])
+        status, _, _ = self.post("a" * 8, "xin chào")
+        self.assertEqual(status, 200)
+
+    def test_an_id_of_64_bytes_is_refused_and_stores_nothing(self):
+        for user in ("b" * 64, "c" * 63 + "d", "e" * 7, "f" * 200):
+            status, _, body = self.post(user, "tra cứu hồ sơ")
+            self.assertEqual(status, 400, user)
+            self.assertIn("8-63", json.loads(body)["error"])
+            status, _, _ = self.bot.request("GET", "/webchat/messages?user=" + user)
+            self.assertEqual(status, 400)
+        self.assertEqual(self.redis("KEYS", "*{wc:}*"), [])
+        self.assertEqual(self.redis("KEYS", "*bbbbbbbb*"), [])
+
+
+class CliUserTest(ServiceTest):
+    telegram = False
+
+    def test_a_chat_user_that_does_not_fit_is_refused(self):
+        proc = run_cli(["chat", "--user", "u" * 64], {"REDIS_URL": self.redis.url}, input=b"xin chao\n")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(b"--user", proc.stderr)
+        self.assertEqual(self.redis("KEYS", "*{cli:}*"), [])
+
+
+class LinkExpiryTest(ServiceTest):
+    """refs:{user} and dossier:access:<code> follow DVCBOT_USER_TTL."""
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_USER_TTL": str(USER_TTL),
+                 "DVCBOT_STAFF_CHATS": "-100777"}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        status, _, body = cls.bot.admin("POST", "/admin/dossiers",
+                                        ndjson([record("TTL.00.00.H50-000000-0001")]))
+        assert status == 200, body
+
+    def ttl_ok(self, key):
+        # The turn renews it as it ends, maybe just after its reply went out.
+        fresh = lambda: USER_TTL - 120 < self.redis("TTL", key) <= USER_TTL
+        wait_until(fresh, what="the TTL of %s near %d s (now %s)" % (key, USER_TTL, self.redis("TTL", key)))
+
+    def test_a_lookup_and_a_follow_expire_with_the_user(self):
+        chat = Chat(self)
+        code = "TTL.00.00.H50-000000-0001"
+        chat.say("tra cứu hồ sơ " + code)
+        self.assertIn("Đang xử lý", texts(chat.say("5678")))
+        self.ttl_ok("dossier:access:" + code)
+        self.ttl_ok("refs:{%s}" % chat.key)
+        self.redis("EXPIRE", "refs:{%s}" % chat.key, 60)
+        chat.press("hs:sub:" + code)
+        self.ttl_ok("refs:{%s}" % chat.key)
+
+    def test_access_entries_older_than_the_user_ttl_are_dropped(self):
+        code = "TTL.00.00.H50-000000-0001"
+        self.redis("ZADD", "dossier:access:" + code, int(time.time()) - USER_TTL - 10, "wc:gone-user")
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ " + code)
+        chat.say("5678")
+        members = self.redis("ZRANGE", "dossier:access:" + code, 0, -1)
+        self.assertNotIn("wc:gone-user", members)
+        self.assertIn(chat.key, members)
+
+    def test_any_message_keeps_refs_as_long_as_the_user_record(self):
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ TTL.00.00.H50-000000-0001")
+        chat.say("5678")
+        self.redis("EXPIRE", "refs:{%s}" % chat.key, 60)
+        chat.say("xin chào")
+        self.ttl_ok("refs:{%s}" % chat.key)
+        self.ttl_ok("u:{%s}" % chat.key)
+
+    def test_comments_hand_offs_and_volunteer_lists_set_the_ttl_too(self):
+        chat = Chat(self)
+        chat.press("rate:4")
+        chat.say("Hướng dẫn rất dễ hiểu")
+        self.ttl_ok("refs:{%s}" % chat.key)
+        other = Chat(self)
+        other.press("i:gap_can_bo")
+        self.assertTrue(self.redis("HGET", "ho:{%s}" % other.key, "ticket"))
+        self.ttl_ok("refs:{%s}" % other.key)
+        vol = Chat(self)
+        status, body = self.bot.admin_json("POST", "/admin/volunteers", {"add": [vol.key]})
+        self.assertEqual(status, 200, body)
+        self.ttl_ok("refs:{%s}" % vol.key)
