@@ -51,7 +51,7 @@ class WebchatBrowserTest(ServiceTest):
         need_browser(self)
 
     def tearDown(self):
-        if self.browser:
+        if self.browser and self.browser.alive():
             b = self.browser
             b.unthrottle()
             b.block()
