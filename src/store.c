@@ -668,6 +668,51 @@ int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
     return cmd_send(s, cb, ud, cmd, len, true);
 }
 
+int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store_cmdv *cmds, size_t n)
+{
+    if (!s || n == 0 || !cmds)
+        return STORE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (cmds[i].argc <= 0 || !cmds[i].argv)
+            return STORE_EINVAL;
+        for (int k = 0; k < cmds[i].argc; k++)
+            if (!cmds[i].argv[k])
+                return STORE_EINVAL;
+        size_t len0 = cmds[i].lens ? cmds[i].lens[0] : strlen(cmds[i].argv[0]);
+        if ((len0 == 5 && strncasecmp(cmds[i].argv[0], "multi", 5) == 0) ||
+            (len0 == 4 && strncasecmp(cmds[i].argv[0], "exec", 4) == 0))
+            return STORE_EINVAL;
+    }
+    if (!store_connected(s))
+        return STORE_ENOTCONN;
+    /* The QUEUED answers carry nothing: only EXEC's reply reaches cb. A
+     * command refused here (cmd_refused) is not sent, and EXEC then runs
+     * the others: refuse the whole transaction before anything is sent. */
+    char **formatted = xcalloc(n, sizeof *formatted);
+    int *lens = xcalloc(n, sizeof *lens);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        formatted[i] = format_argv(cmds[i].argc, cmds[i].argv, cmds[i].lens, &lens[i]);
+        if (!formatted[i] || cmd_refused(formatted[i], (size_t)lens[i]))
+            rc = STORE_EINVAL;
+    }
+    static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
+    if (rc == 0)
+        rc = cmd_send(s, NULL, NULL, xstrdup(multi), (int)strlen(multi), true);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0) {
+            rc = cmd_send(s, NULL, NULL, formatted[i], lens[i], true);
+            formatted[i] = NULL;
+        }
+        free(formatted[i]);
+    }
+    if (rc == 0)
+        rc = cmd_send(s, cb, ud, xstrdup(exec), (int)strlen(exec), true);
+    free(formatted);
+    free(lens);
+    return rc;
+}
+
 const char *store_reply_str(const redisReply *r)
 {
     return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? r->str : NULL;
