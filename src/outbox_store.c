@@ -510,6 +510,7 @@ static void on_gate(redisReply *r, void *ud)
         answer = OUTBOX_GATE_GO;
     }
     outbox_gate_answer(os->ob, it, answer);
+    shutdown_maybe_done(os);
 }
 
 /* outbox_persist.gate */
@@ -550,12 +551,15 @@ static void on_read_back(redisReply *r, void *ud)
     free(rc);
     os->inflight--;
     cl->reading = false;
-    if (store_reply_failed(r) || os->closing || r->type != REDIS_REPLY_ARRAY)
+    if (store_reply_failed(r) || os->closing || r->type != REDIS_REPLY_ARRAY) {
+        shutdown_maybe_done(os);
         return; /* again on the next connect or tick */
+    }
     if (r->elements == 0) {
         if (!cl->recovered)
             log_fmt(LOG_INFO, "outbox read back", "\"channel\":%s", log_q(bot_channel_name(ch)));
         cl->recovered = true;
+        shutdown_maybe_done(os);
         return;
     }
     for (size_t i = 0; i < r->elements; i++) {
@@ -565,6 +569,7 @@ static void on_read_back(redisReply *r, void *ud)
     }
     count_recovered(ch, "own", r->elements);
     read_back(os, ch);
+    shutdown_maybe_done(os);
 }
 
 /* Reads this process's stream from the cursor on, a page at a time, while
@@ -572,7 +577,8 @@ static void on_read_back(redisReply *r, void *ud)
 static void read_back(struct outbox_store *os, enum bot_channel ch)
 {
     struct channel_log *cl = &os->ch[ch];
-    if (cl->reading || cl->recovered || os->closing || outbox_backlog(os->ob) >= os->max_backlog)
+    if (cl->reading || cl->recovered || os->closing || os->shutdown_done ||
+        outbox_backlog(os->ob) >= os->max_backlog)
         return;
     char skey[STREAM_KEY_MAX], count[16];
     stream_key(os, skey, sizeof skey, ch);
@@ -605,6 +611,7 @@ static void on_claimed(redisReply *r, void *ud)
         log_fmt(LOG_WARN, "outbox claim failed", "\"error\":%s", log_q(store_reply_error(r)));
     }
     free(rc);
+    shutdown_maybe_done(os);
 }
 
 static void claim(struct outbox_store *os, enum bot_channel ch)
@@ -702,6 +709,8 @@ void outbox_store_tick(struct outbox_store *os)
     if (os->closing || !store_connected(os->store))
         return;
     flush_settles(os);
+    if (os->shutdown_done)
+        return; /* stopping: take no more work */
     int64_t now = clock_now_ms();
     bool claim_due = now >= os->next_claim_ms;
     if (claim_due) {
