@@ -9,10 +9,6 @@
 #define VN_OFFSET_S (7 * 3600)
 #define FIELD_MAX 256
 
-/* KEYS: the day hash. ARGV: field, seconds to keep. */
-static const char INCR_SCRIPT[] =
-    "redis.call('HINCRBY', KEYS[1], ARGV[1], 1) return redis.call('EXPIRE', KEYS[1], ARGV[2])";
-
 /* KEYS: the day hash, the day list. ARGV: field, entry, seconds to keep, entries kept. */
 static const char CODE_SCRIPT[] =
     "redis.call('HINCRBY', KEYS[1], ARGV[1], 1) redis.call('EXPIRE', KEYS[1], ARGV[3]) "
@@ -39,7 +35,12 @@ void stats_day_incr(struct store *s, const char *field)
     char key[STATS_DAY_KEY_MAX], keep[16];
     stats_day_key(clock_now(), STATS_DAY_PREFIX, key, sizeof key);
     snprintf(keep, sizeof keep, "%d", STATS_DAY_KEEP_S);
-    if (store_command(s, on_written, NULL, "EVAL %s 1 %s %s %s", INCR_SCRIPT, key, field, keep) != 0)
+    /* Once per message: a transaction of two plain commands costs Redis a
+     * fraction of an EVAL that sends (and hashes) the script each time. */
+    const char *incr[] = {"HINCRBY", key, field, "1"};
+    const char *expire[] = {"EXPIRE", key, keep};
+    struct store_cmdv cmds[] = {{4, incr, NULL}, {3, expire, NULL}};
+    if (store_multi(s, on_written, NULL, cmds, 2) != 0)
         log_msg(LOG_WARN, "day stats not recorded: redis unavailable");
 }
 
