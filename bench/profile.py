@@ -2,7 +2,7 @@
 """Instructions per Telegram update on the whole path, by callgrind: a figure that
 does not move with the machine's load (the other benchmarks' do).
 
-  python3 bench/profile.py --build build [--seconds 15] [--top 25]
+  python3 bench/profile.py --build build [--seconds 15] [--top 25] [--perf]
 
 dvcbot runs under `valgrind --tool=callgrind --toggle-collect=uv_run` (the loop
 only: start-up and data loading are left out) with the same nginx Bot API stub,
@@ -10,7 +10,11 @@ Redis on a unix socket and wrk updates as bench/webhook.py; the script prints
 instructions per update and the functions that cost the most per update
 (inclusive). Redis's own share is printed from its INFO commandstats: microseconds
 per update by command (these are times, so they do move with the load).
-Needs valgrind, wrk and nginx.
+With --perf, dvcbot runs natively under `perf record -e cpu-clock` (this machine's
+virtual CPUs count no hardware events: `perf stat -e instructions true` says "not
+supported") while wrk saturates it, and the script prints where its CPU time went,
+kernel included (system calls, loopback TCP), which callgrind does not see.
+Needs valgrind, wrk, nginx and (for --perf) linux-perf.
 """
 import argparse
 import os
@@ -32,11 +36,33 @@ def redis_cli(sock, *args):
     return subprocess.run(["redis-cli", "-s", sock] + list(args), capture_output=True, text=True).stdout
 
 
+def print_perf(data, handled, top):
+    report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,sym"],
+                            capture_output=True, text=True).stdout
+    samples = re.search(r"of event 'cpu-clock'.*?\n# Event count \(approx.\): (\d+)", report, re.S)
+    print(f"dvcbot under perf (cpu-clock): {handled:.0f} updates")
+    kernel = 0.0
+    rows = []
+    for line in report.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)", line)
+        if m:
+            pct, dso, ring, sym = float(m.group(1)), m.group(2), m.group(3), m.group(4).strip()
+            if ring == "k":
+                kernel += pct
+            rows.append((pct, dso, sym))
+    print(f"kernel (system calls, TCP on loopback): {kernel:.1f} % of dvcbot's CPU time")
+    for pct, dso, sym in rows[:top]:
+        print(f"  {pct:5.1f} %  {dso:24.24s} {sym}")
+    if samples:
+        print(f"(event count {samples.group(1)})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--perf", action="store_true", help="perf record (time, kernel included)")
     args = ap.parse_args()
     webhook.need("wrk", "wrk")
     webhook.need("nginx", "nginx-light")
@@ -58,16 +84,21 @@ def main():
                    TELEGRAM_WEBHOOK_SECRET=webhook.SECRET, TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}",
                    DVCBOT_TELEGRAM_RATE="1000000", DVCBOT_LOG_LEVEL="warn")
         out = os.path.join(tmp, "callgrind.out")
-        bot = subprocess.Popen(["valgrind", "--tool=callgrind", "--toggle-collect=uv_run",
-                                f"--callgrind-out-file={out}",
-                                os.path.join(webhook.ROOT, args.build, "dvcbot"), "serve"],
-                               env=env, stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
+        binary = os.path.join(webhook.ROOT, args.build, "dvcbot")
+        if args.perf:
+            webhook.need("perf", "linux-perf")
+            out = os.path.join(tmp, "perf.data")
+            wrap = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-o", out, "--"]
+        else:
+            wrap = ["valgrind", "--tool=callgrind", "--toggle-collect=uv_run", f"--callgrind-out-file={out}"]
+        bot = subprocess.Popen(wrap + [binary, "serve"], env=env,
+                               stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
         procs.append(bot)
         webhook.wait_http(f"http://127.0.0.1:{bport}/healthz", timeout=120)
         redis_cli(sock, "CONFIG", "RESETSTAT")
         lua = webhook.lua_file(tmp, "update.lua", 0)
-        subprocess.run(["wrk", "-t1", "-c8", f"-d{args.seconds}s", "--timeout", "30s", "-s", lua,
-                        f"http://127.0.0.1:{bport}/webhook/telegram"], capture_output=True, check=True)
+        subprocess.run(["wrk", "-t1", "-c64" if args.perf else "-c8", f"-d{args.seconds}s", "--timeout", "30s",
+                        "-s", lua, f"http://127.0.0.1:{bport}/webhook/telegram"], capture_output=True, check=True)
         deadline = time.time() + 60
         while time.time() < deadline:
             handled = webhook.metric(bport, "dvcbot_messages_total")
@@ -75,8 +106,11 @@ def main():
                 break
             time.sleep(0.2)
         stats = redis_cli(sock, "INFO", "commandstats")
-        bot.send_signal(signal.SIGTERM)
+        bot.send_signal(signal.SIGINT if args.perf else signal.SIGTERM)  # perf passes SIGINT on
         bot.wait(timeout=120)
+        if args.perf:
+            print_perf(out, handled, args.top)
+            return
         report = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
                                 text=True).stdout
         total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))

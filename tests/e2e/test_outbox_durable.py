@@ -104,6 +104,14 @@ class DurableTest(unittest.TestCase):
             self.assertLess(first_greeting, first_khai_sinh, texts)
         wait_until(lambda: self.pending_in_redis() == 0, what="every stored reply settled")
 
+    def rss_kb(self, bot):
+        """Resident memory of the process, or None under a sanitizer (its own
+        allocator keeps freed memory for a while)."""
+        if "libasan" in open("/proc/%d/maps" % bot.proc.pid).read() or "valgrind" in " ".join(
+                bot.proc.args if isinstance(bot.proc.args, list) else [bot.proc.args]):
+            return None
+        return int(open("/proc/%d/status" % bot.proc.pid).read().split("VmRSS:")[1].split()[0])
+
     def users(self, n, base):
         return [base + i for i in range(n)]
 
@@ -242,6 +250,12 @@ class BackpressureTest(DurableTest):
         m = bot.metrics()
         self.assertEqual(m.get('dvcbot_webhooks_refused_total{channel="telegram",reason="overloaded"}'),
                          len(refused))
+        # A flood past the bound is refused without keeping anything of it.
+        rss0 = self.rss_kb(bot)
+        for i in range(400):
+            self.assertEqual(bot.telegram(self.update(7369000000 + i, "xin chao"))[0], 503)
+        if rss0 is not None:
+            self.assertLess(self.rss_kb(bot) - rss0, 8 * 1024, "memory grew with refused work")
         # Telegram sends a refused update again later, until it is accepted.
         self.tg.release()
         for u, update in refused:
