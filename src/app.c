@@ -24,11 +24,13 @@
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
 #include "dvcbot/recipient.h"
+#include "dvcbot/redis_script.h"
 #include "dvcbot/reminder.h"
 #include "dvcbot/served.h"
 #include "dvcbot/stats.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
+#include "dvcbot/volunteer_household.h"
 #include "dvcbot/webchat.h"
 #include "dvcbot/zalo.h"
 
@@ -154,6 +156,7 @@ static int open_flows(struct app *a, char **err)
     profile_register(a->dialog);
     a->erase = erase_new(a->dialog, a->stats);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->store, &a->cfg);
+    a->household = household_new(a->dialog);
     return 0;
 }
 
@@ -203,6 +206,11 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         *err = xstrdup("invalid REDIS_URL (want redis://host:port/db or unix:///path)");
         return -1;
     }
+    char *lib = redis_library_read(a->cfg.data_dir, err);
+    if (!lib)
+        return -1;
+    store_set_library(a->store, lib);
+    free(lib);
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
@@ -586,6 +594,7 @@ void app_close(struct app *a)
     zalo_close(a->zalo); /* after the HTTP client, outbox and store: their callbacks have run */
     webchat_free(a->webchat);
     volunteers_free(a->volunteers);
+    household_free(a->household);
     erase_free(a->erase);
     feedback_free(a->feedback);
     handoff_free(a->handoff);

@@ -5,7 +5,6 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
-#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -19,67 +18,6 @@
 #define KEY_MAX (BOT_ID_MAX + 16)
 #define STREAM_KEY_MAX 256
 
-/* One turn (or one saved message) in one round trip; see outbox_store.h.
- * KEYS: dedupe, session, user record, this process's stream.
- * ARGV: dedupe ('1': mark the event done, 'c': forget it, '0': nothing),
- * dedupe TTL, session op ('k','s','d'), session, session TTL, consumer,
- * trust ('1': this process holds every entry it committed before), chat,
- * reply_ref, user key, n, then text and buttons of each reply. Returns
- * {1, gated, first seq - 1, has seq, id...}. */
-static const char COMMIT_SCRIPT[] =
-    "if ARGV[1] == '1' then redis.call('SET', KEYS[1], '" OUTBOX_DEDUPE_DONE "', 'EX', ARGV[2]) "
-    "elseif ARGV[1] == 'c' then redis.call('DEL', KEYS[1]) end "
-    "if ARGV[3] == 's' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) "
-    "elseif ARGV[3] == 'd' then redis.call('DEL', KEYS[2]) end "
-    "local n = tonumber(ARGV[11]) "
-    "if n == 0 then return {1, 0, 0, 0} end "
-    "local q, gated, has = 0, 0, 0 "
-    "local f = redis.call('HMGET', KEYS[3], 'oq', 'od', 'oo', 'ch') "
-    "if f[4] then "
-    "  q = tonumber(f[1]) or 0 "
-    "  if (tonumber(f[2]) or 0) < q and not (ARGV[7] == '1' and f[3] == ARGV[6]) then gated = 1 end "
-    "  redis.call('HSET', KEYS[3], 'oq', q + n, 'oo', ARGV[6]) "
-    "  has = 1 end "
-    "local out = {1, gated, q, has} "
-    "for i = 1, n do "
-    "  out[4 + i] = redis.call('XADD', KEYS[4], '*', 'u', has == 1 and ARGV[10] or '', 'c', ARGV[8], "
-    "    'q', has == 1 and q + i or 0, 'r', ARGV[9], 't', ARGV[10 + 2 * i], 'b', ARGV[11 + 2 * i]) end "
-    "return out";
-
-/* Settles entries: deleted from this process's stream, and each user's
- * last settled reply (od) moved forward. KEYS: stream, then one user
- * record per entry ("" for none). ARGV: id and seq of each entry. */
-static const char SETTLE_SCRIPT[] =
-    "local ids = {} "
-    "for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end "
-    "redis.call('XDEL', KEYS[1], unpack(ids)) "
-    "for i = 2, #KEYS do "
-    "  local s = tonumber(ARGV[2 * (i - 1)]) or 0 "
-    "  if s > 0 and KEYS[i] ~= '' and redis.call('EXISTS', KEYS[i]) == 1 and "
-    "     (tonumber(redis.call('HGET', KEYS[i], 'od') or '0') or 0) < s then "
-    "    redis.call('HSET', KEYS[i], 'od', s) end end "
-    "return #ids";
-
-/* Takes over (a page of) the entries of one process of the channel whose
- * heartbeat is gone: each moves, in order, from its stream to ours (a new
- * id). KEYS: the channel's set of processes, our stream. ARGV: this
- * consumer, heartbeat prefix, the channel's stream prefix, count. Returns
- * the moved entries as XRANGE does, or {}. */
-static const char CLAIM_SCRIPT[] =
-    "for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
-    "  if c ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. c) == 0 then "
-    "    local from = ARGV[3] .. c "
-    "    local es = redis.call('XRANGE', from, '-', '+', 'COUNT', ARGV[4]) "
-    "    if #es == 0 then "
-    "      redis.call('DEL', from) "
-    "      redis.call('SREM', KEYS[1], c) "
-    "    else "
-    "      local out = {} "
-    "      for i, e in ipairs(es) do "
-    "        out[i] = {redis.call('XADD', KEYS[2], '*', unpack(e[2])), e[2]} "
-    "        redis.call('XDEL', from, e[1]) end "
-    "      return out end end end "
-    "return {}";
 
 struct settle {
     char id[OUTBOX_STORED_ID_MAX];
@@ -110,7 +48,6 @@ struct outbox_store {
     char *consumer;
     unsigned claim_ms;
     size_t max_backlog;
-    struct redis_script commit, settle, claim;
     struct channel_log ch[BOT_CH_COUNT];
     struct strmap settling;      /* "ch:id" being settled: not read back again */
     uv_timer_t flush_timer;      /* settles once per loop turn */
@@ -169,23 +106,20 @@ static void count_recovered(enum bot_channel ch, const char *how, size_t n)
     metrics_inc("dvcbot_outbox_recovered_total", labels, (double)n);
 }
 
-/* ===== EVALSHA with any number of arguments ===== */
+/* ===== FCALL with any number of arguments ===== */
 
-/* First call after (re)connecting loads the scripts; commands on one
- * connection run in order, so EVALSHA finds them. */
-static int run_script(struct outbox_store *os, const struct redis_script *s, int nkeys, size_t nargs,
+static int run_script(struct outbox_store *os, const char *fn, int nkeys, size_t nargs,
                       const char *const *args, const size_t *lens, store_reply_cb cb, void *ud)
 {
     const char **argv = xmalloc((nargs + 3) * sizeof *argv);
     size_t *argvlen = xmalloc((nargs + 3) * sizeof *argvlen);
     char nk[12];
     snprintf(nk, sizeof nk, "%d", nkeys);
-    argv[0] = "EVALSHA";
-    argv[1] = s->sha;
+    argv[0] = "FCALL";
+    argv[1] = fn;
     argv[2] = nk;
-    argvlen[0] = 7;
-    argvlen[1] = 40;
-    argvlen[2] = strlen(nk);
+    for (int i = 0; i < 3; i++)
+        argvlen[i] = strlen(argv[i]);
     for (size_t i = 0; i < nargs; i++) {
         argv[3 + i] = args[i];
         argvlen[3 + i] = lens ? lens[i] : strlen(args[i]);
@@ -359,7 +293,7 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
     }
     struct commit_call *cc = xcalloc(1, sizeof *cc);
     *cc = (struct commit_call){.os = os, .c = c, .cb = cb, .ud = ud};
-    int rc = run_script(os, &os->commit, 4, nargs, args, NULL, on_committed, cc);
+    int rc = run_script(os, "outbox_commit", 4, nargs, args, NULL, on_committed, cc);
     for (size_t i = 0; i < c->replies->n; i++)
         buf_free(&btns[i]);
     free(btns);
@@ -446,7 +380,7 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
             args[1 + n + 2 * i] = b->items[i].id;
             args[2 + n + 2 * i] = seqs[i];
         }
-        int rc = run_script(os, &os->settle, (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
+        int rc = run_script(os, "outbox_settle", (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
         free(args);
         free(ukeys);
         free(seqs);
@@ -625,7 +559,7 @@ static void claim(struct outbox_store *os, enum bot_channel ch)
     struct read_call *rc = xcalloc(1, sizeof *rc);
     rc->os = os;
     rc->ch = ch;
-    if (run_script(os, &os->claim, 2, 6, args, NULL, on_claimed, rc) != 0)
+    if (run_script(os, "outbox_claim", 2, 6, args, NULL, on_claimed, rc) != 0)
         free(rc);
 }
 
@@ -655,9 +589,6 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->consumer = xstrdup(d->consumer);
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
-    redis_script_init(&os->commit, COMMIT_SCRIPT);
-    redis_script_init(&os->settle, SETTLE_SCRIPT);
-    redis_script_init(&os->claim, CLAIM_SCRIPT);
     strmap_init(&os->settling);
     if (uv_timer_init(d->loop, &os->flush_timer) != 0)
         abort(); /* cannot fail on a valid loop */
@@ -684,9 +615,6 @@ void outbox_store_connected(struct outbox_store *os)
 {
     if (os->closing)
         return;
-    redis_script_load(os->store, &os->commit);
-    redis_script_load(os->store, &os->settle);
-    redis_script_load(os->store, &os->claim);
     heartbeat(os);
     for (int c = 0; c < BOT_CH_COUNT; c++) {
         struct channel_log *cl = &os->ch[c];

@@ -2,6 +2,7 @@
 #include "dvcbot/volunteer.h"
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_reply.h"
@@ -156,6 +157,22 @@ static bool on_message(struct dialog_turn *t, void *ud)
     return true;
 }
 
+/* ===== Registration with a commune (the staff console) ===== */
+
+
+int volunteer_register(struct store *store, const char *user, const char *commune, bool add,
+                       store_reply_cb cb, void *ud)
+{
+    if (!volunteer_user_key_valid(user))
+        return STORE_EINVAL;
+    char refs[160], vol[160], now[24];
+    snprintf(refs, sizeof refs, "refs:{%s}", user);
+    snprintf(vol, sizeof vol, "vol:{%s}", user);
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
+    return store_command(store, cb, ud, "FCALL volunteer_register 3 %s %s %s %s %s %s %s", VOLUNTEER_SET,
+                         refs, vol, user, add ? "1" : "0", commune ? commune : "", now);
+}
+
 /* ===== /admin/volunteers ===== */
 
 struct admin_call {
@@ -192,11 +209,6 @@ static void on_changed(redisReply *r, void *ud)
     admin_done(ac);
 }
 
-/* KEYS: volunteers, refs:{user}. ARGV: user, "1" to add / "0" to remove. */
-static const char CHANGE_SCRIPT[] =
-    "if ARGV[2] == '1' then redis.call('SADD', KEYS[2], KEYS[1]) "
-    "return {redis.call('SADD', KEYS[1], ARGV[1]), 1} end "
-    "return {redis.call('SREM', KEYS[1], ARGV[1]), 0}";
 
 static bool check_list(const cJSON *arr, size_t *n)
 {
@@ -222,7 +234,7 @@ static void send_changes(struct volunteers *v, struct admin_call *ac, const cJSO
         ac->pending++;
         /* The two keys live in different slots: fine on one server; on a
          * cluster this would be two commands. */
-        if (store_command(v->store, on_changed, ac, "EVAL %s 2 %s %s %s %s", CHANGE_SCRIPT,
+        if (store_command(v->store, on_changed, ac, "FCALL volunteer_change 2 %s %s %s %s",
                           VOLUNTEER_SET, refs, e->valuestring, add ? "1" : "0") != 0) {
             ac->failed = true;
             ac->pending--;

@@ -43,6 +43,7 @@ struct handoff;
 struct feedback;
 struct erase;
 struct volunteers;
+struct household;
 struct reminder;
 struct console;
 struct cron;
@@ -81,6 +82,7 @@ struct app {
     struct feedback *feedback;
     struct erase *erase;
     struct volunteers *volunteers;
+    struct household *household; /* volunteers close household visits in the chat */
     struct console *console;     /* the staff console at /admin (serve only) */
     struct cron *cron;           /* every periodic job, and the shutdown drain */
     struct clock_hook *clock_hook; /* DVCBOT_TEST_CLOCK (tests only) */

@@ -24,6 +24,7 @@ dvcbot serves (the staff console too).
             with b.throttled(latency_ms=2000):          # slow network (DevTools protocol)
                 ...
             b.set_offline(True)                          # no network at all
+            b.block("*/webchat/messages*")               # these requests fail, the rest work
             urls = b.requests()                          # every URL the pages asked for
             errors = b.console_errors()                  # SEVERE lines of the console
             path = b.wait_download("phat-tin.csv")       # a file the page saved
@@ -34,8 +35,9 @@ What it does for every test:
   --disable-component-update --disable-sync --no-first-run ...) and a fresh
   --user-data-dir in its own temp dir; chromedriver on a port of its own, so
   several modules can run in parallel;
-- emulates a phone: viewport 390x844 (Browser.start(viewport=(w, h)) for
-  another size; `b.resize(w, h)` changes it later);
+- emulates a phone: viewport 390x844 at pixel ratio 2 (Browser.start(viewport=(w, h),
+  pixel_ratio=1.0) for an office screen, which also renders four times fewer
+  pixels; `b.resize(w, h)` changes the size later);
 - records every request the pages make (the DevTools performance log), so a
   test can assert that nothing left 127.0.0.1, and the console.
 
@@ -104,8 +106,13 @@ def unavailable_reason():
 
 def need_browser(test):
     """In setUp: skips the test (fails it under DVCBOT_REQUIRE_BROWSER=1) when
-    its class got no browser from Browser.for_class."""
-    if getattr(test, "browser", None) is not None:
+    its class got no browser from Browser.for_class; replaces a browser whose
+    tab crashed (the kernel's OOM killer picks renderers first), so one crash
+    fails one test, not every test after it."""
+    b = getattr(test, "browser", None)
+    if b is not None:
+        if not b.alive():
+            type(test).browser = b.restarted()
         return
     reason = getattr(type(test), "no_browser", None) or "no browser started"
     if os.environ.get("DVCBOT_REQUIRE_BROWSER") == "1":
@@ -117,7 +124,7 @@ class Browser:
     """One headless chromium and its chromedriver. Not thread-safe: one test
     at a time drives it."""
 
-    def __init__(self, viewport=PHONE):
+    def __init__(self, viewport=PHONE, pixel_ratio=2.0):
         webdriver, Service, self.By, self.Keys = _import_selenium()
         self.tmp = tempfile.mkdtemp(prefix="dvcbot-browser-")
         self.viewport = viewport
@@ -127,7 +134,7 @@ class Browser:
             opts.add_argument(flag)
         opts.add_argument("--user-data-dir=" + os.path.join(self.tmp, "profile"))
         opts.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": viewport[0], "height": viewport[1], "pixelRatio": 2.0}})
+            "deviceMetrics": {"width": viewport[0], "height": viewport[1], "pixelRatio": pixel_ratio}})
         opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         service = Service(CHROMEDRIVER, port=free_port(),
                           log_path=os.path.join(self.tmp, "chromedriver.log"))
@@ -139,32 +146,48 @@ class Browser:
         self._console = []
 
     @classmethod
-    def start(cls, viewport=PHONE):
-        return cls(viewport)
+    def start(cls, viewport=PHONE, pixel_ratio=2.0):
+        return cls(viewport, pixel_ratio)
 
     @classmethod
-    def for_class(cls, test_class, viewport=PHONE):
+    def for_class(cls, test_class, viewport=PHONE, pixel_ratio=2.0):
         """A browser quit by test_class's class cleanup, or None with the
         reason in test_class.no_browser (printed once)."""
         reason = unavailable_reason()
         b = None
         if not reason:
             try:
-                b = cls(viewport)
+                b = cls(viewport, pixel_ratio)
             except Exception as e:  # WebDriverException and OSError alike: say why
                 reason = "chromium did not start: %s" % str(e).strip().splitlines()[0][:300]
         if b is None:
             test_class.no_browser = reason
             print("\nbrowser tests of %s skipped: %s" % (test_class.__name__, reason), file=sys.stderr)
             return None
-        test_class.addClassCleanup(b.quit)
+        # Quits the class's browser at the end, a replacement (need_browser) too.
+        test_class.addClassCleanup(lambda: test_class.browser and test_class.browser.quit())
         return b
 
     def quit(self):
+        if self.driver is None:
+            return
         try:
             self.driver.quit()
         finally:
+            self.driver = None
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def alive(self):
+        """True while the browser and its current tab answer."""
+        try:
+            return self.driver is not None and self.driver.execute_script("return 1") == 1
+        except Exception:
+            return False
+
+    def restarted(self):
+        """A fresh browser like this one (this one is quit)."""
+        self.quit()
+        return Browser(self.viewport)
 
     # ------------------------------------------------------------ pages
 
@@ -298,6 +321,11 @@ class Browser:
 
     def set_offline(self, offline=True):
         self._conditions(offline=offline)
+
+    def block(self, *patterns):
+        """Makes requests whose URL matches a pattern ("*" wildcards) fail as
+        a dropped connection would; block() with none lets them through again."""
+        self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(patterns)})
 
     # ------------------------------------------------------------ logs
 
