@@ -542,7 +542,7 @@ redis.register_function('stats_assist', function(keys, args)
 end)
 
 -- Everything /admin/stats shows, in one round trip. KEYS: the 7 hashes,
--- the active set, then one duration list per procedure.
+-- the active set, then per procedure its flow durations and its dossier-code times.
 -- (stats)
 redis.register_function('stats_gather', function(keys, args)
   local out = {}

@@ -673,6 +673,11 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
     return false;
 }
 
+bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload)
+{
+    return route_payload(t, payload);
+}
+
 static void route_text(struct dialog_turn *t)
 {
     const char *text = t->msg->text;

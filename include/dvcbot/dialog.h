@@ -171,6 +171,11 @@ void dialog_turn_set_mode(struct dialog_turn *t, const char *mode);
 /* Routes the turn as if the user had asked for intent_id (used by buttons
  * "i:<id>" and by modes that hand a message back). Calls done itself. */
 void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id);
+/* Routes the turn as if the user had pressed a button with this payload
+ * (a flow hands its dossier code to the lookup as "hs:sub:<code>"). Returns
+ * true when a handler took it (it calls done); false, without calling done,
+ * when nothing handles that payload. */
+bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload);
 /* Routes the turn as if it had just arrived, without the message filters:
  * for a mode handler that took a turn, found out (asynchronously) that it
  * should not keep it and cleared its mode. Calls done itself. */
