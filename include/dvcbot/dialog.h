@@ -4,10 +4,11 @@
  * bot_replies through the channel's callback. For each message it:
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
- *   2. in one Redis round trip, drops a redelivered event (SET NX of the
- *      event id with a TTL), refreshes the user record u:{<user key>} (hash:
- *      ch, chat, seen = unix time of the last message) and loads the
- *      user's session s:{<user key>} (a JSON object);
+ *   2. in one Redis round trip (a MULTI of plain commands), drops a
+ *      redelivered event (SET NX of the event id with a TTL), refreshes the
+ *      user record u:{<user key>} (hash: ch, chat, seen = unix time of the
+ *      last message) and loads the user's session s:{<user key>} (a JSON
+ *      object);
  *   3. routes: a running mode (flow, lookup...) gets the message first;
  *      then buttons by payload, text by the matcher's intent;
  *   4. saves the session if it changed (SET with TTL) and calls back.
@@ -119,6 +120,7 @@ bool dialog_full(const struct dialog *d);
 enum dialog_stored {
     DIALOG_STORED,     /* replies (if any) and session written to Redis together, then queued */
     DIALOG_DUPLICATE,  /* the event was handled before: nothing done */
+    DIALOG_IN_HAND,    /* the event is being handled (or its handler died): retry later */
     DIALOG_IN_MEMORY,  /* without Redis (or its write failed): replies queued in memory only */
     DIALOG_REFUSED,    /* too many messages of this user waiting: not handled */
 };
