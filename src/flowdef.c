@@ -20,10 +20,8 @@ struct flow_set {
 };
 
 struct checker {
-    catalog_report_fn report;
-    void *ud;
+    struct problems pb;
     const char *file;
-    int problems;
 };
 
 static const char *const type_names[SLOT_TYPE_COUNT] = {
@@ -66,21 +64,6 @@ static int type_from_name(const char *name)
     return -1;
 }
 
-static void problem(struct checker *c, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void problem(struct checker *c, const char *field, const char *fmt, ...)
-{
-    struct buf b;
-    va_list ap;
-    buf_init(&b);
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    c->problems++;
-    c->report(c->ud, c->file, field, buf_cstr(&b));
-    buf_free(&b);
-}
 
 static bool nonempty(const cJSON *j)
 {
@@ -119,23 +102,23 @@ static void parse_instruction(struct checker *c, const char *f, const cJSON *js,
     const cJSON *say = cJSON_GetObjectItemCaseSensitive(js, "say");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(js, "say_step");
     if (say && n) {
-        problem(c, f, "give either say or say_step, not both");
+        problemf(&c->pb, c->file, f, "give either say or say_step, not both");
     } else if (say) {
         if (!nonempty(say))
-            problem(c, f, "say must be a non-empty string");
+            problemf(&c->pb, c->file, f, "say must be a non-empty string");
         else
             st->text = say->valuestring;
     } else {
         size_t max = in->proc ? in->proc->n_steps : 0;
         if (!cJSON_IsNumber(n) || n->valuedouble != (double)(int)n->valuedouble ||
             n->valuedouble < 1 || n->valuedouble > (double)max)
-            problem(c, f, "say_step must be a step number 1..%zu of procedure.steps", max);
+            problemf(&c->pb, c->file, f, "say_step must be a step number 1..%zu of procedure.steps", max);
         else
             st->text = in->proc->steps[(int)n->valuedouble - 1];
     }
     for (const cJSON *k = js->child; k; k = k->next)
         if (strcmp(k->string, "say") != 0 && strcmp(k->string, "say_step") != 0)
-            problem(c, f, "'%s' does not belong to an instruction step", k->string);
+            problemf(&c->pb, c->file, f, "'%s' does not belong to an instruction step", k->string);
 }
 
 static void parse_options(struct checker *c, const char *f, const cJSON *opts,
@@ -143,18 +126,18 @@ static void parse_options(struct checker *c, const char *f, const cJSON *opts,
 {
     int n = cJSON_GetArraySize(opts);
     if (!cJSON_IsArray(opts) || n < 2 || n > FLOW_MAX_OPTIONS) {
-        problem(c, f, "options must be an array of 2..%d strings", FLOW_MAX_OPTIONS);
+        problemf(&c->pb, c->file, f, "options must be an array of 2..%d strings", FLOW_MAX_OPTIONS);
         return;
     }
     const cJSON *o;
     cJSON_ArrayForEach(o, opts) {
         if (!nonempty(o) || strlen(o->valuestring) > FLOW_OPTION_MAX) {
-            problem(c, f, "every option must be a string of 1..%d bytes", FLOW_OPTION_MAX);
+            problemf(&c->pb, c->file, f, "every option must be a string of 1..%d bytes", FLOW_OPTION_MAX);
             return;
         }
         for (size_t i = 0; i < st->n_options; i++)
             if (strcmp(st->options[i], o->valuestring) == 0)
-                problem(c, f, "option '%s' is listed twice", o->valuestring);
+                problemf(&c->pb, c->file, f, "option '%s' is listed twice", o->valuestring);
         st->options[st->n_options++] = o->valuestring;
     }
 }
@@ -167,23 +150,23 @@ static void parse_bounds(struct checker *c, const char *f, const cJSON *js, stru
     st->min = 2;
     st->max = st->type == SLOT_TEXT ? 200 : 60;
     if ((mn || mx) && !sized) {
-        problem(c, f, "min/max only apply to name, commune and text slots");
+        problemf(&c->pb, c->file, f, "min/max only apply to name, commune and text slots");
         return;
     }
     if (mn) {
         if (!cJSON_IsNumber(mn) || mn->valuedouble < 1 || mn->valuedouble > VALIDATE_TEXT_MAX_CHARS)
-            problem(c, f, "min must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
+            problemf(&c->pb, c->file, f, "min must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
         else
             st->min = (unsigned)mn->valuedouble;
     }
     if (mx) {
         if (!cJSON_IsNumber(mx) || mx->valuedouble < 1 || mx->valuedouble > VALIDATE_TEXT_MAX_CHARS)
-            problem(c, f, "max must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
+            problemf(&c->pb, c->file, f, "max must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
         else
             st->max = (unsigned)mx->valuedouble;
     }
     if (st->min > st->max)
-        problem(c, f, "min is larger than max");
+        problemf(&c->pb, c->file, f, "min is larger than max");
 }
 
 static void parse_when(struct checker *c, const char *f, const cJSON *when, struct flow_step *st)
@@ -192,13 +175,13 @@ static void parse_when(struct checker *c, const char *f, const cJSON *when, stru
     if (!when)
         return;
     if (st->type != SLOT_DATE)
-        problem(c, f, "when only applies to date slots");
+        problemf(&c->pb, c->file, f, "when only applies to date slots");
     else if (nonempty(when) && strcmp(when->valuestring, "past") == 0)
         st->when = VALID_DATE_NOT_FUTURE;
     else if (nonempty(when) && strcmp(when->valuestring, "future") == 0)
         st->when = VALID_DATE_NOT_PAST;
     else if (!nonempty(when) || strcmp(when->valuestring, "any") != 0)
-        problem(c, f, "when must be past, future or any");
+        problemf(&c->pb, c->file, f, "when must be past, future or any");
 }
 
 static void parse_profile(struct checker *c, const char *f, const cJSON *p, struct flow_step *st)
@@ -208,9 +191,9 @@ static void parse_profile(struct checker *c, const char *f, const cJSON *p, stru
         return;
     int pf = nonempty(p) ? profile_field_from_name(p->valuestring) : PROFILE_NONE;
     if (pf == PROFILE_NONE)
-        problem(c, f, "profile must be one of name, birth_date, cccd, phone, commune");
+        problemf(&c->pb, c->file, f, "profile must be one of name, birth_date, cccd, phone, commune");
     else if (profile_types[pf] != st->type)
-        problem(c, f, "profile %s needs a slot of type %s", profile_names[pf],
+        problemf(&c->pb, c->file, f, "profile %s needs a slot of type %s", profile_names[pf],
                 type_names[profile_types[pf]]);
     else
         st->profile = (enum profile_field)pf;
@@ -226,33 +209,33 @@ static void parse_question(struct checker *c, const char *f, const cJSON *js, st
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(js, "options");
     const cJSON *opt = cJSON_GetObjectItemCaseSensitive(js, "optional");
     if (!nonempty(ask))
-        problem(c, f, "ask must be a non-empty string");
+        problemf(&c->pb, c->file, f, "ask must be a non-empty string");
     else
         st->text = ask->valuestring;
     if (!nonempty(slot) || !valid_slot_id(slot->valuestring))
-        problem(c, f, "slot must be an id of a-z 0-9 _ (at most %d bytes)", FLOW_SLOT_ID_MAX);
+        problemf(&c->pb, c->file, f, "slot must be an id of a-z 0-9 _ (at most %d bytes)", FLOW_SLOT_ID_MAX);
     else
         st->slot = slot->valuestring;
     int t = nonempty(type) ? type_from_name(type->valuestring) : -1;
     if (t < 0) {
-        problem(c, f, "type must be one of name, date, cccd, phone, commune, choice, text");
+        problemf(&c->pb, c->file, f, "type must be one of name, date, cccd, phone, commune, choice, text");
         return;
     }
     st->type = (enum flow_slot_type)t;
     if (!nonempty(label) || strlen(label->valuestring) > FLOW_LABEL_MAX)
-        problem(c, f, "label must be a string of 1..%d bytes", FLOW_LABEL_MAX);
+        problemf(&c->pb, c->file, f, "label must be a string of 1..%d bytes", FLOW_LABEL_MAX);
     else
         st->label = label->valuestring;
     if (hint && !nonempty(hint))
-        problem(c, f, "hint must be a non-empty string");
+        problemf(&c->pb, c->file, f, "hint must be a non-empty string");
     st->hint = nonempty(hint) ? hint->valuestring : NULL;
     if (opt && !cJSON_IsBool(opt))
-        problem(c, f, "optional must be true or false");
+        problemf(&c->pb, c->file, f, "optional must be true or false");
     st->optional = cJSON_IsTrue(opt);
     if (st->type == SLOT_CHOICE)
         parse_options(c, f, opts, st);
     else if (opts)
-        problem(c, f, "options only apply to choice slots");
+        problemf(&c->pb, c->file, f, "options only apply to choice slots");
     parse_bounds(c, f, js, st);
     parse_when(c, f, cJSON_GetObjectItemCaseSensitive(js, "when"), st);
     parse_profile(c, f, cJSON_GetObjectItemCaseSensitive(js, "profile"), st);
@@ -264,17 +247,17 @@ static void parse_step(struct checker *c, const char *f, const cJSON *js, const 
     memset(st, 0, sizeof *st);
     st->profile = PROFILE_NONE;
     if (!cJSON_IsObject(js)) {
-        problem(c, f, "must be an object");
+        problemf(&c->pb, c->file, f, "must be an object");
         return;
     }
     for (const cJSON *k = js->child; k; k = k->next)
         if (!known_key(k->string))
-            problem(c, f, "unknown key '%s'", k->string);
+            problemf(&c->pb, c->file, f, "unknown key '%s'", k->string);
     bool is_ask = cJSON_GetObjectItemCaseSensitive(js, "ask") != NULL;
     bool is_say = cJSON_GetObjectItemCaseSensitive(js, "say") ||
                   cJSON_GetObjectItemCaseSensitive(js, "say_step");
     if (is_ask == is_say)
-        problem(c, f, "a step is either an instruction (say, say_step) or a question (ask)");
+        problemf(&c->pb, c->file, f, "a step is either an instruction (say, say_step) or a question (ask)");
     else if (is_say)
         parse_instruction(c, f, js, in, st);
     else
@@ -294,16 +277,16 @@ static void check_unique_slots(struct checker *c, const struct flow_def *def)
         slots++;
         for (size_t j = 0; j < i; j++)
             if (def->steps[j].slot && strcmp(def->steps[j].slot, s->slot) == 0)
-                problem(c, "flow.steps", "slot '%s' is asked twice", s->slot);
+                problemf(&c->pb, c->file, "flow.steps", "slot '%s' is asked twice", s->slot);
         if (s->profile != PROFILE_NONE) {
             if (profile_seen[s->profile])
-                problem(c, "flow.steps", "profile %s is filled by two slots",
+                problemf(&c->pb, c->file, "flow.steps", "profile %s is filled by two slots",
                         profile_names[s->profile]);
             profile_seen[s->profile] = true;
         }
     }
     if (slots > FLOW_MAX_SLOTS)
-        problem(c, "flow.steps", "at most %d questions per flow", FLOW_MAX_SLOTS);
+        problemf(&c->pb, c->file, "flow.steps", "at most %d questions per flow", FLOW_MAX_SLOTS);
 }
 
 static void parse_flow(struct checker *c, const struct intent *in, struct flow_def *def)
@@ -312,20 +295,20 @@ static void parse_flow(struct checker *c, const struct intent *in, struct flow_d
     const cJSON *flow = cJSON_GetObjectItemCaseSensitive(in->json, "flow");
     if (in->kind != INTENT_PROCEDURE) {
         if (flow)
-            problem(c, "flow", "only procedures have a flow");
+            problemf(&c->pb, c->file, "flow", "only procedures have a flow");
         return;
     }
     if (!cJSON_IsObject(flow)) {
-        problem(c, "flow", "missing object (every procedure needs a guided flow)");
+        problemf(&c->pb, c->file, "flow", "missing object (every procedure needs a guided flow)");
         return;
     }
     for (const cJSON *k = flow->child; k; k = k->next)
         if (strcmp(k->string, "steps") != 0)
-            problem(c, "flow", "unknown key '%s'", k->string);
+            problemf(&c->pb, c->file, "flow", "unknown key '%s'", k->string);
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(flow, "steps");
     int n = cJSON_GetArraySize(steps);
     if (!cJSON_IsArray(steps) || n < 1 || n > FLOW_MAX_STEPS) {
-        problem(c, "flow.steps", "must be an array of 1..%d steps", FLOW_MAX_STEPS);
+        problemf(&c->pb, c->file, "flow.steps", "must be an array of 1..%d steps", FLOW_MAX_STEPS);
         return;
     }
     def->steps = xcalloc((size_t)n, sizeof *def->steps);
@@ -347,7 +330,7 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
     c->file = "_flow.json";
     const cJSON *cmds = cJSON_GetObjectItemCaseSensitive(extra, "commands");
     if (!cJSON_IsObject(cmds)) {
-        problem(c, "commands", "missing object (_flow.json holds the flow command words)");
+        problemf(&c->pb, c->file, "commands", "missing object (_flow.json holds the flow command words)");
         return;
     }
     for (int k = 1; k < FLOW_CMD_COUNT; k++) {
@@ -356,14 +339,14 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(cmds, command_names[k]);
         int n = cJSON_GetArraySize(arr);
         if (!cJSON_IsArray(arr) || n < 1 || n > MAX_WORDS) {
-            problem(c, field, "must be an array of 1..%d words", MAX_WORDS);
+            problemf(&c->pb, c->file, field, "must be an array of 1..%d words", MAX_WORDS);
             continue;
         }
         const cJSON *w;
         cJSON_ArrayForEach(w, arr) {
             char *f = nonempty(w) ? norm_fold(w->valuestring, strlen(w->valuestring), NULL) : NULL;
             if (!f || !*f) {
-                problem(c, field, "every word must fold to letters or digits");
+                problemf(&c->pb, c->file, field, "every word must fold to letters or digits");
                 free(f);
                 continue;
             }
@@ -375,7 +358,7 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
         for (int i = 1; i < FLOW_CMD_COUNT; i++)
             known = known || strcmp(command_names[i], k->string) == 0;
         if (!known)
-            problem(c, "commands", "unknown command '%s'", k->string);
+            problemf(&c->pb, c->file, "commands", "unknown command '%s'", k->string);
     }
 }
 
@@ -384,7 +367,7 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
 struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn report, void *ud)
 {
     struct flow_set *set = xcalloc(1, sizeof *set);
-    struct checker c = {.report = report, .ud = ud, .problems = 0};
+    struct checker c = {.pb = {.report = report, .ud = ud}};
     size_t procs = 0;
     for (size_t i = 0; i < catalog_size(cat); i++)
         procs += catalog_at(cat, i)->kind == INTENT_PROCEDURE;
@@ -400,7 +383,7 @@ struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn repo
             set->n++;
     }
     parse_commands(&c, set, catalog_extra(cat, FLOW_EXTRA));
-    if (c.problems) {
+    if (c.pb.count) {
         flow_set_free(set);
         return NULL;
     }

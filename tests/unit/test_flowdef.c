@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct problems {
+struct collected {
     int n;
     char all[4096];
 };
 
 static void collect(void *ud, const char *file, const char *field, const char *reason)
 {
-    struct problems *p = ud;
+    struct collected *p = ud;
     size_t len = strlen(p->all);
     p->n++;
     snprintf(p->all + len, sizeof p->all - len, "%s|%s|%s\n", file, field, reason);
@@ -43,7 +43,7 @@ static int teardown(void **state)
 static void every_procedure_has_a_sound_flow(void **state)
 {
     struct catalog *cat = *state;
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     struct flow_set *set = flow_set_load(cat, collect, &p);
     if (!set)
         fail_msg("problems:\n%s", p.all);
@@ -75,7 +75,7 @@ static void every_procedure_has_a_sound_flow(void **state)
 
 static void commands_are_recognised_without_diacritics(void **state)
 {
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     struct flow_set *set = flow_set_load(*state, collect, &p);
     assert_non_null(set);
     char rest[64];
@@ -132,7 +132,7 @@ static void broken_flows_are_reported_with_file_and_field(void **state)
                   "{\"ask\": \"\", \"slot\": \"Bad Id\", \"type\": \"text\", \"label\": \"L\", \"min\": 9, \"max\": 3},"
                   "{\"ask\": \"?\", \"slot\": \"z\", \"type\": \"text\", \"label\": \"Z\", \"colour\": 1}"
                   "]}");
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     assert_null(flow_set_load(cat, collect, &p));
     static const char *const expected[] = {
         "khai_sinh.json|flow.steps[0]|say_step must be a step number 1..6",
