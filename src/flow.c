@@ -532,13 +532,8 @@ static void render_done(struct ctx *c)
 /* Keeps what the consent and rating questions need in session.after. */
 static cJSON *leave_after(struct ctx *c)
 {
-    cJSON *session = c->t->session;
-    cJSON_DeleteItemFromObjectCaseSensitive(session, "after");
-    cJSON *after = cJSON_AddObjectToObject(session, "after");
     const char *commune = flow_commune(c);
-    cJSON_AddStringToObject(after, "id", c->def->in->id);
-    cJSON_AddStringToObject(after, "commune", commune ? commune : "");
-    return after;
+    return feedback_after_begin(c->t, c->def->in->id, commune ? commune : "");
 }
 
 static void ask_consent_or_rating(struct ctx *c, cJSON *after)
