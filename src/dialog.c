@@ -6,7 +6,6 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
-#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -14,6 +13,17 @@
 #include <string.h>
 #include <time.h>
 
+/* One round trip per message, a transaction of plain commands (no Lua):
+ * marks the event id (SET NX, returning what was there: a redelivered event
+ * is dropped), refreshes the user record and loads the session. All keys
+ * carry the user's hash tag, so this also runs on Redis Cluster. A stored
+ * turn (dialog_handle_stored) marks its event DEDUPE_IN_HAND for a short
+ * while; its commit marks it DEDUPE_DONE for the dedupe TTL, so an event
+ * whose turn died before its commit is handled again once the mark
+ * expires, and a redelivery that meets the mark meanwhile is refused for
+ * now (the channel sends it again later). */
+#define DEDUPE_IN_HAND "p"
+#define DEDUPE_IN_HAND_TTL_S "60"
 
 struct handler {
     char *key;
@@ -326,21 +336,22 @@ static void session_adopt(struct dialog_turn *t, const char *json, size_t len)
 static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
+    bool dedupe = t->msg->event_id[0] != '\0';
+    /* EXEC: [SET NX GET (when deduping), HSET, EXPIRE, GET session] */
+    size_t want = dedupe ? 4 : 3;
     const redisReply *sess = NULL;
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        if (r)
-            log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(r->str));
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != want) {
+        log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(store_reply_error(r)));
         t->degraded = true;
-    } else if (r->type == REDIS_REPLY_ARRAY) {
-        if (r->elements >= 1 && r->element[0]->integer == 0)
-            t->in->duplicate = true;
-        else if (r->elements >= 2)
-            sess = r->element[1];
     } else {
-        sess = r;
+        const redisReply *mark = dedupe ? r->element[0] : NULL;
+        if (mark && mark->type == REDIS_REPLY_STRING) {
+            t->in->duplicate = true;
+            t->in->outcome = strcmp(mark->str, DEDUPE_IN_HAND) == 0 ? DIALOG_IN_HAND : DIALOG_DUPLICATE;
+        }
+        sess = r->element[want - 1];
     }
     if (t->in->duplicate) {
-        t->in->outcome = DIALOG_DUPLICATE;
         metrics_inc("dvcbot_duplicates_total", "", 1);
         turn_finish(t);
         return;
@@ -364,7 +375,8 @@ static void unblock_if_needed(struct dialog_turn *t)
     store_fire(t->deps->store, "unblock", "SREM %s %s", key, m->chat);
 }
 
-/* FCALL dialog_load: dedupe, user record, session, in one round trip. */
+/* Marks the event (when it has an id), refreshes the user record and
+ * loads the session, in one transaction. */
 static int send_load(struct dialog_turn *t)
 {
     char skey[128], dkey[192], ukey[128], ttl[16], now[24], uttl[16];
@@ -376,13 +388,16 @@ static int send_load(struct dialog_turn *t)
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
     snprintf(t->in->dedupe_key, sizeof t->in->dedupe_key, "%s", dkey);
-    const char *dedupe = !t->msg->event_id[0] ? "0" : t->in->stored_cb ? "2" : "1";
-    const char *args[] = {dkey, skey, ukey, ttl, dedupe,
-                          bot_channel_name(t->msg->channel), t->msg->chat, now, uttl};
-    size_t lens[9];
-    for (size_t i = 0; i < 9; i++)
-        lens[i] = strlen(args[i]);
-    return redis_fcall(t->deps->store, "dialog_load", on_loaded, t, 3, 9, args, lens);
+    bool stored = t->in->stored_cb != NULL;
+    const char *mark[] = {"SET", dkey, stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE, "NX", "GET", "EX",
+                          stored ? DEDUPE_IN_HAND_TTL_S : ttl};
+    const char *hset[] = {"HSET", ukey, USER_F_CH, bot_channel_name(t->msg->channel), USER_F_CHAT,
+                          t->msg->chat, USER_F_SEEN, now};
+    const char *expire[] = {"EXPIRE", ukey, uttl};
+    const char *get[] = {"GET", skey};
+    struct store_cmdv cmds[] = {{7, mark, NULL}, {8, hset, NULL}, {3, expire, NULL}, {2, get, NULL}};
+    bool dedupe = t->msg->event_id[0] != '\0';
+    return store_multi(t->deps->store, on_loaded, t, dedupe ? cmds : cmds + 1, dedupe ? 4 : 3);
 }
 
 static void turn_start(struct dialog_turn *t)
@@ -426,10 +441,6 @@ static void on_committed(enum outbox_commit_result r, void *ud)
     struct dialog_turn *t = ud;
     if (r == OUTBOX_COMMIT_STORED) {
         t->in->outcome = DIALOG_STORED;
-    } else if (r == OUTBOX_COMMIT_DUPLICATE) {
-        /* Another process handled the same event meanwhile: it answers. */
-        t->in->outcome = DIALOG_DUPLICATE;
-        metrics_inc("dvcbot_duplicates_total", "", 1);
     } else {
         log_msg(LOG_ERROR, "turn not stored, replies kept in memory");
     }
@@ -450,8 +461,9 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
     t->in->commit = (struct outbox_commit){
         .channel = m->channel, .user_key = t->user_key, .chat = m->chat,
         .reply_ref = t->in->quote[0] ? t->in->quote : NULL, .replies = &t->replies,
+        .dedupe_key = m->event_id[0] ? t->in->dedupe_key : NULL,
         /* An erasure leaves no key naming the user (erasing twice is harmless). */
-        .dedupe_key = m->event_id[0] && !t->erase_session ? t->in->dedupe_key : NULL,
+        .forget_event = t->erase_session,
         .dedupe_ttl_s = t->deps->cfg->dedupe_ttl_s, .session_key = skey, .session_op = op,
         .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s,
     };
@@ -653,6 +665,11 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
         }
     }
     return false;
+}
+
+bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload)
+{
+    return route_payload(t, payload);
 }
 
 static void route_text(struct dialog_turn *t)

@@ -593,6 +593,8 @@ static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, voi
     struct http_request *req = ud;
     if (outcome == DIALOG_REFUSED)
         webhook_refuse(req, "zalo", "flood");
+    else if (outcome == DIALOG_IN_HAND)
+        webhook_refuse(req, "zalo", "in_hand");
     else
         http_respond_json(req, 200, "{}");
 }

@@ -38,7 +38,8 @@ void feedback_free(struct feedback *fb);
 /* session.after, built only here: what follows a finished flow or a
  * general rating request — {"id": the intent rated (STATS_GENERAL for the
  * service as a whole), "commune": where (flows; "" when unknown), "rated":
- * true once rated, "save": profile answers waiting for consent (profile.c)}.
+ * true once rated, and what flow_end.c adds: "save" (profile answers waiting
+ * for consent, profile.c), "fields", "code"}.
  * Replaces any earlier one and returns it (owned by the session); commune
  * NULL leaves it out. */
 cJSON *feedback_after_begin(struct dialog_turn *t, const char *id, const char *commune);
