@@ -79,7 +79,8 @@ static void on_store_state(bool connected, void *ud)
     if (connected && !a->closed)
         outbox_store_connected(a->obstore);
     if (connected && !a->closed)
-        store_command(a->store, on_blocked_list, a, "SMEMBERS blocked:telegram");
+        if (store_command(a->store, on_blocked_list, a, "SMEMBERS blocked:telegram") != 0)
+            log_msg(LOG_WARN, "blocked chats not read: redis unavailable");
 }
 
 /* ===== Opening ===== */

@@ -363,12 +363,6 @@ static void on_loaded(redisReply *r, void *ud)
     turn_route(t);
 }
 
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
-
 /* A user who writes again has unblocked the bot. */
 static void unblock_if_needed(struct dialog_turn *t)
 {
@@ -378,7 +372,7 @@ static void unblock_if_needed(struct dialog_turn *t)
     outbox_mark_blocked(t->deps->outbox, m->channel, m->chat, false);
     char key[48];
     snprintf(key, sizeof key, "blocked:%s", bot_channel_name(m->channel));
-    store_command(t->deps->store, ignore_reply, NULL, "SREM %s %s", key, m->chat);
+    store_fire(t->deps->store, "unblock", "SREM %s %s", key, m->chat);
 }
 
 /* Marks the event (when it has an id), refreshes the user record and

@@ -74,12 +74,8 @@ static bool profile_values(const struct flow_ctx *c, const char *values[PROFILE_
  * has gone: {"id", "commune", "save": {field: value}, "fields", "code"}. */
 static cJSON *leave_after(struct flow_ctx *c, const char *code)
 {
-    cJSON *session = c->t->session;
-    cJSON_DeleteItemFromObjectCaseSensitive(session, "after");
-    cJSON *after = cJSON_AddObjectToObject(session, "after");
     const char *commune = flow_turn_commune(c);
-    cJSON_AddStringToObject(after, "id", c->s.def->in->id);
-    cJSON_AddStringToObject(after, "commune", commune ? commune : "");
+    cJSON *after = feedback_after_begin(c->t, c->s.def->in->id, commune ? commune : "");
     if (code)
         cJSON_AddStringToObject(after, "code", code);
     const char *values[PROFILE_FIELD_COUNT];

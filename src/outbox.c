@@ -502,7 +502,7 @@ bool outbox_has_stored(const struct outbox *ob, enum bot_channel ch, const char 
 
 size_t outbox_stored_pending(const struct outbox *ob)
 {
-    return ob->stored.len;
+    return strmap_len(&ob->stored);
 }
 
 void outbox_set_persist(struct outbox *ob, const struct outbox_persist *p)

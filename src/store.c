@@ -34,11 +34,13 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
 
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -738,6 +740,36 @@ int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt,
     return rc;
 }
 
+/* ===== Fire and forget ===== */
+
+static void count_lost(const char *what)
+{
+    char labels[96];
+    snprintf(labels, sizeof labels, "what=\"%s\"", what);
+    metrics_inc("dvcbot_redis_writes_lost_total", labels, 1);
+}
+
+static void on_fired(redisReply *r, void *ud)
+{
+    const char *what = ud;
+    if (!store_reply_failed(r))
+        return;
+    count_lost(what);
+    if (r) /* NULL: Redis went away, which the connection logged already */
+        log_fmt(LOG_WARN, "redis write failed", "\"what\":%s,\"error\":%s", log_q(what), log_q(r->str));
+}
+
+int store_fire(struct store *s, const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = store_commandv(s, on_fired, (void *)(uintptr_t)what, fmt, ap);
+    va_end(ap);
+    if (rc != 0)
+        count_lost(what);
+    return rc;
+}
+
 /* Writes n in decimal at p; returns the end. */
 static char *put_size(char *p, size_t n)
 {
@@ -895,6 +927,8 @@ struct store *store_new(uv_loop_t *loop, const char *url, unsigned timeout_ms)
     s->target = target_name(host, port, path);
     s->timeout_ms = timeout_ms ? timeout_ms : STORE_DEFAULT_TIMEOUT_MS;
     s->backoff_ms = STORE_BACKOFF_MIN_MS;
+    metrics_declare("dvcbot_redis_writes_lost_total", METRIC_COUNTER,
+                    "Writes nobody waits for (store_fire) that Redis did not take, by what.", NULL, 0);
     timer_init(s, &s->retry_timer);
     timer_init(s, &s->connect_timer);
     timer_init(s, &s->cmd_timer);

@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct problems {
+struct collected {
     int n;
     char all[4096];
 };
 
 static void collect(void *ud, const char *file, const char *field, const char *reason)
 {
-    struct problems *p = ud;
+    struct collected *p = ud;
     size_t len = strlen(p->all);
     p->n++;
     snprintf(p->all + len, sizeof p->all - len, "%s|%s|%s\n", file, field, reason);
@@ -43,7 +43,7 @@ static int teardown(void **state)
 static void every_procedure_has_a_sound_flow(void **state)
 {
     struct catalog *cat = *state;
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     struct flow_set *set = flow_set_load(cat, collect, &p);
     if (!set)
         fail_msg("problems:\n%s", p.all);
@@ -81,7 +81,7 @@ static void every_procedure_has_a_sound_flow(void **state)
 
 static void commands_are_recognised_without_diacritics(void **state)
 {
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     struct flow_set *set = flow_set_load(*state, collect, &p);
     assert_non_null(set);
     char rest[64];
@@ -131,7 +131,7 @@ static void set_flow(struct catalog *cat, const char *json)
                    "{\"say\": \"Bấm Nộp hồ sơ\", \"screen\": \"submit\"}," \
                    "{\"say\": \"Trả tiền\", \"screen\": \"pay\"}]}"
 
-static void reload(struct catalog *cat, const char *json, struct problems *p)
+static void reload(struct catalog *cat, const char *json, struct collected *p)
 {
     set_flow(cat, json);
     p->n = 0;
@@ -139,7 +139,7 @@ static void reload(struct catalog *cat, const char *json, struct problems *p)
     flow_set_free(flow_set_load(cat, collect, p));
 }
 
-static void expect(const struct problems *p, const char *const *expected, size_t n)
+static void expect(const struct collected *p, const char *const *expected, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!strstr(p->all, expected[i]))
@@ -150,7 +150,7 @@ static void broken_flows_are_reported_with_file_and_field(void **state)
 {
     struct catalog *cat = *state;
     cJSON *saved = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(catalog_find(cat, "khai_sinh")->json, "flow"), 1);
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     reload(cat, SOUND_HEAD
                   "{\"say_step\": 99},"
                   "{\"say\": \"Đăng nhập\", \"slot\": \"x\"},"
@@ -193,7 +193,7 @@ static void readiness_screens_and_what_vneid_fills_are_checked(void **state)
 {
     struct catalog *cat = *state;
     cJSON *saved = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(catalog_find(cat, "khai_sinh")->json, "flow"), 1);
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     /* no readiness check first; a check later; a question without its screen;
      * an unknown check and screen; the applicant's name asked; a photo check
      * without its document */
@@ -227,7 +227,7 @@ static void branches_name_an_earlier_choice_and_its_options(void **state)
 {
     struct catalog *cat = *state;
     cJSON *saved = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(catalog_find(cat, "khai_sinh")->json, "flow"), 1);
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     reload(cat, SOUND_HEAD
                   "{\"say\": \"Trước\", \"screen\": \"form\", \"if\": {\"qh\": \"Cha\"}},"
                   "{\"ask\": \"Là gì?\", \"slot\": \"qh\", \"type\": \"choice\", \"label\": \"QH\", \"options\": [\"Cha\", \"Mẹ\"], \"screen\": \"form\"},"
