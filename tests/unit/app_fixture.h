@@ -19,7 +19,10 @@
 
 #include "dvcbot/app.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/dossier.h"
 #include "dvcbot/outbox.h"
+
+#include <cjson/cJSON.h>
 
 #include <string.h>
 
@@ -142,6 +145,32 @@ static inline void afx_post(struct afx *f, const char *user_key, enum bot_msg_ki
     m->ts = clock_now();
     f->answered = false;
     assert_int_equal(dialog_handle(f->app.dialog, m, afx_on_replies, f), 0);
+}
+
+/* Stores a dossier (a JSON record as staff send it) the way the admin API
+ * does: FCALL dossier_upsert at the app's clock. */
+static inline void afx_put_dossier(struct afx *f, const char *json)
+{
+    cJSON *obj = cJSON_Parse(json);
+    assert_non_null(obj);
+    struct dossier d;
+    struct dossier_error e;
+    if (dossier_from_json(obj, f->app.catalog, &d, &e) != 0)
+        fail_msg("bad dossier: %s %s", e.field ? e.field : "", e.reason);
+    struct dossier_upsert u;
+    dossier_upsert_prepare(&d, (time_t)clock_now(), &u);
+    const char *argv[REDIS_SCRIPT_MAX_ARGS + 3];
+    size_t lens[REDIS_SCRIPT_MAX_ARGS + 3];
+    char nk[12];
+    int argc = redis_fcall_argv("dossier_upsert", u.nkeys, u.argc, u.argv, u.lens, nk, argv, lens);
+    assert_true(argc > 0);
+    redisReply *r = redisCommandArgv(fx_redis, argc, argv, lens);
+    assert_non_null(r);
+    if (r->type == REDIS_REPLY_ERROR)
+        fail_msg("dossier_upsert: %s", r->str);
+    freeReplyObject(r);
+    dossier_clear(&d);
+    cJSON_Delete(obj);
 }
 
 /* All reply texts of the last answer, one per line. */
