@@ -113,8 +113,11 @@ static inline void afx_on_replies(const struct bot_msg *msg, const struct bot_re
     (void)msg;
     bot_replies_free(&f->replies);
     bot_replies_init(&f->replies);
-    for (size_t i = 0; replies && i < replies->n; i++)
-        bot_reply_copy(bot_replies_add(&f->replies, ""), &replies->items[i]);
+    for (size_t i = 0; replies && i < replies->n; i++) {
+        struct bot_reply *dst = bot_replies_add(&f->replies, "");
+        bot_reply_clear(dst); /* bot_reply_copy overwrites */
+        bot_reply_copy(dst, &replies->items[i]);
+    }
     f->answered = true;
 }
 

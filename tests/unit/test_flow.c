@@ -81,7 +81,7 @@ static const char *through_checks_to(struct afx *f, const char *text)
 {
     const char *got = afx_press(f, USER, "flow:khai_sinh");
     for (int i = 0; i < 5 && !strstr(got, text); i++) {
-        char yes[16];
+        char yes[24];
         snprintf(yes, sizeof yes, "f:yes:%d", i);
         assert_true(afx_has_button(f, yes));
         got = afx_press(f, USER, yes);
