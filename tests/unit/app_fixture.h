@@ -161,7 +161,7 @@ static inline void afx_put_dossier(struct afx *f, const char *json)
     if (dossier_from_json(obj, f->app.catalog, &d, &e) != 0)
         fail_msg("bad dossier: %s %s", e.field ? e.field : "", e.reason);
     struct dossier_upsert u;
-    dossier_upsert_prepare(&d, (time_t)clock_now(), &u);
+    dossier_upsert_prepare(&d, (time_t)clock_now(), NULL, &u);
     const char *argv[REDIS_SCRIPT_MAX_ARGS + 3];
     size_t lens[REDIS_SCRIPT_MAX_ARGS + 3];
     char nk[12];
