@@ -60,11 +60,24 @@ static size_t keyed_text(const struct matcher *m, const struct rewrite_line *ln,
     return n;
 }
 
+size_t matcher_marked(const char *text, size_t len, char *out)
+{
+    size_t i = 0;
+    while (i < len && !((unsigned char)text[i] & 0x80))
+        i++;
+    if (i == len)
+        return 0; /* typed without marks */
+    size_t n = norm_marked_words(text, len, out, MATCHER_MARKED_CAP);
+    return n == NORM_ERROR ? 0 : n;
+}
+
 /* Words (by their spelling key), each pair of neighbours (the line's start
- * and end are neighbours too) and, when char_weight is set, the character
- * n-grams of the keyed text ("typo-proof" evidence: "khaii" shares most of
- * its n-grams with "khai"). */
-size_t matcher_features(const struct matcher *m, const struct rewrite_line *ln, uint64_t *out)
+ * and end are neighbours too), the words typed with their marks ("vàng" is
+ * not "vắng", "cười" not "cưới": folding loses that) and, when char_weight
+ * is set, the character n-grams of the keyed text ("typo-proof" evidence:
+ * "khaii" shares most of its n-grams with "khai"). */
+size_t matcher_features(const struct matcher *m, const struct rewrite_line *ln,
+                        const char *marked, size_t mlen, uint64_t *out)
 {
     char keyed[REWRITE_TEXT_CAP + 2];
     size_t kn = keyed_text(m, ln, keyed, sizeof keyed), n = 0;
@@ -81,6 +94,13 @@ size_t matcher_features(const struct matcher *m, const struct rewrite_line *ln, 
     }
     if (ln->n)
         out[n++] = of_kind(hash_more(prev * 31 + 7, "$", 1), KIND_PAIR);
+    for (size_t s = 0; marked && s < mlen && n < MATCHER_MAX_FEATURES;) {
+        size_t e = s;
+        while (e < mlen && marked[e] != ' ')
+            e++;
+        out[n++] = of_kind(hash_more(HASH_SEED ^ 0x27d4eb2f, marked + s, e - s), KIND_MARKED);
+        s = e + 1;
+    }
     size_t cn = (size_t)m->set.char_n;
     if (m->set.kind_weight[KIND_CHARS] > 0)
         for (size_t i = 0; i + cn <= kn && n < MATCHER_MAX_FEATURES; i++)
@@ -90,8 +110,10 @@ size_t matcher_features(const struct matcher *m, const struct rewrite_line *ln, 
 
 /* ===== Reading a line ===== */
 
-bool matcher_read_line(const struct matcher *m, const char *text, size_t len,
-                       struct rewrite_line *ln)
+/* Folds and rewrites; *exact (may be NULL) gets the intent of an example
+ * that folds, or else reads, the same, or -1. */
+static bool read_folded(const struct matcher *m, const char *text, size_t len,
+                        struct rewrite_line *ln, int *exact)
 {
     char folded[REWRITE_TEXT_CAP + 1];
     if (!text || len > MATCHER_MAX_INPUT)
@@ -100,6 +122,23 @@ bool matcher_read_line(const struct matcher *m, const char *text, size_t len,
     if (flen == NORM_ERROR)
         return false;
     rewriter_line(&m->rw, folded, flen, ln, true);
+    if (exact && !wordmap_get(&m->examples, folded, flen, exact) &&
+        !wordmap_get(&m->rewritten, ln->text, ln->len, exact))
+        *exact = -1;
+    return true;
+}
+
+bool matcher_read_line(const struct matcher *m, const char *text, size_t len,
+                       struct rewrite_line *ln)
+{
+    return read_folded(m, text, len, ln, NULL);
+}
+
+bool matcher_read(const struct matcher *m, const char *text, size_t len, struct matcher_input *in)
+{
+    if (!read_folded(m, text, len, &in->ln, &in->exact))
+        return false;
+    in->mlen = matcher_marked(text, len, in->marked);
     return true;
 }
 
@@ -163,29 +202,56 @@ static void cool(double *v, size_t n, double temperature)
         v[i] /= temperature;
 }
 
-bool matcher_score(const struct matcher *m, const struct rewrite_line *ln,
+void matcher_gate_dense(size_t words, size_t unknown, float out[MATCHER_GATE_DENSE])
+{
+    out[0] = (float)log1p((double)unknown);
+    out[1] = words ? (float)unknown / (float)words : 0;
+    out[2] = (float)log1p((double)words);
+}
+
+/* The linear models' say: the gate's log-odds, and the intents' log-scores
+ * in place of naive Bayes'. index: each feature's index (made rows here). */
+static void linear_scores(const struct matcher *m, struct matcher_scores *sc, int32_t *index)
+{
+    double scale = sc->n_feat ? 1 / sqrt((double)sc->n_feat) : 0;
+    for (size_t i = 0; i < sc->n_feat; i++)
+        index[i] = index[i] >= 0 ? m->row_of[index[i]] : -1;
+    if (m->set.logistic_gate) {
+        float dense[MATCHER_GATE_DENSE];
+        double z[2];
+        matcher_gate_dense(sc->words, sc->words - sc->known_words, dense);
+        softmax_logits(&m->gate_lr, index, sc->n_feat, scale, dense, z);
+        sc->gate_logodds = z[1] - z[0];
+    }
+    if (m->set.softmax_intent)
+        softmax_logits(&m->intent_lr, index, sc->n_feat, scale, NULL, sc->intent);
+}
+
+bool matcher_score(const struct matcher *m, const struct matcher_input *in,
                    struct matcher_scores *sc)
 {
+    const struct rewrite_line *ln = &in->ln;
     uint64_t feat[MATCHER_MAX_FEATURES];
+    int32_t index[MATCHER_MAX_FEATURES];
     double gate[2];
     double *out[MATCHER_MODELS] = {sc->intent, sc->proc, gate};
     size_t known[NBAYES_KINDS];
-    sc->exact = -1;
-    sc->n_feat = matcher_features(m, ln, feat);
-    sc->known = nbayes_scores(m->nb, feat, sc->n_feat, m->set.kind_weight, out, known);
+    sc->exact = in->exact;
+    sc->n_feat = matcher_features(m, ln, in->marked, in->mlen, feat);
+    sc->known = nbayes_scores(m->nb, feat, sc->n_feat, m->set.kind_weight, out, known, index);
     sc->words = ln->n;
     sc->known_words = known[KIND_WORD];
-    sc->gate_logodds = gate[1] - gate[0];
+    sc->gate_logodds = sc->nb_gate_logodds = gate[1] - gate[0];
+    if (m->set.logistic_gate || m->set.softmax_intent)
+        linear_scores(m, sc, index);
     if (!sc->known_words)
         return false;
-    int ex;
-    if (wordmap_get(&m->examples, ln->text, ln->len, &ex))
-        sc->exact = ex;
     apply_rules(m, ln, sc->intent, sc->proc);
     /* naive Bayes counts overlapping words as independent evidence: its
      * probabilities are too sure of themselves without a temperature */
     cool(sc->proc, m->n_procs, m->set.temperature);
-    cool(sc->intent, m->n_intents, m->set.temperature);
+    if (!m->set.softmax_intent)
+        cool(sc->intent, m->n_intents, m->set.temperature);
     nbayes_normalize(sc->proc, m->n_procs);
     nbayes_normalize(sc->intent, m->n_intents);
     return true;
@@ -222,13 +288,52 @@ static const char *named_procedure(const struct matcher *m, const struct matcher
     return intent_id(m, m->proc_intent[p]);
 }
 
-/* Probability that the line is out of scope: the gate, with each word the
- * models never saw counting unknown_weight towards "out of scope". */
-static double out_of_scope(const struct matcher_settings *s, const struct matcher_scores *sc)
+static double clamp(double x, double lo, double hi)
 {
-    double unknown = (double)(sc->words - sc->known_words);
-    double x = (sc->gate_logodds + s->unknown_weight * unknown) / s->temperature;
-    return 1 / (1 + exp(-x));
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* The inputs: the gate's log-odds, the naive Bayes gate's, how much more
+ * likely the intent model finds khac than the best id in scope, the share
+ * and number of unknown words, and the line's length. */
+void matcher_stack_inputs(const struct matcher *m, const struct matcher_scores *sc,
+                          double x[MATCHER_STACK])
+{
+    double best = 0;
+    for (size_t i = 0; i < m->n_intents; i++)
+        if ((int)i != m->fallback && sc->intent[i] > best)
+            best = sc->intent[i];
+    size_t unknown = sc->words - sc->known_words;
+    x[0] = clamp(sc->gate_logodds, -30, 30);
+    x[1] = clamp(sc->nb_gate_logodds, -30, 30);
+    x[2] = clamp(log(sc->intent[m->fallback] + 1e-9) - log(best + 1e-9), -20, 20);
+    x[3] = sc->words ? (double)unknown / (double)sc->words : 0;
+    x[4] = log1p((double)unknown);
+    x[5] = log1p((double)sc->words);
+}
+
+/* Probability that the line is out of scope: the stacked decision when the
+ * settings have one, else the gate, with each word the models never saw
+ * counting unknown_weight towards "out of scope" (the naive Bayes gate's
+ * log-odds are cooled by the temperature; the logistic gate's are
+ * calibrated already). */
+double matcher_out_of_scope(const struct matcher *m, const struct matcher_settings *s,
+                            const struct matcher_scores *sc)
+{
+    double unknown = (double)(sc->words - sc->known_words), z;
+    if (s->stacked) {
+        double x[MATCHER_STACK];
+        matcher_stack_inputs(m, sc, x);
+        z = s->stack[0];
+        for (size_t i = 0; i < MATCHER_STACK; i++)
+            z += s->stack[i + 1] * x[i];
+    } else {
+        z = sc->gate_logodds;
+        if (!s->logistic_gate)
+            z /= s->temperature;
+    }
+    z += s->unknown_weight * unknown;
+    return 1 / (1 + exp(-z));
 }
 
 static void result_clear(struct match_result *out, const char *fallback)
@@ -248,7 +353,7 @@ void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
         return;
     }
     int a = best_of(p, m->n_intents, -1);
-    bool gated = out_of_scope(s, sc) >= s->gate_threshold;
+    bool gated = matcher_out_of_scope(m, s, sc) >= s->gate_threshold;
     if (gated || a < 0 || p[a] < s->threshold || a == m->fallback) {
         int b = best_of(p, m->n_intents, m->fallback);
         out->score = gated ? 1 : p[m->fallback];
@@ -273,9 +378,9 @@ void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
 void matcher_classify(const struct matcher *m, const char *text, size_t len,
                       struct match_result *out)
 {
-    struct rewrite_line ln;
+    struct matcher_input in;
     struct matcher_scores sc;
-    if (!matcher_read_line(m, text, len, &ln) || !ln.n || !matcher_score(m, &ln, &sc)) {
+    if (!matcher_read(m, text, len, &in) || !in.ln.n || !matcher_score(m, &in, &sc)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
     }
@@ -307,18 +412,19 @@ static void explain_top(struct buf *b, const struct matcher *m, const double *p,
 
 void matcher_explain(const struct matcher *m, const char *text, size_t len, struct buf *out)
 {
-    struct rewrite_line ln;
+    struct matcher_input in;
     struct matcher_scores sc;
-    if (!matcher_read_line(m, text, len, &ln)) {
+    if (!matcher_read(m, text, len, &in)) {
         buf_puts(out, "rejected");
         return;
     }
-    bool any = matcher_score(m, &ln, &sc);
-    buf_printf(out, "[%s] known %zu/%zu words %zu/%zu", ln.text, sc.known, sc.n_feat,
+    bool any = matcher_score(m, &in, &sc);
+    buf_printf(out, "[%s]%s%.*s known %zu/%zu words %zu/%zu", in.ln.text,
+               in.mlen ? " marks: " : "", (int)in.mlen, in.marked, sc.known, sc.n_feat,
                sc.known_words, sc.words);
     if (!any)
         return;
-    buf_printf(out, " out of scope %.3f intents:", out_of_scope(&m->set, &sc));
+    buf_printf(out, " out of scope %.3f intents:", matcher_out_of_scope(m, &m->set, &sc));
     explain_top(out, m, sc.intent, m->n_intents, NULL, "");
     buf_puts(out, " procedures:");
     explain_top(out, m, sc.proc, m->n_procs, m->proc_intent, "(none)");
@@ -352,7 +458,11 @@ void matcher_free(struct matcher *m)
         pcre2_code_free(m->rules[i].code);
     free(m->rules);
     nbayes_free(m->nb);
+    free(m->row_of);
+    softmax_free(&m->intent_lr);
+    softmax_free(&m->gate_lr);
     rewriter_free(&m->rw);
     wordmap_free(&m->examples);
+    wordmap_free(&m->rewritten);
     free(m);
 }

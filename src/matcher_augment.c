@@ -5,10 +5,12 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Out of 1000: how often each slip happens. */
-#define P_WORD_SLIP 250  /* per word of three letters or more */
-#define P_GLUE 80        /* per space */
-#define P_DROP 60        /* per word, in lines of four words or more */
+/* One word of three letters or more slips in every copy, a second one in
+ * this many out of 1000; out of 1000, per space two words are glued, per
+ * word (in lines of four words or more) one is left out. */
+#define P_SECOND_SLIP 300
+#define P_GLUE 80
+#define P_DROP 50
 
 struct rng {
     uint64_t s;
@@ -74,18 +76,22 @@ size_t matcher_augment_line(const char *folded, size_t len, unsigned variant, ch
     for (size_t i = 0; i < len; i++)
         r.s = (r.s ^ (unsigned char)folded[i]) * 0x100000001b3ull;
     r.s |= 1;
-    bool can_drop = count_words(folded, len) >= 4;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
+    size_t words = count_words(folded, len), o = 0, w = 0;
+    bool can_drop = words >= 4;
+    /* the words that slip: one, sometimes two (a word too short to slip
+     * just does not) */
+    size_t slip1 = words ? next(&r, (unsigned)words) : 0;
+    size_t slip2 = words && next(&r, 1000) < P_SECOND_SLIP ? next(&r, (unsigned)words) : slip1;
+    for (size_t i = 0; i < len; w++) {
         size_t j = i;
         while (j < len && folded[j] != ' ')
             j++;
         size_t n = j - i;
         if (o + n + 2 >= cap)
             return 0;
-        if (can_drop && next(&r, 1000) < P_DROP) {
+        if (can_drop && w != slip1 && next(&r, 1000) < P_DROP) {
             /* left out */
-        } else if (n >= 3 && next(&r, 1000) < P_WORD_SLIP) {
+        } else if (n >= 3 && (w == slip1 || w == slip2)) {
             o += slip(&r, folded + i, n, out + o);
         } else {
             memcpy(out + o, folded + i, n);

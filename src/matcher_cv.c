@@ -1,4 +1,5 @@
-/* matcher_cv — k-fold cross-validation on the catalog's own examples. */
+/* matcher_cv — k-fold cross-validation on the catalog's own examples, and
+ * the out-of-scope decision fitted on what it holds out. */
 #include "dvcbot/matcher_cv.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/matcher_augment.h"
@@ -6,19 +7,18 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 /* The grid of out-of-scope settings tried. */
-static const double GATE[] = {0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95};
-static const double THRESH[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6};
-static const double UNKNOWN[] = {0, 0.25, 0.5, 1, 2};
+static const double GATE[] = {0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9};
+static const double THRESH[] = {0.1, 0.2, 0.3, 0.4, 0.5};
 #define N_GATE (sizeof GATE / sizeof GATE[0])
 #define N_THRESH (sizeof THRESH / sizeof THRESH[0])
-#define N_UNKNOWN (sizeof UNKNOWN / sizeof UNKNOWN[0])
-#define N_GRID (N_GATE * N_THRESH * N_UNKNOWN)
+#define N_GRID (N_GATE * N_THRESH)
 /* The augmentation variant used for the noisy copies of held-out lines:
  * the last one, which training uses only when "augment" is at its maximum. */
 #define NOISY_VARIANT (MATCHER_MAX_AUGMENT - 1)
@@ -27,14 +27,31 @@ static const double UNKNOWN[] = {0, 0.25, 0.5, 1, 2};
 #define GOAL_FALSE_ACCEPTS 0.05
 #define GOAL_REJECTED 0.03
 
+/* One held-out line, clean or with typing slips, as the fold's matcher
+ * scored it. The matcher is gone by the time the grid is evaluated, but
+ * deciding only needs the scores and the catalog's classes. */
+struct record {
+    int want;
+    bool scored, noisy;
+    struct matcher_scores sc;
+};
+
 struct cv {
     const struct catalog *cat;
     bool verbose;
     struct buf *out;
-    struct matcher_cv_figures clean, noisy;
-    struct matcher_cv_figures grid[N_GRID];
+    struct record *rec;
+    size_t n_rec, cap_rec;
     size_t confusion[MATCHER_MAX_INTENTS][MATCHER_MAX_INTENTS];
 };
+
+static int intent_index(const struct matcher *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_intents; i++)
+        if (strcmp(catalog_at(m->cat, i)->id, id) == 0)
+            return (int)i;
+    return m->fallback;
+}
 
 static void count(struct matcher_cv_figures *f, const struct matcher *m, int want,
                   const struct match_result *r)
@@ -55,66 +72,56 @@ static void count(struct matcher_cv_figures *f, const struct matcher *m, int wan
     }
 }
 
-static int intent_index(const struct matcher *m, const char *id)
+static void decide(const struct matcher *m, const struct matcher_settings *s,
+                   const struct record *r, struct match_result *out)
 {
-    for (size_t i = 0; i < m->n_intents; i++)
-        if (strcmp(catalog_at(m->cat, i)->id, id) == 0)
-            return (int)i;
-    return m->fallback;
+    if (r->scored)
+        matcher_decide(m, s, &r->sc, out);
+    else
+        *out = (struct match_result){.id = CATALOG_FALLBACK_ID};
 }
 
-/* Scores one line as a user's; false when the matcher knows none of it. */
-static bool score_text(const struct matcher *m, const char *text, size_t len,
-                       struct rewrite_line *ln, struct matcher_scores *sc)
+static struct record *new_record(struct cv *cv)
 {
-    return matcher_read_line(m, text, len, ln) && ln->n && matcher_score(m, ln, sc);
-}
-
-static void decide_or_khac(const struct matcher *m, const struct matcher_settings *s,
-                           bool scored, const struct matcher_scores *sc, struct match_result *r)
-{
-    if (scored) {
-        matcher_decide(m, s, sc, r);
-    } else {
-        *r = (struct match_result){.id = CATALOG_FALLBACK_ID};
+    if (cv->n_rec == cv->cap_rec) {
+        cv->cap_rec = cv->cap_rec ? cv->cap_rec * 2 : 1024;
+        cv->rec = xrealloc(cv->rec, cv->cap_rec * sizeof *cv->rec);
     }
+    return &cv->rec[cv->n_rec++];
+}
+
+static void score_record(const struct matcher *m, struct record *r, const char *text, size_t len,
+                         struct matcher_input *in)
+{
+    r->scored = matcher_read(m, text, len, in) && in->ln.n && matcher_score(m, in, &r->sc);
 }
 
 static void held_out_line(struct cv *cv, const struct matcher *m, int want, const char *text,
-                          struct rewrite_line *ln, struct matcher_scores *sc)
+                          struct matcher_input *in)
 {
-    struct match_result r;
-    bool scored = score_text(m, text, strlen(text), ln, sc);
-    decide_or_khac(m, &m->set, scored, sc, &r);
-    count(&cv->clean, m, want, &r);
-    int got = intent_index(m, r.id);
+    struct record *r = new_record(cv);
+    struct match_result res;
+    *r = (struct record){.want = want, .noisy = false};
+    score_record(m, r, text, strlen(text), in);
+    decide(m, &m->set, r, &res);
+    int got = intent_index(m, res.id);
     cv->confusion[want][got]++;
-    if (cv->verbose && got != want && !(r.ambiguous && r.alt_id && intent_index(m, r.alt_id) == want))
-        buf_printf(cv->out, "  %-22s -> %-22s %s\n", catalog_at(m->cat, (size_t)want)->id, r.id,
+    if (cv->verbose && got != want &&
+        !(res.ambiguous && res.alt_id && intent_index(m, res.alt_id) == want))
+        buf_printf(cv->out, "  %-22s -> %-22s %s\n", catalog_at(m->cat, (size_t)want)->id, res.id,
                    text);
-    size_t g = 0;
-    for (size_t u = 0; u < N_UNKNOWN; u++)
-        for (size_t a = 0; a < N_GATE; a++)
-            for (size_t t = 0; t < N_THRESH; t++, g++) {
-                struct matcher_settings s = m->set;
-                s.unknown_weight = UNKNOWN[u];
-                s.gate_threshold = GATE[a];
-                s.threshold = THRESH[t];
-                decide_or_khac(m, &s, scored, sc, &r);
-                count(&cv->grid[g], m, want, &r);
-            }
     char *folded = norm_fold(text, strlen(text), NULL), noisy[REWRITE_TEXT_CAP + 1];
     size_t n = folded ? matcher_augment_line(folded, strlen(folded), NOISY_VARIANT, noisy,
                                              sizeof noisy) : 0;
     free(folded);
     if (!n)
         return; /* the noise left it unchanged: counted clean only */
-    scored = score_text(m, noisy, n, ln, sc);
-    decide_or_khac(m, &m->set, scored, sc, &r);
-    count(&cv->noisy, m, want, &r);
+    r = new_record(cv);
+    *r = (struct record){.want = want, .noisy = true};
+    score_record(m, r, noisy, n, in);
 }
 
-/* Classifies the examples of fold f with a matcher that never saw them. */
+/* Scores the examples of fold f with a matcher that never saw them. */
 static int run_fold(struct cv *cv, unsigned folds, unsigned f, double *ms)
 {
     struct matcher_holdout h = {folds, f};
@@ -128,8 +135,7 @@ static int run_fold(struct cv *cv, unsigned folds, unsigned f, double *ms)
         return -1;
     }
     free(err);
-    struct rewrite_line *ln = xmalloc(sizeof *ln);
-    struct matcher_scores *sc = xmalloc(sizeof *sc);
+    struct matcher_input *in = xmalloc(sizeof *in);
     for (size_t i = 0; i < m->n_intents; i++) {
         const cJSON *match = cJSON_GetObjectItemCaseSensitive(catalog_at(cv->cat, i)->json, "match");
         const cJSON *e;
@@ -140,14 +146,94 @@ static int run_fold(struct cv *cv, unsigned folds, unsigned f, double *ms)
             bool mine = folded && matcher_fold_of(folded, folds) == f;
             free(folded);
             if (mine)
-                held_out_line(cv, m, (int)i, e->valuestring, ln, sc);
+                held_out_line(cv, m, (int)i, e->valuestring, in);
         }
     }
-    free(sc);
-    free(ln);
+    free(in);
     matcher_free(m);
     return 0;
 }
+
+/* ===== Fitting the stacked decision ===== */
+
+/* Solves a x = b (n unknowns, a row-major n×n, both destroyed); false when
+ * singular. */
+static bool solve(double *a, double *b, size_t n, double *x)
+{
+    for (size_t c = 0; c < n; c++) {
+        size_t p = c;
+        for (size_t r = c + 1; r < n; r++)
+            if (fabs(a[r * n + c]) > fabs(a[p * n + c]))
+                p = r;
+        if (fabs(a[p * n + c]) < 1e-12)
+            return false;
+        for (size_t k = 0; k < n; k++) {
+            double t = a[c * n + k];
+            a[c * n + k] = a[p * n + k];
+            a[p * n + k] = t;
+        }
+        double t = b[c];
+        b[c] = b[p];
+        b[p] = t;
+        for (size_t r = c + 1; r < n; r++) {
+            double f = a[r * n + c] / a[c * n + c];
+            for (size_t k = c; k < n; k++)
+                a[r * n + k] -= f * a[c * n + k];
+            b[r] -= f * b[c];
+        }
+    }
+    for (size_t c = n; c-- > 0;) {
+        double s = b[c];
+        for (size_t k = c + 1; k < n; k++)
+            s -= a[c * n + k] * x[k];
+        x[c] = s / a[c * n + c];
+    }
+    return true;
+}
+
+/* Logistic regression of "out of scope" on the stack inputs of every
+ * scored record, both sides weighing the same, by Newton's method with a
+ * little ridge. w[0] is the bias. */
+static void fit_stack(const struct cv *cv, const struct matcher *m, double w[MATCHER_STACK + 1])
+{
+    enum { D = MATCHER_STACK + 1 };
+    double n_side[2] = {0, 0};
+    memset(w, 0, D * sizeof *w);
+    for (size_t i = 0; i < cv->n_rec; i++)
+        n_side[cv->rec[i].want == m->fallback] += cv->rec[i].scored;
+    if (!n_side[0] || !n_side[1])
+        return;
+    for (int iter = 0; iter < 25; iter++) {
+        double h[D * D] = {0}, g[D] = {0}, step[D];
+        for (size_t i = 0; i < cv->n_rec; i++) {
+            const struct record *r = &cv->rec[i];
+            if (!r->scored)
+                continue;
+            double x[D], z = 0;
+            x[0] = 1;
+            matcher_stack_inputs(m, &r->sc, x + 1);
+            for (size_t k = 0; k < D; k++)
+                z += w[k] * x[k];
+            double y = r->want == m->fallback, p = 1 / (1 + exp(-z));
+            double wt = 1 / n_side[r->want == m->fallback];
+            for (size_t k = 0; k < D; k++) {
+                g[k] += wt * (y - p) * x[k];
+                for (size_t l = 0; l < D; l++)
+                    h[k * D + l] += wt * p * (1 - p) * x[k] * x[l];
+            }
+        }
+        for (size_t k = 0; k < D; k++) {
+            h[k * D + k] += 1e-4;
+            g[k] -= 1e-4 * w[k];
+        }
+        if (!solve(h, g, D, step))
+            return;
+        for (size_t k = 0; k < D; k++)
+            w[k] += step[k];
+    }
+}
+
+/* ===== Reporting ===== */
 
 static double pct(size_t a, size_t b)
 {
@@ -169,19 +255,35 @@ static bool meets_goals(const struct matcher_cv_figures *f)
            (double)f->rejected <= GOAL_REJECTED * (double)f->inscope;
 }
 
-/* The grid point to recommend: the most right answers among the points that
- * meet both goals; when none does, the fewest wrong out-of-scope decisions
- * (false accepts and rejections, as rates). */
-static size_t recommend(const struct cv *cv)
+/* Figures of the records (clean, noisy or both) under settings s. */
+static void figures(const struct cv *cv, const struct matcher *m, const struct matcher_settings *s,
+                    int noisy, struct matcher_cv_figures *f)
+{
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < cv->n_rec; i++) {
+        struct match_result r;
+        if (noisy >= 0 && cv->rec[i].noisy != (noisy == 1))
+            continue;
+        decide(m, s, &cv->rec[i], &r);
+        count(f, m, cv->rec[i].want, &r);
+    }
+}
+
+/* The most right answers among the grid's points that meet both goals;
+ * when none does, the one furthest from missing either goal badly: the
+ * smallest of the larger of false accepts / their goal and rejections /
+ * their goal (then the most right answers). */
+static size_t recommend(const struct matcher_cv_figures *grid)
 {
     size_t best = 0;
     bool best_ok = false;
     double best_err = 1e9;
     for (size_t g = 0; g < N_GRID; g++) {
-        const struct matcher_cv_figures *f = &cv->grid[g];
-        bool ok = meets_goals(f);
-        double err = pct(f->false_accepts, f->offtopic) + pct(f->rejected, f->inscope);
-        if (ok && (!best_ok || f->right > cv->grid[best].right)) {
+        const struct matcher_cv_figures *f = &grid[g];
+        double fa = pct(f->false_accepts, f->offtopic) / (100 * GOAL_FALSE_ACCEPTS);
+        double rej = pct(f->rejected, f->inscope) / (100 * GOAL_REJECTED);
+        double err = (fa > rej ? fa : rej) - 1e-6 * (double)f->right;
+        if (meets_goals(f) && (!best_ok || f->right > grid[best].right)) {
             best = g;
             best_ok = true;
         } else if (!best_ok && err < best_err) {
@@ -192,32 +294,44 @@ static size_t recommend(const struct cv *cv)
     return best;
 }
 
-static void grid_point(size_t g, double *u, double *a, double *t)
+static struct matcher_settings grid_settings(const struct matcher_settings *base, size_t g)
 {
-    *t = THRESH[g % N_THRESH];
-    *a = GATE[(g / N_THRESH) % N_GATE];
-    *u = UNKNOWN[g / (N_THRESH * N_GATE)];
+    struct matcher_settings s = *base;
+    s.threshold = THRESH[g % N_THRESH];
+    s.gate_threshold = GATE[g / N_THRESH];
+    s.unknown_weight = 0;
+    return s;
 }
 
-static void print_grid(struct cv *cv, const struct matcher *any)
+/* The grid of thresholds over clean and noisy lines together, under the
+ * fitted stack (or the catalog's gate when nothing could be fitted). */
+static void print_grid(struct cv *cv, const struct matcher *m, const struct matcher_settings *fit)
 {
     struct buf *out = cv->out;
-    size_t best = recommend(cv);
-    double u, a, t;
-    buf_puts(out, "grid (unknown_weight gate_threshold threshold: right / off-topic accepted / "
-                  "in-scope rejected), points meeting the goals marked *:\n");
+    struct matcher_cv_figures *grid = xcalloc(N_GRID, sizeof *grid), f;
+    buf_puts(out, "grid over clean and noisy held-out lines (gate_threshold threshold: right / "
+                  "off-topic accepted / in-scope rejected), points meeting the goals marked *:\n");
     for (size_t g = 0; g < N_GRID; g++) {
-        const struct matcher_cv_figures *f = &cv->grid[g];
-        grid_point(g, &u, &a, &t);
-        buf_printf(out, "  %c u=%.2f g=%.2f t=%.2f  %5.1f%% %5.1f%% %5.1f%%\n",
-                   meets_goals(f) ? '*' : ' ', u, a, t, pct(f->right, f->lines),
-                   pct(f->false_accepts, f->offtopic), pct(f->rejected, f->inscope));
+        struct matcher_settings s = grid_settings(fit, g);
+        figures(cv, m, &s, -1, &grid[g]);
+        buf_printf(out, "  %c g=%.2f t=%.2f  %5.1f%% %5.1f%% %5.1f%%\n",
+                   meets_goals(&grid[g]) ? '*' : ' ', s.gate_threshold, s.threshold,
+                   pct(grid[g].right, grid[g].lines),
+                   pct(grid[g].false_accepts, grid[g].offtopic),
+                   pct(grid[g].rejected, grid[g].inscope));
     }
-    grid_point(best, &u, &a, &t);
-    buf_printf(out, "recommended: \"unknown_weight\": %g, \"gate_threshold\": %g, \"threshold\": %g "
-               "(catalog: %g, %g, %g)\n", u, a, t, any->set.unknown_weight,
-               any->set.gate_threshold, any->set.threshold);
-    print_figures(out, "at the recommended point", &cv->grid[best]);
+    size_t best = recommend(grid);
+    struct matcher_settings s = grid_settings(fit, best);
+    buf_puts(out, "recommended (_matcher.json): \"stack\": [");
+    for (size_t k = 0; k <= MATCHER_STACK; k++)
+        buf_printf(out, "%s%.4g", k ? ", " : "", s.stack[k]);
+    buf_printf(out, "], \"gate_threshold\": %g, \"threshold\": %g, \"unknown_weight\": 0\n",
+               s.gate_threshold, s.threshold);
+    figures(cv, m, &s, 0, &f);
+    print_figures(out, "at the recommended point, clean", &f);
+    figures(cv, m, &s, 1, &f);
+    print_figures(out, "at the recommended point, with typing slips", &f);
+    free(grid);
 }
 
 static void print_confusions(struct cv *cv, const struct matcher *m)
@@ -238,6 +352,25 @@ static void print_confusions(struct cv *cv, const struct matcher *m)
                    catalog_at(m->cat, bg)->id, bn);
         cv->confusion[bw][bg] = 0;
     }
+}
+
+static void report(struct cv *cv, const struct matcher *m, unsigned folds, double ms,
+                   struct matcher_cv_figures *at_settings)
+{
+    struct matcher_cv_figures clean, noisy;
+    struct matcher_settings fit = m->set;
+    buf_printf(cv->out, "%u-fold cross-validation on the catalog's examples (%.1f ms of CPU per "
+               "training)\n", folds, ms);
+    figures(cv, m, &m->set, 0, &clean);
+    figures(cv, m, &m->set, 1, &noisy);
+    print_figures(cv->out, "held out, at the catalog's settings", &clean);
+    print_figures(cv->out, "held out with typing slips", &noisy);
+    fit_stack(cv, m, fit.stack);
+    fit.stacked = true;
+    print_grid(cv, m, &fit);
+    print_confusions(cv, m);
+    if (at_settings)
+        *at_settings = clean;
 }
 
 int matcher_cross_validate(const struct catalog *cat, unsigned folds, bool verbose,
@@ -261,19 +394,12 @@ int matcher_cross_validate(const struct catalog *cat, unsigned folds, bool verbo
     char *err = NULL;
     struct matcher *m = rc == 0 ? matcher_new(cat, &err) : NULL;
     free(err);
-    if (m) {
-        buf_printf(out, "%u-fold cross-validation on the catalog's examples (%.1f ms of CPU per "
-                   "training)\n", folds, ms_total / folds);
-        print_figures(out, "held out, at the catalog's settings", &cv->clean);
-        print_figures(out, "held out with typing slips", &cv->noisy);
-        print_grid(cv, m);
-        print_confusions(cv, m);
-        if (at_settings)
-            *at_settings = cv->clean;
-    } else {
+    if (m)
+        report(cv, m, folds, ms_total / folds, at_settings);
+    else
         rc = -1;
-    }
     matcher_free(m);
+    free(cv->rec);
     free(cv);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "dvcbot/rewrite.h"
 #include "dvcbot/wordmap.h"
 
+#include <math.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -54,6 +55,28 @@ static const char *intent_id(const struct matcher *m, int intent)
 
 /* ===== Building: settings and shared data ===== */
 
+/* "stack": [bias, one weight per input of matcher_stack_inputs]. */
+static void load_stack(struct builder *b, const cJSON *arr)
+{
+    struct matcher_settings *s = &b->m->set;
+    const cJSON *e;
+    size_t n = 0;
+    if (!arr)
+        return;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != MATCHER_STACK + 1) {
+        problemf(b, "stack", "must be an array of %d numbers", MATCHER_STACK + 1);
+        return;
+    }
+    cJSON_ArrayForEach(e, arr) {
+        if (!cJSON_IsNumber(e) || fabs(e->valuedouble) > 1000) {
+            problemf(b, "stack", "every item must be a number in [-1000, 1000]");
+            return;
+        }
+        s->stack[n++] = e->valuedouble;
+    }
+    s->stacked = true;
+}
+
 static void load_settings(struct builder *b, const cJSON *j)
 {
     struct matcher_settings *s = &b->m->set;
@@ -61,8 +84,10 @@ static void load_settings(struct builder *b, const cJSON *j)
         .threshold = 0.5, .proc_threshold = 0.4, .ambiguous_ratio = 0.6, .alpha = 0.1,
         .example_weight = 1, .keyword_weight = 1, .template_weight = 3, .rule_weight = 1.5,
         .temperature = 1, .gate_threshold = 0.5, .unknown_weight = 0,
-        .kind_weight = {1, 1, 0, 0}, .augment_weight = 0.5, .augment = 0, .char_n = 4,
-        .typo_min_len = 4, .binary = false};
+        .kind_weight = {1, 1, 0, 1}, .augment_weight = 0.5, .augment = 0, .char_n = 4,
+        .typo_min_len = 4, .binary = false, .logistic_gate = false, .gate_epochs = 6,
+        .gate_rate = 0.5, .gate_l2 = 1e-4, .proc_example_weight = 1, .softmax_intent = false,
+        .intent_epochs = 5, .intent_rate = 0.5, .intent_l2 = 1e-4};
     if (!j)
         return;
     snprintf(b->file, sizeof b->file, "_matcher.json");
@@ -84,9 +109,15 @@ static void load_settings(struct builder *b, const cJSON *j)
         SETTING(gate_threshold, 0, 1),
         SETTING(unknown_weight, 0, 100),
         SETTING(augment_weight, 0, 100),
+        SETTING(proc_example_weight, 0, 100),
+        SETTING(gate_rate, 0.001, 10),
+        SETTING(gate_l2, 0, 0.1),
+        SETTING(intent_rate, 0.001, 10),
+        SETTING(intent_l2, 0, 0.1),
         {"word_weight", offsetof(struct matcher_settings, kind_weight[KIND_WORD]), 0, 100},
         {"pair_weight", offsetof(struct matcher_settings, kind_weight[KIND_PAIR]), 0, 100},
         {"char_weight", offsetof(struct matcher_settings, kind_weight[KIND_CHARS]), 0, 100},
+        {"marks_weight", offsetof(struct matcher_settings, kind_weight[KIND_MARKED]), 0, 100},
 #undef SETTING
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
@@ -106,6 +137,8 @@ static void load_settings(struct builder *b, const cJSON *j)
         {"typo_min_len", offsetof(struct matcher_settings, typo_min_len), 2, VNSPELL_MAX_WORD},
         {"char_n", offsetof(struct matcher_settings, char_n), 2, 8},
         {"augment", offsetof(struct matcher_settings, augment), 0, MATCHER_MAX_AUGMENT},
+        {"gate_epochs", offsetof(struct matcher_settings, gate_epochs), 1, 50},
+        {"intent_epochs", offsetof(struct matcher_settings, intent_epochs), 1, 50},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, ints[i].key);
@@ -120,6 +153,24 @@ static void load_settings(struct builder *b, const cJSON *j)
         problemf(b, "binary", "must be true or false");
     else if (bin)
         s->binary = cJSON_IsTrue(bin);
+    load_stack(b, cJSON_GetObjectItemCaseSensitive(j, "stack"));
+    const cJSON *pl = cJSON_GetObjectItemCaseSensitive(j, "per_line");
+    if (pl && !cJSON_IsBool(pl))
+        problemf(b, "per_line", "must be true or false");
+    else if (pl)
+        s->per_line = cJSON_IsTrue(pl);
+    const cJSON *im = cJSON_GetObjectItemCaseSensitive(j, "intent_model");
+    if (im && (!cJSON_IsString(im) || (strcmp(im->valuestring, "softmax") != 0 &&
+                                       strcmp(im->valuestring, "bayes") != 0)))
+        problemf(b, "intent_model", "must be \"softmax\" or \"bayes\"");
+    else if (im)
+        s->softmax_intent = strcmp(im->valuestring, "softmax") == 0;
+    const cJSON *gate = cJSON_GetObjectItemCaseSensitive(j, "gate");
+    if (gate && (!cJSON_IsString(gate) || (strcmp(gate->valuestring, "logistic") != 0 &&
+                                           strcmp(gate->valuestring, "bayes") != 0)))
+        problemf(b, "gate", "must be \"logistic\" or \"bayes\"");
+    else if (gate)
+        s->logistic_gate = strcmp(gate->valuestring, "logistic") == 0;
 }
 
 /* known_words comes after the syllables: it names words that are not. */
@@ -253,6 +304,7 @@ static void load_patterns(struct builder *b, const cJSON *pats, int intent)
 struct tline {
     char *folded;
     char *rewritten;
+    char *marked;   /* its words typed with marks (matcher_marked), or NULL */
     int intent;     /* whose line it is */
     int procedure;  /* the procedure an act template names, or -1 */
     double weight;
@@ -263,17 +315,22 @@ struct corpus {
     struct tline *v;
     size_t n, cap;
     char **mentions[MATCHER_MAX_INTENTS]; /* how people name each procedure (folded) */
+    char **raw_mentions[MATCHER_MAX_INTENTS]; /* the same as written */
     size_t n_mentions[MATCHER_MAX_INTENTS];
 };
 
-static void corpus_add(struct corpus *c, char *folded, int intent, int procedure, double weight,
-                       bool example)
+/* Adds a line: folded is taken over, raw (as written) is read. */
+static void corpus_add(struct corpus *c, char *folded, const char *raw, int intent, int procedure,
+                       double weight, bool example)
 {
+    char marked[MATCHER_MARKED_CAP];
+    size_t mlen = raw ? matcher_marked(raw, strlen(raw), marked) : 0;
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;
         c->v = xrealloc(c->v, c->cap * sizeof *c->v);
     }
-    c->v[c->n++] = (struct tline){folded, NULL, intent, procedure, weight, example};
+    c->v[c->n++] = (struct tline){folded, NULL, mlen ? xstrndup(marked, mlen) : NULL, intent,
+                                  procedure, weight, example};
 }
 
 static void corpus_free(struct corpus *c)
@@ -281,12 +338,16 @@ static void corpus_free(struct corpus *c)
     for (size_t i = 0; i < c->n; i++) {
         free(c->v[i].folded);
         free(c->v[i].rewritten);
+        free(c->v[i].marked);
     }
     free(c->v);
     for (size_t i = 0; i < MATCHER_MAX_INTENTS; i++) {
-        for (size_t k = 0; k < c->n_mentions[i]; k++)
+        for (size_t k = 0; k < c->n_mentions[i]; k++) {
             free(c->mentions[i][k]);
+            free(c->raw_mentions[i][k]);
+        }
         free(c->mentions[i]);
+        free(c->raw_mentions[i]);
     }
 }
 
@@ -332,18 +393,20 @@ static void add_example(struct builder *b, void *ud, char *folded, const char *r
         free(folded); /* held out: cross-validation classifies it */
         return;
     }
-    corpus_add(a->c, folded, a->intent, -1, b->m->set.example_weight, true);
+    corpus_add(a->c, folded, raw, a->intent, -1, b->m->set.example_weight, true);
 }
 
 static void add_mention(struct builder *b, void *ud, char *folded, const char *raw)
 {
     struct add_ctx *a = ud;
     struct corpus *c = a->c;
+    size_t k = c->n_mentions[a->intent];
     (void)b;
-    (void)raw;
-    c->mentions[a->intent] = xrealloc(c->mentions[a->intent],
-                                      (c->n_mentions[a->intent] + 1) * sizeof(char *));
-    c->mentions[a->intent][c->n_mentions[a->intent]++] = folded;
+    c->mentions[a->intent] = xrealloc(c->mentions[a->intent], (k + 1) * sizeof(char *));
+    c->raw_mentions[a->intent] = xrealloc(c->raw_mentions[a->intent], (k + 1) * sizeof(char *));
+    c->mentions[a->intent][k] = folded;
+    c->raw_mentions[a->intent][k] = xstrdup(raw);
+    c->n_mentions[a->intent]++;
 }
 
 static void load_keywords(struct builder *b, struct corpus *c, const cJSON *kw, int intent)
@@ -362,7 +425,8 @@ static void load_keywords(struct builder *b, struct corpus *c, const cJSON *kw, 
         } else if (!f || !*f) {
             problemf(b, "match.keywords", "'%s': must have a word", e->string);
         } else if (e->valuedouble > 0) {
-            corpus_add(c, f, intent, -1, b->m->set.keyword_weight * e->valuedouble, false);
+            corpus_add(c, f, e->string, intent, -1, b->m->set.keyword_weight * e->valuedouble,
+                       false);
             f = NULL;
         } else if (e->valuedouble < 0) {
             add_rule(b, f, intent, e->valuedouble); /* folded text is a literal pattern */
@@ -411,11 +475,16 @@ static void load_templates(struct builder *b, struct corpus *c, const cJSON *arr
         for (size_t i = 0; head && tail && i < b->m->n_intents; i++) {
             if (b->m->proc_class[i] < 0 || !c->n_mentions[i])
                 continue;
-            struct buf line;
+            size_t k = t % c->n_mentions[i];
+            struct buf line, raw;
             buf_init(&line);
-            buf_printf(&line, "%s %s %s", head, c->mentions[i][t % c->n_mentions[i]], tail);
-            corpus_add(c, xstrdup(buf_cstr(&line)), intent, (int)i, b->m->set.template_weight, false);
+            buf_init(&raw);
+            buf_printf(&line, "%s %s %s", head, c->mentions[i][k], tail);
+            buf_printf(&raw, "%.*s%s%s", (int)(p - s), s, c->raw_mentions[i][k], p + 3);
+            corpus_add(c, xstrdup(buf_cstr(&line)), buf_cstr(&raw), intent, (int)i,
+                       b->m->set.template_weight, false);
             buf_free(&line);
+            buf_free(&raw);
         }
         free(head);
         free(tail);
@@ -466,13 +535,17 @@ static void rewrite_corpus(struct builder *b, struct corpus *c)
         int other;
         if (!t->example || !ln->len)
             continue;
-        if (wordmap_get(&m->examples, ln->text, ln->len, &other) && other != t->intent) {
+        size_t flen = strlen(t->folded);
+        if (wordmap_get(&m->examples, t->folded, flen, &other) && other != t->intent) {
             snprintf(b->file, sizeof b->file, "%s.json", intent_id(m, t->intent));
             problemf(b, "match.examples", "'%s' is also an example of %s", t->folded,
                      intent_id(m, other));
         } else {
-            wordmap_put(&m->examples, ln->text, ln->len, t->intent);
+            wordmap_put(&m->examples, t->folded, flen, t->intent);
         }
+        /* read the same as an example of another id: the first one keeps it */
+        if (!wordmap_get(&m->rewritten, ln->text, ln->len, &other))
+            wordmap_put(&m->rewritten, ln->text, ln->len, t->intent);
     }
     rewriter_finish(&m->rw);
     free(ln);
@@ -499,21 +572,26 @@ static void line_of(const char *s, struct rewrite_line *ln)
  * under in scope / out of scope. An act's template is counted once in the
  * intent model, shared by the procedures it names, and once per procedure in
  * the procedure model. */
-static void train_line(struct matcher *m, const struct tline *t, const struct rewrite_line *ln,
-                       double weight, uint64_t *feat)
+static void train_line(struct matcher *m, struct matcher_lines *g, const struct tline *t,
+                       const struct rewrite_line *ln, const char *marked, double weight,
+                       bool original, uint64_t *feat)
 {
-    size_t nf = matcher_features(m, ln, feat);
+    size_t nf = matcher_features(m, ln, marked, marked ? strlen(marked) : 0, feat);
+    uint32_t index[MATCHER_MAX_FEATURES];
     int pc = t->procedure >= 0 ? m->proc_class[t->procedure] : m->proc_class[t->intent];
     int cls[MATCHER_MODELS] = {t->intent, pc >= 0 ? pc : m->names_none, t->intent == m->fallback};
     double w[MATCHER_MODELS] = {
-        t->procedure >= 0 ? weight / (double)(m->n_procs - 1) : weight, weight, weight};
-    nbayes_add(m->nb, feat, nf, cls, w);
+        t->procedure >= 0 ? weight / (double)(m->n_procs - 1) : weight,
+        t->example ? weight * m->set.proc_example_weight : weight, weight};
+    nbayes_add(m->nb, feat, nf, cls, w, g ? index : NULL);
+    if (g)
+        matcher_lines_add(g, feat, index, nf, t->intent, w[MODEL_INTENT], original);
 }
 
 /* Noisy copies of an example, read the way a user's line is (with typo
  * correction): what the rewriter makes of typos it cannot undo is learned. */
-static void train_augmented(struct matcher *m, const struct tline *t, struct rewrite_line *ln,
-                            uint64_t *feat)
+static void train_augmented(struct matcher *m, struct matcher_lines *g,
+                            const struct tline *t, struct rewrite_line *ln, uint64_t *feat)
 {
     char noisy[REWRITE_TEXT_CAP + 1];
     size_t len = strlen(t->folded);
@@ -523,7 +601,7 @@ static void train_augmented(struct matcher *m, const struct tline *t, struct rew
             continue;
         rewriter_line(&m->rw, noisy, n, ln, true);
         if (ln->n)
-            train_line(m, t, ln, t->weight * m->set.augment_weight, feat);
+            train_line(m, g, t, ln, NULL, t->weight * m->set.augment_weight, false, feat);
     }
 }
 
@@ -531,14 +609,19 @@ static void train(struct matcher *m, const struct corpus *c)
 {
     struct rewrite_line *ln = xmalloc(sizeof *ln);
     uint64_t *feat = xmalloc(MATCHER_MAX_FEATURES * sizeof *feat);
+    bool linear = m->set.logistic_gate || m->set.softmax_intent;
+    struct matcher_lines *g = linear ? matcher_lines_new() : NULL;
     for (size_t i = 0; i < c->n; i++) {
         const struct tline *t = &c->v[i];
         line_of(t->rewritten, ln);
-        train_line(m, t, ln, t->weight, feat);
+        train_line(m, g, t, ln, t->marked, t->weight, true, feat);
         if (t->example)
-            train_augmented(m, t, ln, feat);
+            train_augmented(m, g, t, ln, feat);
     }
-    nbayes_train(m->nb, m->set.alpha, m->set.binary);
+    nbayes_train(m->nb, m->set.alpha, (m->set.binary ? NBAYES_BINARY : 0) |
+                                          (m->set.per_line ? NBAYES_PER_LINE : 0));
+    if (g)
+        matcher_linear_train(m, g);
     free(feat);
     free(ln);
 }
@@ -599,6 +682,7 @@ struct matcher *matcher_build(const struct catalog *cat, const struct matcher_ho
     m->n_intents = catalog_size(cat);
     m->fallback = catalog_index(cat, CATALOG_FALLBACK_ID);
     wordmap_init(&m->examples);
+    wordmap_init(&m->rewritten);
     rewriter_init(&m->rw, 4);
     if (m->n_intents > MATCHER_MAX_INTENTS || m->fallback < 0)
         problemf(&b, "", "catalog needs the id khac and at most %d intents", MATCHER_MAX_INTENTS);

@@ -44,6 +44,7 @@ struct nbayes {
     struct entry *entries;
     size_t n_entries;
     bool trained;
+    bool per_line; /* P_c(f): the share of c's lines that have f (else of its counts) */
 };
 
 struct nbayes *nbayes_new(size_t n_models, const size_t *n_classes)
@@ -95,7 +96,7 @@ static void grow_slots(struct nbayes *nb)
 {
     struct slot *old = nb->slots;
     size_t cap = nb->cap;
-    nb->cap = cap ? cap * 2 : 4096;
+    nb->cap = cap ? cap * 2 : 65536;
     nb->slots = xcalloc(nb->cap, sizeof *nb->slots);
     for (size_t i = 0; i < cap; i++)
         if (old[i].key)
@@ -130,12 +131,15 @@ static void *reserve(void *v, size_t *cap, size_t need, size_t sz)
 }
 
 void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, const int *cls,
-                const double *weight)
+                const double *weight, uint32_t *index)
 {
     struct line ln;
     bool any = false;
-    if (nb->trained)
+    if (nb->trained) {
+        for (size_t i = 0; index && i < n; i++)
+            index[i] = UINT32_MAX;
         return;
+    }
     for (size_t m = 0; m < NBAYES_MAX_MODELS; m++) {
         bool use = m < nb->n_models && cls[m] >= 0 && (size_t)cls[m] < nb->n_classes[m] &&
                    weight[m] > 0;
@@ -143,14 +147,20 @@ void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, const int *cl
         ln.weight[m] = use ? (float)weight[m] : 0;
         any = any || use;
     }
-    if (!any || !n)
+    if (!any || !n) {
+        for (size_t i = 0; index && i < n; i++)
+            index[i] = feature_index(nb, nonzero(feat[i]));
         return;
+    }
     nb->lines = reserve(nb->lines, &nb->lines_cap, nb->n_lines + 1, sizeof *nb->lines);
     nb->lines[nb->n_lines] = ln;
     nb->occ = reserve(nb->occ, &nb->occ_cap, nb->n_occ + n, sizeof *nb->occ);
-    for (size_t i = 0; i < n; i++)
-        nb->occ[nb->n_occ++] = (struct occurrence){feature_index(nb, nonzero(feat[i])),
-                                                   (uint32_t)nb->n_lines};
+    for (size_t i = 0; i < n; i++) {
+        uint32_t f = feature_index(nb, nonzero(feat[i]));
+        nb->occ[nb->n_occ++] = (struct occurrence){f, (uint32_t)nb->n_lines};
+        if (index)
+            index[i] = f;
+    }
     nb->n_lines++;
 }
 
@@ -216,6 +226,14 @@ static double *totals(const struct nbayes *nb, const struct occurrence *sorted,
                       const uint32_t *start, bool binary, struct tally *t, size_t stride)
 {
     double *total = xcalloc(nb->n_models * NBAYES_KINDS * stride, sizeof *total);
+    if (nb->per_line) {
+        for (size_t i = 0; i < nb->n_lines; i++)
+            for (size_t m = 0; m < nb->n_models; m++)
+                for (size_t k = 0; nb->lines[i].cls[m] >= 0 && k < NBAYES_KINDS; k++)
+                    total[(m * NBAYES_KINDS + k) * stride + (size_t)nb->lines[i].cls[m]] +=
+                        nb->lines[i].weight[m];
+        return total;
+    }
     for (size_t f = 0; f < nb->n_feat; f++) {
         tally_group(nb, sorted + start[f], start[f + 1] - start[f], binary, t);
         for (size_t m = 0; m < nb->n_models; m++)
@@ -234,10 +252,12 @@ static double *totals(const struct nbayes *nb, const struct occurrence *sorted,
  * classes (Jelinek-Mercer): P(f|c) = (1 - b) P_c(f) + b P(f). A class that
  * never saw f gets b P(f), the same for every class, so only the classes that
  * saw f need a value: log(1 + (1 - b) / b * P_c(f) / P(f)), which is kept. */
-void nbayes_train(struct nbayes *nb, double background, bool binary)
+void nbayes_train(struct nbayes *nb, double background, unsigned flags)
 {
+    bool binary = flags & (NBAYES_BINARY | NBAYES_PER_LINE);
     if (nb->trained)
         return;
+    nb->per_line = flags & NBAYES_PER_LINE;
     size_t stride = 1;
     for (size_t m = 0; m < nb->n_models; m++)
         if (nb->n_classes[m] > stride)
@@ -295,9 +315,17 @@ void nbayes_train(struct nbayes *nb, double background, bool binary)
 
 /* ===== Scoring ===== */
 
+int32_t nbayes_index(const struct nbayes *nb, uint64_t feat)
+{
+    if (!nb->trained || !nb->cap)
+        return -1;
+    const struct slot *s = &nb->slots[probe(nb, nonzero(feat))];
+    return s->key ? (int32_t)s->index : -1;
+}
+
 size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
                      const double kind_weight[NBAYES_KINDS], double *const *out,
-                     size_t known[NBAYES_KINDS])
+                     size_t known[NBAYES_KINDS], int32_t *index)
 {
     size_t M = nb->n_models, total = 0;
     for (size_t m = 0; m < M; m++)
@@ -305,11 +333,16 @@ size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
             out[m][c] = 0;
     if (known)
         memset(known, 0, NBAYES_KINDS * sizeof *known);
-    if (!nb->trained || !nb->cap)
+    if (!nb->trained || !nb->cap) {
+        for (size_t i = 0; index && i < n; i++)
+            index[i] = -1;
         return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t key = nonzero(feat[i]);
         const struct slot *s = &nb->slots[probe(nb, key)];
+        if (index)
+            index[i] = s->key ? (int32_t)s->index : -1;
         if (!s->key)
             continue;
         unsigned kind = NBAYES_KIND(key);

@@ -39,21 +39,32 @@ struct nbayes *nbayes_new(size_t n_models, const size_t *n_classes);
 void nbayes_free(struct nbayes *nb);
 
 /* Counts one training line: its n features and, for each model m, its class
- * cls[m] (-1: model m does not learn this line) and weight[m] (> 0). With
- * `binary`, a feature repeated in a line counts once. */
+ * cls[m] (-1: model m does not learn this line) and weight[m] (> 0).
+ * index (may be NULL) gets each feature's index (nbayes_index). */
 void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, const int *cls,
-                const double *weight);
+                const double *weight, uint32_t *index);
+/* nbayes_train flags. NBAYES_BINARY: a feature repeated in a line counts
+ * once. NBAYES_PER_LINE (implies binary): P_c(f) is the share of c's lines
+ * that have f, not the share of c's counts, so a class whose lines use
+ * many different words is not made to look unlikely for the words all its
+ * lines share ("khai sinh" in the general birth registration). */
+#define NBAYES_BINARY 1u
+#define NBAYES_PER_LINE 2u
 /* Call once after the last nbayes_add. background in (0, 1): how much of
  * each class's distribution is the mean of all classes (smoothing). */
-void nbayes_train(struct nbayes *nb, double background, bool binary);
+void nbayes_train(struct nbayes *nb, double background, unsigned flags);
 
 /* The log-score of every class of every model (log-posterior up to a
  * constant per model) into out[m][0..n_classes[m]), each feature's evidence
  * multiplied by kind_weight[its kind]. Returns how many features the models
- * knew; known[kind] (may be NULL) gets the count per kind. */
+ * knew; known[kind] (may be NULL) gets the count per kind, index (may be
+ * NULL) the index of each feature (nbayes_index), -1 when unknown. */
 size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
                      const double kind_weight[NBAYES_KINDS], double *const *out,
-                     size_t known[NBAYES_KINDS]);
+                     size_t known[NBAYES_KINDS], int32_t *index);
+/* The index of a feature (0 .. nbayes_features - 1) in a trained model, or
+ * -1 when training never saw it. */
+int32_t nbayes_index(const struct nbayes *nb, uint64_t feat);
 /* Turns log-scores into probabilities in place (softmax). */
 void nbayes_normalize(double *scores, size_t n);
 
