@@ -294,7 +294,7 @@ void nbayes_train(struct nbayes *nb, double background, unsigned flags)
             for (size_t k = 0; k < t.n_touched[m]; k++) {
                 uint32_t c = t.touched[m][k];
                 double p = t.count[m][c] / tot[c];
-                nb->entries[nb->n_entries++] = (struct entry){c, (float)log1p(odds * p / mean)};
+                nb->entries[nb->n_entries++] = (struct entry){c, log1pf((float)(odds * p / mean))};
             }
         }
         tally_clear(nb, &t);
