@@ -15,7 +15,6 @@
 
 #include <math.h>
 #include <pcre2.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,27 +25,9 @@
 struct builder {
     struct matcher *m;
     const struct matcher_holdout *holdout;
-    catalog_report_fn report;
-    void *ud;
-    int problems;
+    struct problems pb;
     char file[96];
 };
-
-static void problemf(struct builder *b, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void problemf(struct builder *b, const char *field, const char *fmt, ...)
-{
-    struct buf msg;
-    va_list ap;
-    buf_init(&msg);
-    va_start(ap, fmt);
-    buf_vprintf(&msg, fmt, ap);
-    va_end(ap);
-    b->problems++;
-    b->report(b->ud, b->file, field, buf_cstr(&msg));
-    buf_free(&msg);
-}
 
 static const char *intent_id(const struct matcher *m, int intent)
 {
@@ -64,12 +45,12 @@ static void load_stack(struct builder *b, const cJSON *arr)
     if (!arr)
         return;
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != MATCHER_STACK + 1) {
-        problemf(b, "stack", "must be an array of %d numbers", MATCHER_STACK + 1);
+        problemf(&b->pb, b->file, "stack", "must be an array of %d numbers", MATCHER_STACK + 1);
         return;
     }
     cJSON_ArrayForEach(e, arr) {
         if (!cJSON_IsNumber(e) || fabs(e->valuedouble) > 1000) {
-            problemf(b, "stack", "every item must be a number in [-1000, 1000]");
+            problemf(&b->pb, b->file, "stack", "every item must be a number in [-1000, 1000]");
             return;
         }
         s->stack[n++] = e->valuedouble;
@@ -125,7 +106,8 @@ static void load_settings(struct builder *b, const cJSON *j)
         if (!v)
             continue;
         if (!cJSON_IsNumber(v) || v->valuedouble < nums[i].lo || v->valuedouble > nums[i].hi)
-            problemf(b, nums[i].key, "must be a number in [%g, %g]", nums[i].lo, nums[i].hi);
+            problemf(&b->pb, b->file, nums[i].key, "must be a number in [%g, %g]", nums[i].lo,
+                     nums[i].hi);
         else
             *(double *)(void *)((char *)s + nums[i].off) = v->valuedouble;
     }
@@ -144,31 +126,32 @@ static void load_settings(struct builder *b, const cJSON *j)
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, ints[i].key);
         if (v && (!cJSON_IsNumber(v) || v->valuedouble != (double)v->valueint ||
                   v->valueint < ints[i].lo || v->valueint > ints[i].hi))
-            problemf(b, ints[i].key, "must be an integer in [%d, %d]", ints[i].lo, ints[i].hi);
+            problemf(&b->pb, b->file, ints[i].key, "must be an integer in [%d, %d]", ints[i].lo,
+                     ints[i].hi);
         else if (v)
             *(int *)(void *)((char *)s + ints[i].off) = v->valueint;
     }
     const cJSON *bin = cJSON_GetObjectItemCaseSensitive(j, "binary");
     if (bin && !cJSON_IsBool(bin))
-        problemf(b, "binary", "must be true or false");
+        problemf(&b->pb, b->file, "binary", "must be true or false");
     else if (bin)
         s->binary = cJSON_IsTrue(bin);
     load_stack(b, cJSON_GetObjectItemCaseSensitive(j, "stack"));
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(j, "per_line");
     if (pl && !cJSON_IsBool(pl))
-        problemf(b, "per_line", "must be true or false");
+        problemf(&b->pb, b->file, "per_line", "must be true or false");
     else if (pl)
         s->per_line = cJSON_IsTrue(pl);
     const cJSON *im = cJSON_GetObjectItemCaseSensitive(j, "intent_model");
     if (im && (!cJSON_IsString(im) || (strcmp(im->valuestring, "softmax") != 0 &&
                                        strcmp(im->valuestring, "bayes") != 0)))
-        problemf(b, "intent_model", "must be \"softmax\" or \"bayes\"");
+        problemf(&b->pb, b->file, "intent_model", "must be \"softmax\" or \"bayes\"");
     else if (im)
         s->softmax_intent = strcmp(im->valuestring, "softmax") == 0;
     const cJSON *gate = cJSON_GetObjectItemCaseSensitive(j, "gate");
     if (gate && (!cJSON_IsString(gate) || (strcmp(gate->valuestring, "logistic") != 0 &&
                                            strcmp(gate->valuestring, "bayes") != 0)))
-        problemf(b, "gate", "must be \"logistic\" or \"bayes\"");
+        problemf(&b->pb, b->file, "gate", "must be \"logistic\" or \"bayes\"");
     else if (gate)
         s->logistic_gate = strcmp(gate->valuestring, "logistic") == 0;
 }
@@ -179,11 +162,11 @@ static void load_known_words(struct builder *b, const cJSON *j)
     const cJSON *kw = cJSON_GetObjectItemCaseSensitive(j, "known_words"), *e;
     snprintf(b->file, sizeof b->file, "_matcher.json");
     if (kw && !cJSON_IsArray(kw))
-        problemf(b, "known_words", "must be an array of strings");
+        problemf(&b->pb, b->file, "known_words", "must be an array of strings");
     cJSON_ArrayForEach(e, kw) {
         char *f = cJSON_IsString(e) ? norm_fold(e->valuestring, strlen(e->valuestring), NULL) : NULL;
         if (!f)
-            problemf(b, "known_words", "every item must be a UTF-8 string");
+            problemf(&b->pb, b->file, "known_words", "every item must be a UTF-8 string");
         else
             rewriter_add_known(&b->m->rw, f);
         free(f);
@@ -195,7 +178,7 @@ static void load_syllables(struct builder *b, const cJSON *j)
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "syllables"), *e;
     snprintf(b->file, sizeof b->file, "_syllables.json");
     if (!cJSON_IsArray(list)) {
-        problemf(b, "syllables", "missing: an array of folded syllables");
+        problemf(&b->pb, b->file, "syllables", "missing: an array of folded syllables");
         return;
     }
     cJSON_ArrayForEach(e, list) {
@@ -204,7 +187,7 @@ static void load_syllables(struct builder *b, const cJSON *j)
         while (i < n && s[i] >= 'a' && s[i] <= 'z')
             i++;
         if (!n || i != n || n > VNSPELL_MAX_WORD)
-            problemf(b, "syllables", "'%s': must be lower-case letters a-z", s);
+            problemf(&b->pb, b->file, "syllables", "'%s': must be lower-case letters a-z", s);
         else
             rewriter_add_syllable(&b->m->rw, s, n);
     }
@@ -217,7 +200,7 @@ static void load_abbreviations(struct builder *b, const cJSON *j)
     snprintf(b->file, sizeof b->file, "_abbreviations.json");
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(j, "abbreviations"), *e;
     if (!cJSON_IsObject(map)) {
-        problemf(b, "abbreviations", "missing object {\"abbr\": \"expansion\"}");
+        problemf(&b->pb, b->file, "abbreviations", "missing object {\"abbr\": \"expansion\"}");
         return;
     }
     cJSON_ArrayForEach(e, map) {
@@ -225,7 +208,8 @@ static void load_abbreviations(struct builder *b, const cJSON *j)
         char *key = norm_fold(e->string, strlen(e->string), &klen);
         char *val = cJSON_IsString(e) ? norm_fold(e->valuestring, strlen(e->valuestring), NULL) : NULL;
         if (!key || !val || !klen || strchr(key, ' ') || !*val || klen > VNSPELL_MAX_WORD)
-            problemf(b, "abbreviations", "'%s': key must be one word, value a non-empty string",
+            problemf(&b->pb, b->file, "abbreviations",
+                     "'%s': key must be one word, value a non-empty string",
                      e->string);
         else
             rewriter_add_abbreviation(&b->m->rw, key, klen, val);
@@ -264,7 +248,7 @@ static void add_rule(struct builder *b, const char *re, int intent, double weigh
         PCRE2_UCHAR msg[256];
         if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
             snprintf((char *)msg, sizeof msg, "error %d", errcode);
-        problemf(b, "match.patterns", "'%s': does not compile: %s", re, (char *)msg);
+        problemf(&b->pb, b->file, "match.patterns", "'%s': does not compile: %s", re, (char *)msg);
         return;
     }
     /* JIT is an optimisation: without it (unsupported CPU) matching still works. */
@@ -282,7 +266,7 @@ static void load_patterns(struct builder *b, const cJSON *pats, int intent)
     if (!pats)
         return;
     if (!cJSON_IsArray(pats)) {
-        problemf(b, "match.patterns", "must be an array of {\"re\", \"weight\"}");
+        problemf(&b->pb, b->file, "match.patterns", "must be an array of {\"re\", \"weight\"}");
         return;
     }
     cJSON_ArrayForEach(e, pats) {
@@ -290,9 +274,11 @@ static void load_patterns(struct builder *b, const cJSON *pats, int intent)
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "weight");
         if (!cJSON_IsString(re) || !*re->valuestring || !cJSON_IsNumber(w) ||
             w->valuedouble < -10 || w->valuedouble > 10)
-            problemf(b, "match.patterns", "each item needs \"re\" (string) and \"weight\" in [-10, 10]");
+            problemf(&b->pb, b->file, "match.patterns",
+                     "each item needs \"re\" (string) and \"weight\" in [-10, 10]");
         else if (!pattern_is_folded(re->valuestring))
-            problemf(b, "match.patterns", "'%s': write patterns in lower case without diacritics "
+            problemf(&b->pb, b->file, "match.patterns",
+                     "'%s': write patterns in lower case without diacritics "
                      "(they run on folded text)", re->valuestring);
         else
             add_rule(b, re->valuestring, intent, w->valuedouble);
@@ -364,13 +350,13 @@ static bool each_folded(struct builder *b, const cJSON *arr, const char *field,
     if (!arr)
         return true;
     if (!cJSON_IsArray(arr)) {
-        problemf(b, field, "must be an array of strings");
+        problemf(&b->pb, b->file, field, "must be an array of strings");
         return false;
     }
     cJSON_ArrayForEach(e, arr) {
         char *f = cJSON_IsString(e) ? fold_str(e->valuestring) : NULL;
         if (!f || !*f) {
-            problemf(b, field, "every item must be a non-empty UTF-8 string");
+            problemf(&b->pb, b->file, field, "every item must be a non-empty UTF-8 string");
             free(f);
             continue;
         }
@@ -415,15 +401,16 @@ static void load_keywords(struct builder *b, struct corpus *c, const cJSON *kw, 
     if (!kw)
         return;
     if (!cJSON_IsObject(kw)) {
-        problemf(b, "match.keywords", "must be an object {\"phrase\": weight}");
+        problemf(&b->pb, b->file, "match.keywords", "must be an object {\"phrase\": weight}");
         return;
     }
     cJSON_ArrayForEach(e, kw) {
         char *f = fold_str(e->string);
         if (!cJSON_IsNumber(e) || e->valuedouble < -10 || e->valuedouble > 10) {
-            problemf(b, "match.keywords", "'%s': weight must be a number in [-10, 10]", e->string);
+            problemf(&b->pb, b->file, "match.keywords", "'%s': weight must be a number in [-10, 10]",
+                     e->string);
         } else if (!f || !*f) {
-            problemf(b, "match.keywords", "'%s': must have a word", e->string);
+            problemf(&b->pb, b->file, "match.keywords", "'%s': must have a word", e->string);
         } else if (e->valuedouble > 0) {
             corpus_add(c, f, e->string, intent, -1, b->m->set.keyword_weight * e->valuedouble,
                        false);
@@ -461,14 +448,14 @@ static void load_templates(struct builder *b, struct corpus *c, const cJSON *arr
     if (!arr)
         return;
     if (!cJSON_IsArray(arr)) {
-        problemf(b, "match.templates", "must be an array of strings with {p}");
+        problemf(&b->pb, b->file, "match.templates", "must be an array of strings with {p}");
         return;
     }
     cJSON_ArrayForEach(e, arr) {
         const char *s = cJSON_IsString(e) ? e->valuestring : NULL;
         const char *p = s ? strstr(s, "{p}") : NULL;
         if (!p) {
-            problemf(b, "match.templates", "every item must be a string with {p}");
+            problemf(&b->pb, b->file, "match.templates", "every item must be a string with {p}");
             continue;
         }
         char *head = norm_fold(s, (size_t)(p - s), NULL), *tail = fold_str(p + 3);
@@ -538,7 +525,7 @@ static void rewrite_corpus(struct builder *b, struct corpus *c)
         size_t flen = strlen(t->folded);
         if (wordmap_get(&m->examples, t->folded, flen, &other) && other != t->intent) {
             snprintf(b->file, sizeof b->file, "%s.json", intent_id(m, t->intent));
-            problemf(b, "match.examples", "'%s' is also an example of %s", t->folded,
+            problemf(&b->pb, b->file, "match.examples", "'%s' is also an example of %s", t->folded,
                      intent_id(m, other));
         } else {
             wordmap_put(&m->examples, t->folded, flen, t->intent);
@@ -657,7 +644,7 @@ static void build(struct builder *b)
     load_abbreviations(b, catalog_extra(m->cat, "abbreviations"));
     assign_classes(m);
     collect(b, &c);
-    if (!b->problems) {
+    if (!b->pb.count) {
         rewrite_corpus(b, &c);
         train(m, &c);
     }
@@ -676,8 +663,7 @@ struct matcher *matcher_build(const struct catalog *cat, const struct matcher_ho
                               catalog_report_fn report, void *ud)
 {
     struct matcher *m = xcalloc(1, sizeof *m);
-    struct builder b = {.m = m, .holdout = holdout, .report = report, .ud = ud, .problems = 0,
-                        .file = ""};
+    struct builder b = {.m = m, .holdout = holdout, .pb = {.report = report, .ud = ud}, .file = ""};
     m->cat = cat;
     m->n_intents = catalog_size(cat);
     m->fallback = catalog_index(cat, CATALOG_FALLBACK_ID);
@@ -685,10 +671,11 @@ struct matcher *matcher_build(const struct catalog *cat, const struct matcher_ho
     wordmap_init(&m->rewritten);
     rewriter_init(&m->rw, 4);
     if (m->n_intents > MATCHER_MAX_INTENTS || m->fallback < 0)
-        problemf(&b, "", "catalog needs the id khac and at most %d intents", MATCHER_MAX_INTENTS);
+        problemf(&b.pb, b.file, "", "catalog needs the id khac and at most %d intents",
+                 MATCHER_MAX_INTENTS);
     else
         build(&b);
-    if (b.problems) {
+    if (b.pb.count) {
         matcher_free(m);
         return NULL;
     }
