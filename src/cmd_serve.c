@@ -3,13 +3,24 @@
 #include "dvcbot/commands.h"
 #include "dvcbot/log.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
+
+/* Request bodies up to 1 MiB come and go: a fixed mmap threshold (glibc
+ * raises it as large blocks are freed) serves them from mmap, so freeing
+ * them gives the memory back to the system after a spike. */
+#define MMAP_THRESHOLD (128 * 1024)
 
 int cmd_serve(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+#endif
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "cannot create event loop\n");
