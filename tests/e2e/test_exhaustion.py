@@ -162,3 +162,64 @@ class MemoryAfterSpikeTest(ServiceTest):
         finally:
             print("\nrss: before %d KiB, with 54 MB of bodies %d KiB, after %d KiB"
                   % (before, peak, rss_kb(pid)))
+
+
+class WebChatIdentitiesTest(ServiceTest):
+    """Web chat ids cost nothing: a page load stores nothing, and each address
+    may bring only so many new ids an hour."""
+    telegram = False
+    extra_env = {"DVCBOT_TRUSTED_PROXIES": "127.0.0.1", "DVCBOT_WEBCHAT_NEW_IDS": "5"}
+
+    def say(self, user, text, address):
+        return self.bot.webchat(user, text, address=address)
+
+    def test_page_loads_store_nothing(self):
+        for i in range(20):
+            status, data = self.say("pageload%04d" % i, "/start", "198.51.100.1")
+            self.assertEqual(status, 200)
+            self.assertTrue(data["replies"])
+        self.assertEqual(self.redis("KEYS", "*pageload*"), [])
+
+    def test_new_ids_per_address_are_limited_and_known_ids_go_on(self):
+        for i in range(5):
+            status, _ = self.say("newid-a-%04d" % i, "xin chào", "198.51.100.2")
+            self.assertEqual(status, 200)
+        status, data = self.say("newid-a-9999", "xin chào", "198.51.100.2")
+        self.assertEqual(status, 429)
+        self.assertIn("thử lại sau", data["error"])
+        self.assertEqual(self.redis("KEYS", "*newid-a-9999*"), [])
+        status, _ = self.say("newid-a-0000", "khai sinh", "198.51.100.2")   # known: goes on
+        self.assertEqual(status, 200)
+        status, _ = self.say("newid-b-0000", "xin chào", "198.51.100.3")    # another address
+        self.assertEqual(status, 200)
+        users = {k.split("{")[1] for k in self.redis("KEYS", "*{wc:newid-a-*")}
+        self.assertEqual(len(users), 5)
+
+
+class EraseCostTest(ServiceTest):
+    """Erase-my-data deletes the user's own keys by name: no scan of the keyspace."""
+    telegram = False
+
+    def commandstat(self, name):
+        for line in self.redis("INFO", "commandstats").splitlines():
+            if line.startswith("cmdstat_%s:" % name):
+                return int(line.split("calls=")[1].split(",")[0])
+        return 0
+
+    def test_erase_looks_at_the_users_keys_only(self):
+        user = "erasecost0001"
+        for text in ("khai sinh", "tra cứu hồ sơ", "xin chào"):
+            self.bot.webchat(user, text)
+        self.bot.webchat(user, button="rate:4")
+        self.bot.webchat(user, "Hướng dẫn rõ ràng, dễ làm theo")
+        self.assertTrue(self.redis("KEYS", "*{wc:%s}*" % user))
+        for n in range(5):  # other users' keys: erasing must not walk them
+            self.redis("MSET", *[x for i in range(2000) for x in ("other:%d:%d" % (n, i), "v")])
+        scans = self.commandstat("scan")
+        status, data = self.bot.webchat(user, "xóa dữ liệu của tôi")
+        status, data = self.bot.webchat(user, button="erase:yes")
+        self.assertEqual(status, 200)
+        self.assertIn("Đã xóa", data["replies"][0]["text"])
+        self.assertEqual(self.redis("KEYS", "*{wc:%s}*" % user), [])
+        self.assertEqual(self.commandstat("scan"), scans)
+        self.assertEqual(self.redis("DBSIZE") >= 10000, True)
