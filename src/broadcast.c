@@ -72,9 +72,11 @@ static const char FINAL_SCRIPT[] =
     "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4]) "
     "return 'scheduled'";
 
-/* Ends a broadcast early and removes who was still to be sent to. Cancels
- * a scheduled or running one (mode "cancel") or drops one whose resolving
- * failed (mode "abort"). Returns the status it found ('' when missing).
+/* Ends a broadcast early and removes who was still to be sent to, and the
+ * batches from their refs:{<user>} (nothing is left pointing at them).
+ * Cancels a scheduled or running one (mode "cancel") or drops one whose
+ * resolving failed (mode "abort"). Returns the status it found ('' when
+ * missing).
  * KEYS: bc:<id>, bc:<id>:q. ARGV: mode, new status, now, seconds to keep,
  * batches written so far (abort). */
 static const char STOP_SCRIPT[] =
@@ -86,7 +88,13 @@ static const char STOP_SCRIPT[] =
     "local n = tonumber(ARGV[5]) or 0 "
     "local stored = tonumber(redis.call('HGET', KEYS[1], 'batches') or '0') or 0 "
     "if stored > n then n = stored end "
-    "for i = 1, n do redis.call('DEL', KEYS[1] .. ':b:' .. i) end "
+    "for i = 1, n do "
+    "  local b = KEYS[1] .. ':b:' .. i "
+    "  for _, u in ipairs(redis.call('SMEMBERS', b)) do "
+    "    redis.call('SREM', 'refs:{' .. u .. '}', b) "
+    "  end "
+    "  redis.call('DEL', b) "
+    "end "
     "redis.call('DEL', KEYS[2]) "
     "redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished', ARGV[3]) "
     "redis.call('EXPIRE', KEYS[1], ARGV[4]) "
@@ -348,11 +356,12 @@ static void on_fetched(redisReply *r, void *ud)
         strmap_put(&c->seen, c->page[i], c);
         matched[n++] = c->page[i];
     }
-    if (c->recipients + n > BROADCAST_RECIPIENTS_MAX) {
+    unsigned max = c->api->cfg->broadcast_max_recipients;
+    if (c->recipients + n > max) {
         free(matched);
         char msg[BROADCAST_ERR_MAX];
-        snprintf(msg, sizeof msg, "segment matches more than %d users; narrow it (communes, "
-                 "seen_within_days)", BROADCAST_RECIPIENTS_MAX);
+        snprintf(msg, sizeof msg, "segment matches more than %u users; narrow it (communes, "
+                 "seen_within_days)", max);
         abort_create(c, 422, msg);
         return;
     }

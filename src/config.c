@@ -61,6 +61,8 @@ static const struct {
     {"DVCBOT_HTTP_MAX_CONNS", 1024, offsetof(struct config, http_max_conns)},
     {"DVCBOT_HTTP_MAX_CONNS_PER_ADDR", 32, offsetof(struct config, http_max_conns_per_addr)},
     {"DVCBOT_HTTP_MAX_BUFFERED_MB", 64, offsetof(struct config, http_max_buffered_mb)},
+    {"DVCBOT_WEBCHAT_NEW_IDS", 60, offsetof(struct config, webchat_new_ids)},
+    {"DVCBOT_BROADCAST_MAX_RECIPIENTS", 100000, offsetof(struct config, broadcast_max_recipients)},
     {"DVCBOT_WEBCHAT_POLL_S", 20, offsetof(struct config, webchat_poll_s)},
     {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
     {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
@@ -143,6 +145,11 @@ int config_load(struct config *cfg, const char **err)
         !cfg->lookup_address_fails || !cfg->lookup_source_pause_s || !cfg->lookup_new_id_fails ||
         !cfg->lookup_global_fails) {
         *err = "DVCBOT_LOOKUP_* limits must be at least 1";
+        config_free(cfg);
+        return -1;
+    }
+    if (!cfg->webchat_new_ids || !cfg->broadcast_max_recipients) {
+        *err = "DVCBOT_WEBCHAT_NEW_IDS and DVCBOT_BROADCAST_MAX_RECIPIENTS must be at least 1";
         config_free(cfg);
         return -1;
     }

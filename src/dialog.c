@@ -14,17 +14,31 @@
 #include <string.h>
 #include <time.h>
 
-/* One round trip per message: drops a redelivered event (SET NX with a TTL),
- * refreshes the user record and loads the session. All keys carry the
- * user's hash tag, so this also runs on Redis Cluster.
- * KEYS: dedupe key, session key, user record key.
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* One round trip per message: drops a redelivered event, refreshes the user
+ * record and loads the session. The event ids of the last dedupe TTL live in
+ * one sorted set per user (id → time, at most DIALOG_DEDUPE_KEEP), so
+ * erase-my-data knows every key of a user by name. All keys carry the user's
+ * hash tag, so this also runs on Redis Cluster.
+ * KEYS: dd:{user}, s:{user}, u:{user}.
  * ARGV: dedupe TTL (s), "1" to dedupe, channel, chat, now (unix s), user
- * record TTL (s): a user silent that long is forgotten. */
+ * record TTL (s): a user silent that long is forgotten, event id, "1" to
+ * write the user record (not for a web chat page load: it stores nothing). */
 static const char LOAD_SCRIPT[] =
-    "if ARGV[2] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then "
-    "return {0} end "
-    "redis.call('HSET', KEYS[3], 'ch', ARGV[3], 'chat', ARGV[4], 'seen', ARGV[5]) "
-    "redis.call('EXPIRE', KEYS[3], ARGV[6]) "
+    "if ARGV[2] == '1' then "
+    "  local at = redis.call('ZSCORE', KEYS[1], ARGV[7]) "
+    "  if at and tonumber(ARGV[5]) - tonumber(at) < tonumber(ARGV[1]) then return {0} end "
+    "  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[7]) "
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[1])) "
+    "  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -" STR(DIALOG_DEDUPE_KEEP) " - 1) "
+    "  redis.call('EXPIRE', KEYS[1], ARGV[1]) "
+    "end "
+    "if ARGV[8] == '1' then "
+    "  redis.call('HSET', KEYS[3], 'ch', ARGV[3], 'chat', ARGV[4], 'seen', ARGV[5]) "
+    "  redis.call('EXPIRE', KEYS[3], ARGV[6]) "
+    "end "
     "return {1, redis.call('GET', KEYS[2])}";
 
 struct handler {
@@ -339,22 +353,25 @@ static void unblock_if_needed(struct dialog_turn *t)
 /* Sends the load script by SHA1 (by_sha) or by text. */
 static int send_load(struct dialog_turn *t, bool by_sha)
 {
-    char skey[128], dkey[192], ukey[128], ttl[16], now[24], uttl[16];
+    char skey[128], dkey[128], ukey[128], ttl[16], now[24], uttl[16];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
-    dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
-    strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
+    dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, NULL);
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
-    const char *args[] = {dkey, skey, ukey, ttl, t->msg->event_id[0] ? "1" : "0",
-                          bot_channel_name(t->msg->channel), t->msg->chat, now, uttl};
-    size_t lens[9];
-    for (size_t i = 0; i < 9; i++)
+    /* A web chat page load (/start) stores nothing: ids cost nothing there. */
+    bool page_load = t->msg->channel == BOT_CH_WEBCHAT && dialog_is_start(t->msg);
+    bool dedupe = t->msg->event_id[0] && !page_load;
+    const char *args[] = {dkey, skey, ukey, ttl, dedupe ? "1" : "0",
+                          bot_channel_name(t->msg->channel), t->msg->chat, now, uttl,
+                          t->msg->event_id, page_load ? "0" : "1"};
+    size_t lens[11];
+    for (size_t i = 0; i < 11; i++)
         lens[i] = strlen(args[i]);
     const struct redis_script *script = &t->dialog->load_script;
-    return by_sha ? redis_script_evalsha(t->deps->store, script, on_loaded, t, 3, 9, args, lens)
-                  : redis_script_eval(t->deps->store, script, on_loaded, t, 3, 9, args, lens);
+    return by_sha ? redis_script_evalsha(t->deps->store, script, on_loaded, t, 3, 11, args, lens)
+                  : redis_script_eval(t->deps->store, script, on_loaded, t, 3, 11, args, lens);
 }
 
 static void turn_start(struct dialog_turn *t)

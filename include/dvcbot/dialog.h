@@ -4,10 +4,11 @@
  * bot_replies through the channel's callback. For each message it:
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
- *   2. in one Redis round trip, drops a redelivered event (SET NX of the
- *      event id with a TTL), refreshes the user record u:{<user key>} (hash:
- *      ch, chat, seen = unix time of the last message) and loads the
- *      user's session s:{<user key>} (a JSON object);
+ *   2. in one Redis round trip, drops a redelivered event (its id already in
+ *      the user's sorted set dd:{<user key>} within DVCBOT_DEDUPE_TTL),
+ *      refreshes the user record u:{<user key>} (hash: ch, chat, seen = unix
+ *      time of the last message; not for a web chat page load, which stores
+ *      nothing) and loads the user's session s:{<user key>} (a JSON object);
  *   3. routes: a running mode (flow, lookup...) gets the message first;
  *      then buttons by payload, text by the matcher's intent;
  *   4. saves the session if it changed (SET with TTL) and calls back.
@@ -59,6 +60,8 @@
 #define DIALOG_SCREEN_PREFIX "help_"
 /* Messages of one user waiting at most; more are dropped (flood guard). */
 #define DIALOG_USER_QUEUE_MAX 32
+/* Delivery ids remembered per user for dedupe (within DVCBOT_DEDUPE_TTL). */
+#define DIALOG_DEDUPE_KEEP 1000
 
 struct dialog;
 
