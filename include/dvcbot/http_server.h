@@ -14,7 +14,9 @@
  * addresses in conn_limit_exempt, a netaddr.h list such as the reverse
  * proxy, are exempt) — a connection over either is closed as soon as it is
  * accepted; max_buffered bytes of request bodies held at once over all
- * connections — the request that would pass it gets 503. Read buffers are
+ * connections — the request that would pass it gets 503 (requests given a
+ * body limit above HTTP_MAX_BODY, authenticated staff uploads, are counted
+ * but not refused). Read buffers are
  * small and let go when a connection is idle; after a spike of buffered
  * bodies the server gives the memory back (malloc_trim, see http_server.c).
  * Refusals count in dvcbot_http_refused_total{reason}.
