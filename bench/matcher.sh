@@ -14,4 +14,4 @@ case $build in /*) ;; *) build=$root/$build ;; esac
 rounds=${ROUNDS:-20000}
 pin=""
 command -v taskset >/dev/null 2>&1 && pin="taskset -c 0"
-DVCBOT_DATA_DIR=$root $pin "$build/dvcbot" classify --bench "$rounds" < "$here/matcher_lines.txt"
+DVCBOT_DATA_DIR=${DATA_DIR:-$root} $pin "$build/dvcbot" classify --bench "$rounds" < "$here/matcher_lines.txt"

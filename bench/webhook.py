@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
-"""Throughput and latency of the whole Telegram webhook path, next to nginx.
+"""The whole Telegram path of dvcbot next to nginx, in one run on this machine.
 
-dvcbot: secret check, JSON parse, dedupe + session in Redis, intent match,
-reply rendered and sent (to nginx acting as the Bot API). Baseline: nginx
-answering a fixed 200 on this machine with one worker. Load: wrk, one thread,
-32 connections, 10 s, 1000 users typing a mix of questions.
+  python3 bench/webhook.py --build build [--seconds 8] [--connections 64] [--rate 5000]
 
-  python3 bench/webhook.py --build build [--seconds 10] [--connections 32]
+Prints, side by side:
+  - nginx's fixed 200 (one worker): requests/s under wrk (the ceiling of this machine);
+  - dvcbot, saturated by wrk with real-shaped updates from 10 000 users:
+      accepted  = webhooks answered 200 per second of the wrk run (503s are refused work);
+      delivered = sendMessage calls received by the Bot API stub per second, from the start
+                  of the run until every accepted update's reply has arrived (the drain);
+  - dvcbot at a fixed offered rate (--rate updates/s, paced per connection by a wrk Lua
+    script): p50 / p90 / p99 of the webhook;
+  - dvcbot's peak RSS (VmHWM) over all of it, and the load average before and after.
 
-Needs wrk and nginx (installed with apt-get when missing and run as root).
-Set DVCBOT_TELEGRAM_INLINE_REPLY=1 to measure the mode that answers in the
-webhook response instead of calling sendMessage.
+The Bot API stub is the same nginx (fixed 200 with a Telegram-shaped body); it counts what
+it received (stub_status). Redis runs on a unix socket without persistence. Telegram's rate
+limit is lifted (DVCBOT_TELEGRAM_RATE) to measure the path, not the limiter. Needs wrk and
+nginx (Debian packages wrk and nginx-light: installed here when missing, as root).
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -28,22 +33,37 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECRET = "bench-secret-token"
 TOKEN = "1:BENCH"
+USERS = 10000
 
+# One update per request; users and texts rotate. `pace` (ms) makes each
+# connection wait between requests, for a fixed offered rate.
 LUA = r'''
-counter = 0
-offset = %d
-texts = {"dk khai sinh cho con", "lam lai cccd o dau", "xin chao",
-         "ho so cua toi den dau roi", "phi lam ho chieu bao nhieu", "dang ky ket hon can giay to gi",
-         "gia vang hom nay", "menu"}
+local counter = 0
+local offset = %(offset)d
+local pace = %(pace)f
+local texts = {"dk khai sinh cho con", "lam lai cccd o dau", "xin chao",
+               "ho so cua toi den dau roi", "phi lam ho chieu bao nhieu",
+               "dang ky ket hon can giay to gi", "gia vang hom nay", "menu"}
+local thread_id = 0
+function setup(thread)
+  thread:set("tid", thread_id)
+  thread_id = thread_id + 1
+end
+function init(args)
+  counter = tid * 100000000
+end
+function delay()
+  return pace
+end
 request = function()
   counter = counter + 1
-  local uid = 7000000000 + (counter %% 1000)
+  local uid = 7000000000 + (counter %% %(users)d)
   local t = texts[(counter %% #texts) + 1]
   local body = string.format('{"update_id":%%d,"message":{"message_id":%%d,"date":1700000000,' ..
     '"text":"%%s","from":{"id":%%d,"first_name":"B"},"chat":{"id":%%d,"type":"private"}}}',
     offset + counter, counter, t, uid, uid)
   return wrk.format("POST", "/webhook/telegram", {["Content-Type"] = "application/json",
-    ["X-Telegram-Bot-Api-Secret-Token"] = "%s"}, body)
+    ["X-Telegram-Bot-Api-Secret-Token"] = "%(secret)s"}, body)
 end
 '''
 
@@ -52,7 +72,7 @@ worker_processes 1;
 daemon off;
 pid %(dir)s/nginx.pid;
 error_log %(dir)s/nginx-error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
     access_log off;
     client_body_temp_path %(dir)s/body;
@@ -63,6 +83,7 @@ http {
     keepalive_requests 1000000;
     server {
         listen 127.0.0.1:%(port)d;
+        location = /nginx_status { stub_status; }
         location / {
             default_type application/json;
             return 200 '{"ok":true,"result":{"message_id":1}}';
@@ -83,7 +104,7 @@ def need(tool, package):
         return
     if os.geteuid() != 0:
         sys.exit(f"bench: {tool} missing (apt-get install {package})")
-    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True,
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], check=True,
                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
@@ -99,44 +120,70 @@ def wait_http(url, timeout=10):
 
 
 def run_wrk(url, seconds, connections, script=None):
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", out).group(1))
+    took = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
+    secs = float(took.group(1)) * {"ms": 0.001, "s": 1, "m": 60}[took.group(2)]
     lat = {}
     for q in ("50%", "90%", "99%"):
         m = re.search(r"\s%s\s+([\d.]+)(us|ms|s)" % re.escape(q), out)
         v = float(m.group(1))
         lat[q] = v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, lat, int(errors.group(1)) if errors else 0
+    bad = int(errors.group(1)) if errors else 0
+    sock_err = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = sum(int(x) for x in sock_err.groups()) if sock_err else 0
+    return {"total": total, "secs": secs, "rps": total / secs, "ok": total - bad, "non2xx": bad,
+            "sock_errors": failed, "lat": lat}
 
 
-def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def stub_requests(port):
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/nginx_status").read().decode()
+    # "server accepts handled requests\n a b c" — c counts this status request too
+    return int(body.split("\n")[2].split()[2])
 
 
 def metric(port, name):
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
     total = 0.0
     for line in body.splitlines():
-        if line.startswith(name):
+        if line.startswith(name + " ") or line.startswith(name + "{"):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def proc_kb(pid, field):
+    return int(open(f"/proc/{pid}/status").read().split(field + ":")[1].split()[0])
+
+
+def loadavg():
+    return open("/proc/loadavg").read().split()[0]
+
+
+def lua_file(tmp, name, pace_ms):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(LUA % {"offset": int(time.time() * 1000) * 1000, "pace": pace_ms, "users": USERS,
+                       "secret": SECRET})
+    return path
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--rate", type=int, default=5000, help="offered updates/s of the latency run")
+    ap.add_argument("--drain-timeout", type=int, default=60)
     args = ap.parse_args()
     need("wrk", "wrk")
     need("nginx", "nginx-light")
     tmp = tempfile.mkdtemp(prefix="dvcbot-bench-")
     procs = []
+    load_before = loadavg()
     try:
         nport, bport = free_port(), free_port()
         with open(os.path.join(tmp, "nginx.conf"), "w") as f:
@@ -148,9 +195,8 @@ def main():
                                        "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
         wait_http(f"http://127.0.0.1:{nport}/")
 
-        rps_n, lat_n, _ = run_wrk(f"http://127.0.0.1:{nport}/", args.seconds, args.connections)
+        nginx = run_wrk(f"http://127.0.0.1:{nport}/", args.seconds, args.connections)
 
-        mode = "inline reply" if os.environ.get("DVCBOT_TELEGRAM_INLINE_REPLY") == "1" else "sendMessage via outbox"
         env = dict(os.environ, DVCBOT_LISTEN=f"127.0.0.1:{bport}", REDIS_URL="unix://" + sock,
                    DVCBOT_DATA_DIR=ROOT, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=SECRET,
                    TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}", DVCBOT_TELEGRAM_RATE="1000000",
@@ -159,42 +205,56 @@ def main():
                                stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
         procs.append(bot)
         wait_http(f"http://127.0.0.1:{bport}/healthz")
-        time.sleep(0.3)
-        lua = os.path.join(tmp, "update.lua")
-        with open(lua, "w") as f:
-            f.write(LUA % (int(time.time() * 1000) * 1000, SECRET))
-        cpu0 = {p.pid: cpu_seconds(p.pid) for p in procs}
-        t0 = time.time()
-        rps_d, lat_d, errors = run_wrk(f"http://127.0.0.1:{bport}/webhook/telegram", args.seconds,
-                                       args.connections, lua)
-        wall = time.time() - t0
-        cpu = {p.pid: (cpu_seconds(p.pid) - cpu0[p.pid]) / wall * 100 for p in procs}
-        # Every update must have produced a reply at the stub.
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            handled = metric(bport, "dvcbot_messages_total")
-            sent = metric(bport, "dvcbot_replies_sent_total")
-            if sent >= handled:
-                break
-            time.sleep(0.2)
-        rss_kb = int(open(f"/proc/{bot.pid}/status").read().split("VmRSS:")[1].split()[0])
+        rss_idle = proc_kb(bot.pid, "VmRSS")
 
-        print(f"nginx fixed 200      : {rps_n:10.0f} req/s  p50 {lat_n['50%']:.2f} ms  p99 {lat_n['99%']:.2f} ms")
-        print(f"mode: {mode}")
-        print(f"dvcbot webhook path  : {rps_d:10.0f} req/s  p50 {lat_d['50%']:.2f} ms  p99 {lat_d['99%']:.2f} ms"
-              f"  (non-2xx: {errors})")
-        print(f"ratio dvcbot/nginx   : {100 * rps_d / rps_n:.0f} %  (goal >= 50 %, p99 < 10 ms)")
-        print(f"updates handled {handled:.0f}, replies delivered to the API stub {sent:.0f}, "
-              f"dvcbot RSS {rss_kb / 1024:.1f} MiB")
-        print(f"CPU during the dvcbot run: dvcbot {cpu[bot.pid]:.0f} %, redis {cpu[procs[1].pid]:.0f} % "
-              f"of one core")
-        print(f"(wrk -t1 -c{args.connections} -d{args.seconds}s on {os.cpu_count()} cores, "
-              f"nginx also serving as the Bot API for dvcbot, Redis on a unix socket)")
+        # 1. Saturated: accepted per second, then delivered including the drain.
+        stub0 = stub_requests(nport)
+        t0 = time.time()
+        sat = run_wrk(f"http://127.0.0.1:{bport}/webhook/telegram", args.seconds, args.connections,
+                      lua_file(tmp, "sat.lua", 0))
+        accepted = sat["ok"]
+        deadline = time.time() + args.drain_timeout
+        while time.time() < deadline:
+            # Every accepted update has its reply at the stub (-1: our own status request).
+            got = stub_requests(nport) - stub0 - 1
+            if got >= accepted and metric(bport, "dvcbot_outbox_queued") + \
+                    metric(bport, "dvcbot_outbox_inflight") == 0:
+                break
+            time.sleep(0.01)
+        drained = time.time()
+        delivered = stub_requests(nport) - stub0 - 1
+        rss_sat = proc_kb(bot.pid, "VmHWM")
+
+        # 2. Fixed offered rate: the webhook's latency when not saturated.
+        pace = args.connections * 1000.0 / args.rate
+        fixed = run_wrk(f"http://127.0.0.1:{bport}/webhook/telegram", args.seconds, args.connections,
+                        lua_file(tmp, "fixed.lua", pace))
+        time.sleep(0.5)
+        rss_peak = proc_kb(bot.pid, "VmHWM")
+        load_after = loadavg()
+
+        n = nginx["rps"]
+        acc_rate = accepted / sat["secs"]
+        del_rate = delivered / (drained - t0)
+        print(f"nginx fixed 200        : {n:9.0f} req/s  p50 {nginx['lat']['50%']:.2f} ms  "
+              f"p99 {nginx['lat']['99%']:.2f} ms")
+        print(f"dvcbot accepted        : {acc_rate:9.0f} updates/s ({100 * acc_rate / n:.0f} % of nginx; "
+              f"goal >= 60 %)  503: {sat['non2xx']}, socket errors: {sat['sock_errors']}")
+        print(f"dvcbot delivered       : {del_rate:9.0f} replies/s ({100 * del_rate / n:.0f} % of nginx; "
+              f"goal >= 50 %)  {delivered} replies at the stub for {accepted} accepted, "
+              f"drain {drained - t0 - sat['secs']:.1f} s")
+        print(f"dvcbot at {args.rate} updates/s: p50 {fixed['lat']['50%']:.2f} ms  p90 {fixed['lat']['90%']:.2f} ms"
+              f"  p99 {fixed['lat']['99%']:.2f} ms (goal < 10 ms)  achieved {fixed['rps']:.0f}/s, "
+              f"non-2xx {fixed['non2xx']}")
+        print(f"dvcbot RSS             : idle {rss_idle / 1024:.1f} MiB, peak {rss_peak / 1024:.1f} MiB "
+              f"(after the saturated run {rss_sat / 1024:.1f} MiB; goal < 50 MiB)")
+        print(f"machine                : {os.cpu_count()} cores, load average {load_before} before, "
+              f"{load_after} after; wrk -t1 -c{args.connections} -d{args.seconds}s, {USERS} users")
     finally:
         for p in reversed(procs):
             p.send_signal(signal.SIGTERM)
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -29,6 +29,7 @@
 #include "dvcbot/stats.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
+#include "dvcbot/volunteer_household.h"
 #include "dvcbot/webchat.h"
 #include "dvcbot/zalo.h"
 
@@ -38,7 +39,6 @@
 #include <string.h>
 
 #define DRAIN_POLL_MS 20
-#define FLUSH_TIMEOUT_MS 5000
 
 
 /* ===== Blocked users persist in Redis ===== */
@@ -74,6 +74,8 @@ static void on_store_state(bool connected, void *ud)
 {
     struct app *a = ud;
     metrics_set("dvcbot_redis_connected", "", connected ? 1 : 0);
+    if (connected && !a->closed)
+        outbox_store_connected(a->obstore);
     if (connected && !a->closed)
         store_command(a->store, on_blocked_list, a, "SMEMBERS blocked:telegram");
 }
@@ -157,6 +159,7 @@ static int open_flows(struct app *a, char **err)
     profile_register(a->dialog);
     a->erase = erase_new(a->dialog, a->stats);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->store, &a->cfg);
+    a->household = household_new(a->dialog);
     return 0;
 }
 
@@ -198,6 +201,9 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     declare_metrics();
     if (load_data(a, err) != 0)
         return -1;
+    /* loading the catalog (training the matcher) takes a while, slower still
+     * under sanitizers: timers started from here on must not count it */
+    uv_update_time(loop);
     a->store = store_new(loop, a->cfg.redis_url, a->cfg.redis_timeout_ms);
     if (!a->store) {
         *err = xstrdup("invalid REDIS_URL (want redis://host:port/db or unix:///path)");
@@ -214,9 +220,17 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     outbox_set_retry(a->outbox, &retry);
     outbox_on_blocked(a->outbox, on_blocked, a);
     outbox_on_failed(a->outbox, outbox_store_record_failed, a->store);
+    char worker[128];
+    config_worker_name(&a->cfg, worker, sizeof worker);
+    struct outbox_store_deps od = {
+        .loop = loop, .store = a->store, .outbox = a->outbox, .consumer = worker,
+        .claim_ms = a->cfg.outbox_claim_ms, .max_backlog = a->cfg.max_backlog,
+    };
+    a->obstore = outbox_store_new(&od);
     struct dialog_deps deps = {
         .loop = loop, .store = a->store, .catalog = a->catalog, .matcher = a->matcher,
-        .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox, .recipients = a->recipients,
+        .tpl = a->tpl, .cfg = &a->cfg, .outbox = a->outbox, .obstore = a->obstore,
+        .recipients = a->recipients,
     };
     a->dialog = dialog_new(&deps);
     if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0 || check_served(a, err) != 0)
@@ -329,8 +343,16 @@ static void tick_flow_sweep(void *ud, int64_t now)
 
 static void tick_outbox(void *ud, int64_t now)
 {
+    struct app *a = ud;
     (void)now;
-    outbox_tick(ud);
+    outbox_tick(a->outbox);
+    outbox_store_tick(a->obstore);
+}
+
+static uint64_t outbox_tick_ms(const struct config *cfg)
+{
+    uint64_t ms = cfg->outbox_claim_ms / 3;
+    return ms < 100 ? 100 : ms > OUTBOX_TICK_MS ? OUTBOX_TICK_MS : ms;
 }
 
 static void tick_broadcasts(void *ud, int64_t now)
@@ -345,7 +367,7 @@ static int add_cron_jobs(struct app *a, char **err)
         cron_every(a->cron, "flow_sweep", stats_sweep_period_ms(&a->cfg), tick_flow_sweep, a->stats) < 0 ||
         cron_every(a->cron, "broadcasts", BROADCAST_WORKER_TICK_MS, tick_broadcasts,
                    a->broadcast_worker) < 0 ||
-        cron_every(a->cron, "outbox", OUTBOX_TICK_MS, tick_outbox, a->outbox) < 0) {
+        cron_every(a->cron, "outbox", outbox_tick_ms(&a->cfg), tick_outbox, a) < 0) {
         *err = xstrdup("cannot add the cron jobs");
         return -1;
     }
@@ -373,6 +395,7 @@ static int add_channels(struct app *a, char **err)
             *err = xstrdup(e);
             return -1;
         }
+        outbox_store_enable(a->obstore, BOT_CH_TELEGRAM);
         router_add(a->router, "POST", "/webhook/telegram", false, "telegram",
                    telegram_handle_webhook, a->telegram);
     }
@@ -382,6 +405,7 @@ static int add_channels(struct app *a, char **err)
             *err = xstrdup(e);
             return -1;
         }
+        outbox_store_enable(a->obstore, BOT_CH_ZALO);
         router_add(a->router, "POST", "/webhook/zalo", false, "zalo", zalo_handle_webhook, a->zalo);
     }
     a->webchat = webchat_new(&a->cfg, a->store, a->outbox, a->dialog, err);
@@ -472,13 +496,23 @@ int app_listen(struct app *a, char **err)
 
 /* ===== Shutdown ===== */
 
-static void on_flushed(void *ud)
+static void on_saved(bool saved_all, void *ud)
 {
     struct app *a = ud;
-    log_msg(LOG_INFO, "stopped");
+    if (!saved_all)
+        a->exit_code = APP_EXIT_UNSAVED;
+    log_fmt(LOG_INFO, "stopped", "\"saved_all\":%s", saved_all ? "true" : "false");
     if (a->on_stopped)
         a->on_stopped(a);
     app_close(a);
+}
+
+/* What was not sent in time stays in Redis (stored replies) or is saved
+ * there now (messages only in memory), for the next start. */
+static void on_flushed(void *ud)
+{
+    struct app *a = ud;
+    outbox_store_shutdown(a->obstore, on_saved, a);
 }
 
 static void on_drain_tick(void *ud, int64_t now)
@@ -491,10 +525,10 @@ static void on_drain_tick(void *ud, int64_t now)
      * that takes too long: then they are sent again after a restart. */
     if (((a->broadcast_worker && broadcast_worker_busy(a->broadcast_worker)) ||
          reminder_busy(a->reminders)) &&
-        uv_now(a->loop) - a->stop_ms < FLUSH_TIMEOUT_MS)
+        uv_now(a->loop) - a->stop_ms < a->cfg.shutdown_ms)
         return;
     cron_cancel(a->cron, a->drain_job);
-    outbox_flush(a->outbox, FLUSH_TIMEOUT_MS, on_flushed, a);
+    outbox_flush(a->outbox, a->cfg.shutdown_ms, on_flushed, a);
 }
 
 static void on_server_stopped(void *ud)
@@ -548,6 +582,7 @@ void app_close(struct app *a)
         outbox_close(a->outbox);
     if (a->store)
         store_close(a->store);
+    outbox_store_free(a->obstore); /* after store_close: its callbacks have run */
     broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
     reminder_close(a->reminders); /* likewise */
     console_free(a->console); /* after store_close: its callbacks have run */
@@ -561,6 +596,7 @@ void app_close(struct app *a)
     zalo_close(a->zalo); /* after the HTTP client, outbox and store: their callbacks have run */
     webchat_free(a->webchat);
     volunteers_free(a->volunteers);
+    household_free(a->household);
     erase_free(a->erase);
     feedback_free(a->feedback);
     handoff_free(a->handoff);

@@ -709,15 +709,7 @@ void broadcast_worker_tick(struct broadcast_worker *w, int64_t now)
 
 static void consumer_name(struct broadcast_worker *w)
 {
-    if (w->cfg->worker_id && w->cfg->worker_id[0]) {
-        snprintf(w->consumer, sizeof w->consumer, "%s", w->cfg->worker_id);
-        return;
-    }
-    char host[64];
-    if (gethostname(host, sizeof host) != 0)
-        snprintf(host, sizeof host, "dvcbot");
-    host[sizeof host - 1] = '\0';
-    snprintf(w->consumer, sizeof w->consumer, "%s:%d", host, w->cfg->listen_port);
+    config_worker_name(w->cfg, w->consumer, sizeof w->consumer);
 }
 
 struct broadcast_worker *broadcast_worker_new(uv_loop_t *loop, const struct config *cfg,

@@ -88,7 +88,7 @@ static bool valid_id(const char *s)
 
 /* ===== Procedure facts ===== */
 
-enum field_type { F_STR, F_STR_ARRAY, F_LONG, F_BOOL, F_LEVEL, F_ONLINE, F_URL, F_DATE };
+enum field_type { F_STR, F_STR_ARRAY, F_LONG, F_BOOL, F_LEVEL, F_ONLINE, F_URL, F_DATE, F_CODE };
 
 static const struct {
     const char *name;
@@ -105,6 +105,7 @@ static const struct {
     {"level", F_LEVEL, true},
     {"online", F_ONLINE, true},
     {"portal_url", F_URL, true},
+    {"portal_code", F_CODE, false},
     {"steps", F_STR_ARRAY, true},
     {"legal_basis", F_STR, true},
     {"source", F_STR, true},
@@ -123,6 +124,17 @@ static bool one_of(const char *s, const char *const *set)
         if (strcmp(s, *set) == 0)
             return true;
     return false;
+}
+
+/* A code of the national procedure database: "1.001193" (digit, dot, 6 digits). */
+static bool valid_portal_code(const char *s)
+{
+    if (strlen(s) != 8 || s[0] < '1' || s[0] > '9' || s[1] != '.')
+        return false;
+    for (size_t i = 2; i < 8; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
 }
 
 static bool valid_date(const char *s)
@@ -172,6 +184,9 @@ static const char *field_problem(const cJSON *v, enum field_type type)
                    ? NULL : "must be a https://dichvucong.gov.vn address";
     case F_DATE:
         return nonempty_string(v) && valid_date(v->valuestring) ? NULL : "must be YYYY-MM-DD";
+    case F_CODE:
+        return nonempty_string(v) && valid_portal_code(v->valuestring)
+                   ? NULL : "must be a national procedure code like 1.001193";
     }
     return "unknown field type";
 }
@@ -207,6 +222,7 @@ static void fill_proc(struct proc_storage *ps, const cJSON *p)
     pi->level = opt_string(p, "level");
     pi->online = opt_string(p, "online");
     pi->portal_url = opt_string(p, "portal_url");
+    pi->portal_code = opt_string(p, "portal_code");
     ps->steps = string_array(cJSON_GetObjectItemCaseSensitive(p, "steps"), &pi->n_steps);
     pi->steps = ps->steps;
     pi->legal_basis = opt_string(p, "legal_basis");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *env_dup(const char *name, const char *fallback)
 {
@@ -70,6 +71,9 @@ static const struct {
     {"DVCBOT_RETRY_MAX_MS", 300000, offsetof(struct config, retry_max_ms)},
     {"DVCBOT_SEND_ATTEMPTS", 10, offsetof(struct config, send_attempts)},
     {"DVCBOT_SEND_MAX_AGE", 24 * 3600, offsetof(struct config, send_max_age_s)},
+    {"DVCBOT_MAX_BACKLOG", 5000, offsetof(struct config, max_backlog)},
+    {"DVCBOT_OUTBOX_CLAIM_MS", 30000, offsetof(struct config, outbox_claim_ms)},
+    {"DVCBOT_SHUTDOWN_MS", 5000, offsetof(struct config, shutdown_ms)},
     {"DVCBOT_BROADCAST_CLAIM_MS", 60000, offsetof(struct config, broadcast_claim_ms)},
     {"DVCBOT_TELEGRAM_RATE", 30, offsetof(struct config, telegram_rate)},
     {"DVCBOT_TELEGRAM_INLINE_REPLY", 0, offsetof(struct config, telegram_inline_reply)},
@@ -214,4 +218,17 @@ char *config_data_path(const struct config *cfg, const char *sub)
     char *p = xmalloc(n);
     snprintf(p, n, "%s/%s", cfg->data_dir, sub);
     return p;
+}
+
+void config_worker_name(const struct config *cfg, char *out, size_t len)
+{
+    if (cfg->worker_id && cfg->worker_id[0]) {
+        snprintf(out, len, "%s", cfg->worker_id);
+        return;
+    }
+    char host[64];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "dvcbot");
+    host[sizeof host - 1] = '\0';
+    snprintf(out, len, "%s:%d", host, cfg->listen_port);
 }

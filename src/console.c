@@ -12,6 +12,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/netaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +127,7 @@ struct page_call {
     struct console *con;
     struct http_request *req;
     char token[ADMIN_TOKEN_MAX + 1];
-    char addr[48];
+    char addr[NETADDR_TEXT_MAX];
 };
 
 static void on_page_session(const struct console_session *s, bool store_down, void *ud)
@@ -217,7 +218,7 @@ static void handle_login(struct http_request *req, void *ud)
     }
     struct page_call *pc = page_call_new(con, req);
     form_value(req, "token", pc->token, sizeof pc->token);
-    console_client_addr(req, pc->addr, sizeof pc->addr);
+    console_client_addr(con->sessions, req, pc->addr, sizeof pc->addr);
     console_login_allowed(con->sessions, pc->addr, on_login_allowed, pc);
 }
 
@@ -358,6 +359,9 @@ struct console *console_new(const struct console_deps *deps, char **err)
     console_broadcasts_routes(con->ui, &con->ctx);
     console_dossiers_routes(con->ui, &con->ctx);
     console_indicators_routes(con->ui, &con->ctx);
+    console_feedback_routes(con->ui, &con->ctx);
+    console_handoffs_routes(con->ui, &con->ctx);
+    console_volunteers_routes(con->ui, &con->ctx);
     metrics_declare("dvcbot_console_signins_total", METRIC_COUNTER,
                     "Staff console sign-ins by result (ok, refused, limited, store_down).", NULL, 0);
     return con;

@@ -4,6 +4,7 @@
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/netaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,18 +267,14 @@ void console_session_close(struct console_sessions *cs, const char *sid)
 
 /* ===== Sign-in limits ===== */
 
-void console_client_addr(const struct http_request *req, char *out, size_t cap)
+void console_client_addr(const struct console_sessions *cs, const struct http_request *req,
+                         char *out, size_t cap)
 {
-    const char *real = http_request_header(req, "X-Real-IP");
-    const char *addr = real && *real ? real : req->remote_addr;
-    size_t o = 0;
-    for (const char *p = addr; *p && o + 1 < cap && o < 45; p++)
-        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') ||
-            *p == '.' || *p == ':')
-            out[o++] = *p;
-    out[o] = '\0';
-    if (o == 0)
-        snprintf(out, cap, "unknown");
+    char group[NETADDR_TEXT_MAX];
+    if (!netaddr_client_group(req->remote_addr, http_request_header(req, "X-Forwarded-For"),
+                              cs->cfg->trusted_proxies, group))
+        snprintf(group, sizeof group, "unknown");
+    snprintf(out, cap, "%s", group);
 }
 
 struct allowed_call {

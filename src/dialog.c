@@ -23,13 +23,17 @@
  * erase-my-data knows every key of a user by name. All keys carry the user's
  * hash tag, so this also runs on Redis Cluster.
  * KEYS: dd:{user}, s:{user}, u:{user}.
- * ARGV: dedupe TTL (s), "1" to dedupe, channel, chat, now (unix s), user
- * record TTL (s): a user silent that long is forgotten, event id, "1" to
- * write the user record (not for a web chat page load: it stores nothing). */
+ * ARGV: dedupe TTL (s), "1" to dedupe, "2" to only look (the commit of a
+ * stored turn marks it, outbox_store.c), "0" for none, channel, chat, now
+ * (unix s), user record TTL (s): a user silent that long is forgotten, event
+ * id, "1" to write the user record (not for a web chat page load: it stores
+ * nothing). */
 static const char LOAD_SCRIPT[] =
-    "if ARGV[2] == '1' then "
+    "if ARGV[2] ~= '0' then "
     "  local at = redis.call('ZSCORE', KEYS[1], ARGV[7]) "
     "  if at and tonumber(ARGV[5]) - tonumber(at) < tonumber(ARGV[1]) then return {0} end "
+    "end "
+    "if ARGV[2] == '1' then "
     "  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[7]) "
     "  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[1])) "
     "  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -" STR(DIALOG_DEDUPE_KEEP) " - 1) "
@@ -67,7 +71,14 @@ struct dialog {
 struct turn_internal {
     struct dialog_turn *next;  /* next message of the same user */
     dialog_reply_cb cb;
+    dialog_stored_cb stored_cb; /* dialog_handle_stored: instead of cb */
     void *ud;
+    enum dialog_stored outcome;
+    char quote[BOT_ID_MAX];
+    struct outbox_commit commit;
+    char *session_json;        /* what the commit writes */
+    char dedupe_key[192];
+    char skey[128];
     char *loaded;              /* session JSON as loaded, to skip unchanged saves */
     uint64_t start_ns;
     bool duplicate;
@@ -148,6 +159,11 @@ size_t dialog_pending(const struct dialog *d)
     return d->pending;
 }
 
+bool dialog_full(const struct dialog *d)
+{
+    return d->pending + outbox_backlog(d->deps.outbox) >= d->deps.cfg->max_backlog;
+}
+
 static struct handler *handler_new(const char *key, dialog_action_fn a, dialog_mode_fn m, void *ud)
 {
     struct handler *h = xcalloc(1, sizeof *h);
@@ -208,7 +224,10 @@ void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char
 
 /* ===== Per-user queues ===== */
 
-int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, void *ud)
+static void turn_answer(struct dialog_turn *t);
+
+static int handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, dialog_stored_cb scb,
+                  const char *quote_ref, void *ud)
 {
     struct dialog_turn *t = xcalloc(1, sizeof *t);
     t->in = xcalloc(1, sizeof *t->in);
@@ -216,6 +235,10 @@ int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, voi
     t->deps = &d->deps;
     t->msg = msg;
     t->in->cb = cb;
+    t->in->stored_cb = scb;
+    t->in->outcome = DIALOG_IN_MEMORY;
+    if (quote_ref)
+        snprintf(t->in->quote, sizeof t->in->quote, "%s", quote_ref);
     t->in->ud = ud;
     t->in->start_ns = uv_hrtime();
     bot_replies_init(&t->replies);
@@ -229,7 +252,8 @@ int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, voi
     if (q && q->len >= DIALOG_USER_QUEUE_MAX) {
         /* One user flooding: answer nothing rather than grow without bound. */
         metrics_inc("dvcbot_dropped_messages_total", labels, 1);
-        cb(msg, &t->replies, ud);
+        t->in->outcome = DIALOG_REFUSED;
+        turn_answer(t);
         turn_free(t);
         d->pending--;
         return 0;
@@ -248,12 +272,46 @@ int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, voi
     return 0;
 }
 
+int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, void *ud)
+{
+    return handle(d, msg, cb, NULL, NULL, ud);
+}
+
+int dialog_handle_stored(struct dialog *d, struct bot_msg *msg, const char *quote_ref,
+                         dialog_stored_cb cb, void *ud)
+{
+    return handle(d, msg, NULL, cb, quote_ref, ud);
+}
+
+/* Replies that could not be stored go out from memory. */
+static void queue_in_memory(struct dialog_turn *t)
+{
+    const struct bot_msg *m = t->msg;
+    for (size_t i = 0; i < t->replies.n; i++)
+        if (outbox_send(t->deps->outbox, m->channel, m->chat, &t->replies.items[i],
+                        t->in->quote[0] ? t->in->quote : NULL, OUTBOX_REPLY, NULL, NULL) != 0)
+            log_msg(LOG_INFO, "reply not queued: chat blocked or channel off");
+}
+
+/* Tells the channel: the replies themselves, or (stored turns) where they went. */
+static void turn_answer(struct dialog_turn *t)
+{
+    if (!t->in->stored_cb) {
+        t->in->cb(t->msg, &t->replies, t->in->ud);
+        return;
+    }
+    if (t->in->outcome == DIALOG_IN_MEMORY)
+        queue_in_memory(t);
+    t->in->stored_cb(t->msg, t->in->outcome, t->in->ud);
+}
+
 static void turn_free(struct dialog_turn *t)
 {
     cJSON_Delete(t->session);
     bot_replies_free(&t->replies);
     bot_msg_free(t->msg);
     free(t->in->loaded);
+    free(t->in->session_json);
     free(t->in);
     free(t);
 }
@@ -266,7 +324,7 @@ static void turn_finish(struct dialog_turn *t)
     metrics_observe("dvcbot_handle_seconds", "", secs);
     if (t->degraded && t->replies.n && !t->in->said_busy)
         dialog_turn_render(t, "degraded_note", NULL, 0); /* say so, politely */
-    t->in->cb(t->msg, &t->replies, t->in->ud);
+    turn_answer(t);
 
     struct user_queue *q = strmap_get(&d->users, t->user_key);
     struct dialog_turn *next = t->in->next;
@@ -321,6 +379,7 @@ static void on_loaded(redisReply *r, void *ud)
         sess = r;
     }
     if (t->in->duplicate) {
+        t->in->outcome = DIALOG_DUPLICATE;
         metrics_inc("dvcbot_duplicates_total", "", 1);
         turn_finish(t);
         return;
@@ -362,8 +421,9 @@ static int send_load(struct dialog_turn *t, bool by_sha)
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
     /* A web chat page load (/start) stores nothing: ids cost nothing there. */
     bool page_load = t->msg->channel == BOT_CH_WEBCHAT && dialog_is_start(t->msg);
-    bool dedupe = t->msg->event_id[0] && !page_load;
-    const char *args[] = {dkey, skey, ukey, ttl, dedupe ? "1" : "0",
+    snprintf(t->in->dedupe_key, sizeof t->in->dedupe_key, "%s", dkey);
+    const char *dedupe = !t->msg->event_id[0] || page_load ? "0" : t->in->stored_cb ? "2" : "1";
+    const char *args[] = {dkey, skey, ukey, ttl, dedupe,
                           bot_channel_name(t->msg->channel), t->msg->chat, now, uttl,
                           t->msg->event_id, page_load ? "0" : "1"};
     size_t lens[11];
@@ -394,6 +454,60 @@ static void on_saved(redisReply *r, void *ud)
     turn_finish(t);
 }
 
+/* What the turn does to the session: nothing (unchanged), delete, or set
+ * *json (caller frees). */
+static enum outbox_session_op session_change(struct dialog_turn *t, char **json)
+{
+    *json = NULL;
+    if (t->erase_session)
+        return OUTBOX_SESSION_DEL;
+    char *s = cJSON_PrintUnformatted(t->session);
+    if (!s || (t->in->loaded && strcmp(s, t->in->loaded) == 0) || (!t->in->loaded && strcmp(s, "{}") == 0)) {
+        free(s);
+        return OUTBOX_SESSION_KEEP;
+    }
+    *json = s;
+    return OUTBOX_SESSION_SET;
+}
+
+static void on_committed(enum outbox_commit_result r, void *ud)
+{
+    struct dialog_turn *t = ud;
+    if (r == OUTBOX_COMMIT_STORED) {
+        t->in->outcome = DIALOG_STORED;
+    } else if (r == OUTBOX_COMMIT_DUPLICATE) {
+        /* Another process handled the same event meanwhile: it answers. */
+        t->in->outcome = DIALOG_DUPLICATE;
+        metrics_inc("dvcbot_duplicates_total", "", 1);
+    } else {
+        log_msg(LOG_ERROR, "turn not stored, replies kept in memory");
+    }
+    turn_finish(t);
+}
+
+/* A stored turn: session, event id and replies in one script. Returns
+ * false when it cannot be sent (the turn then goes on in memory). */
+static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *json, const char *skey)
+{
+    const struct bot_msg *m = t->msg;
+    struct outbox_store *os = t->deps->obstore;
+    if (!os || !outbox_store_enabled(os, m->channel)) {
+        free(json);
+        return false;
+    }
+    t->in->session_json = json;
+    t->in->commit = (struct outbox_commit){
+        .channel = m->channel, .user_key = t->user_key, .chat = m->chat,
+        .reply_ref = t->in->quote[0] ? t->in->quote : NULL, .replies = &t->replies,
+        /* An erasure leaves no key naming the user (erasing twice is harmless). */
+        .dedupe_key = m->event_id[0] && !t->erase_session ? t->in->dedupe_key : NULL,
+        .dedupe_id = m->event_id, .now = (long long)clock_now(),
+        .dedupe_ttl_s = t->deps->cfg->dedupe_ttl_s, .session_key = skey, .session_op = op,
+        .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s,
+    };
+    return outbox_store_commit(os, &t->in->commit, on_committed, t) == 0;
+}
+
 void dialog_turn_done(struct dialog_turn *t)
 {
     if (t->in->done) {
@@ -411,20 +525,26 @@ void dialog_turn_done(struct dialog_turn *t)
     /* what this turn added to refs:{} lives as long as the user record */
     if (refs_keep(t->deps->store, t->deps->cfg->user_ttl_s, t->user_key) != 0)
         log_msg(LOG_WARN, "refs ttl not renewed: redis unavailable");
-    int rc;
-    if (t->erase_session) {
-        rc = store_command(t->deps->store, on_saved, t, "DEL %s", skey);
-    } else {
-        char *json = cJSON_PrintUnformatted(t->session);
-        if (!json || (t->in->loaded && strcmp(json, t->in->loaded) == 0) ||
-            (!t->in->loaded && strcmp(json, "{}") == 0)) {
-            free(json);
+    snprintf(t->in->skey, sizeof t->in->skey, "%s", skey);
+    char *json;
+    enum outbox_session_op op = session_change(t, &json);
+    if (t->in->stored_cb) {
+        if (!commit_turn(t, op, json, t->in->skey)) {
+            log_msg(LOG_WARN, "turn not stored: redis unavailable");
             turn_finish(t);
-            return;
         }
+        return;
+    }
+    int rc = 0;
+    if (op == OUTBOX_SESSION_DEL)
+        rc = store_command(t->deps->store, on_saved, t, "DEL %s", skey);
+    else if (op == OUTBOX_SESSION_SET)
         rc = store_command(t->deps->store, on_saved, t, "SET %s %s EX %u", skey, json,
                            t->deps->cfg->session_ttl_s);
-        free(json);
+    free(json);
+    if (op == OUTBOX_SESSION_KEEP) {
+        turn_finish(t);
+        return;
     }
     if (rc != 0) {
         log_msg(LOG_WARN, "session not saved: redis unavailable");

@@ -520,6 +520,7 @@ static void render_done(struct ctx *c)
         {"name", c->def->in->name}, {"checklist", checklist}, {"portal_url", p->portal_url},
         {"fee", p->fee_text}, {"pay", p->fee_vnd != 0 ? "i:thanh_toan" : ""},
         {"assist", in_assist(c) ? "vol:start" : ""},
+        {"household", in_assist(c) ? "hh:start" : ""},
     };
     render(c, "flow_done", v, sizeof v / sizeof v[0]);
     const struct tpl_var s = {"summary", summary};

@@ -7,6 +7,7 @@
 #include "dvcbot/lookup_guard.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/procedure_reply.h"
 #include "dvcbot/redis_script.h"
 
 #include <ctype.h>
@@ -357,6 +358,30 @@ static bool code_in_text(const struct dialog_turn *t, char *code)
     return t->msg->kind == BOT_MSG_TEXT && dossier_code_find(t->msg->text, code);
 }
 
+/* Asks for the code; with the procedure the user named (t->match.procedure),
+ * the prompt names it and the payment prompt gives its fee first. */
+static void ask_code(struct dialog_turn *t, const char *then)
+{
+    bool pay = strcmp(then, "pay") == 0;
+    const struct intent *in = t->match.procedure ? catalog_find(t->deps->catalog, t->match.procedure)
+                                                 : NULL;
+    hs_expect(t, "code", NULL, then);
+    if (!in || !in->proc) {
+        dialog_turn_render(t, pay ? "lookup_ask_code_pay" : "lookup_ask_code", NULL, 0);
+        dialog_turn_done(t);
+        return;
+    }
+    char *fee = procedure_reply_shorten(in->proc->fee_text, PROCEDURE_REPLY_FIELD_BYTES);
+    char quoted[256];
+    snprintf(quoted, sizeof quoted, "\u201c%s\u201d", in->name);
+    const struct tpl_var vars[] = {{"procedure", quoted}, {"short_name", in->short_name},
+                                   {"id", in->id}, {"fee", fee}};
+    dialog_turn_render(t, pay ? "lookup_ask_code_pay_for" : "lookup_ask_code_for", vars,
+                       pay ? 4 : 3);
+    free(fee);
+    dialog_turn_done(t);
+}
+
 static void on_lookup_intent(struct dialog_turn *t, void *ud)
 {
     char code[DOSSIER_CODE_MAX + 1];
@@ -368,9 +393,7 @@ static void on_lookup_intent(struct dialog_turn *t, void *ud)
     }
     if (refuse_limited(t, (time_t)clock_now()))
         return;
-    hs_expect(t, "code", NULL, "show");
-    dialog_turn_render(t, "lookup_ask_code", NULL, 0);
-    dialog_turn_done(t);
+    ask_code(t, "show");
 }
 
 static void on_pay_intent(struct dialog_turn *t, void *ud)
@@ -390,9 +413,7 @@ static void on_pay_intent(struct dialog_turn *t, void *ud)
     }
     if (refuse_limited(t, (time_t)clock_now()))
         return;
-    hs_expect(t, "code", NULL, "pay");
-    dialog_turn_render(t, "lookup_ask_code_pay", NULL, 0);
-    dialog_turn_done(t);
+    ask_code(t, "pay");
 }
 
 /* ===== Buttons ===== */

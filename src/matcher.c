@@ -1,10 +1,12 @@
-/* matcher — keyword, pattern and example scoring over folded text. */
+/* matcher — what the user wants to do, and about which procedure. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "dvcbot/matcher.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/nbayes.h"
 #include "dvcbot/normalize.h"
+#include "dvcbot/rewrite.h"
 #include "dvcbot/wordmap.h"
 
 #include <math.h>
@@ -15,38 +17,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TOKENS 512
-#define MAX_PHRASE_TOKENS 8
-#define MAX_WORD 48         /* longer words are never corrected or split */
-#define TEXT_CAP (MATCHER_MAX_INPUT * 2 + 64)
-#define MAX_SEEN 128        /* distinct phrases counted per line */
+#define MAX_FEATURES (REWRITE_MAX_TOKENS * 2 + 2)
 
 struct settings {
-    double threshold;       /* confidence below which the answer is khac */
-    double ambiguous_ratio; /* runner-up raw / best raw at or above which two procedures tie */
-    double scale;           /* raw score → confidence: 1 - exp(-raw / scale) */
-    double example_weight;  /* a line equal to an example */
+    double threshold;       /* act confidence below which the answer is khac */
+    double proc_threshold;  /* procedure confidence below which it is not named */
+    double ambiguous_ratio; /* runner-up / best procedure at or above which both are offered */
+    double alpha;           /* smoothing: weight of the classes' mean in each class */
+    double example_weight;  /* a training line's weight */
+    double keyword_weight;  /* a keyword line's weight per unit of its weight */
+    double template_weight; /* an act template's weight, shared by its procedures */
+    double rule_weight;     /* log-score added per unit of a pattern's weight */
+    double temperature;     /* log-scores are divided by it before becoming probabilities */
+    double gate_threshold;  /* out-of-scope probability from which a line is khac */
+    double unknown_weight;  /* log-score for "out of scope" per unknown word */
     int typo_min_len;       /* shorter unknown words are left alone */
 };
 
-struct hit {
-    int intent;
-    double weight;
-};
-
-struct phrase {
-    struct hit *hits;
-    size_t n;
-};
-
-struct pattern {
+/* A pattern, or a keyword with a negative weight, adds to one class's score. */
+struct rule {
     pcre2_code *code;
     int intent;
     double weight;
-};
-
-struct span {
-    uint16_t off, len;
 };
 
 struct matcher {
@@ -54,30 +46,23 @@ struct matcher {
     size_t n_intents;
     int fallback;
     struct settings set;
+    struct rewriter rw;
 
-    struct wordmap abbrev;     /* folded abbreviation → index in expansions */
-    char **expansions;        /* folded, words separated by one space */
-    size_t n_expansions;
+    /* The intent model: one class per catalog id (class i = intent i). The
+     * procedure model: one class per procedure and one for "names none"; it
+     * tells which procedure an act is about. */
+    struct nbayes *intents, *procs;
+    struct nbayes *gate;      /* in scope (class 0) or not (class 1, khac) */
+    int proc_class[MATCHER_MAX_INTENTS];  /* intent → procedure class, or -1 */
+    int proc_intent[MATCHER_MAX_INTENTS + 1]; /* procedure class → intent, -1: none */
+    size_t n_procs;
+    int names_none;
 
-    struct wordmap phrases;    /* folded keyword phrase → index in phrase_tab;
-                                 -1 for a proper prefix of a phrase */
-    struct phrase *phrase_tab;
-    size_t n_phrases;
-    int max_phrase_tokens;
-
-    struct pattern *patterns;
-    size_t n_patterns;
+    struct rule *rules;
+    size_t n_rules;
     uint32_t max_captures;
 
     struct wordmap examples;   /* rewritten example line → intent */
-
-    struct wordmap known;      /* words never corrected (value unused) */
-    struct wordmap vocab;      /* words a typo may be corrected to → index in words */
-    char **words;
-    size_t n_words;
-    struct wordmap deletes;    /* word and its one-deletion variants → index in cands */
-    struct phrase *cands;     /* reuses struct phrase: hits[].intent = word index */
-    size_t n_cands;
 };
 
 /* ===== Reporting ===== */
@@ -106,202 +91,63 @@ static void problemf(struct builder *b, const char *field, const char *fmt, ...)
     buf_free(&msg);
 }
 
-/* ===== Words ===== */
+/* ===== Features ===== */
 
-static bool has_digit(const char *s, size_t n)
+static uint64_t hash_more(uint64_t h, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] >= '0' && s[i] <= '9')
-            return true;
-    return false;
-}
-
-/* Optimal string alignment distance, capped: returns limit + 1 when larger. */
-static int osa_distance(const char *a, size_t la, const char *b, size_t lb, int limit)
-{
-    int rows[3][MAX_WORD + 2];
-    if (la > MAX_WORD || lb > MAX_WORD)
-        return limit + 1;
-    if ((la > lb ? la - lb : lb - la) > (size_t)limit)
-        return limit + 1;
-    int *pp = rows[0], *prev = rows[1], *cur = rows[2];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = (int)j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = (int)i;
-        int best = cur[0];
-        for (size_t j = 1; j <= lb; j++) {
-            int cost = a[i - 1] != b[j - 1];
-            int v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v)
-                v = cur[j - 1] + 1;
-            if (prev[j - 1] + cost < v)
-                v = prev[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            cur[j] = v;
-            if (v < best)
-                best = v;
-        }
-        if (best > limit)
-            return limit + 1;
-        int *t = pp;
-        pp = prev;
-        prev = cur;
-        cur = t;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
     }
-    return prev[lb];
+    return h;
 }
 
-/* Looks for the vocabulary word one edit away from w; returns its index or -1. */
-static int correct_word(const struct matcher *m, const char *w, size_t n)
+#define HASH_SEED 14695981039346656037ull
+
+/* Words by their spelling key ("tam chu" reads as "tam tru"), and each pair
+ * of neighbours, with the line's start and end as neighbours too. */
+static size_t features(const struct matcher *m, const struct rewrite_line *ln, uint64_t *out)
 {
-    char v[MAX_WORD + 1];
-    int best = -1;
-    size_t best_len = 0;
-    if (n > MAX_WORD || n < (size_t)m->set.typo_min_len || has_digit(w, n))
-        return -1;
-    for (size_t skip = 0; skip <= n; skip++) {
-        /* skip == n: the word itself; else the word without char skip */
-        size_t vl = 0;
-        for (size_t i = 0; i < n; i++)
-            if (i != skip)
-                v[vl++] = w[i];
-        int ci;
-        if (!wordmap_get(&m->deletes, v, vl, &ci))
-            continue;
-        const struct phrase *c = &m->cands[ci];
-        for (size_t k = 0; k < c->n; k++) {
-            const char *cand = m->words[c->hits[k].intent];
-            size_t cl = strlen(cand);
-            if (osa_distance(w, n, cand, cl, 1) > 1)
-                continue;
-            /* Prefer the candidate closest in length (keeps "sinhh" → "sinh"). */
-            size_t dl = cl > n ? cl - n : n - cl;
-            if (best < 0 || dl < best_len) {
-                best = c->hits[k].intent;
-                best_len = dl;
-            }
-        }
+    size_t n = 0;
+    uint64_t prev = hash_more(HASH_SEED, "^", 1);
+    for (size_t i = 0; i < ln->n; i++) {
+        char key[VNSPELL_MAX_WORD + 2];
+        const char *w = ln->text + ln->tok[i].off;
+        size_t len = ln->tok[i].len, kl = 0;
+        if (len <= VNSPELL_MAX_WORD)
+            kl = vnspell_key(&m->rw.spell, w, len, key, sizeof key);
+        uint64_t h = hash_more(HASH_SEED, "w", 1);
+        h = kl ? hash_more(h, key, kl) : hash_more(h, w, len);
+        out[n++] = h;
+        out[n++] = hash_more(prev * 31 + 7, (const char *)&h, sizeof h);
+        prev = h;
     }
-    return best;
-}
-
-/* Splits a glued pair ("khaisinh") into two vocabulary words; returns the
- * length of the first, or 0. */
-static size_t split_word(const struct matcher *m, const char *w, size_t n)
-{
-    int v;
-    if (n < 5 || n > MAX_WORD || has_digit(w, n))
-        return 0;
-    for (size_t i = 2; i + 2 <= n; i++)
-        if (wordmap_get(&m->vocab, w, i, &v) && wordmap_get(&m->vocab, w + i, n - i, &v))
-            return i;
-    return 0;
+    if (ln->n)
+        out[n++] = hash_more(prev * 31 + 7, "$", 1);
+    return n;
 }
 
 /* ===== Rewriting a line ===== */
 
-/* PCRE2's JIT scans the subject with wide loads that may read past its end;
- * the bytes after the text are zeroed so they are defined (valgrind). */
-#define TEXT_PAD 64
-
-struct line {
-    char text[TEXT_CAP + TEXT_PAD];
-    size_t len;
-    struct span tok[MAX_TOKENS];
-    size_t n;
-};
-
-static void line_add(struct line *ln, const char *w, size_t n)
-{
-    if (ln->n >= MAX_TOKENS || ln->len + n + 1 > TEXT_CAP)
-        return;
-    if (ln->len)
-        ln->text[ln->len++] = ' ';
-    memcpy(ln->text + ln->len, w, n);
-    ln->tok[ln->n].off = (uint16_t)ln->len;
-    ln->tok[ln->n].len = (uint16_t)n;
-    ln->n++;
-    ln->len += n;
-    ln->text[ln->len] = '\0';
-}
-
-/* Adds each space-separated word of s. */
-static void line_add_words(struct line *ln, const char *s)
-{
-    while (*s) {
-        const char *e = strchr(s, ' ');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n)
-            line_add(ln, s, n);
-        s += n + (e != NULL);
-    }
-}
-
-static void rewrite_word(const struct matcher *m, struct line *ln, const char *w, size_t n,
-                         bool correct)
-{
-    int v;
-    if (wordmap_get(&m->abbrev, w, n, &v)) {
-        line_add_words(ln, m->expansions[v]);
-        return;
-    }
-    if (!correct || wordmap_get(&m->known, w, n, &v)) {
-        line_add(ln, w, n);
-        return;
-    }
-    int c = correct_word(m, w, n);
-    if (c >= 0) {
-        line_add_words(ln, m->words[c]);
-        return;
-    }
-    size_t cut = split_word(m, w, n);
-    if (cut) {
-        line_add(ln, w, cut);
-        line_add(ln, w + cut, n - cut);
-        return;
-    }
-    line_add(ln, w, n);
-}
-
-/* Rewrites already folded text word by word. */
-static void rewrite_folded(const struct matcher *m, const char *folded, size_t flen,
-                           struct line *ln, bool correct)
-{
-    ln->len = 0;
-    ln->n = 0;
-    ln->text[0] = '\0';
-    for (size_t i = 0; i < flen;) {
-        size_t j = i;
-        while (j < flen && folded[j] != ' ')
-            j++;
-        if (j > i)
-            rewrite_word(m, ln, folded + i, j - i, correct);
-        i = j + 1;
-    }
-    memset(ln->text + ln->len, 0, TEXT_PAD);
-}
-
 /* Folds and rewrites raw input; false when it is rejected. */
-static bool rewrite(const struct matcher *m, const char *text, size_t len, struct line *ln)
+static bool read_line(const struct matcher *m, const char *text, size_t len, struct rewrite_line *ln)
 {
-    char folded[TEXT_CAP + 1];
+    char folded[REWRITE_TEXT_CAP + 1];
     if (!text || len > MATCHER_MAX_INPUT)
         return false;
     size_t flen = norm_fold_into(text, len, folded, sizeof folded);
     if (flen == NORM_ERROR)
         return false;
-    rewrite_folded(m, folded, flen, ln, true);
+    rewriter_line(&m->rw, folded, flen, ln, true);
     return true;
 }
 
 size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, char *out,
                        size_t cap)
 {
-    struct line *ln = xmalloc(sizeof *ln);
+    struct rewrite_line *ln = xmalloc(sizeof *ln);
     size_t n = 0;
-    if (cap && rewrite(m, text, len, ln)) {
+    if (cap && read_line(m, text, len, ln)) {
         n = ln->len < cap ? ln->len : cap - 1;
         memcpy(out, ln->text, n);
     }
@@ -311,214 +157,207 @@ size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, ch
     return n;
 }
 
-/* ===== Scoring ===== */
+/* ===== Classifying ===== */
 
-static void score_phrases(const struct matcher *m, const struct line *ln, double *raw)
+static double max_of(const double *v, size_t n)
 {
-    int seen[MAX_SEEN];
-    size_t n_seen = 0;
-    for (size_t i = 0; i < ln->n; i++) {
-        for (size_t k = 1; k <= (size_t)m->max_phrase_tokens && i + k <= ln->n; k++) {
-            const struct span *last = &ln->tok[i + k - 1];
-            size_t off = ln->tok[i].off, n = (size_t)last->off + last->len - off;
-            int p;
-            if (!wordmap_get(&m->phrases, ln->text + off, n, &p))
-                break; /* no phrase starts with these words: longer ones neither */
-            if (p < 0)
-                continue; /* only the start of a longer phrase */
-            bool dup = false;
-            for (size_t s = 0; s < n_seen && !dup; s++)
-                dup = seen[s] == p;
-            if (dup)
-                continue;
-            if (n_seen < MAX_SEEN)
-                seen[n_seen++] = p;
-            for (size_t h = 0; h < m->phrase_tab[p].n; h++)
-                raw[m->phrase_tab[p].hits[h].intent] += m->phrase_tab[p].hits[h].weight;
-        }
-    }
+    double m = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > m)
+            m = v[i];
+    return m;
 }
 
-static void score_patterns(const struct matcher *m, const struct line *ln, double *raw)
+/* A rule moves its intent's score by its effect: it is matched only when
+ * that can change which intent or procedure is best (the others' patterns
+ * are skipped, which keeps classification fast). */
+static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, double *intent,
+                        double *proc)
 {
-    pcre2_match_data *md = pcre2_match_data_create(m->max_captures + 1, NULL);
-    if (!md)
-        return; /* out of memory: score without patterns */
-    for (size_t i = 0; i < m->n_patterns; i++) {
-        const struct pattern *p = &m->patterns[i];
-        int rc = pcre2_match(p->code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK, md, NULL);
-        if (rc >= 0)
-            raw[p->intent] += p->weight;
-        /* rc < 0: no match, or a resource limit: either way no evidence */
+    if (!m->n_rules)
+        return;
+    double top = max_of(intent, m->n_intents), top_proc = max_of(proc, m->n_procs);
+    pcre2_match_data *md = NULL;
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const struct rule *r = &m->rules[i];
+        double w = r->weight * m->set.rule_weight, reach = fabs(w);
+        int pc = m->proc_class[r->intent];
+        if (intent[r->intent] + reach < top && (pc < 0 || proc[pc] + reach < top_proc))
+            continue;
+        if (!md && !(md = pcre2_match_data_create(m->max_captures + 1, NULL)))
+            return; /* out of memory: score without rules */
+        int rc = pcre2_match(r->code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK, md, NULL);
+        if (rc < 0)
+            continue; /* no match, or a resource limit: no evidence either way */
+        intent[r->intent] += w;
+        if (pc >= 0)
+            proc[pc] += w;
     }
     pcre2_match_data_free(md);
 }
 
-static double confidence(const struct matcher *m, double raw)
+static int best_of(const double *p, size_t n, int skip)
 {
-    return raw <= 0 ? 0 : 1 - exp(-raw / m->set.scale);
+    int best = -1;
+    for (size_t i = 0; i < n; i++)
+        if ((int)i != skip && (best < 0 || p[i] > p[best]))
+            best = (int)i;
+    return best;
 }
 
-static void pick(const struct matcher *m, const double *raw, struct match_result *out)
+static const char *intent_id(const struct matcher *m, int intent)
 {
-    int best = -1, alt = -1;
-    for (size_t i = 0; i < m->n_intents; i++) {
-        if (raw[i] <= 0)
-            continue;
-        if (best < 0 || raw[i] > raw[best]) {
-            alt = best;
-            best = (int)i;
-        } else if (alt < 0 || raw[i] > raw[alt]) {
-            alt = (int)i;
+    return catalog_at(m->cat, (size_t)intent)->id;
+}
+
+static bool is_procedure(const struct matcher *m, int intent)
+{
+    return intent >= 0 && m->proc_class[intent] >= 0;
+}
+
+/* The procedure the line names, as context for an act, or NULL. */
+static const char *named_procedure(const struct matcher *m, const double *proc)
+{
+    int p = best_of(proc, m->n_procs, -1);
+    if (p < 0 || p == m->names_none || proc[p] < m->set.proc_threshold)
+        return NULL;
+    return intent_id(m, m->proc_intent[p]);
+}
+
+static void decide(const struct matcher *m, const double *p, const double *proc,
+                   struct match_result *out)
+{
+    int a = best_of(p, m->n_intents, -1);
+    if (a < 0 || p[a] < m->set.threshold || a == m->fallback) {
+        int b = best_of(p, m->n_intents, m->fallback);
+        out->score = p[m->fallback];
+        if (b >= 0) {
+            out->alt_id = intent_id(m, b);
+            out->alt_score = p[b];
         }
-    }
-    const struct intent *fb = catalog_at(m->cat, (size_t)m->fallback);
-    out->id = fb->id;
-    out->score = 1;
-    out->alt_id = NULL;
-    out->alt_score = 0;
-    out->ambiguous = false;
-    if (best < 0)
-        return;
-    double conf = confidence(m, raw[best]);
-    if (conf < m->set.threshold) {
-        out->score = 1 - conf;
-        out->alt_id = catalog_at(m->cat, (size_t)best)->id;
-        out->alt_score = conf;
         return;
     }
-    const struct intent *b = catalog_at(m->cat, (size_t)best);
-    out->id = b->id;
-    out->score = conf;
-    if (alt < 0)
+    out->id = intent_id(m, a);
+    out->score = p[a];
+    if (!is_procedure(m, a))
+        out->procedure = named_procedure(m, proc);
+    int b = best_of(p, m->n_intents, a);
+    if (b < 0)
         return;
-    const struct intent *a = catalog_at(m->cat, (size_t)alt);
-    out->alt_id = a->id;
-    out->alt_score = confidence(m, raw[alt]);
-    out->ambiguous = b->kind == INTENT_PROCEDURE && a->kind == INTENT_PROCEDURE &&
-                     raw[alt] >= m->set.ambiguous_ratio * raw[best];
+    out->alt_id = intent_id(m, b);
+    out->alt_score = p[b];
+    out->ambiguous = is_procedure(m, a) && is_procedure(m, b) &&
+                     p[b] >= m->set.ambiguous_ratio * p[a];
+}
+
+static void result_clear(struct match_result *out, const char *fallback)
+{
+    *out = (struct match_result){.id = fallback, .score = 1, .alt_id = NULL, .alt_score = 0,
+                                 .ambiguous = false, .procedure = NULL};
+}
+
+/* Both models' probabilities for a line; false when the line has no word
+ * the models know. */
+struct scored {
+    double intent[MATCHER_MAX_INTENTS], proc[MATCHER_MAX_INTENTS + 1], gate[2];
+    size_t known, n_feat;
+};
+
+static bool score_line(const struct matcher *m, const struct rewrite_line *ln, struct scored *sc)
+{
+    uint64_t feat[MAX_FEATURES];
+    sc->n_feat = features(m, ln, feat);
+    sc->known = nbayes_scores(m->procs, feat, sc->n_feat, sc->proc);
+    if (!sc->known)
+        return false;
+    nbayes_scores(m->intents, feat, sc->n_feat, sc->intent);
+    nbayes_scores(m->gate, feat, sc->n_feat, sc->gate);
+    /* words the model never saw count for "out of scope" */
+    sc->gate[1] += m->set.unknown_weight * (double)(sc->n_feat - sc->known);
+    apply_rules(m, ln, sc->intent, sc->proc);
+    /* naive Bayes counts overlapping words as independent evidence: its
+     * probabilities are too sure of themselves without a temperature */
+    for (size_t i = 0; i < m->n_procs; i++)
+        sc->proc[i] /= m->set.temperature;
+    for (size_t i = 0; i < m->n_intents; i++)
+        sc->intent[i] /= m->set.temperature;
+    sc->gate[0] /= m->set.temperature;
+    sc->gate[1] /= m->set.temperature;
+    nbayes_normalize(sc->proc, m->n_procs);
+    nbayes_normalize(sc->intent, m->n_intents);
+    nbayes_normalize(sc->gate, 2);
+    return true;
 }
 
 void matcher_classify(const struct matcher *m, const char *text, size_t len,
                       struct match_result *out)
 {
-    double raw[MATCHER_MAX_INTENTS] = {0};
-    struct line ln;
-    if (rewrite(m, text, len, &ln) && ln.n) {
-        score_phrases(m, &ln, raw);
-        score_patterns(m, &ln, raw);
-        int ex;
-        if (wordmap_get(&m->examples, ln.text, ln.len, &ex))
-            raw[ex] += m->set.example_weight;
-    }
-    pick(m, raw, out);
-}
-
-/* ===== Building: vocabulary ===== */
-
-static void add_known(struct matcher *m, const char *s)
-{
-    while (*s) {
-        const char *e = strchr(s, ' ');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n)
-            wordmap_put(&m->known, s, n, 0);
-        s += n + (e != NULL);
-    }
-}
-
-static void add_candidate(struct matcher *m, const char *key, size_t klen, int word)
-{
-    int ci;
-    if (!wordmap_get(&m->deletes, key, klen, &ci)) {
-        ci = (int)m->n_cands;
-        m->cands = xrealloc(m->cands, (m->n_cands + 1) * sizeof *m->cands);
-        m->cands[m->n_cands++] = (struct phrase){NULL, 0};
-        wordmap_put(&m->deletes, key, klen, ci);
-    }
-    struct phrase *c = &m->cands[ci];
-    for (size_t i = 0; i < c->n; i++)
-        if (c->hits[i].intent == word)
-            return;
-    c->hits = xrealloc(c->hits, (c->n + 1) * sizeof *c->hits);
-    c->hits[c->n++] = (struct hit){word, 0};
-}
-
-/* Adds one word a typo may be corrected to, with its deletion variants. */
-static void add_vocab_word(struct matcher *m, const char *w, size_t n)
-{
-    int v;
-    if (n < 2 || n > MAX_WORD || has_digit(w, n) || wordmap_get(&m->vocab, w, n, &v))
+    struct rewrite_line ln;
+    struct scored sc;
+    result_clear(out, intent_id(m, m->fallback));
+    if (!read_line(m, text, len, &ln) || !ln.n || !score_line(m, &ln, &sc))
         return;
-    int idx = (int)m->n_words;
-    m->words = xrealloc(m->words, (m->n_words + 1) * sizeof *m->words);
-    m->words[m->n_words++] = xstrndup(w, n);
-    wordmap_put(&m->vocab, w, n, idx);
-    wordmap_put(&m->known, w, n, 0);
-    add_candidate(m, w, n, idx);
-    char d[MAX_WORD];
-    for (size_t skip = 0; skip < n; skip++) {
-        size_t dl = 0;
+    int ex;
+    if (wordmap_get(&m->examples, ln.text, ln.len, &ex)) {
+        out->id = intent_id(m, ex);
+        out->procedure = m->proc_class[ex] < 0 ? named_procedure(m, sc.proc) : NULL;
+        return;
+    }
+    if (sc.gate[1] >= m->set.gate_threshold)
+        sc.intent[m->fallback] = 1; /* out of scope, whatever it looks like */
+    decide(m, sc.intent, sc.proc, out);
+    if (out->score < 0)
+        out->score = 0;
+    if (out->score > 1)
+        out->score = 1;
+}
+
+/* ===== Explaining ===== */
+
+static void explain_top(struct buf *b, const struct matcher *m, const double *p, size_t n,
+                        const int *intent_of, const char *none)
+{
+    int done[3] = {-1, -1, -1};
+    for (int k = 0; k < 3; k++) {
+        int best = -1;
         for (size_t i = 0; i < n; i++)
-            if (i != skip)
-                d[dl++] = w[i];
-        add_candidate(m, d, dl, idx);
+            if ((int)i != done[0] && (int)i != done[1] && (best < 0 || p[i] > p[best]))
+                best = (int)i;
+        if (best < 0)
+            break;
+        done[k] = best;
+        int in = intent_of ? intent_of[best] : best;
+        buf_printf(b, " %s=%.3f", in >= 0 ? intent_id(m, in) : none, p[best]);
     }
 }
 
-static void add_vocab_words(struct matcher *m, const char *s)
+void matcher_explain(const struct matcher *m, const char *text, size_t len, struct buf *out)
 {
-    while (*s) {
-        const char *e = strchr(s, ' ');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        add_vocab_word(m, s, n);
-        s += n + (e != NULL);
+    struct rewrite_line ln;
+    struct scored sc;
+    if (!read_line(m, text, len, &ln)) {
+        buf_puts(out, "rejected");
+        return;
     }
+    bool any = score_line(m, &ln, &sc);
+    buf_printf(out, "[%s] known %zu/%zu", ln.text, sc.known, sc.n_feat);
+    if (!any)
+        return;
+    buf_printf(out, " out of scope %.3f intents:", sc.gate[1]);
+    explain_top(out, m, sc.intent, m->n_intents, NULL, "");
+    buf_puts(out, " procedures:");
+    explain_top(out, m, sc.proc, m->n_procs, m->proc_intent, "(none)");
 }
 
-/* The literal words of a pattern ("(moi|vua) sinh" → moi, vua, sinh), so
- * typos of them get corrected too. Escapes (\b, \s, \d) are skipped. */
-static void add_pattern_words(struct matcher *m, const char *re)
-{
-    for (const char *p = re; *p;) {
-        if (*p == '\\') {
-            p += p[1] ? 2 : 1;
-            continue;
-        }
-        if (*p < 'a' || *p > 'z') {
-            p++;
-            continue;
-        }
-        const char *s = p;
-        while (*p >= 'a' && *p <= 'z')
-            p++;
-        add_vocab_word(m, s, (size_t)(p - s));
-    }
-}
-
-/* ===== Building: data files ===== */
-
-/* Folds s and rewrites it without typo correction; returns a new string
- * (caller frees) or NULL when s is not valid UTF-8. */
-static char *fold_phrase(const struct matcher *m, const char *s)
-{
-    size_t flen;
-    char *folded = norm_fold(s, strlen(s), &flen);
-    if (!folded)
-        return NULL;
-    struct line *ln = xmalloc(sizeof *ln);
-    rewrite_folded(m, folded, flen, ln, false);
-    char *out = xstrndup(ln->text, ln->len);
-    free(ln);
-    free(folded);
-    return out;
-}
+/* ===== Building: settings and shared data ===== */
 
 static void load_settings(struct builder *b, const cJSON *j)
 {
     struct settings *s = &b->m->set;
-    *s = (struct settings){.threshold = 0.3, .ambiguous_ratio = 0.8, .scale = 1.5,
-                           .example_weight = 3.0, .typo_min_len = 3};
+    *s = (struct settings){.threshold = 0.5, .proc_threshold = 0.4, .ambiguous_ratio = 0.6,
+                           .alpha = 0.1, .example_weight = 1, .keyword_weight = 1,
+                           .template_weight = 3, .rule_weight = 1.5, .temperature = 1,
+                           .gate_threshold = 0.5, .unknown_weight = 1,                            .typo_min_len = 4};
     if (!j)
         return;
     snprintf(b->file, sizeof b->file, "_matcher.json");
@@ -528,9 +367,16 @@ static void load_settings(struct builder *b, const cJSON *j)
         double lo, hi;
     } nums[] = {
         {"threshold", offsetof(struct settings, threshold), 0, 1},
+        {"proc_threshold", offsetof(struct settings, proc_threshold), 0, 1},
         {"ambiguous_ratio", offsetof(struct settings, ambiguous_ratio), 0, 1},
-        {"scale", offsetof(struct settings, scale), 0.01, 100},
+        {"alpha", offsetof(struct settings, alpha), 0.001, 0.999},
         {"example_weight", offsetof(struct settings, example_weight), 0, 100},
+        {"keyword_weight", offsetof(struct settings, keyword_weight), 0, 100},
+        {"template_weight", offsetof(struct settings, template_weight), 0, 100},
+        {"rule_weight", offsetof(struct settings, rule_weight), 0, 100},
+        {"temperature", offsetof(struct settings, temperature), 0.1, 100},
+        {"gate_threshold", offsetof(struct settings, gate_threshold), 0, 1},
+        {"unknown_weight", offsetof(struct settings, unknown_weight), 0, 100},
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, nums[i].key);
@@ -542,11 +388,17 @@ static void load_settings(struct builder *b, const cJSON *j)
             *(double *)(void *)((char *)s + nums[i].off) = v->valuedouble;
     }
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "typo_min_len");
-    if (t && (!cJSON_IsNumber(t) || t->valueint < 2 || t->valueint > MAX_WORD))
-        problemf(b, "typo_min_len", "must be an integer in [2, %d]", MAX_WORD);
+    if (t && (!cJSON_IsNumber(t) || t->valueint < 2 || t->valueint > VNSPELL_MAX_WORD))
+        problemf(b, "typo_min_len", "must be an integer in [2, %d]", VNSPELL_MAX_WORD);
     else if (t)
         s->typo_min_len = t->valueint;
+}
+
+/* known_words comes after the syllables: it names words that are not. */
+static void load_known_words(struct builder *b, const cJSON *j)
+{
     const cJSON *kw = cJSON_GetObjectItemCaseSensitive(j, "known_words"), *e;
+    snprintf(b->file, sizeof b->file, "_matcher.json");
     if (kw && !cJSON_IsArray(kw))
         problemf(b, "known_words", "must be an array of strings");
     cJSON_ArrayForEach(e, kw) {
@@ -554,14 +406,33 @@ static void load_settings(struct builder *b, const cJSON *j)
         if (!f)
             problemf(b, "known_words", "every item must be a UTF-8 string");
         else
-            add_known(b->m, f);
+            rewriter_add_known(&b->m->rw, f);
         free(f);
+    }
+}
+
+static void load_syllables(struct builder *b, const cJSON *j)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "syllables"), *e;
+    snprintf(b->file, sizeof b->file, "_syllables.json");
+    if (!cJSON_IsArray(list)) {
+        problemf(b, "syllables", "missing: an array of folded syllables");
+        return;
+    }
+    cJSON_ArrayForEach(e, list) {
+        const char *s = cJSON_IsString(e) ? e->valuestring : "";
+        size_t n = strlen(s), i = 0;
+        while (i < n && s[i] >= 'a' && s[i] <= 'z')
+            i++;
+        if (!n || i != n || n > VNSPELL_MAX_WORD)
+            problemf(b, "syllables", "'%s': must be lower-case letters a-z", s);
+        else
+            rewriter_add_syllable(&b->m->rw, s, n);
     }
 }
 
 static void load_abbreviations(struct builder *b, const cJSON *j)
 {
-    struct matcher *m = b->m;
     if (!j)
         return;
     snprintf(b->file, sizeof b->file, "_abbreviations.json");
@@ -574,75 +445,17 @@ static void load_abbreviations(struct builder *b, const cJSON *j)
         size_t klen;
         char *key = norm_fold(e->string, strlen(e->string), &klen);
         char *val = cJSON_IsString(e) ? norm_fold(e->valuestring, strlen(e->valuestring), NULL) : NULL;
-        if (!key || !val || !klen || strchr(key, ' ') || !*val) {
+        if (!key || !val || !klen || strchr(key, ' ') || !*val || klen > VNSPELL_MAX_WORD)
             problemf(b, "abbreviations", "'%s': key must be one word, value a non-empty string",
                      e->string);
-        } else {
-            m->expansions = xrealloc(m->expansions, (m->n_expansions + 1) * sizeof *m->expansions);
-            m->expansions[m->n_expansions] = val;
-            wordmap_put(&m->abbrev, key, klen, (int)m->n_expansions++);
-            val = NULL;
-        }
+        else
+            rewriter_add_abbreviation(&b->m->rw, key, klen, val);
         free(key);
         free(val);
     }
 }
 
-/* Marks every proper word prefix of phrase so lookups can stop early. */
-static void add_prefixes(struct matcher *m, const char *phrase)
-{
-    int p;
-    for (const char *c = strchr(phrase, ' '); c; c = strchr(c + 1, ' '))
-        if (!wordmap_get(&m->phrases, phrase, (size_t)(c - phrase), &p))
-            wordmap_put(&m->phrases, phrase, (size_t)(c - phrase), -1);
-}
-
-static void add_phrase(struct matcher *m, const char *phrase, int intent, double weight)
-{
-    int p;
-    size_t n = strlen(phrase);
-    add_prefixes(m, phrase);
-    if (!wordmap_get(&m->phrases, phrase, n, &p) || p < 0) {
-        p = (int)m->n_phrases;
-        m->phrase_tab = xrealloc(m->phrase_tab, (m->n_phrases + 1) * sizeof *m->phrase_tab);
-        m->phrase_tab[m->n_phrases++] = (struct phrase){NULL, 0};
-        wordmap_put(&m->phrases, phrase, n, p);
-    }
-    struct phrase *ph = &m->phrase_tab[p];
-    ph->hits = xrealloc(ph->hits, (ph->n + 1) * sizeof *ph->hits);
-    ph->hits[ph->n++] = (struct hit){intent, weight};
-    int words = 1;
-    for (const char *c = phrase; *c; c++)
-        words += *c == ' ';
-    if (words > m->max_phrase_tokens)
-        m->max_phrase_tokens = words;
-}
-
-static void load_keywords(struct builder *b, const cJSON *kw, int intent)
-{
-    const cJSON *e;
-    if (!kw)
-        return;
-    if (!cJSON_IsObject(kw)) {
-        problemf(b, "match.keywords", "must be an object {\"phrase\": weight}");
-        return;
-    }
-    cJSON_ArrayForEach(e, kw) {
-        char *f = fold_phrase(b->m, e->string);
-        int words = 1;
-        for (const char *c = f ? f : ""; *c; c++)
-            words += *c == ' ';
-        if (!cJSON_IsNumber(e) || e->valuedouble < -10 || e->valuedouble > 10)
-            problemf(b, "match.keywords", "'%s': weight must be a number in [-10, 10]", e->string);
-        else if (!f || !*f || words > MAX_PHRASE_TOKENS)
-            problemf(b, "match.keywords", "'%s': must be 1 to %d words", e->string, MAX_PHRASE_TOKENS);
-        else {
-            add_phrase(b->m, f, intent, e->valuedouble);
-            add_vocab_words(b->m, f);
-        }
-        free(f);
-    }
-}
+/* ===== Building: rules ===== */
 
 static bool pattern_is_folded(const char *re)
 {
@@ -657,24 +470,12 @@ static bool pattern_is_folded(const char *re)
     return true;
 }
 
-static void load_pattern(struct builder *b, const cJSON *e, int intent)
+static void add_rule(struct builder *b, const char *re, int intent, double weight)
 {
     struct matcher *m = b->m;
-    const cJSON *re = cJSON_GetObjectItemCaseSensitive(e, "re");
-    const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "weight");
-    if (!cJSON_IsString(re) || !*re->valuestring || !cJSON_IsNumber(w) ||
-        w->valuedouble < -10 || w->valuedouble > 10) {
-        problemf(b, "match.patterns", "each item needs \"re\" (string) and \"weight\" in [-10, 10]");
-        return;
-    }
-    if (!pattern_is_folded(re->valuestring)) {
-        problemf(b, "match.patterns", "'%s': write patterns in lower case without diacritics "
-                 "(they run on folded text)", re->valuestring);
-        return;
-    }
     struct buf src;
     buf_init(&src);
-    buf_printf(&src, "\\b(?:%s)\\b", re->valuestring);
+    buf_printf(&src, "\\b(?:%s)\\b", re);
     int errcode;
     PCRE2_SIZE erroff;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)src.data, src.len, PCRE2_UTF | PCRE2_NO_UTF_CHECK,
@@ -684,7 +485,7 @@ static void load_pattern(struct builder *b, const cJSON *e, int intent)
         PCRE2_UCHAR msg[256];
         if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
             snprintf((char *)msg, sizeof msg, "error %d", errcode);
-        problemf(b, "match.patterns", "'%s': does not compile: %s", re->valuestring, (char *)msg);
+        problemf(b, "match.patterns", "'%s': does not compile: %s", re, (char *)msg);
         return;
     }
     /* JIT is an optimisation: without it (unsupported CPU) matching still works. */
@@ -692,9 +493,8 @@ static void load_pattern(struct builder *b, const cJSON *e, int intent)
     uint32_t caps = 0;
     if (pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &caps) == 0 && caps > m->max_captures)
         m->max_captures = caps;
-    m->patterns = xrealloc(m->patterns, (m->n_patterns + 1) * sizeof *m->patterns);
-    m->patterns[m->n_patterns++] = (struct pattern){code, intent, w->valuedouble};
-    add_pattern_words(m, re->valuestring);
+    m->rules = xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
+    m->rules[m->n_rules++] = (struct rule){code, intent, weight};
 }
 
 static void load_patterns(struct builder *b, const cJSON *pats, int intent)
@@ -706,34 +506,184 @@ static void load_patterns(struct builder *b, const cJSON *pats, int intent)
         problemf(b, "match.patterns", "must be an array of {\"re\", \"weight\"}");
         return;
     }
-    cJSON_ArrayForEach(e, pats)
-        load_pattern(b, e, intent);
+    cJSON_ArrayForEach(e, pats) {
+        const cJSON *re = cJSON_GetObjectItemCaseSensitive(e, "re");
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "weight");
+        if (!cJSON_IsString(re) || !*re->valuestring || !cJSON_IsNumber(w) ||
+            w->valuedouble < -10 || w->valuedouble > 10)
+            problemf(b, "match.patterns", "each item needs \"re\" (string) and \"weight\" in [-10, 10]");
+        else if (!pattern_is_folded(re->valuestring))
+            problemf(b, "match.patterns", "'%s': write patterns in lower case without diacritics "
+                     "(they run on folded text)", re->valuestring);
+        else
+            add_rule(b, re->valuestring, intent, w->valuedouble);
+    }
 }
 
-/* Examples are loaded last, once the vocabulary is complete. */
-static void load_examples(struct builder *b, const cJSON *ex, int intent)
+/* ===== Building: training lines ===== */
+
+struct tline {
+    char *folded;
+    char *rewritten;
+    int intent;     /* whose line it is */
+    int procedure;  /* the procedure an act template names, or -1 */
+    double weight;
+    bool example;   /* an example: also matched exactly */
+};
+
+struct corpus {
+    struct tline *v;
+    size_t n;
+    char **mentions[MATCHER_MAX_INTENTS]; /* how people name each procedure (folded) */
+    size_t n_mentions[MATCHER_MAX_INTENTS];
+};
+
+static void corpus_add(struct corpus *c, char *folded, int intent, int procedure, double weight,
+                       bool example)
 {
-    struct matcher *m = b->m;
+    c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+    c->v[c->n++] = (struct tline){folded, NULL, intent, procedure, weight, example};
+}
+
+static void corpus_free(struct corpus *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].folded);
+        free(c->v[i].rewritten);
+    }
+    free(c->v);
+    for (size_t i = 0; i < MATCHER_MAX_INTENTS; i++) {
+        for (size_t k = 0; k < c->n_mentions[i]; k++)
+            free(c->mentions[i][k]);
+        free(c->mentions[i]);
+    }
+}
+
+static char *fold_str(const char *s)
+{
+    return norm_fold(s, strlen(s), NULL);
+}
+
+/* Each item of a string array, folded, to fn; false when it is not one. */
+static bool each_folded(struct builder *b, const cJSON *arr, const char *field,
+                        void (*fn)(struct builder *, void *, char *, const char *), void *ud)
+{
     const cJSON *e;
-    if (!ex)
+    if (!arr)
+        return true;
+    if (!cJSON_IsArray(arr)) {
+        problemf(b, field, "must be an array of strings");
+        return false;
+    }
+    cJSON_ArrayForEach(e, arr) {
+        char *f = cJSON_IsString(e) ? fold_str(e->valuestring) : NULL;
+        if (!f || !*f) {
+            problemf(b, field, "every item must be a non-empty UTF-8 string");
+            free(f);
+            continue;
+        }
+        fn(b, ud, f, e->valuestring);
+    }
+    return true;
+}
+
+struct add_ctx {
+    struct corpus *c;
+    int intent;
+};
+
+static void add_example(struct builder *b, void *ud, char *folded, const char *raw)
+{
+    struct add_ctx *a = ud;
+    (void)raw;
+    corpus_add(a->c, folded, a->intent, -1, b->m->set.example_weight, true);
+}
+
+static void add_mention(struct builder *b, void *ud, char *folded, const char *raw)
+{
+    struct add_ctx *a = ud;
+    struct corpus *c = a->c;
+    (void)b;
+    (void)raw;
+    c->mentions[a->intent] = xrealloc(c->mentions[a->intent],
+                                      (c->n_mentions[a->intent] + 1) * sizeof(char *));
+    c->mentions[a->intent][c->n_mentions[a->intent]++] = folded;
+}
+
+static void load_keywords(struct builder *b, struct corpus *c, const cJSON *kw, int intent)
+{
+    const cJSON *e;
+    if (!kw)
         return;
-    if (!cJSON_IsArray(ex)) {
-        problemf(b, "match.examples", "must be an array of strings");
+    if (!cJSON_IsObject(kw)) {
+        problemf(b, "match.keywords", "must be an object {\"phrase\": weight}");
         return;
     }
-    cJSON_ArrayForEach(e, ex) {
-        char *f = cJSON_IsString(e) ? fold_phrase(m, e->valuestring) : NULL;
-        int other;
-        if (!f || !*f) {
-            problemf(b, "match.examples", "every item must be a non-empty UTF-8 string");
-        } else if (wordmap_get(&m->examples, f, strlen(f), &other) && other != intent) {
-            problemf(b, "match.examples", "'%s' is also an example of %s", e->valuestring,
-                     catalog_at(m->cat, (size_t)other)->id);
-        } else {
-            wordmap_put(&m->examples, f, strlen(f), intent);
-            add_known(m, f);
+    cJSON_ArrayForEach(e, kw) {
+        char *f = fold_str(e->string);
+        if (!cJSON_IsNumber(e) || e->valuedouble < -10 || e->valuedouble > 10) {
+            problemf(b, "match.keywords", "'%s': weight must be a number in [-10, 10]", e->string);
+        } else if (!f || !*f) {
+            problemf(b, "match.keywords", "'%s': must have a word", e->string);
+        } else if (e->valuedouble > 0) {
+            corpus_add(c, f, intent, -1, b->m->set.keyword_weight * e->valuedouble, false);
+            f = NULL;
+        } else if (e->valuedouble < 0) {
+            add_rule(b, f, intent, e->valuedouble); /* folded text is a literal pattern */
         }
         free(f);
+    }
+}
+
+/* The names of a procedure people use: match.mentions, else its names. */
+static void load_mentions(struct builder *b, struct corpus *c, const cJSON *sec, int intent)
+{
+    const struct intent *in = catalog_at(b->m->cat, (size_t)intent);
+    struct add_ctx a = {c, intent};
+    each_folded(b, cJSON_GetObjectItemCaseSensitive(sec, "mentions"), "match.mentions", add_mention, &a);
+    if (c->n_mentions[intent])
+        return;
+    const char *names[] = {in->short_name, in->name};
+    for (size_t i = 0; i < 2; i++) {
+        char *f = names[i] ? fold_str(names[i]) : NULL;
+        if (f && *f)
+            add_mention(b, &a, f, names[i]);
+        else
+            free(f);
+    }
+}
+
+/* "hồ sơ {p} của tôi đến đâu" once per procedure, with one of its names. */
+static void load_templates(struct builder *b, struct corpus *c, const cJSON *arr, int intent)
+{
+    const cJSON *e;
+    size_t t = 0;
+    if (!arr)
+        return;
+    if (!cJSON_IsArray(arr)) {
+        problemf(b, "match.templates", "must be an array of strings with {p}");
+        return;
+    }
+    cJSON_ArrayForEach(e, arr) {
+        const char *s = cJSON_IsString(e) ? e->valuestring : NULL;
+        const char *p = s ? strstr(s, "{p}") : NULL;
+        if (!p) {
+            problemf(b, "match.templates", "every item must be a string with {p}");
+            continue;
+        }
+        char *head = norm_fold(s, (size_t)(p - s), NULL), *tail = fold_str(p + 3);
+        for (size_t i = 0; head && tail && i < b->m->n_intents; i++) {
+            if (b->m->proc_class[i] < 0 || !c->n_mentions[i])
+                continue;
+            struct buf line;
+            buf_init(&line);
+            buf_printf(&line, "%s %s %s", head, c->mentions[i][t % c->n_mentions[i]], tail);
+            corpus_add(c, xstrdup(buf_cstr(&line)), intent, (int)i, b->m->set.template_weight, false);
+            buf_free(&line);
+        }
+        free(head);
+        free(tail);
+        t++;
     }
 }
 
@@ -744,22 +694,132 @@ static const cJSON *match_section(struct builder *b, size_t i)
     return cJSON_GetObjectItemCaseSensitive(in->json, "match");
 }
 
+static void collect(struct builder *b, struct corpus *c)
+{
+    struct matcher *m = b->m;
+    for (size_t i = 0; i < m->n_intents; i++)
+        if (m->proc_class[i] >= 0)
+            load_mentions(b, c, match_section(b, i), (int)i);
+    for (size_t i = 0; i < m->n_intents; i++) {
+        const cJSON *sec = match_section(b, i);
+        struct add_ctx a = {c, (int)i};
+        each_folded(b, cJSON_GetObjectItemCaseSensitive(sec, "examples"), "match.examples",
+                    add_example, &a);
+        load_keywords(b, c, cJSON_GetObjectItemCaseSensitive(sec, "keywords"), (int)i);
+        load_patterns(b, cJSON_GetObjectItemCaseSensitive(sec, "patterns"), (int)i);
+        if (m->proc_class[i] < 0)
+            load_templates(b, c, cJSON_GetObjectItemCaseSensitive(sec, "templates"), (int)i);
+    }
+}
+
+/* ===== Building: training ===== */
+
+/* Rewrites every line (words learned from all of them first), learns word
+ * frequencies, and records the examples for exact matching. */
+static void rewrite_corpus(struct builder *b, struct corpus *c)
+{
+    struct matcher *m = b->m;
+    struct rewrite_line *ln = xmalloc(sizeof *ln);
+    for (size_t i = 0; i < c->n; i++)
+        rewriter_learn_words(&m->rw, c->v[i].folded);
+    for (size_t i = 0; i < c->n; i++) {
+        struct tline *t = &c->v[i];
+        rewriter_line(&m->rw, t->folded, strlen(t->folded), ln, false);
+        rewriter_learn(&m->rw, ln);
+        t->rewritten = xstrndup(ln->text, ln->len);
+        int other;
+        if (!t->example || !ln->len)
+            continue;
+        if (wordmap_get(&m->examples, ln->text, ln->len, &other) && other != t->intent) {
+            snprintf(b->file, sizeof b->file, "%s.json", intent_id(m, t->intent));
+            problemf(b, "match.examples", "'%s' is also an example of %s", t->folded,
+                     intent_id(m, other));
+        } else {
+            wordmap_put(&m->examples, ln->text, ln->len, t->intent);
+        }
+    }
+    rewriter_finish(&m->rw);
+    free(ln);
+}
+
+/* Splits a rewritten string back into a line. */
+static void line_of(const char *s, struct rewrite_line *ln)
+{
+    size_t n = strlen(s);
+    memcpy(ln->text, s, n + 1);
+    ln->len = n;
+    ln->n = 0;
+    for (size_t i = 0; i < n && ln->n < REWRITE_MAX_TOKENS;) {
+        size_t j = i;
+        while (j < n && s[j] != ' ')
+            j++;
+        ln->tok[ln->n++] = (struct rewrite_span){(uint16_t)i, (uint16_t)(j - i)};
+        i = j + 1;
+    }
+}
+
+/* Every line trains both models: the intent model under its id, the
+ * procedure model under its procedure ("none" for the other ids). An act's
+ * template is counted once in the intent model, shared by the procedures it
+ * names, and once per procedure in the procedure model. */
+static void train(struct matcher *m, const struct corpus *c)
+{
+    struct rewrite_line *ln = xmalloc(sizeof *ln);
+    uint64_t *feat = xmalloc(MAX_FEATURES * sizeof *feat);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct tline *t = &c->v[i];
+        line_of(t->rewritten, ln);
+        size_t nf = features(m, ln, feat);
+        int pc = t->procedure >= 0 ? m->proc_class[t->procedure] : m->proc_class[t->intent];
+        nbayes_add(m->procs, feat, nf, pc >= 0 ? pc : m->names_none, t->weight);
+        double w = t->procedure >= 0 ? t->weight / (double)(m->n_procs - 1) : t->weight;
+        nbayes_add(m->intents, feat, nf, t->intent, w);
+        nbayes_add(m->gate, feat, nf, t->intent == m->fallback, t->weight);
+    }
+    nbayes_train(m->gate, m->set.alpha);
+    nbayes_train(m->procs, m->set.alpha);
+    nbayes_train(m->intents, m->set.alpha);
+    free(feat);
+    free(ln);
+}
+
+/* Each id is a class of the intent model; procedures are also classes of
+ * the procedure model, with "none" for every other id. */
+static void assign_classes(struct matcher *m)
+{
+    for (size_t i = 0; i < m->n_intents; i++) {
+        if (catalog_at(m->cat, i)->kind == INTENT_PROCEDURE) {
+            m->proc_intent[m->n_procs] = (int)i;
+            m->proc_class[i] = (int)m->n_procs++;
+        } else {
+            m->proc_class[i] = -1;
+        }
+    }
+    m->names_none = (int)m->n_procs;
+    m->proc_intent[m->n_procs++] = -1;
+    m->intents = nbayes_new(m->n_intents);
+    m->procs = nbayes_new(m->n_procs);
+    m->gate = nbayes_new(2);
+}
+
 static void build(struct builder *b)
 {
     struct matcher *m = b->m;
-    load_settings(b, catalog_extra(m->cat, "matcher"));
+    struct corpus c;
+    memset(&c, 0, sizeof c);
+    const cJSON *tuning = catalog_extra(m->cat, "matcher");
+    load_settings(b, tuning);
+    m->rw.typo_min_len = m->set.typo_min_len;
+    load_syllables(b, catalog_extra(m->cat, "syllables"));
+    load_known_words(b, tuning);
     load_abbreviations(b, catalog_extra(m->cat, "abbreviations"));
-    for (size_t i = 0; i < m->n_intents; i++) {
-        const cJSON *sec = match_section(b, i);
-        load_keywords(b, cJSON_GetObjectItemCaseSensitive(sec, "keywords"), (int)i);
-        load_patterns(b, cJSON_GetObjectItemCaseSensitive(sec, "patterns"), (int)i);
+    assign_classes(m);
+    collect(b, &c);
+    if (!b->problems) {
+        rewrite_corpus(b, &c);
+        train(m, &c);
     }
-    for (size_t i = 0; i < m->n_expansions; i++)
-        add_vocab_words(m, m->expansions[i]);
-    for (size_t i = 0; i < m->n_intents; i++) {
-        const cJSON *sec = match_section(b, i);
-        load_examples(b, cJSON_GetObjectItemCaseSensitive(sec, "examples"), (int)i);
-    }
+    corpus_free(&c);
 }
 
 struct matcher *matcher_new_report(const struct catalog *cat, catalog_report_fn report, void *ud)
@@ -769,13 +829,8 @@ struct matcher *matcher_new_report(const struct catalog *cat, catalog_report_fn 
     m->cat = cat;
     m->n_intents = catalog_size(cat);
     m->fallback = catalog_index(cat, CATALOG_FALLBACK_ID);
-    wordmap_init(&m->abbrev);
-    wordmap_init(&m->phrases);
     wordmap_init(&m->examples);
-    wordmap_init(&m->known);
-    wordmap_init(&m->vocab);
-    wordmap_init(&m->deletes);
-    m->max_phrase_tokens = 1;
+    rewriter_init(&m->rw, 4);
     if (m->n_intents > MATCHER_MAX_INTENTS || m->fallback < 0)
         problemf(&b, "", "catalog needs the id khac and at most %d intents", MATCHER_MAX_INTENTS);
     else
@@ -798,33 +853,17 @@ struct matcher *matcher_new(const struct catalog *cat, char **err)
     return m;
 }
 
-static void free_phrases(struct phrase *tab, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(tab[i].hits);
-    free(tab);
-}
-
 void matcher_free(struct matcher *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_expansions; i++)
-        free(m->expansions[i]);
-    free(m->expansions);
-    for (size_t i = 0; i < m->n_patterns; i++)
-        pcre2_code_free(m->patterns[i].code);
-    free(m->patterns);
-    for (size_t i = 0; i < m->n_words; i++)
-        free(m->words[i]);
-    free(m->words);
-    free_phrases(m->phrase_tab, m->n_phrases);
-    free_phrases(m->cands, m->n_cands);
-    wordmap_free(&m->abbrev);
-    wordmap_free(&m->phrases);
+    for (size_t i = 0; i < m->n_rules; i++)
+        pcre2_code_free(m->rules[i].code);
+    free(m->rules);
+    nbayes_free(m->intents);
+    nbayes_free(m->gate);
+    nbayes_free(m->procs);
+    rewriter_free(&m->rw);
     wordmap_free(&m->examples);
-    wordmap_free(&m->known);
-    wordmap_free(&m->vocab);
-    wordmap_free(&m->deletes);
     free(m);
 }

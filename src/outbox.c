@@ -49,6 +49,9 @@ struct outbox {
     struct strmap pending;       /* "ch:chat" → items queued or in flight (as uintptr_t) */
     struct strmap blocked;       /* "ch:chat" of chats that blocked the bot */
     struct strmap lanes;         /* "prio:ch:chat" → struct lane, while it has an item */
+    struct strmap stored;        /* "ch:stored id" → item, for durable items in memory */
+    struct queue flying;         /* items handed to a driver or to the gate */
+    struct outbox_persist persist;
     outbox_blocked_cb blocked_cb;
     void *blocked_ud;
     outbox_failed_cb failed_cb;
@@ -61,6 +64,10 @@ struct outbox {
 };
 
 static void schedule(struct outbox *ob, uint64_t delay_ms);
+static uint64_t backoff_ms(uint64_t base, uint64_t cap, unsigned n);
+static void maybe_flushed(struct outbox *ob);
+static size_t total_queued(const struct outbox *ob);
+static void land(struct outbox *ob, struct outbox_item *it);
 
 /* ===== Queues ===== */
 
@@ -144,11 +151,24 @@ static void pending_add(struct outbox *ob, const struct outbox_item *it, int del
 }
 
 /* it is in no queue any more (held items: out of their lane already). */
+static void stored_key(char *out, size_t len, enum bot_channel ch, const char *id)
+{
+    snprintf(out, len, "%s:%s", bot_channel_prefix(ch), id);
+}
+
 static void item_finish(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v)
 {
     if (!it->held)
         lane_advance(ob, it);
     pending_add(ob, it, -1);
+    if (it->stored_id[0]) {
+        char key[OUTBOX_STORED_ID_MAX + 8];
+        stored_key(key, sizeof key, it->channel, it->stored_id);
+        strmap_del(&ob->stored, key);
+        /* Dropped at close: the entry stays in Redis for the next start. */
+        if (!ob->closing && ob->persist.settled)
+            ob->persist.settled(ob->persist.ud, it);
+    }
     if (it->done)
         it->done(it, v, it->done_ud);
     bot_reply_clear(&it->reply);
@@ -222,10 +242,23 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue 
         ob->inflight++;
         strmap_put(&ob->busy, key, it);
         q_remove(q, it);
+        it->inflight = true;
+        q_push_tail(&ob->flying, it);
         batch[(*n)++] = it;
     }
     strmap_free(&seen);
     return more;
+}
+
+static void start(struct outbox *ob, struct outbox_item *it)
+{
+    if (it->gated && ob->persist.gate) {
+        ob->persist.gate(ob->persist.ud, it); /* answers with outbox_gate_answer */
+        return;
+    }
+    struct channel_state *cs = &ob->ch[it->channel];
+    if (cs->drv.deliver(cs->drv.ctx, it) != 0)
+        outbox_delivered(ob, it, OUTBOX_RETRY, 0);
 }
 
 /* Due times are by clock_now_ms() (a test clock moves them); the token
@@ -248,11 +281,8 @@ static void dispatch(struct outbox *ob)
     if (n == START_BATCH)
         wake = now;
     /* Start after picking: a driver may report a verdict synchronously. */
-    for (size_t i = 0; i < n; i++) {
-        struct channel_state *cs = &ob->ch[batch[i]->channel];
-        if (cs->drv.deliver(cs->drv.ctx, batch[i]) != 0)
-            outbox_delivered(ob, batch[i], OUTBOX_RETRY, 0);
-    }
+    for (size_t i = 0; i < n; i++)
+        start(ob, batch[i]);
     if (wake != INT64_MAX)
         schedule(ob, wake > now ? (uint64_t)(wake - now) : 0);
 }
@@ -298,6 +328,7 @@ struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
     strmap_init(&ob->pending);
     strmap_init(&ob->blocked);
     strmap_init(&ob->lanes);
+    strmap_init(&ob->stored);
     if (uv_timer_init(loop, &ob->timer) != 0 || uv_timer_init(loop, &ob->flush_timer) != 0)
         abort(); /* uv_timer_init cannot fail on a valid loop */
     ob->timer.data = ob;
@@ -413,6 +444,112 @@ int outbox_send(struct outbox *ob, enum bot_channel ch, const char *chat, const 
     return enqueue(ob, it);
 }
 
+int outbox_send_stored(struct outbox *ob, enum bot_channel ch, const char *chat,
+                       const struct bot_reply *reply, const char *reply_ref,
+                       const struct outbox_stored *st)
+{
+    struct outbox_item *it = xcalloc(1, sizeof *it);
+    it->channel = ch;
+    it->kind = OUTBOX_MESSAGE;
+    it->priority = OUTBOX_REPLY;
+    if (!bot_id_set(it->chat, chat) || (reply_ref && !bot_id_set(it->reply_ref, reply_ref)) ||
+        !st->id || strlen(st->id) >= sizeof it->stored_id ||
+        (st->seq_key && strlen(st->seq_key) >= sizeof it->seq_key)) {
+        free(it);
+        return -1;
+    }
+    snprintf(it->stored_id, sizeof it->stored_id, "%s", st->id);
+    snprintf(it->seq_key, sizeof it->seq_key, "%s", st->seq_key ? st->seq_key : "");
+    it->seq = st->seq;
+    it->gated = st->gated;
+    bot_reply_copy(&it->reply, reply);
+    char key[OUTBOX_STORED_ID_MAX + 8];
+    stored_key(key, sizeof key, ch, it->stored_id);
+    if (strmap_has(&ob->stored, key)) {
+        bot_reply_clear(&it->reply);
+        free(it);
+        return -1;
+    }
+    if (enqueue(ob, it) != 0)
+        return -1;
+    strmap_put(&ob->stored, key, it);
+    return 0;
+}
+
+bool outbox_has_stored(const struct outbox *ob, enum bot_channel ch, const char *id)
+{
+    char key[OUTBOX_STORED_ID_MAX + 8];
+    stored_key(key, sizeof key, ch, id);
+    return strmap_has(&ob->stored, key);
+}
+
+size_t outbox_stored_pending(const struct outbox *ob)
+{
+    return ob->stored.len;
+}
+
+void outbox_set_persist(struct outbox *ob, const struct outbox_persist *p)
+{
+    ob->persist = *p;
+}
+
+void outbox_gate_answer(struct outbox *ob, struct outbox_item *it, enum outbox_gate g)
+{
+    switch (g) {
+    case OUTBOX_GATE_GO:
+        it->gated = false;
+        if (ob->closing) {
+            outbox_delivered(ob, it, OUTBOX_RETRY, 0);
+            return;
+        }
+        start(ob, it);
+        return;
+    case OUTBOX_GATE_DONE: /* delivered before (by another process, or before a restart) */
+        land(ob, it);
+        item_finish(ob, it, OUTBOX_SENT);
+        break;
+    case OUTBOX_GATE_WAIT: /* an earlier message of the user is still on its way elsewhere */
+        land(ob, it);
+        it->gate_waits++;
+        it->not_before_ms = clock_now_ms() + (int64_t)backoff_ms(OUTBOX_GATE_MIN_MS, OUTBOX_GATE_MAX_MS,
+                                                                 it->gate_waits);
+        if (ob->closing)
+            item_finish(ob, it, OUTBOX_FAILED);
+        else
+            q_push_head(&ob->ch[it->channel].q[it->priority], it);
+        break;
+    }
+    schedule(ob, 0);
+    maybe_flushed(ob);
+}
+
+size_t outbox_backlog(const struct outbox *ob)
+{
+    return total_queued(ob) + ob->inflight;
+}
+
+static void each_unsaved_in(const struct queue *q, void (*fn)(const struct outbox_item *, void *),
+                            void *ud)
+{
+    for (const struct outbox_item *it = q->head; it; it = it->next)
+        if (!it->stored_id[0] && !it->done && it->kind == OUTBOX_MESSAGE)
+            fn(it, ud);
+}
+
+void outbox_each_unsaved(const struct outbox *ob, void (*fn)(const struct outbox_item *item, void *ud),
+                         void *ud)
+{
+    each_unsaved_in(&ob->flying, fn, ud);
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        for (int p = 0; p < 2; p++)
+            each_unsaved_in(&ob->ch[c].q[p], fn, ud);
+    size_t pos = 0;
+    const char *key;
+    void *value;
+    while (strmap_next(&ob->lanes, &pos, &key, &value))
+        each_unsaved_in(&((const struct lane *)value)->held, fn, ud);
+}
+
 int outbox_ack(struct outbox *ob, enum bot_channel ch, const char *chat, const char *reply_ref)
 {
     struct outbox_item *it = xcalloc(1, sizeof *it);
@@ -494,8 +631,6 @@ static int64_t retry_delay(struct outbox *ob, struct outbox_item *it, enum outbo
     return delay;
 }
 
-static void maybe_flushed(struct outbox *ob);
-
 static void report_failed(struct outbox *ob, struct outbox_item *it)
 {
     if (!it->reason)
@@ -508,15 +643,23 @@ static void report_failed(struct outbox *ob, struct outbox_item *it)
         ob->failed_cb(it, ob->failed_ud);
 }
 
+/* it is back from its driver or gate. */
+static void land(struct outbox *ob, struct outbox_item *it)
+{
+    char key[BOT_ID_MAX + 8];
+    chat_key(key, sizeof key, it->channel, it->chat);
+    strmap_del(&ob->busy, key);
+    ob->ch[it->channel].inflight--;
+    ob->inflight--;
+    q_remove(&ob->flying, it);
+    it->inflight = false;
+}
+
 void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v,
                       unsigned retry_after_ms)
 {
     struct channel_state *cs = &ob->ch[it->channel];
-    char key[BOT_ID_MAX + 8];
-    chat_key(key, sizeof key, it->channel, it->chat);
-    strmap_del(&ob->busy, key);
-    cs->inflight--;
-    ob->inflight--;
+    land(ob, it);
     int64_t delay = 0;
     if (v == OUTBOX_RETRY || v == OUTBOX_RETRY_AFTER) {
         delay = retry_delay(ob, it, v, retry_after_ms);
@@ -635,6 +778,7 @@ static void on_closed(uv_handle_t *h)
     while (strmap_next(&ob->lanes, &pos, &key, &lane))
         free(lane); /* of items still in flight at close */
     strmap_free(&ob->lanes);
+    strmap_free(&ob->stored);
     strmap_free(&ob->busy);
     strmap_free(&ob->pending);
     strmap_free(&ob->blocked);

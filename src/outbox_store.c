@@ -1,10 +1,820 @@
-/* outbox_store — the outbox's records in Redis. */
+/* outbox_store — durable replies in Redis streams, and the failure record. */
 #include "dvcbot/outbox_store.h"
+#include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/dialog.h"
 #include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/redis_script.h"
+#include "dvcbot/strmap.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Separators of the buttons field: label US payload RS label US payload ... */
+#define BTN_FIELD '\x1f'
+#define BTN_END '\x1e'
+#define ACK_BATCH 256
+#define KEY_MAX (BOT_ID_MAX + 16)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* One turn (or one saved message) in one round trip; see outbox_store.h.
+ * KEYS: dedupe (the user's sorted set of delivery ids, dd:{user}), session,
+ * user record, stream.
+ * ARGV: "<now>:<event id>" to dedupe or '0', dedupe TTL, session op ('k','s','d'), session,
+ * session TTL, consumer, trust ('1': this process holds every entry it
+ * committed before), chat, reply_ref, user key, n, then text and buttons of
+ * each reply. Returns {0} for a seen event, else {1, gated, first seq - 1,
+ * has seq, id...}. */
+static const char COMMIT_SCRIPT[] =
+    "if ARGV[1] ~= '0' then "
+    "  local now, id = string.match(ARGV[1], '^(%d+):(.*)$') "
+    "  now = tonumber(now) "
+    "  local at = redis.call('ZSCORE', KEYS[1], id) "
+    "  if at and now - tonumber(at) < tonumber(ARGV[2]) then return {0} end "
+    "  redis.call('ZADD', KEYS[1], now, id) "
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2])) "
+    "  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -" STR(DIALOG_DEDUPE_KEEP) " - 1) "
+    "  redis.call('EXPIRE', KEYS[1], ARGV[2]) end "
+    "if ARGV[3] == 's' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) "
+    "elseif ARGV[3] == 'd' then redis.call('DEL', KEYS[2]) end "
+    "local n = tonumber(ARGV[11]) "
+    "if n == 0 then return {1, 0, 0, 0} end "
+    "if redis.call('EXISTS', KEYS[4]) == 0 then "
+    "  redis.call('XGROUP', 'CREATE', KEYS[4], 'outbox', '0', 'MKSTREAM') end "
+    "local q, gated, has = 0, 0, 0 "
+    "if redis.call('EXISTS', KEYS[3]) == 1 then "
+    "  local f = redis.call('HMGET', KEYS[3], 'oq', 'od', 'oo') "
+    "  q = tonumber(f[1]) or 0 "
+    "  if (tonumber(f[2]) or 0) < q and not (ARGV[7] == '1' and f[3] == ARGV[6]) then gated = 1 end "
+    "  redis.call('HSET', KEYS[3], 'oq', q + n, 'oo', ARGV[6]) "
+    "  has = 1 end "
+    "local out = {1, gated, q, has} "
+    "for i = 1, n do "
+    "  out[4 + i] = redis.call('XADD', KEYS[4], '*', 'u', has == 1 and ARGV[10] or '', 'c', ARGV[8], "
+    "    'q', has == 1 and q + i or 0, 'r', ARGV[9], 't', ARGV[10 + 2 * i], 'b', ARGV[11 + 2 * i]) end "
+    "redis.call('XREADGROUP', 'GROUP', 'outbox', ARGV[6], 'COUNT', n, 'STREAMS', KEYS[4], '>') "
+    "return out";
+
+/* Settles entries: acknowledged, deleted, and each user's last settled
+ * reply (od) moved forward. KEYS: stream, then one user record per entry
+ * ("" for none). ARGV: id and seq of each entry. */
+static const char SETTLE_SCRIPT[] =
+    "local ids = {} "
+    "for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end "
+    "redis.call('XACK', KEYS[1], 'outbox', unpack(ids)) "
+    "redis.call('XDEL', KEYS[1], unpack(ids)) "
+    "for i = 2, #KEYS do "
+    "  local s = tonumber(ARGV[2 * (i - 1)]) or 0 "
+    "  if s > 0 and KEYS[i] ~= '' and redis.call('EXISTS', KEYS[i]) == 1 and "
+    "     (tonumber(redis.call('HGET', KEYS[i], 'od') or '0') or 0) < s then "
+    "    redis.call('HSET', KEYS[i], 'od', s) end end "
+    "return #ids";
+
+/* Takes over the pending entries of one consumer whose heartbeat is gone.
+ * KEYS: stream. ARGV: this consumer, heartbeat prefix, count. Returns the
+ * XCLAIM reply (entries), or {}. */
+static const char CLAIM_SCRIPT[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {} end "
+    "local ok, s = pcall(redis.call, 'XPENDING', KEYS[1], 'outbox') "
+    "if not ok or s[1] == 0 or not s[4] then return {} end "
+    "for _, c in ipairs(s[4]) do "
+    "  if c[1] ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. c[1]) == 0 then "
+    "    local p = redis.call('XPENDING', KEYS[1], 'outbox', '-', '+', ARGV[3], c[1]) "
+    "    local ids = {} "
+    "    for i, e in ipairs(p) do ids[i] = e[1] end "
+    "    if #ids > 0 then return redis.call('XCLAIM', KEYS[1], 'outbox', ARGV[1], 0, unpack(ids)) end "
+    "  end end "
+    "return {}";
+
+struct settle {
+    char id[OUTBOX_STORED_ID_MAX];
+    char user[KEY_MAX];
+    uint64_t seq;
+};
+
+struct settle_batch {
+    struct outbox_store *os;
+    enum bot_channel ch;
+    struct settle *items;
+    size_t n;
+};
+
+struct channel_log {
+    bool enabled;
+    bool reading;                /* a read-back is in flight */
+    bool recovered;              /* every own pending entry has been read back */
+    char cursor[OUTBOX_STORED_ID_MAX]; /* read-back position */
+    struct settle *settles;      /* waiting to be settled */
+    size_t n_settles, cap_settles;
+};
+
+struct outbox_store {
+    uv_loop_t *loop;
+    struct store *store;
+    struct outbox *ob;
+    char *consumer;
+    unsigned claim_ms;
+    size_t max_backlog;
+    struct redis_script commit, settle, claim;
+    struct channel_log ch[BOT_CH_COUNT];
+    struct strmap settling;      /* "ch:id" being settled: not read back again */
+    uv_timer_t flush_timer;      /* settles once per loop turn */
+    bool flush_armed;
+    int64_t next_claim_ms;
+    size_t inflight;             /* our commands awaiting a reply */
+    void (*shutdown_done)(bool saved_all, void *ud);
+    void *shutdown_ud;
+    size_t unsaved;              /* shutdown: messages that could not be saved */
+    bool closing;
+};
+
+struct commit_call {
+    struct outbox_store *os;
+    const struct outbox_commit *c;
+    outbox_commit_cb cb;
+    void *ud;
+    bool saving;                 /* a shutdown save, not a turn */
+};
+
+static void flush_settles(struct outbox_store *os);
+static void on_flush_timer(uv_timer_t *t);
+static void read_back(struct outbox_store *os, enum bot_channel ch);
+static void shutdown_maybe_done(struct outbox_store *os);
+
+static const char *stream_key(char *out, size_t len, enum bot_channel ch)
+{
+    snprintf(out, len, "%s%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch));
+    return out;
+}
+
+static void user_record_key(char *out, size_t len, const char *user_key)
+{
+    if (user_key && user_key[0])
+        snprintf(out, len, "u:{%s}", user_key);
+    else
+        out[0] = '\0';
+}
+
+static void count_recovered(enum bot_channel ch, const char *how, size_t n)
+{
+    char labels[64];
+    snprintf(labels, sizeof labels, "channel=\"%s\",how=\"%s\"", bot_channel_name(ch), how);
+    metrics_inc("dvcbot_outbox_recovered_total", labels, (double)n);
+}
+
+/* ===== EVALSHA with any number of arguments ===== */
+
+/* First call after (re)connecting loads the scripts; commands on one
+ * connection run in order, so EVALSHA finds them. */
+static int run_script(struct outbox_store *os, const struct redis_script *s, int nkeys, size_t nargs,
+                      const char *const *args, const size_t *lens, store_reply_cb cb, void *ud)
+{
+    const char **argv = xmalloc((nargs + 3) * sizeof *argv);
+    size_t *argvlen = xmalloc((nargs + 3) * sizeof *argvlen);
+    char nk[12];
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    argv[0] = "EVALSHA";
+    argv[1] = s->sha;
+    argv[2] = nk;
+    argvlen[0] = 7;
+    argvlen[1] = 40;
+    argvlen[2] = strlen(nk);
+    for (size_t i = 0; i < nargs; i++) {
+        argv[3 + i] = args[i];
+        argvlen[3 + i] = lens ? lens[i] : strlen(args[i]);
+    }
+    int rc = store_command_argv(os->store, cb, ud, (int)(nargs + 3), argv, argvlen);
+    free(argv);
+    free(argvlen);
+    if (rc == 0)
+        os->inflight++;
+    return rc;
+}
+
+/* ===== Entries ===== */
+
+static void buttons_encode(struct buf *b, const struct bot_reply *r)
+{
+    for (size_t i = 0; i < r->n_buttons; i++) {
+        buf_puts(b, r->buttons[i].label);
+        buf_putc(b, BTN_FIELD);
+        buf_puts(b, r->buttons[i].payload);
+        buf_putc(b, BTN_END);
+    }
+}
+
+static void buttons_decode(struct bot_reply *r, const char *s, size_t len)
+{
+    const char *end = s + len;
+    while (s < end) {
+        const char *sep = memchr(s, BTN_FIELD, (size_t)(end - s));
+        const char *stop = sep ? memchr(sep, BTN_END, (size_t)(end - sep)) : NULL;
+        if (!stop)
+            return;
+        char *label = xstrndup(s, (size_t)(sep - s));
+        char *payload = xstrndup(sep + 1, (size_t)(stop - sep - 1));
+        if (!bot_reply_add_button(r, label, payload))
+            log_msg(LOG_WARN, "stored reply button dropped");
+        free(label);
+        free(payload);
+        s = stop + 1;
+    }
+}
+
+static const redisReply *field_of(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2)
+        if (fields->element[i]->type == REDIS_REPLY_STRING && strcmp(fields->element[i]->str, name) == 0)
+            return fields->element[i + 1];
+    return NULL;
+}
+
+static const char *field_str(const redisReply *fields, const char *name)
+{
+    const redisReply *v = field_of(fields, name);
+    return v && v->type == REDIS_REPLY_STRING ? v->str : "";
+}
+
+static void settle_add(struct outbox_store *os, enum bot_channel ch, const char *id, const char *user,
+                       uint64_t seq);
+
+/* Queues one entry read back from Redis ([id, [field, value...]]); `how`
+ * names where it came from in the metrics. Returns false when it is not
+ * an entry. */
+static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redisReply *e)
+{
+    if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING)
+        return false;
+    const char *id = e->element[0]->str;
+    const redisReply *fields = e->element[1];
+    char key[OUTBOX_STORED_ID_MAX + 8];
+    snprintf(key, sizeof key, "%s:%s", bot_channel_prefix(ch), id);
+    if (outbox_has_stored(os->ob, ch, id) || strmap_has(&os->settling, key))
+        return true; /* in memory already */
+    if (fields->type != REDIS_REPLY_ARRAY) {
+        settle_add(os, ch, id, "", 0); /* deleted but still pending: just settle it */
+        return true;
+    }
+    struct bot_replies rs;
+    bot_replies_init(&rs);
+    struct bot_reply *r = bot_replies_add(&rs, field_str(fields, "t"));
+    const redisReply *b = field_of(fields, "b");
+    if (b && b->type == REDIS_REPLY_STRING)
+        buttons_decode(r, b->str, b->len);
+    const char *user = field_str(fields, "u");
+    struct outbox_stored st = {
+        .id = id, .seq_key = user, .seq = strtoull(field_str(fields, "q"), NULL, 10), .gated = true,
+    };
+    const char *ref = field_str(fields, "r");
+    if (outbox_send_stored(os->ob, ch, field_str(fields, "c"), r, ref[0] ? ref : NULL, &st) != 0) {
+        log_msg(LOG_WARN, "stored reply not queued: chat blocked or channel off");
+        settle_add(os, ch, id, user, st.seq);
+    }
+    bot_replies_free(&rs);
+    return true;
+}
+
+/* ===== Commit ===== */
+
+static void on_committed(redisReply *r, void *ud)
+{
+    struct commit_call *cc = ud;
+    struct outbox_store *os = cc->os;
+    const struct outbox_commit *c = cc->c;
+    os->inflight--;
+    enum outbox_commit_result res = OUTBOX_COMMIT_FAILED;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_INTEGER) {
+        if (r->element[0]->integer == 0)
+            res = OUTBOX_COMMIT_DUPLICATE;
+        else if (r->elements == 4 + c->replies->n)
+            res = OUTBOX_COMMIT_STORED;
+    } else {
+        log_fmt(LOG_ERROR, "outbox commit failed", "\"error\":%s", log_q(store_reply_error(r)));
+    }
+    if (res == OUTBOX_COMMIT_STORED) {
+        bool gated = r->element[1]->integer != 0, has = r->element[3]->integer != 0;
+        uint64_t q = (uint64_t)r->element[2]->integer;
+        for (size_t i = 0; i < c->replies->n; i++) {
+            struct outbox_stored st = {
+                .id = r->element[4 + i]->str, .seq_key = has ? c->user_key : NULL,
+                .seq = has ? q + i + 1 : 0, .gated = gated,
+            };
+            if (outbox_send_stored(os->ob, c->channel, c->chat, &c->replies->items[i], c->reply_ref, &st) != 0)
+                settle_add(os, c->channel, st.id, st.seq_key, st.seq); /* blocked chat: nothing to send */
+        }
+    }
+    if (cc->cb)
+        cc->cb(res, cc->ud);
+    free(cc);
+    shutdown_maybe_done(os);
+}
+
+static bool trusted(const struct outbox_store *os)
+{
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        if (os->ch[c].enabled && !os->ch[c].recovered)
+            return false;
+    return true;
+}
+
+int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, outbox_commit_cb cb,
+                        void *ud)
+{
+    if (os->closing || !os->ch[c->channel].enabled)
+        return -1;
+    char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[KEY_MAX + 16];
+    snprintf(dedupe_ttl, sizeof dedupe_ttl, "%u", c->dedupe_ttl_s);
+    snprintf(session_ttl, sizeof session_ttl, "%u", c->session_ttl_s);
+    snprintf(n, sizeof n, "%zu", c->replies->n);
+    user_record_key(ukey, sizeof ukey, c->user_key);
+    stream_key(skey, sizeof skey, c->channel);
+    static const char *const ops[] = {"k", "s", "d"};
+    size_t nargs = 4 + 11 + 2 * c->replies->n;
+    const char **args = xcalloc(nargs, sizeof *args);
+    struct buf *btns = xcalloc(c->replies->n + 1, sizeof *btns);
+    size_t k = 0;
+    args[k++] = c->dedupe_key ? c->dedupe_key : "";
+    args[k++] = c->session_key ? c->session_key : "";
+    args[k++] = ukey;
+    args[k++] = skey;
+    char dedupe[BOT_ID_MAX + 32];
+    snprintf(dedupe, sizeof dedupe, "%lld:%s", c->now, c->dedupe_id ? c->dedupe_id : "");
+    args[k++] = c->dedupe_key ? dedupe : "0";
+    args[k++] = dedupe_ttl;
+    args[k++] = ops[c->session_op];
+    args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
+    args[k++] = session_ttl;
+    args[k++] = os->consumer;
+    args[k++] = trusted(os) ? "1" : "0";
+    args[k++] = c->chat;
+    args[k++] = c->reply_ref ? c->reply_ref : "";
+    args[k++] = c->user_key ? c->user_key : "";
+    args[k++] = n;
+    for (size_t i = 0; i < c->replies->n; i++) {
+        buf_init(&btns[i]);
+        buttons_encode(&btns[i], &c->replies->items[i]);
+        args[k++] = c->replies->items[i].text ? c->replies->items[i].text : "";
+        args[k++] = buf_cstr(&btns[i]);
+    }
+    struct commit_call *cc = xcalloc(1, sizeof *cc);
+    *cc = (struct commit_call){.os = os, .c = c, .cb = cb, .ud = ud};
+    int rc = run_script(os, &os->commit, 4, nargs, args, NULL, on_committed, cc);
+    for (size_t i = 0; i < c->replies->n; i++)
+        buf_free(&btns[i]);
+    free(btns);
+    free(args);
+    if (rc != 0)
+        free(cc);
+    return rc == 0 ? 0 : -1;
+}
+
+/* ===== Settling ===== */
+
+static void settle_add(struct outbox_store *os, enum bot_channel ch, const char *id, const char *user,
+                       uint64_t seq)
+{
+    struct channel_log *cl = &os->ch[ch];
+    if (cl->n_settles == cl->cap_settles) {
+        cl->cap_settles = cl->cap_settles ? cl->cap_settles * 2 : 64;
+        cl->settles = xrealloc(cl->settles, cl->cap_settles * sizeof *cl->settles);
+    }
+    struct settle *s = &cl->settles[cl->n_settles++];
+    snprintf(s->id, sizeof s->id, "%s", id);
+    snprintf(s->user, sizeof s->user, "%s", user ? user : "");
+    s->seq = seq;
+    char key[OUTBOX_STORED_ID_MAX + 8];
+    snprintf(key, sizeof key, "%s:%s", bot_channel_prefix(ch), id);
+    strmap_put(&os->settling, key, os);
+    if (!os->flush_armed && !os->closing) {
+        os->flush_armed = true;
+        if (uv_timer_start(&os->flush_timer, on_flush_timer, 0, 0) != 0)
+            os->flush_armed = false;
+    }
+}
+
+static void on_settled(redisReply *r, void *ud)
+{
+    struct settle_batch *b = ud;
+    struct outbox_store *os = b->os;
+    os->inflight--;
+    if (store_reply_failed(r)) {
+        /* Keep them: settled on the next tick (and never read back meanwhile). */
+        log_fmt(LOG_WARN, "outbox settle failed", "\"error\":%s,\"entries\":%zu",
+                log_q(store_reply_error(r)), b->n);
+        struct channel_log *cl = &os->ch[b->ch];
+        for (size_t i = 0; i < b->n; i++) {
+            if (cl->n_settles == cl->cap_settles) {
+                cl->cap_settles = cl->cap_settles ? cl->cap_settles * 2 : 64;
+                cl->settles = xrealloc(cl->settles, cl->cap_settles * sizeof *cl->settles);
+            }
+            cl->settles[cl->n_settles++] = b->items[i];
+        }
+    } else {
+        char key[OUTBOX_STORED_ID_MAX + 8];
+        for (size_t i = 0; i < b->n; i++) {
+            snprintf(key, sizeof key, "%s:%s", bot_channel_prefix(b->ch), b->items[i].id);
+            strmap_del(&os->settling, key);
+        }
+    }
+    free(b->items);
+    free(b);
+    shutdown_maybe_done(os);
+}
+
+static void send_settles(struct outbox_store *os, enum bot_channel ch)
+{
+    struct channel_log *cl = &os->ch[ch];
+    while (cl->n_settles && store_connected(os->store)) {
+        size_t n = cl->n_settles < ACK_BATCH ? cl->n_settles : ACK_BATCH;
+        struct settle_batch *b = xcalloc(1, sizeof *b);
+        b->os = os;
+        b->ch = ch;
+        b->n = n;
+        b->items = xmalloc(n * sizeof *b->items);
+        memcpy(b->items, cl->settles + cl->n_settles - n, n * sizeof *b->items);
+        char skey[KEY_MAX];
+        stream_key(skey, sizeof skey, ch);
+        const char **args = xmalloc((1 + 3 * n) * sizeof *args);
+        char (*ukeys)[KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
+        char (*seqs)[24] = xmalloc(n * sizeof *seqs);
+        args[0] = skey;
+        for (size_t i = 0; i < n; i++) {
+            user_record_key(ukeys[i], sizeof ukeys[i], b->items[i].user);
+            snprintf(seqs[i], sizeof seqs[i], "%llu", (unsigned long long)b->items[i].seq);
+            args[1 + i] = ukeys[i];
+            args[1 + n + 2 * i] = b->items[i].id;
+            args[2 + n + 2 * i] = seqs[i];
+        }
+        int rc = run_script(os, &os->settle, (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
+        free(args);
+        free(ukeys);
+        free(seqs);
+        if (rc != 0) {
+            free(b->items);
+            free(b);
+            return;
+        }
+        cl->n_settles -= n;
+    }
+}
+
+static void flush_settles(struct outbox_store *os)
+{
+    os->flush_armed = false;
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        send_settles(os, (enum bot_channel)c);
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    flush_settles(t->data);
+}
+
+/* outbox_persist.settled */
+static void on_item_settled(void *ud, const struct outbox_item *it)
+{
+    settle_add(ud, it->channel, it->stored_id, it->seq_key, it->seq);
+}
+
+/* ===== The gate: are the user's earlier replies done? ===== */
+
+struct gate_call {
+    struct outbox_store *os;
+    struct outbox_item *item;
+};
+
+static void on_gate(redisReply *r, void *ud)
+{
+    struct gate_call *g = ud;
+    struct outbox_store *os = g->os;
+    struct outbox_item *it = g->item;
+    os->inflight--;
+    free(g);
+    enum outbox_gate answer = OUTBOX_GATE_WAIT;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        const redisReply *od = r->element[0], *ch = r->element[1];
+        if (ch->type != REDIS_REPLY_STRING) {
+            answer = OUTBOX_GATE_GO; /* no user record (erased, or Redis lost it): nothing to wait for */
+        } else {
+            uint64_t done = od->type == REDIS_REPLY_STRING ? strtoull(od->str, NULL, 10) : 0;
+            answer = done >= it->seq       ? OUTBOX_GATE_DONE
+                     : done + 1 == it->seq ? OUTBOX_GATE_GO
+                                           : OUTBOX_GATE_WAIT;
+        }
+    }
+    /* An earlier reply that never settles (its entry deleted by hand) must
+     * not hold the user's replies for ever: past twice the claim time, go. */
+    if (answer == OUTBOX_GATE_WAIT && clock_now_ms() - it->queued_ms > 2 * (int64_t)os->claim_ms + 5000) {
+        log_msg(LOG_WARN, "outbox gate gave up waiting, sending out of order");
+        answer = OUTBOX_GATE_GO;
+    }
+    outbox_gate_answer(os->ob, it, answer);
+}
+
+/* outbox_persist.gate */
+static void on_item_gate(void *ud, struct outbox_item *it)
+{
+    struct outbox_store *os = ud;
+    if (!it->seq || !it->seq_key[0]) {
+        outbox_gate_answer(os->ob, it, OUTBOX_GATE_GO);
+        return;
+    }
+    char ukey[KEY_MAX];
+    user_record_key(ukey, sizeof ukey, it->seq_key);
+    struct gate_call *g = xcalloc(1, sizeof *g);
+    g->os = os;
+    g->item = it;
+    const char *argv[] = {"HMGET", ukey, "od", "ch"};
+    if (store_command_argv(os->store, on_gate, g, 4, argv, NULL) != 0) {
+        free(g);
+        outbox_gate_answer(os->ob, it, OUTBOX_GATE_WAIT);
+        return;
+    }
+    os->inflight++;
+}
+
+/* ===== Reading back and claiming ===== */
+
+struct read_call {
+    struct outbox_store *os;
+    enum bot_channel ch;
+};
+
+static void on_read_back(redisReply *r, void *ud)
+{
+    struct read_call *rc = ud;
+    struct outbox_store *os = rc->os;
+    enum bot_channel ch = rc->ch;
+    struct channel_log *cl = &os->ch[ch];
+    free(rc);
+    os->inflight--;
+    cl->reading = false;
+    if (store_reply_failed(r) || os->closing)
+        return; /* again on the next connect or tick */
+    const redisReply *entries = NULL;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+        r->element[0]->elements == 2)
+        entries = r->element[0]->element[1];
+    if (!entries || entries->type != REDIS_REPLY_ARRAY || entries->elements == 0) {
+        if (!cl->recovered)
+            log_fmt(LOG_INFO, "outbox read back", "\"channel\":%s", log_q(bot_channel_name(ch)));
+        cl->recovered = true;
+        return;
+    }
+    for (size_t i = 0; i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (adopt_entry(os, ch, e))
+            snprintf(cl->cursor, sizeof cl->cursor, "%s", e->element[0]->str);
+    }
+    count_recovered(ch, "own", entries->elements);
+    read_back(os, ch);
+}
+
+/* Reads this consumer's pending entries from the cursor on, a page at a
+ * time, while the backlog has room. */
+static void read_back(struct outbox_store *os, enum bot_channel ch)
+{
+    struct channel_log *cl = &os->ch[ch];
+    if (cl->reading || cl->recovered || os->closing || outbox_backlog(os->ob) >= os->max_backlog)
+        return;
+    char skey[KEY_MAX], count[16];
+    stream_key(skey, sizeof skey, ch);
+    snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
+    const char *argv[] = {"XREADGROUP", "GROUP", OUTBOX_GROUP, os->consumer, "COUNT", count,
+                          "STREAMS", skey, cl->cursor};
+    struct read_call *rc = xcalloc(1, sizeof *rc);
+    rc->os = os;
+    rc->ch = ch;
+    if (store_command_argv(os->store, on_read_back, rc, 9, argv, NULL) != 0) {
+        free(rc);
+        return;
+    }
+    os->inflight++;
+    cl->reading = true;
+}
+
+static void on_claimed(redisReply *r, void *ud)
+{
+    struct read_call *rc = ud;
+    struct outbox_store *os = rc->os;
+    os->inflight--;
+    if (!store_reply_failed(r) && !os->closing && r->type == REDIS_REPLY_ARRAY && r->elements) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->elements; i++)
+            n += adopt_entry(os, rc->ch, r->element[i]);
+        log_fmt(LOG_WARN, "outbox claimed a stopped process's replies", "\"channel\":%s,\"entries\":%zu",
+                log_q(bot_channel_name(rc->ch)), n);
+        count_recovered(rc->ch, "claimed", n);
+    } else if (store_reply_failed(r)) {
+        log_fmt(LOG_WARN, "outbox claim failed", "\"error\":%s", log_q(store_reply_error(r)));
+    }
+    free(rc);
+}
+
+static void claim(struct outbox_store *os, enum bot_channel ch)
+{
+    char skey[KEY_MAX], count[16];
+    stream_key(skey, sizeof skey, ch);
+    snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
+    const char *args[] = {skey, os->consumer, OUTBOX_ALIVE_PREFIX, count};
+    struct read_call *rc = xcalloc(1, sizeof *rc);
+    rc->os = os;
+    rc->ch = ch;
+    if (run_script(os, &os->claim, 1, 4, args, NULL, on_claimed, rc) != 0)
+        free(rc);
+}
+
+static void heartbeat(struct outbox_store *os)
+{
+    char key[256], px[16];
+    snprintf(key, sizeof key, "%s%s", OUTBOX_ALIVE_PREFIX, os->consumer);
+    snprintf(px, sizeof px, "%u", os->claim_ms);
+    const char *argv[] = {"SET", key, "1", "PX", px};
+    store_command_argv(os->store, NULL, NULL, 5, argv, NULL);
+}
+
+/* ===== Life cycle ===== */
+
+static void ignore_reply(redisReply *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+}
+
+struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
+{
+    struct outbox_store *os = xcalloc(1, sizeof *os);
+    os->loop = d->loop;
+    os->store = d->store;
+    os->ob = d->outbox;
+    os->consumer = xstrdup(d->consumer);
+    os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
+    os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
+    redis_script_init(&os->commit, COMMIT_SCRIPT);
+    redis_script_init(&os->settle, SETTLE_SCRIPT);
+    redis_script_init(&os->claim, CLAIM_SCRIPT);
+    strmap_init(&os->settling);
+    if (uv_timer_init(d->loop, &os->flush_timer) != 0)
+        abort(); /* cannot fail on a valid loop */
+    os->flush_timer.data = os;
+    metrics_declare("dvcbot_outbox_recovered_total", METRIC_COUNTER,
+                    "Stored replies read back after a restart (own) or taken over from a stopped process (claimed).",
+                    NULL, 0);
+    struct outbox_persist p = {.gate = on_item_gate, .settled = on_item_settled, .ud = os};
+    outbox_set_persist(d->outbox, &p);
+    return os;
+}
+
+void outbox_store_enable(struct outbox_store *os, enum bot_channel ch)
+{
+    os->ch[ch].enabled = true;
+}
+
+bool outbox_store_enabled(const struct outbox_store *os, enum bot_channel ch)
+{
+    return os && os->ch[ch].enabled;
+}
+
+void outbox_store_connected(struct outbox_store *os)
+{
+    if (os->closing)
+        return;
+    redis_script_load(os->store, &os->commit);
+    redis_script_load(os->store, &os->settle);
+    redis_script_load(os->store, &os->claim);
+    heartbeat(os);
+    for (int c = 0; c < BOT_CH_COUNT; c++) {
+        struct channel_log *cl = &os->ch[c];
+        if (!cl->enabled)
+            continue;
+        char skey[KEY_MAX];
+        stream_key(skey, sizeof skey, (enum bot_channel)c);
+        const char *argv[] = {"XGROUP", "CREATE", skey, OUTBOX_GROUP, "0", "MKSTREAM"};
+        store_command_argv(os->store, ignore_reply, NULL, 6, argv, NULL); /* BUSYGROUP: it exists */
+        /* Read everything pending for us again: what is in memory is skipped. */
+        snprintf(cl->cursor, sizeof cl->cursor, "0");
+        cl->recovered = false;
+        read_back(os, (enum bot_channel)c);
+    }
+    flush_settles(os);
+}
+
+void outbox_store_tick(struct outbox_store *os)
+{
+    if (os->closing || !store_connected(os->store))
+        return;
+    flush_settles(os);
+    int64_t now = clock_now_ms();
+    bool claim_due = now >= os->next_claim_ms;
+    if (claim_due) {
+        os->next_claim_ms = now + os->claim_ms / 3;
+        heartbeat(os);
+    }
+    for (int c = 0; c < BOT_CH_COUNT; c++) {
+        if (!os->ch[c].enabled)
+            continue;
+        read_back(os, (enum bot_channel)c);
+        if (claim_due && os->ch[c].recovered && outbox_backlog(os->ob) < os->max_backlog)
+            claim(os, (enum bot_channel)c);
+    }
+}
+
+/* ===== Shutdown ===== */
+
+static void shutdown_maybe_done(struct outbox_store *os)
+{
+    if (!os->shutdown_done || os->inflight > 0)
+        return;
+    size_t unsettled = 0;
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        unsettled += os->ch[c].n_settles;
+    if (unsettled) /* delivered, but still pending in Redis: sent again after the restart */
+        log_fmt(LOG_WARN, "outbox entries not settled", "\"messages\":%zu", unsettled);
+    void (*done)(bool, void *) = os->shutdown_done;
+    os->shutdown_done = NULL;
+    if (os->unsaved)
+        log_fmt(LOG_ERROR, "outbox not saved", "\"messages\":%zu", os->unsaved);
+    done(os->unsaved == 0, os->shutdown_ud);
+}
+
+struct saving {
+    struct outbox_store *os;
+    struct outbox_commit c;
+    struct bot_replies replies;
+    char user_key[BOT_ID_MAX + 8];
+    char chat[BOT_ID_MAX];
+    char reply_ref[BOT_ID_MAX];
+};
+
+static void on_save_committed(enum outbox_commit_result r, void *ud)
+{
+    struct saving *sv = ud;
+    if (r != OUTBOX_COMMIT_STORED)
+        sv->os->unsaved++;
+    bot_replies_free(&sv->replies);
+    free(sv);
+}
+
+/* A message only in memory goes to this consumer's pending list, in its
+ * user's order. */
+static void save_item(const struct outbox_item *it, void *ud)
+{
+    struct outbox_store *os = ud;
+    if (!os->ch[it->channel].enabled || !store_connected(os->store)) {
+        os->unsaved++;
+        return;
+    }
+    struct saving *sv = xcalloc(1, sizeof *sv);
+    sv->os = os;
+    bot_replies_init(&sv->replies);
+    struct bot_reply *copy = bot_replies_add(&sv->replies, "");
+    bot_reply_clear(copy);
+    bot_reply_copy(copy, &it->reply);
+    snprintf(sv->user_key, sizeof sv->user_key, "%s:%s", bot_channel_prefix(it->channel), it->chat);
+    snprintf(sv->chat, sizeof sv->chat, "%s", it->chat);
+    snprintf(sv->reply_ref, sizeof sv->reply_ref, "%s", it->reply_ref);
+    sv->c = (struct outbox_commit){
+        .channel = it->channel, .user_key = sv->user_key, .chat = sv->chat,
+        .reply_ref = sv->reply_ref[0] ? sv->reply_ref : NULL, .replies = &sv->replies,
+        .session_op = OUTBOX_SESSION_KEEP,
+    };
+    if (outbox_store_commit(os, &sv->c, on_save_committed, sv) != 0) {
+        os->unsaved++;
+        bot_replies_free(&sv->replies);
+        free(sv);
+    }
+}
+
+void outbox_store_shutdown(struct outbox_store *os, void (*done)(bool saved_all, void *ud), void *ud)
+{
+    os->shutdown_done = done;
+    os->shutdown_ud = ud;
+    flush_settles(os);
+    outbox_each_unsaved(os->ob, save_item, os);
+    shutdown_maybe_done(os);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct outbox_store *os = h->data;
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        free(os->ch[c].settles);
+    strmap_free(&os->settling);
+    free(os->consumer);
+    free(os);
+}
+
+void outbox_store_free(struct outbox_store *os)
+{
+    if (!os)
+        return;
+    os->closing = true;
+    uv_close((uv_handle_t *)&os->flush_timer, on_timer_closed);
+}
 
 /* ===== Failures staff can see ===== */
 

@@ -4,6 +4,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/webhook.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -300,9 +301,14 @@ static void queue_replies(struct telegram *tg, const struct bot_msg *msg,
             log_msg(LOG_INFO, "reply not queued: chat blocked or channel off");
 }
 
-static void on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, void *ud)
 {
-    queue_replies(ud, msg, replies, 0);
+    (void)msg;
+    struct http_request *req = ud;
+    if (outcome == DIALOG_REFUSED)
+        webhook_refuse(req, "telegram", "flood");
+    else
+        http_respond_json(req, 200, "{}");
 }
 
 /* Inline mode: the webhook is answered once the dialog is done, and the
@@ -355,6 +361,10 @@ void telegram_handle_webhook(struct http_request *req, void *ud)
         http_respond_error(req, 401, "bad secret token");
         return;
     }
+    if (dialog_full(tg->dialog)) {
+        webhook_refuse(req, "telegram", "overloaded");
+        return;
+    }
     struct bot_msg *msg;
     enum telegram_parse p = telegram_parse_update(req->body.data ? req->body.data : "", req->body.len, &msg);
     if (p == TG_PARSE_BAD) {
@@ -374,8 +384,9 @@ void telegram_handle_webhook(struct http_request *req, void *ud)
         dialog_handle(tg->dialog, msg, on_replies_inline, ctx);
         return;
     }
-    http_respond_json(req, 200, "{}");
-    dialog_handle(tg->dialog, msg, on_replies, tg);
+    /* Answered once the replies are stored: a crash before that leaves the
+     * update unanswered, and Telegram sends it again. */
+    dialog_handle_stored(tg->dialog, msg, NULL, on_stored, req);
 }
 
 /* ===== Set-up ===== */

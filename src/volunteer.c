@@ -2,6 +2,7 @@
 #include "dvcbot/volunteer.h"
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_reply.h"
@@ -154,6 +155,34 @@ static bool on_message(struct dialog_turn *t, void *ud)
         return false;
     start_assist(t);
     return true;
+}
+
+/* ===== Registration with a commune (the staff console) ===== */
+
+/* KEYS: volunteers, refs:{user}, vol:{user}. ARGV: user, "1" add / "0"
+ * remove, commune, now. Returns 1 when membership changed. */
+static const char REGISTER_SCRIPT[] =
+    "if ARGV[2] == '1' then "
+    "  redis.call('SADD', KEYS[2], KEYS[1]) "
+    "  local added = redis.call('SADD', KEYS[1], ARGV[1]) "
+    "  redis.call('HSET', KEYS[3], 'commune', ARGV[3]) "
+    "  redis.call('HSETNX', KEYS[3], 'added_at', ARGV[4]) "
+    "  return added "
+    "end "
+    "return redis.call('SREM', KEYS[1], ARGV[1])";
+
+int volunteer_register(struct store *store, const char *user, const char *commune, bool add,
+                       store_reply_cb cb, void *ud)
+{
+    if (!volunteer_user_key_valid(user))
+        return STORE_EINVAL;
+    char refs[160], vol[160], now[24];
+    snprintf(refs, sizeof refs, "refs:{%s}", user);
+    snprintf(vol, sizeof vol, "vol:{%s}", user);
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
+    return store_command(store, cb, ud, "EVAL %s 3 %s %s %s %s %s %s %s", REGISTER_SCRIPT,
+                         VOLUNTEER_SET, refs, vol, user, add ? "1" : "0", commune ? commune : "",
+                         now);
 }
 
 /* ===== /admin/volunteers ===== */

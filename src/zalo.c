@@ -5,6 +5,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/webhook.h"
 #include "dvcbot/zalo_token.h"
 
 #include <cjson/cJSON.h>
@@ -616,14 +617,14 @@ static int deliver(void *ctx, struct outbox_item *item)
 
 /* ===== Webhook ===== */
 
-static void on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, void *ud)
 {
-    struct zalo *z = ud;
-    const char *quote = msg->reply_ref[0] ? msg->reply_ref : NULL;
-    for (size_t i = 0; i < replies->n; i++)
-        if (outbox_send(z->ob, BOT_CH_ZALO, msg->chat, &replies->items[i], quote, OUTBOX_REPLY, NULL,
-                        NULL) != 0)
-            log_msg(LOG_INFO, "reply not queued: user unfollowed or channel off");
+    (void)msg;
+    struct http_request *req = ud;
+    if (outcome == DIALOG_REFUSED)
+        webhook_refuse(req, "zalo", "flood");
+    else
+        http_respond_json(req, 200, "{}");
 }
 
 static void count_event(const char *what)
@@ -710,10 +711,15 @@ void zalo_handle_webhook(struct http_request *req, void *ud)
         refuse(req, "stale", 200, NULL);
         return;
     }
+    if (dialog_full(z->dialog)) {
+        webhook_refuse(req, "zalo", "overloaded");
+        return;
+    }
     struct bot_msg *msg;
     char user[BOT_ID_MAX];
     enum zalo_parse p = zalo_parse_event(body, len, &msg, user);
-    http_respond_json(req, 200, "{}"); /* at once: Zalo redelivers slow answers */
+    if (p != ZL_PARSE_MSG)
+        http_respond_json(req, 200, "{}");
     switch (p) {
     case ZL_PARSE_BAD:
         count_event("unreadable");
@@ -728,7 +734,9 @@ void zalo_handle_webhook(struct http_request *req, void *ud)
     case ZL_PARSE_MSG:
         count_event(event_label(msg->kind));
         record_interaction(z, msg);
-        dialog_handle(z->dialog, msg, on_replies, z);
+        /* Answered once the replies are stored (a few ms): a crash before
+         * that leaves the event unanswered, and Zalo sends it again. */
+        dialog_handle_stored(z->dialog, msg, msg->reply_ref[0] ? msg->reply_ref : NULL, on_stored, req);
         return;
     }
 }

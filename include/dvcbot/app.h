@@ -18,6 +18,7 @@
 #include "dvcbot/http_server.h"
 #include "dvcbot/matcher.h"
 #include "dvcbot/outbox.h"
+#include "dvcbot/outbox_store.h"
 #include "dvcbot/router.h"
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
@@ -42,6 +43,7 @@ struct handoff;
 struct feedback;
 struct erase;
 struct volunteers;
+struct household;
 struct reminder;
 struct console;
 struct cron;
@@ -53,6 +55,7 @@ struct app {
     struct store *store;
     struct http_client *http;
     struct outbox *outbox;
+    struct outbox_store *obstore; /* durable replies in Redis */
     struct recipients *recipients; /* proactive sends: user record → outbox */
     struct catalog *catalog;
     struct matcher *matcher;
@@ -79,6 +82,7 @@ struct app {
     struct feedback *feedback;
     struct erase *erase;
     struct volunteers *volunteers;
+    struct household *household; /* volunteers close household visits in the chat */
     struct console *console;     /* the staff console at /admin (serve only) */
     struct cron *cron;           /* every periodic job, and the shutdown drain */
     struct clock_hook *clock_hook; /* DVCBOT_TEST_CLOCK (tests only) */
@@ -88,9 +92,13 @@ struct app {
     bool signals_on;
     bool stopping;
     bool closed;
-    int exit_code;
+    int exit_code;              /* APP_EXIT_UNSAVED when messages could not be saved at stop */
     void (*on_stopped)(struct app *a); /* called when shutdown finished */
 };
+
+/* The exit status of `dvcbot serve` when messages in hand at SIGTERM could
+ * not be saved in Redis (they are lost). */
+#define APP_EXIT_UNSAVED 3
 
 /* Returns 0, or -1 with a message in *err (caller frees). */
 int app_open(struct app *a, uv_loop_t *loop, char **err);

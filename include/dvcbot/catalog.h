@@ -43,7 +43,8 @@ struct procedure_info {
     const char *agency;          /* competent agency */
     const char *level;           /* "xa" | "tinh" | "cong_an" | "bhxh" */
     const char *online;          /* "toan_trinh" | "mot_phan" */
-    const char *portal_url;      /* entry point on dichvucong.gov.vn */
+    const char *portal_url;      /* the procedure's own page on dichvucong.gov.vn when known */
+    const char *portal_code;     /* national procedure code ("1.001193"), or NULL when not known */
     const char *const *steps;    /* ordered steps of the online submission */
     size_t n_steps;
     const char *legal_basis;

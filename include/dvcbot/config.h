@@ -7,6 +7,7 @@
 #define DVCBOT_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct config {
     char *listen_host;           /* DVCBOT_LISTEN host part, default 127.0.0.1 */
@@ -73,6 +74,12 @@ struct config {
                                     gives up, default 10 (about 20 min) */
     unsigned send_max_age_s;     /* DVCBOT_SEND_MAX_AGE: a message not sent this long after it
                                     was queued gives up, default 24 h (throttles included) */
+    unsigned max_backlog;        /* DVCBOT_MAX_BACKLOG: messages in hand + in the outbox past which
+                                    webhooks answer 503, default 5000 */
+    unsigned outbox_claim_ms;    /* DVCBOT_OUTBOX_CLAIM_MS: a process silent this long has its stored
+                                    replies taken over by another, default 30 s */
+    unsigned shutdown_ms;        /* DVCBOT_SHUTDOWN_MS: how long SIGTERM waits for sends before
+                                    leaving the rest in Redis, default 5 s */
     unsigned broadcast_claim_ms; /* DVCBOT_BROADCAST_CLAIM_MS: idle time after which another
                                     worker takes over a broadcast batch, default 60 s */
     char *worker_id;             /* DVCBOT_WORKER_ID: broadcast consumer name, default host:port */
@@ -93,6 +100,10 @@ struct config {
  * (static string) when a value is malformed. */
 int config_load(struct config *cfg, const char **err);
 void config_free(struct config *cfg);
+
+/* This process's name among several sharing Redis (consumer groups of the
+ * broadcasts and the outbox): DVCBOT_WORKER_ID, else "<hostname>:<port>". */
+void config_worker_name(const struct config *cfg, char *out, size_t len);
 
 /* Path of a file under the data dir: "<data_dir>/<sub>" (caller frees). */
 char *config_data_path(const struct config *cfg, const char *sub);

@@ -14,7 +14,7 @@
  *                        with (SHA-256), so removing a token from ADMIN_TOKENS
  *                        ends its sessions; csrf is the token every
  *                        state-changing request must carry
- *   console:fail:<addr>  failed sign-ins of one address in the current
+ *   console:fail:<group> failed sign-ins of one address (group) in the current
  *   console:fail:all     CONSOLE_FAIL_WINDOW_S window, and of all addresses
  *
  * A session is valid when its cookie is signed, its hash exists, `expires`
@@ -85,9 +85,11 @@ int console_session_cookie(const struct console_sessions *cs, const struct conso
 /* Ends a session (fire and forget; Redis down: it expires on its own). */
 void console_session_close(struct console_sessions *cs, const char *sid);
 
-/* The address sign-in attempts are counted by: X-Real-IP (set by the proxy)
- * or the peer address. */
-void console_client_addr(const struct http_request *req, char *out, size_t cap);
+/* What sign-in attempts are counted by: the client's address group
+ * (netaddr.h: X-Forwarded-For only from DVCBOT_TRUSTED_PROXIES, an IPv6 /64
+ * as one), "unknown" when none can be read. out: NETADDR_TEXT_MAX bytes. */
+void console_client_addr(const struct console_sessions *cs, const struct http_request *req,
+                         char *out, size_t cap);
 /* Whether the address may try to sign in now. */
 int console_login_allowed(struct console_sessions *cs, const char *addr, console_allowed_cb cb,
                           void *ud);

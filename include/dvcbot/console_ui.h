@@ -32,5 +32,8 @@ bool console_in_scope(const char *scope, const char *commune);
 void console_broadcasts_routes(struct router *ui, struct console_ctx *ctx);
 void console_dossiers_routes(struct router *ui, struct console_ctx *ctx);
 void console_indicators_routes(struct router *ui, struct console_ctx *ctx);
+void console_feedback_routes(struct router *ui, struct console_ctx *ctx);
+void console_handoffs_routes(struct router *ui, struct console_ctx *ctx);
+void console_volunteers_routes(struct router *ui, struct console_ctx *ctx);
 
 #endif

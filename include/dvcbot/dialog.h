@@ -43,6 +43,7 @@
 #include "dvcbot/matcher.h"
 #include "dvcbot/msg.h"
 #include "dvcbot/outbox.h"
+#include "dvcbot/outbox_store.h"
 #include "dvcbot/recipient.h"
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
@@ -73,6 +74,7 @@ struct dialog_deps {
     const struct tpl_set *tpl;
     const struct config *cfg;
     struct outbox *outbox;          /* for messages to other chats (staff, notifications) */
+    struct outbox_store *obstore;   /* durable replies (dialog_handle_stored); may be NULL */
     struct recipients *recipients;  /* for messages to another user (recipient.h) */
 };
 
@@ -109,6 +111,30 @@ const struct dialog_deps *dialog_deps(const struct dialog *d);
 int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, void *ud);
 /* Messages queued or being handled. */
 size_t dialog_pending(const struct dialog *d);
+
+/* True when the messages in hand (dialog_pending) plus the outbox's
+ * backlog reach DVCBOT_MAX_BACKLOG: a webhook then refuses new work (503,
+ * the channel redelivers later), which keeps memory bounded whatever the
+ * load. */
+bool dialog_full(const struct dialog *d);
+
+/* What became of a message handed over with dialog_handle_stored. */
+enum dialog_stored {
+    DIALOG_STORED,     /* replies (if any) and session written to Redis together, then queued */
+    DIALOG_DUPLICATE,  /* the event was handled before: nothing done */
+    DIALOG_IN_MEMORY,  /* without Redis (or its write failed): replies queued in memory only */
+    DIALOG_REFUSED,    /* too many messages of this user waiting: not handled */
+};
+typedef void (*dialog_stored_cb)(const struct bot_msg *msg, enum dialog_stored outcome, void *ud);
+/* For webhooks that answer only once the message is safe: like
+ * dialog_handle, but the replies go to msg->chat through the outbox as
+ * durable messages (outbox_store_commit: the session, the event id and the
+ * replies in one script), quoting quote_ref (NULL: none). The event id is
+ * only marked seen by that write, so a message lost before it is handled
+ * again when the channel redelivers it. cb is called exactly once, after
+ * the replies are queued. */
+int dialog_handle_stored(struct dialog *d, struct bot_msg *msg, const char *quote_ref,
+                         dialog_stored_cb cb, void *ud);
 
 void dialog_on_intent(struct dialog *d, const char *intent_id, dialog_action_fn fn, void *ud);
 void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn, void *ud);

@@ -1,21 +1,23 @@
-/* matcher — turns a line a citizen typed into one catalog id.
+/* matcher — turns a line a citizen typed into one catalog id, and the
+ * procedure it names.
  *
- * Built once from the catalog (patterns compiled at start, PCRE2 UTF + JIT);
- * read-only afterwards, so one matcher serves every request and any number of
- * threads. Result ids point into the catalog and live as long as it does.
+ * Built once from the catalog: the lines of every "match" section (examples,
+ * keywords, act templates filled with each procedure's mentions) train three
+ * naive Bayes models (nbayes.h) when the catalog loads, patterns compile
+ * (PCRE2 UTF + JIT). Read-only afterwards, so one matcher serves every request
+ * and any number of threads. Result ids point into the catalog and live as
+ * long as it does.
  *
- * How a line is scored (data: the "match" section of each intents/<id>.json,
- * intents/_abbreviations.json and intents/_matcher.json; see intents/README.md):
- *   1. norm_fold, split into words;
- *   2. each word: abbreviation → its expansion ("dk" → "dang ky"); a known word
- *      stays; an unknown word within one edit of a keyword word is corrected
- *      ("sinhh" → "sinh"); a glued pair is split ("khaisinh" → "khai sinh");
- *   3. every keyword phrase found adds its weight to its intent, every pattern
- *      that matches the rewritten line adds its weight, a line equal to one of
- *      an intent's examples adds the example weight;
- *   4. the best raw score r becomes 1 - exp(-r / scale); below the threshold
- *      the answer is "khac". Two procedures whose raw scores are within the
- *      ambiguity ratio are flagged `ambiguous` so the dialog can ask. */
+ * How a line is read (intents/README.md has the details and the data):
+ *   1. norm_fold, then word by word (rewrite.h): abbreviations, Telex, glued
+ *      words, typos of words that are not Vietnamese syllables;
+ *   2. features: words by their spelling key (northern initials merged) and
+ *      neighbouring pairs;
+ *   3. the gate says whether the line is in scope; the intent model picks the
+ *      id (an act before the procedure it names); the procedure model names
+ *      the procedure an act is about; patterns add to their intent's score;
+ *   4. a runner-up procedure close to the best makes the result `ambiguous`
+ *      so the dialog can ask. */
 #ifndef DVCBOT_MATCHER_H
 #define DVCBOT_MATCHER_H
 
@@ -35,6 +37,8 @@ struct match_result {
     const char *alt_id;   /* runner-up id, or NULL */
     double alt_score;
     bool ambiguous;       /* two procedures too close to tell: ask the user */
+    const char *procedure;/* for an act (lookup, payment, complaint...): the
+                             procedure the line names, or NULL */
 };
 
 struct matcher;
@@ -55,5 +59,10 @@ void matcher_classify(const struct matcher *m, const char *text, size_t len,
  * debugging. Returns its length, or 0 when the input is rejected. */
 size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, char *out,
                        size_t cap);
+
+/* Appends how the line was read and the models' best guesses, for
+ * `dvcbot classify --explain`. */
+struct buf;
+void matcher_explain(const struct matcher *m, const char *text, size_t len, struct buf *out);
 
 #endif

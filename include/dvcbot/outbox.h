@@ -38,6 +38,10 @@
 #define OUTBOX_MAX_AGE_MS (24u * 3600 * 1000)
 #define OUTBOX_THROTTLE_MIN_MS 1000
 #define OUTBOX_THROTTLE_MAX_MS 60000
+/* A gated item whose user's earlier message is still elsewhere looks again
+ * after this wait, doubling (with jitter) up to the max. */
+#define OUTBOX_GATE_MIN_MS 50
+#define OUTBOX_GATE_MAX_MS 2000
 /* How often the cron calls outbox_tick. */
 #define OUTBOX_TICK_MS 1000
 
@@ -58,6 +62,8 @@ enum outbox_kind {
 
 struct outbox;
 struct outbox_item;
+
+#define OUTBOX_STORED_ID_MAX 48   /* a Redis stream entry id, "<ms>-<seq>" */
 
 typedef void (*outbox_done_cb)(const struct outbox_item *item, enum outbox_verdict verdict, void *ud);
 
@@ -80,6 +86,14 @@ struct outbox_item {
     outbox_done_cb done;
     void *done_ud;
     bool held;                   /* waits behind an earlier item of its chat */
+    bool inflight;               /* handed to the driver (or to the persist gate) */
+    /* Durable items (outbox_send_stored): the entry in Redis that keeps the
+     * message until its final verdict, and its place in the user's order. */
+    char stored_id[OUTBOX_STORED_ID_MAX]; /* "" when only in memory */
+    char seq_key[BOT_ID_MAX + 8];         /* user key whose sequence it is in, "" = none */
+    uint64_t seq;                         /* 0 = none */
+    bool gated;                           /* ask persist->gate before sending */
+    unsigned gate_waits;                  /* gate answers "wait" so far */
     struct outbox_item *prev, *next;
 };
 
@@ -137,6 +151,49 @@ void outbox_on_blocked(struct outbox *ob, outbox_blocked_cb cb, void *ud);
  * chat is blocked (done is then never called). */
 int outbox_send(struct outbox *ob, enum bot_channel ch, const char *chat, const struct bot_reply *reply,
                 const char *reply_ref, enum outbox_priority prio, outbox_done_cb done, void *ud);
+/* Where a durable message is kept until its final verdict (outbox_store.c). */
+struct outbox_stored {
+    const char *id;        /* stream entry id */
+    const char *seq_key;   /* user key of the sequence, or NULL */
+    uint64_t seq;          /* place in that user's order, 0 = none */
+    bool gated;            /* an earlier message of the user may be elsewhere: ask the gate */
+};
+/* Queues a message kept in Redis (see outbox_store.h): as outbox_send, with
+ * no done callback, REPLY priority. Returns 0 or -1 (as outbox_send; the
+ * stored entry is then the caller's to settle). */
+int outbox_send_stored(struct outbox *ob, enum bot_channel ch, const char *chat,
+                       const struct bot_reply *reply, const char *reply_ref,
+                       const struct outbox_stored *st);
+/* True when an item with this stored id is in memory (queued or in flight). */
+bool outbox_has_stored(const struct outbox *ob, enum bot_channel ch, const char *id);
+
+/* The persistence side of durable items (outbox_store.c):
+ * gate(item): an item marked gated is next in its lane; the owner looks up
+ *   whether the user's earlier messages are done and answers with
+ *   outbox_gate_answer (now or later) exactly once.
+ * settled(item): a durable item reached its final verdict (sent, failed,
+ *   blocked, or found already sent by the gate): its entry may go. Not
+ *   called for items dropped by outbox_close, whose entries stay for the next
+ *   start. */
+enum outbox_gate { OUTBOX_GATE_GO, OUTBOX_GATE_DONE, OUTBOX_GATE_WAIT };
+struct outbox_persist {
+    void (*gate)(void *ud, struct outbox_item *item);
+    void (*settled)(void *ud, const struct outbox_item *item);
+    void *ud;
+};
+void outbox_set_persist(struct outbox *ob, const struct outbox_persist *p);
+void outbox_gate_answer(struct outbox *ob, struct outbox_item *item, enum outbox_gate g);
+
+/* Messages in memory: queued, held and in flight, all channels. */
+size_t outbox_backlog(const struct outbox *ob);
+/* Calls fn for every message in memory that is neither kept in Redis nor
+ * owned by a done callback (replies sent while Redis was away, hand-off and
+ * notification messages), queued or in flight, so shutdown can save them. */
+void outbox_each_unsaved(const struct outbox *ob,
+                         void (*fn)(const struct outbox_item *item, void *ud), void *ud);
+/* Messages kept in Redis that are still in memory. */
+size_t outbox_stored_pending(const struct outbox *ob);
+
 /* Queues an acknowledgement of a button press (reply_ref = callback id). */
 int outbox_ack(struct outbox *ob, enum bot_channel ch, const char *chat, const char *reply_ref);
 

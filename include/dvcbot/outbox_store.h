@@ -1,22 +1,127 @@
-/* outbox_store — the outbox's records in Redis.
+/* outbox_store — the outbox's records in Redis: durable replies, and the
+ * messages it gave up on.
  *
- * Messages the outbox gave up on are recorded for staff in the stream
- * OUTBOX_FAILED_KEY (capped at about OUTBOX_FAILED_MAX entries): channel,
- * chat, reason ("gave_up", "expired", "failed"), transient attempts,
+ * Durable replies. A reply to an acknowledged webhook is written to Redis in
+ * the same script that saves the user's session and marks the webhook's
+ * event id seen (outbox_store_commit), before the webhook is answered; only
+ * then is it queued in memory (outbox_send_stored), the in-memory queue
+ * being a cache in front of Redis. Each channel has a stream
+ * OUTBOX_STREAM_PREFIX<channel> with the consumer group OUTBOX_GROUP; the
+ * commit adds the entry and reads it into this process's pending list
+ * (consumer = DVCBOT_WORKER_ID), so it stays there until its final verdict
+ * (sent, blocked, gave up), when it is acknowledged and deleted in a batch
+ * (one script per loop turn).
+ *   - A restart with the same consumer name reads its own pending entries
+ *     back (outbox_store_connected) and sends them.
+ *   - A process that died for good stops refreshing its heartbeat key
+ *     OUTBOX_ALIVE_PREFIX<consumer> (PX claim_ms); any other process then
+ *     claims its pending entries (XCLAIM) from the cron.
+ *   - Replies of one user keep their order across restarts and processes:
+ *     the user record u:{<user>} counts replies committed (field oq), the
+ *     last one settled (od) and who committed last (oo). A reply whose
+ *     earlier ones may be held by another process or a previous run is
+ *     "gated": before it is sent, od must have reached seq - 1 (seq <= od:
+ *     it went already, it is only settled).
+ *   - SIGTERM: outbox_store_shutdown settles what was delivered and saves
+ *     what is only in memory (replies accepted while Redis was away,
+ *     hand-off and notification messages) into this consumer's pending list;
+ *     done learns whether everything was saved.
+ * Delivery is at least once: a message delivered but not yet settled when
+ * the process dies is sent again.
+ *
+ * Failures. Messages the outbox gave up on are recorded for staff in the
+ * stream OUTBOX_FAILED_KEY (capped at about OUTBOX_FAILED_MAX entries):
+ * channel, chat, reason ("gave_up", "expired", "failed"), transient attempts,
  * throttles, the channel's last error code or HTTP status, when (unix s)
- * and the start of the text. `XREVRANGE outbox:failed + - COUNT 20` shows
- * the latest.
+ * and the start of the text. `XREVRANGE outbox:failed + - COUNT 20`.
  *
- * Callbacks never fire late: outbox_store_record_failed fires and forgets. */
+ * The scripts touch keys of several users and the channel's stream: one
+ * Redis (or Sentinel), not Redis Cluster.
+ *
+ * Lifetime: commit callbacks fire exactly once (with OUTBOX_COMMIT_FAILED on
+ * timeout, disconnect or store_close). outbox_store_free after store_close. */
 #ifndef DVCBOT_OUTBOX_STORE_H
 #define DVCBOT_OUTBOX_STORE_H
 
+#include "dvcbot/msg.h"
 #include "dvcbot/outbox.h"
 #include "dvcbot/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
 
 #define OUTBOX_FAILED_KEY "outbox:failed"
 #define OUTBOX_FAILED_MAX 10000
 #define OUTBOX_FAILED_TEXT_CHARS 100  /* characters of the text kept with a failure */
+
+#define OUTBOX_STREAM_PREFIX "outbox:"      /* + channel name */
+#define OUTBOX_GROUP "outbox"
+#define OUTBOX_ALIVE_PREFIX "outbox:alive:" /* + consumer */
+#define OUTBOX_CLAIM_MS_DEFAULT 30000
+#define OUTBOX_READ_BATCH 200               /* entries read back or claimed per call */
+#define OUTBOX_MAX_BACKLOG_DEFAULT 5000
+
+struct outbox_store;
+
+struct outbox_store_deps {
+    uv_loop_t *loop;
+    struct store *store;
+    struct outbox *outbox;
+    const char *consumer;     /* this process in the consumer group (copied) */
+    unsigned claim_ms;        /* heartbeat lifetime; 0 = OUTBOX_CLAIM_MS_DEFAULT */
+    size_t max_backlog;       /* no reading back or claiming past this many in memory */
+};
+
+struct outbox_store *outbox_store_new(const struct outbox_store_deps *d);
+/* Replies of this channel are durable (its stream and group are made). */
+void outbox_store_enable(struct outbox_store *os, enum bot_channel ch);
+bool outbox_store_enabled(const struct outbox_store *os, enum bot_channel ch);
+/* Call when the store (re)connects: loads the scripts, makes the groups and
+ * reads this consumer's pending entries back. */
+void outbox_store_connected(struct outbox_store *os);
+/* From the cron: heartbeat, claims of dead consumers' entries, settles
+ * that failed earlier, reading back that stopped at the backlog bound. */
+void outbox_store_tick(struct outbox_store *os);
+/* Fails pending work; the struct is freed (call after store_close). */
+void outbox_store_free(struct outbox_store *os);
+
+enum outbox_session_op { OUTBOX_SESSION_KEEP, OUTBOX_SESSION_SET, OUTBOX_SESSION_DEL };
+
+/* One turn's replies and the dialog's writes that go with them. */
+struct outbox_commit {
+    enum bot_channel channel;
+    const char *user_key;       /* "tg:123": whose order the replies take */
+    const char *chat;
+    const char *reply_ref;      /* what the channel quotes, or NULL */
+    const struct bot_replies *replies;
+    const char *dedupe_key;     /* the user's delivery ids, dd:{<user key>} (a sorted set, see
+                                   dialog.c); NULL = no dedupe */
+    const char *dedupe_id;      /* the webhook's event: refused when already in that set */
+    long long now;              /* unix s: its score there */
+    unsigned dedupe_ttl_s;
+    const char *session_key;
+    enum outbox_session_op session_op;
+    const char *session_json;   /* for OUTBOX_SESSION_SET */
+    unsigned session_ttl_s;
+};
+
+enum outbox_commit_result {
+    OUTBOX_COMMIT_STORED,     /* written, and the replies queued in the outbox */
+    OUTBOX_COMMIT_DUPLICATE,  /* the event was seen already: nothing written */
+    OUTBOX_COMMIT_FAILED,     /* Redis refused or did not answer: nothing queued */
+};
+typedef void (*outbox_commit_cb)(enum outbox_commit_result r, void *ud);
+
+/* Writes the turn in one script and, once stored, queues the replies
+ * (outbox_send_stored). c and what it points to must stay valid until cb.
+ * Returns 0 (cb follows exactly once) or -1 (not connected; cb never). */
+int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, outbox_commit_cb cb,
+                        void *ud);
+
+/* Settles delivered entries and saves what is only in memory; then
+ * done(saved_all). Call once the outbox is flushed or its time is up. */
+void outbox_store_shutdown(struct outbox_store *os, void (*done)(bool saved_all, void *ud), void *ud);
 
 /* An outbox_failed_cb: ud is the struct store. Without Redis the failure is
  * only logged and counted. */

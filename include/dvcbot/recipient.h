@@ -13,7 +13,8 @@
  *   blocked  "1" once the user blocked the bot
  * plus the fields a channel keeps about its own limits (Zalo: zl_in, zl_out,
  * unfollowed...), which only that channel's driver reads: the outbox driver
- * names them (user_fields) and decides with them (may_send), so this module
+ * names them (user_fields) and decides with them (may_send), and the outbox's
+ * order of a user's stored replies (oq, od, oo: outbox_store.h), so this module
  * and its callers know no channel's rule. A user is also out of reach while
  * their chat is in the set blocked:<channel> or the outbox marks it blocked.
  *

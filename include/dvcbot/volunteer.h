@@ -33,6 +33,13 @@ struct volunteers *volunteers_new(struct dialog *d, const struct flow_set *defs,
                                   struct store *store, const struct config *cfg);
 void volunteers_free(struct volunteers *v);
 
+/* Adds (with the commune they cover, "" when none; vol:{<user>} keeps it
+ * with added_at) or removes a volunteer. Returns as store_command
+ * (STORE_EINVAL for a malformed user key); the reply is 1 when the
+ * membership changed, 0 when not. */
+int volunteer_register(struct store *store, const char *user, const char *commune, bool add,
+                       store_reply_cb cb, void *ud);
+
 /* POST and GET /admin/volunteers. */
 void volunteers_handle_http(struct http_request *req, void *ud);
 

@@ -284,7 +284,7 @@
       $('bcf-bar').style.width = (total ? Math.round(doneN * 100 / total) : 100) + '%';
       var live = d.status === 'resolving' || d.status === 'scheduled' || d.status === 'running';
       $('bcf-cancel').hidden = !live;
-      if (live) setTimeout(function () { pollBroadcast(id); }, 1500);
+      if (live) setTimeout(function () { pollBroadcast(id); }, 1000);
       else loadBroadcasts();
     });
   }
@@ -547,7 +547,9 @@
       var byName = { commune: 'Xã/phường', agency: 'Cơ quan', procedure: 'Thủ tục' }[d.by];
       var rows = d.rows.concat([Object.assign({ key: '*', name: 'Tổng cộng' }, t)]);
       table(tbl, 'chi-so-' + d.period.id + '-' + d.by, [
-        { title: byName, get: function (r) { return r.name || 'Không rõ'; } },
+        { title: byName, get: function (r) {
+          return d.by === 'procedure' && r.key === 'chung' ? 'Đánh giá chung' : (r.name || 'Không rõ');
+        } },
         { title: 'Hồ sơ nhận', key: 'received', num: true },
         { title: 'Toàn trình', key: 'fully_online', num: true },
         { title: 'Tỷ lệ toàn trình', num: true, cell: shareCell('fully_online_pct', g.fully_online_pct), csv: function (r) { return r.fully_online_pct; } },
@@ -568,6 +570,166 @@
   SECTIONS.cs = function () {
     $('cs-form').addEventListener('submit', function (ev) { ev.preventDefault(); loadIndicators(); });
     loaders.cs = loadIndicators;
+  };
+
+
+  /* ===== Feedback and complaints ===== */
+
+  var feedbackItems = [];
+
+  function kindText(r) {
+    if (r.kind === 'complaint') return 'Khiếu nại, phản ánh';
+    return r.stars ? 'Đánh giá ' + r.stars + '★ kèm góp ý' : 'Góp ý';
+  }
+
+  function markHandled(r, handled) {
+    api('POST', 'feedback/handled', { id: r.id, handled: handled }).then(function (res) {
+      if (res.status === 200) loadFeedback();
+      else notice(errorText(res));
+    });
+  }
+
+  function renderFeedback() {
+    var onlyOpen = $('gy-open').checked;
+    var rows = feedbackItems.filter(function (r) { return !onlyOpen || !r.handled_at; });
+    table($('gy-list'), 'gop-y-khieu-nai', [
+      { title: 'Lúc', get: function (r) { return fmtTime(r.at); } },
+      { title: 'Loại', get: kindText },
+      { title: 'Nội dung', key: 'comment' },
+      { title: 'Thủ tục', get: function (r) { return r.procedure === 'chung' ? 'Chung' : (r.procedure_name || r.procedure); } },
+      { title: 'Xã/phường', key: 'commune' },
+      { title: 'Kênh', get: function (r) { return CHANNEL_NAMES[r.channel] || r.channel; } },
+      { title: 'Đã xử lý', get: function (r) { return r.handled_at ? fmtTime(r.handled_at) : ''; },
+        cell: function (r) {
+          return el('button', { type: 'button', cls: r.handled_at ? 'light' : '',
+            text: r.handled_at ? 'Đã xử lý ' + fmtTime(r.handled_at) + ' · bỏ đánh dấu' : 'Đánh dấu đã xử lý',
+            onclick: function () { markHandled(r, !r.handled_at); } });
+        } }
+    ], rows, { empty: 'Chưa có góp ý hay khiếu nại nào.', rowClass: function (r) { return r.handled_at ? 'done' : ''; } });
+  }
+
+  function loadFeedback() {
+    api('GET', 'feedback').then(function (res) {
+      if (res.status !== 200) { notice(errorText(res)); return; }
+      feedbackItems = res.data.items;
+      renderFeedback();
+    });
+  }
+
+  SECTIONS.gy = function () {
+    $('gy-open').addEventListener('change', renderFeedback);
+    loaders.gy = loadFeedback;
+  };
+
+  /* ===== Hand-offs ===== */
+
+  var handoffTimer = null;
+
+  function loadHandoffs() {
+    clearTimeout(handoffTimer);
+    api('GET', 'handoffs').then(function (res) {
+      if (res.status !== 200) { notice(errorText(res)); return; }
+      table($('cb-list'), 'cho-can-bo', [
+        { title: 'Số phiếu', key: 'ticket', num: true },
+        { title: 'Kênh', get: function (r) { return CHANNEL_NAMES[r.channel] || r.channel; } },
+        { title: 'Xã/phường', key: 'commune' },
+        { title: 'Bắt đầu chờ', get: function (r) { return fmtTime(r.opened_at); } },
+        { title: 'Đã chờ', get: function (r) { return fmtWait(r.waited_s); }, csv: function (r) { return r.waited_s; } },
+        { title: 'Trả lời', get: function (r) { return '/reply ' + r.ticket + ' <nội dung>'; } }
+      ], res.data.tickets, { empty: 'Không có ai đang chờ cán bộ.' });
+      if (location.hash === '#cb') handoffTimer = setTimeout(loadHandoffs, 30000);
+    });
+  }
+
+  SECTIONS.cb = function () { loaders.cb = loadHandoffs; };
+
+
+  /* ===== Volunteers ===== */
+
+  function loadVolunteers() {
+    api('GET', 'volunteers').then(function (res) {
+      if (res.status !== 200) { notice(errorText(res)); return; }
+      table($('tnv-list'), 'tinh-nguyen-vien', [
+        { title: 'Mã người dùng', key: 'user' },
+        { title: 'Xã/phường', key: 'commune' },
+        { title: 'Từ ngày', get: function (r) { return fmtTime(r.added_at); } },
+        { title: 'Hộ đã hỗ trợ', key: 'households', num: true },
+        { title: 'Thủ tục đã làm cho người dân', key: 'flows', num: true },
+        { title: '', csv: function () { return ''; }, cell: function (r) {
+          return el('button', { type: 'button', cls: 'danger', text: 'Xóa',
+            onclick: function () {
+              api('POST', 'volunteers', { user: r.user, remove: true }).then(function (x) {
+                if (x.status !== 200) notice(errorText(x));
+                loadVolunteers();
+              });
+            } });
+        } }
+      ], res.data.volunteers, { empty: 'Chưa có tình nguyện viên nào.' });
+    });
+    api('GET', 'coverage').then(function (res) {
+      if (res.status !== 200) return;
+      var rows = communeTotals(res.data.villages.sort(function (a, b) {
+        return (a.commune_key + '|' + a.village).localeCompare(b.commune_key + '|' + b.village, 'vi');
+      }));
+      table($('tnv-cov'), 'do-phu-thon-ban', [
+        { title: 'Xã/phường', key: 'commune' },
+        { title: 'Thôn/bản', get: function (r) { return r.total ? 'Cả xã' : (r.village || '(người dân không đồng ý ghi nhận)'); } },
+        { title: 'Số hộ', key: 'households', num: true },
+        { title: 'Lượt hỗ trợ', key: 'visits', num: true },
+        { title: 'VNeID mức 2', key: 'vneid', num: true },
+        { title: 'Nộp trực tuyến', key: 'online', num: true },
+        { title: 'Nộp phí trực tuyến', key: 'paid', num: true },
+        { title: 'Đạt cả 3', key: 'met', num: true },
+        { title: 'Độ phủ', num: true, cell: shareCell('coverage_pct', 100), csv: function (r) { return r.coverage_pct; } },
+        { title: 'Không đồng ý', key: 'refused', num: true }
+      ], rows, { empty: 'Chưa có thôn/bản nào. Thêm thôn/bản và số hộ ở ô bên trên.',
+        rowClass: function (r) { return r.total ? 'total' : ''; } });
+    });
+  }
+
+  /* A total row after each commune's villages. */
+  function communeTotals(villages) {
+    var out = [], sum = null;
+    var keys = ['households', 'visits', 'vneid', 'online', 'paid', 'met', 'refused'];
+    function flush() {
+      if (!sum) return;
+      sum.coverage_pct = sum.households ? Math.round(sum.met * 1000 / sum.households) / 10 : null;
+      out.push(sum);
+    }
+    villages.forEach(function (v) {
+      if (!sum || sum.commune_key !== v.commune_key) {
+        flush();
+        sum = { commune_key: v.commune_key, commune: v.commune, village: null, total: true };
+        keys.forEach(function (k) { sum[k] = 0; });
+      }
+      if (v.commune) sum.commune = v.commune;
+      keys.forEach(function (k) { sum[k] += v[k]; });
+      out.push(v);
+    });
+    flush();
+    return out;
+  }
+
+  function postForm(form, path, body, errBox) {
+    $(errBox).textContent = '';
+    api('POST', path, body).then(function (res) {
+      if (res.status !== 200) { $(errBox).textContent = errorText(res); return; }
+      form.reset();
+      loadVolunteers();
+    });
+  }
+
+  SECTIONS.tnv = function () {
+    $('tnv-add').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      postForm(this, 'volunteers', { user: $('tnv-user').value.trim(), commune: $('tnv-commune').value.trim() }, 'tnv-error');
+    });
+    $('tnv-village').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      postForm(this, 'villages', { commune: $('tv-commune').value.trim(), village: $('tv-name').value.trim(),
+        households: Number($('tv-households').value) }, 'tv-error');
+    });
+    loaders.tnv = loadVolunteers;
   };
 
   /* SECTIONS_BELOW */

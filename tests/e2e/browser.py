@@ -34,8 +34,9 @@ What it does for every test:
   --disable-component-update --disable-sync --no-first-run ...) and a fresh
   --user-data-dir in its own temp dir; chromedriver on a port of its own, so
   several modules can run in parallel;
-- emulates a phone: viewport 390x844 (Browser.start(viewport=(w, h)) for
-  another size; `b.resize(w, h)` changes it later);
+- emulates a phone: viewport 390x844 at pixel ratio 2 (Browser.start(viewport=(w, h),
+  pixel_ratio=1.0) for an office screen, which also renders four times fewer
+  pixels; `b.resize(w, h)` changes the size later);
 - records every request the pages make (the DevTools performance log), so a
   test can assert that nothing left 127.0.0.1, and the console.
 
@@ -117,7 +118,7 @@ class Browser:
     """One headless chromium and its chromedriver. Not thread-safe: one test
     at a time drives it."""
 
-    def __init__(self, viewport=PHONE):
+    def __init__(self, viewport=PHONE, pixel_ratio=2.0):
         webdriver, Service, self.By, self.Keys = _import_selenium()
         self.tmp = tempfile.mkdtemp(prefix="dvcbot-browser-")
         self.viewport = viewport
@@ -127,7 +128,7 @@ class Browser:
             opts.add_argument(flag)
         opts.add_argument("--user-data-dir=" + os.path.join(self.tmp, "profile"))
         opts.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": viewport[0], "height": viewport[1], "pixelRatio": 2.0}})
+            "deviceMetrics": {"width": viewport[0], "height": viewport[1], "pixelRatio": pixel_ratio}})
         opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         service = Service(CHROMEDRIVER, port=free_port(),
                           log_path=os.path.join(self.tmp, "chromedriver.log"))
@@ -139,18 +140,18 @@ class Browser:
         self._console = []
 
     @classmethod
-    def start(cls, viewport=PHONE):
-        return cls(viewport)
+    def start(cls, viewport=PHONE, pixel_ratio=2.0):
+        return cls(viewport, pixel_ratio)
 
     @classmethod
-    def for_class(cls, test_class, viewport=PHONE):
+    def for_class(cls, test_class, viewport=PHONE, pixel_ratio=2.0):
         """A browser quit by test_class's class cleanup, or None with the
         reason in test_class.no_browser (printed once)."""
         reason = unavailable_reason()
         b = None
         if not reason:
             try:
-                b = cls(viewport)
+                b = cls(viewport, pixel_ratio)
             except Exception as e:  # WebDriverException and OSError alike: say why
                 reason = "chromium did not start: %s" % str(e).strip().splitlines()[0][:300]
         if b is None:

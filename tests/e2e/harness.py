@@ -124,14 +124,15 @@ class RedisClient:
 
 
 class Redis:
-    def __init__(self, tmpdir):
+    def __init__(self, tmpdir, persist=False):
         self.dir = tmpdir
         self.sock = os.path.join(tmpdir, "redis.sock")
         self.proc = None
+        self.persist = persist  # append-only file, fsync'd on every write: survives kill -9
 
     @classmethod
-    def start(cls, tmpdir):
-        r = cls(tmpdir)
+    def start(cls, tmpdir, persist=False):
+        r = cls(tmpdir, persist)
         r.launch()
         return r
 
@@ -140,9 +141,10 @@ class Redis:
         return "unix://" + self.sock
 
     def launch(self):
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", self.sock, "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--loglevel", "warning"],
+            ["redis-server", "--port", "0", "--unixsocket", self.sock, "--save", ""] + aof +
+            ["--dir", self.dir, "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._pingable, 10, what="redis-server to start")
 
@@ -152,7 +154,7 @@ class Redis:
             ok = c("PING") == "PONG"
             c.close()
             return ok
-        except OSError:
+        except (OSError, RespError):  # RespError: "LOADING" its append-only file
             return False
 
     def __call__(self, *args):

@@ -22,8 +22,8 @@ _addr = iter(range(1, 250))
 
 
 def fresh_addr():
-    """A client address of its own (X-Real-IP), so sign-in limits of one test
-    never reach another."""
+    """A client address of its own (X-Forwarded-For from a trusted proxy), so
+    sign-in limits of one test never reach another."""
     return "10.9.%d.%d" % divmod(next(_addr) + 300, 256)
 
 
@@ -49,7 +49,7 @@ class Console:
         self.csrf = None
 
     def request(self, method, path, body=None, headers=None, raw_headers=False):
-        h = {"X-Real-IP": self.addr}
+        h = {"X-Forwarded-For": self.addr}
         if self.jar:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.jar.items())
         h.update(headers or {})
@@ -120,7 +120,7 @@ class Console:
 
 class ConsoleAuthTest(ServiceTest):
     extra_env = {"ADMIN_TOKENS": TOKENS, "DVCBOT_CONSOLE_TTL": str(TTL),
-                 "DVCBOT_CONSOLE_LOGIN_LIMIT": "3"}
+                 "DVCBOT_CONSOLE_LOGIN_LIMIT": "3", "DVCBOT_TRUSTED_PROXIES": "127.0.0.1"}
 
     def test_sign_in_page_is_a_form_with_its_own_csrf_cookie(self):
         c = Console(self.bot)
@@ -331,9 +331,9 @@ class ConsoleExpiryTest(ServiceTest):
     def test_a_session_ends_when_its_lifetime_is_over(self):
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
-        self.bot.advance_clock(590)
+        self.bot.advance_clock(300)
         self.assertEqual(c.call("GET", "meta")[0], 200)
-        self.bot.advance_clock(11)
+        self.bot.advance_clock(301)
         self.assertEqual(c.call("GET", "meta")[0], 401)
         status, _, html = c.page()
         self.assertIn('action="/admin/login"', html)
@@ -532,3 +532,177 @@ class ConsoleIndicatorTest(ServiceTest):
         status, body = c.call("GET", "indicators")
         self.assertEqual(status, 200)
         return body["total"]
+
+
+def buttons(replies):
+    return [b["payload"] for r in replies for b in r["buttons"]]
+
+
+def labels(replies):
+    return {b["payload"]: b["label"] for r in replies for b in r["buttons"]}
+
+
+class ConsoleFeedbackTest(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    def comment(self, user, stars, text):
+        self.bot.webchat(user, "góp ý")
+        self.bot.webchat(user, button="rate:%d" % stars)
+        status, body = self.bot.webchat(user, text)
+        self.assertEqual(status, 200)
+        return body
+
+    def complain(self, user, text):
+        self.bot.webchat(user, button="fb:complaint")
+        return self.bot.webchat(user, text)[1]
+
+    def test_comments_and_complaints_are_listed_newest_first_and_can_be_marked_handled(self):
+        user_a, user_b = "wcfeedback0001", "wcfeedback0002"
+        self.redis("HSET", "u:{wc:%s}" % user_b, "commune", "Mường Thanh")
+        self.comment(user_a, 2, "Hướng dẫn khó hiểu quá")
+        self.bot.advance_clock(2)
+        self.complain(user_b, "Cán bộ hẹn mãi không trả kết quả")
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        status, body = c.call("GET", "feedback")
+        self.assertEqual(status, 200)
+        items = [i for i in body["items"] if i["comment"] in
+                 ("Hướng dẫn khó hiểu quá", "Cán bộ hẹn mãi không trả kết quả")]
+        self.assertEqual([i["kind"] for i in items], ["complaint", "comment"])  # newest first
+        complaint, comment = items
+        self.assertEqual(comment["stars"], 2)
+        self.assertEqual(comment["channel"], "webchat")
+        self.assertEqual(complaint["commune"], "Mường Thanh")  # from the user's record
+        self.assertIsNone(complaint["handled_at"])
+        self.assertEqual(c.call("POST", "feedback/handled", {"id": complaint["id"]})[0], 200)
+        items = {i["id"]: i for i in c.call("GET", "feedback")[1]["items"]}
+        self.assertIsNotNone(items[complaint["id"]]["handled_at"])
+        self.assertIsNone(items[comment["id"]]["handled_at"])
+        self.assertEqual(c.call("POST", "feedback/handled",
+                                {"id": complaint["id"], "handled": False})[0], 200)
+        self.assertIsNone({i["id"]: i for i in c.call("GET", "feedback")[1]["items"]}
+                          [complaint["id"]]["handled_at"])
+        self.assertEqual(c.call("POST", "feedback/handled", {"id": "wc:nobody0000|" + "0" * 16})[0], 404)
+        self.assertEqual(c.call("POST", "feedback/handled", {"id": "rubbish"})[0], 400)
+
+        officer = Console(self.bot)
+        officer.sign_in(SCOPED_TOKEN)
+        seen = [i["comment"] for i in officer.call("GET", "feedback")[1]["items"]]
+        self.assertIn("Cán bộ hẹn mãi không trả kết quả", seen)
+        self.assertNotIn("Hướng dẫn khó hiểu quá", seen)  # no commune: not theirs
+        self.assertEqual(officer.call("POST", "feedback/handled", {"id": comment["id"]})[0], 404)
+
+    def test_erase_my_data_removes_the_handled_marks_too(self):
+        user = "wcfeedback0003"
+        self.comment(user, 5, "Rất tiện, cảm ơn")
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        item = [i for i in c.call("GET", "feedback")[1]["items"] if i["comment"] == "Rất tiện, cảm ơn"][0]
+        c.call("POST", "feedback/handled", {"id": item["id"]})
+        self.assertEqual(self.redis("EXISTS", "fbh:{wc:%s}" % user), 1)
+        self.bot.webchat(user, "xóa dữ liệu của tôi")
+        self.bot.webchat(user, button="erase:yes")
+        self.assertEqual(self.redis("EXISTS", "fbh:{wc:%s}" % user), 0)
+        self.assertNotIn("Rất tiện, cảm ơn", [i["comment"] for i in c.call("GET", "feedback")[1]["items"]])
+
+
+class ConsoleHandoffTest(ServiceTest):
+    extra_env = {"ADMIN_TOKENS": TOKENS, "DVCBOT_STAFF_CHATS": "55501"}
+
+    def test_open_handoffs_are_listed_with_how_long_they_waited(self):
+        waiting, other = "wchandoff0001", "wchandoff0002"
+        self.redis("HSET", "u:{wc:%s}" % waiting, "commune", "Xã Mường Thanh")
+        self.bot.webchat(waiting, "cho tôi gặp cán bộ")
+        self.bot.webchat(other, "cho tôi gặp cán bộ")
+        self.bot.advance_clock(600)
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        tickets = c.call("GET", "handoffs")[1]["tickets"]
+        self.assertEqual(len(tickets), 2)
+        mine = [t for t in tickets if t["commune"] == "Xã Mường Thanh"][0]
+        self.assertEqual(mine["channel"], "webchat")
+        self.assertGreaterEqual(mine["waited_s"], 600)
+        self.assertLess(mine["waited_s"], 660)
+        officer = Console(self.bot)
+        officer.sign_in(SCOPED_TOKEN)
+        self.assertEqual([t["ticket"] for t in officer.call("GET", "handoffs")[1]["tickets"]],
+                         [mine["ticket"]])
+        self.bot.webchat(waiting, button="ho:end")  # the user closes it
+        left = [t["ticket"] for t in c.call("GET", "handoffs")[1]["tickets"]]
+        self.assertNotIn(mine["ticket"], left)
+        self.assertEqual(len(left), 1)
+
+
+class ConsoleVolunteerTest(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    def test_a_volunteer_closes_a_household_visit_in_two_taps_after_the_residents_consent(self):
+        vol = "wcvolunteer01"
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        self.assertEqual(c.call("POST", "volunteers", {"user": "wc:" + vol, "commune": "Mường Thanh"})[0], 200)
+        for village, households in (("Bản Phiêng Lơi", 40), ("Bản Noong Bua", 25)):
+            self.assertEqual(c.call("POST", "villages", {"commune": "Mường Thanh", "village": village,
+                                                          "households": households})[0], 200)
+        self.assertEqual(c.call("POST", "villages", {"commune": "Thanh Nưa", "village": "Bản Co Mần",
+                                                      "households": 30})[0], 200)
+        # the consent question comes first
+        r = self.bot.webchat(vol, button="hh:start")[1]["replies"]
+        self.assertEqual(set(buttons(r)), {"hh:c:y", "hh:c:n"})
+        self.assertIn("đồng ý", r[0]["text"])
+        # an outcome tap before consent is refused
+        r = self.bot.webchat(vol, button="hh:o:111")[1]["replies"]
+        self.assertEqual(set(buttons(r)), {"hh:c:y", "hh:c:n"})
+        r = self.bot.webchat(vol, button="hh:c:y")[1]["replies"]
+        villages = labels(r)
+        self.assertEqual([villages[p] for p in ("hh:v:1", "hh:v:2")], ["Bản Noong Bua", "Bản Phiêng Lơi"])
+        self.assertNotIn("Bản Co Mần", villages.values())  # another commune's
+        # tap one: the village; tap two: the outcome
+        r = self.bot.webchat(vol, button="hh:v:2")[1]["replies"]
+        self.assertEqual(len([p for p in buttons(r) if p.startswith("hh:o:")]), 6)
+        r = self.bot.webchat(vol, button="hh:o:110")[1]["replies"]
+        self.assertIn("Bản Phiêng Lơi", r[0]["text"])
+        # a second household, village typed, all three done
+        self.bot.webchat(vol, button="hh:start")
+        self.bot.webchat(vol, button="hh:c:y")
+        self.bot.webchat(vol, "Bản Phiêng Lơi")
+        self.bot.webchat(vol, button="hh:o:111")
+        # a third: the resident says no
+        self.bot.webchat(vol, button="hh:start")
+        r = self.bot.webchat(vol, button="hh:c:n")[1]["replies"]
+        self.assertIn("không ghi", r[0]["text"])
+
+        rows = {(v["commune_key"], v["village"]): v for v in c.call("GET", "coverage")[1]["villages"]}
+        pl = rows[("muong thanh", "Bản Phiêng Lơi")]
+        self.assertEqual((pl["households"], pl["visits"], pl["vneid"], pl["online"], pl["paid"], pl["met"]),
+                         (40, 2, 2, 2, 1, 1))
+        self.assertEqual(pl["coverage_pct"], 2.5)
+        self.assertEqual(rows[("muong thanh", "")]["refused"], 1)
+        self.assertEqual(rows[("muong thanh", "Bản Noong Bua")]["visits"], 0)
+        log = [json.loads(x) for x in self.redis("LRANGE", "coverage:log", 0, -1)]
+        self.assertEqual(len(log), 2)
+        self.assertTrue(all(e["consent"] == "yes" and e["village"] == "Bản Phiêng Lơi" for e in log))
+        self.assertNotIn(vol, json.dumps(log))  # the record names nobody
+        listed = {v["user"]: v for v in c.call("GET", "volunteers")[1]["volunteers"]}
+        self.assertEqual(listed["wc:" + vol]["households"], 2)
+        self.assertEqual(listed["wc:" + vol]["commune"], "Mường Thanh")
+
+        officer = Console(self.bot)
+        officer.sign_in(SCOPED_TOKEN)
+        communes = {v["commune_key"] for v in officer.call("GET", "coverage")[1]["villages"]}
+        self.assertEqual(communes, {"muong thanh"})
+        # a commune officer adds volunteers to their own commune only
+        officer.call("POST", "volunteers", {"user": "tg:424242", "commune": "Thanh Nưa"})
+        self.assertEqual(self.redis("HGET", "vol:{tg:424242}", "commune"), SCOPED_COMMUNE)
+        self.assertEqual(officer.call("POST", "volunteers", {"user": "wc:" + vol, "remove": True})[0], 200)
+        self.assertEqual(self.redis("SISMEMBER", "volunteers", "wc:" + vol), 0)
+
+    def test_someone_not_registered_cannot_record_households(self):
+        before = self.redis("LLEN", "coverage:log")
+        r = self.bot.webchat("wcnotavolunteer", button="hh:start")[1]["replies"]
+        self.assertNotIn("hh:c:y", buttons(r))
+        r = self.bot.webchat("wcnotavolunteer", button="hh:o:111")[1]["replies"]
+        self.assertNotIn("hh:o:111", buttons(r))
+        self.assertEqual(self.redis("LLEN", "coverage:log"), before)

@@ -143,6 +143,72 @@ static void test_bad_file_is_reported_with_file_and_field(void **state)
     rmdir(dir);
 }
 
+/* intents/_communes.json: the communes and wards after the 2025 arrangement
+ * (NQ 1681 Sơn La, NQ 1670 Lai Châu), each with what was merged into it. */
+static void test_communes_of_both_provinces_after_2025(void **state)
+{
+    (void)state;
+    struct catalog *cat = load();
+    const cJSON *doc = catalog_extra(cat, "communes");
+    assert_non_null(doc);
+    const cJSON *provinces = cJSON_GetObjectItemCaseSensitive(doc, "provinces");
+    assert_int_equal(cJSON_GetArraySize(provinces), 2);
+    const struct { const char *name, *resolution; int units, wards; } want[] = {
+        {"Sơn La", "1681/NQ-UBTVQH15", 75, 8}, {"Lai Châu", "1670/NQ-UBTVQH15", 38, 2}};
+    for (int p = 0; p < 2; p++) {
+        const cJSON *prov = cJSON_GetArrayItem(provinces, p);
+        assert_string_equal(cJSON_GetObjectItemCaseSensitive(prov, "name")->valuestring, want[p].name);
+        assert_string_equal(cJSON_GetObjectItemCaseSensitive(prov, "resolution")->valuestring,
+                            want[p].resolution);
+        const cJSON *units = cJSON_GetObjectItemCaseSensitive(prov, "units");
+        assert_int_equal(cJSON_GetArraySize(units), want[p].units);
+        int wards = 0;
+        for (int i = 0; i < cJSON_GetArraySize(units); i++) {
+            const cJSON *u = cJSON_GetArrayItem(units, i);
+            const char *name = cJSON_GetObjectItemCaseSensitive(u, "name")->valuestring;
+            const char *type = cJSON_GetObjectItemCaseSensitive(u, "type")->valuestring;
+            const char *code = cJSON_GetObjectItemCaseSensitive(u, "code")->valuestring;
+            assert_int_equal(strlen(code), 5);
+            assert_true(strcmp(type, "xã") == 0 || strcmp(type, "phường") == 0);
+            wards += strcmp(type, "phường") == 0;
+            int merged = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(u, "merged_from"));
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "unchanged")))
+                assert_int_equal(merged, 0);
+            else if (merged < 2)
+                fail_msg("%s %s: a merged unit lists fewer than 2 old units", type, name);
+            for (int k = 0; k < i; k++) {
+                const cJSON *o = cJSON_GetArrayItem(units, k);
+                if (strcmp(cJSON_GetObjectItemCaseSensitive(o, "code")->valuestring, code) == 0 ||
+                    (strcmp(cJSON_GetObjectItemCaseSensitive(o, "name")->valuestring, name) == 0 &&
+                     strcmp(cJSON_GetObjectItemCaseSensitive(o, "type")->valuestring, type) == 0))
+                    fail_msg("%s %s listed twice", type, name);
+            }
+        }
+        assert_int_equal(wards, want[p].wards);
+    }
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "missing")) > 0);
+    catalog_free(cat);
+}
+
+/* A procedure with a national code links to its own page on the portal. */
+static void test_portal_code_names_the_procedure_page(void **state)
+{
+    (void)state;
+    struct catalog *cat = load();
+    size_t with_code = 0;
+    for (size_t i = 0; i < catalog_size(cat); i++) {
+        const struct procedure_info *p = catalog_at(cat, i)->proc;
+        if (!p || !p->portal_code)
+            continue;
+        with_code++;
+        if (!strstr(p->portal_url, p->portal_code) && !strstr(p->portal_url, "dvc-trang-chu"))
+            fail_msg("%s: portal_url does not show procedure %s", catalog_at(cat, i)->id, p->portal_code);
+    }
+    assert_true(with_code >= 9);
+    assert_string_equal(catalog_find(cat, "khai_sinh")->proc->portal_code, "1.001193");
+    catalog_free(cat);
+}
+
 /* A procedure must name the legal text its facts were checked against. */
 static void test_procedure_without_source_is_refused(void **state)
 {
@@ -194,6 +260,8 @@ int main(void)
         cmocka_unit_test(test_shared_data_files_are_extras_not_ids),
         cmocka_unit_test(test_bad_file_is_reported_with_file_and_field),
         cmocka_unit_test(test_procedure_without_source_is_refused),
+        cmocka_unit_test(test_communes_of_both_provinces_after_2025),
+        cmocka_unit_test(test_portal_code_names_the_procedure_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

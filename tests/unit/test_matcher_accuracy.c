@@ -1,7 +1,10 @@
-/* Accuracy of the matcher on the labelled sets tests/data/intents_train.tsv
- * (the data is tuned on it) and tests/data/intents_heldout.tsv (written
- * before tuning, never tuned on). Prints top-1 accuracy and the confusion
- * pairs of each; fails below ACCURACY_MIN on either. */
+/* Accuracy of the matcher's label (not the reply: tests/e2e/test_understanding.py
+ * judges that) on the labelled sets tests/data/intents_train.tsv (the data is
+ * tuned on it), tests/data/intents_heldout.tsv (written before tuning) and the
+ * DEV parts of the blind realistic sets (tests/data/README.md; the SEALED parts
+ * are never read here). A line is right when the matcher picks one of its
+ * ids ("a|b"). Prints top-1 accuracy and the confusions; fails below
+ * ACCURACY_MIN. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +15,30 @@
 #include "dvcbot/file.h"
 #include "dvcbot/matcher.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ACCURACY_MIN 0.95
+
+/* Whether id is one of the "|"-separated ids of want (each must exist). */
+static bool label_has(const struct catalog *cat, const char *path, const char *want, const char *id)
+{
+    bool found = false;
+    for (const char *p = want; *p;) {
+        size_t n = strcspn(p, "|");
+        char one[64];
+        snprintf(one, sizeof one, "%.*s", (int)n, p);
+        if (!catalog_find(cat, one))
+            fail_msg("%s: unknown id '%s'", path, one);
+        found = found || strcmp(one, id) == 0;
+        p += n + (p[n] == '|');
+    }
+    return found;
+}
+
+static size_t set_right, set_total; /* of the last run_set */
 
 static double run_set(const char *path)
 {
@@ -36,16 +58,16 @@ static double run_set(const char *path)
             continue;
         *tab = '\0';
         const char *want = tab + 1;
-        if (!catalog_find(cat, want))
-            fail_msg("%s: unknown id '%s'", path, want);
         struct match_result r;
         matcher_classify(m, line, strlen(line), &r);
         total++;
-        if (strcmp(r.id, want) == 0)
+        if (label_has(cat, path, want, r.id))
             right++;
         else
             printf("   confusion: %s -> %s (%.2f)  \"%s\"\n", want, r.id, r.score, line);
     }
+    set_right = right;
+    set_total = total;
     double acc = total ? (double)right / (double)total : 0;
     printf("   top-1 accuracy %zu/%zu = %.1f%%\n", right, total, acc * 100);
     free(text);
@@ -66,11 +88,29 @@ static void test_heldout_set_accuracy_at_least_95_percent(void **state)
     assert_true(run_set("tests/data/intents_heldout.tsv") >= ACCURACY_MIN);
 }
 
+static void test_realistic_dev_sets_accuracy_at_least_95_percent(void **state)
+{
+    static const char *const sets[] = {
+        "tests/data/realistic_villager.tsv", "tests/data/realistic_teen.tsv",
+        "tests/data/realistic_elder_volunteer.tsv", "tests/data/offtopic.tsv",
+    };
+    size_t right = 0, total = 0;
+    (void)state;
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        run_set(sets[i]);
+        right += set_right;
+        total += set_total;
+    }
+    printf("== all DEV sets: %zu/%zu = %.1f%%\n", right, total, 100.0 * (double)right / (double)total);
+    assert_true((double)right >= ACCURACY_MIN * (double)total);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_set_accuracy_at_least_95_percent),
         cmocka_unit_test(test_heldout_set_accuracy_at_least_95_percent),
+        cmocka_unit_test(test_realistic_dev_sets_accuracy_at_least_95_percent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,20 @@
+/* webhook — what the channels' webhooks (telegram.c, zalo.c) share.
+ *
+ * Backpressure: when dvcbot has more in hand than it can finish
+ * (dialog_full), or one user floods, a webhook is refused with 503 and
+ * Retry-After instead of being accepted and lost or queued without bound.
+ * Telegram repeats a webhook answered with any status other than 2xx (it
+ * gives up only "after a reasonable amount of attempts"); Zalo redelivers
+ * an event its webhook did not accept. The refusal is counted in
+ * dvcbot_webhooks_refused_total{channel,reason}. */
+#ifndef DVCBOT_WEBHOOK_H
+#define DVCBOT_WEBHOOK_H
+
+#include "dvcbot/http_server.h"
+
+#define WEBHOOK_RETRY_AFTER_S 5
+
+/* Answers 503 with Retry-After; reason: "overloaded" or "flood". */
+void webhook_refuse(struct http_request *req, const char *channel, const char *reason);
+
+#endif

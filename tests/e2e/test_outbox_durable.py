@@ -1,0 +1,227 @@
+"""No acknowledged message lost: a webhook is answered 200 only once its
+replies are stored in Redis (outbox:<channel>, consumer group "outbox"), so
+they survive kill -9, SIGTERM and a Redis restart, are sent by the next
+start or by another process, and keep one user's order. Past a bound the
+webhook answers 503 (the channel redelivers) and the backlog stays bounded.
+
+Each test runs its own Redis (append-only, fsync always), Telegram stub and
+dvcbot; nothing sleeps to synchronise: the tests wait for the stub's calls or
+the metrics."""
+import shutil
+import tempfile
+import threading
+import unittest
+
+from harness import Dvcbot, Redis, TelegramStub, tg_message, wait_until
+
+GREETING = "Xin chào"            # reply to "xin chao"
+KHAI_SINH = "Đăng ký khai sinh"  # reply to "dk khai sinh cho con"
+SLOW_RATE = {"DVCBOT_TELEGRAM_RATE": "1"}   # sends per second: a backlog builds up
+FAST_RATE = {"DVCBOT_TELEGRAM_RATE": "1000"}
+
+
+class HeldTelegramStub(TelegramStub):
+    """A Bot API whose sendMessage answers only once release() is called:
+    what dvcbot sends meanwhile stays in flight or queued."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = threading.Event()
+        # An answer released after dvcbot went away meets a closed socket.
+        self.httpd.handle_error = lambda request, address: None
+
+    def handle(self, method, path, body, headers):
+        if self.route_key(method, path) == "sendMessage":
+            self.gate.wait(30)
+        return super().handle(method, path, body, headers)
+
+    def release(self):
+        self.gate.set()
+
+    def stop(self):
+        self.release()
+        super().stop()
+
+
+class DurableTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dvcbot-e2e-")
+        self.redis = Redis.start(self.tmp, persist=True)
+        self.tg = HeldTelegramStub.start()
+        self.tg.release()  # tests that need it hold the Bot API again
+        self.bots = []
+        self._uid = 300000
+
+    def tearDown(self):
+        try:
+            for bot in self.bots:
+                if bot.proc and bot.proc.poll() is None:
+                    bot.stop(expect_code=None)
+        finally:
+            self.tg.stop()
+            self.redis.stop()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start_bot(self, env=None, tg=None):
+        bot = Dvcbot.start(self.tmp, self.redis, telegram=tg or self.tg, env=env)
+        self.bots.append(bot)
+        return bot
+
+    def update(self, user, text):
+        self._uid += 1
+        return tg_message(self._uid, user, text)
+
+    def converse(self, bot, users):
+        """Each user says hello, then asks about a birth registration: two
+        acknowledged updates per user, each answered 200 only once stored."""
+        for text in ("xin chao", "dk khai sinh cho con"):
+            for u in users:
+                status, _, _ = bot.telegram(self.update(u, text))
+                self.assertEqual(status, 200)
+
+    def backlog(self, bot):
+        m = bot.metrics()
+        return m.get("dvcbot_outbox_queued", 0) + m.get("dvcbot_outbox_inflight", 0)
+
+    def pending_in_redis(self):
+        summary = self.redis("XPENDING", "outbox:telegram", "outbox")
+        return summary[0]
+
+    def replies_of(self, user):
+        return [c["json"]["text"] for c in self.tg.sent_to(user) if c["status"] == 200]
+
+    def assert_every_user_answered_in_order(self, users):
+        def answered(u):
+            texts = self.replies_of(u)
+            return any(GREETING in t for t in texts) and any(KHAI_SINH in t for t in texts)
+        wait_until(lambda: all(answered(u) for u in users), 15, what="both replies of every user")
+        for u in users:
+            texts = self.replies_of(u)
+            first_greeting = next(i for i, t in enumerate(texts) if GREETING in t)
+            first_khai_sinh = next(i for i, t in enumerate(texts) if KHAI_SINH in t)
+            self.assertLess(first_greeting, first_khai_sinh, texts)
+        wait_until(lambda: self.pending_in_redis() == 0, what="every stored reply settled")
+        self.assertEqual(self.redis("XLEN", "outbox:telegram"), 0)
+
+    def users(self, n, base):
+        return [base + i for i in range(n)]
+
+
+class KillTest(DurableTest):
+
+    def test_kill_9_loses_no_acknowledged_reply(self):
+        bot = self.start_bot(SLOW_RATE)
+        users = self.users(12, 7300000000)
+        self.converse(bot, users)
+        self.assertGreater(self.backlog(bot), 0, "nothing was pending at the kill: the test proves nothing")
+        bot.kill()
+        self.assertGreater(self.pending_in_redis(), 0)
+        bot.env.update(FAST_RATE)
+        bot.launch()  # same port: same consumer name, reads its pending replies back
+        self.assert_every_user_answered_in_order(users)
+        self.assertGreater(bot.metrics().get('dvcbot_outbox_recovered_total{channel="telegram",how="own"}', 0), 0)
+
+    def test_another_process_takes_over_a_killed_ones_replies(self):
+        env = dict(SLOW_RATE, DVCBOT_OUTBOX_CLAIM_MS="600")
+        a = self.start_bot(dict(env, DVCBOT_WORKER_ID="proc-a"))
+        b = self.start_bot(dict(FAST_RATE, DVCBOT_OUTBOX_CLAIM_MS="600", DVCBOT_WORKER_ID="proc-b"))
+        users = self.users(10, 7310000000)
+        self.converse(a, users)
+        self.assertGreater(self.backlog(a), 0)
+        a.kill()
+        self.assert_every_user_answered_in_order(users)
+        self.assertGreater(b.metrics().get('dvcbot_outbox_recovered_total{channel="telegram",how="claimed"}', 0), 0)
+
+
+class ShutdownTest(DurableTest):
+
+    def test_sigterm_leaves_what_was_not_sent_in_redis_for_the_next_start(self):
+        self.tg.gate.clear()  # nothing gets through before the stop
+        bot = self.start_bot(dict(FAST_RATE, DVCBOT_SHUTDOWN_MS="200"))
+        users = self.users(12, 7320000000)
+        self.converse(bot, users)
+        self.assertEqual(self.backlog(bot), 2 * len(users))
+        log = bot.stop()  # exit status 0: nothing was lost
+        self.assertIn("outbox flush timed out", log)
+        self.assertEqual(self.pending_in_redis(), 2 * len(users))
+        self.tg.release()
+        bot.launch()
+        self.assert_every_user_answered_in_order(users)
+
+    def test_sigterm_says_in_its_exit_status_what_could_not_be_saved(self):
+        bot = self.start_bot(dict(SLOW_RATE, DVCBOT_SHUTDOWN_MS="200"))
+        self.redis.kill()
+        wait_until(lambda: not bot.redis_up(), what="dvcbot to notice redis is down")
+        for u in self.users(6, 7330000000):  # answered from memory, as Redis is away
+            self.assertEqual(bot.telegram(self.update(u, "xin chao"))[0], 200)
+        log = bot.stop(expect_code=3)
+        self.assertIn("outbox not saved", log)
+        self.redis.launch()
+
+
+class RedisRestartTest(DurableTest):
+
+    def test_redis_restart_then_kill_9_loses_no_acknowledged_reply(self):
+        bot = self.start_bot(SLOW_RATE)
+        users = self.users(12, 7340000000)
+        self.converse(bot, users)
+        self.assertGreater(self.backlog(bot), 0)
+        self.redis.restart()  # killed and started again from its append-only file
+        wait_until(bot.redis_up, 10, what="dvcbot to reconnect")
+        bot.kill()
+        bot.env.update(FAST_RATE)
+        bot.launch()
+        self.assert_every_user_answered_in_order(users)
+
+
+class TwoProcessOrderTest(DurableTest):
+
+    def test_one_users_replies_keep_their_order_across_two_processes(self):
+        slow = TelegramStub.start()  # process A's Bot API answers after a second
+        slow.delays["sendMessage"] = 1.0
+        try:
+            a = self.start_bot(dict(FAST_RATE, DVCBOT_WORKER_ID="proc-a"), tg=slow)
+            b = self.start_bot(dict(FAST_RATE, DVCBOT_WORKER_ID="proc-b"))
+            user = 7350000001
+            self.assertEqual(a.telegram(self.update(user, "xin chao"))[0], 200)
+            self.assertEqual(b.telegram(self.update(user, "dk khai sinh cho con"))[0], 200)
+            first = slow.wait_calls("sendMessage", 1)[0]
+            second = wait_until(lambda: self.tg.sent_to(user), what="B's reply")[0]
+            self.assertIn(GREETING, first["json"]["text"])
+            self.assertIn(KHAI_SINH, second["json"]["text"])
+            # B waited for A's reply to be answered by the API before sending its own.
+            self.assertGreaterEqual(second["time"], first["time"] + 0.95)
+            wait_until(lambda: self.pending_in_redis() == 0, what="both settled")
+        finally:
+            for bot in self.bots:
+                bot.stop()
+            self.bots = []
+            slow.stop()
+
+
+class BackpressureTest(DurableTest):
+
+    def test_past_the_bound_webhooks_get_503_and_redelivered_ones_are_answered(self):
+        bound = 8
+        self.tg.gate.clear()  # the Bot API does not answer: the backlog fills
+        bot = self.start_bot(dict(FAST_RATE, DVCBOT_MAX_BACKLOG=str(bound)))
+        users = self.users(30, 7360000000)
+        refused = []
+        for u in users:
+            update = self.update(u, "xin chao")
+            status, headers, _ = bot.telegram(update)
+            self.assertIn(status, (200, 503))
+            if status == 503:
+                self.assertEqual(headers.get("Retry-After"), "5")
+                refused.append((u, update))
+            self.assertLessEqual(self.backlog(bot), bound)
+        self.assertEqual(len(refused), len(users) - bound)
+        m = bot.metrics()
+        self.assertEqual(m.get('dvcbot_webhooks_refused_total{channel="telegram",reason="overloaded"}'),
+                         len(refused))
+        # Telegram sends a refused update again later, until it is accepted.
+        self.tg.release()
+        for u, update in refused:
+            wait_until(lambda: bot.telegram(update)[0] == 200, what="a redelivery to be accepted")
+        wait_until(lambda: all(self.tg.sent_to(u) for u in users), what="every user answered")

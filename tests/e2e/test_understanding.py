@@ -1,0 +1,66 @@
+"""The reply a new user gets, judged end to end (issue 12): every line of the
+DEV parts of the realistic test sets (tests/data/README.md) is sent as a fresh
+Telegram user through /webhook/telegram and the first reply is compared with
+the expected id (tests/e2e/understanding.py says how a reply is recognised).
+The goals: at least 95 % of the lines get the right reply, at most 5 % of the
+off-topic lines are answered as a procedure, at most 3 % of the in-scope lines
+get "not understood". The SEALED parts are not run here: bench/understanding.sh
+prints their figure, reported in bench/README.md."""
+import os
+import unittest
+
+import understanding
+from harness import ROOT
+
+DEV_SETS = ["realistic_villager", "realistic_teen", "realistic_elder_volunteer", "offtopic"]
+
+
+class UnderstandingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.service = understanding.Service().__enter__()
+        cls.procedures = understanding.procedures_of(ROOT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.service.__exit__(None, None, None)
+
+    def judge(self, names):
+        results, unserved = [], 0
+        for name in names:
+            rows = understanding.load_set(os.path.join(ROOT, "tests", "data", name + ".tsv"))
+            served, left = understanding.served_rows(self.service.judge, rows)
+            unserved += left
+            results += understanding.judge_rows(self.service.judge, served)
+        return results, unserved
+
+    def test_dev_sets_meet_the_goals(self):
+        results, unserved = self.judge(DEV_SETS)
+        f = understanding.figures(results, self.procedures)
+        report = understanding.report_line("dev", f) + f"; {unserved} lines expect ids not served yet"
+        wrong = "\n".join(f"  want {'|'.join(sorted(w))}, got {g}: {t}"
+                          for t, w, g, right in results if not right)
+        # lines expecting an id with no answer of its own yet are counted apart
+        # (understanding.served_rows); each id's answer is the catalog's business
+        self.assertGreaterEqual(f["right_pct"], 95.0, report + "\n" + wrong)
+        self.assertLessEqual(f["false_accept_pct"], 5.0, report + "\n" + wrong)
+        self.assertLessEqual(f["rejected_pct"], 3.0, report + "\n" + wrong)
+
+    def test_the_issue_lines_get_their_answers(self):
+        """Section 2 of issue 12: the act wins, with the procedure as context."""
+        judge = self.service.judge
+        lines = ["nop ho so khai sinh tuan truoc ma gio chua thay tra ket qua",
+                 "da nop hs doi bang lai roi, gio tra tien le phi qua momo dc ko",
+                 "xoa sdt va so cccd toi da nhap", "to cao can bo xa nhung nhieu",
+                 "can bo xa lam viec cham", "ke chuyen cuoi di", "cai dat zalo tren dien thoai"]
+        replies = judge.ask(lines)
+        got = [judge.name(r) for r in replies]
+        self.assertEqual(got, ["tra_cuu_ho_so", "thanh_toan", "xoa_du_lieu", "khieu_nai",
+                               "khieu_nai", "khac", "khac"])
+        self.assertIn("khai sinh", replies[0]["text"].lower())   # the dossier's procedure
+        self.assertIn("Lệ phí", replies[1]["text"])              # the fee first
+        self.assertIn("i:doi_gplx", replies[1]["payloads"])
+
+
+if __name__ == "__main__":
+    unittest.main()
