@@ -42,7 +42,7 @@ struct job {
  * kind of key under the user's hash tag adds its prefix here (the e2e erase
  * tests check that no key of the user is left). */
 static const char *const user_key_prefixes[] = {
-    "s:", "u:", "p:", "dd:", "fb:", "ho:", "wc:inbox:", "wc:hist:", "refs:",
+    "s:", "u:", "p:", "dd:", "fb:", "fbh:", "ho:", "vol:", "wc:inbox:", "wc:hist:", "refs:",
 };
 
 void erase_user_keys(const char *user_key, char out[][ERASE_KEY_MAX], size_t *n)

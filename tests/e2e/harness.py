@@ -448,6 +448,10 @@ class Dvcbot:
             "DVCBOT_REDIS_TIMEOUT_MS": str(5000 * SLOW),  # a loaded 2-core machine stalls
             "DVCBOT_SEND_TIMEOUT_MS": str(3000 * SLOW),
             "DVCBOT_TEST_CLOCK": self.clock_path,
+            # Every test's web chat users come from 127.0.0.1: one address, many
+            # people (classes testing these limits set their own values).
+            "DVCBOT_WEBCHAT_NEW_IDS": "1000000",
+            "DVCBOT_HTTP_MAX_CONNS_PER_ADDR": "1000",
         })
         if telegram:
             self.env.update({"TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
