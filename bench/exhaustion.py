@@ -29,14 +29,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 os.environ.setdefault("DVCBOT_ROOT", ROOT)
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+import harness  # noqa: E402 (after the path)
+from harness import rss_kb  # noqa: E402
 
 
 def redis_memory(redis):
@@ -152,11 +146,13 @@ def main():
     ap.add_argument("--ids", type=int, default=5000)
     ap.add_argument("--keys", type=int, default=450000)
     args = ap.parse_args()
-    os.environ["DVCBOT_BIN"] = os.path.abspath(os.path.join(ROOT, args.build, "dvcbot"))
-    import harness
+    harness.BIN = os.path.abspath(os.path.join(ROOT, args.build, "dvcbot"))
     tmp = tempfile.mkdtemp(prefix="dvcbot-bench-")
     redis = harness.Redis.start(tmp)
-    bot = harness.Dvcbot.start(tmp, redis, env={"DVCBOT_TRUSTED_PROXIES": "127.0.0.1"})
+    # The service's defaults (the test harness raises some for loopback).
+    defaults = {"DVCBOT_WEBCHAT_NEW_IDS": "60", "DVCBOT_HTTP_MAX_CONNS_PER_ADDR": "32",
+                "DVCBOT_HTTP_MAX_CONNS": "1024", "DVCBOT_HTTP_MAX_BUFFERED_MB": "64"}
+    bot = harness.Dvcbot.start(tmp, redis, env=dict(defaults, DVCBOT_TRUSTED_PROXIES="127.0.0.1"))
     try:
         bodies(bot, args.conns)
         identities(bot, redis, args.ids)

@@ -55,6 +55,15 @@ def wait_until(pred, timeout=5.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def rss_kb(pid):
+    """Resident memory of a process in KiB (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 
-from harness import BIN, WRAP, ServiceTest, wait_until
+from harness import BIN, WRAP, ServiceTest, rss_kb, wait_until
 
 
 def connect(port):
@@ -61,14 +61,6 @@ def served_connections(port, n):
         return len(held) == n
     wait_until(one_more, what="%d connections served" % n)
     return held
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def sanitized():
