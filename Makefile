@@ -152,7 +152,7 @@ bench: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dvcbot
 	install -m 755 $(BUILD)/dvcbot $(DESTDIR)$(PREFIX)/bin/dvcbot
-	cp -r intents templates $(DESTDIR)$(PREFIX)/share/dvcbot/
+	cp -r intents templates redis $(DESTDIR)$(PREFIX)/share/dvcbot/
 
 clean:
 	rm -rf build

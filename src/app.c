@@ -24,6 +24,7 @@
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
 #include "dvcbot/recipient.h"
+#include "dvcbot/redis_script.h"
 #include "dvcbot/reminder.h"
 #include "dvcbot/served.h"
 #include "dvcbot/stats.h"
@@ -209,6 +210,11 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         *err = xstrdup("invalid REDIS_URL (want redis://host:port/db or unix:///path)");
         return -1;
     }
+    char *lib = redis_library_read(a->cfg.data_dir, err);
+    if (!lib)
+        return -1;
+    store_set_library(a->store, lib);
+    free(lib);
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);

@@ -84,56 +84,70 @@ static void note_var(const char *var, void *ud)
     ((struct data_tpl *)ud)->uses_vars = true;
 }
 
-/* A help screen named by some "r:" button of a variable-free template. */
-static bool screen_is_linked(const struct tpl_set *set, const char *screen)
+/* Calls fn for every "r:" button of template name, when it uses no
+ * variables (the only templates a help screen can be linked from). */
+static void each_screen_link(const struct tpl_set *set, const char *name,
+                             void (*fn)(const char *screen, void *ud), void *ud)
 {
-    for (size_t i = 0; i < tpl_count(set); i++) {
-        const char *name = tpl_name_at(set, i);
-        struct data_tpl d = {false};
-        tpl_each_var(set, name, note_var, &d);
-        if (d.uses_vars || strcmp(name, screen) == 0)
-            continue;
-        struct bot_replies out;
-        bot_replies_init(&out);
-        const struct bot_reply *r = tpl_render(set, name, NULL, 0, &out);
-        bool linked = false;
-        size_t plen = strlen(DIALOG_SCREEN_PAYLOAD);
-        for (size_t b = 0; r && b < r->n_buttons && !linked; b++)
-            linked = strncmp(r->buttons[b].payload, DIALOG_SCREEN_PAYLOAD, plen) == 0 &&
-                     strcmp(r->buttons[b].payload + plen, screen) == 0;
-        bot_replies_free(&out);
-        if (linked)
-            return true;
-    }
-    return false;
+    struct data_tpl d = {false};
+    tpl_each_var(set, name, note_var, &d);
+    if (d.uses_vars)
+        return;
+    struct bot_replies out;
+    bot_replies_init(&out);
+    const struct bot_reply *r = tpl_render(set, name, NULL, 0, &out);
+    size_t plen = strlen(DIALOG_SCREEN_PAYLOAD);
+    for (size_t b = 0; r && b < r->n_buttons; b++)
+        if (strncmp(r->buttons[b].payload, DIALOG_SCREEN_PAYLOAD, plen) == 0)
+            fn(r->buttons[b].payload + plen, ud);
+    bot_replies_free(&out);
 }
 
-/* Every "r:" button of a variable-free template names an existing screen. */
+struct link_search {
+    const char *screen;
+    bool found;
+};
+
+static void note_link(const char *screen, void *ud)
+{
+    struct link_search *ls = ud;
+    ls->found |= strcmp(screen, ls->screen) == 0;
+}
+
+/* A help screen named by some "r:" button of another template. */
+static bool screen_is_linked(const struct tpl_set *set, const char *screen)
+{
+    struct link_search ls = {screen, false};
+    for (size_t i = 0; i < tpl_count(set) && !ls.found; i++)
+        if (strcmp(tpl_name_at(set, i), screen) != 0)
+            each_screen_link(set, tpl_name_at(set, i), note_link, &ls);
+    return ls.found;
+}
+
+struct link_check {
+    const struct tpl_set *set;
+    struct prefixed *p;
+    const char *from;
+};
+
+static void check_link(const char *screen, void *ud)
+{
+    struct link_check *lc = ud;
+    if (dialog_is_screen(screen) && tpl_exists(lc->set, screen))
+        return;
+    char file[80], why[160];
+    snprintf(file, sizeof file, "%s.txt", lc->from);
+    snprintf(why, sizeof why, "button %s%s shows no help screen (want r:%s<name> of an existing template)",
+             DIALOG_SCREEN_PAYLOAD, screen, DIALOG_SCREEN_PREFIX);
+    report_prefixed(lc->p, file, "", why);
+}
+
+/* Every "r:" button names an existing help screen. */
 static void check_screen_links(const struct tpl_set *set, struct prefixed *p)
 {
     for (size_t i = 0; i < tpl_count(set); i++) {
-        const char *name = tpl_name_at(set, i);
-        struct data_tpl d = {false};
-        tpl_each_var(set, name, note_var, &d);
-        if (d.uses_vars)
-            continue;
-        struct bot_replies out;
-        bot_replies_init(&out);
-        const struct bot_reply *r = tpl_render(set, name, NULL, 0, &out);
-        size_t plen = strlen(DIALOG_SCREEN_PAYLOAD);
-        for (size_t b = 0; r && b < r->n_buttons; b++) {
-            const char *pl = r->buttons[b].payload;
-            if (strncmp(pl, DIALOG_SCREEN_PAYLOAD, plen) != 0)
-                continue;
-            if (!dialog_is_screen(pl + plen) || !tpl_exists(set, pl + plen)) {
-                char file[80], why[160];
-                snprintf(file, sizeof file, "%s.txt", name);
-                snprintf(why, sizeof why, "button %s shows no help screen (want r:%s<name> of an "
-                         "existing template)", pl, DIALOG_SCREEN_PREFIX);
-                report_prefixed(p, file, "", why);
-            }
-        }
-        bot_replies_free(&out);
+        struct link_check lc = {set, p, tpl_name_at(set, i)};
+        each_screen_link(set, lc.from, check_link, &lc);
     }
 }
 

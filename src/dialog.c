@@ -14,36 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* One round trip per message: drops a redelivered event, refreshes the user
- * record and loads the session. The event ids of the last dedupe TTL live in
- * one sorted set per user (id → time, at most DIALOG_DEDUPE_KEEP), so
- * erase-my-data knows every key of a user by name. All keys carry the user's
- * hash tag, so this also runs on Redis Cluster.
- * KEYS: dd:{user}, s:{user}, u:{user}.
- * ARGV: dedupe TTL (s), "1" to dedupe, "2" to only look (the commit of a
- * stored turn marks it, outbox_store.c), "0" for none, channel, chat, now
- * (unix s), user record TTL (s): a user silent that long is forgotten, event
- * id, "1" to write the user record (not for a web chat page load: it stores
- * nothing). */
-static const char LOAD_SCRIPT[] =
-    "if ARGV[2] ~= '0' then "
-    "  local at = redis.call('ZSCORE', KEYS[1], ARGV[7]) "
-    "  if at and tonumber(ARGV[5]) - tonumber(at) < tonumber(ARGV[1]) then return {0} end "
-    "end "
-    "if ARGV[2] == '1' then "
-    "  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[7]) "
-    "  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[1])) "
-    "  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -" STR(DIALOG_DEDUPE_KEEP) " - 1) "
-    "  redis.call('EXPIRE', KEYS[1], ARGV[1]) "
-    "end "
-    "if ARGV[8] == '1' then "
-    "  redis.call('HSET', KEYS[3], 'ch', ARGV[3], 'chat', ARGV[4], 'seen', ARGV[5]) "
-    "  redis.call('EXPIRE', KEYS[3], ARGV[6]) "
-    "end "
-    "return {1, redis.call('GET', KEYS[2])}";
 
 struct handler {
     char *key;
@@ -65,7 +35,6 @@ struct dialog {
     struct handler *observers; /* dialog_on_matched */
     size_t n_observers;
     size_t pending;
-    struct redis_script load_script;
 };
 
 struct turn_internal {
@@ -84,7 +53,6 @@ struct turn_internal {
     bool duplicate;
     bool done;
     bool said_busy;            /* busy_store already told the user about Redis */
-    bool sent_text;            /* the load script was sent as text after NOSCRIPT */
 };
 
 struct user_queue {
@@ -96,7 +64,7 @@ static void turn_start(struct dialog_turn *t);
 static void turn_route(struct dialog_turn *t);
 static void turn_free(struct dialog_turn *t);
 static void on_loaded(redisReply *r, void *ud);
-static int send_load(struct dialog_turn *t, bool by_sha);
+static int send_load(struct dialog_turn *t);
 
 /* ===== Set-up ===== */
 
@@ -104,7 +72,6 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
-    redis_script_init(&d->load_script, LOAD_SCRIPT);
     strmap_init(&d->users);
     strmap_init(&d->intents);
     strmap_init(&d->modes);
@@ -360,12 +327,6 @@ static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
     const redisReply *sess = NULL;
-    /* First use after Redis started (or flushed its scripts): send the text. */
-    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
-        !t->in->sent_text && send_load(t, false) == 0) {
-        t->in->sent_text = true;
-        return;
-    }
     if (!r || r->type == REDIS_REPLY_ERROR) {
         if (r)
             log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(r->str));
@@ -409,8 +370,9 @@ static void unblock_if_needed(struct dialog_turn *t)
     store_command(t->deps->store, ignore_reply, NULL, "SREM %s %s", key, m->chat);
 }
 
-/* Sends the load script by SHA1 (by_sha) or by text. */
-static int send_load(struct dialog_turn *t, bool by_sha)
+/* FCALL dialog_load: dedupe (the user's delivery ids, dd:{user}), user
+ * record, session, in one round trip. */
+static int send_load(struct dialog_turn *t)
 {
     char skey[128], dkey[128], ukey[128], ttl[16], now[24], uttl[16];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
@@ -419,9 +381,9 @@ static int send_load(struct dialog_turn *t, bool by_sha)
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
+    snprintf(t->in->dedupe_key, sizeof t->in->dedupe_key, "%s", dkey);
     /* A web chat page load (/start) stores nothing: ids cost nothing there. */
     bool page_load = t->msg->channel == BOT_CH_WEBCHAT && dialog_is_start(t->msg);
-    snprintf(t->in->dedupe_key, sizeof t->in->dedupe_key, "%s", dkey);
     const char *dedupe = !t->msg->event_id[0] || page_load ? "0" : t->in->stored_cb ? "2" : "1";
     const char *args[] = {dkey, skey, ukey, ttl, dedupe,
                           bot_channel_name(t->msg->channel), t->msg->chat, now, uttl,
@@ -429,15 +391,13 @@ static int send_load(struct dialog_turn *t, bool by_sha)
     size_t lens[11];
     for (size_t i = 0; i < 11; i++)
         lens[i] = strlen(args[i]);
-    const struct redis_script *script = &t->dialog->load_script;
-    return by_sha ? redis_script_evalsha(t->deps->store, script, on_loaded, t, 3, 11, args, lens)
-                  : redis_script_eval(t->deps->store, script, on_loaded, t, 3, 11, args, lens);
+    return redis_fcall(t->deps->store, "dialog_load", on_loaded, t, 3, 11, args, lens);
 }
 
 static void turn_start(struct dialog_turn *t)
 {
     unblock_if_needed(t);
-    if (send_load(t, true) != 0) {
+    if (send_load(t) != 0) {
         t->degraded = true;
         session_adopt(t, NULL, 0);
         turn_route(t);

@@ -12,19 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Removes the user from one shared structure, whatever its type.
- * KEYS[1]: the structure; ARGV[1]: the user key. */
-static const char REMOVE_SCRIPT[] =
-    "local t = redis.call('TYPE', KEYS[1]).ok "
-    "if t == 'set' then return redis.call('SREM', KEYS[1], ARGV[1]) "
-    "elseif t == 'hash' then return redis.call('HDEL', KEYS[1], ARGV[1]) "
-    "elseif t == 'zset' then return redis.call('ZREM', KEYS[1], ARGV[1]) "
-    "elseif t == 'list' then return redis.call('LREM', KEYS[1], 0, ARGV[1]) end "
-    "return 0";
 
 struct erase {
     struct stats *st;
-    struct redis_script delete;
 };
 
 struct job {
@@ -142,15 +132,6 @@ static void step_done(struct job *j)
         finish(j);
 }
 
-/* The user's keys that existed, deleted in one call (one hash tag: one
- * slot, also on a cluster). Replies the names of those that existed. */
-static const char DELETE_SCRIPT[] =
-    "local gone = {} "
-    "for i = 1, #KEYS do "
-    "  if redis.call('DEL', KEYS[i]) == 1 then gone[#gone + 1] = KEYS[i] end "
-    "end "
-    "return gone";
-
 static void on_deleted(redisReply *r, void *ud)
 {
     struct job *j = ud;
@@ -178,8 +159,8 @@ static void delete_keys(struct job *j)
     for (size_t i = 0; i < n; i++)
         args[i] = keys[i];
     j->pending++;
-    if (redis_script_eval(j->t->deps->store, &j->e->delete, on_deleted, j, (int)n, (int)n, args,
-                          NULL) != 0) {
+    if (redis_fcall(j->t->deps->store, "erase_user_keys", on_deleted, j, (int)n, (int)n, args,
+                    NULL) != 0) {
         j->failed = true;
         j->pending--;
     }
@@ -207,7 +188,7 @@ static void on_refs(redisReply *r, void *ud)
     }
     for (size_t i = 0; i < r->elements; i++) {
         j->pending++;
-        if (store_command(j->t->deps->store, on_ref_removed, j, "EVAL %s 1 %s %s", REMOVE_SCRIPT,
+        if (store_command(j->t->deps->store, on_ref_removed, j, "FCALL erase_ref 1 %s %s",
                           r->element[i]->str, j->t->user_key) != 0) {
             j->failed = true;
             j->pending--;
@@ -251,7 +232,6 @@ struct erase *erase_new(struct dialog *d, struct stats *st)
 {
     struct erase *e = xcalloc(1, sizeof *e);
     e->st = st;
-    redis_script_init(&e->delete, DELETE_SCRIPT);
     dialog_on_intent(d, "xoa_du_lieu", on_intent, e);
     dialog_on_payload(d, "erase:", on_button, e);
     return e;

@@ -18,11 +18,6 @@ struct feedback {
     struct stats *st;
 };
 
-/* The comment and the note in refs (same slot: the user's hash tag).
- * KEYS: fb:{user}, refs:{user}. ARGV: JSON line, last index kept, zset key. */
-static const char COMMENT_SCRIPT[] =
-    "redis.call('LPUSH', KEYS[1], ARGV[1]) redis.call('LTRIM', KEYS[1], 0, ARGV[2]) "
-    "return redis.call('SADD', KEYS[2], ARGV[3])";
 
 static const char *str_of(const cJSON *obj, const char *key)
 {
@@ -124,7 +119,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     char keep[16];
     snprintf(keep, sizeof keep, "%d", FEEDBACK_KEEP - 1);
     struct store *s = t->deps->store;
-    int rc = store_command(s, ignore_reply, NULL, "EVAL %s 2 %s %s %b %s %s", COMMENT_SCRIPT, key,
+    int rc = store_command(s, ignore_reply, NULL, "FCALL feedback_comment 2 %s %s %b %s %s", key,
                            refs, line.data, line.len, keep, STATS_KEY_COMMENTS);
     buf_free(&line);
     if (rc == 0)

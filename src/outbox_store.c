@@ -2,11 +2,9 @@
 #include "dvcbot/outbox_store.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
-#include "dvcbot/dialog.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
-#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -18,77 +16,9 @@
 #define BTN_END '\x1e'
 #define ACK_BATCH 256
 #define KEY_MAX (BOT_ID_MAX + 16)
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
-/* One turn (or one saved message) in one round trip; see outbox_store.h.
- * KEYS: dedupe (the user's sorted set of delivery ids, dd:{user}), session,
- * user record, stream.
- * ARGV: "<now>:<event id>" to dedupe or '0', dedupe TTL, session op ('k','s','d'), session,
- * session TTL, consumer, trust ('1': this process holds every entry it
- * committed before), chat, reply_ref, user key, n, then text and buttons of
- * each reply. Returns {0} for a seen event, else {1, gated, first seq - 1,
- * has seq, id...}. */
-static const char COMMIT_SCRIPT[] =
-    "if ARGV[1] ~= '0' then "
-    "  local now, id = string.match(ARGV[1], '^(%d+):(.*)$') "
-    "  now = tonumber(now) "
-    "  local at = redis.call('ZSCORE', KEYS[1], id) "
-    "  if at and now - tonumber(at) < tonumber(ARGV[2]) then return {0} end "
-    "  redis.call('ZADD', KEYS[1], now, id) "
-    "  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2])) "
-    "  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -" STR(DIALOG_DEDUPE_KEEP) " - 1) "
-    "  redis.call('EXPIRE', KEYS[1], ARGV[2]) end "
-    "if ARGV[3] == 's' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) "
-    "elseif ARGV[3] == 'd' then redis.call('DEL', KEYS[2]) end "
-    "local n = tonumber(ARGV[11]) "
-    "if n == 0 then return {1, 0, 0, 0} end "
-    "if redis.call('EXISTS', KEYS[4]) == 0 then "
-    "  redis.call('XGROUP', 'CREATE', KEYS[4], 'outbox', '0', 'MKSTREAM') end "
-    "local q, gated, has = 0, 0, 0 "
-    "if redis.call('EXISTS', KEYS[3]) == 1 then "
-    "  local f = redis.call('HMGET', KEYS[3], 'oq', 'od', 'oo') "
-    "  q = tonumber(f[1]) or 0 "
-    "  if (tonumber(f[2]) or 0) < q and not (ARGV[7] == '1' and f[3] == ARGV[6]) then gated = 1 end "
-    "  redis.call('HSET', KEYS[3], 'oq', q + n, 'oo', ARGV[6]) "
-    "  has = 1 end "
-    "local out = {1, gated, q, has} "
-    "for i = 1, n do "
-    "  out[4 + i] = redis.call('XADD', KEYS[4], '*', 'u', has == 1 and ARGV[10] or '', 'c', ARGV[8], "
-    "    'q', has == 1 and q + i or 0, 'r', ARGV[9], 't', ARGV[10 + 2 * i], 'b', ARGV[11 + 2 * i]) end "
-    "redis.call('XREADGROUP', 'GROUP', 'outbox', ARGV[6], 'COUNT', n, 'STREAMS', KEYS[4], '>') "
-    "return out";
 
-/* Settles entries: acknowledged, deleted, and each user's last settled
- * reply (od) moved forward. KEYS: stream, then one user record per entry
- * ("" for none). ARGV: id and seq of each entry. */
-static const char SETTLE_SCRIPT[] =
-    "local ids = {} "
-    "for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end "
-    "redis.call('XACK', KEYS[1], 'outbox', unpack(ids)) "
-    "redis.call('XDEL', KEYS[1], unpack(ids)) "
-    "for i = 2, #KEYS do "
-    "  local s = tonumber(ARGV[2 * (i - 1)]) or 0 "
-    "  if s > 0 and KEYS[i] ~= '' and redis.call('EXISTS', KEYS[i]) == 1 and "
-    "     (tonumber(redis.call('HGET', KEYS[i], 'od') or '0') or 0) < s then "
-    "    redis.call('HSET', KEYS[i], 'od', s) end end "
-    "return #ids";
 
-/* Takes over the pending entries of one consumer whose heartbeat is gone.
- * KEYS: stream. ARGV: this consumer, heartbeat prefix, count. Returns the
- * XCLAIM reply (entries), or {}. */
-static const char CLAIM_SCRIPT[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return {} end "
-    "local ok, s = pcall(redis.call, 'XPENDING', KEYS[1], 'outbox') "
-    "if not ok or s[1] == 0 or not s[4] then return {} end "
-    "for _, c in ipairs(s[4]) do "
-    "  if c[1] ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. c[1]) == 0 then "
-    "    local p = redis.call('XPENDING', KEYS[1], 'outbox', '-', '+', ARGV[3], c[1]) "
-    "    local ids = {} "
-    "    for i, e in ipairs(p) do ids[i] = e[1] end "
-    "    if #ids > 0 then return redis.call('XCLAIM', KEYS[1], 'outbox', ARGV[1], 0, unpack(ids)) end "
-    "  end end "
-    "return {}";
 
 struct settle {
     char id[OUTBOX_STORED_ID_MAX];
@@ -119,7 +49,6 @@ struct outbox_store {
     char *consumer;
     unsigned claim_ms;
     size_t max_backlog;
-    struct redis_script commit, settle, claim;
     struct channel_log ch[BOT_CH_COUNT];
     struct strmap settling;      /* "ch:id" being settled: not read back again */
     uv_timer_t flush_timer;      /* settles once per loop turn */
@@ -166,23 +95,20 @@ static void count_recovered(enum bot_channel ch, const char *how, size_t n)
     metrics_inc("dvcbot_outbox_recovered_total", labels, (double)n);
 }
 
-/* ===== EVALSHA with any number of arguments ===== */
+/* ===== FCALL with any number of arguments ===== */
 
-/* First call after (re)connecting loads the scripts; commands on one
- * connection run in order, so EVALSHA finds them. */
-static int run_script(struct outbox_store *os, const struct redis_script *s, int nkeys, size_t nargs,
+static int run_script(struct outbox_store *os, const char *fn, int nkeys, size_t nargs,
                       const char *const *args, const size_t *lens, store_reply_cb cb, void *ud)
 {
     const char **argv = xmalloc((nargs + 3) * sizeof *argv);
     size_t *argvlen = xmalloc((nargs + 3) * sizeof *argvlen);
     char nk[12];
     snprintf(nk, sizeof nk, "%d", nkeys);
-    argv[0] = "EVALSHA";
-    argv[1] = s->sha;
+    argv[0] = "FCALL";
+    argv[1] = fn;
     argv[2] = nk;
-    argvlen[0] = 7;
-    argvlen[1] = 40;
-    argvlen[2] = strlen(nk);
+    for (int i = 0; i < 3; i++)
+        argvlen[i] = strlen(argv[i]);
     for (size_t i = 0; i < nargs; i++) {
         argv[3 + i] = args[i];
         argvlen[3 + i] = lens ? lens[i] : strlen(args[i]);
@@ -362,7 +288,7 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
     }
     struct commit_call *cc = xcalloc(1, sizeof *cc);
     *cc = (struct commit_call){.os = os, .c = c, .cb = cb, .ud = ud};
-    int rc = run_script(os, &os->commit, 4, nargs, args, NULL, on_committed, cc);
+    int rc = run_script(os, "outbox_commit", 4, nargs, args, NULL, on_committed, cc);
     for (size_t i = 0; i < c->replies->n; i++)
         buf_free(&btns[i]);
     free(btns);
@@ -449,7 +375,7 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
             args[1 + n + 2 * i] = b->items[i].id;
             args[2 + n + 2 * i] = seqs[i];
         }
-        int rc = run_script(os, &os->settle, (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
+        int rc = run_script(os, "outbox_settle", (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
         free(args);
         free(ukeys);
         free(seqs);
@@ -624,7 +550,7 @@ static void claim(struct outbox_store *os, enum bot_channel ch)
     struct read_call *rc = xcalloc(1, sizeof *rc);
     rc->os = os;
     rc->ch = ch;
-    if (run_script(os, &os->claim, 1, 4, args, NULL, on_claimed, rc) != 0)
+    if (run_script(os, "outbox_claim", 1, 4, args, NULL, on_claimed, rc) != 0)
         free(rc);
 }
 
@@ -654,9 +580,6 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->consumer = xstrdup(d->consumer);
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
-    redis_script_init(&os->commit, COMMIT_SCRIPT);
-    redis_script_init(&os->settle, SETTLE_SCRIPT);
-    redis_script_init(&os->claim, CLAIM_SCRIPT);
     strmap_init(&os->settling);
     if (uv_timer_init(d->loop, &os->flush_timer) != 0)
         abort(); /* cannot fail on a valid loop */
@@ -683,9 +606,6 @@ void outbox_store_connected(struct outbox_store *os)
 {
     if (os->closing)
         return;
-    redis_script_load(os->store, &os->commit);
-    redis_script_load(os->store, &os->settle);
-    redis_script_load(os->store, &os->claim);
     heartbeat(os);
     for (int c = 0; c < BOT_CH_COUNT; c++) {
         struct channel_log *cl = &os->ch[c];

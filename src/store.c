@@ -64,6 +64,7 @@ struct store {
     int db;
     char *target;                  /* "host:port" or "unix:/path", for logs */
     unsigned timeout_ms;
+    char *library;                 /* Lua library loaded at each connect, or NULL */
 
     redisAsyncContext *ac;         /* the current context; NULL while waiting to retry */
     bool up;                       /* handshake answered: commands are accepted */
@@ -96,6 +97,7 @@ static void maybe_free(struct store *s)
     free(s->host);
     free(s->path);
     free(s->target);
+    free(s->library);
     free(s);
 }
 
@@ -265,23 +267,45 @@ static void conn_up(struct store *s)
         s->state_cb(true, s->state_ud);
 }
 
-static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
+/* A handshake step answered: true when it went well (else the context is
+ * given up). */
+static bool handshake_ok(struct store *s, redisAsyncContext *ac, const redisReply *reply)
 {
-    struct store *s = privdata;
-    redisReply *reply = r;
-
     if (!reply) {
         conn_lost(s, ac, ctx_reason(ac));
-        return;
+        return false;
     }
     if (s->ac != ac)
-        return;
+        return false;
     if (reply->type == REDIS_REPLY_ERROR) {
         conn_lost(s, ac, reply->str);
         redisAsyncFree(ac); /* deferred by hiredis until we return */
+        return false;
+    }
+    return true;
+}
+
+/* A refused library fails the connection ("redis connect failed" with
+ * Redis's error, e.g. an old server that has no FUNCTION), and it is retried. */
+static void on_library(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store *s = privdata;
+    if (handshake_ok(s, ac, r))
+        conn_up(s);
+}
+
+static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store *s = privdata;
+    if (!handshake_ok(s, ac, r))
+        return;
+    if (!s->library) {
+        conn_up(s);
         return;
     }
-    conn_up(s);
+    /* Before anything the owner sends: every FCALL finds its function. */
+    if (redisAsyncCommand(ac, on_library, s, "FUNCTION LOAD REPLACE %s", s->library) != REDIS_OK)
+        log_msg(LOG_ERROR, "redis function library not sent"); /* the connect timer gives up */
 }
 
 /* hiredis: the socket connected (or failed to). Runs no user code. */
@@ -671,6 +695,12 @@ struct store *store_new(uv_loop_t *loop, const char *url, unsigned timeout_ms)
     timer_init(s, &s->cmd_timer);
     conn_start(s);
     return s;
+}
+
+void store_set_library(struct store *s, const char *lua)
+{
+    free(s->library);
+    s->library = lua ? xstrdup(lua) : NULL;
 }
 
 void store_on_state(struct store *s, store_state_cb cb, void *ud)

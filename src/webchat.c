@@ -365,9 +365,7 @@ static void read_inbox(struct webchat *wc, struct http_request *req, const char 
 {
     char key[128];
     inbox_key(key, sizeof key, user);
-    static const char script[] =
-        "local v = redis.call('LRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) return {v}";
-    if (store_command(wc->store, on_inbox, req, "EVAL %s 1 %s", script, key) != 0)
+    if (store_command(wc->store, on_inbox, req, "FCALL webchat_inbox_take 1 %s", key) != 0)
         http_respond_error(req, 503, "store unavailable");
 }
 
@@ -468,13 +466,10 @@ static int deliver(void *ctx, struct outbox_item *item)
     struct buf json;
     buf_init(&json);
     render_reply(&json, &item->reply);
-    static const char script[] =
-        "redis.call('RPUSH', KEYS[1], ARGV[1]) redis.call('LTRIM', KEYS[1], ARGV[3], -1) "
-        "redis.call('EXPIRE', KEYS[1], ARGV[2]) return 1";
     void **pair = xmalloc(2 * sizeof *pair);
     pair[0] = item;
     pair[1] = wc;
-    int rc = store_command(wc->store, on_pushed, pair, "EVAL %s 1 %s %b %s %s", script, key,
+    int rc = store_command(wc->store, on_pushed, pair, "FCALL webchat_inbox_push 1 %s %b %s %s", key,
                            json.data, json.len, ttl, max);
     buf_free(&json);
     if (rc != 0) {

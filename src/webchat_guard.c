@@ -8,16 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KEYS: u:{wc:<id>}, s:{wc:<id>}, wc:new:<address>. ARGV: id, limit, window.
- * → 1 go on, 0 refused. */
-static const char NEW_ID_LUA[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 1 end "
-    "if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 1 end "
-    "if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[2]) then return 0 end "
-    "redis.call('SADD', KEYS[3], ARGV[1]) "
-    "if redis.call('TTL', KEYS[3]) < 0 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end "
-    "return 1";
-
 struct check {
     webchat_guard_cb cb;
     void *ud;
@@ -35,9 +25,6 @@ static void on_checked(redisReply *r, void *ud)
 int webchat_guard_check(struct store *st, unsigned limit, const char *user, const char *source,
                         webchat_guard_cb cb, void *ud)
 {
-    static struct redis_script script;
-    if (!script.src)
-        redis_script_init(&script, NEW_ID_LUA);
     char ukey[96], skey[96], akey[96], hex[CRYPTO_SHA256_HEX], max[16], window[16];
     snprintf(ukey, sizeof ukey, "u:{wc:%s}", user);
     snprintf(skey, sizeof skey, "s:{wc:%s}", user);
@@ -49,7 +36,7 @@ int webchat_guard_check(struct store *st, unsigned limit, const char *user, cons
     struct check *c = xmalloc(sizeof *c);
     c->cb = cb;
     c->ud = ud;
-    if (redis_script_eval(st, &script, on_checked, c, 3, 6, args, NULL) != 0) {
+    if (redis_fcall(st, "webchat_new_id", on_checked, c, 3, 6, args, NULL) != 0) {
         free(c);
         return -1;
     }

@@ -61,7 +61,8 @@
 #define DIALOG_SCREEN_PREFIX "help_"
 /* Messages of one user waiting at most; more are dropped (flood guard). */
 #define DIALOG_USER_QUEUE_MAX 32
-/* Delivery ids remembered per user for dedupe (within DVCBOT_DEDUPE_TTL). */
+/* Delivery ids remembered per user for dedupe (within DVCBOT_DEDUPE_TTL);
+ * DEDUPE_KEEP in redis/dvcbot.lua says the same. */
 #define DIALOG_DEDUPE_KEEP 1000
 
 struct dialog;

@@ -77,8 +77,8 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d);
 /* Replies of this channel are durable (its stream and group are made). */
 void outbox_store_enable(struct outbox_store *os, enum bot_channel ch);
 bool outbox_store_enabled(const struct outbox_store *os, enum bot_channel ch);
-/* Call when the store (re)connects: loads the scripts, makes the groups and
- * reads this consumer's pending entries back. */
+/* Call when the store (re)connects (its functions are loaded by then):
+ * makes the groups and reads this consumer's pending entries back. */
 void outbox_store_connected(struct outbox_store *os);
 /* From the cron: heartbeat, claims of dead consumers' entries, settles
  * that failed earlier, reading back that stopped at the backlog bound. */

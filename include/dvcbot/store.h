@@ -9,7 +9,8 @@
  * new one is made. A connect attempt is bounded by timeout_ms as well.
  *
  * "Connected" means the server answered the handshake on a new connection:
- * SELECT <db> when the URL names a db other than 0, else PING. Until then,
+ * SELECT <db> when the URL names a db other than 0, else PING, then FUNCTION
+ * LOAD REPLACE of the Lua library when one is set (store_set_library). Until then,
  * and from the moment a connection is lost, store_command* refuse with
  * STORE_ENOTCONN. The state callback is called on each of those transitions
  * (not on every failed retry); it may call store_command* or store_close.
@@ -62,6 +63,10 @@ typedef void (*store_state_cb)(bool connected, void *ud);
  * Returns NULL only when the URL is malformed. */
 struct store *store_new(uv_loop_t *loop, const char *url, unsigned timeout_ms);
 void store_on_state(struct store *s, store_state_cb cb, void *ud);
+/* The Lua library (redis/dvcbot.lua) every connection loads before it is
+ * "connected"; copied. Set it right after store_new (before the loop runs),
+ * or it applies from the next connection. */
+void store_set_library(struct store *s, const char *lua);
 bool store_connected(const struct store *s);
 
 int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt, ...);

@@ -17,6 +17,8 @@ ROOT = os.environ.get("DVCBOT_ROOT") or os.path.dirname(os.path.dirname(os.path.
     os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "tests", "data")
 SETS = ["realistic_villager", "realistic_teen", "realistic_elder_volunteer", "offtopic"]
+# Sets written later as a whole SEALED file (no DEV part): tests/data/fresh<N>_sealed.tsv.
+FRESH_SEALED_GLOB = "fresh*_sealed.tsv"
 
 # Ids agreed in the team brief for this round (issue 12 acts, issue 13 procedures), on top of
 # the 30 ids of intents/_catalog.tsv. Kept here so the check passes before and after the catalog
@@ -93,6 +95,7 @@ class TestSetData(unittest.TestCase):
                 path = os.path.join(DATA, f"{name}{suffix}.tsv")
                 self.assertTrue(os.path.exists(path), f"missing {path}")
                 paths.append(path)
+        paths.extend(sorted(glob.glob(os.path.join(DATA, FRESH_SEALED_GLOB))))
         return paths
 
     def test_lines_parse_and_labels_are_agreed_ids(self):

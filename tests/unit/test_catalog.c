@@ -112,16 +112,35 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-static void test_bad_file_is_reported_with_file_and_field(void **state)
+/* dir (a mkdtemp template) becomes an intents dir listing khai_sinh and
+ * khac, with khac.json written; the test writes khai_sinh.json. */
+static void make_intents_dir(char *dir)
 {
-    (void)state;
-    char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
     write_file(path, "# id\tkind\tname\tgloss\nkhai_sinh\tprocedure\tĐăng ký khai sinh\tx\nkhac\tfallback\tKhác\tx\n");
     snprintf(path, sizeof path, "%s/khac.json", dir);
     write_file(path, "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\",\"short_name\":\"Khác\",\"match\":{}}");
+}
+
+static void remove_intents_dir(const char *dir)
+{
+    const char *files[] = {"khai_sinh.json", "khac.json", "_catalog.tsv"};
+    char path[256];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
+static void test_bad_file_is_reported_with_file_and_field(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
+    make_intents_dir(dir);
+    char path[256];
     snprintf(path, sizeof path, "%s/khai_sinh.json", dir);
     write_file(path, "{\"id\":\"khai_sinh\",\"kind\":\"procedure\",\"name\":\"x\",\"short_name\":\"x\",\"match\":{},"
                 "\"procedure\":{\"fee_vnd\":\"free\"}}");
@@ -134,13 +153,7 @@ static void test_bad_file_is_reported_with_file_and_field(void **state)
     assert_non_null(err);
     assert_non_null(strstr(err, "procedure."));
     free(err);
-    snprintf(path, sizeof path, "%s/khai_sinh.json", dir);
-    remove(path);
-    snprintf(path, sizeof path, "%s/khac.json", dir);
-    remove(path);
-    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
-    remove(path);
-    rmdir(dir);
+    remove_intents_dir(dir);
 }
 
 /* intents/_communes.json: the communes and wards after the 2025 arrangement
@@ -214,12 +227,8 @@ static void test_procedure_without_source_is_refused(void **state)
 {
     (void)state;
     char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    make_intents_dir(dir);
     char path[256];
-    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
-    write_file(path, "khai_sinh\tprocedure\tĐăng ký khai sinh\tx\nkhac\tfallback\tKhác\tx\n");
-    snprintf(path, sizeof path, "%s/khac.json", dir);
-    write_file(path, "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\",\"short_name\":\"Khác\",\"match\":{}}");
     char *text = file_read("intents/khai_sinh.json", NULL);
     assert_non_null(text);
     cJSON *root = cJSON_Parse(text);
@@ -244,12 +253,7 @@ static void test_procedure_without_source_is_refused(void **state)
     assert_non_null(err);
     assert_non_null(strstr(err, "procedure.source"));
     free(err);
-    remove(path);
-    snprintf(path, sizeof path, "%s/khac.json", dir);
-    remove(path);
-    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
-    remove(path);
-    rmdir(dir);
+    remove_intents_dir(dir);
 }
 
 int main(void)
