@@ -13,23 +13,6 @@
 -- A few functions reach keys they compute (a dossier from a payment record,
 -- broadcasts by number): fine on one Redis, not on Redis Cluster.
 
--- Delivery ids of a user: one sorted set dd:{<user>} (event id → when seen),
--- so every key of a user has a known name (erase-my-data deletes them by
--- name). At most DEDUPE_KEEP ids (DIALOG_DEDUPE_KEEP in dialog.h).
-local DEDUPE_KEEP = 1000
-
-local function dedupe_seen(key, id, now, ttl)
-  local at = redis.call('ZSCORE', key, id)
-  return at and now - tonumber(at) < ttl
-end
-
-local function dedupe_mark(key, id, now, ttl)
-  redis.call('ZADD', key, now, id)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - ttl)
-  redis.call('ZREMRANGEBYRANK', key, 0, -DEDUPE_KEEP - 1)
-  redis.call('EXPIRE', key, ttl)
-end
-
 -- Creates the record (status resolving) and the stream with its group.
 -- KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ...
 -- (broadcast)
@@ -218,26 +201,6 @@ redis.register_function('console_signin_failed', function(keys, args)
   for _, k in ipairs(keys) do
     if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, args[1]) end
   end return 1
-end)
-
--- One round trip per message: drops a redelivered event, refreshes the user
--- record and loads the session. All keys carry the user's hash tag, so this
--- also runs on Redis Cluster.
--- KEYS: dd:{user} (delivery ids), session key, user record key.
--- ARGV: dedupe TTL (s), "1" to dedupe, "2" to only look (the commit of a
--- stored turn marks it), "0" for none, channel, chat, now (unix s), user
--- record TTL (s): a user silent that long is forgotten, event id, "1" to
--- write the user record (not for a web chat page load: it stores nothing).
--- (dialog)
-redis.register_function('dialog_load', function(keys, args)
-  local ttl, now = tonumber(args[1]), tonumber(args[5])
-  if args[2] ~= '0' and dedupe_seen(keys[1], args[7], now, ttl) then return {0} end
-  if args[2] == '1' then dedupe_mark(keys[1], args[7], now, ttl) end
-  if args[8] == '1' then
-    redis.call('HSET', keys[3], 'ch', args[3], 'chat', args[4], 'seen', args[5])
-    redis.call('EXPIRE', keys[3], args[6])
-  end
-  return {1, redis.call('GET', keys[2])}
 end)
 
 -- KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due.
@@ -587,7 +550,7 @@ redis.register_function('stats_assist', function(keys, args)
 end)
 
 -- Everything /admin/stats shows, in one round trip. KEYS: the 7 hashes,
--- the active set, then one duration list per procedure.
+-- the active set, then per procedure its flow durations and its dossier-code times.
 -- (stats)
 redis.register_function('stats_gather', function(keys, args)
   local out = {}
@@ -749,29 +712,23 @@ redis.register_function('console_volunteer_list', function(keys, args)
 end)
 
 -- One turn (or one saved message) in one round trip; see outbox_store.h.
--- KEYS: dd:{user} (delivery ids), session, user record, stream.
--- ARGV: "<now>:<event id>" to dedupe or '0', dedupe TTL, session op ('k','s','d'), session,
--- session TTL, consumer, trust ('1': this process holds every entry it
--- committed before), chat, reply_ref, user key, n, then text and buttons of
--- each reply. Returns {0} for a seen event, else {1, gated, first seq - 1,
--- has seq, id...}.
+-- KEYS: dedupe, session, user record, this process's stream.
+-- ARGV: dedupe ('1': mark the event done, 'c': forget it, '0': nothing),
+-- dedupe TTL, session op ('k','s','d'), session, session TTL, consumer,
+-- trust ('1': this process holds every entry it committed before), chat,
+-- reply_ref, user key, n, then text and buttons of each reply. Returns
+-- {1, gated, first seq - 1, has seq, id...}.
 -- (outbox_store)
 redis.register_function('outbox_commit', function(keys, args)
-  if args[1] ~= '0' then
-    local now, id = string.match(args[1], '^(%d+):(.*)$')
-    now = tonumber(now)
-    local ttl = tonumber(args[2])
-    if dedupe_seen(keys[1], id, now, ttl) then return {0} end
-    dedupe_mark(keys[1], id, now, ttl) end
+  if args[1] == '1' then redis.call('SET', keys[1], '1', 'EX', args[2])
+  elseif args[1] == 'c' then redis.call('DEL', keys[1]) end
   if args[3] == 's' then redis.call('SET', keys[2], args[4], 'EX', args[5])
   elseif args[3] == 'd' then redis.call('DEL', keys[2]) end
   local n = tonumber(args[11])
   if n == 0 then return {1, 0, 0, 0} end
-  if redis.call('EXISTS', keys[4]) == 0 then
-    redis.call('XGROUP', 'CREATE', keys[4], 'outbox', '0', 'MKSTREAM') end
   local q, gated, has = 0, 0, 0
-  if redis.call('EXISTS', keys[3]) == 1 then
-    local f = redis.call('HMGET', keys[3], 'oq', 'od', 'oo')
+  local f = redis.call('HMGET', keys[3], 'oq', 'od', 'oo', 'ch')
+  if f[4] then
     q = tonumber(f[1]) or 0
     if (tonumber(f[2]) or 0) < q and not (args[7] == '1' and f[3] == args[6]) then gated = 1 end
     redis.call('HSET', keys[3], 'oq', q + n, 'oo', args[6])
@@ -780,18 +737,16 @@ redis.register_function('outbox_commit', function(keys, args)
   for i = 1, n do
     out[4 + i] = redis.call('XADD', keys[4], '*', 'u', has == 1 and args[10] or '', 'c', args[8],
       'q', has == 1 and q + i or 0, 'r', args[9], 't', args[10 + 2 * i], 'b', args[11 + 2 * i]) end
-  redis.call('XREADGROUP', 'GROUP', 'outbox', args[6], 'COUNT', n, 'STREAMS', keys[4], '>')
   return out
 end)
 
--- Settles entries: acknowledged, deleted, and each user's last settled
--- reply (od) moved forward. KEYS: stream, then one user record per entry
--- ("" for none). ARGV: id and seq of each entry.
+-- Settles entries: deleted from this process's stream, and each user's
+-- last settled reply (od) moved forward. KEYS: stream, then one user
+-- record per entry ("" for none). ARGV: id and seq of each entry.
 -- (outbox_store)
 redis.register_function('outbox_settle', function(keys, args)
   local ids = {}
   for i = 1, #args, 2 do ids[#ids + 1] = args[i] end
-  redis.call('XACK', keys[1], 'outbox', unpack(ids))
   redis.call('XDEL', keys[1], unpack(ids))
   for i = 2, #keys do
     local s = tonumber(args[2 * (i - 1)]) or 0
@@ -801,21 +756,27 @@ redis.register_function('outbox_settle', function(keys, args)
   return #ids
 end)
 
--- Takes over the pending entries of one consumer whose heartbeat is gone.
--- KEYS: stream. ARGV: this consumer, heartbeat prefix, count. Returns the
--- XCLAIM reply (entries), or {}.
+-- Takes over (a page of) the entries of one process of the channel whose
+-- heartbeat is gone: each moves, in order, from its stream to ours (a new
+-- id). KEYS: the channel's set of processes, our stream. ARGV: this
+-- consumer, heartbeat prefix, the channel's stream prefix, count. Returns
+-- the moved entries as XRANGE does, or {}. Reaches the other processes'
+-- streams and heartbeats by name: one Redis, not Cluster.
 -- (outbox_store)
 redis.register_function('outbox_claim', function(keys, args)
-  if redis.call('EXISTS', keys[1]) == 0 then return {} end
-  local ok, s = pcall(redis.call, 'XPENDING', keys[1], 'outbox')
-  if not ok or s[1] == 0 or not s[4] then return {} end
-  for _, c in ipairs(s[4]) do
-    if c[1] ~= args[1] and redis.call('EXISTS', args[2] .. c[1]) == 0 then
-      local p = redis.call('XPENDING', keys[1], 'outbox', '-', '+', args[3], c[1])
-      local ids = {}
-      for i, e in ipairs(p) do ids[i] = e[1] end
-      if #ids > 0 then return redis.call('XCLAIM', keys[1], 'outbox', args[1], 0, unpack(ids)) end
-    end end
+  for _, c in ipairs(redis.call('SMEMBERS', keys[1])) do
+    if c ~= args[1] and redis.call('EXISTS', args[2] .. c) == 0 then
+      local from = args[3] .. c
+      local es = redis.call('XRANGE', from, '-', '+', 'COUNT', args[4])
+      if #es == 0 then
+        redis.call('DEL', from)
+        redis.call('SREM', keys[1], c)
+      else
+        local out = {}
+        for i, e in ipairs(es) do
+          out[i] = {redis.call('XADD', keys[2], '*', unpack(e[2])), e[2]}
+          redis.call('XDEL', from, e[1]) end
+        return out end end end
   return {}
 end)
 
@@ -864,12 +825,18 @@ redis.register_function('console_household_coverage', function(keys, args)
   return {redis.call('HGETALL', keys[1]), redis.call('HGETALL', keys[2])}
 end)
 
--- The user's keys that existed, deleted in one call (one hash tag: one
--- slot, also on a cluster). Returns the names of those that existed.
--- KEYS: every key the user may own (erase.c).
+-- Every key of a user, deleted in one call: the keys named (all with the
+-- user's hash tag: one slot, also on a cluster) and the delivery marks
+-- <dedupe prefix><id> of every id in the index dd:{<user>} (keys[1]).
+-- Returns the names of those that existed.
+-- KEYS: dd:{<user>}, then every other key the user may own (erase.c).
+-- ARGV: the dedupe prefix "dd:{<user>}:".
 -- (erase)
 redis.register_function('erase_user_keys', function(keys, args)
   local gone = {}
+  for _, id in ipairs(redis.call('ZRANGE', keys[1], 0, -1)) do
+    if redis.call('DEL', args[1] .. id) == 1 then gone[#gone + 1] = args[1] .. id end
+  end
   for i = 1, #keys do
     if redis.call('DEL', keys[i]) == 1 then gone[#gone + 1] = keys[i] end
   end

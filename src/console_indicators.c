@@ -441,7 +441,7 @@ static void respond(struct report *rp)
                    "\"satisfaction_pct\":%.0f},\"rows\":[",
                INDICATOR_TARGET_FULLY_ONLINE, INDICATOR_TARGET_ON_TIME,
                INDICATOR_TARGET_SATISFACTION);
-    struct strmap_slot *rows = xcalloc(rp->groups.len + 1, sizeof *rows);
+    struct strmap_slot *rows = xcalloc(strmap_len(&rp->groups) + 1, sizeof *rows);
     size_t n = 0, pos = 0;
     const char *key;
     void *v;

@@ -6,7 +6,6 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
-#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -14,6 +13,17 @@
 #include <string.h>
 #include <time.h>
 
+/* One round trip per message, a transaction of plain commands (no Lua):
+ * marks the event id (SET NX, returning what was there: a redelivered event
+ * is dropped), refreshes the user record and loads the session. All keys
+ * carry the user's hash tag, so this also runs on Redis Cluster. A stored
+ * turn (dialog_handle_stored) marks its event DEDUPE_IN_HAND for a short
+ * while; its commit marks it DEDUPE_DONE for the dedupe TTL, so an event
+ * whose turn died before its commit is handled again once the mark
+ * expires, and a redelivery that meets the mark meanwhile is refused for
+ * now (the channel sends it again later). */
+#define DEDUPE_IN_HAND "p"
+#define DEDUPE_IN_HAND_TTL_S "60"
 
 struct handler {
     char *key;
@@ -323,24 +333,37 @@ static void session_adopt(struct dialog_turn *t, const char *json, size_t len)
     t->session = s ? s : cJSON_CreateObject();
 }
 
+/* A web chat page load (/start) stores nothing: ids cost nothing there. */
+static bool page_load(const struct dialog_turn *t)
+{
+    return t->msg->channel == BOT_CH_WEBCHAT && dialog_is_start(t->msg);
+}
+
+static bool dedupes(const struct dialog_turn *t)
+{
+    return t->msg->event_id[0] != '\0' && !page_load(t);
+}
+
 static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
+    bool dedupe = dedupes(t);
+    /* EXEC: [SET NX GET, ZADD, ZREMRANGEBYSCORE, EXPIRE (when deduping),
+     * HSET, EXPIRE (but for a page load), GET session] */
+    size_t want = (dedupe ? 4 : 0) + (page_load(t) ? 0 : 2) + 1;
     const redisReply *sess = NULL;
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        if (r)
-            log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(r->str));
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != want) {
+        log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(store_reply_error(r)));
         t->degraded = true;
-    } else if (r->type == REDIS_REPLY_ARRAY) {
-        if (r->elements >= 1 && r->element[0]->integer == 0)
-            t->in->duplicate = true;
-        else if (r->elements >= 2)
-            sess = r->element[1];
     } else {
-        sess = r;
+        const redisReply *mark = dedupe ? r->element[0] : NULL;
+        if (mark && mark->type == REDIS_REPLY_STRING) {
+            t->in->duplicate = true;
+            t->in->outcome = strcmp(mark->str, DEDUPE_IN_HAND) == 0 ? DIALOG_IN_HAND : DIALOG_DUPLICATE;
+        }
+        sess = r->element[want - 1];
     }
     if (t->in->duplicate) {
-        t->in->outcome = DIALOG_DUPLICATE;
         metrics_inc("dvcbot_duplicates_total", "", 1);
         turn_finish(t);
         return;
@@ -352,12 +375,6 @@ static void on_loaded(redisReply *r, void *ud)
     turn_route(t);
 }
 
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
-
 /* A user who writes again has unblocked the bot. */
 static void unblock_if_needed(struct dialog_turn *t)
 {
@@ -367,31 +384,50 @@ static void unblock_if_needed(struct dialog_turn *t)
     outbox_mark_blocked(t->deps->outbox, m->channel, m->chat, false);
     char key[48];
     snprintf(key, sizeof key, "blocked:%s", bot_channel_name(m->channel));
-    store_command(t->deps->store, ignore_reply, NULL, "SREM %s %s", key, m->chat);
+    store_fire(t->deps->store, "unblock", "SREM %s %s", key, m->chat);
 }
 
-/* FCALL dialog_load: dedupe (the user's delivery ids, dd:{user}), user
- * record, session, in one round trip. */
+/* Marks the event (when it has an id) and notes its id in the user's index
+ * dd:{user} (a sorted set; erase-my-data deletes the marks by name), refreshes the user
+ * record and loads the session, in one transaction. A web chat page load
+ * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
-    char skey[128], dkey[128], ukey[128], ttl[16], now[24], uttl[16];
+    char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
-    dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, NULL);
+    dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
+    dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
+    strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
     snprintf(t->in->dedupe_key, sizeof t->in->dedupe_key, "%s", dkey);
-    /* A web chat page load (/start) stores nothing: ids cost nothing there. */
-    bool page_load = t->msg->channel == BOT_CH_WEBCHAT && dialog_is_start(t->msg);
-    const char *dedupe = !t->msg->event_id[0] || page_load ? "0" : t->in->stored_cb ? "2" : "1";
-    const char *args[] = {dkey, skey, ukey, ttl, dedupe,
-                          bot_channel_name(t->msg->channel), t->msg->chat, now, uttl,
-                          t->msg->event_id, page_load ? "0" : "1"};
-    size_t lens[11];
-    for (size_t i = 0; i < 11; i++)
-        lens[i] = strlen(args[i]);
-    return redis_fcall(t->deps->store, "dialog_load", on_loaded, t, 3, 11, args, lens);
+    bool stored = t->in->stored_cb != NULL;
+    const char *mark[] = {"SET", dkey, stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE, "NX", "GET", "EX",
+                          stored ? DEDUPE_IN_HAND_TTL_S : ttl};
+    const char *hset[] = {"HSET", ukey, USER_F_CH, bot_channel_name(t->msg->channel), USER_F_CHAT,
+                          t->msg->chat, USER_F_SEEN, now};
+    const char *expire[] = {"EXPIRE", ukey, uttl};
+    const char *get[] = {"GET", skey};
+    snprintf(old, sizeof old, "%lld", (long long)clock_now() - (long long)t->deps->cfg->dedupe_ttl_s);
+    const char *index[] = {"ZADD", xkey, now, t->msg->event_id};
+    const char *trim[] = {"ZREMRANGEBYSCORE", xkey, "-inf", old};
+    const char *keep[] = {"EXPIRE", xkey, ttl};
+    struct store_cmdv cmds[8];
+    size_t n = 0;
+    if (dedupes(t)) {
+        cmds[n++] = (struct store_cmdv){7, mark, NULL};
+        cmds[n++] = (struct store_cmdv){4, index, NULL};
+        cmds[n++] = (struct store_cmdv){4, trim, NULL};
+        cmds[n++] = (struct store_cmdv){3, keep, NULL};
+    }
+    if (!page_load(t)) {
+        cmds[n++] = (struct store_cmdv){8, hset, NULL};
+        cmds[n++] = (struct store_cmdv){3, expire, NULL};
+    }
+    cmds[n++] = (struct store_cmdv){2, get, NULL};
+    return store_multi(t->deps->store, on_loaded, t, cmds, n);
 }
 
 static void turn_start(struct dialog_turn *t)
@@ -435,10 +471,6 @@ static void on_committed(enum outbox_commit_result r, void *ud)
     struct dialog_turn *t = ud;
     if (r == OUTBOX_COMMIT_STORED) {
         t->in->outcome = DIALOG_STORED;
-    } else if (r == OUTBOX_COMMIT_DUPLICATE) {
-        /* Another process handled the same event meanwhile: it answers. */
-        t->in->outcome = DIALOG_DUPLICATE;
-        metrics_inc("dvcbot_duplicates_total", "", 1);
     } else {
         log_msg(LOG_ERROR, "turn not stored, replies kept in memory");
     }
@@ -459,9 +491,9 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
     t->in->commit = (struct outbox_commit){
         .channel = m->channel, .user_key = t->user_key, .chat = m->chat,
         .reply_ref = t->in->quote[0] ? t->in->quote : NULL, .replies = &t->replies,
+        .dedupe_key = m->event_id[0] ? t->in->dedupe_key : NULL,
         /* An erasure leaves no key naming the user (erasing twice is harmless). */
-        .dedupe_key = m->event_id[0] && !t->erase_session ? t->in->dedupe_key : NULL,
-        .dedupe_id = m->event_id, .now = (long long)clock_now(),
+        .forget_event = t->erase_session,
         .dedupe_ttl_s = t->deps->cfg->dedupe_ttl_s, .session_key = skey, .session_op = op,
         .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s,
     };
@@ -663,6 +695,11 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
         }
     }
     return false;
+}
+
+bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload)
+{
+    return route_payload(t, payload);
 }
 
 static void route_text(struct dialog_turn *t)

@@ -28,11 +28,12 @@ struct job {
     bool failed;
 };
 
-/* Every key a user owns: <prefix>{<user key>}. A module that keeps a new
- * kind of key under the user's hash tag adds its prefix here (the e2e erase
- * tests check that no key of the user is left). */
+/* Every key a user owns: <prefix>{<user key>}, the index of delivery ids
+ * first (dialog.c; the marks dd:{<user key>}:<id> are found through it). A
+ * module that keeps a new kind of key under the user's hash tag adds its
+ * prefix here (the e2e erase tests check that no key of the user is left). */
 static const char *const user_key_prefixes[] = {
-    "s:", "u:", "p:", "dd:", "fb:", "fbh:", "ho:", "vol:", "wc:inbox:", "wc:hist:", "refs:",
+    "dd:", "s:", "u:", "p:", "fb:", "fbh:", "ho:", "vol:", "wc:inbox:", "wc:hist:", "refs:",
 };
 
 void erase_user_keys(const char *user_key, char out[][ERASE_KEY_MAX], size_t *n)
@@ -155,11 +156,14 @@ static void delete_keys(struct job *j)
     char keys[ERASE_MAX_KEYS][ERASE_KEY_MAX];
     size_t n;
     erase_user_keys(j->t->user_key, keys, &n);
-    const char *args[ERASE_MAX_KEYS];
+    const char *args[ERASE_MAX_KEYS + 1];
     for (size_t i = 0; i < n; i++)
         args[i] = keys[i];
+    char marks[ERASE_KEY_MAX];
+    snprintf(marks, sizeof marks, "dd:{%s}:", j->t->user_key);
+    args[n] = marks;
     j->pending++;
-    if (redis_fcall(j->t->deps->store, "erase_user_keys", on_deleted, j, (int)n, (int)n, args,
+    if (redis_fcall(j->t->deps->store, "erase_user_keys", on_deleted, j, (int)n, (int)n + 1, args,
                     NULL) != 0) {
         j->failed = true;
         j->pending--;

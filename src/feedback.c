@@ -25,6 +25,16 @@ static const char *str_of(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+cJSON *feedback_after_begin(struct dialog_turn *t, const char *id, const char *commune)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
+    cJSON *after = cJSON_AddObjectToObject(t->session, "after");
+    cJSON_AddStringToObject(after, "id", id);
+    if (commune)
+        cJSON_AddStringToObject(after, "commune", commune);
+    return after;
+}
+
 void feedback_ask_rating(struct dialog_turn *t)
 {
     const cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
@@ -52,11 +62,8 @@ static void on_rate(struct dialog_turn *t, void *ud)
     if (dialog_turn_refuse_degraded(t))
         return;
     cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
-    if (!cJSON_IsObject(after)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
-        after = cJSON_AddObjectToObject(t->session, "after");
-        cJSON_AddStringToObject(after, "id", STATS_GENERAL);
-    }
+    if (!cJSON_IsObject(after))
+        after = feedback_after_begin(t, STATS_GENERAL, NULL);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(after, "rated"))) {
         dialog_turn_reply(t, "rate_already", NULL, 0);
         return;
@@ -195,9 +202,7 @@ static void on_stale_skip(struct dialog_turn *t, void *ud)
 static void on_gop_y(struct dialog_turn *t, void *ud)
 {
     (void)ud;
-    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
-    cJSON *after = cJSON_AddObjectToObject(t->session, "after");
-    cJSON_AddStringToObject(after, "id", STATS_GENERAL);
+    feedback_after_begin(t, STATS_GENERAL, NULL);
     feedback_ask_rating(t);
     dialog_turn_done(t);
 }

@@ -6,7 +6,6 @@
 #include "dvcbot/metrics.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +32,6 @@ static void ignore_reply(redisReply *r, void *ud)
     (void)ud;
     if (!r || r->type == REDIS_REPLY_ERROR)
         log_msg(LOG_WARN, "handoff write failed");
-}
-
-/* A write nobody waits for; refused when Redis is down (logged). */
-static void fire(struct store *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (store_commandv(s, ignore_reply, NULL, fmt, ap) != 0)
-        log_msg(LOG_WARN, "handoff write not sent: redis unavailable");
-    va_end(ap);
 }
 
 static void ticket_key(char *out, size_t cap, long n)
@@ -169,7 +158,7 @@ static void on_staff_user(redisReply *r, void *ud)
     }
     char key[48];
     ticket_key(key, sizeof key, sc->ticket);
-    fire(sc->t->deps->store, "DEL %s", key);
+    store_fire(sc->t->deps->store, "handoff_close", "DEL %s", key);
     if (r->element[1]->integer != 1) {
         staff_finish(sc, "staff_closed");
         return;
@@ -350,7 +339,7 @@ static void user_ends(struct handoff *h, struct dialog_turn *t, const char *n)
 {
     char key[48];
     snprintf(key, sizeof key, "ticket:%s", n);
-    fire(t->deps->store, "DEL %s", key);
+    store_fire(t->deps->store, "handoff_close", "DEL %s", key);
     const struct tpl_var v = {"ticket", n};
     tell_staff(h, t->deps->tpl, t->deps->outbox, "staff_user_closed", &v, 1);
     stats_count(h->st, "handoff_closed");
@@ -383,7 +372,7 @@ static void on_user_ticket(redisReply *r, void *ud)
     if (m->kind == BOT_MSG_BUTTON && strcmp(m->text, "ho:end") == 0) {
         char hkey[160];
         dialog_user_redis_key(hkey, sizeof hkey, "ho:", t->user_key, NULL);
-        fire(t->deps->store, "DEL %s", hkey);
+        store_fire(t->deps->store, "handoff_close", "DEL %s", hkey);
         user_ends(h, t, n);
     } else if (m->kind == BOT_MSG_TEXT && m->text[0] != '/') {
         tell_staff(h, t->deps->tpl, t->deps->outbox, "staff_user_message", v, 2);

@@ -23,6 +23,8 @@ struct lookup {
     const struct dialog_deps *deps;
     struct payment *payment;
     struct lookup_limits limits;
+    lookup_followed_fn followed;
+    void *followed_ud;
 };
 
 /* One Redis round trip of a turn. */
@@ -165,8 +167,10 @@ static void on_follow_done(redisReply *r, void *ud)
         fail_busy(c);
         return;
     }
-    render_code(c->t, strcmp(c->then, "unsub") == 0 ? "lookup_unsubscribed" : "lookup_subscribed",
-                c->code);
+    bool on = strcmp(c->then, "unsub") != 0;
+    render_code(c->t, on ? "lookup_subscribed" : "lookup_unsubscribed", c->code);
+    if (on && c->l->followed)
+        c->l->followed(c->t, c->code, c->l->followed_ud);
     dialog_turn_done(c->t);
     free(c);
 }
@@ -534,6 +538,12 @@ struct lookup *lookup_new(struct dialog *d, struct payment *payment)
     dialog_on_payload(d, DOSSIER_PAYLOAD_SUB, on_sub_button, l);
     dialog_on_payload(d, DOSSIER_PAYLOAD_UNSUB, on_unsub_button, l);
     return l;
+}
+
+void lookup_on_followed(struct lookup *l, lookup_followed_fn fn, void *ud)
+{
+    l->followed = fn;
+    l->followed_ud = ud;
 }
 
 void lookup_free(struct lookup *l)

@@ -16,8 +16,7 @@
 #define BTN_END '\x1e'
 #define ACK_BATCH 256
 #define KEY_MAX (BOT_ID_MAX + 16)
-
-
+#define STREAM_KEY_MAX 256
 
 
 struct settle {
@@ -74,10 +73,22 @@ static void on_flush_timer(uv_timer_t *t);
 static void read_back(struct outbox_store *os, enum bot_channel ch);
 static void shutdown_maybe_done(struct outbox_store *os);
 
-static const char *stream_key(char *out, size_t len, enum bot_channel ch)
+/* "outbox:<channel>:" — the channel's streams, one per process. */
+static void stream_prefix(char *out, size_t len, enum bot_channel ch)
 {
-    snprintf(out, len, "%s%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch));
-    return out;
+    snprintf(out, len, "%s%s:", OUTBOX_STREAM_PREFIX, bot_channel_name(ch));
+}
+
+/* This process's stream of the channel. */
+static void stream_key(const struct outbox_store *os, char *out, size_t len, enum bot_channel ch)
+{
+    snprintf(out, len, "%s%s:%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch), os->consumer);
+}
+
+/* The set of processes that have a stream on the channel. */
+static void consumers_key(char *out, size_t len, enum bot_channel ch)
+{
+    snprintf(out, len, "%s%s:%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch), "processes");
 }
 
 static void user_record_key(char *out, size_t len, const char *user_key)
@@ -213,14 +224,10 @@ static void on_committed(redisReply *r, void *ud)
     const struct outbox_commit *c = cc->c;
     os->inflight--;
     enum outbox_commit_result res = OUTBOX_COMMIT_FAILED;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_INTEGER) {
-        if (r->element[0]->integer == 0)
-            res = OUTBOX_COMMIT_DUPLICATE;
-        else if (r->elements == 4 + c->replies->n)
-            res = OUTBOX_COMMIT_STORED;
-    } else {
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 + c->replies->n)
+        res = OUTBOX_COMMIT_STORED;
+    else
         log_fmt(LOG_ERROR, "outbox commit failed", "\"error\":%s", log_q(store_reply_error(r)));
-    }
     if (res == OUTBOX_COMMIT_STORED) {
         bool gated = r->element[1]->integer != 0, has = r->element[3]->integer != 0;
         uint64_t q = (uint64_t)r->element[2]->integer;
@@ -252,12 +259,12 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
 {
     if (os->closing || !os->ch[c->channel].enabled)
         return -1;
-    char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[KEY_MAX + 16];
+    char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[STREAM_KEY_MAX];
     snprintf(dedupe_ttl, sizeof dedupe_ttl, "%u", c->dedupe_ttl_s);
     snprintf(session_ttl, sizeof session_ttl, "%u", c->session_ttl_s);
     snprintf(n, sizeof n, "%zu", c->replies->n);
     user_record_key(ukey, sizeof ukey, c->user_key);
-    stream_key(skey, sizeof skey, c->channel);
+    stream_key(os, skey, sizeof skey, c->channel);
     static const char *const ops[] = {"k", "s", "d"};
     size_t nargs = 4 + 11 + 2 * c->replies->n;
     const char **args = xcalloc(nargs, sizeof *args);
@@ -267,9 +274,7 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
     args[k++] = c->session_key ? c->session_key : "";
     args[k++] = ukey;
     args[k++] = skey;
-    char dedupe[BOT_ID_MAX + 32];
-    snprintf(dedupe, sizeof dedupe, "%lld:%s", c->now, c->dedupe_id ? c->dedupe_id : "");
-    args[k++] = c->dedupe_key ? dedupe : "0";
+    args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1";
     args[k++] = dedupe_ttl;
     args[k++] = ops[c->session_op];
     args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
@@ -362,8 +367,8 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
         b->n = n;
         b->items = xmalloc(n * sizeof *b->items);
         memcpy(b->items, cl->settles + cl->n_settles - n, n * sizeof *b->items);
-        char skey[KEY_MAX];
-        stream_key(skey, sizeof skey, ch);
+        char skey[STREAM_KEY_MAX];
+        stream_key(os, skey, sizeof skey, ch);
         const char **args = xmalloc((1 + 3 * n) * sizeof *args);
         char (*ukeys)[KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
         char (*seqs)[24] = xmalloc(n * sizeof *seqs);
@@ -439,6 +444,7 @@ static void on_gate(redisReply *r, void *ud)
         answer = OUTBOX_GATE_GO;
     }
     outbox_gate_answer(os->ob, it, answer);
+    shutdown_maybe_done(os);
 }
 
 /* outbox_persist.gate */
@@ -479,43 +485,43 @@ static void on_read_back(redisReply *r, void *ud)
     free(rc);
     os->inflight--;
     cl->reading = false;
-    if (store_reply_failed(r) || os->closing)
+    if (store_reply_failed(r) || os->closing || r->type != REDIS_REPLY_ARRAY) {
+        shutdown_maybe_done(os);
         return; /* again on the next connect or tick */
-    const redisReply *entries = NULL;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
-        r->element[0]->elements == 2)
-        entries = r->element[0]->element[1];
-    if (!entries || entries->type != REDIS_REPLY_ARRAY || entries->elements == 0) {
+    }
+    if (r->elements == 0) {
         if (!cl->recovered)
             log_fmt(LOG_INFO, "outbox read back", "\"channel\":%s", log_q(bot_channel_name(ch)));
         cl->recovered = true;
+        shutdown_maybe_done(os);
         return;
     }
-    for (size_t i = 0; i < entries->elements; i++) {
-        const redisReply *e = entries->element[i];
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
         if (adopt_entry(os, ch, e))
-            snprintf(cl->cursor, sizeof cl->cursor, "%s", e->element[0]->str);
+            snprintf(cl->cursor, sizeof cl->cursor, "(%s", e->element[0]->str);
     }
-    count_recovered(ch, "own", entries->elements);
+    count_recovered(ch, "own", r->elements);
     read_back(os, ch);
+    shutdown_maybe_done(os);
 }
 
-/* Reads this consumer's pending entries from the cursor on, a page at a
- * time, while the backlog has room. */
+/* Reads this process's stream from the cursor on, a page at a time, while
+ * the backlog has room. */
 static void read_back(struct outbox_store *os, enum bot_channel ch)
 {
     struct channel_log *cl = &os->ch[ch];
-    if (cl->reading || cl->recovered || os->closing || outbox_backlog(os->ob) >= os->max_backlog)
+    if (cl->reading || cl->recovered || os->closing || os->shutdown_done ||
+        outbox_backlog(os->ob) >= os->max_backlog)
         return;
-    char skey[KEY_MAX], count[16];
-    stream_key(skey, sizeof skey, ch);
+    char skey[STREAM_KEY_MAX], count[16];
+    stream_key(os, skey, sizeof skey, ch);
     snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
-    const char *argv[] = {"XREADGROUP", "GROUP", OUTBOX_GROUP, os->consumer, "COUNT", count,
-                          "STREAMS", skey, cl->cursor};
+    const char *argv[] = {"XRANGE", skey, cl->cursor, "+", "COUNT", count};
     struct read_call *rc = xcalloc(1, sizeof *rc);
     rc->os = os;
     rc->ch = ch;
-    if (store_command_argv(os->store, on_read_back, rc, 9, argv, NULL) != 0) {
+    if (store_command_argv(os->store, on_read_back, rc, 6, argv, NULL) != 0) {
         free(rc);
         return;
     }
@@ -539,18 +545,21 @@ static void on_claimed(redisReply *r, void *ud)
         log_fmt(LOG_WARN, "outbox claim failed", "\"error\":%s", log_q(store_reply_error(r)));
     }
     free(rc);
+    shutdown_maybe_done(os);
 }
 
 static void claim(struct outbox_store *os, enum bot_channel ch)
 {
-    char skey[KEY_MAX], count[16];
-    stream_key(skey, sizeof skey, ch);
+    char set[STREAM_KEY_MAX], skey[STREAM_KEY_MAX], prefix[STREAM_KEY_MAX], count[16];
+    consumers_key(set, sizeof set, ch);
+    stream_key(os, skey, sizeof skey, ch);
+    stream_prefix(prefix, sizeof prefix, ch);
     snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
-    const char *args[] = {skey, os->consumer, OUTBOX_ALIVE_PREFIX, count};
+    const char *args[] = {set, skey, os->consumer, OUTBOX_ALIVE_PREFIX, prefix, count};
     struct read_call *rc = xcalloc(1, sizeof *rc);
     rc->os = os;
     rc->ch = ch;
-    if (run_script(os, "outbox_claim", 1, 4, args, NULL, on_claimed, rc) != 0)
+    if (run_script(os, "outbox_claim", 2, 6, args, NULL, on_claimed, rc) != 0)
         free(rc);
 }
 
@@ -611,12 +620,12 @@ void outbox_store_connected(struct outbox_store *os)
         struct channel_log *cl = &os->ch[c];
         if (!cl->enabled)
             continue;
-        char skey[KEY_MAX];
-        stream_key(skey, sizeof skey, (enum bot_channel)c);
-        const char *argv[] = {"XGROUP", "CREATE", skey, OUTBOX_GROUP, "0", "MKSTREAM"};
-        store_command_argv(os->store, ignore_reply, NULL, 6, argv, NULL); /* BUSYGROUP: it exists */
+        char set[STREAM_KEY_MAX];
+        consumers_key(set, sizeof set, (enum bot_channel)c);
+        const char *argv[] = {"SADD", set, os->consumer};
+        store_command_argv(os->store, ignore_reply, NULL, 3, argv, NULL);
         /* Read everything pending for us again: what is in memory is skipped. */
-        snprintf(cl->cursor, sizeof cl->cursor, "0");
+        snprintf(cl->cursor, sizeof cl->cursor, "-");
         cl->recovered = false;
         read_back(os, (enum bot_channel)c);
     }
@@ -628,6 +637,8 @@ void outbox_store_tick(struct outbox_store *os)
     if (os->closing || !store_connected(os->store))
         return;
     flush_settles(os);
+    if (os->shutdown_done)
+        return; /* stopping: take no more work */
     int64_t now = clock_now_ms();
     bool claim_due = now >= os->next_claim_ms;
     if (claim_due) {

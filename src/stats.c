@@ -18,6 +18,8 @@
 #define K_INTENTS "{stats}:intents"
 #define K_FLOWS "{stats}:flows"
 #define K_DUR "{stats}:dur:"
+#define K_CODE_DUR "{stats}:codedur:"
+#define UNDER_5_MIN 300
 #define K_RATINGS "{stats}:ratings"
 #define K_COMMUNES "{stats}:communes"
 #define K_NAMES "{stats}:commune_names"
@@ -29,13 +31,6 @@ struct stats {
     const struct config *cfg;
     const struct catalog *cat;
 };
-
-
-
-
-
-
-
 
 /* ===== Set-up ===== */
 
@@ -213,9 +208,17 @@ void stats_count(struct stats *st, const char *what)
 
 void stats_record_code_given(struct stats *st, const char *proc, const char *commune, long seconds)
 {
-    char ckey[COMMUNE_KEY_MAX];
+    char ckey[COMMUNE_KEY_MAX], key[96], field[96], secs[24];
     stats_commune_key(commune, ckey, sizeof ckey);
     stats_day_code(st->store, proc, ckey, seconds);
+    /* /admin/stats per procedure: how many, and the last STATS_DURATIONS times */
+    snprintf(key, sizeof key, "%s%s", K_CODE_DUR, proc);
+    snprintf(field, sizeof field, "%s|code_given", proc);
+    snprintf(secs, sizeof secs, "%ld", seconds < 0 ? 0 : seconds);
+    sent(store_command(st->store, on_written, NULL, "HINCRBY %s %s 1", K_FLOWS, field), "code given");
+    sent(store_command(st->store, on_written, NULL, "LPUSH %s %s", key, secs), "code time");
+    sent(store_command(st->store, on_written, NULL, "LTRIM %s 0 %d", key, STATS_DURATIONS - 1),
+         "code time");
 }
 
 /* ===== Sweep ===== */
@@ -238,8 +241,9 @@ void stats_tick(struct stats *st, int64_t now)
     snprintf(cutoff, sizeof cutoff, "%lld", (long long)now - st->cfg->flow_idle_s);
     if (!store_connected(st->store))
         return;
-    store_command(st->store, on_swept, st, "FCALL stats_flow_sweep 3 %s %s %s %s", STATS_KEY_ACTIVE,
-                  STATS_KEY_ACTIVE_PROC, K_FLOWS, cutoff);
+    /* A sweep not sent is done by the next tick. */
+    (void)store_command(st->store, on_swept, st, "FCALL stats_flow_sweep 3 %s %s %s %s", STATS_KEY_ACTIVE,
+                        STATS_KEY_ACTIVE_PROC, K_FLOWS, cutoff);
 }
 
 unsigned stats_sweep_period_ms(const struct config *cfg)
@@ -298,16 +302,28 @@ static void add_flat_numbers(cJSON *obj, const redisReply *h)
                                 (double)strtol(h->element[i + 1]->str, NULL, 10));
 }
 
-static void add_durations(cJSON *flow, const redisReply *list)
+/* "<prefix>durations|median_s|p90_s" of a list of seconds; with under, how
+ * many took at most UNDER_5_MIN. */
+static void add_durations(cJSON *flow, const redisReply *list, const char *prefix, bool under)
 {
-    size_t n = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0;
+    size_t n = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0, fast = 0;
     long *v = xcalloc(n ? n : 1, sizeof *v);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         v[i] = strtol(list->element[i]->str, NULL, 10);
+        fast += v[i] <= UNDER_5_MIN;
+    }
     qsort(v, n, sizeof *v, cmp_long);
-    cJSON_AddNumberToObject(flow, "durations", (double)n);
-    cJSON_AddNumberToObject(flow, "median_s", stats_quantile(v, n, 0.5));
-    cJSON_AddNumberToObject(flow, "p90_s", stats_quantile(v, n, 0.9));
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", prefix, "durations");
+    cJSON_AddNumberToObject(flow, name, (double)n);
+    snprintf(name, sizeof name, "%s%s", prefix, "median_s");
+    cJSON_AddNumberToObject(flow, name, stats_quantile(v, n, 0.5));
+    snprintf(name, sizeof name, "%s%s", prefix, "p90_s");
+    cJSON_AddNumberToObject(flow, name, stats_quantile(v, n, 0.9));
+    if (under) {
+        snprintf(name, sizeof name, "%s%s", prefix, "under_5min");
+        cJSON_AddNumberToObject(flow, name, (double)fast);
+    }
     free(v);
 }
 
@@ -373,14 +389,15 @@ static void build_report(struct gather *g, const redisReply *r)
         if (in->kind != INTENT_PROCEDURE)
             continue;
         cJSON *f = cJSON_AddObjectToObject(flows, in->id);
-        static const char *const events[] = {"started", "finished", "abandoned"};
-        for (size_t e = 0; e < 3; e++) {
+        static const char *const events[] = {"started", "finished", "abandoned", "code_given"};
+        for (size_t e = 0; e < 4; e++) {
             char field[96];
             snprintf(field, sizeof field, "%s|%s", in->id, events[e]);
             cJSON_AddNumberToObject(f, events[e], (double)hash_long(r->element[1], field));
         }
-        add_durations(f, k < r->elements ? r->element[k] : NULL);
-        k++;
+        add_durations(f, k < r->elements ? r->element[k] : NULL, "", false);
+        add_durations(f, k + 1 < r->elements ? r->element[k + 1] : NULL, "code_", true);
+        k += 2;
         add_satisfaction(sat, in->id, r->element[2]);
     }
     add_satisfaction(sat, STATS_GENERAL, r->element[2]);
@@ -433,8 +450,8 @@ void stats_handle_http(struct http_request *req, void *ud)
     if (!admin_auth_check(req, st->cfg->admin_tokens))
         return;
     size_t n = catalog_size(st->cat), nk = 8;
-    const char **argv = xcalloc(n + 16, sizeof *argv);
-    char **owned = xcalloc(n + 1, sizeof *owned);
+    const char **argv = xcalloc(2 * n + 16, sizeof *argv);
+    char **owned = xcalloc(2 * n + 1, sizeof *owned);
     size_t no = 0;
     argv[0] = "FCALL";
     argv[1] = "stats_gather";
@@ -446,11 +463,13 @@ void stats_handle_http(struct http_request *req, void *ud)
         const struct intent *in = catalog_at(st->cat, i);
         if (in->kind != INTENT_PROCEDURE)
             continue;
-        struct buf b;
-        buf_init(&b);
-        buf_printf(&b, "%s%s", K_DUR, in->id);
-        owned[no++] = buf_steal(&b);
-        argv[3 + nk++] = owned[no - 1];
+        for (int kind = 0; kind < 2; kind++) { /* flow durations, then code times */
+            struct buf b;
+            buf_init(&b);
+            buf_printf(&b, "%s%s", kind ? K_CODE_DUR : K_DUR, in->id);
+            owned[no++] = buf_steal(&b);
+            argv[3 + nk++] = owned[no - 1];
+        }
     }
     char nkeys[16];
     snprintf(nkeys, sizeof nkeys, "%zu", nk);

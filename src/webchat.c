@@ -391,12 +391,6 @@ static void on_history(const char *items, size_t n, const char *last, void *ud)
     buf_free(&out);
 }
 
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
-
 /* The page's polling: what came after its cursor (204 when nothing did).
  * The page reads the history, so the inbox is not needed any more. */
 static void read_history(struct webchat *wc, struct http_request *req, const char *user,
@@ -412,7 +406,7 @@ static void read_history(struct webchat *wc, struct http_request *req, const cha
     }
     char key[128];
     inbox_key(key, sizeof key, user);
-    store_command(wc->store, ignore_reply, NULL, "DEL %s", key);
+    store_fire(wc->store, "webchat_inbox_clear", "DEL %s", key);
 }
 
 static void get_messages(struct webchat *wc, struct http_request *req)

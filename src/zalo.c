@@ -432,7 +432,7 @@ static void account_sent(struct zl_delivery *d)
     metrics_inc("dvcbot_zalo_messages_total", labels, 1);
     d->sent++;
     user_key(key, sizeof key, "u:", d->item->chat);
-    store_command(z->store, ignore_reply, NULL, "FCALL zalo_sent 1 %s", key);
+    store_fire(z->store, "zalo_sent", "FCALL zalo_sent 1 %s", key); /* the quota count */
 }
 
 /* Zalo refused this user: staff read why in the user record. */
@@ -446,7 +446,7 @@ static void record_refusal(struct zl_delivery *d, int code)
     user_key(key, sizeof key, "u:", d->item->chat);
     snprintf(codes, sizeof codes, "%d", code);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    store_command(d->z->store, ignore_reply, NULL, "FCALL zalo_refusal 1 %s %s %s %s", key,
+    store_fire(d->z->store, "zalo_refusal", "FCALL zalo_refusal 1 %s %s %s %s", key,
                   reason, codes, now);
 }
 
@@ -593,6 +593,8 @@ static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, voi
     struct http_request *req = ud;
     if (outcome == DIALOG_REFUSED)
         webhook_refuse(req, "zalo", "flood");
+    else if (outcome == DIALOG_IN_HAND)
+        webhook_refuse(req, "zalo", "in_hand");
     else
         http_respond_json(req, 200, "{}");
 }
@@ -621,7 +623,7 @@ static void record_interaction(struct zalo *z, const struct bot_msg *m)
     char key[BOT_ID_MAX + 16], ts[24];
     user_key(key, sizeof key, "u:", m->user);
     snprintf(ts, sizeof ts, "%lld", (long long)m->ts);
-    store_command(z->store, ignore_reply, NULL, "FCALL zalo_interaction 1 %s %s %s", key, ts,
+    store_fire(z->store, "zalo_interaction", "FCALL zalo_interaction 1 %s %s %s", key, ts,
                   m->reply_ref);
 }
 

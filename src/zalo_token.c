@@ -171,12 +171,6 @@ static void set_str(char **dst, const char *src)
     *dst = src && *src ? xstrdup(src) : NULL;
 }
 
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
-
 static const char *element_str(const redisReply *r, size_t i)
 {
     if (!r || r->type != REDIS_REPLY_ARRAY || i >= r->elements)
@@ -270,7 +264,7 @@ static void release_lock(struct zalo_token *zt)
     if (!zt->have_lock)
         return;
     zt->have_lock = false;
-    store_command(zt->store, ignore_reply, NULL, "FCALL zalo_token_unlock 1 %s %s", ZALO_LOCK_KEY,
+    store_fire(zt->store, "zalo_token_unlock", "FCALL zalo_token_unlock 1 %s %s", ZALO_LOCK_KEY,
                   zt->owner);
 }
 

@@ -73,6 +73,26 @@ int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt,
 int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt, va_list ap);
 int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
                        const char **argv, const size_t *argvlen);
+/* A write nobody waits for (a counter, a mark, a cleanup): sent like
+ * store_command without a callback. One Redis did not take — refused while
+ * disconnected, failed, or lost with the connection — is counted in
+ * dvcbot_redis_writes_lost_total{what} (and a server error logged), so it
+ * is never lost silently. what is a short static label ("zalo_sent").
+ * Returns as store_command. */
+int store_fire(struct store *s, const char *what, const char *fmt, ...);
+
+/* One command of a transaction. */
+struct store_cmdv {
+    int argc;
+    const char **argv;
+    const size_t *lens;   /* NULL: strlen of each */
+};
+/* MULTI, the n commands, EXEC, written at once: Redis runs them together,
+ * with no Lua (cheaper than a script when no step depends on another's
+ * result). cb gets EXEC's reply: an array of the n replies (a command may
+ * have failed alone: its element is an error), or NULL / an error when the
+ * transaction did not run. Returns as store_command_argv. */
+int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store_cmdv *cmds, size_t n);
 
 /* For reply callbacks: the text of a string or status reply (else NULL);
  * whether a reply is missing (timeout, disconnect) or an error; and what to

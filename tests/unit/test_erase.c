@@ -26,7 +26,9 @@ static void a_users_keys_are_named_not_searched(void **state)
             found |= strcmp(keys[i], want[w]) == 0;
         assert_true(found);
     }
-    /* refs:{} goes last: the shared structures are left before it */
+    /* the index of delivery ids first (the marks are found through it),
+     * refs:{} last */
+    assert_string_equal(keys[0], "dd:{tg:123}");
     assert_string_equal(keys[n - 1], "refs:{tg:123}");
     /* the longest user key fits every name */
     char longest[DIALOG_USER_KEY_MAX];
