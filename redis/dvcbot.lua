@@ -204,15 +204,22 @@ redis.register_function('console_signin_failed', function(keys, args)
 end)
 
 -- KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due.
--- ARGV[1] now, ARGV[2] code, ARGV[3..] field/value pairs.
--- Returns {0 unchanged | 1 updated | 2 created, old status or ""}.
+-- ARGV[1] now, ARGV[2] code, ARGV[3] commune guard: '' none, or '=<commune>'
+-- (an existing dossier is written only when its stored commune is exactly
+-- that), ARGV[4..] field/value pairs.
+-- Returns {0 unchanged | 1 updated | 2 created, old status or ""}, or
+-- {3, stored commune or ""} when the guard refused (nothing written).
 -- A dossier paid through our gateway (paid_via) stays paid while its fee is
 -- at most what was paid (paid_amount, else the fee it had): a later export
 -- still saying unpaid does not undo the payment, a raised fee is due again.
 -- (dossier)
 redis.register_function('dossier_upsert', function(keys, args)
+  if args[3] ~= '' and redis.call('EXISTS', keys[1]) == 1 then
+    local was = redis.call('HGET', keys[1], 'commune') or ''
+    if was ~= string.sub(args[3], 2) then return {3, was} end
+  end
   local rec, order = {}, {}
-  for i = 3, #args, 2 do rec[args[i]] = args[i + 1]; order[#order + 1] = args[i] end
+  for i = 4, #args, 2 do rec[args[i]] = args[i + 1]; order[#order + 1] = args[i] end
   local via = redis.call('HMGET', keys[1], 'paid_via', 'paid_amount', 'fee', 'paid')
   if via[1] then
     local fee = tonumber(rec['fee'] or via[3] or '0') or 0
