@@ -1,5 +1,6 @@
 /* app — wiring of the services and graceful shutdown. */
 #include "dvcbot/app.h"
+#include "dvcbot/admin_api.h"
 #include "dvcbot/broadcast.h"
 #include "dvcbot/broadcast_worker.h"
 #include "dvcbot/admin_auth.h"
@@ -461,9 +462,8 @@ int app_listen(struct app *a, char **err)
     a->router = router_new();
     router_add(a->router, "GET", "/healthz", false, "healthz", handle_healthz, a);
     router_add(a->router, "GET", "/metrics", false, "metrics", handle_metrics, a);
-    router_add(a->router, "GET", "/admin/stats", false, "admin_stats", stats_handle_http, a->stats);
-    router_add(a->router, NULL, "/admin/volunteers", false, "admin_volunteers",
-               volunteers_handle_http, a->volunteers);
+    struct admin_api_deps aad = {.cfg = &a->cfg, .stats = a->stats, .volunteers = a->volunteers};
+    a->admin_api = admin_api_new(&aad, a->router);
     if (add_channels(a, err) != 0)
         return -1;
     add_broadcasts(a);
@@ -617,6 +617,7 @@ void app_close(struct app *a)
     flow_set_free(a->flow_defs);
     commune_list_free(a->communes);
     dialog_free(a->dialog);
+    admin_api_free(a->admin_api);
     router_free(a->router);
     recipients_free(a->recipients); /* every send has its verdict: store and outbox are closed */
     matcher_free(a->matcher);
