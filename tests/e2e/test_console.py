@@ -640,6 +640,17 @@ class ConsoleFeedbackTest(ServiceTest):
         self.assertNotIn("Hướng dẫn khó hiểu quá", seen)  # no commune: not theirs
         self.assertEqual(officer.call("POST", "feedback/handled", {"id": comment["id"]})[0], 404)
 
+    def test_a_complaint_typed_after_a_rating_is_stored_and_listed_as_a_complaint(self):
+        user = "wcfeedback0003"
+        body = self.comment(user, 1, "Cán bộ xã hạch sách, tôi muốn khiếu nại")
+        self.assertIn("Đã ghi nhận phản ánh", body["replies"][0]["text"])  # complaint_saved
+        stored = [json.loads(x) for x in self.redis("LRANGE", "fb:{wc:%s}" % user, 0, -1)]
+        self.assertEqual([s["kind"] for s in stored], ["complaint"])
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        items = [i for i in c.call("GET", "feedback")[1]["items"] if i["id"].startswith("wc:" + user)]
+        self.assertEqual([(i["kind"], i["stars"]) for i in items], [("complaint", 1)])
+
     def test_erase_my_data_removes_the_handled_marks_too(self):
         user = "wcfeedback0003"
         self.comment(user, 5, "Rất tiện, cảm ơn")
