@@ -710,6 +710,7 @@ class ServiceTest(unittest.TestCase):
     telegram = True
     zalo = False
     extra_env = None
+    clock_offset = 0  # seconds dvcbot's clock starts ahead (Dvcbot.start)
 
     @classmethod
     def setUpClass(cls):
@@ -717,7 +718,8 @@ class ServiceTest(unittest.TestCase):
         cls.redis = Redis.start(cls.tmp)
         cls.tg = TelegramStub.start() if cls.telegram else None
         cls.zl = ZaloStub.start() if cls.zalo else None
-        cls.bot = Dvcbot.start(cls.tmp, cls.redis, telegram=cls.tg, env=cls.extra_env, zalo=cls.zl)
+        cls.bot = Dvcbot.start(cls.tmp, cls.redis, telegram=cls.tg, env=cls.extra_env, zalo=cls.zl,
+                               clock_offset=cls.clock_offset)
         cls._next_id = 100000
 
     @classmethod
