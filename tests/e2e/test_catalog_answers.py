@@ -6,7 +6,7 @@ import os
 import time
 import unittest
 
-from harness import ROOT, ServiceTest
+from harness import ROOT, VN, ServiceTest, fee_in_force
 
 ELLIPSIS = "\u2026"
 
@@ -14,19 +14,6 @@ ELLIPSIS = "\u2026"
 def load_intent(intent_id):
     with open(os.path.join(ROOT, "intents", intent_id + ".json"), encoding="utf-8") as f:
         return json.load(f)
-
-
-VN = datetime.timezone(datetime.timedelta(hours=7))
-
-
-def fee_in_force(proc, now):
-    """fee_text of the first of proc's fee_periods whose last day (Vietnam
-    time) has not ended at unix time now, else the lasting one."""
-    today = datetime.datetime.fromtimestamp(now, VN).date().isoformat()
-    for period in proc.get("fee_periods", []):
-        if today <= period["until"]:
-            return period["fee_text"]
-    return proc["fee_text"]
 
 
 class CatalogAnswersTest(ServiceTest):
