@@ -19,8 +19,14 @@ static void test_start_greets_with_the_menu(void **state)
     assert_non_null(strstr(text, "Xin chào"));
     assert_true(afx_has_button(f, "menu:thu_tuc"));
     assert_true(afx_has_button(f, "i:tra_cuu_ho_so"));
-    /* The user record the recipient path reads. */
-    redisReply *r = fx_cmd("HGET u:{wc:dlg1} ch");
+    /* A web chat page load stores nothing; the first real message makes
+     * the user record the recipient path reads. */
+    redisReply *r = fx_cmd("EXISTS u:{wc:dlg1}");
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+    afx_say(f, "wc:dlg1", "xin chào");
+    r = fx_cmd("HGET u:{wc:dlg1} ch");
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
     assert_string_equal(r->str, "webchat");
     freeReplyObject(r);
 }
