@@ -8,6 +8,8 @@
 #   make asan       the same suite against an ASan+UBSan build
 #   make valgrind   the same suite under valgrind (-O0, system malloc)
 #   make bench      run the benchmarks in bench/
+#   make fuzz       build the libFuzzer targets (clang) and run each for
+#                   FUZZ_SECONDS (60); any crash fails (tests/fuzz/README.md)
 #   make deps       apt-get install whatever Debian 12 package is missing
 
 # The browser tests (tests/e2e/browser.py) drive Debian's chromium.
@@ -18,6 +20,8 @@ DEB_PKGS  := gcc make pkg-config libc6-dev libuv1-dev libhttp-parser-dev \
              libutf8proc-dev libssl-dev libcmocka-dev redis-server python3 \
              ca-certificates $(BROWSER_PKGS)
 VALGRIND_PKGS := valgrind
+# Only `make fuzz` needs these: clang and its libFuzzer/sanitizer runtimes.
+FUZZ_PKGS := clang libclang-rt-14-dev
 
 BUILD    ?= build
 SAN      ?=
@@ -32,6 +36,11 @@ LDOPT    := -fsanitize=address,undefined
 else ifeq ($(SAN),valgrind)
 OPT      := -O0 -g
 LDOPT    :=
+else ifeq ($(SAN),fuzz)
+CC       := clang
+OPT      := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+LDOPT    := -fsanitize=fuzzer,address,undefined
 else
 OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDOPT    := -Wl,-z,relro,-z,now
@@ -46,10 +55,22 @@ LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Fuzz targets: libFuzzer binaries with SAN=fuzz; in every other build, the
+# same targets linked with a plain driver that replays tests/fuzz/<target>/
+# (the suite runs them: every input that ever crashed stays a test).
+FUZZ_TARGETS := http telegram zalo matcher tpl vnpay records
+FUZZ_SRC := $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c)
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_COMMON := tests/fuzz/fuzz_support.c
+ifeq ($(SAN),fuzz)
+FUZZ_DRIVER :=
+else
+FUZZ_DRIVER := tests/fuzz/replay.c
+endif
 
-.PHONY: all run test asan valgrind bench clean deps install check unit e2e suite
+.PHONY: all run test asan valgrind bench clean deps install check unit e2e suite fuzz fuzz-build
 
-all: $(BUILD)/dvcbot $(UNIT_BIN)
+all: $(BUILD)/dvcbot $(UNIT_BIN) $(FUZZ_BIN)
 
 # -MMD -MP: each object depends on the headers it includes (build/obj/*.d);
 # an object without its .d file (built before) is built again.
@@ -68,11 +89,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdvcbot.a $(BUILD)/obj/unit_%.d | $(
 	    $< $(BUILD)/libdvcbot.a \
 	    $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -o $@
 
-DEP_FILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/unit_%.d)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(FUZZ_DRIVER) $(BUILD)/libdvcbot.a \
+                     $(BUILD)/obj/fuzz_%.d | $(BUILD)/fuzz $(BUILD)/obj
+	$(CC) $(CPPFLAGS) -Itests/fuzz -DDVCBOT_SOURCE_DIR='"$(CURDIR)"' $(CFLAGS) \
+	    -MMD -MP -MF $(BUILD)/obj/fuzz_$*.d \
+	    $< $(FUZZ_COMMON) $(FUZZ_DRIVER) $(BUILD)/libdvcbot.a $(LDFLAGS) $(PKG_LIBS) -o $@
+
+DEP_FILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/unit_%.d) \
+             $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz_%.d)
 $(DEP_FILES):
 -include $(wildcard $(DEP_FILES))
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 # ---- packages --------------------------------------------------------------
@@ -153,6 +181,28 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dvcbot
 	install -m 755 $(BUILD)/dvcbot $(DESTDIR)$(PREFIX)/bin/dvcbot
 	cp -r intents templates $(DESTDIR)$(PREFIX)/share/dvcbot/
+
+# ---- fuzzing ---------------------------------------------------------------
+# Each target runs FUZZ_SECONDS over its seeds (tests/fuzz/<target>/, read
+# only) with new inputs kept in build/fuzz/corpus/<target>; a crash leaves
+# build/fuzz/crash-<target>-* and fails. FUZZ_TARGETS="http zalo" picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+fuzz-build:
+	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(FUZZ_PKGS)"
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN=fuzz \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
+	    echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+	    DVCBOT_DATA_DIR=$(CURDIR) $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$dict \
+	        $$(cat tests/fuzz/$$t.options 2>/dev/null) \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/$$t || exit 1; \
+	done
 
 clean:
 	rm -rf build
