@@ -184,8 +184,10 @@ install: all
 
 # ---- fuzzing ---------------------------------------------------------------
 # Each target runs FUZZ_SECONDS over its seeds (tests/fuzz/<target>/, read
-# only) with new inputs kept in build/fuzz/corpus/<target>; a crash leaves
-# build/fuzz/crash-<target>-* and fails. FUZZ_TARGETS="http zalo" picks some.
+# only) and what earlier runs kept (build/fuzz/corpus/<target>), with
+# tests/fuzz/<target>.dict and .options when present. A crash leaves the
+# input in build/fuzz/crash-<target>-*; every target runs, then make fails.
+# FUZZ_TARGETS="http zalo" picks some. Logs: build/fuzz/logs/<target>.log.
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build/fuzz
 fuzz-build:
@@ -194,15 +196,23 @@ fuzz-build:
 	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 
 fuzz: fuzz-build
-	@for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	@mkdir -p $(FUZZ_BUILD)/logs; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; log=$(FUZZ_BUILD)/logs/$$t.log; \
 	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
-	    echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
-	    DVCBOT_DATA_DIR=$(CURDIR) $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	        -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$dict \
+	    if DVCBOT_DATA_DIR=$(CURDIR) $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -timeout=20 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$dict \
 	        $$(cat tests/fuzz/$$t.options 2>/dev/null) \
-	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/$$t || exit 1; \
-	done
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/$$t >$$log 2>&1; then \
+	        echo "fuzz $$t: $(FUZZ_SECONDS) s, no crash; $$(awk '/^stat::number_of_executed_units/ \
+	            { runs = $$2 } /^#[0-9]+.*cov: / { sub(/.*cov: /, "cov: "); sub(/ lim:.*/, ""); \
+	            last = $$0 } END { print runs " runs, " last }' $$log)"; \
+	    else \
+	        tail -n 30 $$log; failed="$$failed $$t"; \
+	        echo "fuzz $$t: FAILED (input: $(FUZZ_BUILD)/crash-$$t-*, log: $$log)"; \
+	    fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed"; exit 1; fi
 
 clean:
 	rm -rf build
