@@ -182,7 +182,7 @@ bench: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dvcbot
 	install -m 755 $(BUILD)/dvcbot $(DESTDIR)$(PREFIX)/bin/dvcbot
-	cp -r intents templates $(DESTDIR)$(PREFIX)/share/dvcbot/
+	cp -r intents templates redis $(DESTDIR)$(PREFIX)/share/dvcbot/
 
 # ---- fuzzing ---------------------------------------------------------------
 # Each target runs FUZZ_SECONDS over its seeds (tests/fuzz/<target>/, read

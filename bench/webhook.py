@@ -140,10 +140,15 @@ def run_wrk(url, seconds, connections, script=None):
             "sock_errors": failed, "lat": lat}
 
 
+STATUS_READS = [0]
+
+
 def stub_requests(port):
+    """Requests nginx served, less our own reads of this counter."""
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/nginx_status").read().decode()
-    # "server accepts handled requests\n a b c" — c counts this status request too
-    return int(body.split("\n")[2].split()[2])
+    STATUS_READS[0] += 1
+    # "server accepts handled requests\n a b c": c counts this read too
+    return int(body.split("\n")[2].split()[2]) - STATUS_READS[0]
 
 
 def metric(port, name):
@@ -153,6 +158,25 @@ def metric(port, name):
         if line.startswith(name + " ") or line.startswith(name + "{"):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def cpu_seconds(pid):
+    """CPU time of a process and its children (nginx's worker)."""
+    total = 0.0
+    for p in [pid] + children(pid):
+        try:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def children(pid):
+    try:
+        return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
 
 
 def proc_kb(pid, field):
@@ -209,20 +233,24 @@ def main():
 
         # 1. Saturated: accepted per second, then delivered including the drain.
         stub0 = stub_requests(nport)
+        cpu0 = {name: cpu_seconds(p.pid) for name, p in (("nginx", procs[0]), ("redis", procs[1]),
+                                                          ("dvcbot", bot))}
         t0 = time.time()
         sat = run_wrk(f"http://127.0.0.1:{bport}/webhook/telegram", args.seconds, args.connections,
                       lua_file(tmp, "sat.lua", 0))
         accepted = sat["ok"]
         deadline = time.time() + args.drain_timeout
         while time.time() < deadline:
-            # Every accepted update has its reply at the stub (-1: our own status request).
-            got = stub_requests(nport) - stub0 - 1
+            # Every accepted update has its reply at the stub.
+            got = stub_requests(nport) - stub0
             if got >= accepted and metric(bport, "dvcbot_outbox_queued") + \
                     metric(bport, "dvcbot_outbox_inflight") == 0:
                 break
             time.sleep(0.01)
         drained = time.time()
-        delivered = stub_requests(nport) - stub0 - 1
+        delivered = stub_requests(nport) - stub0
+        cpu = {name: cpu_seconds(p.pid) - cpu0[name]
+               for name, p in (("nginx", procs[0]), ("redis", procs[1]), ("dvcbot", bot))}
         rss_sat = proc_kb(bot.pid, "VmHWM")
 
         # 2. Fixed offered rate: the webhook's latency when not saturated.
@@ -248,6 +276,9 @@ def main():
               f"non-2xx {fixed['non2xx']}")
         print(f"dvcbot RSS             : idle {rss_idle / 1024:.1f} MiB, peak {rss_peak / 1024:.1f} MiB "
               f"(after the saturated run {rss_sat / 1024:.1f} MiB; goal < 50 MiB)")
+        per = {k: 1e6 * v / max(accepted, 1) for k, v in cpu.items()}
+        print(f"CPU per update         : dvcbot {per['dvcbot']:.0f} us, redis {per['redis']:.0f} us, "
+              f"nginx as Bot API {per['nginx']:.0f} us (saturated run and drain)")
         print(f"machine                : {os.cpu_count()} cores, load average {load_before} before, "
               f"{load_after} after; wrk -t1 -c{args.connections} -d{args.seconds}s, {USERS} users")
     finally:

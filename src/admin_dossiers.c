@@ -19,7 +19,6 @@
 
 struct admin_dossiers {
     struct admin_dossiers_deps deps;
-    struct redis_script upsert;
     size_t jobs;        /* batches in progress */
     bool closed;
 };
@@ -200,8 +199,8 @@ static bool send_record(struct job *j, cJSON *obj, size_t line, size_t index, ti
     }
     struct dossier_upsert u;
     dossier_upsert_prepare(&d, now, &u);
-    int rc = redis_script_evalsha(j->ad->deps.store, &j->ad->upsert, on_upserted, j, u.nkeys,
-                                  u.argc, u.argv, u.lens);
+    int rc = redis_fcall(j->ad->deps.store, "dossier_upsert", on_upserted, j, u.nkeys, u.argc, u.argv,
+                         u.lens);
     dossier_clear(&d);
     if (rc != 0) {
         j->failed++;
@@ -216,7 +215,7 @@ static void on_slice(uv_timer_t *t)
 {
     struct job *j = t->data;
     j->scheduled = false;
-    if (j->store_down || j->ad->closed || redis_script_load(j->ad->deps.store, &j->ad->upsert) != 0) {
+    if (j->store_down || j->ad->closed || !store_connected(j->ad->deps.store)) {
         j->store_down = true;
         advance(j);
         return;
@@ -287,7 +286,6 @@ struct admin_dossiers *admin_dossiers_new(const struct admin_dossiers_deps *deps
 {
     struct admin_dossiers *ad = xcalloc(1, sizeof *ad);
     ad->deps = *deps;
-    redis_script_init(&ad->upsert, DOSSIER_UPSERT_LUA);
     metrics_declare("dvcbot_dossiers_ingested_total", METRIC_COUNTER,
                     "Dossier records received by the staff API, by result.", NULL, 0);
     return ad;

@@ -7,6 +7,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/clock_hook.h"
+#include "dvcbot/commune_list.h"
 #include "dvcbot/console.h"
 #include "dvcbot/cron.h"
 #include "dvcbot/erase.h"
@@ -24,6 +25,7 @@
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/profile.h"
 #include "dvcbot/recipient.h"
+#include "dvcbot/redis_script.h"
 #include "dvcbot/reminder.h"
 #include "dvcbot/served.h"
 #include "dvcbot/stats.h"
@@ -77,7 +79,8 @@ static void on_store_state(bool connected, void *ud)
     if (connected && !a->closed)
         outbox_store_connected(a->obstore);
     if (connected && !a->closed)
-        store_command(a->store, on_blocked_list, a, "SMEMBERS blocked:telegram");
+        if (store_command(a->store, on_blocked_list, a, "SMEMBERS blocked:telegram") != 0)
+            log_msg(LOG_WARN, "blocked chats not read: redis unavailable");
 }
 
 /* ===== Opening ===== */
@@ -146,9 +149,12 @@ static int open_flows(struct app *a, char **err)
     a->flow_defs = flow_set_load(a->catalog, catalog_report_keep_first, err);
     if (!a->flow_defs)
         return -1;
+    a->communes = commune_list_load(a->catalog, catalog_report_keep_first, err);
+    if (!a->communes)
+        return -1;
     a->stats = stats_new(a->store, &a->cfg, a->catalog);
     dialog_on_matched(a->dialog, count_intent, a->stats);
-    a->flows = flows_new(a->dialog, a->flow_defs, a->stats);
+    a->flows = flows_new(a->dialog, a->flow_defs, a->communes, a->stats);
     a->handoff = handoff_new(a->dialog, &a->cfg, a->stats, a->flows);
     dialog_on_message(a->dialog, flows_filter, a->flows);
     a->feedback = feedback_new(a->dialog, a->stats);
@@ -205,6 +211,11 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         *err = xstrdup("invalid REDIS_URL (want redis://host:port/db or unix:///path)");
         return -1;
     }
+    char *lib = redis_library_read(a->cfg.data_dir, err);
+    if (!lib)
+        return -1;
+    store_set_library(a->store, lib);
+    free(lib);
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
@@ -231,6 +242,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     a->dialog = dialog_new(&deps);
     if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0 || check_served(a, err) != 0)
         return -1;
+    lookup_on_followed(a->lookup, flows_followed, a->flows); /* consent, rating after a flow */
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {
         *err = xstrdup("cannot start the cron timer");
@@ -595,6 +607,7 @@ void app_close(struct app *a)
     flows_free(a->flows);
     stats_close(a->stats); /* after store_close: no stats callback is left */
     flow_set_free(a->flow_defs);
+    commune_list_free(a->communes);
     dialog_free(a->dialog);
     router_free(a->router);
     recipients_free(a->recipients); /* every send has its verdict: store and outbox are closed */

@@ -21,77 +21,10 @@
 #define ITEM_PREFIX "/admin/broadcasts/"
 #define USER_KEY_MAX (BOT_ID_MAX + 8)
 
-/* Creates the record (status resolving) and the stream with its group.
- * KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ... */
-static const char INIT_SCRIPT[] =
-    "redis.call('HSET', KEYS[1], unpack(ARGV)) "
-    "redis.call('XGROUP', 'CREATE', KEYS[2], 'bcw', '0', 'MKSTREAM') "
-    "return 1";
 
-/* For each user: seen and commune of u:{<user>}, consent and commune of
- * the profile p:{<user>} (false when unreadable).
- * KEYS: u:{<user>}, p:{<user>}, ... in pairs. */
-static const char FETCH_SCRIPT[] =
-    "local out = {} "
-    "for i = 1, #KEYS, 2 do "
-    "  local u = redis.pcall('HMGET', KEYS[i], 'seen', 'commune') "
-    "  local p = redis.pcall('HMGET', KEYS[i + 1], 'consent', 'commune') "
-    "  if type(u) == 'table' and not u.err and type(p) == 'table' and not p.err then "
-    "    out[#out + 1] = {u[1], u[2], p[1], p[2]} "
-    "  else out[#out + 1] = false end "
-    "end "
-    "return out";
 
-/* The subscribers of those dossiers (of the page's sub:<CODE> keys) whose
- * status is ARGV[1]. */
-static const char SUBSCRIBERS_SCRIPT[] =
-    "local out = {} "
-    "for _, k in ipairs(KEYS) do "
-    "  local st = redis.pcall('HGET', 'dossier:' .. string.sub(k, 5), 'status') "
-    "  if st == ARGV[1] then "
-    "    local m = redis.pcall('SMEMBERS', k) "
-    "    if type(m) == 'table' and not m.err then "
-    "      for _, u in ipairs(m) do out[#out + 1] = u end "
-    "    end "
-    "  end "
-    "end "
-    "return out";
 
-/* Resolved: due in bc:active, or done at once when nobody matched.
- * KEYS: bc:<id>, bc:<id>:q, bc:active. ARGV: recipients, batches, score,
- * id, now, seconds to keep. */
-static const char FINAL_SCRIPT[] =
-    "if redis.call('HGET', KEYS[1], 'status') ~= 'resolving' then return 'gone' end "
-    "if ARGV[1] == '0' then "
-    "  redis.call('HSET', KEYS[1], 'status', 'done', 'recipients', 0, 'finished', ARGV[5]) "
-    "  redis.call('DEL', KEYS[2]) "
-    "  redis.call('EXPIRE', KEYS[1], ARGV[6]) "
-    "  return 'done' "
-    "end "
-    "redis.call('HSET', KEYS[1], 'status', 'scheduled', 'recipients', ARGV[1], 'batches', ARGV[2]) "
-    "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4]) "
-    "return 'scheduled'";
 
-/* Ends a broadcast early and removes who was still to be sent to. Cancels
- * a scheduled or running one (mode "cancel") or drops one whose resolving
- * failed (mode "abort"). Returns the status it found ('' when missing).
- * KEYS: bc:<id>, bc:<id>:q. ARGV: mode, new status, now, seconds to keep,
- * batches written so far (abort). */
-static const char STOP_SCRIPT[] =
-    "local s = redis.call('HGET', KEYS[1], 'status') "
-    "if not s then return '' end "
-    "local ok = (ARGV[1] == 'cancel' and (s == 'scheduled' or s == 'running')) "
-    "  or (ARGV[1] == 'abort' and s == 'resolving') "
-    "if not ok then return s end "
-    "local n = tonumber(ARGV[5]) or 0 "
-    "local stored = tonumber(redis.call('HGET', KEYS[1], 'batches') or '0') or 0 "
-    "if stored > n then n = stored end "
-    "for i = 1, n do redis.call('DEL', KEYS[1] .. ':b:' .. i) end "
-    "redis.call('DEL', KEYS[2]) "
-    "redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished', ARGV[3]) "
-    "redis.call('EXPIRE', KEYS[1], ARGV[4]) "
-    "redis.call('EXPIRE', KEYS[1] .. ':fail', ARGV[4]) "
-    "return s";
 
 struct broadcast_api {
     const struct config *cfg;
@@ -206,7 +139,7 @@ static void abort_create(struct create *c, int status, const char *msg)
     snprintf(now, sizeof now, "%lld", (long long)c->now);
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
     snprintf(batches, sizeof batches, "%u", c->batches);
-    if (store_command(c->api->store, on_aborted, c, "EVAL %s 2 %s %s abort failed %s %s %s", STOP_SCRIPT,
+    if (store_command(c->api->store, on_aborted, c, "FCALL broadcast_stop 2 %s %s abort failed %s %s %s",
                       hkey, qkey, now, keep, batches) != 0)
         respond_error(c, status, msg);
 }
@@ -260,8 +193,9 @@ static void finalize(struct create *c)
     snprintf(score, sizeof score, "%lld", (long long)(c->spec.not_before ? c->spec.not_before : c->now));
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
-    if (store_command(c->api->store, on_final, c, "EVAL %s 3 %s %s bc:active %s %s %s %s %s %s",
-                      FINAL_SCRIPT, hkey, qkey, n, batches, score, c->id, now, keep) != 0)
+    if (store_command(c->api->store, on_final, c,
+                      "FCALL broadcast_resolved 3 %s %s bc:active %s %s %s %s %s %s", hkey, qkey, n,
+                      batches, score, c->id, now, keep) != 0)
         abort_create(c, 503, "store unavailable; the broadcast was not created");
 }
 
@@ -323,7 +257,7 @@ static void write_batch(struct create *c, char **members, size_t n)
     write_one(c, store_command(s, on_written, c, "XADD %s * b %s", qkey, no));
 }
 
-/* reply: FETCH_SCRIPT's [[seen, commune] | nil, ...] for c->page */
+/* reply: broadcast_user_fields [[seen, commune] | nil, ...] for c->page */
 static void on_fetched(redisReply *r, void *ud)
 {
     struct create *c = ud;
@@ -379,8 +313,8 @@ static void fetch_page(struct create *c)
     char **keys = xcalloc(nkeys, sizeof *keys);
     char n[24];
     snprintf(n, sizeof n, "%zu", nkeys);
-    argv[0] = "EVAL";
-    argv[1] = FETCH_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "broadcast_user_fields";
     argv[2] = n;
     for (size_t i = 0; i < nkeys; i++) {
         const char *user = c->page[i / 2];
@@ -421,7 +355,7 @@ static void page_done(struct create *c)
         next_page(c);
 }
 
-/* reply: SUBSCRIBERS_SCRIPT's [user key...] */
+/* reply: broadcast_subscribers [user key...] */
 static void on_subscribers(redisReply *r, void *ud)
 {
     struct create *c = ud;
@@ -443,8 +377,8 @@ static void subscribers_page(struct create *c, const redisReply *keys)
     size_t n = 0;
     const char **argv = xcalloc(keys->elements + 4, sizeof *argv);
     char nkeys[24];
-    argv[0] = "EVAL";
-    argv[1] = SUBSCRIBERS_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "broadcast_subscribers";
     for (size_t i = 0; i < keys->elements; i++)
         if (store_reply_str(keys->element[i]) && strncmp(keys->element[i]->str, "sub:", 4) == 0)
             argv[3 + n++] = keys->element[i]->str;
@@ -516,7 +450,7 @@ static void init_record(struct create *c)
     snprintf(created, sizeof created, "%lld", (long long)c->now);
     snprintf(nb, sizeof nb, "%lld", (long long)c->spec.not_before);
     const char *argv[] = {
-        "EVAL", INIT_SCRIPT, "2", hkey, qkey,
+        "FCALL", "broadcast_init", "2", hkey, qkey,
         "text", c->spec.reply.text, "buttons", c->spec.buttons_json,
         "segment", c->spec.segment_json, "created", created, "not_before", nb,
         "status", "resolving", "body_sha", c->body_sha, "recipients", "0", "batches", "0",
@@ -806,7 +740,7 @@ static void on_unlisted(redisReply *r, void *ud)
     free(k);
 }
 
-/* reply: STOP_SCRIPT — the status found */
+/* reply: broadcast_stop — the status found */
 static void on_cancelled(redisReply *r, void *ud)
 {
     struct cancel_req *k = ud;
@@ -845,8 +779,8 @@ static void cancel(struct broadcast_api *api, struct http_request *req, const ch
     broadcast_key(qkey, sizeof qkey, id, ":q");
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
-    if (store_command(api->store, on_cancelled, k, "EVAL %s 2 %s %s cancel cancelled %s %s 0",
-                      STOP_SCRIPT, hkey, qkey, now, keep) != 0) {
+    if (store_command(api->store, on_cancelled, k, "FCALL broadcast_stop 2 %s %s cancel cancelled %s %s 0",
+                      hkey, qkey, now, keep) != 0) {
         http_respond_error(req, 503, "store unavailable");
         free(k);
     }

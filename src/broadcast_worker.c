@@ -27,52 +27,7 @@
 #define LOOKUPS_MAX 256
 #define ENTRY_ID_MAX 48
 
-/* Marks a due broadcast running and returns {status, text, buttons}.
- * KEYS: bc:<id>. ARGV: now. */
-static const char START_SCRIPT[] =
-    "local s = redis.call('HGET', KEYS[1], 'status') "
-    "if s == 'scheduled' then redis.call('HSET', KEYS[1], 'status', 'running', 'started', ARGV[1]) "
-    "s = 'running' end "
-    "return {s or '', redis.call('HGET', KEYS[1], 'text') or '', "
-    "redis.call('HGET', KEYS[1], 'buttons') or '[]'}";
 
-/* Records one recipient's verdict; acks the batch's entry when its set is
- * empty and ends the broadcast when its stream is. Returns a bit set:
- * FINISH_COUNTED, FINISH_DONE (the broadcast is done now), FINISH_STOPPED
- * (it is not running any more: cancelled). A user named in the failure list
- * gets it in refs:{<user key>} (for erase-my-data), and only then: a user
- * erased meanwhile is no longer in the batch and leaves no trace.
- * KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q, refs:{<user key>}.
- * ARGV: user key ("" = only check the batch), counter, reason ("" = none),
- * entry id, consumer, failures kept, now, seconds to keep the record, seconds
- * refs:{} lives (DVCBOT_USER_TTL). */
-static const char FINISH_SCRIPT[] =
-    "local counted = 0 "
-    "if ARGV[1] ~= '' and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then "
-    "  counted = 1 "
-    "  redis.call('HINCRBY', KEYS[1], ARGV[2], 1) "
-    "  if ARGV[3] ~= '' then "
-    "    redis.call('HINCRBY', KEYS[1], 'reason:' .. ARGV[3], 1) "
-    "    if redis.call('HLEN', KEYS[3]) < tonumber(ARGV[6]) then "
-    "      redis.call('SADD', KEYS[5], KEYS[3]) "
-    "      redis.call('EXPIRE', KEYS[5], ARGV[9]) "
-    "      redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end "
-    "  end "
-    "end "
-    "local running = redis.call('HGET', KEYS[1], 'status') == 'running' "
-    "if not running then return counted + 4 end "
-    "if redis.call('SCARD', KEYS[2]) > 0 then "
-    "  redis.pcall('XCLAIM', KEYS[4], 'bcw', ARGV[5], 0, ARGV[4], 'JUSTID') "
-    "  return counted "
-    "end "
-    "redis.pcall('XACK', KEYS[4], 'bcw', ARGV[4]) "
-    "redis.call('XDEL', KEYS[4], ARGV[4]) "
-    "if redis.call('XLEN', KEYS[4]) > 0 then return counted end "
-    "redis.call('HSET', KEYS[1], 'status', 'done', 'finished', ARGV[7]) "
-    "redis.call('DEL', KEYS[4]) "
-    "redis.call('EXPIRE', KEYS[1], ARGV[8]) "
-    "redis.call('EXPIRE', KEYS[3], ARGV[8]) "
-    "return counted + 2";
 
 #define FINISH_COUNTED 1
 #define FINISH_DONE 2
@@ -276,7 +231,7 @@ static void rcpt_abandon(struct rcpt *r)
     rcpt_done(r);
 }
 
-/* What FINISH_SCRIPT said about the broadcast as a whole. */
+/* What broadcast_verdict said about the broadcast as a whole. */
 static void finished(struct run *run, long long bits)
 {
     if (bits & FINISH_DONE) {
@@ -303,7 +258,7 @@ static void on_recorded(redisReply *reply, void *ud)
     settle(w);
 }
 
-/* Runs FINISH_SCRIPT for a member of b (or, with user "", for b itself). */
+/* Runs broadcast_verdict for a member of b (or, with user "", for b itself). */
 static int finish(struct broadcast_worker *w, struct batch *b, const char *user, const char *counter,
                   const char *reason, store_reply_cb cb, void *ud)
 {
@@ -320,7 +275,7 @@ static int finish(struct broadcast_worker *w, struct batch *b, const char *user,
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(keep, sizeof keep, "%d", BROADCAST_KEEP_S);
     snprintf(refs_ttl, sizeof refs_ttl, "%u", w->cfg->user_ttl_s);
-    int rc = command(w, cb, ud, "EVAL %s 5 %s %s %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
+    int rc = command(w, cb, ud, "FCALL broadcast_verdict 5 %s %s %s %s %s %s %s %s %s %s %s %s %s %s",
                      hkey, b->key, fkey, qkey, buf_cstr(&rkey), user, counter, reason, b->entry,
                      w->consumer, cap, now, keep, refs_ttl);
     buf_free(&rkey);
@@ -601,7 +556,7 @@ static void pump(struct broadcast_worker *w)
 
 /* ===== Which broadcasts are due ===== */
 
-/* reply: START_SCRIPT's {status, text, buttons} */
+/* reply: broadcast_start {status, text, buttons} */
 static void on_started(redisReply *reply, void *ud)
 {
     struct run *run = ud;
@@ -654,7 +609,7 @@ static void run_start(struct broadcast_worker *w, const char *id)
     char key[BROADCAST_KEY_MAX], now[24];
     broadcast_key(key, sizeof key, id, "");
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    if (command(w, on_started, run, "EVAL %s 1 %s %s", START_SCRIPT, key, now) == 0)
+    if (command(w, on_started, run, "FCALL broadcast_start 1 %s %s", key, now) == 0)
         run->pending++;
     else
         run->state = RUN_GONE;

@@ -33,21 +33,10 @@ struct proc_storage {
 
 struct loader {
     const char *dir;
-    catalog_report_fn report;
-    void *ud;
-    int problems;
+    struct problems pb;
 };
 
-static void problem(struct loader *ld, const char *file, const char *field, const char *reason)
-{
-    ld->problems++;
-    ld->report(ld->ud, file, field, reason);
-}
-
-static void problemf(struct loader *ld, const char *file, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void problemf(struct loader *ld, const char *file, const char *field, const char *fmt, ...)
+void problemf(struct problems *p, const char *file, const char *field, const char *fmt, ...)
 {
     struct buf b;
     va_list ap;
@@ -55,7 +44,8 @@ static void problemf(struct loader *ld, const char *file, const char *field, con
     va_start(ap, fmt);
     buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    problem(ld, file, field, buf_cstr(&b));
+    p->count++;
+    p->report(p->ud, file, field, buf_cstr(&b));
     buf_free(&b);
 }
 
@@ -236,7 +226,7 @@ static void load_procedure(struct loader *ld, const char *file, const cJSON *roo
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "procedure");
     if (!cJSON_IsObject(p)) {
-        problem(ld, file, "procedure", "missing object (required for kind procedure)");
+        problemf(&ld->pb, file, "procedure", "missing object (required for kind procedure)");
         return;
     }
     bool ok = true;
@@ -246,14 +236,14 @@ static void load_procedure(struct loader *ld, const char *file, const cJSON *roo
         snprintf(field, sizeof field, "procedure.%s", proc_fields[i].name);
         if (!v) {
             if (proc_fields[i].required) {
-                problem(ld, file, field, "missing");
+                problemf(&ld->pb, file, field, "missing");
                 ok = false;
             }
             continue;
         }
         const char *why = field_problem(v, proc_fields[i].type);
         if (why) {
-            problem(ld, file, field, why);
+            problemf(&ld->pb, file, field, "%s", why);
             ok = false;
         }
     }
@@ -286,7 +276,7 @@ static cJSON *parse_file(struct loader *ld, const char *file)
     char *text = file_read(path.data, &len);
     buf_free(&path);
     if (!text) {
-        problemf(ld, file, "", "cannot read: %s", strerror(errno));
+        problemf(&ld->pb, file, "", "cannot read: %s", strerror(errno));
         return NULL;
     }
     cJSON *root = cJSON_ParseWithLength(text, len);
@@ -295,7 +285,7 @@ static cJSON *parse_file(struct loader *ld, const char *file)
         struct buf b;
         buf_init(&b);
         buf_printf(&b, "invalid JSON near byte %ld", at ? (long)(at - text) : -1L);
-        problem(ld, file, "", b.data);
+        problemf(&ld->pb, file, "", "%s", b.data);
         buf_free(&b);
     }
     free(text);
@@ -307,9 +297,9 @@ static void check_string_field(struct loader *ld, const char *file, const cJSON 
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!nonempty_string(v))
-        problem(ld, file, key, "missing or not a non-empty string");
+        problemf(&ld->pb, file, key, "missing or not a non-empty string");
     else if (want && strcmp(v->valuestring, want) != 0)
-        problemf(ld, file, key, "must be \"%s\" (as in _catalog.tsv)", want);
+        problemf(&ld->pb, file, key, "must be \"%s\" (as in _catalog.tsv)", want);
 }
 
 /* The optional "reply": the template that answers a chat, action or
@@ -320,9 +310,9 @@ static void load_reply(struct loader *ld, const char *file, const cJSON *root, s
     if (!v)
         return;
     if (in->kind == INTENT_PROCEDURE)
-        problem(ld, file, "reply", "a procedure is answered by its facts, not a template");
+        problemf(&ld->pb, file, "reply", "a procedure is answered by its facts, not a template");
     else if (!nonempty_string(v) || !valid_id(v->valuestring))
-        problem(ld, file, "reply", "must be a template name (a-z, 0-9, _)");
+        problemf(&ld->pb, file, "reply", "must be a template name (a-z, 0-9, _)");
     else
         in->reply = v->valuestring;
 }
@@ -339,7 +329,7 @@ static bool load_intent(struct loader *ld, struct intent *in, int kind)
     in->json = root; /* owned by the catalog from here on */
     in->kind = (enum intent_kind)kind;
     if (!cJSON_IsObject(root)) {
-        problem(ld, file, "", "top level must be an object");
+        problemf(&ld->pb, file, "", "top level must be an object");
         return false;
     }
     check_string_field(ld, file, root, "id", in->id);
@@ -349,13 +339,13 @@ static bool load_intent(struct loader *ld, struct intent *in, int kind)
     in->name = opt_string(root, "name");
     in->short_name = opt_string(root, "short_name");
     if (in->short_name && strlen(in->short_name) > CATALOG_SHORT_NAME_MAX)
-        problem(ld, file, "short_name", "longer than 40 bytes (it is a button label)");
+        problemf(&ld->pb, file, "short_name", "longer than 40 bytes (it is a button label)");
     if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "match")))
-        problem(ld, file, "match", "missing object");
+        problemf(&ld->pb, file, "match", "missing object");
     if (kind == INTENT_PROCEDURE)
         load_procedure(ld, file, root, in);
     else if (cJSON_GetObjectItemCaseSensitive(root, "procedure"))
-        problem(ld, file, "procedure", "only files of kind procedure have one");
+        problemf(&ld->pb, file, "procedure", "only files of kind procedure have one");
     load_reply(ld, file, root, in);
     return true;
 }
@@ -371,7 +361,7 @@ static void load_manifest(struct loader *ld, struct catalog *cat)
     char *text = file_read(path.data, NULL);
     buf_free(&path);
     if (!text) {
-        problemf(ld, CATALOG_MANIFEST, "", "cannot read: %s", strerror(errno));
+        problemf(&ld->pb, CATALOG_MANIFEST, "", "cannot read: %s", strerror(errno));
         return;
     }
     size_t cap = 0;
@@ -385,18 +375,18 @@ static void load_manifest(struct loader *ld, struct catalog *cat)
         char *id = line, *kind = strchr(line, '\t');
         char *end = kind ? strchr(kind + 1, '\t') : NULL;
         if (!kind || !end) {
-            problem(ld, CATALOG_MANIFEST, "", "line without id<TAB>kind<TAB>name");
+            problemf(&ld->pb, CATALOG_MANIFEST, "", "line without id<TAB>kind<TAB>name");
             continue;
         }
         *kind++ = '\0';
         *end = '\0';
         int k = kind_from_name(kind);
         if (!valid_id(id) || k < 0) {
-            problemf(ld, CATALOG_MANIFEST, "", "bad id or kind on the line of '%s'", id);
+            problemf(&ld->pb, CATALOG_MANIFEST, "", "bad id or kind on the line of '%s'", id);
             continue;
         }
         if (catalog_index(cat, id) >= 0) {
-            problemf(ld, CATALOG_MANIFEST, "", "id '%s' listed twice", id);
+            problemf(&ld->pb, CATALOG_MANIFEST, "", "id '%s' listed twice", id);
             continue;
         }
         if (cat->n == cap) {
@@ -411,7 +401,7 @@ static void load_manifest(struct loader *ld, struct catalog *cat)
     }
     free(text);
     if (!fallback)
-        problem(ld, CATALOG_MANIFEST, "", "no fallback id \"khac\"");
+        problemf(&ld->pb, CATALOG_MANIFEST, "", "no fallback id \"khac\"");
 }
 
 /* ===== The directory ===== */
@@ -438,7 +428,7 @@ static void scan_dir(struct loader *ld, struct catalog *cat)
 {
     DIR *d = opendir(ld->dir);
     if (!d) {
-        problemf(ld, "", "", "cannot open intents dir: %s", strerror(errno));
+        problemf(&ld->pb, "", "", "cannot open intents dir: %s", strerror(errno));
         return;
     }
     struct dirent *de;
@@ -453,20 +443,20 @@ static void scan_dir(struct loader *ld, struct catalog *cat)
         char id[128];
         snprintf(id, sizeof id, "%.*s", (int)(strlen(f) - 5), f);
         if (catalog_index(cat, id) < 0)
-            problem(ld, f, "", "id not listed in _catalog.tsv");
+            problemf(&ld->pb, f, "", "id not listed in _catalog.tsv");
     }
     closedir(d);
 }
 
 struct catalog *catalog_load_report(const char *dir, catalog_report_fn report, void *ud)
 {
-    struct loader ld = {.dir = dir, .report = report, .ud = ud, .problems = 0};
+    struct loader ld = {.dir = dir, .pb = {.report = report, .ud = ud}};
     struct catalog *cat = xcalloc(1, sizeof *cat);
     load_manifest(&ld, cat);
     for (size_t i = 0; i < cat->n; i++)
         load_intent(&ld, &cat->items[i], (int)cat->items[i].kind);
     scan_dir(&ld, cat);
-    if (ld.problems) {
+    if (ld.pb.count) {
         catalog_free(cat);
         return NULL;
     }

@@ -33,7 +33,6 @@ struct import {
     struct config cfg;
     struct catalog *cat;
     redisContext *rc;
-    struct redis_script upsert;
     size_t created, updated, unchanged, invalid, failed, printed;
 };
 
@@ -112,7 +111,7 @@ static bool queue_record(struct import *im, cJSON *obj, size_t line, time_t now)
     const char *argv[REDIS_SCRIPT_MAX_ARGS + 3];
     size_t lens[REDIS_SCRIPT_MAX_ARGS + 3];
     char nk[12];
-    int argc = redis_script_argv(&im->upsert, true, u.nkeys, u.argc, u.argv, u.lens, nk, argv, lens);
+    int argc = redis_fcall_argv("dossier_upsert", u.nkeys, u.argc, u.argv, u.lens, nk, argv, lens);
     bool ok = argc > 0 && redisAppendCommandArgv(im->rc, argc, argv, lens) == REDIS_OK;
     dossier_clear(&d);
     if (!ok)
@@ -122,13 +121,21 @@ static bool queue_record(struct import *im, cJSON *obj, size_t line, time_t now)
 
 static int run(struct import *im, const char *data, size_t len, enum record_format format)
 {
-    redisReply *r = redisCommand(im->rc, "SCRIPT LOAD %s", im->upsert.src);
-    bool loaded = r && r->type == REDIS_REPLY_STRING;
-    freeReplyObject(r);
-    if (!loaded) {
-        fprintf(stderr, "import: redis refused the upsert script\n");
+    char *err = NULL, *lib = redis_library_read(im->cfg.data_dir, &err);
+    if (!lib) {
+        fprintf(stderr, "import: %s\n", err);
+        free(err);
         return 3;
     }
+    redisReply *r = redisCommand(im->rc, "FUNCTION LOAD REPLACE %s", lib);
+    free(lib);
+    bool loaded = r && r->type == REDIS_REPLY_STRING;
+    if (!loaded)
+        fprintf(stderr, "import: redis refused the function library: %s\n",
+                r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
+    freeReplyObject(r);
+    if (!loaded)
+        return 3;
     struct record_reader rd;
     record_reader_init(&rd, data, len, format);
     time_t now = (time_t)clock_now();
@@ -222,7 +229,6 @@ int cmd_import(int argc, char **argv)
 
     struct import im;
     memset(&im, 0, sizeof im);
-    redis_script_init(&im.upsert, DOSSIER_UPSERT_LUA);
     const char *cfg_err = NULL;
     int status = 3;
     if (open_all(&im, &cfg_err) == 0)

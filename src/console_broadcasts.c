@@ -25,15 +25,6 @@
 #define UI_ITEM_PREFIX CONSOLE_UI_PREFIX "broadcasts/"
 #define API_ITEM_PREFIX "/admin/broadcasts/"
 
-/* The last ARGV[1] broadcasts, newest first: {id, fields...} each. */
-static const char LIST_SCRIPT[] =
-    "local n = tonumber(redis.call('GET', 'bc:next') or '0') or 0 "
-    "local out = {} "
-    "for id = n, math.max(1, n - tonumber(ARGV[1]) + 1), -1 do "
-    "  local h = redis.call('HMGET', 'bc:' .. id, 'status', 'text', 'segment', 'created', "
-    "    'not_before', 'finished', 'recipients', 'sent', 'failed', 'blocked', 'skipped') "
-    "  if h[1] then table.insert(h, 1, tostring(id)) out[#out + 1] = h end "
-    "end return out";
 
 static const char *const list_fields[] = {"id", "status", "text", "segment", "created",
                                           "not_before", "finished", "recipients", "sent",
@@ -138,7 +129,7 @@ static void handle_list(struct http_request *req, void *ud)
     struct console_ctx *ctx = ud;
     char n[16];
     snprintf(n, sizeof n, "%d", CONSOLE_BROADCASTS_LISTED);
-    if (store_command(ctx->deps.store, on_list, req, "EVAL %s 0 %s", LIST_SCRIPT, n) != 0)
+    if (store_command(ctx->deps.store, on_list, req, "FCALL console_broadcast_list 0 %s", n) != 0)
         http_respond_error(req, 503, "store unavailable");
 }
 

@@ -34,15 +34,6 @@
 #define LINE_HASH_HEX 16
 #define USER_KEY_MAX 80
 
-/* KEYS: per user fb:{u}, fbh:{u}, u:{u}, p:{u}. Returns per user
- * {lines, handled (HGETALL), record commune, profile consent, profile commune}. */
-static const char READ_SCRIPT[] =
-    "local out = {} "
-    "for i = 1, #KEYS, 4 do "
-    "  local p = redis.call('HMGET', KEYS[i + 3], 'consent', 'commune') "
-    "  out[#out + 1] = {redis.call('LRANGE', KEYS[i], 0, -1), redis.call('HGETALL', KEYS[i + 1]), "
-    "    redis.call('HGET', KEYS[i + 2], 'commune'), p[1], p[2]} "
-    "end return out";
 
 struct item {
     char *json;          /* the rendered item */
@@ -210,8 +201,8 @@ static void read_users(struct listing *ls)
     char **keys = xcalloc(nkeys ? nkeys : 1, sizeof *keys);
     char n[24];
     snprintf(n, sizeof n, "%zu", nkeys);
-    argv[0] = "EVAL";
-    argv[1] = READ_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "console_feedback_read";
     argv[2] = n;
     for (size_t i = 0; i < nkeys; i++) {
         struct buf k;
@@ -280,7 +271,7 @@ static void on_marked(redisReply *r, void *ud)
     free(m);
 }
 
-/* reply: READ_SCRIPT for one user */
+/* reply: console_feedback_read for one user */
 static void on_lines(redisReply *r, void *ud)
 {
     struct mark *m = ud;
@@ -361,7 +352,7 @@ static void handle_mark(struct http_request *req, void *ud)
         snprintf(bufs[i], sizeof bufs[i], "%s{%s}", prefixes[i], m->user);
         keys[i] = bufs[i];
     }
-    if (store_command(ctx->deps.store, on_lines, m, "EVAL %s 4 %s %s %s %s", READ_SCRIPT, keys[0],
+    if (store_command(ctx->deps.store, on_lines, m, "FCALL console_feedback_read 4 %s %s %s %s", keys[0],
                       keys[1], keys[2], keys[3]) != 0) {
         http_respond_error(req, 503, "store unavailable");
         free(m);

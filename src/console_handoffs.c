@@ -21,22 +21,6 @@
 
 #define SCAN_COUNT "500"
 
-/* KEYS: ticket:<n> keys of one SCAN page. For each open one:
- * {n, user, opened_at, channel, record commune, consent, profile commune}. */
-static const char TICKETS_SCRIPT[] =
-    "local out = {} "
-    "for _, k in ipairs(KEYS) do "
-    "  local n = string.sub(k, 8) "
-    "  for _, u in ipairs(redis.call('SMEMBERS', k)) do "
-    "    local ho = redis.call('HMGET', 'ho:{' .. u .. '}', 'ticket', 'opened_at') "
-    "    if ho[1] == n then "
-    "      local rec = redis.call('HMGET', 'u:{' .. u .. '}', 'ch', 'commune') "
-    "      local p = redis.call('HMGET', 'p:{' .. u .. '}', 'consent', 'commune') "
-    "      out[#out + 1] = {n, u, ho[2] or '0', rec[1] or '', rec[2] or false, p[1] or false, "
-    "        p[2] or false} "
-    "    end "
-    "  end "
-    "end return out";
 
 struct ticket {
     long long n, opened_at;
@@ -151,8 +135,8 @@ static void on_scanned(redisReply *r, void *ud)
             argv[3 + n++] = keys->element[i]->str;
     char nkeys[24];
     snprintf(nkeys, sizeof nkeys, "%zu", n);
-    argv[0] = "EVAL";
-    argv[1] = TICKETS_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "console_handoff_tickets";
     argv[2] = nkeys;
     int rc = n ? store_command_argv(ls->ctx->deps.store, on_tickets, ls, (int)(n + 3), argv, NULL)
                : 0;

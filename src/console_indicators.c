@@ -42,22 +42,7 @@ static const enum dossier_field read_fields[] = {
 };
 #define N_READ (sizeof read_fields / sizeof read_fields[0])
 
-/* KEYS: one SCAN page of dossier:* keys. Returns the fields of each hash. */
-static const char FETCH_SCRIPT[] =
-    "local out = {} "
-    "for _, k in ipairs(KEYS) do "
-    "  if redis.call('TYPE', k).ok == 'hash' then "
-    "    out[#out + 1] = redis.call('HMGET', k, unpack(ARGV)) "
-    "  end "
-    "end return out";
 
-/* KEYS: day hash and code list of each day, in pairs. */
-static const char DAYS_SCRIPT[] =
-    "local out = {} "
-    "for i = 1, #KEYS, 2 do "
-    "  out[#out + 1] = redis.call('HGETALL', KEYS[i]) "
-    "  out[#out + 1] = redis.call('LRANGE', KEYS[i + 1], 0, -1) "
-    "end return out";
 
 struct group {
     char *name;
@@ -177,8 +162,8 @@ static void fetch_page(struct report *rp, const redisReply *keys)
     const char **argv = xcalloc(argc, sizeof *argv);
     char nkeys[24];
     snprintf(nkeys, sizeof nkeys, "%zu", n);
-    argv[0] = "EVAL";
-    argv[1] = FETCH_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "console_indicator_hashes";
     argv[2] = nkeys;
     for (size_t i = 0; i < n; i++)
         argv[3 + i] = keys->element[i]->str;
@@ -354,8 +339,8 @@ static void read_days(struct report *rp)
     const char **argv = xcalloc(dk.n + 3, sizeof *argv);
     char nkeys[24];
     snprintf(nkeys, sizeof nkeys, "%zu", dk.n);
-    argv[0] = "EVAL";
-    argv[1] = DAYS_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "console_indicator_days";
     argv[2] = nkeys;
     for (size_t i = 0; i < dk.n; i++)
         argv[3 + i] = dk.keys[i];
@@ -456,7 +441,7 @@ static void respond(struct report *rp)
                    "\"satisfaction_pct\":%.0f},\"rows\":[",
                INDICATOR_TARGET_FULLY_ONLINE, INDICATOR_TARGET_ON_TIME,
                INDICATOR_TARGET_SATISFACTION);
-    struct strmap_slot *rows = xcalloc(rp->groups.len + 1, sizeof *rows);
+    struct strmap_slot *rows = xcalloc(strmap_len(&rp->groups) + 1, sizeof *rows);
     size_t n = 0, pos = 0;
     const char *key;
     void *v;

@@ -23,17 +23,7 @@ struct console_sessions {
     bool secure;
 };
 
-/* KEYS: console:s:<sid>. ARGV: fp, commune, csrf, created, expires, ttl. */
-static const char OPEN_SCRIPT[] =
-    "redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'commune', ARGV[2], 'csrf', ARGV[3], "
-    "'created', ARGV[4], 'expires', ARGV[5]) "
-    "return redis.call('EXPIRE', KEYS[1], ARGV[6])";
 
-/* KEYS: console:fail:<addr>, console:fail:all. ARGV: window (s). */
-static const char FAIL_SCRIPT[] =
-    "for _, k in ipairs(KEYS) do "
-    "  if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, ARGV[1]) end "
-    "end return 1";
 
 struct console_sessions *console_sessions_new(struct store *store, const struct config *cfg)
 {
@@ -232,7 +222,7 @@ int console_session_open(struct console_sessions *cs, const struct admin_token *
     snprintf(created, sizeof created, "%lld", (long long)now);
     snprintf(expires, sizeof expires, "%lld", (long long)s->expires);
     snprintf(ttl, sizeof ttl, "%u", cs->cfg->console_ttl_s);
-    if (store_command(cs->store, on_opened, lc, "EVAL %s 1 %s%s %s %s %s %s %s %s", OPEN_SCRIPT,
+    if (store_command(cs->store, on_opened, lc, "FCALL console_session_open 1 %s%s %s %s %s %s %s %s",
                       SESSION_PREFIX, s->sid, k->fp, s->who.commune, s->csrf, created, expires,
                       ttl) != 0) {
         free(lc);
@@ -317,7 +307,7 @@ void console_login_failed(struct console_sessions *cs, const char *addr)
     char window[16];
     snprintf(window, sizeof window, "%d", CONSOLE_FAIL_WINDOW_S);
     log_fmt(LOG_WARN, "console sign-in refused", "\"addr\":%s", log_q(addr));
-    if (store_command(cs->store, ignore_reply, NULL, "EVAL %s 2 %s%s %s %s", FAIL_SCRIPT, FAIL_PREFIX, addr, FAIL_ALL,
-                      window) != 0)
+    if (store_command(cs->store, ignore_reply, NULL, "FCALL console_signin_failed 2 %s%s %s %s",
+                      FAIL_PREFIX, addr, FAIL_ALL, window) != 0)
         log_msg(LOG_WARN, "console sign-in failure not counted: redis unavailable");
 }

@@ -32,15 +32,6 @@
 #define USER_KEY_MAX 80
 #define HOUSEHOLDS_MAX 100000
 
-/* KEYS: the assists hash, then vol:{u} per user. ARGV: the users.
- * Returns per user {commune, added_at, households, flows}. */
-static const char LIST_SCRIPT[] =
-    "local out = {} "
-    "for i = 2, #KEYS do "
-    "  local v = redis.call('HMGET', KEYS[i], 'commune', 'added_at', 'households') "
-    "  out[#out + 1] = {v[1] or '', v[2] or '0', v[3] or '0', "
-    "    redis.call('HGET', KEYS[1], ARGV[i - 1]) or '0'} "
-    "end return out";
 
 /* ===== The list ===== */
 
@@ -112,8 +103,8 @@ static void on_members(redisReply *r, void *ud)
     char **keys = xcalloc(lc->n + 1, sizeof *keys);
     char nkeys[24];
     snprintf(nkeys, sizeof nkeys, "%zu", lc->n + 1);
-    argv[0] = "EVAL";
-    argv[1] = LIST_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "console_volunteer_list";
     argv[2] = nkeys;
     argv[3] = STATS_KEY_ASSISTS;
     for (size_t i = 0; i < lc->n; i++) {
@@ -334,9 +325,7 @@ static void on_coverage(redisReply *r, void *ud)
 static void handle_coverage(struct http_request *req, void *ud)
 {
     struct console_ctx *ctx = ud;
-    if (store_command(ctx->deps.store, on_coverage, req,
-                      "EVAL %s 2 %s %s",
-                      "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}",
+    if (store_command(ctx->deps.store, on_coverage, req, "FCALL console_household_coverage 2 %s %s",
                       HOUSEHOLD_VILLAGES_KEY, HOUSEHOLD_DONE_KEY) != 0)
         http_respond_error(req, 503, "store unavailable");
 }

@@ -1,6 +1,7 @@
 /* datacheck — everything `dvcbot check` verifies, as a library call. */
 #include "dvcbot/datacheck.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/commune_list.h"
 #include "dvcbot/flowdef.h"
 #include "dvcbot/matcher.h"
 #include "dvcbot/dialog.h"
@@ -30,10 +31,12 @@ static void report_prefixed(void *ud, const char *file, const char *field, const
     buf_free(&f);
 }
 
-/* Returns the catalog (caller frees) when it loaded. */
+/* Returns the catalog (caller frees) when it loaded, and its flows in
+ * *flows when they did. */
 static struct catalog *check_intents(const char *dir, struct prefixed *p,
-                                     struct datacheck_stats *st)
+                                     struct datacheck_stats *st, struct flow_set **flows)
 {
+    *flows = NULL;
     struct catalog *cat = catalog_load_report(dir, report_prefixed, p);
     if (!cat)
         return NULL;
@@ -41,8 +44,35 @@ static struct catalog *check_intents(const char *dir, struct prefixed *p,
     for (size_t i = 0; i < st->intents; i++)
         st->procedures += catalog_at(cat, i)->kind == INTENT_PROCEDURE;
     matcher_free(matcher_new_report(cat, report_prefixed, p));
-    flow_set_free(flow_set_load(cat, report_prefixed, p));
+    *flows = flow_set_load(cat, report_prefixed, p);
+    commune_list_free(commune_list_load(cat, report_prefixed, p));
     return cat;
+}
+
+/* The help screen a readiness check shows on "no". */
+static bool is_check_screen(const struct flow_set *flows, const char *name)
+{
+    for (size_t i = 0; flows && i < flow_set_n_checks(flows); i++)
+        if (strcmp(flow_set_check(flows, i)->screen, name) == 0)
+            return true;
+    return false;
+}
+
+/* Every check's screen is a help screen that exists. */
+static void check_check_screens(const struct flow_set *flows, const struct tpl_set *set,
+                                struct prefixed *p)
+{
+    for (size_t i = 0; flows && i < flow_set_n_checks(flows); i++) {
+        const struct flow_check *chk = flow_set_check(flows, i);
+        if (dialog_is_screen(chk->screen) && tpl_exists(set, chk->screen))
+            continue;
+        char why[160];
+        snprintf(why, sizeof why, "check %s shows no help screen (want %s<name> of an existing "
+                 "template)", chk->name, DIALOG_SCREEN_PREFIX);
+        p->prefix = "intents/";
+        report_prefixed(p, "_flow.json", "checks", why);
+        p->prefix = "templates/";
+    }
 }
 
 /* ===== Every catalog id is answered ===== */
@@ -153,10 +183,11 @@ static void check_screen_links(const struct tpl_set *set, struct prefixed *p)
 
 /* A template no code renders is data when an intent names it as its reply
  * or a button shows it as a help screen; data templates get no variables. */
-static bool is_data_template(const struct catalog *cat, const struct tpl_set *set,
-                             const char *name, struct prefixed *p)
+static bool is_data_template(const struct catalog *cat, const struct flow_set *flows,
+                             const struct tpl_set *set, const char *name, struct prefixed *p)
 {
-    bool data = reply_owner(cat, name) || (dialog_is_screen(name) && screen_is_linked(set, name));
+    bool data = reply_owner(cat, name) || is_check_screen(flows, name) ||
+                (dialog_is_screen(name) && screen_is_linked(set, name));
     if (!data)
         return false;
     struct data_tpl d = {false};
@@ -188,7 +219,8 @@ static void check_var(const char *var, void *ud)
     buf_free(&why);
 }
 
-static void check_templates(const char *dir, const struct catalog *cat, struct prefixed *p,
+static void check_templates(const char *dir, const struct catalog *cat,
+                            const struct flow_set *flows, struct prefixed *p,
                             struct datacheck_stats *st)
 {
     char *err = NULL;
@@ -213,11 +245,12 @@ static void check_templates(const char *dir, const struct catalog *cat, struct p
         const char *name = tpl_name_at(set, i);
         char file[80];
         snprintf(file, sizeof file, "%s.txt", name);
-        if (!replies_find(name) && !is_data_template(cat, set, name, p))
+        if (!replies_find(name) && !is_data_template(cat, flows, set, name, p))
             report_prefixed(p, file, "", "nobody renders it (not in the registry in src/replies.c, "
                                          "no intent's reply, no r: button shows it)");
     }
     check_screen_links(set, p);
+    check_check_screens(flows, set, p);
     if (cat) {
         p->prefix = "intents/";
         check_answered(cat, set, p);
@@ -234,11 +267,13 @@ int datacheck_run(const char *data_dir, catalog_report_fn report, void *ud,
     struct buf dir;
     buf_init(&dir);
     buf_printf(&dir, "%s/intents", data_dir);
-    struct catalog *cat = check_intents(dir.data, &p, &st);
+    struct flow_set *flows;
+    struct catalog *cat = check_intents(dir.data, &p, &st, &flows);
     buf_reset(&dir);
     buf_printf(&dir, "%s/templates", data_dir);
     p.prefix = "templates/";
-    check_templates(dir.data, cat, &p, &st);
+    check_templates(dir.data, cat, flows, &p, &st);
+    flow_set_free(flows);
     catalog_free(cat);
     buf_free(&dir);
     if (stats)

@@ -6,7 +6,6 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
-#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -14,20 +13,17 @@
 #include <string.h>
 #include <time.h>
 
-/* One round trip per message: drops a redelivered event (SET NX with a TTL),
- * refreshes the user record and loads the session. All keys carry the
- * user's hash tag, so this also runs on Redis Cluster.
- * KEYS: dedupe key, session key, user record key.
- * ARGV: dedupe TTL (s), "1" to dedupe, "2" to only look (the commit of a
- * stored turn marks it), "0" for none, channel, chat, now (unix s), user
- * record TTL (s): a user silent that long is forgotten. */
-static const char LOAD_SCRIPT[] =
-    "if ARGV[2] == '1' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then "
-    "return {0} end "
-    "if ARGV[2] == '2' and redis.call('EXISTS', KEYS[1]) == 1 then return {0} end "
-    "redis.call('HSET', KEYS[3], 'ch', ARGV[3], 'chat', ARGV[4], 'seen', ARGV[5]) "
-    "redis.call('EXPIRE', KEYS[3], ARGV[6]) "
-    "return {1, redis.call('GET', KEYS[2])}";
+/* One round trip per message, a transaction of plain commands (no Lua):
+ * marks the event id (SET NX, returning what was there: a redelivered event
+ * is dropped), refreshes the user record and loads the session. All keys
+ * carry the user's hash tag, so this also runs on Redis Cluster. A stored
+ * turn (dialog_handle_stored) marks its event DEDUPE_IN_HAND for a short
+ * while; its commit marks it DEDUPE_DONE for the dedupe TTL, so an event
+ * whose turn died before its commit is handled again once the mark
+ * expires, and a redelivery that meets the mark meanwhile is refused for
+ * now (the channel sends it again later). */
+#define DEDUPE_IN_HAND "p"
+#define DEDUPE_IN_HAND_TTL_S "60"
 
 struct handler {
     char *key;
@@ -49,7 +45,6 @@ struct dialog {
     struct handler *observers; /* dialog_on_matched */
     size_t n_observers;
     size_t pending;
-    struct redis_script load_script;
 };
 
 struct turn_internal {
@@ -68,7 +63,6 @@ struct turn_internal {
     bool duplicate;
     bool done;
     bool said_busy;            /* busy_store already told the user about Redis */
-    bool sent_text;            /* the load script was sent as text after NOSCRIPT */
 };
 
 struct user_queue {
@@ -80,7 +74,7 @@ static void turn_start(struct dialog_turn *t);
 static void turn_route(struct dialog_turn *t);
 static void turn_free(struct dialog_turn *t);
 static void on_loaded(redisReply *r, void *ud);
-static int send_load(struct dialog_turn *t, bool by_sha);
+static int send_load(struct dialog_turn *t);
 
 /* ===== Set-up ===== */
 
@@ -88,7 +82,6 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
-    redis_script_init(&d->load_script, LOAD_SCRIPT);
     strmap_init(&d->users);
     strmap_init(&d->intents);
     strmap_init(&d->modes);
@@ -343,27 +336,22 @@ static void session_adopt(struct dialog_turn *t, const char *json, size_t len)
 static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
+    bool dedupe = t->msg->event_id[0] != '\0';
+    /* EXEC: [SET NX GET (when deduping), HSET, EXPIRE, GET session] */
+    size_t want = dedupe ? 4 : 3;
     const redisReply *sess = NULL;
-    /* First use after Redis started (or flushed its scripts): send the text. */
-    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
-        !t->in->sent_text && send_load(t, false) == 0) {
-        t->in->sent_text = true;
-        return;
-    }
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        if (r)
-            log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(r->str));
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != want) {
+        log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(store_reply_error(r)));
         t->degraded = true;
-    } else if (r->type == REDIS_REPLY_ARRAY) {
-        if (r->elements >= 1 && r->element[0]->integer == 0)
-            t->in->duplicate = true;
-        else if (r->elements >= 2)
-            sess = r->element[1];
     } else {
-        sess = r;
+        const redisReply *mark = dedupe ? r->element[0] : NULL;
+        if (mark && mark->type == REDIS_REPLY_STRING) {
+            t->in->duplicate = true;
+            t->in->outcome = strcmp(mark->str, DEDUPE_IN_HAND) == 0 ? DIALOG_IN_HAND : DIALOG_DUPLICATE;
+        }
+        sess = r->element[want - 1];
     }
     if (t->in->duplicate) {
-        t->in->outcome = DIALOG_DUPLICATE;
         metrics_inc("dvcbot_duplicates_total", "", 1);
         turn_finish(t);
         return;
@@ -375,12 +363,6 @@ static void on_loaded(redisReply *r, void *ud)
     turn_route(t);
 }
 
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
-
 /* A user who writes again has unblocked the bot. */
 static void unblock_if_needed(struct dialog_turn *t)
 {
@@ -390,11 +372,12 @@ static void unblock_if_needed(struct dialog_turn *t)
     outbox_mark_blocked(t->deps->outbox, m->channel, m->chat, false);
     char key[48];
     snprintf(key, sizeof key, "blocked:%s", bot_channel_name(m->channel));
-    store_command(t->deps->store, ignore_reply, NULL, "SREM %s %s", key, m->chat);
+    store_fire(t->deps->store, "unblock", "SREM %s %s", key, m->chat);
 }
 
-/* Sends the load script by SHA1 (by_sha) or by text. */
-static int send_load(struct dialog_turn *t, bool by_sha)
+/* Marks the event (when it has an id), refreshes the user record and
+ * loads the session, in one transaction. */
+static int send_load(struct dialog_turn *t)
 {
     char skey[128], dkey[192], ukey[128], ttl[16], now[24], uttl[16];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
@@ -405,21 +388,22 @@ static int send_load(struct dialog_turn *t, bool by_sha)
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
     snprintf(t->in->dedupe_key, sizeof t->in->dedupe_key, "%s", dkey);
-    const char *dedupe = !t->msg->event_id[0] ? "0" : t->in->stored_cb ? "2" : "1";
-    const char *args[] = {dkey, skey, ukey, ttl, dedupe,
-                          bot_channel_name(t->msg->channel), t->msg->chat, now, uttl};
-    size_t lens[9];
-    for (size_t i = 0; i < 9; i++)
-        lens[i] = strlen(args[i]);
-    const struct redis_script *script = &t->dialog->load_script;
-    return by_sha ? redis_script_evalsha(t->deps->store, script, on_loaded, t, 3, 9, args, lens)
-                  : redis_script_eval(t->deps->store, script, on_loaded, t, 3, 9, args, lens);
+    bool stored = t->in->stored_cb != NULL;
+    const char *mark[] = {"SET", dkey, stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE, "NX", "GET", "EX",
+                          stored ? DEDUPE_IN_HAND_TTL_S : ttl};
+    const char *hset[] = {"HSET", ukey, USER_F_CH, bot_channel_name(t->msg->channel), USER_F_CHAT,
+                          t->msg->chat, USER_F_SEEN, now};
+    const char *expire[] = {"EXPIRE", ukey, uttl};
+    const char *get[] = {"GET", skey};
+    struct store_cmdv cmds[] = {{7, mark, NULL}, {8, hset, NULL}, {3, expire, NULL}, {2, get, NULL}};
+    bool dedupe = t->msg->event_id[0] != '\0';
+    return store_multi(t->deps->store, on_loaded, t, dedupe ? cmds : cmds + 1, dedupe ? 4 : 3);
 }
 
 static void turn_start(struct dialog_turn *t)
 {
     unblock_if_needed(t);
-    if (send_load(t, true) != 0) {
+    if (send_load(t) != 0) {
         t->degraded = true;
         session_adopt(t, NULL, 0);
         turn_route(t);
@@ -457,10 +441,6 @@ static void on_committed(enum outbox_commit_result r, void *ud)
     struct dialog_turn *t = ud;
     if (r == OUTBOX_COMMIT_STORED) {
         t->in->outcome = DIALOG_STORED;
-    } else if (r == OUTBOX_COMMIT_DUPLICATE) {
-        /* Another process handled the same event meanwhile: it answers. */
-        t->in->outcome = DIALOG_DUPLICATE;
-        metrics_inc("dvcbot_duplicates_total", "", 1);
     } else {
         log_msg(LOG_ERROR, "turn not stored, replies kept in memory");
     }
@@ -481,8 +461,9 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
     t->in->commit = (struct outbox_commit){
         .channel = m->channel, .user_key = t->user_key, .chat = m->chat,
         .reply_ref = t->in->quote[0] ? t->in->quote : NULL, .replies = &t->replies,
+        .dedupe_key = m->event_id[0] ? t->in->dedupe_key : NULL,
         /* An erasure leaves no key naming the user (erasing twice is harmless). */
-        .dedupe_key = m->event_id[0] && !t->erase_session ? t->in->dedupe_key : NULL,
+        .forget_event = t->erase_session,
         .dedupe_ttl_s = t->deps->cfg->dedupe_ttl_s, .session_key = skey, .session_op = op,
         .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s,
     };
@@ -684,6 +665,11 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
         }
     }
     return false;
+}
+
+bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload)
+{
+    return route_payload(t, payload);
 }
 
 static void route_text(struct dialog_turn *t)

@@ -563,53 +563,6 @@ bool dossier_flag(const struct dossier *d, enum dossier_field f)
 
 /* ===== Upsert ===== */
 
-/* KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due.
- * ARGV[1] now, ARGV[2] code, ARGV[3..] field/value pairs.
- * Returns {0 unchanged | 1 updated | 2 created, old status or ""}.
- * A dossier paid through our gateway (paid_via) stays paid while its fee is
- * at most what was paid (paid_amount, else the fee it had): a later export
- * still saying unpaid does not undo the payment, a raised fee is due again. */
-const char DOSSIER_UPSERT_LUA[] =
-    "local rec, order = {}, {} "
-    "for i = 3, #ARGV, 2 do rec[ARGV[i]] = ARGV[i + 1]; order[#order + 1] = ARGV[i] end "
-    "local via = redis.call('HMGET', KEYS[1], 'paid_via', 'paid_amount', 'fee', 'paid') "
-    "if via[1] then "
-    "  local fee = tonumber(rec['fee'] or via[3] or '0') or 0 "
-    "  if fee <= (tonumber(via[2] or via[3] or '0') or 0) then "
-    "    if rec['paid'] == '0' then rec['paid'] = '1' end "
-    "    if rec['paid_online'] == '0' then rec['paid_online'] = '1' end "
-    "  elseif rec['paid'] ~= '1' and via[4] == '1' then "
-    "    if not rec['paid'] then order[#order + 1] = 'paid' end "
-    "    rec['paid'] = '0' "
-    "  end "
-    "end "
-    "local names = {'status'} "
-    "for i = 1, #order do names[i + 1] = order[i] end "
-    "local cur = redis.call('HMGET', KEYS[1], unpack(names)) "
-    "local old, new = cur[1], cur[1] "
-    "local moved = false "
-    "local set = {} "
-    "for i = 1, #order do "
-    "  local f = order[i] "
-    "  local v = rec[f] "
-    "  if cur[i + 1] ~= v then set[#set + 1] = f; set[#set + 1] = v end "
-    "  if f == 'status' then new = v end "
-    "  if f == 'due_at' and cur[i + 1] ~= v then moved = true end "
-    "end "
-    "if #set == 0 then return {0, old or ''} end "
-    "set[#set + 1] = 'updated_at'; set[#set + 1] = ARGV[1] "
-    "if not old then set[#set + 1] = 'created_at'; set[#set + 1] = ARGV[1] end "
-    "if old ~= new then set[#set + 1] = 'status_at'; set[#set + 1] = ARGV[1]; moved = true end "
-    "redis.call('HSET', KEYS[1], unpack(set)) "
-    "if old and old ~= new then "
-    "  redis.call('RPUSH', KEYS[2], ARGV[2] .. ' ' .. new) "
-    "  redis.call('LTRIM', KEYS[2], -" STR(DOSSIER_CHANGES_MAX) ", -1) "
-    "end "
-    /* the final statuses of dossier_status_final */
-    "if new == 'da_co_ket_qua' or new == 'da_tra_ket_qua' or new == 'tu_choi' then "
-    "  redis.call('ZREM', KEYS[3], ARGV[2]) "
-    "elseif moved then redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2]) end "
-    "return {old and 1 or 2, old or ''}";
 
 void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_upsert *u)
 {

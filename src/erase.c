@@ -11,15 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Removes the user from one shared structure, whatever its type.
- * KEYS[1]: the structure; ARGV[1]: the user key. */
-static const char REMOVE_SCRIPT[] =
-    "local t = redis.call('TYPE', KEYS[1]).ok "
-    "if t == 'set' then return redis.call('SREM', KEYS[1], ARGV[1]) "
-    "elseif t == 'hash' then return redis.call('HDEL', KEYS[1], ARGV[1]) "
-    "elseif t == 'zset' then return redis.call('ZREM', KEYS[1], ARGV[1]) "
-    "elseif t == 'list' then return redis.call('LREM', KEYS[1], 0, ARGV[1]) end "
-    "return 0";
 
 struct erase {
     struct stats *st;
@@ -230,7 +221,7 @@ static void on_refs(redisReply *r, void *ud)
     }
     for (size_t i = 0; i < r->elements; i++) {
         j->pending++;
-        if (store_command(j->t->deps->store, on_ref_removed, j, "EVAL %s 1 %s %s", REMOVE_SCRIPT,
+        if (store_command(j->t->deps->store, on_ref_removed, j, "FCALL erase_ref 1 %s %s",
                           r->element[i]->str, j->t->user_key) != 0) {
             j->failed = true;
             j->pending--;

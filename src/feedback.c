@@ -18,16 +18,21 @@ struct feedback {
     struct stats *st;
 };
 
-/* The comment and the note in refs (same slot: the user's hash tag).
- * KEYS: fb:{user}, refs:{user}. ARGV: JSON line, last index kept, zset key. */
-static const char COMMENT_SCRIPT[] =
-    "redis.call('LPUSH', KEYS[1], ARGV[1]) redis.call('LTRIM', KEYS[1], 0, ARGV[2]) "
-    "return redis.call('SADD', KEYS[2], ARGV[3])";
 
 static const char *str_of(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+cJSON *feedback_after_begin(struct dialog_turn *t, const char *id, const char *commune)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
+    cJSON *after = cJSON_AddObjectToObject(t->session, "after");
+    cJSON_AddStringToObject(after, "id", id);
+    if (commune)
+        cJSON_AddStringToObject(after, "commune", commune);
+    return after;
 }
 
 void feedback_ask_rating(struct dialog_turn *t)
@@ -57,11 +62,8 @@ static void on_rate(struct dialog_turn *t, void *ud)
     if (dialog_turn_refuse_degraded(t))
         return;
     cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
-    if (!cJSON_IsObject(after)) {
-        cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
-        after = cJSON_AddObjectToObject(t->session, "after");
-        cJSON_AddStringToObject(after, "id", STATS_GENERAL);
-    }
+    if (!cJSON_IsObject(after))
+        after = feedback_after_begin(t, STATS_GENERAL, NULL);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(after, "rated"))) {
         dialog_turn_reply(t, "rate_already", NULL, 0);
         return;
@@ -124,7 +126,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     char keep[16];
     snprintf(keep, sizeof keep, "%d", FEEDBACK_KEEP - 1);
     struct store *s = t->deps->store;
-    int rc = store_command(s, ignore_reply, NULL, "EVAL %s 2 %s %s %b %s %s", COMMENT_SCRIPT, key,
+    int rc = store_command(s, ignore_reply, NULL, "FCALL feedback_comment 2 %s %s %b %s %s", key,
                            refs, line.data, line.len, keep, STATS_KEY_COMMENTS);
     buf_free(&line);
     if (rc == 0)
@@ -200,9 +202,7 @@ static void on_stale_skip(struct dialog_turn *t, void *ud)
 static void on_gop_y(struct dialog_turn *t, void *ud)
 {
     (void)ud;
-    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "after");
-    cJSON *after = cJSON_AddObjectToObject(t->session, "after");
-    cJSON_AddStringToObject(after, "id", STATS_GENERAL);
+    feedback_after_begin(t, STATS_GENERAL, NULL);
     feedback_ask_rating(t);
     dialog_turn_done(t);
 }

@@ -1,8 +1,8 @@
-/* flow — the guided-submission engine (see flow.h). */
+/* flow — the guided-submission engine: turns, moving, answers (see flow.h). */
 #include "dvcbot/flow.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
-#include "dvcbot/feedback.h"
+#include "dvcbot/flow_turn.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/profile.h"
@@ -12,325 +12,134 @@
 #include <string.h>
 #include <time.h>
 
-#define ELLIPSIS "\xe2\x80\xa6"
+#define TYPED_ECHO_MAX 40 /* characters of a typed commune repeated back */
 
-struct flows {
-    const struct flow_set *defs;
-    struct stats *st;
-};
+/* ===== The turn ===== */
 
-/* One turn inside a flow: the state object lives in t->session. */
-struct ctx {
-    struct flows *fl;
-    struct dialog_turn *t;
-    cJSON *st;                  /* session.flow */
-    const struct flow_def *def;
-};
-
-static void show_current(struct ctx *c, const char *note);
-
-/* ===== State helpers ===== */
-
-static long now_s(void)
+long flow_turn_now(void)
 {
     return (long)clock_now();
 }
 
-static long num(const cJSON *obj, const char *key, long fallback)
+void flow_turn_commit(struct flow_ctx *c)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNumber(v) ? (long)v->valuedouble : fallback;
-}
-
-static const char *str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void set_num(cJSON *obj, const char *key, long v)
-{
-    cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (cJSON_IsNumber(old)) {
-        cJSON_SetNumberValue(old, (double)v);
-        return;
+    if (!c->ended) {
+        cJSON_DeleteItemFromObjectCaseSensitive(c->t->session, "flow");
+        cJSON_AddItemToObject(c->t->session, "flow", flow_state_encode(&c->s));
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    cJSON_AddNumberToObject(obj, key, (double)v);
+    flow_state_clear(&c->s);
 }
 
-static void set_str(cJSON *obj, const char *key, const char *v)
+void flow_turn_drop(struct flow_ctx *c, bool abandoned)
 {
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    cJSON_AddStringToObject(obj, key, v);
+    if (abandoned)
+        stats_flow_abandoned(c->fl->st, c->s.def->in->id, c->t->user_key);
+    cJSON_DeleteItemFromObjectCaseSensitive(c->t->session, "flow");
+    dialog_turn_set_mode(c->t, NULL);
+    c->ended = true;
 }
 
-static size_t cur(const struct ctx *c)
+const char *flow_turn_commune(const struct flow_ctx *c)
 {
-    long i = num(c->st, "i", 0);
-    return i < 0 ? 0 : (size_t)i > c->def->n_steps ? c->def->n_steps : (size_t)i;
-}
-
-static const struct flow_step *cur_step(const struct ctx *c)
-{
-    size_t i = cur(c);
-    return i < c->def->n_steps ? &c->def->steps[i] : NULL;
-}
-
-static cJSON *answers(const struct ctx *c)
-{
-    cJSON *a = cJSON_GetObjectItemCaseSensitive(c->st, "a");
-    return a ? a : cJSON_AddObjectToObject(c->st, "a");
-}
-
-static const char *answer(const struct ctx *c, const char *slot)
-{
-    return str(cJSON_GetObjectItemCaseSensitive(c->st, "a"), slot);
-}
-
-static bool prefilled(const struct ctx *c, const char *slot)
-{
-    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(c->st, "pre"), *e;
-    cJSON_ArrayForEach(e, pre)
-        if (cJSON_IsString(e) && strcmp(e->valuestring, slot) == 0)
-            return true;
-    return false;
-}
-
-static void unmark_prefilled(struct ctx *c, const char *slot)
-{
-    cJSON *pre = cJSON_GetObjectItemCaseSensitive(c->st, "pre");
-    int i = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, pre) {
-        if (cJSON_IsString(e) && strcmp(e->valuestring, slot) == 0) {
-            cJSON_DeleteItemFromArray(pre, i);
-            return;
-        }
-        i++;
-    }
-}
-
-static bool in_assist(const struct ctx *c)
-{
-    return str(c->st, "assist") != NULL;
-}
-
-/* The answer of the flow's first commune slot, or the assisted commune. */
-static const char *flow_commune(const struct ctx *c)
-{
-    const char *assist = str(c->st, "assist");
-    if (assist)
-        return assist;
-    for (size_t i = 0; i < c->def->n_steps; i++)
-        if (c->def->steps[i].slot && c->def->steps[i].type == SLOT_COMMUNE)
-            return answer(c, c->def->steps[i].slot);
+    if (c->s.assist)
+        return c->s.assist;
+    for (size_t i = 0; i < c->s.def->n_steps; i++)
+        if (c->s.def->steps[i].slot && c->s.def->steps[i].type == SLOT_COMMUNE &&
+            flow_state_applies(&c->s, i))
+            return flow_state_answer(&c->s, i);
     return NULL;
 }
 
-/* ===== Rendering ===== */
-
-static void render(struct ctx *c, const char *name, const struct tpl_var *v, size_t n)
+static const struct flow_step *cur_step(const struct flow_ctx *c)
 {
-    dialog_turn_render(c->t, name, v, n);
+    return c->s.i < c->s.def->n_steps ? &c->s.def->steps[c->s.i] : NULL;
 }
 
-/* "Label: value" lines of the answers given, in step order. */
-static char *summary_text(const struct ctx *c)
+static bool at_code_step(const struct flow_ctx *c)
 {
-    struct buf b;
-    buf_init(&b);
-    for (size_t i = 0; i < c->def->n_steps; i++) {
-        const struct flow_step *s = &c->def->steps[i];
-        const char *v = s->slot ? answer(c, s->slot) : NULL;
-        if (v)
-            buf_printf(&b, "%s%s: %s", b.len ? "\n" : "", s->label, v);
-    }
-    return buf_steal(&b);
-}
-
-/* Labels of the answered slots, comma-separated (for "sửa <mục>"). */
-static char *answered_labels(const struct ctx *c)
-{
-    struct buf b;
-    buf_init(&b);
-    for (size_t i = 0; i < c->def->n_steps; i++) {
-        const struct flow_step *s = &c->def->steps[i];
-        if (s->slot && answer(c, s->slot))
-            buf_printf(&b, "%s%s", b.len ? ", " : "", s->label);
-    }
-    return buf_steal(&b);
-}
-
-static void show_say(struct ctx *c, size_t i, const char *note)
-{
-    char n[24], total[24], next[32], back[32];
-    snprintf(n, sizeof n, "%zu", i + 1);
-    snprintf(total, sizeof total, "%zu", c->def->n_steps);
-    snprintf(next, sizeof next, "f:next:%zu", i);
-    if (i > 0)
-        snprintf(back, sizeof back, "f:back:%zu", i);
-    else
-        back[0] = '\0';
-    const struct tpl_var v[] = {
-        {"n", n}, {"total", total}, {"text", c->def->steps[i].text}, {"next", next},
-        {"back", back}, {"note", note ? note : ""},
-    };
-    render(c, "flow_say", v, sizeof v / sizeof v[0]);
-}
-
-/* Moves the template's own buttons out of r, so the caller can add its own
- * first; put_back appends them again. */
-static void take_buttons(struct bot_reply *r, struct bot_reply *own)
-{
-    bot_reply_copy(own, r);
-    for (size_t k = 0; k < r->n_buttons; k++) {
-        free(r->buttons[k].label);
-        free(r->buttons[k].payload);
-    }
-    r->n_buttons = 0;
-}
-
-static void put_back(struct bot_reply *r, struct bot_reply *own)
-{
-    for (size_t k = 0; k < own->n_buttons; k++)
-        bot_reply_add_button(r, own->buttons[k].label, own->buttons[k].payload);
-    bot_reply_clear(own);
-}
-
-/* Puts the option buttons first, the template's own buttons after them. */
-static void add_option_buttons(struct bot_reply *r, const struct flow_step *s, size_t i)
-{
-    struct bot_reply own;
-    take_buttons(r, &own);
-    for (size_t k = 0; k < s->n_options; k++) {
-        char payload[BOT_PAYLOAD_MAX + 1];
-        snprintf(payload, sizeof payload, "f:opt:%zu:%zu", i, k);
-        bot_reply_add_button(r, s->options[k], payload);
-    }
-    put_back(r, &own);
-}
-
-static void show_ask(struct ctx *c, size_t i, const char *note)
-{
-    const struct flow_step *s = &c->def->steps[i];
-    const char *current = answer(c, s->slot);
-    char n[24], total[24], keep[32] = "", skip[32] = "", back[32] = "";
-    snprintf(n, sizeof n, "%zu", i + 1);
-    snprintf(total, sizeof total, "%zu", c->def->n_steps);
-    /* An empty payload hides the template's button. */
-    if (current)
-        snprintf(keep, sizeof keep, "f:keep:%zu", i);
-    if (s->optional)
-        snprintf(skip, sizeof skip, "f:skip:%zu", i);
-    if (i > 0)
-        snprintf(back, sizeof back, "f:back:%zu", i);
-    const struct tpl_var v[] = {
-        {"n", n}, {"total", total}, {"question", s->text}, {"note", note ? note : ""},
-        {"current", current ? current : ""}, {"keep", keep}, {"skip", skip}, {"back", back},
-    };
-    struct bot_reply *r = dialog_turn_render(c->t, "flow_ask", v, sizeof v / sizeof v[0]);
-    if (r && s->type == SLOT_CHOICE)
-        add_option_buttons(r, s, i);
-}
-
-static void show_review(struct ctx *c, const char *note)
-{
-    char *summary = summary_text(c);
-    const struct tpl_var v[] = {
-        {"name", c->def->in->name}, {"summary", summary}, {"note", note ? note : ""},
-    };
-    render(c, "flow_review", v, sizeof v / sizeof v[0]);
-    free(summary);
-}
-
-/* "Nguyễn Văn A, 01/02/1990, …6789": numbers shortened to their end. */
-static char *offer_text(const struct ctx *c, const cJSON *offer)
-{
-    struct buf b;
-    buf_init(&b);
-    for (size_t i = 0; i < c->def->n_steps; i++) {
-        const struct flow_step *s = &c->def->steps[i];
-        const char *v = s->slot ? str(offer, s->slot) : NULL;
-        if (!v)
-            continue;
-        if (b.len)
-            buf_puts(&b, ", ");
-        size_t len = strlen(v);
-        if ((s->type == SLOT_CCCD || s->type == SLOT_PHONE) && len > 4)
-            buf_printf(&b, ELLIPSIS "%s", v + len - 4);
-        else
-            buf_puts(&b, v);
-    }
-    return buf_steal(&b);
-}
-
-static void show_current(struct ctx *c, const char *note)
-{
-    const cJSON *offer = cJSON_GetObjectItemCaseSensitive(c->st, "offer");
-    if (offer) {
-        char *saved = offer_text(c, offer);
-        const struct tpl_var v = {"saved", saved};
-        render(c, "profile_offer", &v, 1);
-        free(saved);
-        return;
-    }
-    size_t i = cur(c);
-    if (i >= c->def->n_steps)
-        show_review(c, note);
-    else if (c->def->steps[i].slot)
-        show_ask(c, i, note);
-    else
-        show_say(c, i, note);
+    return c->s.i >= c->s.def->n_steps;
 }
 
 /* ===== Moving ===== */
 
-/* Skips questions already answered from the saved profile. */
-static void skip_prefilled(struct ctx *c)
+/* The first step from `from` on that applies and is not a question already
+ * answered from the saved profile; n_steps when none is left. */
+static size_t next_step(const struct flow_ctx *c, size_t from)
 {
-    size_t i = cur(c);
-    while (i < c->def->n_steps && c->def->steps[i].slot && prefilled(c, c->def->steps[i].slot) &&
-           answer(c, c->def->steps[i].slot))
+    size_t i = from;
+    while (i < c->s.def->n_steps &&
+           (!flow_state_applies(&c->s, i) || flow_state_prefilled(&c->s, i)))
         i++;
-    set_num(c->st, "i", (long)i);
+    return i;
 }
 
-static void advance(struct ctx *c)
+/* A question before `limit` that applies and still waits for its answer. */
+static long unanswered_before(const struct flow_ctx *c, size_t limit)
 {
-    long ret = num(c->st, "ret", -1);
-    set_num(c->st, "f", 0);
-    if (ret >= 0) {
-        set_num(c->st, "i", ret);
-        set_num(c->st, "ret", -1);
+    for (size_t i = 0; i < limit && i < c->s.def->n_steps; i++) {
+        const struct flow_step *s = &c->s.def->steps[i];
+        if (s->slot && !s->optional && flow_state_applies(&c->s, i) && !flow_state_answer(&c->s, i))
+            return (long)i;
+    }
+    return -1;
+}
+
+static void reset_question(struct flow_ctx *c)
+{
+    c->s.fails = 0;
+    c->s.n_cand = 0;
+    c->s.detour = false;
+}
+
+static void show_or_end(struct flow_ctx *c, const char *note)
+{
+    if (at_code_step(c))
+        flow_end_reached(c);
+    else
+        flow_view_current(c, note);
+}
+
+/* To the next step; after an edit, back where the user was (once every
+ * question a changed branch added is answered). */
+static void advance(struct flow_ctx *c, const char *note)
+{
+    reset_question(c);
+    if (c->s.ret >= 0) {
+        long missing = unanswered_before(c, (size_t)c->s.ret);
+        if (missing >= 0) {
+            c->s.i = (size_t)missing;
+        } else {
+            c->s.i = (size_t)c->s.ret;
+            c->s.ret = -1;
+        }
     } else {
-        set_num(c->st, "i", (long)cur(c) + 1);
-        skip_prefilled(c);
+        c->s.i = next_step(c, c->s.i + 1);
     }
-    show_current(c, NULL);
+    show_or_end(c, note);
 }
 
-static void go_back(struct ctx *c)
+static void go_back(struct flow_ctx *c)
 {
-    long ret = num(c->st, "ret", -1);
-    size_t i = cur(c);
-    set_num(c->st, "f", 0);
-    if (ret >= 0) {
-        set_num(c->st, "i", ret); /* back out of an edit */
-        set_num(c->st, "ret", -1);
-    } else if (i > 0) {
-        set_num(c->st, "i", (long)i - 1);
+    reset_question(c);
+    if (c->s.ret >= 0) {
+        c->s.i = (size_t)c->s.ret; /* back out of an edit */
+        c->s.ret = -1;
+    } else {
+        size_t i = c->s.i;
+        while (i > 0 && !flow_state_applies(&c->s, i - 1))
+            i--;
+        if (i > 0)
+            c->s.i = i - 1;
     }
-    show_current(c, NULL);
+    flow_view_current(c, NULL);
 }
 
-static void store_answer(struct ctx *c, const char *slot, const char *value)
+static void skip_prefilled(struct flow_ctx *c)
 {
-    cJSON *a = answers(c);
-    cJSON_DeleteItemFromObjectCaseSensitive(a, slot);
-    cJSON_AddStringToObject(a, slot, value);
-    unmark_prefilled(c, slot);
+    c->s.i = next_step(c, c->s.i);
 }
+
+/* ===== Answers ===== */
 
 static enum valid_code validate_answer(const struct flow_step *s, const char *text, char *out,
                                        size_t cap)
@@ -361,224 +170,170 @@ static enum valid_code validate_answer(const struct flow_step *s, const char *te
     return VALID_TEXT_CHARS;
 }
 
-/* Shows the current step under a note rendered from a template. */
-static void show_with_note(struct ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n)
+/* Counts a refused answer; after FLOW_MAX_FAILURES help is offered too. */
+static void count_failure(struct flow_ctx *c, const char *why)
 {
-    char *text = tpl_render_text(c->t->deps->tpl, tpl_name, v, n);
-    struct buf note;
-    buf_init(&note);
-    buf_printf(&note, "%s\n\n", text ? text : "");
-    free(text);
-    show_current(c, note.data);
-    buf_free(&note);
+    c->s.fails++;
+    log_fmt(LOG_INFO, "flow answer refused", "\"procedure\":%s,\"step\":%zu,\"reason\":%s",
+            log_q(c->s.def->in->id), c->s.i, log_q(why));
+    if (c->s.fails >= FLOW_MAX_FAILURES)
+        dialog_turn_render(c->t, "flow_stuck", NULL, 0);
 }
 
-static void refuse(struct ctx *c, const struct flow_step *s, enum valid_code code)
+static void refuse(struct flow_ctx *c, const struct flow_step *s, enum valid_code code)
 {
-    long fails = num(c->st, "f", 0) + 1;
-    set_num(c->st, "f", fails);
     char name[TPL_NAME_MAX], min[16], max[16];
     snprintf(name, sizeof name, "flow_invalid_%s", validate_code_name(code));
     snprintf(min, sizeof min, "%u", s->min);
     snprintf(max, sizeof max, "%u", s->max);
     const struct tpl_var v[] = {{"min", min}, {"max", max}};
-    show_with_note(c, name, v, 2);
-    log_fmt(LOG_INFO, "flow answer refused", "\"procedure\":%s,\"slot\":%s,\"reason\":%s",
-            log_q(c->def->in->id), log_q(s->slot), log_q(validate_code_name(code)));
-    if (fails >= FLOW_MAX_FAILURES)
-        render(c, "flow_stuck", NULL, 0);
+    flow_view_with_note(c, name, v, 2);
+    count_failure(c, validate_code_name(code));
 }
 
-static void take_answer(struct ctx *c, const char *text)
+static void store_answer(struct flow_ctx *c, const char *value)
+{
+    flow_state_set_answer(&c->s, c->s.i, value);
+}
+
+/* "xã Hua La cũ nay là phường Chiềng Cơi." above the next step. */
+static void take_unit(struct flow_ctx *c, const struct commune_unit *u, const char *old)
+{
+    store_answer(c, u->label);
+    if (!old) {
+        advance(c, NULL);
+        return;
+    }
+    const struct tpl_var v[] = {{"old", old}, {"type", u->type}, {"name", u->label}};
+    char *note = flow_view_text(c, "flow_commune_old", v, 3);
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s\n\n", note);
+    advance(c, b.data);
+    buf_free(&b);
+    free(note);
+}
+
+/* One line per unit on offer: "phường Chiềng Cơi, Sơn La (có xã Hua La cũ)". */
+static char *candidate_lines(const struct flow_ctx *c, const struct commune_match *m)
+{
+    struct buf b;
+    buf_init(&b);
+    for (size_t k = 0; k < m->n_cands; k++) {
+        const struct commune_unit *u = m->cands[k];
+        const struct tpl_var v[] = {{"type", u->type}, {"name", u->name}, {"province", u->province},
+                                    {"old", m->cand_old[k] ? m->cand_old[k] : ""}};
+        char *line = flow_view_text(c, m->cand_old[k] ? "flow_commune_line_old" : "flow_commune_line",
+                                    v, 4);
+        buf_printf(&b, "%s%s", b.len ? "\n" : "", line);
+        free(line);
+    }
+    return buf_steal(&b);
+}
+
+/* Nothing or several units fit: the likely ones as buttons (f:cm:<i>:<code>). */
+static void offer_units(struct flow_ctx *c, const char *text, const struct commune_match *m)
+{
+    char typed[TYPED_ECHO_MAX * 4 + 8];
+    size_t cut = bot_text_prefix_len(text, strlen(text), TYPED_ECHO_MAX);
+    snprintf(typed, sizeof typed, "%.*s%s", (int)cut, text, text[cut] ? "\xe2\x80\xa6" : "");
+    char *lines = candidate_lines(c, m);
+    const struct tpl_var v[] = {{"typed", typed}, {"choices", lines}};
+    c->s.n_cand = 0;
+    for (size_t k = 0; k < m->n_cands; k++)
+        snprintf(c->s.cand[c->s.n_cand++], FLOW_CANDIDATE_MAX, "%s", m->cands[k]->code);
+    flow_view_with_note(c, m->found == COMMUNE_CHOOSE ? "flow_commune_choose"
+                           : m->n_cands ? "flow_commune_likely" : "flow_commune_unknown",
+                        v, 2);
+    free(lines);
+    count_failure(c, m->found == COMMUNE_CHOOSE ? "commune_choose" : "commune_unknown");
+}
+
+static void take_commune(struct flow_ctx *c, const char *text)
+{
+    struct commune_match m;
+    commune_list_match(c->fl->communes, text, &m);
+    if (m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD)
+        take_unit(c, m.unit, m.found == COMMUNE_FOUND_OLD ? m.old : NULL);
+    else
+        offer_units(c, text, &m);
+}
+
+static void take_answer(struct flow_ctx *c, const char *text)
 {
     const struct flow_step *s = cur_step(c);
+    if (s->type == SLOT_COMMUNE && commune_list_size(c->fl->communes) > 0) {
+        take_commune(c, text);
+        return;
+    }
     char out[VALIDATE_OUT_MAX];
     enum valid_code rc = validate_answer(s, text, out, sizeof out);
     if (rc != VALID_OK) {
         refuse(c, s, rc);
         return;
     }
-    store_answer(c, s->slot, out);
-    advance(c);
+    store_answer(c, out);
+    advance(c, NULL);
+}
+
+/* ===== Readiness checks ===== */
+
+static void check_answered(struct flow_ctx *c, bool yes)
+{
+    if (yes) {
+        advance(c, NULL);
+        return;
+    }
+    c->s.detour = true;
+    log_fmt(LOG_INFO, "flow not ready", "\"procedure\":%s,\"check\":%s",
+            log_q(c->s.def->in->id), log_q(cur_step(c)->check->name));
+    flow_view_current(c, NULL);
+}
+
+/* A check's answer typed: 1 yes, 0 no, -1 neither. On its "no" screen
+ * only going on is asked. */
+static int check_option(const struct flow_ctx *c, const char *text)
+{
+    const struct flow_check *chk = cur_step(c)->check;
+    const char *options[] = {chk->yes, chk->no};
+    int k = validate_option(text, options, c->s.detour ? 1 : 2);
+    return k < 0 ? -1 : k == 0;
+}
+
+/* "có", "chưa", "rồi" typed at a check. Returns false for anything else. */
+static bool check_typed(struct flow_ctx *c, const char *text, enum flow_command cmd)
+{
+    int yes = cmd == FLOW_CMD_NEXT ? 1 : check_option(c, text);
+    if (yes < 0)
+        return false;
+    check_answered(c, yes == 1);
+    return true;
 }
 
 /* ===== Leaving ===== */
 
-static void drop_flow(struct ctx *c, bool abandoned)
+static void cancel(struct flow_ctx *c)
 {
-    if (abandoned)
-        stats_flow_abandoned(c->fl->st, c->def->in->id, c->t->user_key);
-    cJSON_DeleteItemFromObjectCaseSensitive(c->t->session, "flow");
-    dialog_turn_set_mode(c->t, NULL);
-}
-
-static void cancel(struct ctx *c)
-{
-    const struct tpl_var v[] = {{"name", c->def->in->name}, {"id", c->def->in->id}};
-    drop_flow(c, true);
+    const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"id", c->s.def->in->id}};
+    flow_turn_drop(c, !c->s.finished);
     dialog_turn_render(c->t, "flow_cancelled", v, 2);
 }
 
-/* ===== Help, edit ===== */
+/* ===== Edit ===== */
 
-static void help(struct ctx *c)
+static void edit_slot(struct flow_ctx *c, int step)
 {
-    const struct flow_step *s = cur_step(c);
-    char *hint = NULL;
-    if (s && s->hint) {
-        hint = xstrdup(s->hint);
-    } else {
-        char name[TPL_NAME_MAX];
-        snprintf(name, sizeof name, "flow_hint_%s", s && s->slot ? flow_slot_type_name(s->type) : "say");
-        hint = tpl_render_text(c->t->deps->tpl, name, NULL, 0);
-    }
-    char *fields = answered_labels(c);
-    const struct tpl_var v[] = {{"hint", hint ? hint : ""}, {"fields", fields}};
-    render(c, "flow_help", v, 2);
-    free(hint);
-    free(fields);
-}
-
-static void edit_choose(struct ctx *c)
-{
-    struct bot_reply *r = dialog_turn_render(c->t, "flow_edit_choose", NULL, 0);
-    if (!r)
-        return;
-    struct bot_reply own;
-    take_buttons(r, &own);
-    for (size_t i = 0; i < c->def->n_steps; i++) {
-        const struct flow_step *s = &c->def->steps[i];
-        if (!s->slot || !answer(c, s->slot))
-            continue;
-        char payload[BOT_PAYLOAD_MAX + 1];
-        snprintf(payload, sizeof payload, "f:edit:%s", s->slot);
-        bot_reply_add_button(r, s->label, payload);
-    }
-    put_back(r, &own);
-}
-
-static void edit_slot(struct ctx *c, int step)
-{
-    if (step < 0 || !answer(c, c->def->steps[step].slot)) {
-        char *fields = answered_labels(c);
-        const struct tpl_var v = {"fields", fields};
-        render(c, "flow_edit_unknown", &v, 1);
-        free(fields);
-        show_current(c, NULL);
+    if (step < 0 || !flow_state_applies(&c->s, (size_t)step) ||
+        !flow_state_answer(&c->s, (size_t)step)) {
+        flow_view_edit_unknown(c);
+        flow_view_current(c, NULL);
         return;
     }
-    if (num(c->st, "ret", -1) < 0)
-        set_num(c->st, "ret", (long)cur(c));
-    set_num(c->st, "i", step);
-    set_num(c->st, "f", 0);
-    show_current(c, NULL);
-}
-
-/* ===== Finishing ===== */
-
-static char *checklist_text(const struct procedure_info *p)
-{
-    struct buf b;
-    buf_init(&b);
-    for (size_t i = 0; i < p->n_documents; i++)
-        buf_printf(&b, "%s- %s", i ? "\n" : "", p->documents[i]);
-    return buf_steal(&b);
-}
-
-/* Profile values among the answers (only when not assisting). */
-static bool profile_values(const struct ctx *c, const char *values[PROFILE_FIELD_COUNT])
-{
-    bool any = false;
-    memset(values, 0, sizeof(const char *) * PROFILE_FIELD_COUNT);
-    for (size_t i = 0; !in_assist(c) && i < c->def->n_steps; i++) {
-        const struct flow_step *s = &c->def->steps[i];
-        if (s->slot && s->profile != PROFILE_NONE && answer(c, s->slot)) {
-            values[s->profile] = answer(c, s->slot);
-            any = true;
-        }
-    }
-    return any;
-}
-
-static char *profile_labels(const struct ctx *c)
-{
-    struct buf b;
-    buf_init(&b);
-    for (size_t i = 0; i < c->def->n_steps; i++) {
-        const struct flow_step *s = &c->def->steps[i];
-        if (s->slot && s->profile != PROFILE_NONE && answer(c, s->slot))
-            buf_printf(&b, "%s%s", b.len ? ", " : "", s->label);
-    }
-    return buf_steal(&b);
-}
-
-static void render_done(struct ctx *c)
-{
-    const struct procedure_info *p = c->def->in->proc;
-    char *checklist = checklist_text(p), *summary = summary_text(c);
-    const struct tpl_var v[] = {
-        {"name", c->def->in->name}, {"checklist", checklist}, {"portal_url", p->portal_url},
-        {"fee", p->fee_text}, {"pay", p->fee_vnd != 0 ? "i:thanh_toan" : ""},
-        {"assist", in_assist(c) ? "vol:start" : ""},
-        {"household", in_assist(c) ? "hh:start" : ""},
-    };
-    render(c, "flow_done", v, sizeof v / sizeof v[0]);
-    const struct tpl_var s = {"summary", summary};
-    render(c, "flow_copy", &s, 1);
-    free(checklist);
-    free(summary);
-}
-
-/* Keeps what the consent and rating questions need in session.after. */
-static cJSON *leave_after(struct ctx *c)
-{
-    cJSON *session = c->t->session;
-    cJSON_DeleteItemFromObjectCaseSensitive(session, "after");
-    cJSON *after = cJSON_AddObjectToObject(session, "after");
-    const char *commune = flow_commune(c);
-    cJSON_AddStringToObject(after, "id", c->def->in->id);
-    cJSON_AddStringToObject(after, "commune", commune ? commune : "");
-    return after;
-}
-
-static void ask_consent_or_rating(struct ctx *c, cJSON *after)
-{
-    const char *values[PROFILE_FIELD_COUNT];
-    const char *pc = str(c->st, "pc");
-    if (profile_values(c, values)) {
-        if (pc && strcmp(pc, "yes") == 0) {
-            if (profile_save(c->t->deps->store, c->t->user_key, values) != 0)
-                log_msg(LOG_WARN, "profile not saved: redis unavailable");
-        } else if (!pc || !*pc) {
-            cJSON *save = cJSON_AddObjectToObject(after, "save");
-            for (int f = 0; f < PROFILE_FIELD_COUNT; f++)
-                if (values[f])
-                    cJSON_AddStringToObject(save, profile_field_name((enum profile_field)f), values[f]);
-            char *labels = profile_labels(c);
-            const struct tpl_var v = {"fields", labels};
-            render(c, "consent_ask", &v, 1);
-            free(labels);
-            return;
-        }
-    }
-    feedback_ask_rating(c->t);
-}
-
-static void finish(struct ctx *c)
-{
-    long secs = now_s() - num(c->st, "t0", now_s());
-    const char *commune = flow_commune(c);
-    stats_flow_finished(c->fl->st, c->def->in->id, c->t->user_key, secs, commune);
-    if (in_assist(c)) {
-        stats_assist(c->fl->st, c->t->user_key, commune);
-        cJSON_DeleteItemFromObjectCaseSensitive(c->t->session, "assist");
-    }
-    log_fmt(LOG_INFO, "flow finished", "\"procedure\":%s,\"seconds\":%ld", log_q(c->def->in->id),
-            secs);
-    render_done(c);
-    cJSON *after = leave_after(c);
-    ask_consent_or_rating(c, after);
-    drop_flow(c, false);
+    if (c->s.ret < 0)
+        c->s.ret = (long)c->s.i;
+    c->s.i = (size_t)step;
+    reset_question(c);
+    flow_view_current(c, NULL);
 }
 
 /* ===== Buttons ===== */
@@ -599,253 +354,322 @@ static bool indexed(const char *arg, const char *prefix, size_t *i, const char *
     return true;
 }
 
-static void on_offer_button(struct ctx *c, bool yes)
+static void on_offer_button(struct flow_ctx *c, bool yes)
 {
-    cJSON *offer = cJSON_DetachItemFromObjectCaseSensitive(c->st, "offer");
-    cJSON *pre = cJSON_GetObjectItemCaseSensitive(c->st, "pre");
-    if (!pre)
-        pre = cJSON_AddArrayToObject(c->st, "pre");
-    const cJSON *e;
-    cJSON_ArrayForEach(e, offer) {
-        if (!yes || !cJSON_IsString(e))
-            continue;
-        cJSON_DeleteItemFromObjectCaseSensitive(answers(c), e->string);
-        cJSON_AddStringToObject(answers(c), e->string, e->valuestring);
-        cJSON_AddItemToArray(pre, cJSON_CreateString(e->string));
+    for (size_t k = 0; k < c->s.def->n_steps; k++) {
+        if (yes && c->s.offer[k]) {
+            flow_state_set_answer(&c->s, k, c->s.offer[k]);
+            c->s.pre |= 1u << k;
+        }
+        free(c->s.offer[k]);
+        c->s.offer[k] = NULL;
     }
-    cJSON_Delete(offer);
+    c->s.offering = false;
     skip_prefilled(c);
-    show_current(c, NULL);
+    show_or_end(c, NULL);
 }
 
-static void on_button(struct ctx *c, const char *arg)
+static bool on_option(struct flow_ctx *c, const struct flow_step *s, const char *rest)
 {
-    size_t i, at = cur(c);
+    char *end;
+    unsigned long k = strtoul(rest, &end, 10);
+    if (!*rest || *end || k >= s->n_options)
+        return false;
+    store_answer(c, s->options[k]);
+    advance(c, NULL);
+    return true;
+}
+
+static bool on_unit(struct flow_ctx *c, const char *code)
+{
+    const struct commune_unit *u = commune_list_by_code(c->fl->communes, code);
+    if (!u)
+        return false;
+    take_unit(c, u, NULL);
+    return true;
+}
+
+/* Buttons carrying the step index, pressed at that step. */
+static bool on_step_button(struct flow_ctx *c, const char *arg)
+{
+    size_t i;
     const char *rest;
     const struct flow_step *s = cur_step(c);
-    bool offering = cJSON_GetObjectItemCaseSensitive(c->st, "offer") != NULL;
-    if (offering && (strcmp(arg, "prof:yes") == 0 || strcmp(arg, "prof:no") == 0))
+    bool here = false;
+    if (indexed(arg, "back:", &i, NULL) && i == c->s.i) {
+        go_back(c);
+        return true;
+    }
+    if (!s)
+        return false;
+    if (indexed(arg, "next:", &i, NULL) && (here = i == c->s.i) && s->kind == FLOW_STEP_SAY)
+        advance(c, NULL);
+    else if (indexed(arg, "yes:", &i, NULL) && (here = i == c->s.i) && s->kind == FLOW_STEP_CHECK)
+        check_answered(c, true);
+    else if (indexed(arg, "no:", &i, NULL) && (here = i == c->s.i) && s->kind == FLOW_STEP_CHECK)
+        check_answered(c, false);
+    else if (indexed(arg, "keep:", &i, NULL) && (here = i == c->s.i) && s->slot &&
+             flow_state_answer(&c->s, i))
+        advance(c, NULL);
+    else if (indexed(arg, "skip:", &i, NULL) && (here = i == c->s.i) && s->optional) {
+        store_answer(c, NULL);
+        advance(c, NULL);
+    } else if (indexed(arg, "opt:", &i, &rest) && (here = i == c->s.i) && s->type == SLOT_CHOICE)
+        return on_option(c, s, rest);
+    else if (indexed(arg, "cm:", &i, &rest) && (here = i == c->s.i) && s->type == SLOT_COMMUNE)
+        return on_unit(c, rest);
+    else
+        return false;
+    return here;
+}
+
+static void on_button(struct flow_ctx *c, const char *arg)
+{
+    if (c->s.offering && (strcmp(arg, "prof:yes") == 0 || strcmp(arg, "prof:no") == 0))
         on_offer_button(c, strcmp(arg, "prof:yes") == 0);
     else if (strcmp(arg, "cancel") == 0)
         cancel(c);
     else if (strcmp(arg, "help") == 0)
-        help(c);
-    else if (offering)
-        show_current(c, NULL);
-    else if (indexed(arg, "next:", &i, NULL) && i == at && s && !s->slot)
-        advance(c);
-    else if (indexed(arg, "back:", &i, NULL) && i == at)
-        go_back(c);
-    else if (indexed(arg, "keep:", &i, NULL) && i == at && s && s->slot && answer(c, s->slot))
-        advance(c);
-    else if (indexed(arg, "skip:", &i, NULL) && i == at && s && s->optional) {
-        cJSON_DeleteItemFromObjectCaseSensitive(answers(c), s->slot);
-        advance(c);
-    } else if (indexed(arg, "opt:", &i, &rest) && i == at && s && s->type == SLOT_CHOICE) {
-        unsigned long k = strtoul(rest, NULL, 10);
-        if (*rest && k < s->n_options) {
-            store_answer(c, s->slot, s->options[k]);
-            advance(c);
-        } else {
-            show_current(c, NULL);
-        }
-    } else if (strcmp(arg, "done") == 0 && at >= c->def->n_steps)
-        finish(c);
+        flow_view_help(c);
+    else if (c->s.offering)
+        flow_view_current(c, NULL);
+    else if (strcmp(arg, "nocode") == 0 && at_code_step(c))
+        flow_end_without_code(c);
     else if (strcmp(arg, "edit") == 0)
-        edit_choose(c);
+        flow_view_edit_choose(c);
     else if (strncmp(arg, "edit:", 5) == 0)
-        edit_slot(c, flow_def_slot_step(c->def, arg + 5));
-    else
-        show_current(c, NULL); /* resume, review, or a stale button */
+        edit_slot(c, flow_def_slot_step(c->s.def, arg + 5));
+    else if (!on_step_button(c, arg))
+        show_or_end(c, NULL); /* resume, or a stale button */
 }
 
 /* ===== Typed text ===== */
 
-static void on_text(struct ctx *c, const char *text)
+/* Returns true when the turn was handed on (to the lookup). */
+static bool on_text(struct flow_ctx *c, const char *text)
 {
     char rest[128];
     enum flow_command cmd = flow_set_command(c->fl->defs, text, rest, sizeof rest);
     const struct flow_step *s = cur_step(c);
-    bool offering = cJSON_GetObjectItemCaseSensitive(c->st, "offer") != NULL;
     switch (cmd) {
     case FLOW_CMD_CANCEL:
         cancel(c);
-        return;
+        return false;
     case FLOW_CMD_MENU:
-        drop_flow(c, true);
+        flow_turn_drop(c, !c->s.finished);
         dialog_reply_menu(c->t);
-        return;
+        return false;
     case FLOW_CMD_HELP:
-        help(c);
-        return;
+        flow_view_help(c);
+        return false;
     case FLOW_CMD_BACK:
-        if (!offering)
+        if (c->s.offering)
+            flow_view_current(c, NULL);
+        else
             go_back(c);
-        else
-            show_current(c, NULL);
-        return;
+        return false;
     case FLOW_CMD_EDIT:
-        if (offering)
-            show_current(c, NULL);
+        if (c->s.offering)
+            flow_view_current(c, NULL);
         else if (*rest)
-            edit_slot(c, flow_def_find_slot(c->def, rest));
+            edit_slot(c, flow_def_find_slot(c->s.def, rest));
         else
-            edit_choose(c);
-        return;
-    case FLOW_CMD_NEXT:
-        if (!offering && s && !s->slot) {
-            advance(c);
-            return;
-        }
-        break;
+            flow_view_edit_choose(c);
+        return false;
     default:
         break;
     }
-    if (offering || !s || !s->slot) {
-        show_with_note(c, "flow_use_buttons", NULL, 0);
-        return;
+    if (c->s.offering) {
+        flow_view_with_note(c, "flow_use_buttons", NULL, 0);
+        return false;
     }
-    take_answer(c, text);
+    if (at_code_step(c))
+        return flow_end_code_typed(c, text);
+    if (s->kind == FLOW_STEP_CHECK && check_typed(c, text, cmd))
+        return false;
+    if (s->kind == FLOW_STEP_SAY && cmd == FLOW_CMD_NEXT) {
+        advance(c, NULL);
+        return false;
+    }
+    if (s->slot)
+        take_answer(c, text);
+    else
+        flow_view_with_note(c, "flow_use_buttons", NULL, 0);
+    return false;
 }
 
 /* ===== Handlers ===== */
 
-static bool load_ctx(struct ctx *c, struct flows *fl, struct dialog_turn *t)
+static bool load_ctx(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t)
 {
+    memset(c, 0, sizeof *c);
     c->fl = fl;
     c->t = t;
-    c->st = cJSON_GetObjectItemCaseSensitive(t->session, "flow");
-    const char *id = str(c->st, "id");
-    c->def = id ? flow_set_find(fl->defs, id) : NULL;
-    return cJSON_IsObject(c->st) && c->def;
+    return flow_state_decode(cJSON_GetObjectItemCaseSensitive(t->session, "flow"), fl->defs,
+                             &c->s) == 0;
 }
 
-/* Typed text where no answer is expected (an instruction step, the saved-data
- * offer) that the matcher reads as another question: the user moved on. */
-static bool asks_something_else(const struct ctx *c, const char *text)
+/* Typed text where no answer is expected (an instruction, a check, the
+ * saved-data offer) that the matcher reads as another question: the user
+ * moved on. */
+static bool asks_something_else(const struct flow_ctx *c, const char *text)
 {
     const struct flow_step *s = cur_step(c);
-    bool offering = cJSON_GetObjectItemCaseSensitive(c->st, "offer") != NULL;
-    if (!offering && s && s->slot)
+    if (!c->s.offering && (!s || s->slot))
         return false;
     char rest[8];
     if (flow_set_command(c->fl->defs, text, rest, sizeof rest) != FLOW_CMD_NONE)
         return false;
+    if (s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
+        return false;
     struct match_result m;
     matcher_classify(c->t->deps->matcher, text, strlen(text), &m);
-    return strcmp(m.id, CATALOG_FALLBACK_ID) != 0 && strcmp(m.id, c->def->in->id) != 0;
+    return strcmp(m.id, CATALOG_FALLBACK_ID) != 0 && strcmp(m.id, c->s.def->in->id) != 0;
 }
 
 /* True (after telling the user and dropping it) when the flow has been idle
  * longer than DVCBOT_FLOW_IDLE. */
-static bool expire_if_idle(struct ctx *c, long now)
+static bool expire_if_idle(struct flow_ctx *c, long now)
 {
-    if (now - num(c->st, "seen", now) <= (long)c->t->deps->cfg->flow_idle_s)
+    if (now - c->s.seen <= (long)c->t->deps->cfg->flow_idle_s)
         return false;
-    const struct tpl_var v[] = {{"name", c->def->in->name}, {"id", c->def->in->id}};
-    drop_flow(c, true);
+    const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"id", c->s.def->in->id}};
+    flow_turn_drop(c, !c->s.finished);
     dialog_turn_render(c->t, "flow_expired", v, 2);
     return true;
+}
+
+/* Another module's button, or a question about something else: the flow
+ * stays in the session but the mode goes. Help screens (r:) keep it. */
+static bool leaves_flow(const struct flow_ctx *c, const struct bot_msg *m)
+{
+    if (m->kind == BOT_MSG_BUTTON)
+        return strncmp(m->text, "f:", 2) != 0 &&
+               strncmp(m->text, DIALOG_SCREEN_PAYLOAD, strlen(DIALOG_SCREEN_PAYLOAD)) != 0;
+    return m->kind == BOT_MSG_TEXT && asks_something_else(c, m->text);
 }
 
 static bool on_mode(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
-    struct ctx c;
+    struct flow_ctx c;
     if (!load_ctx(&c, fl, t)) {
         cJSON_DeleteItemFromObjectCaseSensitive(t->session, "flow");
         dialog_turn_set_mode(t, NULL);
         return false;
     }
-    long now = now_s();
-    if (expire_if_idle(&c, now))
-        return false; /* the message itself is answered as usual */
-    set_num(c.st, "seen", now);
-    stats_flow_touch(fl->st, t->user_key);
+    long now = flow_turn_now();
     const struct bot_msg *m = t->msg;
-    if ((m->kind == BOT_MSG_BUTTON && strncmp(m->text, "f:", 2) != 0) ||
-        (m->kind == BOT_MSG_TEXT && asks_something_else(&c, m->text))) {
-        dialog_turn_set_mode(t, NULL); /* the user moved on: leave the flow */
+    if (expire_if_idle(&c, now)) {
+        flow_turn_commit(&c);
+        return false; /* the message itself is answered as usual */
+    }
+    c.s.seen = now;
+    if (!c.s.finished)
+        stats_flow_touch(fl->st, t->user_key);
+    if (m->kind == BOT_MSG_BUTTON && strncmp(m->text, DIALOG_SCREEN_PAYLOAD,
+                                             strlen(DIALOG_SCREEN_PAYLOAD)) == 0) {
+        flow_turn_commit(&c);
+        return false; /* a help screen, shown by the dialog; the flow stays */
+    }
+    if (leaves_flow(&c, m)) {
+        flow_turn_commit(&c);
+        dialog_turn_set_mode(t, NULL);
         return false;
     }
+    bool handed = false;
     if (m->kind == BOT_MSG_BUTTON)
         on_button(&c, m->text + 2);
     else if (m->kind == BOT_MSG_TEXT)
-        on_text(&c, m->text);
+        handed = on_text(&c, m->text);
     else
-        show_current(&c, NULL);
-    dialog_turn_done(t);
+        show_or_end(&c, NULL);
+    flow_turn_commit(&c);
+    if (!handed)
+        dialog_turn_done(t);
     return true;
-}
-
-/* "Anh/chị đang làm dở: <procedure>, bước k/n — tiếp tục?" */
-static void offer_resume(struct ctx *c)
-{
-    size_t i = cur(c);
-    char n[24], total[24];
-    snprintf(n, sizeof n, "%zu", i < c->def->n_steps ? i + 1 : c->def->n_steps);
-    snprintf(total, sizeof total, "%zu", c->def->n_steps);
-    const struct tpl_var v[] = {{"name", c->def->in->name}, {"n", n}, {"total", total}};
-    render(c, "flow_resume", v, sizeof v / sizeof v[0]);
 }
 
 bool flows_filter(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
     const char *mode = dialog_turn_mode(t);
-    struct ctx c;
-    if (!dialog_is_start(t->msg) || !mode || strcmp(mode, FLOW_MODE) != 0 || !load_ctx(&c, fl, t))
+    struct flow_ctx c;
+    if (!dialog_is_start(t->msg) || !mode || strcmp(mode, FLOW_MODE) != 0)
         return false;
-    long now = now_s();
-    if (expire_if_idle(&c, now))
+    if (!load_ctx(&c, fl, t))
+        return false;
+    long now = flow_turn_now();
+    if (expire_if_idle(&c, now)) {
+        flow_turn_commit(&c);
         return false; /* greeted as usual, after the notice */
-    set_num(c.st, "seen", now);
-    stats_flow_touch(fl->st, t->user_key);
-    offer_resume(&c);
+    }
+    c.s.seen = now;
+    if (!c.s.finished)
+        stats_flow_touch(fl->st, t->user_key);
+    flow_view_resume(&c);
+    flow_turn_commit(&c);
     dialog_turn_done(t);
     return true;
 }
+
+/* ===== Starting ===== */
 
 struct start {
     struct flows *fl;
     struct dialog_turn *t;
 };
 
-static void begin(struct ctx *c)
+static void begin(struct flow_ctx *c)
 {
-    char total[24];
-    snprintf(total, sizeof total, "%zu", c->def->n_steps);
-    const struct tpl_var v[] = {{"name", c->def->in->name}, {"total", total}};
-    render(c, "flow_intro", v, 2);
-    skip_prefilled(c);
-    show_current(c, NULL);
+    flow_view_intro(c);
+    if (!c->s.offering)
+        skip_prefilled(c);
+    show_or_end(c, NULL);
+}
+
+static void offer_saved(struct flow_ctx *c, const struct profile *p)
+{
+    snprintf(c->s.pc, sizeof c->s.pc, "%s",
+             p->consent == PROFILE_AGREED ? "yes" : p->consent == PROFILE_REFUSED ? "no" : "");
+    for (size_t i = 0; i < c->s.def->n_steps; i++) {
+        const struct flow_step *st = &c->s.def->steps[i];
+        if (st->slot && st->profile != PROFILE_NONE && p->values[st->profile]) {
+            c->s.offer[i] = xstrdup(p->values[st->profile]);
+            c->s.offering = true;
+        }
+    }
 }
 
 static void on_profile(const struct profile *p, void *ud)
 {
     struct start *s = ud;
-    struct ctx c;
-    if (!load_ctx(&c, s->fl, s->t)) {
-        dialog_turn_done(s->t);
-        free(s);
-        return;
+    struct flow_ctx c;
+    if (load_ctx(&c, s->fl, s->t)) {
+        if (p)
+            offer_saved(&c, p);
+        begin(&c);
+        flow_turn_commit(&c);
     }
-    if (p) {
-        set_str(c.st, "pc", p->consent == PROFILE_AGREED ? "yes" : p->consent == PROFILE_REFUSED ? "no" : "");
-        cJSON *offer = cJSON_CreateObject();
-        for (size_t i = 0; i < c.def->n_steps; i++) {
-            const struct flow_step *st = &c.def->steps[i];
-            if (st->slot && st->profile != PROFILE_NONE && p->values[st->profile])
-                cJSON_AddStringToObject(offer, st->slot, p->values[st->profile]);
-        }
-        if (offer->child)
-            cJSON_AddItemToObject(c.st, "offer", offer);
-        else
-            cJSON_Delete(offer);
-    }
-    begin(&c);
     dialog_turn_done(s->t);
     free(s);
+}
+
+/* A volunteer runs the flow for a resident of their commune: it fills the
+ * commune questions (the list's name when it knows the commune). */
+static void prefill_assisted(struct flow_ctx *c, const char *commune)
+{
+    struct commune_match m;
+    commune_list_match(c->fl->communes, commune, &m);
+    bool known = m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD;
+    c->s.assist = xstrdup(commune);
+    for (size_t i = 0; i < c->s.def->n_steps; i++) {
+        const struct flow_step *s = &c->s.def->steps[i];
+        if (s->slot && s->type == SLOT_COMMUNE) {
+            flow_state_set_answer(&c->s, i, known ? m.unit->label : commune);
+            c->s.pre |= 1u << i;
+        }
+    }
 }
 
 static void on_start(struct dialog_turn *t, void *ud)
@@ -858,38 +682,24 @@ static void on_start(struct dialog_turn *t, void *ud)
     }
     if (dialog_turn_refuse_degraded(t))
         return;
-    struct ctx c;
-    if (load_ctx(&c, fl, t))
-        stats_flow_abandoned(fl->st, c.def->in->id, t->user_key); /* the previous one */
-    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "flow");
-    const cJSON *assist = cJSON_GetObjectItemCaseSensitive(t->session, "assist");
-    const char *commune = str(assist, "commune");
-    cJSON *st = cJSON_AddObjectToObject(t->session, "flow");
-    cJSON_AddStringToObject(st, "id", def->in->id);
-    cJSON_AddNumberToObject(st, "i", 0);
-    cJSON_AddObjectToObject(st, "a");
-    cJSON *pre = cJSON_AddArrayToObject(st, "pre");
-    cJSON_AddNumberToObject(st, "f", 0);
-    cJSON_AddNumberToObject(st, "t0", (double)now_s());
-    cJSON_AddNumberToObject(st, "seen", (double)now_s());
-    cJSON_AddNumberToObject(st, "ret", -1);
-    cJSON_AddStringToObject(st, "pc", "");
+    struct flow_ctx c;
+    if (load_ctx(&c, fl, t) && !c.s.finished)
+        stats_flow_abandoned(fl->st, c.s.def->in->id, t->user_key); /* the previous one */
+    flow_state_clear(&c.s);
+    const char *commune = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t->session, "assist"),
+                                         "commune"));
+    flow_state_init(&c.s, def, flow_turn_now());
     dialog_turn_set_mode(t, FLOW_MODE);
     stats_flow_started(fl->st, def->in->id, t->user_key);
-    load_ctx(&c, fl, t);
     if (commune) {
-        cJSON_AddStringToObject(st, "assist", commune);
-        for (size_t i = 0; i < def->n_steps; i++) {
-            const struct flow_step *s = &def->steps[i];
-            if (s->slot && s->type == SLOT_COMMUNE) {
-                store_answer(&c, s->slot, commune);
-                cJSON_AddItemToArray(pre, cJSON_CreateString(s->slot));
-            }
-        }
+        prefill_assisted(&c, commune);
         begin(&c);
+        flow_turn_commit(&c);
         dialog_turn_done(t);
         return;
     }
+    flow_turn_commit(&c);
     struct start *s = xcalloc(1, sizeof *s);
     s->fl = fl;
     s->t = t;
@@ -906,10 +716,12 @@ static void on_stale(struct dialog_turn *t, void *ud)
     dialog_turn_done(t);
 }
 
-struct flows *flows_new(struct dialog *d, const struct flow_set *defs, struct stats *st)
+struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
+                        const struct commune_list *communes, struct stats *st)
 {
     struct flows *fl = xcalloc(1, sizeof *fl);
     fl->defs = defs;
+    fl->communes = communes;
     fl->st = st;
     dialog_on_payload(d, "flow:", on_start, fl);
     dialog_on_payload(d, "f:", on_stale, fl);
@@ -925,7 +737,7 @@ void flows_free(struct flows *fl)
 const struct intent *flows_current(const struct flows *fl, const struct dialog_turn *t)
 {
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(t->session, "flow");
-    const char *id = str(st, "id");
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "id"));
     const struct flow_def *def = id ? flow_set_find(fl->defs, id) : NULL;
     return def ? def->in : NULL;
 }

@@ -11,19 +11,24 @@
 
 #define FLOW_EXTRA "flow" /* intents/_flow.json */
 #define MAX_WORDS 16
+#define DOCUMENT_MARK "{document}"
 
 struct flow_set {
     struct flow_def *defs;
     size_t n;
     char *words[FLOW_CMD_COUNT][MAX_WORDS]; /* folded command words */
     size_t n_words[FLOW_CMD_COUNT];
+    struct flow_screen screens[FLOW_MAX_SCREENS];
+    size_t n_screens;
+    struct flow_check checks[FLOW_MAX_CHECKS];
+    size_t n_checks;
+    const char *portal_search;   /* the portal's search, the name appended */
 };
 
 struct checker {
-    catalog_report_fn report;
-    void *ud;
+    struct problems pb;
     const char *file;
-    int problems;
+    const struct flow_set *set;
 };
 
 static const char *const type_names[SLOT_TYPE_COUNT] = {
@@ -66,31 +71,16 @@ static int type_from_name(const char *name)
     return -1;
 }
 
-static void problem(struct checker *c, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void problem(struct checker *c, const char *field, const char *fmt, ...)
-{
-    struct buf b;
-    va_list ap;
-    buf_init(&b);
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    c->problems++;
-    c->report(c->ud, c->file, field, buf_cstr(&b));
-    buf_free(&b);
-}
-
 static bool nonempty(const cJSON *j)
 {
     return cJSON_IsString(j) && j->valuestring[0];
 }
 
-static bool valid_slot_id(const char *s)
+/* a-z 0-9 _, 1..max bytes. */
+static bool valid_id(const char *s, size_t max)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > FLOW_SLOT_ID_MAX)
+    if (n == 0 || n > max)
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
@@ -98,17 +88,35 @@ static bool valid_slot_id(const char *s)
     return true;
 }
 
+static int screen_index(const struct flow_set *set, const char *id)
+{
+    for (size_t i = 0; i < set->n_screens; i++)
+        if (strcmp(set->screens[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const struct flow_check *check_named(const struct flow_set *set, const char *name)
+{
+    for (size_t i = 0; i < set->n_checks; i++)
+        if (strcmp(set->checks[i].name, name) == 0)
+            return &set->checks[i];
+    return NULL;
+}
+
 /* ===== One step ===== */
 
 static const char *const step_keys[] = {
     "say", "say_step", "ask", "slot", "type", "label", "hint", "profile", "when", "options",
-    "min", "max", "optional", NULL,
+    "min", "max", "optional", "check", "document", "screen", "if", NULL,
 };
+/* Keys any kind of step may carry. */
+static const char *const common_keys[] = {"screen", "if", NULL};
 
-static bool known_key(const char *k)
+static bool listed(const char *const *keys, const char *k)
 {
-    for (size_t i = 0; step_keys[i]; i++)
-        if (strcmp(step_keys[i], k) == 0)
+    for (size_t i = 0; keys[i]; i++)
+        if (strcmp(keys[i], k) == 0)
             return true;
     return false;
 }
@@ -116,26 +124,67 @@ static bool known_key(const char *k)
 static void parse_instruction(struct checker *c, const char *f, const cJSON *js,
                               const struct intent *in, struct flow_step *st)
 {
+    static const char *const own[] = {"say", "say_step", NULL};
     const cJSON *say = cJSON_GetObjectItemCaseSensitive(js, "say");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(js, "say_step");
+    st->kind = FLOW_STEP_SAY;
     if (say && n) {
-        problem(c, f, "give either say or say_step, not both");
+        problemf(&c->pb, c->file, f, "give either say or say_step, not both");
     } else if (say) {
         if (!nonempty(say))
-            problem(c, f, "say must be a non-empty string");
+            problemf(&c->pb, c->file, f, "say must be a non-empty string");
         else
             st->text = say->valuestring;
     } else {
         size_t max = in->proc ? in->proc->n_steps : 0;
         if (!cJSON_IsNumber(n) || n->valuedouble != (double)(int)n->valuedouble ||
             n->valuedouble < 1 || n->valuedouble > (double)max)
-            problem(c, f, "say_step must be a step number 1..%zu of procedure.steps", max);
+            problemf(&c->pb, c->file, f, "say_step must be a step number 1..%zu of procedure.steps", max);
         else
             st->text = in->proc->steps[(int)n->valuedouble - 1];
     }
     for (const cJSON *k = js->child; k; k = k->next)
-        if (strcmp(k->string, "say") != 0 && strcmp(k->string, "say_step") != 0)
-            problem(c, f, "'%s' does not belong to an instruction step", k->string);
+        if (!listed(own, k->string) && !listed(common_keys, k->string))
+            problemf(&c->pb, c->file, f, "'%s' does not belong to an instruction step", k->string);
+}
+
+/* "Đã chụp ảnh {document} chưa?" with the step's document. */
+static char *fill_document(const char *ask, const char *document)
+{
+    struct buf b;
+    buf_init(&b);
+    const char *mark = strstr(ask, DOCUMENT_MARK);
+    if (!mark) {
+        buf_puts(&b, ask);
+    } else {
+        buf_printf(&b, "%.*s%s%s", (int)(mark - ask), ask, document,
+                   mark + strlen(DOCUMENT_MARK));
+    }
+    return buf_steal(&b);
+}
+
+static void parse_check(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
+{
+    static const char *const own[] = {"check", "document", NULL};
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "check");
+    const cJSON *doc = cJSON_GetObjectItemCaseSensitive(js, "document");
+    st->kind = FLOW_STEP_CHECK;
+    for (const cJSON *k = js->child; k; k = k->next)
+        if (!listed(own, k->string) && strcmp(k->string, "screen") != 0)
+            problemf(&c->pb, c->file, f, "'%s' does not belong to a readiness check", k->string);
+    st->check = nonempty(name) ? check_named(c->set, name->valuestring) : NULL;
+    if (!st->check) {
+        problemf(&c->pb, c->file, f, "check must name one of the checks of _flow.json");
+        return;
+    }
+    bool wants = strstr(st->check->ask, DOCUMENT_MARK) != NULL;
+    if (wants && (!nonempty(doc) || strlen(doc->valuestring) > FLOW_DOCUMENT_MAX))
+        problemf(&c->pb, c->file, f, "check %s needs a document (what to photograph, at most %d bytes)",
+                st->check->name, FLOW_DOCUMENT_MAX);
+    else if (!wants && doc)
+        problemf(&c->pb, c->file, f, "check %s takes no document", st->check->name);
+    st->owned = fill_document(st->check->ask, nonempty(doc) ? doc->valuestring : "");
+    st->text = st->owned;
 }
 
 static void parse_options(struct checker *c, const char *f, const cJSON *opts,
@@ -143,18 +192,18 @@ static void parse_options(struct checker *c, const char *f, const cJSON *opts,
 {
     int n = cJSON_GetArraySize(opts);
     if (!cJSON_IsArray(opts) || n < 2 || n > FLOW_MAX_OPTIONS) {
-        problem(c, f, "options must be an array of 2..%d strings", FLOW_MAX_OPTIONS);
+        problemf(&c->pb, c->file, f, "options must be an array of 2..%d strings", FLOW_MAX_OPTIONS);
         return;
     }
     const cJSON *o;
     cJSON_ArrayForEach(o, opts) {
         if (!nonempty(o) || strlen(o->valuestring) > FLOW_OPTION_MAX) {
-            problem(c, f, "every option must be a string of 1..%d bytes", FLOW_OPTION_MAX);
+            problemf(&c->pb, c->file, f, "every option must be a string of 1..%d bytes", FLOW_OPTION_MAX);
             return;
         }
         for (size_t i = 0; i < st->n_options; i++)
             if (strcmp(st->options[i], o->valuestring) == 0)
-                problem(c, f, "option '%s' is listed twice", o->valuestring);
+                problemf(&c->pb, c->file, f, "option '%s' is listed twice", o->valuestring);
         st->options[st->n_options++] = o->valuestring;
     }
 }
@@ -167,23 +216,23 @@ static void parse_bounds(struct checker *c, const char *f, const cJSON *js, stru
     st->min = 2;
     st->max = st->type == SLOT_TEXT ? 200 : 60;
     if ((mn || mx) && !sized) {
-        problem(c, f, "min/max only apply to name, commune and text slots");
+        problemf(&c->pb, c->file, f, "min/max only apply to name, commune and text slots");
         return;
     }
     if (mn) {
         if (!cJSON_IsNumber(mn) || mn->valuedouble < 1 || mn->valuedouble > VALIDATE_TEXT_MAX_CHARS)
-            problem(c, f, "min must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
+            problemf(&c->pb, c->file, f, "min must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
         else
             st->min = (unsigned)mn->valuedouble;
     }
     if (mx) {
         if (!cJSON_IsNumber(mx) || mx->valuedouble < 1 || mx->valuedouble > VALIDATE_TEXT_MAX_CHARS)
-            problem(c, f, "max must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
+            problemf(&c->pb, c->file, f, "max must be 1..%d", VALIDATE_TEXT_MAX_CHARS);
         else
             st->max = (unsigned)mx->valuedouble;
     }
     if (st->min > st->max)
-        problem(c, f, "min is larger than max");
+        problemf(&c->pb, c->file, f, "min is larger than max");
 }
 
 static void parse_when(struct checker *c, const char *f, const cJSON *when, struct flow_step *st)
@@ -192,13 +241,13 @@ static void parse_when(struct checker *c, const char *f, const cJSON *when, stru
     if (!when)
         return;
     if (st->type != SLOT_DATE)
-        problem(c, f, "when only applies to date slots");
+        problemf(&c->pb, c->file, f, "when only applies to date slots");
     else if (nonempty(when) && strcmp(when->valuestring, "past") == 0)
         st->when = VALID_DATE_NOT_FUTURE;
     else if (nonempty(when) && strcmp(when->valuestring, "future") == 0)
         st->when = VALID_DATE_NOT_PAST;
     else if (!nonempty(when) || strcmp(when->valuestring, "any") != 0)
-        problem(c, f, "when must be past, future or any");
+        problemf(&c->pb, c->file, f, "when must be past, future or any");
 }
 
 static void parse_profile(struct checker *c, const char *f, const cJSON *p, struct flow_step *st)
@@ -208,16 +257,20 @@ static void parse_profile(struct checker *c, const char *f, const cJSON *p, stru
         return;
     int pf = nonempty(p) ? profile_field_from_name(p->valuestring) : PROFILE_NONE;
     if (pf == PROFILE_NONE)
-        problem(c, f, "profile must be one of name, birth_date, cccd, phone, commune");
+        problemf(&c->pb, c->file, f, "profile must be one of name, birth_date, cccd, phone, commune");
     else if (profile_types[pf] != st->type)
-        problem(c, f, "profile %s needs a slot of type %s", profile_names[pf],
+        problemf(&c->pb, c->file, f, "profile %s needs a slot of type %s", profile_names[pf],
                 type_names[profile_types[pf]]);
+    else if (pf != PROFILE_COMMUNE)
+        problemf(&c->pb, c->file, f, "profile %s: VNeID fills it on the portal, do not ask it", profile_names[pf]);
     else
         st->profile = (enum profile_field)pf;
 }
 
 static void parse_question(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
 {
+    static const char *const own[] = {"ask", "slot", "type", "label", "hint", "profile", "when",
+                                      "options", "min", "max", "optional", NULL};
     const cJSON *ask = cJSON_GetObjectItemCaseSensitive(js, "ask");
     const cJSON *slot = cJSON_GetObjectItemCaseSensitive(js, "slot");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(js, "type");
@@ -225,60 +278,125 @@ static void parse_question(struct checker *c, const char *f, const cJSON *js, st
     const cJSON *hint = cJSON_GetObjectItemCaseSensitive(js, "hint");
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(js, "options");
     const cJSON *opt = cJSON_GetObjectItemCaseSensitive(js, "optional");
+    st->kind = FLOW_STEP_ASK;
+    for (const cJSON *k = js->child; k; k = k->next)
+        if (!listed(own, k->string) && !listed(common_keys, k->string))
+            problemf(&c->pb, c->file, f, "'%s' does not belong to a question", k->string);
     if (!nonempty(ask))
-        problem(c, f, "ask must be a non-empty string");
+        problemf(&c->pb, c->file, f, "ask must be a non-empty string");
     else
         st->text = ask->valuestring;
-    if (!nonempty(slot) || !valid_slot_id(slot->valuestring))
-        problem(c, f, "slot must be an id of a-z 0-9 _ (at most %d bytes)", FLOW_SLOT_ID_MAX);
+    if (!nonempty(slot) || !valid_id(slot->valuestring, FLOW_SLOT_ID_MAX))
+        problemf(&c->pb, c->file, f, "slot must be an id of a-z 0-9 _ (at most %d bytes)", FLOW_SLOT_ID_MAX);
     else
         st->slot = slot->valuestring;
     int t = nonempty(type) ? type_from_name(type->valuestring) : -1;
     if (t < 0) {
-        problem(c, f, "type must be one of name, date, cccd, phone, commune, choice, text");
+        problemf(&c->pb, c->file, f, "type must be one of name, date, cccd, phone, commune, choice, text");
         return;
     }
     st->type = (enum flow_slot_type)t;
     if (!nonempty(label) || strlen(label->valuestring) > FLOW_LABEL_MAX)
-        problem(c, f, "label must be a string of 1..%d bytes", FLOW_LABEL_MAX);
+        problemf(&c->pb, c->file, f, "label must be a string of 1..%d bytes", FLOW_LABEL_MAX);
     else
         st->label = label->valuestring;
     if (hint && !nonempty(hint))
-        problem(c, f, "hint must be a non-empty string");
+        problemf(&c->pb, c->file, f, "hint must be a non-empty string");
     st->hint = nonempty(hint) ? hint->valuestring : NULL;
     if (opt && !cJSON_IsBool(opt))
-        problem(c, f, "optional must be true or false");
+        problemf(&c->pb, c->file, f, "optional must be true or false");
     st->optional = cJSON_IsTrue(opt);
     if (st->type == SLOT_CHOICE)
         parse_options(c, f, opts, st);
     else if (opts)
-        problem(c, f, "options only apply to choice slots");
+        problemf(&c->pb, c->file, f, "options only apply to choice slots");
     parse_bounds(c, f, js, st);
     parse_when(c, f, cJSON_GetObjectItemCaseSensitive(js, "when"), st);
     parse_profile(c, f, cJSON_GetObjectItemCaseSensitive(js, "profile"), st);
 }
 
-static void parse_step(struct checker *c, const char *f, const cJSON *js, const struct intent *in,
-                       struct flow_step *st)
+static void parse_screen(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
 {
+    const cJSON *screen = cJSON_GetObjectItemCaseSensitive(js, "screen");
+    st->screen = -1;
+    if (!screen)
+        return;
+    st->screen = nonempty(screen) ? screen_index(c->set, screen->valuestring) : -1;
+    if (st->screen < 0)
+        problemf(&c->pb, c->file, f, "screen must be one of the screens of _flow.json");
+}
+
+/* "if": {"<slot of an earlier choice>": "<option>" | ["<option>", ...]}. */
+static void parse_cond(struct checker *c, const char *f, const cJSON *js, const struct flow_def *def,
+                       size_t at, struct flow_step *st)
+{
+    const cJSON *cond = cJSON_GetObjectItemCaseSensitive(js, "if");
+    st->cond.step = -1;
+    if (!cond)
+        return;
+    const cJSON *on = cJSON_IsObject(cond) ? cond->child : NULL;
+    if (!on || on->next) {
+        problemf(&c->pb, c->file, f, "if must name one earlier choice: {\"<slot>\": \"<option>\"}");
+        return;
+    }
+    int step = flow_def_slot_step(def, on->string);
+    if (step < 0 || (size_t)step >= at || def->steps[step].type != SLOT_CHOICE ||
+        def->steps[step].cond.step >= 0) {
+        problemf(&c->pb, c->file, f, "if: '%s' is not an earlier choice asked on every branch", on->string);
+        return;
+    }
+    const struct flow_step *choice = &def->steps[step];
+    unsigned mask = 0;
+    const cJSON *item = cJSON_IsArray(on) ? on->child : on;
+    for (; item; item = cJSON_IsArray(on) ? item->next : NULL) {
+        int k = -1;
+        for (size_t o = 0; nonempty(item) && o < choice->n_options; o++)
+            if (strcmp(choice->options[o], item->valuestring) == 0)
+                k = (int)o;
+        if (k < 0) {
+            problemf(&c->pb, c->file, f, "if: every value must be an option of '%s'", on->string);
+            return;
+        }
+        mask |= 1u << k;
+    }
+    if (!mask)
+        problemf(&c->pb, c->file, f, "if: name at least one option of '%s'", on->string);
+    st->cond.step = step;
+    st->cond.options = mask;
+}
+
+static void parse_step(struct checker *c, const char *f, const cJSON *js, struct flow_def *def,
+                       size_t at)
+{
+    struct flow_step *st = &def->steps[at];
     memset(st, 0, sizeof *st);
     st->profile = PROFILE_NONE;
+    st->screen = -1;
+    st->cond.step = -1;
     if (!cJSON_IsObject(js)) {
-        problem(c, f, "must be an object");
+        problemf(&c->pb, c->file, f, "must be an object");
         return;
     }
     for (const cJSON *k = js->child; k; k = k->next)
-        if (!known_key(k->string))
-            problem(c, f, "unknown key '%s'", k->string);
+        if (!listed(step_keys, k->string))
+            problemf(&c->pb, c->file, f, "unknown key '%s'", k->string);
     bool is_ask = cJSON_GetObjectItemCaseSensitive(js, "ask") != NULL;
+    bool is_check = cJSON_GetObjectItemCaseSensitive(js, "check") != NULL;
     bool is_say = cJSON_GetObjectItemCaseSensitive(js, "say") ||
                   cJSON_GetObjectItemCaseSensitive(js, "say_step");
-    if (is_ask == is_say)
-        problem(c, f, "a step is either an instruction (say, say_step) or a question (ask)");
+    if (is_ask + is_check + is_say != 1)
+        problemf(&c->pb, c->file, f, "a step is either an instruction (say, say_step), a question (ask) or a "
+                      "readiness check (check)");
     else if (is_say)
-        parse_instruction(c, f, js, in, st);
+        parse_instruction(c, f, js, def->in, st);
+    else if (is_check)
+        parse_check(c, f, js, st);
     else
         parse_question(c, f, js, st);
+    parse_screen(c, f, js, st);
+    parse_cond(c, f, js, def, at, st);
+    if (st->kind == FLOW_STEP_CHECK && st->cond.step >= 0)
+        problemf(&c->pb, c->file, f, "a readiness check applies on every branch (no if)");
 }
 
 /* ===== One flow ===== */
@@ -294,16 +412,54 @@ static void check_unique_slots(struct checker *c, const struct flow_def *def)
         slots++;
         for (size_t j = 0; j < i; j++)
             if (def->steps[j].slot && strcmp(def->steps[j].slot, s->slot) == 0)
-                problem(c, "flow.steps", "slot '%s' is asked twice", s->slot);
+                problemf(&c->pb, c->file, "flow.steps", "slot '%s' is asked twice", s->slot);
         if (s->profile != PROFILE_NONE) {
             if (profile_seen[s->profile])
-                problem(c, "flow.steps", "profile %s is filled by two slots",
+                problemf(&c->pb, c->file, "flow.steps", "profile %s is filled by two slots",
                         profile_names[s->profile]);
             profile_seen[s->profile] = true;
         }
     }
     if (slots > FLOW_MAX_SLOTS)
-        problem(c, "flow.steps", "at most %d questions per flow", FLOW_MAX_SLOTS);
+        problemf(&c->pb, c->file, "flow.steps", "at most %d questions per flow", FLOW_MAX_SLOTS);
+}
+
+/* An unconditional instruction walks the screen. */
+static bool walks(const struct flow_def *def, int screen)
+{
+    for (size_t i = 0; i < def->n_steps; i++)
+        if (def->steps[i].kind == FLOW_STEP_SAY && def->steps[i].screen == screen &&
+            def->steps[i].cond.step < 0)
+            return true;
+    return false;
+}
+
+/* Readiness first; every question says where its answer goes; every
+ * required screen walked by an instruction on every branch. */
+static void check_shape(struct checker *c, const struct flow_def *def)
+{
+    size_t checks = 0;
+    while (checks < def->n_steps && def->steps[checks].kind == FLOW_STEP_CHECK)
+        checks++;
+    if (checks == 0)
+        problemf(&c->pb, c->file, "flow.steps", "a flow starts with its readiness checks (\"check\")");
+    for (size_t i = checks; i < def->n_steps; i++) {
+        const struct flow_step *s = &def->steps[i];
+        char field[48];
+        snprintf(field, sizeof field, "flow.steps[%zu]", i);
+        if (s->kind == FLOW_STEP_CHECK)
+            problemf(&c->pb, c->file, field, "readiness checks come first, before any other step");
+        if (s->kind == FLOW_STEP_ASK && s->screen < 0)
+            problemf(&c->pb, c->file, field, "a question names the portal screen its answer is needed on (screen)");
+        else if (s->kind == FLOW_STEP_ASK && !walks(def, s->screen))
+            problemf(&c->pb, c->file, field, "no instruction on every branch walks its screen '%s' (the answer "
+                    "is shown there)", c->set->screens[s->screen].id);
+    }
+    for (size_t k = 0; k < c->set->n_screens; k++) {
+        if (c->set->screens[k].required && !walks(def, (int)k))
+            problemf(&c->pb, c->file, "flow.steps", "no instruction on every branch walks the screen '%s' (%s)",
+                    c->set->screens[k].id, c->set->screens[k].name);
+    }
 }
 
 static void parse_flow(struct checker *c, const struct intent *in, struct flow_def *def)
@@ -312,42 +468,42 @@ static void parse_flow(struct checker *c, const struct intent *in, struct flow_d
     const cJSON *flow = cJSON_GetObjectItemCaseSensitive(in->json, "flow");
     if (in->kind != INTENT_PROCEDURE) {
         if (flow)
-            problem(c, "flow", "only procedures have a flow");
+            problemf(&c->pb, c->file, "flow", "only procedures have a flow");
         return;
     }
     if (!cJSON_IsObject(flow)) {
-        problem(c, "flow", "missing object (every procedure needs a guided flow)");
+        problemf(&c->pb, c->file, "flow", "missing object (every procedure needs a guided flow)");
         return;
     }
     for (const cJSON *k = flow->child; k; k = k->next)
         if (strcmp(k->string, "steps") != 0)
-            problem(c, "flow", "unknown key '%s'", k->string);
+            problemf(&c->pb, c->file, "flow", "unknown key '%s'", k->string);
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(flow, "steps");
     int n = cJSON_GetArraySize(steps);
     if (!cJSON_IsArray(steps) || n < 1 || n > FLOW_MAX_STEPS) {
-        problem(c, "flow.steps", "must be an array of 1..%d steps", FLOW_MAX_STEPS);
+        problemf(&c->pb, c->file, "flow.steps", "must be an array of 1..%d steps", FLOW_MAX_STEPS);
         return;
     }
     def->steps = xcalloc((size_t)n, sizeof *def->steps);
-    def->n_steps = (size_t)n;
     size_t i = 0;
     const cJSON *js;
     cJSON_ArrayForEach(js, steps) {
         char field[48];
         snprintf(field, sizeof field, "flow.steps[%zu]", i);
-        parse_step(c, field, js, in, &def->steps[i++]);
+        def->n_steps = i + 1; /* the steps before are parsed: conditions may name them */
+        parse_step(c, field, js, def, i++);
     }
     check_unique_slots(c, def);
+    check_shape(c, def);
 }
 
-/* ===== Command words ===== */
+/* ===== _flow.json: command words ===== */
 
 static void parse_commands(struct checker *c, struct flow_set *set, const cJSON *extra)
 {
-    c->file = "_flow.json";
     const cJSON *cmds = cJSON_GetObjectItemCaseSensitive(extra, "commands");
     if (!cJSON_IsObject(cmds)) {
-        problem(c, "commands", "missing object (_flow.json holds the flow command words)");
+        problemf(&c->pb, c->file, "commands", "missing object (_flow.json holds the flow command words)");
         return;
     }
     for (int k = 1; k < FLOW_CMD_COUNT; k++) {
@@ -356,14 +512,14 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(cmds, command_names[k]);
         int n = cJSON_GetArraySize(arr);
         if (!cJSON_IsArray(arr) || n < 1 || n > MAX_WORDS) {
-            problem(c, field, "must be an array of 1..%d words", MAX_WORDS);
+            problemf(&c->pb, c->file, field, "must be an array of 1..%d words", MAX_WORDS);
             continue;
         }
         const cJSON *w;
         cJSON_ArrayForEach(w, arr) {
             char *f = nonempty(w) ? norm_fold(w->valuestring, strlen(w->valuestring), NULL) : NULL;
             if (!f || !*f) {
-                problem(c, field, "every word must fold to letters or digits");
+                problemf(&c->pb, c->file, field, "every word must fold to letters or digits");
                 free(f);
                 continue;
             }
@@ -375,8 +531,108 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
         for (int i = 1; i < FLOW_CMD_COUNT; i++)
             known = known || strcmp(command_names[i], k->string) == 0;
         if (!known)
-            problem(c, "commands", "unknown command '%s'", k->string);
+            problemf(&c->pb, c->file, "commands", "unknown command '%s'", k->string);
     }
+}
+
+/* ===== _flow.json: portal screens and readiness checks ===== */
+
+static bool optional_bool(struct checker *c, const char *field, const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v && !cJSON_IsBool(v))
+        problemf(&c->pb, c->file, field, "%s must be true or false", key);
+    return cJSON_IsTrue(v);
+}
+
+/* "screens": [{"id": "submit", "name": "Nộp hồ sơ", "required": true, "link": false,
+ * "fee": false}, ...] */
+static void parse_screens(struct checker *c, struct flow_set *set, const cJSON *extra)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(extra, "screens"), *js;
+    int n = cJSON_GetArraySize(arr), links = 0;
+    if (!cJSON_IsArray(arr) || n < 1 || n > FLOW_MAX_SCREENS) {
+        problemf(&c->pb, c->file, "screens", "must be an array of 1..%d portal screens", FLOW_MAX_SCREENS);
+        return;
+    }
+    cJSON_ArrayForEach(js, arr) {
+        char field[40];
+        snprintf(field, sizeof field, "screens[%zu]", set->n_screens);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(js, "id");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "name");
+        if (!nonempty(id) || !valid_id(id->valuestring, FLOW_NAME_MAX) ||
+            screen_index(set, id->valuestring) >= 0 || !nonempty(name)) {
+            problemf(&c->pb, c->file, field, "needs a unique id (a-z 0-9 _) and a name");
+            continue;
+        }
+        struct flow_screen *s = &set->screens[set->n_screens++];
+        s->id = id->valuestring;
+        s->name = name->valuestring;
+        s->required = optional_bool(c, field, js, "required");
+        s->link = optional_bool(c, field, js, "link");
+        s->fee = optional_bool(c, field, js, "fee");
+        links += s->link;
+    }
+    if (links != 1)
+        problemf(&c->pb, c->file, "screens", "exactly one screen shows the procedure's portal page (link)");
+}
+
+/* "checks": {"vneid": {"ask", "yes", "no", "screen", "then": "stop" | "continue"}, ...} */
+static void parse_checks(struct checker *c, struct flow_set *set, const cJSON *extra)
+{
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(extra, "checks"), *js;
+    if (!cJSON_IsObject(obj) || !obj->child || cJSON_GetArraySize(obj) > FLOW_MAX_CHECKS) {
+        problemf(&c->pb, c->file, "checks", "must be an object of 1..%d readiness checks", FLOW_MAX_CHECKS);
+        return;
+    }
+    cJSON_ArrayForEach(js, obj) {
+        char field[48];
+        snprintf(field, sizeof field, "checks.%.30s", js->string);
+        const cJSON *ask = cJSON_GetObjectItemCaseSensitive(js, "ask");
+        const cJSON *yes = cJSON_GetObjectItemCaseSensitive(js, "yes");
+        const cJSON *no = cJSON_GetObjectItemCaseSensitive(js, "no");
+        const cJSON *screen = cJSON_GetObjectItemCaseSensitive(js, "screen");
+        const cJSON *then = cJSON_GetObjectItemCaseSensitive(js, "then");
+        bool labels = nonempty(yes) && nonempty(no) && strlen(yes->valuestring) <= FLOW_OPTION_MAX &&
+                      strlen(no->valuestring) <= FLOW_OPTION_MAX;
+        bool stops = nonempty(then) && strcmp(then->valuestring, "stop") == 0;
+        if (!valid_id(js->string, FLOW_NAME_MAX) || !nonempty(ask) || !labels ||
+            !nonempty(screen) || !valid_id(screen->valuestring, 63) ||
+            (!stops && (!nonempty(then) || strcmp(then->valuestring, "continue") != 0))) {
+            problemf(&c->pb, c->file, field, "needs an id (a-z 0-9 _), ask, yes and no (button labels of 1..%d "
+                    "bytes), screen (a help_ template) and then (stop or continue)",
+                    FLOW_OPTION_MAX);
+            continue;
+        }
+        set->checks[set->n_checks++] = (struct flow_check){
+            .name = js->string, .ask = ask->valuestring, .yes = yes->valuestring,
+            .no = no->valuestring, .screen = screen->valuestring, .stops = stops,
+        };
+    }
+}
+
+static void parse_portal_search(struct checker *c, struct flow_set *set, const cJSON *extra)
+{
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(extra, "portal_search");
+    if (!nonempty(url) || strncmp(url->valuestring, FLOW_PORTAL_PREFIX, strlen(FLOW_PORTAL_PREFIX)) != 0)
+        problemf(&c->pb, c->file, "portal_search", "must be the portal's search address (%s…), the procedure's "
+                "name is appended", FLOW_PORTAL_PREFIX);
+    else
+        set->portal_search = url->valuestring;
+}
+
+static void parse_shared(struct checker *c, struct flow_set *set, const cJSON *extra)
+{
+    static const char *const keys[] = {"commands", "screens", "checks", "portal_search", "comment",
+                                       NULL};
+    c->file = "_flow.json";
+    for (const cJSON *k = extra ? extra->child : NULL; k; k = k->next)
+        if (!listed(keys, k->string))
+            problemf(&c->pb, c->file, "", "unknown key '%s'", k->string);
+    parse_commands(c, set, extra);
+    parse_screens(c, set, extra);
+    parse_checks(c, set, extra);
+    parse_portal_search(c, set, extra);
 }
 
 /* ===== The set ===== */
@@ -384,8 +640,9 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
 struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn report, void *ud)
 {
     struct flow_set *set = xcalloc(1, sizeof *set);
-    struct checker c = {.report = report, .ud = ud, .problems = 0};
+    struct checker c = {.pb = {.report = report, .ud = ud}, .set = set};
     size_t procs = 0;
+    parse_shared(&c, set, catalog_extra(cat, FLOW_EXTRA));
     for (size_t i = 0; i < catalog_size(cat); i++)
         procs += catalog_at(cat, i)->kind == INTENT_PROCEDURE;
     set->defs = xcalloc(procs ? procs : 1, sizeof *set->defs);
@@ -399,8 +656,7 @@ struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn repo
         if (in->kind == INTENT_PROCEDURE)
             set->n++;
     }
-    parse_commands(&c, set, catalog_extra(cat, FLOW_EXTRA));
-    if (c.problems) {
+    if (c.pb.count) {
         flow_set_free(set);
         return NULL;
     }
@@ -411,8 +667,11 @@ void flow_set_free(struct flow_set *set)
 {
     if (!set)
         return;
-    for (size_t i = 0; i < set->n; i++)
+    for (size_t i = 0; i < set->n; i++) {
+        for (size_t s = 0; s < set->defs[i].n_steps; s++)
+            free(set->defs[i].steps[s].owned);
         free(set->defs[i].steps);
+    }
     free(set->defs);
     for (int k = 0; k < FLOW_CMD_COUNT; k++)
         for (size_t i = 0; i < set->n_words[k]; i++)
@@ -436,6 +695,31 @@ size_t flow_set_size(const struct flow_set *set)
 const struct flow_def *flow_set_at(const struct flow_set *set, size_t i)
 {
     return i < set->n ? &set->defs[i] : NULL;
+}
+
+size_t flow_set_n_screens(const struct flow_set *set)
+{
+    return set->n_screens;
+}
+
+const struct flow_screen *flow_set_screen(const struct flow_set *set, int i)
+{
+    return i >= 0 && (size_t)i < set->n_screens ? &set->screens[i] : NULL;
+}
+
+const char *flow_set_portal_search(const struct flow_set *set)
+{
+    return set->portal_search;
+}
+
+size_t flow_set_n_checks(const struct flow_set *set)
+{
+    return set->n_checks;
+}
+
+const struct flow_check *flow_set_check(const struct flow_set *set, size_t i)
+{
+    return i < set->n_checks ? &set->checks[i] : NULL;
 }
 
 enum flow_command flow_set_command(const struct flow_set *set, const char *text, char *rest,

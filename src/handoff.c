@@ -6,7 +6,6 @@
 #include "dvcbot/metrics.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,7 @@ struct handoff {
     size_t n_staff;
 };
 
-/* Reads the user's open ticket, and with ARGV[1] = "close" ends it if it is
- * ARGV[2]. KEYS: ho:{user}. Returns {open ticket or false, closed}. */
-static const char USER_SCRIPT[] =
-    "local t = redis.call('HGET', KEYS[1], 'ticket') local closed = 0 "
-    "if ARGV[1] == 'close' and t == ARGV[2] then redis.call('DEL', KEYS[1]) closed = 1 end "
-    "return {t, closed}";
 
-/* KEYS: ho:{user}, refs:{user}. ARGV: ticket, now, ticket key. */
-static const char OPEN_SCRIPT[] =
-    "redis.call('HSET', KEYS[1], 'ticket', ARGV[1], 'opened_at', ARGV[2]) "
-    "return redis.call('SADD', KEYS[2], ARGV[3])";
 
 static void count(const char *event)
 {
@@ -43,16 +32,6 @@ static void ignore_reply(redisReply *r, void *ud)
     (void)ud;
     if (!r || r->type == REDIS_REPLY_ERROR)
         log_msg(LOG_WARN, "handoff write failed");
-}
-
-/* A write nobody waits for; refused when Redis is down (logged). */
-static void fire(struct store *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (store_commandv(s, ignore_reply, NULL, fmt, ap) != 0)
-        log_msg(LOG_WARN, "handoff write not sent: redis unavailable");
-    va_end(ap);
 }
 
 static void ticket_key(char *out, size_t cap, long n)
@@ -179,7 +158,7 @@ static void on_staff_user(redisReply *r, void *ud)
     }
     char key[48];
     ticket_key(key, sizeof key, sc->ticket);
-    fire(sc->t->deps->store, "DEL %s", key);
+    store_fire(sc->t->deps->store, "handoff_close", "DEL %s", key);
     if (r->element[1]->integer != 1) {
         staff_finish(sc, "staff_closed");
         return;
@@ -206,7 +185,7 @@ static void on_ticket_members(redisReply *r, void *ud)
     char hkey[160], n[24];
     dialog_user_redis_key(hkey, sizeof hkey, "ho:", sc->user, NULL);
     snprintf(n, sizeof n, "%ld", sc->ticket);
-    if (store_command(sc->t->deps->store, on_staff_user, sc, "EVAL %s 1 %s %s %s", USER_SCRIPT,
+    if (store_command(sc->t->deps->store, on_staff_user, sc, "FCALL handoff_ticket 1 %s %s %s",
                       hkey, sc->op == STAFF_CLOSE ? "close" : "read", n) != 0)
         staff_finish(sc, "busy_store");
 }
@@ -288,7 +267,7 @@ static void on_ticket_number(redisReply *r, void *ud)
     dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     struct store *s = t->deps->store;
-    if (store_command(s, ignore_reply, NULL, "EVAL %s 2 %s %s %s %s %s", OPEN_SCRIPT, hkey, refs,
+    if (store_command(s, ignore_reply, NULL, "FCALL handoff_open 2 %s %s %s %s %s", hkey, refs,
                       n, now, key) != 0 ||
         store_command(s, ignore_reply, NULL, "SADD %s %s", key, t->user_key) != 0) {
         dialog_reply_busy_store(t);
@@ -360,7 +339,7 @@ static void user_ends(struct handoff *h, struct dialog_turn *t, const char *n)
 {
     char key[48];
     snprintf(key, sizeof key, "ticket:%s", n);
-    fire(t->deps->store, "DEL %s", key);
+    store_fire(t->deps->store, "handoff_close", "DEL %s", key);
     const struct tpl_var v = {"ticket", n};
     tell_staff(h, t->deps->tpl, t->deps->outbox, "staff_user_closed", &v, 1);
     stats_count(h->st, "handoff_closed");
@@ -393,7 +372,7 @@ static void on_user_ticket(redisReply *r, void *ud)
     if (m->kind == BOT_MSG_BUTTON && strcmp(m->text, "ho:end") == 0) {
         char hkey[160];
         dialog_user_redis_key(hkey, sizeof hkey, "ho:", t->user_key, NULL);
-        fire(t->deps->store, "DEL %s", hkey);
+        store_fire(t->deps->store, "handoff_close", "DEL %s", hkey);
         user_ends(h, t, n);
     } else if (m->kind == BOT_MSG_TEXT && m->text[0] != '/') {
         tell_staff(h, t->deps->tpl, t->deps->outbox, "staff_user_message", v, 2);
@@ -416,7 +395,7 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     struct user_call *uc = xcalloc(1, sizeof *uc);
     uc->h = h;
     uc->t = t;
-    if (store_command(t->deps->store, on_user_ticket, uc, "EVAL %s 1 %s read 0", USER_SCRIPT, hkey) != 0) {
+    if (store_command(t->deps->store, on_user_ticket, uc, "FCALL handoff_ticket 1 %s read 0", hkey) != 0) {
         free(uc);
         dialog_reply_busy_store(t);
         dialog_turn_done(t);

@@ -26,6 +26,8 @@ struct http_client {
     uv_timer_t timer;
     struct http_req *reqs;      /* in flight */
     size_t pending;
+    struct http_req *idle;      /* finished requests whose easy handle is kept for the next */
+    size_t n_idle;
     struct poll_ctx *polls;     /* watched sockets (not the ones already closing) */
     unsigned open_handles;      /* timer + polls whose close callback has not run */
     bool in_timer;
@@ -44,11 +46,13 @@ struct poll_ctx {
 
 struct http_req {
     struct http_client *client;
-    CURL *easy;
-    struct curl_slist *headers;
+    CURL *easy;                 /* configured once, reused by later requests */
+    struct curl_slist *headers; /* kept while the next request sends the same lines */
+    bool headers_post;          /* headers carry the "Expect:" of a POST */
+    struct buf req_body;        /* what is sent (curl reads it in place) */
     struct buf body;            /* response body */
     bool too_large;
-    char *host;                 /* for logs: a URL may carry a bot token */
+    char host[HTTP_CLIENT_HOST_MAX]; /* for logs: a URL may carry a bot token */
     uint64_t started_ns;
     http_client_cb cb;
     void *ud;
@@ -308,14 +312,35 @@ static void req_detach(struct http_req *r)
         log_fmt(LOG_ERROR, "curl multi remove failed", "\"error\":%s", log_q(curl_multi_strerror(rc)));
 }
 
-static void req_free(struct http_req *r)
+static void req_destroy(struct http_req *r)
 {
     if (r->easy)
         curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->headers);
+    buf_free(&r->req_body);
     buf_free(&r->body);
-    free(r->host);
     free(r);
+}
+
+/* A finished request keeps its easy handle (options set, buffers allocated)
+ * for the next one: curl_easy_init and the setopt calls cost more than the
+ * exchange itself on a kept-alive connection. */
+static void req_free(struct http_req *r)
+{
+    struct http_client *c = r->client;
+    if (c->closing || !r->easy || c->n_idle >= HTTP_CLIENT_MAX_IDLE_HANDLES) {
+        req_destroy(r);
+        return;
+    }
+    buf_reset(&r->body);
+    r->too_large = false;
+    r->errbuf[0] = '\0';
+    r->cb = NULL;
+    r->ud = NULL;
+    r->prev = NULL;
+    r->next = c->idle;
+    c->idle = r;
+    c->n_idle++;
 }
 
 /* Detaches r, calls its callback once and frees it. The callback may
@@ -397,22 +422,29 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 
 /* ===== Building a request ===== */
 
-/* The host of an http:// or https:// URL; NULL for anything else. */
-static char *url_http_host(const char *url)
+/* Copies the host of an http:// or https:// URL into out (for logs);
+ * false for any other URL. curl checks the rest when it parses the URL. */
+static bool url_http_host(const char *url, char out[HTTP_CLIENT_HOST_MAX])
 {
-    CURLU *u = curl_url();
-    if (!u)
-        return NULL;
-    char *scheme = NULL, *host = NULL, *copy = NULL;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-        copy = xstrdup(host);
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return copy;
+    const char *p;
+    if (strncasecmp(url, "http://", 7) == 0)
+        p = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        p = url + 8;
+    else
+        return false;
+    const char *at = p + strcspn(p, "/?#");
+    const char *user = memchr(p, '@', (size_t)(at - p));
+    if (user)
+        p = user + 1; /* never log credentials */
+    size_t n = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/?#");
+    if (n == 0 || (*p == '[' && p[n - 1] != ']'))
+        return false;
+    if (n >= HTTP_CLIENT_HOST_MAX)
+        n = HTTP_CLIENT_HOST_MAX - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
 }
 
 static struct curl_slist *slist_add(struct curl_slist *list, const char *line)
@@ -425,6 +457,33 @@ static struct curl_slist *slist_add(struct curl_slist *list, const char *line)
     return l;
 }
 
+static bool header_line_ok(const char *line)
+{
+    return !strpbrk(line, "\r\n");
+}
+
+/* True when list holds exactly lines (plus "Expect:" for a POST without
+ * one), as headers_build would make it. */
+static bool headers_same(const struct curl_slist *list, bool list_post, const char *const *lines,
+                         bool post)
+{
+    if (list_post != post)
+        return false;
+    bool has_expect = false;
+    for (size_t i = 0; lines && lines[i]; i++, list = list->next) {
+        if (!list || strcmp(list->data, lines[i]) != 0)
+            return false;
+        if (strncasecmp(lines[i], "Expect:", 7) == 0)
+            has_expect = true;
+    }
+    if (post && !has_expect) {
+        if (!list || strcmp(list->data, "Expect:") != 0)
+            return false;
+        list = list->next;
+    }
+    return list == NULL;
+}
+
 /* Copies the caller's header lines. For POST, "Expect:" stops curl from
  * waiting for a "100 Continue" before large bodies unless the caller set
  * Expect. Returns -1 on a line with CR or LF (header injection). */
@@ -433,7 +492,7 @@ static int headers_build(const char *const *lines, bool post, struct curl_slist 
     struct curl_slist *list = NULL;
     bool has_expect = false;
     for (size_t i = 0; lines && lines[i]; i++) {
-        if (strpbrk(lines[i], "\r\n")) {
+        if (!header_line_ok(lines[i])) {
             curl_slist_free_all(list);
             return -1;
         }
@@ -464,15 +523,37 @@ static bool request_valid(const struct http_client_request *req)
     return req && req->url && req->timeout_ms >= 0 && (req->body || !req->body_len);
 }
 
-static CURLcode easy_setup_body(CURL *e, const struct http_client_request *req, bool post)
+static CURLcode easy_setup_body(struct http_req *r, const struct http_client_request *req, bool post)
 {
+    CURL *e = r->easy;
     if (!post)
         return curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    /* The size first: COPYPOSTFIELDS copies that many bytes (NULs included). */
+    buf_reset(&r->req_body);
+    buf_append(&r->req_body, req->body ? req->body : "", req->body_len);
+    /* The size first, then the data, which curl reads in place (NULs included). */
     CURLcode rc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+        rc = curl_easy_setopt(e, CURLOPT_POSTFIELDS, buf_cstr(&r->req_body));
     return rc;
+}
+
+/* What every request of this client shares, set once per easy handle. */
+static CURLcode easy_setup_once(struct http_req *r)
+{
+    CURL *e = r->easy;
+    CURLcode rc;
+    if ((rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_CLIENT_MAX_BODY)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_USERAGENT, "dvcbot")) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, r)) != CURLE_OK)
+        return rc;
+    return CURLE_OK;
 }
 
 static CURLcode easy_setup(struct http_req *r, const struct http_client_request *req, bool post)
@@ -482,55 +563,76 @@ static CURLcode easy_setup(struct http_req *r, const struct http_client_request 
     long connect = timeout < HTTP_CLIENT_CONNECT_TIMEOUT_MS ? timeout : HTTP_CLIENT_CONNECT_TIMEOUT_MS;
     CURLcode rc;
     if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_CLIENT_MAX_BODY)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_USERAGENT, "dvcbot")) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, r)) != CURLE_OK)
+        (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers)) != CURLE_OK)
         return rc;
-    return easy_setup_body(e, req, post);
+    return easy_setup_body(r, req, post);
+}
+
+/* A kept request, or a new one with its easy handle configured; NULL when
+ * curl cannot make one. */
+static struct http_req *req_take(struct http_client *c)
+{
+    struct http_req *r = c->idle;
+    if (r) {
+        c->idle = r->next;
+        c->n_idle--;
+        r->next = NULL;
+        return r;
+    }
+    r = xcalloc(1, sizeof(*r));
+    r->client = c;
+    r->easy = curl_easy_init();
+    if (!r->easy) {
+        log_msg(LOG_ERROR, "curl easy init failed");
+        req_destroy(r);
+        return NULL;
+    }
+    CURLcode rc = easy_setup_once(r);
+    if (rc != CURLE_OK) {
+        log_fmt(LOG_ERROR, "curl setopt failed", "\"error\":%s", log_q(curl_easy_strerror(rc)));
+        req_destroy(r);
+        return NULL;
+    }
+    return r;
 }
 
 /* A detached request with its easy handle set up, or NULL (*err says why). */
 static struct http_req *req_new(struct http_client *c, const struct http_client_request *req, int *err)
 {
     int post = method_is_post(req);
-    char *host = post < 0 ? NULL : url_http_host(req->url);
-    struct curl_slist *headers = NULL;
+    char host[HTTP_CLIENT_HOST_MAX];
     *err = HTTP_CLIENT_EINVAL;
-    if (!host || headers_build(req->headers, post == 1, &headers) < 0) {
-        free(host);
+    if (post < 0 || !url_http_host(req->url, host))
         return NULL;
-    }
-    struct http_req *r = xcalloc(1, sizeof(*r));
-    r->client = c;
-    r->host = host;
-    r->headers = headers;
-    r->started_ns = uv_hrtime();
+    for (size_t i = 0; req->headers && req->headers[i]; i++)
+        if (!header_line_ok(req->headers[i]))
+            return NULL;
     *err = HTTP_CLIENT_ECURL;
-    r->easy = curl_easy_init();
-    if (!r->easy) {
-        log_msg(LOG_ERROR, "curl easy init failed");
-        goto out_free;
+    struct http_req *r = req_take(c);
+    if (!r)
+        return NULL;
+    memcpy(r->host, host, sizeof host);
+    r->started_ns = uv_hrtime();
+    if (!headers_same(r->headers, r->headers_post, req->headers, post == 1)) {
+        curl_slist_free_all(r->headers);
+        r->headers = NULL;
+        if (headers_build(req->headers, post == 1, &r->headers) < 0) {
+            *err = HTTP_CLIENT_EINVAL;
+            req_destroy(r);
+            return NULL;
+        }
+        r->headers_post = post == 1;
     }
     CURLcode rc = easy_setup(r, req, post == 1);
     if (rc != CURLE_OK) {
         log_fmt(LOG_ERROR, "curl setopt failed", "\"host\":%s,\"error\":%s", log_q(host),
                 log_q(curl_easy_strerror(rc)));
-        goto out_free;
+        req_destroy(r);
+        return NULL;
     }
     return r;
-out_free:
-    req_free(r);
-    return NULL;
 }
 
 /* ===== Public API ===== */
@@ -618,6 +720,12 @@ void http_client_close(struct http_client *c)
     c->closing = true;
     while (c->reqs)
         req_cancel(c->reqs);
+    while (c->idle) {
+        struct http_req *r = c->idle;
+        c->idle = r->next;
+        req_destroy(r);
+    }
+    c->n_idle = 0;
     CURLMcode rc = curl_multi_cleanup(c->multi);
     if (rc != CURLM_OK)
         log_fmt(LOG_ERROR, "curl multi cleanup failed", "\"error\":%s", log_q(curl_multi_strerror(rc)));

@@ -18,15 +18,13 @@
 
 #define MODE "lookup"
 
-/* KEYS: dossier:<code>, sub:<code>. ARGV: user key. */
-static const char READ_LUA[] =
-    "return {redis.call('HGETALL', KEYS[1]), redis.call('SISMEMBER', KEYS[2], ARGV[1])}";
 
 struct lookup {
     const struct dialog_deps *deps;
     struct payment *payment;
-    struct redis_script verify, read;
     struct lookup_limits limits;
+    lookup_followed_fn followed;
+    void *followed_ud;
 };
 
 /* One Redis round trip of a turn. */
@@ -169,8 +167,10 @@ static void on_follow_done(redisReply *r, void *ud)
         fail_busy(c);
         return;
     }
-    render_code(c->t, strcmp(c->then, "unsub") == 0 ? "lookup_unsubscribed" : "lookup_subscribed",
-                c->code);
+    bool on = strcmp(c->then, "unsub") != 0;
+    render_code(c->t, on ? "lookup_subscribed" : "lookup_unsubscribed", c->code);
+    if (on && c->l->followed)
+        c->l->followed(c->t, c->code, c->l->followed_ud);
     dialog_turn_done(c->t);
     free(c);
 }
@@ -230,7 +230,7 @@ static void read_and_act(struct call *c)
     dossier_key(dkey, sizeof dkey, c->code);
     snprintf(skey, sizeof skey, "sub:%s", c->code);
     const char *args[] = {dkey, skey, c->t->user_key};
-    if (redis_script_eval(c->l->deps->store, &c->l->read, on_read, c, 2, 3, args, NULL) != 0)
+    if (redis_fcall(c->l->deps->store, "lookup_read", on_read, c, 2, 3, args, NULL) != 0)
         fail_busy(c);
 }
 
@@ -305,7 +305,7 @@ static void verify(struct lookup *l, struct dialog_turn *t, const char *code,
     };
     struct lookup_guard_call g;
     lookup_guard_prepare(&l->limits, &a, &g);
-    if (redis_script_eval(l->deps->store, &l->verify, on_verified, c, g.nkeys, g.nargs, g.args,
+    if (redis_fcall(l->deps->store, "lookup_guard", on_verified, c, g.nkeys, g.nargs, g.args,
                           NULL) != 0)
         fail_busy(c);
 }
@@ -526,9 +526,7 @@ struct lookup *lookup_new(struct dialog *d, struct payment *payment)
     struct lookup *l = xcalloc(1, sizeof *l);
     l->deps = dialog_deps(d);
     l->payment = payment;
-    redis_script_init(&l->verify, LOOKUP_GUARD_LUA);
     lookup_limits_from_config(l->deps->cfg, &l->limits);
-    redis_script_init(&l->read, READ_LUA);
     metrics_declare("dvcbot_dossier_lookups_total", METRIC_COUNTER,
                     "Dossier verifications by result (ok, fail, limited_source, limited_dossier, "
                     "limited_new, limited_global).", NULL, 0);
@@ -540,6 +538,12 @@ struct lookup *lookup_new(struct dialog *d, struct payment *payment)
     dialog_on_payload(d, DOSSIER_PAYLOAD_SUB, on_sub_button, l);
     dialog_on_payload(d, DOSSIER_PAYLOAD_UNSUB, on_unsub_button, l);
     return l;
+}
+
+void lookup_on_followed(struct lookup *l, lookup_followed_fn fn, void *ud)
+{
+    l->followed = fn;
+    l->followed_ud = ud;
 }
 
 void lookup_free(struct lookup *l)

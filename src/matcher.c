@@ -69,27 +69,9 @@ struct matcher {
 
 struct builder {
     struct matcher *m;
-    catalog_report_fn report;
-    void *ud;
-    int problems;
+    struct problems pb;
     char file[96];
 };
-
-static void problemf(struct builder *b, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void problemf(struct builder *b, const char *field, const char *fmt, ...)
-{
-    struct buf msg;
-    va_list ap;
-    buf_init(&msg);
-    va_start(ap, fmt);
-    buf_vprintf(&msg, fmt, ap);
-    va_end(ap);
-    b->problems++;
-    b->report(b->ud, b->file, field, buf_cstr(&msg));
-    buf_free(&msg);
-}
 
 /* ===== Features ===== */
 
@@ -383,13 +365,13 @@ static void load_settings(struct builder *b, const cJSON *j)
         if (!v)
             continue;
         if (!cJSON_IsNumber(v) || v->valuedouble < nums[i].lo || v->valuedouble > nums[i].hi)
-            problemf(b, nums[i].key, "must be a number in [%g, %g]", nums[i].lo, nums[i].hi);
+            problemf(&b->pb, b->file, nums[i].key, "must be a number in [%g, %g]", nums[i].lo, nums[i].hi);
         else
             *(double *)(void *)((char *)s + nums[i].off) = v->valuedouble;
     }
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "typo_min_len");
     if (t && (!cJSON_IsNumber(t) || t->valueint < 2 || t->valueint > VNSPELL_MAX_WORD))
-        problemf(b, "typo_min_len", "must be an integer in [2, %d]", VNSPELL_MAX_WORD);
+        problemf(&b->pb, b->file, "typo_min_len", "must be an integer in [2, %d]", VNSPELL_MAX_WORD);
     else if (t)
         s->typo_min_len = t->valueint;
 }
@@ -400,11 +382,11 @@ static void load_known_words(struct builder *b, const cJSON *j)
     const cJSON *kw = cJSON_GetObjectItemCaseSensitive(j, "known_words"), *e;
     snprintf(b->file, sizeof b->file, "_matcher.json");
     if (kw && !cJSON_IsArray(kw))
-        problemf(b, "known_words", "must be an array of strings");
+        problemf(&b->pb, b->file, "known_words", "must be an array of strings");
     cJSON_ArrayForEach(e, kw) {
         char *f = cJSON_IsString(e) ? norm_fold(e->valuestring, strlen(e->valuestring), NULL) : NULL;
         if (!f)
-            problemf(b, "known_words", "every item must be a UTF-8 string");
+            problemf(&b->pb, b->file, "known_words", "every item must be a UTF-8 string");
         else
             rewriter_add_known(&b->m->rw, f);
         free(f);
@@ -416,7 +398,7 @@ static void load_syllables(struct builder *b, const cJSON *j)
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "syllables"), *e;
     snprintf(b->file, sizeof b->file, "_syllables.json");
     if (!cJSON_IsArray(list)) {
-        problemf(b, "syllables", "missing: an array of folded syllables");
+        problemf(&b->pb, b->file, "syllables", "missing: an array of folded syllables");
         return;
     }
     cJSON_ArrayForEach(e, list) {
@@ -425,7 +407,7 @@ static void load_syllables(struct builder *b, const cJSON *j)
         while (i < n && s[i] >= 'a' && s[i] <= 'z')
             i++;
         if (!n || i != n || n > VNSPELL_MAX_WORD)
-            problemf(b, "syllables", "'%s': must be lower-case letters a-z", s);
+            problemf(&b->pb, b->file, "syllables", "'%s': must be lower-case letters a-z", s);
         else
             rewriter_add_syllable(&b->m->rw, s, n);
     }
@@ -438,7 +420,7 @@ static void load_abbreviations(struct builder *b, const cJSON *j)
     snprintf(b->file, sizeof b->file, "_abbreviations.json");
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(j, "abbreviations"), *e;
     if (!cJSON_IsObject(map)) {
-        problemf(b, "abbreviations", "missing object {\"abbr\": \"expansion\"}");
+        problemf(&b->pb, b->file, "abbreviations", "missing object {\"abbr\": \"expansion\"}");
         return;
     }
     cJSON_ArrayForEach(e, map) {
@@ -446,7 +428,7 @@ static void load_abbreviations(struct builder *b, const cJSON *j)
         char *key = norm_fold(e->string, strlen(e->string), &klen);
         char *val = cJSON_IsString(e) ? norm_fold(e->valuestring, strlen(e->valuestring), NULL) : NULL;
         if (!key || !val || !klen || strchr(key, ' ') || !*val || klen > VNSPELL_MAX_WORD)
-            problemf(b, "abbreviations", "'%s': key must be one word, value a non-empty string",
+            problemf(&b->pb, b->file, "abbreviations", "'%s': key must be one word, value a non-empty string",
                      e->string);
         else
             rewriter_add_abbreviation(&b->m->rw, key, klen, val);
@@ -485,7 +467,7 @@ static void add_rule(struct builder *b, const char *re, int intent, double weigh
         PCRE2_UCHAR msg[256];
         if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
             snprintf((char *)msg, sizeof msg, "error %d", errcode);
-        problemf(b, "match.patterns", "'%s': does not compile: %s", re, (char *)msg);
+        problemf(&b->pb, b->file, "match.patterns", "'%s': does not compile: %s", re, (char *)msg);
         return;
     }
     /* JIT is an optimisation: without it (unsupported CPU) matching still works. */
@@ -503,7 +485,7 @@ static void load_patterns(struct builder *b, const cJSON *pats, int intent)
     if (!pats)
         return;
     if (!cJSON_IsArray(pats)) {
-        problemf(b, "match.patterns", "must be an array of {\"re\", \"weight\"}");
+        problemf(&b->pb, b->file, "match.patterns", "must be an array of {\"re\", \"weight\"}");
         return;
     }
     cJSON_ArrayForEach(e, pats) {
@@ -511,9 +493,11 @@ static void load_patterns(struct builder *b, const cJSON *pats, int intent)
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "weight");
         if (!cJSON_IsString(re) || !*re->valuestring || !cJSON_IsNumber(w) ||
             w->valuedouble < -10 || w->valuedouble > 10)
-            problemf(b, "match.patterns", "each item needs \"re\" (string) and \"weight\" in [-10, 10]");
+            problemf(&b->pb, b->file,
+                     "match.patterns", "each item needs \"re\" (string) and \"weight\" in [-10, 10]");
         else if (!pattern_is_folded(re->valuestring))
-            problemf(b, "match.patterns", "'%s': write patterns in lower case without diacritics "
+            problemf(&b->pb, b->file,
+                     "match.patterns", "'%s': write patterns in lower case without diacritics "
                      "(they run on folded text)", re->valuestring);
         else
             add_rule(b, re->valuestring, intent, w->valuedouble);
@@ -572,13 +556,13 @@ static bool each_folded(struct builder *b, const cJSON *arr, const char *field,
     if (!arr)
         return true;
     if (!cJSON_IsArray(arr)) {
-        problemf(b, field, "must be an array of strings");
+        problemf(&b->pb, b->file, field, "must be an array of strings");
         return false;
     }
     cJSON_ArrayForEach(e, arr) {
         char *f = cJSON_IsString(e) ? fold_str(e->valuestring) : NULL;
         if (!f || !*f) {
-            problemf(b, field, "every item must be a non-empty UTF-8 string");
+            problemf(&b->pb, b->file, field, "every item must be a non-empty UTF-8 string");
             free(f);
             continue;
         }
@@ -616,15 +600,16 @@ static void load_keywords(struct builder *b, struct corpus *c, const cJSON *kw, 
     if (!kw)
         return;
     if (!cJSON_IsObject(kw)) {
-        problemf(b, "match.keywords", "must be an object {\"phrase\": weight}");
+        problemf(&b->pb, b->file, "match.keywords", "must be an object {\"phrase\": weight}");
         return;
     }
     cJSON_ArrayForEach(e, kw) {
         char *f = fold_str(e->string);
         if (!cJSON_IsNumber(e) || e->valuedouble < -10 || e->valuedouble > 10) {
-            problemf(b, "match.keywords", "'%s': weight must be a number in [-10, 10]", e->string);
+            problemf(&b->pb, b->file,
+                     "match.keywords", "'%s': weight must be a number in [-10, 10]", e->string);
         } else if (!f || !*f) {
-            problemf(b, "match.keywords", "'%s': must have a word", e->string);
+            problemf(&b->pb, b->file, "match.keywords", "'%s': must have a word", e->string);
         } else if (e->valuedouble > 0) {
             corpus_add(c, f, intent, -1, b->m->set.keyword_weight * e->valuedouble, false);
             f = NULL;
@@ -661,14 +646,14 @@ static void load_templates(struct builder *b, struct corpus *c, const cJSON *arr
     if (!arr)
         return;
     if (!cJSON_IsArray(arr)) {
-        problemf(b, "match.templates", "must be an array of strings with {p}");
+        problemf(&b->pb, b->file, "match.templates", "must be an array of strings with {p}");
         return;
     }
     cJSON_ArrayForEach(e, arr) {
         const char *s = cJSON_IsString(e) ? e->valuestring : NULL;
         const char *p = s ? strstr(s, "{p}") : NULL;
         if (!p) {
-            problemf(b, "match.templates", "every item must be a string with {p}");
+            problemf(&b->pb, b->file, "match.templates", "every item must be a string with {p}");
             continue;
         }
         char *head = norm_fold(s, (size_t)(p - s), NULL), *tail = fold_str(p + 3);
@@ -732,7 +717,7 @@ static void rewrite_corpus(struct builder *b, struct corpus *c)
             continue;
         if (wordmap_get(&m->examples, ln->text, ln->len, &other) && other != t->intent) {
             snprintf(b->file, sizeof b->file, "%s.json", intent_id(m, t->intent));
-            problemf(b, "match.examples", "'%s' is also an example of %s", t->folded,
+            problemf(&b->pb, b->file, "match.examples", "'%s' is also an example of %s", t->folded,
                      intent_id(m, other));
         } else {
             wordmap_put(&m->examples, ln->text, ln->len, t->intent);
@@ -815,7 +800,7 @@ static void build(struct builder *b)
     load_abbreviations(b, catalog_extra(m->cat, "abbreviations"));
     assign_classes(m);
     collect(b, &c);
-    if (!b->problems) {
+    if (!b->pb.count) {
         rewrite_corpus(b, &c);
         train(m, &c);
     }
@@ -825,17 +810,17 @@ static void build(struct builder *b)
 struct matcher *matcher_new_report(const struct catalog *cat, catalog_report_fn report, void *ud)
 {
     struct matcher *m = xcalloc(1, sizeof *m);
-    struct builder b = {.m = m, .report = report, .ud = ud, .problems = 0, .file = ""};
+    struct builder b = {.m = m, .pb = {.report = report, .ud = ud}, .file = ""};
     m->cat = cat;
     m->n_intents = catalog_size(cat);
     m->fallback = catalog_index(cat, CATALOG_FALLBACK_ID);
     wordmap_init(&m->examples);
     rewriter_init(&m->rw, 4);
     if (m->n_intents > MATCHER_MAX_INTENTS || m->fallback < 0)
-        problemf(&b, "", "catalog needs the id khac and at most %d intents", MATCHER_MAX_INTENTS);
+        problemf(&b.pb, b.file, "", "catalog needs the id khac and at most %d intents", MATCHER_MAX_INTENTS);
     else
         build(&b);
-    if (b.problems) {
+    if (b.pb.count) {
         matcher_free(m);
         return NULL;
     }

@@ -12,13 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KEYS[1] dossier:<code>, KEYS[2] sub:<code> → {HGETALL, SMEMBERS}. */
-static const char READ_LUA[] =
-    "return {redis.call('HGETALL', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}";
 
 struct notify {
     struct notify_deps deps;
-    struct redis_script read;
     bool running;       /* draining on ticks */
     bool busy;          /* a batch is being handled */
     bool closed;
@@ -131,7 +127,7 @@ static bool start_change(struct notify *n, const char *entry, size_t len)
     dossier_key(dkey, sizeof dkey, c->code);
     snprintf(skey, sizeof skey, "sub:%s", c->code);
     const char *args[] = {dkey, skey};
-    if (redis_script_eval(n->deps.store, &n->read, on_change_read, c, 2, 2, args, NULL) != 0) {
+    if (redis_fcall(n->deps.store, "dossier_with_subscribers", on_change_read, c, 2, 2, args, NULL) != 0) {
         free(c);
         return false;
     }
@@ -177,7 +173,6 @@ struct notify *notify_new(const struct notify_deps *deps)
 {
     struct notify *n = xcalloc(1, sizeof *n);
     n->deps = *deps;
-    redis_script_init(&n->read, READ_LUA);
     metrics_declare("dvcbot_notifications_total", METRIC_COUNTER,
                     "Notifications by result (sent, failed, blocked, skipped, unknown; superseded).",
                     NULL, 0);

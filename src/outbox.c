@@ -109,14 +109,31 @@ static void q_remove(struct queue *q, struct outbox_item *it)
     q->len--;
 }
 
+/* "<a>:<b>" into out, cut to fit (keys are built several times per
+ * message: no printf). */
+static void join_key(char *out, size_t len, const char *a, const char *b)
+{
+    size_t k = 0;
+    for (; *a && k + 1 < len; a++)
+        out[k++] = *a;
+    if (k + 1 < len)
+        out[k++] = ':';
+    for (; *b && k + 1 < len; b++)
+        out[k++] = *b;
+    out[k] = '\0';
+}
+
 static void chat_key(char *out, size_t len, enum bot_channel ch, const char *chat)
 {
-    snprintf(out, len, "%s:%s", bot_channel_prefix(ch), chat);
+    join_key(out, len, bot_channel_prefix(ch), chat);
 }
 
 static void lane_key(char *out, size_t len, const struct outbox_item *it)
 {
-    snprintf(out, len, "%d:%s:%s", (int)it->priority, bot_channel_prefix(it->channel), it->chat);
+    char prio[2] = {(char)('0' + (int)it->priority), '\0'};
+    char ck[BOT_ID_MAX + 8];
+    chat_key(ck, sizeof ck, it->channel, it->chat);
+    join_key(out, len, prio, ck);
 }
 
 /* The item that went first in its lane is over: the next one may go. */
@@ -153,7 +170,7 @@ static void pending_add(struct outbox *ob, const struct outbox_item *it, int del
 /* it is in no queue any more (held items: out of their lane already). */
 static void stored_key(char *out, size_t len, enum bot_channel ch, const char *id)
 {
-    snprintf(out, len, "%s:%s", bot_channel_prefix(ch), id);
+    join_key(out, len, bot_channel_prefix(ch), id);
 }
 
 static void item_finish(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v)
@@ -485,7 +502,7 @@ bool outbox_has_stored(const struct outbox *ob, enum bot_channel ch, const char 
 
 size_t outbox_stored_pending(const struct outbox *ob)
 {
-    return ob->stored.len;
+    return strmap_len(&ob->stored);
 }
 
 void outbox_set_persist(struct outbox *ob, const struct outbox_persist *p)

@@ -5,7 +5,6 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
-#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -17,68 +16,8 @@
 #define BTN_END '\x1e'
 #define ACK_BATCH 256
 #define KEY_MAX (BOT_ID_MAX + 16)
+#define STREAM_KEY_MAX 256
 
-/* One turn (or one saved message) in one round trip; see outbox_store.h.
- * KEYS: dedupe, session, user record, stream.
- * ARGV: dedupe? ('1'/'0'), dedupe TTL, session op ('k','s','d'), session,
- * session TTL, consumer, trust ('1': this process holds every entry it
- * committed before), chat, reply_ref, user key, n, then text and buttons of
- * each reply. Returns {0} for a seen event, else {1, gated, first seq - 1,
- * has seq, id...}. */
-static const char COMMIT_SCRIPT[] =
-    "if ARGV[1] == '1' then "
-    "  if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end "
-    "  redis.call('SET', KEYS[1], '1', 'EX', ARGV[2]) end "
-    "if ARGV[3] == 's' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) "
-    "elseif ARGV[3] == 'd' then redis.call('DEL', KEYS[2]) end "
-    "local n = tonumber(ARGV[11]) "
-    "if n == 0 then return {1, 0, 0, 0} end "
-    "if redis.call('EXISTS', KEYS[4]) == 0 then "
-    "  redis.call('XGROUP', 'CREATE', KEYS[4], 'outbox', '0', 'MKSTREAM') end "
-    "local q, gated, has = 0, 0, 0 "
-    "if redis.call('EXISTS', KEYS[3]) == 1 then "
-    "  local f = redis.call('HMGET', KEYS[3], 'oq', 'od', 'oo') "
-    "  q = tonumber(f[1]) or 0 "
-    "  if (tonumber(f[2]) or 0) < q and not (ARGV[7] == '1' and f[3] == ARGV[6]) then gated = 1 end "
-    "  redis.call('HSET', KEYS[3], 'oq', q + n, 'oo', ARGV[6]) "
-    "  has = 1 end "
-    "local out = {1, gated, q, has} "
-    "for i = 1, n do "
-    "  out[4 + i] = redis.call('XADD', KEYS[4], '*', 'u', has == 1 and ARGV[10] or '', 'c', ARGV[8], "
-    "    'q', has == 1 and q + i or 0, 'r', ARGV[9], 't', ARGV[10 + 2 * i], 'b', ARGV[11 + 2 * i]) end "
-    "redis.call('XREADGROUP', 'GROUP', 'outbox', ARGV[6], 'COUNT', n, 'STREAMS', KEYS[4], '>') "
-    "return out";
-
-/* Settles entries: acknowledged, deleted, and each user's last settled
- * reply (od) moved forward. KEYS: stream, then one user record per entry
- * ("" for none). ARGV: id and seq of each entry. */
-static const char SETTLE_SCRIPT[] =
-    "local ids = {} "
-    "for i = 1, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end "
-    "redis.call('XACK', KEYS[1], 'outbox', unpack(ids)) "
-    "redis.call('XDEL', KEYS[1], unpack(ids)) "
-    "for i = 2, #KEYS do "
-    "  local s = tonumber(ARGV[2 * (i - 1)]) or 0 "
-    "  if s > 0 and KEYS[i] ~= '' and redis.call('EXISTS', KEYS[i]) == 1 and "
-    "     (tonumber(redis.call('HGET', KEYS[i], 'od') or '0') or 0) < s then "
-    "    redis.call('HSET', KEYS[i], 'od', s) end end "
-    "return #ids";
-
-/* Takes over the pending entries of one consumer whose heartbeat is gone.
- * KEYS: stream. ARGV: this consumer, heartbeat prefix, count. Returns the
- * XCLAIM reply (entries), or {}. */
-static const char CLAIM_SCRIPT[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return {} end "
-    "local ok, s = pcall(redis.call, 'XPENDING', KEYS[1], 'outbox') "
-    "if not ok or s[1] == 0 or not s[4] then return {} end "
-    "for _, c in ipairs(s[4]) do "
-    "  if c[1] ~= ARGV[1] and redis.call('EXISTS', ARGV[2] .. c[1]) == 0 then "
-    "    local p = redis.call('XPENDING', KEYS[1], 'outbox', '-', '+', ARGV[3], c[1]) "
-    "    local ids = {} "
-    "    for i, e in ipairs(p) do ids[i] = e[1] end "
-    "    if #ids > 0 then return redis.call('XCLAIM', KEYS[1], 'outbox', ARGV[1], 0, unpack(ids)) end "
-    "  end end "
-    "return {}";
 
 struct settle {
     char id[OUTBOX_STORED_ID_MAX];
@@ -109,7 +48,6 @@ struct outbox_store {
     char *consumer;
     unsigned claim_ms;
     size_t max_backlog;
-    struct redis_script commit, settle, claim;
     struct channel_log ch[BOT_CH_COUNT];
     struct strmap settling;      /* "ch:id" being settled: not read back again */
     uv_timer_t flush_timer;      /* settles once per loop turn */
@@ -135,10 +73,22 @@ static void on_flush_timer(uv_timer_t *t);
 static void read_back(struct outbox_store *os, enum bot_channel ch);
 static void shutdown_maybe_done(struct outbox_store *os);
 
-static const char *stream_key(char *out, size_t len, enum bot_channel ch)
+/* "outbox:<channel>:" — the channel's streams, one per process. */
+static void stream_prefix(char *out, size_t len, enum bot_channel ch)
 {
-    snprintf(out, len, "%s%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch));
-    return out;
+    snprintf(out, len, "%s%s:", OUTBOX_STREAM_PREFIX, bot_channel_name(ch));
+}
+
+/* This process's stream of the channel. */
+static void stream_key(const struct outbox_store *os, char *out, size_t len, enum bot_channel ch)
+{
+    snprintf(out, len, "%s%s:%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch), os->consumer);
+}
+
+/* The set of processes that have a stream on the channel. */
+static void consumers_key(char *out, size_t len, enum bot_channel ch)
+{
+    snprintf(out, len, "%s%s:%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch), "processes");
 }
 
 static void user_record_key(char *out, size_t len, const char *user_key)
@@ -156,23 +106,20 @@ static void count_recovered(enum bot_channel ch, const char *how, size_t n)
     metrics_inc("dvcbot_outbox_recovered_total", labels, (double)n);
 }
 
-/* ===== EVALSHA with any number of arguments ===== */
+/* ===== FCALL with any number of arguments ===== */
 
-/* First call after (re)connecting loads the scripts; commands on one
- * connection run in order, so EVALSHA finds them. */
-static int run_script(struct outbox_store *os, const struct redis_script *s, int nkeys, size_t nargs,
+static int run_script(struct outbox_store *os, const char *fn, int nkeys, size_t nargs,
                       const char *const *args, const size_t *lens, store_reply_cb cb, void *ud)
 {
     const char **argv = xmalloc((nargs + 3) * sizeof *argv);
     size_t *argvlen = xmalloc((nargs + 3) * sizeof *argvlen);
     char nk[12];
     snprintf(nk, sizeof nk, "%d", nkeys);
-    argv[0] = "EVALSHA";
-    argv[1] = s->sha;
+    argv[0] = "FCALL";
+    argv[1] = fn;
     argv[2] = nk;
-    argvlen[0] = 7;
-    argvlen[1] = 40;
-    argvlen[2] = strlen(nk);
+    for (int i = 0; i < 3; i++)
+        argvlen[i] = strlen(argv[i]);
     for (size_t i = 0; i < nargs; i++) {
         argv[3 + i] = args[i];
         argvlen[3 + i] = lens ? lens[i] : strlen(args[i]);
@@ -277,14 +224,10 @@ static void on_committed(redisReply *r, void *ud)
     const struct outbox_commit *c = cc->c;
     os->inflight--;
     enum outbox_commit_result res = OUTBOX_COMMIT_FAILED;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_INTEGER) {
-        if (r->element[0]->integer == 0)
-            res = OUTBOX_COMMIT_DUPLICATE;
-        else if (r->elements == 4 + c->replies->n)
-            res = OUTBOX_COMMIT_STORED;
-    } else {
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 + c->replies->n)
+        res = OUTBOX_COMMIT_STORED;
+    else
         log_fmt(LOG_ERROR, "outbox commit failed", "\"error\":%s", log_q(store_reply_error(r)));
-    }
     if (res == OUTBOX_COMMIT_STORED) {
         bool gated = r->element[1]->integer != 0, has = r->element[3]->integer != 0;
         uint64_t q = (uint64_t)r->element[2]->integer;
@@ -316,12 +259,12 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
 {
     if (os->closing || !os->ch[c->channel].enabled)
         return -1;
-    char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[KEY_MAX + 16];
+    char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[STREAM_KEY_MAX];
     snprintf(dedupe_ttl, sizeof dedupe_ttl, "%u", c->dedupe_ttl_s);
     snprintf(session_ttl, sizeof session_ttl, "%u", c->session_ttl_s);
     snprintf(n, sizeof n, "%zu", c->replies->n);
     user_record_key(ukey, sizeof ukey, c->user_key);
-    stream_key(skey, sizeof skey, c->channel);
+    stream_key(os, skey, sizeof skey, c->channel);
     static const char *const ops[] = {"k", "s", "d"};
     size_t nargs = 4 + 11 + 2 * c->replies->n;
     const char **args = xcalloc(nargs, sizeof *args);
@@ -331,7 +274,7 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
     args[k++] = c->session_key ? c->session_key : "";
     args[k++] = ukey;
     args[k++] = skey;
-    args[k++] = c->dedupe_key ? "1" : "0";
+    args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1";
     args[k++] = dedupe_ttl;
     args[k++] = ops[c->session_op];
     args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
@@ -350,7 +293,7 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
     }
     struct commit_call *cc = xcalloc(1, sizeof *cc);
     *cc = (struct commit_call){.os = os, .c = c, .cb = cb, .ud = ud};
-    int rc = run_script(os, &os->commit, 4, nargs, args, NULL, on_committed, cc);
+    int rc = run_script(os, "outbox_commit", 4, nargs, args, NULL, on_committed, cc);
     for (size_t i = 0; i < c->replies->n; i++)
         buf_free(&btns[i]);
     free(btns);
@@ -424,8 +367,8 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
         b->n = n;
         b->items = xmalloc(n * sizeof *b->items);
         memcpy(b->items, cl->settles + cl->n_settles - n, n * sizeof *b->items);
-        char skey[KEY_MAX];
-        stream_key(skey, sizeof skey, ch);
+        char skey[STREAM_KEY_MAX];
+        stream_key(os, skey, sizeof skey, ch);
         const char **args = xmalloc((1 + 3 * n) * sizeof *args);
         char (*ukeys)[KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
         char (*seqs)[24] = xmalloc(n * sizeof *seqs);
@@ -437,7 +380,7 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
             args[1 + n + 2 * i] = b->items[i].id;
             args[2 + n + 2 * i] = seqs[i];
         }
-        int rc = run_script(os, &os->settle, (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
+        int rc = run_script(os, "outbox_settle", (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
         free(args);
         free(ukeys);
         free(seqs);
@@ -501,6 +444,7 @@ static void on_gate(redisReply *r, void *ud)
         answer = OUTBOX_GATE_GO;
     }
     outbox_gate_answer(os->ob, it, answer);
+    shutdown_maybe_done(os);
 }
 
 /* outbox_persist.gate */
@@ -541,43 +485,43 @@ static void on_read_back(redisReply *r, void *ud)
     free(rc);
     os->inflight--;
     cl->reading = false;
-    if (store_reply_failed(r) || os->closing)
+    if (store_reply_failed(r) || os->closing || r->type != REDIS_REPLY_ARRAY) {
+        shutdown_maybe_done(os);
         return; /* again on the next connect or tick */
-    const redisReply *entries = NULL;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
-        r->element[0]->elements == 2)
-        entries = r->element[0]->element[1];
-    if (!entries || entries->type != REDIS_REPLY_ARRAY || entries->elements == 0) {
+    }
+    if (r->elements == 0) {
         if (!cl->recovered)
             log_fmt(LOG_INFO, "outbox read back", "\"channel\":%s", log_q(bot_channel_name(ch)));
         cl->recovered = true;
+        shutdown_maybe_done(os);
         return;
     }
-    for (size_t i = 0; i < entries->elements; i++) {
-        const redisReply *e = entries->element[i];
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
         if (adopt_entry(os, ch, e))
-            snprintf(cl->cursor, sizeof cl->cursor, "%s", e->element[0]->str);
+            snprintf(cl->cursor, sizeof cl->cursor, "(%s", e->element[0]->str);
     }
-    count_recovered(ch, "own", entries->elements);
+    count_recovered(ch, "own", r->elements);
     read_back(os, ch);
+    shutdown_maybe_done(os);
 }
 
-/* Reads this consumer's pending entries from the cursor on, a page at a
- * time, while the backlog has room. */
+/* Reads this process's stream from the cursor on, a page at a time, while
+ * the backlog has room. */
 static void read_back(struct outbox_store *os, enum bot_channel ch)
 {
     struct channel_log *cl = &os->ch[ch];
-    if (cl->reading || cl->recovered || os->closing || outbox_backlog(os->ob) >= os->max_backlog)
+    if (cl->reading || cl->recovered || os->closing || os->shutdown_done ||
+        outbox_backlog(os->ob) >= os->max_backlog)
         return;
-    char skey[KEY_MAX], count[16];
-    stream_key(skey, sizeof skey, ch);
+    char skey[STREAM_KEY_MAX], count[16];
+    stream_key(os, skey, sizeof skey, ch);
     snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
-    const char *argv[] = {"XREADGROUP", "GROUP", OUTBOX_GROUP, os->consumer, "COUNT", count,
-                          "STREAMS", skey, cl->cursor};
+    const char *argv[] = {"XRANGE", skey, cl->cursor, "+", "COUNT", count};
     struct read_call *rc = xcalloc(1, sizeof *rc);
     rc->os = os;
     rc->ch = ch;
-    if (store_command_argv(os->store, on_read_back, rc, 9, argv, NULL) != 0) {
+    if (store_command_argv(os->store, on_read_back, rc, 6, argv, NULL) != 0) {
         free(rc);
         return;
     }
@@ -601,18 +545,21 @@ static void on_claimed(redisReply *r, void *ud)
         log_fmt(LOG_WARN, "outbox claim failed", "\"error\":%s", log_q(store_reply_error(r)));
     }
     free(rc);
+    shutdown_maybe_done(os);
 }
 
 static void claim(struct outbox_store *os, enum bot_channel ch)
 {
-    char skey[KEY_MAX], count[16];
-    stream_key(skey, sizeof skey, ch);
+    char set[STREAM_KEY_MAX], skey[STREAM_KEY_MAX], prefix[STREAM_KEY_MAX], count[16];
+    consumers_key(set, sizeof set, ch);
+    stream_key(os, skey, sizeof skey, ch);
+    stream_prefix(prefix, sizeof prefix, ch);
     snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
-    const char *args[] = {skey, os->consumer, OUTBOX_ALIVE_PREFIX, count};
+    const char *args[] = {set, skey, os->consumer, OUTBOX_ALIVE_PREFIX, prefix, count};
     struct read_call *rc = xcalloc(1, sizeof *rc);
     rc->os = os;
     rc->ch = ch;
-    if (run_script(os, &os->claim, 1, 4, args, NULL, on_claimed, rc) != 0)
+    if (run_script(os, "outbox_claim", 2, 6, args, NULL, on_claimed, rc) != 0)
         free(rc);
 }
 
@@ -642,9 +589,6 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->consumer = xstrdup(d->consumer);
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
-    redis_script_init(&os->commit, COMMIT_SCRIPT);
-    redis_script_init(&os->settle, SETTLE_SCRIPT);
-    redis_script_init(&os->claim, CLAIM_SCRIPT);
     strmap_init(&os->settling);
     if (uv_timer_init(d->loop, &os->flush_timer) != 0)
         abort(); /* cannot fail on a valid loop */
@@ -671,20 +615,17 @@ void outbox_store_connected(struct outbox_store *os)
 {
     if (os->closing)
         return;
-    redis_script_load(os->store, &os->commit);
-    redis_script_load(os->store, &os->settle);
-    redis_script_load(os->store, &os->claim);
     heartbeat(os);
     for (int c = 0; c < BOT_CH_COUNT; c++) {
         struct channel_log *cl = &os->ch[c];
         if (!cl->enabled)
             continue;
-        char skey[KEY_MAX];
-        stream_key(skey, sizeof skey, (enum bot_channel)c);
-        const char *argv[] = {"XGROUP", "CREATE", skey, OUTBOX_GROUP, "0", "MKSTREAM"};
-        store_command_argv(os->store, ignore_reply, NULL, 6, argv, NULL); /* BUSYGROUP: it exists */
+        char set[STREAM_KEY_MAX];
+        consumers_key(set, sizeof set, (enum bot_channel)c);
+        const char *argv[] = {"SADD", set, os->consumer};
+        store_command_argv(os->store, ignore_reply, NULL, 3, argv, NULL);
         /* Read everything pending for us again: what is in memory is skipped. */
-        snprintf(cl->cursor, sizeof cl->cursor, "0");
+        snprintf(cl->cursor, sizeof cl->cursor, "-");
         cl->recovered = false;
         read_back(os, (enum bot_channel)c);
     }
@@ -696,6 +637,8 @@ void outbox_store_tick(struct outbox_store *os)
     if (os->closing || !store_connected(os->store))
         return;
     flush_settles(os);
+    if (os->shutdown_done)
+        return; /* stopping: take no more work */
     int64_t now = clock_now_ms();
     bool claim_due = now >= os->next_claim_ms;
     if (claim_due) {

@@ -20,18 +20,9 @@
 
 #define ORDER_INFO_MAX 255
 
-/* KEYS[1] pay:<ref>, KEYS[2] refs:{<user>}.
- * ARGV amount, code, created, expires, user key, ttl. */
-static const char CREATE_LUA[] =
-    "redis.call('HSET', KEYS[1], 'amount', ARGV[1], 'code', ARGV[2], 'status', 'pending', "
-    "  'created', ARGV[3], 'expires', ARGV[4], ARGV[5], 'payer') "
-    "redis.call('EXPIRE', KEYS[1], ARGV[6]) "
-    "redis.call('SADD', KEYS[2], KEYS[1]) "
-    "return 1";
 
 struct payment {
     struct payment_deps deps;
-    struct redis_script create;
     char *page;          /* templates/pay_return.html */
     char *return_url;
 };
@@ -144,7 +135,7 @@ static void on_seq(redisReply *r, void *ud)
     snprintf(expires, sizeof expires, "%lld", (long long)(o->created + VNPAY_EXPIRE_S));
     snprintf(ttl, sizeof ttl, "%d", PAYMENT_RECORD_TTL_S);
     const char *args[] = {pkey, rkey, amount, o->code, created, expires, o->t->user_key, ttl};
-    if (redis_script_eval(o->p->deps.store, &o->p->create, on_created, o, 2, 8, args, NULL) != 0) {
+    if (redis_fcall(o->p->deps.store, "payment_create", on_created, o, 2, 8, args, NULL) != 0) {
         dialog_reply_busy_store(o->t);
         dialog_turn_done(o->t);
         free(o);
@@ -254,7 +245,6 @@ struct payment *payment_new(const struct payment_deps *deps, char **err)
         buf_puts(&u, "/pay/return");
         p->return_url = buf_steal(&u);
     }
-    redis_script_init(&p->create, CREATE_LUA);
     metrics_declare("dvcbot_payments_total", METRIC_COUNTER,
                     "Payment links issued and IPN answers by code.", NULL, 0);
     return p;

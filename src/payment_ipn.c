@@ -16,53 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* KEYS[1] pay:<ref>. ARGV vnp_Amount, vnp_ResponseCode, vnp_TransactionStatus,
- * vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate (unix), seconds a paid
- * record (it names the payer) is kept: DVCBOT_USER_TTL.
- * → {'01'} | {'04'} | {'02'} | {'00', outcome, code, payer, amount, fee now}.
- * The dossier key comes from the record, so this needs a single Redis. */
-static const char RECORD_LUA[] =
-    "local p = redis.call('HMGET', KEYS[1], 'amount', 'code', 'status', 'expires') "
-    "if not p[1] then return {'01'} end "
-    "if ARGV[1] ~= p[1] .. '00' then return {'04'} end "
-    "if p[3] == 'paid' then return {'02'} end "
-    "local success = ARGV[2] == '00' and ARGV[3] == '00' "
-    "if not success and p[3] == 'failed' then return {'02'} end "
-    "local payer = '' "
-    "local all = redis.call('HGETALL', KEYS[1]) "
-    "for i = 1, #all, 2 do if all[i + 1] == 'payer' then payer = all[i] end end "
-    "if not success then "
-    "  redis.call('HSET', KEYS[1], 'status', 'failed', 'response_code', ARGV[2], "
-    "    'failed_at', ARGV[6]) "
-    "  return {'00', 'failed', p[2], payer, p[1], ''} "
-    "end "
-    "local dk = 'dossier:' .. p[2] "
-    "local d = redis.call('HMGET', dk, 'fee', 'paid', 'status') "
-    "local fee = tonumber(d[1] or '0') "
-    "local outcome = 'paid' "
-    "if not d[3] then outcome = 'no_dossier' "
-    "elseif p[4] and tonumber(ARGV[7]) > tonumber(p[4]) + " STR(PAYMENT_PAY_GRACE_S) " then "
-    "  outcome = 'expired' "
-    "elseif d[2] == '1' then outcome = 'already_paid' "
-    "elseif d[3] == 'tu_choi' or fee <= 0 then outcome = 'not_due' "
-    "elseif fee ~= tonumber(p[1]) then outcome = 'fee_changed' end "
-    "redis.call('HSET', KEYS[1], 'status', 'paid', 'paid_at', ARGV[6], "
-    "  'transaction_no', ARGV[4], 'bank_code', ARGV[5], "
-    "  'applied', outcome == 'paid' and '1' or '0') "
-    "if outcome ~= 'paid' then redis.call('HSET', KEYS[1], 'reason', outcome) end "
-    "redis.call('EXPIRE', KEYS[1], ARGV[8]) "
-    "if outcome == 'paid' then "
-    "  redis.call('HSET', dk, 'paid', '1', 'paid_online', '1', 'paid_via', 'vnpay', "
-    "    'paid_amount', p[1], 'updated_at', ARGV[6]) "
-    "end "
-    "return {'00', outcome, p[2], payer, p[1], d[1] or ''}";
 
 struct payment_ipn {
     struct payment_ipn_deps deps;
-    struct redis_script record;
 };
 
 /* One IPN in flight; owns the parsed parameters. */
@@ -181,7 +137,7 @@ static void record(struct ipn_call *c)
     const char *args[] = {key, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
                           param(&c->v, "vnp_TransactionStatus"), param(&c->v, "vnp_TransactionNo"),
                           param(&c->v, "vnp_BankCode"), now, paid_at, keep};
-    if (redis_script_eval(c->pi->deps.store, &c->pi->record, on_recorded, c, 1, 9, args, NULL) != 0)
+    if (redis_fcall(c->pi->deps.store, "payment_ipn_record", on_recorded, c, 1, 9, args, NULL) != 0)
         finish(c, "99", "Unknown error");
 }
 
@@ -323,7 +279,6 @@ struct payment_ipn *payment_ipn_new(const struct payment_ipn_deps *deps)
 {
     struct payment_ipn *pi = xcalloc(1, sizeof *pi);
     pi->deps = *deps;
-    redis_script_init(&pi->record, RECORD_LUA);
     return pi;
 }
 

@@ -1,6 +1,6 @@
 /* reminder — take due dossiers from remind:due, decide, record, send.
  *
- * Objects: a round is one batch taken by TAKE_LUA; a job is one dossier of
+ * Objects: a round is one batch taken by reminder_take; a job is one dossier of
  * it (read → plan → commit → deliver); a recipient is one subscriber on the
  * way to the outbox. Each holds a count on the struct reminder (inflight,
  * sending) until its callback has come back. */
@@ -19,40 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Takes the due codes: re-scores each to the lease's end, returns them.
- * KEYS[1] remind:due. ARGV: now, batch size, lease end. */
-static const char TAKE_LUA[] =
-    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2])) "
-    "for i = 1, #due do redis.call('ZADD', KEYS[1], ARGV[3], due[i]) end "
-    "return due";
 
-/* KEYS: dossier:<code>, sub:<code> → {HGETALL, SMEMBERS}. */
-static const char READ_LUA[] =
-    "return {redis.call('HGETALL', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}";
 
-/* Stores a plan if the code still carries our lease and the dossier the
- * status (and status_at) it was planned for. Returns 1, or 0 when something
- * changed meanwhile (nothing is written then).
- * KEYS: dossier:<code>, remind:due. ARGV: code, lease end, status seen,
- * status_at seen, cycle, count, last, late_for ("" = keep), next ("" = remove). */
-static const char COMMIT_LUA[] =
-    "local score = redis.call('ZSCORE', KEYS[2], ARGV[1]) "
-    "if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end "
-    "local cur = redis.call('HMGET', KEYS[1], 'status', 'status_at') "
-    "if (cur[1] or '') ~= ARGV[3] or (cur[2] or '') ~= ARGV[4] then return 0 end "
-    "if cur[1] then "
-    "  redis.call('HSET', KEYS[1], 'status_at', ARGV[5], 'remind_at', ARGV[5], "
-    "             'remind_n', ARGV[6], 'remind_last', ARGV[7]) "
-    "  if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'late_for', ARGV[8]) end "
-    "end "
-    "if ARGV[9] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) "
-    "else redis.call('ZADD', KEYS[2], ARGV[9], ARGV[1]) end "
-    "return 1";
 
 struct reminder {
     struct reminder_deps deps;
     struct reminder_rules rules;
-    struct redis_script take, read, commit;
     bool running;       /* takes batches on ticks */
     bool closed;
     bool in_round;      /* a batch is being worked on */
@@ -213,7 +185,7 @@ static void commit(struct job *j)
         dkey, DOSSIER_REMIND_KEY, j->code, j->lease, dossier_get(&j->d, DF_STATUS), j->status_at,
         cycle, count, last, p->late_told ? dossier_get(&j->d, DF_DUE_AT) : "", p->next ? next : "",
     };
-    if (redis_script_eval(r->deps.store, &r->commit, on_commit, j, 2, 11, args, NULL) != 0) {
+    if (redis_fcall(r->deps.store, "reminder_commit", on_commit, j, 2, 11, args, NULL) != 0) {
         job_done(j);
         return;
     }
@@ -237,7 +209,7 @@ static void make_plan(struct job *j, const redisReply *hash)
     reminder_plan(&j->r->rules, &s, j->now, &j->plan);
 }
 
-/* reply: READ_LUA's {HGETALL dossier:<code>, SMEMBERS sub:<code>} */
+/* reply: dossier_with_subscribers {HGETALL dossier:<code>, SMEMBERS sub:<code>} */
 static void on_read(redisReply *reply, void *ud)
 {
     struct job *j = ud;
@@ -278,7 +250,7 @@ static bool job_start(struct reminder *r, const char *code, const char *lease, i
     dossier_key(dkey, sizeof dkey, j->code);
     snprintf(skey, sizeof skey, "sub:%s", j->code);
     const char *args[] = {dkey, skey};
-    if (redis_script_eval(r->deps.store, &r->read, on_read, j, 2, 2, args, NULL) != 0) {
+    if (redis_fcall(r->deps.store, "dossier_with_subscribers", on_read, j, 2, 2, args, NULL) != 0) {
         free(j);
         return false;
     }
@@ -304,7 +276,7 @@ struct take {
     int64_t now;
 };
 
-/* reply: the codes TAKE_LUA leased */
+/* reply: the codes reminder_take leased */
 static void on_taken(redisReply *reply, void *ud)
 {
     struct take *t = ud;
@@ -335,7 +307,7 @@ static void take(struct reminder *r, int64_t now)
     snprintf(batch, sizeof batch, "%d", REMINDER_BATCH);
     snprintf(t->lease, sizeof t->lease, "%lld", (long long)(t->now + REMINDER_LEASE_S));
     const char *args[] = {DOSSIER_REMIND_KEY, now_s, batch, t->lease};
-    if (redis_script_eval(r->deps.store, &r->take, on_taken, t, 1, 4, args, NULL) != 0) {
+    if (redis_fcall(r->deps.store, "reminder_take", on_taken, t, 1, 4, args, NULL) != 0) {
         free(t);
         return;
     }
@@ -362,9 +334,6 @@ struct reminder *reminder_new(const struct reminder_deps *deps)
         .every_s = deps->cfg->remind_every_s, .max = deps->cfg->remind_max,
         .quiet_from = deps->cfg->quiet_from, .quiet_to = deps->cfg->quiet_to,
     };
-    redis_script_init(&r->take, TAKE_LUA);
-    redis_script_init(&r->read, READ_LUA);
-    redis_script_init(&r->commit, COMMIT_LUA);
     metrics_declare("dvcbot_reminders_total", METRIC_COUNTER,
                     "Dossier reminders due, by kind (can_bo_sung, cho_thanh_toan, late).", NULL, 0);
     metrics_declare("dvcbot_reminder_messages_total", METRIC_COUNTER,

@@ -18,6 +18,8 @@
 #define K_INTENTS "{stats}:intents"
 #define K_FLOWS "{stats}:flows"
 #define K_DUR "{stats}:dur:"
+#define K_CODE_DUR "{stats}:codedur:"
+#define UNDER_5_MIN 300
 #define K_RATINGS "{stats}:ratings"
 #define K_COMMUNES "{stats}:communes"
 #define K_NAMES "{stats}:commune_names"
@@ -29,56 +31,6 @@ struct stats {
     const struct config *cfg;
     const struct catalog *cat;
 };
-
-static const char START_SCRIPT[] =
-    "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) "
-    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) "
-    "return redis.call('HINCRBY', KEYS[3], ARGV[2] .. '|started', 1)";
-
-static const char FINISH_SCRIPT[] =
-    "redis.call('ZREM', KEYS[1], ARGV[1]) redis.call('HDEL', KEYS[2], ARGV[1]) "
-    "redis.call('HINCRBY', KEYS[3], ARGV[2] .. '|finished', 1) "
-    "redis.call('LPUSH', KEYS[4], ARGV[3]) redis.call('LTRIM', KEYS[4], 0, ARGV[6] - 1) "
-    "redis.call('HINCRBY', KEYS[5], ARGV[4] .. '|finished', 1) "
-    "return redis.call('HSETNX', KEYS[6], ARGV[4], ARGV[5])";
-
-/* Counted once, by whoever removes the user from the active set. */
-static const char ABANDON_SCRIPT[] =
-    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end "
-    "redis.call('HDEL', KEYS[2], ARGV[1]) "
-    "redis.call('HINCRBY', KEYS[3], ARGV[2] .. '|abandoned', 1) return 1";
-
-static const char SWEEP_SCRIPT[] =
-    "local out = {} "
-    "for _, u in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 200)) do "
-    "  redis.call('ZREM', KEYS[1], u) "
-    "  local p = redis.call('HGET', KEYS[2], u) "
-    "  redis.call('HDEL', KEYS[2], u) "
-    "  if p then redis.call('HINCRBY', KEYS[3], p .. '|abandoned', 1) out[#out + 1] = p end "
-    "end return out";
-
-static const char RATING_SCRIPT[] =
-    "redis.call('HINCRBY', KEYS[1], ARGV[1] .. '|n', 1) "
-    "redis.call('HINCRBY', KEYS[1], ARGV[1] .. '|sum', ARGV[3]) "
-    "redis.call('HINCRBY', KEYS[1], ARGV[1] .. '|' .. ARGV[3], 1) "
-    "redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|ratings', 1) "
-    "redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|rating_sum', ARGV[3]) "
-    "return redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[4])";
-
-static const char ASSIST_SCRIPT[] =
-    "redis.call('HINCRBY', KEYS[1], ARGV[1], 1) "
-    "redis.call('HINCRBY', KEYS[2], ARGV[2] .. '|assists', 1) "
-    "redis.call('HINCRBY', KEYS[4], 'assists', 1) "
-    "return redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3])";
-
-/* Everything /admin/stats shows, in one round trip. KEYS: the 7 hashes,
- * the active set, then one duration list per procedure. */
-static const char GATHER_SCRIPT[] =
-    "local out = {} "
-    "for i = 1, 7 do out[i] = redis.call('HGETALL', KEYS[i]) end "
-    "out[8] = redis.call('ZCARD', KEYS[8]) "
-    "for i = 9, #KEYS do out[i] = redis.call('LRANGE', KEYS[i], 0, -1) end "
-    "return out";
 
 /* ===== Set-up ===== */
 
@@ -159,8 +111,8 @@ void stats_flow_started(struct stats *st, const char *proc, const char *user_key
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
-    sent(store_command(st->store, on_written, NULL, "EVAL %s 3 %s %s %s %s %s %s",
-                       START_SCRIPT, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key,
+    sent(store_command(st->store, on_written, NULL, "FCALL stats_flow_start 3 %s %s %s %s %s %s",
+                       STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key,
                        proc, now),
          "flow started");
     count_flow_metric(proc, "started");
@@ -184,9 +136,9 @@ void stats_flow_finished(struct stats *st, const char *proc, const char *user_ke
     snprintf(keep, sizeof keep, "%d", STATS_DURATIONS);
     stats_commune_key(commune, ckey, sizeof ckey);
     sent(store_command(st->store, on_written, NULL,
-                       "EVAL %s 6 %s %s %s %s %s %s %s %s %s %s %s %s", FINISH_SCRIPT,
-                       STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, dur_key, K_COMMUNES,
-                       K_NAMES, user_key, proc, secs, ckey, commune && *commune ? commune : ckey,
+                       "FCALL stats_flow_finish 6 %s %s %s %s %s %s %s %s %s %s %s %s",
+                       STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, dur_key, K_COMMUNES, K_NAMES,
+                       user_key, proc, secs, ckey, commune && *commune ? commune : ckey,
                        keep),
          "flow finished");
     count_flow_metric(proc, "finished");
@@ -208,7 +160,7 @@ static void on_abandoned(redisReply *r, void *ud)
 void stats_flow_abandoned(struct stats *st, const char *proc, const char *user_key)
 {
     char *ud = xstrdup(proc);
-    if (store_command(st->store, on_abandoned, ud, "EVAL %s 3 %s %s %s %s %s", ABANDON_SCRIPT,
+    if (store_command(st->store, on_abandoned, ud, "FCALL stats_flow_abandon 3 %s %s %s %s %s",
                       STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc) != 0) {
         free(ud);
         sent(-1, "flow abandoned");
@@ -220,8 +172,8 @@ void stats_rating(struct stats *st, const char *proc, const char *commune, int s
     char ckey[COMMUNE_KEY_MAX], s[8], labels[128];
     stats_commune_key(commune, ckey, sizeof ckey);
     snprintf(s, sizeof s, "%d", stars);
-    sent(store_command(st->store, on_written, NULL, "EVAL %s 3 %s %s %s %s %s %s %s",
-                       RATING_SCRIPT, K_RATINGS, K_COMMUNES, K_NAMES, proc, ckey, s,
+    sent(store_command(st->store, on_written, NULL, "FCALL stats_rating 3 %s %s %s %s %s %s %s",
+                       K_RATINGS, K_COMMUNES, K_NAMES, proc, ckey, s,
                        commune && *commune ? commune : ckey),
          "rating");
     snprintf(labels, sizeof labels, "procedure=\"%s\",stars=\"%d\"", proc, stars);
@@ -236,8 +188,8 @@ void stats_assist(struct stats *st, const char *volunteer_key, const char *commu
     char ckey[COMMUNE_KEY_MAX];
     stats_commune_key(commune, ckey, sizeof ckey);
     add_refs(st, volunteer_key, STATS_KEY_ASSISTS, NULL);
-    sent(store_command(st->store, on_written, NULL, "EVAL %s 4 %s %s %s %s %s %s %s",
-                       ASSIST_SCRIPT, STATS_KEY_ASSISTS, K_COMMUNES, K_NAMES, K_MISC,
+    sent(store_command(st->store, on_written, NULL, "FCALL stats_assist 4 %s %s %s %s %s %s %s",
+                       STATS_KEY_ASSISTS, K_COMMUNES, K_NAMES, K_MISC,
                        volunteer_key, ckey, commune && *commune ? commune : ckey),
          "assist");
     metrics_inc("dvcbot_assists_total", "", 1);
@@ -256,9 +208,17 @@ void stats_count(struct stats *st, const char *what)
 
 void stats_record_code_given(struct stats *st, const char *proc, const char *commune, long seconds)
 {
-    char ckey[COMMUNE_KEY_MAX];
+    char ckey[COMMUNE_KEY_MAX], key[96], field[96], secs[24];
     stats_commune_key(commune, ckey, sizeof ckey);
     stats_day_code(st->store, proc, ckey, seconds);
+    /* /admin/stats per procedure: how many, and the last STATS_DURATIONS times */
+    snprintf(key, sizeof key, "%s%s", K_CODE_DUR, proc);
+    snprintf(field, sizeof field, "%s|code_given", proc);
+    snprintf(secs, sizeof secs, "%ld", seconds < 0 ? 0 : seconds);
+    sent(store_command(st->store, on_written, NULL, "HINCRBY %s %s 1", K_FLOWS, field), "code given");
+    sent(store_command(st->store, on_written, NULL, "LPUSH %s %s", key, secs), "code time");
+    sent(store_command(st->store, on_written, NULL, "LTRIM %s 0 %d", key, STATS_DURATIONS - 1),
+         "code time");
 }
 
 /* ===== Sweep ===== */
@@ -281,8 +241,9 @@ void stats_tick(struct stats *st, int64_t now)
     snprintf(cutoff, sizeof cutoff, "%lld", (long long)now - st->cfg->flow_idle_s);
     if (!store_connected(st->store))
         return;
-    store_command(st->store, on_swept, st, "EVAL %s 3 %s %s %s %s", SWEEP_SCRIPT, STATS_KEY_ACTIVE,
-                  STATS_KEY_ACTIVE_PROC, K_FLOWS, cutoff);
+    /* A sweep not sent is done by the next tick. */
+    (void)store_command(st->store, on_swept, st, "FCALL stats_flow_sweep 3 %s %s %s %s", STATS_KEY_ACTIVE,
+                        STATS_KEY_ACTIVE_PROC, K_FLOWS, cutoff);
 }
 
 unsigned stats_sweep_period_ms(const struct config *cfg)
@@ -341,16 +302,28 @@ static void add_flat_numbers(cJSON *obj, const redisReply *h)
                                 (double)strtol(h->element[i + 1]->str, NULL, 10));
 }
 
-static void add_durations(cJSON *flow, const redisReply *list)
+/* "<prefix>durations|median_s|p90_s" of a list of seconds; with under, how
+ * many took at most UNDER_5_MIN. */
+static void add_durations(cJSON *flow, const redisReply *list, const char *prefix, bool under)
 {
-    size_t n = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0;
+    size_t n = list && list->type == REDIS_REPLY_ARRAY ? list->elements : 0, fast = 0;
     long *v = xcalloc(n ? n : 1, sizeof *v);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         v[i] = strtol(list->element[i]->str, NULL, 10);
+        fast += v[i] <= UNDER_5_MIN;
+    }
     qsort(v, n, sizeof *v, cmp_long);
-    cJSON_AddNumberToObject(flow, "durations", (double)n);
-    cJSON_AddNumberToObject(flow, "median_s", stats_quantile(v, n, 0.5));
-    cJSON_AddNumberToObject(flow, "p90_s", stats_quantile(v, n, 0.9));
+    char name[32];
+    snprintf(name, sizeof name, "%s%s", prefix, "durations");
+    cJSON_AddNumberToObject(flow, name, (double)n);
+    snprintf(name, sizeof name, "%s%s", prefix, "median_s");
+    cJSON_AddNumberToObject(flow, name, stats_quantile(v, n, 0.5));
+    snprintf(name, sizeof name, "%s%s", prefix, "p90_s");
+    cJSON_AddNumberToObject(flow, name, stats_quantile(v, n, 0.9));
+    if (under) {
+        snprintf(name, sizeof name, "%s%s", prefix, "under_5min");
+        cJSON_AddNumberToObject(flow, name, (double)fast);
+    }
     free(v);
 }
 
@@ -416,14 +389,15 @@ static void build_report(struct gather *g, const redisReply *r)
         if (in->kind != INTENT_PROCEDURE)
             continue;
         cJSON *f = cJSON_AddObjectToObject(flows, in->id);
-        static const char *const events[] = {"started", "finished", "abandoned"};
-        for (size_t e = 0; e < 3; e++) {
+        static const char *const events[] = {"started", "finished", "abandoned", "code_given"};
+        for (size_t e = 0; e < 4; e++) {
             char field[96];
             snprintf(field, sizeof field, "%s|%s", in->id, events[e]);
             cJSON_AddNumberToObject(f, events[e], (double)hash_long(r->element[1], field));
         }
-        add_durations(f, k < r->elements ? r->element[k] : NULL);
-        k++;
+        add_durations(f, k < r->elements ? r->element[k] : NULL, "", false);
+        add_durations(f, k + 1 < r->elements ? r->element[k + 1] : NULL, "code_", true);
+        k += 2;
         add_satisfaction(sat, in->id, r->element[2]);
     }
     add_satisfaction(sat, STATS_GENERAL, r->element[2]);
@@ -476,11 +450,11 @@ void stats_handle_http(struct http_request *req, void *ud)
     if (!admin_auth_check(req, st->cfg->admin_tokens))
         return;
     size_t n = catalog_size(st->cat), nk = 8;
-    const char **argv = xcalloc(n + 16, sizeof *argv);
-    char **owned = xcalloc(n + 1, sizeof *owned);
+    const char **argv = xcalloc(2 * n + 16, sizeof *argv);
+    char **owned = xcalloc(2 * n + 1, sizeof *owned);
     size_t no = 0;
-    argv[0] = "EVAL";
-    argv[1] = GATHER_SCRIPT;
+    argv[0] = "FCALL";
+    argv[1] = "stats_gather";
     static const char *const fixed[] = {K_INTENTS, K_FLOWS, K_RATINGS, K_COMMUNES, K_NAMES,
                                         K_MISC, STATS_KEY_ASSISTS, STATS_KEY_ACTIVE};
     for (size_t i = 0; i < 8; i++)
@@ -489,11 +463,13 @@ void stats_handle_http(struct http_request *req, void *ud)
         const struct intent *in = catalog_at(st->cat, i);
         if (in->kind != INTENT_PROCEDURE)
             continue;
-        struct buf b;
-        buf_init(&b);
-        buf_printf(&b, "%s%s", K_DUR, in->id);
-        owned[no++] = buf_steal(&b);
-        argv[3 + nk++] = owned[no - 1];
+        for (int kind = 0; kind < 2; kind++) { /* flow durations, then code times */
+            struct buf b;
+            buf_init(&b);
+            buf_printf(&b, "%s%s", kind ? K_CODE_DUR : K_DUR, in->id);
+            owned[no++] = buf_steal(&b);
+            argv[3 + nk++] = owned[no - 1];
+        }
     }
     char nkeys[16];
     snprintf(nkeys, sizeof nkeys, "%zu", nk);

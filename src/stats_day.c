@@ -9,15 +9,7 @@
 #define VN_OFFSET_S (7 * 3600)
 #define FIELD_MAX 256
 
-/* KEYS: the day hash. ARGV: field, seconds to keep. */
-static const char INCR_SCRIPT[] =
-    "redis.call('HINCRBY', KEYS[1], ARGV[1], 1) return redis.call('EXPIRE', KEYS[1], ARGV[2])";
 
-/* KEYS: the day hash, the day list. ARGV: field, entry, seconds to keep, entries kept. */
-static const char CODE_SCRIPT[] =
-    "redis.call('HINCRBY', KEYS[1], ARGV[1], 1) redis.call('EXPIRE', KEYS[1], ARGV[3]) "
-    "redis.call('LPUSH', KEYS[2], ARGV[2]) redis.call('LTRIM', KEYS[2], 0, ARGV[4] - 1) "
-    "return redis.call('EXPIRE', KEYS[2], ARGV[3])";
 
 void stats_day_key(int64_t t, const char *prefix, char *out, size_t cap)
 {
@@ -39,7 +31,7 @@ void stats_day_incr(struct store *s, const char *field)
     char key[STATS_DAY_KEY_MAX], keep[16];
     stats_day_key(clock_now(), STATS_DAY_PREFIX, key, sizeof key);
     snprintf(keep, sizeof keep, "%d", STATS_DAY_KEEP_S);
-    if (store_command(s, on_written, NULL, "EVAL %s 1 %s %s %s", INCR_SCRIPT, key, field, keep) != 0)
+    if (store_command(s, on_written, NULL, "FCALL stats_day_incr 1 %s %s %s", key, field, keep) != 0)
         log_msg(LOG_WARN, "day stats not recorded: redis unavailable");
 }
 
@@ -54,7 +46,7 @@ void stats_day_code(struct store *s, const char *proc, const char *ckey, long se
     snprintf(entry, sizeof entry, "%s|%s|%ld", proc, ckey, seconds < 0 ? 0 : seconds);
     snprintf(keep, sizeof keep, "%d", STATS_DAY_KEEP_S);
     snprintf(max, sizeof max, "%d", STATS_CODE_KEEP);
-    if (store_command(s, on_written, NULL, "EVAL %s 2 %s %s %s %s %s %s", CODE_SCRIPT, day, list,
+    if (store_command(s, on_written, NULL, "FCALL stats_day_code 2 %s %s %s %s %s %s", day, list,
                       field, entry, keep, max) != 0)
         log_msg(LOG_WARN, "code time not recorded: redis unavailable");
 }

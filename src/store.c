@@ -34,11 +34,13 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
 
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -64,6 +66,7 @@ struct store {
     int db;
     char *target;                  /* "host:port" or "unix:/path", for logs */
     unsigned timeout_ms;
+    char *library;                 /* Lua library loaded at each connect, or NULL */
 
     redisAsyncContext *ac;         /* the current context; NULL while waiting to retry */
     bool up;                       /* handshake answered: commands are accepted */
@@ -96,6 +99,7 @@ static void maybe_free(struct store *s)
     free(s->host);
     free(s->path);
     free(s->target);
+    free(s->library);
     free(s);
 }
 
@@ -265,23 +269,45 @@ static void conn_up(struct store *s)
         s->state_cb(true, s->state_ud);
 }
 
-static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
+/* A handshake step answered: true when it went well (else the context is
+ * given up). */
+static bool handshake_ok(struct store *s, redisAsyncContext *ac, const redisReply *reply)
 {
-    struct store *s = privdata;
-    redisReply *reply = r;
-
     if (!reply) {
         conn_lost(s, ac, ctx_reason(ac));
-        return;
+        return false;
     }
     if (s->ac != ac)
-        return;
+        return false;
     if (reply->type == REDIS_REPLY_ERROR) {
         conn_lost(s, ac, reply->str);
         redisAsyncFree(ac); /* deferred by hiredis until we return */
+        return false;
+    }
+    return true;
+}
+
+/* A refused library fails the connection ("redis connect failed" with
+ * Redis's error, e.g. an old server that has no FUNCTION), and it is retried. */
+static void on_library(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store *s = privdata;
+    if (handshake_ok(s, ac, r))
+        conn_up(s);
+}
+
+static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store *s = privdata;
+    if (!handshake_ok(s, ac, r))
+        return;
+    if (!s->library) {
+        conn_up(s);
         return;
     }
-    conn_up(s);
+    /* Before anything the owner sends: every FCALL finds its function. */
+    if (redisAsyncCommand(ac, on_library, s, "FUNCTION LOAD REPLACE %s", s->library) != REDIS_OK)
+        log_msg(LOG_ERROR, "redis function library not sent"); /* the connect timer gives up */
 }
 
 /* hiredis: the socket connected (or failed to). Runs no user code. */
@@ -545,8 +571,9 @@ static bool cmd_refused(const char *cmd, size_t len)
     return false;
 }
 
-/* Sends a formatted command; takes ownership of cmd. */
-static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int len)
+/* Sends a formatted command; takes ownership of cmd (made by hiredis, or by
+ * format_argv when ours). */
+static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int len, bool ours)
 {
     struct store_cmd *c;
     int rc = 0;
@@ -567,7 +594,9 @@ static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int
     s->live_cmds++;
     pending_push(s, c);
 out_free_cmd:
-    if (len >= 0)
+    if (ours)
+        free(cmd);
+    else if (len >= 0)
         redisFreeCommand(cmd);
     return rc;
 }
@@ -587,7 +616,7 @@ int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt
     if (!store_connected(s))
         return STORE_ENOTCONN;
     len = redisvFormatCommand(&cmd, fmt, ap);
-    return cmd_send(s, cb, ud, cmd, len);
+    return cmd_send(s, cb, ud, cmd, len, false);
 }
 
 int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt, ...)
@@ -601,12 +630,86 @@ int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt,
     return rc;
 }
 
+/* ===== Fire and forget ===== */
+
+static void count_lost(const char *what)
+{
+    char labels[96];
+    snprintf(labels, sizeof labels, "what=\"%s\"", what);
+    metrics_inc("dvcbot_redis_writes_lost_total", labels, 1);
+}
+
+static void on_fired(redisReply *r, void *ud)
+{
+    const char *what = ud;
+    if (!store_reply_failed(r))
+        return;
+    count_lost(what);
+    if (r) /* NULL: Redis went away, which the connection logged already */
+        log_fmt(LOG_WARN, "redis write failed", "\"what\":%s,\"error\":%s", log_q(what), log_q(r->str));
+}
+
+int store_fire(struct store *s, const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = store_commandv(s, on_fired, (void *)(uintptr_t)what, fmt, ap);
+    va_end(ap);
+    if (rc != 0)
+        count_lost(what);
+    return rc;
+}
+
+/* Writes n in decimal at p; returns the end. */
+static char *put_size(char *p, size_t n)
+{
+    char tmp[24];
+    int i = 0;
+    do {
+        tmp[i++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (i)
+        *p++ = tmp[--i];
+    return p;
+}
+
+/* The RESP form of an argument vector, in one allocation: what
+ * redisFormatCommandArgv makes, without a printf per argument (the commands
+ * of one message carry some forty arguments). */
+static char *format_argv(int argc, const char **argv, const size_t *argvlen, int *out_len)
+{
+    size_t total = 1 + 20 + 2;
+    for (int i = 0; i < argc; i++) {
+        size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
+        total += 1 + 20 + 2 + n + 2;
+    }
+    if (total > INT32_MAX)
+        return NULL;
+    char *cmd = xmalloc(total);
+    char *p = cmd;
+    *p++ = '*';
+    p = put_size(p, (size_t)argc);
+    *p++ = '\r';
+    *p++ = '\n';
+    for (int i = 0; i < argc; i++) {
+        size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
+        *p++ = '$';
+        p = put_size(p, n);
+        *p++ = '\r';
+        *p++ = '\n';
+        memcpy(p, argv[i], n);
+        p += n;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    *out_len = (int)(p - cmd);
+    return cmd;
+}
+
 int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
                        const char **argv, const size_t *argvlen)
 {
-    char *cmd = NULL;
-    int len;
-
     if (!s || argc <= 0 || !argv)
         return STORE_EINVAL;
     for (int i = 0; i < argc; i++)
@@ -614,8 +717,56 @@ int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
             return STORE_EINVAL;
     if (!store_connected(s))
         return STORE_ENOTCONN;
-    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
-    return cmd_send(s, cb, ud, cmd, len);
+    int len = 0;
+    char *cmd = format_argv(argc, argv, argvlen, &len);
+    if (!cmd)
+        return STORE_EINVAL;
+    return cmd_send(s, cb, ud, cmd, len, true);
+}
+
+int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store_cmdv *cmds, size_t n)
+{
+    if (!s || n == 0 || !cmds)
+        return STORE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (cmds[i].argc <= 0 || !cmds[i].argv)
+            return STORE_EINVAL;
+        for (int k = 0; k < cmds[i].argc; k++)
+            if (!cmds[i].argv[k])
+                return STORE_EINVAL;
+        size_t len0 = cmds[i].lens ? cmds[i].lens[0] : strlen(cmds[i].argv[0]);
+        if ((len0 == 5 && strncasecmp(cmds[i].argv[0], "multi", 5) == 0) ||
+            (len0 == 4 && strncasecmp(cmds[i].argv[0], "exec", 4) == 0))
+            return STORE_EINVAL;
+    }
+    if (!store_connected(s))
+        return STORE_ENOTCONN;
+    /* The QUEUED answers carry nothing: only EXEC's reply reaches cb. A
+     * command refused here (cmd_refused) is not sent, and EXEC then runs
+     * the others: refuse the whole transaction before anything is sent. */
+    char **formatted = xcalloc(n, sizeof *formatted);
+    int *lens = xcalloc(n, sizeof *lens);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        formatted[i] = format_argv(cmds[i].argc, cmds[i].argv, cmds[i].lens, &lens[i]);
+        if (!formatted[i] || cmd_refused(formatted[i], (size_t)lens[i]))
+            rc = STORE_EINVAL;
+    }
+    static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
+    if (rc == 0)
+        rc = cmd_send(s, NULL, NULL, xstrdup(multi), (int)strlen(multi), true);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0) {
+            rc = cmd_send(s, NULL, NULL, formatted[i], lens[i], true);
+            formatted[i] = NULL;
+        }
+        free(formatted[i]);
+    }
+    if (rc == 0)
+        rc = cmd_send(s, cb, ud, xstrdup(exec), (int)strlen(exec), true);
+    free(formatted);
+    free(lens);
+    return rc;
 }
 
 const char *store_reply_str(const redisReply *r)
@@ -666,11 +817,19 @@ struct store *store_new(uv_loop_t *loop, const char *url, unsigned timeout_ms)
     s->target = target_name(host, port, path);
     s->timeout_ms = timeout_ms ? timeout_ms : STORE_DEFAULT_TIMEOUT_MS;
     s->backoff_ms = STORE_BACKOFF_MIN_MS;
+    metrics_declare("dvcbot_redis_writes_lost_total", METRIC_COUNTER,
+                    "Writes nobody waits for (store_fire) that Redis did not take, by what.", NULL, 0);
     timer_init(s, &s->retry_timer);
     timer_init(s, &s->connect_timer);
     timer_init(s, &s->cmd_timer);
     conn_start(s);
     return s;
+}
+
+void store_set_library(struct store *s, const char *lua)
+{
+    free(s->library);
+    s->library = lua ? xstrdup(lua) : NULL;
 }
 
 void store_on_state(struct store *s, store_state_cb cb, void *ud)

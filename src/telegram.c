@@ -42,7 +42,22 @@ static bool id_from_json(const cJSON *n, char out[BOT_ID_MAX])
     if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || n->valuedouble != floor(n->valuedouble) ||
         fabs(n->valuedouble) > TG_ID_LIMIT)
         return false;
-    snprintf(out, BOT_ID_MAX, "%.0f", n->valuedouble);
+    /* Within TG_ID_LIMIT a double holds the integer exactly: print it
+     * without printf's float machinery (three ids per update). */
+    long long v = (long long)n->valuedouble;
+    char tmp[24];
+    int i = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[i++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (v < 0)
+        out[k++] = '-';
+    while (i)
+        out[k++] = tmp[--i];
+    out[k] = '\0';
     return true;
 }
 
@@ -315,6 +330,8 @@ static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, voi
     struct http_request *req = ud;
     if (outcome == DIALOG_REFUSED)
         webhook_refuse(req, "telegram", "flood");
+    else if (outcome == DIALOG_IN_HAND)
+        webhook_refuse(req, "telegram", "in_hand");
     else
         http_respond_json(req, 200, "{}");
 }

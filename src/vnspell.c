@@ -52,7 +52,7 @@ void vnspell_add_piece(struct vnspell *vs, const char *w, size_t n, double cost)
 
 size_t vnspell_syllable_count(const struct vnspell *vs)
 {
-    return vs->syllables.n;
+    return wordmap_len(&vs->syllables);
 }
 
 bool vnspell_is_syllable(const struct vnspell *vs, const char *w, size_t n)

@@ -159,17 +159,6 @@ static bool on_message(struct dialog_turn *t, void *ud)
 
 /* ===== Registration with a commune (the staff console) ===== */
 
-/* KEYS: volunteers, refs:{user}, vol:{user}. ARGV: user, "1" add / "0"
- * remove, commune, now. Returns 1 when membership changed. */
-static const char REGISTER_SCRIPT[] =
-    "if ARGV[2] == '1' then "
-    "  redis.call('SADD', KEYS[2], KEYS[1]) "
-    "  local added = redis.call('SADD', KEYS[1], ARGV[1]) "
-    "  redis.call('HSET', KEYS[3], 'commune', ARGV[3]) "
-    "  redis.call('HSETNX', KEYS[3], 'added_at', ARGV[4]) "
-    "  return added "
-    "end "
-    "return redis.call('SREM', KEYS[1], ARGV[1])";
 
 int volunteer_register(struct store *store, const char *user, const char *commune, bool add,
                        store_reply_cb cb, void *ud)
@@ -180,9 +169,8 @@ int volunteer_register(struct store *store, const char *user, const char *commun
     snprintf(refs, sizeof refs, "refs:{%s}", user);
     snprintf(vol, sizeof vol, "vol:{%s}", user);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    return store_command(store, cb, ud, "EVAL %s 3 %s %s %s %s %s %s %s", REGISTER_SCRIPT,
-                         VOLUNTEER_SET, refs, vol, user, add ? "1" : "0", commune ? commune : "",
-                         now);
+    return store_command(store, cb, ud, "FCALL volunteer_register 3 %s %s %s %s %s %s %s", VOLUNTEER_SET,
+                         refs, vol, user, add ? "1" : "0", commune ? commune : "", now);
 }
 
 /* ===== /admin/volunteers ===== */
@@ -221,11 +209,6 @@ static void on_changed(redisReply *r, void *ud)
     admin_done(ac);
 }
 
-/* KEYS: volunteers, refs:{user}. ARGV: user, "1" to add / "0" to remove. */
-static const char CHANGE_SCRIPT[] =
-    "if ARGV[2] == '1' then redis.call('SADD', KEYS[2], KEYS[1]) "
-    "return {redis.call('SADD', KEYS[1], ARGV[1]), 1} end "
-    "return {redis.call('SREM', KEYS[1], ARGV[1]), 0}";
 
 static bool check_list(const cJSON *arr, size_t *n)
 {
@@ -251,7 +234,7 @@ static void send_changes(struct volunteers *v, struct admin_call *ac, const cJSO
         ac->pending++;
         /* The two keys live in different slots: fine on one server; on a
          * cluster this would be two commands. */
-        if (store_command(v->store, on_changed, ac, "EVAL %s 2 %s %s %s %s", CHANGE_SCRIPT,
+        if (store_command(v->store, on_changed, ac, "FCALL volunteer_change 2 %s %s %s %s",
                           VOLUNTEER_SET, refs, e->valuestring, add ? "1" : "0") != 0) {
             ac->failed = true;
             ac->pending--;

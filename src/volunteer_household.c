@@ -23,25 +23,7 @@ struct household {
     int unused;
 };
 
-/* KEYS: volunteers, vol:{u}. Returns {member?, registered commune}. */
-static const char WHO_SCRIPT[] =
-    "return {redis.call('SISMEMBER', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], 'commune')}";
 
-/* KEYS: coverage:done, coverage:log, vol:{u}, coverage:villages.
- * ARGV: "<commune key>|<village key>|", vneid, online, paid (1/0), log entry,
- * village field, village JSON (kept when staff have not set it up). */
-static const char RECORD_SCRIPT[] =
-    "local p = ARGV[1] "
-    "redis.call('HINCRBY', KEYS[1], p .. 'visits', 1) "
-    "if ARGV[2] == '1' then redis.call('HINCRBY', KEYS[1], p .. 'vneid', 1) end "
-    "if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[1], p .. 'online', 1) end "
-    "if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], p .. 'paid', 1) end "
-    "if ARGV[2] == '1' and ARGV[3] == '1' and ARGV[4] == '1' then "
-    "  redis.call('HINCRBY', KEYS[1], p .. 'met', 1) end "
-    "redis.call('LPUSH', KEYS[2], ARGV[5]) "
-    "redis.call('LTRIM', KEYS[2], 0, " STR(HOUSEHOLD_LOG_KEEP) " - 1) "
-    "redis.call('HSETNX', KEYS[4], ARGV[6], ARGV[7]) "
-    "return redis.call('HINCRBY', KEYS[3], 'households', 1)";
 
 void household_village_field(const char *commune, const char *village, char *out, size_t cap)
 {
@@ -108,7 +90,7 @@ static void start_visit(struct dialog_turn *t)
         return;
     char vol[160];
     dialog_user_redis_key(vol, sizeof vol, "vol:", t->user_key, NULL);
-    if (store_command(t->deps->store, on_who, t, "EVAL %s 2 %s %s %s", WHO_SCRIPT, VOLUNTEER_SET,
+    if (store_command(t->deps->store, on_who, t, "FCALL volunteer_household_who 2 %s %s %s", VOLUNTEER_SET,
                       vol, t->user_key) != 0) {
         dialog_reply_busy_store(t);
         dialog_turn_done(t);
@@ -308,8 +290,8 @@ static void record_outcome(struct dialog_turn *t, const char *o)
     buf_puts(&vjson, ",\"village\":");
     buf_json_str(&vjson, village);
     buf_puts(&vjson, ",\"households\":0}");
-    const char *argv[] = {"EVAL", RECORD_SCRIPT, "4", HOUSEHOLD_DONE_KEY, HOUSEHOLD_LOG_KEY, vol,
-                          HOUSEHOLD_VILLAGES_KEY, prefix, flags[0], flags[1], flags[2],
+    const char *argv[] = {"FCALL", "volunteer_household_record", "4", HOUSEHOLD_DONE_KEY,
+                          HOUSEHOLD_LOG_KEY, vol, HOUSEHOLD_VILLAGES_KEY, prefix, flags[0], flags[1], flags[2],
                           entry.data, field, vjson.data};
     int rc = store_command_argv(t->deps->store, on_recorded, t,
                                 (int)(sizeof argv / sizeof argv[0]), argv, NULL);

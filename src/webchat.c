@@ -331,9 +331,7 @@ static void read_inbox(struct webchat *wc, struct http_request *req, const char 
 {
     char key[128];
     inbox_key(key, sizeof key, user);
-    static const char script[] =
-        "local v = redis.call('LRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) return {v}";
-    if (store_command(wc->store, on_inbox, req, "EVAL %s 1 %s", script, key) != 0)
+    if (store_command(wc->store, on_inbox, req, "FCALL webchat_inbox_take 1 %s", key) != 0)
         http_respond_error(req, 503, "store unavailable");
 }
 
@@ -359,12 +357,6 @@ static void on_history(const char *items, size_t n, const char *last, void *ud)
     buf_free(&out);
 }
 
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
-
 /* The page's polling: what came after its cursor (204 when nothing did).
  * The page reads the history, so the inbox is not needed any more. */
 static void read_history(struct webchat *wc, struct http_request *req, const char *user,
@@ -380,7 +372,7 @@ static void read_history(struct webchat *wc, struct http_request *req, const cha
     }
     char key[128];
     inbox_key(key, sizeof key, user);
-    store_command(wc->store, ignore_reply, NULL, "DEL %s", key);
+    store_fire(wc->store, "webchat_inbox_clear", "DEL %s", key);
 }
 
 static void get_messages(struct webchat *wc, struct http_request *req)
@@ -434,13 +426,10 @@ static int deliver(void *ctx, struct outbox_item *item)
     struct buf json;
     buf_init(&json);
     render_reply(&json, &item->reply);
-    static const char script[] =
-        "redis.call('RPUSH', KEYS[1], ARGV[1]) redis.call('LTRIM', KEYS[1], ARGV[3], -1) "
-        "redis.call('EXPIRE', KEYS[1], ARGV[2]) return 1";
     void **pair = xmalloc(2 * sizeof *pair);
     pair[0] = item;
     pair[1] = wc;
-    int rc = store_command(wc->store, on_pushed, pair, "EVAL %s 1 %s %b %s %s", script, key,
+    int rc = store_command(wc->store, on_pushed, pair, "FCALL webchat_inbox_push 1 %s %b %s %s", key,
                            json.data, json.len, ttl, max);
     buf_free(&json);
     if (rc != 0) {

@@ -8,15 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KEYS: the stream, the user record. ARGV: max entries, TTL (s), items...
- * Returns the new ids, or an empty array when the user has no record. */
-static const char ADD_SCRIPT[] =
-    "if redis.call('EXISTS', KEYS[2]) == 0 then return {} end "
-    "local ids = {} "
-    "for i = 3, #ARGV do "
-    "ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'm', ARGV[i]) end "
-    "redis.call('EXPIRE', KEYS[1], ARGV[2]) "
-    "return ids";
 
 struct add_call {
     webchat_history_added_cb cb;
@@ -50,9 +41,6 @@ static void on_added(redisReply *r, void *ud)
 int webchat_history_add(struct store *st, const char *user, const char *const *items, size_t n,
                         unsigned ttl_s, webchat_history_added_cb cb, void *ud)
 {
-    static struct redis_script script;
-    if (!script.src)
-        redis_script_init(&script, ADD_SCRIPT);
     if (n > WEBCHAT_HISTORY_ADD_MAX)
         return -1;
     char stream[128], record[128], max[16], ttl[16];
@@ -69,7 +57,7 @@ int webchat_history_add(struct store *st, const char *user, const char *const *i
     call->cb = cb;
     call->ud = ud;
     call->n = n;
-    if (redis_script_eval(st, &script, on_added, call, 2, (int)(4 + n), args, lens) != 0) {
+    if (redis_fcall(st, "webchat_history_add", on_added, call, 2, (int)(4 + n), args, lens) != 0) {
         free(call);
         return -1;
     }

@@ -16,39 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-/* A user interaction: window start, last msg_id, counter reset, follow
- * again. Out-of-order deliveries never move the window back, and a
- * redelivered message does not reset the counter.
- * KEYS: u:{zl:<id>}. ARGV: event time (unix s), msg_id or "". */
-static const char INTERACTION_SCRIPT[] =
-    "local last = tonumber(redis.call('HGET', KEYS[1], '" ZALO_F_LAST_IN "') or '0') or 0 "
-    "local again = ARGV[2] ~= '' and redis.call('HGET', KEYS[1], '" ZALO_F_LAST_MSG "') == ARGV[2] "
-    "if tonumber(ARGV[1]) >= last and not again then "
-    "redis.call('HSET', KEYS[1], '" ZALO_F_LAST_IN "', ARGV[1], '" ZALO_F_SENT "', '0') "
-    "if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], '" ZALO_F_LAST_MSG "', ARGV[2]) end end "
-    "redis.call('HDEL', KEYS[1], '" ZALO_F_UNFOLLOWED "') return 1";
 
-/* Unfollow: keep only the mark that stops sending.
- * KEYS: s:{zl:<id>}, u:{zl:<id>}. ARGV: now (unix s). */
-static const char UNFOLLOW_SCRIPT[] =
-    "redis.call('DEL', KEYS[1]) "
-    "redis.call('HDEL', KEYS[2], '" ZALO_F_LAST_IN "', '" ZALO_F_SENT "', '" ZALO_F_LAST_MSG "') "
-    "redis.call('HSET', KEYS[2], '" ZALO_F_UNFOLLOWED "', ARGV[1]) return 1";
 
-/* A message went out: one more against the window (not for a user who
- * unfollowed meanwhile, nor for one whose record is gone, e.g. erased by the
- * message just sent: nothing is kept for them). KEYS: u:{zl:<id>}. */
-static const char SENT_SCRIPT[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 and "
-    "redis.call('HEXISTS', KEYS[1], '" ZALO_F_UNFOLLOWED "') == 0 then "
-    "redis.call('HINCRBY', KEYS[1], '" ZALO_F_SENT "', 1) end return 1";
 
-/* Zalo refused a message for this user: why, in their record, if they still
- * have one. KEYS: u:{zl:<id>}. ARGV: reason, code, now (unix s). */
-static const char REFUSAL_SCRIPT[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then "
-    "redis.call('HSET', KEYS[1], '" ZALO_F_LAST_ERROR "', ARGV[1], '" ZALO_F_LAST_ERROR_CODE "', "
-    "ARGV[2], '" ZALO_F_LAST_ERROR_AT "', ARGV[3]) end return 1";
 
 struct zalo {
     uv_loop_t *loop;
@@ -462,7 +432,7 @@ static void account_sent(struct zl_delivery *d)
     metrics_inc("dvcbot_zalo_messages_total", labels, 1);
     d->sent++;
     user_key(key, sizeof key, "u:", d->item->chat);
-    store_command(z->store, ignore_reply, NULL, "EVAL %s 1 %s", SENT_SCRIPT, key);
+    store_fire(z->store, "zalo_sent", "FCALL zalo_sent 1 %s", key); /* the quota count */
 }
 
 /* Zalo refused this user: staff read why in the user record. */
@@ -476,7 +446,7 @@ static void record_refusal(struct zl_delivery *d, int code)
     user_key(key, sizeof key, "u:", d->item->chat);
     snprintf(codes, sizeof codes, "%d", code);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    store_command(d->z->store, ignore_reply, NULL, "EVAL %s 1 %s %s %s %s", REFUSAL_SCRIPT, key,
+    store_fire(d->z->store, "zalo_refusal", "FCALL zalo_refusal 1 %s %s %s %s", key,
                   reason, codes, now);
 }
 
@@ -623,6 +593,8 @@ static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, voi
     struct http_request *req = ud;
     if (outcome == DIALOG_REFUSED)
         webhook_refuse(req, "zalo", "flood");
+    else if (outcome == DIALOG_IN_HAND)
+        webhook_refuse(req, "zalo", "in_hand");
     else
         http_respond_json(req, 200, "{}");
 }
@@ -651,7 +623,7 @@ static void record_interaction(struct zalo *z, const struct bot_msg *m)
     char key[BOT_ID_MAX + 16], ts[24];
     user_key(key, sizeof key, "u:", m->user);
     snprintf(ts, sizeof ts, "%lld", (long long)m->ts);
-    store_command(z->store, ignore_reply, NULL, "EVAL %s 1 %s %s %s", INTERACTION_SCRIPT, key, ts,
+    store_fire(z->store, "zalo_interaction", "FCALL zalo_interaction 1 %s %s %s", key, ts,
                   m->reply_ref);
 }
 
@@ -663,7 +635,7 @@ static void handle_unfollow(struct zalo *z, const char *user)
     user_key(skey, sizeof skey, "s:", user);
     user_key(ukey, sizeof ukey, "u:", user);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    if (store_command(z->store, ignore_reply, NULL, "EVAL %s 2 %s %s %s", UNFOLLOW_SCRIPT, skey, ukey,
+    if (store_command(z->store, ignore_reply, NULL, "FCALL zalo_unfollow 2 %s %s %s", skey, ukey,
                       now) != 0)
         log_msg(LOG_WARN, "unfollow not stored: redis unavailable");
 }

@@ -18,18 +18,7 @@
 
 #define LOAD_RETRY_MS 100
 
-/* Seeds the hash from the environment when it is empty or the environment
- * holds a pair other than the one seeded last, then returns the pair.
- * KEYS: token hash. ARGV: access, refresh, seed (hash of the two), now. */
-static const char SEED_SCRIPT[] =
-    "if (ARGV[1] ~= '' or ARGV[2] ~= '') and redis.call('HGET', KEYS[1], 'env_seed') ~= ARGV[3] then "
-    "redis.call('HSET', KEYS[1], 'access', ARGV[1], 'refresh', ARGV[2], 'expires_at', '0', "
-    "'updated_at', ARGV[4], 'env_seed', ARGV[3]) end "
-    "return redis.call('HMGET', KEYS[1], 'access', 'refresh', 'expires_at')";
 
-/* Deletes the lock only while it is still ours. KEYS: lock. ARGV: owner. */
-static const char UNLOCK_SCRIPT[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 enum refresh_why { WHY_ERROR, WHY_TIMER };
 
@@ -182,12 +171,6 @@ static void set_str(char **dst, const char *src)
     *dst = src && *src ? xstrdup(src) : NULL;
 }
 
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
-
 static const char *element_str(const redisReply *r, size_t i)
 {
     if (!r || r->type != REDIS_REPLY_ARRAY || i >= r->elements)
@@ -281,7 +264,7 @@ static void release_lock(struct zalo_token *zt)
     if (!zt->have_lock)
         return;
     zt->have_lock = false;
-    store_command(zt->store, ignore_reply, NULL, "EVAL %s 1 %s %s", UNLOCK_SCRIPT, ZALO_LOCK_KEY,
+    store_fire(zt->store, "zalo_token_unlock", "FCALL zalo_token_unlock 1 %s %s", ZALO_LOCK_KEY,
                   zt->owner);
 }
 
@@ -511,7 +494,7 @@ static int seed_and_read(struct zalo_token *zt, store_reply_cb cb)
     const struct config *cfg = zt->cfg;
     char now[24];
     snprintf(now, sizeof now, "%" PRId64, now_s());
-    return store_command(zt->store, cb, zt, "EVAL %s 1 %s %s %s %s %s", SEED_SCRIPT, ZALO_TOKEN_KEY,
+    return store_command(zt->store, cb, zt, "FCALL zalo_token_seed 1 %s %s %s %s %s", ZALO_TOKEN_KEY,
                          cfg->zalo_access_token ? cfg->zalo_access_token : "",
                          cfg->zalo_refresh_token ? cfg->zalo_refresh_token : "", zt->seed, now);
 }

@@ -9,7 +9,7 @@ stubs of the Telegram/Zalo/payment APIs and the real `dvcbot serve` binary on
 own Redis and dvcbot on free ports) is one job; jobs run in parallel (-j),
 the longest first (durations of the last run are kept in
 <build>/suite-times.json), and each job's output is printed in one piece when
-it ends. The last line printed is always "N passed, N failed" and the exit
+it ends. -j (or DVCBOT_TEST_JOBS) sets how many run at once. The last line printed is always "N passed, N failed" and the exit
 status is non-zero when anything failed.
 
   python3 tests/run_suite.py --build build [--wrap 'valgrind ...'] [-k pattern] [-j N]
@@ -181,9 +181,11 @@ def save_times(path, jobs, old):
 
 
 def default_jobs(wrap):
+    if os.environ.get("DVCBOT_TEST_JOBS"):
+        return max(1, int(os.environ["DVCBOT_TEST_JOBS"]))
     cores = os.cpu_count() or 2
     # The jobs mostly wait on Redis, HTTP and each other; under valgrind they compute.
-    return cores if wrap else 3 * cores
+    return cores if wrap else 2 * cores
 
 
 def main():
@@ -191,7 +193,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--wrap", default="", help="command prefix for dvcbot and unit binaries")
     ap.add_argument("-k", dest="pattern", default="", help="only tests whose name contains this")
-    ap.add_argument("-j", dest="jobs", type=int, default=0, help="jobs at once (default: 3 per core)")
+    ap.add_argument("-j", dest="jobs", type=int, default=0, help="jobs at once (default: DVCBOT_TEST_JOBS, else 2 per core)")
     ap.add_argument("--unit-only", action="store_true")
     ap.add_argument("--e2e-only", action="store_true")
     ap.add_argument("--child", metavar="MODULE.CLASS", help=argparse.SUPPRESS)

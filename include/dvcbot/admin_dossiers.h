@@ -14,7 +14,7 @@
  * part-way: what was answered before is stored, re-sending is harmless.
  *
  * The loop is never held for long: ADMIN_DOSSIERS_SLICE records are parsed
- * per loop turn and their upserts pipelined (EVALSHA after a SCRIPT LOAD);
+ * per loop turn and their upserts pipelined (FCALL dossier_upsert);
  * while Redis works through at most ADMIN_DOSSIERS_WINDOW of them, the next
  * slice is parsed. A dossier whose status changed wakes the notifier.
  *

@@ -39,6 +39,7 @@ struct admin_dossiers;
 struct flow_set;
 struct stats;
 struct flows;
+struct commune_list;
 struct handoff;
 struct feedback;
 struct erase;
@@ -76,6 +77,7 @@ struct app {
     struct reminder *reminders;  /* reminder timer (serve only) */
     /* Guided flows and what hangs off them (issue 4). */
     struct flow_set *flow_defs;
+    struct commune_list *communes; /* the 2025 communes and wards (commune questions) */
     struct stats *stats;
     struct flows *flows;
     struct handoff *handoff;

@@ -74,6 +74,16 @@ typedef void (*catalog_report_fn)(void *ud, const char *file, const char *field,
  * <reason>" in *(char **)ud (caller frees); later problems are dropped. */
 void catalog_report_keep_first(void *ud, const char *file, const char *field, const char *reason);
 
+/* The one reporter of problems in data files (catalog, flows, matcher
+ * data): formats the reason, counts it and hands it to report. */
+struct problems {
+    catalog_report_fn report;
+    void *ud;
+    int count;
+};
+void problemf(struct problems *p, const char *file, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 struct catalog;
 
 /* Loads every <id>.json under dir. Returns NULL with a message in *err

@@ -4,10 +4,11 @@
  * bot_replies through the channel's callback. For each message it:
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
- *   2. in one Redis round trip, drops a redelivered event (SET NX of the
- *      event id with a TTL), refreshes the user record u:{<user key>} (hash:
- *      ch, chat, seen = unix time of the last message) and loads the
- *      user's session s:{<user key>} (a JSON object);
+ *   2. in one Redis round trip (a MULTI of plain commands), drops a
+ *      redelivered event (SET NX of the event id with a TTL), refreshes the
+ *      user record u:{<user key>} (hash: ch, chat, seen = unix time of the
+ *      last message) and loads the user's session s:{<user key>} (a JSON
+ *      object);
  *   3. routes: a running mode (flow, lookup...) gets the message first;
  *      then buttons by payload, text by the matcher's intent;
  *   4. saves the session if it changed (SET with TTL) and calls back.
@@ -119,6 +120,7 @@ bool dialog_full(const struct dialog *d);
 enum dialog_stored {
     DIALOG_STORED,     /* replies (if any) and session written to Redis together, then queued */
     DIALOG_DUPLICATE,  /* the event was handled before: nothing done */
+    DIALOG_IN_HAND,    /* the event is being handled (or its handler died): retry later */
     DIALOG_IN_MEMORY,  /* without Redis (or its write failed): replies queued in memory only */
     DIALOG_REFUSED,    /* too many messages of this user waiting: not handled */
 };
@@ -169,6 +171,11 @@ void dialog_turn_set_mode(struct dialog_turn *t, const char *mode);
 /* Routes the turn as if the user had asked for intent_id (used by buttons
  * "i:<id>" and by modes that hand a message back). Calls done itself. */
 void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id);
+/* Routes the turn as if the user had pressed a button with this payload
+ * (a flow hands its dossier code to the lookup as "hs:sub:<code>"). Returns
+ * true when a handler took it (it calls done); false, without calling done,
+ * when nothing handles that payload. */
+bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload);
 /* Routes the turn as if it had just arrived, without the message filters:
  * for a mode handler that took a turn, found out (asynchronously) that it
  * should not keep it and cleared its mode. Calls done itself. */

@@ -14,7 +14,7 @@
  * a payment, paid_via: such a dossier stays paid even if a later export still
  * says unpaid.
  *
- * Upsert: one Lua script (DOSSIER_UPSERT_LUA) compares, writes only changed
+ * Upsert: one Redis function (dossier_upsert in redis/dvcbot.lua) compares, writes only changed
  * fields, and when an existing dossier's status changes appends
  * "<CODE> <new status>" to the list dossier:changes, which notify.c drains.
  * It also keeps status_at (unix s the dossier entered its status) and, when
@@ -127,8 +127,6 @@ bool dossier_code_find(const char *text, char *out);
 void dossier_key(char *out, size_t len, const char *code);
 
 /* ===== Upsert ===== */
-
-extern const char DOSSIER_UPSERT_LUA[];
 
 /* Arguments of one upsert, after the script: KEYS = dossier:<code>,
  * dossier:changes, remind:due; ARGV = now, code, then field/value pairs. */

@@ -35,6 +35,15 @@ struct feedback;
 struct feedback *feedback_new(struct dialog *d, struct stats *st);
 void feedback_free(struct feedback *fb);
 
+/* session.after, built only here: what follows a finished flow or a
+ * general rating request — {"id": the intent rated (STATS_GENERAL for the
+ * service as a whole), "commune": where (flows; "" when unknown), "rated":
+ * true once rated, and what flow_end.c adds: "save" (profile answers waiting
+ * for consent, profile.c), "fields", "code"}.
+ * Replaces any earlier one and returns it (owned by the session); commune
+ * NULL leaves it out. */
+cJSON *feedback_after_begin(struct dialog_turn *t, const char *id, const char *commune);
+
 /* Appends the rating question for session.after, unless it was rated. */
 void feedback_ask_rating(struct dialog_turn *t);
 

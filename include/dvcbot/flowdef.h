@@ -1,15 +1,27 @@
 /* flowdef — guided-submission flows as data: the "flow" section of each
- * procedure's intents/<id>.json and the command words of intents/_flow.json.
+ * procedure's intents/<id>.json and the shared parts in intents/_flow.json
+ * (command words, readiness checks, portal screens).
  *
- * A flow is an ordered list of steps. An instruction step shows a text (its
- * own "say", or "say_step": n = the n-th of the procedure's steps) with a
- * button "Xong, tiếp tục". A question step ("ask") fills a slot of a type
- * (name, date, cccd, phone, commune, choice, text) whose validator lives in
- * validate.c. intents/README.md documents every field.
+ * A flow is an ordered list of steps of three kinds:
+ *  - an instruction ("say", or "say_step": n = the n-th of the procedure's
+ *    steps) with a button "Xong, tiếp tục";
+ *  - a question ("ask") filling a slot of a type (name, date, cccd, phone,
+ *    commune, choice, text) whose validator lives in validate.c;
+ *  - a readiness check ("check": a name in _flow.json "checks"): a yes/no
+ *    question; "no" shows a help screen, then the user goes on or stops.
+ * Any step may name the portal screen it belongs to ("screen": an id of
+ * _flow.json "screens"): a question says on which screen its answer will be
+ * needed, an instruction walks through that screen. A step may apply only on
+ * one branch: "if": {"<slot of an earlier choice>": "<option>" or [options]}.
+ * Every procedure's flow starts with its readiness checks, asks nothing that
+ * VNeID fills on the portal (profile name, birth_date, cccd, phone) and walks
+ * every screen the data marks "required" (Nộp hồ sơ, payment) on every branch.
+ * intents/README.md documents every field.
  *
  * flow_set_load checks everything (dvcbot check reports through it) and
- * builds read-only definitions. Strings point into the catalog's parsed JSON:
- * the catalog must outlive the set. Nothing here does I/O besides reporting. */
+ * builds read-only definitions. Strings point into the catalog's parsed JSON
+ * (or into the set, for check questions with their document filled in): the
+ * catalog must outlive the set. Nothing here does I/O besides reporting. */
 #ifndef DVCBOT_FLOWDEF_H
 #define DVCBOT_FLOWDEF_H
 
@@ -25,22 +37,56 @@
 #define FLOW_SLOT_ID_MAX 24      /* bytes; keeps "f:edit:<slot>" short */
 #define FLOW_LABEL_MAX 60        /* bytes of a slot label */
 #define FLOW_OPTION_MAX 40       /* bytes of an option (a button label) */
+#define FLOW_MAX_CHECKS 8        /* in _flow.json */
+#define FLOW_MAX_SCREENS 12      /* in _flow.json */
+#define FLOW_NAME_MAX 24         /* bytes of a check or screen id */
+#define FLOW_DOCUMENT_MAX 120    /* bytes of a check's document */
+#define FLOW_PORTAL_PREFIX "https://dichvucong.gov.vn/"
+
+enum flow_step_kind { FLOW_STEP_SAY, FLOW_STEP_ASK, FLOW_STEP_CHECK };
 
 enum flow_slot_type {
     SLOT_NAME, SLOT_DATE, SLOT_CCCD, SLOT_PHONE, SLOT_COMMUNE, SLOT_CHOICE, SLOT_TEXT,
     SLOT_TYPE_COUNT
 };
 
-/* Fields of the user's saved profile (profile.h) a slot may fill. */
+/* Fields of the user's saved profile (profile.h) a slot may fill. Flows of
+ * procedures may only use commune: the rest VNeID fills on the portal. */
 enum profile_field {
     PROFILE_NONE = -1,
     PROFILE_NAME, PROFILE_BIRTH_DATE, PROFILE_CCCD, PROFILE_PHONE, PROFILE_COMMUNE,
     PROFILE_FIELD_COUNT
 };
 
+/* A readiness check of _flow.json "checks". */
+struct flow_check {
+    const char *name;            /* "vneid", "photo" */
+    const char *ask;             /* may hold "{document}" */
+    const char *yes, *no;        /* button labels */
+    const char *screen;          /* help screen (templates/<screen>.txt) shown on "no" */
+    bool stops;                  /* "then": "stop": what is missing takes days; offer to stop */
+};
+
+/* A portal screen of _flow.json "screens". */
+struct flow_screen {
+    const char *id;              /* "submit" */
+    const char *name;            /* "Nộp hồ sơ": shown to the user */
+    bool required;               /* every flow walks it on every branch */
+    bool link;                   /* its first instruction shows the procedure's portal page */
+    bool fee;                    /* its first instruction shows the procedure's fee_text */
+};
+
+/* The step applies only when the answer of the choice at step `step` is one
+ * of its options whose bit is set in `options`. step < 0: always. */
+struct flow_cond {
+    int step;
+    unsigned options;
+};
+
 struct flow_step {
-    const char *text;            /* instruction, or the question */
-    const char *slot;            /* NULL for an instruction */
+    enum flow_step_kind kind;
+    const char *text;            /* instruction, question or check question */
+    const char *slot;            /* questions only; NULL otherwise */
     enum flow_slot_type type;
     const char *label;           /* names the answer in summaries */
     const char *hint;            /* shown with "trợ giúp"; NULL: the type's default */
@@ -50,6 +96,10 @@ struct flow_step {
     size_t n_options;
     unsigned min, max;           /* characters, for name, commune and text */
     bool optional;
+    int screen;                  /* index in the set's screens, -1 for none */
+    const struct flow_check *check; /* checks only */
+    struct flow_cond cond;
+    char *owned;                 /* internal: a check question with its document */
 };
 
 struct flow_def {
@@ -73,6 +123,14 @@ void flow_set_free(struct flow_set *set);
 const struct flow_def *flow_set_find(const struct flow_set *set, const char *procedure_id);
 size_t flow_set_size(const struct flow_set *set);
 const struct flow_def *flow_set_at(const struct flow_set *set, size_t i);
+
+size_t flow_set_n_screens(const struct flow_set *set);
+const struct flow_screen *flow_set_screen(const struct flow_set *set, int i);
+size_t flow_set_n_checks(const struct flow_set *set);
+/* The portal's search address ("…?key="): the procedure's name appended
+ * (percent-encoded) finds a procedure without a page of its own. */
+const char *flow_set_portal_search(const struct flow_set *set);
+const struct flow_check *flow_set_check(const struct flow_set *set, size_t i);
 
 /* Which command a typed line is (compared folded: no case, no diacritics).
  * For FLOW_CMD_EDIT ("sửa ngày sinh") the folded rest ("ngay sinh", maybe

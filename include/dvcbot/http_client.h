@@ -1,7 +1,8 @@
 /* http_client — outbound HTTP on the libuv loop through libcurl's multi-socket API.
  *
  * One multi handle per client: its connection cache gives keep-alive to the
- * Telegram/Zalo APIs. Follows curl's multi-uv.c: one non-repeating uv timer,
+ * Telegram/Zalo APIs. Easy handles are kept and reused, configured, by the
+ * next requests. Follows curl's multi-uv.c: one non-repeating uv timer,
  * one uv_poll per socket. Nothing blocks.
  *
  * http_client_request copies everything it needs from the request; it
@@ -29,6 +30,8 @@
 #define HTTP_CLIENT_MAX_BODY            (4u * 1024 * 1024)  /* larger responses fail */
 #define HTTP_CLIENT_MAX_HOST_CONNECTIONS 16    /* more requests to one host wait in line */
 #define HTTP_CLIENT_MAX_IDLE_CONNECTIONS 64    /* size of the keep-alive cache */
+#define HTTP_CLIENT_MAX_IDLE_HANDLES 64        /* finished transfers kept, set up, for the next */
+#define HTTP_CLIENT_HOST_MAX 256               /* a host longer than this is cut in logs */
 
 /* Negative returns of http_client_request (cb is then never called). */
 #define HTTP_CLIENT_ECLOSED (-1)  /* http_client_close was called */

@@ -34,6 +34,11 @@
 struct lookup;
 
 struct lookup *lookup_new(struct dialog *d, struct payment *payment);
+/* Called once the user follows a dossier ("hs:sub:", after the owner check),
+ * in the same turn, after the "subscribed" reply and before done: a guided
+ * flow that ended with this code asks its closing questions. One hook. */
+typedef void (*lookup_followed_fn)(struct dialog_turn *t, const char *code, void *ud);
+void lookup_on_followed(struct lookup *l, lookup_followed_fn fn, void *ud);
 void lookup_free(struct lookup *l);
 
 #endif

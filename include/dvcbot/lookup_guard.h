@@ -1,6 +1,6 @@
 /* lookup_guard — who may try to prove a dossier is theirs, how often, and
- * the proof itself, as one Lua script (LOOKUP_GUARD_LUA) and the pure C
- * around it (arguments, reply).
+ * the proof itself, as one Redis function (lookup_guard in redis/dvcbot.lua)
+ * and the pure C around it (arguments, reply).
  *
  * Proofs: the last 4 digits of the applicant's phone or ID number ("weak":
  * one guess in 5 000 hits one of the two), or the whole number, 9 to 15
@@ -47,8 +47,8 @@
 #include <stdbool.h>
 
 #define LOOKUP_PROOF_MAX 15                      /* digits of a whole number */
-#define LOOKUP_PROOF_FULL_MIN 9
-#define LOOKUP_ACCESS_KEEP 100
+#define LOOKUP_PROOF_FULL_MIN 9     /* also in redis/dvcbot.lua (lookup_guard) */
+#define LOOKUP_ACCESS_KEEP 100      /* also in redis/dvcbot.lua (lookup_guard) */
 #define LOOKUP_DOSSIER_PAUSE_MAX_S (30 * 24 * 3600)
 #define LOOKUP_DOSSIER_MEMORY_S (30 * 24 * 3600)
 #define LOOKUP_SOURCE_PAUSE_MAX_S (24 * 3600)
@@ -107,7 +107,5 @@ struct lookup_verdict {
 
 /* Reads the script's reply. Returns 0, or -1 when it is malformed. */
 int lookup_guard_read(const redisReply *r, struct lookup_verdict *v);
-
-extern const char LOOKUP_GUARD_LUA[];
 
 #endif

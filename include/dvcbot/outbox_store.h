@@ -3,19 +3,19 @@
  *
  * Durable replies. A reply to an acknowledged webhook is written to Redis in
  * the same script that saves the user's session and marks the webhook's
- * event id seen (outbox_store_commit), before the webhook is answered; only
+ * event id done (outbox_store_commit), before the webhook is answered; only
  * then is it queued in memory (outbox_send_stored), the in-memory queue
- * being a cache in front of Redis. Each channel has a stream
- * OUTBOX_STREAM_PREFIX<channel> with the consumer group OUTBOX_GROUP; the
- * commit adds the entry and reads it into this process's pending list
- * (consumer = DVCBOT_WORKER_ID), so it stays there until its final verdict
- * (sent, blocked, gave up), when it is acknowledged and deleted in a batch
- * (one script per loop turn).
- *   - A restart with the same consumer name reads its own pending entries
- *     back (outbox_store_connected) and sends them.
+ * being a cache in front of Redis. Each process has its own stream per
+ * channel, OUTBOX_STREAM_PREFIX<channel>:<consumer> (consumer =
+ * DVCBOT_WORKER_ID, listed in the set OUTBOX_STREAM_PREFIX<channel>:processes):
+ * the commit adds the entry there, and it stays until its final verdict
+ * (sent, blocked, gave up), when it is deleted in a batch (one script per
+ * loop turn).
+ *   - A restart with the same consumer name reads its stream back
+ *     (outbox_store_connected) and sends what is there.
  *   - A process that died for good stops refreshing its heartbeat key
  *     OUTBOX_ALIVE_PREFIX<consumer> (PX claim_ms); any other process then
- *     claims its pending entries (XCLAIM) from the cron.
+ *     moves its entries, in order, into its own stream (from the cron).
  *   - Replies of one user keep their order across restarts and processes:
  *     the user record u:{<user>} counts replies committed (field oq), the
  *     last one settled (od) and who committed last (oo). A reply whose
@@ -24,8 +24,8 @@
  *     it went already, it is only settled).
  *   - SIGTERM: outbox_store_shutdown settles what was delivered and saves
  *     what is only in memory (replies accepted while Redis was away,
- *     hand-off and notification messages) into this consumer's pending list;
- *     done learns whether everything was saved.
+ *     hand-off and notification messages) into this process's stream; done
+ *     learns whether everything was saved.
  * Delivery is at least once: a message delivered but not yet settled when
  * the process dies is sent again.
  *
@@ -55,8 +55,9 @@
 #define OUTBOX_FAILED_MAX 10000
 #define OUTBOX_FAILED_TEXT_CHARS 100  /* characters of the text kept with a failure */
 
-#define OUTBOX_STREAM_PREFIX "outbox:"      /* + channel name */
-#define OUTBOX_GROUP "outbox"
+#define OUTBOX_STREAM_PREFIX "outbox:"      /* + channel name + ":" + consumer */
+/* The value of a webhook event's dedupe key once its turn is stored. */
+#define OUTBOX_DEDUPE_DONE "1"
 #define OUTBOX_ALIVE_PREFIX "outbox:alive:" /* + consumer */
 #define OUTBOX_CLAIM_MS_DEFAULT 30000
 #define OUTBOX_READ_BATCH 200               /* entries read back or claimed per call */
@@ -77,8 +78,8 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d);
 /* Replies of this channel are durable (its stream and group are made). */
 void outbox_store_enable(struct outbox_store *os, enum bot_channel ch);
 bool outbox_store_enabled(const struct outbox_store *os, enum bot_channel ch);
-/* Call when the store (re)connects: loads the scripts, makes the groups and
- * reads this consumer's pending entries back. */
+/* Call when the store (re)connects (its functions are loaded by then):
+ * makes the groups and reads this consumer's pending entries back. */
 void outbox_store_connected(struct outbox_store *os);
 /* From the cron: heartbeat, claims of dead consumers' entries, settles
  * that failed earlier, reading back that stopped at the backlog bound. */
@@ -95,7 +96,8 @@ struct outbox_commit {
     const char *chat;
     const char *reply_ref;      /* what the channel quotes, or NULL */
     const struct bot_replies *replies;
-    const char *dedupe_key;     /* the webhook's event: refused when already seen; NULL = none */
+    const char *dedupe_key;     /* the webhook's event, marked OUTBOX_DEDUPE_DONE; NULL = none */
+    bool forget_event;          /* delete the event's key instead (the turn erased the user) */
     unsigned dedupe_ttl_s;
     const char *session_key;
     enum outbox_session_op session_op;
@@ -105,7 +107,6 @@ struct outbox_commit {
 
 enum outbox_commit_result {
     OUTBOX_COMMIT_STORED,     /* written, and the replies queued in the outbox */
-    OUTBOX_COMMIT_DUPLICATE,  /* the event was seen already: nothing written */
     OUTBOX_COMMIT_FAILED,     /* Redis refused or did not answer: nothing queued */
 };
 typedef void (*outbox_commit_cb)(enum outbox_commit_result r, void *ud);

@@ -40,7 +40,7 @@
 #include "dvcbot/store.h"
 #include "dvcbot/tpl.h"
 
-#define PAYMENT_PAY_GRACE_S (5 * 60) /* the gateway's clock may run ahead of ours */
+#define PAYMENT_PAY_GRACE_S (5 * 60) /* the gateway's clock may run ahead of ours; also in redis/dvcbot.lua */
 #define PAYMENT_QUERY_TIMEOUT_MS 8000
 
 struct payment_ipn;

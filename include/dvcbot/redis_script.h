@@ -1,44 +1,36 @@
-/* redis_script — Lua scripts run on Redis, by text or by SHA1.
+/* redis_script — calls of dvcbot's Redis functions.
  *
- * Occasional calls (a lookup, an IPN) send the script text with EVAL; Redis
- * caches it by hash anyway. Bulk callers (dossier ingest) send SCRIPT LOAD
- * once and then EVALSHA per call: commands on one connection run in order,
- * so the script is known by the time the EVALSHAs after it run.
+ * Every Lua script dvcbot runs on Redis is a function of one library,
+ * redis/dvcbot.lua (Redis 7 Functions, `#!lua name=dvcbot`), whose comment
+ * above each function names its keys and arguments. The store loads it with
+ * FUNCTION LOAD REPLACE on every new connection before anything else is sent
+ * (store_set_library), `dvcbot import` on its own connection; a call is
+ * FCALL <function> <numkeys> <keys...> <args...>. The library file is read
+ * from DVCBOT_DATA_DIR (redis/dvcbot.lua; `make install` puts it there).
  *
- * A struct redis_script points at its (static) source and holds the hex SHA1;
- * nothing is allocated. Callback rules are store_command's. */
+ * Callback rules are store_command's. */
 #ifndef DVCBOT_REDIS_SCRIPT_H
 #define DVCBOT_REDIS_SCRIPT_H
 
 #include "dvcbot/store.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 
-#define REDIS_SCRIPT_MAX_ARGS 64  /* keys + arguments of one call */
+#define REDIS_SCRIPT_MAX_ARGS 64     /* keys + arguments of one call */
+#define REDIS_LIBRARY_PATH "redis/dvcbot.lua"
+#define REDIS_LIBRARY_NAME "dvcbot"
 
-struct redis_script {
-    const char *src;
-    char sha[41];
-};
-
-void redis_script_init(struct redis_script *s, const char *src);
-
-/* Fills argv/argvlen (REDIS_SCRIPT_MAX_ARGS + 3 slots) with "EVAL src" or
- * "EVALSHA sha", the key count (written into nkeys_buf) and args. Returns
- * argc, or -1 when there are too many arguments. */
-int redis_script_argv(const struct redis_script *s, bool by_sha, int nkeys, int nargs,
-                      const char *const *args, const size_t *lens, char nkeys_buf[12],
-                      const char **argv, size_t *argvlen);
-
-/* args: nkeys keys followed by the script's arguments. Return as
- * store_command (STORE_EINVAL for too many arguments). */
-int redis_script_eval(struct store *st, const struct redis_script *s, store_reply_cb cb, void *ud,
-                      int nkeys, int nargs, const char *const *args, const size_t *lens);
-int redis_script_evalsha(struct store *st, const struct redis_script *s, store_reply_cb cb,
-                         void *ud, int nkeys, int nargs, const char *const *args,
-                         const size_t *lens);
-/* SCRIPT LOAD; the reply is only logged when it is an error. */
-int redis_script_load(struct store *st, const struct redis_script *s);
+/* Fills argv/argvlen (REDIS_SCRIPT_MAX_ARGS + 3 slots) with "FCALL fn", the
+ * key count (written into nkeys_buf) and args (nkeys keys, then the
+ * function's arguments; lens NULL: NUL-terminated). Returns argc, or -1 when
+ * there are too many arguments. */
+int redis_fcall_argv(const char *fn, int nkeys, int nargs, const char *const *args, const size_t *lens,
+                     char nkeys_buf[12], const char **argv, size_t *argvlen);
+/* FCALL fn. Returns as store_command (STORE_EINVAL for too many arguments). */
+int redis_fcall(struct store *st, const char *fn, store_reply_cb cb, void *ud, int nkeys, int nargs,
+                const char *const *args, const size_t *lens);
+/* The library's source from <data_dir>/redis/dvcbot.lua (caller frees), or
+ * NULL with *err ("cannot read '…': …", caller frees). */
+char *redis_library_read(const char *data_dir, char **err);
 
 #endif

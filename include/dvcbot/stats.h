@@ -12,6 +12,7 @@
  *
  * Keys all carry the hash tag {stats} (one cluster slot, so the Lua scripts
  * may touch several): {stats}:intents, {stats}:flows, {stats}:dur:<proc>,
+ * {stats}:codedur:<proc>,
  * {stats}:ratings, {stats}:communes, {stats}:commune_names, {stats}:misc.
  * Three hold user keys and are therefore listed in refs:{<user key>} for
  * erase-my-data: {stats}:active (zset of users in a flow, by last activity),
@@ -71,7 +72,9 @@ void stats_assist(struct stats *st, const char *volunteer_key, const char *commu
 void stats_count(struct stats *st, const char *what);
 /* A guided flow ended with the user giving their dossier code, `seconds`
  * after the flow started (called by flow.c): the "time to a dossier code"
- * indicator of the staff console. commune may be NULL or "". */
+ * indicator of the staff console, and in /admin/stats per procedure
+ * code_given, code_median_s, code_p90_s and code_under_5min (of the last
+ * STATS_DURATIONS, {stats}:codedur:<proc>). commune may be NULL or "". */
 void stats_record_code_given(struct stats *st, const char *proc, const char *commune, long seconds);
 
 /* The commune as a stats field: folded (no case, no diacritics), or

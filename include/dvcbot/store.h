@@ -9,7 +9,8 @@
  * new one is made. A connect attempt is bounded by timeout_ms as well.
  *
  * "Connected" means the server answered the handshake on a new connection:
- * SELECT <db> when the URL names a db other than 0, else PING. Until then,
+ * SELECT <db> when the URL names a db other than 0, else PING, then FUNCTION
+ * LOAD REPLACE of the Lua library when one is set (store_set_library). Until then,
  * and from the moment a connection is lost, store_command* refuse with
  * STORE_ENOTCONN. The state callback is called on each of those transitions
  * (not on every failed retry); it may call store_command* or store_close.
@@ -62,12 +63,36 @@ typedef void (*store_state_cb)(bool connected, void *ud);
  * Returns NULL only when the URL is malformed. */
 struct store *store_new(uv_loop_t *loop, const char *url, unsigned timeout_ms);
 void store_on_state(struct store *s, store_state_cb cb, void *ud);
+/* The Lua library (redis/dvcbot.lua) every connection loads before it is
+ * "connected"; copied. Set it right after store_new (before the loop runs),
+ * or it applies from the next connection. */
+void store_set_library(struct store *s, const char *lua);
 bool store_connected(const struct store *s);
 
 int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt, ...);
 int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt, va_list ap);
 int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
                        const char **argv, const size_t *argvlen);
+/* A write nobody waits for (a counter, a mark, a cleanup): sent like
+ * store_command without a callback. One Redis did not take — refused while
+ * disconnected, failed, or lost with the connection — is counted in
+ * dvcbot_redis_writes_lost_total{what} (and a server error logged), so it
+ * is never lost silently. what is a short static label ("zalo_sent").
+ * Returns as store_command. */
+int store_fire(struct store *s, const char *what, const char *fmt, ...);
+
+/* One command of a transaction. */
+struct store_cmdv {
+    int argc;
+    const char **argv;
+    const size_t *lens;   /* NULL: strlen of each */
+};
+/* MULTI, the n commands, EXEC, written at once: Redis runs them together,
+ * with no Lua (cheaper than a script when no step depends on another's
+ * result). cb gets EXEC's reply: an array of the n replies (a command may
+ * have failed alone: its element is an error), or NULL / an error when the
+ * transaction did not run. Returns as store_command_argv. */
+int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store_cmdv *cmds, size_t n);
 
 /* For reply callbacks: the text of a string or status reply (else NULL);
  * whether a reply is missing (timeout, disconnect) or an error; and what to

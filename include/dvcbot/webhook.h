@@ -1,7 +1,8 @@
 /* webhook — what the channels' webhooks (telegram.c, zalo.c) share.
  *
  * Backpressure: when dvcbot has more in hand than it can finish
- * (dialog_full), or one user floods, a webhook is refused with 503 and
+ * (dialog_full), or one user floods, or the same event is being handled
+ * already (DIALOG_IN_HAND), a webhook is refused with 503 and
  * Retry-After instead of being accepted and lost or queued without bound.
  * Telegram repeats a webhook answered with any status other than 2xx (it
  * gives up only "after a reasonable amount of attempts"); Zalo redelivers
@@ -14,7 +15,7 @@
 
 #define WEBHOOK_RETRY_AFTER_S 5
 
-/* Answers 503 with Retry-After; reason: "overloaded" or "flood". */
+/* Answers 503 with Retry-After; reason: "overloaded", "flood", "in_hand". */
 void webhook_refuse(struct http_request *req, const char *channel, const char *reason);
 
 #endif

@@ -24,6 +24,7 @@ dvcbot serves (the staff console too).
             with b.throttled(latency_ms=2000):          # slow network (DevTools protocol)
                 ...
             b.set_offline(True)                          # no network at all
+            b.block("*/webchat/messages*")               # these requests fail, the rest work
             urls = b.requests()                          # every URL the pages asked for
             errors = b.console_errors()                  # SEVERE lines of the console
             path = b.wait_download("phat-tin.csv")       # a file the page saved
@@ -105,8 +106,13 @@ def unavailable_reason():
 
 def need_browser(test):
     """In setUp: skips the test (fails it under DVCBOT_REQUIRE_BROWSER=1) when
-    its class got no browser from Browser.for_class."""
-    if getattr(test, "browser", None) is not None:
+    its class got no browser from Browser.for_class; replaces a browser whose
+    tab crashed (the kernel's OOM killer picks renderers first), so one crash
+    fails one test, not every test after it."""
+    b = getattr(test, "browser", None)
+    if b is not None:
+        if not b.alive():
+            type(test).browser = b.restarted()
         return
     reason = getattr(type(test), "no_browser", None) or "no browser started"
     if os.environ.get("DVCBOT_REQUIRE_BROWSER") == "1":
@@ -158,14 +164,30 @@ class Browser:
             test_class.no_browser = reason
             print("\nbrowser tests of %s skipped: %s" % (test_class.__name__, reason), file=sys.stderr)
             return None
-        test_class.addClassCleanup(b.quit)
+        # Quits the class's browser at the end, a replacement (need_browser) too.
+        test_class.addClassCleanup(lambda: test_class.browser and test_class.browser.quit())
         return b
 
     def quit(self):
+        if self.driver is None:
+            return
         try:
             self.driver.quit()
         finally:
+            self.driver = None
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def alive(self):
+        """True while the browser and its current tab answer."""
+        try:
+            return self.driver is not None and self.driver.execute_script("return 1") == 1
+        except Exception:
+            return False
+
+    def restarted(self):
+        """A fresh browser like this one (this one is quit)."""
+        self.quit()
+        return Browser(self.viewport)
 
     # ------------------------------------------------------------ pages
 
@@ -299,6 +321,11 @@ class Browser:
 
     def set_offline(self, offline=True):
         self._conditions(offline=offline)
+
+    def block(self, *patterns):
+        """Makes requests whose URL matches a pattern ("*" wildcards) fail as
+        a dropped connection would; block() with none lets them through again."""
+        self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(patterns)})
 
     # ------------------------------------------------------------ logs
 

@@ -167,10 +167,12 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         flagged = self.tg_users(1, commune, blocked="1")
         gone = self.tg_users(1, commune)
         text = "Thông báo " + tag
-        status, body, _ = self.create(text, {"channels": ["telegram"], "communes": [commune]})
+        # Scheduled, so that one can be erased between resolving and sending.
+        status, body, _ = self.create(text, {"channels": ["telegram"], "communes": [commune]},
+                                      not_before=self.iso_in(3600))
         self.assertEqual(body["recipients"], 3)
-        # erased between resolving and sending: the record is gone
-        self.redis("DEL", "u:{tg:%d}" % gone[0])
+        self.redis("DEL", "u:{tg:%d}" % gone[0])  # the record is gone
+        self.bot.advance_clock(3601)
         done = self.wait_status(body["id"])
         self.assertEqual(done["counts"]["sent"], 1)
         self.assertEqual(done["counts"]["blocked"], 1)

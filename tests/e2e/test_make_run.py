@@ -73,7 +73,7 @@ class TerminalChatTest(unittest.TestCase):
 class MakeRunTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="dvcbot-makerun-")
-        for d in ("intents", "templates"):
+        for d in ("intents", "templates", "redis"):
             os.symlink(os.path.join(ROOT, d), os.path.join(self.tmp, d))
         self.run_dir = os.path.join(self.tmp, "run")
         self.port = free_port()

@@ -20,14 +20,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct problems {
+struct collected {
     int n;
     char all[32768];
 };
 
 static void collect(void *ud, const char *file, const char *field, const char *reason)
 {
-    struct problems *p = ud;
+    struct collected *p = ud;
     size_t len = strlen(p->all);
     p->n++;
     snprintf(p->all + len, sizeof p->all - len, "%s|%s|%s\n", file, field, reason);
@@ -98,7 +98,7 @@ static int teardown(void **state)
 
 static void test_repo_data_passes_when_all_templates_exist(void **state)
 {
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     struct datacheck_stats st;
     int n = datacheck_run(*state, collect, &p, &st);
     if (n)
@@ -113,7 +113,7 @@ static void test_orphan_template_and_unknown_variable_are_reported(void **state)
     snprintf(tdir, sizeof tdir, "%s/templates", (char *)*state);
     write_file(tdir, "orphan.txt", "nobody renders me\n");
     write_file(tdir, "ask_which.txt", "Chọn {{a_name}} hay {{secret}}?\n---\nA | i:{{a_id}}\n");
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     assert_int_equal(datacheck_run(*state, collect, &p, NULL), 2);
     assert_non_null(strstr(p.all, "templates/orphan.txt"));
     assert_non_null(strstr(p.all, "{{secret}}"));
@@ -128,7 +128,7 @@ static void test_missing_template_is_reported(void **state)
     remove(path);
     snprintf(path, sizeof path, "%s/templates/ask_which.txt", (char *)*state);
     remove(path);
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     assert_true(datacheck_run(*state, collect, &p, NULL) >= 2);
     assert_non_null(strstr(p.all, "templates/procedure_summary.txt"));
     assert_non_null(strstr(p.all, "templates/ask_which.txt"));
@@ -157,7 +157,7 @@ static void test_an_id_nobody_answers_is_refused(void **state)
     snprintf(sub, sizeof sub, "%s/templates", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
     write_file(sub, "unknown.txt", "Chưa hiểu.\n---\nXem | r:help_khong_co\n");
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     assert_true(datacheck_run(dir, collect, &p, NULL) > 0);
     assert_non_null(strstr(p.all, "intents/vui_ve.json||no dialog handler serves it"));
     assert_non_null(strstr(p.all, "intents/hoi_tham.json|reply|"));

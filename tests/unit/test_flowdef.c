@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct problems {
+struct collected {
     int n;
     char all[4096];
 };
 
 static void collect(void *ud, const char *file, const char *field, const char *reason)
 {
-    struct problems *p = ud;
+    struct collected *p = ud;
     size_t len = strlen(p->all);
     p->n++;
     snprintf(p->all + len, sizeof p->all - len, "%s|%s|%s\n", file, field, reason);
@@ -43,7 +43,7 @@ static int teardown(void **state)
 static void every_procedure_has_a_sound_flow(void **state)
 {
     struct catalog *cat = *state;
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     struct flow_set *set = flow_set_load(cat, collect, &p);
     if (!set)
         fail_msg("problems:\n%s", p.all);
@@ -54,28 +54,34 @@ static void every_procedure_has_a_sound_flow(void **state)
             continue;
         const struct flow_def *def = flow_set_find(set, in->id);
         assert_non_null(def);
-        size_t questions = 0;
+        assert_int_equal(def->steps[0].kind, FLOW_STEP_CHECK); /* readiness first */
         for (size_t s = 0; s < def->n_steps; s++) {
             assert_non_null(def->steps[s].text);
-            questions += def->steps[s].slot != NULL;
+            /* nothing VNeID fills on the portal is asked */
+            assert_true(def->steps[s].profile == PROFILE_NONE ||
+                        def->steps[s].profile == PROFILE_COMMUNE);
         }
-        assert_true(questions >= 3);
     }
     const struct flow_def *ks = flow_set_find(set, "khai_sinh");
-    assert_string_equal(ks->steps[0].text, ks->in->proc->steps[0]); /* say_step 1 */
+    assert_string_equal(ks->steps[0].check->name, "vneid");
+    assert_string_equal(ks->steps[0].text, "Anh/chị đã có tài khoản VNeID mức 2 chưa?");
+    assert_string_equal(ks->steps[1].text, "Anh/chị đã chụp ảnh giấy chứng sinh của trẻ chưa?");
     int dob = flow_def_slot_step(ks, "ngay_sinh_tre");
     assert_true(dob > 0);
     assert_int_equal(ks->steps[dob].type, SLOT_DATE);
     assert_int_equal(ks->steps[dob].when, VALID_DATE_NOT_FUTURE);
-    int ho_ten = flow_def_slot_step(ks, "ho_ten");
-    assert_int_equal(ks->steps[ho_ten].profile, PROFILE_NAME);
+    assert_string_equal(flow_set_screen(set, ks->steps[dob].screen)->id, "form");
+    assert_int_equal(flow_def_slot_step(ks, "ho_ten"), -1); /* the applicant's name: VNeID's */
+    assert_int_equal(ks->steps[flow_def_slot_step(ks, "xa_phuong")].profile, PROFILE_COMMUNE);
     assert_null(flow_set_find(set, "tra_cuu_ho_so"));
+    assert_string_equal(flow_set_portal_search(set),
+                        "https://dichvucong.gov.vn/p/home/dvc-tim-kiem-thu-tuc.html?key=");
     flow_set_free(set);
 }
 
 static void commands_are_recognised_without_diacritics(void **state)
 {
-    struct problems p = {0, ""};
+    struct collected p = {0, ""};
     struct flow_set *set = flow_set_load(*state, collect, &p);
     assert_non_null(set);
     char rest[64];
@@ -97,9 +103,8 @@ static void commands_are_recognised_without_diacritics(void **state)
     const struct flow_def *ks = flow_set_find(set, "khai_sinh");
     assert_int_equal(flow_def_find_slot(ks, "ngay sinh cua tre"), flow_def_slot_step(ks, "ngay_sinh_tre"));
     assert_int_equal(flow_def_find_slot(ks, "gioi tinh"), flow_def_slot_step(ks, "gioi_tinh_tre"));
-    assert_int_equal(flow_def_find_slot(ks, "so dien thoai"), flow_def_slot_step(ks, "so_dien_thoai"));
-    assert_int_equal(flow_def_find_slot(ks, "ho ten"), flow_def_slot_step(ks, "ho_ten")); /* the id */
-    assert_int_equal(flow_def_find_slot(ks, "ten"), -1); /* several slots fit */
+    assert_int_equal(flow_def_find_slot(ks, "xa phuong"), flow_def_slot_step(ks, "xa_phuong")); /* the id */
+    assert_int_equal(flow_def_find_slot(ks, "tre"), -1); /* several slots fit */
     assert_int_equal(flow_def_find_slot(ks, "ho ten tre"), flow_def_slot_step(ks, "ho_ten_tre"));
     assert_int_equal(flow_def_find_slot(ks, "khong co"), -1);
     flow_set_free(set);
@@ -118,44 +123,61 @@ static void set_flow(struct catalog *cat, const char *json)
         cJSON_AddItemToObject(root, "flow", flow);
 }
 
+/* A sound flow's JSON around the steps given (checks first, the required
+ * screens walked). */
+#define SOUND_HEAD "{\"steps\": [{\"check\": \"vneid\"},"
+#define SOUND_TAIL "{\"say\": \"Mở trang\", \"screen\": \"find\"}," \
+                   "{\"say\": \"Tờ khai\", \"screen\": \"form\"}," \
+                   "{\"say\": \"Bấm Nộp hồ sơ\", \"screen\": \"submit\"}," \
+                   "{\"say\": \"Trả tiền\", \"screen\": \"pay\"}]}"
+
+static void reload(struct catalog *cat, const char *json, struct collected *p)
+{
+    set_flow(cat, json);
+    p->n = 0;
+    p->all[0] = '\0';
+    flow_set_free(flow_set_load(cat, collect, p));
+}
+
+static void expect(const struct collected *p, const char *const *expected, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strstr(p->all, expected[i]))
+            fail_msg("missing '%s' in:\n%s", expected[i], p->all);
+}
+
 static void broken_flows_are_reported_with_file_and_field(void **state)
 {
     struct catalog *cat = *state;
     cJSON *saved = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(catalog_find(cat, "khai_sinh")->json, "flow"), 1);
-    set_flow(cat, "{\"steps\": ["
+    struct collected p = {0, ""};
+    reload(cat, SOUND_HEAD
                   "{\"say_step\": 99},"
                   "{\"say\": \"Đăng nhập\", \"slot\": \"x\"},"
                   "{\"ask\": \"Tên?\", \"slot\": \"ten\", \"type\": \"nickname\", \"label\": \"Tên\"},"
-                  "{\"ask\": \"Giới tính?\", \"slot\": \"gt\", \"type\": \"choice\", \"label\": \"Giới tính\", \"options\": [\"Nam\"]},"
-                  "{\"ask\": \"SĐT?\", \"slot\": \"gt\", \"type\": \"phone\", \"label\": \"SĐT\", \"options\": [\"a\", \"b\"]},"
-                  "{\"ask\": \"Ngày?\", \"slot\": \"ngay\", \"type\": \"date\", \"label\": \"Ngày\", \"when\": \"soon\", \"profile\": \"cccd\"},"
-                  "{\"ask\": \"\", \"slot\": \"Bad Id\", \"type\": \"text\", \"label\": \"L\", \"min\": 9, \"max\": 3},"
-                  "{\"ask\": \"?\", \"slot\": \"z\", \"type\": \"text\", \"label\": \"Z\", \"colour\": 1}"
-                  "]}");
-    struct problems p = {0, ""};
-    assert_null(flow_set_load(cat, collect, &p));
+                  "{\"ask\": \"Giới tính?\", \"slot\": \"gt\", \"type\": \"choice\", \"label\": \"Giới tính\", \"options\": [\"Nam\"], \"screen\": \"form\"},"
+                  "{\"ask\": \"SĐT?\", \"slot\": \"gt\", \"type\": \"phone\", \"label\": \"SĐT\", \"options\": [\"a\", \"b\"], \"screen\": \"form\"},"
+                  "{\"ask\": \"Ngày?\", \"slot\": \"ngay\", \"type\": \"date\", \"label\": \"Ngày\", \"when\": \"soon\", \"profile\": \"cccd\", \"screen\": \"form\"},"
+                  "{\"ask\": \"\", \"slot\": \"Bad Id\", \"type\": \"text\", \"label\": \"L\", \"min\": 9, \"max\": 3, \"screen\": \"form\"},"
+                  "{\"ask\": \"?\", \"slot\": \"z\", \"type\": \"text\", \"label\": \"Z\", \"colour\": 1, \"screen\": \"form\"},"
+                  SOUND_TAIL, &p);
     static const char *const expected[] = {
-        "khai_sinh.json|flow.steps[0]|say_step must be a step number 1..6",
-        "khai_sinh.json|flow.steps[1]|'slot' does not belong to an instruction step",
-        "khai_sinh.json|flow.steps[2]|type must be one of",
-        "khai_sinh.json|flow.steps[3]|options must be an array of 2..8 strings",
-        "khai_sinh.json|flow.steps[4]|options only apply to choice slots",
-        "khai_sinh.json|flow.steps[5]|when must be past, future or any",
-        "khai_sinh.json|flow.steps[5]|profile cccd needs a slot of type cccd",
-        "khai_sinh.json|flow.steps[6]|ask must be a non-empty string",
-        "khai_sinh.json|flow.steps[6]|slot must be an id",
-        "khai_sinh.json|flow.steps[6]|min is larger than max",
-        "khai_sinh.json|flow.steps[7]|unknown key 'colour'",
+        "khai_sinh.json|flow.steps[1]|say_step must be a step number 1..6",
+        "khai_sinh.json|flow.steps[2]|'slot' does not belong to an instruction step",
+        "khai_sinh.json|flow.steps[3]|type must be one of",
+        "khai_sinh.json|flow.steps[4]|options must be an array of 2..8 strings",
+        "khai_sinh.json|flow.steps[5]|options only apply to choice slots",
+        "khai_sinh.json|flow.steps[6]|when must be past, future or any",
+        "khai_sinh.json|flow.steps[6]|profile cccd needs a slot of type cccd",
+        "khai_sinh.json|flow.steps[7]|ask must be a non-empty string",
+        "khai_sinh.json|flow.steps[7]|slot must be an id",
+        "khai_sinh.json|flow.steps[7]|min is larger than max",
+        "khai_sinh.json|flow.steps[8]|unknown key 'colour'",
         "khai_sinh.json|flow.steps|slot 'gt' is asked twice",
     };
-    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
-        if (!strstr(p.all, expected[i]))
-            fail_msg("missing '%s' in:\n%s", expected[i], p.all);
+    expect(&p, expected, sizeof expected / sizeof expected[0]);
 
-    set_flow(cat, NULL);
-    p.n = 0;
-    p.all[0] = '\0';
-    assert_null(flow_set_load(cat, collect, &p));
+    reload(cat, NULL, &p);
     assert_non_null(strstr(p.all, "khai_sinh.json|flow|missing object"));
     assert_int_equal(p.n, 1);
 
@@ -167,12 +189,95 @@ static void broken_flows_are_reported_with_file_and_field(void **state)
     flow_set_free(set);
 }
 
+static void readiness_screens_and_what_vneid_fills_are_checked(void **state)
+{
+    struct catalog *cat = *state;
+    cJSON *saved = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(catalog_find(cat, "khai_sinh")->json, "flow"), 1);
+    struct collected p = {0, ""};
+    /* no readiness check first; a check later; a question without its screen;
+     * an unknown check and screen; the applicant's name asked; a photo check
+     * without its document */
+    reload(cat, "{\"steps\": ["
+                  "{\"ask\": \"Tên trẻ?\", \"slot\": \"ten\", \"type\": \"name\", \"label\": \"Tên\"},"
+                  "{\"check\": \"photo\"},"
+                  "{\"check\": \"passport\"},"
+                  "{\"ask\": \"Họ tên của anh/chị?\", \"slot\": \"ho_ten\", \"type\": \"name\", \"label\": \"Họ tên\", \"profile\": \"name\", \"screen\": \"result\"},"
+                  "{\"say\": \"Mở trang\", \"screen\": \"lobby\"},"
+                  "{\"say\": \"Bấm Nộp hồ sơ\", \"screen\": \"submit\"}"
+                  "]}", &p);
+    static const char *const expected[] = {
+        "khai_sinh.json|flow.steps|a flow starts with its readiness checks",
+        "khai_sinh.json|flow.steps[0]|a question names the portal screen",
+        "khai_sinh.json|flow.steps[1]|check photo needs a document",
+        "khai_sinh.json|flow.steps[1]|readiness checks come first",
+        "khai_sinh.json|flow.steps[2]|check must name one of the checks of _flow.json",
+        "khai_sinh.json|flow.steps[3]|profile name: VNeID fills it on the portal, do not ask it",
+        "khai_sinh.json|flow.steps[3]|no instruction on every branch walks its screen 'result'",
+        "khai_sinh.json|flow.steps[4]|screen must be one of the screens of _flow.json",
+        "khai_sinh.json|flow.steps|no instruction on every branch walks the screen 'find'",
+        "khai_sinh.json|flow.steps|no instruction on every branch walks the screen 'pay'",
+    };
+    expect(&p, expected, sizeof expected / sizeof expected[0]);
+    cJSON *root = (cJSON *)(uintptr_t)catalog_find(cat, "khai_sinh")->json;
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "flow");
+    cJSON_AddItemToObject(root, "flow", saved);
+}
+
+static void branches_name_an_earlier_choice_and_its_options(void **state)
+{
+    struct catalog *cat = *state;
+    cJSON *saved = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(catalog_find(cat, "khai_sinh")->json, "flow"), 1);
+    struct collected p = {0, ""};
+    reload(cat, SOUND_HEAD
+                  "{\"say\": \"Trước\", \"screen\": \"form\", \"if\": {\"qh\": \"Cha\"}},"
+                  "{\"ask\": \"Là gì?\", \"slot\": \"qh\", \"type\": \"choice\", \"label\": \"QH\", \"options\": [\"Cha\", \"Mẹ\"], \"screen\": \"form\"},"
+                  "{\"ask\": \"Tên?\", \"slot\": \"ten\", \"type\": \"name\", \"label\": \"Tên\", \"screen\": \"form\", \"if\": {\"qh\": \"Ông\"}},"
+                  "{\"say\": \"A\", \"screen\": \"form\", \"if\": {\"ten\": \"x\"}},"
+                  "{\"say\": \"B\", \"screen\": \"form\", \"if\": {\"qh\": \"Cha\", \"ten\": \"x\"}},"
+                  "{\"say\": \"C\", \"screen\": \"form\", \"if\": {\"qh\": []}},"
+                  "{\"say\": \"D\", \"screen\": \"pay\", \"if\": {\"qh\": [\"Cha\", \"Mẹ\"]}},"
+                  "{\"check\": \"vneid\", \"if\": {\"qh\": \"Cha\"}},"
+                  "{\"say\": \"Mở trang\", \"screen\": \"find\"},"
+                  "{\"say\": \"Bấm Nộp hồ sơ\", \"screen\": \"submit\"}"
+                  "]}", &p);
+    static const char *const expected[] = {
+        "khai_sinh.json|flow.steps[1]|if: 'qh' is not an earlier choice asked on every branch",
+        "khai_sinh.json|flow.steps[3]|if: every value must be an option of 'qh'",
+        "khai_sinh.json|flow.steps[4]|if: 'ten' is not an earlier choice",
+        "khai_sinh.json|flow.steps[5]|if must name one earlier choice",
+        "khai_sinh.json|flow.steps[6]|if: name at least one option of 'qh'",
+        "khai_sinh.json|flow.steps[8]|a readiness check applies on every branch",
+        /* the payment is walked only on some branches */
+        "khai_sinh.json|flow.steps|no instruction on every branch walks the screen 'pay'",
+    };
+    expect(&p, expected, sizeof expected / sizeof expected[0]);
+    assert_null(strstr(p.all, "flow.steps[7]|")); /* D's branch is sound */
+
+    /* a sound branching flow: the condition points at the choice and its options */
+    reload(cat, SOUND_HEAD
+                  "{\"ask\": \"Là gì?\", \"slot\": \"qh\", \"type\": \"choice\", \"label\": \"QH\", \"options\": [\"Cha\", \"Mẹ\", \"Khác\"], \"screen\": \"form\"},"
+                  "{\"ask\": \"Tên?\", \"slot\": \"ten\", \"type\": \"name\", \"label\": \"Tên\", \"screen\": \"form\", \"if\": {\"qh\": [\"Mẹ\", \"Khác\"]}},"
+                  SOUND_TAIL, &p);
+    assert_int_equal(p.n, 0);
+    struct flow_set *set = flow_set_load(cat, collect, &p);
+    const struct flow_def *def = flow_set_find(set, "khai_sinh");
+    assert_int_equal(def->steps[2].cond.step, 1);
+    assert_int_equal(def->steps[2].cond.options, 6u);
+    assert_int_equal(def->steps[1].cond.step, -1);
+    flow_set_free(set);
+    cJSON *root = (cJSON *)(uintptr_t)catalog_find(cat, "khai_sinh")->json;
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "flow");
+    cJSON_AddItemToObject(root, "flow", saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_procedure_has_a_sound_flow),
         cmocka_unit_test(commands_are_recognised_without_diacritics),
         cmocka_unit_test(broken_flows_are_reported_with_file_and_field),
+        cmocka_unit_test(readiness_screens_and_what_vneid_fills_are_checked),
+        cmocka_unit_test(branches_name_an_earlier_choice_and_its_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

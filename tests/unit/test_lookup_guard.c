@@ -1,5 +1,5 @@
 /* test_lookup_guard — the limits on proving a dossier is yours, run as the
- * service runs them (LOOKUP_GUARD_LUA with lookup_guard_prepare's keys and
+ * service runs them (FCALL lookup_guard with lookup_guard_prepare's keys and
  * arguments) on a real redis-server, with the time passed in, so that days
  * go by in seconds.
  *
@@ -110,7 +110,6 @@ static int redis_end(void **state)
 
 struct guard {
     redisContext *rc;
-    struct redis_script script;
     struct lookup_limits lim;
 };
 
@@ -127,11 +126,16 @@ static void guard_open(struct guard *g, const struct lookup_limits *lim)
     redisReply *r = redisCommand(g->rc, "FLUSHALL");
     assert_non_null(r);
     freeReplyObject(r);
-    redis_script_init(&g->script, LOOKUP_GUARD_LUA);
-    r = redisCommand(g->rc, "SCRIPT LOAD %s", LOOKUP_GUARD_LUA);
+    const char *dir = getenv("DVCBOT_DATA_DIR");
+    char *err = NULL, *lib = redis_library_read(dir ? dir : ".", &err);
+    if (!lib)
+        fail_msg("%s", err);
+    r = redisCommand(g->rc, "FUNCTION LOAD REPLACE %s", lib);
+    free(lib);
     assert_non_null(r);
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    assert_string_equal(r->str, g->script.sha);
+    if (r->type == REDIS_REPLY_ERROR)
+        fail_msg("library refused: %s", r->str);
+    assert_string_equal(r->str, REDIS_LIBRARY_NAME);
     freeReplyObject(r);
     g->lim = *lim;
 }
@@ -165,8 +169,7 @@ static enum lookup_outcome attempt(struct guard *g, const char *code, const char
     const char *argv[REDIS_SCRIPT_MAX_ARGS + 3];
     size_t argvlen[REDIS_SCRIPT_MAX_ARGS + 3];
     char nk[12];
-    int argc = redis_script_argv(&g->script, true, call.nkeys, call.nargs, call.args, NULL, nk,
-                                 argv, argvlen);
+    int argc = redis_fcall_argv("lookup_guard", call.nkeys, call.nargs, call.args, NULL, nk, argv, argvlen);
     assert_true(argc > 0);
     redisReply *r = redisCommandArgv(g->rc, argc, argv, argvlen);
     assert_non_null(r);

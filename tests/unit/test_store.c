@@ -744,6 +744,9 @@ static void test_bad_db_index_keeps_store_down_and_logs_once(void **state)
     f->s = store_new(&f->loop, url, 500);
     assert_non_null(f->s);
     store_on_state(f->s, on_state, f);
+    /* The first refusal, then a few retries (100, 200, 400 ms apart). */
+    for (uint64_t end = now_ms() + 10000; log_count(f, "redis connect failed") == 0 && now_ms() < end;)
+        uv_run(&f->loop, UV_RUN_ONCE);
     run_for(f, 700);
     assert_false(store_connected(f->s));
     assert_int_equal(f->ups, 0);

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Instructions per Telegram update on the whole path, by callgrind: a figure that
+does not move with the machine's load (the other benchmarks' do).
+
+  python3 bench/profile.py --build build [--seconds 15] [--top 25] [--perf]
+
+dvcbot runs under `valgrind --tool=callgrind --toggle-collect=uv_run` (the loop
+only: start-up and data loading are left out) with the same nginx Bot API stub,
+Redis on a unix socket and wrk updates as bench/webhook.py; the script prints
+instructions per update and the functions that cost the most per update
+(inclusive). Redis's own share is printed from its INFO commandstats: microseconds
+per update by command (these are times, so they do move with the load).
+With --perf, dvcbot runs natively under `perf record -e cpu-clock` (this machine's
+virtual CPUs count no hardware events: `perf stat -e instructions true` says "not
+supported") while wrk saturates it, and the script prints where its CPU time went,
+kernel included (system calls, loopback TCP), which callgrind does not see.
+Needs valgrind, wrk, nginx and (for --perf) linux-perf.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import webhook  # noqa: E402  (same stub, users and texts)
+
+
+def redis_cli(sock, *args):
+    return subprocess.run(["redis-cli", "-s", sock] + list(args), capture_output=True, text=True).stdout
+
+
+def print_perf(data, handled, top):
+    report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,sym"],
+                            capture_output=True, text=True).stdout
+    samples = re.search(r"of event 'cpu-clock'.*?\n# Event count \(approx.\): (\d+)", report, re.S)
+    print(f"dvcbot under perf (cpu-clock): {handled:.0f} updates")
+    kernel = 0.0
+    rows = []
+    for line in report.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*)", line)
+        if m:
+            pct, dso, ring, sym = float(m.group(1)), m.group(2), m.group(3), m.group(4).strip()
+            if ring == "k":
+                kernel += pct
+            rows.append((pct, dso, sym))
+    print(f"kernel (system calls, TCP on loopback): {kernel:.1f} % of dvcbot's CPU time")
+    for pct, dso, sym in rows[:top]:
+        print(f"  {pct:5.1f} %  {dso:24.24s} {sym}")
+    if samples:
+        print(f"(event count {samples.group(1)})")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--perf", action="store_true", help="perf record (time, kernel included)")
+    args = ap.parse_args()
+    webhook.need("wrk", "wrk")
+    webhook.need("nginx", "nginx-light")
+    webhook.need("valgrind", "valgrind")
+    tmp = tempfile.mkdtemp(prefix="dvcbot-profile-")
+    procs = []
+    try:
+        nport, bport = webhook.free_port(), webhook.free_port()
+        with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+            f.write(webhook.NGINX_CONF % {"dir": tmp, "port": nport})
+        procs.append(subprocess.Popen(["nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf")],
+                                      stderr=subprocess.DEVNULL))
+        sock = os.path.join(tmp, "redis.sock")
+        procs.append(subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", sock,
+                                       "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
+        webhook.wait_http(f"http://127.0.0.1:{nport}/")
+        env = dict(os.environ, DVCBOT_LISTEN=f"127.0.0.1:{bport}", REDIS_URL="unix://" + sock,
+                   DVCBOT_DATA_DIR=webhook.ROOT, TELEGRAM_BOT_TOKEN=webhook.TOKEN,
+                   TELEGRAM_WEBHOOK_SECRET=webhook.SECRET, TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}",
+                   DVCBOT_TELEGRAM_RATE="1000000", DVCBOT_LOG_LEVEL="warn")
+        out = os.path.join(tmp, "callgrind.out")
+        binary = os.path.join(webhook.ROOT, args.build, "dvcbot")
+        if args.perf:
+            webhook.need("perf", "linux-perf")
+            out = os.path.join(tmp, "perf.data")
+            wrap = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-o", out, "--"]
+        else:
+            wrap = ["valgrind", "--tool=callgrind", "--toggle-collect=uv_run", f"--callgrind-out-file={out}"]
+        bot = subprocess.Popen(wrap + [binary, "serve"], env=env,
+                               stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
+        procs.append(bot)
+        webhook.wait_http(f"http://127.0.0.1:{bport}/healthz", timeout=120)
+        redis_cli(sock, "CONFIG", "RESETSTAT")
+        lua = webhook.lua_file(tmp, "update.lua", 0)
+        subprocess.run(["wrk", "-t1", "-c64" if args.perf else "-c8", f"-d{args.seconds}s", "--timeout", "30s",
+                        "-s", lua, f"http://127.0.0.1:{bport}/webhook/telegram"], capture_output=True, check=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            handled = webhook.metric(bport, "dvcbot_messages_total")
+            if webhook.metric(bport, "dvcbot_replies_sent_total") >= handled:
+                break
+            time.sleep(0.2)
+        stats = redis_cli(sock, "INFO", "commandstats")
+        bot.send_signal(signal.SIGINT if args.perf else signal.SIGTERM)  # perf passes SIGINT on
+        bot.wait(timeout=120)
+        if args.perf:
+            print_perf(out, handled, args.top)
+            return
+        report = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
+                                text=True).stdout
+        total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))
+        n = max(handled, 1)
+        print(f"dvcbot: {total / n:,.0f} instructions per update ({handled:.0f} updates, the loop only)")
+        print("most per update (inclusive), function:")
+        seen = set()
+        shown = 0
+        for line in report.splitlines():
+            m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S+)", line)
+            if not m or "PROGRAM TOTALS" in line:
+                continue
+            name = re.sub(r" \[.*", "", m.group(2)).split(":")[-1]
+            if name in seen or name.startswith("0x") or name in (
+                    "uv_run", "(below", "main", "cmd_serve", "__libc_start_main@@GLIBC_2.34"):
+                continue
+            seen.add(name)
+            print(f"  {int(m.group(1).replace(',', '')) / n:10,.0f}  {name}")
+            shown += 1
+            if shown >= args.top:
+                break
+        print("redis, microseconds per update by command (times: they grow with the machine's load):")
+        for line in stats.splitlines():
+            m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
+            if m and int(m.group(3)) / n >= 0.05:
+                print(f"  {int(m.group(3)) / n:8.2f} us  {int(m.group(2)) / n:5.2f} calls  {m.group(1)}")
+        print(f"load average {webhook.loadavg()} (instructions do not depend on it)")
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

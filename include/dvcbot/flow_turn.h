@@ -1,0 +1,74 @@
+/* flow_turn — one turn inside a guided flow, shared by the flow engine's
+ * files: flow.c (handlers, moving between steps, answers), flow_view.c (what
+ * the user sees) and flow_end.c (the closing dossier-code step). Not for other
+ * modules: they use flow.h.
+ *
+ * A turn decodes session.flow once into c->s (flow_state.h), works on it and
+ * flow_turn_commit writes it back, unless the flow ended during the turn
+ * (flow_turn_drop removed it). */
+#ifndef DVCBOT_FLOW_TURN_H
+#define DVCBOT_FLOW_TURN_H
+
+#include "dvcbot/commune_list.h"
+#include "dvcbot/dialog.h"
+#include "dvcbot/flow_state.h"
+#include "dvcbot/stats.h"
+
+struct flows {
+    const struct flow_set *defs;
+    const struct commune_list *communes;
+    struct stats *st;
+};
+
+struct flow_ctx {
+    struct flows *fl;
+    struct dialog_turn *t;
+    struct flow_state s;
+    bool ended;                 /* the flow left the session during this turn */
+};
+
+/* Writes c->s back to session.flow (unless ended) and frees it. */
+void flow_turn_commit(struct flow_ctx *c);
+/* Ends the flow: session.flow and the mode go; abandoned flows are counted. */
+void flow_turn_drop(struct flow_ctx *c, bool abandoned);
+long flow_turn_now(void);
+
+/* The commune the flow is about: the assisted resident's, or the answer of
+ * its first commune question (NULL when none). */
+const char *flow_turn_commune(const struct flow_ctx *c);
+
+/* ===== flow_view.c ===== */
+
+/* Shows where the flow is (saved-data offer, check, its "no" screen,
+ * question, instruction, code step), under note (may be NULL). */
+void flow_view_current(struct flow_ctx *c, const char *note);
+/* The same under a note rendered from a template. */
+void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n);
+/* Renders a template into a fresh string ("" when missing; caller frees). */
+char *flow_view_text(const struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
+                     size_t n);
+void flow_view_intro(struct flow_ctx *c);
+void flow_view_help(struct flow_ctx *c);
+void flow_view_edit_choose(struct flow_ctx *c);
+void flow_view_edit_unknown(struct flow_ctx *c);
+void flow_view_resume(struct flow_ctx *c);
+/* Labels of the answered questions that apply, comma-separated (caller frees). */
+char *flow_view_answered_labels(const struct flow_ctx *c);
+/* The procedure's own page on the portal, or the portal's search for its
+ * name (caller frees). */
+char *flow_view_portal_link(const struct flow_ctx *c);
+
+/* ===== flow_end.c ===== */
+
+/* The last portal screen is done: counts the flow finished (once) and asks
+ * for the dossier code. */
+void flow_end_reached(struct flow_ctx *c);
+/* Text typed at the code step. Returns true when the turn was handed to the
+ * lookup (it finishes the turn), false when the caller still must. */
+bool flow_end_code_typed(struct flow_ctx *c, const char *text);
+/* "Để sau": the flow ends without a code. */
+void flow_end_without_code(struct flow_ctx *c);
+/* The code step as the user sees it. */
+void flow_end_view(struct flow_ctx *c, const char *note);
+
+#endif

@@ -1,0 +1,818 @@
+#!lua name=dvcbot
+-- dvcbot's Redis functions: every Lua script the service runs on Redis, in
+-- one library (Redis 7 Functions, needs redis-server 7.0 or later).
+--
+-- The store loads this file with FUNCTION LOAD REPLACE on every new
+-- connection before it sends anything else (src/store.c), `dvcbot import` on
+-- its own; C calls a function with FCALL <name> <numkeys> <keys...> <args...>
+-- (src/redis_script.c). The comment above each function names its keys and
+-- arguments (keys[i], args[i]) and what it returns; the C file named in
+-- brackets is its caller. The file is installed with the binary and read
+-- from DVCBOT_DATA_DIR/redis/dvcbot.lua.
+--
+-- A few functions reach keys they compute (a dossier from a payment record,
+-- broadcasts by number): fine on one Redis, not on Redis Cluster.
+
+-- Creates the record (status resolving) and the stream with its group.
+-- KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ...
+-- (broadcast)
+redis.register_function('broadcast_init', function(keys, args)
+  redis.call('HSET', keys[1], unpack(args))
+  redis.call('XGROUP', 'CREATE', keys[2], 'bcw', '0', 'MKSTREAM')
+  return 1
+end)
+
+-- For each user: seen and commune of u:{<user>}, consent and commune of
+-- the profile p:{<user>} (false when unreadable).
+-- KEYS: u:{<user>}, p:{<user>}, ... in pairs.
+-- (broadcast)
+redis.register_function('broadcast_user_fields', function(keys, args)
+  local out = {}
+  for i = 1, #keys, 2 do
+    local u = redis.pcall('HMGET', keys[i], 'seen', 'commune')
+    local p = redis.pcall('HMGET', keys[i + 1], 'consent', 'commune')
+    if type(u) == 'table' and not u.err and type(p) == 'table' and not p.err then
+      out[#out + 1] = {u[1], u[2], p[1], p[2]}
+    else out[#out + 1] = false end
+  end
+  return out
+end)
+
+-- The subscribers of those dossiers (of the page's sub:<CODE> keys) whose
+-- status is ARGV[1].
+-- (broadcast)
+redis.register_function('broadcast_subscribers', function(keys, args)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local st = redis.pcall('HGET', 'dossier:' .. string.sub(k, 5), 'status')
+    if st == args[1] then
+      local m = redis.pcall('SMEMBERS', k)
+      if type(m) == 'table' and not m.err then
+        for _, u in ipairs(m) do out[#out + 1] = u end
+      end
+    end
+  end
+  return out
+end)
+
+-- Resolved: due in bc:active, or done at once when nobody matched.
+-- KEYS: bc:<id>, bc:<id>:q, bc:active. ARGV: recipients, batches, score,
+-- id, now, seconds to keep.
+-- (broadcast)
+redis.register_function('broadcast_resolved', function(keys, args)
+  if redis.call('HGET', keys[1], 'status') ~= 'resolving' then return 'gone' end
+  if args[1] == '0' then
+    redis.call('HSET', keys[1], 'status', 'done', 'recipients', 0, 'finished', args[5])
+    redis.call('DEL', keys[2])
+    redis.call('EXPIRE', keys[1], args[6])
+    return 'done'
+  end
+  redis.call('HSET', keys[1], 'status', 'scheduled', 'recipients', args[1], 'batches', args[2])
+  redis.call('ZADD', keys[3], args[3], args[4])
+  return 'scheduled'
+end)
+
+-- Ends a broadcast early and removes who was still to be sent to. Cancels
+-- a scheduled or running one (mode "cancel") or drops one whose resolving
+-- failed (mode "abort"). Returns the status it found ('' when missing).
+-- KEYS: bc:<id>, bc:<id>:q. ARGV: mode, new status, now, seconds to keep,
+-- batches written so far (abort).
+-- (broadcast)
+redis.register_function('broadcast_stop', function(keys, args)
+  local s = redis.call('HGET', keys[1], 'status')
+  if not s then return '' end
+  local ok = (args[1] == 'cancel' and (s == 'scheduled' or s == 'running'))
+    or (args[1] == 'abort' and s == 'resolving')
+  if not ok then return s end
+  local n = tonumber(args[5]) or 0
+  local stored = tonumber(redis.call('HGET', keys[1], 'batches') or '0') or 0
+  if stored > n then n = stored end
+  for i = 1, n do redis.call('DEL', keys[1] .. ':b:' .. i) end
+  redis.call('DEL', keys[2])
+  redis.call('HSET', keys[1], 'status', args[2], 'finished', args[3])
+  redis.call('EXPIRE', keys[1], args[4])
+  redis.call('EXPIRE', keys[1] .. ':fail', args[4])
+  return s
+end)
+
+-- Marks a due broadcast running and returns {status, text, buttons}.
+-- KEYS: bc:<id>. ARGV: now.
+-- (broadcast_worker)
+redis.register_function('broadcast_start', function(keys, args)
+  local s = redis.call('HGET', keys[1], 'status')
+  if s == 'scheduled' then redis.call('HSET', keys[1], 'status', 'running', 'started', args[1])
+  s = 'running' end
+  return {s or '', redis.call('HGET', keys[1], 'text') or '',
+  redis.call('HGET', keys[1], 'buttons') or '[]'}
+end)
+
+-- Records one recipient's verdict; acks the batch's entry when its set is
+-- empty and ends the broadcast when its stream is. Returns a bit set:
+-- FINISH_COUNTED, FINISH_DONE (the broadcast is done now), FINISH_STOPPED
+-- (it is not running any more: cancelled). A user named in the failure list
+-- gets it in refs:{<user key>} (for erase-my-data), and only then: a user
+-- erased meanwhile is no longer in the batch and leaves no trace.
+-- KEYS: bc:<id>, bc:<id>:b:<n>, bc:<id>:fail, bc:<id>:q, refs:{<user key>}.
+-- ARGV: user key ("" = only check the batch), counter, reason ("" = none),
+-- entry id, consumer, failures kept, now, seconds to keep the record, seconds
+-- refs:{} lives (DVCBOT_USER_TTL).
+-- (broadcast_worker)
+redis.register_function('broadcast_verdict', function(keys, args)
+  local counted = 0
+  if args[1] ~= '' and redis.call('SREM', keys[2], args[1]) == 1 then
+    counted = 1
+    redis.call('HINCRBY', keys[1], args[2], 1)
+    if args[3] ~= '' then
+      redis.call('HINCRBY', keys[1], 'reason:' .. args[3], 1)
+      if redis.call('HLEN', keys[3]) < tonumber(args[6]) then
+        redis.call('SADD', keys[5], keys[3])
+        redis.call('EXPIRE', keys[5], args[9])
+        redis.call('HSET', keys[3], args[1], args[3]) end
+    end
+  end
+  local running = redis.call('HGET', keys[1], 'status') == 'running'
+  if not running then return counted + 4 end
+  if redis.call('SCARD', keys[2]) > 0 then
+    redis.pcall('XCLAIM', keys[4], 'bcw', args[5], 0, args[4], 'JUSTID')
+    return counted
+  end
+  redis.pcall('XACK', keys[4], 'bcw', args[4])
+  redis.call('XDEL', keys[4], args[4])
+  if redis.call('XLEN', keys[4]) > 0 then return counted end
+  redis.call('HSET', keys[1], 'status', 'done', 'finished', args[7])
+  redis.call('DEL', keys[4])
+  redis.call('EXPIRE', keys[1], args[8])
+  redis.call('EXPIRE', keys[3], args[8])
+  return counted + 2
+end)
+
+-- The last ARGV[1] broadcasts, newest first: {id, fields...} each.
+-- (console_broadcasts)
+redis.register_function('console_broadcast_list', function(keys, args)
+  local n = tonumber(redis.call('GET', 'bc:next') or '0') or 0
+  local out = {}
+  for id = n, math.max(1, n - tonumber(args[1]) + 1), -1 do
+    local h = redis.call('HMGET', 'bc:' .. id, 'status', 'text', 'segment', 'created',
+      'not_before', 'finished', 'recipients', 'sent', 'failed', 'blocked', 'skipped')
+    if h[1] then table.insert(h, 1, tostring(id)) out[#out + 1] = h end
+  end return out
+end)
+
+-- KEYS: one SCAN page of dossier:* keys. Returns the fields of each hash.
+-- (console_indicators)
+redis.register_function('console_indicator_hashes', function(keys, args)
+  local out = {}
+  for _, k in ipairs(keys) do
+    if redis.call('TYPE', k).ok == 'hash' then
+      out[#out + 1] = redis.call('HMGET', k, unpack(args))
+    end
+  end return out
+end)
+
+-- KEYS: day hash and code list of each day, in pairs.
+-- (console_indicators)
+redis.register_function('console_indicator_days', function(keys, args)
+  local out = {}
+  for i = 1, #keys, 2 do
+    out[#out + 1] = redis.call('HGETALL', keys[i])
+    out[#out + 1] = redis.call('LRANGE', keys[i + 1], 0, -1)
+  end return out
+end)
+
+-- KEYS: console:s:<sid>. ARGV: fp, commune, csrf, created, expires, ttl.
+-- (console_session)
+redis.register_function('console_session_open', function(keys, args)
+  redis.call('HSET', keys[1], 'fp', args[1], 'commune', args[2], 'csrf', args[3],
+  'created', args[4], 'expires', args[5])
+  return redis.call('EXPIRE', keys[1], args[6])
+end)
+
+-- KEYS: console:fail:<addr>, console:fail:all. ARGV: window (s).
+-- (console_session)
+redis.register_function('console_signin_failed', function(keys, args)
+  for _, k in ipairs(keys) do
+    if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, args[1]) end
+  end return 1
+end)
+
+-- KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due.
+-- ARGV[1] now, ARGV[2] code, ARGV[3..] field/value pairs.
+-- Returns {0 unchanged | 1 updated | 2 created, old status or ""}.
+-- A dossier paid through our gateway (paid_via) stays paid while its fee is
+-- at most what was paid (paid_amount, else the fee it had): a later export
+-- still saying unpaid does not undo the payment, a raised fee is due again.
+-- (dossier)
+redis.register_function('dossier_upsert', function(keys, args)
+  local rec, order = {}, {}
+  for i = 3, #args, 2 do rec[args[i]] = args[i + 1]; order[#order + 1] = args[i] end
+  local via = redis.call('HMGET', keys[1], 'paid_via', 'paid_amount', 'fee', 'paid')
+  if via[1] then
+    local fee = tonumber(rec['fee'] or via[3] or '0') or 0
+    if fee <= (tonumber(via[2] or via[3] or '0') or 0) then
+      if rec['paid'] == '0' then rec['paid'] = '1' end
+      if rec['paid_online'] == '0' then rec['paid_online'] = '1' end
+    elseif rec['paid'] ~= '1' and via[4] == '1' then
+      if not rec['paid'] then order[#order + 1] = 'paid' end
+      rec['paid'] = '0'
+    end
+  end
+  local names = {'status'}
+  for i = 1, #order do names[i + 1] = order[i] end
+  local cur = redis.call('HMGET', keys[1], unpack(names))
+  local old, new = cur[1], cur[1]
+  local moved = false
+  local set = {}
+  for i = 1, #order do
+    local f = order[i]
+    local v = rec[f]
+    if cur[i + 1] ~= v then set[#set + 1] = f; set[#set + 1] = v end
+    if f == 'status' then new = v end
+    if f == 'due_at' and cur[i + 1] ~= v then moved = true end
+  end
+  if #set == 0 then return {0, old or ''} end
+  set[#set + 1] = 'updated_at'; set[#set + 1] = args[1]
+  if not old then set[#set + 1] = 'created_at'; set[#set + 1] = args[1] end
+  if old ~= new then set[#set + 1] = 'status_at'; set[#set + 1] = args[1]; moved = true end
+  redis.call('HSET', keys[1], unpack(set))
+  if old and old ~= new then
+    redis.call('RPUSH', keys[2], args[2] .. ' ' .. new)
+    redis.call('LTRIM', keys[2], -100000, -1)
+  end
+  -- the final statuses of dossier_status_final
+  if new == 'da_co_ket_qua' or new == 'da_tra_ket_qua' or new == 'tu_choi' then
+    redis.call('ZREM', keys[3], args[2])
+  elseif moved then redis.call('ZADD', keys[3], args[1], args[2]) end
+  return {old and 1 or 2, old or ''}
+end)
+
+-- Removes the user from one shared structure, whatever its type.
+-- KEYS[1]: the structure; ARGV[1]: the user key.
+-- (erase)
+redis.register_function('erase_ref', function(keys, args)
+  local t = redis.call('TYPE', keys[1]).ok
+  if t == 'set' then return redis.call('SREM', keys[1], args[1])
+  elseif t == 'hash' then return redis.call('HDEL', keys[1], args[1])
+  elseif t == 'zset' then return redis.call('ZREM', keys[1], args[1])
+  elseif t == 'list' then return redis.call('LREM', keys[1], 0, args[1]) end
+  return 0
+end)
+
+-- The comment and the note in refs (same slot: the user's hash tag).
+-- KEYS: fb:{user}, refs:{user}. ARGV: JSON line, last index kept, zset key.
+-- (feedback)
+redis.register_function('feedback_comment', function(keys, args)
+  redis.call('LPUSH', keys[1], args[1]) redis.call('LTRIM', keys[1], 0, args[2])
+  return redis.call('SADD', keys[2], args[3])
+end)
+
+-- Reads the user's open ticket, and with ARGV[1] = "close" ends it if it is
+-- ARGV[2]. KEYS: ho:{user}. Returns {open ticket or false, closed}.
+-- (handoff)
+redis.register_function('handoff_ticket', function(keys, args)
+  local t = redis.call('HGET', keys[1], 'ticket') local closed = 0
+  if args[1] == 'close' and t == args[2] then redis.call('DEL', keys[1]) closed = 1 end
+  return {t, closed}
+end)
+
+-- KEYS: ho:{user}, refs:{user}. ARGV: ticket, now, ticket key.
+-- (handoff)
+redis.register_function('handoff_open', function(keys, args)
+  redis.call('HSET', keys[1], 'ticket', args[1], 'opened_at', args[2])
+  return redis.call('SADD', keys[2], args[3])
+end)
+
+-- KEYS: dossier:<code>, sub:<code>. ARGV: user key.
+-- (lookup)
+redis.register_function('lookup_read', function(keys, args)
+  return {redis.call('HGETALL', keys[1]), redis.call('SISMEMBER', keys[2], args[1])}
+end)
+
+-- KEYS: 1 dossier:<code>, 2 hs:g:d:<code>, 3 hs:g:s:<source>, 4 hs:g:new:<channel>,
+--       5 hs:g:all, 6 dossier:access:<code>, 7 refs:{<user>}, 8 sub:<code>.
+-- ARGV: 1 'last4' | 'full', 2 digits, 3 now, 4 user key, 5 'acct' | 'addr',
+--       6-9 dossier fails, pause, pause max, memory,
+--       10-13 source fails, pause, pause max, memory,
+--       14 new-account age, 15 new-account fails, 16 global fails, 17 global window,
+--       18 access log ttl.
+-- → {'ok', HGETALL, subscribed} | {'wrong'} | {'limited', seconds, 'source' |
+--   'dossier' | 'new' | 'global'}.
+-- (lookup_guard)
+redis.register_function('lookup_guard', function(keys, args)
+  local now = tonumber(args[3])
+  local weak = args[1] == 'last4'
+  local function num(x) return tonumber(x or '0') or 0 end
+  local function wait_of(key)
+    local u = num(redis.call('HGET', key, 'until'))
+    if u > now then return u - now end
+    return 0
+  end
+  -- A wrong try: every fails-th one pauses for pause, doubling, at most
+  -- maxp; the count is forgotten memory seconds after the last one.
+  local function wrong(key, fails, pause, maxp, memory)
+    local h = redis.call('HMGET', key, 'n', 't')
+    local n = num(h[1])
+    if now - num(h[2]) > memory then n = 0 end
+    n = n + 1
+    redis.call('HSET', key, 'n', n, 't', now)
+    if n % fails == 0 then
+      local p = pause * 2 ^ (n / fails - 1)
+      if p > maxp then p = maxp end
+      redis.call('HSET', key, 'until', now + p)
+    end
+    redis.call('EXPIRE', key, memory + maxp)
+  end
+  local w = wait_of(keys[3])
+  if w > 0 then return {'limited', w, 'source'} end
+  -- An account is new until a day after its first wrong try: aging one
+  -- costs a wrong try from the shared budget.
+  local new = args[5] == 'acct' and
+    now - num(redis.call('HGET', keys[3], 'first') or now) < num(args[14])
+  if new then
+    w = wait_of(keys[4])
+    if w > 0 then return {'limited', w, 'new'} end
+  end
+  if weak then
+    local g = redis.call('HMGET', keys[5], 'w', 'n')
+    local gw, gn = num(g[1]), num(g[2])
+    if now - gw >= num(args[17]) then
+      gw, gn = now, 0
+      redis.call('HSET', keys[5], 'w', now, 'n', 0)
+      redis.call('EXPIRE', keys[5], 2 * num(args[17]))
+    end
+    if gn >= num(args[16]) then return {'limited', gw + num(args[17]) - now, 'global'} end
+    w = wait_of(keys[2])
+    if w > 0 then return {'limited', w, 'dossier'} end
+  end
+  -- Digits only; +84 / 84 before a 9-digit number is the leading 0.
+  local function digits(s)
+    if not s then return nil end
+    local d = string.gsub(s, '%D', '')
+    if #d == 11 and string.sub(d, 1, 2) == '84' then d = '0' .. string.sub(d, 3) end
+    return d
+  end
+  local given = digits(args[2])
+  local f = redis.call('HMGET', keys[1], 'phone', 'id_number')
+  local ok = false
+  for i = 1, 2 do
+    local d = digits(f[i])
+    if d then
+      if weak then ok = ok or (#d >= 4 and string.sub(d, -4) == given)
+      else ok = ok or (#d >= 9 and d == given) end  -- 9: LOOKUP_PROOF_FULL_MIN
+    end
+  end
+  if ok then
+    redis.call('ZADD', keys[6], now, args[4])
+    redis.call('ZREMRANGEBYRANK', keys[6], 0, -100 - 1)  -- 100: LOOKUP_ACCESS_KEEP
+    redis.call('ZREMRANGEBYSCORE', keys[6], '-inf', now - num(args[18]))
+    redis.call('EXPIRE', keys[6], args[18])
+    redis.call('SADD', keys[7], keys[6])
+    redis.call('EXPIRE', keys[7], args[18])
+    return {'ok', redis.call('HGETALL', keys[1]), redis.call('SISMEMBER', keys[8], args[4])}
+  end
+  redis.call('HSETNX', keys[3], 'first', now)
+  wrong(keys[3], num(args[10]), num(args[11]), num(args[12]), num(args[13]))
+  if new then wrong(keys[4], num(args[15]), num(args[11]), num(args[12]), num(args[13])) end
+  if weak then
+    wrong(keys[2], num(args[6]), num(args[7]), num(args[8]), num(args[9]))
+    redis.call('HINCRBY', keys[5], 'n', 1)
+  end
+  return {'wrong'}
+end)
+
+-- KEYS[1] dossier:<code>, KEYS[2] sub:<code> → {HGETALL, SMEMBERS}.
+-- (notify)
+redis.register_function('dossier_with_subscribers', function(keys, args)
+  return {redis.call('HGETALL', keys[1]), redis.call('SMEMBERS', keys[2])}
+end)
+
+-- KEYS[1] pay:<ref>, KEYS[2] refs:{<user>}.
+-- ARGV amount, code, created, expires, user key, ttl.
+-- (payment)
+redis.register_function('payment_create', function(keys, args)
+  redis.call('HSET', keys[1], 'amount', args[1], 'code', args[2], 'status', 'pending',
+    'created', args[3], 'expires', args[4], args[5], 'payer')
+  redis.call('EXPIRE', keys[1], args[6])
+  redis.call('SADD', keys[2], keys[1])
+  return 1
+end)
+
+-- KEYS[1] pay:<ref>. ARGV vnp_Amount, vnp_ResponseCode, vnp_TransactionStatus,
+-- vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate (unix), seconds a paid
+-- record (it names the payer) is kept: DVCBOT_USER_TTL.
+-- → {'01'} | {'04'} | {'02'} | {'00', outcome, code, payer, amount, fee now}.
+-- The dossier key comes from the record, so this needs a single Redis.
+-- (payment_ipn)
+redis.register_function('payment_ipn_record', function(keys, args)
+  local p = redis.call('HMGET', keys[1], 'amount', 'code', 'status', 'expires')
+  if not p[1] then return {'01'} end
+  if args[1] ~= p[1] .. '00' then return {'04'} end
+  if p[3] == 'paid' then return {'02'} end
+  local success = args[2] == '00' and args[3] == '00'
+  if not success and p[3] == 'failed' then return {'02'} end
+  local payer = ''
+  local all = redis.call('HGETALL', keys[1])
+  for i = 1, #all, 2 do if all[i + 1] == 'payer' then payer = all[i] end end
+  if not success then
+    redis.call('HSET', keys[1], 'status', 'failed', 'response_code', args[2],
+      'failed_at', args[6])
+    return {'00', 'failed', p[2], payer, p[1], ''}
+  end
+  local dk = 'dossier:' .. p[2]
+  local d = redis.call('HMGET', dk, 'fee', 'paid', 'status')
+  local fee = tonumber(d[1] or '0')
+  local outcome = 'paid'
+  if not d[3] then outcome = 'no_dossier'
+  elseif p[4] and tonumber(args[7]) > tonumber(p[4]) + 300 then  -- 300: PAYMENT_PAY_GRACE_S
+    outcome = 'expired'
+  elseif d[2] == '1' then outcome = 'already_paid'
+  elseif d[3] == 'tu_choi' or fee <= 0 then outcome = 'not_due'
+  elseif fee ~= tonumber(p[1]) then outcome = 'fee_changed' end
+  redis.call('HSET', keys[1], 'status', 'paid', 'paid_at', args[6],
+    'transaction_no', args[4], 'bank_code', args[5],
+    'applied', outcome == 'paid' and '1' or '0')
+  if outcome ~= 'paid' then redis.call('HSET', keys[1], 'reason', outcome) end
+  redis.call('EXPIRE', keys[1], args[8])
+  if outcome == 'paid' then
+    redis.call('HSET', dk, 'paid', '1', 'paid_online', '1', 'paid_via', 'vnpay',
+      'paid_amount', p[1], 'updated_at', args[6])
+  end
+  return {'00', outcome, p[2], payer, p[1], d[1] or ''}
+end)
+
+-- Takes the due codes: re-scores each to the lease's end, returns them.
+-- KEYS[1] remind:due. ARGV: now, batch size, lease end.
+-- (reminder)
+redis.register_function('reminder_take', function(keys, args)
+  local due = redis.call('ZRANGEBYSCORE', keys[1], '-inf', args[1], 'LIMIT', 0, tonumber(args[2]))
+  for i = 1, #due do redis.call('ZADD', keys[1], args[3], due[i]) end
+  return due
+end)
+
+-- Stores a plan if the code still carries our lease and the dossier the
+-- status (and status_at) it was planned for. Returns 1, or 0 when something
+-- changed meanwhile (nothing is written then).
+-- KEYS: dossier:<code>, remind:due. ARGV: code, lease end, status seen,
+-- status_at seen, cycle, count, last, late_for ("" = keep), next ("" = remove).
+-- (reminder)
+redis.register_function('reminder_commit', function(keys, args)
+  local score = redis.call('ZSCORE', keys[2], args[1])
+  if not score or tonumber(score) ~= tonumber(args[2]) then return 0 end
+  local cur = redis.call('HMGET', keys[1], 'status', 'status_at')
+  if (cur[1] or '') ~= args[3] or (cur[2] or '') ~= args[4] then return 0 end
+  if cur[1] then
+    redis.call('HSET', keys[1], 'status_at', args[5], 'remind_at', args[5],
+               'remind_n', args[6], 'remind_last', args[7])
+    if args[8] ~= '' then redis.call('HSET', keys[1], 'late_for', args[8]) end
+  end
+  if args[9] == '' then redis.call('ZREM', keys[2], args[1])
+  else redis.call('ZADD', keys[2], args[9], args[1]) end
+  return 1
+end)
+
+-- A user started a guided flow.
+-- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows.
+-- ARGV: user key, procedure, now. Returns the procedure's started count.
+-- (stats)
+redis.register_function('stats_flow_start', function(keys, args)
+  redis.call('ZADD', keys[1], args[3], args[1])
+  redis.call('HSET', keys[2], args[1], args[2])
+  return redis.call('HINCRBY', keys[3], args[2] .. '|started', 1)
+end)
+
+-- A user finished a guided flow: out of the active set, counted, its
+-- duration kept (the last ARGV[6]), the commune's name kept.
+-- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows, {stats}:dur:<proc>,
+-- {stats}:communes, {stats}:commune_names.
+-- ARGV: user key, procedure, seconds, commune key, commune name, durations kept.
+-- (stats)
+redis.register_function('stats_flow_finish', function(keys, args)
+  redis.call('ZREM', keys[1], args[1]) redis.call('HDEL', keys[2], args[1])
+  redis.call('HINCRBY', keys[3], args[2] .. '|finished', 1)
+  redis.call('LPUSH', keys[4], args[3]) redis.call('LTRIM', keys[4], 0, args[6] - 1)
+  redis.call('HINCRBY', keys[5], args[4] .. '|finished', 1)
+  return redis.call('HSETNX', keys[6], args[4], args[5])
+end)
+
+-- A flow left (or idle too long): counted abandoned once, by whoever
+-- removes the user from the active set. Returns 1 if that was us.
+-- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows. ARGV: user key, procedure.
+-- (stats)
+redis.register_function('stats_flow_abandon', function(keys, args)
+  if redis.call('ZREM', keys[1], args[1]) == 0 then return 0 end
+  redis.call('HDEL', keys[2], args[1])
+  redis.call('HINCRBY', keys[3], args[2] .. '|abandoned', 1) return 1
+end)
+
+-- Flows idle since ARGV[1] (unix s) are abandoned, up to 200 a call.
+-- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows. ARGV: cutoff.
+-- Returns the procedures counted.
+-- (stats)
+redis.register_function('stats_flow_sweep', function(keys, args)
+  local out = {}
+  for _, u in ipairs(redis.call('ZRANGEBYSCORE', keys[1], '-inf', args[1], 'LIMIT', 0, 200)) do
+    redis.call('ZREM', keys[1], u)
+    local p = redis.call('HGET', keys[2], u)
+    redis.call('HDEL', keys[2], u)
+    if p then redis.call('HINCRBY', keys[3], p .. '|abandoned', 1) out[#out + 1] = p end
+  end return out
+end)
+
+-- A rating: per procedure (count, sum, per star) and per commune.
+-- KEYS: {stats}:ratings, {stats}:communes, {stats}:commune_names.
+-- ARGV: procedure, commune key, stars, commune name.
+-- (stats)
+redis.register_function('stats_rating', function(keys, args)
+  redis.call('HINCRBY', keys[1], args[1] .. '|n', 1)
+  redis.call('HINCRBY', keys[1], args[1] .. '|sum', args[3])
+  redis.call('HINCRBY', keys[1], args[1] .. '|' .. args[3], 1)
+  redis.call('HINCRBY', keys[2], args[2] .. '|ratings', 1)
+  redis.call('HINCRBY', keys[2], args[2] .. '|rating_sum', args[3])
+  return redis.call('HSETNX', keys[3], args[2], args[4])
+end)
+
+-- A flow a volunteer ran for a resident.
+-- KEYS: {stats}:assists_volunteer, {stats}:communes, {stats}:commune_names,
+-- {stats}:misc. ARGV: volunteer user key, commune key, commune name.
+-- (stats)
+redis.register_function('stats_assist', function(keys, args)
+  redis.call('HINCRBY', keys[1], args[1], 1)
+  redis.call('HINCRBY', keys[2], args[2] .. '|assists', 1)
+  redis.call('HINCRBY', keys[4], 'assists', 1)
+  return redis.call('HSETNX', keys[3], args[2], args[3])
+end)
+
+-- Everything /admin/stats shows, in one round trip. KEYS: the 7 hashes,
+-- the active set, then per procedure its flow durations and its dossier-code times.
+-- (stats)
+redis.register_function('stats_gather', function(keys, args)
+  local out = {}
+  for i = 1, 7 do out[i] = redis.call('HGETALL', keys[i]) end
+  out[8] = redis.call('ZCARD', keys[8])
+  for i = 9, #keys do out[i] = redis.call('LRANGE', keys[i], 0, -1) end
+  return out
+end)
+
+-- KEYS: the day hash. ARGV: field, seconds to keep.
+-- (stats_day)
+redis.register_function('stats_day_incr', function(keys, args)
+  redis.call('HINCRBY', keys[1], args[1], 1) return redis.call('EXPIRE', keys[1], args[2])
+end)
+
+-- KEYS: the day hash, the day list. ARGV: field, entry, seconds to keep, entries kept.
+-- (stats_day)
+redis.register_function('stats_day_code', function(keys, args)
+  redis.call('HINCRBY', keys[1], args[1], 1) redis.call('EXPIRE', keys[1], args[3])
+  redis.call('LPUSH', keys[2], args[2]) redis.call('LTRIM', keys[2], 0, args[4] - 1)
+  return redis.call('EXPIRE', keys[2], args[3])
+end)
+
+-- KEYS: volunteers, refs:{user}. ARGV: user, "1" to add / "0" to remove.
+-- (volunteer)
+redis.register_function('volunteer_change', function(keys, args)
+  if args[2] == '1' then redis.call('SADD', keys[2], keys[1])
+  return {redis.call('SADD', keys[1], args[1]), 1} end
+  return {redis.call('SREM', keys[1], args[1]), 0}
+end)
+
+-- Takes what waits in a web chat user's inbox (read and cleared at once,
+-- so a message is shown once). KEYS: wc:inbox:{wc:<id>}. Returns {messages}.
+-- (webchat)
+redis.register_function('webchat_inbox_take', function(keys, args)
+  local v = redis.call('LRANGE', keys[1], 0, -1) redis.call('DEL', keys[1]) return {v}
+end)
+
+-- Puts one reply (JSON) in a web chat user's inbox, keeping the newest.
+-- KEYS: wc:inbox:{wc:<id>}. ARGV: reply JSON, seconds to keep, -(messages kept).
+-- (webchat)
+redis.register_function('webchat_inbox_push', function(keys, args)
+  redis.call('RPUSH', keys[1], args[1]) redis.call('LTRIM', keys[1], args[3], -1)
+  redis.call('EXPIRE', keys[1], args[2]) return 1
+end)
+
+-- KEYS: the stream, the user record. ARGV: max entries, TTL (s), items...
+-- Returns the new ids, or an empty array when the user has no record.
+-- (webchat_history)
+redis.register_function('webchat_history_add', function(keys, args)
+  if redis.call('EXISTS', keys[2]) == 0 then return {} end
+  local ids = {}
+  for i = 3, #args do
+  ids[#ids + 1] = redis.call('XADD', keys[1], 'MAXLEN', args[1], '*', 'm', args[i]) end
+  redis.call('EXPIRE', keys[1], args[2])
+  return ids
+end)
+
+-- A user interaction: window start, last msg_id, counter reset, follow
+-- again. Out-of-order deliveries never move the window back, and a
+-- redelivered message does not reset the counter.
+-- KEYS: u:{zl:<id>}. ARGV: event time (unix s), msg_id or "".
+-- (zalo)
+redis.register_function('zalo_interaction', function(keys, args)
+  local last = tonumber(redis.call('HGET', keys[1], 'zl_in') or '0') or 0
+  local again = args[2] ~= '' and redis.call('HGET', keys[1], 'zl_msg') == args[2]
+  if tonumber(args[1]) >= last and not again then
+  redis.call('HSET', keys[1], 'zl_in', args[1], 'zl_out', '0')
+  if args[2] ~= '' then redis.call('HSET', keys[1], 'zl_msg', args[2]) end end
+  redis.call('HDEL', keys[1], 'unfollowed') return 1
+end)
+
+-- Unfollow: keep only the mark that stops sending.
+-- KEYS: s:{zl:<id>}, u:{zl:<id>}. ARGV: now (unix s).
+-- (zalo)
+redis.register_function('zalo_unfollow', function(keys, args)
+  redis.call('DEL', keys[1])
+  redis.call('HDEL', keys[2], 'zl_in', 'zl_out', 'zl_msg')
+  redis.call('HSET', keys[2], 'unfollowed', args[1]) return 1
+end)
+
+-- A message went out: one more against the window (not for a user who
+-- unfollowed meanwhile, nor for one whose record is gone, e.g. erased by the
+-- message just sent: nothing is kept for them). KEYS: u:{zl:<id>}.
+-- (zalo)
+redis.register_function('zalo_sent', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 and
+  redis.call('HEXISTS', keys[1], 'unfollowed') == 0 then
+  redis.call('HINCRBY', keys[1], 'zl_out', 1) end return 1
+end)
+
+-- Zalo refused a message for this user: why, in their record, if they still
+-- have one. KEYS: u:{zl:<id>}. ARGV: reason, code, now (unix s).
+-- (zalo)
+redis.register_function('zalo_refusal', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 then
+  redis.call('HSET', keys[1], 'last_error', args[1], 'last_error_code',
+  args[2], 'last_error_at', args[3]) end return 1
+end)
+
+-- Seeds the hash from the environment when it is empty or the environment
+-- holds a pair other than the one seeded last, then returns the pair.
+-- KEYS: token hash. ARGV: access, refresh, seed (hash of the two), now.
+-- (zalo_token)
+redis.register_function('zalo_token_seed', function(keys, args)
+  if (args[1] ~= '' or args[2] ~= '') and redis.call('HGET', keys[1], 'env_seed') ~= args[3] then
+  redis.call('HSET', keys[1], 'access', args[1], 'refresh', args[2], 'expires_at', '0',
+  'updated_at', args[4], 'env_seed', args[3]) end
+  return redis.call('HMGET', keys[1], 'access', 'refresh', 'expires_at')
+end)
+
+-- Deletes the lock only while it is still ours. KEYS: lock. ARGV: owner.
+-- (zalo_token)
+redis.register_function('zalo_token_unlock', function(keys, args)
+  if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end return 0
+end)
+
+-- KEYS: per user fb:{u}, fbh:{u}, u:{u}, p:{u}. Returns per user
+-- {lines, handled (HGETALL), record commune, profile consent, profile commune}.
+-- (console_feedback)
+redis.register_function('console_feedback_read', function(keys, args)
+  local out = {}
+  for i = 1, #keys, 4 do
+    local p = redis.call('HMGET', keys[i + 3], 'consent', 'commune')
+    out[#out + 1] = {redis.call('LRANGE', keys[i], 0, -1), redis.call('HGETALL', keys[i + 1]),
+      redis.call('HGET', keys[i + 2], 'commune'), p[1], p[2]}
+  end return out
+end)
+
+-- KEYS: ticket:<n> keys of one SCAN page. For each open one:
+-- {n, user, opened_at, channel, record commune, consent, profile commune}.
+-- (console_handoffs)
+redis.register_function('console_handoff_tickets', function(keys, args)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local n = string.sub(k, 8)
+    for _, u in ipairs(redis.call('SMEMBERS', k)) do
+      local ho = redis.call('HMGET', 'ho:{' .. u .. '}', 'ticket', 'opened_at')
+      if ho[1] == n then
+        local rec = redis.call('HMGET', 'u:{' .. u .. '}', 'ch', 'commune')
+        local p = redis.call('HMGET', 'p:{' .. u .. '}', 'consent', 'commune')
+        out[#out + 1] = {n, u, ho[2] or '0', rec[1] or '', rec[2] or false, p[1] or false,
+          p[2] or false}
+      end
+    end
+  end return out
+end)
+
+-- KEYS: the assists hash, then vol:{u} per user. ARGV: the users.
+-- Returns per user {commune, added_at, households, flows}.
+-- (console_volunteers)
+redis.register_function('console_volunteer_list', function(keys, args)
+  local out = {}
+  for i = 2, #keys do
+    local v = redis.call('HMGET', keys[i], 'commune', 'added_at', 'households')
+    out[#out + 1] = {v[1] or '', v[2] or '0', v[3] or '0',
+      redis.call('HGET', keys[1], args[i - 1]) or '0'}
+  end return out
+end)
+
+-- One turn (or one saved message) in one round trip; see outbox_store.h.
+-- KEYS: dedupe, session, user record, this process's stream.
+-- ARGV: dedupe ('1': mark the event done, 'c': forget it, '0': nothing),
+-- dedupe TTL, session op ('k','s','d'), session, session TTL, consumer,
+-- trust ('1': this process holds every entry it committed before), chat,
+-- reply_ref, user key, n, then text and buttons of each reply. Returns
+-- {1, gated, first seq - 1, has seq, id...}.
+-- (outbox_store)
+redis.register_function('outbox_commit', function(keys, args)
+  if args[1] == '1' then redis.call('SET', keys[1], '1', 'EX', args[2])
+  elseif args[1] == 'c' then redis.call('DEL', keys[1]) end
+  if args[3] == 's' then redis.call('SET', keys[2], args[4], 'EX', args[5])
+  elseif args[3] == 'd' then redis.call('DEL', keys[2]) end
+  local n = tonumber(args[11])
+  if n == 0 then return {1, 0, 0, 0} end
+  local q, gated, has = 0, 0, 0
+  local f = redis.call('HMGET', keys[3], 'oq', 'od', 'oo', 'ch')
+  if f[4] then
+    q = tonumber(f[1]) or 0
+    if (tonumber(f[2]) or 0) < q and not (args[7] == '1' and f[3] == args[6]) then gated = 1 end
+    redis.call('HSET', keys[3], 'oq', q + n, 'oo', args[6])
+    has = 1 end
+  local out = {1, gated, q, has}
+  for i = 1, n do
+    out[4 + i] = redis.call('XADD', keys[4], '*', 'u', has == 1 and args[10] or '', 'c', args[8],
+      'q', has == 1 and q + i or 0, 'r', args[9], 't', args[10 + 2 * i], 'b', args[11 + 2 * i]) end
+  return out
+end)
+
+-- Settles entries: deleted from this process's stream, and each user's
+-- last settled reply (od) moved forward. KEYS: stream, then one user
+-- record per entry ("" for none). ARGV: id and seq of each entry.
+-- (outbox_store)
+redis.register_function('outbox_settle', function(keys, args)
+  local ids = {}
+  for i = 1, #args, 2 do ids[#ids + 1] = args[i] end
+  redis.call('XDEL', keys[1], unpack(ids))
+  for i = 2, #keys do
+    local s = tonumber(args[2 * (i - 1)]) or 0
+    if s > 0 and keys[i] ~= '' and redis.call('EXISTS', keys[i]) == 1 and
+       (tonumber(redis.call('HGET', keys[i], 'od') or '0') or 0) < s then
+      redis.call('HSET', keys[i], 'od', s) end end
+  return #ids
+end)
+
+-- Takes over (a page of) the entries of one process of the channel whose
+-- heartbeat is gone: each moves, in order, from its stream to ours (a new
+-- id). KEYS: the channel's set of processes, our stream. ARGV: this
+-- consumer, heartbeat prefix, the channel's stream prefix, count. Returns
+-- the moved entries as XRANGE does, or {}. Reaches the other processes'
+-- streams and heartbeats by name: one Redis, not Cluster.
+-- (outbox_store)
+redis.register_function('outbox_claim', function(keys, args)
+  for _, c in ipairs(redis.call('SMEMBERS', keys[1])) do
+    if c ~= args[1] and redis.call('EXISTS', args[2] .. c) == 0 then
+      local from = args[3] .. c
+      local es = redis.call('XRANGE', from, '-', '+', 'COUNT', args[4])
+      if #es == 0 then
+        redis.call('DEL', from)
+        redis.call('SREM', keys[1], c)
+      else
+        local out = {}
+        for i, e in ipairs(es) do
+          out[i] = {redis.call('XADD', keys[2], '*', unpack(e[2])), e[2]}
+          redis.call('XDEL', from, e[1]) end
+        return out end end end
+  return {}
+end)
+
+-- KEYS: volunteers, refs:{user}, vol:{user}. ARGV: user, "1" add / "0"
+-- remove, commune, now. Returns 1 when membership changed.
+-- (volunteer)
+redis.register_function('volunteer_register', function(keys, args)
+  if args[2] == '1' then
+    redis.call('SADD', keys[2], keys[1])
+    local added = redis.call('SADD', keys[1], args[1])
+    redis.call('HSET', keys[3], 'commune', args[3])
+    redis.call('HSETNX', keys[3], 'added_at', args[4])
+    return added
+  end
+  return redis.call('SREM', keys[1], args[1])
+end)
+
+-- KEYS: volunteers, vol:{u}. Returns {member?, registered commune}.
+-- (volunteer_household)
+redis.register_function('volunteer_household_who', function(keys, args)
+  return {redis.call('SISMEMBER', keys[1], args[1]), redis.call('HGET', keys[2], 'commune')}
+end)
+
+-- KEYS: coverage:done, coverage:log, vol:{u}, coverage:villages.
+-- ARGV: "<commune key>|<village key>|", vneid, online, paid (1/0), log entry,
+-- village field, village JSON (kept when staff have not set it up).
+-- (volunteer_household)
+redis.register_function('volunteer_household_record', function(keys, args)
+  local p = args[1]
+  redis.call('HINCRBY', keys[1], p .. 'visits', 1)
+  if args[2] == '1' then redis.call('HINCRBY', keys[1], p .. 'vneid', 1) end
+  if args[3] == '1' then redis.call('HINCRBY', keys[1], p .. 'online', 1) end
+  if args[4] == '1' then redis.call('HINCRBY', keys[1], p .. 'paid', 1) end
+  if args[2] == '1' and args[3] == '1' and args[4] == '1' then
+    redis.call('HINCRBY', keys[1], p .. 'met', 1) end
+  redis.call('LPUSH', keys[2], args[5])
+  redis.call('LTRIM', keys[2], 0, 100000 - 1)
+  redis.call('HSETNX', keys[4], args[6], args[7])
+  return redis.call('HINCRBY', keys[3], 'households', 1)
+end)
+
+-- Households visited per village, and the villages staff set up.
+-- KEYS: coverage:villages, coverage:done. Returns {HGETALL, HGETALL}.
+-- (console_volunteers)
+redis.register_function('console_household_coverage', function(keys, args)
+  return {redis.call('HGETALL', keys[1]), redis.call('HGETALL', keys[2])}
+end)
