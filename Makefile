@@ -76,8 +76,10 @@ all: $(BUILD)/dvcbot $(UNIT_BIN) $(FUZZ_BIN)
 
 # -MMD -MP: each object depends on the headers it includes (build/obj/*.d);
 # an object without its .d file (built before) is built again.
+# clang writes the .d file after the object: touch keeps the object newer.
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/obj/%.d | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@touch $@
 
 $(BUILD)/libdvcbot.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -96,6 +98,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(FUZZ_DRIVER) $(BUILD)
 	$(CC) $(CPPFLAGS) -Itests/fuzz -DDVCBOT_SOURCE_DIR='"$(CURDIR)"' $(CFLAGS) \
 	    -MMD -MP -MF $(BUILD)/obj/fuzz_$*.d \
 	    $< $(FUZZ_COMMON) $(FUZZ_DRIVER) $(BUILD)/libdvcbot.a $(LDFLAGS) $(PKG_LIBS) -o $@
+	@touch $@
 
 DEP_FILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/unit_%.d) \
              $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz_%.d)

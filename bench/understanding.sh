@@ -4,7 +4,9 @@
 # dvcbot, real Redis, Telegram stub) and the first reply is judged against the
 # expected id (tests/e2e/understanding.py). Prints right reply %, off-topic
 # lines answered as a procedure, in-scope lines answered "not understood",
-# for the DEV parts and, apart, the SEALED parts (run for the figure only).
+# for the DEV parts and, apart, the SEALED parts and the wholly sealed fresh
+# sets (tests/data/fresh*_sealed.tsv), run for the figure only: for sealed
+# files understanding.py prints aggregates, never a line.
 #   sh bench/understanding.sh [BUILD_DIR] [ROOT]
 # ROOT (default: this checkout) holds the intents/ and templates/ the binary
 # uses: to measure another build, e.g. main before a change,
@@ -26,3 +28,8 @@ echo "== DEV"
 python3 "$root/tests/e2e/understanding.py" --bin "$build/dvcbot" --root "$data" $dev
 echo "== SEALED"
 python3 "$root/tests/e2e/understanding.py" --bin "$build/dvcbot" --root "$data" $sealed
+for f in "$root"/tests/data/fresh*_sealed.tsv; do
+  [ -e "$f" ] || continue
+  echo "== $(basename "$f" .tsv)"
+  python3 "$root/tests/e2e/understanding.py" --bin "$build/dvcbot" --root "$data" "$f"
+done

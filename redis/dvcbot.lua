@@ -72,9 +72,11 @@ redis.register_function('broadcast_resolved', function(keys, args)
   return 'scheduled'
 end)
 
--- Ends a broadcast early and removes who was still to be sent to. Cancels
--- a scheduled or running one (mode "cancel") or drops one whose resolving
--- failed (mode "abort"). Returns the status it found ('' when missing).
+-- Ends a broadcast early and removes who was still to be sent to, and the
+-- batches from their refs:{<user>} (nothing is left pointing at them).
+-- Cancels a scheduled or running one (mode "cancel") or drops one whose
+-- resolving failed (mode "abort"). Returns the status it found ('' when
+-- missing).
 -- KEYS: bc:<id>, bc:<id>:q. ARGV: mode, new status, now, seconds to keep,
 -- batches written so far (abort).
 -- (broadcast)
@@ -87,7 +89,13 @@ redis.register_function('broadcast_stop', function(keys, args)
   local n = tonumber(args[5]) or 0
   local stored = tonumber(redis.call('HGET', keys[1], 'batches') or '0') or 0
   if stored > n then n = stored end
-  for i = 1, n do redis.call('DEL', keys[1] .. ':b:' .. i) end
+  for i = 1, n do
+    local b = keys[1] .. ':b:' .. i
+    for _, u in ipairs(redis.call('SMEMBERS', b)) do
+      redis.call('SREM', 'refs:{' .. u .. '}', b)
+    end
+    redis.call('DEL', b)
+  end
   redis.call('DEL', keys[2])
   redis.call('HSET', keys[1], 'status', args[2], 'finished', args[3])
   redis.call('EXPIRE', keys[1], args[4])
@@ -196,15 +204,22 @@ redis.register_function('console_signin_failed', function(keys, args)
 end)
 
 -- KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due.
--- ARGV[1] now, ARGV[2] code, ARGV[3..] field/value pairs.
--- Returns {0 unchanged | 1 updated | 2 created, old status or ""}.
+-- ARGV[1] now, ARGV[2] code, ARGV[3] commune guard: '' none, or '=<commune>'
+-- (an existing dossier is written only when its stored commune is exactly
+-- that), ARGV[4..] field/value pairs.
+-- Returns {0 unchanged | 1 updated | 2 created, old status or ""}, or
+-- {3, stored commune or ""} when the guard refused (nothing written).
 -- A dossier paid through our gateway (paid_via) stays paid while its fee is
 -- at most what was paid (paid_amount, else the fee it had): a later export
 -- still saying unpaid does not undo the payment, a raised fee is due again.
 -- (dossier)
 redis.register_function('dossier_upsert', function(keys, args)
+  if args[3] ~= '' and redis.call('EXISTS', keys[1]) == 1 then
+    local was = redis.call('HGET', keys[1], 'commune') or ''
+    if was ~= string.sub(args[3], 2) then return {3, was} end
+  end
   local rec, order = {}, {}
-  for i = 3, #args, 2 do rec[args[i]] = args[i + 1]; order[#order + 1] = args[i] end
+  for i = 4, #args, 2 do rec[args[i]] = args[i + 1]; order[#order + 1] = args[i] end
   local via = redis.call('HMGET', keys[1], 'paid_via', 'paid_amount', 'fee', 'paid')
   if via[1] then
     local fee = tonumber(rec['fee'] or via[3] or '0') or 0
@@ -815,4 +830,35 @@ end)
 -- (console_volunteers)
 redis.register_function('console_household_coverage', function(keys, args)
   return {redis.call('HGETALL', keys[1]), redis.call('HGETALL', keys[2])}
+end)
+
+-- Every key of a user, deleted in one call: the keys named (all with the
+-- user's hash tag: one slot, also on a cluster) and the delivery marks
+-- <dedupe prefix><id> of every id in the index dd:{<user>} (keys[1]).
+-- Returns the names of those that existed.
+-- KEYS: dd:{<user>}, then every other key the user may own (erase.c).
+-- ARGV: the dedupe prefix "dd:{<user>}:".
+-- (erase)
+redis.register_function('erase_user_keys', function(keys, args)
+  local gone = {}
+  for _, id in ipairs(redis.call('ZRANGE', keys[1], 0, -1)) do
+    if redis.call('DEL', args[1] .. id) == 1 then gone[#gone + 1] = args[1] .. id end
+  end
+  for i = 1, #keys do
+    if redis.call('DEL', keys[i]) == 1 then gone[#gone + 1] = keys[i] end
+  end
+  return gone
+end)
+
+-- A web chat id the store knows goes on; a new one counts against its
+-- address: at most ARGV[2] per window. Returns 1 go on, 0 refused.
+-- KEYS: u:{wc:<id>}, s:{wc:<id>}, wc:new:<address>. ARGV: id, limit, window.
+-- (webchat_guard)
+redis.register_function('webchat_new_id', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 or redis.call('EXISTS', keys[2]) == 1 then return 1 end
+  if redis.call('SISMEMBER', keys[3], args[1]) == 1 then return 1 end
+  if redis.call('SCARD', keys[3]) >= tonumber(args[2]) then return 0 end
+  redis.call('SADD', keys[3], args[1])
+  if redis.call('TTL', keys[3]) < 0 then redis.call('EXPIRE', keys[3], args[3]) end
+  return 1
 end)

@@ -98,7 +98,16 @@ static void finish(struct job *j)
     uv_close((uv_handle_t *)&j->timer, on_job_closed);
 }
 
-static void add_error(struct job *j, size_t line, size_t index, const cJSON *obj, const char *field,
+/* The code a record names as sent (NULL when absent or absurdly long). */
+static const char *record_code(const cJSON *obj)
+{
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
+    return cJSON_IsString(code) && strlen(code->valuestring) <= 2 * DOSSIER_CODE_MAX
+               ? code->valuestring
+               : NULL;
+}
+
+static void add_error(struct job *j, size_t line, size_t index, const char *code, const char *field,
                       const char *reason)
 {
     j->invalid++;
@@ -107,10 +116,9 @@ static void add_error(struct job *j, size_t line, size_t index, const cJSON *obj
     if (j->errors.len)
         buf_putc(&j->errors, ',');
     buf_printf(&j->errors, "{\"line\":%zu,\"record\":%zu,", line, index);
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
-    if (cJSON_IsString(code) && strlen(code->valuestring) <= 2 * DOSSIER_CODE_MAX) {
+    if (code) {
         buf_puts(&j->errors, "\"code\":");
-        buf_json_str(&j->errors, code->valuestring);
+        buf_json_str(&j->errors, code);
         buf_putc(&j->errors, ',');
     }
     buf_puts(&j->errors, "\"field\":");
@@ -159,28 +167,109 @@ static void advance(struct job *j)
     }
 }
 
-static void on_upserted(redisReply *r, void *ud)
+/* Counts one upsert's reply. Returns the outcome, or -1 when it failed. */
+static int count_upsert(struct job *j, redisReply *r, const char **stored_commune)
 {
-    struct job *j = ud;
     enum dossier_outcome outcome;
     bool changed;
-    j->inflight--;
     if (!r) {
         j->failed++;
         j->store_down = true;
-    } else if (dossier_upsert_result(r, NULL, &outcome, &changed) != 0) {
+        return -1;
+    }
+    if (dossier_upsert_result(r, NULL, &outcome, &changed, stored_commune) != 0) {
         if (j->failed++ == 0)
             log_fmt(LOG_ERROR, "dossier upsert failed", "\"error\":%s",
                     log_q(r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
-    } else if (outcome == DOSSIER_CREATED) {
+        return -1;
+    }
+    if (outcome == DOSSIER_CREATED) {
         j->created++;
     } else if (outcome == DOSSIER_UPDATED) {
         j->updated++;
         j->slice_updates++;
-    } else {
+    } else if (outcome == DOSSIER_UNCHANGED) {
         j->unchanged++;
     }
+    return (int)outcome;
+}
+
+static void on_upserted(redisReply *r, void *ud)
+{
+    struct job *j = ud;
+    j->inflight--;
+    count_upsert(j, r, NULL);
     advance(j);
+}
+
+static bool send_upsert(struct job *j, const struct dossier *d, time_t now, const char *stored_commune,
+                        store_reply_cb cb, void *ud)
+{
+    struct dossier_upsert u;
+    dossier_upsert_prepare(d, now, stored_commune, &u);
+    if (redis_fcall(j->ad->deps.store, "dossier_upsert", cb, ud, u.nkeys, u.argc, u.argv, u.lens) != 0) {
+        j->failed++;
+        j->store_down = true;
+        return false;
+    }
+    j->inflight++;
+    return true;
+}
+
+/* ===== A sign-in limited to a commune ===== */
+
+/* Its upsert writes a stored dossier only while the dossier is in its
+ * commune: the script compares the stored commune with the one the record
+ * names; when they are spelled differently but name the same commune, the
+ * upsert goes again with the stored spelling. A dossier of another commune
+ * (or of none) is never moved. */
+struct scoped_record {
+    struct job *j;
+    size_t line, index;
+    time_t now;
+    bool retried;
+    struct dossier d;
+};
+
+static void scoped_record_free(struct scoped_record *sr)
+{
+    dossier_clear(&sr->d);
+    free(sr);
+}
+
+static void on_scoped_upserted(redisReply *r, void *ud)
+{
+    struct scoped_record *sr = ud;
+    struct job *j = sr->j;
+    const char *stored = NULL;
+    j->inflight--;
+    if (count_upsert(j, r, &stored) == DOSSIER_OTHER_COMMUNE) {
+        const char *code = dossier_get(&sr->d, DF_CODE);
+        if (!commune_same(j->scope, stored))
+            add_error(j, sr->line, sr->index, code, "commune",
+                      stored[0] ? "belongs to another commune" : "stored without a commune");
+        else if (sr->retried)
+            add_error(j, sr->line, sr->index, code, "commune", "changed during the upload; send it again");
+        else if (!j->store_down && !j->ad->closed) {
+            sr->retried = true;
+            if (send_upsert(j, &sr->d, sr->now, stored, on_scoped_upserted, sr)) {
+                advance(j);
+                return;
+            }
+        }
+    }
+    scoped_record_free(sr);
+    advance(j);
+}
+
+static bool send_scoped(struct job *j, struct dossier *d, size_t line, size_t index, time_t now)
+{
+    struct scoped_record *sr = xcalloc(1, sizeof *sr);
+    *sr = (struct scoped_record){.j = j, .line = line, .index = index, .now = now, .d = *d};
+    if (send_upsert(j, &sr->d, now, dossier_get(&sr->d, DF_COMMUNE), on_scoped_upserted, sr))
+        return true;
+    scoped_record_free(sr);
+    return false;
 }
 
 /* Parses one record and sends its upsert. Returns false when Redis refused. */
@@ -189,26 +278,21 @@ static bool send_record(struct job *j, cJSON *obj, size_t line, size_t index, ti
     struct dossier d;
     struct dossier_error e;
     if (dossier_from_json(obj, j->ad->deps.catalog, &d, &e) != 0) {
-        add_error(j, line, index, obj, e.field, e.reason);
+        add_error(j, line, index, record_code(obj), e.field, e.reason);
         return true;
     }
-    if (j->scope[0] && !commune_same(j->scope, dossier_get(&d, DF_COMMUNE))) {
-        add_error(j, line, index, obj, "commune", "outside the commune this sign-in is limited to");
+    if (!j->scope[0]) {
+        bool sent = send_upsert(j, &d, now, NULL, on_upserted, j);
+        dossier_clear(&d);
+        return sent;
+    }
+    if (!commune_same(j->scope, dossier_get(&d, DF_COMMUNE))) {
+        add_error(j, line, index, record_code(obj), "commune",
+                  "outside the commune this sign-in is limited to");
         dossier_clear(&d);
         return true;
     }
-    struct dossier_upsert u;
-    dossier_upsert_prepare(&d, now, &u);
-    int rc = redis_fcall(j->ad->deps.store, "dossier_upsert", on_upserted, j, u.nkeys, u.argc, u.argv,
-                         u.lens);
-    dossier_clear(&d);
-    if (rc != 0) {
-        j->failed++;
-        j->store_down = true;
-        return false;
-    }
-    j->inflight++;
-    return true;
+    return send_scoped(j, &d, line, index, now); /* d now belongs to the scoped record */
 }
 
 static void on_slice(uv_timer_t *t)

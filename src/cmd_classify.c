@@ -3,11 +3,15 @@
  * Hidden flags: `--bench N` classifies every stdin line N times in a loop and
  * prints the rate and the start-up time instead; `--explain` adds the
  * procedure an act names and the line as the matcher read it
- * ("<id>\t<score>\t<procedure or ->\t<rewritten line>"). */
+ * ("<id>\t<score>\t<procedure or ->\t<rewritten line>"); `--cv K [--verbose]`
+ * cross-validates the matcher on the catalog's own examples in K folds and
+ * prints the figures and the out-of-scope thresholds they recommend
+ * (matcher_cv.h). */
 #include "dvcbot/buf.h"
 #include "dvcbot/catalog.h"
 #include "dvcbot/commands.h"
 #include "dvcbot/matcher.h"
+#include "dvcbot/matcher_cv.h"
 #include "dvcbot/mem.h"
 
 #include <stdbool.h>
@@ -128,9 +132,32 @@ static int bench(const struct matcher *m, long rounds, double startup, double st
     return 0;
 }
 
+static int cross_validate(long folds, bool verbose)
+{
+    char *dir = intents_dir(), *err = NULL;
+    struct catalog *cat = catalog_load(dir, &err);
+    free(dir);
+    if (!cat) {
+        fprintf(stderr, "classify: cannot load the catalog: %s\n", err ? err : "unknown error");
+        free(err);
+        return 1;
+    }
+    struct buf out;
+    buf_init(&out);
+    int rc = matcher_cross_validate(cat, folds > 0 && folds <= 20 ? (unsigned)folds : 0, verbose,
+                                    &out, NULL);
+    fputs(buf_cstr(&out), rc == 0 ? stdout : stderr);
+    buf_free(&out);
+    catalog_free(cat);
+    return rc == 0 ? 0 : 1;
+}
+
 int cmd_classify(int argc, char **argv)
 {
     long rounds = 0;
+    if (argc >= 3 && strcmp(argv[1], "--cv") == 0)
+        return cross_validate(strtol(argv[2], NULL, 10),
+                              argc >= 4 && strcmp(argv[3], "--verbose") == 0);
     bool explain = argc == 2 && strcmp(argv[1], "--explain") == 0;
     if (argc >= 3 && strcmp(argv[1], "--bench") == 0)
         rounds = strtol(argv[2], NULL, 10);

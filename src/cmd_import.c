@@ -81,7 +81,7 @@ static int collect(struct import *im, size_t n)
         }
         enum dossier_outcome o;
         bool changed;
-        if (dossier_upsert_result(reply, NULL, &o, &changed) != 0) {
+        if (dossier_upsert_result(reply, NULL, &o, &changed, NULL) != 0) {
             redisReply *r = reply;
             if (im->failed++ == 0)
                 fprintf(stderr, "import: upsert failed: %s\n",
@@ -107,7 +107,7 @@ static bool queue_record(struct import *im, cJSON *obj, size_t line, time_t now)
         return false;
     }
     struct dossier_upsert u;
-    dossier_upsert_prepare(&d, now, &u);
+    dossier_upsert_prepare(&d, now, NULL, &u);
     const char *argv[REDIS_SCRIPT_MAX_ARGS + 3];
     size_t lens[REDIS_SCRIPT_MAX_ARGS + 3];
     char nk[12];

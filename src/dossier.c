@@ -564,10 +564,15 @@ bool dossier_flag(const struct dossier *d, enum dossier_field f)
 /* ===== Upsert ===== */
 
 
-void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_upsert *u)
+void dossier_upsert_prepare(const struct dossier *d, time_t now, const char *stored_commune,
+                            struct dossier_upsert *u)
 {
     dossier_key(u->key, sizeof u->key, dossier_get(d, DF_CODE));
     snprintf(u->now, sizeof u->now, "%lld", (long long)now);
+    if (stored_commune)
+        snprintf(u->guard, sizeof u->guard, "=%s", stored_commune);
+    else
+        u->guard[0] = '\0';
     int n = 0;
     u->argv[n++] = u->key;
     u->argv[n++] = DOSSIER_CHANGES_KEY;
@@ -575,6 +580,7 @@ void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_
     u->nkeys = n;
     u->argv[n++] = u->now;
     u->argv[n++] = dossier_get(d, DF_CODE);
+    u->argv[n++] = u->guard;
     for (int f = 0; f < DF_COUNT; f++) {
         if (!d->v[f])
             continue;
@@ -587,17 +593,20 @@ void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_
 }
 
 int dossier_upsert_result(const redisReply *r, const char *new_status,
-                          enum dossier_outcome *outcome, bool *status_changed)
+                          enum dossier_outcome *outcome, bool *status_changed,
+                          const char **stored_commune)
 {
     *status_changed = false;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING)
         return -1;
     long long o = r->element[0]->integer;
-    if (o < 0 || o > 2)
+    if (o < 0 || o > DOSSIER_OTHER_COMMUNE)
         return -1;
     *outcome = (enum dossier_outcome)o;
     const char *old = r->element[1]->str;
+    if (stored_commune)
+        *stored_commune = o == DOSSIER_OTHER_COMMUNE ? old : NULL;
     *status_changed = o == DOSSIER_UPDATED && *old && new_status && strcmp(old, new_status) != 0;
     return 0;
 }

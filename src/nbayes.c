@@ -1,4 +1,4 @@
-/* nbayes — multinomial naive Bayes, sparse, equal priors. */
+/* nbayes — multinomial naive Bayes, several models, sparse, equal priors. */
 #include "dvcbot/nbayes.h"
 #include "dvcbot/mem.h"
 
@@ -6,46 +6,73 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct entry {
-    uint32_t cls;
-    float v; /* while training: the weighted count; then log1p(count / alpha) */
+struct slot {
+    uint64_t key;  /* 0 = empty (a zero hash is stored as 1) */
+    uint32_t index;
 };
 
-struct flist {
-    struct entry *e;
-    uint32_t n, cap;
+/* One class's evidence for a feature: log1p(odds * P_c(f) / P(f)). */
+struct entry {
+    uint32_t cls;
+    float v;
+};
+
+struct line {
+    int32_t cls[NBAYES_MAX_MODELS];
+    float weight[NBAYES_MAX_MODELS];
+};
+
+struct occurrence {
+    uint32_t feature, line;
 };
 
 struct nbayes {
-    size_t n_classes;
-    uint64_t *keys;      /* open addressing; 0 = empty */
-    uint32_t *index;     /* slot → feature index */
+    size_t n_models;
+    size_t n_classes[NBAYES_MAX_MODELS];
+    struct slot *slots;   /* open addressing, power-of-two capacity */
     size_t cap, n_feat;
-    struct flist *lists; /* while training, per feature */
-    double *total;       /* weighted feature count per class */
-    uint32_t *off;       /* trained: entries of feature i are [off[i], off[i+1]) */
+    uint8_t *kind;        /* per feature, while training */
+
+    /* while training */
+    struct line *lines;
+    size_t n_lines, lines_cap;
+    struct occurrence *occ;
+    size_t n_occ, occ_cap;
+
+    /* trained: entries of feature i in model m are [off[i*M+m], off[i*M+m+1]) */
+    uint32_t *off;
     struct entry *entries;
+    size_t n_entries;
+    bool trained;
+    bool per_line; /* P_c(f): the share of c's lines that have f (else of its counts) */
 };
 
-struct nbayes *nbayes_new(size_t n_classes)
+struct nbayes *nbayes_new(size_t n_models, const size_t *n_classes)
 {
     struct nbayes *nb = xcalloc(1, sizeof *nb);
-    nb->n_classes = n_classes;
-    nb->total = xcalloc(n_classes ? n_classes : 1, sizeof *nb->total);
+    nb->n_models = n_models > NBAYES_MAX_MODELS ? NBAYES_MAX_MODELS : n_models;
+    for (size_t m = 0; m < nb->n_models; m++)
+        nb->n_classes[m] = n_classes[m];
     return nb;
+}
+
+static void free_training(struct nbayes *nb)
+{
+    free(nb->lines);
+    free(nb->occ);
+    free(nb->kind);
+    nb->lines = NULL;
+    nb->occ = NULL;
+    nb->kind = NULL;
+    nb->n_lines = nb->lines_cap = nb->n_occ = nb->occ_cap = 0;
 }
 
 void nbayes_free(struct nbayes *nb)
 {
     if (!nb)
         return;
-    if (nb->lists)
-        for (size_t i = 0; i < nb->n_feat; i++)
-            free(nb->lists[i].e);
-    free(nb->lists);
-    free(nb->keys);
-    free(nb->index);
-    free(nb->total);
+    free_training(nb);
+    free(nb->slots);
     free(nb->off);
     free(nb->entries);
     free(nb);
@@ -61,63 +88,162 @@ static size_t probe(const struct nbayes *nb, uint64_t key)
 {
     size_t mask = nb->cap - 1;
     for (size_t i = (size_t)(key ^ (key >> 29)) & mask;; i = (i + 1) & mask)
-        if (nb->keys[i] == key || nb->keys[i] == 0)
+        if (nb->slots[i].key == key || nb->slots[i].key == 0)
             return i;
 }
 
-static void grow(struct nbayes *nb)
+static void grow_slots(struct nbayes *nb)
 {
-    uint64_t *keys = nb->keys;
-    uint32_t *index = nb->index;
+    struct slot *old = nb->slots;
     size_t cap = nb->cap;
-    nb->cap = cap ? cap * 2 : 1024;
-    nb->keys = xcalloc(nb->cap, sizeof *nb->keys);
-    nb->index = xcalloc(nb->cap, sizeof *nb->index);
-    for (size_t i = 0; i < cap; i++) {
-        if (!keys[i])
-            continue;
-        size_t s = probe(nb, keys[i]);
-        nb->keys[s] = keys[i];
-        nb->index[s] = index[i];
-    }
-    free(keys);
-    free(index);
+    nb->cap = cap ? cap * 2 : 65536;
+    nb->slots = xcalloc(nb->cap, sizeof *nb->slots);
+    for (size_t i = 0; i < cap; i++)
+        if (old[i].key)
+            nb->slots[probe(nb, old[i].key)] = old[i];
+    free(old);
+    nb->kind = xrealloc(nb->kind, nb->cap / 2);
 }
 
-static struct flist *feature_list(struct nbayes *nb, uint64_t key)
+/* The index of a feature, added when new. */
+static uint32_t feature_index(struct nbayes *nb, uint64_t key)
 {
     if ((nb->n_feat + 1) * 2 > nb->cap)
-        grow(nb);
+        grow_slots(nb);
     size_t s = probe(nb, key);
-    if (!nb->keys[s]) {
-        nb->keys[s] = key;
-        nb->index[s] = (uint32_t)nb->n_feat;
-        nb->lists = xrealloc(nb->lists, (nb->n_feat + 1) * sizeof *nb->lists);
-        nb->lists[nb->n_feat++] = (struct flist){NULL, 0, 0};
+    if (!nb->slots[s].key) {
+        nb->slots[s] = (struct slot){key, (uint32_t)nb->n_feat};
+        nb->kind[nb->n_feat++] = (uint8_t)NBAYES_KIND(key);
     }
-    return &nb->lists[nb->index[s]];
+    return nb->slots[s].index;
 }
 
-void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, int cls, double weight)
+/* Grows *v (of *cap items of size sz) to hold at least need items. */
+static void *reserve(void *v, size_t *cap, size_t need, size_t sz)
 {
-    if (nb->off || cls < 0 || (size_t)cls >= nb->n_classes || weight <= 0)
-        return; /* trained already, or nothing to count */
-    for (size_t i = 0; i < n; i++) {
-        struct flist *l = feature_list(nb, nonzero(feat[i]));
-        /* lines come grouped by class: the last entry is the likeliest */
-        uint32_t k = l->n && l->e[l->n - 1].cls == (uint32_t)cls ? l->n - 1 : 0;
-        while (k < l->n && l->e[k].cls != (uint32_t)cls)
-            k++;
-        if (k == l->n) {
-            if (l->n == l->cap) {
-                l->cap = l->cap ? l->cap * 2 : 2;
-                l->e = xrealloc(l->e, l->cap * sizeof *l->e);
-            }
-            l->e[l->n++] = (struct entry){(uint32_t)cls, 0};
-        }
-        l->e[k].v += (float)weight;
-        nb->total[cls] += weight;
+    if (need <= *cap)
+        return v;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    *cap = c;
+    return xrealloc(v, c * sz);
+}
+
+void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, const int *cls,
+                const double *weight, uint32_t *index)
+{
+    struct line ln;
+    bool any = false;
+    if (nb->trained) {
+        for (size_t i = 0; index && i < n; i++)
+            index[i] = UINT32_MAX;
+        return;
     }
+    for (size_t m = 0; m < NBAYES_MAX_MODELS; m++) {
+        bool use = m < nb->n_models && cls[m] >= 0 && (size_t)cls[m] < nb->n_classes[m] &&
+                   weight[m] > 0;
+        ln.cls[m] = use ? cls[m] : -1;
+        ln.weight[m] = use ? (float)weight[m] : 0;
+        any = any || use;
+    }
+    if (!any || !n) {
+        for (size_t i = 0; index && i < n; i++)
+            index[i] = feature_index(nb, nonzero(feat[i]));
+        return;
+    }
+    nb->lines = reserve(nb->lines, &nb->lines_cap, nb->n_lines + 1, sizeof *nb->lines);
+    nb->lines[nb->n_lines] = ln;
+    nb->occ = reserve(nb->occ, &nb->occ_cap, nb->n_occ + n, sizeof *nb->occ);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t f = feature_index(nb, nonzero(feat[i]));
+        nb->occ[nb->n_occ++] = (struct occurrence){f, (uint32_t)nb->n_lines};
+        if (index)
+            index[i] = f;
+    }
+    nb->n_lines++;
+}
+
+/* ===== Training ===== */
+
+/* The occurrences grouped by feature, lines in the order they were added
+ * (a counting sort); *start gets where each feature's group begins. */
+static struct occurrence *group_by_feature(const struct nbayes *nb, uint32_t **start)
+{
+    uint32_t *pos = xcalloc(nb->n_feat + 1, sizeof *pos);
+    struct occurrence *sorted = xmalloc((nb->n_occ ? nb->n_occ : 1) * sizeof *sorted);
+    for (size_t i = 0; i < nb->n_occ; i++)
+        pos[nb->occ[i].feature + 1]++;
+    for (size_t f = 0; f < nb->n_feat; f++)
+        pos[f + 1] += pos[f];
+    uint32_t *next = xmalloc((nb->n_feat + 1) * sizeof *next);
+    memcpy(next, pos, (nb->n_feat + 1) * sizeof *next);
+    for (size_t i = 0; i < nb->n_occ; i++)
+        sorted[next[nb->occ[i].feature]++] = nb->occ[i];
+    free(next);
+    *start = pos;
+    return sorted;
+}
+
+/* Per model, the weighted count of each class in one feature's group; the
+ * classes touched are listed in order of first appearance. */
+struct tally {
+    double *count[NBAYES_MAX_MODELS];
+    uint32_t *touched[NBAYES_MAX_MODELS];
+    size_t n_touched[NBAYES_MAX_MODELS];
+};
+
+static void tally_group(const struct nbayes *nb, const struct occurrence *g, size_t n,
+                        bool binary, struct tally *t)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (binary && i && g[i].line == g[i - 1].line)
+            continue;
+        const struct line *ln = &nb->lines[g[i].line];
+        for (size_t m = 0; m < nb->n_models; m++) {
+            int c = ln->cls[m];
+            if (c < 0)
+                continue;
+            if (t->count[m][c] == 0)
+                t->touched[m][t->n_touched[m]++] = (uint32_t)c;
+            t->count[m][c] += ln->weight[m];
+        }
+    }
+}
+
+static void tally_clear(const struct nbayes *nb, struct tally *t)
+{
+    for (size_t m = 0; m < nb->n_models; m++) {
+        for (size_t k = 0; k < t->n_touched[m]; k++)
+            t->count[m][t->touched[m][k]] = 0;
+        t->n_touched[m] = 0;
+    }
+}
+
+/* total[m][kind][c]: the weighted count of class c of model m over the
+ * features of that kind. */
+static double *totals(const struct nbayes *nb, const struct occurrence *sorted,
+                      const uint32_t *start, bool binary, struct tally *t, size_t stride)
+{
+    double *total = xcalloc(nb->n_models * NBAYES_KINDS * stride, sizeof *total);
+    if (nb->per_line) {
+        for (size_t i = 0; i < nb->n_lines; i++)
+            for (size_t m = 0; m < nb->n_models; m++)
+                for (size_t k = 0; nb->lines[i].cls[m] >= 0 && k < NBAYES_KINDS; k++)
+                    total[(m * NBAYES_KINDS + k) * stride + (size_t)nb->lines[i].cls[m]] +=
+                        nb->lines[i].weight[m];
+        return total;
+    }
+    for (size_t f = 0; f < nb->n_feat; f++) {
+        tally_group(nb, sorted + start[f], start[f + 1] - start[f], binary, t);
+        for (size_t m = 0; m < nb->n_models; m++)
+            for (size_t k = 0; k < t->n_touched[m]; k++) {
+                uint32_t c = t->touched[m][k];
+                total[(m * NBAYES_KINDS + nb->kind[f]) * stride + c] += t->count[m][c];
+            }
+        tally_clear(nb, t);
+    }
+    return total;
 }
 
 /* Every class is scaled to the same total count (a class given many lines
@@ -126,62 +252,112 @@ void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, int cls, doub
  * classes (Jelinek-Mercer): P(f|c) = (1 - b) P_c(f) + b P(f). A class that
  * never saw f gets b P(f), the same for every class, so only the classes that
  * saw f need a value: log(1 + (1 - b) / b * P_c(f) / P(f)), which is kept. */
-void nbayes_train(struct nbayes *nb, double background)
+void nbayes_train(struct nbayes *nb, double background, unsigned flags)
 {
-    if (nb->off)
+    bool binary = flags & (NBAYES_BINARY | NBAYES_PER_LINE);
+    if (nb->trained)
         return;
-    size_t total = 0, classes = 0;
-    for (size_t i = 0; i < nb->n_feat; i++)
-        total += nb->lists[i].n;
-    for (size_t c = 0; c < nb->n_classes; c++)
-        classes += nb->total[c] > 0;
-    nb->off = xmalloc((nb->n_feat + 1) * sizeof *nb->off);
-    nb->entries = xmalloc((total ? total : 1) * sizeof *nb->entries);
+    nb->per_line = flags & NBAYES_PER_LINE;
+    size_t stride = 1;
+    for (size_t m = 0; m < nb->n_models; m++)
+        if (nb->n_classes[m] > stride)
+            stride = nb->n_classes[m];
+    struct tally t;
+    for (size_t m = 0; m < nb->n_models; m++) {
+        t.count[m] = xcalloc(stride, sizeof(double));
+        t.touched[m] = xmalloc(stride * sizeof(uint32_t));
+        t.n_touched[m] = 0;
+    }
+    uint32_t *start;
+    struct occurrence *sorted = group_by_feature(nb, &start);
+    double *total = totals(nb, sorted, start, binary, &t, stride);
+    /* classes with data, per model and kind */
+    double classes[NBAYES_MAX_MODELS][NBAYES_KINDS] = {{0}};
+    for (size_t m = 0; m < nb->n_models; m++)
+        for (size_t k = 0; k < NBAYES_KINDS; k++)
+            for (size_t c = 0; c < nb->n_classes[m]; c++)
+                classes[m][k] += total[(m * NBAYES_KINDS + k) * stride + c] > 0;
+    size_t M = nb->n_models, cap = 0;
+    nb->off = xmalloc((nb->n_feat * M + 1) * sizeof *nb->off);
     double odds = (1 - background) / background;
-    size_t k = 0;
-    for (size_t i = 0; i < nb->n_feat; i++) {
-        const struct flist *l = &nb->lists[i];
-        double mean = 0; /* P(f) times the number of classes */
-        for (uint32_t j = 0; j < l->n; j++)
-            mean += l->e[j].v / nb->total[l->e[j].cls];
-        nb->off[i] = (uint32_t)k;
-        for (uint32_t j = 0; j < l->n; j++) {
-            struct entry e = l->e[j];
-            double p = e.v / nb->total[e.cls];
-            e.v = (float)log1p(odds * p / (mean / (double)classes));
-            nb->entries[k++] = e;
+    for (size_t f = 0; f < nb->n_feat; f++) {
+        tally_group(nb, sorted + start[f], start[f + 1] - start[f], binary, &t);
+        for (size_t m = 0; m < M; m++) {
+            const double *tot = total + (m * NBAYES_KINDS + nb->kind[f]) * stride;
+            double mean = 0; /* P(f) times the number of classes */
+            for (size_t k = 0; k < t.n_touched[m]; k++)
+                mean += t.count[m][t.touched[m][k]] / tot[t.touched[m][k]];
+            mean /= classes[m][nb->kind[f]];
+            nb->off[f * M + m] = (uint32_t)nb->n_entries;
+            nb->entries = reserve(nb->entries, &cap, nb->n_entries + t.n_touched[m],
+                                  sizeof *nb->entries);
+            for (size_t k = 0; k < t.n_touched[m]; k++) {
+                uint32_t c = t.touched[m][k];
+                double p = t.count[m][c] / tot[c];
+                nb->entries[nb->n_entries++] = (struct entry){c, log1pf((float)(odds * p / mean))};
+            }
         }
-        free(l->e);
+        tally_clear(nb, &t);
     }
-    nb->off[nb->n_feat] = (uint32_t)k;
-    free(nb->lists);
-    nb->lists = NULL;
+    nb->off[nb->n_feat * M] = (uint32_t)nb->n_entries;
+    if (nb->n_entries < cap) /* give back what the doubling reserved */
+        nb->entries = xrealloc(nb->entries, (nb->n_entries ? nb->n_entries : 1) * sizeof *nb->entries);
+    for (size_t m = 0; m < nb->n_models; m++) {
+        free(t.count[m]);
+        free(t.touched[m]);
+    }
+    free(total);
+    free(sorted);
+    free(start);
+    free_training(nb);
+    nb->trained = true;
 }
 
-/* The index of a trained feature, or -1. */
-static long find(const struct nbayes *nb, uint64_t key)
+/* ===== Scoring ===== */
+
+int32_t nbayes_index(const struct nbayes *nb, uint64_t feat)
 {
-    if (!nb->off || !nb->cap)
+    if (!nb->trained || !nb->cap)
         return -1;
-    size_t s = probe(nb, nonzero(key));
-    return nb->keys[s] ? (long)nb->index[s] : -1;
+    const struct slot *s = &nb->slots[probe(nb, nonzero(feat))];
+    return s->key ? (int32_t)s->index : -1;
 }
 
-size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n, double *out)
+size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
+                     const double kind_weight[NBAYES_KINDS], double *const *out,
+                     size_t known[NBAYES_KINDS], int32_t *index)
 {
-    size_t known = 0;
-    for (size_t c = 0; c < nb->n_classes; c++)
-        out[c] = 0;
-    for (size_t i = 0; i < n; i++) {
-        long idx = find(nb, feat[i]);
-        if (idx < 0)
-            continue;
-        known++;
-        uint32_t f = (uint32_t)idx;
-        for (uint32_t k = nb->off[f]; k < nb->off[f + 1]; k++)
-            out[nb->entries[k].cls] += nb->entries[k].v;
+    size_t M = nb->n_models, total = 0;
+    for (size_t m = 0; m < M; m++)
+        for (size_t c = 0; c < nb->n_classes[m]; c++)
+            out[m][c] = 0;
+    if (known)
+        memset(known, 0, NBAYES_KINDS * sizeof *known);
+    if (!nb->trained || !nb->cap) {
+        for (size_t i = 0; index && i < n; i++)
+            index[i] = -1;
+        return 0;
     }
-    return known;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = nonzero(feat[i]);
+        const struct slot *s = &nb->slots[probe(nb, key)];
+        if (index)
+            index[i] = s->key ? (int32_t)s->index : -1;
+        if (!s->key)
+            continue;
+        unsigned kind = NBAYES_KIND(key);
+        double w = kind_weight[kind];
+        total++;
+        if (known)
+            known[kind]++;
+        const uint32_t *o = nb->off + (size_t)s->index * M;
+        for (size_t m = 0; m < M; m++) {
+            double *row = out[m];
+            for (uint32_t k = o[m]; k < o[m + 1]; k++)
+                row[nb->entries[k].cls] += w * nb->entries[k].v;
+        }
+    }
+    return total;
 }
 
 void nbayes_normalize(double *scores, size_t n)
@@ -198,12 +374,18 @@ void nbayes_normalize(double *scores, size_t n)
         scores[i] = sum > 0 ? scores[i] / sum : 0;
 }
 
-size_t nbayes_classes(const struct nbayes *nb)
+size_t nbayes_classes(const struct nbayes *nb, size_t model)
 {
-    return nb->n_classes;
+    return model < nb->n_models ? nb->n_classes[model] : 0;
 }
 
 size_t nbayes_features(const struct nbayes *nb)
 {
     return nb->n_feat;
+}
+
+size_t nbayes_bytes(const struct nbayes *nb)
+{
+    return nb->cap * sizeof *nb->slots + (nb->n_feat * nb->n_models + 1) * sizeof *nb->off +
+           nb->n_entries * sizeof *nb->entries;
 }

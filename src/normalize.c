@@ -177,3 +177,109 @@ char *norm_fold(const char *text, size_t len, size_t *out_len)
     }
     return NULL;
 }
+
+/* ===== Marked words ===== */
+
+/* The letter standing for a combining mark, or 0 for other marks. */
+static char mark_letter(utf8proc_int32_t c)
+{
+    switch (c) {
+    case 0x0301: return 'S';
+    case 0x0300: return 'F';
+    case 0x0309: return 'R';
+    case 0x0303: return 'X';
+    case 0x0323: return 'J';
+    case 0x0302: return 'A';
+    case 0x0306: return 'W';
+    case 0x031B: return 'H';
+    default: return 0;
+    }
+}
+
+struct marked {
+    char word[64], marks[32];
+    size_t wn, mn;
+};
+
+/* Appends the current word when it has marks; false when out is full. */
+static bool marked_flush(struct marked *m, struct out *o)
+{
+    bool ok = true;
+    if (m->mn && m->wn + m->mn < sizeof m->word) {
+        o->pending_space = o->len > 0;
+        for (size_t i = 0; ok && i < m->wn; i++)
+            ok = out_byte(o, m->word[i]);
+        for (size_t i = 0; ok && i < m->mn; i++)
+            ok = out_byte(o, m->marks[i]);
+    }
+    m->wn = m->mn = 0;
+    return ok;
+}
+
+static void marked_letter(struct marked *m, char c)
+{
+    if (m->wn < sizeof m->word)
+        m->word[m->wn++] = c;
+}
+
+static void marked_mark(struct marked *m, char c)
+{
+    if (m->mn < sizeof m->marks)
+        m->marks[m->mn++] = c;
+}
+
+/* One code point of a word; false when it ends the word. */
+static bool marked_cp(struct marked *m, utf8proc_int32_t cp)
+{
+    if (cp < 0x80) {
+        char f = ascii_fold((unsigned char)cp);
+        if (f)
+            marked_letter(m, f);
+        return f != 0;
+    }
+    if (cp == 0x0111 || cp == 0x0110) {
+        marked_letter(m, 'd');
+        marked_mark(m, 'D');
+        return true;
+    }
+    utf8proc_int32_t dst[FOLD_MAX_CP];
+    int boundclass = UTF8PROC_BOUNDCLASS_START;
+    utf8proc_ssize_t n = utf8proc_decompose_char(
+        cp, dst, FOLD_MAX_CP, UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD, &boundclass);
+    bool letter = false;
+    for (utf8proc_ssize_t i = 0; n > 0 && n <= FOLD_MAX_CP && i < n; i++) {
+        char k = mark_letter(dst[i]);
+        if (k) {
+            marked_mark(m, k);
+            letter = true;
+        } else if (dst[i] < 0x80 && ascii_fold((unsigned char)dst[i])) {
+            marked_letter(m, ascii_fold((unsigned char)dst[i]));
+            letter = true;
+        } else if (is_mark_category(utf8proc_category(dst[i]))) {
+            letter = true; /* another mark: part of the word, not named */
+        }
+    }
+    return letter;
+}
+
+size_t norm_marked_words(const char *text, size_t len, char *outp, size_t cap)
+{
+    struct out o = {.p = outp, .len = 0, .cap = cap, .pending_space = false};
+    struct marked m = {.wn = 0, .mn = 0};
+    const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+    if (!cap)
+        return NORM_ERROR;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp = s[i];
+        utf8proc_ssize_t n = 1;
+        if (s[i] >= 0x80 && ((n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp)) <= 0 || cp < 0))
+            return NORM_ERROR;
+        i += (size_t)n;
+        if (!marked_cp(&m, cp) && !marked_flush(&m, &o))
+            return NORM_ERROR;
+    }
+    if (!marked_flush(&m, &o))
+        return NORM_ERROR;
+    o.p[o.len] = '\0';
+    return o.len;
+}

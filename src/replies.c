@@ -178,6 +178,7 @@ static const struct reply_spec specs[] = {
     {"unknown", ""},
     {"unsupported_media", ""},
     {"webchat_too_long", "count max"},
+    {"webchat_too_many_new", ""},
     {"zalo_more_buttons", ""},
 };
 

@@ -104,7 +104,10 @@ void rewriter_learn_words(struct rewriter *rw, const char *folded)
     for (const char *s = folded; *s;) {
         const char *e = strchr(s, ' ');
         size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n >= 2 && n <= MAX_WORD && !has_digit(s, n) && !wordmap_get(&rw->abbrev, s, n, &v) &&
+        /* syllables and words known already need none of the costly checks */
+        if (n >= 2 && n <= MAX_WORD && !vnspell_is_syllable(&rw->spell, s, n) &&
+            !wordmap_get(&rw->known, s, n, &v) && !has_digit(s, n) &&
+            !wordmap_get(&rw->abbrev, s, n, &v) &&
             !vnspell_untelex(&rw->spell, s, n, buf, sizeof buf) && !cuts_cleanly(rw, s, n))
             add_known_word(rw, s, n);
         s += n + (e != NULL);

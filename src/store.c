@@ -606,6 +606,110 @@ bool store_connected(const struct store *s)
     return s && s->up && s->ac && !s->closing;
 }
 
+static char *format_argv(int argc, const char **argv, const size_t *argvlen, int *out_len);
+
+/* Appends the decimal form of v (negative when neg) to b. */
+static void put_number(struct buf *b, unsigned long long v, bool neg)
+{
+    char tmp[24];
+    int i = 0;
+    do {
+        tmp[i++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (neg)
+        buf_putc(b, '-');
+    while (i)
+        buf_putc(b, tmp[--i]);
+}
+
+static void put_signed(struct buf *b, long long v)
+{
+    put_number(b, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
+}
+
+#define FMT_ARGS_MAX 64
+
+/* hiredis's format language for the conversions dvcbot uses (%s %b %d %i
+ * %u %ld %lu %lld %llu %zu %%), without a printf per argument: spaces
+ * separate arguments, a conversion's text never splits one. Returns the
+ * command, or NULL for anything else (then hiredis formats it). */
+static char *format_simple(const char *fmt, va_list ap, int *out_len)
+{
+    struct buf b;
+    size_t starts[FMT_ARGS_MAX + 1];
+    int argc = 0;
+    bool touched = false;
+    char *cmd = NULL;
+    buf_init(&b);
+    for (const char *p = fmt; *p; p++) {
+        if (*p == ' ') {
+            if (touched) {
+                if (argc == FMT_ARGS_MAX)
+                    goto out;
+                buf_putc(&b, '\0');
+                touched = false;
+            }
+            continue;
+        }
+        if (!touched) {
+            starts[argc++] = b.len;
+            touched = true;
+        }
+        if (*p != '%') {
+            buf_putc(&b, *p);
+            continue;
+        }
+        p++;
+        if (*p == 's') {
+            buf_puts(&b, va_arg(ap, const char *));
+        } else if (*p == 'b') {
+            const void *data = va_arg(ap, const void *);
+            size_t n = va_arg(ap, size_t);
+            if (memchr(data, '\0', n))
+                goto out; /* our arguments are NUL-separated below */
+            buf_append(&b, data, n);
+        } else if (*p == '%') {
+            buf_putc(&b, '%');
+        } else if (*p == 'd' || *p == 'i') {
+            put_signed(&b, va_arg(ap, int));
+        } else if (*p == 'u') {
+            put_number(&b, va_arg(ap, unsigned), false);
+        } else if (*p == 'z' && p[1] == 'u') {
+            p++;
+            put_number(&b, va_arg(ap, size_t), false);
+        } else if (*p == 'l' && p[1] == 'l' && (p[2] == 'd' || p[2] == 'i' || p[2] == 'u')) {
+            p += 2;
+            if (*p == 'u')
+                put_number(&b, va_arg(ap, unsigned long long), false);
+            else
+                put_signed(&b, va_arg(ap, long long));
+        } else if (*p == 'l' && (p[1] == 'd' || p[1] == 'i' || p[1] == 'u')) {
+            p++;
+            if (*p == 'u')
+                put_number(&b, va_arg(ap, unsigned long), false);
+            else
+                put_signed(&b, va_arg(ap, long));
+        } else {
+            goto out;
+        }
+    }
+    if (argc == 0)
+        goto out;
+    buf_putc(&b, '\0');
+    starts[argc] = b.len;
+    const char *argv[FMT_ARGS_MAX];
+    size_t lens[FMT_ARGS_MAX];
+    for (int i = 0; i < argc; i++) {
+        argv[i] = b.data + starts[i];
+        lens[i] = starts[i + 1] - starts[i] - 1;
+    }
+    cmd = format_argv(argc, argv, lens, out_len);
+out:
+    buf_free(&b);
+    return cmd;
+}
+
 int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt, va_list ap)
 {
     char *cmd = NULL;
@@ -615,6 +719,12 @@ int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt
         return STORE_EINVAL;
     if (!store_connected(s))
         return STORE_ENOTCONN;
+    va_list copy;
+    va_copy(copy, ap);
+    cmd = format_simple(fmt, copy, &len);
+    va_end(copy);
+    if (cmd)
+        return cmd_send(s, cb, ud, cmd, len, true);
     len = redisvFormatCommand(&cmd, fmt, ap);
     return cmd_send(s, cb, ud, cmd, len, false);
 }

@@ -229,16 +229,22 @@ static size_t onset_len(const char *w, size_t n)
     return i;
 }
 
-/* The merged initial, or NULL to keep it. */
+/* The merged initial, or NULL to keep it. Called for every word the
+ * matcher reads: compares by length, no string scans. */
 static const char *merged_onset(const char *o, size_t n)
 {
-    static const char *const map[][2] = {
+    static const struct {
+        char from[4];
+        const char *to;
+    } map[] = {
         {"ngh", "ng"}, {"gh", "g"}, {"gi", "d"}, {"tr", "ch"}, {"s", "x"},
         {"r", "d"},    {"n", "l"},  {"k", "c"},  {"qu", "cu"},
     };
+    if (n == 0 || n > 3)
+        return NULL;
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strlen(map[i][0]) == n && memcmp(map[i][0], o, n) == 0)
-            return map[i][1];
+        if (map[i].from[0] == o[0] && map[i].from[n] == '\0' && memcmp(map[i].from, o, n) == 0)
+            return map[i].to;
     return NULL;
 }
 

@@ -5,7 +5,10 @@
  * ADMIN_DOSSIERS_MAX_BODY for an authenticated request (app.c's body-limit
  * hook), Bearer token from ADMIN_TOKENS (401/403 otherwise) or a console
  * session (admin_auth.h): a session limited to a commune stores only that
- * commune's records and reports the others as errors. Valid records
+ * commune's records and reports the others as errors, and never rewrites a
+ * stored dossier of another commune or of none ("belongs to another
+ * commune", "stored without a commune": the check is in the upsert script,
+ * so it holds against concurrent uploads). Valid records
  * are stored, invalid ones reported one by one; the answer is
  *   {"received":N,"stored":N,"created":N,"updated":N,"unchanged":N,
  *    "invalid":N,"failed":N,"errors":[{"line":L,"record":I,"code":"...",

@@ -129,25 +129,40 @@ void dossier_key(char *out, size_t len, const char *code);
 /* ===== Upsert ===== */
 
 /* Arguments of one upsert, after the script: KEYS = dossier:<code>,
- * dossier:changes, remind:due; ARGV = now, code, then field/value pairs. */
-#define DOSSIER_UPSERT_ARGS (3 + 2 + 2 * DF_COUNT)
+ * dossier:changes, remind:due; ARGV = now, code, commune guard, then
+ * field/value pairs. */
+#define DOSSIER_UPSERT_ARGS (3 + 3 + 2 * DF_COUNT)
 struct dossier_upsert {
     char key[DOSSIER_KEY_MAX];
     char now[24];
+    char guard[DOSSIER_TEXT_MAX + 2];
     int nkeys;
     int argc;
     const char *argv[DOSSIER_UPSERT_ARGS];
     size_t lens[DOSSIER_UPSERT_ARGS];
 };
-/* Points u at d's values (d must outlive u). */
-void dossier_upsert_prepare(const struct dossier *d, time_t now, struct dossier_upsert *u);
+/* Points u at d's values (d must outlive u). With stored_commune non-NULL
+ * the upsert writes an existing dossier only when its stored commune is
+ * exactly that string ("" : none stored); otherwise it answers
+ * DOSSIER_OTHER_COMMUNE and writes nothing. A new dossier is created either
+ * way. NULL: no condition. */
+void dossier_upsert_prepare(const struct dossier *d, time_t now, const char *stored_commune,
+                            struct dossier_upsert *u);
 
-enum dossier_outcome { DOSSIER_UNCHANGED = 0, DOSSIER_UPDATED = 1, DOSSIER_CREATED = 2 };
+enum dossier_outcome {
+    DOSSIER_UNCHANGED = 0,
+    DOSSIER_UPDATED = 1,
+    DOSSIER_CREATED = 2,
+    DOSSIER_OTHER_COMMUNE = 3, /* refused by the commune condition */
+};
 /* Reads the script's reply. Returns 0 with the outcome, or -1 for an error
  * reply. *status_changed is true when an existing dossier got a new status
- * (always false when new_status is NULL). */
+ * (always false when new_status is NULL). For DOSSIER_OTHER_COMMUNE,
+ * *stored_commune (when not NULL) points into r at the commune the dossier
+ * has ("" for none). */
 int dossier_upsert_result(const redisReply *r, const char *new_status,
-                          enum dossier_outcome *outcome, bool *status_changed);
+                          enum dossier_outcome *outcome, bool *status_changed,
+                          const char **stored_commune);
 
 /* ===== Presentation ===== */
 

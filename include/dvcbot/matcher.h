@@ -1,23 +1,29 @@
 /* matcher — turns a line a citizen typed into one catalog id, and the
  * procedure it names.
  *
- * Built once from the catalog: the lines of every "match" section (examples,
- * keywords, act templates filled with each procedure's mentions) train three
- * naive Bayes models (nbayes.h) when the catalog loads, patterns compile
- * (PCRE2 UTF + JIT). Read-only afterwards, so one matcher serves every request
- * and any number of threads. Result ids point into the catalog and live as
- * long as it does.
+ * Built once from the catalog (matcher_train.c): the lines of every "match"
+ * section (examples, keywords, act templates filled with each procedure's
+ * mentions, and noisy copies of the examples) train naive Bayes models and
+ * a logistic out-of-scope gate when the catalog loads; patterns compile
+ * (PCRE2 UTF + JIT). Read-only afterwards, so one matcher serves every
+ * request and any number of threads. Result ids point into the catalog and
+ * live as long as it does.
  *
  * How a line is read (intents/README.md has the details and the data):
  *   1. norm_fold, then word by word (rewrite.h): abbreviations, Telex, glued
  *      words, typos of words that are not Vietnamese syllables;
- *   2. features: words by their spelling key (northern initials merged) and
- *      neighbouring pairs;
- *   3. the gate says whether the line is in scope; the intent model picks the
- *      id (an act before the procedure it names); the procedure model names
- *      the procedure an act is about; patterns add to their intent's score;
+ *   2. features: words by their spelling key (northern initials merged),
+ *      neighbouring pairs, and the words typed with their marks;
+ *   3. the intent model picks the id (an act before the procedure it names),
+ *      the procedure model names the procedure an act is about, patterns add
+ *      to their intent's score; whether the line is out of scope is decided
+ *      by a logistic regression over what the models say (the gate, how sure
+ *      the intent model is, how much of the line is unknown) whose weights
+ *      and thresholds come from cross-validation (matcher_cv.h);
  *   4. a runner-up procedure close to the best makes the result `ambiguous`
- *      so the dialog can ask. */
+ *      so the dialog can ask.
+ * matcher_model.h holds the inside shared by matcher.c, matcher_train.c,
+ * matcher_linear.c and matcher_cv.c. */
 #ifndef DVCBOT_MATCHER_H
 #define DVCBOT_MATCHER_H
 

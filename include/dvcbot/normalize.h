@@ -26,4 +26,13 @@ char *norm_fold(const char *text, size_t len, size_t *out_len);
  * when the input is not valid UTF-8 or the result does not fit. */
 size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap);
 
+/* The words of text that carry Vietnamese marks, each folded and followed
+ * by its marks in the order they appear, as upper-case letters (Telex
+ * style: S F R X J for the five tones, A circumflex, W breve, H horn, D for
+ * đ), separated by one space, into out (cap bytes, NUL-terminated):
+ * "Mua vàng, khai báo tạm vắng" → "vangF baoS tamJ vangWS". "hoà" and "hòa"
+ * give the same word. Words without marks are left out. Returns the length,
+ * or NORM_ERROR for invalid UTF-8 or when out is too small. */
+size_t norm_marked_words(const char *text, size_t len, char *out, size_t cap);
+
 #endif

@@ -373,6 +373,9 @@
     [/^phone or id_number is required/, 'cần số điện thoại hoặc số định danh (người dân xác minh bằng 4 số cuối)'],
     [/^must be 6-40 characters/, 'mã hồ sơ gồm 6–40 ký tự chữ, số, . - _ / và có ít nhất một chữ số'],
     [/^outside the commune/, 'hồ sơ không thuộc xã của tài khoản này'],
+    [/^belongs to another commune/, 'mã hồ sơ này đã có ở xã khác; tài khoản xã không chuyển được hồ sơ của xã khác (hỏi cán bộ tỉnh)'],
+    [/^stored without a commune/, 'mã hồ sơ này đã có, chưa ghi xã; tài khoản xã không nhận được hồ sơ này (hỏi cán bộ tỉnh)'],
+    [/^changed during the upload/, 'hồ sơ vừa được sửa trong lúc tải lên; hãy tải lại tệp'],
     [/^must hold 8-15 digits/, 'số điện thoại phải có 8–15 chữ số'],
     [/^too long/, 'quá dài'],
     [/^not valid UTF-8/, 'không đúng bảng mã UTF-8 (hãy lưu tệp dạng CSV UTF-8)']

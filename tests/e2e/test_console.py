@@ -6,12 +6,13 @@ test_console_browser.py).
 import csv
 import io
 import json
+import os
 import re
 import time
 import unittest
 import urllib.parse
 
-from harness import ADMIN_TOKEN, ServiceTest, run_cli, seed_user, wait_until
+from harness import ADMIN_TOKEN, ROOT, ServiceTest, run_cli, seed_user, wait_until
 
 SCOPED_TOKEN = "commune-officer-token-0042"
 SCOPED_COMMUNE = "Mường Thanh"
@@ -355,6 +356,19 @@ def dossier(code, commune="Mường Thanh", agency="UBND xã Mường Thanh", pr
             "paid_online": "true" if paid_online else "false", "finished_at": finished}
 
 
+def console_reason_vi(reason):
+    """What the console page shows for an API reason: the first of its
+    REASONS (templates/console/console.js) that matches, else the reason."""
+    with open(os.path.join(ROOT, "templates", "console", "console.js"), encoding="utf-8") as f:
+        js = f.read()
+    table = js[js.index("var REASONS = ["):]
+    table = table[:table.index("];")]
+    for pattern, text in re.findall(r"\[/(.*?)/, '(.*?)'\]", table):
+        if re.search(pattern, reason):
+            return text
+    return reason
+
+
 def to_csv(rows):
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
@@ -404,6 +418,39 @@ class ConsoleDossierTest(ServiceTest):
         self.bot.admin("POST", "/admin/dossiers", [dossier("SCP.02-0003", commune="Thanh Nưa")])
         self.assertEqual(c.call("GET", "dossiers/SCP.02-0001")[0], 200)
         self.assertEqual(c.call("GET", "dossiers/SCP.02-0003")[0], 404)
+
+    def test_commune_officer_cannot_take_over_another_communes_dossier(self):
+        self.bot.admin("POST", "/admin/dossiers", [
+            dossier("MOV.05-0001", commune="Thanh Nưa", agency="UBND xã Thanh Nưa"),
+            dict(dossier("MOV.05-0002"), commune=""),            # no commune yet
+            dossier("MOV.05-0003", commune="Xã Mường Thanh")])  # theirs, spelled another way
+        c = Console(self.bot)
+        c.sign_in(SCOPED_TOKEN)
+        rows = [dossier("MOV.05-0001", status="tu_choi"), dossier("MOV.05-0002", status="tu_choi"),
+                dossier("MOV.05-0003", status="can_bo_sung"), dossier("MOV.05-0004")]
+        status, body = self.upload(c, rows)
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["received"], body["stored"], body["invalid"]), (4, 2, 2), body)
+        refused = {e["code"]: e for e in body["errors"]}
+        self.assertEqual(set(refused), {"MOV.05-0001", "MOV.05-0002"})
+        self.assertEqual({e["field"] for e in refused.values()}, {"commune"})
+        self.assertEqual(refused["MOV.05-0001"]["reason"], "belongs to another commune")
+        self.assertEqual(refused["MOV.05-0002"]["reason"], "stored without a commune")
+        self.assertEqual(refused["MOV.05-0001"]["line"], 2)
+        # nothing of the refused rows was written
+        self.assertEqual(self.redis("HMGET", "dossier:MOV.05-0001", "commune", "status", "agency"),
+                         ["Thanh Nưa", "dang_xu_ly", "UBND xã Thanh Nưa"])
+        self.assertEqual(self.redis("HMGET", "dossier:MOV.05-0002", "commune", "status"), ["", "dang_xu_ly"])
+        # their own dossier is updated (and keeps the new spelling), a new one created
+        self.assertEqual(self.redis("HMGET", "dossier:MOV.05-0003", "commune", "status"),
+                         ["Mường Thanh", "can_bo_sung"])
+        self.assertEqual(self.redis("HGET", "dossier:MOV.05-0004", "commune"), "Mường Thanh")
+        # the page shows the reason in Vietnamese
+        self.assertIn("đã có ở xã khác", console_reason_vi(refused["MOV.05-0001"]["reason"]))
+        self.assertIn("chưa ghi xã", console_reason_vi(refused["MOV.05-0002"]["reason"]))
+        # a full token still moves a dossier between communes
+        self.bot.admin("POST", "/admin/dossiers", [dossier("MOV.05-0001", commune="Mường Thanh")])
+        self.assertEqual(self.redis("HGET", "dossier:MOV.05-0001", "commune"), "Mường Thanh")
 
     def test_a_signed_in_upload_may_be_larger_than_a_mebibyte(self):
         c = Console(self.bot)

@@ -6,7 +6,8 @@
  * the request back (headers, query parameters, body) and answers: at once,
  * or on the next loop turn for paths under /later (a request in flight while
  * the client goes on sending, or goes away). Paths under /small get a
- * 64-byte body limit, /big more than HTTP_MAX_BODY (as staff uploads do).
+ * 64-byte body limit, /big more than HTTP_MAX_BODY (as staff uploads do);
+ * more than 8 KiB of bodies held at once is refused (503).
  *
  * Properties: every answer is a well-formed HTTP/1.1 status line with a
  * Content-Length that matches its body; a connection is answered at most
@@ -94,6 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_setup();
     struct http_server_opts opts = {
         .timeout_ms = 2000, .idle_ms = 2000, .handler = handler, .body_limit = body_limit,
+        .max_buffered = 8192, /* bodies held at once past this get 503 (staff uploads do not) */
     };
     fuzz_http_start(&fh, &opts);
     return 0;

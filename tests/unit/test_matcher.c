@@ -9,6 +9,7 @@
 
 #include "dvcbot/catalog.h"
 #include "dvcbot/matcher.h"
+#include "dvcbot/matcher_augment.h"
 #include "dvcbot/mem.h"
 
 #include <stdlib.h>
@@ -131,6 +132,33 @@ static void test_in_scope_words_about_other_things_are_khac(void **state)
     expect(state, "cai dat zalo tren dien thoai", "khac");
 }
 
+/* Folding makes "vàng" (gold) "vắng" (absent) and "cười" (laugh) "cưới"
+ * (wed): typed with their marks, the words keep them apart. */
+static void test_words_typed_with_marks_are_told_apart(void **state)
+{
+    expect(state, "chỗ nào bán vàng giá cao", "khac");
+    expect(state, "con tôi đi làm xa báo tạm vắng thế nào", "tam_vang");
+    expect(state, "chuyện cười hay nhất", "khac");
+    expect(state, "tháng sau cưới vợ đăng ký ở đâu", "ket_hon");
+}
+
+/* Noisy copies of training lines are deterministic, differ from the line
+ * and fit the buffer. */
+static void test_typing_slips_are_deterministic(void **state)
+{
+    const char *line = "dang ky khai sinh cho con gai moi sinh";
+    char a[128], b[128], tiny[8];
+    (void)state;
+    size_t na = matcher_augment_line(line, strlen(line), 0, a, sizeof a);
+    size_t nb = matcher_augment_line(line, strlen(line), 0, b, sizeof b);
+    assert_true(na > 0);
+    assert_int_equal(na, nb);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, line);
+    assert_int_equal(matcher_augment_line(line, strlen(line), 0, tiny, sizeof tiny), 0);
+    assert_int_equal(matcher_augment_line("", 0, 1, a, sizeof a), 0);
+}
+
 /* Glued words, Telex left in the text, northern spellings (section 4). */
 static void test_text_typed_on_cheap_phones(void **state)
 {
@@ -236,6 +264,8 @@ int main(void)
         cmocka_unit_test(test_the_act_wins_and_gets_the_procedure),
         cmocka_unit_test(test_in_scope_words_about_other_things_are_khac),
         cmocka_unit_test(test_text_typed_on_cheap_phones),
+        cmocka_unit_test(test_words_typed_with_marks_are_told_apart),
+        cmocka_unit_test(test_typing_slips_are_deterministic),
         cmocka_unit_test(test_correct_words_are_never_corrected),
         cmocka_unit_test(test_chat_is_never_ambiguous_with_a_procedure),
         cmocka_unit_test(test_invalid_utf8_and_huge_lines_are_khac),

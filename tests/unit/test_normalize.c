@@ -1,4 +1,4 @@
-/* Unit tests: normalize (norm_fold / norm_fold_into). */
+/* Unit tests: normalize (norm_fold / norm_fold_into / norm_marked_words). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,6 +83,39 @@ static void test_other_scripts_keep_letters(void **state)
     assert_folds("中文 ok", "中文 ok");
 }
 
+static void assert_marked(const char *in, const char *want)
+{
+    char out[256];
+    size_t n = norm_marked_words(in, strlen(in), out, sizeof out);
+    assert_int_not_equal(n, NORM_ERROR);
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+}
+
+/* Folding loses what tells "vàng" (gold) from "vắng" (absent): the marked
+ * words keep it, whatever the tone placement or the case. */
+static void test_marked_words_keep_what_folding_loses(void **state)
+{
+    (void)state;
+    assert_marked("Mua vàng, khai báo tạm vắng", "vangF baoS tamJ vangWS");
+    assert_marked("kể chuyện cười", "keAR chuyenJA cuoiHHF");
+    assert_marked("đám cưới", "damDS cuoiHHS");
+    assert_marked("ĐĂNG KÝ", "dangDW kyS");
+    assert_marked("hoà", "hoaF");
+    assert_marked("hòa", "hoaF");
+    assert_marked("chuyện", "chuyenJA"); /* marks in canonical order */
+    assert_marked("khai sinh cho con", "");
+    assert_marked("", "");
+}
+
+static void test_marked_words_refuse_bad_input(void **state)
+{
+    char small[4];
+    (void)state;
+    assert_int_equal(norm_marked_words("\xff\xfe", 2, small, sizeof small), NORM_ERROR);
+    assert_int_equal(norm_marked_words("những", strlen("những"), small, sizeof small), NORM_ERROR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +126,8 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_gives_null),
         cmocka_unit_test(test_fold_into_small_buffer_fails_cleanly),
         cmocka_unit_test(test_other_scripts_keep_letters),
+        cmocka_unit_test(test_marked_words_keep_what_folding_loses),
+        cmocka_unit_test(test_marked_words_refuse_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -446,6 +446,36 @@ static void test_command_roundtrips_set_and_get(void **state)
     assert_int_equal(f->downs, 0);
 }
 
+/* The formats dvcbot uses are built without printf; what reaches Redis is
+ * what hiredis's own formatter would send. */
+static void test_format_conversions_reach_redis_as_hiredis_sends_them(void **state)
+{
+    struct fx *f = *state;
+    struct call *c;
+
+    redis_start(&f->redis, false);
+    connect_store(f, f->redis.url, 2000);
+    c = roundtrip(f, 0, "RPUSH l %s %d %i %u %ld %lu %lld %llu %zu 100%% %b pre%ssuf %s", "a b", -7, 8,
+                  4000000000u, -9000000000L, 9000000000UL, -123456789012345LL, 123456789012345ULL,
+                  (size_t)42, "xyz", (size_t)2, "MID", "");
+    assert_int_equal(c->type, REDIS_REPLY_INTEGER);
+    assert_int_equal(c->integer, 13);
+    static const char *const want[] = {"a b", "-7", "8", "4000000000", "-9000000000", "9000000000",
+                                       "-123456789012345", "123456789012345", "42", "100%", "xy",
+                                       "preMIDsuf", ""};
+    for (int i = 0; i < 13; i++) {
+        memset(&f->calls[1], 0, sizeof f->calls[1]);
+        c = roundtrip(f, 1, "LINDEX l %d", i);
+        assert_int_equal(c->type, REDIS_REPLY_STRING);
+        assert_string_equal(c->str, want[i]);
+    }
+    /* a conversion we do not handle ourselves still works (hiredis) */
+    c = roundtrip(f, 2, "SET %s %.2f", "pi", 3.14159);
+    assert_int_equal(c->type, REDIS_REPLY_STATUS);
+    c = roundtrip(f, 3, "GET pi");
+    assert_string_equal(c->str, "3.14");
+}
+
 static void test_argv_command_roundtrips_binary_data(void **state)
 {
     struct fx *f = *state;
@@ -864,6 +894,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_new_returns_null_for_malformed_url),
         T(test_command_roundtrips_set_and_get),
+        T(test_format_conversions_reach_redis_as_hiredis_sends_them),
         T(test_argv_command_roundtrips_binary_data),
         T(test_tcp_url_with_db_selects_that_db),
         T(test_command_while_not_connected_returns_enotconn_without_callback),

@@ -1,0 +1,184 @@
+/* matcher_model — the inside of the matcher, shared by the files that build
+ * it (matcher_train.c), read a line with it (matcher.c) and cross-validate
+ * it (matcher_cv.c). Other modules use matcher.h only.
+ *
+ * The model is built once and read-only afterwards; everything it points to
+ * is owned by it (rules, the models, the rewriter, the exact-match map) and
+ * freed by matcher_free, except the catalog, which must outlive it. */
+#ifndef DVCBOT_MATCHER_MODEL_H
+#define DVCBOT_MATCHER_MODEL_H
+
+#include "dvcbot/catalog.h"
+#include "dvcbot/matcher.h"
+#include "dvcbot/nbayes.h"
+#include "dvcbot/rewrite.h"
+#include "dvcbot/softmax.h"
+#include "dvcbot/wordmap.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Features of one line are cut at this many (a very long line keeps its
+ * first few hundred words). */
+#define MATCHER_MAX_FEATURES 2048
+/* Room for the marked words of a line (matcher_marked). */
+#define MATCHER_MARKED_CAP (MATCHER_MAX_INPUT * 2 + 16)
+
+/* Feature kinds (the low bits of a feature's hash, nbayes.h). */
+enum matcher_kind { KIND_WORD = 0, KIND_PAIR = 1, KIND_CHARS = 2, KIND_MARKED = 3 };
+
+/* The three models learn the same lines, each under its own class. */
+enum matcher_model_id { MODEL_INTENT = 0, MODEL_PROC = 1, MODEL_GATE = 2, MATCHER_MODELS = 3 };
+
+/* Inputs of the stacked out-of-scope decision (matcher_stack_inputs). */
+#define MATCHER_STACK 6
+
+/* _matcher.json; what each means is in its "comment". */
+struct matcher_settings {
+    double threshold;       /* intent probability below which the answer is khac */
+    double proc_threshold;  /* procedure probability below which it is not named */
+    double ambiguous_ratio; /* runner-up / best procedure at or above which both are offered */
+    double alpha;           /* smoothing: weight of the classes' mean in each class */
+    double example_weight;  /* a training line's weight */
+    double keyword_weight;  /* a keyword line's weight per unit of its weight */
+    double template_weight; /* an act template's weight, shared by its procedures */
+    double rule_weight;     /* log-score added per unit of a pattern's weight */
+    double temperature;     /* log-scores are divided by it before becoming probabilities */
+    double gate_threshold;  /* out-of-scope probability from which a line is khac */
+    double unknown_weight;  /* log-score for "out of scope" per unknown word */
+    double kind_weight[NBAYES_KINDS]; /* word_weight, pair_weight, char_weight, marks_weight */
+    double augment_weight;  /* weight of each noisy copy of an example */
+    double proc_example_weight; /* an example's weight in the procedure model, relative */
+    int augment;            /* noisy copies made of each example */
+    int char_n;             /* length of the character n-grams */
+    int typo_min_len;       /* shorter unknown words are left alone */
+    bool binary;            /* a feature repeated in a training line counts once */
+    bool per_line;          /* naive Bayes counts lines, not words (nbayes.h) */
+    bool logistic_gate;     /* the gate is logistic regression (else naive Bayes) */
+    bool softmax_intent;    /* the id is chosen by softmax regression (else naive Bayes) */
+    int gate_epochs, intent_epochs; /* passes over the training lines */
+    double gate_rate, intent_rate;  /* initial learning rates */
+    double gate_l2, intent_l2;      /* weight decay */
+    /* The out-of-scope decision as logistic regression over what the models
+     * say (matcher_stack_inputs): stack[0] the bias, then one weight per
+     * input. Fitted by cross-validation (matcher_cv.h); unset: the gate
+     * alone decides. */
+    double stack[MATCHER_STACK + 1];
+    bool stacked;
+};
+
+/* Dense inputs of the logistic gate: how much of the line is unknown. */
+#define MATCHER_GATE_DENSE 3
+
+
+/* A pattern, or a keyword with a negative weight, adds to one class's score. */
+struct matcher_rule {
+    void *code; /* pcre2_code */
+    int intent;
+    double weight;
+};
+
+struct matcher {
+    const struct catalog *cat;
+    size_t n_intents;
+    int fallback;
+    struct matcher_settings set;
+    struct rewriter rw;
+
+    /* MODEL_INTENT: a class per catalog id (class i = intent i); MODEL_PROC:
+     * a class per procedure and one for "names none"; MODEL_GATE: in scope
+     * (0) or not (1, khac). */
+    struct nbayes *nb;
+    int proc_class[MATCHER_MAX_INTENTS];      /* intent → procedure class, or -1 */
+    int proc_intent[MATCHER_MAX_INTENTS + 1]; /* procedure class → intent, -1: none */
+    size_t n_procs;
+    int names_none;
+
+    int32_t *row_of;          /* feature index → row of the linear models, or -1 */
+    size_t n_rows;
+    struct softmax_model intent_lr; /* when set.softmax_intent */
+    struct softmax_model gate_lr;   /* when set.logistic_gate: class 1 is out of scope */
+
+    struct matcher_rule *rules;
+    size_t n_rules;
+    uint32_t max_captures;
+
+    struct wordmap examples;  /* folded example line → intent */
+    struct wordmap rewritten; /* rewritten example line → intent */
+};
+
+/* What the models say about one line, before any threshold. */
+struct matcher_scores {
+    double intent[MATCHER_MAX_INTENTS];    /* probabilities */
+    double proc[MATCHER_MAX_INTENTS + 1];  /* probabilities */
+    double gate_logodds;  /* the gate's log-odds of "out of scope" (logistic or naive Bayes) */
+    double nb_gate_logodds; /* the naive Bayes gate's, always */
+    size_t known, n_feat; /* features the models knew, of all */
+    size_t words, known_words;
+    int exact;            /* the intent of an example equal to the line, or -1 */
+};
+
+/* A user's line as the models read it. */
+struct matcher_input {
+    struct rewrite_line ln;                 /* folded, rewritten */
+    char marked[MATCHER_MARKED_CAP];        /* its words typed with marks */
+    size_t mlen;
+    int exact; /* the intent of an example that folds or reads the same, or -1 */
+};
+
+/* Examples whose fold (a hash of the folded line, modulo folds) is `fold`
+ * are left out of training, for cross-validation. */
+struct matcher_holdout {
+    unsigned folds, fold;
+};
+
+/* ===== matcher_train.c ===== */
+/* Builds the model; holdout may be NULL (everything trains). NULL when any
+ * problem was reported. */
+struct matcher *matcher_build(const struct catalog *cat, const struct matcher_holdout *holdout,
+                              catalog_report_fn report, void *ud);
+/* The fold of a folded example line. */
+unsigned matcher_fold_of(const char *folded, unsigned folds);
+
+/* ===== matcher_linear.c ===== */
+/* The training lines as the linear models see them. */
+struct matcher_lines;
+struct matcher_lines *matcher_lines_new(void);
+/* One line's features and their indices in m->nb; `original`: a line of
+ * the catalog, not a noisy copy. */
+void matcher_lines_add(struct matcher_lines *g, const uint64_t *feat, const uint32_t *index,
+                       size_t n, int intent, double weight, bool original);
+/* Trains the linear models once m->nb is trained; frees g. */
+void matcher_linear_train(struct matcher *m, struct matcher_lines *g);
+
+/* ===== matcher.c ===== */
+/* Folds and rewrites raw input; false when it is rejected. */
+bool matcher_read_line(const struct matcher *m, const char *text, size_t len,
+                       struct rewrite_line *ln);
+/* Everything the models need of a raw line; false when it is rejected. */
+bool matcher_read(const struct matcher *m, const char *text, size_t len, struct matcher_input *in);
+/* The words of the raw text that carry marks (norm_marked_words), into
+ * out (MATCHER_MARKED_CAP bytes); their length, 0 when none. */
+size_t matcher_marked(const char *text, size_t len, char *out);
+/* The features of a rewritten line and its marked words (may be NULL)
+ * into out[MATCHER_MAX_FEATURES]. */
+size_t matcher_features(const struct matcher *m, const struct rewrite_line *ln,
+                        const char *marked, size_t mlen, uint64_t *out);
+/* The dense inputs of the logistic gate for a line of `words` words of
+ * which `unknown` were never seen in training. */
+void matcher_gate_dense(size_t words, size_t unknown, float out[MATCHER_GATE_DENSE]);
+/* Scores a line; false when it has no word the models know. */
+bool matcher_score(const struct matcher *m, const struct matcher_input *in,
+                   struct matcher_scores *sc);
+/* What the stacked out-of-scope decision reads of a line's scores. */
+void matcher_stack_inputs(const struct matcher *m, const struct matcher_scores *sc,
+                          double x[MATCHER_STACK]);
+/* The probability that the line is out of scope under settings s. */
+double matcher_out_of_scope(const struct matcher *m, const struct matcher_settings *s,
+                            const struct matcher_scores *sc);
+/* The decision for scores under settings s (thresholds, unknown weight). */
+void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
+                    const struct matcher_scores *sc, struct match_result *out);
+
+#endif
