@@ -127,7 +127,7 @@ static int open_dossiers(struct app *a, char **err)
 {
     struct notify_deps nd = {
         .loop = a->loop, .store = a->store, .outbox = a->outbox, .recipients = a->recipients,
-        .tpl = a->tpl, .catalog = a->catalog,
+        .tpl = a->tpl, .catalog = a->catalog, .cfg = &a->cfg,
     };
     a->notify = notify_new(&nd);
     struct payment_deps pd = {.cfg = &a->cfg, .store = a->store, .tpl = a->tpl, .notify = a->notify};

@@ -130,6 +130,7 @@ static const struct reply_spec specs[] = {
     {"lookup_failed", ""},
     {"lookup_limited", "minutes"},
     {"lookup_limited_new", "minutes"},
+    {"lookup_pending", "code"},
     {"lookup_subscribed", "code"},
     {"lookup_unsubscribed", "code"},
     {"lookup_use_full_number", "code"},
