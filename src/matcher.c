@@ -157,6 +157,33 @@ size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, ch
     return n;
 }
 
+/* ===== Names of procedures ===== */
+
+/* The procedure whose longest mention appears as whole words in the line,
+ * or -1. One lookup per word: mentions are indexed by their first word. */
+static int mentioned_procedure(const struct matcher *m, const struct rewrite_line *ln)
+{
+    int best = -1;
+    size_t best_len = 0;
+    for (size_t i = 0; i < ln->n; i++) {
+        const char *w = ln->text + ln->tok[i].off;
+        size_t rest = ln->len - ln->tok[i].off;
+        int k;
+        if (!wordmap_get(&m->first_word, w, ln->tok[i].len, &k))
+            continue;
+        for (const struct matcher_mention *mm = &m->mentions[k];
+             mm < m->mentions + m->n_mentions && mm->first_len == ln->tok[i].len &&
+             memcmp(mm->text, w, mm->first_len) == 0;
+             mm++)
+            if (mm->len > best_len && mm->len <= rest && memcmp(mm->text, w, mm->len) == 0 &&
+                (mm->len == rest || w[mm->len] == ' ')) {
+                best = mm->intent;
+                best_len = mm->len;
+            }
+    }
+    return best;
+}
+
 /* ===== Scoring ===== */
 
 static double max_of(const double *v, size_t n)
@@ -237,6 +264,7 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
     double *out[MATCHER_MODELS] = {sc->intent, sc->proc, gate};
     size_t known[NBAYES_KINDS];
     sc->exact = in->exact;
+    sc->mentioned = mentioned_procedure(m, ln);
     sc->n_feat = matcher_features(m, ln, in->marked, in->mlen, feat);
     sc->known = nbayes_scores(m->nb, feat, sc->n_feat, m->set.kind_weight, out, known, index);
     sc->words = ln->n;
@@ -278,10 +306,14 @@ static bool is_procedure(const struct matcher *m, int intent)
     return intent >= 0 && m->proc_class[intent] >= 0;
 }
 
-/* The procedure the line names, as context for an act, or NULL. */
+/* The procedure the line names, as context for an act, or NULL: one whose
+ * name it has, else the procedure model's guess when sure enough. */
 static const char *named_procedure(const struct matcher *m, const struct matcher_settings *s,
-                                   const double *proc)
+                                   const struct matcher_scores *sc)
 {
+    const double *proc = sc->proc;
+    if (sc->mentioned >= 0)
+        return intent_id(m, sc->mentioned);
     int p = best_of(proc, m->n_procs, -1);
     if (p < 0 || p == m->names_none || proc[p] < s->proc_threshold)
         return NULL;
@@ -349,7 +381,7 @@ void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
     result_clear(out, intent_id(m, m->fallback));
     if (sc->exact >= 0) {
         out->id = intent_id(m, sc->exact);
-        out->procedure = is_procedure(m, sc->exact) ? NULL : named_procedure(m, s, sc->proc);
+        out->procedure = is_procedure(m, sc->exact) ? NULL : named_procedure(m, s, sc);
         return;
     }
     int a = best_of(p, m->n_intents, -1);
@@ -366,7 +398,7 @@ void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
     out->id = intent_id(m, a);
     out->score = p[a];
     if (!is_procedure(m, a))
-        out->procedure = named_procedure(m, s, sc->proc);
+        out->procedure = named_procedure(m, s, sc);
     int b = best_of(p, m->n_intents, a);
     if (b < 0)
         return;
@@ -464,5 +496,9 @@ void matcher_free(struct matcher *m)
     rewriter_free(&m->rw);
     wordmap_free(&m->examples);
     wordmap_free(&m->rewritten);
+    for (size_t i = 0; i < m->n_mentions; i++)
+        free(m->mentions[i].text);
+    free(m->mentions);
+    wordmap_free(&m->first_word);
     free(m);
 }

@@ -538,6 +538,41 @@ static void rewrite_corpus(struct builder *b, struct corpus *c)
     free(ln);
 }
 
+/* ===== Building: names of procedures ===== */
+
+static int by_first_word_longest(const void *a, const void *b)
+{
+    const struct matcher_mention *x = a, *y = b;
+    size_t n = x->first_len < y->first_len ? x->first_len : y->first_len;
+    int c = memcmp(x->text, y->text, n);
+    if (c || x->first_len != y->first_len)
+        return c ? c : (x->first_len < y->first_len ? -1 : 1);
+    return x->len > y->len ? -1 : x->len < y->len ? 1 : x->intent - y->intent;
+}
+
+/* Every procedure's mentions, rewritten the way training lines are. */
+static void index_mentions(struct matcher *m, const struct corpus *c)
+{
+    struct rewrite_line *ln = xmalloc(sizeof *ln);
+    size_t cap = 0;
+    for (size_t i = 0; i < m->n_intents; i++)
+        for (size_t k = 0; k < c->n_mentions[i]; k++) {
+            rewriter_line(&m->rw, c->mentions[i][k], strlen(c->mentions[i][k]), ln, false);
+            if (!ln->n)
+                continue;
+            if (m->n_mentions == cap) {
+                cap = cap ? cap * 2 : 128;
+                m->mentions = xrealloc(m->mentions, cap * sizeof *m->mentions);
+            }
+            m->mentions[m->n_mentions++] = (struct matcher_mention){
+                xstrndup(ln->text, ln->len), ln->len, ln->tok[0].len, (int)i};
+        }
+    free(ln);
+    qsort(m->mentions, m->n_mentions, sizeof *m->mentions, by_first_word_longest);
+    for (size_t i = m->n_mentions; i-- > 0;) /* backwards: the first of each run wins */
+        wordmap_put(&m->first_word, m->mentions[i].text, m->mentions[i].first_len, (int)i);
+}
+
 /* Splits a rewritten string back into a line. */
 static void line_of(const char *s, struct rewrite_line *ln)
 {
@@ -646,6 +681,7 @@ static void build(struct builder *b)
     collect(b, &c);
     if (!b->pb.count) {
         rewrite_corpus(b, &c);
+        index_mentions(m, &c);
         train(m, &c);
     }
     corpus_free(&c);
@@ -669,6 +705,7 @@ struct matcher *matcher_build(const struct catalog *cat, const struct matcher_ho
     m->fallback = catalog_index(cat, CATALOG_FALLBACK_ID);
     wordmap_init(&m->examples);
     wordmap_init(&m->rewritten);
+    wordmap_init(&m->first_word);
     rewriter_init(&m->rw, 4);
     if (m->n_intents > MATCHER_MAX_INTENTS || m->fallback < 0)
         problemf(&b.pb, b.file, "", "catalog needs the id khac and at most %d intents",

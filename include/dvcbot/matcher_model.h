@@ -106,6 +106,18 @@ struct matcher {
 
     struct wordmap examples;  /* folded example line → intent */
     struct wordmap rewritten; /* rewritten example line → intent */
+
+    /* How people name each procedure ("mentions"), rewritten, sorted by
+     * first word then longest first; first_word → index of the first. */
+    struct matcher_mention *mentions;
+    size_t n_mentions;
+    struct wordmap first_word;
+};
+
+struct matcher_mention {
+    char *text;   /* rewritten words, one space apart */
+    size_t len, first_len;
+    int intent;   /* the procedure */
 };
 
 /* What the models say about one line, before any threshold. */
@@ -117,6 +129,7 @@ struct matcher_scores {
     size_t known, n_feat; /* features the models knew, of all */
     size_t words, known_words;
     int exact;            /* the intent of an example equal to the line, or -1 */
+    int mentioned;        /* the procedure whose name (longest) the line has, or -1 */
 };
 
 /* A user's line as the models read it. */
