@@ -304,7 +304,8 @@ void nbayes_train(struct nbayes *nb, double background, unsigned flags)
     }
     nb->off[nb->n_feat * M] = (uint32_t)nb->n_entries;
     if (nb->n_entries < cap) /* give back what the doubling reserved */
-        nb->entries = xrealloc(nb->entries, (nb->n_entries ? nb->n_entries : 1) * sizeof *nb->entries);
+        nb->entries =
+            xrealloc(nb->entries, (nb->n_entries ? nb->n_entries : 1) * sizeof *nb->entries);
     for (size_t m = 0; m < nb->n_models; m++) {
         free(t.count[m]);
         free(t.touched[m]);
