@@ -6,7 +6,7 @@
 #
 #   sh bench/enumeration.sh [build dir]
 #
-# Measured 2026-12-01 on the shared 2-core dev machine: see bench/README.md.
+# Figures (2026-12-01, shared 2-core machine): bench/README.md.
 BUILD=${1:-build}
 DVCBOT_SIM_DOSSIERS=${DVCBOT_SIM_DOSSIERS:-50000} \
 DVCBOT_SIM_ADDRESSES=${DVCBOT_SIM_ADDRESSES:-1000} \

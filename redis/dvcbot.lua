@@ -72,9 +72,11 @@ redis.register_function('broadcast_resolved', function(keys, args)
   return 'scheduled'
 end)
 
--- Ends a broadcast early and removes who was still to be sent to. Cancels
--- a scheduled or running one (mode "cancel") or drops one whose resolving
--- failed (mode "abort"). Returns the status it found ('' when missing).
+-- Ends a broadcast early and removes who was still to be sent to, and the
+-- batches from their refs:{<user>} (nothing is left pointing at them).
+-- Cancels a scheduled or running one (mode "cancel") or drops one whose
+-- resolving failed (mode "abort"). Returns the status it found ('' when
+-- missing).
 -- KEYS: bc:<id>, bc:<id>:q. ARGV: mode, new status, now, seconds to keep,
 -- batches written so far (abort).
 -- (broadcast)
@@ -87,7 +89,13 @@ redis.register_function('broadcast_stop', function(keys, args)
   local n = tonumber(args[5]) or 0
   local stored = tonumber(redis.call('HGET', keys[1], 'batches') or '0') or 0
   if stored > n then n = stored end
-  for i = 1, n do redis.call('DEL', keys[1] .. ':b:' .. i) end
+  for i = 1, n do
+    local b = keys[1] .. ':b:' .. i
+    for _, u in ipairs(redis.call('SMEMBERS', b)) do
+      redis.call('SREM', 'refs:{' .. u .. '}', b)
+    end
+    redis.call('DEL', b)
+  end
   redis.call('DEL', keys[2])
   redis.call('HSET', keys[1], 'status', args[2], 'finished', args[3])
   redis.call('EXPIRE', keys[1], args[4])
@@ -195,7 +203,9 @@ redis.register_function('console_signin_failed', function(keys, args)
   end return 1
 end)
 
--- KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due.
+-- KEYS[1] dossier:<code>, KEYS[2] dossier:changes, KEYS[3] remind:due,
+-- KEYS[4] hs:p:<code> (follows waiting for it: a new dossier with some is
+-- put in dossier:changes too, for notify to settle them).
 -- ARGV[1] now, ARGV[2] code, ARGV[3] commune guard: '' none, or '=<commune>'
 -- (an existing dossier is written only when its stored commune is exactly
 -- that), ARGV[4..] field/value pairs.
@@ -241,7 +251,7 @@ redis.register_function('dossier_upsert', function(keys, args)
   if not old then set[#set + 1] = 'created_at'; set[#set + 1] = args[1] end
   if old ~= new then set[#set + 1] = 'status_at'; set[#set + 1] = args[1]; moved = true end
   redis.call('HSET', keys[1], unpack(set))
-  if old and old ~= new then
+  if (old and old ~= new) or (not old and redis.call('EXISTS', keys[4]) == 1) then
     redis.call('RPUSH', keys[2], args[2] .. ' ' .. new)
     redis.call('LTRIM', keys[2], -100000, -1)
   end
@@ -294,96 +304,219 @@ redis.register_function('lookup_read', function(keys, args)
   return {redis.call('HGETALL', keys[1]), redis.call('SISMEMBER', keys[2], args[1])}
 end)
 
+-- ===== The dossier guard (lookup_guard.h) =====
+
+local function num(x) return tonumber(x or '0') or 0 end
+
+-- Seconds the pause recorded in key still runs (0: none).
+local function guard_wait(key, now)
+  local u = num(redis.call('HGET', key, 'until'))
+  if u > now then return u - now end
+  return 0
+end
+
+-- A wrong try: every fails-th one pauses for pause, doubling, at most
+-- maxp; the count is forgotten memory seconds after the last one.
+local function guard_wrong(key, now, fails, pause, maxp, memory)
+  local h = redis.call('HMGET', key, 'n', 't')
+  local n = num(h[1])
+  if now - num(h[2]) > memory then n = 0 end
+  n = n + 1
+  redis.call('HSET', key, 'n', n, 't', now)
+  if n % fails == 0 then
+    local p = pause * 2 ^ (n / fails - 1)
+    if p > maxp then p = maxp end
+    redis.call('HSET', key, 'until', now + p)
+  end
+  redis.call('EXPIRE', key, memory + maxp)
+end
+
+-- Everyone's 4-digit tries of this window (key hs:g:all): the seconds until
+-- it ends when fails were reached, else 0.
+local function guard_global_wait(key, now, fails, window)
+  local g = redis.call('HMGET', key, 'w', 'n')
+  local gw, gn = num(g[1]), num(g[2])
+  if now - gw >= window then
+    gw, gn = now, 0
+    redis.call('HSET', key, 'w', now, 'n', 0)
+    redis.call('EXPIRE', key, 2 * window)
+  end
+  if gn >= fails then return gw + window - now end
+  return 0
+end
+
+-- Digits only; +84 / 84 before a 9-digit number is the leading 0.
+local function guard_digits(s)
+  if not s then return nil end
+  local d = string.gsub(s, '%D', '')
+  if #d == 11 and string.sub(d, 1, 2) == '84' then d = '0' .. string.sub(d, 3) end
+  return d
+end
+
+-- Whether the record's phone or id_number (fields, from HMGET) ends in the 4
+-- digits (weak) or is the whole number given; test(d) compares.
+local function guard_proves(fields, weak, test)
+  for i = 1, 2 do
+    local d = guard_digits(fields[i])
+    if d and ((weak and #d >= 4 and test(string.sub(d, -4))) or
+              (not weak and #d >= 9 and test(d))) then  -- 9: LOOKUP_PROOF_FULL_MIN
+      return true
+    end
+  end
+  return false
+end
+
+-- The user may see the dossier: access log (newest 100 kept: LOOKUP_ACCESS_KEEP,
+-- none older than ttl) listed in the user's refs, both kept ttl.
+local function guard_grant(access, refs, user, now, ttl)
+  redis.call('ZADD', access, now, user)
+  redis.call('ZREMRANGEBYRANK', access, 0, -100 - 1)
+  redis.call('ZREMRANGEBYSCORE', access, '-inf', now - ttl)
+  redis.call('EXPIRE', access, ttl)
+  redis.call('SADD', refs, access)
+  redis.call('EXPIRE', refs, ttl)
+end
+
+-- A pending follow of a dossier not stored yet: hs:p:<code> (one field per
+-- user: "<w|f>:<sha1 of key and proof>:<source hash>:<acct|addr>:<until>"),
+-- listed in the user's refs and in the source's budget hs:g:p:<source hash>
+-- (a sorted set of hs:p: keys by end), at most max of them at once.
+-- Returns false when the budget is used up.
+local function pending_add(pkey, budget, source, how, refs, user, weak, given, now, max, ttl, refs_ttl)
+  redis.call('ZREMRANGEBYSCORE', budget, '-inf', now)
+  if not redis.call('ZSCORE', budget, pkey) and redis.call('ZCARD', budget) >= max then
+    return false
+  end
+  redis.call('ZADD', budget, now + ttl, pkey)
+  redis.call('EXPIRE', budget, ttl)
+  local hash = redis.sha1hex(pkey .. ':' .. given)
+  redis.call('HSET', pkey, user, table.concat({weak and 'w' or 'f', hash, source, how, now + ttl}, ':'))
+  redis.call('EXPIRE', pkey, ttl)
+  redis.call('SADD', refs, pkey)
+  redis.call('EXPIRE', refs, refs_ttl)
+  return true
+end
+
 -- KEYS: 1 dossier:<code>, 2 hs:g:d:<code>, 3 hs:g:s:<source>, 4 hs:g:new:<channel>,
---       5 hs:g:all, 6 dossier:access:<code>, 7 refs:{<user>}, 8 sub:<code>.
+--       5 hs:g:all, 6 dossier:access:<code>, 7 refs:{<user>}, 8 sub:<code>,
+--       9 hs:p:<code>, 10 hs:g:p:<source>.
 -- ARGV: 1 'last4' | 'full', 2 digits, 3 now, 4 user key, 5 'acct' | 'addr',
 --       6-9 dossier fails, pause, pause max, memory,
 --       10-13 source fails, pause, pause max, memory,
 --       14 new-account age, 15 new-account fails, 16 global fails, 17 global window,
---       18 access log ttl.
--- → {'ok', HGETALL, subscribed} | {'wrong'} | {'limited', seconds, 'source' |
---   'dossier' | 'new' | 'global'}.
+--       18 access log ttl, 19 pending follows the source may hold ('0': this
+--       try may not wait for the dossier), 20 how long one waits.
+-- → {'ok', HGETALL, subscribed} | {'wrong'} | {'pending'} (the dossier is not
+--   stored: the follow waits, nothing counted) | {'limited', seconds,
+--   'source' | 'dossier' | 'new' | 'global'}.
 -- (lookup_guard)
 redis.register_function('lookup_guard', function(keys, args)
   local now = tonumber(args[3])
   local weak = args[1] == 'last4'
-  local function num(x) return tonumber(x or '0') or 0 end
-  local function wait_of(key)
-    local u = num(redis.call('HGET', key, 'until'))
-    if u > now then return u - now end
-    return 0
-  end
-  -- A wrong try: every fails-th one pauses for pause, doubling, at most
-  -- maxp; the count is forgotten memory seconds after the last one.
-  local function wrong(key, fails, pause, maxp, memory)
-    local h = redis.call('HMGET', key, 'n', 't')
-    local n = num(h[1])
-    if now - num(h[2]) > memory then n = 0 end
-    n = n + 1
-    redis.call('HSET', key, 'n', n, 't', now)
-    if n % fails == 0 then
-      local p = pause * 2 ^ (n / fails - 1)
-      if p > maxp then p = maxp end
-      redis.call('HSET', key, 'until', now + p)
-    end
-    redis.call('EXPIRE', key, memory + maxp)
-  end
-  local w = wait_of(keys[3])
+  local w = guard_wait(keys[3], now)
   if w > 0 then return {'limited', w, 'source'} end
   -- An account is new until a day after its first wrong try: aging one
   -- costs a wrong try from the shared budget.
   local new = args[5] == 'acct' and
     now - num(redis.call('HGET', keys[3], 'first') or now) < num(args[14])
   if new then
-    w = wait_of(keys[4])
+    w = guard_wait(keys[4], now)
     if w > 0 then return {'limited', w, 'new'} end
   end
   if weak then
-    local g = redis.call('HMGET', keys[5], 'w', 'n')
-    local gw, gn = num(g[1]), num(g[2])
-    if now - gw >= num(args[17]) then
-      gw, gn = now, 0
-      redis.call('HSET', keys[5], 'w', now, 'n', 0)
-      redis.call('EXPIRE', keys[5], 2 * num(args[17]))
-    end
-    if gn >= num(args[16]) then return {'limited', gw + num(args[17]) - now, 'global'} end
-    w = wait_of(keys[2])
+    w = guard_global_wait(keys[5], now, num(args[16]), num(args[17]))
+    if w > 0 then return {'limited', w, 'global'} end
+    w = guard_wait(keys[2], now)
     if w > 0 then return {'limited', w, 'dossier'} end
   end
-  -- Digits only; +84 / 84 before a 9-digit number is the leading 0.
-  local function digits(s)
-    if not s then return nil end
-    local d = string.gsub(s, '%D', '')
-    if #d == 11 and string.sub(d, 1, 2) == '84' then d = '0' .. string.sub(d, 3) end
-    return d
+  local given = guard_digits(args[2])
+  if args[19] ~= '0' and redis.call('EXISTS', keys[1]) == 0 and
+     pending_add(keys[9], keys[10], string.sub(keys[3], 8), args[5], keys[7], args[4], weak, given,
+                 now, num(args[19]), num(args[20]), args[18]) then
+    return {'pending'}
   end
-  local given = digits(args[2])
   local f = redis.call('HMGET', keys[1], 'phone', 'id_number')
-  local ok = false
-  for i = 1, 2 do
-    local d = digits(f[i])
-    if d then
-      if weak then ok = ok or (#d >= 4 and string.sub(d, -4) == given)
-      else ok = ok or (#d >= 9 and d == given) end  -- 9: LOOKUP_PROOF_FULL_MIN
-    end
-  end
-  if ok then
-    redis.call('ZADD', keys[6], now, args[4])
-    redis.call('ZREMRANGEBYRANK', keys[6], 0, -100 - 1)  -- 100: LOOKUP_ACCESS_KEEP
-    redis.call('ZREMRANGEBYSCORE', keys[6], '-inf', now - num(args[18]))
-    redis.call('EXPIRE', keys[6], args[18])
-    redis.call('SADD', keys[7], keys[6])
-    redis.call('EXPIRE', keys[7], args[18])
+  if guard_proves(f, weak, function(d) return d == given end) then
+    guard_grant(keys[6], keys[7], args[4], now, num(args[18]))
     return {'ok', redis.call('HGETALL', keys[1]), redis.call('SISMEMBER', keys[8], args[4])}
   end
   redis.call('HSETNX', keys[3], 'first', now)
-  wrong(keys[3], num(args[10]), num(args[11]), num(args[12]), num(args[13]))
-  if new then wrong(keys[4], num(args[15]), num(args[11]), num(args[12]), num(args[13])) end
+  guard_wrong(keys[3], now, num(args[10]), num(args[11]), num(args[12]), num(args[13]))
+  if new then guard_wrong(keys[4], now, num(args[15]), num(args[11]), num(args[12]), num(args[13])) end
   if weak then
-    wrong(keys[2], num(args[6]), num(args[7]), num(args[8]), num(args[9]))
+    guard_wrong(keys[2], now, num(args[6]), num(args[7]), num(args[8]), num(args[9]))
     redis.call('HINCRBY', keys[5], 'n', 1)
   end
   return {'wrong'}
+end)
+
+-- The follows waiting for a dossier that has just been stored: each proof
+-- is checked against the record as a try made now would be. A whole number
+-- first, then 4 digits oldest first while the dossier's 4-digit check and
+-- everyone's hourly budget allow; a match follows the dossier (sub:<code>,
+-- access log, refs), a mismatch counts as a wrong try of its source (and of
+-- the dossier and everyone for 4 digits) and is dropped without a word, as
+-- is a follow past its end. Sources are never new accounts here: the
+-- pending budget already bounded them. Keys of sources and users are
+-- computed (one Redis, not Cluster).
+-- KEYS: 1 dossier:<code>, 2 sub:<code>, 3 hs:p:<code>, 4 hs:g:d:<code>,
+--       5 hs:g:all, 6 dossier:access:<code>.
+-- ARGV: 1 now, 2-5 dossier fails, pause, pause max, memory,
+--       6 account fails, 7 address fails, 8-10 source pause, pause max, memory,
+--       11 global fails, 12 global window, 13 access log ttl.
+local function pending_settle(keys, args)
+  local now = tonumber(args[1])
+  local all = redis.call('HGETALL', keys[3])
+  redis.call('DEL', keys[3])
+  local list = {}
+  for i = 1, #all, 2 do
+    local kind, hash, src, how, till = string.match(all[i + 1], '^([wf]):(%x+):(%x+):(%a+):(%d+)$')
+    if kind then
+      list[#list + 1] = {user = all[i], weak = kind == 'w', hash = hash, src = src, how = how,
+                         till = tonumber(till)}
+    end
+  end
+  table.sort(list, function(a, b)
+    if a.weak ~= b.weak then return not a.weak end
+    return a.till < b.till
+  end)
+  local f = redis.call('HMGET', keys[1], 'phone', 'id_number')
+  for _, e in ipairs(list) do
+    local refs = 'refs:{' .. e.user .. '}'
+    redis.call('ZREM', 'hs:g:p:' .. e.src, keys[3])
+    redis.call('SREM', refs, keys[3])
+    local allowed = e.till > now
+    if allowed and e.weak then
+      allowed = guard_global_wait(keys[5], now, num(args[11]), num(args[12])) == 0 and
+                guard_wait(keys[4], now) == 0
+    end
+    if allowed then
+      local match = function(d) return redis.sha1hex(keys[3] .. ':' .. d) == e.hash end
+      if guard_proves(f, e.weak, match) then
+        redis.call('SADD', keys[2], e.user)
+        redis.call('SADD', refs, keys[2])
+        guard_grant(keys[6], refs, e.user, now, num(args[13]))
+      else
+        local fails = e.how == 'addr' and args[7] or args[6]
+        guard_wrong('hs:g:s:' .. e.src, now, num(fails), num(args[8]), num(args[9]), num(args[10]))
+        if e.weak then
+          guard_wrong(keys[4], now, num(args[2]), num(args[3]), num(args[4]), num(args[5]))
+          redis.call('HINCRBY', keys[5], 'n', 1)
+        end
+      end
+    end
+  end
+end
+
+-- A status change (or the arrival of a dossier someone waits for) to
+-- notify: settles the pending follows first (pending_settle; KEYS and ARGV
+-- as there), then → {HGETALL dossier, SMEMBERS sub:<code>}.
+-- (notify)
+redis.register_function('dossier_settle_read', function(keys, args)
+  if redis.call('EXISTS', keys[3]) == 1 and redis.call('EXISTS', keys[1]) == 1 then
+    pending_settle(keys, args)
+  end
+  return {redis.call('HGETALL', keys[1]), redis.call('SMEMBERS', keys[2])}
 end)
 
 -- KEYS[1] dossier:<code>, KEYS[2] sub:<code> → {HGETALL, SMEMBERS}.
@@ -822,4 +955,35 @@ end)
 -- (console_volunteers)
 redis.register_function('console_household_coverage', function(keys, args)
   return {redis.call('HGETALL', keys[1]), redis.call('HGETALL', keys[2])}
+end)
+
+-- Every key of a user, deleted in one call: the keys named (all with the
+-- user's hash tag: one slot, also on a cluster) and the delivery marks
+-- <dedupe prefix><id> of every id in the index dd:{<user>} (keys[1]).
+-- Returns the names of those that existed.
+-- KEYS: dd:{<user>}, then every other key the user may own (erase.c).
+-- ARGV: the dedupe prefix "dd:{<user>}:".
+-- (erase)
+redis.register_function('erase_user_keys', function(keys, args)
+  local gone = {}
+  for _, id in ipairs(redis.call('ZRANGE', keys[1], 0, -1)) do
+    if redis.call('DEL', args[1] .. id) == 1 then gone[#gone + 1] = args[1] .. id end
+  end
+  for i = 1, #keys do
+    if redis.call('DEL', keys[i]) == 1 then gone[#gone + 1] = keys[i] end
+  end
+  return gone
+end)
+
+-- A web chat id the store knows goes on; a new one counts against its
+-- address: at most ARGV[2] per window. Returns 1 go on, 0 refused.
+-- KEYS: u:{wc:<id>}, s:{wc:<id>}, wc:new:<address>. ARGV: id, limit, window.
+-- (webchat_guard)
+redis.register_function('webchat_new_id', function(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 or redis.call('EXISTS', keys[2]) == 1 then return 1 end
+  if redis.call('SISMEMBER', keys[3], args[1]) == 1 then return 1 end
+  if redis.call('SCARD', keys[3]) >= tonumber(args[2]) then return 0 end
+  redis.call('SADD', keys[3], args[1])
+  if redis.call('TTL', keys[3]) < 0 then redis.call('EXPIRE', keys[3], args[3]) end
+  return 1
 end)

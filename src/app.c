@@ -1,5 +1,6 @@
 /* app — wiring of the services and graceful shutdown. */
 #include "dvcbot/app.h"
+#include "dvcbot/admin_api.h"
 #include "dvcbot/broadcast.h"
 #include "dvcbot/broadcast_worker.h"
 #include "dvcbot/admin_auth.h"
@@ -96,6 +97,10 @@ static void declare_metrics(void)
     metrics_declare("dvcbot_send_throttled_total", METRIC_COUNTER, "Delivery attempts the channel throttled (429, retry_after), by channel.", NULL, 0);
     metrics_declare("dvcbot_redis_connected", METRIC_GAUGE, "1 while the Redis connection is up.", NULL, 0);
     metrics_declare("dvcbot_http_connections", METRIC_GAUGE, "Open inbound HTTP connections.", NULL, 0);
+    metrics_declare("dvcbot_http_buffered_bytes", METRIC_GAUGE, "Request body bytes held now.", NULL, 0);
+    metrics_declare("dvcbot_http_refused_total", METRIC_COUNTER,
+                    "Connections and requests refused by a cap (connections, per_address, buffered).",
+                    NULL, 0);
     metrics_declare("dvcbot_outbox_queued", METRIC_GAUGE, "Messages waiting in the outbox.", NULL, 0);
     metrics_declare("dvcbot_outbox_inflight", METRIC_GAUGE, "Messages being delivered now.", NULL, 0);
     metrics_set("dvcbot_redis_connected", "", 0);
@@ -122,7 +127,7 @@ static int open_dossiers(struct app *a, char **err)
 {
     struct notify_deps nd = {
         .loop = a->loop, .store = a->store, .outbox = a->outbox, .recipients = a->recipients,
-        .tpl = a->tpl, .catalog = a->catalog,
+        .tpl = a->tpl, .catalog = a->catalog, .cfg = &a->cfg,
     };
     a->notify = notify_new(&nd);
     struct payment_deps pd = {.cfg = &a->cfg, .store = a->store, .tpl = a->tpl, .notify = a->notify};
@@ -271,6 +276,7 @@ static void handle_metrics(struct http_request *req, void *ud)
     metrics_set("dvcbot_outbox_queued", "", (double)queued);
     metrics_set("dvcbot_outbox_inflight", "", (double)outbox_inflight(a->outbox));
     metrics_set("dvcbot_http_connections", "", (double)http_server_connections(a->server));
+    metrics_set("dvcbot_http_buffered_bytes", "", (double)http_server_buffered(a->server));
     zalo_update_metrics(a->zalo);
     if (a->broadcast_worker)
         broadcast_worker_update_metrics(a->broadcast_worker);
@@ -456,9 +462,8 @@ int app_listen(struct app *a, char **err)
     a->router = router_new();
     router_add(a->router, "GET", "/healthz", false, "healthz", handle_healthz, a);
     router_add(a->router, "GET", "/metrics", false, "metrics", handle_metrics, a);
-    router_add(a->router, "GET", "/admin/stats", false, "admin_stats", stats_handle_http, a->stats);
-    router_add(a->router, NULL, "/admin/volunteers", false, "admin_volunteers",
-               volunteers_handle_http, a->volunteers);
+    struct admin_api_deps aad = {.cfg = &a->cfg, .stats = a->stats, .volunteers = a->volunteers};
+    a->admin_api = admin_api_new(&aad, a->router);
     if (add_channels(a, err) != 0)
         return -1;
     add_broadcasts(a);
@@ -474,6 +479,9 @@ int app_listen(struct app *a, char **err)
         .handler = router_dispatch, .handler_ud = a->router,
         .observer = observe_http, .observer_ud = a,
         .body_limit = body_limit, .body_limit_ud = a,
+        .max_conns = a->cfg.http_max_conns, .max_conns_per_addr = a->cfg.http_max_conns_per_addr,
+        .conn_limit_exempt = a->cfg.trusted_proxies,
+        .max_buffered = (size_t)a->cfg.http_max_buffered_mb * 1024 * 1024,
     };
     int rc = http_server_start(a->loop, &opts, &a->server);
     if (rc != 0) {
@@ -609,6 +617,7 @@ void app_close(struct app *a)
     flow_set_free(a->flow_defs);
     commune_list_free(a->communes);
     dialog_free(a->dialog);
+    admin_api_free(a->admin_api);
     router_free(a->router);
     recipients_free(a->recipients); /* every send has its verdict: store and outbox are closed */
     matcher_free(a->matcher);

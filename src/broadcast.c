@@ -282,11 +282,12 @@ static void on_fetched(redisReply *r, void *ud)
         strmap_put(&c->seen, c->page[i], c);
         matched[n++] = c->page[i];
     }
-    if (c->recipients + n > BROADCAST_RECIPIENTS_MAX) {
+    unsigned max = c->api->cfg->broadcast_max_recipients;
+    if (c->recipients + n > max) {
         free(matched);
         char msg[BROADCAST_ERR_MAX];
-        snprintf(msg, sizeof msg, "segment matches more than %d users; narrow it (communes, "
-                 "seen_within_days)", BROADCAST_RECIPIENTS_MAX);
+        snprintf(msg, sizeof msg, "segment matches more than %u users; narrow it (communes, "
+                 "seen_within_days)", max);
         abort_create(c, 422, msg);
         return;
     }

@@ -3,13 +3,38 @@
 #include "dvcbot/commands.h"
 #include "dvcbot/log.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+
+/* Request bodies up to 1 MiB come and go: a fixed mmap threshold (glibc
+ * raises it as large blocks are freed) serves them from mmap, so freeing
+ * them gives the memory back to the system after a spike. */
+#define MMAP_THRESHOLD (128 * 1024)
+
+/* Connections are capped (DVCBOT_HTTP_MAX_CONNS) below what the process may
+ * open, not by running out of descriptors: take what the hard limit allows. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_msg(LOG_WARN, "cannot raise the open files limit");
+}
 
 int cmd_serve(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+#endif
+    raise_fd_limit();
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "cannot create event loop\n");

@@ -59,6 +59,11 @@ static const struct {
     {"DVCBOT_USER_TTL", 400 * 24 * 3600, offsetof(struct config, user_ttl_s)},
     {"DVCBOT_HTTP_TIMEOUT_MS", 10000, offsetof(struct config, http_timeout_ms)},
     {"DVCBOT_HTTP_IDLE_MS", 60000, offsetof(struct config, http_idle_ms)},
+    {"DVCBOT_HTTP_MAX_CONNS", 1024, offsetof(struct config, http_max_conns)},
+    {"DVCBOT_HTTP_MAX_CONNS_PER_ADDR", 32, offsetof(struct config, http_max_conns_per_addr)},
+    {"DVCBOT_HTTP_MAX_BUFFERED_MB", 64, offsetof(struct config, http_max_buffered_mb)},
+    {"DVCBOT_WEBCHAT_NEW_IDS", 60, offsetof(struct config, webchat_new_ids)},
+    {"DVCBOT_BROADCAST_MAX_RECIPIENTS", 100000, offsetof(struct config, broadcast_max_recipients)},
     {"DVCBOT_WEBCHAT_POLL_S", 20, offsetof(struct config, webchat_poll_s)},
     {"DVCBOT_REDIS_TIMEOUT_MS", 2000, offsetof(struct config, redis_timeout_ms)},
     {"DVCBOT_SEND_TIMEOUT_MS", 10000, offsetof(struct config, send_timeout_ms)},
@@ -144,6 +149,11 @@ int config_load(struct config *cfg, const char **err)
         !cfg->lookup_address_fails || !cfg->lookup_source_pause_s || !cfg->lookup_new_id_fails ||
         !cfg->lookup_global_fails) {
         *err = "DVCBOT_LOOKUP_* limits must be at least 1";
+        config_free(cfg);
+        return -1;
+    }
+    if (!cfg->webchat_new_ids || !cfg->broadcast_max_recipients) {
+        *err = "DVCBOT_WEBCHAT_NEW_IDS and DVCBOT_BROADCAST_MAX_RECIPIENTS must be at least 1";
         config_free(cfg);
         return -1;
     }

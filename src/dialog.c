@@ -333,12 +333,24 @@ static void session_adopt(struct dialog_turn *t, const char *json, size_t len)
     t->session = s ? s : cJSON_CreateObject();
 }
 
+/* A web chat page load (/start) stores nothing: ids cost nothing there. */
+static bool page_load(const struct dialog_turn *t)
+{
+    return t->msg->channel == BOT_CH_WEBCHAT && dialog_is_start(t->msg);
+}
+
+static bool dedupes(const struct dialog_turn *t)
+{
+    return t->msg->event_id[0] != '\0' && !page_load(t);
+}
+
 static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
-    bool dedupe = t->msg->event_id[0] != '\0';
-    /* EXEC: [SET NX GET (when deduping), HSET, EXPIRE, GET session] */
-    size_t want = dedupe ? 4 : 3;
+    bool dedupe = dedupes(t);
+    /* EXEC: [SET NX GET, ZADD, ZREMRANGEBYSCORE, EXPIRE (when deduping),
+     * HSET, EXPIRE (but for a page load), GET session] */
+    size_t want = (dedupe ? 4 : 0) + (page_load(t) ? 0 : 2) + 1;
     const redisReply *sess = NULL;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != want) {
         log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(store_reply_error(r)));
@@ -375,13 +387,16 @@ static void unblock_if_needed(struct dialog_turn *t)
     store_fire(t->deps->store, "unblock", "SREM %s %s", key, m->chat);
 }
 
-/* Marks the event (when it has an id), refreshes the user record and
- * loads the session, in one transaction. */
+/* Marks the event (when it has an id) and notes its id in the user's index
+ * dd:{user} (a sorted set; erase-my-data deletes the marks by name), refreshes the user
+ * record and loads the session, in one transaction. A web chat page load
+ * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
-    char skey[128], dkey[192], ukey[128], ttl[16], now[24], uttl[16];
+    char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
+    dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
@@ -395,9 +410,24 @@ static int send_load(struct dialog_turn *t)
                           t->msg->chat, USER_F_SEEN, now};
     const char *expire[] = {"EXPIRE", ukey, uttl};
     const char *get[] = {"GET", skey};
-    struct store_cmdv cmds[] = {{7, mark, NULL}, {8, hset, NULL}, {3, expire, NULL}, {2, get, NULL}};
-    bool dedupe = t->msg->event_id[0] != '\0';
-    return store_multi(t->deps->store, on_loaded, t, dedupe ? cmds : cmds + 1, dedupe ? 4 : 3);
+    snprintf(old, sizeof old, "%lld", (long long)clock_now() - (long long)t->deps->cfg->dedupe_ttl_s);
+    const char *index[] = {"ZADD", xkey, now, t->msg->event_id};
+    const char *trim[] = {"ZREMRANGEBYSCORE", xkey, "-inf", old};
+    const char *keep[] = {"EXPIRE", xkey, ttl};
+    struct store_cmdv cmds[8];
+    size_t n = 0;
+    if (dedupes(t)) {
+        cmds[n++] = (struct store_cmdv){7, mark, NULL};
+        cmds[n++] = (struct store_cmdv){4, index, NULL};
+        cmds[n++] = (struct store_cmdv){4, trim, NULL};
+        cmds[n++] = (struct store_cmdv){3, keep, NULL};
+    }
+    if (!page_load(t)) {
+        cmds[n++] = (struct store_cmdv){8, hset, NULL};
+        cmds[n++] = (struct store_cmdv){3, expire, NULL};
+    }
+    cmds[n++] = (struct store_cmdv){2, get, NULL};
+    return store_multi(t->deps->store, on_loaded, t, cmds, n);
 }
 
 static void turn_start(struct dialog_turn *t)

@@ -577,6 +577,8 @@ void dossier_upsert_prepare(const struct dossier *d, time_t now, const char *sto
     u->argv[n++] = u->key;
     u->argv[n++] = DOSSIER_CHANGES_KEY;
     u->argv[n++] = DOSSIER_REMIND_KEY;
+    snprintf(u->pending_key, sizeof u->pending_key, "%s%s", DOSSIER_PENDING_PREFIX, dossier_get(d, DF_CODE));
+    u->argv[n++] = u->pending_key;
     u->nkeys = n;
     u->argv[n++] = u->now;
     u->argv[n++] = dossier_get(d, DF_CODE);

@@ -1,9 +1,10 @@
-/* erase — erase-my-data: shared references first, then every key of the user. */
+/* erase — erase-my-data: shared references first, then every key of the user, by name. */
 #include "dvcbot/erase.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/redis_script.h"
 #include "dvcbot/strmap.h"
 
 #include <stdint.h>
@@ -19,8 +20,6 @@ struct erase {
 struct job {
     struct erase *e;
     struct dialog_turn *t;
-    char pattern[2 * DIALOG_USER_KEY_MAX + 8];
-    struct strmap keys;      /* found by SCAN (it may return a key twice) */
     struct strmap kinds;     /* template names seen, value = order + 1 */
     size_t n_kinds;
     long refs_removed;
@@ -29,19 +28,19 @@ struct job {
     bool failed;
 };
 
-void erase_pattern(const char *user_key, char *out, size_t cap)
+/* Every key a user owns: <prefix>{<user key>}, the index of delivery ids
+ * first (dialog.c; the marks dd:{<user key>}:<id> are found through it). A
+ * module that keeps a new kind of key under the user's hash tag adds its
+ * prefix here (the e2e erase tests check that no key of the user is left). */
+static const char *const user_key_prefixes[] = {
+    "dd:", "s:", "u:", "p:", "fb:", "fbh:", "ho:", "vol:", "wc:inbox:", "wc:hist:", "refs:",
+};
+
+void erase_user_keys(const char *user_key, char out[][ERASE_KEY_MAX], size_t *n)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "*{");
-    for (const char *p = user_key; *p; p++) {
-        if (strchr("*?[]\\", *p))
-            buf_putc(&b, '\\');
-        buf_putc(&b, *p);
-    }
-    buf_puts(&b, "}*");
-    snprintf(out, cap, "%s", buf_cstr(&b));
-    buf_free(&b);
+    *n = sizeof user_key_prefixes / sizeof user_key_prefixes[0];
+    for (size_t i = 0; i < *n; i++)
+        snprintf(out[i], ERASE_KEY_MAX, "%s{%s}", user_key_prefixes[i], user_key);
 }
 
 void erase_kind_template(const char *key, char *out, size_t cap)
@@ -68,7 +67,6 @@ void erase_kind_template(const char *key, char *out, size_t cap)
 
 static void job_free(struct job *j)
 {
-    strmap_free(&j->keys);
     strmap_free(&j->kinds);
     free(j);
 }
@@ -138,64 +136,37 @@ static void step_done(struct job *j)
 static void on_deleted(redisReply *r, void *ud)
 {
     struct job *j = ud;
-    if (!r || r->type == REDIS_REPLY_ERROR)
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
         j->failed = true;
-    else if (r->type == REDIS_REPLY_INTEGER)
-        j->deleted += r->integer;
-    step_done(j);
-}
-
-static void delete_found(struct job *j)
-{
-    size_t pos = 0;
-    const char *k;
-    void *v;
-    j->pending++; /* held until every DEL is sent */
-    while (strmap_next(&j->keys, &pos, &k, &v)) {
-        j->pending++;
-        if (store_command(j->t->deps->store, on_deleted, j, "DEL %s", k) != 0) {
-            j->failed = true;
-            j->pending--;
+    } else {
+        for (size_t i = 0; i < r->elements; i++) {
+            if (r->element[i]->type != REDIS_REPLY_STRING)
+                continue;
+            j->deleted++;
+            note_kind(j, r->element[i]->str);
         }
     }
     step_done(j);
 }
 
-static void scan_from(struct job *j, const char *cursor);
-
-static void on_scanned(redisReply *r, void *ud)
+/* Commands on one connection run in order: the user leaves the shared
+ * structures (refs) before refs:{} itself goes. */
+static void delete_keys(struct job *j)
 {
-    struct job *j = ud;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[1]->type != REDIS_REPLY_ARRAY) {
+    char keys[ERASE_MAX_KEYS][ERASE_KEY_MAX];
+    size_t n;
+    erase_user_keys(j->t->user_key, keys, &n);
+    const char *args[ERASE_MAX_KEYS + 1];
+    for (size_t i = 0; i < n; i++)
+        args[i] = keys[i];
+    char marks[ERASE_KEY_MAX];
+    snprintf(marks, sizeof marks, "dd:{%s}:", j->t->user_key);
+    args[n] = marks;
+    j->pending++;
+    if (redis_fcall(j->t->deps->store, "erase_user_keys", on_deleted, j, (int)n, (int)n + 1, args,
+                    NULL) != 0) {
         j->failed = true;
-        step_done(j);
-        return;
-    }
-    const redisReply *keys = r->element[1];
-    for (size_t i = 0; i < keys->elements; i++) {
-        const char *k = keys->element[i]->str;
-        if (!strmap_has(&j->keys, k)) {
-            strmap_put(&j->keys, k, NULL);
-            note_kind(j, k);
-        }
-    }
-    if (strcmp(r->element[0]->str, "0") == 0) {
-        delete_found(j);
-        step_done(j); /* the scan's own share */
-        return;
-    }
-    scan_from(j, r->element[0]->str);
-}
-
-static void scan_from(struct job *j, const char *cursor)
-{
-    char count[16];
-    snprintf(count, sizeof count, "%d", ERASE_SCAN_COUNT);
-    if (store_command(j->t->deps->store, on_scanned, j, "SCAN %s MATCH %s COUNT %s", cursor,
-                      j->pattern, count) != 0) {
-        j->failed = true;
-        step_done(j);
+        j->pending--;
     }
 }
 
@@ -209,8 +180,8 @@ static void on_ref_removed(redisReply *r, void *ud)
     step_done(j);
 }
 
-/* Commands on one connection are answered in order: the removals are done
- * before the first SCAN reply arrives. */
+/* The removals from shared structures are sent before the keys' deletion,
+ * on the same connection: done in that order. */
 static void on_refs(redisReply *r, void *ud)
 {
     struct job *j = ud;
@@ -227,7 +198,8 @@ static void on_refs(redisReply *r, void *ud)
             j->pending--;
         }
     }
-    scan_from(j, "0"); /* keeps the share of the refs step */
+    delete_keys(j);
+    step_done(j); /* the refs step's share */
 }
 
 /* ===== Handlers ===== */
@@ -250,9 +222,7 @@ static void on_button(struct dialog_turn *t, void *ud)
     struct job *j = xcalloc(1, sizeof *j);
     j->e = e;
     j->t = t;
-    strmap_init(&j->keys);
     strmap_init(&j->kinds);
-    erase_pattern(t->user_key, j->pattern, sizeof j->pattern);
     char refs[160];
     dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
     j->pending = 1;

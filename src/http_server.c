@@ -2,9 +2,16 @@
 #include "dvcbot/http_server.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/netaddr.h"
+#include "dvcbot/strmap.h"
 
 #include <arpa/inet.h>
 #include <http_parser.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +25,10 @@ struct http_server {
     struct http_conn *conns;   /* doubly linked list of open connections */
     size_t n_conns;            /* allocated connections, closing ones included */
     size_t n_requests;         /* requests handed to the handler, not yet answered */
+    size_t n_admitted;         /* connections within the caps, not yet released */
+    struct strmap per_addr;    /* address group → admitted connections (uintptr_t) */
+    size_t buffered;           /* request body bytes held */
+    size_t buffered_peak;      /* since memory was last given back */
     bool stopping;
     bool listener_closed;
     void (*done)(void *ud);
@@ -37,6 +48,8 @@ struct http_conn {
     struct buf hfield, hvalue, url;
     bool in_value;
     char peer[48];             /* remote address, for http_request.remote_addr */
+    char *group;               /* its limit group, when counted per address */
+    bool admitted;             /* counted against the caps */
     int te_count, cl_count;
     int reject_status;         /* set by a parser callback that refuses the request */
     size_t body_limit;         /* of the request being parsed */
@@ -63,6 +76,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 
 /* How long a refused client may go on sending before we close. */
 #define LINGER_MS 2000
+/* Bytes read at a time; the buffer is let go when a connection is idle. */
+#define READ_CHUNK (16 * 1024)
+/* Body bytes held at some point that make it worth giving memory back once
+ * none are held any more. */
+#define TRIM_AFTER (8u * 1024 * 1024)
 
 /* ===== Small helpers ===== */
 
@@ -160,10 +178,24 @@ static struct http_request *request_new(struct http_conn *c)
     return req;
 }
 
+static void release_memory(struct http_server *srv)
+{
+    if (srv->buffered || srv->buffered_peak < TRIM_AFTER)
+        return;
+    srv->buffered_peak = 0;
+#ifdef __GLIBC__
+    malloc_trim(0); /* freed bodies go back to the system, not only to the heap */
+#endif
+}
+
 static void request_free(struct http_request *req)
 {
     if (!req)
         return;
+    if (req->held) {
+        req->server->buffered -= req->held;
+        release_memory(req->server);
+    }
     for (size_t i = 0; i < req->n_headers; i++) {
         free(req->headers[i].name);
         free(req->headers[i].value);
@@ -283,12 +315,30 @@ static int on_headers_complete(http_parser *p)
     return 0;
 }
 
+static void count_refusal(const char *reason)
+{
+    char labels[48];
+    snprintf(labels, sizeof labels, "reason=\"%s\"", reason);
+    metrics_inc("dvcbot_http_refused_total", labels, 1);
+}
+
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     struct http_conn *c = conn_of(p);
+    struct http_server *srv = c->srv;
     if (c->cur->body.len + len > c->body_limit)
         return refuse(c, 413);
+    /* Bodies allowed past HTTP_MAX_BODY come from authenticated staff (body_limit). */
+    bool stranger = c->body_limit <= HTTP_MAX_BODY;
+    if (stranger && srv->opts.max_buffered && srv->buffered + len > srv->opts.max_buffered) {
+        count_refusal("buffered");
+        return refuse(c, 503);
+    }
     buf_append(&c->cur->body, at, len);
+    c->cur->held += len;
+    srv->buffered += len;
+    if (srv->buffered > srv->buffered_peak)
+        srv->buffered_peak = srv->buffered;
     return 0;
 }
 
@@ -326,10 +376,29 @@ static void server_maybe_done(struct http_server *srv)
         return;
     void (*done)(void *) = srv->done;
     void *ud = srv->done_ud;
+    strmap_free(&srv->per_addr);
     free(srv->host);
     free(srv);
     if (done)
         done(ud);
+}
+
+/* Gives back the connection's place under the caps. */
+static void conn_release(struct http_conn *c)
+{
+    struct http_server *srv = c->srv;
+    if (!c->admitted)
+        return;
+    c->admitted = false;
+    srv->n_admitted--;
+    if (c->group) {
+        uintptr_t n = (uintptr_t)strmap_get(&srv->per_addr, c->group);
+        if (n <= 1)
+            strmap_del(&srv->per_addr, c->group);
+        else
+            strmap_put(&srv->per_addr, c->group, (void *)(n - 1));
+        xfree_ptr(&c->group);
+    }
 }
 
 static void conn_handle_closed(uv_handle_t *h)
@@ -339,6 +408,7 @@ static void conn_handle_closed(uv_handle_t *h)
         return;
     struct http_server *srv = c->srv;
     srv->n_conns--;
+    conn_release(c);
     buf_free(&c->in);
     buf_free(&c->hfield);
     buf_free(&c->hvalue);
@@ -494,7 +564,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     struct http_conn *c = h->data;
     (void)suggested;
-    buf_reserve(&c->in, 64 * 1024);
+    buf_reserve(&c->in, READ_CHUNK);
     out->base = c->in.data + c->in.len;
     out->len = c->in.cap - c->in.len - 1;
 }
@@ -570,6 +640,8 @@ static void conn_process(struct http_conn *c)
     if (c->closing)
         return;
     conn_compact(c);
+    if (c->in.len == 0)
+        buf_free(&c->in); /* an idle connection holds no buffer */
     conn_set_reading(c, !c->inflight && !c->writes_pending);
     if (!c->inflight && !c->cur && !c->close_after_write)
         if (uv_timer_start(&c->timer, conn_timeout_cb, c->srv->opts.idle_ms, 0) != 0)
@@ -589,6 +661,33 @@ static void conn_read_peer(struct http_conn *c)
         rc = uv_ip4_name((struct sockaddr_in *)&addr, c->peer, sizeof c->peer);
     if (rc != 0)
         c->peer[0] = '\0';
+}
+
+/* Counts the connection against the caps; false when it is over one. */
+static bool conn_admit(struct http_conn *c)
+{
+    struct http_server *srv = c->srv;
+    const struct http_server_opts *o = &srv->opts;
+    if (o->max_conns && srv->n_admitted >= o->max_conns) {
+        count_refusal("connections");
+        return false;
+    }
+    struct netaddr a;
+    if (o->max_conns_per_addr && netaddr_parse(c->peer, &a) &&
+        !netaddr_in_list(&a, o->conn_limit_exempt)) {
+        char group[NETADDR_TEXT_MAX];
+        netaddr_group(&a, group);
+        uintptr_t n = (uintptr_t)strmap_get(&srv->per_addr, group);
+        if (n >= o->max_conns_per_addr) {
+            count_refusal("per_address");
+            return false;
+        }
+        strmap_put(&srv->per_addr, group, (void *)(n + 1));
+        c->group = xstrdup(group);
+    }
+    c->admitted = true;
+    srv->n_admitted++;
+    return true;
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -628,6 +727,10 @@ static void on_connection(uv_stream_t *listener, int status)
     if (srv->conns)
         srv->conns->prev = c;
     srv->conns = c;
+    if (!conn_admit(c)) {
+        conn_close(c); /* over a cap: before anything is read or held */
+        return;
+    }
     if (uv_timer_start(&c->timer, conn_timeout_cb, srv->opts.timeout_ms, 0) != 0) {
         conn_close(c);
         return;
@@ -694,6 +797,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_opts *opts, stru
     srv->opts = *opts;
     srv->host = xstrdup(opts->host);
     srv->opts.host = srv->host;
+    strmap_init(&srv->per_addr);
     if (!srv->opts.timeout_ms)
         srv->opts.timeout_ms = 10000;
     if (!srv->opts.idle_ms)
@@ -728,6 +832,11 @@ int http_server_port(const struct http_server *srv)
 size_t http_server_connections(const struct http_server *srv)
 {
     return srv->n_conns;
+}
+
+size_t http_server_buffered(const struct http_server *srv)
+{
+    return srv->buffered;
 }
 
 static void listener_closed(uv_handle_t *h)

@@ -285,7 +285,12 @@ static void on_verified(redisReply *r, void *ud)
         dossier_clear(&d);
         return;
     }
-    if (v.outcome == LOOKUP_LIMITED) {
+    if (v.outcome == LOOKUP_PENDING) {
+        count("pending");
+        render_code(t, "lookup_pending", c->code);
+        if (c->l->followed)
+            c->l->followed(t, c->code, c->l->followed_ud);
+    } else if (v.outcome == LOOKUP_LIMITED) {
         on_limited(c, &v, now);
     } else {
         count("fail");
@@ -302,6 +307,7 @@ static void verify(struct lookup *l, struct dialog_turn *t, const char *code,
     struct lookup_attempt a = {
         .code = code, .proof = proof, .digits = digits, .user_key = t->user_key,
         .source = t->msg->source, .now = (long long)clock_now(),
+        .may_wait = strcmp(then, "sub") == 0,
     };
     struct lookup_guard_call g;
     lookup_guard_prepare(&l->limits, &a, &g);
@@ -528,8 +534,8 @@ struct lookup *lookup_new(struct dialog *d, struct payment *payment)
     l->payment = payment;
     lookup_limits_from_config(l->deps->cfg, &l->limits);
     metrics_declare("dvcbot_dossier_lookups_total", METRIC_COUNTER,
-                    "Dossier verifications by result (ok, fail, limited_source, limited_dossier, "
-                    "limited_new, limited_global).", NULL, 0);
+                    "Dossier verifications by result (ok, fail, pending, limited_source, "
+                    "limited_dossier, limited_new, limited_global).", NULL, 0);
     dialog_on_intent(d, "tra_cuu_ho_so", on_lookup_intent, l);
     dialog_on_intent(d, "thanh_toan", on_pay_intent, l);
     dialog_on_mode(d, MODE, on_mode, l);

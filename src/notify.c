@@ -3,7 +3,9 @@
 #include "dvcbot/dialog.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/dossier_reply.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
+#include "dvcbot/lookup_guard.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/redis_script.h"
@@ -15,6 +17,7 @@
 
 struct notify {
     struct notify_deps deps;
+    struct lookup_limits limits;
     bool running;       /* draining on ticks */
     bool busy;          /* a batch is being handled */
     bool closed;
@@ -123,11 +126,10 @@ static bool start_change(struct notify *n, const char *entry, size_t len)
     }
     memcpy(c->code, entry, clen);
     memcpy(c->status, sp + 1, slen);
-    char dkey[DOSSIER_KEY_MAX], skey[DOSSIER_CODE_MAX + 8];
-    dossier_key(dkey, sizeof dkey, c->code);
-    snprintf(skey, sizeof skey, "sub:%s", c->code);
-    const char *args[] = {dkey, skey};
-    if (redis_fcall(n->deps.store, "dossier_with_subscribers", on_change_read, c, 2, 2, args, NULL) != 0) {
+    struct lookup_settle_call call;
+    lookup_settle_prepare(&n->limits, c->code, (long long)clock_now(), &call);
+    if (redis_fcall(n->deps.store, "dossier_settle_read", on_change_read, c, call.nkeys, call.nargs,
+                    call.args, NULL) != 0) {
         free(c);
         return false;
     }
@@ -173,6 +175,7 @@ struct notify *notify_new(const struct notify_deps *deps)
 {
     struct notify *n = xcalloc(1, sizeof *n);
     n->deps = *deps;
+    lookup_limits_from_config(deps->cfg, &n->limits);
     metrics_declare("dvcbot_notifications_total", METRIC_COUNTER,
                     "Notifications by result (sent, failed, blocked, skipped, unknown; superseded).",
                     NULL, 0);

@@ -130,6 +130,7 @@ static const struct reply_spec specs[] = {
     {"lookup_failed", ""},
     {"lookup_limited", "minutes"},
     {"lookup_limited_new", "minutes"},
+    {"lookup_pending", "code"},
     {"lookup_subscribed", "code"},
     {"lookup_unsubscribed", "code"},
     {"lookup_use_full_number", "code"},
@@ -178,6 +179,7 @@ static const struct reply_spec specs[] = {
     {"unknown", ""},
     {"unsupported_media", ""},
     {"webchat_too_long", "count max"},
+    {"webchat_too_many_new", ""},
     {"zalo_more_buttons", ""},
 };
 

@@ -1,6 +1,5 @@
 /* stats — counters in Redis, the abandoned-flow sweep and GET /admin/stats. */
 #include "dvcbot/stats.h"
-#include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
@@ -274,7 +273,8 @@ static int cmp_long(const void *a, const void *b)
 
 struct gather {
     struct stats *st;
-    struct http_request *req;
+    stats_report_cb cb;
+    void *ud;
     cJSON *out;
     int pending;
     bool failed;
@@ -413,10 +413,10 @@ static void gather_done(struct gather *g)
     if (--g->pending > 0)
         return;
     if (g->failed) {
-        http_respond_error(g->req, 503, "store unavailable");
+        g->cb(NULL, g->ud);
     } else {
         char *json = cJSON_PrintUnformatted(g->out);
-        http_respond_json(g->req, 200, json ? json : "{}");
+        g->cb(json ? json : "{}", g->ud);
         free(json);
     }
     cJSON_Delete(g->out);
@@ -443,12 +443,8 @@ static void on_volunteers(redisReply *r, void *ud)
     gather_done(g);
 }
 
-void stats_handle_http(struct http_request *req, void *ud)
+void stats_report(struct stats *st, stats_report_cb cb, void *ud)
 {
-    struct stats *st = ud;
-    req->route = "admin_stats";
-    if (!admin_auth_check(req, st->cfg->admin_tokens))
-        return;
     size_t n = catalog_size(st->cat), nk = 8;
     const char **argv = xcalloc(2 * n + 16, sizeof *argv);
     char **owned = xcalloc(2 * n + 1, sizeof *owned);
@@ -476,7 +472,8 @@ void stats_handle_http(struct http_request *req, void *ud)
     argv[2] = nkeys;
     struct gather *g = xcalloc(1, sizeof *g);
     g->st = st;
-    g->req = req;
+    g->cb = cb;
+    g->ud = ud;
     g->out = cJSON_CreateObject();
     g->pending = 2;
     if (store_command_argv(st->store, on_gathered, g, (int)(3 + nk), argv, NULL) != 0) {

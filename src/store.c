@@ -796,7 +796,7 @@ static char *format_argv(int argc, const char **argv, const size_t *argvlen, int
     }
     if (total > INT32_MAX)
         return NULL;
-    char *cmd = xmalloc(total);
+    char *cmd = xmalloc(total + 1);
     char *p = cmd;
     *p++ = '*';
     p = put_size(p, (size_t)argc);
@@ -813,6 +813,7 @@ static char *format_argv(int argc, const char **argv, const size_t *argvlen, int
         *p++ = '\r';
         *p++ = '\n';
     }
+    *p = '\0'; /* hiredis scans the command with strchr, as its own are NUL-terminated */
     *out_len = (int)(p - cmd);
     return cmd;
 }

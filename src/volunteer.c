@@ -1,6 +1,5 @@
 /* volunteer — registration by staff and the "assist a resident" start. */
 #include "dvcbot/volunteer.h"
-#include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
@@ -173,131 +172,96 @@ int volunteer_register(struct store *store, const char *user, const char *commun
                          refs, vol, user, add ? "1" : "0", commune ? commune : "", now);
 }
 
-/* ===== /admin/volunteers ===== */
+/* ===== Staff: the list and changes to it ===== */
 
-struct admin_call {
-    struct http_request *req;
+struct change_call {
+    volunteers_changed_cb cb;
+    void *ud;
     int pending;
     long added, removed;
     bool failed;
-    cJSON *list;
 };
 
-static void admin_done(struct admin_call *ac)
+static void change_done(struct change_call *cc)
 {
-    if (--ac->pending > 0)
+    if (--cc->pending > 0)
         return;
-    if (ac->failed) {
-        http_respond_error(ac->req, 503, "store unavailable");
-    } else {
-        char body[96];
-        snprintf(body, sizeof body, "{\"added\":%ld,\"removed\":%ld}", ac->added, ac->removed);
-        http_respond_json(ac->req, 200, body);
-    }
-    free(ac);
+    cc->cb(!cc->failed, cc->added, cc->removed, cc->ud);
+    free(cc);
 }
 
 static void on_changed(redisReply *r, void *ud)
 {
-    struct admin_call *ac = ud;
+    struct change_call *cc = ud;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2)
-        ac->failed = true;
+        cc->failed = true;
     else if (r->element[0]->integer > 0 && r->element[1]->integer)
-        ac->added++;
+        cc->added++;
     else if (r->element[0]->integer > 0)
-        ac->removed++;
-    admin_done(ac);
+        cc->removed++;
+    change_done(cc);
 }
 
-
-static bool check_list(const cJSON *arr, size_t *n)
+static void send_changes(struct volunteers *v, struct change_call *cc, const char *const *keys, size_t n,
+                         bool add)
 {
-    if (!arr)
-        return true;
-    if (!cJSON_IsArray(arr))
-        return false;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr) {
-        if (!cJSON_IsString(e) || !volunteer_user_key_valid(e->valuestring))
-            return false;
-        (*n)++;
-    }
-    return true;
-}
-
-static void send_changes(struct volunteers *v, struct admin_call *ac, const cJSON *arr, bool add)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr) {
+    for (size_t i = 0; i < n; i++) {
         char refs[160];
-        snprintf(refs, sizeof refs, "refs:{%s}", e->valuestring);
-        ac->pending++;
+        snprintf(refs, sizeof refs, "refs:{%s}", keys[i]);
+        cc->pending++;
         /* The two keys live in different slots: fine on one server; on a
          * cluster this would be two commands. */
-        if (store_command(v->store, on_changed, ac, "FCALL volunteer_change 2 %s %s %s %s",
-                          VOLUNTEER_SET, refs, e->valuestring, add ? "1" : "0") != 0) {
-            ac->failed = true;
-            ac->pending--;
-        } else if (add && refs_keep(v->store, v->cfg->user_ttl_s, e->valuestring) != 0) {
-            ac->failed = true;
+        if (store_command(v->store, on_changed, cc, "FCALL volunteer_change 2 %s %s %s %s",
+                          VOLUNTEER_SET, refs, keys[i], add ? "1" : "0") != 0) {
+            cc->failed = true;
+            cc->pending--;
+        } else if (add && refs_keep(v->store, v->cfg->user_ttl_s, keys[i]) != 0) {
+            cc->failed = true;
         }
     }
 }
 
-static void post_volunteers(struct volunteers *v, struct http_request *req)
+void volunteers_change(struct volunteers *v, const char *const *add, size_t n_add,
+                       const char *const *remove, size_t n_remove, volunteers_changed_cb cb, void *ud)
 {
-    cJSON *root = cJSON_ParseWithLength(req->body.data ? req->body.data : "", req->body.len);
-    const cJSON *add = cJSON_GetObjectItemCaseSensitive(root, "add");
-    const cJSON *rem = cJSON_GetObjectItemCaseSensitive(root, "remove");
-    size_t n = 0;
-    if (!cJSON_IsObject(root) || !check_list(add, &n) || !check_list(rem, &n) || n == 0 ||
-        n > VOLUNTEER_MAX_PER_REQUEST) {
-        cJSON_Delete(root);
-        http_respond_error(req, 400, "want {\"add\": [\"tg:123\", ...], \"remove\": [...]} with user keys");
-        return;
-    }
-    struct admin_call *ac = xcalloc(1, sizeof *ac);
-    ac->req = req;
-    ac->pending = 1;
-    send_changes(v, ac, add, true);
-    send_changes(v, ac, rem, false);
-    cJSON_Delete(root);
-    admin_done(ac);
+    struct change_call *cc = xcalloc(1, sizeof *cc);
+    cc->cb = cb;
+    cc->ud = ud;
+    cc->pending = 1;
+    send_changes(v, cc, add, n_add, true);
+    send_changes(v, cc, remove, n_remove, false);
+    change_done(cc);
 }
+
+struct list_call {
+    volunteers_list_cb cb;
+    void *ud;
+};
 
 static void on_members(redisReply *r, void *ud)
 {
-    struct http_request *req = ud;
+    struct list_call *lc = ud;
     if (!r || r->type != REDIS_REPLY_ARRAY) {
-        http_respond_error(req, 503, "store unavailable");
-        return;
+        lc->cb(NULL, 0, lc->ud);
+    } else {
+        const char **keys = xcalloc(r->elements ? r->elements : 1, sizeof *keys);
+        for (size_t i = 0; i < r->elements; i++)
+            keys[i] = r->element[i]->str;
+        lc->cb(keys, r->elements, lc->ud);
+        free(keys);
     }
-    struct buf b;
-    buf_init(&b);
-    buf_puts(&b, "{\"volunteers\":[");
-    for (size_t i = 0; i < r->elements; i++) {
-        if (i)
-            buf_putc(&b, ',');
-        buf_json_str(&b, r->element[i]->str);
-    }
-    buf_puts(&b, "]}");
-    http_respond_json(req, 200, b.data);
-    buf_free(&b);
+    free(lc);
 }
 
-void volunteers_handle_http(struct http_request *req, void *ud)
+int volunteers_list(struct volunteers *v, volunteers_list_cb cb, void *ud)
 {
-    struct volunteers *v = ud;
-    req->route = "admin_volunteers";
-    if (!admin_auth_check(req, v->cfg->admin_tokens))
-        return;
-    if (strcmp(req->method_name, "POST") == 0)
-        post_volunteers(v, req);
-    else if (strcmp(req->method_name, "GET") == 0) {
-        if (store_command(v->store, on_members, req, "SMEMBERS %s", VOLUNTEER_SET) != 0)
-            http_respond_error(req, 503, "store unavailable");
-    } else
-        http_respond_error(req, 405, "use GET or POST");
+    struct list_call *lc = xcalloc(1, sizeof *lc);
+    lc->cb = cb;
+    lc->ud = ud;
+    int rc = store_command(v->store, on_members, lc, "SMEMBERS %s", VOLUNTEER_SET);
+    if (rc != 0)
+        free(lc);
+    return rc;
 }
 
 struct volunteers *volunteers_new(struct dialog *d, const struct flow_set *defs,

@@ -4,6 +4,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/netaddr.h"
+#include "dvcbot/webchat_guard.h"
 #include "dvcbot/webchat_history.h"
 
 #include <cjson/cJSON.h>
@@ -281,6 +282,28 @@ cleanup:
     return msg;
 }
 
+/* A message waiting for webchat_guard's word. */
+struct guarded {
+    struct post *p;
+    struct bot_msg *msg;
+};
+
+static void on_guarded(bool allowed, void *ud)
+{
+    struct guarded *g = ud;
+    struct post *p = g->p;
+    if (allowed) {
+        dialog_handle(p->wc->dialog, g->msg, on_replies, p);
+    } else {
+        char *text = tpl_render_text(dialog_deps(p->wc->dialog)->tpl, "webchat_too_many_new", NULL, 0);
+        http_respond_error(p->req, 429, text ? text : "too many new conversations; try again later");
+        free(text);
+        bot_msg_free(g->msg);
+        post_free(p);
+    }
+    free(g);
+}
+
 static void post_message(struct webchat *wc, struct http_request *req)
 {
     const char *why = NULL;
@@ -293,6 +316,17 @@ static void post_message(struct webchat *wc, struct http_request *req)
             http_respond_error(req, 400, why);
         post_free(p);
         return;
+    }
+    /* A page load (/start) stores nothing; anything else from an id the
+     * store does not know counts against its address's new ids. */
+    if (!dialog_is_start(msg)) {
+        struct guarded *g = xmalloc(sizeof *g);
+        g->p = p;
+        g->msg = msg;
+        if (webchat_guard_check(wc->store, wc->cfg->webchat_new_ids, p->user, msg->source,
+                                on_guarded, g) == 0)
+            return;
+        free(g); /* Redis unavailable: the dialog answers what it can */
     }
     dialog_handle(wc->dialog, msg, on_replies, p);
 }

@@ -48,6 +48,7 @@ struct household;
 struct reminder;
 struct console;
 struct cron;
+struct admin_api;
 struct clock_hook;
 
 struct app {
@@ -63,6 +64,7 @@ struct app {
     struct tpl_set *tpl;
     struct dialog *dialog;
     struct router *router;
+    struct admin_api *admin_api;  /* /admin/stats, /admin/volunteers */
     struct http_server *server;
     struct telegram *telegram;
     struct webchat *webchat;

@@ -13,8 +13,9 @@
  * batches of BROADCAST_BATCH to bc:<id>:b:<n> with one stream entry each
  * (user keys listed in refs:{<user key>}). The broadcast then becomes
  * "scheduled" in bc:active and broadcast_worker sends it. A segment matching
- * more than BROADCAST_RECIPIENTS_MAX users is refused (422) and its partial
- * data removed. An Idempotency-Key header (1-200 printable ASCII) makes a
+ * more than DVCBOT_BROADCAST_MAX_RECIPIENTS users (default 100 000) is
+ * refused (422) and its partial data removed, its batches from the users'
+ * refs:{} too. An Idempotency-Key header (1-200 printable ASCII) makes a
  * repeated POST with the same body, within 24 h, answer the same broadcast.
  *
  * Statuses: resolving → scheduled → running → done, or cancelled; "failed"
@@ -34,7 +35,6 @@
 #include "dvcbot/store.h"
 
 #define BROADCAST_BATCH 50
-#define BROADCAST_RECIPIENTS_MAX 100000
 #define BROADCAST_SCAN_COUNT 500
 #define BROADCAST_IDEM_TTL_S (24 * 3600)
 #define BROADCAST_FAILURES_SHOWN 100

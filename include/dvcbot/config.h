@@ -59,6 +59,12 @@ struct config {
     unsigned user_ttl_s;         /* DVCBOT_USER_TTL: user record kept after last message, default 400 days */
     unsigned http_timeout_ms;    /* DVCBOT_HTTP_TIMEOUT_MS: slow-client limit, default 10 s */
     unsigned http_idle_ms;       /* DVCBOT_HTTP_IDLE_MS: keep-alive idle limit, default 60 s */
+    unsigned http_max_conns;     /* DVCBOT_HTTP_MAX_CONNS: open connections, default 1024 */
+    unsigned http_max_conns_per_addr; /* DVCBOT_HTTP_MAX_CONNS_PER_ADDR: per client address (not
+                                    DVCBOT_TRUSTED_PROXIES), default 32 */
+    unsigned http_max_buffered_mb; /* DVCBOT_HTTP_MAX_BUFFERED_MB: request bodies held at once, 64 */
+    unsigned webchat_new_ids;    /* DVCBOT_WEBCHAT_NEW_IDS: new web chat ids per address an hour, 60 */
+    unsigned broadcast_max_recipients; /* DVCBOT_BROADCAST_MAX_RECIPIENTS: larger segments refused, 100000 */
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
     unsigned send_timeout_ms;    /* DVCBOT_SEND_TIMEOUT_MS: outbound HTTP, default 10 s */
     unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay after a transient

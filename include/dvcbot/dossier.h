@@ -46,6 +46,7 @@
 #define DOSSIER_CHANGES_KEY "dossier:changes"
 #define DOSSIER_CHANGES_MAX 100000 /* entries kept when nobody drains the list */
 #define DOSSIER_REMIND_KEY "remind:due"
+#define DOSSIER_PENDING_PREFIX "hs:p:" /* follows waiting for it (lookup_guard.h) */
 
 enum dossier_status {
     DOSSIER_DA_TIEP_NHAN,
@@ -129,11 +130,13 @@ void dossier_key(char *out, size_t len, const char *code);
 /* ===== Upsert ===== */
 
 /* Arguments of one upsert, after the script: KEYS = dossier:<code>,
- * dossier:changes, remind:due; ARGV = now, code, commune guard, then
- * field/value pairs. */
-#define DOSSIER_UPSERT_ARGS (3 + 3 + 2 * DF_COUNT)
+ * dossier:changes, remind:due, hs:p:<code>; ARGV = now, code, commune
+ * guard, then field/value pairs. A new dossier somebody waits for
+ * (hs:p:<code>) goes into dossier:changes too. */
+#define DOSSIER_UPSERT_ARGS (4 + 3 + 2 * DF_COUNT)
 struct dossier_upsert {
     char key[DOSSIER_KEY_MAX];
+    char pending_key[DOSSIER_KEY_MAX];
     char now[24];
     char guard[DOSSIER_TEXT_MAX + 2];
     int nkeys;

@@ -9,6 +9,18 @@
  * request carrying Content-Length together with Transfer-Encoding, or
  * Transfer-Encoding twice, is refused with 400 and the connection closed.
  *
+ * Limits on what strangers can make it hold (all 0 = none): max_conns open
+ * connections, max_conns_per_addr per client address (IPv6: per /64;
+ * addresses in conn_limit_exempt, a netaddr.h list such as the reverse
+ * proxy, are exempt) — a connection over either is closed as soon as it is
+ * accepted; max_buffered bytes of request bodies held at once over all
+ * connections — the request that would pass it gets 503 (requests given a
+ * body limit above HTTP_MAX_BODY, authenticated staff uploads, are counted
+ * but not refused). Read buffers are
+ * small and let go when a connection is idle; after a spike of buffered
+ * bodies the server gives the memory back (malloc_trim, see http_server.c).
+ * Refusals count in dvcbot_http_refused_total{reason}.
+ *
  * Ownership: the server owns each struct http_request. The handler must call
  * http_respond exactly once, now or later (after Redis, say); the request is
  * freed inside http_respond. If the client goes away first, the request stays
@@ -54,6 +66,7 @@ struct http_request {
     void (*auth_free)(void *auth);
     struct http_conn *conn;   /* NULL once the client has gone */
     struct http_server *server;
+    size_t held;              /* body bytes counted against max_buffered (the server's) */
 };
 
 typedef void (*http_handler_fn)(struct http_request *req, void *ud);
@@ -73,6 +86,10 @@ struct http_server_opts {
      * HTTP_MAX_BODY for all). Lets bulk staff endpoints accept more. */
     size_t (*body_limit)(const struct http_request *req, void *ud);
     void *body_limit_ud;
+    unsigned max_conns;             /* open connections; 0 = no cap */
+    unsigned max_conns_per_addr;    /* per client address; 0 = no cap */
+    const char *conn_limit_exempt;  /* netaddr list exempt from the per-address cap */
+    size_t max_buffered;            /* request body bytes held at once; 0 = no cap */
 };
 
 /* Binds and listens. Returns 0 or a negative libuv error (server not created). */
@@ -84,6 +101,8 @@ int http_server_port(const struct http_server *srv);
 void http_server_stop(struct http_server *srv, void (*done)(void *ud), void *ud);
 /* Connections currently open. */
 size_t http_server_connections(const struct http_server *srv);
+/* Request body bytes held now. */
+size_t http_server_buffered(const struct http_server *srv);
 
 /* Case-insensitive header lookup; NULL when absent. */
 const char *http_request_header(const struct http_request *req, const char *name);

@@ -18,7 +18,10 @@
  * Buttons: "hs:code:<CODE>" (show), "hs:sub:<CODE>" (follow: SADD
  * sub:<CODE> <user key> and refs:{<user key>} sub:<CODE>), "hs:unsub:<CODE>",
  * "hs:pay:<CODE>" (payment link). Intent thanh_toan asks for the code the same
- * way, or uses the dossier verified last.
+ * way, or uses the dossier verified last. Following a dossier that is not
+ * stored yet (a code typed at the end of a guided flow, a minute after the
+ * submission) waits for it: lookup_pending says so, and the owner proof is
+ * checked when the dossier arrives (lookup_guard.h).
  *
  * lookup_new registers the handlers on the dialog; the struct lives until
  * lookup_free, after the dialog has no pending turns. */
@@ -34,8 +37,9 @@
 struct lookup;
 
 struct lookup *lookup_new(struct dialog *d, struct payment *payment);
-/* Called once the user follows a dossier ("hs:sub:", after the owner check),
- * in the same turn, after the "subscribed" reply and before done: a guided
+/* Called once the user follows a dossier ("hs:sub:", after the owner check)
+ * or waits for it to be stored, in the same turn, after the "subscribed" or
+ * "pending" reply and before done: a guided
  * flow that ended with this code asks its closing questions. One hook. */
 typedef void (*lookup_followed_fn)(struct dialog_turn *t, const char *code, void *ud);
 void lookup_on_followed(struct lookup *l, lookup_followed_fn fn, void *ud);

@@ -33,6 +33,24 @@
  * numbers (about 10^8 possibilities each) only as fast as the sources they
  * hold allow. tests/unit/test_lookup_guard.c measures it.
  *
+ * A follow ("Nhận thông báo", or the code typed at the end of a guided flow)
+ * of a dossier not stored yet may wait for it: a try that allows it
+ * (lookup_attempt.may_wait) and finds no dossier:<CODE>, after the limits
+ * above, stores the proof (hashed with the code) in hs:p:<CODE> and answers
+ * LOOKUP_PENDING — the same answer whatever the proof, nothing counted. When
+ * staff systems store the dossier, the notifier settles it
+ * (lookup_settle_prepare, function dossier_settle_read): the proof is checked
+ * against the record then, as a try made at that moment (counted when wrong,
+ * 4 digits within the dossier's and everyone's limits, so waiting guesses
+ * get no more than tries would); a match follows the dossier, anything else
+ * is dropped without a word. A source holds at most LOOKUP_PENDING_ACCOUNT_MAX
+ * (an account) or LOOKUP_PENDING_ADDRESS_MAX (a web chat address) pending
+ * follows, each LOOKUP_PENDING_S at most (budget hs:g:p:<sha256 of the
+ * source>); past that the try is an ordinary wrong one. So learning that a
+ * code is not stored costs one of few pending places, learning that it is
+ * costs a counted wrong try, as before. The user's refs:{} list hs:p:<CODE>:
+ * erase-my-data takes the user out.
+ *
  * A success adds the user to the dossier's access log dossier:access:<CODE>
  * (newest LOOKUP_ACCESS_KEEP kept, none older than access_ttl_s) listed in
  * refs:{<user>}, both kept access_ttl_s (DVCBOT_USER_TTL) after the last use. Nothing here reads the clock: the
@@ -54,6 +72,9 @@
 #define LOOKUP_SOURCE_PAUSE_MAX_S (24 * 3600)
 #define LOOKUP_SOURCE_MEMORY_S (7 * 24 * 3600)
 #define LOOKUP_GLOBAL_WINDOW_S 3600
+#define LOOKUP_PENDING_ACCOUNT_MAX 3      /* pending follows of one account at once */
+#define LOOKUP_PENDING_ADDRESS_MAX 10     /* of one web chat address group */
+#define LOOKUP_PENDING_S (7 * 24 * 3600)  /* a pending follow ends unsettled after */
 
 struct lookup_limits {
     unsigned dossier_fails, dossier_pause_s;
@@ -79,10 +100,11 @@ struct lookup_attempt {
     const char *user_key;   /* "tg:1" */
     const char *source;     /* msg->source; "" = the account (user key) */
     long long now;
+    bool may_wait;          /* a follow: may wait for a dossier not stored yet */
 };
 
-#define LOOKUP_GUARD_KEYS 8
-#define LOOKUP_GUARD_ARGS 18
+#define LOOKUP_GUARD_KEYS 10
+#define LOOKUP_GUARD_ARGS 20
 /* The script's keys and arguments for one attempt (strings owned here). */
 struct lookup_guard_call {
     char keys[LOOKUP_GUARD_KEYS][DOSSIER_KEY_MAX + 80];
@@ -94,7 +116,7 @@ struct lookup_guard_call {
 void lookup_guard_prepare(const struct lookup_limits *lim, const struct lookup_attempt *a,
                           struct lookup_guard_call *out);
 
-enum lookup_outcome { LOOKUP_OK, LOOKUP_WRONG, LOOKUP_LIMITED };
+enum lookup_outcome { LOOKUP_OK, LOOKUP_WRONG, LOOKUP_LIMITED, LOOKUP_PENDING };
 enum lookup_limited_by { LOOKUP_BY_SOURCE, LOOKUP_BY_DOSSIER, LOOKUP_BY_NEW_ID, LOOKUP_BY_GLOBAL };
 
 struct lookup_verdict {
@@ -107,5 +129,19 @@ struct lookup_verdict {
 
 /* Reads the script's reply. Returns 0, or -1 when it is malformed. */
 int lookup_guard_read(const redisReply *r, struct lookup_verdict *v);
+
+#define LOOKUP_SETTLE_KEYS 6
+#define LOOKUP_SETTLE_ARGS 13
+/* Keys and arguments of dossier_settle_read for a dossier (strings owned
+ * here); its reply is {HGETALL dossier:<CODE>, SMEMBERS sub:<CODE>}. */
+struct lookup_settle_call {
+    char keys[LOOKUP_SETTLE_KEYS][DOSSIER_KEY_MAX + 24];
+    char nums[LOOKUP_SETTLE_ARGS][24];
+    const char *args[LOOKUP_SETTLE_KEYS + LOOKUP_SETTLE_ARGS];
+    int nkeys, nargs;
+};
+
+void lookup_settle_prepare(const struct lookup_limits *lim, const char *code, long long now,
+                           struct lookup_settle_call *out);
 
 #endif

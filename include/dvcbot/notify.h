@@ -4,8 +4,10 @@
  * Status changes arrive through the Redis list dossier:changes (entries
  * "<CODE> <new status>", appended by the upsert script whoever stored the
  * dossier: the admin API or `dvcbot import`). While started, the notifier
- * pops it every NOTIFY_POLL_MS (and at once after notify_kick), reads the
- * dossier and its subscribers sub:<CODE>, and sends each subscriber the
+ * pops it every NOTIFY_POLL_MS (and at once after notify_kick), settles the
+ * follows that waited for the dossier (lookup_guard.h: a new dossier with
+ * some is put in the list too), reads the dossier and its subscribers
+ * sub:<CODE>, and sends each subscriber the
  * dossier_changed notice. An entry whose status was overtaken by a later
  * change is skipped (the later entry notifies). Several dvcbot processes may
  * run: LPOP hands each entry to one of them.
@@ -21,6 +23,7 @@
 #define DVCBOT_NOTIFY_H
 
 #include "dvcbot/catalog.h"
+#include "dvcbot/config.h"
 #include "dvcbot/msg.h"
 #include "dvcbot/outbox.h"
 #include "dvcbot/recipient.h"
@@ -42,6 +45,7 @@ struct notify_deps {
     struct recipients *recipients;
     const struct tpl_set *tpl;
     const struct catalog *catalog;
+    const struct config *cfg;   /* the lookup limits a settled follow counts against */
 };
 
 struct notify *notify_new(const struct notify_deps *deps);

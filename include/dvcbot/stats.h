@@ -1,5 +1,5 @@
 /* stats — usage counters kept in Redis, so every dvcbot process adds to the
- * same numbers, and GET /admin/stats that reads them.
+ * same numbers, and the report staff read (GET /admin/stats, admin_api.c).
  *
  * Every count also goes to the day's counters of stats_day.h, from which the
  * staff console adds up any reporting period.
@@ -34,7 +34,6 @@
 
 #include "dvcbot/catalog.h"
 #include "dvcbot/config.h"
-#include "dvcbot/http_server.h"
 #include "dvcbot/store.h"
 
 #include <stddef.h>
@@ -81,8 +80,12 @@ void stats_record_code_given(struct stats *st, const char *proc, const char *com
  * STATS_NO_COMMUNE when empty. */
 void stats_commune_key(const char *commune, char *out, size_t cap);
 
-/* GET /admin/stats (ud = the struct stats); bearer token required. */
-void stats_handle_http(struct http_request *req, void *ud);
+/* Everything staff see of the statistics (admin_api.c serves it as GET
+ * /admin/stats): cb gets the JSON document (valid during the call), or NULL
+ * when Redis is unavailable; exactly once, possibly before stats_report
+ * returns. */
+typedef void (*stats_report_cb)(const char *json, void *ud);
+void stats_report(struct stats *st, stats_report_cb cb, void *ud);
 
 /* Linear-interpolated quantile q (0..1) of n sorted values; 0 when n == 0. */
 double stats_quantile(const long *sorted, size_t n, double q);

@@ -1,9 +1,10 @@
 /* volunteer — members of the community digital teams (Tổ công nghệ số cộng
  * đồng) running flows on behalf of residents.
  *
- * Staff register them: POST /admin/volunteers {"add": [user keys], "remove":
- * [user keys]} (bearer token) → set `volunteers` (each added user's refs:{}
- * lists it); GET /admin/volunteers lists them. A registered volunteer types
+ * Staff register them (volunteers_change; admin_api.c serves it as POST
+ * /admin/volunteers {"add": [user keys], "remove": [user keys]}) → set
+ * `volunteers` (each added user's refs:{} lists it); volunteers_list (GET
+ * /admin/volunteers) lists them. A registered volunteer types
  * "/hotro" or "hỗ trợ người dân" (intents/_flow.json, command assist) or taps
  * vol:start, gives the resident's commune (mode "assist") and then picks a
  * procedure; session.assist {"commune"} makes the next flow an assisted one
@@ -12,14 +13,14 @@
  * per volunteer and commune (stats_assist). vol:end or /start stops
  * assisting. Others get a polite refusal.
  *
- * volunteer_new registers the dialog handlers; the HTTP handlers take the
- * struct as ud. */
+ * volunteer_new registers the dialog handlers. Callbacks come back once, or
+ * never when the call returns an error; after store_close all have. */
 #ifndef DVCBOT_VOLUNTEER_H
 #define DVCBOT_VOLUNTEER_H
 
 #include "dvcbot/dialog.h"
 #include "dvcbot/flowdef.h"
-#include "dvcbot/http_server.h"
+#include "dvcbot/store.h"
 
 #include <stdbool.h>
 
@@ -40,8 +41,16 @@ void volunteers_free(struct volunteers *v);
 int volunteer_register(struct store *store, const char *user, const char *commune, bool add,
                        store_reply_cb cb, void *ud);
 
-/* POST and GET /admin/volunteers. */
-void volunteers_handle_http(struct http_request *req, void *ud);
+/* The registered volunteers (keys valid during the call; NULL: Redis
+ * unavailable). Returns as store_command. */
+typedef void (*volunteers_list_cb)(const char *const *keys, size_t n, void *ud);
+int volunteers_list(struct volunteers *v, volunteers_list_cb cb, void *ud);
+/* Adds and removes volunteers (keys checked with volunteer_user_key_valid
+ * by the caller); cb gets whether every change was stored and how many
+ * memberships changed, once, possibly before the call returns. */
+typedef void (*volunteers_changed_cb)(bool ok, long added, long removed, void *ud);
+void volunteers_change(struct volunteers *v, const char *const *add, size_t n_add,
+                       const char *const *remove, size_t n_remove, volunteers_changed_cb cb, void *ud);
 
 /* "tg:123", "zl:...", "wc:...", "cli:..." with an id of 1..BOT_ID_MAX - 1
  * characters of A-Z a-z 0-9 _ - (what the channels produce). */

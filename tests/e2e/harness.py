@@ -55,6 +55,15 @@ def wait_until(pred, timeout=5.0, interval=0.02, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def rss_kb(pid):
+    """Resident memory of a process in KiB (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -448,6 +457,10 @@ class Dvcbot:
             "DVCBOT_REDIS_TIMEOUT_MS": str(5000 * SLOW),  # a loaded 2-core machine stalls
             "DVCBOT_SEND_TIMEOUT_MS": str(3000 * SLOW),
             "DVCBOT_TEST_CLOCK": self.clock_path,
+            # Every test's web chat users come from 127.0.0.1: one address, many
+            # people (classes testing these limits set their own values).
+            "DVCBOT_WEBCHAT_NEW_IDS": "1000000",
+            "DVCBOT_HTTP_MAX_CONNS_PER_ADDR": "1000",
         })
         if telegram:
             self.env.update({"TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,

@@ -512,3 +512,21 @@ class BroadcastDurabilityTest(BroadcastMixin, ServiceTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BroadcastAbortTest(ServiceTest):
+    """A broadcast refused half-way (too many recipients) leaves nothing behind:
+    no batch and no entry in anybody's refs:{user}."""
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_BROADCAST_MAX_RECIPIENTS": "50"}
+
+    def test_a_refused_broadcast_leaves_no_batch_and_no_reference(self):
+        for i in range(120):
+            seed_user(self.redis, "wc:abortuser%04d" % i)
+        status, body = self.bot.admin_json("POST", "/admin/broadcasts", {
+            "text": "Nhắc lịch tiêm chủng.", "segment": {"channels": ["webchat"]}})
+        self.assertEqual(status, 422, body)
+        self.assertIn("50", body["error"])
+        self.assertEqual(self.redis("KEYS", "bc:*:b:*"), [])
+        left = [k for k in self.redis("KEYS", "refs:*") if any(m.startswith("bc:") for m in self.redis("SMEMBERS", k))]
+        self.assertEqual(left, [])

@@ -506,3 +506,43 @@ class DossierAccountLimitTest(DossierTestBase):
         self.assertIn("tài khoản mới tạm dừng", texts(fresh.say("tra cứu hồ sơ " + code)))
         # An account the guard has known for days keeps its own budget.
         self.assertIn("Đang xử lý", self.tg_lookup(self.aged(Chat(self, "telegram")), code, "5678"))
+
+
+class DossierEnumerationDayTest(DossierTestBase):
+    """A day of guessing through the real service (the test clock moves an
+    hour at a time): an attacker with a fresh web chat id and a fresh address
+    for every try gets at most 3 tries of 4 digits per dossier a day, so it
+    learns at most 3 × 2/10 000 = 0.06 % of dossiers a day (the whole-number
+    path is limited by the addresses it holds; tests/unit/test_lookup_guard.c
+    simulates both at scale)."""
+    telegram = False
+    DOSSIERS = 20
+
+    def test_fresh_identities_get_at_most_3_tries_per_dossier_a_day(self):
+        rng = random.Random(9)
+        codes = ["DAY.00.00.H50-000000-%04d" % i for i in range(self.DOSSIERS)]
+        self.upload([record(c, phone="09%08d" % rng.randrange(10 ** 8),
+                            id_number="014%09d" % rng.randrange(10 ** 9)) for c in codes])
+        tried = {c: 0 for c in codes}
+        learned = set()
+        n = 0
+        for hour in range(24):
+            for code in codes:
+                while code not in learned:
+                    n += 1
+                    user, address = "dayattack%06d" % n, "10.%d.%d.%d" % (n >> 16 & 255, n >> 8 & 255, n & 255)
+                    self.say(user, button="hs:code:" + code, address=address)
+                    text = self.say(user, "%04d" % rng.randrange(10 ** 4), address=address)[0]["text"]
+                    if "tạm dừng" in text or "quá nhiều lần" in text:
+                        break  # refused: no try
+                    tried[code] += 1
+                    if "Tình trạng" in text:
+                        learned.add(code)
+            self.bot.advance_clock(3600)
+        most = max(tried.values())
+        share = 100.0 * sum(tried.values()) / len(codes) * 2 / 10000
+        print("\nenumeration through HTTP, one simulated day: %d tries of 4 digits on %d dossiers "
+              "(at most %d per dossier), %d learned; expected share learned %.3f %% a day"
+              % (sum(tried.values()), len(codes), most, len(learned), share))
+        self.assertLessEqual(most, 3)
+        self.assertLess(share, 0.1)

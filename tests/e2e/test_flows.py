@@ -7,6 +7,7 @@ erase-my-data, ratings, staff hand-off, volunteers, /metrics. Through the web
 chat, the Telegram stub and the Zalo stub, against a real Redis."""
 import concurrent.futures
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -779,6 +780,95 @@ class FlowEndTest(FlowBase):
         m = self.bot.metrics()
         self.assertGreaterEqual(m['dvcbot_flows_total{procedure="doi_gplx",event="finished"}'], 1)
         self.assertGreaterEqual(m['dvcbot_flow_duration_seconds_count{procedure="doi_gplx"}'], 1)
+
+
+PENDING = "Hồ sơ chưa có trong hệ thống tra cứu; khi có, tôi sẽ báo anh/chị."
+
+
+class FlowPendingFollowTest(FlowBase):
+    """A dossier submitted a minute ago is not in Redis yet: its code at the
+    end of a flow becomes a pending follow, checked when staff systems upsert
+    the dossier — no wrong try counted, nothing learned before the check."""
+
+    def counted(self, code, *chats):
+        """The wrong tries counted against the dossier, everyone and the chats' accounts."""
+        keys = ["hs:g:d:" + code] + ["hs:g:s:" + hashlib.sha256(("acct:" + c.key).encode()).hexdigest()
+                                     for c in chats]
+        return [self.redis("HGET", k, "n") for k in keys] + [self.redis("HGET", "hs:g:all", "n")]
+
+    def end_flow_with(self, chat, proc, code, proof):
+        walk(chat, proc)
+        r = chat.say(code)
+        self.assertIn("Đã ghi nhận mã hồ sơ " + code, r[0]["text"])
+        return chat.say(proof)
+
+    def test_the_owner_is_told_plainly_and_followed_once_the_dossier_arrives(self):
+        code = "000.00.12.H50-261201-7001"
+        owner, guesser = Chat(self, "telegram"), Chat(self, "telegram")
+        r = self.end_flow_with(owner, "tam_vang", code, "5678")     # last 4 digits of PHONE
+        self.assertIn(PENDING, r[0]["text"])
+        self.assertTrue({"consent:yes", "rate:5"} & set(payloads(r)), r)  # the flow's closing questions
+        everyone = self.redis("HGET", "hs:g:all", "n")
+        r = self.end_flow_with(guesser, "tam_vang", code, "1111")
+        self.assertIn(PENDING, r[0]["text"])                      # the same words: nothing learned
+        self.assertEqual(self.counted(code, owner, guesser), [None, None, None, everyone])  # nothing counted
+        self.assertEqual(self.redis("EXISTS", "sub:" + code), 0)
+        seen = len(self.tg.sent_to(guesser.user))
+        before = len(self.tg.sent_to(owner.user))
+        self.upload(dossier(code, "tam_vang"))
+        notice = wait_until(lambda: self.tg.sent_to(owner.user)[before:], what="the owner's notice")[0]
+        self.assertIn(code, notice["json"]["text"])
+        self.assertEqual(self.redis("SMEMBERS", "sub:" + code), [owner.key])
+        self.assertEqual(self.redis("EXISTS", "hs:p:" + code), 0)
+        # the wrong proof was checked then, and counted like a try at that moment
+        self.assertEqual(self.redis("HGET", "hs:g:d:" + code, "n"), "1")
+        self.assertEqual(self.counted(code, guesser)[1], "1")
+        self.assertEqual(self.counted(code, owner)[1], None)
+        self.assertEqual(len(self.tg.sent_to(guesser.user)), seen)   # and told nothing
+        self.assertEqual(self.redis("ZRANGE", "dossier:access:" + code, 0, -1), [owner.key])
+
+    def test_an_existing_dossier_is_checked_at_once_as_before(self):
+        code = "000.00.12.H50-261201-7002"
+        self.upload(dossier(code, "tam_vang"))
+        chat = Chat(self, "telegram")
+        r = self.end_flow_with(chat, "tam_vang", code, "1111")
+        self.assertIn("Không tìm thấy hồ sơ", r[0]["text"])
+        self.assertNotIn(PENDING, r[0]["text"])
+        self.assertEqual(self.redis("HGET", "hs:g:d:" + code, "n"), "1")
+        self.assertEqual(self.redis("EXISTS", "hs:p:" + code), 0)
+
+    def test_pending_follows_are_bounded_per_user_and_erased_with_the_user(self):
+        chat = Chat(self, "telegram")
+        codes = ["000.00.12.H50-261201-71%02d" % i for i in range(5)]
+        for code in codes[:3]:
+            r = self.end_flow_with(chat, "tam_vang", code, "5678")
+            self.assertIn(PENDING, r[0]["text"])
+        r = self.end_flow_with(chat, "tam_vang", codes[3], "5678")    # one too many
+        self.assertIn("Không tìm thấy hồ sơ", r[0]["text"])
+        self.assertNotIn(PENDING, r[0]["text"])
+        self.assertEqual(self.redis("HGET", "hs:g:d:" + codes[3], "n"), "1")  # a wrong try
+        # erase-my-data takes the user out of the pending follows
+        chat.say("xóa dữ liệu của tôi")
+        chat.press("erase:yes")
+        for code in codes[:3]:
+            self.assertEqual(self.redis("HKEYS", "hs:p:" + code), [])
+        self.upload(dossier(codes[0], "tam_vang"))
+        self.assertEqual(self.redis("EXISTS", "sub:" + codes[0]), 0)
+
+
+class FlowPendingExpiryTest(FlowBase):
+    def test_a_pending_follow_ends_after_a_week(self):
+        code = "000.00.12.H50-261201-7201"
+        chat = Chat(self, "telegram")
+        walk(chat, "tam_vang")
+        chat.say(code)
+        self.assertIn(PENDING, chat.say("5678")[0]["text"])
+        self.bot.advance_clock(8 * 24 * 3600)
+        before = len(self.tg.sent_to(chat.user))
+        self.upload(dossier(code, "tam_vang"))
+        wait_until(lambda: self.redis("EXISTS", "hs:p:" + code) == 0, what="the pending follow settled")
+        self.assertEqual(self.redis("EXISTS", "sub:" + code), 0)
+        self.assertEqual(len(self.tg.sent_to(chat.user)), before)
 
 
 class FlowCodeTimeTest(FlowBase):

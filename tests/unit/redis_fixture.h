@@ -12,6 +12,7 @@
 #ifndef DVCBOT_TEST_REDIS_FIXTURE_H
 #define DVCBOT_TEST_REDIS_FIXTURE_H
 
+#include "dvcbot/redis_script.h"
 #include "dvcbot/store.h"
 
 #include <fcntl.h>
@@ -65,6 +66,7 @@ static inline int fx_redis_stop(void **state)
 static inline int fx_redis_start(void **state)
 {
     (void)state;
+    signal(SIGPIPE, SIG_IGN); /* as dvcbot does: a server gone must not kill us (store.h) */
     snprintf(fx_redis_dir, sizeof fx_redis_dir, "/tmp/dvcbot-unit-XXXXXX");
     if (!mkdtemp(fx_redis_dir))
         return -1;
@@ -145,10 +147,17 @@ static inline bool fx_store_up(void *ud)
     return store_connected(ud);
 }
 
-/* A store on loop, connected to the fixture's server (NULL if it cannot). */
+/* A store on loop, connected to the fixture's server with dvcbot's Redis
+ * functions loaded (NULL if it cannot). */
 static inline struct store *fx_store_open(uv_loop_t *loop)
 {
     struct store *s = store_new(loop, fx_redis_url, 2000);
+    const char *dir = getenv("DVCBOT_DATA_DIR");
+    char *err = NULL, *lib = s ? redis_library_read(dir ? dir : ".", &err) : NULL;
+    free(err);
+    if (s && lib)
+        store_set_library(s, lib);
+    free(lib);
     if (s && !fx_run_until(loop, fx_store_up, s, 5000)) {
         store_close(s);
         return NULL;

@@ -77,15 +77,16 @@ static void test_good_record_is_normalized(void **state)
     struct dossier_upsert u;
     dossier_upsert_prepare(&d, 1700000000, NULL, &u);
     assert_string_equal(u.key, "dossier:000.00.12.H50-241120-0003");
-    assert_int_equal(u.nkeys, 3);
+    assert_int_equal(u.nkeys, 4);
     assert_string_equal(u.argv[1], DOSSIER_CHANGES_KEY);
     assert_string_equal(u.argv[2], DOSSIER_REMIND_KEY);
-    assert_string_equal(u.argv[3], "1700000000");
-    assert_string_equal(u.argv[4], "000.00.12.H50-241120-0003");
-    assert_string_equal(u.argv[5], "");
-    assert_int_equal(u.argc, 6 + 2 * 15);
+    assert_string_equal(u.argv[3], "hs:p:000.00.12.H50-241120-0003");
+    assert_string_equal(u.argv[4], "1700000000");
+    assert_string_equal(u.argv[5], "000.00.12.H50-241120-0003");
+    assert_string_equal(u.argv[6], "");
+    assert_int_equal(u.argc, 7 + 2 * 15);
     dossier_upsert_prepare(&d, 1700000000, "Xã Mường Thanh", &u);
-    assert_string_equal(u.argv[5], "=Xã Mường Thanh");
+    assert_string_equal(u.argv[6], "=Xã Mường Thanh");
     dossier_clear(&d);
 }
 

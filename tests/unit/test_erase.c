@@ -1,5 +1,5 @@
 /* Unit tests: erase-my-data, staff tickets and volunteer keys: the pure parts
- * (SCAN pattern, kinds of keys, ticket commands, user keys). */
+ * (the keys a user owns, kinds of keys, ticket commands, user keys). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,14 +10,33 @@
 #include "dvcbot/handoff.h"
 #include "dvcbot/volunteer.h"
 
-static void scan_pattern_escapes_glob_characters(void **state)
+#include <string.h>
+
+static void a_users_keys_are_named_not_searched(void **state)
 {
     (void)state;
-    char p[160];
-    erase_pattern("tg:123", p, sizeof p);
-    assert_string_equal(p, "*{tg:123}*");
-    erase_pattern("cli:a*b?[c]\\", p, sizeof p);
-    assert_string_equal(p, "*{cli:a\\*b\\?\\[c\\]\\\\}*");
+    char keys[ERASE_MAX_KEYS][ERASE_KEY_MAX];
+    size_t n;
+    erase_user_keys("tg:123", keys, &n);
+    assert_true(n > 0 && n <= ERASE_MAX_KEYS);
+    const char *want[] = {"s:{tg:123}", "u:{tg:123}", "p:{tg:123}", "dd:{tg:123}", "refs:{tg:123}"};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        bool found = false;
+        for (size_t i = 0; i < n; i++)
+            found |= strcmp(keys[i], want[w]) == 0;
+        assert_true(found);
+    }
+    /* the index of delivery ids first (the marks are found through it),
+     * refs:{} last */
+    assert_string_equal(keys[0], "dd:{tg:123}");
+    assert_string_equal(keys[n - 1], "refs:{tg:123}");
+    /* the longest user key fits every name */
+    char longest[DIALOG_USER_KEY_MAX];
+    memset(longest, 'x', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    erase_user_keys(longest, keys, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(strstr(keys[i], longest));
 }
 
 static void key_kinds_name_their_templates(void **state)
@@ -65,7 +84,7 @@ static void volunteer_keys_look_like_channel_users(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(scan_pattern_escapes_glob_characters),
+        cmocka_unit_test(a_users_keys_are_named_not_searched),
         cmocka_unit_test(key_kinds_name_their_templates),
         cmocka_unit_test(staff_ticket_arguments_parse),
         cmocka_unit_test(volunteer_keys_look_like_channel_users),

@@ -19,92 +19,15 @@
 
 #include "dvcbot/lookup_guard.h"
 #include "dvcbot/redis_script.h"
+#include "redis_fixture.h"
 
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define DAY (24 * 3600)
 #define T0 1900000000LL /* a Tuesday in 2030: the simulated clock starts here */
-
-/* ===== A private redis-server ===== */
-
-static pid_t redis_pid;
-static char redis_dir[64], redis_sock[128];
-
-static void redis_stop(void)
-{
-    if (redis_pid > 0) {
-        kill(redis_pid, SIGKILL);
-        waitpid(redis_pid, NULL, 0);
-        redis_pid = 0;
-    }
-}
-
-static redisContext *redis_connect(void)
-{
-    for (int i = 0; i < 1000; i++) {
-        redisContext *c = redisConnectUnix(redis_sock);
-        if (c && !c->err)
-            return c;
-        redisFree(c);
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    return NULL;
-}
-
-static int redis_start(void **state)
-{
-    (void)state;
-    snprintf(redis_dir, sizeof redis_dir, "/tmp/dvcbot-guard-XXXXXX");
-    if (!mkdtemp(redis_dir))
-        return -1;
-    snprintf(redis_sock, sizeof redis_sock, "%s/redis.sock", redis_dir);
-    pid_t parent = getpid();
-    redis_pid = fork();
-    if (redis_pid < 0)
-        return -1;
-    if (redis_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) {
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-        }
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", redis_sock,
-               "--dir", redis_dir, "--save", "", "--appendonly", "no", (char *)NULL);
-        _exit(127);
-    }
-    redisContext *c = redis_connect();
-    if (!c)
-        return -1;
-    redisFree(c);
-    atexit(redis_stop);
-    return 0;
-}
-
-static int redis_end(void **state)
-{
-    (void)state;
-    redis_stop();
-    char path[160];
-    snprintf(path, sizeof path, "%s/dump.rdb", redis_dir);
-    unlink(path);
-    unlink(redis_sock);
-    rmdir(redis_dir);
-    return 0;
-}
 
 /* ===== One attempt, as lookup.c makes it ===== */
 
@@ -121,7 +44,7 @@ static const struct lookup_limits DEFAULTS = {
 
 static void guard_open(struct guard *g, const struct lookup_limits *lim)
 {
-    g->rc = redis_connect();
+    g->rc = fx_redis;
     assert_non_null(g->rc);
     redisReply *r = redisCommand(g->rc, "FLUSHALL");
     assert_non_null(r);
@@ -142,7 +65,7 @@ static void guard_open(struct guard *g, const struct lookup_limits *lim)
 
 static void guard_close(struct guard *g)
 {
-    redisFree(g->rc);
+    g->rc = NULL; /* the fixture's connection */
 }
 
 static void put_dossier(struct guard *g, const char *code, const char *phone, const char *id)
@@ -638,5 +561,5 @@ int main(void)
         cmocka_unit_test(test_wrong_4_digits_everywhere_pause_them_until_the_hour_ends),
         cmocka_unit_test(test_an_attacker_learns_less_than_a_thousandth_of_dossiers_a_day),
     };
-    return cmocka_run_group_tests(tests, redis_start, redis_end);
+    return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
 }

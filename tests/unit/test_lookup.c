@@ -1,0 +1,97 @@
+/* lookup: a citizen sees a dossier only with its code and the last 4
+ * digits of the applicant's phone or ID number; a wrong code and wrong
+ * digits get the same answer; following a dossier writes sub:<code> and
+ * refs:{user} — through the whole engine (app_fixture.h) on a real Redis. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "app_fixture.h"
+
+#define CODE "000.00.12.H50-250101-0001"
+#define RECORD                                                                                      \
+    "{\"code\":\"" CODE "\",\"procedure\":\"khai_sinh\",\"applicant_name\":\"Lò Văn Páo\","         \
+    "\"phone\":\"0912 345 678\",\"id_number\":\"012345678901\",\"commune\":\"Chiềng Cơi\","       \
+    "\"agency\":\"UBND phường Chiềng Cơi\",\"status\":\"dang_xu_ly\","                            \
+    "\"received_at\":\"2025-01-01T08:00:00+07:00\",\"due_at\":\"2099-01-10\",\"fee\":0,"            \
+    "\"paid\":false,\"submitted_online\":true,\"paid_online\":false,\"finished_at\":\"\",\"note\":\"\"}"
+
+static int setup(void **state)
+{
+    struct afx *f = calloc(1, sizeof *f);
+    fx_do("FLUSHALL");
+    afx_open(f);
+    afx_put_dossier(f, RECORD);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct afx *f = *state;
+    afx_close(f);
+    free(f);
+    return 0;
+}
+
+static const char *lookup(struct afx *f, const char *user, const char *code, const char *digits)
+{
+    afx_say(f, user, "tra cứu hồ sơ");
+    afx_say(f, user, code);
+    return afx_say(f, user, digits);
+}
+
+static void test_the_code_and_the_last_4_digits_show_the_dossier(void **state)
+{
+    struct afx *f = *state;
+    const char *got = lookup(f, "wc:look1", CODE, "5678");
+    assert_non_null(strstr(got, CODE));
+    assert_non_null(strstr(got, "Đang xử lý"));
+    assert_true(afx_has_button(f, "hs:sub:" CODE));
+    got = lookup(f, "wc:look2", CODE, "8901"); /* the ID number's last 4 */
+    assert_non_null(strstr(got, "Đang xử lý"));
+}
+
+static void test_wrong_digits_and_an_unknown_code_get_the_same_answer(void **state)
+{
+    struct afx *f = *state;
+    char wrong_digits[2048], unknown_code[2048];
+    snprintf(wrong_digits, sizeof wrong_digits, "%s", lookup(f, "wc:look3", CODE, "1111"));
+    snprintf(unknown_code, sizeof unknown_code, "%s", lookup(f, "wc:look4", "000.00.12.H50-250101-0999", "5678"));
+    assert_non_null(strstr(wrong_digits, "Không tìm thấy"));
+    assert_string_equal(wrong_digits, unknown_code);
+    assert_null(strstr(wrong_digits, "Đang xử lý"));
+}
+
+static void test_following_a_dossier_is_kept_for_notices_and_for_erasure(void **state)
+{
+    struct afx *f = *state;
+    lookup(f, "wc:look5", CODE, "5678");
+    const char *got = afx_press(f, "wc:look5", "hs:sub:" CODE);
+    assert_non_null(strstr(got, "Đã đăng ký"));
+    redisReply *r = fx_cmd("SISMEMBER sub:%s wc:look5", CODE);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    r = fx_cmd("SISMEMBER refs:{wc:look5} sub:%s", CODE);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    /* Without the proof, a button is not enough. */
+    got = afx_press(f, "wc:look6", "hs:sub:" CODE);
+    r = fx_cmd("SISMEMBER sub:%s wc:look6", CODE);
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_the_code_and_the_last_4_digits_show_the_dossier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_digits_and_an_unknown_code_get_the_same_answer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_following_a_dossier_is_kept_for_notices_and_for_erasure, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
+}
