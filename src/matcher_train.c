@@ -535,23 +535,40 @@ static int by_first_word_longest(const void *a, const void *b)
     return x->len > y->len ? -1 : x->len < y->len ? 1 : x->intent - y->intent;
 }
 
-/* Every procedure's mentions, rewritten the way training lines are. */
+static void add_indexed_mention(struct matcher *m, struct rewrite_line *ln, const char *folded,
+                                int intent, size_t *cap)
+{
+    rewriter_line(&m->rw, folded, strlen(folded), ln, false);
+    if (!ln->n)
+        return;
+    if (m->n_mentions == *cap) {
+        *cap = *cap ? *cap * 2 : 128;
+        m->mentions = xrealloc(m->mentions, *cap * sizeof *m->mentions);
+    }
+    m->mentions[m->n_mentions++] =
+        (struct matcher_mention){xstrndup(ln->text, ln->len), ln->len, ln->tok[0].len, intent};
+}
+
+/* Every procedure's mentions and its own names (short_name, name),
+ * rewritten the way training lines are. */
 static void index_mentions(struct matcher *m, const struct corpus *c)
 {
     struct rewrite_line *ln = xmalloc(sizeof *ln);
     size_t cap = 0;
-    for (size_t i = 0; i < m->n_intents; i++)
-        for (size_t k = 0; k < c->n_mentions[i]; k++) {
-            rewriter_line(&m->rw, c->mentions[i][k], strlen(c->mentions[i][k]), ln, false);
-            if (!ln->n)
-                continue;
-            if (m->n_mentions == cap) {
-                cap = cap ? cap * 2 : 128;
-                m->mentions = xrealloc(m->mentions, cap * sizeof *m->mentions);
-            }
-            m->mentions[m->n_mentions++] = (struct matcher_mention){
-                xstrndup(ln->text, ln->len), ln->len, ln->tok[0].len, (int)i};
+    for (size_t i = 0; i < m->n_intents; i++) {
+        if (m->proc_class[i] < 0)
+            continue;
+        const struct intent *in = catalog_at(m->cat, i);
+        const char *names[] = {in->short_name, in->name};
+        for (size_t k = 0; k < c->n_mentions[i]; k++)
+            add_indexed_mention(m, ln, c->mentions[i][k], (int)i, &cap);
+        for (size_t k = 0; k < 2; k++) {
+            char *f = names[k] ? fold_str(names[k]) : NULL;
+            if (f && *f)
+                add_indexed_mention(m, ln, f, (int)i, &cap);
+            free(f);
         }
+    }
     free(ln);
     qsort(m->mentions, m->n_mentions, sizeof *m->mentions, by_first_word_longest);
     for (size_t i = m->n_mentions; i-- > 0;) /* backwards: the first of each run wins */
