@@ -32,6 +32,7 @@ static const struct reply_spec specs[] = {
     {"dossier_status_da_tra_ket_qua", "agency due fee note"},
     {"dossier_status_dang_xu_ly", "agency due fee note"},
     {"dossier_status_tu_choi", "agency due fee note"},
+    {"dossier_status_tu_choi_no_note", "agency due fee note"},
     {"erase_confirm", ""},
     {"erase_done", "deleted kinds refs"},
     {"erase_kept", ""},

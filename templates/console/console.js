@@ -96,11 +96,62 @@
     });
   }
 
+  /* The API's errors stay English (other programs read them); the page says
+   * them in Vietnamese: the first pattern that matches, $1.. its groups. */
+  var ERRORS = [
+    [/^text is required/, 'Chưa có nội dung tin nhắn.'],
+    [/^text is not valid UTF-8/, 'Nội dung có ký tự không đọc được.'],
+    [/^text has (\d+) characters; at most (\d+)/, 'Nội dung dài $1 ký tự; tối đa $2 ký tự (một màn hình điện thoại).'],
+    [/^buttons\[\d+\] must be an object/, 'Nút bấm không đúng dạng: cần tên nút và mã nút.'],
+    [/^buttons\[\d+\]: unknown field '(.*)'/, 'Nút bấm có mục lạ "$1".'],
+    [/^buttons\[\d+\]\.label is required/, 'Có nút bấm chưa có tên.'],
+    [/^buttons\[\d+\]\.label must be valid UTF-8, at most (\d+)/, 'Tên nút bấm dài quá (tối đa $1 ký tự) hoặc có ký tự không đọc được.'],
+    [/^buttons\[\d+\]\.payload must be 1-(\d+) bytes/, 'Mã nút bấm phải gồm 1–$1 ký tự không dấu, không có khoảng trắng.'],
+    [/^buttons\[\d+\] does not fit/, 'Nút bấm không vừa tin nhắn.'],
+    [/^buttons must be an array/, 'Danh sách nút bấm không đúng dạng.'],
+    [/^at most (\d+) buttons/, 'Tối đa $1 nút bấm.'],
+    [/^segment\.channels is required/, 'Chọn ít nhất một kênh (Telegram, Zalo, web chat).'],
+    [/^segment\.channels must hold strings/, 'Danh sách kênh không đúng dạng.'],
+    [/^segment\.channels: unknown channel '(.*)'/, 'Không có kênh "$1" (chỉ có Telegram, Zalo, web chat).'],
+    [/^segment\.channels: channel '(.*)' is not enabled/, 'Kênh $1 chưa được bật trên máy chủ này.'],
+    [/^segment\.communes must be an array of 1-(\d+)/, 'Danh sách xã/phường phải có từ 1 đến $1 tên.'],
+    [/^segment\.communes must hold non-empty names of at most (\d+) bytes/, 'Tên xã/phường không được để trống, dài tối đa $1 byte.'],
+    [/^segment\.communes: a name is not valid UTF-8/, 'Tên xã/phường có ký tự không đọc được.'],
+    [/^segment\.seen_within_days must be a whole number of days, 1-(\d+)/, 'Số ngày "dùng gần đây" phải là số nguyên từ 1 đến $1.'],
+    [/^segment\.dossier_status must be/, 'Trạng thái hồ sơ không đúng (ví dụ can_bo_sung, cho_thanh_toan).'],
+    [/^segment is required/, 'Chưa chọn người nhận.'],
+    [/^segment\.procedure is not supported/, 'Chưa lọc được người nhận theo thủ tục.'],
+    [/^segment: unknown field '(.*)'/, 'Không có điều kiện người nhận "$1".'],
+    [/^segment cannot be stored/, 'Không lưu được điều kiện người nhận.'],
+    [/^segment matches more than (\d+) users/, 'Nhóm người nhận quá đông (hơn $1 người); hãy chọn bớt xã/phường hoặc số ngày dùng gần đây.'],
+    [/^not_before must be an ISO 8601/, 'Giờ hẹn gửi không đúng dạng (ví dụ 2025-03-01T08:00:00+07:00).'],
+    [/^not_before is more than a year ahead/, 'Giờ hẹn gửi không được quá một năm tới.'],
+    [/^body must be a JSON object/, 'Yêu cầu không đúng dạng.'],
+    [/^body must be a JSON array or NDJSON/, 'Tệp phải là CSV có dòng tiêu đề, hoặc JSON.'],
+    [/^unknown field '(.*)'/, 'Không có mục "$1".'],
+    [/^the broadcast with this Idempotency-Key is still being prepared/, 'Tin này đang được chuẩn bị; đợi một lát rồi thử lại.'],
+    [/Idempotency-Key/, 'Yêu cầu này trùng một tin đã gửi; tải lại trang rồi soạn lại.'],
+    [/^broadcast is (\w+); only a scheduled or running one can be cancelled/, 'Chỉ dừng được tin đang hẹn giờ hoặc đang gửi (tin này: $1).'],
+    [/^no such broadcast/, 'Không tìm thấy tin này.'],
+    [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
+    [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
+    [/^not found/, 'Không tìm thấy.']
+  ];
+
+  function errorVi(msg) {
+    for (var i = 0; i < ERRORS.length; i++) {
+      var m = ERRORS[i][0].exec(msg);
+      if (m) return ERRORS[i][1].replace(/\$(\d)/g, function (_, k) { return m[k] || ''; });
+    }
+    return msg;
+  }
+
   function errorText(res) {
+    var msg = res.data && res.data.error;
     if (res.status === 0) return 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.';
     if (res.status === 503) return 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.';
-    if (res.status === 403) return 'Không được phép (' + ((res.data && res.data.error) || '') + ').';
-    return (res.data && res.data.error) ? 'Lỗi: ' + res.data.error : 'Lỗi ' + res.status;
+    if (res.status === 403) return 'Không được phép (' + errorVi(msg || '') + ').';
+    return msg ? 'Lỗi: ' + errorVi(msg) : 'Lỗi ' + res.status;
   }
 
   /* ===== Tables and CSV ===== */

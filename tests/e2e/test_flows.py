@@ -606,7 +606,7 @@ class FlowEndTest(FlowBase):
         r = chat.press("erase:yes")
         self.assertIn("Đã xóa", r[0]["text"])
         self.assertIn("Thông tin cá nhân đã lưu", r[0]["text"])
-        self.assertIn("Góp ý của bạn", r[0]["text"])
+        self.assertIn("Góp ý của anh/chị", r[0]["text"])
         secret = [chat.key, str(chat.user), "Hướng dẫn rất dễ hiểu"]
         for key in self.redis.keys():
             for s in secret:

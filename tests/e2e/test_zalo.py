@@ -164,7 +164,7 @@ class ZaloTest(ServiceTest):
         user = self.new_zalo_user()
         self.send(zl_button(user, "menu"))
         call = self.replies(user, 1)[0]
-        self.assertIn("Bạn cần làm gì", call["json"]["message"]["text"])
+        self.assertIn("Anh/chị cần làm gì", call["json"]["message"]["text"])
         self.assertEqual([t for t, _ in zl_buttons(call)], MENU)
 
     def test_follow_greets_and_chat_now_greets(self):
