@@ -3,6 +3,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/file.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ struct proc_storage {
     struct procedure_info info;
     const char **documents;
     const char **steps;
+    struct fee_period *fee_periods;
 };
 
 struct loader {
@@ -219,6 +221,8 @@ static void fill_proc(struct proc_storage *ps, const cJSON *p)
     pi->source = opt_string(p, "source");
     pi->notes = opt_string(p, "notes");
     pi->last_reviewed = opt_string(p, "last_reviewed");
+    ps->fee_periods = procedure_fee_read(p, pi, &pi->n_fee_periods);
+    pi->fee_periods = ps->fee_periods;
 }
 
 /* Validates the "procedure" section; fills *in->proc when it is sound. */
@@ -247,7 +251,7 @@ static void load_procedure(struct loader *ld, const char *file, const cJSON *roo
             ok = false;
         }
     }
-    if (!ok)
+    if (!procedure_fee_check(p, file, &ld->pb) || !ok)
         return;
     struct proc_storage *ps = xcalloc(1, sizeof *ps);
     fill_proc(ps, p);
@@ -262,6 +266,7 @@ static void free_proc(const struct procedure_info *pi)
         return;
     free(ps->documents);
     free(ps->steps);
+    free(ps->fee_periods);
     free(ps);
 }
 

@@ -1,7 +1,9 @@
 /* procedure_reply — summary, "which one?" and list replies about procedures. */
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +101,7 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
     bool cut = false;
     char *online = online_text(t, p);
     char *docs = documents_text(t, p, &cut);
-    char *fee = shorten_noting(p->fee_text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
+    char *fee = shorten_noting(procedure_fee_at(p, clock_now()).text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *time = shorten_noting(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *agency = shorten_noting(p->agency, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char more[BOT_PAYLOAD_MAX + 1] = "";
@@ -128,7 +130,8 @@ int procedure_reply_full(const struct tpl_set *t, const struct intent *in,
     char *docs = all_documents_text(p);
     const struct tpl_var vars[] = {
         {"id", in->id},         {"name", in->name},          {"audience", p->audience},
-        {"documents", docs},    {"fee", p->fee_text},        {"time", p->processing_time},
+        {"documents", docs},    {"fee", procedure_fee_at(p, clock_now()).text},
+        {"time", p->processing_time},
         {"agency", p->agency},  {"online", online},          {"notes", p->notes ? p->notes : ""},
     };
     struct bot_reply *r = tpl_render(t, "procedure_full", vars, sizeof vars / sizeof vars[0], out);

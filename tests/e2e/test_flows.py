@@ -14,7 +14,7 @@ import re
 import time
 import urllib.parse
 
-from harness import (ADMIN_TOKEN, ROOT, Chat, ServiceTest, payloads, texts, wait_until)
+from harness import (ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, texts, wait_until)
 
 STAFF_CHAT = -100555000111
 STAFF_MEMBER = 7999000111
@@ -258,7 +258,7 @@ class FlowWalkTest(FlowBase):
             self.assertIn(screen, w.screens, proc)
         self.assertLess(w.screens.index("submit"), len(w.screens), proc)
         self.assertIn("Mở trang thủ tục: " + portal_link(proc), w.screen_text("find"), proc)
-        self.assertIn("Lệ phí: " + p["fee_text"], w.screen_text("pay"), proc)
+        self.assertIn("Lệ phí: " + fee_in_force(p, self.bot.now()), w.screen_text("pay"), proc)
         for label, value in w.kept.items():
             if value is not None:
                 self.assertIn("%s: %s" % (label, value), "\n".join(w.texts), (proc, label))

@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include "dvcbot/catalog.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
 #include "dvcbot/procedure_reply.h"
 
 #include <stdio.h>
@@ -111,7 +113,7 @@ static void test_full_view_shows_what_the_summary_cut(void **state)
         assert_int_equal(out.n, 1);
         const char *text = out.items[0].text;
         assert_null(strstr(text, "{{"));
-        assert_non_null(strstr(text, in->proc->fee_text));
+        assert_non_null(strstr(text, procedure_fee_at(in->proc, clock_now()).text));
         assert_non_null(strstr(text, in->proc->agency));
         for (size_t d = 0; d < in->proc->n_documents; d++)
             assert_non_null(strstr(text, in->proc->documents[d]));
