@@ -156,18 +156,15 @@ int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
 static void put_before_template_buttons(struct bot_reply *r, const char *const *labels,
                                         const char *const *payloads, size_t n, bool keep_template_buttons)
 {
-    struct bot_reply tpl_buttons;
-    bot_reply_copy(&tpl_buttons, r);
-    for (size_t i = 0; i < r->n_buttons; i++) {
-        free(r->buttons[i].label);
-        free(r->buttons[i].payload);
+    if (!keep_template_buttons) {
+        for (size_t i = 0; i < r->n_buttons; i++) {
+            free(r->buttons[i].label);
+            free(r->buttons[i].payload);
+        }
+        r->n_buttons = 0;
     }
-    r->n_buttons = 0;
     for (size_t i = 0; i < n; i++)
-        bot_reply_add_button(r, labels[i], payloads[i]);
-    for (size_t i = 0; keep_template_buttons && i < tpl_buttons.n_buttons; i++)
-        bot_reply_add_button(r, tpl_buttons.buttons[i].label, tpl_buttons.buttons[i].payload);
-    bot_reply_clear(&tpl_buttons);
+        bot_reply_insert_button(r, i, labels[i], payloads[i]);
 }
 
 /* Procedure buttons (i:<id>) before the template's own. */

@@ -7,6 +7,7 @@
 static const struct reply_spec specs[] = {
     {"ask_which", "a_id a_label a_name b_id b_label b_name"},
     {"assist_ask_commune", ""},
+    {"assist_commune_offer", "offer"},
     {"assist_ended", ""},
     {"assist_not_volunteer", ""},
     {"assist_ready", "commune"},
