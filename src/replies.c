@@ -152,6 +152,8 @@ static const struct reply_spec specs[] = {
     {"payment_order_info", "code"},
     {"payment_unavailable", "code"},
     {"procedure_full", "agency audience documents fee id name notes online time"},
+    {"procedure_group", "name"},
+    {"procedure_groups", ""},
     {"procedure_list", "part parts"},
     {"procedure_more_documents", "count"},
     {"procedure_online_mot_phan", ""},
