@@ -169,7 +169,7 @@ static void on_opened(const struct console_session *s, bool store_down, void *ud
     struct buf cookies;
     buf_init(&cookies);
     console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, value,
-                          pc->con->ctx.deps.cfg->console_ttl_s);
+                          pc->con->ctx.deps.cfg->console_max_age_s);
     console_cookie_header(pc->con->sessions, &cookies, CONSOLE_LOGIN_COOKIE, "", 0);
     log_fmt(LOG_INFO, "console sign-in", "\"scoped\":%s", s->who.commune[0] ? "true" : "false");
     metrics_inc("dvcbot_console_signins_total", "result=\"ok\"", 1);
@@ -192,13 +192,13 @@ static void on_login_allowed(bool allowed, bool store_down, void *ud)
     const struct admin_token *k = admin_tokens_find(console_sessions_tokens(con->sessions),
                                                     pc->token, strlen(pc->token));
     if (!k) {
-        console_login_failed(con->sessions, pc->addr);
+        console_login_failed(con->sessions, pc->addr, pc->token);
         metrics_inc("dvcbot_console_signins_total", "result=\"refused\"", 1);
         respond_login(con, pc->req, 401, "s-bad");
         free(pc);
         return;
     }
-    if (console_session_open(con->sessions, k, on_opened, pc) != 0) {
+    if (console_session_open(con->sessions, k, pc->addr, on_opened, pc) != 0) {
         respond_login(con, pc->req, 503, "s-error");
         free(pc);
     }
@@ -219,7 +219,7 @@ static void handle_login(struct http_request *req, void *ud)
     struct page_call *pc = page_call_new(con, req);
     form_value(req, "token", pc->token, sizeof pc->token);
     console_client_addr(con->sessions, req, pc->addr, sizeof pc->addr);
-    console_login_allowed(con->sessions, pc->addr, on_login_allowed, pc);
+    console_login_allowed(con->sessions, pc->addr, pc->token, on_login_allowed, pc);
 }
 
 /* ===== POST /admin/logout ===== */
