@@ -4,6 +4,7 @@
 #include "dvcbot/file.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_groups.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,7 @@ struct catalog {
     size_t n;
     struct extra *extras;
     size_t n_extras;
+    struct procedure_groups *groups; /* NULL: no _groups.json */
 };
 
 /* What a procedure file owns besides its JSON: the arrays of pointers. */
@@ -461,6 +463,8 @@ struct catalog *catalog_load_report(const char *dir, catalog_report_fn report, v
     for (size_t i = 0; i < cat->n; i++)
         load_intent(&ld, &cat->items[i], (int)cat->items[i].kind);
     scan_dir(&ld, cat);
+    if (!ld.pb.count)
+        cat->groups = procedure_groups_load(cat, catalog_extra(cat, "groups"), &ld.pb);
     if (ld.pb.count) {
         catalog_free(cat);
         return NULL;
@@ -505,6 +509,7 @@ void catalog_free(struct catalog *cat)
         cJSON_Delete(cat->extras[i].json);
     }
     free(cat->extras);
+    procedure_groups_free(cat->groups);
     free(cat);
 }
 
@@ -540,4 +545,9 @@ const cJSON *catalog_extra(const struct catalog *cat, const char *name)
         if (strcmp(cat->extras[i].name, name) == 0)
             return cat->extras[i].json;
     return NULL;
+}
+
+const struct procedure_groups *catalog_groups(const struct catalog *cat)
+{
+    return cat->groups;
 }

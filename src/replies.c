@@ -7,6 +7,7 @@
 static const struct reply_spec specs[] = {
     {"ask_which", "a_id a_label a_name b_id b_label b_name"},
     {"assist_ask_commune", ""},
+    {"assist_commune_offer", "offer"},
     {"assist_ended", ""},
     {"assist_not_volunteer", ""},
     {"assist_ready", "commune"},
@@ -152,6 +153,8 @@ static const struct reply_spec specs[] = {
     {"payment_order_info", "code"},
     {"payment_unavailable", "code"},
     {"procedure_full", "agency audience documents fee id name notes online time"},
+    {"procedure_group", "name"},
+    {"procedure_groups", ""},
     {"procedure_list", "part parts"},
     {"procedure_more_documents", "count"},
     {"procedure_online_mot_phan", ""},

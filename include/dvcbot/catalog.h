@@ -112,4 +112,9 @@ const cJSON *catalog_extra(const struct catalog *cat, const char *name);
 
 const char *catalog_kind_name(enum intent_kind kind);
 
+/* The procedures by topic (intents/_groups.json, procedure_groups.h), or
+ * NULL when there is no such file. */
+struct procedure_groups;
+const struct procedure_groups *catalog_groups(const struct catalog *cat);
+
 #endif

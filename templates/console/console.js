@@ -524,8 +524,16 @@
     return e;
   }
 
+  /* A row's name in a report by `by`: the bot's records of procedures that
+   * ask no commune (and dossiers without one) are "không theo xã". */
+  function rowName(by, r) {
+    if (by === 'procedure' && r.key === 'chung') return 'Đánh giá chung';
+    if (r.name) return r.name;
+    return by === 'commune' ? 'Không theo xã' : 'Không rõ';
+  }
+
   /* Horizontal bars of one share per row, with the target as a dashed line. */
-  function barChart(title, rows, key, target) {
+  function barChart(title, rows, key, target, by) {
     rows = rows.filter(function (r) { return r[key] !== null; });
     var h = 22, left = 150, width = 460, top = 24;
     var svg = svgEl('svg', { 'class': 'chart', viewBox: '0 0 ' + (left + width + 50) + ' ' + (top + h * rows.length + 10),
@@ -533,7 +541,7 @@
     svg.appendChild(svgEl('text', { x: 0, y: 14, 'font-weight': 'bold' }, title));
     rows.forEach(function (r, i) {
       var y = top + i * h, v = r[key], ok = target === undefined || v >= target;
-      svg.appendChild(svgEl('text', { x: left - 6, y: y + 14, 'text-anchor': 'end' }, (r.name || 'Không rõ').slice(0, 24)));
+      svg.appendChild(svgEl('text', { x: left - 6, y: y + 14, 'text-anchor': 'end' }, rowName(by, r).slice(0, 24)));
       svg.appendChild(svgEl('rect', { x: left, y: y + 3, width: Math.max(1, width * v / 100), height: h - 8,
         fill: ok ? '#2e7d32' : '#c62828' }));
       svg.appendChild(svgEl('text', { x: left + width * v / 100 + 4, y: y + 14 }, pct(v)));
@@ -591,8 +599,8 @@
       cards.appendChild(card('Hỗ trợ của tình nguyện viên', String(t.assists), 'lượt làm thủ tục cho người dân'));
       var box = clear($('cs-table'));
       var charts = el('div', { cls: 'cols' });
-      [barChart('Tỷ lệ hồ sơ toàn trình', d.rows, 'fully_online_pct', g.fully_online_pct),
-       barChart('Tỷ lệ giải quyết đúng hạn', d.rows, 'on_time_pct', g.on_time_pct)].forEach(function (c) {
+      [barChart('Tỷ lệ hồ sơ toàn trình', d.rows, 'fully_online_pct', g.fully_online_pct, d.by),
+       barChart('Tỷ lệ giải quyết đúng hạn', d.rows, 'on_time_pct', g.on_time_pct, d.by)].forEach(function (c) {
         if (c) charts.appendChild(el('div', { cls: 'panel' }, [c]));
       });
       box.appendChild(charts);
@@ -601,9 +609,7 @@
       var byName = { commune: 'Xã/phường', agency: 'Cơ quan', procedure: 'Thủ tục' }[d.by];
       var rows = d.rows.concat([Object.assign({ key: '*', name: 'Tổng cộng' }, t)]);
       table(tbl, 'chi-so-' + d.period.id + '-' + d.by, [
-        { title: byName, get: function (r) {
-          return d.by === 'procedure' && r.key === 'chung' ? 'Đánh giá chung' : (r.name || 'Không rõ');
-        } },
+        { title: byName, get: function (r) { return r.key === '*' ? r.name : rowName(d.by, r); } },
         { title: 'Hồ sơ nhận', key: 'received', num: true },
         { title: 'Toàn trình', key: 'fully_online', num: true },
         { title: 'Tỷ lệ toàn trình', num: true, cell: shareCell('fully_online_pct', g.fully_online_pct), csv: function (r) { return r.fully_online_pct; } },

@@ -703,6 +703,32 @@ class FlowEndTest(FlowBase):
         r = vol.press("vol:end")
         self.assertIn("Đã kết thúc", r[0]["text"])
 
+    def test_a_volunteer_names_the_residents_commune_from_the_2025_list(self):
+        vol = Chat(self)
+        self.assertEqual(self.bot.admin_json("POST", "/admin/volunteers", {"add": [vol.key]})[0], 200)
+        vol.say("/hotro")
+        r = vol.say("01/02/2026")                                  # a date is no commune
+        self.assertIn("Chưa tìm thấy xã/phường", r[0]["text"])
+        self.assertIn("vol:end", payloads(r))
+        self.assertNotIn("assist", self.session(vol))
+        r = vol.say("xa chieng ngan")                              # an old commune, no diacritics
+        self.assertIn("xã Chiềng Ngần cũ nay là phường Chiềng Sinh", r[0]["text"])
+        self.assertIn("Đang hỗ trợ người dân xã/phường Chiềng Sinh", texts(r))
+        self.assertEqual(self.session(vol)["assist"]["commune"], "Chiềng Sinh")
+        vol.press("vol:start")
+        r = vol.say("Đoàn Kết")                                    # one in each province
+        units = [p for p in payloads(r) if p.startswith("vol:cm:")]
+        self.assertEqual(len(units), 2, r)
+        self.assertNotIn("assist", self.session(vol))
+        r = vol.press(units[1])
+        commune = self.session(vol)["assist"]["commune"]
+        self.assertIn("Đoàn Kết", commune)
+        self.assertIn("Đang hỗ trợ người dân xã/phường " + commune, texts(r))
+        # a unit button outside the commune question starts nothing
+        other = Chat(self)
+        other.press(units[0])
+        self.assertNotIn("assist", self.session(other))
+
     def test_handoff_round_trip_through_the_staff_chat(self):
         staff = Chat(self, "telegram", user=STAFF_MEMBER, chat=STAFF_CHAT)
         user = Chat(self, "telegram")

@@ -9,6 +9,7 @@
 #include "dvcbot/catalog.h"
 #include "dvcbot/file.h"
 #include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_groups.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,9 +128,9 @@ static void make_intents_dir(char *dir)
 
 static void remove_intents_dir(const char *dir)
 {
-    const char *files[] = {"khai_sinh.json", "khac.json", "_catalog.tsv"};
+    const char *files[] = {"khai_sinh.json", "khac.json", "_catalog.tsv", "_groups.json", "ket_hon.json"};
     char path[256];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         remove(path);
     }
@@ -344,6 +345,78 @@ static void test_fee_periods_are_checked(void **state)
     }
 }
 
+/* ===== Procedures by topic ===== */
+
+/* The first problem of a catalog whose _groups.json is text ("" when it loads). */
+static void load_with_groups(const char *text, char *first, size_t cap)
+{
+    char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
+    make_intents_dir(dir);
+    char path[256];
+    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
+    write_file(path, "# id\tkind\tname\tgloss\nkhai_sinh\tprocedure\tx\tx\nket_hon\tprocedure\tx\tx\n"
+                     "khac\tfallback\tKhác\tx\n");
+    static const char *const procs[] = {"khai_sinh", "ket_hon"};
+    for (size_t i = 0; i < 2; i++) {
+        char from[64];
+        snprintf(from, sizeof from, "intents/%s.json", procs[i]);
+        char *json = file_read(from, NULL);
+        assert_non_null(json);
+        snprintf(path, sizeof path, "%s/%s.json", dir, procs[i]);
+        write_file(path, json);
+        free(json);
+    }
+    snprintf(path, sizeof path, "%s/_groups.json", dir);
+    write_file(path, text);
+    struct count c = {0, ""};
+    struct catalog *cat = catalog_load_report(dir, count_problem, &c);
+    snprintf(first, cap, "%s", c.first);
+    if (cat) {
+        const struct procedure_groups *g = catalog_groups(cat);
+        assert_int_equal(procedure_groups_size(g), 1);
+        assert_int_equal(procedure_groups_find(g, "ho_tich")->n, 2);
+        assert_string_equal(procedure_groups_find(g, "ho_tich")->procs[1]->id, "ket_hon");
+        assert_null(procedure_groups_find(g, "dat_dai"));
+    }
+    catalog_free(cat);
+    remove_intents_dir(dir);
+}
+
+static void test_every_procedure_is_in_one_topic(void **state)
+{
+    (void)state;
+    char first[512];
+    load_with_groups("{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\","
+                     " \"ket_hon\"]}]}", first, sizeof first);
+    assert_string_equal(first, "");
+    const struct { const char *text, *want; } bad[] = {
+        {"{\"groups\": []}", "groups"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": []}]}", "procedures"},
+        {"{\"groups\": [{\"id\": \"Hộ tịch\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]}]}", "id"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"procedures\": [\"khai_sinh\"]}]}", "name"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch, khai sinh, khai tử, kết hôn, nhận cha mẹ con\","
+         " \"procedures\": [\"khai_sinh\"]}]}", "name"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\", \"khac\"]}]}",
+         "not a procedure"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]}]}",
+         "ket_hon is in no group"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\", \"ket_hon\","
+         " \"ly_hon\"]}]}", "ly_hon"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]},"
+         " {\"id\": \"khac\", \"name\": \"Khác\", \"procedures\": [\"khai_sinh\"]}]}", "twice"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]},"
+         " {\"id\": \"ho_tich\", \"name\": \"Khác\", \"procedures\": [\"khai_sinh\"]}]}", "ho_tich"},
+        {"{\"groups\": [{\"id\": \"dat_dai\", \"name\": \"Đất đai\", \"procedures\": [\"khai_sinh\","
+         " \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\","
+         " \"khai_sinh\", \"khai_sinh\", \"khai_sinh\"]}]}", "at most"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        load_with_groups(bad[i].text, first, sizeof first);
+        if (!strstr(first, "_groups.json") || !strstr(first, bad[i].want))
+            fail_msg("%s: got '%s', want a problem of _groups.json naming '%s'", bad[i].text, first, bad[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_portal_code_names_the_procedure_page),
         cmocka_unit_test(test_the_can_cuoc_fee_switches_on_the_first_of_january_2027),
         cmocka_unit_test(test_fee_periods_are_checked),
+        cmocka_unit_test(test_every_procedure_is_in_one_topic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
