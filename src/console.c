@@ -224,24 +224,36 @@ static void handle_login(struct http_request *req, void *ud)
 
 /* ===== POST /admin/logout ===== */
 
+/* Home, with the cookie cleared when clear is set. */
+static void logout_answer(struct page_call *pc, bool clear)
+{
+    struct buf cookies;
+    buf_init(&cookies);
+    if (clear)
+        console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, "", 0);
+    redirect_home(pc->req, cookies.data);
+    buf_free(&cookies);
+    free(pc);
+}
+
+/* The answer waits for the session to be gone from Redis. */
+static void on_session_closed(bool ok, void *ud)
+{
+    if (ok)
+        log_msg(LOG_INFO, "console sign-out");
+    logout_answer(ud, true);
+}
+
 static void on_logout_session(const struct console_session *s, bool store_down, void *ud)
 {
     struct page_call *pc = ud;
     (void)store_down;
     char given[CONSOLE_CSRF_HEX + 1];
     form_value(pc->req, "csrf", given, sizeof given);
-    struct buf cookies;
-    buf_init(&cookies);
-    if (s && console_csrf_ok(s, given)) {
-        console_session_close(pc->con->sessions, s->sid);
-        console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, "", 0);
-        log_msg(LOG_INFO, "console sign-out");
-    } else if (!s) {
-        console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, "", 0);
-    }
-    redirect_home(pc->req, cookies.data);
-    buf_free(&cookies);
-    free(pc);
+    if (s && console_csrf_ok(s, given))
+        console_session_close(pc->con->sessions, s->sid, on_session_closed, pc);
+    else
+        logout_answer(pc, !s);
 }
 
 static void handle_logout(struct http_request *req, void *ud)

@@ -278,11 +278,31 @@ int console_session_cookie(const struct console_sessions *cs, const struct conso
     return 0;
 }
 
-void console_session_close(struct console_sessions *cs, const char *sid)
+struct close_call {
+    console_closed_cb cb;
+    void *ud;
+};
+
+static void on_closed(redisReply *r, void *ud)
 {
-    if (store_command(cs->store, ignore_reply, NULL, "DEL %s%s",
-                      SESSION_PREFIX, sid) != 0)
+    struct close_call *cc = ud;
+    bool ok = !store_reply_failed(r);
+    if (!ok)
+        log_fmt(LOG_WARN, "console sign-out not stored", "\"error\":%s", log_q(store_reply_error(r)));
+    cc->cb(ok, cc->ud);
+    free(cc);
+}
+
+void console_session_close(struct console_sessions *cs, const char *sid, console_closed_cb cb, void *ud)
+{
+    struct close_call *cc = xcalloc(1, sizeof *cc);
+    cc->cb = cb;
+    cc->ud = ud;
+    if (store_command(cs->store, on_closed, cc, "DEL %s%s", SESSION_PREFIX, sid) != 0) {
         log_msg(LOG_WARN, "console sign-out not stored: redis unavailable");
+        free(cc);
+        cb(false, ud);
+    }
 }
 
 /* ===== Sign-in limits ===== */

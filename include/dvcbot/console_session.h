@@ -97,8 +97,12 @@ int console_session_open(struct console_sessions *cs, const struct admin_token *
  * bytes). Returns 0 or -1. */
 int console_session_cookie(const struct console_sessions *cs, const struct console_session *s,
                            char *out, size_t cap);
-/* Ends a session (fire and forget; Redis down: it expires on its own). */
-void console_session_close(struct console_sessions *cs, const char *sid);
+/* Ends a session: cb(true) once Redis has deleted it (no request to any
+ * process sharing the Redis can use it after that), cb(false) when Redis
+ * is unavailable (it then expires on its own). cb is called exactly once,
+ * possibly before this returns. */
+typedef void (*console_closed_cb)(bool ok, void *ud);
+void console_session_close(struct console_sessions *cs, const char *sid, console_closed_cb cb, void *ud);
 
 /* What sign-in attempts are counted by: the client's address group
  * (netaddr.h: X-Forwarded-For only from DVCBOT_TRUSTED_PROXIES, an IPv6 /64
