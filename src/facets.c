@@ -22,6 +22,10 @@ struct phrase {
 struct facets {
     struct phrase *items;
     size_t n, cap;
+    char **questions;          /* question_words */
+    size_t n_questions;
+    const struct intent **ask_over; /* acts a bare question overrides */
+    size_t n_ask_over;
     char *labels[FACET_COUNT];
     unsigned ttl_s;
     double named_min;
@@ -55,6 +59,10 @@ void facets_free(struct facets *f)
         for (size_t w = 0; w < f->items[i].n; w++)
             free(f->items[i].words[w]);
     free(f->items);
+    for (size_t i = 0; i < f->n_questions; i++)
+        free(f->questions[i]);
+    free(f->questions);
+    free(f->ask_over);
     for (int i = 0; i < FACET_COUNT; i++)
         free(f->labels[i]);
     free(f);
@@ -163,6 +171,55 @@ static void read_filler(struct facets *f, const cJSON *filler, struct problems *
     }
 }
 
+static void read_questions(struct facets *f, const cJSON *words, struct problems *pb)
+{
+    int n = cJSON_GetArraySize(words);
+    if (!cJSON_IsArray(words) || n < 1) {
+        problemf(pb, FACETS_FILE, "question_words", "must be an array of single words");
+        return;
+    }
+    f->questions = xcalloc((size_t)n, sizeof *f->questions);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, words) {
+        const char *s = cJSON_GetStringValue(e);
+        char *folded = s ? norm_fold(s, strlen(s), NULL) : NULL;
+        if (!folded || !*folded || strcmp(folded, s) != 0 || strchr(s, ' '))
+            problemf(pb, FACETS_FILE, "question_words", "\"%s\" must be one word, lower case "
+                     "without diacritics", s ? s : "(not a string)");
+        else
+            f->questions[f->n_questions++] = xstrdup(s);
+        free(folded);
+    }
+}
+
+static void read_ask_over(struct facets *f, const struct catalog *cat, const cJSON *ids,
+                          struct problems *pb)
+{
+    if (!cJSON_IsArray(ids)) {
+        problemf(pb, FACETS_FILE, "ask_over", "must be an array of catalog ids of acts");
+        return;
+    }
+    f->ask_over = xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *f->ask_over);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ids) {
+        const char *id = cJSON_GetStringValue(e);
+        const struct intent *in = id ? catalog_find(cat, id) : NULL;
+        if (!in || in->kind != INTENT_ACTION)
+            problemf(pb, FACETS_FILE, "ask_over", "%s is not the catalog id of an act",
+                     id ? id : "(not a string)");
+        else
+            f->ask_over[f->n_ask_over++] = in;
+    }
+}
+
+bool facets_ask_over(const struct facets *f, const struct intent *in)
+{
+    for (size_t i = 0; i < f->n_ask_over; i++)
+        if (f->ask_over[i] == in)
+            return true;
+    return false;
+}
+
 static void read_number(const cJSON *root, const char *name, double min, double max, double *out,
                         struct problems *pb)
 {
@@ -175,7 +232,8 @@ static void read_number(const cJSON *root, const char *name, double min, double 
 
 static void check_keys(const cJSON *root, struct problems *pb)
 {
-    static const char *const known[] = {"comment", "context_ttl_s", "named_min_score", "facets",
+    static const char *const known[] = {"comment", "context_ttl_s", "named_min_score", "question_words",
+                                        "ask_over", "facets",
                                         "filler"};
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
@@ -207,6 +265,8 @@ struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, 
     f->named_min = named;
     read_facets(f, cJSON_GetObjectItemCaseSensitive(root, "facets"), &pb);
     read_filler(f, cJSON_GetObjectItemCaseSensitive(root, "filler"), &pb);
+    read_questions(f, cJSON_GetObjectItemCaseSensitive(root, "question_words"), &pb);
+    read_ask_over(f, cat, cJSON_GetObjectItemCaseSensitive(root, "ask_over"), &pb);
     if (pb.count) {
         facets_free(f);
         return NULL;
@@ -297,11 +357,14 @@ static bool all_procedure_words(const struct words *w, size_t i, size_t n, const
 void facets_read(const struct facets *f, const char *line, const char *proc_words, bool discount,
                  struct facet_reading *out)
 {
-    *out = (struct facet_reading){.facet = FACET_NONE, .score = 0, .unknown = 0};
+    *out = (struct facet_reading){.facet = FACET_NONE, .score = 0, .unknown = 0, .question = false};
     struct words w;
     if (!f || !line || !split_line(line, &w))
         return;
     double score[FACET_COUNT] = {0};
+    for (size_t i = 0; i < w.n; i++)
+        for (size_t k = 0; k < f->n_questions && !out->question; k++)
+            out->question = word_is(&w, i, f->questions[k]);
     for (size_t i = 0; i < w.n;) {
         const struct phrase *p = longest_at(f, &w, i);
         if (p && p->facet != FACET_NONE && discount && all_procedure_words(&w, i, p->n, proc_words)) {

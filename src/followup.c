@@ -126,6 +126,19 @@ static void read_for(const struct followup *fu, const char *line, const struct i
     free(words);
 }
 
+/* With no procedure in the conversation, "which procedure?" answers a
+ * clear facet question the matcher took for nothing, a procedure, or an
+ * act that would ask for a dossier code; other acts keep the line. */
+static bool asks_which(const struct followup *fu, const struct dialog_turn *t,
+                       const struct facet_reading *r)
+{
+    if (r->score < facets_named_min(fu->facets))
+        return false;
+    const struct intent *in = catalog_find(t->deps->catalog, t->match.id);
+    return !in || in->kind == INTENT_FALLBACK || in->kind == INTENT_PROCEDURE ||
+           facets_ask_over(fu->facets, in);
+}
+
 static bool on_text(struct dialog_turn *t, void *ud)
 {
     const struct followup *fu = ud;
@@ -141,22 +154,21 @@ static bool on_text(struct dialog_turn *t, void *ud)
         procedure_of(cat, followup_context(t->session, clock_now(), facets_context_ttl(fu->facets)));
     struct facet_reading r;
     read_for(fu, line, ctx, false, &r);
+    bool question = r.question || strchr(text, '?');
+    /* a line naming a procedure and asking one fact of it */
+    const struct intent *named = t->match.ambiguous ? NULL : procedure_of(cat, t->match.id);
     if (r.facet != FACET_NONE && r.unknown == 0) {
-        /* only facet words: about the conversation's procedure */
+        /* only facet words: about the conversation's procedure, if any */
+        took = ctx || (question && asks_which(fu, t, &r));
         if (ctx)
             answer(t, ctx, r.facet, "context");
-        else
+        else if (took)
             ask_which(t, fu, r.facet);
-        took = true;
-        goto out_free_line;
-    }
-    const struct intent *named = t->match.ambiguous ? NULL : procedure_of(cat, t->match.id);
-    if (!named)
-        goto out_free_line;
-    read_for(fu, line, named, true, &r);
-    if (r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets)) {
-        answer(t, named, r.facet, "named");
-        took = true;
+    } else if (named && question) {
+        read_for(fu, line, named, true, &r);
+        took = r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets);
+        if (took)
+            answer(t, named, r.facet, "named");
     }
 out_free_line:
     free(line);

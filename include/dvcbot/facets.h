@@ -9,7 +9,8 @@
  * phrase or filler starting there is taken; a phrase adds its weight to its
  * facet; any other word is unknown, unless it is one of the words naming
  * the procedure given (its name, short name and mentions). The facet with
- * the highest total wins (ties: the order of enum facet).
+ * the highest total wins (ties: the order of enum facet). A line holding
+ * one of the "question_words" is a question ("giấy tờ" alone is not).
  *
  * Loaded once with the catalog, read-only afterwards (any number of readers).
  * The set owns its strings; facets_free releases them. */
@@ -56,10 +57,16 @@ unsigned facets_context_ttl(const struct facets *f);
  * ("khai sinh hết bao nhiêu tiền") a question about that facet of it. */
 double facets_named_min(const struct facets *f);
 
+/* True when in is one of "ask_over": an act (a payment, a lookup) that a
+ * bare facet question with no procedure in the conversation overrides with
+ * "which procedure?" ("lệ phí bao nhiêu" must not ask for a dossier code). */
+bool facets_ask_over(const struct facets *f, const struct intent *in);
+
 struct facet_reading {
     enum facet facet;  /* FACET_NONE when no phrase was found */
     double score;      /* the winning facet's total weight */
     size_t unknown;    /* words neither phrase, filler nor the procedure's */
+    bool question;     /* a word of "question_words" ("bao", "gi", "dau", "khong"...) */
 };
 
 /* Reads line (folded words separated by single spaces, as matcher_rewrite
