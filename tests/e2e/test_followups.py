@@ -11,7 +11,8 @@ import unittest
 
 import followups
 import understanding
-from harness import ROOT, Chat, ServiceTest, fee_in_force, payloads, texts
+from harness import ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, texts
+from test_dossiers import ndjson, record
 
 # Goal on the blind set (tests/data/followups.tsv, written before the facet
 # words; 97.9 % when the module landed, bench/README.md).
@@ -45,6 +46,7 @@ class FollowupSetTest(unittest.TestCase):
 
 
 class FollowupConversationTest(ServiceTest):
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
     def fact_reply(self, replies, ident):
         """The one reply to a follow-up about ident: names it, offers the next steps."""
@@ -121,6 +123,23 @@ class FollowupConversationTest(ServiceTest):
         chat.press("full:ho_chieu")
         text = self.fact_reply(chat.say("may ngay thi lay dc"), "ho_chieu")
         self.assertIn(procedure("ho_chieu")["procedure"]["processing_time"], text)
+
+    def test_a_flow_and_a_dossier_looked_up_set_the_context(self):
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        chat.press("flow:tam_tru")
+        self.assertEqual(self.session_procedure(chat), "tam_tru")
+        code = "FUP.00.00.H50-000000-0001"
+        status, _, body = self.bot.admin("POST", "/admin/dossiers",
+                                         ndjson([record(code, procedure="ly_lich_tu_phap")]))
+        self.assertEqual(status, 200, body)
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        chat.say("tra cuu ho so")
+        chat.say(code)
+        self.assertIn(code, texts(chat.say("5678")))
+        text = self.fact_reply(chat.say("le phi bao nhieu"), "ly_lich_tu_phap")
+        self.assertIn(fee_in_force(procedure("ly_lich_tu_phap")["procedure"], self.bot.now()), text)
 
     def test_acts_are_not_taken_for_follow_ups(self):
         chat = Chat(self, "telegram")
