@@ -8,6 +8,8 @@
 #   make asan       the same suite against an ASan+UBSan build
 #   make valgrind   the same suite under valgrind (-O0, system malloc)
 #   make bench      run the benchmarks in bench/
+#   make fuzz       build the libFuzzer targets (clang) and run each for
+#                   FUZZ_SECONDS (60); any crash fails (tests/fuzz/README.md)
 #   make deps       apt-get install whatever Debian 12 package is missing
 
 # The browser tests (tests/e2e/browser.py) drive Debian's chromium.
@@ -18,6 +20,8 @@ DEB_PKGS  := gcc make pkg-config libc6-dev libuv1-dev libhttp-parser-dev \
              libutf8proc-dev libssl-dev libcmocka-dev redis-server python3 \
              ca-certificates $(BROWSER_PKGS)
 VALGRIND_PKGS := valgrind
+# Only `make fuzz` needs these: clang and its libFuzzer/sanitizer runtimes.
+FUZZ_PKGS := clang libclang-rt-14-dev
 
 BUILD    ?= build
 SAN      ?=
@@ -27,11 +31,18 @@ WARN     := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
             -Wwrite-strings -Wformat=2 -Wvla -fno-common -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude
 ifeq ($(SAN),asan)
-OPT      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDOPT    := -fsanitize=address,undefined
+# GCC leaves float-cast-overflow out of "undefined"; the fuzz replays need it.
+OPT      := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+LDOPT    := -fsanitize=address,undefined,float-cast-overflow
 else ifeq ($(SAN),valgrind)
 OPT      := -O0 -g
 LDOPT    :=
+else ifeq ($(SAN),fuzz)
+CC       := clang
+OPT      := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+LDOPT    := -fsanitize=fuzzer,address,undefined
 else
 OPT      := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDOPT    := -Wl,-z,relro,-z,now
@@ -46,15 +57,29 @@ LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Fuzz targets: libFuzzer binaries with SAN=fuzz; in every other build, the
+# same targets linked with a plain driver that replays tests/fuzz/<target>/
+# (the suite runs them: every input that ever crashed stays a test).
+FUZZ_TARGETS := http telegram zalo matcher tpl vnpay records
+FUZZ_SRC := $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c)
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_COMMON := tests/fuzz/fuzz_support.c
+ifeq ($(SAN),fuzz)
+FUZZ_DRIVER :=
+else
+FUZZ_DRIVER := tests/fuzz/replay.c
+endif
 
-.PHONY: all run test asan valgrind bench clean deps install check unit e2e suite
+.PHONY: all run test asan valgrind bench clean deps install check unit e2e suite fuzz fuzz-build
 
-all: $(BUILD)/dvcbot $(UNIT_BIN)
+all: $(BUILD)/dvcbot $(UNIT_BIN) $(FUZZ_BIN)
 
 # -MMD -MP: each object depends on the headers it includes (build/obj/*.d);
 # an object without its .d file (built before) is built again.
+# clang writes the .d file after the object: touch keeps the object newer.
 $(BUILD)/obj/%.o: src/%.c $(BUILD)/obj/%.d | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@touch $@
 
 $(BUILD)/libdvcbot.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -68,11 +93,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdvcbot.a $(BUILD)/obj/unit_%.d | $(
 	    $< $(BUILD)/libdvcbot.a \
 	    $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka) -o $@
 
-DEP_FILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/unit_%.d)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(FUZZ_DRIVER) $(BUILD)/libdvcbot.a \
+                     $(BUILD)/obj/fuzz_%.d | $(BUILD)/fuzz $(BUILD)/obj
+	$(CC) $(CPPFLAGS) -Itests/fuzz -DDVCBOT_SOURCE_DIR='"$(CURDIR)"' $(CFLAGS) \
+	    -MMD -MP -MF $(BUILD)/obj/fuzz_$*.d \
+	    $< $(FUZZ_COMMON) $(FUZZ_DRIVER) $(BUILD)/libdvcbot.a $(LDFLAGS) $(PKG_LIBS) -o $@
+	@touch $@
+
+DEP_FILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/unit_%.d) \
+             $(FUZZ_TARGETS:%=$(BUILD)/obj/fuzz_%.d)
 $(DEP_FILES):
 -include $(wildcard $(DEP_FILES))
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzz:
 	mkdir -p $@
 
 # ---- packages --------------------------------------------------------------
@@ -153,6 +186,41 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dvcbot
 	install -m 755 $(BUILD)/dvcbot $(DESTDIR)$(PREFIX)/bin/dvcbot
 	cp -r intents templates redis $(DESTDIR)$(PREFIX)/share/dvcbot/
+
+# ---- fuzzing ---------------------------------------------------------------
+# Each target runs FUZZ_SECONDS over its seeds (tests/fuzz/<target>/, read
+# only) and what earlier runs kept (build/fuzz/corpus/<target>), with
+# tests/fuzz/<target>.dict and .options when present. A crash leaves the
+# input in build/fuzz/crash-<target>-*; every target runs, then make fails.
+# FUZZ_TARGETS="http zalo" picks some. Logs: build/fuzz/logs/<target>.log.
+FUZZ_SECONDS ?= 60
+# Longest one input may take. A campaign sharing a busy machine at nice 19
+# can be starved for that long: raise it there, not in CI.
+FUZZ_TIMEOUT ?= 20
+FUZZ_BUILD := build/fuzz
+fuzz-build:
+	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(FUZZ_PKGS)"
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN=fuzz \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_BUILD)/logs; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; log=$(FUZZ_BUILD)/logs/$$t.log; \
+	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
+	    if DVCBOT_DATA_DIR=$(CURDIR) $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$dict \
+	        $$(cat tests/fuzz/$$t.options 2>/dev/null) \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/$$t >$$log 2>&1; then \
+	        echo "fuzz $$t: $(FUZZ_SECONDS) s, no crash; $$(awk '/^stat::number_of_executed_units/ \
+	            { runs = $$2 } /^#[0-9]+.*cov: / { sub(/.*cov: /, "cov: "); sub(/ lim:.*/, ""); \
+	            last = $$0 } END { print runs " runs, " last }' $$log)"; \
+	    else \
+	        tail -n 30 $$log; failed="$$failed $$t"; \
+	        echo "fuzz $$t: FAILED (input: $(FUZZ_BUILD)/crash-$$t-*, log: $$log)"; \
+	    fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed"; exit 1; fi
 
 clean:
 	rm -rf build

@@ -165,7 +165,7 @@ static int open_flows(struct app *a, char **err)
     a->feedback = feedback_new(a->dialog, a->stats);
     profile_register(a->dialog);
     a->erase = erase_new(a->dialog, a->stats);
-    a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->store, &a->cfg);
+    a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);
     return 0;
 }

@@ -3,6 +3,8 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/file.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_groups.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +24,7 @@ struct catalog {
     size_t n;
     struct extra *extras;
     size_t n_extras;
+    struct procedure_groups *groups; /* NULL: no _groups.json */
 };
 
 /* What a procedure file owns besides its JSON: the arrays of pointers. */
@@ -29,6 +32,7 @@ struct proc_storage {
     struct procedure_info info;
     const char **documents;
     const char **steps;
+    struct fee_period *fee_periods;
 };
 
 struct loader {
@@ -219,6 +223,8 @@ static void fill_proc(struct proc_storage *ps, const cJSON *p)
     pi->source = opt_string(p, "source");
     pi->notes = opt_string(p, "notes");
     pi->last_reviewed = opt_string(p, "last_reviewed");
+    ps->fee_periods = procedure_fee_read(p, pi, &pi->n_fee_periods);
+    pi->fee_periods = ps->fee_periods;
 }
 
 /* Validates the "procedure" section; fills *in->proc when it is sound. */
@@ -247,7 +253,7 @@ static void load_procedure(struct loader *ld, const char *file, const cJSON *roo
             ok = false;
         }
     }
-    if (!ok)
+    if (!procedure_fee_check(p, file, &ld->pb) || !ok)
         return;
     struct proc_storage *ps = xcalloc(1, sizeof *ps);
     fill_proc(ps, p);
@@ -262,6 +268,7 @@ static void free_proc(const struct procedure_info *pi)
         return;
     free(ps->documents);
     free(ps->steps);
+    free(ps->fee_periods);
     free(ps);
 }
 
@@ -456,6 +463,8 @@ struct catalog *catalog_load_report(const char *dir, catalog_report_fn report, v
     for (size_t i = 0; i < cat->n; i++)
         load_intent(&ld, &cat->items[i], (int)cat->items[i].kind);
     scan_dir(&ld, cat);
+    if (!ld.pb.count)
+        cat->groups = procedure_groups_load(cat, catalog_extra(cat, "groups"), &ld.pb);
     if (ld.pb.count) {
         catalog_free(cat);
         return NULL;
@@ -500,6 +509,7 @@ void catalog_free(struct catalog *cat)
         cJSON_Delete(cat->extras[i].json);
     }
     free(cat->extras);
+    procedure_groups_free(cat->groups);
     free(cat);
 }
 
@@ -535,4 +545,9 @@ const cJSON *catalog_extra(const struct catalog *cat, const char *name)
         if (strcmp(cat->extras[i].name, name) == 0)
             return cat->extras[i].json;
     return NULL;
+}
+
+const struct procedure_groups *catalog_groups(const struct catalog *cat)
+{
+    return cat->groups;
 }

@@ -118,6 +118,7 @@ static int bench(const struct matcher *m, long rounds, double startup, double st
             sink += (unsigned long)res.id[0];
         }
     }
+    (void)sink; /* clang: set but never read otherwise */
     double dt = now_s() - t0, dc = cpu_s() - c0, total = (double)rounds * (double)n_lines;
     printf("lines %zu (avg %.1f bytes), rounds %ld, classifications %.0f in %.3f s\n", n_lines,
            n_lines ? (double)bytes / (double)n_lines : 0.0, rounds, total, dt);

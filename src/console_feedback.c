@@ -5,7 +5,7 @@
  *   POST /admin/ui/feedback/handled   {"id", "handled": true|false}
  *
  * Where they live (feedback.h): each user's lines in fb:{<user>} (JSON:
- * procedure, commune, kind "comment" | "complaint" (also read: "khieu_nai"),
+ * procedure, commune, kind FEEDBACK_KIND_COMMENT | FEEDBACK_KIND_COMPLAINT,
  * stars, at, comment) and
  * the users by their last comment in the zset {stats}:comments. The console
  * reads the CONSOLE_FEEDBACK_USERS most recent users. A line is named by
@@ -19,6 +19,7 @@
 #include "dvcbot/clock.h"
 #include "dvcbot/console_ui.h"
 #include "dvcbot/crypto.h"
+#include "dvcbot/feedback.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/recipient.h"
@@ -104,9 +105,8 @@ static void render_item(struct listing *ls, const char *user, const char *raw, c
     buf_puts(b, ",\"channel\":");
     buf_json_str(b, ch >= 0 ? bot_channel_name((enum bot_channel)ch) : "");
     buf_puts(b, ",\"kind\":");
-    const char *kind = str_of(line, "kind");
-    bool complaint = strcmp(kind, "complaint") == 0 || strcmp(kind, "khieu_nai") == 0;
-    buf_json_str(b, complaint ? "complaint" : "comment");
+    bool complaint = strcmp(str_of(line, "kind"), FEEDBACK_KIND_COMPLAINT) == 0;
+    buf_json_str(b, complaint ? FEEDBACK_KIND_COMPLAINT : FEEDBACK_KIND_COMMENT);
     buf_printf(b, ",\"stars\":%lld,\"at\":%lld,\"procedure\":", num_of(line, "stars"),
                num_of(line, "at"));
     buf_json_str(b, proc);

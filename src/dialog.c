@@ -669,6 +669,13 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
         dialog_turn_done(t);
         return true;
     }
+    if (strncmp(payload, PROCEDURE_REPLY_GROUP_PREFIX, strlen(PROCEDURE_REPLY_GROUP_PREFIX)) == 0) {
+        if (procedure_reply_group(t->deps->tpl, t->deps->catalog,
+                                  payload + strlen(PROCEDURE_REPLY_GROUP_PREFIX), &t->replies) != 0)
+            return false;
+        dialog_turn_done(t);
+        return true;
+    }
     if (strncmp(payload, PROCEDURE_REPLY_FULL_PREFIX, strlen(PROCEDURE_REPLY_FULL_PREFIX)) == 0) {
         const struct intent *in =
             catalog_find(t->deps->catalog, payload + strlen(PROCEDURE_REPLY_FULL_PREFIX));

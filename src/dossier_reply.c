@@ -55,10 +55,12 @@ static void view_init(struct view *v, const struct tpl_set *t, const struct cata
 
     int st = dossier_status(d);
     char name[TPL_NAME_MAX];
-    /* Waiting for a fee that is paid already: never "Chờ nộp lệ phí" beside "đã thanh toán". */
+    /* Waiting for a fee that is paid already: never "Chờ nộp lệ phí" beside "đã thanh toán";
+     * a refusal the office gave no reason for: never "Lý do:" and nothing. */
     bool paid = st == DOSSIER_CHO_THANH_TOAN && dossier_flag(d, DF_PAID);
+    bool no_reason = st == DOSSIER_TU_CHOI && !*v->note;
     snprintf(name, sizeof name, "dossier_status_%s%s", st >= 0 ? dossier_status_name(st) : "da_tiep_nhan",
-             paid ? "_paid" : "");
+             paid ? "_paid" : no_reason ? "_no_note" : "");
     const struct tpl_var vars[] = {
         {"agency", v->agency}, {"due", v->due}, {"fee", v->fee}, {"note", v->note},
     };

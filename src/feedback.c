@@ -12,7 +12,6 @@
 #include <time.h>
 
 #define MODE_FEEDBACK "feedback"
-#define KIND_COMPLAINT "complaint"
 
 struct feedback {
     struct stats *st;
@@ -101,7 +100,23 @@ static void ignore_reply(redisReply *r, void *ud)
 static bool is_complaint(const struct dialog_turn *t)
 {
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
-    return strcmp(str_of(ctx, "kind"), KIND_COMPLAINT) == 0;
+    return strcmp(str_of(ctx, "kind"), FEEDBACK_KIND_COMPLAINT) == 0;
+}
+
+/* A comment after a rating that is a complaint in the matcher's eyes
+ * becomes one: the session's "fb" context says so from here on. */
+static void mark_complaint_if_it_is_one(struct dialog_turn *t)
+{
+    struct match_result m;
+    const char *text = t->msg->text;
+    cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
+    if (!cJSON_IsObject(ctx) || is_complaint(t))
+        return;
+    matcher_classify(t->deps->matcher, text, strlen(text), &m);
+    if (strcmp(m.id, "khieu_nai") != 0 || m.score < FEEDBACK_REQUEST_SCORE)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(ctx, "kind");
+    cJSON_AddStringToObject(ctx, "kind", FEEDBACK_KIND_COMPLAINT);
 }
 
 static int store_comment(struct feedback *fb, struct dialog_turn *t, const char *comment)
@@ -119,7 +134,7 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     buf_puts(&line, ",\"commune\":");
     buf_json_str(&line, str_of(ctx, "commune"));
     buf_puts(&line, ",\"kind\":");
-    buf_json_str(&line, is_complaint(t) ? KIND_COMPLAINT : "comment");
+    buf_json_str(&line, is_complaint(t) ? FEEDBACK_KIND_COMPLAINT : FEEDBACK_KIND_COMMENT);
     buf_printf(&line, ",\"stars\":%d,\"at\":%s,\"comment\":", cJSON_IsNumber(stars) ? stars->valueint : 0, now);
     buf_json_str(&line, comment);
     buf_putc(&line, '}');
@@ -178,6 +193,7 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         dialog_turn_reply(t, "feedback_invalid", &v, 1);
         return true;
     }
+    mark_complaint_if_it_is_one(t);
     if (store_comment(fb, t, comment) != 0) {
         dialog_reply_busy_store(t);
         dialog_turn_done(t);
@@ -226,7 +242,7 @@ static void on_complaint_button(struct dialog_turn *t, void *ud)
     cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
     cJSON_AddStringToObject(ctx, "id", STATS_GENERAL);
     cJSON_AddStringToObject(ctx, "commune", "");
-    cJSON_AddStringToObject(ctx, "kind", KIND_COMPLAINT);
+    cJSON_AddStringToObject(ctx, "kind", FEEDBACK_KIND_COMPLAINT);
     dialog_turn_set_mode(t, MODE_FEEDBACK);
     char max[16];
     snprintf(max, sizeof max, "%d", FEEDBACK_COMMENT_MAX);

@@ -2,6 +2,7 @@
 #include "dvcbot/flow.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/commune_reply.h"
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -12,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TYPED_ECHO_MAX 40 /* characters of a typed commune repeated back */
 
 /* ===== The turn ===== */
 
@@ -214,37 +214,17 @@ static void take_unit(struct flow_ctx *c, const struct commune_unit *u, const ch
     free(note);
 }
 
-/* One line per unit on offer: "phường Chiềng Cơi, Sơn La (có xã Hua La cũ)". */
-static char *candidate_lines(const struct flow_ctx *c, const struct commune_match *m)
-{
-    struct buf b;
-    buf_init(&b);
-    for (size_t k = 0; k < m->n_cands; k++) {
-        const struct commune_unit *u = m->cands[k];
-        const struct tpl_var v[] = {{"type", u->type}, {"name", u->name}, {"province", u->province},
-                                    {"old", m->cand_old[k] ? m->cand_old[k] : ""}};
-        char *line = flow_view_text(c, m->cand_old[k] ? "flow_commune_line_old" : "flow_commune_line",
-                                    v, 4);
-        buf_printf(&b, "%s%s", b.len ? "\n" : "", line);
-        free(line);
-    }
-    return buf_steal(&b);
-}
-
 /* Nothing or several units fit: the likely ones as buttons (f:cm:<i>:<code>). */
 static void offer_units(struct flow_ctx *c, const char *text, const struct commune_match *m)
 {
-    char typed[TYPED_ECHO_MAX * 4 + 8];
-    size_t cut = bot_text_prefix_len(text, strlen(text), TYPED_ECHO_MAX);
-    snprintf(typed, sizeof typed, "%.*s%s", (int)cut, text, text[cut] ? "\xe2\x80\xa6" : "");
-    char *lines = candidate_lines(c, m);
+    char typed[COMMUNE_REPLY_ECHO_BYTES];
+    commune_reply_echo(text, typed);
+    char *lines = commune_reply_choices(c->t->deps->tpl, m);
     const struct tpl_var v[] = {{"typed", typed}, {"choices", lines}};
     c->s.n_cand = 0;
     for (size_t k = 0; k < m->n_cands; k++)
         snprintf(c->s.cand[c->s.n_cand++], FLOW_CANDIDATE_MAX, "%s", m->cands[k]->code);
-    flow_view_with_note(c, m->found == COMMUNE_CHOOSE ? "flow_commune_choose"
-                           : m->n_cands ? "flow_commune_likely" : "flow_commune_unknown",
-                        v, 2);
+    flow_view_with_note(c, commune_reply_template(m), v, 2);
     free(lines);
     count_failure(c, m->found == COMMUNE_CHOOSE ? "commune_choose" : "commune_unknown");
 }

@@ -3,6 +3,7 @@
 #include "dvcbot/flow.h"
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +135,8 @@ static void show_say(struct flow_ctx *c, size_t i, const char *note)
             free(url);
         }
         if (sc->fee && c->s.def->in->proc)
-            append_part(c, &extra, "flow_part_fee", "fee", c->s.def->in->proc->fee_text);
+            append_part(c, &extra, "flow_part_fee", "fee",
+                        procedure_fee_at(c->s.def->in->proc, flow_turn_now()).text);
         char *answers = answers_for(c, s->screen);
         if (*answers) {
             append_part(c, &extra, "flow_part_answers", "answers", answers);

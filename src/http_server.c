@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct http_server {
     uv_loop_t *loop;
@@ -734,34 +735,33 @@ static bool conn_admit(struct http_conn *c)
     return true;
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+/* A new connection: accepted from listener, or (listener NULL) the
+ * connected socket fd (http_server_adopt). Returns 0 or a libuv error. */
+static int conn_open(struct http_server *srv, uv_stream_t *listener, uv_os_sock_t fd)
 {
-    struct http_server *srv = listener->data;
-    if (status < 0) {
-        log_fmt(LOG_WARN, "accept failed", "\"error\":%s", log_q(uv_strerror(status)));
-        return;
-    }
     struct http_conn *c = xcalloc(1, sizeof *c);
     c->srv = srv;
-    if (uv_timer_init(srv->loop, &c->timer) != 0) {
+    int rc = uv_timer_init(srv->loop, &c->timer);
+    if (rc != 0) {
         free(c);
-        return;
+        return rc;
     }
     c->timer.data = c;
     c->handles_open = 1;
     srv->n_conns++; /* from here on, freed (and counted down) in conn_handle_closed */
-    if (uv_tcp_init(srv->loop, &c->tcp) != 0) {
+    if ((rc = uv_tcp_init(srv->loop, &c->tcp)) != 0) {
         c->closing = true;
         uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
-        return;
+        return rc;
     }
     c->tcp.data = c;
     c->handles_open = 2;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    rc = listener ? uv_accept(listener, (uv_stream_t *)&c->tcp) : uv_tcp_open(&c->tcp, fd);
+    if (rc != 0) {
         c->closing = true;
         uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
         uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
-        return;
+        return rc;
     }
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
@@ -773,13 +773,32 @@ static void on_connection(uv_stream_t *listener, int status)
     srv->conns = c;
     if (!conn_admit(c)) {
         conn_close(c); /* over a cap: before anything is read or held */
-        return;
+        return 0;
     }
     if (uv_timer_start(&c->timer, conn_timeout_cb, srv->opts.timeout_ms, 0) != 0) {
         conn_close(c);
-        return;
+        return 0;
     }
     conn_set_reading(c, true);
+    return 0;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct http_server *srv = listener->data;
+    if (status < 0) {
+        log_fmt(LOG_WARN, "accept failed", "\"error\":%s", log_q(uv_strerror(status)));
+        return;
+    }
+    conn_open(srv, listener, -1);
+}
+
+int http_server_adopt(struct http_server *srv, uv_os_sock_t fd)
+{
+    int rc = conn_open(srv, NULL, fd);
+    if (rc != 0)
+        close(fd); /* not the handle's yet */
+    return rc;
 }
 
 /* ===== Responses ===== */

@@ -6,6 +6,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/lookup_guard.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/redis_script.h"
@@ -377,7 +378,8 @@ static void ask_code(struct dialog_turn *t, const char *then)
         dialog_turn_done(t);
         return;
     }
-    char *fee = procedure_reply_shorten(in->proc->fee_text, PROCEDURE_REPLY_FIELD_BYTES);
+    char *fee = procedure_reply_shorten(procedure_fee_at(in->proc, clock_now()).text,
+                                        PROCEDURE_REPLY_FIELD_BYTES);
     char quoted[256];
     snprintf(quoted, sizeof quoted, "\u201c%s\u201d", in->name);
     const struct tpl_var vars[] = {{"procedure", quoted}, {"short_name", in->short_name},

@@ -157,6 +157,33 @@ size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, ch
     return n;
 }
 
+/* ===== Names of procedures ===== */
+
+/* The procedure whose longest mention appears as whole words in the line,
+ * or -1. One lookup per word: mentions are indexed by their first word. */
+static int mentioned_procedure(const struct matcher *m, const struct rewrite_line *ln)
+{
+    int best = -1;
+    size_t best_len = 0;
+    for (size_t i = 0; i < ln->n; i++) {
+        const char *w = ln->text + ln->tok[i].off;
+        size_t rest = ln->len - ln->tok[i].off;
+        int k;
+        if (!wordmap_get(&m->first_word, w, ln->tok[i].len, &k))
+            continue;
+        for (const struct matcher_mention *mm = &m->mentions[k];
+             mm < m->mentions + m->n_mentions && mm->first_len == ln->tok[i].len &&
+             memcmp(mm->text, w, mm->first_len) == 0;
+             mm++)
+            if (mm->len > best_len && mm->len <= rest && memcmp(mm->text, w, mm->len) == 0 &&
+                (mm->len == rest || w[mm->len] == ' ')) {
+                best = mm->intent;
+                best_len = mm->len;
+            }
+    }
+    return best;
+}
+
 /* ===== Scoring ===== */
 
 static double max_of(const double *v, size_t n)
@@ -209,22 +236,18 @@ void matcher_gate_dense(size_t words, size_t unknown, float out[MATCHER_GATE_DEN
     out[2] = (float)log1p((double)words);
 }
 
-/* The linear models' say: the gate's log-odds, and the intents' log-scores
- * in place of naive Bayes'. index: each feature's index (made rows here). */
-static void linear_scores(const struct matcher *m, struct matcher_scores *sc, int32_t *index)
+/* The gate's log-odds of "out of scope". index: each feature's index
+ * (made rows here). */
+static double gate_logodds(const struct matcher *m, const struct matcher_scores *sc,
+                           int32_t *index)
 {
-    double scale = sc->n_feat ? 1 / sqrt((double)sc->n_feat) : 0;
+    double scale = sc->n_feat ? 1 / sqrt((double)sc->n_feat) : 0, z[2];
+    float dense[MATCHER_GATE_DENSE];
     for (size_t i = 0; i < sc->n_feat; i++)
         index[i] = index[i] >= 0 ? m->row_of[index[i]] : -1;
-    if (m->set.logistic_gate) {
-        float dense[MATCHER_GATE_DENSE];
-        double z[2];
-        matcher_gate_dense(sc->words, sc->words - sc->known_words, dense);
-        softmax_logits(&m->gate_lr, index, sc->n_feat, scale, dense, z);
-        sc->gate_logodds = z[1] - z[0];
-    }
-    if (m->set.softmax_intent)
-        softmax_logits(&m->intent_lr, index, sc->n_feat, scale, NULL, sc->intent);
+    matcher_gate_dense(sc->words, sc->words - sc->known_words, dense);
+    softmax_logits(&m->gate, index, sc->n_feat, scale, dense, z);
+    return z[1] - z[0];
 }
 
 bool matcher_score(const struct matcher *m, const struct matcher_input *in,
@@ -233,25 +256,22 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
     const struct rewrite_line *ln = &in->ln;
     uint64_t feat[MATCHER_MAX_FEATURES];
     int32_t index[MATCHER_MAX_FEATURES];
-    double gate[2];
-    double *out[MATCHER_MODELS] = {sc->intent, sc->proc, gate};
+    double *out[MATCHER_MODELS] = {sc->intent, sc->proc};
     size_t known[NBAYES_KINDS];
     sc->exact = in->exact;
+    sc->mentioned = mentioned_procedure(m, ln);
     sc->n_feat = matcher_features(m, ln, in->marked, in->mlen, feat);
     sc->known = nbayes_scores(m->nb, feat, sc->n_feat, m->set.kind_weight, out, known, index);
     sc->words = ln->n;
     sc->known_words = known[KIND_WORD];
-    sc->gate_logodds = sc->nb_gate_logodds = gate[1] - gate[0];
-    if (m->set.logistic_gate || m->set.softmax_intent)
-        linear_scores(m, sc, index);
+    sc->gate_logodds = gate_logodds(m, sc, index);
     if (!sc->known_words)
         return false;
     apply_rules(m, ln, sc->intent, sc->proc);
     /* naive Bayes counts overlapping words as independent evidence: its
      * probabilities are too sure of themselves without a temperature */
     cool(sc->proc, m->n_procs, m->set.temperature);
-    if (!m->set.softmax_intent)
-        cool(sc->intent, m->n_intents, m->set.temperature);
+    cool(sc->intent, m->n_intents, m->set.temperature);
     nbayes_normalize(sc->proc, m->n_procs);
     nbayes_normalize(sc->intent, m->n_intents);
     return true;
@@ -278,10 +298,14 @@ static bool is_procedure(const struct matcher *m, int intent)
     return intent >= 0 && m->proc_class[intent] >= 0;
 }
 
-/* The procedure the line names, as context for an act, or NULL. */
+/* The procedure the line names, as context for an act, or NULL: one whose
+ * name it has, else the procedure model's guess when sure enough. */
 static const char *named_procedure(const struct matcher *m, const struct matcher_settings *s,
-                                   const double *proc)
+                                   const struct matcher_scores *sc)
 {
+    const double *proc = sc->proc;
+    if (sc->mentioned >= 0)
+        return intent_id(m, sc->mentioned);
     int p = best_of(proc, m->n_procs, -1);
     if (p < 0 || p == m->names_none || proc[p] < s->proc_threshold)
         return NULL;
@@ -293,9 +317,9 @@ static double clamp(double x, double lo, double hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-/* The inputs: the gate's log-odds, the naive Bayes gate's, how much more
- * likely the intent model finds khac than the best id in scope, the share
- * and number of unknown words, and the line's length. */
+/* The inputs: the gate's log-odds, how much more likely the intent model
+ * finds khac than the best id in scope, the share and number of unknown
+ * words, and the line's length. */
 void matcher_stack_inputs(const struct matcher *m, const struct matcher_scores *sc,
                           double x[MATCHER_STACK])
 {
@@ -305,18 +329,15 @@ void matcher_stack_inputs(const struct matcher *m, const struct matcher_scores *
             best = sc->intent[i];
     size_t unknown = sc->words - sc->known_words;
     x[0] = clamp(sc->gate_logodds, -30, 30);
-    x[1] = clamp(sc->nb_gate_logodds, -30, 30);
-    x[2] = clamp(log(sc->intent[m->fallback] + 1e-9) - log(best + 1e-9), -20, 20);
-    x[3] = sc->words ? (double)unknown / (double)sc->words : 0;
-    x[4] = log1p((double)unknown);
-    x[5] = log1p((double)sc->words);
+    x[1] = clamp(log(sc->intent[m->fallback] + 1e-9) - log(best + 1e-9), -20, 20);
+    x[2] = sc->words ? (double)unknown / (double)sc->words : 0;
+    x[3] = log1p((double)unknown);
+    x[4] = log1p((double)sc->words);
 }
 
 /* Probability that the line is out of scope: the stacked decision when the
- * settings have one, else the gate, with each word the models never saw
- * counting unknown_weight towards "out of scope" (the naive Bayes gate's
- * log-odds are cooled by the temperature; the logistic gate's are
- * calibrated already). */
+ * settings have one, else the gate alone; each word the models never saw
+ * adds unknown_weight to the log-odds. */
 double matcher_out_of_scope(const struct matcher *m, const struct matcher_settings *s,
                             const struct matcher_scores *sc)
 {
@@ -329,8 +350,6 @@ double matcher_out_of_scope(const struct matcher *m, const struct matcher_settin
             z += s->stack[i + 1] * x[i];
     } else {
         z = sc->gate_logodds;
-        if (!s->logistic_gate)
-            z /= s->temperature;
     }
     z += s->unknown_weight * unknown;
     return 1 / (1 + exp(-z));
@@ -349,7 +368,7 @@ void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
     result_clear(out, intent_id(m, m->fallback));
     if (sc->exact >= 0) {
         out->id = intent_id(m, sc->exact);
-        out->procedure = is_procedure(m, sc->exact) ? NULL : named_procedure(m, s, sc->proc);
+        out->procedure = is_procedure(m, sc->exact) ? NULL : named_procedure(m, s, sc);
         return;
     }
     int a = best_of(p, m->n_intents, -1);
@@ -366,7 +385,7 @@ void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
     out->id = intent_id(m, a);
     out->score = p[a];
     if (!is_procedure(m, a))
-        out->procedure = named_procedure(m, s, sc->proc);
+        out->procedure = named_procedure(m, s, sc);
     int b = best_of(p, m->n_intents, a);
     if (b < 0)
         return;
@@ -459,10 +478,13 @@ void matcher_free(struct matcher *m)
     free(m->rules);
     nbayes_free(m->nb);
     free(m->row_of);
-    softmax_free(&m->intent_lr);
-    softmax_free(&m->gate_lr);
+    softmax_free(&m->gate);
     rewriter_free(&m->rw);
     wordmap_free(&m->examples);
     wordmap_free(&m->rewritten);
+    for (size_t i = 0; i < m->n_mentions; i++)
+        free(m->mentions[i].text);
+    free(m->mentions);
+    wordmap_free(&m->first_word);
     free(m);
 }

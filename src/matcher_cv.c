@@ -137,7 +137,8 @@ static int run_fold(struct cv *cv, unsigned folds, unsigned f, double *ms)
     free(err);
     struct matcher_input *in = xmalloc(sizeof *in);
     for (size_t i = 0; i < m->n_intents; i++) {
-        const cJSON *match = cJSON_GetObjectItemCaseSensitive(catalog_at(cv->cat, i)->json, "match");
+        const cJSON *match =
+            cJSON_GetObjectItemCaseSensitive(catalog_at(cv->cat, i)->json, "match");
         const cJSON *e;
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(match, "examples")) {
             if (!cJSON_IsString(e))

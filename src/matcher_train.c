@@ -66,9 +66,8 @@ static void load_settings(struct builder *b, const cJSON *j)
         .example_weight = 1, .keyword_weight = 1, .template_weight = 3, .rule_weight = 1.5,
         .temperature = 1, .gate_threshold = 0.5, .unknown_weight = 0,
         .kind_weight = {1, 1, 0, 1}, .augment_weight = 0.5, .augment = 0, .char_n = 4,
-        .typo_min_len = 4, .binary = false, .logistic_gate = false, .gate_epochs = 6,
-        .gate_rate = 0.5, .gate_l2 = 1e-4, .proc_example_weight = 1, .softmax_intent = false,
-        .intent_epochs = 5, .intent_rate = 0.5, .intent_l2 = 1e-4};
+        .typo_min_len = 4, .binary = false, .gate_epochs = 6, .gate_rate = 0.5,
+        .gate_l2 = 1e-4, .proc_example_weight = 1, .augment_share = 1};
     if (!j)
         return;
     snprintf(b->file, sizeof b->file, "_matcher.json");
@@ -90,11 +89,10 @@ static void load_settings(struct builder *b, const cJSON *j)
         SETTING(gate_threshold, 0, 1),
         SETTING(unknown_weight, 0, 100),
         SETTING(augment_weight, 0, 100),
+        SETTING(augment_share, 0, 1),
         SETTING(proc_example_weight, 0, 100),
         SETTING(gate_rate, 0.001, 10),
         SETTING(gate_l2, 0, 0.1),
-        SETTING(intent_rate, 0.001, 10),
-        SETTING(intent_l2, 0, 0.1),
         {"word_weight", offsetof(struct matcher_settings, kind_weight[KIND_WORD]), 0, 100},
         {"pair_weight", offsetof(struct matcher_settings, kind_weight[KIND_PAIR]), 0, 100},
         {"char_weight", offsetof(struct matcher_settings, kind_weight[KIND_CHARS]), 0, 100},
@@ -120,7 +118,6 @@ static void load_settings(struct builder *b, const cJSON *j)
         {"char_n", offsetof(struct matcher_settings, char_n), 2, 8},
         {"augment", offsetof(struct matcher_settings, augment), 0, MATCHER_MAX_AUGMENT},
         {"gate_epochs", offsetof(struct matcher_settings, gate_epochs), 1, 50},
-        {"intent_epochs", offsetof(struct matcher_settings, intent_epochs), 1, 50},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, ints[i].key);
@@ -142,18 +139,6 @@ static void load_settings(struct builder *b, const cJSON *j)
         problemf(&b->pb, b->file, "per_line", "must be true or false");
     else if (pl)
         s->per_line = cJSON_IsTrue(pl);
-    const cJSON *im = cJSON_GetObjectItemCaseSensitive(j, "intent_model");
-    if (im && (!cJSON_IsString(im) || (strcmp(im->valuestring, "softmax") != 0 &&
-                                       strcmp(im->valuestring, "bayes") != 0)))
-        problemf(&b->pb, b->file, "intent_model", "must be \"softmax\" or \"bayes\"");
-    else if (im)
-        s->softmax_intent = strcmp(im->valuestring, "softmax") == 0;
-    const cJSON *gate = cJSON_GetObjectItemCaseSensitive(j, "gate");
-    if (gate && (!cJSON_IsString(gate) || (strcmp(gate->valuestring, "logistic") != 0 &&
-                                           strcmp(gate->valuestring, "bayes") != 0)))
-        problemf(&b->pb, b->file, "gate", "must be \"logistic\" or \"bayes\"");
-    else if (gate)
-        s->logistic_gate = strcmp(gate->valuestring, "logistic") == 0;
 }
 
 /* known_words comes after the syllables: it names words that are not. */
@@ -538,6 +523,58 @@ static void rewrite_corpus(struct builder *b, struct corpus *c)
     free(ln);
 }
 
+/* ===== Building: names of procedures ===== */
+
+static int by_first_word_longest(const void *a, const void *b)
+{
+    const struct matcher_mention *x = a, *y = b;
+    size_t n = x->first_len < y->first_len ? x->first_len : y->first_len;
+    int c = memcmp(x->text, y->text, n);
+    if (c || x->first_len != y->first_len)
+        return c ? c : (x->first_len < y->first_len ? -1 : 1);
+    return x->len > y->len ? -1 : x->len < y->len ? 1 : x->intent - y->intent;
+}
+
+static void add_indexed_mention(struct matcher *m, struct rewrite_line *ln, const char *folded,
+                                int intent, size_t *cap)
+{
+    rewriter_line(&m->rw, folded, strlen(folded), ln, false);
+    if (!ln->n)
+        return;
+    if (m->n_mentions == *cap) {
+        *cap = *cap ? *cap * 2 : 128;
+        m->mentions = xrealloc(m->mentions, *cap * sizeof *m->mentions);
+    }
+    m->mentions[m->n_mentions++] =
+        (struct matcher_mention){xstrndup(ln->text, ln->len), ln->len, ln->tok[0].len, intent};
+}
+
+/* Every procedure's mentions and its own names (short_name, name),
+ * rewritten the way training lines are. */
+static void index_mentions(struct matcher *m, const struct corpus *c)
+{
+    struct rewrite_line *ln = xmalloc(sizeof *ln);
+    size_t cap = 0;
+    for (size_t i = 0; i < m->n_intents; i++) {
+        if (m->proc_class[i] < 0)
+            continue;
+        const struct intent *in = catalog_at(m->cat, i);
+        const char *names[] = {in->short_name, in->name};
+        for (size_t k = 0; k < c->n_mentions[i]; k++)
+            add_indexed_mention(m, ln, c->mentions[i][k], (int)i, &cap);
+        for (size_t k = 0; k < 2; k++) {
+            char *f = names[k] ? fold_str(names[k]) : NULL;
+            if (f && *f)
+                add_indexed_mention(m, ln, f, (int)i, &cap);
+            free(f);
+        }
+    }
+    free(ln);
+    qsort(m->mentions, m->n_mentions, sizeof *m->mentions, by_first_word_longest);
+    for (size_t i = m->n_mentions; i-- > 0;) /* backwards: the first of each run wins */
+        wordmap_put(&m->first_word, m->mentions[i].text, m->mentions[i].first_len, (int)i);
+}
+
 /* Splits a rewritten string back into a line. */
 static void line_of(const char *s, struct rewrite_line *ln)
 {
@@ -554,30 +591,38 @@ static void line_of(const char *s, struct rewrite_line *ln)
     }
 }
 
-/* One line trains the three models: the intent model under its id, the
- * procedure model under its procedure ("none" for the other ids), the gate
- * under in scope / out of scope. An act's template is counted once in the
- * intent model, shared by the procedures it names, and once per procedure in
- * the procedure model. */
-static void train_line(struct matcher *m, struct matcher_lines *g, const struct tline *t,
+/* One line trains the naive Bayes models, the intent model under its id,
+ * the procedure model under its procedure ("none" for the other ids), and
+ * is kept for the gate (in scope / out of scope). An act's template is
+ * counted once in the intent model, shared by the procedures it names, and
+ * once per procedure in the procedure model. */
+struct trained {
+    bool *original; /* per line of m->nb: a line of the catalog, not a noisy copy */
+    size_t n, cap;
+};
+
+static void train_line(struct matcher *m, struct trained *g, const struct tline *t,
                        const struct rewrite_line *ln, const char *marked, double weight,
                        bool original, uint64_t *feat)
 {
     size_t nf = matcher_features(m, ln, marked, marked ? strlen(marked) : 0, feat);
-    uint32_t index[MATCHER_MAX_FEATURES];
     int pc = t->procedure >= 0 ? m->proc_class[t->procedure] : m->proc_class[t->intent];
-    int cls[MATCHER_MODELS] = {t->intent, pc >= 0 ? pc : m->names_none, t->intent == m->fallback};
-    double w[MATCHER_MODELS] = {
-        t->procedure >= 0 ? weight / (double)(m->n_procs - 1) : weight,
-        t->example ? weight * m->set.proc_example_weight : weight, weight};
-    nbayes_add(m->nb, feat, nf, cls, w, g ? index : NULL);
-    if (g)
-        matcher_lines_add(g, feat, index, nf, t->intent, w[MODEL_INTENT], original);
+    int cls[MATCHER_MODELS] = {t->intent, pc >= 0 ? pc : m->names_none};
+    double w[MATCHER_MODELS] = {t->procedure >= 0 ? weight / (double)(m->n_procs - 1) : weight,
+                                t->example ? weight * m->set.proc_example_weight : weight};
+    nbayes_add(m->nb, feat, nf, cls, w, NULL);
+    if (nbayes_lines(m->nb) > g->n) { /* learned: remember which kind of line */
+        if (g->n == g->cap) {
+            g->cap = g->cap ? g->cap * 2 : 4096;
+            g->original = xrealloc(g->original, g->cap * sizeof *g->original);
+        }
+        g->original[g->n++] = original;
+    }
 }
 
 /* Noisy copies of an example, read the way a user's line is (with typo
  * correction): what the rewriter makes of typos it cannot undo is learned. */
-static void train_augmented(struct matcher *m, struct matcher_lines *g,
+static void train_augmented(struct matcher *m, struct trained *g,
                             const struct tline *t, struct rewrite_line *ln, uint64_t *feat)
 {
     char noisy[REWRITE_TEXT_CAP + 1];
@@ -596,19 +641,19 @@ static void train(struct matcher *m, const struct corpus *c)
 {
     struct rewrite_line *ln = xmalloc(sizeof *ln);
     uint64_t *feat = xmalloc(MATCHER_MAX_FEATURES * sizeof *feat);
-    bool linear = m->set.logistic_gate || m->set.softmax_intent;
-    struct matcher_lines *g = linear ? matcher_lines_new() : NULL;
+    struct trained g = {.original = NULL, .n = 0, .cap = 0};
     for (size_t i = 0; i < c->n; i++) {
         const struct tline *t = &c->v[i];
         line_of(t->rewritten, ln);
-        train_line(m, g, t, ln, t->marked, t->weight, true, feat);
-        if (t->example)
-            train_augmented(m, g, t, ln, feat);
+        train_line(m, &g, t, ln, t->marked, t->weight, true, feat);
+        if (t->example && matcher_fold_of(t->folded, 1000) < m->set.augment_share * 1000)
+            train_augmented(m, &g, t, ln, feat);
     }
     nbayes_train(m->nb, m->set.alpha, (m->set.binary ? NBAYES_BINARY : 0) |
                                           (m->set.per_line ? NBAYES_PER_LINE : 0));
-    if (g)
-        matcher_linear_train(m, g);
+    matcher_gate_train(m, g.original);
+    nbayes_forget_lines(m->nb);
+    free(g.original);
     free(feat);
     free(ln);
 }
@@ -627,7 +672,7 @@ static void assign_classes(struct matcher *m)
     }
     m->names_none = (int)m->n_procs;
     m->proc_intent[m->n_procs++] = -1;
-    size_t classes[MATCHER_MODELS] = {m->n_intents, m->n_procs, 2};
+    size_t classes[MATCHER_MODELS] = {m->n_intents, m->n_procs};
     m->nb = nbayes_new(MATCHER_MODELS, classes);
 }
 
@@ -646,6 +691,7 @@ static void build(struct builder *b)
     collect(b, &c);
     if (!b->pb.count) {
         rewrite_corpus(b, &c);
+        index_mentions(m, &c);
         train(m, &c);
     }
     corpus_free(&c);
@@ -669,6 +715,7 @@ struct matcher *matcher_build(const struct catalog *cat, const struct matcher_ho
     m->fallback = catalog_index(cat, CATALOG_FALLBACK_ID);
     wordmap_init(&m->examples);
     wordmap_init(&m->rewritten);
+    wordmap_init(&m->first_word);
     rewriter_init(&m->rw, 4);
     if (m->n_intents > MATCHER_MAX_INTENTS || m->fallback < 0)
         problemf(&b.pb, b.file, "", "catalog needs the id khac and at most %d intents",

@@ -92,6 +92,16 @@ bool bot_reply_add_button(struct bot_reply *r, const char *label, const char *pa
     return true;
 }
 
+bool bot_reply_insert_button(struct bot_reply *r, size_t at, const char *label, const char *payload)
+{
+    if (at > r->n_buttons || !bot_reply_add_button(r, label, payload))
+        return false;
+    struct bot_button added = r->buttons[r->n_buttons - 1];
+    memmove(&r->buttons[at + 1], &r->buttons[at], (r->n_buttons - 1 - at) * sizeof r->buttons[0]);
+    r->buttons[at] = added;
+    return true;
+}
+
 void bot_reply_clear(struct bot_reply *r)
 {
     free(r->text);

@@ -20,10 +20,7 @@ struct entry {
 struct line {
     int32_t cls[NBAYES_MAX_MODELS];
     float weight[NBAYES_MAX_MODELS];
-};
-
-struct occurrence {
-    uint32_t feature, line;
+    uint32_t start; /* its features: feat[start .. next line's start) */
 };
 
 struct nbayes {
@@ -33,10 +30,10 @@ struct nbayes {
     size_t cap, n_feat;
     uint8_t *kind;        /* per feature, while training */
 
-    /* while training */
+    /* the training lines, until nbayes_forget_lines */
     struct line *lines;
     size_t n_lines, lines_cap;
-    struct occurrence *occ;
+    uint32_t *feat;       /* every line's feature indices, one line after another */
     size_t n_occ, occ_cap;
 
     /* trained: entries of feature i in model m are [off[i*M+m], off[i*M+m+1]) */
@@ -56,13 +53,13 @@ struct nbayes *nbayes_new(size_t n_models, const size_t *n_classes)
     return nb;
 }
 
-static void free_training(struct nbayes *nb)
+void nbayes_forget_lines(struct nbayes *nb)
 {
     free(nb->lines);
-    free(nb->occ);
+    free(nb->feat);
     free(nb->kind);
     nb->lines = NULL;
-    nb->occ = NULL;
+    nb->feat = NULL;
     nb->kind = NULL;
     nb->n_lines = nb->lines_cap = nb->n_occ = nb->occ_cap = 0;
 }
@@ -71,7 +68,7 @@ void nbayes_free(struct nbayes *nb)
 {
     if (!nb)
         return;
-    free_training(nb);
+    nbayes_forget_lines(nb);
     free(nb->slots);
     free(nb->off);
     free(nb->entries);
@@ -152,34 +149,40 @@ void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, const int *cl
             index[i] = feature_index(nb, nonzero(feat[i]));
         return;
     }
+    ln.start = (uint32_t)nb->n_occ;
     nb->lines = reserve(nb->lines, &nb->lines_cap, nb->n_lines + 1, sizeof *nb->lines);
-    nb->lines[nb->n_lines] = ln;
-    nb->occ = reserve(nb->occ, &nb->occ_cap, nb->n_occ + n, sizeof *nb->occ);
+    nb->lines[nb->n_lines++] = ln;
+    nb->feat = reserve(nb->feat, &nb->occ_cap, nb->n_occ + n, sizeof *nb->feat);
     for (size_t i = 0; i < n; i++) {
         uint32_t f = feature_index(nb, nonzero(feat[i]));
-        nb->occ[nb->n_occ++] = (struct occurrence){f, (uint32_t)nb->n_lines};
+        nb->feat[nb->n_occ++] = f;
         if (index)
             index[i] = f;
     }
-    nb->n_lines++;
 }
 
 /* ===== Training ===== */
 
-/* The occurrences grouped by feature, lines in the order they were added
- * (a counting sort); *start gets where each feature's group begins. */
-static struct occurrence *group_by_feature(const struct nbayes *nb, uint32_t **start)
+static size_t line_end(const struct nbayes *nb, size_t i)
+{
+    return i + 1 < nb->n_lines ? nb->lines[i + 1].start : nb->n_occ;
+}
+
+/* The lines of every feature, in the order they were added (a counting
+ * sort); *start gets where each feature's lines begin. */
+static uint32_t *group_by_feature(const struct nbayes *nb, uint32_t **start)
 {
     uint32_t *pos = xcalloc(nb->n_feat + 1, sizeof *pos);
-    struct occurrence *sorted = xmalloc((nb->n_occ ? nb->n_occ : 1) * sizeof *sorted);
-    for (size_t i = 0; i < nb->n_occ; i++)
-        pos[nb->occ[i].feature + 1]++;
+    uint32_t *sorted = xmalloc((nb->n_occ ? nb->n_occ : 1) * sizeof *sorted);
+    for (size_t k = 0; k < nb->n_occ; k++)
+        pos[nb->feat[k] + 1]++;
     for (size_t f = 0; f < nb->n_feat; f++)
         pos[f + 1] += pos[f];
     uint32_t *next = xmalloc((nb->n_feat + 1) * sizeof *next);
     memcpy(next, pos, (nb->n_feat + 1) * sizeof *next);
-    for (size_t i = 0; i < nb->n_occ; i++)
-        sorted[next[nb->occ[i].feature]++] = nb->occ[i];
+    for (size_t i = 0; i < nb->n_lines; i++)
+        for (size_t k = nb->lines[i].start; k < line_end(nb, i); k++)
+            sorted[next[nb->feat[k]]++] = (uint32_t)i;
     free(next);
     *start = pos;
     return sorted;
@@ -193,13 +196,13 @@ struct tally {
     size_t n_touched[NBAYES_MAX_MODELS];
 };
 
-static void tally_group(const struct nbayes *nb, const struct occurrence *g, size_t n,
-                        bool binary, struct tally *t)
+static void tally_group(const struct nbayes *nb, const uint32_t *g, size_t n, bool binary,
+                        struct tally *t)
 {
     for (size_t i = 0; i < n; i++) {
-        if (binary && i && g[i].line == g[i - 1].line)
+        if (binary && i && g[i] == g[i - 1])
             continue;
-        const struct line *ln = &nb->lines[g[i].line];
+        const struct line *ln = &nb->lines[g[i]];
         for (size_t m = 0; m < nb->n_models; m++) {
             int c = ln->cls[m];
             if (c < 0)
@@ -222,7 +225,7 @@ static void tally_clear(const struct nbayes *nb, struct tally *t)
 
 /* total[m][kind][c]: the weighted count of class c of model m over the
  * features of that kind. */
-static double *totals(const struct nbayes *nb, const struct occurrence *sorted,
+static double *totals(const struct nbayes *nb, const uint32_t *sorted,
                       const uint32_t *start, bool binary, struct tally *t, size_t stride)
 {
     double *total = xcalloc(nb->n_models * NBAYES_KINDS * stride, sizeof *total);
@@ -269,7 +272,7 @@ void nbayes_train(struct nbayes *nb, double background, unsigned flags)
         t.n_touched[m] = 0;
     }
     uint32_t *start;
-    struct occurrence *sorted = group_by_feature(nb, &start);
+    uint32_t *sorted = group_by_feature(nb, &start);
     double *total = totals(nb, sorted, start, binary, &t, stride);
     /* classes with data, per model and kind */
     double classes[NBAYES_MAX_MODELS][NBAYES_KINDS] = {{0}};
@@ -301,7 +304,8 @@ void nbayes_train(struct nbayes *nb, double background, unsigned flags)
     }
     nb->off[nb->n_feat * M] = (uint32_t)nb->n_entries;
     if (nb->n_entries < cap) /* give back what the doubling reserved */
-        nb->entries = xrealloc(nb->entries, (nb->n_entries ? nb->n_entries : 1) * sizeof *nb->entries);
+        nb->entries =
+            xrealloc(nb->entries, (nb->n_entries ? nb->n_entries : 1) * sizeof *nb->entries);
     for (size_t m = 0; m < nb->n_models; m++) {
         free(t.count[m]);
         free(t.touched[m]);
@@ -309,7 +313,6 @@ void nbayes_train(struct nbayes *nb, double background, unsigned flags)
     free(total);
     free(sorted);
     free(start);
-    free_training(nb);
     nb->trained = true;
 }
 
@@ -388,4 +391,30 @@ size_t nbayes_bytes(const struct nbayes *nb)
 {
     return nb->cap * sizeof *nb->slots + (nb->n_feat * nb->n_models + 1) * sizeof *nb->off +
            nb->n_entries * sizeof *nb->entries;
+}
+
+size_t nbayes_lines(const struct nbayes *nb)
+{
+    return nb->n_lines;
+}
+
+const uint32_t *nbayes_line(const struct nbayes *nb, size_t i, size_t *n, int *cls, double *weight)
+{
+    if (i >= nb->n_lines) {
+        *n = 0;
+        return NULL;
+    }
+    for (size_t m = 0; m < nb->n_models; m++) {
+        if (cls)
+            cls[m] = nb->lines[i].cls[m];
+        if (weight)
+            weight[m] = nb->lines[i].weight[m];
+    }
+    *n = line_end(nb, i) - nb->lines[i].start;
+    return nb->feat + nb->lines[i].start;
+}
+
+unsigned nbayes_kind_of(const struct nbayes *nb, uint32_t feature)
+{
+    return nb->kind && feature < nb->n_feat ? nb->kind[feature] : 0;
 }

@@ -272,8 +272,11 @@ size_t norm_marked_words(const char *text, size_t len, char *outp, size_t cap)
     for (size_t i = 0; i < len;) {
         utf8proc_int32_t cp = s[i];
         utf8proc_ssize_t n = 1;
-        if (s[i] >= 0x80 && ((n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp)) <= 0 || cp < 0))
-            return NORM_ERROR;
+        if (s[i] >= 0x80) {
+            n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (n <= 0 || cp < 0)
+                return NORM_ERROR;
+        }
         i += (size_t)n;
         if (!marked_cp(&m, cp) && !marked_flush(&m, &o))
             return NORM_ERROR;

@@ -1,7 +1,10 @@
 /* procedure_reply — summary, "which one?" and list replies about procedures. */
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_groups.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +102,7 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
     bool cut = false;
     char *online = online_text(t, p);
     char *docs = documents_text(t, p, &cut);
-    char *fee = shorten_noting(p->fee_text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
+    char *fee = shorten_noting(procedure_fee_at(p, clock_now()).text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *time = shorten_noting(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *agency = shorten_noting(p->agency, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char more[BOT_PAYLOAD_MAX + 1] = "";
@@ -128,7 +131,8 @@ int procedure_reply_full(const struct tpl_set *t, const struct intent *in,
     char *docs = all_documents_text(p);
     const struct tpl_var vars[] = {
         {"id", in->id},         {"name", in->name},          {"audience", p->audience},
-        {"documents", docs},    {"fee", p->fee_text},        {"time", p->processing_time},
+        {"documents", docs},    {"fee", procedure_fee_at(p, clock_now()).text},
+        {"time", p->processing_time},
         {"agency", p->agency},  {"online", online},          {"notes", p->notes ? p->notes : ""},
     };
     struct bot_reply *r = tpl_render(t, "procedure_full", vars, sizeof vars / sizeof vars[0], out);
@@ -147,26 +151,35 @@ int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
     return tpl_render(t, "ask_which", vars, sizeof vars / sizeof vars[0], out) ? 0 : -1;
 }
 
-/* Moves the template's own buttons after the procedure buttons. */
-static void add_list_buttons(struct bot_reply *r, const struct catalog *cat, const size_t *idx,
-                             size_t n, bool keep_template_buttons)
+/* Puts buttons (labels, payloads) before the template's own buttons;
+ * keep_template_buttons false drops the template's. */
+static void put_before_template_buttons(struct bot_reply *r, const char *const *labels,
+                                        const char *const *payloads, size_t n, bool keep_template_buttons)
 {
-    struct bot_reply tpl_buttons;
-    bot_reply_copy(&tpl_buttons, r);
-    for (size_t i = 0; i < r->n_buttons; i++) {
-        free(r->buttons[i].label);
-        free(r->buttons[i].payload);
+    if (!keep_template_buttons) {
+        for (size_t i = 0; i < r->n_buttons; i++) {
+            free(r->buttons[i].label);
+            free(r->buttons[i].payload);
+        }
+        r->n_buttons = 0;
     }
-    r->n_buttons = 0;
+    for (size_t i = 0; i < n; i++)
+        bot_reply_insert_button(r, i, labels[i], payloads[i]);
+}
+
+/* Procedure buttons (i:<id>) before the template's own. */
+static void add_procedure_buttons(struct bot_reply *r, const struct intent *const *procs, size_t n,
+                                  bool keep_template_buttons)
+{
+    const char *labels[BOT_MAX_BUTTONS], *payloads[BOT_MAX_BUTTONS];
+    char buf[BOT_MAX_BUTTONS][BOT_PAYLOAD_MAX + 1];
+    n = n < BOT_MAX_BUTTONS ? n : BOT_MAX_BUTTONS;
     for (size_t i = 0; i < n; i++) {
-        const struct intent *in = catalog_at(cat, idx[i]);
-        char payload[BOT_PAYLOAD_MAX + 1];
-        snprintf(payload, sizeof payload, "i:%s", in->id);
-        bot_reply_add_button(r, in->short_name, payload);
+        snprintf(buf[i], sizeof buf[i], "i:%s", procs[i]->id);
+        labels[i] = procs[i]->short_name;
+        payloads[i] = buf[i];
     }
-    for (size_t i = 0; keep_template_buttons && i < tpl_buttons.n_buttons; i++)
-        bot_reply_add_button(r, tpl_buttons.buttons[i].label, tpl_buttons.buttons[i].payload);
-    bot_reply_clear(&tpl_buttons);
+    put_before_template_buttons(r, labels, payloads, n, keep_template_buttons);
 }
 
 /* Buttons the template itself adds (rendered once to count them). */
@@ -181,17 +194,14 @@ static size_t template_buttons(const struct tpl_set *t)
     return n;
 }
 
-int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
-                         struct bot_replies *out)
+/* Every procedure, split over as few replies as the buttons allow. */
+static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, struct bot_replies *out)
 {
-    size_t idx[PROCEDURE_REPLY_LIST_MAX], n = 0;
+    const struct intent *procs[PROCEDURE_REPLY_LIST_MAX];
+    size_t n = 0;
     for (size_t i = 0; i < catalog_size(cat) && n < PROCEDURE_REPLY_LIST_MAX; i++)
         if (catalog_at(cat, i)->kind == INTENT_PROCEDURE)
-            idx[n++] = i;
-    if (!tpl_exists(t, "procedure_list")) {
-        tpl_render(t, "procedure_list", NULL, 0, out); /* appends the "missing" reply */
-        return -1;
-    }
+            procs[n++] = catalog_at(cat, i);
     size_t fixed = template_buttons(t);
     size_t per = BOT_MAX_BUTTONS > fixed ? BOT_MAX_BUTTONS - fixed : 1;
     size_t parts = n ? (n + per - 1) / per : 1;
@@ -204,7 +214,48 @@ int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
         struct bot_reply *r = tpl_render(t, "procedure_list", vars, 2, out);
         size_t from = part * chunk, to = from + chunk < n ? from + chunk : n;
         if (r)
-            add_list_buttons(r, cat, idx + from, to - from, part + 1 == parts);
+            add_procedure_buttons(r, procs + from, to - from, part + 1 == parts);
     }
+    return 0;
+}
+
+int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
+                         struct bot_replies *out)
+{
+    const struct procedure_groups *gs = catalog_groups(cat);
+    size_t n = procedure_groups_size(gs);
+    const char *name = n ? "procedure_groups" : "procedure_list";
+    if (!tpl_exists(t, name)) {
+        tpl_render(t, name, NULL, 0, out); /* appends the "missing" reply */
+        return -1;
+    }
+    if (!n)
+        return reply_flat_list(t, cat, out);
+    const char *labels[PROCEDURE_GROUPS_MAX], *payloads[PROCEDURE_GROUPS_MAX];
+    char buf[PROCEDURE_GROUPS_MAX][BOT_PAYLOAD_MAX + 1];
+    for (size_t i = 0; i < n; i++) {
+        const struct procedure_group *g = procedure_groups_at(gs, i);
+        snprintf(buf[i], sizeof buf[i], "%s%s", PROCEDURE_REPLY_GROUP_PREFIX, g->id);
+        labels[i] = g->name;
+        payloads[i] = buf[i];
+    }
+    struct bot_reply *r = tpl_render(t, name, NULL, 0, out);
+    if (!r)
+        return -1;
+    put_before_template_buttons(r, labels, payloads, n, true);
+    return 0;
+}
+
+int procedure_reply_group(const struct tpl_set *t, const struct catalog *cat, const char *group_id,
+                          struct bot_replies *out)
+{
+    const struct procedure_group *g = procedure_groups_find(catalog_groups(cat), group_id);
+    if (!g)
+        return -1;
+    const struct tpl_var vars[] = {{"name", g->name}};
+    struct bot_reply *r = tpl_render(t, "procedure_group", vars, 1, out);
+    if (!r)
+        return -1;
+    add_procedure_buttons(r, g->procs, g->n, true);
     return 0;
 }

@@ -66,6 +66,15 @@ static const cJSON *field(const cJSON *obj, const char *name)
     return cJSON_GetObjectItemCaseSensitive(obj, name);
 }
 
+/* The message's "date" (unix s); 0 when absent or beyond what an int64
+ * holds exactly (converting a huge double is undefined behaviour). */
+static int64_t date_from_json(const cJSON *n)
+{
+    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || fabs(n->valuedouble) > TG_ID_LIMIT)
+        return 0;
+    return (int64_t)n->valuedouble;
+}
+
 static enum telegram_parse parse_message(const cJSON *m, struct bot_msg **out)
 {
     const cJSON *chat = field(m, "chat"), *from = field(m, "from"), *text = field(m, "text");
@@ -82,8 +91,7 @@ static enum telegram_parse parse_message(const cJSON *m, struct bot_msg **out)
         bot_msg_set_text(msg, text->valuestring, strlen(text->valuestring));
     else
         msg->kind = BOT_MSG_UNSUPPORTED;
-    const cJSON *date = field(m, "date");
-    msg->ts = cJSON_IsNumber(date) ? (int64_t)date->valuedouble : 0;
+    msg->ts = date_from_json(field(m, "date"));
     *out = msg;
     return TG_PARSE_MSG;
 bad:

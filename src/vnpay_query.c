@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,13 +59,15 @@ int vnpay_query_body(struct buf *out, const char *secret, const struct vnpay_que
 }
 
 /* A field of the answer as text: strings as they are, integers printed,
- * "" when absent or of another type. */
+ * "" when absent or of another type. A number beyond ±2^63 is not cast
+ * (undefined behaviour): it is "" too. */
 static const char *field(const cJSON *obj, const char *name, char *tmp, size_t len)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (cJSON_IsString(it))
         return it->valuestring;
-    if (cJSON_IsNumber(it) && it->valuedouble == (double)(long long)it->valuedouble) {
+    if (cJSON_IsNumber(it) && fabs(it->valuedouble) < 0x1p63 &&
+        it->valuedouble == (double)(long long)it->valuedouble) {
         snprintf(tmp, len, "%lld", (long long)it->valuedouble);
         return tmp;
     }

@@ -2,6 +2,7 @@
 #include "dvcbot/volunteer.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/commune_reply.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_reply.h"
@@ -14,6 +15,7 @@
 
 struct volunteers {
     const struct flow_set *defs;
+    const struct commune_list *communes;
     struct store *store;
     const struct config *cfg;
 };
@@ -77,6 +79,11 @@ static void on_button(struct dialog_turn *t, void *ud)
         start_assist(t);
         return;
     }
+    if (strncmp(t->arg, VOLUNTEER_UNIT_ARG, strlen(VOLUNTEER_UNIT_ARG)) == 0) {
+        dialog_reply_menu(t); /* a unit button outside the commune question: stale or forged */
+        dialog_turn_done(t);
+        return;
+    }
     stop_assisting(t);
     dialog_turn_reply(t, "assist_ended", NULL, 0);
 }
@@ -104,11 +111,72 @@ static const char *commune_typed(const struct volunteers *v, const char *text)
     return space;
 }
 
+/* The resident's commune is known: assisting starts, the procedures follow. */
+static void begin_assist(struct dialog_turn *t, const char *commune, const struct commune_match *m)
+{
+    if (m && m->found == COMMUNE_FOUND_OLD) {
+        const struct tpl_var v[] = {{"old", m->old}, {"type", m->unit->type}, {"name", m->unit->label}};
+        dialog_turn_render(t, "flow_commune_old", v, 3);
+    }
+    dialog_turn_set_mode(t, NULL);
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "assist");
+    cJSON *a = cJSON_AddObjectToObject(t->session, "assist");
+    cJSON_AddStringToObject(a, "commune", commune);
+    const struct tpl_var var = {"commune", commune};
+    dialog_turn_render(t, "assist_ready", &var, 1);
+    procedure_reply_list(t->deps->tpl, t->deps->catalog, &t->replies);
+    dialog_turn_done(t);
+}
+
+/* A commune of the 2025 list, as in a flow's commune question: a unit (or
+ * an old commune merged into one) starts assisting; several or none are
+ * offered as buttons vol:cm:<code>, and the question stays. */
+static void take_commune(struct volunteers *v, struct dialog_turn *t, const char *typed)
+{
+    struct commune_match m;
+    commune_list_match(v->communes, typed, &m);
+    if (m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD) {
+        begin_assist(t, m.unit->label, &m);
+        return;
+    }
+    char echo[COMMUNE_REPLY_ECHO_BYTES];
+    commune_reply_echo(typed, echo);
+    char *lines = commune_reply_choices(t->deps->tpl, &m);
+    const struct tpl_var vars[] = {{"typed", echo}, {"choices", lines}};
+    char *offer = tpl_render_text(t->deps->tpl, commune_reply_template(&m), vars, 2);
+    const struct tpl_var note = {"offer", offer ? offer : ""};
+    struct bot_reply *r = dialog_turn_render(t, "assist_commune_offer", &note, 1);
+    for (size_t k = 0; r && k < m.n_cands; k++) {
+        char payload[BOT_PAYLOAD_MAX + 1];
+        snprintf(payload, sizeof payload, "vol:%s%s", VOLUNTEER_UNIT_ARG, m.cands[k]->code);
+        bot_reply_insert_button(r, k, m.cands[k]->label, payload);
+    }
+    free(offer);
+    free(lines);
+    dialog_turn_done(t);
+}
+
+/* vol:cm:<code> pressed at the commune question. */
+static bool on_unit_button(struct volunteers *v, struct dialog_turn *t)
+{
+    const char *p = t->msg->text;
+    size_t n = strlen("vol:" VOLUNTEER_UNIT_ARG);
+    const struct commune_unit *u = strncmp(p, "vol:" VOLUNTEER_UNIT_ARG, n) == 0
+                                       ? commune_list_by_code(v->communes, p + n)
+                                       : NULL;
+    if (!u)
+        return false;
+    begin_assist(t, u->label, NULL);
+    return true;
+}
+
 static bool on_mode(struct dialog_turn *t, void *ud)
 {
     struct volunteers *v = ud;
     const struct bot_msg *m = t->msg;
     if (m->kind == BOT_MSG_BUTTON) {
+        if (on_unit_button(v, t))
+            return true;
         dialog_turn_set_mode(t, NULL);
         return false; /* vol:end, menu...: routed as usual */
     }
@@ -122,18 +190,16 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         return true;
     }
     const char *typed = commune_typed(v, m->text);
+    if (typed && commune_list_size(v->communes) > 0) {
+        take_commune(v, t, typed);
+        return true;
+    }
     char commune[VALIDATE_OUT_MAX];
     if (!typed || validate_text(typed, 2, 60, commune, sizeof commune) != VALID_OK) {
         dialog_turn_reply(t, "assist_ask_commune", NULL, 0);
         return true;
     }
-    dialog_turn_set_mode(t, NULL);
-    cJSON *a = cJSON_AddObjectToObject(t->session, "assist");
-    cJSON_AddStringToObject(a, "commune", commune);
-    const struct tpl_var var = {"commune", commune};
-    dialog_turn_render(t, "assist_ready", &var, 1);
-    procedure_reply_list(t->deps->tpl, t->deps->catalog, &t->replies);
-    dialog_turn_done(t);
+    begin_assist(t, commune, NULL);
     return true;
 }
 
@@ -265,10 +331,12 @@ int volunteers_list(struct volunteers *v, volunteers_list_cb cb, void *ud)
 }
 
 struct volunteers *volunteers_new(struct dialog *d, const struct flow_set *defs,
-                                  struct store *store, const struct config *cfg)
+                                  const struct commune_list *communes, struct store *store,
+                                  const struct config *cfg)
 {
     struct volunteers *v = xcalloc(1, sizeof *v);
     v->defs = defs;
+    v->communes = communes;
     v->store = store;
     v->cfg = cfg;
     dialog_on_message(d, on_message, v);

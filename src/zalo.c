@@ -315,7 +315,7 @@ enum zalo_result zalo_classify(long status, const char *body, int *code)
     const cJSON *err = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "error") : NULL;
     bool readable = cJSON_IsNumber(err);
     if (readable)
-        *code = (int)err->valuedouble;
+        *code = err->valueint; /* cJSON clamps it to int; a cast of 1e300 would be undefined */
     cJSON_Delete(root);
     if (!readable)
         return status >= 200 && status < 300 ? ZALO_RETRY : ZALO_FAILED;

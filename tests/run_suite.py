@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Runs dvcbot's whole test suite: cmocka unit tests and end-to-end tests.
 
+Each fuzz target (tests/fuzz/, built with a plain driver outside `make fuzz`)
+replays its seeds and every input that once crashed it: one job, one test.
 The end-to-end tests (tests/e2e/test_*.py) start a real redis-server, local
 stubs of the Telegram/Zalo/payment APIs and the real `dvcbot serve` binary on
 127.0.0.1. Every unit binary and every end-to-end test class (each starts its
@@ -87,6 +89,31 @@ def unit_jobs(build, wrap, pattern):
             continue
         binary = os.path.join(tests, name)
         jobs.append(Job(name, (shlex.split(wrap) if wrap else []) + [binary], env, parse_unit))
+    return jobs
+
+
+def parse_fuzz(name, out, code):
+    m = re.search(r"^replayed (\d+) inputs$", out, re.M)
+    ok = code == 0 and m is not None
+    text = f"fuzz replay {name}: {m.group(1) if m else 0} inputs [{'ok' if ok else 'FAILED'}]\n"
+    if not ok:
+        text += out[-6000:]
+    return (1, 0, text) if ok else (0, 1, text)
+
+
+def fuzz_jobs(build, wrap, pattern):
+    """Each fuzz target (tests/fuzz/) replaying its seeds and past crashes."""
+    jobs = []
+    bins = os.path.join(build, "fuzz")
+    names = sorted(n for n in os.listdir(bins) if n.startswith("fuzz_") and "." not in n) \
+        if os.path.isdir(bins) else []
+    env = dict(os.environ, DVCBOT_DATA_DIR=ROOT)
+    for name in names:
+        corpus = os.path.join(HERE, "fuzz", name[len("fuzz_"):])
+        if (pattern and pattern not in name) or not os.path.isdir(corpus):
+            continue
+        cmd = (shlex.split(wrap) if wrap else []) + [os.path.join(bins, name), corpus]
+        jobs.append(Job(name, cmd, env, parse_fuzz))
     return jobs
 
 
@@ -177,6 +204,7 @@ def main():
     jobs = []
     if not args.e2e_only:
         jobs += unit_jobs(args.build, args.wrap, args.pattern)
+        jobs += fuzz_jobs(args.build, args.wrap, args.pattern)
     if not args.unit_only:
         jobs += e2e_jobs(args.build, args.wrap, args.pattern)
     times_path = os.path.join(args.build, "suite-times.json")

@@ -31,7 +31,10 @@ enum intent_kind { INTENT_PROCEDURE, INTENT_ACTION, INTENT_CHAT, INTENT_FALLBACK
 #define CATALOG_FALLBACK_ID "khac"
 #define CATALOG_MANIFEST "_catalog.tsv"
 
-/* Facts of one administrative procedure (thủ tục hành chính). */
+struct fee_period;
+
+/* Facts of one administrative procedure (thủ tục hành chính). The fee fields
+ * are the lasting fee; the fee in force on a day is procedure_fee_at's. */
 struct procedure_info {
     const char *audience;        /* who it is for */
     const char *const *documents;/* required documents */
@@ -51,6 +54,8 @@ struct procedure_info {
     const char *source;          /* the legal text checked, and how (who reads it: staff) */
     const char *notes;           /* caveats (varies by province, to verify); may be NULL */
     const char *last_reviewed;   /* YYYY-MM-DD */
+    const struct fee_period *fee_periods; /* fees in force for a while (procedure_fee.h) */
+    size_t n_fee_periods;
 };
 
 struct intent {
@@ -106,5 +111,10 @@ int catalog_index(const struct catalog *cat, const char *id);
 const cJSON *catalog_extra(const struct catalog *cat, const char *name);
 
 const char *catalog_kind_name(enum intent_kind kind);
+
+/* The procedures by topic (intents/_groups.json, procedure_groups.h), or
+ * NULL when there is no such file. */
+struct procedure_groups;
+const struct procedure_groups *catalog_groups(const struct catalog *cat);
 
 #endif

@@ -2,7 +2,9 @@
  * after a verified lookup, and the notice sent when its status changes.
  *
  * Texts live in templates/: dossier_details, dossier_changed, one
- * dossier_status_<status> per status (what it means and what to do next),
+ * dossier_status_<status> per status (what it means and what to do next;
+ * _paid for a fee already paid while waiting for it, _no_note for a refusal
+ * without a reason written),
  * dossier_late, dossier_fee_{none,paid,unpaid}, and the reminders
  * (reminder_*). Personal data stays out: the
  * applicant's name is shown as initials, phone and ID number never. Button

@@ -13,8 +13,12 @@
  * Intent khieu_nai (a complaint about staff or how a dossier was handled)
  * answers how to complain (templates/complaint_info.txt) with a button
  * FEEDBACK_COMPLAINT_PAYLOAD; pressing it enters the same comment mode, and
- * the line is stored the same way with "kind":"complaint" (comments carry
- * "kind":"comment"), counted as "complaints" in {stats}:misc.
+ * the line is stored the same way with "kind": FEEDBACK_KIND_COMPLAINT
+ * (comments carry FEEDBACK_KIND_COMMENT), counted as "complaints" in
+ * {stats}:misc. A comment after a rating that the matcher takes for a
+ * complaint (khieu_nai, FEEDBACK_REQUEST_SCORE) is stored as one too: these
+ * two are the only kinds a stored line has, and readers (the console) know
+ * no other.
  *
  * feedback_new registers the handlers; the struct only holds pointers. */
 #ifndef DVCBOT_FEEDBACK_H
@@ -29,6 +33,8 @@
  * hand-off...) with at least this score is handled, not kept as a comment. */
 #define FEEDBACK_REQUEST_SCORE 0.8
 #define FEEDBACK_COMPLAINT_PAYLOAD "fb:complaint"
+#define FEEDBACK_KIND_COMMENT "comment"
+#define FEEDBACK_KIND_COMPLAINT "complaint"
 
 struct feedback;
 

@@ -101,6 +101,12 @@ int http_server_port(const struct http_server *srv);
 void http_server_stop(struct http_server *srv, void (*done)(void *ud), void *ud);
 /* Connections currently open. */
 size_t http_server_connections(const struct http_server *srv);
+/* Serves fd, a connected stream socket (one end of a socketpair, say), as
+ * if the listener had accepted it: the fuzzer (tests/fuzz/) drives the real
+ * parsing path this way without TCP. fd is the server's from the call on,
+ * closed with the connection, or at once when this fails. Not after
+ * http_server_stop. Returns 0 or a negative libuv error. */
+int http_server_adopt(struct http_server *srv, uv_os_sock_t fd);
 /* Request body bytes held now. */
 size_t http_server_buffered(const struct http_server *srv);
 

@@ -1,6 +1,6 @@
 /* matcher_model — the inside of the matcher, shared by the files that build
- * it (matcher_train.c), read a line with it (matcher.c) and cross-validate
- * it (matcher_cv.c). Other modules use matcher.h only.
+ * it (matcher_train.c, matcher_gate.c), read a line with it (matcher.c) and
+ * cross-validate it (matcher_cv.c). Other modules use matcher.h only.
  *
  * The model is built once and read-only afterwards; everything it points to
  * is owned by it (rules, the models, the rewriter, the exact-match map) and
@@ -28,11 +28,11 @@
 /* Feature kinds (the low bits of a feature's hash, nbayes.h). */
 enum matcher_kind { KIND_WORD = 0, KIND_PAIR = 1, KIND_CHARS = 2, KIND_MARKED = 3 };
 
-/* The three models learn the same lines, each under its own class. */
-enum matcher_model_id { MODEL_INTENT = 0, MODEL_PROC = 1, MODEL_GATE = 2, MATCHER_MODELS = 3 };
+/* The naive Bayes models learn the same lines, each under its own class. */
+enum matcher_model_id { MODEL_INTENT = 0, MODEL_PROC = 1, MATCHER_MODELS = 2 };
 
 /* Inputs of the stacked out-of-scope decision (matcher_stack_inputs). */
-#define MATCHER_STACK 6
+#define MATCHER_STACK 5
 
 /* _matcher.json; what each means is in its "comment". */
 struct matcher_settings {
@@ -49,17 +49,16 @@ struct matcher_settings {
     double unknown_weight;  /* log-score for "out of scope" per unknown word */
     double kind_weight[NBAYES_KINDS]; /* word_weight, pair_weight, char_weight, marks_weight */
     double augment_weight;  /* weight of each noisy copy of an example */
+    double augment_share;   /* the share of the examples that get noisy copies */
     double proc_example_weight; /* an example's weight in the procedure model, relative */
     int augment;            /* noisy copies made of each example */
     int char_n;             /* length of the character n-grams */
     int typo_min_len;       /* shorter unknown words are left alone */
     bool binary;            /* a feature repeated in a training line counts once */
     bool per_line;          /* naive Bayes counts lines, not words (nbayes.h) */
-    bool logistic_gate;     /* the gate is logistic regression (else naive Bayes) */
-    bool softmax_intent;    /* the id is chosen by softmax regression (else naive Bayes) */
-    int gate_epochs, intent_epochs; /* passes over the training lines */
-    double gate_rate, intent_rate;  /* initial learning rates */
-    double gate_l2, intent_l2;      /* weight decay */
+    int gate_epochs;        /* the gate's passes over the training lines */
+    double gate_rate;       /* the gate's initial learning rate */
+    double gate_l2;         /* the gate's weight decay */
     /* The out-of-scope decision as logistic regression over what the models
      * say (matcher_stack_inputs): stack[0] the bias, then one weight per
      * input. Fitted by cross-validation (matcher_cv.h); unset: the gate
@@ -87,18 +86,16 @@ struct matcher {
     struct rewriter rw;
 
     /* MODEL_INTENT: a class per catalog id (class i = intent i); MODEL_PROC:
-     * a class per procedure and one for "names none"; MODEL_GATE: in scope
-     * (0) or not (1, khac). */
+     * a class per procedure and one for "names none". */
     struct nbayes *nb;
     int proc_class[MATCHER_MAX_INTENTS];      /* intent → procedure class, or -1 */
     int proc_intent[MATCHER_MAX_INTENTS + 1]; /* procedure class → intent, -1: none */
     size_t n_procs;
     int names_none;
 
-    int32_t *row_of;          /* feature index → row of the linear models, or -1 */
+    int32_t *row_of;          /* feature index → row of the gate, or -1 */
     size_t n_rows;
-    struct softmax_model intent_lr; /* when set.softmax_intent */
-    struct softmax_model gate_lr;   /* when set.logistic_gate: class 1 is out of scope */
+    struct softmax_model gate; /* logistic: class 1 is out of scope */
 
     struct matcher_rule *rules;
     size_t n_rules;
@@ -106,17 +103,29 @@ struct matcher {
 
     struct wordmap examples;  /* folded example line → intent */
     struct wordmap rewritten; /* rewritten example line → intent */
+
+    /* How people name each procedure ("mentions"), rewritten, sorted by
+     * first word then longest first; first_word → index of the first. */
+    struct matcher_mention *mentions;
+    size_t n_mentions;
+    struct wordmap first_word;
+};
+
+struct matcher_mention {
+    char *text;   /* rewritten words, one space apart */
+    size_t len, first_len;
+    int intent;   /* the procedure */
 };
 
 /* What the models say about one line, before any threshold. */
 struct matcher_scores {
     double intent[MATCHER_MAX_INTENTS];    /* probabilities */
     double proc[MATCHER_MAX_INTENTS + 1];  /* probabilities */
-    double gate_logodds;  /* the gate's log-odds of "out of scope" (logistic or naive Bayes) */
-    double nb_gate_logodds; /* the naive Bayes gate's, always */
+    double gate_logodds;  /* the gate's log-odds of "out of scope" */
     size_t known, n_feat; /* features the models knew, of all */
     size_t words, known_words;
     int exact;            /* the intent of an example equal to the line, or -1 */
+    int mentioned;        /* the procedure whose name (longest) the line has, or -1 */
 };
 
 /* A user's line as the models read it. */
@@ -141,16 +150,11 @@ struct matcher *matcher_build(const struct catalog *cat, const struct matcher_ho
 /* The fold of a folded example line. */
 unsigned matcher_fold_of(const char *folded, unsigned folds);
 
-/* ===== matcher_linear.c ===== */
-/* The training lines as the linear models see them. */
-struct matcher_lines;
-struct matcher_lines *matcher_lines_new(void);
-/* One line's features and their indices in m->nb; `original`: a line of
- * the catalog, not a noisy copy. */
-void matcher_lines_add(struct matcher_lines *g, const uint64_t *feat, const uint32_t *index,
-                       size_t n, int intent, double weight, bool original);
-/* Trains the linear models once m->nb is trained; frees g. */
-void matcher_linear_train(struct matcher *m, struct matcher_lines *g);
+/* ===== matcher_gate.c ===== */
+/* Trains the gate on the lines of m->nb once it is trained (before
+ * nbayes_forget_lines); original[i]: line i is a line of the catalog, not a
+ * noisy copy. */
+void matcher_gate_train(struct matcher *m, const bool *original);
 
 /* ===== matcher.c ===== */
 /* Folds and rewrites raw input; false when it is rejected. */

@@ -80,6 +80,9 @@ struct bot_reply *bot_replies_add(struct bot_replies *r, const char *text);
 /* Adds a button (copies). Returns false when the reply is full or the payload
  * is longer than BOT_PAYLOAD_MAX bytes. */
 bool bot_reply_add_button(struct bot_reply *r, const char *label, const char *payload);
+/* The same at position at (at most n_buttons): the buttons from there move
+ * one place on (a template's own buttons stay after those added). */
+bool bot_reply_insert_button(struct bot_reply *r, size_t at, const char *label, const char *payload);
 void bot_replies_free(struct bot_replies *r);
 /* Deep copy of one reply into *dst (which is overwritten). */
 void bot_reply_copy(struct bot_reply *dst, const struct bot_reply *src);

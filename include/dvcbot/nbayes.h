@@ -16,9 +16,11 @@
  * is ignored. Afterwards the model is read-only and may be shared by any
  * number of threads.
  *
- * Memory: training lines are kept as one growing array of (feature, line)
- * pairs and sorted once by counting (no allocation per feature); the trained
- * model is three arrays (slots, offsets, entries). nbayes_free frees all. */
+ * Memory: training lines are kept as one growing array of feature indices
+ * (no allocation per feature), grouped by feature once by counting; the
+ * trained model is three arrays (slots, offsets, entries). The training
+ * lines stay readable after nbayes_train (nbayes_line: another model can
+ * learn from them) until nbayes_forget_lines. nbayes_free frees all. */
 #ifndef DVCBOT_NBAYES_H
 #define DVCBOT_NBAYES_H
 
@@ -53,6 +55,16 @@ void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, const int *cl
 /* Call once after the last nbayes_add. background in (0, 1): how much of
  * each class's distribution is the mean of all classes (smoothing). */
 void nbayes_train(struct nbayes *nb, double background, unsigned flags);
+
+/* The training lines, readable from nbayes_train to nbayes_forget_lines:
+ * line i's feature indices (n of them), and per model its class (-1: not
+ * learned) and weight (cls, weight may be NULL). */
+size_t nbayes_lines(const struct nbayes *nb);
+const uint32_t *nbayes_line(const struct nbayes *nb, size_t i, size_t *n, int *cls, double *weight);
+/* The kind of a feature index (until nbayes_forget_lines). */
+unsigned nbayes_kind_of(const struct nbayes *nb, uint32_t feature);
+/* Frees the training lines. */
+void nbayes_forget_lines(struct nbayes *nb);
 
 /* The log-score of every class of every model (log-posterior up to a
  * constant per model) into out[m][0..n_classes[m]), each feature's evidence

@@ -40,10 +40,21 @@ int procedure_reply_full(const struct tpl_set *t, const struct intent *in,
 int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
                               const struct intent *b, struct bot_replies *out);
 
-/* Every procedure of the catalog as buttons (i:<id>), split over as few
- * replies as BOT_MAX_BUTTONS allows, in catalog order. */
+/* The procedure menu: with topics (catalog_groups), one message with a
+ * button per topic (PROCEDURE_REPLY_GROUP_PREFIX<group id>, template
+ * procedure_groups); without, every procedure as buttons (i:<id>), split
+ * over as few replies as BOT_MAX_BUTTONS allows, in catalog order. */
 int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
                          struct bot_replies *out);
+
+/* Payload of a topic button: "menu:thu_tuc:<group id>". */
+#define PROCEDURE_REPLY_GROUP_PREFIX "menu:thu_tuc:"
+
+/* One topic on one screen: its procedures as buttons (i:<id>), then the
+ * template's own (procedure_group: back to the topics). Returns -1 (nothing
+ * appended) for an unknown group. */
+int procedure_reply_group(const struct tpl_set *t, const struct catalog *cat, const char *group_id,
+                          struct bot_replies *out);
 
 /* Copies s into a new string cut to at most max bytes at a word boundary
  * (never inside a UTF-8 sequence), "…" appended when cut. Caller frees. */

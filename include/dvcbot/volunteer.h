@@ -6,7 +6,9 @@
  * `volunteers` (each added user's refs:{} lists it); volunteers_list (GET
  * /admin/volunteers) lists them. A registered volunteer types
  * "/hotro" or "hỗ trợ người dân" (intents/_flow.json, command assist) or taps
- * vol:start, gives the resident's commune (mode "assist") and then picks a
+ * vol:start, gives the resident's commune (mode "assist": matched against
+ * the 2025 list like a flow's commune question, commune_list.h; several or
+ * no units fitting are offered as buttons vol:cm:<code>) and then picks a
  * procedure; session.assist {"commune"} makes the next flow an assisted one
  * (flow.c): no saved-profile offer, no consent, nothing saved to the
  * volunteer's profile, the commune slot filled, and the finished flow counted
@@ -18,6 +20,7 @@
 #ifndef DVCBOT_VOLUNTEER_H
 #define DVCBOT_VOLUNTEER_H
 
+#include "dvcbot/commune_list.h"
 #include "dvcbot/dialog.h"
 #include "dvcbot/flowdef.h"
 #include "dvcbot/store.h"
@@ -27,11 +30,13 @@
 #define VOLUNTEER_MODE "assist"
 #define VOLUNTEER_SET "volunteers"
 #define VOLUNTEER_MAX_PER_REQUEST 1000
+#define VOLUNTEER_UNIT_ARG "cm:"   /* vol:cm:<code>: a unit offered at the commune question */
 
 struct volunteers;
 
 struct volunteers *volunteers_new(struct dialog *d, const struct flow_set *defs,
-                                  struct store *store, const struct config *cfg);
+                                  const struct commune_list *communes, struct store *store,
+                                  const struct config *cfg);
 void volunteers_free(struct volunteers *v);
 
 /* Adds (with the commune they cover, "" when none; vol:{<user>} keeps it

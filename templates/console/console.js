@@ -96,11 +96,62 @@
     });
   }
 
+  /* The API's errors stay English (other programs read them); the page says
+   * them in Vietnamese: the first pattern that matches, $1.. its groups. */
+  var ERRORS = [
+    [/^text is required/, 'Chưa có nội dung tin nhắn.'],
+    [/^text is not valid UTF-8/, 'Nội dung có ký tự không đọc được.'],
+    [/^text has (\d+) characters; at most (\d+)/, 'Nội dung dài $1 ký tự; tối đa $2 ký tự (một màn hình điện thoại).'],
+    [/^buttons\[\d+\] must be an object/, 'Nút bấm không đúng dạng: cần tên nút và mã nút.'],
+    [/^buttons\[\d+\]: unknown field '(.*)'/, 'Nút bấm có mục lạ "$1".'],
+    [/^buttons\[\d+\]\.label is required/, 'Có nút bấm chưa có tên.'],
+    [/^buttons\[\d+\]\.label must be valid UTF-8, at most (\d+)/, 'Tên nút bấm dài quá (tối đa $1 ký tự) hoặc có ký tự không đọc được.'],
+    [/^buttons\[\d+\]\.payload must be 1-(\d+) bytes/, 'Mã nút bấm phải gồm 1–$1 ký tự không dấu, không có khoảng trắng.'],
+    [/^buttons\[\d+\] does not fit/, 'Nút bấm không vừa tin nhắn.'],
+    [/^buttons must be an array/, 'Danh sách nút bấm không đúng dạng.'],
+    [/^at most (\d+) buttons/, 'Tối đa $1 nút bấm.'],
+    [/^segment\.channels is required/, 'Chọn ít nhất một kênh (Telegram, Zalo, web chat).'],
+    [/^segment\.channels must hold strings/, 'Danh sách kênh không đúng dạng.'],
+    [/^segment\.channels: unknown channel '(.*)'/, 'Không có kênh "$1" (chỉ có Telegram, Zalo, web chat).'],
+    [/^segment\.channels: channel '(.*)' is not enabled/, 'Kênh $1 chưa được bật trên máy chủ này.'],
+    [/^segment\.communes must be an array of 1-(\d+)/, 'Danh sách xã/phường phải có từ 1 đến $1 tên.'],
+    [/^segment\.communes must hold non-empty names of at most (\d+) bytes/, 'Tên xã/phường không được để trống, dài tối đa $1 byte.'],
+    [/^segment\.communes: a name is not valid UTF-8/, 'Tên xã/phường có ký tự không đọc được.'],
+    [/^segment\.seen_within_days must be a whole number of days, 1-(\d+)/, 'Số ngày "dùng gần đây" phải là số nguyên từ 1 đến $1.'],
+    [/^segment\.dossier_status must be/, 'Trạng thái hồ sơ không đúng (ví dụ can_bo_sung, cho_thanh_toan).'],
+    [/^segment is required/, 'Chưa chọn người nhận.'],
+    [/^segment\.procedure is not supported/, 'Chưa lọc được người nhận theo thủ tục.'],
+    [/^segment: unknown field '(.*)'/, 'Không có điều kiện người nhận "$1".'],
+    [/^segment cannot be stored/, 'Không lưu được điều kiện người nhận.'],
+    [/^segment matches more than (\d+) users/, 'Nhóm người nhận quá đông (hơn $1 người); hãy chọn bớt xã/phường hoặc số ngày dùng gần đây.'],
+    [/^not_before must be an ISO 8601/, 'Giờ hẹn gửi không đúng dạng (ví dụ 2025-03-01T08:00:00+07:00).'],
+    [/^not_before is more than a year ahead/, 'Giờ hẹn gửi không được quá một năm tới.'],
+    [/^body must be a JSON object/, 'Yêu cầu không đúng dạng.'],
+    [/^body must be a JSON array or NDJSON/, 'Tệp phải là CSV có dòng tiêu đề, hoặc JSON.'],
+    [/^unknown field '(.*)'/, 'Không có mục "$1".'],
+    [/^the broadcast with this Idempotency-Key is still being prepared/, 'Tin này đang được chuẩn bị; đợi một lát rồi thử lại.'],
+    [/Idempotency-Key/, 'Yêu cầu này trùng một tin đã gửi; tải lại trang rồi soạn lại.'],
+    [/^broadcast is (\w+); only a scheduled or running one can be cancelled/, 'Chỉ dừng được tin đang hẹn giờ hoặc đang gửi (tin này: $1).'],
+    [/^no such broadcast/, 'Không tìm thấy tin này.'],
+    [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
+    [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
+    [/^not found/, 'Không tìm thấy.']
+  ];
+
+  function errorVi(msg) {
+    for (var i = 0; i < ERRORS.length; i++) {
+      var m = ERRORS[i][0].exec(msg);
+      if (m) return ERRORS[i][1].replace(/\$(\d)/g, function (_, k) { return m[k] || ''; });
+    }
+    return msg;
+  }
+
   function errorText(res) {
+    var msg = res.data && res.data.error;
     if (res.status === 0) return 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.';
     if (res.status === 503) return 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.';
-    if (res.status === 403) return 'Không được phép (' + ((res.data && res.data.error) || '') + ').';
-    return (res.data && res.data.error) ? 'Lỗi: ' + res.data.error : 'Lỗi ' + res.status;
+    if (res.status === 403) return 'Không được phép (' + errorVi(msg || '') + ').';
+    return msg ? 'Lỗi: ' + errorVi(msg) : 'Lỗi ' + res.status;
   }
 
   /* ===== Tables and CSV ===== */
@@ -473,8 +524,16 @@
     return e;
   }
 
+  /* A row's name in a report by `by`: the bot's records of procedures that
+   * ask no commune (and dossiers without one) are "không theo xã". */
+  function rowName(by, r) {
+    if (by === 'procedure' && r.key === 'chung') return 'Đánh giá chung';
+    if (r.name) return r.name;
+    return by === 'commune' ? 'Không theo xã' : 'Không rõ';
+  }
+
   /* Horizontal bars of one share per row, with the target as a dashed line. */
-  function barChart(title, rows, key, target) {
+  function barChart(title, rows, key, target, by) {
     rows = rows.filter(function (r) { return r[key] !== null; });
     var h = 22, left = 150, width = 460, top = 24;
     var svg = svgEl('svg', { 'class': 'chart', viewBox: '0 0 ' + (left + width + 50) + ' ' + (top + h * rows.length + 10),
@@ -482,7 +541,7 @@
     svg.appendChild(svgEl('text', { x: 0, y: 14, 'font-weight': 'bold' }, title));
     rows.forEach(function (r, i) {
       var y = top + i * h, v = r[key], ok = target === undefined || v >= target;
-      svg.appendChild(svgEl('text', { x: left - 6, y: y + 14, 'text-anchor': 'end' }, (r.name || 'Không rõ').slice(0, 24)));
+      svg.appendChild(svgEl('text', { x: left - 6, y: y + 14, 'text-anchor': 'end' }, rowName(by, r).slice(0, 24)));
       svg.appendChild(svgEl('rect', { x: left, y: y + 3, width: Math.max(1, width * v / 100), height: h - 8,
         fill: ok ? '#2e7d32' : '#c62828' }));
       svg.appendChild(svgEl('text', { x: left + width * v / 100 + 4, y: y + 14 }, pct(v)));
@@ -540,8 +599,8 @@
       cards.appendChild(card('Hỗ trợ của tình nguyện viên', String(t.assists), 'lượt làm thủ tục cho người dân'));
       var box = clear($('cs-table'));
       var charts = el('div', { cls: 'cols' });
-      [barChart('Tỷ lệ hồ sơ toàn trình', d.rows, 'fully_online_pct', g.fully_online_pct),
-       barChart('Tỷ lệ giải quyết đúng hạn', d.rows, 'on_time_pct', g.on_time_pct)].forEach(function (c) {
+      [barChart('Tỷ lệ hồ sơ toàn trình', d.rows, 'fully_online_pct', g.fully_online_pct, d.by),
+       barChart('Tỷ lệ giải quyết đúng hạn', d.rows, 'on_time_pct', g.on_time_pct, d.by)].forEach(function (c) {
         if (c) charts.appendChild(el('div', { cls: 'panel' }, [c]));
       });
       box.appendChild(charts);
@@ -550,9 +609,7 @@
       var byName = { commune: 'Xã/phường', agency: 'Cơ quan', procedure: 'Thủ tục' }[d.by];
       var rows = d.rows.concat([Object.assign({ key: '*', name: 'Tổng cộng' }, t)]);
       table(tbl, 'chi-so-' + d.period.id + '-' + d.by, [
-        { title: byName, get: function (r) {
-          return d.by === 'procedure' && r.key === 'chung' ? 'Đánh giá chung' : (r.name || 'Không rõ');
-        } },
+        { title: byName, get: function (r) { return r.key === '*' ? r.name : rowName(d.by, r); } },
         { title: 'Hồ sơ nhận', key: 'received', num: true },
         { title: 'Toàn trình', key: 'fully_online', num: true },
         { title: 'Tỷ lệ toàn trình', num: true, cell: shareCell('fully_online_pct', g.fully_online_pct), csv: function (r) { return r.fully_online_pct; } },

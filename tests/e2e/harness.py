@@ -11,6 +11,7 @@ dvcbot binary, all on 127.0.0.1. Python standard library only.
 DVCBOT_BIN (set by tests/run_suite.py) names the binary; DVCBOT_WRAP a command
 prefix such as valgrind.
 """
+import datetime
 import hashlib
 import http.client
 import http.server
@@ -43,6 +44,19 @@ ZL_OA_SECRET = "oa-secret-key-for-tests"
 ZL_APP_SECRET = "app-secret-key-for-tests"
 ZL_MARK = "dvc:"  # our button payloads come back as hidden text with this prefix
 ZL_MORE_BUTTONS = "Lựa chọn khác:"  # templates/zalo_more_buttons.txt
+
+
+VN = datetime.timezone(datetime.timedelta(hours=7))  # Vietnam time
+
+
+def fee_in_force(proc, now):
+    """fee_text of the first of proc's fee_periods whose last day (Vietnam
+    time) has not ended at unix time now, else the lasting one."""
+    today = datetime.datetime.fromtimestamp(now, VN).date().isoformat()
+    for period in proc.get("fee_periods", []):
+        if today <= period["until"]:
+            return period["fee_text"]
+    return proc["fee_text"]
 
 
 def wait_until(pred, timeout=5.0, interval=0.02, what="condition"):
@@ -710,6 +724,7 @@ class ServiceTest(unittest.TestCase):
     telegram = True
     zalo = False
     extra_env = None
+    clock_offset = 0  # seconds dvcbot's clock starts ahead (Dvcbot.start)
 
     @classmethod
     def setUpClass(cls):
@@ -717,7 +732,8 @@ class ServiceTest(unittest.TestCase):
         cls.redis = Redis.start(cls.tmp)
         cls.tg = TelegramStub.start() if cls.telegram else None
         cls.zl = ZaloStub.start() if cls.zalo else None
-        cls.bot = Dvcbot.start(cls.tmp, cls.redis, telegram=cls.tg, env=cls.extra_env, zalo=cls.zl)
+        cls.bot = Dvcbot.start(cls.tmp, cls.redis, telegram=cls.tg, env=cls.extra_env, zalo=cls.zl,
+                               clock_offset=cls.clock_offset)
         cls._next_id = 100000
 
     @classmethod

@@ -1,9 +1,12 @@
 """What the catalog answers, end to end through the web chat API: the
 procedure summary with its "Xem đầy đủ" button and the full view behind it."""
+import datetime
 import json
 import os
+import time
+import unittest
 
-from harness import ROOT, ServiceTest
+from harness import ROOT, VN, ServiceTest, fee_in_force
 
 ELLIPSIS = "\u2026"
 
@@ -31,7 +34,7 @@ class CatalogAnswersTest(ServiceTest):
         self.assertIn(("Xem đầy đủ", "full:can_cuoc"), buttons)
         full = self.say("catalogfull01", button="full:can_cuoc")[0]
         self.assertNotIn(ELLIPSIS, full["text"])
-        self.assertIn(proc["fee_text"], full["text"])
+        self.assertIn(fee_in_force(proc, self.bot.now()), full["text"])
         for doc in proc["documents"]:
             self.assertIn(doc, full["text"])
         self.assertEqual(full["buttons"][0]["payload"], "flow:can_cuoc")
@@ -148,3 +151,37 @@ class EveryIntentIsAnsweredTest(ServiceTest):
         # a forged screen name is not rendered: the user gets help, not an internal template
         forged = self.first_reply(user, button="r:staff_help")[0]
         self.assertNotIn("staff", forged["text"].lower())
+
+
+# 2027-01-01T00:00:00+07:00, when the halved căn cước fees of TT 64/2025 end.
+END_OF_HALVING = datetime.datetime(2027, 1, 1, tzinfo=VN).timestamp()
+
+
+class FeeSwitchTest(ServiceTest):
+    """The fee in the reply changes by itself at midnight after a fee
+    period's last day, on the service's own clock (test clock)."""
+    telegram = False
+
+    @classmethod
+    def setUpClass(cls):
+        ahead = END_OF_HALVING - 60 - time.time()   # a minute before midnight
+        if ahead < 0:
+            raise unittest.SkipTest("the machine's clock is past 2027-01-01; the test clock only goes forward")
+        cls.clock_offset = int(ahead)
+        super().setUpClass()
+
+    def fee_line(self, user):
+        status, data = self.bot.webchat(user, button="full:can_cuoc")
+        self.assertEqual(status, 200)
+        return [line for line in data["replies"][0]["text"].split("\n") if line.startswith("Lệ phí")][0]
+
+    def test_the_can_cuoc_fee_goes_back_to_the_full_amount_on_1_january_2027(self):
+        before = self.fee_line("feeswitch01")
+        self.assertIn("cấp đổi 25.000 đ", before)
+        self.assertIn("Thông tư 64/2025/TT-BTC", before)
+        self.bot.advance_clock(90)                    # past midnight, Vietnam time
+        after = self.fee_line("feeswitch01")
+        self.assertIn("cấp đổi 50.000 đ", after)
+        self.assertNotIn("25.000 đ", after)
+        self.assertNotIn("64/2025", after)
+        self.assertTrue(after.startswith("Lệ phí: Miễn phí"))  # exemptions first, still

@@ -325,6 +325,54 @@ class ConsoleBroadcastTest(ServiceTest):
         self.assertTrue({mine["id"], other["id"]} <= set(all_ids))
 
 
+    def test_every_refusal_of_a_broadcast_reads_in_vietnamese_on_the_page(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        seg = {"channels": ["telegram"]}
+        bad = [
+            {"segment": seg},
+            {"text": "x" * 2000, "segment": seg},
+            {"text": "x", "segment": seg, "buttons": "no"},
+            {"text": "x", "segment": seg, "buttons": [{"label": "a", "payload": "b"}] * 4},
+            {"text": "x", "segment": seg, "buttons": [{"label": "", "payload": "b"}]},
+            {"text": "x", "segment": seg, "buttons": [{"label": "a", "payload": "có dấu"}]},
+            {"text": "x", "segment": seg, "buttons": [{"label": "a", "payload": "b", "x": 1}]},
+            {"text": "x", "segment": seg, "buttons": ["a"]},
+            {"text": "x"},
+            {"text": "x", "segment": {}},
+            {"text": "x", "segment": {"channels": ["sms"]}},
+            {"text": "x", "segment": {"channels": ["zalo"]}},
+            {"text": "x", "segment": {"channels": [1]}},
+            {"text": "x", "segment": dict(seg, communes="Thanh Nưa")},
+            {"text": "x", "segment": dict(seg, communes=[""])},
+            {"text": "x", "segment": dict(seg, seen_within_days=0)},
+            {"text": "x", "segment": dict(seg, dossier_status="xong")},
+            {"text": "x", "segment": dict(seg, procedure="khai_sinh")},
+            {"text": "x", "segment": dict(seg, tuoi=30)},
+            {"text": "x", "segment": seg, "not_before": "mai"},
+            {"text": "x", "segment": seg, "not_before": "2099-01-01T08:00:00+07:00"},
+            {"text": "x", "segment": seg, "priority": "high"},
+            [],
+        ]
+        seen = set()
+        for body in bad:
+            status, answer = c.call("POST", "broadcasts/count", body)
+            self.assertEqual(status, 400, (body, answer))
+            english = answer["error"]
+            vi = console_error_vi(english)
+            self.assertNotEqual(vi, english, english)
+            self.assertNotIn("$", vi)
+            seen.add(vi)
+        self.assertGreater(len(seen), 15)  # one message per kind of refusal
+        for english in ["no such broadcast", "store unavailable",
+                        "broadcast is done; only a scheduled or running one can be cancelled",
+                        "segment matches more than 100000 users; narrow it (communes, seen_within_days)",
+                        "the broadcast with this Idempotency-Key is still being prepared; retry"]:
+            self.assertNotEqual(console_error_vi(english), english)
+        self.assertIn("done", console_error_vi(
+            "broadcast is done; only a scheduled or running one can be cancelled"))
+
+
 class ConsoleExpiryTest(ServiceTest):
     telegram = False
     extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_CONSOLE_TTL": "600"}
@@ -359,14 +407,30 @@ def dossier(code, commune="Mường Thanh", agency="UBND xã Mường Thanh", pr
 def console_reason_vi(reason):
     """What the console page shows for an API reason: the first of its
     REASONS (templates/console/console.js) that matches, else the reason."""
-    with open(os.path.join(ROOT, "templates", "console", "console.js"), encoding="utf-8") as f:
-        js = f.read()
-    table = js[js.index("var REASONS = ["):]
-    table = table[:table.index("];")]
-    for pattern, text in re.findall(r"\[/(.*?)/, '(.*?)'\]", table):
+    for pattern, text in console_table("REASONS"):
         if re.search(pattern, reason):
             return text
     return reason
+
+
+def console_table(name):
+    """The [/pattern/, 'text'] pairs of the page's table `name`."""
+    with open(os.path.join(ROOT, "templates", "console", "console.js"), encoding="utf-8") as f:
+        js = f.read()
+    table = js[js.index("var %s = [" % name):]
+    table = table[:table.index("];")]
+    return re.findall(r"\[/(.*?)/, '(.*?)'\]", table)
+
+
+def console_error_vi(error):
+    """What the console page shows for an API error message: the text of the
+    first of its ERRORS (templates/console/console.js) that matches, with its
+    $1, $2 filled in, else the message as it is."""
+    for pattern, text in console_table("ERRORS"):
+        m = re.search(pattern, error)
+        if m:
+            return re.sub(r"\$(\d)", lambda d: m.group(int(d.group(1))) or "", text)
+    return error
 
 
 def to_csv(rows):
@@ -639,6 +703,17 @@ class ConsoleFeedbackTest(ServiceTest):
         self.assertIn("Cán bộ hẹn mãi không trả kết quả", seen)
         self.assertNotIn("Hướng dẫn khó hiểu quá", seen)  # no commune: not theirs
         self.assertEqual(officer.call("POST", "feedback/handled", {"id": comment["id"]})[0], 404)
+
+    def test_a_complaint_typed_after_a_rating_is_stored_and_listed_as_a_complaint(self):
+        user = "wcfeedback0003"
+        body = self.comment(user, 1, "Cán bộ xã hạch sách, tôi muốn khiếu nại")
+        self.assertIn("Đã ghi nhận phản ánh", body["replies"][0]["text"])  # complaint_saved
+        stored = [json.loads(x) for x in self.redis("LRANGE", "fb:{wc:%s}" % user, 0, -1)]
+        self.assertEqual([s["kind"] for s in stored], ["complaint"])
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        items = [i for i in c.call("GET", "feedback")[1]["items"] if i["id"].startswith("wc:" + user)]
+        self.assertEqual([(i["kind"], i["stars"]) for i in items], [("complaint", 1)])
 
     def test_erase_my_data_removes_the_handled_marks_too(self):
         user = "wcfeedback0003"

@@ -135,7 +135,8 @@ class ConsoleBrowserTest(ServiceTest):
                 dossier("BRW.04-0002", commune=BROWSER_COMMUNE, received=received, fee=20000,
                         paid_online=True),
                 dossier("BRW.04-0003", commune=BROWSER_COMMUNE, received=received, online=False),
-                dossier("BRW.04-0004", commune=BROWSER_COMMUNE, received="hôm qua")]
+                dossier("BRW.04-0004", commune=BROWSER_COMMUNE, received="hôm qua"),
+                dossier("BRW.04-0005", commune="", received=received)]
         path = os.path.join(self.tmp, "ho-so-xuat.csv")
         with open(path, "wb") as f:
             f.write(to_csv(rows))
@@ -144,7 +145,7 @@ class ConsoleBrowserTest(ServiceTest):
         b.find("#hs-file").send_keys(path)
         self.press("#hs-upload button", "Tải lên")
         b.wait(lambda: "bị từ chối 1" in b.find("#hs-result").text, what="the upload result")
-        self.assertIn("lưu 3", b.find("#hs-result").text)
+        self.assertIn("lưu 4", b.find("#hs-result").text)
         cells = b.texts("#hs-errors td")
         self.assertEqual(cells[:3], ["5", "BRW.04-0004", "Ngày nhận"])  # line 5: header + 4
         self.assertIn("2025-03-14T08:00:00+07:00", cells[3])  # the reason, in Vietnamese
@@ -163,6 +164,10 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual([c[0] for c in row[1:4]], ["3", "2", "66.7%"])  # received, online, share
         self.assertEqual(row[3][1], "bad")  # below the 70 % target
         self.assertIn(BROWSER_COMMUNE, b.texts("#cs-table svg.chart text"))  # the inline chart
+        # records without a commune (a procedure that asks none, such as nop_phat_giao_thong)
+        names = b.texts("#cs-table tbody tr td:first-child")
+        self.assertIn("Không theo xã", names)
+        self.assertNotIn("", names)
 
         b.download_dir  # noqa: B018 - allows downloads before the click
         b.find("#cs-table .csv").click()

@@ -291,7 +291,7 @@ class DossierLookupTest(DossierTestBase):
             self.assertIn("Không tìm thấy", self.lookup(self.new_web_user(), self.codes[4], "0000")[0]["text"])
         owner = self.new_web_user()
         paused = self.lookup(owner, self.codes[4], "5678")[0]
-        self.assertIn("gõ đầy đủ số CCCD", paused["text"])
+        self.assertIn("gõ đầy đủ số căn cước / số định danh cá nhân", paused["text"])
         self.assertNotIn("Đang xử lý", paused["text"])
         # Still in the step: the whole ID number (or phone number) gets in.
         self.assertIn("Đang xử lý", self.say(owner, "012345678901")[0]["text"])
@@ -453,7 +453,7 @@ class DossierGlobalLimitTest(DossierTestBase):
             reply = self.lookup(self.new_web_user(), "GLB.00.00.H50-000001-%04d" % i, "1234")
             self.assertIn("Không tìm thấy", reply[0]["text"])
         owner = self.new_web_user()
-        self.assertIn("gõ đầy đủ số CCCD", self.lookup(owner, code, "5678")[0]["text"])
+        self.assertIn("gõ đầy đủ số căn cước", self.lookup(owner, code, "5678")[0]["text"])
         self.assertIn("Đang xử lý", self.say(owner, "012345678901")[0]["text"])
         window = self.redis("HMGET", "hs:g:all", "w", "n")
         self.assertEqual(window[1], "6")

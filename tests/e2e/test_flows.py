@@ -14,7 +14,7 @@ import re
 import time
 import urllib.parse
 
-from harness import (ADMIN_TOKEN, ROOT, Chat, ServiceTest, payloads, texts, wait_until)
+from harness import (ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, texts, wait_until)
 
 STAFF_CHAT = -100555000111
 STAFF_MEMBER = 7999000111
@@ -258,7 +258,7 @@ class FlowWalkTest(FlowBase):
             self.assertIn(screen, w.screens, proc)
         self.assertLess(w.screens.index("submit"), len(w.screens), proc)
         self.assertIn("Mở trang thủ tục: " + portal_link(proc), w.screen_text("find"), proc)
-        self.assertIn("Lệ phí: " + p["fee_text"], w.screen_text("pay"), proc)
+        self.assertIn("Lệ phí: " + fee_in_force(p, self.bot.now()), w.screen_text("pay"), proc)
         for label, value in w.kept.items():
             if value is not None:
                 self.assertIn("%s: %s" % (label, value), "\n".join(w.texts), (proc, label))
@@ -606,7 +606,7 @@ class FlowEndTest(FlowBase):
         r = chat.press("erase:yes")
         self.assertIn("Đã xóa", r[0]["text"])
         self.assertIn("Thông tin cá nhân đã lưu", r[0]["text"])
-        self.assertIn("Góp ý của bạn", r[0]["text"])
+        self.assertIn("Góp ý của anh/chị", r[0]["text"])
         secret = [chat.key, str(chat.user), "Hướng dẫn rất dễ hiểu"]
         for key in self.redis.keys():
             for s in secret:
@@ -702,6 +702,32 @@ class FlowEndTest(FlowBase):
         self.assertIn("xã/phường nào", r[0]["text"])
         r = vol.press("vol:end")
         self.assertIn("Đã kết thúc", r[0]["text"])
+
+    def test_a_volunteer_names_the_residents_commune_from_the_2025_list(self):
+        vol = Chat(self)
+        self.assertEqual(self.bot.admin_json("POST", "/admin/volunteers", {"add": [vol.key]})[0], 200)
+        vol.say("/hotro")
+        r = vol.say("01/02/2026")                                  # a date is no commune
+        self.assertIn("Chưa tìm thấy xã/phường", r[0]["text"])
+        self.assertIn("vol:end", payloads(r))
+        self.assertNotIn("assist", self.session(vol))
+        r = vol.say("xa chieng ngan")                              # an old commune, no diacritics
+        self.assertIn("xã Chiềng Ngần cũ nay là phường Chiềng Sinh", r[0]["text"])
+        self.assertIn("Đang hỗ trợ người dân xã/phường Chiềng Sinh", texts(r))
+        self.assertEqual(self.session(vol)["assist"]["commune"], "Chiềng Sinh")
+        vol.press("vol:start")
+        r = vol.say("Đoàn Kết")                                    # one in each province
+        units = [p for p in payloads(r) if p.startswith("vol:cm:")]
+        self.assertEqual(len(units), 2, r)
+        self.assertNotIn("assist", self.session(vol))
+        r = vol.press(units[1])
+        commune = self.session(vol)["assist"]["commune"]
+        self.assertIn("Đoàn Kết", commune)
+        self.assertIn("Đang hỗ trợ người dân xã/phường " + commune, texts(r))
+        # a unit button outside the commune question starts nothing
+        other = Chat(self)
+        other.press(units[0])
+        self.assertNotIn("assist", self.session(other))
 
     def test_handoff_round_trip_through_the_staff_chat(self):
         staff = Chat(self, "telegram", user=STAFF_MEMBER, chat=STAFF_CHAT)

@@ -1,7 +1,9 @@
 """`make run` and the terminal client: how to stop it, Ctrl-C stops its
 private Redis too, `dvcbot chat` finds that Redis, --help, and the numbers of
 a procedure list in two parts."""
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,9 +14,15 @@ from harness import BIN, ROOT, SLOW, WRAP, free_port, wait_until
 
 
 def procedure_names():
+    """(id, name) of every procedure, in catalog order."""
     with open(os.path.join(ROOT, "intents", "_catalog.tsv"), encoding="utf-8") as f:
         rows = [line.rstrip("\n").split("\t") for line in f if line.strip() and not line.startswith("#")]
-    return [r[2] for r in rows if r[1] == "procedure"]
+    return [(r[0], r[2]) for r in rows if r[1] == "procedure"]
+
+
+def numbered(answer):
+    """[(number, label)] of the buttons the terminal printed in an answer."""
+    return [(int(n), label) for n, label in re.findall(r"^\s+\[(\d+)\] (.*)$", answer, re.M)]
 
 
 def chat(lines, env, cwd=ROOT, args=()):
@@ -55,19 +63,24 @@ class TerminalChatTest(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("unknown argument '--bogus'", err)
 
-    def test_every_part_of_the_procedure_list_goes_on_numbering(self):
-        names = procedure_names()
+    def test_the_topics_and_each_topics_procedures_are_numbered_from_1(self):
+        names = dict(procedure_names())
+        with open(os.path.join(ROOT, "intents", "_groups.json"), encoding="utf-8") as f:
+            topics = json.load(f)["groups"]
         rc, out, _ = chat(["/start", "1"], self.NO_REDIS)
         self.assertEqual(rc, 0)
-        parts = [p for p in answer_to(out, "1").split("bot> ")[1:] if "[" in p]
-        self.assertGreater(len(parts), 1)                        # the list came in parts
-        numbers = [int(line.split("]")[0].strip(" [")) for p in parts for line in p.splitlines()[1:]]
-        self.assertEqual(numbers, list(range(1, len(numbers) + 1)))
-        first_of_second = int(parts[1].splitlines()[1].split("]")[0].strip(" ["))
-        for n in (1, first_of_second, len(names)):              # each opens the procedure it shows
-            rc, out, _ = chat(["/start", "1", str(n)], self.NO_REDIS)
-            got = answer_to(out, str(n), last=True)
-            self.assertTrue(got.startswith("bot> " + names[n - 1]), (n, got[:120]))
+        menu = numbered(answer_to(out, "1"))                     # "Thủ tục": one answer, the topics
+        self.assertEqual([n for n, _ in menu], list(range(1, len(topics) + 2)))
+        self.assertEqual([label for _, label in menu[:-1]], [t["name"] for t in topics])
+        for k in (1, len(topics)):
+            topic = topics[k - 1]
+            rc, out, _ = chat(["/start", "1", str(k)], self.NO_REDIS)
+            listed = numbered(answer_to(out, str(k), last=True))
+            self.assertEqual([n for n, _ in listed], list(range(1, len(topic["procedures"]) + 2)))
+            for m in (1, len(topic["procedures"])):               # each number opens what it shows
+                rc, out, _ = chat(["/start", "1", str(k), str(m)], self.NO_REDIS)
+                got = answer_to(out, str(m), last=True)
+                self.assertTrue(got.startswith("bot> " + names[topic["procedures"][m - 1]]), (k, m, got[:120]))
 
 
 class MakeRunTest(unittest.TestCase):

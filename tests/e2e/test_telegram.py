@@ -189,7 +189,7 @@ class InlineReplyTest(ServiceTest):
         self.bot.telegram(tg_callback(self.next_id(), user, "menu"))
         calls = wait_until(lambda: self.tg.sent_to(user), what="the menu via sendMessage")
         self.assertEqual(len(calls), 1, "the reply must not be sent twice")
-        self.assertIn("Bạn cần làm gì", calls[0]["json"]["text"])
+        self.assertIn("Anh/chị cần làm gì", calls[0]["json"]["text"])
 
     def test_button_press_still_goes_through_the_api_with_ack(self):
         user = self.new_user()

@@ -16,12 +16,6 @@ from harness import (ROOT, SLOW, ZL_APP_ID, ZL_MARK, ZL_OA_SECRET, Dvcbot, Redis
 MENU = ["Thủ tục", "Tra cứu hồ sơ", "Thanh toán", "Hỗ trợ"]
 
 
-def procedures():
-    with open(os.path.join(ROOT, "intents", "_catalog.tsv"), encoding="utf-8") as f:
-        rows = [line.split("\t") for line in f if line.strip() and not line.startswith("#")]
-    return [r[0] for r in rows if r[1] == "procedure"]
-
-
 class ZaloTest(ServiceTest):
     telegram = False
     zalo = True
@@ -164,7 +158,7 @@ class ZaloTest(ServiceTest):
         user = self.new_zalo_user()
         self.send(zl_button(user, "menu"))
         call = self.replies(user, 1)[0]
-        self.assertIn("Bạn cần làm gì", call["json"]["message"]["text"])
+        self.assertIn("Anh/chị cần làm gì", call["json"]["message"]["text"])
         self.assertEqual([t for t, _ in zl_buttons(call)], MENU)
 
     def test_follow_greets_and_chat_now_greets(self):
@@ -209,30 +203,27 @@ class ZaloTest(ServiceTest):
     # ------------------------------------------------------------ outbound
 
     def test_many_buttons_go_out_in_groups_the_zalo_limit_allows(self):
-        user = self.new_zalo_user()
-        self.send(zl_button(user, "menu:thu_tuc"))
-        # The procedure list: as few replies of at most 11 procedure buttons as
-        # fit (12 at most per reply, the last one also has "Về menu chính"),
-        # each sent as groups of at most 5 buttons under Zalo's limit.
-        n = len(procedures())
-        parts = -(-n // 11)
-        chunk = -(-n // parts)
-        sizes = [chunk] * (parts - 1) + [n - chunk * (parts - 1) + 1]
-        want = [g for size in sizes for g in [5] * (size // 5) + ([size % 5] if size % 5 else [])]
-        calls = self.replies(user, len(want))
-        self.assertEqual(len(self.probe(user)), len(want))
-        groups = [zl_buttons(c) for c in calls]
-        self.assertEqual([len(g) for g in groups], want)
-        texts = [c["json"]["message"]["text"] for c in calls]
-        firsts = [sum(-(-size // 5) for size in sizes[:i]) for i in range(parts)]
-        for i, at in enumerate(firsts):
-            self.assertIn("(%d/%d)" % (i + 1, parts), texts[at])
-        self.assertEqual([t for i, t in enumerate(texts) if i not in firsts],
-                         ["Lựa chọn khác:"] * (len(want) - parts))
-        self.assertEqual(groups[-1][-1], ("Về menu chính", "menu"))
-        payloads = [p for g in groups for _, p in g]
-        self.assertEqual(len(payloads), len(set(payloads)))
-        self.assertIn("i:khai_sinh", payloads)
+        # The procedure menu: one button per topic and "Về menu chính"; a topic:
+        # its procedures and "Nhóm khác" (intents/_groups.json). Each reply is
+        # sent as groups of at most 5 buttons under Zalo's limit.
+        with open(os.path.join(ROOT, "intents", "_groups.json"), encoding="utf-8") as f:
+            topics = json.load(f)["groups"]
+        biggest = max(topics, key=lambda g: len(g["procedures"]))
+        for payload, n in (("menu:thu_tuc", len(topics) + 1),
+                           ("menu:thu_tuc:" + biggest["id"], len(biggest["procedures"]) + 1)):
+            user = self.new_zalo_user()
+            self.send(zl_button(user, payload))
+            want = [5] * (n // 5) + ([n % 5] if n % 5 else [])
+            calls = self.replies(user, len(want))
+            self.assertEqual(len(self.probe(user)), len(want))
+            self.assertEqual([len(zl_buttons(c)) for c in calls], want)
+            self.assertLessEqual(len(want), 2)                 # two Zalo messages at most
+            texts = [c["json"]["message"]["text"] for c in calls]
+            self.assertEqual(texts[1:], ["Lựa chọn khác:"] * (len(want) - 1))
+            payloads = [p for c in calls for _, p in zl_buttons(c)]
+            self.assertEqual(len(payloads), len(set(payloads)))
+        self.assertIn("i:" + biggest["procedures"][0], payloads)
+        self.assertEqual(payloads[-1], "menu:thu_tuc")            # back to the topics
 
     def test_window_and_count_are_tracked_per_user(self):
         user = self.new_zalo_user()
@@ -337,6 +328,10 @@ class ZaloTest(ServiceTest):
             self.assertIn("Xin chào", calls[0]["json"]["message"]["text"])
             self.assertEqual([t for t, _ in zl_buttons(calls[0])], MENU)
 
+        def topics(calls):
+            payloads = [p for c in calls for _, p in zl_buttons(c)]
+            self.assertIn("menu:thu_tuc:ho_tich", payloads)
+
         def procedure_list(calls):
             payloads = [p for c in calls for _, p in zl_buttons(c)]
             self.assertIn("i:khai_sinh", payloads)
@@ -354,7 +349,8 @@ class ZaloTest(ServiceTest):
 
         self.walk(user, [
             ("follow", None, greeting),
-            ("button", "menu:thu_tuc", procedure_list),
+            ("button", "menu:thu_tuc", topics),
+            ("button", "menu:thu_tuc:ho_tich", procedure_list),
             ("text", "dang ky khai sinh cho con", summary),
             ("button", "i:tra_cuu_ho_so", lookup),
         ])

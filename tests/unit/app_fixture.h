@@ -96,15 +96,42 @@ static inline void afx_channel_clear(struct afx_channel *c)
     c->n = 0;
 }
 
-static inline void afx_close(struct afx *f)
+/* Closes the engine; extra (may be NULL) frees a module the test made on
+ * top of it, once the store and outbox have called every callback back. */
+static inline void afx_close_with(struct afx *f, void (*extra)(void *ud), void *ud)
 {
     app_close(&f->app);
+    if (extra)
+        extra(ud);
     uv_run(&f->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&f->loop), 0);
     bot_replies_free(&f->replies);
     afx_channel_clear(&f->tg);
     afx_channel_clear(&f->wc);
     clock_set_offset(0);
+}
+
+static inline void afx_close(struct afx *f)
+{
+    afx_close_with(f, NULL, NULL);
+}
+
+/* cmocka set-up and tear-down: an empty Redis and a fresh engine in *state. */
+static inline int afx_setup(void **state)
+{
+    struct afx *f = calloc(1, sizeof *f);
+    fx_do("FLUSHALL");
+    afx_open(f);
+    *state = f;
+    return 0;
+}
+
+static inline int afx_teardown(void **state)
+{
+    struct afx *f = *state;
+    afx_close(f);
+    free(f);
+    return 0;
 }
 
 static inline void afx_on_replies(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)

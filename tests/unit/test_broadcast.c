@@ -35,17 +35,16 @@ static int setup(void **state)
     return 0;
 }
 
+static void close_worker(void *ud)
+{
+    broadcast_worker_close(ud);
+}
+
 static int teardown(void **state)
 {
     struct bfx *f = *state;
     broadcast_worker_stop(f->w);
-    app_close(&f->a.app);
-    broadcast_worker_close(f->w);
-    uv_run(&f->a.loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&f->a.loop), 0);
-    afx_channel_clear(&f->a.wc);
-    afx_channel_clear(&f->a.tg);
-    bot_replies_free(&f->a.replies);
+    afx_close_with(&f->a, close_worker, f->w);
     free(f);
     return 0;
 }

@@ -8,6 +8,8 @@
 
 #include "dvcbot/catalog.h"
 #include "dvcbot/file.h"
+#include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_groups.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,9 +128,9 @@ static void make_intents_dir(char *dir)
 
 static void remove_intents_dir(const char *dir)
 {
-    const char *files[] = {"khai_sinh.json", "khac.json", "_catalog.tsv"};
+    const char *files[] = {"khai_sinh.json", "khac.json", "_catalog.tsv", "_groups.json", "ket_hon.json"};
     char path[256];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         remove(path);
     }
@@ -256,6 +258,165 @@ static void test_procedure_without_source_is_refused(void **state)
     remove_intents_dir(dir);
 }
 
+/* ===== Fees with a validity period ===== */
+
+#define VN_MIDNIGHT_2027 1798736400LL /* 2027-01-01T00:00:00+07:00 */
+
+/* The căn cước fee halving (TT 64/2025) runs until 31/12/2026: the fee in
+ * force switches by itself at midnight, Vietnam time. */
+static void test_the_can_cuoc_fee_switches_on_the_first_of_january_2027(void **state)
+{
+    (void)state;
+    struct catalog *cat = load();
+    const struct procedure_info *p = catalog_find(cat, "can_cuoc")->proc;
+    assert_true(p->n_fee_periods >= 1);
+    struct procedure_fee before = procedure_fee_at(p, VN_MIDNIGHT_2027 - 1);
+    struct procedure_fee after = procedure_fee_at(p, VN_MIDNIGHT_2027);
+    assert_non_null(strstr(before.text, "25.000 đ"));
+    assert_non_null(strstr(after.text, "50.000 đ"));
+    assert_null(strstr(after.text, "25.000 đ"));
+    assert_null(strstr(after.text, "64/2025"));
+    assert_false(after.online_reduced);
+    /* a procedure without periods has one fee at any time */
+    const struct procedure_info *k = catalog_find(cat, "khai_sinh")->proc;
+    assert_int_equal(k->n_fee_periods, 0);
+    assert_ptr_equal(procedure_fee_at(k, VN_MIDNIGHT_2027).text, k->fee_text);
+    catalog_free(cat);
+}
+
+/* khai_sinh.json with "procedure.fee_periods" set to periods; returns the
+ * first problem reported ("" when it loads). */
+static void load_with_periods(const char *periods, char *first, size_t cap)
+{
+    char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
+    make_intents_dir(dir);
+    char *text = file_read("intents/khai_sinh.json", NULL);
+    assert_non_null(text);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    cJSON *parsed = cJSON_Parse(periods);
+    assert_non_null(parsed);
+    cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(root, "procedure"), "fee_periods", parsed);
+    char *whole = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    char path[256];
+    snprintf(path, sizeof path, "%s/khai_sinh.json", dir);
+    write_file(path, whole);
+    free(whole);
+    struct count c = {0, ""};
+    struct catalog *cat = catalog_load_report(dir, count_problem, &c);
+    snprintf(first, cap, "%s", c.first);
+    if (cat && strstr(periods, "12000")) {
+        const struct procedure_info *p = catalog_find(cat, "khai_sinh")->proc;
+        struct procedure_fee f = procedure_fee_at(p, 0);
+        assert_int_equal(f.vnd, 12000); /* the sound case below: the period's amount */
+        assert_int_equal(procedure_fee_at(p, VN_MIDNIGHT_2027).vnd, p->fee_vnd);
+    }
+    catalog_free(cat);
+    remove_intents_dir(dir);
+}
+
+static void test_fee_periods_are_checked(void **state)
+{
+    (void)state;
+    char first[512];
+    load_with_periods("[{\"until\": \"2026-12-31\", \"fee_text\": \"Đến hết 31/12/2026: 12.000 đ.\","
+                      " \"fee_vnd\": 12000}]", first, sizeof first);
+    assert_string_equal(first, "");
+    const struct { const char *periods, *want; } bad[] = {
+        {"{}", "must be an array"},
+        {"[]", "must be an array"},
+        {"[{\"fee_text\": \"x\"}]", "until"},
+        {"[{\"until\": \"2026-02-30\", \"fee_text\": \"x\"}]", "until"},
+        {"[{\"until\": \"31/12/2026\", \"fee_text\": \"x\"}]", "until"},
+        {"[{\"until\": \"2026-12-31\"}]", "fee_text"},
+        {"[{\"until\": \"2026-12-31\", \"fee_text\": \"x\", \"fee_vnd\": -5}]", "fee_vnd"},
+        {"[{\"until\": \"2026-12-31\", \"fee_text\": \"x\", \"fee_online_reduced\": 1}]",
+         "fee_online_reduced"},
+        {"[{\"until\": \"2026-12-31\", \"fee_text\": \"x\", \"from\": \"2025-07-01\"}]", "from"},
+        {"[{\"until\": \"2026-12-31\", \"fee_text\": \"x\"}, {\"until\": \"2026-06-30\", \"fee_text\": \"y\"}]",
+         "later than"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        load_with_periods(bad[i].periods, first, sizeof first);
+        if (!strstr(first, "fee_periods") || !strstr(first, bad[i].want))
+            fail_msg("%s: got '%s', want a problem naming fee_periods and '%s'", bad[i].periods, first,
+                     bad[i].want);
+    }
+}
+
+/* ===== Procedures by topic ===== */
+
+/* The first problem of a catalog whose _groups.json is text ("" when it loads). */
+static void load_with_groups(const char *text, char *first, size_t cap)
+{
+    char dir[] = "/tmp/dvcbot_catalog_XXXXXX";
+    make_intents_dir(dir);
+    char path[256];
+    snprintf(path, sizeof path, "%s/_catalog.tsv", dir);
+    write_file(path, "# id\tkind\tname\tgloss\nkhai_sinh\tprocedure\tx\tx\nket_hon\tprocedure\tx\tx\n"
+                     "khac\tfallback\tKhác\tx\n");
+    static const char *const procs[] = {"khai_sinh", "ket_hon"};
+    for (size_t i = 0; i < 2; i++) {
+        char from[64];
+        snprintf(from, sizeof from, "intents/%s.json", procs[i]);
+        char *json = file_read(from, NULL);
+        assert_non_null(json);
+        snprintf(path, sizeof path, "%s/%s.json", dir, procs[i]);
+        write_file(path, json);
+        free(json);
+    }
+    snprintf(path, sizeof path, "%s/_groups.json", dir);
+    write_file(path, text);
+    struct count c = {0, ""};
+    struct catalog *cat = catalog_load_report(dir, count_problem, &c);
+    snprintf(first, cap, "%s", c.first);
+    if (cat) {
+        const struct procedure_groups *g = catalog_groups(cat);
+        assert_int_equal(procedure_groups_size(g), 1);
+        assert_int_equal(procedure_groups_find(g, "ho_tich")->n, 2);
+        assert_string_equal(procedure_groups_find(g, "ho_tich")->procs[1]->id, "ket_hon");
+        assert_null(procedure_groups_find(g, "dat_dai"));
+    }
+    catalog_free(cat);
+    remove_intents_dir(dir);
+}
+
+static void test_every_procedure_is_in_one_topic(void **state)
+{
+    (void)state;
+    char first[512];
+    load_with_groups("{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\","
+                     " \"ket_hon\"]}]}", first, sizeof first);
+    assert_string_equal(first, "");
+    const struct { const char *text, *want; } bad[] = {
+        {"{\"groups\": []}", "groups"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": []}]}", "procedures"},
+        {"{\"groups\": [{\"id\": \"Hộ tịch\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]}]}", "id"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"procedures\": [\"khai_sinh\"]}]}", "name"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch, khai sinh, khai tử, kết hôn, nhận cha mẹ con\","
+         " \"procedures\": [\"khai_sinh\"]}]}", "name"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\", \"khac\"]}]}",
+         "not a procedure"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]}]}",
+         "ket_hon is in no group"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\", \"ket_hon\","
+         " \"ly_hon\"]}]}", "ly_hon"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]},"
+         " {\"id\": \"khac\", \"name\": \"Khác\", \"procedures\": [\"khai_sinh\"]}]}", "twice"},
+        {"{\"groups\": [{\"id\": \"ho_tich\", \"name\": \"Hộ tịch\", \"procedures\": [\"khai_sinh\"]},"
+         " {\"id\": \"ho_tich\", \"name\": \"Khác\", \"procedures\": [\"khai_sinh\"]}]}", "ho_tich"},
+        {"{\"groups\": [{\"id\": \"dat_dai\", \"name\": \"Đất đai\", \"procedures\": [\"khai_sinh\","
+         " \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\", \"khai_sinh\","
+         " \"khai_sinh\", \"khai_sinh\", \"khai_sinh\"]}]}", "at most"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        load_with_groups(bad[i].text, first, sizeof first);
+        if (!strstr(first, "_groups.json") || !strstr(first, bad[i].want))
+            fail_msg("%s: got '%s', want a problem of _groups.json naming '%s'", bad[i].text, first, bad[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +427,9 @@ int main(void)
         cmocka_unit_test(test_procedure_without_source_is_refused),
         cmocka_unit_test(test_communes_of_both_provinces_after_2025),
         cmocka_unit_test(test_portal_code_names_the_procedure_page),
+        cmocka_unit_test(test_the_can_cuoc_fee_switches_on_the_first_of_january_2027),
+        cmocka_unit_test(test_fee_periods_are_checked),
+        cmocka_unit_test(test_every_procedure_is_in_one_topic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

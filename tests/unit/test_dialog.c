@@ -11,22 +11,6 @@
 #include "app_fixture.h"
 #include "dvcbot/metrics.h"
 
-static int setup(void **state)
-{
-    struct afx *f = calloc(1, sizeof *f);
-    fx_do("FLUSHALL");
-    afx_open(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct afx *f = *state;
-    afx_close(f);
-    free(f);
-    return 0;
-}
 
 static void test_start_greets_with_the_menu(void **state)
 {
@@ -135,17 +119,18 @@ static void test_without_redis_the_bot_answers_and_says_it_remembers_nothing(voi
     assert_non_null(strstr(text, "gián đoạn"));
 }
 
+/* Each test on an empty Redis and a fresh engine. */
+#define ENGINE_TEST(fn) cmocka_unit_test_setup_teardown(fn, afx_setup, afx_teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_start_greets_with_the_menu, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_one_users_messages_are_answered_in_arrival_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_redelivered_event_is_answered_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_the_session_carries_a_flow_from_one_message_to_the_next, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_a_typed_question_reaches_its_procedure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_without_redis_the_bot_answers_and_says_it_remembers_nothing, setup,
-                                        teardown),
+        ENGINE_TEST(test_start_greets_with_the_menu),
+        ENGINE_TEST(test_one_users_messages_are_answered_in_arrival_order),
+        ENGINE_TEST(test_a_redelivered_event_is_answered_once),
+        ENGINE_TEST(test_the_session_carries_a_flow_from_one_message_to_the_next),
+        ENGINE_TEST(test_a_typed_question_reaches_its_procedure),
+        ENGINE_TEST(test_without_redis_the_bot_answers_and_says_it_remembers_nothing),
     };
     return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
 }

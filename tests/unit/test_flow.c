@@ -58,21 +58,10 @@ static int group_teardown(void **state)
 
 static int setup(void **state)
 {
-    struct afx *f = calloc(1, sizeof *f);
-    fx_do("FLUSHALL");
     char idle[16];
     snprintf(idle, sizeof idle, "%d", IDLE_S);
     setenv("DVCBOT_FLOW_IDLE", idle, 1);
-    afx_open(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct afx *f = *state;
-    afx_close(f);
-    free(f);
+    afx_setup(state);
     return 0;
 }
 
@@ -139,10 +128,10 @@ static void test_within_the_idle_time_the_flow_waits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_wrong_answer_is_refused_and_a_right_one_goes_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_wrong_answer_is_refused_and_a_right_one_goes_on, setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_a_flow_left_idle_expires_and_the_message_is_answered, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_within_the_idle_time_the_flow_waits, setup, teardown),
+                                        afx_teardown),
+        cmocka_unit_test_setup_teardown(test_within_the_idle_time_the_flow_waits, setup, afx_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

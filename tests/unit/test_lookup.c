@@ -20,19 +20,9 @@
 
 static int setup(void **state)
 {
-    struct afx *f = calloc(1, sizeof *f);
-    fx_do("FLUSHALL");
-    afx_open(f);
-    afx_put_dossier(f, RECORD);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
+    afx_setup(state);
     struct afx *f = *state;
-    afx_close(f);
-    free(f);
+    afx_put_dossier(f, RECORD);
     return 0;
 }
 
@@ -87,11 +77,11 @@ static void test_following_a_dossier_is_kept_for_notices_and_for_erasure(void **
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_the_code_and_the_last_4_digits_show_the_dossier, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_code_and_the_last_4_digits_show_the_dossier, setup, afx_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_digits_and_an_unknown_code_get_the_same_answer, setup,
-                                        teardown),
+                                        afx_teardown),
         cmocka_unit_test_setup_teardown(test_following_a_dossier_is_kept_for_notices_and_for_erasure, setup,
-                                        teardown),
+                                        afx_teardown),
     };
     return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
 }

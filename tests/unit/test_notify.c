@@ -22,22 +22,12 @@
 
 static int setup(void **state)
 {
-    struct afx *f = calloc(1, sizeof *f);
-    fx_do("FLUSHALL");
-    afx_open(f);
+    afx_setup(state);
+    struct afx *f = *state;
     afx_put_dossier(f, RECORD("dang_xu_ly"));
     afx_say(f, "wc:fol1", "xin chào"); /* a user record, as any user has */
     fx_do("SADD sub:%s wc:fol1", CODE);
     notify_start(f->app.notify);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct afx *f = *state;
-    afx_close(f);
-    free(f);
     return 0;
 }
 
@@ -98,9 +88,9 @@ static void test_a_follower_who_blocked_the_bot_gets_nothing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_status_change_reaches_the_follower, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_change_overtaken_by_a_later_one_is_skipped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_follower_who_blocked_the_bot_gets_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_status_change_reaches_the_follower, setup, afx_teardown),
+        cmocka_unit_test_setup_teardown(test_a_change_overtaken_by_a_later_one_is_skipped, setup, afx_teardown),
+        cmocka_unit_test_setup_teardown(test_a_follower_who_blocked_the_bot_gets_nothing, setup, afx_teardown),
     };
     return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
 }

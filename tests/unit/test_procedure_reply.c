@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include "dvcbot/catalog.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/procedure_fee.h"
 #include "dvcbot/procedure_reply.h"
 
 #include <stdio.h>
@@ -111,7 +113,7 @@ static void test_full_view_shows_what_the_summary_cut(void **state)
         assert_int_equal(out.n, 1);
         const char *text = out.items[0].text;
         assert_null(strstr(text, "{{"));
-        assert_non_null(strstr(text, in->proc->fee_text));
+        assert_non_null(strstr(text, procedure_fee_at(in->proc, clock_now()).text));
         assert_non_null(strstr(text, in->proc->agency));
         for (size_t d = 0; d < in->proc->n_documents; d++)
             assert_non_null(strstr(text, in->proc->documents[d]));
@@ -174,32 +176,58 @@ static void test_ask_which_offers_both_ids(void **state)
     bot_replies_free(&out);
 }
 
-static void test_list_shows_every_procedure_within_button_limits(void **state)
+/* The procedure menu: one message of topic buttons, then each topic on one
+ * screen; every procedure is on exactly one of them, as the topics of
+ * intents/_groups.json say. */
+static void test_list_is_one_screen_of_topics_then_one_screen_per_topic(void **state)
 {
     struct fixture *f = *state;
     struct bot_replies out;
     bot_replies_init(&out);
     assert_int_equal(procedure_reply_list(f->tpl, f->cat, &out), 0);
-    size_t procs = 0, want = 0;
+    assert_int_equal(out.n, 1);
+    const struct bot_reply *menu = &out.items[0];
+    static const char *const topics[] = {"Hộ tịch", "Cư trú, căn cước", "Đất đai, xây dựng", "Xe, giao thông",
+                                         "Bảo hiểm, trợ cấp", "Kinh doanh và khác"};
+    assert_int_equal(menu->n_buttons, 6 + 1);
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(menu->buttons[i].label, topics[i]);
+        assert_int_equal(strncmp(menu->buttons[i].payload, PROCEDURE_REPLY_GROUP_PREFIX,
+                                 strlen(PROCEDURE_REPLY_GROUP_PREFIX)), 0);
+    }
+    assert_string_equal(menu->buttons[6].payload, "menu");
+    size_t want = 0, seen = 0;
+    int times[64] = {0};
     for (size_t i = 0; i < catalog_size(f->cat); i++)
         want += catalog_at(f->cat, i)->kind == INTENT_PROCEDURE;
-    for (size_t i = 0; i < out.n; i++) {
-        assert_true(out.items[i].n_buttons <= BOT_MAX_BUTTONS);
-        for (size_t b = 0; b < out.items[i].n_buttons; b++) {
-            const char *p = out.items[i].buttons[b].payload;
-            assert_true(strlen(p) <= BOT_PAYLOAD_MAX);
-            if (strncmp(p, "i:", 2) == 0) {
-                const struct intent *in = catalog_find(f->cat, p + 2);
-                assert_non_null(in);
-                assert_int_equal(in->kind, INTENT_PROCEDURE);
-                procs++;
-            }
+    for (size_t g = 0; g < 6; g++) {
+        const char *id = menu->buttons[g].payload + strlen(PROCEDURE_REPLY_GROUP_PREFIX);
+        struct bot_replies screen;
+        bot_replies_init(&screen);
+        assert_int_equal(procedure_reply_group(f->tpl, f->cat, id, &screen), 0);
+        assert_int_equal(screen.n, 1);
+        const struct bot_reply *r = &screen.items[0];
+        assert_non_null(strstr(r->text, topics[g]));
+        assert_true(r->n_buttons <= 10); /* two Zalo messages at most */
+        assert_string_equal(r->buttons[r->n_buttons - 1].payload, "menu:thu_tuc");
+        for (size_t b = 0; b + 1 < r->n_buttons; b++) {
+            const char *p = r->buttons[b].payload;
+            assert_int_equal(strncmp(p, "i:", 2), 0);
+            int k = catalog_index(f->cat, p + 2);
+            assert_true(k >= 0 && k < 64);
+            assert_int_equal(catalog_at(f->cat, (size_t)k)->kind, INTENT_PROCEDURE);
+            times[k]++;
+            seen++;
         }
+        bot_replies_free(&screen);
     }
-    assert_int_equal(procs, want);
-    assert_int_equal(out.n, (want + BOT_MAX_BUTTONS - 2) / (BOT_MAX_BUTTONS - 1));
-    const struct bot_reply *last = &out.items[out.n - 1];
-    assert_string_equal(last->buttons[last->n_buttons - 1].payload, "menu");
+    assert_int_equal(seen, want);
+    for (size_t i = 0; i < catalog_size(f->cat) && i < 64; i++)
+        assert_true(times[i] <= 1);
+    struct bot_replies none;
+    bot_replies_init(&none);
+    assert_int_equal(procedure_reply_group(f->tpl, f->cat, "khong_co", &none), -1);
+    assert_int_equal(none.n, 0);
     bot_replies_free(&out);
 }
 
@@ -227,7 +255,7 @@ int main(void)
         cmocka_unit_test(test_fee_exemptions_come_first),
         cmocka_unit_test(test_summary_refuses_non_procedures),
         cmocka_unit_test(test_ask_which_offers_both_ids),
-        cmocka_unit_test(test_list_shows_every_procedure_within_button_limits),
+        cmocka_unit_test(test_list_is_one_screen_of_topics_then_one_screen_per_topic),
         cmocka_unit_test(test_shorten_cuts_at_words_and_keeps_utf8_whole),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

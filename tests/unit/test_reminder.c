@@ -53,17 +53,16 @@ static int setup(void **state)
     return 0;
 }
 
+static void close_reminder(void *ud)
+{
+    reminder_close(ud);
+}
+
 static int teardown(void **state)
 {
     struct rfx *f = *state;
     reminder_stop(f->r);
-    app_close(&f->a.app); /* closes the store and outbox: every callback is back */
-    reminder_close(f->r);
-    uv_run(&f->a.loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&f->a.loop), 0);
-    afx_channel_clear(&f->a.wc);
-    afx_channel_clear(&f->a.tg);
-    bot_replies_free(&f->a.replies);
+    afx_close_with(&f->a, close_reminder, f->r);
     free(f);
     return 0;
 }

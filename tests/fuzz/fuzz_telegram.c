@@ -1,0 +1,109 @@
+/* fuzz_telegram — a Telegram update (JSON) into a struct bot_msg, and that
+ * message's text through the Telegram renderer and splitter as a reply
+ * would go back; the same bytes as a Bot API answer (telegram_classify).
+ *
+ * Properties: ids are NUL-terminated inside their fields; the text is never
+ * NULL; the sendMessage body is valid JSON; splitting the text into parts
+ * always advances, never cuts a UTF-8 sequence of valid text, and the parts
+ * add up to the text. */
+#include "fuzz.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/msg.h"
+#include "dvcbot/telegram.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_setup();
+    return 0;
+}
+
+static void check_id(const char id[BOT_ID_MAX])
+{
+    if (!memchr(id, '\0', BOT_ID_MAX))
+        fuzz_fail("id field not terminated");
+}
+
+static void check_json(const char *body)
+{
+    cJSON *j = cJSON_Parse(body);
+    if (!cJSON_IsObject(j))
+        fuzz_fail("rendered message is not a JSON object");
+    cJSON_Delete(j);
+}
+
+static void check_parts(const char *text, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        size_t n = telegram_part_len(text + done, len - done, TELEGRAM_MAX_TEXT);
+        if (n == 0 || n > len - done)
+            fuzz_fail("text part does not advance within the text");
+        done += n;
+    }
+    /* Small parts too, where cutting happens on every few characters. */
+    for (size_t off = 0; off < len;) {
+        size_t n = bot_text_part_len(text + off, len - off, 3);
+        size_t p = bot_text_prefix_len(text + off, len - off, 2);
+        if (n == 0 || n > len - off || p > len - off)
+            fuzz_fail("short part does not advance within the text");
+        off += n;
+    }
+}
+
+static void render(const struct bot_msg *m)
+{
+    size_t len = strlen(m->text);
+    struct bot_replies rs;
+    bot_replies_init(&rs);
+    struct bot_reply *r = bot_replies_add(&rs, m->text);
+    /* The user's text as button labels, the way a menu of their words would. */
+    bot_reply_add_button(r, m->text, "i:tra_cuu_ho_so");
+    bot_reply_add_button(r, "Xem đầy đủ", "full:khai_sinh");
+    bot_reply_add_button(r, m->user, m->chat);
+    char *body = telegram_render_message(m->chat, m->text, len, r);
+    check_json(body);
+    free(body);
+    check_parts(m->text, len);
+    struct buf html;
+    buf_init(&html);
+    telegram_html_escape(&html, m->text, len);
+    if (memchr(buf_cstr(&html), '<', html.len))
+        fuzz_fail("escaped text still holds '<'");
+    buf_free(&html);
+    char key[BOT_ID_MAX + 8];
+    bot_msg_user_key(m, key, sizeof key);
+    bot_replies_free(&rs);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct bot_msg *m = NULL;
+    enum telegram_parse p = telegram_parse_update((const char *)data, size, &m);
+    if (p == TG_PARSE_MSG) {
+        if (!m || !m->text)
+            fuzz_fail("parsed message without text");
+        check_id(m->user);
+        check_id(m->chat);
+        check_id(m->event_id);
+        check_id(m->reply_ref);
+        if (!m->user[0] || !m->chat[0])
+            fuzz_fail("parsed message without sender or chat");
+        render(m);
+        bot_msg_free(m);
+    } else if (m) {
+        fuzz_fail("message returned with a refusal");
+    }
+    char *body = fuzz_cstr(data, size);
+    unsigned retry_ms = 0;
+    long statuses[] = {200, 400, 403, 429, 502};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        telegram_classify(statuses[i], body, &retry_ms);
+    free(body);
+    return 0;
+}
