@@ -187,19 +187,33 @@ redis.register_function('console_indicator_days', function(keys, args)
   end return out
 end)
 
--- KEYS: console:s:<sid>. ARGV: fp, commune, csrf, created, expires, ttl.
+-- KEYS: console:s:<sid>, console:ok:<addr>. ARGV: fp, commune, csrf, created,
+-- expires, seconds it lasts, seconds the address is known (0: not at all).
 -- (console_session)
 redis.register_function('console_session_open', function(keys, args)
   redis.call('HSET', keys[1], 'fp', args[1], 'commune', args[2], 'csrf', args[3],
   'created', args[4], 'expires', args[5])
+  if tonumber(args[7]) > 0 then redis.call('SET', keys[2], '1', 'EX', args[7]) end
   return redis.call('EXPIRE', keys[1], args[6])
 end)
 
--- KEYS: console:fail:<addr>, console:fail:all. ARGV: window (s).
+-- A session in use: expires moves to ARGV[1] (never back), the key lives
+-- ARGV[2] seconds more. A session signed out meanwhile stays gone.
+-- KEYS: console:s:<sid>.
+-- (console_session)
+redis.register_function('console_session_touch', function(keys, args)
+  local e = redis.call('HGET', keys[1], 'expires')
+  if not e or tonumber(args[1]) <= tonumber(e) then return 0 end
+  redis.call('HSET', keys[1], 'expires', args[1])
+  return redis.call('EXPIRE', keys[1], args[2])
+end)
+
+-- KEYS: console:fail:<addr>, console:fail:t:<token hash>, console:fail:all.
+-- ARGV: window (s).
 -- (console_session)
 redis.register_function('console_signin_failed', function(keys, args)
-  for _, k in ipairs(keys) do
-    if redis.call('INCR', k) == 1 then redis.call('EXPIRE', k, args[1]) end
+  for _, kk in ipairs(keys) do
+    if redis.call('INCR', kk) == 1 then redis.call('EXPIRE', kk, args[1]) end
   end return 1
 end)
 

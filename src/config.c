@@ -90,6 +90,7 @@ static const struct {
     {"DVCBOT_LOOKUP_NEW_ID_FAILS", 20, offsetof(struct config, lookup_new_id_fails)},
     {"DVCBOT_LOOKUP_GLOBAL_FAILS", 300, offsetof(struct config, lookup_global_fails)},
     {"DVCBOT_CONSOLE_TTL", 8 * 3600, offsetof(struct config, console_ttl_s)},
+    {"DVCBOT_CONSOLE_MAX_AGE", 24 * 3600, offsetof(struct config, console_max_age_s)},
     {"DVCBOT_CONSOLE_LOGIN_LIMIT", 5, offsetof(struct config, console_login_limit)},
 };
 
@@ -185,8 +186,10 @@ int config_load(struct config *cfg, const char **err)
         config_free(cfg);
         return -1;
     }
-    if (cfg->console_ttl_s < 60 || cfg->console_login_limit == 0) {
-        *err = "DVCBOT_CONSOLE_TTL must be at least 60 and DVCBOT_CONSOLE_LOGIN_LIMIT at least 1";
+    if (cfg->console_ttl_s < 60 || cfg->console_login_limit == 0 ||
+        cfg->console_max_age_s < cfg->console_ttl_s) {
+        *err = "DVCBOT_CONSOLE_TTL must be at least 60, DVCBOT_CONSOLE_MAX_AGE at least "
+               "DVCBOT_CONSOLE_TTL and DVCBOT_CONSOLE_LOGIN_LIMIT at least 1";
         config_free(cfg);
         return -1;
     }

@@ -169,7 +169,7 @@ static void on_opened(const struct console_session *s, bool store_down, void *ud
     struct buf cookies;
     buf_init(&cookies);
     console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, value,
-                          pc->con->ctx.deps.cfg->console_ttl_s);
+                          pc->con->ctx.deps.cfg->console_max_age_s);
     console_cookie_header(pc->con->sessions, &cookies, CONSOLE_LOGIN_COOKIE, "", 0);
     log_fmt(LOG_INFO, "console sign-in", "\"scoped\":%s", s->who.commune[0] ? "true" : "false");
     metrics_inc("dvcbot_console_signins_total", "result=\"ok\"", 1);
@@ -192,13 +192,13 @@ static void on_login_allowed(bool allowed, bool store_down, void *ud)
     const struct admin_token *k = admin_tokens_find(console_sessions_tokens(con->sessions),
                                                     pc->token, strlen(pc->token));
     if (!k) {
-        console_login_failed(con->sessions, pc->addr);
+        console_login_failed(con->sessions, pc->addr, pc->token);
         metrics_inc("dvcbot_console_signins_total", "result=\"refused\"", 1);
         respond_login(con, pc->req, 401, "s-bad");
         free(pc);
         return;
     }
-    if (console_session_open(con->sessions, k, on_opened, pc) != 0) {
+    if (console_session_open(con->sessions, k, pc->addr, on_opened, pc) != 0) {
         respond_login(con, pc->req, 503, "s-error");
         free(pc);
     }
@@ -219,10 +219,30 @@ static void handle_login(struct http_request *req, void *ud)
     struct page_call *pc = page_call_new(con, req);
     form_value(req, "token", pc->token, sizeof pc->token);
     console_client_addr(con->sessions, req, pc->addr, sizeof pc->addr);
-    console_login_allowed(con->sessions, pc->addr, on_login_allowed, pc);
+    console_login_allowed(con->sessions, pc->addr, pc->token, on_login_allowed, pc);
 }
 
 /* ===== POST /admin/logout ===== */
+
+/* Home, with the cookie cleared when clear is set. */
+static void logout_answer(struct page_call *pc, bool clear)
+{
+    struct buf cookies;
+    buf_init(&cookies);
+    if (clear)
+        console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, "", 0);
+    redirect_home(pc->req, cookies.data);
+    buf_free(&cookies);
+    free(pc);
+}
+
+/* The answer waits for the session to be gone from Redis. */
+static void on_session_closed(bool ok, void *ud)
+{
+    if (ok)
+        log_msg(LOG_INFO, "console sign-out");
+    logout_answer(ud, true);
+}
 
 static void on_logout_session(const struct console_session *s, bool store_down, void *ud)
 {
@@ -230,18 +250,10 @@ static void on_logout_session(const struct console_session *s, bool store_down, 
     (void)store_down;
     char given[CONSOLE_CSRF_HEX + 1];
     form_value(pc->req, "csrf", given, sizeof given);
-    struct buf cookies;
-    buf_init(&cookies);
-    if (s && console_csrf_ok(s, given)) {
-        console_session_close(pc->con->sessions, s->sid);
-        console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, "", 0);
-        log_msg(LOG_INFO, "console sign-out");
-    } else if (!s) {
-        console_cookie_header(pc->con->sessions, &cookies, CONSOLE_COOKIE, "", 0);
-    }
-    redirect_home(pc->req, cookies.data);
-    buf_free(&cookies);
-    free(pc);
+    if (s && console_csrf_ok(s, given))
+        console_session_close(pc->con->sessions, s->sid, on_session_closed, pc);
+    else
+        logout_answer(pc, !s);
 }
 
 static void handle_logout(struct http_request *req, void *ud)

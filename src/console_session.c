@@ -13,7 +13,9 @@
 
 #define SESSION_PREFIX "console:s:"
 #define FAIL_PREFIX "console:fail:"
+#define FAIL_TOKEN_PREFIX "console:fail:t:"
 #define FAIL_ALL "console:fail:all"
+#define KNOWN_PREFIX "console:ok:"
 
 struct console_sessions {
     struct store *store;
@@ -133,6 +135,7 @@ struct load_call {
     console_session_cb cb;
     void *ud;
     struct console_session s;
+    int64_t created;
 };
 
 static const char *hash_field(const redisReply *r, const char *name)
@@ -147,11 +150,12 @@ static const char *hash_field(const redisReply *r, const char *name)
 static bool session_from_hash(struct load_call *lc, const redisReply *r)
 {
     const char *fp = hash_field(r, "fp"), *csrf = hash_field(r, "csrf");
-    const char *expires = hash_field(r, "expires");
-    if (!fp || !csrf || !expires || strlen(csrf) != CONSOLE_CSRF_HEX - 1)
+    const char *expires = hash_field(r, "expires"), *created = hash_field(r, "created");
+    if (!fp || !csrf || !expires || !created || strlen(csrf) != CONSOLE_CSRF_HEX - 1)
         return false;
     const struct admin_token *k = admin_tokens_by_fp(&lc->cs->tokens, fp);
     lc->s.expires = strtoll(expires, NULL, 10);
+    lc->created = strtoll(created, NULL, 10);
     if (!k || lc->s.expires <= clock_now())
         return false;
     memcpy(lc->s.csrf, csrf, CONSOLE_CSRF_HEX);
@@ -160,13 +164,44 @@ static bool session_from_hash(struct load_call *lc, const redisReply *r)
     return true;
 }
 
+static void ignore_reply(redisReply *r, void *ud)
+{
+    (void)ud;
+    if (store_reply_failed(r))
+        log_fmt(LOG_WARN, "console write failed", "\"error\":%s", log_q(store_reply_error(r)));
+}
+
+/* A session in use lasts DVCBOT_CONSOLE_TTL from now, but never past
+ * DVCBOT_CONSOLE_MAX_AGE after signing in; written at most once a
+ * CONSOLE_RENEW_STEP_S (fire and forget: the next use tries again). */
+static void renew(struct load_call *lc)
+{
+    const struct config *cfg = lc->cs->cfg;
+    int64_t now = clock_now(), until = now + cfg->console_ttl_s;
+    int64_t last = lc->created + (int64_t)cfg->console_max_age_s;
+    if (until > last)
+        until = last;
+    if (until - lc->s.expires < CONSOLE_RENEW_STEP_S)
+        return;
+    char at[24], ttl[24];
+    snprintf(at, sizeof at, "%lld", (long long)until);
+    snprintf(ttl, sizeof ttl, "%lld", (long long)(until - now));
+    if (store_command(lc->cs->store, ignore_reply, NULL, "FCALL console_session_touch 1 %s%s %s %s",
+                      SESSION_PREFIX, lc->s.sid, at, ttl) == 0)
+        lc->s.expires = until;
+}
+
 static void on_loaded(redisReply *r, void *ud)
 {
     struct load_call *lc = ud;
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY)
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
         lc->cb(NULL, true, lc->ud);
-    else
-        lc->cb(session_from_hash(lc, r) ? &lc->s : NULL, false, lc->ud);
+    } else if (session_from_hash(lc, r)) {
+        renew(lc);
+        lc->cb(&lc->s, false, lc->ud);
+    } else {
+        lc->cb(NULL, false, lc->ud);
+    }
     free(lc);
 }
 
@@ -201,7 +236,7 @@ static void on_opened(redisReply *r, void *ud)
     free(lc);
 }
 
-int console_session_open(struct console_sessions *cs, const struct admin_token *k,
+int console_session_open(struct console_sessions *cs, const struct admin_token *k, const char *addr,
                          console_session_cb cb, void *ud)
 {
     struct load_call *lc = xcalloc(1, sizeof *lc);
@@ -218,13 +253,15 @@ int console_session_open(struct console_sessions *cs, const struct admin_token *
     s->expires = now + cs->cfg->console_ttl_s;
     snprintf(s->who.commune, sizeof s->who.commune, "%s", k->commune ? k->commune : "");
     snprintf(s->who.fp, sizeof s->who.fp, "%s", k->fp);
-    char created[24], expires[24], ttl[16];
+    char created[24], expires[24], ttl[16], known[16];
     snprintf(created, sizeof created, "%lld", (long long)now);
     snprintf(expires, sizeof expires, "%lld", (long long)s->expires);
     snprintf(ttl, sizeof ttl, "%u", cs->cfg->console_ttl_s);
-    if (store_command(cs->store, on_opened, lc, "FCALL console_session_open 1 %s%s %s %s %s %s %s %s",
-                      SESSION_PREFIX, s->sid, k->fp, s->who.commune, s->csrf, created, expires,
-                      ttl) != 0) {
+    snprintf(known, sizeof known, "%d", strcmp(addr, "unknown") == 0 ? 0 : CONSOLE_KNOWN_ADDR_S);
+    if (store_command(cs->store, on_opened, lc,
+                      "FCALL console_session_open 2 %s%s %s%s %s %s %s %s %s %s %s",
+                      SESSION_PREFIX, s->sid, KNOWN_PREFIX, addr, k->fp, s->who.commune, s->csrf,
+                      created, expires, ttl, known) != 0) {
         free(lc);
         return -1;
     }
@@ -241,18 +278,31 @@ int console_session_cookie(const struct console_sessions *cs, const struct conso
     return 0;
 }
 
-static void ignore_reply(redisReply *r, void *ud)
+struct close_call {
+    console_closed_cb cb;
+    void *ud;
+};
+
+static void on_closed(redisReply *r, void *ud)
 {
-    (void)ud;
-    if (store_reply_failed(r))
-        log_fmt(LOG_WARN, "console write failed", "\"error\":%s", log_q(store_reply_error(r)));
+    struct close_call *cc = ud;
+    bool ok = !store_reply_failed(r);
+    if (!ok)
+        log_fmt(LOG_WARN, "console sign-out not stored", "\"error\":%s", log_q(store_reply_error(r)));
+    cc->cb(ok, cc->ud);
+    free(cc);
 }
 
-void console_session_close(struct console_sessions *cs, const char *sid)
+void console_session_close(struct console_sessions *cs, const char *sid, console_closed_cb cb, void *ud)
 {
-    if (store_command(cs->store, ignore_reply, NULL, "DEL %s%s",
-                      SESSION_PREFIX, sid) != 0)
+    struct close_call *cc = xcalloc(1, sizeof *cc);
+    cc->cb = cb;
+    cc->ud = ud;
+    if (store_command(cs->store, on_closed, cc, "DEL %s%s", SESSION_PREFIX, sid) != 0) {
         log_msg(LOG_WARN, "console sign-out not stored: redis unavailable");
+        free(cc);
+        cb(false, ud);
+    }
 }
 
 /* ===== Sign-in limits ===== */
@@ -273,41 +323,59 @@ struct allowed_call {
     long long limit;
 };
 
+/* console:fail:t:<SHA-256 of what was typed>: no token in clear. */
+static void token_fail_key(const char *token, char *out, size_t cap)
+{
+    char hex[CRYPTO_SHA256_HEX];
+    crypto_sha256_hex(token, strlen(token), hex);
+    snprintf(out, cap, "%s%s", FAIL_TOKEN_PREFIX, hex);
+}
+
+static bool under(const redisReply *count, long long limit)
+{
+    const char *n = store_reply_str(count);
+    return !n || atoll(n) < limit;
+}
+
+/* reply: MGET fail:<addr>, fail:t:<token>, fail:all, ok:<addr> */
 static void on_fail_counts(redisReply *r, void *ud)
 {
     struct allowed_call *ac = ud;
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
         ac->cb(false, true, ac->ud);
     } else {
-        const char *one = store_reply_str(r->element[0]), *all = store_reply_str(r->element[1]);
-        bool ok = (!one || atoll(one) < ac->limit) &&
-                  (!all || atoll(all) < ac->limit * CONSOLE_FAIL_ALL_FACTOR);
+        bool known = store_reply_str(r->element[3]) != NULL;
+        bool ok = under(r->element[0], ac->limit) && under(r->element[1], ac->limit) &&
+                  (known || under(r->element[2], ac->limit * CONSOLE_FAIL_ALL_FACTOR));
         ac->cb(ok, false, ac->ud);
     }
     free(ac);
 }
 
-int console_login_allowed(struct console_sessions *cs, const char *addr, console_allowed_cb cb,
-                          void *ud)
+int console_login_allowed(struct console_sessions *cs, const char *addr, const char *token,
+                          console_allowed_cb cb, void *ud)
 {
     struct allowed_call *ac = xcalloc(1, sizeof *ac);
+    char tkey[sizeof FAIL_TOKEN_PREFIX + CRYPTO_SHA256_HEX];
+    token_fail_key(token, tkey, sizeof tkey);
     ac->cb = cb;
     ac->ud = ud;
     ac->limit = cs->cfg->console_login_limit;
-    if (store_command(cs->store, on_fail_counts, ac, "MGET %s%s %s", FAIL_PREFIX, addr,
-                      FAIL_ALL) != 0) {
+    if (store_command(cs->store, on_fail_counts, ac, "MGET %s%s %s %s %s%s", FAIL_PREFIX, addr, tkey,
+                      FAIL_ALL, KNOWN_PREFIX, addr) != 0) {
         free(ac);
         cb(false, true, ud);
     }
     return 0;
 }
 
-void console_login_failed(struct console_sessions *cs, const char *addr)
+void console_login_failed(struct console_sessions *cs, const char *addr, const char *token)
 {
-    char window[16];
+    char window[16], tkey[sizeof FAIL_TOKEN_PREFIX + CRYPTO_SHA256_HEX];
     snprintf(window, sizeof window, "%d", CONSOLE_FAIL_WINDOW_S);
+    token_fail_key(token, tkey, sizeof tkey);
     log_fmt(LOG_WARN, "console sign-in refused", "\"addr\":%s", log_q(addr));
-    if (store_command(cs->store, ignore_reply, NULL, "FCALL console_signin_failed 2 %s%s %s %s",
-                      FAIL_PREFIX, addr, FAIL_ALL, window) != 0)
+    if (store_command(cs->store, ignore_reply, NULL, "FCALL console_signin_failed 3 %s%s %s %s %s",
+                      FAIL_PREFIX, addr, tkey, FAIL_ALL, window) != 0)
         log_msg(LOG_WARN, "console sign-in failure not counted: redis unavailable");
 }

@@ -16,44 +16,109 @@ status is non-zero when anything failed.
 """
 import argparse
 import concurrent.futures
+import faulthandler
 import json
 import os
 import re
 import shlex
 import subprocess
+import signal
 import sys
+import tempfile
+import threading
 import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 E2E = os.path.join(HERE, "e2e")
-JOB_TIMEOUT = 900
 RESULT_MARK = "@@result"
+
+sys.path.insert(0, E2E)
+import procs  # noqa: E402
+
+RUN = procs.own_token()  # this run's tag (procs.py)
+_live = {}               # job token -> pid of the jobs running now
+_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------- jobs
 
 class Job:
-    def __init__(self, name, cmd, env, parse):
+    """One command of the suite. It runs in its own process group, tagged
+    (procs.py): whatever way it ends, nothing it started is left running."""
+    count = 0
+    default_timeout = 300
+
+    def __init__(self, name, cmd, env, parse, timeout=None):
         self.name, self.cmd, self.env, self.parse = name, cmd, env, parse
+        self.timeout = timeout or Job.default_timeout
         self.passed = self.failed = 0
         self.output = ""
         self.seconds = 0.0
+        Job.count += 1
+        self.token = "%s/%d" % (RUN, Job.count)
+        self.proc = None
 
     def run(self):
         start = time.time()
-        try:
-            proc = subprocess.run(self.cmd, cwd=ROOT, env=self.env, capture_output=True, text=True,
-                                  timeout=JOB_TIMEOUT)
-            out, code = proc.stdout + proc.stderr, proc.returncode
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode("utf-8", "replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-            out += f"\n{self.name}: timed out after {JOB_TIMEOUT} s\n"
-            code = -1
+        env = procs.job_env(dict(self.env, DVCBOT_JOB_TIMEOUT=str(self.timeout)), RUN, self.token)
+        with tempfile.TemporaryFile() as log:
+            try:
+                code, note = self._run(env, log)
+            except OSError as e:
+                code, note = -1, f"\n{self.name}: could not start: {e}\n"
+            log.seek(0)
+            out = log.read().decode("utf-8", "replace") + note
         self.seconds = time.time() - start
         self.passed, self.failed, self.output = self.parse(self.name, out, code)
         return self
+
+    def _run(self, env, log):
+        """Runs the command to its end or its timeout, then kills what is
+        left of it. Returns (exit status, a note for the output)."""
+        self.proc = subprocess.Popen(procs.PDEATHSIG + self.cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=subprocess.STDOUT, process_group=0)
+        _live[self.token] = self.proc.pid
+        note = ""
+        try:
+            timed_out = not wait_exit(self.proc.pid, self.timeout)
+            # The leader is not reaped yet: its pid still names the group.
+            left = procs.group_members(self.proc.pid)
+            procs.kill_group(self.proc.pid)
+            left += procs.kill_tagged(procs.of_job(self.token))
+        finally:
+            procs.kill_group(self.proc.pid)
+            with _lock:  # stop_everything kills the groups of _live: leaders not reaped
+                _live.pop(self.token, None)
+                code = self.proc.wait()
+        if timed_out:
+            note = f"\n{self.name}: timed out after {self.timeout} s\n"
+            code = -1
+        left = [p for p in left if not p.endswith("(%d)" % self.proc.pid)]
+        if left:
+            note += f"\n{self.name}: killed what it left running: {', '.join(sorted(set(left)))}\n"
+        return code, note
+
+
+def wait_exit(pid, timeout):
+    """Waits until pid has exited, without reaping it. False on timeout."""
+    deadline = time.time() + timeout
+    delay = 0.001
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
+        if time.time() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    return True
+
+
+def job_timeout(wrap):
+    """Seconds a job may take: DVCBOT_JOB_TIMEOUT, else 300 (1800 under a
+    --wrap such as valgrind)."""
+    if os.environ.get("DVCBOT_JOB_TIMEOUT"):
+        return float(os.environ["DVCBOT_JOB_TIMEOUT"])
+    return 1800 if wrap else 300
 
 
 def parse_unit(name, out, code):
@@ -151,7 +216,10 @@ def e2e_jobs(build, wrap, pattern):
 
 def run_child(name, pattern):
     """One end-to-end test class, in this process (the parent's job)."""
-    sys.path.insert(0, E2E)
+    # A job about to time out prints where each thread is (then it is killed).
+    timeout = float(os.environ.get("DVCBOT_JOB_TIMEOUT") or 0)
+    if timeout > 10:
+        faulthandler.dump_traceback_later(timeout - 5, exit=False)
     suite = loader(pattern).loadTestsFromName(name)
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
@@ -180,6 +248,33 @@ def save_times(path, jobs, old):
         pass
 
 
+def stop_everything(signum=None, frame=None):
+    """Kills every process of this run: each job's group, then whatever
+    carries the run's tag. As a signal handler, then exits."""
+    with _lock:
+        for pid in _live.values():
+            procs.kill_group(pid)
+    killed = procs.kill_tagged(procs.of_run(RUN))
+    if signum is not None:
+        sys.stdout.write(f"\nstopped by signal {signum}: killed {len(killed)} processes of the run\n")
+        sys.stdout.flush()
+        os._exit(128 + signum)
+
+
+def run_jobs(jobs, workers, report):
+    """Runs jobs, `workers` at once, calling report(job) as each ends. However
+    this ends (SIGTERM, SIGINT, SIGHUP, an exception), nothing it started is
+    left running."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop_everything)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            for job in concurrent.futures.as_completed([pool.submit(j.run) for j in jobs]):
+                report(job.result())
+    finally:
+        stop_everything()
+
+
 def default_jobs(wrap):
     if os.environ.get("DVCBOT_TEST_JOBS"):
         return max(1, int(os.environ["DVCBOT_TEST_JOBS"]))
@@ -201,6 +296,10 @@ def main():
     if args.child:
         run_child(args.child, args.pattern)
     start = time.time()
+    stale = procs.reap_stale()
+    if stale:
+        print(f"killed {len(stale)} processes left by a suite run that was killed: {', '.join(stale[:10])}")
+    Job.default_timeout = job_timeout(args.wrap)
     jobs = []
     if not args.e2e_only:
         jobs += unit_jobs(args.build, args.wrap, args.pattern)
@@ -210,14 +309,15 @@ def main():
     times_path = os.path.join(args.build, "suite-times.json")
     times = load_times(times_path)
     jobs.sort(key=lambda j: -times.get(j.name, 30.0))  # unknown ones early
-    passed = failed = 0
-    with concurrent.futures.ThreadPoolExecutor(args.jobs or default_jobs(args.wrap)) as pool:
-        for job in concurrent.futures.as_completed([pool.submit(j.run) for j in jobs]):
-            j = job.result()
-            sys.stdout.write(j.output if j.output.endswith("\n") or not j.output else j.output + "\n")
-            sys.stdout.flush()
-            passed += j.passed
-            failed += j.failed
+    counts = [0, 0]
+
+    def report(j):
+        sys.stdout.write(j.output if j.output.endswith("\n") or not j.output else j.output + "\n")
+        sys.stdout.flush()
+        counts[0] += j.passed
+        counts[1] += j.failed
+    run_jobs(jobs, args.jobs or default_jobs(args.wrap), report)
+    passed, failed = counts
     save_times(times_path, jobs, times)
     slowest = sorted(jobs, key=lambda j: -j.seconds)[:5]
     print("slowest: " + ", ".join(f"{j.name} {j.seconds:.1f}s" for j in slowest))

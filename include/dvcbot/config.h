@@ -48,9 +48,12 @@ struct config {
     unsigned lookup_global_fails; /* DVCBOT_LOOKUP_GLOBAL_FAILS: wrong 4 digits per hour, all users, 300 */
     char *admin_tokens;          /* ADMIN_TOKENS: comma-separated tokens, "token@commune" for one
                                     commune (admin_tokens.h); a short one is refused at start */
-    unsigned console_ttl_s;      /* DVCBOT_CONSOLE_TTL: a console sign-in lasts, default 8 h */
-    unsigned console_login_limit; /* DVCBOT_CONSOLE_LOGIN_LIMIT: failed sign-ins per address per
-                                    15 minutes, default 5 (ten times that for all addresses) */
+    unsigned console_ttl_s;      /* DVCBOT_CONSOLE_TTL: a console sign-in left unused ends after,
+                                    default 8 h (each use renews it) */
+    unsigned console_max_age_s;  /* DVCBOT_CONSOLE_MAX_AGE: and in any case after, default 24 h */
+    unsigned console_login_limit; /* DVCBOT_CONSOLE_LOGIN_LIMIT: failed sign-ins per address and per
+                                    token tried per 15 minutes, default 5 (all together: 50 times
+                                    that, not for addresses that signed in before) */
     char *staff_chat_ids;        /* DVCBOT_STAFF_CHATS: telegram chat ids for hand-off */
 
     unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */

@@ -60,6 +60,7 @@ import sys
 import tempfile
 import time
 
+import procs
 from harness import SLOW, free_port
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -138,6 +139,11 @@ class Browser:
         opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         service = Service(CHROMEDRIVER, port=free_port(),
                           log_path=os.path.join(self.tmp, "chromedriver.log"))
+        prefix = procs.dies_with_me()
+        if prefix:  # chromedriver (and so its chromium) die with this test's process
+            args = service.command_line_args
+            service.path = prefix[0]
+            service.command_line_args = lambda: prefix[1:] + [CHROMEDRIVER] + args()
         self.driver = webdriver.Chrome(service=service, options=opts)
         self.driver.set_page_load_timeout(30 * SLOW)
         self.driver.set_script_timeout(30 * SLOW)

@@ -29,6 +29,8 @@ import time
 import unittest
 import urllib.parse
 
+import procs
+
 ROOT = os.environ.get("DVCBOT_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("DVCBOT_BIN") or os.path.join(ROOT, "build", "dvcbot")
 WRAP = shlex.split(os.environ.get("DVCBOT_WRAP", ""))
@@ -166,7 +168,7 @@ class Redis:
     def launch(self):
         aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", self.sock, "--save", ""] + aof +
+            procs.dies_with_me() + ["redis-server", "--port", "0", "--unixsocket", self.sock, "--save", ""] + aof +
             ["--dir", self.dir, "--loglevel", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._pingable, 10, what="redis-server to start")
@@ -497,7 +499,7 @@ class Dvcbot:
 
     def launch(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(WRAP + [BIN, "serve"], env=self.env, cwd=ROOT,
+        self.proc = subprocess.Popen(procs.dies_with_me() + WRAP + [BIN, "serve"], env=self.env, cwd=ROOT,
                                      stdout=self.log, stderr=self.log)
         wait_until(self._healthy, 10, what="dvcbot to answer /healthz with Redis connected")
 

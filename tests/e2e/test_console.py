@@ -121,6 +121,7 @@ class Console:
 
 class ConsoleAuthTest(ServiceTest):
     extra_env = {"ADMIN_TOKENS": TOKENS, "DVCBOT_CONSOLE_TTL": str(TTL),
+                 "DVCBOT_CONSOLE_MAX_AGE": str(4 * TTL),
                  "DVCBOT_CONSOLE_LOGIN_LIMIT": "3", "DVCBOT_TRUSTED_PROXIES": "127.0.0.1"}
 
     def test_sign_in_page_is_a_form_with_its_own_csrf_cookie(self):
@@ -140,7 +141,8 @@ class ConsoleAuthTest(ServiceTest):
         status, headers, _ = c.sign_in(ADMIN_TOKEN)
         self.assertEqual(dict(headers)["Location"], "/admin")
         value, attrs = cookies_of(headers)["dvcbot_console"]
-        for attr in ("httponly", "samesite=strict", "path=/admin", "max-age=%d" % TTL):
+        # the cookie lasts the absolute maximum; the session in Redis slides by TTL
+        for attr in ("httponly", "samesite=strict", "path=/admin", "max-age=%d" % (4 * TTL)):
             self.assertIn(attr, attrs)
         self.assertNotIn("secure", attrs)  # PUBLIC_BASE_URL is not https here
         self.assertNotIn(ADMIN_TOKEN, value)
@@ -375,17 +377,69 @@ class ConsoleBroadcastTest(ServiceTest):
 
 class ConsoleExpiryTest(ServiceTest):
     telegram = False
-    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_CONSOLE_TTL": "600"}
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_CONSOLE_TTL": "600",
+                 "DVCBOT_CONSOLE_MAX_AGE": "1500"}
 
-    def test_a_session_ends_when_its_lifetime_is_over(self):
+    def test_a_session_left_unused_for_its_lifetime_ends(self):
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
-        self.bot.advance_clock(300)
-        self.assertEqual(c.call("GET", "meta")[0], 200)
-        self.bot.advance_clock(301)
+        self.bot.advance_clock(601)
         self.assertEqual(c.call("GET", "meta")[0], 401)
         status, _, html = c.page()
         self.assertIn('action="/admin/login"', html)
+
+    def test_a_session_in_use_goes_on_until_its_absolute_maximum(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        for _ in range(3):                               # 450 s apart: more than 600 s in all
+            self.bot.advance_clock(450)
+            self.assertEqual(c.call("GET", "meta")[0], 200)
+        self.assertLessEqual(self.redis("TTL", "console:s:" + c.sid), 600)
+        self.bot.advance_clock(200)                      # 1550 s after signing in
+        self.assertEqual(c.call("GET", "meta")[0], 401)
+
+
+_limit_addr = iter(range(1, 60000))
+
+
+def limit_addr():
+    return "10.77.%d.%d" % divmod(next(_limit_addr), 256)
+
+
+class ConsoleSignInLimitTest(ServiceTest):
+    """Failed sign-ins count per address and per token tried; everyone's
+    together only past a much higher ceiling, which never locks out an
+    address that signed in before."""
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": TOKENS, "DVCBOT_CONSOLE_LOGIN_LIMIT": "2",
+                 "DVCBOT_TRUSTED_PROXIES": "127.0.0.1"}
+
+    def setUp(self):
+        # each test starts with no failure counted (the flood fills the ceiling)
+        for key in self.redis("KEYS", "console:fail:*"):
+            self.redis("DEL", key)
+
+    def test_one_wrong_token_tried_from_many_addresses_is_limited_by_itself(self):
+        token = "guessed-token-00000000000001"
+        for _ in range(2):
+            Console(self.bot, limit_addr()).sign_in(token, expect=401)
+        third = Console(self.bot, limit_addr())
+        status, _, data = third.sign_in(token, expect=429)
+        self.assertIn("s-limited", data.decode())
+        third.sign_in(ADMIN_TOKEN)                        # its address is not locked
+
+    def test_a_flood_does_not_lock_out_officers_who_signed_in_before(self):
+        known = Console(self.bot, limit_addr())
+        known.sign_in(ADMIN_TOKEN)
+        known.sign_out()
+        ceiling = 2 * 50                                  # the limit x CONSOLE_FAIL_ALL_FACTOR
+        for i in range(ceiling // 2):
+            attacker = Console(self.bot, limit_addr())
+            for k in range(2):
+                attacker.sign_in("flood-token-%04d-%d-000000000" % (i, k), expect=401)
+        newcomer = Console(self.bot, limit_addr())
+        newcomer.sign_in(ADMIN_TOKEN, expect=429)          # a new address waits
+        Console(self.bot, known.addr).sign_in(ADMIN_TOKEN)  # an officer's address does not
 
 
 CSV_FIELDS = ["code", "procedure", "applicant_name", "phone", "commune", "agency", "status",

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
+import procs
 from harness import BIN, ROOT, SLOW, WRAP, free_port, wait_until
 
 
@@ -97,7 +98,7 @@ class MakeRunTest(unittest.TestCase):
         env.pop("MAKEFLAGS", None)
         args = ["make", "-s", "--no-print-directory", "run", "BUILD=" + build, "RUN_DIR=" + self.run_dir]
         # Its own session: Ctrl-C goes to the whole foreground group, as in a terminal.
-        self.make = subprocess.Popen(args + ([san] if san else []), cwd=ROOT, env=env, start_new_session=True,
+        self.make = subprocess.Popen(procs.dies_with_me() + args + ([san] if san else []), cwd=ROOT, env=env, start_new_session=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def tearDown(self):
