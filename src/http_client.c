@@ -35,13 +35,15 @@ struct http_client {
     bool closing;
 };
 
-/* One watched socket. Found through curl's socketp, never by fd: an fd that
- * curl closes and reopens gets a new context while the old one is still
- * closing, and the old one's close callback must not touch the new one. */
+/* One watched socket, found through curl's socketp. Only the sockets curl
+ * opened through on_curl_open_socket are also found by fd (poll_find):
+ * curl closes those through on_curl_close_socket, which retires their
+ * watcher before the number can be reused. */
 struct poll_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     int events;                 /* what uv_poll watches now */
+    bool connection;            /* opened by on_curl_open_socket, closed by on_curl_close_socket */
     bool parked;                /* curl removed it: a kept-alive connection between transfers */
     struct http_client *client;
     struct poll_ctx *prev, *next;
@@ -214,7 +216,9 @@ static int poll_watch(struct poll_ctx *p, int what)
  * costs four system calls per request): it keeps watching for input, which
  * on an idle connection means the server closed it (then it stops), and
  * the next transfer on that socket takes it back. It goes when curl closes
- * the socket (on_curl_close_socket), before the number can be reused. */
+ * the socket (on_curl_close_socket), before the number can be reused.
+ * Other sockets (the resolver thread's socket pair, which curl closes
+ * itself before saying "remove") lose their watcher on "remove". */
 static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct http_client *c = userp;
@@ -223,9 +227,11 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 
     if (what == CURL_POLL_REMOVE) {
         /* curl forgets socketp together with the socket right after this. */
-        if (p) {
+        if (p && p->connection) {
             p->parked = true;
             poll_set(p, UV_READABLE);
+        } else if (p) {
+            poll_retire(p);
         }
         return 0;
     }
@@ -233,7 +239,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
         return 0;
     if (!p) {
         p = poll_find(c, s);
-        if (!p)
+        if (!p || !p->connection)
             p = poll_new(c, s);
         if (!p)
             return 0;
@@ -247,6 +253,33 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
     }
     poll_watch(p, what);
     return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: what curl would do, and the socket's watcher
+ * made now, marked as one curl closes through on_curl_close_socket. A
+ * watcher still holding the number (curl closed the socket pair behind it
+ * and took the number at once) is kept, since curl may still hold it as
+ * socketp, but registered anew. */
+static curl_socket_t on_curl_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct http_client *c = clientp;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    struct poll_ctx *p = poll_find(c, fd);
+    if (p) {
+        uv_poll_stop(&p->poll);  /* the next poll_set adds the new socket to epoll */
+        p->parked = false;
+    } else {
+        p = poll_new(c, fd);
+    }
+    if (!p) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    p->connection = true;
+    return fd;
 }
 
 /* CURLOPT_CLOSESOCKETFUNCTION: the watcher goes first, then the socket. */
@@ -592,6 +625,8 @@ static CURLcode easy_setup_once(struct http_req *r)
         (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_curl_open_socket)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r->client)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_curl_close_socket)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, r->client)) != CURLE_OK)
         return rc;
