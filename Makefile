@@ -121,33 +121,37 @@ deps:
 
 # ---- running ---------------------------------------------------------------
 # Without REDIS_URL, a private redis-server on a unix socket in $(RUN_DIR); it
-# is stopped with dvcbot (Ctrl-C or SIGTERM to make). `dvcbot chat` run from
-# this directory finds it.
+# is stopped with dvcbot (Ctrl-C or SIGTERM to make). Only a server make run
+# started is stopped: one named by REDIS_URL, or already answering on
+# $(RUN_DIR)/redis.sock (another make run, one started by hand), is left
+# running. `dvcbot chat` run from this directory finds it.
 RUN_DIR ?= $(CURDIR)/run
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(RUN_DIR)
-	@private=""; \
+	@started=""; \
 	if [ -z "$$REDIS_URL" ]; then \
-	    private=1; \
-	    if ! redis-cli -s $(RUN_DIR)/redis.sock ping >/dev/null 2>&1; then \
+	    if redis-cli -s $(RUN_DIR)/redis.sock ping >/dev/null 2>&1; then \
+	        echo "redis: the server already on unix://$(RUN_DIR)/redis.sock (not started here, left running)"; \
+	    else \
+	        started=1; \
 	        redis-server --port 0 --unixsocket $(RUN_DIR)/redis.sock --unixsocketperm 700 \
 	            --dir $(RUN_DIR) --appendonly yes --daemonize yes \
 	            --pidfile $(RUN_DIR)/redis.pid --logfile $(RUN_DIR)/redis.log; \
 	        for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -s $(RUN_DIR)/redis.sock ping >/dev/null 2>&1 && break; sleep 0.2; done; \
+	        echo "redis: private server on unix://$(RUN_DIR)/redis.sock (data in $(RUN_DIR))"; \
 	    fi; \
-	    echo "redis: private server on unix://$(RUN_DIR)/redis.sock (data in $(RUN_DIR))"; \
 	fi; \
 	echo "web chat: http://$${DVCBOT_LISTEN:-127.0.0.1:8080}/webchat"; \
 	echo "terminal chat: $(BUILD)/dvcbot chat (another terminal, from this directory)"; \
-	if [ -n "$$private" ]; then echo "stop: Ctrl-C (stops dvcbot, then its private redis)"; \
-	else echo "stop: Ctrl-C"; fi; \
+	if [ -n "$$started" ]; then echo "stop: Ctrl-C (stops dvcbot, then its private redis)"; \
+	else echo "stop: Ctrl-C (stops dvcbot; redis is left running)"; fi; \
 	REDIS_URL=$${REDIS_URL:-unix://$(RUN_DIR)/redis.sock} DVCBOT_DATA_DIR=$${DVCBOT_DATA_DIR:-$(CURDIR)} \
 	    $(BUILD)/dvcbot serve & pid=$$!; \
 	trap 'kill -TERM $$pid 2>/dev/null' INT TERM HUP; \
 	wait $$pid; status=$$?; \
 	while kill -0 $$pid 2>/dev/null; do wait $$pid; status=$$?; done; \
-	if [ -n "$$private" ]; then \
+	if [ -n "$$started" ]; then \
 	    redis-cli -s $(RUN_DIR)/redis.sock shutdown >/dev/null 2>&1; \
 	    echo "redis: private server stopped"; \
 	fi; \

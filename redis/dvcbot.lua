@@ -288,6 +288,35 @@ redis.register_function('erase_ref', function(keys, args)
   return 0
 end)
 
+-- Removes from the structure k the members (user keys) whose refs:{<user>}
+-- does not list k: their link expired with the user. rem: SREM or ZREM.
+local function drop_unlisted(k, members, rem)
+  local n = 0
+  for _, m in ipairs(members) do
+    if redis.call('SISMEMBER', 'refs:{' .. m .. '}', k) == 0 then n = n + redis.call(rem, k, m) end
+  end
+  return n
+end
+
+-- The sweep of followers whose refs:{} expired (one Redis: refs:{} keys of
+-- other slots are read). KEYS: sub:<code> sets of one SCAN page. Returns
+-- the number of user keys removed.
+-- (ref_sweep)
+redis.register_function('ref_sweep_sets', function(keys, args)
+  local n = 0
+  for _, k in ipairs(keys) do
+    if redis.call('TYPE', k).ok == 'set' then n = n + drop_unlisted(k, redis.call('SMEMBERS', k), 'SREM') end
+  end
+  return n
+end)
+
+-- Likewise for a zset of user keys. KEYS[1]: {stats}:comments. ARGV: the
+-- members of one ZSCAN page. Returns the number removed.
+-- (ref_sweep)
+redis.register_function('ref_sweep_zset', function(keys, args)
+  return drop_unlisted(keys[1], args, 'ZREM')
+end)
+
 -- The comment and the note in refs (same slot: the user's hash tag).
 -- KEYS: fb:{user}, refs:{user}. ARGV: JSON line, last index kept, zset key.
 -- (feedback)

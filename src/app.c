@@ -27,6 +27,7 @@
 #include "dvcbot/profile.h"
 #include "dvcbot/recipient.h"
 #include "dvcbot/redis_script.h"
+#include "dvcbot/ref_sweep.h"
 #include "dvcbot/reminder.h"
 #include "dvcbot/served.h"
 #include "dvcbot/stats.h"
@@ -335,6 +336,7 @@ static void add_reminders(struct app *a)
     };
     a->reminders = reminder_new(&rd);
     reminder_start(a->reminders);
+    a->ref_sweep = ref_sweep_new(a->store);
 }
 
 /* ===== The cron: what `dvcbot serve` does every so often ===== */
@@ -368,6 +370,11 @@ static uint64_t outbox_tick_ms(const struct config *cfg)
     return ms < 100 ? 100 : ms > OUTBOX_TICK_MS ? OUTBOX_TICK_MS : ms;
 }
 
+static void tick_ref_sweep(void *ud, int64_t now)
+{
+    ref_sweep_tick(ud, now);
+}
+
 static void tick_broadcasts(void *ud, int64_t now)
 {
     broadcast_worker_tick(ud, now);
@@ -380,7 +387,8 @@ static int add_cron_jobs(struct app *a, char **err)
         cron_every(a->cron, "flow_sweep", stats_sweep_period_ms(&a->cfg), tick_flow_sweep, a->stats) < 0 ||
         cron_every(a->cron, "broadcasts", BROADCAST_WORKER_TICK_MS, tick_broadcasts,
                    a->broadcast_worker) < 0 ||
-        cron_every(a->cron, "outbox", outbox_tick_ms(&a->cfg), tick_outbox, a) < 0) {
+        cron_every(a->cron, "outbox", outbox_tick_ms(&a->cfg), tick_outbox, a) < 0 ||
+        cron_every(a->cron, "ref_sweep", REF_SWEEP_PERIOD_MS, tick_ref_sweep, a->ref_sweep) < 0) {
         *err = xstrdup("cannot add the cron jobs");
         return -1;
     }
@@ -597,6 +605,7 @@ void app_close(struct app *a)
     outbox_store_free(a->obstore); /* after store_close: its callbacks have run */
     broadcast_worker_close(a->broadcast_worker); /* after the outbox and store called back */
     reminder_close(a->reminders); /* likewise */
+    ref_sweep_free(a->ref_sweep); /* after store_close: its callbacks have run */
     console_free(a->console); /* after store_close: its callbacks have run */
     broadcast_api_free(a->broadcasts);
     admin_dossiers_free(a->admin_dossiers); /* after store_close: no callback left */

@@ -176,7 +176,9 @@ static void on_follow_done(redisReply *r, void *ud)
     free(c);
 }
 
-/* SADD/SREM of the user in sub:<code>, and of sub:<code> in refs:{<user>}. */
+/* SADD/SREM of sub:<code> in refs:{<user>}, then of the user in
+ * sub:<code>: a follower is always listed in refs:{} (ref_sweep.h takes out
+ * of sub:<code> whoever is not). */
 static void follow(struct call *c, bool on)
 {
     char skey[DOSSIER_CODE_MAX + 8], rkey[DIALOG_USER_KEY_MAX + 16];
@@ -184,8 +186,8 @@ static void follow(struct call *c, bool on)
     dialog_user_redis_key(rkey, sizeof rkey, "refs:", c->t->user_key, NULL);
     const char *verb = on ? "SADD" : "SREM";
     struct store *st = c->l->deps->store;
-    if (store_command(st, NULL, NULL, "%s %s %s", verb, skey, c->t->user_key) != 0 ||
-        store_command(st, on_follow_done, c, "%s %s %s", verb, rkey, skey) != 0)
+    if (store_command(st, NULL, NULL, "%s %s %s", verb, rkey, skey) != 0 ||
+        store_command(st, on_follow_done, c, "%s %s %s", verb, skey, c->t->user_key) != 0)
         fail_busy(c);
 }
 

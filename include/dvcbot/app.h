@@ -46,6 +46,7 @@ struct erase;
 struct volunteers;
 struct household;
 struct reminder;
+struct ref_sweep;
 struct console;
 struct cron;
 struct admin_api;
@@ -77,6 +78,7 @@ struct app {
     struct lookup *lookup;       /* tra_cuu_ho_so, thanh_toan, hs:* buttons */
     struct admin_dossiers *admin_dossiers; /* POST /admin/dossiers */
     struct reminder *reminders;  /* reminder timer (serve only) */
+    struct ref_sweep *ref_sweep; /* users whose refs:{} expired leave sub:* (serve only) */
     /* Guided flows and what hangs off them (issue 4). */
     struct flow_set *flow_defs;
     struct commune_list *communes; /* the 2025 communes and wards (commune questions) */

@@ -194,6 +194,9 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
         self.redis("HSET", "dossier:" + code_b, "code", code_b, "status", "dang_xu_ly")
         self.redis("SADD", "sub:" + code_a, *["tg:%d" % u for u in waiting], "wc:" + web)
         self.redis("SADD", "sub:" + code_b, "tg:%d" % other_status[0])
+        for key, code in [("tg:%d" % u, code_a) for u in waiting] + [("wc:" + web, code_a),
+                                                                       ("tg:%d" % other_status[0], code_b)]:
+            self.redis("SADD", "refs:{%s}" % key, "sub:" + code)  # as a follow writes it (ref_sweep.h)
         text = "Hồ sơ của bạn cần bổ sung giấy tờ " + tag
         _, body, _ = self.create(text, {"channels": ["telegram"], "dossier_status": "can_bo_sung"})
         self.assertEqual(body["recipients"], 2)  # the web chat subscriber is on another channel

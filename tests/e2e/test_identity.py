@@ -1,6 +1,7 @@
 """Identities never merge (an id that does not fit is refused, never cut),
 and what links a user to dossiers expires with the user (refs:{user},
-dossier:access:<code>)."""
+dossier:access:<code>; the hourly sweep takes a user whose refs:{} expired
+out of the dossiers they followed and out of the comment index)."""
 import json
 import time
 
@@ -108,3 +109,77 @@ class LinkExpiryTest(ServiceTest):
         status, body = self.bot.admin_json("POST", "/admin/volunteers", {"add": [vol.key]})
         self.assertEqual(status, 200, body)
         self.ttl_ok("refs:{%s}" % vol.key)
+
+
+def holding(redis, needle):
+    """Every key whose name or content names needle (any type)."""
+    found = []
+    for key in redis("KEYS", "*"):
+        kind = redis("TYPE", key)
+        if kind == "set":
+            content = redis("SMEMBERS", key)
+        elif kind == "zset":
+            content = redis("ZRANGE", key, 0, -1)
+        elif kind == "hash":
+            content = redis("HGETALL", key)
+        elif kind == "list":
+            content = redis("LRANGE", key, 0, -1)
+        elif kind == "string":
+            content = [redis("GET", key)]
+        else:
+            content = []
+        if needle in key or any(needle in str(c) for c in content):
+            found.append(key)
+    return found
+
+
+class RefSweepTest(ServiceTest):
+    """sub:<code> and {stats}:comments have no TTL: a user whose refs:{}
+    expired (DVCBOT_USER_TTL after their last message) would stay in them
+    for ever, out of reach of erase-my-data. The sweep (hourly, on the cron)
+    takes them out; a user still listed in their refs:{} stays."""
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+    CODE = "SWP.00.00.H50-000000-0001"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        status, _, body = cls.bot.admin("POST", "/admin/dossiers", ndjson([record(cls.CODE)]))
+        assert status == 200, body
+
+    def follow_and_comment(self):
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ " + self.CODE)
+        self.assertIn("Đang xử lý", texts(chat.say("5678")))
+        chat.press("hs:sub:" + self.CODE)
+        chat.press("rate:4")
+        chat.say("Hướng dẫn rất dễ hiểu")
+        self.assertEqual(self.redis("SISMEMBER", "sub:" + self.CODE, chat.key), 1)
+        wait_until(lambda: self.redis("ZSCORE", "{stats}:comments", chat.key) is not None,
+                   what="the comment indexed")
+        return chat
+
+    def passes(self):
+        return self.bot.metrics().get("dvcbot_ref_sweep_passes_total", 0)
+
+    def test_a_user_whose_refs_expired_leaves_the_shared_sets_and_erase_leaves_nothing(self):
+        gone, kept = self.follow_and_comment(), self.follow_and_comment()
+        self.redis("PEXPIRE", "refs:{%s}" % gone.key, 1)           # expires in Redis, for real
+        wait_until(lambda: self.redis("EXISTS", "refs:{%s}" % gone.key) == 0, what="refs:{} to expire")
+        before = self.passes()
+        self.bot.advance_clock(3600)                               # the sweep is hourly
+        wait_until(lambda: self.passes() > before, what="a sweep pass")
+        self.assertEqual(self.redis("SISMEMBER", "sub:" + self.CODE, gone.key), 0)
+        self.assertIsNone(self.redis("ZSCORE", "{stats}:comments", gone.key))
+        self.assertEqual(self.redis("SISMEMBER", "sub:" + self.CODE, kept.key), 1)  # still listed
+        self.assertIsNotNone(self.redis("ZSCORE", "{stats}:comments", kept.key))
+        self.assertGreaterEqual(self.bot.metrics().get("dvcbot_ref_sweep_removed_total", 0), 2)
+        # Erase-my-data then leaves nothing that names the user.
+        self.assertIn("erase:yes", [p for r in gone.say("xóa dữ liệu của tôi") for _, p in r["buttons"]])
+        gone.press("erase:yes")
+        # dossier:access:<code> (the lookup log) drops its entries older than
+        # DVCBOT_USER_TTL itself (test above); this one is fresh, as refs:{}
+        # was expired early.
+        self.assertEqual([k for k in holding(self.redis, gone.key) if not k.startswith("dossier:access:")], [])
+        self.assertNotEqual(holding(self.redis, kept.key), [])

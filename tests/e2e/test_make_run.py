@@ -1,6 +1,7 @@
 """`make run` and the terminal client: how to stop it, Ctrl-C stops its
-private Redis too, `dvcbot chat` finds that Redis, --help, and the numbers of
-a procedure list in two parts."""
+private Redis too (and only a Redis it started: one named by REDIS_URL or
+already on its socket is left running), `dvcbot chat` finds that Redis,
+--help, and the numbers of a procedure list in two parts."""
 import json
 import os
 import re
@@ -11,7 +12,7 @@ import tempfile
 import unittest
 
 import procs
-from harness import BIN, ROOT, SLOW, WRAP, free_port, wait_until
+from harness import BIN, ROOT, SLOW, WRAP, Redis, free_port, wait_until
 
 
 def procedure_names():
@@ -91,18 +92,26 @@ class MakeRunTest(unittest.TestCase):
             os.symlink(os.path.join(ROOT, d), os.path.join(self.tmp, d))
         self.run_dir = os.path.join(self.tmp, "run")
         self.port = free_port()
+        self.make = None
+        self.redis = None
+
+    def start_make_run(self, redis_url=None):
         build = os.path.dirname(BIN)
         san = {"asan": "SAN=asan", "valgrind": "SAN=valgrind"}.get(os.path.basename(build))
         env = dict(os.environ, DVCBOT_LISTEN="127.0.0.1:%d" % self.port, DVCBOT_DATA_DIR=self.tmp)
         env.pop("REDIS_URL", None)
         env.pop("MAKEFLAGS", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
         args = ["make", "-s", "--no-print-directory", "run", "BUILD=" + build, "RUN_DIR=" + self.run_dir]
         # Its own session: Ctrl-C goes to the whole foreground group, as in a terminal.
         self.make = subprocess.Popen(procs.dies_with_me() + args + ([san] if san else []), cwd=ROOT, env=env, start_new_session=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def tearDown(self):
-        if self.make.poll() is None:
+        if self.redis:
+            self.redis.stop()
+        if self.make and self.make.poll() is None:
             os.killpg(self.make.pid, signal.SIGKILL)
             self.make.wait()
         pid_file = os.path.join(self.run_dir, "redis.pid")
@@ -124,7 +133,13 @@ class MakeRunTest(unittest.TestCase):
         except OSError:
             return False
 
+    def ctrl_c(self):
+        """Ctrl-C in make run's terminal; what it printed."""
+        os.killpg(self.make.pid, signal.SIGINT)
+        return self.make.communicate(timeout=30 * SLOW)[0].decode()
+
     def test_prints_how_to_stop_chat_finds_its_redis_and_ctrl_c_stops_both(self):
+        self.start_make_run()
         wait_until(self.healthy, 60, what="make run to serve")
         with open(os.path.join(self.run_dir, "redis.pid")) as f:
             redis_pid = int(f.read())
@@ -137,13 +152,39 @@ class MakeRunTest(unittest.TestCase):
         self.assertIn("Bước 1/", out)                            # a flow started...
         rc, out, err = chat(["/start"], env, cwd=self.tmp, args=["--user", "term1"])
         self.assertIn("Anh/chị đang làm dở: Đăng ký khai sinh, bước 1/", out)  # ...and was kept there
-        os.killpg(self.make.pid, signal.SIGINT)
-        printed = self.make.communicate(timeout=30 * SLOW)[0].decode()
+        printed = self.ctrl_c()
         self.assertIn("stop: Ctrl-C (stops dvcbot, then its private redis)", printed)
         self.assertIn("redis: private server stopped", printed)
         wait_until(lambda: not alive(redis_pid), what="the private redis to end")
         self.assertFalse(os.path.exists(sock))
         self.assertIn('"msg":"stopped"', printed)                # dvcbot shut down cleanly
+
+    def assert_left_running(self, printed):
+        self.assertIn("stop: Ctrl-C (stops dvcbot; redis is left running)", printed)
+        self.assertNotIn("private server stopped", printed)
+        self.assertIn('"msg":"stopped"', printed)
+        self.assertEqual(self.redis("PING"), "PONG")              # the Redis it did not start
+        self.assertEqual(self.redis("GET", "mine"), "kept")
+
+    def test_ctrl_c_leaves_running_the_redis_named_by_redis_url(self):
+        self.redis = Redis.start(tempfile.mkdtemp(dir=self.tmp))
+        self.redis("SET", "mine", "kept")
+        self.start_make_run(redis_url=self.redis.url)
+        wait_until(self.healthy, 60, what="make run to serve")
+        printed = self.ctrl_c()
+        self.assertNotIn("private server on", printed)
+        self.assert_left_running(printed)
+        self.assertFalse(os.path.exists(os.path.join(self.run_dir, "redis.sock")))  # none started
+
+    def test_ctrl_c_leaves_running_a_redis_already_on_its_socket(self):
+        os.makedirs(self.run_dir)
+        self.redis = Redis.start(self.run_dir)                  # run/redis.sock, not started by make run
+        self.redis("SET", "mine", "kept")
+        self.start_make_run()
+        wait_until(self.healthy, 60, what="make run to serve")
+        printed = self.ctrl_c()
+        self.assertIn("redis: the server already on unix://%s/redis.sock" % self.run_dir, printed)
+        self.assert_left_running(printed)
 
 
 if __name__ == "__main__":
