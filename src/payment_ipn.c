@@ -134,10 +134,10 @@ static void record(struct ipn_call *c)
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(paid_at, sizeof paid_at, "%lld", (long long)c->paid_at);
     snprintf(keep, sizeof keep, "%u", c->pi->deps.cfg->user_ttl_s);
-    const char *args[] = {key, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
+    const char *args[] = {key, PAYMENT_UNAPPLIED_KEY, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
                           param(&c->v, "vnp_TransactionStatus"), param(&c->v, "vnp_TransactionNo"),
                           param(&c->v, "vnp_BankCode"), now, paid_at, keep};
-    if (redis_fcall(c->pi->deps.store, "payment_ipn_record", on_recorded, c, 1, 9, args, NULL) != 0)
+    if (redis_fcall(c->pi->deps.store, "payment_ipn_record", on_recorded, c, 2, 10, args, NULL) != 0)
         finish(c, "99", "Unknown error");
 }
 
