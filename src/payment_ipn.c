@@ -171,7 +171,7 @@ static void query(struct ipn_call *c)
     }
     struct vnpay_query q = {
         .tmn_code = cfg->pay_tmn_code, .txn_ref = c->ref, .request_id = request_id,
-        .order_info = "querydr", .ip_addr = PAYMENT_IP_ADDR, .txn_created = c->created,
+        .order_info = "querydr", .ip_addr = cfg->pay_server_ip ? cfg->pay_server_ip : PAYMENT_IP_ADDR, .txn_created = c->created,
         .now = (time_t)clock_now(),
     };
     struct buf body;
@@ -279,6 +279,8 @@ struct payment_ipn *payment_ipn_new(const struct payment_ipn_deps *deps)
 {
     struct payment_ipn *pi = xcalloc(1, sizeof *pi);
     pi->deps = *deps;
+    if (deps->cfg->pay_query_url && !deps->cfg->pay_server_ip)
+        log_msg(LOG_WARN, "PAY_QUERY_URL without PAY_SERVER_IP: querydr sends vnp_IpAddr " PAYMENT_IP_ADDR);
     return pi;
 }
 
