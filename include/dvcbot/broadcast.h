@@ -37,7 +37,6 @@
 #define BROADCAST_BATCH 50
 #define BROADCAST_SCAN_COUNT 500
 #define BROADCAST_IDEM_TTL_S (24 * 3600)
-#define BROADCAST_FAILURES_SHOWN 100
 
 struct broadcast_api;
 
@@ -47,7 +46,8 @@ void broadcast_api_free(struct broadcast_api *api);
 
 /* POST /admin/broadcasts (ud = the api). */
 void broadcast_handle_create(struct http_request *req, void *ud);
-/* Prefix route /admin/broadcasts/: GET {id}, POST {id}/cancel (ud = the api). */
+/* Prefix route /admin/broadcasts/: checks the token, then broadcast_item.h
+ * answers GET {id} and POST {id}/cancel (ud = the api). */
 void broadcast_handle_item(struct http_request *req, void *ud);
 
 #endif
