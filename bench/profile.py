@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--perf", action="store_true", help="perf record (time, kernel included)")
+    ap.add_argument("--keep", help="copy the callgrind (or perf) output to this file")
     args = ap.parse_args()
     webhook.need("wrk", "wrk")
     webhook.need("nginx", "nginx-light")
@@ -82,7 +83,8 @@ def main():
         env = dict(os.environ, DVCBOT_LISTEN=f"127.0.0.1:{bport}", REDIS_URL="unix://" + sock,
                    DVCBOT_DATA_DIR=webhook.ROOT, TELEGRAM_BOT_TOKEN=webhook.TOKEN,
                    TELEGRAM_WEBHOOK_SECRET=webhook.SECRET, TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}",
-                   DVCBOT_TELEGRAM_RATE="1000000", DVCBOT_LOG_LEVEL="warn")
+                   DVCBOT_TELEGRAM_RATE="1000000", DVCBOT_LOG_LEVEL="warn",
+                   DVCBOT_TRUSTED_PROXIES="127.0.0.1")
         out = os.path.join(tmp, "callgrind.out")
         binary = os.path.join(webhook.ROOT, args.build, "dvcbot")
         if args.perf:
@@ -108,6 +110,8 @@ def main():
         stats = redis_cli(sock, "INFO", "commandstats")
         bot.send_signal(signal.SIGINT if args.perf else signal.SIGTERM)  # perf passes SIGINT on
         bot.wait(timeout=120)
+        if args.keep:
+            shutil.copy(out, args.keep)
         if args.perf:
             print_perf(out, handled, args.top)
             return

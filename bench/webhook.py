@@ -224,7 +224,8 @@ def main():
         env = dict(os.environ, DVCBOT_LISTEN=f"127.0.0.1:{bport}", REDIS_URL="unix://" + sock,
                    DVCBOT_DATA_DIR=ROOT, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_SECRET=SECRET,
                    TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}", DVCBOT_TELEGRAM_RATE="1000000",
-                   DVCBOT_LOG_LEVEL="warn")
+                   DVCBOT_LOG_LEVEL="warn",
+                   DVCBOT_TRUSTED_PROXIES="127.0.0.1")  # wrk is the proxy: 64 connections from one address
         bot = subprocess.Popen([os.path.join(ROOT, args.build, "dvcbot"), "serve"], env=env,
                                stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
         procs.append(bot)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct poll_ctx;
 struct http_req;
@@ -34,12 +35,16 @@ struct http_client {
     bool closing;
 };
 
-/* One watched socket. Found through curl's socketp, never by fd: an fd that
- * curl closes and reopens gets a new context while the old one is still
- * closing, and the old one's close callback must not touch the new one. */
+/* One watched socket, found through curl's socketp. Only the sockets curl
+ * opened through on_curl_open_socket are also found by fd (poll_find):
+ * curl closes those through on_curl_close_socket, which retires their
+ * watcher before the number can be reused. */
 struct poll_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
+    int events;                 /* what uv_poll watches now */
+    bool connection;            /* opened by on_curl_open_socket, closed by on_curl_close_socket */
+    bool parked;                /* curl removed it: a kept-alive connection between transfers */
     struct http_client *client;
     struct poll_ctx *prev, *next;
 };
@@ -179,6 +184,19 @@ static struct poll_ctx *poll_new(struct http_client *c, curl_socket_t fd)
     return p;
 }
 
+/* libuv 1.44's uv_poll_start takes the fd out of epoll and puts it back
+ * (two system calls): only a real change reaches it. */
+static int poll_set(struct poll_ctx *p, int events)
+{
+    if (events == p->events && uv_is_active((uv_handle_t *)&p->poll))
+        return 0;
+    p->events = events;
+    int rc = uv_poll_start(&p->poll, events, on_poll);
+    if (rc < 0)
+        log_fmt(LOG_ERROR, "uv poll start failed", "\"error\":%s", log_q(uv_strerror(rc)));
+    return rc;
+}
+
 static int poll_watch(struct poll_ctx *p, int what)
 {
     int events = 0;
@@ -186,15 +204,21 @@ static int poll_watch(struct poll_ctx *p, int what)
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
-    int rc = uv_poll_start(&p->poll, events, on_poll);
-    if (rc < 0)
-        log_fmt(LOG_ERROR, "uv poll start failed", "\"error\":%s", log_q(uv_strerror(rc)));
-    return rc;
+    return poll_set(p, events);
 }
 
 /* CURLMOPT_SOCKETFUNCTION. A failure is logged and 0 returned anyway: -1
  * would mark the whole multi handle dead for good, while the one transfer
- * concerned still ends by its own timeout. */
+ * concerned still ends by its own timeout.
+ *
+ * Between two transfers curl "removes" a kept-alive connection's socket.
+ * Its watcher is parked instead of closed (closing and making one again
+ * costs four system calls per request): it keeps watching for input, which
+ * on an idle connection means the server closed it (then it stops), and
+ * the next transfer on that socket takes it back. It goes when curl closes
+ * the socket (on_curl_close_socket), before the number can be reused.
+ * Other sockets (the resolver thread's socket pair, which curl closes
+ * itself before saying "remove") lose their watcher on "remove". */
 static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct http_client *c = userp;
@@ -203,16 +227,23 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 
     if (what == CURL_POLL_REMOVE) {
         /* curl forgets socketp together with the socket right after this. */
-        if (p)
+        if (p && p->connection) {
+            p->parked = true;
+            poll_set(p, UV_READABLE);
+        } else if (p) {
             poll_retire(p);
+        }
         return 0;
     }
     if (c->closing)
         return 0;
     if (!p) {
-        p = poll_new(c, s);
+        p = poll_find(c, s);
+        if (!p || !p->connection)
+            p = poll_new(c, s);
         if (!p)
             return 0;
+        p->parked = false;
         CURLMcode mrc = curl_multi_assign(c->multi, s, p);
         if (mrc != CURLM_OK) {
             log_fmt(LOG_ERROR, "curl multi assign failed", "\"error\":%s", log_q(curl_multi_strerror(mrc)));
@@ -222,6 +253,42 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
     }
     poll_watch(p, what);
     return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: what curl would do, and the socket's watcher
+ * made now, marked as one curl closes through on_curl_close_socket. A
+ * watcher still holding the number (curl closed the socket pair behind it
+ * and took the number at once) is kept, since curl may still hold it as
+ * socketp, but registered anew. */
+static curl_socket_t on_curl_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct http_client *c = clientp;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    struct poll_ctx *p = poll_find(c, fd);
+    if (p) {
+        uv_poll_stop(&p->poll);  /* the next poll_set adds the new socket to epoll */
+        p->parked = false;
+    } else {
+        p = poll_new(c, fd);
+    }
+    if (!p) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    p->connection = true;
+    return fd;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: the watcher goes first, then the socket. */
+static int on_curl_close_socket(void *clientp, curl_socket_t fd)
+{
+    struct poll_ctx *p = poll_find(clientp, fd);
+    if (p)
+        poll_retire(p);
+    return close(fd);
 }
 
 /* ===== Driving curl ===== */
@@ -238,6 +305,12 @@ static void socket_action(struct http_client *c, curl_socket_t fd, int flags)
 static void on_poll(uv_poll_t *h, int status, int events)
 {
     struct poll_ctx *p = h->data;
+    if (p->parked) {
+        /* Input on a connection between transfers: the server closed it
+         * (or broke the protocol). curl finds out when it next uses it. */
+        uv_poll_stop(&p->poll);
+        return;
+    }
     int flags = 0;
     if (status < 0)
         flags = CURL_CSELECT_ERR;
@@ -551,7 +624,11 @@ static CURLcode easy_setup_once(struct http_req *r)
         (rc = curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, r)) != CURLE_OK)
+        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_curl_open_socket)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r->client)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_curl_close_socket)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, r->client)) != CURLE_OK)
         return rc;
     return CURLE_OK;
 }

@@ -30,6 +30,7 @@ struct http_server {
     struct strmap per_addr;    /* address group → admitted connections (uintptr_t) */
     size_t buffered;           /* request body bytes held */
     size_t buffered_peak;      /* since memory was last given back */
+    struct buf out;            /* a response being formatted (reused) */
     bool stopping;
     bool listener_closed;
     void (*done)(void *ud);
@@ -79,6 +80,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 #define LINGER_MS 2000
 /* Bytes read at a time; the buffer is let go when a connection is idle. */
 #define READ_CHUNK (16 * 1024)
+/* While a request is in flight, reading goes on (stopping and starting
+ * costs system calls per request) until this many bytes of the next,
+ * pipelined, request wait unparsed. */
+#define READ_AHEAD_MAX READ_CHUNK
 /* Body bytes held at some point that make it worth giving memory back once
  * none are held any more. */
 #define TRIM_AFTER (8u * 1024 * 1024)
@@ -378,6 +383,7 @@ static void server_maybe_done(struct http_server *srv)
     void (*done)(void *) = srv->done;
     void *ud = srv->done_ud;
     strmap_free(&srv->per_addr);
+    buf_free(&srv->out);
     free(srv->host);
     free(srv);
     if (done)
@@ -464,16 +470,32 @@ static void write_done(uv_write_t *w, int status)
         conn_process(c);
 }
 
-static void conn_write(struct http_conn *c, char *data, size_t len, bool close_after)
+/* Sends data (not kept): written at once when the socket takes it, which
+ * is the common case (no request record, no callback a loop turn later,
+ * and libuv does not re-arm the fd); what is left is copied and queued. */
+static void conn_write(struct http_conn *c, const char *data, size_t len, bool close_after)
 {
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    int n = c->writes_pending ? UV_EAGAIN : uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n == (int)len) {
+        if (close_after)
+            conn_close(c);
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        conn_close(c);
+        return;
+    }
+    size_t done = n > 0 ? (size_t)n : 0;
     struct write_req *wr = xcalloc(1, sizeof *wr);
     wr->conn = c;
-    wr->data = data;
+    wr->data = xmalloc(len - done);
+    memcpy(wr->data, data + done, len - done);
     wr->close_after = close_after;
-    uv_buf_t b = uv_buf_init(data, (unsigned)len);
+    b = uv_buf_init(wr->data, (unsigned)(len - done));
     int rc = uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, write_done);
     if (rc != 0) {
-        free(data);
+        free(wr->data);
         free(wr);
         conn_close(c);
         return;
@@ -481,25 +503,43 @@ static void conn_write(struct http_conn *c, char *data, size_t len, bool close_a
     c->writes_pending++;
 }
 
-/* 204 and 304 carry no body and no length; a HEAD response (head) says the
- * length of the body it leaves out. */
-static char *format_response(int status, const char *ctype, const char *body, size_t body_len,
-                             const char *extra, bool keep_alive, bool head, size_t *len)
+static void put_decimal(struct buf *b, size_t v)
+{
+    char tmp[24];
+    int i = 0;
+    do {
+        tmp[i++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (i)
+        buf_putc(b, tmp[--i]);
+}
+
+/* The response into out (reset first). 204 and 304 carry no body and no
+ * length; a HEAD response (head) says the length of the body it leaves out. */
+static void format_response(struct buf *out, int status, const char *ctype, const char *body,
+                            size_t body_len, const char *extra, bool keep_alive, bool head)
 {
     bool bodiless = status == 204 || status == 304;
-    struct buf out;
-    buf_init(&out);
-    buf_reserve(&out, body_len + 256);
-    buf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
-    if (!bodiless)
-        buf_printf(&out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                   ctype ? ctype : "text/plain; charset=utf-8", body_len);
-    buf_printf(&out, "Connection: %s\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
-               keep_alive ? "keep-alive" : "close", extra ? extra : "");
+    buf_reset(out);
+    buf_reserve(out, body_len + 256);
+    buf_puts(out, "HTTP/1.1 ");
+    put_decimal(out, (size_t)(status > 0 && status < 1000 ? status : 500));
+    buf_putc(out, ' ');
+    buf_puts(out, http_status_text(status));
+    if (!bodiless) {
+        buf_puts(out, "\r\nContent-Type: ");
+        buf_puts(out, ctype ? ctype : "text/plain; charset=utf-8");
+        buf_puts(out, "\r\nContent-Length: ");
+        put_decimal(out, body_len);
+    }
+    buf_puts(out, keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close");
+    buf_puts(out, "\r\nX-Content-Type-Options: nosniff\r\n");
+    if (extra)
+        buf_puts(out, extra);
+    buf_puts(out, "\r\n");
     if (!bodiless && !head)
-        buf_append(&out, body, body_len);
-    *len = out.len;
-    return buf_steal(&out);
+        buf_append(out, body, body_len);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -517,9 +557,7 @@ static void conn_fail(struct http_conn *c, int status)
 {
     char body[96];
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", http_status_text(status));
-    size_t len;
-    char *resp = format_response(status, "application/json", body, (size_t)n, NULL, false, false,
-                                 &len);
+    format_response(&c->srv->out, status, "application/json", body, (size_t)n, NULL, false, false);
     request_free(c->cur);
     c->cur = NULL;
     log_fmt(LOG_INFO, "request refused", "\"status\":%d", status);
@@ -527,7 +565,7 @@ static void conn_fail(struct http_conn *c, int status)
         c->srv->opts.observer("refused", status, 0.0, c->srv->opts.observer_ud);
     c->discarding = true;
     c->close_after_write = true;
-    conn_write(c, resp, len, false);
+    conn_write(c, c->srv->out.data, c->srv->out.len, false);
     if (c->closing)
         return;
     c->shutdown_req.data = c;
@@ -617,10 +655,16 @@ static void conn_compact(struct http_conn *c)
     c->in_off = 0;
 }
 
+/* Reading stays on while a request is in flight or its response is being
+ * written, but only for READ_AHEAD_MAX bytes (back-pressure: a client that
+ * does not read its answers cannot make us buffer more of them). */
+static bool conn_wants_input(const struct http_conn *c)
+{
+    return (!c->inflight && !c->writes_pending) || c->in.len - c->in_off < READ_AHEAD_MAX;
+}
+
 /* Parses what is buffered, handing complete requests to the handler one at
- * a time; reading is off while a request is in flight or its response is
- * being written (back-pressure: a client that does not read its answers
- * cannot make us buffer more of them). */
+ * a time. */
 static void conn_process(struct http_conn *c)
 {
     c->processing = true;
@@ -643,7 +687,7 @@ static void conn_process(struct http_conn *c)
     conn_compact(c);
     if (c->in.len == 0)
         buf_free(&c->in); /* an idle connection holds no buffer */
-    conn_set_reading(c, !c->inflight && !c->writes_pending);
+    conn_set_reading(c, conn_wants_input(c));
     if (!c->inflight && !c->cur && !c->close_after_write)
         if (uv_timer_start(&c->timer, conn_timeout_cb, c->srv->opts.idle_ms, 0) != 0)
             conn_close(c);
@@ -769,13 +813,12 @@ void http_respond(struct http_request *req, int status, const char *content_type
         srv->opts.observer(req->route, status, secs, srv->opts.observer_ud);
     if (c && !c->closing) {
         bool keep = req->keep_alive && !srv->stopping && !c->close_after_write;
-        size_t len;
-        char *resp = format_response(status, content_type, body ? body : "", body ? body_len : 0,
-                                     extra_headers, keep, req->method == HTTP_HEAD, &len);
+        format_response(&srv->out, status, content_type, body ? body : "", body ? body_len : 0,
+                        extra_headers, keep, req->method == HTTP_HEAD);
         c->inflight = NULL;
         if (!keep)
             c->close_after_write = true;
-        conn_write(c, resp, len, !keep);
+        conn_write(c, srv->out.data, srv->out.len, !keep);
         if (!c->processing && !c->closing)
             conn_process(c);
     }

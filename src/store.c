@@ -28,7 +28,7 @@
  *   error lets hiredis read the socket and see the failure (event hooks).
  *
  * Lifetime of struct store: it is freed once store_close was called, its
- * three timers are closed, and no hiredis context or command record that
+ * three timers and two flush handles are closed, and no hiredis context or command record that
  * points at it is left (maybe_free). */
 #include "dvcbot/store.h"
 #include "dvcbot/buf.h"
@@ -77,6 +77,10 @@ struct store {
     uv_timer_t retry_timer;        /* backoff before the next conn_start */
     uv_timer_t connect_timer;      /* bounds connect + handshake */
     uv_timer_t cmd_timer;          /* fires at the oldest pending deadline */
+    uv_check_t flush_check;        /* writes what this loop turn queued */
+    uv_idle_t flush_idle;          /* no blocking poll while a write is due */
+    bool flush_armed;
+    bool flushing;                 /* inside flush_writes */
     int open_handles;
     int live_ctx;                  /* contexts that may still call us back */
     size_t live_cmds;              /* command records hiredis still holds */
@@ -89,6 +93,8 @@ struct store {
 
 static void conn_start(struct store *s);
 static void on_cmd_timer(uv_timer_t *t);
+static void on_flush_check(uv_check_t *h);
+static void on_flush_idle(uv_idle_t *h);
 
 /* ===== Lifetime ========================================================== */
 
@@ -145,6 +151,47 @@ static void timer_init(struct store *s, uv_timer_t *t)
     s->open_handles++;
 }
 
+/* The write flush (see poll_add_write). */
+static void flush_handles_init(struct store *s)
+{
+    if (uv_check_init(s->loop, &s->flush_check) != 0 || uv_idle_init(s->loop, &s->flush_idle) != 0) {
+        log_msg(LOG_ERROR, "uv_check_init failed");
+        abort();
+    }
+    s->flush_check.data = s;
+    s->flush_idle.data = s;
+    s->open_handles += 2;
+}
+
+static void flush_disarm(struct store *s)
+{
+    if (!s->flush_armed)
+        return;
+    s->flush_armed = false;
+    uv_idle_stop(&s->flush_idle);
+    uv_check_stop(&s->flush_check);
+}
+
+static void on_flush_idle(uv_idle_t *h)
+{
+    (void)h;
+}
+
+/* Writes what hiredis buffered during this loop turn. A failed write
+ * frees the context the usual way (callbacks with NULL, on_disconnect). */
+static void on_flush_check(uv_check_t *h)
+{
+    struct store *s = h->data;
+    redisAsyncContext *ac = s->ac;
+
+    flush_disarm(s);
+    if (!ac || !(ac->c.flags & REDIS_CONNECTED))
+        return;
+    s->flushing = true;
+    redisAsyncHandleWrite(ac);
+    s->flushing = false;
+}
+
 static void timer_start(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
 {
     int rc = uv_timer_start(t, cb, ms, 0);
@@ -168,14 +215,20 @@ static void on_poll(uv_poll_t *h, int status, int events)
     redisLibuvPoll(h, status, events);
 }
 
-/* Sets the adapter's event mask and polls with on_poll. */
+/* Sets the adapter's event mask and polls with on_poll. libuv 1.44's
+ * uv_poll_start removes the fd from epoll before adding it again (two
+ * system calls), and hiredis asks for what it has already on every
+ * command: only a real change reaches libuv. */
 static void poll_change(void *privdata, int add, int del)
 {
     redisLibuvEvents *p = privdata;
+    int events = (p->events | add) & ~del;
     int rc;
 
-    p->events = (p->events | add) & ~del;
-    rc = p->events ? uv_poll_start(&p->handle, p->events, on_poll) : uv_poll_stop(&p->handle);
+    if (events == p->events && (events == 0) != uv_is_active((uv_handle_t *)&p->handle))
+        return;
+    p->events = events;
+    rc = events ? uv_poll_start(&p->handle, events, on_poll) : uv_poll_stop(&p->handle);
     if (rc != 0)
         log_fmt(LOG_ERROR, "uv_poll_start failed", "\"error\":%s", log_q(uv_strerror(rc)));
 }
@@ -190,9 +243,31 @@ static void poll_del_read(void *privdata)
     poll_change(privdata, 0, UV_READABLE);
 }
 
+/* Commands are written once per loop turn (flush_writes), all that the
+ * turn produced in one write(2), instead of waking the loop for
+ * "writable" after each. Only while connecting, or when a write left
+ * something behind (the socket is full), does hiredis wait for writable. */
 static void poll_add_write(void *privdata)
 {
-    poll_change(privdata, UV_WRITABLE, 0);
+    redisLibuvEvents *p = privdata;
+    struct store *s = p->context ? p->context->data : NULL;
+
+    if (!s || s->flushing || s->ac != p->context || !(p->context->c.flags & REDIS_CONNECTED)) {
+        poll_change(privdata, UV_WRITABLE, 0);
+        return;
+    }
+    if (s->flush_armed)
+        return;
+    /* The idle handle keeps the next poll from blocking (a command queued
+     * by a timer or a close callback); the check handle writes after this
+     * turn's I/O callbacks. */
+    if (uv_idle_start(&s->flush_idle, on_flush_idle) != 0 ||
+        uv_check_start(&s->flush_check, on_flush_check) != 0) {
+        uv_idle_stop(&s->flush_idle);
+        poll_change(privdata, UV_WRITABLE, 0);
+        return;
+    }
+    s->flush_armed = true;
 }
 
 static void poll_del_write(void *privdata)
@@ -890,6 +965,16 @@ bool store_reply_failed(const redisReply *r)
     return !r || r->type == REDIS_REPLY_ERROR;
 }
 
+const redisReply *store_scan_items(const redisReply *r, char *cursor, size_t cap)
+{
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
+        strlen(r->element[0]->str) >= cap)
+        return NULL;
+    snprintf(cursor, cap, "%s", r->element[0]->str);
+    return r->element[1];
+}
+
 const char *store_reply_error(const redisReply *r)
 {
     return r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply";
@@ -933,6 +1018,7 @@ struct store *store_new(uv_loop_t *loop, const char *url, unsigned timeout_ms)
     timer_init(s, &s->retry_timer);
     timer_init(s, &s->connect_timer);
     timer_init(s, &s->cmd_timer);
+    flush_handles_init(s);
     conn_start(s);
     return s;
 }
@@ -968,4 +1054,7 @@ void store_close(struct store *s)
     uv_close((uv_handle_t *)&s->retry_timer, on_timer_closed);
     uv_close((uv_handle_t *)&s->connect_timer, on_timer_closed);
     uv_close((uv_handle_t *)&s->cmd_timer, on_timer_closed);
+    flush_disarm(s);
+    uv_close((uv_handle_t *)&s->flush_check, on_timer_closed);
+    uv_close((uv_handle_t *)&s->flush_idle, on_timer_closed);
 }

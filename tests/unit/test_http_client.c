@@ -619,6 +619,43 @@ static void test_server_closing_connections_does_not_break_later_requests(void *
 
 /* ===== Failures ============================================================ */
 
+/* A host name is looked up by curl's resolver thread, whose socket pair
+ * curl hands us to watch and then closes itself, before it says "remove".
+ * When the lookup fails no connection takes that number back: the watcher
+ * must go, or it would take the events of whatever socket of the loop gets
+ * the number next (here those of a second client). */
+static void test_a_failed_name_lookup_leaves_no_watcher_on_a_closed_socket(void **state)
+{
+    struct fx *f = *state;
+    struct http_client *other = http_client_new(&f->loop);
+    assert_non_null(other);
+    for (int round = 0; round < 3; round++) {
+        struct result bad = {0};
+        snprintf(f->url, sizeof(f->url), "http://no-such-host.invalid:%d/hello", f->srv.port);
+        struct http_client_request req = {.method = "GET", .url = f->url, .timeout_ms = 5000};
+        assert_int_equal(http_client_request(f->client, &req, on_result, &bad), 0);
+        run_until(f, &bad.calls, 1, 10000);
+        assert_non_null(bad.error);
+        result_free(&bad);
+
+        struct result r[4] = {{0}};
+        int done = 0;
+        for (int i = 0; i < 4; i++) {
+            r[i].done = &done;
+            struct http_client_request ok = {.method = "GET", .url = fx_url(f, "/close"), .timeout_ms = 5000};
+            assert_int_equal(http_client_request(other, &ok, on_result, &r[i]), 0);
+        }
+        run_until(f, &done, 4, 10000);
+        for (int i = 0; i < 4; i++) {
+            assert_null(r[i].error);
+            assert_int_equal(r[i].status, 200);
+            result_free(&r[i]);
+        }
+    }
+    http_client_close(other);
+    assert_int_equal(f->srv.requests, 12);
+}
+
 static void test_server_that_never_answers_fails_after_timeout_ms(void **state)
 {
     struct fx *f = *state;
@@ -854,6 +891,7 @@ int main(void)
         T(test_200_concurrent_requests_complete_over_at_most_16_connections),
         T(test_sequential_requests_started_from_callbacks_reuse_one_connection),
         T(test_server_closing_connections_does_not_break_later_requests),
+        T(test_a_failed_name_lookup_leaves_no_watcher_on_a_closed_socket),
         T(test_server_that_never_answers_fails_after_timeout_ms),
         T(test_connection_refused_is_an_error_that_names_the_host_not_the_url),
         T(test_response_over_the_body_cap_fails_the_request),
