@@ -741,6 +741,14 @@ redis.register_function('stats_day_incr', function(keys, args)
   redis.call('HINCRBY', keys[1], args[1], 1) return redis.call('EXPIRE', keys[1], args[2])
 end)
 
+-- KEYS: the day hash. ARGV: seconds to keep, then pairs of field and how
+-- much to add (counts gathered in memory over a loop turn).
+-- (stats_day)
+redis.register_function('stats_day_add', function(keys, args)
+  for i = 2, #args - 1, 2 do redis.call('HINCRBY', keys[1], args[i], args[i + 1]) end
+  return redis.call('EXPIRE', keys[1], args[1])
+end)
+
 -- KEYS: the day hash, the day list. ARGV: field, entry, seconds to keep, entries kept.
 -- (stats_day)
 redis.register_function('stats_day_code', function(keys, args)
