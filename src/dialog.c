@@ -6,6 +6,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
+#include "dvcbot/strfmt.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -196,7 +197,7 @@ void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud)
 void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char *user_key,
                            const char *suffix)
 {
-    snprintf(out, len, "%s{%s}%s", prefix, user_key, suffix ? suffix : "");
+    STR_CAT(out, len, prefix, "{", user_key, "}", suffix);
 }
 
 /* ===== Per-user queues ===== */
@@ -215,14 +216,14 @@ static int handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, dia
     t->in->stored_cb = scb;
     t->in->outcome = DIALOG_IN_MEMORY;
     if (quote_ref)
-        snprintf(t->in->quote, sizeof t->in->quote, "%s", quote_ref);
+        STR_CAT(t->in->quote, sizeof t->in->quote, quote_ref);
     t->in->ud = ud;
     t->in->start_ns = uv_hrtime();
     bot_replies_init(&t->replies);
     bot_msg_user_key(msg, t->user_key, sizeof t->user_key);
     d->pending++;
     char labels[48];
-    snprintf(labels, sizeof labels, "channel=\"%s\"", bot_channel_name(msg->channel));
+    STR_CAT(labels, sizeof labels, "channel=\"", bot_channel_name(msg->channel), "\"");
     metrics_inc("dvcbot_messages_total", labels, 1);
 
     struct user_queue *q = strmap_get(&d->users, t->user_key);
@@ -399,10 +400,10 @@ static int send_load(struct dialog_turn *t)
     dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
-    snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->dedupe_ttl_s);
-    snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    snprintf(uttl, sizeof uttl, "%u", t->deps->cfg->user_ttl_s);
-    snprintf(t->in->dedupe_key, sizeof t->in->dedupe_key, "%s", dkey);
+    str_udecimal(ttl, sizeof ttl, t->deps->cfg->dedupe_ttl_s);
+    str_decimal(now, sizeof now, clock_now());
+    str_udecimal(uttl, sizeof uttl, t->deps->cfg->user_ttl_s);
+    STR_CAT(t->in->dedupe_key, sizeof t->in->dedupe_key, dkey);
     bool stored = t->in->stored_cb != NULL;
     const char *mark[] = {"SET", dkey, stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE, "NX", "GET", "EX",
                           stored ? DEDUPE_IN_HAND_TTL_S : ttl};
@@ -410,7 +411,7 @@ static int send_load(struct dialog_turn *t)
                           t->msg->chat, USER_F_SEEN, now};
     const char *expire[] = {"EXPIRE", ukey, uttl};
     const char *get[] = {"GET", skey};
-    snprintf(old, sizeof old, "%lld", (long long)clock_now() - (long long)t->deps->cfg->dedupe_ttl_s);
+    str_decimal(old, sizeof old, (long long)clock_now() - (long long)t->deps->cfg->dedupe_ttl_s);
     const char *index[] = {"ZADD", xkey, now, t->msg->event_id};
     const char *trim[] = {"ZREMRANGEBYSCORE", xkey, "-inf", old};
     const char *keep[] = {"EXPIRE", xkey, ttl};
@@ -517,7 +518,7 @@ void dialog_turn_done(struct dialog_turn *t)
     /* what this turn added to refs:{} lives as long as the user record */
     if (refs_keep(t->deps->store, t->deps->cfg->user_ttl_s, t->user_key) != 0)
         log_msg(LOG_WARN, "refs ttl not renewed: redis unavailable");
-    snprintf(t->in->skey, sizeof t->in->skey, "%s", skey);
+    STR_CAT(t->in->skey, sizeof t->in->skey, skey);
     char *json;
     enum outbox_session_op op = session_change(t, &json);
     if (t->in->stored_cb) {
@@ -714,7 +715,7 @@ static void route_text(struct dialog_turn *t)
     const char *text = t->msg->text;
     matcher_classify(t->deps->matcher, text, strlen(text), &t->match);
     char labels[96];
-    snprintf(labels, sizeof labels, "intent=\"%s\"", t->match.id);
+    STR_CAT(labels, sizeof labels, "intent=\"", t->match.id, "\"");
     metrics_inc("dvcbot_intents_total", labels, 1);
     for (size_t i = 0; i < t->dialog->n_observers; i++)
         t->dialog->observers[i].observe(t, t->dialog->observers[i].ud);
