@@ -579,9 +579,11 @@ redis.register_function('payment_create', function(keys, args)
   return 1
 end)
 
--- KEYS[1] pay:<ref>. ARGV vnp_Amount, vnp_ResponseCode, vnp_TransactionStatus,
--- vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate (unix), seconds a paid
--- record (it names the payer) is kept: DVCBOT_USER_TTL.
+-- KEYS[1] pay:<ref>, KEYS[2] pay:unapplied (a success not applied to its
+-- dossier is indexed there for staff, scored by now; entries older than the
+-- record's life are dropped). ARGV vnp_Amount, vnp_ResponseCode,
+-- vnp_TransactionStatus, vnp_TransactionNo, vnp_BankCode, now, vnp_PayDate
+-- (unix), seconds a paid record (it names the payer) is kept: DVCBOT_USER_TTL.
 -- → {'01'} | {'04'} | {'02'} | {'00', outcome, code, payer, amount, fee now}.
 -- The dossier key comes from the record, so this needs a single Redis.
 -- (payment_ipn)
@@ -613,13 +615,37 @@ redis.register_function('payment_ipn_record', function(keys, args)
   redis.call('HSET', keys[1], 'status', 'paid', 'paid_at', args[6],
     'transaction_no', args[4], 'bank_code', args[5],
     'applied', outcome == 'paid' and '1' or '0')
-  if outcome ~= 'paid' then redis.call('HSET', keys[1], 'reason', outcome) end
+  if outcome ~= 'paid' then
+    redis.call('HSET', keys[1], 'reason', outcome)
+    redis.call('ZADD', keys[2], args[6], string.sub(keys[1], 5))
+  end
+  redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', tonumber(args[6]) - tonumber(args[8]))
   redis.call('EXPIRE', keys[1], args[8])
   if outcome == 'paid' then
     redis.call('HSET', dk, 'paid', '1', 'paid_online', '1', 'paid_via', 'vnpay',
       'paid_amount', p[1], 'updated_at', args[6])
   end
   return {'00', outcome, p[2], payer, p[1], d[1] or ''}
+end)
+
+-- The payments of a page of pay:unapplied for the console, with their
+-- dossier's commune and procedure (dossier:<code> is read by name: one
+-- Redis). KEYS: pay:<ref> records. Returns, per record still kept and not
+-- applied, {ref, amount, code, reason, paid_at, transaction_no, bank_code,
+-- commune, procedure}.
+-- (console_payments)
+redis.register_function('console_payments_unapplied', function(keys, args)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local p = redis.call('HMGET', k, 'amount', 'code', 'reason', 'paid_at', 'transaction_no',
+      'bank_code', 'applied')
+    if p[1] and p[2] and p[7] == '0' then
+      local d = redis.call('HMGET', 'dossier:' .. p[2], 'commune', 'procedure')
+      out[#out + 1] = {string.sub(k, 5), p[1], p[2], p[3] or '', p[4] or '0', p[5] or '',
+        p[6] or '', d[1] or '', d[2] or ''}
+    end
+  end
+  return out
 end)
 
 -- Takes the due codes: re-scores each to the lease's end, returns them.

@@ -399,14 +399,11 @@ static void subscribers_page(struct create *c, const redisReply *keys)
 static void on_scanned(redisReply *r, void *ud)
 {
     struct create *c = ud;
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
-        strlen(r->element[0]->str) >= sizeof c->cursor) {
+    const redisReply *keys = store_scan_items(r, c->cursor, sizeof c->cursor);
+    if (!keys) {
         store_failed(c, "user records not listed", r);
         return;
     }
-    snprintf(c->cursor, sizeof c->cursor, "%s", r->element[0]->str);
-    const redisReply *keys = r->element[1];
     if (c->spec.segment.dossier_status[0]) {
         subscribers_page(c, keys);
         return;

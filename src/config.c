@@ -181,6 +181,13 @@ int config_load(struct config *cfg, const char **err)
     cfg->pay_tmn_code = env_dup("PAY_TMN_CODE", NULL);
     cfg->pay_hash_secret = env_dup("PAY_HASH_SECRET", NULL);
     cfg->pay_query_url = env_dup("PAY_QUERY_URL", NULL);
+    cfg->pay_server_ip = env_dup("PAY_SERVER_IP", NULL);
+    struct netaddr server;
+    if (cfg->pay_server_ip && !netaddr_parse(cfg->pay_server_ip, &server)) {
+        *err = "invalid PAY_SERVER_IP (want this server's public IPv4 or IPv6 address)";
+        config_free(cfg);
+        return -1;
+    }
     cfg->admin_tokens = env_dup("ADMIN_TOKENS", NULL);
     if ((*err = admin_tokens_check(cfg->admin_tokens)) != NULL) {
         config_free(cfg);
@@ -208,8 +215,8 @@ void config_free(struct config *cfg)
         &cfg->zalo_app_id, &cfg->zalo_oa_secret, &cfg->zalo_app_secret, &cfg->zalo_access_token,
         &cfg->zalo_refresh_token, &cfg->zalo_api_base, &cfg->zalo_oauth_base,
         &cfg->pay_base_url, &cfg->pay_tmn_code, &cfg->pay_hash_secret, &cfg->pay_query_url,
-        &cfg->trusted_proxies, &cfg->admin_tokens, &cfg->staff_chat_ids, &cfg->log_level,
-        &cfg->worker_id, &cfg->test_clock,
+        &cfg->pay_server_ip, &cfg->trusted_proxies, &cfg->admin_tokens, &cfg->staff_chat_ids,
+        &cfg->log_level, &cfg->worker_id, &cfg->test_clock,
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
         xfree_ptr(strings[i]);

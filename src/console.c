@@ -373,6 +373,7 @@ struct console *console_new(const struct console_deps *deps, char **err)
     console_indicators_routes(con->ui, &con->ctx);
     console_feedback_routes(con->ui, &con->ctx);
     console_handoffs_routes(con->ui, &con->ctx);
+    console_payments_routes(con->ui, &con->ctx);
     console_volunteers_routes(con->ui, &con->ctx);
     metrics_declare("dvcbot_console_signins_total", METRIC_COUNTER,
                     "Staff console sign-ins by result (ok, refused, limited, store_down).", NULL, 0);

@@ -120,14 +120,11 @@ static void on_tickets(redisReply *r, void *ud)
 static void on_scanned(redisReply *r, void *ud)
 {
     struct listing *ls = ud;
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
-        strlen(r->element[0]->str) >= sizeof ls->cursor) {
+    const redisReply *keys = store_scan_items(r, ls->cursor, sizeof ls->cursor);
+    if (!keys) {
         fail(ls);
         return;
     }
-    snprintf(ls->cursor, sizeof ls->cursor, "%s", r->element[0]->str);
-    const redisReply *keys = r->element[1];
     size_t n = 0;
     const char **argv = xcalloc(keys->elements + 3, sizeof *argv);
     for (size_t i = 0; i < keys->elements; i++)

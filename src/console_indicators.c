@@ -181,20 +181,18 @@ static void read_days(struct report *rp);
 static void on_scanned(redisReply *r, void *ud)
 {
     struct report *rp = ud;
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
-        strlen(r->element[0]->str) >= sizeof rp->cursor) {
+    const redisReply *keys = store_scan_items(r, rp->cursor, sizeof rp->cursor);
+    if (!keys) {
         fail(rp);
         return;
     }
-    snprintf(rp->cursor, sizeof rp->cursor, "%s", r->element[0]->str);
-    for (size_t i = 0; i < r->element[1]->elements; i++)
-        if (!store_reply_str(r->element[1]->element[i])) {
+    for (size_t i = 0; i < keys->elements; i++)
+        if (!store_reply_str(keys->element[i])) {
             fail(rp);
             return;
         }
-    if (r->element[1]->elements)
-        fetch_page(rp, r->element[1]);
+    if (keys->elements)
+        fetch_page(rp, keys);
     else
         scan_page(rp);
 }

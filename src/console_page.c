@@ -1,6 +1,7 @@
 /* console_page — templates/console/ files, read once, rendered with escaping. */
 #include "dvcbot/console_page.h"
 #include "dvcbot/file.h"
+#include "dvcbot/html_escape.h"
 #include "dvcbot/mem.h"
 
 #include <stdlib.h>
@@ -60,20 +61,6 @@ static int file_index(const char *name, bool is_static)
     return -1;
 }
 
-void console_html_escape(struct buf *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': buf_puts(out, "&amp;"); break;
-        case '<': buf_puts(out, "&lt;"); break;
-        case '>': buf_puts(out, "&gt;"); break;
-        case '"': buf_puts(out, "&quot;"); break;
-        case '\'': buf_puts(out, "&#39;"); break;
-        default: buf_putc(out, *s);
-        }
-    }
-}
-
 static const char *var_value(const struct tpl_var *vars, size_t n, const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
@@ -97,7 +84,7 @@ int console_page_render(const struct console_pages *p, const char *name, const s
             return 0;
         }
         buf_append(out, s, (size_t)(open - s));
-        console_html_escape(out, var_value(vars, nvars, open + 2, (size_t)(close - open - 2)));
+        html_escape(out, var_value(vars, nvars, open + 2, (size_t)(close - open - 2)));
         s = close + 2;
     }
 }

@@ -5,6 +5,7 @@
 #include "dvcbot/crypto.h"
 #include "dvcbot/dossier_reply.h"
 #include "dvcbot/file.h"
+#include "dvcbot/html_escape.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -176,21 +177,6 @@ static const char *param(const struct vnpay_params *v, const char *name)
     return s ? s : "";
 }
 
-static void html_escape(struct buf *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': buf_puts(out, "&amp;"); break;
-        case '<': buf_puts(out, "&lt;"); break;
-        case '>': buf_puts(out, "&gt;"); break;
-        case '"': buf_puts(out, "&quot;"); break;
-        case '\'': buf_puts(out, "&#39;"); break;
-        case '\n': buf_puts(out, "<br>"); break;
-        default: buf_putc(out, *s); break;
-        }
-    }
-}
-
 void payment_handle_return(struct http_request *req, void *ud)
 {
     struct payment *p = ud;
@@ -212,7 +198,7 @@ void payment_handle_return(struct http_request *req, void *ud)
     buf_init(&page);
     const char *slot = strstr(p->page, "{{message}}");
     buf_append(&page, p->page, slot ? (size_t)(slot - p->page) : strlen(p->page));
-    html_escape(&page, text ? text : "");
+    html_escape_lines(&page, text ? text : "");
     if (slot)
         buf_puts(&page, slot + strlen("{{message}}"));
     free(text);

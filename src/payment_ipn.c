@@ -134,10 +134,10 @@ static void record(struct ipn_call *c)
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     snprintf(paid_at, sizeof paid_at, "%lld", (long long)c->paid_at);
     snprintf(keep, sizeof keep, "%u", c->pi->deps.cfg->user_ttl_s);
-    const char *args[] = {key, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
+    const char *args[] = {key, PAYMENT_UNAPPLIED_KEY, param(&c->v, "vnp_Amount"), param(&c->v, "vnp_ResponseCode"),
                           param(&c->v, "vnp_TransactionStatus"), param(&c->v, "vnp_TransactionNo"),
                           param(&c->v, "vnp_BankCode"), now, paid_at, keep};
-    if (redis_fcall(c->pi->deps.store, "payment_ipn_record", on_recorded, c, 1, 9, args, NULL) != 0)
+    if (redis_fcall(c->pi->deps.store, "payment_ipn_record", on_recorded, c, 2, 10, args, NULL) != 0)
         finish(c, "99", "Unknown error");
 }
 
@@ -171,7 +171,7 @@ static void query(struct ipn_call *c)
     }
     struct vnpay_query q = {
         .tmn_code = cfg->pay_tmn_code, .txn_ref = c->ref, .request_id = request_id,
-        .order_info = "querydr", .ip_addr = PAYMENT_IP_ADDR, .txn_created = c->created,
+        .order_info = "querydr", .ip_addr = cfg->pay_server_ip ? cfg->pay_server_ip : PAYMENT_IP_ADDR, .txn_created = c->created,
         .now = (time_t)clock_now(),
     };
     struct buf body;
@@ -279,6 +279,8 @@ struct payment_ipn *payment_ipn_new(const struct payment_ipn_deps *deps)
 {
     struct payment_ipn *pi = xcalloc(1, sizeof *pi);
     pi->deps = *deps;
+    if (deps->cfg->pay_query_url && !deps->cfg->pay_server_ip)
+        log_msg(LOG_WARN, "PAY_QUERY_URL without PAY_SERVER_IP: querydr sends vnp_IpAddr " PAYMENT_IP_ADDR);
     return pi;
 }
 

@@ -105,14 +105,11 @@ static void sweep_page(struct ref_sweep *rs, const redisReply *items)
 static void on_scanned(redisReply *r, void *ud)
 {
     struct ref_sweep *rs = ud;
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
-        strlen(r->element[0]->str) >= sizeof rs->cursor) {
+    const redisReply *items = store_scan_items(r, rs->cursor, sizeof rs->cursor);
+    if (!items)
         stop_pass(rs, "scan failed");
-        return;
-    }
-    snprintf(rs->cursor, sizeof rs->cursor, "%s", r->element[0]->str);
-    sweep_page(rs, r->element[1]);
+    else
+        sweep_page(rs, items);
 }
 
 static void next_page(struct ref_sweep *rs)

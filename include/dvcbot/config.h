@@ -34,6 +34,8 @@ struct config {
     char *pay_hash_secret;       /* PAY_HASH_SECRET */
     char *pay_query_url;         /* PAY_QUERY_URL: the gateway's transaction API; when set, a
                                     success IPN is confirmed with querydr before it counts */
+    char *pay_server_ip;         /* PAY_SERVER_IP: this server's public address, sent as querydr's
+                                    vnp_IpAddr ("the server calling the API"); NULL: 127.0.0.1 */
 
     char *trusted_proxies;       /* DVCBOT_TRUSTED_PROXIES: addresses/CIDR blocks of reverse proxies
                                     whose X-Forwarded-For names the client; default none */

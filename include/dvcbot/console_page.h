@@ -1,6 +1,6 @@
 /* console_page — the staff console's files under templates/console/: the
  * two HTML pages (login.html, console.html) rendered with {{variables}}
- * (values HTML-escaped) and the static script and style sheet served as they
+ * (values HTML-escaped, html_escape.h) and the static script and style sheet served as they
  * are. Everything is read once at start; a struct console_pages owns it. */
 #ifndef DVCBOT_CONSOLE_PAGE_H
 #define DVCBOT_CONSOLE_PAGE_H
@@ -25,8 +25,5 @@ int console_page_render(const struct console_pages *p, const char *name, const s
  * or NULL. */
 const char *console_page_static(const struct console_pages *p, const char *name, size_t *len,
                                 const char **content_type);
-
-/* Appends s with & < > " ' escaped for HTML text and attributes. */
-void console_html_escape(struct buf *out, const char *s);
 
 #endif

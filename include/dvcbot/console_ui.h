@@ -34,6 +34,7 @@ void console_dossiers_routes(struct router *ui, struct console_ctx *ctx);
 void console_indicators_routes(struct router *ui, struct console_ctx *ctx);
 void console_feedback_routes(struct router *ui, struct console_ctx *ctx);
 void console_handoffs_routes(struct router *ui, struct console_ctx *ctx);
+void console_payments_routes(struct router *ui, struct console_ctx *ctx);
 void console_volunteers_routes(struct router *ui, struct console_ctx *ctx);
 
 #endif

@@ -30,7 +30,8 @@
 #define PAYMENT_RECORD_TTL_S (30 * 24 * 3600)
 #define PAYMENT_ORDER_TYPE "billpayment"
 #define PAYMENT_TXN_REF_MAX 64
-/* The customer's address is unknown to a chat bot; the gateway requires one. */
+/* vnp_IpAddr of a payment link: the customer's address, unknown to a chat
+ * bot (the gateway requires one); also querydr's without PAY_SERVER_IP. */
 #define PAYMENT_IP_ADDR "127.0.0.1"
 
 struct payment;

@@ -19,7 +19,8 @@
  *   PAYMENT_PAY_GRACE_S), the dossier unpaid, its fee due and equal to the
  *   amount now — the dossier paid, paid_online, paid_via=vnpay and
  *   paid_amount. Otherwise the order keeps applied=0 and reason
- *   (fee_changed, expired, already_paid, not_due, no_dossier) for staff.
+ *   (fee_changed, expired, already_paid, not_due, no_dossier) for staff, who
+ *   see it in the console (PAYMENT_UNAPPLIED_KEY) and refund it by hand.
  * The payer is told in their chat: payment_done, payment_failed or
  * payment_not_applied_<reason>.
  *
@@ -42,6 +43,10 @@
 
 #define PAYMENT_PAY_GRACE_S (5 * 60) /* the gateway's clock may run ahead of ours; also in redis/dvcbot.lua */
 #define PAYMENT_QUERY_TIMEOUT_MS 8000
+/* Successes not applied (applied=0): a zset of txn refs scored by the time
+ * recorded, kept as long as the records; the console lists them
+ * (console_payments.c). */
+#define PAYMENT_UNAPPLIED_KEY "pay:unapplied"
 
 struct payment_ipn;
 

@@ -116,6 +116,11 @@ int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store
 const char *store_reply_str(const redisReply *r);
 bool store_reply_failed(const redisReply *r);
 const char *store_reply_error(const redisReply *r);
+/* A SCAN-family reply [cursor, [items...]] (SCAN, ZSCAN...): copies the
+ * cursor into cursor (cap bytes) and returns the items array (owned by the
+ * reply), or NULL — cursor untouched — when the reply is missing, an error,
+ * of another shape, or its cursor does not fit. */
+const redisReply *store_scan_items(const redisReply *r, char *cursor, size_t cap);
 
 /* Fails every pending command (cb with NULL), disconnects, stops timers, and
  * frees the store once its libuv handles are closed (run the loop to finish). */

@@ -489,9 +489,31 @@
     });
   }
 
+  var UNAPPLIED = {
+    fee_changed: 'Lệ phí đã thay đổi sau khi tạo liên kết', expired: 'Thanh toán sau khi liên kết hết hạn',
+    already_paid: 'Hồ sơ đã nộp phí trước đó (nộp trùng)', not_due: 'Hồ sơ không còn phải nộp phí',
+    no_dossier: 'Không còn hồ sơ'
+  };
+
+  function loadUnapplied() {
+    api('GET', 'payments/unapplied').then(function (res) {
+      if (res.status !== 200) { notice(errorText(res)); return; }
+      table($('hs-unapplied'), 'thanh-toan-chua-ghi-nhan', [
+        { title: 'Thời điểm', get: function (r) { return fmtTime(r.paid_at); } },
+        { title: 'Mã hồ sơ', key: 'code' },
+        { title: 'Thủ tục', get: function (r) { return r.procedure_name || r.procedure; } },
+        { title: 'Xã/phường', key: 'commune' },
+        { title: 'Số tiền (đ)', num: true, get: function (r) { return r.amount.toLocaleString('vi-VN'); }, csv: function (r) { return r.amount; } },
+        { title: 'Lý do', get: function (r) { return UNAPPLIED[r.reason] || r.reason; } },
+        { title: 'Mã giao dịch', get: function (r) { return r.transaction_no + ' (' + r.ref + ')'; } }
+      ], res.data.payments, { empty: 'Không có khoản thanh toán nào cần xử lý.' });
+    });
+  }
+
   SECTIONS.hs = function () {
     $('hs-upload').addEventListener('submit', uploadDossiers);
     $('hs-search').addEventListener('submit', findDossier);
+    loaders.hs = loadUnapplied;
   };
 
 

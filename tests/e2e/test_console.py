@@ -12,6 +12,8 @@ import time
 import unittest
 import urllib.parse
 
+import test_dossiers
+import test_payments
 from harness import ADMIN_TOKEN, ROOT, ServiceTest, run_cli, seed_user, wait_until
 
 SCOPED_TOKEN = "commune-officer-token-0042"
@@ -882,3 +884,65 @@ class ConsoleVolunteerTest(ServiceTest):
         r = self.bot.webchat("wcnotavolunteer", button="hh:o:111")[1]["replies"]
         self.assertNotIn("hh:o:111", buttons(r))
         self.assertEqual(self.redis("LLEN", "coverage:log"), before)
+
+
+class ConsoleUnappliedPaymentTest(ServiceTest):
+    """Payments the gateway confirmed (00) that were not applied to their
+    dossier (applied=0: fee changed, link expired...) are listed for staff,
+    who refund or settle them by hand; commune-scoped like the rest."""
+    telegram = False
+    extra_env = dict(test_payments.PaymentBase.extra_env, ADMIN_TOKENS=TOKENS)
+
+    def pay(self, commune, fee=30000):
+        """A dossier of commune, its owner verified and a payment link: (code, link query)."""
+        code = "UNP.00.%05d.H50-000000-0001" % self.next_id()
+        status, _, body = self.bot.admin("POST", "/admin/dossiers", test_dossiers.ndjson([test_dossiers.record(code, fee=fee, commune=commune)]))
+        self.assertEqual(status, 200, body)
+        user = "unpaid%08d" % self.next_id()
+        self.bot.webchat(user, "tra cứu hồ sơ " + code)
+        self.assertIn("Đang xử lý", self.bot.webchat(user, "5678")[1]["replies"][0]["text"])
+        text = self.bot.webchat(user, button="hs:pay:" + code)[1]["replies"][0]["text"]
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(re.search(r"https://\S+", text).group(0)).query))
+        return code, q
+
+    def ipn(self, q, pay_ts):
+        p = {"vnp_Amount": q["vnp_Amount"], "vnp_BankCode": "NCB", "vnp_BankTranNo": "VNP1",
+             "vnp_CardType": "ATM", "vnp_OrderInfo": q["vnp_OrderInfo"],
+             "vnp_PayDate": test_payments.pay_date(pay_ts),
+             "vnp_ResponseCode": "00", "vnp_TmnCode": "DVCTEST1", "vnp_TransactionNo": "5550%s" % q["vnp_TxnRef"][-4:],
+             "vnp_TransactionStatus": "00", "vnp_TxnRef": q["vnp_TxnRef"]}
+        status, _, body = self.bot.request("GET", "/pay/ipn?" + test_payments.gateway_query(p))
+        self.assertEqual((status, json.loads(body)["RspCode"]), (200, "00"))
+
+    def test_payments_confirmed_but_not_applied_are_listed_with_the_reason_by_commune(self):
+        raised, q1 = self.pay(SCOPED_COMMUNE)                   # the fee is raised before payment
+        self.bot.admin("POST", "/admin/dossiers",
+                       test_dossiers.ndjson([test_dossiers.record(raised, fee=50000, commune=SCOPED_COMMUNE)]))
+        self.ipn(q1, time.time())
+        late, q2 = self.pay("Chiềng Cơi")                        # paid an hour after the link expired
+        self.ipn(q2, time.time() + 2 * 3600)
+        fine, q3 = self.pay(SCOPED_COMMUNE)                      # applied: not listed
+        self.ipn(q3, time.time())
+        self.assertEqual(self.redis("HGET", "dossier:" + fine, "paid"), "1")
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        status, body = c.call("GET", "payments/unapplied")
+        self.assertEqual(status, 200, body)
+        got = [(p["code"], p["reason"], p["amount"], p["commune"]) for p in body["payments"]
+               if p["code"] in (raised, late, fine)]
+        self.assertEqual(got, [(late, "expired", 30000, "Chiềng Cơi"),          # newest first
+                               (raised, "fee_changed", 30000, SCOPED_COMMUNE)])
+        first = [p for p in body["payments"] if p["code"] == late][0]
+        self.assertEqual(first["ref"], q2["vnp_TxnRef"])
+        self.assertEqual(first["transaction_no"], "5550" + q2["vnp_TxnRef"][-4:])
+        self.assertEqual(first["procedure_name"], "Đăng ký khai sinh")
+        self.assertLessEqual(abs(first["paid_at"] - self.bot.now()), 60)
+        self.assertNotIn("Nguyễn", json.dumps(body, ensure_ascii=False))   # no applicant's name
+        scoped = Console(self.bot)
+        scoped.sign_in(SCOPED_TOKEN)
+        status, body = scoped.call("GET", "payments/unapplied")
+        self.assertEqual(status, 200)
+        self.assertEqual([p["code"] for p in body["payments"] if p["code"] in (raised, late, fine)], [raised])
+        self.assertEqual(Console(self.bot).call("GET", "payments/unapplied")[0], 401)
+        page = c.page()[2]
+        self.assertIn('id="hs-unapplied"', page)

@@ -181,6 +181,13 @@ class ConsoleBrowserTest(ServiceTest):
     def test_every_section_opens_and_fills_without_an_error(self):
         self.redis("SADD", "volunteers", "tg:777000111")
         self.redis("HSET", "vol:{tg:777000111}", "commune", "Mường Thanh")
+        # a payment the gateway confirmed that the dossier did not take (test_console.py makes real ones)
+        now = str(int(self.bot.now()))
+        self.redis("HSET", "dossier:BRW.05-0001", "code", "BRW.05-0001", "procedure", "khai_sinh",
+                   "commune", "Mường Thanh", "status", "cho_thanh_toan", "fee", "50000")
+        self.redis("HSET", "pay:DVCBRW05", "amount", "30000", "code", "BRW.05-0001", "status", "paid",
+                   "applied", "0", "reason", "fee_changed", "paid_at", now, "transaction_no", "5550001")
+        self.redis("ZADD", "pay:unapplied", now, "DVCBRW05")
         b = self.sign_in()
         for name, box in (("Góp ý, khiếu nại", "#gy-list"), ("Tình nguyện viên", "#tnv-cov"),
                           ("Chờ cán bộ", "#cb-list"), ("Hồ sơ", "#hs-errors"), ("Chỉ số", "#cs-table"),
@@ -189,6 +196,10 @@ class ConsoleBrowserTest(ServiceTest):
             b.wait_js("var e = document.querySelector(arguments[0]);"
                       "return e.offsetParent !== null && e.textContent.trim() !== ''", box,
                       what="the %s section" % name)
+        self.tab("Hồ sơ")
+        b.wait(lambda: "BRW.05-0001" in b.texts("#hs-unapplied td"), what="the payment not applied")
+        self.assertIn("Lệ phí đã thay đổi sau khi tạo liên kết", b.texts("#hs-unapplied td"))
+        self.assertIn("30.000", b.texts("#hs-unapplied td"))
         self.tab("Tình nguyện viên")
         b.wait(lambda: "tg:777000111" in b.texts("#tnv-list td"), what="the volunteer")
         b.fill("#tv-commune", "Mường Thanh")

@@ -6,9 +6,10 @@ import hmac
 import json
 import re
 import time
+import unittest
 import urllib.parse
 
-from harness import ADMIN_TOKEN, ServiceTest, StubServer, wait_until
+from harness import ADMIN_TOKEN, ServiceTest, StubServer, run_cli, wait_until
 from test_dossiers import ndjson, record
 
 SECRET = "VNPAY-test-secret-0123456789"
@@ -436,6 +437,18 @@ class QueryDrStub(StubServer):
         return 200, r
 
 
+SERVER_IP = "203.0.113.45"
+
+
+class PaymentServerIpTest(unittest.TestCase):
+    def test_a_server_address_that_is_not_an_ip_address_is_refused_at_start(self):
+        for bad in ("bot.example.vn", "203.0.113", "203.0.113.45:443"):
+            proc = run_cli(["serve"], {"PAY_SERVER_IP": bad, "DVCBOT_LISTEN": "127.0.0.1:0",
+                                       "REDIS_URL": "redis://127.0.0.1:1"}, timeout=20)
+            self.assertNotEqual(proc.returncode, 0, bad)
+            self.assertIn("PAY_SERVER_IP", proc.stderr.decode())
+
+
 class PaymentQueryDrTest(PaymentBase):
     """With PAY_QUERY_URL set, a success IPN is confirmed with the gateway's
     transaction query before anything is marked paid."""
@@ -444,7 +457,8 @@ class PaymentQueryDrTest(PaymentBase):
     def setUpClass(cls):
         cls.gw = QueryDrStub.start()
         cls.extra_env = dict(PaymentBase.extra_env,
-                             PAY_QUERY_URL=cls.gw.base + "/merchant_webapi/api/transaction")
+                             PAY_QUERY_URL=cls.gw.base + "/merchant_webapi/api/transaction",
+                             PAY_SERVER_IP=SERVER_IP)
         super().setUpClass()
 
     @classmethod
@@ -475,6 +489,8 @@ class PaymentQueryDrTest(PaymentBase):
                          ("querydr", q["vnp_TxnRef"], "DVCTEST1", "2.1.0"))
         self.assertEqual(call["vnp_TransactionDate"], q["vnp_CreateDate"])
         self.assertRegex(call["vnp_CreateDate"], r"^\d{14}$")
+        # "the address of the server calling the API" (VNPay's querydr spec): PAY_SERVER_IP
+        self.assertEqual(call["vnp_IpAddr"], SERVER_IP)
         self.assertTrue(call["vnp_RequestId"])
 
     def test_success_the_gateway_does_not_confirm_marks_nothing(self):
