@@ -767,6 +767,14 @@ redis.register_function('stats_day_incr', function(keys, args)
   redis.call('HINCRBY', keys[1], args[1], 1) return redis.call('EXPIRE', keys[1], args[2])
 end)
 
+-- KEYS: the day hash. ARGV: seconds to keep, then pairs of field and how
+-- much to add (counts gathered in memory over a loop turn).
+-- (stats_day)
+redis.register_function('stats_day_add', function(keys, args)
+  for i = 2, #args - 1, 2 do redis.call('HINCRBY', keys[1], args[i], args[i + 1]) end
+  return redis.call('EXPIRE', keys[1], args[1])
+end)
+
 -- KEYS: the day hash, the day list. ARGV: field, entry, seconds to keep, entries kept.
 -- (stats_day)
 redis.register_function('stats_day_code', function(keys, args)
@@ -910,6 +918,30 @@ redis.register_function('console_volunteer_list', function(keys, args)
     out[#out + 1] = {v[1] or '', v[2] or '0', v[3] or '0',
       redis.call('HGET', keys[1], args[i - 1]) or '0'}
   end return out
+end)
+
+-- Loads a turn in one round trip (see dialog.h): marks the event (SET NX
+-- GET with a TTL: the mark already there means a redelivery) and notes its
+-- id in the user's index, refreshes the user record, reads the session.
+-- KEYS: the event's mark, the user's event index dd:{u}, the user record,
+-- the session. ARGV: '1' to mark the event, the mark, its TTL, now (unix
+-- s), the event id, the oldest time kept in the index, the index TTL, '1'
+-- to refresh the user record, channel, chat, the record's TTL. Returns
+-- {the mark found or false, the session or false}.
+-- (dialog)
+redis.register_function('dialog_load', function(keys, args)
+  local found = false
+  if args[1] == '1' then
+    found = redis.call('SET', keys[1], args[2], 'NX', 'GET', 'EX', args[3])
+    redis.call('ZADD', keys[2], args[4], args[5])
+    redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', args[6])
+    redis.call('EXPIRE', keys[2], args[7])
+  end
+  if args[8] == '1' then
+    redis.call('HSET', keys[3], 'ch', args[9], 'chat', args[10], 'seen', args[4])
+    redis.call('EXPIRE', keys[3], args[11])
+  end
+  return {found, redis.call('GET', keys[4])}
 end)
 
 -- One turn (or one saved message) in one round trip; see outbox_store.h.

@@ -31,6 +31,7 @@
 #include "dvcbot/reminder.h"
 #include "dvcbot/served.h"
 #include "dvcbot/stats.h"
+#include "dvcbot/strfmt.h"
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
 #include "dvcbot/volunteer_household.h"
@@ -294,7 +295,9 @@ static void observe_http(const char *route, int status, double seconds, void *ud
 {
     (void)ud;
     char labels[96];
-    snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", route, status);
+    char code[12];
+    str_decimal(code, sizeof code, status);
+    STR_CAT(labels, sizeof labels, "route=\"", route, "\",code=\"", code, "\"");
     metrics_inc("dvcbot_http_requests_total", labels, 1);
     if (status < 400)
         metrics_observe("dvcbot_http_request_seconds", "", seconds);

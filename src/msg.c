@@ -1,6 +1,7 @@
 /* msg — bot messages and replies. */
 #include "dvcbot/msg.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/strfmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ bool bot_id_set(char dst[BOT_ID_MAX], const char *src)
 
 void bot_msg_user_key(const struct bot_msg *m, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s:%s", bot_channel_prefix(m->channel), m->user);
+    STR_CAT(out, outlen, bot_channel_prefix(m->channel), ":", m->user);
 }
 
 void bot_replies_init(struct bot_replies *r)
@@ -139,6 +140,10 @@ static size_t utf8_step(const char *text, size_t i, size_t len)
 
 size_t bot_text_part_len(const char *text, size_t len, size_t max_chars)
 {
+    /* A character is at least one byte and counts at most as many units as
+     * it has bytes: a text of no more bytes than max_chars fits whole. */
+    if (len <= max_chars)
+        return len;
     size_t chars = 0, i = 0, last_nl = 0, last_sp = 0;
     while (i < len) {
         unsigned char c = (unsigned char)text[i];

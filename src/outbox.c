@@ -4,6 +4,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/strfmt.h"
 #include "dvcbot/strmap.h"
 
 #include <stdint.h>
@@ -196,9 +197,9 @@ static void count(const char *metric, const struct outbox_item *it, const char *
 {
     char labels[96];
     if (reason)
-        snprintf(labels, sizeof labels, "channel=\"%s\",reason=\"%s\"", bot_channel_name(it->channel), reason);
+        STR_CAT(labels, sizeof labels, "channel=\"", bot_channel_name(it->channel), "\",reason=\"", reason, "\"");
     else
-        snprintf(labels, sizeof labels, "channel=\"%s\"", bot_channel_name(it->channel));
+        STR_CAT(labels, sizeof labels, "channel=\"", bot_channel_name(it->channel), "\"");
     metrics_inc(metric, labels, 1);
 }
 
@@ -475,8 +476,8 @@ int outbox_send_stored(struct outbox *ob, enum bot_channel ch, const char *chat,
         free(it);
         return -1;
     }
-    snprintf(it->stored_id, sizeof it->stored_id, "%s", st->id);
-    snprintf(it->seq_key, sizeof it->seq_key, "%s", st->seq_key ? st->seq_key : "");
+    STR_CAT(it->stored_id, sizeof it->stored_id, st->id);
+    STR_CAT(it->seq_key, sizeof it->seq_key, st->seq_key);
     it->seq = st->seq;
     it->gated = st->gated;
     bot_reply_copy(&it->reply, reply);

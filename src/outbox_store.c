@@ -5,6 +5,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/strfmt.h"
 #include "dvcbot/strmap.h"
 
 #include <stdio.h>
@@ -82,7 +83,7 @@ static void stream_prefix(char *out, size_t len, enum bot_channel ch)
 /* This process's stream of the channel. */
 static void stream_key(const struct outbox_store *os, char *out, size_t len, enum bot_channel ch)
 {
-    snprintf(out, len, "%s%s:%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch), os->consumer);
+    STR_CAT(out, len, OUTBOX_STREAM_PREFIX, bot_channel_name(ch), ":", os->consumer);
 }
 
 /* The set of processes that have a stream on the channel. */
@@ -94,7 +95,7 @@ static void consumers_key(char *out, size_t len, enum bot_channel ch)
 static void user_record_key(char *out, size_t len, const char *user_key)
 {
     if (user_key && user_key[0])
-        snprintf(out, len, "u:{%s}", user_key);
+        STR_CAT(out, len, "u:{", user_key, "}");
     else
         out[0] = '\0';
 }
@@ -114,7 +115,7 @@ static int run_script(struct outbox_store *os, const char *fn, int nkeys, size_t
     const char **argv = xmalloc((nargs + 3) * sizeof *argv);
     size_t *argvlen = xmalloc((nargs + 3) * sizeof *argvlen);
     char nk[12];
-    snprintf(nk, sizeof nk, "%d", nkeys);
+    str_decimal(nk, sizeof nk, nkeys);
     argv[0] = "FCALL";
     argv[1] = fn;
     argv[2] = nk;
@@ -260,9 +261,9 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
     if (os->closing || !os->ch[c->channel].enabled)
         return -1;
     char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[STREAM_KEY_MAX];
-    snprintf(dedupe_ttl, sizeof dedupe_ttl, "%u", c->dedupe_ttl_s);
-    snprintf(session_ttl, sizeof session_ttl, "%u", c->session_ttl_s);
-    snprintf(n, sizeof n, "%zu", c->replies->n);
+    str_udecimal(dedupe_ttl, sizeof dedupe_ttl, c->dedupe_ttl_s);
+    str_udecimal(session_ttl, sizeof session_ttl, c->session_ttl_s);
+    str_udecimal(n, sizeof n, c->replies->n);
     user_record_key(ukey, sizeof ukey, c->user_key);
     stream_key(os, skey, sizeof skey, c->channel);
     static const char *const ops[] = {"k", "s", "d"};
@@ -314,11 +315,11 @@ static void settle_add(struct outbox_store *os, enum bot_channel ch, const char 
         cl->settles = xrealloc(cl->settles, cl->cap_settles * sizeof *cl->settles);
     }
     struct settle *s = &cl->settles[cl->n_settles++];
-    snprintf(s->id, sizeof s->id, "%s", id);
-    snprintf(s->user, sizeof s->user, "%s", user ? user : "");
+    STR_CAT(s->id, sizeof s->id, id);
+    STR_CAT(s->user, sizeof s->user, user);
     s->seq = seq;
     char key[OUTBOX_STORED_ID_MAX + 8];
-    snprintf(key, sizeof key, "%s:%s", bot_channel_prefix(ch), id);
+    STR_CAT(key, sizeof key, bot_channel_prefix(ch), ":", id);
     strmap_put(&os->settling, key, os);
     if (!os->flush_armed && !os->closing) {
         os->flush_armed = true;
@@ -347,7 +348,7 @@ static void on_settled(redisReply *r, void *ud)
     } else {
         char key[OUTBOX_STORED_ID_MAX + 8];
         for (size_t i = 0; i < b->n; i++) {
-            snprintf(key, sizeof key, "%s:%s", bot_channel_prefix(b->ch), b->items[i].id);
+            STR_CAT(key, sizeof key, bot_channel_prefix(b->ch), ":", b->items[i].id);
             strmap_del(&os->settling, key);
         }
     }
@@ -375,7 +376,7 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
         args[0] = skey;
         for (size_t i = 0; i < n; i++) {
             user_record_key(ukeys[i], sizeof ukeys[i], b->items[i].user);
-            snprintf(seqs[i], sizeof seqs[i], "%llu", (unsigned long long)b->items[i].seq);
+            str_udecimal(seqs[i], sizeof seqs[i], b->items[i].seq);
             args[1 + i] = ukeys[i];
             args[1 + n + 2 * i] = b->items[i].id;
             args[2 + n + 2 * i] = seqs[i];

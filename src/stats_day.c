@@ -35,6 +35,26 @@ void stats_day_incr(struct store *s, const char *field)
         log_msg(LOG_WARN, "day stats not recorded: redis unavailable");
 }
 
+void stats_day_add(struct store *s, size_t n, const char *const *fields, const unsigned long *amounts)
+{
+    char key[STATS_DAY_KEY_MAX], keep[16], nums[STATS_DAY_ADD_MAX][24];
+    const char *argv[5 + 2 * STATS_DAY_ADD_MAX] = {"FCALL", "stats_day_add", "1", key, keep};
+    int argc = 5;
+    stats_day_key(clock_now(), STATS_DAY_PREFIX, key, sizeof key);
+    snprintf(keep, sizeof keep, "%d", STATS_DAY_KEEP_S);
+    for (size_t i = 0; i < n && i < STATS_DAY_ADD_MAX; i++) {
+        if (amounts[i] == 0)
+            continue;
+        snprintf(nums[i], sizeof nums[i], "%lu", amounts[i]);
+        argv[argc++] = fields[i];
+        argv[argc++] = nums[i];
+    }
+    if (argc == 5)
+        return;
+    if (store_command_argv(s, on_written, NULL, argc, argv, NULL) != 0)
+        log_msg(LOG_WARN, "day stats not recorded: redis unavailable");
+}
+
 void stats_day_code(struct store *s, const char *proc, const char *ckey, long seconds)
 {
     char day[STATS_DAY_KEY_MAX], list[STATS_DAY_KEY_MAX], field[FIELD_MAX], entry[FIELD_MAX],

@@ -81,6 +81,7 @@ struct store {
     uv_idle_t flush_idle;          /* no blocking poll while a write is due */
     bool flush_armed;
     bool flushing;                 /* inside flush_writes */
+    struct store_deferred *deferred; /* run before the flush (store_defer), LIFO */
     int open_handles;
     int live_ctx;                  /* contexts that may still call us back */
     size_t live_cmds;              /* command records hiredis still holds */
@@ -177,13 +178,52 @@ static void on_flush_idle(uv_idle_t *h)
     (void)h;
 }
 
+static void flush_arm(struct store *s)
+{
+    if (s->flush_armed)
+        return;
+    /* The idle handle keeps the next poll from blocking (a command queued
+     * by a timer or a close callback); the check handle writes after this
+     * turn's I/O callbacks. */
+    if (uv_idle_start(&s->flush_idle, on_flush_idle) != 0 ||
+        uv_check_start(&s->flush_check, on_flush_check) != 0) {
+        log_msg(LOG_ERROR, "uv_check_start failed");
+        abort();
+    }
+    s->flush_armed = true;
+}
+
+/* Runs what store_defer queued; what they queue in turn runs too. While
+ * this runs the flush is still armed: their commands join this write. */
+static void run_deferred(struct store *s)
+{
+    while (s->deferred) {
+        struct store_deferred *d = s->deferred;
+        s->deferred = d->next;
+        d->next = NULL;
+        d->queued = false;
+        d->fn(d->ud);
+    }
+}
+
+void store_defer(struct store *s, struct store_deferred *d)
+{
+    if (!s || s->closing || d->queued)
+        return;
+    d->queued = true;
+    d->next = s->deferred;
+    s->deferred = d;
+    flush_arm(s);
+}
+
 /* Writes what hiredis buffered during this loop turn. A failed write
  * frees the context the usual way (callbacks with NULL, on_disconnect). */
 static void on_flush_check(uv_check_t *h)
 {
     struct store *s = h->data;
-    redisAsyncContext *ac = s->ac;
 
+    run_deferred(s);
+    redisAsyncContext *ac = s->ac;
     flush_disarm(s);
     if (!ac || !(ac->c.flags & REDIS_CONNECTED))
         return;
@@ -256,18 +296,7 @@ static void poll_add_write(void *privdata)
         poll_change(privdata, UV_WRITABLE, 0);
         return;
     }
-    if (s->flush_armed)
-        return;
-    /* The idle handle keeps the next poll from blocking (a command queued
-     * by a timer or a close callback); the check handle writes after this
-     * turn's I/O callbacks. */
-    if (uv_idle_start(&s->flush_idle, on_flush_idle) != 0 ||
-        uv_check_start(&s->flush_check, on_flush_check) != 0) {
-        uv_idle_stop(&s->flush_idle);
-        poll_change(privdata, UV_WRITABLE, 0);
-        return;
-    }
-    s->flush_armed = true;
+    flush_arm(s);
 }
 
 static void poll_del_write(void *privdata)
@@ -1046,6 +1075,9 @@ void store_close(struct store *s)
     s->closing = true;
     s->up = false;
     s->state_cb = NULL;
+    for (struct store_deferred *d = s->deferred; d; d = d->next)
+        d->queued = false;
+    s->deferred = NULL;
     pending_fail_all(s);
     ac = s->ac;
     s->ac = NULL;

@@ -10,8 +10,10 @@
 #define CRYPTO_SHA256_HEX 65   /* 64 hex digits + NUL */
 #define CRYPTO_SHA512_HEX 129
 
-/* Compares two secrets in time that depends on neither content nor length
- * (both are hashed first). NULL never equals anything. */
+/* Compares a secret given (a) with the one expected (b) without an early
+ * exit: every byte of a is compared, so the time follows a's length, never
+ * where the first difference is. (Hashing both first, as before, cost
+ * ~12 000 instructions per webhook.) NULL never equals anything. */
 bool crypto_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
 bool crypto_secret_equal_str(const char *a, const char *b);
 

@@ -27,7 +27,10 @@
  * dvcbot_erasures_total, dvcbot_assists_total.
  *
  * Recording functions send their Redis commands and return (nothing waits for
- * them; Redis down → logged and lost). stats_close frees the struct; call it
+ * them; Redis down → logged and lost). Typed messages (stats_intent) are
+ * added up in memory over a loop turn and written at its end (store_defer),
+ * a few commands for all the turn's messages, ahead of anything a later
+ * turn reads. stats_close frees the struct; call it
  * after store_close so no Redis callback of its own can fire late. */
 #ifndef DVCBOT_STATS_H
 #define DVCBOT_STATS_H

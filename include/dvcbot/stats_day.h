@@ -31,11 +31,15 @@
 #define STATS_DAY_KEEP_S (800 * 24 * 3600)
 #define STATS_CODE_KEEP 20000
 #define STATS_DAY_KEY_MAX 32
+#define STATS_DAY_ADD_MAX 8   /* fields of one stats_day_add */
 
 /* prefix + the Vietnam date of t as YYYYMMDD. */
 void stats_day_key(int64_t t, const char *prefix, char *out, size_t cap);
 /* Adds one to a counter of today's hash. */
 void stats_day_incr(struct store *s, const char *field);
+/* Adds counts to today's hash: n fields and their amounts (zeros skipped),
+ * in one call. */
+void stats_day_add(struct store *s, size_t n, const char *const *fields, const unsigned long *amounts);
 /* Records one time to a dossier code in today's list and counter. */
 void stats_day_code(struct store *s, const char *proc, const char *ckey, long seconds);
 

@@ -81,6 +81,22 @@ int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
  * Returns as store_command. */
 int store_fire(struct store *s, const char *what, const char *fmt, ...);
 
+/* Work that gathers what one loop turn produced into fewer commands
+ * (counters added up in memory, commits of many turns in one script):
+ * store_defer queues d, and d->fn(d->ud) runs once, at the end of this loop
+ * turn, just before the commands queued in the turn are written (so what
+ * fn sends goes out in the same write, ahead of anything a later turn
+ * sends). Queuing a d already queued does nothing. The caller owns d; d
+ * must stay valid until it ran or store_close was called (which drops the
+ * queue without running it). */
+struct store_deferred {
+    void (*fn)(void *ud);
+    void *ud;
+    struct store_deferred *next;  /* internal */
+    bool queued;                  /* internal */
+};
+void store_defer(struct store *s, struct store_deferred *d);
+
 /* One command of a transaction. */
 struct store_cmdv {
     int argc;

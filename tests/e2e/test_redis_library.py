@@ -23,7 +23,7 @@ def called_in_c():
         names.update(re.findall(r'redis_fcall(?:_argv)?\([^"]*"(\w+)"', text))
         names.update(re.findall(r'argv\[1\] = "(\w+)";', text))
         names.update(re.findall(r'"FCALL", "(\w+)"', text))
-        names.update(re.findall(r'run_script\([^"]*"(\w+)"', text))
+        names.update(re.findall(r'run_script\((?!struct )[^"]*"(\w+)"', text))  # calls, not the definition
     return names
 
 

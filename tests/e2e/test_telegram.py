@@ -3,6 +3,8 @@
 What must NOT happen is shown without sleeping: one user's messages are
 handled in order, so once a later message of the same user (a probe) is
 handled and its reply delivered, anything before it is over."""
+import concurrent.futures
+
 from harness import TG_SECRET, ServiceTest, buttons_of, delivered, delivery_mark, settle, tg_callback, \
     tg_message, wait_until
 
@@ -132,6 +134,31 @@ class TelegramTest(ServiceTest):
                            what="all replies")
         ids = [c["time"] for c in calls]
         self.assertEqual(ids, sorted(ids))
+
+
+    def test_typed_messages_sent_at_once_are_each_counted(self):
+        # Counts of one loop turn are added up in memory and written at its
+        # end: many webhooks at once must still count one each, before the
+        # webhooks are answered.
+        def counts():
+            intents = self.redis("HGETALL", "{stats}:intents")
+            per_intent = {intents[i]: int(intents[i + 1]) for i in range(0, len(intents), 2)}
+            msg = khac = 0
+            for key in self.redis.keys("{stats}:day:*"):
+                msg += int(self.redis("HGET", key, "msg") or 0)
+                khac += int(self.redis("HGET", key, "msg_khac") or 0)
+            return per_intent, msg, khac
+        texts = ["qwzx vbnm plkj", "làm giấy khai sinh cho con", "xin chào"]
+        updates = [tg_message(self.next_id(), self.new_user(), texts[i % 3]) for i in range(24)]
+        before, msg0, khac0 = counts()
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            self.assertEqual(list(pool.map(self.send, updates)), [200] * 24)
+        after, msg1, khac1 = counts()
+        added = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+        self.assertEqual(sum(added.values()), 24, added)
+        self.assertEqual(msg1 - msg0, 24)
+        self.assertEqual(khac1 - khac0, added.get("khac", 0))
+        self.assertGreaterEqual(added.get("khac", 0), 8)
 
 
 class RedisOutageTest(ServiceTest):

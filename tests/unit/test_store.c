@@ -637,6 +637,47 @@ static void test_command_answered_before_its_deadline_is_not_failed(void **state
     }
 }
 
+/* store_defer: the work runs once, when the loop turn ends, and what it
+ * sends goes out ahead of anything a later turn sends. */
+struct deferred_probe {
+    struct fx *f;
+    int runs;
+    int rc;
+};
+
+static void on_deferred(void *ud)
+{
+    struct deferred_probe *p = ud;
+    p->runs++;
+    p->rc = store_command(p->f->s, NULL, NULL, "INCRBY deferred 10");
+}
+
+static void test_deferred_work_runs_once_at_the_end_of_the_turn_ahead_of_later_commands(void **state)
+{
+    struct fx *f = *state;
+    redis_start(&f->redis, false);
+    connect_store(f, f->redis.url, 2000);
+
+    struct deferred_probe p = {.f = f};
+    struct store_deferred d = {.fn = on_deferred, .ud = &p};
+    assert_int_equal(store_command(f->s, NULL, NULL, "SET deferred 1"), 0);
+    store_defer(f->s, &d);
+    store_defer(f->s, &d); /* queued already: still once */
+    assert_int_equal(p.runs, 0);
+    uv_run(&f->loop, UV_RUN_ONCE);
+    assert_int_equal(p.runs, 1);
+    assert_int_equal(p.rc, 0);
+    struct call *c = roundtrip(f, 0, "GET deferred");
+    assert_int_equal(c->type, REDIS_REPLY_STRING);
+    assert_string_equal(c->str, "11");
+
+    store_defer(f->s, &d); /* queued again, then the store closes: never runs */
+    store_close(f->s);
+    f->s = NULL;
+    run_for(f, 20);
+    assert_int_equal(p.runs, 1);
+}
+
 static void test_refuses_commands_that_break_one_reply_per_command(void **state)
 {
     struct fx *f = *state;
@@ -936,6 +977,7 @@ int main(void)
         T(test_command_while_not_connected_returns_enotconn_without_callback),
         T(test_starts_before_redis_and_connects_when_it_appears),
         T(test_command_answered_before_its_deadline_is_not_failed),
+        T(test_deferred_work_runs_once_at_the_end_of_the_turn_ahead_of_later_commands),
         T(test_refuses_commands_that_break_one_reply_per_command),
         T(test_redis_killed_fails_pending_commands_and_reports_down),
         T(test_reconnects_by_itself_after_redis_restart),

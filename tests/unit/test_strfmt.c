@@ -1,0 +1,63 @@
+/* Unit tests: strfmt writes what snprintf would, cut the same way. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dvcbot/strfmt.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+static void decimals_read_as_printf_writes_them(void **state)
+{
+    (void)state;
+    const long long values[] = {0, 7, -7, 10, 1234567890123LL, -99, LLONG_MAX, LLONG_MIN};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char got[32], want[32];
+        size_t n = str_decimal(got, sizeof got, values[i]);
+        snprintf(want, sizeof want, "%lld", values[i]);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+    }
+    char u[32];
+    assert_int_equal(str_udecimal(u, sizeof u, ULLONG_MAX), 20);
+    assert_string_equal(u, "18446744073709551615");
+}
+
+static void what_does_not_fit_is_cut_and_terminated(void **state)
+{
+    (void)state;
+    char small[4];
+    assert_int_equal(str_decimal(small, sizeof small, 123456), 3);
+    assert_string_equal(small, "123");
+    assert_int_equal(str_decimal(small, sizeof small, -123456), 3);
+    assert_string_equal(small, "-12");
+    assert_int_equal(STR_CAT(small, sizeof small, "ab", "cd"), 3);
+    assert_string_equal(small, "abc");
+    char one[1] = {'x'};
+    assert_int_equal(STR_CAT(one, sizeof one, "ab"), 0);
+    assert_int_equal(one[0], '\0');
+}
+
+static void concatenation_skips_null_parts(void **state)
+{
+    (void)state;
+    char key[64];
+    assert_int_equal(STR_CAT(key, sizeof key, "s:", "{", "tg:42", "}", NULL), 9);
+    assert_string_equal(key, "s:{tg:42}");
+    assert_int_equal(STR_CAT(key, sizeof key, NULL), 0);
+    assert_string_equal(key, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(decimals_read_as_printf_writes_them),
+        cmocka_unit_test(what_does_not_fit_is_cut_and_terminated),
+        cmocka_unit_test(concatenation_skips_null_parts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
