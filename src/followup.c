@@ -170,6 +170,9 @@ static bool on_text(struct dialog_turn *t, void *ud)
         if (took)
             answer(t, named, r.facet, "named");
     }
+    if (!took && ctx && !t->match.procedure &&
+        facets_context_act(fu->facets, catalog_find(cat, t->match.id)))
+        t->match.procedure = ctx->id; /* "tra cứu hồ sơ" after khai sinh: its code */
 out_free_line:
     free(line);
     return took;

@@ -147,6 +147,11 @@ class FollowupConversationTest(ServiceTest):
         self.assertEqual(texts(chat.say("cam on nhe")).split("\n", 1)[0], template_first_line("thanks"))
         text = texts(chat.say("tra cuu ho so"))
         self.assertIn("mã hồ sơ", text.lower())
+        self.assertIn(procedure("khai_sinh")["name"], text)  # the lookup is about the conversation's
+        chat = Chat(self, "telegram")
+        text = texts(chat.say("tra cuu ho so"))
+        self.assertIn("mã hồ sơ", text.lower())
+        self.assertNotIn(procedure("khai_sinh")["name"], text)
 
     def test_the_context_ends_after_30_minutes_unused(self):
         chat = Chat(self, "telegram")
