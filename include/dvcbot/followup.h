@@ -28,6 +28,10 @@
 #include <stdint.h>
 
 #define FOLLOWUP_SESSION_KEY "ctx"
+/* Button "fu:<act>:<procedure id>": the act (one of context_acts, e.g. the
+ * payment of the fee reply) about that procedure, as if the user had typed
+ * it naming the procedure. */
+#define FOLLOWUP_ACT_PAYLOAD "fu:"
 
 /* Notes in the session that the conversation is now about procedure_id. */
 void followup_remember(cJSON *session, const char *procedure_id, int64_t now);

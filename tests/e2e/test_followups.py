@@ -88,11 +88,16 @@ class FollowupConversationTest(ServiceTest):
     def test_pay_button_only_when_there_is_a_fee(self):
         chat = Chat(self, "telegram")
         chat.say("khai sinh")
-        self.assertNotIn("i:thanh_toan", payloads(chat.say("phi bao nhieu")))  # fee_vnd 0
+        self.assertNotIn("fu:thanh_toan:khai_sinh", payloads(chat.say("phi bao nhieu")))  # fee_vnd 0
         chat.say("lam can cuoc")
         replies = chat.say("phi bao nhieu")
         self.fact_reply(replies, "can_cuoc")
-        self.assertIn("i:thanh_toan", payloads(replies))  # varies: the payment asks the dossier
+        self.assertIn("fu:thanh_toan:can_cuoc", payloads(replies))  # varies: the payment asks the dossier
+        text = texts(chat.press("fu:thanh_toan:can_cuoc"))
+        self.assertIn("mã hồ sơ", text.lower())
+        self.assertIn(procedure("can_cuoc")["name"], text)
+        for forged in ("fu:thanh_toan:nothing", "fu:gop_y:can_cuoc", "fu:xyz"):
+            self.assertNotIn("mã hồ sơ", texts(chat.press(forged)).lower(), forged)
 
     def test_without_a_procedure_the_bot_asks_which(self):
         for line in ("phi bao nhieu", "le phi bao nhieu", "can giay to gi", "nop o dau", "bao lau thi co"):
