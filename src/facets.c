@@ -26,6 +26,8 @@ struct facets {
     size_t n_questions;
     const struct intent **ask_over; /* acts a bare question overrides */
     size_t n_ask_over;
+    const struct intent **context_acts; /* acts about the conversation's procedure */
+    size_t n_context_acts;
     char *labels[FACET_COUNT];
     unsigned ttl_s;
     double named_min;
@@ -63,6 +65,7 @@ void facets_free(struct facets *f)
         free(f->questions[i]);
     free(f->questions);
     free(f->ask_over);
+    free(f->context_acts);
     for (int i = 0; i < FACET_COUNT; i++)
         free(f->labels[i]);
     free(f);
@@ -192,32 +195,43 @@ static void read_questions(struct facets *f, const cJSON *words, struct problems
     }
 }
 
-static void read_ask_over(struct facets *f, const struct catalog *cat, const cJSON *ids,
-                          struct problems *pb)
+/* A list of catalog ids of acts into *acts (n of them). */
+static void read_acts(const struct catalog *cat, const cJSON *ids, const char *field,
+                      const struct intent ***acts, size_t *n, struct problems *pb)
 {
     if (!cJSON_IsArray(ids)) {
-        problemf(pb, FACETS_FILE, "ask_over", "must be an array of catalog ids of acts");
+        problemf(pb, FACETS_FILE, field, "must be an array of catalog ids of acts");
         return;
     }
-    f->ask_over = xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof *f->ask_over);
+    *acts = xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof **acts);
     const cJSON *e;
     cJSON_ArrayForEach(e, ids) {
         const char *id = cJSON_GetStringValue(e);
         const struct intent *in = id ? catalog_find(cat, id) : NULL;
         if (!in || in->kind != INTENT_ACTION)
-            problemf(pb, FACETS_FILE, "ask_over", "%s is not the catalog id of an act",
+            problemf(pb, FACETS_FILE, field, "%s is not the catalog id of an act",
                      id ? id : "(not a string)");
         else
-            f->ask_over[f->n_ask_over++] = in;
+            (*acts)[(*n)++] = in;
     }
+}
+
+static bool listed(const struct intent *const *acts, size_t n, const struct intent *in)
+{
+    for (size_t i = 0; i < n; i++)
+        if (acts[i] == in)
+            return true;
+    return false;
 }
 
 bool facets_ask_over(const struct facets *f, const struct intent *in)
 {
-    for (size_t i = 0; i < f->n_ask_over; i++)
-        if (f->ask_over[i] == in)
-            return true;
-    return false;
+    return listed(f->ask_over, f->n_ask_over, in);
+}
+
+bool facets_context_act(const struct facets *f, const struct intent *in)
+{
+    return listed(f->context_acts, f->n_context_acts, in);
 }
 
 static void read_number(const cJSON *root, const char *name, double min, double max, double *out,
@@ -233,7 +247,7 @@ static void read_number(const cJSON *root, const char *name, double min, double 
 static void check_keys(const cJSON *root, struct problems *pb)
 {
     static const char *const known[] = {"comment", "context_ttl_s", "named_min_score", "question_words",
-                                        "ask_over", "facets",
+                                        "ask_over", "context_acts", "facets",
                                         "filler"};
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
@@ -266,7 +280,10 @@ struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, 
     read_facets(f, cJSON_GetObjectItemCaseSensitive(root, "facets"), &pb);
     read_filler(f, cJSON_GetObjectItemCaseSensitive(root, "filler"), &pb);
     read_questions(f, cJSON_GetObjectItemCaseSensitive(root, "question_words"), &pb);
-    read_ask_over(f, cat, cJSON_GetObjectItemCaseSensitive(root, "ask_over"), &pb);
+    read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "ask_over"), "ask_over", &f->ask_over,
+              &f->n_ask_over, &pb);
+    read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "context_acts"), "context_acts",
+              &f->context_acts, &f->n_context_acts, &pb);
     if (pb.count) {
         facets_free(f);
         return NULL;

@@ -88,7 +88,9 @@ static void answer(struct dialog_turn *t, const struct intent *in, enum facet fa
     snprintf(name, sizeof name, "followup_%s", facet_name(facet));
     char *fact = fact_text(t->deps->tpl, p, facet);
     char *online = procedure_reply_online(t->deps->tpl, p);
-    const char *pay = facet == FACET_FEE && procedure_fee_at(p, clock_now()).vnd != 0 ? "i:thanh_toan" : "";
+    char pay[BOT_PAYLOAD_MAX + 1] = "";
+    if (facet == FACET_FEE && procedure_fee_at(p, clock_now()).vnd != 0)
+        snprintf(pay, sizeof pay, "%s%s:%s", FOLLOWUP_ACT_PAYLOAD, "thanh_toan", in->id);
     const struct tpl_var vars[] = {
         {"id", in->id},   {"name", in->name}, {"fact", fact}, {"online", online},
         {"url", p->portal_url ? p->portal_url : ""},          {"pay", pay},
@@ -170,9 +172,32 @@ static bool on_text(struct dialog_turn *t, void *ud)
         if (took)
             answer(t, named, r.facet, "named");
     }
+    if (!took && ctx && !t->match.procedure &&
+        facets_context_act(fu->facets, catalog_find(cat, t->match.id)))
+        t->match.procedure = ctx->id; /* "tra cứu hồ sơ" after khai sinh: its code */
 out_free_line:
     free(line);
     return took;
+}
+
+/* "fu:<act>:<procedure>": the act (a context_act) about that procedure. */
+static void on_act_button(struct dialog_turn *t, void *ud)
+{
+    const struct followup *fu = ud;
+    char act[BOT_PAYLOAD_MAX + 1];
+    const char *colon = strchr(t->arg, ':');
+    size_t n = colon ? (size_t)(colon - t->arg) : 0;
+    snprintf(act, sizeof act, "%.*s", (int)n, t->arg);
+    const struct catalog *cat = t->deps->catalog;
+    const struct intent *in = colon ? procedure_of(cat, colon + 1) : NULL;
+    const struct intent *a = catalog_find(cat, act);
+    if (!in || !a || !facets_context_act(fu->facets, a)) {
+        dialog_turn_reply(t, "help", NULL, 0); /* a forged or stale button */
+        return;
+    }
+    t->match.procedure = in->id;
+    followup_remember(t->session, in->id, clock_now());
+    dialog_turn_route_intent(t, a->id);
 }
 
 /* ===== Set-up ===== */
@@ -189,6 +214,7 @@ struct followup *followup_new(struct dialog *d, char **err)
                     "Follow-up questions about one fact of a procedure, by facet and how the "
                     "procedure was known (context, named, ask).", NULL, 0);
     dialog_on_text(d, on_text, fu);
+    dialog_on_payload(d, FOLLOWUP_ACT_PAYLOAD, on_act_button, fu);
     return fu;
 }
 

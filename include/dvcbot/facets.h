@@ -62,6 +62,10 @@ double facets_named_min(const struct facets *f);
  * "which procedure?" ("lệ phí bao nhiêu" must not ask for a dossier code). */
 bool facets_ask_over(const struct facets *f, const struct intent *in);
 
+/* True when in is one of "context_acts": an act (lookup, payment) that,
+ * typed without naming a procedure, is about the conversation's one. */
+bool facets_context_act(const struct facets *f, const struct intent *in);
+
 struct facet_reading {
     enum facet facet;  /* FACET_NONE when no phrase was found */
     double score;      /* the winning facet's total weight */

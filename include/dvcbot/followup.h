@@ -13,7 +13,9 @@
  * which one (followup_ask, with the topic menu). A line naming a procedure
  * and asking a facet of it ("khai sinh hết bao nhiêu tiền") gets that fact
  * of it, and the conversation moves to it; any other line is routed as
- * usual (a procedure named shows its summary, which switches too).
+ * usual (a procedure named shows its summary, which switches too); a
+ * lookup or payment typed without a procedure ("context_acts") is handed
+ * the conversation's (t->match.procedure): it asks for that dossier's code.
  *
  * followup_new registers a dialog_on_text reader; the dialog must outlive
  * it. It owns its facets (facets_load); nothing it does is asynchronous. */
@@ -26,6 +28,10 @@
 #include <stdint.h>
 
 #define FOLLOWUP_SESSION_KEY "ctx"
+/* Button "fu:<act>:<procedure id>": the act (one of context_acts, e.g. the
+ * payment of the fee reply) about that procedure, as if the user had typed
+ * it naming the procedure. */
+#define FOLLOWUP_ACT_PAYLOAD "fu:"
 
 /* Notes in the session that the conversation is now about procedure_id. */
 void followup_remember(cJSON *session, const char *procedure_id, int64_t now);

@@ -88,11 +88,16 @@ class FollowupConversationTest(ServiceTest):
     def test_pay_button_only_when_there_is_a_fee(self):
         chat = Chat(self, "telegram")
         chat.say("khai sinh")
-        self.assertNotIn("i:thanh_toan", payloads(chat.say("phi bao nhieu")))  # fee_vnd 0
+        self.assertNotIn("fu:thanh_toan:khai_sinh", payloads(chat.say("phi bao nhieu")))  # fee_vnd 0
         chat.say("lam can cuoc")
         replies = chat.say("phi bao nhieu")
         self.fact_reply(replies, "can_cuoc")
-        self.assertIn("i:thanh_toan", payloads(replies))  # varies: the payment asks the dossier
+        self.assertIn("fu:thanh_toan:can_cuoc", payloads(replies))  # varies: the payment asks the dossier
+        text = texts(chat.press("fu:thanh_toan:can_cuoc"))
+        self.assertIn("mã hồ sơ", text.lower())
+        self.assertIn(procedure("can_cuoc")["name"], text)
+        for forged in ("fu:thanh_toan:nothing", "fu:gop_y:can_cuoc", "fu:xyz"):
+            self.assertNotIn("mã hồ sơ", texts(chat.press(forged)).lower(), forged)
 
     def test_without_a_procedure_the_bot_asks_which(self):
         for line in ("phi bao nhieu", "le phi bao nhieu", "can giay to gi", "nop o dau", "bao lau thi co"):
@@ -147,6 +152,11 @@ class FollowupConversationTest(ServiceTest):
         self.assertEqual(texts(chat.say("cam on nhe")).split("\n", 1)[0], template_first_line("thanks"))
         text = texts(chat.say("tra cuu ho so"))
         self.assertIn("mã hồ sơ", text.lower())
+        self.assertIn(procedure("khai_sinh")["name"], text)  # the lookup is about the conversation's
+        chat = Chat(self, "telegram")
+        text = texts(chat.say("tra cuu ho so"))
+        self.assertIn("mã hồ sơ", text.lower())
+        self.assertNotIn(procedure("khai_sinh")["name"], text)
 
     def test_the_context_ends_after_30_minutes_unused(self):
         chat = Chat(self, "telegram")

@@ -137,6 +137,9 @@ static void test_data_settings(void **state)
     assert_string_equal(facets_label(facets, FACET_FEE), "lệ phí");
     assert_true(facets_ask_over(facets, catalog_find(cat, "thanh_toan")));
     assert_false(facets_ask_over(facets, catalog_find(cat, "gap_can_bo")));
+    assert_true(facets_context_act(facets, catalog_find(cat, "tra_cuu_ho_so")));
+    assert_false(facets_context_act(facets, catalog_find(cat, "gop_y")));
+    assert_false(facets_context_act(facets, NULL));
     assert_string_equal(facet_name(FACET_AUDIENCE), "audience");
     assert_null(facet_name(FACET_NONE));
 }
@@ -215,7 +218,7 @@ static void test_bad_facets_data_is_reported(void **state)
                                  "\"match\":{}}");
     write_file(dir, "_facets.json",
                "{\"context_ttl_s\": 5, \"named_min_score\": 1, \"question_words\": [\"bao nhieu\"],"
-               " \"ask_over\": [\"khac\"], \"colour\": 1,"
+               " \"ask_over\": [\"khac\"], \"context_acts\": [], \"colour\": 1,"
                " \"facets\": {\"price\": {}, \"fee\": {\"label\": \"lệ phí\", \"phrases\": {\"phí\": 1, \"tien\": 0}}},"
                " \"filler\": [\"a\", 3]}");
     char *err = NULL;
