@@ -16,7 +16,7 @@ Figures: right reply %, per kind of expectation, and how many first turns did
 not show the procedure the follow-up is about (those count as wrong: the user
 got no context).
 
-    python3 tests/e2e/followups.py [--bin BUILD/dvcbot] [--details] [SET.tsv]
+    python3 tests/e2e/followups.py [--bin BUILD/dvcbot] [--root DIR] [--details] [SET.tsv]
 """
 import argparse
 import json
@@ -202,10 +202,12 @@ def report_line(name, f):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=None)
+    ap.add_argument("--root", default=None, help="checkout whose intents/ and templates/ the binary uses")
     ap.add_argument("--details", action="store_true")
     ap.add_argument("sets", nargs="*", default=[DEFAULT_SET])
     args = ap.parse_args()
-    with understanding.Service(os.path.abspath(args.bin) if args.bin else None) as svc:
+    root = os.path.abspath(args.root) if args.root else None
+    with understanding.Service(os.path.abspath(args.bin) if args.bin else None, root) as svc:
         fj = FollowupJudge(svc)
         for path in args.sets:
             results = fj.judge_rows(load_set(path))
