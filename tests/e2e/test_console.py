@@ -14,7 +14,7 @@ import urllib.parse
 
 import test_dossiers
 import test_payments
-from harness import ADMIN_TOKEN, ROOT, ServiceTest, run_cli, seed_user, wait_until
+from harness import ADMIN_TOKEN, ROOT, SLOW, ServiceTest, run_cli, seed_user, wait_until
 
 SCOPED_TOKEN = "commune-officer-token-0042"
 SCOPED_COMMUNE = "Mường Thanh"
@@ -57,7 +57,7 @@ class Console:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.jar.items())
         h.update(headers or {})
         import http.client
-        conn = http.client.HTTPConnection("127.0.0.1", self.bot.port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", self.bot.port, timeout=10 * SLOW)
         try:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body).encode()

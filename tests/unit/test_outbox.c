@@ -241,7 +241,9 @@ static void a_message_older_than_max_age_expires(void **state)
     f.retry_after_ms = 20;
     ob_send(&f, "A", "x");
     uv_run(&f.loop, UV_RUN_DEFAULT);
-    assert_true(f.n >= 2 && f.n <= 3);
+    /* 50 ms of age allow a try at 0, 20 and 40 ms at most; a slow run
+     * (valgrind) may pass the age before the second try. It never goes on. */
+    assert_true(f.n >= 1 && f.n <= 3);
     assert_int_equal(f.done_failed, 1);
     assert_string_equal(f.failed_reason, "expired");
     assert_int_equal(f.failed_attempts, 0);
