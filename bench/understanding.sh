@@ -6,7 +6,9 @@
 # lines answered as a procedure, in-scope lines answered "not understood",
 # for the DEV parts and, apart, the SEALED parts and the wholly sealed fresh
 # sets (tests/data/fresh*_sealed.tsv), run for the figure only: for sealed
-# files understanding.py prints aggregates, never a line.
+# files understanding.py prints aggregates, never a line. Last, the follow-up
+# conversations (tests/data/followups.tsv, tests/e2e/followups.py): a question
+# about a procedure, then one that names no procedure.
 #   sh bench/understanding.sh [BUILD_DIR] [ROOT]
 # ROOT (default: this checkout) holds the intents/ and templates/ the binary
 # uses: to measure another build, e.g. main before a change,
@@ -33,3 +35,7 @@ for f in "$root"/tests/data/fresh*_sealed.tsv; do
   echo "== $(basename "$f" .tsv)"
   python3 "$root/tests/e2e/understanding.py" --bin "$build/dvcbot" --root "$data" "$f"
 done
+if [ -e "$data/templates/followup_fee.txt" ]; then
+  echo "== followups"
+  python3 "$root/tests/e2e/followups.py" --bin "$build/dvcbot" --root "$data"
+fi

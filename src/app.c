@@ -35,6 +35,7 @@
 #include "dvcbot/telegram.h"
 #include "dvcbot/volunteer.h"
 #include "dvcbot/volunteer_household.h"
+#include "dvcbot/followup.h"
 #include "dvcbot/webchat.h"
 #include "dvcbot/zalo.h"
 
@@ -169,7 +170,8 @@ static int open_flows(struct app *a, char **err)
     a->erase = erase_new(a->dialog, a->stats);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);
-    return 0;
+    a->followup = followup_new(a->dialog, err);
+    return a->followup ? 0 : -1;
 }
 
 /* Every catalog id gets a real answer, and served.h names exactly the ids a
@@ -621,6 +623,7 @@ void app_close(struct app *a)
     webchat_free(a->webchat);
     volunteers_free(a->volunteers);
     household_free(a->household);
+    followup_free(a->followup);
     erase_free(a->erase);
     feedback_free(a->feedback);
     handoff_free(a->handoff);

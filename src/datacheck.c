@@ -2,6 +2,7 @@
 #include "dvcbot/datacheck.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/commune_list.h"
+#include "dvcbot/facets.h"
 #include "dvcbot/flowdef.h"
 #include "dvcbot/matcher.h"
 #include "dvcbot/dialog.h"
@@ -46,6 +47,7 @@ static struct catalog *check_intents(const char *dir, struct prefixed *p,
     matcher_free(matcher_new_report(cat, report_prefixed, p));
     *flows = flow_set_load(cat, report_prefixed, p);
     commune_list_free(commune_list_load(cat, report_prefixed, p));
+    facets_free(facets_load(cat, report_prefixed, p));
     return cat;
 }
 

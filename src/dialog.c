@@ -2,6 +2,7 @@
 #include "dvcbot/dialog.h"
 #include "dvcbot/refs.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/followup.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -45,6 +46,8 @@ struct dialog {
     size_t n_filters;
     struct handler *observers; /* dialog_on_matched */
     size_t n_observers;
+    struct handler *readers;   /* dialog_on_text, in order */
+    size_t n_readers;
     size_t pending;
 };
 
@@ -123,6 +126,7 @@ void dialog_free(struct dialog *d)
     free(d->payloads);
     free(d->filters);
     free(d->observers);
+    free(d->readers);
     strmap_free(&d->users);
     free(d);
 }
@@ -186,6 +190,12 @@ void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud)
 {
     d->filters = xrealloc(d->filters, (d->n_filters + 1) * sizeof *d->filters);
     d->filters[d->n_filters++] = (struct handler){.key = NULL, .action = NULL, .mode = fn, .ud = ud};
+}
+
+void dialog_on_text(struct dialog *d, dialog_mode_fn fn, void *ud)
+{
+    d->readers = xrealloc(d->readers, (d->n_readers + 1) * sizeof *d->readers);
+    d->readers[d->n_readers++] = (struct handler){.key = NULL, .mode = fn, .ud = ud};
 }
 
 void dialog_on_matched(struct dialog *d, dialog_observe_fn fn, void *ud)
@@ -598,8 +608,10 @@ void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
         return;
     }
     const struct intent *in = catalog_find(t->deps->catalog, intent_id);
-    if (in && in->kind == INTENT_PROCEDURE)
+    if (in && in->kind == INTENT_PROCEDURE) {
         procedure_reply_summary(t->deps->tpl, in, &t->replies);
+        followup_remember(t->session, in->id, clock_now());
+    }
     else if (in && in->reply)
         dialog_turn_render(t, in->reply, NULL, 0); /* answered by data */
     else
@@ -666,6 +678,7 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
             catalog_find(t->deps->catalog, payload + strlen(PROCEDURE_REPLY_FULL_PREFIX));
         if (!in || procedure_reply_full(t->deps->tpl, in, &t->replies) != 0)
             return false;
+        followup_remember(t->session, in->id, clock_now());
         dialog_turn_done(t);
         return true;
     }
@@ -703,6 +716,9 @@ static void route_text(struct dialog_turn *t)
     metrics_inc("dvcbot_intents_total", labels, 1);
     for (size_t i = 0; i < t->dialog->n_observers; i++)
         t->dialog->observers[i].observe(t, t->dialog->observers[i].ud);
+    for (size_t i = 0; i < t->dialog->n_readers; i++)
+        if (t->dialog->readers[i].mode(t, t->dialog->readers[i].ud))
+            return;
     if (t->match.ambiguous && t->match.alt_id) {
         const struct intent *a = catalog_find(t->deps->catalog, t->match.id);
         const struct intent *b = catalog_find(t->deps->catalog, t->match.alt_id);

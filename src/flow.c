@@ -3,6 +3,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/commune_reply.h"
+#include "dvcbot/followup.h"
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -671,6 +672,7 @@ static void on_start(struct dialog_turn *t, void *ud)
                                          "commune"));
     flow_state_init(&c.s, def, flow_turn_now());
     dialog_turn_set_mode(t, FLOW_MODE);
+    followup_remember(t->session, def->in->id, clock_now()); /* questions after it are about it */
     stats_flow_started(fl->st, def->in->id, t->user_key);
     if (commune) {
         prefill_assisted(&c, commune);

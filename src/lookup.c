@@ -3,6 +3,7 @@
 #include "dvcbot/clock.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/dossier_reply.h"
+#include "dvcbot/followup.h"
 #include "dvcbot/log.h"
 #include "dvcbot/lookup_guard.h"
 #include "dvcbot/mem.h"
@@ -204,6 +205,9 @@ static void act(struct call *c, const struct dossier *d, bool subscribed)
     } else {
         dossier_reply_details(t->deps->tpl, t->deps->catalog, d, (time_t)clock_now(), subscribed,
                               &t->replies);
+        const char *proc = dossier_get(d, DF_PROCEDURE);
+        if (proc && catalog_find(t->deps->catalog, proc))
+            followup_remember(t->session, proc, clock_now()); /* "phí bao nhiêu" is about it */
         dialog_turn_done(t);
         free(c);
     }

@@ -47,18 +47,16 @@ static char *shorten_noting(const char *s, size_t max, bool *cut)
     return procedure_reply_shorten(s, max);
 }
 
-/* "- doc" lines, at most PROCEDURE_REPLY_MAX_DOCS, then the count of the
- * rest; *cut becomes true when anything was left out or shortened. */
-static char *documents_text(const struct tpl_set *t, const struct procedure_info *p, bool *cut)
+char *procedure_reply_documents(const struct tpl_set *t, const struct procedure_info *p, size_t max,
+                                size_t bytes, bool *cut)
 {
     struct buf b;
     buf_init(&b);
-    size_t shown = p->n_documents < PROCEDURE_REPLY_MAX_DOCS ? p->n_documents
-                                                             : PROCEDURE_REPLY_MAX_DOCS;
-    if (p->n_documents == PROCEDURE_REPLY_MAX_DOCS + 1)
+    size_t shown = p->n_documents < max ? p->n_documents : max;
+    if (p->n_documents == max + 1)
         shown = p->n_documents; /* "and 1 more" takes the same room as the item */
     for (size_t i = 0; i < shown; i++) {
-        char *d = shorten_noting(p->documents[i], PROCEDURE_REPLY_DOC_BYTES, cut);
+        char *d = shorten_noting(p->documents[i], bytes, cut);
         buf_printf(&b, "%s- %s", i ? "\n" : "", d);
         free(d);
     }
@@ -85,7 +83,7 @@ static char *all_documents_text(const struct procedure_info *p)
     return buf_steal(&b);
 }
 
-static char *online_text(const struct tpl_set *t, const struct procedure_info *p)
+char *procedure_reply_online(const struct tpl_set *t, const struct procedure_info *p)
 {
     const char *name = strcmp(p->online, "toan_trinh") == 0 ? "procedure_online_toan_trinh"
                                                              : "procedure_online_mot_phan";
@@ -100,8 +98,8 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
         return -1;
     const struct procedure_info *p = in->proc;
     bool cut = false;
-    char *online = online_text(t, p);
-    char *docs = documents_text(t, p, &cut);
+    char *online = procedure_reply_online(t, p);
+    char *docs = procedure_reply_documents(t, p, PROCEDURE_REPLY_MAX_DOCS, PROCEDURE_REPLY_DOC_BYTES, &cut);
     char *fee = shorten_noting(procedure_fee_at(p, clock_now()).text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *time = shorten_noting(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *agency = shorten_noting(p->agency, PROCEDURE_REPLY_FIELD_BYTES, &cut);
@@ -127,7 +125,7 @@ int procedure_reply_full(const struct tpl_set *t, const struct intent *in,
     if (!in || !in->proc)
         return -1;
     const struct procedure_info *p = in->proc;
-    char *online = online_text(t, p);
+    char *online = procedure_reply_online(t, p);
     char *docs = all_documents_text(p);
     const struct tpl_var vars[] = {
         {"id", in->id},         {"name", in->name},          {"audience", p->audience},
@@ -219,18 +217,15 @@ static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, s
     return 0;
 }
 
-int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
-                         struct bot_replies *out)
+int procedure_reply_topics(const struct tpl_set *t, const struct catalog *cat, const char *name,
+                           const struct tpl_var *vars, size_t nvars, struct bot_replies *out)
 {
     const struct procedure_groups *gs = catalog_groups(cat);
     size_t n = procedure_groups_size(gs);
-    const char *name = n ? "procedure_groups" : "procedure_list";
     if (!tpl_exists(t, name)) {
         tpl_render(t, name, NULL, 0, out); /* appends the "missing" reply */
         return -1;
     }
-    if (!n)
-        return reply_flat_list(t, cat, out);
     const char *labels[PROCEDURE_GROUPS_MAX], *payloads[PROCEDURE_GROUPS_MAX];
     char buf[PROCEDURE_GROUPS_MAX][BOT_PAYLOAD_MAX + 1];
     for (size_t i = 0; i < n; i++) {
@@ -239,11 +234,24 @@ int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
         labels[i] = g->name;
         payloads[i] = buf[i];
     }
-    struct bot_reply *r = tpl_render(t, name, NULL, 0, out);
+    struct bot_reply *r = tpl_render(t, name, vars, nvars, out);
     if (!r)
         return -1;
     put_before_template_buttons(r, labels, payloads, n, true);
     return 0;
+}
+
+int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
+                         struct bot_replies *out)
+{
+    if (!procedure_groups_size(catalog_groups(cat))) {
+        if (!tpl_exists(t, "procedure_list")) {
+            tpl_render(t, "procedure_list", NULL, 0, out); /* appends the "missing" reply */
+            return -1;
+        }
+        return reply_flat_list(t, cat, out);
+    }
+    return procedure_reply_topics(t, cat, "procedure_groups", NULL, 0, out);
 }
 
 int procedure_reply_group(const struct tpl_set *t, const struct catalog *cat, const char *group_id,

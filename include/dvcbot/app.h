@@ -45,6 +45,7 @@ struct feedback;
 struct erase;
 struct volunteers;
 struct household;
+struct followup;
 struct reminder;
 struct ref_sweep;
 struct console;
@@ -89,6 +90,7 @@ struct app {
     struct erase *erase;
     struct volunteers *volunteers;
     struct household *household; /* volunteers close household visits in the chat */
+    struct followup *followup;   /* "phí bao nhiêu" about the procedure just shown */
     struct console *console;     /* the staff console at /admin (serve only) */
     struct cron *cron;           /* every periodic job, and the shutdown drain */
     struct clock_hook *clock_hook; /* DVCBOT_TEST_CLOCK (tests only) */

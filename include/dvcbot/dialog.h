@@ -144,6 +144,11 @@ void dialog_on_mode(struct dialog *d, const char *mode, dialog_mode_fn fn, void 
  * session's mode), in registration order, e.g. staff commands from a staff
  * chat or a mode that must notice /start. Returns true when it took the turn. */
 void dialog_on_message(struct dialog *d, dialog_mode_fn fn, void *ud);
+/* Sees every typed message once the matcher has classified it (t->match
+ * is set), after the session's mode declined it and before the intent is
+ * answered, in registration order (follow-up questions about the
+ * conversation's procedure). Returns true when it took the turn. */
+void dialog_on_text(struct dialog *d, dialog_mode_fn fn, void *ud);
 /* Told the intent of every typed message once the matcher has classified it
  * (t->match is set); must not touch the turn's routing. */
 typedef void (*dialog_observe_fn)(const struct dialog_turn *t, void *ud);

@@ -47,6 +47,12 @@ int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
 int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
                          struct bot_replies *out);
 
+/* Renders template name with vars, one button per topic (catalog_groups)
+ * before the template's own: a question that the topic menu answers. With
+ * no topics, just the template. -1 when the template is missing. */
+int procedure_reply_topics(const struct tpl_set *t, const struct catalog *cat, const char *name,
+                           const struct tpl_var *vars, size_t nvars, struct bot_replies *out);
+
 /* Payload of a topic button: "menu:thu_tuc:<group id>". */
 #define PROCEDURE_REPLY_GROUP_PREFIX "menu:thu_tuc:"
 
@@ -55,6 +61,16 @@ int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
  * appended) for an unknown group. */
 int procedure_reply_group(const struct tpl_set *t, const struct catalog *cat, const char *group_id,
                           struct bot_replies *out);
+
+/* "- doc" lines of p's documents, at most max of them, each cut to bytes,
+ * then how many more (template procedure_more_documents); *cut becomes
+ * true when anything was left out or shortened. Caller frees. */
+char *procedure_reply_documents(const struct tpl_set *t, const struct procedure_info *p, size_t max,
+                                size_t bytes, bool *cut);
+
+/* The line saying whether the procedure is done wholly online
+ * (procedure_online_toan_trinh / _mot_phan). Caller frees. */
+char *procedure_reply_online(const struct tpl_set *t, const struct procedure_info *p);
 
 /* Copies s into a new string cut to at most max bytes at a word boundary
  * (never inside a UTF-8 sequence), "…" appended when cut. Caller frees. */

@@ -25,6 +25,7 @@ are run for the figure only).
 """
 import argparse
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -76,6 +77,32 @@ def template_pattern(root, name):
     return re.compile("^" + ".*?".join(re.escape(p) for p in parts) + "$", re.S)
 
 
+FACT_TEMPLATES = ("fee", "documents", "time", "place", "online", "audience")
+
+
+def named_pattern(root, name):
+    """A regex for the first line of templates/<name>.txt whose group 1 is
+    {{name}} (other variables match anything), or None."""
+    path = os.path.join(root, "templates", name + ".txt")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        body = [ln.rstrip("\n") for ln in f if not ln.startswith("##")]
+    parts = re.split(r"(\{\{[a-z0-9_]+\}\})", body[0] if body else "")
+    rx = "".join("(.+?)" if p == "{{name}}" else ".*?" if p.startswith("{{") else re.escape(p)
+                 for p in parts)
+    return re.compile("^" + rx + "$")
+
+
+def procedure_names(root):
+    """{Vietnamese name: id} of the catalog's procedures."""
+    names = {}
+    for ident in procedures_of(root):
+        with open(os.path.join(root, "intents", ident + ".json"), encoding="utf-8") as f:
+            names[json.load(f)["name"]] = ident
+    return names
+
+
 class Judge:
     """Sends lines as fresh users and names the id each first reply stands for."""
 
@@ -94,6 +121,11 @@ class Judge:
             if pat:
                 self.variants.append((pat, ident))
         self.ask_which = template_pattern(root, "ask_which")
+        # a question about one fact of a procedure it names ("khai sinh het bao
+        # nhieu tien") is answered with that fact (templates/followup_*.txt,
+        # first line naming the procedure): the reply stands for the procedure
+        self.facts = [p for p in (named_pattern(root, "followup_" + f) for f in FACT_TEMPLATES) if p]
+        self.proc_names = procedure_names(root)
 
     def _users(self, n):
         start = self.next_user
@@ -168,6 +200,10 @@ class Judge:
             return ("ask",) + tuple(opts)
         if line in self.signatures:
             return self.signatures[line]
+        for pat in self.facts:
+            m = pat.match(line)
+            if m and m.group(1) in self.proc_names:
+                return self.proc_names[m.group(1)]
         for pat, ident in self.variants:
             if pat.match(line):
                 return ident

@@ -1,0 +1,50 @@
+/* followup — the procedure a conversation is about, and the questions that
+ * follow about one of its facts without naming it again.
+ *
+ * "khai sinh" → the summary of Đăng ký khai sinh; then "phí bao nhiêu" →
+ * the khai sinh fee. The session (Redis, per user) keeps the procedure last
+ * shown (summary, "Xem đầy đủ", a guided flow, a dossier looked up, a fact
+ * answered here) as {"ctx": {"p": "<id>", "at": <unix time>}}; it is the
+ * conversation's for facets_context_ttl seconds of the test clock
+ * (clock_now). A typed line that asks a facet (facets.h) and names no
+ * procedure is answered for that procedure: one short reply with the fact,
+ * the procedure's name and buttons to the next step (templates
+ * followup_<facet>.txt); with no procedure in the conversation the bot asks
+ * which one (followup_ask, with the topic menu). A line naming a procedure
+ * and asking a facet of it ("khai sinh hết bao nhiêu tiền") gets that fact
+ * of it, and the conversation moves to it; any other line is routed as
+ * usual (a procedure named shows its summary, which switches too); a
+ * lookup or payment typed without a procedure ("context_acts") is handed
+ * the conversation's (t->match.procedure): it asks for that dossier's code.
+ *
+ * followup_new registers a dialog_on_text reader; the dialog must outlive
+ * it. It owns its facets (facets_load); nothing it does is asynchronous. */
+#ifndef DVCBOT_FOLLOWUP_H
+#define DVCBOT_FOLLOWUP_H
+
+#include "dvcbot/dialog.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#define FOLLOWUP_SESSION_KEY "ctx"
+/* Button "fu:<act>:<procedure id>": the act (one of context_acts, e.g. the
+ * payment of the fee reply) about that procedure, as if the user had typed
+ * it naming the procedure. */
+#define FOLLOWUP_ACT_PAYLOAD "fu:"
+
+/* Notes in the session that the conversation is now about procedure_id. */
+void followup_remember(cJSON *session, const char *procedure_id, int64_t now);
+/* The procedure the conversation is about at now, or NULL when none was
+ * shown or it was more than ttl_s seconds ago. Points into session. */
+const char *followup_context(const cJSON *session, int64_t now, unsigned ttl_s);
+
+struct followup;
+
+/* Loads intents/_facets.json of the dialog's catalog and registers the
+ * reader. NULL with a message in *err (caller frees) when the file is
+ * malformed. */
+struct followup *followup_new(struct dialog *d, char **err);
+void followup_free(struct followup *fu);
+
+#endif

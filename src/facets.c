@@ -1,0 +1,428 @@
+/* facets — intents/_facets.json: which fact of a procedure a line asks about. */
+#include "dvcbot/facets.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/normalize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const facet_names[FACET_COUNT] = {"fee", "documents", "time", "place", "online",
+                                                     "audience"};
+
+/* A phrase (facet >= 0) or a filler (FACET_NONE): folded words. */
+struct phrase {
+    char *words[FACETS_PHRASE_WORDS_MAX];
+    size_t n;
+    enum facet facet;
+    double weight;
+};
+
+struct facets {
+    struct phrase *items;
+    size_t n, cap;
+    char **questions;          /* question_words */
+    size_t n_questions;
+    const struct intent **ask_over; /* acts a bare question overrides */
+    size_t n_ask_over;
+    const struct intent **context_acts; /* acts about the conversation's procedure */
+    size_t n_context_acts;
+    char *labels[FACET_COUNT];
+    unsigned ttl_s;
+    double named_min;
+};
+
+const char *facet_name(enum facet facet)
+{
+    return facet > FACET_NONE && facet < FACET_COUNT ? facet_names[facet] : NULL;
+}
+
+const char *facets_label(const struct facets *f, enum facet facet)
+{
+    return facet > FACET_NONE && facet < FACET_COUNT && f->labels[facet] ? f->labels[facet] : "";
+}
+
+unsigned facets_context_ttl(const struct facets *f)
+{
+    return f->ttl_s;
+}
+
+double facets_named_min(const struct facets *f)
+{
+    return f->named_min;
+}
+
+void facets_free(struct facets *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++)
+        for (size_t w = 0; w < f->items[i].n; w++)
+            free(f->items[i].words[w]);
+    free(f->items);
+    for (size_t i = 0; i < f->n_questions; i++)
+        free(f->questions[i]);
+    free(f->questions);
+    free(f->ask_over);
+    free(f->context_acts);
+    for (int i = 0; i < FACET_COUNT; i++)
+        free(f->labels[i]);
+    free(f);
+}
+
+/* ===== Loading ===== */
+
+/* Splits folded text into p's words; false when it is not folded text of
+ * 1..FACETS_PHRASE_WORDS_MAX words. */
+static bool split_phrase(const char *text, struct phrase *p)
+{
+    char *folded = norm_fold(text, strlen(text), NULL);
+    bool ok = folded && *folded && strcmp(folded, text) == 0;
+    free(folded);
+    if (!ok)
+        return false;
+    p->n = 0;
+    for (const char *s = text; *s;) {
+        const char *end = strchr(s, ' ');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (p->n == FACETS_PHRASE_WORDS_MAX) {
+            for (size_t w = 0; w < p->n; w++)
+                free(p->words[w]);
+            return false;
+        }
+        p->words[p->n++] = xstrndup(s, len);
+        s += len;
+        while (*s == ' ')
+            s++;
+    }
+    return true;
+}
+
+static void add_phrase(struct facets *f, const char *text, enum facet facet, double weight,
+                       const char *field, struct problems *pb)
+{
+    struct phrase p = {.facet = facet, .weight = weight};
+    if (!split_phrase(text, &p)) {
+        problemf(pb, FACETS_FILE, field, "\"%s\" must be 1 to %d words, lower case without diacritics",
+                 text, FACETS_PHRASE_WORDS_MAX);
+        return;
+    }
+    if (f->n == f->cap) {
+        f->cap = f->cap ? 2 * f->cap : 64;
+        f->items = xrealloc(f->items, f->cap * sizeof *f->items);
+    }
+    f->items[f->n++] = p;
+}
+
+static void read_facet(struct facets *f, enum facet facet, const cJSON *e, struct problems *pb)
+{
+    char field[64];
+    snprintf(field, sizeof field, "facets.%s", facet_names[facet]);
+    const char *label = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "label"));
+    const cJSON *phrases = cJSON_GetObjectItemCaseSensitive(e, "phrases");
+    if (!label || !*label)
+        problemf(pb, FACETS_FILE, field, "needs a \"label\" (what replies call it)");
+    else
+        f->labels[facet] = xstrdup(label);
+    if (!cJSON_IsObject(phrases) || !phrases->child) {
+        problemf(pb, FACETS_FILE, field, "needs \"phrases\": {\"phrase\": weight > 0, ...}");
+        return;
+    }
+    const cJSON *ph;
+    cJSON_ArrayForEach(ph, phrases) {
+        if (!cJSON_IsNumber(ph) || !(ph->valuedouble > 0)) {
+            problemf(pb, FACETS_FILE, field, "weight of \"%s\" must be a number > 0", ph->string);
+            continue;
+        }
+        add_phrase(f, ph->string, facet, ph->valuedouble, field, pb);
+    }
+}
+
+static void read_facets(struct facets *f, const cJSON *facets, struct problems *pb)
+{
+    if (!cJSON_IsObject(facets)) {
+        problemf(pb, FACETS_FILE, "facets", "must be an object: facet name -> {label, phrases}");
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, facets) {
+        int k = 0;
+        while (k < FACET_COUNT && strcmp(facet_names[k], e->string) != 0)
+            k++;
+        if (k == FACET_COUNT)
+            problemf(pb, FACETS_FILE, "facets", "%s is not a facet (fee, documents, time, place, "
+                     "online, audience)", e->string);
+        else
+            read_facet(f, (enum facet)k, e, pb);
+    }
+}
+
+static void read_filler(struct facets *f, const cJSON *filler, struct problems *pb)
+{
+    if (!cJSON_IsArray(filler)) {
+        problemf(pb, FACETS_FILE, "filler", "must be an array of words");
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, filler) {
+        const char *s = cJSON_GetStringValue(e);
+        if (!s)
+            problemf(pb, FACETS_FILE, "filler", "every entry must be a string");
+        else
+            add_phrase(f, s, FACET_NONE, 0, "filler", pb);
+    }
+}
+
+static void read_questions(struct facets *f, const cJSON *words, struct problems *pb)
+{
+    int n = cJSON_GetArraySize(words);
+    if (!cJSON_IsArray(words) || n < 1) {
+        problemf(pb, FACETS_FILE, "question_words", "must be an array of single words");
+        return;
+    }
+    f->questions = xcalloc((size_t)n, sizeof *f->questions);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, words) {
+        const char *s = cJSON_GetStringValue(e);
+        char *folded = s ? norm_fold(s, strlen(s), NULL) : NULL;
+        if (!folded || !*folded || strcmp(folded, s) != 0 || strchr(s, ' '))
+            problemf(pb, FACETS_FILE, "question_words", "\"%s\" must be one word, lower case "
+                     "without diacritics", s ? s : "(not a string)");
+        else
+            f->questions[f->n_questions++] = xstrdup(s);
+        free(folded);
+    }
+}
+
+/* A list of catalog ids of acts into *acts (n of them). */
+static void read_acts(const struct catalog *cat, const cJSON *ids, const char *field,
+                      const struct intent ***acts, size_t *n, struct problems *pb)
+{
+    if (!cJSON_IsArray(ids)) {
+        problemf(pb, FACETS_FILE, field, "must be an array of catalog ids of acts");
+        return;
+    }
+    *acts = xcalloc((size_t)cJSON_GetArraySize(ids) + 1, sizeof **acts);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ids) {
+        const char *id = cJSON_GetStringValue(e);
+        const struct intent *in = id ? catalog_find(cat, id) : NULL;
+        if (!in || in->kind != INTENT_ACTION)
+            problemf(pb, FACETS_FILE, field, "%s is not the catalog id of an act",
+                     id ? id : "(not a string)");
+        else
+            (*acts)[(*n)++] = in;
+    }
+}
+
+static bool listed(const struct intent *const *acts, size_t n, const struct intent *in)
+{
+    for (size_t i = 0; i < n; i++)
+        if (acts[i] == in)
+            return true;
+    return false;
+}
+
+bool facets_ask_over(const struct facets *f, const struct intent *in)
+{
+    return listed(f->ask_over, f->n_ask_over, in);
+}
+
+bool facets_context_act(const struct facets *f, const struct intent *in)
+{
+    return listed(f->context_acts, f->n_context_acts, in);
+}
+
+static void read_number(const cJSON *root, const char *name, double min, double max, double *out,
+                        struct problems *pb)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
+        problemf(pb, FACETS_FILE, name, "must be a number from %g to %g", min, max);
+    else
+        *out = v->valuedouble;
+}
+
+static void check_keys(const cJSON *root, struct problems *pb)
+{
+    static const char *const known[] = {"comment", "context_ttl_s", "named_min_score", "question_words",
+                                        "ask_over", "context_acts", "facets",
+                                        "filler"};
+    const cJSON *e;
+    cJSON_ArrayForEach(e, root) {
+        size_t k = 0;
+        while (k < sizeof known / sizeof known[0] && strcmp(known[k], e->string) != 0)
+            k++;
+        if (k == sizeof known / sizeof known[0])
+            problemf(pb, FACETS_FILE, e->string, "unknown field");
+    }
+}
+
+struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, void *ud)
+{
+    struct facets *f = xcalloc(1, sizeof *f);
+    const cJSON *root = catalog_extra(cat, FACETS_EXTRA);
+    if (!root)
+        return f; /* no follow-up questions in this deployment */
+    struct problems pb = {report, ud, 0};
+    if (!cJSON_IsObject(root)) {
+        problemf(&pb, FACETS_FILE, "", "must be a JSON object");
+        facets_free(f);
+        return NULL;
+    }
+    check_keys(root, &pb);
+    double ttl = 0, named = 0;
+    read_number(root, "context_ttl_s", 60, 7 * 24 * 3600, &ttl, &pb);
+    read_number(root, "named_min_score", 0, 100, &named, &pb);
+    f->ttl_s = (unsigned)ttl;
+    f->named_min = named;
+    read_facets(f, cJSON_GetObjectItemCaseSensitive(root, "facets"), &pb);
+    read_filler(f, cJSON_GetObjectItemCaseSensitive(root, "filler"), &pb);
+    read_questions(f, cJSON_GetObjectItemCaseSensitive(root, "question_words"), &pb);
+    read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "ask_over"), "ask_over", &f->ask_over,
+              &f->n_ask_over, &pb);
+    read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "context_acts"), "context_acts",
+              &f->context_acts, &f->n_context_acts, &pb);
+    if (pb.count) {
+        facets_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* ===== Reading a line ===== */
+
+struct words {
+    const char *at[FACETS_LINE_WORDS_MAX];
+    size_t len[FACETS_LINE_WORDS_MAX];
+    size_t n;
+};
+
+/* False when the line has more words than a follow-up question. */
+static bool split_line(const char *line, struct words *w)
+{
+    w->n = 0;
+    for (const char *s = line; *s;) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        if (w->n == FACETS_LINE_WORDS_MAX)
+            return false;
+        const char *end = strchr(s, ' ');
+        w->at[w->n] = s;
+        w->len[w->n] = end ? (size_t)(end - s) : strlen(s);
+        s += w->len[w->n++];
+    }
+    return true;
+}
+
+static bool word_is(const struct words *w, size_t i, const char *word)
+{
+    return strlen(word) == w->len[i] && memcmp(w->at[i], word, w->len[i]) == 0;
+}
+
+/* True when word i is one of proc_words (" a b c "). */
+static bool procedure_word(const struct words *w, size_t i, const char *proc_words)
+{
+    if (!proc_words)
+        return false;
+    char needle[64];
+    if (w->len[i] + 3 > sizeof needle)
+        return false;
+    needle[0] = ' ';
+    memcpy(needle + 1, w->at[i], w->len[i]);
+    needle[w->len[i] + 1] = ' ';
+    needle[w->len[i] + 2] = '\0';
+    return strstr(proc_words, needle) != NULL;
+}
+
+/* Words of p starting at word i of the line, or 0 when it is not there. */
+static size_t phrase_at(const struct phrase *p, const struct words *w, size_t i)
+{
+    if (i + p->n > w->n)
+        return 0;
+    for (size_t k = 0; k < p->n; k++)
+        if (!word_is(w, i + k, p->words[k]))
+            return 0;
+    return p->n;
+}
+
+/* The longest phrase or filler at word i (a phrase wins a tie), or NULL. */
+static const struct phrase *longest_at(const struct facets *f, const struct words *w, size_t i)
+{
+    const struct phrase *best = NULL;
+    for (size_t k = 0; k < f->n; k++) {
+        const struct phrase *p = &f->items[k];
+        size_t n = phrase_at(p, w, i);
+        if (n && (!best || n > best->n || (n == best->n && best->facet == FACET_NONE &&
+                                           p->facet != FACET_NONE)))
+            best = p;
+    }
+    return best;
+}
+
+static bool all_procedure_words(const struct words *w, size_t i, size_t n, const char *proc_words)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!procedure_word(w, i + k, proc_words))
+            return false;
+    return true;
+}
+
+void facets_read(const struct facets *f, const char *line, const char *proc_words, bool discount,
+                 struct facet_reading *out)
+{
+    *out = (struct facet_reading){.facet = FACET_NONE, .score = 0, .unknown = 0, .question = false};
+    struct words w;
+    if (!f || !line || !split_line(line, &w))
+        return;
+    double score[FACET_COUNT] = {0};
+    for (size_t i = 0; i < w.n; i++)
+        for (size_t k = 0; k < f->n_questions && !out->question; k++)
+            out->question = word_is(&w, i, f->questions[k]);
+    for (size_t i = 0; i < w.n;) {
+        const struct phrase *p = longest_at(f, &w, i);
+        if (p && p->facet != FACET_NONE && discount && all_procedure_words(&w, i, p->n, proc_words)) {
+            i += p->n; /* "giấy" of "giấy khai sinh": the procedure's own words */
+            continue;
+        }
+        if (p) {
+            if (p->facet != FACET_NONE)
+                score[p->facet] += p->weight;
+            i += p->n;
+            continue;
+        }
+        if (!procedure_word(&w, i, proc_words))
+            out->unknown++;
+        i++;
+    }
+    for (int k = 0; k < FACET_COUNT; k++)
+        if (score[k] > out->score) {
+            out->score = score[k];
+            out->facet = (enum facet)k;
+        }
+}
+
+static void add_folded(struct buf *b, const char *s)
+{
+    char *folded = s ? norm_fold(s, strlen(s), NULL) : NULL;
+    if (folded && *folded)
+        buf_printf(b, "%s ", folded);
+    free(folded);
+}
+
+char *facets_procedure_words(const struct intent *in)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, " ");
+    add_folded(&b, in->name);
+    add_folded(&b, in->short_name);
+    const cJSON *match = in->json ? cJSON_GetObjectItemCaseSensitive(in->json, "match") : NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(match, "mentions"))
+        add_folded(&b, cJSON_GetStringValue(e));
+    return buf_steal(&b);
+}

@@ -1,0 +1,227 @@
+/* followup — the conversation's procedure and follow-up questions about it. */
+#include "dvcbot/followup.h"
+#include "dvcbot/clock.h"
+#include "dvcbot/facets.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/metrics.h"
+#include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What one fact reply may hold and still fit a phone screen. */
+#define FOLLOWUP_FIELD_BYTES 600
+#define FOLLOWUP_MAX_DOCS 8
+#define FOLLOWUP_DOC_BYTES 160
+/* The rewritten line (abbreviations expanded) of a follow-up question. */
+#define FOLLOWUP_LINE_MAX 2048
+
+struct followup {
+    struct facets *facets;
+};
+
+/* ===== The conversation's procedure, in the session ===== */
+
+void followup_remember(cJSON *session, const char *procedure_id, int64_t now)
+{
+    if (!session || !procedure_id)
+        return;
+    cJSON *ctx = cJSON_CreateObject();
+    if (!ctx)
+        return;
+    cJSON_AddStringToObject(ctx, "p", procedure_id);
+    cJSON_AddNumberToObject(ctx, "at", (double)now);
+    cJSON_DeleteItemFromObjectCaseSensitive(session, FOLLOWUP_SESSION_KEY);
+    cJSON_AddItemToObject(session, FOLLOWUP_SESSION_KEY, ctx);
+}
+
+const char *followup_context(const cJSON *session, int64_t now, unsigned ttl_s)
+{
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(session, FOLLOWUP_SESSION_KEY);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(ctx, "p");
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(ctx, "at");
+    if (!cJSON_IsString(p) || !cJSON_IsNumber(at))
+        return NULL;
+    double age = (double)now - at->valuedouble;
+    return age >= 0 && age <= (double)ttl_s ? p->valuestring : NULL;
+}
+
+/* ===== Replies ===== */
+
+static void count(enum facet facet, const char *how)
+{
+    char labels[64];
+    snprintf(labels, sizeof labels, "facet=\"%s\",how=\"%s\"", facet_name(facet), how);
+    metrics_inc("dvcbot_followups_total", labels, 1);
+}
+
+/* The fact itself, as the template followup_<facet> shows it (caller frees). */
+static char *fact_text(const struct tpl_set *tpl, const struct procedure_info *p, enum facet facet)
+{
+    bool cut = false;
+    switch (facet) {
+    case FACET_FEE:
+        return procedure_reply_shorten(procedure_fee_at(p, clock_now()).text, FOLLOWUP_FIELD_BYTES);
+    case FACET_DOCUMENTS:
+        return procedure_reply_documents(tpl, p, FOLLOWUP_MAX_DOCS, FOLLOWUP_DOC_BYTES, &cut);
+    case FACET_TIME:
+        return procedure_reply_shorten(p->processing_time, FOLLOWUP_FIELD_BYTES);
+    case FACET_PLACE:
+        return procedure_reply_shorten(p->agency, FOLLOWUP_FIELD_BYTES);
+    case FACET_AUDIENCE:
+        return procedure_reply_shorten(p->audience, FOLLOWUP_FIELD_BYTES);
+    case FACET_ONLINE:
+    case FACET_NONE:
+    case FACET_COUNT:
+        break;
+    }
+    return xstrdup("");
+}
+
+/* One short reply with the fact of in, its name and the next steps. */
+static void answer(struct dialog_turn *t, const struct intent *in, enum facet facet, const char *how)
+{
+    const struct procedure_info *p = in->proc;
+    char name[TPL_NAME_MAX];
+    snprintf(name, sizeof name, "followup_%s", facet_name(facet));
+    char *fact = fact_text(t->deps->tpl, p, facet);
+    char *online = procedure_reply_online(t->deps->tpl, p);
+    char pay[BOT_PAYLOAD_MAX + 1] = "";
+    if (facet == FACET_FEE && procedure_fee_at(p, clock_now()).vnd != 0)
+        snprintf(pay, sizeof pay, "%s%s:%s", FOLLOWUP_ACT_PAYLOAD, "thanh_toan", in->id);
+    const struct tpl_var vars[] = {
+        {"id", in->id},   {"name", in->name}, {"fact", fact}, {"online", online},
+        {"url", p->portal_url ? p->portal_url : ""},          {"pay", pay},
+    };
+    dialog_turn_render(t, name, vars, sizeof vars / sizeof vars[0]);
+    free(fact);
+    free(online);
+    followup_remember(t->session, in->id, clock_now());
+    count(facet, how);
+    dialog_turn_done(t);
+}
+
+/* No procedure in the conversation: which one? (the topic menu) */
+static void ask_which(struct dialog_turn *t, const struct followup *fu, enum facet facet)
+{
+    const struct tpl_var vars[] = {{"label", facets_label(fu->facets, facet)}};
+    procedure_reply_topics(t->deps->tpl, t->deps->catalog, "followup_ask", vars, 1, &t->replies);
+    count(facet, "ask");
+    dialog_turn_done(t);
+}
+
+/* ===== Reading the line ===== */
+
+static const struct intent *procedure_of(const struct catalog *cat, const char *id)
+{
+    const struct intent *in = id ? catalog_find(cat, id) : NULL;
+    return in && in->kind == INTENT_PROCEDURE && in->proc ? in : NULL;
+}
+
+static void read_for(const struct followup *fu, const char *line, const struct intent *in,
+                     bool discount, struct facet_reading *r)
+{
+    char *words = in ? facets_procedure_words(in) : NULL;
+    facets_read(fu->facets, line, words, discount, r);
+    free(words);
+}
+
+/* With no procedure in the conversation, "which procedure?" answers a
+ * clear facet question the matcher took for nothing, a procedure, or an
+ * act that would ask for a dossier code; other acts keep the line. */
+static bool asks_which(const struct followup *fu, const struct dialog_turn *t,
+                       const struct facet_reading *r)
+{
+    if (r->score < facets_named_min(fu->facets))
+        return false;
+    const struct intent *in = catalog_find(t->deps->catalog, t->match.id);
+    return !in || in->kind == INTENT_FALLBACK || in->kind == INTENT_PROCEDURE ||
+           facets_ask_over(fu->facets, in);
+}
+
+static bool on_text(struct dialog_turn *t, void *ud)
+{
+    const struct followup *fu = ud;
+    const char *text = t->msg->text;
+    if (t->msg->kind != BOT_MSG_TEXT || !text)
+        return false;
+    char *line = xmalloc(FOLLOWUP_LINE_MAX);
+    bool took = false;
+    if (!matcher_rewrite(t->deps->matcher, text, strlen(text), line, FOLLOWUP_LINE_MAX))
+        goto out_free_line;
+    const struct catalog *cat = t->deps->catalog;
+    const struct intent *ctx =
+        procedure_of(cat, followup_context(t->session, clock_now(), facets_context_ttl(fu->facets)));
+    struct facet_reading r;
+    read_for(fu, line, ctx, false, &r);
+    bool question = r.question || strchr(text, '?');
+    /* a line naming a procedure and asking one fact of it */
+    const struct intent *named = t->match.ambiguous ? NULL : procedure_of(cat, t->match.id);
+    if (r.facet != FACET_NONE && r.unknown == 0) {
+        /* only facet words: about the conversation's procedure, if any */
+        took = ctx || (question && asks_which(fu, t, &r));
+        if (ctx)
+            answer(t, ctx, r.facet, "context");
+        else if (took)
+            ask_which(t, fu, r.facet);
+    } else if (named && question) {
+        read_for(fu, line, named, true, &r);
+        took = r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets);
+        if (took)
+            answer(t, named, r.facet, "named");
+    }
+    if (!took && ctx && !t->match.procedure &&
+        facets_context_act(fu->facets, catalog_find(cat, t->match.id)))
+        t->match.procedure = ctx->id; /* "tra cứu hồ sơ" after khai sinh: its code */
+out_free_line:
+    free(line);
+    return took;
+}
+
+/* "fu:<act>:<procedure>": the act (a context_act) about that procedure. */
+static void on_act_button(struct dialog_turn *t, void *ud)
+{
+    const struct followup *fu = ud;
+    char act[BOT_PAYLOAD_MAX + 1];
+    const char *colon = strchr(t->arg, ':');
+    size_t n = colon ? (size_t)(colon - t->arg) : 0;
+    snprintf(act, sizeof act, "%.*s", (int)n, t->arg);
+    const struct catalog *cat = t->deps->catalog;
+    const struct intent *in = colon ? procedure_of(cat, colon + 1) : NULL;
+    const struct intent *a = catalog_find(cat, act);
+    if (!in || !a || !facets_context_act(fu->facets, a)) {
+        dialog_turn_reply(t, "help", NULL, 0); /* a forged or stale button */
+        return;
+    }
+    t->match.procedure = in->id;
+    followup_remember(t->session, in->id, clock_now());
+    dialog_turn_route_intent(t, a->id);
+}
+
+/* ===== Set-up ===== */
+
+struct followup *followup_new(struct dialog *d, char **err)
+{
+    *err = NULL;
+    struct facets *f = facets_load(dialog_deps(d)->catalog, catalog_report_keep_first, err);
+    if (!f)
+        return NULL;
+    struct followup *fu = xcalloc(1, sizeof *fu);
+    fu->facets = f;
+    metrics_declare("dvcbot_followups_total", METRIC_COUNTER,
+                    "Follow-up questions about one fact of a procedure, by facet and how the "
+                    "procedure was known (context, named, ask).", NULL, 0);
+    dialog_on_text(d, on_text, fu);
+    dialog_on_payload(d, FOLLOWUP_ACT_PAYLOAD, on_act_button, fu);
+    return fu;
+}
+
+void followup_free(struct followup *fu)
+{
+    if (!fu)
+        return;
+    facets_free(fu->facets);
+    free(fu);
+}

@@ -1,0 +1,175 @@
+"""Follow-up questions that name no procedure (src/followup.c): the session
+remembers the procedure last shown, a bare facet question ("phí bao nhiêu",
+"cần giấy tờ gì", "bao lâu thì có", "nộp ở đâu") is answered for it, with no
+procedure in the conversation the bot asks which one, naming another
+procedure switches, and the context ends 30 minutes after it was last used
+(test clock). Replies are judged by what they say, against the facts of
+intents/<id>.json."""
+import json
+import os
+import unittest
+
+import followups
+import understanding
+from harness import ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, texts
+from test_dossiers import ndjson, record
+
+# Goal on the blind set (tests/data/followups.tsv, written before the facet
+# words; 96.8 % when the module landed, bench/README.md).
+GOAL_PCT = 95.0
+
+
+def procedure(ident):
+    with open(os.path.join(ROOT, "intents", ident + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def template_first_line(name):
+    with open(os.path.join(ROOT, "templates", name + ".txt"), encoding="utf-8") as f:
+        return [ln.rstrip("\n") for ln in f if not ln.startswith("##")][0]
+
+
+class FollowupSetTest(unittest.TestCase):
+    """The blind set, each conversation a fresh Telegram user."""
+
+    def test_blind_set_meets_the_goal(self):
+        with understanding.Service() as svc:
+            results = followups.FollowupJudge(svc).judge_rows(followups.load_set(followups.DEFAULT_SET))
+        f = followups.figures(results)
+        wrong = "\n".join(f"  want {'|'.join(sorted(w))}, got {g}: {a or '-'} / {b}"
+                          for a, b, w, g, right, _ in results if not right)
+        report = followups.report_line("followups", f) + "\n" + wrong
+        self.assertGreaterEqual(f["right_pct"], GOAL_PCT, report)
+        # without a procedure in the conversation: always "which one?"
+        self.assertEqual(f["by_kind"]["no context"][0], f["by_kind"]["no context"][1], report)
+        self.assertEqual(f["by_kind"]["acts"][0], f["by_kind"]["acts"][1], report)
+
+
+class FollowupConversationTest(ServiceTest):
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+
+    def fact_reply(self, replies, ident):
+        """The one reply to a follow-up about ident: names it, offers the next steps."""
+        self.assertEqual(len(replies), 1, replies)
+        text = replies[0]["text"]
+        self.assertIn(procedure(ident)["name"], text.split("\n", 1)[0])
+        self.assertLessEqual(len(text), 1200, text)  # one phone screen
+        for want in ("flow:" + ident, "full:" + ident, "menu:thu_tuc"):
+            self.assertIn(want, payloads(replies))
+        self.assertNotIn("mã hồ sơ", text.lower())
+        return text
+
+    def session_procedure(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw)["ctx"]["p"] if raw else None
+
+    def test_the_khai_sinh_conversation(self):
+        """The lead's conversation, line by line."""
+        chat = Chat(self, "telegram")
+        p = procedure("khai_sinh")["procedure"]
+        first = chat.say("khai sinh")
+        self.assertEqual(first[0]["text"].split("\n", 1)[0], "Đăng ký khai sinh")
+        self.assertEqual(self.session_procedure(chat), "khai_sinh")
+        fee = fee_in_force(p, self.bot.now())
+        for line in ("phi bao nhieu", "mat bao nhieu tien", "het bao nhieu tien", "le phi bao nhieu"):
+            text = self.fact_reply(chat.say(line), "khai_sinh")
+            self.assertIn(fee, text, line)
+        text = self.fact_reply(chat.say("can giay to gi"), "khai_sinh")
+        for doc in p["documents"]:
+            self.assertIn(doc, text)
+        self.assertNotIn("khai tử", text.lower())
+        text = self.fact_reply(chat.say("bao lau thi co"), "khai_sinh")
+        self.assertIn(p["processing_time"], text)
+        text = self.fact_reply(chat.say("nop o dau"), "khai_sinh")
+        self.assertIn(p["agency"], text)
+        self.assertIn(p["portal_url"], text)
+        self.assertNotIn("phạt", text.lower())
+
+    def test_pay_button_only_when_there_is_a_fee(self):
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        self.assertNotIn("fu:thanh_toan:khai_sinh", payloads(chat.say("phi bao nhieu")))  # fee_vnd 0
+        chat.say("lam can cuoc")
+        replies = chat.say("phi bao nhieu")
+        self.fact_reply(replies, "can_cuoc")
+        self.assertIn("fu:thanh_toan:can_cuoc", payloads(replies))  # varies: the payment asks the dossier
+        text = texts(chat.press("fu:thanh_toan:can_cuoc"))
+        self.assertIn("mã hồ sơ", text.lower())
+        self.assertIn(procedure("can_cuoc")["name"], text)
+        for forged in ("fu:thanh_toan:nothing", "fu:gop_y:can_cuoc", "fu:xyz"):
+            self.assertNotIn("mã hồ sơ", texts(chat.press(forged)).lower(), forged)
+
+    def test_without_a_procedure_the_bot_asks_which(self):
+        for line in ("phi bao nhieu", "le phi bao nhieu", "can giay to gi", "nop o dau", "bao lau thi co"):
+            chat = Chat(self, "telegram")
+            replies = chat.say(line)
+            text = texts(replies)
+            self.assertIn("thủ tục nào", text, line)
+            self.assertTrue(any(x.startswith("menu:thu_tuc:") for x in payloads(replies)), replies)
+            self.assertNotIn("mã hồ sơ", text.lower(), line)
+            for ident in ("nop_phat_giao_thong", "khai_tu", "ho_kinh_doanh"):
+                self.assertNotIn(procedure(ident)["name"], text, line)
+            self.assertIsNone(self.session_procedure(chat))
+
+    def test_naming_another_procedure_switches(self):
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        chat.say("lam can cuoc")
+        self.assertEqual(self.session_procedure(chat), "can_cuoc")
+        text = self.fact_reply(chat.say("bao lau thi co"), "can_cuoc")
+        self.assertIn(procedure("can_cuoc")["procedure"]["processing_time"], text)
+        # a line naming a procedure and asking one fact of it
+        text = self.fact_reply(chat.say("the dang ky ket hon can giay gi"), "ket_hon")
+        self.assertIn(procedure("ket_hon")["procedure"]["documents"][0], text)
+        self.fact_reply(chat.say("phi bao nhieu"), "ket_hon")
+
+    def test_the_full_view_button_sets_the_context(self):
+        chat = Chat(self, "telegram")
+        chat.press("full:ho_chieu")
+        text = self.fact_reply(chat.say("may ngay thi lay dc"), "ho_chieu")
+        self.assertIn(procedure("ho_chieu")["procedure"]["processing_time"], text)
+
+    def test_a_flow_and_a_dossier_looked_up_set_the_context(self):
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        chat.press("flow:tam_tru")
+        self.assertEqual(self.session_procedure(chat), "tam_tru")
+        code = "FUP.00.00.H50-000000-0001"
+        status, _, body = self.bot.admin("POST", "/admin/dossiers",
+                                         ndjson([record(code, procedure="ly_lich_tu_phap")]))
+        self.assertEqual(status, 200, body)
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        chat.say("tra cuu ho so")
+        chat.say(code)
+        self.assertIn(code, texts(chat.say("5678")))
+        text = self.fact_reply(chat.say("le phi bao nhieu"), "ly_lich_tu_phap")
+        self.assertIn(fee_in_force(procedure("ly_lich_tu_phap")["procedure"], self.bot.now()), text)
+
+    def test_acts_are_not_taken_for_follow_ups(self):
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        self.assertEqual(texts(chat.say("cam on nhe")).split("\n", 1)[0], template_first_line("thanks"))
+        text = texts(chat.say("tra cuu ho so"))
+        self.assertIn("mã hồ sơ", text.lower())
+        self.assertIn(procedure("khai_sinh")["name"], text)  # the lookup is about the conversation's
+        chat = Chat(self, "telegram")
+        text = texts(chat.say("tra cuu ho so"))
+        self.assertIn("mã hồ sơ", text.lower())
+        self.assertNotIn(procedure("khai_sinh")["name"], text)
+
+    def test_the_context_ends_after_30_minutes_unused(self):
+        chat = Chat(self, "telegram")
+        chat.say("khai sinh")
+        self.bot.advance_clock(29 * 60)
+        self.fact_reply(chat.say("phi bao nhieu"), "khai_sinh")  # and used again now
+        self.bot.advance_clock(29 * 60)
+        self.fact_reply(chat.say("can giay to gi"), "khai_sinh")
+        self.bot.advance_clock(31 * 60)
+        text = texts(chat.say("bao lau thi co"))
+        self.assertIn("thủ tục nào", text)
+        self.assertNotIn(procedure("khai_sinh")["name"], text)
+
+
+if __name__ == "__main__":
+    unittest.main()
