@@ -48,6 +48,35 @@ const char *followup_context(const cJSON *session, int64_t now, unsigned ttl_s)
     return age >= 0 && age <= (double)ttl_s ? p->valuestring : NULL;
 }
 
+/* The facet a "which procedure?" asked about (ctx.ask), while it lasts;
+ * showing any procedure replaces it (followup_remember). */
+static enum facet pending_facet(const cJSON *session, int64_t now, unsigned ttl_s)
+{
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(session, FOLLOWUP_SESSION_KEY);
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ctx, "ask"));
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(ctx, "at");
+    if (!name || !cJSON_IsNumber(at) || (double)now - at->valuedouble > (double)ttl_s ||
+        (double)now < at->valuedouble)
+        return FACET_NONE;
+    for (int k = 0; k < FACET_COUNT; k++)
+        if (strcmp(facet_name((enum facet)k), name) == 0)
+            return (enum facet)k;
+    return FACET_NONE;
+}
+
+static void note_pending(cJSON *session, enum facet facet, int64_t now)
+{
+    cJSON *ctx = cJSON_CreateObject();
+    if (!session || !ctx) {
+        cJSON_Delete(ctx);
+        return;
+    }
+    cJSON_AddStringToObject(ctx, "ask", facet_name(facet));
+    cJSON_AddNumberToObject(ctx, "at", (double)now);
+    cJSON_DeleteItemFromObjectCaseSensitive(session, FOLLOWUP_SESSION_KEY);
+    cJSON_AddItemToObject(session, FOLLOWUP_SESSION_KEY, ctx);
+}
+
 /* ===== Replies ===== */
 
 static void count(enum facet facet, const char *how)
@@ -108,6 +137,7 @@ static void ask_which(struct dialog_turn *t, const struct followup *fu, enum fac
 {
     const struct tpl_var vars[] = {{"label", facets_label(fu->facets, facet)}};
     procedure_reply_topics(t->deps->tpl, t->deps->catalog, "followup_ask", vars, 1, &t->replies);
+    note_pending(t->session, facet, clock_now()); /* "khai sinh" typed next gets that fact */
     count(facet, "ask");
     dialog_turn_done(t);
 }
@@ -171,6 +201,14 @@ static bool on_text(struct dialog_turn *t, void *ud)
         took = r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets);
         if (took)
             answer(t, named, r.facet, "named");
+    }
+    enum facet asked = pending_facet(t->session, clock_now(), facets_context_ttl(fu->facets));
+    if (!took && !ctx && named && asked != FACET_NONE) {
+        answer(t, named, asked, "asked"); /* the answer to "which procedure?" */
+        took = true;
+    } else if (!took && asked != FACET_NONE) {
+        /* the question was for the next message only */
+        cJSON_DeleteItemFromObjectCaseSensitive(t->session, FOLLOWUP_SESSION_KEY);
     }
     if (!took && ctx && !t->match.procedure &&
         facets_context_act(fu->facets, catalog_find(cat, t->match.id)))

@@ -10,8 +10,10 @@
  * procedure is answered for that procedure: one short reply with the fact,
  * the procedure's name and buttons to the next step (templates
  * followup_<facet>.txt); with no procedure in the conversation the bot asks
- * which one (followup_ask, with the topic menu). A line naming a procedure
- * and asking a facet of it ("khai sinh hết bao nhiêu tiền") gets that fact
+ * which one (followup_ask, with the topic menu) and notes the question
+ * ({"ctx": {"ask": "<facet>", "at": ...}}): a procedure typed as the next
+ * message gets that fact (any other typed message or procedure shown drops
+ * the note). A line naming a procedure and asking a facet of it ("khai sinh hết bao nhiêu tiền") gets that fact
  * of it, and the conversation moves to it; any other line is routed as
  * usual (a procedure named shows its summary, which switches too); a
  * lookup or payment typed without a procedure ("context_acts") is handed

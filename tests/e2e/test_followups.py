@@ -61,7 +61,7 @@ class FollowupConversationTest(ServiceTest):
 
     def session_procedure(self, chat):
         raw = self.redis("GET", "s:{%s}" % chat.key)
-        return json.loads(raw)["ctx"]["p"] if raw else None
+        return json.loads(raw).get("ctx", {}).get("p") if raw else None
 
     def test_the_khai_sinh_conversation(self):
         """The lead's conversation, line by line."""
@@ -110,6 +110,20 @@ class FollowupConversationTest(ServiceTest):
             for ident in ("nop_phat_giao_thong", "khai_tu", "ho_kinh_doanh"):
                 self.assertNotIn(procedure(ident)["name"], text, line)
             self.assertIsNone(self.session_procedure(chat))
+
+    def test_the_procedure_typed_after_which_one_gets_the_fact_asked(self):
+        chat = Chat(self, "telegram")
+        self.assertIn("thủ tục nào", texts(chat.say("le phi bao nhieu")))
+        text = self.fact_reply(chat.say("dang ky ket hon"), "ket_hon")
+        self.assertIn(fee_in_force(procedure("ket_hon")["procedure"], self.bot.now()), text)
+        self.assertEqual(self.session_procedure(chat), "ket_hon")
+        # the question was for the next message only
+        chat = Chat(self, "telegram")
+        chat.say("can giay to gi")
+        chat.say("xin chao")
+        replies = chat.say("dang ky ket hon")
+        self.assertEqual(replies[0]["text"].split("\n", 1)[0], procedure("ket_hon")["name"])
+        self.assertIn("Lệ phí:", replies[0]["text"])  # the summary
 
     def test_naming_another_procedure_switches(self):
         chat = Chat(self, "telegram")
