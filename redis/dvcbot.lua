@@ -952,7 +952,7 @@ end)
 -- reply_ref, user key, n, then text and buttons of each reply. Returns
 -- {1, gated, first seq - 1, has seq, id...}.
 -- (outbox_store)
-redis.register_function('outbox_commit', function(keys, args)
+local function outbox_commit(keys, args)
   if args[1] == '1' then redis.call('SET', keys[1], '1', 'EX', args[2])
   elseif args[1] == 'c' then redis.call('DEL', keys[1]) end
   if args[3] == 's' then redis.call('SET', keys[2], args[4], 'EX', args[5])
@@ -970,6 +970,23 @@ redis.register_function('outbox_commit', function(keys, args)
   for i = 1, n do
     out[4 + i] = redis.call('XADD', keys[4], '*', 'u', has == 1 and args[10] or '', 'c', args[8],
       'q', has == 1 and q + i or 0, 'r', args[9], 't', args[10 + 2 * i], 'b', args[11 + 2 * i]) end
+  return out
+end
+redis.register_function('outbox_commit', outbox_commit)
+
+-- The commits of one loop turn together (group commit): KEYS: the four
+-- keys of each commit, in order; ARGV: for each, the number of its
+-- arguments, then those of outbox_commit. Returns outbox_commit's reply of
+-- each.
+-- (outbox_store)
+redis.register_function('outbox_commit_many', function(keys, args)
+  local out, at = {}, 1
+  for i = 1, #keys / 4 do
+    local m = tonumber(args[at])
+    out[i] = outbox_commit({keys[4 * i - 3], keys[4 * i - 2], keys[4 * i - 1], keys[4 * i]},
+      {unpack(args, at + 1, at + m)})
+    at = at + 1 + m
+  end
   return out
 end)
 

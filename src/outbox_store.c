@@ -59,6 +59,9 @@ struct outbox_store {
     void *shutdown_ud;
     size_t unsaved;              /* shutdown: messages that could not be saved */
     bool closing;
+    /* Commits of this loop turn, written together at its end (group commit) */
+    struct commit_call *queued, **queued_tail;
+    struct store_deferred commit_flush;
 };
 
 struct commit_call {
@@ -67,7 +70,11 @@ struct commit_call {
     outbox_commit_cb cb;
     void *ud;
     bool saving;                 /* a shutdown save, not a turn */
+    struct commit_call *next;    /* queued, or in the same batch */
 };
+
+/* Commits written in one call at most (its arguments are held at once). */
+#define COMMIT_BATCH 64
 
 static void flush_settles(struct outbox_store *os);
 static void on_flush_timer(uv_timer_t *t);
@@ -218,9 +225,10 @@ static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redi
 
 /* ===== Commit ===== */
 
-static void on_committed(redisReply *r, void *ud)
+/* One commit's answer: r is outbox_commit's reply ({1, gated, first seq -
+ * 1, has seq, id...}) or NULL / an error when it did not run. */
+static void commit_answered(struct commit_call *cc, const redisReply *r)
 {
-    struct commit_call *cc = ud;
     struct outbox_store *os = cc->os;
     const struct outbox_commit *c = cc->c;
     os->inflight--;
@@ -244,7 +252,41 @@ static void on_committed(redisReply *r, void *ud)
     if (cc->cb)
         cc->cb(res, cc->ud);
     free(cc);
+}
+
+/* The reply of a batch: outbox_commit's own for one commit, else one
+ * element per commit, in order. A failed call fails them all. */
+static void on_committed(redisReply *r, void *ud)
+{
+    struct commit_call *cc = ud;
+    struct outbox_store *os = cc->os;
+    if (!cc->next) {
+        commit_answered(cc, r);
+    } else {
+        size_t n = 0;
+        for (struct commit_call *p = cc; p; p = p->next)
+            n++;
+        bool each = r && r->type == REDIS_REPLY_ARRAY && r->elements == n;
+        for (size_t i = 0; cc; i++) {
+            struct commit_call *next = cc->next;
+            commit_answered(cc, each ? r->element[i] : r && r->type == REDIS_REPLY_ERROR ? r : NULL);
+            cc = next;
+        }
+    }
     shutdown_maybe_done(os);
+}
+
+/* Commits queued and not sent (the store closed first): answered "failed". */
+static void fail_queued(struct outbox_store *os)
+{
+    struct commit_call *cc = os->queued;
+    os->queued = NULL;
+    os->queued_tail = &os->queued;
+    while (cc) {
+        struct commit_call *next = cc->next;
+        commit_answered(cc, NULL);
+        cc = next;
+    }
 }
 
 static bool trusted(const struct outbox_store *os)
@@ -255,53 +297,136 @@ static bool trusted(const struct outbox_store *os)
     return true;
 }
 
-int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, outbox_commit_cb cb,
-                        void *ud)
-{
-    if (os->closing || !os->ch[c->channel].enabled)
-        return -1;
+/* The 4 keys and 11 + 2n arguments of outbox_commit for one commit, into
+ * args; what they point to is held by sc (freed by commit_args_free). */
+struct commit_strs {
     char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[STREAM_KEY_MAX];
-    str_udecimal(dedupe_ttl, sizeof dedupe_ttl, c->dedupe_ttl_s);
-    str_udecimal(session_ttl, sizeof session_ttl, c->session_ttl_s);
-    str_udecimal(n, sizeof n, c->replies->n);
-    user_record_key(ukey, sizeof ukey, c->user_key);
-    stream_key(os, skey, sizeof skey, c->channel);
+    struct buf *btns;
+    size_t n_btns;
+};
+
+static size_t commit_nargs(const struct outbox_commit *c)
+{
+    return 4 + 11 + 2 * c->replies->n;
+}
+
+static void commit_args(const struct outbox_store *os, const struct outbox_commit *c,
+                        struct commit_strs *sc, const char **args)
+{
     static const char *const ops[] = {"k", "s", "d"};
-    size_t nargs = 4 + 11 + 2 * c->replies->n;
-    const char **args = xcalloc(nargs, sizeof *args);
-    struct buf *btns = xcalloc(c->replies->n + 1, sizeof *btns);
+    str_udecimal(sc->dedupe_ttl, sizeof sc->dedupe_ttl, c->dedupe_ttl_s);
+    str_udecimal(sc->session_ttl, sizeof sc->session_ttl, c->session_ttl_s);
+    str_udecimal(sc->n, sizeof sc->n, c->replies->n);
+    user_record_key(sc->ukey, sizeof sc->ukey, c->user_key);
+    stream_key(os, sc->skey, sizeof sc->skey, c->channel);
+    sc->n_btns = c->replies->n;
+    sc->btns = xcalloc(c->replies->n + 1, sizeof *sc->btns);
     size_t k = 0;
     args[k++] = c->dedupe_key ? c->dedupe_key : "";
     args[k++] = c->session_key ? c->session_key : "";
-    args[k++] = ukey;
-    args[k++] = skey;
+    args[k++] = sc->ukey;
+    args[k++] = sc->skey;
     args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1";
-    args[k++] = dedupe_ttl;
+    args[k++] = sc->dedupe_ttl;
     args[k++] = ops[c->session_op];
     args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
-    args[k++] = session_ttl;
+    args[k++] = sc->session_ttl;
     args[k++] = os->consumer;
     args[k++] = trusted(os) ? "1" : "0";
     args[k++] = c->chat;
     args[k++] = c->reply_ref ? c->reply_ref : "";
     args[k++] = c->user_key ? c->user_key : "";
-    args[k++] = n;
+    args[k++] = sc->n;
     for (size_t i = 0; i < c->replies->n; i++) {
-        buf_init(&btns[i]);
-        buttons_encode(&btns[i], &c->replies->items[i]);
+        buf_init(&sc->btns[i]);
+        buttons_encode(&sc->btns[i], &c->replies->items[i]);
         args[k++] = c->replies->items[i].text ? c->replies->items[i].text : "";
-        args[k++] = buf_cstr(&btns[i]);
+        args[k++] = buf_cstr(&sc->btns[i]);
     }
-    struct commit_call *cc = xcalloc(1, sizeof *cc);
-    *cc = (struct commit_call){.os = os, .c = c, .cb = cb, .ud = ud};
-    int rc = run_script(os, "outbox_commit", 4, nargs, args, NULL, on_committed, cc);
-    for (size_t i = 0; i < c->replies->n; i++)
-        buf_free(&btns[i]);
-    free(btns);
+}
+
+static void commit_args_free(struct commit_strs *sc)
+{
+    for (size_t i = 0; i < sc->n_btns; i++)
+        buf_free(&sc->btns[i]);
+    free(sc->btns);
+}
+
+/* Writes a batch (a list of n commit calls) in one FCALL: outbox_commit for
+ * one, outbox_commit_many (keys of all, then each commit's argument count
+ * and arguments) for more. On failure to send, every commit is answered
+ * "failed". */
+static void send_batch(struct outbox_store *os, struct commit_call *batch, size_t n)
+{
+    size_t nargs = 0;
+    for (struct commit_call *p = batch; p; p = p->next)
+        nargs += commit_nargs(p->c) + (n > 1);
+    const char **args = xcalloc(nargs, sizeof *args);
+    const char **own = xmalloc(nargs * sizeof *own);
+    struct commit_strs *sc = xcalloc(n, sizeof *sc);
+    char (*counts)[16] = xcalloc(n, sizeof *counts);
+    size_t i = 0, at_key = 0, at_arg = 4 * n;
+    for (struct commit_call *p = batch; p; p = p->next, i++) {
+        size_t m = commit_nargs(p->c);
+        commit_args(os, p->c, &sc[i], own);
+        for (size_t k = 0; k < 4; k++)
+            args[at_key++] = own[k];
+        if (n > 1) {
+            str_udecimal(counts[i], sizeof counts[i], m - 4);
+            args[at_arg++] = counts[i];
+        }
+        for (size_t k = 4; k < m; k++)
+            args[at_arg++] = own[k];
+    }
+    int rc = n > 1 ? run_script(os, "outbox_commit_many", (int)(4 * n), nargs, args, NULL, on_committed, batch)
+                   : run_script(os, "outbox_commit", 4, nargs, args, NULL, on_committed, batch);
+    if (rc == 0)
+        os->inflight--; /* run_script counted the call; the commits are counted each */
+    for (i = 0; i < n; i++)
+        commit_args_free(&sc[i]);
+    free(counts);
+    free(sc);
+    free(own);
     free(args);
     if (rc != 0)
-        free(cc);
-    return rc == 0 ? 0 : -1;
+        on_committed(NULL, batch);
+}
+
+/* store_defer: the commits of the turn, COMMIT_BATCH at a time. */
+static void flush_commits(void *ud)
+{
+    struct outbox_store *os = ud;
+    if (os->closing) {
+        fail_queued(os);
+        return;
+    }
+    while (os->queued) {
+        struct commit_call *batch = os->queued, *last = batch;
+        size_t n = 1;
+        while (last->next && n < COMMIT_BATCH) {
+            last = last->next;
+            n++;
+        }
+        os->queued = last->next;
+        if (!os->queued)
+            os->queued_tail = &os->queued;
+        last->next = NULL;
+        send_batch(os, batch, n);
+    }
+}
+
+int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, outbox_commit_cb cb,
+                        void *ud)
+{
+    if (os->closing || !os->ch[c->channel].enabled || !store_connected(os->store))
+        return -1;
+    struct commit_call *cc = xcalloc(1, sizeof *cc);
+    *cc = (struct commit_call){.os = os, .c = c, .cb = cb, .ud = ud};
+    *os->queued_tail = cc;
+    os->queued_tail = &cc->next;
+    os->inflight++;
+    store_defer(os->store, &os->commit_flush);
+    return 0;
 }
 
 /* ===== Settling ===== */
@@ -591,6 +716,8 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
     strmap_init(&os->settling);
+    os->queued_tail = &os->queued;
+    os->commit_flush = (struct store_deferred){.fn = flush_commits, .ud = os};
     if (uv_timer_init(d->loop, &os->flush_timer) != 0)
         abort(); /* cannot fail on a valid loop */
     os->flush_timer.data = os;
@@ -745,6 +872,7 @@ void outbox_store_free(struct outbox_store *os)
     if (!os)
         return;
     os->closing = true;
+    fail_queued(os);
     uv_close((uv_handle_t *)&os->flush_timer, on_timer_closed);
 }
 
