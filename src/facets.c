@@ -24,6 +24,8 @@ struct facets {
     size_t n, cap;
     char **questions;          /* question_words */
     size_t n_questions;
+    char **amounts;            /* amount_words */
+    size_t n_amounts;
     const struct intent **ask_over; /* acts a bare question overrides */
     size_t n_ask_over;
     const struct intent **context_acts; /* acts about the conversation's procedure */
@@ -64,6 +66,9 @@ void facets_free(struct facets *f)
     for (size_t i = 0; i < f->n_questions; i++)
         free(f->questions[i]);
     free(f->questions);
+    for (size_t i = 0; i < f->n_amounts; i++)
+        free(f->amounts[i]);
+    free(f->amounts);
     free(f->ask_over);
     free(f->context_acts);
     for (int i = 0; i < FACET_COUNT; i++)
@@ -174,23 +179,25 @@ static void read_filler(struct facets *f, const cJSON *filler, struct problems *
     }
 }
 
-static void read_questions(struct facets *f, const cJSON *words, struct problems *pb)
+/* A list of single folded words (question_words, amount_words). */
+static void read_words(const cJSON *words, const char *field, char ***out, size_t *n,
+                       struct problems *pb)
 {
-    int n = cJSON_GetArraySize(words);
-    if (!cJSON_IsArray(words) || n < 1) {
-        problemf(pb, FACETS_FILE, "question_words", "must be an array of single words");
+    int count = cJSON_GetArraySize(words);
+    if (!cJSON_IsArray(words) || count < 1) {
+        problemf(pb, FACETS_FILE, field, "must be an array of single words");
         return;
     }
-    f->questions = xcalloc((size_t)n, sizeof *f->questions);
+    *out = xcalloc((size_t)count, sizeof **out);
     const cJSON *e;
     cJSON_ArrayForEach(e, words) {
         const char *s = cJSON_GetStringValue(e);
         char *folded = s ? norm_fold(s, strlen(s), NULL) : NULL;
         if (!folded || !*folded || strcmp(folded, s) != 0 || strchr(s, ' '))
-            problemf(pb, FACETS_FILE, "question_words", "\"%s\" must be one word, lower case "
+            problemf(pb, FACETS_FILE, field, "\"%s\" must be one word, lower case "
                      "without diacritics", s ? s : "(not a string)");
         else
-            f->questions[f->n_questions++] = xstrdup(s);
+            (*out)[(*n)++] = xstrdup(s);
         free(folded);
     }
 }
@@ -247,7 +254,7 @@ static void read_number(const cJSON *root, const char *name, double min, double 
 static void check_keys(const cJSON *root, struct problems *pb)
 {
     static const char *const known[] = {"comment", "context_ttl_s", "named_min_score", "question_words",
-                                        "ask_over", "context_acts", "facets",
+                                        "amount_words", "ask_over", "context_acts", "facets",
                                         "filler"};
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
@@ -279,7 +286,11 @@ struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, 
     f->named_min = named;
     read_facets(f, cJSON_GetObjectItemCaseSensitive(root, "facets"), &pb);
     read_filler(f, cJSON_GetObjectItemCaseSensitive(root, "filler"), &pb);
-    read_questions(f, cJSON_GetObjectItemCaseSensitive(root, "question_words"), &pb);
+    read_words(cJSON_GetObjectItemCaseSensitive(root, "question_words"), "question_words",
+               &f->questions, &f->n_questions, &pb);
+    const cJSON *amounts = cJSON_GetObjectItemCaseSensitive(root, "amount_words");
+    if (amounts) /* optional: without it no payment line is read as a fee question */
+        read_words(amounts, "amount_words", &f->amounts, &f->n_amounts, &pb);
     read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "ask_over"), "ask_over", &f->ask_over,
               &f->n_ask_over, &pb);
     read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "context_acts"), "context_acts",
@@ -321,6 +332,15 @@ static bool split_line(const char *line, struct words *w)
 static bool word_is(const struct words *w, size_t i, const char *word)
 {
     return strlen(word) == w->len[i] && memcmp(w->at[i], word, w->len[i]) == 0;
+}
+
+static bool any_word(const struct words *w, char *const *list, size_t n)
+{
+    for (size_t i = 0; i < w->n; i++)
+        for (size_t k = 0; k < n; k++)
+            if (word_is(w, i, list[k]))
+                return true;
+    return false;
 }
 
 /* True when word i is one of proc_words (" a b c "). */
@@ -374,14 +394,13 @@ static bool all_procedure_words(const struct words *w, size_t i, size_t n, const
 void facets_read(const struct facets *f, const char *line, const char *proc_words, bool discount,
                  struct facet_reading *out)
 {
-    *out = (struct facet_reading){.facet = FACET_NONE, .score = 0, .unknown = 0, .question = false};
+    *out = (struct facet_reading){.facet = FACET_NONE};
     struct words w;
     if (!f || !line || !split_line(line, &w))
         return;
     double score[FACET_COUNT] = {0};
-    for (size_t i = 0; i < w.n; i++)
-        for (size_t k = 0; k < f->n_questions && !out->question; k++)
-            out->question = word_is(&w, i, f->questions[k]);
+    out->question = any_word(&w, f->questions, f->n_questions);
+    out->amount = any_word(&w, f->amounts, f->n_amounts);
     for (size_t i = 0; i < w.n;) {
         const struct phrase *p = longest_at(f, &w, i);
         if (p && p->facet != FACET_NONE && discount && all_procedure_words(&w, i, p->n, proc_words)) {

@@ -171,6 +171,20 @@ static bool asks_which(const struct followup *fu, const struct dialog_turn *t,
            facets_ask_over(fu->facets, in);
 }
 
+/* "lệ phí khai sinh bao nhiêu": the matcher reads a payment (an ask_over
+ * act) about a procedure; a question of how much (amount_words) is the fee
+ * of that procedure (the fee reply offers the payment as a button); "trả
+ * tiền bằng cách nào" stays a payment. */
+static const struct intent *fee_asked_as_payment(const struct followup *fu,
+                                                 const struct dialog_turn *t)
+{
+    const struct catalog *cat = t->deps->catalog;
+    if (t->match.ambiguous || !t->match.procedure ||
+        !facets_ask_over(fu->facets, catalog_find(cat, t->match.id)))
+        return NULL;
+    return procedure_of(cat, t->match.procedure);
+}
+
 static bool on_text(struct dialog_turn *t, void *ud)
 {
     const struct followup *fu = ud;
@@ -203,6 +217,11 @@ static bool on_text(struct dialog_turn *t, void *ud)
         took = r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets);
         if (took)
             answer(t, named, r.facet, "named");
+    } else if (question && (named = fee_asked_as_payment(fu, t)) != NULL) {
+        read_for(fu, line, named, true, &r);
+        took = r.facet == FACET_FEE && r.amount && r.score >= facets_named_min(fu->facets);
+        if (took)
+            answer(t, named, FACET_FEE, "named");
     }
     if (took)
         goto out_free_line;

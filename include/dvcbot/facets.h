@@ -71,6 +71,7 @@ struct facet_reading {
     double score;      /* the winning facet's total weight */
     size_t unknown;    /* words neither phrase, filler nor the procedure's */
     bool question;     /* a word of "question_words" ("bao", "gi", "dau", "khong"...) */
+    bool amount;       /* a word of "amount_words": asks how much ("nhieu" of "bao nhieu") */
 };
 
 /* Reads line (folded words separated by single spaces, as matcher_rewrite

@@ -100,6 +100,21 @@ class FollowupConversationTest(ServiceTest):
         for forged in ("fu:thanh_toan:nothing", "fu:gop_y:can_cuoc", "fu:xyz"):
             self.assertNotIn("mã hồ sơ", texts(chat.press(forged)).lower(), forged)
 
+    def test_a_fee_question_naming_a_procedure_is_its_fee_and_paying_stays_a_payment(self):
+        """The matcher reads "lệ phí X bao nhiêu" as paying for X: asked as a
+        question it gets X's fee (the payment as a button when there is a
+        fee); said without a question it is still the payment."""
+        for line, ident in (("le phi khai sinh bao nhieu", "khai_sinh"),
+                            ("le phi lam ho chieu bao nhieu", "ho_chieu"),
+                            ("nop le phi ho chieu bao nhieu vay", "ho_chieu")):
+            chat = Chat(self, "telegram")
+            replies = chat.say(line)
+            text = self.fact_reply(replies, ident)
+            self.assertIn(fee_in_force(procedure(ident)["procedure"], self.bot.now()), text, line)
+        self.assertIn("fu:thanh_toan:ho_chieu", payloads(replies))
+        text = texts(Chat(self, "telegram").say("thanh toan le phi khai sinh"))
+        self.assertIn("mã hồ sơ", text.lower())
+
     def test_without_a_procedure_the_bot_asks_which(self):
         for line in ("phi bao nhieu", "le phi bao nhieu", "can giay to gi", "nop o dau", "bao lau thi co"):
             chat = Chat(self, "telegram")

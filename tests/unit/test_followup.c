@@ -144,6 +144,21 @@ static void test_data_settings(void **state)
     assert_null(facet_name(FACET_NONE));
 }
 
+/* amount_words: "how much" makes a payment line a fee question; "how" does not */
+static void test_how_much_is_an_amount_and_how_to_pay_is_not(void **state)
+{
+    (void)state;
+    struct facet_reading r;
+    facets_read(facets, "le phi bao nhieu", NULL, false, &r);
+    assert_true(r.amount);
+    facets_read(facets, "co mien phi khong", NULL, false, &r);
+    assert_true(r.amount);
+    facets_read(facets, "tra tien bang cach nao", NULL, false, &r);
+    assert_false(r.amount);
+    facets_read(facets, "bao lau thi co", NULL, false, &r);
+    assert_false(r.amount);
+}
+
 /* ===== The session's procedure ===== */
 
 static void test_the_context_lasts_its_ttl(void **state)
@@ -261,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_a_procedures_own_words_are_no_facet_when_discounted),
         cmocka_unit_test(test_a_long_line_is_no_follow_up),
         cmocka_unit_test(test_data_settings),
+        cmocka_unit_test(test_how_much_is_an_amount_and_how_to_pay_is_not),
         cmocka_unit_test(test_the_context_lasts_its_ttl),
         cmocka_unit_test(test_a_malformed_context_is_none),
         cmocka_unit_test(test_bad_facets_data_is_reported),
