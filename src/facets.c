@@ -14,6 +14,7 @@ static const char *const facet_names[FACET_COUNT] = {"fee", "documents", "time",
 /* A phrase (facet >= 0) or a filler (FACET_NONE): folded words. */
 struct phrase {
     char *words[FACETS_PHRASE_WORDS_MAX];
+    size_t lens[FACETS_PHRASE_WORDS_MAX]; /* strlen of each word (compared on every message) */
     size_t n;
     enum facet facet;
     double weight;
@@ -23,6 +24,7 @@ struct facets {
     struct phrase *items;
     size_t n, cap;
     char **questions;          /* question_words */
+    size_t *question_lens;
     size_t n_questions;
     const struct intent **ask_over; /* acts a bare question overrides */
     size_t n_ask_over;
@@ -64,6 +66,7 @@ void facets_free(struct facets *f)
     for (size_t i = 0; i < f->n_questions; i++)
         free(f->questions[i]);
     free(f->questions);
+    free(f->question_lens);
     free(f->ask_over);
     free(f->context_acts);
     for (int i = 0; i < FACET_COUNT; i++)
@@ -91,6 +94,7 @@ static bool split_phrase(const char *text, struct phrase *p)
                 free(p->words[w]);
             return false;
         }
+        p->lens[p->n] = len;
         p->words[p->n++] = xstrndup(s, len);
         s += len;
         while (*s == ' ')
@@ -182,6 +186,7 @@ static void read_questions(struct facets *f, const cJSON *words, struct problems
         return;
     }
     f->questions = xcalloc((size_t)n, sizeof *f->questions);
+    f->question_lens = xcalloc((size_t)n, sizeof *f->question_lens);
     const cJSON *e;
     cJSON_ArrayForEach(e, words) {
         const char *s = cJSON_GetStringValue(e);
@@ -189,8 +194,10 @@ static void read_questions(struct facets *f, const cJSON *words, struct problems
         if (!folded || !*folded || strcmp(folded, s) != 0 || strchr(s, ' '))
             problemf(pb, FACETS_FILE, "question_words", "\"%s\" must be one word, lower case "
                      "without diacritics", s ? s : "(not a string)");
-        else
+        else {
+            f->question_lens[f->n_questions] = strlen(s);
             f->questions[f->n_questions++] = xstrdup(s);
+        }
         free(folded);
     }
 }
@@ -318,9 +325,9 @@ static bool split_line(const char *line, struct words *w)
     return true;
 }
 
-static bool word_is(const struct words *w, size_t i, const char *word)
+static bool word_is(const struct words *w, size_t i, const char *word, size_t len)
 {
-    return strlen(word) == w->len[i] && memcmp(w->at[i], word, w->len[i]) == 0;
+    return len == w->len[i] && memcmp(w->at[i], word, len) == 0;
 }
 
 /* True when word i is one of proc_words (" a b c "). */
@@ -344,7 +351,7 @@ static size_t phrase_at(const struct phrase *p, const struct words *w, size_t i)
     if (i + p->n > w->n)
         return 0;
     for (size_t k = 0; k < p->n; k++)
-        if (!word_is(w, i + k, p->words[k]))
+        if (!word_is(w, i + k, p->words[k], p->lens[k]))
             return 0;
     return p->n;
 }
@@ -381,7 +388,7 @@ void facets_read(const struct facets *f, const char *line, const char *proc_word
     double score[FACET_COUNT] = {0};
     for (size_t i = 0; i < w.n; i++)
         for (size_t k = 0; k < f->n_questions && !out->question; k++)
-            out->question = word_is(&w, i, f->questions[k]);
+            out->question = word_is(&w, i, f->questions[k], f->question_lens[k]);
     for (size_t i = 0; i < w.n;) {
         const struct phrase *p = longest_at(f, &w, i);
         if (p && p->facet != FACET_NONE && discount && all_procedure_words(&w, i, p->n, proc_words)) {
