@@ -184,6 +184,8 @@ static bool on_text(struct dialog_turn *t, void *ud)
     const struct catalog *cat = t->deps->catalog;
     const struct intent *ctx =
         procedure_of(cat, followup_context(t->session, clock_now(), facets_context_ttl(fu->facets)));
+    /* nothing below touches t once a reply finished the turn (it may be freed) */
+    enum facet asked = pending_facet(t->session, clock_now(), facets_context_ttl(fu->facets));
     struct facet_reading r;
     read_for(fu, line, ctx, false, &r);
     bool question = r.question || strchr(text, '?');
@@ -202,16 +204,16 @@ static bool on_text(struct dialog_turn *t, void *ud)
         if (took)
             answer(t, named, r.facet, "named");
     }
-    enum facet asked = pending_facet(t->session, clock_now(), facets_context_ttl(fu->facets));
-    if (!took && !ctx && named && asked != FACET_NONE) {
+    if (took)
+        goto out_free_line;
+    if (!ctx && named && asked != FACET_NONE) {
         answer(t, named, asked, "asked"); /* the answer to "which procedure?" */
         took = true;
-    } else if (!took && asked != FACET_NONE) {
-        /* the question was for the next message only */
-        cJSON_DeleteItemFromObjectCaseSensitive(t->session, FOLLOWUP_SESSION_KEY);
+        goto out_free_line;
     }
-    if (!took && ctx && !t->match.procedure &&
-        facets_context_act(fu->facets, catalog_find(cat, t->match.id)))
+    if (asked != FACET_NONE) /* the question was for the next message only */
+        cJSON_DeleteItemFromObjectCaseSensitive(t->session, FOLLOWUP_SESSION_KEY);
+    if (ctx && !t->match.procedure && facets_context_act(fu->facets, catalog_find(cat, t->match.id)))
         t->match.procedure = ctx->id; /* "tra cứu hồ sơ" after khai sinh: its code */
 out_free_line:
     free(line);

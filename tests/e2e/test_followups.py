@@ -11,7 +11,8 @@ import unittest
 
 import followups
 import understanding
-from harness import ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, texts
+from harness import (ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, texts, tg_message,
+                     wait_until)
 from test_dossiers import ndjson, record
 
 # Goal on the blind set (tests/data/followups.tsv, written before the facet
@@ -183,6 +184,27 @@ class FollowupConversationTest(ServiceTest):
         text = texts(chat.say("bao lau thi co"))
         self.assertIn("thủ tục nào", text)
         self.assertNotIn(procedure("khai_sinh")["name"], text)
+
+
+class FollowupRedisOutageTest(ServiceTest):
+    """Without Redis a turn finishes at once (nothing to save): the follow-up
+    replies still come, and nothing touches a turn after its reply."""
+
+    def test_follow_ups_without_redis(self):
+        user = 7100000002
+        self.redis.kill()
+        wait_until(lambda: not self.bot.redis_up(), what="dvcbot to notice redis is down")
+        for n, line in enumerate(("phi bao nhieu", "doi bang lai mat bao nhieu", "tra cuu ho so")):
+            before = len(self.tg.sent_to(user))
+            status, _, _ = self.bot.telegram(tg_message(930001 + n, user, line))
+            self.assertEqual(status, 200)
+            wait_until(lambda: len(self.tg.sent_to(user)) > before, what="a reply without redis")
+        sent = [c["json"]["text"] for c in self.tg.sent_to(user)]
+        self.assertIn("thủ tục nào", sent[0])  # no session, no context: which one?
+        self.assertTrue(any(t.startswith("Lệ phí – " + procedure("doi_gplx")["name"]) for t in sent), sent)
+        self.assertIsNone(self.bot.proc.poll())
+        self.redis.restart()
+        wait_until(self.bot.redis_up, 10, what="dvcbot to reconnect")
 
 
 if __name__ == "__main__":
