@@ -488,6 +488,7 @@ class Dvcbot:
                              "ZALO_OAUTH_BASE": zalo.base})
         self.env.update(env or {})
         self.proc = None
+        self._launched = False
 
     @classmethod
     def start(cls, tmpdir, redis, telegram=None, env=None, zalo=None, clock_offset=0):
@@ -498,10 +499,23 @@ class Dvcbot:
         return bot
 
     def launch(self):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(procs.dies_with_me() + WRAP + [BIN, "serve"], env=self.env, cwd=ROOT,
-                                     stdout=self.log, stderr=self.log)
-        wait_until(self._healthy, 10, what="dvcbot to answer /healthz with Redis connected")
+        # free_port() only says the port was free a moment ago: another
+        # suite's process may take it before dvcbot binds it. The first start
+        # then moves to another port (a restart keeps its port: clients know it).
+        for attempt in range(3):
+            self.log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(procs.dies_with_me() + WRAP + [BIN, "serve"], env=self.env,
+                                         cwd=ROOT, stdout=self.log, stderr=self.log)
+            try:
+                wait_until(self._healthy, 10, what="dvcbot to answer /healthz with Redis connected")
+                break
+            except AssertionError:
+                if self._launched or attempt == 2 or "address already in use" not in self.read_log():
+                    raise
+                self.log.close()
+                self.port = free_port()
+                self.env["DVCBOT_LISTEN"] = "127.0.0.1:%d" % self.port
+        self._launched = True
 
     def _healthy(self):
         """Up, and connected to Redis (every test starts with Redis up; a
