@@ -11,9 +11,17 @@
 static const char *const facet_names[FACET_COUNT] = {"fee", "documents", "time", "place", "online",
                                                      "audience"};
 
+/* Single words, with their lengths (read at every word of every message). */
+struct wordlist {
+    char **words;
+    size_t *lens;
+    size_t n;
+};
+
 /* A phrase (facet >= 0) or a filler (FACET_NONE): folded words. */
 struct phrase {
     char *words[FACETS_PHRASE_WORDS_MAX];
+    size_t lens[FACETS_PHRASE_WORDS_MAX]; /* strlen of each word (compared on every message) */
     size_t n;
     enum facet facet;
     double weight;
@@ -22,10 +30,8 @@ struct phrase {
 struct facets {
     struct phrase *items;
     size_t n, cap;
-    char **questions;          /* question_words */
-    size_t n_questions;
-    char **amounts;            /* amount_words */
-    size_t n_amounts;
+    struct wordlist questions; /* question_words */
+    struct wordlist amounts;   /* amount_words */
     const struct intent **ask_over; /* acts a bare question overrides */
     size_t n_ask_over;
     const struct intent **context_acts; /* acts about the conversation's procedure */
@@ -55,6 +61,14 @@ double facets_named_min(const struct facets *f)
     return f->named_min;
 }
 
+static void wordlist_free(struct wordlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->words[i]);
+    free(l->words);
+    free(l->lens);
+}
+
 void facets_free(struct facets *f)
 {
     if (!f)
@@ -63,12 +77,8 @@ void facets_free(struct facets *f)
         for (size_t w = 0; w < f->items[i].n; w++)
             free(f->items[i].words[w]);
     free(f->items);
-    for (size_t i = 0; i < f->n_questions; i++)
-        free(f->questions[i]);
-    free(f->questions);
-    for (size_t i = 0; i < f->n_amounts; i++)
-        free(f->amounts[i]);
-    free(f->amounts);
+    wordlist_free(&f->questions);
+    wordlist_free(&f->amounts);
     free(f->ask_over);
     free(f->context_acts);
     for (int i = 0; i < FACET_COUNT; i++)
@@ -96,6 +106,7 @@ static bool split_phrase(const char *text, struct phrase *p)
                 free(p->words[w]);
             return false;
         }
+        p->lens[p->n] = len;
         p->words[p->n++] = xstrndup(s, len);
         s += len;
         while (*s == ' ')
@@ -180,7 +191,7 @@ static void read_filler(struct facets *f, const cJSON *filler, struct problems *
 }
 
 /* A list of single folded words (question_words, amount_words). */
-static void read_words(const cJSON *words, const char *field, char ***out, size_t *n,
+static void read_words(const cJSON *words, const char *field, struct wordlist *out,
                        struct problems *pb)
 {
     int count = cJSON_GetArraySize(words);
@@ -188,7 +199,8 @@ static void read_words(const cJSON *words, const char *field, char ***out, size_
         problemf(pb, FACETS_FILE, field, "must be an array of single words");
         return;
     }
-    *out = xcalloc((size_t)count, sizeof **out);
+    out->words = xcalloc((size_t)count, sizeof *out->words);
+    out->lens = xcalloc((size_t)count, sizeof *out->lens);
     const cJSON *e;
     cJSON_ArrayForEach(e, words) {
         const char *s = cJSON_GetStringValue(e);
@@ -196,8 +208,10 @@ static void read_words(const cJSON *words, const char *field, char ***out, size_
         if (!folded || !*folded || strcmp(folded, s) != 0 || strchr(s, ' '))
             problemf(pb, FACETS_FILE, field, "\"%s\" must be one word, lower case "
                      "without diacritics", s ? s : "(not a string)");
-        else
-            (*out)[(*n)++] = xstrdup(s);
+        else {
+            out->lens[out->n] = strlen(s);
+            out->words[out->n++] = xstrdup(s);
+        }
         free(folded);
     }
 }
@@ -287,10 +301,10 @@ struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, 
     read_facets(f, cJSON_GetObjectItemCaseSensitive(root, "facets"), &pb);
     read_filler(f, cJSON_GetObjectItemCaseSensitive(root, "filler"), &pb);
     read_words(cJSON_GetObjectItemCaseSensitive(root, "question_words"), "question_words",
-               &f->questions, &f->n_questions, &pb);
+               &f->questions, &pb);
     const cJSON *amounts = cJSON_GetObjectItemCaseSensitive(root, "amount_words");
     if (amounts) /* optional: without it no payment line is read as a fee question */
-        read_words(amounts, "amount_words", &f->amounts, &f->n_amounts, &pb);
+        read_words(amounts, "amount_words", &f->amounts, &pb);
     read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "ask_over"), "ask_over", &f->ask_over,
               &f->n_ask_over, &pb);
     read_acts(cat, cJSON_GetObjectItemCaseSensitive(root, "context_acts"), "context_acts",
@@ -329,16 +343,16 @@ static bool split_line(const char *line, struct words *w)
     return true;
 }
 
-static bool word_is(const struct words *w, size_t i, const char *word)
+static bool word_is(const struct words *w, size_t i, const char *word, size_t len)
 {
-    return strlen(word) == w->len[i] && memcmp(w->at[i], word, w->len[i]) == 0;
+    return len == w->len[i] && memcmp(w->at[i], word, len) == 0;
 }
 
-static bool any_word(const struct words *w, char *const *list, size_t n)
+static bool any_word(const struct words *w, const struct wordlist *l)
 {
     for (size_t i = 0; i < w->n; i++)
-        for (size_t k = 0; k < n; k++)
-            if (word_is(w, i, list[k]))
+        for (size_t k = 0; k < l->n; k++)
+            if (word_is(w, i, l->words[k], l->lens[k]))
                 return true;
     return false;
 }
@@ -364,7 +378,7 @@ static size_t phrase_at(const struct phrase *p, const struct words *w, size_t i)
     if (i + p->n > w->n)
         return 0;
     for (size_t k = 0; k < p->n; k++)
-        if (!word_is(w, i + k, p->words[k]))
+        if (!word_is(w, i + k, p->words[k], p->lens[k]))
             return 0;
     return p->n;
 }
@@ -399,8 +413,8 @@ void facets_read(const struct facets *f, const char *line, const char *proc_word
     if (!f || !line || !split_line(line, &w))
         return;
     double score[FACET_COUNT] = {0};
-    out->question = any_word(&w, f->questions, f->n_questions);
-    out->amount = any_word(&w, f->amounts, f->n_amounts);
+    out->question = any_word(&w, &f->questions);
+    out->amount = any_word(&w, &f->amounts);
     for (size_t i = 0; i < w.n;) {
         const struct phrase *p = longest_at(f, &w, i);
         if (p && p->facet != FACET_NONE && discount && all_procedure_words(&w, i, p->n, proc_words)) {
