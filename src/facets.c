@@ -3,7 +3,9 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
+#include "dvcbot/strmap.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,11 @@ struct phrase {
 struct facets {
     struct phrase *items;
     size_t n, cap;
+    /* The phrases by their first word (the head's index + 1), each chained
+     * to the next with the same first word (next_same + 1; 0 ends): a line
+     * is matched against the few phrases that can start at each word. */
+    struct strmap by_first;
+    size_t *next_same;
     struct wordlist questions; /* question_words */
     struct wordlist amounts;   /* amount_words */
     const struct intent **ask_over; /* acts a bare question overrides */
@@ -73,6 +80,8 @@ void facets_free(struct facets *f)
 {
     if (!f)
         return;
+    strmap_free(&f->by_first);
+    free(f->next_same);
     for (size_t i = 0; i < f->n; i++)
         for (size_t w = 0; w < f->items[i].n; w++)
             free(f->items[i].words[w]);
@@ -280,9 +289,22 @@ static void check_keys(const cJSON *root, struct problems *pb)
     }
 }
 
+/* by_first and next_same, chains in the phrases' order (longest_at's ties
+ * go to the first phrase, as when it scanned them all). */
+static void index_phrases(struct facets *f)
+{
+    f->next_same = xcalloc(f->n + 1, sizeof *f->next_same);
+    for (size_t k = f->n; k-- > 0;) {
+        const char *first = f->items[k].words[0];
+        f->next_same[k] = (size_t)(uintptr_t)strmap_get(&f->by_first, first);
+        strmap_put(&f->by_first, first, (void *)(uintptr_t)(k + 1));
+    }
+}
+
 struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, void *ud)
 {
     struct facets *f = xcalloc(1, sizeof *f);
+    strmap_init(&f->by_first);
     const cJSON *root = catalog_extra(cat, FACETS_EXTRA);
     if (!root)
         return f; /* no follow-up questions in this deployment */
@@ -313,6 +335,7 @@ struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, 
         facets_free(f);
         return NULL;
     }
+    index_phrases(f);
     return f;
 }
 
@@ -387,8 +410,9 @@ static size_t phrase_at(const struct phrase *p, const struct words *w, size_t i)
 static const struct phrase *longest_at(const struct facets *f, const struct words *w, size_t i)
 {
     const struct phrase *best = NULL;
-    for (size_t k = 0; k < f->n; k++) {
-        const struct phrase *p = &f->items[k];
+    const struct dict_entry *e = dict_find(&f->by_first.d, w->at[i], w->len[i]);
+    for (size_t k1 = e ? (size_t)(uintptr_t)e->v.ptr : 0; k1; k1 = f->next_same[k1 - 1]) {
+        const struct phrase *p = &f->items[k1 - 1];
         size_t n = phrase_at(p, w, i);
         if (n && (!best || n > best->n || (n == best->n && best->facet == FACET_NONE &&
                                            p->facet != FACET_NONE)))
