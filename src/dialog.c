@@ -7,6 +7,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
+#include "dvcbot/store_fire.h"
 #include "dvcbot/strfmt.h"
 #include "dvcbot/strmap.h"
 

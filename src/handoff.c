@@ -4,6 +4,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/store_fire.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -19,24 +19,23 @@
  * - commands are sent with write(2): the process must ignore SIGPIPE.
  * - redisAsyncDisconnect waits for pending replies, which a hung server never
  *   sends, so timeouts use redisAsyncFree.
- * - redisLibuvAttach installs its cleanup hook before it can fail; after a
- *   failed attach the hooks must be cleared before redisAsyncFree.
- * - the libuv adapter drops poll errors: libuv reports POLLERR as status
- *   UV_EBADF and stops the handle, redisLibuvPoll returns, and hiredis never
- *   learns that a TCP connect was refused or a connection was reset. We keep
- *   the adapter (attach, cleanup) but replace its four event hooks so that an
- *   error lets hiredis read the socket and see the failure (event hooks).
+ * - the libuv adapter drops poll errors; store_poll.c attaches it with
+ *   hooks that do not (and clears them after a failed attach).
+ *
+ * Commands are formatted and checked in store_resp.c; replies are read with
+ * store_reply.c; store_fire.c sends the writes nobody waits for.
  *
  * Lifetime of struct store: it is freed once store_close was called, its
- * three timers and two flush handles are closed, and no hiredis context or command record that
- * points at it is left (maybe_free). */
+ * three timers and two flush handles are closed, and no hiredis context or
+ * command record that points at it is left (maybe_free). */
 #include "dvcbot/store.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/store_poll.h"
+#include "dvcbot/store_resp.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdint.h>
@@ -241,79 +240,20 @@ static void timer_start(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
 
 /* ===== Event hooks ======================================================= */
 
-/* Like redisLibuvPoll, but an error status hands the socket to hiredis, which
- * reads the pending error (a refused connect, a reset) and fails the context. */
-static void on_poll(uv_poll_t *h, int status, int events)
-{
-    redisLibuvEvents *p = h->data;
-
-    if (status < 0) {
-        if (p->context)
-            redisAsyncHandleRead(p->context);
-        return;
-    }
-    redisLibuvPoll(h, status, events);
-}
-
-/* Sets the adapter's event mask and polls with on_poll. libuv 1.44's
- * uv_poll_start removes the fd from epoll before adding it again (two
- * system calls), and hiredis asks for what it has already on every
- * command: only a real change reaches libuv. */
-static void poll_change(void *privdata, int add, int del)
-{
-    redisLibuvEvents *p = privdata;
-    int events = (p->events | add) & ~del;
-    int rc;
-
-    if (events == p->events && (events == 0) != uv_is_active((uv_handle_t *)&p->handle))
-        return;
-    p->events = events;
-    rc = events ? uv_poll_start(&p->handle, events, on_poll) : uv_poll_stop(&p->handle);
-    if (rc != 0)
-        log_fmt(LOG_ERROR, "uv_poll_start failed", "\"error\":%s", log_q(uv_strerror(rc)));
-}
-
-static void poll_add_read(void *privdata)
-{
-    poll_change(privdata, UV_READABLE, 0);
-}
-
-static void poll_del_read(void *privdata)
-{
-    poll_change(privdata, 0, UV_READABLE);
-}
-
 /* Commands are written once per loop turn (flush_writes), all that the
  * turn produced in one write(2), instead of waking the loop for
  * "writable" after each. Only while connecting, or when a write left
  * something behind (the socket is full), does hiredis wait for writable. */
 static void poll_add_write(void *privdata)
 {
-    redisLibuvEvents *p = privdata;
-    struct store *s = p->context ? p->context->data : NULL;
+    redisAsyncContext *ac = store_poll_context(privdata);
+    struct store *s = ac ? ac->data : NULL;
 
-    if (!s || s->flushing || s->ac != p->context || !(p->context->c.flags & REDIS_CONNECTED)) {
-        poll_change(privdata, UV_WRITABLE, 0);
+    if (!s || s->flushing || s->ac != ac || !(ac->c.flags & REDIS_CONNECTED)) {
+        store_poll_want_write(privdata);
         return;
     }
     flush_arm(s);
-}
-
-static void poll_del_write(void *privdata)
-{
-    poll_change(privdata, 0, UV_WRITABLE);
-}
-
-/* Attaches ac to the loop with the adapter, then swaps in our hooks. */
-static int ctx_attach(redisAsyncContext *ac, uv_loop_t *loop)
-{
-    if (redisLibuvAttach(ac, loop) != REDIS_OK)
-        return REDIS_ERR;
-    ac->ev.addRead = poll_add_read;
-    ac->ev.delRead = poll_del_read;
-    ac->ev.addWrite = poll_add_write;
-    ac->ev.delWrite = poll_del_write;
-    return REDIS_OK;
 }
 
 /* ===== Connection state ================================================== */
@@ -456,17 +396,6 @@ static void on_connect_timer(uv_timer_t *t)
     ctx_abort(s, ac);
 }
 
-/* Clears what a failed redisLibuvAttach left behind, so that freeing the
- * context does not call its cleanup hook with NULL data. */
-static void ctx_detach_hooks(redisAsyncContext *ac)
-{
-    ac->ev.addRead = NULL;
-    ac->ev.delRead = NULL;
-    ac->ev.addWrite = NULL;
-    ac->ev.delWrite = NULL;
-    ac->ev.cleanup = NULL;
-}
-
 /* A fresh context that failed before it was registered. */
 static void conn_start_failed(struct store *s, redisAsyncContext *ac, const char *reason)
 {
@@ -497,8 +426,7 @@ static void conn_start(struct store *s)
         return;
     }
     ac->data = s;
-    if (ctx_attach(ac, s->loop) != REDIS_OK) {
-        ctx_detach_hooks(ac);
+    if (store_poll_attach(ac, s->loop, poll_add_write) != REDIS_OK) {
         conn_start_failed(s, ac, "cannot attach to the event loop");
         return;
     }
@@ -611,78 +539,14 @@ static void on_cmd_timer(uv_timer_t *t)
         timer_start(&s->cmd_timer, on_cmd_timer, s->head->deadline - now);
 }
 
-static bool word_is(const char *p, size_t n, const char *word)
-{
-    return n == strlen(word) && strncasecmp(p, word, n) == 0;
-}
-
-/* Reads "<type><digits>\r\n" at *pos of a command hiredis formatted. */
-static bool resp_number(const char *cmd, size_t len, size_t *pos, char type, size_t *out)
-{
-    size_t i = *pos, n = 0;
-
-    if (i >= len || cmd[i] != type)
-        return false;
-    for (i++; i < len && cmd[i] >= '0' && cmd[i] <= '9'; i++) {
-        n = n * 10 + (size_t)(cmd[i] - '0');
-        if (n > len)
-            return false;
-    }
-    if (len - i < 2 || cmd[i] != '\r' || cmd[i + 1] != '\n')
-        return false;
-    *pos = i + 2;
-    *out = n;
-    return true;
-}
-
-static bool resp_bulk(const char *cmd, size_t len, size_t *pos, const char **arg, size_t *alen)
-{
-    size_t n;
-
-    if (!resp_number(cmd, len, pos, '$', &n) || len - *pos < n + 2)
-        return false;
-    *arg = cmd + *pos;
-    *alen = n;
-    *pos += n + 2;
-    return true;
-}
-
-/* Commands that do not get exactly one reply each (pub/sub, MONITOR,
- * CLIENT REPLY, CLIENT TRACKING, an empty command), that change the protocol
- * hiredis 0.14 speaks (HELLO, SYNC) or that change the database the store
- * selected. hiredis 0.14 aborts (assert) on a reply that has no callback. */
-static const char *const refused_cmds[] = {
-    "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
-    "sunsubscribe", "monitor", "hello", "sync", "psync", "select", "reset",
-};
-static const char *const refused_client_subcmds[] = {"reply", "tracking"};
-
-static bool cmd_refused(const char *cmd, size_t len)
-{
-    size_t pos = 0, argc, n0, n1;
-    const char *a0, *a1;
-
-    if (!resp_number(cmd, len, &pos, '*', &argc) || argc == 0 || !resp_bulk(cmd, len, &pos, &a0, &n0))
-        return true;
-    for (size_t i = 0; i < sizeof refused_cmds / sizeof refused_cmds[0]; i++)
-        if (word_is(a0, n0, refused_cmds[i]))
-            return true;
-    if (!word_is(a0, n0, "client") || argc < 2 || !resp_bulk(cmd, len, &pos, &a1, &n1))
-        return false;
-    for (size_t i = 0; i < sizeof refused_client_subcmds / sizeof refused_client_subcmds[0]; i++)
-        if (word_is(a1, n1, refused_client_subcmds[i]))
-            return true;
-    return false;
-}
-
 /* Sends a formatted command; takes ownership of cmd (made by hiredis, or by
- * format_argv when ours). */
+ * store_resp when ours). */
 static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int len, bool ours)
 {
     struct store_cmd *c;
     int rc = 0;
 
-    if (len <= 0 || cmd_refused(cmd, (size_t)len)) {
+    if (len <= 0 || store_resp_refused(cmd, (size_t)len)) {
         rc = STORE_EINVAL;
         goto out_free_cmd;
     }
@@ -710,110 +574,6 @@ bool store_connected(const struct store *s)
     return s && s->up && s->ac && !s->closing;
 }
 
-static char *format_argv(int argc, const char **argv, const size_t *argvlen, int *out_len);
-
-/* Appends the decimal form of v (negative when neg) to b. */
-static void put_number(struct buf *b, unsigned long long v, bool neg)
-{
-    char tmp[24];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (neg)
-        buf_putc(b, '-');
-    while (i)
-        buf_putc(b, tmp[--i]);
-}
-
-static void put_signed(struct buf *b, long long v)
-{
-    put_number(b, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, v < 0);
-}
-
-#define FMT_ARGS_MAX 64
-
-/* hiredis's format language for the conversions dvcbot uses (%s %b %d %i
- * %u %ld %lu %lld %llu %zu %%), without a printf per argument: spaces
- * separate arguments, a conversion's text never splits one. Returns the
- * command, or NULL for anything else (then hiredis formats it). */
-static char *format_simple(const char *fmt, va_list ap, int *out_len)
-{
-    struct buf b;
-    size_t starts[FMT_ARGS_MAX + 1];
-    int argc = 0;
-    bool touched = false;
-    char *cmd = NULL;
-    buf_init(&b);
-    for (const char *p = fmt; *p; p++) {
-        if (*p == ' ') {
-            if (touched) {
-                if (argc == FMT_ARGS_MAX)
-                    goto out;
-                buf_putc(&b, '\0');
-                touched = false;
-            }
-            continue;
-        }
-        if (!touched) {
-            starts[argc++] = b.len;
-            touched = true;
-        }
-        if (*p != '%') {
-            buf_putc(&b, *p);
-            continue;
-        }
-        p++;
-        if (*p == 's') {
-            buf_puts(&b, va_arg(ap, const char *));
-        } else if (*p == 'b') {
-            const void *data = va_arg(ap, const void *);
-            size_t n = va_arg(ap, size_t);
-            if (memchr(data, '\0', n))
-                goto out; /* our arguments are NUL-separated below */
-            buf_append(&b, data, n);
-        } else if (*p == '%') {
-            buf_putc(&b, '%');
-        } else if (*p == 'd' || *p == 'i') {
-            put_signed(&b, va_arg(ap, int));
-        } else if (*p == 'u') {
-            put_number(&b, va_arg(ap, unsigned), false);
-        } else if (*p == 'z' && p[1] == 'u') {
-            p++;
-            put_number(&b, va_arg(ap, size_t), false);
-        } else if (*p == 'l' && p[1] == 'l' && (p[2] == 'd' || p[2] == 'i' || p[2] == 'u')) {
-            p += 2;
-            if (*p == 'u')
-                put_number(&b, va_arg(ap, unsigned long long), false);
-            else
-                put_signed(&b, va_arg(ap, long long));
-        } else if (*p == 'l' && (p[1] == 'd' || p[1] == 'i' || p[1] == 'u')) {
-            p++;
-            if (*p == 'u')
-                put_number(&b, va_arg(ap, unsigned long), false);
-            else
-                put_signed(&b, va_arg(ap, long));
-        } else {
-            goto out;
-        }
-    }
-    if (argc == 0)
-        goto out;
-    buf_putc(&b, '\0');
-    starts[argc] = b.len;
-    const char *argv[FMT_ARGS_MAX];
-    size_t lens[FMT_ARGS_MAX];
-    for (int i = 0; i < argc; i++) {
-        argv[i] = b.data + starts[i];
-        lens[i] = starts[i + 1] - starts[i] - 1;
-    }
-    cmd = format_argv(argc, argv, lens, out_len);
-out:
-    buf_free(&b);
-    return cmd;
-}
-
 int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt, va_list ap)
 {
     char *cmd = NULL;
@@ -825,7 +585,7 @@ int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt
         return STORE_ENOTCONN;
     va_list copy;
     va_copy(copy, ap);
-    cmd = format_simple(fmt, copy, &len);
+    cmd = store_resp_format(fmt, copy, &len);
     va_end(copy);
     if (cmd)
         return cmd_send(s, cb, ud, cmd, len, true);
@@ -844,84 +604,6 @@ int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt,
     return rc;
 }
 
-/* ===== Fire and forget ===== */
-
-static void count_lost(const char *what)
-{
-    char labels[96];
-    snprintf(labels, sizeof labels, "what=\"%s\"", what);
-    metrics_inc("dvcbot_redis_writes_lost_total", labels, 1);
-}
-
-static void on_fired(redisReply *r, void *ud)
-{
-    const char *what = ud;
-    if (!store_reply_failed(r))
-        return;
-    count_lost(what);
-    if (r) /* NULL: Redis went away, which the connection logged already */
-        log_fmt(LOG_WARN, "redis write failed", "\"what\":%s,\"error\":%s", log_q(what), log_q(r->str));
-}
-
-int store_fire(struct store *s, const char *what, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = store_commandv(s, on_fired, (void *)(uintptr_t)what, fmt, ap);
-    va_end(ap);
-    if (rc != 0)
-        count_lost(what);
-    return rc;
-}
-
-/* Writes n in decimal at p; returns the end. */
-static char *put_size(char *p, size_t n)
-{
-    char tmp[24];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    while (i)
-        *p++ = tmp[--i];
-    return p;
-}
-
-/* The RESP form of an argument vector, in one allocation: what
- * redisFormatCommandArgv makes, without a printf per argument (the commands
- * of one message carry some forty arguments). */
-static char *format_argv(int argc, const char **argv, const size_t *argvlen, int *out_len)
-{
-    size_t total = 1 + 20 + 2;
-    for (int i = 0; i < argc; i++) {
-        size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
-        total += 1 + 20 + 2 + n + 2;
-    }
-    if (total > INT32_MAX)
-        return NULL;
-    char *cmd = xmalloc(total + 1);
-    char *p = cmd;
-    *p++ = '*';
-    p = put_size(p, (size_t)argc);
-    *p++ = '\r';
-    *p++ = '\n';
-    for (int i = 0; i < argc; i++) {
-        size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
-        *p++ = '$';
-        p = put_size(p, n);
-        *p++ = '\r';
-        *p++ = '\n';
-        memcpy(p, argv[i], n);
-        p += n;
-        *p++ = '\r';
-        *p++ = '\n';
-    }
-    *p = '\0'; /* hiredis scans the command with strchr, as its own are NUL-terminated */
-    *out_len = (int)(p - cmd);
-    return cmd;
-}
-
 int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
                        const char **argv, const size_t *argvlen)
 {
@@ -933,7 +615,7 @@ int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
     if (!store_connected(s))
         return STORE_ENOTCONN;
     int len = 0;
-    char *cmd = format_argv(argc, argv, argvlen, &len);
+    char *cmd = store_resp_argv(argc, argv, argvlen, &len);
     if (!cmd)
         return STORE_EINVAL;
     return cmd_send(s, cb, ud, cmd, len, true);
@@ -963,8 +645,8 @@ int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store
     int *lens = xcalloc(n, sizeof *lens);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        formatted[i] = format_argv(cmds[i].argc, cmds[i].argv, cmds[i].lens, &lens[i]);
-        if (!formatted[i] || cmd_refused(formatted[i], (size_t)lens[i]))
+        formatted[i] = store_resp_argv(cmds[i].argc, cmds[i].argv, cmds[i].lens, &lens[i]);
+        if (!formatted[i] || store_resp_refused(formatted[i], (size_t)lens[i]))
             rc = STORE_EINVAL;
     }
     static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
@@ -982,31 +664,6 @@ int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store
     free(formatted);
     free(lens);
     return rc;
-}
-
-const char *store_reply_str(const redisReply *r)
-{
-    return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? r->str : NULL;
-}
-
-bool store_reply_failed(const redisReply *r)
-{
-    return !r || r->type == REDIS_REPLY_ERROR;
-}
-
-const redisReply *store_scan_items(const redisReply *r, char *cursor, size_t cap)
-{
-    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        !store_reply_str(r->element[0]) || r->element[1]->type != REDIS_REPLY_ARRAY ||
-        strlen(r->element[0]->str) >= cap)
-        return NULL;
-    snprintf(cursor, cap, "%s", r->element[0]->str);
-    return r->element[1];
-}
-
-const char *store_reply_error(const redisReply *r)
-{
-    return r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply";
 }
 
 /* ===== Public lifecycle ================================================== */

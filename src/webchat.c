@@ -4,6 +4,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/netaddr.h"
+#include "dvcbot/store_fire.h"
 #include "dvcbot/webchat_guard.h"
 #include "dvcbot/webchat_history.h"
 

@@ -5,6 +5,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/store_fire.h"
 #include "dvcbot/webhook.h"
 #include "dvcbot/zalo_token.h"
 

@@ -6,6 +6,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/store_fire.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

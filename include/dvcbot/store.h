@@ -37,6 +37,8 @@
 #ifndef DVCBOT_STORE_H
 #define DVCBOT_STORE_H
 
+#include "dvcbot/store_reply.h"
+
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,13 +75,7 @@ int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt,
 int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt, va_list ap);
 int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
                        const char **argv, const size_t *argvlen);
-/* A write nobody waits for (a counter, a mark, a cleanup): sent like
- * store_command without a callback. One Redis did not take — refused while
- * disconnected, failed, or lost with the connection — is counted in
- * dvcbot_redis_writes_lost_total{what} (and a server error logged), so it
- * is never lost silently. what is a short static label ("zalo_sent").
- * Returns as store_command. */
-int store_fire(struct store *s, const char *what, const char *fmt, ...);
+/* store_fire (a write nobody waits for): see dvcbot/store_fire.h. */
 
 /* Work that gathers what one loop turn produced into fewer commands
  * (counters added up in memory, commits of many turns in one script):
@@ -110,17 +106,7 @@ struct store_cmdv {
  * transaction did not run. Returns as store_command_argv. */
 int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store_cmdv *cmds, size_t n);
 
-/* For reply callbacks: the text of a string or status reply (else NULL);
- * whether a reply is missing (timeout, disconnect) or an error; and what to
- * log about a failed one ("no reply" or the server's error). */
-const char *store_reply_str(const redisReply *r);
-bool store_reply_failed(const redisReply *r);
-const char *store_reply_error(const redisReply *r);
-/* A SCAN-family reply [cursor, [items...]] (SCAN, ZSCAN...): copies the
- * cursor into cursor (cap bytes) and returns the items array (owned by the
- * reply), or NULL — cursor untouched — when the reply is missing, an error,
- * of another shape, or its cursor does not fit. */
-const redisReply *store_scan_items(const redisReply *r, char *cursor, size_t cap);
+/* Reading replies (store_reply_str, store_reply_failed...): dvcbot/store_reply.h. */
 
 /* Fails every pending command (cb with NULL), disconnects, stops timers, and
  * frees the store once its libuv handles are closed (run the loop to finish). */
