@@ -1,4 +1,5 @@
-/* http_server — libuv TCP + http-parser, keep-alive, pipelining, limits. */
+/* http_server — libuv TCP + http-parser, keep-alive, pipelining, limits.
+ * The text of messages is in http_message.c, request readers in http_request.c. */
 #include "dvcbot/http_server.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -87,89 +88,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 /* Body bytes held at some point that make it worth giving memory back once
  * none are held any more. */
 #define TRIM_AFTER (8u * 1024 * 1024)
-
-/* ===== Small helpers ===== */
-
-const char *http_status_text(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-    }
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-char *http_url_decode(const char *s, size_t len)
-{
-    char *out = xmalloc(len + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            out[o++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-const char *http_request_header(const struct http_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->n_headers; i++)
-        if (strcasecmp(req->headers[i].name, name) == 0)
-            return req->headers[i].value;
-    return NULL;
-}
-
-char *http_request_query_param(const struct http_request *req, const char *name)
-{
-    size_t nlen = strlen(name);
-    for (const char *p = req->query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
-        const char *eq = memchr(p, '=', plen);
-        size_t klen = eq ? (size_t)(eq - p) : plen;
-        char *key = http_url_decode(p, klen);
-        bool hit = strlen(key) == nlen && memcmp(key, name, nlen) == 0;
-        free(key);
-        if (hit)
-            return eq ? http_url_decode(eq + 1, plen - klen - 1) : xstrdup("");
-        p = amp ? amp + 1 : NULL;
-    }
-    return NULL;
-}
 
 /* ===== Requests ===== */
 
@@ -503,45 +421,6 @@ static void conn_write(struct http_conn *c, const char *data, size_t len, bool c
     c->writes_pending++;
 }
 
-static void put_decimal(struct buf *b, size_t v)
-{
-    char tmp[24];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (i)
-        buf_putc(b, tmp[--i]);
-}
-
-/* The response into out (reset first). 204 and 304 carry no body and no
- * length; a HEAD response (head) says the length of the body it leaves out. */
-static void format_response(struct buf *out, int status, const char *ctype, const char *body,
-                            size_t body_len, const char *extra, bool keep_alive, bool head)
-{
-    bool bodiless = status == 204 || status == 304;
-    buf_reset(out);
-    buf_reserve(out, body_len + 256);
-    buf_puts(out, "HTTP/1.1 ");
-    put_decimal(out, (size_t)(status > 0 && status < 1000 ? status : 500));
-    buf_putc(out, ' ');
-    buf_puts(out, http_status_text(status));
-    if (!bodiless) {
-        buf_puts(out, "\r\nContent-Type: ");
-        buf_puts(out, ctype ? ctype : "text/plain; charset=utf-8");
-        buf_puts(out, "\r\nContent-Length: ");
-        put_decimal(out, body_len);
-    }
-    buf_puts(out, keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close");
-    buf_puts(out, "\r\nX-Content-Type-Options: nosniff\r\n");
-    if (extra)
-        buf_puts(out, extra);
-    buf_puts(out, "\r\n");
-    if (!bodiless && !head)
-        buf_append(out, body, body_len);
-}
-
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     struct http_conn *c = req->data;
@@ -557,7 +436,7 @@ static void conn_fail(struct http_conn *c, int status)
 {
     char body[96];
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", http_status_text(status));
-    format_response(&c->srv->out, status, "application/json", body, (size_t)n, NULL, false, false);
+    http_format_response(&c->srv->out, status, "application/json", body, (size_t)n, NULL, false, false);
     request_free(c->cur);
     c->cur = NULL;
     log_fmt(LOG_INFO, "request refused", "\"status\":%d", status);
@@ -813,7 +692,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
         srv->opts.observer(req->route, status, secs, srv->opts.observer_ud);
     if (c && !c->closing) {
         bool keep = req->keep_alive && !srv->stopping && !c->close_after_write;
-        format_response(&srv->out, status, content_type, body ? body : "", body ? body_len : 0,
+        http_format_response(&srv->out, status, content_type, body ? body : "", body ? body_len : 0,
                         extra_headers, keep, req->method == HTTP_HEAD);
         c->inflight = NULL;
         if (!keep)

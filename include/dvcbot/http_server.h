@@ -24,11 +24,16 @@
  * Ownership: the server owns each struct http_request. The handler must call
  * http_respond exactly once, now or later (after Redis, say); the request is
  * freed inside http_respond. If the client goes away first, the request stays
- * valid until http_respond, which then only frees it. */
+ * valid until http_respond, which then only frees it.
+ *
+ * The request's fields and readers are in http_request.h, the text of a
+ * response in http_message.h; both are included here. */
 #ifndef DVCBOT_HTTP_SERVER_H
 #define DVCBOT_HTTP_SERVER_H
 
 #include "dvcbot/buf.h"
+#include "dvcbot/http_message.h"
+#include "dvcbot/http_request.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,37 +42,6 @@
 
 #define HTTP_MAX_HEADER (16 * 1024)
 #define HTTP_MAX_BODY (1024 * 1024)
-#define HTTP_MAX_HEADERS 64
-
-struct http_server;
-struct http_conn;
-
-struct http_header {
-    char *name;
-    char *value;
-};
-
-struct http_request {
-    int method;               /* enum http_method of http_parser.h */
-    const char *method_name;  /* "GET", "POST", ... */
-    char *path;               /* URL path, without the query */
-    char *query;              /* raw query string without '?', "" when none */
-    struct http_header headers[HTTP_MAX_HEADERS];
-    size_t n_headers;
-    struct buf body;          /* NUL-terminated */
-    bool keep_alive;
-    const char *route;        /* label for metrics, set by the router */
-    uint64_t start_ns;        /* uv_hrtime() when the request was complete */
-    char remote_addr[48];     /* the peer's IP address as text, "" when unknown */
-    /* Set by an authentication layer in front of the handler (the staff
-     * console's session check): who sent the request. Freed with auth_free
-     * (when set) together with the request. */
-    void *auth;
-    void (*auth_free)(void *auth);
-    struct http_conn *conn;   /* NULL once the client has gone */
-    struct http_server *server;
-    size_t held;              /* body bytes counted against max_buffered (the server's) */
-};
 
 typedef void (*http_handler_fn)(struct http_request *req, void *ud);
 /* Called after each response is queued: route label, status, handling time. */
@@ -110,12 +84,6 @@ int http_server_adopt(struct http_server *srv, uv_os_sock_t fd);
 /* Request body bytes held now. */
 size_t http_server_buffered(const struct http_server *srv);
 
-/* Case-insensitive header lookup; NULL when absent. */
-const char *http_request_header(const struct http_request *req, const char *name);
-/* Value of one query parameter, URL-decoded into a new string (caller frees);
- * NULL when absent. */
-char *http_request_query_param(const struct http_request *req, const char *name);
-
 /* Sends the response and frees req. extra_headers: "Name: value\r\n" lines or NULL.
  * 204 and 304 go out without body or Content-Length; the answer to HEAD
  * without its body (Content-Length still says its size). */
@@ -125,10 +93,5 @@ void http_respond(struct http_request *req, int status, const char *content_type
 void http_respond_json(struct http_request *req, int status, const char *json);
 /* Shorthand: {"error":"<message>"} with the given status. */
 void http_respond_error(struct http_request *req, int status, const char *message);
-
-const char *http_status_text(int status);
-/* Percent-decoding as in application/x-www-form-urlencoded ('+' is a space).
- * Returns a new string (caller frees). */
-char *http_url_decode(const char *s, size_t len);
 
 #endif
