@@ -21,6 +21,7 @@
 #include "dvcbot/lookup.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/notify.h"
+#include "dvcbot/outbox_failed.h"
 #include "dvcbot/outbox_store.h"
 #include "dvcbot/payment.h"
 #include "dvcbot/payment_ipn.h"
@@ -235,7 +236,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     };
     outbox_set_retry(a->outbox, &retry);
     outbox_on_blocked(a->outbox, on_blocked, a);
-    outbox_on_failed(a->outbox, outbox_store_record_failed, a->store);
+    outbox_on_failed(a->outbox, outbox_failed_record, a->store);
     char worker[128];
     config_worker_name(&a->cfg, worker, sizeof worker);
     struct outbox_store_deps od = {

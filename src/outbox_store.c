@@ -1,5 +1,8 @@
-/* outbox_store — durable replies in Redis streams, and the failure record. */
+/* outbox_store — durable replies in Redis streams. The entry format and
+ * outbox_commit's arguments are in outbox_entry.c, the failure record in
+ * outbox_failed.c. */
 #include "dvcbot/outbox_store.h"
+#include "dvcbot/outbox_entry.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
@@ -12,17 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Separators of the buttons field: label US payload RS label US payload ... */
-#define BTN_FIELD '\x1f'
-#define BTN_END '\x1e'
 #define ACK_BATCH 256
-#define KEY_MAX (BOT_ID_MAX + 16)
-#define STREAM_KEY_MAX 256
 
 
 struct settle {
     char id[OUTBOX_STORED_ID_MAX];
-    char user[KEY_MAX];
+    char user[OUTBOX_USER_KEY_MAX];
     uint64_t seq;
 };
 
@@ -90,21 +88,13 @@ static void stream_prefix(char *out, size_t len, enum bot_channel ch)
 /* This process's stream of the channel. */
 static void stream_key(const struct outbox_store *os, char *out, size_t len, enum bot_channel ch)
 {
-    STR_CAT(out, len, OUTBOX_STREAM_PREFIX, bot_channel_name(ch), ":", os->consumer);
+    outbox_entry_stream_key(out, len, ch, os->consumer);
 }
 
 /* The set of processes that have a stream on the channel. */
 static void consumers_key(char *out, size_t len, enum bot_channel ch)
 {
     snprintf(out, len, "%s%s:%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch), "processes");
-}
-
-static void user_record_key(char *out, size_t len, const char *user_key)
-{
-    if (user_key && user_key[0])
-        STR_CAT(out, len, "u:{", user_key, "}");
-    else
-        out[0] = '\0';
 }
 
 static void count_recovered(enum bot_channel ch, const char *how, size_t n)
@@ -142,48 +132,6 @@ static int run_script(struct outbox_store *os, const char *fn, int nkeys, size_t
 
 /* ===== Entries ===== */
 
-static void buttons_encode(struct buf *b, const struct bot_reply *r)
-{
-    for (size_t i = 0; i < r->n_buttons; i++) {
-        buf_puts(b, r->buttons[i].label);
-        buf_putc(b, BTN_FIELD);
-        buf_puts(b, r->buttons[i].payload);
-        buf_putc(b, BTN_END);
-    }
-}
-
-static void buttons_decode(struct bot_reply *r, const char *s, size_t len)
-{
-    const char *end = s + len;
-    while (s < end) {
-        const char *sep = memchr(s, BTN_FIELD, (size_t)(end - s));
-        const char *stop = sep ? memchr(sep, BTN_END, (size_t)(end - sep)) : NULL;
-        if (!stop)
-            return;
-        char *label = xstrndup(s, (size_t)(sep - s));
-        char *payload = xstrndup(sep + 1, (size_t)(stop - sep - 1));
-        if (!bot_reply_add_button(r, label, payload))
-            log_msg(LOG_WARN, "stored reply button dropped");
-        free(label);
-        free(payload);
-        s = stop + 1;
-    }
-}
-
-static const redisReply *field_of(const redisReply *fields, const char *name)
-{
-    for (size_t i = 0; i + 1 < fields->elements; i += 2)
-        if (fields->element[i]->type == REDIS_REPLY_STRING && strcmp(fields->element[i]->str, name) == 0)
-            return fields->element[i + 1];
-    return NULL;
-}
-
-static const char *field_str(const redisReply *fields, const char *name)
-{
-    const redisReply *v = field_of(fields, name);
-    return v && v->type == REDIS_REPLY_STRING ? v->str : "";
-}
-
 static void settle_add(struct outbox_store *os, enum bot_channel ch, const char *id, const char *user,
                        uint64_t seq);
 
@@ -206,16 +154,16 @@ static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redi
     }
     struct bot_replies rs;
     bot_replies_init(&rs);
-    struct bot_reply *r = bot_replies_add(&rs, field_str(fields, "t"));
-    const redisReply *b = field_of(fields, "b");
+    struct bot_reply *r = bot_replies_add(&rs, outbox_entry_str(fields, "t"));
+    const redisReply *b = outbox_entry_field(fields, "b");
     if (b && b->type == REDIS_REPLY_STRING)
-        buttons_decode(r, b->str, b->len);
-    const char *user = field_str(fields, "u");
+        outbox_entry_buttons(r, b->str, b->len);
+    const char *user = outbox_entry_str(fields, "u");
     struct outbox_stored st = {
-        .id = id, .seq_key = user, .seq = strtoull(field_str(fields, "q"), NULL, 10), .gated = true,
+        .id = id, .seq_key = user, .seq = strtoull(outbox_entry_str(fields, "q"), NULL, 10), .gated = true,
     };
-    const char *ref = field_str(fields, "r");
-    if (outbox_send_stored(os->ob, ch, field_str(fields, "c"), r, ref[0] ? ref : NULL, &st) != 0) {
+    const char *ref = outbox_entry_str(fields, "r");
+    if (outbox_send_stored(os->ob, ch, outbox_entry_str(fields, "c"), r, ref[0] ? ref : NULL, &st) != 0) {
         log_msg(LOG_WARN, "stored reply not queued: chat blocked or channel off");
         settle_add(os, ch, id, user, st.seq);
     }
@@ -297,61 +245,6 @@ static bool trusted(const struct outbox_store *os)
     return true;
 }
 
-/* The 4 keys and 11 + 2n arguments of outbox_commit for one commit, into
- * args; what they point to is held by sc (freed by commit_args_free). */
-struct commit_strs {
-    char dedupe_ttl[16], session_ttl[16], n[16], ukey[KEY_MAX], skey[STREAM_KEY_MAX];
-    struct buf *btns;
-    size_t n_btns;
-};
-
-static size_t commit_nargs(const struct outbox_commit *c)
-{
-    return 4 + 11 + 2 * c->replies->n;
-}
-
-static void commit_args(const struct outbox_store *os, const struct outbox_commit *c,
-                        struct commit_strs *sc, const char **args)
-{
-    static const char *const ops[] = {"k", "s", "d"};
-    str_udecimal(sc->dedupe_ttl, sizeof sc->dedupe_ttl, c->dedupe_ttl_s);
-    str_udecimal(sc->session_ttl, sizeof sc->session_ttl, c->session_ttl_s);
-    str_udecimal(sc->n, sizeof sc->n, c->replies->n);
-    user_record_key(sc->ukey, sizeof sc->ukey, c->user_key);
-    stream_key(os, sc->skey, sizeof sc->skey, c->channel);
-    sc->n_btns = c->replies->n;
-    sc->btns = xcalloc(c->replies->n + 1, sizeof *sc->btns);
-    size_t k = 0;
-    args[k++] = c->dedupe_key ? c->dedupe_key : "";
-    args[k++] = c->session_key ? c->session_key : "";
-    args[k++] = sc->ukey;
-    args[k++] = sc->skey;
-    args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1";
-    args[k++] = sc->dedupe_ttl;
-    args[k++] = ops[c->session_op];
-    args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
-    args[k++] = sc->session_ttl;
-    args[k++] = os->consumer;
-    args[k++] = trusted(os) ? "1" : "0";
-    args[k++] = c->chat;
-    args[k++] = c->reply_ref ? c->reply_ref : "";
-    args[k++] = c->user_key ? c->user_key : "";
-    args[k++] = sc->n;
-    for (size_t i = 0; i < c->replies->n; i++) {
-        buf_init(&sc->btns[i]);
-        buttons_encode(&sc->btns[i], &c->replies->items[i]);
-        args[k++] = c->replies->items[i].text ? c->replies->items[i].text : "";
-        args[k++] = buf_cstr(&sc->btns[i]);
-    }
-}
-
-static void commit_args_free(struct commit_strs *sc)
-{
-    for (size_t i = 0; i < sc->n_btns; i++)
-        buf_free(&sc->btns[i]);
-    free(sc->btns);
-}
-
 /* Writes a batch (a list of n commit calls) in one FCALL: outbox_commit for
  * one, outbox_commit_many (keys of all, then each commit's argument count
  * and arguments) for more. On failure to send, every commit is answered
@@ -360,15 +253,15 @@ static void send_batch(struct outbox_store *os, struct commit_call *batch, size_
 {
     size_t nargs = 0;
     for (struct commit_call *p = batch; p; p = p->next)
-        nargs += commit_nargs(p->c) + (n > 1);
+        nargs += outbox_commit_nargs(p->c) + (n > 1);
     const char **args = xcalloc(nargs, sizeof *args);
     const char **own = xmalloc(nargs * sizeof *own);
-    struct commit_strs *sc = xcalloc(n, sizeof *sc);
+    struct outbox_commit_args *sc = xcalloc(n, sizeof *sc);
     char (*counts)[16] = xcalloc(n, sizeof *counts);
     size_t i = 0, at_key = 0, at_arg = 4 * n;
     for (struct commit_call *p = batch; p; p = p->next, i++) {
-        size_t m = commit_nargs(p->c);
-        commit_args(os, p->c, &sc[i], own);
+        size_t m = outbox_commit_nargs(p->c);
+        outbox_commit_args_make(p->c, os->consumer, trusted(os), &sc[i], own);
         for (size_t k = 0; k < 4; k++)
             args[at_key++] = own[k];
         if (n > 1) {
@@ -383,7 +276,7 @@ static void send_batch(struct outbox_store *os, struct commit_call *batch, size_
     if (rc == 0)
         os->inflight--; /* run_script counted the call; the commits are counted each */
     for (i = 0; i < n; i++)
-        commit_args_free(&sc[i]);
+        outbox_commit_args_free(&sc[i]);
     free(counts);
     free(sc);
     free(own);
@@ -493,14 +386,14 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
         b->n = n;
         b->items = xmalloc(n * sizeof *b->items);
         memcpy(b->items, cl->settles + cl->n_settles - n, n * sizeof *b->items);
-        char skey[STREAM_KEY_MAX];
+        char skey[OUTBOX_STREAM_KEY_MAX];
         stream_key(os, skey, sizeof skey, ch);
         const char **args = xmalloc((1 + 3 * n) * sizeof *args);
-        char (*ukeys)[KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
+        char (*ukeys)[OUTBOX_USER_KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
         char (*seqs)[24] = xmalloc(n * sizeof *seqs);
         args[0] = skey;
         for (size_t i = 0; i < n; i++) {
-            user_record_key(ukeys[i], sizeof ukeys[i], b->items[i].user);
+            outbox_entry_user_key(ukeys[i], sizeof ukeys[i], b->items[i].user);
             str_udecimal(seqs[i], sizeof seqs[i], b->items[i].seq);
             args[1 + i] = ukeys[i];
             args[1 + n + 2 * i] = b->items[i].id;
@@ -581,8 +474,8 @@ static void on_item_gate(void *ud, struct outbox_item *it)
         outbox_gate_answer(os->ob, it, OUTBOX_GATE_GO);
         return;
     }
-    char ukey[KEY_MAX];
-    user_record_key(ukey, sizeof ukey, it->seq_key);
+    char ukey[OUTBOX_USER_KEY_MAX];
+    outbox_entry_user_key(ukey, sizeof ukey, it->seq_key);
     struct gate_call *g = xcalloc(1, sizeof *g);
     g->os = os;
     g->item = it;
@@ -640,7 +533,7 @@ static void read_back(struct outbox_store *os, enum bot_channel ch)
     if (cl->reading || cl->recovered || os->closing || os->shutdown_done ||
         outbox_backlog(os->ob) >= os->max_backlog)
         return;
-    char skey[STREAM_KEY_MAX], count[16];
+    char skey[OUTBOX_STREAM_KEY_MAX], count[16];
     stream_key(os, skey, sizeof skey, ch);
     snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
     const char *argv[] = {"XRANGE", skey, cl->cursor, "+", "COUNT", count};
@@ -676,7 +569,7 @@ static void on_claimed(redisReply *r, void *ud)
 
 static void claim(struct outbox_store *os, enum bot_channel ch)
 {
-    char set[STREAM_KEY_MAX], skey[STREAM_KEY_MAX], prefix[STREAM_KEY_MAX], count[16];
+    char set[OUTBOX_STREAM_KEY_MAX], skey[OUTBOX_STREAM_KEY_MAX], prefix[OUTBOX_STREAM_KEY_MAX], count[16];
     consumers_key(set, sizeof set, ch);
     stream_key(os, skey, sizeof skey, ch);
     stream_prefix(prefix, sizeof prefix, ch);
@@ -748,7 +641,7 @@ void outbox_store_connected(struct outbox_store *os)
         struct channel_log *cl = &os->ch[c];
         if (!cl->enabled)
             continue;
-        char set[STREAM_KEY_MAX];
+        char set[OUTBOX_STREAM_KEY_MAX];
         consumers_key(set, sizeof set, (enum bot_channel)c);
         const char *argv[] = {"SADD", set, os->consumer};
         store_command_argv(os->store, ignore_reply, NULL, 3, argv, NULL);
@@ -874,31 +767,4 @@ void outbox_store_free(struct outbox_store *os)
     os->closing = true;
     fail_queued(os);
     uv_close((uv_handle_t *)&os->flush_timer, on_timer_closed);
-}
-
-/* ===== Failures staff can see ===== */
-
-void outbox_store_record_failed(const struct outbox_item *it, void *ud)
-{
-    struct store *st = ud;
-    if (it->kind != OUTBOX_MESSAGE)
-        return; /* a button acknowledgement: nothing a person waits for */
-    char attempts[16], throttled[16], error[16], at[24], maxlen[16];
-    snprintf(attempts, sizeof attempts, "%u", it->attempts);
-    snprintf(throttled, sizeof throttled, "%u", it->throttled);
-    snprintf(error, sizeof error, "%d", it->last_error);
-    snprintf(at, sizeof at, "%lld", (long long)clock_now());
-    snprintf(maxlen, sizeof maxlen, "%d", OUTBOX_FAILED_MAX);
-    const char *text = it->reply.text ? it->reply.text : "";
-    size_t tlen = bot_text_prefix_len(text, strlen(text), OUTBOX_FAILED_TEXT_CHARS);
-    const char *argv[] = {"XADD", OUTBOX_FAILED_KEY, "MAXLEN", "~", maxlen, "*",
-                          "channel", bot_channel_name(it->channel), "chat", it->chat,
-                          "reason", it->reason ? it->reason : "failed", "attempts", attempts,
-                          "throttled", throttled, "error", error, "at", at, "text", text};
-    size_t lens[sizeof argv / sizeof argv[0]];
-    for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
-        lens[i] = strlen(argv[i]);
-    lens[sizeof argv / sizeof argv[0] - 1] = tlen;
-    if (store_command_argv(st, NULL, NULL, (int)(sizeof argv / sizeof argv[0]), argv, lens) != 0)
-        log_msg(LOG_WARN, "send failure not recorded: redis unavailable");
 }

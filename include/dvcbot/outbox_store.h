@@ -1,5 +1,5 @@
-/* outbox_store — the outbox's records in Redis: durable replies, and the
- * messages it gave up on.
+/* outbox_store — the outbox's durable replies in Redis (the entry format:
+ * outbox_entry.h; the messages it gave up on: outbox_failed.h).
  *
  * Durable replies. A reply to an acknowledged webhook is written to Redis in
  * the same script that saves the user's session and marks the webhook's
@@ -29,11 +29,8 @@
  * Delivery is at least once: a message delivered but not yet settled when
  * the process dies is sent again.
  *
- * Failures. Messages the outbox gave up on are recorded for staff in the
- * stream OUTBOX_FAILED_KEY (capped at about OUTBOX_FAILED_MAX entries):
- * channel, chat, reason ("gave_up", "expired", "failed"), transient attempts,
- * throttles, the channel's last error code or HTTP status, when (unix s)
- * and the start of the text. `XREVRANGE outbox:failed + - COUNT 20`.
+ * Failures: messages the outbox gave up on are recorded for staff by
+ * outbox_failed.h.
  *
  * The scripts touch keys of several users and the channel's stream: one
  * Redis (or Sentinel), not Redis Cluster.
@@ -50,10 +47,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
-
-#define OUTBOX_FAILED_KEY "outbox:failed"
-#define OUTBOX_FAILED_MAX 10000
-#define OUTBOX_FAILED_TEXT_CHARS 100  /* characters of the text kept with a failure */
 
 #define OUTBOX_STREAM_PREFIX "outbox:"      /* + channel name + ":" + consumer */
 /* The value of a webhook event's dedupe key once its turn is stored. */
@@ -120,9 +113,5 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
 /* Settles delivered entries and saves what is only in memory; then
  * done(saved_all). Call once the outbox is flushed or its time is up. */
 void outbox_store_shutdown(struct outbox_store *os, void (*done)(bool saved_all, void *ud), void *ud);
-
-/* An outbox_failed_cb: ud is the struct store. Without Redis the failure is
- * only logged and counted. */
-void outbox_store_record_failed(const struct outbox_item *item, void *ud);
 
 #endif

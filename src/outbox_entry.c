@@ -1,0 +1,122 @@
+/* outbox_entry — how a reply is kept in an outbox stream: the arguments of
+ * outbox_commit (redis/dvcbot.lua) that write the entry, and reading an
+ * entry back. See include/dvcbot/outbox_entry.h. */
+#include "dvcbot/outbox_entry.h"
+#include "dvcbot/log.h"
+#include "dvcbot/mem.h"
+#include "dvcbot/strfmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Separators of the buttons field: label US payload RS label US payload ... */
+#define BTN_FIELD '\x1f'
+#define BTN_END '\x1e'
+
+/* ===== Keys ===== */
+
+void outbox_entry_stream_key(char *out, size_t len, enum bot_channel ch, const char *consumer)
+{
+    STR_CAT(out, len, OUTBOX_STREAM_PREFIX, bot_channel_name(ch), ":", consumer);
+}
+
+void outbox_entry_user_key(char *out, size_t len, const char *user_key)
+{
+    if (user_key && user_key[0])
+        STR_CAT(out, len, "u:{", user_key, "}");
+    else
+        out[0] = '\0';
+}
+
+/* ===== Writing: outbox_commit's arguments ===== */
+
+static void buttons_encode(struct buf *b, const struct bot_reply *r)
+{
+    for (size_t i = 0; i < r->n_buttons; i++) {
+        buf_puts(b, r->buttons[i].label);
+        buf_putc(b, BTN_FIELD);
+        buf_puts(b, r->buttons[i].payload);
+        buf_putc(b, BTN_END);
+    }
+}
+
+size_t outbox_commit_nargs(const struct outbox_commit *c)
+{
+    return 4 + 11 + 2 * c->replies->n;
+}
+
+void outbox_commit_args_make(const struct outbox_commit *c, const char *consumer, bool trusted,
+                             struct outbox_commit_args *sc, const char **args)
+{
+    static const char *const ops[] = {"k", "s", "d"};
+    str_udecimal(sc->dedupe_ttl, sizeof sc->dedupe_ttl, c->dedupe_ttl_s);
+    str_udecimal(sc->session_ttl, sizeof sc->session_ttl, c->session_ttl_s);
+    str_udecimal(sc->n, sizeof sc->n, c->replies->n);
+    outbox_entry_user_key(sc->ukey, sizeof sc->ukey, c->user_key);
+    outbox_entry_stream_key(sc->skey, sizeof sc->skey, c->channel, consumer);
+    sc->n_btns = c->replies->n;
+    sc->btns = xcalloc(c->replies->n + 1, sizeof *sc->btns);
+    size_t k = 0;
+    args[k++] = c->dedupe_key ? c->dedupe_key : "";
+    args[k++] = c->session_key ? c->session_key : "";
+    args[k++] = sc->ukey;
+    args[k++] = sc->skey;
+    args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1";
+    args[k++] = sc->dedupe_ttl;
+    args[k++] = ops[c->session_op];
+    args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
+    args[k++] = sc->session_ttl;
+    args[k++] = consumer;
+    args[k++] = trusted ? "1" : "0";
+    args[k++] = c->chat;
+    args[k++] = c->reply_ref ? c->reply_ref : "";
+    args[k++] = c->user_key ? c->user_key : "";
+    args[k++] = sc->n;
+    for (size_t i = 0; i < c->replies->n; i++) {
+        buf_init(&sc->btns[i]);
+        buttons_encode(&sc->btns[i], &c->replies->items[i]);
+        args[k++] = c->replies->items[i].text ? c->replies->items[i].text : "";
+        args[k++] = buf_cstr(&sc->btns[i]);
+    }
+}
+
+void outbox_commit_args_free(struct outbox_commit_args *sc)
+{
+    for (size_t i = 0; i < sc->n_btns; i++)
+        buf_free(&sc->btns[i]);
+    free(sc->btns);
+}
+
+/* ===== Reading an entry back ===== */
+
+void outbox_entry_buttons(struct bot_reply *r, const char *s, size_t len)
+{
+    const char *end = s + len;
+    while (s < end) {
+        const char *sep = memchr(s, BTN_FIELD, (size_t)(end - s));
+        const char *stop = sep ? memchr(sep, BTN_END, (size_t)(end - sep)) : NULL;
+        if (!stop)
+            return;
+        char *label = xstrndup(s, (size_t)(sep - s));
+        char *payload = xstrndup(sep + 1, (size_t)(stop - sep - 1));
+        if (!bot_reply_add_button(r, label, payload))
+            log_msg(LOG_WARN, "stored reply button dropped");
+        free(label);
+        free(payload);
+        s = stop + 1;
+    }
+}
+
+const redisReply *outbox_entry_field(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2)
+        if (fields->element[i]->type == REDIS_REPLY_STRING && strcmp(fields->element[i]->str, name) == 0)
+            return fields->element[i + 1];
+    return NULL;
+}
+
+const char *outbox_entry_str(const redisReply *fields, const char *name)
+{
+    const redisReply *v = outbox_entry_field(fields, name);
+    return v && v->type == REDIS_REPLY_STRING ? v->str : "";
+}
