@@ -4,8 +4,10 @@
  * (on_curl_timer); libuv tells curl what happened (curl_multi_socket_action),
  * and after each action finished transfers are collected (check_multi_info).
  * User callbacks run only from check_multi_info and http_client_close, never
- * from inside a curl callback, so they may call back into this module. */
+ * from inside a curl callback, so they may call back into this module.
+ * Checking a request and making its header list: http_client_prep.c. */
 #include "dvcbot/http_client.h"
+#include "dvcbot/http_client_prep.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -15,7 +17,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 struct poll_ctx;
@@ -495,107 +496,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 
 /* ===== Building a request ===== */
 
-/* Copies the host of an http:// or https:// URL into out (for logs);
- * false for any other URL. curl checks the rest when it parses the URL. */
-static bool url_http_host(const char *url, char out[HTTP_CLIENT_HOST_MAX])
-{
-    const char *p;
-    if (strncasecmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        p = url + 8;
-    else
-        return false;
-    const char *at = p + strcspn(p, "/?#");
-    const char *user = memchr(p, '@', (size_t)(at - p));
-    if (user)
-        p = user + 1; /* never log credentials */
-    size_t n = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/?#");
-    if (n == 0 || (*p == '[' && p[n - 1] != ']'))
-        return false;
-    if (n >= HTTP_CLIENT_HOST_MAX)
-        n = HTTP_CLIENT_HOST_MAX - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return true;
-}
-
-static struct curl_slist *slist_add(struct curl_slist *list, const char *line)
-{
-    struct curl_slist *l = curl_slist_append(list, line);
-    if (!l) {
-        log_msg(LOG_ERROR, "out of memory");
-        abort();
-    }
-    return l;
-}
-
-static bool header_line_ok(const char *line)
-{
-    return !strpbrk(line, "\r\n");
-}
-
-/* True when list holds exactly lines (plus "Expect:" for a POST without
- * one), as headers_build would make it. */
-static bool headers_same(const struct curl_slist *list, bool list_post, const char *const *lines,
-                         bool post)
-{
-    if (list_post != post)
-        return false;
-    bool has_expect = false;
-    for (size_t i = 0; lines && lines[i]; i++, list = list->next) {
-        if (!list || strcmp(list->data, lines[i]) != 0)
-            return false;
-        if (strncasecmp(lines[i], "Expect:", 7) == 0)
-            has_expect = true;
-    }
-    if (post && !has_expect) {
-        if (!list || strcmp(list->data, "Expect:") != 0)
-            return false;
-        list = list->next;
-    }
-    return list == NULL;
-}
-
-/* Copies the caller's header lines. For POST, "Expect:" stops curl from
- * waiting for a "100 Continue" before large bodies unless the caller set
- * Expect. Returns -1 on a line with CR or LF (header injection). */
-static int headers_build(const char *const *lines, bool post, struct curl_slist **out)
-{
-    struct curl_slist *list = NULL;
-    bool has_expect = false;
-    for (size_t i = 0; lines && lines[i]; i++) {
-        if (!header_line_ok(lines[i])) {
-            curl_slist_free_all(list);
-            return -1;
-        }
-        if (strncasecmp(lines[i], "Expect:", 7) == 0)
-            has_expect = true;
-        list = slist_add(list, lines[i]);
-    }
-    if (post && !has_expect)
-        list = slist_add(list, "Expect:");
-    *out = list;
-    return 0;
-}
-
-/* Resolves the method: 1 for POST, 0 for GET, -1 when not allowed. */
-static int method_is_post(const struct http_client_request *req)
-{
-    if (!req->method)
-        return req->body != NULL;
-    if (strcmp(req->method, "POST") == 0)
-        return 1;
-    if (strcmp(req->method, "GET") == 0 && !req->body && !req->body_len)
-        return 0;
-    return -1;
-}
-
-static bool request_valid(const struct http_client_request *req)
-{
-    return req && req->url && req->timeout_ms >= 0 && (req->body || !req->body_len);
-}
-
 static CURLcode easy_setup_body(struct http_req *r, const struct http_client_request *req, bool post)
 {
     CURL *e = r->easy;
@@ -678,13 +578,13 @@ static struct http_req *req_take(struct http_client *c)
 /* A detached request with its easy handle set up, or NULL (*err says why). */
 static struct http_req *req_new(struct http_client *c, const struct http_client_request *req, int *err)
 {
-    int post = method_is_post(req);
+    int post = http_client_method_is_post(req);
     char host[HTTP_CLIENT_HOST_MAX];
     *err = HTTP_CLIENT_EINVAL;
-    if (post < 0 || !url_http_host(req->url, host))
+    if (post < 0 || !http_client_url_host(req->url, host))
         return NULL;
     for (size_t i = 0; req->headers && req->headers[i]; i++)
-        if (!header_line_ok(req->headers[i]))
+        if (!http_client_header_ok(req->headers[i]))
             return NULL;
     *err = HTTP_CLIENT_ECURL;
     struct http_req *r = req_take(c);
@@ -692,10 +592,10 @@ static struct http_req *req_new(struct http_client *c, const struct http_client_
         return NULL;
     memcpy(r->host, host, sizeof host);
     r->started_ns = uv_hrtime();
-    if (!headers_same(r->headers, r->headers_post, req->headers, post == 1)) {
+    if (!http_client_headers_same(r->headers, r->headers_post, req->headers, post == 1)) {
         curl_slist_free_all(r->headers);
         r->headers = NULL;
-        if (headers_build(req->headers, post == 1, &r->headers) < 0) {
+        if (http_client_headers_build(req->headers, post == 1, &r->headers) < 0) {
             *err = HTTP_CLIENT_EINVAL;
             req_destroy(r);
             return NULL;
@@ -766,7 +666,7 @@ int http_client_request(struct http_client *c, const struct http_client_request 
 {
     if (c->closing)
         return HTTP_CLIENT_ECLOSED;
-    if (!cb || !request_valid(req))
+    if (!cb || !http_client_request_valid(req))
         return HTTP_CLIENT_EINVAL;
     int err;
     struct http_req *r = req_new(c, req, &err);

@@ -3,7 +3,6 @@
  * outbox_failed.c. */
 #include "dvcbot/outbox_store.h"
 #include "dvcbot/outbox_entry.h"
-#include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
