@@ -1,5 +1,7 @@
-/* outbox — queues, token buckets, per-chat ordering and retries. */
+/* outbox — queues, token buckets, per-chat ordering and retries. The item
+ * lists themselves are outbox_queue.c. */
 #include "dvcbot/outbox.h"
+#include "dvcbot/outbox_queue.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -17,22 +19,17 @@
  * when a backlog builds up (later items wait for the next round). */
 #define MAX_SCAN 256
 
-struct queue {
-    struct outbox_item *head, *tail;
-    size_t len;
-};
-
 /* The items of one chat and priority behind the one that goes next (queued
  * or in flight): only that one sits in the channel queue, so a long backlog
  * for one chat costs a dispatch one look, not one per item. */
 struct lane {
-    struct queue held;
+    struct outbox_queue held;
 };
 
 struct channel_state {
     struct outbox_driver drv;
     bool has_driver;
-    struct queue q[2];
+    struct outbox_queue q[2];
     size_t n_held[2];            /* items in this channel's lanes */
     double tokens;
     uint64_t refill_ms;
@@ -51,7 +48,7 @@ struct outbox {
     struct strmap blocked;       /* "ch:chat" of chats that blocked the bot */
     struct strmap lanes;         /* "prio:ch:chat" → struct lane, while it has an item */
     struct strmap stored;        /* "ch:stored id" → item, for durable items in memory */
-    struct queue flying;         /* items handed to a driver or to the gate */
+    struct outbox_queue flying;         /* items handed to a driver or to the gate */
     struct outbox_persist persist;
     outbox_blocked_cb blocked_cb;
     void *blocked_ud;
@@ -70,45 +67,7 @@ static void maybe_flushed(struct outbox *ob);
 static size_t total_queued(const struct outbox *ob);
 static void land(struct outbox *ob, struct outbox_item *it);
 
-/* ===== Queues ===== */
-
-static void q_push_tail(struct queue *q, struct outbox_item *it)
-{
-    it->next = NULL;
-    it->prev = q->tail;
-    if (q->tail)
-        q->tail->next = it;
-    else
-        q->head = it;
-    q->tail = it;
-    q->len++;
-}
-
-static void q_push_head(struct queue *q, struct outbox_item *it)
-{
-    it->prev = NULL;
-    it->next = q->head;
-    if (q->head)
-        q->head->prev = it;
-    else
-        q->tail = it;
-    q->head = it;
-    q->len++;
-}
-
-static void q_remove(struct queue *q, struct outbox_item *it)
-{
-    if (it->prev)
-        it->prev->next = it->next;
-    else
-        q->head = it->next;
-    if (it->next)
-        it->next->prev = it->prev;
-    else
-        q->tail = it->prev;
-    it->prev = it->next = NULL;
-    q->len--;
-}
+/* ===== Keys ===== */
 
 /* "<a>:<b>" into out, cut to fit (keys are built several times per
  * message: no printf). */
@@ -151,10 +110,10 @@ static void lane_advance(struct outbox *ob, const struct outbox_item *it)
         free(l);
         return;
     }
-    q_remove(&l->held, next);
+    outbox_queue_remove(&l->held, next);
     next->held = false;
     ob->ch[next->channel].n_held[next->priority]--;
-    q_push_tail(&ob->ch[next->channel].q[next->priority], next);
+    outbox_queue_push_tail(&ob->ch[next->channel].q[next->priority], next);
 }
 
 static void pending_add(struct outbox *ob, const struct outbox_item *it, int delta)
@@ -220,7 +179,7 @@ static void refill(struct channel_state *cs, uint64_t now)
 /* Picks startable items of one queue into batch; returns false when the
  * channel can start nothing more now. *wake gets the earliest time worth
  * looking again. */
-static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue *q, int64_t now,
+static bool pick_from(struct outbox *ob, struct channel_state *cs, struct outbox_queue *q, int64_t now,
                       struct outbox_item **batch, size_t *n, int64_t *wake)
 {
     struct strmap seen;
@@ -259,9 +218,9 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct queue 
         cs->inflight++;
         ob->inflight++;
         strmap_put(&ob->busy, key, it);
-        q_remove(q, it);
+        outbox_queue_remove(q, it);
         it->inflight = true;
-        q_push_tail(&ob->flying, it);
+        outbox_queue_push_tail(&ob->flying, it);
         batch[(*n)++] = it;
     }
     strmap_free(&seen);
@@ -433,11 +392,11 @@ static int enqueue(struct outbox *ob, struct outbox_item *it)
     struct lane *l = strmap_get(&ob->lanes, key);
     if (l) {
         it->held = true;
-        q_push_tail(&l->held, it);
+        outbox_queue_push_tail(&l->held, it);
         cs->n_held[it->priority]++;
     } else {
         strmap_put(&ob->lanes, key, xcalloc(1, sizeof *l));
-        q_push_tail(&cs->q[it->priority], it);
+        outbox_queue_push_tail(&cs->q[it->priority], it);
     }
     it->queued_ms = clock_now_ms();
     pending_add(ob, it, 1);
@@ -534,7 +493,7 @@ void outbox_gate_answer(struct outbox *ob, struct outbox_item *it, enum outbox_g
         if (ob->closing)
             item_finish(ob, it, OUTBOX_FAILED);
         else
-            q_push_head(&ob->ch[it->channel].q[it->priority], it);
+            outbox_queue_push_head(&ob->ch[it->channel].q[it->priority], it);
         break;
     }
     schedule(ob, 0);
@@ -546,7 +505,7 @@ size_t outbox_backlog(const struct outbox *ob)
     return total_queued(ob) + ob->inflight;
 }
 
-static void each_unsaved_in(const struct queue *q, void (*fn)(const struct outbox_item *, void *),
+static void each_unsaved_in(const struct outbox_queue *q, void (*fn)(const struct outbox_item *, void *),
                             void *ud)
 {
     for (const struct outbox_item *it = q->head; it; it = it->next)
@@ -589,7 +548,7 @@ static void drop_held(struct outbox *ob, const struct outbox_item *it, enum outb
     struct lane *l = strmap_get(&ob->lanes, key);
     while (l && l->held.head) {
         struct outbox_item *h = l->held.head;
-        q_remove(&l->held, h);
+        outbox_queue_remove(&l->held, h);
         ob->ch[h->channel].n_held[h->priority]--;
         item_finish(ob, h, v);
     }
@@ -602,11 +561,11 @@ static void drop_chat(struct outbox *ob, enum bot_channel ch, const char *chat)
     for (int p = 0; p < 2; p++) {
         probe.priority = (enum outbox_priority)p;
         drop_held(ob, &probe, OUTBOX_BLOCKED);
-        struct queue *q = &ob->ch[ch].q[p];
+        struct outbox_queue *q = &ob->ch[ch].q[p];
         for (struct outbox_item *it = q->head, *next; it; it = next) {
             next = it->next;
             if (strcmp(it->chat, chat) == 0) {
-                q_remove(q, it);
+                outbox_queue_remove(q, it);
                 item_finish(ob, it, OUTBOX_BLOCKED);
             }
         }
@@ -669,7 +628,7 @@ static void land(struct outbox *ob, struct outbox_item *it)
     strmap_del(&ob->busy, key);
     ob->ch[it->channel].inflight--;
     ob->inflight--;
-    q_remove(&ob->flying, it);
+    outbox_queue_remove(&ob->flying, it);
     it->inflight = false;
 }
 
@@ -697,7 +656,7 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
         if (ob->closing)
             item_finish(ob, it, OUTBOX_FAILED);
         else
-            q_push_head(&cs->q[it->priority], it);
+            outbox_queue_push_head(&cs->q[it->priority], it);
         break;
     case OUTBOX_BLOCKED:
         it->reason = "blocked";
@@ -804,7 +763,7 @@ static void on_closed(uv_handle_t *h)
 }
 
 /* Collects every held item (to finish them outside the map walk). */
-static void take_all_held(struct outbox *ob, struct queue *out)
+static void take_all_held(struct outbox *ob, struct outbox_queue *out)
 {
     size_t pos = 0;
     const char *key;
@@ -813,9 +772,9 @@ static void take_all_held(struct outbox *ob, struct queue *out)
         struct lane *l = value;
         while (l->held.head) {
             struct outbox_item *it = l->held.head;
-            q_remove(&l->held, it);
+            outbox_queue_remove(&l->held, it);
             ob->ch[it->channel].n_held[it->priority]--;
-            q_push_tail(out, it);
+            outbox_queue_push_tail(out, it);
         }
     }
 }
@@ -826,18 +785,18 @@ void outbox_close(struct outbox *ob)
     /* Queued items first: finishing one moves the next of its lane in. */
     for (int c = 0; c < BOT_CH_COUNT; c++)
         for (int p = 0; p < 2; p++) {
-            struct queue *q = &ob->ch[c].q[p];
+            struct outbox_queue *q = &ob->ch[c].q[p];
             while (q->head) {
                 struct outbox_item *it = q->head;
-                q_remove(q, it);
+                outbox_queue_remove(q, it);
                 item_finish(ob, it, OUTBOX_FAILED);
             }
         }
-    struct queue rest = {0};
+    struct outbox_queue rest = {0};
     take_all_held(ob, &rest); /* behind items still in flight */
     while (rest.head) {
         struct outbox_item *it = rest.head;
-        q_remove(&rest, it);
+        outbox_queue_remove(&rest, it);
         item_finish(ob, it, OUTBOX_FAILED);
     }
     ob->flush_done = NULL;
