@@ -79,7 +79,7 @@ struct store {
     uv_check_t flush_check;        /* writes what this loop turn queued */
     uv_idle_t flush_idle;          /* no blocking poll while a write is due */
     bool flush_armed;
-    bool flushing;                 /* inside flush_writes */
+    bool flushing;                 /* inside on_flush_check */
     struct store_deferred *deferred; /* run before the flush (store_defer), LIFO */
     int open_handles;
     int live_ctx;                  /* contexts that may still call us back */
@@ -240,7 +240,7 @@ static void timer_start(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
 
 /* ===== Event hooks ======================================================= */
 
-/* Commands are written once per loop turn (flush_writes), all that the
+/* Commands are written once per loop turn (on_flush_check), all that the
  * turn produced in one write(2), instead of waking the loop for
  * "writable" after each. Only while connecting, or when a write left
  * something behind (the socket is full), does hiredis wait for writable. */
@@ -639,7 +639,7 @@ int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store
     if (!store_connected(s))
         return STORE_ENOTCONN;
     /* The QUEUED answers carry nothing: only EXEC's reply reaches cb. A
-     * command refused here (cmd_refused) is not sent, and EXEC then runs
+     * command refused here (store_resp_refused) is not sent, and EXEC then runs
      * the others: refuse the whole transaction before anything is sent. */
     char **formatted = xcalloc(n, sizeof *formatted);
     int *lens = xcalloc(n, sizeof *lens);
