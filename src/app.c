@@ -145,6 +145,11 @@ static int open_dossiers(struct app *a, char **err)
     return 0;
 }
 
+static bool asks_fact(const struct dialog_turn *t, void *ud)
+{
+    return followup_asks_fact(ud, t);
+}
+
 static void count_intent(const struct dialog_turn *t, void *ud)
 {
     stats_intent(ud, t->match.id);
@@ -253,6 +258,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     if (open_flows(a, err) != 0 || open_dossiers(a, err) != 0 || check_served(a, err) != 0)
         return -1;
     lookup_on_followed(a->lookup, flows_followed, a->flows); /* consent, rating after a flow */
+    lookup_on_question(a->lookup, asks_fact, a->followup); /* "phí bao nhiêu" leaves the lookup */
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {
         *err = xstrdup("cannot start the cron timer");

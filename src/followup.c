@@ -185,6 +185,64 @@ static const struct intent *fee_asked_as_payment(const struct followup *fu,
     return procedure_of(cat, t->match.procedure);
 }
 
+/* What a typed line asks of one fact: of which procedure (in; NULL with
+ * which set: "which procedure?"), and how it was known. */
+struct plan {
+    const struct intent *in;
+    enum facet facet;
+    const char *how;
+    bool which;
+};
+
+/* A clear question about one fact (line rewritten, t->match set; ctx the
+ * conversation's procedure or NULL), decided without touching the turn. */
+static bool plan_fact(const struct followup *fu, const struct dialog_turn *t, const char *line,
+                      const struct intent *ctx, struct plan *p)
+{
+    const struct catalog *cat = t->deps->catalog;
+    struct facet_reading r;
+    read_for(fu, line, ctx, false, &r);
+    bool question = r.question || strchr(t->msg->text, '?');
+    /* a line naming a procedure and asking one fact of it */
+    const struct intent *named = t->match.ambiguous ? NULL : procedure_of(cat, t->match.id);
+    *p = (struct plan){.in = ctx, .facet = r.facet, .how = "context"};
+    if (r.facet != FACET_NONE && r.unknown == 0) {
+        /* only facet words: about the conversation's procedure, if any */
+        p->which = !ctx && question && asks_which(fu, t, &r);
+        return ctx || p->which;
+    }
+    if (named && question) {
+        read_for(fu, line, named, true, &r);
+        *p = (struct plan){.in = named, .facet = r.facet, .how = "named"};
+        return r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets);
+    }
+    if (question && (named = fee_asked_as_payment(fu, t)) != NULL) {
+        read_for(fu, line, named, true, &r);
+        *p = (struct plan){.in = named, .facet = FACET_FEE, .how = "named"};
+        return r.facet == FACET_FEE && r.amount && r.score >= facets_named_min(fu->facets);
+    }
+    return false;
+}
+
+static const struct intent *context_of(const struct followup *fu, const struct dialog_turn *t)
+{
+    return procedure_of(t->deps->catalog,
+                        followup_context(t->session, clock_now(), facets_context_ttl(fu->facets)));
+}
+
+bool followup_asks_fact(const struct followup *fu, const struct dialog_turn *t)
+{
+    const char *text = t->msg->text;
+    if (!fu || t->msg->kind != BOT_MSG_TEXT || !text)
+        return false;
+    char *line = xmalloc(FOLLOWUP_LINE_MAX);
+    struct plan p;
+    bool asks = matcher_rewrite(t->deps->matcher, text, strlen(text), line, FOLLOWUP_LINE_MAX) &&
+                plan_fact(fu, t, line, context_of(fu, t), &p);
+    free(line);
+    return asks;
+}
+
 static bool on_text(struct dialog_turn *t, void *ud)
 {
     const struct followup *fu = ud;
@@ -196,35 +254,21 @@ static bool on_text(struct dialog_turn *t, void *ud)
     if (!matcher_rewrite(t->deps->matcher, text, strlen(text), line, FOLLOWUP_LINE_MAX))
         goto out_free_line;
     const struct catalog *cat = t->deps->catalog;
-    const struct intent *ctx =
-        procedure_of(cat, followup_context(t->session, clock_now(), facets_context_ttl(fu->facets)));
+    const struct intent *ctx = context_of(fu, t);
     /* nothing below touches t once a reply finished the turn (it may be freed) */
     enum facet asked = pending_facet(t->session, clock_now(), facets_context_ttl(fu->facets));
-    struct facet_reading r;
-    read_for(fu, line, ctx, false, &r);
-    bool question = r.question || strchr(text, '?');
-    /* a line naming a procedure and asking one fact of it */
-    const struct intent *named = t->match.ambiguous ? NULL : procedure_of(cat, t->match.id);
-    if (r.facet != FACET_NONE && r.unknown == 0) {
-        /* only facet words: about the conversation's procedure, if any */
-        took = ctx || (question && asks_which(fu, t, &r));
-        if (ctx)
-            answer(t, ctx, r.facet, "context");
-        else if (took)
-            ask_which(t, fu, r.facet);
-    } else if (named && question) {
-        read_for(fu, line, named, true, &r);
-        took = r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets);
-        if (took)
-            answer(t, named, r.facet, "named");
-    } else if (question && (named = fee_asked_as_payment(fu, t)) != NULL) {
-        read_for(fu, line, named, true, &r);
-        took = r.facet == FACET_FEE && r.amount && r.score >= facets_named_min(fu->facets);
-        if (took)
-            answer(t, named, FACET_FEE, "named");
-    }
+    struct plan p;
+    took = plan_fact(fu, t, line, ctx, &p);
+    if (took && p.which)
+        ask_which(t, fu, p.facet);
+    else if (took)
+        answer(t, p.in, p.facet, p.how);
     if (took)
         goto out_free_line;
+    /* the procedure the line named (or paid for, asking its fee) */
+    const struct intent *named = strcmp(p.how, "named") == 0 ? p.in
+                                 : t->match.ambiguous      ? NULL
+                                                           : procedure_of(cat, t->match.id);
     if (!ctx && named && asked != FACET_NONE) {
         answer(t, named, asked, "asked"); /* the answer to "which procedure?" */
         took = true;
@@ -237,6 +281,23 @@ static bool on_text(struct dialog_turn *t, void *ud)
 out_free_line:
     free(line);
     return took;
+}
+
+/* A procedure button ("i:<id>", from the topic menu of "which procedure?")
+ * pressed while the question is noted gets the fact asked, not the summary. */
+static bool on_button(struct dialog_turn *t, void *ud)
+{
+    const struct followup *fu = ud;
+    const char *payload = t->msg->text;
+    if (t->msg->kind != BOT_MSG_BUTTON || !payload || strncmp(payload, "i:", 2) != 0 ||
+        dialog_turn_mode(t))
+        return false;
+    enum facet asked = pending_facet(t->session, clock_now(), facets_context_ttl(fu->facets));
+    const struct intent *in = procedure_of(t->deps->catalog, payload + 2);
+    if (asked == FACET_NONE || !in)
+        return false;
+    answer(t, in, asked, "asked");
+    return true;
 }
 
 /* "fu:<act>:<procedure>": the act (a context_act) about that procedure. */
@@ -273,6 +334,7 @@ struct followup *followup_new(struct dialog *d, char **err)
                     "Follow-up questions about one fact of a procedure, by facet and how the "
                     "procedure was known (context, named, ask).", NULL, 0);
     dialog_on_text(d, on_text, fu);
+    dialog_on_message(d, on_button, fu);
     dialog_on_payload(d, FOLLOWUP_ACT_PAYLOAD, on_act_button, fu);
     return fu;
 }

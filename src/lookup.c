@@ -27,6 +27,8 @@ struct lookup {
     struct lookup_limits limits;
     lookup_followed_fn followed;
     void *followed_ud;
+    lookup_question_fn question;
+    void *question_ud;
 };
 
 /* One Redis round trip of a turn. */
@@ -484,13 +486,26 @@ static bool has_non_digit(const char *code)
     return false;
 }
 
-/* The message is about something else (a procedure, the menu...). */
-static bool asks_something_else(struct dialog_turn *t)
+static bool has_digit(const char *text)
 {
-    struct match_result m;
-    matcher_classify(t->deps->matcher, t->msg->text, strlen(t->msg->text), &m);
-    return strcmp(m.id, CATALOG_FALLBACK_ID) != 0 && strcmp(m.id, "tra_cuu_ho_so") != 0 &&
-           strcmp(m.id, "thanh_toan") != 0;
+    for (; *text; text++)
+        if (isdigit((unsigned char)*text))
+            return true;
+    return false;
+}
+
+/* The message is about something else: another intent (a procedure, the
+ * menu...), or, holding no digit (no try at a code or the 4 digits), a
+ * question another reader answers ("phí bao nhiêu"). Classifies into
+ * t->match, which the dialog sets again when the line is routed. */
+static bool asks_something_else(const struct lookup *l, struct dialog_turn *t)
+{
+    matcher_classify(t->deps->matcher, t->msg->text, strlen(t->msg->text), &t->match);
+    const char *id = t->match.id;
+    if (strcmp(id, CATALOG_FALLBACK_ID) != 0 && strcmp(id, "tra_cuu_ho_so") != 0 &&
+        strcmp(id, "thanh_toan") != 0)
+        return true;
+    return l->question && !has_digit(t->msg->text) && l->question(t, l->question_ud);
 }
 
 static bool on_mode(struct dialog_turn *t, void *ud)
@@ -521,7 +536,7 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         start(l, t, code, then);
         return true;
     }
-    if (asks_something_else(t)) {
+    if (asks_something_else(l, t)) {
         hs_finish(t);
         return false;
     }
@@ -558,6 +573,12 @@ void lookup_on_followed(struct lookup *l, lookup_followed_fn fn, void *ud)
 {
     l->followed = fn;
     l->followed_ud = ud;
+}
+
+void lookup_on_question(struct lookup *l, lookup_question_fn fn, void *ud)
+{
+    l->question = fn;
+    l->question_ud = ud;
 }
 
 void lookup_free(struct lookup *l)

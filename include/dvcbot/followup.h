@@ -13,7 +13,8 @@
  * which one (followup_ask, with the topic menu) and notes the question
  * ({"ctx": {"ask": "<facet>", "at": ...}}): a procedure typed as the next
  * message gets that fact (any other typed message or procedure shown drops
- * the note). A line naming a procedure and asking a facet of it ("khai sinh hết bao nhiêu tiền") gets that fact
+ * the note), and so does a procedure button ("i:<id>", the topic menu's)
+ * pressed while the note lasts. A line naming a procedure and asking a facet of it ("khai sinh hết bao nhiêu tiền") gets that fact
  * of it, and the conversation moves to it; any other line is routed as
  * usual (a procedure named shows its summary, which switches too); a
  * lookup or payment typed without a procedure ("context_acts") is handed
@@ -48,5 +49,12 @@ struct followup;
  * malformed. */
 struct followup *followup_new(struct dialog *d, char **err);
 void followup_free(struct followup *fu);
+
+/* True when the typed line of t (t->match set by the caller) is a question
+ * about one fact that the follow-up reader would answer: of the
+ * conversation's procedure, of a procedure it names, or "which procedure?".
+ * Touches nothing; a mode waiting for something else (a dossier code) lets
+ * such a line go. */
+bool followup_asks_fact(const struct followup *fu, const struct dialog_turn *t);
 
 #endif

@@ -5,7 +5,9 @@
  * it ("Nhận thông báo") or pay its fee.
  *
  * Dialogue: intent tra_cuu_ho_so (a code in the same message is used at
- * once) → mode "lookup", step "code" → step "pin" → the details. A wrong code
+ * once) → mode "lookup", step "code" → step "pin" → the details. A line
+ * asking something else (another intent, or a question lookup_on_question's
+ * hook answers) ends the mode and is answered as usual. A wrong code
  * and a wrong proof get the same reply, from one Lua script that also limits
  * the tries per source, per dossier, for new accounts and for everyone
  * (lookup_guard.h; limits from DVCBOT_LOOKUP_*). The web chat's source is the
@@ -43,6 +45,14 @@ struct lookup *lookup_new(struct dialog *d, struct payment *payment);
  * flow that ended with this code asks its closing questions. One hook. */
 typedef void (*lookup_followed_fn)(struct dialog_turn *t, const char *code, void *ud);
 void lookup_on_followed(struct lookup *l, lookup_followed_fn fn, void *ud);
+/* Asked, while the lookup waits for a code or the 4 digits, about a typed
+ * line holding no digit that the matcher reads as nothing, a lookup or a
+ * payment: true when another reader answers it (a question about one fact,
+ * followup.h). The lookup then ends, counting no try, and the line is
+ * routed as usual; a line with a digit still gets "type it again". t->match
+ * is set. One hook; none by default. */
+typedef bool (*lookup_question_fn)(const struct dialog_turn *t, void *ud);
+void lookup_on_question(struct lookup *l, lookup_question_fn fn, void *ud);
 void lookup_free(struct lookup *l);
 
 #endif

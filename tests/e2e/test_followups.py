@@ -5,6 +5,7 @@ procedure in the conversation the bot asks which one, naming another
 procedure switches, and the context ends 30 minutes after it was last used
 (test clock). Replies are judged by what they say, against the facts of
 intents/<id>.json."""
+import hashlib
 import json
 import os
 import unittest
@@ -140,6 +141,72 @@ class FollowupConversationTest(ServiceTest):
         replies = chat.say("dang ky ket hon")
         self.assertEqual(replies[0]["text"].split("\n", 1)[0], procedure("ket_hon")["name"])
         self.assertIn("Lệ phí:", replies[0]["text"])  # the summary
+
+    def test_a_topic_then_a_procedure_button_after_which_one_gets_the_fact_asked(self):
+        """"Which procedure?" offers topics: the topic button, then the
+        procedure's button, answer the question asked, as a typed name would."""
+        chat = Chat(self, "telegram")
+        asked = chat.say("can giay to gi")
+        self.assertIn("thủ tục nào", texts(asked))
+        topics = [x for x in payloads(asked) if x.startswith("menu:thu_tuc:")]
+        listed = [(t, chat.press(t)) for t in topics]
+        topic, replies = next((t, r) for t, r in listed if "i:ket_hon" in payloads(r))
+        text = self.fact_reply(chat.press("i:ket_hon"), "ket_hon")
+        for doc in procedure("ket_hon")["procedure"]["documents"]:
+            self.assertIn(doc, text)
+        self.assertNotIn("Lệ phí:", text)  # the fact, not the summary
+        self.assertEqual(self.session_procedure(chat), "ket_hon")
+        # answered: the next procedure button shows its summary again
+        replies = chat.press("i:khai_sinh")
+        self.assertEqual(replies[0]["text"].split("\n", 1)[0], procedure("khai_sinh")["name"])
+        self.assertIn("Lệ phí:", replies[0]["text"])
+        # the fee asked, through the buttons, and only while the question lasts
+        chat = Chat(self, "telegram")
+        self.assertIn("thủ tục nào", texts(chat.say("phi bao nhieu")))
+        chat.press(topic)
+        text = self.fact_reply(chat.press("i:ket_hon"), "ket_hon")
+        self.assertIn(fee_in_force(procedure("ket_hon")["procedure"], self.bot.now()), text)
+        chat = Chat(self, "telegram")
+        chat.say("phi bao nhieu")
+        chat.press(topic)
+        self.bot.advance_clock(31 * 60)
+        replies = chat.press("i:ket_hon")
+        self.assertIn("Lệ phí:", replies[0]["text"])  # the summary
+        self.assertIn("Tôi có thể giúp", texts(Chat(self, "telegram").press("i:nothing")))
+
+    def test_a_question_while_the_lookup_waits_for_a_code_leaves_it(self):
+        """After "tra cứu hồ sơ" the bot waits for a code: a follow-up
+        question with no digit in it is answered (and ends the wait, counting
+        no wrong try); a line with digits that holds no code still gets
+        "type the code again"."""
+        bad_code = template_first_line("lookup_bad_code")
+        chats = [Chat(self, "telegram") for _ in range(3)]
+        chat = chats[0]
+        chat.say("khai sinh")
+        self.assertIn("mã hồ sơ", texts(chat.say("tra cuu ho so")).lower())
+        fee = fee_in_force(procedure("khai_sinh")["procedure"], self.bot.now())
+        self.assertIn(fee, self.fact_reply(chat.say("phi bao nhieu"), "khai_sinh"))
+        self.assertIsNone(json.loads(self.redis("GET", "s:{%s}" % chat.key)).get("mode"))
+        chat.say("tra cuu ho so")
+        text = self.fact_reply(chat.say("can giay to gi"), "khai_sinh")
+        self.assertIn(procedure("khai_sinh")["procedure"]["documents"][0], text)
+        # with no procedure in the conversation: which one?
+        chat = chats[1]
+        chat.say("tra cuu ho so")
+        text = texts(chat.say("le phi bao nhieu"))
+        self.assertIn("thủ tục nào", text)
+        self.assertNotIn(bad_code, text)
+        # a try at a code stays in the lookup
+        chat = chats[2]
+        chat.say("tra cuu ho so")
+        self.assertIn(bad_code, texts(chat.say("ma so 12 phi bao nhieu")))
+        self.assertEqual(json.loads(self.redis("GET", "s:{%s}" % chat.key)).get("mode"), "lookup")
+        self.assertIn(bad_code, texts(chat.say("de toi tim da")))  # nothing asked: the code again
+        # nothing counted against the anti-enumeration limits of this account
+        for chat in chats:
+            for kind in ("s", "p"):
+                self.assertEqual(self.redis("EXISTS", "hs:g:%s:%s" % (kind, hashlib.sha256(
+                    ("acct:" + chat.key).encode()).hexdigest())), 0, chat.key)
 
     def test_naming_another_procedure_switches(self):
         chat = Chat(self, "telegram")
