@@ -356,6 +356,22 @@ class DossierLookupTest(DossierTestBase):
         self.assertNotIn("Mã hồ sơ gồm", reply[0]["text"])
         self.assertIsNone(json.loads(self.redis("GET", "s:{wc:%s}" % user)).get("mode"))
 
+    def test_a_question_instead_of_the_4_digits_is_answered_and_counts_no_try(self):
+        user = self.new_web_user()
+        self.say(user, "tra cứu hồ sơ")
+        self.assertIn("4 chữ số cuối", self.say(user, self.codes[4])[0]["text"])
+        reply = self.say(user, "phi bao nhieu")
+        self.assertIn("thủ tục nào", reply[0]["text"])  # no procedure known yet: which one?
+        self.assertIsNone(json.loads(self.redis("GET", "s:{wc:%s}" % user)).get("mode"))
+        self.assertEqual(self.redis("EXISTS", source_key("addr:4:" + address_of(user))), 0)
+        self.assertEqual(self.redis("EXISTS", "hs:g:d:" + self.codes[4]), 0)
+        self.say(user, "tra cứu hồ sơ")
+        self.say(user, self.codes[4])
+        # digits that are no proof: asked again, still in the lookup
+        self.assertIn("chỉ cần gõ 4 chữ số cuối", self.say(user, "so cuoi 11 a")[0]["text"])
+        self.assertEqual(json.loads(self.redis("GET", "s:{wc:%s}" % user)).get("mode"), "lookup")
+        self.assertIn(self.codes[4], self.say(user, "5678")[0]["text"])
+
     def test_payment_without_gateway_says_pay_at_the_office(self):
         user = self.new_web_user()
         self.lookup(user, self.codes[0], "5678")
