@@ -1,6 +1,7 @@
 /* buf — growable NUL-terminated byte buffer. */
 #include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/strfmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,12 @@ void buf_puts(struct buf *b, const char *s)
 void buf_putc(struct buf *b, char c)
 {
     buf_append(b, &c, 1);
+}
+
+void buf_put_udecimal(struct buf *b, unsigned long long v)
+{
+    char tmp[24];
+    buf_append(b, tmp, str_udecimal(tmp, sizeof tmp, v));
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)

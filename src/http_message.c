@@ -66,18 +66,6 @@ char *http_url_decode(const char *s, size_t len)
 
 /* ===== Responses ===== */
 
-static void put_decimal(struct buf *b, size_t v)
-{
-    char tmp[24];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (i)
-        buf_putc(b, tmp[--i]);
-}
-
 void http_format_response(struct buf *out, int status, const char *ctype, const char *body,
                           size_t body_len, const char *extra, bool keep_alive, bool head)
 {
@@ -85,14 +73,14 @@ void http_format_response(struct buf *out, int status, const char *ctype, const 
     buf_reset(out);
     buf_reserve(out, body_len + 256);
     buf_puts(out, "HTTP/1.1 ");
-    put_decimal(out, (size_t)(status > 0 && status < 1000 ? status : 500));
+    buf_put_udecimal(out, (unsigned long long)(status > 0 && status < 1000 ? status : 500));
     buf_putc(out, ' ');
     buf_puts(out, http_status_text(status));
     if (!bodiless) {
         buf_puts(out, "\r\nContent-Type: ");
         buf_puts(out, ctype ? ctype : "text/plain; charset=utf-8");
         buf_puts(out, "\r\nContent-Length: ");
-        put_decimal(out, body_len);
+        buf_put_udecimal(out, body_len);
     }
     buf_puts(out, keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close");
     buf_puts(out, "\r\nX-Content-Type-Options: nosniff\r\n");

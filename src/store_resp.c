@@ -4,6 +4,7 @@
 #include "dvcbot/store_resp.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/strfmt.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -77,18 +78,10 @@ bool store_resp_refused(const char *cmd, size_t len)
 
 /* ===== Argument vectors ===== */
 
-/* Writes n in decimal at p; returns the end. */
+/* Writes n in decimal at p (room for 20 digits and a NUL); returns the end. */
 static char *put_size(char *p, size_t n)
 {
-    char tmp[24];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
-    while (i)
-        *p++ = tmp[--i];
-    return p;
+    return p + str_udecimal(p, 21, n);
 }
 
 /* The RESP form of an argument vector, in one allocation: what
@@ -130,16 +123,9 @@ char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *o
 /* Appends the decimal form of v (negative when neg) to b. */
 static void put_number(struct buf *b, unsigned long long v, bool neg)
 {
-    char tmp[24];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
     if (neg)
         buf_putc(b, '-');
-    while (i)
-        buf_putc(b, tmp[--i]);
+    buf_put_udecimal(b, v);
 }
 
 static void put_signed(struct buf *b, long long v)

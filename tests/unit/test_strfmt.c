@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "dvcbot/buf.h"
 #include "dvcbot/strfmt.h"
 
 #include <limits.h>
@@ -52,12 +53,27 @@ static void concatenation_skips_null_parts(void **state)
     assert_string_equal(key, "");
 }
 
+static void a_buf_takes_decimals_after_what_it_holds(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "n=");
+    buf_put_udecimal(&b, 0);
+    buf_putc(&b, ',');
+    buf_put_udecimal(&b, ULLONG_MAX);
+    assert_int_equal(b.len, strlen("n=0,18446744073709551615"));
+    assert_memory_equal(b.data, "n=0,18446744073709551615", b.len);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decimals_read_as_printf_writes_them),
         cmocka_unit_test(what_does_not_fit_is_cut_and_terminated),
         cmocka_unit_test(concatenation_skips_null_parts),
+        cmocka_unit_test(a_buf_takes_decimals_after_what_it_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
