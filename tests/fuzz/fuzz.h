@@ -32,6 +32,10 @@ void fuzz_setup(void);
 const char *fuzz_data_dir(void);
 /* A NUL-terminated copy of the input (caller frees). */
 char *fuzz_cstr(const uint8_t *data, size_t size);
+/* Fails unless a bot_msg id field (BOT_ID_MAX bytes) is NUL-terminated. */
+void fuzz_check_id(const char *id);
+/* Fails unless body is a JSON object (a rendered channel message). */
+void fuzz_check_json(const char *body);
 
 /* ===== The HTTP server without TCP ===== */
 

@@ -2,7 +2,9 @@
 #include "fuzz.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/msg.h"
 
+#include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,20 @@
 #ifndef DVCBOT_SOURCE_DIR
 #define DVCBOT_SOURCE_DIR "."
 #endif
+
+void fuzz_check_id(const char *id)
+{
+    if (!memchr(id, '\0', BOT_ID_MAX))
+        fuzz_fail("id field not terminated");
+}
+
+void fuzz_check_json(const char *body)
+{
+    cJSON *j = cJSON_Parse(body);
+    if (!cJSON_IsObject(j))
+        fuzz_fail("rendered message is not a JSON object");
+    cJSON_Delete(j);
+}
 
 void fuzz_fail(const char *what)
 {

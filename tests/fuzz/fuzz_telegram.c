@@ -11,7 +11,6 @@
 #include "dvcbot/msg.h"
 #include "dvcbot/telegram.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,20 +20,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_setup();
     return 0;
-}
-
-static void check_id(const char id[BOT_ID_MAX])
-{
-    if (!memchr(id, '\0', BOT_ID_MAX))
-        fuzz_fail("id field not terminated");
-}
-
-static void check_json(const char *body)
-{
-    cJSON *j = cJSON_Parse(body);
-    if (!cJSON_IsObject(j))
-        fuzz_fail("rendered message is not a JSON object");
-    cJSON_Delete(j);
 }
 
 static void check_parts(const char *text, size_t len)
@@ -67,7 +52,7 @@ static void render(const struct bot_msg *m)
     bot_reply_add_button(r, "Xem đầy đủ", "full:khai_sinh");
     bot_reply_add_button(r, m->user, m->chat);
     char *body = telegram_render_message(m->chat, m->text, len, r);
-    check_json(body);
+    fuzz_check_json(body);
     free(body);
     check_parts(m->text, len);
     struct buf html;
@@ -88,10 +73,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (p == TG_PARSE_MSG) {
         if (!m || !m->text)
             fuzz_fail("parsed message without text");
-        check_id(m->user);
-        check_id(m->chat);
-        check_id(m->event_id);
-        check_id(m->reply_ref);
+        fuzz_check_id(m->user);
+        fuzz_check_id(m->chat);
+        fuzz_check_id(m->event_id);
+        fuzz_check_id(m->reply_ref);
         if (!m->user[0] || !m->chat[0])
             fuzz_fail("parsed message without sender or chat");
         render(m);

@@ -16,7 +16,6 @@
 #include "dvcbot/msg.h"
 #include "dvcbot/zalo.h"
 
-#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,20 +28,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_setup();
     return 0;
-}
-
-static void check_id(const char id[BOT_ID_MAX])
-{
-    if (!memchr(id, '\0', BOT_ID_MAX))
-        fuzz_fail("id field not terminated");
-}
-
-static void check_json(const char *body)
-{
-    cJSON *j = cJSON_Parse(body);
-    if (!cJSON_IsObject(j))
-        fuzz_fail("rendered message is not a JSON object");
-    cJSON_Delete(j);
 }
 
 static void render(const struct bot_msg *m)
@@ -64,7 +49,7 @@ static void render(const struct bot_msg *m)
             char *body = zalo_render_message(m->user, m->text + st.text_off, st.text_len,
                                              buttons + st.btn_from, st.btn_to - st.btn_from,
                                              m->reply_ref);
-            check_json(body);
+            fuzz_check_json(body);
             free(body);
             if (st.last)
                 break;
@@ -80,14 +65,14 @@ static void parse(const char *body, size_t len)
     struct bot_msg *m = NULL;
     char user[BOT_ID_MAX];
     enum zalo_parse p = zalo_parse_event(body, len, &m, user);
-    check_id(user);
+    fuzz_check_id(user);
     if (p == ZL_PARSE_MSG) {
         if (!m || !m->text)
             fuzz_fail("parsed event without a message");
-        check_id(m->user);
-        check_id(m->chat);
-        check_id(m->event_id);
-        check_id(m->reply_ref);
+        fuzz_check_id(m->user);
+        fuzz_check_id(m->chat);
+        fuzz_check_id(m->event_id);
+        fuzz_check_id(m->reply_ref);
         if (!m->user[0] || !m->event_id[0])
             fuzz_fail("parsed event without sender or event id");
         render(m);

@@ -6,6 +6,7 @@
  * is fed once to LLVMFuzzerTestOneInput. A crash, a sanitizer report or a
  * failed property ends the process non-zero, naming the input first. */
 #include "fuzz.h"
+#include "dvcbot/file.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -15,34 +16,24 @@
 
 static int replay_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open '%s'\n", path);
-        return -1;
-    }
-    struct buf b;
-    buf_init(&b);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        fprintf(stderr, "cannot read '%s'\n", path);
-        buf_free(&b);
+    size_t len = 0;
+    char *err = NULL;
+    char *data = file_read_explained(path, &len, &err);
+    if (!data) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
         return -1;
     }
     fprintf(stderr, "replay %s\n", path);
     /* An exact-size copy, so a read past the input's end is caught. */
-    uint8_t *exact = malloc(b.len ? b.len : 1);
+    uint8_t *exact = malloc(len ? len : 1);
     if (!exact)
         abort();
-    if (b.len)
-        memcpy(exact, b.data, b.len);
-    LLVMFuzzerTestOneInput(exact, b.len);
+    if (len)
+        memcpy(exact, data, len);
+    LLVMFuzzerTestOneInput(exact, len);
     free(exact);
-    buf_free(&b);
+    free(data);
     return 0;
 }
 
