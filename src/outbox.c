@@ -69,31 +69,19 @@ static void land(struct outbox *ob, struct outbox_item *it);
 
 /* ===== Keys ===== */
 
-/* "<a>:<b>" into out, cut to fit (keys are built several times per
- * message: no printf). */
-static void join_key(char *out, size_t len, const char *a, const char *b)
+/* "<channel prefix>:<id>" (a chat, or a stored entry's id), cut to fit
+ * (keys are built several times per message: no printf). */
+static void channel_key(char *out, size_t len, enum bot_channel ch, const char *id)
 {
-    size_t k = 0;
-    for (; *a && k + 1 < len; a++)
-        out[k++] = *a;
-    if (k + 1 < len)
-        out[k++] = ':';
-    for (; *b && k + 1 < len; b++)
-        out[k++] = *b;
-    out[k] = '\0';
-}
-
-static void chat_key(char *out, size_t len, enum bot_channel ch, const char *chat)
-{
-    join_key(out, len, bot_channel_prefix(ch), chat);
+    STR_CAT(out, len, bot_channel_prefix(ch), ":", id);
 }
 
 static void lane_key(char *out, size_t len, const struct outbox_item *it)
 {
     char prio[2] = {(char)('0' + (int)it->priority), '\0'};
     char ck[BOT_ID_MAX + 8];
-    chat_key(ck, sizeof ck, it->channel, it->chat);
-    join_key(out, len, prio, ck);
+    channel_key(ck, sizeof ck, it->channel, it->chat);
+    STR_CAT(out, len, prio, ":", ck);
 }
 
 /* The item that went first in its lane is over: the next one may go. */
@@ -119,7 +107,7 @@ static void lane_advance(struct outbox *ob, const struct outbox_item *it)
 static void pending_add(struct outbox *ob, const struct outbox_item *it, int delta)
 {
     char key[BOT_ID_MAX + 8];
-    chat_key(key, sizeof key, it->channel, it->chat);
+    channel_key(key, sizeof key, it->channel, it->chat);
     uintptr_t n = (uintptr_t)strmap_get(&ob->pending, key) + (uintptr_t)(intptr_t)delta;
     if (n)
         strmap_put(&ob->pending, key, (void *)n);
@@ -128,11 +116,6 @@ static void pending_add(struct outbox *ob, const struct outbox_item *it, int del
 }
 
 /* it is in no queue any more (held items: out of their lane already). */
-static void stored_key(char *out, size_t len, enum bot_channel ch, const char *id)
-{
-    join_key(out, len, bot_channel_prefix(ch), id);
-}
-
 static void item_finish(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v)
 {
     if (!it->held)
@@ -140,7 +123,7 @@ static void item_finish(struct outbox *ob, struct outbox_item *it, enum outbox_v
     pending_add(ob, it, -1);
     if (it->stored_id[0]) {
         char key[OUTBOX_STORED_ID_MAX + 8];
-        stored_key(key, sizeof key, it->channel, it->stored_id);
+        channel_key(key, sizeof key, it->channel, it->stored_id);
         strmap_del(&ob->stored, key);
         /* Dropped at close: the entry stays in Redis for the next start. */
         if (!ob->closing && ob->persist.settled)
@@ -194,7 +177,7 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct outbox
                 *wake = now + 1;
             break;
         }
-        chat_key(key, sizeof key, it->channel, it->chat);
+        channel_key(key, sizeof key, it->channel, it->chat);
         if (strmap_has(&ob->busy, key) || strmap_has(&seen, key))
             continue; /* an earlier message to this chat goes first */
         strmap_put(&seen, key, it);
@@ -365,14 +348,14 @@ void outbox_on_blocked(struct outbox *ob, outbox_blocked_cb cb, void *ud)
 bool outbox_is_blocked(const struct outbox *ob, enum bot_channel ch, const char *chat)
 {
     char key[BOT_ID_MAX + 8];
-    chat_key(key, sizeof key, ch, chat);
+    channel_key(key, sizeof key, ch, chat);
     return strmap_has(&ob->blocked, key);
 }
 
 void outbox_mark_blocked(struct outbox *ob, enum bot_channel ch, const char *chat, bool blocked)
 {
     char key[BOT_ID_MAX + 8];
-    chat_key(key, sizeof key, ch, chat);
+    channel_key(key, sizeof key, ch, chat);
     if (blocked)
         strmap_put(&ob->blocked, key, ob);
     else
@@ -441,7 +424,7 @@ int outbox_send_stored(struct outbox *ob, enum bot_channel ch, const char *chat,
     it->gated = st->gated;
     bot_reply_copy(&it->reply, reply);
     char key[OUTBOX_STORED_ID_MAX + 8];
-    stored_key(key, sizeof key, ch, it->stored_id);
+    channel_key(key, sizeof key, ch, it->stored_id);
     if (strmap_has(&ob->stored, key)) {
         bot_reply_clear(&it->reply);
         free(it);
@@ -456,7 +439,7 @@ int outbox_send_stored(struct outbox *ob, enum bot_channel ch, const char *chat,
 bool outbox_has_stored(const struct outbox *ob, enum bot_channel ch, const char *id)
 {
     char key[OUTBOX_STORED_ID_MAX + 8];
-    stored_key(key, sizeof key, ch, id);
+    channel_key(key, sizeof key, ch, id);
     return strmap_has(&ob->stored, key);
 }
 
@@ -624,7 +607,7 @@ static void report_failed(struct outbox *ob, struct outbox_item *it)
 static void land(struct outbox *ob, struct outbox_item *it)
 {
     char key[BOT_ID_MAX + 8];
-    chat_key(key, sizeof key, it->channel, it->chat);
+    channel_key(key, sizeof key, it->channel, it->chat);
     strmap_del(&ob->busy, key);
     ob->ch[it->channel].inflight--;
     ob->inflight--;
@@ -684,7 +667,7 @@ size_t outbox_queued(const struct outbox *ob, enum bot_channel ch, enum outbox_p
 bool outbox_chat_idle(const struct outbox *ob, enum bot_channel ch, const char *chat)
 {
     char key[BOT_ID_MAX + 8];
-    chat_key(key, sizeof key, ch, chat);
+    channel_key(key, sizeof key, ch, chat);
     return !strmap_has(&ob->pending, key);
 }
 
