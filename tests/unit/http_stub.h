@@ -531,4 +531,24 @@ static inline void get(struct fx *f, const char *path, long timeout_ms, struct r
     assert_int_equal(http_client_request(f->client, &req, on_result, r), 0);
 }
 
+/* ===== Running a group ===================================================== */
+
+static inline int stub_group_teardown(void **state)
+{
+    (void)state;
+    http_client_global_cleanup();
+    return 0;
+}
+
+#ifdef HTTP_STUB_CURL
+#define STUB_ENGINE "http:// by curl"
+#else
+#define STUB_ENGINE "http:// by the own client"
+#endif
+
+/* Runs a group of fixture tests, named for the engine. SIGPIPE ignored:
+ * the stub writes to sockets the client has closed. */
+#define stub_run_group(name, tests) \
+    (signal(SIGPIPE, SIG_IGN), cmocka_run_group_tests_name(name ", " STUB_ENGINE, tests, NULL, stub_group_teardown))
+
 #endif

@@ -429,16 +429,8 @@ static void test_close_of_an_idle_client_frees_it_with_the_loop(void **state)
     result_free(&r);
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    http_client_global_cleanup();
-    return 0;
-}
-
 int main(void)
 {
-    signal(SIGPIPE, SIG_IGN);  /* the stub writes to sockets the client has closed */
 #define T(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_post_delivers_body_and_headers_and_returns_the_response),
@@ -457,9 +449,5 @@ int main(void)
         T(test_close_of_an_idle_client_frees_it_with_the_loop),
     };
 #undef T
-#ifdef HTTP_STUB_CURL
-    return cmocka_run_group_tests_name("http_client, http:// by curl", tests, NULL, group_teardown);
-#else
-    return cmocka_run_group_tests_name("http_client, http:// by the own client", tests, NULL, group_teardown);
-#endif
+    return stub_run_group("http_client", tests);
 }

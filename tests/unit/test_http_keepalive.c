@@ -188,7 +188,6 @@ static void test_close_cancels_waiting_and_active_requests_once(void **state)
     }
     run_until(f, &f->srv.n_held, HTTP_CLIENT_MAX_HOST_CONNECTIONS, 5000);
     http_client_close(f->client);
-    struct http_client *closed = f->client;
     f->client = NULL;
     assert_int_equal(done, N);
     fx_finish(f);
@@ -198,19 +197,10 @@ static void test_close_cancels_waiting_and_active_requests_once(void **state)
         assert_int_equal(r[i].status, 0);
         result_free(&r[i]);
     }
-    (void)closed;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    http_client_global_cleanup();
-    return 0;
 }
 
 int main(void)
 {
-    signal(SIGPIPE, SIG_IGN);  /* the stub writes to sockets the client has closed */
 #define T(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_sequential_requests_share_one_connection),
@@ -225,9 +215,5 @@ int main(void)
         T(test_close_cancels_waiting_and_active_requests_once),
     };
 #undef T
-#ifdef HTTP_STUB_CURL
-    return cmocka_run_group_tests_name("http keep-alive, http:// by curl", tests, NULL, group_teardown);
-#else
-    return cmocka_run_group_tests_name("http keep-alive, the own client", tests, NULL, group_teardown);
-#endif
+    return stub_run_group("http keep-alive", tests);
 }
