@@ -153,9 +153,7 @@ static const struct intent *procedure_of(const struct catalog *cat, const char *
 static void read_for(const struct followup *fu, const char *line, const struct intent *in,
                      bool discount, struct facet_reading *r)
 {
-    char *words = in ? facets_procedure_words(in) : NULL;
-    facets_read(fu->facets, line, words, discount, r);
-    free(words);
+    facets_read(fu->facets, line, facets_words_of(fu->facets, in), discount, r);
 }
 
 /* With no procedure in the conversation, "which procedure?" answers a
