@@ -24,6 +24,8 @@ def called_in_c():
         names.update(re.findall(r'argv\[1\] = "(\w+)";', text))
         names.update(re.findall(r'"FCALL", "(\w+)"', text))
         names.update(re.findall(r'run_script\((?!struct )[^"]*"(\w+)"', text))  # calls, not the definition
+        for one, many in re.findall(r'fcall_group_new\([^"]*"(\w+)", "(\w+)"', text):
+            names.update((one, many))
     return names
 
 
