@@ -1009,7 +1009,9 @@ end)
 
 -- Settles entries: deleted from this process's stream, and each user's
 -- last settled reply (od) moved forward. KEYS: stream, then one user
--- record per entry ("" for none). ARGV: id and seq of each entry.
+-- record per entry ("" for none). ARGV: id and seq of each entry. A record
+-- without the commit counter oq (gone, erased, or made again since) is
+-- left alone: an entry with a seq was committed into a record with oq.
 -- (outbox_store)
 redis.register_function('outbox_settle', function(keys, args)
   local ids = {}
@@ -1017,9 +1019,9 @@ redis.register_function('outbox_settle', function(keys, args)
   redis.call('XDEL', keys[1], unpack(ids))
   for i = 2, #keys do
     local s = tonumber(args[2 * (i - 1)]) or 0
-    if s > 0 and keys[i] ~= '' and redis.call('EXISTS', keys[i]) == 1 and
-       (tonumber(redis.call('HGET', keys[i], 'od') or '0') or 0) < s then
-      redis.call('HSET', keys[i], 'od', s) end end
+    if s > 0 and keys[i] ~= '' then
+      local f = redis.call('HMGET', keys[i], 'od', 'oq')
+      if f[2] and (tonumber(f[1]) or 0) < s then redis.call('HSET', keys[i], 'od', s) end end end
   return #ids
 end)
 
