@@ -9,8 +9,8 @@ Prints, side by side:
       accepted  = webhooks answered 200 per second of the wrk run (503s are refused work);
       delivered = sendMessage calls received by the Bot API stub per second, from the start
                   of the run until every accepted update's reply has arrived (the drain);
-  - dvcbot at a fixed offered rate (--rate updates/s, paced per connection by a wrk Lua
-    script): p50 / p90 / p99 of the webhook;
+  - dvcbot at a fixed offered rate (--rate updates/s, one timetable of slots shared by all
+    connections, wrk Lua delay()): p50 / p90 / p99 of the webhook and the rate achieved;
   - dvcbot's peak RSS (VmHWM) over all of it, and the load average before and after.
 
 The Bot API stub is the same nginx (fixed 200 with a Telegram-shaped body); it counts what
@@ -35,12 +35,16 @@ SECRET = "bench-secret-token"
 TOKEN = "1:BENCH"
 USERS = 10000
 
-# One update per request; users and texts rotate. `pace` (ms) makes each
-# connection wait between requests, for a fixed offered rate.
+# One update per request; users and texts rotate. With `interval` (ms) > 0,
+# requests follow one timetable, a slot every `interval` ms: each connection,
+# once it is free, takes the next slot and waits for it (wrk's delay(), which
+# counts whole ms), so the offered rate holds whatever the latency (a fixed
+# pause per connection would offer less as latency grows). interval 0:
+# no delay(), every connection sends as fast as it is answered.
 LUA = r'''
 local counter = 0
 local offset = %(offset)d
-local pace = %(pace)f
+local interval = %(interval)f
 local texts = {"dk khai sinh cho con", "lam lai cccd o dau", "xin chao",
                "ho so cua toi den dau roi", "phi lam ho chieu bao nhieu",
                "dang ky ket hon can giay to gi", "gia vang hom nay", "menu"}
@@ -52,8 +56,24 @@ end
 function init(args)
   counter = tid * 100000000
 end
-function delay()
-  return pace
+if interval > 0 then
+  local ffi = require("ffi")
+  ffi.cdef[[ typedef struct { long sec; long nsec; } bench_ts;
+             int clock_gettime(int clock, bench_ts *ts); ]]
+  local ts = ffi.new("bench_ts")
+  local function now_ms()
+    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+    return tonumber(ts.sec) * 1000 + tonumber(ts.nsec) / 1e6
+  end
+  local next_slot = nil
+  function delay()
+    local now = now_ms()
+    next_slot = next_slot or now
+    local wait = next_slot - now
+    next_slot = next_slot + interval
+    if wait <= 0 then return 0 end
+    return math.floor(wait)
+  end
 end
 request = function()
   counter = counter + 1
@@ -187,10 +207,10 @@ def loadavg():
     return open("/proc/loadavg").read().split()[0]
 
 
-def lua_file(tmp, name, pace_ms):
+def lua_file(tmp, name, interval_ms):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
-        f.write(LUA % {"offset": int(time.time() * 1000) * 1000, "pace": pace_ms, "users": USERS,
+        f.write(LUA % {"offset": int(time.time() * 1000) * 1000, "interval": interval_ms, "users": USERS,
                        "secret": SECRET})
     return path
 
@@ -255,9 +275,9 @@ def main():
         rss_sat = proc_kb(bot.pid, "VmHWM")
 
         # 2. Fixed offered rate: the webhook's latency when not saturated.
-        pace = args.connections * 1000.0 / args.rate
+        interval = 1000.0 / args.rate  # one timetable for all connections
         fixed = run_wrk(f"http://127.0.0.1:{bport}/webhook/telegram", args.seconds, args.connections,
-                        lua_file(tmp, "fixed.lua", pace))
+                        lua_file(tmp, "fixed.lua", interval))
         time.sleep(0.5)
         rss_peak = proc_kb(bot.pid, "VmHWM")
         load_after = loadavg()

@@ -304,6 +304,7 @@ static void turn_answer(struct dialog_turn *t)
 static void turn_free(struct dialog_turn *t)
 {
     cJSON_Delete(t->session);
+    free(t->line);
     bot_replies_free(&t->replies);
     bot_msg_free(t->msg);
     free(t->in->loaded);
@@ -718,10 +719,16 @@ bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload)
     return route_payload(t, payload);
 }
 
+void dialog_turn_classify(struct dialog_turn *t)
+{
+    free(t->line);
+    matcher_classify_line(t->deps->matcher, t->msg->text, strlen(t->msg->text), &t->match,
+                          &t->line);
+}
+
 static void route_text(struct dialog_turn *t)
 {
-    const char *text = t->msg->text;
-    matcher_classify(t->deps->matcher, text, strlen(text), &t->match);
+    dialog_turn_classify(t);
     char labels[96];
     STR_CAT(labels, sizeof labels, "intent=\"", t->match.id, "\"");
     metrics_inc("dvcbot_intents_total", labels, 1);

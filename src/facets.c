@@ -44,6 +44,9 @@ struct facets {
     const struct intent **context_acts; /* acts about the conversation's procedure */
     size_t n_context_acts;
     char *labels[FACET_COUNT];
+    const struct intent **procs; /* the catalog's procedures and their */
+    char **proc_words;           /* facets_procedure_words, read once */
+    size_t n_procs;
     unsigned ttl_s;
     double named_min;
 };
@@ -92,6 +95,10 @@ void facets_free(struct facets *f)
     free(f->context_acts);
     for (int i = 0; i < FACET_COUNT; i++)
         free(f->labels[i]);
+    for (size_t i = 0; i < f->n_procs; i++)
+        free(f->proc_words[i]);
+    free(f->procs);
+    free(f->proc_words);
     free(f);
 }
 
@@ -301,10 +308,34 @@ static void index_phrases(struct facets *f)
     }
 }
 
+/* Every procedure's words, folded once at load rather than for each line. */
+static void keep_procedure_words(struct facets *f, const struct catalog *cat)
+{
+    size_t n = catalog_size(cat);
+    f->procs = xcalloc(n ? n : 1, sizeof *f->procs);
+    f->proc_words = xcalloc(n ? n : 1, sizeof *f->proc_words);
+    for (size_t i = 0; i < n; i++) {
+        const struct intent *in = catalog_at(cat, i);
+        if (in->kind != INTENT_PROCEDURE)
+            continue;
+        f->procs[f->n_procs] = in;
+        f->proc_words[f->n_procs++] = facets_procedure_words(in);
+    }
+}
+
+const char *facets_words_of(const struct facets *f, const struct intent *in)
+{
+    for (size_t i = 0; in && i < f->n_procs; i++)
+        if (f->procs[i] == in)
+            return f->proc_words[i];
+    return NULL;
+}
+
 struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, void *ud)
 {
     struct facets *f = xcalloc(1, sizeof *f);
     strmap_init(&f->by_first);
+    keep_procedure_words(f, cat);
     const cJSON *root = catalog_extra(cat, FACETS_EXTRA);
     if (!root)
         return f; /* no follow-up questions in this deployment */

@@ -153,9 +153,7 @@ static const struct intent *procedure_of(const struct catalog *cat, const char *
 static void read_for(const struct followup *fu, const char *line, const struct intent *in,
                      bool discount, struct facet_reading *r)
 {
-    char *words = in ? facets_procedure_words(in) : NULL;
-    facets_read(fu->facets, line, words, discount, r);
-    free(words);
+    facets_read(fu->facets, line, facets_words_of(fu->facets, in), discount, r);
 }
 
 /* With no procedure in the conversation, "which procedure?" answers a
@@ -230,28 +228,43 @@ static const struct intent *context_of(const struct followup *fu, const struct d
                         followup_context(t->session, clock_now(), facets_context_ttl(fu->facets)));
 }
 
+/* The line as the matcher read it: the turn's when it was classified (then
+ * *own stays NULL), else read now into *own, which the caller frees. NULL
+ * when the matcher rejects the text. */
+static const char *line_read(const struct dialog_turn *t, char **own)
+{
+    *own = NULL;
+    if (t->line)
+        return t->line;
+    char *line = xmalloc(FOLLOWUP_LINE_MAX);
+    if (matcher_rewrite(t->deps->matcher, t->msg->text, strlen(t->msg->text), line,
+                        FOLLOWUP_LINE_MAX))
+        return *own = line;
+    free(line);
+    return NULL;
+}
+
 bool followup_asks_fact(const struct followup *fu, const struct dialog_turn *t)
 {
-    const char *text = t->msg->text;
-    if (!fu || t->msg->kind != BOT_MSG_TEXT || !text)
+    if (!fu || t->msg->kind != BOT_MSG_TEXT || !t->msg->text)
         return false;
-    char *line = xmalloc(FOLLOWUP_LINE_MAX);
+    char *own;
+    const char *line = line_read(t, &own);
     struct plan p;
-    bool asks = matcher_rewrite(t->deps->matcher, text, strlen(text), line, FOLLOWUP_LINE_MAX) &&
-                plan_fact(fu, t, line, context_of(fu, t), &p);
-    free(line);
+    bool asks = line && plan_fact(fu, t, line, context_of(fu, t), &p);
+    free(own);
     return asks;
 }
 
 static bool on_text(struct dialog_turn *t, void *ud)
 {
     const struct followup *fu = ud;
-    const char *text = t->msg->text;
-    if (t->msg->kind != BOT_MSG_TEXT || !text)
+    if (t->msg->kind != BOT_MSG_TEXT || !t->msg->text)
         return false;
-    char *line = xmalloc(FOLLOWUP_LINE_MAX);
     bool took = false;
-    if (!matcher_rewrite(t->deps->matcher, text, strlen(text), line, FOLLOWUP_LINE_MAX))
+    char *own; /* line is t's: used only before a reply can finish (free) t */
+    const char *line = line_read(t, &own);
+    if (!line)
         goto out_free_line;
     const struct catalog *cat = t->deps->catalog;
     const struct intent *ctx = context_of(fu, t);
@@ -279,7 +292,7 @@ static bool on_text(struct dialog_turn *t, void *ud)
     if (ctx && !t->match.procedure && facets_context_act(fu->facets, catalog_find(cat, t->match.id)))
         t->match.procedure = ctx->id; /* "tra cứu hồ sơ" after khai sinh: its code */
 out_free_line:
-    free(line);
+    free(own);
     return took;
 }
 

@@ -500,7 +500,7 @@ static bool has_digit(const char *text)
  * t->match, which the dialog sets again when the line is routed. */
 static bool asks_something_else(const struct lookup *l, struct dialog_turn *t)
 {
-    matcher_classify(t->deps->matcher, t->msg->text, strlen(t->msg->text), &t->match);
+    dialog_turn_classify(t);
     const char *id = t->match.id;
     if (strcmp(id, CATALOG_FALLBACK_ID) != 0 && strcmp(id, "tra_cuu_ho_so") != 0 &&
         strcmp(id, "thanh_toan") != 0)

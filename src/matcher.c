@@ -397,9 +397,18 @@ void matcher_decide(const struct matcher *m, const struct matcher_settings *s,
 void matcher_classify(const struct matcher *m, const char *text, size_t len,
                       struct match_result *out)
 {
+    matcher_classify_line(m, text, len, out, NULL);
+}
+
+void matcher_classify_line(const struct matcher *m, const char *text, size_t len,
+                           struct match_result *out, char **line)
+{
     struct matcher_input in;
     struct matcher_scores sc;
-    if (!matcher_read(m, text, len, &in) || !in.ln.n || !matcher_score(m, &in, &sc)) {
+    bool read = matcher_read(m, text, len, &in);
+    if (line)
+        *line = read ? xstrndup(in.ln.text, in.ln.len) : NULL;
+    if (!read || !in.ln.n || !matcher_score(m, &in, &sc)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
     }

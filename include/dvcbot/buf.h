@@ -9,6 +9,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/* The first allocation: most buffers (a reply, a JSON body, a Redis key)
+ * fit in it, so they grow by doubling from here at most once or twice. */
+#define BUF_FIRST_CAP 256
+
 struct buf {
     char *data;  /* NULL while nothing was ever appended */
     size_t len;

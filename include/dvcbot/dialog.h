@@ -90,9 +90,16 @@ struct dialog_turn {
     bool erase_session;             /* delete the session instead of saving it */
     const char *arg;                /* payload handlers: text after the prefix */
     struct match_result match;      /* intent handlers: how the text matched */
+    char *line;                     /* the text as the matcher read it (folded,
+                                       rewritten), NULL before dialog_turn_classify
+                                       or when rejected; the turn owns it */
     /* Internal. */
     struct turn_internal *in;
 };
+
+/* Classifies the message's text into t->match and keeps the line as read
+ * in t->line (replacing an earlier one). The text must be set. */
+void dialog_turn_classify(struct dialog_turn *t);
 
 typedef void (*dialog_reply_cb)(const struct bot_msg *msg, const struct bot_replies *replies, void *ud);
 /* Must call dialog_turn_done(t) exactly once. */

@@ -86,4 +86,8 @@ void facets_read(const struct facets *f, const char *line, const char *proc_word
  * intent's name, short_name and match.mentions. Caller frees. */
 char *facets_procedure_words(const struct intent *in);
 
+/* The same, kept by f for each procedure of the catalog it was loaded
+ * with (f owns it); NULL for an intent that is not one of them. */
+const char *facets_words_of(const struct facets *f, const struct intent *in);
+
 #endif

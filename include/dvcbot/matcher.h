@@ -60,6 +60,12 @@ void matcher_free(struct matcher *m);
 void matcher_classify(const struct matcher *m, const char *text, size_t len,
                       struct match_result *out);
 
+/* matcher_classify, also handing back the line as it was read (what
+ * matcher_rewrite writes, uncut): *line is a new string the caller frees,
+ * or NULL when the input was rejected. line may be NULL. */
+void matcher_classify_line(const struct matcher *m, const char *text, size_t len,
+                           struct match_result *out, char **line);
+
 /* Writes the line as the matcher sees it after folding, abbreviations and
  * typo correction into out (NUL-terminated, cut to cap); for tests and
  * debugging. Returns its length, or 0 when the input is rejected. */

@@ -54,6 +54,30 @@ static struct facet_reading read_line(const char *line, const char *proc_id, boo
     return r;
 }
 
+/* followup reads a procedure's words from the table facets_load keeps:
+ * the same words, for every procedure and for nothing else. */
+static void test_procedure_words_are_kept_for_each_procedure(void **state)
+{
+    (void)state;
+    size_t procedures = 0;
+    for (size_t i = 0; i < catalog_size(cat); i++) {
+        const struct intent *in = catalog_at(cat, i);
+        const char *kept = facets_words_of(facets, in);
+        if (in->kind != INTENT_PROCEDURE) {
+            assert_null(kept);
+            continue;
+        }
+        char *words = facets_procedure_words(in);
+        assert_non_null(kept);
+        assert_string_equal(kept, words);
+        free(words);
+        procedures++;
+    }
+    assert_true(procedures >= 30);
+    assert_null(facets_words_of(facets, NULL));
+    assert_non_null(strstr(facets_words_of(facets, catalog_find(cat, "khai_sinh")), " khai sinh "));
+}
+
 static void test_bare_questions_name_their_facet(void **state)
 {
     (void)state;
@@ -269,6 +293,7 @@ static void test_bad_facets_data_is_reported(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_procedure_words_are_kept_for_each_procedure),
         cmocka_unit_test(test_bare_questions_name_their_facet),
         cmocka_unit_test(test_a_strong_word_beats_a_vague_how),
         cmocka_unit_test(test_lines_without_a_facet_or_a_question),

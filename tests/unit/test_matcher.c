@@ -241,6 +241,32 @@ static void test_rewrite_expands_abbreviations_and_corrects_typos(void **state)
     assert_string_equal(out, "khai sinh");
 }
 
+/* The dialog keeps the line it classified (followup reads it from the
+ * turn): it must be the line matcher_rewrite gives, with the same result. */
+static void test_classify_line_hands_back_the_rewritten_line(void **state)
+{
+    struct fixture *f = *state;
+    const char *texts[] = {"dk ks cho con", "Lam CCCD o dau", "phi bao nhieu"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char want[256];
+        struct match_result plain, with_line;
+        char *line = NULL;
+        matcher_rewrite(f->m, texts[i], strlen(texts[i]), want, sizeof want);
+        matcher_classify(f->m, texts[i], strlen(texts[i]), &plain);
+        matcher_classify_line(f->m, texts[i], strlen(texts[i]), &with_line, &line);
+        assert_non_null(line);
+        assert_string_equal(line, want);
+        assert_string_equal(with_line.id, plain.id);
+        assert_true(with_line.score == plain.score);
+        free(line);
+    }
+    char *line = (char *)"x";
+    struct match_result r;
+    matcher_classify_line(f->m, "\xff\xfe", 2, &r, &line); /* invalid UTF-8 */
+    assert_null(line);
+    assert_string_equal(r.id, "khac");
+}
+
 static void test_every_example_classifies_to_its_intent(void **state)
 {
     struct fixture *f = *state;
@@ -270,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_chat_is_never_ambiguous_with_a_procedure),
         cmocka_unit_test(test_invalid_utf8_and_huge_lines_are_khac),
         cmocka_unit_test(test_rewrite_expands_abbreviations_and_corrects_typos),
+        cmocka_unit_test(test_classify_line_hands_back_the_rewritten_line),
         cmocka_unit_test(test_every_example_classifies_to_its_intent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
