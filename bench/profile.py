@@ -57,6 +57,19 @@ def print_perf(data, handled, top):
         print(f"(event count {samples.group(1)})")
 
 
+def print_redis(stats, cpu, n):
+    """INFO commandstats per update. FCALL's time includes the commands its
+    function runs (they are also counted on their own lines); Redis's whole CPU
+    (its process, event loop and socket I/O included) is the last line."""
+    print("redis, microseconds per update by command (times: they grow with the machine's load;")
+    print("fcall includes the commands inside it, which are listed too):")
+    for line in stats.splitlines():
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
+        if m and int(m.group(3)) / n >= 0.05:
+            print(f"  {int(m.group(3)) / n:8.2f} us  {int(m.group(2)) / n:5.2f} calls  {m.group(1)}")
+    print(f"  {1e6 * cpu / n:8.2f} us  redis-server's whole CPU time (user + system)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -98,6 +111,7 @@ def main():
         procs.append(bot)
         webhook.wait_http(f"http://127.0.0.1:{bport}/healthz", timeout=120)
         redis_cli(sock, "CONFIG", "RESETSTAT")
+        redis_cpu0 = webhook.cpu_seconds(procs[1].pid)
         lua = webhook.lua_file(tmp, "update.lua", 0)
         subprocess.run(["wrk", "-t1", "-c64" if args.perf else "-c8", f"-d{args.seconds}s", "--timeout", "30s",
                         "-s", lua, f"http://127.0.0.1:{bport}/webhook/telegram"], capture_output=True, check=True)
@@ -108,12 +122,14 @@ def main():
                 break
             time.sleep(0.2)
         stats = redis_cli(sock, "INFO", "commandstats")
+        redis_cpu = webhook.cpu_seconds(procs[1].pid) - redis_cpu0
         bot.send_signal(signal.SIGINT if args.perf else signal.SIGTERM)  # perf passes SIGINT on
         bot.wait(timeout=120)
         if args.keep:
             shutil.copy(out, args.keep)
         if args.perf:
             print_perf(out, handled, args.top)
+            print_redis(stats, redis_cpu, max(handled, 1))
             return
         report = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
                                 text=True).stdout
@@ -136,11 +152,7 @@ def main():
             shown += 1
             if shown >= args.top:
                 break
-        print("redis, microseconds per update by command (times: they grow with the machine's load):")
-        for line in stats.splitlines():
-            m = re.match(r"cmdstat_([^:]+):calls=(\d+),usec=(\d+)", line)
-            if m and int(m.group(3)) / n >= 0.05:
-                print(f"  {int(m.group(3)) / n:8.2f} us  {int(m.group(2)) / n:5.2f} calls  {m.group(1)}")
+        print_redis(stats, redis_cpu, n)
         print(f"load average {webhook.loadavg()} (instructions do not depend on it)")
     finally:
         for p in reversed(procs):

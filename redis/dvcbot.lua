@@ -954,21 +954,38 @@ end)
 -- the session. ARGV: '1' to mark the event, the mark, its TTL, now (unix
 -- s), the event id, the oldest time kept in the index, the index TTL, '1'
 -- to refresh the user record, channel, chat, the record's TTL. Returns
--- {the mark found or false, the session or false}.
+-- {the mark found or false, the session or false}. (k, a: where this
+-- load's keys and arguments start, for dialog_load_many.)
 -- (dialog)
-redis.register_function('dialog_load', function(keys, args)
+local function dialog_load(keys, args, k, a)
   local found = false
-  if args[1] == '1' then
-    found = redis.call('SET', keys[1], args[2], 'NX', 'GET', 'EX', args[3])
-    redis.call('ZADD', keys[2], args[4], args[5])
-    redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', args[6])
-    redis.call('EXPIRE', keys[2], args[7])
+  if args[a + 1] == '1' then
+    found = redis.call('SET', keys[k + 1], args[a + 2], 'NX', 'GET', 'EX', args[a + 3])
+    redis.call('ZADD', keys[k + 2], args[a + 4], args[a + 5])
+    redis.call('ZREMRANGEBYSCORE', keys[k + 2], '-inf', args[a + 6])
+    redis.call('EXPIRE', keys[k + 2], args[a + 7])
   end
-  if args[8] == '1' then
-    redis.call('HSET', keys[3], 'ch', args[9], 'chat', args[10], 'seen', args[4])
-    redis.call('EXPIRE', keys[3], args[11])
+  if args[a + 8] == '1' then
+    redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4])
+    redis.call('EXPIRE', keys[k + 3], args[a + 11])
   end
-  return {found, redis.call('GET', keys[4])}
+  return {found, redis.call('GET', keys[k + 4])}
+end
+redis.register_function('dialog_load', function(keys, args) return dialog_load(keys, args, 0, 0) end)
+
+-- The loads of one loop turn together (fcall_group.h): KEYS: the four keys
+-- of each load, in order; ARGV: the eleven arguments of each. Returns
+-- dialog_load's reply of each, or an error for a load that failed alone
+-- (e.g. a key of the wrong type), the others going on.
+-- (dialog)
+redis.register_function('dialog_load_many', function(keys, args)
+  local out = {}
+  for i = 0, #keys / 4 - 1 do
+    local ok, r = pcall(dialog_load, keys, args, 4 * i, 11 * i)
+    if ok then out[i + 1] = r
+    else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
+  end
+  return out
 end)
 
 -- One turn (or one saved message) in one round trip; see outbox_store.h.
@@ -1019,7 +1036,9 @@ end)
 
 -- Settles entries: deleted from this process's stream, and each user's
 -- last settled reply (od) moved forward. KEYS: stream, then one user
--- record per entry ("" for none). ARGV: id and seq of each entry.
+-- record per entry ("" for none). ARGV: id and seq of each entry. A record
+-- without the commit counter oq (gone, erased, or made again since) is
+-- left alone: an entry with a seq was committed into a record with oq.
 -- (outbox_store)
 redis.register_function('outbox_settle', function(keys, args)
   local ids = {}
@@ -1027,9 +1046,9 @@ redis.register_function('outbox_settle', function(keys, args)
   redis.call('XDEL', keys[1], unpack(ids))
   for i = 2, #keys do
     local s = tonumber(args[2 * (i - 1)]) or 0
-    if s > 0 and keys[i] ~= '' and redis.call('EXISTS', keys[i]) == 1 and
-       (tonumber(redis.call('HGET', keys[i], 'od') or '0') or 0) < s then
-      redis.call('HSET', keys[i], 'od', s) end end
+    if s > 0 and keys[i] ~= '' then
+      local f = redis.call('HMGET', keys[i], 'od', 'oq')
+      if f[2] and (tonumber(f[1]) or 0) < s then redis.call('HSET', keys[i], 'od', s) end end end
   return #ids
 end)
 

@@ -233,6 +233,8 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     free(lib);
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
+    if (a->http)
+        http_client_http_by_curl(a->http, a->cfg.http_by_curl);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
     a->recipients = recipients_new(a->store, a->outbox);
     struct outbox_retry retry = {

@@ -2,6 +2,7 @@
 #include "dvcbot/dialog.h"
 #include "dvcbot/refs.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/fcall_group.h"
 #include "dvcbot/followup.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -27,6 +28,9 @@
  * now (the channel sends it again later). */
 #define DEDUPE_IN_HAND "p"
 #define DEDUPE_IN_HAND_TTL_S "60"
+/* dialog_load's keys, and keys + arguments (redis/dvcbot.lua). */
+#define LOAD_KEYS 4
+#define LOAD_ARGS 15
 
 struct handler {
     char *key;
@@ -50,6 +54,7 @@ struct dialog {
     struct handler *readers;   /* dialog_on_text, in order */
     size_t n_readers;
     size_t pending;
+    struct fcall_group *loads; /* the loads of a loop turn in one call */
 };
 
 struct turn_internal {
@@ -87,6 +92,7 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
+    d->loads = fcall_group_new(deps->store, "dialog_load", "dialog_load_many", LOAD_KEYS, LOAD_ARGS);
     strmap_init(&d->users);
     strmap_init(&d->intents);
     strmap_init(&d->modes);
@@ -127,6 +133,7 @@ void dialog_free(struct dialog *d)
     free(d->payloads);
     free(d->filters);
     free(d->observers);
+    fcall_group_free(d->loads);
     free(d->readers);
     strmap_free(&d->users);
     free(d);
@@ -401,8 +408,12 @@ static void unblock_if_needed(struct dialog_turn *t)
  * dd:{user} (a sorted set; erase-my-data deletes the marks by name), refreshes the user
  * record and loads the session, in one call of the function dialog_load
  * (one command and one reply: a MULTI of seven commands cost dvcbot some
- * 20 000 instructions more per message, in hiredis and our own records). A
- * web chat page load only reads the session. */
+ * 20 000 instructions more per message, in hiredis and our own records).
+ * The loads of one loop turn share one call, dialog_load_many
+ * (fcall_group.h): each FCALL costs Redis some microseconds of its own.
+ * That keeps a user's order: a user's next load is only made once the
+ * previous turn has finished, its writes answered. A web chat page load
+ * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
     char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24];
@@ -417,14 +428,13 @@ static int send_load(struct dialog_turn *t)
     STR_CAT(t->in->dedupe_key, sizeof t->in->dedupe_key, dkey);
     str_decimal(old, sizeof old, (long long)clock_now() - (long long)t->deps->cfg->dedupe_ttl_s);
     bool stored = t->in->stored_cb != NULL;
-    const char *argv[] = {
-        "FCALL", "dialog_load", "4", dkey, xkey, ukey, skey,
+    const char *args[LOAD_ARGS] = {
+        dkey, xkey, ukey, skey,
         dedupes(t) ? "1" : "0", stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE,
         stored ? DEDUPE_IN_HAND_TTL_S : ttl, now, t->msg->event_id, old, ttl,
         page_load(t) ? "0" : "1", bot_channel_name(t->msg->channel), t->msg->chat, uttl,
     };
-    return store_command_argv(t->deps->store, on_loaded, t, (int)(sizeof argv / sizeof argv[0]), argv,
-                              NULL);
+    return fcall_group_call(t->dialog->loads, args, on_loaded, t);
 }
 
 static void turn_start(struct dialog_turn *t)

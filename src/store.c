@@ -205,6 +205,19 @@ static void run_deferred(struct store *s)
     }
 }
 
+/* store_close: what was queued never runs; those who asked are told. */
+static void drop_deferred(struct store *s)
+{
+    while (s->deferred) {
+        struct store_deferred *d = s->deferred;
+        s->deferred = d->next;
+        d->next = NULL;
+        d->queued = false;
+        if (d->dropped)
+            d->dropped(d->ud);
+    }
+}
+
 void store_defer(struct store *s, struct store_deferred *d)
 {
     if (!s || s->closing || d->queued)
@@ -732,10 +745,8 @@ void store_close(struct store *s)
     s->closing = true;
     s->up = false;
     s->state_cb = NULL;
-    for (struct store_deferred *d = s->deferred; d; d = d->next)
-        d->queued = false;
-    s->deferred = NULL;
     pending_fail_all(s);
+    drop_deferred(s);
     ac = s->ac;
     s->ac = NULL;
     if (ac)

@@ -84,9 +84,10 @@ int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
  * fn sends goes out in the same write, ahead of anything a later turn
  * sends). Queuing a d already queued does nothing. The caller owns d; d
  * must stay valid until it ran or store_close was called (which drops the
- * queue without running it). */
+ * queue without running fn, calling d->dropped(d->ud) instead when set). */
 struct store_deferred {
     void (*fn)(void *ud);
+    void (*dropped)(void *ud);    /* may be NULL */
     void *ud;
     struct store_deferred *next;  /* internal */
     bool queued;                  /* internal */

@@ -24,6 +24,8 @@ def called_in_c():
         names.update(re.findall(r'argv\[1\] = "(\w+)";', text))
         names.update(re.findall(r'"FCALL", "(\w+)"', text))
         names.update(re.findall(r'run_script\((?!struct )[^"]*"(\w+)"', text))  # calls, not the definition
+        for one, many in re.findall(r'fcall_group_new\([^"]*"(\w+)", "(\w+)"', text):
+            names.update((one, many))
     return names
 
 
@@ -72,3 +74,18 @@ class RedisLibraryTest(unittest.TestCase):
                 self.assertTrue(comment.strip(), "no comment")
                 if uses_keys:
                     self.assertRegex(comment, r"KEYS|keys", "the comment does not name the keys")
+
+    def test_a_settle_moves_od_forward_only_in_a_record_that_holds_committed_replies(self):
+        self.loaded()
+        r = self.redis
+        stream = "outbox:telegram:lib-settle"
+        ids = [r("XADD", stream, "*", "t", str(i)) for i in range(4)]
+        r("HSET", "u:{tg:set1}", "ch", "telegram", "oq", "3")
+        r("HSET", "u:{tg:set3}", "ch", "telegram", "seen", "1")  # made again: no oq
+        self.assertEqual(r("FCALL", "outbox_settle", "5", stream, "u:{tg:set1}", "u:{tg:set1}",
+                           "u:{tg:set2}", "u:{tg:set3}", ids[0], "2", ids[1], "1", ids[2], "1",
+                           ids[3], "1"), 4)
+        self.assertEqual(r("XLEN", stream), 0)
+        self.assertEqual(r("HGET", "u:{tg:set1}", "od"), "2")   # forward, never back
+        self.assertEqual(r("EXISTS", "u:{tg:set2}"), 0)         # gone: not made again
+        self.assertIsNone(r("HGET", "u:{tg:set3}", "od"))

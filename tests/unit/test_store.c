@@ -638,12 +638,19 @@ static void test_command_answered_before_its_deadline_is_not_failed(void **state
 }
 
 /* store_defer: the work runs once, when the loop turn ends, and what it
- * sends goes out ahead of anything a later turn sends. */
+ * sends goes out ahead of anything a later turn sends; dropped by
+ * store_close, it is told so once. */
 struct deferred_probe {
     struct fx *f;
     int runs;
     int rc;
+    int drops;
 };
+
+static void on_deferred_dropped(void *ud)
+{
+    ((struct deferred_probe *)ud)->drops++;
+}
 
 static void on_deferred(void *ud)
 {
@@ -659,7 +666,7 @@ static void test_deferred_work_runs_once_at_the_end_of_the_turn_ahead_of_later_c
     connect_store(f, f->redis.url, 2000);
 
     struct deferred_probe p = {.f = f};
-    struct store_deferred d = {.fn = on_deferred, .ud = &p};
+    struct store_deferred d = {.fn = on_deferred, .dropped = on_deferred_dropped, .ud = &p};
     assert_int_equal(store_command(f->s, NULL, NULL, "SET deferred 1"), 0);
     store_defer(f->s, &d);
     store_defer(f->s, &d); /* queued already: still once */
@@ -671,11 +678,14 @@ static void test_deferred_work_runs_once_at_the_end_of_the_turn_ahead_of_later_c
     assert_int_equal(c->type, REDIS_REPLY_STRING);
     assert_string_equal(c->str, "11");
 
-    store_defer(f->s, &d); /* queued again, then the store closes: never runs */
+    assert_int_equal(p.drops, 0);
+    store_defer(f->s, &d); /* queued again, then the store closes: never runs, told once */
     store_close(f->s);
+    assert_int_equal(p.drops, 1);
     f->s = NULL;
     run_for(f, 20);
     assert_int_equal(p.runs, 1);
+    assert_int_equal(p.drops, 1);
 }
 
 static void test_refuses_commands_that_break_one_reply_per_command(void **state)
