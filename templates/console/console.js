@@ -120,6 +120,8 @@
     [/^segment\.seen_within_days must be a whole number of days, 1-(\d+)/, 'Số ngày "dùng gần đây" phải là số nguyên từ 1 đến $1.'],
     [/^segment\.dossier_status must be/, 'Trạng thái hồ sơ không đúng (ví dụ can_bo_sung, cho_thanh_toan).'],
     [/^segment is required/, 'Chưa chọn người nhận.'],
+    [/^no such payment to settle/, 'Khoản thanh toán này đã được xử lý hoặc không còn trong danh sách.'],
+    [/^the dossier is gone or already paid/, 'Hồ sơ không còn hoặc đã nộp phí: không ghi nhận được, hãy hoàn tiền cho người dân.'],
     [/^segment\.procedure is not supported/, 'Chưa lọc được người nhận theo thủ tục.'],
     [/^segment: unknown field '(.*)'/, 'Không có điều kiện người nhận "$1".'],
     [/^segment cannot be stored/, 'Không lưu được điều kiện người nhận.'],
@@ -495,6 +497,29 @@
     no_dossier: 'Không còn hồ sơ'
   };
 
+  /* Settling asks for a second press on the same button (no pop-up). */
+  var SETTLE = { refunded: 'Đã hoàn tiền', applied: 'Ghi nhận vào hồ sơ' };
+  var SETTLE_DONE = { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' };
+
+  function settleButton(r, how) {
+    var armed = false;
+    var b = el('button', { type: 'button', cls: 'light', text: SETTLE[how], onclick: function () {
+      if (!armed) { armed = true; b.className = ''; b.textContent = 'Bấm lần nữa: ' + SETTLE[how].toLowerCase(); return; }
+      b.disabled = true;
+      api('POST', 'payments/settled', { ref: r.ref, how: how }).then(function (res) {
+        notice(res.status === 200 ? SETTLE_DONE[how] + r.code + '.' : errorText(res));
+        loadUnapplied();
+      });
+    } });
+    return b;
+  }
+
+  function settleCell(r) {
+    var kids = [settleButton(r, 'refunded')];
+    if (r.reason !== 'already_paid' && r.reason !== 'no_dossier') kids.push(settleButton(r, 'applied'));
+    return el('span', { cls: 'actions' }, kids);
+  }
+
   function loadUnapplied() {
     api('GET', 'payments/unapplied').then(function (res) {
       if (res.status !== 200) { notice(errorText(res)); return; }
@@ -505,7 +530,8 @@
         { title: 'Xã/phường', key: 'commune' },
         { title: 'Số tiền (đ)', num: true, get: function (r) { return r.amount.toLocaleString('vi-VN'); }, csv: function (r) { return r.amount; } },
         { title: 'Lý do', get: function (r) { return UNAPPLIED[r.reason] || r.reason; } },
-        { title: 'Mã giao dịch', get: function (r) { return r.transaction_no + ' (' + r.ref + ')'; } }
+        { title: 'Mã giao dịch', get: function (r) { return r.transaction_no + ' (' + r.ref + ')'; } },
+        { title: 'Xử lý', get: function () { return ''; }, cell: settleCell }
       ], res.data.payments, { empty: 'Không có khoản thanh toán nào cần xử lý.' });
     });
   }
