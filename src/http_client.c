@@ -3,18 +3,21 @@
  * https://. See include/dvcbot/http_client.h.
  *
  * Closing: both engines cancel their requests inside http_client_close and
- * free themselves later; the dispatcher is freed at the end of the call
- * (a callback that runs inside it sees closing set and gets ECLOSED). */
+ * free themselves later. The dispatcher goes in the close callback of a
+ * handle it holds for that purpose only, as the curl-only client did: until
+ * the loop runs, a late http_client_request still gets ECLOSED. */
 #include "dvcbot/http_client.h"
 #include "dvcbot/http_client_prep.h"
 #include "dvcbot/http_curl.h"
 #include "dvcbot/http_pool.h"
 #include "dvcbot/http_wire.h"
+#include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 
 #include <stdlib.h>
 
 struct http_client {
+    uv_timer_t lifetime;         /* never started: freed in its close callback */
     struct http_curl *curl;
     struct http_pool *pool;
     bool http_by_curl;
@@ -27,9 +30,22 @@ struct http_client *http_client_new(uv_loop_t *loop)
     if (!curl)
         return NULL;
     struct http_client *c = xcalloc(1, sizeof *c);
+    int rc = uv_timer_init(loop, &c->lifetime);
+    if (rc < 0) {
+        log_fmt(LOG_ERROR, "uv timer init failed", "\"error\":%s", log_q(uv_strerror(rc)));
+        http_curl_close(curl);
+        free(c);
+        return NULL;
+    }
+    c->lifetime.data = c;
     c->curl = curl;
     c->pool = http_pool_new(loop);
     return c;
+}
+
+static void on_lifetime_closed(uv_handle_t *h)
+{
+    free(h->data);
 }
 
 void http_client_http_by_curl(struct http_client *c, bool by_curl)
@@ -61,7 +77,7 @@ void http_client_close(struct http_client *c)
     c->closing = true;
     http_pool_close(c->pool);
     http_curl_close(c->curl);
-    free(c);
+    uv_close((uv_handle_t *)&c->lifetime, on_lifetime_closed);
 }
 
 void http_client_global_cleanup(void)

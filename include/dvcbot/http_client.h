@@ -12,7 +12,8 @@
  * http_client_close, with status 0 and an error text), or returns a negative
  * number and never calls cb. The response passed to cb is valid only during
  * the callback. After http_client_close no callback fires any more; the
- * engines free themselves once their handles are closed (run the loop).
+ * client and its engines free themselves once their handles are closed (run
+ * the loop); until then a late http_client_request gets HTTP_CLIENT_ECLOSED.
  *
  * A callback may start new requests on the same client, or close it.
  * Redirects are not followed; every HTTP status is delivered as such (the
@@ -69,7 +70,7 @@ struct http_client_response {
 
 typedef void (*http_client_cb)(const struct http_client_response *res, void *ud);
 
-/* Returns NULL only when libcurl cannot be initialised. */
+/* Returns NULL only when libcurl (or a libuv timer) cannot be initialised. */
 struct http_client *http_client_new(uv_loop_t *loop);
 int http_client_request(struct http_client *c, const struct http_client_request *req,
                         http_client_cb cb, void *ud);

@@ -423,6 +423,8 @@ static void test_close_of_an_idle_client_frees_it_with_the_loop(void **state)
     run_until(f, &r.calls, 1, 5000);
     assert_null(r.error);
     http_client_close(f->client);
+    struct http_client_request late = {.url = fx_url(f, "/hello")};
+    assert_int_equal(http_client_request(f->client, &late, on_never, NULL), HTTP_CLIENT_ECLOSED);
     f->client = NULL;
     fx_finish(f);
     assert_int_equal(r.calls, 1);
