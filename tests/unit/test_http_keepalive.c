@@ -147,6 +147,38 @@ static void test_stalled_body_times_out_and_its_connection_is_dropped(void **sta
     result_free(&r);
 }
 
+/* A listener with a backlog of 0 that never accepts: one connection fills
+ * its queue, the kernel drops the SYNs of the next, whose connect hangs:
+ * the request still ends at its timeout, its connection closed. */
+static void test_connect_that_never_completes_times_out(void **state)
+{
+    struct fx *f = *state;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int filler = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(lfd >= 0 && filler >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&addr, &len), 0);
+    assert_int_equal(connect(filler, (struct sockaddr *)&addr, sizeof addr), 0);
+
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", ntohs(addr.sin_port));
+    struct http_client_request req = {.url = url, .timeout_ms = 300};
+    struct result r = {0};
+    assert_int_equal(http_client_request(f->client, &req, on_result, &r), 0);
+    run_until(f, &r.calls, 1, 5000);
+    assert_int_equal(r.calls, 1);
+    assert_non_null(r.error);
+    assert_non_null(strstr(r.error, "timed out"));
+    assert_int_equal(r.status, 0);
+    assert_true(r.total_ms >= 290);
+    close(filler);
+    close(lfd);
+    result_free(&r);
+}
+
 /* ===== Per-host cap ========================================================= */
 
 /* The stub holds the first 16 requests unanswered: 16 connections at once.
@@ -211,6 +243,7 @@ int main(void)
         T(test_kept_connection_closed_by_the_server_is_retried_on_a_new_one),
         T(test_server_hanging_up_without_answering_fails_the_request_once),
         T(test_stalled_body_times_out_and_its_connection_is_dropped),
+        T(test_connect_that_never_completes_times_out),
         T(test_17_concurrent_requests_use_at_most_16_connections),
         T(test_close_cancels_waiting_and_active_requests_once),
     };
