@@ -146,6 +146,12 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* http-parser takes a status of one or two digits; HTTP has three. */
+static int on_headers_complete(http_parser *p)
+{
+    return p->status_code < 100 ? -1 : 0;
+}
+
 /* 1xx answers (100 Continue, 103 Early Hints) come before the real one. */
 static int on_message_complete(http_parser *p)
 {
@@ -163,6 +169,7 @@ static int on_message_complete(http_parser *p)
 
 static const http_parser_settings response_settings = {
     .on_message_begin = on_message_begin,
+    .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
@@ -173,8 +180,11 @@ static void parse_failed(struct http_plain_conn *c)
         exchange_end(c, HTTP_PLAIN_FAILED, err_too_large, false);
         return;
     }
-    snprintf(c->error, sizeof c->error, "invalid HTTP response: %s",
-             http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
+    enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
+    if (e == HPE_CB_headers_complete)
+        snprintf(c->error, sizeof c->error, "invalid HTTP response: status %u", c->parser.status_code);
+    else
+        snprintf(c->error, sizeof c->error, "invalid HTTP response: %s", http_errno_description(e));
     exchange_end(c, HTTP_PLAIN_FAILED, c->error, false);
 }
 
