@@ -462,8 +462,8 @@ def dossier(code, commune="Mường Thanh", agency="UBND xã Mường Thanh", pr
 
 def console_reason_vi(reason):
     """What the console page shows for an API reason: the first of its
-    REASONS (templates/console/console.js) that matches, else the reason."""
-    for pattern, text in console_table("REASONS"):
+    reasons (templates/console/console_texts.js) that matches, else the reason."""
+    for pattern, text in console_table("reasons"):
         if re.search(pattern, reason):
             return text
     return reason
@@ -471,18 +471,18 @@ def console_reason_vi(reason):
 
 def console_table(name):
     """The [/pattern/, 'text'] pairs of the page's table `name`."""
-    with open(os.path.join(ROOT, "templates", "console", "console.js"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "templates", "console", "console_texts.js"), encoding="utf-8") as f:
         js = f.read()
-    table = js[js.index("var %s = [" % name):]
-    table = table[:table.index("];")]
+    table = js[js.index("%s: [" % name):]
+    table = table[:table.index("\n    ]")]
     return re.findall(r"\[/(.*?)/, '(.*?)'\]", table)
 
 
 def console_error_vi(error):
     """What the console page shows for an API error message: the text of the
-    first of its ERRORS (templates/console/console.js) that matches, with its
-    $1, $2 filled in, else the message as it is."""
-    for pattern, text in console_table("ERRORS"):
+    first of its errors (templates/console/console_texts.js) that matches,
+    with its $1, $2 filled in, else the message as it is."""
+    for pattern, text in console_table("errors"):
         m = re.search(pattern, error)
         if m:
             return re.sub(r"\$(\d)", lambda d: m.group(int(d.group(1))) or "", text)

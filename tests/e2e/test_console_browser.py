@@ -220,7 +220,8 @@ class ConsoleBrowserTest(ServiceTest):
         staff = Console(self.bot)
         staff.sign_in(ADMIN_TOKEN)
         total = 0
-        for path in ("/admin", "/admin/static/console.js", "/admin/static/console.css"):
+        for path in ("/admin", "/admin/static/console_texts.js", "/admin/static/console.js",
+                     "/admin/static/console.css"):
             status, _, body = staff.request("GET", path)
             self.assertEqual(status, 200, path)
             total += len(body)
