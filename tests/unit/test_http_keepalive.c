@@ -2,7 +2,8 @@
  * reuse, the ways a response ends (Content-Length, chunked, end of
  * connection, HTTP/1.0, after a 1xx), the keep-alive race (a kept
  * connection the server closed: sent once more on a new one), a server that
- * hangs up without answering, a stalled body, and the per-host cap. Against
+ * hangs up without answering, a stalled body, a connect that never
+ * completes, and the per-host cap. Against
  * the stub of http_stub.h; the own client here, libcurl in
  * test_http_keepalive_curl.c, which must behave the same. */
 #include "http_stub.h"
