@@ -923,60 +923,38 @@ end)
 -- Loads a turn in one round trip (see dialog.h): marks the event (SET NX
 -- GET with a TTL: the mark already there means a redelivery) and notes its
 -- id in the user's index, refreshes the user record, reads the session.
--- The record (ch, chat, seen, its TTL) and the index (its trim and TTL,
--- when dx says) are written at most once per "every" seconds of a user's
--- messages (a time ahead of now counts as due), unless ch or chat
--- changed: the index's TTL has that much
--- slack (given by the caller), so it still outlives every mark it names.
 -- KEYS: the event's mark, the user's event index dd:{u}, the user record,
 -- the session. ARGV: '1' to mark the event, the mark, its TTL, now (unix
 -- s), the event id, the oldest time kept in the index, the index TTL, '1'
--- to refresh the user record, channel, chat, the record's TTL, every.
--- Returns {the mark found or false, the session or false}. (k, a: where
--- this load's keys and arguments start, for dialog_load_many.)
+-- to refresh the user record, channel, chat, the record's TTL. Returns
+-- {the mark found or false, the session or false}. (k, a: where this
+-- load's keys and arguments start, for dialog_load_many.)
 -- (dialog)
 local function dialog_load(keys, args, k, a)
   local found = false
-  local mark, refresh, now = args[a + 1] == '1', args[a + 8] == '1', tonumber(args[a + 4])
-  local due_record, due_index = refresh, mark
-  if refresh then
-    local f = redis.call('HMGET', keys[k + 3], 'ch', 'chat', 'seen', 'dx')
-    local since = now - tonumber(args[a + 12])
-    local function stale(at) at = tonumber(at) or 0 return at <= since or at > now end
-    due_record = f[1] ~= args[a + 9] or f[2] ~= args[a + 10] or stale(f[3])
-    due_index = mark and stale(f[4])
-  end
-  if mark then
+  if args[a + 1] == '1' then
     found = redis.call('SET', keys[k + 1], args[a + 2], 'NX', 'GET', 'EX', args[a + 3])
     redis.call('ZADD', keys[k + 2], args[a + 4], args[a + 5])
-    if due_index then
-      redis.call('ZREMRANGEBYSCORE', keys[k + 2], '-inf', args[a + 6])
-      redis.call('EXPIRE', keys[k + 2], args[a + 7])
-    end
+    redis.call('ZREMRANGEBYSCORE', keys[k + 2], '-inf', args[a + 6])
+    redis.call('EXPIRE', keys[k + 2], args[a + 7])
   end
-  if refresh and due_record then
-    if due_index then
-      redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4], 'dx', args[a + 4])
-    else
-      redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4])
-    end
+  if args[a + 8] == '1' then
+    redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4])
     redis.call('EXPIRE', keys[k + 3], args[a + 11])
-  elseif refresh and due_index then
-    redis.call('HSET', keys[k + 3], 'dx', args[a + 4])
   end
   return {found, redis.call('GET', keys[k + 4])}
 end
 redis.register_function('dialog_load', function(keys, args) return dialog_load(keys, args, 0, 0) end)
 
 -- The loads of one loop turn together (fcall_group.h): KEYS: the four keys
--- of each load, in order; ARGV: the twelve arguments of each. Returns
+-- of each load, in order; ARGV: the eleven arguments of each. Returns
 -- dialog_load's reply of each, or an error for a load that failed alone
 -- (e.g. a key of the wrong type), the others going on.
 -- (dialog)
 redis.register_function('dialog_load_many', function(keys, args)
   local out = {}
   for i = 0, #keys / 4 - 1 do
-    local ok, r = pcall(dialog_load, keys, args, 4 * i, 12 * i)
+    local ok, r = pcall(dialog_load, keys, args, 4 * i, 11 * i)
     if ok then out[i + 1] = r
     else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
   end

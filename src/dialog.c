@@ -17,10 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-/* One round trip per loop turn (dialog_load, send_load): marks the event id
- * (SET NX, returning what was there: a redelivered event is dropped),
- * refreshes the user record and loads the session. The loads of several
- * users share one call: one Redis, not Cluster (as outbox_store). A stored
+/* One round trip per message, a transaction of plain commands (no Lua):
+ * marks the event id (SET NX, returning what was there: a redelivered event
+ * is dropped), refreshes the user record and loads the session. All keys
+ * carry the user's hash tag, so this also runs on Redis Cluster. A stored
  * turn (dialog_handle_stored) marks its event DEDUPE_IN_HAND for a short
  * while; its commit marks it DEDUPE_DONE for the dedupe TTL, so an event
  * whose turn died before its commit is handled again once the mark
@@ -30,12 +30,7 @@
 #define DEDUPE_IN_HAND_TTL_S "60"
 /* dialog_load's keys, and keys + arguments (redis/dvcbot.lua). */
 #define LOAD_KEYS 4
-#define LOAD_ARGS 16
-/* A user's record and event index are written at most this often while
- * they keep writing ("seen" is that precise); the index lives this much
- * longer than the dedupe TTL, so it outlives every mark it names. */
-#define USER_REFRESH_S 60
-#define INDEX_TTL_SLACK_S (2 * USER_REFRESH_S)
+#define LOAD_ARGS 15
 
 struct handler {
     char *key;
@@ -421,16 +416,13 @@ static void unblock_if_needed(struct dialog_turn *t)
  * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
-    char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24], xttl[16];
-    char every[16];
+    char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
     dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     str_udecimal(ttl, sizeof ttl, t->deps->cfg->dedupe_ttl_s);
-    str_udecimal(xttl, sizeof xttl, (unsigned long long)t->deps->cfg->dedupe_ttl_s + INDEX_TTL_SLACK_S);
-    str_udecimal(every, sizeof every, USER_REFRESH_S);
     str_decimal(now, sizeof now, clock_now());
     str_udecimal(uttl, sizeof uttl, t->deps->cfg->user_ttl_s);
     STR_CAT(t->in->dedupe_key, sizeof t->in->dedupe_key, dkey);
@@ -439,9 +431,8 @@ static int send_load(struct dialog_turn *t)
     const char *args[LOAD_ARGS] = {
         dkey, xkey, ukey, skey,
         dedupes(t) ? "1" : "0", stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE,
-        stored ? DEDUPE_IN_HAND_TTL_S : ttl, now, t->msg->event_id, old, xttl,
+        stored ? DEDUPE_IN_HAND_TTL_S : ttl, now, t->msg->event_id, old, ttl,
         page_load(t) ? "0" : "1", bot_channel_name(t->msg->channel), t->msg->chat, uttl,
-        every,
     };
     return fcall_group_call(t->dialog->loads, args, on_loaded, t);
 }

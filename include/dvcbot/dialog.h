@@ -4,15 +4,13 @@
  * bot_replies through the channel's callback. For each message it:
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
- *   2. in one Redis round trip (the function dialog_load; the loads of one
- *      loop turn share one call), drops a redelivered event (SET NX of the
- *      event id with a TTL; the id also goes into the user's index
- *      dd:{<user key>} so erase-my-data finds the keys by name), refreshes
- *      the user record u:{<user key>} (hash: ch, chat, seen = unix time of
- *      the last message, to the minute: written at most once a minute, as
- *      is the index's TTL, dx) and loads the user's session s:{<user key>}
- *      (a JSON object). A web chat page load (/start) stores nothing: no
- *      mark, no user record;
+ *   2. in one Redis round trip (the function dialog_load), drops a
+ *      redelivered event (SET NX of the event id with a TTL; the id also goes
+ *      into the user's index dd:{<user key>} so erase-my-data finds the
+ *      keys by name), refreshes the user record u:{<user key>} (hash: ch,
+ *      chat, seen = unix time of the last message) and loads the user's
+ *      session s:{<user key>} (a JSON object). A web chat page load (/start)
+ *      stores nothing: no mark, no user record;
  *   3. routes: a running mode (flow, lookup...) gets the message first;
  *      then buttons by payload, text by the matcher's intent;
  *   4. saves the session if it changed (SET with TTL) and calls back.

@@ -270,61 +270,6 @@ static void test_a_load_that_fails_alone_leaves_the_others_of_its_call(void **st
     assert_null(strstr(answer_of(&a, "grp7"), "gián đoạn"));
 }
 
-static long long user_field(const char *user_key, const char *field)
-{
-    redisReply *r = fx_cmd("HGET u:{%s} %s", user_key, field);
-    long long v = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
-    freeReplyObject(r);
-    return v;
-}
-
-static long long key_number(const char *cmd, const char *key)
-{
-    redisReply *r = fx_cmd("%s %s", cmd, key);
-    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
-static void test_the_user_record_and_event_index_are_written_at_most_once_a_minute(void **state)
-{
-    struct afx *f = *state;
-    long long t0 = clock_now();
-    afx_say(f, "wc:min1", "xin chào");
-    assert_true(user_field("wc:min1", "seen") == t0 || user_field("wc:min1", "seen") == t0 + 1);
-    long long seen = user_field("wc:min1", "seen");
-    assert_true(user_field("wc:min1", "dx") == seen);
-    /* the index outlives the marks it names */
-    assert_true(key_number("TTL", "dd:{wc:min1}") > (long long)f->app.cfg.dedupe_ttl_s);
-    fx_do("EXPIRE u:{wc:min1} 1000");
-    fx_do("EXPIRE dd:{wc:min1} 1000");
-
-    clock_set_offset(30); /* within the minute: the event is marked and indexed, nothing rewritten */
-    afx_say(f, "wc:min1", "xin chào");
-    assert_true(user_field("wc:min1", "seen") == seen);
-    assert_int_equal(key_number("ZCARD", "dd:{wc:min1}"), 2);
-    assert_true(key_number("TTL", "u:{wc:min1}") <= 1000);
-    assert_true(key_number("TTL", "dd:{wc:min1}") <= 1000);
-
-    clock_set_offset(90); /* a minute on: written again */
-    afx_say(f, "wc:min1", "xin chào");
-    assert_true(user_field("wc:min1", "seen") >= t0 + 90);
-    assert_true(user_field("wc:min1", "dx") == user_field("wc:min1", "seen"));
-    assert_int_equal(key_number("ZCARD", "dd:{wc:min1}"), 3);
-    assert_true(key_number("TTL", "u:{wc:min1}") > 1000);
-    assert_true(key_number("TTL", "dd:{wc:min1}") > 1000);
-
-    /* another chat is written at once */
-    fx_do("HSET u:{wc:min1} chat elsewhere");
-    clock_set_offset(100);
-    afx_say(f, "wc:min1", "xin chào");
-    redisReply *r = fx_cmd("HGET u:{wc:min1} chat");
-    assert_string_equal(r->str, "min1");
-    freeReplyObject(r);
-    assert_true(user_field("wc:min1", "seen") >= t0 + 100);
-}
-
 /* Last: it stops the fixture's Redis. */
 static void test_without_redis_the_bot_answers_and_says_it_remembers_nothing(void **state)
 {
@@ -350,7 +295,6 @@ int main(void)
         ENGINE_TEST(test_one_users_two_messages_of_one_loop_turn_see_each_others_session),
         ENGINE_TEST(test_a_failed_grouped_load_fails_each_message_once),
         ENGINE_TEST(test_a_load_that_fails_alone_leaves_the_others_of_its_call),
-        ENGINE_TEST(test_the_user_record_and_event_index_are_written_at_most_once_a_minute),
         ENGINE_TEST(test_without_redis_the_bot_answers_and_says_it_remembers_nothing),
     };
     return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
