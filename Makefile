@@ -60,7 +60,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Fuzz targets: libFuzzer binaries with SAN=fuzz; in every other build, the
 # same targets linked with a plain driver that replays tests/fuzz/<target>/
 # (the suite runs them: every input that ever crashed stays a test).
-FUZZ_TARGETS := http telegram zalo matcher tpl vnpay records
+FUZZ_TARGETS := http http_client telegram zalo matcher tpl vnpay records
 FUZZ_SRC := $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c)
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_COMMON := tests/fuzz/fuzz_support.c

@@ -648,6 +648,33 @@ redis.register_function('console_payments_unapplied', function(keys, args)
   return out
 end)
 
+-- Staff settle by hand a payment the gateway confirmed but that was not
+-- applied: 'refunded' (the money went back to the payer) or 'applied' (the
+-- payment is accepted for its dossier, which is then marked paid as the IPN
+-- would have). KEYS: pay:<ref>, pay:unapplied. ARGV: how, now, who (the
+-- token's fingerprint). The dossier is read by name (one Redis). Returns
+-- {1, code, amount, payer ('' when unknown)} when done, {0} when there is
+-- no such unapplied payment (gone, or settled already), {-1} for 'applied'
+-- when the dossier is gone or already paid.
+-- (console_payments)
+redis.register_function('payment_settle_by_hand', function(keys, args)
+  local p = redis.call('HMGET', keys[1], 'status', 'applied', 'code', 'amount')
+  if p[1] ~= 'paid' or p[2] ~= '0' then return {0} end
+  if args[1] == 'applied' then
+    local dk = 'dossier:' .. p[3]
+    local d = redis.call('HMGET', dk, 'status', 'paid')
+    if not d[1] or d[2] == '1' then return {-1} end
+    redis.call('HSET', dk, 'paid', '1', 'paid_online', '1', 'paid_via', 'vnpay',
+      'paid_amount', p[4], 'updated_at', args[2])
+  end
+  redis.call('HSET', keys[1], 'applied', args[1], 'settled_at', args[2], 'settled_by', args[3])
+  redis.call('ZREM', keys[2], string.sub(keys[1], 5))
+  local payer = ''
+  local all = redis.call('HGETALL', keys[1])
+  for i = 1, #all, 2 do if all[i + 1] == 'payer' then payer = all[i] end end
+  return {1, p[3], p[4], payer}
+end)
+
 -- Takes the due codes: re-scores each to the lease's end, returns them.
 -- KEYS[1] remind:due. ARGV: now, batch size, lease end.
 -- (reminder)

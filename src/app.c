@@ -233,6 +233,8 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
     free(lib);
     store_on_state(a->store, on_store_state, a);
     a->http = http_client_new(loop);
+    if (a->http)
+        http_client_http_by_curl(a->http, a->cfg.http_by_curl);
     a->outbox = outbox_new(loop, a->cfg.retry_base_ms);
     a->recipients = recipients_new(a->store, a->outbox);
     struct outbox_retry retry = {
@@ -469,6 +471,7 @@ static int add_console(struct app *a, char **err)
     struct console_deps cd = {
         .loop = a->loop, .cfg = &a->cfg, .store = a->store, .catalog = a->catalog,
         .outbox = a->outbox, .broadcasts = a->broadcasts, .dossiers = a->admin_dossiers,
+        .tpl = a->tpl, .notify = a->notify,
     };
     a->console = console_new(&cd, err);
     if (!a->console)

@@ -135,6 +135,13 @@ int config_load(struct config *cfg, const char **err)
             return -1;
         }
     }
+    const char *engine = getenv("DVCBOT_HTTP_CLIENT");
+    if (engine && *engine && strcmp(engine, "own") != 0 && strcmp(engine, "curl") != 0) {
+        *err = "invalid DVCBOT_HTTP_CLIENT (want own or curl)";
+        config_free(cfg);
+        return -1;
+    }
+    cfg->http_by_curl = engine && strcmp(engine, "curl") == 0;
     const char *quiet = getenv("DVCBOT_QUIET_HOURS");
     if (parse_quiet_hours(cfg, quiet ? quiet : "21-7") != 0) {
         *err = "invalid DVCBOT_QUIET_HOURS (want two different hours such as 21-7, or empty for none)";

@@ -16,6 +16,7 @@ static const struct {
     {"login.html", "text/html; charset=utf-8", false},
     {"console.html", "text/html; charset=utf-8", false},
     {"console.js", "text/javascript; charset=utf-8", true},
+    {"console_texts.js", "text/javascript; charset=utf-8", true},
     {"console.css", "text/css; charset=utf-8", true},
 };
 #define N_FILES (sizeof files / sizeof files[0])

@@ -6,15 +6,29 @@
  *        (fee_changed, expired, already_paid, not_due, no_dossier), paid_at,
  *        transaction_no, bank_code, commune, procedure, procedure_name}]}
  *
+ *   POST /admin/ui/payments/settled    {"ref", "how": "refunded" | "applied"}:
+ *        staff settled one by hand — the money went back to the payer, or the
+ *        payment is accepted for its dossier (then marked paid, as the IPN
+ *        would have; 409 when the dossier is gone or already paid). The
+ *        record keeps applied=<how>, settled_at and settled_by (the token's
+ *        fingerprint, cut), leaves the list, and the payer is told in their
+ *        chat (templates payment_settled_<how>). 404 for a payment not in the
+ *        list or outside the staff's commune.
+ *
  * The index PAYMENT_UNAPPLIED_KEY names them; the CONSOLE_PAYMENTS_READ most
  * recent are read by one script, with their dossier's commune. A commune
  * sign-in sees its commune's only (a payment whose dossier is gone has no
  * commune: province staff only). No payer is shown: the record names them
  * by user key only, and staff find the applicant from the dossier code. */
+#include "dvcbot/admin_auth.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/console_ui.h"
+#include "dvcbot/dossier.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/notify.h"
 #include "dvcbot/payment_ipn.h"
+#include "dvcbot/redis_script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,8 +149,135 @@ static void handle_unapplied(struct http_request *req, void *ud)
         fail(ls);
 }
 
+/* ===== Settling one by hand ===== */
+
+#define SETTLED_BY_HEX 12 /* of the token's fingerprint: enough to tell staff apart */
+
+struct settle {
+    struct console_ctx *ctx;
+    struct http_request *req;
+    char key[PAY_KEY_MAX];
+    char how[16];
+};
+
+static void settle_fail(struct settle *st, int status, const char *why)
+{
+    http_respond_error(st->req, status, why);
+    free(st);
+}
+
+static void tell_payer(struct settle *st, const redisReply *r)
+{
+    const char *payer = store_reply_str(r->element[3]);
+    if (!payer || !*payer || !st->ctx->deps.notify || !st->ctx->deps.tpl)
+        return;
+    char amount[32], name[TPL_NAME_MAX];
+    dossier_format_vnd(atoll(store_reply_str(r->element[2])), amount, sizeof amount);
+    snprintf(name, sizeof name, "payment_settled_%s", st->how);
+    const struct tpl_var vars[] = {{"amount", amount},
+                                   {"code", store_reply_str(r->element[1])},
+                                   {"txn", st->key + 4}};
+    struct bot_replies out;
+    bot_replies_init(&out);
+    if (tpl_render(st->ctx->deps.tpl, name, vars, 3, &out) && out.n)
+        notify_user(st->ctx->deps.notify, payer, &out.items[0]);
+    bot_replies_free(&out);
+}
+
+/* reply: payment_settle_by_hand's {1, code, amount, payer} | {0} | {-1} */
+static void on_settled(redisReply *r, void *ud)
+{
+    struct settle *st = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER) {
+        settle_fail(st, 503, "store unavailable");
+        return;
+    }
+    long long done = r->element[0]->integer;
+    if (done == 0) {
+        settle_fail(st, 404, "no such payment to settle (settled already?)");
+        return;
+    }
+    if (done < 0 || r->elements != 4 || !store_reply_str(r->element[1]) ||
+        !store_reply_str(r->element[2])) {
+        settle_fail(st, 409, "the dossier is gone or already paid: refund the payment");
+        return;
+    }
+    tell_payer(st, r);
+    char body[48];
+    snprintf(body, sizeof body, "{\"settled\":\"%s\"}", st->how);
+    http_respond_json(st->req, 200, body);
+    free(st);
+}
+
+/* reply: console_payments_unapplied for the one record */
+static void on_record(redisReply *r, void *ud)
+{
+    struct settle *st = ud;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY) {
+        settle_fail(st, 503, "store unavailable");
+        return;
+    }
+    const redisReply *p = r->elements == 1 ? r->element[0] : NULL;
+    const char *commune = p && p->type == REDIS_REPLY_ARRAY && p->elements == 9
+                              ? store_reply_str(p->element[7])
+                              : NULL;
+    if (!commune || !console_in_scope(console_scope(st->req), commune)) {
+        settle_fail(st, 404, "no such payment to settle");
+        return;
+    }
+    const struct admin_principal *who = admin_auth_principal(st->req);
+    char by[SETTLED_BY_HEX + 1] = "";
+    if (who && strlen(who->fp) >= SETTLED_BY_HEX)
+        memcpy(by, who->fp, SETTLED_BY_HEX);
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
+    const char *args[] = {st->key, PAYMENT_UNAPPLIED_KEY, st->how, now, by};
+    if (redis_fcall(st->ctx->deps.store, "payment_settle_by_hand", on_settled, st, 2, 5, args,
+                    NULL) != 0)
+        settle_fail(st, 503, "store unavailable");
+}
+
+static bool ref_valid(const char *ref)
+{
+    size_t n = strlen(ref);
+    if (n == 0 || n + 5 > PAY_KEY_MAX)
+        return false;
+    for (const char *p = ref; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+static void handle_settle(struct http_request *req, void *ud)
+{
+    cJSON *root = cJSON_ParseWithLength(req->body.data ? req->body.data : "", req->body.len);
+    const char *ref = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "ref"));
+    const char *how = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "how"));
+    struct settle *st = xcalloc(1, sizeof *st);
+    st->ctx = ud;
+    st->req = req;
+    bool ok = ref && how && ref_valid(ref) &&
+              (strcmp(how, "refunded") == 0 || strcmp(how, "applied") == 0);
+    if (ok) {
+        snprintf(st->key, sizeof st->key, "pay:%s", ref);
+        snprintf(st->how, sizeof st->how, "%s", how);
+    }
+    cJSON_Delete(root);
+    if (!ok) {
+        settle_fail(st, 400, "want {\"ref\": \"<payment ref>\", \"how\": \"refunded\" or \"applied\"}");
+        return;
+    }
+    if (store_command(st->ctx->deps.store, on_record, st, "FCALL console_payments_unapplied 1 %s",
+                      st->key) != 0)
+        settle_fail(st, 503, "store unavailable");
+}
+
 void console_payments_routes(struct router *ui, struct console_ctx *ctx)
 {
+    router_add(ui, "POST", CONSOLE_UI_PREFIX "payments/settled", false, "console_payments",
+               handle_settle, ctx);
     router_add(ui, "GET", CONSOLE_UI_PREFIX "payments/unapplied", false, "console_payments",
                handle_unapplied, ctx);
 }

@@ -1,6 +1,7 @@
-/* http_server — libuv TCP + http-parser, keep-alive, pipelining, limits.
- * The text of messages is in http_message.c, request readers in http_request.c. */
-#include "dvcbot/http_server.h"
+/* http_server — libuv TCP connections, keep-alive, pipelining, limits.
+ * Parsing is in http_parse.c (http_conn.h), the text of messages in
+ * http_message.c, request readers in http_request.c. */
+#include "dvcbot/http_conn.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -9,9 +10,6 @@
 
 #include <arpa/inet.h>
 #include <http_parser.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,61 +17,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-struct http_server {
-    uv_loop_t *loop;
-    uv_tcp_t listener;
-    struct http_server_opts opts;
-    char *host;
-    struct http_conn *conns;   /* doubly linked list of open connections */
-    size_t n_conns;            /* allocated connections, closing ones included */
-    size_t n_requests;         /* requests handed to the handler, not yet answered */
-    size_t n_admitted;         /* connections within the caps, not yet released */
-    struct strmap per_addr;    /* address group → admitted connections (uintptr_t) */
-    size_t buffered;           /* request body bytes held */
-    size_t buffered_peak;      /* since memory was last given back */
-    struct buf out;            /* a response being formatted (reused) */
-    bool stopping;
-    bool listener_closed;
-    void (*done)(void *ud);
-    void *done_ud;
-};
-
-struct http_conn {
-    uv_tcp_t tcp;
-    uv_timer_t timer;
-    http_parser parser;
-    struct http_server *srv;
-    struct http_conn *prev, *next;
-    struct buf in;             /* bytes read, not yet parsed from in_off on */
-    size_t in_off;
-    struct http_request *cur;  /* being parsed */
-    struct http_request *inflight; /* handed to the handler */
-    struct buf hfield, hvalue, url;
-    bool in_value;
-    char peer[48];             /* remote address, for http_request.remote_addr */
-    char *group;               /* its limit group, when counted per address */
-    bool admitted;             /* counted against the caps */
-    int te_count, cl_count;
-    int reject_status;         /* set by a parser callback that refuses the request */
-    size_t body_limit;         /* of the request being parsed */
-    bool reading, processing, closing, close_after_write;
-    bool discarding;           /* refused: read and drop the rest, then close */
-    unsigned writes_pending;   /* responses queued, not yet written */
-    uv_shutdown_t shutdown_req;
-    int handles_open;
-};
-
-struct write_req {
-    uv_write_t req;
-    struct http_conn *conn;
-    char *data;
-    bool close_after;
-};
-
-static http_parser_settings parser_settings;
 static void conn_process(struct http_conn *c);
 static void conn_close(struct http_conn *c);
-static void conn_timeout_cb(uv_timer_t *t);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 
@@ -85,212 +30,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
  * costs system calls per request) until this many bytes of the next,
  * pipelined, request wait unparsed. */
 #define READ_AHEAD_MAX READ_CHUNK
-/* Body bytes held at some point that make it worth giving memory back once
- * none are held any more. */
-#define TRIM_AFTER (8u * 1024 * 1024)
-
-/* ===== Requests ===== */
-
-static struct http_request *request_new(struct http_conn *c)
-{
-    struct http_request *req = xcalloc(1, sizeof *req);
-    buf_init(&req->body);
-    req->conn = c;
-    req->server = c->srv;
-    req->route = "unmatched";
-    memcpy(req->remote_addr, c->peer, sizeof req->remote_addr);
-    return req;
-}
-
-static void release_memory(struct http_server *srv)
-{
-    if (srv->buffered || srv->buffered_peak < TRIM_AFTER)
-        return;
-    srv->buffered_peak = 0;
-#ifdef __GLIBC__
-    malloc_trim(0); /* freed bodies go back to the system, not only to the heap */
-#endif
-}
-
-static void request_free(struct http_request *req)
-{
-    if (!req)
-        return;
-    if (req->held) {
-        req->server->buffered -= req->held;
-        release_memory(req->server);
-    }
-    for (size_t i = 0; i < req->n_headers; i++) {
-        free(req->headers[i].name);
-        free(req->headers[i].value);
-    }
-    free(req->path);
-    free(req->query);
-    buf_free(&req->body);
-    if (req->auth && req->auth_free)
-        req->auth_free(req->auth);
-    free(req);
-}
-
-/* ===== Parser callbacks ===== */
-
-static struct http_conn *conn_of(http_parser *p)
-{
-    return p->data;
-}
-
-static int refuse(struct http_conn *c, int status)
-{
-    c->reject_status = status;
-    return -1;
-}
-
-static int on_message_begin(http_parser *p)
-{
-    struct http_conn *c = conn_of(p);
-    request_free(c->cur);
-    c->cur = request_new(c);
-    buf_reset(&c->url);
-    buf_reset(&c->hfield);
-    buf_reset(&c->hvalue);
-    c->in_value = false;
-    c->te_count = c->cl_count = 0;
-    c->reject_status = 0;
-    /* A started request must be complete in timeout_ms, however it trickles. */
-    if (uv_timer_start(&c->timer, conn_timeout_cb, c->srv->opts.timeout_ms, 0) != 0)
-        return refuse(c, 500);
-    return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-    buf_append(&conn_of(p)->url, at, len);
-    return 0;
-}
-
-static int finish_header(struct http_conn *c)
-{
-    struct http_request *req = c->cur;
-    if (!c->in_value)
-        return 0;
-    if (req->n_headers >= HTTP_MAX_HEADERS)
-        return refuse(c, 431);
-    const char *name = buf_cstr(&c->hfield);
-    if (strcasecmp(name, "transfer-encoding") == 0)
-        c->te_count++;
-    else if (strcasecmp(name, "content-length") == 0)
-        c->cl_count++;
-    req->headers[req->n_headers].name = xstrdup(name);
-    req->headers[req->n_headers].value = xstrdup(buf_cstr(&c->hvalue));
-    req->n_headers++;
-    buf_reset(&c->hfield);
-    buf_reset(&c->hvalue);
-    c->in_value = false;
-    return 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len)
-{
-    struct http_conn *c = conn_of(p);
-    if (finish_header(c) != 0)
-        return -1;
-    buf_append(&c->hfield, at, len);
-    return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len)
-{
-    struct http_conn *c = conn_of(p);
-    buf_append(&c->hvalue, at, len);
-    c->in_value = true;
-    return 0;
-}
-
-static int split_url(struct http_conn *c)
-{
-    const char *url = buf_cstr(&c->url);
-    if (url[0] != '/')
-        return refuse(c, 400);
-    size_t path_len = strcspn(url, "?#");
-    c->cur->path = xstrndup(url, path_len);
-    const char *q = url[path_len] == '?' ? url + path_len + 1 : "";
-    c->cur->query = xstrndup(q, strcspn(q, "#"));
-    return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-    struct http_conn *c = conn_of(p);
-    if (finish_header(c) != 0)
-        return -1;
-    /* http-parser 2.9.4 lacks the upstream smuggling fixes: refuse both. */
-    if (c->te_count > 1 || (c->te_count && c->cl_count) || c->cl_count > 1)
-        return refuse(c, 400);
-    if (p->upgrade)
-        return refuse(c, 400);
-    c->cur->method = p->method;
-    c->cur->method_name = http_method_str((enum http_method)p->method);
-    if (split_url(c) != 0)
-        return -1;
-    const struct http_server_opts *o = &c->srv->opts;
-    c->body_limit = o->body_limit ? o->body_limit(c->cur, o->body_limit_ud) : HTTP_MAX_BODY;
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > c->body_limit)
-        return refuse(c, 413);
-    return 0;
-}
-
-static void count_refusal(const char *reason)
-{
-    char labels[48];
-    snprintf(labels, sizeof labels, "reason=\"%s\"", reason);
-    metrics_inc("dvcbot_http_refused_total", labels, 1);
-}
-
-static int on_body(http_parser *p, const char *at, size_t len)
-{
-    struct http_conn *c = conn_of(p);
-    struct http_server *srv = c->srv;
-    if (c->cur->body.len + len > c->body_limit)
-        return refuse(c, 413);
-    /* Bodies allowed past HTTP_MAX_BODY come from authenticated staff (body_limit). */
-    bool stranger = c->body_limit <= HTTP_MAX_BODY;
-    if (stranger && srv->opts.max_buffered && srv->buffered + len > srv->opts.max_buffered) {
-        count_refusal("buffered");
-        return refuse(c, 503);
-    }
-    buf_append(&c->cur->body, at, len);
-    c->cur->held += len;
-    srv->buffered += len;
-    if (srv->buffered > srv->buffered_peak)
-        srv->buffered_peak = srv->buffered;
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    struct http_conn *c = conn_of(p);
-    c->cur->keep_alive = http_should_keep_alive(p) != 0;
-    /* One request at a time: the rest of a pipeline waits for this response. */
-    http_parser_pause(p, 1);
-    return 0;
-}
-
-static void init_parser_settings(void)
-{
-    static bool done;
-    if (done)
-        return;
-    memset(&parser_settings, 0, sizeof parser_settings);
-    parser_settings.on_message_begin = on_message_begin;
-    parser_settings.on_url = on_url;
-    parser_settings.on_header_field = on_header_field;
-    parser_settings.on_header_value = on_header_value;
-    parser_settings.on_headers_complete = on_headers_complete;
-    parser_settings.on_body = on_body;
-    parser_settings.on_message_complete = on_message_complete;
-    http_parser_set_max_header_size(HTTP_MAX_HEADER);
-    done = true;
-}
 
 /* ===== Connections ===== */
 
@@ -337,8 +76,9 @@ static void conn_handle_closed(uv_handle_t *h)
     buf_free(&c->in);
     buf_free(&c->hfield);
     buf_free(&c->hvalue);
+    buf_free(&c->hstore);
     buf_free(&c->url);
-    request_free(c->cur);
+    http_request_free(c->cur);
     free(c);
     server_maybe_done(srv);
 }
@@ -361,7 +101,7 @@ static void conn_close(struct http_conn *c)
     uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
-static void conn_timeout_cb(uv_timer_t *t)
+void http_conn_timeout(uv_timer_t *t)
 {
     struct http_conn *c = t->data;
     if (c->inflight)
@@ -437,7 +177,7 @@ static void conn_fail(struct http_conn *c, int status)
     char body[96];
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", http_status_text(status));
     http_format_response(&c->srv->out, status, "application/json", body, (size_t)n, NULL, false, false);
-    request_free(c->cur);
+    http_request_free(c->cur);
     c->cur = NULL;
     log_fmt(LOG_INFO, "request refused", "\"status\":%d", status);
     if (c->srv->opts.observer)
@@ -449,7 +189,7 @@ static void conn_fail(struct http_conn *c, int status)
         return;
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) != 0 ||
-        uv_timer_start(&c->timer, conn_timeout_cb, LINGER_MS, 0) != 0) {
+        uv_timer_start(&c->timer, http_conn_timeout, LINGER_MS, 0) != 0) {
         conn_close(c);
         return;
     }
@@ -550,7 +290,7 @@ static void conn_process(struct http_conn *c)
     while (!c->inflight && !c->writes_pending && !c->closing && !c->close_after_write &&
            c->in_off < c->in.len) {
         size_t avail = c->in.len - c->in_off;
-        size_t n = http_parser_execute(&c->parser, &parser_settings, c->in.data + c->in_off, avail);
+        size_t n = http_parser_execute(&c->parser, http_parse_settings(), c->in.data + c->in_off, avail);
         c->in_off += n;
         enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
         if (err == HPE_PAUSED) {
@@ -568,7 +308,7 @@ static void conn_process(struct http_conn *c)
         buf_free(&c->in); /* an idle connection holds no buffer */
     conn_set_reading(c, conn_wants_input(c));
     if (!c->inflight && !c->cur && !c->close_after_write)
-        if (uv_timer_start(&c->timer, conn_timeout_cb, c->srv->opts.idle_ms, 0) != 0)
+        if (uv_timer_start(&c->timer, http_conn_timeout, c->srv->opts.idle_ms, 0) != 0)
             conn_close(c);
 }
 
@@ -593,7 +333,7 @@ static bool conn_admit(struct http_conn *c)
     struct http_server *srv = c->srv;
     const struct http_server_opts *o = &srv->opts;
     if (o->max_conns && srv->n_admitted >= o->max_conns) {
-        count_refusal("connections");
+        http_count_refusal("connections");
         return false;
     }
     struct netaddr a;
@@ -603,7 +343,7 @@ static bool conn_admit(struct http_conn *c)
         netaddr_group(&a, group);
         uintptr_t n = (uintptr_t)strmap_get(&srv->per_addr, group);
         if (n >= o->max_conns_per_addr) {
-            count_refusal("per_address");
+            http_count_refusal("per_address");
             return false;
         }
         strmap_put(&srv->per_addr, group, (void *)(n + 1));
@@ -654,7 +394,7 @@ static int conn_open(struct http_server *srv, uv_stream_t *listener, uv_os_sock_
         conn_close(c); /* over a cap: before anything is read or held */
         return 0;
     }
-    if (uv_timer_start(&c->timer, conn_timeout_cb, srv->opts.timeout_ms, 0) != 0) {
+    if (uv_timer_start(&c->timer, http_conn_timeout, srv->opts.timeout_ms, 0) != 0) {
         conn_close(c);
         return 0;
     }
@@ -701,7 +441,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
         if (!c->processing && !c->closing)
             conn_process(c);
     }
-    request_free(req);
+    http_request_free(req);
     srv->n_requests--;
     server_maybe_done(srv);
 }
@@ -732,7 +472,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_opts *opts, stru
         rc = uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr);
     if (rc != 0)
         return rc;
-    init_parser_settings();
+    (void)http_parse_settings();
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->loop = loop;
     srv->opts = *opts;

@@ -158,6 +158,8 @@ static const struct reply_spec specs[] = {
     {"payment_not_applied_no_dossier", "amount code fee txn"},
     {"payment_not_applied_not_due", "amount code fee txn"},
     {"payment_order_info", "code"},
+    {"payment_settled_applied", "amount code txn"},
+    {"payment_settled_refunded", "amount code txn"},
     {"payment_unavailable", "code"},
     {"procedure_full", "agency audience documents fee id name notes online time"},
     {"procedure_group", "name"},

@@ -72,6 +72,8 @@ struct config {
     unsigned broadcast_max_recipients; /* DVCBOT_BROADCAST_MAX_RECIPIENTS: larger segments refused, 100000 */
     unsigned redis_timeout_ms;   /* DVCBOT_REDIS_TIMEOUT_MS, default 2 s */
     unsigned send_timeout_ms;    /* DVCBOT_SEND_TIMEOUT_MS: outbound HTTP, default 10 s */
+    bool http_by_curl;           /* DVCBOT_HTTP_CLIENT=curl: http:// APIs through libcurl too (default
+                                    "own": our keep-alive client; https:// is always curl's) */
     unsigned retry_base_ms;      /* DVCBOT_RETRY_BASE_MS: first retry delay after a transient
                                     send failure, default 5 s (doubling, with jitter) */
     unsigned retry_max_ms;       /* DVCBOT_RETRY_MAX_MS: longest retry delay, default 5 min */

@@ -30,6 +30,7 @@
 #include "dvcbot/outbox.h"
 #include "dvcbot/router.h"
 #include "dvcbot/store.h"
+#include "dvcbot/tpl.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -37,6 +38,8 @@
 struct broadcast_api;
 struct admin_dossiers;
 struct console;
+
+struct notify;
 
 struct console_deps {
     uv_loop_t *loop;
@@ -46,6 +49,8 @@ struct console_deps {
     struct outbox *outbox;                 /* which channels can send */
     struct broadcast_api *broadcasts;      /* POST /admin/broadcasts and items */
     struct admin_dossiers *dossiers;       /* POST /admin/dossiers */
+    const struct tpl_set *tpl;             /* notices to users (payment settled) */
+    struct notify *notify;                 /* sends them; NULL: nobody is told */
 };
 
 /* Returns NULL with a message in *err (caller frees) when a page template

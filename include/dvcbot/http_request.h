@@ -43,6 +43,7 @@ struct http_request {
     struct http_conn *conn;   /* NULL once the client has gone */
     struct http_server *server;
     size_t held;              /* body bytes counted against max_buffered (the server's) */
+    char *header_store;       /* the server's: every header name and value, one block */
 };
 
 /* Case-insensitive header lookup; NULL when absent. */

@@ -462,8 +462,8 @@ def dossier(code, commune="Mường Thanh", agency="UBND xã Mường Thanh", pr
 
 def console_reason_vi(reason):
     """What the console page shows for an API reason: the first of its
-    REASONS (templates/console/console.js) that matches, else the reason."""
-    for pattern, text in console_table("REASONS"):
+    reasons (templates/console/console_texts.js) that matches, else the reason."""
+    for pattern, text in console_table("reasons"):
         if re.search(pattern, reason):
             return text
     return reason
@@ -471,18 +471,18 @@ def console_reason_vi(reason):
 
 def console_table(name):
     """The [/pattern/, 'text'] pairs of the page's table `name`."""
-    with open(os.path.join(ROOT, "templates", "console", "console.js"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "templates", "console", "console_texts.js"), encoding="utf-8") as f:
         js = f.read()
-    table = js[js.index("var %s = [" % name):]
-    table = table[:table.index("];")]
+    table = js[js.index("%s: [" % name):]
+    table = table[:table.index("\n    ]")]
     return re.findall(r"\[/(.*?)/, '(.*?)'\]", table)
 
 
 def console_error_vi(error):
     """What the console page shows for an API error message: the text of the
-    first of its ERRORS (templates/console/console.js) that matches, with its
-    $1, $2 filled in, else the message as it is."""
-    for pattern, text in console_table("ERRORS"):
+    first of its errors (templates/console/console_texts.js) that matches,
+    with its $1, $2 filled in, else the message as it is."""
+    for pattern, text in console_table("errors"):
         m = re.search(pattern, error)
         if m:
             return re.sub(r"\$(\d)", lambda d: m.group(int(d.group(1))) or "", text)
@@ -898,7 +898,7 @@ class ConsoleUnappliedPaymentTest(ServiceTest):
         code = "UNP.00.%05d.H50-000000-0001" % self.next_id()
         status, _, body = self.bot.admin("POST", "/admin/dossiers", test_dossiers.ndjson([test_dossiers.record(code, fee=fee, commune=commune)]))
         self.assertEqual(status, 200, body)
-        user = "unpaid%08d" % self.next_id()
+        user = self.payer = "unpaid%08d" % self.next_id()
         self.bot.webchat(user, "tra cứu hồ sơ " + code)
         self.assertIn("Đang xử lý", self.bot.webchat(user, "5678")[1]["replies"][0]["text"])
         text = self.bot.webchat(user, button="hs:pay:" + code)[1]["replies"][0]["text"]
@@ -946,3 +946,65 @@ class ConsoleUnappliedPaymentTest(ServiceTest):
         self.assertEqual(Console(self.bot).call("GET", "payments/unapplied")[0], 401)
         page = c.page()[2]
         self.assertIn('id="hs-unapplied"', page)
+
+    def unapplied(self, console):
+        status, body = console.call("GET", "payments/unapplied")
+        self.assertEqual(status, 200, body)
+        return [p["ref"] for p in body["payments"]]
+
+    def test_staff_settle_one_by_hand_and_the_payer_is_told(self):
+        late, q = self.pay(SCOPED_COMMUNE)                       # paid after the link expired
+        payer = self.payer
+        self.ipn(q, time.time() + 2 * 3600)
+        ref = q["vnp_TxnRef"]
+        wait_until(lambda: self.bot.inbox(payer), what="the not-applied notice")
+        c, scoped, other = Console(self.bot), Console(self.bot), Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        scoped.sign_in(SCOPED_TOKEN)
+        self.assertIn(ref, self.unapplied(c))
+        for bad in ({}, {"ref": ref}, {"ref": ref, "how": "lost"}, {"ref": "pay:x y", "how": "refunded"}):
+            self.assertEqual(c.call("POST", "payments/settled", bad)[0], 400, bad)
+        self.assertEqual(Console(self.bot).call("POST", "payments/settled", {"ref": ref, "how": "refunded"})[0], 401)
+        # another commune's officer cannot see or settle it
+        elsewhere, q2 = self.pay("Chiềng Cơi")
+        self.ipn(q2, time.time() + 2 * 3600)
+        status, body = scoped.call("POST", "payments/settled", {"ref": q2["vnp_TxnRef"], "how": "refunded"})
+        self.assertEqual(status, 404, body)
+        self.assertIn(q2["vnp_TxnRef"], self.unapplied(c))
+        # the commune's officer refunds theirs: it leaves the list, the payer is told
+        status, body = scoped.call("POST", "payments/settled", {"ref": ref, "how": "refunded"})
+        self.assertEqual((status, body), (200, {"settled": "refunded"}))
+        self.assertNotIn(ref, self.unapplied(c))
+        applied, by, at = (self.redis("HGET", "pay:" + ref, f) for f in ("applied", "settled_by", "settled_at"))
+        self.assertEqual(applied, "refunded")
+        self.assertRegex(by, "^[0-9a-f]{12}$")
+        self.assertLessEqual(abs(int(at) - self.bot.now()), 60)
+        self.assertNotEqual(self.redis("HGET", "dossier:" + late, "paid"), "1")
+        notice = wait_until(lambda: self.bot.inbox(payer), what="the refund notice")
+        self.assertIn("đã được hoàn lại", notice[0]["text"])
+        self.assertIn(ref, notice[0]["text"])
+        self.assertEqual(scoped.call("POST", "payments/settled", {"ref": ref, "how": "applied"})[0], 404)
+
+    def test_applied_by_hand_marks_the_dossier_paid_unless_it_is_paid_already(self):
+        raised, q = self.pay(SCOPED_COMMUNE)                     # the fee is raised before payment
+        payer = self.payer
+        self.bot.admin("POST", "/admin/dossiers",
+                       test_dossiers.ndjson([test_dossiers.record(raised, fee=50000, commune=SCOPED_COMMUNE)]))
+        self.ipn(q, time.time())
+        wait_until(lambda: self.bot.inbox(payer), what="the not-applied notice")
+        late, q3 = self.pay(SCOPED_COMMUNE)                      # paid after the link expired,
+        self.ipn(q3, time.time() + 2 * 3600)
+        self.redis("HSET", "dossier:" + late, "paid", "1")       # then at the counter in cash
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        status, body = c.call("POST", "payments/settled", {"ref": q["vnp_TxnRef"], "how": "applied"})
+        self.assertEqual((status, body), (200, {"settled": "applied"}))
+        self.assertEqual(self.redis("HGET", "dossier:" + raised, "paid"), "1")
+        self.assertEqual(self.redis("HGET", "dossier:" + raised, "paid_amount"), "30000")
+        notice = wait_until(lambda: self.bot.inbox(payer), what="the notice")
+        self.assertIn("đã ghi nhận", notice[0]["text"])
+        # a payment cannot be applied to a dossier already paid: refund it
+        status, body = c.call("POST", "payments/settled", {"ref": q3["vnp_TxnRef"], "how": "applied"})
+        self.assertEqual(status, 409, body)
+        self.assertIn(q3["vnp_TxnRef"], self.unapplied(c))
+        self.assertEqual(c.call("POST", "payments/settled", {"ref": q3["vnp_TxnRef"], "how": "refunded"})[0], 200)

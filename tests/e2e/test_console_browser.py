@@ -200,6 +200,13 @@ class ConsoleBrowserTest(ServiceTest):
         b.wait(lambda: "BRW.05-0001" in b.texts("#hs-unapplied td"), what="the payment not applied")
         self.assertIn("Lệ phí đã thay đổi sau khi tạo liên kết", b.texts("#hs-unapplied td"))
         self.assertIn("30.000", b.texts("#hs-unapplied td"))
+        # refunded by hand: a second press confirms, the row leaves, the record says so
+        self.press("#hs-unapplied td .actions button", "Đã hoàn tiền")
+        self.assertEqual(self.redis("HGET", "pay:DVCBRW05", "applied"), "0")   # one press: not yet
+        self.press("#hs-unapplied td .actions button", "Bấm lần nữa: đã hoàn tiền")
+        b.wait(lambda: "BRW.05-0001" not in b.texts("#hs-unapplied td"), what="the row to leave")
+        self.assertIn("Đã ghi là hoàn tiền: BRW.05-0001", b.texts("#notice")[0])
+        self.assertEqual(self.redis("HGET", "pay:DVCBRW05", "applied"), "refunded")
         self.tab("Tình nguyện viên")
         b.wait(lambda: "tg:777000111" in b.texts("#tnv-list td"), what="the volunteer")
         b.fill("#tv-commune", "Mường Thanh")
@@ -213,7 +220,8 @@ class ConsoleBrowserTest(ServiceTest):
         staff = Console(self.bot)
         staff.sign_in(ADMIN_TOKEN)
         total = 0
-        for path in ("/admin", "/admin/static/console.js", "/admin/static/console.css"):
+        for path in ("/admin", "/admin/static/console_texts.js", "/admin/static/console.js",
+                     "/admin/static/console.css"):
             status, _, body = staff.request("GET", path)
             self.assertEqual(status, 200, path)
             total += len(body)

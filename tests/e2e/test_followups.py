@@ -87,6 +87,18 @@ class FollowupConversationTest(ServiceTest):
         self.assertIn(p["portal_url"], text)
         self.assertNotIn("phạt", text.lower())
 
+    def test_the_verb_of_submitting_or_paying_keeps_the_question(self):
+        """"nộp đơn ở đâu", "ai phải đóng": nộp/đóng do not hide the fact asked."""
+        chat = Chat(self, "telegram")
+        chat.say("gia han bhyt")
+        p = procedure("bhyt_gia_han")["procedure"]
+        for line in ("nop don o dau", "nộp đơn ở đâu ạ", "dong o dau"):
+            text = self.fact_reply(chat.say(line), "bhyt_gia_han")
+            self.assertIn(p["agency"], text, line)
+        text = self.fact_reply(chat.say("ai phai dong"), "bhyt_gia_han")
+        self.assertIn("Ai làm", text)
+        self.assertIn("thủ tục nào", texts(Chat(self, "telegram").say("nop don o dau")))
+
     def test_pay_button_only_when_there_is_a_fee(self):
         chat = Chat(self, "telegram")
         chat.say("khai sinh")

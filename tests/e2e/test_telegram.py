@@ -223,3 +223,20 @@ class InlineReplyTest(ServiceTest):
         status, _, body = self.bot.telegram(tg_callback(self.next_id(), user, "menu"))
         self.assertEqual((status, body), (200, b"{}"))
         wait_until(lambda: self.tg.sent_to(user), what="menu via sendMessage")
+
+
+class CurlForHttpTest(ServiceTest):
+    """DVCBOT_HTTP_CLIENT=curl: the Bot API stub (http://) is reached through
+    libcurl, as before the own client; every other class here goes through
+    the own client. (Which client sent a request is not visible at the stub;
+    test_http_client_curl and test_http_keepalive_curl check curl's path.)"""
+    extra_env = {"DVCBOT_HTTP_CLIENT": "curl"}
+
+    def test_replies_and_retries_still_go_out(self):
+        user = self.new_user()
+        self.tg.script("sendMessage", (502, {"ok": False}))
+        self.assertEqual(self.bot.telegram(tg_message(self.next_id(), user, "/start"))[0], 200)
+        calls = wait_until(lambda: len(self.tg.sent_to(user)) >= 2 and self.tg.sent_to(user), 6,
+                           what="the retried reply")
+        self.assertEqual([c["status"] for c in calls[:2]], [502, 200])
+        self.assertIn("Xin chào", calls[1]["json"]["text"])

@@ -1,0 +1,46 @@
+/* http_pool — the own HTTP/1.1 keep-alive client for http:// URLs, behind
+ * http_client.h (which sends https:// to libcurl, http_curl.h).
+ *
+ * Per host:port a pool of at most HTTP_CLIENT_MAX_HOST_CONNECTIONS
+ * connections (http_plain.h); more requests wait in line (first come, first
+ * served). A connection that finished an exchange and may stay open is kept
+ * for the next request (at most HTTP_CLIENT_MAX_IDLE_CONNECTIONS idle ones
+ * in all). Names are looked up with uv_getaddrinfo, off the loop, and the
+ * addresses kept HTTP_POOL_NAME_TTL_MS; a numeric host needs no lookup. When
+ * a kept connection turns out closed by the server before any byte of the
+ * response came (the keep-alive race), the request goes once more on a new
+ * connection, as curl does; never after a response byte.
+ *
+ * The contract is http_client.h's: http_pool_request copies what it needs
+ * (the request is written out at once), returns 0 and later calls cb exactly
+ * once (also on error, timeout and http_pool_close, with status 0 and an
+ * error text), or returns a negative HTTP_CLIENT_E* and never calls cb. cb
+ * never runs inside http_pool_request. The response is valid only during
+ * cb; cb may start requests or close the pool. After http_pool_close
+ * nothing fires any more; the pool frees itself once its handles (request
+ * timers, connections, lookups) are closed: run the loop. */
+#ifndef DVCBOT_HTTP_POOL_H
+#define DVCBOT_HTTP_POOL_H
+
+#include "dvcbot/http_client.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+#define HTTP_POOL_NAME_TTL_MS 60000  /* how long looked-up addresses serve new connections */
+#define HTTP_POOL_MAX_ADDRS 8        /* addresses of one name tried in turn */
+
+struct http_pool;
+
+struct http_pool *http_pool_new(uv_loop_t *loop);
+/* HTTP_CLIENT_EINVAL also for a URL that is not plain http:// (see
+ * http_wire_url_split). */
+int http_pool_request(struct http_pool *p, const struct http_client_request *req, http_client_cb cb,
+                      void *ud);
+size_t http_pool_pending(const struct http_pool *p);
+/* Cancels every request in flight ("cancelled", inside this call) and
+ * closes every connection. A second call, or one from a callback, does
+ * nothing. */
+void http_pool_close(struct http_pool *p);
+
+#endif

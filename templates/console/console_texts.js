@@ -1,0 +1,109 @@
+/* The staff console's texts: the names, labels and translated errors
+ * console.js shows. Staff can edit the Vietnamese without touching the
+ * page's behaviour; the keys and the patterns (the API's English errors
+ * and reasons, matched in order) must stay as they are. */
+window.DVC_TEXTS = (function () {
+  'use strict';
+  return {
+    statusNames: {
+      da_tiep_nhan: 'Đã tiếp nhận', dang_xu_ly: 'Đang xử lý', can_bo_sung: 'Cần bổ sung',
+      cho_thanh_toan: 'Chờ nộp lệ phí', da_co_ket_qua: 'Đã có kết quả',
+      da_tra_ket_qua: 'Đã trả kết quả', tu_choi: 'Từ chối'
+    },
+
+    channelNames: { telegram: 'Telegram', zalo: 'Zalo', webchat: 'Trò chuyện trên web' },
+
+    broadcastStatus: {
+      resolving: 'đang lập danh sách', scheduled: 'đã hẹn giờ', running: 'đang gửi',
+      done: 'đã xong', cancelled: 'đã dừng', failed: 'không thực hiện được'
+    },
+
+    /* The API's errors stay English (other programs read them); the page says
+     * them in Vietnamese: the first pattern that matches, $1.. its groups. */
+    errors: [
+      [/^text is required/, 'Chưa có nội dung tin nhắn.'],
+      [/^text is not valid UTF-8/, 'Nội dung có ký tự không đọc được.'],
+      [/^text has (\d+) characters; at most (\d+)/, 'Nội dung dài $1 ký tự; tối đa $2 ký tự (một màn hình điện thoại).'],
+      [/^buttons\[\d+\] must be an object/, 'Nút bấm không đúng dạng: cần tên nút và mã nút.'],
+      [/^buttons\[\d+\]: unknown field '(.*)'/, 'Nút bấm có mục lạ "$1".'],
+      [/^buttons\[\d+\]\.label is required/, 'Có nút bấm chưa có tên.'],
+      [/^buttons\[\d+\]\.label must be valid UTF-8, at most (\d+)/, 'Tên nút bấm dài quá (tối đa $1 ký tự) hoặc có ký tự không đọc được.'],
+      [/^buttons\[\d+\]\.payload must be 1-(\d+) bytes/, 'Mã nút bấm phải gồm 1–$1 ký tự không dấu, không có khoảng trắng.'],
+      [/^buttons\[\d+\] does not fit/, 'Nút bấm không vừa tin nhắn.'],
+      [/^buttons must be an array/, 'Danh sách nút bấm không đúng dạng.'],
+      [/^at most (\d+) buttons/, 'Tối đa $1 nút bấm.'],
+      [/^segment\.channels is required/, 'Chọn ít nhất một kênh (Telegram, Zalo, web chat).'],
+      [/^segment\.channels must hold strings/, 'Danh sách kênh không đúng dạng.'],
+      [/^segment\.channels: unknown channel '(.*)'/, 'Không có kênh "$1" (chỉ có Telegram, Zalo, web chat).'],
+      [/^segment\.channels: channel '(.*)' is not enabled/, 'Kênh $1 chưa được bật trên máy chủ này.'],
+      [/^segment\.communes must be an array of 1-(\d+)/, 'Danh sách xã/phường phải có từ 1 đến $1 tên.'],
+      [/^segment\.communes must hold non-empty names of at most (\d+) bytes/, 'Tên xã/phường không được để trống, dài tối đa $1 byte.'],
+      [/^segment\.communes: a name is not valid UTF-8/, 'Tên xã/phường có ký tự không đọc được.'],
+      [/^segment\.seen_within_days must be a whole number of days, 1-(\d+)/, 'Số ngày "dùng gần đây" phải là số nguyên từ 1 đến $1.'],
+      [/^segment\.dossier_status must be/, 'Trạng thái hồ sơ không đúng (ví dụ can_bo_sung, cho_thanh_toan).'],
+      [/^segment is required/, 'Chưa chọn người nhận.'],
+      [/^no such payment to settle/, 'Khoản thanh toán này đã được xử lý hoặc không còn trong danh sách.'],
+      [/^the dossier is gone or already paid/, 'Hồ sơ không còn hoặc đã nộp phí: không ghi nhận được, hãy hoàn tiền cho người dân.'],
+      [/^segment\.procedure is not supported/, 'Chưa lọc được người nhận theo thủ tục.'],
+      [/^segment: unknown field '(.*)'/, 'Không có điều kiện người nhận "$1".'],
+      [/^segment cannot be stored/, 'Không lưu được điều kiện người nhận.'],
+      [/^segment matches more than (\d+) users/, 'Nhóm người nhận quá đông (hơn $1 người); hãy chọn bớt xã/phường hoặc số ngày dùng gần đây.'],
+      [/^not_before must be an ISO 8601/, 'Giờ hẹn gửi không đúng dạng (ví dụ 2025-03-01T08:00:00+07:00).'],
+      [/^not_before is more than a year ahead/, 'Giờ hẹn gửi không được quá một năm tới.'],
+      [/^body must be a JSON object/, 'Yêu cầu không đúng dạng.'],
+      [/^body must be a JSON array or NDJSON/, 'Tệp phải là CSV có dòng tiêu đề, hoặc JSON.'],
+      [/^unknown field '(.*)'/, 'Không có mục "$1".'],
+      [/^the broadcast with this Idempotency-Key is still being prepared/, 'Tin này đang được chuẩn bị; đợi một lát rồi thử lại.'],
+      [/Idempotency-Key/, 'Yêu cầu này trùng một tin đã gửi; tải lại trang rồi soạn lại.'],
+      [/^broadcast is (\w+); only a scheduled or running one can be cancelled/, 'Chỉ dừng được tin đang hẹn giờ hoặc đang gửi (tin này: $1).'],
+      [/^no such broadcast/, 'Không tìm thấy tin này.'],
+      [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
+      [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
+      [/^not found/, 'Không tìm thấy.']
+    ],
+
+    buttonActions: [
+      ['', '— không có nút —'], ['menu:thu_tuc', 'Mở danh sách thủ tục'],
+      ['i:tra_cuu_ho_so', 'Tra cứu hồ sơ'], ['i:thanh_toan', 'Nộp lệ phí trực tuyến'],
+      ['i:huong_dan_vneid', 'Hướng dẫn VNeID'], ['i:gap_can_bo', 'Gặp cán bộ']
+    ],
+
+    fieldNames: {
+      code: 'Mã hồ sơ', procedure: 'Thủ tục', applicant_name: 'Người nộp', phone: 'Điện thoại',
+      id_number: 'Số định danh', commune: 'Xã/phường', agency: 'Cơ quan', status: 'Trạng thái',
+      received_at: 'Ngày nhận', due_at: 'Hạn trả', fee: 'Lệ phí', paid: 'Đã nộp phí',
+      submitted_online: 'Nộp trực tuyến', paid_online: 'Nộp phí trực tuyến', finished_at: 'Ngày trả',
+      note: 'Ghi chú', '': 'Cả dòng'
+    },
+
+    reasons: [
+      [/^missing/, 'bị thiếu'],
+      [/^must be ISO 8601/, 'ngày giờ phải theo dạng 2025-03-14T08:00:00+07:00 (hoặc 2025-03-14)'],
+      [/^unknown status/, 'trạng thái không đúng (da_tiep_nhan, dang_xu_ly, can_bo_sung, cho_thanh_toan, da_co_ket_qua, da_tra_ket_qua, tu_choi)'],
+      [/^unknown procedure/, 'mã thủ tục không có trong danh mục'],
+      [/^must be true or false/, 'phải là true/false (hoặc 1/0)'],
+      [/^must be an integer amount/, 'phải là số tiền nguyên, tính bằng đồng'],
+      [/^phone or id_number is required/, 'cần số điện thoại hoặc số định danh (người dân xác minh bằng 4 số cuối)'],
+      [/^must be 6-40 characters/, 'mã hồ sơ gồm 6–40 ký tự chữ, số, . - _ / và có ít nhất một chữ số'],
+      [/^outside the commune/, 'hồ sơ không thuộc xã của tài khoản này'],
+      [/^belongs to another commune/, 'mã hồ sơ này đã có ở xã khác; tài khoản xã không chuyển được hồ sơ của xã khác (hỏi cán bộ tỉnh)'],
+      [/^stored without a commune/, 'mã hồ sơ này đã có, chưa ghi xã; tài khoản xã không nhận được hồ sơ này (hỏi cán bộ tỉnh)'],
+      [/^changed during the upload/, 'hồ sơ vừa được sửa trong lúc tải lên; hãy tải lại tệp'],
+      [/^must hold 8-15 digits/, 'số điện thoại phải có 8–15 chữ số'],
+      [/^too long/, 'quá dài'],
+      [/^not valid UTF-8/, 'không đúng bảng mã UTF-8 (hãy lưu tệp dạng CSV UTF-8)']
+    ],
+
+    unapplied: {
+      fee_changed: 'Lệ phí đã thay đổi sau khi tạo liên kết', expired: 'Thanh toán sau khi liên kết hết hạn',
+      already_paid: 'Hồ sơ đã nộp phí trước đó (nộp trùng)', not_due: 'Hồ sơ không còn phải nộp phí',
+      no_dossier: 'Không còn hồ sơ'
+    },
+
+    /* The two buttons of a payment not applied, what the button says while
+     * it waits for the second press, and the notice once done. */
+    settle: { refunded: 'Đã hoàn tiền', applied: 'Ghi nhận vào hồ sơ' },
+    settleConfirm: 'Bấm lần nữa: ',
+    settleDone: { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' }
+  };
+}());

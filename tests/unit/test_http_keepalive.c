@@ -1,0 +1,219 @@
+/* test_http_keepalive — how outbound HTTP uses its connections: keep-alive
+ * reuse, the ways a response ends (Content-Length, chunked, end of
+ * connection, HTTP/1.0, after a 1xx), the keep-alive race (a kept
+ * connection the server closed: sent once more on a new one), a server that
+ * hangs up without answering, a stalled body, and the per-host cap. Against
+ * the stub of http_stub.h; the own client here, libcurl in
+ * test_http_keepalive_curl.c, which must behave the same. */
+#include "http_stub.h"
+
+static void get_and_wait(struct fx *f, const char *path, long timeout_ms, struct result *r)
+{
+    int before = r->calls;
+    get(f, path, timeout_ms, r);
+    run_until(f, &r->calls, before + 1, 5000);
+}
+
+static void assert_ok(const struct result *r, const char *body)
+{
+    assert_null(r->error);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(buf_cstr(&r->body), body);
+}
+
+/* ===== Reuse =============================================================== */
+
+static void test_sequential_requests_share_one_connection(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    for (int i = 0; i < 5; i++) {
+        get_and_wait(f, "/hello", 0, &r);
+        assert_ok(&r, "ok");
+    }
+    assert_int_equal(r.calls, 5);
+    assert_int_equal(f->srv.requests, 5);
+    assert_int_equal(f->srv.accepts, 1);
+    result_free(&r);
+}
+
+static void test_chunked_response_is_put_together_and_the_connection_kept(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    get_and_wait(f, "/chunked", 0, &r);
+    assert_ok(&r, "hello, chunked world");
+    assert_int_equal(r.body.len, strlen("hello, chunked world"));
+    get_and_wait(f, "/chunked", 0, &r);
+    assert_ok(&r, "hello, chunked world");
+    assert_int_equal(f->srv.accepts, 1);
+    result_free(&r);
+}
+
+static void test_body_ended_by_closing_is_whole_and_the_next_request_reconnects(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    get_and_wait(f, "/eof-body", 0, &r);
+    assert_ok(&r, "until the end");
+    get_and_wait(f, "/hello", 0, &r);
+    assert_ok(&r, "ok");
+    assert_int_equal(f->srv.accepts, 2);
+    result_free(&r);
+}
+
+static void test_http10_response_without_keep_alive_is_not_reused(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    get_and_wait(f, "/http10", 0, &r);
+    assert_ok(&r, "ok");
+    get_and_wait(f, "/hello", 0, &r);
+    assert_ok(&r, "ok");
+    assert_int_equal(f->srv.accepts, 2);
+    result_free(&r);
+}
+
+static void test_100_continue_is_skipped_for_the_final_response(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    get_and_wait(f, "/continue", 0, &r);
+    assert_ok(&r, "done");
+    get_and_wait(f, "/hello", 0, &r);
+    assert_ok(&r, "ok");
+    assert_int_equal(f->srv.accepts, 1);
+    result_free(&r);
+}
+
+/* ===== Hang-ups ============================================================ */
+
+/* The second request goes on the kept connection, which the server closes
+ * on reading it: sent once more on a new connection, it succeeds. */
+static void test_kept_connection_closed_by_the_server_is_retried_on_a_new_one(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    get_and_wait(f, "/hello", 0, &r);
+    assert_ok(&r, "ok");
+    get_and_wait(f, "/hangup-reused", 0, &r);
+    assert_int_equal(r.calls, 2);
+    assert_ok(&r, "fresh");
+    assert_int_equal(f->srv.requests, 3);
+    assert_int_equal(f->srv.accepts, 2);
+    result_free(&r);
+}
+
+/* On a new connection a hang-up is an error at once; on a kept one, the
+ * one retry hangs up too, and that is the error: the callback runs once. */
+static void test_server_hanging_up_without_answering_fails_the_request_once(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    get_and_wait(f, "/hangup", 0, &r);
+    assert_non_null(r.error);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.body.len, 0);
+    assert_int_equal(f->srv.requests, 1);
+    assert_int_equal(f->srv.accepts, 1);
+
+    get_and_wait(f, "/hello", 0, &r);
+    assert_ok(&r, "ok");
+    get_and_wait(f, "/hangup", 0, &r);
+    assert_non_null(r.error);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(f->srv.requests, 4);   /* the hang-up, once more on a new connection */
+    assert_int_equal(f->srv.accepts, 3);
+    get(f, "/hello", 0, &r);                /* nothing else fires meanwhile */
+    run_until(f, &r.calls, 4, 5000);
+    assert_int_equal(r.calls, 4);
+    assert_ok(&r, "ok");
+    result_free(&r);
+}
+
+/* A response that stops halfway times out, and its connection is not used again. */
+static void test_stalled_body_times_out_and_its_connection_is_dropped(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    get_and_wait(f, "/stall", 300, &r);
+    assert_non_null(r.error);
+    assert_non_null(strstr(r.error, "timed out"));
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.body.len, 0);
+    get_and_wait(f, "/hello", 0, &r);
+    assert_ok(&r, "ok");
+    assert_int_equal(f->srv.accepts, 2);
+    result_free(&r);
+}
+
+/* ===== Per-host cap ========================================================= */
+
+/* The stub holds the first 16 requests unanswered: 16 connections at once.
+ * The 17th must wait for one of them, not open a 17th. */
+static void test_17_concurrent_requests_use_at_most_16_connections(void **state)
+{
+    struct fx *f = *state;
+    enum { N = HTTP_CLIENT_MAX_HOST_CONNECTIONS + 1 };
+    struct result r[N] = {{0}};
+    int done = 0;
+    f->srv.hold_release = HTTP_CLIENT_MAX_HOST_CONNECTIONS;
+    for (int i = 0; i < N; i++) {
+        r[i].done = &done;
+        get(f, "/hold", 0, &r[i]);
+    }
+    assert_int_equal(http_client_pending(f->client), N);
+    run_until(f, &done, N, 10000);
+    for (int i = 0; i < N; i++) {
+        assert_ok(&r[i], "held");
+        result_free(&r[i]);
+    }
+    assert_int_equal(f->srv.requests, N);
+    assert_int_equal(f->srv.accepts, HTTP_CLIENT_MAX_HOST_CONNECTIONS);
+    assert_int_equal(http_client_pending(f->client), 0);
+}
+
+/* Requests waiting for a connection and requests on one are all cancelled,
+ * each once, by close; a request started then is refused. */
+static void test_close_cancels_waiting_and_active_requests_once(void **state)
+{
+    struct fx *f = *state;
+    enum { N = HTTP_CLIENT_MAX_HOST_CONNECTIONS + 3 };
+    struct result r[N] = {{0}};
+    int done = 0;
+    f->srv.hold_release = 1000;  /* never */
+    for (int i = 0; i < N; i++) {
+        r[i].done = &done;
+        get(f, "/hold", 0, &r[i]);
+    }
+    run_until(f, &f->srv.n_held, HTTP_CLIENT_MAX_HOST_CONNECTIONS, 5000);
+    http_client_close(f->client);
+    f->client = NULL;
+    assert_int_equal(done, N);
+    fx_finish(f);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_string_equal(r[i].error, "cancelled");
+        assert_int_equal(r[i].status, 0);
+        result_free(&r[i]);
+    }
+}
+
+int main(void)
+{
+#define T(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_sequential_requests_share_one_connection),
+        T(test_chunked_response_is_put_together_and_the_connection_kept),
+        T(test_body_ended_by_closing_is_whole_and_the_next_request_reconnects),
+        T(test_http10_response_without_keep_alive_is_not_reused),
+        T(test_100_continue_is_skipped_for_the_final_response),
+        T(test_kept_connection_closed_by_the_server_is_retried_on_a_new_one),
+        T(test_server_hanging_up_without_answering_fails_the_request_once),
+        T(test_stalled_body_times_out_and_its_connection_is_dropped),
+        T(test_17_concurrent_requests_use_at_most_16_connections),
+        T(test_close_cancels_waiting_and_active_requests_once),
+    };
+#undef T
+    return stub_run_group("http keep-alive", tests);
+}
