@@ -994,29 +994,32 @@ end)
 -- dedupe TTL, session op ('k','s','d'), session, session TTL, consumer,
 -- trust ('1': this process holds every entry it committed before), chat,
 -- reply_ref, user key, n, then text and buttons of each reply. Returns
--- {1, gated, first seq - 1, has seq, id...}.
+-- {1, gated, first seq - 1, has seq, id...}. (k, a: where this commit's
+-- keys and arguments start, for outbox_commit_many.)
 -- (outbox_store)
-local function outbox_commit(keys, args)
-  if args[1] == '1' then redis.call('SET', keys[1], '1', 'EX', args[2])
-  elseif args[1] == 'c' then redis.call('DEL', keys[1]) end
-  if args[3] == 's' then redis.call('SET', keys[2], args[4], 'EX', args[5])
-  elseif args[3] == 'd' then redis.call('DEL', keys[2]) end
-  local n = tonumber(args[11])
+local function outbox_commit(keys, args, k, a)
+  if args[a + 1] == '1' then redis.call('SET', keys[k + 1], '1', 'EX', args[a + 2])
+  elseif args[a + 1] == 'c' then redis.call('DEL', keys[k + 1]) end
+  if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
+  elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
+  local n = tonumber(args[a + 11])
   if n == 0 then return {1, 0, 0, 0} end
   local q, gated, has = 0, 0, 0
-  local f = redis.call('HMGET', keys[3], 'oq', 'od', 'oo', 'ch')
+  local f = redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch')
   if f[4] then
     q = tonumber(f[1]) or 0
-    if (tonumber(f[2]) or 0) < q and not (args[7] == '1' and f[3] == args[6]) then gated = 1 end
-    redis.call('HSET', keys[3], 'oq', q + n, 'oo', args[6])
+    if (tonumber(f[2]) or 0) < q and not (args[a + 7] == '1' and f[3] == args[a + 6]) then gated = 1 end
+    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', q + n)
+    else redis.call('HSET', keys[k + 3], 'oq', q + n, 'oo', args[a + 6]) end
     has = 1 end
   local out = {1, gated, q, has}
+  local user = has == 1 and args[a + 10] or ''
   for i = 1, n do
-    out[4 + i] = redis.call('XADD', keys[4], '*', 'u', has == 1 and args[10] or '', 'c', args[8],
-      'q', has == 1 and q + i or 0, 'r', args[9], 't', args[10 + 2 * i], 'b', args[11 + 2 * i]) end
+    out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8],
+      'q', has == 1 and q + i or 0, 'r', args[a + 9], 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end
   return out
 end
-redis.register_function('outbox_commit', outbox_commit)
+redis.register_function('outbox_commit', function(keys, args) return outbox_commit(keys, args, 0, 0) end)
 
 -- The commits of one loop turn together (group commit): KEYS: the four
 -- keys of each commit, in order; ARGV: for each, the number of its
@@ -1026,10 +1029,8 @@ redis.register_function('outbox_commit', outbox_commit)
 redis.register_function('outbox_commit_many', function(keys, args)
   local out, at = {}, 1
   for i = 1, #keys / 4 do
-    local m = tonumber(args[at])
-    out[i] = outbox_commit({keys[4 * i - 3], keys[4 * i - 2], keys[4 * i - 1], keys[4 * i]},
-      {unpack(args, at + 1, at + m)})
-    at = at + 1 + m
+    out[i] = outbox_commit(keys, args, 4 * (i - 1), at)
+    at = at + 1 + tonumber(args[at])
   end
   return out
 end)
