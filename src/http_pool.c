@@ -52,6 +52,7 @@ struct pool_slot {
     struct http_plain_conn *conn;
     struct pool_req *req;
     unsigned addr_i;
+    uint64_t idle_since;         /* loop time the connection became idle */
 };
 
 struct pool_host {
@@ -79,6 +80,7 @@ struct http_pool {
     size_t pending;
     unsigned n_idle;
     unsigned open_handles;       /* request timers, connections, lookups */
+    uint64_t idle_max_ms;
     bool closing;
 };
 
@@ -108,7 +110,13 @@ struct http_pool *http_pool_new(uv_loop_t *loop)
 {
     struct http_pool *p = xcalloc(1, sizeof *p);
     p->loop = loop;
+    p->idle_max_ms = HTTP_POOL_IDLE_MAX_MS;
     return p;
+}
+
+void http_pool_set_idle_max(struct http_pool *p, uint64_t ms)
+{
+    p->idle_max_ms = ms;
 }
 
 size_t http_pool_pending(const struct http_pool *p)
@@ -180,11 +188,20 @@ static void slot_close(struct pool_slot *s)
     slot_release(s);
 }
 
-static struct pool_slot *host_idle_slot(struct pool_host *h)
+/* An idle connection to use, taken out of the idle count; ones idle too
+ * long are closed on the way (a middlebox may have dropped them silently). */
+static struct pool_slot *host_take_idle(struct pool_host *h)
 {
-    for (unsigned i = 0; i < HTTP_CLIENT_MAX_HOST_CONNECTIONS; i++)
-        if (h->slots[i].conn && !h->slots[i].req)
-            return &h->slots[i];
+    struct http_pool *p = h->pool;
+    for (unsigned i = 0; i < HTTP_CLIENT_MAX_HOST_CONNECTIONS; i++) {
+        struct pool_slot *s = &h->slots[i];
+        if (!s->conn || s->req)
+            continue;
+        p->n_idle--;
+        if (uv_now(p->loop) - s->idle_since < p->idle_max_ms)
+            return s;
+        slot_close(s);
+    }
     return NULL;
 }
 
@@ -291,12 +308,14 @@ static void slot_after_exchange(struct pool_slot *s, bool reusable)
 {
     struct http_pool *p = s->host->pool;
     s->req = NULL;
-    if (!reusable)
+    if (!reusable) {
         slot_release(s);
-    else if (p->n_idle >= HTTP_CLIENT_MAX_IDLE_CONNECTIONS)
+    } else if (p->n_idle >= HTTP_CLIENT_MAX_IDLE_CONNECTIONS) {
         slot_close(s);
-    else
+    } else {
         p->n_idle++;
+        s->idle_since = uv_now(p->loop);
+    }
 }
 
 /* Whether r goes again on another connection after its exchange broke. */
@@ -472,10 +491,8 @@ static void host_dispatch(struct pool_host *h)
 {
     struct http_pool *p = h->pool;
     while (h->head && !p->closing) {
-        struct pool_slot *s = host_idle_slot(h);
-        if (s) {
-            p->n_idle--;
-        } else {
+        struct pool_slot *s = host_take_idle(h);
+        if (!s) {
             if (h->n_conns >= HTTP_CLIENT_MAX_HOST_CONNECTIONS)
                 return;
             if (!host_addresses_fresh(h)) {

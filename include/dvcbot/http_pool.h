@@ -5,10 +5,11 @@
  * connections (http_plain.h); more requests wait in line (first come, first
  * served). A connection that finished an exchange and may stay open is kept
  * for the next request (at most HTTP_CLIENT_MAX_IDLE_CONNECTIONS idle ones
- * in all). Names are looked up with uv_getaddrinfo, off the loop, and the
- * addresses kept HTTP_POOL_NAME_TTL_MS; a numeric host needs no lookup. When
- * a kept connection turns out closed by the server before any byte of the
- * response came (the keep-alive race), the request goes once more on a new
+ * in all, none idle longer than HTTP_POOL_IDLE_MAX_MS). Names are looked
+ * up with uv_getaddrinfo, off the loop, and the addresses kept
+ * HTTP_POOL_NAME_TTL_MS; a numeric host needs no lookup. When a kept
+ * connection turns out closed by the server before any byte of the response
+ * came (the keep-alive race), the request goes once more on a new
  * connection, as curl does; never after a response byte.
  *
  * The contract is http_client.h's: http_pool_request copies what it needs
@@ -25,10 +26,13 @@
 #include "dvcbot/http_client.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #define HTTP_POOL_NAME_TTL_MS 60000  /* how long looked-up addresses serve new connections */
 #define HTTP_POOL_MAX_ADDRS 8        /* addresses of one name tried in turn */
+#define HTTP_POOL_IDLE_MAX_MS 118000 /* an idle connection older than this is not reused (curl's
+                                        CURLOPT_MAXAGE_CONN default) */
 
 struct http_pool;
 
@@ -38,6 +42,9 @@ struct http_pool *http_pool_new(uv_loop_t *loop);
 int http_pool_request(struct http_pool *p, const struct http_client_request *req, http_client_cb cb,
                       void *ud);
 size_t http_pool_pending(const struct http_pool *p);
+/* How long an idle connection may wait for its next request
+ * (HTTP_POOL_IDLE_MAX_MS unless set; tests set it short). */
+void http_pool_set_idle_max(struct http_pool *p, uint64_t ms);
 /* Cancels every request in flight ("cancelled", inside this call) and
  * closes every connection. A second call, or one from a callback, does
  * nothing. */

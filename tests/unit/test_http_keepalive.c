@@ -180,6 +180,51 @@ static void test_connect_that_never_completes_times_out(void **state)
     result_free(&r);
 }
 
+#ifndef HTTP_STUB_CURL
+/* ===== The own pool's idle limit (curl has its own, CURLOPT_MAXAGE_CONN) ====== */
+
+#include "dvcbot/http_pool.h"
+
+static void pool_get_ok(struct http_pool *p, struct fx *f, struct result *r)
+{
+    struct http_client_request req = {.url = fx_url(f, "/hello")};
+    int before = r->calls;
+    assert_int_equal(http_pool_request(p, &req, on_result, r), 0);
+    run_until(f, &r->calls, before + 1, 5000);
+    assert_ok(r, "ok");
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    (*(int *)t->data)++;
+}
+
+/* Reused at once; after waiting longer than the limit, a new connection. */
+static void test_connection_idle_longer_than_the_limit_is_not_reused(void **state)
+{
+    struct fx *f = *state;
+    struct http_pool *p = http_pool_new(&f->loop);
+    struct result r = {0};
+    uv_timer_t tick;
+    int ticks = 0;
+    http_pool_set_idle_max(p, 5);
+    pool_get_ok(p, f, &r);
+    pool_get_ok(p, f, &r);
+    assert_int_equal(f->srv.accepts, 1);
+    assert_int_equal(uv_timer_init(&f->loop, &tick), 0);
+    tick.data = &ticks;
+    assert_int_equal(uv_timer_start(&tick, on_tick, 20, 0), 0);
+    run_until(f, &ticks, 1, 5000);
+    pool_get_ok(p, f, &r);
+    assert_int_equal(f->srv.accepts, 2);
+    assert_int_equal(f->srv.requests, 3);
+    http_pool_close(p);
+    uv_close((uv_handle_t *)&tick, NULL);
+    fx_finish(f);  /* tick lives on this stack: the loop ends here */
+    result_free(&r);
+}
+#endif
+
 /* ===== Per-host cap ========================================================= */
 
 /* The stub holds the first 16 requests unanswered: 16 connections at once.
@@ -245,6 +290,9 @@ int main(void)
         T(test_server_hanging_up_without_answering_fails_the_request_once),
         T(test_stalled_body_times_out_and_its_connection_is_dropped),
         T(test_connect_that_never_completes_times_out),
+#ifndef HTTP_STUB_CURL
+        T(test_connection_idle_longer_than_the_limit_is_not_reused),
+#endif
         T(test_17_concurrent_requests_use_at_most_16_connections),
         T(test_close_cancels_waiting_and_active_requests_once),
     };
