@@ -17,10 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-/* One round trip per message, a transaction of plain commands (no Lua):
- * marks the event id (SET NX, returning what was there: a redelivered event
- * is dropped), refreshes the user record and loads the session. All keys
- * carry the user's hash tag, so this also runs on Redis Cluster. A stored
+/* One round trip per loop turn (dialog_load, send_load): marks the event id
+ * (SET NX, returning what was there: a redelivered event is dropped),
+ * refreshes the user record and loads the session. The loads of several
+ * users share one call: one Redis, not Cluster (as outbox_store). A stored
  * turn (dialog_handle_stored) marks its event DEDUPE_IN_HAND for a short
  * while; its commit marks it DEDUPE_DONE for the dedupe TTL, so an event
  * whose turn died before its commit is handled again once the mark

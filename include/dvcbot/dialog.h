@@ -4,7 +4,8 @@
  * bot_replies through the channel's callback. For each message it:
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
- *   2. in one Redis round trip (the function dialog_load), drops a
+ *   2. in one Redis round trip (the function dialog_load; the loads of one
+ *      loop turn share one call, dialog_load_many), drops a
  *      redelivered event (SET NX of the event id with a TTL; the id also goes
  *      into the user's index dd:{<user key>} so erase-my-data finds the
  *      keys by name), refreshes the user record u:{<user key>} (hash: ch,
