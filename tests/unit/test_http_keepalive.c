@@ -199,7 +199,9 @@ static void on_tick(uv_timer_t *t)
     (*(int *)t->data)++;
 }
 
-/* Reused at once; after waiting longer than the limit, a new connection. */
+/* After waiting longer than the limit, a new connection. (Reuse within the
+ * limit is what the tests above show; asserting it here with a short limit
+ * would race the loop's clock.) */
 static void test_connection_idle_longer_than_the_limit_is_not_reused(void **state)
 {
     struct fx *f = *state;
@@ -209,7 +211,6 @@ static void test_connection_idle_longer_than_the_limit_is_not_reused(void **stat
     int ticks = 0;
     http_pool_set_idle_max(p, 5);
     pool_get_ok(p, f, &r);
-    pool_get_ok(p, f, &r);
     assert_int_equal(f->srv.accepts, 1);
     assert_int_equal(uv_timer_init(&f->loop, &tick), 0);
     tick.data = &ticks;
@@ -217,7 +218,7 @@ static void test_connection_idle_longer_than_the_limit_is_not_reused(void **stat
     run_until(f, &ticks, 1, 5000);
     pool_get_ok(p, f, &r);
     assert_int_equal(f->srv.accepts, 2);
-    assert_int_equal(f->srv.requests, 3);
+    assert_int_equal(f->srv.requests, 2);
     http_pool_close(p);
     uv_close((uv_handle_t *)&tick, NULL);
     fx_finish(f);  /* tick lives on this stack: the loop ends here */
