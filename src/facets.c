@@ -49,6 +49,7 @@ struct facets {
     size_t n_procs;
     unsigned ttl_s;
     double named_min;
+    double rest_min; /* > 1: the rest of a line is never classified alone */
 };
 
 const char *facet_name(enum facet facet)
@@ -64,6 +65,11 @@ const char *facets_label(const struct facets *f, enum facet facet)
 unsigned facets_context_ttl(const struct facets *f)
 {
     return f->ttl_s;
+}
+
+double facets_rest_min(const struct facets *f)
+{
+    return f->rest_min;
 }
 
 double facets_named_min(const struct facets *f)
@@ -283,7 +289,8 @@ static void read_number(const cJSON *root, const char *name, double min, double 
 
 static void check_keys(const cJSON *root, struct problems *pb)
 {
-    static const char *const known[] = {"comment", "context_ttl_s", "named_min_score", "question_words",
+    static const char *const known[] = {"comment", "context_ttl_s", "named_min_score",
+                                        "rest_min_score", "question_words",
                                         "amount_words", "ask_over", "context_acts", "facets",
                                         "filler"};
     const cJSON *e;
@@ -351,6 +358,9 @@ struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, 
     read_number(root, "named_min_score", 0, 100, &named, &pb);
     f->ttl_s = (unsigned)ttl;
     f->named_min = named;
+    f->rest_min = 2;
+    if (cJSON_GetObjectItemCaseSensitive(root, "rest_min_score"))
+        read_number(root, "rest_min_score", 0, 1, &f->rest_min, &pb);
     read_facets(f, cJSON_GetObjectItemCaseSensitive(root, "facets"), &pb);
     read_filler(f, cJSON_GetObjectItemCaseSensitive(root, "filler"), &pb);
     read_words(cJSON_GetObjectItemCaseSensitive(root, "question_words"), "question_words",
@@ -402,12 +412,19 @@ static bool word_is(const struct words *w, size_t i, const char *word, size_t le
     return len == w->len[i] && memcmp(w->at[i], word, len) == 0;
 }
 
+static bool word_in(const struct words *w, size_t i, const struct wordlist *l)
+{
+    for (size_t k = 0; k < l->n; k++)
+        if (word_is(w, i, l->words[k], l->lens[k]))
+            return true;
+    return false;
+}
+
 static bool any_word(const struct words *w, const struct wordlist *l)
 {
     for (size_t i = 0; i < w->n; i++)
-        for (size_t k = 0; k < l->n; k++)
-            if (word_is(w, i, l->words[k], l->lens[k]))
-                return true;
+        if (word_in(w, i, l))
+            return true;
     return false;
 }
 
@@ -491,6 +508,37 @@ void facets_read(const struct facets *f, const char *line, const char *proc_word
             out->score = score[k];
             out->facet = (enum facet)k;
         }
+}
+
+size_t facets_rest(const struct facets *f, const char *line, struct buf *out)
+{
+    struct words w;
+    size_t kept = 0;
+    if (!f || !line || !split_line(line, &w))
+        return 0;
+    for (size_t i = 0; i < w.n;) {
+        const struct phrase *p = longest_at(f, &w, i);
+        if (p) {
+            i += p->n;
+            continue;
+        }
+        if (!word_in(&w, i, &f->questions)) {
+            if (kept++)
+                buf_putc(out, ' ');
+            buf_append(out, w.at[i], w.len[i]);
+        }
+        i++;
+    }
+    return kept;
+}
+
+bool facets_all_procedure_words(const struct facets *f, const char *words, const struct intent *in)
+{
+    const char *own = facets_words_of(f, in);
+    struct words w;
+    if (!own || !words || !split_line(words, &w) || !w.n)
+        return false;
+    return all_procedure_words(&w, 0, w.n, own);
 }
 
 static void add_folded(struct buf *b, const char *s)

@@ -1,5 +1,6 @@
 /* followup — the conversation's procedure and follow-up questions about it. */
 #include "dvcbot/followup.h"
+#include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/facets.h"
 #include "dvcbot/mem.h"
@@ -192,23 +193,51 @@ struct plan {
     bool which;
 };
 
+/* The procedure the line names: the matcher's pick, or, when it names none
+ * (ambiguous, an act, nothing) and the line asks about a fact, the line
+ * without its facet words classified alone ("khai sinh" of "khai sinh phí
+ * bao nhiêu", which the facet words pull towards other procedures) when
+ * every word left is one of that procedure's own (its names, mentions). */
+static const struct intent *named_procedure(const struct followup *fu,
+                                            const struct dialog_turn *t, const char *line,
+                                            const struct facet_reading *r, bool question)
+{
+    const struct catalog *cat = t->deps->catalog;
+    if (!t->match.ambiguous && procedure_of(cat, t->match.id))
+        return procedure_of(cat, t->match.id);
+    if (!question || r->facet == FACET_NONE || r->unknown == 0 || facets_rest_min(fu->facets) > 1)
+        return NULL;
+    struct buf rest;
+    buf_init(&rest);
+    const struct intent *in = NULL;
+    if (facets_rest(fu->facets, line, &rest)) {
+        struct match_result m;
+        matcher_classify(t->deps->matcher, rest.data, rest.len, &m);
+        if (!m.ambiguous && m.score >= facets_rest_min(fu->facets))
+            in = procedure_of(cat, m.id);
+        if (in && !facets_all_procedure_words(fu->facets, rest.data, in))
+            in = NULL; /* "giá vàng": words the procedure is not named by */
+    }
+    buf_free(&rest);
+    return in;
+}
+
 /* A clear question about one fact (line rewritten, t->match set; ctx the
  * conversation's procedure or NULL), decided without touching the turn. */
 static bool plan_fact(const struct followup *fu, const struct dialog_turn *t, const char *line,
                       const struct intent *ctx, struct plan *p)
 {
-    const struct catalog *cat = t->deps->catalog;
     struct facet_reading r;
     read_for(fu, line, ctx, false, &r);
     bool question = r.question || strchr(t->msg->text, '?');
-    /* a line naming a procedure and asking one fact of it */
-    const struct intent *named = t->match.ambiguous ? NULL : procedure_of(cat, t->match.id);
     *p = (struct plan){.in = ctx, .facet = r.facet, .how = "context"};
     if (r.facet != FACET_NONE && r.unknown == 0) {
         /* only facet words: about the conversation's procedure, if any */
         p->which = !ctx && question && asks_which(fu, t, &r);
         return ctx || p->which;
     }
+    /* a line naming a procedure and asking one fact of it */
+    const struct intent *named = named_procedure(fu, t, line, &r, question);
     if (named && question) {
         read_for(fu, line, named, true, &r);
         *p = (struct plan){.in = named, .facet = r.facet, .how = "named"};

@@ -56,6 +56,12 @@ unsigned facets_context_ttl(const struct facets *f);
 /* The least score ("named_min_score") that makes a line naming a procedure
  * ("khai sinh hết bao nhiêu tiền") a question about that facet of it. */
 double facets_named_min(const struct facets *f);
+/* "rest_min_score": when the matcher names no one procedure for a facet
+ * question ("khai sinh phí bao nhiêu": the facet words pull it elsewhere),
+ * the line without its facet words (facets_rest) is classified alone and
+ * names the procedure when it is one, not ambiguous, at this score or
+ * more. Above 1 (the field absent): never. */
+double facets_rest_min(const struct facets *f);
 
 /* True when in is one of "ask_over": an act (a payment, a lookup) that a
  * bare facet question with no procedure in the conversation overrides with
@@ -81,6 +87,17 @@ struct facet_reading {
  * facet. */
 void facets_read(const struct facets *f, const char *line, const char *proc_words, bool discount,
                  struct facet_reading *out);
+
+/* Appends to out the words of line (as facets_read takes it) that are no
+ * facet phrase, filler or question word — "khai sinh" of "khai sinh phí
+ * bao nhiêu" — separated by single spaces; returns how many. A line too
+ * long for a follow-up gives 0 and appends nothing. */
+struct buf;
+size_t facets_rest(const struct facets *f, const char *line, struct buf *out);
+
+/* True when every word of words (single spaces) is one of in's own words
+ * (facets_words_of); false for none or for an intent that is no procedure. */
+bool facets_all_procedure_words(const struct facets *f, const char *words, const struct intent *in);
 
 /* " w1 w2 ... " (leading and trailing space): the folded words of the
  * intent's name, short_name and match.mentions. Caller frees. */

@@ -99,6 +99,20 @@ class FollowupConversationTest(ServiceTest):
         self.assertIn("Ai làm", text)
         self.assertIn("thủ tục nào", texts(Chat(self, "telegram").say("nop don o dau")))
 
+    def test_a_procedure_and_a_fact_in_one_line_from_a_new_user(self):
+        """The facet words pull the matcher towards other procedures ("which
+        one: liên thông khai tử or liên thông khai sinh?"); the procedure is
+        read from the rest of the line."""
+        p = procedure("khai_sinh")["procedure"]
+        for line, want in (("khai sinh phi bao nhieu", fee_in_force(p, self.bot.now())),
+                           ("dang ky khai sinh phi bao nhieu", fee_in_force(p, self.bot.now())),
+                           ("khai sinh bao lau thi co", p["processing_time"]),
+                           ("khai sinh nop o dau", p["agency"])):
+            text = self.fact_reply(Chat(self, "telegram").say(line), "khai_sinh")
+            self.assertIn(want, text, line)
+        text = self.fact_reply(Chat(self, "telegram").say("lam lai giay khai sinh phi bao nhieu"),
+                               "dang_ky_lai_khai_sinh")
+
     def test_pay_button_only_when_there_is_a_fee(self):
         chat = Chat(self, "telegram")
         chat.say("khai sinh")

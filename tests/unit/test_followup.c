@@ -1,5 +1,6 @@
 /* facets.c (which fact a line asks about, intents/_facets.json) and the
  * conversation's procedure kept in the session (followup.c). */
+#include "dvcbot/buf.h"
 #include "dvcbot/catalog.h"
 #include "dvcbot/facets.h"
 #include "dvcbot/followup.h"
@@ -76,6 +77,39 @@ static void test_procedure_words_are_kept_for_each_procedure(void **state)
     assert_true(procedures >= 30);
     assert_null(facets_words_of(facets, NULL));
     assert_non_null(strstr(facets_words_of(facets, catalog_find(cat, "khai_sinh")), " khai sinh "));
+}
+
+static const char *rest_of(const char *line)
+{
+    static char out[256];
+    struct buf b;
+    buf_init(&b);
+    facets_rest(facets, line, &b);
+    snprintf(out, sizeof out, "%s", b.data ? b.data : "");
+    buf_free(&b);
+    return out;
+}
+
+/* What is left for the matcher when it named no one procedure: the words
+ * that are no facet phrase, filler or question word. */
+static void test_the_rest_of_a_line_without_its_facet_words(void **state)
+{
+    (void)state;
+    assert_string_equal(rest_of("khai sinh phi bao nhieu"), "khai sinh");
+    assert_string_equal(rest_of("dang ky ket hon can giay to gi"), "ket hon");
+    assert_string_equal(rest_of("ho chieu lam o dau"), "ho chieu");
+    assert_string_equal(rest_of("phi bao nhieu"), "");
+    struct buf none;
+    buf_init(&none);
+    assert_int_equal(facets_rest(facets, "", &none), 0);
+    assert_int_equal(none.len, 0);
+    assert_true(facets_rest_min(facets) > 0 && facets_rest_min(facets) <= 1);
+    const struct intent *ks = catalog_find(cat, "khai_sinh");
+    assert_true(facets_all_procedure_words(facets, "khai sinh", ks));
+    assert_false(facets_all_procedure_words(facets, "gia vang", ks));
+    assert_false(facets_all_procedure_words(facets, "khai sinh xe", ks));
+    assert_false(facets_all_procedure_words(facets, "", ks));
+    assert_false(facets_all_procedure_words(facets, "khai sinh", catalog_find(cat, "khac")));
 }
 
 static void test_bare_questions_name_their_facet(void **state)
@@ -294,6 +328,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_procedure_words_are_kept_for_each_procedure),
+        cmocka_unit_test(test_the_rest_of_a_line_without_its_facet_words),
         cmocka_unit_test(test_bare_questions_name_their_facet),
         cmocka_unit_test(test_a_strong_word_beats_a_vague_how),
         cmocka_unit_test(test_lines_without_a_facet_or_a_question),
