@@ -525,7 +525,10 @@ class Dvcbot:
         try:
             status, _, body = self.request("GET", "/healthz", timeout=1)
             return status == 200 and json.loads(body)["redis"]
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # HTTPException: something else answers on the port (another
+            # suite's process took it before dvcbot could bind): not up yet;
+            # dvcbot then exits and launch() moves to another port
             return False
 
     def _write_clock(self):

@@ -62,6 +62,10 @@ class NginxConfTest(unittest.TestCase):
 class HeldUpstream(ThreadingHTTPServer):
     """dvcbot's stand-in: holds every request until released."""
     daemon_threads = True
+    # nginx opens its 32 upstream connections at once: with socketserver's
+    # listen backlog of 5 a loaded machine drops SYNs, whose retries can
+    # outlast nginx's proxy_connect_timeout
+    request_queue_size = 128
 
     def __init__(self):
         self.release = threading.Event()
