@@ -27,6 +27,7 @@
 #include "dvcbot/dossier.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/notify.h"
+#include "dvcbot/payment.h"
 #include "dvcbot/payment_ipn.h"
 #include "dvcbot/redis_script.h"
 
@@ -169,7 +170,7 @@ static void settle_fail(struct settle *st, int status, const char *why)
 static void tell_payer(struct settle *st, const redisReply *r)
 {
     const char *payer = store_reply_str(r->element[3]);
-    if (!payer || !*payer || !st->ctx->deps.notify || !st->ctx->deps.tpl)
+    if (!payer || !*payer || !st->ctx->deps.notify)
         return;
     char amount[32], name[TPL_NAME_MAX];
     dossier_format_vnd(atoll(store_reply_str(r->element[2])), amount, sizeof amount);
@@ -177,11 +178,7 @@ static void tell_payer(struct settle *st, const redisReply *r)
     const struct tpl_var vars[] = {{"amount", amount},
                                    {"code", store_reply_str(r->element[1])},
                                    {"txn", st->key + 4}};
-    struct bot_replies out;
-    bot_replies_init(&out);
-    if (tpl_render(st->ctx->deps.tpl, name, vars, 3, &out) && out.n)
-        notify_user(st->ctx->deps.notify, payer, &out.items[0]);
-    bot_replies_free(&out);
+    notify_user_tpl(st->ctx->deps.notify, payer, name, vars, 3);
 }
 
 /* reply: payment_settle_by_hand's {1, code, amount, payer} | {0} | {-1} */
@@ -238,18 +235,6 @@ static void on_record(redisReply *r, void *ud)
         settle_fail(st, 503, "store unavailable");
 }
 
-static bool ref_valid(const char *ref)
-{
-    size_t n = strlen(ref);
-    if (n == 0 || n + 5 > PAY_KEY_MAX)
-        return false;
-    for (const char *p = ref; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-              *p == '-' || *p == '_'))
-            return false;
-    return true;
-}
-
 static void handle_settle(struct http_request *req, void *ud)
 {
     cJSON *root = cJSON_ParseWithLength(req->body.data ? req->body.data : "", req->body.len);
@@ -258,7 +243,7 @@ static void handle_settle(struct http_request *req, void *ud)
     struct settle *st = xcalloc(1, sizeof *st);
     st->ctx = ud;
     st->req = req;
-    bool ok = ref && how && ref_valid(ref) &&
+    bool ok = ref && how && payment_ref_valid(ref) &&
               (strcmp(how, "refunded") == 0 || strcmp(how, "applied") == 0);
     if (ok) {
         snprintf(st->key, sizeof st->key, "pay:%s", ref);

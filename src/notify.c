@@ -71,6 +71,20 @@ int notify_user(struct notify *n, const char *user_key, const struct bot_reply *
     return 0;
 }
 
+int notify_user_tpl(struct notify *n, const char *user_key, const char *name,
+                    const struct tpl_var *vars, size_t n_vars)
+{
+    struct bot_replies out;
+    bot_replies_init(&out);
+    int rc = -1;
+    if (tpl_render(n->deps.tpl, name, vars, n_vars, &out) && out.n)
+        rc = notify_user(n, user_key, &out.items[0]);
+    else
+        log_fmt(LOG_ERROR, "notice template missing", "\"template\":%s", log_q(name));
+    bot_replies_free(&out);
+    return rc;
+}
+
 /* ===== Status changes ===== */
 
 static void change_done(struct notify *n)

@@ -244,3 +244,14 @@ void payment_free(struct payment *p)
     free(p->return_url);
     free(p);
 }
+
+bool payment_ref_valid(const char *ref)
+{
+    size_t n = strlen(ref);
+    if (n == 0 || n >= PAYMENT_TXN_REF_MAX)
+        return false;
+    for (; *ref; ref++)
+        if (!isalnum((unsigned char)*ref))
+            return false;
+    return true;
+}

@@ -80,13 +80,7 @@ static void tell_payer(struct payment_ipn *pi, const redisReply *r, const char *
     dossier_format_vnd(strtoll(r->element[4]->str, NULL, 10), amount, sizeof amount);
     dossier_format_vnd(strtoll(r->element[5]->str, NULL, 10), fee, sizeof fee);
     const struct tpl_var vars[] = {{"amount", amount}, {"code", code}, {"fee", fee}, {"txn", ref}};
-    struct bot_replies out;
-    bot_replies_init(&out);
-    if (tpl_render(pi->deps.tpl, notice_name(outcome, name, sizeof name), vars, 4, &out))
-        notify_user(pi->deps.notify, payer, &out.items[0]);
-    else
-        log_fmt(LOG_ERROR, "payment notice template missing", "\"outcome\":%s", log_q(outcome));
-    bot_replies_free(&out);
+    notify_user_tpl(pi->deps.notify, payer, notice_name(outcome, name, sizeof name), vars, 4);
 }
 
 /* ===== Recording ===== */
@@ -230,17 +224,6 @@ static void confirm_then_record(struct ipn_call *c)
 
 /* ===== The request ===== */
 
-static bool ref_ok(const char *ref)
-{
-    size_t n = strlen(ref);
-    if (n == 0 || n >= PAYMENT_TXN_REF_MAX)
-        return false;
-    for (; *ref; ref++)
-        if (!isalnum((unsigned char)*ref))
-            return false;
-    return true;
-}
-
 void payment_ipn_handle(struct http_request *req, void *ud)
 {
     struct payment_ipn *pi = ud;
@@ -263,7 +246,7 @@ void payment_ipn_handle(struct http_request *req, void *ud)
         return;
     }
     c->ref = param(&c->v, "vnp_TxnRef");
-    if (!ref_ok(c->ref)) {
+    if (!payment_ref_valid(c->ref)) {
         finish(c, "01", "Order not found");
         return;
     }

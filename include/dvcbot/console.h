@@ -30,7 +30,6 @@
 #include "dvcbot/outbox.h"
 #include "dvcbot/router.h"
 #include "dvcbot/store.h"
-#include "dvcbot/tpl.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -49,8 +48,7 @@ struct console_deps {
     struct outbox *outbox;                 /* which channels can send */
     struct broadcast_api *broadcasts;      /* POST /admin/broadcasts and items */
     struct admin_dossiers *dossiers;       /* POST /admin/dossiers */
-    const struct tpl_set *tpl;             /* notices to users (payment settled) */
-    struct notify *notify;                 /* sends them; NULL: nobody is told */
+    struct notify *notify;                 /* tells users (payment settled); NULL: nobody is */
 };
 
 /* Returns NULL with a message in *err (caller frees) when a page template

@@ -60,6 +60,10 @@ void notify_kick(struct notify *n);
 /* Sends a copy of reply to the user. Returns 0, or -1 when Redis is
  * unavailable or user_key is not one (nothing is sent then). */
 int notify_user(struct notify *n, const char *user_key, const struct bot_reply *reply);
+/* The same for the template name rendered with vars (the notifier's
+ * templates); -1 also when there is no such template (logged). */
+int notify_user_tpl(struct notify *n, const char *user_key, const char *name,
+                    const struct tpl_var *vars, size_t n_vars);
 void notify_free(struct notify *n);
 
 #endif

@@ -30,6 +30,10 @@
 #define PAYMENT_RECORD_TTL_S (30 * 24 * 3600)
 #define PAYMENT_ORDER_TYPE "billpayment"
 #define PAYMENT_TXN_REF_MAX 64
+
+/* Whether ref can be one of our txn refs: 1 to PAYMENT_TXN_REF_MAX - 1
+ * letters and digits (what a request may name, before Redis is asked). */
+bool payment_ref_valid(const char *ref);
 /* vnp_IpAddr of a payment link: the customer's address, unknown to a chat
  * bot (the gateway requires one); also querydr's without PAY_SERVER_IP. */
 #define PAYMENT_IP_ADDR "127.0.0.1"
