@@ -203,13 +203,13 @@ static const struct intent *named_procedure(const struct followup *fu,
                                             const struct facet_reading *r, bool question)
 {
     const struct catalog *cat = t->deps->catalog;
-    if (!t->match.ambiguous && procedure_of(cat, t->match.id))
-        return procedure_of(cat, t->match.id);
+    const struct intent *in = t->match.ambiguous ? NULL : procedure_of(cat, t->match.id);
+    if (in)
+        return in;
     if (!question || r->facet == FACET_NONE || r->unknown == 0 || facets_rest_min(fu->facets) > 1)
         return NULL;
     struct buf rest;
     buf_init(&rest);
-    const struct intent *in = NULL;
     if (facets_rest(fu->facets, line, &rest)) {
         struct match_result m;
         matcher_classify(t->deps->matcher, rest.data, rest.len, &m);
