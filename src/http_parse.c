@@ -220,21 +220,17 @@ static int on_message_complete(http_parser *p)
     return 0;
 }
 
-static http_parser_settings parser_settings;
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
 
 const http_parser_settings *http_parse_settings(void)
 {
-    static bool done;
-    if (done)
-        return &parser_settings;
-    parser_settings.on_message_begin = on_message_begin;
-    parser_settings.on_url = on_url;
-    parser_settings.on_header_field = on_header_field;
-    parser_settings.on_header_value = on_header_value;
-    parser_settings.on_headers_complete = on_headers_complete;
-    parser_settings.on_body = on_body;
-    parser_settings.on_message_complete = on_message_complete;
-    http_parser_set_max_header_size(HTTP_MAX_HEADER);
-    done = true;
     return &parser_settings;
 }

@@ -472,7 +472,7 @@ int http_server_start(uv_loop_t *loop, const struct http_server_opts *opts, stru
         rc = uv_ip6_addr(opts->host, opts->port, (struct sockaddr_in6 *)&addr);
     if (rc != 0)
         return rc;
-    (void)http_parse_settings();
+    http_parser_set_max_header_size(HTTP_MAX_HEADER); /* process-wide in http-parser */
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->loop = loop;
     srv->opts = *opts;

@@ -75,7 +75,7 @@ struct write_req {
     bool close_after;
 };
 
-/* The parser callbacks (http_parse.c), set up once. */
+/* The parser callbacks (http_parse.c). */
 const http_parser_settings *http_parse_settings(void);
 
 /* A new request read from c (remote address copied) / frees one (NULL is
