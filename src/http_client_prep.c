@@ -47,6 +47,14 @@ bool http_client_header_ok(const char *line)
     return !strpbrk(line, "\r\n");
 }
 
+bool http_client_headers_ok(const char *const *lines)
+{
+    for (size_t i = 0; lines && lines[i]; i++)
+        if (!http_client_header_ok(lines[i]))
+            return false;
+    return true;
+}
+
 /* True when list holds exactly lines (plus "Expect:" for a POST without
  * one), as http_client_headers_build would make it. */
 bool http_client_headers_same(const struct curl_slist *list, bool list_post, const char *const *lines,

@@ -581,11 +581,8 @@ static struct http_req *req_new(struct http_curl *c, const struct http_client_re
     int post = http_client_method_is_post(req);
     char host[HTTP_CLIENT_HOST_MAX];
     *err = HTTP_CLIENT_EINVAL;
-    if (post < 0 || !http_client_url_host(req->url, host))
+    if (post < 0 || !http_client_url_host(req->url, host) || !http_client_headers_ok(req->headers))
         return NULL;
-    for (size_t i = 0; req->headers && req->headers[i]; i++)
-        if (!http_client_header_ok(req->headers[i]))
-            return NULL;
     *err = HTTP_CLIENT_ECURL;
     struct http_req *r = req_take(c);
     if (!r)

@@ -535,14 +535,6 @@ static struct pool_host *host_get(struct http_pool *p, const struct http_wire_ur
 
 /* ===== Public API ===== */
 
-static bool headers_ok(const char *const *lines)
-{
-    for (size_t i = 0; lines && lines[i]; i++)
-        if (!http_client_header_ok(lines[i]))
-            return false;
-    return true;
-}
-
 int http_pool_request(struct http_pool *p, const struct http_client_request *req, http_client_cb cb,
                       void *ud)
 {
@@ -552,7 +544,7 @@ int http_pool_request(struct http_pool *p, const struct http_client_request *req
         return HTTP_CLIENT_EINVAL;
     int post = http_client_method_is_post(req);
     struct http_wire_url u;
-    if (post < 0 || !http_wire_url_split(req->url, &u) || !headers_ok(req->headers))
+    if (post < 0 || !http_wire_url_split(req->url, &u) || !http_client_headers_ok(req->headers))
         return HTTP_CLIENT_EINVAL;
     struct pool_req *r = xcalloc(1, sizeof *r);
     int rc = uv_timer_init(p->loop, &r->timer);

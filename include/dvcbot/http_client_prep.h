@@ -25,6 +25,8 @@ int http_client_method_is_post(const struct http_client_request *req);
 bool http_client_url_host(const char *url, char out[HTTP_CLIENT_HOST_MAX]);
 /* False for a header line with CR or LF (header injection). */
 bool http_client_header_ok(const char *line);
+/* The same for every line of a NULL-terminated list (NULL: none). */
+bool http_client_headers_ok(const char *const *lines);
 /* The caller's header lines (NULL-terminated, or NULL) into *out; for POST
  * "Expect:" is added unless the caller set Expect, so that curl does not
  * wait for a "100 Continue". Returns 0, or -1 (nothing made) on a line
