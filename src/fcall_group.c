@@ -1,7 +1,7 @@
 /* fcall_group — one FCALL for the calls of a loop turn. */
 #include "dvcbot/fcall_group.h"
 #include "dvcbot/mem.h"
-#include "dvcbot/strfmt.h"
+#include "dvcbot/redis_script.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -112,29 +112,25 @@ static void on_reply(redisReply *r, void *ud)
 }
 
 /* FCALL of the n calls in batch: the keys of each, then the arguments of
- * each. Returns as store_command_argv. */
+ * each. Returns as redis_fcall. */
 static int send_batch(struct fcall_group *g, struct group_call *batch, size_t n)
 {
-    size_t argc = 3 + n * (size_t)g->nargs;
-    const char **argv = xmalloc(argc * sizeof *argv);
-    char nk[24];
-    str_udecimal(nk, sizeof nk, n * (size_t)g->nkeys);
-    argv[0] = "FCALL";
-    argv[1] = n == 1 ? g->fn_one : g->fn_many;
-    argv[2] = nk;
-    size_t at_key = 3, at_arg = 3 + n * (size_t)g->nkeys;
+    size_t nargs = n * (size_t)g->nargs;
+    const char **args = xmalloc(nargs * sizeof *args);
+    size_t at_key = 0, at_arg = n * (size_t)g->nkeys;
     for (const struct group_call *c = batch; c; c = c->next) {
         const char *s = c->args;
         for (int i = 0; i < g->nargs; i++) {
             if (i < g->nkeys)
-                argv[at_key++] = s;
+                args[at_key++] = s;
             else
-                argv[at_arg++] = s;
+                args[at_arg++] = s;
             s += strlen(s) + 1;
         }
     }
-    int rc = store_command_argv(g->store, on_reply, batch, (int)argc, argv, NULL);
-    free(argv);
+    int rc = redis_fcall(g->store, n == 1 ? g->fn_one : g->fn_many, on_reply, batch,
+                         (int)(n * (size_t)g->nkeys), (int)nargs, args, NULL);
+    free(args);
     return rc;
 }
 

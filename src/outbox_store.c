@@ -7,6 +7,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/redis_script.h"
 #include "dvcbot/strfmt.h"
 #include "dvcbot/strmap.h"
 
@@ -108,22 +109,7 @@ static void count_recovered(enum bot_channel ch, const char *how, size_t n)
 static int run_script(struct outbox_store *os, const char *fn, int nkeys, size_t nargs,
                       const char *const *args, const size_t *lens, store_reply_cb cb, void *ud)
 {
-    const char **argv = xmalloc((nargs + 3) * sizeof *argv);
-    size_t *argvlen = xmalloc((nargs + 3) * sizeof *argvlen);
-    char nk[12];
-    str_decimal(nk, sizeof nk, nkeys);
-    argv[0] = "FCALL";
-    argv[1] = fn;
-    argv[2] = nk;
-    for (int i = 0; i < 3; i++)
-        argvlen[i] = strlen(argv[i]);
-    for (size_t i = 0; i < nargs; i++) {
-        argv[3 + i] = args[i];
-        argvlen[3 + i] = lens ? lens[i] : strlen(args[i]);
-    }
-    int rc = store_command_argv(os->store, cb, ud, (int)(nargs + 3), argv, argvlen);
-    free(argv);
-    free(argvlen);
+    int rc = redis_fcall(os->store, fn, cb, ud, nkeys, (int)nargs, args, lens);
     if (rc == 0)
         os->inflight++;
     return rc;

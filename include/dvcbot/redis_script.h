@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#define REDIS_SCRIPT_MAX_ARGS 64     /* keys + arguments of one call */
+#define REDIS_SCRIPT_MAX_ARGS 64     /* keys + arguments that redis_fcall_argv fills */
 #define REDIS_LIBRARY_PATH "redis/dvcbot.lua"
 #define REDIS_LIBRARY_NAME "dvcbot"
 
@@ -26,7 +26,8 @@
  * there are too many arguments. */
 int redis_fcall_argv(const char *fn, int nkeys, int nargs, const char *const *args, const size_t *lens,
                      char nkeys_buf[12], const char **argv, size_t *argvlen);
-/* FCALL fn. Returns as store_command (STORE_EINVAL for too many arguments). */
+/* FCALL fn with nargs strings (nkeys keys first), any number of them.
+ * Returns as store_command (STORE_EINVAL for nkeys < 0 or > nargs). */
 int redis_fcall(struct store *st, const char *fn, store_reply_cb cb, void *ud, int nkeys, int nargs,
                 const char *const *args, const size_t *lens);
 /* The library's source from <data_dir>/redis/dvcbot.lua (caller frees), or
