@@ -22,8 +22,10 @@
  * the next write. A callback must not free the group (free it after the
  * loop turn, e.g. in a close callback).
  *
- * Ownership: the names and a call's strings are copied at the call (so
- * they say what was true then). fcall_group_free after store_close. */
+ * Ownership: the group copies the names, and a call's strings when it is
+ * made (so they say what was true then; the caller's may go at once). The
+ * strings of a turn's calls wait in one buffer of the group, until the end
+ * of the turn. fcall_group_free after store_close. */
 #ifndef DVCBOT_FCALL_GROUP_H
 #define DVCBOT_FCALL_GROUP_H
 
@@ -44,7 +46,8 @@ void fcall_group_free(struct fcall_group *g);
 
 /* args: the group's nargs NUL-terminated strings, the nkeys keys first. */
 int fcall_group_call(struct fcall_group *g, const char *const *args, store_reply_cb cb, void *ud);
-/* The same with nargs strings (at least nkeys), for any group. */
+/* The same with nargs strings (at least nkeys; the group's nargs unless it
+ * is FCALL_GROUP_VARYING, else STORE_EINVAL and cb never called). */
 int fcall_group_callv(struct fcall_group *g, const char *const *args, size_t nargs, store_reply_cb cb,
                       void *ud);
 
