@@ -635,6 +635,50 @@ bool flows_filter(struct dialog_turn *t, void *ud)
     return true;
 }
 
+/* The matcher's score from which its reading of a line that is also a flow
+ * command wins ("ok" is thanks): bare command words ("hủy", "tiếp tục",
+ * "xong") otherwise get weak, scattered readings. */
+#define FLOW_COMMAND_YIELDS_AT 0.9
+
+/* A flow command typed where no mode runs ("tiếp tục", "hủy"), unless the
+ * matcher is sure of something else: with a flow paused in the session
+ * (the user asked about something else meanwhile), "tiếp tục" goes on where
+ * it stopped, "quay lại" offers to, "hủy" ends it; with none, "nothing in
+ * progress" and the menu. */
+static bool on_paused_command(struct dialog_turn *t, void *ud)
+{
+    struct flows *fl = ud;
+    char rest[8];
+    enum flow_command cmd = flow_set_command(fl->defs, t->msg->text, rest, sizeof rest);
+    bool sure = strcmp(t->match.id, CATALOG_FALLBACK_ID) != 0 &&
+                t->match.score >= FLOW_COMMAND_YIELDS_AT;
+    if (dialog_turn_mode(t) || sure ||
+        (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT))
+        return false;
+    struct flow_ctx c;
+    if (!load_ctx(&c, fl, t)) {
+        dialog_turn_render(t, "flow_none", NULL, 0);
+        dialog_turn_done(t);
+        return true;
+    }
+    long now = flow_turn_now();
+    if (!expire_if_idle(&c, now)) {
+        c.s.seen = now;
+        if (cmd == FLOW_CMD_CANCEL) {
+            cancel(&c);
+        } else {
+            dialog_turn_set_mode(t, FLOW_MODE);
+            if (cmd == FLOW_CMD_NEXT)
+                flow_view_current(&c, NULL);
+            else
+                flow_view_resume(&c);
+        }
+    }
+    flow_turn_commit(&c);
+    dialog_turn_done(t);
+    return true;
+}
+
 /* ===== Starting ===== */
 
 struct start {
@@ -749,6 +793,7 @@ struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
     dialog_on_payload(d, "flow:", on_start, fl);
     dialog_on_payload(d, "f:", on_stale, fl);
     dialog_on_mode(d, FLOW_MODE, on_mode, fl);
+    dialog_on_text(d, on_paused_command, fl);
     return fl;
 }
 

@@ -28,7 +28,10 @@
  * ("phí bao nhiêu", "cần giấy tờ gì") of the flow's procedure or of one it
  * names does not leave: its answer is shown above the step, which stays
  * (flows_on_fact_question); where an answer is expected, only a line that
- * asks counts, so "phí bao nhiêu" is never kept as a child's name.
+ * asks counts, so "phí bao nhiêu" is never kept as a child's name. A flow
+ * left that way stays paused in the session: typed later, "tiếp tục" goes
+ * back to its step, "quay lại" offers to, "hủy"/"thôi" ends it; with no
+ * flow at all those words get "nothing in progress" and the menu.
  *
  * A commune question takes a commune or ward of the 2025 list
  * (commune_list.h): an old name is mapped to the new one ("xã Hua La cũ nay

@@ -99,3 +99,55 @@ class FactQuestionInFlowTest(ServiceTest):
         r = chat.say("hủy")
         self.assertIsNone(step_of(r), r)
         self.assertIsNone(self.flow_state(chat)[0])
+
+
+def template_first_line(name):
+    with open(os.path.join(ROOT, "templates", name + ".txt"), encoding="utf-8") as f:
+        return [ln.rstrip("\n") for ln in f if not ln.startswith("##")][0]
+
+
+class PausedFlowTest(ServiceTest):
+    """A flow left for another question stays in the session: "tiếp tục"
+    goes back to its step, "hủy" ends it; with nothing in progress, "hủy"
+    gets a polite "nothing in progress", not "not understood"."""
+
+    def session(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw) if raw else {}
+
+    def leave_at_the_second_check(self, chat):
+        chat.press("flow:khai_sinh")
+        at = step_of(chat.press("f:yes:0"))
+        self.assertEqual(at[0], 2)
+        r = chat.say("lam cccd")                            # another procedure: the flow pauses
+        self.assertIn(procedure("can_cuoc")["name"], r[0]["text"])
+        s = self.session(chat)
+        self.assertIsNone(s.get("mode"))
+        self.assertEqual(s["flow"]["id"], "khai_sinh")
+        return at
+
+    def test_tiep_tuc_goes_back_to_the_step(self):
+        chat = Chat(self, "telegram")
+        at = self.leave_at_the_second_check(chat)
+        r = chat.say("tiếp tục")
+        self.assertEqual(step_of(r), at, r)
+        self.assertEqual(self.session(chat).get("mode"), "flow")
+        r = chat.press("f:yes:1")
+        self.assertEqual(step_of(r)[0], 3, r)
+
+    def test_huy_ends_the_paused_flow(self):
+        chat = Chat(self, "telegram")
+        self.leave_at_the_second_check(chat)
+        r = chat.say("thôi")
+        self.assertIn("Đã dừng hướng dẫn " + procedure("khai_sinh")["name"], r[0]["text"])
+        self.assertNotIn("flow", self.session(chat))
+        r = chat.say("hủy")                                 # now nothing is in progress
+        self.assertEqual(r[0]["text"].split("\n")[0], template_first_line("flow_none"))
+
+    def test_huy_with_nothing_in_progress(self):
+        chat = Chat(self, "telegram")
+        r = chat.say("huy")
+        self.assertEqual(len(r), 1, r)
+        self.assertEqual(r[0]["text"].split("\n")[0], template_first_line("flow_none"))
+        self.assertIn("menu", payloads(r))
+        self.assertNotEqual(r[0]["text"].split("\n")[0], template_first_line("unknown"))
