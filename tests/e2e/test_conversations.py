@@ -1,0 +1,70 @@
+"""Conversations the way villagers type them: short yes/no words instead of
+buttons, words for the options instead of the labels, "hủy" typed in the
+middle of something. Each test is one exchange a tester found wrong (the
+reply it got is in its comment). Against a real Redis, through the web chat
+and the Telegram stub."""
+import json
+import os
+import re
+
+from harness import ROOT, Chat, ServiceTest, payloads
+
+STEP = re.compile(r"Bước (\d+)/(\d+)")
+
+
+def flow_steps(proc):
+    with open(os.path.join(ROOT, "intents", proc + ".json"), encoding="utf-8") as f:
+        return json.load(f)["flow"]["steps"]
+
+
+def step_no(replies):
+    m = STEP.search(replies[-1]["text"])
+    return int(m.group(1)) if m else None
+
+
+class TypedYesNoTest(ServiceTest):
+
+    def mode(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw).get("mode") if raw else None
+
+    def test_yes_and_no_typed_at_a_readiness_check(self):
+        steps = flow_steps("khai_sinh")
+        self.assertIn("check", steps[0])
+        # "có" used to open the dossier lookup, "vâng" the tạm vắng procedure
+        # (folded "vang"), "ừ"/"không"/"ko" got "press a button".
+        for yes in ("có", "vâng", "ừ", "dạ có", "Có ạ"):
+            chat = Chat(self)
+            self.assertEqual(step_no(chat.press("flow:khai_sinh")), 1)
+            r = chat.say(yes)
+            self.assertEqual(step_no(r), 2, (yes, r))
+            self.assertIn("f:yes:1", payloads(r))          # the next check's buttons
+            self.assertEqual(self.mode(chat), "flow", yes)
+        for no in ("không", "ko", "chưa"):
+            chat = Chat(self, "telegram")
+            chat.press("flow:khai_sinh")
+            r = chat.say(no)
+            self.assertIn("VNeID mức 2", r[-1]["text"], (no, r))  # the check's "no" screen
+            self.assertEqual(self.mode(chat), "flow", no)
+            r = chat.say("có")                                   # made it now: going on
+            self.assertEqual(step_no(r), 2, r)
+
+    def test_yes_and_no_typed_at_the_saved_data_offer(self):
+        # "có" under "Dùng thông tin đã lưu: …?" got "press a button below".
+        for typed, asked in (("có", False), ("vâng", False), ("không", True)):
+            chat = Chat(self)
+            self.redis("HSET", "p:{%s}" % chat.key, "consent", "yes", "consent_at", "1764600000",
+                       "commune", "Nậm Tăm")
+            r = chat.press("flow:trich_luc_ho_tich")
+            self.assertIn("Dùng thông tin đã lưu: Nậm Tăm", r[-1]["text"])
+            seen = []
+            r = chat.say(typed)
+            self.assertNotIn("f:prof:yes", payloads(r), typed)
+            for _ in range(30):                    # on through the flow, first options
+                seen.append(r[-1]["text"])
+                nxt = [p for p in payloads(r) if p.startswith(("f:yes:", "f:next:", "f:opt:"))]
+                if "xã/phường nào" in r[-1]["text"] or not nxt:
+                    break
+                r = chat.press(nxt[0])
+            self.assertIn("f:nocode" if not asked else "f:cancel", payloads(r), (typed, seen))
+            self.assertEqual(any("xã/phường nào" in t for t in seen), asked, (typed, seen))
