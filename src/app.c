@@ -150,6 +150,12 @@ static bool asks_fact(const struct dialog_turn *t, void *ud)
     return followup_asks_fact(ud, t);
 }
 
+static char *fact_in_flow(const struct dialog_turn *t, const struct intent *in, bool answer_expected,
+                          void *ud)
+{
+    return followup_fact_text(ud, t, in, answer_expected);
+}
+
 static void count_intent(const struct dialog_turn *t, void *ud)
 {
     stats_intent(ud, t->match.id);
@@ -177,7 +183,10 @@ static int open_flows(struct app *a, char **err)
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);
     a->followup = followup_new(a->dialog, err);
-    return a->followup ? 0 : -1;
+    if (!a->followup)
+        return -1;
+    flows_on_fact_question(a->flows, fact_in_flow, a->followup); /* "phí bao nhiêu" mid-flow */
+    return 0;
 }
 
 /* Every catalog id gets a real answer, and served.h names exactly the ids a
