@@ -27,8 +27,10 @@
  * error text), or returns a negative HTTP_CLIENT_E* and never calls cb. cb
  * never runs inside http_pool_request. The response is valid only during
  * cb; cb may start requests or close the pool. After http_pool_close
- * nothing fires any more; the pool frees itself once its handles (request
- * timers, connections, lookups) are closed: run the loop. */
+ * nothing fires any more (every request's cb ran inside it); the pool frees
+ * itself, its hosts and their connections once its handles (request
+ * timers, connections, lookups) are closed: run the loop. Hosts are kept
+ * until then (one per host:port ever asked: a handful of API bases). */
 #ifndef DVCBOT_HTTP_POOL_H
 #define DVCBOT_HTTP_POOL_H
 
