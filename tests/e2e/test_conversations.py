@@ -68,3 +68,39 @@ class TypedYesNoTest(ServiceTest):
                 r = chat.press(nxt[0])
             self.assertIn("f:nocode" if not asked else "f:cancel", payloads(r), (typed, seen))
             self.assertEqual(any("xã/phường nào" in t for t in seen), asked, (typed, seen))
+
+
+class QuantityTypedTest(ServiceTest):
+
+    def answers(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw).get("flow", {}).get("a", {}) if raw else {}
+
+    def test_a_number_typed_at_quantity_options_is_the_quantity(self):
+        # "Đóng cho bao nhiêu tháng?" [3 tháng, 6 tháng, 12 tháng]: "3" was kept
+        # as the third option, "12 tháng"; "6" and "12" were refused.
+        chat = Chat(self)
+        chat.press("flow:bhyt_gia_han")
+        r = chat.press("f:yes:0")
+        self.assertIn("mấy người", r[-1]["text"])
+        r = chat.say("2")
+        self.assertIn("bao nhiêu tháng", r[-1]["text"])
+        r = chat.say("3")
+        self.assertIn("xã/phường nào", r[-1]["text"])
+        self.assertEqual(self.answers(chat).get("so_thang"), "3 tháng")
+        self.assertEqual(self.answers(chat).get("so_nguoi"), "2 người")
+        # "Hộ mới có mấy người?" [1 người, 2–3 người, 4 người trở lên]: "3" was "4 người trở lên".
+        chat = Chat(self)
+        steps = flow_steps("tach_ho")
+        r = chat.press("flow:tach_ho")
+        i = 0
+        while "check" in steps[i]:
+            r = chat.press("f:yes:%d" % i)
+            i += 1
+        r = chat.press("f:opt:%d:0" % i)
+        self.assertIn("mấy người", r[-1]["text"])
+        r = chat.say("3")
+        self.assertEqual(self.answers(chat).get("so_nguoi"), "2–3 người")
+        r = chat.say("quay lại")
+        r = chat.say("6 người")
+        self.assertEqual(self.answers(chat).get("so_nguoi"), "4 người trở lên")
