@@ -156,6 +156,12 @@ static char *fact_in_flow(const struct dialog_turn *t, const struct intent *in, 
     return followup_fact_text(ud, t, in, answer_expected);
 }
 
+static bool is_cancel_word(const char *text, void *ud)
+{
+    char rest[8];
+    return flow_set_command(ud, text, rest, sizeof rest) == FLOW_CMD_CANCEL;
+}
+
 static void count_intent(const struct dialog_turn *t, void *ud)
 {
     stats_intent(ud, t->match.id);
@@ -270,6 +276,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         return -1;
     lookup_on_followed(a->lookup, flows_followed, a->flows); /* consent, rating after a flow */
     lookup_on_question(a->lookup, asks_fact, a->followup); /* "phí bao nhiêu" leaves the lookup */
+    lookup_on_cancel(a->lookup, is_cancel_word, a->flow_defs);   /* "hủy", "huy", "thôi" */
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {
         *err = xstrdup("cannot start the cron timer");

@@ -137,6 +137,7 @@ static const struct reply_spec specs[] = {
     {"lookup_ask_pin", "code"},
     {"lookup_bad_code", ""},
     {"lookup_bad_pin", "code"},
+    {"lookup_cancelled", ""},
     {"lookup_failed", ""},
     {"lookup_limited", "minutes"},
     {"lookup_limited_new", "minutes"},

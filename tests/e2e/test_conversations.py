@@ -104,3 +104,40 @@ class QuantityTypedTest(ServiceTest):
         r = chat.say("quay lại")
         r = chat.say("6 người")
         self.assertEqual(self.answers(chat).get("so_nguoi"), "4 người trở lên")
+
+
+class LookupCancelTest(ServiceTest):
+    telegram = False
+    code = "000.00.12.H50-241120-0003"
+
+    def mode(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw).get("mode") if raw else None
+
+    def test_cancel_words_typed_in_the_lookup_end_it(self):
+        # "huy" at the code step got "a dossier code is digits and letters,
+        # type it again"; at the 4-digit step "type just the 4 digits"; "hủy"
+        # there got "you have nothing in progress".
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ")
+        self.assertEqual(self.mode(chat), "lookup")
+        r = chat.say("huy")
+        self.assertIn("đã dừng", r[0]["text"])
+        self.assertIn("i:tra_cuu_ho_so", payloads(r))
+        self.assertIsNone(self.mode(chat))
+        chat.say("tra cứu hồ sơ")
+        self.assertIn("4 chữ số cuối", chat.say(self.code)[0]["text"])
+        for word in ("hủy", "huy"):
+            r = chat.say(word)
+            self.assertIn("đã dừng", r[0]["text"], word)
+            self.assertNotIn("không có việc nào", r[0]["text"])
+            self.assertIsNone(self.mode(chat))
+            chat.say("tra cứu hồ sơ")
+            chat.say(self.code)
+        chat.say("thôi")
+        r = chat.say("5678")                                # no longer taken as the 4 digits
+        self.assertNotIn(self.code, " ".join(x["text"] for x in r))
+        chat.say("thanh toán")
+        self.assertEqual(self.mode(chat), "lookup")
+        self.assertIn("đã dừng", chat.say("Thôi")[0]["text"])
+        self.assertIsNone(self.mode(chat))
