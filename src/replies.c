@@ -37,6 +37,7 @@ static const struct reply_spec specs[] = {
     {"erase_confirm", ""},
     {"erase_done", "deleted kinds refs"},
     {"erase_kept", ""},
+    {"erase_press_button", ""},
     {"erase_kind_dd", ""},
     {"erase_kind_fb", ""},
     {"erase_kind_ho", ""},

@@ -141,3 +141,36 @@ class LookupCancelTest(ServiceTest):
         self.assertEqual(self.mode(chat), "lookup")
         self.assertIn("đã dừng", chat.say("Thôi")[0]["text"])
         self.assertIsNone(self.mode(chat))
+
+
+class EraseTypedAnswerTest(ServiceTest):
+    telegram = False
+
+    def keys_of(self, chat):
+        return [k for k in self.redis("KEYS", "*") if "{%s}" % chat.key in k]
+
+    def test_typed_answers_to_the_erase_question_never_erase(self):
+        # Under "Anh/chị muốn xóa toàn bộ dữ liệu...?" a typed "có" got the
+        # dossier lookup's "type the code", "hủy" "you have nothing in
+        # progress", "co" "not understood".
+        chat = Chat(self)
+        chat.press("flow:tam_tru")                         # something stored
+        self.assertTrue(self.keys_of(chat))
+        r = chat.say("xóa dữ liệu của tôi")
+        self.assertIn("erase:yes", payloads(r))
+        for yes in ("có", "co", "ok"):
+            r = chat.say(yes)
+            self.assertIn("Xóa hết", r[0]["text"], yes)    # press the button to confirm
+            self.assertEqual(payloads(r), ["erase:yes", "erase:no"])
+            self.assertIn("s:{%s}" % chat.key, self.keys_of(chat))
+        r = chat.say("hủy")
+        self.assertIn("giữ nguyên", r[0]["text"])
+        self.assertIn("s:{%s}" % chat.key, self.keys_of(chat))
+        r = chat.say("có")                                  # the question is over
+        self.assertNotIn("erase:yes", payloads(r))
+        chat.say("xoa du lieu")
+        self.assertIn("giữ nguyên", chat.say("không")[0]["text"])
+        chat.say("xoa du lieu")
+        r = chat.press("erase:yes")                         # the real request
+        self.assertIn("Đã xóa", r[0]["text"])
+        self.assertEqual(self.keys_of(chat), [])
