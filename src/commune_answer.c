@@ -15,36 +15,6 @@ struct commune_answers {
 
 /* ===== Deciding ===== */
 
-/* "cũ", "trước": the line says the name is an old one ("cư trú", "cử tri" are not). */
-static bool says_old(const char *text)
-{
-    static const char *const not_after_cu[] = {"tru", "dan", "tri", NULL};
-    char *folded = norm_fold(text, strlen(text), NULL), *save = NULL;
-    bool old = false;
-    for (char *w = folded ? strtok_r(folded, " ", &save) : NULL; w && !old;) {
-        char *next = strtok_r(NULL, " ", &save);
-        old = strcmp(w, "truoc") == 0 || strcmp(w, "cu") == 0;
-        for (size_t i = 0; old && next && strcmp(w, "cu") == 0 && not_after_cu[i]; i++)
-            old = strcmp(next, not_after_cu[i]) != 0;
-        w = next;
-    }
-    free(folded);
-    return old;
-}
-
-/* Of several units, the only one that fits by an old name, or -1. */
-static int only_old_candidate(const struct commune_match *m)
-{
-    int at = -1;
-    for (size_t k = 0; k < m->n_cands; k++)
-        if (m->cand_old[k]) {
-            if (at >= 0)
-                return -1;
-            at = (int)k;
-        }
-    return at;
-}
-
 /* What a word of the line reads as, folded: "Xã" → "xa", "nào?" → "nao". */
 static bool word_is(const char *w, size_t n, const char *const *set)
 {
@@ -130,7 +100,6 @@ void commune_answer_decide(const struct commune_list *l, const char *text, const
         return;
     match_line(l, text, &out->match);
     const struct commune_match *m = &out->match;
-    int k;
     switch (m->found) {
     case COMMUNE_FOUND:
         out->kind = COMMUNE_ANSWER_TODAY;
@@ -142,14 +111,7 @@ void commune_answer_decide(const struct commune_list *l, const char *text, const
         out->old = m->old;
         break;
     case COMMUNE_CHOOSE:
-        k = only_old_candidate(m);
-        if (k >= 0 && says_old(text)) {
-            out->kind = COMMUNE_ANSWER_OLD;
-            out->unit = m->cands[k];
-            out->old = m->cand_old[k];
-        } else {
-            out->kind = COMMUNE_ANSWER_CHOOSE;
-        }
+        out->kind = COMMUNE_ANSWER_CHOOSE;
         break;
     case COMMUNE_UNKNOWN:
         break;

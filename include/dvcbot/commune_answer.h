@@ -46,9 +46,9 @@ struct commune_answer {
 /* What to answer to text (NULL reads as ""). procedure is the one the
  * matcher found the line names (match_result.procedure) or NULL: a
  * procedure question that names a commune ("làm khai sinh ở xã Chiềng Cơi")
- * gets the procedure. A name that fits several units where exactly one fits
- * by an old name is that old unit when the line says it is old ("cũ",
- * "trước"). */
+ * gets the procedure. "cũ" does not settle a name of several units: most
+ * units of today kept the name of one of their old units (phường Chiềng An
+ * has the old phường Chiềng An; xã Chiềng Ân is now in Chiềng Hoa). */
 void commune_answer_decide(const struct commune_list *l, const char *text, const char *procedure,
                            struct commune_answer *out);
 
