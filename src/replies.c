@@ -174,7 +174,7 @@ static const struct reply_spec specs[] = {
     {"procedure_more_documents", "count"},
     {"procedure_online_mot_phan", ""},
     {"procedure_online_toan_trinh", ""},
-    {"procedure_summary", "agency documents fee id more name online time"},
+    {"procedure_summary", "agency documents fee id more name online opening time"},
     {"profile_offer", "saved"},
     {"rate_already", ""},
     {"rate_ask", "name"},

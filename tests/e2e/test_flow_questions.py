@@ -151,3 +151,18 @@ class PausedFlowTest(ServiceTest):
         self.assertEqual(r[0]["text"].split("\n")[0], template_first_line("flow_none"))
         self.assertIn("menu", payloads(r))
         self.assertNotEqual(r[0]["text"].split("\n")[0], template_first_line("unknown"))
+
+
+class NoStaffTest(ServiceTest):
+    """Without staff chats, "gặp cán bộ" says who else helps: the
+    community digital-technology team of the village and the commune's
+    one-stop office (the bot's volunteers run flows for residents)."""
+
+    def test_asking_for_a_person_names_the_volunteers_and_the_one_stop_office(self):
+        chat = Chat(self, "telegram")
+        for line in ("gặp cán bộ", "toi muon noi chuyen voi can bo"):
+            r = chat.say(line)
+            self.assertEqual(len(r), 1, r)
+            self.assertIn("Tổ công nghệ số cộng đồng", r[0]["text"])
+            self.assertIn("một cửa", r[0]["text"])
+            self.assertIn("menu:thu_tuc", payloads(r))
