@@ -8,6 +8,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/clock_hook.h"
+#include "dvcbot/commune_answer.h"
 #include "dvcbot/commune_list.h"
 #include "dvcbot/console.h"
 #include "dvcbot/cron.h"
@@ -188,6 +189,7 @@ static int open_flows(struct app *a, char **err)
     a->erase = erase_new(a->dialog, a->stats, a->flow_defs);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);
+    a->commune_answers = commune_answers_new(a->dialog, a->communes);
     a->followup = followup_new(a->dialog, err);
     if (!a->followup)
         return -1;
@@ -649,6 +651,7 @@ void app_close(struct app *a)
     webchat_free(a->webchat);
     volunteers_free(a->volunteers);
     household_free(a->household);
+    commune_answers_free(a->commune_answers);
     followup_free(a->followup);
     erase_free(a->erase);
     feedback_free(a->feedback);
