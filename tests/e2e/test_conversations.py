@@ -174,3 +174,28 @@ class EraseTypedAnswerTest(ServiceTest):
         r = chat.press("erase:yes")                         # the real request
         self.assertIn("Đã xóa", r[0]["text"])
         self.assertEqual(self.keys_of(chat), [])
+
+
+class OptionWordsTest(ServiceTest):
+    telegram = False
+
+    def test_the_questions_own_words_pick_an_option(self):
+        # "Trẻ là con trai hay con gái?" [Nam, Nữ]: "con gái" and "gái" were refused.
+        for proc in ("khai_sinh", "lien_thong_khai_sinh"):
+            for typed, kept in (("con gái", "Nữ"), ("trai", "Nam"), ("nữ", "Nữ")):
+                chat = Chat(self)
+                steps = flow_steps(proc)
+                chat.press("flow:" + proc)
+                i = 0
+                while "check" in steps[i]:
+                    chat.press("f:yes:%d" % i)
+                    i += 1
+                r = chat.say("Lò Thị Mai")
+                for _ in range(3):
+                    if "con trai hay con gái" in r[-1]["text"]:
+                        break
+                    r = chat.say("01/10/2026")
+                r = chat.say(typed)
+                self.assertNotIn("con trai hay con gái", r[-1]["text"], (proc, typed, r))
+                raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+                self.assertTrue(raw["flow"]["a"]["gioi_tinh_tre"].startswith(kept), raw["flow"]["a"])
