@@ -89,9 +89,9 @@ struct outbox_commit {
     const char *chat;
     const char *reply_ref;      /* what the channel quotes, or NULL */
     const struct bot_replies *replies;
-    const char *dedupe_key;     /* the webhook's event, marked OUTBOX_DEDUPE_DONE; NULL = none */
-    bool forget_event;          /* delete the event's key instead (the turn erased the user) */
-    unsigned dedupe_ttl_s;
+    const char *dedupe_key;     /* the webhook's event dd:{<user>}:<id>, marked OUTBOX_DEDUPE_DONE
+                                   in the index dd:{<user>} (dialog.h); NULL = none */
+    bool forget_event;          /* remove the event's mark instead (the turn erased the user) */
     const char *session_key;
     enum outbox_session_op session_op;
     const char *session_json;   /* for OUTBOX_SESSION_SET */
