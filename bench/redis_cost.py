@@ -2,15 +2,22 @@
 """Redis's own cost per Telegram update, in instructions: a figure that does not
 move with the machine's load (Redis's microseconds in bench/profile.py do).
 
-  python3 bench/redis_cost.py --build build [--seconds 1] [--keep DIR]
+  python3 bench/redis_cost.py --build build [--seconds 1] [--warmup 1] [--users 1000]
+                               [--connections 64] [--keep DIR]
 
 1. Capture: dvcbot (native) with the nginx Bot API stub and Redis on a unix
-   socket, saturated by wrk for --seconds with the updates of bench/webhook.py,
-   until every reply is sent and settled. Redis's MONITOR (on a TCP port of the
+   socket, saturated by wrk (64 connections) for --warmup seconds, then again
+   for the --seconds measured, with the updates of bench/webhook.py from
+   --users users (the warm-up makes them known users, with a record, a session
+   and marks, as most senders are), each time until every reply is sent and
+   settled. How many updates share an FCALL depends on the run's speed, so
+   the figure moves by some +-3 % between runs; --connections 1 sends one
+   update at a time (every FCALL carries one, as at low traffic): steadier,
+   and the cost per update at Telegram's real rates. Redis's MONITOR (on a TCP port of the
    same server; our own queries go there too and are left out) records every
    command dvcbot sends; two ECHO markers bound the measured window.
-2. Replay: what came before the window (start-up: functions, outbox set-up) is
-   replayed into a native redis-server and saved as an RDB; a fresh
+2. Replay: what came before the window (start-up: functions, outbox set-up;
+   the warm-up) is replayed into a native redis-server and saved as an RDB; a fresh
    redis-server loads it under `valgrind --tool=callgrind` and the window is
    replayed into it, commands grouped per write as dvcbot sent them (a gap of
    more than 100 us in MONITOR's clock, or a settle, starts a new write).
@@ -24,8 +31,8 @@ move with the machine's load (Redis's microseconds in bench/profile.py do).
    (a second replay under callgrind, where time follows instructions, with
    SLOWLOG logging every command: the log itself costs too much to be in the
    first): an estimate, unlike the total.
-   Also Redis memory per update: used_memory after the window less before it,
-   over the updates (each of webhook.py's 10 000 users writes once or twice).
+   Also Redis memory per update: used_memory (less client buffers) after the
+   window less before it, over the updates.
 Needs valgrind, wrk, nginx.
 """
 import argparse
@@ -282,7 +289,7 @@ def make_rdb(tmp, setup):
     p = subprocess.Popen(redis_args(sock, ["--dir", d]), stdout=subprocess.DEVNULL)
     try:
         c = wait_redis(sock)
-        replay(c, setup)
+        replay(c, setup, IdMap(setup))
         c.call("SAVE")
     finally:
         p.terminate()
@@ -376,19 +383,14 @@ def capture(args, tmp):
                                stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
         procs.append(bot)
         webhook.wait_http(f"http://127.0.0.1:{bport}/healthz", timeout=60)
+        if args.warmup:
+            run_wrk(args, tmp, bport, args.warmup, 0)
+            wait_settled(ours, bport)
+        handled0 = webhook.metric(bport, "dvcbot_messages_total")
         mem0 = info_memory(ours)
         ours.call("ECHO", START)
-        lua = webhook.lua_file(tmp, "update.lua", 0)
-        subprocess.run(["wrk", "-t1", "-c64", f"-d{args.seconds}s", "--timeout", "30s", "-s", lua,
-                        f"http://127.0.0.1:{bport}/webhook/telegram"], capture_output=True, check=True)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            handled = webhook.metric(bport, "dvcbot_messages_total")
-            if webhook.metric(bport, "dvcbot_replies_sent_total") >= handled and ours.call("XLEN", STREAM) == 0:
-                break
-            time.sleep(0.2)
-        else:
-            sys.exit("redis_cost: replies not all sent and settled")
+        run_wrk(args, tmp, bport, args.seconds, 1)
+        handled = wait_settled(ours, bport) - handled0
         ours.call("ECHO", END)
         mem1 = info_memory(ours)
         ours.call("PING")
@@ -403,6 +405,29 @@ def capture(args, tmp):
                     p.kill()
 
 
+def run_wrk(args, tmp, bport, seconds, n):
+    """wrk sends webhook.py's updates of args.users users (the n-th run's update
+    ids follow the first's)."""
+    lua = os.path.join(tmp, f"update{n}.lua")
+    with open(lua, "w") as f:
+        f.write(webhook.LUA % {"offset": int(time.time() * 1000) * 1000, "interval": 0, "users": args.users,
+                               "secret": webhook.SECRET})
+    subprocess.run(["wrk", "-t1", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "30s", "-s", lua,
+                    f"http://127.0.0.1:{bport}/webhook/telegram"], capture_output=True, check=True)
+
+
+def wait_settled(ours, bport):
+    """Waits until every update is answered and its replies settled; returns
+    the updates handled so far."""
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        handled = webhook.metric(bport, "dvcbot_messages_total")
+        if webhook.metric(bport, "dvcbot_replies_sent_total") >= handled and ours.call("XLEN", STREAM) == 0:
+            return handled
+        time.sleep(0.2)
+    sys.exit("redis_cost: replies not all sent and settled")
+
+
 def info_memory(conn):
     """used_memory less the clients' buffers (MONITOR's among them)."""
     info = conn.call("INFO", "memory").decode()
@@ -413,7 +438,11 @@ def info_memory(conn):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--seconds", type=int, default=1)
+    ap.add_argument("--seconds", type=int, default=1, help="the measured window")
+    ap.add_argument("--warmup", type=int, default=1, help="seconds of the same users' updates before it")
+    ap.add_argument("--users", type=int, default=1000)
+    ap.add_argument("--connections", type=int, default=64,
+                    help="wrk's; 1 = one update at a time (each alone in its FCALLs, as at low traffic)")
     ap.add_argument("--keep", help="keep the capture and the callgrind output in this directory")
     args = ap.parse_args()
     webhook.need("wrk", "wrk")

@@ -22,14 +22,14 @@
  * redelivered event is dropped), refreshes the user record and loads the
  * session. The loads of several users share one call: one Redis, not
  * Cluster (as outbox_store). A stored turn (dialog_handle_stored) marks its
- * event DEDUPE_IN_HAND for a short while; its commit marks it
- * OUTBOX_DEDUPE_DONE for the dedupe TTL, so an event whose turn died before
+ * event OUTBOX_MARK_IN_HAND for a short while; its commit marks it
+ * OUTBOX_MARK_DONE for the dedupe TTL, so an event whose turn died before
  * its commit is handled again once the mark is stale, and a redelivery that
  * meets the mark meanwhile is refused for now (the channel sends it again
  * later). Every DEDUPE_TRIM_EVERY-th load also drops the index's marks
  * older than the dedupe TTL (redis/dvcbot.lua, "Event marks"). */
-#define DEDUPE_IN_HAND "p"
-#define DEDUPE_IN_HAND_TTL_S "60"
+#define DEDUPE_IN_HAND "p"       /* the mark dialog_load returns for one in hand */
+#define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
 /* dialog_load's keys, and keys + arguments (redis/dvcbot.lua). */
 #define LOAD_KEYS 4
@@ -421,23 +421,26 @@ static void unblock_if_needed(struct dialog_turn *t)
 static int send_load(struct dialog_turn *t)
 {
     char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24];
+    char mark[24], live[24];
+    long long at = (long long)clock_now();
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
     dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     str_udecimal(ttl, sizeof ttl, t->deps->cfg->dedupe_ttl_s);
-    str_decimal(now, sizeof now, clock_now());
+    str_decimal(now, sizeof now, at);
     str_udecimal(uttl, sizeof uttl, t->deps->cfg->user_ttl_s);
     STR_CAT(t->in->dedupe_key, sizeof t->in->dedupe_key, dkey);
     old[0] = '\0';
     if (dedupes(t) && ++t->dialog->n_loads % DEDUPE_TRIM_EVERY == 0)
-        str_decimal(old, sizeof old, (long long)clock_now() - (long long)t->deps->cfg->dedupe_ttl_s);
+        str_decimal(old, sizeof old, at - (long long)t->deps->cfg->dedupe_ttl_s);
     bool stored = t->in->stored_cb != NULL;
+    str_decimal(mark, sizeof mark, OUTBOX_MARK_SCORE(at, stored ? OUTBOX_MARK_IN_HAND : OUTBOX_MARK_DONE));
+    str_decimal(live, sizeof live, OUTBOX_MARK_SCORE(at - DEDUPE_IN_HAND_TTL_S, OUTBOX_MARK_IN_HAND));
     const char *args[LOAD_ARGS] = {
         dkey, xkey, ukey, skey,
-        dedupes(t) ? "1" : "0", stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE,
-        DEDUPE_IN_HAND_TTL_S, now, t->msg->event_id, old, ttl,
+        dedupes(t) ? "1" : "0", mark, live, now, t->msg->event_id, old, ttl,
         page_load(t) ? "0" : "1", bot_channel_name(t->msg->channel), t->msg->chat, uttl,
     };
     return fcall_group_call(t->dialog->loads, args, on_loaded, t);

@@ -144,16 +144,16 @@ class KillTest(DurableTest):
 
 class InHandTest(DurableTest):
     """Event marks live in the user's index dd:{<user>} (redis/dvcbot.lua,
-    "Event marks"): the event id scored with the time it was marked, .5 in
-    hand, .25 done; a mark of before that scheme is a whole score and a key
-    dd:{<user>}:<id> holding its state."""
+    "Event marks"): the event id scored 4 x the time it was marked + 1 done,
+    + 2 in hand; a mark of before that scheme is scored with the time and a
+    key dd:{<user>}:<id> holds its state."""
 
     def index(self, user):
         return "dd:{tg:%d}" % user
 
     def state(self, user, update):
         score = self.redis("ZSCORE", self.index(user), update["update_id"])
-        return score and float(score) % 1
+        return score and {1: "done", 2: "in hand"}[int(score) % 4]
 
     def test_an_update_whose_handler_died_before_storing_is_handled_when_redelivered(self):
         bot = self.start_bot(FAST_RATE)
@@ -161,14 +161,14 @@ class InHandTest(DurableTest):
         update = self.update(user, "xin chao")
         # What a process killed between reading the session and storing the
         # turn leaves: the event marked "in hand" (for a minute), no reply.
-        self.redis("ZADD", self.index(user), int(bot.now()) + 0.5, update["update_id"])
+        self.redis("ZADD", self.index(user), 4 * int(bot.now()) + 2, update["update_id"])
         status, headers, _ = bot.telegram(update)
         self.assertEqual((status, headers.get("Retry-After")), (503, "5"))
         self.assertEqual(self.tg.sent_to(user), [])
         bot.advance_clock(61)  # the mark is stale; Telegram sends the update again
         self.assertEqual(bot.telegram(update)[0], 200)
         wait_until(lambda: self.tg.sent_to(user), what="the reply")
-        self.assertEqual(self.state(user, update), 0.25)  # done
+        self.assertEqual(self.state(user, update), "done")
         self.assertEqual(bot.telegram(update)[0], 200)  # now a plain duplicate
         wait_until(lambda: self.pending_in_redis() == 0, what="settled")
         self.assertEqual(len(self.tg.sent_to(user)), 1)
@@ -180,7 +180,7 @@ class InHandTest(DurableTest):
         user = 7370000002
         update = self.update(user, "xin chao")
         self.assertEqual(bot.telegram(update)[0], 200)
-        self.assertEqual(self.state(user, update), 0.25)
+        self.assertEqual(self.state(user, update), "done")
         self.assertEqual(bot.telegram(update)[0], 200)  # recognised: not answered again
         self.tg.release()
         wait_until(lambda: self.pending_in_redis() == 0, what="settled")
@@ -202,7 +202,7 @@ class InHandTest(DurableTest):
         self.assertEqual(bot.telegram(ups[in_hand])[0], 503)             # in hand: later
         self.assertEqual(bot.telegram(ups[stale])[0], 200)               # its mark expired: handled
         wait_until(lambda: self.tg.sent_to(stale), what="the reply to the stale one")
-        self.assertEqual(self.state(stale, ups[stale]), 0.25)
+        self.assertEqual(self.state(stale, ups[stale]), "done")
         probe = self.update(done, "xin chao")
         self.assertEqual(bot.telegram(probe)[0], 200)
         wait_until(lambda: self.tg.sent_to(done), what="the probe's reply")
@@ -213,17 +213,19 @@ class InHandTest(DurableTest):
         bot = self.start_bot(FAST_RATE)
         user = 7370000006
         now = int(bot.now())
-        old = ["old%d" % i for i in range(20)]
-        for i, e in enumerate(old):
-            self.redis("ZADD", self.index(user), now - 2 * 86400 - i + 0.25, e)
-        self.redis("ZADD", self.index(user), now - 3600 + 0.25, "recent")
+        for i in range(10):
+            self.redis("ZADD", self.index(user), 4 * (now - 2 * 86400 - i) + 1, "old%d" % i)
+            self.redis("ZADD", self.index(user), now - 2 * 86400 - i, "older%d" % i)  # of before
+        self.redis("ZADD", self.index(user), 4 * (now - 3600) + 1, "recent")
+        self.redis("ZADD", self.index(user), now - 3600, "recent_of_before")
         # Every 16th load trims (one process's count, from its start).
         for _ in range(16):
             self.assertEqual(bot.telegram(self.update(user, "xin chao"))[0], 200)
         members = self.redis("ZRANGE", self.index(user), 0, -1)
         self.assertEqual([m for m in members if m.startswith("old")], [])
         self.assertIn("recent", members)
-        self.assertEqual(len(members), 17)
+        self.assertIn("recent_of_before", members)
+        self.assertEqual(len(members), 18)
 
 
 class ShutdownTest(DurableTest):
