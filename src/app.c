@@ -8,6 +8,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/clock_hook.h"
+#include "dvcbot/commune_answer.h"
 #include "dvcbot/commune_list.h"
 #include "dvcbot/console.h"
 #include "dvcbot/cron.h"
@@ -150,6 +151,12 @@ static bool asks_fact(const struct dialog_turn *t, void *ud)
     return followup_asks_fact(ud, t);
 }
 
+static char *fact_in_flow(const struct dialog_turn *t, const struct intent *in, bool answer_expected,
+                          void *ud)
+{
+    return followup_fact_text(ud, t, in, answer_expected);
+}
+
 static void count_intent(const struct dialog_turn *t, void *ud)
 {
     stats_intent(ud, t->match.id);
@@ -176,8 +183,12 @@ static int open_flows(struct app *a, char **err)
     a->erase = erase_new(a->dialog, a->stats);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);
+    a->commune_answers = commune_answers_new(a->dialog, a->communes);
     a->followup = followup_new(a->dialog, err);
-    return a->followup ? 0 : -1;
+    if (!a->followup)
+        return -1;
+    flows_on_fact_question(a->flows, fact_in_flow, a->followup); /* "phí bao nhiêu" mid-flow */
+    return 0;
 }
 
 /* Every catalog id gets a real answer, and served.h names exactly the ids a
@@ -633,6 +644,7 @@ void app_close(struct app *a)
     webchat_free(a->webchat);
     volunteers_free(a->volunteers);
     household_free(a->household);
+    commune_answers_free(a->commune_answers);
     followup_free(a->followup);
     erase_free(a->erase);
     feedback_free(a->feedback);

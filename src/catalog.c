@@ -104,6 +104,7 @@ static const struct {
     {"legal_basis", F_STR, true},
     {"source", F_STR, true},
     {"notes", F_STR, false},
+    {"opening", F_STR, false},
     {"last_reviewed", F_DATE, true},
 };
 
@@ -222,6 +223,7 @@ static void fill_proc(struct proc_storage *ps, const cJSON *p)
     pi->legal_basis = opt_string(p, "legal_basis");
     pi->source = opt_string(p, "source");
     pi->notes = opt_string(p, "notes");
+    pi->opening = opt_string(p, "opening");
     pi->last_reviewed = opt_string(p, "last_reviewed");
     ps->fee_periods = procedure_fee_read(p, pi, &pi->n_fee_periods);
     pi->fee_periods = ps->fee_periods;

@@ -490,10 +490,46 @@ static bool load_ctx(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t
                              &c->s) == 0;
 }
 
+/* The turn's text classified once (t->match, t->line), for the readers
+ * below and the dialog's routing after. */
+static void classify(struct flow_ctx *c)
+{
+    if (!c->t->line)
+        dialog_turn_classify(c->t);
+}
+
+/* A question about one fact ("phí bao nhiêu") of the flow's procedure or of
+ * one the line names: its answer above the step, which stays. Not a flow
+ * command nor a check's option; where an answer is expected (a question,
+ * the code step), only a line that asks. */
+static bool answers_fact(struct flow_ctx *c)
+{
+    const char *text = c->t->msg->text;
+    char rest[8];
+    if (!c->fl->fact || c->t->msg->kind != BOT_MSG_TEXT ||
+        flow_set_command(c->fl->defs, text, rest, sizeof rest) != FLOW_CMD_NONE)
+        return false;
+    const struct flow_step *s = cur_step(c);
+    if (!c->s.offering && s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
+        return false;
+    bool answer_expected = !c->s.offering && (at_code_step(c) || (s && s->slot));
+    classify(c);
+    char *fact = c->fl->fact(c->t, c->s.def->in, answer_expected, c->fl->fact_ud);
+    if (!fact)
+        return false;
+    struct buf note;
+    buf_init(&note);
+    buf_printf(&note, "%s\n\n", fact);
+    flow_view_current(c, note.data);
+    buf_free(&note);
+    free(fact);
+    return true;
+}
+
 /* Typed text where no answer is expected (an instruction, a check, the
  * saved-data offer) that the matcher reads as another question: the user
  * moved on. */
-static bool asks_something_else(const struct flow_ctx *c, const char *text)
+static bool asks_something_else(struct flow_ctx *c, const char *text)
 {
     const struct flow_step *s = cur_step(c);
     if (!c->s.offering && (!s || s->slot))
@@ -503,9 +539,9 @@ static bool asks_something_else(const struct flow_ctx *c, const char *text)
         return false;
     if (s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
         return false;
-    struct match_result m;
-    matcher_classify(c->t->deps->matcher, text, strlen(text), &m);
-    return strcmp(m.id, CATALOG_FALLBACK_ID) != 0 && strcmp(m.id, c->s.def->in->id) != 0;
+    classify(c);
+    const char *id = c->t->match.id;
+    return strcmp(id, CATALOG_FALLBACK_ID) != 0 && strcmp(id, c->s.def->in->id) != 0;
 }
 
 /* True (after telling the user and dropping it) when the flow has been idle
@@ -522,7 +558,7 @@ static bool expire_if_idle(struct flow_ctx *c, long now)
 
 /* Another module's button, or a question about something else: the flow
  * stays in the session but the mode goes. Help screens (r:) keep it. */
-static bool leaves_flow(const struct flow_ctx *c, const struct bot_msg *m)
+static bool leaves_flow(struct flow_ctx *c, const struct bot_msg *m)
 {
     if (m->kind == BOT_MSG_BUTTON)
         return strncmp(m->text, "f:", 2) != 0 &&
@@ -552,6 +588,11 @@ static bool on_mode(struct dialog_turn *t, void *ud)
                                              strlen(DIALOG_SCREEN_PAYLOAD)) == 0) {
         flow_turn_commit(&c);
         return false; /* a help screen, shown by the dialog; the flow stays */
+    }
+    if (answers_fact(&c)) {
+        flow_turn_commit(&c);
+        dialog_turn_done(t);
+        return true;
     }
     if (leaves_flow(&c, m)) {
         flow_turn_commit(&c);
@@ -589,6 +630,50 @@ bool flows_filter(struct dialog_turn *t, void *ud)
     if (!c.s.finished)
         stats_flow_touch(fl->st, t->user_key);
     flow_view_resume(&c);
+    flow_turn_commit(&c);
+    dialog_turn_done(t);
+    return true;
+}
+
+/* The matcher's score from which its reading of a line that is also a flow
+ * command wins ("ok" is thanks): bare command words ("hủy", "tiếp tục",
+ * "xong") otherwise get weak, scattered readings. */
+#define FLOW_COMMAND_YIELDS_AT 0.9
+
+/* A flow command typed where no mode runs ("tiếp tục", "hủy"), unless the
+ * matcher is sure of something else: with a flow paused in the session
+ * (the user asked about something else meanwhile), "tiếp tục" goes on where
+ * it stopped, "quay lại" offers to, "hủy" ends it; with none, "nothing in
+ * progress" and the menu. */
+static bool on_paused_command(struct dialog_turn *t, void *ud)
+{
+    struct flows *fl = ud;
+    char rest[8];
+    enum flow_command cmd = flow_set_command(fl->defs, t->msg->text, rest, sizeof rest);
+    bool sure = strcmp(t->match.id, CATALOG_FALLBACK_ID) != 0 &&
+                t->match.score >= FLOW_COMMAND_YIELDS_AT;
+    if (dialog_turn_mode(t) || sure ||
+        (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT))
+        return false;
+    struct flow_ctx c;
+    if (!load_ctx(&c, fl, t)) {
+        dialog_turn_render(t, "flow_none", NULL, 0);
+        dialog_turn_done(t);
+        return true;
+    }
+    long now = flow_turn_now();
+    if (!expire_if_idle(&c, now)) {
+        c.s.seen = now;
+        if (cmd == FLOW_CMD_CANCEL) {
+            cancel(&c);
+        } else {
+            dialog_turn_set_mode(t, FLOW_MODE);
+            if (cmd == FLOW_CMD_NEXT)
+                flow_view_current(&c, NULL);
+            else
+                flow_view_resume(&c);
+        }
+    }
     flow_turn_commit(&c);
     dialog_turn_done(t);
     return true;
@@ -708,7 +793,14 @@ struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
     dialog_on_payload(d, "flow:", on_start, fl);
     dialog_on_payload(d, "f:", on_stale, fl);
     dialog_on_mode(d, FLOW_MODE, on_mode, fl);
+    dialog_on_text(d, on_paused_command, fl);
     return fl;
+}
+
+void flows_on_fact_question(struct flows *fl, flows_fact_fn fn, void *ud)
+{
+    fl->fact = fn;
+    fl->fact_ud = ud;
 }
 
 void flows_free(struct flows *fl)

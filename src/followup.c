@@ -110,24 +110,45 @@ static char *fact_text(const struct tpl_set *tpl, const struct procedure_info *p
     return xstrdup("");
 }
 
+/* The variables of a fact's template followup_<facet>: id, name, fact,
+ * online, url, pay. fact_vars_free frees what fact_vars_make made. */
+struct fact_vars {
+    char tpl[TPL_NAME_MAX];
+    char *fact, *online;
+    char pay[BOT_PAYLOAD_MAX + 1];
+    struct tpl_var v[6];
+};
+
+static void fact_vars_make(struct fact_vars *fv, const struct tpl_set *tpl, const struct intent *in,
+                           enum facet facet)
+{
+    const struct procedure_info *p = in->proc;
+    snprintf(fv->tpl, sizeof fv->tpl, "followup_%s", facet_name(facet));
+    fv->fact = fact_text(tpl, p, facet);
+    fv->online = procedure_reply_online(tpl, p);
+    fv->pay[0] = '\0';
+    if (facet == FACET_FEE && procedure_fee_at(p, clock_now()).vnd != 0)
+        snprintf(fv->pay, sizeof fv->pay, "%s%s:%s", FOLLOWUP_ACT_PAYLOAD, "thanh_toan", in->id);
+    const struct tpl_var v[] = {
+        {"id", in->id},        {"name", in->name}, {"fact", fv->fact}, {"online", fv->online},
+        {"url", p->portal_url ? p->portal_url : ""},                   {"pay", fv->pay},
+    };
+    memcpy(fv->v, v, sizeof v);
+}
+
+static void fact_vars_free(struct fact_vars *fv)
+{
+    free(fv->fact);
+    free(fv->online);
+}
+
 /* One short reply with the fact of in, its name and the next steps. */
 static void answer(struct dialog_turn *t, const struct intent *in, enum facet facet, const char *how)
 {
-    const struct procedure_info *p = in->proc;
-    char name[TPL_NAME_MAX];
-    snprintf(name, sizeof name, "followup_%s", facet_name(facet));
-    char *fact = fact_text(t->deps->tpl, p, facet);
-    char *online = procedure_reply_online(t->deps->tpl, p);
-    char pay[BOT_PAYLOAD_MAX + 1] = "";
-    if (facet == FACET_FEE && procedure_fee_at(p, clock_now()).vnd != 0)
-        snprintf(pay, sizeof pay, "%s%s:%s", FOLLOWUP_ACT_PAYLOAD, "thanh_toan", in->id);
-    const struct tpl_var vars[] = {
-        {"id", in->id},   {"name", in->name}, {"fact", fact}, {"online", online},
-        {"url", p->portal_url ? p->portal_url : ""},          {"pay", pay},
-    };
-    dialog_turn_render(t, name, vars, sizeof vars / sizeof vars[0]);
-    free(fact);
-    free(online);
+    struct fact_vars fv;
+    fact_vars_make(&fv, t->deps->tpl, in, facet);
+    dialog_turn_render(t, fv.tpl, fv.v, sizeof fv.v / sizeof fv.v[0]);
+    fact_vars_free(&fv);
     followup_remember(t->session, in->id, clock_now());
     count(facet, how);
     dialog_turn_done(t);
@@ -191,6 +212,7 @@ struct plan {
     enum facet facet;
     const char *how;
     bool which;
+    bool question; /* a question word or '?' in the line */
 };
 
 /* The procedure the line names: the matcher's pick, or, when it names none
@@ -230,7 +252,7 @@ static bool plan_fact(const struct followup *fu, const struct dialog_turn *t, co
     struct facet_reading r;
     read_for(fu, line, ctx, false, &r);
     bool question = r.question || strchr(t->msg->text, '?');
-    *p = (struct plan){.in = ctx, .facet = r.facet, .how = "context"};
+    *p = (struct plan){.in = ctx, .facet = r.facet, .how = "context", .question = question};
     if (r.facet != FACET_NONE && r.unknown == 0) {
         /* only facet words: about the conversation's procedure, if any */
         p->which = !ctx && question && asks_which(fu, t, &r);
@@ -240,12 +262,12 @@ static bool plan_fact(const struct followup *fu, const struct dialog_turn *t, co
     const struct intent *named = named_procedure(fu, t, line, &r, question);
     if (named && question) {
         read_for(fu, line, named, true, &r);
-        *p = (struct plan){.in = named, .facet = r.facet, .how = "named"};
+        *p = (struct plan){.in = named, .facet = r.facet, .how = "named", .question = true};
         return r.facet != FACET_NONE && r.score >= facets_named_min(fu->facets);
     }
     if (question && (named = fee_asked_as_payment(fu, t)) != NULL) {
         read_for(fu, line, named, true, &r);
-        *p = (struct plan){.in = named, .facet = FACET_FEE, .how = "named"};
+        *p = (struct plan){.in = named, .facet = FACET_FEE, .how = "named", .question = true};
         return r.facet == FACET_FEE && r.amount && r.score >= facets_named_min(fu->facets);
     }
     return false;
@@ -283,6 +305,23 @@ bool followup_asks_fact(const struct followup *fu, const struct dialog_turn *t)
     bool asks = line && plan_fact(fu, t, line, context_of(fu, t), &p);
     free(own);
     return asks;
+}
+
+char *followup_fact_text(const struct followup *fu, const struct dialog_turn *t,
+                         const struct intent *about, bool need_question)
+{
+    if (!fu || t->msg->kind != BOT_MSG_TEXT || !t->line)
+        return NULL;
+    struct plan p;
+    if (!plan_fact(fu, t, t->line, about, &p) || p.which || !p.in || (need_question && !p.question))
+        return NULL;
+    struct fact_vars fv;
+    fact_vars_make(&fv, t->deps->tpl, p.in, p.facet);
+    char *text = tpl_render_text(t->deps->tpl, fv.tpl, fv.v, sizeof fv.v / sizeof fv.v[0]);
+    fact_vars_free(&fv);
+    if (text)
+        count(p.facet, "flow");
+    return text;
 }
 
 static bool on_text(struct dialog_turn *t, void *ud)

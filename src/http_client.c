@@ -1,6 +1,7 @@
 /* http_client — sends each request to the engine for its URL: the own
  * keep-alive client (http_pool.c) for http://, libcurl (http_curl.c) for
- * https://. See include/dvcbot/http_client.h.
+ * https:// and for http:// through a proxy from the environment
+ * (http_proxy_env.c). See include/dvcbot/http_client.h.
  *
  * Closing: both engines cancel their requests inside http_client_close and
  * free themselves later. The dispatcher goes in the close callback of a
@@ -10,6 +11,7 @@
 #include "dvcbot/http_client_prep.h"
 #include "dvcbot/http_curl.h"
 #include "dvcbot/http_pool.h"
+#include "dvcbot/http_proxy_env.h"
 #include "dvcbot/http_wire.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -20,6 +22,7 @@ struct http_client {
     uv_timer_t lifetime;         /* never started: freed in its close callback */
     struct http_curl *curl;
     struct http_pool *pool;
+    struct http_proxy_env proxy; /* read once, by http_client_new */
     bool http_by_curl;
     bool closing;
 };
@@ -40,12 +43,30 @@ struct http_client *http_client_new(uv_loop_t *loop)
     c->lifetime.data = c;
     c->curl = curl;
     c->pool = http_pool_new(loop);
+    http_proxy_env_read(&c->proxy);
+    if (c->proxy.proxy_var)
+        log_fmt(LOG_INFO, "http:// through libcurl where the proxy applies", "\"variable\":%s,\"no_proxy\":%s",
+                log_q(c->proxy.proxy_var), log_q(c->proxy.no_proxy ? c->proxy.no_proxy : ""));
     return c;
 }
 
 static void on_lifetime_closed(uv_handle_t *h)
 {
-    free(h->data);
+    struct http_client *c = h->data;
+    http_proxy_env_free(&c->proxy);
+    free(c);
+}
+
+/* Whether url goes on the own client: plain http://, unless curl is asked
+ * for or a proxy from the environment applies to its host. */
+static bool for_own_client(const struct http_client *c, const char *url)
+{
+    if (c->http_by_curl || !http_wire_url_is_plain(url))
+        return false;
+    if (!c->proxy.proxy_var)
+        return true;
+    struct http_wire_url u;
+    return http_wire_url_split(url, &u) && !http_proxy_env_applies(&c->proxy, u.host);
 }
 
 void http_client_http_by_curl(struct http_client *c, bool by_curl)
@@ -60,7 +81,7 @@ int http_client_request(struct http_client *c, const struct http_client_request 
         return HTTP_CLIENT_ECLOSED;
     if (!cb || !http_client_request_valid(req))
         return HTTP_CLIENT_EINVAL;
-    if (!c->http_by_curl && http_wire_url_is_plain(req->url))
+    if (for_own_client(c, req->url))
         return http_pool_request(c->pool, req, cb, ud);
     return http_curl_request(c->curl, req, cb, ud);
 }

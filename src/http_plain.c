@@ -9,10 +9,12 @@
 #include "dvcbot/http_client.h"
 #include "dvcbot/mem.h"
 
+#include <errno.h>
 #include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 enum conn_state { CONN_CONNECTING, CONN_OPEN, CONN_CLOSING };
 
@@ -31,6 +33,7 @@ struct http_plain_conn {
     unsigned served;             /* exchanges completed */
     bool busy;                   /* an exchange is in progress */
     bool writing;                /* a uv_write is pending */
+    bool sent_any;               /* some of the request went to the kernel */
     bool got_bytes;              /* some of the response arrived */
     bool complete;               /* the parser saw the whole response */
     bool keep_alive;             /* ... and the server allows another */
@@ -80,6 +83,24 @@ void http_plain_close(struct http_plain_conn *c)
 bool http_plain_reused(const struct http_plain_conn *c)
 {
     return c->served > 0;
+}
+
+bool http_plain_sent_any(const struct http_plain_conn *c)
+{
+    return c->sent_any;
+}
+
+bool http_plain_idle_alive(const struct http_plain_conn *c)
+{
+    uv_os_fd_t fd;
+    if (c->state != CONN_OPEN || c->busy || uv_fileno((const uv_handle_t *)&c->tcp, &fd) < 0)
+        return false;
+    char byte;
+    ssize_t n;
+    do
+        n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* ===== Ending an exchange ===== */
@@ -261,6 +282,7 @@ static int conn_write(struct http_plain_conn *c)
         n = 0;
     if (n < 0)
         return n;
+    c->sent_any = n > 0;
     if ((size_t)n == c->out_len)
         return 0;
     b = uv_buf_init((char *)c->out + n, (unsigned)(c->out_len - (size_t)n));
@@ -268,6 +290,7 @@ static int conn_write(struct http_plain_conn *c)
     int rc = uv_write(&c->write, (uv_stream_t *)&c->tcp, &b, 1, on_written);
     if (rc < 0)
         return rc;
+    c->sent_any = true;  /* queued: on_written may fail it, but the server may have some */
     c->writing = true;
     return 0;
 }
@@ -277,6 +300,7 @@ int http_plain_send(struct http_plain_conn *c, const char *data, size_t len)
     if (c->state == CONN_CLOSING || c->busy)
         return UV_EINVAL;
     c->busy = true;
+    c->sent_any = false;
     c->got_bytes = false;
     c->complete = false;
     c->too_large = false;

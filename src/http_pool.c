@@ -39,6 +39,7 @@ struct pool_req {
     void *ud;
     uint64_t started_ns;
     long timeout_ms;
+    bool replayable;             /* idempotent (GET): may go again after the server may have seen it */
     bool retried;                /* sent again after the keep-alive race */
     unsigned connect_tries;      /* addresses that refused */
     char error[HTTP_CLIENT_HOST_MAX + 128];
@@ -188,8 +189,10 @@ static void slot_close(struct pool_slot *s)
     slot_release(s);
 }
 
-/* An idle connection to use, taken out of the idle count; ones idle too
- * long are closed on the way (a middlebox may have dropped them silently). */
+/* An idle connection to use, taken out of the idle count. Closed on the
+ * way: ones idle too long (a middlebox may have dropped them silently) and
+ * ones the server closed, reset or wrote to while the loop had not read it
+ * yet (nothing was sent on them: no request is at stake). */
 static struct pool_slot *host_take_idle(struct pool_host *h)
 {
     struct http_pool *p = h->pool;
@@ -198,7 +201,7 @@ static struct pool_slot *host_take_idle(struct pool_host *h)
         if (!s->conn || s->req)
             continue;
         p->n_idle--;
-        if (uv_now(p->loop) - s->idle_since < p->idle_max_ms)
+        if (uv_now(p->loop) - s->idle_since < p->idle_max_ms && http_plain_idle_alive(s->conn))
             return s;
         slot_close(s);
     }
@@ -318,11 +321,14 @@ static void slot_after_exchange(struct pool_slot *s, bool reusable)
     }
 }
 
-/* Whether r goes again on another connection after its exchange broke. */
+/* Whether r goes again on another connection after its exchange broke: a
+ * refused connect on the next address; after the keep-alive race only an
+ * idempotent request, once (a POST the server may have acted on is failed:
+ * its sender decides, RFC 9110 9.2.2). */
 static bool req_requeue(struct pool_req *r, enum http_plain_outcome outcome, unsigned addr_i)
 {
     struct pool_host *h = r->host;
-    if (outcome == HTTP_PLAIN_STALE && !r->retried) {
+    if (outcome == HTTP_PLAIN_STALE && r->replayable && !r->retried) {
         r->retried = true;
     } else if (outcome == HTTP_PLAIN_CONNECT_FAILED && r->connect_tries + 1 < h->n_addrs) {
         r->connect_tries++;
@@ -462,7 +468,8 @@ static struct pool_slot *host_connect(struct pool_host *h, struct pool_req *r)
 }
 
 /* r goes on the connection of s; a kept connection that cannot even take
- * the bytes lost the keep-alive race. */
+ * the bytes lost the keep-alive race, and as none of them went out, any
+ * request may go once more. */
 static void slot_start(struct pool_slot *s, struct pool_req *r)
 {
     struct pool_host *h = s->host;
@@ -472,7 +479,7 @@ static void slot_start(struct pool_slot *s, struct pool_req *r)
     int rc = http_plain_send(s->conn, r->wire.data, r->wire.len);
     if (rc == 0)
         return;
-    bool stale = http_plain_reused(s->conn);
+    bool stale = http_plain_reused(s->conn) && (r->replayable || !http_plain_sent_any(s->conn));
     s->req = NULL;
     slot_close(s);
     r->slot = NULL;
@@ -564,6 +571,7 @@ int http_pool_request(struct http_pool *p, const struct http_client_request *req
         return HTTP_CLIENT_ECURL;
     }
     http_wire_build(&r->wire, &u, req, post == 1);
+    r->replayable = post == 0;
     r->cb = cb;
     r->ud = ud;
     r->started_ns = uv_hrtime();

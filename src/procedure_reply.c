@@ -106,11 +106,17 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
     char more[BOT_PAYLOAD_MAX + 1] = "";
     if (cut)
         snprintf(more, sizeof more, "%s%s", PROCEDURE_REPLY_FULL_PREFIX, in->id);
+    struct buf opening; /* the opening line and its line break, or "" */
+    buf_init(&opening);
+    if (p->opening)
+        buf_printf(&opening, "%s\n", p->opening);
     const struct tpl_var vars[] = {
         {"id", in->id},     {"name", in->name}, {"documents", docs}, {"fee", fee},
         {"time", time},     {"agency", agency}, {"online", online},  {"more", more},
+        {"opening", buf_cstr(&opening)},
     };
     struct bot_reply *r = tpl_render(t, "procedure_summary", vars, sizeof vars / sizeof vars[0], out);
+    buf_free(&opening);
     free(online);
     free(docs);
     free(fee);

@@ -11,6 +11,7 @@ static const char *const by_code[] = {
     "khieu_nai",     /* feedback.c */
     "gap_can_bo",    /* handoff.c */
     "xoa_du_lieu",   /* erase.c */
+    "don_vi_hanh_chinh", /* commune_answer.c */
 };
 
 bool served_by_code(const char *intent_id)

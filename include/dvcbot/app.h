@@ -45,6 +45,7 @@ struct feedback;
 struct erase;
 struct volunteers;
 struct household;
+struct commune_answers;
 struct followup;
 struct reminder;
 struct ref_sweep;
@@ -90,6 +91,7 @@ struct app {
     struct erase *erase;
     struct volunteers *volunteers;
     struct household *household; /* volunteers close household visits in the chat */
+    struct commune_answers *commune_answers; /* "xã … cũ giờ là xã nào", no district level */
     struct followup *followup;   /* "phí bao nhiêu" about the procedure just shown */
     struct console *console;     /* the staff console at /admin (serve only) */
     struct cron *cron;           /* every periodic job, and the shutdown drain */

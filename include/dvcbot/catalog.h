@@ -53,6 +53,7 @@ struct procedure_info {
     const char *legal_basis;
     const char *source;          /* the legal text checked, and how (who reads it: staff) */
     const char *notes;           /* caveats (varies by province, to verify); may be NULL */
+    const char *opening;         /* a line said before the facts (condolences for khai tử); may be NULL */
     const char *last_reviewed;   /* YYYY-MM-DD */
     const struct fee_period *fee_periods; /* fees in force for a while (procedure_fee.h) */
     size_t n_fee_periods;

@@ -24,7 +24,14 @@
  * do any other button but a help screen's (r:) and, where no answer is
  * expected (an instruction, a check, the saved-data offer), a typed line the
  * matcher reads as another question (the flow then counts as abandoned when
- * the next one starts or the sweep finds it idle).
+ * the next one starts or the sweep finds it idle). A question about one fact
+ * ("phí bao nhiêu", "cần giấy tờ gì") of the flow's procedure or of one it
+ * names does not leave: its answer is shown above the step, which stays
+ * (flows_on_fact_question); where an answer is expected, only a line that
+ * asks counts, so "phí bao nhiêu" is never kept as a child's name. A flow
+ * left that way stays paused in the session: typed later, "tiếp tục" goes
+ * back to its step, "quay lại" offers to, "hủy"/"thôi" ends it; with no
+ * flow at all those words get "nothing in progress" and the menu.
  *
  * A commune question takes a commune or ward of the 2025 list
  * (commune_list.h): an old name is mapped to the new one ("xã Hua La cũ nay
@@ -59,6 +66,16 @@ void flows_free(struct flows *f);
  * expired flow is dropped and the user told, then greeted as usual. The
  * caller registers it, so it can order it after the hand-off's staff filter. */
 bool flows_filter(struct dialog_turn *t, void *ud);
+
+/* Reads a typed line in a flow (t->match and t->line set) as a question
+ * about one fact of procedure in or of one the line names: returns that
+ * fact as text (caller frees), or NULL. With answer_expected (a question
+ * step, the code step) only a line that asks counts. */
+typedef char *(*flows_fact_fn)(const struct dialog_turn *t, const struct intent *in,
+                               bool answer_expected, void *ud);
+/* Sets the reader of fact questions (the follow-up module's); without one
+ * such a line is read as before (an answer, or leaving the flow). */
+void flows_on_fact_question(struct flows *f, flows_fact_fn fn, void *ud);
 
 /* The procedure of the flow in the user's session (running or paused), or
  * NULL; for hand-off context. */

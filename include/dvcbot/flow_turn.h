@@ -11,6 +11,7 @@
 
 #include "dvcbot/commune_list.h"
 #include "dvcbot/dialog.h"
+#include "dvcbot/flow.h"
 #include "dvcbot/flow_state.h"
 #include "dvcbot/stats.h"
 
@@ -18,6 +19,8 @@ struct flows {
     const struct flow_set *defs;
     const struct commune_list *communes;
     struct stats *st;
+    flows_fact_fn fact; /* flows_on_fact_question; NULL: none */
+    void *fact_ud;
 };
 
 struct flow_ctx {

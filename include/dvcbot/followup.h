@@ -57,4 +57,14 @@ void followup_free(struct followup *fu);
  * such a line go. */
 bool followup_asks_fact(const struct followup *fu, const struct dialog_turn *t);
 
+/* For a guided flow about procedure about: when the typed line of t
+ * (classified: t->match and t->line set) asks one fact of about ("phí bao
+ * nhiêu") or of a procedure it names, that fact as its reply template
+ * followup_<facet> words it, text only (the caller shows its own buttons);
+ * NULL when it asks none. With need_question (where the flow expects an
+ * answer: a name, a date), only a line that asks (a question word or '?')
+ * counts. Touches nothing but the follow-up counter; caller frees. */
+char *followup_fact_text(const struct followup *fu, const struct dialog_turn *t,
+                         const struct intent *about, bool need_question);
+
 #endif

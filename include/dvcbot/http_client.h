@@ -5,7 +5,11 @@
  * connections per host:port), https:// ones — and http:// ones with
  * credentials — to libcurl's multi-socket API (http_curl.h), since we have
  * no TLS of our own. http_client_http_by_curl sends http:// to curl too
- * (DVCBOT_HTTP_CLIENT=curl: the fallback, and a comparison for benchmarks).
+ * (DVCBOT_HTTP_CLIENT=curl: the fallback, and a comparison for benchmarks),
+ * and so does a forward proxy from the environment: http_client_new reads
+ * http_proxy / all_proxy / no_proxy once (http_proxy_env.h, curl's rules)
+ * and an http:// request whose host the proxy applies to goes to curl,
+ * which connects through the proxy.
  *
  * http_client_request copies everything it needs from the request; it
  * returns 0 and later calls cb exactly once (also on error and on

@@ -30,8 +30,10 @@
 
 enum http_plain_outcome {
     HTTP_PLAIN_OK,             /* a whole response: status and body */
-    HTTP_PLAIN_STALE,          /* a reused connection closed or reset before any response byte: the
-                                  server may never have seen the request; sending it again is safe */
+    HTTP_PLAIN_STALE,          /* a reused connection closed or reset before any response byte, after
+                                  the request went out: the server may never have seen it (it closed
+                                  the idle connection as we wrote) or may have acted on it and died;
+                                  only an idempotent request may be sent again */
     HTTP_PLAIN_CONNECT_FAILED, /* no connection (refused, unreachable, connect timeout) */
     HTTP_PLAIN_FAILED,         /* anything else; error says what */
 };
@@ -62,10 +64,18 @@ struct http_plain_conn *http_plain_open(uv_loop_t *loop, const struct sockaddr *
                                         void *slot, void *home, int *err);
 /* Sends one request (while connecting: once connected). Only on a
  * connection without an exchange. 0, or a negative libuv error: the
- * request could not be written (no done follows; close the connection). */
+ * request could not be written (no done follows; close the connection;
+ * http_plain_sent_any says whether some of it went out first). */
 int http_plain_send(struct http_plain_conn *c, const char *data, size_t len);
 /* Whether an earlier exchange completed on this connection. */
 bool http_plain_reused(const struct http_plain_conn *c);
+/* Whether any byte of the current request was handed to the kernel. */
+bool http_plain_sent_any(const struct http_plain_conn *c);
+/* For an idle connection: false when the server has closed or reset it,
+ * or sent bytes nobody asked for, and the loop has not read that yet (one
+ * non-blocking peek at the socket, as curl checks a connection before
+ * reusing it). The caller then closes it instead of sending on it. */
+bool http_plain_idle_alive(const struct http_plain_conn *c);
 /* Closes the connection now; only freed follows. */
 void http_plain_close(struct http_plain_conn *c);
 

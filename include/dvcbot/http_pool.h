@@ -7,10 +7,19 @@
  * for the next request (at most HTTP_CLIENT_MAX_IDLE_CONNECTIONS idle ones
  * in all, none idle longer than HTTP_POOL_IDLE_MAX_MS). Names are looked
  * up with uv_getaddrinfo, off the loop, and the addresses kept
- * HTTP_POOL_NAME_TTL_MS; a numeric host needs no lookup. When a kept
- * connection turns out closed by the server before any byte of the response
- * came (the keep-alive race), the request goes once more on a new
- * connection, as curl does; never after a response byte.
+ * HTTP_POOL_NAME_TTL_MS; a numeric host needs no lookup.
+ *
+ * The keep-alive race (a server closes an idle connection as we reuse it):
+ * before a kept connection takes a request, one non-blocking peek tells
+ * whether the server already closed it, and it is then replaced by a new
+ * one. A request none of whose bytes went out goes once more on a new
+ * connection. When a kept connection closes before any response byte but
+ * after the request went out, the server may have acted on it: a GET goes
+ * once more on a new connection, a POST fails ("Empty reply from server")
+ * and its sender decides (RFC 9110 9.2.2: no automatic retry of a
+ * non-idempotent request unless it was never applied; Go's net/http does
+ * the same; curl 7.88 sends any method again, up to 5 times). dvcbot's
+ * outbox retries such a failure with backoff, counted and logged.
  *
  * The contract is http_client.h's: http_pool_request copies what it needs
  * (the request is written out at once), returns 0 and later calls cb exactly
@@ -18,8 +27,10 @@
  * error text), or returns a negative HTTP_CLIENT_E* and never calls cb. cb
  * never runs inside http_pool_request. The response is valid only during
  * cb; cb may start requests or close the pool. After http_pool_close
- * nothing fires any more; the pool frees itself once its handles (request
- * timers, connections, lookups) are closed: run the loop. */
+ * nothing fires any more (every request's cb ran inside it); the pool frees
+ * itself, its hosts and their connections once its handles (request
+ * timers, connections, lookups) are closed: run the loop. Hosts are kept
+ * until then (one per host:port ever asked: a handful of API bases). */
 #ifndef DVCBOT_HTTP_POOL_H
 #define DVCBOT_HTTP_POOL_H
 

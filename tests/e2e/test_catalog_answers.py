@@ -39,6 +39,18 @@ class CatalogAnswersTest(ServiceTest):
             self.assertIn(doc, full["text"])
         self.assertEqual(full["buttons"][0]["payload"], "flow:can_cuoc")
 
+    def test_khai_tu_opens_with_condolences_and_others_with_the_facts(self):
+        opening = load_intent("khai_tu")["procedure"]["opening"]
+        self.assertIn("chia buồn", opening)
+        text = self.say("catalogopen01", "bố tôi mới mất, làm giấy khai tử thế nào")[0]["text"]
+        lines = text.split("\n")
+        self.assertEqual(lines[0], load_intent("khai_tu")["name"])   # the name stays first
+        self.assertEqual(lines[1], opening)
+        self.assertEqual(lines[3], "Giấy tờ cần có:")
+        plain = self.say("catalogopen02", button="i:khai_sinh")[0]["text"].split("\n")
+        self.assertNotIn("opening", load_intent("khai_sinh")["procedure"])
+        self.assertEqual(plain[1:3], ["", "Giấy tờ cần có:"])
+
     def test_full_button_of_an_unknown_procedure_gets_help_not_silence(self):
         replies = self.say("catalogfull02", button="full:khong_co")
         self.assertTrue(replies)

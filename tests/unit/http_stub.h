@@ -108,7 +108,8 @@ static inline void on_conn_closed(uv_handle_t *h)
     free(k);
 }
 
-static inline void stub_conn_close(struct stub_conn *k)
+/* Closes a connection (FIN; with reset, RST: SO_LINGER 0). */
+static inline void stub_conn_end(struct stub_conn *k, bool reset)
 {
     if (k->closing)
         return;
@@ -122,7 +123,15 @@ static inline void stub_conn_close(struct stub_conn *k)
         k->srv->conns = k->next;
     if (k->next)
         k->next->prev = k->prev;
-    uv_close((uv_handle_t *)&k->tcp, on_conn_closed);
+    if (reset)
+        assert_int_equal(uv_tcp_close_reset(&k->tcp, on_conn_closed), 0);
+    else
+        uv_close((uv_handle_t *)&k->tcp, on_conn_closed);
+}
+
+static inline void stub_conn_close(struct stub_conn *k)
+{
+    stub_conn_end(k, false);
 }
 
 static inline void on_stub_written(uv_write_t *w, int status)

@@ -1,7 +1,8 @@
 /* test_http_keepalive — how outbound HTTP uses its connections: keep-alive
  * reuse, the ways a response ends (Content-Length, chunked, end of
  * connection, HTTP/1.0, after a 1xx), the keep-alive race (a kept
- * connection the server closed: sent once more on a new one), a server that
+ * connection the server closed: a GET sent once more on a new one; a POST
+ * only when the connection was found dead before it went out), a server that
  * hangs up without answering, a stalled body, a connect that never
  * completes, and the per-host cap. Against
  * the stub of http_stub.h; the own client here, libcurl in
@@ -129,6 +130,74 @@ static void test_server_hanging_up_without_answering_fails_the_request_once(void
     run_until(f, &r.calls, 4, 5000);
     assert_int_equal(r.calls, 4);
     assert_ok(&r, "ok");
+    result_free(&r);
+}
+
+/* ===== Hang-ups and a POST ================================================= */
+
+static void post_and_wait(struct fx *f, const char *path, const char *body, struct result *r)
+{
+    struct http_client_request req = {.method = "POST", .url = fx_url(f, path), .body = body,
+                                      .body_len = strlen(body)};
+    int before = r->calls;
+    assert_int_equal(http_client_request(f->client, &req, on_result, r), 0);
+    run_until(f, &r->calls, before + 1, 5000);
+    assert_int_equal(r->calls, before + 1);
+}
+
+/* The server closes (reset: resets) the kept connection and the loop has
+ * not read that yet when the next POST comes: the connection is found dead
+ * before anything is written on it, and the POST goes once, on a new one. */
+static void kept_connection_ended_unread(struct fx *f, bool reset)
+{
+    struct result r = {0};
+    post_and_wait(f, "/echo", "one", &r);
+    assert_ok(&r, "one");
+    assert_non_null(f->srv.conns);
+    stub_conn_end(f->srv.conns, reset);  /* closes the socket now; the client's loop sleeps */
+    post_and_wait(f, "/echo", "two", &r);
+    assert_ok(&r, "two");
+    assert_int_equal(f->srv.requests, 2);
+    assert_int_equal(f->srv.accepts, 2);
+    result_free(&r);
+}
+
+static void test_post_after_the_server_closed_the_kept_connection_goes_once_on_a_new_one(void **state)
+{
+    kept_connection_ended_unread(*state, false);
+}
+
+static void test_post_after_the_server_reset_the_kept_connection_goes_once_on_a_new_one(void **state)
+{
+    kept_connection_ended_unread(*state, true);
+}
+
+/* A POST on a kept connection that the server closes after reading it,
+ * without a word: the server may have acted on it, so the own client does
+ * not send it again (RFC 9110 9.2.2): the caller gets the error (dvcbot's
+ * outbox then retries, counted). curl sends it again at once
+ * (Curl_retry_request): https:// still behaves that way. */
+static void test_post_the_server_hangs_up_on_after_reading_is_not_sent_again(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    post_and_wait(f, "/echo", "one", &r);
+    assert_ok(&r, "one");
+    post_and_wait(f, "/hangup-reused", "two", &r);
+#ifdef HTTP_STUB_CURL
+    assert_ok(&r, "fresh");
+    assert_int_equal(f->srv.requests, 3);
+#else
+    assert_non_null(r.error);
+    assert_string_equal(r.error, "Empty reply from server");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(f->srv.requests, 2);
+    assert_int_equal(f->srv.accepts, 1);
+    post_and_wait(f, "/echo", "three", &r);  /* the next one on a new connection */
+    assert_ok(&r, "three");
+    assert_int_equal(f->srv.requests, 3);
+    assert_int_equal(f->srv.accepts, 2);
+#endif
     result_free(&r);
 }
 
@@ -278,6 +347,70 @@ static void test_close_cancels_waiting_and_active_requests_once(void **state)
     }
 }
 
+/* A callback that, while the client is closing, tries to start a request. */
+struct cancelled {
+    struct result r;
+    struct http_client *client;
+    int refused;                 /* requests refused with ECLOSED from inside the callback */
+};
+
+static void on_cancelled_try_again(const struct http_client_response *res, void *ud)
+{
+    struct cancelled *c = ud;
+    record(&c->r, res);
+    struct http_client_request req = {.url = "http://127.0.0.1:9/again"};
+    if (http_client_request(c->client, &req, on_result, &c->r) == HTTP_CLIENT_ECLOSED)
+        c->refused++;
+}
+
+/* Requests in every state, on three hosts, when the client closes: active
+ * (held by the server, one on a kept connection), on connections still
+ * connecting (one to a port nobody listens on), and two waiting for a name
+ * lookup ("localhost"). Each callback runs once, inside close, and a request
+ * started from it is refused; nothing fires afterwards, every handle is
+ * closed and every host and connection freed (the loop closes: fx_finish;
+ * leaks: the valgrind and ASan runs of this test). */
+static void test_close_cancels_requests_on_every_host_once_and_frees_everything(void **state)
+{
+    struct fx *f = *state;
+    enum { HELD = 2, N = HELD + 4 };
+    struct cancelled c[N];
+    struct result idle = {0};
+    char url[N][128];
+    memset(c, 0, sizeof c);
+    get_and_wait(f, "/hello", 0, &idle);  /* leaves a kept connection */
+    assert_ok(&idle, "ok");
+    f->srv.hold_release = 1000;  /* never */
+    for (int i = 0; i < HELD; i++)
+        snprintf(url[i], sizeof url[i], "http://127.0.0.1:%d/hold", f->srv.port);
+    snprintf(url[HELD], sizeof url[HELD], "http://localhost:%d/hello", f->srv.port);
+    snprintf(url[HELD + 1], sizeof url[HELD + 1], "http://localhost:%d/hello", f->srv.port);
+    snprintf(url[HELD + 2], sizeof url[HELD + 2], "http://127.0.0.1:1/refused");
+    snprintf(url[HELD + 3], sizeof url[HELD + 3], "http://127.0.0.1:%d/hold", f->srv.port);
+    for (int i = 0; i < N; i++) {
+        c[i].client = f->client;
+        struct http_client_request req = {.url = url[i], .timeout_ms = 5000};
+        assert_int_equal(http_client_request(f->client, &req, on_cancelled_try_again, &c[i]), 0);
+        if (i == HELD - 1)
+            run_until(f, &f->srv.n_held, HELD, 5000);  /* the first two are on the server */
+    }
+    assert_int_equal(http_client_pending(f->client), N);
+    http_client_close(f->client);
+    f->client = NULL;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(c[i].r.calls, 1);
+        assert_string_equal(c[i].r.error, "cancelled");
+        assert_int_equal(c[i].refused, 1);
+    }
+    fx_finish(f);  /* runs the loop dry: whatever was still open closes */
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(c[i].r.calls, 1);
+        result_free(&c[i].r);
+    }
+    assert_int_equal(idle.calls, 1);
+    result_free(&idle);
+}
+
 int main(void)
 {
 #define T(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
@@ -289,6 +422,9 @@ int main(void)
         T(test_100_continue_is_skipped_for_the_final_response),
         T(test_kept_connection_closed_by_the_server_is_retried_on_a_new_one),
         T(test_server_hanging_up_without_answering_fails_the_request_once),
+        T(test_post_after_the_server_closed_the_kept_connection_goes_once_on_a_new_one),
+        T(test_post_after_the_server_reset_the_kept_connection_goes_once_on_a_new_one),
+        T(test_post_the_server_hangs_up_on_after_reading_is_not_sent_again),
         T(test_stalled_body_times_out_and_its_connection_is_dropped),
         T(test_connect_that_never_completes_times_out),
 #ifndef HTTP_STUB_CURL
@@ -296,6 +432,7 @@ int main(void)
 #endif
         T(test_17_concurrent_requests_use_at_most_16_connections),
         T(test_close_cancels_waiting_and_active_requests_once),
+        T(test_close_cancels_requests_on_every_host_once_and_frees_everything),
     };
 #undef T
     return stub_run_group("http keep-alive", tests);
