@@ -157,6 +157,12 @@ static char *fact_in_flow(const struct dialog_turn *t, const struct intent *in, 
     return followup_fact_text(ud, t, in, answer_expected);
 }
 
+static bool is_cancel_word(const char *text, void *ud)
+{
+    char rest[8];
+    return flow_set_command(ud, text, rest, sizeof rest) == FLOW_CMD_CANCEL;
+}
+
 static void count_intent(const struct dialog_turn *t, void *ud)
 {
     stats_intent(ud, t->match.id);
@@ -180,7 +186,7 @@ static int open_flows(struct app *a, char **err)
     dialog_on_message(a->dialog, flows_filter, a->flows);
     a->feedback = feedback_new(a->dialog, a->stats);
     profile_register(a->dialog);
-    a->erase = erase_new(a->dialog, a->stats);
+    a->erase = erase_new(a->dialog, a->stats, a->flow_defs);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);
     a->commune_answers = commune_answers_new(a->dialog, a->communes);
@@ -272,6 +278,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         return -1;
     lookup_on_followed(a->lookup, flows_followed, a->flows); /* consent, rating after a flow */
     lookup_on_question(a->lookup, asks_fact, a->followup); /* "phí bao nhiêu" leaves the lookup */
+    lookup_on_cancel(a->lookup, is_cancel_word, a->flow_defs);   /* "hủy", "huy", "thôi" */
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {
         *err = xstrdup("cannot start the cron timer");

@@ -13,8 +13,11 @@
 #include <string.h>
 
 
+#define MODE_CONFIRM "erase"
+
 struct erase {
     struct stats *st;
+    const struct flow_set *words;
 };
 
 struct job {
@@ -207,7 +210,30 @@ static void on_refs(redisReply *r, void *ud)
 static void on_intent(struct dialog_turn *t, void *ud)
 {
     (void)ud;
+    dialog_turn_set_mode(t, MODE_CONFIRM);
     dialog_turn_reply(t, "erase_confirm", NULL, 0);
+}
+
+/* A line typed under the confirmation: yes asks for the button (nothing is
+ * erased on a typed word), no keeps everything, anything else moves on. */
+static bool on_confirm_mode(struct dialog_turn *t, void *ud)
+{
+    struct erase *e = ud;
+    dialog_turn_set_mode(t, NULL);
+    if (t->msg->kind != BOT_MSG_TEXT)
+        return false;
+    char rest[8];
+    enum flow_command cmd = flow_set_command(e->words, t->msg->text, rest, sizeof rest);
+    if (cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NEXT) {
+        dialog_turn_set_mode(t, MODE_CONFIRM);
+        dialog_turn_reply(t, "erase_press_button", NULL, 0);
+        return true;
+    }
+    if (cmd == FLOW_CMD_NO || cmd == FLOW_CMD_CANCEL) {
+        dialog_turn_reply(t, "erase_kept", NULL, 0);
+        return true;
+    }
+    return false;
 }
 
 static void on_button(struct dialog_turn *t, void *ud)
@@ -232,11 +258,13 @@ static void on_button(struct dialog_turn *t, void *ud)
     }
 }
 
-struct erase *erase_new(struct dialog *d, struct stats *st)
+struct erase *erase_new(struct dialog *d, struct stats *st, const struct flow_set *words)
 {
     struct erase *e = xcalloc(1, sizeof *e);
     e->st = st;
+    e->words = words;
     dialog_on_intent(d, "xoa_du_lieu", on_intent, e);
+    dialog_on_mode(d, MODE_CONFIRM, on_confirm_mode, e);
     dialog_on_payload(d, "erase:", on_button, e);
     return e;
 }

@@ -281,10 +281,13 @@ static int check_option(const struct flow_ctx *c, const char *text)
     return k < 0 ? -1 : k == 0;
 }
 
-/* "có", "chưa", "rồi" typed at a check. Returns false for anything else. */
+/* "có", "vâng", "chưa", "không", "rồi" typed at a check. Returns false for
+ * anything else. */
 static bool check_typed(struct flow_ctx *c, const char *text, enum flow_command cmd)
 {
-    int yes = cmd == FLOW_CMD_NEXT ? 1 : check_option(c, text);
+    int yes = cmd == FLOW_CMD_NEXT || cmd == FLOW_CMD_YES ? 1
+              : cmd == FLOW_CMD_NO                        ? 0
+                                                          : check_option(c, text);
     if (yes < 0)
         return false;
     check_answered(c, yes == 1);
@@ -459,6 +462,10 @@ static bool on_text(struct flow_ctx *c, const char *text)
         return false;
     default:
         break;
+    }
+    if (c->s.offering && (cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO)) {
+        on_offer_button(c, cmd == FLOW_CMD_YES);
+        return false;
     }
     if (c->s.offering) {
         flow_view_with_note(c, "flow_use_buttons", NULL, 0);

@@ -42,7 +42,7 @@ static const enum flow_slot_type profile_types[PROFILE_FIELD_COUNT] = {
     SLOT_NAME, SLOT_DATE, SLOT_CCCD, SLOT_PHONE, SLOT_COMMUNE,
 };
 static const char *const command_names[FLOW_CMD_COUNT] = {
-    "", "back", "cancel", "help", "menu", "next", "edit", "assist",
+    "", "back", "cancel", "help", "menu", "next", "edit", "assist", "yes", "no",
 };
 
 const char *flow_slot_type_name(enum flow_slot_type t)

@@ -29,6 +29,8 @@ struct lookup {
     void *followed_ud;
     lookup_question_fn question;
     void *question_ud;
+    lookup_cancel_fn cancel;
+    void *cancel_ud;
 };
 
 /* One Redis round trip of a turn. */
@@ -516,6 +518,12 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         hs_finish(t); /* a button or anything else ends the lookup */
         return false;
     }
+    if (l->cancel && l->cancel(t->msg->text, l->cancel_ud)) {
+        hs_finish(t);
+        dialog_turn_render(t, "lookup_cancelled", NULL, 0);
+        dialog_turn_done(t);
+        return true;
+    }
     if (refuse_degraded(t))
         return true;
     char code[DOSSIER_CODE_MAX + 1], digits[LOOKUP_PROOF_MAX + 1], then[8];
@@ -579,6 +587,12 @@ void lookup_on_question(struct lookup *l, lookup_question_fn fn, void *ud)
 {
     l->question = fn;
     l->question_ud = ud;
+}
+
+void lookup_on_cancel(struct lookup *l, lookup_cancel_fn fn, void *ud)
+{
+    l->cancel = fn;
+    l->cancel_ud = ud;
 }
 
 void lookup_free(struct lookup *l)

@@ -3,6 +3,8 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,20 +379,57 @@ static bool has_words(const char *text, const char *words)
     return false;
 }
 
-int validate_option(const char *in, const char *const *options, size_t n)
+/* The quantities a folded option stands for: "3 thang" 3, "1 2 nguoi" 1..2,
+ * "tu 70 den duoi 75" 70..74, "5 nguoi tro len" / "tu 75 tuoi" 5.. / 75..,
+ * "nhieu hon 3 ban" / "tren 12 thang" 4.. / 13.., "duoi 6 thang" ..5. False
+ * without a number. */
+static bool option_range(const char *o, long *lo, long *hi)
 {
-    size_t flen;
-    char *f = norm_fold(in, strlen(in), &flen);
-    if (!f || !flen) {
-        free(f);
-        return -1;
-    }
+    const char *p = o + strcspn(o, "0123456789");
+    if (!*p)
+        return false;
     char *end;
-    long num = strtol(f, &end, 10);
-    if (*end == '\0') {
-        free(f);
-        return num >= 1 && (size_t)num <= n ? (int)num - 1 : -1;
+    long a = strtol(p, &end, 10);
+    const char *q = end + strcspn(end, "0123456789");
+    bool below = has_words(o, "duoi");
+    *lo = a;
+    *hi = a;
+    if (*q)
+        *hi = strtol(q, NULL, 10) - below;
+    else if (has_words(o, "tro len") || strncmp(o, "tu ", 3) == 0)
+        *hi = LONG_MAX;
+    else if (has_words(o, "hon") || has_words(o, "tren"))
+        *lo = a + 1, *hi = LONG_MAX;
+    else if (below)
+        *lo = 0, *hi = a - 1;
+    return true;
+}
+
+/* Options that are all quantities ("1 người", "2–3 người"...): a number
+ * typed is a quantity ("3" → "2–3 người"), not the option's position. The
+ * option whose range holds it, -1 when none or several do; -2 when the
+ * options are not all quantities. */
+static int option_by_quantity(long num, const char *const *options, size_t n)
+{
+    int found = -1, hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *o = norm_fold(options[i], strlen(options[i]), NULL);
+        long lo, hi;
+        bool counts = o && option_range(o, &lo, &hi);
+        free(o);
+        if (!counts)
+            return -2;
+        if (num >= lo && num <= hi) {
+            found = (int)i;
+            hits++;
+        }
     }
+    return hits == 1 ? found : -1;
+}
+
+/* The option the folded answer names by its words, or -1. */
+static int option_by_words(const char *f, size_t flen, const char *const *options, size_t n)
+{
     int exact = -1, partial = -1, n_partial = 0;
     for (size_t i = 0; i < n && exact < 0; i++) {
         char *o = norm_fold(options[i], strlen(options[i]), NULL);
@@ -404,8 +443,37 @@ int validate_option(const char *in, const char *const *options, size_t n)
         }
         free(o);
     }
-    free(f);
     if (exact >= 0)
         return exact;
     return n_partial == 1 ? partial : -1;
+}
+
+int validate_option(const char *in, const char *const *options, size_t n)
+{
+    size_t flen;
+    char *f = norm_fold(in, strlen(in), &flen);
+    if (!f || !flen) {
+        free(f);
+        return -1;
+    }
+    long num = -1;
+    bool bare = false;
+    if (isdigit((unsigned char)f[0])) {
+        char *end;
+        num = strtol(f, &end, 10);
+        bare = *end == '\0';
+    }
+    int q = num >= 0 ? option_by_quantity(num, options, n) : -2;
+    int k;
+    if (bare && q == -2) {          /* "2": the second option */
+        k = num >= 1 && (size_t)num <= n ? (int)num - 1 : -1;
+    } else if (bare) {              /* "3" where the options are quantities */
+        k = q;
+    } else {                        /* words; "5 người" also as a quantity */
+        k = option_by_words(f, flen, options, n);
+        if (k < 0 && q >= 0)
+            k = q;
+    }
+    free(f);
+    return k < 0 ? -1 : k;
 }

@@ -12,6 +12,12 @@
  * removed, and what kinds of data they were (templates
  * erase_kind_<key prefix>, erase_kind_other for prefixes it does not know).
  *
+ * The confirmation is a button only: while it is asked (mode "erase"), a
+ * typed yes ("có", "ok") gets erase_press_button (the question again, with
+ * its buttons) and a typed no or stop ("không", "hủy", "thôi") erase_kept;
+ * words from _flow.json's commands (flowdef.h). Anything else leaves the
+ * mode and is answered as usual.
+ *
  * A module that keeps a new kind of key under the user's hash tag adds its
  * prefix to the list in erase.c. erase_new registers the handlers; each
  * erasure carries its own state and ends its turn when the last command has
@@ -20,6 +26,7 @@
 #define DVCBOT_ERASE_H
 
 #include "dvcbot/dialog.h"
+#include "dvcbot/flowdef.h"
 #include "dvcbot/stats.h"
 
 #include <stddef.h>
@@ -29,7 +36,8 @@
 
 struct erase;
 
-struct erase *erase_new(struct dialog *d, struct stats *st);
+/* words: the yes/no/stop words (borrowed; lives longer than the erase). */
+struct erase *erase_new(struct dialog *d, struct stats *st, const struct flow_set *words);
 void erase_free(struct erase *e);
 
 /* The names of every key the user may own, into out; *n of them. */

@@ -53,6 +53,12 @@ void lookup_on_followed(struct lookup *l, lookup_followed_fn fn, void *ud);
  * is set. One hook; none by default. */
 typedef bool (*lookup_question_fn)(const struct dialog_turn *t, void *ud);
 void lookup_on_question(struct lookup *l, lookup_question_fn fn, void *ud);
+/* Asked about every line typed while the lookup waits for a code or the 4
+ * digits: true when it is a word for stopping ("hủy", "huy", "thôi"). The
+ * lookup then ends with lookup_cancelled, counting no try. One hook; none
+ * by default. */
+typedef bool (*lookup_cancel_fn)(const char *text, void *ud);
+void lookup_on_cancel(struct lookup *l, lookup_cancel_fn fn, void *ud);
 void lookup_free(struct lookup *l);
 
 #endif

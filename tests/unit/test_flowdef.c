@@ -92,6 +92,10 @@ static void commands_are_recognised_without_diacritics(void **state)
     assert_int_equal(flow_set_command(set, "trợ giúp", rest, sizeof rest), FLOW_CMD_HELP);
     assert_int_equal(flow_set_command(set, "xong", rest, sizeof rest), FLOW_CMD_NEXT);
     assert_int_equal(flow_set_command(set, "/hotro", rest, sizeof rest), FLOW_CMD_ASSIST);
+    assert_int_equal(flow_set_command(set, "Vâng ạ", rest, sizeof rest), FLOW_CMD_YES);
+    assert_int_equal(flow_set_command(set, "co", rest, sizeof rest), FLOW_CMD_YES);
+    assert_int_equal(flow_set_command(set, "ko", rest, sizeof rest), FLOW_CMD_NO);
+    assert_int_equal(flow_set_command(set, "Không.", rest, sizeof rest), FLOW_CMD_NO);
     assert_int_equal(flow_set_command(set, "sửa ngày sinh", rest, sizeof rest), FLOW_CMD_EDIT);
     assert_string_equal(rest, "ngay sinh");
     assert_int_equal(flow_set_command(set, "sửa", rest, sizeof rest), FLOW_CMD_EDIT);

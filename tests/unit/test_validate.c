@@ -192,6 +192,33 @@ static void options_match_by_number_label_or_unique_part(void **state)
     assert_int_equal(validate_option("cap lai", both, 2), 1);
 }
 
+/* Options that are all quantities: a typed number is the quantity. */
+static void numbers_typed_at_quantity_options_are_quantities(void **state)
+{
+    (void)state;
+    static const char *const people[] = {"1 người", "2–3 người", "4 người trở lên"};
+    assert_int_equal(validate_option("3", people, 3), 1); /* not the third option */
+    assert_int_equal(validate_option("1", people, 3), 0);
+    assert_int_equal(validate_option("7", people, 3), 2);
+    assert_int_equal(validate_option("3 người", people, 3), 1);
+    assert_int_equal(validate_option("5 nguoi", people, 3), 2);
+    assert_int_equal(validate_option("0", people, 3), -1);
+    static const char *const months[] = {"3 tháng", "6 tháng", "12 tháng"};
+    assert_int_equal(validate_option("3", months, 3), 0);
+    assert_int_equal(validate_option("12", months, 3), 2);
+    assert_int_equal(validate_option("2", months, 3), -1);
+    static const char *const ages[] = {"Từ 75 tuổi", "Từ 70 đến dưới 75", "Dưới 70"};
+    assert_int_equal(validate_option("80", ages, 3), 0);
+    assert_int_equal(validate_option("75", ages, 3), 0);
+    assert_int_equal(validate_option("72", ages, 3), 1);
+    assert_int_equal(validate_option("3", ages, 3), 2);
+    static const char *const copies[] = {"1", "2", "3", "Nhiều hơn 3"};
+    assert_int_equal(validate_option("5", copies, 4), 3);
+    assert_int_equal(validate_option("nhiều hơn 3", copies, 4), 3);
+    static const char *const mixed[] = {"Trẻ dưới 6 tuổi", "Hộ nghèo", "Chưa rõ"};
+    assert_int_equal(validate_option("2", mixed, 3), 1); /* not all quantities: the position */
+}
+
 static void code_names_are_template_friendly(void **state)
 {
     (void)state;
@@ -212,6 +239,7 @@ int main(void)
         cmocka_unit_test(names_are_capitalised_and_checked),
         cmocka_unit_test(text_is_collapsed_and_bounded_in_characters),
         cmocka_unit_test(options_match_by_number_label_or_unique_part),
+        cmocka_unit_test(numbers_typed_at_quantity_options_are_quantities),
         cmocka_unit_test(code_names_are_template_friendly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

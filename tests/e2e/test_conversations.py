@@ -1,0 +1,176 @@
+"""Conversations the way villagers type them: short yes/no words instead of
+buttons, words for the options instead of the labels, "hủy" typed in the
+middle of something. Each test is one exchange a tester found wrong (the
+reply it got is in its comment). Against a real Redis, through the web chat
+and the Telegram stub."""
+import json
+import os
+import re
+
+from harness import ROOT, Chat, ServiceTest, payloads
+
+STEP = re.compile(r"Bước (\d+)/(\d+)")
+
+
+def flow_steps(proc):
+    with open(os.path.join(ROOT, "intents", proc + ".json"), encoding="utf-8") as f:
+        return json.load(f)["flow"]["steps"]
+
+
+def step_no(replies):
+    m = STEP.search(replies[-1]["text"])
+    return int(m.group(1)) if m else None
+
+
+class TypedYesNoTest(ServiceTest):
+
+    def mode(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw).get("mode") if raw else None
+
+    def test_yes_and_no_typed_at_a_readiness_check(self):
+        steps = flow_steps("khai_sinh")
+        self.assertIn("check", steps[0])
+        # "có" used to open the dossier lookup, "vâng" the tạm vắng procedure
+        # (folded "vang"), "ừ"/"không"/"ko" got "press a button".
+        for yes in ("có", "vâng", "ừ", "dạ có", "Có ạ"):
+            chat = Chat(self)
+            self.assertEqual(step_no(chat.press("flow:khai_sinh")), 1)
+            r = chat.say(yes)
+            self.assertEqual(step_no(r), 2, (yes, r))
+            self.assertIn("f:yes:1", payloads(r))          # the next check's buttons
+            self.assertEqual(self.mode(chat), "flow", yes)
+        for no in ("không", "ko", "chưa"):
+            chat = Chat(self, "telegram")
+            chat.press("flow:khai_sinh")
+            r = chat.say(no)
+            self.assertIn("VNeID mức 2", r[-1]["text"], (no, r))  # the check's "no" screen
+            self.assertEqual(self.mode(chat), "flow", no)
+            r = chat.say("có")                                   # made it now: going on
+            self.assertEqual(step_no(r), 2, r)
+
+    def test_yes_and_no_typed_at_the_saved_data_offer(self):
+        # "có" under "Dùng thông tin đã lưu: …?" got "press a button below".
+        for typed, asked in (("có", False), ("vâng", False), ("không", True)):
+            chat = Chat(self)
+            self.redis("HSET", "p:{%s}" % chat.key, "consent", "yes", "consent_at", "1764600000",
+                       "commune", "Nậm Tăm")
+            r = chat.press("flow:trich_luc_ho_tich")
+            self.assertIn("Dùng thông tin đã lưu: Nậm Tăm", r[-1]["text"])
+            seen = []
+            r = chat.say(typed)
+            self.assertNotIn("f:prof:yes", payloads(r), typed)
+            for _ in range(30):                    # on through the flow, first options
+                seen.append(r[-1]["text"])
+                nxt = [p for p in payloads(r) if p.startswith(("f:yes:", "f:next:", "f:opt:"))]
+                if "xã/phường nào" in r[-1]["text"] or not nxt:
+                    break
+                r = chat.press(nxt[0])
+            self.assertIn("f:nocode" if not asked else "f:cancel", payloads(r), (typed, seen))
+            self.assertEqual(any("xã/phường nào" in t for t in seen), asked, (typed, seen))
+
+
+class QuantityTypedTest(ServiceTest):
+
+    def answers(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw).get("flow", {}).get("a", {}) if raw else {}
+
+    def test_a_number_typed_at_quantity_options_is_the_quantity(self):
+        # "Đóng cho bao nhiêu tháng?" [3 tháng, 6 tháng, 12 tháng]: "3" was kept
+        # as the third option, "12 tháng"; "6" and "12" were refused.
+        chat = Chat(self)
+        chat.press("flow:bhyt_gia_han")
+        r = chat.press("f:yes:0")
+        self.assertIn("mấy người", r[-1]["text"])
+        r = chat.say("2")
+        self.assertIn("bao nhiêu tháng", r[-1]["text"])
+        r = chat.say("3")
+        self.assertIn("xã/phường nào", r[-1]["text"])
+        self.assertEqual(self.answers(chat).get("so_thang"), "3 tháng")
+        self.assertEqual(self.answers(chat).get("so_nguoi"), "2 người")
+        # "Hộ mới có mấy người?" [1 người, 2–3 người, 4 người trở lên]: "3" was "4 người trở lên".
+        chat = Chat(self)
+        steps = flow_steps("tach_ho")
+        r = chat.press("flow:tach_ho")
+        i = 0
+        while "check" in steps[i]:
+            r = chat.press("f:yes:%d" % i)
+            i += 1
+        r = chat.press("f:opt:%d:0" % i)
+        self.assertIn("mấy người", r[-1]["text"])
+        r = chat.say("3")
+        self.assertEqual(self.answers(chat).get("so_nguoi"), "2–3 người")
+        r = chat.say("quay lại")
+        r = chat.say("6 người")
+        self.assertEqual(self.answers(chat).get("so_nguoi"), "4 người trở lên")
+
+
+class LookupCancelTest(ServiceTest):
+    telegram = False
+    code = "000.00.12.H50-241120-0003"
+
+    def mode(self, chat):
+        raw = self.redis("GET", "s:{%s}" % chat.key)
+        return json.loads(raw).get("mode") if raw else None
+
+    def test_cancel_words_typed_in_the_lookup_end_it(self):
+        # "huy" at the code step got "a dossier code is digits and letters,
+        # type it again"; at the 4-digit step "type just the 4 digits"; "hủy"
+        # there got "you have nothing in progress".
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ")
+        self.assertEqual(self.mode(chat), "lookup")
+        r = chat.say("huy")
+        self.assertIn("đã dừng", r[0]["text"])
+        self.assertIn("i:tra_cuu_ho_so", payloads(r))
+        self.assertIsNone(self.mode(chat))
+        chat.say("tra cứu hồ sơ")
+        self.assertIn("4 chữ số cuối", chat.say(self.code)[0]["text"])
+        for word in ("hủy", "huy"):
+            r = chat.say(word)
+            self.assertIn("đã dừng", r[0]["text"], word)
+            self.assertNotIn("không có việc nào", r[0]["text"])
+            self.assertIsNone(self.mode(chat))
+            chat.say("tra cứu hồ sơ")
+            chat.say(self.code)
+        chat.say("thôi")
+        r = chat.say("5678")                                # no longer taken as the 4 digits
+        self.assertNotIn(self.code, " ".join(x["text"] for x in r))
+        chat.say("thanh toán")
+        self.assertEqual(self.mode(chat), "lookup")
+        self.assertIn("đã dừng", chat.say("Thôi")[0]["text"])
+        self.assertIsNone(self.mode(chat))
+
+
+class EraseTypedAnswerTest(ServiceTest):
+    telegram = False
+
+    def keys_of(self, chat):
+        return [k for k in self.redis("KEYS", "*") if "{%s}" % chat.key in k]
+
+    def test_typed_answers_to_the_erase_question_never_erase(self):
+        # Under "Anh/chị muốn xóa toàn bộ dữ liệu...?" a typed "có" got the
+        # dossier lookup's "type the code", "hủy" "you have nothing in
+        # progress", "co" "not understood".
+        chat = Chat(self)
+        chat.press("flow:tam_tru")                         # something stored
+        self.assertTrue(self.keys_of(chat))
+        r = chat.say("xóa dữ liệu của tôi")
+        self.assertIn("erase:yes", payloads(r))
+        for yes in ("có", "co", "ok"):
+            r = chat.say(yes)
+            self.assertIn("Xóa hết", r[0]["text"], yes)    # press the button to confirm
+            self.assertEqual(payloads(r), ["erase:yes", "erase:no"])
+            self.assertIn("s:{%s}" % chat.key, self.keys_of(chat))
+        r = chat.say("hủy")
+        self.assertIn("giữ nguyên", r[0]["text"])
+        self.assertIn("s:{%s}" % chat.key, self.keys_of(chat))
+        r = chat.say("có")                                  # the question is over
+        self.assertNotIn("erase:yes", payloads(r))
+        chat.say("xoa du lieu")
+        self.assertIn("giữ nguyên", chat.say("không")[0]["text"])
+        chat.say("xoa du lieu")
+        r = chat.press("erase:yes")                         # the real request
+        self.assertIn("Đã xóa", r[0]["text"])
+        self.assertEqual(self.keys_of(chat), [])
