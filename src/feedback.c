@@ -4,6 +4,7 @@
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/normalize.h"
 #include "dvcbot/validate.h"
 
 #include <stdio.h>
@@ -48,16 +49,12 @@ void feedback_ask_rating(struct dialog_turn *t)
     }
 }
 
+static bool is_complaint(const struct dialog_turn *t);
+
 /* ===== rate:<n> ===== */
 
-static void on_rate(struct dialog_turn *t, void *ud)
+static void rate(struct dialog_turn *t, struct feedback *fb, int stars)
 {
-    struct feedback *fb = ud;
-    int stars = t->arg[0] >= '1' && t->arg[0] <= '5' && !t->arg[1] ? t->arg[0] - '0' : 0;
-    if (!stars) {
-        dialog_turn_reply(t, "help", NULL, 0);
-        return;
-    }
     if (dialog_turn_refuse_degraded(t))
         return;
     cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
@@ -79,6 +76,30 @@ static void on_rate(struct dialog_turn *t, void *ud)
     cJSON_AddNumberToObject(ctx, "stars", stars);
     dialog_turn_set_mode(t, MODE_FEEDBACK);
     dialog_turn_reply(t, "rate_thanks", NULL, 0);
+}
+
+static void on_rate(struct dialog_turn *t, void *ud)
+{
+    int stars = t->arg[0] >= '1' && t->arg[0] <= '5' && !t->arg[1] ? t->arg[0] - '0' : 0;
+    if (!stars) {
+        dialog_turn_reply(t, "help", NULL, 0);
+        return;
+    }
+    rate(t, ud, stars);
+}
+
+/* "5", "5 sao", "4⭐" typed while a rating is asked (after gop_y): the
+ * stars, else 0. */
+static int typed_stars(const struct dialog_turn *t)
+{
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
+    if (cJSON_GetObjectItemCaseSensitive(ctx, "stars") || is_complaint(t))
+        return 0;
+    char *f = norm_fold(t->msg->text, strlen(t->msg->text), NULL);
+    int stars = f && f[0] >= '1' && f[0] <= '5' && (!f[1] || strcmp(f + 1, " sao") == 0)
+                    ? f[0] - '0' : 0;
+    free(f);
+    return stars;
 }
 
 /* ===== The comment ===== */
@@ -184,6 +205,11 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         leave_feedback(t); /* another button or request: the user moved on */
         return false;
     }
+    int stars = typed_stars(t);
+    if (stars) {
+        rate(t, fb, stars);
+        return true;
+    }
     char comment[VALIDATE_OUT_MAX];
     enum valid_code rc = validate_text(m->text, 2, FEEDBACK_COMMENT_MAX, comment, sizeof comment);
     if (rc != VALID_OK) {
@@ -215,10 +241,17 @@ static void on_stale_skip(struct dialog_turn *t, void *ud)
 
 /* ===== Intent gop_y ===== */
 
+/* The rating is asked and the comment mode entered at once: a comment
+ * typed before (or instead of) the stars is kept, unrated. */
 static void on_gop_y(struct dialog_turn *t, void *ud)
 {
     (void)ud;
     feedback_after_begin(t, STATS_GENERAL, NULL);
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
+    cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
+    cJSON_AddStringToObject(ctx, "id", STATS_GENERAL);
+    cJSON_AddStringToObject(ctx, "commune", "");
+    dialog_turn_set_mode(t, MODE_FEEDBACK);
     feedback_ask_rating(t);
     dialog_turn_done(t);
 }

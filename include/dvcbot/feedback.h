@@ -10,6 +10,9 @@
  * user in the zset {stats}:comments (listed in refs:{<user key>}), so staff
  * can find recent comments and erase-my-data removes them.
  *
+ * Intent gop_y enters that mode at once, unrated: a comment typed before the
+ * stars is kept with "stars": 0, and "5" / "5 sao" typed counts as the rating.
+ *
  * Intent khieu_nai (a complaint about staff or how a dossier was handled)
  * answers how to complain (templates/complaint_info.txt) with a button
  * FEEDBACK_COMPLAINT_PAYLOAD; pressing it enters the same comment mode, and

@@ -174,3 +174,55 @@ class EraseTypedAnswerTest(ServiceTest):
         r = chat.press("erase:yes")                         # the real request
         self.assertIn("Đã xóa", r[0]["text"])
         self.assertEqual(self.keys_of(chat), [])
+
+
+class OptionWordsTest(ServiceTest):
+    telegram = False
+
+    def test_the_questions_own_words_pick_an_option(self):
+        # "Trẻ là con trai hay con gái?" [Nam, Nữ]: "con gái" and "gái" were refused.
+        for proc in ("khai_sinh", "lien_thong_khai_sinh"):
+            for typed, kept in (("con gái", "Nữ"), ("trai", "Nam"), ("nữ", "Nữ")):
+                chat = Chat(self)
+                steps = flow_steps(proc)
+                chat.press("flow:" + proc)
+                i = 0
+                while "check" in steps[i]:
+                    chat.press("f:yes:%d" % i)
+                    i += 1
+                r = chat.say("Lò Thị Mai")
+                for _ in range(3):
+                    if "con trai hay con gái" in r[-1]["text"]:
+                        break
+                    r = chat.say("01/10/2026")
+                r = chat.say(typed)
+                self.assertNotIn("con trai hay con gái", r[-1]["text"], (proc, typed, r))
+                raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+                self.assertTrue(raw["flow"]["a"]["gioi_tinh_tre"].startswith(kept), raw["flow"]["a"])
+
+
+class FeedbackTypedTest(ServiceTest):
+    telegram = False
+
+    def comments(self, chat):
+        return [json.loads(x) for x in self.redis("LRANGE", "fb:{%s}" % chat.key, 0, -1)]
+
+    def test_a_comment_typed_before_the_stars_is_kept(self):
+        # "góp ý" then "bot trả lời chậm quá": the rating was asked again and
+        # the comment lost; "5" typed for the stars got "not understood".
+        chat = Chat(self)
+        self.assertIn("rate:5", payloads(chat.say("góp ý")))
+        r = chat.say("bot trả lời chậm quá")
+        self.assertIn("Cảm ơn góp ý", r[0]["text"])
+        self.assertEqual([(c["comment"], c["stars"]) for c in self.comments(chat)],
+                         [("bot trả lời chậm quá", 0)])
+        chat.say("góp ý")
+        r = chat.say("4 sao")
+        self.assertIn("fb:skip", payloads(r))               # rated: a comment is asked
+        chat.say("hướng dẫn dễ hiểu")
+        self.assertEqual((self.comments(chat)[0]["comment"], self.comments(chat)[0]["stars"]),
+                         ("hướng dẫn dễ hiểu", 4))
+        chat.say("góp ý")
+        r = chat.say("tra cứu hồ sơ")                       # a request, not a comment
+        self.assertIn("mã hồ sơ", r[0]["text"])
+        self.assertEqual(len(self.comments(chat)), 2)
