@@ -22,7 +22,7 @@
 struct slot {
     struct outbox_commit c;
     struct bot_replies replies;
-    char user_key[32], dedupe[48], skey[48], session[48];
+    char user_key[32], index[48], event[16], dedupe[64], skey[48], session[48];
     int answers;
     enum outbox_commit_result result;
 };
@@ -62,7 +62,11 @@ static struct slot *commit(struct afx *f, struct commits *k, const char *user, i
     assert_true(k->n < MAX_COMMITS);
     struct slot *s = &k->s[k->n++];
     snprintf(s->user_key, sizeof s->user_key, "wc:%s", user);
+    snprintf(s->index, sizeof s->index, "dd:{wc:%s}", user);
+    snprintf(s->event, sizeof s->event, "ev%d", k->n);
     snprintf(s->dedupe, sizeof s->dedupe, "dd:{wc:%s}:ev%d", user, k->n);
+    /* the event in hand, as the turn's load marks it */
+    fx_do("ZADD %s %lld %s", s->index, OUTBOX_MARK_SCORE(time(NULL), OUTBOX_MARK_IN_HAND), s->event);
     snprintf(s->skey, sizeof s->skey, "s:{wc:%s}", user);
     snprintf(s->session, sizeof s->session, "{\"turn\":%d}", k->n);
     bot_replies_init(&s->replies);
@@ -73,7 +77,7 @@ static struct slot *commit(struct afx *f, struct commits *k, const char *user, i
     }
     s->c = (struct outbox_commit){
         .channel = BOT_CH_WEBCHAT, .user_key = s->user_key, .chat = s->user_key + 3,
-        .replies = &s->replies, .dedupe_key = s->dedupe, .dedupe_ttl_s = 60, .session_key = s->skey,
+        .replies = &s->replies, .dedupe_key = s->dedupe, .session_key = s->skey,
         .session_op = OUTBOX_SESSION_SET, .session_json = s->session, .session_ttl_s = 60,
     };
     assert_int_equal(outbox_store_commit(f->app.obstore, &s->c, on_commit, s), 0);
@@ -140,6 +144,15 @@ static void assert_get(const char *key, const char *want)
     freeReplyObject(r);
 }
 
+/* The commit marked its event done in the user's index. */
+static void assert_marked_done(const struct slot *s)
+{
+    redisReply *r = fx_cmd("ZSCORE %s %s", s->index, s->event);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_int_equal(strtoll(r->str, NULL, 10) % 4, OUTBOX_MARK_DONE);
+    freeReplyObject(r);
+}
+
 static void test_the_commits_of_one_loop_turn_are_written_in_one_call(void **state)
 {
     struct afx *f = *state;
@@ -160,7 +173,7 @@ static void test_the_commits_of_one_loop_turn_are_written_in_one_call(void **sta
         assert_int_equal(k->s[i].answers, 1);
         assert_int_equal(k->s[i].result, OUTBOX_COMMIT_STORED);
         assert_get(k->s[i].skey, k->s[i].session);
-        assert_get(k->s[i].dedupe, OUTBOX_DEDUPE_DONE);
+        assert_marked_done(&k->s[i]);
     }
     assert_int_equal(f->wc.n, 3);
     assert_string_equal(f->wc.sent[0].text, "gc1 1");
