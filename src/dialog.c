@@ -77,6 +77,7 @@ struct turn_internal {
     bool duplicate;
     bool done;
     bool said_busy;            /* busy_store already told the user about Redis */
+    bool classified;           /* t->match and t->line are the text's */
 };
 
 struct user_queue {
@@ -730,7 +731,9 @@ bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload)
 
 void dialog_turn_classify(struct dialog_turn *t)
 {
-    free(t->line);
+    if (t->in->classified)
+        return; /* a mode that looked at the line first (lookup, flow) */
+    t->in->classified = true;
     matcher_classify_line(t->deps->matcher, t->msg->text, strlen(t->msg->text), &t->match,
                           &t->line);
 }

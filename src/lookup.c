@@ -499,7 +499,7 @@ static bool has_digit(const char *text)
 /* The message is about something else: another intent (a procedure, the
  * menu...), or, holding no digit (no try at a code or the 4 digits), a
  * question another reader answers ("phí bao nhiêu"). Classifies into
- * t->match, which the dialog sets again when the line is routed. */
+ * t->match, which the dialog's routing uses when the lookup declines. */
 static bool asks_something_else(const struct lookup *l, struct dialog_turn *t)
 {
     dialog_turn_classify(t);

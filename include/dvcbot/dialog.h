@@ -99,7 +99,9 @@ struct dialog_turn {
 };
 
 /* Classifies the message's text into t->match and keeps the line as read
- * in t->line (replacing an earlier one). The text must be set. */
+ * in t->line, once per turn: a later call (routing after a mode declined
+ * the line) keeps what the first found, handlers' changes to t->match
+ * included. The text must be set. */
 void dialog_turn_classify(struct dialog_turn *t);
 
 typedef void (*dialog_reply_cb)(const struct bot_msg *msg, const struct bot_replies *replies, void *ud);

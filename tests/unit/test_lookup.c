@@ -1,7 +1,8 @@
 /* lookup: a citizen sees a dossier only with its code and the last 4
  * digits of the applicant's phone or ID number; a wrong code and wrong
  * digits get the same answer; following a dossier writes sub:<code> and
- * refs:{user} — through the whole engine (app_fixture.h) on a real Redis. */
+ * refs:{user}; a question typed during a lookup leaves it with its usual
+ * answer — through the whole engine (app_fixture.h) on a real Redis. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,50 @@ static void test_following_a_dossier_is_kept_for_notices_and_for_erasure(void **
     freeReplyObject(r);
 }
 
+/* The last answer's texts and button payloads, in order, into out. */
+static void answer_of(struct afx *f, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", afx_text(f));
+    for (size_t i = 0; i < f->replies.n; i++)
+        for (size_t b = 0; b < f->replies.items[i].n_buttons; b++) {
+            strncat(out, " [", cap - strlen(out) - 1);
+            strncat(out, f->replies.items[i].buttons[b].payload, cap - strlen(out) - 1);
+            strncat(out, "]", cap - strlen(out) - 1);
+        }
+}
+
+static bool in_lookup(const char *user_key)
+{
+    redisReply *r = fx_cmd("GET s:{%s}", user_key);
+    bool in = r->type == REDIS_REPLY_STRING && strstr(r->str, "\"lookup\"");
+    freeReplyObject(r);
+    return in;
+}
+
+/* A line asking something else while the lookup waits for a code leaves
+ * the lookup and gets the answer it gets outside it (the lookup looks at
+ * the line first; the line is classified once). */
+static void test_a_question_typed_during_a_lookup_gets_its_usual_answer(void **state)
+{
+    struct afx *f = *state;
+    static const char *const lines[] = {"đăng ký khai sinh phí bao nhiêu", "phí bao nhiêu",
+                                        "làm căn cước mất bao lâu", "đăng ký kết hôn"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char outside_user[32], inside_user[32], outside[8192], inside[8192];
+        snprintf(outside_user, sizeof outside_user, "wc:lookq%zu", 2 * i);
+        snprintf(inside_user, sizeof inside_user, "wc:lookq%zu", 2 * i + 1);
+        afx_say(f, outside_user, lines[i]);
+        answer_of(f, outside, sizeof outside);
+        afx_say(f, inside_user, "tra cứu hồ sơ");
+        assert_true(in_lookup(inside_user));
+        afx_say(f, inside_user, lines[i]);
+        answer_of(f, inside, sizeof inside);
+        assert_string_equal(inside, outside);
+        assert_false(in_lookup(inside_user));
+        assert_null(strstr(inside, "Mã hồ sơ"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +126,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_digits_and_an_unknown_code_get_the_same_answer, setup,
                                         afx_teardown),
         cmocka_unit_test_setup_teardown(test_following_a_dossier_is_kept_for_notices_and_for_erasure, setup,
+                                        afx_teardown),
+        cmocka_unit_test_setup_teardown(test_a_question_typed_during_a_lookup_gets_its_usual_answer, setup,
                                         afx_teardown),
     };
     return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
