@@ -98,15 +98,8 @@ int profile_save(struct store *s, const char *user_key, const char *const values
 
 /* ===== consent:yes / consent:no ===== */
 
-static void on_consent(struct dialog_turn *t, void *ud)
+static void consent(struct dialog_turn *t, bool yes)
 {
-    (void)ud;
-    bool yes = strcmp(t->arg, "yes") == 0;
-    if (!yes && strcmp(t->arg, "no") != 0) {
-        dialog_turn_render(t, "help", NULL, 0); /* a forged button */
-        dialog_turn_done(t);
-        return;
-    }
     if (dialog_turn_refuse_degraded(t))
         return;
     cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
@@ -127,7 +120,34 @@ static void on_consent(struct dialog_turn *t, void *ud)
     dialog_turn_done(t);
 }
 
-void profile_register(struct dialog *d)
+static void on_consent(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    bool yes = strcmp(t->arg, "yes") == 0;
+    if (!yes && strcmp(t->arg, "no") != 0) {
+        dialog_turn_render(t, "help", NULL, 0); /* a forged button */
+        dialog_turn_done(t);
+        return;
+    }
+    consent(t, yes);
+}
+
+/* The line right after the consent question: a yes or no word answers it. */
+static bool on_consent_mode(struct dialog_turn *t, void *ud)
+{
+    dialog_turn_set_mode(t, NULL);
+    if (t->msg->kind != BOT_MSG_TEXT)
+        return false;
+    char rest[8];
+    enum flow_command cmd = flow_set_command(ud, t->msg->text, rest, sizeof rest);
+    if (cmd != FLOW_CMD_YES && cmd != FLOW_CMD_NO && cmd != FLOW_CMD_CANCEL)
+        return false;
+    consent(t, cmd == FLOW_CMD_YES);
+    return true;
+}
+
+void profile_register(struct dialog *d, const struct flow_set *words)
 {
     dialog_on_payload(d, "consent:", on_consent, NULL);
+    dialog_on_mode(d, PROFILE_CONSENT_MODE, on_consent_mode, (void *)words);
 }

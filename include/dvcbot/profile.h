@@ -9,8 +9,11 @@
  *
  * profile_register adds the consent:* button handlers to the dialog; they
  * read the answers to keep from session.after.save (written by flow.c) and
- * continue with the rating question (feedback.h). Loaded profiles belong to
- * the callback for its duration only. */
+ * continue with the rating question (feedback.h). While the question waits
+ * (mode PROFILE_CONSENT_MODE, set by whoever asks it), a typed yes or no
+ * ("có", "đồng ý" / "không", "thôi": flowdef.h words) answers it like the
+ * buttons; any other line leaves the mode and is answered as usual. Loaded
+ * profiles belong to the callback for its duration only. */
 #ifndef DVCBOT_PROFILE_H
 #define DVCBOT_PROFILE_H
 
@@ -33,6 +36,9 @@ int profile_load(struct store *s, const char *user_key, profile_cb cb, void *ud)
 /* Writes the non-NULL values (after consent). Fire and forget. */
 int profile_save(struct store *s, const char *user_key, const char *const values[PROFILE_FIELD_COUNT]);
 
-void profile_register(struct dialog *d);
+#define PROFILE_CONSENT_MODE "consent"
+
+/* words: the yes/no words (borrowed; lives longer than the dialog). */
+void profile_register(struct dialog *d, const struct flow_set *words);
 
 #endif

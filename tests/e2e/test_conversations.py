@@ -226,3 +226,30 @@ class FeedbackTypedTest(ServiceTest):
         r = chat.say("tra cứu hồ sơ")                       # a request, not a comment
         self.assertIn("mã hồ sơ", r[0]["text"])
         self.assertEqual(len(self.comments(chat)), 2)
+
+
+class ConsentTypedTest(ServiceTest):
+    telegram = False
+
+    def test_yes_or_no_typed_at_the_consent_question(self):
+        # "Anh/chị có muốn lưu Xã/phường ...?" "có" opened the dossier lookup,
+        # "không" got "not understood"; nothing was answered.
+        from test_flows import walk
+        for typed, consent in (("có", "yes"), ("đồng ý", "yes"), ("không", "no")):
+            chat = Chat(self)
+            walk(chat, "tam_tru")
+            r = chat.press("f:nocode")
+            self.assertIn("consent:yes", payloads(r))
+            r = chat.say(typed)
+            self.assertIn("rate:5", payloads(r), (typed, r))   # answered: on to the rating
+            self.assertEqual(self.redis("HGET", "p:{%s}" % chat.key, "consent"), consent)
+            saved = self.redis("HGET", "p:{%s}" % chat.key, "commune")
+            self.assertEqual(saved is not None, consent == "yes", saved)
+        chat = Chat(self)                                   # a question instead: answered as usual
+        walk(chat, "tam_tru")
+        chat.press("f:nocode")
+        r = chat.say("làm căn cước ở đâu")
+        self.assertNotIn("consent:yes", payloads(r))
+        self.assertIsNone(self.redis("HGET", "p:{%s}" % chat.key, "consent"))
+        r = chat.say("có")                                  # no longer taken as consent
+        self.assertIsNone(self.redis("HGET", "p:{%s}" % chat.key, "consent"))
