@@ -651,7 +651,9 @@ bool flows_filter(struct dialog_turn *t, void *ud)
  * matcher is sure of something else: with a flow paused in the session
  * (the user asked about something else meanwhile), "tiếp tục" goes on where
  * it stopped, "quay lại" offers to, "hủy" ends it; with none, "nothing in
- * progress" and the menu. */
+ * progress" and the menu. A lone "có" / "không" (no question waits for it)
+ * offers to go on, and with nothing paused gets a plain "Dạ" and the menu
+ * (the matcher read "có" as a lookup, "vâng" as tạm vắng). */
 static bool on_paused_command(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
@@ -659,12 +661,13 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
     enum flow_command cmd = flow_set_command(fl->defs, t->msg->text, rest, sizeof rest);
     bool sure = strcmp(t->match.id, CATALOG_FALLBACK_ID) != 0 &&
                 t->match.score >= FLOW_COMMAND_YIELDS_AT;
+    bool yes_no = cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO;
     if (dialog_turn_mode(t) || sure ||
-        (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT))
+        (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT && !yes_no))
         return false;
     struct flow_ctx c;
     if (!load_ctx(&c, fl, t)) {
-        dialog_turn_render(t, "flow_none", NULL, 0);
+        dialog_turn_render(t, yes_no ? "yes_no_alone" : "flow_none", NULL, 0);
         dialog_turn_done(t);
         return true;
     }

@@ -201,6 +201,7 @@ static const struct reply_spec specs[] = {
     {"unsupported_media", ""},
     {"webchat_too_long", "count max"},
     {"webchat_too_many_new", ""},
+    {"yes_no_alone", ""},
     {"zalo_more_buttons", ""},
 };
 

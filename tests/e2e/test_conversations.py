@@ -253,3 +253,25 @@ class ConsentTypedTest(ServiceTest):
         self.assertIsNone(self.redis("HGET", "p:{%s}" % chat.key, "consent"))
         r = chat.say("có")                                  # no longer taken as consent
         self.assertIsNone(self.redis("HGET", "p:{%s}" % chat.key, "consent"))
+
+
+class LoneYesNoTest(ServiceTest):
+    telegram = False
+
+    def test_a_lone_yes_or_no_with_no_question_waiting(self):
+        # "có" got "type your dossier code", "vâng" the tạm vắng procedure
+        # (folded "vang"), "không" "not understood".
+        for word in ("có", "vâng", "không"):
+            chat = Chat(self)
+            r = chat.say(word)
+            self.assertTrue(r[0]["text"].startswith("Dạ."), (word, r))
+            self.assertIn("menu", payloads(r))
+            self.assertNotIn("mã hồ sơ", r[0]["text"])
+        chat = Chat(self)                                  # a flow paused for another question
+        chat.press("flow:khai_sinh")
+        chat.press("f:yes:0")
+        r = chat.say("đăng ký khai tử")
+        self.assertIn("Đăng ký khai tử", r[0]["text"])
+        r = chat.say("vâng")
+        self.assertIn("đang làm dở", r[0]["text"])          # offered, not jumped into
+        self.assertIn("f:resume", payloads(r))
