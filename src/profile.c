@@ -63,12 +63,28 @@ static void on_saved(redisReply *r, void *ud)
         log_msg(LOG_ERROR, "profile not saved");
 }
 
-/* HSET p:{user} [consent, consent_at] field value...; fire and forget. */
+/* HDEL p:{user} of every saved answer: "Không lưu" pressed after "Đồng ý
+ * lưu" (an older message) takes back what was kept. Fire and forget. */
+static int forget_fields(struct store *s, const char *key)
+{
+    const char *argv[2 + PROFILE_FIELD_COUNT];
+    int argc = 0;
+    argv[argc++] = "HDEL";
+    argv[argc++] = key;
+    for (int f = 0; f < PROFILE_FIELD_COUNT; f++)
+        argv[argc++] = profile_field_name((enum profile_field)f);
+    return store_command_argv(s, on_saved, NULL, argc, argv, NULL);
+}
+
+/* HSET p:{user} [consent, consent_at] field value...; fire and forget. A
+ * refusal first forgets what an earlier consent kept. */
 static int write_fields(struct store *s, const char *user_key, const char *consent,
                         const char *const values[PROFILE_FIELD_COUNT])
 {
     char key[160], now[24];
     profile_key(key, sizeof key, user_key);
+    if (consent && strcmp(consent, "no") == 0 && forget_fields(s, key) != 0)
+        return -1;
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     const char *argv[4 + 4 + 2 * PROFILE_FIELD_COUNT];
     int argc = 0;

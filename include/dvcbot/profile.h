@@ -2,7 +2,8 @@
  *
  * Redis hash p:{<user key>}: consent ("yes" | "no"), consent_at (unix time
  * the user answered), and only after a "yes" the fields name, birth_date,
- * cccd, phone, commune (flowdef.h enum profile_field). Consent is asked once,
+ * cccd, phone, commune (flowdef.h enum profile_field); a "no", also one
+ * pressed on an older message after a "yes", deletes them. Consent is asked once,
  * after the first flow that collected such answers (buttons consent:yes /
  * consent:no); flows offer the saved values as a one-tap default. Volunteers
  * assisting a resident never read or write their own profile.

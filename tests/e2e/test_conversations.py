@@ -275,3 +275,24 @@ class LoneYesNoTest(ServiceTest):
         r = chat.say("vâng")
         self.assertIn("đang làm dở", r[0]["text"])          # offered, not jumped into
         self.assertIn("f:resume", payloads(r))
+
+
+class ConsentWithdrawTest(ServiceTest):
+    telegram = False
+
+    def test_no_pressed_after_yes_forgets_what_was_kept(self):
+        # "Đồng ý lưu" then the same message's "Không lưu": the bot said "không
+        # lưu thông tin" but p:{} kept the commune (consent "no").
+        from test_flows import walk
+        chat = Chat(self)
+        walk(chat, "tam_tru")
+        chat.press("f:nocode")
+        chat.press("consent:yes")
+        key = "p:{%s}" % chat.key
+        self.assertEqual(self.redis("HGET", key, "commune"), "Chiềng Cơi")
+        r = chat.press("consent:no")
+        self.assertIn("không lưu", r[0]["text"])
+        self.assertEqual(self.redis("HGET", key, "consent"), "no")
+        self.assertIsNone(self.redis("HGET", key, "commune"))
+        r = chat.press("flow:trich_luc_ho_tich")           # nothing offered any more
+        self.assertNotIn("f:prof:yes", payloads(r))
