@@ -142,6 +142,22 @@ class LookupCancelTest(ServiceTest):
         self.assertIn("đã dừng", chat.say("Thôi")[0]["text"])
         self.assertIsNone(self.mode(chat))
 
+    def test_the_request_typed_again_at_the_code_asks_again(self):
+        # "thanh toán" typed again where the code is asked got "a dossier code
+        # is digits and letters, type it again".
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ")
+        r = chat.say("thanh toán")
+        self.assertIn("Để thanh toán", r[0]["text"])
+        self.assertNotIn("Mã hồ sơ gồm", r[0]["text"])
+        r = chat.say("tra cứu hồ sơ")
+        self.assertNotIn("Mã hồ sơ gồm", r[0]["text"])
+        self.assertEqual(self.mode(chat), "lookup")
+        self.assertIn("4 chữ số cuối", chat.say(self.code)[0]["text"])
+        r = chat.say("thanh toán")                          # at the 4 digits: still asked for them
+        self.assertIn("4 chữ số cuối", r[0]["text"])
+        self.assertEqual(self.mode(chat), "lookup")
+
 
 class EraseTypedAnswerTest(ServiceTest):
     telegram = False
