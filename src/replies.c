@@ -53,6 +53,7 @@ static const struct reply_spec specs[] = {
     {"erase_kind_u", ""},
     {"erase_kind_wc_hist", ""},
     {"erase_kind_wc_inbox", ""},
+    {"feedback_go_on", ""},
     {"feedback_invalid", "max"},
     {"feedback_saved", ""},
     {"feedback_skipped", ""},

@@ -243,6 +243,27 @@ class FeedbackTypedTest(ServiceTest):
         self.assertIn("mã hồ sơ", r[0]["text"])
         self.assertEqual(len(self.comments(chat)), 2)
 
+    def test_yes_or_no_under_any_more_comments_is_no_comment(self):
+        # "Anh/chị có góp ý gì thêm không?" "không" was stored as the comment
+        # "không" and thanked for ("Cảm ơn góp ý"), "có" likewise.
+        chat = Chat(self)
+        chat.say("góp ý")
+        chat.press("rate:5")
+        r = chat.say("không")
+        self.assertIn("đã đánh giá", r[0]["text"])
+        self.assertEqual(self.comments(chat), [])
+        chat.say("góp ý")
+        chat.press("rate:4")
+        r = chat.say("có")
+        self.assertIn("gõ góp ý", r[0]["text"])
+        self.assertIn("fb:skip", payloads(r))
+        chat.say("chữ to dễ đọc")
+        self.assertEqual([c["comment"] for c in self.comments(chat)], ["chữ to dễ đọc"])
+        chat.say("góp ý")
+        r = chat.say("thôi")                                # before any stars
+        self.assertTrue(r[0]["text"].startswith("Dạ."), r)
+        self.assertEqual(len(self.comments(chat)), 1)
+
 
 class ConsentTypedTest(ServiceTest):
     telegram = False
