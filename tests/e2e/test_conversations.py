@@ -333,3 +333,26 @@ class ConsentWithdrawTest(ServiceTest):
         self.assertIsNone(self.redis("HGET", key, "commune"))
         r = chat.press("flow:trich_luc_ho_tich")           # nothing offered any more
         self.assertNotIn("f:prof:yes", payloads(r))
+
+
+class OldIdNumberTest(ServiceTest):
+    telegram = False
+
+    def test_an_old_9_digit_number_says_where_the_12_digits_are(self):
+        # 9 digits (the old CMND) got only "must have exactly 12 digits".
+        chat = Chat(self)
+        steps = flow_steps("ket_hon")
+        r = chat.press("flow:ket_hon")
+        i = 0
+        while "check" in steps[i]:
+            r = chat.press("f:yes:%d" % i)
+            i += 1
+        chat.say("Lò Thị Mai")
+        r = chat.say("05/05/1999")
+        self.assertIn("Số căn cước", r[-1]["text"])
+        r = chat.say("123 456 789")
+        self.assertIn("12 chữ số", r[0]["text"])
+        self.assertIn("VNeID", r[0]["text"])
+        self.assertIn("9 số cũ", r[0]["text"])
+        r = chat.say("014 099 001 234")                     # with spaces: taken
+        self.assertNotIn("12 chữ số", r[0]["text"])
