@@ -947,22 +947,66 @@ redis.register_function('console_volunteer_list', function(keys, args)
   end return out
 end)
 
--- Loads a turn in one round trip (see dialog.h): marks the event (SET NX
--- GET with a TTL: the mark already there means a redelivery) and notes its
--- id in the user's index, refreshes the user record, reads the session.
--- KEYS: the event's mark, the user's event index dd:{u}, the user record,
--- the session. ARGV: '1' to mark the event, the mark, its TTL, now (unix
--- s), the event id, the oldest time kept in the index, the index TTL, '1'
--- to refresh the user record, channel, chat, the record's TTL. Returns
--- {the mark found or false, the session or false}. (k, a: where this
--- load's keys and arguments start, for dialog_load_many.)
+-- ===== Event marks (dialog.h): a redelivered event is recognised =====
+-- An event's mark is a member of the user's index dd:{<user>} (a sorted
+-- set): the event id, scored 4 x the unix time it was marked + its state
+-- (whole numbers: a small sorted set keeps them as integers, fractions as
+-- text parsed back on every insert). "In hand" (a stored turn is being
+-- handled) holds for in-hand TTL seconds after the mark, then the event is
+-- handled again (its turn died before its commit); "done" holds as long as
+-- the index keeps it (the dedupe TTL). A mark removed ("forgotten") is no
+-- mark. A score under MARKS_NEW is a mark made before this scheme (the unix
+-- time), whose state is in its own key dd:{<user>}:<id> ('p' in hand, '1'
+-- done; gone: handle again).
+-- Scores come as text from C (outbox_store.h, OUTBOX_MARK_SCORE): a Lua
+-- number passed to redis.call is printed with snprintf("%.17g"), and text
+-- read back parsed with strtod, each some thousands of instructions, so only
+-- a redelivery and a trim compute here.
+local MARK_DONE, MARKS_NEW = 1, 4e9
+
+-- The state of a marked event: false (handle it), 'p' (in hand) or '1'
+-- (done). live: the lowest score of an in-hand mark still live.
+local function mark_state(score, old_key, live)
+  local s = tonumber(score)
+  if s < MARKS_NEW then return redis.call('GET', old_key) end
+  if s % 4 == MARK_DONE then return '1' end
+  return s >= tonumber(live) and 'p'
+end
+
+-- Marks the event in the index with the score given unless a live mark is
+-- there; returns what mark_state says of the one found, false for a new
+-- event.
+local function mark_event(idx, old_key, id, score, live)
+  if redis.call('ZADD', idx, 'NX', score, id) == 1 then return false end
+  local found = mark_state(redis.call('ZSCORE', idx, id), old_key, live)
+  if not found then redis.call('ZADD', idx, 'XX', score, id) end
+  return found
+end
+
+-- Drops the marks made up to the unix time `old` (those of before too).
+local function marks_trim(idx, old)
+  redis.call('ZREMRANGEBYSCORE', idx, '-inf', old)
+  redis.call('ZREMRANGEBYSCORE', idx, MARKS_NEW, string.format('%d', 4 * tonumber(old) + 3))
+end
+
+-- Loads a turn in one round trip (see dialog.h): marks the event (a mark
+-- already there means a redelivery), keeps the index for the dedupe TTL and
+-- now and then drops its marks older than that, refreshes the user record,
+-- reads the session.
+-- KEYS: the event's mark of before (dd:{u}:<id>, read only), the user's
+-- index dd:{u}, the user record, the session. ARGV: '1' to mark the event,
+-- its mark's score, the lowest score of a live in-hand mark, now (unix s),
+-- the event id, the oldest time kept in the index ('' = no trim this time),
+-- the index TTL, '1' to refresh the user record, channel, chat, the
+-- record's TTL. Returns {the
+-- mark found or false, the session or false}. (k, a: where this load's keys
+-- and arguments start, for dialog_load_many.)
 -- (dialog)
 local function dialog_load(keys, args, k, a)
   local found = false
   if args[a + 1] == '1' then
-    found = redis.call('SET', keys[k + 1], args[a + 2], 'NX', 'GET', 'EX', args[a + 3])
-    redis.call('ZADD', keys[k + 2], args[a + 4], args[a + 5])
-    redis.call('ZREMRANGEBYSCORE', keys[k + 2], '-inf', args[a + 6])
+    found = mark_event(keys[k + 2], keys[k + 1], args[a + 5], args[a + 2], args[a + 3])
+    if args[a + 6] ~= '' then marks_trim(keys[k + 2], args[a + 6]) end
     redis.call('EXPIRE', keys[k + 2], args[a + 7])
   end
   if args[a + 8] == '1' then
@@ -988,18 +1032,28 @@ redis.register_function('dialog_load_many', function(keys, args)
   return out
 end)
 
+-- The event of a commit: its mark of before dd:{<user>}:<id> names the
+-- index and the id. Marks it done, or ('c') forgets it.
+local function commit_mark(old_key, op, score)
+  local at = string.find(old_key, '}:', 1, true)
+  if not at then return end
+  local idx, id = string.sub(old_key, 1, at), string.sub(old_key, at + 2)
+  if op == 'c' then redis.call('ZREM', idx, id)
+  else redis.call('ZADD', idx, 'XX', score, id) end
+end
+
 -- One turn (or one saved message) in one round trip; see outbox_store.h.
--- KEYS: dedupe, session, user record, this process's stream.
+-- KEYS: the event's mark of before (dd:{u}:<id>: names the index and the
+-- event, see Event marks), session, user record, this process's stream.
 -- ARGV: dedupe ('1': mark the event done, 'c': forget it, '0': nothing),
--- dedupe TTL, session op ('k','s','d'), session, session TTL, consumer,
+-- the done mark's score, session op ('k','s','d'), session, session TTL, consumer,
 -- trust ('1': this process holds every entry it committed before), chat,
 -- reply_ref, user key, n, then text and buttons of each reply. Returns
 -- {1, gated, first seq - 1, has seq, id...}. (k, a: where this commit's
 -- keys and arguments start, for outbox_commit_many.)
 -- (outbox_store)
 local function outbox_commit(keys, args, k, a)
-  if args[a + 1] == '1' then redis.call('SET', keys[k + 1], '1', 'EX', args[a + 2])
-  elseif args[a + 1] == 'c' then redis.call('DEL', keys[k + 1]) end
+  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[a + 2]) end
   if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
   elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
   local n = tonumber(args[a + 11])
@@ -1123,8 +1177,9 @@ redis.register_function('console_household_coverage', function(keys, args)
 end)
 
 -- Every key of a user, deleted in one call: the keys named (all with the
--- user's hash tag: one slot, also on a cluster) and the delivery marks
--- <dedupe prefix><id> of every id in the index dd:{<user>} (keys[1]).
+-- user's hash tag: one slot, also on a cluster), among them the index of
+-- event marks dd:{<user>} (keys[1]), and the keys <dedupe prefix><id> of
+-- marks made before the index held them (see Event marks), for its ids.
 -- Returns the names of those that existed.
 -- KEYS: dd:{<user>}, then every other key the user may own (erase.c).
 -- ARGV: the dedupe prefix "dd:{<user>}:".

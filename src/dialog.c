@@ -18,16 +18,19 @@
 #include <time.h>
 
 /* One round trip per loop turn (dialog_load, send_load): marks the event id
- * (SET NX, returning what was there: a redelivered event is dropped),
- * refreshes the user record and loads the session. The loads of several
- * users share one call: one Redis, not Cluster (as outbox_store). A stored
- * turn (dialog_handle_stored) marks its event DEDUPE_IN_HAND for a short
- * while; its commit marks it DEDUPE_DONE for the dedupe TTL, so an event
- * whose turn died before its commit is handled again once the mark
- * expires, and a redelivery that meets the mark meanwhile is refused for
- * now (the channel sends it again later). */
-#define DEDUPE_IN_HAND "p"
-#define DEDUPE_IN_HAND_TTL_S "60"
+ * in the user's index dd:{<user>} (returning the mark that was there: a
+ * redelivered event is dropped), refreshes the user record and loads the
+ * session. The loads of several users share one call: one Redis, not
+ * Cluster (as outbox_store). A stored turn (dialog_handle_stored) marks its
+ * event OUTBOX_MARK_IN_HAND for a short while; its commit marks it
+ * OUTBOX_MARK_DONE for the dedupe TTL, so an event whose turn died before
+ * its commit is handled again once the mark is stale, and a redelivery that
+ * meets the mark meanwhile is refused for now (the channel sends it again
+ * later). Every DEDUPE_TRIM_EVERY-th load also drops the index's marks
+ * older than the dedupe TTL (redis/dvcbot.lua, "Event marks"). */
+#define DEDUPE_IN_HAND "p"       /* the mark dialog_load returns for one in hand */
+#define DEDUPE_IN_HAND_TTL_S 60
+#define DEDUPE_TRIM_EVERY 16
 /* dialog_load's keys, and keys + arguments (redis/dvcbot.lua). */
 #define LOAD_KEYS 4
 #define LOAD_ARGS 15
@@ -55,6 +58,7 @@ struct dialog {
     size_t n_readers;
     size_t pending;
     struct fcall_group *loads; /* the loads of a loop turn in one call */
+    unsigned n_loads;          /* for DEDUPE_TRIM_EVERY */
 };
 
 struct turn_internal {
@@ -404,9 +408,9 @@ static void unblock_if_needed(struct dialog_turn *t)
     store_fire(t->deps->store, "unblock", "SREM %s %s", key, m->chat);
 }
 
-/* Marks the event (when it has an id) and notes its id in the user's index
- * dd:{user} (a sorted set; erase-my-data deletes the marks by name), refreshes the user
- * record and loads the session, in one call of the function dialog_load
+/* Marks the event (when it has an id) in the user's index dd:{user} (a
+ * sorted set that erase-my-data deletes), refreshes the user record and
+ * loads the session, in one call of the function dialog_load
  * (one command and one reply: a MULTI of seven commands cost dvcbot some
  * 20 000 instructions more per message, in hiredis and our own records).
  * The loads of one loop turn share one call, dialog_load_many
@@ -417,21 +421,26 @@ static void unblock_if_needed(struct dialog_turn *t)
 static int send_load(struct dialog_turn *t)
 {
     char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24];
+    char mark[24], live[24];
+    long long at = (long long)clock_now();
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
     dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     str_udecimal(ttl, sizeof ttl, t->deps->cfg->dedupe_ttl_s);
-    str_decimal(now, sizeof now, clock_now());
+    str_decimal(now, sizeof now, at);
     str_udecimal(uttl, sizeof uttl, t->deps->cfg->user_ttl_s);
     STR_CAT(t->in->dedupe_key, sizeof t->in->dedupe_key, dkey);
-    str_decimal(old, sizeof old, (long long)clock_now() - (long long)t->deps->cfg->dedupe_ttl_s);
+    old[0] = '\0';
+    if (dedupes(t) && ++t->dialog->n_loads % DEDUPE_TRIM_EVERY == 0)
+        str_decimal(old, sizeof old, at - (long long)t->deps->cfg->dedupe_ttl_s);
     bool stored = t->in->stored_cb != NULL;
+    str_decimal(mark, sizeof mark, OUTBOX_MARK_SCORE(at, stored ? OUTBOX_MARK_IN_HAND : OUTBOX_MARK_DONE));
+    str_decimal(live, sizeof live, OUTBOX_MARK_SCORE(at - DEDUPE_IN_HAND_TTL_S, OUTBOX_MARK_IN_HAND));
     const char *args[LOAD_ARGS] = {
         dkey, xkey, ukey, skey,
-        dedupes(t) ? "1" : "0", stored ? DEDUPE_IN_HAND : OUTBOX_DEDUPE_DONE,
-        stored ? DEDUPE_IN_HAND_TTL_S : ttl, now, t->msg->event_id, old, ttl,
+        dedupes(t) ? "1" : "0", mark, live, now, t->msg->event_id, old, ttl,
         page_load(t) ? "0" : "1", bot_channel_name(t->msg->channel), t->msg->chat, uttl,
     };
     return fcall_group_call(t->dialog->loads, args, on_loaded, t);
@@ -501,7 +510,7 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
         .dedupe_key = m->event_id[0] ? t->in->dedupe_key : NULL,
         /* An erasure leaves no key naming the user (erasing twice is harmless). */
         .forget_event = t->erase_session,
-        .dedupe_ttl_s = t->deps->cfg->dedupe_ttl_s, .session_key = skey, .session_op = op,
+        .session_key = skey, .session_op = op,
         .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s,
     };
     return outbox_store_commit(os, &t->in->commit, on_committed, t) == 0;

@@ -32,7 +32,8 @@ struct job {
 };
 
 /* Every key a user owns: <prefix>{<user key>}, the index of delivery ids
- * first (dialog.c; the marks dd:{<user key>}:<id> are found through it). A
+ * first (dialog.c: it holds the event marks; the keys dd:{<user key>}:<id>
+ * of marks made before that are found through it). A
  * module that keeps a new kind of key under the user's hash tag adds its
  * prefix here (the e2e erase tests check that no key of the user is left). */
 static const char *const user_key_prefixes[] = {

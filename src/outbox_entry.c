@@ -2,6 +2,7 @@
  * outbox_commit (redis/dvcbot.lua) that write the entry, and reading an
  * entry back. See include/dvcbot/outbox_entry.h. */
 #include "dvcbot/outbox_entry.h"
+#include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/strfmt.h"
@@ -49,7 +50,7 @@ void outbox_commit_args_make(const struct outbox_commit *c, const char *consumer
                              struct outbox_commit_args *sc, const char **args)
 {
     static const char *const ops[] = {"k", "s", "d"};
-    str_udecimal(sc->dedupe_ttl, sizeof sc->dedupe_ttl, c->dedupe_ttl_s);
+    str_decimal(sc->done, sizeof sc->done, OUTBOX_MARK_SCORE(clock_now(), OUTBOX_MARK_DONE));
     str_udecimal(sc->session_ttl, sizeof sc->session_ttl, c->session_ttl_s);
     str_udecimal(sc->n, sizeof sc->n, c->replies->n);
     outbox_entry_user_key(sc->ukey, sizeof sc->ukey, c->user_key);
@@ -62,7 +63,7 @@ void outbox_commit_args_make(const struct outbox_commit *c, const char *consumer
     args[k++] = sc->ukey;
     args[k++] = sc->skey;
     args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1";
-    args[k++] = sc->dedupe_ttl;
+    args[k++] = sc->done;
     args[k++] = ops[c->session_op];
     args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
     args[k++] = sc->session_ttl;

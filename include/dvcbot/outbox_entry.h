@@ -29,7 +29,7 @@ void outbox_entry_user_key(char *out, size_t len, const char *user_key);
 
 /* The strings the arguments of one commit point to. */
 struct outbox_commit_args {
-    char dedupe_ttl[16], session_ttl[16], n[16], ukey[OUTBOX_USER_KEY_MAX], skey[OUTBOX_STREAM_KEY_MAX];
+    char done[24], session_ttl[16], n[16], ukey[OUTBOX_USER_KEY_MAX], skey[OUTBOX_STREAM_KEY_MAX];
     struct buf *btns;
     size_t n_btns;
 };

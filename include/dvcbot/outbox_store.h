@@ -49,8 +49,11 @@
 #include <uv.h>
 
 #define OUTBOX_STREAM_PREFIX "outbox:"      /* + channel name + ":" + consumer */
-/* The value of a webhook event's dedupe key once its turn is stored. */
-#define OUTBOX_DEDUPE_DONE "1"
+/* A webhook event's mark in the user's index dd:{<user>} (redis/dvcbot.lua,
+ * "Event marks"): scored 4 x the unix time it was marked + its state. */
+#define OUTBOX_MARK_DONE 1     /* its turn is stored */
+#define OUTBOX_MARK_IN_HAND 2  /* its turn is being handled */
+#define OUTBOX_MARK_SCORE(now, state) (4 * (long long)(now) + (state))
 #define OUTBOX_ALIVE_PREFIX "outbox:alive:" /* + consumer */
 #define OUTBOX_CLAIM_MS_DEFAULT 30000
 #define OUTBOX_READ_BATCH 200               /* entries read back or claimed per call */
@@ -89,9 +92,9 @@ struct outbox_commit {
     const char *chat;
     const char *reply_ref;      /* what the channel quotes, or NULL */
     const struct bot_replies *replies;
-    const char *dedupe_key;     /* the webhook's event, marked OUTBOX_DEDUPE_DONE; NULL = none */
-    bool forget_event;          /* delete the event's key instead (the turn erased the user) */
-    unsigned dedupe_ttl_s;
+    const char *dedupe_key;     /* the webhook's event dd:{<user>}:<id>: its mark in the
+                                   index dd:{<user>} becomes OUTBOX_MARK_DONE; NULL = none */
+    bool forget_event;          /* remove the event's mark instead (the turn erased the user) */
     const char *session_key;
     enum outbox_session_op session_op;
     const char *session_json;   /* for OUTBOX_SESSION_SET */

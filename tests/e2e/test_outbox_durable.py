@@ -143,6 +143,17 @@ class KillTest(DurableTest):
 
 
 class InHandTest(DurableTest):
+    """Event marks live in the user's index dd:{<user>} (redis/dvcbot.lua,
+    "Event marks"): the event id scored 4 x the time it was marked + 1 done,
+    + 2 in hand; a mark of before that scheme is scored with the time and a
+    key dd:{<user>}:<id> holds its state."""
+
+    def index(self, user):
+        return "dd:{tg:%d}" % user
+
+    def state(self, user, update):
+        score = self.redis("ZSCORE", self.index(user), update["update_id"])
+        return score and {1: "done", 2: "in hand"}[int(score) % 4]
 
     def test_an_update_whose_handler_died_before_storing_is_handled_when_redelivered(self):
         bot = self.start_bot(FAST_RATE)
@@ -150,18 +161,71 @@ class InHandTest(DurableTest):
         update = self.update(user, "xin chao")
         # What a process killed between reading the session and storing the
         # turn leaves: the event marked "in hand" (for a minute), no reply.
-        key = "dd:{tg:%d}:%d" % (user, update["update_id"])
-        self.redis("SET", key, "p", "EX", 60)
+        self.redis("ZADD", self.index(user), 4 * int(bot.now()) + 2, update["update_id"])
         status, headers, _ = bot.telegram(update)
         self.assertEqual((status, headers.get("Retry-After")), (503, "5"))
         self.assertEqual(self.tg.sent_to(user), [])
-        self.redis("DEL", key)  # the mark expired; Telegram sends the update again
+        bot.advance_clock(61)  # the mark is stale; Telegram sends the update again
         self.assertEqual(bot.telegram(update)[0], 200)
         wait_until(lambda: self.tg.sent_to(user), what="the reply")
-        self.assertEqual(self.redis("GET", key), "1")
+        self.assertEqual(self.state(user, update), "done")
         self.assertEqual(bot.telegram(update)[0], 200)  # now a plain duplicate
         wait_until(lambda: self.pending_in_redis() == 0, what="settled")
         self.assertEqual(len(self.tg.sent_to(user)), 1)
+        self.assertEqual(self.redis.keys("dd:{tg:%d}:*" % user), [])  # no key per event
+
+    def test_a_redelivery_after_the_commit_is_a_duplicate_even_before_the_reply_is_sent(self):
+        self.tg.gate.clear()  # the first reply is stored, not sent
+        bot = self.start_bot(FAST_RATE)
+        user = 7370000002
+        update = self.update(user, "xin chao")
+        self.assertEqual(bot.telegram(update)[0], 200)
+        self.assertEqual(self.state(user, update), "done")
+        self.assertEqual(bot.telegram(update)[0], 200)  # recognised: not answered again
+        self.tg.release()
+        wait_until(lambda: self.pending_in_redis() == 0, what="settled")
+        self.assertEqual(len(self.tg.sent_to(user)), 1)
+        ttl = int(self.redis("TTL", self.index(user)))
+        self.assertGreater(ttl, 23 * 3600)  # the index lives the dedupe TTL (24 h)
+        self.assertLessEqual(ttl, 24 * 3600)
+
+    def test_marks_made_before_the_upgrade_are_honoured(self):
+        bot = self.start_bot(FAST_RATE)
+        now = int(bot.now())
+        done, in_hand, stale = 7370000003, 7370000004, 7370000005
+        ups = {u: self.update(u, "xin chao") for u in (done, in_hand, stale)}
+        for u, mark in ((done, "1"), (in_hand, "p"), (stale, None)):
+            self.redis("ZADD", self.index(u), now - 5, ups[u]["update_id"])
+            if mark:
+                self.redis("SET", "dd:{tg:%d}:%d" % (u, ups[u]["update_id"]), mark, "EX", 60)
+        self.assertEqual(bot.telegram(ups[done])[0], 200)                # a duplicate
+        self.assertEqual(bot.telegram(ups[in_hand])[0], 503)             # in hand: later
+        self.assertEqual(bot.telegram(ups[stale])[0], 200)               # its mark expired: handled
+        wait_until(lambda: self.tg.sent_to(stale), what="the reply to the stale one")
+        self.assertEqual(self.state(stale, ups[stale]), "done")
+        probe = self.update(done, "xin chao")
+        self.assertEqual(bot.telegram(probe)[0], 200)
+        wait_until(lambda: self.tg.sent_to(done), what="the probe's reply")
+        self.assertEqual(len(self.tg.sent_to(done)), 1)                  # the probe's only
+        self.assertEqual(self.tg.sent_to(in_hand), [])
+
+    def test_the_index_drops_marks_older_than_the_dedupe_ttl(self):
+        bot = self.start_bot(FAST_RATE)
+        user = 7370000006
+        now = int(bot.now())
+        for i in range(10):
+            self.redis("ZADD", self.index(user), 4 * (now - 2 * 86400 - i) + 1, "old%d" % i)
+            self.redis("ZADD", self.index(user), now - 2 * 86400 - i, "older%d" % i)  # of before
+        self.redis("ZADD", self.index(user), 4 * (now - 3600) + 1, "recent")
+        self.redis("ZADD", self.index(user), now - 3600, "recent_of_before")
+        # Every 16th load trims (one process's count, from its start).
+        for _ in range(16):
+            self.assertEqual(bot.telegram(self.update(user, "xin chao"))[0], 200)
+        members = self.redis("ZRANGE", self.index(user), 0, -1)
+        self.assertEqual([m for m in members if m.startswith("old")], [])
+        self.assertIn("recent", members)
+        self.assertIn("recent_of_before", members)
+        self.assertEqual(len(members), 18)
 
 
 class ShutdownTest(DurableTest):
