@@ -356,3 +356,31 @@ class OldIdNumberTest(ServiceTest):
         self.assertIn("9 số cũ", r[0]["text"])
         r = chat.say("014 099 001 234")                     # with spaces: taken
         self.assertNotIn("12 chữ số", r[0]["text"])
+
+
+class RequestAtAnAnswerTest(ServiceTest):
+    telegram = False
+
+    def test_a_request_typed_where_an_answer_is_asked_is_not_the_answer(self):
+        # At "Trẻ tên là gì?": "gặp cán bộ" was kept as the child's name
+        # "Gặp Cán Bộ" (and "xóa dữ liệu của tôi" as "Xóa Dữ Liệu Của Tôi"),
+        # and the flow went on to the birth date.
+        steps = flow_steps("khai_sinh")
+        for typed, expect in (("gặp cán bộ", "cán bộ"), ("xóa dữ liệu của tôi", "erase:yes"),
+                              ("tra cứu hồ sơ", "mã hồ sơ")):
+            chat = Chat(self)
+            chat.press("flow:khai_sinh")
+            i = 0
+            while "check" in steps[i]:
+                r = chat.press("f:yes:%d" % i)
+                i += 1
+            self.assertIn("Trẻ tên là gì", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertIn(expect, " ".join(x["text"] for x in r) + " ".join(payloads(r)), typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertNotIn("ho_ten_tre", raw["flow"].get("a", {}), typed)
+            if typed == "gặp cán bộ":
+                r = chat.say("tiếp tục")                    # the flow waits where it was
+                self.assertIn("Trẻ tên là gì", r[-1]["text"])
+                r = chat.say("Lò Văn Cán")                  # a name is still a name
+                self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
