@@ -15,13 +15,19 @@
 #include <time.h>
 #include <uv.h>
 
+/* Waits at least ms of CLOCK_MONOTONIC, counted in nanoseconds: a
+ * millisecond count of (sec, nsec) differences rounds a negative nsec part
+ * towards zero and stopped up to 1 ms early (then the loop's reading could
+ * move 19 ms for "20"). */
 static void busy_wait_ms(int ms)
 {
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    do
+    int64_t elapsed_ns;
+    do {
         clock_gettime(CLOCK_MONOTONIC, &now);
-    while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+        elapsed_ns = (int64_t)(now.tv_sec - start.tv_sec) * 1000000000 + (now.tv_nsec - start.tv_nsec);
+    } while (elapsed_ns < (int64_t)ms * 1000000);
 }
 
 static int64_t wall_s(void)
