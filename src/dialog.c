@@ -96,7 +96,7 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
-    d->loads = fcall_group_new(deps->store, "dialog_load", "dialog_load_many", LOAD_KEYS, LOAD_ARGS);
+    d->loads = fcall_group_new(deps->store, "dialog_load", "dialog_load_many", LOAD_KEYS, LOAD_ARGS, 0);
     strmap_init(&d->users);
     strmap_init(&d->intents);
     strmap_init(&d->modes);

@@ -1,39 +1,84 @@
-/* fcall_group — one FCALL for the calls of a loop turn. */
+/* fcall_group — one FCALL for the calls of a loop turn. The calls queued
+ * in a turn wait in the group's arrays (their strings one after another in
+ * one buffer, kept from turn to turn); an FCALL in flight keeps only whom
+ * to answer. */
 #include "dvcbot/fcall_group.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/redis_script.h"
+#include "dvcbot/strfmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct group_call {
+#define COUNT_MAX 24             /* a call's argument count in decimal */
+#define STRINGS_KEPT (256 * 1024) /* bytes of queued strings kept from turn to turn */
+
+struct answer_to {
     store_reply_cb cb;
     void *ud;
-    struct group_call *next;     /* queued, or in the same FCALL */
-    char args[];                 /* nargs strings, each NUL-terminated */
+};
+
+/* A call of this loop turn: n strings from lens[first] and strings[offset]. */
+struct queued_call {
+    struct answer_to to;
+    size_t first, n, offset;
+};
+
+/* One FCALL in flight: whom its reply goes to, in order. */
+struct batch {
+    size_t n;
+    struct answer_to to[];
+};
+
+/* The strings of one FCALL, put together for each (reused). */
+struct fcall_vector {
+    const char **args;
+    size_t *lens;
+    char (*counts)[COUNT_MAX];
+    size_t cap, cap_counts, at_key, at_arg;
 };
 
 struct fcall_group {
     struct store *store;
     char *fn_one, *fn_many;
-    int nkeys, nargs;
-    struct group_call *queued, **tail;
+    size_t nkeys;
+    int nargs;                   /* or FCALL_GROUP_VARYING */
+    size_t max_calls;
+    struct queued_call *calls;   /* this loop turn's; calls[sent..] not sent yet */
+    size_t n_calls, cap_calls, sent;
+    size_t *lens;                /* every queued string's length */
+    size_t n_lens, cap_lens;
+    char *strings;               /* the queued strings, each NUL-terminated */
+    size_t n_strings, cap_strings;  /* bytes */
+    struct fcall_vector vec;
     struct store_deferred flush;
 };
 
 static void flush_queued(void *ud);
 static void fail_queued(void *ud);
 
+/* Room for need elements of size bytes in *p (capacity *cap). */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    *cap = c;
+    return xrealloc(p, c * size);
+}
+
 struct fcall_group *fcall_group_new(struct store *st, const char *fn_one, const char *fn_many, int nkeys,
-                                    int nargs)
+                                    int nargs, size_t max_calls)
 {
     struct fcall_group *g = xcalloc(1, sizeof *g);
     g->store = st;
     g->fn_one = xstrdup(fn_one);
     g->fn_many = xstrdup(fn_many);
-    g->nkeys = nkeys;
+    g->nkeys = (size_t)nkeys;
     g->nargs = nargs;
-    g->tail = &g->queued;
+    g->max_calls = max_calls ? max_calls : FCALL_GROUP_MAX;
     g->flush = (struct store_deferred){.fn = flush_queued, .dropped = fail_queued, .ud = g};
     return g;
 }
@@ -43,115 +88,165 @@ void fcall_group_free(struct fcall_group *g)
     if (!g)
         return;
     fail_queued(g); /* nothing left after store_close; kept for safety */
+    free(g->calls);
+    free(g->lens);
+    free(g->strings);
+    free(g->vec.args);
+    free(g->vec.lens);
+    free(g->vec.counts);
     free(g->fn_one);
     free(g->fn_many);
     free(g);
 }
 
-int fcall_group_call(struct fcall_group *g, const char *const *args, store_reply_cb cb, void *ud)
+int fcall_group_callv(struct fcall_group *g, const char *const *args, size_t nargs, store_reply_cb cb,
+                      void *ud)
 {
     if (!store_connected(g->store))
         return STORE_ENOTCONN;
-    size_t size = 0;
-    for (int i = 0; i < g->nargs; i++)
-        size += strlen(args[i]) + 1;
-    struct group_call *c = xmalloc(sizeof *c + size);
-    c->cb = cb;
-    c->ud = ud;
-    c->next = NULL;
-    char *at = c->args;
-    for (int i = 0; i < g->nargs; i++) {
-        size_t n = strlen(args[i]) + 1;
-        memcpy(at, args[i], n);
-        at += n;
-    }
-    *g->tail = c;
-    g->tail = &c->next;
+    if (nargs < g->nkeys || (g->nargs != FCALL_GROUP_VARYING && nargs != (size_t)g->nargs))
+        return STORE_EINVAL;
+    g->calls = grow(g->calls, &g->cap_calls, g->n_calls + 1, sizeof *g->calls);
+    g->lens = grow(g->lens, &g->cap_lens, g->n_lens + nargs, sizeof *g->lens);
+    size_t *lens = g->lens + g->n_lens, size = 0;
+    for (size_t i = 0; i < nargs; i++)
+        size += (lens[i] = strlen(args[i])) + 1;
+    g->strings = grow(g->strings, &g->cap_strings, g->n_strings + size, 1);
+    g->calls[g->n_calls++] = (struct queued_call){
+        .to = {.cb = cb, .ud = ud}, .first = g->n_lens, .n = nargs, .offset = g->n_strings,
+    };
+    for (size_t i = 0; i < nargs; g->n_strings += lens[i++] + 1)
+        memcpy(g->strings + g->n_strings, args[i], lens[i] + 1);
+    g->n_lens += nargs;
     store_defer(g->store, &g->flush);
     return 0;
 }
 
-/* Takes up to FCALL_GROUP_MAX calls off the queue; returns them (a list
- * ending in NULL) and their number in *n. */
-static struct group_call *take_batch(struct fcall_group *g, size_t *n)
+int fcall_group_call(struct fcall_group *g, const char *const *args, store_reply_cb cb, void *ud)
 {
-    struct group_call *first = g->queued, *last = first;
-    *n = 1;
-    while (last->next && *n < FCALL_GROUP_MAX) {
-        last = last->next;
-        (*n)++;
+    return fcall_group_callv(g, args, (size_t)g->nargs, cb, ud);
+}
+
+/* Everything queued has been sent or failed: the arrays start again (a
+ * burst's large buffer is let go). */
+static void queue_reset(struct fcall_group *g)
+{
+    g->n_calls = g->n_lens = g->n_strings = g->sent = 0;
+    if (g->cap_strings > STRINGS_KEPT) {
+        free(g->strings);
+        g->strings = NULL;
+        g->cap_strings = 0;
     }
-    g->queued = last->next;
-    if (!g->queued)
-        g->tail = &g->queued;
-    last->next = NULL;
-    return first;
 }
 
 /* The reply of one FCALL: its own for one call, else element i for call i.
  * A failed FCALL fails each call once. */
+static redisReply *reply_of(redisReply *r, size_t i, size_t n)
+{
+    if (n == 1)
+        return r;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == n)
+        return r->element[i];
+    return r && r->type == REDIS_REPLY_ERROR ? r : NULL;
+}
+
 static void on_reply(redisReply *r, void *ud)
 {
-    struct group_call *c = ud;
-    if (!c->next) {
-        c->cb(r, c->ud);
-        free(c);
-        return;
-    }
-    size_t n = 0;
-    for (const struct group_call *p = c; p; p = p->next)
-        n++;
-    bool each = r && r->type == REDIS_REPLY_ARRAY && r->elements == n;
-    redisReply *failed = r && r->type == REDIS_REPLY_ERROR ? r : NULL;
-    for (size_t i = 0; c; i++) {
-        struct group_call *next = c->next;
-        c->cb(each ? r->element[i] : failed, c->ud);
-        free(c);
-        c = next;
-    }
+    struct batch *b = ud;
+    for (size_t i = 0; i < b->n; i++)
+        b->to[i].cb(reply_of(r, i, b->n), b->to[i].ud);
+    free(b);
 }
 
-/* FCALL of the n calls in batch: the keys of each, then the arguments of
- * each. Returns as redis_fcall. */
-static int send_batch(struct fcall_group *g, struct group_call *batch, size_t n)
+/* Room in v for total strings and n counts. */
+static void vector_reserve(struct fcall_vector *v, size_t total, size_t n)
 {
-    size_t nargs = n * (size_t)g->nargs;
-    const char **args = xmalloc(nargs * sizeof *args);
-    size_t at_key = 0, at_arg = n * (size_t)g->nkeys;
-    for (const struct group_call *c = batch; c; c = c->next) {
-        const char *s = c->args;
-        for (int i = 0; i < g->nargs; i++) {
-            if (i < g->nkeys)
-                args[at_key++] = s;
-            else
-                args[at_arg++] = s;
-            s += strlen(s) + 1;
-        }
+    if (total > v->cap) {
+        v->cap = total;
+        v->args = xrealloc(v->args, total * sizeof *v->args);
+        v->lens = xrealloc(v->lens, total * sizeof *v->lens);
     }
-    int rc = redis_fcall(g->store, n == 1 ? g->fn_one : g->fn_many, on_reply, batch,
-                         (int)(n * (size_t)g->nkeys), (int)nargs, args, NULL);
-    free(args);
-    return rc;
+    if (n > v->cap_counts) {
+        v->cap_counts = n;
+        v->counts = xrealloc(v->counts, n * sizeof *v->counts);
+    }
+    v->at_key = 0;
 }
 
-/* store_defer: what this loop turn queued, FCALL_GROUP_MAX calls at a time. */
+static void vector_put(struct fcall_vector *v, size_t *at, const char *s, size_t len)
+{
+    v->args[*at] = s;
+    v->lens[(*at)++] = len;
+}
+
+/* Adds c's keys and its arguments to v, the arguments after their number
+ * when count (room for it) is given. */
+static void vector_add_call(const struct fcall_group *g, struct fcall_vector *v, const struct queued_call *c,
+                            char count[COUNT_MAX])
+{
+    const char *s = g->strings + c->offset;
+    const size_t *lens = g->lens + c->first;
+    size_t i = 0;
+    for (; i < g->nkeys; s += lens[i++] + 1)
+        vector_put(v, &v->at_key, s, lens[i]);
+    if (count)
+        vector_put(v, &v->at_arg, count, str_udecimal(count, COUNT_MAX, c->n - g->nkeys));
+    for (; i < c->n; s += lens[i++] + 1)
+        vector_put(v, &v->at_arg, s, lens[i]);
+}
+
+/* FCALL of the n calls from calls[first]: the keys of each, then the
+ * arguments of each, answered to b. Returns as redis_fcall. */
+static int send_batch(struct fcall_group *g, size_t first, size_t n, struct batch *b)
+{
+    bool counted = g->nargs == FCALL_GROUP_VARYING && n > 1;
+    size_t total = 0;
+    for (size_t i = first; i < first + n; i++)
+        total += g->calls[i].n + counted;
+    struct fcall_vector *v = &g->vec;
+    vector_reserve(v, total, counted ? n : 0);
+    v->at_arg = n * g->nkeys;
+    for (size_t i = 0; i < n; i++)
+        vector_add_call(g, v, &g->calls[first + i], counted ? v->counts[i] : NULL);
+    return redis_fcall(g->store, n == 1 ? g->fn_one : g->fn_many, on_reply, b, (int)(n * g->nkeys),
+                       (int)total, v->args, v->lens);
+}
+
+/* The next max_calls calls (at most) not sent yet; whom to answer into
+ * *b. Returns how many. */
+static size_t take_batch(struct fcall_group *g, struct batch **b)
+{
+    size_t left = g->n_calls - g->sent, n = left < g->max_calls ? left : g->max_calls;
+    *b = xmalloc(sizeof **b + n * sizeof (*b)->to[0]);
+    (*b)->n = n;
+    for (size_t i = 0; i < n; i++)
+        (*b)->to[i] = g->calls[g->sent + i].to;
+    return n;
+}
+
+/* store_defer: what this loop turn queued, max_calls calls at a time. A
+ * callback of a failed batch may queue more: it goes out here too. */
 static void flush_queued(void *ud)
 {
     struct fcall_group *g = ud;
-    while (g->queued) {
-        size_t n;
-        struct group_call *batch = take_batch(g, &n);
-        if (send_batch(g, batch, n) != 0)
-            on_reply(NULL, batch);
+    while (g->sent < g->n_calls) {
+        struct batch *b;
+        size_t first = g->sent, n = take_batch(g, &b);
+        int rc = send_batch(g, first, n, b);
+        g->sent += n;
+        if (rc != 0)
+            on_reply(NULL, b);
     }
+    queue_reset(g);
 }
 
-/* The store closed before the queue went out: each call is told. */
+/* The store closed before the queue went out: each call is told, in order. */
 static void fail_queued(void *ud)
 {
     struct fcall_group *g = ud;
-    while (g->queued) {
-        size_t n;
-        on_reply(NULL, take_batch(g, &n));
+    while (g->sent < g->n_calls) {
+        struct answer_to to = g->calls[g->sent++].to;
+        to.cb(NULL, to.ud);
     }
+    queue_reset(g);
 }

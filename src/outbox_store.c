@@ -4,6 +4,7 @@
 #include "dvcbot/outbox_store.h"
 #include "dvcbot/outbox_entry.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/fcall_group.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -57,9 +58,8 @@ struct outbox_store {
     void *shutdown_ud;
     size_t unsaved;              /* shutdown: messages that could not be saved */
     bool closing;
-    /* Commits of this loop turn, written together at its end (group commit) */
-    struct commit_call *queued, **queued_tail;
-    struct store_deferred commit_flush;
+    /* The commits of a loop turn, written together at its end (group commit) */
+    struct fcall_group *commits;
 };
 
 struct commit_call {
@@ -67,12 +67,11 @@ struct commit_call {
     const struct outbox_commit *c;
     outbox_commit_cb cb;
     void *ud;
-    bool saving;                 /* a shutdown save, not a turn */
-    struct commit_call *next;    /* queued, or in the same batch */
 };
 
-/* Commits written in one call at most (its arguments are held at once). */
-#define COMMIT_BATCH 64
+#define COMMIT_KEYS 4     /* outbox_commit's keys (outbox_entry.h) */
+#define COMMIT_BATCH 64   /* commits written in one call at most */
+#define COMMIT_ARGS_ON_STACK 32
 
 static void flush_settles(struct outbox_store *os);
 static void on_flush_timer(uv_timer_t *t);
@@ -158,10 +157,12 @@ static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redi
 
 /* ===== Commit ===== */
 
-/* One commit's answer: r is outbox_commit's reply ({1, gated, first seq -
- * 1, has seq, id...}) or NULL / an error when it did not run. */
-static void commit_answered(struct commit_call *cc, const redisReply *r)
+/* fcall_group: one commit's answer, r being outbox_commit's reply ({1,
+ * gated, first seq - 1, has seq, id...}) or NULL / an error when it did
+ * not run. */
+static void on_committed(redisReply *r, void *ud)
 {
+    struct commit_call *cc = ud;
     struct outbox_store *os = cc->os;
     const struct outbox_commit *c = cc->c;
     os->inflight--;
@@ -185,41 +186,7 @@ static void commit_answered(struct commit_call *cc, const redisReply *r)
     if (cc->cb)
         cc->cb(res, cc->ud);
     free(cc);
-}
-
-/* The reply of a batch: outbox_commit's own for one commit, else one
- * element per commit, in order. A failed call fails them all. */
-static void on_committed(redisReply *r, void *ud)
-{
-    struct commit_call *cc = ud;
-    struct outbox_store *os = cc->os;
-    if (!cc->next) {
-        commit_answered(cc, r);
-    } else {
-        size_t n = 0;
-        for (struct commit_call *p = cc; p; p = p->next)
-            n++;
-        bool each = r && r->type == REDIS_REPLY_ARRAY && r->elements == n;
-        for (size_t i = 0; cc; i++) {
-            struct commit_call *next = cc->next;
-            commit_answered(cc, each ? r->element[i] : r && r->type == REDIS_REPLY_ERROR ? r : NULL);
-            cc = next;
-        }
-    }
     shutdown_maybe_done(os);
-}
-
-/* Commits queued and not sent (the store closed first): answered "failed". */
-static void fail_queued(struct outbox_store *os)
-{
-    struct commit_call *cc = os->queued;
-    os->queued = NULL;
-    os->queued_tail = &os->queued;
-    while (cc) {
-        struct commit_call *next = cc->next;
-        commit_answered(cc, NULL);
-        cc = next;
-    }
 }
 
 static bool trusted(const struct outbox_store *os)
@@ -230,80 +197,29 @@ static bool trusted(const struct outbox_store *os)
     return true;
 }
 
-/* Writes a batch (a list of n commit calls) in one FCALL: outbox_commit for
- * one, outbox_commit_many (keys of all, then each commit's argument count
- * and arguments) for more. On failure to send, every commit is answered
- * "failed". */
-static void send_batch(struct outbox_store *os, struct commit_call *batch, size_t n)
-{
-    size_t nargs = 0;
-    for (struct commit_call *p = batch; p; p = p->next)
-        nargs += outbox_commit_nargs(p->c) + (n > 1);
-    const char **args = xcalloc(nargs, sizeof *args);
-    const char **own = xmalloc(nargs * sizeof *own);
-    struct outbox_commit_args *sc = xcalloc(n, sizeof *sc);
-    char (*counts)[16] = xcalloc(n, sizeof *counts);
-    size_t i = 0, at_key = 0, at_arg = 4 * n;
-    for (struct commit_call *p = batch; p; p = p->next, i++) {
-        size_t m = outbox_commit_nargs(p->c);
-        outbox_commit_args_make(p->c, os->consumer, trusted(os), &sc[i], own);
-        for (size_t k = 0; k < 4; k++)
-            args[at_key++] = own[k];
-        if (n > 1) {
-            str_udecimal(counts[i], sizeof counts[i], m - 4);
-            args[at_arg++] = counts[i];
-        }
-        for (size_t k = 4; k < m; k++)
-            args[at_arg++] = own[k];
-    }
-    int rc = n > 1 ? run_script(os, "outbox_commit_many", (int)(4 * n), nargs, args, NULL, on_committed, batch)
-                   : run_script(os, "outbox_commit", 4, nargs, args, NULL, on_committed, batch);
-    if (rc == 0)
-        os->inflight--; /* run_script counted the call; the commits are counted each */
-    for (i = 0; i < n; i++)
-        outbox_commit_args_free(&sc[i]);
-    free(counts);
-    free(sc);
-    free(own);
-    free(args);
-    if (rc != 0)
-        on_committed(NULL, batch);
-}
-
-/* store_defer: the commits of the turn, COMMIT_BATCH at a time. */
-static void flush_commits(void *ud)
-{
-    struct outbox_store *os = ud;
-    if (os->closing) {
-        fail_queued(os);
-        return;
-    }
-    while (os->queued) {
-        struct commit_call *batch = os->queued, *last = batch;
-        size_t n = 1;
-        while (last->next && n < COMMIT_BATCH) {
-            last = last->next;
-            n++;
-        }
-        os->queued = last->next;
-        if (!os->queued)
-            os->queued_tail = &os->queued;
-        last->next = NULL;
-        send_batch(os, batch, n);
-    }
-}
-
+/* Queues the commit in the group of the loop turn (fcall_group.h): its
+ * arguments, trust included, are made now. */
 int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, outbox_commit_cb cb,
                         void *ud)
 {
     if (os->closing || !os->ch[c->channel].enabled || !store_connected(os->store))
         return -1;
-    struct commit_call *cc = xcalloc(1, sizeof *cc);
+    size_t nargs = outbox_commit_nargs(c);
+    const char *on_stack[COMMIT_ARGS_ON_STACK];
+    const char **args = nargs <= COMMIT_ARGS_ON_STACK ? on_stack : xmalloc(nargs * sizeof *args);
+    struct outbox_commit_args sc;
+    outbox_commit_args_make(c, os->consumer, trusted(os), &sc, args);
+    struct commit_call *cc = xmalloc(sizeof *cc);
     *cc = (struct commit_call){.os = os, .c = c, .cb = cb, .ud = ud};
-    *os->queued_tail = cc;
-    os->queued_tail = &cc->next;
+    int rc = fcall_group_callv(os->commits, args, nargs, on_committed, cc);
+    outbox_commit_args_free(&sc);
+    if (args != on_stack)
+        free(args);
+    if (rc != 0) {
+        free(cc);
+        return -1;
+    }
     os->inflight++;
-    store_defer(os->store, &os->commit_flush);
     return 0;
 }
 
@@ -594,8 +510,8 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
     strmap_init(&os->settling);
-    os->queued_tail = &os->queued;
-    os->commit_flush = (struct store_deferred){.fn = flush_commits, .ud = os};
+    os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many", COMMIT_KEYS,
+                                  FCALL_GROUP_VARYING, COMMIT_BATCH);
     if (uv_timer_init(d->loop, &os->flush_timer) != 0)
         abort(); /* cannot fail on a valid loop */
     os->flush_timer.data = os;
@@ -741,6 +657,7 @@ static void on_timer_closed(uv_handle_t *h)
     for (int c = 0; c < BOT_CH_COUNT; c++)
         free(os->ch[c].settles);
     strmap_free(&os->settling);
+    fcall_group_free(os->commits); /* here: a commit's callback may have called outbox_store_free */
     free(os->consumer);
     free(os);
 }
@@ -750,6 +667,5 @@ void outbox_store_free(struct outbox_store *os)
     if (!os)
         return;
     os->closing = true;
-    fail_queued(os);
     uv_close((uv_handle_t *)&os->flush_timer, on_timer_closed);
 }

@@ -35,8 +35,12 @@
  * The scripts touch keys of several users and the channel's stream: one
  * Redis (or Sentinel), not Redis Cluster.
  *
+ * Group commit: the commits of one loop turn go to Redis together at its
+ * end, as one call of outbox_commit_many (fcall_group.h).
+ *
  * Lifetime: commit callbacks fire exactly once (with OUTBOX_COMMIT_FAILED on
- * timeout, disconnect or store_close). outbox_store_free after store_close. */
+ * timeout, disconnect or store_close, which fails the commits still queued),
+ * never after store_close has returned. outbox_store_free after store_close. */
 #ifndef DVCBOT_OUTBOX_STORE_H
 #define DVCBOT_OUTBOX_STORE_H
 
@@ -80,7 +84,8 @@ void outbox_store_connected(struct outbox_store *os);
 /* From the cron: heartbeat, claims of dead consumers' entries, settles
  * that failed earlier, reading back that stopped at the backlog bound. */
 void outbox_store_tick(struct outbox_store *os);
-/* Fails pending work; the struct is freed (call after store_close). */
+/* Stops; the struct is freed once its timer has closed (call after
+ * store_close: its callbacks have run). */
 void outbox_store_free(struct outbox_store *os);
 
 enum outbox_session_op { OUTBOX_SESSION_KEEP, OUTBOX_SESSION_SET, OUTBOX_SESSION_DEL };
@@ -107,9 +112,10 @@ enum outbox_commit_result {
 };
 typedef void (*outbox_commit_cb)(enum outbox_commit_result r, void *ud);
 
-/* Writes the turn in one script and, once stored, queues the replies
- * (outbox_send_stored). c and what it points to must stay valid until cb.
- * Returns 0 (cb follows exactly once) or -1 (not connected; cb never). */
+/* Writes the turn in one script (with the loop turn's other commits) and,
+ * once stored, queues the replies (outbox_send_stored). The arguments are
+ * made now; c and what it points to must stay valid until cb. Returns 0
+ * (cb follows exactly once) or -1 (not connected; cb never). */
 int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, outbox_commit_cb cb,
                         void *ud);
 
