@@ -184,8 +184,8 @@ static int open_flows(struct app *a, char **err)
     a->flows = flows_new(a->dialog, a->flow_defs, a->communes, a->stats);
     a->handoff = handoff_new(a->dialog, &a->cfg, a->stats, a->flows);
     dialog_on_message(a->dialog, flows_filter, a->flows);
-    a->feedback = feedback_new(a->dialog, a->stats);
-    profile_register(a->dialog);
+    a->feedback = feedback_new(a->dialog, a->stats, a->flow_defs);
+    profile_register(a->dialog, a->flow_defs);
     a->erase = erase_new(a->dialog, a->stats, a->flow_defs);
     a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);

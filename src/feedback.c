@@ -16,6 +16,7 @@
 
 struct feedback {
     struct stats *st;
+    const struct flow_set *words;
 };
 
 
@@ -50,6 +51,7 @@ void feedback_ask_rating(struct dialog_turn *t)
 }
 
 static bool is_complaint(const struct dialog_turn *t);
+static bool answered_yes_no(const struct feedback *fb, struct dialog_turn *t);
 
 /* ===== rate:<n> ===== */
 
@@ -210,6 +212,8 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         rate(t, fb, stars);
         return true;
     }
+    if (answered_yes_no(fb, t))
+        return true;
     char comment[VALIDATE_OUT_MAX];
     enum valid_code rc = validate_text(m->text, 2, FEEDBACK_COMMENT_MAX, comment, sizeof comment);
     if (rc != VALID_OK) {
@@ -229,6 +233,29 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
     leave_feedback(t);
     dialog_turn_reply(t, saved, NULL, 0);
     return true;
+}
+
+/* "không" / "thôi" under "có góp ý gì thêm không?": skipped (before any
+ * stars, after gop_y: a plain "Dạ"); "có": the comment is asked for. Neither
+ * is a comment. A complaint being typed takes every line. */
+static bool answered_yes_no(const struct feedback *fb, struct dialog_turn *t)
+{
+    if (is_complaint(t))
+        return false;
+    char rest[8];
+    enum flow_command cmd = flow_set_command(fb->words, t->msg->text, rest, sizeof rest);
+    if (cmd == FLOW_CMD_NO || cmd == FLOW_CMD_CANCEL) {
+        const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
+        bool rated = cJSON_GetObjectItemCaseSensitive(ctx, "stars") != NULL;
+        leave_feedback(t);
+        dialog_turn_reply(t, rated ? "feedback_skipped" : "yes_no_alone", NULL, 0);
+        return true;
+    }
+    if (cmd == FLOW_CMD_YES) {
+        dialog_turn_reply(t, "feedback_go_on", NULL, 0);
+        return true;
+    }
+    return false;
 }
 
 /* fb:skip outside the comment mode: a stale button. */
@@ -283,10 +310,11 @@ static void on_complaint_button(struct dialog_turn *t, void *ud)
     dialog_turn_reply(t, "complaint_ask", &v, 1);
 }
 
-struct feedback *feedback_new(struct dialog *d, struct stats *st)
+struct feedback *feedback_new(struct dialog *d, struct stats *st, const struct flow_set *words)
 {
     struct feedback *fb = xcalloc(1, sizeof *fb);
     fb->st = st;
+    fb->words = words;
     dialog_on_payload(d, "rate:", on_rate, fb);
     dialog_on_payload(d, FEEDBACK_COMPLAINT_PAYLOAD, on_complaint_button, fb);
     dialog_on_payload(d, "fb:", on_stale_skip, fb);

@@ -533,17 +533,37 @@ static bool answers_fact(struct flow_ctx *c)
     return true;
 }
 
+/* Requests no answer to a question can be ("gặp cán bộ", "xóa dữ liệu của
+ * tôi" typed where the child's name is asked): the matcher sure of one of
+ * them (FLOW_ASKS_ACTION_AT) leaves the flow even where an answer is
+ * expected. Not don_vi_hanh_chinh: commune names and addresses read as it. */
+#define FLOW_ASKS_ACTION_AT 0.9
+static const char *const actions_leaving[] = {
+    "gap_can_bo", "tra_cuu_ho_so", "thanh_toan", "xoa_du_lieu", "khieu_nai",
+};
+
+static bool asks_for_action(struct flow_ctx *c)
+{
+    classify(c);
+    if (c->t->match.score < FLOW_ASKS_ACTION_AT)
+        return false;
+    for (size_t i = 0; i < sizeof actions_leaving / sizeof actions_leaving[0]; i++)
+        if (strcmp(c->t->match.id, actions_leaving[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Typed text where no answer is expected (an instruction, a check, the
- * saved-data offer) that the matcher reads as another question: the user
- * moved on. */
+ * saved-data offer) that the matcher reads as another question, or where
+ * one is, a request for something else: the user moved on. */
 static bool asks_something_else(struct flow_ctx *c, const char *text)
 {
     const struct flow_step *s = cur_step(c);
-    if (!c->s.offering && (!s || s->slot))
-        return false;
     char rest[8];
     if (flow_set_command(c->fl->defs, text, rest, sizeof rest) != FLOW_CMD_NONE)
         return false;
+    if (!c->s.offering && (!s || s->slot))
+        return s && asks_for_action(c);
     if (s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
         return false;
     classify(c);
@@ -651,7 +671,9 @@ bool flows_filter(struct dialog_turn *t, void *ud)
  * matcher is sure of something else: with a flow paused in the session
  * (the user asked about something else meanwhile), "tiếp tục" goes on where
  * it stopped, "quay lại" offers to, "hủy" ends it; with none, "nothing in
- * progress" and the menu. */
+ * progress" and the menu. A lone "có" / "không" (no question waits for it)
+ * offers to go on, and with nothing paused gets a plain "Dạ" and the menu
+ * (the matcher read "có" as a lookup, "vâng" as tạm vắng). */
 static bool on_paused_command(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
@@ -659,12 +681,13 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
     enum flow_command cmd = flow_set_command(fl->defs, t->msg->text, rest, sizeof rest);
     bool sure = strcmp(t->match.id, CATALOG_FALLBACK_ID) != 0 &&
                 t->match.score >= FLOW_COMMAND_YIELDS_AT;
+    bool yes_no = cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO;
     if (dialog_turn_mode(t) || sure ||
-        (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT))
+        (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT && !yes_no))
         return false;
     struct flow_ctx c;
     if (!load_ctx(&c, fl, t)) {
-        dialog_turn_render(t, "flow_none", NULL, 0);
+        dialog_turn_render(t, yes_no ? "yes_no_alone" : "flow_none", NULL, 0);
         dialog_turn_done(t);
         return true;
     }

@@ -104,6 +104,7 @@ static void ask_consent_or_rating(struct dialog_turn *t, const cJSON *after)
     if (cJSON_GetObjectItemCaseSensitive(after, "save") && cJSON_IsString(fields)) {
         const struct tpl_var v = {"fields", fields->valuestring};
         dialog_turn_render(t, "consent_ask", &v, 1);
+        dialog_turn_set_mode(t, PROFILE_CONSENT_MODE); /* "có" typed answers it */
         return;
     }
     feedback_ask_rating(t);

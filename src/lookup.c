@@ -498,16 +498,20 @@ static bool has_digit(const char *text)
 
 /* The message is about something else: another intent (a procedure, the
  * menu...), or, holding no digit (no try at a code or the 4 digits), a
- * question another reader answers ("phí bao nhiêu"). Classifies into
- * t->match, which the dialog's routing uses when the lookup declines. */
+ * question another reader answers ("phí bao nhiêu") or, at the code, the
+ * lookup or the payment asked again ("thanh toán": asked afresh; at the 4
+ * digits it gets "type the 4 digits").
+ * Classifies into t->match, which the dialog's routing uses when the lookup
+ * declines. */
 static bool asks_something_else(const struct lookup *l, struct dialog_turn *t)
 {
     dialog_turn_classify(t);
     const char *id = t->match.id;
-    if (strcmp(id, CATALOG_FALLBACK_ID) != 0 && strcmp(id, "tra_cuu_ho_so") != 0 &&
-        strcmp(id, "thanh_toan") != 0)
-        return true;
-    return l->question && !has_digit(t->msg->text) && l->question(t, l->question_ud);
+    if (strcmp(id, CATALOG_FALLBACK_ID) == 0)
+        return l->question && !has_digit(t->msg->text) && l->question(t, l->question_ud);
+    bool again = strcmp(id, "tra_cuu_ho_so") == 0 || strcmp(id, "thanh_toan") == 0;
+    const char *step = hs_str(t, "step");
+    return !again || (!has_digit(t->msg->text) && step && strcmp(step, "code") == 0);
 }
 
 static bool on_mode(struct dialog_turn *t, void *ud)

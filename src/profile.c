@@ -63,12 +63,28 @@ static void on_saved(redisReply *r, void *ud)
         log_msg(LOG_ERROR, "profile not saved");
 }
 
-/* HSET p:{user} [consent, consent_at] field value...; fire and forget. */
+/* HDEL p:{user} of every saved answer: "Không lưu" pressed after "Đồng ý
+ * lưu" (an older message) takes back what was kept. Fire and forget. */
+static int forget_fields(struct store *s, const char *key)
+{
+    const char *argv[2 + PROFILE_FIELD_COUNT];
+    int argc = 0;
+    argv[argc++] = "HDEL";
+    argv[argc++] = key;
+    for (int f = 0; f < PROFILE_FIELD_COUNT; f++)
+        argv[argc++] = profile_field_name((enum profile_field)f);
+    return store_command_argv(s, on_saved, NULL, argc, argv, NULL);
+}
+
+/* HSET p:{user} [consent, consent_at] field value...; fire and forget. A
+ * refusal first forgets what an earlier consent kept. */
 static int write_fields(struct store *s, const char *user_key, const char *consent,
                         const char *const values[PROFILE_FIELD_COUNT])
 {
     char key[160], now[24];
     profile_key(key, sizeof key, user_key);
+    if (consent && strcmp(consent, "no") == 0 && forget_fields(s, key) != 0)
+        return -1;
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     const char *argv[4 + 4 + 2 * PROFILE_FIELD_COUNT];
     int argc = 0;
@@ -98,15 +114,8 @@ int profile_save(struct store *s, const char *user_key, const char *const values
 
 /* ===== consent:yes / consent:no ===== */
 
-static void on_consent(struct dialog_turn *t, void *ud)
+static void consent(struct dialog_turn *t, bool yes)
 {
-    (void)ud;
-    bool yes = strcmp(t->arg, "yes") == 0;
-    if (!yes && strcmp(t->arg, "no") != 0) {
-        dialog_turn_render(t, "help", NULL, 0); /* a forged button */
-        dialog_turn_done(t);
-        return;
-    }
     if (dialog_turn_refuse_degraded(t))
         return;
     cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
@@ -127,7 +136,34 @@ static void on_consent(struct dialog_turn *t, void *ud)
     dialog_turn_done(t);
 }
 
-void profile_register(struct dialog *d)
+static void on_consent(struct dialog_turn *t, void *ud)
+{
+    (void)ud;
+    bool yes = strcmp(t->arg, "yes") == 0;
+    if (!yes && strcmp(t->arg, "no") != 0) {
+        dialog_turn_render(t, "help", NULL, 0); /* a forged button */
+        dialog_turn_done(t);
+        return;
+    }
+    consent(t, yes);
+}
+
+/* The line right after the consent question: a yes or no word answers it. */
+static bool on_consent_mode(struct dialog_turn *t, void *ud)
+{
+    dialog_turn_set_mode(t, NULL);
+    if (t->msg->kind != BOT_MSG_TEXT)
+        return false;
+    char rest[8];
+    enum flow_command cmd = flow_set_command(ud, t->msg->text, rest, sizeof rest);
+    if (cmd != FLOW_CMD_YES && cmd != FLOW_CMD_NO && cmd != FLOW_CMD_CANCEL)
+        return false;
+    consent(t, cmd == FLOW_CMD_YES);
+    return true;
+}
+
+void profile_register(struct dialog *d, const struct flow_set *words)
 {
     dialog_on_payload(d, "consent:", on_consent, NULL);
+    dialog_on_mode(d, PROFILE_CONSENT_MODE, on_consent_mode, (void *)words);
 }

@@ -53,6 +53,7 @@ static const struct reply_spec specs[] = {
     {"erase_kind_u", ""},
     {"erase_kind_wc_hist", ""},
     {"erase_kind_wc_inbox", ""},
+    {"feedback_go_on", ""},
     {"feedback_invalid", "max"},
     {"feedback_saved", ""},
     {"feedback_skipped", ""},
@@ -201,6 +202,7 @@ static const struct reply_spec specs[] = {
     {"unsupported_media", ""},
     {"webchat_too_long", "count max"},
     {"webchat_too_many_new", ""},
+    {"yes_no_alone", ""},
     {"zalo_more_buttons", ""},
 };
 

@@ -10,6 +10,10 @@
  * user in the zset {stats}:comments (listed in refs:{<user key>}), so staff
  * can find recent comments and erase-my-data removes them.
  *
+ * Under "Anh/chị có góp ý gì thêm không?" a typed "không" / "thôi" skips
+ * like fb:skip and "có" asks for the comment; neither is stored (words from
+ * flowdef.h).
+ *
  * Intent gop_y enters that mode at once, unrated: a comment typed before the
  * stars is kept with "stars": 0, and "5" / "5 sao" typed counts as the rating.
  *
@@ -28,6 +32,7 @@
 #define DVCBOT_FEEDBACK_H
 
 #include "dvcbot/dialog.h"
+#include "dvcbot/flowdef.h"
 #include "dvcbot/stats.h"
 
 #define FEEDBACK_KEEP 50
@@ -41,7 +46,8 @@
 
 struct feedback;
 
-struct feedback *feedback_new(struct dialog *d, struct stats *st);
+/* words: the yes/no words (borrowed; lives longer than the feedback). */
+struct feedback *feedback_new(struct dialog *d, struct stats *st, const struct flow_set *words);
 void feedback_free(struct feedback *fb);
 
 /* session.after, built only here: what follows a finished flow or a

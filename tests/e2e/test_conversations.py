@@ -142,6 +142,22 @@ class LookupCancelTest(ServiceTest):
         self.assertIn("đã dừng", chat.say("Thôi")[0]["text"])
         self.assertIsNone(self.mode(chat))
 
+    def test_the_request_typed_again_at_the_code_asks_again(self):
+        # "thanh toán" typed again where the code is asked got "a dossier code
+        # is digits and letters, type it again".
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ")
+        r = chat.say("thanh toán")
+        self.assertIn("Để thanh toán", r[0]["text"])
+        self.assertNotIn("Mã hồ sơ gồm", r[0]["text"])
+        r = chat.say("tra cứu hồ sơ")
+        self.assertNotIn("Mã hồ sơ gồm", r[0]["text"])
+        self.assertEqual(self.mode(chat), "lookup")
+        self.assertIn("4 chữ số cuối", chat.say(self.code)[0]["text"])
+        r = chat.say("thanh toán")                          # at the 4 digits: still asked for them
+        self.assertIn("4 chữ số cuối", r[0]["text"])
+        self.assertEqual(self.mode(chat), "lookup")
+
 
 class EraseTypedAnswerTest(ServiceTest):
     telegram = False
@@ -226,3 +242,145 @@ class FeedbackTypedTest(ServiceTest):
         r = chat.say("tra cứu hồ sơ")                       # a request, not a comment
         self.assertIn("mã hồ sơ", r[0]["text"])
         self.assertEqual(len(self.comments(chat)), 2)
+
+    def test_yes_or_no_under_any_more_comments_is_no_comment(self):
+        # "Anh/chị có góp ý gì thêm không?" "không" was stored as the comment
+        # "không" and thanked for ("Cảm ơn góp ý"), "có" likewise.
+        chat = Chat(self)
+        chat.say("góp ý")
+        chat.press("rate:5")
+        r = chat.say("không")
+        self.assertIn("đã đánh giá", r[0]["text"])
+        self.assertEqual(self.comments(chat), [])
+        chat.say("góp ý")
+        chat.press("rate:4")
+        r = chat.say("có")
+        self.assertIn("gõ góp ý", r[0]["text"])
+        self.assertIn("fb:skip", payloads(r))
+        chat.say("chữ to dễ đọc")
+        self.assertEqual([c["comment"] for c in self.comments(chat)], ["chữ to dễ đọc"])
+        chat.say("góp ý")
+        r = chat.say("thôi")                                # before any stars
+        self.assertTrue(r[0]["text"].startswith("Dạ."), r)
+        self.assertEqual(len(self.comments(chat)), 1)
+
+
+class ConsentTypedTest(ServiceTest):
+    telegram = False
+
+    def test_yes_or_no_typed_at_the_consent_question(self):
+        # "Anh/chị có muốn lưu Xã/phường ...?" "có" opened the dossier lookup,
+        # "không" got "not understood"; nothing was answered.
+        from test_flows import walk
+        for typed, consent in (("có", "yes"), ("đồng ý", "yes"), ("không", "no")):
+            chat = Chat(self)
+            walk(chat, "tam_tru")
+            r = chat.press("f:nocode")
+            self.assertIn("consent:yes", payloads(r))
+            r = chat.say(typed)
+            self.assertIn("rate:5", payloads(r), (typed, r))   # answered: on to the rating
+            self.assertEqual(self.redis("HGET", "p:{%s}" % chat.key, "consent"), consent)
+            saved = self.redis("HGET", "p:{%s}" % chat.key, "commune")
+            self.assertEqual(saved is not None, consent == "yes", saved)
+        chat = Chat(self)                                   # a question instead: answered as usual
+        walk(chat, "tam_tru")
+        chat.press("f:nocode")
+        r = chat.say("làm căn cước ở đâu")
+        self.assertNotIn("consent:yes", payloads(r))
+        self.assertIsNone(self.redis("HGET", "p:{%s}" % chat.key, "consent"))
+        r = chat.say("có")                                  # no longer taken as consent
+        self.assertIsNone(self.redis("HGET", "p:{%s}" % chat.key, "consent"))
+
+
+class LoneYesNoTest(ServiceTest):
+    telegram = False
+
+    def test_a_lone_yes_or_no_with_no_question_waiting(self):
+        # "có" got "type your dossier code", "vâng" the tạm vắng procedure
+        # (folded "vang"), "không" "not understood".
+        for word in ("có", "vâng", "không"):
+            chat = Chat(self)
+            r = chat.say(word)
+            self.assertTrue(r[0]["text"].startswith("Dạ."), (word, r))
+            self.assertIn("menu", payloads(r))
+            self.assertNotIn("mã hồ sơ", r[0]["text"])
+        chat = Chat(self)                                  # a flow paused for another question
+        chat.press("flow:khai_sinh")
+        chat.press("f:yes:0")
+        r = chat.say("đăng ký khai tử")
+        self.assertIn("Đăng ký khai tử", r[0]["text"])
+        r = chat.say("vâng")
+        self.assertIn("đang làm dở", r[0]["text"])          # offered, not jumped into
+        self.assertIn("f:resume", payloads(r))
+
+
+class ConsentWithdrawTest(ServiceTest):
+    telegram = False
+
+    def test_no_pressed_after_yes_forgets_what_was_kept(self):
+        # "Đồng ý lưu" then the same message's "Không lưu": the bot said "không
+        # lưu thông tin" but p:{} kept the commune (consent "no").
+        from test_flows import walk
+        chat = Chat(self)
+        walk(chat, "tam_tru")
+        chat.press("f:nocode")
+        chat.press("consent:yes")
+        key = "p:{%s}" % chat.key
+        self.assertEqual(self.redis("HGET", key, "commune"), "Chiềng Cơi")
+        r = chat.press("consent:no")
+        self.assertIn("không lưu", r[0]["text"])
+        self.assertEqual(self.redis("HGET", key, "consent"), "no")
+        self.assertIsNone(self.redis("HGET", key, "commune"))
+        r = chat.press("flow:trich_luc_ho_tich")           # nothing offered any more
+        self.assertNotIn("f:prof:yes", payloads(r))
+
+
+class OldIdNumberTest(ServiceTest):
+    telegram = False
+
+    def test_an_old_9_digit_number_says_where_the_12_digits_are(self):
+        # 9 digits (the old CMND) got only "must have exactly 12 digits".
+        chat = Chat(self)
+        steps = flow_steps("ket_hon")
+        r = chat.press("flow:ket_hon")
+        i = 0
+        while "check" in steps[i]:
+            r = chat.press("f:yes:%d" % i)
+            i += 1
+        chat.say("Lò Thị Mai")
+        r = chat.say("05/05/1999")
+        self.assertIn("Số căn cước", r[-1]["text"])
+        r = chat.say("123 456 789")
+        self.assertIn("12 chữ số", r[0]["text"])
+        self.assertIn("VNeID", r[0]["text"])
+        self.assertIn("9 số cũ", r[0]["text"])
+        r = chat.say("014 099 001 234")                     # with spaces: taken
+        self.assertNotIn("12 chữ số", r[0]["text"])
+
+
+class RequestAtAnAnswerTest(ServiceTest):
+    telegram = False
+
+    def test_a_request_typed_where_an_answer_is_asked_is_not_the_answer(self):
+        # At "Trẻ tên là gì?": "gặp cán bộ" was kept as the child's name
+        # "Gặp Cán Bộ" (and "xóa dữ liệu của tôi" as "Xóa Dữ Liệu Của Tôi"),
+        # and the flow went on to the birth date.
+        steps = flow_steps("khai_sinh")
+        for typed, expect in (("gặp cán bộ", "cán bộ"), ("xóa dữ liệu của tôi", "erase:yes"),
+                              ("tra cứu hồ sơ", "mã hồ sơ")):
+            chat = Chat(self)
+            chat.press("flow:khai_sinh")
+            i = 0
+            while "check" in steps[i]:
+                r = chat.press("f:yes:%d" % i)
+                i += 1
+            self.assertIn("Trẻ tên là gì", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertIn(expect, " ".join(x["text"] for x in r) + " ".join(payloads(r)), typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertNotIn("ho_ten_tre", raw["flow"].get("a", {}), typed)
+            if typed == "gặp cán bộ":
+                r = chat.say("tiếp tục")                    # the flow waits where it was
+                self.assertIn("Trẻ tên là gì", r[-1]["text"])
+                r = chat.say("Lò Văn Cán")                  # a name is still a name
+                self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
