@@ -1051,26 +1051,31 @@ end
 -- reply_ref, user key, n, then text and buttons of each reply. Returns
 -- {1, gated, first seq - 1, has seq, id...}. (k, a: where this commit's
 -- keys and arguments start, for outbox_commit_many.)
+-- The read and the commands that can fail on a key of the wrong type (the
+-- user record's HMGET, the stream's XADD) come before the writes that
+-- cannot (counters, session, mark): a commit that fails has written
+-- nothing, so its event stays "in hand" and is handled again when the
+-- channel redelivers it, as after a crash.
 -- (outbox_store)
 local function outbox_commit(keys, args, k, a)
-  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[a + 2]) end
-  if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
-  elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
   local n = tonumber(args[a + 11])
-  if n == 0 then return {1, 0, 0, 0} end
   local q, gated, has = 0, 0, 0
-  local f = redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch')
+  local f = n > 0 and redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
     q = tonumber(f[1]) or 0
     if (tonumber(f[2]) or 0) < q and not (args[a + 7] == '1' and f[3] == args[a + 6]) then gated = 1 end
-    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', q + n)
-    else redis.call('HSET', keys[k + 3], 'oq', q + n, 'oo', args[a + 6]) end
     has = 1 end
   local out = {1, gated, q, has}
   local user = has == 1 and args[a + 10] or ''
   for i = 1, n do
     out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8],
       'q', has == 1 and q + i or 0, 'r', args[a + 9], 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end
+  if has == 1 then
+    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', q + n)
+    else redis.call('HSET', keys[k + 3], 'oq', q + n, 'oo', args[a + 6]) end end
+  if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
+  elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
+  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[a + 2]) end
   return out
 end
 redis.register_function('outbox_commit', function(keys, args) return outbox_commit(keys, args, 0, 0) end)
@@ -1078,12 +1083,15 @@ redis.register_function('outbox_commit', function(keys, args) return outbox_comm
 -- The commits of one loop turn together (group commit): KEYS: the four
 -- keys of each commit, in order; ARGV: for each, the number of its
 -- arguments, then those of outbox_commit. Returns outbox_commit's reply of
--- each.
+-- each, or an error for a commit that failed alone (which wrote nothing),
+-- the others going on.
 -- (outbox_store)
 redis.register_function('outbox_commit_many', function(keys, args)
   local out, at = {}, 1
   for i = 1, #keys / 4 do
-    out[i] = outbox_commit(keys, args, 4 * (i - 1), at)
+    local ok, r = pcall(outbox_commit, keys, args, 4 * (i - 1), at)
+    if ok then out[i] = r
+    else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
     at = at + 1 + tonumber(args[at])
   end
   return out

@@ -261,6 +261,50 @@ static void test_a_failed_call_fails_each_of_its_commits_once(void **state)
     free(k);
 }
 
+static bool sent_two(void *ud)
+{
+    struct afx *f = ud;
+    return f->wc.n >= 2;
+}
+
+/* The event's mark as the load left it: in hand. */
+static void assert_still_in_hand(const struct slot *s)
+{
+    redisReply *r = fx_cmd("ZSCORE %s %s", s->index, s->event);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_int_equal(strtoll(r->str, NULL, 10) % 4, OUTBOX_MARK_IN_HAND);
+    freeReplyObject(r);
+}
+
+static void test_a_commit_that_fails_alone_writes_nothing_and_spares_the_others(void **state)
+{
+    struct afx *f = *state;
+    struct commits *k = calloc(1, sizeof *k);
+    make_webchat_durable(f);
+    fx_do("SET u:{wc:gc8} not-a-hash"); /* its HMGET fails: wrong type */
+    struct slot *bad = commit(f, k, "gc8", 1);
+    struct slot *good = commit(f, k, "gc9", 2);
+    assert_true(afx_run_until(f, all_answered, k));
+    assert_int_equal(bad->answers, 1);
+    assert_int_equal(bad->result, OUTBOX_COMMIT_FAILED);
+    assert_int_equal(good->answers, 1);
+    assert_int_equal(good->result, OUTBOX_COMMIT_STORED);
+    /* the failed one wrote nothing: no session, its event still in hand
+     * (handled again when redelivered), no reply queued */
+    redisReply *r = fx_cmd("EXISTS %s", bad->skey);
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+    assert_still_in_hand(bad);
+    assert_get(good->skey, good->session);
+    assert_marked_done(good);
+    assert_true(afx_run_until(f, sent_two, f));
+    assert_int_equal(f->wc.n, 2);
+    assert_string_equal(f->wc.sent[0].text, "gc9 1");
+    assert_string_equal(f->wc.sent[1].text, "gc9 2");
+    commits_free(k);
+    free(k);
+}
+
 static void test_commits_queued_when_the_store_closes_are_answered_failed_once(void **state)
 {
     (void)state;
@@ -294,6 +338,7 @@ int main(void)
         ENGINE_TEST(test_a_commit_alone_is_written_by_outbox_commit),
         ENGINE_TEST(test_a_loop_turns_commits_past_sixty_four_take_a_second_call),
         ENGINE_TEST(test_a_failed_call_fails_each_of_its_commits_once),
+        ENGINE_TEST(test_a_commit_that_fails_alone_writes_nothing_and_spares_the_others),
         cmocka_unit_test(test_commits_queued_when_the_store_closes_are_answered_failed_once),
     };
     return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
