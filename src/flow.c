@@ -3,11 +3,9 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/commune_reply.h"
-#include "dvcbot/followup.h"
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
-#include "dvcbot/profile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,7 +486,7 @@ static bool on_text(struct flow_ctx *c, const char *text)
 
 /* ===== Handlers ===== */
 
-static bool load_ctx(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t)
+bool flow_turn_load(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t)
 {
     memset(c, 0, sizeof *c);
     c->fl = fl;
@@ -501,8 +499,7 @@ static bool load_ctx(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t
  * below and the dialog's routing after. */
 static void classify(struct flow_ctx *c)
 {
-    if (!c->t->line)
-        dialog_turn_classify(c->t);
+    dialog_turn_classify(c->t);
 }
 
 /* A question about one fact ("phí bao nhiêu") of the flow's procedure or of
@@ -597,7 +594,7 @@ static bool on_mode(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
     struct flow_ctx c;
-    if (!load_ctx(&c, fl, t)) {
+    if (!flow_turn_load(&c, fl, t)) {
         cJSON_DeleteItemFromObjectCaseSensitive(t->session, "flow");
         dialog_turn_set_mode(t, NULL);
         return false;
@@ -646,7 +643,7 @@ bool flows_filter(struct dialog_turn *t, void *ud)
     struct flow_ctx c;
     if (!dialog_is_start(t->msg) || !mode || strcmp(mode, FLOW_MODE) != 0)
         return false;
-    if (!load_ctx(&c, fl, t))
+    if (!flow_turn_load(&c, fl, t))
         return false;
     long now = flow_turn_now();
     if (expire_if_idle(&c, now)) {
@@ -686,7 +683,7 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
         (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT && !yes_no))
         return false;
     struct flow_ctx c;
-    if (!load_ctx(&c, fl, t)) {
+    if (!flow_turn_load(&c, fl, t)) {
         dialog_turn_render(t, yes_no ? "yes_no_alone" : "flow_none", NULL, 0);
         dialog_turn_done(t);
         return true;
@@ -709,108 +706,12 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
     return true;
 }
 
-/* ===== Starting ===== */
-
-struct start {
-    struct flows *fl;
-    struct dialog_turn *t;
-};
-
-static void begin(struct flow_ctx *c)
+void flow_turn_begin(struct flow_ctx *c)
 {
     flow_view_intro(c);
     if (!c->s.offering)
         skip_prefilled(c);
     show_or_end(c, NULL);
-}
-
-static void offer_saved(struct flow_ctx *c, const struct profile *p)
-{
-    snprintf(c->s.pc, sizeof c->s.pc, "%s",
-             p->consent == PROFILE_AGREED ? "yes" : p->consent == PROFILE_REFUSED ? "no" : "");
-    for (size_t i = 0; i < c->s.def->n_steps; i++) {
-        const struct flow_step *st = &c->s.def->steps[i];
-        if (st->slot && st->profile != PROFILE_NONE && p->values[st->profile]) {
-            c->s.offer[i] = xstrdup(p->values[st->profile]);
-            c->s.offering = true;
-        }
-    }
-}
-
-static void on_profile(const struct profile *p, void *ud)
-{
-    struct start *s = ud;
-    struct flow_ctx c;
-    if (load_ctx(&c, s->fl, s->t)) {
-        if (p)
-            offer_saved(&c, p);
-        begin(&c);
-        flow_turn_commit(&c);
-    }
-    dialog_turn_done(s->t);
-    free(s);
-}
-
-/* A volunteer runs the flow for a resident of their commune: it fills the
- * commune questions (the list's name when it knows the commune). */
-static void prefill_assisted(struct flow_ctx *c, const char *commune)
-{
-    struct commune_match m;
-    commune_list_match(c->fl->communes, commune, &m);
-    bool known = m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD;
-    c->s.assist = xstrdup(commune);
-    for (size_t i = 0; i < c->s.def->n_steps; i++) {
-        const struct flow_step *s = &c->s.def->steps[i];
-        if (s->slot && s->type == SLOT_COMMUNE) {
-            flow_state_set_answer(&c->s, i, known ? m.unit->label : commune);
-            c->s.pre |= 1u << i;
-        }
-    }
-}
-
-static void on_start(struct dialog_turn *t, void *ud)
-{
-    struct flows *fl = ud;
-    const struct flow_def *def = flow_set_find(fl->defs, t->arg);
-    if (!def) {
-        dialog_turn_reply(t, "help", NULL, 0);
-        return;
-    }
-    if (dialog_turn_refuse_degraded(t))
-        return;
-    struct flow_ctx c;
-    if (load_ctx(&c, fl, t) && !c.s.finished)
-        stats_flow_abandoned(fl->st, c.s.def->in->id, t->user_key); /* the previous one */
-    flow_state_clear(&c.s);
-    const char *commune = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t->session, "assist"),
-                                         "commune"));
-    flow_state_init(&c.s, def, flow_turn_now());
-    dialog_turn_set_mode(t, FLOW_MODE);
-    followup_remember(t->session, def->in->id, clock_now()); /* questions after it are about it */
-    stats_flow_started(fl->st, def->in->id, t->user_key);
-    if (commune) {
-        prefill_assisted(&c, commune);
-        begin(&c);
-        flow_turn_commit(&c);
-        dialog_turn_done(t);
-        return;
-    }
-    flow_turn_commit(&c);
-    struct start *s = xcalloc(1, sizeof *s);
-    s->fl = fl;
-    s->t = t;
-    if (profile_load(t->deps->store, t->user_key, on_profile, s) != 0)
-        on_profile(NULL, s);
-}
-
-/* f:... outside a flow: the flow ended or expired. */
-static void on_stale(struct dialog_turn *t, void *ud)
-{
-    (void)ud;
-    if (t->replies.n == 0)
-        dialog_turn_render(t, "flow_stale", NULL, 0);
-    dialog_turn_done(t);
 }
 
 struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
@@ -820,8 +721,8 @@ struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
     fl->defs = defs;
     fl->communes = communes;
     fl->st = st;
-    dialog_on_payload(d, "flow:", on_start, fl);
-    dialog_on_payload(d, "f:", on_stale, fl);
+    dialog_on_payload(d, "flow:", flow_start, fl);
+    dialog_on_payload(d, "f:", flow_stale, fl);
     dialog_on_mode(d, FLOW_MODE, on_mode, fl);
     dialog_on_text(d, on_paused_command, fl);
     return fl;

@@ -36,9 +36,26 @@ void flow_turn_commit(struct flow_ctx *c);
 void flow_turn_drop(struct flow_ctx *c, bool abandoned);
 long flow_turn_now(void);
 
+/* Decodes t's session.flow into c (false: no flow there, or one that
+ * cannot be read). */
+bool flow_turn_load(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t);
+/* Shows a flow just started: its intro, then its first step (past the
+ * answers filled in beforehand), or the saved-data offer. */
+void flow_turn_begin(struct flow_ctx *c);
+
 /* The commune the flow is about: the assisted resident's, or the answer of
  * its first commune question (NULL when none). */
 const char *flow_turn_commune(const struct flow_ctx *c);
+
+/* ===== flow_start.c ===== */
+
+/* dialog_on_payload "flow:<procedure id>" (ud: the struct flows): starts
+ * that flow, counting a running one abandoned; offers the user's saved
+ * answers (profile.h, loaded asynchronously) or fills a volunteer's
+ * resident's commune. Calls done. */
+void flow_start(struct dialog_turn *t, void *ud);
+/* dialog_on_payload "f:" outside a flow: it ended or expired. */
+void flow_stale(struct dialog_turn *t, void *ud);
 
 /* ===== flow_view.c ===== */
 
