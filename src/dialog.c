@@ -1,13 +1,13 @@
-/* dialog — per-user ordering, dedupe + session in Redis, routing. */
+/* dialog — per-user ordering, dedupe + session in Redis, saving; routing is
+ * dialog_route.c. */
 #include "dvcbot/dialog.h"
+#include "dvcbot/dialog_internal.h"
 #include "dvcbot/refs.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/fcall_group.h"
-#include "dvcbot/followup.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
-#include "dvcbot/procedure_reply.h"
 #include "dvcbot/store_fire.h"
 #include "dvcbot/strfmt.h"
 #include "dvcbot/strmap.h"
@@ -35,58 +35,12 @@
 #define LOAD_KEYS 4
 #define LOAD_ARGS 15
 
-struct handler {
-    char *key;
-    dialog_action_fn action;
-    dialog_mode_fn mode;
-    dialog_observe_fn observe;
-    void *ud;
-};
-
-struct dialog {
-    struct dialog_deps deps;
-    struct strmap users;       /* user key → struct user_queue */
-    struct strmap intents;     /* intent id → struct handler */
-    struct strmap modes;       /* mode name → struct handler */
-    struct handler *payloads;  /* prefix handlers, checked in order */
-    size_t n_payloads;
-    struct handler *filters;   /* dialog_on_message, in order */
-    size_t n_filters;
-    struct handler *observers; /* dialog_on_matched */
-    size_t n_observers;
-    struct handler *readers;   /* dialog_on_text, in order */
-    size_t n_readers;
-    size_t pending;
-    struct fcall_group *loads; /* the loads of a loop turn in one call */
-    unsigned n_loads;          /* for DEDUPE_TRIM_EVERY */
-};
-
-struct turn_internal {
-    struct dialog_turn *next;  /* next message of the same user */
-    dialog_reply_cb cb;
-    dialog_stored_cb stored_cb; /* dialog_handle_stored: instead of cb */
-    void *ud;
-    enum dialog_stored outcome;
-    char quote[BOT_ID_MAX];
-    struct outbox_commit commit;
-    char *session_json;        /* what the commit writes */
-    char dedupe_key[192];
-    char skey[128];
-    char *loaded;              /* session JSON as loaded, to skip unchanged saves */
-    uint64_t start_ns;
-    bool duplicate;
-    bool done;
-    bool said_busy;            /* busy_store already told the user about Redis */
-    bool classified;           /* t->match and t->line are the text's */
-};
-
 struct user_queue {
     struct dialog_turn *head, *tail;
     size_t len;
 };
 
 static void turn_start(struct dialog_turn *t);
-static void turn_route(struct dialog_turn *t);
 static void turn_free(struct dialog_turn *t);
 static void on_loaded(redisReply *r, void *ud);
 static int send_load(struct dialog_turn *t);
@@ -394,7 +348,7 @@ static void on_loaded(redisReply *r, void *ud)
         session_adopt(t, sess->str, sess->len);
     else
         session_adopt(t, NULL, 0);
-    turn_route(t);
+    dialog_route_turn(t);
 }
 
 /* A user who writes again has unblocked the bot. */
@@ -453,7 +407,7 @@ static void turn_start(struct dialog_turn *t)
     if (send_load(t) != 0) {
         t->degraded = true;
         session_adopt(t, NULL, 0);
-        turn_route(t);
+        dialog_route_turn(t);
     }
 }
 
@@ -607,203 +561,4 @@ void dialog_turn_set_mode(struct dialog_turn *t, const char *mode)
     cJSON_DeleteItemFromObjectCaseSensitive(t->session, "mode");
     if (mode)
         cJSON_AddStringToObject(t->session, "mode", mode);
-}
-
-/* ===== Routing ===== */
-
-static bool is_start_command(const char *text)
-{
-    return strcmp(text, "/start") == 0 || strncmp(text, "/start ", 7) == 0 ||
-           strcmp(text, "/menu") == 0;
-}
-
-bool dialog_is_start(const struct bot_msg *m)
-{
-    return m->kind == BOT_MSG_START || (m->kind == BOT_MSG_TEXT && is_start_command(m->text));
-}
-
-void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
-{
-    struct handler *h = strmap_get(&t->dialog->intents, intent_id);
-    if (h) {
-        h->action(t, h->ud);
-        return;
-    }
-    const struct intent *in = catalog_find(t->deps->catalog, intent_id);
-    if (in && in->kind == INTENT_PROCEDURE) {
-        procedure_reply_summary(t->deps->tpl, in, &t->replies);
-        followup_remember(t->session, in->id, clock_now());
-    }
-    else if (in && in->reply)
-        dialog_turn_render(t, in->reply, NULL, 0); /* answered by data */
-    else
-        dialog_turn_render(t, DIALOG_NOT_UNDERSTOOD, NULL, 0);
-    dialog_turn_done(t);
-}
-
-bool dialog_has_intent_handler(const struct dialog *d, const char *intent_id)
-{
-    return strmap_get(&d->intents, intent_id) != NULL;
-}
-
-bool dialog_serves(const struct dialog *d, const struct intent *in)
-{
-    if (dialog_has_intent_handler(d, in->id) || in->kind == INTENT_PROCEDURE)
-        return true;
-    return in->reply && tpl_exists(d->deps.tpl, in->reply);
-}
-
-bool dialog_is_screen(const char *name)
-{
-    size_t n = strlen(DIALOG_SCREEN_PREFIX);
-    if (strncmp(name, DIALOG_SCREEN_PREFIX, n) != 0 || !name[n])
-        return false;
-    for (const char *c = name; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
-            return false;
-    return true;
-}
-
-/* "r:help_<name>": a help screen, when that template exists. */
-static bool route_screen(struct dialog_turn *t, const char *name)
-{
-    if (!dialog_is_screen(name) || !tpl_exists(t->deps->tpl, name))
-        return false;
-    dialog_turn_render(t, name, NULL, 0);
-    dialog_turn_done(t);
-    return true;
-}
-
-static bool route_payload(struct dialog_turn *t, const char *payload)
-{
-    if (strncmp(payload, DIALOG_SCREEN_PAYLOAD, strlen(DIALOG_SCREEN_PAYLOAD)) == 0)
-        return route_screen(t, payload + strlen(DIALOG_SCREEN_PAYLOAD));
-    if (strcmp(payload, "menu") == 0) {
-        dialog_reply_menu(t);
-        dialog_turn_done(t);
-        return true;
-    }
-    if (strcmp(payload, "menu:thu_tuc") == 0) {
-        procedure_reply_list(t->deps->tpl, t->deps->catalog, &t->replies);
-        dialog_turn_done(t);
-        return true;
-    }
-    if (strncmp(payload, PROCEDURE_REPLY_GROUP_PREFIX, strlen(PROCEDURE_REPLY_GROUP_PREFIX)) == 0) {
-        if (procedure_reply_group(t->deps->tpl, t->deps->catalog,
-                                  payload + strlen(PROCEDURE_REPLY_GROUP_PREFIX), &t->replies) != 0)
-            return false;
-        dialog_turn_done(t);
-        return true;
-    }
-    if (strncmp(payload, PROCEDURE_REPLY_FULL_PREFIX, strlen(PROCEDURE_REPLY_FULL_PREFIX)) == 0) {
-        const struct intent *in =
-            catalog_find(t->deps->catalog, payload + strlen(PROCEDURE_REPLY_FULL_PREFIX));
-        if (!in || procedure_reply_full(t->deps->tpl, in, &t->replies) != 0)
-            return false;
-        followup_remember(t->session, in->id, clock_now());
-        dialog_turn_done(t);
-        return true;
-    }
-    if (strncmp(payload, "i:", 2) == 0) {
-        const struct intent *in = catalog_find(t->deps->catalog, payload + 2);
-        if (in) {
-            dialog_turn_route_intent(t, in->id);
-            return true;
-        }
-        return false;
-    }
-    for (size_t i = 0; i < t->dialog->n_payloads; i++) {
-        const struct handler *h = &t->dialog->payloads[i];
-        size_t n = strlen(h->key);
-        if (strncmp(payload, h->key, n) == 0) {
-            t->arg = payload + n;
-            h->action(t, h->ud);
-            return true;
-        }
-    }
-    return false;
-}
-
-bool dialog_turn_route_payload(struct dialog_turn *t, const char *payload)
-{
-    return route_payload(t, payload);
-}
-
-void dialog_turn_classify(struct dialog_turn *t)
-{
-    if (t->in->classified)
-        return; /* a mode that looked at the line first (lookup, flow) */
-    t->in->classified = true;
-    matcher_classify_line(t->deps->matcher, t->msg->text, strlen(t->msg->text), &t->match,
-                          &t->line);
-}
-
-static void route_text(struct dialog_turn *t)
-{
-    dialog_turn_classify(t);
-    char labels[96];
-    STR_CAT(labels, sizeof labels, "intent=\"", t->match.id, "\"");
-    metrics_inc("dvcbot_intents_total", labels, 1);
-    for (size_t i = 0; i < t->dialog->n_observers; i++)
-        t->dialog->observers[i].observe(t, t->dialog->observers[i].ud);
-    for (size_t i = 0; i < t->dialog->n_readers; i++)
-        if (t->dialog->readers[i].mode(t, t->dialog->readers[i].ud))
-            return;
-    if (t->match.ambiguous && t->match.alt_id) {
-        const struct intent *a = catalog_find(t->deps->catalog, t->match.id);
-        const struct intent *b = catalog_find(t->deps->catalog, t->match.alt_id);
-        if (a && b) {
-            procedure_reply_ask_which(t->deps->tpl, a, b, &t->replies);
-            dialog_turn_done(t);
-            return;
-        }
-    }
-    dialog_turn_route_intent(t, t->match.id);
-}
-
-static bool route_mode(struct dialog_turn *t)
-{
-    const char *mode = dialog_turn_mode(t);
-    if (!mode)
-        return false;
-    struct handler *h = strmap_get(&t->dialog->modes, mode);
-    if (!h) {
-        dialog_turn_set_mode(t, NULL); /* a mode nobody handles any more */
-        return false;
-    }
-    return h->mode(t, h->ud);
-}
-
-void dialog_turn_reroute(struct dialog_turn *t)
-{
-    struct bot_msg *m = t->msg;
-    if (dialog_is_start(m)) {
-        dialog_turn_set_mode(t, NULL);
-        dialog_turn_render(t, "greeting", NULL, 0);
-        dialog_turn_done(t);
-        return;
-    }
-    if (route_mode(t))
-        return;
-    if (m->kind == BOT_MSG_UNSUPPORTED) {
-        dialog_turn_render(t, "unsupported_media", NULL, 0);
-        dialog_turn_done(t);
-        return;
-    }
-    if (m->kind == BOT_MSG_BUTTON) {
-        if (!route_payload(t, m->text)) {
-            dialog_turn_render(t, "help", NULL, 0); /* a stale or forged button */
-            dialog_turn_done(t);
-        }
-        return;
-    }
-    route_text(t);
-}
-
-static void turn_route(struct dialog_turn *t)
-{
-    for (size_t i = 0; i < t->dialog->n_filters; i++)
-        if (t->dialog->filters[i].mode(t, t->dialog->filters[i].ud))
-            return;
-    dialog_turn_reroute(t);
 }
