@@ -1,10 +1,12 @@
 /* flowdef — parse and check flows from the catalog's JSON. */
 #include "dvcbot/flowdef.h"
+#include "dvcbot/strmap.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,14 @@
 #define MAX_WORDS 16
 #define DOCUMENT_MARK "{document}"
 
+#define FLOW_COMMAND_FOLD_MAX 256 /* bytes of a folded line that may be a command */
+
 struct flow_set {
     struct flow_def *defs;
     size_t n;
     char *words[FLOW_CMD_COUNT][MAX_WORDS]; /* folded command words */
     size_t n_words[FLOW_CMD_COUNT];
+    struct strmap command_of;    /* folded word → its command (the first list naming it) */
     struct flow_screen screens[FLOW_MAX_SCREENS];
     size_t n_screens;
     struct flow_check checks[FLOW_MAX_CHECKS];
@@ -524,6 +529,8 @@ static void parse_commands(struct checker *c, struct flow_set *set, const cJSON 
                 continue;
             }
             set->words[k][set->n_words[k]++] = f;
+            if (!strmap_has(&set->command_of, f))
+                strmap_put(&set->command_of, f, (void *)(intptr_t)k);
         }
     }
     for (const cJSON *k = cmds->child; k; k = k->next) {
@@ -640,6 +647,7 @@ static void parse_shared(struct checker *c, struct flow_set *set, const cJSON *e
 struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn report, void *ud)
 {
     struct flow_set *set = xcalloc(1, sizeof *set);
+    strmap_init(&set->command_of);
     struct checker c = {.pb = {.report = report, .ud = ud}, .set = set};
     size_t procs = 0;
     parse_shared(&c, set, catalog_extra(cat, FLOW_EXTRA));
@@ -676,6 +684,7 @@ void flow_set_free(struct flow_set *set)
     for (int k = 0; k < FLOW_CMD_COUNT; k++)
         for (size_t i = 0; i < set->n_words[k]; i++)
             free(set->words[k][i]);
+    strmap_free(&set->command_of);
     free(set);
 }
 
@@ -722,28 +731,30 @@ const struct flow_check *flow_set_check(const struct flow_set *set, size_t i)
     return i < set->n_checks ? &set->checks[i] : NULL;
 }
 
+/* Every message is asked whether it is a command (several modules, each
+ * turn): folded on the stack, one lookup, the edit words' prefixes last. A
+ * line that does not fold into FLOW_COMMAND_FOLD_MAX bytes is none. */
 enum flow_command flow_set_command(const struct flow_set *set, const char *text, char *rest,
                                    size_t cap)
 {
     if (cap)
         rest[0] = '\0';
-    size_t flen;
-    char *f = norm_fold(text, strlen(text), &flen);
-    enum flow_command found = FLOW_CMD_NONE;
-    for (int k = 1; f && flen && k < FLOW_CMD_COUNT && found == FLOW_CMD_NONE; k++) {
-        for (size_t i = 0; i < set->n_words[k] && found == FLOW_CMD_NONE; i++) {
-            const char *w = set->words[k][i];
-            size_t wl = strlen(w);
-            if (strcmp(f, w) == 0) {
-                found = (enum flow_command)k;
-            } else if (k == FLOW_CMD_EDIT && strncmp(f, w, wl) == 0 && f[wl] == ' ') {
-                found = FLOW_CMD_EDIT;
-                snprintf(rest, cap, "%s", f + wl + 1);
-            }
+    char f[FLOW_COMMAND_FOLD_MAX];
+    size_t flen = norm_fold_into(text, strlen(text), f, sizeof f);
+    if (flen == NORM_ERROR || flen == 0)
+        return FLOW_CMD_NONE;
+    void *k = strmap_get(&set->command_of, f);
+    if (k)
+        return (enum flow_command)(intptr_t)k;
+    for (size_t i = 0; i < set->n_words[FLOW_CMD_EDIT]; i++) {
+        const char *w = set->words[FLOW_CMD_EDIT][i];
+        size_t wl = strlen(w);
+        if (strncmp(f, w, wl) == 0 && f[wl] == ' ') {
+            snprintf(rest, cap, "%s", f + wl + 1);
+            return FLOW_CMD_EDIT;
         }
     }
-    free(f);
-    return found;
+    return FLOW_CMD_NONE;
 }
 
 /* ===== Slots ===== */
