@@ -155,13 +155,7 @@ def main():
         print_redis(stats, redis_cpu, n)
         print(f"load average {webhook.loadavg()} (instructions do not depend on it)")
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        webhook.stop_all(procs, timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -396,13 +396,7 @@ def capture(args, tmp):
         ours.call("PING")
         return handled, mem1 - mem0, mon_path
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        webhook.stop_all(procs, timeout=30)
 
 
 def run_wrk(args, tmp, bport, seconds, n):

@@ -203,6 +203,17 @@ def proc_kb(pid, field):
     return int(open(f"/proc/{pid}/status").read().split(field + ":")[1].split()[0])
 
 
+def stop_all(procs, timeout=15):
+    """SIGTERM to each process still running, newest first; kill after timeout s."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def loadavg():
     return open("/proc/loadavg").read().split()[0]
 
@@ -303,12 +314,7 @@ def main():
         print(f"machine                : {os.cpu_count()} cores, load average {load_before} before, "
               f"{load_after} after; wrk -t1 -c{args.connections} -d{args.seconds}s, {USERS} users")
     finally:
-        for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

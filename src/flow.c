@@ -204,13 +204,11 @@ static void take_unit(struct flow_ctx *c, const struct commune_unit *u, const ch
         return;
     }
     const struct tpl_var v[] = {{"old", old}, {"type", u->type}, {"name", u->label}};
-    char *note = flow_view_text(c, "flow_commune_old", v, 3);
-    struct buf b;
-    buf_init(&b);
-    buf_printf(&b, "%s\n\n", note);
-    advance(c, b.data);
-    buf_free(&b);
+    char *text = flow_view_text(c, "flow_commune_old", v, 3);
+    char *note = flow_view_note(text);
+    advance(c, note);
     free(note);
+    free(text);
 }
 
 /* Nothing or several units fit: the likely ones as buttons (f:cm:<i>:<code>). */
@@ -521,11 +519,9 @@ static bool answers_fact(struct flow_ctx *c)
     char *fact = c->fl->fact(c->t, c->s.def->in, answer_expected, c->fl->fact_ud);
     if (!fact)
         return false;
-    struct buf note;
-    buf_init(&note);
-    buf_printf(&note, "%s\n\n", fact);
-    flow_view_current(c, note.data);
-    buf_free(&note);
+    char *note = flow_view_note(fact);
+    flow_view_current(c, note);
+    free(note);
     free(fact);
     return true;
 }

@@ -266,15 +266,21 @@ void flow_view_current(struct flow_ctx *c, const char *note)
     }
 }
 
-void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n)
+char *flow_view_note(const char *text)
 {
-    char *text = flow_view_text(c, tpl_name, v, n);
     struct buf note;
     buf_init(&note);
     buf_printf(&note, "%s\n\n", text);
+    return buf_steal(&note);
+}
+
+void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n)
+{
+    char *text = flow_view_text(c, tpl_name, v, n);
+    char *note = flow_view_note(text);
     free(text);
-    flow_view_current(c, note.data);
-    buf_free(&note);
+    flow_view_current(c, note);
+    free(note);
 }
 
 /* ===== Around the steps ===== */

@@ -62,6 +62,8 @@ void flow_stale(struct dialog_turn *t, void *ud);
 /* Shows where the flow is (saved-data offer, check, its "no" screen,
  * question, instruction, code step), under note (may be NULL). */
 void flow_view_current(struct flow_ctx *c, const char *note);
+/* text as a note above a step: followed by a blank line (caller frees). */
+char *flow_view_note(const char *text);
 /* The same under a note rendered from a template. */
 void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n);
 /* Renders a template into a fresh string ("" when missing; caller frees). */
