@@ -7,7 +7,7 @@ import json
 import os
 import re
 
-from harness import ROOT, Chat, ServiceTest, payloads
+from harness import ROOT, Chat, ServiceTest, payloads, start_flow_past_checks
 
 STEP = re.compile(r"Bước (\d+)/(\d+)")
 
@@ -91,12 +91,7 @@ class QuantityTypedTest(ServiceTest):
         self.assertEqual(self.answers(chat).get("so_nguoi"), "2 người")
         # "Hộ mới có mấy người?" [1 người, 2–3 người, 4 người trở lên]: "3" was "4 người trở lên".
         chat = Chat(self)
-        steps = flow_steps("tach_ho")
-        r = chat.press("flow:tach_ho")
-        i = 0
-        while "check" in steps[i]:
-            r = chat.press("f:yes:%d" % i)
-            i += 1
+        r, i = start_flow_past_checks(chat, "tach_ho")
         r = chat.press("f:opt:%d:0" % i)
         self.assertIn("mấy người", r[-1]["text"])
         r = chat.say("3")
@@ -200,12 +195,7 @@ class OptionWordsTest(ServiceTest):
         for proc in ("khai_sinh", "lien_thong_khai_sinh"):
             for typed, kept in (("con gái", "Nữ"), ("trai", "Nam"), ("nữ", "Nữ")):
                 chat = Chat(self)
-                steps = flow_steps(proc)
-                chat.press("flow:" + proc)
-                i = 0
-                while "check" in steps[i]:
-                    chat.press("f:yes:%d" % i)
-                    i += 1
+                start_flow_past_checks(chat, proc)
                 r = chat.say("Lò Thị Mai")
                 for _ in range(3):
                     if "con trai hay con gái" in r[-1]["text"]:
@@ -341,12 +331,7 @@ class OldIdNumberTest(ServiceTest):
     def test_an_old_9_digit_number_says_where_the_12_digits_are(self):
         # 9 digits (the old CMND) got only "must have exactly 12 digits".
         chat = Chat(self)
-        steps = flow_steps("ket_hon")
-        r = chat.press("flow:ket_hon")
-        i = 0
-        while "check" in steps[i]:
-            r = chat.press("f:yes:%d" % i)
-            i += 1
+        start_flow_past_checks(chat, "ket_hon")
         chat.say("Lò Thị Mai")
         r = chat.say("05/05/1999")
         self.assertIn("Số căn cước", r[-1]["text"])
@@ -365,15 +350,10 @@ class RequestAtAnAnswerTest(ServiceTest):
         # At "Trẻ tên là gì?": "gặp cán bộ" was kept as the child's name
         # "Gặp Cán Bộ" (and "xóa dữ liệu của tôi" as "Xóa Dữ Liệu Của Tôi"),
         # and the flow went on to the birth date.
-        steps = flow_steps("khai_sinh")
         for typed, expect in (("gặp cán bộ", "cán bộ"), ("xóa dữ liệu của tôi", "erase:yes"),
                               ("tra cứu hồ sơ", "mã hồ sơ")):
             chat = Chat(self)
-            chat.press("flow:khai_sinh")
-            i = 0
-            while "check" in steps[i]:
-                r = chat.press("f:yes:%d" % i)
-                i += 1
+            r, _ = start_flow_past_checks(chat, "khai_sinh")
             self.assertIn("Trẻ tên là gì", r[-1]["text"])
             r = chat.say(typed)
             self.assertIn(expect, " ".join(x["text"] for x in r) + " ".join(payloads(r)), typed)

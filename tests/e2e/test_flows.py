@@ -14,7 +14,8 @@ import re
 import time
 import urllib.parse
 
-from harness import (ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, texts, wait_until)
+from harness import (ADMIN_TOKEN, ROOT, Chat, ServiceTest, fee_in_force, payloads, start_flow_past_checks,
+                     texts, wait_until)
 
 STAFF_CHAT = -100555000111
 STAFF_MEMBER = 7999000111
@@ -301,13 +302,7 @@ class FlowStepsTest(FlowBase):
 
     def start(self, chat, proc):
         """Starts proc and answers its readiness checks "yes"."""
-        r = chat.press("flow:" + proc)
-        steps = intent(proc)["flow"]["steps"]
-        i = 0
-        while "check" in steps[i]:
-            r = chat.press("f:yes:%d" % i)
-            i += 1
-        return r
+        return start_flow_past_checks(chat, proc)[0]
 
     def test_typed_question_and_procedure_button_reach_the_same_flow(self):
         typed = Chat(self, "telegram")
