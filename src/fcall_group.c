@@ -60,13 +60,7 @@ static void fail_queued(void *ud);
 /* Room for need elements of size bytes in *p (capacity *cap). */
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
 {
-    if (need <= *cap)
-        return p;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    *cap = c;
-    return xrealloc(p, c * size);
+    return xreserve(p, cap, need, size, 16);
 }
 
 struct fcall_group *fcall_group_new(struct store *st, const char *fn_one, const char *fn_many, int nkeys,

@@ -35,6 +35,17 @@ void *xrealloc(void *p, size_t n)
     return q;
 }
 
+void *xreserve(void *p, size_t *cap, size_t need, size_t size, size_t first)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    *cap = c;
+    return xrealloc(p, c * size);
+}
+
 char *xstrdup(const char *s)
 {
     return xstrndup(s, strlen(s));

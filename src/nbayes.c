@@ -118,13 +118,7 @@ static uint32_t feature_index(struct nbayes *nb, uint64_t key)
 /* Grows *v (of *cap items of size sz) to hold at least need items. */
 static void *reserve(void *v, size_t *cap, size_t need, size_t sz)
 {
-    if (need <= *cap)
-        return v;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    *cap = c;
-    return xrealloc(v, c * sz);
+    return xreserve(v, cap, need, sz, 256);
 }
 
 void nbayes_add(struct nbayes *nb, const uint64_t *feat, size_t n, const int *cls,

@@ -14,6 +14,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 /* Copies at most n bytes of s and NUL-terminates the copy. */
 char *xstrndup(const char *s, size_t n);
+/* Array growth: returns p with room for at least need items of size bytes,
+ * *cap (the items it has room for) doubled from first (or from *cap) as
+ * often as needed; p itself when it already has room. */
+void *xreserve(void *p, size_t *cap, size_t need, size_t size, size_t first);
 /* Frees *p and sets it to NULL. */
 void xfree_ptr(char **p);
 
