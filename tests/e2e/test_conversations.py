@@ -3,6 +3,7 @@ buttons, words for the options instead of the labels, "hủy" typed in the
 middle of something. Each test is one exchange a tester found wrong (the
 reply it got is in its comment). Against a real Redis, through the web chat
 and the Telegram stub."""
+import datetime
 import json
 import os
 import re
@@ -364,3 +365,74 @@ class RequestAtAnAnswerTest(ServiceTest):
                 self.assertIn("Trẻ tên là gì", r[-1]["text"])
                 r = chat.say("Lò Văn Cán")                  # a name is still a name
                 self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+
+def vn_date(unix):
+    """The date in Vietnam (UTC+7) at unix time."""
+    return datetime.datetime.fromtimestamp(unix + 7 * 3600, datetime.timezone.utc).date()
+
+
+class DateWithoutYearTest(ServiceTest):
+    telegram = False
+
+    def answers(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]["a"]
+
+    def test_a_recent_date_without_its_year_takes_the_last_such_day(self):
+        # "Trẻ sinh ngày nào?": "5/11" and "ngay 5 thang 11" got "Chưa đọc
+        # được ngày" (a newborn's birth: the year goes without saying).
+        today = vn_date(self.bot.now())
+        ahead = today + datetime.timedelta(days=10)
+        for day, typed in ((today, "%d/%d"), (ahead, "ngay %d thang %d")):
+            want = day.replace(year=today.year)
+            if want > today:
+                want = want.replace(year=today.year - 1)
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Thị Mai")
+            r = chat.say(typed % (day.day, day.month))
+            full = want.strftime("%d/%m/%Y")
+            self.assertIn("Đã ghi ngày " + full, r[-1]["text"], typed)   # said back
+            self.assertIn("con trai hay con gái", r[-1]["text"])
+            self.assertEqual(self.answers(chat)["ngay_sinh_tre"], full)
+            r = chat.say("quay lại")                                        # and put right
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+    def test_a_birth_date_of_an_adult_without_its_year_asks_for_it(self):
+        # The partner's birth date: "5/11" cannot be guessed; it got "Chưa
+        # đọc được ngày" and no word about the year. Impossible days are still refused.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "ket_hon")
+        chat.say("Lò Thị Mai")
+        r = chat.say("5/11")
+        self.assertIn("thêm năm", r[-1]["text"])
+        self.assertIn("Người đó sinh ngày nào", r[-1]["text"])
+        r = chat.say("31/2")
+        self.assertIn("không có trên lịch", r[-1]["text"])
+        r = chat.say("5/11/1999")
+        self.assertIn("Số căn cước", r[-1]["text"])
+
+
+class ChildSexWordsTest(ServiceTest):
+    telegram = False
+
+    def test_be_gai_and_be_trai_answer_the_sex_question(self):
+        # "Trẻ là con trai hay con gái?" [Nam (con trai), Nữ (con gái)]:
+        # "bé gái", "bé trai", "cháu trai ạ" got "Chưa rõ anh/chị chọn gì".
+        for typed, kept in (("bé gái", "Nữ"), ("be trai", "Nam"), ("cháu trai ạ", "Nam"),
+                            ("gai", "Nữ"), ("con trai", "Nam")):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Thị Mai")
+            r = chat.say("01/10/2026")
+            self.assertIn("con trai hay con gái", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertIn("là gì của trẻ", r[-1]["text"], (typed, r))
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertTrue(raw["flow"]["a"]["gioi_tinh_tre"].startswith(kept), (typed, raw))
+        chat = Chat(self)                                  # "em là mẹ cháu" at "là gì của trẻ?"
+        start_flow_past_checks(chat, "khai_sinh")
+        for line in ("Lò Thị Mai", "01/10/2026", "bé gái"):
+            r = chat.say(line)
+        r = chat.say("em là mẹ cháu")
+        self.assertIn("xã/phường nào", r[-1]["text"])
