@@ -436,3 +436,60 @@ class ChildSexWordsTest(ServiceTest):
             r = chat.say(line)
         r = chat.say("em là mẹ cháu")
         self.assertIn("xã/phường nào", r[-1]["text"])
+
+
+class AnotherFlowMidFlowTest(ServiceTest):
+    telegram = False
+
+    def flow_of(self, chat):
+        raw = json.loads(self.redis("GET", "s:{%s}" % chat.key) or "{}")
+        return raw.get("flow", {}).get("id"), raw.get("flow", {}).get("a", {}), raw.get("mode")
+
+    def test_another_procedures_flow_asks_before_dropping_the_answers(self):
+        # Mid khai sinh (name given), "đăng ký khai tử" then its "Hướng dẫn
+        # nộp trực tuyến": the khai sinh flow and its answers went, silently.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Thị Mai")
+        r = chat.press("flow:khai_tu")                       # pressed mid-flow
+        self.assertIn("đang làm dở: Đăng ký khai sinh", r[-1]["text"])
+        self.assertIn("Đăng ký khai tử", r[-1]["text"])
+        self.assertEqual(payloads(r), ["f:resume", "flow:khai_tu:new"])
+        self.assertEqual(self.flow_of(chat)[:2], ("khai_sinh", {"ho_ten_tre": "Lò Thị Mai"}))
+        r = chat.press("f:resume")                           # go on: where it stopped
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        chat.say("làm giấy khai tử thế nào")                 # paused for a question...
+        r = chat.press("flow:khai_tu")                       # ...and the other one pressed
+        self.assertEqual(payloads(r), ["f:resume", "flow:khai_tu:new"])
+        r = chat.press("flow:khai_tu:new")                   # leave it: the new one starts
+        self.assertIn("Đăng ký khai tử", " ".join(x["text"] for x in r))
+        self.assertEqual(self.flow_of(chat)[0], "khai_tu")
+        i = 0
+        while "check" in flow_steps("khai_tu")[i]:
+            chat.press("f:yes:%d" % i)
+            i += 1
+        asked = chat.say("Lò Văn Pảng")[-1]["text"]
+        r = chat.press("flow:khai_tu")                       # the same again: goes on
+        self.assertIn("đang làm dở hướng dẫn này", r[-1]["text"])
+        self.assertIn(asked.split("?")[0], r[-1]["text"])
+        self.assertEqual(self.flow_of(chat)[2], "flow")
+
+    def test_nothing_typed_yet_the_other_flow_starts_at_once(self):
+        chat = Chat(self)
+        chat.press("flow:khai_sinh")
+        r = chat.press("flow:khai_tu")
+        self.assertNotIn("f:resume", payloads(r))
+        self.assertEqual(self.flow_of(chat)[0], "khai_tu")
+
+    def test_a_paused_flows_old_button_goes_on_instead_of_ended(self):
+        # A step's button pressed after a question paused the flow got
+        # "Hướng dẫn này đã kết thúc" though the flow waited in the session.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Thị Mai")
+        chat.say("gặp cán bộ")
+        self.assertEqual(self.flow_of(chat)[2], None)        # paused
+        r = chat.press("f:back:3")
+        self.assertNotIn("đã kết thúc", r[-1]["text"])
+        self.assertIn("Bước", r[-1]["text"])
+        self.assertEqual(self.flow_of(chat)[2], "flow")
