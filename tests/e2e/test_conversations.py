@@ -534,3 +534,27 @@ class CommentAfterFlowRatingTest(ServiceTest):
             self.assertIn(answer, " ".join(x["text"] for x in r).lower(), question)
             self.assertNotIn("Cảm ơn góp ý", r[0]["text"], question)
             self.assertEqual(self.comments(chat), [], question)
+
+
+class TypedButtonNumberTest(ServiceTest):
+    telegram = False
+
+    def test_a_number_typed_under_buttons_presses_that_button(self):
+        # "2" under the menu (Thủ tục, Tra cứu hồ sơ, ...) got the summary of
+        # "Cấp tài khoản định danh điện tử mức 2" (the matcher read "mức 2").
+        chat = Chat(self)
+        r = chat.say("xin chào")
+        self.assertEqual(payloads(r)[1], "i:tra_cuu_ho_so")
+        r = chat.say("2")
+        self.assertIn("mã hồ sơ", r[0]["text"])
+        self.assertNotIn("định danh", r[0]["text"])
+        chat = Chat(self)
+        self.assertEqual(payloads(chat.say("menu"))[0], "menu:thu_tuc")
+        r = chat.say("1 ")                                    # the menu's first: Thủ tục
+        self.assertIn("Chọn một nhóm", r[0]["text"])
+        r = chat.say("1.")                                    # the first group's list
+        self.assertIn("Thủ tục Hộ tịch", r[0]["text"])
+        r = chat.say("99")                                    # no such button: read as text
+        self.assertTrue(r[0]["text"])
+        r = chat.press("flow:khai_sinh")                      # in a flow: the step's options
+        self.assertIsNone(json.loads(self.redis("GET", "s:{%s}" % chat.key)).get("nb"))
