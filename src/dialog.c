@@ -473,11 +473,12 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
 
 /* The buttons of this answer, in order, while no mode runs: a number typed
  * next presses one (dialog_route.c). Rides in the session write of the
- * turn's commit: no Redis call of its own. */
+ * turn's commit (no Redis call of its own), and only in a session kept for
+ * something else: a greeting or a one-off question still stores nothing. */
 static void remember_buttons(struct dialog_turn *t)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(t->session, DIALOG_BUTTONS_KEY);
-    if (t->erase_session || dialog_turn_mode(t))
+    if (t->erase_session || dialog_turn_mode(t) || !t->session->child)
         return;
     cJSON *kept = NULL;
     size_t n = 0;
