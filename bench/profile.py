@@ -121,9 +121,7 @@ def main():
     ap.add_argument("--rate", type=int, default=0, help="with --syscalls: offered updates/s (0: saturate)")
     ap.add_argument("--keep", help="copy the callgrind (or perf) output to this file")
     args = ap.parse_args()
-    webhook.need("wrk", "wrk")
-    webhook.need("nginx", "nginx-light")
-    webhook.need("valgrind", "valgrind")
+    webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-profile-")
     procs = []
     try:
