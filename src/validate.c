@@ -123,6 +123,28 @@ static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
     return true;
 }
 
+/* "hôm qua", "ngày mai" (folded): the day they name, counted from today. */
+static const struct {
+    const char *words;
+    int days;
+} day_words[] = {
+    {"hom nay", 0}, {"hom qua", -1}, {"hom kia", -2}, {"ngay mai", 1}, {"mai", 1}, {"ngay kia", 2},
+};
+
+static bool day_word(const char *folded, time_t now, int *d, int *m, int *y)
+{
+    for (size_t i = 0; i < sizeof day_words / sizeof day_words[0]; i++) {
+        if (strcmp(folded, day_words[i].words) != 0)
+            continue;
+        struct tm tm = today_vn(now + (time_t)day_words[i].days * 86400);
+        *d = tm.tm_mday;
+        *m = tm.tm_mon + 1;
+        *y = tm.tm_year + 1900;
+        return true;
+    }
+    return false;
+}
+
 enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t now, char *out,
                               size_t cap)
 {
@@ -135,8 +157,8 @@ enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t 
         return VALID_EMPTY;
     }
     int d, m, y;
-    size_t ylen;
-    bool ok = date_parts(folded, &d, &m, &y, &ylen);
+    size_t ylen = 4;
+    bool ok = day_word(folded, now, &d, &m, &y) || date_parts(folded, &d, &m, &y, &ylen);
     free(folded);
     if (!ok)
         return VALID_DATE_FORMAT;
@@ -169,15 +191,16 @@ enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t 
     return put(out, cap, buf) ? VALID_OK : VALID_TEXT_LONG;
 }
 
-bool validate_date_year_left_out(const char *in)
+bool validate_date_implied(const char *in)
 {
     size_t flen;
     char *folded = norm_fold(in, strlen(in), &flen);
     int d, m, y;
     size_t ylen = 1;
-    bool left_out = folded && date_parts(folded, &d, &m, &y, &ylen) && ylen == 0;
+    bool implied = folded && (day_word(folded, 0, &d, &m, &y) ||
+                              (date_parts(folded, &d, &m, &y, &ylen) && ylen == 0));
     free(folded);
-    return left_out;
+    return implied;
 }
 
 /* ===== CCCD ===== */

@@ -559,3 +559,28 @@ class TypedButtonNumberTest(ServiceTest):
         self.assertTrue(r[0]["text"])
         r = chat.press("flow:khai_sinh")                      # in a flow: the step's options
         self.assertIsNone(json.loads(self.redis("GET", "s:{%s}" % chat.key)).get("nb"))
+
+
+class ProcedureAtAFormedAnswerTest(ServiceTest):
+    telegram = False
+
+    def test_another_procedure_typed_where_a_date_is_asked_pauses_the_flow(self):
+        # At "Trẻ sinh ngày nào?": "dang ky khai tu" and "lam cccd" got "Chưa
+        # đọc được ngày. Gõ theo ngày/tháng/năm".
+        for typed, name in (("dang ky khai tu", "Đăng ký khai tử"), ("lam cccd", "căn cước")):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Thị Mai")
+            r = chat.say(typed)
+            text = " ".join(x["text"] for x in r)
+            self.assertNotIn("Chưa đọc được ngày", text, typed)
+            self.assertIn(name, text, typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertIsNone(raw.get("mode"), typed)                  # paused, answers kept
+            self.assertEqual(raw["flow"]["a"], {"ho_ten_tre": "Lò Thị Mai"})
+            r = chat.say("tiếp tục")
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"], typed)
+        chat = Chat(self)                                               # a date is still a date
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Thị Mai")
+        self.assertIn("con trai hay con gái", chat.say("hôm qua")[-1]["text"])
