@@ -584,3 +584,20 @@ class ProcedureAtAFormedAnswerTest(ServiceTest):
         start_flow_past_checks(chat, "khai_sinh")
         chat.say("Lò Thị Mai")
         self.assertIn("con trai hay con gái", chat.say("hôm qua")[-1]["text"])
+
+
+class OptionInOwnWordsTest(ServiceTest):
+    telegram = False
+
+    def test_an_option_said_in_other_words_is_taken(self):
+        # "Thẻ BHYT cho ai?" [Trẻ dưới 6 tuổi, Hộ nghèo, cận nghèo, Dân tộc
+        # thiểu số, ...Chưa rõ]: "người dân tộc Thái" and "không biết" got
+        # "Chưa rõ anh/chị chọn gì".
+        for typed, kept in (("người dân tộc Thái", "Dân tộc thiểu số"), ("khong biet", "Chưa rõ")):
+            chat = Chat(self)
+            r, _ = start_flow_past_checks(chat, "bhyt_ngan_sach")
+            self.assertIn("Thẻ BHYT cho ai", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertNotIn("Chưa rõ anh/chị chọn gì", r[-1]["text"], typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertEqual(raw["flow"]["a"]["dien"], kept)

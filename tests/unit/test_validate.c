@@ -220,6 +220,12 @@ static void options_match_by_number_label_or_unique_part(void **state)
     assert_int_equal(validate_option("cháu trai", sex, 2), 0);
     assert_int_equal(validate_option("em là mẹ cháu", opts, 4), 1);
     assert_int_equal(validate_option("bé", sex, 2), -1);
+    static const char *const who[] = {"Trẻ dưới 6 tuổi", "Hộ nghèo, cận nghèo", "Dân tộc thiểu số",
+                                      "Người có công", "Chưa rõ"};
+    assert_int_equal(validate_option("người dân tộc Thái", who, 5), 2); /* most words shared */
+    assert_int_equal(validate_option("hộ nghèo dân tộc", who, 5), -1);  /* as many: neither */
+    assert_int_equal(validate_option("không biết", who, 5), 4);         /* the "unsure" option */
+    assert_int_equal(validate_option("không biết", sex, 2), -1);
 }
 
 /* Options that are all quantities: a typed number is the quantity. */
