@@ -119,3 +119,51 @@ class PaymentWaysTest(ServiceTest):
         self.assertTrue(text.startswith("Lệ phí “Cấp hộ chiếu phổ thông”"), text)
         self.assertLess(text.index("đ"), text.index("VNPay"))
         self.assertIn("r:help_tra_phi", payloads(replies))
+
+
+class OldPapersTest(ServiceTest):
+    """Papers issued before the 2025 arrangement (Điều 10 NQ 190/2025/QH15)."""
+    telegram = False
+    SAID = ("vẫn dùng bình thường", "không phải làm lại", "không được bắt đổi",
+            "miễn lệ phí", "Điều 10 Nghị quyết 190/2025/QH15")
+
+    def test_papers_in_general(self):
+        chat = Chat(self)
+        for line in ("giấy tờ nhà tôi vẫn ghi huyện cũ, có phải đi làm lại không",
+                     "sap nhap xa roi giay to cu con gia tri khong ad"):
+            replies = chat.say(line)
+            text = one_screen(self, replies)
+            for said in self.SAID:
+                self.assertIn(said, text, line)
+            self.assertIn("Sổ đỏ, giấy khai sinh, giấy kết hôn: giữ nguyên giá trị", text)
+            self.assertLess(text.index("miễn lệ phí"), text.index("Nghị quyết"))
+            for p in ("i:can_cuoc", "i:don_vi_hanh_chinh", "menu:thu_tuc", "menu"):
+                self.assertIn(p, payloads(replies), line)
+
+    def test_a_paper_of_one_procedure(self):
+        chat = Chat(self)
+        for line, ident in (("cccd của em ghi địa chỉ xã cũ có bắt buộc đổi không", "can_cuoc"),
+                            ("the can cuoc ghi huyen cu co phai di doi khong", "can_cuoc"),
+                            ("sổ đỏ ghi huyện cũ còn giá trị không", "dat_dai")):
+            replies = chat.say(line)
+            text = one_screen(self, replies)
+            with open(os.path.join(ROOT, "intents", ident + ".json"), encoding="utf-8") as f:
+                name = json.load(f)["name"]
+            self.assertTrue(text.startswith("Giấy tờ cũ sau sắp xếp – %s:" % name), text)
+            for said in self.SAID:
+                self.assertIn(said, text, line)
+            for p in ("full:" + ident, "i:don_vi_hanh_chinh", "menu:thu_tuc"):
+                self.assertIn(p, payloads(replies), line)
+
+    def test_asked_after_a_procedure_was_shown(self):
+        chat = Chat(self)
+        chat.say("đăng ký khai sinh")
+        text = one_screen(self, chat.say("xã cũ còn giá trị không?"))
+        self.assertTrue(text.startswith("Giấy tờ cũ sau sắp xếp – Đăng ký khai sinh:"), text)
+
+    def test_the_old_commune_question_is_unchanged(self):
+        chat = Chat(self)
+        text = one_screen(self, chat.say("xã hua la cũ giờ thuộc xã nào"))
+        self.assertIn("xã Hua La cũ nay thuộc phường Chiềng Cơi", text)
+        text = one_screen(self, chat.say("làm khai sinh ở xã cũ hay xã mới"))
+        self.assertNotIn("Nghị quyết 190", text)
