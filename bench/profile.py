@@ -78,9 +78,7 @@ def main():
     ap.add_argument("--perf", action="store_true", help="perf record (time, kernel included)")
     ap.add_argument("--keep", help="copy the callgrind (or perf) output to this file")
     args = ap.parse_args()
-    webhook.need("wrk", "wrk")
-    webhook.need("nginx", "nginx-light")
-    webhook.need("valgrind", "valgrind")
+    webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-profile-")
     procs = []
     try:

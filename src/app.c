@@ -159,8 +159,7 @@ static char *fact_in_flow(const struct dialog_turn *t, const struct intent *in, 
 
 static bool is_cancel_word(const char *text, void *ud)
 {
-    char rest[8];
-    return flow_set_command(ud, text, rest, sizeof rest) == FLOW_CMD_CANCEL;
+    return flow_set_command_of(ud, text) == FLOW_CMD_CANCEL;
 }
 
 static void count_intent(const struct dialog_turn *t, void *ud)

@@ -242,8 +242,7 @@ static bool answered_yes_no(const struct feedback *fb, struct dialog_turn *t)
 {
     if (is_complaint(t))
         return false;
-    char rest[8];
-    enum flow_command cmd = flow_set_command(fb->words, t->msg->text, rest, sizeof rest);
+    enum flow_command cmd = flow_set_command_of(fb->words, t->msg->text);
     if (cmd == FLOW_CMD_NO || cmd == FLOW_CMD_CANCEL) {
         const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
         bool rated = cJSON_GetObjectItemCaseSensitive(ctx, "stars") != NULL;

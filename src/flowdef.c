@@ -757,6 +757,11 @@ enum flow_command flow_set_command(const struct flow_set *set, const char *text,
     return FLOW_CMD_NONE;
 }
 
+enum flow_command flow_set_command_of(const struct flow_set *set, const char *text)
+{
+    return flow_set_command(set, text, NULL, 0);
+}
+
 /* ===== Slots ===== */
 
 int flow_def_slot_step(const struct flow_def *def, const char *slot)

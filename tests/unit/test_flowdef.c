@@ -150,6 +150,23 @@ static void expect(const struct collected *p, const char *const *expected, size_
             fail_msg("missing '%s' in:\n%s", expected[i], p->all);
 }
 
+static void the_command_of_a_line_is_told_without_a_rest_to_fill(void **state)
+{
+    struct collected p = {0, ""};
+    struct flow_set *set = flow_set_load(*state, collect, &p);
+    assert_non_null(set);
+    assert_int_equal(flow_set_command_of(set, "Quay lại"), FLOW_CMD_BACK);
+    assert_int_equal(flow_set_command_of(set, "HỦY!"), FLOW_CMD_CANCEL);
+    assert_int_equal(flow_set_command_of(set, "/hotro"), FLOW_CMD_ASSIST);
+    assert_int_equal(flow_set_command_of(set, "Vâng ạ"), FLOW_CMD_YES);
+    assert_int_equal(flow_set_command_of(set, "Không."), FLOW_CMD_NO);
+    assert_int_equal(flow_set_command_of(set, "sửa ngày sinh của cháu bé nhà tôi"), FLOW_CMD_EDIT);
+    assert_int_equal(flow_set_command_of(set, "sửa"), FLOW_CMD_EDIT);
+    assert_int_equal(flow_set_command_of(set, "Nguyễn Văn An"), FLOW_CMD_NONE);
+    assert_int_equal(flow_set_command_of(set, ""), FLOW_CMD_NONE);
+    flow_set_free(set);
+}
+
 static void broken_flows_are_reported_with_file_and_field(void **state)
 {
     struct catalog *cat = *state;
@@ -279,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_procedure_has_a_sound_flow),
         cmocka_unit_test(commands_are_recognised_without_diacritics),
+        cmocka_unit_test(the_command_of_a_line_is_told_without_a_rest_to_fill),
         cmocka_unit_test(broken_flows_are_reported_with_file_and_field),
         cmocka_unit_test(readiness_screens_and_what_vneid_fills_are_checked),
         cmocka_unit_test(branches_name_an_earlier_choice_and_its_options),
