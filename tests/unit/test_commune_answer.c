@@ -110,7 +110,7 @@ static void a_line_that_names_a_procedure_gets_the_procedure(void **state)
  * intent file names a paper and asks whether it still holds */
 static void a_question_about_old_papers_is_known(void **state)
 {
-    struct fixture *f = *state;
+    struct commune_fixture *f = *state;
     const struct intent *in = catalog_find(f->cat, COMMUNE_ANSWER_INTENT);
     assert_non_null(in);
     const cJSON *words = cJSON_GetObjectItemCaseSensitive(in->json, COMMUNE_ANSWER_PAPERS);
