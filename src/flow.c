@@ -250,7 +250,16 @@ static void take_answer(struct flow_ctx *c, const char *text)
         return;
     }
     store_answer(c, out);
-    advance(c, NULL);
+    if (s->type != SLOT_DATE || !validate_date_year_left_out(text)) {
+        advance(c, NULL);
+        return;
+    }
+    const struct tpl_var v = {"date", out}; /* "5/11": the year taken, said back */
+    char *said = flow_view_text(c, "flow_date_year_taken", &v, 1);
+    char *note = flow_view_note(said);
+    advance(c, note);
+    free(note);
+    free(said);
 }
 
 /* ===== Readiness checks ===== */

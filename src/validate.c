@@ -14,7 +14,8 @@
 #define VN_UTC_OFFSET_S (7 * 3600)
 
 static const char *const code_names[VALID_CODE_COUNT] = {
-    "ok", "empty", "date_format", "date_not_exist", "date_future", "date_past", "date_too_old",
+    "ok", "empty", "date_format", "date_no_year", "date_not_exist", "date_future", "date_past",
+    "date_too_old",
     "cccd_digits", "cccd_invalid", "phone", "option", "text_short", "text_long", "text_chars",
     "name_chars",
 };
@@ -92,6 +93,13 @@ static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
             return false;
         }
     }
+    if (n == 2 && nlen[0] <= 2 && nlen[1] <= 2) { /* "5/11": no year */
+        *d = parse_uint(num[0], nlen[0]);
+        *m = parse_uint(num[1], nlen[1]);
+        *y = 0;
+        *ylen = 0;
+        return true;
+    }
     if (n == 1 && nlen[0] == 8) {
         *d = parse_uint(num[0], 2);
         *m = parse_uint(num[0] + 2, 2);
@@ -127,21 +135,42 @@ enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t 
         return VALID_DATE_FORMAT;
     struct tm today = today_vn(now);
     int this_year = today.tm_year + 1900;
+    long now_day = (long)this_year * 10000 + (today.tm_mon + 1) * 100 + today.tm_mday;
+    bool past = rule == VALID_DATE_NOT_FUTURE || rule == VALID_DATE_RECENT;
+    bool future = rule == VALID_DATE_NOT_PAST || rule == VALID_DATE_UPCOMING;
+    if (ylen == 0 && (m < 1 || m > 12 || d < 1 || d > days_in_month(m, 2000)))
+        return VALID_DATE_NOT_EXIST;
+    if (ylen == 0 && rule != VALID_DATE_RECENT && rule != VALID_DATE_UPCOMING)
+        return VALID_DATE_NO_YEAR;
+    if (ylen == 0) { /* the last such day, or the next */
+        long md = m * 100 + d, today_md = now_day % 10000;
+        y = this_year + (past && md > today_md ? -1 : future && md < today_md ? 1 : 0);
+    }
     if (ylen == 2)
-        y += (rule == VALID_DATE_NOT_PAST || 2000 + y <= this_year) ? 2000 : 1900;
+        y += (future || 2000 + y <= this_year) ? 2000 : 1900;
     if (y > 2100 || m < 1 || m > 12 || d < 1 || d > days_in_month(m, y))
         return VALID_DATE_NOT_EXIST;
     if (y < 1900)
         return VALID_DATE_TOO_OLD;
     long given = (long)y * 10000 + m * 100 + d;
-    long now_day = (long)this_year * 10000 + (today.tm_mon + 1) * 100 + today.tm_mday;
-    if (rule == VALID_DATE_NOT_FUTURE && given > now_day)
+    if (past && given > now_day)
         return VALID_DATE_FUTURE;
-    if (rule == VALID_DATE_NOT_PAST && given < now_day)
+    if (future && given < now_day)
         return VALID_DATE_PAST;
-    char buf[16];
+    char buf[32];
     snprintf(buf, sizeof buf, "%02d/%02d/%04d", d, m, y);
     return put(out, cap, buf) ? VALID_OK : VALID_TEXT_LONG;
+}
+
+bool validate_date_year_left_out(const char *in)
+{
+    size_t flen;
+    char *folded = norm_fold(in, strlen(in), &flen);
+    int d, m, y;
+    size_t ylen = 1;
+    bool left_out = folded && date_parts(folded, &d, &m, &y, &ylen) && ylen == 0;
+    free(folded);
+    return left_out;
 }
 
 /* ===== CCCD ===== */
@@ -448,6 +477,48 @@ static int option_by_words(const char *f, size_t flen, const char *const *option
     return n_partial == 1 ? partial : -1;
 }
 
+/* Words around an answer that name no option: "bé gái", "em là mẹ cháu",
+ * "trai ạ". Read past only when the answer as typed names none. */
+static const char *const courtesy_words[] = {
+    "a", "da", "la", "be", "chau", "em", "toi", "minh", "cua", "nhe", "nha",
+};
+
+static bool is_courtesy_word(const char *w, size_t len)
+{
+    for (size_t i = 0; i < sizeof courtesy_words / sizeof courtesy_words[0]; i++)
+        if (strlen(courtesy_words[i]) == len && strncmp(courtesy_words[i], w, len) == 0)
+            return true;
+    return false;
+}
+
+/* The folded answer without its courtesy words, into out (flen + 1 bytes);
+ * its length, 0 when nothing else is left or nothing was dropped. */
+static size_t without_courtesy(const char *f, char *out)
+{
+    size_t n = 0;
+    bool dropped = false;
+    for (const char *p = f; *p;) {
+        while (*p == ' ')
+            p++;
+        const char *w = p;
+        while (*p && *p != ' ')
+            p++;
+        size_t len = (size_t)(p - w);
+        if (!len)
+            break;
+        if (is_courtesy_word(w, len)) {
+            dropped = true;
+            continue;
+        }
+        if (n)
+            out[n++] = ' ';
+        memcpy(out + n, w, len);
+        n += len;
+    }
+    out[n] = '\0';
+    return dropped ? n : 0;
+}
+
 int validate_option(const char *in, const char *const *options, size_t n)
 {
     size_t flen;
@@ -473,6 +544,11 @@ int validate_option(const char *in, const char *const *options, size_t n)
         k = option_by_words(f, flen, options, n);
         if (k < 0 && q >= 0)
             k = q;
+        char *core = k < 0 ? xmalloc(flen + 1) : NULL;
+        size_t clen = core ? without_courtesy(f, core) : 0;
+        if (clen)
+            k = option_by_words(core, clen, options, n);
+        free(core);
     }
     free(f);
     return k < 0 ? -1 : k;

@@ -69,7 +69,7 @@ static void every_procedure_has_a_sound_flow(void **state)
     int dob = flow_def_slot_step(ks, "ngay_sinh_tre");
     assert_true(dob > 0);
     assert_int_equal(ks->steps[dob].type, SLOT_DATE);
-    assert_int_equal(ks->steps[dob].when, VALID_DATE_NOT_FUTURE);
+    assert_int_equal(ks->steps[dob].when, VALID_DATE_RECENT);
     assert_string_equal(flow_set_screen(set, ks->steps[dob].screen)->id, "form");
     assert_int_equal(flow_def_slot_step(ks, "ho_ten"), -1); /* the applicant's name: VNeID's */
     assert_int_equal(ks->steps[flow_def_slot_step(ks, "xa_phuong")].profile, PROFILE_COMMUNE);
@@ -188,7 +188,7 @@ static void broken_flows_are_reported_with_file_and_field(void **state)
         "khai_sinh.json|flow.steps[3]|type must be one of",
         "khai_sinh.json|flow.steps[4]|options must be an array of 2..8 strings",
         "khai_sinh.json|flow.steps[5]|options only apply to choice slots",
-        "khai_sinh.json|flow.steps[6]|when must be past, future or any",
+        "khai_sinh.json|flow.steps[6]|when must be past, recent, future, upcoming or any",
         "khai_sinh.json|flow.steps[6]|profile cccd needs a slot of type cccd",
         "khai_sinh.json|flow.steps[7]|ask must be a non-empty string",
         "khai_sinh.json|flow.steps[7]|slot must be an id",
