@@ -327,13 +327,7 @@ static void queue_replies(struct telegram *tg, const struct bot_msg *msg,
 static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, void *ud)
 {
     (void)msg;
-    struct http_request *req = ud;
-    if (outcome == DIALOG_REFUSED)
-        webhook_refuse(req, "telegram", "flood");
-    else if (outcome == DIALOG_IN_HAND)
-        webhook_refuse(req, "telegram", "in_hand");
-    else
-        http_respond_json(req, 200, "{}");
+    webhook_answer_stored(ud, "telegram", outcome);
 }
 
 /* Inline mode: the webhook is answered once the dialog is done, and the

@@ -337,17 +337,25 @@ static enum valid_code length_code(size_t n, size_t min_chars, size_t max_chars)
     return VALID_OK;
 }
 
+/* The end of a text's validation: rc when it is already an error, else its
+ * length's verdict, else it written to out. Frees c's code points. */
+static enum valid_code cps_finish(struct cps *c, enum valid_code rc, size_t min_chars, size_t max_chars,
+                                  char *out, size_t cap)
+{
+    if (rc == VALID_OK)
+        rc = length_code(c->n, min_chars, max_chars);
+    if (rc == VALID_OK)
+        rc = cps_write(c, out, cap);
+    free(c->cp);
+    return rc;
+}
+
 enum valid_code validate_text(const char *in, size_t min_chars, size_t max_chars, char *out,
                               size_t cap)
 {
     struct cps c = {NULL, 0};
     enum valid_code rc = text_cps(in, &c);
-    if (rc == VALID_OK)
-        rc = length_code(c.n, min_chars, max_chars);
-    if (rc == VALID_OK)
-        rc = cps_write(&c, out, cap);
-    free(c.cp);
-    return rc;
+    return cps_finish(&c, rc, min_chars, max_chars, out, cap);
 }
 
 static bool is_letter(utf8proc_int32_t c)
@@ -383,12 +391,7 @@ enum valid_code validate_name(const char *in, size_t min_chars, size_t max_chars
     }
     if (rc == VALID_OK && !letters)
         rc = VALID_NAME_CHARS;
-    if (rc == VALID_OK)
-        rc = length_code(c.n, min_chars, max_chars);
-    if (rc == VALID_OK)
-        rc = cps_write(&c, out, cap);
-    free(c.cp);
-    return rc;
+    return cps_finish(&c, rc, min_chars, max_chars, out, cap);
 }
 
 /* ===== Options ===== */
