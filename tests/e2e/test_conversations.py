@@ -261,7 +261,7 @@ class ConsentTypedTest(ServiceTest):
     def test_yes_or_no_typed_at_the_consent_question(self):
         # "Anh/chị có muốn lưu Xã/phường ...?" "có" opened the dossier lookup,
         # "không" got "not understood"; nothing was answered.
-        from test_flows import walk
+        from flowwalk import walk
         for typed, consent in (("có", "yes"), ("đồng ý", "yes"), ("không", "no")):
             chat = Chat(self)
             walk(chat, "tam_tru")
@@ -310,7 +310,7 @@ class ConsentWithdrawTest(ServiceTest):
     def test_no_pressed_after_yes_forgets_what_was_kept(self):
         # "Đồng ý lưu" then the same message's "Không lưu": the bot said "không
         # lưu thông tin" but p:{} kept the commune (consent "no").
-        from test_flows import walk
+        from flowwalk import walk
         chat = Chat(self)
         walk(chat, "tam_tru")
         chat.press("f:nocode")
