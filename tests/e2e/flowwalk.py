@@ -68,7 +68,7 @@ def valid_answer(step, values=None):
     if t == "name":
         return NAME, NAME_OUT
     if t == "date":
-        if step.get("when") == "future":
+        if step.get("when") in ("future", "upcoming"):
             d = datetime.date.today() + datetime.timedelta(days=30)
             return d.strftime("%d/%m/%Y"), d.strftime("%d/%m/%Y")
         return "5/9/2020", "05/09/2020"
