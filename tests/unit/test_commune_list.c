@@ -112,14 +112,14 @@ static void a_name_of_several_units_asks_which(void **state)
 static void a_name_typed_with_its_diacritics_is_that_unit_alone(void **state)
 {
     struct commune_match m;
-    commune_list_match(list_of(state), "xã Chiềng Đông cũ giờ thuộc", &m);
+    commune_list_match(cfx_list(state), "xã Chiềng Đông cũ giờ thuộc", &m);
     assert_int_equal(m.found, COMMUNE_FOUND_OLD);
     assert_string_equal(m.old, "xã Chiềng Đông");
-    commune_list_match(list_of(state), "bản tôi ở xã Chiềng Dong, huyện Mai Sơn", &m);
+    commune_list_match(cfx_list(state), "bản tôi ở xã Chiềng Dong, huyện Mai Sơn", &m);
     assert_int_equal(m.found, COMMUNE_FOUND_OLD);
     assert_string_equal(m.old, "xã Chiềng Dong");
     assert_string_not_equal(found(state, "Chiềng Đông, Yên Châu"), found(state, "Chiềng Dong, Mai Sơn"));
-    commune_list_match(list_of(state), "xa chieng dong cu gio thuoc", &m);
+    commune_list_match(cfx_list(state), "xa chieng dong cu gio thuoc", &m);
     assert_int_equal(m.found, COMMUNE_CHOOSE);
     assert_int_equal(m.n_cands, 2);
 }
