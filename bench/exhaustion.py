@@ -29,7 +29,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 os.environ.setdefault("DVCBOT_ROOT", ROOT)
-import harness  # noqa: E402 (after the path)
+import basics  # noqa: E402 (after the path)
+import harness  # noqa: E402
 from harness import rss_kb  # noqa: E402
 
 
@@ -146,7 +147,7 @@ def main():
     ap.add_argument("--ids", type=int, default=5000)
     ap.add_argument("--keys", type=int, default=450000)
     args = ap.parse_args()
-    harness.BIN = os.path.abspath(os.path.join(ROOT, args.build, "dvcbot"))
+    basics.BIN = os.path.abspath(os.path.join(ROOT, args.build, "dvcbot"))
     tmp = tempfile.mkdtemp(prefix="dvcbot-bench-")
     redis = harness.Redis.start(tmp)
     # The service's defaults (the test harness raises some for loopback).

@@ -10,6 +10,10 @@ Redis on a unix socket and wrk updates as bench/webhook.py; the script prints
 instructions per update and the functions that cost the most per update
 (inclusive). Redis's own share is printed from its INFO commandstats: microseconds
 per update by command (these are times, so they do move with the load).
+With --syscalls, dvcbot runs natively and `perf stat` counts its system calls by kind
+(tracepoints, no sampling) while wrk runs: per update delivered, with the reads and
+peeks that found nothing (EAGAIN), page faults and context switches; --rate paces wrk
+(updates/s, as webhook.py's latency run) instead of saturating.
 With --perf, dvcbot runs natively under `perf record -e cpu-clock` (this machine's
 virtual CPUs count no hardware events: `perf stat -e instructions true` says "not
 supported") while wrk saturates it, and the script prints where its CPU time went,
@@ -57,6 +61,43 @@ def print_perf(data, handled, top):
         print(f"(event count {samples.group(1)})")
 
 
+# System calls counted by --syscalls: the ones the Telegram path makes, and the
+# ones that would show a leak of work (allocation, threads, files).
+SYSCALLS = ["read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
+            "epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "close", "shutdown", "connect",
+            "socket", "setsockopt", "getsockopt", "getpeername", "ioctl", "fcntl", "brk", "mmap",
+            "munmap", "madvise", "futex", "openat", "clock_gettime", "timerfd_settime"]
+EAGAIN_EXITS = ["read", "recvfrom", "write", "writev", "accept4"]
+
+
+def perf_stat_events():
+    events = [f"syscalls:sys_enter_{c}" for c in SYSCALLS]
+    events += [f"syscalls:sys_exit_{c}" for c in EAGAIN_EXITS]
+    events += ["page-faults", "context-switches"]
+    filters = []
+    for e in events:
+        filters += ["-e", e]
+        if e.startswith("syscalls:sys_exit_"):
+            filters += ["--filter", "ret == -11"]
+    return filters
+
+
+def print_syscalls(path, n):
+    counts = {}
+    for line in open(path):
+        f = line.strip().split(",")
+        if len(f) > 2 and f[0].replace(".", "").isdigit():
+            counts[f[2]] = float(f[0])
+    total = sum(v for k, v in counts.items() if k.startswith("syscalls:sys_enter_"))
+    print(f"dvcbot system calls per update ({n:.0f} updates): {total / n:.2f} in all")
+    rows = sorted(((v, k) for k, v in counts.items() if v > 0), reverse=True)
+    for v, k in rows:
+        name = k.replace("syscalls:sys_enter_", "").replace("syscalls:sys_exit_", "")
+        if k.startswith("syscalls:sys_exit_"):
+            name += " -> EAGAIN"
+        print(f"  {v / n:8.3f}  {name}")
+
+
 def print_redis(stats, cpu, n):
     """INFO commandstats per update. FCALL's time includes the commands its
     function runs (they are also counted on their own lines); Redis's whole CPU
@@ -76,11 +117,11 @@ def main():
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--perf", action="store_true", help="perf record (time, kernel included)")
+    ap.add_argument("--syscalls", action="store_true", help="perf stat: system calls per update by kind")
+    ap.add_argument("--rate", type=int, default=0, help="with --syscalls: offered updates/s (0: saturate)")
     ap.add_argument("--keep", help="copy the callgrind (or perf) output to this file")
     args = ap.parse_args()
-    webhook.need("wrk", "wrk")
-    webhook.need("nginx", "nginx-light")
-    webhook.need("valgrind", "valgrind")
+    webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-profile-")
     procs = []
     try:
@@ -104,6 +145,10 @@ def main():
             webhook.need("perf", "linux-perf")
             out = os.path.join(tmp, "perf.data")
             wrap = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-o", out, "--"]
+        elif args.syscalls:
+            webhook.need("perf", "linux-perf")
+            out = os.path.join(tmp, "perf-stat.csv")
+            wrap = []
         else:
             wrap = ["valgrind", "--tool=callgrind", "--toggle-collect=uv_run", f"--callgrind-out-file={out}"]
         bot = subprocess.Popen(wrap + [binary, "serve"], env=env,
@@ -112,8 +157,13 @@ def main():
         webhook.wait_http(f"http://127.0.0.1:{bport}/healthz", timeout=120)
         redis_cli(sock, "CONFIG", "RESETSTAT")
         redis_cpu0 = webhook.cpu_seconds(procs[1].pid)
-        lua = webhook.lua_file(tmp, "update.lua", 0)
-        subprocess.run(["wrk", "-t1", "-c64" if args.perf else "-c8", f"-d{args.seconds}s", "--timeout", "30s",
+        handled0 = webhook.metric(bport, "dvcbot_messages_total")
+        if args.syscalls:  # counts from now until the last reply went out
+            stat = subprocess.Popen(["perf", "stat", "-x,", "-o", out, "-p", str(bot.pid)] + perf_stat_events())
+            procs.append(stat)
+            time.sleep(0.5)  # perf attaches (a few updates before it would only be missed)
+        lua = webhook.lua_file(tmp, "update.lua", 1000.0 / args.rate if args.syscalls and args.rate else 0)
+        subprocess.run(["wrk", "-t1", "-c64" if args.perf or args.syscalls else "-c8", f"-d{args.seconds}s", "--timeout", "30s",
                         "-s", lua, f"http://127.0.0.1:{bport}/webhook/telegram"], capture_output=True, check=True)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -123,6 +173,12 @@ def main():
             time.sleep(0.2)
         stats = redis_cli(sock, "INFO", "commandstats")
         redis_cpu = webhook.cpu_seconds(procs[1].pid) - redis_cpu0
+        if args.syscalls:
+            stat.send_signal(signal.SIGINT)
+            stat.wait(timeout=30)
+            print_syscalls(out, max(handled - handled0, 1))
+            print(f"load average {webhook.loadavg()}")
+            return
         bot.send_signal(signal.SIGINT if args.perf else signal.SIGTERM)  # perf passes SIGINT on
         bot.wait(timeout=120)
         if args.keep:

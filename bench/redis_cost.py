@@ -441,9 +441,7 @@ def main():
                     help="wrk's; 1 = one update at a time (each alone in its FCALLs, as at low traffic)")
     ap.add_argument("--keep", help="keep the capture and the callgrind output in this directory")
     args = ap.parse_args()
-    webhook.need("wrk", "wrk")
-    webhook.need("nginx", "nginx-light")
-    webhook.need("valgrind", "valgrind")
+    webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-rcost-")
     try:
         handled, mem, mon_path = capture(args, tmp)

@@ -128,6 +128,15 @@ def need(tool, package):
                    env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
 
 
+def need_load_tools(valgrind=False):
+    """wrk and nginx (the Bot API stub), which every run of the path takes,
+    and valgrind for a run under callgrind (profile.py, redis_cost.py)."""
+    need("wrk", "wrk")
+    need("nginx", "nginx-light")
+    if valgrind:
+        need("valgrind", "valgrind")
+
+
 def wait_http(url, timeout=10):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -234,8 +243,7 @@ def main():
     ap.add_argument("--rate", type=int, default=5000, help="offered updates/s of the latency run")
     ap.add_argument("--drain-timeout", type=int, default=60)
     args = ap.parse_args()
-    need("wrk", "wrk")
-    need("nginx", "nginx-light")
+    need_load_tools()
     tmp = tempfile.mkdtemp(prefix="dvcbot-bench-")
     procs = []
     load_before = loadavg()

@@ -159,8 +159,7 @@ static char *fact_in_flow(const struct dialog_turn *t, const struct intent *in, 
 
 static bool is_cancel_word(const char *text, void *ud)
 {
-    char rest[8];
-    return flow_set_command(ud, text, rest, sizeof rest) == FLOW_CMD_CANCEL;
+    return flow_set_command_of(ud, text) == FLOW_CMD_CANCEL;
 }
 
 static void count_intent(const struct dialog_turn *t, void *ud)
@@ -278,6 +277,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         return -1;
     lookup_on_followed(a->lookup, flows_followed, a->flows); /* consent, rating after a flow */
     lookup_on_question(a->lookup, asks_fact, a->followup); /* "phí bao nhiêu" leaves the lookup */
+    feedback_on_question(a->feedback, asks_fact, a->followup); /* ... and the flow's rating */
     lookup_on_cancel(a->lookup, is_cancel_word, a->flow_defs);   /* "hủy", "huy", "thôi" */
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {

@@ -5,13 +5,13 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #define COMMUNES_EXTRA "communes" /* intents/_communes.json */
+#define COMMUNES_FILE "_communes.json" /* as problems name it */
 #define FUZZY_MAX 48              /* bytes of a folded name compared by edit distance */
 #define LIKELY_MIN 0.45           /* bigram similarity of a likely unit */
 
@@ -32,28 +32,6 @@ struct commune_list {
     struct alias *aliases;
     size_t n_aliases;
 };
-
-struct loader {
-    catalog_report_fn report;
-    void *ud;
-    int problems;
-};
-
-static void problem(struct loader *ld, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void problem(struct loader *ld, const char *field, const char *fmt, ...)
-{
-    struct buf b;
-    va_list ap;
-    buf_init(&b);
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    ld->problems++;
-    ld->report(ld->ud, "_communes.json", field, buf_cstr(&b));
-    buf_free(&b);
-}
 
 /* ===== Keys ===== */
 
@@ -139,7 +117,7 @@ static void add_alias(struct commune_list *l, const char *name, const char *old,
     free(folded);
 }
 
-static bool read_unit(struct loader *ld, const cJSON *u, const char *province, const char *field,
+static bool read_unit(struct problems *pb, const cJSON *u, const char *province, const char *field,
                       struct commune_unit *out)
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(u, "name");
@@ -149,8 +127,8 @@ static bool read_unit(struct loader *ld, const cJSON *u, const char *province, c
     bool typed = nonempty(type) && (!strcmp(type->valuestring, "xã") || !strcmp(type->valuestring, "phường"));
     if (!nonempty(name) || !typed || !nonempty(code) || strlen(code->valuestring) >= COMMUNE_CODE_MAX ||
         (merged && !cJSON_IsArray(merged))) {
-        problem(ld, field, "a unit needs name, type (xã or phường), code (at most %d bytes) and "
-                "merged_from (an array)", COMMUNE_CODE_MAX - 1);
+        problemf(pb, COMMUNES_FILE, field, "a unit needs name, type (xã or phường), code (at most %d "
+                 "bytes) and merged_from (an array)", COMMUNE_CODE_MAX - 1);
         return false;
     }
     *out = (struct commune_unit){.name = name->valuestring, .type = type->valuestring,
@@ -159,24 +137,24 @@ static bool read_unit(struct loader *ld, const cJSON *u, const char *province, c
     return true;
 }
 
-static void read_province(struct loader *ld, struct commune_list *l, const cJSON *p, size_t pi)
+static void read_province(struct problems *pb, struct commune_list *l, const cJSON *p, size_t pi)
 {
     char field[64];
     snprintf(field, sizeof field, "provinces[%zu]", pi);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
     const cJSON *units = cJSON_GetObjectItemCaseSensitive(p, "units"), *u;
     if (!nonempty(name) || !cJSON_IsArray(units)) {
-        problem(ld, field, "a province needs a name and units");
+        problemf(pb, COMMUNES_FILE, field, "a province needs a name and units");
         return;
     }
     size_t ui = 0;
     cJSON_ArrayForEach(u, units) {
         snprintf(field, sizeof field, "provinces[%zu].units[%zu]", pi, ui++);
         struct commune_unit unit;
-        if (!read_unit(ld, u, name->valuestring, field, &unit))
+        if (!read_unit(pb, u, name->valuestring, field, &unit))
             continue;
         if (commune_list_by_code(l, unit.code))
-            problem(ld, field, "code %s is used twice", unit.code);
+            problemf(pb, COMMUNES_FILE, field, "code %s is used twice", unit.code);
         l->units = xrealloc(l->units, (l->n + 1) * sizeof *l->units);
         l->units[l->n] = unit;
         add_alias(l, unit.name, NULL, l->n);
@@ -234,20 +212,20 @@ struct commune_list *commune_list_load(const struct catalog *cat, catalog_report
 struct commune_list *commune_list_from_json(const cJSON *root, catalog_report_fn report, void *ud)
 {
     struct commune_list *l = xcalloc(1, sizeof *l);
-    struct loader ld = {.report = report, .ud = ud, .problems = 0};
+    struct problems pb = {.report = report, .ud = ud, .count = 0};
     if (!root) {
         make_labels(l);
         return l;
     }
     const cJSON *provinces = cJSON_GetObjectItemCaseSensitive(root, "provinces"), *p;
     if (!cJSON_IsArray(provinces) || !cJSON_GetArraySize(provinces))
-        problem(&ld, "provinces", "must be a non-empty array");
+        problemf(&pb, COMMUNES_FILE, "provinces", "must be a non-empty array");
     size_t pi = 0;
     cJSON_ArrayForEach(p, provinces)
-        read_province(&ld, l, p, pi++);
+        read_province(&pb, l, p, pi++);
     read_variants(l, cJSON_GetObjectItemCaseSensitive(root, "spelling_variants"));
     make_labels(l);
-    if (ld.problems) {
+    if (pb.count) {
         commune_list_free(l);
         return NULL;
     }

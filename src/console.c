@@ -13,6 +13,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/netaddr.h"
+#include "dvcbot/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,4 +416,14 @@ const char *console_scope(const struct http_request *req)
 bool console_in_scope(const char *scope, const char *commune)
 {
     return !scope[0] || commune_same(scope, commune);
+}
+
+char **console_user_keys(const redisReply *r, size_t *n)
+{
+    char **users = xcalloc(r->elements + 1, sizeof *users);
+    *n = 0;
+    for (size_t i = 0; i < r->elements; i++)
+        if (store_reply_str(r->element[i]) && strlen(r->element[i]->str) < CONSOLE_USER_KEY_MAX)
+            users[(*n)++] = xstrdup(r->element[i]->str);
+    return users;
 }

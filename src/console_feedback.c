@@ -33,8 +33,6 @@
 
 #define CONSOLE_FEEDBACK_USERS 300
 #define LINE_HASH_HEX 16
-#define USER_KEY_MAX 80
-
 
 struct item {
     char *json;          /* the rendered item */
@@ -231,10 +229,7 @@ static void on_users(redisReply *r, void *ud)
         listing_free(ls);
         return;
     }
-    ls->users = xcalloc(r->elements + 1, sizeof *ls->users);
-    for (size_t i = 0; i < r->elements; i++)
-        if (store_reply_str(r->element[i]) && strlen(r->element[i]->str) < USER_KEY_MAX)
-            ls->users[ls->n_users++] = xstrdup(r->element[i]->str);
+    ls->users = console_user_keys(r, &ls->n_users);
     read_users(ls);
 }
 
@@ -256,7 +251,7 @@ static void handle_list(struct http_request *req, void *ud)
 struct mark {
     struct console_ctx *ctx;
     struct http_request *req;
-    char user[USER_KEY_MAX];
+    char user[CONSOLE_USER_KEY_MAX];
     char hash[LINE_HASH_HEX + 1];
     bool handled;
 };
@@ -300,7 +295,7 @@ static void on_lines(redisReply *r, void *ud)
         free(m);
         return;
     }
-    char key[USER_KEY_MAX + 8], now[24];
+    char key[CONSOLE_USER_KEY_MAX + 8], now[24];
     snprintf(key, sizeof key, "fbh:{%s}", m->user);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     int rc = m->handled ? store_command(m->ctx->deps.store, on_marked, m, "HSET %s %s %s", key,
@@ -346,7 +341,7 @@ static void handle_mark(struct http_request *req, void *ud)
         return;
     }
     const char *keys[4];
-    char bufs[4][USER_KEY_MAX + 8];
+    char bufs[4][CONSOLE_USER_KEY_MAX + 8];
     static const char *const prefixes[] = {"fb:", "fbh:", "u:", "p:"};
     for (size_t i = 0; i < 4; i++) {
         snprintf(bufs[i], sizeof bufs[i], "%s{%s}", prefixes[i], m->user);

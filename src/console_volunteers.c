@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_KEY_MAX 80
 #define HOUSEHOLDS_MAX 100000
 
 
@@ -94,10 +93,7 @@ static void on_members(redisReply *r, void *ud)
         list_free(lc);
         return;
     }
-    lc->users = xcalloc(r->elements + 1, sizeof *lc->users);
-    for (size_t i = 0; i < r->elements; i++)
-        if (store_reply_str(r->element[i]) && strlen(r->element[i]->str) < USER_KEY_MAX)
-            lc->users[lc->n++] = xstrdup(r->element[i]->str);
+    lc->users = console_user_keys(r, &lc->n);
     size_t argc = 4 + 2 * lc->n;
     const char **argv = xcalloc(argc, sizeof *argv);
     char **keys = xcalloc(lc->n + 1, sizeof *keys);
@@ -158,7 +154,7 @@ static void on_registered(redisReply *r, void *ud)
 struct removal {
     struct console_ctx *ctx;
     struct http_request *req;
-    char user[USER_KEY_MAX];
+    char user[CONSOLE_USER_KEY_MAX];
 };
 
 static void on_commune_of(redisReply *r, void *ud)

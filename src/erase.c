@@ -223,8 +223,7 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
     dialog_turn_set_mode(t, NULL);
     if (t->msg->kind != BOT_MSG_TEXT)
         return false;
-    char rest[8];
-    enum flow_command cmd = flow_set_command(e->words, t->msg->text, rest, sizeof rest);
+    enum flow_command cmd = flow_set_command_of(e->words, t->msg->text);
     if (cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NEXT) {
         dialog_turn_set_mode(t, MODE_CONFIRM);
         dialog_turn_reply(t, "erase_press_button", NULL, 0);

@@ -250,7 +250,16 @@ static void take_answer(struct flow_ctx *c, const char *text)
         return;
     }
     store_answer(c, out);
-    advance(c, NULL);
+    if (s->type != SLOT_DATE || !validate_date_year_left_out(text)) {
+        advance(c, NULL);
+        return;
+    }
+    const struct tpl_var v = {"date", out}; /* "5/11": the year taken, said back */
+    char *said = flow_view_text(c, "flow_date_year_taken", &v, 1);
+    char *note = flow_view_note(said);
+    advance(c, note);
+    free(note);
+    free(said);
 }
 
 /* ===== Readiness checks ===== */
@@ -507,9 +516,8 @@ static void classify(struct flow_ctx *c)
 static bool answers_fact(struct flow_ctx *c)
 {
     const char *text = c->t->msg->text;
-    char rest[8];
     if (!c->fl->fact || c->t->msg->kind != BOT_MSG_TEXT ||
-        flow_set_command(c->fl->defs, text, rest, sizeof rest) != FLOW_CMD_NONE)
+        flow_set_command_of(c->fl->defs, text) != FLOW_CMD_NONE)
         return false;
     const struct flow_step *s = cur_step(c);
     if (!c->s.offering && s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
@@ -552,8 +560,7 @@ static bool asks_for_action(struct flow_ctx *c)
 static bool asks_something_else(struct flow_ctx *c, const char *text)
 {
     const struct flow_step *s = cur_step(c);
-    char rest[8];
-    if (flow_set_command(c->fl->defs, text, rest, sizeof rest) != FLOW_CMD_NONE)
+    if (flow_set_command_of(c->fl->defs, text) != FLOW_CMD_NONE)
         return false;
     if (!c->s.offering && (!s || s->slot))
         return s && asks_for_action(c);
@@ -670,8 +677,7 @@ bool flows_filter(struct dialog_turn *t, void *ud)
 static bool on_paused_command(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
-    char rest[8];
-    enum flow_command cmd = flow_set_command(fl->defs, t->msg->text, rest, sizeof rest);
+    enum flow_command cmd = flow_set_command_of(fl->defs, t->msg->text);
     bool sure = strcmp(t->match.id, CATALOG_FALLBACK_ID) != 0 &&
                 t->match.score >= FLOW_COMMAND_YIELDS_AT;
     bool yes_no = cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO;

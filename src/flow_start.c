@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct start {
     struct flows *fl;
@@ -59,10 +60,47 @@ static void prefill_assisted(struct flow_ctx *c, const char *commune)
     }
 }
 
+/* Answers the user typed or chose in the unfinished flow c (not those
+ * filled in from the saved profile or for a volunteer), within its idle
+ * time: what starting another flow would throw away. */
+static bool has_own_answers(const struct flow_ctx *c, long now)
+{
+    if (c->s.finished || now - c->s.seen > (long)c->t->deps->cfg->flow_idle_s)
+        return false;
+    for (size_t i = 0; i < c->s.def->n_steps; i++)
+        if (flow_state_answer(&c->s, i) && !flow_state_prefilled(&c->s, i))
+            return true;
+    return false;
+}
+
+/* "flow:<id>" with answers given in an unfinished flow: the same procedure
+ * goes on where it stopped; another one is asked about first (go on with
+ * the old one, or leave it: "flow:<id>" FLOW_START_FRESH). */
+static void keep_unfinished(struct flow_ctx *c, const struct flow_def *def)
+{
+    c->s.seen = flow_turn_now();
+    dialog_turn_set_mode(c->t, FLOW_MODE);
+    if (c->s.def != def) {
+        flow_view_switch_ask(c, def->in);
+        return;
+    }
+    char *said = flow_view_text(c, "flow_going_on", NULL, 0);
+    char *note = flow_view_note(said);
+    flow_view_current(c, note);
+    free(note);
+    free(said);
+}
+
 void flow_start(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
-    const struct flow_def *def = flow_set_find(fl->defs, t->arg);
+    char id[BOT_PAYLOAD_MAX + 1];
+    snprintf(id, sizeof id, "%s", t->arg);
+    size_t n = strlen(id), sfx = strlen(FLOW_START_FRESH);
+    bool fresh = n > sfx && strcmp(id + n - sfx, FLOW_START_FRESH) == 0;
+    if (fresh)
+        id[n - sfx] = '\0';
+    const struct flow_def *def = flow_set_find(fl->defs, id);
     if (!def) {
         dialog_turn_reply(t, "help", NULL, 0);
         return;
@@ -70,7 +108,14 @@ void flow_start(struct dialog_turn *t, void *ud)
     if (dialog_turn_refuse_degraded(t))
         return;
     struct flow_ctx c;
-    if (flow_turn_load(&c, fl, t) && !c.s.finished)
+    bool had = flow_turn_load(&c, fl, t);
+    if (had && !fresh && has_own_answers(&c, flow_turn_now())) {
+        keep_unfinished(&c, def);
+        flow_turn_commit(&c);
+        dialog_turn_done(t);
+        return;
+    }
+    if (had && !c.s.finished)
         stats_flow_abandoned(fl->st, c.s.def->in->id, t->user_key); /* the previous one */
     flow_state_clear(&c.s);
     const char *commune = cJSON_GetStringValue(
@@ -97,7 +142,19 @@ void flow_start(struct dialog_turn *t, void *ud)
 
 void flow_stale(struct dialog_turn *t, void *ud)
 {
-    (void)ud;
+    struct flows *fl = ud;
+    struct flow_ctx c;
+    bool paused = flow_turn_load(&c, fl, t);
+    long now = flow_turn_now();
+    if (paused && t->replies.n == 0 && now - c.s.seen <= (long)t->deps->cfg->flow_idle_s) {
+        c.s.seen = now; /* a button of a flow paused for a question: it goes on */
+        dialog_turn_set_mode(t, FLOW_MODE);
+        flow_view_current(&c, NULL);
+        flow_turn_commit(&c);
+        dialog_turn_done(t);
+        return;
+    }
+    flow_state_clear(&c.s);
     if (t->replies.n == 0)
         dialog_turn_render(t, "flow_stale", NULL, 0);
     dialog_turn_done(t);

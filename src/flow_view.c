@@ -365,6 +365,17 @@ void flow_view_resume(struct flow_ctx *c)
     render(c, "flow_resume", v, sizeof v / sizeof v[0]);
 }
 
+/* "Anh/chị đang làm dở: <procedure>, bước k/n. Làm tiếp, hay bỏ để làm <next>?" */
+void flow_view_switch_ask(struct flow_ctx *c, const struct intent *next)
+{
+    char n[24], total[24], fresh[BOT_PAYLOAD_MAX + 1];
+    position(c, c->s.i, n, total);
+    snprintf(fresh, sizeof fresh, "flow:%s%s", next->id, FLOW_START_FRESH);
+    const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"n", n}, {"total", total},
+                                {"next", next->name}, {"fresh", fresh}};
+    render(c, "flow_switch_ask", v, sizeof v / sizeof v[0]);
+}
+
 /* ===== The portal page ===== */
 
 static void percent_encode(struct buf *b, const char *s)

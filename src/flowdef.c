@@ -242,17 +242,20 @@ static void parse_bounds(struct checker *c, const char *f, const cJSON *js, stru
 
 static void parse_when(struct checker *c, const char *f, const cJSON *when, struct flow_step *st)
 {
+    static const char *const words[] = {"any", "past", "future", "recent", "upcoming"};
+    static const enum valid_date_rule rules[] = {VALID_DATE_ANY, VALID_DATE_NOT_FUTURE,
+        VALID_DATE_NOT_PAST, VALID_DATE_RECENT, VALID_DATE_UPCOMING};
     st->when = VALID_DATE_ANY;
-    if (!when)
-        return;
-    if (st->type != SLOT_DATE)
+    if (when && st->type != SLOT_DATE)
         problemf(&c->pb, c->file, f, "when only applies to date slots");
-    else if (nonempty(when) && strcmp(when->valuestring, "past") == 0)
-        st->when = VALID_DATE_NOT_FUTURE;
-    else if (nonempty(when) && strcmp(when->valuestring, "future") == 0)
-        st->when = VALID_DATE_NOT_PAST;
-    else if (!nonempty(when) || strcmp(when->valuestring, "any") != 0)
-        problemf(&c->pb, c->file, f, "when must be past, future or any");
+    if (!when || st->type != SLOT_DATE)
+        return;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (nonempty(when) && strcmp(when->valuestring, words[i]) == 0) {
+            st->when = rules[i];
+            return;
+        }
+    problemf(&c->pb, c->file, f, "when must be past, recent, future, upcoming or any");
 }
 
 static void parse_profile(struct checker *c, const char *f, const cJSON *p, struct flow_step *st)
@@ -755,6 +758,11 @@ enum flow_command flow_set_command(const struct flow_set *set, const char *text,
         }
     }
     return FLOW_CMD_NONE;
+}
+
+enum flow_command flow_set_command_of(const struct flow_set *set, const char *text)
+{
+    return flow_set_command(set, text, NULL, 0);
 }
 
 /* ===== Slots ===== */

@@ -1,5 +1,6 @@
 /* main — dispatch to a subcommand. */
 #include "dvcbot/commands.h"
+#include "dvcbot/json_arena.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
     /* hiredis and libuv write to sockets with write(2): a peer that went
      * away must give EPIPE, not kill the process. */
     signal(SIGPIPE, SIG_IGN);
+    json_arena_install(); /* before any cJSON tree exists */
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

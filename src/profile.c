@@ -154,8 +154,7 @@ static bool on_consent_mode(struct dialog_turn *t, void *ud)
     dialog_turn_set_mode(t, NULL);
     if (t->msg->kind != BOT_MSG_TEXT)
         return false;
-    char rest[8];
-    enum flow_command cmd = flow_set_command(ud, t->msg->text, rest, sizeof rest);
+    enum flow_command cmd = flow_set_command_of(ud, t->msg->text);
     if (cmd != FLOW_CMD_YES && cmd != FLOW_CMD_NO && cmd != FLOW_CMD_CANCEL)
         return false;
     consent(t, cmd == FLOW_CMD_YES);

@@ -5,6 +5,16 @@
 
 size_t str_udecimal(char *out, size_t cap, unsigned long long v)
 {
+    /* Most numbers written are RESP lengths of one or two digits (some
+     * fifty per message): those skip the loop and the reversal. */
+    if (v < 100 && cap > 2) {
+        size_t n = v < 10 ? 1 : 2;
+        if (n == 2)
+            *out++ = (char)('0' + v / 10);
+        out[0] = (char)('0' + v % 10);
+        out[1] = '\0';
+        return n;
+    }
     char tmp[24];
     size_t n = 0;
     do {

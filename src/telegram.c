@@ -1,6 +1,7 @@
 /* telegram — Telegram Bot API: webhook parsing and the outbox driver. */
 #include "dvcbot/telegram.h"
 #include "dvcbot/crypto.h"
+#include "dvcbot/json_arena.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -120,9 +121,12 @@ bad:
     return TG_PARSE_BAD;
 }
 
+/* The tree lives only here (what is kept is copied into the message): its
+ * items and strings come from the JSON arena, not one malloc each. */
 enum telegram_parse telegram_parse_update(const char *json, size_t len, struct bot_msg **out)
 {
     *out = NULL;
+    json_arena_begin();
     cJSON *root = cJSON_ParseWithLength(json, len);
     enum telegram_parse rc = TG_PARSE_BAD;
     char update_id[BOT_ID_MAX];
@@ -141,6 +145,7 @@ enum telegram_parse telegram_parse_update(const char *json, size_t len, struct b
         memcpy((*out)->event_id, update_id, sizeof update_id);
 cleanup:
     cJSON_Delete(root);
+    json_arena_end();
     return rc;
 }
 
@@ -327,13 +332,7 @@ static void queue_replies(struct telegram *tg, const struct bot_msg *msg,
 static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, void *ud)
 {
     (void)msg;
-    struct http_request *req = ud;
-    if (outcome == DIALOG_REFUSED)
-        webhook_refuse(req, "telegram", "flood");
-    else if (outcome == DIALOG_IN_HAND)
-        webhook_refuse(req, "telegram", "in_hand");
-    else
-        http_respond_json(req, 200, "{}");
+    webhook_answer_stored(ud, "telegram", outcome);
 }
 
 /* Inline mode: the webhook is answered once the dialog is done, and the

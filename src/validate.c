@@ -14,7 +14,8 @@
 #define VN_UTC_OFFSET_S (7 * 3600)
 
 static const char *const code_names[VALID_CODE_COUNT] = {
-    "ok", "empty", "date_format", "date_not_exist", "date_future", "date_past", "date_too_old",
+    "ok", "empty", "date_format", "date_no_year", "date_not_exist", "date_future", "date_past",
+    "date_too_old",
     "cccd_digits", "cccd_invalid", "phone", "option", "text_short", "text_long", "text_chars",
     "name_chars",
 };
@@ -64,20 +65,27 @@ static int parse_uint(const char *s, size_t len)
     return v;
 }
 
+/* The next word of a folded line (words are split by spaces): its start,
+ * its length in *len, *p moved past it; NULL when none is left. */
+static const char *next_word(const char **p, size_t *len)
+{
+    while (**p == ' ')
+        (*p)++;
+    const char *w = *p;
+    while (**p && **p != ' ')
+        (*p)++;
+    *len = (size_t)(*p - w);
+    return *len ? w : NULL;
+}
+
 /* Splits the folded text into day, month and year parts (as typed). */
 static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
 {
     const char *num[3];
     size_t nlen[3], n = 0;
-    for (const char *p = folded; *p;) {
-        while (*p == ' ')
-            p++;
-        const char *w = p;
-        while (*p && *p != ' ')
-            p++;
-        size_t len = (size_t)(p - w);
-        if (!len)
-            break;
+    const char *p = folded, *w;
+    size_t len;
+    while ((w = next_word(&p, &len))) {
         bool digits = true;
         for (size_t i = 0; i < len; i++)
             digits = digits && is_digit(w[i]);
@@ -91,6 +99,13 @@ static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
                      (len == 3 && strncmp(w, "nam", 3) == 0))) {
             return false;
         }
+    }
+    if (n == 2 && nlen[0] <= 2 && nlen[1] <= 2) { /* "5/11": no year */
+        *d = parse_uint(num[0], nlen[0]);
+        *m = parse_uint(num[1], nlen[1]);
+        *y = 0;
+        *ylen = 0;
+        return true;
     }
     if (n == 1 && nlen[0] == 8) {
         *d = parse_uint(num[0], 2);
@@ -127,21 +142,42 @@ enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t 
         return VALID_DATE_FORMAT;
     struct tm today = today_vn(now);
     int this_year = today.tm_year + 1900;
+    long now_day = (long)this_year * 10000 + (today.tm_mon + 1) * 100 + today.tm_mday;
+    bool past = rule == VALID_DATE_NOT_FUTURE || rule == VALID_DATE_RECENT;
+    bool future = rule == VALID_DATE_NOT_PAST || rule == VALID_DATE_UPCOMING;
+    if (ylen == 0 && (m < 1 || m > 12 || d < 1 || d > days_in_month(m, 2000)))
+        return VALID_DATE_NOT_EXIST;
+    if (ylen == 0 && rule != VALID_DATE_RECENT && rule != VALID_DATE_UPCOMING)
+        return VALID_DATE_NO_YEAR;
+    if (ylen == 0) { /* the last such day, or the next */
+        long md = m * 100 + d, today_md = now_day % 10000;
+        y = this_year + (past && md > today_md ? -1 : future && md < today_md ? 1 : 0);
+    }
     if (ylen == 2)
-        y += (rule == VALID_DATE_NOT_PAST || 2000 + y <= this_year) ? 2000 : 1900;
+        y += (future || 2000 + y <= this_year) ? 2000 : 1900;
     if (y > 2100 || m < 1 || m > 12 || d < 1 || d > days_in_month(m, y))
         return VALID_DATE_NOT_EXIST;
     if (y < 1900)
         return VALID_DATE_TOO_OLD;
     long given = (long)y * 10000 + m * 100 + d;
-    long now_day = (long)this_year * 10000 + (today.tm_mon + 1) * 100 + today.tm_mday;
-    if (rule == VALID_DATE_NOT_FUTURE && given > now_day)
+    if (past && given > now_day)
         return VALID_DATE_FUTURE;
-    if (rule == VALID_DATE_NOT_PAST && given < now_day)
+    if (future && given < now_day)
         return VALID_DATE_PAST;
-    char buf[16];
+    char buf[32];
     snprintf(buf, sizeof buf, "%02d/%02d/%04d", d, m, y);
     return put(out, cap, buf) ? VALID_OK : VALID_TEXT_LONG;
+}
+
+bool validate_date_year_left_out(const char *in)
+{
+    size_t flen;
+    char *folded = norm_fold(in, strlen(in), &flen);
+    int d, m, y;
+    size_t ylen = 1;
+    bool left_out = folded && date_parts(folded, &d, &m, &y, &ylen) && ylen == 0;
+    free(folded);
+    return left_out;
 }
 
 /* ===== CCCD ===== */
@@ -308,17 +344,25 @@ static enum valid_code length_code(size_t n, size_t min_chars, size_t max_chars)
     return VALID_OK;
 }
 
+/* The end of a text's validation: rc when it is already an error, else its
+ * length's verdict, else it written to out. Frees c's code points. */
+static enum valid_code cps_finish(struct cps *c, enum valid_code rc, size_t min_chars, size_t max_chars,
+                                  char *out, size_t cap)
+{
+    if (rc == VALID_OK)
+        rc = length_code(c->n, min_chars, max_chars);
+    if (rc == VALID_OK)
+        rc = cps_write(c, out, cap);
+    free(c->cp);
+    return rc;
+}
+
 enum valid_code validate_text(const char *in, size_t min_chars, size_t max_chars, char *out,
                               size_t cap)
 {
     struct cps c = {NULL, 0};
     enum valid_code rc = text_cps(in, &c);
-    if (rc == VALID_OK)
-        rc = length_code(c.n, min_chars, max_chars);
-    if (rc == VALID_OK)
-        rc = cps_write(&c, out, cap);
-    free(c.cp);
-    return rc;
+    return cps_finish(&c, rc, min_chars, max_chars, out, cap);
 }
 
 static bool is_letter(utf8proc_int32_t c)
@@ -354,12 +398,7 @@ enum valid_code validate_name(const char *in, size_t min_chars, size_t max_chars
     }
     if (rc == VALID_OK && !letters)
         rc = VALID_NAME_CHARS;
-    if (rc == VALID_OK)
-        rc = length_code(c.n, min_chars, max_chars);
-    if (rc == VALID_OK)
-        rc = cps_write(&c, out, cap);
-    free(c.cp);
-    return rc;
+    return cps_finish(&c, rc, min_chars, max_chars, out, cap);
 }
 
 /* ===== Options ===== */
@@ -448,6 +487,42 @@ static int option_by_words(const char *f, size_t flen, const char *const *option
     return n_partial == 1 ? partial : -1;
 }
 
+/* Words around an answer that name no option: "bé gái", "em là mẹ cháu",
+ * "trai ạ". Read past only when the answer as typed names none. */
+static const char *const courtesy_words[] = {
+    "a", "da", "la", "be", "chau", "em", "toi", "minh", "cua", "nhe", "nha",
+};
+
+static bool is_courtesy_word(const char *w, size_t len)
+{
+    for (size_t i = 0; i < sizeof courtesy_words / sizeof courtesy_words[0]; i++)
+        if (strlen(courtesy_words[i]) == len && strncmp(courtesy_words[i], w, len) == 0)
+            return true;
+    return false;
+}
+
+/* The folded answer without its courtesy words, into out (flen + 1 bytes);
+ * its length, 0 when nothing else is left or nothing was dropped. */
+static size_t without_courtesy(const char *f, char *out)
+{
+    size_t n = 0;
+    bool dropped = false;
+    const char *p = f, *w;
+    size_t len;
+    while ((w = next_word(&p, &len))) {
+        if (is_courtesy_word(w, len)) {
+            dropped = true;
+            continue;
+        }
+        if (n)
+            out[n++] = ' ';
+        memcpy(out + n, w, len);
+        n += len;
+    }
+    out[n] = '\0';
+    return dropped ? n : 0;
+}
+
 int validate_option(const char *in, const char *const *options, size_t n)
 {
     size_t flen;
@@ -473,6 +548,11 @@ int validate_option(const char *in, const char *const *options, size_t n)
         k = option_by_words(f, flen, options, n);
         if (k < 0 && q >= 0)
             k = q;
+        char *core = k < 0 ? xmalloc(flen + 1) : NULL;
+        size_t clen = core ? without_courtesy(f, core) : 0;
+        if (clen)
+            k = option_by_words(core, clen, options, n);
+        free(core);
     }
     free(f);
     return k < 0 ? -1 : k;

@@ -98,13 +98,13 @@ static const char *commune_typed(const struct volunteers *v, const char *text)
     const char *space = strchr(text, ' ');
     if (!space)
         return NULL;
-    char cmd[32], rest[8];
+    char cmd[32];
     size_t n = (size_t)(space - text);
     if (n >= sizeof cmd)
         return NULL;
     memcpy(cmd, text, n);
     cmd[n] = '\0';
-    if (flow_set_command(v->defs, cmd, rest, sizeof rest) != FLOW_CMD_ASSIST)
+    if (flow_set_command_of(v->defs, cmd) != FLOW_CMD_ASSIST)
         return NULL;
     while (*space == ' ')
         space++;
@@ -182,8 +182,7 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     }
     if (m->kind != BOT_MSG_TEXT)
         return false;
-    char rest[8];
-    enum flow_command cmd = flow_set_command(v->defs, m->text, rest, sizeof rest);
+    enum flow_command cmd = flow_set_command_of(v->defs, m->text);
     if (cmd == FLOW_CMD_CANCEL || cmd == FLOW_CMD_MENU) {
         stop_assisting(t);
         dialog_turn_reply(t, "assist_ended", NULL, 0);
@@ -215,8 +214,7 @@ static bool on_message(struct dialog_turn *t, void *ud)
     const char *mode = dialog_turn_mode(t);
     if (m->kind != BOT_MSG_TEXT || (mode && strcmp(mode, VOLUNTEER_MODE) != 0))
         return false;
-    char rest[8];
-    if (flow_set_command(v->defs, m->text, rest, sizeof rest) != FLOW_CMD_ASSIST)
+    if (flow_set_command_of(v->defs, m->text) != FLOW_CMD_ASSIST)
         return false;
     start_assist(t);
     return true;

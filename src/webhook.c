@@ -14,3 +14,13 @@ void webhook_refuse(struct http_request *req, const char *channel, const char *r
     snprintf(header, sizeof header, "Retry-After: %d\r\n", WEBHOOK_RETRY_AFTER_S);
     http_respond(req, 503, "application/json", body, strlen(body), header);
 }
+
+void webhook_answer_stored(struct http_request *req, const char *channel, enum dialog_stored outcome)
+{
+    if (outcome == DIALOG_REFUSED)
+        webhook_refuse(req, channel, "flood");
+    else if (outcome == DIALOG_IN_HAND)
+        webhook_refuse(req, channel, "in_hand");
+    else
+        http_respond_json(req, 200, "{}");
+}

@@ -591,13 +591,7 @@ static int deliver(void *ctx, struct outbox_item *item)
 static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, void *ud)
 {
     (void)msg;
-    struct http_request *req = ud;
-    if (outcome == DIALOG_REFUSED)
-        webhook_refuse(req, "zalo", "flood");
-    else if (outcome == DIALOG_IN_HAND)
-        webhook_refuse(req, "zalo", "in_hand");
-    else
-        http_respond_json(req, 200, "{}");
+    webhook_answer_stored(ud, "zalo", outcome);
 }
 
 static void count_event(const char *what)

@@ -12,10 +12,12 @@
 #include "dvcbot/console.h"
 #include "dvcbot/router.h"
 
+#include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #define CONSOLE_UI_PREFIX "/admin/ui/"
+#define CONSOLE_USER_KEY_MAX 80 /* bytes of a user key ("tg:<id>") with its NUL */
 
 struct console_ctx {
     struct console_deps deps;
@@ -27,6 +29,11 @@ const char *console_scope(const struct http_request *req);
 /* Whether commune is the scope's commune (commune.h; always true for
  * scope ""). */
 bool console_in_scope(const char *scope, const char *commune);
+
+/* The user keys an array reply lists (ZRANGE, SMEMBERS), copied; a key that
+ * is not a string or does not fit CONSOLE_USER_KEY_MAX is left out. Returns
+ * the array (caller frees each key and the array) and their number in *n. */
+char **console_user_keys(const redisReply *r, size_t *n);
 
 /* Section routes (ud = ctx). */
 void console_broadcasts_routes(struct router *ui, struct console_ctx *ctx);

@@ -52,9 +52,15 @@ const char *flow_turn_commune(const struct flow_ctx *c);
 /* dialog_on_payload "flow:<procedure id>" (ud: the struct flows): starts
  * that flow, counting a running one abandoned; offers the user's saved
  * answers (profile.h, loaded asynchronously) or fills a volunteer's
- * resident's commune. Calls done. */
+ * resident's commune. Calls done. An unfinished flow (running or paused)
+ * with answers the user gave is not thrown away: the same procedure goes on
+ * where it stopped, another one asks first (flow_view_switch_ask); with
+ * FLOW_START_FRESH after the id, the new flow starts anyway. */
+#define FLOW_START_FRESH ":new"
 void flow_start(struct dialog_turn *t, void *ud);
-/* dialog_on_payload "f:" outside a flow: it ended or expired. */
+/* dialog_on_payload "f:" outside a flow: it ended or expired ("đã kết
+ * thúc"), or it waits in the session (paused for a question): it goes on
+ * where it stopped. */
 void flow_stale(struct dialog_turn *t, void *ud);
 
 /* ===== flow_view.c ===== */
@@ -74,6 +80,9 @@ void flow_view_help(struct flow_ctx *c);
 void flow_view_edit_choose(struct flow_ctx *c);
 void flow_view_edit_unknown(struct flow_ctx *c);
 void flow_view_resume(struct flow_ctx *c);
+/* Another procedure's flow asked for while c has answers: go on with c
+ * (f:resume) or leave it for next ("flow:<id>" FLOW_START_FRESH)? */
+void flow_view_switch_ask(struct flow_ctx *c, const struct intent *next);
 /* Labels of the answered questions that apply, comma-separated (caller frees). */
 char *flow_view_answered_labels(const struct flow_ctx *c);
 /* The procedure's own page on the portal, or the portal's search for its

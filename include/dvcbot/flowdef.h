@@ -134,9 +134,11 @@ const struct flow_check *flow_set_check(const struct flow_set *set, size_t i);
 
 /* Which command a typed line is (compared folded: no case, no diacritics).
  * For FLOW_CMD_EDIT ("sửa ngày sinh") the folded rest ("ngay sinh", maybe
- * "") goes to rest (cap bytes). */
+ * "") goes to rest (cap bytes; rest may be NULL when cap is 0). */
 enum flow_command flow_set_command(const struct flow_set *set, const char *text, char *rest,
                                    size_t cap);
+/* The same question when the rest of an edit does not matter. */
+enum flow_command flow_set_command_of(const struct flow_set *set, const char *text);
 
 /* Index of the step of the slot named by folded words (its id or its label,
  * whole or an unambiguous part), or -1. */

@@ -10,6 +10,7 @@
  *          "01-02-1990", "1.2.1990"), "ngày 1 tháng 2 năm 1990", and ddmmyyyy
  *          ("01021990"). A 2-digit year is read as 20yy when that is not after
  *          the current year, else 19yy (for VALID_DATE_FUTURE dates: always 20yy).
+ *          "d/m" (no year) only for the rules RECENT and UPCOMING (below).
  *          Years 1900..2100; the day must exist. Out: "dd/mm/yyyy". Dates are
  *          compared with today in Vietnam (UTC+7).
  *   cccd   12 digits (spaces, dots, dashes ignored): a province code of the
@@ -41,6 +42,7 @@ enum valid_code {
     VALID_OK,
     VALID_EMPTY,
     VALID_DATE_FORMAT,     /* not a date we can read */
+    VALID_DATE_NO_YEAR,    /* "5/11" where the year cannot be taken for granted */
     VALID_DATE_NOT_EXIST,  /* 31/02, month 13 */
     VALID_DATE_FUTURE,     /* after today where the date must be past */
     VALID_DATE_PAST,       /* before today where the date must be future */
@@ -56,13 +58,22 @@ enum valid_code {
     VALID_CODE_COUNT
 };
 
-enum valid_date_rule { VALID_DATE_ANY, VALID_DATE_NOT_FUTURE, VALID_DATE_NOT_PAST };
+/* RECENT and UPCOMING are NOT_FUTURE and NOT_PAST where the year may be
+ * left out ("5/11"): the last such day up to today, or the next from today
+ * (a newborn's birth, a guest's leaving). Elsewhere "5/11" is
+ * VALID_DATE_NO_YEAR. */
+enum valid_date_rule {
+    VALID_DATE_ANY, VALID_DATE_NOT_FUTURE, VALID_DATE_NOT_PAST, VALID_DATE_RECENT,
+    VALID_DATE_UPCOMING
+};
 
 /* "date_format", "cccd_digits"... (lower case, for template names). */
 const char *validate_code_name(enum valid_code code);
 
 enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t now, char *out,
                               size_t cap);
+/* True when in is a day and month without a year ("5/11", "ngày 5 tháng 11"). */
+bool validate_date_year_left_out(const char *in);
 enum valid_code validate_cccd(const char *in, time_t now, char *out, size_t cap);
 enum valid_code validate_phone(const char *in, char *out, size_t cap);
 enum valid_code validate_name(const char *in, size_t min_chars, size_t max_chars, char *out,

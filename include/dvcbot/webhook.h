@@ -11,11 +11,17 @@
 #ifndef DVCBOT_WEBHOOK_H
 #define DVCBOT_WEBHOOK_H
 
+#include "dvcbot/dialog.h"
 #include "dvcbot/http_server.h"
 
 #define WEBHOOK_RETRY_AFTER_S 5
 
 /* Answers 503 with Retry-After; reason: "overloaded", "flood", "in_hand". */
 void webhook_refuse(struct http_request *req, const char *channel, const char *reason);
+
+/* The answer to a webhook once dialog_handle_stored has said what became of
+ * its message: 200 "{}", or refused as "flood" (DIALOG_REFUSED) or
+ * "in_hand" (DIALOG_IN_HAND). */
+void webhook_answer_stored(struct http_request *req, const char *channel, enum dialog_stored outcome);
 
 #endif

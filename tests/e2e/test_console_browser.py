@@ -11,8 +11,8 @@ import datetime
 import os
 
 from browser import Browser, need_browser
+from console_client import Console, dossier, to_csv
 from harness import ADMIN_TOKEN, ServiceTest, seed_user
-from test_console import Console, dossier, to_csv
 
 DESKTOP = (1280, 900)
 TEST_COMMUNE = "Bản Thử Nghiệm"

@@ -3,6 +3,7 @@ buttons, words for the options instead of the labels, "hủy" typed in the
 middle of something. Each test is one exchange a tester found wrong (the
 reply it got is in its comment). Against a real Redis, through the web chat
 and the Telegram stub."""
+import datetime
 import json
 import os
 import re
@@ -261,7 +262,7 @@ class ConsentTypedTest(ServiceTest):
     def test_yes_or_no_typed_at_the_consent_question(self):
         # "Anh/chị có muốn lưu Xã/phường ...?" "có" opened the dossier lookup,
         # "không" got "not understood"; nothing was answered.
-        from test_flows import walk
+        from flowwalk import walk
         for typed, consent in (("có", "yes"), ("đồng ý", "yes"), ("không", "no")):
             chat = Chat(self)
             walk(chat, "tam_tru")
@@ -310,7 +311,7 @@ class ConsentWithdrawTest(ServiceTest):
     def test_no_pressed_after_yes_forgets_what_was_kept(self):
         # "Đồng ý lưu" then the same message's "Không lưu": the bot said "không
         # lưu thông tin" but p:{} kept the commune (consent "no").
-        from test_flows import walk
+        from flowwalk import walk
         chat = Chat(self)
         walk(chat, "tam_tru")
         chat.press("f:nocode")
@@ -364,3 +365,197 @@ class RequestAtAnAnswerTest(ServiceTest):
                 self.assertIn("Trẻ tên là gì", r[-1]["text"])
                 r = chat.say("Lò Văn Cán")                  # a name is still a name
                 self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+
+def vn_date(unix):
+    """The date in Vietnam (UTC+7) at unix time."""
+    return datetime.datetime.fromtimestamp(unix + 7 * 3600, datetime.timezone.utc).date()
+
+
+class DateWithoutYearTest(ServiceTest):
+    telegram = False
+
+    def answers(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]["a"]
+
+    def test_a_recent_date_without_its_year_takes_the_last_such_day(self):
+        # "Trẻ sinh ngày nào?": "5/11" and "ngay 5 thang 11" got "Chưa đọc
+        # được ngày" (a newborn's birth: the year goes without saying).
+        today = vn_date(self.bot.now())
+        ahead = today + datetime.timedelta(days=10)
+        for day, typed in ((today, "%d/%d"), (ahead, "ngay %d thang %d")):
+            want = day.replace(year=today.year)
+            if want > today:
+                want = want.replace(year=today.year - 1)
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Thị Mai")
+            r = chat.say(typed % (day.day, day.month))
+            full = want.strftime("%d/%m/%Y")
+            self.assertIn("Đã ghi ngày " + full, r[-1]["text"], typed)   # said back
+            self.assertIn("con trai hay con gái", r[-1]["text"])
+            self.assertEqual(self.answers(chat)["ngay_sinh_tre"], full)
+            r = chat.say("quay lại")                                        # and put right
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+    def test_a_birth_date_of_an_adult_without_its_year_asks_for_it(self):
+        # The partner's birth date: "5/11" cannot be guessed; it got "Chưa
+        # đọc được ngày" and no word about the year. Impossible days are still refused.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "ket_hon")
+        chat.say("Lò Thị Mai")
+        r = chat.say("5/11")
+        self.assertIn("thêm năm", r[-1]["text"])
+        self.assertIn("Người đó sinh ngày nào", r[-1]["text"])
+        r = chat.say("31/2")
+        self.assertIn("không có trên lịch", r[-1]["text"])
+        r = chat.say("5/11/1999")
+        self.assertIn("Số căn cước", r[-1]["text"])
+
+
+class ChildSexWordsTest(ServiceTest):
+    telegram = False
+
+    def test_be_gai_and_be_trai_answer_the_sex_question(self):
+        # "Trẻ là con trai hay con gái?" [Nam (con trai), Nữ (con gái)]:
+        # "bé gái", "bé trai", "cháu trai ạ" got "Chưa rõ anh/chị chọn gì".
+        for typed, kept in (("bé gái", "Nữ"), ("be trai", "Nam"), ("cháu trai ạ", "Nam"),
+                            ("gai", "Nữ"), ("con trai", "Nam")):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Thị Mai")
+            r = chat.say("01/10/2026")
+            self.assertIn("con trai hay con gái", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertIn("là gì của trẻ", r[-1]["text"], (typed, r))
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertTrue(raw["flow"]["a"]["gioi_tinh_tre"].startswith(kept), (typed, raw))
+        chat = Chat(self)                                  # "em là mẹ cháu" at "là gì của trẻ?"
+        start_flow_past_checks(chat, "khai_sinh")
+        for line in ("Lò Thị Mai", "01/10/2026", "bé gái"):
+            r = chat.say(line)
+        r = chat.say("em là mẹ cháu")
+        self.assertIn("xã/phường nào", r[-1]["text"])
+
+
+class AnotherFlowMidFlowTest(ServiceTest):
+    telegram = False
+
+    def flow_of(self, chat):
+        raw = json.loads(self.redis("GET", "s:{%s}" % chat.key) or "{}")
+        return raw.get("flow", {}).get("id"), raw.get("flow", {}).get("a", {}), raw.get("mode")
+
+    def test_another_procedures_flow_asks_before_dropping_the_answers(self):
+        # Mid khai sinh (name given), "đăng ký khai tử" then its "Hướng dẫn
+        # nộp trực tuyến": the khai sinh flow and its answers went, silently.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Thị Mai")
+        r = chat.press("flow:khai_tu")                       # pressed mid-flow
+        self.assertIn("đang làm dở: Đăng ký khai sinh", r[-1]["text"])
+        self.assertIn("Đăng ký khai tử", r[-1]["text"])
+        self.assertEqual(payloads(r), ["f:resume", "flow:khai_tu:new"])
+        self.assertEqual(self.flow_of(chat)[:2], ("khai_sinh", {"ho_ten_tre": "Lò Thị Mai"}))
+        r = chat.press("f:resume")                           # go on: where it stopped
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        chat.say("làm giấy khai tử thế nào")                 # paused for a question...
+        r = chat.press("flow:khai_tu")                       # ...and the other one pressed
+        self.assertEqual(payloads(r), ["f:resume", "flow:khai_tu:new"])
+        r = chat.press("flow:khai_tu:new")                   # leave it: the new one starts
+        self.assertIn("Đăng ký khai tử", " ".join(x["text"] for x in r))
+        self.assertEqual(self.flow_of(chat)[0], "khai_tu")
+        i = 0
+        while "check" in flow_steps("khai_tu")[i]:
+            chat.press("f:yes:%d" % i)
+            i += 1
+        asked = chat.say("Lò Văn Pảng")[-1]["text"]
+        r = chat.press("flow:khai_tu")                       # the same again: goes on
+        self.assertIn("đang làm dở hướng dẫn này", r[-1]["text"])
+        self.assertIn(asked.split("?")[0], r[-1]["text"])
+        self.assertEqual(self.flow_of(chat)[2], "flow")
+
+    def test_nothing_typed_yet_the_other_flow_starts_at_once(self):
+        chat = Chat(self)
+        chat.press("flow:khai_sinh")
+        r = chat.press("flow:khai_tu")
+        self.assertNotIn("f:resume", payloads(r))
+        self.assertEqual(self.flow_of(chat)[0], "khai_tu")
+
+    def test_a_paused_flows_old_button_goes_on_instead_of_ended(self):
+        # A step's button pressed after a question paused the flow got
+        # "Hướng dẫn này đã kết thúc" though the flow waited in the session.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Thị Mai")
+        chat.say("gặp cán bộ")
+        self.assertEqual(self.flow_of(chat)[2], None)        # paused
+        r = chat.press("f:back:3")
+        self.assertNotIn("đã kết thúc", r[-1]["text"])
+        self.assertIn("Bước", r[-1]["text"])
+        self.assertEqual(self.flow_of(chat)[2], "flow")
+
+
+class CommentAfterFlowRatingTest(ServiceTest):
+    telegram = False
+
+    def comments(self, chat):
+        return [json.loads(x) for x in self.redis("LRANGE", "fb:{%s}" % chat.key, 0, -1)]
+
+    def rating_asked(self, chat):
+        from test_flows import walk
+        walk(chat, "tam_tru")
+        chat.press("f:nocode")
+        r = chat.press("consent:no")
+        self.assertIn("rate:5", payloads(r))
+        return r
+
+    def test_a_comment_typed_under_the_flows_rating_is_kept_for_that_procedure(self):
+        # Under "Anh/chị đánh giá hướng dẫn Đăng ký tạm trú": "hướng dẫn dễ
+        # hiểu" started a general rating ("đánh giá dịch vụ") and was lost.
+        chat = Chat(self)
+        self.rating_asked(chat)
+        r = chat.say("hướng dẫn dễ hiểu")
+        self.assertIn("Cảm ơn góp ý", r[0]["text"])
+        self.assertNotIn("rate:5", payloads(r))
+        self.assertEqual([(c["procedure"], c["stars"], c["comment"]) for c in self.comments(chat)],
+                         [("tam_tru", 0, "hướng dẫn dễ hiểu")])
+        chat = Chat(self)                                   # "5" typed: the stars of that rating
+        self.rating_asked(chat)
+        r = chat.say("5")
+        self.assertIn("fb:skip", payloads(r))
+        chat.say("nhanh gọn")
+        self.assertEqual([(c["procedure"], c["stars"]) for c in self.comments(chat)], [("tam_tru", 5)])
+
+    def test_a_question_under_the_flows_rating_is_answered_not_kept(self):
+        for question, answer in (("làm căn cước ở đâu", "căn cước"), ("phí bao nhiêu", "tạm trú")):
+            chat = Chat(self)
+            self.rating_asked(chat)
+            r = chat.say(question)
+            self.assertIn(answer, " ".join(x["text"] for x in r).lower(), question)
+            self.assertNotIn("Cảm ơn góp ý", r[0]["text"], question)
+            self.assertEqual(self.comments(chat), [], question)
+
+
+class TypedButtonNumberTest(ServiceTest):
+    telegram = False
+
+    def test_a_number_typed_under_buttons_presses_that_button(self):
+        # "2" under the menu (Thủ tục, Tra cứu hồ sơ, ...) got the summary of
+        # "Cấp tài khoản định danh điện tử mức 2" (the matcher read "mức 2").
+        chat = Chat(self)
+        r = chat.say("đăng ký tạm trú")
+        n = payloads(r).index("i:tra_cuu_ho_so") + 1
+        r = chat.say(str(n))
+        self.assertIn("mã hồ sơ", r[0]["text"])
+        self.assertNotIn("định danh", r[0]["text"])
+        chat = Chat(self)
+        chat.say("khai sinh")
+        self.assertEqual(payloads(chat.say("menu"))[0], "menu:thu_tuc")
+        r = chat.say("1 ")                                    # the menu's first: Thủ tục
+        self.assertIn("Chọn một nhóm", r[0]["text"])
+        r = chat.say("1.")                                    # the first group's list
+        self.assertIn("Thủ tục Hộ tịch", r[0]["text"])
+        r = chat.say("99")                                    # no such button: read as text
+        self.assertTrue(r[0]["text"])
+        r = chat.press("flow:khai_sinh")                      # in a flow: the step's options
+        self.assertIsNone(json.loads(self.redis("GET", "s:{%s}" % chat.key)).get("nb"))

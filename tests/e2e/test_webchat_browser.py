@@ -12,9 +12,9 @@ import time
 import urllib.parse
 
 from browser import PHONE, Browser, need_browser
+from flowwalk import intent, valid_answer
 from harness import ADMIN_TOKEN, ServiceTest, StubServer
 from test_dossiers import ndjson, record
-from test_flows import intent, valid_answer
 
 INJECTION = '<img src=x onerror="window.pwned=1"><b>đậm</b>'
 PAY_SECRET = "VNPAY-browser-secret-0123456789"

@@ -36,6 +36,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import basics  # noqa: E402
 import harness  # noqa: E402
 
 FALLBACK = "khac"
@@ -264,7 +265,7 @@ class Service:
 
     def __enter__(self):
         if self.binary:
-            harness.BIN = self.binary
+            basics.BIN = self.binary  # what Dvcbot runs
         self.tmp = tempfile.mkdtemp(prefix="dvcbot-judge-")
         self.redis = harness.Redis.start(self.tmp)
         self.tg = harness.TelegramStub.start()

@@ -6,50 +6,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "commune_fixture.h"
+
 #include "dvcbot/commune_answer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct fixture {
-    struct catalog *cat;
-    struct commune_list *list;
-};
-
-static void no_problem(void *ud, const char *file, const char *field, const char *reason)
-{
-    (void)ud;
-    (void)file;
-    (void)field;
-    fail_msg("unexpected problem: %s", reason);
-}
-
-static int setup(void **state)
-{
-    char *err = NULL;
-    struct fixture *f = calloc(1, sizeof *f);
-    f->cat = catalog_load("intents", &err);
-    free(err);
-    if (!f->cat)
-        return -1;
-    f->list = commune_list_load(f->cat, no_problem, NULL);
-    *state = f;
-    return f->list ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    commune_list_free(f->list);
-    catalog_free(f->cat);
-    free(f);
-    return 0;
-}
-
 static struct commune_answer decide(void **state, const char *text)
 {
     struct commune_answer a;
-    commune_answer_decide(((struct fixture *)*state)->list, text, NULL, &a);
+    commune_answer_decide(cfx_list(state), text, NULL, &a);
     return a;
 }
 
@@ -133,7 +100,7 @@ static void no_unit_named_gets_the_explanation(void **state)
 static void a_line_that_names_a_procedure_gets_the_procedure(void **state)
 {
     struct commune_answer a;
-    commune_answer_decide(((struct fixture *)*state)->list, "làm khai sinh ở xã chiềng cơi",
+    commune_answer_decide(cfx_list(state), "làm khai sinh ở xã chiềng cơi",
                           "khai_sinh", &a);
     assert_int_equal(a.kind, COMMUNE_ANSWER_PROCEDURE);
     assert_string_equal(a.procedure, "khai_sinh");
@@ -149,5 +116,5 @@ int main(void)
         cmocka_unit_test(no_unit_named_gets_the_explanation),
         cmocka_unit_test(a_line_that_names_a_procedure_gets_the_procedure),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cfx_setup, cfx_teardown);
 }

@@ -6,57 +6,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "commune_fixture.h"
+
 #include "dvcbot/commune_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct fixture {
-    struct catalog *cat;
-    struct commune_list *list;
-};
-
-static void ignore(void *ud, const char *file, const char *field, const char *reason)
-{
-    (void)file;
-    (void)field;
-    fail_msg("unexpected problem: %s", reason);
-    (void)ud;
-}
-
-static int setup(void **state)
-{
-    char *err = NULL;
-    struct fixture *f = calloc(1, sizeof *f);
-    f->cat = catalog_load("intents", &err);
-    free(err);
-    if (!f->cat)
-        return -1;
-    f->list = commune_list_load(f->cat, ignore, NULL);
-    *state = f;
-    return f->list ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    commune_list_free(f->list);
-    catalog_free(f->cat);
-    free(f);
-    return 0;
-}
-
-static const struct commune_list *list_of(void **state)
-{
-    return ((struct fixture *)*state)->list;
-}
-
 /* The unit text names, or "" when it names none. */
 static const char *found(void **state, const char *text)
 {
     struct commune_match m;
-    commune_list_match(list_of(state), text, &m);
+    commune_list_match(cfx_list(state), text, &m);
     if (m.found != COMMUNE_FOUND && m.found != COMMUNE_FOUND_OLD)
         return "";
     return m.unit->label;
@@ -64,7 +26,7 @@ static const char *found(void **state, const char *text)
 
 static void both_provinces_are_listed_with_the_2025_totals(void **state)
 {
-    const struct commune_list *l = list_of(state);
+    const struct commune_list *l = cfx_list(state);
     size_t son_la = 0, lai_chau = 0;
     for (size_t i = 0; i < commune_list_size(l); i++) {
         const struct commune_unit *u = commune_list_at(l, i);
@@ -105,7 +67,7 @@ static void typos_find_the_unit(void **state)
 static void old_names_are_mapped_to_the_new_unit(void **state)
 {
     struct commune_match m;
-    commune_list_match(list_of(state), "xã Hua La", &m);
+    commune_list_match(cfx_list(state), "xã Hua La", &m);
     assert_int_equal(m.found, COMMUNE_FOUND_OLD);
     assert_string_equal(m.unit->name, "Chiềng Cơi");
     assert_string_equal(m.unit->type, "phường");
@@ -115,7 +77,7 @@ static void old_names_are_mapped_to_the_new_unit(void **state)
     assert_string_equal(found(state, "Ta Gia"), "Khoen On");       /* a spelling variant too */
     assert_string_equal(found(state, "Tà Gia"), "Khoen On");
     /* the old name of a unit that kept it is just that unit */
-    commune_list_match(list_of(state), "xã Mường Chiên", &m);
+    commune_list_match(cfx_list(state), "xã Mường Chiên", &m);
     assert_int_equal(m.found, COMMUNE_FOUND);
     assert_string_equal(m.unit->name, "Mường Chiên");
 }
@@ -123,14 +85,14 @@ static void old_names_are_mapped_to_the_new_unit(void **state)
 static void a_name_of_several_units_asks_which(void **state)
 {
     struct commune_match m;
-    commune_list_match(list_of(state), "Đoàn Kết", &m);
+    commune_list_match(cfx_list(state), "Đoàn Kết", &m);
     assert_int_equal(m.found, COMMUNE_CHOOSE);
     assert_int_equal(m.n_cands, 2);
     assert_string_equal(found(state, "phường Đoàn Kết"), "Đoàn Kết (Lai Châu)");
     assert_string_equal(found(state, "xã Đoàn Kết"), "Đoàn Kết (Sơn La)");
     assert_string_equal(found(state, "Đoàn Kết, Sơn La"), "Đoàn Kết (Sơn La)");
     /* the Mường Tè of Lai Châu today, and the old xã Mường Tè now in Song Khủa */
-    commune_list_match(list_of(state), "muong te", &m);
+    commune_list_match(cfx_list(state), "muong te", &m);
     assert_int_equal(m.found, COMMUNE_CHOOSE);
     bool song_khua = false;
     for (size_t k = 0; k < m.n_cands; k++)
@@ -141,28 +103,28 @@ static void a_name_of_several_units_asks_which(void **state)
     assert_true(song_khua);
     /* typed with its diacritics, an old name differs from a name of today */
     assert_string_equal(found(state, "Chiềng Ân"), "Chiềng Hoa");
-    commune_list_match(list_of(state), "chieng an", &m);
+    commune_list_match(cfx_list(state), "chieng an", &m);
     assert_int_equal(m.found, COMMUNE_CHOOSE);
 }
 
 static void dates_and_random_text_fit_nothing(void **state)
 {
     struct commune_match m;
-    commune_list_match(list_of(state), "01/02/2026", &m);
+    commune_list_match(cfx_list(state), "01/02/2026", &m);
     assert_int_equal(m.found, COMMUNE_UNKNOWN);
     assert_int_equal(m.n_cands, 0);
-    commune_list_match(list_of(state), "tôi không biết", &m);
+    commune_list_match(cfx_list(state), "tôi không biết", &m);
     assert_int_equal(m.found, COMMUNE_UNKNOWN);
-    commune_list_match(list_of(state), "Sơn La", &m);
+    commune_list_match(cfx_list(state), "Sơn La", &m);
     assert_int_equal(m.found, COMMUNE_UNKNOWN);
-    commune_list_match(list_of(state), "", &m);
+    commune_list_match(cfx_list(state), "", &m);
     assert_int_equal(m.found, COMMUNE_UNKNOWN);
-    commune_list_match(list_of(state), "\xff\xfe", &m);
+    commune_list_match(cfx_list(state), "\xff\xfe", &m);
     assert_int_equal(m.found, COMMUNE_UNKNOWN);
     /* something close but not one edit away: the likely units on offer */
-    commune_list_match(list_of(state), "chieng coii lao", &m);
+    commune_list_match(cfx_list(state), "chieng coii lao", &m);
     assert_int_not_equal(m.found, COMMUNE_FOUND);
-    commune_list_match(list_of(state), "Mường Thanh", &m); /* Điện Biên: not here */
+    commune_list_match(cfx_list(state), "Mường Thanh", &m); /* Điện Biên: not here */
     assert_true(m.found == COMMUNE_UNKNOWN || m.found == COMMUNE_CHOOSE);
     assert_true(m.n_cands >= 1);
     assert_true(m.n_cands <= COMMUNE_LIST_CANDIDATES);
@@ -207,5 +169,5 @@ int main(void)
         cmocka_unit_test(dates_and_random_text_fit_nothing),
         cmocka_unit_test(a_broken_file_is_reported_and_a_missing_one_is_an_empty_list),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, cfx_setup, cfx_teardown);
 }

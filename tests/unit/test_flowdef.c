@@ -69,7 +69,7 @@ static void every_procedure_has_a_sound_flow(void **state)
     int dob = flow_def_slot_step(ks, "ngay_sinh_tre");
     assert_true(dob > 0);
     assert_int_equal(ks->steps[dob].type, SLOT_DATE);
-    assert_int_equal(ks->steps[dob].when, VALID_DATE_NOT_FUTURE);
+    assert_int_equal(ks->steps[dob].when, VALID_DATE_RECENT);
     assert_string_equal(flow_set_screen(set, ks->steps[dob].screen)->id, "form");
     assert_int_equal(flow_def_slot_step(ks, "ho_ten"), -1); /* the applicant's name: VNeID's */
     assert_int_equal(ks->steps[flow_def_slot_step(ks, "xa_phuong")].profile, PROFILE_COMMUNE);
@@ -150,6 +150,23 @@ static void expect(const struct collected *p, const char *const *expected, size_
             fail_msg("missing '%s' in:\n%s", expected[i], p->all);
 }
 
+static void the_command_of_a_line_is_told_without_a_rest_to_fill(void **state)
+{
+    struct collected p = {0, ""};
+    struct flow_set *set = flow_set_load(*state, collect, &p);
+    assert_non_null(set);
+    assert_int_equal(flow_set_command_of(set, "Quay lại"), FLOW_CMD_BACK);
+    assert_int_equal(flow_set_command_of(set, "HỦY!"), FLOW_CMD_CANCEL);
+    assert_int_equal(flow_set_command_of(set, "/hotro"), FLOW_CMD_ASSIST);
+    assert_int_equal(flow_set_command_of(set, "Vâng ạ"), FLOW_CMD_YES);
+    assert_int_equal(flow_set_command_of(set, "Không."), FLOW_CMD_NO);
+    assert_int_equal(flow_set_command_of(set, "sửa ngày sinh của cháu bé nhà tôi"), FLOW_CMD_EDIT);
+    assert_int_equal(flow_set_command_of(set, "sửa"), FLOW_CMD_EDIT);
+    assert_int_equal(flow_set_command_of(set, "Nguyễn Văn An"), FLOW_CMD_NONE);
+    assert_int_equal(flow_set_command_of(set, ""), FLOW_CMD_NONE);
+    flow_set_free(set);
+}
+
 static void broken_flows_are_reported_with_file_and_field(void **state)
 {
     struct catalog *cat = *state;
@@ -171,7 +188,7 @@ static void broken_flows_are_reported_with_file_and_field(void **state)
         "khai_sinh.json|flow.steps[3]|type must be one of",
         "khai_sinh.json|flow.steps[4]|options must be an array of 2..8 strings",
         "khai_sinh.json|flow.steps[5]|options only apply to choice slots",
-        "khai_sinh.json|flow.steps[6]|when must be past, future or any",
+        "khai_sinh.json|flow.steps[6]|when must be past, recent, future, upcoming or any",
         "khai_sinh.json|flow.steps[6]|profile cccd needs a slot of type cccd",
         "khai_sinh.json|flow.steps[7]|ask must be a non-empty string",
         "khai_sinh.json|flow.steps[7]|slot must be an id",
@@ -279,6 +296,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_procedure_has_a_sound_flow),
         cmocka_unit_test(commands_are_recognised_without_diacritics),
+        cmocka_unit_test(the_command_of_a_line_is_told_without_a_rest_to_fill),
         cmocka_unit_test(broken_flows_are_reported_with_file_and_field),
         cmocka_unit_test(readiness_screens_and_what_vneid_fills_are_checked),
         cmocka_unit_test(branches_name_an_earlier_choice_and_its_options),

@@ -172,6 +172,42 @@ static void test_post_after_the_server_reset_the_kept_connection_goes_once_on_a_
     kept_connection_ended_unread(*state, true);
 }
 
+/* The server answers and closes at once (no "Connection: close"): the FIN
+ * arrives with the answer, and the loop reads only the answer in that turn.
+ * A POST started from the answer's callback, in that very turn, must not go
+ * on that connection (it would be cut off and, being a POST, not sent
+ * again): the check before reuse sees the FIN, and the POST goes once, on a
+ * new connection. */
+struct post_in_callback {
+    struct fx *f;
+    struct result first, second;
+};
+
+static void on_answer_then_post(const struct http_client_response *res, void *ud)
+{
+    struct post_in_callback *pc = ud;
+    record(&pc->first, res);
+    struct http_client_request req = {.method = "POST", .url = fx_url(pc->f, "/echo"), .body = "two",
+                                      .body_len = 3};
+    assert_int_equal(http_client_request(pc->f->client, &req, on_result, &pc->second), 0);
+}
+
+static void test_post_from_the_callback_of_an_answer_the_server_closed_after_goes_on_a_new_one(void **state)
+{
+    struct fx *f = *state;
+    struct post_in_callback pc = {.f = f};
+    struct http_client_request req = {.method = "POST", .url = fx_url(f, "/drop"), .body = "one", .body_len = 3};
+    assert_int_equal(http_client_request(f->client, &req, on_answer_then_post, &pc), 0);
+    run_until(f, &pc.second.calls, 1, 5000);
+    assert_ok(&pc.first, "ok");
+    assert_int_equal(pc.second.calls, 1);
+    assert_ok(&pc.second, "two");
+    assert_int_equal(f->srv.requests, 2);
+    assert_int_equal(f->srv.accepts, 2);
+    result_free(&pc.first);
+    result_free(&pc.second);
+}
+
 /* A POST on a kept connection that the server closes after reading it,
  * without a word: the server may have acted on it, so the own client does
  * not send it again (RFC 9110 9.2.2): the caller gets the error (dvcbot's
@@ -425,6 +461,7 @@ int main(void)
         T(test_post_after_the_server_closed_the_kept_connection_goes_once_on_a_new_one),
         T(test_post_after_the_server_reset_the_kept_connection_goes_once_on_a_new_one),
         T(test_post_the_server_hangs_up_on_after_reading_is_not_sent_again),
+        T(test_post_from_the_callback_of_an_answer_the_server_closed_after_goes_on_a_new_one),
         T(test_stalled_body_times_out_and_its_connection_is_dropped),
         T(test_connect_that_never_completes_times_out),
 #ifndef HTTP_STUB_CURL

@@ -28,6 +28,23 @@ static void decimals_read_as_printf_writes_them(void **state)
     assert_string_equal(u, "18446744073709551615");
 }
 
+/* Short numbers take a shorter way (RESP lengths): the same text, cut the same. */
+static void short_numbers_read_as_printf_writes_them_at_every_size(void **state)
+{
+    (void)state;
+    for (unsigned long long v = 0; v <= 1000; v++) {
+        for (size_t cap = 1; cap <= 5; cap++) {
+            char got[8], want[8];
+            memset(got, 'x', sizeof got);
+            size_t n = str_udecimal(got, cap, v);
+            snprintf(want, cap, "%llu", v);
+            assert_string_equal(got, want);
+            assert_int_equal(n, strlen(want));
+            assert_int_equal(got[cap], 'x'); /* nothing written past cap */
+        }
+    }
+}
+
 static void what_does_not_fit_is_cut_and_terminated(void **state)
 {
     (void)state;
@@ -71,6 +88,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decimals_read_as_printf_writes_them),
+        cmocka_unit_test(short_numbers_read_as_printf_writes_them_at_every_size),
         cmocka_unit_test(what_does_not_fit_is_cut_and_terminated),
         cmocka_unit_test(concatenation_skips_null_parts),
         cmocka_unit_test(a_buf_takes_decimals_after_what_it_holds),

@@ -55,6 +55,22 @@ static void two_digit_years_pivot_on_this_year(void **state)
     date_ok("1.2.27", VALID_DATE_NOT_PAST, "01/02/2027");
 }
 
+static void a_date_without_its_year_is_the_nearest_on_the_allowed_side(void **state)
+{
+    (void)state; /* NOW is 15/03/2026 in Vietnam */
+    date_ok("5/3", VALID_DATE_RECENT, "05/03/2026");
+    date_ok("15/3", VALID_DATE_RECENT, "15/03/2026");
+    date_ok("ngay 16 thang 3", VALID_DATE_RECENT, "16/03/2025");
+    date_ok("5/11", VALID_DATE_RECENT, "05/11/2025");
+    date_ok("5/11", VALID_DATE_UPCOMING, "05/11/2026");
+    date_ok("14/3", VALID_DATE_UPCOMING, "14/03/2027");
+    date_ok("5/11/2025", VALID_DATE_RECENT, "05/11/2025");
+    assert_true(validate_date_year_left_out("ngày 5 tháng 11"));
+    assert_true(validate_date_year_left_out("5/11"));
+    assert_false(validate_date_year_left_out("5/11/2025"));
+    assert_false(validate_date_year_left_out("bé gái"));
+}
+
 static void impossible_and_out_of_range_dates_are_refused(void **state)
 {
     (void)state;
@@ -66,7 +82,10 @@ static void impossible_and_out_of_range_dates_are_refused(void **state)
     date_bad("16/03/2026", VALID_DATE_NOT_FUTURE, VALID_DATE_FUTURE);
     date_bad("14/03/2026", VALID_DATE_NOT_PAST, VALID_DATE_PAST);
     date_bad("hôm qua", VALID_DATE_ANY, VALID_DATE_FORMAT);
-    date_bad("1/2", VALID_DATE_ANY, VALID_DATE_FORMAT);
+    date_bad("1/2", VALID_DATE_ANY, VALID_DATE_NO_YEAR);
+    date_bad("ngày 1 tháng 2", VALID_DATE_NOT_FUTURE, VALID_DATE_NO_YEAR);
+    date_bad("31/2", VALID_DATE_RECENT, VALID_DATE_NOT_EXIST);
+    date_bad("32/1", VALID_DATE_ANY, VALID_DATE_NOT_EXIST);
     date_bad("1/2/3/4", VALID_DATE_ANY, VALID_DATE_FORMAT);
     date_bad("1/2/199", VALID_DATE_ANY, VALID_DATE_FORMAT);
     date_bad("010290", VALID_DATE_ANY, VALID_DATE_FORMAT);
@@ -190,6 +209,12 @@ static void options_match_by_number_label_or_unique_part(void **state)
     static const char *const both[] = {"Cấp đổi", "Cấp lại"};
     assert_int_equal(validate_option("cấp", both, 2), -1); /* ambiguous */
     assert_int_equal(validate_option("cap lai", both, 2), 1);
+    static const char *const sex[] = {"Nam (con trai)", "Nữ (con gái)"};
+    assert_int_equal(validate_option("bé gái", sex, 2), 1); /* courtesy words read past */
+    assert_int_equal(validate_option("be trai a", sex, 2), 0);
+    assert_int_equal(validate_option("cháu trai", sex, 2), 0);
+    assert_int_equal(validate_option("em là mẹ cháu", opts, 4), 1);
+    assert_int_equal(validate_option("bé", sex, 2), -1);
 }
 
 /* Options that are all quantities: a typed number is the quantity. */
@@ -232,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dates_in_common_forms_normalise),
         cmocka_unit_test(two_digit_years_pivot_on_this_year),
+        cmocka_unit_test(a_date_without_its_year_is_the_nearest_on_the_allowed_side),
         cmocka_unit_test(impossible_and_out_of_range_dates_are_refused),
         cmocka_unit_test(today_is_taken_in_vietnam_time),
         cmocka_unit_test(cccd_needs_twelve_digits_province_and_century),

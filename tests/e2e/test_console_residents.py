@@ -1,0 +1,285 @@
+"""Staff console at /admin over plain HTTP, what officers do for residents:
+broadcasts (counted before sending, scoped to an officer's commune, refusals
+in Vietnamese), comments and complaints, open hand-offs and volunteers'
+household visits. Sign-in and sessions are in test_console.py."""
+import json
+
+from console_client import SCOPED_COMMUNE, SCOPED_TOKEN, TOKENS, Console, buttons, console_error_vi, labels
+from harness import ADMIN_TOKEN, ServiceTest, seed_user
+
+class ConsoleBroadcastTest(ServiceTest):
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    def users(self, n, commune):
+        out = []
+        for _ in range(n):
+            key = "tg:%d" % self.new_user()
+            seed_user(self.redis, key, commune=commune)
+            out.append(key)
+        return out
+
+    def test_count_before_sending_matches_the_segment_and_stores_nothing(self):
+        self.users(3, "Thanh Nưa")
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        before = self.redis("GET", "bc:next")
+        status, body = c.call("POST", "broadcasts/count", {
+            "text": "Lịch tiếp dân", "segment": {"channels": ["telegram"], "communes": ["Thanh Nưa"]}})
+        self.assertEqual((status, body), (200, {"recipients": 3, "dry_run": True}))
+        self.assertEqual(self.redis("GET", "bc:next"), before)
+        status, body = c.call("POST", "broadcasts/count", {"text": "", "segment": {}})
+        self.assertEqual(status, 400)
+
+    def test_commune_officer_sends_to_their_commune_only_and_sees_only_its_broadcasts(self):
+        self.users(2, SCOPED_COMMUNE)
+        self.users(2, "Thanh Luông")
+        province = Console(self.bot)
+        province.sign_in(ADMIN_TOKEN)
+        status, other = province.call("POST", "broadcasts", {
+            "text": "Tin cho Thanh Luông", "segment": {"channels": ["telegram"], "communes": ["Thanh Luông"]}})
+        self.assertEqual(status, 202, other)
+        officer = Console(self.bot)
+        officer.sign_in(SCOPED_TOKEN)
+        seg = {"channels": ["telegram"], "communes": ["Thanh Luông", "Thanh Nưa"]}
+        status, body = officer.call("POST", "broadcasts/count", {"text": "x", "segment": seg})
+        self.assertEqual(body["recipients"], 2)
+        status, mine = officer.call("POST", "broadcasts", {"text": "Tin của xã", "segment": seg})
+        self.assertEqual(status, 202, mine)
+        self.assertEqual(mine["recipients"], 2)
+        stored = json.loads(self.redis("HGET", "bc:" + mine["id"], "segment"))
+        self.assertEqual(stored["communes"], [SCOPED_COMMUNE])
+        ids = [b["id"] for b in officer.call("GET", "broadcasts")[1]["broadcasts"]]
+        self.assertIn(mine["id"], ids)
+        self.assertNotIn(other["id"], ids)
+        self.assertEqual(officer.call("GET", "broadcasts/" + other["id"])[0], 404)
+        self.assertEqual(officer.call("POST", "broadcasts/%s/cancel" % other["id"])[0], 404)
+        status, followed = officer.call("GET", "broadcasts/" + mine["id"])
+        self.assertEqual(status, 200)
+        self.assertEqual(followed["recipients"], 2)
+        all_ids = [b["id"] for b in province.call("GET", "broadcasts")[1]["broadcasts"]]
+        self.assertTrue({mine["id"], other["id"]} <= set(all_ids))
+
+
+    def test_every_refusal_of_a_broadcast_reads_in_vietnamese_on_the_page(self):
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        seg = {"channels": ["telegram"]}
+        bad = [
+            {"segment": seg},
+            {"text": "x" * 2000, "segment": seg},
+            {"text": "x", "segment": seg, "buttons": "no"},
+            {"text": "x", "segment": seg, "buttons": [{"label": "a", "payload": "b"}] * 4},
+            {"text": "x", "segment": seg, "buttons": [{"label": "", "payload": "b"}]},
+            {"text": "x", "segment": seg, "buttons": [{"label": "a", "payload": "có dấu"}]},
+            {"text": "x", "segment": seg, "buttons": [{"label": "a", "payload": "b", "x": 1}]},
+            {"text": "x", "segment": seg, "buttons": ["a"]},
+            {"text": "x"},
+            {"text": "x", "segment": {}},
+            {"text": "x", "segment": {"channels": ["sms"]}},
+            {"text": "x", "segment": {"channels": ["zalo"]}},
+            {"text": "x", "segment": {"channels": [1]}},
+            {"text": "x", "segment": dict(seg, communes="Thanh Nưa")},
+            {"text": "x", "segment": dict(seg, communes=[""])},
+            {"text": "x", "segment": dict(seg, seen_within_days=0)},
+            {"text": "x", "segment": dict(seg, dossier_status="xong")},
+            {"text": "x", "segment": dict(seg, procedure="khai_sinh")},
+            {"text": "x", "segment": dict(seg, tuoi=30)},
+            {"text": "x", "segment": seg, "not_before": "mai"},
+            {"text": "x", "segment": seg, "not_before": "2099-01-01T08:00:00+07:00"},
+            {"text": "x", "segment": seg, "priority": "high"},
+            [],
+        ]
+        seen = set()
+        for body in bad:
+            status, answer = c.call("POST", "broadcasts/count", body)
+            self.assertEqual(status, 400, (body, answer))
+            english = answer["error"]
+            vi = console_error_vi(english)
+            self.assertNotEqual(vi, english, english)
+            self.assertNotIn("$", vi)
+            seen.add(vi)
+        self.assertGreater(len(seen), 15)  # one message per kind of refusal
+        for english in ["no such broadcast", "store unavailable",
+                        "broadcast is done; only a scheduled or running one can be cancelled",
+                        "segment matches more than 100000 users; narrow it (communes, seen_within_days)",
+                        "the broadcast with this Idempotency-Key is still being prepared; retry"]:
+            self.assertNotEqual(console_error_vi(english), english)
+        self.assertIn("done", console_error_vi(
+            "broadcast is done; only a scheduled or running one can be cancelled"))
+
+
+class ConsoleFeedbackTest(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    def comment(self, user, stars, text):
+        self.bot.webchat(user, "góp ý")
+        self.bot.webchat(user, button="rate:%d" % stars)
+        status, body = self.bot.webchat(user, text)
+        self.assertEqual(status, 200)
+        return body
+
+    def complain(self, user, text):
+        self.bot.webchat(user, button="fb:complaint")
+        return self.bot.webchat(user, text)[1]
+
+    def test_comments_and_complaints_are_listed_newest_first_and_can_be_marked_handled(self):
+        user_a, user_b = "wcfeedback0001", "wcfeedback0002"
+        self.redis("HSET", "u:{wc:%s}" % user_b, "commune", "Mường Thanh")
+        self.comment(user_a, 2, "Hướng dẫn khó hiểu quá")
+        self.bot.advance_clock(2)
+        self.complain(user_b, "Cán bộ hẹn mãi không trả kết quả")
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        status, body = c.call("GET", "feedback")
+        self.assertEqual(status, 200)
+        items = [i for i in body["items"] if i["comment"] in
+                 ("Hướng dẫn khó hiểu quá", "Cán bộ hẹn mãi không trả kết quả")]
+        self.assertEqual([i["kind"] for i in items], ["complaint", "comment"])  # newest first
+        complaint, comment = items
+        self.assertEqual(comment["stars"], 2)
+        self.assertEqual(comment["channel"], "webchat")
+        self.assertEqual(complaint["commune"], "Mường Thanh")  # from the user's record
+        self.assertIsNone(complaint["handled_at"])
+        self.assertEqual(c.call("POST", "feedback/handled", {"id": complaint["id"]})[0], 200)
+        items = {i["id"]: i for i in c.call("GET", "feedback")[1]["items"]}
+        self.assertIsNotNone(items[complaint["id"]]["handled_at"])
+        self.assertIsNone(items[comment["id"]]["handled_at"])
+        self.assertEqual(c.call("POST", "feedback/handled",
+                                {"id": complaint["id"], "handled": False})[0], 200)
+        self.assertIsNone({i["id"]: i for i in c.call("GET", "feedback")[1]["items"]}
+                          [complaint["id"]]["handled_at"])
+        self.assertEqual(c.call("POST", "feedback/handled", {"id": "wc:nobody0000|" + "0" * 16})[0], 404)
+        self.assertEqual(c.call("POST", "feedback/handled", {"id": "rubbish"})[0], 400)
+
+        officer = Console(self.bot)
+        officer.sign_in(SCOPED_TOKEN)
+        seen = [i["comment"] for i in officer.call("GET", "feedback")[1]["items"]]
+        self.assertIn("Cán bộ hẹn mãi không trả kết quả", seen)
+        self.assertNotIn("Hướng dẫn khó hiểu quá", seen)  # no commune: not theirs
+        self.assertEqual(officer.call("POST", "feedback/handled", {"id": comment["id"]})[0], 404)
+
+    def test_a_complaint_typed_after_a_rating_is_stored_and_listed_as_a_complaint(self):
+        user = "wcfeedback0003"
+        body = self.comment(user, 1, "Cán bộ xã hạch sách, tôi muốn khiếu nại")
+        self.assertIn("Đã ghi nhận phản ánh", body["replies"][0]["text"])  # complaint_saved
+        stored = [json.loads(x) for x in self.redis("LRANGE", "fb:{wc:%s}" % user, 0, -1)]
+        self.assertEqual([s["kind"] for s in stored], ["complaint"])
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        items = [i for i in c.call("GET", "feedback")[1]["items"] if i["id"].startswith("wc:" + user)]
+        self.assertEqual([(i["kind"], i["stars"]) for i in items], [("complaint", 1)])
+
+    def test_erase_my_data_removes_the_handled_marks_too(self):
+        user = "wcfeedback0003"
+        self.comment(user, 5, "Rất tiện, cảm ơn")
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        item = [i for i in c.call("GET", "feedback")[1]["items"] if i["comment"] == "Rất tiện, cảm ơn"][0]
+        c.call("POST", "feedback/handled", {"id": item["id"]})
+        self.assertEqual(self.redis("EXISTS", "fbh:{wc:%s}" % user), 1)
+        self.bot.webchat(user, "xóa dữ liệu của tôi")
+        self.bot.webchat(user, button="erase:yes")
+        self.assertEqual(self.redis("EXISTS", "fbh:{wc:%s}" % user), 0)
+        self.assertNotIn("Rất tiện, cảm ơn", [i["comment"] for i in c.call("GET", "feedback")[1]["items"]])
+
+
+class ConsoleHandoffTest(ServiceTest):
+    extra_env = {"ADMIN_TOKENS": TOKENS, "DVCBOT_STAFF_CHATS": "55501"}
+
+    def test_open_handoffs_are_listed_with_how_long_they_waited(self):
+        waiting, other = "wchandoff0001", "wchandoff0002"
+        self.redis("HSET", "u:{wc:%s}" % waiting, "commune", "Xã Mường Thanh")
+        self.bot.webchat(waiting, "cho tôi gặp cán bộ")
+        self.bot.webchat(other, "cho tôi gặp cán bộ")
+        self.bot.advance_clock(600)
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        tickets = c.call("GET", "handoffs")[1]["tickets"]
+        self.assertEqual(len(tickets), 2)
+        mine = [t for t in tickets if t["commune"] == "Xã Mường Thanh"][0]
+        self.assertEqual(mine["channel"], "webchat")
+        self.assertGreaterEqual(mine["waited_s"], 600)
+        self.assertLess(mine["waited_s"], 660)
+        officer = Console(self.bot)
+        officer.sign_in(SCOPED_TOKEN)
+        self.assertEqual([t["ticket"] for t in officer.call("GET", "handoffs")[1]["tickets"]],
+                         [mine["ticket"]])
+        self.bot.webchat(waiting, button="ho:end")  # the user closes it
+        left = [t["ticket"] for t in c.call("GET", "handoffs")[1]["tickets"]]
+        self.assertNotIn(mine["ticket"], left)
+        self.assertEqual(len(left), 1)
+
+
+class ConsoleVolunteerTest(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    def test_a_volunteer_closes_a_household_visit_in_two_taps_after_the_residents_consent(self):
+        vol = "wcvolunteer01"
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        self.assertEqual(c.call("POST", "volunteers", {"user": "wc:" + vol, "commune": "Mường Thanh"})[0], 200)
+        for village, households in (("Bản Phiêng Lơi", 40), ("Bản Noong Bua", 25)):
+            self.assertEqual(c.call("POST", "villages", {"commune": "Mường Thanh", "village": village,
+                                                          "households": households})[0], 200)
+        self.assertEqual(c.call("POST", "villages", {"commune": "Thanh Nưa", "village": "Bản Co Mần",
+                                                      "households": 30})[0], 200)
+        # the consent question comes first
+        r = self.bot.webchat(vol, button="hh:start")[1]["replies"]
+        self.assertEqual(set(buttons(r)), {"hh:c:y", "hh:c:n"})
+        self.assertIn("đồng ý", r[0]["text"])
+        # an outcome tap before consent is refused
+        r = self.bot.webchat(vol, button="hh:o:111")[1]["replies"]
+        self.assertEqual(set(buttons(r)), {"hh:c:y", "hh:c:n"})
+        r = self.bot.webchat(vol, button="hh:c:y")[1]["replies"]
+        villages = labels(r)
+        self.assertEqual([villages[p] for p in ("hh:v:1", "hh:v:2")], ["Bản Noong Bua", "Bản Phiêng Lơi"])
+        self.assertNotIn("Bản Co Mần", villages.values())  # another commune's
+        # tap one: the village; tap two: the outcome
+        r = self.bot.webchat(vol, button="hh:v:2")[1]["replies"]
+        self.assertEqual(len([p for p in buttons(r) if p.startswith("hh:o:")]), 6)
+        r = self.bot.webchat(vol, button="hh:o:110")[1]["replies"]
+        self.assertIn("Bản Phiêng Lơi", r[0]["text"])
+        # a second household, village typed, all three done
+        self.bot.webchat(vol, button="hh:start")
+        self.bot.webchat(vol, button="hh:c:y")
+        self.bot.webchat(vol, "Bản Phiêng Lơi")
+        self.bot.webchat(vol, button="hh:o:111")
+        # a third: the resident says no
+        self.bot.webchat(vol, button="hh:start")
+        r = self.bot.webchat(vol, button="hh:c:n")[1]["replies"]
+        self.assertIn("không ghi", r[0]["text"])
+
+        rows = {(v["commune_key"], v["village"]): v for v in c.call("GET", "coverage")[1]["villages"]}
+        pl = rows[("muong thanh", "Bản Phiêng Lơi")]
+        self.assertEqual((pl["households"], pl["visits"], pl["vneid"], pl["online"], pl["paid"], pl["met"]),
+                         (40, 2, 2, 2, 1, 1))
+        self.assertEqual(pl["coverage_pct"], 2.5)
+        self.assertEqual(rows[("muong thanh", "")]["refused"], 1)
+        self.assertEqual(rows[("muong thanh", "Bản Noong Bua")]["visits"], 0)
+        log = [json.loads(x) for x in self.redis("LRANGE", "coverage:log", 0, -1)]
+        self.assertEqual(len(log), 2)
+        self.assertTrue(all(e["consent"] == "yes" and e["village"] == "Bản Phiêng Lơi" for e in log))
+        self.assertNotIn(vol, json.dumps(log))  # the record names nobody
+        listed = {v["user"]: v for v in c.call("GET", "volunteers")[1]["volunteers"]}
+        self.assertEqual(listed["wc:" + vol]["households"], 2)
+        self.assertEqual(listed["wc:" + vol]["commune"], "Mường Thanh")
+
+        officer = Console(self.bot)
+        officer.sign_in(SCOPED_TOKEN)
+        communes = {v["commune_key"] for v in officer.call("GET", "coverage")[1]["villages"]}
+        self.assertEqual(communes, {"muong thanh"})
+        # a commune officer adds volunteers to their own commune only
+        officer.call("POST", "volunteers", {"user": "tg:424242", "commune": "Thanh Nưa"})
+        self.assertEqual(self.redis("HGET", "vol:{tg:424242}", "commune"), SCOPED_COMMUNE)
+        self.assertEqual(officer.call("POST", "volunteers", {"user": "wc:" + vol, "remove": True})[0], 200)
+        self.assertEqual(self.redis("SISMEMBER", "volunteers", "wc:" + vol), 0)
+
+    def test_someone_not_registered_cannot_record_households(self):
+        before = self.redis("LLEN", "coverage:log")
+        r = self.bot.webchat("wcnotavolunteer", button="hh:start")[1]["replies"]
+        self.assertNotIn("hh:c:y", buttons(r))
+        r = self.bot.webchat("wcnotavolunteer", button="hh:o:111")[1]["replies"]
+        self.assertNotIn("hh:o:111", buttons(r))
+        self.assertEqual(self.redis("LLEN", "coverage:log"), before)
