@@ -65,20 +65,27 @@ static int parse_uint(const char *s, size_t len)
     return v;
 }
 
+/* The next word of a folded line (words are split by spaces): its start,
+ * its length in *len, *p moved past it; NULL when none is left. */
+static const char *next_word(const char **p, size_t *len)
+{
+    while (**p == ' ')
+        (*p)++;
+    const char *w = *p;
+    while (**p && **p != ' ')
+        (*p)++;
+    *len = (size_t)(*p - w);
+    return *len ? w : NULL;
+}
+
 /* Splits the folded text into day, month and year parts (as typed). */
 static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
 {
     const char *num[3];
     size_t nlen[3], n = 0;
-    for (const char *p = folded; *p;) {
-        while (*p == ' ')
-            p++;
-        const char *w = p;
-        while (*p && *p != ' ')
-            p++;
-        size_t len = (size_t)(p - w);
-        if (!len)
-            break;
+    const char *p = folded, *w;
+    size_t len;
+    while ((w = next_word(&p, &len))) {
         bool digits = true;
         for (size_t i = 0; i < len; i++)
             digits = digits && is_digit(w[i]);
@@ -500,15 +507,9 @@ static size_t without_courtesy(const char *f, char *out)
 {
     size_t n = 0;
     bool dropped = false;
-    for (const char *p = f; *p;) {
-        while (*p == ' ')
-            p++;
-        const char *w = p;
-        while (*p && *p != ' ')
-            p++;
-        size_t len = (size_t)(p - w);
-        if (!len)
-            break;
+    const char *p = f, *w;
+    size_t len;
+    while ((w = next_word(&p, &len))) {
         if (is_courtesy_word(w, len)) {
             dropped = true;
             continue;
