@@ -277,6 +277,7 @@ int app_open(struct app *a, uv_loop_t *loop, char **err)
         return -1;
     lookup_on_followed(a->lookup, flows_followed, a->flows); /* consent, rating after a flow */
     lookup_on_question(a->lookup, asks_fact, a->followup); /* "phí bao nhiêu" leaves the lookup */
+    feedback_on_question(a->feedback, asks_fact, a->followup); /* ... and the flow's rating */
     lookup_on_cancel(a->lookup, is_cancel_word, a->flow_defs);   /* "hủy", "huy", "thôi" */
     a->cron = cron_new(loop);
     if (cron_start(a->cron) != 0) {

@@ -471,6 +471,27 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
     return outbox_store_commit(os, &t->in->commit, on_committed, t) == 0;
 }
 
+/* The buttons of this answer, in order, while no mode runs: a number typed
+ * next presses one (dialog_route.c). Rides in the session write of the
+ * turn's commit (no Redis call of its own), and only in a session kept for
+ * something else: a greeting or a one-off question still stores nothing. */
+static void remember_buttons(struct dialog_turn *t)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, DIALOG_BUTTONS_KEY);
+    if (t->erase_session || dialog_turn_mode(t) || !t->session->child)
+        return;
+    cJSON *kept = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < t->replies.n; i++) {
+        const struct bot_reply *r = &t->replies.items[i];
+        for (size_t b = 0; b < r->n_buttons && n < DIALOG_BUTTONS_KEPT; b++, n++) {
+            if (!kept)
+                kept = cJSON_AddArrayToObject(t->session, DIALOG_BUTTONS_KEY);
+            cJSON_AddItemToArray(kept, cJSON_CreateString(r->buttons[b].payload));
+        }
+    }
+}
+
 void dialog_turn_done(struct dialog_turn *t)
 {
     if (t->in->done) {
@@ -483,6 +504,7 @@ void dialog_turn_done(struct dialog_turn *t)
         turn_finish(t);
         return;
     }
+    remember_buttons(t);
     char skey[128];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     /* what this turn added to refs:{} lives as long as the user record */

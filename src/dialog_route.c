@@ -10,6 +10,7 @@
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/strfmt.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_start_command(const char *text)
@@ -175,6 +176,28 @@ static bool route_mode(struct dialog_turn *t)
     return h->mode(t, h->ud);
 }
 
+/* "2" typed where no mode runs: the second button of the last answer
+ * (DIALOG_BUTTONS_KEY), pressed: the message becomes that button. */
+static bool typed_button_number(struct dialog_turn *t)
+{
+    const char *s = t->msg->text;
+    while (*s == ' ')
+        s++;
+    if (*s < '1' || *s > '9')
+        return false;
+    char *end;
+    long n = strtol(s, &end, 10);
+    while (*end == ' ' || *end == '.')
+        end++;
+    const cJSON *kept = cJSON_GetObjectItemCaseSensitive(t->session, DIALOG_BUTTONS_KEY);
+    const cJSON *p = !*end && n <= DIALOG_BUTTONS_KEPT ? cJSON_GetArrayItem(kept, (int)n - 1) : NULL;
+    if (!cJSON_IsString(p))
+        return false;
+    bot_msg_set_text(t->msg, p->valuestring, strlen(p->valuestring));
+    t->msg->kind = BOT_MSG_BUTTON;
+    return true;
+}
+
 void dialog_turn_reroute(struct dialog_turn *t)
 {
     struct bot_msg *m = t->msg;
@@ -186,6 +209,8 @@ void dialog_turn_reroute(struct dialog_turn *t)
     }
     if (route_mode(t))
         return;
+    if (m->kind == BOT_MSG_TEXT && !dialog_turn_mode(t))
+        typed_button_number(t);
     if (m->kind == BOT_MSG_UNSUPPORTED) {
         dialog_turn_render(t, "unsupported_media", NULL, 0);
         dialog_turn_done(t);

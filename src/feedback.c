@@ -17,6 +17,8 @@
 struct feedback {
     struct stats *st;
     const struct flow_set *words;
+    feedback_question_fn asks; /* feedback_on_question; NULL: none */
+    void *asks_ud;
 };
 
 
@@ -36,6 +38,20 @@ cJSON *feedback_after_begin(struct dialog_turn *t, const char *id, const char *c
     return after;
 }
 
+/* The comment mode, unrated: the next typed line may be the stars or a
+ * comment about id. after_flow: the rating closing a flow (not asked for). */
+static void enter_comment_mode(struct dialog_turn *t, const char *id, const char *commune,
+                               bool after_flow)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
+    cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
+    cJSON_AddStringToObject(ctx, "id", id);
+    cJSON_AddStringToObject(ctx, "commune", commune);
+    if (after_flow)
+        cJSON_AddTrueToObject(ctx, "flow");
+    dialog_turn_set_mode(t, MODE_FEEDBACK);
+}
+
 void feedback_ask_rating(struct dialog_turn *t)
 {
     const cJSON *after = cJSON_GetObjectItemCaseSensitive(t->session, "after");
@@ -45,6 +61,7 @@ void feedback_ask_rating(struct dialog_turn *t)
     if (in && in->kind == INTENT_PROCEDURE) {
         const struct tpl_var v = {"name", in->name};
         dialog_turn_render(t, "rate_ask", &v, 1);
+        enter_comment_mode(t, in->id, str_of(after, "commune"), true);
     } else {
         dialog_turn_render(t, "rate_ask_general", NULL, 0);
     }
@@ -180,18 +197,27 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
  * something ("tra cứu hồ sơ ...", /start, "gặp cán bộ") — a command, or
  * clearly an action other than feedback ("hồ sơ chậm quá" is a comment).
  * Such a message is handled, not stored. A complaint asked for is taken. */
-static bool asks_for_something(const struct dialog_turn *t)
+static bool asks_for_something(const struct feedback *fb, struct dialog_turn *t)
 {
     const char *text = t->msg->text;
     if (is_complaint(t))
         return false;
     if (text[0] == '/')
         return true;
-    struct match_result m;
-    matcher_classify(t->deps->matcher, text, strlen(text), &m);
-    const struct intent *in = catalog_find(t->deps->catalog, m.id);
-    return in && in->kind == INTENT_ACTION && m.score >= FEEDBACK_REQUEST_SCORE &&
-           strcmp(m.id, "gop_y") != 0 && strcmp(m.id, "khieu_nai") != 0;
+    dialog_turn_classify(t);
+    const struct match_result *m = &t->match;
+    const struct intent *in = catalog_find(t->deps->catalog, m->id);
+    bool about_us = strcmp(m->id, "gop_y") == 0 || strcmp(m->id, "khieu_nai") == 0;
+    bool sure = in && m->score >= FEEDBACK_REQUEST_SCORE && !about_us;
+    if (sure && in->kind == INTENT_ACTION)
+        return true;
+    /* The flow's own rating was not asked for: a question after it (another
+     * procedure, "phí bao nhiêu", thanks) is one, not a comment. */
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(t->session, "fb");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctx, "flow")) ||
+        cJSON_GetObjectItemCaseSensitive(ctx, "stars"))
+        return false;
+    return (sure && strcmp(m->id, CATALOG_FALLBACK_ID) != 0) || (fb->asks && fb->asks(t, fb->asks_ud));
 }
 
 static bool on_comment_mode(struct dialog_turn *t, void *ud)
@@ -203,7 +229,7 @@ static bool on_comment_mode(struct dialog_turn *t, void *ud)
         dialog_turn_reply(t, "feedback_skipped", NULL, 0);
         return true;
     }
-    if (m->kind != BOT_MSG_TEXT || asks_for_something(t)) {
+    if (m->kind != BOT_MSG_TEXT || asks_for_something(fb, t)) {
         leave_feedback(t); /* another button or request: the user moved on */
         return false;
     }
@@ -273,11 +299,7 @@ static void on_gop_y(struct dialog_turn *t, void *ud)
 {
     (void)ud;
     feedback_after_begin(t, STATS_GENERAL, NULL);
-    cJSON_DeleteItemFromObjectCaseSensitive(t->session, "fb");
-    cJSON *ctx = cJSON_AddObjectToObject(t->session, "fb");
-    cJSON_AddStringToObject(ctx, "id", STATS_GENERAL);
-    cJSON_AddStringToObject(ctx, "commune", "");
-    dialog_turn_set_mode(t, MODE_FEEDBACK);
+    enter_comment_mode(t, STATS_GENERAL, "", false);
     feedback_ask_rating(t);
     dialog_turn_done(t);
 }
@@ -321,6 +343,12 @@ struct feedback *feedback_new(struct dialog *d, struct stats *st, const struct f
     dialog_on_intent(d, "gop_y", on_gop_y, fb);
     dialog_on_intent(d, "khieu_nai", on_khieu_nai, fb);
     return fb;
+}
+
+void feedback_on_question(struct feedback *fb, feedback_question_fn fn, void *ud)
+{
+    fb->asks = fn;
+    fb->asks_ud = ud;
 }
 
 void feedback_free(struct feedback *fb)

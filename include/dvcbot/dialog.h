@@ -62,6 +62,11 @@
  * (help screens are data: no variables, their own buttons lead on). */
 #define DIALOG_SCREEN_PAYLOAD "r:"
 #define DIALOG_SCREEN_PREFIX "help_"
+/* Session field: the payloads of the last answer's buttons while no mode
+ * runs, so "2" typed next presses the second (at most DIALOG_BUTTONS_KEPT);
+ * only in a session that holds something else (page loads store nothing). */
+#define DIALOG_BUTTONS_KEY "nb"
+#define DIALOG_BUTTONS_KEPT 12
 /* Messages of one user waiting at most; more are dropped (flood guard). */
 #define DIALOG_USER_QUEUE_MAX 32
 

@@ -47,6 +47,14 @@
 struct feedback;
 
 /* words: the yes/no words (borrowed; lives longer than the feedback). */
+/* After a flow, its rating question enters the comment mode too (unrated,
+ * "flow" in the session's "fb" context): "5" is the stars, a comment is kept
+ * for that procedure; a line the matcher is sure asks for something else
+ * (a procedure, an act; not gop_y, khieu_nai, khac) or that fn says is a
+ * question (a fact of a procedure, followup.h) leaves it and is routed as
+ * usual. fn sees t->match set. One hook; none by default. */
+typedef bool (*feedback_question_fn)(const struct dialog_turn *t, void *ud);
+void feedback_on_question(struct feedback *fb, feedback_question_fn fn, void *ud);
 struct feedback *feedback_new(struct dialog *d, struct stats *st, const struct flow_set *words);
 void feedback_free(struct feedback *fb);
 

@@ -493,3 +493,69 @@ class AnotherFlowMidFlowTest(ServiceTest):
         self.assertNotIn("đã kết thúc", r[-1]["text"])
         self.assertIn("Bước", r[-1]["text"])
         self.assertEqual(self.flow_of(chat)[2], "flow")
+
+
+class CommentAfterFlowRatingTest(ServiceTest):
+    telegram = False
+
+    def comments(self, chat):
+        return [json.loads(x) for x in self.redis("LRANGE", "fb:{%s}" % chat.key, 0, -1)]
+
+    def rating_asked(self, chat):
+        from test_flows import walk
+        walk(chat, "tam_tru")
+        chat.press("f:nocode")
+        r = chat.press("consent:no")
+        self.assertIn("rate:5", payloads(r))
+        return r
+
+    def test_a_comment_typed_under_the_flows_rating_is_kept_for_that_procedure(self):
+        # Under "Anh/chị đánh giá hướng dẫn Đăng ký tạm trú": "hướng dẫn dễ
+        # hiểu" started a general rating ("đánh giá dịch vụ") and was lost.
+        chat = Chat(self)
+        self.rating_asked(chat)
+        r = chat.say("hướng dẫn dễ hiểu")
+        self.assertIn("Cảm ơn góp ý", r[0]["text"])
+        self.assertNotIn("rate:5", payloads(r))
+        self.assertEqual([(c["procedure"], c["stars"], c["comment"]) for c in self.comments(chat)],
+                         [("tam_tru", 0, "hướng dẫn dễ hiểu")])
+        chat = Chat(self)                                   # "5" typed: the stars of that rating
+        self.rating_asked(chat)
+        r = chat.say("5")
+        self.assertIn("fb:skip", payloads(r))
+        chat.say("nhanh gọn")
+        self.assertEqual([(c["procedure"], c["stars"]) for c in self.comments(chat)], [("tam_tru", 5)])
+
+    def test_a_question_under_the_flows_rating_is_answered_not_kept(self):
+        for question, answer in (("làm căn cước ở đâu", "căn cước"), ("phí bao nhiêu", "tạm trú")):
+            chat = Chat(self)
+            self.rating_asked(chat)
+            r = chat.say(question)
+            self.assertIn(answer, " ".join(x["text"] for x in r).lower(), question)
+            self.assertNotIn("Cảm ơn góp ý", r[0]["text"], question)
+            self.assertEqual(self.comments(chat), [], question)
+
+
+class TypedButtonNumberTest(ServiceTest):
+    telegram = False
+
+    def test_a_number_typed_under_buttons_presses_that_button(self):
+        # "2" under the menu (Thủ tục, Tra cứu hồ sơ, ...) got the summary of
+        # "Cấp tài khoản định danh điện tử mức 2" (the matcher read "mức 2").
+        chat = Chat(self)
+        r = chat.say("đăng ký tạm trú")
+        n = payloads(r).index("i:tra_cuu_ho_so") + 1
+        r = chat.say(str(n))
+        self.assertIn("mã hồ sơ", r[0]["text"])
+        self.assertNotIn("định danh", r[0]["text"])
+        chat = Chat(self)
+        chat.say("khai sinh")
+        self.assertEqual(payloads(chat.say("menu"))[0], "menu:thu_tuc")
+        r = chat.say("1 ")                                    # the menu's first: Thủ tục
+        self.assertIn("Chọn một nhóm", r[0]["text"])
+        r = chat.say("1.")                                    # the first group's list
+        self.assertIn("Thủ tục Hộ tịch", r[0]["text"])
+        r = chat.say("99")                                    # no such button: read as text
+        self.assertTrue(r[0]["text"])
+        r = chat.press("flow:khai_sinh")                      # in a flow: the step's options
+        self.assertIsNone(json.loads(self.redis("GET", "s:{%s}" % chat.key)).get("nb"))
