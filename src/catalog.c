@@ -326,6 +326,25 @@ static void load_reply(struct loader *ld, const char *file, const cJSON *root, s
         in->reply = v->valuestring;
 }
 
+/* A file answered by a reply template may say where its facts come from:
+ * "source" (which text was checked, or that none was found) and
+ * "last_reviewed" (YYYY-MM-DD), as a procedure's facts do. Both optional,
+ * checked when present; a procedure keeps them in "procedure". */
+static void check_reply_source(struct loader *ld, const char *file, const cJSON *root,
+                               const struct intent *in)
+{
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
+    const cJSON *day = cJSON_GetObjectItemCaseSensitive(root, "last_reviewed");
+    if ((src || day) && in->kind == INTENT_PROCEDURE)
+        problemf(&ld->pb, file, src ? "source" : "last_reviewed", "a procedure has it in \"procedure\"");
+    if (src && !nonempty_string(src))
+        problemf(&ld->pb, file, "source", "must be a non-empty string");
+    if (day && (!cJSON_IsString(day) || !valid_date(day->valuestring)))
+        problemf(&ld->pb, file, "last_reviewed", "must be a date YYYY-MM-DD");
+    if (day && !src)
+        problemf(&ld->pb, file, "last_reviewed", "without a \"source\"");
+}
+
 /* Loads <id>.json into in (whose id is already set). Returns false when the
  * file could not be parsed at all; other problems are only reported. */
 static bool load_intent(struct loader *ld, struct intent *in, int kind)
@@ -356,6 +375,7 @@ static bool load_intent(struct loader *ld, struct intent *in, int kind)
     else if (cJSON_GetObjectItemCaseSensitive(root, "procedure"))
         problemf(&ld->pb, file, "procedure", "only files of kind procedure have one");
     load_reply(ld, file, root, in);
+    check_reply_source(ld, file, root, in);
     return true;
 }
 

@@ -1,5 +1,6 @@
 /* commune_answer — which commune or ward a line asks about, and the reply. */
 #include "dvcbot/commune_answer.h"
+#include "dvcbot/catalog.h"
 #include "dvcbot/commune_reply.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
@@ -118,7 +119,58 @@ void commune_answer_decide(const struct commune_list *l, const char *text, const
     }
 }
 
+/* Whether one of the folded phrases of the JSON array list is in the
+ * folded line padded with spaces (" giay to cu "): whole words only. */
+static bool has_phrase(const char *padded, const cJSON *list)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, list) {
+        if (!cJSON_IsString(p) || !p->valuestring[0])
+            continue;
+        char want[128];
+        int n = snprintf(want, sizeof want, " %s ", p->valuestring);
+        if (n > 0 && (size_t)n < sizeof want && strstr(padded, want))
+            return true;
+    }
+    return false;
+}
+
+bool commune_answer_asks_papers(const cJSON *papers, const char *text)
+{
+    const cJSON *things = cJSON_GetObjectItemCaseSensitive(papers, "papers");
+    const cJSON *asks = cJSON_GetObjectItemCaseSensitive(papers, "asks");
+    if (!cJSON_IsArray(things) || !cJSON_IsArray(asks) || !text ||
+        strlen(text) > COMMUNE_ANSWER_TEXT_MAX)
+        return false;
+    size_t n = 0;
+    char *folded = norm_fold(text, strlen(text), &n);
+    if (!folded)
+        return false;
+    char *padded = xmalloc(n + 3);
+    snprintf(padded, n + 3, " %s ", folded);
+    free(folded);
+    bool yes = has_phrase(padded, things) && has_phrase(padded, asks);
+    free(padded);
+    return yes;
+}
+
 /* ===== Replying ===== */
+
+/* Papers issued before the arrangement: of the procedure the line names
+ * ("căn cước ghi xã cũ có phải đổi không"), the follow-up answer naming
+ * it, the same as for a line the matcher read as that procedure (facet
+ * papers, followup.c); else the answer for papers in general. */
+static void reply_papers(struct dialog_turn *t)
+{
+    const struct intent *in =
+        t->match.procedure ? catalog_find(t->deps->catalog, t->match.procedure) : NULL;
+    if (in && in->kind == INTENT_PROCEDURE) {
+        const struct tpl_var v[] = {{"id", in->id}, {"name", in->name}};
+        dialog_turn_reply(t, "followup_papers", v, 2);
+    } else {
+        dialog_turn_reply(t, "commune_answer_papers", NULL, 0);
+    }
+}
 
 /* Renders name with the unit's variables and where its papers are done. */
 static void reply_unit(struct dialog_turn *t, const char *name, const struct commune_unit *u,
@@ -174,6 +226,13 @@ static void on_intent(struct dialog_turn *t, void *ud)
     struct commune_answers *ca = ud;
     struct commune_answer a;
     bool typed = t->msg->kind == BOT_MSG_TEXT;
+    const struct intent *in = catalog_find(t->deps->catalog, COMMUNE_ANSWER_INTENT);
+    if (typed && in &&
+        commune_answer_asks_papers(cJSON_GetObjectItemCaseSensitive(in->json, COMMUNE_ANSWER_PAPERS),
+                                   t->msg->text)) {
+        reply_papers(t);
+        return;
+    }
     commune_answer_decide(ca->list, typed ? t->msg->text : NULL, typed ? t->match.procedure : NULL,
                           &a);
     answer(t, &a);

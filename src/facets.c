@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const facet_names[FACET_COUNT] = {"fee", "documents", "time", "place", "online",
-                                                     "audience"};
+static const char *const facet_names[FACET_COUNT] = {"fee",    "documents", "time",  "place",
+                                                     "online", "audience",  "papers"};
 
 /* Single words, with their lengths (read at every word of every message). */
 struct wordlist {
@@ -190,7 +190,7 @@ static void read_facets(struct facets *f, const cJSON *facets, struct problems *
             k++;
         if (k == FACET_COUNT)
             problemf(pb, FACETS_FILE, "facets", "%s is not a facet (fee, documents, time, place, "
-                     "online, audience)", e->string);
+                     "online, audience, papers)", e->string);
         else
             read_facet(f, (enum facet)k, e, pb);
     }

@@ -102,6 +102,7 @@ static char *fact_text(const struct tpl_set *tpl, const struct procedure_info *p
         return procedure_reply_shorten(p->agency, FOLLOWUP_FIELD_BYTES);
     case FACET_AUDIENCE:
         return procedure_reply_shorten(p->audience, FOLLOWUP_FIELD_BYTES);
+    case FACET_PAPERS: /* the same for every procedure: the template says it */
     case FACET_ONLINE:
     case FACET_NONE:
     case FACET_COUNT:
@@ -254,8 +255,9 @@ static bool plan_fact(const struct followup *fu, const struct dialog_turn *t, co
     bool question = r.question || strchr(t->msg->text, '?');
     *p = (struct plan){.in = ctx, .facet = r.facet, .how = "context", .question = question};
     if (r.facet != FACET_NONE && r.unknown == 0) {
-        /* only facet words: about the conversation's procedure, if any */
-        p->which = !ctx && question && asks_which(fu, t, &r);
+        /* only facet words: about the conversation's procedure, if any;
+         * old papers in general are don_vi_hanh_chinh's (commune_answer) */
+        p->which = !ctx && question && r.facet != FACET_PAPERS && asks_which(fu, t, &r);
         return ctx || p->which;
     }
     /* a line naming a procedure and asking one fact of it */

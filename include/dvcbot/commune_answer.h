@@ -12,7 +12,10 @@
  * COMMUNE_ANSWER_TEXT_MAX bytes — gets the short explanation of the change
  * (commune_answer_explain); a line that names a procedure gets that
  * procedure's answer, as if asked for it. Every reply offers Thủ tục / Tra cứu hồ sơ /
- * Menu chính.
+ * Menu chính. A line asking whether papers issued before the arrangement
+ * are still good ("giấy tờ cũ ghi huyện có phải làm lại không") gets
+ * commune_answer_papers first, whatever unit or procedure it names; the
+ * words are data: "papers_question" of intents/don_vi_hanh_chinh.json.
  *
  * commune_answer_decide is pure (no I/O) for tests. commune_answers_new
  * registers the handlers; the list must outlive the module; nothing is
@@ -26,6 +29,7 @@
 #define COMMUNE_ANSWER_INTENT "don_vi_hanh_chinh"
 #define COMMUNE_ANSWER_PAYLOAD "dvhc:"
 #define COMMUNE_ANSWER_TEXT_MAX 300 /* bytes; a longer line gets the explanation */
+#define COMMUNE_ANSWER_PAPERS "papers_question" /* key of the intent file */
 
 enum commune_answer_kind {
     COMMUNE_ANSWER_OLD,     /* unit, old: the old unit typed is part of unit now */
@@ -51,6 +55,13 @@ struct commune_answer {
  * has the old phường Chiềng An; xã Chiềng Ân is now in Chiềng Hoa). */
 void commune_answer_decide(const struct commune_list *l, const char *text, const char *procedure,
                            struct commune_answer *out);
+
+/* Whether text (folded, whole words) names a paper ("giấy tờ", "căn
+ * cước", "sổ đỏ") and asks whether it still holds ("còn giá trị", "phải
+ * đổi", "làm lại"): papers is {"papers": [...], "asks": [...]}, folded
+ * phrases; NULL or malformed, or text longer than COMMUNE_ANSWER_TEXT_MAX:
+ * false. Pure. */
+bool commune_answer_asks_papers(const cJSON *papers, const char *text);
 
 struct commune_answers;
 

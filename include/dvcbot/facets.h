@@ -36,6 +36,7 @@ enum facet {
     FACET_PLACE,     /* agency, how to submit, the portal page */
     FACET_ONLINE,    /* online or not, the portal page */
     FACET_AUDIENCE,  /* who it is for */
+    FACET_PAPERS,    /* papers issued before the 2025 arrangement: still good? (no field) */
     FACET_COUNT
 };
 
@@ -47,7 +48,8 @@ struct facets;
 struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, void *ud);
 void facets_free(struct facets *f);
 
-/* "fee", "documents", "time", "place", "online", "audience"; NULL for none. */
+/* "fee", "documents", "time", "place", "online", "audience", "papers"; NULL
+ * for none. */
 const char *facet_name(enum facet facet);
 /* The facet's "label" ("lệ phí"), for replies; "" for none. */
 const char *facets_label(const struct facets *f, enum facet facet);

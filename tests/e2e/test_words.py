@@ -17,7 +17,8 @@ ID_WORDS = "số căn cước / số định danh cá nhân"
 # What the text explains rather than asks for: the old card's name, once.
 EXPLAINED = {"Chứng minh nhân dân (CMND)"}
 # intents/ fields that are not shown: how users type (examples, match), and names.
-HIDDEN_KEYS = {"examples", "match", "slot", "type", "id", "check", "screen"}
+HIDDEN_KEYS = {"examples", "match", "slot", "type", "id", "check", "screen",
+               "papers_question"}  # papers_question: words as typed (commune_answer.c)
 
 
 def template_lines():

@@ -78,7 +78,7 @@ def template_pattern(root, name):
     return re.compile("^" + ".*?".join(re.escape(p) for p in parts) + "$", re.S)
 
 
-FACT_TEMPLATES = ("fee", "documents", "time", "place", "online", "audience")
+FACT_TEMPLATES = ("fee", "documents", "time", "place", "online", "audience", "papers")
 
 
 def named_pattern(root, name):
@@ -116,6 +116,11 @@ class Judge:
         self.variants = []    # (regex, id) for replies that depend on the line
         for name, ident in (("lookup_ask_code_for", "tra_cuu_ho_so"),
                             ("lookup_ask_code_pay_for", "thanh_toan"),
+                            # don_vi_hanh_chinh naming a unit, or asking about old papers
+                            ("commune_answer_old", "don_vi_hanh_chinh"),
+                            ("commune_answer_today", "don_vi_hanh_chinh"),
+                            ("commune_answer_choose", "don_vi_hanh_chinh"),
+                            ("commune_answer_papers", "don_vi_hanh_chinh"),
                             # a dossier code in the line: its 4 digits are asked, to show or pay
                             ("lookup_ask_pin", ("code", "tra_cuu_ho_so", "thanh_toan"))):
             pat = template_pattern(root, name)

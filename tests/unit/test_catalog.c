@@ -47,7 +47,7 @@ static void test_every_shared_catalog_id_is_loaded_with_its_kind(void **state)
         ids++;
     }
     assert_int_equal(ids, catalog_size(cat));
-    assert_int_equal(ids, 48);
+    assert_int_equal(ids, 50);
     free(tsv);
     catalog_free(cat);
 }

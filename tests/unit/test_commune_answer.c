@@ -106,6 +106,31 @@ static void a_line_that_names_a_procedure_gets_the_procedure(void **state)
     assert_string_equal(a.procedure, "khai_sinh");
 }
 
+/* "giấy tờ cũ ghi huyện có phải làm lại không": papers_question of the
+ * intent file names a paper and asks whether it still holds */
+static void a_question_about_old_papers_is_known(void **state)
+{
+    struct commune_fixture *f = *state;
+    const struct intent *in = catalog_find(f->cat, COMMUNE_ANSWER_INTENT);
+    assert_non_null(in);
+    const cJSON *words = cJSON_GetObjectItemCaseSensitive(in->json, COMMUNE_ANSWER_PAPERS);
+    assert_non_null(words);
+    assert_true(commune_answer_asks_papers(words, "giấy tờ cũ ghi huyện có phải làm lại không"));
+    assert_true(commune_answer_asks_papers(words, "So do ghi xa cu con gia tri khong?"));
+    assert_true(commune_answer_asks_papers(words, "căn cước ghi xã Hua La cũ, có phải đổi không"));
+    assert_false(commune_answer_asks_papers(words, "xã hua la cũ giờ là xã nào"));
+    assert_false(commune_answer_asks_papers(words, "bỏ huyện rồi thì làm giấy tờ ở đâu"));
+    assert_false(commune_answer_asks_papers(words, "giấy tờ đổi được không")); /* "doi duoc": no ask */
+    assert_false(commune_answer_asks_papers(NULL, "giấy tờ có phải đổi không"));
+    assert_false(commune_answer_asks_papers(words, NULL));
+    char *long_line = malloc(COMMUNE_ANSWER_TEXT_MAX + 40);
+    memset(long_line, 'a', COMMUNE_ANSWER_TEXT_MAX + 39);
+    memcpy(long_line, "giay to phai doi ", 17);
+    long_line[COMMUNE_ANSWER_TEXT_MAX + 39] = '\0';
+    assert_false(commune_answer_asks_papers(words, long_line));
+    free(long_line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +140,7 @@ int main(void)
         cmocka_unit_test(a_name_of_several_units_offers_them),
         cmocka_unit_test(no_unit_named_gets_the_explanation),
         cmocka_unit_test(a_line_that_names_a_procedure_gets_the_procedure),
+        cmocka_unit_test(a_question_about_old_papers_is_known),
     };
     return cmocka_run_group_tests(tests, cfx_setup, cfx_teardown);
 }

@@ -103,7 +103,7 @@ static void test_repo_data_passes_when_all_templates_exist(void **state)
     int n = datacheck_run(*state, collect, &p, &st);
     if (n)
         fail_msg("unexpected problems:\n%s", p.all);
-    assert_int_equal(st.intents, 48);
+    assert_int_equal(st.intents, 50);
     assert_int_equal(st.procedures, 36);
 }
 
@@ -169,6 +169,43 @@ static void test_an_id_nobody_answers_is_refused(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A reply-answered file may carry "source" and "last_reviewed"; when it
+ * does they must be filled in, a real date, and not on a procedure's top. */
+static void test_a_reply_source_is_checked(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_source_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/intents", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "_catalog.tsv", "co_nguon\tchat\tCó nguồn\tx\nsai_ngay\tchat\tSai\tx\n"
+                                    "khong_nguon\tchat\tKhông\tx\nkhac\tfallback\tKhác\tx\n");
+    write_file(sub, "co_nguon.json", "{\"id\":\"co_nguon\",\"kind\":\"chat\",\"name\":\"C\","
+                                     "\"short_name\":\"C\",\"reply\":\"unknown\",\"source\":"
+                                     "\"Điều 10 NQ 190/2025/QH15\",\"last_reviewed\":\"2026-12-02\","
+                                     "\"match\":{}}");
+    write_file(sub, "sai_ngay.json", "{\"id\":\"sai_ngay\",\"kind\":\"chat\",\"name\":\"S\","
+                                     "\"short_name\":\"S\",\"reply\":\"unknown\",\"source\":\"x\","
+                                     "\"last_reviewed\":\"2026-13-02\",\"match\":{}}");
+    write_file(sub, "khong_nguon.json", "{\"id\":\"khong_nguon\",\"kind\":\"chat\",\"name\":"
+                                        "\"K\",\"short_name\":\"K\",\"reply\":\"unknown\","
+                                        "\"source\":\"\",\"match\":{}}");
+    write_file(sub, "khac.json", "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\","
+                                 "\"short_name\":\"Khác\",\"reply\":\"unknown\",\"match\":{}}");
+    snprintf(sub, sizeof sub, "%s/templates", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "unknown.txt", "Chưa hiểu.\n---\nMenu | menu\n");
+    struct collected p = {0, ""};
+    assert_true(datacheck_run(dir, collect, &p, NULL) > 0);
+    assert_null(strstr(p.all, "intents/co_nguon.json|"));
+    assert_non_null(strstr(p.all, "intents/sai_ngay.json|last_reviewed|"));
+    assert_non_null(strstr(p.all, "intents/khong_nguon.json|source|"));
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_orphan_template_and_unknown_variable_are_reported),
         cmocka_unit_test(test_missing_template_is_reported),
         cmocka_unit_test(test_an_id_nobody_answers_is_refused),
+        cmocka_unit_test(test_a_reply_source_is_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -134,6 +134,24 @@ static void test_bare_questions_name_their_facet(void **state)
     }
 }
 
+/* papers: a word of the 2025 arrangement and a word of validity together;
+ * either alone does not reach named_min_score */
+static void test_old_papers_need_both_kinds_of_words(void **state)
+{
+    (void)state;
+    struct facet_reading r = read_line("ghi xa cu co con gia tri khong", NULL, false);
+    assert_int_equal(r.facet, FACET_PAPERS);
+    assert_true(r.score >= facets_named_min(facets));
+    r = read_line("sau sap nhap co phai doi khong", NULL, false);
+    assert_int_equal(r.facet, FACET_PAPERS);
+    assert_true(r.score >= facets_named_min(facets));
+    r = read_line("o xa cu hay xa moi", NULL, false);
+    assert_true(r.facet != FACET_PAPERS || r.score < facets_named_min(facets));
+    r = read_line("het han co phai doi khong", NULL, false);
+    assert_true(r.facet != FACET_PAPERS || r.score < facets_named_min(facets));
+    assert_string_equal(facet_name(FACET_PAPERS), "papers");
+}
+
 static void test_a_strong_word_beats_a_vague_how(void **state)
 {
     (void)state;
@@ -330,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_procedure_words_are_kept_for_each_procedure),
         cmocka_unit_test(test_the_rest_of_a_line_without_its_facet_words),
         cmocka_unit_test(test_bare_questions_name_their_facet),
+        cmocka_unit_test(test_old_papers_need_both_kinds_of_words),
         cmocka_unit_test(test_a_strong_word_beats_a_vague_how),
         cmocka_unit_test(test_lines_without_a_facet_or_a_question),
         cmocka_unit_test(test_other_words_are_unknown_unless_the_procedures),
