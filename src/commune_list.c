@@ -343,6 +343,7 @@ struct hits {
     size_t unit[COMMUNE_LIST_CANDIDATES * 4];
     const char *old[COMMUNE_LIST_CANDIDATES * 4];
     bool today[COMMUNE_LIST_CANDIDATES * 4]; /* fits by its name of today */
+    bool marked[COMMUNE_LIST_CANDIDATES * 4]; /* the line has the name with its diacritics */
     size_t n;
 };
 
@@ -353,22 +354,58 @@ static bool hint_fits(const struct commune_list *l, const struct alias *a, const
     return !ty->type || !*a->type || strcmp(a->type, ty->type) == 0;
 }
 
-static void add_hit(struct hits *h, const struct alias *a)
+/* Whether the line has the alias's name written with its diacritics, as
+ * whole words ("Chiềng Đông" is not "Chiềng Dong"). */
+static bool typed_marked(const struct alias *a, const struct typed *ty)
 {
+    if (!ty->accented)
+        return false;
+    for (const char *at = ty->accented; (at = strstr(at, a->akey)) != NULL; at++)
+        if (word_at(ty->accented, (size_t)(at - ty->accented), a->akey))
+            return true;
+    return false;
+}
+
+static void add_hit(struct hits *h, const struct alias *a, const struct typed *ty)
+{
+    bool marked = typed_marked(a, ty);
     for (size_t i = 0; i < h->n; i++)
         if (h->unit[i] == a->unit) {
             h->today[i] = h->today[i] || !a->old;
+            h->marked[i] = h->marked[i] || marked;
             return;
         }
     if (h->n == sizeof h->unit / sizeof h->unit[0])
         return;
     h->unit[h->n] = a->unit;
     h->old[h->n] = a->old;
+    h->marked[h->n] = marked;
     h->today[h->n++] = !a->old;
 }
 
-static void verdict(const struct commune_list *l, const struct hits *h, struct commune_match *out)
+/* Names that fold alike: the ones typed with their exact diacritics, when
+ * there are any, leave the others out. */
+static void keep_marked(struct hits *h)
 {
+    size_t k = 0;
+    for (size_t i = 0; i < h->n; i++)
+        k += h->marked[i];
+    if (k == 0 || k == h->n)
+        return;
+    k = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (h->marked[i]) {
+            h->unit[k] = h->unit[i];
+            h->old[k] = h->old[i];
+            h->today[k] = h->today[i];
+            h->marked[k++] = true;
+        }
+    h->n = k;
+}
+
+static void verdict(const struct commune_list *l, struct hits *h, struct commune_match *out)
+{
+    keep_marked(h);
     if (h->n == 1) {
         out->unit = &l->units[h->unit[0]];
         out->found = h->today[0] ? COMMUNE_FOUND : COMMUNE_FOUND_OLD;
@@ -442,7 +479,7 @@ static bool exact(const struct commune_list *l, const struct typed *ty, bool acc
         bool same = accented ? ty->accented && strcmp(a->akey, ty->accented) == 0
                              : strcmp(a->fkey, ty->core) == 0;
         if (same && hint_fits(l, a, ty))
-            add_hit(&h, a);
+            add_hit(&h, a, ty);
     }
     if (h.n == 0 || (accented && h.n > 1))
         return false;
@@ -471,7 +508,7 @@ static bool contained(const struct commune_list *l, const struct typed *ty, stru
         if (len > best)
             h.n = 0;
         best = len;
-        add_hit(&h, a);
+        add_hit(&h, a, ty);
     }
     if (h.n == 0)
         return false;
@@ -493,7 +530,7 @@ static bool nearest(const struct commune_list *l, const struct typed *ty, struct
         if (d < best)
             h.n = 0;
         best = d;
-        add_hit(&h, a);
+        add_hit(&h, a, ty);
     }
     free(sq);
     if (h.n == 0)

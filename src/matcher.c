@@ -110,36 +110,51 @@ size_t matcher_features(const struct matcher *m, const struct rewrite_line *ln,
 
 /* ===== Reading a line ===== */
 
-/* Folds and rewrites; *exact (may be NULL) gets the intent of an example
- * that folds, or else reads, the same, or -1. */
+/* Folds and rewrites. */
 static bool read_folded(const struct matcher *m, const char *text, size_t len,
-                        struct rewrite_line *ln, int *exact)
+                        struct rewrite_line *ln, char *folded, size_t *flen)
 {
-    char folded[REWRITE_TEXT_CAP + 1];
     if (!text || len > MATCHER_MAX_INPUT)
         return false;
-    size_t flen = norm_fold_into(text, len, folded, sizeof folded);
-    if (flen == NORM_ERROR)
+    *flen = norm_fold_into(text, len, folded, REWRITE_TEXT_CAP + 1);
+    if (*flen == NORM_ERROR)
         return false;
-    rewriter_line(&m->rw, folded, flen, ln, true);
-    if (exact && !wordmap_get(&m->examples, folded, flen, exact) &&
-        !wordmap_get(&m->rewritten, ln->text, ln->len, exact))
-        *exact = -1;
+    rewriter_line(&m->rw, folded, *flen, ln, true);
     return true;
 }
 
 bool matcher_read_line(const struct matcher *m, const char *text, size_t len,
                        struct rewrite_line *ln)
 {
-    return read_folded(m, text, len, ln, NULL);
+    char folded[REWRITE_TEXT_CAP + 1];
+    size_t flen;
+    return read_folded(m, text, len, ln, folded, &flen);
+}
+
+/* matcher_read, also handing back the line as rewritten before masking
+ * (line may be NULL; *line NULL when the input is rejected). */
+static bool read_input(const struct matcher *m, const char *text, size_t len,
+                       struct matcher_input *in, char **line)
+{
+    char folded[REWRITE_TEXT_CAP + 1];
+    size_t flen;
+    bool read = read_folded(m, text, len, &in->ln, folded, &flen);
+    if (line)
+        *line = read ? xstrndup(in->ln.text, in->ln.len) : NULL;
+    if (!read)
+        return false;
+    in->mlen = matcher_marked(text, len, in->marked);
+    matcher_mask_line(m, &in->ln, in->marked, &in->mlen);
+    /* the intent of an example that folds, or else reads, the same */
+    if (!wordmap_get(&m->examples, folded, flen, &in->exact) &&
+        !wordmap_get(&m->rewritten, in->ln.text, in->ln.len, &in->exact))
+        in->exact = -1;
+    return true;
 }
 
 bool matcher_read(const struct matcher *m, const char *text, size_t len, struct matcher_input *in)
 {
-    if (!read_folded(m, text, len, &in->ln, &in->exact))
-        return false;
-    in->mlen = matcher_marked(text, len, in->marked);
-    return true;
+    return read_input(m, text, len, in, NULL);
 }
 
 size_t matcher_rewrite(const struct matcher *m, const char *text, size_t len, char *out,
@@ -265,7 +280,7 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
     sc->words = ln->n;
     sc->known_words = known[KIND_WORD];
     sc->gate_logodds = gate_logodds(m, sc, index);
-    if (!sc->known_words)
+    if (!sc->known_words || matcher_is_choice(m, ln))
         return false;
     apply_rules(m, ln, sc->intent, sc->proc);
     /* naive Bayes counts overlapping words as independent evidence: its
@@ -274,6 +289,7 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
     cool(sc->intent, m->n_intents, m->set.temperature);
     nbayes_normalize(sc->proc, m->n_procs);
     nbayes_normalize(sc->intent, m->n_intents);
+    matcher_mask_requires(m, ln, sc->intent);
     return true;
 }
 
@@ -405,9 +421,7 @@ void matcher_classify_line(const struct matcher *m, const char *text, size_t len
 {
     struct matcher_input in;
     struct matcher_scores sc;
-    bool read = matcher_read(m, text, len, &in);
-    if (line)
-        *line = read ? xstrndup(in.ln.text, in.ln.len) : NULL;
+    bool read = read_input(m, text, len, &in, line);
     if (!read || !in.ln.n || !matcher_score(m, &in, &sc)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
@@ -495,5 +509,6 @@ void matcher_free(struct matcher *m)
         free(m->mentions[i].text);
     free(m->mentions);
     wordmap_free(&m->first_word);
+    matcher_mask_free(m);
     free(m);
 }

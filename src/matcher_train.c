@@ -499,10 +499,13 @@ static void rewrite_corpus(struct builder *b, struct corpus *c)
     struct rewrite_line *ln = xmalloc(sizeof *ln);
     for (size_t i = 0; i < c->n; i++)
         rewriter_learn_words(&m->rw, c->v[i].folded);
+    matcher_mask_load(m, &b->pb);
     for (size_t i = 0; i < c->n; i++) {
         struct tline *t = &c->v[i];
         rewriter_line(&m->rw, t->folded, strlen(t->folded), ln, false);
         rewriter_learn(&m->rw, ln);
+        size_t mlen = t->marked ? strlen(t->marked) : 0;
+        matcher_mask_line(m, ln, t->marked, &mlen);
         t->rewritten = xstrndup(ln->text, ln->len);
         int other;
         if (!t->example || !ln->len)
@@ -632,6 +635,7 @@ static void train_augmented(struct matcher *m, struct trained *g,
         if (!n)
             continue;
         rewriter_line(&m->rw, noisy, n, ln, true);
+        matcher_mask_line(m, ln, NULL, NULL);
         if (ln->n)
             train_line(m, g, t, ln, NULL, t->weight * m->set.augment_weight, false, feat);
     }
@@ -716,6 +720,9 @@ struct matcher *matcher_build(const struct catalog *cat, const struct matcher_ho
     wordmap_init(&m->examples);
     wordmap_init(&m->rewritten);
     wordmap_init(&m->first_word);
+    wordmap_init(&m->places);
+    wordmap_init(&m->lead_ins);
+    wordmap_init(&m->choice_words);
     rewriter_init(&m->rw, 4);
     if (m->n_intents > MATCHER_MAX_INTENTS || m->fallback < 0)
         problemf(&b.pb, b.file, "", "catalog needs the id khac and at most %d intents",

@@ -67,6 +67,11 @@ struct matcher_settings {
     bool stacked;
 };
 
+/* A commune's name in a line reads as this one word (matcher_mask.c), and
+ * "{commune}" in match.requires stands for it. */
+#define MATCHER_PLACE_WORD "diadanh"
+#define MATCHER_COMMUNE_CUE "{commune}"
+
 /* Dense inputs of the logistic gate: how much of the line is unknown. */
 #define MATCHER_GATE_DENSE 3
 
@@ -109,6 +114,22 @@ struct matcher {
     struct matcher_mention *mentions;
     size_t n_mentions;
     struct wordmap first_word;
+
+    /* What says nothing about the request (matcher_mask.c), rewritten. */
+    struct wordmap places;       /* communes' names of today and of old → index */
+    char **place_marks;          /* per name: its marked words (norm_marked_words) */
+    size_t n_places;
+    struct wordmap lead_ins;     /* "cho em hỏi", "hỏi về" (_matcher.json) */
+    struct wordmap choice_words; /* "số", "chọn": with a number, a choice */
+    struct matcher_cue *cues;    /* every intent's match.requires */
+    size_t n_cues;
+    bool needs_cue[MATCHER_MAX_INTENTS];
+};
+
+struct matcher_cue {
+    char *text; /* rewritten words, one space apart */
+    size_t len;
+    int intent;
 };
 
 struct matcher_mention {
@@ -155,6 +176,21 @@ unsigned matcher_fold_of(const char *folded, unsigned folds);
  * nbayes_forget_lines); original[i]: line i is a line of the catalog, not a
  * noisy copy. */
 void matcher_gate_train(struct matcher *m, const bool *original);
+
+/* ===== matcher_mask.c ===== */
+/* Reads the communes' names, lead_ins, choice_words and match.requires;
+ * call once the training lines' words are learned (rewriter_learn_words). */
+void matcher_mask_load(struct matcher *m, struct problems *pb);
+void matcher_mask_free(struct matcher *m);
+/* Drops a lead-in before a topic and turns communes' names into
+ * MATCHER_PLACE_WORD, in ln and in its marked words (marked may be NULL;
+ * *mlen is updated). */
+void matcher_mask_line(const struct matcher *m, struct rewrite_line *ln, char *marked, size_t *mlen);
+/* A number alone or with choice words: a choice, not a request. */
+bool matcher_is_choice(const struct matcher *m, const struct rewrite_line *ln);
+/* An intent with match.requires whose cue the line lacks gives its
+ * probability to khac (intent: the intent model's probabilities). */
+void matcher_mask_requires(const struct matcher *m, const struct rewrite_line *ln, double *intent);
 
 /* ===== matcher.c ===== */
 /* Folds and rewrites raw input; false when it is rejected. */

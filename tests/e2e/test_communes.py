@@ -65,10 +65,23 @@ class CommuneQuestionTest(ServiceTest):
         chat = Chat(self, "telegram")
         for old, unit, province in picked:
             text = self.one_screen(chat.say(f"{old} cũ giờ thuộc xã nào"))
-            # a name that folds like another (Chiềng Đông / Chiềng Dong) is offered with it
-            self.assertTrue(
-                f"{old} cũ nay thuộc {unit['type']} {unit['name']}, tỉnh {province}" in text or
-                f"• {unit['type']} {unit['name']}, {province}: có {old} cũ" in text, text)
+            # typed with its diacritics, a name that folds like another
+            # (Chiềng Đông / Chiềng Dong) is that unit alone
+            self.assertIn(f"{old} cũ nay thuộc {unit['type']} {unit['name']}, tỉnh {province}", text)
+
+    def test_a_name_typed_with_its_diacritics_is_that_unit_alone(self):
+        chat = Chat(self, "telegram")
+        replies = chat.say("xã Chiềng Đông cũ giờ thuộc xã nào")
+        text = self.one_screen(replies)
+        self.assertIn("xã Chiềng Đông cũ nay thuộc", text)
+        self.assertNotIn("Chiềng Dong", text)
+        self.assertFalse([p for p in payloads(replies) if p.startswith("dvhc:")], replies)
+        # without diacritics both units are offered, as buttons
+        replies = chat.say("xa chieng dong cu gio thuoc xa nao")
+        text = self.one_screen(replies)
+        self.assertIn("có xã Chiềng Đông cũ", text)
+        self.assertIn("có xã Chiềng Dong cũ", text)
+        self.assertEqual(len([p for p in payloads(replies) if p.startswith("dvhc:")]), 2, replies)
 
     def test_a_unit_of_today_is_confirmed(self):
         chat = Chat(self, "telegram")

@@ -107,6 +107,23 @@ static void a_name_of_several_units_asks_which(void **state)
     assert_int_equal(m.found, COMMUNE_CHOOSE);
 }
 
+/* Chiềng Đông and Chiềng Dong fold alike: typed with its diacritics, a name
+ * is that unit alone, inside a longer line too; without them both fit. */
+static void a_name_typed_with_its_diacritics_is_that_unit_alone(void **state)
+{
+    struct commune_match m;
+    commune_list_match(cfx_list(state), "xã Chiềng Đông cũ giờ thuộc", &m);
+    assert_int_equal(m.found, COMMUNE_FOUND_OLD);
+    assert_string_equal(m.old, "xã Chiềng Đông");
+    commune_list_match(cfx_list(state), "bản tôi ở xã Chiềng Dong, huyện Mai Sơn", &m);
+    assert_int_equal(m.found, COMMUNE_FOUND_OLD);
+    assert_string_equal(m.old, "xã Chiềng Dong");
+    assert_string_not_equal(found(state, "Chiềng Đông, Yên Châu"), found(state, "Chiềng Dong, Mai Sơn"));
+    commune_list_match(cfx_list(state), "xa chieng dong cu gio thuoc", &m);
+    assert_int_equal(m.found, COMMUNE_CHOOSE);
+    assert_int_equal(m.n_cands, 2);
+}
+
 static void dates_and_random_text_fit_nothing(void **state)
 {
     struct commune_match m;
@@ -166,6 +183,7 @@ int main(void)
         cmocka_unit_test(typos_find_the_unit),
         cmocka_unit_test(old_names_are_mapped_to_the_new_unit),
         cmocka_unit_test(a_name_of_several_units_asks_which),
+        cmocka_unit_test(a_name_typed_with_its_diacritics_is_that_unit_alone),
         cmocka_unit_test(dates_and_random_text_fit_nothing),
         cmocka_unit_test(a_broken_file_is_reported_and_a_missing_one_is_an_empty_list),
     };
