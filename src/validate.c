@@ -524,26 +524,30 @@ static bool is_courtesy_word(const char *w, size_t len)
     return false;
 }
 
-/* The folded answer without its courtesy words, into out (flen + 1 bytes);
- * its length, 0 when nothing else is left or nothing was dropped. */
-static size_t without_courtesy(const char *f, char *out)
+/* The folded answer in the options' words, into out (flen + 1 bytes):
+ * courtesy words dropped, "bố" read as the forms' "cha" ("toi la bo chau").
+ * Its length; 0 when nothing else is left or nothing changed. out has room
+ * for 2 * strlen(f) + 1 bytes (each "bo" grows by one). */
+static size_t in_option_words(const char *f, char *out)
 {
     size_t n = 0;
-    bool dropped = false;
+    bool changed = false;
     const char *p = f, *w;
     size_t len;
     while ((w = next_word(&p, &len))) {
         if (is_courtesy_word(w, len)) {
-            dropped = true;
+            changed = true;
             continue;
         }
+        bool father = len == 2 && strncmp(w, "bo", 2) == 0;
+        changed = changed || father;
         if (n)
             out[n++] = ' ';
-        memcpy(out + n, w, len);
-        n += len;
+        memcpy(out + n, father ? "cha" : w, father ? 3 : len);
+        n += father ? 3 : len;
     }
     out[n] = '\0';
-    return dropped ? n : 0;
+    return changed ? n : 0;
 }
 
 /* "không biết", "chưa rõ"... (folded): the one option that says it. */
@@ -636,8 +640,8 @@ int validate_option(const char *in, const char *const *options, size_t n)
         k = option_by_words(f, flen, options, n);
         if (k < 0 && q >= 0)
             k = q;
-        char *core = k < 0 ? xmalloc(flen + 1) : NULL;
-        size_t clen = core ? without_courtesy(f, core) : 0;
+        char *core = k < 0 ? xmalloc(2 * flen + 1) : NULL; /* "bo" grows to "cha" */
+        size_t clen = core ? in_option_words(f, core) : 0;
         if (clen)
             k = option_by_words(core, clen, options, n);
         const char *content = clen ? core : f;

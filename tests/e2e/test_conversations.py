@@ -437,6 +437,19 @@ class ChildSexWordsTest(ServiceTest):
         r = chat.say("em là mẹ cháu")
         self.assertIn("xã/phường nào", r[-1]["text"])
 
+    def test_bo_answers_cha(self):
+        # "Anh/chị là gì của trẻ?" [Cha, Mẹ, ...]: "bố" (how the North says
+        # it) and "tôi là bố cháu" got "Chưa rõ anh/chị chọn gì".
+        for typed in ("bố", "toi la bo chau"):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            for line in ("Lò Thị Mai", "01/10/2026", "bé gái"):
+                chat.say(line)
+            r = chat.say(typed)
+            self.assertIn("xã/phường nào", r[-1]["text"], typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertEqual(raw["flow"]["a"]["quan_he"], "Cha")
+
 
 class AnotherFlowMidFlowTest(ServiceTest):
     telegram = False

@@ -219,6 +219,11 @@ static void options_match_by_number_label_or_unique_part(void **state)
     assert_int_equal(validate_option("be trai a", sex, 2), 0);
     assert_int_equal(validate_option("cháu trai", sex, 2), 0);
     assert_int_equal(validate_option("em là mẹ cháu", opts, 4), 1);
+    assert_int_equal(validate_option("bố", opts, 4), 0);           /* the forms say "cha" */
+    assert_int_equal(validate_option("tôi là bố cháu", opts, 4), 0);
+    assert_int_equal(validate_option("bo bo bo bo bo bo bo", opts, 4), 0); /* out grows */
+    static const char *const home[] = {"Cùng nhà cha mẹ", "Nơi khác"};
+    assert_int_equal(validate_option("ở với bố mẹ", home, 2), 0);
     assert_int_equal(validate_option("bé", sex, 2), -1);
     static const char *const who[] = {"Trẻ dưới 6 tuổi", "Hộ nghèo, cận nghèo", "Dân tộc thiểu số",
                                       "Người có công", "Chưa rõ"};
