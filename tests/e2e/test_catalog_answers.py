@@ -3,6 +3,7 @@ procedure summary with its "Xem đầy đủ" button and the full view behind it
 import datetime
 import json
 import os
+import re
 import time
 import unittest
 
@@ -28,7 +29,9 @@ class CatalogAnswersTest(ServiceTest):
         proc = load_intent("can_cuoc")["procedure"]
         replies = self.say("catalogfull01", button="i:can_cuoc")
         summary = replies[0]
-        self.assertIn("Lệ phí: Miễn", summary["text"])  # exemptions are not cut off
+        self.assertIn("Lệ phí: Cấp đổi", summary["text"])  # the amounts come first
+        self.assertIn("cấp lại 35.000 đ" if self.bot.now() < END_OF_HALVING else "cấp lại 70.000 đ",
+                      summary["text"])
         self.assertIn(ELLIPSIS, summary["text"])
         buttons = [(b["label"], b["payload"]) for b in summary["buttons"]]
         self.assertIn(("Xem đầy đủ", "full:can_cuoc"), buttons)
@@ -38,6 +41,22 @@ class CatalogAnswersTest(ServiceTest):
         for doc in proc["documents"]:
             self.assertIn(doc, full["text"])
         self.assertEqual(full["buttons"][0]["payload"], "flow:can_cuoc")
+
+    def test_every_summary_shows_an_amount_when_the_fee_has_one(self):
+        """Amounts before the rest: a fee line cut to fit one screen still
+        says what to pay (was: căn cước's cut after its list of exemptions)."""
+        amount = re.compile(r"\d[\d.]*\s*đ\b")
+        catalog = os.path.join(ROOT, "intents", "_catalog.tsv")
+        with open(catalog, encoding="utf-8") as f:
+            ids = [ln.split("\t")[0] for ln in f if "\tprocedure\t" in ln]
+        self.assertGreater(len(ids), 30)
+        for pid in ids:
+            fee = fee_in_force(load_intent(pid)["procedure"], self.bot.now())
+            if not amount.search(fee):
+                continue
+            text = self.say("feeshown" + pid, button="i:" + pid)[0]["text"]
+            line = next((ln for ln in text.split("\n") if ln.startswith("Lệ phí:")), "")
+            self.assertRegex(line, amount, pid)
 
     def test_khai_tu_opens_with_condolences_and_others_with_the_facts(self):
         opening = load_intent("khai_tu")["procedure"]["opening"]
@@ -189,11 +208,12 @@ class FeeSwitchTest(ServiceTest):
 
     def test_the_can_cuoc_fee_goes_back_to_the_full_amount_on_1_january_2027(self):
         before = self.fee_line("feeswitch01")
-        self.assertIn("cấp đổi 25.000 đ", before)
+        self.assertIn("Cấp đổi 25.000 đ", before)
         self.assertIn("Thông tư 64/2025/TT-BTC", before)
         self.bot.advance_clock(90)                    # past midnight, Vietnam time
         after = self.fee_line("feeswitch01")
-        self.assertIn("cấp đổi 50.000 đ", after)
+        self.assertIn("Cấp đổi 50.000 đ", after)
         self.assertNotIn("25.000 đ", after)
         self.assertNotIn("64/2025", after)
-        self.assertTrue(after.startswith("Lệ phí: Miễn phí"))  # exemptions first, still
+        self.assertTrue(after.startswith("Lệ phí: Cấp đổi 50.000 đ"))  # amounts first, still
+        self.assertIn("Miễn phí: cấp lần đầu", after)
