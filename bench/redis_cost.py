@@ -197,7 +197,9 @@ def loads_in(args):
     if args[1] == b"dialog_load":
         return 1
     if args[1] == b"dialog_load_many":
-        return int(args[2]) // 4
+        # a load: 5 keys of 18 strings, or (before refs:{} joined it) 4 of 15
+        nkeys, strings = int(args[2]), len(args) - 3
+        return strings // 18 if strings * 5 == nkeys * 18 else nkeys // 4
     return 0
 
 

@@ -989,43 +989,75 @@ local function marks_trim(idx, old)
   redis.call('ZREMRANGEBYSCORE', idx, MARKS_NEW, string.format('%d', 4 * tonumber(old) + 3))
 end
 
+-- ===== A user's TTLs (dialog.h, DIALOG_TTL_RENEW_S) =====
+-- The keys that live so long after the user's last message (the record
+-- u:{<user>}, refs:{<user>}, the index dd:{<user>}, the session s:{<user>})
+-- get no EXPIRE on every message: a load renews them when the record's seen
+-- is `renew` seconds old or more (or missing: a new or expired record), each
+-- to its TTL + renew, and writes ch, chat and seen = now. So the record, the
+-- index and the session live at least their TTL after the last message (a
+-- message within `renew` of the last renewal is covered by what it added),
+-- at most `renew` more; refs:{} (its writers set DVCBOT_USER_TTL when they
+-- add, refs.h) within `renew` either way; seen is exact to `renew`. A load
+-- that could not rely on the last renewal renews every time and leaves seen
+-- `renew` back (due again at the next load; C passes that time as now): an
+-- event without id (an index it did not make, made by a later load, would
+-- have no TTL) and a chat that is not the user's own (a group: the record's
+-- chat goes back to theirs with their next message). Records written by the
+-- version before (seen = the last message, TTLs set by every message) read
+-- the same: no compatibility branch.
+-- keys, args, k, a: dialog_load's.
+local function user_ttls_renew(keys, args, k, a)
+  redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4])
+  redis.call('EXPIRE', keys[k + 3], args[a + 11])
+  redis.call('EXPIRE', keys[k + 5], args[a + 11])
+  redis.call('EXPIRE', keys[k + 2], args[a + 7])
+  redis.call('EXPIRE', keys[k + 4], args[a + 12])
+end
+
+-- Whether the load renews the user's TTLs: mode '2' always, '1' when the
+-- record's seen is renew (args[a + 13]) seconds old or more.
+local function user_ttls_due(keys, args, k, a)
+  local mode = args[a + 8]
+  if mode ~= '1' then return mode == '2' end
+  local seen = tonumber(redis.call('HGET', keys[k + 3], 'seen'))
+  return not seen or tonumber(args[a + 4]) - seen >= tonumber(args[a + 13])
+end
+
 -- Loads a turn in one round trip (see dialog.h): marks the event (a mark
--- already there means a redelivery), keeps the index for the dedupe TTL and
--- now and then drops its marks older than that, refreshes the user record,
+-- already there means a redelivery), and now and then drops the index's
+-- marks older than the dedupe TTL, renews the user's TTLs when due (above),
 -- reads the session.
 -- KEYS: the event's mark of before (dd:{u}:<id>, read only), the user's
--- index dd:{u}, the user record, the session. ARGV: '1' to mark the event,
--- its mark's score, the lowest score of a live in-hand mark, now (unix s),
--- the event id, the oldest time kept in the index ('' = no trim this time),
--- the index TTL, '1' to refresh the user record, channel, chat, the
--- record's TTL. Returns {the
--- mark found or false, the session or false}. (k, a: where this load's keys
--- and arguments start, for dialog_load_many.)
+-- index dd:{u}, the user record, the session, refs:{u}. ARGV: '1' to mark
+-- the event, its mark's score, the lowest score of a live in-hand mark, now
+-- (unix s; for mode '2' the seen to write), the event id, the oldest time
+-- kept in the index ('' = no trim this time), the index's TTL + renew, the
+-- renewal mode ('0' none: a web chat page load, '1' when due, '2' always),
+-- channel, chat, the record's TTL + renew, the session's TTL + renew, renew.
+-- Returns {the mark found or false, the session or false}. (k, a: where
+-- this load's keys and arguments start, for dialog_load_many.)
 -- (dialog)
 local function dialog_load(keys, args, k, a)
   local found = false
   if args[a + 1] == '1' then
     found = mark_event(keys[k + 2], keys[k + 1], args[a + 5], args[a + 2], args[a + 3])
     if args[a + 6] ~= '' then marks_trim(keys[k + 2], args[a + 6]) end
-    redis.call('EXPIRE', keys[k + 2], args[a + 7])
   end
-  if args[a + 8] == '1' then
-    redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4])
-    redis.call('EXPIRE', keys[k + 3], args[a + 11])
-  end
+  if user_ttls_due(keys, args, k, a) then user_ttls_renew(keys, args, k, a) end
   return {found, redis.call('GET', keys[k + 4])}
 end
 redis.register_function('dialog_load', function(keys, args) return dialog_load(keys, args, 0, 0) end)
 
--- The loads of one loop turn together (fcall_group.h): KEYS: the four keys
--- of each load, in order; ARGV: the eleven arguments of each. Returns
+-- The loads of one loop turn together (fcall_group.h): KEYS: the five keys
+-- of each load, in order; ARGV: the thirteen arguments of each. Returns
 -- dialog_load's reply of each, or an error for a load that failed alone
 -- (e.g. a key of the wrong type), the others going on.
 -- (dialog)
 redis.register_function('dialog_load_many', function(keys, args)
   local out = {}
-  for i = 0, #keys / 4 - 1 do
-    local ok, r = pcall(dialog_load, keys, args, 4 * i, 11 * i)
+  for i = 0, #keys / 5 - 1 do
+    local ok, r = pcall(dialog_load, keys, args, 5 * i, 13 * i)
     if ok then out[i + 1] = r
     else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
   end
@@ -1051,6 +1083,10 @@ end
 -- reply_ref, user key, n, then text and buttons of each reply. Returns
 -- {1, gated, first seq - 1, has seq, id...}. (k, a: where this commit's
 -- keys and arguments start, for outbox_commit_many.)
+-- Numbers go to Redis as text made here (string.format '%d'): a Lua number
+-- handed to redis.call is printed with snprintf("%.17g"), some thousands of
+-- instructions. An entry without reply_ref has no field r (read as "", as
+-- by the version before).
 -- The read and the commands that can fail on a key of the wrong type (the
 -- user record's HMGET, the stream's XADD) come before the writes that
 -- cannot (counters, session, mark): a commit that fails has written
@@ -1066,13 +1102,19 @@ local function outbox_commit(keys, args, k, a)
     if (tonumber(f[2]) or 0) < q and not (args[a + 7] == '1' and f[3] == args[a + 6]) then gated = 1 end
     has = 1 end
   local out = {1, gated, q, has}
-  local user = has == 1 and args[a + 10] or ''
+  local user, ref = has == 1 and args[a + 10] or '', args[a + 9]
   for i = 1, n do
-    out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8],
-      'q', has == 1 and q + i or 0, 'r', args[a + 9], 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end
+    local seq = has == 1 and string.format('%d', q + i) or '0'
+    if ref == '' then
+      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
+        't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i])
+    else
+      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
+        'r', ref, 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end end
   if has == 1 then
-    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', q + n)
-    else redis.call('HSET', keys[k + 3], 'oq', q + n, 'oo', args[a + 6]) end end
+    local oq = string.format('%d', q + n)
+    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', oq)
+    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[a + 6]) end end
   if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
   elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
   if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[a + 2]) end
@@ -1111,7 +1153,7 @@ redis.register_function('outbox_settle', function(keys, args)
     local s = tonumber(args[2 * (i - 1)]) or 0
     if s > 0 and keys[i] ~= '' then
       local f = redis.call('HMGET', keys[i], 'od', 'oq')
-      if f[2] and (tonumber(f[1]) or 0) < s then redis.call('HSET', keys[i], 'od', s) end end end
+      if f[2] and (tonumber(f[1]) or 0) < s then redis.call('HSET', keys[i], 'od', args[2 * (i - 1)]) end end end
   return #ids
 end)
 

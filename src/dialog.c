@@ -2,7 +2,6 @@
  * dialog_route.c. */
 #include "dvcbot/dialog.h"
 #include "dvcbot/dialog_internal.h"
-#include "dvcbot/refs.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/fcall_group.h"
 #include "dvcbot/log.h"
@@ -32,8 +31,8 @@
 #define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
 /* dialog_load's keys, and keys + arguments (redis/dvcbot.lua). */
-#define LOAD_KEYS 4
-#define LOAD_ARGS 15
+#define LOAD_KEYS 5
+#define LOAD_ARGS 18
 
 struct user_queue {
     struct dialog_turn *head, *tail;
@@ -363,9 +362,20 @@ static void unblock_if_needed(struct dialog_turn *t)
     store_fire(t->deps->store, "unblock", "SREM %s %s", key, m->chat);
 }
 
+/* How the load renews the user's TTLs (redis/dvcbot.lua, "A user's TTLs"):
+ * "0" not at all (a web chat page load), "2" every time, leaving the record
+ * due again (an event without id; a chat that is not the user's own, e.g. a
+ * staff group), else "1" when due. */
+static const char *renewal(const struct dialog_turn *t)
+{
+    if (page_load(t))
+        return "0";
+    return !dedupes(t) || strcmp(t->msg->chat, t->msg->user) != 0 ? "2" : "1";
+}
+
 /* Marks the event (when it has an id) in the user's index dd:{user} (a
- * sorted set that erase-my-data deletes), refreshes the user record and
- * loads the session, in one call of the function dialog_load
+ * sorted set that erase-my-data deletes), renews the user's TTLs when due
+ * and loads the session, in one call of the function dialog_load
  * (one command and one reply: a MULTI of seven commands cost dvcbot some
  * 20 000 instructions more per message, in hiredis and our own records).
  * The loads of one loop turn share one call, dialog_load_many
@@ -375,28 +385,33 @@ static void unblock_if_needed(struct dialog_turn *t)
  * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
-    char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], old[24];
-    char mark[24], live[24];
+    char skey[128], dkey[192], ukey[128], xkey[128], rkey[128], ttl[16], now[24], uttl[16], sttl[16];
+    char old[24], mark[24], live[24], renew[16];
+    const struct config *cfg = t->deps->cfg;
     long long at = (long long)clock_now();
+    const char *mode = renewal(t);
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
     dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
+    dialog_user_redis_key(rkey, sizeof rkey, "refs:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
-    str_udecimal(ttl, sizeof ttl, t->deps->cfg->dedupe_ttl_s);
-    str_decimal(now, sizeof now, at);
-    str_udecimal(uttl, sizeof uttl, t->deps->cfg->user_ttl_s);
+    str_udecimal(ttl, sizeof ttl, cfg->dedupe_ttl_s + DIALOG_TTL_RENEW_S);
+    str_decimal(now, sizeof now, mode[0] == '2' ? at - DIALOG_TTL_RENEW_S : at);
+    str_udecimal(uttl, sizeof uttl, cfg->user_ttl_s + DIALOG_TTL_RENEW_S);
+    str_udecimal(sttl, sizeof sttl, cfg->session_ttl_s + DIALOG_TTL_RENEW_S);
+    str_udecimal(renew, sizeof renew, DIALOG_TTL_RENEW_S);
     STR_CAT(t->in->dedupe_key, sizeof t->in->dedupe_key, dkey);
     old[0] = '\0';
     if (dedupes(t) && ++t->dialog->n_loads % DEDUPE_TRIM_EVERY == 0)
-        str_decimal(old, sizeof old, at - (long long)t->deps->cfg->dedupe_ttl_s);
+        str_decimal(old, sizeof old, at - (long long)cfg->dedupe_ttl_s);
     bool stored = t->in->stored_cb != NULL;
     str_decimal(mark, sizeof mark, OUTBOX_MARK_SCORE(at, stored ? OUTBOX_MARK_IN_HAND : OUTBOX_MARK_DONE));
     str_decimal(live, sizeof live, OUTBOX_MARK_SCORE(at - DEDUPE_IN_HAND_TTL_S, OUTBOX_MARK_IN_HAND));
     const char *args[LOAD_ARGS] = {
-        dkey, xkey, ukey, skey,
+        dkey, xkey, ukey, skey, rkey,
         dedupes(t) ? "1" : "0", mark, live, now, t->msg->event_id, old, ttl,
-        page_load(t) ? "0" : "1", bot_channel_name(t->msg->channel), t->msg->chat, uttl,
+        mode, bot_channel_name(t->msg->channel), t->msg->chat, uttl, sttl, renew,
     };
     return fcall_group_call(t->dialog->loads, args, on_loaded, t);
 }
@@ -466,7 +481,7 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
         /* An erasure leaves no key naming the user (erasing twice is harmless). */
         .forget_event = t->erase_session,
         .session_key = skey, .session_op = op,
-        .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s,
+        .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s + DIALOG_TTL_RENEW_S,
     };
     return outbox_store_commit(os, &t->in->commit, on_committed, t) == 0;
 }
@@ -507,9 +522,6 @@ void dialog_turn_done(struct dialog_turn *t)
     remember_buttons(t);
     char skey[128];
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
-    /* what this turn added to refs:{} lives as long as the user record */
-    if (refs_keep(t->deps->store, t->deps->cfg->user_ttl_s, t->user_key) != 0)
-        log_msg(LOG_WARN, "refs ttl not renewed: redis unavailable");
     STR_CAT(t->in->skey, sizeof t->in->skey, skey);
     char *json;
     enum outbox_session_op op = session_change(t, &json);
@@ -525,7 +537,7 @@ void dialog_turn_done(struct dialog_turn *t)
         rc = store_command(t->deps->store, on_saved, t, "DEL %s", skey);
     else if (op == OUTBOX_SESSION_SET)
         rc = store_command(t->deps->store, on_saved, t, "SET %s %s EX %u", skey, json,
-                           t->deps->cfg->session_ttl_s);
+                           t->deps->cfg->session_ttl_s + DIALOG_TTL_RENEW_S);
     free(json);
     if (op == OUTBOX_SESSION_KEEP) {
         turn_finish(t);

@@ -5,6 +5,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
+#include "dvcbot/refs.h"
 #include "dvcbot/validate.h"
 
 #include <stdio.h>
@@ -184,6 +185,8 @@ static int store_comment(struct feedback *fb, struct dialog_turn *t, const char 
     int rc = store_command(s, ignore_reply, NULL, "FCALL feedback_comment 2 %s %s %b %s %s", key,
                            refs, line.data, line.len, keep, STATS_KEY_COMMENTS);
     buf_free(&line);
+    if (rc == 0)
+        rc = refs_keep(s, t->deps->cfg->user_ttl_s, t->user_key);
     if (rc == 0)
         rc = store_command(s, ignore_reply, NULL, "ZADD %s %s %s", STATS_KEY_COMMENTS, now,
                            t->user_key);

@@ -48,11 +48,7 @@ static void payload(char *out, size_t cap, const char *what, size_t i, bool on)
 static void take_buttons(struct bot_reply *r, struct bot_reply *own)
 {
     bot_reply_copy(own, r);
-    for (size_t k = 0; k < r->n_buttons; k++) {
-        free(r->buttons[k].label);
-        free(r->buttons[k].payload);
-    }
-    r->n_buttons = 0;
+    bot_reply_clear_buttons(r);
 }
 
 static void put_back(struct bot_reply *r, struct bot_reply *own)

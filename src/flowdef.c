@@ -1,40 +1,20 @@
-/* flowdef — parse and check flows from the catalog's JSON. */
+/* flowdef — parse and check each procedure's flow from the catalog's JSON; what
+ * every flow shares (intents/_flow.json, the command words) is in
+ * flowdef_shared.c. */
 #include "dvcbot/flowdef.h"
+#include "dvcbot/flowdef_internal.h"
 #include "dvcbot/strmap.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FLOW_EXTRA "flow" /* intents/_flow.json */
-#define MAX_WORDS 16
 #define DOCUMENT_MARK "{document}"
-
-#define FLOW_COMMAND_FOLD_MAX 256 /* bytes of a folded line that may be a command */
-
-struct flow_set {
-    struct flow_def *defs;
-    size_t n;
-    char *words[FLOW_CMD_COUNT][MAX_WORDS]; /* folded command words */
-    size_t n_words[FLOW_CMD_COUNT];
-    struct strmap command_of;    /* folded word → its command (the first list naming it) */
-    struct flow_screen screens[FLOW_MAX_SCREENS];
-    size_t n_screens;
-    struct flow_check checks[FLOW_MAX_CHECKS];
-    size_t n_checks;
-    const char *portal_search;   /* the portal's search, the name appended */
-};
-
-struct checker {
-    struct problems pb;
-    const char *file;
-    const struct flow_set *set;
-};
 
 static const char *const type_names[SLOT_TYPE_COUNT] = {
     "name", "date", "cccd", "phone", "commune", "choice", "text",
@@ -45,9 +25,6 @@ static const char *const profile_names[PROFILE_FIELD_COUNT] = {
 /* The slot type each profile field holds. */
 static const enum flow_slot_type profile_types[PROFILE_FIELD_COUNT] = {
     SLOT_NAME, SLOT_DATE, SLOT_CCCD, SLOT_PHONE, SLOT_COMMUNE,
-};
-static const char *const command_names[FLOW_CMD_COUNT] = {
-    "", "back", "cancel", "help", "menu", "next", "edit", "assist", "yes", "no",
 };
 
 const char *flow_slot_type_name(enum flow_slot_type t)
@@ -76,31 +53,6 @@ static int type_from_name(const char *name)
     return -1;
 }
 
-static bool nonempty(const cJSON *j)
-{
-    return cJSON_IsString(j) && j->valuestring[0];
-}
-
-/* a-z 0-9 _, 1..max bytes. */
-static bool valid_id(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
-static int screen_index(const struct flow_set *set, const char *id)
-{
-    for (size_t i = 0; i < set->n_screens; i++)
-        if (strcmp(set->screens[i].id, id) == 0)
-            return (int)i;
-    return -1;
-}
-
 static const struct flow_check *check_named(const struct flow_set *set, const char *name)
 {
     for (size_t i = 0; i < set->n_checks; i++)
@@ -117,14 +69,6 @@ static const char *const step_keys[] = {
 };
 /* Keys any kind of step may carry. */
 static const char *const common_keys[] = {"screen", "if", NULL};
-
-static bool listed(const char *const *keys, const char *k)
-{
-    for (size_t i = 0; keys[i]; i++)
-        if (strcmp(keys[i], k) == 0)
-            return true;
-    return false;
-}
 
 static void parse_instruction(struct checker *c, const char *f, const cJSON *js,
                               const struct intent *in, struct flow_step *st)
@@ -294,7 +238,7 @@ static void parse_question(struct checker *c, const char *f, const cJSON *js, st
         problemf(&c->pb, c->file, f, "ask must be a non-empty string");
     else
         st->text = ask->valuestring;
-    if (!nonempty(slot) || !valid_id(slot->valuestring, FLOW_SLOT_ID_MAX))
+    if (!nonempty(slot) || !catalog_valid_id(slot->valuestring, FLOW_SLOT_ID_MAX))
         problemf(&c->pb, c->file, f, "slot must be an id of a-z 0-9 _ (at most %d bytes)", FLOW_SLOT_ID_MAX);
     else
         st->slot = slot->valuestring;
@@ -505,146 +449,6 @@ static void parse_flow(struct checker *c, const struct intent *in, struct flow_d
     check_shape(c, def);
 }
 
-/* ===== _flow.json: command words ===== */
-
-static void parse_commands(struct checker *c, struct flow_set *set, const cJSON *extra)
-{
-    const cJSON *cmds = cJSON_GetObjectItemCaseSensitive(extra, "commands");
-    if (!cJSON_IsObject(cmds)) {
-        problemf(&c->pb, c->file, "commands", "missing object (_flow.json holds the flow command words)");
-        return;
-    }
-    for (int k = 1; k < FLOW_CMD_COUNT; k++) {
-        char field[40];
-        snprintf(field, sizeof field, "commands.%s", command_names[k]);
-        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(cmds, command_names[k]);
-        int n = cJSON_GetArraySize(arr);
-        if (!cJSON_IsArray(arr) || n < 1 || n > MAX_WORDS) {
-            problemf(&c->pb, c->file, field, "must be an array of 1..%d words", MAX_WORDS);
-            continue;
-        }
-        const cJSON *w;
-        cJSON_ArrayForEach(w, arr) {
-            char *f = nonempty(w) ? norm_fold(w->valuestring, strlen(w->valuestring), NULL) : NULL;
-            if (!f || !*f) {
-                problemf(&c->pb, c->file, field, "every word must fold to letters or digits");
-                free(f);
-                continue;
-            }
-            set->words[k][set->n_words[k]++] = f;
-            if (!strmap_has(&set->command_of, f))
-                strmap_put(&set->command_of, f, (void *)(intptr_t)k);
-        }
-    }
-    for (const cJSON *k = cmds->child; k; k = k->next) {
-        bool known = false;
-        for (int i = 1; i < FLOW_CMD_COUNT; i++)
-            known = known || strcmp(command_names[i], k->string) == 0;
-        if (!known)
-            problemf(&c->pb, c->file, "commands", "unknown command '%s'", k->string);
-    }
-}
-
-/* ===== _flow.json: portal screens and readiness checks ===== */
-
-static bool optional_bool(struct checker *c, const char *field, const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v && !cJSON_IsBool(v))
-        problemf(&c->pb, c->file, field, "%s must be true or false", key);
-    return cJSON_IsTrue(v);
-}
-
-/* "screens": [{"id": "submit", "name": "Nộp hồ sơ", "required": true, "link": false,
- * "fee": false}, ...] */
-static void parse_screens(struct checker *c, struct flow_set *set, const cJSON *extra)
-{
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(extra, "screens"), *js;
-    int n = cJSON_GetArraySize(arr), links = 0;
-    if (!cJSON_IsArray(arr) || n < 1 || n > FLOW_MAX_SCREENS) {
-        problemf(&c->pb, c->file, "screens", "must be an array of 1..%d portal screens", FLOW_MAX_SCREENS);
-        return;
-    }
-    cJSON_ArrayForEach(js, arr) {
-        char field[40];
-        snprintf(field, sizeof field, "screens[%zu]", set->n_screens);
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(js, "id");
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "name");
-        if (!nonempty(id) || !valid_id(id->valuestring, FLOW_NAME_MAX) ||
-            screen_index(set, id->valuestring) >= 0 || !nonempty(name)) {
-            problemf(&c->pb, c->file, field, "needs a unique id (a-z 0-9 _) and a name");
-            continue;
-        }
-        struct flow_screen *s = &set->screens[set->n_screens++];
-        s->id = id->valuestring;
-        s->name = name->valuestring;
-        s->required = optional_bool(c, field, js, "required");
-        s->link = optional_bool(c, field, js, "link");
-        s->fee = optional_bool(c, field, js, "fee");
-        links += s->link;
-    }
-    if (links != 1)
-        problemf(&c->pb, c->file, "screens", "exactly one screen shows the procedure's portal page (link)");
-}
-
-/* "checks": {"vneid": {"ask", "yes", "no", "screen", "then": "stop" | "continue"}, ...} */
-static void parse_checks(struct checker *c, struct flow_set *set, const cJSON *extra)
-{
-    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(extra, "checks"), *js;
-    if (!cJSON_IsObject(obj) || !obj->child || cJSON_GetArraySize(obj) > FLOW_MAX_CHECKS) {
-        problemf(&c->pb, c->file, "checks", "must be an object of 1..%d readiness checks", FLOW_MAX_CHECKS);
-        return;
-    }
-    cJSON_ArrayForEach(js, obj) {
-        char field[48];
-        snprintf(field, sizeof field, "checks.%.30s", js->string);
-        const cJSON *ask = cJSON_GetObjectItemCaseSensitive(js, "ask");
-        const cJSON *yes = cJSON_GetObjectItemCaseSensitive(js, "yes");
-        const cJSON *no = cJSON_GetObjectItemCaseSensitive(js, "no");
-        const cJSON *screen = cJSON_GetObjectItemCaseSensitive(js, "screen");
-        const cJSON *then = cJSON_GetObjectItemCaseSensitive(js, "then");
-        bool labels = nonempty(yes) && nonempty(no) && strlen(yes->valuestring) <= FLOW_OPTION_MAX &&
-                      strlen(no->valuestring) <= FLOW_OPTION_MAX;
-        bool stops = nonempty(then) && strcmp(then->valuestring, "stop") == 0;
-        if (!valid_id(js->string, FLOW_NAME_MAX) || !nonempty(ask) || !labels ||
-            !nonempty(screen) || !valid_id(screen->valuestring, 63) ||
-            (!stops && (!nonempty(then) || strcmp(then->valuestring, "continue") != 0))) {
-            problemf(&c->pb, c->file, field, "needs an id (a-z 0-9 _), ask, yes and no (button labels of 1..%d "
-                    "bytes), screen (a help_ template) and then (stop or continue)",
-                    FLOW_OPTION_MAX);
-            continue;
-        }
-        set->checks[set->n_checks++] = (struct flow_check){
-            .name = js->string, .ask = ask->valuestring, .yes = yes->valuestring,
-            .no = no->valuestring, .screen = screen->valuestring, .stops = stops,
-        };
-    }
-}
-
-static void parse_portal_search(struct checker *c, struct flow_set *set, const cJSON *extra)
-{
-    const cJSON *url = cJSON_GetObjectItemCaseSensitive(extra, "portal_search");
-    if (!nonempty(url) || strncmp(url->valuestring, FLOW_PORTAL_PREFIX, strlen(FLOW_PORTAL_PREFIX)) != 0)
-        problemf(&c->pb, c->file, "portal_search", "must be the portal's search address (%s…), the procedure's "
-                "name is appended", FLOW_PORTAL_PREFIX);
-    else
-        set->portal_search = url->valuestring;
-}
-
-static void parse_shared(struct checker *c, struct flow_set *set, const cJSON *extra)
-{
-    static const char *const keys[] = {"commands", "screens", "checks", "portal_search", "comment",
-                                       NULL};
-    c->file = "_flow.json";
-    for (const cJSON *k = extra ? extra->child : NULL; k; k = k->next)
-        if (!listed(keys, k->string))
-            problemf(&c->pb, c->file, "", "unknown key '%s'", k->string);
-    parse_commands(c, set, extra);
-    parse_screens(c, set, extra);
-    parse_checks(c, set, extra);
-    parse_portal_search(c, set, extra);
-}
-
 /* ===== The set ===== */
 
 struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn report, void *ud)
@@ -653,7 +457,7 @@ struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn repo
     strmap_init(&set->command_of);
     struct checker c = {.pb = {.report = report, .ud = ud}, .set = set};
     size_t procs = 0;
-    parse_shared(&c, set, catalog_extra(cat, FLOW_EXTRA));
+    flowdef_parse_shared(&c, set, catalog_extra(cat, FLOW_EXTRA));
     for (size_t i = 0; i < catalog_size(cat); i++)
         procs += catalog_at(cat, i)->kind == INTENT_PROCEDURE;
     set->defs = xcalloc(procs ? procs : 1, sizeof *set->defs);
@@ -732,37 +536,6 @@ size_t flow_set_n_checks(const struct flow_set *set)
 const struct flow_check *flow_set_check(const struct flow_set *set, size_t i)
 {
     return i < set->n_checks ? &set->checks[i] : NULL;
-}
-
-/* Every message is asked whether it is a command (several modules, each
- * turn): folded on the stack, one lookup, the edit words' prefixes last. A
- * line that does not fold into FLOW_COMMAND_FOLD_MAX bytes is none. */
-enum flow_command flow_set_command(const struct flow_set *set, const char *text, char *rest,
-                                   size_t cap)
-{
-    if (cap)
-        rest[0] = '\0';
-    char f[FLOW_COMMAND_FOLD_MAX];
-    size_t flen = norm_fold_into(text, strlen(text), f, sizeof f);
-    if (flen == NORM_ERROR || flen == 0)
-        return FLOW_CMD_NONE;
-    void *k = strmap_get(&set->command_of, f);
-    if (k)
-        return (enum flow_command)(intptr_t)k;
-    for (size_t i = 0; i < set->n_words[FLOW_CMD_EDIT]; i++) {
-        const char *w = set->words[FLOW_CMD_EDIT][i];
-        size_t wl = strlen(w);
-        if (strncmp(f, w, wl) == 0 && f[wl] == ' ') {
-            snprintf(rest, cap, "%s", f + wl + 1);
-            return FLOW_CMD_EDIT;
-        }
-    }
-    return FLOW_CMD_NONE;
-}
-
-enum flow_command flow_set_command_of(const struct flow_set *set, const char *text)
-{
-    return flow_set_command(set, text, NULL, 0);
 }
 
 /* ===== Slots ===== */

@@ -4,6 +4,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/refs.h"
 #include "dvcbot/store_fire.h"
 
 #include <errno.h>
@@ -270,6 +271,7 @@ static void on_ticket_number(redisReply *r, void *ud)
     struct store *s = t->deps->store;
     if (store_command(s, ignore_reply, NULL, "FCALL handoff_open 2 %s %s %s %s %s", hkey, refs,
                       n, now, key) != 0 ||
+        refs_keep(s, t->deps->cfg->user_ttl_s, t->user_key) != 0 ||
         store_command(s, ignore_reply, NULL, "SADD %s %s", key, t->user_key) != 0) {
         dialog_reply_busy_store(t);
         dialog_turn_done(t);

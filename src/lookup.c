@@ -11,6 +11,7 @@
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/redis_script.h"
+#include "dvcbot/refs.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -192,6 +193,7 @@ static void follow(struct call *c, bool on)
     const char *verb = on ? "SADD" : "SREM";
     struct store *st = c->l->deps->store;
     if (store_command(st, NULL, NULL, "%s %s %s", verb, rkey, skey) != 0 ||
+        (on && refs_keep(st, c->t->deps->cfg->user_ttl_s, c->t->user_key) != 0) ||
         store_command(st, on_follow_done, c, "%s %s %s", verb, skey, c->t->user_key) != 0)
         fail_busy(c);
 }

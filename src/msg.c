@@ -87,8 +87,13 @@ bool bot_reply_add_button(struct bot_reply *r, const char *label, const char *pa
 {
     if (r->n_buttons >= BOT_MAX_BUTTONS || strlen(payload) > BOT_PAYLOAD_MAX)
         return false;
-    r->buttons[r->n_buttons].label = xstrdup(label);
-    r->buttons[r->n_buttons].payload = xstrdup(payload);
+    /* One allocation: a reply is copied for the outbox with its buttons. */
+    size_t llen = strlen(label), plen = strlen(payload);
+    char *both = xmalloc(llen + plen + 2);
+    memcpy(both, label, llen + 1);
+    memcpy(both + llen + 1, payload, plen + 1);
+    r->buttons[r->n_buttons].label = both;
+    r->buttons[r->n_buttons].payload = both + llen + 1;
     r->n_buttons++;
     return true;
 }
@@ -103,13 +108,17 @@ bool bot_reply_insert_button(struct bot_reply *r, size_t at, const char *label, 
     return true;
 }
 
+void bot_reply_clear_buttons(struct bot_reply *r)
+{
+    for (size_t i = 0; i < r->n_buttons; i++)
+        free(r->buttons[i].label); /* the payload is in the same block */
+    r->n_buttons = 0;
+}
+
 void bot_reply_clear(struct bot_reply *r)
 {
     free(r->text);
-    for (size_t i = 0; i < r->n_buttons; i++) {
-        free(r->buttons[i].label);
-        free(r->buttons[i].payload);
-    }
+    bot_reply_clear_buttons(r);
     memset(r, 0, sizeof *r);
 }
 

@@ -180,8 +180,11 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct outbox
         channel_key(key, sizeof key, it->channel, it->chat);
         if (strmap_has(&ob->busy, key) || strmap_has(&seen, key))
             continue; /* an earlier message to this chat goes first */
-        strmap_put(&seen, key, it);
+        /* A picked item's chat is busy from now on; seen holds the chats
+         * of items left waiting (a lane puts one item per chat in q, so
+         * it stays empty but for those: no allocation per dispatch). */
         if (it->not_before_ms > now) {
+            strmap_put(&seen, key, it);
             if (it->not_before_ms < *wake)
                 *wake = it->not_before_ms;
             continue;

@@ -11,6 +11,7 @@
 #include "dvcbot/metrics.h"
 #include "dvcbot/normalize.h"
 #include "dvcbot/redis_script.h"
+#include "dvcbot/refs.h"
 #include "dvcbot/vnpay.h"
 
 #include <ctype.h>
@@ -140,7 +141,11 @@ static void on_seq(redisReply *r, void *ud)
         dialog_reply_busy_store(o->t);
         dialog_turn_done(o->t);
         free(o);
+        return;
     }
+    /* after the SADD on the same connection; on_created has not run yet */
+    if (refs_keep(o->p->deps.store, o->t->deps->cfg->user_ttl_s, o->t->user_key) != 0)
+        log_msg(LOG_WARN, "refs ttl not set: redis unavailable");
 }
 
 void payment_offer(struct payment *p, struct dialog_turn *t, const struct dossier *d)

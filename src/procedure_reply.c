@@ -160,13 +160,8 @@ int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
 static void put_before_template_buttons(struct bot_reply *r, const char *const *labels,
                                         const char *const *payloads, size_t n, bool keep_template_buttons)
 {
-    if (!keep_template_buttons) {
-        for (size_t i = 0; i < r->n_buttons; i++) {
-            free(r->buttons[i].label);
-            free(r->buttons[i].payload);
-        }
-        r->n_buttons = 0;
-    }
+    if (!keep_template_buttons)
+        bot_reply_clear_buttons(r);
     for (size_t i = 0; i < n; i++)
         bot_reply_insert_button(r, i, labels[i], payloads[i]);
 }

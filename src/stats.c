@@ -6,6 +6,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/normalize.h"
+#include "dvcbot/refs.h"
 #include "dvcbot/stats_day.h"
 #include "dvcbot/strmap.h"
 
@@ -140,6 +141,7 @@ static void add_refs(struct stats *st, const char *user_key, const char *k1, con
         sent(store_command(st->store, on_written, NULL, "SADD %s %s %s", refs, k1, k2), "refs");
     else
         sent(store_command(st->store, on_written, NULL, "SADD %s %s", refs, k1), "refs");
+    sent(refs_keep(st->store, st->cfg->user_ttl_s, user_key), "refs");
 }
 
 void stats_flow_started(struct stats *st, const char *proc, const char *user_key)

@@ -6,12 +6,14 @@
  *      messages are handled in order, different users concurrently);
  *   2. in one Redis round trip (the function dialog_load; the loads of one
  *      loop turn share one call, dialog_load_many), drops a
- *      redelivered event (SET NX of the event id with a TTL; the id also goes
- *      into the user's index dd:{<user key>} so erase-my-data finds the
- *      keys by name), refreshes the user record u:{<user key>} (hash: ch,
- *      chat, seen = unix time of the last message) and loads the user's
- *      session s:{<user key>} (a JSON object). A web chat page load (/start)
- *      stores nothing: no mark, no user record;
+ *      redelivered event (its id is marked in the user's index
+ *      dd:{<user key>}, which erase-my-data deletes), renews the user's
+ *      TTLs when due (the user record u:{<user key>}: hash ch, chat, seen =
+ *      unix time of the last message to DIALOG_TTL_RENEW_S; refs:{}, the
+ *      index, the session: at most every DIALOG_TTL_RENEW_S, each then set
+ *      that much longer than its TTL) and loads the user's session
+ *      s:{<user key>} (a JSON object). A web chat page load (/start) stores
+ *      nothing: no mark, no user record;
  *   3. routes: a running mode (flow, lookup...) gets the message first;
  *      then buttons by payload, text by the matcher's intent;
  *   4. saves the session if it changed (SET with TTL) and calls back.
@@ -69,6 +71,10 @@
 #define DIALOG_BUTTONS_KEPT 12
 /* Messages of one user waiting at most; more are dropped (flood guard). */
 #define DIALOG_USER_QUEUE_MAX 32
+/* A user's keys that live so long after the last message (record, refs:{},
+ * index, session) get their TTLs renewed at most this often, each set this
+ * much longer than its setting (redis/dvcbot.lua, "A user's TTLs"). */
+#define DIALOG_TTL_RENEW_S 3600
 
 struct dialog;
 

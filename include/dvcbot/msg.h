@@ -7,7 +7,9 @@
  *
  * Ownership: bot_msg_new allocates; whoever holds the pointer last calls
  * bot_msg_free (the dialog takes ownership in dialog_handle). Strings inside
- * a bot_reply are owned by it; bot_replies_free frees them all. */
+ * a bot_reply are owned by it; bot_replies_free frees them all. A button's
+ * label and payload are one allocation (the payload follows the label):
+ * buttons are freed only by bot_reply_clear or bot_reply_clear_buttons. */
 #ifndef DVCBOT_MSG_H
 #define DVCBOT_MSG_H
 
@@ -87,6 +89,8 @@ void bot_replies_free(struct bot_replies *r);
 /* Deep copy of one reply into *dst (which is overwritten). */
 void bot_reply_copy(struct bot_reply *dst, const struct bot_reply *src);
 void bot_reply_clear(struct bot_reply *r);
+/* Frees the buttons of r and leaves it none (its text stays). */
+void bot_reply_clear_buttons(struct bot_reply *r);
 
 /* Channels cap a message's length in characters, counted as UTF-16 code
  * units (an emoji outside the BMP counts 2). Byte length of the first part

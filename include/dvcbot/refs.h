@@ -2,10 +2,11 @@
  * (subscriptions, access logs, payment records, broadcast lists, tickets...),
  * which erase-my-data walks to take the user out of them.
  *
- * It lives DVCBOT_USER_TTL after its last write, like the user record: a
- * dialog turn renews it when it ends, and writers outside a turn (the
- * broadcast API and worker, the volunteer list) call refs_keep after adding
- * to it. Nothing is allocated. */
+ * It lives DVCBOT_USER_TTL after the user's last message, like the user
+ * record, to within DIALOG_TTL_RENEW_S: the dialog's load renews it with the
+ * record (at most that often, dialog.h), and every writer that adds to it
+ * (in a turn or not) calls refs_keep after adding, so a set made between two
+ * renewals has a TTL too. Nothing is allocated. */
 #ifndef DVCBOT_REFS_H
 #define DVCBOT_REFS_H
 

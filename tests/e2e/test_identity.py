@@ -9,6 +9,7 @@ from harness import ADMIN_TOKEN, Chat, ServiceTest, run_cli, texts, wait_until
 from test_dossiers import ndjson, record
 
 USER_TTL = 5000
+RENEW = 3600  # DIALOG_TTL_RENEW_S (dialog.h)
 
 
 class WebChatIdTest(ServiceTest):
@@ -49,8 +50,12 @@ class CliUserTest(ServiceTest):
 
 
 class LinkExpiryTest(ServiceTest):
-    """refs:{user} and dossier:access:<code> follow DVCBOT_USER_TTL."""
-    telegram = False
+    """refs:{user} and dossier:access:<code> follow DVCBOT_USER_TTL. The load
+    renews a user's TTLs at most once an hour (DIALOG_TTL_RENEW_S), each set
+    an hour longer; every writer of refs:{} sets its TTL when it adds, so a set
+    made between two renewals has one. Telegram users: their events have ids,
+    so their loads renew only when due (a web chat message without id renews
+    every time)."""
     extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN, "DVCBOT_USER_TTL": str(USER_TTL),
                  "DVCBOT_STAFF_CHATS": "-100777"}
 
@@ -62,12 +67,19 @@ class LinkExpiryTest(ServiceTest):
         assert status == 200, body
 
     def ttl_ok(self, key):
-        # The turn renews it as it ends, maybe just after its reply went out.
-        fresh = lambda: USER_TTL - 120 < self.redis("TTL", key) <= USER_TTL
+        # Set by a writer (USER_TTL) or by a renewal (an hour more), maybe
+        # just after the reply went out.
+        fresh = lambda: USER_TTL - 120 < self.redis("TTL", key) <= USER_TTL + RENEW
         wait_until(fresh, what="the TTL of %s near %d s (now %s)" % (key, USER_TTL, self.redis("TTL", key)))
 
+    def chat(self):
+        chat = Chat(self, "telegram")
+        chat.say("xin chào")  # the first message renews: refs:{} does not exist yet
+        self.assertEqual(self.redis("EXISTS", "refs:{%s}" % chat.key), 0)
+        return chat
+
     def test_a_lookup_and_a_follow_expire_with_the_user(self):
-        chat = Chat(self)
+        chat = self.chat()
         code = "TTL.00.00.H50-000000-0001"
         chat.say("tra cứu hồ sơ " + code)
         self.assertIn("Đang xử lý", texts(chat.say("5678")))
@@ -87,24 +99,36 @@ class LinkExpiryTest(ServiceTest):
         self.assertNotIn("wc:gone-user", members)
         self.assertIn(chat.key, members)
 
-    def test_any_message_keeps_refs_as_long_as_the_user_record(self):
-        chat = Chat(self)
+    def test_a_message_renews_refs_and_the_record_once_an_hour(self):
+        chat = self.chat()
         chat.say("tra cứu hồ sơ TTL.00.00.H50-000000-0001")
         chat.say("5678")
-        self.redis("EXPIRE", "refs:{%s}" % chat.key, 60)
+        refs, record = "refs:{%s}" % chat.key, "u:{%s}" % chat.key
+        self.redis("EXPIRE", refs, 60)
+        self.redis("EXPIRE", record, 60)
+        chat.say("xin chào")  # renewed less than an hour ago: left alone
+        self.assertLessEqual(self.redis("TTL", refs), 60)
+        self.assertLessEqual(self.redis("TTL", record), 60)
+        seen = int(self.redis("HGET", record, "seen"))
+        self.bot.advance_clock(RENEW)
         chat.say("xin chào")
-        self.ttl_ok("refs:{%s}" % chat.key)
-        self.ttl_ok("u:{%s}" % chat.key)
+        self.ttl_ok(refs)
+        self.ttl_ok(record)
+        self.assertGreaterEqual(int(self.redis("HGET", record, "seen")), seen + RENEW)
 
-    def test_comments_hand_offs_and_volunteer_lists_set_the_ttl_too(self):
-        chat = Chat(self)
+    def test_comments_hand_offs_flows_and_volunteer_lists_set_the_ttl_too(self):
+        chat = self.chat()
         chat.press("rate:4")
         chat.say("Hướng dẫn rất dễ hiểu")
         self.ttl_ok("refs:{%s}" % chat.key)
-        other = Chat(self)
+        other = self.chat()
         other.press("i:gap_can_bo")
         self.assertTrue(self.redis("HGET", "ho:{%s}" % other.key, "ticket"))
         self.ttl_ok("refs:{%s}" % other.key)
+        flow = self.chat()
+        flow.press("flow:khai_sinh")
+        self.assertTrue(self.redis("SMEMBERS", "refs:{%s}" % flow.key))
+        self.ttl_ok("refs:{%s}" % flow.key)
         vol = Chat(self)
         status, body = self.bot.admin_json("POST", "/admin/volunteers", {"add": [vol.key]})
         self.assertEqual(status, 200, body)

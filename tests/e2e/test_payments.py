@@ -128,6 +128,7 @@ class PaymentTest(PaymentBase):
         self.assertEqual((rec["amount"], rec["code"], rec["status"]), ("150000", code, "pending"))
         self.assertEqual(rec["wc:" + user], "payer")
         self.assertIn("pay:" + q["vnp_TxnRef"], self.redis("SMEMBERS", "refs:{wc:%s}" % user))
+        self.assertGreater(self.redis("TTL", "refs:{wc:%s}" % user), 0)  # writers set it (refs.h)
         # A second link for the same dossier has its own reference.
         again = self.say(user, button="hs:pay:" + code)[0]["text"]
         ref2 = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(

@@ -89,3 +89,90 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("HGET", "u:{tg:set1}", "od"), "2")   # forward, never back
         self.assertEqual(r("EXISTS", "u:{tg:set2}"), 0)         # gone: not made again
         self.assertIsNone(r("HGET", "u:{tg:set3}", "od"))
+
+    # ----- dialog_load: a user's TTLs renewed at most every `renew` seconds
+
+    def load(self, user, now, mode="1", event=None, chat=None):
+        """dialog_load as src/dialog.c sends it (TTLs + renew: index 90 000,
+        record and refs 1 000, session 2 000; renew 3 600); returns its reply."""
+        event = event or "e%d" % now
+        keys = ["dd:{%s}:%s" % (user, event), "dd:{%s}" % user, "u:{%s}" % user, "s:{%s}" % user,
+                "refs:{%s}" % user]
+        args = ["1" if mode != "0" else "0", str(4 * now + 1), str(4 * (now - 60) + 2), str(now), event, "",
+                "90000", mode, "telegram", chat or user[3:], "1000", "2000", "3600"]
+        return self.redis("FCALL", "dialog_load", len(keys), *keys, *args)
+
+    def ttls(self, user):
+        return [self.redis("TTL", k % user) for k in ("u:{%s}", "refs:{%s}", "dd:{%s}", "s:{%s}")]
+
+    def shorten(self, user):
+        for k in ("u:{%s}", "refs:{%s}", "dd:{%s}", "s:{%s}"):
+            self.redis("EXPIRE", k % user, 50)
+
+    def test_a_load_renews_a_users_ttls_when_the_record_is_new_or_an_hour_old(self):
+        self.loaded()
+        r, u, t = self.redis, "tg:ren1", 1_800_000_000
+        r("SADD", "refs:{%s}" % u, "sub:X")         # made by a writer, and a session
+        r("SET", "s:{%s}" % u, '{"mode":"x"}')
+        self.assertEqual(self.load(u, t), [None, '{"mode":"x"}'])
+        self.assertEqual(r("HGETALL", "u:{%s}" % u), ["ch", "telegram", "chat", "ren1", "seen", str(t)])
+        ttls = self.ttls(u)
+        self.assertTrue(990 < ttls[0] <= 1000 and 990 < ttls[1] <= 1000, ttls)
+        self.assertTrue(89990 < ttls[2] <= 90000 and 1990 < ttls[3] <= 2000, ttls)
+        self.shorten(u)
+        self.load(u, t + 3599)                        # renewed less than an hour ago
+        self.assertTrue(all(0 < x <= 50 for x in self.ttls(u)), self.ttls(u))
+        self.assertEqual(r("HGET", "u:{%s}" % u, "seen"), str(t))
+        self.load(u, t + 3600)                        # an hour: renewed
+        self.assertTrue(all(x > 990 for x in self.ttls(u)), self.ttls(u))
+        self.assertEqual(r("HGET", "u:{%s}" % u, "seen"), str(t + 3600))
+
+    def test_a_load_that_cannot_rely_on_the_last_renewal_renews_and_leaves_the_record_due(self):
+        self.loaded()
+        r, u, t = self.redis, "tg:ren2", 1_800_000_000
+        r("SADD", "refs:{%s}" % u, "sub:X")
+        r("SET", "s:{%s}" % u, "{}")
+        self.load(u, t)
+        self.shorten(u)
+        # mode 2 (an event without id, or a group chat): C passes now - renew
+        self.load(u, t + 10 - 3600, mode="2", chat="-100777")
+        self.assertTrue(all(x > 990 for x in self.ttls(u)), self.ttls(u))
+        self.assertEqual(r("HMGET", "u:{%s}" % u, "chat", "seen"), ["-100777", str(t + 10 - 3600)])
+        self.shorten(u)
+        self.load(u, t + 20)                           # the user's own chat again: due at once
+        self.assertTrue(all(x > 990 for x in self.ttls(u)), self.ttls(u))
+        self.assertEqual(r("HMGET", "u:{%s}" % u, "chat", "seen"), ["ren2", str(t + 20)])
+
+    def test_records_of_the_version_before_read_the_same_and_a_page_load_stores_nothing(self):
+        self.loaded()
+        r, u, t = self.redis, "tg:ren3", 1_800_000_000
+        # as the previous version left them: seen = its last message, TTLs set then
+        r("HSET", "u:{%s}" % u, "ch", "telegram", "chat", "ren3", "seen", str(t))
+        r("ZADD", "dd:{%s}" % u, 4 * t + 1, "e-old")
+        for k in ("u:{%s}", "dd:{%s}"):
+            r("EXPIRE", k % u, 50)
+        self.assertEqual(self.load(u, t + 5, event="e-old"), ["1", None])  # its mark: a duplicate
+        self.assertEqual(self.load(u, t + 6), [None, None])
+        self.assertTrue(0 < r("TTL", "u:{%s}" % u) <= 50)
+        r("HSET", "u:{%s}" % u, "seen", "soon")        # not a time: renewed
+        self.load(u, t + 7)
+        self.assertGreater(r("TTL", "u:{%s}" % u), 990)
+        self.assertEqual(self.load("wc:ren4", t, mode="0"), [None, None])
+        self.assertEqual(r("EXISTS", "u:{wc:ren4}", "dd:{wc:ren4}"), 0)
+
+    def test_a_commit_writes_its_numbers_as_text_and_no_empty_reply_ref(self):
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-commit"
+        r("HSET", "u:{tg:com1}", "ch", "telegram", "oq", "41", "od", "41", "oo", "w1")
+
+        def commit(ref):
+            keys = ["dd:{tg:com1}:e1", "s:{tg:com1}", "u:{tg:com1}", stream]
+            args = ["0", "", "k", "", "60", "w1", "1", "com1", ref, "tg:com1", "2", "a", "", "b", "B\x1fmenu\x1e"]
+            return r("FCALL", "outbox_commit", len(keys), *keys, *args)
+
+        self.assertEqual(commit("")[:4], [1, 0, 41, 1])
+        self.assertEqual(commit("m7")[:4], [1, 0, 43, 1])
+        entries = [dict(zip(f[::2], f[1::2])) for _, f in r("XRANGE", stream, "-", "+")]
+        self.assertEqual([(e["q"], e.get("r")) for e in entries], [("42", None), ("43", None), ("44", "m7"),
+                                                                   ("45", "m7")])
+        self.assertEqual(r("HGET", "u:{tg:com1}", "oq"), "45")
