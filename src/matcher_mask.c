@@ -21,13 +21,16 @@
 #define PLACE_WORDS 5
 /* Words that must follow a lead-in for it to be one ("cho hỏi về sổ đỏ"). */
 #define LEAD_IN_TOPIC 2
-/* A requiring intent this improbable is not checked: it cannot win. */
-#define CUE_CHECK_FROM 0.01
 
 /* Words after which a commune's name comes: its type (rewritten, "thị
- * trấn" ends in "tran") and "ở", "tại", "thuộc". */
-static const char *const type_words[] = {"xa", "phuong", "huyen", "tran", "o", "tai", "thuoc",
-                                         NULL};
+ * trấn" ends in "tran") and "ở", "tại", "thuộc". Every line is scanned
+ * for them: lengths are known, no strlen. */
+#define WORD(s) {s, sizeof s - 1}
+static const struct {
+    const char *w;
+    size_t n;
+} type_words[] = {WORD("xa"), WORD("phuong"), WORD("huyen"), WORD("tran"), WORD("o"), WORD("tai"),
+                  WORD("thuoc")};
 
 /* Whether w (n bytes) is whole words of text (len bytes). */
 static bool has_words(const char *text, size_t len, const char *w, size_t n)
@@ -198,16 +201,15 @@ void matcher_mask_free(struct matcher *m)
 
 /* ===== Editing a line ===== */
 
-static bool token_is(const struct rewrite_line *ln, size_t i, const char *w)
+static bool token_is(const struct rewrite_line *ln, size_t i, const char *w, size_t n)
 {
-    size_t n = strlen(w);
     return ln->tok[i].len == n && memcmp(ln->text + ln->tok[i].off, w, n) == 0;
 }
 
 static bool is_type_word(const struct rewrite_line *ln, size_t i)
 {
-    for (size_t k = 0; type_words[k]; k++)
-        if (token_is(ln, i, type_words[k]))
+    for (size_t k = 0; k < sizeof type_words / sizeof type_words[0]; k++)
+        if (token_is(ln, i, type_words[k].w, type_words[k].n))
             return true;
     return false;
 }
@@ -347,7 +349,7 @@ static void drop_lead_ins(const struct matcher *m, struct rewrite_line *ln, char
                           size_t *mlen)
 {
     size_t i = 0;
-    while (i < ln->n && !token_is(ln, i, LEAD_IN_WORD))
+    while (i < ln->n && !token_is(ln, i, LEAD_IN_WORD, sizeof LEAD_IN_WORD - 1))
         i++;
     if (i == ln->n || !wordmap_len(&m->lead_ins))
         return;
@@ -402,16 +404,16 @@ bool matcher_is_choice(const struct matcher *m, const struct rewrite_line *ln)
 
 void matcher_mask_requires(const struct matcher *m, const struct rewrite_line *ln, double *intent)
 {
-    for (size_t i = 0; i < m->n_intents && m->n_cues; i++) {
-        if (!m->needs_cue[i] || intent[i] < CUE_CHECK_FROM || (int)i == m->fallback)
-            continue;
-        bool cued = false;
-        for (size_t k = 0; k < m->n_cues && !cued; k++)
-            cued = m->cues[k].intent == (int)i &&
-                   has_words(ln->text, ln->len, m->cues[k].text, m->cues[k].len);
-        if (!cued) {
-            intent[m->fallback] += intent[i];
-            intent[i] = 0;
-        }
-    }
+    int best = 0;
+    for (size_t i = 1; i < m->n_intents; i++)
+        if (intent[i] > intent[best])
+            best = (int)i;
+    if (!m->needs_cue[best] || best == m->fallback)
+        return; /* only the intent that would win is checked */
+    for (size_t k = 0; k < m->n_cues; k++)
+        if (m->cues[k].intent == best &&
+            has_words(ln->text, ln->len, m->cues[k].text, m->cues[k].len))
+            return;
+    intent[m->fallback] += intent[best];
+    intent[best] = 0;
 }

@@ -188,8 +188,8 @@ void matcher_mask_free(struct matcher *m);
 void matcher_mask_line(const struct matcher *m, struct rewrite_line *ln, char *marked, size_t *mlen);
 /* A number alone or with choice words: a choice, not a request. */
 bool matcher_is_choice(const struct matcher *m, const struct rewrite_line *ln);
-/* An intent with match.requires whose cue the line lacks gives its
- * probability to khac (intent: the intent model's probabilities). */
+/* The best intent, when it has match.requires and the line has none of
+ * them, gives its probability to khac (intent: the intent model's). */
 void matcher_mask_requires(const struct matcher *m, const struct rewrite_line *ln, double *intent);
 
 /* ===== matcher.c ===== */
