@@ -1083,6 +1083,10 @@ end
 -- reply_ref, user key, n, then text and buttons of each reply. Returns
 -- {1, gated, first seq - 1, has seq, id...}. (k, a: where this commit's
 -- keys and arguments start, for outbox_commit_many.)
+-- Numbers go to Redis as text made here (string.format '%d'): a Lua number
+-- handed to redis.call is printed with snprintf("%.17g"), some thousands of
+-- instructions. An entry without reply_ref has no field r (read as "", as
+-- by the version before).
 -- The read and the commands that can fail on a key of the wrong type (the
 -- user record's HMGET, the stream's XADD) come before the writes that
 -- cannot (counters, session, mark): a commit that fails has written
@@ -1098,13 +1102,19 @@ local function outbox_commit(keys, args, k, a)
     if (tonumber(f[2]) or 0) < q and not (args[a + 7] == '1' and f[3] == args[a + 6]) then gated = 1 end
     has = 1 end
   local out = {1, gated, q, has}
-  local user = has == 1 and args[a + 10] or ''
+  local user, ref = has == 1 and args[a + 10] or '', args[a + 9]
   for i = 1, n do
-    out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8],
-      'q', has == 1 and q + i or 0, 'r', args[a + 9], 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end
+    local seq = has == 1 and string.format('%d', q + i) or '0'
+    if ref == '' then
+      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
+        't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i])
+    else
+      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
+        'r', ref, 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end end
   if has == 1 then
-    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', q + n)
-    else redis.call('HSET', keys[k + 3], 'oq', q + n, 'oo', args[a + 6]) end end
+    local oq = string.format('%d', q + n)
+    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', oq)
+    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[a + 6]) end end
   if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
   elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
   if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[a + 2]) end
@@ -1143,7 +1153,7 @@ redis.register_function('outbox_settle', function(keys, args)
     local s = tonumber(args[2 * (i - 1)]) or 0
     if s > 0 and keys[i] ~= '' then
       local f = redis.call('HMGET', keys[i], 'od', 'oq')
-      if f[2] and (tonumber(f[1]) or 0) < s then redis.call('HSET', keys[i], 'od', s) end end end
+      if f[2] and (tonumber(f[1]) or 0) < s then redis.call('HSET', keys[i], 'od', args[2 * (i - 1)]) end end end
   return #ids
 end)
 

@@ -250,11 +250,11 @@ static void take_answer(struct flow_ctx *c, const char *text)
         return;
     }
     store_answer(c, out);
-    if (s->type != SLOT_DATE || !validate_date_year_left_out(text)) {
+    if (s->type != SLOT_DATE || !validate_date_implied(text)) {
         advance(c, NULL);
         return;
     }
-    const struct tpl_var v = {"date", out}; /* "5/11": the year taken, said back */
+    const struct tpl_var v = {"date", out}; /* "5/11", "hôm qua": said back in full */
     char *said = flow_view_text(c, "flow_date_year_taken", &v, 1);
     char *note = flow_view_note(said);
     advance(c, note);
@@ -556,6 +556,25 @@ static bool asks_for_action(struct flow_ctx *c)
     return false;
 }
 
+/* At a question whose answers have a form (a date, a number, an option), a
+ * line that is none of them and that the matcher is sure names another
+ * procedure ("đăng ký khai tử" where the birth date is asked). Not at names
+ * and free text, which may read as anything. */
+static bool names_another_procedure(struct flow_ctx *c, const struct flow_step *s,
+                                    const char *text)
+{
+    if (s->type != SLOT_DATE && s->type != SLOT_CCCD && s->type != SLOT_PHONE &&
+        s->type != SLOT_CHOICE)
+        return false;
+    char out[VALIDATE_OUT_MAX];
+    if (validate_answer(s, text, out, sizeof out) == VALID_OK)
+        return false;
+    classify(c);
+    const struct intent *in = catalog_find(c->t->deps->catalog, c->t->match.id);
+    return in && in->kind == INTENT_PROCEDURE && in != c->s.def->in &&
+           c->t->match.score >= FLOW_ASKS_ACTION_AT;
+}
+
 /* Typed text where no answer is expected (an instruction, a check, the
  * saved-data offer) that the matcher reads as another question, or where
  * one is, a request for something else: the user moved on. */
@@ -565,7 +584,7 @@ static bool asks_something_else(struct flow_ctx *c, const char *text)
     if (flow_set_command_of(c->fl->defs, text) != FLOW_CMD_NONE)
         return false;
     if (!c->s.offering && (!s || s->slot))
-        return s && asks_for_action(c);
+        return s && (asks_for_action(c) || names_another_procedure(c, s, text));
     if (s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
         return false;
     classify(c);

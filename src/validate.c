@@ -123,6 +123,28 @@ static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
     return true;
 }
 
+/* "hôm qua", "ngày mai" (folded): the day they name, counted from today. */
+static const struct {
+    const char *words;
+    int days;
+} day_words[] = {
+    {"hom nay", 0}, {"hom qua", -1}, {"hom kia", -2}, {"ngay mai", 1}, {"mai", 1}, {"ngay kia", 2},
+};
+
+static bool day_word(const char *folded, time_t now, int *d, int *m, int *y)
+{
+    for (size_t i = 0; i < sizeof day_words / sizeof day_words[0]; i++) {
+        if (strcmp(folded, day_words[i].words) != 0)
+            continue;
+        struct tm tm = today_vn(now + (time_t)day_words[i].days * 86400);
+        *d = tm.tm_mday;
+        *m = tm.tm_mon + 1;
+        *y = tm.tm_year + 1900;
+        return true;
+    }
+    return false;
+}
+
 enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t now, char *out,
                               size_t cap)
 {
@@ -135,8 +157,8 @@ enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t 
         return VALID_EMPTY;
     }
     int d, m, y;
-    size_t ylen;
-    bool ok = date_parts(folded, &d, &m, &y, &ylen);
+    size_t ylen = 4;
+    bool ok = day_word(folded, now, &d, &m, &y) || date_parts(folded, &d, &m, &y, &ylen);
     free(folded);
     if (!ok)
         return VALID_DATE_FORMAT;
@@ -169,15 +191,16 @@ enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t 
     return put(out, cap, buf) ? VALID_OK : VALID_TEXT_LONG;
 }
 
-bool validate_date_year_left_out(const char *in)
+bool validate_date_implied(const char *in)
 {
     size_t flen;
     char *folded = norm_fold(in, strlen(in), &flen);
     int d, m, y;
     size_t ylen = 1;
-    bool left_out = folded && date_parts(folded, &d, &m, &y, &ylen) && ylen == 0;
+    bool implied = folded && (day_word(folded, 0, &d, &m, &y) ||
+                              (date_parts(folded, &d, &m, &y, &ylen) && ylen == 0));
     free(folded);
-    return left_out;
+    return implied;
 }
 
 /* ===== CCCD ===== */
@@ -501,26 +524,95 @@ static bool is_courtesy_word(const char *w, size_t len)
     return false;
 }
 
-/* The folded answer without its courtesy words, into out (flen + 1 bytes);
- * its length, 0 when nothing else is left or nothing was dropped. */
-static size_t without_courtesy(const char *f, char *out)
+/* The folded answer in the options' words, into out (flen + 1 bytes):
+ * courtesy words dropped, "bố" read as the forms' "cha" ("toi la bo chau").
+ * Its length; 0 when nothing else is left or nothing changed. out has room
+ * for 2 * strlen(f) + 1 bytes (each "bo" grows by one). */
+static size_t in_option_words(const char *f, char *out)
 {
     size_t n = 0;
-    bool dropped = false;
+    bool changed = false;
     const char *p = f, *w;
     size_t len;
     while ((w = next_word(&p, &len))) {
         if (is_courtesy_word(w, len)) {
-            dropped = true;
+            changed = true;
             continue;
         }
+        bool father = len == 2 && strncmp(w, "bo", 2) == 0;
+        changed = changed || father;
         if (n)
             out[n++] = ' ';
-        memcpy(out + n, w, len);
-        n += len;
+        memcpy(out + n, father ? "cha" : w, father ? 3 : len);
+        n += father ? 3 : len;
     }
     out[n] = '\0';
-    return dropped ? n : 0;
+    return changed ? n : 0;
+}
+
+/* "không biết", "chưa rõ"... (folded): the one option that says it. */
+static const char *const unsure_words[] = {
+    "khong biet", "chua biet", "ko biet", "k biet", "khong ro", "chua ro", "ko ro", "khong nho",
+};
+
+static bool is_unsure(const char *f)
+{
+    for (size_t i = 0; i < sizeof unsure_words / sizeof unsure_words[0]; i++)
+        if (strcmp(f, unsure_words[i]) == 0)
+            return true;
+    return false;
+}
+
+static int option_unsure(const char *f, const char *const *options, size_t n)
+{
+    if (!is_unsure(f))
+        return -1;
+    int found = -1, hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *o = norm_fold(options[i], strlen(options[i]), NULL);
+        if (o && is_unsure(o)) {
+            found = (int)i;
+            hits++;
+        }
+        free(o);
+    }
+    return hits == 1 ? found : -1;
+}
+
+/* Words the folded answer shares with the folded option. */
+static size_t shared_words(const char *f, const char *o)
+{
+    size_t shared = 0, len;
+    const char *p = f, *w;
+    char word[64];
+    while ((w = next_word(&p, &len)))
+        if (len < sizeof word) {
+            memcpy(word, w, len);
+            word[len] = '\0';
+            shared += has_words(o, word);
+        }
+    return shared;
+}
+
+/* The option sharing the most words with the answer, at least two and more
+ * than any other ("người dân tộc Thái" → "Dân tộc thiểu số"), or -1. */
+static int option_by_overlap(const char *f, const char *const *options, size_t n)
+{
+    size_t best = 0, second = 0;
+    int found = -1;
+    for (size_t i = 0; i < n; i++) {
+        char *o = norm_fold(options[i], strlen(options[i]), NULL);
+        size_t k = o ? shared_words(f, o) : 0;
+        free(o);
+        if (k > best) {
+            second = best;
+            best = k;
+            found = (int)i;
+        } else if (k > second) {
+            second = k;
+        }
+    }
+    return best >= 2 && best > second ? found : -1;
 }
 
 int validate_option(const char *in, const char *const *options, size_t n)
@@ -548,10 +640,15 @@ int validate_option(const char *in, const char *const *options, size_t n)
         k = option_by_words(f, flen, options, n);
         if (k < 0 && q >= 0)
             k = q;
-        char *core = k < 0 ? xmalloc(flen + 1) : NULL;
-        size_t clen = core ? without_courtesy(f, core) : 0;
+        char *core = k < 0 ? xmalloc(2 * flen + 1) : NULL; /* "bo" grows to "cha" */
+        size_t clen = core ? in_option_words(f, core) : 0;
         if (clen)
             k = option_by_words(core, clen, options, n);
+        const char *content = clen ? core : f;
+        if (k < 0)
+            k = option_unsure(content, options, n);
+        if (k < 0)
+            k = option_by_overlap(content, options, n);
         free(core);
     }
     free(f);

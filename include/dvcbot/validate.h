@@ -11,6 +11,7 @@
  *          ("01021990"). A 2-digit year is read as 20yy when that is not after
  *          the current year, else 19yy (for VALID_DATE_FUTURE dates: always 20yy).
  *          "d/m" (no year) only for the rules RECENT and UPCOMING (below).
+ *          "hôm nay", "hôm qua", "hôm kia", "(ngày) mai", "ngày kia": that day.
  *          Years 1900..2100; the day must exist. Out: "dd/mm/yyyy". Dates are
  *          compared with today in Vietnam (UTC+7).
  *   cccd   12 digits (spaces, dots, dashes ignored): a province code of the
@@ -72,8 +73,10 @@ const char *validate_code_name(enum valid_code code);
 
 enum valid_code validate_date(const char *in, enum valid_date_rule rule, time_t now, char *out,
                               size_t cap);
-/* True when in is a day and month without a year ("5/11", "ngày 5 tháng 11"). */
-bool validate_date_year_left_out(const char *in);
+/* True when in leaves its date to be worked out: a day and month without a
+ * year ("5/11", "ngày 5 tháng 11") or a day word ("hôm qua"); worth saying
+ * the full date back. */
+bool validate_date_implied(const char *in);
 enum valid_code validate_cccd(const char *in, time_t now, char *out, size_t cap);
 enum valid_code validate_phone(const char *in, char *out, size_t cap);
 enum valid_code validate_name(const char *in, size_t min_chars, size_t max_chars, char *out,

@@ -437,6 +437,19 @@ class ChildSexWordsTest(ServiceTest):
         r = chat.say("em là mẹ cháu")
         self.assertIn("xã/phường nào", r[-1]["text"])
 
+    def test_bo_answers_cha(self):
+        # "Anh/chị là gì của trẻ?" [Cha, Mẹ, ...]: "bố" (how the North says
+        # it) and "tôi là bố cháu" got "Chưa rõ anh/chị chọn gì".
+        for typed in ("bố", "toi la bo chau"):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            for line in ("Lò Thị Mai", "01/10/2026", "bé gái"):
+                chat.say(line)
+            r = chat.say(typed)
+            self.assertIn("xã/phường nào", r[-1]["text"], typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertEqual(raw["flow"]["a"]["quan_he"], "Cha")
+
 
 class AnotherFlowMidFlowTest(ServiceTest):
     telegram = False
@@ -559,3 +572,45 @@ class TypedButtonNumberTest(ServiceTest):
         self.assertTrue(r[0]["text"])
         r = chat.press("flow:khai_sinh")                      # in a flow: the step's options
         self.assertIsNone(json.loads(self.redis("GET", "s:{%s}" % chat.key)).get("nb"))
+
+
+class ProcedureAtAFormedAnswerTest(ServiceTest):
+    telegram = False
+
+    def test_another_procedure_typed_where_a_date_is_asked_pauses_the_flow(self):
+        # At "Trẻ sinh ngày nào?": "dang ky khai tu" and "lam cccd" got "Chưa
+        # đọc được ngày. Gõ theo ngày/tháng/năm".
+        for typed, name in (("dang ky khai tu", "Đăng ký khai tử"), ("lam cccd", "căn cước")):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Thị Mai")
+            r = chat.say(typed)
+            text = " ".join(x["text"] for x in r)
+            self.assertNotIn("Chưa đọc được ngày", text, typed)
+            self.assertIn(name, text, typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertIsNone(raw.get("mode"), typed)                  # paused, answers kept
+            self.assertEqual(raw["flow"]["a"], {"ho_ten_tre": "Lò Thị Mai"})
+            r = chat.say("tiếp tục")
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"], typed)
+        chat = Chat(self)                                               # a date is still a date
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Thị Mai")
+        self.assertIn("con trai hay con gái", chat.say("hôm qua")[-1]["text"])
+
+
+class OptionInOwnWordsTest(ServiceTest):
+    telegram = False
+
+    def test_an_option_said_in_other_words_is_taken(self):
+        # "Thẻ BHYT cho ai?" [Trẻ dưới 6 tuổi, Hộ nghèo, cận nghèo, Dân tộc
+        # thiểu số, ...Chưa rõ]: "người dân tộc Thái" and "không biết" got
+        # "Chưa rõ anh/chị chọn gì".
+        for typed, kept in (("người dân tộc Thái", "Dân tộc thiểu số"), ("khong biet", "Chưa rõ")):
+            chat = Chat(self)
+            r, _ = start_flow_past_checks(chat, "bhyt_ngan_sach")
+            self.assertIn("Thẻ BHYT cho ai", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertNotIn("Chưa rõ anh/chị chọn gì", r[-1]["text"], typed)
+            raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+            self.assertEqual(raw["flow"]["a"]["dien"], kept)

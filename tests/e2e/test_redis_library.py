@@ -159,3 +159,20 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertGreater(r("TTL", "u:{%s}" % u), 990)
         self.assertEqual(self.load("wc:ren4", t, mode="0"), [None, None])
         self.assertEqual(r("EXISTS", "u:{wc:ren4}", "dd:{wc:ren4}"), 0)
+
+    def test_a_commit_writes_its_numbers_as_text_and_no_empty_reply_ref(self):
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-commit"
+        r("HSET", "u:{tg:com1}", "ch", "telegram", "oq", "41", "od", "41", "oo", "w1")
+
+        def commit(ref):
+            keys = ["dd:{tg:com1}:e1", "s:{tg:com1}", "u:{tg:com1}", stream]
+            args = ["0", "", "k", "", "60", "w1", "1", "com1", ref, "tg:com1", "2", "a", "", "b", "B\x1fmenu\x1e"]
+            return r("FCALL", "outbox_commit", len(keys), *keys, *args)
+
+        self.assertEqual(commit("")[:4], [1, 0, 41, 1])
+        self.assertEqual(commit("m7")[:4], [1, 0, 43, 1])
+        entries = [dict(zip(f[::2], f[1::2])) for _, f in r("XRANGE", stream, "-", "+")]
+        self.assertEqual([(e["q"], e.get("r")) for e in entries], [("42", None), ("43", None), ("44", "m7"),
+                                                                   ("45", "m7")])
+        self.assertEqual(r("HGET", "u:{tg:com1}", "oq"), "45")

@@ -65,10 +65,15 @@ static void a_date_without_its_year_is_the_nearest_on_the_allowed_side(void **st
     date_ok("5/11", VALID_DATE_UPCOMING, "05/11/2026");
     date_ok("14/3", VALID_DATE_UPCOMING, "14/03/2027");
     date_ok("5/11/2025", VALID_DATE_RECENT, "05/11/2025");
-    assert_true(validate_date_year_left_out("ngày 5 tháng 11"));
-    assert_true(validate_date_year_left_out("5/11"));
-    assert_false(validate_date_year_left_out("5/11/2025"));
-    assert_false(validate_date_year_left_out("bé gái"));
+    assert_true(validate_date_implied("ngày 5 tháng 11"));
+    assert_true(validate_date_implied("5/11"));
+    assert_true(validate_date_implied("Hôm qua"));
+    assert_false(validate_date_implied("5/11/2025"));
+    assert_false(validate_date_implied("bé gái"));
+    date_ok("hôm qua", VALID_DATE_RECENT, "14/03/2026");
+    date_ok("hom nay", VALID_DATE_NOT_FUTURE, "15/03/2026");
+    date_ok("ngày mai", VALID_DATE_UPCOMING, "16/03/2026");
+    date_bad("ngay mai", VALID_DATE_RECENT, VALID_DATE_FUTURE);
 }
 
 static void impossible_and_out_of_range_dates_are_refused(void **state)
@@ -81,7 +86,7 @@ static void impossible_and_out_of_range_dates_are_refused(void **state)
     date_bad("01/01/1850", VALID_DATE_ANY, VALID_DATE_TOO_OLD);
     date_bad("16/03/2026", VALID_DATE_NOT_FUTURE, VALID_DATE_FUTURE);
     date_bad("14/03/2026", VALID_DATE_NOT_PAST, VALID_DATE_PAST);
-    date_bad("hôm qua", VALID_DATE_ANY, VALID_DATE_FORMAT);
+    date_bad("hôm xưa", VALID_DATE_ANY, VALID_DATE_FORMAT);
     date_bad("1/2", VALID_DATE_ANY, VALID_DATE_NO_YEAR);
     date_bad("ngày 1 tháng 2", VALID_DATE_NOT_FUTURE, VALID_DATE_NO_YEAR);
     date_bad("31/2", VALID_DATE_RECENT, VALID_DATE_NOT_EXIST);
@@ -214,7 +219,18 @@ static void options_match_by_number_label_or_unique_part(void **state)
     assert_int_equal(validate_option("be trai a", sex, 2), 0);
     assert_int_equal(validate_option("cháu trai", sex, 2), 0);
     assert_int_equal(validate_option("em là mẹ cháu", opts, 4), 1);
+    assert_int_equal(validate_option("bố", opts, 4), 0);           /* the forms say "cha" */
+    assert_int_equal(validate_option("tôi là bố cháu", opts, 4), 0);
+    assert_int_equal(validate_option("bo bo bo bo bo bo bo", opts, 4), 0); /* out grows */
+    static const char *const home[] = {"Cùng nhà cha mẹ", "Nơi khác"};
+    assert_int_equal(validate_option("ở với bố mẹ", home, 2), 0);
     assert_int_equal(validate_option("bé", sex, 2), -1);
+    static const char *const who[] = {"Trẻ dưới 6 tuổi", "Hộ nghèo, cận nghèo", "Dân tộc thiểu số",
+                                      "Người có công", "Chưa rõ"};
+    assert_int_equal(validate_option("người dân tộc Thái", who, 5), 2); /* most words shared */
+    assert_int_equal(validate_option("hộ nghèo dân tộc", who, 5), -1);  /* as many: neither */
+    assert_int_equal(validate_option("không biết", who, 5), 4);         /* the "unsure" option */
+    assert_int_equal(validate_option("không biết", sex, 2), -1);
 }
 
 /* Options that are all quantities: a typed number is the quantity. */
