@@ -70,9 +70,10 @@ static int kind_from_name(const char *s)
     return -1;
 }
 
-static bool valid_id(const char *s)
+bool catalog_valid_id(const char *s, size_t max)
 {
-    if (!*s || strlen(s) > 48)
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
         return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
@@ -320,7 +321,7 @@ static void load_reply(struct loader *ld, const char *file, const cJSON *root, s
         return;
     if (in->kind == INTENT_PROCEDURE)
         problemf(&ld->pb, file, "reply", "a procedure is answered by its facts, not a template");
-    else if (!nonempty_string(v) || !valid_id(v->valuestring))
+    else if (!nonempty_string(v) || !catalog_valid_id(v->valuestring, CATALOG_ID_MAX))
         problemf(&ld->pb, file, "reply", "must be a template name (a-z, 0-9, _)");
     else
         in->reply = v->valuestring;
@@ -410,7 +411,7 @@ static void load_manifest(struct loader *ld, struct catalog *cat)
         *kind++ = '\0';
         *end = '\0';
         int k = kind_from_name(kind);
-        if (!valid_id(id) || k < 0) {
+        if (!catalog_valid_id(id, CATALOG_ID_MAX) || k < 0) {
             problemf(&ld->pb, CATALOG_MANIFEST, "", "bad id or kind on the line of '%s'", id);
             continue;
         }

@@ -484,6 +484,11 @@ static bool on_text(struct flow_ctx *c, const char *text)
         advance(c, NULL);
         return false;
     }
+    if ((cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO) && s->slot && s->type != SLOT_TEXT &&
+        s->type != SLOT_CHOICE) {
+        flow_view_current(c, NULL); /* "có" under "tiếp tục?" is no name, no date */
+        return false;
+    }
     if (s->slot)
         take_answer(c, text);
     else

@@ -238,7 +238,7 @@ static void parse_question(struct checker *c, const char *f, const cJSON *js, st
         problemf(&c->pb, c->file, f, "ask must be a non-empty string");
     else
         st->text = ask->valuestring;
-    if (!nonempty(slot) || !valid_id(slot->valuestring, FLOW_SLOT_ID_MAX))
+    if (!nonempty(slot) || !catalog_valid_id(slot->valuestring, FLOW_SLOT_ID_MAX))
         problemf(&c->pb, c->file, f, "slot must be an id of a-z 0-9 _ (at most %d bytes)", FLOW_SLOT_ID_MAX);
     else
         st->slot = slot->valuestring;

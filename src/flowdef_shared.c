@@ -77,7 +77,7 @@ static void parse_screens(struct checker *c, struct flow_set *set, const cJSON *
         snprintf(field, sizeof field, "screens[%zu]", set->n_screens);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(js, "id");
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "name");
-        if (!nonempty(id) || !valid_id(id->valuestring, FLOW_NAME_MAX) ||
+        if (!nonempty(id) || !catalog_valid_id(id->valuestring, FLOW_NAME_MAX) ||
             screen_index(set, id->valuestring) >= 0 || !nonempty(name)) {
             problemf(&c->pb, c->file, field, "needs a unique id (a-z 0-9 _) and a name");
             continue;
@@ -113,8 +113,8 @@ static void parse_checks(struct checker *c, struct flow_set *set, const cJSON *e
         bool labels = nonempty(yes) && nonempty(no) && strlen(yes->valuestring) <= FLOW_OPTION_MAX &&
                       strlen(no->valuestring) <= FLOW_OPTION_MAX;
         bool stops = nonempty(then) && strcmp(then->valuestring, "stop") == 0;
-        if (!valid_id(js->string, FLOW_NAME_MAX) || !nonempty(ask) || !labels ||
-            !nonempty(screen) || !valid_id(screen->valuestring, 63) ||
+        if (!catalog_valid_id(js->string, FLOW_NAME_MAX) || !nonempty(ask) || !labels ||
+            !nonempty(screen) || !catalog_valid_id(screen->valuestring, 63) ||
             (!stops && (!nonempty(then) || strcmp(then->valuestring, "continue") != 0))) {
             problemf(&c->pb, c->file, field, "needs an id (a-z 0-9 _), ask, yes and no (button labels of 1..%d "
                     "bytes), screen (a help_ template) and then (stop or continue)",

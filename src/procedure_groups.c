@@ -12,17 +12,6 @@ struct procedure_groups {
     size_t n;
 };
 
-static bool valid_group_id(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > PROCEDURE_GROUP_ID_MAX)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
 /* Reads one group's procedures into g; counts each in seen (by catalog index). */
 static bool read_procedures(const struct catalog *cat, const cJSON *list, struct procedure_group *g,
                             const char *field, unsigned char *seen, struct problems *pb)
@@ -65,7 +54,7 @@ static bool read_group(const struct catalog *cat, const cJSON *e, size_t i, stru
     g->id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id"));
     g->name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
     bool ok = true;
-    if (!valid_group_id(g->id)) {
+    if (!catalog_valid_id(g->id, PROCEDURE_GROUP_ID_MAX)) {
         problemf(pb, PROCEDURE_GROUPS_FILE, field, "id must be 1-%d characters a-z, 0-9, _",
                  PROCEDURE_GROUP_ID_MAX);
         ok = false;

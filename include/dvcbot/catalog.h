@@ -90,6 +90,12 @@ struct problems {
 void problemf(struct problems *p, const char *file, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+#define CATALOG_ID_MAX 48 /* bytes of an intent id */
+
+/* Whether s is an id of the data files (intent, group, slot, screen,
+ * check): 1..max bytes of a-z, 0-9 and _. NULL is not one. */
+bool catalog_valid_id(const char *s, size_t max);
+
 struct catalog;
 
 /* Loads every <id>.json under dir. Returns NULL with a message in *err

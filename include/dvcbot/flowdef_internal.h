@@ -40,18 +40,6 @@ static inline bool nonempty(const cJSON *j)
     return cJSON_IsString(j) && j->valuestring[0];
 }
 
-/* a-z 0-9 _, 1..max bytes. */
-static inline bool valid_id(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return false;
-    return true;
-}
-
 static inline int screen_index(const struct flow_set *set, const char *id)
 {
     for (size_t i = 0; i < set->n_screens; i++)

@@ -614,3 +614,21 @@ class OptionInOwnWordsTest(ServiceTest):
             self.assertNotIn("Chưa rõ anh/chị chọn gì", r[-1]["text"], typed)
             raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
             self.assertEqual(raw["flow"]["a"]["dien"], kept)
+
+
+class YesUnderGoOnTest(ServiceTest):
+    telegram = False
+
+    def test_yes_under_go_on_is_not_kept_as_the_answer(self):
+        # "Anh/chị đang làm dở: Đăng ký khai sinh, bước 3/15 — tiếp tục?" "có"
+        # was kept as the child's name "Có" and the flow went on to the birth date.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("gặp cán bộ")
+        self.assertIn("tiếp tục?", chat.say("vâng")[-1]["text"])
+        r = chat.say("có")
+        self.assertIn("Trẻ tên là gì", r[-1]["text"])
+        raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+        self.assertNotIn("ho_ten_tre", raw["flow"].get("a", {}))
+        r = chat.say("Lò Văn Cán")
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
