@@ -543,11 +543,12 @@ static bool answers_fact(struct flow_ctx *c)
  * tôi", "mạng yếu quá" typed where the child's name is asked): the matcher
  * sure of one of them (FLOW_ASKS_ACTION_AT) leaves the flow even where an
  * answer is expected. Not don_vi_hanh_chinh: commune names and addresses
- * read as it. */
+ * read as it; nor gio_lam_viec: a date answer naming its weekday ("5/9,
+ * hôm đó thứ bảy") reads as it. */
 #define FLOW_ASKS_ACTION_AT 0.9
 static const char *const actions_leaving[] = {
     "gap_can_bo", "tra_cuu_ho_so", "thanh_toan", "xoa_du_lieu", "khieu_nai",
-    "mang_yeu",   "gio_lam_viec",
+    "mang_yeu",
 };
 
 static bool asks_for_action(struct flow_ctx *c)

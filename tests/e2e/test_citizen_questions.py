@@ -38,6 +38,16 @@ class OfficeHoursTest(ServiceTest):
             for p in ("menu:thu_tuc", "i:gap_can_bo", "menu"):
                 self.assertIn(p, payloads(replies), line)
 
+    def test_a_weekday_in_a_date_answer_stays_in_the_flow(self):
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Thị Ban")
+        r = chat.say("05/09/2026, hôm đó thứ bảy")
+        self.assertNotIn("niêm yết", texts(r))
+        self.assertIn("Bước", r[-1]["text"])
+        raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+        self.assertIn("flow", raw)
+
     def test_other_places_opening_hours_stay_out_of_scope(self):
         chat = Chat(self)
         for line in ("trạm y tế xã mở cửa mấy giờ", "ngân hàng agribank chủ nhật có mở không"):
