@@ -31,6 +31,7 @@
 #include "dvcbot/redis_script.h"
 #include "dvcbot/ref_sweep.h"
 #include "dvcbot/reminder.h"
+#include "dvcbot/replies.h"
 #include "dvcbot/served.h"
 #include "dvcbot/stats.h"
 #include "dvcbot/strfmt.h"
@@ -124,7 +125,10 @@ static int load_data(struct app *a, char **err)
     dir = config_data_path(&a->cfg, "templates");
     a->tpl = tpl_set_load(dir, err);
     free(dir);
-    return a->tpl ? 0 : -1;
+    if (!a->tpl)
+        return -1;
+    replies_fill_settings(a->tpl, &a->cfg);
+    return 0;
 }
 
 /* Dossier lookup, notifications and payments. */

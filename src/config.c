@@ -54,7 +54,7 @@ static const struct {
     size_t offset;
 } uint_settings[] = {
     {"DVCBOT_SESSION_TTL", 7 * 24 * 3600, offsetof(struct config, session_ttl_s)},
-    {"DVCBOT_FLOW_IDLE", 30 * 60, offsetof(struct config, flow_idle_s)},
+    {"DVCBOT_FLOW_IDLE", 24 * 3600, offsetof(struct config, flow_idle_s)},
     {"DVCBOT_DEDUPE_TTL", 24 * 3600, offsetof(struct config, dedupe_ttl_s)},
     {"DVCBOT_USER_TTL", 400 * 24 * 3600, offsetof(struct config, user_ttl_s)},
     {"DVCBOT_HTTP_TIMEOUT_MS", 10000, offsetof(struct config, http_timeout_ms)},

@@ -232,6 +232,7 @@ static void check_templates(const char *dir, const struct catalog *cat,
         free(err);
         return;
     }
+    replies_fill_settings(set, NULL);
     size_t n_specs;
     const struct reply_spec *specs = replies_specs(&n_specs);
     for (size_t i = 0; i < n_specs; i++) {

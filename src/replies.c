@@ -2,6 +2,10 @@
  * Keep the table sorted by name; add a line when code renders a new template. */
 #include "dvcbot/replies.h"
 
+#include "dvcbot/config.h"
+#include "dvcbot/duration_text.h"
+#include "dvcbot/tpl.h"
+
 #include <string.h>
 
 static const struct reply_spec specs[] = {
@@ -240,4 +244,13 @@ bool replies_var_allowed(const struct reply_spec *spec, const char *var)
         p = end;
     }
     return false;
+}
+
+void replies_fill_settings(struct tpl_set *set, const struct config *cfg)
+{
+    char flow_idle[DURATION_TEXT_MAX] = "…";
+    if (cfg)
+        duration_text(cfg->flow_idle_s, flow_idle);
+    const struct tpl_var settings[] = {{"flow_idle", flow_idle}};
+    tpl_set_fill(set, settings, sizeof settings / sizeof settings[0]);
 }

@@ -212,6 +212,49 @@ static void expand(struct buf *out, const char *src, size_t len, const struct tp
     buf_append(out, src + run, len - run);
 }
 
+/* src with the given variables written in and every other {{variable}}
+ * left as it is (caller frees). */
+static char *fill(const char *src, const struct tpl_var *vars, size_t nvars)
+{
+    struct buf out;
+    buf_init(&out);
+    char var[TPL_VAR_MAX];
+    size_t run = 0, len = strlen(src);
+    for (size_t i = 0; i < len;) {
+        size_t m = src[i] == '{' ? match_var(src + i, var) : 0;
+        size_t k = 0;
+        while (m && k < nvars && strcmp(vars[k].name, var) != 0)
+            k++;
+        if (m && k < nvars) {
+            buf_append(&out, src + run, i - run);
+            buf_puts(&out, vars[k].value ? vars[k].value : "");
+            i += m;
+            run = i;
+        } else {
+            i += m ? m : 1;
+        }
+    }
+    buf_append(&out, src + run, len - run);
+    return buf_steal(&out);
+}
+
+static void replace_filled(char **s, const struct tpl_var *vars, size_t nvars)
+{
+    char *filled = fill(*s, vars, nvars);
+    free(*s);
+    *s = filled;
+}
+
+void tpl_set_fill(struct tpl_set *set, const struct tpl_var *vars, size_t nvars)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        struct tpl *t = &set->items[i];
+        replace_filled(&t->text, vars, nvars);
+        for (size_t b = 0; b < t->n_buttons; b++)
+            replace_filled(&t->buttons[b], vars, nvars);
+    }
+}
+
 static void trim(char **s, size_t *len)
 {
     while (*len && (**s == ' ' || **s == '\t')) {

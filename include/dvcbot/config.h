@@ -59,7 +59,7 @@ struct config {
     char *staff_chat_ids;        /* DVCBOT_STAFF_CHATS: telegram chat ids for hand-off */
 
     unsigned session_ttl_s;      /* DVCBOT_SESSION_TTL, default 7 days */
-    unsigned flow_idle_s;        /* DVCBOT_FLOW_IDLE, default 30 minutes */
+    unsigned flow_idle_s;        /* DVCBOT_FLOW_IDLE, default a day */
     unsigned dedupe_ttl_s;       /* DVCBOT_DEDUPE_TTL, default 24 h */
     unsigned user_ttl_s;         /* DVCBOT_USER_TTL: user record kept after last message, default 400 days */
     unsigned http_timeout_ms;    /* DVCBOT_HTTP_TIMEOUT_MS: slow-client limit, default 10 s */

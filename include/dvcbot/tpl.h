@@ -54,6 +54,13 @@ struct bot_reply *tpl_render(const struct tpl_set *set, const char *name,
 char *tpl_render_text(const struct tpl_set *set, const char *name,
                       const struct tpl_var *vars, size_t nvars);
 
+/* Writes the given variables into every template of the set, once, where
+ * they appear ({{name}} in the text or a button): values that do not change
+ * while the service runs, such as a setting said in words (see
+ * replies_fill_settings). Other variables stay for tpl_render. The values
+ * are copied. */
+void tpl_set_fill(struct tpl_set *set, const struct tpl_var *vars, size_t nvars);
+
 /* Calls fn for every distinct {{variable}} the template uses. */
 void tpl_each_var(const struct tpl_set *set, const char *name,
                   void (*fn)(const char *var, void *ud), void *ud);

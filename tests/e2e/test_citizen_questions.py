@@ -64,24 +64,31 @@ class WeakNetworkTest(ServiceTest):
                      "bản em không có sóng 4g thì nộp giấy tờ kiểu gì"):
             replies = chat.say(line)
             text = one_screen(self, replies)
-            self.assertIn("giữ 30 phút", text, line)
+            self.assertIn("giữ 1 ngày", text, line)
             self.assertIn('"tiếp tục"', text, line)
             self.assertIn("Tổ công nghệ số cộng đồng", text, line)
             self.assertIn("Bộ phận Một cửa", text, line)
             for p in ("i:gap_can_bo", "menu:thu_tuc", "menu"):
                 self.assertIn(p, payloads(replies), line)
 
-    def test_thirty_minutes_is_how_long_a_flow_waits(self):
-        with open(os.path.join(ROOT, "src", "config.c"), encoding="utf-8") as f:
-            line = next(ln for ln in f if '"DVCBOT_FLOW_IDLE"' in ln)
-        self.assertIn("30 * 60", line)
+    def test_a_flow_left_for_most_of_a_day_goes_on(self):
+        """The default DVCBOT_FLOW_IDLE (a day): who went home for a paper,
+        or lost the signal until the evening, does not start again."""
+        chat = Chat(self)
+        r, _ = start_flow_past_checks(chat, "khai_sinh")
+        self.assertIn("Trẻ tên là gì", r[-1]["text"])
+        self.assertIn("Trẻ sinh ngày nào", chat.say("Lò Thị Ban")[-1]["text"])
+        self.bot.advance_clock(20 * 3600)
+        r = chat.say("tiếp tục")
+        self.assertNotIn("hết hạn", texts(r))
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
 
     def test_said_in_a_flow_where_a_name_is_asked_then_continued(self):
         chat = Chat(self)
         r, _ = start_flow_past_checks(chat, "khai_sinh")
         self.assertIn("Trẻ tên là gì", r[-1]["text"])
         r = chat.say("sóng yếu quá gửi không được")
-        self.assertIn("giữ 30 phút", texts(r))
+        self.assertIn("giữ 1 ngày", texts(r))
         raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
         self.assertNotIn("ho_ten_tre", raw["flow"].get("a", {}))   # not kept as the name
         r = chat.say("tiếp tục")
@@ -89,9 +96,27 @@ class WeakNetworkTest(ServiceTest):
         r = chat.say("Lò Thị Ban")
         self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
         # at a date, too
-        self.assertIn("giữ 30 phút", texts(chat.say("mạng chập chờn quá")))
+        self.assertIn("giữ 1 ngày", texts(chat.say("mạng chập chờn quá")))
         r = chat.say("tiếp tục")
         self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+
+class FlowIdleSettingTest(ServiceTest):
+    """A reply that names how long a flow waits says the setting in use."""
+    telegram = False
+    extra_env = {"DVCBOT_FLOW_IDLE": "5400"}
+
+    def test_the_advice_and_the_expiry_say_the_setting(self):
+        chat = Chat(self)
+        self.assertIn("giữ 1 giờ 30 phút", texts(chat.say("mạng yếu quá gửi không được")))
+        r, _ = start_flow_past_checks(chat, "khai_sinh")
+        self.assertIn("Trẻ tên là gì", r[-1]["text"])
+        self.bot.advance_clock(5400 - 60)
+        self.assertIn("Trẻ sinh ngày nào", chat.say("Lò Thị Ban")[-1]["text"])
+        self.bot.advance_clock(5400 + 1)
+        r = chat.say("12/10/2026")
+        self.assertIn("đã hết hạn vì 1 giờ 30 phút không có trả lời", r[0]["text"])
+        self.assertIn("flow:khai_sinh", payloads(r))
 
 
 class PaymentWaysTest(ServiceTest):

@@ -103,6 +103,28 @@ static void missing_template_still_gives_the_user_an_answer(void **state)
     tpl_set_free(set);
 }
 
+/* A value filled in at start is in the text and the buttons; the variables
+ * it does not name still come from tpl_render. */
+static void filled_values_stay_and_other_variables_still_render(void **state)
+{
+    (void)state;
+    char *err;
+    struct tpl_set *set = tpl_set_load(dir, &err);
+    assert_non_null(set);
+    const struct tpl_var fixed[] = {{"code", "H7"}, {"unused", "x"}};
+    tpl_set_fill(set, fixed, 2);
+    struct bot_replies out;
+    bot_replies_init(&out);
+    struct tpl_var vars[] = {{"status", "xong"}, {"pay_label", "Trả phí"}, {"code", "ignored"}};
+    assert_non_null(tpl_render(set, "status", vars, 3, &out));
+    assert_string_equal(out.items[0].text, "Hồ sơ H7: xong.");
+    assert_string_equal(out.items[0].buttons[1].payload, "pay:H7");
+    assert_non_null(tpl_render(set, "plain", NULL, 0, &out));
+    assert_string_equal(out.items[1].text, "Chỉ có chữ {{ not a var }} {{x");
+    bot_replies_free(&out);
+    tpl_set_free(set);
+}
+
 static void missing_directory_is_an_error(void **state)
 {
     (void)state;
@@ -119,6 +141,7 @@ int main(void)
         cmocka_unit_test(empty_variable_hides_its_button),
         cmocka_unit_test(text_that_is_not_a_variable_stays),
         cmocka_unit_test(missing_template_still_gives_the_user_an_answer),
+        cmocka_unit_test(filled_values_stay_and_other_variables_still_render),
         cmocka_unit_test(missing_directory_is_an_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
