@@ -183,11 +183,15 @@ static size_t match_var(const char *s, char var[TPL_VAR_MAX])
     return i + 2;
 }
 
+/* The value of name; for one vars do not give, "" (logged), or NULL when
+ * tname is NULL (tpl_set_fill: the variable stays for tpl_render). */
 static const char *lookup(const struct tpl_var *vars, size_t n, const char *name, const char *tname)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(vars[i].name, name) == 0)
             return vars[i].value ? vars[i].value : "";
+    if (!tname)
+        return NULL;
     log_fmt(LOG_WARN, "template variable missing", "\"template\":%s,\"var\":%s",
             log_q(tname), log_q(name));
     return "";
@@ -200,49 +204,25 @@ static void expand(struct buf *out, const char *src, size_t len, const struct tp
     size_t run = 0;
     for (size_t i = 0; i < len;) {
         size_t m = src[i] == '{' ? match_var(src + i, var) : 0;
-        if (m && i + m <= len) {
+        const char *value = m && i + m <= len ? lookup(vars, nvars, var, tname) : NULL;
+        if (value) {
             buf_append(out, src + run, i - run);
-            buf_puts(out, lookup(vars, nvars, var, tname));
-            i += m;
-            run = i;
-        } else {
-            i++;
+            buf_puts(out, value);
+            run = i + m;
         }
+        i += m && i + m <= len ? m : 1;
     }
     buf_append(out, src + run, len - run);
 }
 
-/* src with the given variables written in and every other {{variable}}
- * left as it is (caller frees). */
-static char *fill(const char *src, const struct tpl_var *vars, size_t nvars)
+/* *s with the given variables written in, every other {{variable}} kept. */
+static void replace_filled(char **s, const struct tpl_var *vars, size_t nvars)
 {
     struct buf out;
     buf_init(&out);
-    char var[TPL_VAR_MAX];
-    size_t run = 0, len = strlen(src);
-    for (size_t i = 0; i < len;) {
-        size_t m = src[i] == '{' ? match_var(src + i, var) : 0;
-        size_t k = 0;
-        while (m && k < nvars && strcmp(vars[k].name, var) != 0)
-            k++;
-        if (m && k < nvars) {
-            buf_append(&out, src + run, i - run);
-            buf_puts(&out, vars[k].value ? vars[k].value : "");
-            i += m;
-            run = i;
-        } else {
-            i += m ? m : 1;
-        }
-    }
-    buf_append(&out, src + run, len - run);
-    return buf_steal(&out);
-}
-
-static void replace_filled(char **s, const struct tpl_var *vars, size_t nvars)
-{
-    char *filled = fill(*s, vars, nvars);
+    expand(&out, *s, strlen(*s), vars, nvars, NULL);
     free(*s);
-    *s = filled;
+    *s = buf_steal(&out);
 }
 
 void tpl_set_fill(struct tpl_set *set, const struct tpl_var *vars, size_t nvars)
