@@ -32,21 +32,6 @@ static const struct {
 } type_words[] = {WORD("xa"), WORD("phuong"), WORD("huyen"), WORD("tran"), WORD("o"), WORD("tai"),
                   WORD("thuoc")};
 
-/* Whether w (n bytes) is whole words of text (len bytes). */
-static bool has_words(const char *text, size_t len, const char *w, size_t n)
-{
-    const char *end = text + len;
-    for (const char *at = text; n && at + n <= end;) {
-        const char *hit = memmem(at, (size_t)(end - at), w, n);
-        if (!hit)
-            return false;
-        if ((hit == text || hit[-1] == ' ') && (hit + n == end || hit[n] == ' '))
-            return true;
-        at = hit + 1;
-    }
-    return false;
-}
-
 /* ===== Loading ===== */
 
 /* text (folded) as the rewriter reads it, into a new string; NULL if empty. */
@@ -132,7 +117,7 @@ static void load_phrases(struct matcher *m, struct problems *pb, const cJSON *ar
     cJSON_ArrayForEach(e, arr) {
         char *f = cJSON_IsString(e) ? norm_fold(e->valuestring, strlen(e->valuestring), NULL) : NULL;
         char *r = f && *f ? rewritten(m, f, ln) : NULL;
-        if (!r || words_in(r) > max_words || (need && !has_words(r, strlen(r), need, strlen(need))))
+        if (!r || words_in(r) > max_words || (need && !norm_has_words(r, strlen(r), need, strlen(need))))
             problemf(pb, "_matcher.json", field, "every item must be a phrase of 1 to %zu words%s%s",
                      max_words, need ? " with " : "", need ? need : "");
         else
@@ -236,7 +221,7 @@ static bool marks_within(const char *marked, size_t n, const char *words)
         size_t e = s;
         while (e < n && marked[e] != ' ')
             e++;
-        if (!has_words(words, strlen(words), marked + s, e - s))
+        if (!norm_has_words(words, strlen(words), marked + s, e - s))
             return false;
         s = e + 1;
     }
@@ -412,7 +397,7 @@ void matcher_mask_requires(const struct matcher *m, const struct rewrite_line *l
         return; /* only the intent that would win is checked */
     for (size_t k = 0; k < m->n_cues; k++)
         if (m->cues[k].intent == best &&
-            has_words(ln->text, ln->len, m->cues[k].text, m->cues[k].len))
+            norm_has_words(ln->text, ln->len, m->cues[k].text, m->cues[k].len))
             return;
     intent[m->fallback] += intent[best];
     intent[best] = 0;

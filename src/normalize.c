@@ -286,3 +286,17 @@ size_t norm_marked_words(const char *text, size_t len, char *outp, size_t cap)
     o.p[o.len] = '\0';
     return o.len;
 }
+
+bool norm_has_words(const char *text, size_t len, const char *words, size_t n)
+{
+    const char *end = text + len;
+    for (const char *at = text; n && at + n <= end;) {
+        const char *hit = memmem(at, (size_t)(end - at), words, n);
+        if (!hit)
+            return false;
+        if ((hit == text || hit[-1] == ' ') && (hit + n == end || hit[n] == ' '))
+            return true;
+        at = hit + 1;
+    }
+    return false;
+}

@@ -429,16 +429,7 @@ enum valid_code validate_name(const char *in, size_t min_chars, size_t max_chars
 /* True when words (folded) appear in text (folded) as whole words. */
 static bool has_words(const char *text, const char *words)
 {
-    size_t wl = strlen(words);
-    if (!wl)
-        return false;
-    for (const char *p = strstr(text, words); p; p = strstr(p + 1, words)) {
-        bool start = p == text || p[-1] == ' ';
-        bool end = p[wl] == '\0' || p[wl] == ' ';
-        if (start && end)
-            return true;
-    }
-    return false;
+    return norm_has_words(text, strlen(text), words, strlen(words));
 }
 
 /* The quantities a folded option stands for: "3 thang" 3, "1 2 nguoi" 1..2,

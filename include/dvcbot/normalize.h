@@ -11,6 +11,7 @@
 #ifndef DVCBOT_NORMALIZE_H
 #define DVCBOT_NORMALIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Returned by norm_fold_into when the input is not valid UTF-8 or does not
@@ -34,5 +35,10 @@ size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap);
  * give the same word. Words without marks are left out. Returns the length,
  * or NORM_ERROR for invalid UTF-8 or when out is too small. */
 size_t norm_marked_words(const char *text, size_t len, char *out, size_t cap);
+
+/* Whether words (n bytes, one or more space-separated words) appear in text
+ * (len bytes) as whole words: at its start or after a space, and at its end
+ * or before one. Meant for folded text; false when n is 0. */
+bool norm_has_words(const char *text, size_t len, const char *words, size_t n);
 
 #endif

@@ -116,6 +116,24 @@ static void test_marked_words_refuse_bad_input(void **state)
     assert_int_equal(norm_marked_words("những", strlen("những"), small, sizeof small), NORM_ERROR);
 }
 
+/* Whole words only: at the start or after a space, at the end or before one. */
+static void test_has_words_takes_whole_words_only(void **state)
+{
+    (void)state;
+    const char *t = "xa chieng an cu";
+    assert_true(norm_has_words(t, strlen(t), "xa", 2));
+    assert_true(norm_has_words(t, strlen(t), "chieng an", 9));
+    assert_true(norm_has_words(t, strlen(t), "cu", 2));
+    assert_false(norm_has_words(t, strlen(t), "an c", 4));
+    assert_false(norm_has_words(t, strlen(t), "chie", 4));
+    assert_false(norm_has_words(t, strlen(t), "", 0));
+    assert_false(norm_has_words(t, 6, "chieng an", 9)); /* only len bytes are read */
+    const char *u = "ban bo bo";
+    assert_true(norm_has_words(u, strlen(u), "bo", 2)); /* a later hit when the first is not whole */
+    const char *v = "bon bo";
+    assert_true(norm_has_words(v, strlen(v), "bo", 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_other_scripts_keep_letters),
         cmocka_unit_test(test_marked_words_keep_what_folding_loses),
         cmocka_unit_test(test_marked_words_refuse_bad_input),
+        cmocka_unit_test(test_has_words_takes_whole_words_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
