@@ -69,3 +69,37 @@ class SummaryScreenTest(ServiceTest):
         # the two short ones share one
         labels = ["Hướng dẫn nộp trực tuyến", "Xem đầy đủ", "Tra cứu hồ sơ"]
         self.assertEqual(screen_rows("a" * 10 + " " + "b" * 29 + "\n\nc", labels), 2 + 1 + 1 + 2 * 2)
+
+
+class FeeFactsTest(ServiceTest):
+    """What the fee lines say (facts3), as the web chat user gets them."""
+    telegram = False
+
+    def reply(self, user, button):
+        status, data = self.bot.webchat(user, None, button=button)
+        self.assertEqual(status, 200)
+        return data["replies"][0]["text"]
+
+    @staticmethod
+    def fee_line(text):
+        return next(line for line in text.split("\n") if line.startswith("Lệ phí:"))
+
+    def test_land_transfer_fee_says_the_rates_first_and_that_family_gifts_pay_nothing(self):
+        line = self.fee_line(self.reply("feefacts01", "i:bien_dong_dat_dai"))
+        self.assertTrue(line.startswith("Lệ phí: Mua bán: thuế thu nhập 2%"), line)
+        self.assertIn("0,5%", line)
+        self.assertIn("trong gia đình: miễn", line)
+        full = self.fee_line(self.reply("feefacts01", "full:bien_dong_dat_dai"))
+        # gifts and inheritance from outside the family: 10 % above 20 million, not 2 %
+        self.assertIn("thừa kế từ người khác: thuế thu nhập cá nhân 10% phần giá trị trên 20 triệu", full)
+        self.assertIn("cha mẹ chồng với con dâu, cha mẹ vợ với con rể", full)
+        self.assertIn("109/2025/QH15", full)
+        self.assertIn("10/2022/NĐ-CP", full)
+
+    def test_late_birth_and_death_registration_fee_says_the_commune_tells_the_amount(self):
+        for pid in ("khai_tu", "khai_sinh"):
+            line = self.fee_line(self.reply("feefacts02", "i:" + pid))
+            self.assertIn("miễn phí. Quá hạn: có lệ phí, cán bộ xã báo số tiền", line, pid)
+            full = self.fee_line(self.reply("feefacts02", "full:" + pid))
+            self.assertIn("hộ nghèo, gia đình có công, người khuyết tật: miễn", full, pid)
+            self.assertIn("bot chưa tìm được số tiền", full, pid)
