@@ -104,6 +104,13 @@ window.DVC_TEXTS = (function () {
      * it waits for the second press, and the notice once done. */
     settle: { refunded: 'Đã hoàn tiền', applied: 'Ghi nhận vào hồ sơ' },
     settleConfirm: 'Bấm lần nữa: ',
-    settleDone: { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' }
+    settleDone: { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' },
+
+    /* Broadcasts: a button row half filled ($1: the label, or the row's
+     * number), a count of nobody, and the hint on a row of the list. */
+    buttonNoAction: 'Nút «$1» chưa chọn việc của nút (ô bên cạnh). Chọn việc, hoặc xóa chữ trên nút.',
+    buttonNoLabel: 'Nút thứ $1 chưa có chữ trên nút.',
+    noRecipients: 'Không có ai trong nhóm người nhận này. Kiểm tra lại tên xã/phường (viết đúng tên, cách nhau bằng dấu phẩy) và các điều kiện khác.',
+    followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này'
   };
 }());
