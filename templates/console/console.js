@@ -121,6 +121,7 @@
     var msg = res.data && res.data.error;
     if (res.status === 0) return 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.';
     if (res.status === 503) return 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.';
+    if (res.status === 401) return errorVi(msg || 'not signed in');
     if (res.status === 403) return 'Không được phép (' + errorVi(msg || '') + ').';
     return msg ? 'Lỗi: ' + errorVi(msg) : 'Lỗi ' + res.status;
   }

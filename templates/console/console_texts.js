@@ -57,6 +57,8 @@ window.DVC_TEXTS = (function () {
       [/Idempotency-Key/, 'Yêu cầu này trùng một tin đã gửi; tải lại trang rồi soạn lại.'],
       [/^broadcast is (\w+); only a scheduled or running one can be cancelled/, 'Chỉ dừng được tin đang hẹn giờ hoặc đang gửi (tin này: $1).'],
       [/^no such broadcast/, 'Không tìm thấy tin này.'],
+      [/^not signed in, or the session has ended/, 'Phiên làm việc đã kết thúc. Đang chuyển về trang đăng nhập…'],
+      [/^missing or wrong X-CSRF-Token/, 'Trang đã cũ. Vui lòng tải lại trang (F5) rồi làm lại.'],
       [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
       [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
       [/^not found/, 'Không tìm thấy.']
