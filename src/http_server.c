@@ -18,13 +18,17 @@
 #include <unistd.h>
 
 static void conn_process(struct http_conn *c);
+static void conn_process_shared(struct http_conn *c, size_t n);
 static void conn_close(struct http_conn *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 
 /* How long a refused client may go on sending before we close. */
 #define LINGER_MS 2000
-/* Bytes read at a time; the buffer is let go when a connection is idle. */
+/* Bytes read at a time. A connection with nothing buffered reads into one
+ * space shared by all (each read is parsed before its callback returns);
+ * only what is left unparsed goes into the connection's own buffer, which
+ * is let go when the connection is idle. */
 #define READ_CHUNK (16 * 1024)
 /* While a request is in flight, reading goes on (stopping and starting
  * costs system calls per request) until this many bytes of the next,
@@ -218,10 +222,17 @@ static void conn_dispatch(struct http_conn *c)
     c->srv->opts.handler(req, c->srv->opts.handler_ud);
 }
 
+static _Thread_local char read_space[READ_CHUNK + 1];
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
     struct http_conn *c = h->data;
     (void)suggested;
+    if (c->in.len == 0) {
+        out->base = read_space;
+        out->len = READ_CHUNK;
+        return;
+    }
     buf_reserve(&c->in, READ_CHUNK);
     out->base = c->in.data + c->in.len;
     out->len = c->in.cap - c->in.len - 1;
@@ -230,7 +241,6 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
     struct http_conn *c = s->data;
-    (void)b;
     if (c->discarding) {
         if (nread < 0)
             conn_close(c);
@@ -243,6 +253,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
             conn_close(c);
         uv_read_stop(s);
         c->reading = false;
+        return;
+    }
+    if (b->base == read_space) {
+        conn_process_shared(c, (size_t)nread);
         return;
     }
     c->in.len += (size_t)nread;
@@ -283,8 +297,8 @@ static bool conn_wants_input(const struct http_conn *c)
 }
 
 /* Parses what is buffered, handing complete requests to the handler one at
- * a time. */
-static void conn_process(struct http_conn *c)
+ * a time (a response written meanwhile does not parse again: processing). */
+static void conn_parse(struct http_conn *c)
 {
     c->processing = true;
     while (!c->inflight && !c->writes_pending && !c->closing && !c->close_after_write &&
@@ -301,6 +315,12 @@ static void conn_process(struct http_conn *c)
         }
     }
     c->processing = false;
+}
+
+/* After parsing: the rest kept at the start of the buffer (none held when
+ * idle), reading on or off, the idle timer. */
+static void conn_parsed(struct http_conn *c)
+{
     if (c->closing)
         return;
     conn_compact(c);
@@ -310,6 +330,31 @@ static void conn_process(struct http_conn *c)
     if (!c->inflight && !c->cur && !c->close_after_write)
         if (uv_timer_start(&c->timer, http_conn_timeout, c->srv->opts.idle_ms, 0) != 0)
             conn_close(c);
+}
+
+static void conn_process(struct http_conn *c)
+{
+    conn_parse(c);
+    conn_parsed(c);
+}
+
+/* n bytes read into read_space (the connection had nothing buffered):
+ * parsed in place, c->in lent the space meanwhile (nothing but the parse
+ * touches it then: a close frees it a loop turn later); what is left
+ * unparsed is copied into the connection's own buffer. */
+static void conn_process_shared(struct http_conn *c, size_t n)
+{
+    struct buf own = c->in;
+    read_space[n] = '\0';
+    c->in = (struct buf){.data = read_space, .len = n, .cap = sizeof read_space};
+    c->in_off = 0;
+    conn_parse(c);
+    size_t off = c->in_off;
+    c->in = own;
+    c->in_off = 0;
+    if (!c->closing && off < n)
+        buf_append(&c->in, read_space + off, n - off);
+    conn_parsed(c);
 }
 
 static void conn_read_peer(struct http_conn *c)

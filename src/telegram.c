@@ -20,6 +20,7 @@ struct telegram {
     struct dialog *dialog;
     char *send_url;
     char *ack_url;
+    struct buf body;             /* the request body being sent, kept from call to call */
 };
 
 /* One API call in flight for an outbox item. */
@@ -188,22 +189,28 @@ static void render_keyboard(struct buf *b, const struct bot_reply *reply)
     buf_puts(b, "]}");
 }
 
+void telegram_render_into(struct buf *b, const char *chat, const char *text, size_t len,
+                          const struct bot_reply *reply)
+{
+    buf_puts(b, "{\"chat_id\":");
+    if (is_numeric_id(chat))
+        buf_puts(b, chat);
+    else
+        buf_json_str(b, chat);
+    buf_puts(b, ",\"text\":");
+    buf_json_html_strn(b, text, len);
+    buf_puts(b, ",\"parse_mode\":\"HTML\",\"disable_web_page_preview\":true");
+    if (reply && reply->n_buttons)
+        render_keyboard(b, reply);
+    buf_putc(b, '}');
+}
+
 char *telegram_render_message(const char *chat, const char *text, size_t len,
                               const struct bot_reply *reply)
 {
     struct buf b;
     buf_init(&b);
-    buf_puts(&b, "{\"chat_id\":");
-    if (is_numeric_id(chat))
-        buf_puts(&b, chat);
-    else
-        buf_json_str(&b, chat);
-    buf_puts(&b, ",\"text\":");
-    buf_json_html_strn(&b, text, len);
-    buf_puts(&b, ",\"parse_mode\":\"HTML\",\"disable_web_page_preview\":true");
-    if (reply && reply->n_buttons)
-        render_keyboard(&b, reply);
-    buf_putc(&b, '}');
+    telegram_render_into(&b, chat, text, len, reply);
     return buf_steal(&b);
 }
 
@@ -259,15 +266,15 @@ static void on_api_response(const struct http_client_response *res, void *ud)
     outbox_delivered(tg->ob, item, more ? OUTBOX_RETRY : v, retry_after);
 }
 
-static int post(struct telegram *tg, const char *url, char *body, struct tg_call *call)
+/* Sends tg->body (the client copies it: the buffer serves the next call). */
+static int post(struct telegram *tg, const char *url, struct tg_call *call)
 {
     static const char *const headers[] = {"Content-Type: application/json", NULL};
     struct http_client_request req = {
-        .method = "POST", .url = url, .headers = headers, .body = body,
-        .body_len = strlen(body), .timeout_ms = tg->cfg->send_timeout_ms,
+        .method = "POST", .url = url, .headers = headers, .body = tg->body.data,
+        .body_len = tg->body.len, .timeout_ms = tg->cfg->send_timeout_ms,
     };
     int rc = http_client_request(tg->http, &req, on_api_response, call);
-    free(body);
     if (rc != 0)
         free(call);
     return rc;
@@ -278,22 +285,21 @@ static int send_part(struct telegram *tg, struct outbox_item *item)
     struct tg_call *call = xcalloc(1, sizeof *call);
     call->tg = tg;
     call->item = item;
+    buf_reset(&tg->body);
     if (item->kind == OUTBOX_ACK) {
-        struct buf b;
-        buf_init(&b);
-        buf_puts(&b, "{\"callback_query_id\":");
-        buf_json_str(&b, item->reply_ref);
-        buf_putc(&b, '}');
+        buf_puts(&tg->body, "{\"callback_query_id\":");
+        buf_json_str(&tg->body, item->reply_ref);
+        buf_putc(&tg->body, '}');
         call->last = true;
-        return post(tg, tg->ack_url, buf_steal(&b), call);
+        return post(tg, tg->ack_url, call);
     }
     const char *text = item->reply.text;
     size_t total = strlen(text), off = item->part <= total ? item->part : total;
     size_t len = telegram_part_len(text + off, total - off, TELEGRAM_MAX_TEXT);
     call->part_end = off + len;
     call->last = call->part_end >= total;
-    char *body = telegram_render_message(item->chat, text + off, len, call->last ? &item->reply : NULL);
-    return post(tg, tg->send_url, body, call);
+    telegram_render_into(&tg->body, item->chat, text + off, len, call->last ? &item->reply : NULL);
+    return post(tg, tg->send_url, call);
 }
 
 static int deliver(void *ctx, struct outbox_item *item)
@@ -438,5 +444,6 @@ void telegram_free(struct telegram *tg)
         return;
     free(tg->send_url);
     free(tg->ack_url);
+    buf_free(&tg->body);
     free(tg);
 }

@@ -47,6 +47,9 @@ size_t telegram_part_len(const char *text, size_t len, size_t max_chars);
 /* The sendMessage JSON body for one part; buttons only when reply != NULL. */
 char *telegram_render_message(const char *chat, const char *text, size_t len,
                               const struct bot_reply *reply);
+/* The same, appended to b (the driver renders into a buffer it keeps). */
+void telegram_render_into(struct buf *b, const char *chat, const char *text, size_t len,
+                          const struct bot_reply *reply);
 /* Verdict on an API response; *retry_after_ms for OUTBOX_RETRY_AFTER. */
 enum outbox_verdict telegram_classify(long status, const char *body, unsigned *retry_after_ms);
 
