@@ -589,6 +589,18 @@ static bool names_another_procedure(struct flow_ctx *c, const struct flow_step *
            c->t->match.score >= FLOW_ASKS_ACTION_AT;
 }
 
+/* A greeting typed in the middle ("chào em" when coming back the next
+ * day, where the birth date is asked): not an answer; the matcher sure of
+ * it, the flow offers to go on as /start does. */
+#define FLOW_GREETING_ID "chao_hoi"
+static bool greets(struct flow_ctx *c, const struct bot_msg *m)
+{
+    if (m->kind != BOT_MSG_TEXT || flow_set_command_of(c->fl->defs, m->text) != FLOW_CMD_NONE)
+        return false;
+    classify(c);
+    return strcmp(c->t->match.id, FLOW_GREETING_ID) == 0 && c->t->match.score >= FLOW_ASKS_ACTION_AT;
+}
+
 /* Typed text where no answer is expected (an instruction, a check, the
  * saved-data offer) that the matcher reads as another question, or where
  * one is, a request for something else: the user moved on. */
@@ -660,6 +672,12 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         flow_turn_commit(&c);
         dialog_turn_set_mode(t, NULL);
         return false;
+    }
+    if (greets(&c, m)) {
+        flow_view_resume(&c);
+        flow_turn_commit(&c);
+        dialog_turn_done(t);
+        return true;
     }
     bool handed = false;
     if (m->kind == BOT_MSG_BUTTON)

@@ -86,3 +86,24 @@ class EraseMidFlowTest(ServiceTest):
         r = chat.press("erase:yes")
         self.assertIn("Đã xóa", r[0]["text"])
         self.assertNotIn(" 0 danh sách", r[0]["text"])
+
+
+class ComingBackTest(ServiceTest):
+    telegram = False
+
+    def test_a_greeting_the_next_day_offers_the_flow_back(self):
+        # Đăng ký khai sinh left at "Trẻ sinh ngày nào?"; the next day "chào
+        # em" got "Chưa đọc được ngày. Gõ theo ngày/tháng/năm".
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("Lò Văn An")
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        self.bot.advance_clock(20 * 3600)                        # within DVCBOT_FLOW_IDLE (a day)
+        r = chat.say("chào em")
+        self.assertNotIn("Chưa đọc được ngày", texts(r))
+        self.assertIn("đang làm dở: Đăng ký khai sinh", r[0]["text"])
+        self.assertIn("f:resume", payloads(r))
+        r = chat.press("f:resume")
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+        self.assertEqual(flow["a"]["ho_ten_tre"], "Lò Văn An")
