@@ -253,10 +253,13 @@ static void take_answer(struct flow_ctx *c, const char *text)
     }
     char out[VALIDATE_OUT_MAX];
     enum valid_code rc = validate_answer(s, text, out, sizeof out);
-    if (rc != VALID_OK) {
+    if (rc != VALID_OK && (s->type == SLOT_NAME || s->type == SLOT_TEXT ||
+                           !flow_correct_previous(c, text))) {
         refuse(c, s, rc);
         return;
     }
+    if (rc != VALID_OK)
+        return; /* the question before corrected */
     store_answer(c, out);
     if (s->type != SLOT_DATE || !validate_date_implied(text)) {
         advance(c, NULL);

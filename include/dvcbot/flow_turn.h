@@ -94,6 +94,14 @@ char *flow_view_answered_labels(const struct flow_ctx *c);
  * name (caller frees). */
 char *flow_view_portal_link(const struct flow_ctx *c);
 
+/* ===== flow_correct.c ===== */
+/* A typed line that is no answer to the current question: when, without
+ * words like "nhầm rồi", it answers the question before (a choice or a
+ * date) otherwise than it was answered, that answer changes, a note says
+ * so above the current step (or the step its new branch needs). Returns
+ * false, touching nothing, otherwise. */
+bool flow_correct_previous(struct flow_ctx *c, const char *text);
+
 /* ===== flow_end.c ===== */
 
 /* The last portal screen is done: counts the flow finished (once) and asks

@@ -107,3 +107,32 @@ class ComingBackTest(ServiceTest):
         self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
         flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
         self.assertEqual(flow["a"]["ho_ten_tre"], "Lò Văn An")
+
+
+class MindChangedTest(ServiceTest):
+    telegram = False
+
+    def answers(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]["a"]
+
+    def test_the_answer_before_typed_again_changes_it(self):
+        # After "bé trai", at "Anh/chị là gì của trẻ?": "nhầm rồi, bé gái"
+        # and "à nhầm, sinh ngày 4/11" got "Chưa rõ anh/chị chọn gì".
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        chat.say("3/11")
+        r = chat.say("bé trai")
+        self.assertIn("là gì của trẻ", r[-1]["text"])
+        r = chat.say("nhầm rồi, bé gái")
+        self.assertIn('Đã sửa "Giới tính của trẻ": Nữ (con gái)', r[-1]["text"])
+        self.assertIn("là gì của trẻ", r[-1]["text"])                # the question stays
+        self.assertEqual(self.answers(chat)["gioi_tinh_tre"], "Nữ (con gái)")
+        r = chat.say("sai rồi")                                       # a way back, typed
+        self.assertIn("con trai hay con gái", r[-1]["text"])
+        r = chat.say("à nhầm, sinh ngày 4/11")                        # the date before this one
+        self.assertIn("04/11/", r[-1]["text"])
+        self.assertTrue(self.answers(chat)["ngay_sinh_tre"].startswith("04/11/"))
+        self.assertIn("con trai hay con gái", r[-1]["text"])
+        r = chat.say("con mèo")                                       # neither: asked again
+        self.assertIn("Chưa rõ", r[-1]["text"])
