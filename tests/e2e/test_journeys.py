@@ -29,7 +29,7 @@ class GreetingNumberTest(ServiceTest):
         self.assertEqual(self.redis.keys("s:{%s}" % chat.key), [])
 
 
-class LookupRetryTest(ServiceTest):
+class DossierJourney(ServiceTest):
     telegram = False
     extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
@@ -37,6 +37,9 @@ class LookupRetryTest(ServiceTest):
         status, _, _ = self.bot.admin("POST", "/admin/dossiers", json.dumps([record]).encode(),
                                       token=ADMIN_TOKEN, headers={"Content-Type": "application/json"})
         self.assertEqual(status, 200)
+
+
+class LookupRetryTest(DossierJourney):
 
     def test_the_digits_typed_again_after_a_wrong_try_are_a_new_try(self):
         # After "Không tìm thấy hồ sơ khớp…", the right 4 digits typed got
@@ -136,3 +139,33 @@ class MindChangedTest(ServiceTest):
         self.assertIn("con trai hay con gái", r[-1]["text"])
         r = chat.say("con mèo")                                       # neither: asked again
         self.assertIn("Chưa rõ", r[-1]["text"])
+
+
+class CodeTypedEarlyTest(DossierJourney):
+
+    def test_the_code_typed_at_the_payment_screen_ends_the_flow(self):
+        # At step 14/15 (the payment screen, "Xong, tiếp tục") the user, who
+        # had submitted, typed "mã hồ sơ 000.00…": the flow was left
+        # unfinished (no consent, no rating, not counted finished) and the
+        # code looked up as if asked out of the blue.
+        code = "000.00.12.H50-261120-0005"
+        self.upload({"code": code, "procedure": "khai_sinh", "applicant_name": "Lò Văn Bình",
+                     "phone": "0912345678", "status": "da_tiep_nhan",
+                     "received_at": "2026-11-20T08:00:00+07:00"})
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        for typed in ("Lò Văn An", "hôm qua", "bé trai", "bố", "Chiềng Cơi"):
+            r = chat.say(typed)
+        for _ in range(15):
+            if 'Màn hình "Thanh toán"' in r[-1]["text"]:
+                break
+            r = chat.press([p for p in payloads(r) if p.startswith("f:next:")][0])
+        self.assertIn('Màn hình "Thanh toán"', r[-1]["text"])
+        r = chat.say("mã hồ sơ " + code)
+        self.assertIn("Đã ghi nhận mã hồ sơ " + code, texts(r))
+        r = chat.say("5678")
+        self.assertEqual(self.redis("SISMEMBER", "sub:" + code, chat.key), 1)
+        self.assertIn("muốn lưu Xã/phường", texts(r))                  # the flow's closing questions
+        status, _, body = self.bot.admin("GET", "/admin/stats", None, token=ADMIN_TOKEN)
+        flows = json.loads(body)["flows"]["khai_sinh"]
+        self.assertEqual((flows["finished"], flows["code_given"]), (1, 1))
