@@ -169,3 +169,19 @@ class CodeTypedEarlyTest(DossierJourney):
         status, _, body = self.bot.admin("GET", "/admin/stats", None, token=ADMIN_TOKEN)
         flows = json.loads(body)["flows"]["khai_sinh"]
         self.assertEqual((flows["finished"], flows["code_given"]), (1, 1))
+
+
+class HelpingGrandparentTest(ServiceTest):
+    telegram = False
+
+    def test_an_age_said_in_words_picks_the_age_range(self):
+        # A grandchild asking for a grandmother, at "Người đề nghị bao nhiêu
+        # tuổi? [Từ 75 tuổi, Từ 70 đến dưới 75, Dưới 70]": "bà 80 tuổi rồi"
+        # got "Chưa rõ anh/chị chọn gì" ("80" alone was taken).
+        chat = Chat(self)
+        r, _ = start_flow_past_checks(chat, "huu_tri_xa_hoi")
+        self.assertIn("bao nhiêu tuổi", r[-1]["text"])
+        r = chat.say("bà 80 tuổi rồi")
+        self.assertNotIn("Chưa rõ", texts(r))
+        flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+        self.assertEqual(flow["a"]["tuoi"], "Từ 75 tuổi")
