@@ -63,16 +63,19 @@ static bool asks_for_action(struct flow_ctx *c)
 
 /* At a question whose answers have a form (a date, a number, an option), a
  * line that is none of them and that the matcher is sure names another
- * procedure ("đăng ký khai tử" where the birth date is asked). Not at names
- * and free text, which may read as anything. */
+ * procedure ("đăng ký khai tử" where the birth date is asked). At a name
+ * too, which any words fit: people's names read as nothing to the matcher
+ * ("Lò Thị Kết", "Quàng Văn Hôn"), "tôi muốn đăng ký kết hôn" as kết hôn
+ * (was kept as the child's name). Not at free text, which may read as
+ * anything. */
 static bool names_another_procedure(struct flow_ctx *c, const struct flow_step *s,
                                     const char *text)
 {
     if (s->type != SLOT_DATE && s->type != SLOT_CCCD && s->type != SLOT_PHONE &&
-        s->type != SLOT_CHOICE)
+        s->type != SLOT_CHOICE && s->type != SLOT_NAME)
         return false;
     char out[VALIDATE_OUT_MAX];
-    if (flow_turn_validate(s, text, out, sizeof out) == VALID_OK)
+    if (s->type != SLOT_NAME && flow_turn_validate(s, text, out, sizeof out) == VALID_OK)
         return false;
     classify(c);
     const struct intent *in = catalog_find(c->t->deps->catalog, c->t->match.id);

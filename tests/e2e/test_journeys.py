@@ -140,6 +140,21 @@ class MindChangedTest(ServiceTest):
         r = chat.say("con mèo")                                       # neither: asked again
         self.assertIn("Chưa rõ", r[-1]["text"])
 
+    def test_another_procedure_typed_at_the_name_is_no_name(self):
+        # At "Trẻ tên là gì?": "tôi muốn đăng ký kết hôn" was kept as the
+        # child's name and the flow went on to the birth date.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("tôi muốn đăng ký kết hôn")
+        self.assertNotIn("Trẻ sinh ngày nào", texts(r))
+        self.assertIn("kết hôn", r[0]["text"])
+        raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+        self.assertNotIn("ho_ten_tre", raw["flow"]["a"])
+        self.assertIsNone(raw.get("mode"))                            # paused, "tiếp tục" goes on
+        self.assertIn("Trẻ tên là gì", chat.say("tiếp tục")[-1]["text"])
+        r = chat.say("Quàng Văn Hôn")                                 # a name is still a name
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
 
 class CodeTypedEarlyTest(DossierJourney):
 
