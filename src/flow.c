@@ -597,12 +597,20 @@ bool flows_filter(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
     const char *mode = dialog_turn_mode(t);
+    bool running = mode && strcmp(mode, FLOW_MODE) == 0;
     struct flow_ctx c;
-    if (!dialog_is_start(t->msg) || !mode || strcmp(mode, FLOW_MODE) != 0)
-        return false;
-    if (!flow_turn_load(&c, fl, t))
+    if ((running && !dialog_is_start(t->msg)) || (mode && !running) ||
+        !cJSON_GetObjectItemCaseSensitive(t->session, "flow") || !flow_turn_load(&c, fl, t))
         return false;
     long now = flow_turn_now();
+    if (!running) { /* paused: offered back when it holds the user's answers */
+        if (c.s.finished || !flow_turn_has_own_answers(&c, now) ||
+            !(dialog_is_start(t->msg) || flow_read_greets(&c, t->msg))) {
+            flow_state_clear(&c.s);
+            return false;
+        }
+        dialog_turn_set_mode(t, FLOW_MODE);
+    }
     if (expire_if_idle(&c, now)) {
         flow_turn_commit(&c);
         return false; /* greeted as usual, after the notice */

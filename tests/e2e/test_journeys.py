@@ -112,6 +112,26 @@ class ComingBackTest(ServiceTest):
         self.assertEqual(flow["a"]["ho_ten_tre"], "Lò Văn An")
 
 
+    def test_a_flow_paused_for_another_question_is_offered_back(self):
+        # Khai sinh left at the birth date to look at kết hôn, the page
+        # opened again the next day (/start) or "xin chào": only the
+        # greeting, the child's name waiting unseen in the session.
+        for first in ("/start", "xin chào"):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Văn An")
+            self.assertIn("kết hôn", chat.say("đăng ký kết hôn")[0]["text"])   # paused
+            self.bot.advance_clock(3 * 3600)
+            r = chat.say(first)
+            self.assertIn("đang làm dở: Đăng ký khai sinh", r[0]["text"], first)
+            r = chat.press("f:resume")
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"], first)
+        chat = Chat(self)                                    # nothing of the user's: greeted
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("đăng ký kết hôn")
+        self.assertIn("Xin chào", chat.say("/start")[0]["text"])
+
+
 class MindChangedTest(ServiceTest):
     telegram = False
 
