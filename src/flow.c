@@ -635,7 +635,9 @@ bool flows_filter(struct dialog_turn *t, void *ud)
  * it stopped, "quay lại" offers to, "hủy" ends it; with none, "nothing in
  * progress" and the menu. A lone "có" / "không" (no question waits for it)
  * offers to go on, and with nothing paused gets a plain "Dạ" and the menu
- * (the matcher read "có" as a lookup, "vâng" as tạm vắng). */
+ * (the matcher read "có" as a lookup, "vâng" as tạm vắng). "menu" typed
+ * gets the main menu (the matcher read it as the help text, which says
+ * "Gõ menu để quay lại"). */
 static bool on_paused_command(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
@@ -643,6 +645,11 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
     bool sure = strcmp(t->match.id, CATALOG_FALLBACK_ID) != 0 &&
                 t->match.score >= FLOW_COMMAND_YIELDS_AT;
     bool yes_no = cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO;
+    if (cmd == FLOW_CMD_MENU && !dialog_turn_mode(t)) { /* "menu" typed: the main menu */
+        dialog_reply_menu(t);
+        dialog_turn_done(t);
+        return true;
+    }
     if (dialog_turn_mode(t) || sure ||
         (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT && !yes_no))
         return false;

@@ -15,7 +15,8 @@ class GreetingNumberTest(ServiceTest):
     def test_a_number_right_after_the_greeting_presses_the_menu(self):
         # A new user: "/start" (or "xin chào"), then "2" got "Xin lỗi, tôi
         # chưa hiểu câu hỏi" (no session was kept for a greeting).
-        for channel, first in (("telegram", "/start"), ("webchat", "xin chào"), ("telegram", "chào em")):
+        for channel, first in (("telegram", "/start"), ("webchat", "xin chào"), ("telegram", "chào em"),
+                               ("webchat", "menu")):
             chat = Chat(self, channel)
             r = chat.say(first)
             self.assertEqual(payloads(r)[1], "i:tra_cuu_ho_so", (channel, first))
