@@ -249,6 +249,14 @@ static void take_commune(struct flow_ctx *c, const char *text)
         offer_units(c, text, &m);
 }
 
+static bool has_non_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return true;
+    return false;
+}
+
 static void take_answer(struct flow_ctx *c, const char *text)
 {
     const struct flow_step *s = cur_step(c);
@@ -266,12 +274,16 @@ static void take_answer(struct flow_ctx *c, const char *text)
     if (rc != VALID_OK)
         return; /* the question before corrected */
     store_answer(c, out);
-    if (s->type != SLOT_DATE || !validate_date_implied(text)) {
+    bool implied = s->type == SLOT_DATE && validate_date_implied(text);
+    bool unmarked = s->type == SLOT_NAME && !has_non_ascii(out);
+    if (!implied && !unmarked) {
         advance(c, NULL);
         return;
     }
-    const struct tpl_var v = {"date", out}; /* "5/11", "hôm qua": said back in full */
-    char *said = flow_view_text(c, "flow_date_year_taken", &v, 1);
+    /* "5/11", "hôm qua": said back in full; "lo van an": the portal wants the marks */
+    const struct tpl_var v[] = {{"date", out}, {"name", out}};
+    char *said = flow_view_text(c, implied ? "flow_date_year_taken" : "flow_name_no_marks",
+                                &v[implied ? 0 : 1], 1);
     char *note = flow_view_note(said);
     advance(c, note);
     free(note);

@@ -133,6 +133,25 @@ class ComingBackTest(ServiceTest):
         self.assertIn("Xin chào", chat.say("/start")[0]["text"])
 
 
+class NameWithoutMarksTest(ServiceTest):
+    telegram = False
+
+    def test_a_name_typed_without_marks_gets_a_reminder(self):
+        # "lo van an" at "Trẻ tên là gì? Gõ đủ họ và tên, có dấu." was kept
+        # silently; the portal's form (and the birth certificate) needs "Lò
+        # Văn An".
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("lo van an")
+        self.assertIn("Đã ghi tên: Lo Van An", r[-1]["text"])
+        self.assertIn("gõ tên có dấu", r[-1]["text"])
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("Lò Văn An")                                     # with marks: no reminder
+        self.assertNotIn("gõ tên có dấu", texts(r))
+
+
 class MindChangedTest(ServiceTest):
     telegram = False
 
