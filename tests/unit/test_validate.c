@@ -258,6 +258,8 @@ static void numbers_typed_at_quantity_options_are_quantities(void **state)
     assert_int_equal(validate_option("ông năm nay 72", ages, 3), 1);
     assert_int_equal(validate_option("nhà có 5 người", people, 3), 2);
     assert_int_equal(validate_option("sinh 5/11", ages, 3), -1);
+    static const char *const stay[] = {"Dưới 6 tháng", "6–12 tháng", "Trên 1 năm"};
+    assert_int_not_equal(validate_option("ở khoảng 1 năm", stay, 3), 0); /* a year, not 1 month */
     static const char *const copies[] = {"1", "2", "3", "Nhiều hơn 3"};
     assert_int_equal(validate_option("5", copies, 4), 3);
     assert_int_equal(validate_option("nhiều hơn 3", copies, 4), 3);
