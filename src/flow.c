@@ -245,7 +245,7 @@ static void take_commune(struct flow_ctx *c, const char *text)
     commune_list_match(c->fl->communes, text, &m);
     if (m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD)
         take_unit(c, m.unit, m.found == COMMUNE_FOUND_OLD ? m.old : NULL);
-    else
+    else if (!flow_correct_previous(c, text)) /* "nhầm, là mẹ cháu" */
         offer_units(c, text, &m);
 }
 

@@ -179,6 +179,12 @@ class MindChangedTest(ServiceTest):
         self.assertIn("con trai hay con gái", r[-1]["text"])
         r = chat.say("con mèo")                                       # neither: asked again
         self.assertIn("Chưa rõ", r[-1]["text"])
+        chat.say("bé gái")
+        r = chat.say("bố")
+        self.assertIn("xã/phường nào", r[-1]["text"])
+        r = chat.say("nhầm, là mẹ cháu")                              # at the commune question
+        self.assertIn('Đã sửa "Người đi khai là": Mẹ', r[-1]["text"])
+        self.assertIn("xã/phường nào", r[-1]["text"])
 
     def test_another_procedure_typed_at_the_name_is_no_name(self):
         # At "Trẻ tên là gì?": "tôi muốn đăng ký kết hôn" was kept as the
