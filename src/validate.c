@@ -95,8 +95,9 @@ static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
             num[n] = w;
             nlen[n++] = len;
         } else if (!((len == 4 && strncmp(w, "ngay", 4) == 0) ||
+                     (len == 4 && (strncmp(w, "mung", 4) == 0 || strncmp(w, "mong", 4) == 0)) ||
                      (len == 5 && strncmp(w, "thang", 5) == 0) ||
-                     (len == 3 && strncmp(w, "nam", 3) == 0))) {
+                     (len == 3 && strncmp(w, "nam", 3) == 0))) { /* "mùng 3 tháng 11" */
             return false;
         }
     }

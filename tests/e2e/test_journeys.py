@@ -177,6 +177,8 @@ class MindChangedTest(ServiceTest):
         self.assertIn("04/11/", r[-1]["text"])
         self.assertTrue(self.answers(chat)["ngay_sinh_tre"].startswith("04/11/"))
         self.assertIn("con trai hay con gái", r[-1]["text"])
+        r = chat.say("nhầm, mùng 5 tháng 11")                         # "mùng": was "Chưa rõ"
+        self.assertTrue(self.answers(chat)["ngay_sinh_tre"].startswith("05/11/"))
         r = chat.say("con mèo")                                       # neither: asked again
         self.assertIn("Chưa rõ", r[-1]["text"])
         chat.say("bé gái")

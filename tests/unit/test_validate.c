@@ -65,6 +65,8 @@ static void a_date_without_its_year_is_the_nearest_on_the_allowed_side(void **st
     date_ok("5/11", VALID_DATE_UPCOMING, "05/11/2026");
     date_ok("14/3", VALID_DATE_UPCOMING, "14/03/2027");
     date_ok("5/11/2025", VALID_DATE_RECENT, "05/11/2025");
+    date_ok("mùng 3 tháng 3", VALID_DATE_RECENT, "03/03/2026"); /* "mùng", "mồng": days 1-10 */
+    date_ok("mồng 5 tháng 11 năm 2025", VALID_DATE_RECENT, "05/11/2025");
     assert_true(validate_date_implied("ngày 5 tháng 11"));
     assert_true(validate_date_implied("5/11"));
     assert_true(validate_date_implied("Hôm qua"));
