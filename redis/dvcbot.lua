@@ -949,28 +949,34 @@ end)
 
 -- ===== Event marks (dialog.h): a redelivered event is recognised =====
 -- An event's mark is a member of the user's index dd:{<user>} (a sorted
--- set): the event id, scored 4 x the unix time it was marked + its state
+-- set): the event id, scored -(4 x the unix time it was marked + its state)
 -- (whole numbers: a small sorted set keeps them as integers, fractions as
--- text parsed back on every insert). "In hand" (a stored turn is being
--- handled) holds for in-hand TTL seconds after the mark, then the event is
--- handled again (its turn died before its commit); "done" holds as long as
--- the index keeps it (the dedupe TTL). A mark removed ("forgotten") is no
--- mark. A score under MARKS_NEW is a mark made before this scheme (the unix
--- time), whose state is in its own key dd:{<user>}:<id> ('p' in hand, '1'
--- done; gone: handle again).
+-- text parsed back on every insert). Negative, so that the newest mark
+-- comes first: a small sorted set is one list that ZADD walks from its
+-- head to the place of the score, so a mark scored 4 x time + state (the
+-- scheme of before, still read: a positive score from MARKS_NEW) went
+-- after every other, a walk of the whole index twice per event. "In hand"
+-- (a stored turn is being handled) holds for in-hand TTL seconds after the
+-- mark, then the event is handled again (its turn died before its commit);
+-- "done" holds as long as the index keeps it (the dedupe TTL). A mark
+-- removed ("forgotten") is no mark. A score from 0 to under MARKS_NEW is a
+-- mark made before both schemes (the unix time), whose state is in its own
+-- key dd:{<user>}:<id> ('p' in hand, '1' done; gone: handle again).
 -- Scores come as text from C (outbox_store.h, OUTBOX_MARK_SCORE): a Lua
 -- number passed to redis.call is printed with snprintf("%.17g"), and text
 -- read back parsed with strtod, each some thousands of instructions, so only
--- a redelivery and a trim compute here.
+-- a redelivery and a trim compute here. A caller of before passes positive
+-- scores: they are read the same (the absolute value counts).
 local MARK_DONE, MARKS_NEW = 1, 4e9
 
 -- The state of a marked event: false (handle it), 'p' (in hand) or '1'
--- (done). live: the lowest score of an in-hand mark still live.
+-- (done). live: the score of the oldest in-hand mark still live.
 local function mark_state(score, old_key, live)
   local s = tonumber(score)
-  if s < MARKS_NEW then return redis.call('GET', old_key) end
+  if s >= 0 and s < MARKS_NEW then return redis.call('GET', old_key) end
+  s = math.abs(s)
   if s % 4 == MARK_DONE then return '1' end
-  return s >= tonumber(live) and 'p'
+  return s >= math.abs(tonumber(live)) and 'p'
 end
 
 -- Marks the event in the index with the score given unless a live mark is
@@ -983,10 +989,13 @@ local function mark_event(idx, old_key, id, score, live)
   return found
 end
 
--- Drops the marks made up to the unix time `old` (those of before too).
+-- Drops the marks made up to the unix time `old`, of every scheme: from
+-- -(4 x old + 3) to old (this one's and those of before both), and from
+-- MARKS_NEW to 4 x old + 3.
 local function marks_trim(idx, old)
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', old)
-  redis.call('ZREMRANGEBYSCORE', idx, MARKS_NEW, string.format('%d', 4 * tonumber(old) + 3))
+  local last = 4 * tonumber(old) + 3
+  redis.call('ZREMRANGEBYSCORE', idx, string.format('%d', -last), old)
+  redis.call('ZREMRANGEBYSCORE', idx, MARKS_NEW, string.format('%d', last))
 end
 
 -- ===== A user's TTLs (dialog.h, DIALOG_TTL_RENEW_S) =====
