@@ -1015,22 +1015,24 @@ end
 -- chat goes back to theirs with their next message). Records written by the
 -- version before (seen = the last message, TTLs set by every message) read
 -- the same: no compatibility branch.
--- keys, args, k, a: dialog_load's.
+-- keys, args, k, a: dialog_load's (the shared arguments at args[1..6]).
 local function user_ttls_renew(keys, args, k, a)
-  redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4])
-  redis.call('EXPIRE', keys[k + 3], args[a + 11])
-  redis.call('EXPIRE', keys[k + 5], args[a + 11])
-  redis.call('EXPIRE', keys[k + 2], args[a + 7])
-  redis.call('EXPIRE', keys[k + 4], args[a + 12])
+  local seen = args[2]
+  if args[a + 5] == '2' then seen = string.format('%d', tonumber(args[2]) - tonumber(args[6])) end
+  redis.call('HSET', keys[k + 3], 'ch', args[a + 6], 'chat', args[a + 7], 'seen', seen)
+  redis.call('EXPIRE', keys[k + 3], args[4])
+  redis.call('EXPIRE', keys[k + 5], args[4])
+  redis.call('EXPIRE', keys[k + 2], args[3])
+  redis.call('EXPIRE', keys[k + 4], args[5])
 end
 
 -- Whether the load renews the user's TTLs: mode '2' always, '1' when the
--- record's seen is renew (args[a + 13]) seconds old or more.
+-- record's seen is renew (args[6]) seconds old or more.
 local function user_ttls_due(keys, args, k, a)
-  local mode = args[a + 8]
+  local mode = args[a + 5]
   if mode ~= '1' then return mode == '2' end
   local seen = tonumber(redis.call('HGET', keys[k + 3], 'seen'))
-  return not seen or tonumber(args[a + 4]) - seen >= tonumber(args[a + 13])
+  return not seen or tonumber(args[2]) - seen >= tonumber(args[6])
 end
 
 -- Loads a turn in one round trip (see dialog.h): marks the event (a mark
@@ -1038,35 +1040,38 @@ end
 -- marks older than the dedupe TTL, renews the user's TTLs when due (above),
 -- reads the session.
 -- KEYS: the event's mark of before (dd:{u}:<id>, read only), the user's
--- index dd:{u}, the user record, the session, refs:{u}. ARGV: '1' to mark
--- the event, its mark's score, the lowest score of a live in-hand mark, now
--- (unix s; for mode '2' the seen to write), the event id, the oldest time
--- kept in the index ('' = no trim this time), the index's TTL + renew, the
--- renewal mode ('0' none: a web chat page load, '1' when due, '2' always),
--- channel, chat, the record's TTL + renew, the session's TTL + renew, renew.
+-- index dd:{u}, the user record, the session, refs:{u}. ARGV: first those
+-- the loads of a loop turn share (sent once for them all, fcall_group.h):
+-- the score of the oldest live in-hand mark, now (unix s), the index's TTL
+-- + renew, the record's TTL + renew, the session's TTL + renew, renew; then
+-- the load's own: '1' to mark the event, its mark's score, the event id,
+-- the oldest time kept in the index ('' = no trim this time), the renewal
+-- mode ('0' none: a web chat page load, '1' when due, '2' always: the seen
+-- written is then now - renew), channel, chat.
 -- Returns {the mark found or false, the session or false}. (k, a: where
--- this load's keys and arguments start, for dialog_load_many.)
+-- this load's keys and own arguments start, for dialog_load_many.)
 -- (dialog)
+local LOAD_SHARED, LOAD_OWN = 6, 7
 local function dialog_load(keys, args, k, a)
   local found = false
   if args[a + 1] == '1' then
-    found = mark_event(keys[k + 2], keys[k + 1], args[a + 5], args[a + 2], args[a + 3])
-    if args[a + 6] ~= '' then marks_trim(keys[k + 2], args[a + 6]) end
+    found = mark_event(keys[k + 2], keys[k + 1], args[a + 3], args[a + 2], args[1])
+    if args[a + 4] ~= '' then marks_trim(keys[k + 2], args[a + 4]) end
   end
   if user_ttls_due(keys, args, k, a) then user_ttls_renew(keys, args, k, a) end
   return {found, redis.call('GET', keys[k + 4])}
 end
-redis.register_function('dialog_load', function(keys, args) return dialog_load(keys, args, 0, 0) end)
+redis.register_function('dialog_load', function(keys, args) return dialog_load(keys, args, 0, LOAD_SHARED) end)
 
 -- The loads of one loop turn together (fcall_group.h): KEYS: the five keys
--- of each load, in order; ARGV: the thirteen arguments of each. Returns
--- dialog_load's reply of each, or an error for a load that failed alone
--- (e.g. a key of the wrong type), the others going on.
+-- of each load, in order; ARGV: the six shared arguments, then the seven
+-- own of each. Returns dialog_load's reply of each, or an error for a load
+-- that failed alone (e.g. a key of the wrong type), the others going on.
 -- (dialog)
 redis.register_function('dialog_load_many', function(keys, args)
   local out = {}
   for i = 0, #keys / 5 - 1 do
-    local ok, r = pcall(dialog_load, keys, args, 5 * i, 13 * i)
+    local ok, r = pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i)
     if ok then out[i + 1] = r
     else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
   end
@@ -1085,13 +1090,15 @@ end
 
 -- One turn (or one saved message) in one round trip; see outbox_store.h.
 -- KEYS: the event's mark of before (dd:{u}:<id>: names the index and the
--- event, see Event marks), session, user record, this process's stream.
--- ARGV: dedupe ('1': mark the event done, 'c': forget it, '0': nothing),
--- the done mark's score, session op ('k','s','d'), session, session TTL, consumer,
--- trust ('1': this process holds every entry it committed before), chat,
--- reply_ref, user key, n, then text and buttons of each reply. Returns
--- {1, gated, first seq - 1, has seq, id...}. (k, a: where this commit's
--- keys and arguments start, for outbox_commit_many.)
+-- event, see Event marks), session, user record. ARGV: first those the
+-- commits of a loop turn share (sent once for them all, fcall_group.h):
+-- this process's stream, the done mark's score, session TTL, consumer,
+-- trust ('1': this process holds every entry it committed before); then
+-- the commit's own: dedupe ('1': mark the event done, 'c': forget it, '0':
+-- nothing), session op ('k','s','d'), session, chat, reply_ref, user key,
+-- n, then text and buttons of each reply. Returns {1, gated, first seq -
+-- 1, has seq, id...}. (k, a: where this commit's keys and own arguments
+-- start, for outbox_commit_many.)
 -- Numbers go to Redis as text made here (string.format '%d'): a Lua number
 -- handed to redis.call is printed with snprintf("%.17g"), some thousands of
 -- instructions. An entry without reply_ref has no field r (read as "", as
@@ -1102,45 +1109,47 @@ end
 -- nothing, so its event stays "in hand" and is handled again when the
 -- channel redelivers it, as after a crash.
 -- (outbox_store)
+local COMMIT_KEYS, COMMIT_SHARED = 3, 5
 local function outbox_commit(keys, args, k, a)
-  local n = tonumber(args[a + 11])
+  local n = tonumber(args[a + 7])
   local q, gated, has = 0, 0, 0
   local f = n > 0 and redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
     q = tonumber(f[1]) or 0
-    if (tonumber(f[2]) or 0) < q and not (args[a + 7] == '1' and f[3] == args[a + 6]) then gated = 1 end
+    if (tonumber(f[2]) or 0) < q and not (args[5] == '1' and f[3] == args[4]) then gated = 1 end
     has = 1 end
   local out = {1, gated, q, has}
-  local user, ref = has == 1 and args[a + 10] or '', args[a + 9]
+  local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   for i = 1, n do
     local seq = has == 1 and string.format('%d', q + i) or '0'
     if ref == '' then
-      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
-        't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i])
+      out[4 + i] = redis.call('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+        't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
     else
-      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
-        'r', ref, 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end end
+      out[4 + i] = redis.call('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+        'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end end
   if has == 1 then
     local oq = string.format('%d', q + n)
-    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', oq)
-    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[a + 6]) end end
-  if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
-  elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
-  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[a + 2]) end
+    if f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
+    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4]) end end
+  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
+  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
+  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
   return out
 end
-redis.register_function('outbox_commit', function(keys, args) return outbox_commit(keys, args, 0, 0) end)
+redis.register_function('outbox_commit', function(keys, args)
+  return outbox_commit(keys, args, 0, COMMIT_SHARED) end)
 
--- The commits of one loop turn together (group commit): KEYS: the four
--- keys of each commit, in order; ARGV: for each, the number of its
--- arguments, then those of outbox_commit. Returns outbox_commit's reply of
--- each, or an error for a commit that failed alone (which wrote nothing),
--- the others going on.
+-- The commits of one loop turn together (group commit): KEYS: the three
+-- keys of each commit, in order; ARGV: the five shared arguments, then for
+-- each commit the number of its own arguments and those. Returns
+-- outbox_commit's reply of each, or an error for a commit that failed
+-- alone (which wrote nothing), the others going on.
 -- (outbox_store)
 redis.register_function('outbox_commit_many', function(keys, args)
-  local out, at = {}, 1
-  for i = 1, #keys / 4 do
-    local ok, r = pcall(outbox_commit, keys, args, 4 * (i - 1), at)
+  local out, at = {}, COMMIT_SHARED + 1
+  for i = 1, #keys / COMMIT_KEYS do
+    local ok, r = pcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), at)
     if ok then out[i] = r
     else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
     at = at + 1 + tonumber(args[at])

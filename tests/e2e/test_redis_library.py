@@ -93,13 +93,14 @@ class RedisLibraryTest(unittest.TestCase):
     # ----- dialog_load: a user's TTLs renewed at most every `renew` seconds
 
     def load(self, user, now, mode="1", event=None, chat=None):
-        """dialog_load as src/dialog.c sends it (TTLs + renew: index 90 000,
-        record and refs 1 000, session 2 000; renew 3 600); returns its reply."""
+        """dialog_load as src/dialog.c sends it (the shared arguments first:
+        TTLs + renew: index 90 000, record and refs 1 000, session 2 000;
+        renew 3 600; then the load's own); returns its reply."""
         event = event or "e%d" % now
         keys = ["dd:{%s}:%s" % (user, event), "dd:{%s}" % user, "u:{%s}" % user, "s:{%s}" % user,
                 "refs:{%s}" % user]
-        args = ["1" if mode != "0" else "0", str(4 * now + 1), str(4 * (now - 60) + 2), str(now), event, "",
-                "90000", mode, "telegram", chat or user[3:], "1000", "2000", "3600"]
+        args = [str(-(4 * (now - 60) + 2)), str(now), "90000", "1000", "2000", "3600",
+                "1" if mode != "0" else "0", str(-(4 * now + 1)), event, "", mode, "telegram", chat or user[3:]]
         return self.redis("FCALL", "dialog_load", len(keys), *keys, *args)
 
     def ttls(self, user):
@@ -134,8 +135,8 @@ class RedisLibraryTest(unittest.TestCase):
         r("SET", "s:{%s}" % u, "{}")
         self.load(u, t)
         self.shorten(u)
-        # mode 2 (an event without id, or a group chat): C passes now - renew
-        self.load(u, t + 10 - 3600, mode="2", chat="-100777")
+        # mode 2 (an event without id, or a group chat): seen = now - renew
+        self.load(u, t + 10, mode="2", chat="-100777")
         self.assertTrue(all(x > 990 for x in self.ttls(u)), self.ttls(u))
         self.assertEqual(r("HMGET", "u:{%s}" % u, "chat", "seen"), ["-100777", str(t + 10 - 3600)])
         self.shorten(u)
@@ -166,8 +167,9 @@ class RedisLibraryTest(unittest.TestCase):
         r("HSET", "u:{tg:com1}", "ch", "telegram", "oq", "41", "od", "41", "oo", "w1")
 
         def commit(ref):
-            keys = ["dd:{tg:com1}:e1", "s:{tg:com1}", "u:{tg:com1}", stream]
-            args = ["0", "", "k", "", "60", "w1", "1", "com1", ref, "tg:com1", "2", "a", "", "b", "B\x1fmenu\x1e"]
+            keys = ["dd:{tg:com1}:e1", "s:{tg:com1}", "u:{tg:com1}"]
+            args = [stream, "", "60", "w1", "1",
+                    "0", "k", "", "com1", ref, "tg:com1", "2", "a", "", "b", "B\x1fmenu\x1e"]
             return r("FCALL", "outbox_commit", len(keys), *keys, *args)
 
         self.assertEqual(commit("")[:4], [1, 0, 41, 1])
