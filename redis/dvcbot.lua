@@ -1061,17 +1061,38 @@ local function dialog_load(keys, args, k, a)
   if user_ttls_due(keys, args, k, a) then user_ttls_renew(keys, args, k, a) end
   return {found, redis.call('GET', keys[k + 4])}
 end
-redis.register_function('dialog_load', function(keys, args) return dialog_load(keys, args, 0, LOAD_SHARED) end)
+-- A caller of the version before (a rolling upgrade: this library serves
+-- an old process too) sent each load's thirteen arguments in another order,
+-- with no shared ones: '1'/'0' first, where this version's is a negative
+-- score. Its load at args[a + 1..] in this version's order (its mode-'2'
+-- now was already now - renew).
+local function load_args_of_before(args, a)
+  local now = args[a + 4]
+  if args[a + 8] == '2' then now = string.format('%d', tonumber(now) + tonumber(args[a + 13])) end
+  return {args[a + 3], now, args[a + 7], args[a + 11], args[a + 12], args[a + 13],
+    args[a + 1], args[a + 2], args[a + 5], args[a + 6], args[a + 8], args[a + 9], args[a + 10]}
+end
+local function load_of_before(args) return args[1] == '1' or args[1] == '0' end
+
+-- One load (KEYS and ARGV as dialog_load above, or of the version before).
+-- (dialog)
+redis.register_function('dialog_load', function(keys, args)
+  if load_of_before(args) then return dialog_load(keys, load_args_of_before(args, 0), 0, LOAD_SHARED) end
+  return dialog_load(keys, args, 0, LOAD_SHARED)
+end)
 
 -- The loads of one loop turn together (fcall_group.h): KEYS: the five keys
 -- of each load, in order; ARGV: the six shared arguments, then the seven
--- own of each. Returns dialog_load's reply of each, or an error for a load
+-- own of each (a caller of the version before: the thirteen of each).
+-- Returns dialog_load's reply of each, or an error for a load
 -- that failed alone (e.g. a key of the wrong type), the others going on.
 -- (dialog)
 redis.register_function('dialog_load_many', function(keys, args)
-  local out = {}
+  local out, before = {}, load_of_before(args)
   for i = 0, #keys / 5 - 1 do
-    local ok, r = pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i)
+    local ok, r
+    if before then ok, r = pcall(dialog_load, keys, load_args_of_before(args, 13 * i), 5 * i, LOAD_SHARED)
+    else ok, r = pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i) end
     if ok then out[i + 1] = r
     else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
   end
@@ -1137,16 +1158,47 @@ local function outbox_commit(keys, args, k, a)
   if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
   return out
 end
+-- A caller of the version before (a rolling upgrade) sent four keys per
+-- commit, the stream the fourth, and no shared arguments: its first
+-- argument is not a stream name. Its commit (keys from k + 1, its
+-- arguments from a + 1) as this version's keys and arguments.
+local function commit_of_before(args) return string.sub(args[1], 1, 7) ~= 'outbox:' end
+local function commit_in_this_version(keys, args, k, a)
+  local own = {keys[k + 4], args[a + 2], args[a + 5], args[a + 6], args[a + 7], args[a + 1], args[a + 3],
+    args[a + 4], args[a + 8], args[a + 9], args[a + 10], args[a + 11]}
+  for i = a + 12, a + 11 + 2 * tonumber(args[a + 11]) do own[#own + 1] = args[i] end
+  return {keys[k + 1], keys[k + 2], keys[k + 3]}, own
+end
+
+-- One commit (KEYS and ARGV as outbox_commit above, or of the version
+-- before). (outbox_store)
 redis.register_function('outbox_commit', function(keys, args)
+  if commit_of_before(args) then
+    local k, a = commit_in_this_version(keys, args, 0, 0)
+    return outbox_commit(k, a, 0, COMMIT_SHARED)
+  end
   return outbox_commit(keys, args, 0, COMMIT_SHARED) end)
 
 -- The commits of one loop turn together (group commit): KEYS: the three
 -- keys of each commit, in order; ARGV: the five shared arguments, then for
--- each commit the number of its own arguments and those. Returns
+-- each commit the number of its own arguments and those (a caller of the
+-- version before: four keys and the number and arguments of each). Returns
 -- outbox_commit's reply of each, or an error for a commit that failed
 -- alone (which wrote nothing), the others going on.
 -- (outbox_store)
 redis.register_function('outbox_commit_many', function(keys, args)
+  if commit_of_before(args) then
+    local out, at = {}, 1
+    for i = 1, #keys / 4 do
+      local ok, r = pcall(function()
+        local k, a = commit_in_this_version(keys, args, 4 * (i - 1), at)
+        return outbox_commit(k, a, 0, COMMIT_SHARED) end)
+      if ok then out[i] = r
+      else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
+      at = at + 1 + tonumber(args[at])
+    end
+    return out
+  end
   local out, at = {}, COMMIT_SHARED + 1
   for i = 1, #keys / COMMIT_KEYS do
     local ok, r = pcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), at)
