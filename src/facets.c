@@ -46,6 +46,7 @@ struct facets {
     char *labels[FACET_COUNT];
     const struct intent **procs; /* the catalog's procedures and their */
     char **proc_words;           /* facets_procedure_words, read once */
+    char **proc_vocab;           /* facets_vocabulary_of, read once */
     size_t n_procs;
     unsigned ttl_s;
     double named_min;
@@ -101,10 +102,13 @@ void facets_free(struct facets *f)
     free(f->context_acts);
     for (int i = 0; i < FACET_COUNT; i++)
         free(f->labels[i]);
-    for (size_t i = 0; i < f->n_procs; i++)
+    for (size_t i = 0; i < f->n_procs; i++) {
         free(f->proc_words[i]);
+        free(f->proc_vocab[i]);
+    }
     free(f->procs);
     free(f->proc_words);
+    free(f->proc_vocab);
     free(f);
 }
 
@@ -315,27 +319,75 @@ static void index_phrases(struct facets *f)
     }
 }
 
+/* Appends to words (" a b ") each folded word of text it does not hold yet. */
+static void add_new_words(struct buf *words, const char *text)
+{
+    char *folded = text ? norm_fold(text, strlen(text), NULL) : NULL;
+    for (const char *w = folded; w && *w;) {
+        size_t len = strcspn(w, " ");
+        char needle[64];
+        if (len + 3 <= sizeof needle) {
+            snprintf(needle, sizeof needle, " %.*s ", (int)len, w);
+            if (!strstr(words->data, needle))
+                buf_printf(words, "%.*s ", (int)len, w);
+        }
+        w += len + (w[len] == ' ');
+    }
+    free(folded);
+}
+
+/* " w1 w2 ... ": the procedure's own words and every word its keywords and
+ * examples (match.keywords, match.examples) use, each once. */
+static char *procedure_vocabulary(const struct intent *in, const char *own)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, own);
+    const cJSON *match = in->json ? cJSON_GetObjectItemCaseSensitive(in->json, "match") : NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(match, "keywords"))
+        add_new_words(&b, e->string);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(match, "examples"))
+        add_new_words(&b, cJSON_GetStringValue(e));
+    return buf_steal(&b);
+}
+
 /* Every procedure's words, folded once at load rather than for each line. */
 static void keep_procedure_words(struct facets *f, const struct catalog *cat)
 {
     size_t n = catalog_size(cat);
     f->procs = xcalloc(n ? n : 1, sizeof *f->procs);
     f->proc_words = xcalloc(n ? n : 1, sizeof *f->proc_words);
+    f->proc_vocab = xcalloc(n ? n : 1, sizeof *f->proc_vocab);
     for (size_t i = 0; i < n; i++) {
         const struct intent *in = catalog_at(cat, i);
         if (in->kind != INTENT_PROCEDURE)
             continue;
         f->procs[f->n_procs] = in;
-        f->proc_words[f->n_procs++] = facets_procedure_words(in);
+        f->proc_words[f->n_procs] = facets_procedure_words(in);
+        f->proc_vocab[f->n_procs] = procedure_vocabulary(in, f->proc_words[f->n_procs]);
+        f->n_procs++;
     }
+}
+
+static size_t procedure_index(const struct facets *f, const struct intent *in)
+{
+    for (size_t i = 0; in && i < f->n_procs; i++)
+        if (f->procs[i] == in)
+            return i;
+    return f->n_procs;
 }
 
 const char *facets_words_of(const struct facets *f, const struct intent *in)
 {
-    for (size_t i = 0; in && i < f->n_procs; i++)
-        if (f->procs[i] == in)
-            return f->proc_words[i];
-    return NULL;
+    size_t i = procedure_index(f, in);
+    return i < f->n_procs ? f->proc_words[i] : NULL;
+}
+
+const char *facets_vocabulary_of(const struct facets *f, const struct intent *in)
+{
+    size_t i = procedure_index(f, in);
+    return i < f->n_procs ? f->proc_vocab[i] : NULL;
 }
 
 struct facets *facets_load(const struct catalog *cat, catalog_report_fn report, void *ud)
@@ -469,6 +521,15 @@ static const struct phrase *longest_at(const struct facets *f, const struct word
     return best;
 }
 
+/* "1" of "1 trang", "2" of "lần 2": a count says nothing of the topic. */
+static bool number_word(const struct words *w, size_t i)
+{
+    for (size_t k = 0; k < w->len[i]; k++)
+        if (w->at[i][k] < '0' || w->at[i][k] > '9')
+            return false;
+    return w->len[i] > 0;
+}
+
 static bool all_procedure_words(const struct words *w, size_t i, size_t n, const char *proc_words)
 {
     for (size_t k = 0; k < n; k++)
@@ -499,7 +560,7 @@ void facets_read(const struct facets *f, const char *line, const char *proc_word
             i += p->n;
             continue;
         }
-        if (!procedure_word(&w, i, proc_words))
+        if (!procedure_word(&w, i, proc_words) && !number_word(&w, i))
             out->unknown++;
         i++;
     }

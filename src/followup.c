@@ -245,6 +245,21 @@ static const struct intent *named_procedure(const struct followup *fu,
     return in;
 }
 
+/* "bao nhiêu tiền một trang" after chứng thực bản sao, which names no
+ * procedure: a clear question about one fact of the conversation's
+ * procedure when every other word is one its questions are asked with
+ * (facets_vocabulary_of: "trang"). */
+static bool asks_in_its_words(const struct followup *fu, const char *line,
+                              const struct intent *ctx, struct plan *p)
+{
+    if (!ctx)
+        return false;
+    struct facet_reading r;
+    facets_read(fu->facets, line, facets_vocabulary_of(fu->facets, ctx), false, &r);
+    *p = (struct plan){.in = ctx, .facet = r.facet, .how = "context", .question = true};
+    return r.facet != FACET_NONE && r.unknown == 0 && r.score >= facets_named_min(fu->facets);
+}
+
 /* A clear question about one fact (line rewritten, t->match set; ctx the
  * conversation's procedure or NULL), decided without touching the turn. */
 static bool plan_fact(const struct followup *fu, const struct dialog_turn *t, const char *line,
@@ -272,7 +287,7 @@ static bool plan_fact(const struct followup *fu, const struct dialog_turn *t, co
         *p = (struct plan){.in = named, .facet = FACET_FEE, .how = "named", .question = true};
         return r.facet == FACET_FEE && r.amount && r.score >= facets_named_min(fu->facets);
     }
-    return false;
+    return question && asks_in_its_words(fu, line, ctx, p);
 }
 
 static const struct intent *context_of(const struct followup *fu, const struct dialog_turn *t)

@@ -77,7 +77,7 @@ bool facets_context_act(const struct facets *f, const struct intent *in);
 struct facet_reading {
     enum facet facet;  /* FACET_NONE when no phrase was found */
     double score;      /* the winning facet's total weight */
-    size_t unknown;    /* words neither phrase, filler nor the procedure's */
+    size_t unknown;    /* words neither phrase, filler, number nor the procedure's */
     bool question;     /* a word of "question_words" ("bao", "gi", "dau", "khong"...) */
     bool amount;       /* a word of "amount_words": asks how much ("nhieu" of "bao nhieu") */
 };
@@ -108,5 +108,10 @@ char *facets_procedure_words(const struct intent *in);
 /* The same, kept by f for each procedure of the catalog it was loaded
  * with (f owns it); NULL for an intent that is not one of them. */
 const char *facets_words_of(const struct facets *f, const struct intent *in);
+
+/* The same and every word of its match.keywords and match.examples, each
+ * once: the words a question about it is asked with ("trang" of chứng thực
+ * bản sao, which is paid per page). f owns it; NULL for no procedure. */
+const char *facets_vocabulary_of(const struct facets *f, const struct intent *in);
 
 #endif

@@ -113,6 +113,27 @@ class FollowupConversationTest(ServiceTest):
         text = self.fact_reply(Chat(self, "telegram").say("lam lai giay khai sinh phi bao nhieu"),
                                "dang_ky_lai_khai_sinh")
 
+    def test_a_count_or_a_word_the_procedure_is_asked_with_keeps_the_context(self):
+        """After chứng thực bản sao, "10 trang thì hết bao nhiêu tiền" got "chưa
+        hiểu" (the number and "trang" were unknown words, so no follow-up):
+        numbers are no topic, and the words the conversation's procedure is
+        asked with (its keywords and examples: chứng thực is paid per page)
+        keep it. A word of another topic still leaves it."""
+        chat = Chat(self, "telegram")
+        chat.say("chứng thực bản sao")
+        fee = fee_in_force(procedure("chung_thuc_ban_sao")["procedure"], self.bot.now())
+        for line in ("10 trang thì hết bao nhiêu tiền", "mỗi trang mất bao nhiêu ạ",
+                     "3 ban thi phi bao nhieu"):
+            text = self.fact_reply(chat.say(line), "chung_thuc_ban_sao")
+            self.assertIn(fee[:40], text, line)
+        r = chat.say("giá vàng hôm nay bao nhiêu tiền")
+        self.assertNotIn(fee[:40], texts(r))
+        chat = Chat(self, "telegram")
+        chat.say("cap lai can cuoc")
+        fee = fee_in_force(procedure("can_cuoc")["procedure"], self.bot.now())
+        text = self.fact_reply(chat.say("lam lai lan 2 mat bao nhieu"), "can_cuoc")
+        self.assertIn(fee[:40], text)
+
     def test_pay_button_only_when_there_is_a_fee(self):
         chat = Chat(self, "telegram")
         chat.say("khai sinh")

@@ -187,6 +187,30 @@ static void test_other_words_are_unknown_unless_the_procedures(void **state)
     assert_int_equal(read_line("ket hon phi bao nhieu", "khai_sinh", false).unknown, 2);
 }
 
+/* A count is no topic; the words a procedure is asked with (its keywords
+ * and examples) are its vocabulary, each once, its own words included. */
+static void test_numbers_and_a_procedures_vocabulary(void **state)
+{
+    (void)state;
+    assert_int_equal(read_line("10 phi bao nhieu", NULL, false).unknown, 0);
+    assert_int_equal(read_line("10a phi bao nhieu", NULL, false).unknown, 1);
+    const struct intent *in = catalog_find(cat, "chung_thuc_ban_sao");
+    const char *vocab = facets_vocabulary_of(facets, in);
+    assert_non_null(vocab);
+    assert_non_null(strstr(vocab, facets_words_of(facets, in)));
+    const char *trang = strstr(vocab, " trang ");
+    assert_non_null(trang);
+    assert_null(strstr(trang + 1, " trang "));
+    assert_null(strstr(vocab, " vang "));
+    assert_null(facets_vocabulary_of(facets, catalog_find(cat, "khac")));
+    struct facet_reading r;
+    facets_read(facets, "bao nhieu tien 10 trang", vocab, false, &r);
+    assert_int_equal(r.unknown, 0);
+    assert_int_equal(r.facet, FACET_FEE);
+    facets_read(facets, "gia vang hom nay bao nhieu tien", vocab, false, &r);
+    assert_int_equal(r.unknown, 1);
+}
+
 static void test_a_procedures_own_words_are_no_facet_when_discounted(void **state)
 {
     (void)state;
@@ -352,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_a_strong_word_beats_a_vague_how),
         cmocka_unit_test(test_lines_without_a_facet_or_a_question),
         cmocka_unit_test(test_other_words_are_unknown_unless_the_procedures),
+        cmocka_unit_test(test_numbers_and_a_procedures_vocabulary),
         cmocka_unit_test(test_a_procedures_own_words_are_no_facet_when_discounted),
         cmocka_unit_test(test_a_long_line_is_no_follow_up),
         cmocka_unit_test(test_data_settings),
