@@ -691,7 +691,7 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
 
 /* A typed line about a procedure (dialog_on_text, never takes the turn):
  * what it already answers of the procedure's flow is noted for its start
- * (flow_said.h); any other typed line drops the note. */
+ * (flow_said.h), replacing the note of an earlier one. */
 static bool note_request(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
