@@ -831,7 +831,15 @@
     });
   }
 
+  /* The browser's own "match the requested format" says nothing to an officer. */
+  function explainUserKey() {
+    var key = $('tnv-user');
+    key.setCustomValidity('');
+    if (key.validity.patternMismatch) key.setCustomValidity(T.volunteerKey);
+  }
+
   SECTIONS.tnv = function () {
+    $('tnv-user').addEventListener('input', explainUserKey);
     $('tnv-add').addEventListener('submit', function (ev) {
       ev.preventDefault();
       postForm(this, 'volunteers', { user: $('tnv-user').value.trim(), commune: $('tnv-commune').value.trim() }, 'tnv-error');

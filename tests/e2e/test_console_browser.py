@@ -268,6 +268,9 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual(self.redis("HGET", "pay:DVCBRW05", "applied"), "refunded")
         self.tab("Tình nguyện viên")
         b.wait(lambda: "tg:777000111" in b.texts("#tnv-list td"), what="the volunteer")
+        b.fill("#tnv-user", "0912345678")  # a phone number where the user key goes: the browser says how
+        self.assertIn("tg:123456789", b.js("return document.getElementById('tnv-user').validationMessage"))
+        b.fill("#tnv-user", "")
         b.fill("#tv-commune", "Mường Thanh")
         b.fill("#tv-name", "Bản Huổi Phạ")
         b.fill("#tv-households", "12")
