@@ -113,6 +113,10 @@ window.DVC_TEXTS = (function () {
      * it waits for the second press, and the notice once done. */
     settle: { refunded: 'Đã hoàn tiền', applied: 'Ghi nhận vào hồ sơ' },
     settleConfirm: 'Bấm lần nữa: ',
+    /* The other buttons pressed twice: a volunteer's removal, stopping a broadcast. */
+    removeConfirm: 'Bấm lần nữa để xóa',
+    cancel: 'Dừng gửi',
+    cancelConfirm: 'Bấm lần nữa để dừng hẳn (không gửi tiếp được)',
     settleDone: { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' },
 
     /* Broadcasts: a button row half filled ($1: the label, or the row's
