@@ -33,6 +33,10 @@
  * back to its step, "quay lại" offers to, "hủy"/"thôi" ends it; with no
  * flow at all those words get "nothing in progress" and the menu.
  *
+ * A line that answers the question before (a choice or a date: "nhầm
+ * rồi, bé gái" at the next question) changes that answer, said above the
+ * step that stays (flow_correct.c); "sai rồi", "nhầm rồi" go back.
+ *
  * A commune question takes a commune or ward of the 2025 list
  * (commune_list.h): an old name is mapped to the new one ("xã Hua La cũ nay
  * là phường Chiềng Cơi"), anything else gets the likely units as buttons.
@@ -63,8 +67,10 @@ void flows_free(struct flows *f);
 
 /* A dialog_on_message filter (ud = the struct flows): /start and /menu while
  * a flow runs are answered with the offer to go on (the turn is taken); an
- * expired flow is dropped and the user told, then greeted as usual. The
- * caller registers it, so it can order it after the hand-off's staff filter. */
+ * expired flow is dropped and the user told, then greeted as usual. A flow
+ * paused with the user's answers (they asked about something else) is
+ * offered back the same way on /start or a typed greeting. The caller
+ * registers it, so it can order it after the hand-off's staff filter. */
 bool flows_filter(struct dialog_turn *t, void *ud);
 
 /* Reads a typed line in a flow (t->match and t->line set) as a question
