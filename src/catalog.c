@@ -5,6 +5,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_fee.h"
 #include "dvcbot/procedure_groups.h"
+#include "dvcbot/strmap.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@ struct extra {
 struct catalog {
     struct intent *items;   /* in manifest order */
     size_t n;
+    struct strmap index;    /* id -> its index + 1 (looked up several times per message) */
     struct extra *extras;
     size_t n_extras;
     struct procedure_groups *groups; /* NULL: no _groups.json */
@@ -426,6 +428,7 @@ static void load_manifest(struct loader *ld, struct catalog *cat)
         struct intent *in = &cat->items[cat->n++];
         memset(in, 0, sizeof *in);
         in->id = xstrdup(id);
+        strmap_put(&cat->index, id, (void *)(uintptr_t)cat->n);
         in->kind = (enum intent_kind)k;
         fallback |= strcmp(id, CATALOG_FALLBACK_ID) == 0 && k == INTENT_FALLBACK;
     }
@@ -482,6 +485,7 @@ struct catalog *catalog_load_report(const char *dir, catalog_report_fn report, v
 {
     struct loader ld = {.dir = dir, .pb = {.report = report, .ud = ud}};
     struct catalog *cat = xcalloc(1, sizeof *cat);
+    strmap_init(&cat->index);
     load_manifest(&ld, cat);
     for (size_t i = 0; i < cat->n; i++)
         load_intent(&ld, &cat->items[i], (int)cat->items[i].kind);
@@ -527,6 +531,7 @@ void catalog_free(struct catalog *cat)
         cJSON_Delete((cJSON *)(uintptr_t)cat->items[i].json);
     }
     free(cat->items);
+    strmap_free(&cat->index);
     for (size_t i = 0; i < cat->n_extras; i++) {
         free(cat->extras[i].name);
         cJSON_Delete(cat->extras[i].json);
@@ -540,10 +545,7 @@ void catalog_free(struct catalog *cat)
 
 int catalog_index(const struct catalog *cat, const char *id)
 {
-    for (size_t i = 0; i < cat->n; i++)
-        if (strcmp(cat->items[i].id, id) == 0)
-            return (int)i;
-    return -1;
+    return (int)(uintptr_t)strmap_get(&cat->index, id) - 1;
 }
 
 const struct intent *catalog_find(const struct catalog *cat, const char *id)
