@@ -45,6 +45,8 @@
 #include <strings.h>
 
 #define STORE_BACKOFF_MIN_MS 100
+/* Bytes of store_command_argv's formatting space kept between commands. */
+#define STORE_RESP_KEPT (64 * 1024)
 #define STORE_BACKOFF_MAX_MS 5000
 
 /* One in-flight command; hiredis holds it as privdata until on_cmd_reply. */
@@ -64,6 +66,7 @@ struct store {
     char *path;                    /* unix socket, or NULL */
     int db;
     char *target;                  /* "host:port" or "unix:/path", for logs */
+    struct buf resp;               /* store_command_argv formats here (hiredis copies it) */
     unsigned timeout_ms;
     char *library;                 /* Lua library loaded at each connect, or NULL */
 
@@ -106,6 +109,7 @@ static void maybe_free(struct store *s)
     free(s->path);
     free(s->target);
     free(s->library);
+    buf_free(&s->resp);
     free(s);
 }
 
@@ -552,9 +556,12 @@ static void on_cmd_timer(uv_timer_t *t)
         timer_start(&s->cmd_timer, on_cmd_timer, s->head->deadline - now);
 }
 
-/* Sends a formatted command; takes ownership of cmd (made by hiredis, or by
- * store_resp when ours). */
-static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int len, bool ours)
+/* Who frees a formatted command after cmd_send: hiredis, we (store_resp
+ * made it), or nobody (it is s->resp, kept). */
+enum cmd_owner { CMD_HIREDIS, CMD_OURS, CMD_KEPT };
+
+/* Sends a formatted command (hiredis copies it), then frees it as owner says. */
+static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int len, enum cmd_owner owner)
 {
     struct store_cmd *c;
     int rc = 0;
@@ -575,9 +582,9 @@ static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int
     s->live_cmds++;
     pending_push(s, c);
 out_free_cmd:
-    if (ours)
+    if (owner == CMD_OURS)
         free(cmd);
-    else if (len >= 0)
+    else if (owner == CMD_HIREDIS && len >= 0)
         redisFreeCommand(cmd);
     return rc;
 }
@@ -601,9 +608,9 @@ int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt
     cmd = store_resp_format(fmt, copy, &len);
     va_end(copy);
     if (cmd)
-        return cmd_send(s, cb, ud, cmd, len, true);
+        return cmd_send(s, cb, ud, cmd, len, CMD_OURS);
     len = redisvFormatCommand(&cmd, fmt, ap);
-    return cmd_send(s, cb, ud, cmd, len, false);
+    return cmd_send(s, cb, ud, cmd, len, CMD_HIREDIS);
 }
 
 int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt, ...)
@@ -627,11 +634,13 @@ int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
             return STORE_EINVAL;
     if (!store_connected(s))
         return STORE_ENOTCONN;
-    int len = 0;
-    char *cmd = store_resp_argv(argc, argv, argvlen, &len);
-    if (!cmd)
+    int len = store_resp_argv_into(&s->resp, argc, argv, argvlen);
+    if (len < 0)
         return STORE_EINVAL;
-    return cmd_send(s, cb, ud, cmd, len, true);
+    int rc = cmd_send(s, cb, ud, s->resp.data, len, CMD_KEPT);
+    if (s->resp.cap > STORE_RESP_KEPT)
+        buf_free(&s->resp); /* a rare large command's space is let go */
+    return rc;
 }
 
 int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store_cmdv *cmds, size_t n)
@@ -664,16 +673,16 @@ int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store
     }
     static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
     if (rc == 0)
-        rc = cmd_send(s, NULL, NULL, xstrdup(multi), (int)strlen(multi), true);
+        rc = cmd_send(s, NULL, NULL, xstrdup(multi), (int)strlen(multi), CMD_OURS);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0) {
-            rc = cmd_send(s, NULL, NULL, formatted[i], lens[i], true);
+            rc = cmd_send(s, NULL, NULL, formatted[i], lens[i], CMD_OURS);
             formatted[i] = NULL;
         }
         free(formatted[i]);
     }
     if (rc == 0)
-        rc = cmd_send(s, cb, ud, xstrdup(exec), (int)strlen(exec), true);
+        rc = cmd_send(s, cb, ud, xstrdup(exec), (int)strlen(exec), CMD_OURS);
     free(formatted);
     free(lens);
     return rc;

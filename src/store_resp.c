@@ -84,19 +84,22 @@ static char *put_size(char *p, size_t n)
     return p + str_udecimal(p, 21, n);
 }
 
-/* The RESP form of an argument vector, in one allocation: what
- * redisFormatCommandArgv makes, without a printf per argument (the commands
- * of one message carry some forty arguments). */
-char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *out_len)
+/* Bytes the RESP form of an argument vector takes at most (the lengths'
+ * digits counted as 20); 0 when it would not fit in an int. */
+static size_t resp_argv_room(int argc, const char **argv, const size_t *argvlen)
 {
     size_t total = 1 + 20 + 2;
     for (int i = 0; i < argc; i++) {
         size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
         total += 1 + 20 + 2 + n + 2;
     }
-    if (total > INT32_MAX)
-        return NULL;
-    char *cmd = xmalloc(total + 1);
+    return total > INT32_MAX ? 0 : total + 1;
+}
+
+/* Writes the RESP form at p (room from resp_argv_room), NUL-terminated;
+ * returns its length. */
+static int resp_argv_write(char *cmd, int argc, const char **argv, const size_t *argvlen)
+{
     char *p = cmd;
     *p++ = '*';
     p = put_size(p, (size_t)argc);
@@ -114,8 +117,31 @@ char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *o
         *p++ = '\n';
     }
     *p = '\0'; /* hiredis scans the command with strchr, as its own are NUL-terminated */
-    *out_len = (int)(p - cmd);
+    return (int)(p - cmd);
+}
+
+/* The RESP form of an argument vector, in one allocation: what
+ * redisFormatCommandArgv makes, without a printf per argument (the commands
+ * of one message carry some forty arguments). */
+char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *out_len)
+{
+    size_t room = resp_argv_room(argc, argv, argvlen);
+    if (!room)
+        return NULL;
+    char *cmd = xmalloc(room);
+    *out_len = resp_argv_write(cmd, argc, argv, argvlen);
     return cmd;
+}
+
+int store_resp_argv_into(struct buf *b, int argc, const char **argv, const size_t *argvlen)
+{
+    size_t room = resp_argv_room(argc, argv, argvlen);
+    if (!room)
+        return -1;
+    buf_reset(b);
+    buf_reserve(b, room);
+    b->len = (size_t)resp_argv_write(b->data, argc, argv, argvlen);
+    return (int)b->len;
 }
 
 /* ===== hiredis format strings ===== */

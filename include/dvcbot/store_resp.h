@@ -9,6 +9,8 @@
 #ifndef DVCBOT_STORE_RESP_H
 #define DVCBOT_STORE_RESP_H
 
+#include "dvcbot/buf.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,6 +18,9 @@
 /* The RESP form of an argument vector (argvlen NULL: strlen of each), in
  * one allocation. NULL when it would not fit in an int. */
 char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *out_len);
+/* The same, into b (emptied first; its allocation is reused). Returns the
+ * length, or -1 when it would not fit in an int. */
+int store_resp_argv_into(struct buf *b, int argc, const char **argv, const size_t *argvlen);
 
 /* hiredis's format language for the conversions dvcbot uses (%s %b %d %i
  * %u %ld %lu %lld %llu %zu %%). Returns NULL for anything else (a %b
