@@ -84,3 +84,22 @@ class MisreadingTest(ServiceTest):
         # with a word that names it, the level-2 account still is
         r = Chat(self).say("lam vneid muc 2 o dau")
         self.assertIn("VNeID", texts(r))
+
+    def test_a_procedure_named_outweighs_who_asks(self):
+        # "vợ chồng … tặng cho đất cho con … phải làm những gì ạ" got khai
+        # sinh or kết hôn: who asks ("vợ chồng") and how ("phải làm những
+        # gì") outweighed the procedure's name (a mention, "tặng cho đất")
+        for line in ("vợ chồng em muốn tặng cho đất cho con trai cả thì phải làm những gì ạ",
+                     "vo chong toi muon tang cho dat cho chau noi thi lam gi a"):
+            r = Chat(self).say(line)
+            lines = r[0]["text"].split("\n")
+            # its summary, or "which one?" offering it first
+            self.assertIn(title("bien_dong_dat_dai"), (lines[0], lines[1].partition(". ")[2]),
+                          (line, texts(r)))
+        # the couple's own procedure still is theirs
+        r = Chat(self).say("vợ chồng tôi muốn đăng ký kết hôn thì cần những gì ạ")
+        self.assertIn(title("ket_hon"), self.first_line(r), texts(r))
+        # an act about a named procedure stays the act
+        r = Chat(self).say("nộp tiền sang tên sổ đỏ bằng chuyển khoản được không")
+        self.assertNotEqual(self.first_line(r), title("bien_dong_dat_dai"), texts(r))
+        self.assertNotIn(NOT_UNDERSTOOD, texts(r))
