@@ -91,6 +91,13 @@ char *procedure_reply_online(const struct tpl_set *t, const struct procedure_inf
     return s ? s : xstrdup("");
 }
 
+/* The full view says more than the summary: who the procedure is for and
+ * the notes (never in the summary), or what the summary cut. */
+static bool full_view_says_more(const struct procedure_info *p, bool cut)
+{
+    return cut || (p->audience && *p->audience) || (p->notes && *p->notes);
+}
+
 int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
                             struct bot_replies *out)
 {
@@ -104,7 +111,7 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
     char *time = shorten_noting(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *agency = shorten_noting(p->agency, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char more[BOT_PAYLOAD_MAX + 1] = "";
-    if (cut)
+    if (full_view_says_more(p, cut))
         snprintf(more, sizeof more, "%s%s", PROCEDURE_REPLY_FULL_PREFIX, in->id);
     struct buf opening; /* the opening line and its line break, or "" */
     buf_init(&opening);

@@ -20,8 +20,9 @@
 #define PROCEDURE_REPLY_LIST_MAX 64             /* procedures listed at most */
 
 /* Documents, fee, time, agency and how to submit, with buttons
- * "Hướng dẫn nộp trực tuyến" (flow:<id>), "Xem đầy đủ" (full:<id>, only
- * when a document, the fee, the time or the agency was shortened), "Tra cứu
+ * "Hướng dẫn nộp trực tuyến" (flow:<id>), "Xem đầy đủ" (full:<id>, when the
+ * full view says more: who it is for, the notes, or a document, the fee,
+ * the time or the agency the summary shortened), "Tra cứu
  * hồ sơ", "Thủ tục khác". in must be a procedure (in->proc != NULL); returns
  * 0, or -1 when it is not (nothing is appended then) or a template is missing. */
 int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,

@@ -1,0 +1,105 @@
+"""One phone screen: the first reply about a procedure (its summary), as the
+Telegram user receives it, fits one phone screen with its buttons, for
+every procedure in intents/_catalog.tsv.
+
+The screen assumed: a 360 dp wide Android phone (the commonest width among
+cheap phones), Telegram's default text size. A message bubble holds about
+ROW_CHARS characters a row, and the space between the top bar and the
+typing box about SCREEN_ROWS rows of text; an inline keyboard row (one long
+button, or two short ones side by side, as telegram.c lays them out) takes
+the height of two rows of text. SCREEN_CHARS counts every character the
+user sees: the text and the button labels."""
+import os
+import textwrap
+
+from harness import ROOT, Chat, ServiceTest
+
+SCREEN_CHARS = 600
+SCREEN_ROWS = 26
+ROW_CHARS = 36
+KEYBOARD_ROW = 2     # rows of text one row of buttons takes
+PAIR_LABEL_MAX = 20  # include/dvcbot/telegram.h TELEGRAM_PAIR_LABEL_MAX (bytes)
+
+
+def procedure_ids():
+    with open(os.path.join(ROOT, "intents", "_catalog.tsv"), encoding="utf-8") as f:
+        return [line.split("\t")[0] for line in f if "\tprocedure\t" in line]
+
+
+def keyboard_rows(labels):
+    rows, i = 0, 0
+    while i < len(labels):
+        pair = (i + 1 < len(labels) and len(labels[i].encode()) <= PAIR_LABEL_MAX
+                and len(labels[i + 1].encode()) <= PAIR_LABEL_MAX)
+        i += 2 if pair else 1
+        rows += 1
+    return rows
+
+
+def screen_rows(text, labels):
+    """Rows of a phone screen the message takes: each line wrapped at
+    ROW_CHARS between words (an empty line is a row too), plus its keyboard."""
+    text_rows = sum(max(1, len(textwrap.wrap(line, ROW_CHARS))) for line in text.split("\n"))
+    return text_rows + KEYBOARD_ROW * keyboard_rows(labels)
+
+
+class SummaryScreenTest(ServiceTest):
+    maxDiff = None
+
+    def test_every_procedure_summary_fits_one_phone_screen(self):
+        ids = procedure_ids()
+        self.assertGreater(len(ids), 30)
+        too_long = []
+        for pid in ids:
+            replies = Chat(self, "telegram").press("i:" + pid)
+            self.assertEqual(len(replies), 1, pid)
+            text, buttons = replies[0]["text"], replies[0]["buttons"]
+            labels = [label for label, _ in buttons]
+            self.assertIn("Lệ phí:", text, pid)
+            self.assertEqual(buttons[0][1], "flow:" + pid)
+            chars = len(text) + sum(len(label) for label in labels)
+            rows = screen_rows(text, labels)
+            if chars > SCREEN_CHARS or rows > SCREEN_ROWS:
+                too_long.append("%s: %d characters, %d rows" % (pid, chars, rows))
+        self.assertEqual(too_long, [], "summaries over one phone screen (%d characters, %d rows)"
+                         % (SCREEN_CHARS, SCREEN_ROWS))
+
+    def test_the_screen_measure_counts_wrapped_rows_and_the_keyboard(self):
+        # 40 characters wrap to two rows; the long button has a row of its own,
+        # the two short ones share one
+        labels = ["Hướng dẫn nộp trực tuyến", "Xem đầy đủ", "Tra cứu hồ sơ"]
+        self.assertEqual(screen_rows("a" * 10 + " " + "b" * 29 + "\n\nc", labels), 2 + 1 + 1 + 2 * 2)
+
+
+class FeeFactsTest(ServiceTest):
+    """What the fee lines say (facts3), as the web chat user gets them."""
+    telegram = False
+
+    def reply(self, user, button):
+        status, data = self.bot.webchat(user, None, button=button)
+        self.assertEqual(status, 200)
+        return data["replies"][0]["text"]
+
+    @staticmethod
+    def fee_line(text):
+        return next(line for line in text.split("\n") if line.startswith("Lệ phí:"))
+
+    def test_land_transfer_fee_says_the_rates_first_and_that_family_gifts_pay_nothing(self):
+        line = self.fee_line(self.reply("feefacts01", "i:bien_dong_dat_dai"))
+        self.assertTrue(line.startswith("Lệ phí: Mua bán: thuế thu nhập 2%"), line)
+        self.assertIn("0,5%", line)
+        self.assertIn("trong gia đình: miễn", line)
+        full = self.fee_line(self.reply("feefacts01", "full:bien_dong_dat_dai"))
+        # gifts and inheritance from outside the family: 10 % above 20 million, not 2 %
+        self.assertIn("thừa kế từ người khác: thuế thu nhập cá nhân 10% phần giá trị trên 20 triệu", full)
+        self.assertIn("cha mẹ chồng với con dâu, cha mẹ vợ với con rể", full)
+        self.assertIn("109/2025/QH15", full)
+        self.assertIn("10/2022/NĐ-CP", full)
+
+    def test_late_birth_and_death_registration_fee_says_the_commune_tells_the_amount(self):
+        for pid in ("khai_tu", "khai_sinh"):
+            line = self.fee_line(self.reply("feefacts02", "i:" + pid))
+            self.assertIn("miễn phí. Quá hạn: có lệ phí, cán bộ xã báo số tiền", line, pid)
+            full = self.fee_line(self.reply("feefacts02", "full:" + pid))
+            self.assertIn("hộ nghèo, gia đình có công, người khuyết tật: miễn", full, pid)
+            self.assertIn("bot chưa tìm được số tiền", full, pid)
