@@ -131,13 +131,18 @@ struct page_call {
     char addr[NETADDR_TEXT_MAX];
 };
 
+/* No session: the sign-in form, which says so when the browser still holds
+ * a signed cookie (the session ran out, or was ended elsewhere). */
 static void on_page_session(const struct console_session *s, bool store_down, void *ud)
 {
     struct page_call *pc = ud;
     if (s)
         respond_console(pc->con, pc->req, s);
+    else if (store_down)
+        respond_login(pc->con, pc->req, 503, "s-down");
     else
-        respond_login(pc->con, pc->req, store_down ? 503 : 200, store_down ? "s-down" : "");
+        respond_login(pc->con, pc->req, 200,
+                      console_cookie_signed(pc->con->sessions, pc->req) ? "s-ended" : "");
     free(pc);
 }
 

@@ -30,6 +30,22 @@ enum record_format record_format_guess(const char *data, size_t len)
     return RECORD_CSV;
 }
 
+/* ';' when the first line holds more of them than ',' outside quotes. */
+static char csv_separator(const char *p, const char *end)
+{
+    size_t commas = 0, semicolons = 0;
+    bool quoted = false;
+    for (; p < end && (quoted || *p != '\n'); p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (!quoted && *p == ',')
+            commas++;
+        else if (!quoted && *p == ';')
+            semicolons++;
+    }
+    return semicolons > commas ? ';' : ',';
+}
+
 void record_reader_init(struct record_reader *r, const char *data, size_t len,
                         enum record_format format)
 {
@@ -38,6 +54,7 @@ void record_reader_init(struct record_reader *r, const char *data, size_t len,
     r->p = skip_bom(data, r->end);
     r->format = format;
     r->line = 1;
+    r->sep = format == RECORD_CSV ? csv_separator(r->p, r->end) : ',';
 }
 
 void record_reader_free(struct record_reader *r)
@@ -224,7 +241,7 @@ static int csv_row(struct record_reader *r, char **cells, const char **err)
                 buf_putc(&cell, *r->p);
             }
         }
-        while (r->p < r->end && *r->p != ',' && *r->p != '\n' && *r->p != '\r')
+        while (r->p < r->end && *r->p != r->sep && *r->p != '\n' && *r->p != '\r')
             buf_putc(&cell, *r->p++);
         if (n < RECORD_CSV_MAX_COLUMNS)
             cells[n++] = trimmed_copy(buf_cstr(&cell), cell.len);
@@ -232,7 +249,7 @@ static int csv_row(struct record_reader *r, char **cells, const char **err)
             *err = "too many columns";
             bad = true;
         }
-        if (r->p < r->end && *r->p == ',') {
+        if (r->p < r->end && *r->p == r->sep) {
             r->p++;
             continue;
         }

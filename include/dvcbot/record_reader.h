@@ -7,7 +7,10 @@
  * cJSON tree. A JSON array is split by a scanner that follows strings and
  * nesting, so a malformed element is reported and the next one still read.
  * CSV (RFC 4180: quotes, "" inside quotes, CRLF, line breaks inside quotes; a
- * UTF-8 BOM is skipped) gives objects of strings named by the header.
+ * UTF-8 BOM is skipped) gives objects of strings named by the header. Its
+ * cells are split by ',' or, when the header row holds more ';' than ','
+ * outside quotes, by ';': what Excel writes as "CSV" where the list
+ * separator is ';' (Vietnamese Windows among them).
  *
  * Each record comes with the line it starts on (1-based) and its position
  * (1-based) so errors can be reported back. The reader owns the CSV header
@@ -31,6 +34,7 @@ struct record_reader {
     bool started;       /* array: '[' seen; CSV: header read */
     bool need_comma;    /* array: an element was read */
     bool done;
+    char sep;           /* CSV: ',' or ';' (the header row's) */
     char *header[RECORD_CSV_MAX_COLUMNS];
     size_t n_header;
 };

@@ -50,6 +50,16 @@
       ' ' + pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes());
   }
 
+  /* An ISO 8601 date ("2025-01-20") or time ("2025-01-10T08:00:00+07:00")
+   * of a dossier as staff write it: "20/01/2025", "10/01/2025 08:00"
+   * (Vietnam time); anything else as it is. */
+  function fmtIso(iso) {
+    var s = iso || '', day = /^(\d{4})-(\d\d)-(\d\d)$/.exec(s);
+    if (day) return day[3] + '/' + day[2] + '/' + day[1];
+    var ms = /^\d{4}-\d\d-\d\dT/.test(s) ? Date.parse(s) : NaN;
+    return isNaN(ms) ? s : fmtTime(ms / 1000);
+  }
+
   function fmtWait(seconds) {
     var s = Math.max(0, Math.round(seconds));
     if (s < 3600) return Math.floor(s / 60) + ' phút';
@@ -73,8 +83,9 @@
 
   /* A call to /admin/ui/<path>. Resolves to {status, data}; a finished
    * session sends the user back to the sign-in form. */
-  function api(method, path, body, contentType) {
+  function api(method, path, body, contentType, extra) {
     var headers = { 'X-CSRF-Token': CSRF };
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Blob)) {
       body = JSON.stringify(body);
       contentType = 'application/json';
@@ -110,6 +121,7 @@
     var msg = res.data && res.data.error;
     if (res.status === 0) return 'Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.';
     if (res.status === 503) return 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.';
+    if (res.status === 401) return errorVi(msg || 'not signed in');
     if (res.status === 403) return 'Không được phép (' + errorVi(msg || '') + ').';
     return msg ? 'Lỗi: ' + errorVi(msg) : 'Lỗi ' + res.status;
   }
@@ -157,7 +169,13 @@
         else td.textContent = cellText(c, r);
         return td;
       }));
-      if (opts.onRow) { tr.style.cursor = 'pointer'; tr.addEventListener('click', function () { opts.onRow(r); }); }
+      if (opts.onRow) {
+        tr.style.cursor = 'pointer';
+        tr.tabIndex = 0; /* reachable with Tab, opened with Enter */
+        if (opts.rowTitle) tr.title = opts.rowTitle;
+        tr.addEventListener('click', function () { opts.onRow(r); });
+        tr.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') opts.onRow(r); });
+      }
       return tr;
     }));
     box.appendChild(el('button', {
@@ -207,6 +225,28 @@
     META.statuses.forEach(function (s) { st.appendChild(el('option', { value: s, text: STATUS_NAMES[s] || s })); });
   }
 
+  /* What a button row says is wrong, or '' (a label without an action, or
+   * an action without a label, would otherwise be dropped without a word). */
+  function buttonProblem() {
+    var rows = document.querySelectorAll('#bc-form .btnrow');
+    for (var i = 0; i < rows.length; i++) {
+      var label = rows[i].querySelector('.bl').value.trim(), payload = rows[i].querySelector('.bp').value;
+      if (label && !payload) return T.buttonNoAction.replace('$1', label);
+      if (payload && !label) return T.buttonNoLabel.replace('$1', String(i + 1));
+    }
+    return '';
+  }
+
+  /* Choosing what a button does fills its empty label with the choice's name. */
+  function defaultLabel(ev) {
+    var sel = ev.target;
+    if (!sel.classList.contains('bp') || !sel.value) return;
+    var input = sel.parentNode.querySelector('.bl');
+    if (input.value.trim()) return;
+    var name = sel.options[sel.selectedIndex].text.replace(/^Làm thủ tục: /, '');
+    input.value = name.slice(0, Number(input.getAttribute('maxlength')) || 40);
+  }
+
   function broadcastBody() {
     var buttons = [];
     Array.prototype.forEach.call(document.querySelectorAll('#bc-form .btnrow'), function (row) {
@@ -234,15 +274,28 @@
     b.buttons.forEach(function (x) { box.appendChild(el('span', { text: x.label })); });
   }
 
+  /* A new key for each message composed: pressing "Gửi" again after an
+   * answer that never came back (or twice) sends it once (Idempotency-Key). */
+  var sendKey = '';
+
+  function newSendKey() {
+    var a = new Uint8Array(16);
+    window.crypto.getRandomValues(a);
+    sendKey = 'console-' + Array.prototype.map.call(a, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+  }
+
   function formChanged() {
     renderPreview();
+    newSendKey();
     $('bc-send').disabled = true;
     $('bc-send').textContent = 'Gửi tin';
     $('bc-count').textContent = '';
   }
 
   function checkRecipients() {
-    $('bc-error').textContent = '';
+    var problem = buttonProblem();
+    $('bc-error').textContent = problem;
+    if (problem) { $('bc-count').textContent = ''; return; }
     $('bc-count').textContent = 'Đang đếm…';
     api('POST', 'broadcasts/count', broadcastBody()).then(function (res) {
       if (res.status !== 200) {
@@ -251,7 +304,7 @@
         return;
       }
       var n = res.data.recipients;
-      $('bc-count').textContent = 'Tin sẽ tới ' + n + ' người.';
+      $('bc-count').textContent = n ? 'Tin sẽ tới ' + n + ' người.' : T.noRecipients;
       $('bc-send').disabled = n === 0;
       $('bc-send').textContent = 'Gửi tin cho ' + n + ' người';
     });
@@ -259,10 +312,14 @@
 
   function sendBroadcast(ev) {
     ev.preventDefault();
+    if ($('bc-send').disabled) return; /* Enter in a field before the count */
     $('bc-send').disabled = true;
-    api('POST', 'broadcasts', broadcastBody()).then(function (res) {
+    $('bc-error').textContent = '';
+    api('POST', 'broadcasts', broadcastBody(), null, { 'Idempotency-Key': sendKey }).then(function (res) {
       if (res.status !== 202) {
         $('bc-error').textContent = errorText(res);
+        /* no answer, or the store was down: the same key makes a retry safe */
+        $('bc-send').disabled = !(res.status === 0 || res.status === 503);
         return;
       }
       $('bc-count').textContent = 'Đã tạo lần phát tin số ' + res.data.id + ' cho ' + res.data.recipients + ' người.';
@@ -271,8 +328,26 @@
     });
   }
 
+  /* The broadcast this tab follows is remembered for the tab, so a reload
+   * in the middle of a send shows its progress again. */
+  var FOLLOW_KEY = 'dvc-console-following';
+
+  function remember(id) {
+    try {
+      if (id) sessionStorage.setItem(FOLLOW_KEY, id);
+      else sessionStorage.removeItem(FOLLOW_KEY);
+    } catch (e) { /* storage off: only the reload loses it */ }
+  }
+
+  function remembered() {
+    try { return sessionStorage.getItem(FOLLOW_KEY); } catch (e) { return null; }
+  }
+
+  function isLive(status) { return status === 'resolving' || status === 'scheduled' || status === 'running'; }
+
   function follow(id) {
     following = id;
+    remember(id);
     $('bc-follow').hidden = false;
     $('bcf-id').textContent = id;
     pollBroadcast(id);
@@ -288,10 +363,10 @@
       ['sent', 'failed', 'blocked', 'skipped', 'remaining'].forEach(function (k) { $('bcf-' + k).textContent = c[k]; });
       var total = d.recipients || 0, doneN = total - c.remaining;
       $('bcf-bar').style.width = (total ? Math.round(doneN * 100 / total) : 100) + '%';
-      var live = d.status === 'resolving' || d.status === 'scheduled' || d.status === 'running';
+      var live = isLive(d.status);
       $('bcf-cancel').hidden = !live;
       if (live) setTimeout(function () { pollBroadcast(id); }, 1000);
-      else loadBroadcasts();
+      else { remember(null); loadBroadcasts(); }
     });
   }
 
@@ -327,7 +402,13 @@
         { title: 'Lỗi', key: 'failed', num: true },
         { title: 'Bị chặn', key: 'blocked', num: true },
         { title: 'Bỏ qua', key: 'skipped', num: true }
-      ], res.data.broadcasts, { empty: 'Chưa phát tin lần nào.', onRow: function (r) { follow(r.id); } });
+      ], res.data.broadcasts, { empty: 'Chưa phát tin lần nào.', rowTitle: T.followRow,
+        onRow: function (r) { follow(r.id); } });
+      var id = remembered();
+      if (!following && id) {
+        var mine = res.data.broadcasts.filter(function (r) { return r.id === id && isLive(r.status); });
+        if (mine.length) follow(id); else remember(null);
+      }
     });
   }
 
@@ -336,11 +417,13 @@
     fillSegmentChoices();
     var form = $('bc-form');
     form.addEventListener('input', formChanged);
+    form.addEventListener('change', defaultLabel);
     form.addEventListener('change', formChanged);
     form.addEventListener('submit', sendBroadcast);
     $('bc-check').addEventListener('click', checkRecipients);
     $('bcf-cancel').addEventListener('click', cancelFollowed);
     renderPreview();
+    newSendKey();
     loaders.bc = loadBroadcasts;
   }
 
@@ -408,8 +491,8 @@
       var rows = [
         ['Mã hồ sơ', d.code], ['Thủ tục', d.procedure_name || d.procedure], ['Người nộp', d.applicant],
         ['Điện thoại (4 số cuối)', d.phone_last4], ['Xã/phường', d.commune], ['Cơ quan', d.agency],
-        ['Trạng thái', STATUS_NAMES[d.status] || d.status], ['Ngày nhận', d.received_at],
-        ['Hạn trả', d.due_at], ['Ngày trả', d.finished_at],
+        ['Trạng thái', STATUS_NAMES[d.status] || d.status], ['Ngày nhận', fmtIso(d.received_at)],
+        ['Hạn trả', fmtIso(d.due_at)], ['Ngày trả', fmtIso(d.finished_at)],
         ['Đúng hạn', late ? 'Trễ ' + d.days_late + ' ngày' : (d.due_at ? 'Đúng hạn' : '—')],
         ['Lệ phí', d.fee ? d.fee.toLocaleString('vi-VN') + ' đ' : 'Không có'],
         ['Đã nộp phí', yesNo(d.paid)], ['Nộp trực tuyến', yesNo(d.submitted_online)],

@@ -57,6 +57,8 @@ window.DVC_TEXTS = (function () {
       [/Idempotency-Key/, 'Yêu cầu này trùng một tin đã gửi; tải lại trang rồi soạn lại.'],
       [/^broadcast is (\w+); only a scheduled or running one can be cancelled/, 'Chỉ dừng được tin đang hẹn giờ hoặc đang gửi (tin này: $1).'],
       [/^no such broadcast/, 'Không tìm thấy tin này.'],
+      [/^not signed in, or the session has ended/, 'Phiên làm việc đã kết thúc. Đang chuyển về trang đăng nhập…'],
+      [/^missing or wrong X-CSRF-Token/, 'Trang đã cũ. Vui lòng tải lại trang (F5) rồi làm lại.'],
       [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
       [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
       [/^not found/, 'Không tìm thấy.']
@@ -104,6 +106,13 @@ window.DVC_TEXTS = (function () {
      * it waits for the second press, and the notice once done. */
     settle: { refunded: 'Đã hoàn tiền', applied: 'Ghi nhận vào hồ sơ' },
     settleConfirm: 'Bấm lần nữa: ',
-    settleDone: { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' }
+    settleDone: { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' },
+
+    /* Broadcasts: a button row half filled ($1: the label, or the row's
+     * number), a count of nobody, and the hint on a row of the list. */
+    buttonNoAction: 'Nút «$1» chưa chọn việc của nút (ô bên cạnh). Chọn việc, hoặc xóa chữ trên nút.',
+    buttonNoLabel: 'Nút thứ $1 chưa có chữ trên nút.',
+    noRecipients: 'Không có ai trong nhóm người nhận này. Kiểm tra lại tên xã/phường (viết đúng tên, cách nhau bằng dấu phẩy) và các điều kiện khác.',
+    followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này'
   };
 }());

@@ -10,7 +10,7 @@ import time
 import unittest
 import urllib.parse
 
-from console_client import SCOPED_COMMUNE, SCOPED_TOKEN, TOKENS, Console, cookies_of
+from console_client import SCOPED_COMMUNE, SCOPED_TOKEN, TOKENS, Console, console_error_vi, cookies_of
 from harness import ADMIN_TOKEN, ServiceTest, run_cli
 
 TTL = 3600
@@ -95,9 +95,15 @@ class ConsoleAuthTest(ServiceTest):
         c.sign_in(ADMIN_TOKEN)
         self.assertEqual(c.call("GET", "meta")[0], 200)
         self.redis("HSET", "console:s:" + c.sid, "expires", int(time.time()) - 1)
-        self.assertEqual(c.call("GET", "meta")[0], 401)
+        status, refused = c.call("GET", "meta")
+        self.assertEqual(status, 401)
+        # the page says it in Vietnamese, and the sign-in form says why it is back
+        self.assertIn("Phiên làm việc đã kết thúc", console_error_vi(refused["error"]))
         status, _, html = c.page()
         self.assertIn('action="/admin/login"', html)
+        self.assertRegex(html, r'<body class="login s-ended">')
+        c.jar.pop("dvcbot_console")  # a first visit says nothing of the kind
+        self.assertRegex(c.page()[2], r'<body class="login ">')
 
     def test_forged_or_tampered_cookies_are_refused(self):
         c = Console(self.bot)
@@ -180,9 +186,15 @@ class ConsoleExpiryTest(ServiceTest):
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
         self.bot.advance_clock(601)
-        self.assertEqual(c.call("GET", "meta")[0], 401)
+        status, refused = c.call("GET", "meta")
+        self.assertEqual(status, 401)
+        # the page says it in Vietnamese, and the sign-in form says why it is back
+        self.assertIn("Phiên làm việc đã kết thúc", console_error_vi(refused["error"]))
         status, _, html = c.page()
         self.assertIn('action="/admin/login"', html)
+        self.assertRegex(html, r'<body class="login s-ended">')
+        c.jar.pop("dvcbot_console")  # a first visit says nothing of the kind
+        self.assertRegex(c.page()[2], r'<body class="login ">')
 
     def test_a_session_in_use_goes_on_until_its_absolute_maximum(self):
         c = Console(self.bot)

@@ -68,6 +68,14 @@ class ConsoleBrowserTest(ServiceTest):
     def tab(self, name):
         return self.press('#tabs a[href="#%s"]' % self.TABS[name], name)
 
+    def unnamed_fields(self):
+        """The visible form fields with no label, aria-label or title."""
+        return self.browser.js(
+            "return Array.from(document.querySelectorAll('input, select, textarea'))"
+            ".filter(function (e) { return e.type !== 'hidden' && e.offsetParent !== null &&"
+            "  !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.title; })"
+            ".map(function (e) { return e.outerHTML.slice(0, 80); })")
+
     def sign_out(self):
         b = self.browser
         self.press("#logout button", "Đăng xuất")
@@ -128,6 +136,53 @@ class ConsoleBrowserTest(ServiceTest):
                        ".then(function (r) { return r.status; })")
         self.assertEqual(refused, 401)
 
+    def test_half_filled_buttons_are_named_a_lost_answer_can_be_sent_again_and_a_reload_keeps_the_progress(self):
+        commune = "Xã Tải Lại Trang"
+        for _ in range(2):
+            seed_user(self.redis, "tg:%d" % self.new_user(), commune=commune)
+        text = "Thông báo thử: lịch tiếp dân tuần sau."
+        b = self.sign_in()
+        b.fill("#bc-text", text)
+        b.fill("#bc-communes", commune)
+        b.fill("#bc-form .btnrow .bl", "Xem thủ tục")  # ...and no action chosen beside it
+        self.press("#bc-check", "Kiểm tra số người nhận")
+        b.wait(lambda: "Xem thủ tục" in b.find("#bc-error").text, what="the half-filled button named")
+        self.assertIn("chưa chọn việc của nút", b.find("#bc-error").text)
+        self.assertFalse(b.find("#bc-send").is_enabled())
+        b.fill("#bc-form .btnrow .bl", "")
+        b.select("#bc-form .btnrow .bp", "i:tra_cuu_ho_so")  # an action alone takes its name
+        self.assertEqual(b.find("#bc-form .btnrow .bl").get_attribute("value"), "Tra cứu hồ sơ")
+        self.assertEqual(b.texts("#bc-pbtn span"), ["Tra cứu hồ sơ"])
+        when = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))) + datetime.timedelta(hours=2)
+        b.js("var e = document.getElementById('bc-when'); e.value = arguments[0];"
+             "e.dispatchEvent(new Event('change', {bubbles: true}));", when.strftime("%Y-%m-%dT%H:%M"))
+        self.press("#bc-check", "Kiểm tra số người nhận")
+        b.wait(lambda: "2 người" in b.find("#bc-count").text, what="the recipient count")
+
+        b.block("*/admin/ui/broadcasts")  # the connection drops: no answer
+        self.press("#bc-send", "Gửi tin cho 2 người")
+        b.wait(lambda: "Không kết nối được" in b.find("#bc-error").text, what="the lost answer")
+        b.block()
+        b.console()  # the dropped request's own line
+        self.press("#bc-send", "Gửi tin cho 2 người")  # pressed again: sent once
+        b.wait_js("return document.getElementById('bcf-status').getAttribute('data-status') === 'scheduled'",
+                  what="the scheduled broadcast")
+        followed = b.find("#bcf-id").text
+
+        b.reload()  # the officer presses F5 while it waits
+        b.wait_js("return document.getElementById('bcf-status').getAttribute('data-status') === 'scheduled'",
+                  what="the progress shown again")
+        self.assertEqual(b.find("#bcf-id").text, followed)
+        self.press("#bcf-cancel", "Dừng gửi")
+        b.wait_js("return document.getElementById('bcf-status').getAttribute('data-status') === 'cancelled'",
+                  what="the broadcast stopped")
+        rows = b.wait(lambda: [r for r in b.js(
+            "return Array.from(document.querySelectorAll('#bc-list tbody tr')).map(function (r) {"
+            "  return Array.from(r.cells).map(function (c) { return c.textContent; }); })")
+            if text in r and "đã dừng" in r], what="the stopped broadcast listed")
+        self.assertEqual(len(rows), 1)  # one broadcast, not two
+        self.assertEqual(b.console_errors(), [])
+
     def test_upload_a_csv_with_a_bad_row_then_read_the_indicator_it_makes(self):
         now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7)))
         received = now.isoformat(timespec="seconds")
@@ -153,6 +208,9 @@ class ConsoleBrowserTest(ServiceTest):
         b.fill("#hs-code", "brw.04-0002")
         self.press("#hs-search button", "Tìm")
         b.wait(lambda: "BRW.04-0002" in b.texts("#hs-found td"), what="the dossier found")
+        found = dict(zip(b.texts("#hs-found td")[::2], b.texts("#hs-found td")[1::2]))
+        self.assertEqual(found["Ngày nhận"], now.strftime("%d/%m/%Y %H:%M"))  # not 2025-...T08:00:00+07:00
+        self.assertEqual(found["Hạn trả"], "20/01/2025")
 
         self.tab("Chỉ số")
         row = b.wait_js("var name = arguments[0];"
@@ -196,6 +254,7 @@ class ConsoleBrowserTest(ServiceTest):
             b.wait_js("var e = document.querySelector(arguments[0]);"
                       "return e.offsetParent !== null && e.textContent.trim() !== ''", box,
                       what="the %s section" % name)
+            self.assertEqual(self.unnamed_fields(), [], name)  # a screen reader names every field
         self.tab("Hồ sơ")
         b.wait(lambda: "BRW.05-0001" in b.texts("#hs-unapplied td"), what="the payment not applied")
         self.assertIn("Lệ phí đã thay đổi sau khi tạo liên kết", b.texts("#hs-unapplied td"))

@@ -2,6 +2,8 @@
 dossier uploads and search within a commune's scope, the quarterly
 indicators, and payments the gateway confirmed but no dossier took (settled
 by hand). Sign-in and sessions are in test_console.py."""
+import csv
+import io
 import json
 import re
 import time
@@ -39,6 +41,26 @@ class ConsoleDossierTest(ServiceTest):
         self.assertEqual(found["applicant"], "Lò V. P.")
         self.assertNotIn("0988", json.dumps(found))
         self.assertEqual(c.call("GET", "dossiers/CSL.01-0404")[0], 404)
+
+    def test_a_file_excel_saved_with_semicolons_is_read_like_a_comma_one(self):
+        # Excel where the list separator is ';' (Vietnamese Windows) saves "CSV" that way:
+        # the officer opened the export, changed a status and saved it.
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        self.assertEqual(self.upload(c, [dossier("SEM.03-0001")])[1]["created"], 1)
+        rows = [dict(dossier("SEM.03-0001", status="can_bo_sung"), note="Thiếu giấy chứng sinh; bản sao, có chứng thực"),
+                dossier("SEM.03-0002")]
+        out = io.StringIO()
+        w = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=";", restval="", lineterminator="\r\n")
+        w.writeheader()
+        w.writerows(rows)
+        raw = ("\ufeff" + out.getvalue()).encode()
+        status, body = self.upload(c, None, raw=raw)
+        self.assertEqual((status, body["stored"], body["invalid"]), (200, 2, 0), body)
+        self.assertEqual((body["updated"], body["created"]), (1, 1))
+        status, found = c.call("GET", "dossiers/SEM.03-0001")
+        self.assertEqual((found["status"], found["note"]),
+                         ("can_bo_sung", "Thiếu giấy chứng sinh; bản sao, có chứng thực"))
 
     def test_commune_officer_uploads_and_finds_their_communes_dossiers_only(self):
         c = Console(self.bot)

@@ -136,6 +136,30 @@ static void test_csv_quotes_and_ragged_rows(void **state)
     record_reader_free(&r);
 }
 
+/* Excel's "CSV" where the list separator is ';' (Vietnamese Windows). */
+static void test_csv_with_semicolons_is_split_by_them(void **state)
+{
+    (void)state;
+    struct record_reader r;
+    const char *data = "\xEF\xBB\xBF" "code;note;fee\r\nA1;\"a;b, c\";10\r\n";
+    record_reader_init(&r, data, strlen(data), RECORD_CSV);
+    cJSON *obj;
+    size_t line, index;
+    const char *err;
+    assert_int_equal(record_reader_next(&r, &obj, &line, &index, &err), 1);
+    assert_non_null(obj);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(obj, "code")->valuestring, "A1");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(obj, "note")->valuestring, "a;b, c");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(obj, "fee")->valuestring, "10");
+    cJSON_Delete(obj);
+    record_reader_free(&r);
+    struct got g; /* a comma file with ';' in its cells stays a comma file */
+    read_all("code,note\nB2,x;y;z\n", RECORD_CSV, &g);
+    assert_int_equal(g.n, 1);
+    assert_null(g.errs[0]);
+    assert_string_equal(g.codes[0], "B2");
+}
+
 static void test_csv_unterminated_quote_is_an_error(void **state)
 {
     (void)state;
@@ -153,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_unterminated_array_ends_with_an_error),
         cmocka_unit_test(test_ndjson_skips_blank_lines_and_counts_lines),
         cmocka_unit_test(test_csv_quotes_and_ragged_rows),
+        cmocka_unit_test(test_csv_with_semicolons_is_split_by_them),
         cmocka_unit_test(test_csv_unterminated_quote_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
