@@ -1182,14 +1182,19 @@ redis.register_function('outbox_claim', function(keys, args)
 end)
 
 -- KEYS: volunteers, refs:{user}, vol:{user}. ARGV: user, "1" add / "0"
--- remove, commune, now. Returns 1 when membership changed.
+-- remove, commune, now, DVCBOT_USER_TTL. refs:{} and vol:{} live the TTL
+-- after their last write, as every writer of refs:{} does (refs.h); the
+-- hourly sweep takes a volunteer whose refs:{} expired out of the set.
+-- Returns 1 when membership changed.
 -- (volunteer)
 redis.register_function('volunteer_register', function(keys, args)
   if args[2] == '1' then
     redis.call('SADD', keys[2], keys[1])
+    redis.call('EXPIRE', keys[2], args[5])
     local added = redis.call('SADD', keys[1], args[1])
     redis.call('HSET', keys[3], 'commune', args[3])
     redis.call('HSETNX', keys[3], 'added_at', args[4])
+    redis.call('EXPIRE', keys[3], args[5])
     return added
   end
   return redis.call('SREM', keys[1], args[1])
@@ -1203,7 +1208,8 @@ end)
 
 -- KEYS: coverage:done, coverage:log, vol:{u}, coverage:villages.
 -- ARGV: "<commune key>|<village key>|", vneid, online, paid (1/0), log entry,
--- village field, village JSON (kept when staff have not set it up).
+-- village field, village JSON (kept when staff have not set it up),
+-- DVCBOT_USER_TTL (vol:{u} lives it after its last write).
 -- (volunteer_household)
 redis.register_function('volunteer_household_record', function(keys, args)
   local p = args[1]
@@ -1216,7 +1222,9 @@ redis.register_function('volunteer_household_record', function(keys, args)
   redis.call('LPUSH', keys[2], args[5])
   redis.call('LTRIM', keys[2], 0, 100000 - 1)
   redis.call('HSETNX', keys[4], args[6], args[7])
-  return redis.call('HINCRBY', keys[3], 'households', 1)
+  local n = redis.call('HINCRBY', keys[3], 'households', 1)
+  redis.call('EXPIRE', keys[3], args[8])
+  return n
 end)
 
 -- Households visited per village, and the villages staff set up.

@@ -165,8 +165,8 @@ static void on_commune_of(redisReply *r, void *ud)
         http_respond_error(rm->req, 503, "store unavailable");
     } else if (!console_in_scope(console_scope(rm->req), commune ? commune : "")) {
         http_respond_error(rm->req, 404, "no such volunteer in this commune");
-    } else if (volunteer_register(rm->ctx->deps.store, rm->user, NULL, false, on_registered,
-                                  rm->req) != 0) {
+    } else if (volunteer_register(rm->ctx->deps.store, rm->user, NULL, false,
+                                  rm->ctx->deps.cfg->user_ttl_s, on_registered, rm->req) != 0) {
         http_respond_error(rm->req, 503, "store unavailable");
     }
     free(rm);
@@ -192,7 +192,8 @@ static void handle_change(struct http_request *req, void *ud)
         if (rc != 0)
             free(rm);
     } else {
-        rc = volunteer_register(ctx->deps.store, user, commune, true, on_registered, req);
+        rc = volunteer_register(ctx->deps.store, user, commune, true, ctx->deps.cfg->user_ttl_s,
+                                on_registered, req);
     }
     cJSON_Delete(root);
     if (rc != 0)

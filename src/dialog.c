@@ -489,11 +489,13 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
 /* The buttons of this answer, in order, while no mode runs: a number typed
  * next presses one (dialog_route.c). Rides in the session write of the
  * turn's commit (no Redis call of its own), and only in a session kept for
- * something else: a greeting or a one-off question still stores nothing. */
+ * something else or under the greeting and the main menu ("2" right after
+ * "xin chào" is Tra cứu hồ sơ): a one-off question or a web chat page load
+ * still stores nothing. */
 static void remember_buttons(struct dialog_turn *t)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(t->session, DIALOG_BUTTONS_KEY);
-    if (t->erase_session || dialog_turn_mode(t) || !t->session->child)
+    if (t->erase_session || dialog_turn_mode(t) || (!t->session->child && !t->in->menu_shown))
         return;
     cJSON *kept = NULL;
     size_t n = 0;
@@ -559,7 +561,14 @@ struct bot_reply *dialog_turn_render(struct dialog_turn *t, const char *name,
 
 void dialog_reply_menu(struct dialog_turn *t)
 {
+    t->in->menu_shown = true;
     dialog_turn_render(t, "menu", NULL, 0);
+}
+
+void dialog_turn_greet(struct dialog_turn *t)
+{
+    t->in->menu_shown = !(t->msg->channel == BOT_CH_WEBCHAT && dialog_is_start(t->msg));
+    dialog_turn_render(t, DIALOG_GREETING, NULL, 0);
 }
 
 void dialog_reply_busy_store(struct dialog_turn *t)

@@ -36,6 +36,8 @@ void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
         procedure_reply_summary(t->deps->tpl, in, &t->replies);
         followup_remember(t->session, in->id, clock_now());
     }
+    else if (in && in->reply && strcmp(in->reply, DIALOG_GREETING) == 0)
+        dialog_turn_greet(t); /* "xin chào" */
     else if (in && in->reply)
         dialog_turn_render(t, in->reply, NULL, 0); /* answered by data */
     else
@@ -203,7 +205,7 @@ void dialog_turn_reroute(struct dialog_turn *t)
     struct bot_msg *m = t->msg;
     if (dialog_is_start(m)) {
         dialog_turn_set_mode(t, NULL);
-        dialog_turn_render(t, "greeting", NULL, 0);
+        dialog_turn_greet(t);
         dialog_turn_done(t);
         return;
     }

@@ -85,7 +85,8 @@ static void note_kind(struct job *j, const char *key)
         strmap_put(&j->kinds, name, (void *)(uintptr_t)++j->n_kinds);
 }
 
-/* The kinds as lines, in the order first seen. */
+/* The kinds as lines, in the order first seen, then the shared lists the
+ * user was taken out of (none: no line). */
 static char *kinds_text(struct job *j)
 {
     const char **names = xcalloc(j->n_kinds + 1, sizeof *names);
@@ -103,6 +104,15 @@ static char *kinds_text(struct job *j)
         free(line);
     }
     free(names);
+    if (j->refs_removed > 0) {
+        char refs[24];
+        snprintf(refs, sizeof refs, "%ld", j->refs_removed);
+        const struct tpl_var v = {"refs", refs};
+        char *line = tpl_render_text(j->t->deps->tpl, "erase_refs_removed", &v, 1);
+        if (line)
+            buf_printf(&b, "%s%s", b.len ? "\n" : "", line);
+        free(line);
+    }
     return buf_steal(&b);
 }
 
@@ -112,12 +122,11 @@ static void finish(struct job *j)
     if (j->failed) {
         dialog_reply_busy_store(t);
     } else {
-        char deleted[24], refs[24];
+        char deleted[24];
         snprintf(deleted, sizeof deleted, "%ld", j->deleted);
-        snprintf(refs, sizeof refs, "%ld", j->refs_removed);
         char *kinds = kinds_text(j);
-        const struct tpl_var v[] = {{"deleted", deleted}, {"refs", refs}, {"kinds", kinds}};
-        dialog_turn_render(t, "erase_done", v, 3);
+        const struct tpl_var v[] = {{"deleted", deleted}, {"kinds", kinds}};
+        dialog_turn_render(t, "erase_done", v, 2);
         free(kinds);
         stats_count(j->e->st, "erasures");
         metrics_inc("dvcbot_erasures_total", "", 1);
@@ -208,6 +217,15 @@ static void on_refs(redisReply *r, void *ud)
 
 /* ===== Handlers ===== */
 
+/* Nothing erased: with a guided flow waiting half-done (the question
+ * came in the middle of it), a button goes back to its step. */
+static void reply_kept(struct dialog_turn *t)
+{
+    bool flow = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(t->session, "flow"));
+    const struct tpl_var v = {"resume", flow ? "f:resume" : ""};
+    dialog_turn_reply(t, "erase_kept", &v, 1);
+}
+
 static void on_intent(struct dialog_turn *t, void *ud)
 {
     (void)ud;
@@ -230,7 +248,7 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
         return true;
     }
     if (cmd == FLOW_CMD_NO || cmd == FLOW_CMD_CANCEL) {
-        dialog_turn_reply(t, "erase_kept", NULL, 0);
+        reply_kept(t);
         return true;
     }
     return false;
@@ -240,7 +258,7 @@ static void on_button(struct dialog_turn *t, void *ud)
 {
     struct erase *e = ud;
     if (strcmp(t->arg, "yes") != 0) {
-        dialog_turn_reply(t, "erase_kept", NULL, 0);
+        reply_kept(t);
         return;
     }
     if (dialog_turn_refuse_degraded(t))

@@ -3,9 +3,11 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/commune_reply.h"
+#include "dvcbot/flow_said.h"
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/normalize.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +160,12 @@ static enum valid_code validate_answer(const struct flow_step *s, const char *te
         return validate_text(text, s->min, s->max, out, cap);
     case SLOT_CHOICE: {
         int k = validate_option(text, s->options, s->n_options);
+        if (k < 0 && s->n_said) { /* "1 năm" for "12 tháng" */
+            size_t n;
+            char *f = norm_fold(text, strlen(text), &n);
+            k = f ? flow_said_option(s, f, n) : -1;
+            free(f);
+        }
         if (k < 0)
             return VALID_OPTION;
         snprintf(out, cap, "%s", s->options[k]);
@@ -735,9 +743,23 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
     return true;
 }
 
+/* A typed line about a procedure (dialog_on_text, never takes the turn):
+ * what it already answers of the procedure's flow is noted for its start
+ * (flow_said.h); any other typed line drops the note. */
+static bool note_request(struct dialog_turn *t, void *ud)
+{
+    struct flows *fl = ud;
+    const char *id = t->match.procedure ? t->match.procedure : t->match.id;
+    const struct flow_def *def = t->line && id ? flow_set_find(fl->defs, id) : NULL;
+    flow_said_note(t->session, def, t->line);
+    return false;
+}
+
 void flow_turn_begin(struct flow_ctx *c)
 {
     flow_view_intro(c);
+    if (c->said)
+        flow_view_said(c, c->said);
     if (!c->s.offering)
         skip_prefilled(c);
     show_or_end(c, NULL);
@@ -753,6 +775,7 @@ struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
     dialog_on_payload(d, "flow:", flow_start, fl);
     dialog_on_payload(d, "f:", flow_stale, fl);
     dialog_on_mode(d, FLOW_MODE, on_mode, fl);
+    dialog_on_text(d, note_request, fl);
     dialog_on_text(d, on_paused_command, fl);
     return fl;
 }

@@ -2,6 +2,7 @@
  * answers offered, a volunteer's resident's commune filled in; and the
  * flow's buttons pressed after it ended. See flow.h and flow_turn.h. */
 #include "dvcbot/clock.h"
+#include "dvcbot/flow_said.h"
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/followup.h"
 #include "dvcbot/mem.h"
@@ -14,6 +15,7 @@
 struct start {
     struct flows *fl;
     struct dialog_turn *t;
+    uint32_t said; /* steps the request answered */
 };
 
 static void offer_saved(struct flow_ctx *c, const struct profile *p)
@@ -34,6 +36,7 @@ static void on_profile(const struct profile *p, void *ud)
     struct start *s = ud;
     struct flow_ctx c;
     if (flow_turn_load(&c, s->fl, s->t)) {
+        c.said = s->said;
         if (p)
             offer_saved(&c, p);
         flow_turn_begin(&c);
@@ -125,6 +128,7 @@ void flow_start(struct dialog_turn *t, void *ud)
     dialog_turn_set_mode(t, FLOW_MODE);
     followup_remember(t->session, def->in->id, clock_now()); /* questions after it are about it */
     stats_flow_started(fl->st, def->in->id, t->user_key);
+    c.said = flow_said_take(&c.s, t->session);
     if (commune) {
         prefill_assisted(&c, commune);
         flow_turn_begin(&c);
@@ -136,6 +140,7 @@ void flow_start(struct dialog_turn *t, void *ud)
     struct start *s = xcalloc(1, sizeof *s);
     s->fl = fl;
     s->t = t;
+    s->said = c.said;
     if (profile_load(t->deps->store, t->user_key, on_profile, s) != 0)
         on_profile(NULL, s);
 }

@@ -295,6 +295,29 @@ void flow_view_intro(struct flow_ctx *c)
     free(online);
 }
 
+void flow_view_said(struct flow_ctx *c, uint32_t steps)
+{
+    struct buf b;
+    buf_init(&b);
+    char edit[BOT_PAYLOAD_MAX + 1] = "f:edit";
+    size_t n = 0;
+    for (size_t i = 0; i < c->s.def->n_steps; i++) {
+        const struct flow_step *s = &c->s.def->steps[i];
+        const char *v = steps >> i & 1u ? flow_state_answer(&c->s, i) : NULL;
+        if (!v)
+            continue;
+        buf_printf(&b, "%s%s: %s", b.len ? "; " : "", s->label, v);
+        if (n++ == 0)
+            snprintf(edit, sizeof edit, "f:edit:%s", s->slot);
+        else
+            snprintf(edit, sizeof edit, "f:edit");
+    }
+    const struct tpl_var v[] = {{"answers", buf_cstr(&b)}, {"edit", edit}};
+    if (n)
+        render(c, "flow_said", v, 2);
+    buf_free(&b);
+}
+
 char *flow_view_answered_labels(const struct flow_ctx *c)
 {
     struct buf b;

@@ -64,7 +64,7 @@ static const struct flow_check *check_named(const struct flow_set *set, const ch
 /* ===== One step ===== */
 
 static const char *const step_keys[] = {
-    "say", "say_step", "ask", "slot", "type", "label", "hint", "profile", "when", "options",
+    "say", "say_step", "ask", "slot", "type", "label", "hint", "profile", "when", "options", "said",
     "min", "max", "optional", "check", "document", "screen", "if", NULL,
 };
 /* Keys any kind of step may carry. */
@@ -157,6 +157,51 @@ static void parse_options(struct checker *c, const char *f, const cJSON *opts,
     }
 }
 
+/* "said": one list of phrases per option, each naming that option in the
+ * user's words ("1 năm" for "12 tháng", "bị mất" for "Làm lại (mất
+ * thẻ)"); kept folded, one buffer. */
+static void parse_said(struct checker *c, const char *f, const cJSON *said, struct flow_step *st)
+{
+    if (!said)
+        return;
+    if (st->type != SLOT_CHOICE || !cJSON_IsArray(said) ||
+        (size_t)cJSON_GetArraySize(said) != st->n_options) {
+        problemf(&c->pb, c->file, f, "said must be an array with one list of phrases per option");
+        return;
+    }
+    struct buf b;
+    buf_init(&b);
+    size_t offs[FLOW_MAX_SAID];
+    unsigned char k = 0;
+    for (const cJSON *list = said->child; list; list = list->next, k++) {
+        for (const cJSON *p = cJSON_IsArray(list) ? list->child : NULL; p; p = p->next) {
+            size_t n = 0;
+            char *folded = nonempty(p) && strlen(p->valuestring) <= FLOW_OPTION_MAX
+                               ? norm_fold(p->valuestring, strlen(p->valuestring), &n) : NULL;
+            if (!folded || !n || st->n_said == FLOW_MAX_SAID) {
+                problemf(&c->pb, c->file, f, "said: at most %d phrases in all, each 1..%d bytes",
+                         FLOW_MAX_SAID, FLOW_OPTION_MAX);
+                free(folded);
+                break;
+            }
+            offs[st->n_said] = b.len;
+            st->said_opt[st->n_said++] = k;
+            buf_printf(&b, "%s", folded);
+            buf_putc(&b, '\0');
+            free(folded);
+        }
+        if (!cJSON_IsArray(list))
+            problemf(&c->pb, c->file, f, "said: each option's phrases are a list of strings");
+    }
+    st->said_owned = buf_steal(&b);
+    for (size_t i = 0; i < st->n_said; i++) {
+        st->said[i] = st->said_owned + offs[i];
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(st->said[i], st->said[j]) == 0)
+                problemf(&c->pb, c->file, f, "said: phrase '%s' is listed twice", st->said[i]);
+    }
+}
+
 static void parse_bounds(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
 {
     const cJSON *mn = cJSON_GetObjectItemCaseSensitive(js, "min");
@@ -222,7 +267,7 @@ static void parse_profile(struct checker *c, const char *f, const cJSON *p, stru
 static void parse_question(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
 {
     static const char *const own[] = {"ask", "slot", "type", "label", "hint", "profile", "when",
-                                      "options", "min", "max", "optional", NULL};
+                                      "options", "said", "min", "max", "optional", NULL};
     const cJSON *ask = cJSON_GetObjectItemCaseSensitive(js, "ask");
     const cJSON *slot = cJSON_GetObjectItemCaseSensitive(js, "slot");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(js, "type");
@@ -262,6 +307,7 @@ static void parse_question(struct checker *c, const char *f, const cJSON *js, st
         parse_options(c, f, opts, st);
     else if (opts)
         problemf(&c->pb, c->file, f, "options only apply to choice slots");
+    parse_said(c, f, cJSON_GetObjectItemCaseSensitive(js, "said"), st);
     parse_bounds(c, f, js, st);
     parse_when(c, f, cJSON_GetObjectItemCaseSensitive(js, "when"), st);
     parse_profile(c, f, cJSON_GetObjectItemCaseSensitive(js, "profile"), st);
@@ -483,8 +529,10 @@ void flow_set_free(struct flow_set *set)
     if (!set)
         return;
     for (size_t i = 0; i < set->n; i++) {
-        for (size_t s = 0; s < set->defs[i].n_steps; s++)
+        for (size_t s = 0; s < set->defs[i].n_steps; s++) {
             free(set->defs[i].steps[s].owned);
+            free(set->defs[i].steps[s].said_owned);
+        }
         free(set->defs[i].steps);
     }
     free(set->defs);

@@ -307,7 +307,8 @@ static void on_verified(redisReply *r, void *ud)
         on_limited(c, &v, now);
     } else {
         count("fail");
-        dialog_turn_render(t, "lookup_failed", NULL, 0);
+        hs_expect(t, "pin", c->code, c->then); /* the digits typed again: another try */
+        dialog_turn_render(t, "lookup_failed_retry", NULL, 0);
     }
     dialog_turn_done(t);
     free(c);

@@ -1,9 +1,11 @@
-/* ref_sweep — users whose refs:{} expired leave sub:<CODE> and the comment index. */
+/* ref_sweep — users whose refs:{} expired leave sub:<CODE>, the comment
+ * index and the volunteers. */
 #include "dvcbot/ref_sweep.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/stats.h"
+#include "dvcbot/volunteer.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +14,7 @@
 
 #define CURSOR_MAX 32
 
-enum phase { PHASE_SETS, PHASE_COMMENTS };
+enum phase { PHASE_SETS, PHASE_COMMENTS, PHASE_VOLUNTEERS };
 
 struct ref_sweep {
     struct store *store;
@@ -54,6 +56,9 @@ static void after_page(struct ref_sweep *rs)
         next_page(rs);
     } else if (rs->phase == PHASE_SETS) {
         rs->phase = PHASE_COMMENTS;
+        next_page(rs);
+    } else if (rs->phase == PHASE_COMMENTS) {
+        rs->phase = PHASE_VOLUNTEERS;
         next_page(rs);
     } else {
         pass_done(rs);
@@ -114,6 +119,12 @@ static void on_scanned(redisReply *r, void *ud)
 
 static void next_page(struct ref_sweep *rs)
 {
+    if (rs->phase == PHASE_VOLUNTEERS) { /* one set, a staff list: whole */
+        snprintf(rs->cursor, sizeof rs->cursor, "0");
+        if (store_command(rs->store, on_swept, rs, "FCALL ref_sweep_sets 1 %s", VOLUNTEER_SET) != 0)
+            stop_pass(rs, "store unavailable");
+        return;
+    }
     char count[16];
     snprintf(count, sizeof count, "%d", REF_SWEEP_SCAN_COUNT);
     int rc = rs->phase == PHASE_SETS

@@ -224,7 +224,7 @@ static bool on_message(struct dialog_turn *t, void *ud)
 
 
 int volunteer_register(struct store *store, const char *user, const char *commune, bool add,
-                       store_reply_cb cb, void *ud)
+                       unsigned user_ttl_s, store_reply_cb cb, void *ud)
 {
     if (!volunteer_user_key_valid(user))
         return STORE_EINVAL;
@@ -232,8 +232,8 @@ int volunteer_register(struct store *store, const char *user, const char *commun
     snprintf(refs, sizeof refs, "refs:{%s}", user);
     snprintf(vol, sizeof vol, "vol:{%s}", user);
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
-    return store_command(store, cb, ud, "FCALL volunteer_register 3 %s %s %s %s %s %s %s", VOLUNTEER_SET,
-                         refs, vol, user, add ? "1" : "0", commune ? commune : "", now);
+    return store_command(store, cb, ud, "FCALL volunteer_register 3 %s %s %s %s %s %s %s %u", VOLUNTEER_SET,
+                         refs, vol, user, add ? "1" : "0", commune ? commune : "", now, user_ttl_s);
 }
 
 /* ===== Staff: the list and changes to it ===== */

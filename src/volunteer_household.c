@@ -4,6 +4,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/commune.h"
+#include "dvcbot/config.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
@@ -290,9 +291,11 @@ static void record_outcome(struct dialog_turn *t, const char *o)
     buf_puts(&vjson, ",\"village\":");
     buf_json_str(&vjson, village);
     buf_puts(&vjson, ",\"households\":0}");
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%u", t->deps->cfg->user_ttl_s);
     const char *argv[] = {"FCALL", "volunteer_household_record", "4", HOUSEHOLD_DONE_KEY,
                           HOUSEHOLD_LOG_KEY, vol, HOUSEHOLD_VILLAGES_KEY, prefix, flags[0], flags[1], flags[2],
-                          entry.data, field, vjson.data};
+                          entry.data, field, vjson.data, ttl};
     int rc = store_command_argv(t->deps->store, on_recorded, t,
                                 (int)(sizeof argv / sizeof argv[0]), argv, NULL);
     buf_free(&entry);

@@ -66,8 +66,11 @@
 #define DIALOG_SCREEN_PREFIX "help_"
 /* Session field: the payloads of the last answer's buttons while no mode
  * runs, so "2" typed next presses the second (at most DIALOG_BUTTONS_KEPT);
- * only in a session that holds something else (page loads store nothing). */
+ * only in a session that holds something else, or under the greeting and
+ * the main menu (a one-off question and a web chat page load store nothing). */
 #define DIALOG_BUTTONS_KEY "nb"
+/* The template of /start and "xin chào". */
+#define DIALOG_GREETING "greeting"
 #define DIALOG_BUTTONS_KEPT 12
 /* Messages of one user waiting at most; more are dropped (flood guard). */
 #define DIALOG_USER_QUEUE_MAX 32

@@ -53,7 +53,14 @@ struct turn_internal {
     bool done;
     bool said_busy;            /* busy_store already told the user about Redis */
     bool classified;           /* t->match and t->line are the text's */
+    bool menu_shown;           /* the greeting or the main menu: its buttons are
+                                  remembered even in a session kept for nothing else */
 };
+
+/* Renders the greeting (DIALOG_GREETING) and notes that the main menu's
+ * buttons were shown (remember_buttons keeps them for a typed number), except
+ * for a web chat page load, which stores nothing. */
+void dialog_turn_greet(struct dialog_turn *t);
 
 /* ===== dialog_route.c ===== */
 

@@ -5,7 +5,8 @@
  * per turn into a struct flow_state, works on the struct and writes it back
  * at the end of the turn. The JSON:
  *   {"id": procedure, "i": step (n_steps = the closing code step),
- *    "a": {slot: answer}, "pre": [slots filled from the saved profile],
+ *    "a": {slot: answer}, "pre": [slots filled beforehand: the saved
+ *    profile, a volunteer's resident, the request (flow_said.h)],
  *    "f": failures on this question, "t0": start, "seen": last activity
  *    (unix s), "ret": step to return to after an edit or -1, "pc": profile
  *    consent at start ("yes"|"no"|""), "offer": {slot: saved value} while the
@@ -38,7 +39,7 @@ struct flow_state {
     char *ans[FLOW_MAX_STEPS];     /* answer of each question step, or NULL */
     char *offer[FLOW_MAX_STEPS];   /* saved values on offer, by step */
     bool offering;
-    uint32_t pre;                  /* bit k: step k's answer came from the saved profile */
+    uint32_t pre;                  /* bit k: step k's answer was filled beforehand */
     int fails;
     long t0, seen;
     long ret;                      /* step to return to after an edit, -1 */

@@ -28,6 +28,7 @@ struct flow_ctx {
     struct dialog_turn *t;
     struct flow_state s;
     bool ended;                 /* the flow left the session during this turn */
+    uint32_t said;              /* a starting flow: steps the request answered (flow_said.h) */
 };
 
 /* Writes c->s back to session.flow (unless ended) and frees it. */
@@ -39,8 +40,9 @@ long flow_turn_now(void);
 /* Decodes t's session.flow into c (false: no flow there, or one that
  * cannot be read). */
 bool flow_turn_load(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t);
-/* Shows a flow just started: its intro, then its first step (past the
- * answers filled in beforehand), or the saved-data offer. */
+/* Shows a flow just started: its intro, the answers its request gave
+ * (c->said), then its first step (past the answers filled in beforehand),
+ * or the saved-data offer. */
 void flow_turn_begin(struct flow_ctx *c);
 
 /* The commune the flow is about: the assisted resident's, or the answer of
@@ -76,6 +78,9 @@ void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct 
 char *flow_view_text(const struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
                      size_t n);
 void flow_view_intro(struct flow_ctx *c);
+/* Under the intro: the questions (bit k: step k) the line that brought
+ * the procedure answered, with a button to choose again. */
+void flow_view_said(struct flow_ctx *c, uint32_t steps);
 void flow_view_help(struct flow_ctx *c);
 void flow_view_edit_choose(struct flow_ctx *c);
 void flow_view_edit_unknown(struct flow_ctx *c);

@@ -37,6 +37,7 @@
 #define FLOW_SLOT_ID_MAX 24      /* bytes; keeps "f:edit:<slot>" short */
 #define FLOW_LABEL_MAX 60        /* bytes of a slot label */
 #define FLOW_OPTION_MAX 40       /* bytes of an option (a button label) */
+#define FLOW_MAX_SAID 24         /* "said" phrases of one choice */
 #define FLOW_MAX_CHECKS 8        /* in _flow.json */
 #define FLOW_MAX_SCREENS 12      /* in _flow.json */
 #define FLOW_NAME_MAX 24         /* bytes of a check or screen id */
@@ -94,12 +95,18 @@ struct flow_step {
     enum valid_date_rule when;
     const char *options[FLOW_MAX_OPTIONS];
     size_t n_options;
+    /* "said": phrases (folded) that name an option in the user's own words,
+     * said_opt[k] the option of said[k] (flow_said.h). */
+    const char *said[FLOW_MAX_SAID];
+    unsigned char said_opt[FLOW_MAX_SAID];
+    size_t n_said;
     unsigned min, max;           /* characters, for name, commune and text */
     bool optional;
     int screen;                  /* index in the set's screens, -1 for none */
     const struct flow_check *check; /* checks only */
     struct flow_cond cond;
     char *owned;                 /* internal: a check question with its document */
+    char *said_owned;            /* internal: the folded "said" phrases */
 };
 
 struct flow_def {

@@ -2,7 +2,8 @@
  * users whose link to them did.
  *
  * A user who follows a dossier is in sub:<CODE>, one who left a comment in
- * the zset {stats}:comments (STATS_KEY_COMMENTS); both are listed in
+ * the zset {stats}:comments (STATS_KEY_COMMENTS), a volunteer in the set
+ * volunteers (VOLUNTEER_SET); all are listed in
  * refs:{<user key>}, which erase-my-data walks (erase.h). refs:{} expires
  * DVCBOT_USER_TTL after the user's last message (refs.h); sub:<CODE> and the
  * comment index do not, so without this sweep the user key would stay in
@@ -13,7 +14,8 @@
  *
  * Every REF_SWEEP_PERIOD_MS the app's cron calls ref_sweep_tick: one pass,
  * SCAN MATCH sub:* pages (REF_SWEEP_SCAN_COUNT) each handed to the script
- * ref_sweep_sets, then ZSCAN pages of the comment index to ref_sweep_zset.
+ * ref_sweep_sets, then ZSCAN pages of the comment index to ref_sweep_zset,
+ * then the volunteers set, whole, to ref_sweep_sets.
  * One pass at a time; a pass a Redis failure cut short is started again on
  * the next tick. The scripts read refs:{} keys of other slots: one Redis,
  * not a cluster.

@@ -40,11 +40,14 @@ struct volunteers *volunteers_new(struct dialog *d, const struct flow_set *defs,
 void volunteers_free(struct volunteers *v);
 
 /* Adds (with the commune they cover, "" when none; vol:{<user>} keeps it
- * with added_at) or removes a volunteer. Returns as store_command
- * (STORE_EINVAL for a malformed user key); the reply is 1 when the
- * membership changed, 0 when not. */
+ * with added_at) or removes a volunteer. An addition lists the set in
+ * refs:{<user>} and gives refs:{} and vol:{} user_ttl_s (DVCBOT_USER_TTL,
+ * as every writer of refs:{}: refs.h); a volunteer whose refs:{} expired
+ * leaves the set with the hourly sweep (ref_sweep.h). Returns as
+ * store_command (STORE_EINVAL for a malformed user key); the reply is 1
+ * when the membership changed, 0 when not. */
 int volunteer_register(struct store *store, const char *user, const char *commune, bool add,
-                       store_reply_cb cb, void *ud);
+                       unsigned user_ttl_s, store_reply_cb cb, void *ud);
 
 /* The registered volunteers (keys valid during the call; NULL: Redis
  * unavailable). Returns as store_command. */

@@ -5,7 +5,7 @@ household visits. Sign-in and sessions are in test_console.py."""
 import json
 
 from console_client import SCOPED_COMMUNE, SCOPED_TOKEN, TOKENS, Console, buttons, console_error_vi, labels
-from harness import ADMIN_TOKEN, ServiceTest, seed_user
+from harness import ADMIN_TOKEN, ServiceTest, seed_user, wait_until
 
 class ConsoleBroadcastTest(ServiceTest):
     extra_env = {"ADMIN_TOKENS": TOKENS}
@@ -275,6 +275,28 @@ class ConsoleVolunteerTest(ServiceTest):
         self.assertEqual(self.redis("HGET", "vol:{tg:424242}", "commune"), SCOPED_COMMUNE)
         self.assertEqual(officer.call("POST", "volunteers", {"user": "wc:" + vol, "remove": True})[0], 200)
         self.assertEqual(self.redis("SISMEMBER", "volunteers", "wc:" + vol), 0)
+
+    def test_a_volunteer_added_by_staff_is_kept_as_long_as_any_user(self):
+        # refs:{} and vol:{} of a volunteer added in the console had no TTL
+        # (README "What is kept": refs:{} lives DVCBOT_USER_TTL after its
+        # last write), and the set kept them for ever.
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        gone, kept = "tg:515151", "tg:525252"
+        for user in (gone, kept):
+            self.assertEqual(c.call("POST", "volunteers", {"user": user, "commune": "Mường Thanh"})[0], 200)
+            for key in ("refs:{%s}" % user, "vol:{%s}" % user):
+                ttl = self.redis("TTL", key)
+                self.assertGreater(ttl, 399 * 86400, key)
+                self.assertLessEqual(ttl, 400 * 86400, key)
+        self.redis("PEXPIRE", "refs:{%s}" % gone, 1)            # 400 days of silence
+        wait_until(lambda: self.redis("EXISTS", "refs:{%s}" % gone) == 0, what="refs:{} to expire")
+        passes = lambda: self.bot.metrics().get("dvcbot_ref_sweep_passes_total", 0)
+        before = passes()
+        self.bot.advance_clock(3600)                              # the sweep is hourly
+        wait_until(lambda: passes() > before, what="a sweep pass")
+        self.assertEqual(self.redis("SISMEMBER", "volunteers", gone), 0)
+        self.assertEqual(self.redis("SISMEMBER", "volunteers", kept), 1)
 
     def test_someone_not_registered_cannot_record_households(self):
         before = self.redis("LLEN", "coverage:log")
