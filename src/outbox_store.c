@@ -50,8 +50,8 @@ struct outbox_store {
     size_t max_backlog;
     struct channel_log ch[BOT_CH_COUNT];
     struct strmap settling;      /* "ch:id" being settled: not read back again */
-    uv_timer_t flush_timer;      /* settles once per loop turn */
-    bool flush_armed;
+    uv_timer_t lifetime;         /* never started: os is freed in its close callback */
+    struct store_deferred settle_flush; /* the turn's settles, written with its commands */
     int64_t next_claim_ms;
     size_t inflight;             /* our commands awaiting a reply */
     void (*shutdown_done)(bool saved_all, void *ud);
@@ -73,8 +73,7 @@ struct commit_call {
 #define COMMIT_BATCH 64   /* commits written in one call at most */
 #define COMMIT_ARGS_ON_STACK 32
 
-static void flush_settles(struct outbox_store *os);
-static void on_flush_timer(uv_timer_t *t);
+static void flush_settles(void *ud);
 static void read_back(struct outbox_store *os, enum bot_channel ch);
 static void shutdown_maybe_done(struct outbox_store *os);
 
@@ -240,11 +239,10 @@ static void settle_add(struct outbox_store *os, enum bot_channel ch, const char 
     char key[OUTBOX_STORED_ID_MAX + 8];
     STR_CAT(key, sizeof key, bot_channel_prefix(ch), ":", id);
     strmap_put(&os->settling, key, os);
-    if (!os->flush_armed && !os->closing) {
-        os->flush_armed = true;
-        if (uv_timer_start(&os->flush_timer, on_flush_timer, 0, 0) != 0)
-            os->flush_armed = false;
-    }
+    /* At the end of this loop turn, in the same write as the turn's other
+     * commands: no loop turn of its own. */
+    if (!os->closing)
+        store_defer(os->store, &os->settle_flush);
 }
 
 static void on_settled(redisReply *r, void *ud)
@@ -313,16 +311,11 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
     }
 }
 
-static void flush_settles(struct outbox_store *os)
+static void flush_settles(void *ud)
 {
-    os->flush_armed = false;
+    struct outbox_store *os = ud;
     for (int c = 0; c < BOT_CH_COUNT; c++)
         send_settles(os, (enum bot_channel)c);
-}
-
-static void on_flush_timer(uv_timer_t *t)
-{
-    flush_settles(t->data);
 }
 
 /* outbox_persist.settled */
@@ -512,9 +505,10 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     strmap_init(&os->settling);
     os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many", COMMIT_KEYS,
                                   FCALL_GROUP_VARYING, COMMIT_BATCH);
-    if (uv_timer_init(d->loop, &os->flush_timer) != 0)
+    os->settle_flush = (struct store_deferred){.fn = flush_settles, .ud = os};
+    if (uv_timer_init(d->loop, &os->lifetime) != 0)
         abort(); /* cannot fail on a valid loop */
-    os->flush_timer.data = os;
+    os->lifetime.data = os;
     metrics_declare("dvcbot_outbox_recovered_total", METRIC_COUNTER,
                     "Stored replies read back after a restart (own) or taken over from a stopped process (claimed).",
                     NULL, 0);
@@ -651,7 +645,7 @@ void outbox_store_shutdown(struct outbox_store *os, void (*done)(bool saved_all,
     shutdown_maybe_done(os);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void on_lifetime_closed(uv_handle_t *h)
 {
     struct outbox_store *os = h->data;
     for (int c = 0; c < BOT_CH_COUNT; c++)
@@ -667,5 +661,5 @@ void outbox_store_free(struct outbox_store *os)
     if (!os)
         return;
     os->closing = true;
-    uv_close((uv_handle_t *)&os->flush_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&os->lifetime, on_lifetime_closed);
 }

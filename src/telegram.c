@@ -151,20 +151,6 @@ cleanup:
 
 /* ===== Rendering ===== */
 
-void telegram_html_escape(struct buf *out, const char *s, size_t len)
-{
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : NULL;
-        if (!rep)
-            continue;
-        buf_append(out, s + start, i - start);
-        buf_puts(out, rep);
-        start = i + 1;
-    }
-    buf_append(out, s + start, len - start);
-}
-
 size_t telegram_part_len(const char *text, size_t len, size_t max_chars)
 {
     return bot_text_part_len(text, len, max_chars);
@@ -205,22 +191,19 @@ static void render_keyboard(struct buf *b, const struct bot_reply *reply)
 char *telegram_render_message(const char *chat, const char *text, size_t len,
                               const struct bot_reply *reply)
 {
-    struct buf b, html;
+    struct buf b;
     buf_init(&b);
-    buf_init(&html);
     buf_puts(&b, "{\"chat_id\":");
     if (is_numeric_id(chat))
         buf_puts(&b, chat);
     else
         buf_json_str(&b, chat);
-    telegram_html_escape(&html, text, len);
     buf_puts(&b, ",\"text\":");
-    buf_json_strn(&b, buf_cstr(&html), html.len);
+    buf_json_html_strn(&b, text, len);
     buf_puts(&b, ",\"parse_mode\":\"HTML\",\"disable_web_page_preview\":true");
     if (reply && reply->n_buttons)
         render_keyboard(&b, reply);
     buf_putc(&b, '}');
-    buf_free(&html);
     return buf_steal(&b);
 }
 

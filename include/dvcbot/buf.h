@@ -34,6 +34,9 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((form
 /* Appends s as a JSON string literal, quotes included. */
 void buf_json_str(struct buf *b, const char *s);
 void buf_json_strn(struct buf *b, const char *s, size_t len);
+/* The same for text sent with Telegram's parse_mode HTML: & < > become
+ * &amp; &lt; &gt; first, in the same pass. */
+void buf_json_html_strn(struct buf *b, const char *s, size_t len);
 /* Returns the contents (never NULL) and empties the buffer. */
 char *buf_steal(struct buf *b);
 /* The contents as a C string; "" when empty. Valid until the next change. */

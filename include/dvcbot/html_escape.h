@@ -1,7 +1,7 @@
 /* html_escape — text made safe inside an HTML page we serve (the staff
  * console's {{variables}}, the payment return page). Nothing is allocated
  * but what the buf grows. (Telegram's parse_mode HTML has its own, shorter
- * escape: telegram_html_escape.) */
+ * escape: buf_json_html_strn, buf.h.) */
 #ifndef DVCBOT_HTML_ESCAPE_H
 #define DVCBOT_HTML_ESCAPE_H
 

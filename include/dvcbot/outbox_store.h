@@ -84,7 +84,7 @@ void outbox_store_connected(struct outbox_store *os);
 /* From the cron: heartbeat, claims of dead consumers' entries, settles
  * that failed earlier, reading back that stopped at the backlog bound. */
 void outbox_store_tick(struct outbox_store *os);
-/* Stops; the struct is freed once its timer has closed (call after
+/* Stops; the struct is freed once its handle has closed (call after
  * store_close: its callbacks have run). */
 void outbox_store_free(struct outbox_store *os);
 

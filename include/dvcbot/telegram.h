@@ -42,8 +42,6 @@ void telegram_handle_webhook(struct http_request *req, void *ud);
 enum telegram_parse { TG_PARSE_MSG, TG_PARSE_IGNORED, TG_PARSE_BAD };
 /* Parses one Update. On TG_PARSE_MSG *out is a new message (caller owns). */
 enum telegram_parse telegram_parse_update(const char *json, size_t len, struct bot_msg **out);
-/* Appends s with &, <, > escaped for parse_mode HTML. */
-void telegram_html_escape(struct buf *out, const char *s, size_t len);
 /* bot_text_part_len (msg.h), kept under the channel's name. */
 size_t telegram_part_len(const char *text, size_t len, size_t max_chars);
 /* The sendMessage JSON body for one part; buttons only when reply != NULL. */

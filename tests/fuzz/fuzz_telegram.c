@@ -57,9 +57,12 @@ static void render(const struct bot_msg *m)
     check_parts(m->text, len);
     struct buf html;
     buf_init(&html);
-    telegram_html_escape(&html, m->text, len);
-    if (memchr(buf_cstr(&html), '<', html.len))
-        fuzz_fail("escaped text still holds '<'");
+    buf_puts(&html, "{\"text\":");
+    buf_json_html_strn(&html, m->text, len);
+    buf_putc(&html, '}');
+    if (memchr(buf_cstr(&html), '<', html.len) || memchr(buf_cstr(&html), '>', html.len))
+        fuzz_fail("escaped text still holds '<' or '>'");
+    fuzz_check_json(buf_cstr(&html));
     buf_free(&html);
     char key[BOT_ID_MAX + 8];
     bot_msg_user_key(m, key, sizeof key);

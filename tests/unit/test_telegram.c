@@ -137,12 +137,15 @@ static void malformed_updates_are_bad(void **state)
 static void html_special_characters_are_escaped(void **state)
 {
     (void)state;
-    struct buf b;
-    buf_init(&b);
-    const char *s = "Phí <50.000đ> & \"miễn\"";
-    telegram_html_escape(&b, s, strlen(s));
-    assert_string_equal(b.data, "Phí &lt;50.000đ&gt; &amp; \"miễn\"");
-    buf_free(&b);
+    const char *s = "Phí <50.000đ> & \"miễn\" cho người dân tộc thiểu số <b>vùng khó khăn</b>";
+    char *json = telegram_render_message("7", s, strlen(s), NULL);
+    cJSON *root = cJSON_Parse(json);
+    assert_non_null(root);
+    assert_string_equal(cJSON_GetObjectItem(root, "text")->valuestring,
+                        "Phí &lt;50.000đ&gt; &amp; \"miễn\" cho người dân tộc thiểu số "
+                        "&lt;b&gt;vùng khó khăn&lt;/b&gt;");
+    cJSON_Delete(root);
+    free(json);
 }
 
 static size_t count_chars(const char *s, size_t len)
