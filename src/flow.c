@@ -51,9 +51,14 @@ const char *flow_turn_commune(const struct flow_ctx *c)
     return NULL;
 }
 
-static const struct flow_step *cur_step(const struct flow_ctx *c)
+const struct flow_step *flow_turn_step(const struct flow_ctx *c)
 {
     return c->s.i < c->s.def->n_steps ? &c->s.def->steps[c->s.i] : NULL;
+}
+
+static const struct flow_step *cur_step(const struct flow_ctx *c)
+{
+    return flow_turn_step(c);
 }
 
 static bool at_code_step(const struct flow_ctx *c)
@@ -142,8 +147,8 @@ static void skip_prefilled(struct flow_ctx *c)
 
 /* ===== Answers ===== */
 
-static enum valid_code validate_answer(const struct flow_step *s, const char *text, char *out,
-                                       size_t cap)
+enum valid_code flow_turn_validate(const struct flow_step *s, const char *text, char *out,
+                                   size_t cap)
 {
     time_t now = (time_t)clock_now();
     switch (s->type) {
@@ -252,11 +257,14 @@ static void take_answer(struct flow_ctx *c, const char *text)
         return;
     }
     char out[VALIDATE_OUT_MAX];
-    enum valid_code rc = validate_answer(s, text, out, sizeof out);
-    if (rc != VALID_OK) {
+    enum valid_code rc = flow_turn_validate(s, text, out, sizeof out);
+    if (rc != VALID_OK && (s->type == SLOT_NAME || s->type == SLOT_TEXT ||
+                           !flow_correct_previous(c, text))) {
         refuse(c, s, rc);
         return;
     }
+    if (rc != VALID_OK)
+        return; /* the question before corrected */
     store_answer(c, out);
     if (s->type != SLOT_DATE || !validate_date_implied(text)) {
         advance(c, NULL);
@@ -286,7 +294,7 @@ static void check_answered(struct flow_ctx *c, bool yes)
 
 /* A check's answer typed: 1 yes, 0 no, -1 neither. On its "no" screen
  * only going on is asked. */
-static int check_option(const struct flow_ctx *c, const char *text)
+int flow_turn_check_option(const struct flow_ctx *c, const char *text)
 {
     const struct flow_check *chk = cur_step(c)->check;
     const char *options[] = {chk->yes, chk->no};
@@ -300,7 +308,7 @@ static bool check_typed(struct flow_ctx *c, const char *text, enum flow_command 
 {
     int yes = cmd == FLOW_CMD_NEXT || cmd == FLOW_CMD_YES ? 1
               : cmd == FLOW_CMD_NO                        ? 0
-                                                          : check_option(c, text);
+                                                          : flow_turn_check_option(c, text);
     if (yes < 0)
         return false;
     check_answered(c, yes == 1);
@@ -515,97 +523,6 @@ bool flow_turn_load(struct flow_ctx *c, struct flows *fl, struct dialog_turn *t)
                              &c->s) == 0;
 }
 
-/* The turn's text classified once (t->match, t->line), for the readers
- * below and the dialog's routing after. */
-static void classify(struct flow_ctx *c)
-{
-    dialog_turn_classify(c->t);
-}
-
-/* A question about one fact ("phí bao nhiêu") of the flow's procedure or of
- * one the line names: its answer above the step, which stays. Not a flow
- * command nor a check's option; where an answer is expected (a question,
- * the code step), only a line that asks. */
-static bool answers_fact(struct flow_ctx *c)
-{
-    const char *text = c->t->msg->text;
-    if (!c->fl->fact || c->t->msg->kind != BOT_MSG_TEXT ||
-        flow_set_command_of(c->fl->defs, text) != FLOW_CMD_NONE)
-        return false;
-    const struct flow_step *s = cur_step(c);
-    if (!c->s.offering && s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
-        return false;
-    bool answer_expected = !c->s.offering && (at_code_step(c) || (s && s->slot));
-    classify(c);
-    char *fact = c->fl->fact(c->t, c->s.def->in, answer_expected, c->fl->fact_ud);
-    if (!fact)
-        return false;
-    char *note = flow_view_note(fact);
-    flow_view_current(c, note);
-    free(note);
-    free(fact);
-    return true;
-}
-
-/* Requests no answer to a question can be ("gặp cán bộ", "xóa dữ liệu của
- * tôi", "mạng yếu quá" typed where the child's name is asked): the matcher
- * sure of one of them (FLOW_ASKS_ACTION_AT) leaves the flow even where an
- * answer is expected. Not don_vi_hanh_chinh: commune names and addresses
- * read as it; nor gio_lam_viec: a date answer naming its weekday ("5/9,
- * hôm đó thứ bảy") reads as it. */
-#define FLOW_ASKS_ACTION_AT 0.9
-static const char *const actions_leaving[] = {
-    "gap_can_bo", "tra_cuu_ho_so", "thanh_toan", "xoa_du_lieu", "khieu_nai",
-    "mang_yeu",
-};
-
-static bool asks_for_action(struct flow_ctx *c)
-{
-    classify(c);
-    if (c->t->match.score < FLOW_ASKS_ACTION_AT)
-        return false;
-    for (size_t i = 0; i < sizeof actions_leaving / sizeof actions_leaving[0]; i++)
-        if (strcmp(c->t->match.id, actions_leaving[i]) == 0)
-            return true;
-    return false;
-}
-
-/* At a question whose answers have a form (a date, a number, an option), a
- * line that is none of them and that the matcher is sure names another
- * procedure ("đăng ký khai tử" where the birth date is asked). Not at names
- * and free text, which may read as anything. */
-static bool names_another_procedure(struct flow_ctx *c, const struct flow_step *s,
-                                    const char *text)
-{
-    if (s->type != SLOT_DATE && s->type != SLOT_CCCD && s->type != SLOT_PHONE &&
-        s->type != SLOT_CHOICE)
-        return false;
-    char out[VALIDATE_OUT_MAX];
-    if (validate_answer(s, text, out, sizeof out) == VALID_OK)
-        return false;
-    classify(c);
-    const struct intent *in = catalog_find(c->t->deps->catalog, c->t->match.id);
-    return in && in->kind == INTENT_PROCEDURE && in != c->s.def->in &&
-           c->t->match.score >= FLOW_ASKS_ACTION_AT;
-}
-
-/* Typed text where no answer is expected (an instruction, a check, the
- * saved-data offer) that the matcher reads as another question, or where
- * one is, a request for something else: the user moved on. */
-static bool asks_something_else(struct flow_ctx *c, const char *text)
-{
-    const struct flow_step *s = cur_step(c);
-    if (flow_set_command_of(c->fl->defs, text) != FLOW_CMD_NONE)
-        return false;
-    if (!c->s.offering && (!s || s->slot))
-        return s && (asks_for_action(c) || names_another_procedure(c, s, text));
-    if (s && s->kind == FLOW_STEP_CHECK && check_option(c, text) >= 0)
-        return false;
-    classify(c);
-    const char *id = c->t->match.id;
-    return strcmp(id, CATALOG_FALLBACK_ID) != 0 && strcmp(id, c->s.def->in->id) != 0;
-}
-
 /* True (after telling the user and dropping it) when the flow has been idle
  * longer than DVCBOT_FLOW_IDLE. */
 static bool expire_if_idle(struct flow_ctx *c, long now)
@@ -616,16 +533,6 @@ static bool expire_if_idle(struct flow_ctx *c, long now)
     flow_turn_drop(c, !c->s.finished);
     dialog_turn_render(c->t, "flow_expired", v, 2);
     return true;
-}
-
-/* Another module's button, or a question about something else: the flow
- * stays in the session but the mode goes. Help screens (r:) keep it. */
-static bool leaves_flow(struct flow_ctx *c, const struct bot_msg *m)
-{
-    if (m->kind == BOT_MSG_BUTTON)
-        return strncmp(m->text, "f:", 2) != 0 &&
-               strncmp(m->text, DIALOG_SCREEN_PAYLOAD, strlen(DIALOG_SCREEN_PAYLOAD)) != 0;
-    return m->kind == BOT_MSG_TEXT && asks_something_else(c, m->text);
 }
 
 static bool on_mode(struct dialog_turn *t, void *ud)
@@ -651,17 +558,29 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         flow_turn_commit(&c);
         return false; /* a help screen, shown by the dialog; the flow stays */
     }
-    if (answers_fact(&c)) {
+    if (flow_read_fact(&c)) {
         flow_turn_commit(&c);
         dialog_turn_done(t);
         return true;
     }
-    if (leaves_flow(&c, m)) {
+    bool handed = false;
+    if (m->kind == BOT_MSG_TEXT && flow_end_code_early(&c, m->text, &handed)) {
+        flow_turn_commit(&c);
+        if (!handed)
+            dialog_turn_done(t);
+        return true;
+    }
+    if (flow_read_leaves(&c, m)) {
         flow_turn_commit(&c);
         dialog_turn_set_mode(t, NULL);
         return false;
     }
-    bool handed = false;
+    if (flow_read_greets(&c, m)) {
+        flow_view_resume(&c);
+        flow_turn_commit(&c);
+        dialog_turn_done(t);
+        return true;
+    }
     if (m->kind == BOT_MSG_BUTTON)
         on_button(&c, m->text + 2);
     else if (m->kind == BOT_MSG_TEXT)

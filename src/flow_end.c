@@ -35,7 +35,7 @@ void flow_end_view(struct flow_ctx *c, const char *note)
     dialog_turn_render(c->t, "flow_code", v, sizeof v / sizeof v[0]);
 }
 
-void flow_end_reached(struct flow_ctx *c)
+static void count_finished(struct flow_ctx *c)
 {
     if (!c->s.finished) {
         long secs = flow_turn_now() - c->s.t0;
@@ -47,6 +47,11 @@ void flow_end_reached(struct flow_ctx *c)
         log_fmt(LOG_INFO, "flow finished", "\"procedure\":%s,\"seconds\":%ld",
                 log_q(c->s.def->in->id), secs);
     }
+}
+
+void flow_end_reached(struct flow_ctx *c)
+{
+    count_finished(c);
     flow_end_view(c, NULL);
 }
 
@@ -168,6 +173,17 @@ bool flow_end_code_typed(struct flow_ctx *c, const char *text)
     log_fmt(LOG_INFO, "flow code given", "\"procedure\":%s,\"seconds\":%ld",
             log_q(c->s.def->in->id), secs);
     return end_flow(c, code);
+}
+
+bool flow_end_code_early(struct flow_ctx *c, const char *text, bool *handed)
+{
+    char code[DOSSIER_CODE_MAX + 1];
+    if (c->s.i >= c->s.def->n_steps || c->s.def->steps[c->s.i].kind != FLOW_STEP_SAY ||
+        !dossier_code_find(text, code) || !strpbrk(code, ".-"))
+        return false;
+    count_finished(c);
+    *handed = flow_end_code_typed(c, text);
+    return true;
 }
 
 void flow_end_without_code(struct flow_ctx *c)

@@ -79,6 +79,7 @@ static const struct reply_spec specs[] = {
     {"flow_commune_line_old", "name old province type"},
     {"flow_commune_old", "name old type"},
     {"flow_commune_unknown", "choices typed"},
+    {"flow_corrected", "label value"},
     {"flow_date_year_taken", "date"},
     {"flow_edit_choose", ""},
     {"flow_edit_unknown", "fields"},

@@ -606,6 +606,21 @@ static int option_by_overlap(const char *f, const char *const *options, size_t n
     return best >= 2 && best > second ? found : -1;
 }
 
+/* The one number among the folded answer's words ("ba 80 tuoi roi"), or -1
+ * when it holds none or several ("5/11"). */
+static long lone_number(const char *f)
+{
+    long num = -1;
+    int seen = 0;
+    for (const char *p = f; *p; p++) {
+        if (!isdigit((unsigned char)*p) || (p > f && isdigit((unsigned char)p[-1])))
+            continue;
+        num = strtol(p, NULL, 10);
+        seen++;
+    }
+    return seen == 1 ? num : -1;
+}
+
 int validate_option(const char *in, const char *const *options, size_t n)
 {
     size_t flen;
@@ -620,6 +635,8 @@ int validate_option(const char *in, const char *const *options, size_t n)
         char *end;
         num = strtol(f, &end, 10);
         bare = *end == '\0';
+    } else {
+        num = lone_number(f); /* "bà 80 tuổi rồi" where the options are ages */
     }
     int q = num >= 0 ? option_by_quantity(num, options, n) : -2;
     int k;

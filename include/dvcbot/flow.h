@@ -33,6 +33,10 @@
  * back to its step, "quay lại" offers to, "hủy"/"thôi" ends it; with no
  * flow at all those words get "nothing in progress" and the menu.
  *
+ * A line that answers the question before (a choice or a date: "nhầm
+ * rồi, bé gái" at the next question) changes that answer, said above the
+ * step that stays (flow_correct.c); "sai rồi", "nhầm rồi" go back.
+ *
  * A commune question takes a commune or ward of the 2025 list
  * (commune_list.h): an old name is mapped to the new one ("xã Hua La cũ nay
  * là phường Chiềng Cơi"), anything else gets the likely units as buttons.

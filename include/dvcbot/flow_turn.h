@@ -49,6 +49,25 @@ void flow_turn_begin(struct flow_ctx *c);
  * its first commune question (NULL when none). */
 const char *flow_turn_commune(const struct flow_ctx *c);
 
+/* The step the flow is at; NULL at the closing code step. */
+const struct flow_step *flow_turn_step(const struct flow_ctx *c);
+/* The answer typed at question s, checked by its type's validator; the
+ * kept form in out. */
+enum valid_code flow_turn_validate(const struct flow_step *s, const char *text, char *out,
+                                   size_t cap);
+/* A check's answer typed: 1 yes, 0 no, -1 neither. */
+int flow_turn_check_option(const struct flow_ctx *c, const char *text);
+
+/* ===== flow_read.c ===== */
+/* A question about one fact ("phí bao nhiêu") of the flow's procedure or of
+ * one the line names: its answer shown above the step, which stays (true). */
+bool flow_read_fact(struct flow_ctx *c);
+/* Another module's button, or a typed request for something else: the flow
+ * stays in the session, the mode goes (the caller routes the message). */
+bool flow_read_leaves(struct flow_ctx *c, const struct bot_msg *m);
+/* A greeting typed in the middle ("chào em" coming back the next day). */
+bool flow_read_greets(struct flow_ctx *c, const struct bot_msg *m);
+
 /* ===== flow_start.c ===== */
 
 /* dialog_on_payload "flow:<procedure id>" (ud: the struct flows): starts
@@ -94,6 +113,14 @@ char *flow_view_answered_labels(const struct flow_ctx *c);
  * name (caller frees). */
 char *flow_view_portal_link(const struct flow_ctx *c);
 
+/* ===== flow_correct.c ===== */
+/* A typed line that is no answer to the current question: when, without
+ * words like "nhầm rồi", it answers the question before (a choice or a
+ * date) otherwise than it was answered, that answer changes, a note says
+ * so above the current step (or the step its new branch needs). Returns
+ * false, touching nothing, otherwise. */
+bool flow_correct_previous(struct flow_ctx *c, const char *text);
+
 /* ===== flow_end.c ===== */
 
 /* The last portal screen is done: counts the flow finished (once) and asks
@@ -102,6 +129,11 @@ void flow_end_reached(struct flow_ctx *c);
 /* Text typed at the code step. Returns true when the turn was handed to the
  * lookup (it finishes the turn), false when the caller still must. */
 bool flow_end_code_typed(struct flow_ctx *c, const char *text);
+/* A dossier code typed at an instruction ("mã hồ sơ 000.00…" while the
+ * payment screen is explained: the user has submitted): the flow counts
+ * finished and ends with it as at the code step; *handed as
+ * flow_end_code_typed returns. False, touching nothing, for anything else. */
+bool flow_end_code_early(struct flow_ctx *c, const char *text, bool *handed);
 /* "Để sau": the flow ends without a code. */
 void flow_end_without_code(struct flow_ctx *c);
 /* The code step as the user sees it. */

@@ -29,7 +29,7 @@ class GreetingNumberTest(ServiceTest):
         self.assertEqual(self.redis.keys("s:{%s}" % chat.key), [])
 
 
-class LookupRetryTest(ServiceTest):
+class DossierJourney(ServiceTest):
     telegram = False
     extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
@@ -37,6 +37,9 @@ class LookupRetryTest(ServiceTest):
         status, _, _ = self.bot.admin("POST", "/admin/dossiers", json.dumps([record]).encode(),
                                       token=ADMIN_TOKEN, headers={"Content-Type": "application/json"})
         self.assertEqual(status, 200)
+
+
+class LookupRetryTest(DossierJourney):
 
     def test_the_digits_typed_again_after_a_wrong_try_are_a_new_try(self):
         # After "Không tìm thấy hồ sơ khớp…", the right 4 digits typed got
@@ -86,3 +89,114 @@ class EraseMidFlowTest(ServiceTest):
         r = chat.press("erase:yes")
         self.assertIn("Đã xóa", r[0]["text"])
         self.assertNotIn(" 0 danh sách", r[0]["text"])
+
+
+class ComingBackTest(ServiceTest):
+    telegram = False
+
+    def test_a_greeting_the_next_day_offers_the_flow_back(self):
+        # Đăng ký khai sinh left at "Trẻ sinh ngày nào?"; the next day "chào
+        # em" got "Chưa đọc được ngày. Gõ theo ngày/tháng/năm".
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("Lò Văn An")
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        self.bot.advance_clock(20 * 3600)                        # within DVCBOT_FLOW_IDLE (a day)
+        r = chat.say("chào em")
+        self.assertNotIn("Chưa đọc được ngày", texts(r))
+        self.assertIn("đang làm dở: Đăng ký khai sinh", r[0]["text"])
+        self.assertIn("f:resume", payloads(r))
+        r = chat.press("f:resume")
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+        self.assertEqual(flow["a"]["ho_ten_tre"], "Lò Văn An")
+
+
+class MindChangedTest(ServiceTest):
+    telegram = False
+
+    def answers(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]["a"]
+
+    def test_the_answer_before_typed_again_changes_it(self):
+        # After "bé trai", at "Anh/chị là gì của trẻ?": "nhầm rồi, bé gái"
+        # and "à nhầm, sinh ngày 4/11" got "Chưa rõ anh/chị chọn gì".
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        chat.say("3/11")
+        r = chat.say("bé trai")
+        self.assertIn("là gì của trẻ", r[-1]["text"])
+        r = chat.say("nhầm rồi, bé gái")
+        self.assertIn('Đã sửa "Giới tính của trẻ": Nữ (con gái)', r[-1]["text"])
+        self.assertIn("là gì của trẻ", r[-1]["text"])                # the question stays
+        self.assertEqual(self.answers(chat)["gioi_tinh_tre"], "Nữ (con gái)")
+        r = chat.say("sai rồi")                                       # a way back, typed
+        self.assertIn("con trai hay con gái", r[-1]["text"])
+        r = chat.say("à nhầm, sinh ngày 4/11")                        # the date before this one
+        self.assertIn("04/11/", r[-1]["text"])
+        self.assertTrue(self.answers(chat)["ngay_sinh_tre"].startswith("04/11/"))
+        self.assertIn("con trai hay con gái", r[-1]["text"])
+        r = chat.say("con mèo")                                       # neither: asked again
+        self.assertIn("Chưa rõ", r[-1]["text"])
+
+    def test_another_procedure_typed_at_the_name_is_no_name(self):
+        # At "Trẻ tên là gì?": "tôi muốn đăng ký kết hôn" was kept as the
+        # child's name and the flow went on to the birth date.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("tôi muốn đăng ký kết hôn")
+        self.assertNotIn("Trẻ sinh ngày nào", texts(r))
+        self.assertIn("kết hôn", r[0]["text"])
+        raw = json.loads(self.redis("GET", "s:{%s}" % chat.key))
+        self.assertNotIn("ho_ten_tre", raw["flow"]["a"])
+        self.assertIsNone(raw.get("mode"))                            # paused, "tiếp tục" goes on
+        self.assertIn("Trẻ tên là gì", chat.say("tiếp tục")[-1]["text"])
+        r = chat.say("Quàng Văn Hôn")                                 # a name is still a name
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+
+class CodeTypedEarlyTest(DossierJourney):
+
+    def test_the_code_typed_at_the_payment_screen_ends_the_flow(self):
+        # At step 14/15 (the payment screen, "Xong, tiếp tục") the user, who
+        # had submitted, typed "mã hồ sơ 000.00…": the flow was left
+        # unfinished (no consent, no rating, not counted finished) and the
+        # code looked up as if asked out of the blue.
+        code = "000.00.12.H50-261120-0005"
+        self.upload({"code": code, "procedure": "khai_sinh", "applicant_name": "Lò Văn Bình",
+                     "phone": "0912345678", "status": "da_tiep_nhan",
+                     "received_at": "2026-11-20T08:00:00+07:00"})
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        for typed in ("Lò Văn An", "hôm qua", "bé trai", "bố", "Chiềng Cơi"):
+            r = chat.say(typed)
+        for _ in range(15):
+            if 'Màn hình "Thanh toán"' in r[-1]["text"]:
+                break
+            r = chat.press([p for p in payloads(r) if p.startswith("f:next:")][0])
+        self.assertIn('Màn hình "Thanh toán"', r[-1]["text"])
+        r = chat.say("mã hồ sơ " + code)
+        self.assertIn("Đã ghi nhận mã hồ sơ " + code, texts(r))
+        r = chat.say("5678")
+        self.assertEqual(self.redis("SISMEMBER", "sub:" + code, chat.key), 1)
+        self.assertIn("muốn lưu Xã/phường", texts(r))                  # the flow's closing questions
+        status, _, body = self.bot.admin("GET", "/admin/stats", None, token=ADMIN_TOKEN)
+        flows = json.loads(body)["flows"]["khai_sinh"]
+        self.assertEqual((flows["finished"], flows["code_given"]), (1, 1))
+
+
+class HelpingGrandparentTest(ServiceTest):
+    telegram = False
+
+    def test_an_age_said_in_words_picks_the_age_range(self):
+        # A grandchild asking for a grandmother, at "Người đề nghị bao nhiêu
+        # tuổi? [Từ 75 tuổi, Từ 70 đến dưới 75, Dưới 70]": "bà 80 tuổi rồi"
+        # got "Chưa rõ anh/chị chọn gì" ("80" alone was taken).
+        chat = Chat(self)
+        r, _ = start_flow_past_checks(chat, "huu_tri_xa_hoi")
+        self.assertIn("bao nhiêu tuổi", r[-1]["text"])
+        r = chat.say("bà 80 tuổi rồi")
+        self.assertNotIn("Chưa rõ", texts(r))
+        flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+        self.assertEqual(flow["a"]["tuoi"], "Từ 75 tuổi")

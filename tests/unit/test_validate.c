@@ -253,6 +253,11 @@ static void numbers_typed_at_quantity_options_are_quantities(void **state)
     assert_int_equal(validate_option("75", ages, 3), 0);
     assert_int_equal(validate_option("72", ages, 3), 1);
     assert_int_equal(validate_option("3", ages, 3), 2);
+    /* the one number among words ("bà 80 tuổi rồi"); two numbers: none */
+    assert_int_equal(validate_option("bà 80 tuổi rồi", ages, 3), 0);
+    assert_int_equal(validate_option("ông năm nay 72", ages, 3), 1);
+    assert_int_equal(validate_option("nhà có 5 người", people, 3), 2);
+    assert_int_equal(validate_option("sinh 5/11", ages, 3), -1);
     static const char *const copies[] = {"1", "2", "3", "Nhiều hơn 3"};
     assert_int_equal(validate_option("5", copies, 4), 3);
     assert_int_equal(validate_option("nhiều hơn 3", copies, 4), 3);
