@@ -197,9 +197,9 @@ def loads_in(args):
     if args[1] == b"dialog_load":
         return 1
     if args[1] == b"dialog_load_many":
-        # a load: 5 keys of 18 strings, or (before refs:{} joined it) 4 of 15
+        # five keys per load (before refs:{} joined it, four of 15 strings)
         nkeys, strings = int(args[2]), len(args) - 3
-        return strings // 18 if strings * 5 == nkeys * 18 else nkeys // 4
+        return nkeys // 4 if strings * 4 == nkeys * 15 else nkeys // 5
     return 0
 
 
@@ -247,7 +247,10 @@ class IdMap:
         if args[0].upper() != b"FCALL" or not args[1].startswith(b"outbox_commit"):
             return
         nkeys = int(args[2])
-        streams = [args[3 + k] for k in range(3, nkeys, 4)]
+        if nkeys % 3 == 0 and args[3 + nkeys].startswith(b"outbox:"):  # the stream shared, 3 keys each
+            streams = [args[3 + nkeys]] * (nkeys // 3)
+        else:  # the version before: the stream the fourth of 4 keys
+            streams = [args[3 + k] for k in range(3, nkeys, 4)]
         replies = [reply] if args[1] == b"outbox_commit" else reply
         if not isinstance(replies, list):
             return

@@ -949,28 +949,34 @@ end)
 
 -- ===== Event marks (dialog.h): a redelivered event is recognised =====
 -- An event's mark is a member of the user's index dd:{<user>} (a sorted
--- set): the event id, scored 4 x the unix time it was marked + its state
+-- set): the event id, scored -(4 x the unix time it was marked + its state)
 -- (whole numbers: a small sorted set keeps them as integers, fractions as
--- text parsed back on every insert). "In hand" (a stored turn is being
--- handled) holds for in-hand TTL seconds after the mark, then the event is
--- handled again (its turn died before its commit); "done" holds as long as
--- the index keeps it (the dedupe TTL). A mark removed ("forgotten") is no
--- mark. A score under MARKS_NEW is a mark made before this scheme (the unix
--- time), whose state is in its own key dd:{<user>}:<id> ('p' in hand, '1'
--- done; gone: handle again).
+-- text parsed back on every insert). Negative, so that the newest mark
+-- comes first: a small sorted set is one list that ZADD walks from its
+-- head to the place of the score, so a mark scored 4 x time + state (the
+-- scheme of before, still read: a positive score from MARKS_NEW) went
+-- after every other, a walk of the whole index twice per event. "In hand"
+-- (a stored turn is being handled) holds for in-hand TTL seconds after the
+-- mark, then the event is handled again (its turn died before its commit);
+-- "done" holds as long as the index keeps it (the dedupe TTL). A mark
+-- removed ("forgotten") is no mark. A score from 0 to under MARKS_NEW is a
+-- mark made before both schemes (the unix time), whose state is in its own
+-- key dd:{<user>}:<id> ('p' in hand, '1' done; gone: handle again).
 -- Scores come as text from C (outbox_store.h, OUTBOX_MARK_SCORE): a Lua
 -- number passed to redis.call is printed with snprintf("%.17g"), and text
 -- read back parsed with strtod, each some thousands of instructions, so only
--- a redelivery and a trim compute here.
+-- a redelivery and a trim compute here. A caller of before passes positive
+-- scores: they are read the same (the absolute value counts).
 local MARK_DONE, MARKS_NEW = 1, 4e9
 
 -- The state of a marked event: false (handle it), 'p' (in hand) or '1'
--- (done). live: the lowest score of an in-hand mark still live.
+-- (done). live: the score of the oldest in-hand mark still live.
 local function mark_state(score, old_key, live)
   local s = tonumber(score)
-  if s < MARKS_NEW then return redis.call('GET', old_key) end
+  if s >= 0 and s < MARKS_NEW then return redis.call('GET', old_key) end
+  s = math.abs(s)
   if s % 4 == MARK_DONE then return '1' end
-  return s >= tonumber(live) and 'p'
+  return s >= math.abs(tonumber(live)) and 'p'
 end
 
 -- Marks the event in the index with the score given unless a live mark is
@@ -983,10 +989,13 @@ local function mark_event(idx, old_key, id, score, live)
   return found
 end
 
--- Drops the marks made up to the unix time `old` (those of before too).
+-- Drops the marks made up to the unix time `old`, of every scheme: from
+-- -(4 x old + 3) to old (this one's and those of before both), and from
+-- MARKS_NEW to 4 x old + 3.
 local function marks_trim(idx, old)
-  redis.call('ZREMRANGEBYSCORE', idx, '-inf', old)
-  redis.call('ZREMRANGEBYSCORE', idx, MARKS_NEW, string.format('%d', 4 * tonumber(old) + 3))
+  local last = 4 * tonumber(old) + 3
+  redis.call('ZREMRANGEBYSCORE', idx, string.format('%d', -last), old)
+  redis.call('ZREMRANGEBYSCORE', idx, MARKS_NEW, string.format('%d', last))
 end
 
 -- ===== A user's TTLs (dialog.h, DIALOG_TTL_RENEW_S) =====
@@ -1006,22 +1015,24 @@ end
 -- chat goes back to theirs with their next message). Records written by the
 -- version before (seen = the last message, TTLs set by every message) read
 -- the same: no compatibility branch.
--- keys, args, k, a: dialog_load's.
+-- keys, args, k, a: dialog_load's (the shared arguments at args[1..6]).
 local function user_ttls_renew(keys, args, k, a)
-  redis.call('HSET', keys[k + 3], 'ch', args[a + 9], 'chat', args[a + 10], 'seen', args[a + 4])
-  redis.call('EXPIRE', keys[k + 3], args[a + 11])
-  redis.call('EXPIRE', keys[k + 5], args[a + 11])
-  redis.call('EXPIRE', keys[k + 2], args[a + 7])
-  redis.call('EXPIRE', keys[k + 4], args[a + 12])
+  local seen = args[2]
+  if args[a + 5] == '2' then seen = string.format('%d', tonumber(args[2]) - tonumber(args[6])) end
+  redis.call('HSET', keys[k + 3], 'ch', args[a + 6], 'chat', args[a + 7], 'seen', seen)
+  redis.call('EXPIRE', keys[k + 3], args[4])
+  redis.call('EXPIRE', keys[k + 5], args[4])
+  redis.call('EXPIRE', keys[k + 2], args[3])
+  redis.call('EXPIRE', keys[k + 4], args[5])
 end
 
 -- Whether the load renews the user's TTLs: mode '2' always, '1' when the
--- record's seen is renew (args[a + 13]) seconds old or more.
+-- record's seen is renew (args[6]) seconds old or more.
 local function user_ttls_due(keys, args, k, a)
-  local mode = args[a + 8]
+  local mode = args[a + 5]
   if mode ~= '1' then return mode == '2' end
   local seen = tonumber(redis.call('HGET', keys[k + 3], 'seen'))
-  return not seen or tonumber(args[a + 4]) - seen >= tonumber(args[a + 13])
+  return not seen or tonumber(args[2]) - seen >= tonumber(args[6])
 end
 
 -- Loads a turn in one round trip (see dialog.h): marks the event (a mark
@@ -1029,35 +1040,59 @@ end
 -- marks older than the dedupe TTL, renews the user's TTLs when due (above),
 -- reads the session.
 -- KEYS: the event's mark of before (dd:{u}:<id>, read only), the user's
--- index dd:{u}, the user record, the session, refs:{u}. ARGV: '1' to mark
--- the event, its mark's score, the lowest score of a live in-hand mark, now
--- (unix s; for mode '2' the seen to write), the event id, the oldest time
--- kept in the index ('' = no trim this time), the index's TTL + renew, the
--- renewal mode ('0' none: a web chat page load, '1' when due, '2' always),
--- channel, chat, the record's TTL + renew, the session's TTL + renew, renew.
+-- index dd:{u}, the user record, the session, refs:{u}. ARGV: first those
+-- the loads of a loop turn share (sent once for them all, fcall_group.h):
+-- the score of the oldest live in-hand mark, now (unix s), the index's TTL
+-- + renew, the record's TTL + renew, the session's TTL + renew, renew; then
+-- the load's own: '1' to mark the event, its mark's score, the event id,
+-- the oldest time kept in the index ('' = no trim this time), the renewal
+-- mode ('0' none: a web chat page load, '1' when due, '2' always: the seen
+-- written is then now - renew), channel, chat.
 -- Returns {the mark found or false, the session or false}. (k, a: where
--- this load's keys and arguments start, for dialog_load_many.)
+-- this load's keys and own arguments start, for dialog_load_many.)
 -- (dialog)
+local LOAD_SHARED, LOAD_OWN = 6, 7
 local function dialog_load(keys, args, k, a)
   local found = false
   if args[a + 1] == '1' then
-    found = mark_event(keys[k + 2], keys[k + 1], args[a + 5], args[a + 2], args[a + 3])
-    if args[a + 6] ~= '' then marks_trim(keys[k + 2], args[a + 6]) end
+    found = mark_event(keys[k + 2], keys[k + 1], args[a + 3], args[a + 2], args[1])
+    if args[a + 4] ~= '' then marks_trim(keys[k + 2], args[a + 4]) end
   end
   if user_ttls_due(keys, args, k, a) then user_ttls_renew(keys, args, k, a) end
   return {found, redis.call('GET', keys[k + 4])}
 end
-redis.register_function('dialog_load', function(keys, args) return dialog_load(keys, args, 0, 0) end)
+-- A caller of the version before (a rolling upgrade: this library serves
+-- an old process too) sent each load's thirteen arguments in another order,
+-- with no shared ones: '1'/'0' first, where this version's is a negative
+-- score. Its load at args[a + 1..] in this version's order (its mode-'2'
+-- now was already now - renew).
+local function load_args_of_before(args, a)
+  local now = args[a + 4]
+  if args[a + 8] == '2' then now = string.format('%d', tonumber(now) + tonumber(args[a + 13])) end
+  return {args[a + 3], now, args[a + 7], args[a + 11], args[a + 12], args[a + 13],
+    args[a + 1], args[a + 2], args[a + 5], args[a + 6], args[a + 8], args[a + 9], args[a + 10]}
+end
+local function load_of_before(args) return args[1] == '1' or args[1] == '0' end
+
+-- One load (KEYS and ARGV as dialog_load above, or of the version before).
+-- (dialog)
+redis.register_function('dialog_load', function(keys, args)
+  if load_of_before(args) then return dialog_load(keys, load_args_of_before(args, 0), 0, LOAD_SHARED) end
+  return dialog_load(keys, args, 0, LOAD_SHARED)
+end)
 
 -- The loads of one loop turn together (fcall_group.h): KEYS: the five keys
--- of each load, in order; ARGV: the thirteen arguments of each. Returns
--- dialog_load's reply of each, or an error for a load that failed alone
--- (e.g. a key of the wrong type), the others going on.
+-- of each load, in order; ARGV: the six shared arguments, then the seven
+-- own of each (a caller of the version before: the thirteen of each).
+-- Returns dialog_load's reply of each, or an error for a load
+-- that failed alone (e.g. a key of the wrong type), the others going on.
 -- (dialog)
 redis.register_function('dialog_load_many', function(keys, args)
-  local out = {}
+  local out, before = {}, load_of_before(args)
   for i = 0, #keys / 5 - 1 do
-    local ok, r = pcall(dialog_load, keys, args, 5 * i, 13 * i)
+    local ok, r
+    if before then ok, r = pcall(dialog_load, keys, load_args_of_before(args, 13 * i), 5 * i, LOAD_SHARED)
+    else ok, r = pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i) end
     if ok then out[i + 1] = r
     else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
   end
@@ -1076,13 +1111,15 @@ end
 
 -- One turn (or one saved message) in one round trip; see outbox_store.h.
 -- KEYS: the event's mark of before (dd:{u}:<id>: names the index and the
--- event, see Event marks), session, user record, this process's stream.
--- ARGV: dedupe ('1': mark the event done, 'c': forget it, '0': nothing),
--- the done mark's score, session op ('k','s','d'), session, session TTL, consumer,
--- trust ('1': this process holds every entry it committed before), chat,
--- reply_ref, user key, n, then text and buttons of each reply. Returns
--- {1, gated, first seq - 1, has seq, id...}. (k, a: where this commit's
--- keys and arguments start, for outbox_commit_many.)
+-- event, see Event marks), session, user record. ARGV: first those the
+-- commits of a loop turn share (sent once for them all, fcall_group.h):
+-- this process's stream, the done mark's score, session TTL, consumer,
+-- trust ('1': this process holds every entry it committed before); then
+-- the commit's own: dedupe ('1': mark the event done, 'c': forget it, '0':
+-- nothing), session op ('k','s','d'), session, chat, reply_ref, user key,
+-- n, then text and buttons of each reply. Returns {1, gated, first seq -
+-- 1, has seq, id...}. (k, a: where this commit's keys and own arguments
+-- start, for outbox_commit_many.)
 -- Numbers go to Redis as text made here (string.format '%d'): a Lua number
 -- handed to redis.call is printed with snprintf("%.17g"), some thousands of
 -- instructions. An entry without reply_ref has no field r (read as "", as
@@ -1093,45 +1130,78 @@ end
 -- nothing, so its event stays "in hand" and is handled again when the
 -- channel redelivers it, as after a crash.
 -- (outbox_store)
+local COMMIT_KEYS, COMMIT_SHARED = 3, 5
 local function outbox_commit(keys, args, k, a)
-  local n = tonumber(args[a + 11])
+  local n = tonumber(args[a + 7])
   local q, gated, has = 0, 0, 0
   local f = n > 0 and redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
     q = tonumber(f[1]) or 0
-    if (tonumber(f[2]) or 0) < q and not (args[a + 7] == '1' and f[3] == args[a + 6]) then gated = 1 end
+    if (tonumber(f[2]) or 0) < q and not (args[5] == '1' and f[3] == args[4]) then gated = 1 end
     has = 1 end
   local out = {1, gated, q, has}
-  local user, ref = has == 1 and args[a + 10] or '', args[a + 9]
+  local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   for i = 1, n do
     local seq = has == 1 and string.format('%d', q + i) or '0'
     if ref == '' then
-      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
-        't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i])
+      out[4 + i] = redis.call('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+        't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
     else
-      out[4 + i] = redis.call('XADD', keys[k + 4], '*', 'u', user, 'c', args[a + 8], 'q', seq,
-        'r', ref, 't', args[a + 10 + 2 * i], 'b', args[a + 11 + 2 * i]) end end
+      out[4 + i] = redis.call('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+        'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end end
   if has == 1 then
     local oq = string.format('%d', q + n)
-    if f[3] == args[a + 6] then redis.call('HSET', keys[k + 3], 'oq', oq)
-    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[a + 6]) end end
-  if args[a + 3] == 's' then redis.call('SET', keys[k + 2], args[a + 4], 'EX', args[a + 5])
-  elseif args[a + 3] == 'd' then redis.call('DEL', keys[k + 2]) end
-  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[a + 2]) end
+    if f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
+    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4]) end end
+  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
+  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
+  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
   return out
 end
-redis.register_function('outbox_commit', function(keys, args) return outbox_commit(keys, args, 0, 0) end)
+-- A caller of the version before (a rolling upgrade) sent four keys per
+-- commit, the stream the fourth, and no shared arguments: its first
+-- argument is not a stream name. Its commit (keys from k + 1, its
+-- arguments from a + 1) as this version's keys and arguments.
+local function commit_of_before(args) return string.sub(args[1], 1, 7) ~= 'outbox:' end
+local function commit_in_this_version(keys, args, k, a)
+  local own = {keys[k + 4], args[a + 2], args[a + 5], args[a + 6], args[a + 7], args[a + 1], args[a + 3],
+    args[a + 4], args[a + 8], args[a + 9], args[a + 10], args[a + 11]}
+  for i = a + 12, a + 11 + 2 * tonumber(args[a + 11]) do own[#own + 1] = args[i] end
+  return {keys[k + 1], keys[k + 2], keys[k + 3]}, own
+end
 
--- The commits of one loop turn together (group commit): KEYS: the four
--- keys of each commit, in order; ARGV: for each, the number of its
--- arguments, then those of outbox_commit. Returns outbox_commit's reply of
--- each, or an error for a commit that failed alone (which wrote nothing),
--- the others going on.
+-- One commit (KEYS and ARGV as outbox_commit above, or of the version
+-- before). (outbox_store)
+redis.register_function('outbox_commit', function(keys, args)
+  if commit_of_before(args) then
+    local k, a = commit_in_this_version(keys, args, 0, 0)
+    return outbox_commit(k, a, 0, COMMIT_SHARED)
+  end
+  return outbox_commit(keys, args, 0, COMMIT_SHARED) end)
+
+-- The commits of one loop turn together (group commit): KEYS: the three
+-- keys of each commit, in order; ARGV: the five shared arguments, then for
+-- each commit the number of its own arguments and those (a caller of the
+-- version before: four keys and the number and arguments of each). Returns
+-- outbox_commit's reply of each, or an error for a commit that failed
+-- alone (which wrote nothing), the others going on.
 -- (outbox_store)
 redis.register_function('outbox_commit_many', function(keys, args)
-  local out, at = {}, 1
-  for i = 1, #keys / 4 do
-    local ok, r = pcall(outbox_commit, keys, args, 4 * (i - 1), at)
+  if commit_of_before(args) then
+    local out, at = {}, 1
+    for i = 1, #keys / 4 do
+      local ok, r = pcall(function()
+        local k, a = commit_in_this_version(keys, args, 4 * (i - 1), at)
+        return outbox_commit(k, a, 0, COMMIT_SHARED) end)
+      if ok then out[i] = r
+      else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
+      at = at + 1 + tonumber(args[at])
+    end
+    return out
+  end
+  local out, at = {}, COMMIT_SHARED + 1
+  for i = 1, #keys / COMMIT_KEYS do
+    local ok, r = pcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), at)
     if ok then out[i] = r
     else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
     at = at + 1 + tonumber(args[at])

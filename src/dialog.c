@@ -30,8 +30,10 @@
 #define DEDUPE_IN_HAND "p"       /* the mark dialog_load returns for one in hand */
 #define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
-/* dialog_load's keys, and keys + arguments (redis/dvcbot.lua). */
+/* dialog_load's keys, the arguments shared by the loads of a loop turn
+ * (sent once: fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
 #define LOAD_KEYS 5
+#define LOAD_SHARED 6
 #define LOAD_ARGS 18
 
 struct user_queue {
@@ -51,6 +53,7 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
     d->loads = fcall_group_new(deps->store, "dialog_load", "dialog_load_many", LOAD_KEYS, LOAD_ARGS, 0);
+    fcall_group_share(d->loads, LOAD_SHARED);
     strmap_init(&d->users);
     strmap_init(&d->intents);
     strmap_init(&d->modes);
@@ -397,7 +400,7 @@ static int send_load(struct dialog_turn *t)
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     str_udecimal(ttl, sizeof ttl, cfg->dedupe_ttl_s + DIALOG_TTL_RENEW_S);
-    str_decimal(now, sizeof now, mode[0] == '2' ? at - DIALOG_TTL_RENEW_S : at);
+    str_decimal(now, sizeof now, at);
     str_udecimal(uttl, sizeof uttl, cfg->user_ttl_s + DIALOG_TTL_RENEW_S);
     str_udecimal(sttl, sizeof sttl, cfg->session_ttl_s + DIALOG_TTL_RENEW_S);
     str_udecimal(renew, sizeof renew, DIALOG_TTL_RENEW_S);
@@ -410,8 +413,8 @@ static int send_load(struct dialog_turn *t)
     str_decimal(live, sizeof live, OUTBOX_MARK_SCORE(at - DEDUPE_IN_HAND_TTL_S, OUTBOX_MARK_IN_HAND));
     const char *args[LOAD_ARGS] = {
         dkey, xkey, ukey, skey, rkey,
-        dedupes(t) ? "1" : "0", mark, live, now, t->msg->event_id, old, ttl,
-        mode, bot_channel_name(t->msg->channel), t->msg->chat, uttl, sttl, renew,
+        live, now, ttl, uttl, sttl, renew,
+        dedupes(t) ? "1" : "0", mark, t->msg->event_id, old, mode, bot_channel_name(t->msg->channel), t->msg->chat,
     };
     return fcall_group_call(t->dialog->loads, args, on_loaded, t);
 }

@@ -42,6 +42,7 @@ struct fcall_group {
     struct store *store;
     char *fn_one, *fn_many;
     size_t nkeys;
+    size_t nshared;              /* arguments sent once per FCALL (fcall_group_share) */
     int nargs;                   /* or FCALL_GROUP_VARYING */
     size_t max_calls;
     struct queued_call *calls;   /* this loop turn's; calls[sent..] not sent yet */
@@ -77,6 +78,11 @@ struct fcall_group *fcall_group_new(struct store *st, const char *fn_one, const 
     return g;
 }
 
+void fcall_group_share(struct fcall_group *g, size_t nshared)
+{
+    g->nshared = nshared;
+}
+
 void fcall_group_free(struct fcall_group *g)
 {
     if (!g)
@@ -98,7 +104,7 @@ int fcall_group_callv(struct fcall_group *g, const char *const *args, size_t nar
 {
     if (!store_connected(g->store))
         return STORE_ENOTCONN;
-    if (nargs < g->nkeys || (g->nargs != FCALL_GROUP_VARYING && nargs != (size_t)g->nargs))
+    if (nargs < g->nkeys + g->nshared || (g->nargs != FCALL_GROUP_VARYING && nargs != (size_t)g->nargs))
         return STORE_EINVAL;
     g->calls = grow(g->calls, &g->cap_calls, g->n_calls + 1, sizeof *g->calls);
     g->lens = grow(g->lens, &g->cap_lens, g->n_lens + nargs, sizeof *g->lens);
@@ -173,44 +179,62 @@ static void vector_put(struct fcall_vector *v, size_t *at, const char *s, size_t
     v->lens[(*at)++] = len;
 }
 
-/* Adds c's keys and its arguments to v, the arguments after their number
- * when count (room for it) is given. */
+/* Adds c's keys and its own arguments (past the shared ones) to v, after
+ * their number when count (room for it) is given; with shared, its shared
+ * arguments first. */
 static void vector_add_call(const struct fcall_group *g, struct fcall_vector *v, const struct queued_call *c,
-                            char count[COUNT_MAX])
+                            bool shared, char count[COUNT_MAX])
 {
     const char *s = g->strings + c->offset;
     const size_t *lens = g->lens + c->first;
     size_t i = 0;
     for (; i < g->nkeys; s += lens[i++] + 1)
         vector_put(v, &v->at_key, s, lens[i]);
+    for (; i < g->nkeys + g->nshared; s += lens[i++] + 1)
+        if (shared)
+            vector_put(v, &v->at_arg, s, lens[i]);
     if (count)
-        vector_put(v, &v->at_arg, count, str_udecimal(count, COUNT_MAX, c->n - g->nkeys));
+        vector_put(v, &v->at_arg, count, str_udecimal(count, COUNT_MAX, c->n - g->nkeys - g->nshared));
     for (; i < c->n; s += lens[i++] + 1)
         vector_put(v, &v->at_arg, s, lens[i]);
 }
 
-/* FCALL of the n calls from calls[first]: the keys of each, then the
+/* Whether calls a and b have the same shared arguments. */
+static bool same_shared(const struct fcall_group *g, const struct queued_call *a, const struct queued_call *b)
+{
+    const char *sa = g->strings + a->offset, *sb = g->strings + b->offset;
+    const size_t *la = g->lens + a->first, *lb = g->lens + b->first;
+    for (size_t i = 0; i < g->nkeys + g->nshared; sa += la[i] + 1, sb += lb[i] + 1, i++)
+        if (i >= g->nkeys && (la[i] != lb[i] || memcmp(sa, sb, la[i]) != 0))
+            return false;
+    return true;
+}
+
+/* FCALL of the n calls from calls[first] (their shared arguments the
+ * same): the keys of each, the shared arguments once, then the own
  * arguments of each, answered to b. Returns as redis_fcall. */
 static int send_batch(struct fcall_group *g, size_t first, size_t n, struct batch *b)
 {
     bool counted = g->nargs == FCALL_GROUP_VARYING && n > 1;
-    size_t total = 0;
+    size_t total = g->nshared;
     for (size_t i = first; i < first + n; i++)
-        total += g->calls[i].n + counted;
+        total += g->calls[i].n - g->nshared + counted;
     struct fcall_vector *v = &g->vec;
     vector_reserve(v, total, counted ? n : 0);
     v->at_arg = n * g->nkeys;
     for (size_t i = 0; i < n; i++)
-        vector_add_call(g, v, &g->calls[first + i], counted ? v->counts[i] : NULL);
+        vector_add_call(g, v, &g->calls[first + i], i == 0, counted ? v->counts[i] : NULL);
     return redis_fcall(g->store, n == 1 ? g->fn_one : g->fn_many, on_reply, b, (int)(n * g->nkeys),
                        (int)total, v->args, v->lens);
 }
 
-/* The next max_calls calls (at most) not sent yet; whom to answer into
- * *b. Returns how many. */
+/* The next max_calls calls (at most) not sent yet whose shared arguments
+ * are the first's; whom to answer into *b. Returns how many. */
 static size_t take_batch(struct fcall_group *g, struct batch **b)
 {
-    size_t left = g->n_calls - g->sent, n = left < g->max_calls ? left : g->max_calls;
+    size_t left = g->n_calls - g->sent, n = 1;
+    while (n < left && n < g->max_calls && same_shared(g, &g->calls[g->sent], &g->calls[g->sent + n]))
+        n++;
     *b = xmalloc(sizeof **b + n * sizeof (*b)->to[0]);
     (*b)->n = n;
     for (size_t i = 0; i < n; i++)

@@ -43,7 +43,7 @@ static void buttons_encode(struct buf *b, const struct bot_reply *r)
 
 size_t outbox_commit_nargs(const struct outbox_commit *c)
 {
-    return 4 + 11 + 2 * c->replies->n;
+    return OUTBOX_COMMIT_KEYS + OUTBOX_COMMIT_SHARED + 7 + 2 * c->replies->n;
 }
 
 void outbox_commit_args_make(const struct outbox_commit *c, const char *consumer, bool trusted,
@@ -61,14 +61,14 @@ void outbox_commit_args_make(const struct outbox_commit *c, const char *consumer
     args[k++] = c->dedupe_key ? c->dedupe_key : "";
     args[k++] = c->session_key ? c->session_key : "";
     args[k++] = sc->ukey;
-    args[k++] = sc->skey;
-    args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1";
+    args[k++] = sc->skey; /* the shared arguments */
     args[k++] = sc->done;
-    args[k++] = ops[c->session_op];
-    args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
     args[k++] = sc->session_ttl;
     args[k++] = consumer;
     args[k++] = trusted ? "1" : "0";
+    args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1"; /* the commit's own */
+    args[k++] = ops[c->session_op];
+    args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
     args[k++] = c->chat;
     args[k++] = c->reply_ref ? c->reply_ref : "";
     args[k++] = c->user_key ? c->user_key : "";

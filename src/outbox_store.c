@@ -69,7 +69,6 @@ struct commit_call {
     void *ud;
 };
 
-#define COMMIT_KEYS 4     /* outbox_commit's keys (outbox_entry.h) */
 #define COMMIT_BATCH 64   /* commits written in one call at most */
 #define COMMIT_ARGS_ON_STACK 32
 
@@ -503,8 +502,9 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
     strmap_init(&os->settling);
-    os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many", COMMIT_KEYS,
+    os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many", OUTBOX_COMMIT_KEYS,
                                   FCALL_GROUP_VARYING, COMMIT_BATCH);
+    fcall_group_share(os->commits, OUTBOX_COMMIT_SHARED);
     os->settle_flush = (struct store_deferred){.fn = flush_settles, .ud = os};
     if (uv_timer_init(d->loop, &os->lifetime) != 0)
         abort(); /* cannot fail on a valid loop */

@@ -9,7 +9,12 @@
  * <args>; more as FCALL <fn_many> <nkeys * n> <the keys of each> <the
  * arguments of each>. When the group's calls differ in their number of
  * arguments (nargs FCALL_GROUP_VARYING), fn_many's ARGV gives, for each
- * call, the number of its arguments and then those arguments. fn_many must
+ * call, the number of its arguments and then those arguments. Shared
+ * arguments (fcall_group_share): the first nshared arguments of each call
+ * (after its keys) go once, before every call's own: FCALL <fn> <keys of
+ * each> <shared> [<number of own>] <own of each>; calls go together only
+ * while their shared arguments are the same (one alone: <keys> <shared>
+ * <own>, the layout of a call as made). fn_many must
  * answer an array of n elements, element i being what fn_one answers for
  * call i (an element may be an error: that call alone failed).
  *
@@ -43,6 +48,9 @@ struct fcall_group;
 struct fcall_group *fcall_group_new(struct store *st, const char *fn_one, const char *fn_many, int nkeys,
                                     int nargs, size_t max_calls);
 void fcall_group_free(struct fcall_group *g);
+/* The first nshared arguments of each call after its keys go once per FCALL
+ * (0 by default). Call before the first call. */
+void fcall_group_share(struct fcall_group *g, size_t nshared);
 
 /* args: the group's nargs NUL-terminated strings, the nkeys keys first. */
 int fcall_group_call(struct fcall_group *g, const char *const *args, store_reply_cb cb, void *ud);

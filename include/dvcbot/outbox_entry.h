@@ -33,7 +33,12 @@ struct outbox_commit_args {
     struct buf *btns;
     size_t n_btns;
 };
-/* How many: outbox_commit's 4 keys and 11 + 2n arguments. */
+/* outbox_commit's keys, and its first arguments, which the commits of a
+ * loop turn share (this process's stream, the done mark's score, the
+ * session TTL, the consumer, trust: sent once, fcall_group_share). */
+#define OUTBOX_COMMIT_KEYS 3
+#define OUTBOX_COMMIT_SHARED 5
+/* How many: outbox_commit's 3 keys, 5 shared and 7 + 2n own arguments. */
 size_t outbox_commit_nargs(const struct outbox_commit *c);
 /* The keys then the arguments of outbox_commit for c, into args (room for
  * outbox_commit_nargs(c)); consumer names this process's stream, trusted

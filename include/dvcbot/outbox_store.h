@@ -54,10 +54,12 @@
 
 #define OUTBOX_STREAM_PREFIX "outbox:"      /* + channel name + ":" + consumer */
 /* A webhook event's mark in the user's index dd:{<user>} (redis/dvcbot.lua,
- * "Event marks"): scored 4 x the unix time it was marked + its state. */
+ * "Event marks"): scored -(4 x the unix time it was marked + its state), the
+ * newest first (OUTBOX_MARK_STATE reads the state back). */
 #define OUTBOX_MARK_DONE 1     /* its turn is stored */
 #define OUTBOX_MARK_IN_HAND 2  /* its turn is being handled */
-#define OUTBOX_MARK_SCORE(now, state) (4 * (long long)(now) + (state))
+#define OUTBOX_MARK_SCORE(now, state) (-(4 * (long long)(now) + (state)))
+#define OUTBOX_MARK_STATE(score) (-(score) % 4)
 #define OUTBOX_ALIVE_PREFIX "outbox:alive:" /* + consumer */
 #define OUTBOX_CLAIM_MS_DEFAULT 30000
 #define OUTBOX_READ_BATCH 200               /* entries read back or claimed per call */

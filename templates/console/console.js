@@ -37,6 +37,18 @@
     return e;
   }
 
+  /* A button for what cannot be undone: the first press only says what a
+   * second press does (no pop-up, which officers close without reading). */
+  function twoPress(text, armedText, cls, act) {
+    var armed = false;
+    var b = el('button', { type: 'button', cls: cls, text: text, onclick: function () {
+      if (!armed) { armed = true; b.className = ''; b.textContent = armedText; return; }
+      b.disabled = true;
+      act();
+    } });
+    return b;
+  }
+
   function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); return e; }
 
   function pad(n) { return (n < 10 ? '0' : '') + n; }
@@ -346,6 +358,7 @@
   function isLive(status) { return status === 'resolving' || status === 'scheduled' || status === 'running'; }
 
   function follow(id) {
+    if (following !== id) disarmCancel();
     following = id;
     remember(id);
     $('bc-follow').hidden = false;
@@ -370,8 +383,18 @@
     });
   }
 
+  var cancelArmed = false;
+
+  function disarmCancel() {
+    cancelArmed = false;
+    $('bcf-cancel').textContent = T.cancel;
+  }
+
+  /* Stopping cannot be undone: the first press asks for a second one. */
   function cancelFollowed() {
     if (!following) return;
+    if (!cancelArmed) { cancelArmed = true; $('bcf-cancel').textContent = T.cancelConfirm; return; }
+    disarmCancel();
     api('POST', 'broadcasts/' + encodeURIComponent(following) + '/cancel').then(function (res) {
       if (res.status !== 200) $('bc-error').textContent = errorText(res);
       pollBroadcast(following);
@@ -506,16 +529,12 @@
 
   /* Settling asks for a second press on the same button (no pop-up). */
   function settleButton(r, how) {
-    var armed = false;
-    var b = el('button', { type: 'button', cls: 'light', text: SETTLE[how], onclick: function () {
-      if (!armed) { armed = true; b.className = ''; b.textContent = T.settleConfirm + SETTLE[how].toLowerCase(); return; }
-      b.disabled = true;
+    return twoPress(SETTLE[how], T.settleConfirm + SETTLE[how].toLowerCase(), 'light', function () {
       api('POST', 'payments/settled', { ref: r.ref, how: how }).then(function (res) {
         notice(res.status === 200 ? SETTLE_DONE[how] + r.code + '.' : errorText(res));
         loadUnapplied();
       });
-    } });
-    return b;
+    });
   }
 
   function settleCell(r) {
@@ -768,13 +787,12 @@
         { title: 'Hộ đã hỗ trợ', key: 'households', num: true },
         { title: 'Thủ tục đã làm cho người dân', key: 'flows', num: true },
         { title: '', csv: function () { return ''; }, cell: function (r) {
-          return el('button', { type: 'button', cls: 'danger', text: 'Xóa',
-            onclick: function () {
-              api('POST', 'volunteers', { user: r.user, remove: true }).then(function (x) {
-                if (x.status !== 200) notice(errorText(x));
-                loadVolunteers();
-              });
-            } });
+          return twoPress('Xóa', T.removeConfirm, 'danger', function () {
+            api('POST', 'volunteers', { user: r.user, remove: true }).then(function (x) {
+              if (x.status !== 200) notice(errorText(x));
+              loadVolunteers();
+            });
+          });
         } }
       ], res.data.volunteers, { empty: 'Chưa có tình nguyện viên nào.' });
     });
@@ -831,7 +849,15 @@
     });
   }
 
+  /* The browser's own "match the requested format" says nothing to an officer. */
+  function explainUserKey() {
+    var key = $('tnv-user');
+    key.setCustomValidity('');
+    if (key.validity.patternMismatch) key.setCustomValidity(T.volunteerKey);
+  }
+
   SECTIONS.tnv = function () {
+    $('tnv-user').addEventListener('input', explainUserKey);
     $('tnv-add').addEventListener('submit', function (ev) {
       ev.preventDefault();
       postForm(this, 'volunteers', { user: $('tnv-user').value.trim(), commune: $('tnv-commune').value.trim() }, 'tnv-error');

@@ -59,6 +59,13 @@ window.DVC_TEXTS = (function () {
       [/^no such broadcast/, 'Không tìm thấy tin này.'],
       [/^not signed in, or the session has ended/, 'Phiên làm việc đã kết thúc. Đang chuyển về trang đăng nhập…'],
       [/^missing or wrong X-CSRF-Token/, 'Trang đã cũ. Vui lòng tải lại trang (F5) rồi làm lại.'],
+      [/^want \{"user"/, 'Mã người dùng phải có dạng tg:123456789 (Telegram) hoặc zl:… (Zalo), và tên xã/phường không quá dài.'],
+      [/^no such volunteer in this commune/, 'Không có tình nguyện viên này trong xã/phường của tài khoản.'],
+      [/^want \{"commune", "village", "households"/, 'Cần đủ tên xã/phường, tên thôn/bản và số hộ (từ 0 đến 100000).'],
+      [/^no such comment/, 'Không còn góp ý này (có thể người dân đã xóa dữ liệu của mình).'],
+      [/^want \{"id"/, 'Yêu cầu không đúng dạng; tải lại trang rồi làm lại.'],
+      [/^want period=/, 'Kỳ báo cáo hoặc cách chia không đúng; chọn lại trong danh sách.'],
+      [/^no such dossier/, 'Không tìm thấy hồ sơ.'],
       [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
       [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
       [/^not found/, 'Không tìm thấy.']
@@ -106,6 +113,10 @@ window.DVC_TEXTS = (function () {
      * it waits for the second press, and the notice once done. */
     settle: { refunded: 'Đã hoàn tiền', applied: 'Ghi nhận vào hồ sơ' },
     settleConfirm: 'Bấm lần nữa: ',
+    /* The other buttons pressed twice: a volunteer's removal, stopping a broadcast. */
+    removeConfirm: 'Bấm lần nữa để xóa',
+    cancel: 'Dừng gửi',
+    cancelConfirm: 'Bấm lần nữa để dừng hẳn (không gửi tiếp được)',
     settleDone: { refunded: 'Đã ghi là hoàn tiền: ', applied: 'Đã ghi nhận lệ phí cho hồ sơ ' },
 
     /* Broadcasts: a button row half filled ($1: the label, or the row's
@@ -113,6 +124,9 @@ window.DVC_TEXTS = (function () {
     buttonNoAction: 'Nút «$1» chưa chọn việc của nút (ô bên cạnh). Chọn việc, hoặc xóa chữ trên nút.',
     buttonNoLabel: 'Nút thứ $1 chưa có chữ trên nút.',
     noRecipients: 'Không có ai trong nhóm người nhận này. Kiểm tra lại tên xã/phường (viết đúng tên, cách nhau bằng dấu phẩy) và các điều kiện khác.',
-    followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này'
+    followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này',
+
+    /* A volunteer's user key that is not one (a phone number, say). */
+    volunteerKey: 'Nhập mã người dùng dạng tg:123456789 (Telegram) hoặc zl:… (Zalo), không phải số điện thoại.'
   };
 }());

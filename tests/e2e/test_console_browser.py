@@ -173,7 +173,9 @@ class ConsoleBrowserTest(ServiceTest):
         b.wait_js("return document.getElementById('bcf-status').getAttribute('data-status') === 'scheduled'",
                   what="the progress shown again")
         self.assertEqual(b.find("#bcf-id").text, followed)
-        self.press("#bcf-cancel", "Dừng gửi")
+        self.press("#bcf-cancel", "Dừng gửi")  # one press only asks for a second
+        self.assertEqual(self.redis("HGET", "bc:" + followed, "status"), "scheduled")
+        self.press("#bcf-cancel", "Bấm lần nữa để dừng hẳn (không gửi tiếp được)")
         b.wait_js("return document.getElementById('bcf-status').getAttribute('data-status') === 'cancelled'",
                   what="the broadcast stopped")
         rows = b.wait(lambda: [r for r in b.js(
@@ -268,6 +270,14 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual(self.redis("HGET", "pay:DVCBRW05", "applied"), "refunded")
         self.tab("Tình nguyện viên")
         b.wait(lambda: "tg:777000111" in b.texts("#tnv-list td"), what="the volunteer")
+        b.fill("#tnv-user", "0912345678")  # a phone number where the user key goes: the browser says how
+        self.assertIn("tg:123456789", b.js("return document.getElementById('tnv-user').validationMessage"))
+        b.fill("#tnv-user", "")
+        self.press("#tnv-list td button", "Xóa")  # one press only asks for a second
+        self.assertEqual(self.redis("SISMEMBER", "volunteers", "tg:777000111"), 1)
+        self.press("#tnv-list td button", "Bấm lần nữa để xóa")
+        b.wait(lambda: "tg:777000111" not in b.texts("#tnv-list td"), what="the volunteer removed")
+        self.assertEqual(self.redis("SISMEMBER", "volunteers", "tg:777000111"), 0)
         b.fill("#tv-commune", "Mường Thanh")
         b.fill("#tv-name", "Bản Huổi Phạ")
         b.fill("#tv-households", "12")

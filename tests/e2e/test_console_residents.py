@@ -107,6 +107,28 @@ class ConsoleBroadcastTest(ServiceTest):
         self.assertIn("done", console_error_vi(
             "broadcast is done; only a scheduled or running one can be cancelled"))
 
+    def test_every_refusal_of_the_other_sections_reads_in_vietnamese_on_the_page(self):
+        province, officer = Console(self.bot), Console(self.bot)
+        province.sign_in(ADMIN_TOKEN)
+        officer.sign_in(SCOPED_TOKEN)
+        province.call("POST", "volunteers", {"user": "tg:7300000001", "commune": "Thanh Luông"})
+        calls = [
+            (province, "POST", "volunteers", {"user": "0912345678", "commune": "Mường Thanh"}),
+            (province, "POST", "volunteers", {"user": "tg:7300000002", "commune": "x" * 200}),
+            (officer, "POST", "volunteers", {"user": "tg:7300000001", "remove": True}),  # another commune's
+            (province, "POST", "villages", {"commune": "", "village": "Bản Mới", "households": 10}),
+            (province, "POST", "villages", {"commune": "Mường Thanh", "village": "Bản Mới", "households": -1}),
+            (province, "POST", "feedback/handled", {"id": "999999", "handled": True}),
+            (province, "POST", "feedback/handled", {"handled": True}),
+            (province, "GET", "indicators?period=2025-Q9&by=commune", None),
+            (province, "GET", "dossiers/KHONG.CO-0001", None),
+        ]
+        for c, method, path, body in calls:
+            status, answer = c.call(method, path, body)
+            self.assertIn(status, (400, 404), (path, body, answer))
+            english = answer["error"]
+            self.assertNotEqual(console_error_vi(english), english, english)
+
 
 class ConsoleFeedbackTest(ServiceTest):
     telegram = False

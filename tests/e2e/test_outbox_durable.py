@@ -144,8 +144,9 @@ class KillTest(DurableTest):
 
 class InHandTest(DurableTest):
     """Event marks live in the user's index dd:{<user>} (redis/dvcbot.lua,
-    "Event marks"): the event id scored 4 x the time it was marked + 1 done,
-    + 2 in hand; a mark of before that scheme is scored with the time and a
+    "Event marks"): the event id scored -(4 x the time it was marked + 1)
+    done, -(... + 2) in hand. The version before scored 4 x the time + the
+    state (still read); a mark of before both is scored with the time and a
     key dd:{<user>}:<id> holds its state."""
 
     def index(self, user):
@@ -153,7 +154,7 @@ class InHandTest(DurableTest):
 
     def state(self, user, update):
         score = self.redis("ZSCORE", self.index(user), update["update_id"])
-        return score and {1: "done", 2: "in hand"}[int(score) % 4]
+        return score and {1: "done", 2: "in hand"}[abs(int(score)) % 4]
 
     def test_an_update_whose_handler_died_before_storing_is_handled_when_redelivered(self):
         bot = self.start_bot(FAST_RATE)
@@ -161,7 +162,7 @@ class InHandTest(DurableTest):
         update = self.update(user, "xin chao")
         # What a process killed between reading the session and storing the
         # turn leaves: the event marked "in hand" (for a minute), no reply.
-        self.redis("ZADD", self.index(user), 4 * int(bot.now()) + 2, update["update_id"])
+        self.redis("ZADD", self.index(user), -(4 * int(bot.now()) + 2), update["update_id"])
         status, headers, _ = bot.telegram(update)
         self.assertEqual((status, headers.get("Retry-After")), (503, "5"))
         self.assertEqual(self.tg.sent_to(user), [])
@@ -181,6 +182,7 @@ class InHandTest(DurableTest):
         update = self.update(user, "xin chao")
         self.assertEqual(bot.telegram(update)[0], 200)
         self.assertEqual(self.state(user, update), "done")
+        self.assertLess(int(self.redis("ZSCORE", self.index(user), update["update_id"])), 0)
         self.assertEqual(bot.telegram(update)[0], 200)  # recognised: not answered again
         self.tg.release()
         wait_until(lambda: self.pending_in_redis() == 0, what="settled")
@@ -209,23 +211,51 @@ class InHandTest(DurableTest):
         self.assertEqual(len(self.tg.sent_to(done)), 1)                  # the probe's only
         self.assertEqual(self.tg.sent_to(in_hand), [])
 
+    def test_marks_of_the_version_before_are_honoured(self):
+        # That version scored 4 x the time + the state (a rolling upgrade
+        # leaves its marks, and an old process may still be writing them).
+        bot = self.start_bot(FAST_RATE)
+        now = int(bot.now())
+        done, in_hand, stale = 7370000007, 7370000008, 7370000009
+        ups = {u: self.update(u, "xin chao") for u in (done, in_hand, stale)}
+        self.redis("ZADD", self.index(done), 4 * (now - 5) + 1, ups[done]["update_id"])
+        self.redis("ZADD", self.index(in_hand), 4 * (now - 5) + 2, ups[in_hand]["update_id"])
+        self.redis("ZADD", self.index(stale), 4 * (now - 61) + 2, ups[stale]["update_id"])
+        self.assertEqual(bot.telegram(ups[done])[0], 200)                # a duplicate
+        self.assertEqual(bot.telegram(ups[in_hand])[0], 503)             # in hand: later
+        self.assertEqual(bot.telegram(ups[stale])[0], 200)               # its handler died: handled
+        wait_until(lambda: self.tg.sent_to(stale), what="the reply to the stale one")
+        self.assertEqual(self.state(stale, ups[stale]), "done")
+        probe = self.update(done, "xin chao")
+        self.assertEqual(bot.telegram(probe)[0], 200)
+        wait_until(lambda: self.tg.sent_to(done), what="the probe's reply")
+        self.assertEqual(len(self.tg.sent_to(done)), 1)                  # the probe's only
+        self.assertEqual(self.tg.sent_to(in_hand), [])
+
     def test_the_index_drops_marks_older_than_the_dedupe_ttl(self):
         bot = self.start_bot(FAST_RATE)
         user = 7370000006
         now = int(bot.now())
         for i in range(10):
-            self.redis("ZADD", self.index(user), 4 * (now - 2 * 86400 - i) + 1, "old%d" % i)
-            self.redis("ZADD", self.index(user), now - 2 * 86400 - i, "older%d" % i)  # of before
-        self.redis("ZADD", self.index(user), 4 * (now - 3600) + 1, "recent")
+            self.redis("ZADD", self.index(user), -(4 * (now - 2 * 86400 - i) + 1), "old%d" % i)
+            self.redis("ZADD", self.index(user), 4 * (now - 2 * 86400 - i) + 2, "oldprev%d" % i)  # version before
+            self.redis("ZADD", self.index(user), now - 2 * 86400 - i, "older%d" % i)  # before both
+        self.redis("ZADD", self.index(user), -(4 * (now - 3600) + 1), "recent")
+        self.redis("ZADD", self.index(user), 4 * (now - 3600) + 1, "recent_prev")
         self.redis("ZADD", self.index(user), now - 3600, "recent_of_before")
         # Every 16th load trims (one process's count, from its start).
+        made = set()
         for _ in range(16):
-            self.assertEqual(bot.telegram(self.update(user, "xin chao"))[0], 200)
+            up = self.update(user, "xin chao")
+            self.assertEqual(bot.telegram(up)[0], 200)
+            made.add(str(up["update_id"]))
         members = self.redis("ZRANGE", self.index(user), 0, -1)
         self.assertEqual([m for m in members if m.startswith("old")], [])
         self.assertIn("recent", members)
+        self.assertIn("recent_prev", members)
         self.assertIn("recent_of_before", members)
-        self.assertEqual(len(members), 18)
+        self.assertEqual(len(members), 19)
+        self.assertEqual(set(members[:16]), made)  # the newest first
 
 
 class ShutdownTest(DurableTest):

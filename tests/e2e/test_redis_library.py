@@ -93,13 +93,14 @@ class RedisLibraryTest(unittest.TestCase):
     # ----- dialog_load: a user's TTLs renewed at most every `renew` seconds
 
     def load(self, user, now, mode="1", event=None, chat=None):
-        """dialog_load as src/dialog.c sends it (TTLs + renew: index 90 000,
-        record and refs 1 000, session 2 000; renew 3 600); returns its reply."""
+        """dialog_load as src/dialog.c sends it (the shared arguments first:
+        TTLs + renew: index 90 000, record and refs 1 000, session 2 000;
+        renew 3 600; then the load's own); returns its reply."""
         event = event or "e%d" % now
         keys = ["dd:{%s}:%s" % (user, event), "dd:{%s}" % user, "u:{%s}" % user, "s:{%s}" % user,
                 "refs:{%s}" % user]
-        args = ["1" if mode != "0" else "0", str(4 * now + 1), str(4 * (now - 60) + 2), str(now), event, "",
-                "90000", mode, "telegram", chat or user[3:], "1000", "2000", "3600"]
+        args = [str(-(4 * (now - 60) + 2)), str(now), "90000", "1000", "2000", "3600",
+                "1" if mode != "0" else "0", str(-(4 * now + 1)), event, "", mode, "telegram", chat or user[3:]]
         return self.redis("FCALL", "dialog_load", len(keys), *keys, *args)
 
     def ttls(self, user):
@@ -134,8 +135,8 @@ class RedisLibraryTest(unittest.TestCase):
         r("SET", "s:{%s}" % u, "{}")
         self.load(u, t)
         self.shorten(u)
-        # mode 2 (an event without id, or a group chat): C passes now - renew
-        self.load(u, t + 10 - 3600, mode="2", chat="-100777")
+        # mode 2 (an event without id, or a group chat): seen = now - renew
+        self.load(u, t + 10, mode="2", chat="-100777")
         self.assertTrue(all(x > 990 for x in self.ttls(u)), self.ttls(u))
         self.assertEqual(r("HMGET", "u:{%s}" % u, "chat", "seen"), ["-100777", str(t + 10 - 3600)])
         self.shorten(u)
@@ -166,8 +167,9 @@ class RedisLibraryTest(unittest.TestCase):
         r("HSET", "u:{tg:com1}", "ch", "telegram", "oq", "41", "od", "41", "oo", "w1")
 
         def commit(ref):
-            keys = ["dd:{tg:com1}:e1", "s:{tg:com1}", "u:{tg:com1}", stream]
-            args = ["0", "", "k", "", "60", "w1", "1", "com1", ref, "tg:com1", "2", "a", "", "b", "B\x1fmenu\x1e"]
+            keys = ["dd:{tg:com1}:e1", "s:{tg:com1}", "u:{tg:com1}"]
+            args = [stream, "", "60", "w1", "1",
+                    "0", "k", "", "com1", ref, "tg:com1", "2", "a", "", "b", "B\x1fmenu\x1e"]
             return r("FCALL", "outbox_commit", len(keys), *keys, *args)
 
         self.assertEqual(commit("")[:4], [1, 0, 41, 1])
@@ -176,3 +178,56 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual([(e["q"], e.get("r")) for e in entries], [("42", None), ("43", None), ("44", "m7"),
                                                                    ("45", "m7")])
         self.assertEqual(r("HGET", "u:{tg:com1}", "oq"), "45")
+
+    # ----- a rolling upgrade: an old process calls this library (loaded by a
+    # new one) with the layouts of the version before
+
+    def test_loads_in_the_layout_of_the_version_before_work_the_same(self):
+        self.loaded()
+        r, t = self.redis, 1_800_000_000
+
+        def old(user, event, now, mode="1"):
+            keys = ["dd:{%s}:%s" % (user, event), "dd:{%s}" % user, "u:{%s}" % user, "s:{%s}" % user,
+                    "refs:{%s}" % user]
+            return keys, ["1", str(4 * now + 2), str(4 * (now - 60) + 2), str(now - (3600 if mode == "2" else 0)),
+                          event, "", "90000", mode, "telegram", user[3:], "1000", "2000", "3600"]
+
+        r("SET", "s:{tg:old1}", '{"mode":"x"}')
+        keys, args = old("tg:old1", "e1", t)
+        self.assertEqual(r("FCALL", "dialog_load", 5, *keys, *args), [None, '{"mode":"x"}'])
+        self.assertEqual(r("FCALL", "dialog_load", 5, *keys, *args), ["p", '{"mode":"x"}'])  # in hand
+        self.assertEqual(r("ZSCORE", "dd:{tg:old1}", "e1"), str(4 * t + 2))
+        self.assertEqual(r("HMGET", "u:{tg:old1}", "chat", "seen"), ["old1", str(t)])
+        self.assertGreater(r("TTL", "u:{tg:old1}"), 990)
+        k1, a1 = old("tg:old2", "e2", t + 1, mode="2")
+        k2, a2 = old("tg:old1", "e3", t + 1)
+        self.assertEqual(r("FCALL", "dialog_load_many", 10, *k1, *k2, *a1, *a2),
+                         [[None, None], [None, '{"mode":"x"}']])
+        self.assertEqual(r("HGET", "u:{tg:old2}", "seen"), str(t + 1 - 3600))  # mode 2: due again
+
+    def test_commits_in_the_layout_of_the_version_before_work_the_same(self):
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-old"
+        for u in ("old3", "old4"):
+            r("HSET", "u:{tg:%s}" % u, "ch", "telegram", "oq", "7", "od", "7", "oo", "w1")
+            r("ZADD", "dd:{tg:%s}" % u, 4 * 1_800_000_000 + 2, "e1")
+
+        def old(u, n):
+            keys = ["dd:{tg:%s}:e1" % u, "s:{tg:%s}" % u, "u:{tg:%s}" % u, stream]
+            args = ["1", str(4 * 1_800_000_000 + 1), "s", '{"n":%d}' % n, "60", "w1", "1", u, "", "tg:" + u,
+                    str(n)] + [x for i in range(n) for x in ("%s %d" % (u, i), "")]
+            return keys, args
+
+        keys, args = old("old3", 1)
+        self.assertEqual(r("FCALL", "outbox_commit", 4, *keys, *args)[:4], [1, 0, 7, 1])
+        k1, a1 = old("old3", 2)
+        k2, a2 = old("old4", 1)
+        out = r("FCALL", "outbox_commit_many", 8, *k1, *k2, str(len(a1)), *a1, str(len(a2)), *a2)
+        self.assertEqual([x[:4] for x in out], [[1, 0, 8, 1], [1, 0, 7, 1]])
+        entries = [dict(zip(f[::2], f[1::2])) for _, f in r("XRANGE", stream, "-", "+")]
+        self.assertEqual([(e["u"], e["q"], e["t"]) for e in entries],
+                         [("tg:old3", "8", "old3 0"), ("tg:old3", "9", "old3 0"), ("tg:old3", "10", "old3 1"),
+                          ("tg:old4", "8", "old4 0")])
+        self.assertEqual(r("HMGET", "u:{tg:old3}", "oq", "oo"), ["10", "w1"])
+        self.assertEqual(r("GET", "s:{tg:old3}"), '{"n":2}')
+        self.assertEqual(r("ZSCORE", "dd:{tg:old4}", "e1"), str(4 * 1_800_000_000 + 1))  # done

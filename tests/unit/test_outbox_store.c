@@ -1,6 +1,7 @@
 /* outbox_store's group commit: the commits of one loop turn written in one
- * call of outbox_commit_many (each commit's argument count, then its
- * arguments), 64 at most per call, one commit alone by outbox_commit; each
+ * call of outbox_commit_many (the arguments they share once, then each
+ * commit's argument count and its own arguments), 64 at most per call and
+ * only while the shared ones agree, one commit alone by outbox_commit; each
  * commit answered once with its own result and its replies delivered in
  * order; a failed call fails each of its commits once; commits still queued
  * when the store closes are answered "failed" once — the whole engine
@@ -15,6 +16,7 @@
 
 #include "app_fixture.h"
 #include "dvcbot/config.h"
+#include "dvcbot/outbox_entry.h"
 #include "dvcbot/outbox_store.h"
 
 #define MAX_COMMITS 70
@@ -56,8 +58,10 @@ static void make_webchat_durable(struct afx *f)
 }
 
 /* Commits, without turning the loop, a turn of user wc:<user> with
- * n_replies replies ("<user> 1", "<user> 2"...) and a new session. */
-static struct slot *commit(struct afx *f, struct commits *k, const char *user, int n_replies)
+ * n_replies replies ("<user> 1", "<user> 2"...) and a new session that
+ * lives ttl_s. */
+static struct slot *commit_ttl(struct afx *f, struct commits *k, const char *user, int n_replies,
+                               unsigned ttl_s)
 {
     assert_true(k->n < MAX_COMMITS);
     struct slot *s = &k->s[k->n++];
@@ -78,10 +82,15 @@ static struct slot *commit(struct afx *f, struct commits *k, const char *user, i
     s->c = (struct outbox_commit){
         .channel = BOT_CH_WEBCHAT, .user_key = s->user_key, .chat = s->user_key + 3,
         .replies = &s->replies, .dedupe_key = s->dedupe, .session_key = s->skey,
-        .session_op = OUTBOX_SESSION_SET, .session_json = s->session, .session_ttl_s = 60,
+        .session_op = OUTBOX_SESSION_SET, .session_json = s->session, .session_ttl_s = ttl_s,
     };
     assert_int_equal(outbox_store_commit(f->app.obstore, &s->c, on_commit, s), 0);
     return s;
+}
+
+static struct slot *commit(struct afx *f, struct commits *k, const char *user, int n_replies)
+{
+    return commit_ttl(f, k, user, n_replies, 60);
 }
 
 static void commits_free(struct commits *k)
@@ -107,7 +116,8 @@ static void log_every_command(void)
 struct commit_call_seen {
     char fn[32];
     long nkeys;
-    char first_count[16]; /* the ARGV element after the keys ("" past the log's 32) */
+    char stream[64];      /* the first ARGV element: this process's stream, shared */
+    char first_count[16]; /* the element after the shared ones ("" past the log's 32) */
 };
 
 /* The FCALLs of outbox_commit* logged since log_every_command, oldest
@@ -126,6 +136,9 @@ static int commit_calls_logged(struct commit_call_seen *out, int max)
             snprintf(out[n].fn, sizeof out[n].fn, "%s", argv->element[1]->str);
             out[n].nkeys = strtol(argv->element[2]->str, NULL, 10);
             size_t at = 3 + (size_t)out[n].nkeys;
+            snprintf(out[n].stream, sizeof out[n].stream, "%s",
+                     at < argv->elements && at < 31 ? argv->element[at]->str : "");
+            at += OUTBOX_COMMIT_SHARED;
             snprintf(out[n].first_count, sizeof out[n].first_count, "%s",
                      at < argv->elements && at < 31 ? argv->element[at]->str : "");
         }
@@ -149,7 +162,7 @@ static void assert_marked_done(const struct slot *s)
 {
     redisReply *r = fx_cmd("ZSCORE %s %s", s->index, s->event);
     assert_int_equal(r->type, REDIS_REPLY_STRING);
-    assert_int_equal(strtoll(r->str, NULL, 10) % 4, OUTBOX_MARK_DONE);
+    assert_int_equal(OUTBOX_MARK_STATE(strtoll(r->str, NULL, 10)), OUTBOX_MARK_DONE);
     freeReplyObject(r);
 }
 
@@ -167,8 +180,9 @@ static void test_the_commits_of_one_loop_turn_are_written_in_one_call(void **sta
     struct commit_call_seen seen[4];
     assert_int_equal(commit_calls_logged(seen, 4), 1);
     assert_string_equal(seen[0].fn, "outbox_commit_many");
-    assert_int_equal(seen[0].nkeys, 12);
-    assert_string_equal(seen[0].first_count, "13"); /* gc1: 11 arguments + text and buttons of 1 reply */
+    assert_int_equal(seen[0].nkeys, 9);
+    assert_true(strncmp(seen[0].stream, "outbox:webchat:", 15) == 0);
+    assert_string_equal(seen[0].first_count, "9"); /* gc1: 7 own arguments + text and buttons of 1 reply */
     for (int i = 0; i < 3; i++) {
         assert_int_equal(k->s[i].answers, 1);
         assert_int_equal(k->s[i].result, OUTBOX_COMMIT_STORED);
@@ -196,8 +210,9 @@ static void test_a_commit_alone_is_written_by_outbox_commit(void **state)
     struct commit_call_seen seen[2];
     assert_int_equal(commit_calls_logged(seen, 2), 1);
     assert_string_equal(seen[0].fn, "outbox_commit");
-    assert_int_equal(seen[0].nkeys, 4);
-    assert_string_equal(seen[0].first_count, "1"); /* the dedupe op: no count before the arguments */
+    assert_int_equal(seen[0].nkeys, 3);
+    assert_true(strncmp(seen[0].stream, "outbox:webchat:", 15) == 0);
+    assert_string_equal(seen[0].first_count, "1"); /* the dedupe op: no count before the own arguments */
     assert_int_equal(k->s[0].answers, 1);
     assert_int_equal(k->s[0].result, OUTBOX_COMMIT_STORED);
     assert_get(k->s[0].skey, k->s[0].session);
@@ -220,16 +235,55 @@ static void test_a_loop_turns_commits_past_sixty_four_take_a_second_call(void **
     struct commit_call_seen seen[4];
     assert_int_equal(commit_calls_logged(seen, 4), 2);
     assert_string_equal(seen[0].fn, "outbox_commit_many");
-    assert_int_equal(seen[0].nkeys, 4 * 64);
+    assert_int_equal(seen[0].nkeys, 3 * 64);
     /* (the slow log shows the first 32 strings of a command only) */
     assert_string_equal(seen[1].fn, "outbox_commit_many");
-    assert_int_equal(seen[1].nkeys, 4 * (MAX_COMMITS - 64));
-    assert_string_equal(seen[1].first_count, "13"); /* gcb64: one reply */
+    assert_int_equal(seen[1].nkeys, 3 * (MAX_COMMITS - 64));
+    assert_string_equal(seen[1].first_count, "9"); /* gcb64: one reply */
     for (int i = 0; i < MAX_COMMITS; i++) {
         assert_int_equal(k->s[i].answers, 1);
         assert_int_equal(k->s[i].result, OUTBOX_COMMIT_STORED);
         assert_get(k->s[i].skey, k->s[i].session);
     }
+    commits_free(k);
+    free(k);
+}
+
+static bool sent_four(void *ud)
+{
+    struct afx *f = ud;
+    return f->wc.n >= 4;
+}
+
+static void test_commits_whose_shared_arguments_differ_go_in_calls_of_their_own(void **state)
+{
+    struct afx *f = *state;
+    struct commits *k = calloc(1, sizeof *k);
+    make_webchat_durable(f);
+    log_every_command();
+    commit(f, k, "gs1", 1);
+    commit(f, k, "gs2", 1);
+    commit_ttl(f, k, "gs3", 1, 90); /* another session TTL, a shared argument */
+    commit(f, k, "gs4", 1);
+    assert_true(afx_run_until(f, all_answered, k));
+    struct commit_call_seen seen[4];
+    assert_int_equal(commit_calls_logged(seen, 4), 3);
+    assert_string_equal(seen[0].fn, "outbox_commit_many");
+    assert_int_equal(seen[0].nkeys, 6);
+    assert_string_equal(seen[1].fn, "outbox_commit");
+    assert_string_equal(seen[2].fn, "outbox_commit");
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(k->s[i].answers, 1);
+        assert_int_equal(k->s[i].result, OUTBOX_COMMIT_STORED);
+        assert_get(k->s[i].skey, k->s[i].session);
+        assert_marked_done(&k->s[i]);
+    }
+    redisReply *r = fx_cmd("TTL %s", k->s[2].skey);
+    assert_true(r->integer > 60 && r->integer <= 90);
+    freeReplyObject(r);
+    assert_true(afx_run_until(f, sent_four, f));
+    assert_string_equal(f->wc.sent[0].text, "gs1 1");
+    assert_string_equal(f->wc.sent[3].text, "gs4 1");
     commits_free(k);
     free(k);
 }
@@ -272,7 +326,7 @@ static void assert_still_in_hand(const struct slot *s)
 {
     redisReply *r = fx_cmd("ZSCORE %s %s", s->index, s->event);
     assert_int_equal(r->type, REDIS_REPLY_STRING);
-    assert_int_equal(strtoll(r->str, NULL, 10) % 4, OUTBOX_MARK_IN_HAND);
+    assert_int_equal(OUTBOX_MARK_STATE(strtoll(r->str, NULL, 10)), OUTBOX_MARK_IN_HAND);
     freeReplyObject(r);
 }
 
@@ -337,6 +391,7 @@ int main(void)
         ENGINE_TEST(test_the_commits_of_one_loop_turn_are_written_in_one_call),
         ENGINE_TEST(test_a_commit_alone_is_written_by_outbox_commit),
         ENGINE_TEST(test_a_loop_turns_commits_past_sixty_four_take_a_second_call),
+        ENGINE_TEST(test_commits_whose_shared_arguments_differ_go_in_calls_of_their_own),
         ENGINE_TEST(test_a_failed_call_fails_each_of_its_commits_once),
         ENGINE_TEST(test_a_commit_that_fails_alone_writes_nothing_and_spares_the_others),
         cmocka_unit_test(test_commits_queued_when_the_store_closes_are_answered_failed_once),
