@@ -103,3 +103,17 @@ class MisreadingTest(ServiceTest):
         r = Chat(self).say("nộp tiền sang tên sổ đỏ bằng chuyển khoản được không")
         self.assertNotEqual(self.first_line(r), title("bien_dong_dat_dai"), texts(r))
         self.assertNotIn(NOT_UNDERSTOOD, texts(r))
+
+    def test_social_insurance_is_not_the_health_card(self):
+        # "cho em hỏi về bảo hiểm xã hội" got the summary of the free BHYT
+        # card (bhyt_ngan_sach); a health station got khai sinh. Social
+        # insurance (BHXH) is not served here: the out-of-scope answer, not a
+        # health-card procedure. The card itself still is one.
+        for line in ("cho em hỏi về bảo hiểm xã hội", "bao hiem xa hoi thi hoi o dau",
+                     "trạm y tế xã ở đâu"):
+            r = Chat(self).say(line)
+            self.assertIn(NOT_UNDERSTOOD, texts(r), line)
+            for proc in ("bhyt_ngan_sach", "bhyt_gia_han", "khai_sinh"):
+                self.assertNotIn(title(proc), texts(r), line)
+        r = Chat(self).say("làm thẻ bhyt cho con ở trạm y tế được không")
+        self.assertEqual(self.first_line(r), title("bhyt_ngan_sach"), texts(r))
