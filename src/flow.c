@@ -245,8 +245,16 @@ static void take_commune(struct flow_ctx *c, const char *text)
     commune_list_match(c->fl->communes, text, &m);
     if (m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD)
         take_unit(c, m.unit, m.found == COMMUNE_FOUND_OLD ? m.old : NULL);
-    else
+    else if (!flow_correct_previous(c, text)) /* "nhầm, là mẹ cháu" */
         offer_units(c, text, &m);
+}
+
+static bool has_non_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return true;
+    return false;
 }
 
 static void take_answer(struct flow_ctx *c, const char *text)
@@ -266,12 +274,16 @@ static void take_answer(struct flow_ctx *c, const char *text)
     if (rc != VALID_OK)
         return; /* the question before corrected */
     store_answer(c, out);
-    if (s->type != SLOT_DATE || !validate_date_implied(text)) {
+    bool implied = s->type == SLOT_DATE && validate_date_implied(text);
+    bool unmarked = s->type == SLOT_NAME && !has_non_ascii(out);
+    if (!implied && !unmarked) {
         advance(c, NULL);
         return;
     }
-    const struct tpl_var v = {"date", out}; /* "5/11", "hôm qua": said back in full */
-    char *said = flow_view_text(c, "flow_date_year_taken", &v, 1);
+    /* "5/11", "hôm qua": said back in full; "lo van an": the portal wants the marks */
+    const struct tpl_var v[] = {{"date", out}, {"name", out}};
+    char *said = flow_view_text(c, implied ? "flow_date_year_taken" : "flow_name_no_marks",
+                                &v[implied ? 0 : 1], 1);
     char *note = flow_view_note(said);
     advance(c, note);
     free(note);
@@ -597,12 +609,20 @@ bool flows_filter(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
     const char *mode = dialog_turn_mode(t);
+    bool running = mode && strcmp(mode, FLOW_MODE) == 0;
     struct flow_ctx c;
-    if (!dialog_is_start(t->msg) || !mode || strcmp(mode, FLOW_MODE) != 0)
-        return false;
-    if (!flow_turn_load(&c, fl, t))
+    if ((running && !dialog_is_start(t->msg)) || (mode && !running) ||
+        !cJSON_GetObjectItemCaseSensitive(t->session, "flow") || !flow_turn_load(&c, fl, t))
         return false;
     long now = flow_turn_now();
+    if (!running) { /* paused: offered back when it holds the user's answers */
+        if (c.s.finished || !flow_turn_has_own_answers(&c, now) ||
+            !(dialog_is_start(t->msg) || flow_read_greets(&c, t->msg))) {
+            flow_state_clear(&c.s);
+            return false;
+        }
+        dialog_turn_set_mode(t, FLOW_MODE);
+    }
     if (expire_if_idle(&c, now)) {
         flow_turn_commit(&c);
         return false; /* greeted as usual, after the notice */
@@ -627,7 +647,9 @@ bool flows_filter(struct dialog_turn *t, void *ud)
  * it stopped, "quay lại" offers to, "hủy" ends it; with none, "nothing in
  * progress" and the menu. A lone "có" / "không" (no question waits for it)
  * offers to go on, and with nothing paused gets a plain "Dạ" and the menu
- * (the matcher read "có" as a lookup, "vâng" as tạm vắng). */
+ * (the matcher read "có" as a lookup, "vâng" as tạm vắng). "menu" typed
+ * gets the main menu (the matcher read it as the help text, which says
+ * "Gõ menu để quay lại"). */
 static bool on_paused_command(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;
@@ -635,6 +657,11 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
     bool sure = strcmp(t->match.id, CATALOG_FALLBACK_ID) != 0 &&
                 t->match.score >= FLOW_COMMAND_YIELDS_AT;
     bool yes_no = cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO;
+    if (cmd == FLOW_CMD_MENU && !dialog_turn_mode(t)) { /* "menu" typed: the main menu */
+        dialog_reply_menu(t);
+        dialog_turn_done(t);
+        return true;
+    }
     if (dialog_turn_mode(t) || sure ||
         (cmd != FLOW_CMD_CANCEL && cmd != FLOW_CMD_BACK && cmd != FLOW_CMD_NEXT && !yes_no))
         return false;
@@ -664,7 +691,7 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
 
 /* A typed line about a procedure (dialog_on_text, never takes the turn):
  * what it already answers of the procedure's flow is noted for its start
- * (flow_said.h); any other typed line drops the note. */
+ * (flow_said.h), replacing the note of an earlier one. */
 static bool note_request(struct dialog_turn *t, void *ud)
 {
     struct flows *fl = ud;

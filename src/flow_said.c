@@ -20,11 +20,9 @@ int flow_said_option(const struct flow_step *s, const char *folded, size_t len)
 
 void flow_said_note(cJSON *session, const struct flow_def *def, const char *line)
 {
-    if (!session)
-        return;
+    if (!session || !def || !line)
+        return; /* "phí bao nhiêu": still about the procedure noted */
     cJSON_DeleteItemFromObjectCaseSensitive(session, FLOW_SAID_KEY);
-    if (!def || !line)
-        return;
     size_t len = strlen(line);
     cJSON *answers = NULL;
     for (size_t i = 0; i < def->n_steps; i++) {

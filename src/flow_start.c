@@ -66,7 +66,7 @@ static void prefill_assisted(struct flow_ctx *c, const char *commune)
 /* Answers the user typed or chose in the unfinished flow c (not those
  * filled in from the saved profile or for a volunteer), within its idle
  * time: what starting another flow would throw away. */
-static bool has_own_answers(const struct flow_ctx *c, long now)
+bool flow_turn_has_own_answers(const struct flow_ctx *c, long now)
 {
     if (c->s.finished || now - c->s.seen > (long)c->t->deps->cfg->flow_idle_s)
         return false;
@@ -112,7 +112,7 @@ void flow_start(struct dialog_turn *t, void *ud)
         return;
     struct flow_ctx c;
     bool had = flow_turn_load(&c, fl, t);
-    if (had && !fresh && has_own_answers(&c, flow_turn_now())) {
+    if (had && !fresh && flow_turn_has_own_answers(&c, flow_turn_now())) {
         keep_unfinished(&c, def);
         flow_turn_commit(&c);
         dialog_turn_done(t);

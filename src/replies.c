@@ -111,6 +111,7 @@ static const struct reply_spec specs[] = {
     {"flow_invalid_text_chars", "max min"},
     {"flow_invalid_text_long", "max min"},
     {"flow_invalid_text_short", "max min"},
+    {"flow_name_no_marks", "name"},
     {"flow_none", ""},
     {"flow_part_answers", "answers"},
     {"flow_part_fee", "fee"},

@@ -95,8 +95,9 @@ static bool date_parts(const char *folded, int *d, int *m, int *y, size_t *ylen)
             num[n] = w;
             nlen[n++] = len;
         } else if (!((len == 4 && strncmp(w, "ngay", 4) == 0) ||
+                     (len == 4 && (strncmp(w, "mung", 4) == 0 || strncmp(w, "mong", 4) == 0)) ||
                      (len == 5 && strncmp(w, "thang", 5) == 0) ||
-                     (len == 3 && strncmp(w, "nam", 3) == 0))) {
+                     (len == 3 && strncmp(w, "nam", 3) == 0))) { /* "mùng 3 tháng 11" */
             return false;
         }
     }
@@ -606,8 +607,21 @@ static int option_by_overlap(const char *f, const char *const *options, size_t n
     return best >= 2 && best > second ? found : -1;
 }
 
+/* Time units: "1 năm" among words is no quantity of months ("ở khoảng 1
+ * năm" at [Dưới 6 tháng, 6–12 tháng, Trên 1 năm]). */
+static const char *const time_units[] = {"nam", "thang", "tuan", "ngay"};
+
+static bool is_time_unit(const char *w)
+{
+    size_t len = strcspn(w, " ");
+    for (size_t i = 0; i < sizeof time_units / sizeof time_units[0]; i++)
+        if (strlen(time_units[i]) == len && strncmp(time_units[i], w, len) == 0)
+            return true;
+    return false;
+}
+
 /* The one number among the folded answer's words ("ba 80 tuoi roi"), or -1
- * when it holds none or several ("5/11"). */
+ * when it holds none, several ("5/11") or a time ("1 nam"). */
 static long lone_number(const char *f)
 {
     long num = -1;
@@ -615,7 +629,10 @@ static long lone_number(const char *f)
     for (const char *p = f; *p; p++) {
         if (!isdigit((unsigned char)*p) || (p > f && isdigit((unsigned char)p[-1])))
             continue;
-        num = strtol(p, NULL, 10);
+        char *end;
+        num = strtol(p, &end, 10);
+        if (*end == ' ' && is_time_unit(end + 1))
+            return -1;
         seen++;
     }
     return seen == 1 ? num : -1;

@@ -67,8 +67,10 @@ void flows_free(struct flows *f);
 
 /* A dialog_on_message filter (ud = the struct flows): /start and /menu while
  * a flow runs are answered with the offer to go on (the turn is taken); an
- * expired flow is dropped and the user told, then greeted as usual. The
- * caller registers it, so it can order it after the hand-off's staff filter. */
+ * expired flow is dropped and the user told, then greeted as usual. A flow
+ * paused with the user's answers (they asked about something else) is
+ * offered back the same way on /start or a typed greeting. The caller
+ * registers it, so it can order it after the hand-off's staff filter. */
 bool flows_filter(struct dialog_turn *t, void *ud);
 
 /* Reads a typed line in a flow (t->match and t->line set) as a question

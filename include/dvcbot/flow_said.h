@@ -7,7 +7,8 @@
  *    already answered "Anh/chị cần làm gì?" with "Làm lại (mất thẻ)". The
  *    typed line's answers are noted in the session (FLOW_SAID_KEY:
  *    {"p": procedure id, "a": {slot: option index}}, replaced by the next
- *    typed line) and taken by the flow of that procedure when it starts:
+ *    typed line about a procedure; a line about none, "phí bao nhiêu",
+ *    keeps it) and taken by the flow of that procedure when it starts:
  *    those questions are not asked, a line says so, and a button changes
  *    the answer.
  * Pure: no I/O; the session is the caller's. */
@@ -27,8 +28,8 @@
 int flow_said_option(const struct flow_step *s, const char *folded, size_t len);
 
 /* Notes in session what the typed line (folded, as the matcher read it)
- * answers of def's choices; removes an earlier note. def or line NULL:
- * only removes. */
+ * answers of def's choices, replacing an earlier note. def or line NULL
+ * (a line about no procedure): the note stays. */
 void flow_said_note(cJSON *session, const struct flow_def *def, const char *line);
 
 /* A flow of s->def just started: fills the questions the noted line

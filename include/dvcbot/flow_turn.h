@@ -78,6 +78,9 @@ bool flow_read_greets(struct flow_ctx *c, const struct bot_msg *m);
  * where it stopped, another one asks first (flow_view_switch_ask); with
  * FLOW_START_FRESH after the id, the new flow starts anyway. */
 #define FLOW_START_FRESH ":new"
+/* Answers the user typed or chose in the unfinished flow of c (not those
+ * filled in beforehand), within its idle time at now. */
+bool flow_turn_has_own_answers(const struct flow_ctx *c, long now);
 void flow_start(struct dialog_turn *t, void *ud);
 /* dialog_on_payload "f:" outside a flow: it ended or expired ("đã kết
  * thúc"), or it waits in the session (paused for a question): it goes on

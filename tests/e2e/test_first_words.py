@@ -51,11 +51,17 @@ class FirstLineAnswersTest(ServiceTest):
             self.assertNotIn("đã chọn sẵn", text_of(r), line)
             self.assertIn(ASK_WHAT, r[-1]["text"], line)
 
-    def test_the_note_goes_with_the_next_line(self):
-        # The lost card said, then another question: its flow asks again.
+    def test_the_note_stays_for_questions_about_it_and_goes_with_another_request(self):
+        # "phí bao nhiêu" after the lost card: still about it, the flow
+        # knows; another procedure asked about in between: asked again.
         chat = Chat(self)
         chat.say("mat cccd thi lam the nao")
-        chat.say("xin chao")
+        chat.say("phí bao nhiêu")
+        r = chat.press("flow:can_cuoc")
+        self.assertIn("Làm lại (mất thẻ)", text_of(r))
+        chat = Chat(self)
+        chat.say("mat cccd thi lam the nao")
+        chat.say("dang ky tam tru")
         r, _ = start_flow_past_checks(chat, "can_cuoc")
         self.assertIn(ASK_WHAT, r[-1]["text"])
 

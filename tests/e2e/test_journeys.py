@@ -15,7 +15,8 @@ class GreetingNumberTest(ServiceTest):
     def test_a_number_right_after_the_greeting_presses_the_menu(self):
         # A new user: "/start" (or "xin chào"), then "2" got "Xin lỗi, tôi
         # chưa hiểu câu hỏi" (no session was kept for a greeting).
-        for channel, first in (("telegram", "/start"), ("webchat", "xin chào"), ("telegram", "chào em")):
+        for channel, first in (("telegram", "/start"), ("webchat", "xin chào"), ("telegram", "chào em"),
+                               ("webchat", "menu")):
             chat = Chat(self, channel)
             r = chat.say(first)
             self.assertEqual(payloads(r)[1], "i:tra_cuu_ho_so", (channel, first))
@@ -112,6 +113,45 @@ class ComingBackTest(ServiceTest):
         self.assertEqual(flow["a"]["ho_ten_tre"], "Lò Văn An")
 
 
+    def test_a_flow_paused_for_another_question_is_offered_back(self):
+        # Khai sinh left at the birth date to look at kết hôn, the page
+        # opened again the next day (/start) or "xin chào": only the
+        # greeting, the child's name waiting unseen in the session.
+        for first in ("/start", "xin chào"):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Văn An")
+            self.assertIn("kết hôn", chat.say("đăng ký kết hôn")[0]["text"])   # paused
+            self.bot.advance_clock(3 * 3600)
+            r = chat.say(first)
+            self.assertIn("đang làm dở: Đăng ký khai sinh", r[0]["text"], first)
+            r = chat.press("f:resume")
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"], first)
+        chat = Chat(self)                                    # nothing of the user's: greeted
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("đăng ký kết hôn")
+        self.assertIn("Xin chào", chat.say("/start")[0]["text"])
+
+
+class NameWithoutMarksTest(ServiceTest):
+    telegram = False
+
+    def test_a_name_typed_without_marks_gets_a_reminder(self):
+        # "lo van an" at "Trẻ tên là gì? Gõ đủ họ và tên, có dấu." was kept
+        # silently; the portal's form (and the birth certificate) needs "Lò
+        # Văn An".
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("lo van an")
+        self.assertIn("Đã ghi tên: Lo Van An", r[-1]["text"])
+        self.assertIn("gõ tên có dấu", r[-1]["text"])
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("Lò Văn An")                                     # with marks: no reminder
+        self.assertNotIn("gõ tên có dấu", texts(r))
+
+
 class MindChangedTest(ServiceTest):
     telegram = False
 
@@ -137,8 +177,16 @@ class MindChangedTest(ServiceTest):
         self.assertIn("04/11/", r[-1]["text"])
         self.assertTrue(self.answers(chat)["ngay_sinh_tre"].startswith("04/11/"))
         self.assertIn("con trai hay con gái", r[-1]["text"])
+        r = chat.say("nhầm, mùng 5 tháng 11")                         # "mùng": was "Chưa rõ"
+        self.assertTrue(self.answers(chat)["ngay_sinh_tre"].startswith("05/11/"))
         r = chat.say("con mèo")                                       # neither: asked again
         self.assertIn("Chưa rõ", r[-1]["text"])
+        chat.say("bé gái")
+        r = chat.say("bố")
+        self.assertIn("xã/phường nào", r[-1]["text"])
+        r = chat.say("nhầm, là mẹ cháu")                              # at the commune question
+        self.assertIn('Đã sửa "Người đi khai là": Mẹ', r[-1]["text"])
+        self.assertIn("xã/phường nào", r[-1]["text"])
 
     def test_another_procedure_typed_at_the_name_is_no_name(self):
         # At "Trẻ tên là gì?": "tôi muốn đăng ký kết hôn" was kept as the

@@ -65,6 +65,8 @@ static void a_date_without_its_year_is_the_nearest_on_the_allowed_side(void **st
     date_ok("5/11", VALID_DATE_UPCOMING, "05/11/2026");
     date_ok("14/3", VALID_DATE_UPCOMING, "14/03/2027");
     date_ok("5/11/2025", VALID_DATE_RECENT, "05/11/2025");
+    date_ok("mùng 3 tháng 3", VALID_DATE_RECENT, "03/03/2026"); /* "mùng", "mồng": days 1-10 */
+    date_ok("mồng 5 tháng 11 năm 2025", VALID_DATE_RECENT, "05/11/2025");
     assert_true(validate_date_implied("ngày 5 tháng 11"));
     assert_true(validate_date_implied("5/11"));
     assert_true(validate_date_implied("Hôm qua"));
@@ -258,6 +260,8 @@ static void numbers_typed_at_quantity_options_are_quantities(void **state)
     assert_int_equal(validate_option("ông năm nay 72", ages, 3), 1);
     assert_int_equal(validate_option("nhà có 5 người", people, 3), 2);
     assert_int_equal(validate_option("sinh 5/11", ages, 3), -1);
+    static const char *const stay[] = {"Dưới 6 tháng", "6–12 tháng", "Trên 1 năm"};
+    assert_int_not_equal(validate_option("ở khoảng 1 năm", stay, 3), 0); /* a year, not 1 month */
     static const char *const copies[] = {"1", "2", "3", "Nhiều hơn 3"};
     assert_int_equal(validate_option("5", copies, 4), 3);
     assert_int_equal(validate_option("nhiều hơn 3", copies, 4), 3);
