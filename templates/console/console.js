@@ -237,9 +237,13 @@
     META.statuses.forEach(function (s) { st.appendChild(el('option', { value: s, text: STATUS_NAMES[s] || s })); });
   }
 
-  /* What a button row says is wrong, or '' (a label without an action, or
-   * an action without a label, would otherwise be dropped without a word). */
-  function buttonProblem() {
+  /* What the form says is wrong before asking the server, or '': a button
+   * row half filled (a label without an action, or an action without a
+   * label, would otherwise be dropped without a word), or a time to send
+   * that has passed (the server sends it at once: a wrong year sent today). */
+  function formProblem() {
+    var when = $('bc-when').value;
+    if (when && Date.parse(when + ':00+07:00') < Date.now() - 60000) return T.whenPast;
     var rows = document.querySelectorAll('#bc-form .btnrow');
     for (var i = 0; i < rows.length; i++) {
       var label = rows[i].querySelector('.bl').value.trim(), payload = rows[i].querySelector('.bp').value;
@@ -305,7 +309,7 @@
   }
 
   function checkRecipients() {
-    var problem = buttonProblem();
+    var problem = formProblem();
     $('bc-error').textContent = problem;
     if (problem) { $('bc-count').textContent = ''; return; }
     $('bc-count').textContent = 'Đang đếm…';

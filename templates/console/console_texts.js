@@ -123,6 +123,7 @@ window.DVC_TEXTS = (function () {
      * number), a count of nobody, and the hint on a row of the list. */
     buttonNoAction: 'Nút «$1» chưa chọn việc của nút (ô bên cạnh). Chọn việc, hoặc xóa chữ trên nút.',
     buttonNoLabel: 'Nút thứ $1 chưa có chữ trên nút.',
+    whenPast: 'Giờ hẹn gửi đã qua. Kiểm tra lại ngày, tháng, năm; để trống nếu muốn gửi ngay.',
     noRecipients: 'Không có ai trong nhóm người nhận này. Kiểm tra lại tên xã/phường (viết đúng tên, cách nhau bằng dấu phẩy) và các điều kiện khác.',
     followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này',
 

@@ -153,9 +153,15 @@ class ConsoleBrowserTest(ServiceTest):
         b.select("#bc-form .btnrow .bp", "i:tra_cuu_ho_so")  # an action alone takes its name
         self.assertEqual(b.find("#bc-form .btnrow .bl").get_attribute("value"), "Tra cứu hồ sơ")
         self.assertEqual(b.texts("#bc-pbtn span"), ["Tra cứu hồ sơ"])
-        when = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7))) + datetime.timedelta(hours=2)
-        b.js("var e = document.getElementById('bc-when'); e.value = arguments[0];"
-             "e.dispatchEvent(new Event('change', {bubbles: true}));", when.strftime("%Y-%m-%dT%H:%M"))
+        def send_at(when):
+            b.js("var e = document.getElementById('bc-when'); e.value = arguments[0];"
+                 "e.dispatchEvent(new Event('change', {bubbles: true}));", when.strftime("%Y-%m-%dT%H:%M"))
+        now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7)))
+        send_at(now - datetime.timedelta(days=366))  # last year's date typed for tomorrow's reminder
+        self.press("#bc-check", "Kiểm tra số người nhận")
+        b.wait(lambda: "đã qua" in b.find("#bc-error").text, what="the time that has passed refused")
+        self.assertFalse(b.find("#bc-send").is_enabled())
+        send_at(now + datetime.timedelta(hours=2))
         self.press("#bc-check", "Kiểm tra số người nhận")
         b.wait(lambda: "2 người" in b.find("#bc-count").text, what="the recipient count")
 
