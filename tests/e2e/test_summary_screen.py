@@ -103,3 +103,20 @@ class FeeFactsTest(ServiceTest):
             full = self.fee_line(self.reply("feefacts02", "full:" + pid))
             self.assertIn("hộ nghèo, gia đình có công, người khuyết tật: miễn", full, pid)
             self.assertIn("bot chưa tìm được số tiền", full, pid)
+
+    def test_level_2_online_waivers_of_2026_are_said_until_the_end_of_february_2027(self):
+        """Thông tư 117/2026/TT-BTC: 0 đ for citizens with a level-2 VNeID
+        account until 28/02/2027; the summary says it beside the amount."""
+        if self.bot.now() >= MARCH_2027:
+            self.skipTest("the waiver of Thông tư 117/2026/TT-BTC has ended")
+        for pid in ("can_cuoc", "thuong_tru", "tam_tru", "tach_ho", "ho_chieu", "ly_lich_tu_phap",
+                    "doi_gplx", "trich_luc_ho_tich"):
+            line = self.fee_line(self.reply("feefacts03", "i:" + pid))
+            self.assertRegex(line, r"VNeID mức 2:? (thì )?0 đ", pid)
+            full = self.fee_line(self.reply("feefacts03", "full:" + pid))
+            self.assertIn("Thông tư 117/2026/TT-BTC", full, pid)
+            self.assertIn("28/02/2027", full, pid)
+
+
+# 2027-03-01T00:00:00+07:00, the day after the waivers of Thông tư 117/2026/TT-BTC end.
+MARCH_2027 = 1803834000

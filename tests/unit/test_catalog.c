@@ -261,6 +261,7 @@ static void test_procedure_without_source_is_refused(void **state)
 /* ===== Fees with a validity period ===== */
 
 #define VN_MIDNIGHT_2027 1798736400LL /* 2027-01-01T00:00:00+07:00 */
+#define VN_MARCH_2027 1803834000LL    /* 2027-03-01T00:00:00+07:00 */
 
 /* The căn cước fee halving (TT 64/2025) runs until 31/12/2026: the fee in
  * force switches by itself at midnight, Vietnam time. */
@@ -276,7 +277,13 @@ static void test_the_can_cuoc_fee_switches_on_the_first_of_january_2027(void **s
     assert_non_null(strstr(after.text, "50.000 đ"));
     assert_null(strstr(after.text, "25.000 đ"));
     assert_null(strstr(after.text, "64/2025"));
-    assert_false(after.online_reduced);
+    /* TT 117/2026: 0 đ online with a level-2 account until 28/02/2027 */
+    assert_non_null(strstr(after.text, "117/2026"));
+    assert_true(after.online_reduced);
+    struct procedure_fee lasting = procedure_fee_at(p, VN_MARCH_2027);
+    assert_non_null(strstr(lasting.text, "50.000 đ"));
+    assert_null(strstr(lasting.text, "117/2026"));
+    assert_false(lasting.online_reduced);
     /* a procedure without periods has one fee at any time */
     const struct procedure_info *k = catalog_find(cat, "khai_sinh")->proc;
     assert_int_equal(k->n_fee_periods, 0);
