@@ -238,6 +238,26 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
     pcre2_match_data_free(md);
 }
 
+/* A procedure the line names by one of its mentions ("tặng cho đất")
+ * gets mention_weight when the best reading is another procedure: its name
+ * outweighs words that only say who asks ("vợ chồng tôi") or how ("phải
+ * làm những gì"). An act about it ("chuyển khoản phí sổ đỏ") stays the act. */
+static void name_wins(const struct matcher *m, struct matcher_scores *sc)
+{
+    if (sc->mentioned < 0 || m->set.mention_weight <= 0)
+        return;
+    int best = 0;
+    for (size_t i = 1; i < m->n_intents; i++)
+        if (sc->intent[i] > sc->intent[best])
+            best = (int)i;
+    if (best == sc->mentioned || m->proc_class[best] < 0)
+        return;
+    sc->intent[sc->mentioned] += m->set.mention_weight;
+    int pc = m->proc_class[sc->mentioned];
+    if (pc >= 0)
+        sc->proc[pc] += m->set.mention_weight;
+}
+
 static void cool(double *v, size_t n, double temperature)
 {
     for (size_t i = 0; i < n; i++)
@@ -283,6 +303,7 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
     if (!sc->known_words || matcher_is_choice(m, ln))
         return false;
     apply_rules(m, ln, sc->intent, sc->proc);
+    name_wins(m, sc);
     /* naive Bayes counts overlapping words as independent evidence: its
      * probabilities are too sure of themselves without a temperature */
     cool(sc->proc, m->n_procs, m->set.temperature);

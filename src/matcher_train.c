@@ -85,6 +85,7 @@ static void load_settings(struct builder *b, const cJSON *j)
         SETTING(keyword_weight, 0, 100),
         SETTING(template_weight, 0, 100),
         SETTING(rule_weight, 0, 100),
+        SETTING(mention_weight, 0, 100),
         SETTING(temperature, 0.1, 100),
         SETTING(gate_threshold, 0, 1),
         SETTING(unknown_weight, 0, 100),

@@ -44,6 +44,7 @@ struct matcher_settings {
     double keyword_weight;  /* a keyword line's weight per unit of its weight */
     double template_weight; /* an act template's weight, shared by its procedures */
     double rule_weight;     /* log-score added per unit of a pattern's weight */
+    double mention_weight;  /* log-score added to the procedure a line names (a mention) */
     double temperature;     /* log-scores are divided by it before becoming probabilities */
     double gate_threshold;  /* out-of-scope probability from which a line is khac */
     double unknown_weight;  /* log-score for "out of scope" per unknown word */

@@ -84,3 +84,36 @@ class MisreadingTest(ServiceTest):
         # with a word that names it, the level-2 account still is
         r = Chat(self).say("lam vneid muc 2 o dau")
         self.assertIn("VNeID", texts(r))
+
+    def test_a_procedure_named_outweighs_who_asks(self):
+        # "vợ chồng … tặng cho đất cho con … phải làm những gì ạ" got khai
+        # sinh or kết hôn: who asks ("vợ chồng") and how ("phải làm những
+        # gì") outweighed the procedure's name (a mention, "tặng cho đất")
+        for line in ("vợ chồng em muốn tặng cho đất cho con trai cả thì phải làm những gì ạ",
+                     "vo chong toi muon tang cho dat cho chau noi thi lam gi a"):
+            r = Chat(self).say(line)
+            lines = r[0]["text"].split("\n")
+            # its summary, or "which one?" offering it first
+            self.assertIn(title("bien_dong_dat_dai"), (lines[0], lines[1].partition(". ")[2]),
+                          (line, texts(r)))
+        # the couple's own procedure still is theirs
+        r = Chat(self).say("vợ chồng tôi muốn đăng ký kết hôn thì cần những gì ạ")
+        self.assertIn(title("ket_hon"), self.first_line(r), texts(r))
+        # an act about a named procedure stays the act
+        r = Chat(self).say("nộp tiền sang tên sổ đỏ bằng chuyển khoản được không")
+        self.assertNotEqual(self.first_line(r), title("bien_dong_dat_dai"), texts(r))
+        self.assertNotIn(NOT_UNDERSTOOD, texts(r))
+
+    def test_social_insurance_is_not_the_health_card(self):
+        # "cho em hỏi về bảo hiểm xã hội" got the summary of the free BHYT
+        # card (bhyt_ngan_sach); a health station got khai sinh. Social
+        # insurance (BHXH) is not served here: the out-of-scope answer, not a
+        # health-card procedure. The card itself still is one.
+        for line in ("cho em hỏi về bảo hiểm xã hội", "bao hiem xa hoi thi hoi o dau",
+                     "trạm y tế xã ở đâu"):
+            r = Chat(self).say(line)
+            self.assertIn(NOT_UNDERSTOOD, texts(r), line)
+            for proc in ("bhyt_ngan_sach", "bhyt_gia_han", "khai_sinh"):
+                self.assertNotIn(title(proc), texts(r), line)
+        r = Chat(self).say("làm thẻ bhyt cho con ở trạm y tế được không")
+        self.assertEqual(self.first_line(r), title("bhyt_ngan_sach"), texts(r))
