@@ -82,6 +82,19 @@ class EraseMidFlowTest(ServiceTest):
         chat.say("xóa dữ liệu của tôi")
         self.assertNotIn("f:resume", payloads(chat.press("erase:no")))
 
+    def test_a_number_typed_under_the_confirmation_is_its_button(self):
+        # "2" under [Xóa hết, Không xóa] got "Xin lỗi, tôi chưa hiểu"; "1"
+        # asks for the button itself (nothing is erased on a typed word).
+        chat = Chat(self)
+        chat.say("khai sinh")
+        chat.say("xóa dữ liệu của tôi")
+        r = chat.say("2")
+        self.assertIn("giữ nguyên", r[0]["text"])
+        chat.say("xóa dữ liệu của tôi")
+        r = chat.say("1")
+        self.assertIn("erase:yes", payloads(r))
+        self.assertNotEqual(self.redis.keys("s:{%s}" % chat.key), [])    # nothing erased yet
+
     def test_the_erasure_says_no_empty_list(self):
         # "Đã gỡ anh/chị khỏi 0 danh sách dùng chung."
         chat = Chat(self)
