@@ -38,6 +38,21 @@ class OfficeHoursTest(ServiceTest):
             for p in ("menu:thu_tuc", "i:gap_can_bo", "menu"):
                 self.assertIn(p, payloads(replies), line)
 
+    def test_no_reply_text_states_office_hours(self):
+        # the answer above says each commune posts its own hours: no flow step,
+        # help text or status notice may give a fixed "7h30–17h" either
+        hours = re.compile(r"\b\d{1,2} ?(h|giờ) ?\d{0,2} ?[–-] ?\d{1,2} ?(h|giờ)\b")
+        found = []
+        for folder in ("intents", "templates"):
+            for name in sorted(os.listdir(os.path.join(ROOT, folder))):
+                if not name.endswith((".json", ".txt")):
+                    continue
+                with open(os.path.join(ROOT, folder, name), encoding="utf-8") as f:
+                    for n, line in enumerate(f, 1):
+                        if not line.lstrip().startswith("##") and hours.search(line):
+                            found.append("%s/%s:%d" % (folder, name, n))
+        self.assertEqual(found, [])
+
     def test_a_weekday_in_a_date_answer_stays_in_the_flow(self):
         chat = Chat(self)
         start_flow_past_checks(chat, "khai_sinh")

@@ -368,7 +368,10 @@ class DossierLookupTest(DossierTestBase):
         self.say(user, "tra cứu hồ sơ")
         self.say(user, self.codes[4])
         # digits that are no proof: asked again, still in the lookup
-        self.assertIn("chỉ cần gõ 4 chữ số cuối", self.say(user, "so cuoi 11 a")[0]["text"])
+        asked = self.say(user, "so cuoi 11 a")[0]["text"]
+        self.assertIn("chỉ cần gõ 4 chữ số cuối", asked)
+        # a whole phone number (10 digits) is taken too: not "12 chữ số" only
+        self.assertIn("cả số điện thoại hoặc cả số căn cước", asked)
         self.assertEqual(json.loads(self.redis("GET", "s:{wc:%s}" % user)).get("mode"), "lookup")
         self.assertIn(self.codes[4], self.say(user, "5678")[0]["text"])
 

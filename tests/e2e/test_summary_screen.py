@@ -64,6 +64,18 @@ class SummaryScreenTest(ServiceTest):
         self.assertEqual(too_long, [], "summaries over one phone screen (%d characters, %d rows)"
                          % (SCREEN_CHARS, SCREEN_ROWS))
 
+    def test_no_document_in_a_summary_is_cut(self):
+        # a document line cut at its byte limit can lose the words that say
+        # who needs it ("… (ông bà, anh chị ruột không cần)"): the summary
+        # lists each document whole; only the count of the rest is "…"
+        cut = []
+        for pid in procedure_ids():
+            text = Chat(self, "telegram").press("i:" + pid)[0]["text"]
+            docs = text.split("Giấy tờ cần có:\n", 1)[1].split("\n\n", 1)[0]
+            cut += ["%s: %s" % (pid, line) for line in docs.split("\n")
+                    if line.startswith("- ") and line.endswith("…")]
+        self.assertEqual(cut, [])
+
     def test_the_screen_measure_counts_wrapped_rows_and_the_keyboard(self):
         # 40 characters wrap to two rows; the long button has a row of its own,
         # the two short ones share one
