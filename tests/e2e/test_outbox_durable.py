@@ -200,9 +200,15 @@ class InHandTest(DurableTest):
             self.redis("ZADD", self.index(u), now - 5, ups[u]["update_id"])
             if mark:
                 self.redis("SET", "dd:{tg:%d}:%d" % (u, ups[u]["update_id"]), mark, "EX", 60)
+        self.expect_done_in_hand_stale(bot, ups, done, in_hand, stale)
+
+    def expect_done_in_hand_stale(self, bot, ups, done, in_hand, stale):
+        """The three users' first updates as marked: done is a duplicate
+        (200, no reply), in hand is refused for later (503), stale is
+        handled; then a new update of done gets its one reply."""
         self.assertEqual(bot.telegram(ups[done])[0], 200)                # a duplicate
         self.assertEqual(bot.telegram(ups[in_hand])[0], 503)             # in hand: later
-        self.assertEqual(bot.telegram(ups[stale])[0], 200)               # its mark expired: handled
+        self.assertEqual(bot.telegram(ups[stale])[0], 200)               # stale: handled
         wait_until(lambda: self.tg.sent_to(stale), what="the reply to the stale one")
         self.assertEqual(self.state(stale, ups[stale]), "done")
         probe = self.update(done, "xin chao")
@@ -221,16 +227,7 @@ class InHandTest(DurableTest):
         self.redis("ZADD", self.index(done), 4 * (now - 5) + 1, ups[done]["update_id"])
         self.redis("ZADD", self.index(in_hand), 4 * (now - 5) + 2, ups[in_hand]["update_id"])
         self.redis("ZADD", self.index(stale), 4 * (now - 61) + 2, ups[stale]["update_id"])
-        self.assertEqual(bot.telegram(ups[done])[0], 200)                # a duplicate
-        self.assertEqual(bot.telegram(ups[in_hand])[0], 503)             # in hand: later
-        self.assertEqual(bot.telegram(ups[stale])[0], 200)               # its handler died: handled
-        wait_until(lambda: self.tg.sent_to(stale), what="the reply to the stale one")
-        self.assertEqual(self.state(stale, ups[stale]), "done")
-        probe = self.update(done, "xin chao")
-        self.assertEqual(bot.telegram(probe)[0], 200)
-        wait_until(lambda: self.tg.sent_to(done), what="the probe's reply")
-        self.assertEqual(len(self.tg.sent_to(done)), 1)                  # the probe's only
-        self.assertEqual(self.tg.sent_to(in_hand), [])
+        self.expect_done_in_hand_stale(bot, ups, done, in_hand, stale)
 
     def test_the_index_drops_marks_older_than_the_dedupe_ttl(self):
         bot = self.start_bot(FAST_RATE)
