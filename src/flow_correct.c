@@ -11,23 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Words that say "I got it wrong" around the corrected answer (folded). */
-static const char *const correction_words[] = {
-    "nham", "roi", "sai", "xin", "loi", "khong", "phai", "la", "a", "ak", "chu", "moi", "dung",
-    "sinh", "vao", "chau", "be",
-};
-
-static bool is_correction_word(const char *w, size_t len)
-{
-    for (size_t i = 0; i < sizeof correction_words / sizeof correction_words[0]; i++)
-        if (strlen(correction_words[i]) == len && strncmp(correction_words[i], w, len) == 0)
-            return true;
-    return false;
-}
-
 /* The folded text without its correction words and punctuation (caller
  * frees); NULL when nothing else is left. */
-static char *without_correction(const char *text)
+static char *without_correction(const struct flow_set *set, const char *text)
 {
     size_t n;
     char *f = norm_fold(text, strlen(text), &n);
@@ -40,7 +26,7 @@ static char *without_correction(const char *text)
     size_t len = 0;
     char *save = NULL;
     for (char *w = strtok_r(f, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-        if (is_correction_word(w, strlen(w)))
+        if (flow_set_is_correction_word(set, w))
             continue;
         len += (size_t)snprintf(out + len, n + 1 - len, "%s%s", len ? " " : "", w);
     }
@@ -88,7 +74,7 @@ bool flow_correct_previous(struct flow_ctx *c, const char *text)
     const struct flow_step *prev = &c->s.def->steps[p];
     if (prev->type == SLOT_DATE && c->s.def->steps[c->s.i].type == SLOT_DATE)
         return false; /* a wrong date for this question is no new one for that */
-    char *clean = without_correction(text);
+    char *clean = without_correction(c->fl->defs, text);
     char out[VALIDATE_OUT_MAX];
     bool read = clean && read_as(prev, clean, out, sizeof out);
     free(clean);

@@ -501,6 +501,7 @@ struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn repo
 {
     struct flow_set *set = xcalloc(1, sizeof *set);
     strmap_init(&set->command_of);
+    strmap_init(&set->correction_words);
     struct checker c = {.pb = {.report = report, .ud = ud}, .set = set};
     size_t procs = 0;
     flowdef_parse_shared(&c, set, catalog_extra(cat, FLOW_EXTRA));
@@ -540,6 +541,7 @@ void flow_set_free(struct flow_set *set)
         for (size_t i = 0; i < set->n_words[k]; i++)
             free(set->words[k][i]);
     strmap_free(&set->command_of);
+    strmap_free(&set->correction_words);
     free(set);
 }
 

@@ -128,6 +128,31 @@ static void parse_checks(struct checker *c, struct flow_set *set, const cJSON *e
     }
 }
 
+/* "correction_words": what people type around an answer they correct
+ * ("nhầm rồi, bé gái"), each one word, kept folded. */
+static void parse_correction_words(struct checker *c, struct flow_set *set, const cJSON *extra)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(extra, "correction_words");
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) < 1) {
+        problemf(&c->pb, c->file, "correction_words", "must be an array of words");
+        return;
+    }
+    const cJSON *w;
+    cJSON_ArrayForEach(w, arr) {
+        char *f = nonempty(w) ? norm_fold(w->valuestring, strlen(w->valuestring), NULL) : NULL;
+        if (!f || !*f || strchr(f, ' '))
+            problemf(&c->pb, c->file, "correction_words", "every entry must be one word");
+        else
+            strmap_put(&set->correction_words, f, NULL);
+        free(f);
+    }
+}
+
+bool flow_set_is_correction_word(const struct flow_set *set, const char *folded)
+{
+    return strmap_has(&set->correction_words, folded);
+}
+
 static void parse_portal_search(struct checker *c, struct flow_set *set, const cJSON *extra)
 {
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(extra, "portal_search");
@@ -140,8 +165,8 @@ static void parse_portal_search(struct checker *c, struct flow_set *set, const c
 
 void flowdef_parse_shared(struct checker *c, struct flow_set *set, const cJSON *extra)
 {
-    static const char *const keys[] = {"commands", "screens", "checks", "portal_search", "comment",
-                                       NULL};
+    static const char *const keys[] = {"commands", "screens", "checks", "portal_search",
+                                       "correction_words", "comment", NULL};
     c->file = "_flow.json";
     for (const cJSON *k = extra ? extra->child : NULL; k; k = k->next)
         if (!listed(keys, k->string))
@@ -150,6 +175,7 @@ void flowdef_parse_shared(struct checker *c, struct flow_set *set, const cJSON *
     parse_screens(c, set, extra);
     parse_checks(c, set, extra);
     parse_portal_search(c, set, extra);
+    parse_correction_words(c, set, extra);
 }
 
 /* ===== Commands ===== */

@@ -146,6 +146,9 @@ enum flow_command flow_set_command(const struct flow_set *set, const char *text,
                                    size_t cap);
 /* The same question when the rest of an edit does not matter. */
 enum flow_command flow_set_command_of(const struct flow_set *set, const char *text);
+/* Whether a folded word is one people type around an answer they correct
+ * ("nham", "roi": _flow.json correction_words). */
+bool flow_set_is_correction_word(const struct flow_set *set, const char *folded);
 
 /* Index of the step of the slot named by folded words (its id or its label,
  * whole or an unambiguous part), or -1. */

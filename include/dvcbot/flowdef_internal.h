@@ -27,6 +27,7 @@ struct flow_set {
     struct flow_check checks[FLOW_MAX_CHECKS];
     size_t n_checks;
     const char *portal_search;   /* the portal's search, the name appended */
+    struct strmap correction_words; /* folded words around a corrected answer (keys only) */
 };
 
 struct checker {

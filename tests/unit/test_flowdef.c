@@ -167,6 +167,30 @@ static void the_command_of_a_line_is_told_without_a_rest_to_fill(void **state)
     flow_set_free(set);
 }
 
+static void correction_words_come_from_the_data(void **state)
+{
+    struct catalog *cat = *state;
+    struct collected p = {0, ""};
+    struct flow_set *set = flow_set_load(cat, collect, &p);
+    assert_non_null(set);
+    assert_true(flow_set_is_correction_word(set, "nham")); /* "nhầm", folded */
+    assert_true(flow_set_is_correction_word(set, "roi"));
+    assert_false(flow_set_is_correction_word(set, "gai"));
+    flow_set_free(set);
+
+    cJSON *words = cJSON_GetObjectItemCaseSensitive((cJSON *)(uintptr_t)catalog_extra(cat, "flow"),
+                                                    "correction_words");
+    assert_non_null(words);
+    cJSON_AddItemToArray(words, cJSON_CreateString("hai từ"));
+    assert_null(flow_set_load(cat, collect, &p));
+    assert_non_null(strstr(p.all, "_flow.json|correction_words|every entry must be one word"));
+    cJSON_DeleteItemFromArray(words, cJSON_GetArraySize(words) - 1);
+    p.n = 0;
+    set = flow_set_load(cat, collect, &p);
+    assert_non_null(set);
+    flow_set_free(set);
+}
+
 static void broken_flows_are_reported_with_file_and_field(void **state)
 {
     struct catalog *cat = *state;
@@ -298,6 +322,7 @@ int main(void)
         cmocka_unit_test(commands_are_recognised_without_diacritics),
         cmocka_unit_test(the_command_of_a_line_is_told_without_a_rest_to_fill),
         cmocka_unit_test(broken_flows_are_reported_with_file_and_field),
+        cmocka_unit_test(correction_words_come_from_the_data),
         cmocka_unit_test(readiness_screens_and_what_vneid_fills_are_checked),
         cmocka_unit_test(branches_name_an_earlier_choice_and_its_options),
     };
