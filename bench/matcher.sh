@@ -4,8 +4,8 @@
 # Classifies every line of bench/matcher_lines.txt (typical 25–70 byte lines
 # people type) ROUNDS times inside one process (`dvcbot classify --bench`),
 # pinned to one CPU when taskset is available.
-# Measured 2026-11-24 on the 2-core dev machine: ~380 000 classifications/s,
-# start-up (load + compile the catalog) 3–8 ms.
+# Measured 2026-12-02 on the 2-core dev machine: ~330 000 classifications/s,
+# start-up (load, compile and train the catalog) ~40 ms.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
