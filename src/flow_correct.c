@@ -1,8 +1,6 @@
 /* flow_correct — the answer to the question before, typed again at the
  * next one ("nhầm rồi, bé gái" where "Anh/chị là gì của trẻ?" is asked
  * after "Nam (con trai)" was taken). See flow_turn.h. */
-#include "dvcbot/clock.h"
-#include "dvcbot/flow_said.h"
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
@@ -50,20 +48,12 @@ static long previous_question(const struct flow_ctx *c)
     return -1;
 }
 
-/* text (cleaned) as an answer of step s: a choice or a date. */
+/* text (cleaned) as an answer of step s: a choice or a date, read as the
+ * step itself reads it (flow_turn_validate). */
 static bool read_as(const struct flow_step *s, const char *text, char *out, size_t cap)
 {
-    if (s->type == SLOT_DATE)
-        return validate_date(text, s->when, (time_t)clock_now(), out, cap) == VALID_OK;
-    if (s->type != SLOT_CHOICE)
-        return false;
-    int k = validate_option(text, s->options, s->n_options);
-    if (k < 0 && s->n_said)
-        k = flow_said_option(s, text, strlen(text));
-    if (k < 0)
-        return false;
-    snprintf(out, cap, "%s", s->options[k]);
-    return true;
+    return (s->type == SLOT_DATE || s->type == SLOT_CHOICE) &&
+           flow_turn_validate(s, text, out, cap) == VALID_OK;
 }
 
 bool flow_correct_previous(struct flow_ctx *c, const char *text)
