@@ -56,11 +56,6 @@ const struct flow_step *flow_turn_step(const struct flow_ctx *c)
     return c->s.i < c->s.def->n_steps ? &c->s.def->steps[c->s.i] : NULL;
 }
 
-static const struct flow_step *cur_step(const struct flow_ctx *c)
-{
-    return flow_turn_step(c);
-}
-
 static bool at_code_step(const struct flow_ctx *c)
 {
     return c->s.i >= c->s.def->n_steps;
@@ -259,7 +254,7 @@ static bool has_non_ascii(const char *s)
 
 static void take_answer(struct flow_ctx *c, const char *text)
 {
-    const struct flow_step *s = cur_step(c);
+    const struct flow_step *s = flow_turn_step(c);
     if (s->type == SLOT_COMMUNE && commune_list_size(c->fl->communes) > 0) {
         take_commune(c, text);
         return;
@@ -300,7 +295,7 @@ static void check_answered(struct flow_ctx *c, bool yes)
     }
     c->s.detour = true;
     log_fmt(LOG_INFO, "flow not ready", "\"procedure\":%s,\"check\":%s",
-            log_q(c->s.def->in->id), log_q(cur_step(c)->check->name));
+            log_q(c->s.def->in->id), log_q(flow_turn_step(c)->check->name));
     flow_view_current(c, NULL);
 }
 
@@ -308,7 +303,7 @@ static void check_answered(struct flow_ctx *c, bool yes)
  * only going on is asked. */
 int flow_turn_check_option(const struct flow_ctx *c, const char *text)
 {
-    const struct flow_check *chk = cur_step(c)->check;
+    const struct flow_check *chk = flow_turn_step(c)->check;
     const char *options[] = {chk->yes, chk->no};
     int k = validate_option(text, options, c->s.detour ? 1 : 2);
     return k < 0 ? -1 : k == 0;
@@ -411,7 +406,7 @@ static bool on_step_button(struct flow_ctx *c, const char *arg)
 {
     size_t i;
     const char *rest;
-    const struct flow_step *s = cur_step(c);
+    const struct flow_step *s = flow_turn_step(c);
     bool here = false;
     if (indexed(arg, "back:", &i, NULL) && i == c->s.i) {
         go_back(c);
@@ -467,7 +462,7 @@ static bool on_text(struct flow_ctx *c, const char *text)
 {
     char rest[128];
     enum flow_command cmd = flow_set_command(c->fl->defs, text, rest, sizeof rest);
-    const struct flow_step *s = cur_step(c);
+    const struct flow_step *s = flow_turn_step(c);
     switch (cmd) {
     case FLOW_CMD_CANCEL:
         cancel(c);
