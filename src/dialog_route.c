@@ -178,21 +178,26 @@ static bool route_mode(struct dialog_turn *t)
     return h->mode(t, h->ud);
 }
 
+long dialog_typed_number(const char *text)
+{
+    while (*text == ' ')
+        text++;
+    if (*text < '1' || *text > '9')
+        return 0;
+    char *end;
+    long n = strtol(text, &end, 10);
+    while (*end == ' ' || *end == '.')
+        end++;
+    return *end ? 0 : n;
+}
+
 /* "2" typed where no mode runs: the second button of the last answer
  * (DIALOG_BUTTONS_KEY), pressed: the message becomes that button. */
 static bool typed_button_number(struct dialog_turn *t)
 {
-    const char *s = t->msg->text;
-    while (*s == ' ')
-        s++;
-    if (*s < '1' || *s > '9')
-        return false;
-    char *end;
-    long n = strtol(s, &end, 10);
-    while (*end == ' ' || *end == '.')
-        end++;
+    long n = dialog_typed_number(t->msg->text);
     const cJSON *kept = cJSON_GetObjectItemCaseSensitive(t->session, DIALOG_BUTTONS_KEY);
-    const cJSON *p = !*end && n <= DIALOG_BUTTONS_KEPT ? cJSON_GetArrayItem(kept, (int)n - 1) : NULL;
+    const cJSON *p = n >= 1 && n <= DIALOG_BUTTONS_KEPT ? cJSON_GetArrayItem(kept, (int)n - 1) : NULL;
     if (!cJSON_IsString(p))
         return false;
     bot_msg_set_text(t->msg, p->valuestring, strlen(p->valuestring));

@@ -233,17 +233,6 @@ static void on_intent(struct dialog_turn *t, void *ud)
     dialog_turn_reply(t, "erase_confirm", NULL, 0);
 }
 
-/* "1" or "2" typed alone (spaces, a dot around it), else 0. */
-static int typed_choice(const char *text)
-{
-    while (*text == ' ')
-        text++;
-    int n = *text == '1' || *text == '2' ? *text - '0' : 0;
-    for (text += n != 0; *text == ' ' || *text == '.'; text++)
-        ;
-    return *text ? 0 : n;
-}
-
 /* A line typed under the confirmation: yes (or "1", the first button) asks
  * for the button (nothing is erased on a typed word), no (or "2") keeps
  * everything, anything else moves on. */
@@ -254,7 +243,7 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
     if (t->msg->kind != BOT_MSG_TEXT)
         return false;
     enum flow_command cmd = flow_set_command_of(e->words, t->msg->text);
-    int typed = typed_choice(t->msg->text); /* "1" Xóa hết, "2" Không xóa, as numbered */
+    long typed = dialog_typed_number(t->msg->text); /* "1" Xóa hết, "2" Không xóa, as numbered */
     if (typed == 1)
         cmd = FLOW_CMD_YES;
     else if (typed == 2)

@@ -189,6 +189,10 @@ bool dialog_is_screen(const char *name);
 /* True for a follow/first contact or a typed /start, "/start <x>", /menu:
  * what the dialog greets, leaving any mode. */
 bool dialog_is_start(const struct bot_msg *m);
+/* The number a text is alone ("2", " 2. "): digits from 1..9 first, spaces
+ * around, dots after; 0 when the text is anything else. How a typed button
+ * number is told. */
+long dialog_typed_number(const char *text);
 
 /* ===== For handlers ===== */
 void dialog_turn_done(struct dialog_turn *t);

@@ -280,12 +280,26 @@ static void test_without_redis_the_bot_answers_and_says_it_remembers_nothing(voi
     assert_non_null(strstr(text, "gián đoạn"));
 }
 
+static void test_a_typed_number_is_told_alone(void **state)
+{
+    (void)state;
+    assert_int_equal(dialog_typed_number("2"), 2);
+    assert_int_equal(dialog_typed_number(" 2. "), 2);
+    assert_int_equal(dialog_typed_number("12"), 12);
+    assert_int_equal(dialog_typed_number("0"), 0);
+    assert_int_equal(dialog_typed_number("2 tháng"), 0);
+    assert_int_equal(dialog_typed_number("1.5"), 0);
+    assert_int_equal(dialog_typed_number("số 2"), 0);
+    assert_int_equal(dialog_typed_number(""), 0);
+}
+
 /* Each test on an empty Redis and a fresh engine. */
 #define ENGINE_TEST(fn) cmocka_unit_test_setup_teardown(fn, afx_setup, afx_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_typed_number_is_told_alone),
         ENGINE_TEST(test_start_greets_with_the_menu),
         ENGINE_TEST(test_one_users_messages_are_answered_in_arrival_order),
         ENGINE_TEST(test_a_redelivered_event_is_answered_once),
