@@ -238,6 +238,17 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
     pcre2_match_data_free(md);
 }
 
+/* The index of p's largest value (the first of equals), skip left out;
+ * -1 when none. */
+static int best_of(const double *p, size_t n, int skip)
+{
+    int best = -1;
+    for (size_t i = 0; i < n; i++)
+        if ((int)i != skip && (best < 0 || p[i] > p[best]))
+            best = (int)i;
+    return best;
+}
+
 /* A procedure the line names by one of its mentions ("tặng cho đất")
  * gets mention_weight when the best reading is another procedure: its name
  * outweighs words that only say who asks ("vợ chồng tôi") or how ("phải
@@ -246,11 +257,8 @@ static void name_wins(const struct matcher *m, struct matcher_scores *sc)
 {
     if (sc->mentioned < 0 || m->set.mention_weight <= 0)
         return;
-    int best = 0;
-    for (size_t i = 1; i < m->n_intents; i++)
-        if (sc->intent[i] > sc->intent[best])
-            best = (int)i;
-    if (best == sc->mentioned || m->proc_class[best] < 0)
+    int best = best_of(sc->intent, m->n_intents, -1);
+    if (best < 0 || best == sc->mentioned || m->proc_class[best] < 0)
         return;
     sc->intent[sc->mentioned] += m->set.mention_weight;
     int pc = m->proc_class[sc->mentioned];
@@ -315,15 +323,6 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
 }
 
 /* ===== Deciding ===== */
-
-static int best_of(const double *p, size_t n, int skip)
-{
-    int best = -1;
-    for (size_t i = 0; i < n; i++)
-        if ((int)i != skip && (best < 0 || p[i] > p[best]))
-            best = (int)i;
-    return best;
-}
 
 static const char *intent_id(const struct matcher *m, int intent)
 {
