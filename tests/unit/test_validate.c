@@ -262,6 +262,35 @@ static void numbers_typed_at_quantity_options_are_quantities(void **state)
     assert_int_equal(validate_option("sinh 5/11", ages, 3), -1);
     static const char *const stay[] = {"Dưới 6 tháng", "6–12 tháng", "Trên 1 năm"};
     assert_int_not_equal(validate_option("ở khoảng 1 năm", stay, 3), 0); /* a year, not 1 month */
+}
+
+/* Options that are lengths of time: one said in words is measured (a year
+ * is 12 months), not matched by the words it shares with an option. */
+static void a_length_of_time_picks_the_range_holding_it(void **state)
+{
+    (void)state;
+    static const char *const stay[] = {"Dưới 6 tháng", "6–12 tháng", "Trên 1 năm"};
+    assert_int_equal(validate_option("ở khoảng 1 năm", stay, 3), 1); /* was "Trên 1 năm" */
+    assert_int_equal(validate_option("một năm", stay, 3), 1);
+    assert_int_equal(validate_option("gần 1 năm", stay, 3), 1);
+    assert_int_equal(validate_option("6 tháng", stay, 3), 1); /* not "Dưới 6 tháng" by its words */
+    assert_int_equal(validate_option("nửa năm", stay, 3), 1);
+    assert_int_equal(validate_option("hơn 1 năm", stay, 3), 2);
+    assert_int_equal(validate_option("chắc 2 năm", stay, 3), 2);
+    assert_int_equal(validate_option("1 năm rưỡi", stay, 3), 2);
+    assert_int_equal(validate_option("3 tháng thôi", stay, 3), 0);
+    assert_int_equal(validate_option("mười hai tháng", stay, 3), 1);
+    assert_int_equal(validate_option("Trên 1 năm", stay, 3), 2);
+    assert_int_equal(validate_option("2", stay, 3), 1); /* a bare number: still the position */
+    assert_int_equal(validate_option("1 tháng hoặc 2 năm", stay, 3), -1);
+    static const char *const away[] = {"Dưới 3 tháng", "3–12 tháng", "Trên 12 tháng"};
+    assert_int_equal(validate_option("đi làm xa 1 năm", away, 3), 1);
+    assert_int_equal(validate_option("2 tuần", away, 3), 0);
+    static const char *const months[] = {"3 tháng", "6 tháng", "12 tháng"};
+    assert_int_equal(validate_option("đóng 1 năm", months, 3), 2);
+    assert_int_equal(validate_option("2 tháng", months, 3), -1); /* no option holds it */
+    static const char *const ages[] = {"Từ 75 tuổi", "Từ 70 đến dưới 75", "Dưới 70"};
+    assert_int_equal(validate_option("bà 80 tuổi rồi", ages, 3), 0); /* no time: unchanged */
     static const char *const copies[] = {"1", "2", "3", "Nhiều hơn 3"};
     assert_int_equal(validate_option("5", copies, 4), 3);
     assert_int_equal(validate_option("nhiều hơn 3", copies, 4), 3);
@@ -291,6 +320,7 @@ int main(void)
         cmocka_unit_test(text_is_collapsed_and_bounded_in_characters),
         cmocka_unit_test(options_match_by_number_label_or_unique_part),
         cmocka_unit_test(numbers_typed_at_quantity_options_are_quantities),
+        cmocka_unit_test(a_length_of_time_picks_the_range_holding_it),
         cmocka_unit_test(code_names_are_template_friendly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
