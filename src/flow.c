@@ -560,6 +560,8 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     c.s.seen = now;
     if (!c.s.finished)
         stats_flow_touch(fl->st, t->user_key);
+    if (m->kind == BOT_MSG_TEXT)
+        dialog_turn_press_typed(t); /* "1" under the resume offer: its button */
     if (m->kind == BOT_MSG_BUTTON && strncmp(m->text, DIALOG_SCREEN_PAYLOAD,
                                              strlen(DIALOG_SCREEN_PAYLOAD)) == 0) {
         flow_turn_commit(&c);

@@ -382,6 +382,7 @@ void flow_view_resume(struct flow_ctx *c)
     position(c, c->s.i, n, total);
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"n", n}, {"total", total}};
     render(c, "flow_resume", v, sizeof v / sizeof v[0]);
+    dialog_turn_keep_buttons(c->t); /* "1" next is Tiếp tục, not the step's answer */
 }
 
 /* "Anh/chị đang làm dở: <procedure>, bước k/n. Làm tiếp, hay bỏ để làm <next>?" */
@@ -393,6 +394,7 @@ void flow_view_switch_ask(struct flow_ctx *c, const struct intent *next)
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"n", n}, {"total", total},
                                 {"next", next->name}, {"fresh", fresh}};
     render(c, "flow_switch_ask", v, sizeof v / sizeof v[0]);
+    dialog_turn_keep_buttons(c->t);
 }
 
 /* ===== The portal page ===== */

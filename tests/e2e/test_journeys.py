@@ -261,3 +261,67 @@ class HelpingGrandparentTest(ServiceTest):
         self.assertNotIn("Chưa rõ", texts(r))
         flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
         self.assertEqual(flow["a"]["tuoi"], "Từ 75 tuổi")
+
+
+class OfferNumberTest(ServiceTest):
+    telegram = False
+
+    def at_gender(self):
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        r = chat.say("3/11")
+        self.assertIn("con trai hay con gái", r[-1]["text"])
+        return chat
+
+    def answers(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]["a"]
+
+    def test_a_number_under_the_resume_offer_presses_its_button(self):
+        # Khai sinh left at "Bé là con trai hay con gái? [Nam, Nữ]", the page
+        # opened again: "đang làm dở … tiếp tục? [Tiếp tục, Hủy hướng dẫn,
+        # Menu chính]"; "1" was taken as "Nam (con trai)" and the flow went
+        # on to the next question, "2" as "Nữ".
+        chat = self.at_gender()
+        r = chat.say("/start")
+        self.assertIn("đang làm dở: Đăng ký khai sinh", r[0]["text"])
+        r = chat.say("1")
+        self.assertIn("con trai hay con gái", r[-1]["text"])          # Tiếp tục: the question again
+        self.assertNotIn("gioi_tinh_tre", self.answers(chat))
+        r = chat.say("1")                                             # now it is the answer
+        self.assertEqual(self.answers(chat)["gioi_tinh_tre"], "Nam (con trai)")
+        chat = self.at_gender()
+        chat.say("chào em")
+        r = chat.say("2")                                             # Hủy hướng dẫn
+        self.assertIn("Đã dừng hướng dẫn Đăng ký khai sinh", r[0]["text"])
+
+    def test_a_number_under_the_switch_offer_presses_its_button(self):
+        # At the same question, "Hướng dẫn nộp trực tuyến" of tạm trú: "Làm
+        # tiếp việc đang dở, hay bỏ để làm Đăng ký tạm trú? [Làm tiếp, Bỏ,
+        # làm việc mới]"; "2" was taken as "Nữ (con gái)".
+        chat = self.at_gender()
+        r = chat.press("flow:tam_tru")
+        self.assertIn("flow:tam_tru:new", payloads(r))
+        r = chat.say("2")
+        self.assertIn("Đăng ký tạm trú", texts(r))
+        flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+        self.assertEqual(flow["id"], "tam_tru")
+
+
+class StayLengthTest(ServiceTest):
+    telegram = False
+
+    def test_about_a_year_is_six_to_twelve_months(self):
+        # Tạm trú, "Anh/chị ở đó bao lâu? [Dưới 6 tháng, 6–12 tháng, Trên 1
+        # năm]": "ở khoảng 1 năm" was taken as "Trên 1 năm" (the words it
+        # shares), "2" got "Chưa rõ anh/chị chọn gì" (read as 2 months).
+        for typed, option in (("ở khoảng 1 năm", "6–12 tháng"), ("2", "6–12 tháng"),
+                              ("hơn 1 năm", "Trên 1 năm"), ("chắc 3 tháng", "Dưới 6 tháng")):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "tam_tru")
+            r = chat.say("bản Nà Pản, số 5")
+            self.assertIn("ở đó bao lâu", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertNotIn("Chưa rõ", texts(r), typed)
+            flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+            self.assertEqual(flow["a"]["thoi_han"], option, typed)
