@@ -327,6 +327,7 @@ static bool check_typed(struct flow_ctx *c, const char *text, enum flow_command 
 static void cancel(struct flow_ctx *c)
 {
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"id", c->s.def->in->id}};
+    flow_undo_keep(c); /* "Tiếp tục hồ sơ vừa hủy" */
     flow_turn_drop(c, !c->s.finished);
     dialog_turn_render(c->t, "flow_cancelled", v, 2);
 }
@@ -608,6 +609,7 @@ bool flows_filter(struct dialog_turn *t, void *ud)
     const char *mode = dialog_turn_mode(t);
     bool running = mode && strcmp(mode, FLOW_MODE) == 0;
     struct flow_ctx c;
+    flow_undo_prune(t->session, flow_turn_now());
     if ((running && !dialog_is_start(t->msg)) || (mode && !running) ||
         !cJSON_GetObjectItemCaseSensitive(t->session, "flow") || !flow_turn_load(&c, fl, t))
         return false;
@@ -664,7 +666,9 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
         return false;
     struct flow_ctx c;
     if (!flow_turn_load(&c, fl, t)) {
-        dialog_turn_render(t, yes_no ? "yes_no_alone" : "flow_none", NULL, 0);
+        bool again = cmd == FLOW_CMD_NEXT || cmd == FLOW_CMD_BACK; /* right after "hủy" */
+        if (!again || !flow_undo_restore(fl, t))
+            dialog_turn_render(t, yes_no ? "yes_no_alone" : "flow_none", NULL, 0);
         dialog_turn_done(t);
         return true;
     }
@@ -716,6 +720,7 @@ struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
     fl->communes = communes;
     fl->st = st;
     dialog_on_payload(d, "flow:", flow_start, fl);
+    dialog_on_payload(d, "f:undo", flow_undo_pressed, fl);
     dialog_on_payload(d, "f:", flow_stale, fl);
     dialog_on_mode(d, FLOW_MODE, on_mode, fl);
     dialog_on_text(d, note_request, fl);

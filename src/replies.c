@@ -4,6 +4,7 @@
 
 #include "dvcbot/config.h"
 #include "dvcbot/duration_text.h"
+#include "dvcbot/flow.h"
 #include "dvcbot/tpl.h"
 
 #include <string.h>
@@ -124,6 +125,8 @@ static const struct reply_spec specs[] = {
     {"flow_stale", ""},
     {"flow_stuck", ""},
     {"flow_switch_ask", "fresh n name next total"},
+    {"flow_undo_gone", ""},
+    {"flow_undone", ""},
     {"flow_use_buttons", ""},
     {"followup_ask", "label"},
     {"followup_audience", "fact id name online pay url"},
@@ -253,9 +256,10 @@ bool replies_var_allowed(const struct reply_spec *spec, const char *var)
 
 void replies_fill_settings(struct tpl_set *set, const struct config *cfg)
 {
-    char flow_idle[DURATION_TEXT_MAX] = "…";
+    char flow_idle[DURATION_TEXT_MAX] = "…", flow_undo[DURATION_TEXT_MAX];
     if (cfg)
         duration_text(cfg->flow_idle_s, flow_idle);
-    const struct tpl_var settings[] = {{"flow_idle", flow_idle}};
+    duration_text(FLOW_UNDO_S, flow_undo);
+    const struct tpl_var settings[] = {{"flow_idle", flow_idle}, {"flow_undo", flow_undo}};
     tpl_set_fill(set, settings, sizeof settings / sizeof settings[0]);
 }

@@ -124,6 +124,22 @@ char *flow_view_portal_link(const struct flow_ctx *c);
  * false, touching nothing, otherwise. */
 bool flow_correct_previous(struct flow_ctx *c, const char *text);
 
+/* ===== flow_undo.c ===== */
+/* Keeps c's flow, being cancelled, for FLOW_UNDO_S (replacing one kept
+ * before). */
+void flow_undo_keep(struct flow_ctx *c);
+/* Removes the kept flow once FLOW_UNDO_S has passed at now. */
+void flow_undo_prune(cJSON *session, long now);
+/* Removes the kept flow (another flow starts). */
+void flow_undo_forget(cJSON *session);
+/* The kept flow, still fresh, back in the session and running: its step
+ * shown under "Đã mở lại…" (flow_undone); true. False, the copy gone,
+ * when none is kept or it is too old. Does not call done. */
+bool flow_undo_restore(struct flows *fl, struct dialog_turn *t);
+/* dialog_on_payload "f:undo" outside a flow (ud: the struct flows): the
+ * kept flow back, or flow_undo_gone. Calls done. */
+void flow_undo_pressed(struct dialog_turn *t, void *ud);
+
 /* ===== flow_end.c ===== */
 
 /* The last portal screen is done: counts the flow finished (once) and asks

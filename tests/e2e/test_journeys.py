@@ -325,3 +325,50 @@ class StayLengthTest(ServiceTest):
             self.assertNotIn("Chưa rõ", texts(r), typed)
             flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
             self.assertEqual(flow["a"]["thoi_han"], option, typed)
+
+
+class CancelUndoTest(ServiceTest):
+    telegram = False
+
+    def session(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))
+
+    def cancelled_at_the_birth_date(self):
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        r = chat.say("hủy")
+        self.assertIn("Đã dừng hướng dẫn Đăng ký khai sinh", r[0]["text"])
+        self.assertEqual(payloads(r)[0], "f:undo")
+        return chat
+
+    def test_a_cancel_by_mistake_is_taken_back(self):
+        # "hủy" typed by mistake at "Trẻ sinh ngày nào?": "Đã dừng hướng
+        # dẫn … Thông tin vừa nhập không được lưu", only "Làm lại từ đầu";
+        # the child's name had to be typed again.
+        for back in ("1", "tiếp tục"):                 # the button by its number, or typed
+            chat = self.cancelled_at_the_birth_date()
+            r = chat.say(back)
+            self.assertIn("Đã mở lại hồ sơ vừa hủy", r[0]["text"], back)
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"], back)
+            s = self.session(chat)
+            self.assertEqual((s["mode"], s["flow"]["a"]["ho_ten_tre"]), ("flow", "Lò Văn An"))
+            self.assertNotIn("fu", s)
+            r = chat.say("3/11")                        # and it goes on
+            self.assertIn("con trai hay con gái", r[-1]["text"])
+
+    def test_the_cancelled_answers_go_after_half_an_hour(self):
+        chat = self.cancelled_at_the_birth_date()
+        self.bot.advance_clock(31 * 60)
+        r = chat.press("f:undo")
+        self.assertIn("không còn giữ", r[0]["text"])
+        self.assertNotIn("Lò Văn An", self.redis("GET", "s:{%s}" % chat.key) or "")
+        chat = self.cancelled_at_the_birth_date()
+        self.bot.advance_clock(31 * 60)
+        chat.say("xin chào")                            # any message after the half hour
+        self.assertNotIn("Lò Văn An", self.redis("GET", "s:{%s}" % chat.key) or "")
+        chat = self.cancelled_at_the_birth_date()
+        chat.press("flow:tam_tru")                      # another flow started: left for good
+        r = chat.press("f:undo")
+        self.assertEqual(self.session(chat)["flow"]["id"], "tam_tru")
+        self.assertNotIn("Lò Văn An", self.redis("GET", "s:{%s}" % chat.key))
