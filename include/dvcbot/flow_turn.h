@@ -96,7 +96,14 @@ void flow_view_current(struct flow_ctx *c, const char *note);
 char *flow_view_note(const char *text);
 /* The same under a note rendered from a template. */
 void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n);
-/* Renders a template into a fresh string ("" when missing; caller frees). */
+/* Renders a template into the turn's replies; in a flow a volunteer runs
+ * for a resident, its variant "<name>_assist" when templates/ has one
+ * ("Người dân theo dõi hồ sơ…" instead of "Tôi sẽ nhắn anh/chị…"). */
+#define FLOW_VIEW_ASSIST_SUFFIX "_assist"
+struct bot_reply *flow_view_render(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
+                                   size_t n);
+/* Renders a template (or its variant, as flow_view_render) into a fresh
+ * string ("" when missing; caller frees). */
 char *flow_view_text(const struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
                      size_t n);
 void flow_view_intro(struct flow_ctx *c);

@@ -5,6 +5,8 @@ wrong try, erasing data in the middle of a guided flow. Against a real
 Redis, through the web chat and the Telegram stub."""
 import json
 
+from console_client import Console
+from flowwalk import walk
 from harness import ADMIN_TOKEN, Chat, ServiceTest, payloads, start_flow_past_checks, texts
 
 CODE = "000.00.12.H50-261120-0004"
@@ -372,3 +374,83 @@ class CancelUndoTest(ServiceTest):
         r = chat.press("f:undo")
         self.assertEqual(self.session(chat)["flow"]["id"], "tam_tru")
         self.assertNotIn("Lò Văn An", self.redis("GET", "s:{%s}" % chat.key))
+
+
+class VolunteerJourney(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+
+    def volunteer(self, commune):
+        """A volunteer staff added in the console for commune."""
+        vol = Chat(self)
+        console = Console(self.bot)
+        console.sign_in(ADMIN_TOKEN)
+        status, _ = console.call("POST", "volunteers", {"user": vol.key, "commune": commune})
+        self.assertEqual(status, 200)
+        return vol
+
+
+class VolunteerCommuneTest(VolunteerJourney):
+
+    def test_hotro_offers_the_volunteers_own_commune(self):
+        # A volunteer the commune registered for Chiềng Cơi typed "/hotro":
+        # "Người dân anh/chị đang hỗ trợ ở xã/phường nào? Gõ tên xã/phường"
+        # with only "Thôi, không hỗ trợ"; "1" then was read as a commune name.
+        vol = self.volunteer("Chiềng Cơi")
+        r = vol.say("/hotro")
+        self.assertIn("xã/phường nào", r[0]["text"])
+        self.assertEqual(r[0]["buttons"][0][0], "Chiềng Cơi")
+        self.assertTrue(r[0]["buttons"][0][1].startswith("vol:cm:"))
+        r = vol.say("1")
+        self.assertIn("Đang hỗ trợ người dân xã/phường Chiềng Cơi", r[0]["text"])
+        vol.press("vol:start")                                   # another commune, typed
+        r = vol.say("Mường Bú")
+        self.assertIn("Đang hỗ trợ người dân xã/phường Mường Bú", r[0]["text"])
+        other = self.volunteer("")                               # none registered: asked as before
+        r = other.say("/hotro")
+        self.assertEqual(payloads(r), ["vol:end"])
+
+    def test_two_residents_in_a_row(self):
+        vol = self.volunteer("Chiềng Cơi")
+        vol.say("/hotro")
+        vol.say("1")
+        w = walk(vol, "tam_tru", code="000.00.12.H50-261120-0101")
+        self.assertIn("Người dân theo dõi hồ sơ", w.replies[0]["text"])
+        r = vol.press("vol:start")                               # "Hỗ trợ người khác"
+        self.assertEqual(r[0]["buttons"][0][0], "Chiềng Cơi")
+        r = vol.say("1")
+        self.assertIn("Đang hỗ trợ người dân xã/phường Chiềng Cơi", r[0]["text"])
+        r = vol.press("flow:khai_sinh")
+        self.assertNotIn("f:prof:yes", payloads(r))              # nothing of the first resident
+        self.assertNotIn("đang làm dở", texts(r))
+        w = walk(vol, "khai_sinh", replies=r)
+        self.assertIn("Người dân là gì của trẻ?", dict(w.questions)["quan_he"])
+        self.assertIn("Xã/phường: Chiềng Cơi", w.screen_text("find"))
+        self.assertEqual(self.redis("EXISTS", "p:{%s}" % vol.key), 0)
+
+
+class VolunteerWordingTest(VolunteerJourney):
+
+    def test_an_assisted_flow_speaks_of_the_resident(self):
+        # In a flow run for a resident the volunteer read "Anh/chị đã có tài
+        # khoản VNeID mức 2 chưa?", "Anh/chị ở đó bao lâu?" and at the end
+        # "Tôi sẽ nhắn anh/chị khi hồ sơ có kết quả" (the volunteer is not
+        # notified: the resident follows the dossier on their own phone).
+        vol = self.volunteer("Chiềng Cơi")
+        vol.say("/hotro")
+        vol.say("1")
+        r = vol.press("flow:tam_tru")
+        self.assertIn("Người dân đã có tài khoản VNeID mức 2 chưa?", r[-1]["text"])
+        w = walk(vol, "tam_tru", replies=r)
+        asked = dict(w.questions)
+        self.assertIn("Người dân ở đó bao lâu?", asked["thoi_han"])
+        self.assertIn("người dân ở tạm", asked["dia_chi_tam_tru"])
+        self.assertNotIn("Anh/chị", "\n".join(asked.values()))
+        self.assertNotIn("Tôi sẽ nhắn anh/chị", w.replies[-1]["text"])
+        self.assertIn("hh:start", payloads(w.replies))
+        resident = Chat(self)                                    # a resident on their own: as before
+        r = resident.press("flow:tam_tru")
+        self.assertIn("Anh/chị đã có tài khoản VNeID mức 2 chưa?", r[-1]["text"])
+        w = walk(resident, "tam_tru", replies=r)
+        self.assertIn("Anh/chị ở đó bao lâu?", dict(w.questions)["thoi_han"])
+        self.assertIn("Tôi sẽ nhắn anh/chị", w.replies[-1]["text"])
