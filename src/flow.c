@@ -513,10 +513,14 @@ static bool on_text(struct flow_ctx *c, const char *text)
         flow_view_current(c, NULL); /* "có" under "tiếp tục?" is no name, no date */
         return false;
     }
-    if (s->slot)
+    if (s->slot) {
+        size_t at = c->s.i;
         take_answer(c, text);
-    else
+        if (c->s.i != at)
+            flow_read_note_typed(c, text); /* taken: the same sent again is told */
+    } else {
         flow_view_with_note(c, "flow_use_buttons", NULL, 0);
+    }
     return false;
 }
 
@@ -563,6 +567,11 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         stats_flow_touch(fl->st, t->user_key);
     if (m->kind == BOT_MSG_TEXT)
         dialog_turn_press_typed(t); /* "1" under the resume offer: its button */
+    if (m->kind == BOT_MSG_TEXT && flow_read_repeat(&c, m->text)) {
+        flow_turn_commit(&c);
+        dialog_turn_done(t);
+        return true;
+    }
     if (m->kind == BOT_MSG_BUTTON && strncmp(m->text, DIALOG_SCREEN_PAYLOAD,
                                              strlen(DIALOG_SCREEN_PAYLOAD)) == 0) {
         flow_turn_commit(&c);

@@ -121,6 +121,7 @@ static const struct reply_spec specs[] = {
     {"flow_part_link", "url"},
     {"flow_part_screen", "name"},
     {"flow_part_where", "screen"},
+    {"flow_repeated", ""},
     {"flow_resume", "n name total"},
     {"flow_said", "answers edit"},
     {"flow_say", "back edit extra n next note screen text total"},

@@ -67,6 +67,16 @@ bool flow_read_fact(struct flow_ctx *c);
 bool flow_read_leaves(struct flow_ctx *c, const struct bot_msg *m);
 /* A greeting typed in the middle ("chào em" coming back the next day). */
 bool flow_read_greets(struct flow_ctx *c, const struct bot_msg *m);
+/* An answer typed (text) was taken: noted (hashed) for flow_read_repeat. */
+void flow_read_note_typed(struct flow_ctx *c, const char *text);
+/* The answer taken last, sent again within FLOW_REPEAT_S (a weak network:
+ * the app or the user sends it twice) where it answers nothing: the step
+ * shown again under "đã nhận rồi" (true), instead of "Chưa đọc được ngày"
+ * or, at an instruction, leaving the flow for the commune's answer. Not a
+ * number typed alone, a command, or an answer to this step. */
+#define FLOW_REPEAT_S 600
+#define FLOW_TYPED_FOLD_MAX 512
+bool flow_read_repeat(struct flow_ctx *c, const char *text);
 
 /* ===== flow_start.c ===== */
 

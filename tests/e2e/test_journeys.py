@@ -454,3 +454,47 @@ class VolunteerWordingTest(VolunteerJourney):
         w = walk(resident, "tam_tru", replies=r)
         self.assertIn("Anh/chị ở đó bao lâu?", dict(w.questions)["thoi_han"])
         self.assertIn("Tôi sẽ nhắn anh/chị", w.replies[-1]["text"])
+
+
+class SentTwiceTest(ServiceTest):
+    telegram = False
+
+    def session(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))
+
+    def test_an_answer_sent_twice_is_not_the_next_answer(self):
+        # On a weak network each answer arrived twice: "Lò Văn An" again at
+        # "Trẻ sinh ngày nào?" got "Chưa đọc được ngày", "bé trai" again at
+        # "Anh/chị là gì của trẻ?" "Chưa rõ anh/chị chọn gì" (counted toward
+        # "Câu này có vẻ khó"), and "Chiềng Cơi" again at the login
+        # instruction left the flow with the answer about the commune.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        for typed, now_asked in (("Lò Văn An", "Trẻ sinh ngày nào"), ("3/11", "con trai hay con gái"),
+                                 ("bé trai", "là gì của trẻ"), ("bố", "xã/phường nào"),
+                                 ("Chiềng Cơi", 'Màn hình "Đăng nhập"')):
+            r = chat.say(typed)
+            self.assertIn(now_asked, r[-1]["text"], typed)
+            r = chat.say(typed)                                   # the same message again
+            self.assertIn("đã nhận rồi", r[0]["text"], typed)
+            self.assertIn(now_asked, r[-1]["text"], typed)
+            self.assertEqual((self.session(chat)["mode"], self.session(chat)["flow"]["f"]), ("flow", 0))
+        flow = self.session(chat)["flow"]
+        self.assertEqual(flow["a"]["ho_ten_tre"], "Lò Văn An")
+        self.assertNotIn("Lò Văn An", json.dumps(flow["ty"]))      # a hash, not the text
+
+    def test_much_later_or_when_it_answers_it_is_an_answer(self):
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        self.bot.advance_clock(15 * 60)                            # not a resend any more
+        r = chat.say("Lò Văn An")
+        self.assertIn("Chưa đọc được ngày", r[0]["text"])
+        chat = Chat(self)                                          # "không" twice: two answers
+        start_flow_past_checks(chat, "huu_tri_xa_hoi")
+        chat.say("bà 80 tuổi rồi")
+        r = chat.say("không")
+        self.assertIn("lương hưu", r[-1]["text"])
+        r = chat.say("không")
+        self.assertNotIn("đã nhận rồi", texts(r))
+        self.assertEqual(self.session(chat)["flow"]["a"]["luong_huu"], "Không có")
