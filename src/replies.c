@@ -31,6 +31,7 @@ static const struct reply_spec specs[] = {
     {"consent_refused", ""},
     {"consent_saved", ""},
     {"degraded_note", ""},
+    {"dossier_agency_unknown", ""},
     {"dossier_changed", "code pay_payload procedure status_text"},
     {"dossier_details", "agency applicant code due fee_text late pay_payload procedure received status_text sub_payload unsub_payload"},
     {"dossier_fee_none", "fee"},

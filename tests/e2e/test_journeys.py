@@ -498,3 +498,47 @@ class SentTwiceTest(ServiceTest):
         r = chat.say("không")
         self.assertNotIn("đã nhận rồi", texts(r))
         self.assertEqual(self.session(chat)["flow"]["a"]["luong_huu"], "Không có")
+
+
+class NoAgencyTest(DossierJourney):
+
+    def test_a_dossier_without_its_agency_names_no_dash(self):
+        # A dossier staff uploaded without "agency", waiting for its fee:
+        # "… thanh toán trực tuyến bằng nút bên dưới hoặc nộp tại —."
+        self.upload({"code": CODE, "procedure": "khai_sinh", "applicant_name": "Lò Văn Bình",
+                     "phone": "0912345678", "status": "cho_thanh_toan", "fee": 8000, "paid": False,
+                     "received_at": "2026-11-20T08:00:00+07:00"})
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ " + CODE)
+        r = chat.say("5678")
+        self.assertIn("hoặc nộp tại nơi đã nhận hồ sơ.", texts(r))
+        self.assertNotIn("tại —", texts(r))
+        self.assertIn("Nơi giải quyết: —", texts(r))                  # the field itself: unknown
+        self.upload({"code": CODE, "procedure": "khai_sinh", "applicant_name": "Lò Văn Bình",
+                     "phone": "0912345678", "status": "can_bo_sung", "agency": "UBND phường Chiềng Cơi",
+                     "received_at": "2026-11-20T08:00:00+07:00"})
+        r = chat.press("hs:code:" + CODE)
+        self.assertIn("mang đến UBND phường Chiềng Cơi", texts(r))
+
+
+class EditSaidTest(ServiceTest):
+    telegram = False
+
+    def test_an_edited_answer_is_said_back(self):
+        # Tạm trú at the login screen: "sửa địa chỉ", the new address typed:
+        # back at the login screen with no word that the address changed.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "tam_tru")
+        chat.say("bản Nà Pản, số 5")
+        chat.say("khoảng 1 năm")
+        r = chat.say("Chiềng Cơi")
+        self.assertIn('Màn hình "Đăng nhập"', r[-1]["text"])
+        r = chat.say("sửa địa chỉ")
+        self.assertIn("Giữ: bản Nà Pản, số 5", [label for label, _ in r[-1]["buttons"]])
+        r = chat.say("bản Nà Pản, số 7")
+        self.assertIn('Đã sửa "Địa chỉ tạm trú": bản Nà Pản, số 7.', r[-1]["text"])
+        self.assertIn('Màn hình "Đăng nhập"', r[-1]["text"])
+        r = chat.say("sửa thời hạn")
+        r = chat.press([p for p in payloads(r) if p.startswith("f:keep:")][0])   # kept: nothing said
+        self.assertNotIn("Đã sửa", r[-1]["text"])
+        self.assertIn('Màn hình "Đăng nhập"', r[-1]["text"])
