@@ -92,6 +92,21 @@ static void reset_question(struct flow_ctx *c)
     c->s.detour = false;
 }
 
+/* "Đã sửa "<label>": <value>." for the answer just stored at an edit, as
+ * a note (caller frees); NULL otherwise. */
+static char *edited_note(struct flow_ctx *c)
+{
+    const struct flow_step *s = flow_turn_step(c);
+    if (!c->edited || !s || !s->slot)
+        return NULL;
+    c->edited = false;
+    const struct tpl_var v[] = {{"label", s->label}, {"value", flow_state_answer(&c->s, c->s.i)}};
+    char *text = flow_view_text(c, "flow_corrected", v, 2);
+    char *note = flow_view_note(text);
+    free(text);
+    return note;
+}
+
 static void show_or_end(struct flow_ctx *c, const char *note)
 {
     if (at_code_step(c))
@@ -104,6 +119,9 @@ static void show_or_end(struct flow_ctx *c, const char *note)
  * question a changed branch added is answered). */
 static void advance(struct flow_ctx *c, const char *note)
 {
+    char *edited = note ? NULL : edited_note(c); /* back from "sửa địa chỉ": said so */
+    if (edited)
+        note = edited;
     reset_question(c);
     if (c->s.ret >= 0) {
         long missing = unanswered_before(c, (size_t)c->s.ret);
@@ -117,6 +135,7 @@ static void advance(struct flow_ctx *c, const char *note)
         c->s.i = next_step(c, c->s.i + 1);
     }
     show_or_end(c, note);
+    free(edited);
 }
 
 static void go_back(struct flow_ctx *c)
@@ -201,6 +220,7 @@ static void refuse(struct flow_ctx *c, const struct flow_step *s, enum valid_cod
 static void store_answer(struct flow_ctx *c, const char *value)
 {
     flow_state_set_answer(&c->s, c->s.i, value);
+    c->edited = c->s.ret >= 0 && value; /* edit_slot set ret */
 }
 
 /* "xã Hua La cũ nay là phường Chiềng Cơi." above the next step. */

@@ -29,6 +29,7 @@ struct flow_ctx {
     struct flow_state s;
     bool ended;                 /* the flow left the session during this turn */
     uint32_t said;              /* a starting flow: steps the request answered (flow_said.h) */
+    bool edited;                /* an answer changed by "sửa <mục>" was just stored */
 };
 
 /* Writes c->s back to session.flow (unless ended) and frees it. */
