@@ -141,12 +141,15 @@ static void keep_headers(struct http_conn *c)
     struct http_request *req = c->cur;
     if (!c->n_hdr)
         return;
-    req->header_store = xmalloc(c->hstore.len);
-    memcpy(req->header_store, c->hstore.data, c->hstore.len);
+    size_t array = c->n_hdr * sizeof *req->headers;
+    req->header_store = xmalloc(array + c->hstore.len);
+    req->headers = (struct http_header *)(void *)req->header_store;
+    char *text = req->header_store + array;
+    memcpy(text, c->hstore.data, c->hstore.len);
     req->n_headers = c->n_hdr;
     for (size_t i = 0; i < req->n_headers; i++) {
-        req->headers[i].name = req->header_store + c->hoff[i][0];
-        req->headers[i].value = req->header_store + c->hoff[i][1];
+        req->headers[i].name = text + c->hoff[i][0];
+        req->headers[i].value = text + c->hoff[i][1];
     }
 }
 

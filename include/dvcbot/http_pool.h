@@ -42,6 +42,8 @@
 
 #define HTTP_POOL_NAME_TTL_MS 60000  /* how long looked-up addresses serve new connections */
 #define HTTP_POOL_MAX_ADDRS 8        /* addresses of one name tried in turn */
+#define HTTP_POOL_SPARE_WIRES 4      /* finished requests' buffers kept for the next ones */
+#define HTTP_POOL_SPARE_WIRE_MAX (64u * 1024) /* a bigger buffer goes back to malloc */
 #define HTTP_POOL_IDLE_MAX_MS 118000 /* an idle connection older than this is not reused (curl's
                                         CURLOPT_MAXAGE_CONN default) */
 

@@ -28,7 +28,7 @@ struct http_request {
     const char *method_name;  /* "GET", "POST", ... */
     char *path;               /* URL path, without the query */
     char *query;              /* raw query string without '?', "" when none */
-    struct http_header headers[HTTP_MAX_HEADERS];
+    struct http_header *headers; /* n_headers of them, in header_store's block */
     size_t n_headers;
     struct buf body;          /* NUL-terminated */
     bool keep_alive;
@@ -43,7 +43,9 @@ struct http_request {
     struct http_conn *conn;   /* NULL once the client has gone */
     struct http_server *server;
     size_t held;              /* body bytes counted against max_buffered (the server's) */
-    char *header_store;       /* the server's: every header name and value, one block */
+    char *header_store;       /* the server's: the headers array, then every name and
+                               * value, one block (a request small enough for malloc's
+                               * fast bins: no 1 KiB array of 64 headers) */
 };
 
 /* Case-insensitive header lookup; NULL when absent. */

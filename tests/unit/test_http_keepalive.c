@@ -145,6 +145,27 @@ static void post_and_wait(struct fx *f, const char *path, const char *body, stru
     assert_int_equal(r->calls, before + 1);
 }
 
+/* A request's bytes are its own: a short POST after a long one (whose buffer
+ * the next request may take over) sends only itself. */
+static void test_short_post_after_a_long_one_sends_only_itself(void **state)
+{
+    struct fx *f = *state;
+    struct result r = {0};
+    char *big = xmalloc(8193);
+    memset(big, 'a', 8192);
+    big[8192] = '\0';
+    post_and_wait(f, "/echo", big, &r);
+    assert_ok(&r, big);
+    post_and_wait(f, "/echo", "ngắn", &r);
+    assert_ok(&r, "ngắn");
+    get_and_wait(f, "/hello", 0, &r);
+    assert_ok(&r, "ok");
+    assert_string_equal(f->srv.method, "GET");
+    assert_int_equal(f->srv.requests, 3);
+    free(big);
+    result_free(&r);
+}
+
 /* The server closes (reset: resets) the kept connection and the loop has
  * not read that yet when the next POST comes: the connection is found dead
  * before anything is written on it, and the POST goes once, on a new one. */
@@ -458,6 +479,7 @@ int main(void)
         T(test_100_continue_is_skipped_for_the_final_response),
         T(test_kept_connection_closed_by_the_server_is_retried_on_a_new_one),
         T(test_server_hanging_up_without_answering_fails_the_request_once),
+        T(test_short_post_after_a_long_one_sends_only_itself),
         T(test_post_after_the_server_closed_the_kept_connection_goes_once_on_a_new_one),
         T(test_post_after_the_server_reset_the_kept_connection_goes_once_on_a_new_one),
         T(test_post_the_server_hangs_up_on_after_reading_is_not_sent_again),

@@ -41,7 +41,8 @@ static void query_param_is_found_and_decoded(void **state)
 static void headers_are_found_case_insensitively(void **state)
 {
     (void)state;
-    struct http_request req = {0};
+    struct http_header h[1];
+    struct http_request req = {.headers = h};
     req.headers[0].name = (char *)"X-Telegram-Bot-Api-Secret-Token";
     req.headers[0].value = (char *)"abc";
     req.n_headers = 1;
