@@ -77,7 +77,7 @@ static const struct {
     {"DVCBOT_BROADCAST_CLAIM_MS", 60000, offsetof(struct config, broadcast_claim_ms)},
     {"DVCBOT_TELEGRAM_RATE", 30, offsetof(struct config, telegram_rate)},
     {"DVCBOT_TELEGRAM_INLINE_REPLY", 0, offsetof(struct config, telegram_inline_reply)},
-    {"ZALO_MAX_EVENT_AGE", 300, offsetof(struct config, zalo_max_event_age_s)},
+    {"ZALO_MAX_EVENT_AGE", 12 * 3600, offsetof(struct config, zalo_max_event_age_s)},
     {"DVCBOT_REMIND_EVERY", 2 * 24 * 3600, offsetof(struct config, remind_every_s)},
     {"DVCBOT_REMIND_MAX", 3, offsetof(struct config, remind_max)},
     {"DVCBOT_REMIND_TICK_MS", 30000, offsetof(struct config, remind_tick_ms)},

@@ -649,12 +649,17 @@ static const char *event_label(enum bot_msg_kind k)
     }
 }
 
+/* Older than ZALO_MAX_EVENT_AGE (never older than the dedupe TTL: within it
+ * a replay of an event handled before meets its mark and is dropped), or
+ * more than ZALO_MAX_EVENT_AHEAD_S ahead of our clock. */
 static bool too_old(const struct zalo *z, const char *ts)
 {
     int64_t ms = strtoll(ts, NULL, 10);
     int64_t now_ms = clock_now_ms();
-    int64_t window = (int64_t)z->cfg->zalo_max_event_age_s * 1000;
-    return ms < now_ms - window || ms > now_ms + window;
+    unsigned age_s = z->cfg->zalo_max_event_age_s;
+    if (age_s > z->cfg->dedupe_ttl_s)
+        age_s = z->cfg->dedupe_ttl_s;
+    return ms < now_ms - (int64_t)age_s * 1000 || ms > now_ms + (int64_t)ZALO_MAX_EVENT_AHEAD_S * 1000;
 }
 
 void zalo_handle_webhook(struct http_request *req, void *ud)

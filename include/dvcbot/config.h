@@ -27,7 +27,7 @@ struct config {
     char *zalo_refresh_token;    /* ZALO_REFRESH_TOKEN */
     char *zalo_api_base;         /* ZALO_API_BASE, default https://openapi.zalo.me */
     char *zalo_oauth_base;       /* ZALO_OAUTH_BASE, default https://oauth.zaloapp.com */
-    unsigned zalo_max_event_age_s; /* ZALO_MAX_EVENT_AGE: older (or later) events refused, default 300 */
+    unsigned zalo_max_event_age_s; /* ZALO_MAX_EVENT_AGE: older events refused, default 12 h (zalo.h) */
 
     char *pay_base_url;          /* PAY_BASE_URL */
     char *pay_tmn_code;          /* PAY_TMN_CODE */

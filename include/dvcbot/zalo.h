@@ -3,10 +3,17 @@
  * Inbound: POST /webhook/zalo. X-ZEvent-Signature must be "mac=" + hex
  * SHA-256 of app id + raw body + the body's "timestamp" + OA secret key
  * (compared in constant time; 401 and nothing processed otherwise). Events
- * whose timestamp (ms) is further than ZALO_MAX_EVENT_AGE from now are not
- * processed: answered 200 (so Zalo stops redelivering them), logged and
- * counted in dvcbot_zalo_events_refused_total{reason="stale"}. Good events
- * are answered 200 at once; the work happens after.
+ * whose timestamp (ms) is older than ZALO_MAX_EVENT_AGE (default 12 hours,
+ * capped at DVCBOT_DEDUPE_TTL) or more than ZALO_MAX_EVENT_AHEAD_S ahead of
+ * now are not processed: answered 200 (so Zalo stops redelivering them),
+ * logged and counted in dvcbot_zalo_events_refused_total{reason="stale"}.
+ * The age is that long because an event dvcbot refused with 503 (past the
+ * backlog bound, webhook.h) comes back with its first timestamp (it is
+ * signed) whenever Zalo redelivers it, which public write-ups of the OA
+ * webhook put at up to 12 hours; a replay of an event handled before is
+ * dropped by its msg_id mark (kept the dedupe TTL), not by its age. Good
+ * events are answered 200 once their replies are stored (a few ms); the
+ * sending happens after.
  *   user_send_text            → text, or a button press when it starts with
  *                               ZALO_PAYLOAD_MARK (our buttons are
  *                               oa.query.hide: a tap sends their payload
@@ -67,6 +74,8 @@
 #define ZALO_FREE_REPLIES 8
 #define ZALO_CS_WINDOW_S (7 * 24 * 3600)
 #define ZALO_TIMESTAMP_MAX 24
+/* Seconds an event's timestamp may be ahead of our clock. */
+#define ZALO_MAX_EVENT_AHEAD_S 300
 #define ZALO_MAC_MAX (4 + CRYPTO_SHA256_HEX)
 
 /* Fields of the user record u:{zl:<id>} this module writes. */

@@ -93,13 +93,15 @@ class ZaloTest(ServiceTest):
         user = self.new_zalo_user()
         now = int(time.time() * 1000)
         before = self.bot.metrics().get('dvcbot_zalo_events_refused_total{reason="stale"}', 0)
-        for ts in (now - 10 * 60 * 1000, now + 10 * 60 * 1000):
-            # Signed correctly: a replay of a real event, or a clock far off.
+        for ts in (now - 13 * 3600 * 1000, now + 10 * 60 * 1000):
+            # Signed correctly: a replay of a real event older than Zalo
+            # redelivers (12 h), or a clock far ahead.
             self.assertEqual(self.send(zl_text(user, "xin chao", timestamp=str(ts))), 200)
         m = self.bot.metrics()
         self.assertEqual(m.get('dvcbot_zalo_events_refused_total{reason="stale"}', 0), before + 2)
-        # Within the window (ZALO_MAX_EVENT_AGE, 300 s by default) it is answered.
-        self.send(zl_text(user, "xin chao", timestamp=str(now - 60 * 1000)))
+        # Within the window (ZALO_MAX_EVENT_AGE, 12 h by default) it is answered:
+        # an event Zalo redelivers an hour late too.
+        self.send(zl_text(user, "xin chao", timestamp=str(now - 3600 * 1000)))
         self.replies(user, 1)
         self.assertEqual(self.probe(user), self.zl.to(user)[:1])
         self.assertEqual(self.handled(user), 2)  # the one in the window and the probe
