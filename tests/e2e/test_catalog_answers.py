@@ -253,6 +253,17 @@ class OnlineLineTest(ServiceTest):
         self.assertIn("Công an xã/phường", place)
         self.assertNotIn("Nộp trực tuyến tại", place)
 
+    def test_the_level_2_help_screen_says_what_the_procedure_says(self):
+        """help_vneid_muc2 said the officer takes a photo (not the fingerprints,
+        not the TK01 form) and to get a chip card first, while NĐ 69/2024
+        lets the account be made with the card."""
+        screen = self.texts("online07", button="r:help_vneid_muc2")
+        self.assertIn("vân tay", screen)
+        self.assertIn("TK01", screen)
+        self.assertIn("cùng lúc", screen)
+        self.assertNotIn("làm thẻ căn cước trước", screen)
+        self.assertIn("chưa chắc", screen)   # level 2 in the app: not verified
+
     def test_the_passport_line_says_a_first_chip_passport_may_need_a_visit(self):
         """The intro said 'Làm hết trên điện thoại' while the notes said a
         first chip passport may need an in-person biometric visit."""
