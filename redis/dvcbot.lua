@@ -4,7 +4,7 @@
 --
 -- The store loads this file with FUNCTION LOAD REPLACE on every new
 -- connection before it sends anything else (src/store.c), `dvcbot import` on
--- its own; C calls a function with FCALL <name> <numkeys> <keys...> <args...>
+-- its own, unless Redis holds a newer version (LIBRARY_VERSION below); C calls a function with FCALL <name> <numkeys> <keys...> <args...>
 -- (src/redis_script.c). The comment above each function names its keys and
 -- arguments (keys[i], args[i]) and what it returns; the C file named in
 -- brackets is its caller. The file is installed with the binary and read
@@ -12,6 +12,18 @@
 --
 -- A few functions reach keys they compute (a dossier from a payment record,
 -- broadcasts by number): fine on one Redis, not on Redis Cluster.
+
+-- The version of this library: raise it with every change of this file. A
+-- process loads its library only when Redis holds none or one of a version
+-- up to its own (src/redis_library.c reads the line below), so an old
+-- process reconnecting during a rolling upgrade does not put its library
+-- back over a newer one.
+local LIBRARY_VERSION = 8
+
+-- The version above (no keys, no arguments; writes nothing).
+-- (redis_library)
+redis.register_function{function_name = 'library_version', flags = {'no-writes'},
+  callback = function() return LIBRARY_VERSION end}
 
 -- Creates the record (status resolving) and the stream with its group.
 -- KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ...
