@@ -4,7 +4,7 @@
 --
 -- The store loads this file with FUNCTION LOAD REPLACE on every new
 -- connection before it sends anything else (src/store.c), `dvcbot import` on
--- its own; C calls a function with FCALL <name> <numkeys> <keys...> <args...>
+-- its own, unless Redis holds a newer version (LIBRARY_VERSION below); C calls a function with FCALL <name> <numkeys> <keys...> <args...>
 -- (src/redis_script.c). The comment above each function names its keys and
 -- arguments (keys[i], args[i]) and what it returns; the C file named in
 -- brackets is its caller. The file is installed with the binary and read
@@ -12,6 +12,18 @@
 --
 -- A few functions reach keys they compute (a dossier from a payment record,
 -- broadcasts by number): fine on one Redis, not on Redis Cluster.
+
+-- The version of this library: raise it with every change of this file. A
+-- process loads its library only when Redis holds none or one of a version
+-- up to its own (src/redis_library.c reads the line below), so an old
+-- process reconnecting during a rolling upgrade does not put its library
+-- back over a newer one.
+local LIBRARY_VERSION = 9
+
+-- The version above (no keys, no arguments; writes nothing).
+-- (redis_library)
+redis.register_function{function_name = 'library_version', flags = {'no-writes'},
+  callback = function() return LIBRARY_VERSION end}
 
 -- Creates the record (status resolving) and the stream with its group.
 -- KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ...
@@ -1026,13 +1038,18 @@ local function user_ttls_renew(keys, args, k, a)
   redis.call('EXPIRE', keys[k + 4], args[5])
 end
 
+-- The latest seen of a record whose TTLs are due: now - renew (args[2] -
+-- args[6]), a number (tonumber is a strtod, ~1 100 instructions: the loads
+-- of one FCALL share this one).
+local function renew_due(args) return tonumber(args[2]) - tonumber(args[6]) end
+
 -- Whether the load renews the user's TTLs: mode '2' always, '1' when the
--- record's seen is renew (args[6]) seconds old or more.
-local function user_ttls_due(keys, args, k, a)
+-- record's seen is renew seconds old or more (at most due, renew_due above).
+local function user_ttls_due(keys, args, k, a, due)
   local mode = args[a + 5]
   if mode ~= '1' then return mode == '2' end
   local seen = tonumber(redis.call('HGET', keys[k + 3], 'seen'))
-  return not seen or tonumber(args[2]) - seen >= tonumber(args[6])
+  return not seen or seen <= due
 end
 
 -- Loads a turn in one round trip (see dialog.h): marks the event (a mark
@@ -1049,16 +1066,17 @@ end
 -- mode ('0' none: a web chat page load, '1' when due, '2' always: the seen
 -- written is then now - renew), channel, chat.
 -- Returns {the mark found or false, the session or false}. (k, a: where
--- this load's keys and own arguments start, for dialog_load_many.)
+-- this load's keys and own arguments start, for dialog_load_many; due:
+-- renew_due(args), or nil.)
 -- (dialog)
 local LOAD_SHARED, LOAD_OWN = 6, 7
-local function dialog_load(keys, args, k, a)
+local function dialog_load(keys, args, k, a, due)
   local found = false
   if args[a + 1] == '1' then
     found = mark_event(keys[k + 2], keys[k + 1], args[a + 3], args[a + 2], args[1])
     if args[a + 4] ~= '' then marks_trim(keys[k + 2], args[a + 4]) end
   end
-  if user_ttls_due(keys, args, k, a) then user_ttls_renew(keys, args, k, a) end
+  if user_ttls_due(keys, args, k, a, due or renew_due(args)) then user_ttls_renew(keys, args, k, a) end
   return {found, redis.call('GET', keys[k + 4])}
 end
 -- A caller of the version before (a rolling upgrade: this library serves
@@ -1089,10 +1107,11 @@ end)
 -- (dialog)
 redis.register_function('dialog_load_many', function(keys, args)
   local out, before = {}, load_of_before(args)
+  local due = not before and renew_due(args)
   for i = 0, #keys / 5 - 1 do
     local ok, r
     if before then ok, r = pcall(dialog_load, keys, load_args_of_before(args, 13 * i), 5 * i, LOAD_SHARED)
-    else ok, r = pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i) end
+    else ok, r = pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due) end
     if ok then out[i + 1] = r
     else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
   end
@@ -1119,7 +1138,8 @@ end
 -- nothing), session op ('k','s','d'), session, chat, reply_ref, user key,
 -- n, then text and buttons of each reply. Returns {1, gated, first seq -
 -- 1, has seq, id...}. (k, a: where this commit's keys and own arguments
--- start, for outbox_commit_many.)
+-- start, for outbox_commit_many; n: the number of replies when the caller
+-- knows it, else read.)
 -- Dedupe 'i:<ttl>' marks the event done like '1' and asks to keep the first
 -- reply for the caller to hand over itself (Telegram's reply in the webhook
 -- response, outbox_store.h "Handed replies"): when none of the user's
@@ -1139,13 +1159,15 @@ end
 -- channel redelivers it, as after a crash.
 -- (outbox_store)
 local COMMIT_KEYS, COMMIT_SHARED = 3, 5
-local function outbox_commit(keys, args, k, a)
-  local n = tonumber(args[a + 7])
+-- tonumber is a strtod (~1 100 instructions): od is read only when trust
+-- does not settle the gate.
+local function outbox_commit(keys, args, k, a, n)
+  n = n or tonumber(args[a + 7])
   local q, gated, has = 0, 0, 0
   local f = n > 0 and redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
     q = tonumber(f[1]) or 0
-    if (tonumber(f[2]) or 0) < q and not (args[5] == '1' and f[3] == args[4]) then gated = 1 end
+    if not (args[5] == '1' and f[3] == args[4]) and (tonumber(f[2]) or 0) < q then gated = 1 end
     has = 1 end
   local out = {1, gated, q, has}
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
@@ -1216,10 +1238,11 @@ redis.register_function('outbox_commit_many', function(keys, args)
   end
   local out, at = {}, COMMIT_SHARED + 1
   for i = 1, #keys / COMMIT_KEYS do
-    local ok, r = pcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), at)
+    local own = tonumber(args[at])   -- 7 + 2 x the replies
+    local ok, r = pcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), at, (own - 7) / 2)
     if ok then out[i] = r
     else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
-    at = at + 1 + tonumber(args[at])
+    at = at + 1 + own
   end
   return out
 end)

@@ -16,6 +16,7 @@
 #include "dvcbot/dossier.h"
 #include "dvcbot/file.h"
 #include "dvcbot/record_reader.h"
+#include "dvcbot/redis_library.h"
 #include "dvcbot/redis_script.h"
 #include "dvcbot/store.h"
 
@@ -119,6 +120,23 @@ static bool queue_record(struct import *im, cJSON *obj, size_t line, time_t now)
     return ok;
 }
 
+/* Loads the library unless Redis holds a newer one (redis_library.h). */
+static bool load_library(redisContext *rc, const char *lib)
+{
+    redisReply *v = redisCommand(rc, REDIS_LIBRARY_VERSION_CALL);
+    bool load = redis_library_should_load(v, redis_library_version(lib));
+    freeReplyObject(v);
+    if (!load)
+        return true;
+    redisReply *r = redisCommand(rc, "FUNCTION LOAD REPLACE %s", lib);
+    bool loaded = r && r->type == REDIS_REPLY_STRING;
+    if (!loaded)
+        fprintf(stderr, "import: redis refused the function library: %s\n",
+                r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
+    freeReplyObject(r);
+    return loaded;
+}
+
 static int run(struct import *im, const char *data, size_t len, enum record_format format)
 {
     char *err = NULL, *lib = redis_library_read(im->cfg.data_dir, &err);
@@ -127,13 +145,8 @@ static int run(struct import *im, const char *data, size_t len, enum record_form
         free(err);
         return 3;
     }
-    redisReply *r = redisCommand(im->rc, "FUNCTION LOAD REPLACE %s", lib);
+    bool loaded = load_library(im->rc, lib);
     free(lib);
-    bool loaded = r && r->type == REDIS_REPLY_STRING;
-    if (!loaded)
-        fprintf(stderr, "import: redis refused the function library: %s\n",
-                r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
-    freeReplyObject(r);
     if (!loaded)
         return 3;
     struct record_reader rd;

@@ -33,6 +33,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/redis_library.h"
 #include "dvcbot/store_poll.h"
 #include "dvcbot/store_resp.h"
 
@@ -69,6 +70,7 @@ struct store {
     struct buf resp;               /* store_command_argv formats here (hiredis copies it) */
     unsigned timeout_ms;
     char *library;                 /* Lua library loaded at each connect, or NULL */
+    long library_version;          /* what it declares (redis_library.h) */
 
     redisAsyncContext *ac;         /* the current context; NULL while waiting to retry */
     bool up;                       /* handshake answered: commands are accepted */
@@ -357,6 +359,28 @@ static void on_library(redisAsyncContext *ac, void *r, void *privdata)
         conn_up(s);
 }
 
+/* Redis told which version of the library it holds (an error: none, or
+ * one from before versions): ours goes in unless that one is newer. */
+static void on_library_version(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store *s = privdata;
+    const redisReply *reply = r;
+    if (!reply) {
+        conn_lost(s, ac, ctx_reason(ac));
+        return;
+    }
+    if (s->ac != ac)
+        return;
+    if (!redis_library_should_load(reply, s->library_version)) {
+        log_fmt(LOG_WARN, "redis holds a newer function library: kept", "\"loaded\":%lld,\"ours\":%ld",
+                reply->integer, s->library_version);
+        conn_up(s);
+        return;
+    }
+    if (redisAsyncCommand(ac, on_library, s, "FUNCTION LOAD REPLACE %s", s->library) != REDIS_OK)
+        log_msg(LOG_ERROR, "redis function library not sent"); /* the connect timer gives up */
+}
+
 static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
 {
     struct store *s = privdata;
@@ -367,7 +391,7 @@ static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
     /* Before anything the owner sends: every FCALL finds its function. */
-    if (redisAsyncCommand(ac, on_library, s, "FUNCTION LOAD REPLACE %s", s->library) != REDIS_OK)
+    if (redisAsyncCommand(ac, on_library_version, s, REDIS_LIBRARY_VERSION_CALL) != REDIS_OK)
         log_msg(LOG_ERROR, "redis function library not sent"); /* the connect timer gives up */
 }
 
@@ -735,6 +759,7 @@ void store_set_library(struct store *s, const char *lua)
 {
     free(s->library);
     s->library = lua ? xstrdup(lua) : NULL;
+    s->library_version = redis_library_version(lua);
 }
 
 void store_on_state(struct store *s, store_state_cb cb, void *ud)

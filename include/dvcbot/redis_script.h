@@ -4,6 +4,7 @@
  * redis/dvcbot.lua (Redis 7 Functions, `#!lua name=dvcbot`), whose comment
  * above each function names its keys and arguments. The store loads it with
  * FUNCTION LOAD REPLACE on every new connection before anything else is sent
+ * (unless Redis holds a newer version: redis_library.h)
  * (store_set_library), `dvcbot import` on its own connection; a call is
  * FCALL <function> <numkeys> <keys...> <args...>. The library file is read
  * from DVCBOT_DATA_DIR (redis/dvcbot.lua; `make install` puts it there).

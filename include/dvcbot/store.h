@@ -9,8 +9,9 @@
  * new one is made. A connect attempt is bounded by timeout_ms as well.
  *
  * "Connected" means the server answered the handshake on a new connection:
- * SELECT <db> when the URL names a db other than 0, else PING, then FUNCTION
- * LOAD REPLACE of the Lua library when one is set (store_set_library). Until then,
+ * SELECT <db> when the URL names a db other than 0, else PING, then, when a
+ * Lua library is set (store_set_library), its version check and FUNCTION
+ * LOAD REPLACE unless Redis holds a newer one (redis_library.h). Until then,
  * and from the moment a connection is lost, store_command* refuse with
  * STORE_ENOTCONN. The state callback is called on each of those transitions
  * (not on every failed retry); it may call store_command* or store_close.

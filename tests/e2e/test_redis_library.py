@@ -8,16 +8,17 @@ import shutil
 import tempfile
 import unittest
 
-from harness import ROOT, Redis
+from harness import ROOT, Dvcbot, Redis, TelegramStub, run_cli, tg_message, wait_until
 
 LIBRARY = os.path.join(ROOT, "redis", "dvcbot.lua")
+VERSION_LINE = re.compile(r"^local LIBRARY_VERSION = (\d+)$", re.M)
 
 
 def called_in_c():
     """Function names the C sources call: FCALL in a command string, or the
     name given to redis_fcall / redis_fcall_argv / an FCALL argv."""
     names = set()
-    for path in glob.glob(os.path.join(ROOT, "src", "*.c")):
+    for path in glob.glob(os.path.join(ROOT, "src", "*.c")) + glob.glob(os.path.join(ROOT, "include", "dvcbot", "*.h")):
         text = open(path, encoding="utf-8").read()
         names.update(re.findall(r'"FCALL (\w+) ', text))
         names.update(re.findall(r'redis_fcall(?:_argv)?\([^"]*"(\w+)"', text))
@@ -231,3 +232,91 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("HMGET", "u:{tg:old3}", "oq", "oo"), ["10", "w1"])
         self.assertEqual(r("GET", "s:{tg:old3}"), '{"n":2}')
         self.assertEqual(r("ZSCORE", "dd:{tg:old4}", "e1"), str(4 * 1_800_000_000 + 1))  # done
+
+
+class LibraryVersionTest(unittest.TestCase):
+    """A process loads its library only when Redis holds none, one without a
+    version (the releases before the check), or one of a version up to its
+    own: an old process reconnecting during a rolling upgrade does not put
+    its library back over the newer one (src/redis_library.c)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dvcbot-libv-")
+        self.redis = Redis.start(self.tmp)
+        self.tg = TelegramStub.start()
+        self.bot = None
+        with open(LIBRARY, encoding="utf-8") as f:
+            self.source = f.read()
+        self.ours = int(VERSION_LINE.search(self.source).group(1))
+
+    def tearDown(self):
+        try:
+            if self.bot:
+                self.bot.stop()
+        finally:
+            self.tg.stop()
+            self.redis.stop()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def release(self, version):
+        """Our library as another release would have it: its version line
+        says `version` (None: no version, as before the check), and it has a
+        function of its own (from_release_<version>)."""
+        text = VERSION_LINE.sub("local LIBRARY_VERSION = %d" % (version or 0), self.source)
+        if version is None:
+            text = re.sub(r"\nredis\.register_function\{function_name = 'library_version'.*?\}\}?\n", "\n",
+                          text, flags=re.S)
+            self.assertNotIn("'library_version'", text)
+        name = "from_release_%s" % version
+        return text + "\nredis.register_function('%s', function() return 1 end)\n" % name, name
+
+    def functions(self):
+        lib = self.redis("FUNCTION", "LIST", "LIBRARYNAME", "dvcbot")[0]
+        lib = dict(zip(lib[::2], lib[1::2]))
+        return {dict(zip(f[::2], f[1::2]))["name"] for f in lib["functions"]}
+
+    def start_with(self, version):
+        text, name = self.release(version)
+        self.assertEqual(self.redis("FUNCTION", "LOAD", "REPLACE", text), "dvcbot")
+        self.bot = Dvcbot.start(self.tmp, self.redis, telegram=self.tg)
+        return name
+
+    def assert_answers(self, user):
+        status, _, _ = self.bot.telegram(tg_message(user, user, "xin chao"))
+        self.assertEqual(status, 200)
+        wait_until(lambda: self.tg.sent_to(user), what="the reply")
+
+    def test_a_newer_library_in_redis_is_kept(self):
+        newer = self.start_with(self.ours + 1)
+        self.assertIn(newer, self.functions())
+        self.assertEqual(self.redis("FCALL", "library_version", "0"), self.ours + 1)
+        self.assertIn("redis holds a newer function library: kept", self.bot.read_log())
+        self.assert_answers(7390000001)   # the newer library serves this process
+        self.redis("CLIENT", "KILL", "TYPE", "normal")   # a reconnect: still kept
+        wait_until(lambda: self.bot.read_log().count("redis holds a newer function library") >= 2,
+                   what="the second connection")
+        wait_until(self.bot.redis_up, what="connected again")
+        self.assertIn(newer, self.functions())
+
+    def test_an_older_library_is_replaced(self):
+        older = self.start_with(self.ours - 1)
+        self.assertNotIn(older, self.functions())
+        self.assertEqual(self.redis("FCALL", "library_version", "0"), self.ours)
+        self.assert_answers(7390000002)
+
+    def test_a_library_from_before_versions_is_replaced(self):
+        before = self.start_with(None)
+        self.assertNotIn(before, self.functions())
+        self.assertEqual(self.redis("FCALL", "library_version", "0"), self.ours)
+
+    def test_dvcbot_import_keeps_a_newer_library_and_replaces_an_older_one(self):
+        for version, kept in ((self.ours + 1, True), (self.ours - 1, False)):
+            text, name = self.release(version)
+            self.redis("FUNCTION", "LOAD", "REPLACE", text)
+            proc = run_cli(["import", "-"], {"REDIS_URL": self.redis.url}, input=b"[]")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(name in self.functions(), kept, version)
+
+    def test_the_same_version_is_loaded_again(self):
+        same = self.start_with(self.ours)
+        self.assertNotIn(same, self.functions())
