@@ -116,10 +116,11 @@ static bool read_folded(const struct matcher *m, const char *text, size_t len,
 {
     if (!text || len > MATCHER_MAX_INPUT)
         return false;
-    *flen = norm_fold_into(text, len, folded, REWRITE_TEXT_CAP + 1);
+    uint64_t marks;
+    *flen = norm_fold_marks(text, len, folded, REWRITE_TEXT_CAP + 1, &marks);
     if (*flen == NORM_ERROR)
         return false;
-    rewriter_line(&m->rw, folded, *flen, ln, true);
+    rewriter_line_marked(&m->rw, folded, *flen, marks, ln, true);
     return true;
 }
 
