@@ -206,6 +206,40 @@ static void test_a_reply_source_is_checked(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The out-of-scope topics of khac.json ("outside"): each names phrases
+ * written lower case without diacritics and a template that exists; the
+ * topic's template is data (no "nobody renders it"). */
+static void test_outside_topics_are_checked(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_outside_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/intents", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "_catalog.tsv", "khac\tfallback\tKhác\tx\n");
+    write_file(sub, "khac.json", "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\","
+                                 "\"short_name\":\"Khác\",\"reply\":\"unknown\",\"outside\":["
+                                 "{\"phrases\":[\"vssid\"],\"reply\":\"outside_a\"},"
+                                 "{\"phrases\":[\"Bảo hiểm\"],\"reply\":\"outside_b\"},"
+                                 "{\"phrases\":[],\"reply\":\"outside_c\"}],\"match\":{}}");
+    snprintf(sub, sizeof sub, "%s/templates", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "unknown.txt", "Chưa hiểu.\n---\nMenu | menu\n");
+    write_file(sub, "outside_a.txt", "Hỏi Bảo hiểm xã hội.\n---\nMenu | menu\n");
+    write_file(sub, "outside_b.txt", "Hỏi nơi khác.\n---\nMenu | menu\n");
+    struct collected p = {0, ""};
+    assert_true(datacheck_run(dir, collect, &p, NULL) > 0); /* the rest of a catalog is missing */
+    assert_non_null(strstr(p.all, "intents/khac.json|outside[1]|a phrase must be lower case"));
+    assert_non_null(strstr(p.all, "intents/khac.json|outside[2]|\"phrases\""));
+    assert_non_null(strstr(p.all, "intents/khac.json|outside[2]|\"reply\" names no existing"));
+    assert_null(strstr(p.all, "outside[0]"));
+    assert_null(strstr(p.all, "outside_a.txt")); /* rendered as data */
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_missing_template_is_reported),
         cmocka_unit_test(test_an_id_nobody_answers_is_refused),
         cmocka_unit_test(test_a_reply_source_is_checked),
+        cmocka_unit_test(test_outside_topics_are_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
