@@ -116,11 +116,10 @@ static bool read_folded(const struct matcher *m, const char *text, size_t len,
 {
     if (!text || len > MATCHER_MAX_INPUT)
         return false;
-    uint64_t marks;
-    *flen = norm_fold_marks(text, len, folded, REWRITE_TEXT_CAP + 1, &marks);
+    *flen = norm_fold_into(text, len, folded, REWRITE_TEXT_CAP + 1);
     if (*flen == NORM_ERROR)
         return false;
-    rewriter_line_marked(&m->rw, folded, *flen, marks, ln, true);
+    rewriter_line(&m->rw, folded, *flen, ln, true);
     return true;
 }
 

@@ -41,19 +41,6 @@ static char *rewritten(struct matcher *m, const char *folded, struct rewrite_lin
     return ln->n ? xstrndup(ln->text, ln->len) : NULL;
 }
 
-/* A phrase of the data as a line typed the same would be read (marks
- * kept: "ạ" stays a particle), into a new string; NULL if empty or bad. */
-static char *read_phrase(struct matcher *m, const char *s, struct rewrite_line *ln)
-{
-    char folded[REWRITE_TEXT_CAP + 1];
-    uint64_t marks;
-    size_t n = norm_fold_marks(s, strlen(s), folded, sizeof folded, &marks);
-    if (n == NORM_ERROR || !n)
-        return NULL;
-    rewriter_line_marked(&m->rw, folded, n, marks, ln, false);
-    return ln->n ? xstrndup(ln->text, ln->len) : NULL;
-}
-
 static size_t words_in(const char *s)
 {
     size_t n = 1;
@@ -128,12 +115,14 @@ static void load_phrases(struct matcher *m, struct problems *pb, const cJSON *ar
     if (arr && !cJSON_IsArray(arr))
         problemf(pb, "_matcher.json", field, "must be an array of strings");
     cJSON_ArrayForEach(e, arr) {
-        char *r = cJSON_IsString(e) ? read_phrase(m, e->valuestring, ln) : NULL;
+        char *f = cJSON_IsString(e) ? norm_fold(e->valuestring, strlen(e->valuestring), NULL) : NULL;
+        char *r = f && *f ? rewritten(m, f, ln) : NULL;
         if (!r || words_in(r) > max_words || (need && !norm_has_words(r, strlen(r), need, strlen(need))))
             problemf(pb, "_matcher.json", field, "every item must be a phrase of 1 to %zu words%s%s",
                      max_words, need ? " with " : "", need ? need : "");
         else
             wordmap_put(map, r, strlen(r), 1);
+        free(f);
         free(r);
     }
 }
@@ -152,7 +141,8 @@ static void load_requires(struct matcher *m, struct problems *pb, size_t i,
     cJSON_ArrayForEach(e, arr) {
         const char *s = cJSON_IsString(e) ? e->valuestring : "";
         bool commune = strcmp(s, MATCHER_COMMUNE_CUE) == 0;
-        char *r = commune ? xstrdup(MATCHER_PLACE_WORD) : read_phrase(m, s, ln);
+        char *f = commune ? NULL : norm_fold(s, strlen(s), NULL);
+        char *r = commune ? xstrdup(MATCHER_PLACE_WORD) : f && *f ? rewritten(m, f, ln) : NULL;
         if (!r) {
             problemf(pb, file, "match.requires", "every item must be a phrase or %s",
                      MATCHER_COMMUNE_CUE);
@@ -162,6 +152,7 @@ static void load_requires(struct matcher *m, struct problems *pb, size_t i,
             m->needs_cue[i] = true;
             r = NULL;
         }
+        free(f);
         free(r);
     }
 }

@@ -277,7 +277,6 @@ struct tline {
     char *folded;
     char *rewritten;
     char *marked;   /* its words typed with marks (matcher_marked), or NULL */
-    uint64_t marks; /* bit i: its word i was typed with a mark (norm_fold_marks) */
     int intent;     /* whose line it is */
     int procedure;  /* the procedure an act template names, or -1 */
     double weight;
@@ -292,33 +291,18 @@ struct corpus {
     size_t n_mentions[MATCHER_MAX_INTENTS];
 };
 
-/* Which words of raw were typed with marks (norm_fold_marks), when raw
- * folds to folded (the words are then the same). */
-static bool word_marks(const char *raw, const char *folded, uint64_t *marks)
-{
-    size_t len = strlen(raw), cap = strlen(folded) + 1;
-    char *again = xmalloc(cap);
-    bool same = norm_fold_marks(raw, len, again, cap, marks) != NORM_ERROR &&
-                strcmp(again, folded) == 0;
-    free(again);
-    return same;
-}
-
 /* Adds a line: folded is taken over, raw (as written) is read. */
 static void corpus_add(struct corpus *c, char *folded, const char *raw, int intent, int procedure,
                        double weight, bool example)
 {
     char marked[MATCHER_MARKED_CAP];
     size_t mlen = raw ? matcher_marked(raw, strlen(raw), marked) : 0;
-    uint64_t marks = 0;
-    if (mlen && !word_marks(raw, folded, &marks))
-        marks = 0;
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;
         c->v = xrealloc(c->v, c->cap * sizeof *c->v);
     }
-    c->v[c->n++] = (struct tline){folded, NULL, mlen ? xstrndup(marked, mlen) : NULL, marks,
-                                  intent, procedure, weight, example};
+    c->v[c->n++] = (struct tline){folded, NULL, mlen ? xstrndup(marked, mlen) : NULL, intent,
+                                  procedure, weight, example};
 }
 
 static void corpus_free(struct corpus *c)
@@ -519,7 +503,7 @@ static void rewrite_corpus(struct builder *b, struct corpus *c)
     matcher_mask_load(m, &b->pb);
     for (size_t i = 0; i < c->n; i++) {
         struct tline *t = &c->v[i];
-        rewriter_line_marked(&m->rw, t->folded, strlen(t->folded), t->marks, ln, false);
+        rewriter_line(&m->rw, t->folded, strlen(t->folded), ln, false);
         rewriter_learn(&m->rw, ln);
         size_t mlen = t->marked ? strlen(t->marked) : 0;
         matcher_mask_line(m, ln, t->marked, &mlen);

@@ -21,8 +21,6 @@ struct out {
     char *p;
     size_t len, cap;
     bool pending_space; /* a separator was seen after the last kept char */
-    uint64_t *marks;    /* norm_fold_marks: bit i, word i carries a mark; or NULL */
-    unsigned word;      /* index of the word being written */
 };
 
 static bool out_byte(struct out *o, char c)
@@ -33,7 +31,6 @@ static bool out_byte(struct out *o, char c)
             if (o->len + 1 >= o->cap)
                 return false;
             o->p[o->len++] = ' ';
-            o->word++;
         }
     }
     if (o->len + 1 >= o->cap)
@@ -67,18 +64,6 @@ static bool is_kept_category(utf8proc_category_t c)
 static bool is_mark_category(utf8proc_category_t c)
 {
     return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
-}
-
-/* Whether cp carries a tone or vowel mark ("ạ", "ơ"; đ has none). */
-static bool has_mark(utf8proc_int32_t cp)
-{
-    utf8proc_int32_t dst[FOLD_MAX_CP];
-    int boundclass = UTF8PROC_BOUNDCLASS_START;
-    utf8proc_ssize_t n = utf8proc_decompose_char(cp, dst, FOLD_MAX_CP, UTF8PROC_DECOMPOSE, &boundclass);
-    for (utf8proc_ssize_t i = 0; i < n && i < FOLD_MAX_CP; i++)
-        if (is_mark_category(utf8proc_category(dst[i])))
-            return true;
-    return false;
 }
 
 /* Folds one non-ASCII code point. Returns false when out is full. */
@@ -116,8 +101,6 @@ static bool fold_cp(struct out *o, utf8proc_int32_t cp)
             o->pending_space = true;
         }
     }
-    if (o->marks && o->len && !o->pending_space && o->word < 64 && has_mark(cp))
-        *o->marks |= (uint64_t)1 << o->word;
     return true;
 }
 
@@ -135,13 +118,9 @@ static char ascii_fold(unsigned char c)
 
 /* Folds into outp; on NORM_ERROR, *invalid says whether the input was bad
  * UTF-8 (true) or the buffer too small (false). */
-static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *invalid,
-                   uint64_t *marks)
+static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *invalid)
 {
-    struct out o = {.p = outp, .len = 0, .cap = cap, .pending_space = false, .marks = marks,
-                    .word = 0};
-    if (marks)
-        *marks = 0;
+    struct out o = {.p = outp, .len = 0, .cap = cap, .pending_space = false};
     const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
     size_t i = 0;
     *invalid = false;
@@ -173,13 +152,7 @@ static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *i
 size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap)
 {
     bool invalid = false;
-    return fold(text, len, out, cap, &invalid, NULL);
-}
-
-size_t norm_fold_marks(const char *text, size_t len, char *out, size_t cap, uint64_t *marks)
-{
-    bool invalid = false;
-    return fold(text, len, out, cap, &invalid, marks);
+    return fold(text, len, out, cap, &invalid);
 }
 
 char *norm_fold(const char *text, size_t len, size_t *out_len)
@@ -190,7 +163,7 @@ char *norm_fold(const char *text, size_t len, size_t *out_len)
     for (int attempt = 0; attempt < 2; attempt++) {
         bool invalid = false;
         char *out = xmalloc(cap);
-        size_t n = fold(text, len, out, cap, &invalid, NULL);
+        size_t n = fold(text, len, out, cap, &invalid);
         if (n != NORM_ERROR) {
             if (out_len)
                 *out_len = n;

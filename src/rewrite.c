@@ -323,14 +323,10 @@ static size_t trailing_digits(const char *w, size_t n)
 }
 
 static void rewrite_word(const struct rewriter *rw, struct rewrite_line *ln, const char *w,
-                         size_t n, bool correct, bool marked)
+                         size_t n, bool correct)
 {
     int v;
     char buf[VNSPELL_MAX_WORD + 1];
-    if (marked && n == 1) {
-        line_add(ln, w, n); /* "ạ" is no "a" (anh) */
-        return;
-    }
     if (wordmap_get(&rw->abbrev, w, n, &v)) {
         line_add_words(ln, rw->expansions[v]);
         return;
@@ -346,7 +342,7 @@ static void rewrite_word(const struct rewriter *rw, struct rewrite_line *ln, con
     }
     size_t d = trailing_digits(w, n);
     if (d) {
-        rewrite_word(rw, ln, w, d, correct, false);
+        rewrite_word(rw, ln, w, d, correct);
         line_add(ln, w + d, n - d);
         return;
     }
@@ -359,29 +355,19 @@ static void rewrite_word(const struct rewriter *rw, struct rewrite_line *ln, con
         line_add(ln, w, n);
 }
 
-void rewriter_line_marked(const struct rewriter *rw, const char *folded, size_t flen,
-                          uint64_t marks, struct rewrite_line *ln, bool correct)
+void rewriter_line(const struct rewriter *rw, const char *folded, size_t flen,
+                   struct rewrite_line *ln, bool correct)
 {
     ln->len = 0;
     ln->n = 0;
     ln->text[0] = '\0';
-    unsigned word = 0;
     for (size_t i = 0; i < flen;) {
         size_t j = i;
         while (j < flen && folded[j] != ' ')
             j++;
-        if (j > i) {
-            bool marked = word < 64 && (marks >> word & 1);
-            rewrite_word(rw, ln, folded + i, j - i, correct, marked);
-            word++;
-        }
+        if (j > i)
+            rewrite_word(rw, ln, folded + i, j - i, correct);
         i = j + 1;
     }
     memset(ln->text + ln->len, 0, REWRITE_TEXT_PAD);
-}
-
-void rewriter_line(const struct rewriter *rw, const char *folded, size_t flen,
-                   struct rewrite_line *ln, bool correct)
-{
-    rewriter_line_marked(rw, folded, flen, 0, ln, correct);
 }

@@ -13,7 +13,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 /* Returned by norm_fold_into when the input is not valid UTF-8 or does not
  * fit in the output buffer. */
@@ -27,11 +26,6 @@ char *norm_fold(const char *text, size_t len, size_t *out_len);
  * including the terminating NUL and returns the folded length, or NORM_ERROR
  * when the input is not valid UTF-8 or the result does not fit. */
 size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap);
-
-/* The same, and bit i of *marks set when the i-th folded word (i < 64)
- * was typed with a tone or vowel mark ("ạ", "ờ"; "đc" has none): what was
- * typed in full, not abbreviated. */
-size_t norm_fold_marks(const char *text, size_t len, char *out, size_t cap, uint64_t *marks);
 
 /* The words of text that carry Vietnamese marks, each folded and followed
  * by its marks in the order they appear, as upper-case letters (Telex

@@ -84,12 +84,6 @@ void rewriter_finish(struct rewriter *rw);
 /* Rewrites folded text (flen bytes) into ln; `correct` enables step 5. */
 void rewriter_line(const struct rewriter *rw, const char *folded, size_t flen,
                    struct rewrite_line *ln, bool correct);
-/* The same, knowing which words were typed with marks (bit i: word i,
- * norm_fold_marks): a one-letter word typed with a mark is a particle or an
- * interjection ("ạ", "à", "ê"), never the pronoun its bare letter
- * abbreviates ("a" = anh, "e" = em). */
-void rewriter_line_marked(const struct rewriter *rw, const char *folded, size_t flen,
-                          uint64_t marks, struct rewrite_line *ln, bool correct);
 /* Whether w is a word of the training lines or a syllable. */
 bool rewriter_knows(const struct rewriter *rw, const char *w, size_t n);
 

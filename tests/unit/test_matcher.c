@@ -241,22 +241,6 @@ static void test_rewrite_expands_abbreviations_and_corrects_typos(void **state)
     assert_string_equal(out, "khai sinh");
 }
 
-/* "a" typed bare abbreviates "anh"; the particle "ạ" (or "à") typed with its
- * mark is no pronoun: "cảm ơn ạ" was read "cam on anh". */
-static void test_a_particle_typed_with_its_mark_is_no_abbreviation(void **state)
-{
-    struct fixture *f = *state;
-    char out[256];
-    matcher_rewrite(f->m, "cảm ơn ạ", strlen("cảm ơn ạ"), out, sizeof out);
-    assert_string_equal(out, "cam on a");
-    matcher_rewrite(f->m, "vậy à", strlen("vậy à"), out, sizeof out);
-    assert_string_equal(out, "vay a");
-    matcher_rewrite(f->m, "cam on a", 8, out, sizeof out);
-    assert_string_equal(out, "cam on anh");
-    matcher_rewrite(f->m, "đc ko ạ", strlen("đc ko ạ"), out, sizeof out);
-    assert_string_equal(out, "duoc khong a");
-}
-
 /* The dialog keeps the line it classified (followup reads it from the
  * turn): it must be the line matcher_rewrite gives, with the same result. */
 static void test_classify_line_hands_back_the_rewritten_line(void **state)
@@ -337,7 +321,6 @@ int main(void)
         cmocka_unit_test(test_chat_is_never_ambiguous_with_a_procedure),
         cmocka_unit_test(test_invalid_utf8_and_huge_lines_are_khac),
         cmocka_unit_test(test_rewrite_expands_abbreviations_and_corrects_typos),
-        cmocka_unit_test(test_a_particle_typed_with_its_mark_is_no_abbreviation),
         cmocka_unit_test(test_classify_line_hands_back_the_rewritten_line),
         cmocka_unit_test(test_lead_ins_communes_and_choices_are_no_evidence),
         cmocka_unit_test(test_every_example_classifies_to_its_intent),

@@ -83,26 +83,6 @@ static void test_other_scripts_keep_letters(void **state)
     assert_folds("中文 ok", "中文 ok");
 }
 
-/* Which words were typed with a tone or vowel mark: "ạ" is typed in full,
- * "đc" (đ only) is an abbreviation still. */
-static void test_fold_marks_tells_which_words_carry_marks(void **state)
-{
-    (void)state;
-    char out[64];
-    uint64_t marks = 42;
-    assert_int_equal(norm_fold_marks("Cảm ơn ạ!", strlen("Cảm ơn ạ!"), out, sizeof out, &marks), 8);
-    assert_string_equal(out, "cam on a");
-    assert_int_equal(marks, 1 | 2 | 4);
-    norm_fold_marks("cam on a", 8, out, sizeof out, &marks);
-    assert_int_equal(marks, 0);
-    norm_fold_marks("đc không ạ", strlen("đc không ạ"), out, sizeof out, &marks);
-    assert_string_equal(out, "dc khong a");
-    assert_int_equal(marks, 2 | 4);
-    norm_fold_marks("a, ... à", strlen("a, ... à"), out, sizeof out, &marks);
-    assert_string_equal(out, "a a");
-    assert_int_equal(marks, 2);
-}
-
 static void assert_marked(const char *in, const char *want)
 {
     char out[256];
@@ -164,7 +144,6 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_gives_null),
         cmocka_unit_test(test_fold_into_small_buffer_fails_cleanly),
         cmocka_unit_test(test_other_scripts_keep_letters),
-        cmocka_unit_test(test_fold_marks_tells_which_words_carry_marks),
         cmocka_unit_test(test_marked_words_keep_what_folding_loses),
         cmocka_unit_test(test_marked_words_refuse_bad_input),
         cmocka_unit_test(test_has_words_takes_whole_words_only),
