@@ -5,6 +5,7 @@
 #include "dvcbot/facets.h"
 #include "dvcbot/flowdef.h"
 #include "dvcbot/matcher.h"
+#include "dvcbot/outside.h"
 #include "dvcbot/dialog.h"
 #include "dvcbot/replies.h"
 #include "dvcbot/served.h"
@@ -188,7 +189,9 @@ static void check_screen_links(const struct tpl_set *set, struct prefixed *p)
 static bool is_data_template(const struct catalog *cat, const struct flow_set *flows,
                              const struct tpl_set *set, const char *name, struct prefixed *p)
 {
-    bool data = reply_owner(cat, name) || is_check_screen(flows, name) ||
+    const struct intent *fallback = cat ? catalog_find(cat, CATALOG_FALLBACK_ID) : NULL;
+    bool data = reply_owner(cat, name) || outside_names_template(fallback, name) ||
+                is_check_screen(flows, name) ||
                 (dialog_is_screen(name) && screen_is_linked(set, name));
     if (!data)
         return false;
@@ -257,6 +260,7 @@ static void check_templates(const char *dir, const struct catalog *cat,
     if (cat) {
         p->prefix = "intents/";
         check_answered(cat, set, p);
+        outside_check(catalog_find(cat, CATALOG_FALLBACK_ID), set, report_prefixed, p);
         p->prefix = "templates/";
     }
     tpl_set_free(set);

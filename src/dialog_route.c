@@ -7,6 +7,7 @@
 #include "dvcbot/dialog_internal.h"
 #include "dvcbot/followup.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/outside.h"
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/strfmt.h"
 
@@ -32,12 +33,15 @@ void dialog_turn_route_intent(struct dialog_turn *t, const char *intent_id)
         return;
     }
     const struct intent *in = catalog_find(t->deps->catalog, intent_id);
+    const char *outside = in && in->kind == INTENT_FALLBACK ? outside_reply(in, t->line) : NULL;
     if (in && in->kind == INTENT_PROCEDURE) {
         procedure_reply_summary(t->deps->tpl, in, &t->replies);
         followup_remember(t->session, in->id, clock_now());
     }
     else if (in && in->reply && strcmp(in->reply, DIALOG_GREETING) == 0)
         dialog_turn_greet(t); /* "xin chào" */
+    else if (outside)
+        dialog_turn_render(t, outside, NULL, 0); /* a question another office answers */
     else if (in && in->reply)
         dialog_turn_render(t, in->reply, NULL, 0); /* answered by data */
     else

@@ -7,7 +7,7 @@ test, the way villagers type; none is in intents/ or in tests/data."""
 import json
 import os
 
-from harness import ROOT, Chat, ServiceTest, texts
+from harness import ROOT, Chat, ServiceTest, payloads, texts
 
 
 def title(proc):
@@ -104,16 +104,41 @@ class MisreadingTest(ServiceTest):
         self.assertNotEqual(self.first_line(r), title("bien_dong_dat_dai"), texts(r))
         self.assertNotIn(NOT_UNDERSTOOD, texts(r))
 
-    def test_social_insurance_is_not_the_health_card(self):
-        # "cho em hỏi về bảo hiểm xã hội" got the summary of the free BHYT
-        # card (bhyt_ngan_sach); a health station got khai sinh. Social
-        # insurance (BHXH) is not served here: the out-of-scope answer, not a
-        # health-card procedure. The card itself still is one.
+    def test_social_insurance_gets_where_to_ask(self):
+        # "cho em hỏi về bảo hiểm xã hội" got "tôi chưa hiểu", which was not
+        # true: social insurance (BHXH) is not served here, and its own
+        # answer says who serves it (intents/khac.json "outside")
         for line in ("cho em hỏi về bảo hiểm xã hội", "bao hiem xa hoi thi hoi o dau",
-                     "trạm y tế xã ở đâu"):
+                     "rut bhxh mot lan"):
             r = Chat(self).say(line)
-            self.assertIn(NOT_UNDERSTOOD, texts(r), line)
+            self.assertNotIn(NOT_UNDERSTOOD, texts(r), line)
+            self.assertIn("cơ quan Bảo hiểm xã hội", texts(r), line)
+            self.assertIn("VssID", texts(r), line)
+            self.assertIn("i:bhyt_gia_han", payloads(r), line)
             for proc in ("bhyt_ngan_sach", "bhyt_gia_han", "khai_sinh"):
                 self.assertNotIn(title(proc), texts(r), line)
+        # the card itself still is a procedure
         r = Chat(self).say("làm thẻ bhyt cho con ở trạm y tế được không")
         self.assertEqual(self.first_line(r), title("bhyt_ngan_sach"), texts(r))
+        # a line out of scope naming no such topic gets the usual answer
+        r = Chat(self).say("giá vàng hôm nay")
+        self.assertIn(NOT_UNDERSTOOD, texts(r))
+
+    def test_a_health_station_gets_where_to_go(self):
+        # "trạm y tế xã ở đâu" got "tôi chưa hiểu": health care is no
+        # procedure; where to go, and 115
+        for line in ("trạm y tế xã ở đâu", "benh vien huyen kham chu nhat ko"):
+            r = Chat(self).say(line)
+            self.assertIn("trạm y tế", texts(r), line)
+            self.assertIn("115", texts(r), line)
+            self.assertNotIn(NOT_UNDERSTOOD, texts(r), line)
+            for proc in ("bhyt_ngan_sach", "bhyt_gia_han", "khai_sinh"):
+                self.assertNotIn(title(proc), texts(r), line)
+
+    def test_the_residence_confirmation_says_the_household_book_is_void(self):
+        # the paper household book is void since 2023: the answer about a
+        # residence confirmation says so, and that VNeID shows residence
+        r = Chat(self).say("xin giấy xác nhận cư trú")
+        self.assertEqual(self.first_line(r), title("xac_nhan_cu_tru"), texts(r))
+        self.assertIn("Sổ hộ khẩu giấy hết giá trị từ 01/01/2023", texts(r))
+        self.assertIn("VNeID", texts(r))

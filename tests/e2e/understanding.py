@@ -6,9 +6,10 @@ How a reply is recognised: before the lines, every catalog id is asked once
 by its button ("i:<id>", as if the user had asked about it) and the first
 line of each answer is kept as that id's signature (a procedure's summary,
 the lookup prompt, the complaint path, the thanks reply, the not-understood
-fallback for khac...). The answers that depend on what the user named (the
-lookup or payment prompt for a named procedure) are recognised from their
-templates. "Which one did you mean?" with the expected procedure among its
+fallback for khac...). The answer to an out-of-scope topic another office
+serves (intents/khac.json "outside": social insurance) stands for khac.
+The answers that depend on what the user named (the lookup or payment
+prompt for a named procedure) are recognised from their templates. "Which one did you mean?" with the expected procedure among its
 two buttons counts as right and is counted apart.
 
 Figures per set: right reply %, off-topic lines answered as a procedure
@@ -104,6 +105,12 @@ def procedure_names(root):
     return names
 
 
+def outside_replies(root):
+    """The templates answering out-of-scope topics ("outside" of khac.json)."""
+    with open(os.path.join(root, "intents", FALLBACK + ".json"), encoding="utf-8") as f:
+        return [t["reply"] for t in json.load(f).get("outside", [])]
+
+
 class Judge:
     """Sends lines as fresh users and names the id each first reply stands for."""
 
@@ -126,6 +133,12 @@ class Judge:
             pat = template_pattern(root, name)
             if pat:
                 self.variants.append((pat, ident))
+        # an out-of-scope line naming a topic another office serves gets
+        # that topic's answer (intents/khac.json "outside"): the khac reply
+        for reply in outside_replies(root):
+            pat = template_pattern(root, reply)
+            if pat:
+                self.variants.append((pat, FALLBACK))
         self.ask_which = template_pattern(root, "ask_which")
         # a question about one fact of a procedure it names ("khai sinh het bao
         # nhieu tien") is answered with that fact (templates/followup_*.txt,

@@ -43,6 +43,24 @@ static void write_file(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
+/* A new data dir (dir: a mkdtemp template) with empty intents/ and
+ * templates/, their paths into in and tpl. */
+static void new_data_dir(char *dir, char *in, char *tpl)
+{
+    assert_non_null(mkdtemp(dir));
+    snprintf(in, PATH_MAX, "%s/intents", dir);
+    assert_int_equal(mkdir(in, 0700), 0);
+    snprintf(tpl, PATH_MAX, "%s/templates", dir);
+    assert_int_equal(mkdir(tpl, 0700), 0);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* tmp/intents -> repo intents; tmp/templates: repo templates + stubs. */
 static int setup(void **state)
 {
@@ -139,11 +157,8 @@ static void test_missing_template_is_reported(void **state)
 static void test_an_id_nobody_answers_is_refused(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/dvcbot_served_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char sub[PATH_MAX];
-    snprintf(sub, sizeof sub, "%s/intents", dir);
-    assert_int_equal(mkdir(sub, 0700), 0);
+    char dir[] = "/tmp/dvcbot_served_XXXXXX", sub[PATH_MAX], tpl[PATH_MAX];
+    new_data_dir(dir, sub, tpl);
     write_file(sub, "_catalog.tsv", "vui_ve\tchat\tVui vẻ\tx\nhoi_tham\tchat\tHỏi thăm\tx\n"
                                     "gop_y\taction\tGóp ý\tx\nkhac\tfallback\tKhác\tx\n");
     write_file(sub, "vui_ve.json", "{\"id\":\"vui_ve\",\"kind\":\"chat\",\"name\":\"Vui vẻ\","
@@ -154,9 +169,7 @@ static void test_an_id_nobody_answers_is_refused(void **state)
                                   "\"short_name\":\"Góp ý\",\"match\":{}}");
     write_file(sub, "khac.json", "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\","
                                  "\"short_name\":\"Khác\",\"reply\":\"unknown\",\"match\":{}}");
-    snprintf(sub, sizeof sub, "%s/templates", dir);
-    assert_int_equal(mkdir(sub, 0700), 0);
-    write_file(sub, "unknown.txt", "Chưa hiểu.\n---\nXem | r:help_khong_co\n");
+    write_file(tpl, "unknown.txt", "Chưa hiểu.\n---\nXem | r:help_khong_co\n");
     struct collected p = {0, ""};
     assert_true(datacheck_run(dir, collect, &p, NULL) > 0);
     assert_non_null(strstr(p.all, "intents/vui_ve.json||no dialog handler serves it"));
@@ -164,9 +177,7 @@ static void test_an_id_nobody_answers_is_refused(void **state)
     assert_non_null(strstr(p.all, "templates/unknown.txt||button r:help_khong_co"));
     assert_null(strstr(p.all, "gop_y.json|"));   /* answered by code (served.h) */
     assert_null(strstr(p.all, "intents/khac.json|")); /* answered by its reply */
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
 }
 
 /* A reply-answered file may carry "source" and "last_reviewed"; when it
@@ -174,11 +185,8 @@ static void test_an_id_nobody_answers_is_refused(void **state)
 static void test_a_reply_source_is_checked(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/dvcbot_source_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char sub[PATH_MAX];
-    snprintf(sub, sizeof sub, "%s/intents", dir);
-    assert_int_equal(mkdir(sub, 0700), 0);
+    char dir[] = "/tmp/dvcbot_source_XXXXXX", sub[PATH_MAX], tpl[PATH_MAX];
+    new_data_dir(dir, sub, tpl);
     write_file(sub, "_catalog.tsv", "co_nguon\tchat\tCó nguồn\tx\nsai_ngay\tchat\tSai\tx\n"
                                     "khong_nguon\tchat\tKhông\tx\nkhac\tfallback\tKhác\tx\n");
     write_file(sub, "co_nguon.json", "{\"id\":\"co_nguon\",\"kind\":\"chat\",\"name\":\"C\","
@@ -193,17 +201,40 @@ static void test_a_reply_source_is_checked(void **state)
                                         "\"source\":\"\",\"match\":{}}");
     write_file(sub, "khac.json", "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\","
                                  "\"short_name\":\"Khác\",\"reply\":\"unknown\",\"match\":{}}");
-    snprintf(sub, sizeof sub, "%s/templates", dir);
-    assert_int_equal(mkdir(sub, 0700), 0);
-    write_file(sub, "unknown.txt", "Chưa hiểu.\n---\nMenu | menu\n");
+    write_file(tpl, "unknown.txt", "Chưa hiểu.\n---\nMenu | menu\n");
     struct collected p = {0, ""};
     assert_true(datacheck_run(dir, collect, &p, NULL) > 0);
     assert_null(strstr(p.all, "intents/co_nguon.json|"));
     assert_non_null(strstr(p.all, "intents/sai_ngay.json|last_reviewed|"));
     assert_non_null(strstr(p.all, "intents/khong_nguon.json|source|"));
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    remove_dir(dir);
+}
+
+/* The out-of-scope topics of khac.json ("outside"): each names phrases
+ * written lower case without diacritics and a template that exists; the
+ * topic's template is data (no "nobody renders it"). */
+static void test_outside_topics_are_checked(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_outside_XXXXXX", sub[PATH_MAX], tpl[PATH_MAX];
+    new_data_dir(dir, sub, tpl);
+    write_file(sub, "_catalog.tsv", "khac\tfallback\tKhác\tx\n");
+    write_file(sub, "khac.json", "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\","
+                                 "\"short_name\":\"Khác\",\"reply\":\"unknown\",\"outside\":["
+                                 "{\"phrases\":[\"vssid\"],\"reply\":\"outside_a\"},"
+                                 "{\"phrases\":[\"Bảo hiểm\"],\"reply\":\"outside_b\"},"
+                                 "{\"phrases\":[],\"reply\":\"outside_c\"}],\"match\":{}}");
+    write_file(tpl, "unknown.txt", "Chưa hiểu.\n---\nMenu | menu\n");
+    write_file(tpl, "outside_a.txt", "Hỏi Bảo hiểm xã hội.\n---\nMenu | menu\n");
+    write_file(tpl, "outside_b.txt", "Hỏi nơi khác.\n---\nMenu | menu\n");
+    struct collected p = {0, ""};
+    assert_true(datacheck_run(dir, collect, &p, NULL) > 0); /* the rest of a catalog is missing */
+    assert_non_null(strstr(p.all, "intents/khac.json|outside[1]|a phrase must be lower case"));
+    assert_non_null(strstr(p.all, "intents/khac.json|outside[2]|\"phrases\""));
+    assert_non_null(strstr(p.all, "intents/khac.json|outside[2]|\"reply\" names no existing"));
+    assert_null(strstr(p.all, "outside[0]"));
+    assert_null(strstr(p.all, "outside_a.txt")); /* rendered as data */
+    remove_dir(dir);
 }
 
 int main(void)
@@ -214,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_missing_template_is_reported),
         cmocka_unit_test(test_an_id_nobody_answers_is_refused),
         cmocka_unit_test(test_a_reply_source_is_checked),
+        cmocka_unit_test(test_outside_topics_are_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
