@@ -9,6 +9,7 @@
 #include "dvcbot/console_ui.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/dossier.h"
+#include "dvcbot/dossier_input.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -355,7 +356,11 @@ static void handle_meta(struct http_request *req, void *ud)
         buf_puts(&b, st ? "," : "");
         buf_json_str(&b, dossier_status_name((enum dossier_status)st));
     }
-    buf_puts(&b, "]}");
+    buf_puts(&b, "],\"status_names\":");
+    char *names = cJSON_PrintUnformatted(dossier_status_names(cat));
+    buf_puts(&b, names ? names : "{}");
+    free(names);
+    buf_putc(&b, '}');
     http_respond_json(req, 200, b.data);
     buf_free(&b);
 }

@@ -9,7 +9,7 @@
   var SCOPE = document.body.getAttribute('data-scope') || '';
   var META = { procedures: [], channels: [], statuses: [] };
   var T = window.DVC_TEXTS; /* console_texts.js: what the page says */
-  var STATUS_NAMES = T.statusNames;
+  var STATUS_NAMES = {}; /* from meta: intents/_dossier_status.json */
   var CHANNEL_NAMES = T.channelNames;
   var BC_STATUS = T.broadcastStatus;
   var ERRORS = T.errors;
@@ -459,6 +459,7 @@
   function start() {
     api('GET', 'meta').then(function (res) {
       if (res.status === 200 && res.data) META = res.data;
+      STATUS_NAMES = META.status_names || {};
       initBroadcasts();
       Object.keys(SECTIONS).forEach(function (k) { SECTIONS[k](); });
       window.addEventListener('hashchange', showTab);

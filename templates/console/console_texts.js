@@ -5,11 +5,8 @@
 window.DVC_TEXTS = (function () {
   'use strict';
   return {
-    statusNames: {
-      da_tiep_nhan: 'Đã tiếp nhận', dang_xu_ly: 'Đang xử lý', can_bo_sung: 'Cần bổ sung',
-      cho_thanh_toan: 'Chờ nộp lệ phí', da_co_ket_qua: 'Đã có kết quả',
-      da_tra_ket_qua: 'Đã trả kết quả', tu_choi: 'Từ chối'
-    },
+    /* The statuses' names come from intents/_dossier_status.json (through
+     * /admin/ui/meta): uploads accept them too, so they live in one place. */
 
     channelNames: { telegram: 'Telegram', zalo: 'Zalo', webchat: 'Trò chuyện trên web' },
 
@@ -87,8 +84,13 @@ window.DVC_TEXTS = (function () {
 
     reasons: [
       [/^missing/, 'bị thiếu'],
-      [/^must be ISO 8601/, 'ngày giờ phải theo dạng 2025-03-14T08:00:00+07:00 (hoặc 2025-03-14)'],
-      [/^unknown status/, 'trạng thái không đúng (da_tiep_nhan, dang_xu_ly, can_bo_sung, cho_thanh_toan, da_co_ket_qua, da_tra_ket_qua, tu_choi)'],
+      [/^must be ISO 8601/, 'ngày giờ phải theo dạng ngày/tháng/năm (14/03/2025 hoặc 14/03/2025 08:00) hoặc 2025-03-14T08:00:00+07:00'],
+      [/^a two-digit year/, 'năm chỉ có 2 chữ số nên không rõ là năm nào: ghi đủ 4 chữ số, ví dụ 20/11/2024'],
+      [/^the month is over 12/, 'tháng lớn hơn 12: ngày này đang ghi theo kiểu tháng/ngày, hãy ghi ngày/tháng/năm, ví dụ 20/11/2024'],
+      [/^no such day/, 'không có ngày này (ngày đọc theo ngày/tháng/năm, ví dụ 20/11/2024)'],
+      [/^the time after the date/, 'giờ phải ghi theo 24 giờ, ví dụ 20/11/2024 14:30 (SA/CH, AM/PM dễ hiểu nhầm)'],
+      [/^unknown status: the name fits several/, 'tên trạng thái trùng với nhiều trạng thái: ghi đúng tên như trên trang (Đã tiếp nhận, Chờ nộp lệ phí…)'],
+      [/^unknown status/, 'trạng thái không đúng: ghi tên như trên trang (Đã tiếp nhận, Đang xử lý, Cần bổ sung, Chờ nộp lệ phí, Đã có kết quả, Đã trả kết quả, Từ chối) hoặc mã (da_tiep_nhan…)'],
       [/^unknown procedure/, 'mã thủ tục không có trong danh mục'],
       [/^must be true or false/, 'phải là true/false (hoặc 1/0)'],
       [/^must be an integer amount/, 'phải là số tiền nguyên, tính bằng đồng'],

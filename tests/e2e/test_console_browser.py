@@ -244,6 +244,34 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual(table[BROWSER_COMMUNE]["Tỷ lệ toàn trình"], "66.7")
         self.assertEqual(b.console_errors(), [])
 
+    def test_an_excel_csv_with_day_month_dates_and_status_names_is_read_and_ambiguous_rows_named(self):
+        path = os.path.join(self.tmp, "xuat-tu-excel.csv")
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:  # Excel's "CSV UTF-8", ';'
+            f.write("code;procedure;phone;status;received_at;due_at\r\n"
+                    "XLB.01-0001;khai_sinh;0912345678;Chờ nộp lệ phí;20/11/2024 8:00;25/11/2024\r\n"
+                    "XLB.01-0002;khai_sinh;0912345678;Đang xử lý;11/20/2024;\r\n"
+                    "XLB.01-0003;khai_sinh;0912345678;Đang xử lý;20/11/24;\r\n")
+        b = self.sign_in()
+        self.tab("Hồ sơ")
+        b.find("#hs-file").send_keys(path)
+        self.press("#hs-upload button", "Tải lên")
+        b.wait(lambda: "bị từ chối 2" in b.find("#hs-result").text, what="the upload result")
+        self.assertIn("lưu 1", b.find("#hs-result").text)
+        rows = b.js("return Array.from(document.querySelectorAll('#hs-errors tbody tr')).map(function (r) {"
+                    "  return Array.from(r.cells).slice(0, 4).map(function (c) { return c.textContent; }); })")
+        self.assertEqual([r[:3] for r in rows], [["3", "XLB.01-0002", "Ngày nhận"],
+                                                 ["4", "XLB.01-0003", "Ngày nhận"]])
+        self.assertIn("kiểu tháng/ngày", rows[0][3])  # in Vietnamese, on the row it names
+        self.assertIn("ghi đủ 4 chữ số", rows[1][3])
+        b.fill("#hs-code", "XLB.01-0001")
+        self.press("#hs-search button", "Tìm")
+        b.wait(lambda: "XLB.01-0001" in b.texts("#hs-found td"), what="the dossier found")
+        found = dict(zip(b.texts("#hs-found td")[::2], b.texts("#hs-found td")[1::2]))
+        self.assertEqual(found["Trạng thái"], "Chờ nộp lệ phí")
+        self.assertEqual(found["Ngày nhận"], "20/11/2024 08:00")
+        self.assertEqual(found["Hạn trả"], "25/11/2024")
+        self.assertEqual(b.console_errors(), [])
+
     def test_every_section_opens_and_fills_without_an_error(self):
         self.redis("SADD", "volunteers", "tg:777000111")
         self.redis("HSET", "vol:{tg:777000111}", "commune", "Mường Thanh")
