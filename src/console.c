@@ -4,6 +4,7 @@
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/commune.h"
+#include "dvcbot/console_audit.h"
 #include "dvcbot/console_page.h"
 #include "dvcbot/console_session.h"
 #include "dvcbot/console_ui.h"
@@ -179,6 +180,7 @@ static void on_opened(const struct console_session *s, bool store_down, void *ud
                           pc->con->ctx.deps.cfg->console_max_age_s);
     console_cookie_header(pc->con->sessions, &cookies, CONSOLE_LOGIN_COOKIE, "", 0);
     log_fmt(LOG_INFO, "console sign-in", "\"scoped\":%s", s->who.commune[0] ? "true" : "false");
+    console_audit_event(pc->con->ctx.deps.store, "sign_in", &s->who, pc->addr);
     metrics_inc("dvcbot_console_signins_total", "result=\"ok\"", 1);
     redirect_home(pc->req, cookies.data);
     buf_free(&cookies);
@@ -190,6 +192,8 @@ static void on_login_allowed(bool allowed, bool store_down, void *ud)
     struct page_call *pc = ud;
     struct console *con = pc->con;
     if (store_down || !allowed) {
+        if (!store_down)
+            console_audit_failed(con->ctx.deps.store, pc->addr);
         metrics_inc("dvcbot_console_signins_total",
                     store_down ? "result=\"store_down\"" : "result=\"limited\"", 1);
         respond_login(con, pc->req, store_down ? 503 : 429, store_down ? "s-down" : "s-limited");
@@ -200,6 +204,7 @@ static void on_login_allowed(bool allowed, bool store_down, void *ud)
                                                     pc->token, strlen(pc->token));
     if (!k) {
         console_login_failed(con->sessions, pc->addr, pc->token);
+        console_audit_failed(con->ctx.deps.store, pc->addr);
         metrics_inc("dvcbot_console_signins_total", "result=\"refused\"", 1);
         respond_login(con, pc->req, 401, "s-bad");
         free(pc);
@@ -257,10 +262,13 @@ static void on_logout_session(const struct console_session *s, bool store_down, 
     (void)store_down;
     char given[CONSOLE_CSRF_HEX + 1];
     form_value(pc->req, "csrf", given, sizeof given);
-    if (s && console_csrf_ok(s, given))
+    if (s && console_csrf_ok(s, given)) {
+        console_client_addr(pc->con->sessions, pc->req, pc->addr, sizeof pc->addr);
+        console_audit_event(pc->con->ctx.deps.store, "sign_out", &s->who, pc->addr);
         console_session_close(pc->con->sessions, s->sid, on_session_closed, pc);
-    else
+    } else {
         logout_answer(pc, !s);
+    }
 }
 
 static void handle_logout(struct http_request *req, void *ud)
@@ -386,6 +394,7 @@ struct console *console_new(const struct console_deps *deps, char **err)
     console_handoffs_routes(con->ui, &con->ctx);
     console_payments_routes(con->ui, &con->ctx);
     console_volunteers_routes(con->ui, &con->ctx);
+    console_audit_routes(con->ui, &con->ctx);
     metrics_declare("dvcbot_console_signins_total", METRIC_COUNTER,
                     "Staff console sign-ins by result (ok, refused, limited, store_down).", NULL, 0);
     return con;

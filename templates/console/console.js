@@ -204,6 +204,7 @@
   function showTab() {
     var id = (location.hash || '#bc').slice(1);
     if (!$(id) || !$(id).classList.contains('tab')) id = 'bc';
+    if (id === 'nk' && document.body.classList.contains('scoped')) id = 'bc'; /* the province's */
     Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (s) {
       s.classList.toggle('on', s.id === id);
     });
@@ -778,6 +779,28 @@
   }
 
   SECTIONS.cb = function () { loaders.cb = loadHandoffs; };
+
+  /* ===== Sign-in trail (province staff) ===== */
+
+  function loadAudit() {
+    api('GET', 'audit').then(function (res) {
+      if (res.status !== 200) { notice(errorText(res)); return; }
+      table($('nk-list'), 'nhat-ky-dang-nhap', [
+        { title: 'Lúc', get: function (r) { return fmtTime(r.at); } },
+        { title: 'Việc', get: function (r) { return T.auditEvents[r.event] || r.event; } },
+        { title: 'Mã khóa', key: 'token' },
+        { title: 'Phạm vi', get: function (r) { return r.label || T.auditProvince; } },
+        { title: 'Từ địa chỉ', key: 'from' }
+      ], res.data.events, { empty: T.auditEmpty });
+      table($('nk-failed'), 'dang-nhap-sai', [
+        { title: 'Ngày', get: function (r) { return r.day.slice(6, 8) + '/' + r.day.slice(4, 6) + '/' + r.day.slice(0, 4); } },
+        { title: 'Từ địa chỉ', get: function (r) { return r.from === '*' ? T.auditOther : r.from; } },
+        { title: 'Số lần sai', key: 'count', num: true }
+      ], res.data.failed, { empty: T.auditNoFailed });
+    });
+  }
+
+  SECTIONS.nk = function () { loaders.nk = loadAudit; };
 
 
   /* ===== Volunteers ===== */

@@ -65,6 +65,7 @@ window.DVC_TEXTS = (function () {
       [/^no such dossier/, 'Không tìm thấy hồ sơ.'],
       [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
       [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
+      [/^the sign-in trail is for province staff/, 'Nhật ký đăng nhập chỉ dành cho cán bộ cấp tỉnh.'],
       [/^not found/, 'Không tìm thấy.']
     ],
 
@@ -128,6 +129,13 @@ window.DVC_TEXTS = (function () {
     whenPast: 'Giờ hẹn gửi đã qua. Kiểm tra lại ngày, tháng, năm; để trống nếu muốn gửi ngay.',
     noRecipients: 'Không có ai trong nhóm người nhận này. Kiểm tra lại tên xã/phường (viết đúng tên, cách nhau bằng dấu phẩy) và các điều kiện khác.',
     followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này',
+
+    /* The sign-in trail (province staff only). */
+    auditEvents: { sign_in: 'Đăng nhập', sign_out: 'Đăng xuất' },
+    auditProvince: 'Toàn tỉnh',
+    auditEmpty: 'Chưa có lần đăng nhập nào được ghi.',
+    auditNoFailed: 'Không có lần đăng nhập sai nào trong 7 ngày.',
+    auditOther: 'các địa chỉ khác',
 
     /* A volunteer's user key that is not one (a phone number, say). */
     volunteerKey: 'Nhập mã người dùng dạng tg:123456789 (Telegram) hoặc zl:… (Zalo), không phải số điện thoại.'

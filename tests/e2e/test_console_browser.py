@@ -63,7 +63,7 @@ class ConsoleBrowserTest(ServiceTest):
         return b
 
     TABS = {"Phát tin": "bc", "Hồ sơ": "hs", "Chỉ số": "cs", "Góp ý, khiếu nại": "gy",
-            "Tình nguyện viên": "tnv", "Chờ cán bộ": "cb"}
+            "Tình nguyện viên": "tnv", "Chờ cán bộ": "cb", "Nhật ký đăng nhập": "nk"}
 
     def tab(self, name):
         return self.press('#tabs a[href="#%s"]' % self.TABS[name], name)
@@ -270,6 +270,34 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual(found["Trạng thái"], "Chờ nộp lệ phí")
         self.assertEqual(found["Ngày nhận"], "20/11/2024 08:00")
         self.assertEqual(found["Hạn trả"], "25/11/2024")
+        self.assertEqual(b.console_errors(), [])
+
+    def test_the_sign_in_trail_shows_who_signed_in_with_which_token_and_counts_wrong_tries_on_a_phone(self):
+        import hashlib
+        b = self.browser
+        b.open(self.url())
+        if not b.find_all("#token"):
+            self.sign_out()
+        b.fill("#token", "mat-khau-go-nham-0123456789")
+        self.press("#login button", "Đăng nhập")
+        b.wait_js("return !!document.getElementById('token')", what="the sign-in form again")
+        b.console()  # the refused sign-in's own 401 line
+        self.sign_in()
+        try:
+            b.resize(390, 844)  # an officer's phone
+            self.tab("Nhật ký đăng nhập")
+            b.wait(lambda: b.texts("#nk-list tbody td"), what="the trail")
+            first = b.js("return Array.from(document.querySelectorAll('#nk-list tbody tr')[0].cells)"
+                         ".map(function (c) { return c.textContent; })")
+            self.assertEqual(first[1:], ["Đăng nhập", hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()[:12],
+                                         "Toàn tỉnh", "127.0.0.*"])
+            failed = b.texts("#nk-failed tbody td")
+            self.assertEqual(failed[1:], ["127.0.0.*", "1"])
+            self.assertFalse(b.js("return document.documentElement.scrollWidth > window.innerWidth"))
+            self.assertEqual(self.unnamed_fields(), [])
+        finally:
+            b.resize(*DESKTOP)
+        self.assertNotIn("mat-khau-go-nham", " ".join(self.redis("KEYS", "*")))
         self.assertEqual(b.console_errors(), [])
 
     def test_every_section_opens_and_fills_without_an_error(self):
