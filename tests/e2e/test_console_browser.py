@@ -76,6 +76,16 @@ class ConsoleBrowserTest(ServiceTest):
             "  !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.title; })"
             ".map(function (e) { return e.outerHTML.slice(0, 80); })")
 
+    def upload(self, path, stored, refused):
+        """The file uploaded in the Hồ sơ tab, its answer read."""
+        b = self.sign_in()
+        self.tab("Hồ sơ")
+        b.find("#hs-file").send_keys(path)
+        self.press("#hs-upload button", "Tải lên")
+        b.wait(lambda: "bị từ chối %d" % refused in b.find("#hs-result").text, what="the upload result")
+        self.assertIn("lưu %d" % stored, b.find("#hs-result").text)
+        return b
+
     def sign_out(self):
         b = self.browser
         self.press("#logout button", "Đăng xuất")
@@ -203,12 +213,7 @@ class ConsoleBrowserTest(ServiceTest):
         path = os.path.join(self.tmp, "ho-so-xuat.csv")
         with open(path, "wb") as f:
             f.write(to_csv(rows))
-        b = self.sign_in()
-        self.tab("Hồ sơ")
-        b.find("#hs-file").send_keys(path)
-        self.press("#hs-upload button", "Tải lên")
-        b.wait(lambda: "bị từ chối 1" in b.find("#hs-result").text, what="the upload result")
-        self.assertIn("lưu 4", b.find("#hs-result").text)
+        b = self.upload(path, stored=4, refused=1)
         cells = b.texts("#hs-errors td")
         self.assertEqual(cells[:3], ["5", "BRW.04-0004", "Ngày nhận"])  # line 5: header + 4
         self.assertIn("2025-03-14T08:00:00+07:00", cells[3])  # the reason, in Vietnamese
@@ -251,12 +256,7 @@ class ConsoleBrowserTest(ServiceTest):
                     "XLB.01-0001;khai_sinh;0912345678;Chờ nộp lệ phí;20/11/2024 8:00;25/11/2024\r\n"
                     "XLB.01-0002;khai_sinh;0912345678;Đang xử lý;11/20/2024;\r\n"
                     "XLB.01-0003;khai_sinh;0912345678;Đang xử lý;20/11/24;\r\n")
-        b = self.sign_in()
-        self.tab("Hồ sơ")
-        b.find("#hs-file").send_keys(path)
-        self.press("#hs-upload button", "Tải lên")
-        b.wait(lambda: "bị từ chối 2" in b.find("#hs-result").text, what="the upload result")
-        self.assertIn("lưu 1", b.find("#hs-result").text)
+        b = self.upload(path, stored=1, refused=2)
         rows = b.js("return Array.from(document.querySelectorAll('#hs-errors tbody tr')).map(function (r) {"
                     "  return Array.from(r.cells).slice(0, 4).map(function (c) { return c.textContent; }); })")
         self.assertEqual([r[:3] for r in rows], [["3", "XLB.01-0002", "Ngày nhận"],
