@@ -4,6 +4,7 @@
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/commune.h"
+#include "dvcbot/commune_list.h"
 #include "dvcbot/console_audit.h"
 #include "dvcbot/console_page.h"
 #include "dvcbot/console_session.h"
@@ -329,6 +330,23 @@ static void handle_ui(struct http_request *req, void *ud)
 
 /* ===== GET /admin/ui/meta: what the page needs to know first ===== */
 
+/* {"name": "Chiềng Cơi", "label": "phường Chiềng Cơi, Sơn La"} of each unit. */
+static void put_communes(struct buf *b, const struct commune_list *l)
+{
+    for (size_t i = 0; l && i < commune_list_size(l); i++) {
+        const struct commune_unit *u = commune_list_at(l, i);
+        buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+        buf_json_str(b, u->name);
+        buf_puts(b, ",\"label\":");
+        struct buf label;
+        buf_init(&label);
+        buf_printf(&label, "%s %s, %s", u->type, u->name, u->province);
+        buf_json_str(b, label.data);
+        buf_free(&label);
+        buf_putc(b, '}');
+    }
+}
+
 static void handle_meta(struct http_request *req, void *ud)
 {
     struct console_ctx *ctx = ud;
@@ -364,6 +382,8 @@ static void handle_meta(struct http_request *req, void *ud)
         buf_puts(&b, st ? "," : "");
         buf_json_str(&b, dossier_status_name((enum dossier_status)st));
     }
+    buf_puts(&b, "],\"communes\":[");
+    put_communes(&b, ctx->deps.communes);
     buf_puts(&b, "],\"status_names\":");
     char *names = cJSON_PrintUnformatted(dossier_status_names(cat));
     buf_puts(&b, names ? names : "{}");
@@ -435,6 +455,43 @@ const char *console_scope(const struct http_request *req)
 bool console_in_scope(const char *scope, const char *commune)
 {
     return !scope[0] || commune_same(scope, commune);
+}
+
+static bool commune_listed(const struct commune_list *l, const char *name)
+{
+    for (size_t i = 0; i < commune_list_size(l); i++)
+        if (commune_same(name, commune_list_at(l, i)->name))
+            return true;
+    return false;
+}
+
+/* ", nearest: A, B" from what the list finds likely for name. */
+static void put_nearest(struct buf *b, const struct commune_list *l, const char *name)
+{
+    struct commune_match m;
+    commune_list_match(l, name, &m);
+    const struct commune_unit *one[1] = {m.unit};
+    const struct commune_unit *const *units = m.unit ? one : m.cands;
+    size_t n = m.unit ? 1 : m.n_cands;
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ", " : "; nearest: ");
+        buf_puts(b, units[i]->label);
+    }
+}
+
+bool console_commune_known(const struct console_ctx *ctx, struct http_request *req,
+                           const char *name)
+{
+    const struct commune_list *l = ctx->deps.communes;
+    if (!name[0] || !l || !commune_list_size(l) || commune_listed(l, name))
+        return true;
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "unknown commune '%.100s' (not in the 2025 list)", name);
+    put_nearest(&b, l, name);
+    http_respond_error(req, 422, b.data);
+    buf_free(&b);
+    return false;
 }
 
 char **console_user_keys(const redisReply *r, size_t *n)

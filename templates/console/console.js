@@ -461,12 +461,28 @@
     api('GET', 'meta').then(function (res) {
       if (res.status === 200 && res.data) META = res.data;
       STATUS_NAMES = META.status_names || {};
+      fillCommunes($('commune-names'), '');
+      $('bc-communes').addEventListener('input', suggestCommunes);
       initBroadcasts();
       Object.keys(SECTIONS).forEach(function (k) { SECTIONS[k](); });
       window.addEventListener('hashchange', showTab);
       showTab();
       document.body.setAttribute('data-ready', '1');
     });
+  }
+
+  /* The 2025 communes (meta) as suggestions; prefix: the names typed before
+   * the one being typed, so a list "Chiềng Cơi, Mư…" is completed whole. */
+  function fillCommunes(list, prefix) {
+    clear(list);
+    (META.communes || []).forEach(function (c) {
+      list.appendChild(el('option', { value: prefix + c.name, text: c.label }));
+    });
+  }
+
+  function suggestCommunes() {
+    var v = $('bc-communes').value, cut = v.lastIndexOf(',');
+    fillCommunes($('bc-commune-names'), cut < 0 ? '' : v.slice(0, cut + 1).replace(/\s*$/, ' '));
   }
 
   var SECTIONS = {};

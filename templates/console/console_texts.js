@@ -66,6 +66,8 @@ window.DVC_TEXTS = (function () {
       [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
       [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
       [/^the sign-in trail is for province staff/, 'Nhật ký đăng nhập chỉ dành cho cán bộ cấp tỉnh.'],
+      [/^unknown commune '(.*)' \(not in the 2025 list\); nearest: (.*)/, 'Không có xã/phường «$1» trong danh sách sau sắp xếp năm 2025. Tên gần nhất: $2. Chọn tên trong danh sách gợi ý.'],
+      [/^unknown commune '(.*)' \(not in the 2025 list\)/, 'Không có xã/phường «$1» trong danh sách sau sắp xếp năm 2025. Chọn tên trong danh sách gợi ý.'],
       [/^not found/, 'Không tìm thấy.']
     ],
 
