@@ -108,6 +108,7 @@ static const struct {
     {"source", F_STR, true},
     {"notes", F_STR, false},
     {"opening", F_STR, false},
+    {"online_note", F_STR, false},
     {"last_reviewed", F_DATE, true},
 };
 
@@ -151,7 +152,7 @@ static bool valid_date(const char *s)
 static const char *field_problem(const cJSON *v, enum field_type type)
 {
     static const char *const levels[] = {"xa", "tinh", "cong_an", "bhxh", NULL};
-    static const char *const onlines[] = {"toan_trinh", "mot_phan", NULL};
+    static const char *const onlines[] = {"toan_trinh", "mot_phan", "truc_tiep", NULL};
     switch (type) {
     case F_STR:
         return nonempty_string(v) ? NULL : "must be a non-empty string";
@@ -176,7 +177,7 @@ static const char *field_problem(const cJSON *v, enum field_type type)
                    ? NULL : "must be one of xa, tinh, cong_an, bhxh";
     case F_ONLINE:
         return nonempty_string(v) && one_of(v->valuestring, onlines)
-                   ? NULL : "must be toan_trinh or mot_phan";
+                   ? NULL : "must be toan_trinh, mot_phan or truc_tiep";
     case F_URL:
         return nonempty_string(v) && strncmp(v->valuestring, "https://dichvucong.gov.vn", 25) == 0
                    ? NULL : "must be a https://dichvucong.gov.vn address";
@@ -227,6 +228,7 @@ static void fill_proc(struct proc_storage *ps, const cJSON *p)
     pi->source = opt_string(p, "source");
     pi->notes = opt_string(p, "notes");
     pi->opening = opt_string(p, "opening");
+    pi->online_note = opt_string(p, "online_note");
     pi->last_reviewed = opt_string(p, "last_reviewed");
     ps->fee_periods = procedure_fee_read(p, pi, &pi->n_fee_periods);
     pi->fee_periods = ps->fee_periods;

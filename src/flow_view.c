@@ -4,6 +4,7 @@
 #include "dvcbot/flow_turn.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,12 +285,12 @@ void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct 
 void flow_view_intro(struct flow_ctx *c)
 {
     const struct procedure_info *p = c->s.def->in->proc;
-    char total[24], name[TPL_NAME_MAX];
+    char total[24];
     size_t k, all;
     flow_state_position(&c->s, 0, &k, &all);
     snprintf(total, sizeof total, "%zu", all);
-    snprintf(name, sizeof name, "procedure_online_%s", p && p->online ? p->online : "mot_phan");
-    char *online = flow_view_text(c, name, NULL, 0);
+    char *online = p && p->online ? procedure_reply_online(c->t->deps->tpl, p)
+                                  : flow_view_text(c, "procedure_online_mot_phan", NULL, 0);
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"total", total}, {"online", online}};
     render(c, "flow_intro", v, 3);
     free(online);

@@ -124,7 +124,11 @@ static void fact_vars_make(struct fact_vars *fv, const struct tpl_set *tpl, cons
                            enum facet facet)
 {
     const struct procedure_info *p = in->proc;
-    snprintf(fv->tpl, sizeof fv->tpl, "followup_%s", facet_name(facet));
+    /* followup_<facet>_<online> when there is one (at the office only:
+     * no portal page, no log-in to name), else followup_<facet> */
+    snprintf(fv->tpl, sizeof fv->tpl, "followup_%s_%s", facet_name(facet), p->online);
+    if (!tpl_exists(tpl, fv->tpl))
+        snprintf(fv->tpl, sizeof fv->tpl, "followup_%s", facet_name(facet));
     fv->fact = fact_text(tpl, p, facet);
     fv->online = procedure_reply_online(tpl, p);
     fv->pay[0] = '\0';

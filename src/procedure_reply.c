@@ -83,12 +83,25 @@ static char *all_documents_text(const struct procedure_info *p)
     return buf_steal(&b);
 }
 
+/* line (NULL: empty) followed by p's online_note when it has one. */
+static char *with_online_note(const char *line, const struct procedure_info *p)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s", line ? line : "");
+    if (p->online_note && *p->online_note)
+        buf_printf(&b, "%s%s", b.len ? " " : "", p->online_note);
+    return buf_steal(&b);
+}
+
 char *procedure_reply_online(const struct tpl_set *t, const struct procedure_info *p)
 {
-    const char *name = strcmp(p->online, "toan_trinh") == 0 ? "procedure_online_toan_trinh"
-                                                             : "procedure_online_mot_phan";
+    char name[TPL_NAME_MAX];
+    snprintf(name, sizeof name, "procedure_online_%s", p->online);
     char *s = tpl_render_text(t, name, NULL, 0);
-    return s ? s : xstrdup("");
+    char *line = with_online_note(s, p);
+    free(s);
+    return line;
 }
 
 /* The full view says more than the summary: who the procedure is for and

@@ -45,7 +45,7 @@ struct procedure_info {
     const char *processing_time;
     const char *agency;          /* competent agency */
     const char *level;           /* "xa" | "tinh" | "cong_an" | "bhxh" */
-    const char *online;          /* "toan_trinh" | "mot_phan" */
+    const char *online;          /* "toan_trinh" | "mot_phan" | "truc_tiep" (at the office only) */
     const char *portal_url;      /* the procedure's own page on dichvucong.gov.vn when known */
     const char *portal_code;     /* national procedure code ("1.001193"), or NULL when not known */
     const char *const *steps;    /* ordered steps of the online submission */
@@ -54,6 +54,7 @@ struct procedure_info {
     const char *source;          /* the legal text checked, and how (who reads it: staff) */
     const char *notes;           /* caveats (varies by province, to verify); may be NULL */
     const char *opening;         /* a line said before the facts (condolences for khai tử); may be NULL */
+    const char *online_note;     /* said after the online line, where it has an exception; may be NULL */
     const char *last_reviewed;   /* YYYY-MM-DD */
     const struct fee_period *fee_periods; /* fees in force for a while (procedure_fee.h) */
     size_t n_fee_periods;

@@ -69,8 +69,9 @@ int procedure_reply_group(const struct tpl_set *t, const struct catalog *cat, co
 char *procedure_reply_documents(const struct tpl_set *t, const struct procedure_info *p, size_t max,
                                 size_t bytes, bool *cut);
 
-/* The line saying whether the procedure is done wholly online
- * (procedure_online_toan_trinh / _mot_phan). Caller frees. */
+/* The line saying whether the procedure is done wholly online, partly, or
+ * at the office only (procedure_online_toan_trinh / _mot_phan / _truc_tiep),
+ * then p's online_note. Caller frees. */
 char *procedure_reply_online(const struct tpl_set *t, const struct procedure_info *p);
 
 /* Copies s into a new string cut to at most max bytes at a word boundary

@@ -217,3 +217,52 @@ class FeeSwitchTest(ServiceTest):
         self.assertNotIn("64/2025", after)
         self.assertTrue(after.startswith("Lệ phí: Cấp đổi 50.000 đ"))  # amounts first, still
         self.assertIn("Miễn phí: cấp lần đầu", after)
+
+
+class OnlineLineTest(ServiceTest):
+    """The line saying how a procedure is done (summary, "Xem đầy đủ", the
+    guided flow's intro, "làm online được không") agrees with its steps and
+    notes (facts8)."""
+    telegram = False
+
+    def texts(self, user, text=None, button=None):
+        status, data = self.bot.webchat(user, text, button=button)
+        self.assertEqual(status, 200)
+        return "\n".join(r["text"] for r in data["replies"])
+
+    def test_a_level_2_account_is_said_to_be_made_at_the_police_not_online(self):
+        """NĐ 69/2024/NĐ-CP: a level-2 VNeID account is made in person
+        (face, fingerprints); the summary said 'Nộp trên mạng…'."""
+        steps = load_intent("dinh_danh_dien_tu")["procedure"]["steps"]
+        self.assertIn("Công an xã", steps[0])
+        summary = self.texts("online01", button="i:dinh_danh_dien_tu")
+        intro = self.texts("online02", button="flow:dinh_danh_dien_tu")
+        for text in (summary, intro):
+            self.assertNotIn("Nộp trên mạng", text)
+            self.assertNotIn("Làm hết trên điện thoại", text)
+            self.assertIn("Làm trực tiếp", text)
+            # in the app for a level-2 account: not verified, said so
+            self.assertIn("chưa chắc", text)
+        self.texts("online03", button="i:dinh_danh_dien_tu")
+        online = self.texts("online03", "làm online được không")
+        self.assertTrue(online.startswith("Nộp trực tuyến – "), online)
+        self.assertIn("Làm trực tiếp", online)
+        self.assertNotIn("Đăng nhập bằng tài khoản VNeID mức 2", online)
+        self.assertNotIn("Trang nộp hồ sơ", online)
+        place = self.texts("online03", "nộp ở đâu")
+        self.assertIn("Công an xã/phường", place)
+        self.assertNotIn("Nộp trực tuyến tại", place)
+
+    def test_the_passport_line_says_a_first_chip_passport_may_need_a_visit(self):
+        """The intro said 'Làm hết trên điện thoại' while the notes said a
+        first chip passport may need an in-person biometric visit."""
+        notes = load_intent("ho_chieu")["procedure"]["notes"]
+        self.assertIn("vân tay", notes)
+        summary = self.texts("online04", button="i:ho_chieu")
+        intro = self.texts("online05", button="flow:ho_chieu")
+        full = self.texts("online06", button="full:ho_chieu")
+        for text in (summary, intro, full):
+            line = next(ln for ln in text.split("\n") if "trên điện thoại" in ln)
+            self.assertIn("lần đầu", line.lower())
+            self.assertIn("vân tay", line)
+            self.assertIn("chưa chắc", line)

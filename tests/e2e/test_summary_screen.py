@@ -9,10 +9,12 @@ typing box about SCREEN_ROWS rows of text; an inline keyboard row (one long
 button, or two short ones side by side, as telegram.c lays them out) takes
 the height of two rows of text. SCREEN_CHARS counts every character the
 user sees: the text and the button labels."""
+import datetime
+import json
 import os
 import textwrap
 
-from harness import ROOT, Chat, ServiceTest
+from harness import ROOT, VN, Chat, ServiceTest, fee_in_force
 
 SCREEN_CHARS = 600
 SCREEN_ROWS = 26
@@ -83,6 +85,54 @@ class SummaryScreenTest(ServiceTest):
         self.assertEqual(screen_rows("a" * 10 + " " + "b" * 29 + "\n\nc", labels), 2 + 1 + 1 + 2 * 2)
 
 
+def procedure_facts(pid):
+    with open(os.path.join(ROOT, "intents", pid + ".json"), encoding="utf-8") as f:
+        return json.load(f)["procedure"]
+
+
+def midnight_after(day):
+    """Unix time of 00:00 (Vietnam time) after the day YYYY-MM-DD."""
+    d = datetime.date.fromisoformat(day) + datetime.timedelta(days=1)
+    return datetime.datetime(d.year, d.month, d.day, tzinfo=VN).timestamp()
+
+
+class FeeFollowupScreenTest(ServiceTest):
+    """"hết bao nhiêu tiền" after a procedure: the whole fee in force, never
+    cut (followup.c shows at most 600 bytes of it), and one phone screen with
+    its buttons — now, and in every fee period still to come (the clock is
+    moved past each period's last day)."""
+    telegram = False
+
+    def fee_screens(self, tag):
+        cut = []
+        for pid in procedure_ids():
+            chat = Chat(self, "webchat", user="feefu%s%s" % (tag, pid))
+            chat.press("i:" + pid)
+            reply = chat.say("hết bao nhiêu tiền")[0]
+            text, labels = reply["text"], [label for label, _ in reply["buttons"]]
+            fee = fee_in_force(procedure_facts(pid), self.bot.now())
+            self.assertTrue(text.startswith("Lệ phí – "), (pid, text))
+            if fee not in text:
+                cut.append("%s: cut (%d bytes)" % (pid, len(fee.encode())))
+            chars = len(text) + sum(len(label) for label in labels)
+            rows = screen_rows(text, labels)
+            if chars > SCREEN_CHARS or rows > SCREEN_ROWS:
+                cut.append("%s: %d characters, %d rows" % (pid, chars, rows))
+        return cut
+
+    def test_no_fee_followup_is_cut_or_over_one_screen_in_any_fee_period(self):
+        ends = sorted({period["until"] for pid in procedure_ids()
+                       for period in procedure_facts(pid).get("fee_periods", [])})
+        problems = self.fee_screens("now")
+        for until in ends:
+            ahead = midnight_after(until) + 60 - self.bot.now()
+            if ahead <= 0:
+                continue
+            self.bot.advance_clock(ahead)
+            problems += ["after %s, %s" % (until, p) for p in self.fee_screens(until)]
+        self.assertEqual(problems, [])
+
+
 class FeeFactsTest(ServiceTest):
     """What the fee lines say (facts3), as the web chat user gets them."""
     telegram = False
@@ -101,10 +151,12 @@ class FeeFactsTest(ServiceTest):
         self.assertTrue(line.startswith("Lệ phí: Mua bán: thuế thu nhập 2%"), line)
         self.assertIn("0,5%", line)
         self.assertIn("trong gia đình: miễn", line)
-        full = self.fee_line(self.reply("feefacts01", "full:bien_dong_dat_dai"))
+        page = self.reply("feefacts01", "full:bien_dong_dat_dai")
+        full = self.fee_line(page)
         # gifts and inheritance from outside the family: 10 % above 20 million, not 2 %
         self.assertIn("thừa kế từ người khác: thuế thu nhập cá nhân 10% phần giá trị trên 20 triệu", full)
-        self.assertIn("cha mẹ chồng với con dâu, cha mẹ vợ với con rể", full)
+        # the whole family list is on the full page (the fee line names it in short)
+        self.assertIn("cha mẹ chồng với con dâu, cha mẹ vợ với con rể", page)
         self.assertIn("109/2025/QH15", full)
         self.assertIn("10/2022/NĐ-CP", full)
 

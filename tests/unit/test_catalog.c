@@ -73,7 +73,8 @@ static void test_every_procedure_has_its_facts(void **state)
         assert_non_null(p->agency);
         assert_non_null(p->audience);
         assert_non_null(p->legal_basis);
-        assert_true(strcmp(p->online, "toan_trinh") == 0 || strcmp(p->online, "mot_phan") == 0);
+        assert_true(strcmp(p->online, "toan_trinh") == 0 || strcmp(p->online, "mot_phan") == 0 ||
+                    strcmp(p->online, "truc_tiep") == 0);
         assert_true(strncmp(p->portal_url, "https://dichvucong.gov.vn", 25) == 0);
         /* reviewed after the two-level local government reform (2025-07-01) */
         assert_true(strcmp(p->last_reviewed, "2025-07-01") > 0);
