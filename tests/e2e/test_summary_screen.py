@@ -160,6 +160,18 @@ class FeeFactsTest(ServiceTest):
         self.assertIn("109/2025/QH15", full)
         self.assertIn("10/2022/NĐ-CP", full)
 
+    def test_vehicle_registration_fee_names_the_car_amount_of_thong_tu_155(self):
+        """Thông tư 155/2025/TT-BTC (from 01/01/2026): two areas, Hà Nội and
+        TP.HCM, and every other province (140.000 đ for a car up to 9 seats);
+        the data still sorted Sơn La's wards by the areas of Thông tư 60/2023."""
+        line = self.fee_line(self.reply("feefacts04", "i:dang_ky_xe"))
+        self.assertIn("140.000 đ", line)
+        page = self.reply("feefacts04", "full:dang_ky_xe")
+        self.assertIn("khu vực II", self.fee_line(page))
+        self.assertIn("Thông tư 155/2025/TT-BTC", self.fee_line(page))
+        self.assertNotIn("khu vực III", page)
+        self.assertNotIn("thị xã Mộc Châu", page)
+
     def test_late_birth_and_death_registration_fee_says_the_commune_tells_the_amount(self):
         for pid in ("khai_tu", "khai_sinh"):
             line = self.fee_line(self.reply("feefacts02", "i:" + pid))
