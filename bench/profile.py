@@ -2,7 +2,7 @@
 """Instructions per Telegram update on the whole path, by callgrind: a figure that
 does not move with the machine's load (the other benchmarks' do).
 
-  python3 bench/profile.py --build build [--seconds 15] [--top 25] [--perf]
+  python3 bench/profile.py --build build [--seconds 15] [--top 25] [--perf] [--env NAME=VALUE ...]
 
 dvcbot runs under `valgrind --tool=callgrind --toggle-collect=uv_run` (the loop
 only: start-up and data loading are left out) with the same nginx Bot API stub,
@@ -120,6 +120,8 @@ def main():
     ap.add_argument("--syscalls", action="store_true", help="perf stat: system calls per update by kind")
     ap.add_argument("--rate", type=int, default=0, help="with --syscalls: offered updates/s (0: saturate)")
     ap.add_argument("--keep", help="copy the callgrind (or perf) output to this file")
+    ap.add_argument("--env", action="append", metavar="NAME=VALUE",
+                    help="set in dvcbot's environment (e.g. DVCBOT_TELEGRAM_INLINE_REPLY=1)")
     args = ap.parse_args()
     webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-profile-")
@@ -139,6 +141,7 @@ def main():
                    TELEGRAM_WEBHOOK_SECRET=webhook.SECRET, TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}",
                    DVCBOT_TELEGRAM_RATE="1000000", DVCBOT_LOG_LEVEL="warn",
                    DVCBOT_TRUSTED_PROXIES="127.0.0.1")
+        env.update(webhook.env_args(args.env))
         out = os.path.join(tmp, "callgrind.out")
         binary = os.path.join(webhook.ROOT, args.build, "dvcbot")
         if args.perf:

@@ -3,7 +3,7 @@
 move with the machine's load (Redis's microseconds in bench/profile.py do).
 
   python3 bench/redis_cost.py --build build [--seconds 1] [--warmup 1] [--users 1000]
-                               [--connections 64] [--keep DIR]
+                               [--connections 64] [--keep DIR] [--env NAME=VALUE ...]
 
 1. Capture: dvcbot (native) with the nginx Bot API stub and Redis on a unix
    socket, saturated by wrk (64 connections) for --warmup seconds, then again
@@ -384,6 +384,7 @@ def capture(args, tmp):
                    TELEGRAM_WEBHOOK_SECRET=webhook.SECRET, TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}",
                    DVCBOT_TELEGRAM_RATE="1000000", DVCBOT_LOG_LEVEL="warn", DVCBOT_WORKER_ID=WORKER,
                    DVCBOT_TRUSTED_PROXIES="127.0.0.1")
+        env.update(webhook.env_args(args.env))
         bot = subprocess.Popen([os.path.join(webhook.ROOT, args.build, "dvcbot"), "serve"], env=env,
                                stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
         procs.append(bot)
@@ -443,6 +444,8 @@ def main():
     ap.add_argument("--connections", type=int, default=64,
                     help="wrk's; 1 = one update at a time (each alone in its FCALLs, as at low traffic)")
     ap.add_argument("--keep", help="keep the capture and the callgrind output in this directory")
+    ap.add_argument("--env", action="append", metavar="NAME=VALUE",
+                    help="set in dvcbot's environment (e.g. DVCBOT_TELEGRAM_INLINE_REPLY=1)")
     args = ap.parse_args()
     webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-rcost-")

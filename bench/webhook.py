@@ -2,13 +2,18 @@
 """The whole Telegram path of dvcbot next to nginx, in one run on this machine.
 
   python3 bench/webhook.py --build build [--seconds 8] [--connections 64] [--rate 5000]
+                           [--env NAME=VALUE ...]   (dvcbot's environment, e.g.
+                                                    DVCBOT_TELEGRAM_INLINE_REPLY=1)
 
 Prints, side by side:
   - nginx's fixed 200 (one worker): requests/s under wrk (the ceiling of this machine);
   - dvcbot, saturated by wrk with real-shaped updates from 10 000 users:
       accepted  = webhooks answered 200 per second of the wrk run (503s are refused work);
-      delivered = sendMessage calls received by the Bot API stub per second, from the start
-                  of the run until every accepted update's reply has arrived (the drain);
+      delivered = replies per second, from the start of the run until every accepted
+                  update's reply has arrived (the drain): sendMessage calls received by the
+                  Bot API stub, plus those that rode in webhook responses (a 200 whose body
+                  is a sendMessage call, DVCBOT_TELEGRAM_INLINE_REPLY; counted by wrk's Lua
+                  response(), which every run has, so wrk does the same work in both modes);
   - dvcbot at a fixed offered rate (--rate updates/s, one timetable of slots shared by all
     connections, wrk Lua delay()): p50 / p90 / p99 of the webhook and the rate achieved;
   - dvcbot's peak RSS (VmHWM) over all of it, and the load average before and after.
@@ -49,12 +54,26 @@ local texts = {"dk khai sinh cho con", "lam lai cccd o dau", "xin chao",
                "ho so cua toi den dau roi", "phi lam ho chieu bao nhieu",
                "dang ky ket hon can giay to gi", "gia vang hom nay", "menu"}
 local thread_id = 0
+local threads = {}
 function setup(thread)
   thread:set("tid", thread_id)
   thread_id = thread_id + 1
+  table.insert(threads, thread)
 end
 function init(args)
   counter = tid * 100000000
+  inline_replies = 0
+end
+-- A reply that rode in the webhook's 200 (Telegram's "reply in the webhook").
+function response(status, headers, body)
+  if status == 200 and body:find('"method":"sendMessage"', 1, true) then
+    inline_replies = inline_replies + 1
+  end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("inline_replies") end
+  io.write(string.format("inline replies: %%d\n", n))
 end
 if interval > 0 then
   local ffi = require("ffi")
@@ -165,8 +184,9 @@ def run_wrk(url, seconds, connections, script=None):
     bad = int(errors.group(1)) if errors else 0
     sock_err = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     failed = sum(int(x) for x in sock_err.groups()) if sock_err else 0
+    inline = re.search(r"inline replies: (\d+)", out)
     return {"total": total, "secs": secs, "rps": total / secs, "ok": total - bad, "non2xx": bad,
-            "sock_errors": failed, "lat": lat}
+            "sock_errors": failed, "lat": lat, "inline": int(inline.group(1)) if inline else 0}
 
 
 STATUS_READS = [0]
@@ -227,6 +247,17 @@ def loadavg():
     return open("/proc/loadavg").read().split()[0]
 
 
+def env_args(pairs):
+    """--env NAME=VALUE options as a dict."""
+    out = {}
+    for p in pairs or []:
+        name, sep, value = p.partition("=")
+        if not sep:
+            sys.exit(f"bench: --env wants NAME=VALUE, not {p!r}")
+        out[name] = value
+    return out
+
+
 def lua_file(tmp, name, interval_ms):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
@@ -242,6 +273,7 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--rate", type=int, default=5000, help="offered updates/s of the latency run")
     ap.add_argument("--drain-timeout", type=int, default=60)
+    ap.add_argument("--env", action="append", metavar="NAME=VALUE", help="set in dvcbot's environment")
     args = ap.parse_args()
     need_load_tools()
     tmp = tempfile.mkdtemp(prefix="dvcbot-bench-")
@@ -265,6 +297,7 @@ def main():
                    TELEGRAM_API_BASE=f"http://127.0.0.1:{nport}", DVCBOT_TELEGRAM_RATE="1000000",
                    DVCBOT_LOG_LEVEL="warn",
                    DVCBOT_TRUSTED_PROXIES="127.0.0.1")  # wrk is the proxy: 64 connections from one address
+        env.update(env_args(args.env))
         bot = subprocess.Popen([os.path.join(ROOT, args.build, "dvcbot"), "serve"], env=env,
                                stderr=open(os.path.join(tmp, "dvcbot.log"), "w"))
         procs.append(bot)
@@ -281,14 +314,14 @@ def main():
         accepted = sat["ok"]
         deadline = time.time() + args.drain_timeout
         while time.time() < deadline:
-            # Every accepted update has its reply at the stub.
-            got = stub_requests(nport) - stub0
+            # Every accepted update has its reply, at the stub or in its response.
+            got = stub_requests(nport) - stub0 + sat["inline"]
             if got >= accepted and metric(bport, "dvcbot_outbox_queued") + \
                     metric(bport, "dvcbot_outbox_inflight") == 0:
                 break
             time.sleep(0.01)
         drained = time.time()
-        delivered = stub_requests(nport) - stub0
+        delivered = stub_requests(nport) - stub0 + sat["inline"]
         cpu = {name: cpu_seconds(p.pid) - cpu0[name]
                for name, p in (("nginx", procs[0]), ("redis", procs[1]), ("dvcbot", bot))}
         rss_sat = proc_kb(bot.pid, "VmHWM")
@@ -309,7 +342,7 @@ def main():
         print(f"dvcbot accepted        : {acc_rate:9.0f} updates/s ({100 * acc_rate / n:.0f} % of nginx; "
               f"goal >= 60 %)  503: {sat['non2xx']}, socket errors: {sat['sock_errors']}")
         print(f"dvcbot delivered       : {del_rate:9.0f} replies/s ({100 * del_rate / n:.0f} % of nginx; "
-              f"goal >= 50 %)  {delivered} replies at the stub for {accepted} accepted, "
+              f"goal >= 50 %)  {delivered} replies ({sat['inline']} in webhook responses) for {accepted} accepted, "
               f"drain {drained - t0 - sat['secs']:.1f} s")
         print(f"dvcbot at {args.rate} updates/s: p50 {fixed['lat']['50%']:.2f} ms  p90 {fixed['lat']['90%']:.2f} ms"
               f"  p99 {fixed['lat']['99%']:.2f} ms (goal < 10 ms)  achieved {fixed['rps']:.0f}/s, "
@@ -320,7 +353,8 @@ def main():
         print(f"CPU per update         : dvcbot {per['dvcbot']:.0f} us, redis {per['redis']:.0f} us, "
               f"nginx as Bot API {per['nginx']:.0f} us (saturated run and drain)")
         print(f"machine                : {os.cpu_count()} cores, load average {load_before} before, "
-              f"{load_after} after; wrk -t1 -c{args.connections} -d{args.seconds}s, {USERS} users")
+              f"{load_after} after; wrk -t1 -c{args.connections} -d{args.seconds}s, {USERS} users"
+              + "".join(f"; {k}={v}" for k, v in env_args(args.env).items()))
     finally:
         stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1120,6 +1120,14 @@ end
 -- n, then text and buttons of each reply. Returns {1, gated, first seq -
 -- 1, has seq, id...}. (k, a: where this commit's keys and own arguments
 -- start, for outbox_commit_many.)
+-- Dedupe 'i:<ttl>' marks the event done like '1' and asks to keep the first
+-- reply for the caller to hand over itself (Telegram's reply in the webhook
+-- response, outbox_store.h "Handed replies"): when none of the user's
+-- earlier replies can still be unsent (od has reached oq, or no record), it
+-- goes to the event's kept reply <mark of before>:r (SET, EX ttl: '<length
+-- of b>:' .. b .. t) instead of the stream, counts as settled (od), and its
+-- id in the reply is 'k'. A library of before reads 'i:..' as '1' and
+-- streams it (C then sends it as usual).
 -- Numbers go to Redis as text made here (string.format '%d'): a Lua number
 -- handed to redis.call is printed with snprintf("%.17g"), some thousands of
 -- instructions. An entry without reply_ref has no field r (read as "", as
@@ -1141,9 +1149,15 @@ local function outbox_commit(keys, args, k, a)
     has = 1 end
   local out = {1, gated, q, has}
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
+  local keep = n > 0 and string.sub(args[a + 1], 1, 2) == 'i:' and (has == 0 or (tonumber(f[2]) or 0) >= q)
   for i = 1, n do
     local seq = has == 1 and string.format('%d', q + i) or '0'
-    if ref == '' then
+    if i == 1 and keep then
+      local b = args[a + 9]
+      redis.call('SET', keys[k + 1] .. ':r', string.format('%d:', #b) .. b .. args[a + 8], 'EX',
+        string.sub(args[a + 1], 3))
+      out[5] = 'k'
+    elseif ref == '' then
       out[4 + i] = redis.call('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
     else
@@ -1151,7 +1165,8 @@ local function outbox_commit(keys, args, k, a)
         'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end end
   if has == 1 then
     local oq = string.format('%d', q + n)
-    if f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
+    if keep then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', string.format('%d', q + 1))
+    elseif f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
     else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4]) end end
   if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
   elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
@@ -1306,8 +1321,9 @@ end)
 
 -- Every key of a user, deleted in one call: the keys named (all with the
 -- user's hash tag: one slot, also on a cluster), among them the index of
--- event marks dd:{<user>} (keys[1]), and the keys <dedupe prefix><id> of
--- marks made before the index held them (see Event marks), for its ids.
+-- event marks dd:{<user>} (keys[1]), and for its ids the keys <dedupe
+-- prefix><id> of marks made before the index held them (see Event marks)
+-- and <dedupe prefix><id>:r, an event's kept reply (outbox_commit).
 -- Returns the names of those that existed.
 -- KEYS: dd:{<user>}, then every other key the user may own (erase.c).
 -- ARGV: the dedupe prefix "dd:{<user>}:".
@@ -1316,6 +1332,7 @@ redis.register_function('erase_user_keys', function(keys, args)
   local gone = {}
   for _, id in ipairs(redis.call('ZRANGE', keys[1], 0, -1)) do
     if redis.call('DEL', args[1] .. id) == 1 then gone[#gone + 1] = args[1] .. id end
+    if redis.call('DEL', args[1] .. id .. ':r') == 1 then gone[#gone + 1] = args[1] .. id .. ':r' end
   end
   for i = 1, #keys do
     if redis.call('DEL', keys[i]) == 1 then gone[#gone + 1] = keys[i] end

@@ -7,6 +7,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/outbox_entry.h"
 #include "dvcbot/store_fire.h"
 #include "dvcbot/strfmt.h"
 #include "dvcbot/strmap.h"
@@ -63,6 +64,9 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
     metrics_declare("dvcbot_messages_total", METRIC_COUNTER, "Messages handled, by channel.", NULL, 0);
     metrics_declare("dvcbot_intents_total", METRIC_COUNTER, "Typed messages by matched intent.", NULL, 0);
     metrics_declare("dvcbot_duplicates_total", METRIC_COUNTER, "Redelivered events dropped.", NULL, 0);
+    metrics_declare("dvcbot_handed_again_total", METRIC_COUNTER,
+                    "Redelivered events whose kept reply was handed over again (dialog_handle_handed).",
+                    NULL, 0);
     metrics_declare("dvcbot_dropped_messages_total", METRIC_COUNTER,
                     "Messages dropped because one user had too many waiting.", NULL, 0);
     metrics_declare("dvcbot_degraded_turns_total", METRIC_COUNTER,
@@ -184,7 +188,7 @@ void dialog_user_redis_key(char *out, size_t len, const char *prefix, const char
 static void turn_answer(struct dialog_turn *t);
 
 static int handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, dialog_stored_cb scb,
-                  const char *quote_ref, void *ud)
+                  const struct dialog_hand *hand, const char *quote_ref, void *ud)
 {
     struct dialog_turn *t = xcalloc(1, sizeof *t);
     t->in = xcalloc(1, sizeof *t->in);
@@ -193,6 +197,7 @@ static int handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, dia
     t->msg = msg;
     t->in->cb = cb;
     t->in->stored_cb = scb;
+    t->in->hand = hand;
     t->in->outcome = DIALOG_IN_MEMORY;
     if (quote_ref)
         STR_CAT(t->in->quote, sizeof t->in->quote, quote_ref);
@@ -231,13 +236,24 @@ static int handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, dia
 
 int dialog_handle(struct dialog *d, struct bot_msg *msg, dialog_reply_cb cb, void *ud)
 {
-    return handle(d, msg, cb, NULL, NULL, ud);
+    return handle(d, msg, cb, NULL, NULL, NULL, ud);
 }
 
 int dialog_handle_stored(struct dialog *d, struct bot_msg *msg, const char *quote_ref,
                          dialog_stored_cb cb, void *ud)
 {
-    return handle(d, msg, NULL, cb, quote_ref, ud);
+    return handle(d, msg, NULL, cb, NULL, quote_ref, ud);
+}
+
+int dialog_handle_handed(struct dialog *d, struct bot_msg *msg, const struct dialog_hand *h, void *ud)
+{
+    return handle(d, msg, NULL, NULL, h, NULL, ud);
+}
+
+/* The turn's replies are stored (dialog_handle_stored, dialog_handle_handed). */
+static bool stored_turn(const struct dialog_turn *t)
+{
+    return t->in->stored_cb || t->in->hand;
 }
 
 /* Replies that could not be stored go out from memory. */
@@ -253,13 +269,16 @@ static void queue_in_memory(struct dialog_turn *t)
 /* Tells the channel: the replies themselves, or (stored turns) where they went. */
 static void turn_answer(struct dialog_turn *t)
 {
-    if (!t->in->stored_cb) {
+    if (!stored_turn(t)) {
         t->in->cb(t->msg, &t->replies, t->in->ud);
         return;
     }
     if (t->in->outcome == DIALOG_IN_MEMORY)
         queue_in_memory(t);
-    t->in->stored_cb(t->msg, t->in->outcome, t->in->ud);
+    if (t->in->hand)
+        t->in->hand->done(t->msg, t->in->outcome, t->in->handed, t->in->ud);
+    else
+        t->in->stored_cb(t->msg, t->in->outcome, t->in->ud);
 }
 
 static void turn_free(struct dialog_turn *t)
@@ -325,6 +344,33 @@ static bool dedupes(const struct dialog_turn *t)
     return t->msg->event_id[0] != '\0' && !page_load(t);
 }
 
+/* ===== Handed replies (dialog.h) ===== */
+
+static void on_kept(redisReply *r, void *ud)
+{
+    struct dialog_turn *t = ud;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        t->in->handed = outbox_entry_kept(&t->replies, r->str, r->len);
+        if (!t->in->handed)
+            log_msg(LOG_WARN, "kept reply unreadable");
+        else
+            metrics_inc("dvcbot_handed_again_total", "", 1);
+    } else if (store_reply_failed(r)) {
+        log_fmt(LOG_ERROR, "kept reply not read", "\"error\":%s", log_q(store_reply_error(r)));
+    }
+    turn_finish(t);
+}
+
+/* A redelivered event: its reply kept for the response, if it was, is
+ * handed over again. Returns false (nothing asked) without Redis. */
+static bool read_kept(struct dialog_turn *t)
+{
+    char key[sizeof t->in->dedupe_key + sizeof OUTBOX_KEPT_SUFFIX];
+    STR_CAT(key, sizeof key, t->in->dedupe_key, OUTBOX_KEPT_SUFFIX);
+    const char *argv[] = {"GET", key};
+    return store_command_argv(t->deps->store, on_kept, t, 2, argv, NULL) == 0;
+}
+
 static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
@@ -343,6 +389,8 @@ static void on_loaded(redisReply *r, void *ud)
     }
     if (t->in->duplicate) {
         metrics_inc("dvcbot_duplicates_total", "", 1);
+        if (t->in->hand && t->in->outcome == DIALOG_DUPLICATE && read_kept(t))
+            return;
         turn_finish(t);
         return;
     }
@@ -408,7 +456,7 @@ static int send_load(struct dialog_turn *t)
     old[0] = '\0';
     if (dedupes(t) && ++t->dialog->n_loads % DEDUPE_TRIM_EVERY == 0)
         str_decimal(old, sizeof old, at - (long long)cfg->dedupe_ttl_s);
-    bool stored = t->in->stored_cb != NULL;
+    bool stored = stored_turn(t);
     str_decimal(mark, sizeof mark, OUTBOX_MARK_SCORE(at, stored ? OUTBOX_MARK_IN_HAND : OUTBOX_MARK_DONE));
     str_decimal(live, sizeof live, OUTBOX_MARK_SCORE(at - DEDUPE_IN_HAND_TTL_S, OUTBOX_MARK_IN_HAND));
     const char *args[LOAD_ARGS] = {
@@ -458,8 +506,10 @@ static enum outbox_session_op session_change(struct dialog_turn *t, char **json)
 static void on_committed(enum outbox_commit_result r, void *ud)
 {
     struct dialog_turn *t = ud;
-    if (r == OUTBOX_COMMIT_STORED) {
+    if (r == OUTBOX_COMMIT_STORED || r == OUTBOX_COMMIT_KEPT) {
         t->in->outcome = DIALOG_STORED;
+        if (r == OUTBOX_COMMIT_KEPT)
+            t->in->handed = &t->replies.items[0];
     } else {
         log_msg(LOG_ERROR, "turn not stored, replies kept in memory");
     }
@@ -486,6 +536,9 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
         .session_key = skey, .session_op = op,
         .session_json = json, .session_ttl_s = t->deps->cfg->session_ttl_s + DIALOG_TTL_RENEW_S,
     };
+    const struct dialog_hand *h = t->in->hand;
+    if (h && !t->erase_session && t->replies.n && h->may(m, &t->replies, t->in->ud))
+        t->in->commit.keep_first_s = h->keep_s;
     return outbox_store_commit(os, &t->in->commit, on_committed, t) == 0;
 }
 
@@ -530,7 +583,7 @@ void dialog_turn_done(struct dialog_turn *t)
     STR_CAT(t->in->skey, sizeof t->in->skey, skey);
     char *json;
     enum outbox_session_op op = session_change(t, &json);
-    if (t->in->stored_cb) {
+    if (stored_turn(t)) {
         if (!commit_turn(t, op, json, t->in->skey)) {
             log_msg(LOG_WARN, "turn not stored: redis unavailable");
             turn_finish(t);

@@ -66,7 +66,17 @@ void outbox_commit_args_make(const struct outbox_commit *c, const char *consumer
     args[k++] = sc->session_ttl;
     args[k++] = consumer;
     args[k++] = trusted ? "1" : "0";
-    args[k++] = !c->dedupe_key ? "0" : c->forget_event ? "c" : "1"; /* the commit's own */
+    if (!c->dedupe_key)
+        STR_CAT(sc->dedupe_op, sizeof sc->dedupe_op, "0");
+    else if (c->forget_event)
+        STR_CAT(sc->dedupe_op, sizeof sc->dedupe_op, "c");
+    else if (c->keep_first_s && c->replies->n) {
+        char ttl[16];
+        str_udecimal(ttl, sizeof ttl, c->keep_first_s);
+        STR_CAT(sc->dedupe_op, sizeof sc->dedupe_op, "i:", ttl); /* "Handed replies" */
+    } else
+        STR_CAT(sc->dedupe_op, sizeof sc->dedupe_op, "1");
+    args[k++] = sc->dedupe_op; /* the commit's own */
     args[k++] = ops[c->session_op];
     args[k++] = c->session_op == OUTBOX_SESSION_SET && c->session_json ? c->session_json : "";
     args[k++] = c->chat;
@@ -120,4 +130,19 @@ const char *outbox_entry_str(const redisReply *fields, const char *name)
 {
     const redisReply *v = outbox_entry_field(fields, name);
     return v && v->type == REDIS_REPLY_STRING ? v->str : "";
+}
+
+struct bot_reply *outbox_entry_kept(struct bot_replies *rs, const char *s, size_t len)
+{
+    size_t blen = 0, i = 0;
+    while (i < len && i < 9 && s[i] >= '0' && s[i] <= '9')
+        blen = blen * 10 + (size_t)(s[i++] - '0');
+    if (i == 0 || i >= len || s[i] != ':' || blen > len - i - 1)
+        return NULL;
+    const char *b = s + i + 1, *text = b + blen;
+    char *t = xstrndup(text, (size_t)(s + len - text));
+    struct bot_reply *r = bot_replies_add(rs, t);
+    free(t);
+    outbox_entry_buttons(r, b, blen);
+    return r;
 }

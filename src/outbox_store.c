@@ -155,6 +155,13 @@ static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redi
 
 /* ===== Commit ===== */
 
+/* The id outbox_commit gives a reply it kept instead of streaming
+ * ("Handed replies"); a stream id is "<ms>-<seq>". */
+static bool first_kept(const redisReply *id)
+{
+    return id->type == REDIS_REPLY_STRING && strcmp(id->str, "k") == 0;
+}
+
 /* fcall_group: one commit's answer, r being outbox_commit's reply ({1,
  * gated, first seq - 1, has seq, id...}) or NULL / an error when it did
  * not run. */
@@ -172,7 +179,12 @@ static void on_committed(redisReply *r, void *ud)
     if (res == OUTBOX_COMMIT_STORED) {
         bool gated = r->element[1]->integer != 0, has = r->element[3]->integer != 0;
         uint64_t q = (uint64_t)r->element[2]->integer;
-        for (size_t i = 0; i < c->replies->n; i++) {
+        size_t from = 0;
+        if (c->keep_first_s && c->replies->n && first_kept(r->element[4])) {
+            res = OUTBOX_COMMIT_KEPT; /* the caller hands it over */
+            from = 1;
+        }
+        for (size_t i = from; i < c->replies->n; i++) {
             struct outbox_stored st = {
                 .id = r->element[4 + i]->str, .seq_key = has ? c->user_key : NULL,
                 .seq = has ? q + i + 1 : 0, .gated = gated,

@@ -21,6 +21,7 @@ struct telegram {
     char *send_url;
     char *ack_url;
     struct buf body;             /* the request body being sent, kept from call to call */
+    struct dialog_hand hand;     /* how a webhook's replies are handled */
 };
 
 /* One API call in flight for an outbox item. */
@@ -189,10 +190,11 @@ static void render_keyboard(struct buf *b, const struct bot_reply *reply)
     buf_puts(b, "]}");
 }
 
-void telegram_render_into(struct buf *b, const char *chat, const char *text, size_t len,
+/* The fields of a sendMessage body, after its opening brace. */
+static void render_fields(struct buf *b, const char *chat, const char *text, size_t len,
                           const struct bot_reply *reply)
 {
-    buf_puts(b, "{\"chat_id\":");
+    buf_puts(b, "\"chat_id\":");
     if (is_numeric_id(chat))
         buf_puts(b, chat);
     else
@@ -203,6 +205,13 @@ void telegram_render_into(struct buf *b, const char *chat, const char *text, siz
     if (reply && reply->n_buttons)
         render_keyboard(b, reply);
     buf_putc(b, '}');
+}
+
+void telegram_render_into(struct buf *b, const char *chat, const char *text, size_t len,
+                          const struct bot_reply *reply)
+{
+    buf_putc(b, '{');
+    render_fields(b, chat, text, len, reply);
 }
 
 char *telegram_render_message(const char *chat, const char *text, size_t len,
@@ -309,60 +318,53 @@ static int deliver(void *ctx, struct outbox_item *item)
 
 /* ===== Webhook ===== */
 
-static void queue_replies(struct telegram *tg, const struct bot_msg *msg,
-                          const struct bot_replies *replies, size_t from)
-{
-    for (size_t i = from; i < replies->n; i++)
-        if (outbox_send(tg->ob, BOT_CH_TELEGRAM, msg->chat, &replies->items[i], NULL, OUTBOX_REPLY,
-                        NULL, NULL) != 0)
-            log_msg(LOG_INFO, "reply not queued: chat blocked or channel off");
-}
-
-static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, void *ud)
-{
-    (void)msg;
-    webhook_answer_stored(ud, "telegram", outcome);
-}
-
-/* Inline mode: the webhook is answered once the dialog is done, and the
- * reply rides in the response as a sendMessage call (Telegram's "reply in
- * the webhook" feature), saving one API round trip. Only when that cannot
- * reorder messages (a single reply, nothing else queued for the chat) and
- * the text fits one message; Telegram reports no result for it, so a block
- * is only noticed on the next regular send, and a response lost on the way
- * loses that reply (Telegram's redelivery is dropped as a duplicate). */
-struct inline_ctx {
+/* Every text message goes through the stored path (dialog_handle_handed):
+ * the webhook is answered only once its replies are in Redis. With
+ * DVCBOT_TELEGRAM_INLINE_REPLY the first reply rides in that answer as a
+ * sendMessage call (Telegram's "reply in the webhook" feature, one API call
+ * less) when that cannot put it after something of the chat's still on its
+ * way: a typed message (a button press has its acknowledgement queued),
+ * nothing queued or in flight for the chat, the chat not blocked, the text
+ * one message; the commit also checks that the user's earlier replies
+ * are settled (dialog.h, "Handed replies"). A redelivered update whose
+ * reply was handed over gets it again, whatever the option says now. */
+struct webhook_call {
     struct telegram *tg;
     struct http_request *req;
 };
 
-static void on_replies_inline(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
+static bool may_hand(const struct bot_msg *msg, const struct bot_replies *replies, void *ud)
 {
-    struct inline_ctx *ctx = ud;
-    struct telegram *tg = ctx->tg;
-    struct http_request *req = ctx->req;
-    free(ctx);
-    const struct bot_reply *first = replies->n ? &replies->items[0] : NULL;
-    size_t len = first ? strlen(first->text) : 0;
-    /* Only a single reply: later ones sent through the API could overtake it. */
-    if (!first || replies->n != 1 || len > TELEGRAM_MAX_TEXT ||
-        !outbox_chat_idle(tg->ob, BOT_CH_TELEGRAM, msg->chat) ||
-        outbox_is_blocked(tg->ob, BOT_CH_TELEGRAM, msg->chat)) {
-        http_respond_json(req, 200, "{}");
-        queue_replies(tg, msg, replies, 0);
-        return;
-    }
-    char *body = telegram_render_message(msg->chat, first->text, len, first);
-    struct buf out;
-    buf_init(&out);
-    buf_reserve(&out, strlen(body) + 32);
-    buf_puts(&out, "{\"method\":\"sendMessage\",");
-    buf_puts(&out, body + 1); /* the rendered object without its opening brace */
-    http_respond(req, 200, "application/json", out.data, out.len, NULL);
-    free(body);
-    buf_free(&out);
+    const struct webhook_call *wc = ud;
+    struct telegram *tg = wc->tg;
+    /* A button press's acknowledgement goes through the API, queued first. */
+    return tg->cfg->telegram_inline_reply && !msg->reply_ref[0] && replies->n &&
+           strlen(replies->items[0].text) <= TELEGRAM_MAX_TEXT &&
+           outbox_chat_idle(tg->ob, BOT_CH_TELEGRAM, msg->chat) &&
+           !outbox_is_blocked(tg->ob, BOT_CH_TELEGRAM, msg->chat);
+}
+
+/* The 200 carrying the reply: {"method":"sendMessage", <its body's fields>}. */
+static void respond_with(struct telegram *tg, struct http_request *req, const char *chat,
+                         const struct bot_reply *r)
+{
+    struct buf *b = &tg->body; /* free between API calls: each copies it */
+    buf_reset(b);
+    buf_puts(b, "{\"method\":\"sendMessage\",");
+    render_fields(b, chat, r->text, strlen(r->text), r);
+    http_respond(req, 200, "application/json", b->data, b->len, NULL);
     metrics_inc("dvcbot_replies_sent_total", "channel=\"telegram\"", 1);
-    queue_replies(tg, msg, replies, 1);
+}
+
+static void on_handled(const struct bot_msg *msg, enum dialog_stored outcome, const struct bot_reply *handed,
+                       void *ud)
+{
+    struct webhook_call *wc = ud;
+    if (handed)
+        respond_with(wc->tg, wc->req, msg->chat, handed);
+    else
+        webhook_answer_stored(wc->req, "telegram", outcome);
+    free(wc);
 }
 
 void telegram_handle_webhook(struct http_request *req, void *ud)
@@ -390,16 +392,12 @@ void telegram_handle_webhook(struct http_request *req, void *ud)
     }
     if (msg->reply_ref[0] && msg->kind != BOT_MSG_TEXT)
         outbox_ack(tg->ob, BOT_CH_TELEGRAM, msg->chat, msg->reply_ref);
-    if (tg->cfg->telegram_inline_reply && msg->kind == BOT_MSG_TEXT) {
-        struct inline_ctx *ctx = xmalloc(sizeof *ctx);
-        ctx->tg = tg;
-        ctx->req = req;
-        dialog_handle(tg->dialog, msg, on_replies_inline, ctx);
-        return;
-    }
     /* Answered once the replies are stored: a crash before that leaves the
      * update unanswered, and Telegram sends it again. */
-    dialog_handle_stored(tg->dialog, msg, NULL, on_stored, req);
+    struct webhook_call *wc = xmalloc(sizeof *wc);
+    wc->tg = tg;
+    wc->req = req;
+    dialog_handle_handed(tg->dialog, msg, &tg->hand, wc);
 }
 
 /* ===== Set-up ===== */
@@ -430,6 +428,8 @@ struct telegram *telegram_new(const struct config *cfg, struct http_client *http
     tg->dialog = dialog;
     tg->send_url = api_url(cfg, "sendMessage");
     tg->ack_url = api_url(cfg, "answerCallbackQuery");
+    /* A handed reply is kept as long as a redelivery is a duplicate. */
+    tg->hand = (struct dialog_hand){.may = may_hand, .done = on_handled, .keep_s = cfg->dedupe_ttl_s};
     /* Telegram allows about 30 messages/s overall per bot. */
     double rate = cfg->telegram_rate ? cfg->telegram_rate : 30;
     struct outbox_driver drv = {.deliver = deliver, .ctx = tg, .rate_per_s = rate, .burst = rate,

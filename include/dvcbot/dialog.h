@@ -161,6 +161,33 @@ typedef void (*dialog_stored_cb)(const struct bot_msg *msg, enum dialog_stored o
 int dialog_handle_stored(struct dialog *d, struct bot_msg *msg, const char *quote_ref,
                          dialog_stored_cb cb, void *ud);
 
+/* Handed replies: for a channel whose webhook response can carry one reply
+ * (Telegram: a Bot API call in the 200), as dialog_handle_stored, plus:
+ *   - before the commit, may(msg, replies, ud) says whether the first reply
+ *     may ride in the response (the channel knows: its size, the chat's
+ *     queue, a block). If it may, the commit keeps it for keep_s seconds
+ *     under the event (outbox_store.h, "Handed replies") instead of queueing
+ *     it, unless one of the user's earlier replies may still be unsent; the
+ *     others are queued after it as usual;
+ *   - done(msg, outcome, handed, ud) is called exactly once, as the stored
+ *     callback, with handed = the kept reply (the caller must now put it in
+ *     the response) or NULL;
+ *   - a redelivered event whose reply was kept (DIALOG_DUPLICATE) reads it
+ *     back and gets it again as handed: a response lost on the way, or a
+ *     process killed after the commit and before the response, leaves the
+ *     webhook unacknowledged, the channel sends it again and the reply goes
+ *     with that answer. At least once: a response that did arrive but whose
+ *     webhook is sent again anyway (slow answer) repeats the reply, and the
+ *     first reply repeated after a lost response comes after the others.
+ * h must live until done; ud is passed to both. */
+struct dialog_hand {
+    bool (*may)(const struct bot_msg *msg, const struct bot_replies *replies, void *ud);
+    void (*done)(const struct bot_msg *msg, enum dialog_stored outcome, const struct bot_reply *handed,
+                 void *ud);
+    unsigned keep_s;
+};
+int dialog_handle_handed(struct dialog *d, struct bot_msg *msg, const struct dialog_hand *h, void *ud);
+
 void dialog_on_intent(struct dialog *d, const char *intent_id, dialog_action_fn fn, void *ud);
 void dialog_on_payload(struct dialog *d, const char *prefix, dialog_action_fn fn, void *ud);
 void dialog_on_mode(struct dialog *d, const char *mode, dialog_mode_fn fn, void *ud);

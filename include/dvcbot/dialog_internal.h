@@ -40,6 +40,8 @@ struct turn_internal {
     struct dialog_turn *next;  /* next message of the same user */
     dialog_reply_cb cb;
     dialog_stored_cb stored_cb; /* dialog_handle_stored: instead of cb */
+    const struct dialog_hand *hand; /* dialog_handle_handed: instead of both */
+    const struct bot_reply *handed; /* the reply kept for the channel to hand over */
     void *ud;
     enum dialog_stored outcome;
     char quote[BOT_ID_MAX];

@@ -27,9 +27,15 @@ void outbox_entry_stream_key(char *out, size_t len, enum bot_channel ch, const c
 /* The user record u:{<user_key>}, or "" when user_key is NULL or "". */
 void outbox_entry_user_key(char *out, size_t len, const char *user_key);
 
+/* An event's kept reply (outbox_store.h, "Handed replies"): the key is its
+ * mark of before, dd:{<user>}:<id>, with this suffix; the value is
+ * "<bytes of the buttons field>:" then the buttons field (as b) then the text. */
+#define OUTBOX_KEPT_SUFFIX ":r"
+
 /* The strings the arguments of one commit point to. */
 struct outbox_commit_args {
     char done[24], session_ttl[16], n[16], ukey[OUTBOX_USER_KEY_MAX], skey[OUTBOX_STREAM_KEY_MAX];
+    char dedupe_op[24];
     struct buf *btns;
     size_t n_btns;
 };
@@ -54,5 +60,8 @@ const char *outbox_entry_str(const redisReply *fields, const char *name);
 /* Adds to r the buttons of a b field (len bytes); a malformed tail is
  * ignored, a button r cannot take is logged and dropped. */
 void outbox_entry_buttons(struct bot_reply *r, const char *s, size_t len);
+/* Adds to rs the reply a kept reply's value (len bytes) holds; NULL, with
+ * nothing added, when the value is not one. */
+struct bot_reply *outbox_entry_kept(struct bot_replies *rs, const char *s, size_t len);
 
 #endif

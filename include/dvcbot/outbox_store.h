@@ -38,6 +38,18 @@
  * Group commit: the commits of one loop turn go to Redis together at its
  * end, as one call of outbox_commit_many (fcall_group.h).
  *
+ * Handed replies (DVCBOT_TELEGRAM_INLINE_REPLY): a commit may ask to keep
+ * its first reply for the caller to hand over itself, in the webhook's
+ * response (keep_first_s). The script keeps it only when none of the user's
+ * earlier replies can still be unsent (their last one settled, od = oq):
+ * it is then written, in the same script, to the event's kept reply
+ * <dedupe_key>OUTBOX_KEPT_SUFFIX (expiring after keep_first_s) instead of the
+ * stream, and counts as settled; the commit answers OUTBOX_COMMIT_KEPT and
+ * queues only the replies after it. Nothing sends a kept reply but its
+ * caller: it is the answer to a webhook that is not acknowledged until it
+ * carries it, and a redelivered event finds it (dialog.h, "Handed replies").
+ * erase_user_keys deletes the kept replies of the events in the user's index.
+ *
  * Lifetime: commit callbacks fire exactly once (with OUTBOX_COMMIT_FAILED on
  * timeout, disconnect or store_close, which fails the commits still queued),
  * never after store_close has returned. outbox_store_free after store_close. */
@@ -106,10 +118,15 @@ struct outbox_commit {
     enum outbox_session_op session_op;
     const char *session_json;   /* for OUTBOX_SESSION_SET */
     unsigned session_ttl_s;
+    unsigned keep_first_s;      /* > 0 (with dedupe_key, not forget_event): keep the first
+                                   reply this many seconds for the caller to hand over, when
+                                   nothing of the user's may be before it ("Handed replies") */
 };
 
 enum outbox_commit_result {
     OUTBOX_COMMIT_STORED,     /* written, and the replies queued in the outbox */
+    OUTBOX_COMMIT_KEPT,       /* written; the first reply kept for the caller (keep_first_s),
+                                 the others queued */
     OUTBOX_COMMIT_FAILED,     /* Redis refused or did not answer: nothing queued */
 };
 typedef void (*outbox_commit_cb)(enum outbox_commit_result r, void *ud);

@@ -4,8 +4,15 @@
  * header is compared in constant time with TELEGRAM_WEBHOOK_SECRET (401 and
  * nothing processed otherwise); `message`, `edited_message` and
  * `callback_query` become a struct bot_msg; other update types get 200 and
- * are ignored. The webhook is answered at once; replies go out through the
- * outbox, whose Telegram driver lives here: sendMessage in HTML parse mode
+ * are ignored. The webhook is answered once the turn is stored in Redis
+ * (dialog_handle_handed); replies go out through the outbox, whose Telegram
+ * driver lives here, or (DVCBOT_TELEGRAM_INLINE_REPLY) the first one in the
+ * webhook's 200 as {"method":"sendMessage",...} when it cannot overtake
+ * anything of the chat's; it is kept under the event for DVCBOT_DEDUPE_TTL,
+ * and a redelivered update (Telegram did not get that 200) is answered with
+ * it again (dialog.h and outbox_store.h, "Handed replies"). Telegram reports
+ * no result for a call in a response: a block or a 429 there is not seen.
+ * The driver: sendMessage in HTML parse mode
  * (text escaped), inline keyboards, texts over TELEGRAM_MAX_TEXT characters
  * split, answerCallbackQuery for every button press; 429 → retry after
  * parameters.retry_after, 5xx/timeouts → retry with backoff, 403 → blocked.

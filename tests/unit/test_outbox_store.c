@@ -382,6 +382,31 @@ static void test_commits_queued_when_the_store_closes_are_answered_failed_once(v
     free(f);
 }
 
+/* A kept reply (outbox_entry.h): "<bytes of the buttons>:" buttons text,
+ * as outbox_commit writes it; anything else adds nothing. */
+static void test_a_kept_reply_reads_back_and_a_malformed_one_adds_nothing(void **state)
+{
+    (void)state;
+    struct bot_replies rs;
+    bot_replies_init(&rs);
+    static const char kept[] = "14:Menu\x1f" "menu\x1e" "A\x1f" "a\x1e" "Chào 1:2";
+    const struct bot_reply *r = outbox_entry_kept(&rs, kept, sizeof kept - 1);
+    assert_non_null(r);
+    assert_string_equal(r->text, "Chào 1:2");
+    assert_int_equal(r->n_buttons, 2);
+    assert_string_equal(r->buttons[0].label, "Menu");
+    assert_string_equal(r->buttons[1].payload, "a");
+    r = outbox_entry_kept(&rs, "0:", 2);
+    assert_non_null(r);
+    assert_string_equal(r->text, "");
+    assert_int_equal(rs.n, 2);
+    static const char *const bad[] = {"", "x:abc", "5:abc", ":abc", "12345678901:a"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_null(outbox_entry_kept(&rs, bad[i], strlen(bad[i])));
+    assert_int_equal(rs.n, 2);
+    bot_replies_free(&rs);
+}
+
 /* Each test on an empty Redis and a fresh engine. */
 #define ENGINE_TEST(fn) cmocka_unit_test_setup_teardown(fn, afx_setup, afx_teardown)
 
@@ -395,6 +420,7 @@ int main(void)
         ENGINE_TEST(test_a_failed_call_fails_each_of_its_commits_once),
         ENGINE_TEST(test_a_commit_that_fails_alone_writes_nothing_and_spares_the_others),
         cmocka_unit_test(test_commits_queued_when_the_store_closes_are_answered_failed_once),
+        cmocka_unit_test(test_a_kept_reply_reads_back_and_a_malformed_one_adds_nothing),
     };
     return cmocka_run_group_tests(tests, fx_redis_start, fx_redis_stop);
 }
