@@ -551,7 +551,8 @@ static bool commit_turn(struct dialog_turn *t, enum outbox_session_op op, char *
 static void remember_buttons(struct dialog_turn *t)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(t->session, DIALOG_BUTTONS_KEY);
-    if (t->erase_session || dialog_turn_mode(t) || (!t->session->child && !t->in->menu_shown))
+    if (t->erase_session || (dialog_turn_mode(t) && !t->in->keep_buttons) ||
+        (!t->session->child && !t->in->menu_shown))
         return;
     cJSON *kept = NULL;
     size_t n = 0;
@@ -619,6 +620,11 @@ void dialog_reply_menu(struct dialog_turn *t)
 {
     t->in->menu_shown = true;
     dialog_turn_render(t, "menu", NULL, 0);
+}
+
+void dialog_turn_keep_buttons(struct dialog_turn *t)
+{
+    t->in->keep_buttons = true;
 }
 
 void dialog_turn_greet(struct dialog_turn *t)

@@ -191,9 +191,9 @@ long dialog_typed_number(const char *text)
     return *end ? 0 : n;
 }
 
-/* "2" typed where no mode runs: the second button of the last answer
- * (DIALOG_BUTTONS_KEY), pressed: the message becomes that button. */
-static bool typed_button_number(struct dialog_turn *t)
+/* "2" typed where no mode runs (or under a mode's offer): the second
+ * button of the last answer (DIALOG_BUTTONS_KEY), pressed. */
+bool dialog_turn_press_typed(struct dialog_turn *t)
 {
     long n = dialog_typed_number(t->msg->text);
     const cJSON *kept = cJSON_GetObjectItemCaseSensitive(t->session, DIALOG_BUTTONS_KEY);
@@ -217,7 +217,7 @@ void dialog_turn_reroute(struct dialog_turn *t)
     if (route_mode(t))
         return;
     if (m->kind == BOT_MSG_TEXT && !dialog_turn_mode(t))
-        typed_button_number(t);
+        dialog_turn_press_typed(t);
     if (m->kind == BOT_MSG_UNSUPPORTED) {
         dialog_turn_render(t, "unsupported_media", NULL, 0);
         dialog_turn_done(t);

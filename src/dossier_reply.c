@@ -10,7 +10,8 @@
 struct view {
     char code[DOSSIER_CODE_MAX + 1];
     const char *procedure;
-    const char *agency;
+    const char *agency;          /* "—" when the record names none (a field of the details) */
+    char *agency_said;           /* in a sentence: the agency, or dossier_agency_unknown */
     const char *note;
     char fee[32];
     char due[16];
@@ -43,6 +44,8 @@ static void view_init(struct view *v, const struct tpl_set *t, const struct cata
     const struct intent *in = catalog_find(cat, dossier_get(d, DF_PROCEDURE));
     v->procedure = in ? in->name : dossier_get(d, DF_PROCEDURE);
     v->agency = *dossier_get(d, DF_AGENCY) ? dossier_get(d, DF_AGENCY) : "—";
+    v->agency_said = *dossier_get(d, DF_AGENCY) ? xstrdup(dossier_get(d, DF_AGENCY))
+                                                : tpl_render_text(t, "dossier_agency_unknown", NULL, 0);
     v->note = dossier_get(d, DF_NOTE);
     dossier_format_vnd(dossier_fee(d), v->fee, sizeof v->fee);
     format_date_field(d, DF_DUE_AT, v->due);
@@ -62,7 +65,8 @@ static void view_init(struct view *v, const struct tpl_set *t, const struct cata
     snprintf(name, sizeof name, "dossier_status_%s%s", st >= 0 ? dossier_status_name(st) : "da_tiep_nhan",
              paid ? "_paid" : no_reason ? "_no_note" : "");
     const struct tpl_var vars[] = {
-        {"agency", v->agency}, {"due", v->due}, {"fee", v->fee}, {"note", v->note},
+        {"agency", v->agency_said ? v->agency_said : v->agency}, {"due", v->due}, {"fee", v->fee},
+        {"note", v->note},
     };
     v->status_text = tpl_render_text(t, name, vars, sizeof vars / sizeof vars[0]);
 }
@@ -70,6 +74,7 @@ static void view_init(struct view *v, const struct tpl_set *t, const struct cata
 static void view_free(struct view *v)
 {
     free(v->status_text);
+    free(v->agency_said);
 }
 
 static char *render_fee(const struct tpl_set *t, const struct dossier *d, const char *fee)
@@ -122,7 +127,8 @@ int dossier_reply_notice(const struct tpl_set *t, const struct catalog *cat,
     struct view v;
     view_init(&v, t, cat, d);
     const struct tpl_var vars[] = {
-        {"agency", v.agency}, {"code", v.code}, {"due", v.due}, {"pay_payload", v.pay},
+        {"agency", v.agency_said ? v.agency_said : v.agency}, {"code", v.code}, {"due", v.due},
+        {"pay_payload", v.pay},
         {"procedure", v.procedure}, {"status_text", v.status_text ? v.status_text : ""},
     };
     struct bot_reply *r = tpl_render(t, name, vars, sizeof vars / sizeof vars[0], out);

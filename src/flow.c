@@ -92,6 +92,21 @@ static void reset_question(struct flow_ctx *c)
     c->s.detour = false;
 }
 
+/* "Đã sửa "<label>": <value>." for the answer just stored at an edit, as
+ * a note (caller frees); NULL otherwise. */
+static char *edited_note(struct flow_ctx *c)
+{
+    const struct flow_step *s = flow_turn_step(c);
+    if (!c->edited || !s || !s->slot)
+        return NULL;
+    c->edited = false;
+    const struct tpl_var v[] = {{"label", s->label}, {"value", flow_state_answer(&c->s, c->s.i)}};
+    char *text = flow_view_text(c, "flow_corrected", v, 2);
+    char *note = flow_view_note(text);
+    free(text);
+    return note;
+}
+
 static void show_or_end(struct flow_ctx *c, const char *note)
 {
     if (at_code_step(c))
@@ -104,6 +119,9 @@ static void show_or_end(struct flow_ctx *c, const char *note)
  * question a changed branch added is answered). */
 static void advance(struct flow_ctx *c, const char *note)
 {
+    char *edited = note ? NULL : edited_note(c); /* back from "sửa địa chỉ": said so */
+    if (edited)
+        note = edited;
     reset_question(c);
     if (c->s.ret >= 0) {
         long missing = unanswered_before(c, (size_t)c->s.ret);
@@ -117,6 +135,7 @@ static void advance(struct flow_ctx *c, const char *note)
         c->s.i = next_step(c, c->s.i + 1);
     }
     show_or_end(c, note);
+    free(edited);
 }
 
 static void go_back(struct flow_ctx *c)
@@ -201,6 +220,7 @@ static void refuse(struct flow_ctx *c, const struct flow_step *s, enum valid_cod
 static void store_answer(struct flow_ctx *c, const char *value)
 {
     flow_state_set_answer(&c->s, c->s.i, value);
+    c->edited = c->s.ret >= 0 && value; /* edit_slot set ret */
 }
 
 /* "xã Hua La cũ nay là phường Chiềng Cơi." above the next step. */
@@ -327,6 +347,7 @@ static bool check_typed(struct flow_ctx *c, const char *text, enum flow_command 
 static void cancel(struct flow_ctx *c)
 {
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"id", c->s.def->in->id}};
+    flow_undo_keep(c); /* "Tiếp tục hồ sơ vừa hủy" */
     flow_turn_drop(c, !c->s.finished);
     dialog_turn_render(c->t, "flow_cancelled", v, 2);
 }
@@ -512,10 +533,14 @@ static bool on_text(struct flow_ctx *c, const char *text)
         flow_view_current(c, NULL); /* "có" under "tiếp tục?" is no name, no date */
         return false;
     }
-    if (s->slot)
+    if (s->slot) {
+        size_t at = c->s.i;
         take_answer(c, text);
-    else
+        if (c->s.i != at)
+            flow_read_note_typed(c, text); /* taken: the same sent again is told */
+    } else {
         flow_view_with_note(c, "flow_use_buttons", NULL, 0);
+    }
     return false;
 }
 
@@ -560,6 +585,13 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     c.s.seen = now;
     if (!c.s.finished)
         stats_flow_touch(fl->st, t->user_key);
+    if (m->kind == BOT_MSG_TEXT)
+        dialog_turn_press_typed(t); /* "1" under the resume offer: its button */
+    if (m->kind == BOT_MSG_TEXT && flow_read_repeat(&c, m->text)) {
+        flow_turn_commit(&c);
+        dialog_turn_done(t);
+        return true;
+    }
     if (m->kind == BOT_MSG_BUTTON && strncmp(m->text, DIALOG_SCREEN_PAYLOAD,
                                              strlen(DIALOG_SCREEN_PAYLOAD)) == 0) {
         flow_turn_commit(&c);
@@ -606,6 +638,7 @@ bool flows_filter(struct dialog_turn *t, void *ud)
     const char *mode = dialog_turn_mode(t);
     bool running = mode && strcmp(mode, FLOW_MODE) == 0;
     struct flow_ctx c;
+    flow_undo_prune(t->session, flow_turn_now());
     if ((running && !dialog_is_start(t->msg)) || (mode && !running) ||
         !cJSON_GetObjectItemCaseSensitive(t->session, "flow") || !flow_turn_load(&c, fl, t))
         return false;
@@ -662,7 +695,9 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
         return false;
     struct flow_ctx c;
     if (!flow_turn_load(&c, fl, t)) {
-        dialog_turn_render(t, yes_no ? "yes_no_alone" : "flow_none", NULL, 0);
+        bool again = cmd == FLOW_CMD_NEXT || cmd == FLOW_CMD_BACK; /* right after "hủy" */
+        if (!again || !flow_undo_restore(fl, t))
+            dialog_turn_render(t, yes_no ? "yes_no_alone" : "flow_none", NULL, 0);
         dialog_turn_done(t);
         return true;
     }
@@ -714,6 +749,7 @@ struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
     fl->communes = communes;
     fl->st = st;
     dialog_on_payload(d, "flow:", flow_start, fl);
+    dialog_on_payload(d, "f:undo", flow_undo_pressed, fl);
     dialog_on_payload(d, "f:", flow_stale, fl);
     dialog_on_mode(d, FLOW_MODE, on_mode, fl);
     dialog_on_text(d, note_request, fl);

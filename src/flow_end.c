@@ -32,7 +32,7 @@ void flow_end_view(struct flow_ctx *c, const char *note)
         {"assist", c->s.assist ? "vol:start" : ""},
         {"household", c->s.assist ? "hh:start" : ""},
     };
-    dialog_turn_render(c->t, "flow_code", v, sizeof v / sizeof v[0]);
+    flow_view_render(c, "flow_code", v, sizeof v / sizeof v[0]);
 }
 
 static void count_finished(struct flow_ctx *c)
@@ -137,7 +137,7 @@ static bool end_flow(struct flow_ctx *c, const char *code)
     flow_turn_drop(c, false);
     const struct tpl_var v[] = {{"code", code ? code : ""}, {"household", "hh:start"}};
     if (code && c->s.assist) {
-        dialog_turn_render(t, "flow_code_assist", v, 2);
+        flow_view_render(c, "flow_code_taken", v, 2); /* flow_code_taken_assist */
     } else if (code) {
         char payload[BOT_PAYLOAD_MAX + 1];
         dialog_turn_render(t, "flow_code_taken", v, 1);

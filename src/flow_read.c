@@ -2,6 +2,7 @@
  * question about a fact, a greeting, a request for something else (see
  * flow_turn.h). */
 #include "dvcbot/flow_turn.h"
+#include "dvcbot/normalize.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -120,4 +121,56 @@ bool flow_read_leaves(struct flow_ctx *c, const struct bot_msg *m)
         return strncmp(m->text, "f:", 2) != 0 &&
                strncmp(m->text, DIALOG_SCREEN_PAYLOAD, strlen(DIALOG_SCREEN_PAYLOAD)) != 0;
     return m->kind == BOT_MSG_TEXT && asks_something_else(c, m->text);
+}
+
+/* ===== The same message sent again ===== */
+
+/* FNV-1a of the folded text (0 when it does not fold): the answer is told
+ * again without keeping it in clear twice. */
+static uint32_t typed_hash(const char *text)
+{
+    char f[FLOW_TYPED_FOLD_MAX];
+    size_t n = norm_fold_into(text, strlen(text), f, sizeof f);
+    if (n == NORM_ERROR || n == 0)
+        return 0;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)f[i]) * 16777619u;
+    return h;
+}
+
+void flow_read_note_typed(struct flow_ctx *c, const char *text)
+{
+    c->s.typed = typed_hash(text);
+    c->s.typed_at = c->s.typed ? flow_turn_now() : 0;
+}
+
+/* Whether text answers the step the flow is at (so it is taken, even when
+ * it is the answer before once more). */
+static bool answers_here(const struct flow_ctx *c, const char *text)
+{
+    const struct flow_step *s = flow_turn_step(c);
+    if (!s)
+        return false;
+    if (s->kind == FLOW_STEP_CHECK)
+        return flow_turn_check_option(c, text) >= 0;
+    if (!s->slot)
+        return false;
+    if (s->type == SLOT_COMMUNE && commune_list_size(c->fl->communes) > 0) {
+        struct commune_match m;
+        commune_list_match(c->fl->communes, text, &m);
+        return m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD;
+    }
+    char out[VALIDATE_OUT_MAX];
+    return flow_turn_validate(s, text, out, sizeof out) == VALID_OK;
+}
+
+bool flow_read_repeat(struct flow_ctx *c, const char *text)
+{
+    if (!c->s.typed_at || c->s.offering || flow_turn_now() - c->s.typed_at > FLOW_REPEAT_S ||
+        dialog_typed_number(text) > 0 || flow_set_command_of(c->fl->defs, text) != FLOW_CMD_NONE ||
+        typed_hash(text) != c->s.typed || answers_here(c, text))
+        return false;
+    flow_view_with_note(c, "flow_repeated", NULL, 0);
+    return true;
 }

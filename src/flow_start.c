@@ -121,6 +121,7 @@ void flow_start(struct dialog_turn *t, void *ud)
     if (had && !c.s.finished)
         stats_flow_abandoned(fl->st, c.s.def->in->id, t->user_key); /* the previous one */
     flow_state_clear(&c.s);
+    flow_undo_forget(t->session); /* the flow cancelled before is left for good */
     const char *commune = cJSON_GetStringValue(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t->session, "assist"),
                                          "commune"));

@@ -96,6 +96,8 @@ int flow_state_decode(const cJSON *obj, const struct flow_set *set, struct flow_
     s->detour = num(obj, "d", 0) == 1;
     s->finished = num(obj, "fin", 0) == 1;
     read_candidates(s, cJSON_GetObjectItemCaseSensitive(obj, "cm"));
+    s->typed = (uint32_t)num(obj, "ty", 0);
+    s->typed_at = num(obj, "ta", 0);
     return 0;
 }
 
@@ -138,6 +140,10 @@ cJSON *flow_state_encode(const struct flow_state *s)
         cJSON *cm = cJSON_AddArrayToObject(o, "cm");
         for (size_t k = 0; k < s->n_cand; k++)
             cJSON_AddItemToArray(cm, cJSON_CreateString(s->cand[k]));
+    }
+    if (s->typed_at) {
+        cJSON_AddNumberToObject(o, "ty", (double)s->typed);
+        cJSON_AddNumberToObject(o, "ta", (double)s->typed_at);
     }
     return o;
 }

@@ -12,17 +12,41 @@
 
 #define ELLIPSIS "\xe2\x80\xa6"
 
+/* The template name to render for name: in a flow a volunteer runs, its
+ * FLOW_VIEW_ASSIST_SUFFIX variant when there is one. */
+static const char *variant(const struct flow_ctx *c, const char *name, char out[TPL_NAME_MAX])
+{
+    if (!c->s.assist || snprintf(out, TPL_NAME_MAX, "%s" FLOW_VIEW_ASSIST_SUFFIX, name) >= TPL_NAME_MAX ||
+        !tpl_exists(c->t->deps->tpl, out))
+        return name;
+    return out;
+}
+
 char *flow_view_text(const struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
                      size_t n)
 {
-    char *text = tpl_render_text(c->t->deps->tpl, tpl_name, v, n);
+    char name[TPL_NAME_MAX];
+    char *text = tpl_render_text(c->t->deps->tpl, variant(c, tpl_name, name), v, n);
     return text ? text : xstrdup("");
+}
+
+struct bot_reply *flow_view_render(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
+                                   size_t n)
+{
+    char name[TPL_NAME_MAX];
+    return dialog_turn_render(c->t, variant(c, tpl_name, name), v, n);
 }
 
 static struct bot_reply *render(struct flow_ctx *c, const char *name, const struct tpl_var *v,
                                 size_t n)
 {
-    return dialog_turn_render(c->t, name, v, n);
+    return flow_view_render(c, name, v, n);
+}
+
+/* A step's text as its reader reads it: for a volunteer, about "người dân". */
+static const char *step_text(const struct flow_ctx *c, const struct flow_step *s)
+{
+    return c->s.assist && s->assist_text ? s->assist_text : s->text;
 }
 
 static void position(const struct flow_ctx *c, size_t i, char n[24], char total[24])
@@ -145,7 +169,7 @@ static void show_say(struct flow_ctx *c, size_t i, const char *note)
     payload(next, sizeof next, "next", i, true);
     payload(back, sizeof back, "back", i, i > 0);
     const struct tpl_var v[] = {
-        {"n", n}, {"total", total}, {"screen", screen}, {"text", s->text},
+        {"n", n}, {"total", total}, {"screen", screen}, {"text", step_text(c, s)},
         {"extra", buf_cstr(&extra)}, {"next", next}, {"back", back}, {"edit", edit},
         {"note", note ? note : ""},
     };
@@ -167,7 +191,7 @@ static void show_ask(struct flow_ctx *c, size_t i, const char *note)
     char *where = sc ? flow_view_text(c, "flow_part_where", &(struct tpl_var){"screen", sc->name}, 1)
                      : xstrdup("");
     const struct tpl_var v[] = {
-        {"n", n}, {"total", total}, {"question", s->text}, {"where", where},
+        {"n", n}, {"total", total}, {"question", step_text(c, s)}, {"where", where},
         {"note", note ? note : ""}, {"current", current ? current : ""}, {"keep", keep},
         {"skip", skip}, {"back", back},
     };
@@ -186,7 +210,7 @@ static void show_check(struct flow_ctx *c, size_t i, const char *note)
     payload(no, sizeof no, "no", i, true);
     payload(back, sizeof back, "back", i, i > 0);
     const struct tpl_var v[] = {
-        {"n", n}, {"total", total}, {"question", s->text}, {"yes", s->check->yes},
+        {"n", n}, {"total", total}, {"question", step_text(c, s)}, {"yes", s->check->yes},
         {"no", s->check->no}, {"yes_payload", yes}, {"no_payload", no}, {"back", back},
         {"note", note ? note : ""},
     };
@@ -383,6 +407,7 @@ void flow_view_resume(struct flow_ctx *c)
     position(c, c->s.i, n, total);
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"n", n}, {"total", total}};
     render(c, "flow_resume", v, sizeof v / sizeof v[0]);
+    dialog_turn_keep_buttons(c->t); /* "1" next is Tiếp tục, not the step's answer */
 }
 
 /* "Anh/chị đang làm dở: <procedure>, bước k/n. Làm tiếp, hay bỏ để làm <next>?" */
@@ -394,6 +419,7 @@ void flow_view_switch_ask(struct flow_ctx *c, const struct intent *next)
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"n", n}, {"total", total},
                                 {"next", next->name}, {"fresh", fresh}};
     render(c, "flow_switch_ask", v, sizeof v / sizeof v[0]);
+    dialog_turn_keep_buttons(c->t);
 }
 
 /* ===== The portal page ===== */

@@ -65,10 +65,10 @@ static const struct flow_check *check_named(const struct flow_set *set, const ch
 
 static const char *const step_keys[] = {
     "say", "say_step", "ask", "slot", "type", "label", "hint", "profile", "when", "options", "said",
-    "min", "max", "optional", "check", "document", "screen", "if", NULL,
+    "min", "max", "optional", "check", "document", "screen", "if", "assist", NULL,
 };
 /* Keys any kind of step may carry. */
-static const char *const common_keys[] = {"screen", "if", NULL};
+static const char *const common_keys[] = {"screen", "if", "assist", NULL};
 
 static void parse_instruction(struct checker *c, const char *f, const cJSON *js,
                               const struct intent *in, struct flow_step *st)
@@ -119,7 +119,8 @@ static void parse_check(struct checker *c, const char *f, const cJSON *js, struc
     const cJSON *doc = cJSON_GetObjectItemCaseSensitive(js, "document");
     st->kind = FLOW_STEP_CHECK;
     for (const cJSON *k = js->child; k; k = k->next)
-        if (!listed(own, k->string) && strcmp(k->string, "screen") != 0)
+        if (!listed(own, k->string) && strcmp(k->string, "screen") != 0 &&
+            strcmp(k->string, "assist") != 0)
             problemf(&c->pb, c->file, f, "'%s' does not belong to a readiness check", k->string);
     st->check = nonempty(name) ? check_named(c->set, name->valuestring) : NULL;
     if (!st->check) {
@@ -393,6 +394,7 @@ static void parse_step(struct checker *c, const char *f, const cJSON *js, struct
         parse_question(c, f, js, st);
     parse_screen(c, f, js, st);
     parse_cond(c, f, js, def, at, st);
+    flowdef_assist_text(c, f, js, st);
     if (st->kind == FLOW_STEP_CHECK && st->cond.step >= 0)
         problemf(&c->pb, c->file, f, "a readiness check applies on every branch (no if)");
 }
@@ -532,6 +534,7 @@ void flow_set_free(struct flow_set *set)
     for (size_t i = 0; i < set->n; i++) {
         for (size_t s = 0; s < set->defs[i].n_steps; s++) {
             free(set->defs[i].steps[s].owned);
+            free(set->defs[i].steps[s].assist_owned);
             free(set->defs[i].steps[s].said_owned);
         }
         free(set->defs[i].steps);

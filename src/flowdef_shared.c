@@ -2,6 +2,8 @@
  * words (and which command a typed line is), the portal's screens, the
  * readiness checks and the portal's search address. */
 #include "dvcbot/flowdef_internal.h"
+#include "dvcbot/buf.h"
+#include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
 
 #include <stdint.h>
@@ -148,6 +150,61 @@ static void parse_correction_words(struct checker *c, struct flow_set *set, cons
     }
 }
 
+/* "assist_words": {"Anh/chị": "Người dân", ...}: how a text to the user
+ * about themselves speaks of the resident a volunteer helps. */
+static void parse_assist_words(struct checker *c, struct flow_set *set, const cJSON *extra)
+{
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(extra, "assist_words"), *w;
+    if (!cJSON_IsObject(obj) || cJSON_GetArraySize(obj) > FLOW_MAX_ASSIST_WORDS) {
+        problemf(&c->pb, c->file, "assist_words", "must be an object of at most %d words and what a volunteer "
+                "reads instead", FLOW_MAX_ASSIST_WORDS);
+        return;
+    }
+    cJSON_ArrayForEach(w, obj) {
+        if (!w->string[0] || !nonempty(w)) {
+            problemf(&c->pb, c->file, "assist_words", "every word and its replacement must be non-empty");
+            continue;
+        }
+        set->assist_from[set->n_assist_words] = w->string;
+        set->assist_to[set->n_assist_words++] = w->valuestring;
+    }
+}
+
+/* text with the set's assist words replaced (caller frees). */
+static char *assist_words_replaced(const struct flow_set *set, const char *text)
+{
+    struct buf b;
+    buf_init(&b);
+    for (const char *p = text; *p;) {
+        size_t k = 0;
+        while (k < set->n_assist_words && strncmp(p, set->assist_from[k], strlen(set->assist_from[k])) != 0)
+            k++;
+        if (k == set->n_assist_words) {
+            buf_putc(&b, *p++);
+        } else {
+            buf_puts(&b, set->assist_to[k]);
+            p += strlen(set->assist_from[k]);
+        }
+    }
+    return buf_steal(&b);
+}
+
+void flowdef_assist_text(struct checker *c, const char *f, const cJSON *js, struct flow_step *st)
+{
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(js, "assist");
+    if (own && !nonempty(own))
+        problemf(&c->pb, c->file, f, "assist must be a non-empty string");
+    if (!st->text)
+        return;
+    char *text = nonempty(own) ? xstrdup(own->valuestring) : assist_words_replaced(c->set, st->text);
+    if (strcmp(text, st->text) == 0) {
+        free(text);
+        return;
+    }
+    st->assist_owned = text;
+    st->assist_text = text;
+}
+
 bool flow_set_is_correction_word(const struct flow_set *set, const char *folded)
 {
     return strmap_has(&set->correction_words, folded);
@@ -166,7 +223,7 @@ static void parse_portal_search(struct checker *c, struct flow_set *set, const c
 void flowdef_parse_shared(struct checker *c, struct flow_set *set, const cJSON *extra)
 {
     static const char *const keys[] = {"commands", "screens", "checks", "portal_search",
-                                       "correction_words", "comment", NULL};
+                                       "correction_words", "assist_words", "comment", NULL};
     c->file = "_flow.json";
     for (const cJSON *k = extra ? extra->child : NULL; k; k = k->next)
         if (!listed(keys, k->string))
@@ -176,6 +233,7 @@ void flowdef_parse_shared(struct checker *c, struct flow_set *set, const cJSON *
     parse_checks(c, set, extra);
     parse_portal_search(c, set, extra);
     parse_correction_words(c, set, extra);
+    parse_assist_words(c, set, extra);
 }
 
 /* ===== Commands ===== */

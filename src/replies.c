@@ -4,6 +4,7 @@
 
 #include "dvcbot/config.h"
 #include "dvcbot/duration_text.h"
+#include "dvcbot/flow.h"
 #include "dvcbot/tpl.h"
 
 #include <string.h>
@@ -11,6 +12,7 @@
 static const struct reply_spec specs[] = {
     {"ask_which", "a_id a_label a_name b_id b_label b_name"},
     {"assist_ask_commune", ""},
+    {"assist_ask_commune_own", "commune"},
     {"assist_commune_offer", "offer"},
     {"assist_ended", ""},
     {"assist_not_volunteer", ""},
@@ -29,6 +31,7 @@ static const struct reply_spec specs[] = {
     {"consent_refused", ""},
     {"consent_saved", ""},
     {"degraded_note", ""},
+    {"dossier_agency_unknown", ""},
     {"dossier_changed", "code pay_payload procedure status_text"},
     {"dossier_details", "agency applicant code due fee_text late pay_payload procedure received status_text sub_payload unsub_payload"},
     {"dossier_fee_none", "fee"},
@@ -69,10 +72,11 @@ static const struct reply_spec specs[] = {
     {"flow_check_continue", "go help note"},
     {"flow_check_stop", "go help note"},
     {"flow_code", "assist back household n note total"},
-    {"flow_code_assist", "code household"},
+    {"flow_code_assist", "assist back household n note total"},
     {"flow_code_date", ""},
     {"flow_code_invalid", ""},
     {"flow_code_taken", "code"},
+    {"flow_code_taken_assist", "code household"},
     {"flow_commune_choose", "choices typed"},
     {"flow_commune_likely", "choices typed"},
     {"flow_commune_line", "name old province type"},
@@ -118,12 +122,15 @@ static const struct reply_spec specs[] = {
     {"flow_part_link", "url"},
     {"flow_part_screen", "name"},
     {"flow_part_where", "screen"},
+    {"flow_repeated", ""},
     {"flow_resume", "n name total"},
     {"flow_said", "answers edit"},
     {"flow_say", "back edit extra n next note screen text total"},
     {"flow_stale", ""},
     {"flow_stuck", ""},
     {"flow_switch_ask", "fresh n name next total"},
+    {"flow_undo_gone", ""},
+    {"flow_undone", ""},
     {"flow_use_buttons", ""},
     {"followup_ask", "label"},
     {"followup_audience", "fact id name online pay url"},
@@ -256,9 +263,10 @@ bool replies_var_allowed(const struct reply_spec *spec, const char *var)
 
 void replies_fill_settings(struct tpl_set *set, const struct config *cfg)
 {
-    char flow_idle[DURATION_TEXT_MAX] = "…";
+    char flow_idle[DURATION_TEXT_MAX] = "…", flow_undo[DURATION_TEXT_MAX];
     if (cfg)
         duration_text(cfg->flow_idle_s, flow_idle);
-    const struct tpl_var settings[] = {{"flow_idle", flow_idle}};
+    duration_text(FLOW_UNDO_S, flow_undo);
+    const struct tpl_var settings[] = {{"flow_idle", flow_idle}, {"flow_undo", flow_undo}};
     tpl_set_fill(set, settings, sizeof settings / sizeof settings[0]);
 }

@@ -2,6 +2,7 @@
 #include "dvcbot/validate.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
+#include "dvcbot/option_span.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -656,11 +657,16 @@ int validate_option(const char *in, const char *const *options, size_t n)
         num = lone_number(f); /* "bà 80 tuổi rồi" where the options are ages */
     }
     int q = num >= 0 ? option_by_quantity(num, options, n) : -2;
+    /* "ở khoảng 1 năm": 12 months, "6–12 tháng" (not "Trên 1 năm" by its
+     * words); a span no option holds is asked again */
+    int span = bare ? OPTION_SPAN_NONE : option_span_pick(f, options, n);
     int k;
-    if (bare && q == -2) {          /* "2": the second option */
+    if (bare && (q == -2 || option_span_units_differ(options, n))) { /* "2": the second option */
         k = num >= 1 && (size_t)num <= n ? (int)num - 1 : -1;
     } else if (bare) {              /* "3" where the options are quantities */
         k = q;
+    } else if (span != OPTION_SPAN_NONE) {
+        k = span;
     } else {                        /* words; "5 người" also as a quantity */
         k = option_by_words(f, flen, options, n);
         if (k < 0 && q >= 0)

@@ -48,25 +48,61 @@ static void stop_assisting(struct dialog_turn *t)
     dialog_turn_set_mode(t, NULL);
 }
 
+struct asking {
+    struct volunteers *v;
+    struct dialog_turn *t;
+};
+
+/* "xã/phường nào?", the commune the volunteer is registered for (when the
+ * 2025 list knows it) offered as the first button (vol:cm:<code>); a
+ * number typed next presses a button. */
+static void ask_commune(struct volunteers *v, struct dialog_turn *t, const char *registered)
+{
+    struct commune_match m;
+    if (registered && *registered)
+        commune_list_match(v->communes, registered, &m);
+    bool known = registered && *registered && (m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD);
+    const struct tpl_var var = {"commune", known ? m.unit->label : ""};
+    struct bot_reply *r = dialog_turn_render(t, known ? "assist_ask_commune_own" : "assist_ask_commune",
+                                             &var, 1);
+    if (r && known) {
+        char payload[BOT_PAYLOAD_MAX + 1];
+        snprintf(payload, sizeof payload, "vol:%s%s", VOLUNTEER_UNIT_ARG, m.unit->code);
+        bot_reply_insert_button(r, 0, m.unit->label, payload);
+    }
+    dialog_turn_keep_buttons(t);
+}
+
 static void on_member(redisReply *r, void *ud)
 {
-    struct dialog_turn *t = ud;
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
+    struct asking *a = ud;
+    struct dialog_turn *t = a->t;
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER) {
         dialog_reply_busy_store(t);
-    } else if (r->integer == 1) {
+    } else if (r->element[0]->integer == 1) {
         cJSON_DeleteItemFromObjectCaseSensitive(t->session, "assist");
         dialog_turn_set_mode(t, VOLUNTEER_MODE);
-        dialog_turn_render(t, "assist_ask_commune", NULL, 0);
+        ask_commune(a->v, t, store_reply_str(r->element[1]));
     } else {
         dialog_turn_render(t, "assist_not_volunteer", NULL, 0);
     }
+    free(a);
     dialog_turn_done(t);
 }
 
-static void start_assist(struct dialog_turn *t)
+/* Asks Redis whether the user is a volunteer, and their commune. */
+static void start_assist(struct volunteers *v, struct dialog_turn *t)
 {
-    if (t->degraded || store_command(t->deps->store, on_member, t, "SISMEMBER %s %s",
-                                     VOLUNTEER_SET, t->user_key) != 0) {
+    char vol[160];
+    dialog_user_redis_key(vol, sizeof vol, "vol:", t->user_key, NULL);
+    struct asking *a = xcalloc(1, sizeof *a);
+    a->v = v;
+    a->t = t;
+    if (t->degraded || store_command(t->deps->store, on_member, a,
+                                     "FCALL volunteer_household_who 2 %s %s %s", VOLUNTEER_SET,
+                                     vol, t->user_key) != 0) {
+        free(a);
         dialog_reply_busy_store(t);
         dialog_turn_done(t);
     }
@@ -74,9 +110,8 @@ static void start_assist(struct dialog_turn *t)
 
 static void on_button(struct dialog_turn *t, void *ud)
 {
-    (void)ud;
     if (strcmp(t->arg, "start") == 0) {
-        start_assist(t);
+        start_assist(ud, t);
         return;
     }
     if (strncmp(t->arg, VOLUNTEER_UNIT_ARG, strlen(VOLUNTEER_UNIT_ARG)) == 0) {
@@ -153,6 +188,7 @@ static void take_commune(struct volunteers *v, struct dialog_turn *t, const char
     }
     free(offer);
     free(lines);
+    dialog_turn_keep_buttons(t);
     dialog_turn_done(t);
 }
 
@@ -174,6 +210,8 @@ static bool on_mode(struct dialog_turn *t, void *ud)
 {
     struct volunteers *v = ud;
     const struct bot_msg *m = t->msg;
+    if (m->kind == BOT_MSG_TEXT)
+        dialog_turn_press_typed(t); /* "1": the commune offered first */
     if (m->kind == BOT_MSG_BUTTON) {
         if (on_unit_button(v, t))
             return true;
@@ -195,7 +233,8 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     }
     char commune[VALIDATE_OUT_MAX];
     if (!typed || validate_text(typed, 2, 60, commune, sizeof commune) != VALID_OK) {
-        dialog_turn_reply(t, "assist_ask_commune", NULL, 0);
+        ask_commune(v, t, NULL);
+        dialog_turn_done(t);
         return true;
     }
     begin_assist(t, commune, NULL);
@@ -216,7 +255,7 @@ static bool on_message(struct dialog_turn *t, void *ud)
         return false;
     if (flow_set_command_of(v->defs, m->text) != FLOW_CMD_ASSIST)
         return false;
-    start_assist(t);
+    start_assist(v, t);
     return true;
 }
 

@@ -65,9 +65,10 @@
 #define DIALOG_SCREEN_PAYLOAD "r:"
 #define DIALOG_SCREEN_PREFIX "help_"
 /* Session field: the payloads of the last answer's buttons while no mode
- * runs, so "2" typed next presses the second (at most DIALOG_BUTTONS_KEPT);
- * only in a session that holds something else, or under the greeting and
- * the main menu (a one-off question and a web chat page load store nothing). */
+ * runs (or where the mode asked for it, dialog_turn_keep_buttons), so "2"
+ * typed next presses the second (at most DIALOG_BUTTONS_KEPT); only in a
+ * session that holds something else, or under the greeting and the main
+ * menu (a one-off question and a web chat page load store nothing). */
 #define DIALOG_BUTTONS_KEY "nb"
 /* The template of /start and "xin chào". */
 #define DIALOG_GREETING "greeting"
@@ -220,6 +221,14 @@ bool dialog_is_start(const struct bot_msg *m);
  * around, dots after; 0 when the text is anything else. How a typed button
  * number is told. */
 long dialog_typed_number(const char *text);
+/* The turn's text a number typed alone under the last answer's kept
+ * buttons (DIALOG_BUTTONS_KEY): the message becomes that button (kind
+ * BOT_MSG_BUTTON) and true; false, nothing changed, otherwise. */
+bool dialog_turn_press_typed(struct dialog_turn *t);
+/* This answer's buttons are kept for a number typed next even though a
+ * mode runs: an offer whose buttons are not the mode's answers (a flow's
+ * "tiếp tục hồ sơ cũ / làm việc mới", where "1" is no answer to its step). */
+void dialog_turn_keep_buttons(struct dialog_turn *t);
 
 /* ===== For handlers ===== */
 void dialog_turn_done(struct dialog_turn *t);

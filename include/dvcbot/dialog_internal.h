@@ -57,6 +57,7 @@ struct turn_internal {
     bool classified;           /* t->match and t->line are the text's */
     bool menu_shown;           /* the greeting or the main menu: its buttons are
                                   remembered even in a session kept for nothing else */
+    bool keep_buttons;         /* dialog_turn_keep_buttons: remembered in a mode too */
 };
 
 /* Renders the greeting (DIALOG_GREETING) and notes that the main menu's

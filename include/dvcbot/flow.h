@@ -17,7 +17,7 @@
  * f:keep:<i>, f:skip:<i>, f:yes:<i>, f:no:<i> (checks), f:cm:<i>:<commune
  * code> (carrying the step index, so a double tap or an old message cannot
  * skip a step), f:prof:yes|no, f:edit, f:edit:<slot>, f:help, f:resume,
- * f:cancel, f:nocode. Typed commands (intents/_flow.json): quay lại, sửa
+ * f:cancel, f:nocode, f:undo (after a cancel, FLOW_UNDO_S). Typed commands (intents/_flow.json): quay lại, sửa
  * <mục>, hủy/thoát, trợ giúp, menu, xong. /start (and /menu, a Zalo follow,
  * the web chat page opening) does not drop a running flow: it offers to go
  * on (flow_resume: f:resume, f:cancel, menu). Typed menu leaves the flow; so
@@ -58,6 +58,12 @@
 
 #define FLOW_MAX_FAILURES 3
 #define FLOW_MODE "flow"
+/* A cancelled flow ("hủy" typed by mistake) can be taken up again this long
+ * ("Tiếp tục hồ sơ vừa hủy", f:undo, or "tiếp tục" typed): its answers wait
+ * in the session under FLOW_UNDO_KEY, removed at the user's first message
+ * after (flow_undo.c). Replies say it as {{flow_undo}}. */
+#define FLOW_UNDO_S 1800
+#define FLOW_UNDO_KEY "fu"
 
 struct flows;
 

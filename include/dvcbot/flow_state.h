@@ -12,7 +12,9 @@
  *    consent at start ("yes"|"no"|""), "offer": {slot: saved value} while the
  *    one-tap default is on offer, "assist": resident's commune when a
  *    volunteer runs it, "d": 1 while a check's "no" screen is shown, "fin": 1
- *    once the flow reached the code step, "cm": [commune codes on offer]}.
+ *    once the flow reached the code step, "cm": [commune codes on offer],
+ *    "ty"/"ta": a hash of the last answer typed (folded; not the text) and
+ *    when it was taken, to tell the same message sent again}.
  *
  * Steps that apply (flowdef.h "if") depend on the answers so far; "bước k/n"
  * counts the steps that apply plus the closing code step, so a branch
@@ -49,6 +51,8 @@ struct flow_state {
     bool finished;
     char cand[FLOW_CANDIDATES][FLOW_CANDIDATE_MAX];
     size_t n_cand;
+    uint32_t typed;                /* hash of the last answer typed, when typed_at */
+    long typed_at;
 };
 
 /* A fresh state at step 0 of def. */

@@ -29,6 +29,7 @@ struct flow_ctx {
     struct flow_state s;
     bool ended;                 /* the flow left the session during this turn */
     uint32_t said;              /* a starting flow: steps the request answered (flow_said.h) */
+    bool edited;                /* an answer changed by "sửa <mục>" was just stored */
 };
 
 /* Writes c->s back to session.flow (unless ended) and frees it. */
@@ -67,6 +68,16 @@ bool flow_read_fact(struct flow_ctx *c);
 bool flow_read_leaves(struct flow_ctx *c, const struct bot_msg *m);
 /* A greeting typed in the middle ("chào em" coming back the next day). */
 bool flow_read_greets(struct flow_ctx *c, const struct bot_msg *m);
+/* An answer typed (text) was taken: noted (hashed) for flow_read_repeat. */
+void flow_read_note_typed(struct flow_ctx *c, const char *text);
+/* The answer taken last, sent again within FLOW_REPEAT_S (a weak network:
+ * the app or the user sends it twice) where it answers nothing: the step
+ * shown again under "đã nhận rồi" (true), instead of "Chưa đọc được ngày"
+ * or, at an instruction, leaving the flow for the commune's answer. Not a
+ * number typed alone, a command, or an answer to this step. */
+#define FLOW_REPEAT_S 600
+#define FLOW_TYPED_FOLD_MAX 512
+bool flow_read_repeat(struct flow_ctx *c, const char *text);
 
 /* ===== flow_start.c ===== */
 
@@ -96,7 +107,14 @@ void flow_view_current(struct flow_ctx *c, const char *note);
 char *flow_view_note(const char *text);
 /* The same under a note rendered from a template. */
 void flow_view_with_note(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v, size_t n);
-/* Renders a template into a fresh string ("" when missing; caller frees). */
+/* Renders a template into the turn's replies; in a flow a volunteer runs
+ * for a resident, its variant "<name>_assist" when templates/ has one
+ * ("Người dân theo dõi hồ sơ…" instead of "Tôi sẽ nhắn anh/chị…"). */
+#define FLOW_VIEW_ASSIST_SUFFIX "_assist"
+struct bot_reply *flow_view_render(struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
+                                   size_t n);
+/* Renders a template (or its variant, as flow_view_render) into a fresh
+ * string ("" when missing; caller frees). */
 char *flow_view_text(const struct flow_ctx *c, const char *tpl_name, const struct tpl_var *v,
                      size_t n);
 void flow_view_intro(struct flow_ctx *c);
@@ -123,6 +141,22 @@ char *flow_view_portal_link(const struct flow_ctx *c);
  * so above the current step (or the step its new branch needs). Returns
  * false, touching nothing, otherwise. */
 bool flow_correct_previous(struct flow_ctx *c, const char *text);
+
+/* ===== flow_undo.c ===== */
+/* Keeps c's flow, being cancelled, for FLOW_UNDO_S (replacing one kept
+ * before). */
+void flow_undo_keep(struct flow_ctx *c);
+/* Removes the kept flow once FLOW_UNDO_S has passed at now. */
+void flow_undo_prune(cJSON *session, long now);
+/* Removes the kept flow (another flow starts). */
+void flow_undo_forget(cJSON *session);
+/* The kept flow, still fresh, back in the session and running: its step
+ * shown under "Đã mở lại…" (flow_undone); true. False, the copy gone,
+ * when none is kept or it is too old. Does not call done. */
+bool flow_undo_restore(struct flows *fl, struct dialog_turn *t);
+/* dialog_on_payload "f:undo" outside a flow (ud: the struct flows): the
+ * kept flow back, or flow_undo_gone. Calls done. */
+void flow_undo_pressed(struct dialog_turn *t, void *ud);
 
 /* ===== flow_end.c ===== */
 

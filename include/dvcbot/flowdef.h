@@ -13,6 +13,9 @@
  * _flow.json "screens"): a question says on which screen its answer will be
  * needed, an instruction walks through that screen. A step may apply only on
  * one branch: "if": {"<slot of an earlier choice>": "<option>" or [options]}.
+ * A text addressed to the user about themselves ("Anh/chị đã có VNeID…")
+ * reads, for a volunteer helping a resident, with _flow.json "assist_words"
+ * replaced ("Người dân đã có VNeID…"), or as the step's "assist" text.
  * Every procedure's flow starts with its readiness checks, asks nothing that
  * VNeID fills on the portal (profile name, birth_date, cccd, phone) and walks
  * every screen the data marks "required" (Nộp hồ sơ, payment) on every branch.
@@ -105,7 +108,12 @@ struct flow_step {
     int screen;                  /* index in the set's screens, -1 for none */
     const struct flow_check *check; /* checks only */
     struct flow_cond cond;
+    /* The text for a volunteer running the flow for a resident ("Người dân
+     * đã có…"): the step's "assist", else its text with _flow.json
+     * "assist_words" replaced; NULL when that is the text itself. */
+    const char *assist_text;
     char *owned;                 /* internal: a check question with its document */
+    char *assist_owned;          /* internal: assist_text */
     char *said_owned;            /* internal: the folded "said" phrases */
 };
 

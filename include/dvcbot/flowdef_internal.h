@@ -15,6 +15,7 @@
 #define MAX_WORDS 16
 
 #define FLOW_COMMAND_FOLD_MAX 256 /* bytes of a folded line that may be a command */
+#define FLOW_MAX_ASSIST_WORDS 8
 
 struct flow_set {
     struct flow_def *defs;
@@ -28,6 +29,9 @@ struct flow_set {
     size_t n_checks;
     const char *portal_search;   /* the portal's search, the name appended */
     struct strmap correction_words; /* folded words around a corrected answer (keys only) */
+    const char *assist_from[FLOW_MAX_ASSIST_WORDS]; /* "Anh/chị" → assist_to "Người dân" */
+    const char *assist_to[FLOW_MAX_ASSIST_WORDS];
+    size_t n_assist_words;
 };
 
 struct checker {
@@ -60,5 +64,8 @@ static inline bool listed(const char *const *keys, const char *k)
 /* Reads _flow.json (the catalog's "flow" extra) into set, reporting its
  * problems through c. */
 void flowdef_parse_shared(struct checker *c, struct flow_set *set, const cJSON *extra);
+/* st's text as a volunteer reads it (the step's "assist", else the set's
+ * assist words replaced), into st->assist_text; NULL when the same. */
+void flowdef_assist_text(struct checker *c, const char *f, const cJSON *js, struct flow_step *st);
 
 #endif

@@ -27,7 +27,9 @@ bool replies_var_allowed(const struct reply_spec *spec, const char *var);
  * (tpl_set_fill), so any template, data replies and help screens included,
  * may use them:
  *   {{flow_idle}}  how long a half-done guided flow waits (DVCBOT_FLOW_IDLE),
- *                  in words: "30 phút", "1 ngày" (duration_text).
+ *                  in words: "30 phút", "1 ngày" (duration_text);
+ *   {{flow_undo}}  how long a cancelled flow can be taken up again
+ *                  (FLOW_UNDO_S), in words.
  * With cfg NULL (`dvcbot check`) a placeholder is written, only so that the
  * check finds them supplied. */
 void replies_fill_settings(struct tpl_set *set, const struct config *cfg);

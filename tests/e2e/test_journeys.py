@@ -5,6 +5,8 @@ wrong try, erasing data in the middle of a guided flow. Against a real
 Redis, through the web chat and the Telegram stub."""
 import json
 
+from console_client import Console
+from flowwalk import walk
 from harness import ADMIN_TOKEN, Chat, ServiceTest, payloads, start_flow_past_checks, texts
 
 CODE = "000.00.12.H50-261120-0004"
@@ -261,3 +263,282 @@ class HelpingGrandparentTest(ServiceTest):
         self.assertNotIn("Chưa rõ", texts(r))
         flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
         self.assertEqual(flow["a"]["tuoi"], "Từ 75 tuổi")
+
+
+class OfferNumberTest(ServiceTest):
+    telegram = False
+
+    def at_gender(self):
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        r = chat.say("3/11")
+        self.assertIn("con trai hay con gái", r[-1]["text"])
+        return chat
+
+    def answers(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]["a"]
+
+    def test_a_number_under_the_resume_offer_presses_its_button(self):
+        # Khai sinh left at "Bé là con trai hay con gái? [Nam, Nữ]", the page
+        # opened again: "đang làm dở … tiếp tục? [Tiếp tục, Hủy hướng dẫn,
+        # Menu chính]"; "1" was taken as "Nam (con trai)" and the flow went
+        # on to the next question, "2" as "Nữ".
+        chat = self.at_gender()
+        r = chat.say("/start")
+        self.assertIn("đang làm dở: Đăng ký khai sinh", r[0]["text"])
+        r = chat.say("1")
+        self.assertIn("con trai hay con gái", r[-1]["text"])          # Tiếp tục: the question again
+        self.assertNotIn("gioi_tinh_tre", self.answers(chat))
+        r = chat.say("1")                                             # now it is the answer
+        self.assertEqual(self.answers(chat)["gioi_tinh_tre"], "Nam (con trai)")
+        chat = self.at_gender()
+        chat.say("chào em")
+        r = chat.say("2")                                             # Hủy hướng dẫn
+        self.assertIn("Đã dừng hướng dẫn Đăng ký khai sinh", r[0]["text"])
+
+    def test_a_number_under_the_switch_offer_presses_its_button(self):
+        # At the same question, "Hướng dẫn nộp trực tuyến" of tạm trú: "Làm
+        # tiếp việc đang dở, hay bỏ để làm Đăng ký tạm trú? [Làm tiếp, Bỏ,
+        # làm việc mới]"; "2" was taken as "Nữ (con gái)".
+        chat = self.at_gender()
+        r = chat.press("flow:tam_tru")
+        self.assertIn("flow:tam_tru:new", payloads(r))
+        r = chat.say("2")
+        self.assertIn("Đăng ký tạm trú", texts(r))
+        flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+        self.assertEqual(flow["id"], "tam_tru")
+
+
+class StayLengthTest(ServiceTest):
+    telegram = False
+
+    def test_about_a_year_is_six_to_twelve_months(self):
+        # Tạm trú, "Anh/chị ở đó bao lâu? [Dưới 6 tháng, 6–12 tháng, Trên 1
+        # năm]": "ở khoảng 1 năm" was taken as "Trên 1 năm" (the words it
+        # shares), "2" got "Chưa rõ anh/chị chọn gì" (read as 2 months).
+        for typed, option in (("ở khoảng 1 năm", "6–12 tháng"), ("2", "6–12 tháng"),
+                              ("hơn 1 năm", "Trên 1 năm"), ("chắc 3 tháng", "Dưới 6 tháng")):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "tam_tru")
+            r = chat.say("bản Nà Pản, số 5")
+            self.assertIn("ở đó bao lâu", r[-1]["text"])
+            r = chat.say(typed)
+            self.assertNotIn("Chưa rõ", texts(r), typed)
+            flow = json.loads(self.redis("GET", "s:{%s}" % chat.key))["flow"]
+            self.assertEqual(flow["a"]["thoi_han"], option, typed)
+
+
+class CancelUndoTest(ServiceTest):
+    telegram = False
+
+    def session(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))
+
+    def cancelled_at_the_birth_date(self):
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        r = chat.say("hủy")
+        self.assertIn("Đã dừng hướng dẫn Đăng ký khai sinh", r[0]["text"])
+        self.assertEqual(payloads(r)[0], "f:undo")
+        return chat
+
+    def test_a_cancel_by_mistake_is_taken_back(self):
+        # "hủy" typed by mistake at "Trẻ sinh ngày nào?": "Đã dừng hướng
+        # dẫn … Thông tin vừa nhập không được lưu", only "Làm lại từ đầu";
+        # the child's name had to be typed again.
+        for back in ("1", "tiếp tục"):                 # the button by its number, or typed
+            chat = self.cancelled_at_the_birth_date()
+            r = chat.say(back)
+            self.assertIn("Đã mở lại hồ sơ vừa hủy", r[0]["text"], back)
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"], back)
+            s = self.session(chat)
+            self.assertEqual((s["mode"], s["flow"]["a"]["ho_ten_tre"]), ("flow", "Lò Văn An"))
+            self.assertNotIn("fu", s)
+            r = chat.say("3/11")                        # and it goes on
+            self.assertIn("con trai hay con gái", r[-1]["text"])
+
+    def test_the_cancelled_answers_go_after_half_an_hour(self):
+        chat = self.cancelled_at_the_birth_date()
+        self.bot.advance_clock(31 * 60)
+        r = chat.press("f:undo")
+        self.assertIn("không còn giữ", r[0]["text"])
+        self.assertNotIn("Lò Văn An", self.redis("GET", "s:{%s}" % chat.key) or "")
+        chat = self.cancelled_at_the_birth_date()
+        self.bot.advance_clock(31 * 60)
+        chat.say("xin chào")                            # any message after the half hour
+        self.assertNotIn("Lò Văn An", self.redis("GET", "s:{%s}" % chat.key) or "")
+        chat = self.cancelled_at_the_birth_date()
+        chat.press("flow:tam_tru")                      # another flow started: left for good
+        r = chat.press("f:undo")
+        self.assertEqual(self.session(chat)["flow"]["id"], "tam_tru")
+        self.assertNotIn("Lò Văn An", self.redis("GET", "s:{%s}" % chat.key))
+
+
+class VolunteerJourney(ServiceTest):
+    telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+
+    def volunteer(self, commune):
+        """A volunteer staff added in the console for commune."""
+        vol = Chat(self)
+        console = Console(self.bot)
+        console.sign_in(ADMIN_TOKEN)
+        status, _ = console.call("POST", "volunteers", {"user": vol.key, "commune": commune})
+        self.assertEqual(status, 200)
+        return vol
+
+
+class VolunteerCommuneTest(VolunteerJourney):
+
+    def test_hotro_offers_the_volunteers_own_commune(self):
+        # A volunteer the commune registered for Chiềng Cơi typed "/hotro":
+        # "Người dân anh/chị đang hỗ trợ ở xã/phường nào? Gõ tên xã/phường"
+        # with only "Thôi, không hỗ trợ"; "1" then was read as a commune name.
+        vol = self.volunteer("Chiềng Cơi")
+        r = vol.say("/hotro")
+        self.assertIn("xã/phường nào", r[0]["text"])
+        self.assertEqual(r[0]["buttons"][0][0], "Chiềng Cơi")
+        self.assertTrue(r[0]["buttons"][0][1].startswith("vol:cm:"))
+        r = vol.say("1")
+        self.assertIn("Đang hỗ trợ người dân xã/phường Chiềng Cơi", r[0]["text"])
+        vol.press("vol:start")                                   # another commune, typed
+        r = vol.say("Mường Bú")
+        self.assertIn("Đang hỗ trợ người dân xã/phường Mường Bú", r[0]["text"])
+        other = self.volunteer("")                               # none registered: asked as before
+        r = other.say("/hotro")
+        self.assertEqual(payloads(r), ["vol:end"])
+
+    def test_two_residents_in_a_row(self):
+        vol = self.volunteer("Chiềng Cơi")
+        vol.say("/hotro")
+        vol.say("1")
+        w = walk(vol, "tam_tru", code="000.00.12.H50-261120-0101")
+        self.assertIn("Người dân theo dõi hồ sơ", w.replies[0]["text"])
+        r = vol.press("vol:start")                               # "Hỗ trợ người khác"
+        self.assertEqual(r[0]["buttons"][0][0], "Chiềng Cơi")
+        r = vol.say("1")
+        self.assertIn("Đang hỗ trợ người dân xã/phường Chiềng Cơi", r[0]["text"])
+        r = vol.press("flow:khai_sinh")
+        self.assertNotIn("f:prof:yes", payloads(r))              # nothing of the first resident
+        self.assertNotIn("đang làm dở", texts(r))
+        w = walk(vol, "khai_sinh", replies=r)
+        self.assertIn("Người dân là gì của trẻ?", dict(w.questions)["quan_he"])
+        self.assertIn("Xã/phường: Chiềng Cơi", w.screen_text("find"))
+        self.assertEqual(self.redis("EXISTS", "p:{%s}" % vol.key), 0)
+
+
+class VolunteerWordingTest(VolunteerJourney):
+
+    def test_an_assisted_flow_speaks_of_the_resident(self):
+        # In a flow run for a resident the volunteer read "Anh/chị đã có tài
+        # khoản VNeID mức 2 chưa?", "Anh/chị ở đó bao lâu?" and at the end
+        # "Tôi sẽ nhắn anh/chị khi hồ sơ có kết quả" (the volunteer is not
+        # notified: the resident follows the dossier on their own phone).
+        vol = self.volunteer("Chiềng Cơi")
+        vol.say("/hotro")
+        vol.say("1")
+        r = vol.press("flow:tam_tru")
+        self.assertIn("Người dân đã có tài khoản VNeID mức 2 chưa?", r[-1]["text"])
+        w = walk(vol, "tam_tru", replies=r)
+        asked = dict(w.questions)
+        self.assertIn("Người dân ở đó bao lâu?", asked["thoi_han"])
+        self.assertIn("người dân ở tạm", asked["dia_chi_tam_tru"])
+        self.assertNotIn("Anh/chị", "\n".join(asked.values()))
+        self.assertNotIn("Tôi sẽ nhắn anh/chị", w.replies[-1]["text"])
+        self.assertIn("hh:start", payloads(w.replies))
+        resident = Chat(self)                                    # a resident on their own: as before
+        r = resident.press("flow:tam_tru")
+        self.assertIn("Anh/chị đã có tài khoản VNeID mức 2 chưa?", r[-1]["text"])
+        w = walk(resident, "tam_tru", replies=r)
+        self.assertIn("Anh/chị ở đó bao lâu?", dict(w.questions)["thoi_han"])
+        self.assertIn("Tôi sẽ nhắn anh/chị", w.replies[-1]["text"])
+
+
+class SentTwiceTest(ServiceTest):
+    telegram = False
+
+    def session(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))
+
+    def test_an_answer_sent_twice_is_not_the_next_answer(self):
+        # On a weak network each answer arrived twice: "Lò Văn An" again at
+        # "Trẻ sinh ngày nào?" got "Chưa đọc được ngày", "bé trai" again at
+        # "Anh/chị là gì của trẻ?" "Chưa rõ anh/chị chọn gì" (counted toward
+        # "Câu này có vẻ khó"), and "Chiềng Cơi" again at the login
+        # instruction left the flow with the answer about the commune.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        for typed, now_asked in (("Lò Văn An", "Trẻ sinh ngày nào"), ("3/11", "con trai hay con gái"),
+                                 ("bé trai", "là gì của trẻ"), ("bố", "xã/phường nào"),
+                                 ("Chiềng Cơi", 'Màn hình "Đăng nhập"')):
+            r = chat.say(typed)
+            self.assertIn(now_asked, r[-1]["text"], typed)
+            r = chat.say(typed)                                   # the same message again
+            self.assertIn("đã nhận rồi", r[0]["text"], typed)
+            self.assertIn(now_asked, r[-1]["text"], typed)
+            self.assertEqual((self.session(chat)["mode"], self.session(chat)["flow"]["f"]), ("flow", 0))
+        flow = self.session(chat)["flow"]
+        self.assertEqual(flow["a"]["ho_ten_tre"], "Lò Văn An")
+        self.assertNotIn("Lò Văn An", json.dumps(flow["ty"]))      # a hash, not the text
+
+    def test_much_later_or_when_it_answers_it_is_an_answer(self):
+        chat = Chat(self)
+        start_flow_past_checks(chat, "khai_sinh")
+        chat.say("Lò Văn An")
+        self.bot.advance_clock(15 * 60)                            # not a resend any more
+        r = chat.say("Lò Văn An")
+        self.assertIn("Chưa đọc được ngày", r[0]["text"])
+        chat = Chat(self)                                          # "không" twice: two answers
+        start_flow_past_checks(chat, "huu_tri_xa_hoi")
+        chat.say("bà 80 tuổi rồi")
+        r = chat.say("không")
+        self.assertIn("lương hưu", r[-1]["text"])
+        r = chat.say("không")
+        self.assertNotIn("đã nhận rồi", texts(r))
+        self.assertEqual(self.session(chat)["flow"]["a"]["luong_huu"], "Không có")
+
+
+class NoAgencyTest(DossierJourney):
+
+    def test_a_dossier_without_its_agency_names_no_dash(self):
+        # A dossier staff uploaded without "agency", waiting for its fee:
+        # "… thanh toán trực tuyến bằng nút bên dưới hoặc nộp tại —."
+        self.upload({"code": CODE, "procedure": "khai_sinh", "applicant_name": "Lò Văn Bình",
+                     "phone": "0912345678", "status": "cho_thanh_toan", "fee": 8000, "paid": False,
+                     "received_at": "2026-11-20T08:00:00+07:00"})
+        chat = Chat(self)
+        chat.say("tra cứu hồ sơ " + CODE)
+        r = chat.say("5678")
+        self.assertIn("hoặc nộp tại nơi đã nhận hồ sơ.", texts(r))
+        self.assertNotIn("tại —", texts(r))
+        self.assertIn("Nơi giải quyết: —", texts(r))                  # the field itself: unknown
+        self.upload({"code": CODE, "procedure": "khai_sinh", "applicant_name": "Lò Văn Bình",
+                     "phone": "0912345678", "status": "can_bo_sung", "agency": "UBND phường Chiềng Cơi",
+                     "received_at": "2026-11-20T08:00:00+07:00"})
+        r = chat.press("hs:code:" + CODE)
+        self.assertIn("mang đến UBND phường Chiềng Cơi", texts(r))
+
+
+class EditSaidTest(ServiceTest):
+    telegram = False
+
+    def test_an_edited_answer_is_said_back(self):
+        # Tạm trú at the login screen: "sửa địa chỉ", the new address typed:
+        # back at the login screen with no word that the address changed.
+        chat = Chat(self)
+        start_flow_past_checks(chat, "tam_tru")
+        chat.say("bản Nà Pản, số 5")
+        chat.say("khoảng 1 năm")
+        r = chat.say("Chiềng Cơi")
+        self.assertIn('Màn hình "Đăng nhập"', r[-1]["text"])
+        r = chat.say("sửa địa chỉ")
+        self.assertIn("Giữ: bản Nà Pản, số 5", [label for label, _ in r[-1]["buttons"]])
+        r = chat.say("bản Nà Pản, số 7")
+        self.assertIn('Đã sửa "Địa chỉ tạm trú": bản Nà Pản, số 7.', r[-1]["text"])
+        self.assertIn('Màn hình "Đăng nhập"', r[-1]["text"])
+        r = chat.say("sửa thời hạn")
+        r = chat.press([p for p in payloads(r) if p.startswith("f:keep:")][0])   # kept: nothing said
+        self.assertNotIn("Đã sửa", r[-1]["text"])
+        self.assertIn('Màn hình "Đăng nhập"', r[-1]["text"])

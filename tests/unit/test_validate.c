@@ -262,11 +262,49 @@ static void numbers_typed_at_quantity_options_are_quantities(void **state)
     assert_int_equal(validate_option("sinh 5/11", ages, 3), -1);
     static const char *const stay[] = {"Dưới 6 tháng", "6–12 tháng", "Trên 1 năm"};
     assert_int_not_equal(validate_option("ở khoảng 1 năm", stay, 3), 0); /* a year, not 1 month */
-    static const char *const copies[] = {"1", "2", "3", "Nhiều hơn 3"};
-    assert_int_equal(validate_option("5", copies, 4), 3);
-    assert_int_equal(validate_option("nhiều hơn 3", copies, 4), 3);
-    static const char *const mixed[] = {"Trẻ dưới 6 tuổi", "Hộ nghèo", "Chưa rõ"};
-    assert_int_equal(validate_option("2", mixed, 3), 1); /* not all quantities: the position */
+}
+
+/* Options that are lengths of time: one said in words is measured (a year
+ * is 12 months), not matched by the words it shares with an option. */
+static void a_length_of_time_picks_the_range_holding_it(void **state)
+{
+    (void)state;
+    static const char *const stay[] = {"Dưới 6 tháng", "6–12 tháng", "Trên 1 năm", NULL};
+    static const char *const away[] = {"Dưới 3 tháng", "3–12 tháng", "Trên 12 tháng", NULL};
+    static const char *const months[] = {"3 tháng", "6 tháng", "12 tháng", NULL};
+    static const char *const ages[] = {"Từ 75 tuổi", "Từ 70 đến dưới 75", "Dưới 70", NULL};
+    static const struct {
+        const char *answer;
+        const char *const *options;
+        int option;
+    } cases[] = {
+        {"ở khoảng 1 năm", stay, 1}, /* was "Trên 1 năm", by the words it shares */
+        {"một năm", stay, 1},
+        {"gần 1 năm", stay, 1},
+        {"6 tháng", stay, 1}, /* not "Dưới 6 tháng" by its words */
+        {"nửa năm", stay, 1},
+        {"hơn 1 năm", stay, 2},
+        {"chắc 2 năm", stay, 2},
+        {"1 năm rưỡi", stay, 2},
+        {"3 tháng thôi", stay, 0},
+        {"mười hai tháng", stay, 1},
+        {"Trên 1 năm", stay, 2},
+        {"2", stay, 1}, /* a bare number where units differ: the position */
+        {"1 tháng hoặc 2 năm", stay, -1},
+        {"đi làm xa 1 năm", away, 1},
+        {"2 tuần", away, 0},
+        {"đóng 1 năm", months, 2},
+        {"2 tháng", months, -1}, /* no option holds it */
+        {"bà 80 tuổi rồi", ages, 0}, /* no time: unchanged */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = 0;
+        while (cases[i].options[n])
+            n++;
+        int got = validate_option(cases[i].answer, cases[i].options, n);
+        if (got != cases[i].option)
+            fail_msg("\"%s\": option %d, expected %d", cases[i].answer, got, cases[i].option);
+    }
 }
 
 static void code_names_are_template_friendly(void **state)
@@ -291,6 +329,7 @@ int main(void)
         cmocka_unit_test(text_is_collapsed_and_bounded_in_characters),
         cmocka_unit_test(options_match_by_number_label_or_unique_part),
         cmocka_unit_test(numbers_typed_at_quantity_options_are_quantities),
+        cmocka_unit_test(a_length_of_time_picks_the_range_holding_it),
         cmocka_unit_test(code_names_are_template_friendly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
