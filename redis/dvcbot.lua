@@ -1375,3 +1375,27 @@ redis.register_function('webchat_new_id', function(keys, args)
   if redis.call('TTL', keys[3]) < 0 then redis.call('EXPIRE', keys[3], args[3]) end
   return 1
 end)
+
+-- The staff console's sign-in trail: one event (JSON, no secret, the address
+-- masked) at the head of the list, which keeps the newest args[2].
+-- KEYS[1] console:audit. ARGV[1] the event, ARGV[2] events kept.
+-- (console_audit)
+redis.register_function('console_audit_push', function(keys, args)
+  redis.call('LPUSH', keys[1], args[1])
+  redis.call('LTRIM', keys[1], 0, tonumber(args[2]) - 1)
+  return 1
+end)
+
+-- A refused console sign-in counted per day and masked address (never what
+-- was typed); past args[3] addresses in a day the rest count under '*'.
+-- KEYS[1] console:audit:failed:<yyyymmdd>. ARGV[1] the masked address,
+-- ARGV[2] seconds the day is kept, ARGV[3] addresses kept a day.
+-- (console_audit)
+redis.register_function('console_audit_failed', function(keys, args)
+  local field = args[1]
+  if redis.call('HEXISTS', keys[1], field) == 0 and
+     redis.call('HLEN', keys[1]) >= tonumber(args[3]) then field = '*' end
+  redis.call('HINCRBY', keys[1], field, 1)
+  redis.call('EXPIRE', keys[1], args[2])
+  return 1
+end)

@@ -4,11 +4,14 @@
 #include "dvcbot/admin_auth.h"
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/commune.h"
+#include "dvcbot/commune_list.h"
+#include "dvcbot/console_audit.h"
 #include "dvcbot/console_page.h"
 #include "dvcbot/console_session.h"
 #include "dvcbot/console_ui.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/dossier.h"
+#include "dvcbot/dossier_input.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -178,6 +181,7 @@ static void on_opened(const struct console_session *s, bool store_down, void *ud
                           pc->con->ctx.deps.cfg->console_max_age_s);
     console_cookie_header(pc->con->sessions, &cookies, CONSOLE_LOGIN_COOKIE, "", 0);
     log_fmt(LOG_INFO, "console sign-in", "\"scoped\":%s", s->who.commune[0] ? "true" : "false");
+    console_audit_event(pc->con->ctx.deps.store, "sign_in", &s->who, pc->addr);
     metrics_inc("dvcbot_console_signins_total", "result=\"ok\"", 1);
     redirect_home(pc->req, cookies.data);
     buf_free(&cookies);
@@ -189,6 +193,8 @@ static void on_login_allowed(bool allowed, bool store_down, void *ud)
     struct page_call *pc = ud;
     struct console *con = pc->con;
     if (store_down || !allowed) {
+        if (!store_down)
+            console_audit_failed(con->ctx.deps.store, pc->addr);
         metrics_inc("dvcbot_console_signins_total",
                     store_down ? "result=\"store_down\"" : "result=\"limited\"", 1);
         respond_login(con, pc->req, store_down ? 503 : 429, store_down ? "s-down" : "s-limited");
@@ -199,6 +205,7 @@ static void on_login_allowed(bool allowed, bool store_down, void *ud)
                                                     pc->token, strlen(pc->token));
     if (!k) {
         console_login_failed(con->sessions, pc->addr, pc->token);
+        console_audit_failed(con->ctx.deps.store, pc->addr);
         metrics_inc("dvcbot_console_signins_total", "result=\"refused\"", 1);
         respond_login(con, pc->req, 401, "s-bad");
         free(pc);
@@ -256,10 +263,13 @@ static void on_logout_session(const struct console_session *s, bool store_down, 
     (void)store_down;
     char given[CONSOLE_CSRF_HEX + 1];
     form_value(pc->req, "csrf", given, sizeof given);
-    if (s && console_csrf_ok(s, given))
+    if (s && console_csrf_ok(s, given)) {
+        console_client_addr(pc->con->sessions, pc->req, pc->addr, sizeof pc->addr);
+        console_audit_event(pc->con->ctx.deps.store, "sign_out", &s->who, pc->addr);
         console_session_close(pc->con->sessions, s->sid, on_session_closed, pc);
-    else
+    } else {
         logout_answer(pc, !s);
+    }
 }
 
 static void handle_logout(struct http_request *req, void *ud)
@@ -320,6 +330,23 @@ static void handle_ui(struct http_request *req, void *ud)
 
 /* ===== GET /admin/ui/meta: what the page needs to know first ===== */
 
+/* {"name": "Chiềng Cơi", "label": "phường Chiềng Cơi, Sơn La"} of each unit. */
+static void put_communes(struct buf *b, const struct commune_list *l)
+{
+    for (size_t i = 0; l && i < commune_list_size(l); i++) {
+        const struct commune_unit *u = commune_list_at(l, i);
+        buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+        buf_json_str(b, u->name);
+        buf_puts(b, ",\"label\":");
+        struct buf label;
+        buf_init(&label);
+        buf_printf(&label, "%s %s, %s", u->type, u->name, u->province);
+        buf_json_str(b, label.data);
+        buf_free(&label);
+        buf_putc(b, '}');
+    }
+}
+
 static void handle_meta(struct http_request *req, void *ud)
 {
     struct console_ctx *ctx = ud;
@@ -355,7 +382,13 @@ static void handle_meta(struct http_request *req, void *ud)
         buf_puts(&b, st ? "," : "");
         buf_json_str(&b, dossier_status_name((enum dossier_status)st));
     }
-    buf_puts(&b, "]}");
+    buf_puts(&b, "],\"communes\":[");
+    put_communes(&b, ctx->deps.communes);
+    buf_puts(&b, "],\"status_names\":");
+    char *names = cJSON_PrintUnformatted(dossier_status_names(cat));
+    buf_puts(&b, names ? names : "{}");
+    free(names);
+    buf_putc(&b, '}');
     http_respond_json(req, 200, b.data);
     buf_free(&b);
 }
@@ -381,6 +414,7 @@ struct console *console_new(const struct console_deps *deps, char **err)
     console_handoffs_routes(con->ui, &con->ctx);
     console_payments_routes(con->ui, &con->ctx);
     console_volunteers_routes(con->ui, &con->ctx);
+    console_audit_routes(con->ui, &con->ctx);
     metrics_declare("dvcbot_console_signins_total", METRIC_COUNTER,
                     "Staff console sign-ins by result (ok, refused, limited, store_down).", NULL, 0);
     return con;
@@ -421,6 +455,43 @@ const char *console_scope(const struct http_request *req)
 bool console_in_scope(const char *scope, const char *commune)
 {
     return !scope[0] || commune_same(scope, commune);
+}
+
+static bool commune_listed(const struct commune_list *l, const char *name)
+{
+    for (size_t i = 0; i < commune_list_size(l); i++)
+        if (commune_same(name, commune_list_at(l, i)->name))
+            return true;
+    return false;
+}
+
+/* ", nearest: A, B" from what the list finds likely for name. */
+static void put_nearest(struct buf *b, const struct commune_list *l, const char *name)
+{
+    struct commune_match m;
+    commune_list_match(l, name, &m);
+    const struct commune_unit *one[1] = {m.unit};
+    const struct commune_unit *const *units = m.unit ? one : m.cands;
+    size_t n = m.unit ? 1 : m.n_cands;
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ", " : "; nearest: ");
+        buf_puts(b, units[i]->label);
+    }
+}
+
+bool console_commune_known(const struct console_ctx *ctx, struct http_request *req,
+                           const char *name)
+{
+    const struct commune_list *l = ctx->deps.communes;
+    if (!name[0] || !l || !commune_list_size(l) || commune_listed(l, name))
+        return true;
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "unknown commune '%.100s' (not in the 2025 list)", name);
+    put_nearest(&b, l, name);
+    http_respond_error(req, 422, b.data);
+    buf_free(&b);
+    return false;
 }
 
 char **console_user_keys(const redisReply *r, size_t *n)

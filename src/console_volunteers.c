@@ -183,6 +183,8 @@ static void handle_change(struct http_request *req, void *ud)
     if (!volunteer_user_key_valid(user) || strlen(commune) > ADMIN_COMMUNE_MAX) {
         http_respond_error(req, 400, "want {\"user\": \"tg:123456789\", \"commune\": \"...\"} "
                                      "(\"remove\": true to remove)");
+    } else if (!remove && !scope[0] && !console_commune_known(ctx, req, commune)) {
+        /* answered: not a commune of the 2025 list */
     } else if (remove) {
         struct removal *rm = xcalloc(1, sizeof *rm);
         rm->ctx = ctx;
@@ -353,6 +355,10 @@ static void handle_village(struct http_request *req, void *ud)
     if (!ok) {
         cJSON_Delete(root);
         http_respond_error(req, 400, "want {\"commune\", \"village\", \"households\": 0-100000}");
+        return;
+    }
+    if (!scope[0] && !console_commune_known(ctx, req, commune)) {
+        cJSON_Delete(root);
         return;
     }
     struct buf json;

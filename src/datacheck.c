@@ -7,6 +7,7 @@
 #include "dvcbot/matcher.h"
 #include "dvcbot/outside.h"
 #include "dvcbot/dialog.h"
+#include "dvcbot/dossier_input.h"
 #include "dvcbot/replies.h"
 #include "dvcbot/served.h"
 #include "dvcbot/tpl.h"
@@ -49,6 +50,7 @@ static struct catalog *check_intents(const char *dir, struct prefixed *p,
     *flows = flow_set_load(cat, report_prefixed, p);
     commune_list_free(commune_list_load(cat, report_prefixed, p));
     facets_free(facets_load(cat, report_prefixed, p));
+    dossier_status_check(cat, report_prefixed, p);
     return cat;
 }
 

@@ -1,5 +1,6 @@
 /* dossier — record validation, the Redis hash, dates and amounts. */
 #include "dvcbot/dossier.h"
+#include "dvcbot/dossier_input.h"
 #include "dvcbot/mem.h"
 
 #include <ctype.h>
@@ -399,11 +400,50 @@ static bool id_ok(const char *s)
     return n >= 6 && n <= 20;
 }
 
+/* A status code, or the name the console shows (dossier_input.h). */
+static int check_status(enum dossier_field f, const char *s, const struct catalog *cat,
+                        char **value, struct dossier_error *err)
+{
+    const char *why = NULL;
+    const char *code = dossier_status_read(cat, s, &why);
+    if (!code) {
+        fail(err, f, "%s '%.40s' (want da_tiep_nhan, dang_xu_ly, can_bo_sung, cho_thanh_toan, "
+                     "da_co_ket_qua, da_tra_ket_qua or tu_choi, or their names in the console)",
+             why, s);
+        return -1;
+    }
+    *value = xstrdup(code);
+    return 0;
+}
+
+/* ISO 8601, or day/month/year as Excel writes it, kept as ISO. */
+static int check_date(enum dossier_field f, const char *s, char **value,
+                      struct dossier_error *err)
+{
+    time_t t;
+    char iso[DOSSIER_ISO_MAX];
+    const char *why = NULL;
+    if (!*s || dossier_time_parse(s, &t) == 0) {
+        *value = xstrdup(s);
+        return 0;
+    }
+    int rc = dossier_dmy_to_iso(s, iso, &why);
+    if (rc == 0) {
+        *value = xstrdup(iso);
+        return 0;
+    }
+    if (rc < 0)
+        fail(err, f, "%s", why);
+    else
+        fail(err, f, "must be ISO 8601 with an offset, e.g. 2024-11-20T08:00:00+07:00, or "
+                     "day/month/year, e.g. 20/11/2024 08:00");
+    return -1;
+}
+
 static int check_value(enum dossier_field f, const char *s, const struct catalog *cat,
                        char **value, struct dossier_error *err)
 {
     char code[DOSSIER_CODE_MAX + 1];
-    time_t t;
     switch (fields[f].type) {
     case FT_CODE:
         if (!dossier_code_normalize(s, strlen(s), code)) {
@@ -421,18 +461,9 @@ static int check_value(enum dossier_field f, const char *s, const struct catalog
         break;
     }
     case FT_STATUS:
-        if (dossier_status_from_name(s) < 0) {
-            fail(err, f, "unknown status '%.40s' (want da_tiep_nhan, dang_xu_ly, can_bo_sung, "
-                         "cho_thanh_toan, da_co_ket_qua, da_tra_ket_qua or tu_choi)", s);
-            return -1;
-        }
-        break;
+        return check_status(f, s, cat, value, err);
     case FT_DATE:
-        if (*s && dossier_time_parse(s, &t) != 0) {
-            fail(err, f, "must be ISO 8601 with an offset, e.g. 2024-11-20T08:00:00+07:00");
-            return -1;
-        }
-        break;
+        return check_date(f, s, value, err);
     case FT_FEE:
         if (check_fee(s, value) != 0) {
             fail(err, f, "must be an integer amount in VND, 0 or more");

@@ -39,6 +39,7 @@ struct admin_dossiers;
 struct console;
 
 struct notify;
+struct commune_list;
 
 struct console_deps {
     uv_loop_t *loop;
@@ -49,6 +50,7 @@ struct console_deps {
     struct broadcast_api *broadcasts;      /* POST /admin/broadcasts and items */
     struct admin_dossiers *dossiers;       /* POST /admin/dossiers */
     struct notify *notify;                 /* tells users (payment settled); NULL: nobody is */
+    const struct commune_list *communes;   /* the 2025 list; NULL or empty: any name */
 };
 
 /* Returns NULL with a message in *err (caller frees) when a page template

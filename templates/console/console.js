@@ -9,7 +9,7 @@
   var SCOPE = document.body.getAttribute('data-scope') || '';
   var META = { procedures: [], channels: [], statuses: [] };
   var T = window.DVC_TEXTS; /* console_texts.js: what the page says */
-  var STATUS_NAMES = T.statusNames;
+  var STATUS_NAMES = {}; /* from meta: intents/_dossier_status.json */
   var CHANNEL_NAMES = T.channelNames;
   var BC_STATUS = T.broadcastStatus;
   var ERRORS = T.errors;
@@ -204,6 +204,7 @@
   function showTab() {
     var id = (location.hash || '#bc').slice(1);
     if (!$(id) || !$(id).classList.contains('tab')) id = 'bc';
+    if (id === 'nk' && document.body.classList.contains('scoped')) id = 'bc'; /* the province's */
     Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (s) {
       s.classList.toggle('on', s.id === id);
     });
@@ -459,12 +460,29 @@
   function start() {
     api('GET', 'meta').then(function (res) {
       if (res.status === 200 && res.data) META = res.data;
+      STATUS_NAMES = META.status_names || {};
+      fillCommunes($('commune-names'), '');
+      $('bc-communes').addEventListener('input', suggestCommunes);
       initBroadcasts();
       Object.keys(SECTIONS).forEach(function (k) { SECTIONS[k](); });
       window.addEventListener('hashchange', showTab);
       showTab();
       document.body.setAttribute('data-ready', '1');
     });
+  }
+
+  /* The 2025 communes (meta) as suggestions; prefix: the names typed before
+   * the one being typed, so a list "Chiềng Cơi, Mư…" is completed whole. */
+  function fillCommunes(list, prefix) {
+    clear(list);
+    (META.communes || []).forEach(function (c) {
+      list.appendChild(el('option', { value: prefix + c.name, text: c.label }));
+    });
+  }
+
+  function suggestCommunes() {
+    var v = $('bc-communes').value, cut = v.lastIndexOf(',');
+    fillCommunes($('bc-commune-names'), cut < 0 ? '' : v.slice(0, cut + 1).replace(/\s*$/, ' '));
   }
 
   var SECTIONS = {};
@@ -777,6 +795,28 @@
   }
 
   SECTIONS.cb = function () { loaders.cb = loadHandoffs; };
+
+  /* ===== Sign-in trail (province staff) ===== */
+
+  function loadAudit() {
+    api('GET', 'audit').then(function (res) {
+      if (res.status !== 200) { notice(errorText(res)); return; }
+      table($('nk-list'), 'nhat-ky-dang-nhap', [
+        { title: 'Lúc', get: function (r) { return fmtTime(r.at); } },
+        { title: 'Việc', get: function (r) { return T.auditEvents[r.event] || r.event; } },
+        { title: 'Mã khóa', key: 'token' },
+        { title: 'Phạm vi', get: function (r) { return r.label || T.auditProvince; } },
+        { title: 'Từ địa chỉ', key: 'from' }
+      ], res.data.events, { empty: T.auditEmpty });
+      table($('nk-failed'), 'dang-nhap-sai', [
+        { title: 'Ngày', get: function (r) { return r.day.slice(6, 8) + '/' + r.day.slice(4, 6) + '/' + r.day.slice(0, 4); } },
+        { title: 'Từ địa chỉ', get: function (r) { return r.from === '*' ? T.auditOther : r.from; } },
+        { title: 'Số lần sai', key: 'count', num: true }
+      ], res.data.failed, { empty: T.auditNoFailed });
+    });
+  }
+
+  SECTIONS.nk = function () { loaders.nk = loadAudit; };
 
 
   /* ===== Volunteers ===== */

@@ -5,11 +5,8 @@
 window.DVC_TEXTS = (function () {
   'use strict';
   return {
-    statusNames: {
-      da_tiep_nhan: 'Đã tiếp nhận', dang_xu_ly: 'Đang xử lý', can_bo_sung: 'Cần bổ sung',
-      cho_thanh_toan: 'Chờ nộp lệ phí', da_co_ket_qua: 'Đã có kết quả',
-      da_tra_ket_qua: 'Đã trả kết quả', tu_choi: 'Từ chối'
-    },
+    /* The statuses' names come from intents/_dossier_status.json (through
+     * /admin/ui/meta): uploads accept them too, so they live in one place. */
 
     channelNames: { telegram: 'Telegram', zalo: 'Zalo', webchat: 'Trò chuyện trên web' },
 
@@ -68,6 +65,9 @@ window.DVC_TEXTS = (function () {
       [/^no such dossier/, 'Không tìm thấy hồ sơ.'],
       [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
       [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
+      [/^the sign-in trail is for province staff/, 'Nhật ký đăng nhập chỉ dành cho cán bộ cấp tỉnh.'],
+      [/^unknown commune '(.*)' \(not in the 2025 list\); nearest: (.*)/, 'Không có xã/phường «$1» trong danh sách sau sắp xếp năm 2025. Tên gần nhất: $2. Chọn tên trong danh sách gợi ý.'],
+      [/^unknown commune '(.*)' \(not in the 2025 list\)/, 'Không có xã/phường «$1» trong danh sách sau sắp xếp năm 2025. Chọn tên trong danh sách gợi ý.'],
       [/^not found/, 'Không tìm thấy.']
     ],
 
@@ -87,8 +87,13 @@ window.DVC_TEXTS = (function () {
 
     reasons: [
       [/^missing/, 'bị thiếu'],
-      [/^must be ISO 8601/, 'ngày giờ phải theo dạng 2025-03-14T08:00:00+07:00 (hoặc 2025-03-14)'],
-      [/^unknown status/, 'trạng thái không đúng (da_tiep_nhan, dang_xu_ly, can_bo_sung, cho_thanh_toan, da_co_ket_qua, da_tra_ket_qua, tu_choi)'],
+      [/^must be ISO 8601/, 'ngày giờ phải theo dạng ngày/tháng/năm (14/03/2025 hoặc 14/03/2025 08:00) hoặc 2025-03-14T08:00:00+07:00'],
+      [/^a two-digit year/, 'năm chỉ có 2 chữ số nên không rõ là năm nào: ghi đủ 4 chữ số, ví dụ 20/11/2024'],
+      [/^the month is over 12/, 'tháng lớn hơn 12: ngày này đang ghi theo kiểu tháng/ngày, hãy ghi ngày/tháng/năm, ví dụ 20/11/2024'],
+      [/^no such day/, 'không có ngày này (ngày đọc theo ngày/tháng/năm, ví dụ 20/11/2024)'],
+      [/^the time after the date/, 'giờ phải ghi theo 24 giờ, ví dụ 20/11/2024 14:30 (SA/CH, AM/PM dễ hiểu nhầm)'],
+      [/^unknown status: the name fits several/, 'tên trạng thái trùng với nhiều trạng thái: ghi đúng tên như trên trang (Đã tiếp nhận, Chờ nộp lệ phí…)'],
+      [/^unknown status/, 'trạng thái không đúng: ghi tên như trên trang (Đã tiếp nhận, Đang xử lý, Cần bổ sung, Chờ nộp lệ phí, Đã có kết quả, Đã trả kết quả, Từ chối) hoặc mã (da_tiep_nhan…)'],
       [/^unknown procedure/, 'mã thủ tục không có trong danh mục'],
       [/^must be true or false/, 'phải là true/false (hoặc 1/0)'],
       [/^must be an integer amount/, 'phải là số tiền nguyên, tính bằng đồng'],
@@ -126,6 +131,13 @@ window.DVC_TEXTS = (function () {
     whenPast: 'Giờ hẹn gửi đã qua. Kiểm tra lại ngày, tháng, năm; để trống nếu muốn gửi ngay.',
     noRecipients: 'Không có ai trong nhóm người nhận này. Kiểm tra lại tên xã/phường (viết đúng tên, cách nhau bằng dấu phẩy) và các điều kiện khác.',
     followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này',
+
+    /* The sign-in trail (province staff only). */
+    auditEvents: { sign_in: 'Đăng nhập', sign_out: 'Đăng xuất' },
+    auditProvince: 'Toàn tỉnh',
+    auditEmpty: 'Chưa có lần đăng nhập nào được ghi.',
+    auditNoFailed: 'Không có lần đăng nhập sai nào trong 7 ngày.',
+    auditOther: 'các địa chỉ khác',
 
     /* A volunteer's user key that is not one (a phone number, say). */
     volunteerKey: 'Nhập mã người dùng dạng tg:123456789 (Telegram) hoặc zl:… (Zalo), không phải số điện thoại.'

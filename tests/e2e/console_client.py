@@ -13,7 +13,7 @@ import urllib.parse
 from harness import ADMIN_TOKEN, ROOT, SLOW
 
 SCOPED_TOKEN = "commune-officer-token-0042"
-SCOPED_COMMUNE = "Mường Thanh"
+SCOPED_COMMUNE = "Mường Bú"
 TOKENS = "%s, %s@%s" % (ADMIN_TOKEN, SCOPED_TOKEN, SCOPED_COMMUNE)
 
 _addr = iter(range(1, 250))
@@ -121,7 +121,7 @@ CSV_FIELDS = ["code", "procedure", "applicant_name", "phone", "commune", "agency
               "finished_at"]
 
 
-def dossier(code, commune="Mường Thanh", agency="UBND xã Mường Thanh", procedure="khai_sinh",
+def dossier(code, commune="Mường Bú", agency="UBND xã Mường Bú", procedure="khai_sinh",
             received="2025-01-10T08:00:00+07:00", due="2025-01-20", finished="", fee=0,
             paid=False, online=True, paid_online=False, status="dang_xu_ly"):
     return {"code": code, "procedure": procedure, "applicant_name": "Lò Văn Pọm",

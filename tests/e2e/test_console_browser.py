@@ -15,7 +15,7 @@ from console_client import Console, dossier, to_csv
 from harness import ADMIN_TOKEN, ServiceTest, seed_user
 
 DESKTOP = (1280, 900)
-TEST_COMMUNE = "Bản Thử Nghiệm"
+TEST_COMMUNE = "Mường Lầm"  # communes of the 2025 list: the console takes no other
 BROWSER_COMMUNE = "Xã Kiểm Thử Trình Duyệt"
 
 
@@ -63,7 +63,7 @@ class ConsoleBrowserTest(ServiceTest):
         return b
 
     TABS = {"Phát tin": "bc", "Hồ sơ": "hs", "Chỉ số": "cs", "Góp ý, khiếu nại": "gy",
-            "Tình nguyện viên": "tnv", "Chờ cán bộ": "cb"}
+            "Tình nguyện viên": "tnv", "Chờ cán bộ": "cb", "Nhật ký đăng nhập": "nk"}
 
     def tab(self, name):
         return self.press('#tabs a[href="#%s"]' % self.TABS[name], name)
@@ -75,6 +75,16 @@ class ConsoleBrowserTest(ServiceTest):
             ".filter(function (e) { return e.type !== 'hidden' && e.offsetParent !== null &&"
             "  !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.title; })"
             ".map(function (e) { return e.outerHTML.slice(0, 80); })")
+
+    def upload(self, path, stored, refused):
+        """The file uploaded in the Hồ sơ tab, its answer read."""
+        b = self.sign_in()
+        self.tab("Hồ sơ")
+        b.find("#hs-file").send_keys(path)
+        self.press("#hs-upload button", "Tải lên")
+        b.wait(lambda: "bị từ chối %d" % refused in b.find("#hs-result").text, what="the upload result")
+        self.assertIn("lưu %d" % stored, b.find("#hs-result").text)
+        return b
 
     def sign_out(self):
         b = self.browser
@@ -137,7 +147,7 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual(refused, 401)
 
     def test_half_filled_buttons_are_named_a_lost_answer_can_be_sent_again_and_a_reload_keeps_the_progress(self):
-        commune = "Xã Tải Lại Trang"
+        commune = "Xã Tà Xùa"
         for _ in range(2):
             seed_user(self.redis, "tg:%d" % self.new_user(), commune=commune)
         text = "Thông báo thử: lịch tiếp dân tuần sau."
@@ -203,12 +213,7 @@ class ConsoleBrowserTest(ServiceTest):
         path = os.path.join(self.tmp, "ho-so-xuat.csv")
         with open(path, "wb") as f:
             f.write(to_csv(rows))
-        b = self.sign_in()
-        self.tab("Hồ sơ")
-        b.find("#hs-file").send_keys(path)
-        self.press("#hs-upload button", "Tải lên")
-        b.wait(lambda: "bị từ chối 1" in b.find("#hs-result").text, what="the upload result")
-        self.assertIn("lưu 4", b.find("#hs-result").text)
+        b = self.upload(path, stored=4, refused=1)
         cells = b.texts("#hs-errors td")
         self.assertEqual(cells[:3], ["5", "BRW.04-0004", "Ngày nhận"])  # line 5: header + 4
         self.assertIn("2025-03-14T08:00:00+07:00", cells[3])  # the reason, in Vietnamese
@@ -244,13 +249,93 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertEqual(table[BROWSER_COMMUNE]["Tỷ lệ toàn trình"], "66.7")
         self.assertEqual(b.console_errors(), [])
 
+    def test_an_excel_csv_with_day_month_dates_and_status_names_is_read_and_ambiguous_rows_named(self):
+        path = os.path.join(self.tmp, "xuat-tu-excel.csv")
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:  # Excel's "CSV UTF-8", ';'
+            f.write("code;procedure;phone;status;received_at;due_at\r\n"
+                    "XLB.01-0001;khai_sinh;0912345678;Chờ nộp lệ phí;20/11/2024 8:00;25/11/2024\r\n"
+                    "XLB.01-0002;khai_sinh;0912345678;Đang xử lý;11/20/2024;\r\n"
+                    "XLB.01-0003;khai_sinh;0912345678;Đang xử lý;20/11/24;\r\n")
+        b = self.upload(path, stored=1, refused=2)
+        rows = b.js("return Array.from(document.querySelectorAll('#hs-errors tbody tr')).map(function (r) {"
+                    "  return Array.from(r.cells).slice(0, 4).map(function (c) { return c.textContent; }); })")
+        self.assertEqual([r[:3] for r in rows], [["3", "XLB.01-0002", "Ngày nhận"],
+                                                 ["4", "XLB.01-0003", "Ngày nhận"]])
+        self.assertIn("kiểu tháng/ngày", rows[0][3])  # in Vietnamese, on the row it names
+        self.assertIn("ghi đủ 4 chữ số", rows[1][3])
+        b.fill("#hs-code", "XLB.01-0001")
+        self.press("#hs-search button", "Tìm")
+        b.wait(lambda: "XLB.01-0001" in b.texts("#hs-found td"), what="the dossier found")
+        found = dict(zip(b.texts("#hs-found td")[::2], b.texts("#hs-found td")[1::2]))
+        self.assertEqual(found["Trạng thái"], "Chờ nộp lệ phí")
+        self.assertEqual(found["Ngày nhận"], "20/11/2024 08:00")
+        self.assertEqual(found["Hạn trả"], "25/11/2024")
+        self.assertEqual(b.console_errors(), [])
+
+    def test_the_sign_in_trail_shows_who_signed_in_with_which_token_and_counts_wrong_tries_on_a_phone(self):
+        import hashlib
+        b = self.browser
+        b.open(self.url())
+        if not b.find_all("#token"):
+            self.sign_out()
+        b.fill("#token", "mat-khau-go-nham-0123456789")
+        self.press("#login button", "Đăng nhập")
+        b.wait_js("return !!document.getElementById('token')", what="the sign-in form again")
+        self.sign_in()
+        try:
+            b.resize(390, 844)  # an officer's phone
+            self.tab("Nhật ký đăng nhập")
+            b.wait(lambda: b.texts("#nk-list tbody td"), what="the trail")
+            first = b.js("return Array.from(document.querySelectorAll('#nk-list tbody tr')[0].cells)"
+                         ".map(function (c) { return c.textContent; })")
+            self.assertEqual(first[1:], ["Đăng nhập", hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()[:12],
+                                         "Toàn tỉnh", "127.0.0.*"])
+            failed = b.texts("#nk-failed tbody td")
+            self.assertEqual(failed[1:], ["127.0.0.*", "1"])
+            self.assertFalse(b.js("return document.documentElement.scrollWidth > window.innerWidth"))
+            self.assertEqual(self.unnamed_fields(), [])
+        finally:
+            b.resize(*DESKTOP)
+        self.assertNotIn("mat-khau-go-nham", " ".join(self.redis("KEYS", "*")))
+        refused = "/admin/login - Failed to load resource: the server responded with a status of 401"
+        self.assertEqual([e for e in b.console_errors() if refused not in e], [])  # but the wrong try's
+
+    def test_communes_are_offered_from_the_2025_list_and_an_unknown_one_is_refused_with_the_nearest(self):
+        b = self.sign_in()
+        try:
+            b.resize(390, 844)  # an officer's phone
+            self.tab("Tình nguyện viên")
+            offered = b.js("var l = document.getElementById('tv-commune').list;"
+                           "return Array.from(l.options).map(function (o) { return [o.value, o.textContent]; })")
+            self.assertEqual(len(offered), 113)
+            self.assertIn(["Chiềng Cơi", "phường Chiềng Cơi, Sơn La"], offered)
+            self.assertEqual(b.js("return document.getElementById('tnv-commune').list.id"), "commune-names")
+            b.fill("#tv-commune", "Hua La")  # an old commune, merged in 2025
+            b.fill("#tv-name", "Bản Phiêng Ngùa")
+            b.fill("#tv-households", "30")
+            self.press("#tnv-village button", "Lưu thôn/bản")
+            b.wait(lambda: "Hua La" in b.find("#tv-error").text, what="the refusal")
+            self.assertIn("Tên gần nhất: Chiềng Cơi", b.find("#tv-error").text)
+            self.assertNotIn("Bản Phiêng Ngùa", str(self.redis("HGETALL", "coverage:villages")))
+            self.assertFalse(b.js("return document.documentElement.scrollWidth > window.innerWidth"))
+            self.tab("Phát tin")
+            b.fill("#bc-communes", "Chiềng Cơi, Mư")  # the second name completed, the first kept
+            suggested = b.js("return Array.from(document.getElementById('bc-commune-names').options)"
+                             ".map(function (o) { return o.value; })")
+            self.assertIn("Chiềng Cơi, Mường Bú", suggested)
+            self.assertFalse(b.js("return document.documentElement.scrollWidth > window.innerWidth"))
+            self.assertEqual(self.unnamed_fields(), [])
+        finally:
+            b.resize(*DESKTOP)
+        b.console()  # the refused call's own 422 line
+
     def test_every_section_opens_and_fills_without_an_error(self):
         self.redis("SADD", "volunteers", "tg:777000111")
-        self.redis("HSET", "vol:{tg:777000111}", "commune", "Mường Thanh")
+        self.redis("HSET", "vol:{tg:777000111}", "commune", "Mường Bú")
         # a payment the gateway confirmed that the dossier did not take (test_console.py makes real ones)
         now = str(int(self.bot.now()))
         self.redis("HSET", "dossier:BRW.05-0001", "code", "BRW.05-0001", "procedure", "khai_sinh",
-                   "commune", "Mường Thanh", "status", "cho_thanh_toan", "fee", "50000")
+                   "commune", "Mường Bú", "status", "cho_thanh_toan", "fee", "50000")
         self.redis("HSET", "pay:DVCBRW05", "amount", "30000", "code", "BRW.05-0001", "status", "paid",
                    "applied", "0", "reason", "fee_changed", "paid_at", now, "transaction_no", "5550001")
         self.redis("ZADD", "pay:unapplied", now, "DVCBRW05")
@@ -284,7 +369,7 @@ class ConsoleBrowserTest(ServiceTest):
         self.press("#tnv-list td button", "Bấm lần nữa để xóa")
         b.wait(lambda: "tg:777000111" not in b.texts("#tnv-list td"), what="the volunteer removed")
         self.assertEqual(self.redis("SISMEMBER", "volunteers", "tg:777000111"), 0)
-        b.fill("#tv-commune", "Mường Thanh")
+        b.fill("#tv-commune", "Mường Bú")
         b.fill("#tv-name", "Bản Huổi Phạ")
         b.fill("#tv-households", "12")
         self.press("#tnv-village button", "Lưu thôn/bản")

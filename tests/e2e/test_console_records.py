@@ -65,21 +65,21 @@ class ConsoleDossierTest(ServiceTest):
     def test_commune_officer_uploads_and_finds_their_communes_dossiers_only(self):
         c = Console(self.bot)
         c.sign_in(SCOPED_TOKEN)
-        rows = [dossier("SCP.02-0001", commune="Xã Mường Thanh"),
-                dossier("SCP.02-0002", commune="Thanh Nưa")]
+        rows = [dossier("SCP.02-0001", commune="Xã Mường Bú"),
+                dossier("SCP.02-0002", commune="Chiềng Hoa")]
         status, body = self.upload(c, rows)
         self.assertEqual((status, body["stored"], body["invalid"]), (200, 1, 1))
         self.assertEqual(body["errors"][0]["field"], "commune")
         self.assertEqual(self.redis("EXISTS", "dossier:SCP.02-0002"), 0)
-        self.bot.admin("POST", "/admin/dossiers", [dossier("SCP.02-0003", commune="Thanh Nưa")])
+        self.bot.admin("POST", "/admin/dossiers", [dossier("SCP.02-0003", commune="Chiềng Hoa")])
         self.assertEqual(c.call("GET", "dossiers/SCP.02-0001")[0], 200)
         self.assertEqual(c.call("GET", "dossiers/SCP.02-0003")[0], 404)
 
     def test_commune_officer_cannot_take_over_another_communes_dossier(self):
         self.bot.admin("POST", "/admin/dossiers", [
-            dossier("MOV.05-0001", commune="Thanh Nưa", agency="UBND xã Thanh Nưa"),
+            dossier("MOV.05-0001", commune="Chiềng Hoa", agency="UBND xã Chiềng Hoa"),
             dict(dossier("MOV.05-0002"), commune=""),            # no commune yet
-            dossier("MOV.05-0003", commune="Xã Mường Thanh")])  # theirs, spelled another way
+            dossier("MOV.05-0003", commune="Xã Mường Bú")])  # theirs, spelled another way
         c = Console(self.bot)
         c.sign_in(SCOPED_TOKEN)
         rows = [dossier("MOV.05-0001", status="tu_choi"), dossier("MOV.05-0002", status="tu_choi"),
@@ -95,23 +95,23 @@ class ConsoleDossierTest(ServiceTest):
         self.assertEqual(refused["MOV.05-0001"]["line"], 2)
         # nothing of the refused rows was written
         self.assertEqual(self.redis("HMGET", "dossier:MOV.05-0001", "commune", "status", "agency"),
-                         ["Thanh Nưa", "dang_xu_ly", "UBND xã Thanh Nưa"])
+                         ["Chiềng Hoa", "dang_xu_ly", "UBND xã Chiềng Hoa"])
         self.assertEqual(self.redis("HMGET", "dossier:MOV.05-0002", "commune", "status"), ["", "dang_xu_ly"])
         # their own dossier is updated (and keeps the new spelling), a new one created
         self.assertEqual(self.redis("HMGET", "dossier:MOV.05-0003", "commune", "status"),
-                         ["Mường Thanh", "can_bo_sung"])
-        self.assertEqual(self.redis("HGET", "dossier:MOV.05-0004", "commune"), "Mường Thanh")
+                         ["Mường Bú", "can_bo_sung"])
+        self.assertEqual(self.redis("HGET", "dossier:MOV.05-0004", "commune"), "Mường Bú")
         # the page shows the reason in Vietnamese
         self.assertIn("đã có ở xã khác", console_reason_vi(refused["MOV.05-0001"]["reason"]))
         self.assertIn("chưa ghi xã", console_reason_vi(refused["MOV.05-0002"]["reason"]))
         # a full token still moves a dossier between communes
-        self.bot.admin("POST", "/admin/dossiers", [dossier("MOV.05-0001", commune="Mường Thanh")])
-        self.assertEqual(self.redis("HGET", "dossier:MOV.05-0001", "commune"), "Mường Thanh")
+        self.bot.admin("POST", "/admin/dossiers", [dossier("MOV.05-0001", commune="Mường Bú")])
+        self.assertEqual(self.redis("HGET", "dossier:MOV.05-0001", "commune"), "Mường Bú")
 
     def test_a_signed_in_upload_may_be_larger_than_a_mebibyte(self):
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
-        rows = [dossier("BIG.03-%05d" % i, agency="UBND xã Mường Thanh, bộ phận một cửa " * 3)
+        rows = [dossier("BIG.03-%05d" % i, agency="UBND xã Mường Bú, bộ phận một cửa " * 3)
                 for i in range(6000)]
         raw = to_csv(rows)
         self.assertGreater(len(raw), 1024 * 1024)
@@ -128,17 +128,17 @@ class ConsoleIndicatorTest(ServiceTest):
     def setUpClass(cls):
         super().setUpClass()
         q1 = [
-            # Mường Thanh: 3 received in Q1; 2 fully online (one with a fee paid online);
+            # Mường Bú: 3 received in Q1; 2 fully online (one with a fee paid online);
             # one with a fee paid at the counter; finished: one on time, one late
             dossier("IND.01-0001", received="2024-12-15T00:00:00+07:00", due="2025-01-05",
                     finished="2025-01-04T10:00:00+07:00"),
             dossier("IND.01-0002", fee=50000, paid_online=True, received="2025-03-14T23:59:00+07:00"),
             dossier("IND.01-0003", fee=30000, paid=True, received="2025-02-01T08:00:00+07:00",
                     due="2025-02-10T17:00:00+07:00", finished="2025-02-11T08:00:00+07:00"),
-            # Thanh Nưa: one paper dossier in Q1, one received after the cut-off (Q2)
-            dossier("IND.01-0004", commune="Thanh Nưa", agency="UBND xã Thanh Nưa", online=False,
+            # Chiềng Hoa: one paper dossier in Q1, one received after the cut-off (Q2)
+            dossier("IND.01-0004", commune="Chiềng Hoa", agency="UBND xã Chiềng Hoa", online=False,
                     procedure="ket_hon", received="2025-01-20T08:00:00+07:00"),
-            dossier("IND.01-0005", commune="Thanh Nưa", agency="UBND xã Thanh Nưa",
+            dossier("IND.01-0005", commune="Chiềng Hoa", agency="UBND xã Chiềng Hoa",
                     received="2025-03-15T00:00:00+07:00"),
             # before the period: received 14/12, out of Q1
             dossier("IND.01-0006", received="2024-12-14T23:59:59+07:00"),
@@ -146,13 +146,13 @@ class ConsoleIndicatorTest(ServiceTest):
         status, _, body = cls.bot.admin("POST", "/admin/dossiers", q1)
         assert status == 200, body
         # the bot's records of two days, the second one past the cut-off
-        cls.redis("HSET", "{stats}:day:20250314", "rate|khai_sinh|xa muong thanh|5", 3,
-                  "rate|khai_sinh|xa muong thanh|3", 1, "rate|ket_hon|thanh nua|4", 2,
-                  "assist|muong thanh", 4, "count|handoff_opened", 2, "msg", 40, "msg_khac", 6)
-        cls.redis("HSET", "{stats}:day:20250315", "rate|khai_sinh|xa muong thanh|1", 9,
+        cls.redis("HSET", "{stats}:day:20250314", "rate|khai_sinh|xa muong bu|5", 3,
+                  "rate|khai_sinh|xa muong bu|3", 1, "rate|ket_hon|chieng hoa|4", 2,
+                  "assist|muong bu", 4, "count|handoff_opened", 2, "msg", 40, "msg_khac", 6)
+        cls.redis("HSET", "{stats}:day:20250315", "rate|khai_sinh|xa muong bu|1", 9,
                   "msg", 100, "msg_khac", 100)
-        cls.redis("RPUSH", "{stats}:code:20250314", "khai_sinh|xa muong thanh|300",
-                  "khai_sinh|xa muong thanh|900", "ket_hon|thanh nua|600")
+        cls.redis("RPUSH", "{stats}:code:20250314", "khai_sinh|xa muong bu|300",
+                  "khai_sinh|xa muong bu|900", "ket_hon|chieng hoa|600")
 
     def report(self, c, period="2025-Q1", by="commune"):
         status, body = c.call("GET", "indicators?period=%s&by=%s" % (period, by))
@@ -166,7 +166,7 @@ class ConsoleIndicatorTest(ServiceTest):
         self.assertEqual(r["period"], {"id": "2025-Q1", "from": "2024-12-15", "to": "2025-03-14"})
         self.assertEqual(r["targets"], {"fully_online_pct": 70, "on_time_pct": 100, "satisfaction_pct": 95})
         rows = {row["name"]: row for row in r["rows"]}
-        mt = rows["Mường Thanh"]
+        mt = rows["Mường Bú"]
         self.assertEqual((mt["received"], mt["fully_online"]), (3, 2))
         self.assertAlmostEqual(mt["fully_online_pct"], 66.7)
         self.assertEqual((mt["fee_paid"], mt["fee_paid_online"], mt["fee_online_pct"]), (2, 1, 50.0))
@@ -174,7 +174,7 @@ class ConsoleIndicatorTest(ServiceTest):
         self.assertEqual((mt["ratings"], mt["satisfied"], mt["satisfaction_pct"]), (4, 3, 75.0))
         self.assertEqual((mt["code_n"], mt["code_median_s"]), (2, 600))
         self.assertEqual(mt["assists"], 4)
-        tn = rows["Thanh Nưa"]
+        tn = rows["Chiềng Hoa"]
         self.assertEqual((tn["received"], tn["fully_online"], tn["fully_online_pct"]), (1, 0, 0.0))
         self.assertIsNone(tn["on_time_pct"])  # nothing finished: no share, not 0 %
         t = r["total"]
@@ -186,8 +186,8 @@ class ConsoleIndicatorTest(ServiceTest):
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
         rows = {row["name"]: row for row in self.report(c, by="agency")["rows"]}
-        self.assertEqual(rows["UBND xã Mường Thanh"]["received"], 3)
-        self.assertEqual(rows["UBND xã Thanh Nưa"]["received"], 1)
+        self.assertEqual(rows["UBND xã Mường Bú"]["received"], 3)
+        self.assertEqual(rows["UBND xã Chiềng Hoa"]["received"], 1)
         rows = {row["key"]: row for row in self.report(c, by="procedure")["rows"]}
         self.assertEqual(rows["khai_sinh"]["received"], 3)
         self.assertEqual(rows["khai_sinh"]["satisfaction_pct"], 75.0)
@@ -205,7 +205,7 @@ class ConsoleIndicatorTest(ServiceTest):
         c = Console(self.bot)
         c.sign_in(SCOPED_TOKEN)
         r = self.report(c)
-        self.assertEqual([row["name"] for row in r["rows"]], ["Mường Thanh"])
+        self.assertEqual([row["name"] for row in r["rows"]], ["Mường Bú"])
         self.assertEqual((r["total"]["received"], r["total"]["ratings"]), (3, 4))
         self.assertIsNone(r["total"]["messages"])  # province-wide counters are not theirs
 

@@ -19,12 +19,12 @@ class ConsoleBroadcastTest(ServiceTest):
         return out
 
     def test_count_before_sending_matches_the_segment_and_stores_nothing(self):
-        self.users(3, "Thanh Nưa")
+        self.users(3, "Chiềng Hoa")
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
         before = self.redis("GET", "bc:next")
         status, body = c.call("POST", "broadcasts/count", {
-            "text": "Lịch tiếp dân", "segment": {"channels": ["telegram"], "communes": ["Thanh Nưa"]}})
+            "text": "Lịch tiếp dân", "segment": {"channels": ["telegram"], "communes": ["Chiềng Hoa"]}})
         self.assertEqual((status, body), (200, {"recipients": 3, "dry_run": True}))
         self.assertEqual(self.redis("GET", "bc:next"), before)
         status, body = c.call("POST", "broadcasts/count", {"text": "", "segment": {}})
@@ -32,15 +32,15 @@ class ConsoleBroadcastTest(ServiceTest):
 
     def test_commune_officer_sends_to_their_commune_only_and_sees_only_its_broadcasts(self):
         self.users(2, SCOPED_COMMUNE)
-        self.users(2, "Thanh Luông")
+        self.users(2, "Mường Chanh")
         province = Console(self.bot)
         province.sign_in(ADMIN_TOKEN)
         status, other = province.call("POST", "broadcasts", {
-            "text": "Tin cho Thanh Luông", "segment": {"channels": ["telegram"], "communes": ["Thanh Luông"]}})
+            "text": "Tin cho Mường Chanh", "segment": {"channels": ["telegram"], "communes": ["Mường Chanh"]}})
         self.assertEqual(status, 202, other)
         officer = Console(self.bot)
         officer.sign_in(SCOPED_TOKEN)
-        seg = {"channels": ["telegram"], "communes": ["Thanh Luông", "Thanh Nưa"]}
+        seg = {"channels": ["telegram"], "communes": ["Mường Chanh", "Chiềng Hoa"]}
         status, body = officer.call("POST", "broadcasts/count", {"text": "x", "segment": seg})
         self.assertEqual(body["recipients"], 2)
         status, mine = officer.call("POST", "broadcasts", {"text": "Tin của xã", "segment": seg})
@@ -78,7 +78,7 @@ class ConsoleBroadcastTest(ServiceTest):
             {"text": "x", "segment": {"channels": ["sms"]}},
             {"text": "x", "segment": {"channels": ["zalo"]}},
             {"text": "x", "segment": {"channels": [1]}},
-            {"text": "x", "segment": dict(seg, communes="Thanh Nưa")},
+            {"text": "x", "segment": dict(seg, communes="Chiềng Hoa")},
             {"text": "x", "segment": dict(seg, communes=[""])},
             {"text": "x", "segment": dict(seg, seen_within_days=0)},
             {"text": "x", "segment": dict(seg, dossier_status="xong")},
@@ -111,13 +111,13 @@ class ConsoleBroadcastTest(ServiceTest):
         province, officer = Console(self.bot), Console(self.bot)
         province.sign_in(ADMIN_TOKEN)
         officer.sign_in(SCOPED_TOKEN)
-        province.call("POST", "volunteers", {"user": "tg:7300000001", "commune": "Thanh Luông"})
+        province.call("POST", "volunteers", {"user": "tg:7300000001", "commune": "Mường Chanh"})
         calls = [
-            (province, "POST", "volunteers", {"user": "0912345678", "commune": "Mường Thanh"}),
+            (province, "POST", "volunteers", {"user": "0912345678", "commune": "Mường Bú"}),
             (province, "POST", "volunteers", {"user": "tg:7300000002", "commune": "x" * 200}),
             (officer, "POST", "volunteers", {"user": "tg:7300000001", "remove": True}),  # another commune's
             (province, "POST", "villages", {"commune": "", "village": "Bản Mới", "households": 10}),
-            (province, "POST", "villages", {"commune": "Mường Thanh", "village": "Bản Mới", "households": -1}),
+            (province, "POST", "villages", {"commune": "Mường Bú", "village": "Bản Mới", "households": -1}),
             (province, "POST", "feedback/handled", {"id": "999999", "handled": True}),
             (province, "POST", "feedback/handled", {"handled": True}),
             (province, "GET", "indicators?period=2025-Q9&by=commune", None),
@@ -147,7 +147,7 @@ class ConsoleFeedbackTest(ServiceTest):
 
     def test_comments_and_complaints_are_listed_newest_first_and_can_be_marked_handled(self):
         user_a, user_b = "wcfeedback0001", "wcfeedback0002"
-        self.redis("HSET", "u:{wc:%s}" % user_b, "commune", "Mường Thanh")
+        self.redis("HSET", "u:{wc:%s}" % user_b, "commune", "Mường Bú")
         self.comment(user_a, 2, "Hướng dẫn khó hiểu quá")
         self.bot.advance_clock(2)
         self.complain(user_b, "Cán bộ hẹn mãi không trả kết quả")
@@ -161,7 +161,7 @@ class ConsoleFeedbackTest(ServiceTest):
         complaint, comment = items
         self.assertEqual(comment["stars"], 2)
         self.assertEqual(comment["channel"], "webchat")
-        self.assertEqual(complaint["commune"], "Mường Thanh")  # from the user's record
+        self.assertEqual(complaint["commune"], "Mường Bú")  # from the user's record
         self.assertIsNone(complaint["handled_at"])
         self.assertEqual(c.call("POST", "feedback/handled", {"id": complaint["id"]})[0], 200)
         items = {i["id"]: i for i in c.call("GET", "feedback")[1]["items"]}
@@ -211,7 +211,7 @@ class ConsoleHandoffTest(ServiceTest):
 
     def test_open_handoffs_are_listed_with_how_long_they_waited(self):
         waiting, other = "wchandoff0001", "wchandoff0002"
-        self.redis("HSET", "u:{wc:%s}" % waiting, "commune", "Xã Mường Thanh")
+        self.redis("HSET", "u:{wc:%s}" % waiting, "commune", "Xã Mường Bú")
         self.bot.webchat(waiting, "cho tôi gặp cán bộ")
         self.bot.webchat(other, "cho tôi gặp cán bộ")
         self.bot.advance_clock(600)
@@ -219,7 +219,7 @@ class ConsoleHandoffTest(ServiceTest):
         c.sign_in(ADMIN_TOKEN)
         tickets = c.call("GET", "handoffs")[1]["tickets"]
         self.assertEqual(len(tickets), 2)
-        mine = [t for t in tickets if t["commune"] == "Xã Mường Thanh"][0]
+        mine = [t for t in tickets if t["commune"] == "Xã Mường Bú"][0]
         self.assertEqual(mine["channel"], "webchat")
         self.assertGreaterEqual(mine["waited_s"], 600)
         self.assertLess(mine["waited_s"], 660)
@@ -241,11 +241,11 @@ class ConsoleVolunteerTest(ServiceTest):
         vol = "wcvolunteer01"
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
-        self.assertEqual(c.call("POST", "volunteers", {"user": "wc:" + vol, "commune": "Mường Thanh"})[0], 200)
+        self.assertEqual(c.call("POST", "volunteers", {"user": "wc:" + vol, "commune": "Mường Bú"})[0], 200)
         for village, households in (("Bản Phiêng Lơi", 40), ("Bản Noong Bua", 25)):
-            self.assertEqual(c.call("POST", "villages", {"commune": "Mường Thanh", "village": village,
+            self.assertEqual(c.call("POST", "villages", {"commune": "Mường Bú", "village": village,
                                                           "households": households})[0], 200)
-        self.assertEqual(c.call("POST", "villages", {"commune": "Thanh Nưa", "village": "Bản Co Mần",
+        self.assertEqual(c.call("POST", "villages", {"commune": "Chiềng Hoa", "village": "Bản Co Mần",
                                                       "households": 30})[0], 200)
         # the consent question comes first
         r = self.bot.webchat(vol, button="hh:start")[1]["replies"]
@@ -274,26 +274,26 @@ class ConsoleVolunteerTest(ServiceTest):
         self.assertIn("không ghi", r[0]["text"])
 
         rows = {(v["commune_key"], v["village"]): v for v in c.call("GET", "coverage")[1]["villages"]}
-        pl = rows[("muong thanh", "Bản Phiêng Lơi")]
+        pl = rows[("muong bu", "Bản Phiêng Lơi")]
         self.assertEqual((pl["households"], pl["visits"], pl["vneid"], pl["online"], pl["paid"], pl["met"]),
                          (40, 2, 2, 2, 1, 1))
         self.assertEqual(pl["coverage_pct"], 2.5)
-        self.assertEqual(rows[("muong thanh", "")]["refused"], 1)
-        self.assertEqual(rows[("muong thanh", "Bản Noong Bua")]["visits"], 0)
+        self.assertEqual(rows[("muong bu", "")]["refused"], 1)
+        self.assertEqual(rows[("muong bu", "Bản Noong Bua")]["visits"], 0)
         log = [json.loads(x) for x in self.redis("LRANGE", "coverage:log", 0, -1)]
         self.assertEqual(len(log), 2)
         self.assertTrue(all(e["consent"] == "yes" and e["village"] == "Bản Phiêng Lơi" for e in log))
         self.assertNotIn(vol, json.dumps(log))  # the record names nobody
         listed = {v["user"]: v for v in c.call("GET", "volunteers")[1]["volunteers"]}
         self.assertEqual(listed["wc:" + vol]["households"], 2)
-        self.assertEqual(listed["wc:" + vol]["commune"], "Mường Thanh")
+        self.assertEqual(listed["wc:" + vol]["commune"], "Mường Bú")
 
         officer = Console(self.bot)
         officer.sign_in(SCOPED_TOKEN)
         communes = {v["commune_key"] for v in officer.call("GET", "coverage")[1]["villages"]}
-        self.assertEqual(communes, {"muong thanh"})
+        self.assertEqual(communes, {"muong bu"})
         # a commune officer adds volunteers to their own commune only
-        officer.call("POST", "volunteers", {"user": "tg:424242", "commune": "Thanh Nưa"})
+        officer.call("POST", "volunteers", {"user": "tg:424242", "commune": "Chiềng Hoa"})
         self.assertEqual(self.redis("HGET", "vol:{tg:424242}", "commune"), SCOPED_COMMUNE)
         self.assertEqual(officer.call("POST", "volunteers", {"user": "wc:" + vol, "remove": True})[0], 200)
         self.assertEqual(self.redis("SISMEMBER", "volunteers", "wc:" + vol), 0)
@@ -306,7 +306,7 @@ class ConsoleVolunteerTest(ServiceTest):
         c.sign_in(ADMIN_TOKEN)
         gone, kept = "tg:515151", "tg:525252"
         for user in (gone, kept):
-            self.assertEqual(c.call("POST", "volunteers", {"user": user, "commune": "Mường Thanh"})[0], 200)
+            self.assertEqual(c.call("POST", "volunteers", {"user": user, "commune": "Mường Bú"})[0], 200)
             for key in ("refs:{%s}" % user, "vol:{%s}" % user):
                 ttl = self.redis("TTL", key)
                 self.assertGreater(ttl, 399 * 86400, key)
@@ -319,6 +319,36 @@ class ConsoleVolunteerTest(ServiceTest):
         wait_until(lambda: passes() > before, what="a sweep pass")
         self.assertEqual(self.redis("SISMEMBER", "volunteers", gone), 0)
         self.assertEqual(self.redis("SISMEMBER", "volunteers", kept), 1)
+
+    def test_a_commune_not_in_the_2025_list_is_refused_with_the_nearest_names(self):
+        province, officer = Console(self.bot), Console(self.bot)
+        province.sign_in(ADMIN_TOKEN)
+        officer.sign_in(SCOPED_TOKEN)
+        calls = [("volunteers", {"user": "tg:7400000001", "commune": "Chiềng Kơi"}),    # a typo
+                 ("volunteers", {"user": "tg:7400000001", "commune": "Xã Hua La"}),     # merged in 2025
+                 ("villages", {"commune": "Thanh Luông", "village": "Bản Mới", "households": 10}),
+                 ("broadcasts/count", {"text": "x", "segment": {"channels": ["telegram"],
+                                                                "communes": ["Chiềng Cơi", "Bản Thử"]}})]
+        nearest = []
+        for path, body in calls:
+            status, answer = province.call("POST", path, body)
+            self.assertEqual(status, 422, (path, answer))
+            shown = console_error_vi(answer["error"])
+            self.assertIn("Không có xã/phường", shown)  # the page says it in Vietnamese
+            nearest.append(answer["error"].partition("nearest: ")[2])
+        self.assertEqual(nearest[0].split(", ")[0], "Chiềng Cơi")  # likeliest first
+        self.assertEqual(nearest[1].split(", ")[0], "Chiềng Cơi")  # the ward Hua La became part of
+        self.assertEqual(self.redis("EXISTS", "vol:{tg:7400000001}"), 0)  # nothing stored
+        self.assertEqual(self.redis("KEYS", "bc:*"), [])
+        # the list's names are taken however they are written; the officer's own commune always
+        for who, path, body in ((province, "volunteers", {"user": "tg:7400000002", "commune": "xã chieng coi"}),
+                                (province, "villages", {"commune": "Chiềng Cơi", "village": "Bản Mới", "households": 10}),
+                                (officer, "volunteers", {"user": "tg:7400000003", "commune": "Thanh Luông"})):
+            self.assertEqual(who.call("POST", path, body)[0], 200, (path, body))
+        status, meta = province.call("GET", "meta")
+        names = [c["name"] for c in meta["communes"]]
+        self.assertEqual(len(names), 113)  # 75 of Sơn La, 38 of Lai Châu
+        self.assertIn({"name": "Chiềng Cơi", "label": "phường Chiềng Cơi, Sơn La"}, meta["communes"])
 
     def test_someone_not_registered_cannot_record_households(self):
         before = self.redis("LLEN", "coverage:log")

@@ -101,7 +101,7 @@ class DossierIngestTest(DossierTestBase):
             "",
             json.dumps(record("mix.00.00.h50-000000-0004", fee="20000", paid="true")),
             json.dumps(record("MIX.00.00.H50-000000-0005", phone="", id_number="")),
-            json.dumps(record("MIX.00.00.H50-000000-0006", received_at="20/11/2024")),
+            json.dumps(record("MIX.00.00.H50-000000-0006", received_at="20/11/24")),  # 20/11/2024 is read
         ]
         status, body = self.upload(None, raw="\n".join(lines).encode())
         self.assertEqual(status, 200, body)
@@ -189,6 +189,49 @@ class DossierIngestTest(DossierTestBase):
                        input=json.dumps([record("IMP.00.00.H50-000000-0003")]).encode())
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(b"created 1", proc.stdout)
+
+    # What Excel writes where the list separator is ';' (Vietnamese Windows): day/month/year
+    # dates and the statuses by the names the console shows; what reads two ways is refused.
+    EXCEL_CSV = ("code;procedure;phone;status;received_at;due_at\r\n"
+                 "XLS.01-0001;khai_sinh;0912345678;Chờ nộp lệ phí;20/11/2024 8:00;25/11/2024\r\n"
+                 "XLS.01-0002;khai_sinh;0912345678;da tiep nhan;3/4/2025 14:30:05;\r\n"
+                 "XLS.01-0003;khai_sinh;0912345678;Đang xử lý;11/20/2024;\r\n"
+                 "XLS.01-0004;khai_sinh;0912345678;Đang xử lý;20/11/24;\r\n"
+                 "XLS.01-0005;khai_sinh;0912345678;Đang xử lý;20/11/2024 2:30 PM;\r\n"
+                 "XLS.01-0006;khai_sinh;0912345678;Đã;20/11/2024;\r\n")
+
+    def assert_excel_rows_read(self):
+        first, second = self.stored("XLS.01-0001"), self.stored("XLS.01-0002")
+        self.assertEqual((first["status"], first["received_at"], first["due_at"]),
+                         ("cho_thanh_toan", "2024-11-20T08:00:00+07:00", "2024-11-25"))
+        self.assertEqual((second["status"], second["received_at"]),
+                         ("da_tiep_nhan", "2025-04-03T14:30:05+07:00"))  # 3 April, never 4 March
+        for code in ("XLS.01-0003", "XLS.01-0004", "XLS.01-0005", "XLS.01-0006"):
+            self.assertEqual(self.stored(code), {}, code)
+
+    def test_excel_dates_and_console_status_names_are_read_and_ambiguous_ones_refused(self):
+        status, result = self.upload(None, raw=self.EXCEL_CSV.encode(), content_type="text/csv")
+        self.assertEqual(status, 200)
+        self.assertEqual((result["stored"], result["invalid"]), (2, 4))
+        errors = {e["line"]: (e["field"], e["reason"]) for e in result["errors"]}
+        self.assertEqual(errors[4][0], "received_at")
+        self.assertIn("written month/day", errors[4][1])
+        self.assertIn("two-digit year", errors[5][1])
+        self.assertIn("24-hour", errors[6][1])
+        self.assertEqual(errors[7][0], "status")
+        self.assertIn("unknown status", errors[7][1])
+        self.assert_excel_rows_read()
+
+    def test_import_command_reads_excel_dates_and_status_names(self):
+        path = os.path.join(self.tmp, "excel.csv")
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            f.write(self.EXCEL_CSV.replace("XLS.01", "XLS.02"))
+        proc = run_cli(["import", path], {"REDIS_URL": self.redis.url})
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(b"line 4: received_at: the month is over 12", proc.stderr)
+        self.assertIn(b"line 5: received_at: a two-digit year is ambiguous", proc.stderr)
+        self.assertEqual(self.stored("XLS.02-0001")["status"], "cho_thanh_toan")
+        self.assertEqual(self.stored("XLS.02-0002")["received_at"], "2025-04-03T14:30:05+07:00")
 
 
 class DossierLookupTest(DossierTestBase):

@@ -117,7 +117,11 @@ static void test_each_bad_field_is_named(void **state)
     expect_refused("procedure", "\"tra_cuu_ho_so\"", "unknown procedure"); /* an action, not a procedure */
     expect_refused("status", "\"xong\"", "unknown status");
     expect_refused("status", "3", "must be a string");
-    expect_refused("received_at", "\"20/11/2024\"", "ISO 8601");
+    expect_refused("received_at", "\"20/11/24\"", "two-digit year");      /* 20/11/2024 is read */
+    expect_refused("received_at", "\"11/20/2024\"", "written month/day");
+    expect_refused("received_at", "\"20/11/2024 2:30 PM\"", "24-hour");
+    expect_refused("received_at", "\"31/02/2024\"", "no such day");
+    expect_refused("received_at", "\"hôm qua\"", "ISO 8601");
     expect_refused("received_at", "\"2024-11-20T08:00:00\"", "ISO 8601"); /* no offset */
     expect_refused("received_at", "\"2024-02-30\"", "ISO 8601");
     expect_refused("received_at", NULL, "missing");
@@ -127,6 +131,29 @@ static void test_each_bad_field_is_named(void **state)
     expect_refused("paid", "\"maybe\"", "true or false");
     expect_refused("phone", "\"09x12\"", "8-15 digits");
     expect_refused("id_number", "\"01-23\"", "letters or digits");
+}
+
+/* What Excel writes: day/month/year (stored as ISO) and the console's status names. */
+static void test_excel_dates_and_status_names_are_read(void **state)
+{
+    (void)state;
+    static const char *const in[][3] = {
+        {"received_at", "\"20/11/2024 8:00\"", "2024-11-20T08:00:00+07:00"},
+        {"received_at", "\"3/4/2025\"", "2025-04-03"},
+        {"received_at", "\"03/04/2025 14:30:05\"", "2025-04-03T14:30:05+07:00"},
+        {"status", "\"Chờ nộp lệ phí\"", "cho_thanh_toan"},
+        {"status", "\"DA TRA KET QUA\"", "da_tra_ket_qua"},
+        {"status", "\"  Từ chối \"", "tu_choi"},
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        struct dossier d;
+        struct dossier_error e;
+        if (check_with(in[i][0], in[i][1], &d, &e) != 0)
+            fail_msg("%s=%s: %s", in[i][0], in[i][1], e.reason);
+        enum dossier_field f = strcmp(in[i][0], "status") == 0 ? DF_STATUS : DF_RECEIVED_AT;
+        assert_string_equal(dossier_get(&d, f), in[i][2]);
+        dossier_clear(&d);
+    }
 }
 
 static void test_owner_proof_is_required(void **state)
@@ -253,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_good_record_is_normalized),
         cmocka_unit_test(test_strings_from_csv_are_accepted),
         cmocka_unit_test(test_each_bad_field_is_named),
+        cmocka_unit_test(test_excel_dates_and_status_names_are_read),
         cmocka_unit_test(test_owner_proof_is_required),
         cmocka_unit_test(test_invalid_utf8_and_long_text_are_refused),
         cmocka_unit_test(test_codes_are_found_in_what_people_type),
