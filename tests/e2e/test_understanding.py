@@ -61,6 +61,18 @@ class UnderstandingTest(unittest.TestCase):
         self.assertIn("Lệ phí", replies[1]["text"])              # the fee first
         self.assertIn("i:doi_gplx", replies[1]["payloads"])
 
+    def test_an_office_only_procedures_fact_answers_are_named_for_it(self):
+        """A procedure done at the office only (online "truc_tiep") answers
+        "where" and "online?" with its own templates ("Nơi làm – <name>:"):
+        the judge names them for the procedure, as it does the others'."""
+        judge = self.service.judge
+        replies = judge.ask(["dinh danh dien tu muc 2 lam o dau",
+                             "dinh danh dien tu muc 2 lam online duoc khong",
+                             "khai sinh nop o dau"])
+        self.assertTrue(replies[0]["text"].startswith("Nơi làm – "), replies[0]["text"])
+        self.assertEqual([judge.name(r) for r in replies],
+                         ["dinh_danh_dien_tu", "dinh_danh_dien_tu", "khai_sinh"])
+
 
 if __name__ == "__main__":
     unittest.main()

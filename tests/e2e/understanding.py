@@ -96,6 +96,14 @@ def named_pattern(root, name):
     return re.compile("^" + rx + "$")
 
 
+def fact_templates(root):
+    """The names of the fact answers' templates: followup_<fact> and its
+    variants followup_<fact>_<kind> (e.g. followup_place_truc_tiep)."""
+    names = os.listdir(os.path.join(root, "templates"))
+    return sorted(n[:-4] for n in names for f in FACT_TEMPLATES
+                  if n.endswith(".txt") and (n == "followup_%s.txt" % f or n.startswith("followup_%s_" % f)))
+
+
 def procedure_names(root):
     """{Vietnamese name: id} of the catalog's procedures."""
     names = {}
@@ -143,7 +151,9 @@ class Judge:
         # a question about one fact of a procedure it names ("khai sinh het bao
         # nhieu tien") is answered with that fact (templates/followup_*.txt,
         # first line naming the procedure): the reply stands for the procedure
-        self.facts = [p for p in (named_pattern(root, "followup_" + f) for f in FACT_TEMPLATES) if p]
+        # (and its variants, followup_<fact>_<kind>.txt: "Nơi làm – <name>:" for
+        # a procedure done at the office only)
+        self.facts = [p for p in (named_pattern(root, name) for name in fact_templates(root)) if p]
         self.proc_names = procedure_names(root)
 
     def _users(self, n):
