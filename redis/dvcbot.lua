@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 10
+local LIBRARY_VERSION = 11
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -749,6 +749,21 @@ redis.register_function('stats_flow_abandon', function(keys, args)
   if redis.call('ZREM', keys[1], args[1]) == 0 then return 0 end
   redis.call('HDEL', keys[2], args[1])
   redis.call('HINCRBY', keys[3], args[2] .. '|abandoned', 1) return 1
+end)
+
+-- A flow counted abandoned at a cancel, taken back ("Tiếp tục hồ sơ vừa
+-- hủy"): in progress again, and no longer abandoned, unless the user is in
+-- the active set (the cancel's count did not reach Redis, nothing to take
+-- back). Returns 1 when the abandoned count went down.
+-- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows. ARGV: user key, procedure, now.
+-- (stats)
+redis.register_function('stats_flow_undo', function(keys, args)
+  if redis.call('ZSCORE', keys[1], args[1]) then return 0 end
+  redis.call('ZADD', keys[1], args[3], args[1])
+  redis.call('HSET', keys[2], args[1], args[2])
+  local field = args[2] .. '|abandoned'
+  if tonumber(redis.call('HGET', keys[3], field) or '0') < 1 then return 0 end
+  redis.call('HINCRBY', keys[3], field, -1) return 1
 end)
 
 -- Flows idle since ARGV[1] (unix s) are abandoned, up to 200 a call.

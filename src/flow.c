@@ -488,8 +488,8 @@ static bool on_text(struct flow_ctx *c, const char *text)
     case FLOW_CMD_CANCEL:
         cancel(c);
         return false;
-    case FLOW_CMD_MENU:
-        flow_turn_drop(c, !c->s.finished);
+    case FLOW_CMD_MENU: /* paused, as the menu button leaves it: "tiếp tục" goes on */
+        dialog_turn_set_mode(c->t, NULL);
         dialog_reply_menu(c->t);
         return false;
     case FLOW_CMD_HELP:
@@ -639,7 +639,26 @@ bool flows_filter(struct dialog_turn *t, void *ud)
     bool running = mode && strcmp(mode, FLOW_MODE) == 0;
     struct flow_ctx c;
     flow_undo_prune(t->session, flow_turn_now());
-    if ((running && !dialog_is_start(t->msg)) || (mode && !running) ||
+    /* "/menu" (a start command, and a menu word) pauses a running flow as the
+     * menu button does; with none running it greets as /start, never offering
+     * a paused one back. */
+    bool menu = dialog_is_start(t->msg) && t->msg->kind == BOT_MSG_TEXT &&
+                flow_set_command_of(fl->defs, t->msg->text) == FLOW_CMD_MENU;
+    if (menu && running && flow_turn_load(&c, fl, t)) {
+        long now = flow_turn_now();
+        bool idle = now - c.s.seen > (long)t->deps->cfg->flow_idle_s;
+        if (!idle) {
+            c.s.seen = now;
+            flow_turn_commit(&c);
+            dialog_turn_set_mode(t, NULL);
+            dialog_reply_menu(t);
+            dialog_turn_done(t);
+            return true;
+        }
+        flow_state_clear(&c.s); /* expired: told below, as for /start */
+        menu = false;
+    }
+    if ((menu && !running) || (running && !dialog_is_start(t->msg)) || (mode && !running) ||
         !cJSON_GetObjectItemCaseSensitive(t->session, "flow") || !flow_turn_load(&c, fl, t))
         return false;
     long now = flow_turn_now();

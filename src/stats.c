@@ -53,7 +53,7 @@ struct stats *stats_new(struct store *store, const struct config *cfg, const str
     st->flush = (struct store_deferred){.fn = flush_counts, .ud = st};
     static const double secs[] = {30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600};
     metrics_declare("dvcbot_flows_total", METRIC_COUNTER,
-                    "Guided flows by procedure and event (started, finished, abandoned).", NULL, 0);
+                    "Guided flows by procedure and event (started, finished, abandoned; undone: abandoned by a cancel taken back).", NULL, 0);
     metrics_declare("dvcbot_flow_duration_seconds", METRIC_HISTOGRAM,
                     "Time from a flow's first step to its end, by procedure.", secs, 10);
     metrics_declare("dvcbot_ratings_total", METRIC_COUNTER, "Ratings by procedure and stars.", NULL, 0);
@@ -202,6 +202,29 @@ void stats_flow_abandoned(struct stats *st, const char *proc, const char *user_k
                       STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc) != 0) {
         free(ud);
         sent(-1, "flow abandoned");
+    }
+}
+
+static void on_undone(redisReply *r, void *ud)
+{
+    char *proc = ud;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+        count_flow_metric(proc, "undone");
+    else if (!r || r->type == REDIS_REPLY_ERROR)
+        log_msg(LOG_WARN, "stats not recorded: flow undone");
+    free(proc);
+}
+
+void stats_flow_undone(struct stats *st, const char *proc, const char *user_key)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
+    add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
+    char *ud = xstrdup(proc);
+    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s",
+                      STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc, now) != 0) {
+        free(ud);
+        sent(-1, "flow undone");
     }
 }
 

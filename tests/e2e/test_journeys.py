@@ -331,6 +331,7 @@ class StayLengthTest(ServiceTest):
 
 class CancelUndoTest(ServiceTest):
     telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
     def session(self, chat):
         return json.loads(self.redis("GET", "s:{%s}" % chat.key))
@@ -358,6 +359,31 @@ class CancelUndoTest(ServiceTest):
             self.assertNotIn("fu", s)
             r = chat.say("3/11")                        # and it goes on
             self.assertIn("con trai hay con gái", r[-1]["text"])
+
+    def test_an_undone_cancel_is_not_counted_abandoned(self):
+        # /admin/stats after "hủy" then "Tiếp tục hồ sơ vừa hủy": started 2,
+        # abandoned 1 for one flow the user went on with and finished.
+        def counts():
+            status, _, body = self.bot.admin("GET", "/admin/stats")
+            self.assertEqual(status, 200)
+            report = json.loads(body)
+            f = report["flows"]["khai_sinh"]
+            return f["started"], f["finished"], f["abandoned"], report["flows_in_progress"]
+        base = counts()
+
+        def since():
+            return tuple(n - b for n, b in zip(counts(), base))
+        chat = self.cancelled_at_the_birth_date()
+        self.assertEqual(since(), (1, 0, 1, 0))
+        chat.press("f:undo")
+        self.assertEqual(since(), (1, 0, 0, 1))                 # in progress again
+        walk(chat, "khai_sinh", replies=chat.press("f:resume"))
+        self.assertEqual(since(), (1, 1, 0, 0))                 # finished once, never abandoned
+        chat = self.cancelled_at_the_birth_date()               # undone by typing, then left for good
+        chat.say("tiếp tục")
+        self.assertEqual(since(), (2, 1, 0, 1))
+        chat.say("hủy")
+        self.assertEqual(since(), (2, 1, 1, 0))
 
     def test_the_cancelled_answers_go_after_half_an_hour(self):
         chat = self.cancelled_at_the_birth_date()
