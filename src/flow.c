@@ -100,7 +100,8 @@ static char *edited_note(struct flow_ctx *c)
     if (!c->edited || !s || !s->slot)
         return NULL;
     c->edited = false;
-    const struct tpl_var v[] = {{"label", s->label}, {"value", flow_state_answer(&c->s, c->s.i)}};
+    const struct tpl_var v[] = {{"label", s->label},
+                                {"value", flow_view_value(c, s, flow_state_answer(&c->s, c->s.i))}};
     char *text = flow_view_text(c, "flow_corrected", v, 2);
     char *note = flow_view_note(text);
     free(text);
@@ -161,8 +162,8 @@ static void skip_prefilled(struct flow_ctx *c)
 
 /* ===== Answers ===== */
 
-enum valid_code flow_turn_validate(const struct flow_step *s, const char *text, char *out,
-                                   size_t cap)
+enum valid_code flow_turn_validate(const struct flow_step *s, bool assist, const char *text,
+                                   char *out, size_t cap)
 {
     time_t now = (time_t)clock_now();
     switch (s->type) {
@@ -184,6 +185,12 @@ enum valid_code flow_turn_validate(const struct flow_step *s, const char *text, 
             char *f = norm_fold(text, strlen(text), &n);
             k = f ? flow_said_option(s, f, n) : -1;
             free(f);
+        }
+        if (k < 0 && assist) { /* "chính người dân": an option as a volunteer reads it */
+            const char *shown[FLOW_MAX_OPTIONS];
+            for (size_t o = 0; o < s->n_options; o++)
+                shown[o] = s->assist_options[o] ? s->assist_options[o] : s->options[o];
+            k = validate_option(text, shown, s->n_options);
         }
         if (k < 0)
             return VALID_OPTION;
@@ -280,7 +287,7 @@ static void take_answer(struct flow_ctx *c, const char *text)
         return;
     }
     char out[VALIDATE_OUT_MAX];
-    enum valid_code rc = flow_turn_validate(s, text, out, sizeof out);
+    enum valid_code rc = flow_turn_validate(s, c->s.assist != NULL, text, out, sizeof out);
     if (rc != VALID_OK && (s->type == SLOT_NAME || s->type == SLOT_TEXT ||
                            !flow_correct_previous(c, text))) {
         refuse(c, s, rc);

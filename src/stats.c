@@ -215,17 +215,28 @@ static void on_undone(redisReply *r, void *ud)
     free(proc);
 }
 
-void stats_flow_undone(struct stats *st, const char *proc, const char *user_key)
+static void flow_back(struct stats *st, const char *proc, const char *user_key, bool abandoned)
 {
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
     char *ud = xstrdup(proc);
-    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s",
-                      STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc, now) != 0) {
+    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s %s",
+                      STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc, now,
+                      abandoned ? "1" : "0") != 0) {
         free(ud);
-        sent(-1, "flow undone");
+        sent(-1, "flow back");
     }
+}
+
+void stats_flow_undone(struct stats *st, const char *proc, const char *user_key)
+{
+    flow_back(st, proc, user_key, true);
+}
+
+void stats_flow_back(struct stats *st, const char *proc, const char *user_key)
+{
+    flow_back(st, proc, user_key, false);
 }
 
 void stats_rating(struct stats *st, const char *proc, const char *commune, int stars)
@@ -244,14 +255,14 @@ void stats_rating(struct stats *st, const char *proc, const char *commune, int s
     stats_day_incr(st->store, field);
 }
 
-void stats_assist(struct stats *st, const char *volunteer_key, const char *commune)
+void stats_assist(struct stats *st, const char *volunteer_key, const char *proc, const char *commune)
 {
     char ckey[COMMUNE_KEY_MAX];
     stats_commune_key(commune, ckey, sizeof ckey);
     add_refs(st, volunteer_key, STATS_KEY_ASSISTS, NULL);
-    sent(store_command(st->store, on_written, NULL, "FCALL stats_assist 4 %s %s %s %s %s %s %s",
-                       STATS_KEY_ASSISTS, K_COMMUNES, K_NAMES, K_MISC,
-                       volunteer_key, ckey, commune && *commune ? commune : ckey),
+    sent(store_command(st->store, on_written, NULL, "FCALL stats_assist 5 %s %s %s %s %s %s %s %s %s",
+                       STATS_KEY_ASSISTS, K_COMMUNES, K_NAMES, K_MISC, K_FLOWS,
+                       volunteer_key, ckey, commune && *commune ? commune : ckey, proc),
          "assist");
     metrics_inc("dvcbot_assists_total", "", 1);
     char field[COMMUNE_KEY_MAX + 16];
@@ -451,8 +462,9 @@ static void build_report(struct gather *g, const redisReply *r)
         if (in->kind != INTENT_PROCEDURE)
             continue;
         cJSON *f = cJSON_AddObjectToObject(flows, in->id);
-        static const char *const events[] = {"started", "finished", "abandoned", "code_given"};
-        for (size_t e = 0; e < 4; e++) {
+        static const char *const events[] = {"started", "finished", "abandoned", "code_given",
+                                             "assisted"};
+        for (size_t e = 0; e < sizeof events / sizeof events[0]; e++) {
             char field[96];
             snprintf(field, sizeof field, "%s|%s", in->id, events[e]);
             cJSON_AddNumberToObject(f, events[e], (double)hash_long(r->element[1], field));

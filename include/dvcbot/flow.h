@@ -65,6 +65,10 @@
 #define FLOW_UNDO_S 1800
 #define FLOW_UNDO_KEY "fu"
 
+/* A volunteer's flow set aside while they assist a resident (flow_hold.c):
+ * session.flow moved here, brought back when assisting ends. */
+#define FLOW_HELD_KEY "fh"
+
 struct flows;
 
 struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
@@ -78,6 +82,17 @@ void flows_free(struct flows *f);
  * offered back the same way on /start or a typed greeting. The caller
  * registers it, so it can order it after the hand-off's staff filter. */
 bool flows_filter(struct dialog_turn *t, void *ud);
+
+/* A volunteer starts assisting a resident (volunteer.h): their unfinished
+ * flow with answers they gave (running or paused) is set aside under
+ * FLOW_HELD_KEY, so the resident's flow does not replace it; one at a time.
+ * Returns its procedure, or NULL when nothing was set aside. */
+const struct intent *flows_hold(struct flows *fl, struct dialog_turn *t);
+/* Assisting ends: the flow set aside is back in the session, paused (not
+ * running: "tiếp tục", f:resume and /start go on with it), unless an
+ * unfinished flow is there (a resident's left half-done: it waits for the
+ * next end). Returns its procedure, or NULL when none came back. */
+const struct intent *flows_unhold(struct flows *fl, struct dialog_turn *t);
 
 /* Reads a typed line in a flow (t->match and t->line set) as a question
  * about one fact of procedure in or of one the line names: returns that
