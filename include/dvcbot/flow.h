@@ -18,10 +18,11 @@
  * code> (carrying the step index, so a double tap or an old message cannot
  * skip a step), f:prof:yes|no, f:edit, f:edit:<slot>, f:help, f:resume,
  * f:cancel, f:nocode, f:undo (after a cancel, FLOW_UNDO_S). Typed commands (intents/_flow.json): quay lại, sửa
- * <mục>, hủy/thoát, trợ giúp, menu, xong. /start (and /menu, a Zalo follow,
- * the web chat page opening) does not drop a running flow: it offers to go
- * on (flow_resume: f:resume, f:cancel, menu). Typed menu leaves the flow; so
- * do any other button but a help screen's (r:) and, where no answer is
+ * <mục>, hủy/thoát, trợ giúp, menu, xong. /start (a Zalo follow, the web
+ * chat page opening) does not drop a running flow: it offers to go on
+ * (flow_resume: f:resume, f:cancel, menu). The menu typed ("menu", "/menu",
+ * "quay lại menu") pauses the flow and shows the main menu, as the "Menu
+ * chính" button does; so do any other button but a help screen's (r:) and, where no answer is
  * expected (an instruction, a check, the saved-data offer), a typed line the
  * matcher reads as another question (the flow then counts as abandoned when
  * the next one starts or the sweep finds it idle). A question about one fact
@@ -75,8 +76,9 @@ struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
                         const struct commune_list *communes, struct stats *st);
 void flows_free(struct flows *f);
 
-/* A dialog_on_message filter (ud = the struct flows): /start and /menu while
- * a flow runs are answered with the offer to go on (the turn is taken); an
+/* A dialog_on_message filter (ud = the struct flows): /start while a flow
+ * runs is answered with the offer to go on, "/menu" with the main menu, the
+ * flow paused (the turn is taken); an
  * expired flow is dropped and the user told, then greeted as usual. A flow
  * paused with the user's answers (they asked about something else) is
  * offered back the same way on /start or a typed greeting. The caller
