@@ -153,8 +153,8 @@ class MisreadingTest(ServiceTest):
         for line in ("tôi già rồi muốn làm định danh mức 2 thì làm sao",
                      "Cháu là trưởng bản Nà Sài, sáng mai cháu đưa chín cụ già trong bản "
                      "xuống công an xã làm định danh mức 2, các cụ cần mang theo những gì ạ?"):
-            r = Chat(self).say(line)
-            self.assertEqual(self.first_line(r), title("dinh_danh_dien_tu"), (line, texts(r)))
+            r = Chat(self).say(line)  # its summary, or the documents it asks about
+            self.assertIn(title("dinh_danh_dien_tu"), self.first_line(r), (line, texts(r)))
             self.assertNotIn(NOT_UNDERSTOOD, texts(r), line)
 
     def test_voluntary_social_insurance_is_not_the_health_card(self):
