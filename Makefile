@@ -25,6 +25,10 @@ FUZZ_PKGS := clang libclang-rt-14-dev
 
 BUILD    ?= build
 SAN      ?=
+# The builds the targets below start run JOBS compiles at once (default: one
+# per core), unless make itself was given -j.
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+PAR       = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 PREFIX   ?= /usr/local
 
 WARN     := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
@@ -127,7 +131,7 @@ deps:
 # running. `dvcbot chat` run from this directory finds it.
 RUN_DIR ?= $(CURDIR)/run
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PAR) all
 	@mkdir -p $(RUN_DIR)
 	@started=""; \
 	if [ -z "$$REDIS_URL" ]; then \
@@ -160,7 +164,7 @@ run: deps
 # ---- tests -----------------------------------------------------------------
 # `make test` is what CI runs; it ends with one line "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PAR) all
 	@$(MAKE) --no-print-directory suite
 
 suite:
@@ -168,13 +172,13 @@ suite:
 
 asan:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan all
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build/asan SAN=asan all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(MAKE) --no-print-directory BUILD=build/asan SAN=asan suite
 
 valgrind:
 	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(VALGRIND_PKGS)"
-	@$(MAKE) --no-print-directory BUILD=build/valgrind SAN=valgrind all
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build/valgrind SAN=valgrind all
 	@$(MAKE) --no-print-directory BUILD=build/valgrind SAN=valgrind suite \
 	    SUITE_ARGS="--wrap 'valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-origins=yes --error-exitcode=99'"
 
@@ -182,7 +186,7 @@ check: all
 	DVCBOT_DATA_DIR=$(CURDIR) $(BUILD)/dvcbot check
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PAR) all
 	@for b in bench/*.sh bench/*.py; do [ -f "$$b" ] || continue; echo "== $$b"; \
 	    case $$b in *.py) python3 $$b --build $(BUILD);; *) sh $$b $(BUILD);; esac || exit 1; done
 
@@ -204,7 +208,7 @@ FUZZ_TIMEOUT ?= 20
 FUZZ_BUILD := build/fuzz
 fuzz-build:
 	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(FUZZ_PKGS)"
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN=fuzz \
+	@$(MAKE) --no-print-directory $(PAR) BUILD=$(FUZZ_BUILD) SAN=fuzz \
 	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 
 fuzz: fuzz-build
