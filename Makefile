@@ -198,8 +198,9 @@ install: all
 # ---- fuzzing ---------------------------------------------------------------
 # Each target runs FUZZ_SECONDS over its seeds (tests/fuzz/<target>/, read
 # only) and what earlier runs kept (build/fuzz/corpus/<target>), with
-# tests/fuzz/<target>.dict and .options when present. A crash leaves the
-# input in build/fuzz/crash-<target>-*; every target runs, then make fails.
+# tests/fuzz/<target>.dict and .options when present, JOBS targets at once
+# (tests/fuzz/run_target.sh). A crash leaves the input in
+# build/fuzz/crash-<target>-*; every target runs, then make fails.
 # FUZZ_TARGETS="http zalo" picks some. Logs: build/fuzz/logs/<target>.log.
 FUZZ_SECONDS ?= 60
 # Longest one input may take. A campaign sharing a busy machine at nice 19
@@ -212,23 +213,9 @@ fuzz-build:
 	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 
 fuzz: fuzz-build
-	@mkdir -p $(FUZZ_BUILD)/logs; failed=""; \
-	for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; log=$(FUZZ_BUILD)/logs/$$t.log; \
-	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
-	    if DVCBOT_DATA_DIR=$(CURDIR) $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	        -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$dict \
-	        $$(cat tests/fuzz/$$t.options 2>/dev/null) \
-	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/$$t >$$log 2>&1; then \
-	        echo "fuzz $$t: $(FUZZ_SECONDS) s, no crash; $$(awk '/^stat::number_of_executed_units/ \
-	            { runs = $$2 } /^#[0-9]+.*cov: / { sub(/.*cov: /, "cov: "); sub(/ lim:.*/, ""); \
-	            last = $$0 } END { print runs " runs, " last }' $$log)"; \
-	    else \
-	        tail -n 30 $$log; failed="$$failed $$t"; \
-	        echo "fuzz $$t: FAILED (input: $(FUZZ_BUILD)/crash-$$t-*, log: $$log)"; \
-	    fi; \
-	done; \
-	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed"; exit 1; fi
+	@printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(JOBS) -I@ \
+	    sh tests/fuzz/run_target.sh $(FUZZ_BUILD) @ $(FUZZ_SECONDS) $(FUZZ_TIMEOUT) \
+	    || { echo "fuzz: a target failed (above)"; exit 1; }
 
 clean:
 	rm -rf build
