@@ -4,7 +4,7 @@ move with the machine's load (Redis's microseconds in bench/profile.py do).
 
   python3 bench/redis_cost.py --build build [--seconds 1] [--warmup 1] [--users 1000]
                                [--connections 64] [--keep DIR] [--env NAME=VALUE ...]
-  python3 bench/redis_cost.py --from DIR [--library FILE]
+  python3 bench/redis_cost.py --from DIR [--library FILE] [--rename FN=FN2 ...]
 
 1. Capture: dvcbot (native) with the nginx Bot API stub and Redis on a unix
    socket, saturated by wrk (64 connections) for --warmup seconds, then again
@@ -39,7 +39,10 @@ run: the same commands, so two replays differ only by what Redis runs), and
 --library FILE loads that file once the captured set-up and warm-up have run
 (the state of the captured library, as after an upgrade) and replays the
 window into it: a change of redis/dvcbot.lua alone measured without the
-+-3 % of a new capture (its functions must take the captured calls).
++-3 % of a new capture (its functions must take the captured calls);
+--rename FN=FN2 sends the window's FCALLs of FN to FN2 (a function that takes
+the same keys and arguments, e.g. outbox_commit_many=outbox_commit_many_flat:
+a capture of the build before measured as this one calls).
 Needs valgrind, wrk, nginx.
 """
 import argparse
@@ -472,6 +475,8 @@ def main():
                     help="set in dvcbot's environment (e.g. DVCBOT_TELEGRAM_INLINE_REPLY=1)")
     ap.add_argument("--from", dest="source", metavar="DIR", help="replay the capture kept in DIR (--keep)")
     ap.add_argument("--library", metavar="FILE", help="with --from: load this library instead of the captured one")
+    ap.add_argument("--rename", action="append", default=[], metavar="FN=FN2",
+                    help="with --from: the window's FCALLs of FN call FN2")
     args = ap.parse_args()
     webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-rcost-")
@@ -481,6 +486,9 @@ def main():
         else:
             handled, mem, mon_path = capture(args, tmp)
         setup, window = read_capture(mon_path)
+        renames = dict(r.encode().split(b"=", 1) for r in args.rename)
+        window = [(us, a[:1] + [renames.get(a[1], a[1])] + a[2:] if a[0].upper() == b"FCALL" else a)
+                  for us, a in window]
         if args.library:  # over the state the captured library made, as in an upgrade
             setup.append((setup[-1][0], [b"FUNCTION", b"LOAD", b"REPLACE", open(args.library, "rb").read()]))
         updates = sum(loads_in(a) for _, a in window)
