@@ -53,7 +53,7 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
-    d->loads = fcall_group_new(deps->store, "dialog_load", "dialog_load_many", LOAD_KEYS, LOAD_ARGS, 0);
+    d->loads = fcall_group_new(deps->store, "dialog_load", "dialog_load_many_flat", LOAD_KEYS, LOAD_ARGS, 0);
     fcall_group_share(d->loads, LOAD_SHARED);
     strmap_init(&d->users);
     strmap_init(&d->intents);
@@ -429,7 +429,7 @@ static const char *renewal(const struct dialog_turn *t)
  * and loads the session, in one call of the function dialog_load
  * (one command and one reply: a MULTI of seven commands cost dvcbot some
  * 20 000 instructions more per message, in hiredis and our own records).
- * The loads of one loop turn share one call, dialog_load_many
+ * The loads of one loop turn share one call, dialog_load_many_flat
  * (fcall_group.h): each FCALL costs Redis some microseconds of its own.
  * That keeps a user's order: a user's next load is only made once the
  * previous turn has finished, its writes answered. A web chat page load

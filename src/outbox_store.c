@@ -514,7 +514,7 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
     strmap_init(&os->settling);
-    os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many", OUTBOX_COMMIT_KEYS,
+    os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many_flat", OUTBOX_COMMIT_KEYS,
                                   FCALL_GROUP_VARYING, COMMIT_BATCH);
     fcall_group_share(os->commits, OUTBOX_COMMIT_SHARED);
     os->settle_flush = (struct store_deferred){.fn = flush_settles, .ud = os};

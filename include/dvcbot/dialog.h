@@ -5,7 +5,7 @@
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
  *   2. in one Redis round trip (the function dialog_load; the loads of one
- *      loop turn share one call, dialog_load_many), drops a
+ *      loop turn share one call, dialog_load_many_flat), drops a
  *      redelivered event (its id is marked in the user's index
  *      dd:{<user key>}, which erase-my-data deletes), renews the user's
  *      TTLs when due (the user record u:{<user key>}: hash ch, chat, seen =

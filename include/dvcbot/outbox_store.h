@@ -36,7 +36,7 @@
  * Redis (or Sentinel), not Redis Cluster.
  *
  * Group commit: the commits of one loop turn go to Redis together at its
- * end, as one call of outbox_commit_many (fcall_group.h).
+ * end, as one call of outbox_commit_many_flat (fcall_group.h).
  *
  * Handed replies (DVCBOT_TELEGRAM_INLINE_REPLY): a commit may ask to keep
  * its first reply for the caller to hand over itself, in the webhook's
