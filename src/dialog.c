@@ -4,6 +4,7 @@
 #include "dvcbot/dialog_internal.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/fcall_group.h"
+#include "dvcbot/json_print.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -494,7 +495,7 @@ static enum outbox_session_op session_change(struct dialog_turn *t, char **json)
     *json = NULL;
     if (t->erase_session)
         return OUTBOX_SESSION_DEL;
-    char *s = cJSON_PrintUnformatted(t->session);
+    char *s = json_print(t->session); /* cJSON_PrintUnformatted's text, the loaded one compared */
     if (!s || (t->in->loaded && strcmp(s, t->in->loaded) == 0) || (!t->in->loaded && strcmp(s, "{}") == 0)) {
         free(s);
         return OUTBOX_SESSION_KEEP;
