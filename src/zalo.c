@@ -623,6 +623,17 @@ static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, voi
     webhook_answer_stored(ud, "zalo", outcome);
 }
 
+/* Past the bound: the event's turn was stored before, or it is refused. */
+static void on_checked(const struct bot_msg *msg, bool done, const struct bot_reply *kept, void *ud)
+{
+    (void)msg;
+    (void)kept;
+    if (done)
+        http_respond_json(ud, 200, "{}");
+    else
+        webhook_refuse(ud, "zalo", "overloaded");
+}
+
 static void count_event(const char *what)
 {
     char labels[48];
@@ -712,13 +723,18 @@ void zalo_handle_webhook(struct http_request *req, void *ud)
         refuse(req, "stale", 200, NULL);
         return;
     }
-    if (dialog_full(z->dialog)) {
-        webhook_refuse(req, "zalo", "overloaded");
-        return;
-    }
     struct bot_msg *msg;
     char user[BOT_ID_MAX];
     enum zalo_parse p = zalo_parse_event(body, len, &msg, user);
+    if ((p == ZL_PARSE_MSG || p == ZL_PARSE_UNFOLLOW) && dialog_full(z->dialog)) {
+        /* New work is refused; a redelivery of an event stored before is not
+         * new work (Zalo did not get our 200): acknowledged. */
+        if (p == ZL_PARSE_MSG && dialog_check_stored(z->dialog, msg, false, on_checked, req) == 0)
+            return;
+        bot_msg_free(msg);
+        webhook_refuse(req, "zalo", "overloaded");
+        return;
+    }
     if (p != ZL_PARSE_MSG)
         http_respond_json(req, 200, "{}");
     switch (p) {
