@@ -267,8 +267,10 @@ static void on_api_response(const struct http_client_response *res, void *ud)
     if (item->kind == OUTBOX_ACK && v == OUTBOX_BLOCKED)
         v = OUTBOX_FAILED; /* an old or foreign callback, not a blocked user */
     bool more = v == OUTBOX_SENT && !call->last;
-    if (more)
+    if (more) {
         item->part = (unsigned)call->part_end;
+        outbox_progress(tg->ob, item); /* a restart resumes at the next part */
+    }
     free(call);
     if (more && send_part(tg, item) == 0)
         return;

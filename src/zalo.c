@@ -495,10 +495,13 @@ static void on_api_response(const struct http_client_response *res, void *ud)
     case ZALO_OK:
         account_sent(d);
         d->item->part = d->step.next_part;
-        if (d->step.last)
+        if (d->step.last) {
             finish(d, OUTBOX_SENT);
-        else
-            send_step(d);
+            return;
+        }
+        /* Recorded with the stored reply: a restart resumes at the next part. */
+        outbox_progress(z->ob, d->item);
+        send_step(d);
         return;
     case ZALO_TOKEN:
         if (d->refreshed) {
