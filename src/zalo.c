@@ -299,8 +299,10 @@ char *zalo_render_message(const char *user_id, const char *text, size_t len,
  * official-account/...; docs.zaloplatforms.com/docs/OA/..., a client-rendered
  * page not read here) as reproduced in public integration notes (a Zalo
  * Platform API specification compiled 2026-08-20, with retry classes; the
- * ZaloOAException table of a public Python SDK; doc.caresoft.vn's send-by-
- * Zalo-ID table); marked UNVERIFIED where only one of them names the code.
+ * ZaloOAException table of a public Python SDK); marked UNVERIFIED where only
+ * one of them names the code. (doc.caresoft.vn's send-by-Zalo-ID table
+ * numbers differently, -201 "Invalid access token": a vendor's own codes,
+ * not followed.)
  * The window rules (7 days: -230; 45 days inactive: -227) as in zalo.h. */
 struct zalo_code {
     int code;
