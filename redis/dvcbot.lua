@@ -778,6 +778,24 @@ redis.register_function('stats_flow_abandon', function(keys, args)
   redis.call('HINCRBY', keys[3], args[2] .. '|abandoned', 1) return 1
 end)
 
+-- A flow counted abandoned at a cancel, taken back ("Tiếp tục hồ sơ vừa
+-- hủy"): in progress again, and no longer abandoned, unless the user is in
+-- the active set (the cancel's count did not reach Redis, nothing to take
+-- back). Returns 1 when the abandoned count went down. ARGV[4] '0': only
+-- in progress again (a flow set aside while its user assisted a resident).
+-- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows.
+-- ARGV: user key, procedure, now, '1' (taken back) or '0'.
+-- (stats)
+redis.register_function('stats_flow_undo', function(keys, args)
+  if redis.call('ZSCORE', keys[1], args[1]) then return 0 end
+  redis.call('ZADD', keys[1], args[3], args[1])
+  redis.call('HSET', keys[2], args[1], args[2])
+  if args[4] ~= '1' then return 0 end
+  local field = args[2] .. '|abandoned'
+  if tonumber(redis.call('HGET', keys[3], field) or '0') < 1 then return 0 end
+  redis.call('HINCRBY', keys[3], field, -1) return 1
+end)
+
 -- Flows idle since ARGV[1] (unix s) are abandoned, up to 200 a call.
 -- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows. ARGV: cutoff.
 -- Returns the procedures counted.
@@ -807,9 +825,11 @@ end)
 
 -- A flow a volunteer ran for a resident.
 -- KEYS: {stats}:assists_volunteer, {stats}:communes, {stats}:commune_names,
--- {stats}:misc. ARGV: volunteer user key, commune key, commune name.
+-- {stats}:misc, {stats}:flows. ARGV: volunteer user key, commune key, commune
+-- name, procedure.
 -- (stats)
 redis.register_function('stats_assist', function(keys, args)
+  if keys[5] then redis.call('HINCRBY', keys[5], args[4] .. '|assisted', 1) end
   redis.call('HINCRBY', keys[1], args[1], 1)
   redis.call('HINCRBY', keys[2], args[2] .. '|assists', 1)
   redis.call('HINCRBY', keys[4], 'assists', 1)

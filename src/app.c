@@ -190,7 +190,7 @@ static int open_flows(struct app *a, char **err)
     a->feedback = feedback_new(a->dialog, a->stats, a->flow_defs);
     profile_register(a->dialog, a->flow_defs);
     a->erase = erase_new(a->dialog, a->stats, a->flow_defs);
-    a->volunteers = volunteers_new(a->dialog, a->flow_defs, a->communes, a->store, &a->cfg);
+    a->volunteers = volunteers_new(a->dialog, a->flows, a->flow_defs, a->communes, a->store, &a->cfg);
     a->household = household_new(a->dialog);
     a->commune_answers = commune_answers_new(a->dialog, a->communes);
     a->followup = followup_new(a->dialog, err);

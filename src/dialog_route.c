@@ -83,6 +83,13 @@ static bool route_screen(struct dialog_turn *t, const char *name)
     return true;
 }
 
+/* A volunteer assisting a resident (session.assist, volunteer.h) picks the
+ * resident's procedure: the menu's variant speaking of "người dân". */
+static const char *assist_variant(const struct dialog_turn *t)
+{
+    return cJSON_GetObjectItemCaseSensitive(t->session, "assist") ? PROCEDURE_REPLY_ASSIST : NULL;
+}
+
 static bool route_payload(struct dialog_turn *t, const char *payload)
 {
     if (strncmp(payload, DIALOG_SCREEN_PAYLOAD, strlen(DIALOG_SCREEN_PAYLOAD)) == 0)
@@ -93,13 +100,14 @@ static bool route_payload(struct dialog_turn *t, const char *payload)
         return true;
     }
     if (strcmp(payload, "menu:thu_tuc") == 0) {
-        procedure_reply_list(t->deps->tpl, t->deps->catalog, &t->replies);
+        procedure_reply_list(t->deps->tpl, t->deps->catalog, assist_variant(t), &t->replies);
         dialog_turn_done(t);
         return true;
     }
     if (strncmp(payload, PROCEDURE_REPLY_GROUP_PREFIX, strlen(PROCEDURE_REPLY_GROUP_PREFIX)) == 0) {
         if (procedure_reply_group(t->deps->tpl, t->deps->catalog,
-                                  payload + strlen(PROCEDURE_REPLY_GROUP_PREFIX), &t->replies) != 0)
+                                  payload + strlen(PROCEDURE_REPLY_GROUP_PREFIX), assist_variant(t),
+                                  &t->replies) != 0)
             return false;
         dialog_turn_done(t);
         return true;

@@ -100,7 +100,8 @@ static char *edited_note(struct flow_ctx *c)
     if (!c->edited || !s || !s->slot)
         return NULL;
     c->edited = false;
-    const struct tpl_var v[] = {{"label", s->label}, {"value", flow_state_answer(&c->s, c->s.i)}};
+    const struct tpl_var v[] = {{"label", s->label},
+                                {"value", flow_view_value(c, s, flow_state_answer(&c->s, c->s.i))}};
     char *text = flow_view_text(c, "flow_corrected", v, 2);
     char *note = flow_view_note(text);
     free(text);
@@ -161,8 +162,8 @@ static void skip_prefilled(struct flow_ctx *c)
 
 /* ===== Answers ===== */
 
-enum valid_code flow_turn_validate(const struct flow_step *s, const char *text, char *out,
-                                   size_t cap)
+enum valid_code flow_turn_validate(const struct flow_step *s, bool assist, const char *text,
+                                   char *out, size_t cap)
 {
     time_t now = (time_t)clock_now();
     switch (s->type) {
@@ -184,6 +185,12 @@ enum valid_code flow_turn_validate(const struct flow_step *s, const char *text, 
             char *f = norm_fold(text, strlen(text), &n);
             k = f ? flow_said_option(s, f, n) : -1;
             free(f);
+        }
+        if (k < 0 && assist) { /* "chính người dân": an option as a volunteer reads it */
+            const char *shown[FLOW_MAX_OPTIONS];
+            for (size_t o = 0; o < s->n_options; o++)
+                shown[o] = s->assist_options[o] ? s->assist_options[o] : s->options[o];
+            k = validate_option(text, shown, s->n_options);
         }
         if (k < 0)
             return VALID_OPTION;
@@ -280,7 +287,7 @@ static void take_answer(struct flow_ctx *c, const char *text)
         return;
     }
     char out[VALIDATE_OUT_MAX];
-    enum valid_code rc = flow_turn_validate(s, text, out, sizeof out);
+    enum valid_code rc = flow_turn_validate(s, c->s.assist != NULL, text, out, sizeof out);
     if (rc != VALID_OK && (s->type == SLOT_NAME || s->type == SLOT_TEXT ||
                            !flow_correct_previous(c, text))) {
         refuse(c, s, rc);
@@ -488,8 +495,8 @@ static bool on_text(struct flow_ctx *c, const char *text)
     case FLOW_CMD_CANCEL:
         cancel(c);
         return false;
-    case FLOW_CMD_MENU:
-        flow_turn_drop(c, !c->s.finished);
+    case FLOW_CMD_MENU: /* paused, as the menu button leaves it: "tiếp tục" goes on */
+        dialog_turn_set_mode(c->t, NULL);
         dialog_reply_menu(c->t);
         return false;
     case FLOW_CMD_HELP:
@@ -639,7 +646,26 @@ bool flows_filter(struct dialog_turn *t, void *ud)
     bool running = mode && strcmp(mode, FLOW_MODE) == 0;
     struct flow_ctx c;
     flow_undo_prune(t->session, flow_turn_now());
-    if ((running && !dialog_is_start(t->msg)) || (mode && !running) ||
+    /* "/menu" (a start command, and a menu word) pauses a running flow as the
+     * menu button does; with none running it greets as /start, never offering
+     * a paused one back. */
+    bool menu = dialog_is_start(t->msg) && t->msg->kind == BOT_MSG_TEXT &&
+                flow_set_command_of(fl->defs, t->msg->text) == FLOW_CMD_MENU;
+    if (menu && running && flow_turn_load(&c, fl, t)) {
+        long now = flow_turn_now();
+        bool idle = now - c.s.seen > (long)t->deps->cfg->flow_idle_s;
+        if (!idle) {
+            c.s.seen = now;
+            flow_turn_commit(&c);
+            dialog_turn_set_mode(t, NULL);
+            dialog_reply_menu(t);
+            dialog_turn_done(t);
+            return true;
+        }
+        flow_state_clear(&c.s); /* expired: told below, as for /start */
+        menu = false;
+    }
+    if ((menu && !running) || (running && !dialog_is_start(t->msg)) || (mode && !running) ||
         !cJSON_GetObjectItemCaseSensitive(t->session, "flow") || !flow_turn_load(&c, fl, t))
         return false;
     long now = flow_turn_now();

@@ -50,10 +50,11 @@ static long previous_question(const struct flow_ctx *c)
 
 /* text (cleaned) as an answer of step s: a choice or a date, read as the
  * step itself reads it (flow_turn_validate). */
-static bool read_as(const struct flow_step *s, const char *text, char *out, size_t cap)
+static bool read_as(const struct flow_ctx *c, const struct flow_step *s, const char *text, char *out,
+                    size_t cap)
 {
     return (s->type == SLOT_DATE || s->type == SLOT_CHOICE) &&
-           flow_turn_validate(s, text, out, cap) == VALID_OK;
+           flow_turn_validate(s, c->s.assist != NULL, text, out, cap) == VALID_OK;
 }
 
 bool flow_correct_previous(struct flow_ctx *c, const char *text)
@@ -66,7 +67,7 @@ bool flow_correct_previous(struct flow_ctx *c, const char *text)
         return false; /* a wrong date for this question is no new one for that */
     char *clean = without_correction(c->fl->defs, text);
     char out[VALIDATE_OUT_MAX];
-    bool read = clean && read_as(prev, clean, out, sizeof out);
+    bool read = clean && read_as(c, prev, clean, out, sizeof out);
     free(clean);
     if (!read || strcmp(out, flow_state_answer(&c->s, (size_t)p)) == 0)
         return false;
@@ -79,7 +80,7 @@ bool flow_correct_previous(struct flow_ctx *c, const char *text)
         c->s.i = at;
     }
     c->s.fails = 0;
-    const struct tpl_var v[] = {{"label", prev->label}, {"value", out}};
+    const struct tpl_var v[] = {{"label", prev->label}, {"value", flow_view_value(c, prev, out)}};
     if (c->s.i >= c->s.def->n_steps) {
         flow_end_reached(c);
         return true;

@@ -43,7 +43,7 @@ static void count_finished(struct flow_ctx *c)
         c->s.finished = true;
         stats_flow_finished(c->fl->st, c->s.def->in->id, c->t->user_key, secs, commune);
         if (c->s.assist)
-            stats_assist(c->fl->st, c->t->user_key, commune);
+            stats_assist(c->fl->st, c->t->user_key, c->s.def->in->id, commune);
         log_fmt(LOG_INFO, "flow finished", "\"procedure\":%s,\"seconds\":%ld",
                 log_q(c->s.def->in->id), secs);
     }
@@ -129,16 +129,34 @@ void flows_followed(struct dialog_turn *t, const char *code, void *ud)
 
 /* ===== The code ===== */
 
+/* The end of a flow a volunteer ran for a resident: nothing is kept for
+ * after it, and the volunteer is not asked the residents' satisfaction
+ * question (the "hài lòng" figure is what residents say themselves; the
+ * flow counts as an assist instead, stats_assist). */
+static void end_assisted(struct flow_ctx *c, const char *code)
+{
+    const struct tpl_var v[] = {{"code", code ? code : ""}, {"household", "hh:start"},
+                                {"name", c->s.def->in->name}};
+    cJSON_DeleteItemFromObjectCaseSensitive(c->t->session, "after");
+    flow_turn_drop(c, false);
+    if (code)
+        flow_view_render(c, "flow_code_taken", v, 2); /* flow_code_taken_assist */
+    else
+        dialog_turn_render(c->t, "flow_later_assist", &v[1], 2); /* "Để sau" */
+}
+
 /* Ends the flow. Returns true when the turn went to the lookup. */
 static bool end_flow(struct flow_ctx *c, const char *code)
 {
-    cJSON *after = leave_after(c, c->s.assist ? NULL : code);
+    if (c->s.assist) {
+        end_assisted(c, code);
+        return false;
+    }
+    cJSON *after = leave_after(c, code);
     struct dialog_turn *t = c->t;
     flow_turn_drop(c, false);
     const struct tpl_var v[] = {{"code", code ? code : ""}, {"household", "hh:start"}};
-    if (code && c->s.assist) {
-        flow_view_render(c, "flow_code_taken", v, 2); /* flow_code_taken_assist */
-    } else if (code) {
+    if (code) {
         char payload[BOT_PAYLOAD_MAX + 1];
         dialog_turn_render(t, "flow_code_taken", v, 1);
         snprintf(payload, sizeof payload, "%s%s", DOSSIER_PAYLOAD_SUB, code);

@@ -76,7 +76,7 @@ static bool names_another_procedure(struct flow_ctx *c, const struct flow_step *
         s->type != SLOT_CHOICE && s->type != SLOT_NAME)
         return false;
     char out[VALIDATE_OUT_MAX];
-    if (s->type != SLOT_NAME && flow_turn_validate(s, text, out, sizeof out) == VALID_OK)
+    if (s->type != SLOT_NAME && flow_turn_validate(s, c->s.assist != NULL, text, out, sizeof out) == VALID_OK)
         return false;
     classify(c);
     const struct intent *in = catalog_find(c->t->deps->catalog, c->t->match.id);
@@ -162,7 +162,7 @@ static bool answers_here(const struct flow_ctx *c, const char *text)
         return m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD;
     }
     char out[VALIDATE_OUT_MAX];
-    return flow_turn_validate(s, text, out, sizeof out) == VALID_OK;
+    return flow_turn_validate(s, c->s.assist != NULL, text, out, sizeof out) == VALID_OK;
 }
 
 bool flow_read_repeat(struct flow_ctx *c, const char *text)

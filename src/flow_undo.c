@@ -55,7 +55,7 @@ bool flow_undo_restore(struct flows *fl, struct dialog_turn *t)
     c.s.seen = now;
     dialog_turn_set_mode(t, FLOW_MODE);
     if (!c.s.finished)
-        stats_flow_started(fl->st, c.s.def->in->id, t->user_key); /* counted abandoned at the cancel */
+        stats_flow_undone(fl->st, c.s.def->in->id, t->user_key); /* counted abandoned at the cancel */
     char *said = flow_view_text(&c, "flow_undone", NULL, 0);
     char *note = flow_view_note(said);
     flow_view_current(&c, note);

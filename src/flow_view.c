@@ -43,6 +43,14 @@ static struct bot_reply *render(struct flow_ctx *c, const char *name, const stru
     return flow_view_render(c, name, v, n);
 }
 
+const char *flow_view_value(const struct flow_ctx *c, const struct flow_step *s, const char *value)
+{
+    for (size_t k = 0; value && c->s.assist && s->type == SLOT_CHOICE && k < s->n_options; k++)
+        if (s->assist_options[k] && strcmp(value, s->options[k]) == 0)
+            return s->assist_options[k];
+    return value;
+}
+
 /* A step's text as its reader reads it: for a volunteer, about "người dân". */
 static const char *step_text(const struct flow_ctx *c, const struct flow_step *s)
 {
@@ -93,7 +101,7 @@ static void add_answer_buttons(const struct flow_ctx *c, struct bot_reply *r,
     take_buttons(r, &own);
     for (size_t k = 0; s->type == SLOT_CHOICE && k < s->n_options; k++) {
         snprintf(p, sizeof p, "f:opt:%zu:%zu", i, k);
-        bot_reply_add_button(r, s->options[k], p);
+        bot_reply_add_button(r, flow_view_value(c, s, s->options[k]), p);
     }
     for (size_t k = 0; s->type == SLOT_COMMUNE && k < c->s.n_cand; k++) {
         const struct commune_unit *u = commune_list_by_code(c->fl->communes, c->s.cand[k]);
@@ -126,7 +134,7 @@ static char *answers_for(const struct flow_ctx *c, int screen)
         const struct flow_step *s = &c->s.def->steps[i];
         const char *v = s->slot ? flow_state_answer(&c->s, i) : NULL;
         if (v && (screen < 0 || s->screen == screen) && flow_state_applies(&c->s, i))
-            buf_printf(&b, "%s%s: %s", b.len ? "\n" : "", s->label, v);
+            buf_printf(&b, "%s%s: %s", b.len ? "\n" : "", s->label, flow_view_value(c, s, v));
     }
     return buf_steal(&b);
 }
@@ -182,7 +190,7 @@ static void show_ask(struct flow_ctx *c, size_t i, const char *note)
 {
     const struct flow_step *s = &c->s.def->steps[i];
     const struct flow_screen *sc = flow_set_screen(c->fl->defs, s->screen);
-    const char *current = flow_state_answer(&c->s, i);
+    const char *current = flow_view_value(c, s, flow_state_answer(&c->s, i));
     char n[24], total[24], keep[32], skip[32], back[32];
     position(c, i, n, total);
     payload(keep, sizeof keep, "keep", i, current != NULL);
@@ -331,7 +339,7 @@ void flow_view_said(struct flow_ctx *c, uint32_t steps)
         const char *v = steps >> i & 1u ? flow_state_answer(&c->s, i) : NULL;
         if (!v)
             continue;
-        buf_printf(&b, "%s%s: %s", b.len ? "; " : "", s->label, v);
+        buf_printf(&b, "%s%s: %s", b.len ? "; " : "", s->label, flow_view_value(c, s, v));
         if (n++ == 0)
             snprintf(edit, sizeof edit, "f:edit:%s", s->slot);
         else

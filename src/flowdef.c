@@ -535,6 +535,8 @@ void flow_set_free(struct flow_set *set)
         for (size_t s = 0; s < set->defs[i].n_steps; s++) {
             free(set->defs[i].steps[s].owned);
             free(set->defs[i].steps[s].assist_owned);
+            for (size_t k = 0; k < FLOW_MAX_OPTIONS; k++)
+                free(set->defs[i].steps[s].assist_options[k]);
             free(set->defs[i].steps[s].said_owned);
         }
         free(set->defs[i].steps);

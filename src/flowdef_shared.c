@@ -194,6 +194,13 @@ void flowdef_assist_text(struct checker *c, const char *f, const cJSON *js, stru
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(js, "assist");
     if (own && !nonempty(own))
         problemf(&c->pb, c->file, f, "assist must be a non-empty string");
+    for (size_t k = 0; k < st->n_options && k < FLOW_MAX_OPTIONS; k++) {
+        char *option = assist_words_replaced(c->set, st->options[k]);
+        if (strcmp(option, st->options[k]) == 0)
+            free(option);
+        else
+            st->assist_options[k] = option;
+    }
     if (!st->text)
         return;
     char *text = nonempty(own) ? xstrdup(own->valuestring) : assist_words_replaced(c->set, st->text);

@@ -262,9 +262,20 @@ int procedure_reply_topics(const struct tpl_set *t, const struct catalog *cat, c
     return 0;
 }
 
-int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
+/* name, or its variant "<name><variant>" when templates/ has one. */
+static const char *variant_of(const struct tpl_set *t, const char *name, const char *variant,
+                              char out[TPL_NAME_MAX])
+{
+    if (!variant || snprintf(out, TPL_NAME_MAX, "%s%s", name, variant) >= TPL_NAME_MAX ||
+        !tpl_exists(t, out))
+        return name;
+    return out;
+}
+
+int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, const char *variant,
                          struct bot_replies *out)
 {
+    char name[TPL_NAME_MAX];
     if (!procedure_groups_size(catalog_groups(cat))) {
         if (!tpl_exists(t, "procedure_list")) {
             tpl_render(t, "procedure_list", NULL, 0, out); /* appends the "missing" reply */
@@ -272,17 +283,19 @@ int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
         }
         return reply_flat_list(t, cat, out);
     }
-    return procedure_reply_topics(t, cat, "procedure_groups", NULL, 0, out);
+    return procedure_reply_topics(t, cat, variant_of(t, "procedure_groups", variant, name), NULL, 0,
+                                  out);
 }
 
 int procedure_reply_group(const struct tpl_set *t, const struct catalog *cat, const char *group_id,
-                          struct bot_replies *out)
+                          const char *variant, struct bot_replies *out)
 {
+    char name[TPL_NAME_MAX];
     const struct procedure_group *g = procedure_groups_find(catalog_groups(cat), group_id);
     if (!g)
         return -1;
     const struct tpl_var vars[] = {{"name", g->name}};
-    struct bot_reply *r = tpl_render(t, "procedure_group", vars, 1, out);
+    struct bot_reply *r = tpl_render(t, variant_of(t, "procedure_group", variant, name), vars, 1, out);
     if (!r)
         return -1;
     add_procedure_buttons(r, g->procs, g->n, true);

@@ -53,7 +53,7 @@ struct stats *stats_new(struct store *store, const struct config *cfg, const str
     st->flush = (struct store_deferred){.fn = flush_counts, .ud = st};
     static const double secs[] = {30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600};
     metrics_declare("dvcbot_flows_total", METRIC_COUNTER,
-                    "Guided flows by procedure and event (started, finished, abandoned).", NULL, 0);
+                    "Guided flows by procedure and event (started, finished, abandoned; undone: abandoned by a cancel taken back).", NULL, 0);
     metrics_declare("dvcbot_flow_duration_seconds", METRIC_HISTOGRAM,
                     "Time from a flow's first step to its end, by procedure.", secs, 10);
     metrics_declare("dvcbot_ratings_total", METRIC_COUNTER, "Ratings by procedure and stars.", NULL, 0);
@@ -205,6 +205,40 @@ void stats_flow_abandoned(struct stats *st, const char *proc, const char *user_k
     }
 }
 
+static void on_undone(redisReply *r, void *ud)
+{
+    char *proc = ud;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+        count_flow_metric(proc, "undone");
+    else if (!r || r->type == REDIS_REPLY_ERROR)
+        log_msg(LOG_WARN, "stats not recorded: flow undone");
+    free(proc);
+}
+
+static void flow_back(struct stats *st, const char *proc, const char *user_key, bool abandoned)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)clock_now());
+    add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
+    char *ud = xstrdup(proc);
+    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s %s",
+                      STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc, now,
+                      abandoned ? "1" : "0") != 0) {
+        free(ud);
+        sent(-1, "flow back");
+    }
+}
+
+void stats_flow_undone(struct stats *st, const char *proc, const char *user_key)
+{
+    flow_back(st, proc, user_key, true);
+}
+
+void stats_flow_back(struct stats *st, const char *proc, const char *user_key)
+{
+    flow_back(st, proc, user_key, false);
+}
+
 void stats_rating(struct stats *st, const char *proc, const char *commune, int stars)
 {
     char ckey[COMMUNE_KEY_MAX], s[8], labels[128];
@@ -221,14 +255,14 @@ void stats_rating(struct stats *st, const char *proc, const char *commune, int s
     stats_day_incr(st->store, field);
 }
 
-void stats_assist(struct stats *st, const char *volunteer_key, const char *commune)
+void stats_assist(struct stats *st, const char *volunteer_key, const char *proc, const char *commune)
 {
     char ckey[COMMUNE_KEY_MAX];
     stats_commune_key(commune, ckey, sizeof ckey);
     add_refs(st, volunteer_key, STATS_KEY_ASSISTS, NULL);
-    sent(store_command(st->store, on_written, NULL, "FCALL stats_assist 4 %s %s %s %s %s %s %s",
-                       STATS_KEY_ASSISTS, K_COMMUNES, K_NAMES, K_MISC,
-                       volunteer_key, ckey, commune && *commune ? commune : ckey),
+    sent(store_command(st->store, on_written, NULL, "FCALL stats_assist 5 %s %s %s %s %s %s %s %s %s",
+                       STATS_KEY_ASSISTS, K_COMMUNES, K_NAMES, K_MISC, K_FLOWS,
+                       volunteer_key, ckey, commune && *commune ? commune : ckey, proc),
          "assist");
     metrics_inc("dvcbot_assists_total", "", 1);
     char field[COMMUNE_KEY_MAX + 16];
@@ -428,8 +462,9 @@ static void build_report(struct gather *g, const redisReply *r)
         if (in->kind != INTENT_PROCEDURE)
             continue;
         cJSON *f = cJSON_AddObjectToObject(flows, in->id);
-        static const char *const events[] = {"started", "finished", "abandoned", "code_given"};
-        for (size_t e = 0; e < 4; e++) {
+        static const char *const events[] = {"started", "finished", "abandoned", "code_given",
+                                             "assisted"};
+        for (size_t e = 0; e < sizeof events / sizeof events[0]; e++) {
             char field[96];
             snprintf(field, sizeof field, "%s|%s", in->id, events[e]);
             cJSON_AddNumberToObject(f, events[e], (double)hash_long(r->element[1], field));

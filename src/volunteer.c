@@ -3,6 +3,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/commune_reply.h"
+#include "dvcbot/flow.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_reply.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 
 struct volunteers {
+    struct flows *flows;
     const struct flow_set *defs;
     const struct commune_list *communes;
     struct store *store;
@@ -42,16 +44,34 @@ bool volunteer_user_key_valid(const char *key)
 
 /* ===== In the chat ===== */
 
-static void stop_assisting(struct dialog_turn *t)
+/* Assisting ends: the volunteer's own flow set aside at its start comes
+ * back, said with a button to go on with it. Calls done. */
+static void stop_assisting(struct volunteers *v, struct dialog_turn *t)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(t->session, "assist");
     dialog_turn_set_mode(t, NULL);
+    const struct intent *held = flows_unhold(v->flows, t);
+    const struct tpl_var var = {"name", held ? held->name : ""};
+    dialog_turn_reply(t, held ? "assist_ended_held" : "assist_ended", &var, 1);
 }
 
 struct asking {
     struct volunteers *v;
     struct dialog_turn *t;
+    bool in_flow; /* typed in a running flow: asked whether to set it aside */
 };
+
+/* "/hotro" typed in a running flow: set it aside and assist (vol:start), or
+ * go on with it (f:resume); the flow stays until a button says. */
+static void ask_pause(struct dialog_turn *t, bool volunteer)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(t->session, "flow");
+    const struct intent *in = catalog_find(
+        t->deps->catalog, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "id")));
+    const struct tpl_var var = {"name", in ? in->name : ""};
+    dialog_turn_render(t, volunteer ? "assist_pause_ask" : "assist_not_volunteer_in_flow", &var, 1);
+    dialog_turn_keep_buttons(t);
+}
 
 /* "xã/phường nào?", the commune the volunteer is registered for (when the
  * 2025 list knows it) offered as the first button (vol:cm:<code>); a
@@ -80,8 +100,11 @@ static void on_member(redisReply *r, void *ud)
     if (store_reply_failed(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_INTEGER) {
         dialog_reply_busy_store(t);
+    } else if (a->in_flow) {
+        ask_pause(t, r->element[0]->integer == 1);
     } else if (r->element[0]->integer == 1) {
         cJSON_DeleteItemFromObjectCaseSensitive(t->session, "assist");
+        flows_hold(a->v->flows, t); /* their own flow waits for the end of assisting */
         dialog_turn_set_mode(t, VOLUNTEER_MODE);
         ask_commune(a->v, t, store_reply_str(r->element[1]));
     } else {
@@ -92,13 +115,14 @@ static void on_member(redisReply *r, void *ud)
 }
 
 /* Asks Redis whether the user is a volunteer, and their commune. */
-static void start_assist(struct volunteers *v, struct dialog_turn *t)
+static void start_assist(struct volunteers *v, struct dialog_turn *t, bool in_flow)
 {
     char vol[160];
     dialog_user_redis_key(vol, sizeof vol, "vol:", t->user_key, NULL);
     struct asking *a = xcalloc(1, sizeof *a);
     a->v = v;
     a->t = t;
+    a->in_flow = in_flow;
     if (t->degraded || store_command(t->deps->store, on_member, a,
                                      "FCALL volunteer_household_who 2 %s %s %s", VOLUNTEER_SET,
                                      vol, t->user_key) != 0) {
@@ -111,7 +135,7 @@ static void start_assist(struct volunteers *v, struct dialog_turn *t)
 static void on_button(struct dialog_turn *t, void *ud)
 {
     if (strcmp(t->arg, "start") == 0) {
-        start_assist(ud, t);
+        start_assist(ud, t, false);
         return;
     }
     if (strncmp(t->arg, VOLUNTEER_UNIT_ARG, strlen(VOLUNTEER_UNIT_ARG)) == 0) {
@@ -119,8 +143,7 @@ static void on_button(struct dialog_turn *t, void *ud)
         dialog_turn_done(t);
         return;
     }
-    stop_assisting(t);
-    dialog_turn_reply(t, "assist_ended", NULL, 0);
+    stop_assisting(ud, t);
 }
 
 /* What a reply to "xã/phường nào?" names: the text, or for "/hotro Chiềng
@@ -159,7 +182,7 @@ static void begin_assist(struct dialog_turn *t, const char *commune, const struc
     cJSON_AddStringToObject(a, "commune", commune);
     const struct tpl_var var = {"commune", commune};
     dialog_turn_render(t, "assist_ready", &var, 1);
-    procedure_reply_list(t->deps->tpl, t->deps->catalog, &t->replies);
+    procedure_reply_list(t->deps->tpl, t->deps->catalog, PROCEDURE_REPLY_ASSIST, &t->replies);
     dialog_turn_done(t);
 }
 
@@ -222,8 +245,7 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         return false;
     enum flow_command cmd = flow_set_command_of(v->defs, m->text);
     if (cmd == FLOW_CMD_CANCEL || cmd == FLOW_CMD_MENU) {
-        stop_assisting(t);
-        dialog_turn_reply(t, "assist_ended", NULL, 0);
+        stop_assisting(v, t);
         return true;
     }
     const char *typed = commune_typed(v, m->text);
@@ -241,21 +263,26 @@ static bool on_mode(struct dialog_turn *t, void *ud)
     return true;
 }
 
-/* The assist command anywhere outside a flow; /start stops assisting. */
+/* The assist command anywhere (in a running flow it asks first); /start
+ * stops assisting, offering back the flow set aside at its start. */
 static bool on_message(struct dialog_turn *t, void *ud)
 {
     struct volunteers *v = ud;
     const struct bot_msg *m = t->msg;
     if (dialog_is_start(m)) {
         cJSON_DeleteItemFromObjectCaseSensitive(t->session, "assist");
-        return false;
+        if (!flows_unhold(v->flows, t))
+            return false;
+        dialog_turn_set_mode(t, NULL);
+        return flows_filter(t, v->flows); /* "Anh/chị đang làm dở: …" */
     }
     const char *mode = dialog_turn_mode(t);
-    if (m->kind != BOT_MSG_TEXT || (mode && strcmp(mode, VOLUNTEER_MODE) != 0))
+    bool in_flow = mode && strcmp(mode, FLOW_MODE) == 0;
+    if (m->kind != BOT_MSG_TEXT || (mode && strcmp(mode, VOLUNTEER_MODE) != 0 && !in_flow))
         return false;
     if (flow_set_command_of(v->defs, m->text) != FLOW_CMD_ASSIST)
         return false;
-    start_assist(v, t);
+    start_assist(v, t, in_flow);
     return true;
 }
 
@@ -367,11 +394,12 @@ int volunteers_list(struct volunteers *v, volunteers_list_cb cb, void *ud)
     return rc;
 }
 
-struct volunteers *volunteers_new(struct dialog *d, const struct flow_set *defs,
+struct volunteers *volunteers_new(struct dialog *d, struct flows *flows, const struct flow_set *defs,
                                   const struct commune_list *communes, struct store *store,
                                   const struct config *cfg)
 {
     struct volunteers *v = xcalloc(1, sizeof *v);
+    v->flows = flows;
     v->defs = defs;
     v->communes = communes;
     v->store = store;

@@ -18,10 +18,11 @@
  * code> (carrying the step index, so a double tap or an old message cannot
  * skip a step), f:prof:yes|no, f:edit, f:edit:<slot>, f:help, f:resume,
  * f:cancel, f:nocode, f:undo (after a cancel, FLOW_UNDO_S). Typed commands (intents/_flow.json): quay lại, sửa
- * <mục>, hủy/thoát, trợ giúp, menu, xong. /start (and /menu, a Zalo follow,
- * the web chat page opening) does not drop a running flow: it offers to go
- * on (flow_resume: f:resume, f:cancel, menu). Typed menu leaves the flow; so
- * do any other button but a help screen's (r:) and, where no answer is
+ * <mục>, hủy/thoát, trợ giúp, menu, xong. /start (a Zalo follow, the web
+ * chat page opening) does not drop a running flow: it offers to go on
+ * (flow_resume: f:resume, f:cancel, menu). The menu typed ("menu", "/menu",
+ * "quay lại menu") pauses the flow and shows the main menu, as the "Menu
+ * chính" button does; so do any other button but a help screen's (r:) and, where no answer is
  * expected (an instruction, a check, the saved-data offer), a typed line the
  * matcher reads as another question (the flow then counts as abandoned when
  * the next one starts or the sweep finds it idle). A question about one fact
@@ -65,19 +66,35 @@
 #define FLOW_UNDO_S 1800
 #define FLOW_UNDO_KEY "fu"
 
+/* A volunteer's flow set aside while they assist a resident (flow_hold.c):
+ * session.flow moved here, brought back when assisting ends. */
+#define FLOW_HELD_KEY "fh"
+
 struct flows;
 
 struct flows *flows_new(struct dialog *d, const struct flow_set *defs,
                         const struct commune_list *communes, struct stats *st);
 void flows_free(struct flows *f);
 
-/* A dialog_on_message filter (ud = the struct flows): /start and /menu while
- * a flow runs are answered with the offer to go on (the turn is taken); an
+/* A dialog_on_message filter (ud = the struct flows): /start while a flow
+ * runs is answered with the offer to go on, "/menu" with the main menu, the
+ * flow paused (the turn is taken); an
  * expired flow is dropped and the user told, then greeted as usual. A flow
  * paused with the user's answers (they asked about something else) is
  * offered back the same way on /start or a typed greeting. The caller
  * registers it, so it can order it after the hand-off's staff filter. */
 bool flows_filter(struct dialog_turn *t, void *ud);
+
+/* A volunteer starts assisting a resident (volunteer.h): their unfinished
+ * flow with answers they gave (running or paused) is set aside under
+ * FLOW_HELD_KEY, so the resident's flow does not replace it; one at a time.
+ * Returns its procedure, or NULL when nothing was set aside. */
+const struct intent *flows_hold(struct flows *fl, struct dialog_turn *t);
+/* Assisting ends: the flow set aside is back in the session, paused (not
+ * running: "tiếp tục", f:resume and /start go on with it), unless an
+ * unfinished flow is there (a resident's left half-done: it waits for the
+ * next end). Returns its procedure, or NULL when none came back. */
+const struct intent *flows_unhold(struct flows *fl, struct dialog_turn *t);
 
 /* Reads a typed line in a flow (t->match and t->line set) as a question
  * about one fact of procedure in or of one the line names: returns that

@@ -53,9 +53,10 @@ const char *flow_turn_commune(const struct flow_ctx *c);
 /* The step the flow is at; NULL at the closing code step. */
 const struct flow_step *flow_turn_step(const struct flow_ctx *c);
 /* The answer typed at question s, checked by its type's validator; the
- * kept form in out. */
-enum valid_code flow_turn_validate(const struct flow_step *s, const char *text, char *out,
-                                   size_t cap);
+ * kept form in out. assist: a volunteer types, who may name a choice's
+ * option as it is shown to them (flow_view_value). */
+enum valid_code flow_turn_validate(const struct flow_step *s, bool assist, const char *text,
+                                   char *out, size_t cap);
 /* A check's answer typed: 1 yes, 0 no, -1 neither. */
 int flow_turn_check_option(const struct flow_ctx *c, const char *text);
 
@@ -103,6 +104,9 @@ void flow_stale(struct dialog_turn *t, void *ud);
 /* Shows where the flow is (saved-data offer, check, its "no" screen,
  * question, instruction, code step), under note (may be NULL). */
 void flow_view_current(struct flow_ctx *c, const char *note);
+/* An answer as it is shown: a choice's option as a volunteer reads it in a
+ * flow run for a resident ("Chính người dân"), else value itself. */
+const char *flow_view_value(const struct flow_ctx *c, const struct flow_step *s, const char *value);
 /* text as a note above a step: followed by a blank line (caller frees). */
 char *flow_view_note(const char *text);
 /* The same under a note rendered from a template. */

@@ -112,6 +112,10 @@ struct flow_step {
      * đã có…"): the step's "assist", else its text with _flow.json
      * "assist_words" replaced; NULL when that is the text itself. */
     const char *assist_text;
+    /* A choice's options as that volunteer reads them ("Chính người dân"
+     * for "Chính anh/chị"), the same way; NULL where unchanged. Answers keep
+     * options[k]: only what is shown differs. */
+    char *assist_options[FLOW_MAX_OPTIONS];
     char *owned;                 /* internal: a check question with its document */
     char *assist_owned;          /* internal: assist_text */
     char *said_owned;            /* internal: the folded "said" phrases */

@@ -44,8 +44,12 @@ int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
 /* The procedure menu: with topics (catalog_groups), one message with a
  * button per topic (PROCEDURE_REPLY_GROUP_PREFIX<group id>, template
  * procedure_groups); without, every procedure as buttons (i:<id>), split
- * over as few replies as BOT_MAX_BUTTONS allows, in catalog order. */
-int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat,
+ * over as few replies as BOT_MAX_BUTTONS allows, in catalog order.
+ * variant (NULL: none): the topics' template "procedure_groups<variant>"
+ * when templates/ has it (PROCEDURE_REPLY_ASSIST: to a volunteer, about the
+ * resident they help). */
+#define PROCEDURE_REPLY_ASSIST "_assist"
+int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, const char *variant,
                          struct bot_replies *out);
 
 /* Renders template name with vars, one button per topic (catalog_groups)
@@ -59,9 +63,10 @@ int procedure_reply_topics(const struct tpl_set *t, const struct catalog *cat, c
 
 /* One topic on one screen: its procedures as buttons (i:<id>), then the
  * template's own (procedure_group: back to the topics). Returns -1 (nothing
- * appended) for an unknown group. */
+ * appended) for an unknown group. variant as for procedure_reply_list
+ * ("procedure_group<variant>"). */
 int procedure_reply_group(const struct tpl_set *t, const struct catalog *cat, const char *group_id,
-                          struct bot_replies *out);
+                          const char *variant, struct bot_replies *out);
 
 /* "- doc" lines of p's documents, at most max of them, each cut to bytes,
  * then how many more (template procedure_more_documents); *cut becomes

@@ -15,6 +15,12 @@
  * per volunteer and commune (stats_assist). vol:end or /start stops
  * assisting. Others get a polite refusal.
  *
+ * A volunteer's own unfinished flow is set aside when assisting starts and
+ * offered back when it stops (flows_hold, flows_unhold). "/hotro" typed in a
+ * running flow asks first (assist_pause_ask: vol:start sets it aside and
+ * assists, f:resume goes on); typed by someone who is no volunteer, the
+ * refusal offers to go on (assist_not_volunteer_in_flow).
+ *
  * volunteer_new registers the dialog handlers. Callbacks come back once, or
  * never when the call returns an error; after store_close all have. */
 #ifndef DVCBOT_VOLUNTEER_H
@@ -34,7 +40,10 @@
 
 struct volunteers;
 
-struct volunteers *volunteers_new(struct dialog *d, const struct flow_set *defs,
+struct flows;
+/* flows: the guided flows (flow.h), for the volunteer's own flow set aside
+ * while they assist (flows_hold, flows_unhold). */
+struct volunteers *volunteers_new(struct dialog *d, struct flows *flows, const struct flow_set *defs,
                                   const struct commune_list *communes, struct store *store,
                                   const struct config *cfg);
 void volunteers_free(struct volunteers *v);

@@ -8,7 +8,7 @@ import json
 import os
 import re
 
-from harness import ROOT, Chat, ServiceTest, payloads, start_flow_past_checks
+from harness import ROOT, Chat, ServiceTest, payloads, start_flow_past_checks, texts
 
 STEP = re.compile(r"Bước (\d+)/(\d+)")
 
@@ -632,3 +632,32 @@ class YesUnderGoOnTest(ServiceTest):
         self.assertNotIn("ho_ten_tre", raw["flow"].get("a", {}))
         r = chat.say("Lò Văn Cán")
         self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+
+class MenuTypedMidFlowTest(ServiceTest):
+    telegram = False
+
+    def session(self, chat):
+        return json.loads(self.redis("GET", "s:{%s}" % chat.key))
+
+    def test_menu_typed_mid_flow_pauses_it_like_the_menu_button(self):
+        # "menu" typed at "Trẻ sinh ngày nào?" deleted the flow (the child's
+        # name was gone, counted abandoned) while the "Menu chính" button kept
+        # it to go on with; "/menu" offered to go on instead of the menu and
+        # "quay lai menu" was refused as a date ("Chưa đọc được ngày").
+        for how in ("button", "menu", "/menu", "quay lai menu", "Về menu chính"):
+            chat = Chat(self)
+            start_flow_past_checks(chat, "khai_sinh")
+            chat.say("Lò Văn An")
+            r = chat.press("menu") if how == "button" else chat.say(how)
+            self.assertEqual(texts(r), "Anh/chị cần làm gì? Chọn một mục hoặc gõ câu hỏi.", how)
+            self.assertEqual(payloads(r)[0], "menu:thu_tuc", how)
+            s = self.session(chat)
+            self.assertNotEqual(s.get("mode"), "flow", how)
+            self.assertEqual(s["flow"]["a"]["ho_ten_tre"], "Lò Văn An", how)
+            r = chat.say("/start")                             # offered back later
+            self.assertIn("Anh/chị đang làm dở: Đăng ký khai sinh", r[0]["text"], how)
+            r = chat.press("f:resume")
+            self.assertIn("Trẻ sinh ngày nào", r[-1]["text"], how)
+            r = chat.say("2")                                  # the menu's numbers are not the flow's
+            self.assertIn("Chưa đọc được ngày", texts(r), how)

@@ -331,6 +331,7 @@ class StayLengthTest(ServiceTest):
 
 class CancelUndoTest(ServiceTest):
     telegram = False
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
     def session(self, chat):
         return json.loads(self.redis("GET", "s:{%s}" % chat.key))
@@ -358,6 +359,31 @@ class CancelUndoTest(ServiceTest):
             self.assertNotIn("fu", s)
             r = chat.say("3/11")                        # and it goes on
             self.assertIn("con trai hay con gái", r[-1]["text"])
+
+    def test_an_undone_cancel_is_not_counted_abandoned(self):
+        # /admin/stats after "hủy" then "Tiếp tục hồ sơ vừa hủy": started 2,
+        # abandoned 1 for one flow the user went on with and finished.
+        def counts():
+            status, _, body = self.bot.admin("GET", "/admin/stats")
+            self.assertEqual(status, 200)
+            report = json.loads(body)
+            f = report["flows"]["khai_sinh"]
+            return f["started"], f["finished"], f["abandoned"], report["flows_in_progress"]
+        base = counts()
+
+        def since():
+            return tuple(n - b for n, b in zip(counts(), base))
+        chat = self.cancelled_at_the_birth_date()
+        self.assertEqual(since(), (1, 0, 1, 0))
+        chat.press("f:undo")
+        self.assertEqual(since(), (1, 0, 0, 1))                 # in progress again
+        walk(chat, "khai_sinh", replies=chat.press("f:resume"))
+        self.assertEqual(since(), (1, 1, 0, 0))                 # finished once, never abandoned
+        chat = self.cancelled_at_the_birth_date()               # undone by typing, then left for good
+        chat.say("tiếp tục")
+        self.assertEqual(since(), (2, 1, 0, 1))
+        chat.say("hủy")
+        self.assertEqual(since(), (2, 1, 1, 0))
 
     def test_the_cancelled_answers_go_after_half_an_hour(self):
         chat = self.cancelled_at_the_birth_date()
@@ -454,6 +480,141 @@ class VolunteerWordingTest(VolunteerJourney):
         w = walk(resident, "tam_tru", replies=r)
         self.assertIn("Anh/chị ở đó bao lâu?", dict(w.questions)["thoi_han"])
         self.assertIn("Tôi sẽ nhắn anh/chị", w.replies[-1]["text"])
+
+
+class VolunteerResidentWordsTest(VolunteerJourney):
+
+    def test_choices_summaries_and_the_menu_speak_of_the_resident(self):
+        # Assisting, the volunteer read "Anh/chị cần làm thủ tục về việc gì?"
+        # (the topics), "Chọn thủ tục anh/chị cần", the option "Chính
+        # anh/chị" for who receives the allowance and "Người hưởng: Chính
+        # anh/chị" on the portal screen: as if the volunteer were the applicant.
+        vol = self.volunteer("Chiềng Cơi")
+        vol.say("/hotro")
+        r = vol.say("1")
+        self.assertIn("Người dân cần làm thủ tục về việc gì?", texts(r))
+        self.assertNotIn("Anh/chị cần làm thủ tục", texts(r))
+        group = [p for p in payloads(r) if p.startswith("menu:thu_tuc:")][0]
+        r = vol.press(group)
+        self.assertIn("Chọn thủ tục người dân cần", r[0]["text"])
+        vol.press("flow:tro_cap_xa_hoi")
+        vol.press("f:yes:0")
+        vol.press("f:yes:1")
+        r = vol.press("f:opt:2:0")
+        self.assertIn("Ai được hưởng trợ cấp?", r[-1]["text"])
+        labels = [label for label, _ in r[-1]["buttons"]]
+        self.assertIn("Chính người dân", labels)
+        self.assertNotIn("Chính anh/chị", labels)
+        r = vol.say("chinh nguoi dan")                           # the option as shown, typed
+        self.assertNotIn("Chưa rõ", texts(r))
+        s = json.loads(self.redis("GET", "s:{%s}" % vol.key))
+        self.assertEqual(s["flow"]["a"]["nguoi_lam"], "Chính anh/chị")  # the answer itself is the option
+        w = walk(vol, "tro_cap_xa_hoi", replies=r)
+        self.assertIn("Người hưởng: Chính người dân", w.screen_text("form"))
+        self.assertNotIn("anh/chị", w.screen_text("form").replace("Anh/chị", "anh/chị").split("Điền")[-1])
+        resident = Chat(self)                                    # on their own: as before
+        r = resident.press("menu:thu_tuc")
+        self.assertIn("Anh/chị cần làm thủ tục về việc gì?", r[0]["text"])
+        w = walk(resident, "tro_cap_xa_hoi")
+        self.assertIn("Người hưởng: Chính anh/chị", w.screen_text("form"))
+
+
+class VolunteerRatingTest(VolunteerJourney):
+
+    def stats(self):
+        status, _, body = self.bot.admin("GET", "/admin/stats")
+        self.assertEqual(status, 200)
+        return json.loads(body)
+
+    def test_the_volunteer_is_not_asked_the_residents_satisfaction(self):
+        # After each flow run for a resident the volunteer got "Anh/chị hài
+        # lòng với hướng dẫn … ở mức nào?" and their stars counted in the
+        # residents' satisfaction (the ≥ 95 % figure).
+        vol = self.volunteer("Chiềng Cơi")
+        vol.say("/hotro")
+        vol.say("1")
+        before = self.stats()
+        w = walk(vol, "tam_tru", code="000.00.12.H50-261120-0201")
+        self.assertNotIn("rate:5", payloads(w.replies))
+        self.assertNotIn("hài lòng", texts(w.replies))
+        self.assertIn("hh:start", payloads(w.replies))
+        r = vol.say("5")                                        # no rating waits for it
+        walk(vol, "tam_tru")
+        r = vol.press("f:nocode")                               # "Để sau"
+        self.assertIn("người dân nhắn cho bot", r[0]["text"])
+        self.assertNotIn("rate:5", payloads(r))
+        self.assertEqual(payloads(r)[:2], ["hh:start", "vol:start"])
+        after = self.stats()
+        self.assertEqual(after["satisfaction"].get("tam_tru"), before["satisfaction"].get("tam_tru"))
+        f = after["flows"]["tam_tru"]
+        self.assertEqual((f["finished"], f["assisted"]), (2, 2))
+        resident = Chat(self)                                   # on their own: asked
+        walk(resident, "tam_tru")
+        r = resident.press("f:nocode")
+        if "consent:no" in payloads(r):                         # keeping the commune, asked first
+            r = resident.press("consent:no")
+        self.assertIn("rate:5", payloads(r))
+        resident.press("rate:5")
+        after = self.stats()
+        self.assertEqual(after["satisfaction"]["tam_tru"]["count"], 1)
+        self.assertEqual(after["flows"]["tam_tru"]["assisted"], 2)
+
+
+class VolunteerOwnFlowTest(VolunteerJourney):
+
+    def own_flow_at_the_birth_date(self, chat):
+        start_flow_past_checks(chat, "khai_sinh")
+        r = chat.say("Lò Văn An")
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+
+    def test_hotro_typed_mid_flow_asks_and_sets_the_flow_aside(self):
+        # "/hotro" typed by a volunteer at "Trẻ sinh ngày nào?" of their own
+        # flow got "Họ tên chỉ gồm chữ cái" / "Chưa đọc được ngày": assisting
+        # never started.
+        vol = self.volunteer("Chiềng Cơi")
+        self.own_flow_at_the_birth_date(vol)
+        r = vol.say("/hotro")
+        self.assertIn("Anh/chị đang làm dở: Đăng ký khai sinh", r[0]["text"])
+        self.assertEqual(payloads(r), ["vol:start", "f:resume"])
+        r = vol.say("2")                                        # "Làm tiếp việc đang dở"
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        vol.say("/hotro")
+        r = vol.say("1")                                        # "Tạm dừng, hỗ trợ người dân"
+        self.assertIn("xã/phường nào", r[0]["text"])
+        vol.say("1")
+        r = vol.press("flow:tam_tru")                           # the resident's: no "bỏ việc đang dở?"
+        self.assertNotIn("đang làm dở", texts(r))
+        self.assertIn("Người dân đã có tài khoản VNeID", r[-1]["text"])
+        walk(vol, "tam_tru", replies=r, code="000.00.12.H50-261120-0301")
+        r = vol.press("vol:end")                                # assisting ends: the own flow is back
+        self.assertIn("Việc anh/chị đang làm dở: Đăng ký khai sinh", r[0]["text"])
+        self.assertEqual(payloads(r)[0], "f:resume")
+        r = vol.press("f:resume")
+        self.assertIn("Trẻ sinh ngày nào", r[-1]["text"])
+        r = vol.say("3/11/2025")
+        self.assertIn("con trai hay con gái", r[-1]["text"])
+        s = json.loads(self.redis("GET", "s:{%s}" % vol.key))
+        self.assertEqual(s["flow"]["a"]["ho_ten_tre"], "Lò Văn An")
+        self.assertNotIn("fh", s)
+
+    def test_start_after_assisting_offers_the_own_flow_back(self):
+        vol = self.volunteer("Chiềng Cơi")
+        self.own_flow_at_the_birth_date(vol)
+        vol.say("/hotro")
+        vol.press("vol:start")
+        vol.say("1")
+        r = vol.say("/start")
+        self.assertIn("Anh/chị đang làm dở: Đăng ký khai sinh", r[0]["text"])
+        self.assertNotIn("assist", json.loads(self.redis("GET", "s:{%s}" % vol.key)))
+
+    def test_hotro_typed_mid_flow_by_a_resident_keeps_the_flow(self):
+        resident = Chat(self)
+        self.own_flow_at_the_birth_date(resident)
+        r = resident.say("/hotro")
+        self.assertIn("Tổ công nghệ số cộng đồng", r[0]["text"])
+        self.assertEqual(payloads(r)[0], "f:resume")
+        r = resident.say("3/11/2025")                           # the flow still runs
+        self.assertIn("con trai hay con gái", r[-1]["text"])
 
 
 class SentTwiceTest(ServiceTest):

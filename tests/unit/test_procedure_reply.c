@@ -203,7 +203,7 @@ static void test_list_is_one_screen_of_topics_then_one_screen_per_topic(void **s
     struct fixture *f = *state;
     struct bot_replies out;
     bot_replies_init(&out);
-    assert_int_equal(procedure_reply_list(f->tpl, f->cat, &out), 0);
+    assert_int_equal(procedure_reply_list(f->tpl, f->cat, NULL, &out), 0);
     assert_int_equal(out.n, 1);
     const struct bot_reply *menu = &out.items[0];
     static const char *const topics[] = {"Hộ tịch", "Cư trú, căn cước", "Đất đai, xây dựng", "Xe, giao thông",
@@ -223,7 +223,7 @@ static void test_list_is_one_screen_of_topics_then_one_screen_per_topic(void **s
         const char *id = menu->buttons[g].payload + strlen(PROCEDURE_REPLY_GROUP_PREFIX);
         struct bot_replies screen;
         bot_replies_init(&screen);
-        assert_int_equal(procedure_reply_group(f->tpl, f->cat, id, &screen), 0);
+        assert_int_equal(procedure_reply_group(f->tpl, f->cat, id, NULL, &screen), 0);
         assert_int_equal(screen.n, 1);
         const struct bot_reply *r = &screen.items[0];
         assert_non_null(strstr(r->text, topics[g]));
@@ -245,7 +245,7 @@ static void test_list_is_one_screen_of_topics_then_one_screen_per_topic(void **s
         assert_true(times[i] <= 1);
     struct bot_replies none;
     bot_replies_init(&none);
-    assert_int_equal(procedure_reply_group(f->tpl, f->cat, "khong_co", &none), -1);
+    assert_int_equal(procedure_reply_group(f->tpl, f->cat, "khong_co", NULL, &none), -1);
     assert_int_equal(none.n, 0);
     bot_replies_free(&out);
 }
