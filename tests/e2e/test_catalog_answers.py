@@ -241,8 +241,10 @@ class OnlineLineTest(ServiceTest):
             self.assertNotIn("Nộp trên mạng", text)
             self.assertNotIn("Làm hết trên điện thoại", text)
             self.assertIn("Làm trực tiếp", text)
-            # in the app for a level-2 account: not verified, said so
-            self.assertIn("chưa chắc", text)
+            # NĐ 69/2024 makes it at the police, NĐ 320/2026 left that as it
+            # was (facts9): said plainly, no more "chưa chắc"
+            self.assertIn("mức 2 phải đến Công an, không tự làm trên ứng dụng", text)
+            self.assertNotIn("chưa chắc", text)
         self.texts("online03", button="i:dinh_danh_dien_tu")
         online = self.texts("online03", "làm online được không")
         self.assertTrue(online.startswith("Nộp trực tuyến – "), online)
@@ -262,7 +264,9 @@ class OnlineLineTest(ServiceTest):
         self.assertIn("TK01", screen)
         self.assertIn("cùng lúc", screen)
         self.assertNotIn("làm thẻ căn cước trước", screen)
-        self.assertIn("chưa chắc", screen)   # level 2 in the app: not verified
+        # level 2 in the app: NĐ 69/2024 and NĐ 320/2026 say at the police (facts9)
+        self.assertIn("Mức 2 không tự làm trên ứng dụng được, phải đến Công an.", screen)
+        self.assertNotIn("chưa chắc", screen)
 
     def test_the_passport_line_says_a_first_chip_passport_may_need_a_visit(self):
         """The intro said 'Làm hết trên điện thoại' while the notes said a
@@ -277,3 +281,50 @@ class OnlineLineTest(ServiceTest):
             self.assertIn("lần đầu", line.lower())
             self.assertIn("vân tay", line)
             self.assertIn("chưa chắc", line)
+
+
+class CheckedFeesTest(ServiceTest):
+    """Fees the bot had marked unchecked and that a source now confirms
+    (facts9, sources in the intent files): the passport amounts of Thông tư
+    28/2026/TT-BTC and the halving until 31/12/2026, the criminal-record fee
+    of Thông tư 16/2025/TT-BTC, and the conditions of Nghị quyết
+    66.22/2026/NQ-CP for the 0 đ of Thông tư 117/2026/TT-BTC — each said
+    plainly in the reply, amounts first."""
+    telegram = False
+
+    def text(self, user, button):
+        status, data = self.bot.webchat(user, None, button=button)
+        self.assertEqual(status, 200)
+        return data["replies"][0]["text"]
+
+    @staticmethod
+    def fee_line(text):
+        return next(line for line in text.split("\n") if line.startswith("Lệ phí:"))
+
+    def test_the_passport_fee_says_the_amounts_of_thong_tu_28_2026(self):
+        summary = self.fee_line(self.text("checked01", "i:ho_chieu"))
+        self.assertRegex(summary, r"^Lệ phí: Cấp mới [12]00\.000 đ, cấp lại do hỏng, mất [24]00\.000 đ")
+        full = self.fee_line(self.text("checked01", "full:ho_chieu"))
+        self.assertIn("Thông tư 28/2026/TT-BTC", full)
+        self.assertIn("400.000 đ", full)
+        self.assertNotIn("chưa kiểm tra", full)
+        self.assertNotIn("25/2021", full)
+
+    def test_the_criminal_record_fee_names_thong_tu_16_2025_and_pupils_from_16(self):
+        full = self.fee_line(self.text("checked02", "full:ly_lich_tu_phap"))
+        self.assertTrue(full.startswith("Lệ phí: 200.000 đ/lần"), full)
+        self.assertIn("học sinh từ đủ 16 tuổi, sinh viên", full)
+        self.assertIn("Thông tư 16/2025/TT-BTC", full)
+        self.assertNotIn("244/2016", full)
+
+    def test_the_level_2_waiver_says_its_conditions(self):
+        for pid, extra in (("can_cuoc", None), ("thuong_tru", None), ("tam_tru", None), ("tach_ho", None),
+                           ("trich_luc_ho_tich", None), ("ly_lich_tu_phap", None),
+                           ("doi_gplx", "giấy phép lái xe"), ("dang_ky_xe", "chứng nhận đăng ký xe"),
+                           ("ho_chieu", "thông tin hộ chiếu")):
+            full = self.text("checked03", "full:" + pid)
+            self.assertIn("đã tích hợp trên VNeID 5 loại giấy tờ, thông tin cơ bản", full, pid)
+            self.assertIn("nộp qua dịch vụ công trực tuyến", full, pid)
+            self.assertNotIn("bot chưa kiểm tra được; số tiền", full, pid)
+            if extra:
+                self.assertIn("cả " + extra, full, pid)
