@@ -457,43 +457,6 @@ bool console_in_scope(const char *scope, const char *commune)
     return !scope[0] || commune_same(scope, commune);
 }
 
-static bool commune_listed(const struct commune_list *l, const char *name)
-{
-    for (size_t i = 0; i < commune_list_size(l); i++)
-        if (commune_same(name, commune_list_at(l, i)->name))
-            return true;
-    return false;
-}
-
-/* ", nearest: A, B" from what the list finds likely for name. */
-static void put_nearest(struct buf *b, const struct commune_list *l, const char *name)
-{
-    struct commune_match m;
-    commune_list_match(l, name, &m);
-    const struct commune_unit *one[1] = {m.unit};
-    const struct commune_unit *const *units = m.unit ? one : m.cands;
-    size_t n = m.unit ? 1 : m.n_cands;
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(b, i ? ", " : "; nearest: ");
-        buf_puts(b, units[i]->label);
-    }
-}
-
-bool console_commune_known(const struct console_ctx *ctx, struct http_request *req,
-                           const char *name)
-{
-    const struct commune_list *l = ctx->deps.communes;
-    if (!name[0] || !l || !commune_list_size(l) || commune_listed(l, name))
-        return true;
-    struct buf b;
-    buf_init(&b);
-    buf_printf(&b, "unknown commune '%.100s' (not in the 2025 list)", name);
-    put_nearest(&b, l, name);
-    http_respond_error(req, 422, b.data);
-    buf_free(&b);
-    return false;
-}
-
 char **console_user_keys(const redisReply *r, size_t *n)
 {
     char **users = xcalloc(r->elements + 1, sizeof *users);
