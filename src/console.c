@@ -16,6 +16,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/netaddr.h"
+#include "dvcbot/upload_texts.h"
 #include "dvcbot/store.h"
 
 #include <stdio.h>
@@ -388,6 +389,8 @@ static void handle_meta(struct http_request *req, void *ud)
     char *names = cJSON_PrintUnformatted(dossier_status_names(cat));
     buf_puts(&b, names ? names : "{}");
     free(names);
+    buf_puts(&b, ",\"upload_texts\":");
+    buf_puts(&b, upload_texts_json(ctx->upload_texts));
     buf_putc(&b, '}');
     http_respond_json(req, 200, b.data);
     buf_free(&b);
@@ -400,8 +403,14 @@ struct console *console_new(const struct console_deps *deps, char **err)
     struct console_pages *pages = console_pages_load(deps->cfg, err);
     if (!pages)
         return NULL;
+    struct upload_texts *texts = upload_texts_load(deps->cfg->data_dir, err);
+    if (!texts) {
+        console_pages_free(pages);
+        return NULL;
+    }
     struct console *con = xcalloc(1, sizeof *con);
     con->ctx.deps = *deps;
+    con->ctx.upload_texts = texts;
     con->pages = pages;
     con->sessions = console_sessions_new(deps->store, deps->cfg);
     con->ui = router_new();
@@ -427,6 +436,7 @@ void console_free(struct console *con)
     router_free(con->ui);
     console_sessions_free(con->sessions);
     console_pages_free(con->pages);
+    upload_texts_free(con->ctx.upload_texts);
     free(con);
 }
 

@@ -16,11 +16,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct upload_texts;
+
 #define CONSOLE_UI_PREFIX "/admin/ui/"
 #define CONSOLE_USER_KEY_MAX 80 /* bytes of a user key ("tg:<id>") with its NUL */
 
 struct console_ctx {
     struct console_deps deps;
+    struct upload_texts *upload_texts; /* owned: sent with meta for the upload answer */
 };
 
 /* "" (whole province) or the commune of the signed-in token. */
