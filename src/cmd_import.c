@@ -41,10 +41,10 @@ struct import {
     size_t created, updated, unchanged, invalid, failed, printed;
 };
 
-/* Prints the message key of the texts, {{name}}s from the name/value pairs. */
+/* Prints the message key of the texts, {{name}}s from the {name, value} pairs. */
 #define SAY(im, f, key, ...) \
-    say((im), (f), (key), (const struct tpl_var[]){{"", ""}, __VA_ARGS__}, \
-        sizeof((const struct tpl_var[]){{"", ""}, __VA_ARGS__}) / sizeof(struct tpl_var))
+    say((im), (f), (key), (const struct tpl_var[]){__VA_ARGS__}, \
+        sizeof((const struct tpl_var[]){__VA_ARGS__}) / sizeof(struct tpl_var))
 
 static void say(const struct import *im, FILE *f, const char *key, const struct tpl_var *vars,
                 size_t n)
@@ -70,7 +70,7 @@ static redisContext *connect_redis(struct import *im, const char *url)
     char *host, *path;
     int port, db;
     if (store_parse_url(url, &host, &port, &path, &db) != 0) {
-        SAY(im, stderr, "bad_redis_url", {"", ""});
+        say(im, stderr, "bad_redis_url", NULL, 0);
         return NULL;
     }
     struct timeval tv = {5, 0};
@@ -86,7 +86,7 @@ static redisContext *connect_redis(struct import *im, const char *url)
     bool ok = r && r->type != REDIS_REPLY_ERROR;
     freeReplyObject(r);
     if (!ok) {
-        SAY(im, stderr, "redis_refused", {"", ""});
+        say(im, stderr, "redis_refused", NULL, 0);
         redisFree(c);
         return NULL;
     }
@@ -215,7 +215,7 @@ static int run(struct import *im, const char *data, size_t len, enum record_form
 
 static int usage(const struct import *im)
 {
-    SAY(im, stderr, "usage", {"", ""});
+    say(im, stderr, "usage", NULL, 0);
     return 2;
 }
 

@@ -8,7 +8,8 @@
  *
  * All need `Authorization: Bearer <token>` (admin_auth_check). POST checks
  * the body (broadcast_spec.h: 400) and that the segment's communes are in
- * the 2025 list (commune_check.h: 422 naming the nearest), then resolves the segment before answering:
+ * the 2025 list (commune_check.h: 422 naming the nearest), then resolves
+ * the segment before answering:
  * SCAN over u:{*} one page at a time (never blocking the loop or Redis),
  * one script reading each page's user records, matching users written in
  * batches of BROADCAST_BATCH to bc:<id>:b:<n> with one stream entry each

@@ -18,9 +18,10 @@
 
 struct upload_texts;
 
-/* Reads and checks the file under data_dir (DVCBOT_DATA_DIR). Returns NULL with a message in
- * *err (caller frees) when it is missing or malformed (a field, reason or
- * message that is not a string, an "import" message missing). */
+/* Reads and checks the file under data_dir (DVCBOT_DATA_DIR). Returns NULL
+ * with a message in *err (caller frees) when it is missing or malformed (a
+ * field, reason or message that is not a string, an "import" message
+ * missing). */
 struct upload_texts *upload_texts_load(const char *data_dir, char **err);
 void upload_texts_free(struct upload_texts *t);
 
