@@ -353,7 +353,7 @@ class ConsoleVolunteerTest(ServiceTest):
         calls = [("volunteers", {"user": "tg:7400000001", "commune": "Chiềng Kơi"}),    # a typo
                  ("volunteers", {"user": "tg:7400000001", "commune": "Xã Hua La"}),     # merged in 2025
                  ("villages", {"commune": "Thanh Luông", "village": "Bản Mới", "households": 10}),
-                 ("broadcasts/count", {"text": "x", "segment": {"channels": ["telegram"],
+                 ("broadcasts/count", {"text": "x", "segment": {"channels": ["webchat"],  # on here
                                                                 "communes": ["Chiềng Cơi", "Bản Thử"]}})]
         nearest = []
         for path, body in calls:
