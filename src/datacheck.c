@@ -1,5 +1,6 @@
 /* datacheck — everything `dvcbot check` verifies, as a library call. */
 #include "dvcbot/datacheck.h"
+#include "dvcbot/upload_texts.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/commune_list.h"
 #include "dvcbot/facets.h"
@@ -413,6 +414,14 @@ int datacheck_run(const char *data_dir, catalog_report_fn report, void *ud,
     buf_printf(&dir, "%s/templates", data_dir);
     p.prefix = "templates/";
     check_templates(dir.data, cat, flows, &p, &st);
+    char *err = NULL;
+    struct upload_texts *ut = upload_texts_load(data_dir, &err);
+    if (!ut) {
+        p.prefix = "";
+        report_prefixed(&p, UPLOAD_TEXTS_FILE, "", err);
+        free(err);
+    }
+    upload_texts_free(ut);
     flow_set_free(flows);
     catalog_free(cat);
     buf_free(&dir);
