@@ -5,6 +5,7 @@
 #include "dvcbot/facets.h"
 #include "dvcbot/flowdef.h"
 #include "dvcbot/matcher.h"
+#include "dvcbot/nothing_asked.h"
 #include "dvcbot/outside.h"
 #include "dvcbot/dialog.h"
 #include "dvcbot/dossier_input.h"
@@ -193,6 +194,7 @@ static bool is_data_template(const struct catalog *cat, const struct flow_set *f
 {
     const struct intent *fallback = cat ? catalog_find(cat, CATALOG_FALLBACK_ID) : NULL;
     bool data = reply_owner(cat, name) || outside_names_template(fallback, name) ||
+                nothing_asked_names_template(fallback, name) ||
                 is_check_screen(flows, name) ||
                 (dialog_is_screen(name) && screen_is_linked(set, name));
     if (!data)
@@ -263,6 +265,7 @@ static void check_templates(const char *dir, const struct catalog *cat,
         p->prefix = "intents/";
         check_answered(cat, set, p);
         outside_check(catalog_find(cat, CATALOG_FALLBACK_ID), set, report_prefixed, p);
+        nothing_asked_check(catalog_find(cat, CATALOG_FALLBACK_ID), set, report_prefixed, p);
         p->prefix = "templates/";
     }
     tpl_set_free(set);

@@ -7,6 +7,7 @@
 #include "dvcbot/dialog_internal.h"
 #include "dvcbot/followup.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/nothing_asked.h"
 #include "dvcbot/outside.h"
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/strfmt.h"
@@ -154,6 +155,13 @@ static void route_text(struct dialog_turn *t)
     metrics_inc("dvcbot_intents_total", labels, 1);
     for (size_t i = 0; i < t->dialog->n_observers; i++)
         t->dialog->observers[i].observe(t, t->dialog->observers[i].ud);
+    const char *ask = nothing_asked_reply(catalog_find(t->deps->catalog, CATALOG_FALLBACK_ID),
+                                          t->msg->text, catalog_find(t->deps->catalog, t->match.id));
+    if (ask) { /* "ạ", "bản Nà Sản": what do you need? */
+        dialog_turn_render(t, ask, NULL, 0);
+        dialog_turn_done(t);
+        return;
+    }
     for (size_t i = 0; i < t->dialog->n_readers; i++)
         if (t->dialog->readers[i].mode(t, t->dialog->readers[i].ud))
             return;

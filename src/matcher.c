@@ -131,6 +131,23 @@ bool matcher_read_line(const struct matcher *m, const char *text, size_t len,
     return read_folded(m, text, len, ln, folded, &flen);
 }
 
+/* The intent of the first match.claims pattern in ln (masked), or -1. */
+static int claimant(const struct matcher *m, const struct rewrite_line *ln)
+{
+    if (!m->n_claims)
+        return -1;
+    pcre2_match_data *md = pcre2_match_data_create(m->max_captures + 1, NULL);
+    if (!md)
+        return -1; /* out of memory: no claim, the models decide */
+    int intent = -1;
+    for (size_t i = 0; i < m->n_claims && intent < 0; i++)
+        if (pcre2_match(m->claims[i].code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK,
+                        md, NULL) >= 0)
+            intent = m->claims[i].intent;
+    pcre2_match_data_free(md);
+    return intent;
+}
+
 /* matcher_read, also handing back the line as rewritten before masking
  * (line may be NULL; *line NULL when the input is rejected). */
 static bool read_input(const struct matcher *m, const char *text, size_t len,
@@ -145,10 +162,14 @@ static bool read_input(const struct matcher *m, const char *text, size_t len,
         return false;
     in->mlen = matcher_marked(text, len, in->marked);
     matcher_mask_line(m, &in->ln, in->marked, &in->mlen);
-    /* the intent of an example that folds, or else reads, the same */
+    /* the intent of an example that folds, or else reads, the same; else
+     * of a claim the line has */
+    in->claimed = false;
     if (!wordmap_get(&m->examples, folded, flen, &in->exact) &&
-        !wordmap_get(&m->rewritten, in->ln.text, in->ln.len, &in->exact))
-        in->exact = -1;
+        !wordmap_get(&m->rewritten, in->ln.text, in->ln.len, &in->exact)) {
+        in->exact = claimant(m, &in->ln);
+        in->claimed = in->exact >= 0;
+    }
     return true;
 }
 
@@ -436,12 +457,14 @@ void matcher_classify(const struct matcher *m, const char *text, size_t len,
     matcher_classify_line(m, text, len, out, NULL);
 }
 
-void matcher_classify_line(const struct matcher *m, const char *text, size_t len,
-                           struct match_result *out, char **line)
+/* One reading of text; *exact: an example equal to it, or a claim, decided. */
+static void classify_once(const struct matcher *m, const char *text, size_t len,
+                          struct match_result *out, char **line, bool *exact)
 {
     struct matcher_input in;
     struct matcher_scores sc;
     bool read = read_input(m, text, len, &in, line);
+    *exact = read && in.exact >= 0;
     if (!read || !in.ln.n || !matcher_score(m, &in, &sc)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
@@ -451,6 +474,93 @@ void matcher_classify_line(const struct matcher *m, const char *text, size_t len
         out->score = 0;
     if (out->score > 1)
         out->score = 1;
+}
+
+/* ===== The particle "ạ" ===== */
+
+static bool lists_string(const cJSON *arr, const char *s)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+        if (cJSON_IsString(e) && strcmp(e->valuestring, s) == 0)
+            return true;
+    return false;
+}
+
+static bool is_particle(const cJSON *particles, const char *w, size_t n)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, particles)
+        if (cJSON_IsString(e) && norm_same_word(w, n, e->valuestring, strlen(e->valuestring)))
+            return true;
+    return false;
+}
+
+/* text's words but its particles, one space apart, into a new string; NULL
+ * when it has no particle or nothing else. */
+static char *without_particles(const cJSON *particles, const char *text, size_t len)
+{
+    char *kept = xmalloc(len + 1);
+    size_t klen = 0, n;
+    bool dropped = false;
+    const char *at = text, *w;
+    while ((w = norm_next_word(&at, text + len, &n))) {
+        if (is_particle(particles, w, n)) {
+            dropped = true;
+            continue;
+        }
+        if (klen)
+            kept[klen++] = ' ';
+        memcpy(kept + klen, w, n);
+        klen += n;
+    }
+    kept[klen] = '\0';
+    if (dropped && klen)
+        return kept;
+    free(kept);
+    return NULL;
+}
+
+/* "ạ" typed with its mark is a particle, but it folds to "a", which
+ * abbreviates "anh": "hỏi người có công ạ" read as a greeting. A line read
+ * as one of _matcher.json's particle_readings (a greeting, thanks) and
+ * having one of its particles is read again without them; that reading
+ * wins when it was the first one's runner-up and is at least as sure. */
+static void reread_without_particles(const struct matcher *m, const char *text, size_t len,
+                                     struct match_result *out, char **line)
+{
+    const cJSON *tuning = catalog_extra(m->cat, "matcher");
+    if (!out->alt_id ||
+        !lists_string(cJSON_GetObjectItemCaseSensitive(tuning, "particle_readings"), out->id))
+        return;
+    char *kept = without_particles(cJSON_GetObjectItemCaseSensitive(tuning, "particles"), text, len);
+    if (!kept)
+        return;
+    struct match_result again;
+    char *line2 = NULL;
+    bool exact;
+    classify_once(m, kept, strlen(kept), &again, line ? &line2 : NULL, &exact);
+    if (strcmp(again.id, out->alt_id) == 0 && again.score >= out->score) {
+        *out = again;
+        if (line) {
+            free(*line);
+            *line = line2;
+            line2 = NULL;
+        }
+    }
+    free(line2);
+    free(kept);
+}
+
+void matcher_classify_line(const struct matcher *m, const char *text, size_t len,
+                           struct match_result *out, char **line)
+{
+    bool exact;
+    if (line)
+        *line = NULL;
+    classify_once(m, text, len, out, line, &exact);
+    if (!exact)
+        reread_without_particles(m, text, len, out, line);
 }
 
 /* ===== Explaining ===== */
@@ -491,7 +601,7 @@ void matcher_explain(const struct matcher *m, const char *text, size_t len, stru
     buf_puts(out, " procedures:");
     explain_top(out, m, sc.proc, m->n_procs, m->proc_intent, "(none)");
     if (sc.exact >= 0)
-        buf_printf(out, " example of %s", intent_id(m, sc.exact));
+        buf_printf(out, " %s of %s", in.claimed ? "claim" : "example", intent_id(m, sc.exact));
 }
 
 /* ===== Building and freeing ===== */
@@ -519,6 +629,9 @@ void matcher_free(struct matcher *m)
     for (size_t i = 0; i < m->n_rules; i++)
         pcre2_code_free(m->rules[i].code);
     free(m->rules);
+    for (size_t i = 0; i < m->n_claims; i++)
+        pcre2_code_free(m->claims[i].code);
+    free(m->claims);
     nbayes_free(m->nb);
     free(m->row_of);
     softmax_free(&m->gate);

@@ -157,6 +157,28 @@ static void load_requires(struct matcher *m, struct problems *pb, size_t i,
     }
 }
 
+/* "particles" (words as typed, "ạ") and "particle_readings" (catalog ids)
+ * of _matcher.json: read at classification (matcher.c), checked here. */
+static void check_particles(const struct matcher *m, struct problems *pb, const cJSON *tuning)
+{
+    const cJSON *words = cJSON_GetObjectItemCaseSensitive(tuning, "particles");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(tuning, "particle_readings"), *e;
+    if (words && !cJSON_IsArray(words))
+        problemf(pb, "_matcher.json", "particles", "must be an array of words");
+    cJSON_ArrayForEach(e, words) {
+        size_t n = 0;
+        const char *at = cJSON_IsString(e) ? e->valuestring : "", *end = at + strlen(at);
+        if (!norm_next_word(&at, end, &n) || norm_next_word(&at, end, &n))
+            problemf(pb, "_matcher.json", "particles", "every item must be one word");
+    }
+    if (ids && !cJSON_IsArray(ids))
+        problemf(pb, "_matcher.json", "particle_readings", "must be an array of ids");
+    cJSON_ArrayForEach(e, ids)
+        if (!cJSON_IsString(e) || !catalog_find(m->cat, e->valuestring))
+            problemf(pb, "_matcher.json", "particle_readings", "'%s': no such id",
+                     cJSON_IsString(e) ? e->valuestring : "?");
+}
+
 void matcher_mask_load(struct matcher *m, struct problems *pb)
 {
     struct rewrite_line *ln = xmalloc(sizeof *ln);
@@ -168,6 +190,7 @@ void matcher_mask_load(struct matcher *m, struct problems *pb)
                  1, NULL, &m->choice_words, ln);
     for (size_t i = 0; i < m->n_intents; i++)
         load_requires(m, pb, i, ln);
+    check_particles(m, pb, tuning);
     free(ln);
 }
 

@@ -219,7 +219,8 @@ static bool pattern_is_folded(const char *re)
     return true;
 }
 
-static void add_rule(struct builder *b, const char *re, int intent, double weight)
+/* re compiled as whole words ("\\b(?:re)\\b"), or NULL (reported). */
+static pcre2_code *compile_words(struct builder *b, const char *re, const char *field)
 {
     struct matcher *m = b->m;
     struct buf src;
@@ -234,14 +235,23 @@ static void add_rule(struct builder *b, const char *re, int intent, double weigh
         PCRE2_UCHAR msg[256];
         if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
             snprintf((char *)msg, sizeof msg, "error %d", errcode);
-        problemf(&b->pb, b->file, "match.patterns", "'%s': does not compile: %s", re, (char *)msg);
-        return;
+        problemf(&b->pb, b->file, field, "'%s': does not compile: %s", re, (char *)msg);
+        return NULL;
     }
     /* JIT is an optimisation: without it (unsupported CPU) matching still works. */
     (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
     uint32_t caps = 0;
     if (pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &caps) == 0 && caps > m->max_captures)
         m->max_captures = caps;
+    return code;
+}
+
+static void add_rule(struct builder *b, const char *re, int intent, double weight)
+{
+    struct matcher *m = b->m;
+    pcre2_code *code = compile_words(b, re, "match.patterns");
+    if (!code)
+        return;
     m->rules = xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
     m->rules[m->n_rules++] = (struct matcher_rule){code, intent, weight};
 }
@@ -268,6 +278,37 @@ static void load_patterns(struct builder *b, const cJSON *pats, int intent)
                      "(they run on folded text)", re->valuestring);
         else
             add_rule(b, re->valuestring, intent, w->valuedouble);
+    }
+}
+
+/* match.claims: patterns that make a line this intent whatever the models
+ * say (after an example equal to the line). */
+static void load_claims(struct builder *b, const cJSON *arr, int intent)
+{
+    struct matcher *m = b->m;
+    const cJSON *e;
+    if (!arr)
+        return;
+    if (!cJSON_IsArray(arr)) {
+        problemf(&b->pb, b->file, "match.claims", "must be an array of patterns");
+        return;
+    }
+    cJSON_ArrayForEach(e, arr) {
+        if (!cJSON_IsString(e) || !*e->valuestring) {
+            problemf(&b->pb, b->file, "match.claims", "each item must be a non-empty pattern");
+            continue;
+        }
+        if (!pattern_is_folded(e->valuestring)) {
+            problemf(&b->pb, b->file, "match.claims",
+                     "'%s': write patterns in lower case without diacritics "
+                     "(they run on folded text)", e->valuestring);
+            continue;
+        }
+        pcre2_code *code = compile_words(b, e->valuestring, "match.claims");
+        if (!code)
+            continue;
+        m->claims = xrealloc(m->claims, (m->n_claims + 1) * sizeof *m->claims);
+        m->claims[m->n_claims++] = (struct matcher_rule){code, intent, 0};
     }
 }
 
@@ -485,6 +526,7 @@ static void collect(struct builder *b, struct corpus *c)
                     add_example, &a);
         load_keywords(b, c, cJSON_GetObjectItemCaseSensitive(sec, "keywords"), (int)i);
         load_patterns(b, cJSON_GetObjectItemCaseSensitive(sec, "patterns"), (int)i);
+        load_claims(b, cJSON_GetObjectItemCaseSensitive(sec, "claims"), (int)i);
         if (m->proc_class[i] < 0)
             load_templates(b, c, cJSON_GetObjectItemCaseSensitive(sec, "templates"), (int)i);
     }

@@ -300,3 +300,34 @@ bool norm_has_words(const char *text, size_t len, const char *words, size_t n)
     }
     return false;
 }
+
+#define SAME_WORD_CAP 64
+
+bool norm_same_word(const char *a, size_t an, const char *b, size_t bn)
+{
+    char fa[SAME_WORD_CAP], fb[SAME_WORD_CAP], ma[SAME_WORD_CAP * 2], mb[SAME_WORD_CAP * 2];
+    size_t la = norm_fold_into(a, an, fa, sizeof fa), lb = norm_fold_into(b, bn, fb, sizeof fb);
+    if (la == NORM_ERROR || lb == NORM_ERROR || !la || la != lb || memcmp(fa, fb, la) != 0)
+        return false;
+    la = norm_marked_words(a, an, ma, sizeof ma);
+    lb = norm_marked_words(b, bn, mb, sizeof mb);
+    return la != NORM_ERROR && la == lb && memcmp(ma, mb, la) == 0;
+}
+
+static bool is_word_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+const char *norm_next_word(const char **at, const char *end, size_t *n)
+{
+    const char *p = *at;
+    while (p < end && !is_word_byte((unsigned char)*p))
+        p++;
+    const char *start = p;
+    while (p < end && is_word_byte((unsigned char)*p))
+        p++;
+    *at = p;
+    *n = (size_t)(p - start);
+    return *n ? start : NULL;
+}

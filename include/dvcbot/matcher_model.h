@@ -105,6 +105,8 @@ struct matcher {
 
     struct matcher_rule *rules;
     size_t n_rules;
+    struct matcher_rule *claims; /* match.claims, in catalog order (weight unused) */
+    size_t n_claims;
     uint32_t max_captures;
 
     struct wordmap examples;  /* folded example line → intent */
@@ -155,7 +157,9 @@ struct matcher_input {
     struct rewrite_line ln;                 /* folded, rewritten */
     char marked[MATCHER_MARKED_CAP];        /* its words typed with marks */
     size_t mlen;
-    int exact; /* the intent of an example that folds or reads the same, or -1 */
+    int exact; /* the intent of an example that folds or reads the same, or
+                * else of the first match.claims pattern the line has, or -1 */
+    bool claimed; /* exact comes from a claim */
 };
 
 /* Examples whose fold (a hash of the folded line, modulo folds) is `fold`

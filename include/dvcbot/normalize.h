@@ -41,4 +41,13 @@ size_t norm_marked_words(const char *text, size_t len, char *out, size_t cap);
  * or before one. Meant for folded text; false when n is 0. */
 bool norm_has_words(const char *text, size_t len, const char *words, size_t n);
 
+/* Whether a (an bytes) and b (bn bytes) are the same word typed the same:
+ * they fold to the same text and carry the same marks ("Ạ" is "ạ", neither
+ * is "a" or "à"). False for invalid UTF-8, empty or long words. */
+bool norm_same_word(const char *a, size_t an, const char *b, size_t bn);
+
+/* The next word of text (ASCII spaces and punctuation apart) from *at, up
+ * to end: its start, its length in *n, *at moved past it; NULL at the end. */
+const char *norm_next_word(const char **at, const char *end, size_t *n);
+
 #endif

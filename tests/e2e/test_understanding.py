@@ -73,6 +73,15 @@ class UnderstandingTest(unittest.TestCase):
         self.assertEqual([judge.name(r) for r in replies],
                          ["dinh_danh_dien_tu", "dinh_danh_dien_tu", "khai_sinh"])
 
+    def test_what_do_you_need_stands_for_out_of_scope(self):
+        """A line that asks nothing yet ("ạ", "bản Nà Sản") gets "what do you
+        need?" (khac.json "nothing_asked"); the judge names it khac, as it
+        does the out-of-scope answers."""
+        judge = self.service.judge
+        replies = judge.ask(["ạ", "bản Pá Khoang", "ubnd xa o dau"])
+        self.assertIn("cần hỏi việc gì", replies[0]["text"])
+        self.assertEqual([judge.name(r) for r in replies], ["khac", "khac", "khac"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -7,7 +7,9 @@ by its button ("i:<id>", as if the user had asked about it) and the first
 line of each answer is kept as that id's signature (a procedure's summary,
 the lookup prompt, the complaint path, the thanks reply, the not-understood
 fallback for khac...). The answer to an out-of-scope topic another office
-serves (intents/khac.json "outside": social insurance) stands for khac.
+serves (intents/khac.json "outside": social insurance) stands for khac, and
+so does "what do you need?" to a line that asks nothing yet (a particle
+alone, only a village's name: "nothing_asked" of khac.json).
 The answers that depend on what the user named (the lookup or payment
 prompt for a named procedure) are recognised from their templates. "Which one did you mean?" with the expected procedure among its
 two buttons counts as right and is counted apart.
@@ -114,9 +116,14 @@ def procedure_names(root):
 
 
 def outside_replies(root):
-    """The templates answering out-of-scope topics ("outside" of khac.json)."""
+    """The templates answering out-of-scope topics ("outside" of khac.json)
+    and lines that ask nothing yet ("nothing_asked")."""
     with open(os.path.join(root, "intents", FALLBACK + ".json"), encoding="utf-8") as f:
-        return [t["reply"] for t in json.load(f).get("outside", [])]
+        fallback = json.load(f)
+    replies = [t["reply"] for t in fallback.get("outside", [])]
+    if "reply" in fallback.get("nothing_asked", {}):
+        replies.append(fallback["nothing_asked"]["reply"])
+    return replies
 
 
 class Judge:

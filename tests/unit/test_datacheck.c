@@ -237,6 +237,29 @@ static void test_outside_topics_are_checked(void **state)
     remove_dir(dir);
 }
 
+/* "nothing_asked" of khac.json: lists of single words and a template that
+ * exists; its template is data. */
+static void test_nothing_asked_is_checked(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dvcbot_asked_XXXXXX", sub[PATH_MAX], tpl[PATH_MAX];
+    new_data_dir(dir, sub, tpl);
+    write_file(sub, "_catalog.tsv", "khac\tfallback\tKhác\tx\n");
+    write_file(sub, "khac.json", "{\"id\":\"khac\",\"kind\":\"fallback\",\"name\":\"Khác\","
+                                 "\"short_name\":\"Khác\",\"reply\":\"unknown\",\"nothing_asked\":"
+                                 "{\"particles\":[\"ạ\",\"hai từ\"],\"places\":\"bản\","
+                                 "\"reply\":\"ask_need\"},\"match\":{}}");
+    write_file(tpl, "unknown.txt", "Chưa hiểu.\n---\nMenu | menu\n");
+    write_file(tpl, "ask_need.txt", "Cần gì ạ?\n---\nMenu | menu\n");
+    struct collected p = {0, ""};
+    assert_true(datacheck_run(dir, collect, &p, NULL) > 0);
+    assert_non_null(strstr(p.all, "intents/khac.json|nothing_asked.particles|every item must be one word"));
+    assert_non_null(strstr(p.all, "intents/khac.json|nothing_asked.places|want an array"));
+    assert_null(strstr(p.all, "nothing_asked.reply"));
+    assert_null(strstr(p.all, "ask_need.txt")); /* rendered as data */
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_an_id_nobody_answers_is_refused),
         cmocka_unit_test(test_a_reply_source_is_checked),
         cmocka_unit_test(test_outside_topics_are_checked),
+        cmocka_unit_test(test_nothing_asked_is_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
