@@ -25,6 +25,10 @@ FUZZ_PKGS := clang libclang-rt-14-dev
 
 BUILD    ?= build
 SAN      ?=
+# The builds the targets below start run JOBS compiles at once (default: one
+# per core), unless make itself was given -j.
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+PAR       = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 PREFIX   ?= /usr/local
 
 WARN     := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
@@ -127,7 +131,7 @@ deps:
 # running. `dvcbot chat` run from this directory finds it.
 RUN_DIR ?= $(CURDIR)/run
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PAR) all
 	@mkdir -p $(RUN_DIR)
 	@started=""; \
 	if [ -z "$$REDIS_URL" ]; then \
@@ -160,7 +164,7 @@ run: deps
 # ---- tests -----------------------------------------------------------------
 # `make test` is what CI runs; it ends with one line "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PAR) all
 	@$(MAKE) --no-print-directory suite
 
 suite:
@@ -168,13 +172,13 @@ suite:
 
 asan:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=asan all
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build/asan SAN=asan all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(MAKE) --no-print-directory BUILD=build/asan SAN=asan suite
 
 valgrind:
 	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(VALGRIND_PKGS)"
-	@$(MAKE) --no-print-directory BUILD=build/valgrind SAN=valgrind all
+	@$(MAKE) --no-print-directory $(PAR) BUILD=build/valgrind SAN=valgrind all
 	@$(MAKE) --no-print-directory BUILD=build/valgrind SAN=valgrind suite \
 	    SUITE_ARGS="--wrap 'valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-origins=yes --error-exitcode=99'"
 
@@ -182,7 +186,7 @@ check: all
 	DVCBOT_DATA_DIR=$(CURDIR) $(BUILD)/dvcbot check
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(PAR) all
 	@for b in bench/*.sh bench/*.py; do [ -f "$$b" ] || continue; echo "== $$b"; \
 	    case $$b in *.py) python3 $$b --build $(BUILD);; *) sh $$b $(BUILD);; esac || exit 1; done
 
@@ -194,8 +198,9 @@ install: all
 # ---- fuzzing ---------------------------------------------------------------
 # Each target runs FUZZ_SECONDS over its seeds (tests/fuzz/<target>/, read
 # only) and what earlier runs kept (build/fuzz/corpus/<target>), with
-# tests/fuzz/<target>.dict and .options when present. A crash leaves the
-# input in build/fuzz/crash-<target>-*; every target runs, then make fails.
+# tests/fuzz/<target>.dict and .options when present, JOBS targets at once
+# (tests/fuzz/run_target.sh). A crash leaves the input in
+# build/fuzz/crash-<target>-*; every target runs, then make fails.
 # FUZZ_TARGETS="http zalo" picks some. Logs: build/fuzz/logs/<target>.log.
 FUZZ_SECONDS ?= 60
 # Longest one input may take. A campaign sharing a busy machine at nice 19
@@ -204,27 +209,13 @@ FUZZ_TIMEOUT ?= 20
 FUZZ_BUILD := build/fuzz
 fuzz-build:
 	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(FUZZ_PKGS)"
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SAN=fuzz \
+	@$(MAKE) --no-print-directory $(PAR) BUILD=$(FUZZ_BUILD) SAN=fuzz \
 	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 
 fuzz: fuzz-build
-	@mkdir -p $(FUZZ_BUILD)/logs; failed=""; \
-	for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; log=$(FUZZ_BUILD)/logs/$$t.log; \
-	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
-	    if DVCBOT_DATA_DIR=$(CURDIR) $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	        -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$dict \
-	        $$(cat tests/fuzz/$$t.options 2>/dev/null) \
-	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/$$t >$$log 2>&1; then \
-	        echo "fuzz $$t: $(FUZZ_SECONDS) s, no crash; $$(awk '/^stat::number_of_executed_units/ \
-	            { runs = $$2 } /^#[0-9]+.*cov: / { sub(/.*cov: /, "cov: "); sub(/ lim:.*/, ""); \
-	            last = $$0 } END { print runs " runs, " last }' $$log)"; \
-	    else \
-	        tail -n 30 $$log; failed="$$failed $$t"; \
-	        echo "fuzz $$t: FAILED (input: $(FUZZ_BUILD)/crash-$$t-*, log: $$log)"; \
-	    fi; \
-	done; \
-	if [ -n "$$failed" ]; then echo "fuzz: crashes in$$failed"; exit 1; fi
+	@printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(JOBS) -I@ \
+	    sh tests/fuzz/run_target.sh $(FUZZ_BUILD) @ $(FUZZ_SECONDS) $(FUZZ_TIMEOUT) \
+	    || { echo "fuzz: a target failed (above)"; exit 1; }
 
 clean:
 	rm -rf build

@@ -6,9 +6,15 @@ does not move with the machine's load (the other benchmarks' do).
 
 dvcbot runs under `valgrind --tool=callgrind --toggle-collect=uv_run` (the loop
 only: start-up and data loading are left out) with the same nginx Bot API stub,
-Redis on a unix socket and wrk updates as bench/webhook.py; the script prints
-instructions per update and the functions that cost the most per update
-(inclusive). Redis's own share is printed from its INFO commandstats: microseconds
+Redis on a unix socket and wrk updates as bench/webhook.py. The counts are cut
+in three with `callgrind_control --dump` (vgdb): the loop's start (Redis connect,
+library load), the traffic (from just before wrk starts until every reply went
+out) and the shutdown (drain, app_close: ~20 M instructions). The figure printed
+first is the traffic's, less the cron's ticks in it (they go by the clock, not by
+update): it does not depend on how many updates a run got. The whole run divided
+by the updates (this script's figure before session 9, which moved ±1-2 % between
+runs) is printed beside it. The functions that cost the most per update
+(inclusive) are the traffic's. Redis's own share is printed from its INFO commandstats: microseconds
 per update by command (these are times, so they do move with the load).
 With --syscalls, dvcbot runs natively and `perf stat` counts its system calls by kind
 (tracepoints, no sampling) while wrk runs: per update delivered, with the reads and
@@ -98,6 +104,29 @@ def print_syscalls(path, n):
         print(f"  {v / n:8.3f}  {name}")
 
 
+def callgrind_dump(pid):
+    """Writes the counts so far to the next part file and zeroes them."""
+    subprocess.run(["callgrind_control", "--dump", str(pid)], capture_output=True, check=True, timeout=120)
+
+
+def annotate(path):
+    return subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", path], capture_output=True,
+                          text=True).stdout
+
+
+def program_total(report):
+    return int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))
+
+
+def inclusive(report, where):
+    """Inclusive cost of the function `where` (file:function) in an annotate report, 0 if absent."""
+    for line in report.splitlines():
+        m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S+)", line)
+        if m and m.group(2).endswith(where):
+            return int(m.group(1).replace(",", ""))
+    return 0
+
+
 def print_redis(stats, cpu, n):
     """INFO commandstats per update. FCALL's time includes the commands its
     function runs (they are also counted on their own lines); Redis's whole CPU
@@ -119,7 +148,7 @@ def main():
     ap.add_argument("--perf", action="store_true", help="perf record (time, kernel included)")
     ap.add_argument("--syscalls", action="store_true", help="perf stat: system calls per update by kind")
     ap.add_argument("--rate", type=int, default=0, help="with --syscalls: offered updates/s (0: saturate)")
-    ap.add_argument("--keep", help="copy the callgrind (or perf) output to this file")
+    ap.add_argument("--keep", help="copy the callgrind output of the traffic (or perf's) to this file")
     ap.add_argument("--env", action="append", metavar="NAME=VALUE",
                     help="set in dvcbot's environment (e.g. DVCBOT_TELEGRAM_INLINE_REPLY=1)")
     args = ap.parse_args()
@@ -161,6 +190,9 @@ def main():
         redis_cli(sock, "CONFIG", "RESETSTAT")
         redis_cpu0 = webhook.cpu_seconds(procs[1].pid)
         handled0 = webhook.metric(bport, "dvcbot_messages_total")
+        callgrind = not (args.perf or args.syscalls)
+        if callgrind:  # part 1: the loop's start; part 2 from here: the traffic
+            callgrind_dump(bot.pid)
         if args.syscalls:  # counts from now until the last reply went out
             stat = subprocess.Popen(["perf", "stat", "-x,", "-o", out, "-p", str(bot.pid)] + perf_stat_events())
             procs.append(stat)
@@ -182,20 +214,28 @@ def main():
             print_syscalls(out, max(handled - handled0, 1))
             print(f"load average {webhook.loadavg()}")
             return
+        if callgrind:  # part 2: the traffic; the rest (the shutdown) goes to the final file
+            callgrind_dump(bot.pid)
         bot.send_signal(signal.SIGINT if args.perf else signal.SIGTERM)  # perf passes SIGINT on
         bot.wait(timeout=120)
-        if args.keep:
-            shutil.copy(out, args.keep)
+        if args.keep:  # callgrind: the traffic's part
+            shutil.copy(out + ".2" if callgrind else out, args.keep)
         if args.perf:
             print_perf(out, handled, args.top)
             print_redis(stats, redis_cpu, max(handled, 1))
             return
-        report = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
-                                text=True).stdout
-        total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))
-        n = max(handled, 1)
-        print(f"dvcbot: {total / n:,.0f} instructions per update ({handled:.0f} updates, the loop only)")
-        print("most per update (inclusive), function:")
+        start, shutdown = program_total(annotate(out + ".1")), program_total(annotate(out))
+        report = annotate(out + ".2")
+        traffic = program_total(report)
+        cron = inclusive(report, "cron.c:on_timer")
+        n = max(handled - handled0, 1)
+        whole = max(handled, 1)
+        print(f"dvcbot: {(traffic - cron) / n:,.0f} instructions per update ({n:.0f} updates, the loop "
+              f"during the traffic, the cron's ticks left out)")
+        print(f"  the traffic with the cron ({cron / n:,.0f} per update): {traffic / n:,.0f}; the whole "
+              f"loop with start ({start:,}) and shutdown ({shutdown:,}) over {whole:.0f} updates: "
+              f"{(start + traffic + shutdown) / whole:,.0f}")
+        print("most per update during the traffic (inclusive), function:")
         seen = set()
         shown = 0
         for line in report.splitlines():

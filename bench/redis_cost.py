@@ -4,6 +4,7 @@ move with the machine's load (Redis's microseconds in bench/profile.py do).
 
   python3 bench/redis_cost.py --build build [--seconds 1] [--warmup 1] [--users 1000]
                                [--connections 64] [--keep DIR] [--env NAME=VALUE ...]
+  python3 bench/redis_cost.py --from DIR [--library FILE] [--rename FN=FN2 ...]
 
 1. Capture: dvcbot (native) with the nginx Bot API stub and Redis on a unix
    socket, saturated by wrk (64 connections) for --warmup seconds, then again
@@ -33,6 +34,15 @@ move with the machine's load (Redis's microseconds in bench/profile.py do).
    first): an estimate, unlike the total.
    Also Redis memory per update: used_memory (less client buffers) after the
    window less before it, over the updates.
+--from DIR replays a capture kept with --keep instead of capturing (no dvcbot
+run: the same commands, so two replays differ only by what Redis runs), and
+--library FILE loads that file once the captured set-up and warm-up have run
+(the state of the captured library, as after an upgrade) and replays the
+window into it: a change of redis/dvcbot.lua alone measured without the
++-3 % of a new capture (its functions must take the captured calls);
+--rename FN=FN2 sends the window's FCALLs of FN to FN2 (a function that takes
+the same keys and arguments, e.g. outbox_commit_many=outbox_commit_many_flat:
+a capture of the build before measured as this one calls).
 Needs valgrind, wrk, nginx.
 """
 import argparse
@@ -196,6 +206,8 @@ def loads_in(args):
         return 0
     if args[1] == b"dialog_load":
         return 1
+    if args[1] == b"dialog_load_many_flat":
+        return int(args[2]) // 5
     if args[1] == b"dialog_load_many":
         # five keys per load (before refs:{} joined it, four of 15 strings)
         nkeys, strings = int(args[2]), len(args) - 3
@@ -221,6 +233,19 @@ def writes(cmds):
 
 
 # ---------------------------------------------------------------------- replay
+
+def unflat(reply):
+    """A *_flat function's reply as the *_many one's: one list per call."""
+    out, i = [], 0
+    while isinstance(reply, list) and i < len(reply):
+        if isinstance(reply[i], int):
+            out.append(reply[i + 1:i + 1 + reply[i]])
+            i += 1 + reply[i]
+        else:
+            out.append(reply[i])
+            i += 1
+    return out
+
 
 class IdMap:
     """Capture ids of the outbox streams -> ids the replay's commits made. Ids
@@ -251,6 +276,8 @@ class IdMap:
             streams = [args[3 + nkeys]] * (nkeys // 3)
         else:  # the version before: the stream the fourth of 4 keys
             streams = [args[3 + k] for k in range(3, nkeys, 4)]
+        if args[1] == b"outbox_commit_many_flat":
+            reply = unflat(reply)
         replies = [reply] if args[1] == b"outbox_commit" else reply
         if not isinstance(replies, list):
             return
@@ -446,12 +473,24 @@ def main():
     ap.add_argument("--keep", help="keep the capture and the callgrind output in this directory")
     ap.add_argument("--env", action="append", metavar="NAME=VALUE",
                     help="set in dvcbot's environment (e.g. DVCBOT_TELEGRAM_INLINE_REPLY=1)")
+    ap.add_argument("--from", dest="source", metavar="DIR", help="replay the capture kept in DIR (--keep)")
+    ap.add_argument("--library", metavar="FILE", help="with --from: load this library instead of the captured one")
+    ap.add_argument("--rename", action="append", default=[], metavar="FN=FN2",
+                    help="with --from: the window's FCALLs of FN call FN2")
     args = ap.parse_args()
     webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-rcost-")
     try:
-        handled, mem, mon_path = capture(args, tmp)
+        if args.source:
+            handled, mem, mon_path = float("nan"), float("nan"), os.path.join(args.source, "monitor.log")
+        else:
+            handled, mem, mon_path = capture(args, tmp)
         setup, window = read_capture(mon_path)
+        renames = dict(r.encode().split(b"=", 1) for r in args.rename)
+        window = [(us, a[:1] + [renames.get(a[1], a[1])] + a[2:] if a[0].upper() == b"FCALL" else a)
+                  for us, a in window]
+        if args.library:  # over the state the captured library made, as in an upgrade
+            setup.append((setup[-1][0], [b"FUNCTION", b"LOAD", b"REPLACE", open(args.library, "rb").read()]))
         updates = sum(loads_in(a) for _, a in window)
         if not updates:
             sys.exit("redis_cost: no dialog load captured")
@@ -472,7 +511,7 @@ def main():
             if us / all_us >= 0.002:
                 print(f"  {calls / updates:6.3f}  {100 * us / all_us:5.1f} %  {total * us / all_us / updates:9,.0f}  {f}")
         print(f"redis memory per update: {mem / updates:,.0f} bytes (used_memory after - before)")
-        if args.keep:
+        if args.keep and not args.source:
             os.makedirs(args.keep, exist_ok=True)
             shutil.copy(mon_path, args.keep)
             shutil.copy(out, args.keep)

@@ -480,7 +480,7 @@ static int add_channels(struct app *a, char **err)
 static void add_broadcasts(struct app *a)
 {
     a->broadcast_worker = broadcast_worker_new(a->loop, &a->cfg, a->store, a->outbox, a->recipients);
-    a->broadcasts = broadcast_api_new(&a->cfg, a->store, a->outbox, a->broadcast_worker);
+    a->broadcasts = broadcast_api_new(&a->cfg, a->communes, a->store, a->outbox, a->broadcast_worker);
     router_add(a->router, "POST", "/admin/broadcasts", false, "admin_broadcasts",
                broadcast_handle_create, a->broadcasts);
     router_add(a->router, NULL, "/admin/broadcasts/", true, "admin_broadcast",

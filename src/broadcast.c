@@ -6,6 +6,7 @@
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/commune_check.h"
 #include "dvcbot/crypto.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -29,6 +30,7 @@
 
 struct broadcast_api {
     const struct config *cfg;
+    const struct commune_list *communes;
     struct store *store;
     struct outbox *ob;
     struct broadcast_worker *worker;
@@ -526,6 +528,30 @@ static void on_id(redisReply *r, void *ud)
         respond_error(c, 503, "store unavailable");
 }
 
+/* Whether every commune the segment names (as given) is in the 2025 list;
+ * else the request is answered 422 with the nearest names. A console
+ * officer's segment names their own commune, put there by the console: it is
+ * theirs whatever the list says. */
+static bool segment_communes_known(const struct broadcast_api *api, struct http_request *req,
+                                   const struct broadcast_spec *spec)
+{
+    const struct admin_principal *p = admin_auth_principal(req);
+    if ((p && p->commune[0]) || !spec->segment.n_communes)
+        return true;
+    cJSON *seg = cJSON_Parse(spec->segment_json ? spec->segment_json : "");
+    const cJSON *c;
+    bool known = true;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(seg, "communes"))
+    {
+        if (cJSON_IsString(c) && !commune_check_request(api->communes, req, c->valuestring)) {
+            known = false;
+            break;
+        }
+    }
+    cJSON_Delete(seg);
+    return known;
+}
+
 void broadcast_handle_create(struct http_request *req, void *ud)
 {
     struct broadcast_api *api = ud;
@@ -546,6 +572,10 @@ void broadcast_handle_create(struct http_request *req, void *ud)
     if (broadcast_spec_parse(req->body.data, req->body.len, enabled_channels(api), c->now, &c->spec,
                              err) != 0) {
         respond_error(c, 400, err);
+        return;
+    }
+    if (!segment_communes_known(api, req, &c->spec)) {
+        create_free(c);
         return;
     }
     char *dry = http_request_query_param(req, "dry_run");
@@ -577,11 +607,13 @@ void broadcast_handle_item(struct http_request *req, void *ud)
 
 /* ===== Set-up ===== */
 
-struct broadcast_api *broadcast_api_new(const struct config *cfg, struct store *store,
-                                        struct outbox *ob, struct broadcast_worker *worker)
+struct broadcast_api *broadcast_api_new(const struct config *cfg, const struct commune_list *communes,
+                                        struct store *store, struct outbox *ob,
+                                        struct broadcast_worker *worker)
 {
     struct broadcast_api *api = xcalloc(1, sizeof *api);
     api->cfg = cfg;
+    api->communes = communes;
     api->store = store;
     api->ob = ob;
     api->worker = worker;

@@ -1,10 +1,10 @@
 /* broadcast_spec — request checks, segment matching, times, reasons. */
 #include "dvcbot/broadcast_spec.h"
+#include "dvcbot/commune.h"
 #include "dvcbot/recipient.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/dossier.h"
 #include "dvcbot/mem.h"
-#include "dvcbot/normalize.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -191,10 +191,11 @@ static int parse_communes(const cJSON *communes, struct broadcast_segment *seg, 
             strlen(c->valuestring) > BROADCAST_COMMUNE_MAX)
             return fail(err, "segment.communes must hold non-empty names of at most %d bytes",
                         BROADCAST_COMMUNE_MAX);
-        char *folded = norm_fold(c->valuestring, strlen(c->valuestring), NULL);
-        if (!folded)
+        char key[COMMUNE_KEY_MAX];
+        commune_key(c->valuestring, key, sizeof key);
+        if (!key[0])
             return fail(err, "segment.communes: a name is not valid UTF-8");
-        seg->communes[seg->n_communes++] = folded;
+        seg->communes[seg->n_communes++] = xstrdup(key);
     }
     return 0;
 }
@@ -303,11 +304,12 @@ void broadcast_spec_free(struct broadcast_spec *spec)
 
 static bool commune_in(const struct broadcast_segment *seg, const char *commune)
 {
-    char folded[BROADCAST_COMMUNE_MAX * 2 + 16];
-    if (!commune || norm_fold_into(commune, strlen(commune), folded, sizeof folded) == NORM_ERROR)
+    char key[COMMUNE_KEY_MAX];
+    commune_key(commune, key, sizeof key);
+    if (!key[0])
         return false;
     for (size_t i = 0; i < seg->n_communes; i++)
-        if (strcmp(seg->communes[i], folded) == 0)
+        if (strcmp(seg->communes[i], key) == 0)
             return true;
     return false;
 }

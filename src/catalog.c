@@ -331,10 +331,12 @@ static void load_reply(struct loader *ld, const char *file, const cJSON *root, s
         in->reply = v->valuestring;
 }
 
-/* A file answered by a reply template may say where its facts come from:
+/* A file answered by a reply template says where its facts come from:
  * "source" (which text was checked, or that none was found) and
- * "last_reviewed" (YYYY-MM-DD), as a procedure's facts do. Both optional,
- * checked when present; a procedure keeps them in "procedure". */
+ * "last_reviewed" (YYYY-MM-DD), as a procedure's facts do. Required of an
+ * action answered by a reply template (its screens state facts: how to get
+ * a VNeID account, office hours); a chat reply (greeting, thanks) may leave
+ * them out; checked when present; a procedure keeps them in "procedure". */
 static void check_reply_source(struct loader *ld, const char *file, const cJSON *root,
                                const struct intent *in)
 {
@@ -348,6 +350,10 @@ static void check_reply_source(struct loader *ld, const char *file, const cJSON 
         problemf(&ld->pb, file, "last_reviewed", "must be a date YYYY-MM-DD");
     if (day && !src)
         problemf(&ld->pb, file, "last_reviewed", "without a \"source\"");
+    if (!src && in->kind == INTENT_ACTION && in->reply)
+        problemf(&ld->pb, file, "source", "missing: an action answered by a reply template states "
+                 "facts; say which legal or official text they were checked against (and "
+                 "\"last_reviewed\")");
 }
 
 /* Loads <id>.json into in (whose id is already set). Returns false when the

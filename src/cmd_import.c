@@ -6,9 +6,11 @@
  * checks them and stored with the same upsert script (so status changes
  * reach subscribers through dossier:changes once `dvcbot serve` runs). A CLI
  * may block: hiredis is used synchronously, pipelined IMPORT_BATCH records
- * at a time. Problems go to stderr as "line N: field: reason"; the summary
- * to stdout. Exit status: 0 all stored, 1 some records invalid or not stored,
- * 2 usage, 3 the file, the catalog or Redis could not be opened. */
+ * at a time. Everything it says is Vietnamese, from upload_texts.h (the
+ * file the console's upload answer is read with): problems go to stderr as
+ * "dòng N: <field>: <reason> (chi tiết: <English reason>)", the summary to
+ * stdout. Exit status: 0 all stored, 1 some records invalid or not stored,
+ * 2 usage, 3 the file, the texts, the catalog or Redis could not be opened. */
 #include "dvcbot/catalog.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/commands.h"
@@ -19,6 +21,7 @@
 #include "dvcbot/redis_library.h"
 #include "dvcbot/redis_script.h"
 #include "dvcbot/store.h"
+#include "dvcbot/upload_texts.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -32,23 +35,42 @@
 
 struct import {
     struct config cfg;
+    struct upload_texts *tx;
     struct catalog *cat;
     redisContext *rc;
     size_t created, updated, unchanged, invalid, failed, printed;
 };
 
-static void problem(struct import *im, size_t line, const char *field, const char *reason)
+/* Prints the message key of the texts, {{name}}s from the {name, value} pairs. */
+#define SAY(im, f, key, ...) \
+    say((im), (f), (key), (const struct tpl_var[]){__VA_ARGS__}, \
+        sizeof((const struct tpl_var[]){__VA_ARGS__}) / sizeof(struct tpl_var))
+
+static void say(const struct import *im, FILE *f, const char *key, const struct tpl_var *vars,
+                size_t n)
 {
-    if (im->printed++ < IMPORT_MAX_PRINTED)
-        fprintf(stderr, "line %zu: %s%s%s\n", line, field, *field ? ": " : "", reason);
+    char *text = upload_texts_say(im->tx, key, vars, n);
+    fprintf(f, "%s\n", text);
+    free(text);
 }
 
-static redisContext *connect_redis(const char *url)
+static void problem(struct import *im, size_t line, const char *field, const char *reason)
+{
+    if (im->printed++ >= IMPORT_MAX_PRINTED)
+        return;
+    char n[24];
+    snprintf(n, sizeof n, "%zu", line);
+    SAY(im, stderr, *field ? "problem" : "problem_row", {"line", n},
+        {"field", upload_texts_field(im->tx, field)},
+        {"reason", upload_texts_reason(im->tx, reason)}, {"detail", reason});
+}
+
+static redisContext *connect_redis(struct import *im, const char *url)
 {
     char *host, *path;
     int port, db;
     if (store_parse_url(url, &host, &port, &path, &db) != 0) {
-        fprintf(stderr, "import: invalid REDIS_URL\n");
+        say(im, stderr, "bad_redis_url", NULL, 0);
         return NULL;
     }
     struct timeval tv = {5, 0};
@@ -56,7 +78,7 @@ static redisContext *connect_redis(const char *url)
     free(host);
     free(path);
     if (!c || c->err) {
-        fprintf(stderr, "import: cannot connect to redis: %s\n", c ? c->errstr : "out of memory");
+        SAY(im, stderr, "no_redis", {"error", c ? c->errstr : "out of memory"});
         redisFree(c);
         return NULL;
     }
@@ -64,7 +86,7 @@ static redisContext *connect_redis(const char *url)
     bool ok = r && r->type != REDIS_REPLY_ERROR;
     freeReplyObject(r);
     if (!ok) {
-        fprintf(stderr, "import: redis refused the handshake\n");
+        say(im, stderr, "redis_refused", NULL, 0);
         redisFree(c);
         return NULL;
     }
@@ -85,8 +107,8 @@ static int collect(struct import *im, size_t n)
         if (dossier_upsert_result(reply, NULL, &o, &changed, NULL) != 0) {
             redisReply *r = reply;
             if (im->failed++ == 0)
-                fprintf(stderr, "import: upsert failed: %s\n",
-                        r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                SAY(im, stderr, "upsert_failed",
+                    {"error", r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"});
         } else {
             im->created += o == DOSSIER_CREATED;
             im->updated += o == DOSSIER_UPDATED;
@@ -121,7 +143,7 @@ static bool queue_record(struct import *im, cJSON *obj, size_t line, time_t now)
 }
 
 /* Loads the library unless Redis holds a newer one (redis_library.h). */
-static bool load_library(redisContext *rc, const char *lib)
+static bool load_library(const struct import *im, redisContext *rc, const char *lib)
 {
     redisReply *v = redisCommand(rc, REDIS_LIBRARY_VERSION_CALL);
     bool load = redis_library_should_load(v, redis_library_version(lib));
@@ -131,8 +153,8 @@ static bool load_library(redisContext *rc, const char *lib)
     redisReply *r = redisCommand(rc, "FUNCTION LOAD REPLACE %s", lib);
     bool loaded = r && r->type == REDIS_REPLY_STRING;
     if (!loaded)
-        fprintf(stderr, "import: redis refused the function library: %s\n",
-                r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
+        SAY(im, stderr, "library_refused",
+            {"error", r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply"});
     freeReplyObject(r);
     return loaded;
 }
@@ -141,11 +163,11 @@ static int run(struct import *im, const char *data, size_t len, enum record_form
 {
     char *err = NULL, *lib = redis_library_read(im->cfg.data_dir, &err);
     if (!lib) {
-        fprintf(stderr, "import: %s\n", err);
+        SAY(im, stderr, "no_library", {"error", err});
         free(err);
         return 3;
     }
-    bool loaded = load_library(im->rc, lib);
+    bool loaded = load_library(im, im->rc, lib);
     free(lib);
     if (!loaded)
         return 3;
@@ -176,20 +198,24 @@ static int run(struct import *im, const char *data, size_t len, enum record_form
     size_t received = rd.record;
     record_reader_free(&rd);
     if (broke)
-        fprintf(stderr, "import: lost the redis connection: %s\n", im->rc->errstr);
+        SAY(im, stderr, "redis_lost", {"error", im->rc->errstr});
+    char more[24], counts[7][24];
+    snprintf(more, sizeof more, "%zu", im->printed - IMPORT_MAX_PRINTED);
     if (im->printed > IMPORT_MAX_PRINTED)
-        fprintf(stderr, "import: %zu more problems not shown\n", im->printed - IMPORT_MAX_PRINTED);
-    printf("import: received %zu, stored %zu (created %zu, updated %zu, unchanged %zu), "
-           "invalid %zu, failed %zu\n",
-           received, im->created + im->updated + im->unchanged, im->created, im->updated,
-           im->unchanged, im->invalid, im->failed);
+        SAY(im, stderr, "more_problems", {"count", more});
+    const size_t values[7] = {received, im->created + im->updated + im->unchanged, im->created,
+                              im->updated, im->unchanged, im->invalid, im->failed};
+    for (size_t k = 0; k < 7; k++)
+        snprintf(counts[k], sizeof counts[k], "%zu", values[k]);
+    SAY(im, stdout, "summary", {"received", counts[0]}, {"stored", counts[1]},
+        {"created", counts[2]}, {"updated", counts[3]}, {"unchanged", counts[4]},
+        {"invalid", counts[5]}, {"failed", counts[6]});
     return im->invalid || im->failed ? 1 : 0;
 }
 
-static int usage(void)
+static int usage(const struct import *im)
 {
-    fprintf(stderr, "usage: dvcbot import [--csv|--json] FILE   (FILE - reads stdin)\n"
-                    "  a JSON array or NDJSON of dossier records, or CSV with a header row\n");
+    say(im, stderr, "usage", NULL, 0);
     return 2;
 }
 
@@ -199,24 +225,40 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int open_all(struct import *im, const char **cfg_err)
+static int open_all(struct import *im)
 {
-    if (config_load(&im->cfg, cfg_err) != 0)
-        return -1;
     char *dir = config_data_path(&im->cfg, "intents"), *err = NULL;
     im->cat = catalog_load(dir, &err);
     free(dir);
     if (!im->cat) {
-        fprintf(stderr, "import: cannot load the catalog: %s\n", err ? err : "unknown error");
+        SAY(im, stderr, "no_catalog", {"error", err ? err : "unknown error"});
         free(err);
         return -1;
     }
-    im->rc = connect_redis(im->cfg.redis_url);
+    im->rc = connect_redis(im, im->cfg.redis_url);
     return im->rc ? 0 : -1;
 }
 
 int cmd_import(int argc, char **argv)
 {
+    struct import im;
+    memset(&im, 0, sizeof im);
+    const char *cfg_err = NULL;
+    char *data = NULL, *err = NULL;
+    int status = 3;
+    /* The texts are found through the configuration: its own errors (which
+     * name environment variables) and a missing texts file are said as the
+     * service says them. */
+    if (config_load(&im.cfg, &cfg_err) != 0) {
+        fprintf(stderr, "import: %s\n", cfg_err ? cfg_err : "invalid configuration");
+        goto out;
+    }
+    im.tx = upload_texts_load(im.cfg.data_dir, &err);
+    if (!im.tx) {
+        fprintf(stderr, "import: %s\n", err);
+        free(err);
+        goto out;
+    }
     int forced = -1, i = 1;
     if (i < argc && strcmp(argv[i], "--csv") == 0) {
         forced = RECORD_CSV;
@@ -225,32 +267,29 @@ int cmd_import(int argc, char **argv)
         forced = RECORD_NDJSON;
         i++;
     }
-    if (i != argc - 1)
-        return usage();
+    if (i != argc - 1) {
+        status = usage(&im);
+        goto out;
+    }
     const char *path = strcmp(argv[i], "-") == 0 ? "/dev/stdin" : argv[i];
     size_t len;
-    char *data = file_read(path, &len);
+    data = file_read(path, &len);
     if (!data) {
-        fprintf(stderr, "import: cannot read '%s': %s\n", argv[i], strerror(errno));
-        return 3;
+        SAY(&im, stderr, "cannot_read", {"file", argv[i]}, {"error", strerror(errno)});
+        goto out;
     }
     enum record_format format = record_format_guess(data, len);
     if (forced == RECORD_CSV || (forced < 0 && ends_with(path, ".csv")))
         format = RECORD_CSV;
     else if (forced == RECORD_NDJSON && format == RECORD_CSV)
         format = RECORD_NDJSON; /* --json: never read it as CSV */
-
-    struct import im;
-    memset(&im, 0, sizeof im);
-    const char *cfg_err = NULL;
-    int status = 3;
-    if (open_all(&im, &cfg_err) == 0)
+    if (open_all(&im) == 0)
         status = run(&im, data, len, format);
-    else if (cfg_err)
-        fprintf(stderr, "import: %s\n", cfg_err);
+out:
     if (im.rc)
         redisFree(im.rc);
     catalog_free(im.cat);
+    upload_texts_free(im.tx);
     config_free(&im.cfg);
     free(data);
     return status;

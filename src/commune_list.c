@@ -27,10 +27,10 @@ struct alias {
 
 struct commune_list {
     struct commune_unit *units;
-    size_t n;
+    size_t n, cap_units;
     char **labels;                /* owned labels ("Đoàn Kết (Lai Châu)") */
     struct alias *aliases;
-    size_t n_aliases;
+    size_t n_aliases, cap_aliases;
 };
 
 /* ===== Keys ===== */
@@ -106,7 +106,7 @@ static void add_alias(struct commune_list *l, const char *name, const char *old,
         free(folded);
         return;
     }
-    l->aliases = xrealloc(l->aliases, (l->n_aliases + 1) * sizeof *l->aliases);
+    l->aliases = xreserve(l->aliases, &l->cap_aliases, l->n_aliases + 1, sizeof *l->aliases, 256);
     struct alias *a = &l->aliases[l->n_aliases++];
     a->fkey = xstrdup(fkey);
     a->akey = akey;
@@ -155,7 +155,7 @@ static void read_province(struct problems *pb, struct commune_list *l, const cJS
             continue;
         if (commune_list_by_code(l, unit.code))
             problemf(pb, COMMUNES_FILE, field, "code %s is used twice", unit.code);
-        l->units = xrealloc(l->units, (l->n + 1) * sizeof *l->units);
+        l->units = xreserve(l->units, &l->cap_units, l->n + 1, sizeof *l->units, 64);
         l->units[l->n] = unit;
         add_alias(l, unit.name, NULL, l->n);
         const cJSON *old;

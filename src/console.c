@@ -16,6 +16,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 #include "dvcbot/netaddr.h"
+#include "dvcbot/upload_texts.h"
 #include "dvcbot/store.h"
 
 #include <stdio.h>
@@ -388,6 +389,8 @@ static void handle_meta(struct http_request *req, void *ud)
     char *names = cJSON_PrintUnformatted(dossier_status_names(cat));
     buf_puts(&b, names ? names : "{}");
     free(names);
+    buf_puts(&b, ",\"upload_texts\":");
+    buf_puts(&b, upload_texts_json(ctx->upload_texts));
     buf_putc(&b, '}');
     http_respond_json(req, 200, b.data);
     buf_free(&b);
@@ -400,8 +403,14 @@ struct console *console_new(const struct console_deps *deps, char **err)
     struct console_pages *pages = console_pages_load(deps->cfg, err);
     if (!pages)
         return NULL;
+    struct upload_texts *texts = upload_texts_load(deps->cfg->data_dir, err);
+    if (!texts) {
+        console_pages_free(pages);
+        return NULL;
+    }
     struct console *con = xcalloc(1, sizeof *con);
     con->ctx.deps = *deps;
+    con->ctx.upload_texts = texts;
     con->pages = pages;
     con->sessions = console_sessions_new(deps->store, deps->cfg);
     con->ui = router_new();
@@ -427,6 +436,7 @@ void console_free(struct console *con)
     router_free(con->ui);
     console_sessions_free(con->sessions);
     console_pages_free(con->pages);
+    upload_texts_free(con->ctx.upload_texts);
     free(con);
 }
 
@@ -455,43 +465,6 @@ const char *console_scope(const struct http_request *req)
 bool console_in_scope(const char *scope, const char *commune)
 {
     return !scope[0] || commune_same(scope, commune);
-}
-
-static bool commune_listed(const struct commune_list *l, const char *name)
-{
-    for (size_t i = 0; i < commune_list_size(l); i++)
-        if (commune_same(name, commune_list_at(l, i)->name))
-            return true;
-    return false;
-}
-
-/* ", nearest: A, B" from what the list finds likely for name. */
-static void put_nearest(struct buf *b, const struct commune_list *l, const char *name)
-{
-    struct commune_match m;
-    commune_list_match(l, name, &m);
-    const struct commune_unit *one[1] = {m.unit};
-    const struct commune_unit *const *units = m.unit ? one : m.cands;
-    size_t n = m.unit ? 1 : m.n_cands;
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(b, i ? ", " : "; nearest: ");
-        buf_puts(b, units[i]->label);
-    }
-}
-
-bool console_commune_known(const struct console_ctx *ctx, struct http_request *req,
-                           const char *name)
-{
-    const struct commune_list *l = ctx->deps.communes;
-    if (!name[0] || !l || !commune_list_size(l) || commune_listed(l, name))
-        return true;
-    struct buf b;
-    buf_init(&b);
-    buf_printf(&b, "unknown commune '%.100s' (not in the 2025 list)", name);
-    put_nearest(&b, l, name);
-    http_respond_error(req, 422, b.data);
-    buf_free(&b);
-    return false;
 }
 
 char **console_user_keys(const redisReply *r, size_t *n)

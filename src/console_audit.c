@@ -15,33 +15,11 @@
 #define DAY_S 86400
 #define DAY_KEY_MAX (sizeof CONSOLE_AUDIT_FAILED_PREFIX + 16)
 
-/* "4:203.0.113.7" -> "203.0.113.*"; "6:2001:db8:1:2::/64" -> "2001:db8:1:*". */
-void console_audit_mask(const char *addr, char *out, size_t cap)
-{
-    out[0] = '\0';
-    if (strncmp(addr, "4:", 2) == 0) {
-        const char *dot = strrchr(addr, '.');
-        if (dot)
-            snprintf(out, cap, "%.*s.*", (int)(dot - addr - 2), addr + 2);
-        return;
-    }
-    if (strncmp(addr, "6:", 2) != 0)
-        return;
-    const char *p = addr + 2;
-    for (int groups = 0; groups < 3 && p; groups++) {
-        p = strchr(p, ':');
-        if (p && groups < 2)
-            p++;
-    }
-    if (p)
-        snprintf(out, cap, "%.*s:*", (int)(p - addr - 2), addr + 2);
-}
-
 void console_audit_event(struct store *store, const char *event, const struct admin_principal *who,
                          const char *addr)
 {
     char from[NETADDR_TEXT_MAX], keep[16];
-    console_audit_mask(addr, from, sizeof from);
+    netaddr_mask(addr, from);
     snprintf(keep, sizeof keep, "%d", CONSOLE_AUDIT_KEEP);
     struct buf e;
     buf_init(&e);
@@ -60,7 +38,7 @@ void console_audit_event(struct store *store, const char *event, const struct ad
 void console_audit_failed(struct store *store, const char *addr)
 {
     char from[NETADDR_TEXT_MAX], key[DAY_KEY_MAX], ttl[16], addrs[16];
-    console_audit_mask(addr, from, sizeof from);
+    netaddr_mask(addr, from);
     stats_day_key(clock_now(), CONSOLE_AUDIT_FAILED_PREFIX, key, sizeof key);
     snprintf(ttl, sizeof ttl, "%d", CONSOLE_AUDIT_DAYS * DAY_S);
     snprintf(addrs, sizeof addrs, "%d", CONSOLE_AUDIT_ADDRS);

@@ -10,8 +10,9 @@
  *
  * A commune officer's segment always names their commune only (whatever the
  * page sent), and they see only broadcasts whose segment is that commune.
- * Province staff name communes of the 2025 list (console_commune_known:
- * 422 with the nearest names otherwise); the bearer API takes any name. */
+ * Province staff name communes of the 2025 list: the API checks them
+ * (commune_check.h, 422 with the nearest names) but leaves the commune an
+ * officer's segment was forced to alone. */
 #include "dvcbot/broadcast.h"
 #include "dvcbot/broadcast_spec.h"
 #include "dvcbot/buf.h"
@@ -137,33 +138,10 @@ static void handle_list(struct http_request *req, void *ud)
 
 /* ===== Create and count ===== */
 
-/* Whether every name of the segment's communes is in the 2025 list (else
- * the request is answered 422); what is not a list of strings is left for
- * the API to refuse. */
-static bool segment_communes_known(struct console_ctx *ctx, struct http_request *req)
-{
-    cJSON *root = cJSON_ParseWithLength(req->body.data ? req->body.data : "", req->body.len);
-    const cJSON *seg = cJSON_GetObjectItemCaseSensitive(root, "segment");
-    const cJSON *c;
-    bool known = true;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(seg, "communes"))
-    {
-        if (cJSON_IsString(c) && !console_commune_known(ctx, req, c->valuestring)) {
-            known = false;
-            break;
-        }
-    }
-    cJSON_Delete(root);
-    return known;
-}
-
-/* The console's broadcast, scoped or checked, to the API as path?query. */
+/* The console's broadcast, scoped, to the API as path?query. */
 static void create(struct http_request *req, struct console_ctx *ctx, const char *query)
 {
-    const char *scope = console_scope(req);
-    if (!scope[0] && !segment_communes_known(ctx, req))
-        return;
-    force_scope(req, scope);
+    force_scope(req, console_scope(req));
     forward(req, "/admin/broadcasts", query, broadcast_handle_create, ctx->deps.broadcasts);
 }
 

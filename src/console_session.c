@@ -374,7 +374,9 @@ void console_login_failed(struct console_sessions *cs, const char *addr, const c
     char window[16], tkey[sizeof FAIL_TOKEN_PREFIX + CRYPTO_SHA256_HEX];
     snprintf(window, sizeof window, "%d", CONSOLE_FAIL_WINDOW_S);
     token_fail_key(token, tkey, sizeof tkey);
-    log_fmt(LOG_WARN, "console sign-in refused", "\"addr\":%s", log_q(addr));
+    char masked[NETADDR_TEXT_MAX];
+    netaddr_mask(addr, masked);
+    log_fmt(LOG_WARN, "console sign-in refused", "\"addr\":%s", log_q(masked));
     if (store_command(cs->store, ignore_reply, NULL, "FCALL console_signin_failed 3 %s%s %s %s %s",
                       FAIL_PREFIX, addr, tkey, FAIL_ALL, window) != 0)
         log_msg(LOG_WARN, "console sign-in failure not counted: redis unavailable");

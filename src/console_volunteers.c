@@ -17,6 +17,7 @@
 #include "dvcbot/admin_tokens.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/commune.h"
+#include "dvcbot/commune_check.h"
 #include "dvcbot/console_ui.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/stats.h"
@@ -183,7 +184,7 @@ static void handle_change(struct http_request *req, void *ud)
     if (!volunteer_user_key_valid(user) || strlen(commune) > ADMIN_COMMUNE_MAX) {
         http_respond_error(req, 400, "want {\"user\": \"tg:123456789\", \"commune\": \"...\"} "
                                      "(\"remove\": true to remove)");
-    } else if (!remove && !scope[0] && !console_commune_known(ctx, req, commune)) {
+    } else if (!remove && !scope[0] && !commune_check_request(ctx->deps.communes, req, commune)) {
         /* answered: not a commune of the 2025 list */
     } else if (remove) {
         struct removal *rm = xcalloc(1, sizeof *rm);
@@ -357,7 +358,7 @@ static void handle_village(struct http_request *req, void *ud)
         http_respond_error(req, 400, "want {\"commune\", \"village\", \"households\": 0-100000}");
         return;
     }
-    if (!scope[0] && !console_commune_known(ctx, req, commune)) {
+    if (!scope[0] && !commune_check_request(ctx->deps.communes, req, commune)) {
         cJSON_Delete(root);
         return;
     }

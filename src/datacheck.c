@@ -1,5 +1,6 @@
 /* datacheck — everything `dvcbot check` verifies, as a library call. */
 #include "dvcbot/datacheck.h"
+#include "dvcbot/upload_texts.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/commune_list.h"
 #include "dvcbot/facets.h"
@@ -9,6 +10,10 @@
 #include "dvcbot/outside.h"
 #include "dvcbot/dialog.h"
 #include "dvcbot/dossier_input.h"
+#include "dvcbot/clock.h"
+#include "dvcbot/followup.h"
+#include "dvcbot/procedure_fee.h"
+#include "dvcbot/procedure_reply.h"
 #include "dvcbot/replies.h"
 #include "dvcbot/served.h"
 #include "dvcbot/tpl.h"
@@ -107,6 +112,129 @@ static void check_answered(const struct catalog *cat, const struct tpl_set *set,
                                          "or register a handler and list the id in src/served.c");
         else if (!tpl_exists(set, in->reply))
             report_prefixed(p, file, "reply", "names a template that does not exist");
+    }
+}
+
+/* ===== Every reply about a procedure fits one phone screen ===== */
+
+/* The field a fact reply shows whole, and how a user asks for it. */
+struct fact_field {
+    enum facet facet;
+    const char *asked; /* the question, for the message */
+};
+
+static const struct fact_field fact_fields[] = {
+    {FACET_FEE, "phí bao nhiêu"},       {FACET_DOCUMENTS, "cần giấy tờ gì"},
+    {FACET_TIME, "bao lâu thì có"},     {FACET_PLACE, "nộp ở đâu"},
+    {FACET_ONLINE, "làm online được không"}, {FACET_AUDIENCE, "ai được làm"},
+};
+
+/* The field of p a fact reply shows at now ("procedure.fee_periods[1].fee_text"),
+ * its text into *text (NULL: a field made of several). */
+static void fact_field_name(const struct procedure_info *p, enum facet facet, int64_t now,
+                            char *field, size_t size, const char **text)
+{
+    *text = NULL;
+    int k = procedure_fee_period_at(p, now);
+    switch (facet) {
+    case FACET_FEE:
+        if (k >= 0)
+            snprintf(field, size, "procedure.fee_periods[%d].fee_text", k);
+        else
+            snprintf(field, size, "procedure.fee_text");
+        *text = procedure_fee_at(p, now).text;
+        return;
+    case FACET_TIME:
+        *text = p->processing_time;
+        snprintf(field, size, "procedure.processing_time");
+        return;
+    case FACET_PLACE:
+        *text = p->agency;
+        snprintf(field, size, "procedure.agency");
+        return;
+    case FACET_AUDIENCE:
+        *text = p->audience;
+        snprintf(field, size, "procedure.audience");
+        return;
+    case FACET_ONLINE:
+        snprintf(field, size, "procedure.online_note");
+        return;
+    default:
+        snprintf(field, size, "procedure.documents");
+        return;
+    }
+}
+
+/* "đến hết 31/12/2026" / "từ 01/01/2027" of the fee in force at now, for
+ * the message ("" when it is the fee of today and lasts). */
+static void when_said(const struct procedure_info *p, int64_t now, int64_t today, char *out,
+                      size_t size)
+{
+    int k = procedure_fee_period_at(p, now);
+    out[0] = '\0';
+    if (now != today && k >= 0)
+        snprintf(out, size, " (with the fee in force until %s)", p->fee_periods[k].until);
+    else if (now != today)
+        snprintf(out, size, " (with the lasting fee, after the last fee period)");
+}
+
+static void check_one_screen(const struct tpl_set *set, const struct intent *in, int64_t now,
+                             int64_t today, struct prefixed *p)
+{
+    const struct procedure_info *pi = in->proc;
+    char file[80], field[64], why[320], when[64];
+    snprintf(file, sizeof file, "%s.json", in->id);
+    when_said(pi, now, today, when, sizeof when);
+    struct bot_replies out;
+    bot_replies_init(&out);
+    if (procedure_reply_summary_at(set, in, now, &out) == 0 && out.n &&
+        procedure_reply_screen_chars(&out.items[0]) > PROCEDURE_REPLY_SCREEN_CHARS) {
+        snprintf(why, sizeof why, "the summary would be %zu characters with its buttons%s, over one "
+                 "phone screen (%d): shorten the documents, fee, time, agency or online_note "
+                 "(amounts first, the rest in notes)",
+                 procedure_reply_screen_chars(&out.items[0]), when, PROCEDURE_REPLY_SCREEN_CHARS);
+        report_prefixed(p, file, "procedure", why);
+    }
+    bot_replies_free(&out);
+    for (size_t f = 0; f < sizeof fact_fields / sizeof fact_fields[0]; f++) {
+        const char *text;
+        fact_field_name(pi, fact_fields[f].facet, now, field, sizeof field, &text);
+        if (text && strlen(text) > FOLLOWUP_FIELD_BYTES) {
+            snprintf(why, sizeof why, "%zu bytes%s: the reply to \"%s\" shows at most %d and cuts "
+                     "the rest; shorten it (amounts first, details in notes)",
+                     strlen(text), when, fact_fields[f].asked, FOLLOWUP_FIELD_BYTES);
+            report_prefixed(p, file, field, why);
+            continue;
+        }
+        bot_replies_init(&out);
+        if (followup_reply_fact(set, in, fact_fields[f].facet, now, &out) == 0 && out.n &&
+            procedure_reply_screen_chars(&out.items[0]) > PROCEDURE_REPLY_SCREEN_CHARS) {
+            snprintf(why, sizeof why, "the reply to \"%s\" would be %zu characters with its "
+                     "buttons%s, over one phone screen (%d): shorten it",
+                     fact_fields[f].asked, procedure_reply_screen_chars(&out.items[0]), when,
+                     PROCEDURE_REPLY_SCREEN_CHARS);
+            report_prefixed(p, file, field, why);
+        }
+        bot_replies_free(&out);
+    }
+}
+
+/* Every procedure's summary and fact replies (fee, documents, time, place,
+ * online, who), today and in every fee period still to come, fit one phone
+ * screen, and no fact is cut. Needs every template (reported otherwise). */
+static void check_screens(const struct catalog *cat, const struct tpl_set *set, struct prefixed *p)
+{
+    if (!tpl_exists(set, "procedure_summary"))
+        return;
+    int64_t today = clock_now();
+    for (size_t i = 0; i < catalog_size(cat); i++) {
+        const struct intent *in = catalog_at(cat, i);
+        if (in->kind != INTENT_PROCEDURE || !in->proc)
+            continue;
+        check_one_screen(set, in, today, today, p);
+        for (size_t k = 0; k < in->proc->n_fee_periods; k++)
+            if (in->proc->fee_periods[k].ends > today)
+                check_one_screen(set, in, in->proc->fee_periods[k].ends, today, p);
     }
 }
 
@@ -264,6 +392,7 @@ static void check_templates(const char *dir, const struct catalog *cat,
     if (cat) {
         p->prefix = "intents/";
         check_answered(cat, set, p);
+        check_screens(cat, set, p);
         outside_check(catalog_find(cat, CATALOG_FALLBACK_ID), set, report_prefixed, p);
         nothing_asked_check(catalog_find(cat, CATALOG_FALLBACK_ID), set, report_prefixed, p);
         p->prefix = "templates/";
@@ -285,6 +414,14 @@ int datacheck_run(const char *data_dir, catalog_report_fn report, void *ud,
     buf_printf(&dir, "%s/templates", data_dir);
     p.prefix = "templates/";
     check_templates(dir.data, cat, flows, &p, &st);
+    char *err = NULL;
+    struct upload_texts *ut = upload_texts_load(data_dir, &err);
+    if (!ut) {
+        p.prefix = "";
+        report_prefixed(&p, UPLOAD_TEXTS_FILE, "", err);
+        free(err);
+    }
+    upload_texts_free(ut);
     flow_set_free(flows);
     catalog_free(cat);
     buf_free(&dir);

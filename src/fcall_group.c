@@ -139,22 +139,44 @@ static void queue_reset(struct fcall_group *g)
     }
 }
 
-/* The reply of one FCALL: its own for one call, else element i for call i.
- * A failed FCALL fails each call once. */
-static redisReply *reply_of(redisReply *r, size_t i, size_t n)
+/* The next call's reply in fn_many's flat reply r, from r->element[*at]:
+ * its element count and those elements, as an array made in *own (pointing
+ * into r), or an error element; *at moves past it. NULL (and *at past the
+ * end) when r does not hold one. */
+static redisReply *flat_next(redisReply *r, size_t *at, redisReply *own)
 {
-    if (n == 1)
-        return r;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == n)
-        return r->element[i];
-    return r && r->type == REDIS_REPLY_ERROR ? r : NULL;
+    if (!r || r->type != REDIS_REPLY_ARRAY || *at >= r->elements)
+        return NULL;
+    redisReply *head = r->element[(*at)++];
+    if (head->type == REDIS_REPLY_ERROR)
+        return head;
+    if (head->type != REDIS_REPLY_INTEGER || head->integer < 0 ||
+        (unsigned long long)head->integer > r->elements - *at) {
+        *at = r->elements; /* not this layout: the calls left fail */
+        return NULL;
+    }
+    *own = (redisReply){.type = REDIS_REPLY_ARRAY, .elements = (size_t)head->integer, .element = r->element + *at};
+    *at += own->elements;
+    return own;
 }
 
+/* One call: its FCALL's reply. More: each its part of the flat reply; a
+ * failed FCALL fails each call once. */
 static void on_reply(redisReply *r, void *ud)
 {
     struct batch *b = ud;
-    for (size_t i = 0; i < b->n; i++)
-        b->to[i].cb(reply_of(r, i, b->n), b->to[i].ud);
+    if (b->n == 1) {
+        b->to[0].cb(r, b->to[0].ud);
+    } else if (r && r->type == REDIS_REPLY_ERROR) {
+        for (size_t i = 0; i < b->n; i++)
+            b->to[i].cb(r, b->to[i].ud);
+    } else {
+        size_t at = 0;
+        for (size_t i = 0; i < b->n; i++) {
+            redisReply own;
+            b->to[i].cb(flat_next(r, &at, &own), b->to[i].ud);
+        }
+    }
     free(b);
 }
 

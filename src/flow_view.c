@@ -324,7 +324,10 @@ void flow_view_intro(struct flow_ctx *c)
     char *online = p && p->online ? procedure_reply_online(c->t->deps->tpl, p)
                                   : flow_view_text(c, "procedure_online_mot_phan", NULL, 0);
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"total", total}, {"online", online}};
-    render(c, "flow_intro", v, 3);
+    char name[TPL_NAME_MAX] = "flow_intro"; /* flow_intro_truc_tiep: a visit, not a submission */
+    if (p && p->online)
+        procedure_reply_variant(c->t->deps->tpl, "flow_intro", p, name, sizeof name);
+    render(c, name, v, 3);
     free(online);
 }
 
@@ -373,6 +376,11 @@ void flow_view_help(struct flow_ctx *c)
         char name[TPL_NAME_MAX];
         snprintf(name, sizeof name, "flow_hint_%s",
                  !s ? "code" : s->slot ? flow_slot_type_name(s->type) : "say");
+        const struct procedure_info *p = c->s.def->in->proc;
+        char base[TPL_NAME_MAX];
+        snprintf(base, sizeof base, "%s", name);
+        if (s && !s->slot && p && p->online) /* flow_hint_say_truc_tiep: no portal to follow */
+            procedure_reply_variant(c->t->deps->tpl, base, p, name, sizeof name);
         hint = flow_view_text(c, name, NULL, 0);
     }
     char *fields = flow_view_answered_labels(c);

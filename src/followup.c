@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What one fact reply may hold and still fit a phone screen. */
-#define FOLLOWUP_FIELD_BYTES 600
 #define FOLLOWUP_MAX_DOCS 8
 #define FOLLOWUP_DOC_BYTES 160
 /* The rewritten line (abbreviations expanded) of a follow-up question. */
@@ -88,12 +86,13 @@ static void count(enum facet facet, const char *how)
 }
 
 /* The fact itself, as the template followup_<facet> shows it (caller frees). */
-static char *fact_text(const struct tpl_set *tpl, const struct procedure_info *p, enum facet facet)
+static char *fact_text(const struct tpl_set *tpl, const struct procedure_info *p, enum facet facet,
+                       int64_t now)
 {
     bool cut = false;
     switch (facet) {
     case FACET_FEE:
-        return procedure_reply_shorten(procedure_fee_at(p, clock_now()).text, FOLLOWUP_FIELD_BYTES);
+        return procedure_reply_shorten(procedure_fee_at(p, now).text, FOLLOWUP_FIELD_BYTES);
     case FACET_DOCUMENTS:
         return procedure_reply_documents(tpl, p, FOLLOWUP_MAX_DOCS, FOLLOWUP_DOC_BYTES, &cut);
     case FACET_TIME:
@@ -121,18 +120,19 @@ struct fact_vars {
 };
 
 static void fact_vars_make(struct fact_vars *fv, const struct tpl_set *tpl, const struct intent *in,
-                           enum facet facet)
+                           enum facet facet, int64_t now)
 {
     const struct procedure_info *p = in->proc;
     /* followup_<facet>_<online> when there is one (at the office only:
-     * no portal page, no log-in to name), else followup_<facet> */
-    snprintf(fv->tpl, sizeof fv->tpl, "followup_%s_%s", facet_name(facet), p->online);
-    if (!tpl_exists(tpl, fv->tpl))
-        snprintf(fv->tpl, sizeof fv->tpl, "followup_%s", facet_name(facet));
-    fv->fact = fact_text(tpl, p, facet);
+     * no portal page, no log-in to name, the flow button named for the
+     * visit), else followup_<facet> */
+    char base[TPL_NAME_MAX];
+    snprintf(base, sizeof base, "followup_%s", facet_name(facet));
+    procedure_reply_variant(tpl, base, p, fv->tpl, sizeof fv->tpl);
+    fv->fact = fact_text(tpl, p, facet, now);
     fv->online = procedure_reply_online(tpl, p);
     fv->pay[0] = '\0';
-    if (facet == FACET_FEE && procedure_fee_at(p, clock_now()).vnd != 0)
+    if (facet == FACET_FEE && procedure_fee_at(p, now).vnd != 0)
         snprintf(fv->pay, sizeof fv->pay, "%s%s:%s", FOLLOWUP_ACT_PAYLOAD, "thanh_toan", in->id);
     const struct tpl_var v[] = {
         {"id", in->id},        {"name", in->name}, {"fact", fv->fact}, {"online", fv->online},
@@ -147,11 +147,23 @@ static void fact_vars_free(struct fact_vars *fv)
     free(fv->online);
 }
 
+int followup_reply_fact(const struct tpl_set *tpl, const struct intent *in, enum facet facet,
+                        int64_t now, struct bot_replies *out)
+{
+    if (!in || !in->proc || !facet_name(facet))
+        return -1;
+    struct fact_vars fv;
+    fact_vars_make(&fv, tpl, in, facet, now);
+    struct bot_reply *r = tpl_render(tpl, fv.tpl, fv.v, sizeof fv.v / sizeof fv.v[0], out);
+    fact_vars_free(&fv);
+    return r ? 0 : -1;
+}
+
 /* One short reply with the fact of in, its name and the next steps. */
 static void answer(struct dialog_turn *t, const struct intent *in, enum facet facet, const char *how)
 {
     struct fact_vars fv;
-    fact_vars_make(&fv, t->deps->tpl, in, facet);
+    fact_vars_make(&fv, t->deps->tpl, in, facet, clock_now());
     dialog_turn_render(t, fv.tpl, fv.v, sizeof fv.v / sizeof fv.v[0]);
     fact_vars_free(&fv);
     followup_remember(t->session, in->id, clock_now());
@@ -337,7 +349,7 @@ char *followup_fact_text(const struct followup *fu, const struct dialog_turn *t,
     if (!plan_fact(fu, t, t->line, about, &p) || p.which || !p.in || (need_question && !p.question))
         return NULL;
     struct fact_vars fv;
-    fact_vars_make(&fv, t->deps->tpl, p.in, p.facet);
+    fact_vars_make(&fv, t->deps->tpl, p.in, p.facet, clock_now());
     char *text = tpl_render_text(t->deps->tpl, fv.tpl, fv.v, sizeof fv.v / sizeof fv.v[0]);
     fact_vars_free(&fv);
     if (text)

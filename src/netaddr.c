@@ -115,6 +115,29 @@ void netaddr_group(const struct netaddr *a, char out[NETADDR_TEXT_MAX])
     snprintf(out, NETADDR_TEXT_MAX, "6:%s/64", text);
 }
 
+void netaddr_mask(const char *group, char out[NETADDR_TEXT_MAX])
+{
+    char addr[NETADDR_TEXT_MAX];
+    struct netaddr a;
+    out[0] = '\0';
+    if (!group || (group[0] != '4' && group[0] != '6') || group[1] != ':')
+        return;
+    const char *text = group + 2;
+    size_t len = strcspn(text, "/");
+    if (len >= sizeof addr)
+        return;
+    memcpy(addr, text, len);
+    addr[len] = '\0';
+    if (!netaddr_parse(addr, &a))
+        return;
+    const unsigned char *b = a.bytes;
+    if (a.family == 4)
+        snprintf(out, NETADDR_TEXT_MAX, "%u.%u.%u.*", b[0], b[1], b[2]);
+    else
+        snprintf(out, NETADDR_TEXT_MAX, "%x:%x:%x:%x:*", (unsigned)(b[0] << 8 | b[1]),
+                 (unsigned)(b[2] << 8 | b[3]), (unsigned)(b[4] << 8 | b[5]), (unsigned)(b[6] << 8 | b[7]));
+}
+
 /* The rightmost address of xff[0..len) that is not a trusted proxy, into a. */
 static bool client_from_xff(const char *xff, size_t len, const char *trusted, struct netaddr *a)
 {

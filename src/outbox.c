@@ -425,6 +425,7 @@ int outbox_send_stored(struct outbox *ob, enum bot_channel ch, const char *chat,
     STR_CAT(it->seq_key, sizeof it->seq_key, st->seq_key);
     it->seq = st->seq;
     it->gated = st->gated;
+    it->part = st->part;
     bot_reply_copy(&it->reply, reply);
     char key[OUTBOX_STORED_ID_MAX + 8];
     channel_key(key, sizeof key, ch, it->stored_id);
@@ -444,6 +445,27 @@ bool outbox_has_stored(const struct outbox *ob, enum bot_channel ch, const char 
     char key[OUTBOX_STORED_ID_MAX + 8];
     channel_key(key, sizeof key, ch, id);
     return strmap_has(&ob->stored, key);
+}
+
+struct outbox_item *outbox_stored_renamed(struct outbox *ob, enum bot_channel ch, const char *old_id,
+                                          const char *new_id)
+{
+    char key[OUTBOX_STORED_ID_MAX + 8];
+    channel_key(key, sizeof key, ch, old_id);
+    struct outbox_item *it = strmap_get(&ob->stored, key);
+    if (!it || strlen(new_id) >= sizeof it->stored_id)
+        return NULL;
+    strmap_del(&ob->stored, key);
+    STR_CAT(it->stored_id, sizeof it->stored_id, new_id);
+    channel_key(key, sizeof key, ch, new_id);
+    strmap_put(&ob->stored, key, it);
+    return it;
+}
+
+void outbox_progress(struct outbox *ob, const struct outbox_item *it)
+{
+    if (it->stored_id[0] && !ob->closing && ob->persist.progress)
+        ob->persist.progress(ob->persist.ud, it);
 }
 
 size_t outbox_stored_pending(const struct outbox *ob)

@@ -98,6 +98,41 @@ void outbox_commit_args_free(struct outbox_commit_args *sc)
     free(sc->btns);
 }
 
+int outbox_entry_xadd_args(const struct outbox_item *it, const char *stream, struct outbox_entry_args *ea,
+                           const char **argv)
+{
+    str_udecimal(ea->seq, sizeof ea->seq, it->seq);
+    str_udecimal(ea->part, sizeof ea->part, it->part);
+    buf_init(&ea->btns);
+    buttons_encode(&ea->btns, &it->reply);
+    int n = 0;
+    argv[n++] = "XADD";
+    argv[n++] = stream;
+    argv[n++] = "*";
+    argv[n++] = "u";
+    argv[n++] = it->seq_key;
+    argv[n++] = "c";
+    argv[n++] = it->chat;
+    argv[n++] = "q";
+    argv[n++] = ea->seq;
+    if (it->reply_ref[0]) { /* as outbox_commit: no r without a reference */
+        argv[n++] = "r";
+        argv[n++] = it->reply_ref;
+    }
+    argv[n++] = "t";
+    argv[n++] = it->reply.text ? it->reply.text : "";
+    argv[n++] = "b";
+    argv[n++] = buf_cstr(&ea->btns);
+    argv[n++] = OUTBOX_ENTRY_PART;
+    argv[n++] = ea->part;
+    return n;
+}
+
+void outbox_entry_args_free(struct outbox_entry_args *ea)
+{
+    buf_free(&ea->btns);
+}
+
 /* ===== Reading an entry back ===== */
 
 void outbox_entry_buttons(struct bot_reply *r, const char *s, size_t len)

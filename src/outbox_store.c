@@ -50,6 +50,7 @@ struct outbox_store {
     size_t max_backlog;
     struct channel_log ch[BOT_CH_COUNT];
     struct strmap settling;      /* "ch:id" being settled: not read back again */
+    struct strmap rewriting;     /* "ch:id" → struct rewrite, an entry being written again */
     uv_timer_t lifetime;         /* never started: os is freed in its close callback */
     struct store_deferred settle_flush; /* the turn's settles, written with its commands */
     int64_t next_claim_ms;
@@ -143,6 +144,7 @@ static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redi
     const char *user = outbox_entry_str(fields, "u");
     struct outbox_stored st = {
         .id = id, .seq_key = user, .seq = strtoull(outbox_entry_str(fields, "q"), NULL, 10), .gated = true,
+        .part = (unsigned)strtoul(outbox_entry_str(fields, OUTBOX_ENTRY_PART), NULL, 10),
     };
     const char *ref = outbox_entry_str(fields, "r");
     if (outbox_send_stored(os->ob, ch, outbox_entry_str(fields, "c"), r, ref[0] ? ref : NULL, &st) != 0) {
@@ -335,6 +337,90 @@ static void on_item_settled(void *ud, const struct outbox_item *it)
     settle_add(ud, it->channel, it->stored_id, it->seq_key, it->seq);
 }
 
+/* ===== Progress: the parts of a reply already sent ===== */
+
+/* An entry being written again with its item's progress: XADD of the entry
+ * with the field p, XDEL of the old one, in one MULTI (atomic, also in the
+ * append-only file: never both entries, never neither). Its id changes; the
+ * item in memory takes the new one (outbox_stored_renamed). One rewrite per
+ * entry at a time: a later part sent meanwhile is written once it is back
+ * (again), or the new entry would be left behind. */
+struct rewrite {
+    struct outbox_store *os;
+    enum bot_channel ch;
+    char old_id[OUTBOX_STORED_ID_MAX];
+    bool again;
+};
+
+static void rewrite_start(struct outbox_store *os, const struct outbox_item *it);
+
+static void on_rewritten(redisReply *r, void *ud)
+{
+    struct rewrite *rw = ud;
+    struct outbox_store *os = rw->os;
+    os->inflight--;
+    char key[OUTBOX_STORED_ID_MAX + 8];
+    STR_CAT(key, sizeof key, bot_channel_prefix(rw->ch), ":", rw->old_id);
+    strmap_del(&os->rewriting, key);
+    const redisReply *id = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[0] : NULL;
+    if (!id || id->type != REDIS_REPLY_STRING) {
+        /* Not written (or not known): the entry keeps its id and part 0 (a
+         * restart sends the parts again, as before progress was kept). */
+        log_fmt(LOG_WARN, "outbox progress not saved", "\"error\":%s", log_q(store_reply_error(r)));
+    } else if (os->closing) {
+        /* the new entry stays for the next start */
+    } else {
+        const struct outbox_item *it = outbox_stored_renamed(os->ob, rw->ch, rw->old_id, id->str);
+        if (it && rw->again)
+            rewrite_start(os, it);
+        else if (!it && strmap_has(&os->settling, key))
+            settle_add(os, rw->ch, id->str, "", 0); /* it settled meanwhile: the new entry goes too */
+        /* neither: dropped at a stop, the new entry is read back at the next start */
+    }
+    free(rw);
+    shutdown_maybe_done(os);
+}
+
+static void rewrite_start(struct outbox_store *os, const struct outbox_item *it)
+{
+    char key[OUTBOX_STORED_ID_MAX + 8];
+    STR_CAT(key, sizeof key, bot_channel_prefix(it->channel), ":", it->stored_id);
+    struct rewrite *busy = strmap_get(&os->rewriting, key);
+    if (busy) {
+        busy->again = true;
+        return;
+    }
+    if (!os->ch[it->channel].enabled)
+        return;
+    char skey[OUTBOX_STREAM_KEY_MAX];
+    stream_key(os, skey, sizeof skey, it->channel);
+    const char *xadd[OUTBOX_ENTRY_XADD_MAX];
+    struct outbox_entry_args ea;
+    int n = outbox_entry_xadd_args(it, skey, &ea, xadd);
+    const char *xdel[] = {"XDEL", skey, it->stored_id};
+    struct store_cmdv cmds[] = {{.argc = n, .argv = xadd}, {.argc = 3, .argv = xdel}};
+    struct rewrite *rw = xcalloc(1, sizeof *rw);
+    rw->os = os;
+    rw->ch = it->channel;
+    STR_CAT(rw->old_id, sizeof rw->old_id, it->stored_id);
+    int rc = store_multi(os->store, on_rewritten, rw, cmds, 2);
+    outbox_entry_args_free(&ea);
+    if (rc != 0) {
+        free(rw);
+        return; /* Redis away: part 0 stays recorded */
+    }
+    os->inflight++;
+    strmap_put(&os->rewriting, key, rw);
+}
+
+/* outbox_persist.progress */
+static void on_item_progress(void *ud, const struct outbox_item *it)
+{
+    struct outbox_store *os = ud;
+    if (!os->closing)
+        rewrite_start(os, it);
+}
+
 /* ===== The gate: are the user's earlier replies done? ===== */
 
 struct gate_call {
@@ -514,7 +600,8 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     os->claim_ms = d->claim_ms ? d->claim_ms : OUTBOX_CLAIM_MS_DEFAULT;
     os->max_backlog = d->max_backlog ? d->max_backlog : OUTBOX_MAX_BACKLOG_DEFAULT;
     strmap_init(&os->settling);
-    os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many", OUTBOX_COMMIT_KEYS,
+    strmap_init(&os->rewriting);
+    os->commits = fcall_group_new(d->store, "outbox_commit", "outbox_commit_many_flat", OUTBOX_COMMIT_KEYS,
                                   FCALL_GROUP_VARYING, COMMIT_BATCH);
     fcall_group_share(os->commits, OUTBOX_COMMIT_SHARED);
     os->settle_flush = (struct store_deferred){.fn = flush_settles, .ud = os};
@@ -524,7 +611,8 @@ struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
     metrics_declare("dvcbot_outbox_recovered_total", METRIC_COUNTER,
                     "Stored replies read back after a restart (own) or taken over from a stopped process (claimed).",
                     NULL, 0);
-    struct outbox_persist p = {.gate = on_item_gate, .settled = on_item_settled, .ud = os};
+    struct outbox_persist p = {.gate = on_item_gate, .settled = on_item_settled, .progress = on_item_progress,
+                               .ud = os};
     outbox_set_persist(d->outbox, &p);
     return os;
 }
@@ -663,6 +751,7 @@ static void on_lifetime_closed(uv_handle_t *h)
     for (int c = 0; c < BOT_CH_COUNT; c++)
         free(os->ch[c].settles);
     strmap_free(&os->settling);
+    strmap_free(&os->rewriting);
     fcall_group_free(os->commits); /* here: a commit's callback may have called outbox_store_free */
     free(os->consumer);
     free(os);

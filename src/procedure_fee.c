@@ -8,12 +8,20 @@
 
 #define VN_OFFSET_S (7 * 3600)
 
+int procedure_fee_period_at(const struct procedure_info *p, int64_t now)
+{
+    for (size_t i = 0; i < p->n_fee_periods; i++)
+        if (now < p->fee_periods[i].ends)
+            return (int)i;
+    return -1;
+}
+
 struct procedure_fee procedure_fee_at(const struct procedure_info *p, int64_t now)
 {
-    for (size_t i = 0; i < p->n_fee_periods; i++) {
+    int i = procedure_fee_period_at(p, now);
+    if (i >= 0) {
         const struct fee_period *fp = &p->fee_periods[i];
-        if (now < fp->ends)
-            return (struct procedure_fee){fp->fee_text, fp->fee_vnd, fp->fee_online_reduced};
+        return (struct procedure_fee){fp->fee_text, fp->fee_vnd, fp->fee_online_reduced};
     }
     return (struct procedure_fee){p->fee_text, p->fee_vnd, p->fee_online_reduced};
 }

@@ -111,8 +111,34 @@ static bool full_view_says_more(const struct procedure_info *p, bool cut)
     return cut || (p->audience && *p->audience) || (p->notes && *p->notes);
 }
 
+size_t procedure_reply_screen_chars(const struct bot_reply *r)
+{
+    size_t n = 0;
+    for (const unsigned char *s = (const unsigned char *)r->text; s && *s; s++)
+        n += (*s & 0xC0) != 0x80; /* code points, as the phone shows them */
+    for (size_t b = 0; b < r->n_buttons; b++)
+        for (const unsigned char *s = (const unsigned char *)r->buttons[b].label; *s; s++)
+            n += (*s & 0xC0) != 0x80;
+    return n;
+}
+
+const char *procedure_reply_variant(const struct tpl_set *t, const char *base,
+                                    const struct procedure_info *p, char *name, size_t size)
+{
+    snprintf(name, size, "%s_%s", base, p->online);
+    if (!tpl_exists(t, name))
+        snprintf(name, size, "%s", base);
+    return name;
+}
+
 int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
                             struct bot_replies *out)
+{
+    return procedure_reply_summary_at(t, in, clock_now(), out);
+}
+
+int procedure_reply_summary_at(const struct tpl_set *t, const struct intent *in, int64_t now,
+                               struct bot_replies *out)
 {
     if (!in || !in->proc)
         return -1;
@@ -120,7 +146,7 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
     bool cut = false;
     char *online = procedure_reply_online(t, p);
     char *docs = procedure_reply_documents(t, p, PROCEDURE_REPLY_MAX_DOCS, PROCEDURE_REPLY_DOC_BYTES, &cut);
-    char *fee = shorten_noting(procedure_fee_at(p, clock_now()).text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
+    char *fee = shorten_noting(procedure_fee_at(p, now).text, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *time = shorten_noting(p->processing_time, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char *agency = shorten_noting(p->agency, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char more[BOT_PAYLOAD_MAX + 1] = "";
@@ -135,7 +161,9 @@ int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
         {"time", time},     {"agency", agency}, {"online", online},  {"more", more},
         {"opening", buf_cstr(&opening)},
     };
-    struct bot_reply *r = tpl_render(t, "procedure_summary", vars, sizeof vars / sizeof vars[0], out);
+    char name[TPL_NAME_MAX];
+    procedure_reply_variant(t, "procedure_summary", p, name, sizeof name);
+    struct bot_reply *r = tpl_render(t, name, vars, sizeof vars / sizeof vars[0], out);
     buf_free(&opening);
     free(online);
     free(docs);
@@ -159,7 +187,9 @@ int procedure_reply_full(const struct tpl_set *t, const struct intent *in,
         {"time", p->processing_time},
         {"agency", p->agency},  {"online", online},          {"notes", p->notes ? p->notes : ""},
     };
-    struct bot_reply *r = tpl_render(t, "procedure_full", vars, sizeof vars / sizeof vars[0], out);
+    char name[TPL_NAME_MAX];
+    procedure_reply_variant(t, "procedure_full", p, name, sizeof name);
+    struct bot_reply *r = tpl_render(t, name, vars, sizeof vars / sizeof vars[0], out);
     free(online);
     free(docs);
     return r ? 0 : -1;

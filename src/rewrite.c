@@ -121,8 +121,9 @@ static int word_index(struct rewriter *rw, const char *w, size_t n)
     if (wordmap_get(&rw->known, w, n, &v) && v >= 0)
         return v;
     v = (int)rw->n_words;
-    rw->words = xrealloc(rw->words, (rw->n_words + 1) * sizeof *rw->words);
-    rw->counts = xrealloc(rw->counts, (rw->n_words + 1) * sizeof *rw->counts);
+    size_t cap = rw->cap_words;
+    rw->words = xreserve(rw->words, &cap, rw->n_words + 1, sizeof *rw->words, 256);
+    rw->counts = xreserve(rw->counts, &rw->cap_words, rw->n_words + 1, sizeof *rw->counts, 256);
     rw->words[v] = xstrndup(w, n);
     rw->counts[v] = 0;
     rw->n_words++;
@@ -147,7 +148,7 @@ static void add_candidate(struct rewriter *rw, const char *key, size_t klen, int
     int ci;
     if (!wordmap_get(&rw->deletes, key, klen, &ci)) {
         ci = (int)rw->n_cands;
-        rw->cands = xrealloc(rw->cands, (rw->n_cands + 1) * sizeof *rw->cands);
+        rw->cands = xreserve(rw->cands, &rw->cap_cands, rw->n_cands + 1, sizeof *rw->cands, 1024);
         rw->cands[rw->n_cands++] = (struct rewrite_cands){NULL, 0};
         wordmap_put(&rw->deletes, key, klen, ci);
     }

@@ -35,6 +35,7 @@
 #include "dvcbot/metrics.h"
 #include "dvcbot/redis_library.h"
 #include "dvcbot/store_poll.h"
+#include "dvcbot/reply_pool.h"
 #include "dvcbot/store_resp.h"
 
 #include <hiredis/async.h>
@@ -467,6 +468,7 @@ static void conn_start(struct store *s)
         return;
     }
     ac->data = s;
+    ac->c.reader->fn = &reply_pool_fns;
     if (store_poll_attach(ac, s->loop, poll_add_write) != REDIS_OK) {
         conn_start_failed(s, ac, "cannot attach to the event loop");
         return;

@@ -267,8 +267,10 @@ static void on_api_response(const struct http_client_response *res, void *ud)
     if (item->kind == OUTBOX_ACK && v == OUTBOX_BLOCKED)
         v = OUTBOX_FAILED; /* an old or foreign callback, not a blocked user */
     bool more = v == OUTBOX_SENT && !call->last;
-    if (more)
+    if (more) {
         item->part = (unsigned)call->part_end;
+        outbox_progress(tg->ob, item); /* a restart resumes at the next part */
+    }
     free(call);
     if (more && send_part(tg, item) == 0)
         return;
@@ -367,6 +369,20 @@ static void on_handled(const struct bot_msg *msg, enum dialog_stored outcome, co
     free(wc);
 }
 
+/* Past the bound: the update's turn was stored before (its reply kept for
+ * the response goes in it again), or it is refused. */
+static void on_checked(const struct bot_msg *msg, bool done, const struct bot_reply *kept, void *ud)
+{
+    struct webhook_call *wc = ud;
+    if (kept)
+        respond_with(wc->tg, wc->req, msg->chat, kept);
+    else if (done)
+        http_respond_json(wc->req, 200, "{}");
+    else
+        webhook_refuse(wc->req, "telegram", "overloaded");
+    free(wc);
+}
+
 void telegram_handle_webhook(struct http_request *req, void *ud)
 {
     struct telegram *tg = ud;
@@ -374,10 +390,6 @@ void telegram_handle_webhook(struct http_request *req, void *ud)
     const char *secret = http_request_header(req, "X-Telegram-Bot-Api-Secret-Token");
     if (!crypto_secret_equal_str(secret, tg->cfg->telegram_webhook_secret)) {
         http_respond_error(req, 401, "bad secret token");
-        return;
-    }
-    if (dialog_full(tg->dialog)) {
-        webhook_refuse(req, "telegram", "overloaded");
         return;
     }
     struct bot_msg *msg;
@@ -388,6 +400,19 @@ void telegram_handle_webhook(struct http_request *req, void *ud)
     }
     if (p == TG_PARSE_IGNORED) {
         http_respond_json(req, 200, "{}");
+        return;
+    }
+    if (dialog_full(tg->dialog)) {
+        /* New work is refused; a redelivery of an update stored before is
+         * not new work: acknowledged, with its kept reply if it had one. */
+        struct webhook_call *wc = xmalloc(sizeof *wc);
+        wc->tg = tg;
+        wc->req = req;
+        if (dialog_check_stored(tg->dialog, msg, true, on_checked, wc) != 0) {
+            free(wc);
+            bot_msg_free(msg);
+            webhook_refuse(req, "telegram", "overloaded");
+        }
         return;
     }
     if (msg->reply_ref[0] && msg->kind != BOT_MSG_TEXT)

@@ -20,7 +20,7 @@ struct tpl {
 
 struct tpl_set {
     struct tpl *items; /* sorted by name */
-    size_t n;
+    size_t n, cap;
 };
 
 /* ===== Loading ===== */
@@ -87,7 +87,7 @@ static int load_one(struct tpl_set *set, const char *dir, const char *file, char
         return -1;
     }
     buf_free(&path);
-    set->items = xrealloc(set->items, (set->n + 1) * sizeof *set->items);
+    set->items = xreserve(set->items, &set->cap, set->n + 1, sizeof *set->items, 64);
     struct tpl *t = &set->items[set->n++];
     memset(t, 0, sizeof *t);
     memcpy(t->name, file, flen - 4);

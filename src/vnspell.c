@@ -19,6 +19,7 @@ void vnspell_init(struct vnspell *vs)
     wordmap_init(&vs->extra);
     vs->extra_cost = NULL;
     vs->n_extra = 0;
+    vs->cap_extra = 0;
 }
 
 void vnspell_free(struct vnspell *vs)
@@ -45,7 +46,7 @@ void vnspell_add_piece(struct vnspell *vs, const char *w, size_t n, double cost)
             vs->extra_cost[i] = cost;
         return;
     }
-    vs->extra_cost = xrealloc(vs->extra_cost, (vs->n_extra + 1) * sizeof *vs->extra_cost);
+    vs->extra_cost = xreserve(vs->extra_cost, &vs->cap_extra, vs->n_extra + 1, sizeof *vs->extra_cost, 256);
     vs->extra_cost[vs->n_extra] = cost;
     wordmap_put(&vs->extra, w, n, (int)vs->n_extra++);
 }

@@ -291,26 +291,81 @@ char *zalo_render_message(const char *user_id, const char *text, size_t len,
 
 /* ===== Verdicts ===== */
 
-static bool is_user_refusal(int code)
+/* Zalo's OA API answers a refused call with HTTP 200 and a negative "error".
+ * What dvcbot does with each code it knows; any other code is transient
+ * (the outbox's bounded back-off, then "gave_up" in outbox:failed with the
+ * code): a code Zalo adds later must not drop a citizen's reply.
+ * Sources: Zalo's OA error table ("Mã lỗi", developers.zalo.me/docs/
+ * official-account/...; docs.zaloplatforms.com/docs/OA/..., a client-rendered
+ * page not read here) as reproduced in public integration notes (a Zalo
+ * Platform API specification compiled 2026-08-20, with retry classes; the
+ * ZaloOAException table of a public Python SDK); marked UNVERIFIED where only
+ * one of them names the code. (doc.caresoft.vn's send-by-Zalo-ID table
+ * numbers differently, -201 "Invalid access token": a vendor's own codes,
+ * not followed.)
+ * The window rules (7 days: -230; 45 days inactive: -227) as in zalo.h. */
+struct zalo_code {
+    int code;
+    enum zalo_result result;
+    const char *reason;
+};
+
+static const struct zalo_code ZALO_CODES[] = {
+    /* Token: refresh, send again once. */
+    {-216, ZALO_TOKEN, "token"},          /* access token is invalid */
+    {-220, ZALO_TOKEN, "token"},          /* access token expired or removed */
+    {-124, ZALO_TOKEN, "token"},          /* access token invalid (ZNS table; UNVERIFIED on /message/cs) */
+    /* Throttles: wait, no attempt used. */
+    {-32, ZALO_THROTTLE, "rate_limit"},   /* the app's / OA's calls per minute */
+    {-234, ZALO_THROTTLE, "night"},       /* not at night, 22:00-06:00 (promotions; not expected on cs) */
+    /* Refused for this user: recorded in u:{zl:<id>}, not retried. */
+    {-211, ZALO_USER, "quota"},           /* out of quota */
+    {-218, ZALO_USER, "quota"},           /* the user's receive quota */
+    {-311, ZALO_USER, "quota"},           /* out of quota for replies (older table; UNVERIFIED) */
+    {-213, ZALO_USER, "not_follower"},    /* the user does not follow the OA */
+    {-217, ZALO_USER, "user_blocked"},    /* the user blocked the OA's invitations */
+    {-227, ZALO_USER, "user_inactive"},   /* banned, or inactive on Zalo for 45 days */
+    {-222, ZALO_USER, "user_inactive"},   /* same words as -227 (one SDK table; UNVERIFIED) */
+    {-230, ZALO_USER, "no_recent_interaction"}, /* no interaction with the OA in 7 days */
+    {-232, ZALO_USER, "no_recent_interaction"}, /* no interaction, or it expired */
+    {-305, ZALO_USER, "no_recent_interaction"}, /* cannot answer after 48 h (older table; UNVERIFIED) */
+    {-244, ZALO_USER, "user_restricted"}, /* the user restricted this kind of message */
+    /* The message itself refused. */
+    {-201, ZALO_BAD_REQUEST, "bad_request"},    /* a parameter is invalid (a quote: sent unquoted) */
+    {-210, ZALO_FAILED, "too_long"},      /* a parameter exceeds its limit */
+    {-233, ZALO_FAILED, "message_type"},  /* message type invalid or not supported */
+    {-248, ZALO_FAILED, "content_refused"}, /* violates Zalo's platform standards */
+    /* Zalo's side or the OA's set-up: transient, bounded (an operator may fix
+     * the set-up or the Zalo Cloud Account balance meanwhile). */
+    {-200, ZALO_RETRY, "send_failed"},    /* "Send message failed" */
+    {-204, ZALO_RETRY, "oa_setup"},       /* OA disabled */
+    {-205, ZALO_RETRY, "oa_setup"},       /* OA does not exist */
+    {-209, ZALO_RETRY, "oa_setup"},       /* API not supported for the app */
+    {-212, ZALO_RETRY, "oa_setup"},       /* the app has not registered this API */
+    {-219, ZALO_RETRY, "oa_setup"},       /* the app is removed or disabled */
+    {-221, ZALO_RETRY, "oa_setup"},       /* the OA must be verified */
+    {-223, ZALO_RETRY, "oa_setup"},       /* the OA has not authorized this API */
+    {-224, ZALO_RETRY, "oa_setup"},       /* the OA's tier package */
+    {-235, ZALO_RETRY, "oa_setup"},       /* not for this type of OA */
+    {-240, ZALO_RETRY, "oa_setup"},       /* message API v2 shut down (we call v3) */
+    {-320, ZALO_RETRY, "oa_setup"},       /* the app needs a Zalo Cloud Account */
+    {-321, ZALO_RETRY, "oa_setup"},       /* the Zalo Cloud Account cannot pay */
+};
+
+static const struct zalo_code *zalo_code_find(int code)
 {
-    switch (code) {
-    case -211: /* out of quota */
-    case -213: /* the user does not follow the OA */
-    case -218: /* the user's receive quota */
-    case -227: /* banned or inactive */
-    case -230: /* no interaction in the last 7 days */
-    case -232: /* no interaction, or it expired */
-    case -244: /* the user restricted this kind of message */
-        return true;
-    default:
-        return false;
-    }
+    for (size_t i = 0; i < sizeof ZALO_CODES / sizeof ZALO_CODES[0]; i++)
+        if (ZALO_CODES[i].code == code)
+            return &ZALO_CODES[i];
+    return NULL;
 }
 
 enum zalo_result zalo_classify(long status, const char *body, int *code)
 {
     *code = 0;
-    if (status == 0 || status >= 500 || status == 429)
+    if (status == 429)
+        return ZALO_THROTTLE;
+    if (status == 0 || status >= 500)
         return ZALO_RETRY;
     cJSON *root = cJSON_Parse(body ? body : "");
     const cJSON *err = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "error") : NULL;
@@ -322,40 +377,14 @@ enum zalo_result zalo_classify(long status, const char *body, int *code)
         return status >= 200 && status < 300 ? ZALO_RETRY : ZALO_FAILED;
     if (*code == 0)
         return status >= 200 && status < 300 ? ZALO_OK : ZALO_FAILED;
-    if (*code == -216 || *code == -220)
-        return ZALO_TOKEN;
-    if (*code == -32)
-        return ZALO_RETRY; /* the app's call rate */
-    if (is_user_refusal(*code))
-        return ZALO_USER;
-    if (*code == -201)
-        return ZALO_BAD_REQUEST;
-    return ZALO_FAILED;
+    const struct zalo_code *known = zalo_code_find(*code);
+    return known ? known->result : ZALO_RETRY; /* unknown: transient, bounded */
 }
 
 const char *zalo_error_reason(int code)
 {
-    switch (code) {
-    case -211:
-    case -218:
-        return "quota";
-    case -213:
-        return "not_follower";
-    case -230:
-    case -232:
-        return "no_recent_interaction";
-    case -227:
-        return "user_inactive";
-    case -244:
-        return "user_restricted";
-    case -216:
-    case -220:
-        return "token";
-    case -201:
-        return "bad_request";
-    default:
-        return "api_error";
-    }
+    const struct zalo_code *known = zalo_code_find(code);
+    return known ? known->reason : "api_error";
 }
 
 enum zalo_window zalo_window_of(int64_t now, int64_t last_in, long sent, bool quoted)
@@ -460,7 +489,7 @@ static void on_api_response(const struct http_client_response *res, void *ud)
     int code;
     enum zalo_result r = zalo_classify(res->status, res->body, &code);
     if (r != ZALO_OK)
-        log_fmt(r == ZALO_RETRY ? LOG_INFO : LOG_WARN, "zalo call failed",
+        log_fmt(r == ZALO_RETRY || r == ZALO_THROTTLE ? LOG_INFO : LOG_WARN, "zalo call failed",
                 "\"status\":%ld,\"error\":%d,\"reason\":%s,\"transport\":%s", res->status, code,
                 log_q(zalo_error_reason(code)), log_q(res->error ? res->error : ""));
     d->item->last_error = code ? code : (int)res->status;
@@ -468,10 +497,13 @@ static void on_api_response(const struct http_client_response *res, void *ud)
     case ZALO_OK:
         account_sent(d);
         d->item->part = d->step.next_part;
-        if (d->step.last)
+        if (d->step.last) {
             finish(d, OUTBOX_SENT);
-        else
-            send_step(d);
+            return;
+        }
+        /* Recorded with the stored reply: a restart resumes at the next part. */
+        outbox_progress(z->ob, d->item);
+        send_step(d);
         return;
     case ZALO_TOKEN:
         if (d->refreshed) {
@@ -494,9 +526,11 @@ static void on_api_response(const struct http_client_response *res, void *ud)
         record_refusal(d, code);
         finish(d, OUTBOX_FAILED);
         return;
+    case ZALO_THROTTLE:
+        finish(d, OUTBOX_RETRY_AFTER); /* not a failure: no attempt used */
+        return;
     case ZALO_RETRY:
-        /* The app's call rate (-32, or HTTP 429): a throttle, not a failure. */
-        finish(d, code == -32 || res->status == 429 ? OUTBOX_RETRY_AFTER : OUTBOX_RETRY);
+        finish(d, OUTBOX_RETRY); /* bounded: gives up after the attempts, code recorded */
         return;
     case ZALO_FAILED:
         finish(d, OUTBOX_FAILED);
@@ -594,6 +628,17 @@ static void on_stored(const struct bot_msg *msg, enum dialog_stored outcome, voi
     webhook_answer_stored(ud, "zalo", outcome);
 }
 
+/* Past the bound: the event's turn was stored before, or it is refused. */
+static void on_checked(const struct bot_msg *msg, bool done, const struct bot_reply *kept, void *ud)
+{
+    (void)msg;
+    (void)kept;
+    if (done)
+        http_respond_json(ud, 200, "{}");
+    else
+        webhook_refuse(ud, "zalo", "overloaded");
+}
+
 static void count_event(const char *what)
 {
     char labels[48];
@@ -683,13 +728,18 @@ void zalo_handle_webhook(struct http_request *req, void *ud)
         refuse(req, "stale", 200, NULL);
         return;
     }
-    if (dialog_full(z->dialog)) {
-        webhook_refuse(req, "zalo", "overloaded");
-        return;
-    }
     struct bot_msg *msg;
     char user[BOT_ID_MAX];
     enum zalo_parse p = zalo_parse_event(body, len, &msg, user);
+    if ((p == ZL_PARSE_MSG || p == ZL_PARSE_UNFOLLOW) && dialog_full(z->dialog)) {
+        /* New work is refused; a redelivery of an event stored before is not
+         * new work (Zalo did not get our 200): acknowledged. */
+        if (p == ZL_PARSE_MSG && dialog_check_stored(z->dialog, msg, false, on_checked, req) == 0)
+            return;
+        bot_msg_free(msg);
+        webhook_refuse(req, "zalo", "overloaded");
+        return;
+    }
     if (p != ZL_PARSE_MSG)
         http_respond_json(req, 200, "{}");
     switch (p) {

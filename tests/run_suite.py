@@ -8,7 +8,8 @@ stubs of the Telegram/Zalo/payment APIs and the real `dvcbot serve` binary on
 127.0.0.1. Every unit binary and every end-to-end test class (each starts its
 own Redis and dvcbot on free ports) is one job; jobs run in parallel (-j),
 the longest first (durations of the last run are kept in
-<build>/suite-times.json), and each job's output is printed in one piece when
+<build>/suite-times.json; tests/suite-times.json, a plain run's, stands in
+for a clean checkout), and each job's output is printed in one piece when
 it ends. -j (or DVCBOT_TEST_JOBS) sets how many run at once. The last line printed is always "N passed, N failed" and the exit
 status is non-zero when anything failed.
 
@@ -307,7 +308,9 @@ def main():
     if not args.unit_only:
         jobs += e2e_jobs(args.build, args.wrap, args.pattern)
     times_path = os.path.join(args.build, "suite-times.json")
-    times = load_times(times_path)
+    # A clean checkout has no times of its own: the committed ones (a plain
+    # run's) still start the long jobs first.
+    times = dict(load_times(os.path.join(HERE, "suite-times.json")), **load_times(times_path))
     jobs.sort(key=lambda j: -times.get(j.name, 30.0))  # unknown ones early
     counts = [0, 0]
 

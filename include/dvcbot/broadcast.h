@@ -7,7 +7,9 @@
  *   POST /admin/broadcasts/{id}/cancel     stop sending; 200, or 409 when over
  *
  * All need `Authorization: Bearer <token>` (admin_auth_check). POST checks
- * the body (broadcast_spec.h), then resolves the segment before answering:
+ * the body (broadcast_spec.h: 400) and that the segment's communes are in
+ * the 2025 list (commune_check.h: 422 naming the nearest), then resolves
+ * the segment before answering:
  * SCAN over u:{*} one page at a time (never blocking the loop or Redis),
  * one script reading each page's user records, matching users written in
  * batches of BROADCAST_BATCH to bc:<id>:b:<n> with one stream entry each
@@ -29,6 +31,7 @@
 #define DVCBOT_BROADCAST_H
 
 #include "dvcbot/broadcast_worker.h"
+#include "dvcbot/commune_list.h"
 #include "dvcbot/config.h"
 #include "dvcbot/http_server.h"
 #include "dvcbot/outbox.h"
@@ -40,8 +43,11 @@
 
 struct broadcast_api;
 
-struct broadcast_api *broadcast_api_new(const struct config *cfg, struct store *store,
-                                        struct outbox *ob, struct broadcast_worker *worker);
+/* communes: the 2025 list the segment's communes must be in (commune_check.h;
+ * NULL or empty: any name). */
+struct broadcast_api *broadcast_api_new(const struct config *cfg, const struct commune_list *communes,
+                                        struct store *store, struct outbox *ob,
+                                        struct broadcast_worker *worker);
 void broadcast_api_free(struct broadcast_api *api);
 
 /* POST /admin/broadcasts (ud = the api). */

@@ -51,7 +51,7 @@
 
 struct broadcast_segment {
     unsigned channels;        /* bits (1u << enum bot_channel) */
-    char **communes;          /* folded with norm_fold; NULL = any commune */
+    char **communes;          /* commune keys (commune.h: folded, no "xã"); NULL = any */
     size_t n_communes;
     unsigned seen_within_days; /* 0 = any */
     char dossier_status[24];  /* subscribers (sub:<CODE>) of dossiers in this status; "" = any user */

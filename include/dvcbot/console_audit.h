@@ -5,8 +5,9 @@
  * what ("sign_in", "sign_out"), the token's id
  * (the first 12 hex digits of its SHA-256 fingerprint, as settled_by in
  * payments; never the token), its label (the commune it is limited to, ""
- * for the whole province) and where from, masked: an IPv4 address without
- * its last number ("203.0.113.*"), an IPv6 one as its /48 ("2001:db8:1:*").
+ * for the whole province) and where from, masked (netaddr_mask): an IPv4
+ * address without its last number ("203.0.113.*"), an IPv6 one as its /64
+ * network ("2001:db8:0:1:*").
  * A refused sign-in is only counted, per Vietnam day and masked address, in
  * the hash console:audit:failed:<yyyymmdd> (CONSOLE_AUDIT_DAYS days, at most
  * CONSOLE_AUDIT_ADDRS addresses a day, the rest under "*"): what was typed
@@ -42,9 +43,6 @@ void console_audit_event(struct store *store, const char *event, const struct ad
                          const char *addr);
 /* Counts a refused sign-in from addr. */
 void console_audit_failed(struct store *store, const char *addr);
-
-/* "203.0.113.*" / "2001:db8:1:*" / "" of a limit group. */
-void console_audit_mask(const char *addr, char *out, size_t cap);
 
 void console_audit_routes(struct router *ui, struct console_ctx *ctx);
 

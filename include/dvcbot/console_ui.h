@@ -16,11 +16,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct upload_texts;
+
 #define CONSOLE_UI_PREFIX "/admin/ui/"
 #define CONSOLE_USER_KEY_MAX 80 /* bytes of a user key ("tg:<id>") with its NUL */
 
 struct console_ctx {
     struct console_deps deps;
+    struct upload_texts *upload_texts; /* owned: sent with meta for the upload answer */
 };
 
 /* "" (whole province) or the commune of the signed-in token. */
@@ -29,15 +32,6 @@ const char *console_scope(const struct http_request *req);
 /* Whether commune is the scope's commune (commune.h; always true for
  * scope ""). */
 bool console_in_scope(const char *scope, const char *commune);
-
-/* Whether name is a commune of the 2025 list (intents/_communes.json), by
- * its name compared folded ("xã" and case left out); "" and a list that did
- * not load accept anything. Otherwise answers the request 422 "unknown
- * commune '<name>' (not in the 2025 list)", with "; nearest: A, B" when
- * the list has likely ones (commune_list_match: a typo, an old name merged
- * into one), and returns false: the caller must not touch req again. */
-bool console_commune_known(const struct console_ctx *ctx, struct http_request *req,
-                           const char *name);
 
 /* The user keys an array reply lists (ZRANGE, SMEMBERS), copied; a key that
  * is not a string or does not fit CONSOLE_USER_KEY_MAX is left out. Returns

@@ -5,7 +5,7 @@
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
  *   2. in one Redis round trip (the function dialog_load; the loads of one
- *      loop turn share one call, dialog_load_many), drops a
+ *      loop turn share one call, dialog_load_many_flat), drops a
  *      redelivered event (its id is marked in the user's index
  *      dd:{<user key>}, which erase-my-data deletes), renews the user's
  *      TTLs when due (the user record u:{<user key>}: hash ch, chat, seen =
@@ -142,6 +142,20 @@ size_t dialog_pending(const struct dialog *d);
  * the channel redelivers later), which keeps memory bounded whatever the
  * load. */
 bool dialog_full(const struct dialog *d);
+
+/* Past the bound (dialog_full) a webhook still acknowledges a redelivery
+ * of an event already stored: it is no new work. Asks Redis, reading only,
+ * whether the event of msg is done (its mark in the user's index dd:{<user>}
+ * says so: its turn, replies included, was committed) and, with want_kept,
+ * for the reply kept for a webhook response ("Handed replies" below). Takes
+ * msg. cb(msg, done, kept, ud) is called exactly once (done false also
+ * without an answer, and for an event in hand or a mark of before the index:
+ * the channel sends it again); kept, or NULL, is valid during cb. Returns 0,
+ * or -1 (no event id, Redis not connected: cb never, msg not taken). */
+typedef void (*dialog_stored_check_cb)(const struct bot_msg *msg, bool done, const struct bot_reply *kept,
+                                       void *ud);
+int dialog_check_stored(struct dialog *d, struct bot_msg *msg, bool want_kept, dialog_stored_check_cb cb,
+                        void *ud);
 
 /* What became of a message handed over with dialog_handle_stored. */
 enum dialog_stored {

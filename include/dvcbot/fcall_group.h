@@ -1,7 +1,7 @@
 /* fcall_group — the calls of one Redis function made during one loop turn,
  * sent together as one FCALL (one command and one reply for all of them);
- * the dialog's loads (dialog_load_many) and the outbox's commits
- * (outbox_commit_many, the group commit) go out this way.
+ * the dialog's loads (dialog_load_many_flat) and the outbox's commits
+ * (outbox_commit_many_flat, the group commit) go out this way.
  *
  * Every call has nkeys keys, then its arguments. At the end of the loop
  * turn (store_defer) the calls queued go out in the order they were made,
@@ -14,9 +14,14 @@
  * (after its keys) go once, before every call's own: FCALL <fn> <keys of
  * each> <shared> [<number of own>] <own of each>; calls go together only
  * while their shared arguments are the same (one alone: <keys> <shared>
- * <own>, the layout of a call as made). fn_many must
- * answer an array of n elements, element i being what fn_one answers for
- * call i (an element may be an error: that call alone failed).
+ * <own>, the layout of a call as made). fn_one answers an array per call;
+ * fn_many answers one flat array (redis/dvcbot.lua, flat_put): for each
+ * call in order, the number of elements of the array fn_one would answer
+ * for it and then those elements, or an error element alone (that call
+ * alone failed). Each call's callback gets its part as an array reply of
+ * its own (made by the group, pointing into the FCALL's reply: valid
+ * during the callback, like any reply): a nested table costs Redis's Lua
+ * far more to answer than its elements do.
  *
  * Callbacks: a call returns 0 and cb is called exactly once, with the
  * call's own reply (owned by hiredis, valid during the callback), or with

@@ -26,11 +26,15 @@
 #define DVCBOT_FOLLOWUP_H
 
 #include "dvcbot/dialog.h"
+#include "dvcbot/facets.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
 #define FOLLOWUP_SESSION_KEY "ctx"
+/* Bytes of a fact (fee text, time, agency, who) one fact reply shows; a
+ * longer one is cut with "…" (`dvcbot check` refuses it). */
+#define FOLLOWUP_FIELD_BYTES 600
 /* Button "fu:<act>:<procedure id>": the act (one of context_acts, e.g. the
  * payment of the fee reply) about that procedure, as if the user had typed
  * it naming the procedure. */
@@ -43,6 +47,14 @@ void followup_remember(cJSON *session, const char *procedure_id, int64_t now);
 const char *followup_context(const cJSON *session, int64_t now, unsigned ttl_s);
 
 struct followup;
+
+/* Appends to out the reply a question about one fact of procedure in gets
+ * (template followup_<facet>, or its followup_<facet>_<online> variant),
+ * the fee being the one in force at now. -1 (nothing appended) when in is
+ * no procedure or facet none; -1 too when the template is missing. For the
+ * dialog and for `dvcbot check`, which measures it. */
+int followup_reply_fact(const struct tpl_set *tpl, const struct intent *in, enum facet facet,
+                        int64_t now, struct bot_replies *out);
 
 /* Loads intents/_facets.json of the dialog's catalog and registers the
  * reader. NULL with a message in *err (caller frees) when the file is

@@ -32,6 +32,12 @@ bool netaddr_list_valid(const char *list);
 bool netaddr_in_list(const struct netaddr *a, const char *list);
 /* The limit group of a: "4:1.2.3.4" or "6:2001:db8:1:2::/64". */
 void netaddr_group(const struct netaddr *a, char out[NETADDR_TEXT_MAX]);
+/* A limit group (netaddr_group: "4:1.2.3.4", "6:2001:db8::/64") masked
+ * for logs and the sign-in trail: an IPv4 address without its last number
+ * ("203.0.113.*"), an IPv6 one as its /64 network with its four groups
+ * written out whatever the compression ("2001:db8::1" -> "2001:db8:0:0:*"),
+ * an IPv4-mapped one as IPv4 (its group is "4:"). "" for anything else. */
+void netaddr_mask(const char *group, char out[NETADDR_TEXT_MAX]);
 /* The limit group of the client of a request that came from peer (its TCP
  * peer, text) with the X-Forwarded-For header xff (may be NULL). Returns
  * false when no address can be read (out is then ""). */

@@ -11,7 +11,8 @@
  *
  * Ownership: outbox_send copies the reply. Items belong to the outbox; a
  * driver may read an item and keep driver state in item->part between
- * retries, and must call outbox_delivered exactly once per deliver call.
+ * retries (outbox_progress makes it durable for stored items), and must call
+ * outbox_delivered exactly once per deliver call.
  * Done callbacks fire once per item, after its final verdict (also on
  * outbox_close, with OUTBOX_FAILED). */
 #ifndef DVCBOT_OUTBOX_H
@@ -157,6 +158,7 @@ struct outbox_stored {
     const char *seq_key;   /* user key of the sequence, or NULL */
     uint64_t seq;          /* place in that user's order, 0 = none */
     bool gated;            /* an earlier message of the user may be elsewhere: ask the gate */
+    unsigned part;         /* the driver's progress recorded with it (outbox_progress) */
 };
 /* Queues a message kept in Redis (see outbox_store.h): as outbox_send, with
  * no done callback, REPLY priority. Returns 0 or -1 (as outbox_send; the
@@ -174,15 +176,25 @@ bool outbox_has_stored(const struct outbox *ob, enum bot_channel ch, const char 
  * settled(item): a durable item reached its final verdict (sent, failed,
  *   blocked, or found already sent by the gate): its entry may go. Not
  *   called for items dropped by outbox_close, whose entries stay for the next
- *   start. */
+ *   start.
+ * progress(item): a durable item's driver sent one part of it and more
+ *   remain (outbox_progress): item->part is recorded with its entry, so a
+ *   restart resumes there (the entry's id may change: outbox_stored_renamed). */
 enum outbox_gate { OUTBOX_GATE_GO, OUTBOX_GATE_DONE, OUTBOX_GATE_WAIT };
 struct outbox_persist {
     void (*gate)(void *ud, struct outbox_item *item);
     void (*settled)(void *ud, const struct outbox_item *item);
+    void (*progress)(void *ud, const struct outbox_item *item);
     void *ud;
 };
 void outbox_set_persist(struct outbox *ob, const struct outbox_persist *p);
 void outbox_gate_answer(struct outbox *ob, struct outbox_item *item, enum outbox_gate g);
+
+/* A durable item's entry now has the id new_id (its progress rewrote it):
+ * the item in memory with old_id takes it. Returns that item, or NULL when
+ * none of the channel has old_id (it has settled or was dropped). */
+struct outbox_item *outbox_stored_renamed(struct outbox *ob, enum bot_channel ch, const char *old_id,
+                                          const char *new_id);
 
 /* Messages in memory: queued, held and in flight, all channels. */
 size_t outbox_backlog(const struct outbox *ob);
@@ -196,6 +208,12 @@ size_t outbox_stored_pending(const struct outbox *ob);
 
 /* Queues an acknowledgement of a button press (reply_ref = callback id). */
 int outbox_ack(struct outbox *ob, enum bot_channel ch, const char *chat, const char *reply_ref);
+
+/* For drivers of messages sent in several calls: the call for item->part
+ * went out and item->part now names the next one; a durable item records
+ * it (outbox_persist.progress) so that a restart does not send the parts
+ * already sent again. Call between the parts of one delivery. */
+void outbox_progress(struct outbox *ob, const struct outbox_item *item);
 
 /* For drivers: the verdict on one delivery attempt. */
 void outbox_delivered(struct outbox *ob, struct outbox_item *item, enum outbox_verdict v,

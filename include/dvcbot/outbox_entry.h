@@ -3,7 +3,8 @@
  * entry (redis/dvcbot.lua), and reading an entry back.
  *
  * An entry's fields: t text, b buttons (label US payload RS ...), c chat,
- * r the reply's reference, u user key, q the user's reply sequence number.
+ * r the reply's reference, u user key, q the user's reply sequence number,
+ * p (only in an entry written again by outbox_progress) the driver's part.
  * No state and no callbacks. outbox_commit_args_make fills args with
  * pointers into the commit and into sc; sc holds what it made until
  * outbox_commit_args_free. What the readers return points into the reply
@@ -52,6 +53,22 @@ size_t outbox_commit_nargs(const struct outbox_commit *c);
 void outbox_commit_args_make(const struct outbox_commit *c, const char *consumer, bool trusted,
                              struct outbox_commit_args *sc, const char **args);
 void outbox_commit_args_free(struct outbox_commit_args *sc);
+
+/* An entry written again with its driver's progress (outbox_progress):
+ * the same fields plus OUTBOX_ENTRY_PART, item->part in decimal; an entry
+ * without it is read as part 0 (as every entry outbox_commit writes). */
+#define OUTBOX_ENTRY_PART "p"
+#define OUTBOX_ENTRY_XADD_MAX 17   /* XADD <stream> * and seven fields */
+struct outbox_entry_args {
+    char seq[24], part[16];
+    struct buf btns;
+};
+/* The XADD of it's entry, with its progress, into stream: fills argv (room
+ * for OUTBOX_ENTRY_XADD_MAX) with pointers into it, stream and ea; returns
+ * argc. ea holds what it made until outbox_entry_args_free. */
+int outbox_entry_xadd_args(const struct outbox_item *it, const char *stream, struct outbox_entry_args *ea,
+                           const char **argv);
+void outbox_entry_args_free(struct outbox_entry_args *ea);
 
 /* In an entry's [field, value, ...] array: the value of a field (NULL when
  * absent), or its text ("" when absent or not a string). */

@@ -27,7 +27,13 @@
  *     hand-off and notification messages) into this process's stream; done
  *     learns whether everything was saved.
  * Delivery is at least once: a message delivered but not yet settled when
- * the process dies is sent again.
+ * the process dies is sent again. A message its driver sends in several
+ * calls records each part sent (outbox_progress): its entry is written again
+ * with the field p (XADD of the new, XDEL of the old, in one MULTI; its id
+ * changes, outbox_stored_renamed), read back at a restart or a claim, so
+ * only the part in flight at a crash may go twice. A rewrite whose answer
+ * was lost (Redis gone meanwhile) may leave the new entry unknown to the
+ * item: that message's remaining parts are then sent again by the next start.
  *
  * Failures: messages the outbox gave up on are recorded for staff by
  * outbox_failed.h.
@@ -36,7 +42,7 @@
  * Redis (or Sentinel), not Redis Cluster.
  *
  * Group commit: the commits of one loop turn go to Redis together at its
- * end, as one call of outbox_commit_many (fcall_group.h).
+ * end, as one call of outbox_commit_many_flat (fcall_group.h).
  *
  * Handed replies (DVCBOT_TELEGRAM_INLINE_REPLY): a commit may ask to keep
  * its first reply for the caller to hand over itself, in the webhook's

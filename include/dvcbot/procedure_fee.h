@@ -41,6 +41,8 @@ struct procedure_fee {
 
 /* The fee in force at now (unix time). */
 struct procedure_fee procedure_fee_at(const struct procedure_info *p, int64_t now);
+/* Which of p's fee_periods is in force at now, -1 for the lasting fee. */
+int procedure_fee_period_at(const struct procedure_info *p, int64_t now);
 
 /* Checks "fee_periods" of a procedure section (absent is fine), reporting
  * each problem as field "procedure.fee_periods[i]...". Returns true when

@@ -13,20 +13,33 @@
 #include "dvcbot/msg.h"
 #include "dvcbot/tpl.h"
 
+#include <stdint.h>
+
 /* Limits that keep a summary on one screen. */
 #define PROCEDURE_REPLY_MAX_DOCS 4      /* documents listed, the rest counted */
 #define PROCEDURE_REPLY_DOC_BYTES 100   /* one document line */
 #define PROCEDURE_REPLY_FIELD_BYTES 150 /* fee, time, agency */
 #define PROCEDURE_REPLY_LIST_MAX 64             /* procedures listed at most */
+/* One phone screen: characters of a reply's text and button labels
+ * together (a 360 dp Telegram screen; tests/e2e/test_summary_screen.py
+ * measures the same, with the rows). `dvcbot check` refuses facts whose
+ * summary or fact reply would be longer. */
+#define PROCEDURE_REPLY_SCREEN_CHARS 600
 
 /* Documents, fee, time, agency and how to submit, with buttons
- * "Hướng dẫn nộp trực tuyến" (flow:<id>), "Xem đầy đủ" (full:<id>, when the
+ * "Hướng dẫn nộp trực tuyến" (flow:<id>; an office-only procedure gets the
+ * template's variant procedure_summary_truc_tiep, its button named for the
+ * visit), "Xem đầy đủ" (full:<id>, when the
  * full view says more: who it is for, the notes, or a document, the fee,
  * the time or the agency the summary shortened), "Tra cứu
  * hồ sơ", "Thủ tục khác". in must be a procedure (in->proc != NULL); returns
  * 0, or -1 when it is not (nothing is appended then) or a template is missing. */
 int procedure_reply_summary(const struct tpl_set *t, const struct intent *in,
                             struct bot_replies *out);
+/* The same summary with the fee in force at now (unix time), as it will
+ * read then; procedure_reply_summary is this at clock_now(). */
+int procedure_reply_summary_at(const struct tpl_set *t, const struct intent *in, int64_t now,
+                               struct bot_replies *out);
 
 /* Payload prefix of the "Xem đầy đủ" button: "full:<procedure id>". */
 #define PROCEDURE_REPLY_FULL_PREFIX "full:"
@@ -78,6 +91,16 @@ char *procedure_reply_documents(const struct tpl_set *t, const struct procedure_
  * at the office only (procedure_online_toan_trinh / _mot_phan / _truc_tiep),
  * then p's online_note. Caller frees. */
 char *procedure_reply_online(const struct tpl_set *t, const struct procedure_info *p);
+
+/* Characters (code points) of r's text and button labels: how much of a
+ * phone screen it takes (PROCEDURE_REPLY_SCREEN_CHARS). */
+size_t procedure_reply_screen_chars(const struct bot_reply *r);
+
+/* The template name "<base>_<online>" when that variant exists (an
+ * office-only procedure's summary names its flow button for the visit),
+ * else base; written into name (size bytes), which it returns. */
+const char *procedure_reply_variant(const struct tpl_set *t, const char *base,
+                                    const struct procedure_info *p, char *name, size_t size);
 
 /* Copies s into a new string cut to at most max bytes at a word boundary
  * (never inside a UTF-8 sequence), "…" appended when cut. Caller frees. */

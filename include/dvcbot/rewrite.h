@@ -54,10 +54,10 @@ struct rewriter {
     struct wordmap known;      /* words kept as they are → index in words, or -1 */
     char **words;              /* words a typo may be corrected to */
     unsigned *counts;          /* how often each appears in the training lines */
-    size_t n_words;
+    size_t n_words, cap_words; /* cap_words: room in words and counts */
     struct wordmap deletes;    /* word or one-deletion variant → index in cands */
     struct rewrite_cands *cands;
-    size_t n_cands;
+    size_t n_cands, cap_cands;
     int typo_min_len;          /* shorter words are never corrected */
 };
 

@@ -31,7 +31,7 @@ struct vnspell {
     struct wordmap syllables; /* syllable → 0 */
     struct wordmap extra;     /* extra piece → index in extra_cost */
     double *extra_cost;
-    size_t n_extra;
+    size_t n_extra, cap_extra;
 };
 
 void vnspell_init(struct vnspell *vs);

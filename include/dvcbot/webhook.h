@@ -4,6 +4,8 @@
  * (dialog_full), or one user floods, or the same event is being handled
  * already (DIALOG_IN_HAND), a webhook is refused with 503 and
  * Retry-After instead of being accepted and lost or queued without bound.
+ * Past the bound a redelivery of an event already stored is no new work:
+ * the channel asks dialog_check_stored and acknowledges it with 200.
  * Telegram repeats a webhook answered with any status other than 2xx (it
  * gives up only "after a reasonable amount of attempts"); Zalo redelivers
  * an event its webhook did not accept. The refusal is counted in

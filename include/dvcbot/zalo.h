@@ -30,8 +30,10 @@
  * the `access_token` header (zalo_token.h keeps it fresh): text split at
  * ZALO_MAX_TEXT, buttons as oa.query.hide (at most ZALO_MAX_BUTTONS under one
  * message; more follow under the `zalo_more_buttons` text), replies quoting
- * the user's msg_id (react_message_id). -216/-220 → refresh the token and
- * resend once. -211/-213/-230/-232 (and the other per-user refusals) are
+ * the user's msg_id (react_message_id). -216/-220/-124 → refresh the token and
+ * resend once; -32 → throttle; a code not known → transient (bounded
+ * back-off, then given up with the code in outbox:failed), never dropped at
+ * once. -211/-213/-230/-232 (and the other per-user refusals) are
  * recorded in u:{zl:<id>} (last_error, last_error_code, last_error_at) and
  * counted in dvcbot_zalo_send_errors_total{reason}; the item fails
  * (item->last_error = Zalo's code), it is not retried.
@@ -140,13 +142,15 @@ void zalo_plan_step(const char *text, size_t n_buttons, unsigned part, struct za
 
 enum zalo_result {
     ZALO_OK,
-    ZALO_RETRY,       /* network, 5xx, rate limit: try again later */
-    ZALO_TOKEN,       /* -216/-220: refresh the access token */
+    ZALO_RETRY,       /* network, 5xx, Zalo's or the OA's side, any code not known: back off, bounded */
+    ZALO_THROTTLE,    /* HTTP 429, -32: wait, no attempt used */
+    ZALO_TOKEN,       /* -216/-220/-124: refresh the access token */
     ZALO_USER,        /* refused for this user (quota, not a follower, no recent interaction) */
     ZALO_BAD_REQUEST, /* -201: a parameter refused */
-    ZALO_FAILED,      /* anything else: drop */
+    ZALO_FAILED,      /* the message itself refused (too long, type, content), a 4xx: drop */
 };
-/* Verdict on an API answer; *code = Zalo's "error" (0 when none). */
+/* Verdict on an API answer; *code = Zalo's "error" (0 when none). The codes
+ * known and their sources: zalo.c, "Verdicts". */
 enum zalo_result zalo_classify(long status, const char *body, int *code);
 /* Short reason for an error code, for last_error and metric labels. */
 const char *zalo_error_reason(int code);

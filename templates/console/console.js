@@ -14,8 +14,7 @@
   var BC_STATUS = T.broadcastStatus;
   var ERRORS = T.errors;
   var BUTTON_ACTIONS = T.buttonActions;
-  var FIELD_NAMES = T.fieldNames;
-  var REASONS = T.reasons;
+  var UPLOAD = { fields: {}, reasons: [] }; /* from meta: templates/console/upload_texts.json */
   var UNAPPLIED = T.unapplied;
   var SETTLE = T.settle;
   var SETTLE_DONE = T.settleDone;
@@ -461,6 +460,7 @@
     api('GET', 'meta').then(function (res) {
       if (res.status === 200 && res.data) META = res.data;
       STATUS_NAMES = META.status_names || {};
+      UPLOAD = META.upload_texts || UPLOAD;
       fillCommunes($('commune-names'), '');
       $('bc-communes').addEventListener('input', suggestCommunes);
       initBroadcasts();
@@ -491,7 +491,8 @@
   /* ===== Dossiers ===== */
 
   function reasonVi(reason) {
-    for (var i = 0; i < REASONS.length; i++) if (REASONS[i][0].test(reason)) return REASONS[i][1];
+    var rs = UPLOAD.reasons;
+    for (var i = 0; i < rs.length; i++) if (reason.indexOf(rs[i][0]) === 0) return rs[i][1];
     return reason;
   }
 
@@ -517,7 +518,7 @@
       table($('hs-errors'), 'ho-so-bi-tu-choi', [
         { title: 'Dòng', key: 'line', num: true },
         { title: 'Mã hồ sơ', key: 'code' },
-        { title: 'Trường', get: function (r) { return FIELD_NAMES[r.field] || r.field; } },
+        { title: 'Trường', get: function (r) { return UPLOAD.fields[r.field] || r.field; } },
         { title: 'Lý do', get: function (r) { return reasonVi(r.reason); } },
         { title: 'Chi tiết', key: 'reason' }
       ], d.errors || [], { empty: 'Không có dòng nào bị từ chối.' });

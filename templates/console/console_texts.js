@@ -77,36 +77,8 @@ window.DVC_TEXTS = (function () {
       ['i:huong_dan_vneid', 'Hướng dẫn VNeID'], ['i:gap_can_bo', 'Gặp cán bộ']
     ],
 
-    fieldNames: {
-      code: 'Mã hồ sơ', procedure: 'Thủ tục', applicant_name: 'Người nộp', phone: 'Điện thoại',
-      id_number: 'Số định danh', commune: 'Xã/phường', agency: 'Cơ quan', status: 'Trạng thái',
-      received_at: 'Ngày nhận', due_at: 'Hạn trả', fee: 'Lệ phí', paid: 'Đã nộp phí',
-      submitted_online: 'Nộp trực tuyến', paid_online: 'Nộp phí trực tuyến', finished_at: 'Ngày trả',
-      note: 'Ghi chú', '': 'Cả dòng'
-    },
-
-    reasons: [
-      [/^missing/, 'bị thiếu'],
-      [/^must be ISO 8601/, 'ngày giờ phải theo dạng ngày/tháng/năm (14/03/2025 hoặc 14/03/2025 08:00) hoặc 2025-03-14T08:00:00+07:00'],
-      [/^a two-digit year/, 'năm chỉ có 2 chữ số nên không rõ là năm nào: ghi đủ 4 chữ số, ví dụ 20/11/2024'],
-      [/^the month is over 12/, 'tháng lớn hơn 12: ngày này đang ghi theo kiểu tháng/ngày, hãy ghi ngày/tháng/năm, ví dụ 20/11/2024'],
-      [/^no such day/, 'không có ngày này (ngày đọc theo ngày/tháng/năm, ví dụ 20/11/2024)'],
-      [/^the time after the date/, 'giờ phải ghi theo 24 giờ, ví dụ 20/11/2024 14:30 (SA/CH, AM/PM dễ hiểu nhầm)'],
-      [/^unknown status: the name fits several/, 'tên trạng thái trùng với nhiều trạng thái: ghi đúng tên như trên trang (Đã tiếp nhận, Chờ nộp lệ phí…)'],
-      [/^unknown status/, 'trạng thái không đúng: ghi tên như trên trang (Đã tiếp nhận, Đang xử lý, Cần bổ sung, Chờ nộp lệ phí, Đã có kết quả, Đã trả kết quả, Từ chối) hoặc mã (da_tiep_nhan…)'],
-      [/^unknown procedure/, 'mã thủ tục không có trong danh mục'],
-      [/^must be true or false/, 'phải là true/false (hoặc 1/0)'],
-      [/^must be an integer amount/, 'phải là số tiền nguyên, tính bằng đồng'],
-      [/^phone or id_number is required/, 'cần số điện thoại hoặc số định danh (người dân xác minh bằng 4 số cuối)'],
-      [/^must be 6-40 characters/, 'mã hồ sơ gồm 6–40 ký tự chữ, số, . - _ / và có ít nhất một chữ số'],
-      [/^outside the commune/, 'hồ sơ không thuộc xã của tài khoản này'],
-      [/^belongs to another commune/, 'mã hồ sơ này đã có ở xã khác; tài khoản xã không chuyển được hồ sơ của xã khác (hỏi cán bộ tỉnh)'],
-      [/^stored without a commune/, 'mã hồ sơ này đã có, chưa ghi xã; tài khoản xã không nhận được hồ sơ này (hỏi cán bộ tỉnh)'],
-      [/^changed during the upload/, 'hồ sơ vừa được sửa trong lúc tải lên; hãy tải lại tệp'],
-      [/^must hold 8-15 digits/, 'số điện thoại phải có 8–15 chữ số'],
-      [/^too long/, 'quá dài'],
-      [/^not valid UTF-8/, 'không đúng bảng mã UTF-8 (hãy lưu tệp dạng CSV UTF-8)']
-    ],
+    /* The upload answer's field names and reasons are in upload_texts.json
+     * (sent with meta), which `dvcbot import` prints from too. */
 
     unapplied: {
       fee_changed: 'Lệ phí đã thay đổi sau khi tạo liên kết', expired: 'Thanh toán sau khi liên kết hết hạn',

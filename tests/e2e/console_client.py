@@ -132,11 +132,18 @@ def dossier(code, commune="Mường Bú", agency="UBND xã Mường Bú", proced
             "paid_online": "true" if paid_online else "false", "finished_at": finished}
 
 
-def console_reason_vi(reason):
-    """What the console page shows for an API reason: the first of its
-    reasons (templates/console/console_texts.js) that matches, else the reason."""
-    for pattern, text in console_table("reasons"):
-        if re.search(pattern, reason):
+def upload_texts():
+    """templates/console/upload_texts.json: what the page (through meta) and
+    `dvcbot import` say of a refused record."""
+    with open(os.path.join(ROOT, "templates", "console", "upload_texts.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def console_reason_vi(reason, texts=None):
+    """What the console page shows for an API reason: the first of the reasons
+    of upload_texts.json whose English start it begins with, else the reason."""
+    for start, text in (texts or upload_texts())["reasons"]:
+        if reason.startswith(start):
             return text
     return reason
 

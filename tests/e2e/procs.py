@@ -114,20 +114,23 @@ def tagged(pred):
     return found
 
 
-def kill_tagged(pred, rounds=20):
+def kill_tagged(pred, patience=5.0):
     """SIGKILLs every live process whose tags satisfy pred, again while new
-    ones appear (a parent may fork as it dies). Returns ["name(pid)", ...]
-    of what was killed."""
+    ones appear (a parent may fork as it dies), and returns once none is left
+    or after `patience` seconds (a loaded machine can take a while to take a
+    killed process down). Returns ["name(pid)", ...] of what was killed."""
     killed = []
-    for _ in range(rounds):
+    deadline = time.time() + patience
+    while True:
         pids = tagged(pred)
-        if not pids:
+        if not pids or time.time() > deadline:
             break
         for pid in pids:
             name = _name(pid)
             try:
                 os.kill(pid, signal.SIGKILL)
-                killed.append("%s(%d)" % (name, pid))
+                if "%s(%d)" % (name, pid) not in killed:
+                    killed.append("%s(%d)" % (name, pid))
             except ProcessLookupError:
                 pass
         time.sleep(0.01)  # let the kernel take them down before looking again

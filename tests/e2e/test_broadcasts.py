@@ -1,18 +1,19 @@
 """Broadcasts: staff API, segments, rate limits behind user replies, durability.
 
 Users are seeded as u:{<user key>} hashes the way the core writes them. Each
-test picks its own commune names so segments of different tests never
-overlap in the shared Redis of a class.
+test takes its own communes of the 2025 list (the API refuses other names),
+so segments of different tests never overlap in the shared Redis of a class.
 """
 import datetime
 import json
+import os
 import re
 import shutil
 import tempfile
 import time
 import unittest
 
-from harness import (ADMIN_TOKEN, SLOW, Dvcbot, Redis, ServiceTest, TelegramStub, buttons_of,
+from harness import (ROOT, ADMIN_TOKEN, SLOW, Dvcbot, Redis, ServiceTest, TelegramStub, buttons_of,
                      seed_user, tg_callback, tg_message, wait_until)
 
 ENV = {"ADMIN_TOKENS": ADMIN_TOKEN}
@@ -21,7 +22,36 @@ ENV = {"ADMIN_TOKENS": ADMIN_TOKEN}
 VN = datetime.timezone(datetime.timedelta(hours=7))
 
 
+def listed_communes():
+    """The names of the 2025 list (intents/_communes.json), one per folded name."""
+    with open(os.path.join(ROOT, "intents", "_communes.json"), encoding="utf-8") as f:
+        data = json.load(f)
+    seen = {}
+    for p in data["provinces"]:
+        for u in p["units"]:
+            seen.setdefault(fold(u["name"]), u["name"])
+    return list(seen.values())
+
+
+def fold(name):
+    """A name as typed without diacritics, in lower case ("chieng coi")."""
+    import unicodedata
+    plain = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in plain if not unicodedata.combining(c)).lower()
+
+
 class BroadcastMixin:
+    def commune(self, label):
+        """A commune of the 2025 list for this test's `label`, used by no other
+        test of the class."""
+        mine = self.__dict__.setdefault("_communes", {})
+        if label not in mine:
+            cls = type(self)
+            if "_free_communes" not in cls.__dict__:
+                cls._free_communes = listed_communes()
+            mine[label] = cls._free_communes.pop(0)
+        return mine[label]
+
     def iso_in(self, seconds):
         """A moment `seconds` ahead of dvcbot's clock, as staff write it."""
         return datetime.datetime.fromtimestamp(self.bot.now() + seconds, VN).isoformat(timespec="seconds")
@@ -112,10 +142,10 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_broadcast_reaches_exactly_the_segment(self):
         tag = str(self.next_id())
-        here, there = "Chiềng Cơi " + tag, "Chiềng Sinh " + tag
+        here, there = self.commune("Chiềng Cơi"), self.commune("Chiềng Sinh")
         now = int(time.time())
         inside = self.tg_users(2, here)
-        folded = self.tg_users(1, "chieng coi " + tag)          # typed without diacritics
+        folded = self.tg_users(1, fold(self.commune("Chiềng Cơi")))          # typed without diacritics
         other_commune = self.tg_users(1, there)
         stale = self.tg_users(1, here, seen=now - 40 * 86400)  # not seen within 30 days
         blocked = self.tg_users(1, here)
@@ -162,7 +192,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_users_marked_blocked_in_their_record_or_gone_are_not_messaged(self):
         tag = str(self.next_id())
-        commune = "Mường Giàng " + tag
+        commune = self.commune("Mường Giàng")
         ok = self.tg_users(1, commune)
         flagged = self.tg_users(1, commune, blocked="1")
         gone = self.tg_users(1, commune)
@@ -184,9 +214,9 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_dossier_status_segment_reaches_the_subscribers_of_dossiers_in_that_status(self):
         tag = str(self.next_id())
-        waiting, other_status, not_subscribed = (self.tg_users(2, "Hua La " + tag),
-                                                 self.tg_users(1, "Hua La " + tag),
-                                                 self.tg_users(1, "Hua La " + tag))
+        waiting, other_status, not_subscribed = (self.tg_users(2, self.commune("Hua La")),
+                                                 self.tg_users(1, self.commune("Hua La")),
+                                                 self.tg_users(1, self.commune("Hua La")))
         web = "webdos" + tag
         seed_user(self.redis, "wc:" + web)
         code_a, code_b = "H50-%s-0001" % tag, "H50-%s-0002" % tag
@@ -209,7 +239,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_commune_comes_from_the_user_record_or_a_consented_profile(self):
         tag = str(self.next_id())
-        commune = "Chiềng Ngần " + tag
+        commune = self.commune("Chiềng Ngần")
         in_record = self.tg_users(1, commune)
         consented, refused = self.new_user(), self.new_user()
         for uid, consent in ((consented, "yes"), (refused, "no")):
@@ -225,14 +255,14 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_erase_my_data_removes_the_user_from_broadcast_lists(self):
         tag = str(self.next_id())
-        commune = "Nậm Cần " + tag
-        blocked, waiting = self.tg_users(1, commune), self.tg_users(1, "Nậm Ét " + tag)
+        commune = self.commune("Nậm Cần")
+        blocked, waiting = self.tg_users(1, commune), self.tg_users(1, self.commune("Nậm Ét"))
         self.redis("SADD", "blocked:telegram", str(blocked[0]))
         _, first, _ = self.create("Một " + tag, {"channels": ["telegram"], "communes": [commune]})
         self.wait_status(first["id"])
         fail_key = "bc:%s:fail" % first["id"]
         self.assertEqual(self.redis("HKEYS", fail_key), ["tg:%d" % blocked[0]])
-        _, later, _ = self.create("Hai " + tag, {"channels": ["telegram"], "communes": ["Nậm Ét " + tag]},
+        _, later, _ = self.create("Hai " + tag, {"channels": ["telegram"], "communes": [self.commune("Nậm Ét")]},
                                   not_before=self.iso_in(3600))
         batch_key = "bc:%s:b:1" % later["id"]
         self.assertEqual(self.redis("SMEMBERS", batch_key), ["tg:%d" % waiting[0]])
@@ -246,7 +276,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_erase_while_a_send_is_in_flight_leaves_no_key_of_the_user(self):
         tag = str(self.next_id())
-        commune = "Pa Tần " + tag
+        commune = self.commune("Pa Tần")
         uid = self.tg_users(1, commune)[0]
         text = "Ba " + tag
         # The send is refused, a second later: the user erases their data meanwhile.
@@ -267,9 +297,9 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_rate_limit_spreads_sends_and_a_user_reply_goes_before_the_remaining_bulk(self):
         tag = str(self.next_id())
-        users = self.tg_users(120, "Noong Hẹt " + tag)
+        users = self.tg_users(120, self.commune("Noong Hẹt"))
         text = "Hạn nộp thuế đất " + tag
-        status, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Noong Hẹt " + tag]})
+        status, body, _ = self.create(text, {"channels": ["telegram"], "communes": [self.commune("Noong Hẹt")]})
         self.assertEqual(body["recipients"], 120)
         bid = body["id"]
         wait_until(lambda: len(self.bulk_sends(text)) >= 20, 10, what="first bulk sends")
@@ -302,16 +332,16 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_not_before_waits_and_status_says_scheduled(self):
         tag = str(self.next_id())
-        users = self.tg_users(2, "Tà Xùa " + tag)
+        users = self.tg_users(2, self.commune("Tà Xùa"))
         text = "Lịch làm việc " + tag
-        status, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Tà Xùa " + tag]},
+        status, body, _ = self.create(text, {"channels": ["telegram"], "communes": [self.commune("Tà Xùa")]},
                                       not_before=self.iso_in(3600))
         self.assertEqual(status, 202)
         self.assertEqual(body["status"], "scheduled")
         # One due now, created after it, goes out: the worker has looked since.
-        self.tg_users(1, "Tà Xùa khác " + tag)
+        self.tg_users(1, self.commune("Tà Xùa khác"))
         _, now_body, _ = self.create("Ngay bây giờ " + tag, {"channels": ["telegram"],
-                                                            "communes": ["Tà Xùa khác " + tag]})
+                                                            "communes": [self.commune("Tà Xùa khác")]})
         self.wait_status(now_body["id"])
         st = self.status(body["id"])
         self.assertEqual(st["status"], "scheduled")
@@ -324,9 +354,9 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_cancel_stops_a_scheduled_broadcast_and_removes_its_recipients(self):
         tag = str(self.next_id())
-        users = self.tg_users(3, "Bản Lầm " + tag)
+        users = self.tg_users(3, self.commune("Bản Lầm"))
         text = "Sẽ bị hủy " + tag
-        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Bản Lầm " + tag]},
+        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": [self.commune("Bản Lầm")]},
                                  not_before=self.iso_in(3600))
         bid = body["id"]
         self.assertTrue(self.redis.keys("bc:%s:b:*" % bid))
@@ -343,9 +373,9 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_cancel_mid_broadcast_stops_sending(self):
         tag = str(self.next_id())
-        self.tg_users(150, "Pá Khoang " + tag)
+        self.tg_users(150, self.commune("Pá Khoang"))
         text = "Dừng giữa chừng " + tag
-        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Pá Khoang " + tag]})
+        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": [self.commune("Pá Khoang")]})
         wait_until(lambda: len(self.bulk_sends(text)) >= 10, 10, what="first sends")
         status, _, _ = self.admin("POST", "/admin/broadcasts/%s/cancel" % body["id"])
         self.assertEqual(status, 200)
@@ -359,9 +389,9 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
 
     def test_idempotency_key_returns_the_same_broadcast(self):
         tag = str(self.next_id())
-        users = self.tg_users(2, "Nà Nhạn " + tag)
+        users = self.tg_users(2, self.commune("Nà Nhạn"))
         text = "Một lần thôi " + tag
-        seg = {"channels": ["telegram"], "communes": ["Nà Nhạn " + tag]}
+        seg = {"channels": ["telegram"], "communes": [self.commune("Nà Nhạn")]}
         key = {"Idempotency-Key": "reminder-" + tag}
         s1, b1, h1 = self.create(text, seg, headers=key)
         s2, b2, h2 = self.create(text, seg, headers=key)
@@ -379,7 +409,7 @@ class BroadcastApiTest(BroadcastMixin, ServiceTest):
             self.assertEqual(len(self.tg.sent_to(uid)), 1)
 
     def test_empty_segment_is_done_at_once_and_unknown_ids_are_404(self):
-        status, body, _ = self.create("Không ai", {"channels": ["telegram"], "communes": ["Không tồn tại"]})
+        status, body, _ = self.create("Không ai", {"channels": ["telegram"], "communes": [self.commune("nobody")]})
         self.assertEqual(status, 202)
         self.assertEqual((body["recipients"], body["status"]), (0, "done"))
         self.assertEqual(self.status(body["id"])["counts"]["remaining"], 0)
@@ -403,7 +433,7 @@ class BroadcastZaloTest(BroadcastMixin, ServiceTest):
 
     def test_zalo_recipients_respect_windows_unfollows_and_refusals(self):
         tag = str(self.next_id())
-        commune = "Mường Lay " + tag
+        commune = self.commune("Mường Lay")
         now = int(time.time())
         fresh = self.zl_user(commune, zl_in=now - 86400, zl_out=0)
         closed = self.zl_user(commune, zl_in=now - 10 * 86400, zl_out=0)  # past the 7-day window
@@ -419,9 +449,9 @@ class BroadcastZaloTest(BroadcastMixin, ServiceTest):
         self.assertEqual(self.zl.to(gone), [])
 
         # Zalo refuses a user (quota): failed, with the reason staff can read.
-        quota = self.zl_user("Nậm Hàng " + tag, zl_in=now - 3600, zl_out=0)
+        quota = self.zl_user(self.commune("Nậm Hàng"), zl_in=now - 3600, zl_out=0)
         self.zl.script("cs", (200, {"error": -211, "message": "out of quota"}))
-        _, body, _ = self.create(text, {"channels": ["zalo"], "communes": ["Nậm Hàng " + tag]})
+        _, body, _ = self.create(text, {"channels": ["zalo"], "communes": [self.commune("Nậm Hàng")]})
         done = self.wait_status(body["id"])
         self.assertEqual(done["counts"]["failed"], 1)
         self.assertEqual(done["failures"], [{"user": "zl:" + quota, "reason": "zalo_quota"}])
@@ -466,10 +496,10 @@ class BroadcastDurabilityTest(BroadcastMixin, ServiceTest):
 
     def test_sigkill_mid_broadcast_then_another_process_completes_it(self):
         tag = str(self.next_id())
-        users = self.tg_users(150, "Chiềng An " + tag)
+        users = self.tg_users(150, self.commune("Chiềng An"))
         text = "Bền vững " + tag
         self.start_bot(DVCBOT_BROADCAST_CLAIM_MS="1000")
-        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Chiềng An " + tag]})
+        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": [self.commune("Chiềng An")]})
         bid = body["id"]
         wait_until(lambda: len(self.bulk_sends(text)) >= 40, 10, what="sends before the kill")
         self.bot.kill()
@@ -488,12 +518,12 @@ class BroadcastDurabilityTest(BroadcastMixin, ServiceTest):
 
     def test_sigterm_mid_broadcast_finishes_in_flight_sends_and_resumes_without_repeats(self):
         tag = str(self.next_id())
-        users = self.tg_users(150, "Chiềng Xôm " + tag)
+        users = self.tg_users(150, self.commune("Chiềng Xôm"))
         text = "Dừng êm " + tag
         # Same worker id both times: the restarted process takes back its own
         # pending batches at once, without waiting for the claim time.
         self.start_bot(DVCBOT_WORKER_ID="worker-a", DVCBOT_BROADCAST_CLAIM_MS="600000")
-        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": ["Chiềng Xôm " + tag]})
+        _, body, _ = self.create(text, {"channels": ["telegram"], "communes": [self.commune("Chiềng Xôm")]})
         bid = body["id"]
         wait_until(lambda: len(self.bulk_sends(text)) >= 40, 10, what="sends before the stop")
         self.bot.stop()

@@ -241,8 +241,10 @@ class OnlineLineTest(ServiceTest):
             self.assertNotIn("Nộp trên mạng", text)
             self.assertNotIn("Làm hết trên điện thoại", text)
             self.assertIn("Làm trực tiếp", text)
-            # in the app for a level-2 account: not verified, said so
-            self.assertIn("chưa chắc", text)
+            # NĐ 69/2024 makes it at the police, NĐ 320/2026 left that as it
+            # was (facts9): said plainly, no more "chưa chắc"
+            self.assertIn("mức 2 phải đến Công an, không tự làm trên ứng dụng", text)
+            self.assertNotIn("chưa chắc", text)
         self.texts("online03", button="i:dinh_danh_dien_tu")
         online = self.texts("online03", "làm online được không")
         self.assertTrue(online.startswith("Nộp trực tuyến – "), online)
@@ -262,7 +264,9 @@ class OnlineLineTest(ServiceTest):
         self.assertIn("TK01", screen)
         self.assertIn("cùng lúc", screen)
         self.assertNotIn("làm thẻ căn cước trước", screen)
-        self.assertIn("chưa chắc", screen)   # level 2 in the app: not verified
+        # level 2 in the app: NĐ 69/2024 and NĐ 320/2026 say at the police (facts9)
+        self.assertIn("Mức 2 không tự làm trên ứng dụng được, phải đến Công an.", screen)
+        self.assertNotIn("chưa chắc", screen)
 
     def test_the_passport_line_says_a_first_chip_passport_may_need_a_visit(self):
         """The intro said 'Làm hết trên điện thoại' while the notes said a
@@ -277,3 +281,4 @@ class OnlineLineTest(ServiceTest):
             self.assertIn("lần đầu", line.lower())
             self.assertIn("vân tay", line)
             self.assertIn("chưa chắc", line)
+

@@ -5,6 +5,7 @@ by hand). Sign-in and sessions are in test_console.py."""
 import csv
 import io
 import json
+import os
 import re
 import time
 import urllib.parse
@@ -12,7 +13,7 @@ import urllib.parse
 import test_dossiers
 import test_payments
 from console_client import SCOPED_COMMUNE, SCOPED_TOKEN, TOKENS, Console, console_reason_vi, dossier, to_csv
-from harness import ADMIN_TOKEN, ServiceTest, wait_until
+from harness import ADMIN_TOKEN, ServiceTest, run_cli, wait_until
 
 class ConsoleDossierTest(ServiceTest):
     telegram = False
@@ -41,6 +42,42 @@ class ConsoleDossierTest(ServiceTest):
         self.assertEqual(found["applicant"], "Lò V. P.")
         self.assertNotIn("0988", json.dumps(found))
         self.assertEqual(c.call("GET", "dossiers/CSL.01-0404")[0], 404)
+
+    def test_dvcbot_import_says_in_vietnamese_what_the_console_says_of_each_bad_row(self):
+        # `dvcbot import` printed English ("line 3: status: unknown status ...") to
+        # Vietnamese provincial staff, while the console said it in Vietnamese.
+        rows = [dossier("CLI.06-0001"), dict(dossier("CLI.06-0002"), status="xong_roi"),
+                dict(dossier("CLI.06-0003"), received_at="20/11/24"),
+                dict(dossier("CLI.06-0004"), procedure="khong_co_thu_tuc")]
+        path = os.path.join(self.tmp, "ho-so-cli.csv")
+        with open(path, "wb") as f:
+            f.write(to_csv(rows))
+        proc = run_cli(["import", path], {"REDIS_URL": self.redis.url})
+        self.assertEqual(proc.returncode, 1, proc.stderr)  # some records refused: 1, as before
+        said = proc.stderr.decode()
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        texts = c.call("GET", "meta")[1]["upload_texts"]  # what the page reads the upload answer with
+        status, body = self.upload(c, rows)
+        self.assertEqual((status, body["invalid"]), (200, 3), body)
+        for e in body["errors"]:  # each row the page lists, in the page's words, and its detail
+            self.assertIn("dòng %d: %s: %s (chi tiết: %s)" % (
+                e["line"], texts["fields"][e["field"]], console_reason_vi(e["reason"], texts), e["reason"]),
+                said)
+        self.assertIn("năm chỉ có 2 chữ số", said)
+        self.assertEqual(said.count("\n"), 3)
+        self.assertIn("đọc 4, đã lưu 1 (mới 1, cập nhật 0, không đổi 0), không hợp lệ 3",
+                      proc.stdout.decode())
+        self.assertNotRegex(proc.stdout.decode() + said, r"\b(line|received|stored|invalid)\b")
+        proc = run_cli(["import"], {"REDIS_URL": self.redis.url})
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("cách dùng: dvcbot import", proc.stderr.decode())
+        proc = run_cli(["import", os.path.join(self.tmp, "khong-co.csv")], {"REDIS_URL": self.redis.url})
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("không đọc được tệp", proc.stderr.decode())
+        proc = run_cli(["import", path], {"REDIS_URL": "redis://127.0.0.1:1"})
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("không kết nối được Redis", proc.stderr.decode())
 
     def test_a_file_excel_saved_with_semicolons_is_read_like_a_comma_one(self):
         # Excel where the list separator is ';' (Vietnamese Windows) saves "CSV" that way:

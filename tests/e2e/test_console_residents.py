@@ -60,6 +60,32 @@ class ConsoleBroadcastTest(ServiceTest):
         self.assertTrue({mine["id"], other["id"]} <= set(all_ids))
 
 
+    def test_the_bearer_api_refuses_a_commune_not_in_the_2025_list_as_the_console_does(self):
+        # POST /admin/broadcasts took any name: a commune merged in 2025 or a
+        # typo made a broadcast to nobody, answered 202 with 0 recipients.
+        self.users(2, "Chiềng Cơi")
+        before = self.redis("GET", "bc:next")
+        body = {"text": "Lịch tiếp dân", "segment": {"channels": ["telegram"],
+                                                    "communes": ["Chiềng Cơi", "Xã Hua La"]}}
+        for path in ("/admin/broadcasts", "/admin/broadcasts?dry_run=1"):
+            status, answer = self.bot.admin_json("POST", path, body)
+            self.assertEqual(status, 422, (path, answer))
+            self.assertEqual(answer["commune"], "Xã Hua La")
+            self.assertEqual(answer["nearest"][0], "Chiềng Cơi")  # the ward Hua La became part of
+            self.assertEqual(answer["error"], "unknown commune 'Xã Hua La' (not in the 2025 list); "
+                                              "nearest: " + ", ".join(answer["nearest"]))
+        c = Console(self.bot)
+        c.sign_in(ADMIN_TOKEN)
+        self.assertEqual(c.call("POST", "broadcasts", body), (422, answer))  # one check, one answer
+        self.assertEqual(self.redis("GET", "bc:next"), before)  # nothing created
+        status, answer = self.bot.admin_json("POST", "/admin/broadcasts", dict(
+            body, segment={"channels": ["telegram"], "communes": ["Mường Kơi"]}))  # a typo of nothing close
+        self.assertEqual((status, answer["commune"]), (422, "Mường Kơi"))
+        # a listed name however it is written is taken
+        status, answer = self.bot.admin_json("POST", "/admin/broadcasts?dry_run=1", dict(
+            body, segment={"channels": ["telegram"], "communes": ["phường chieng coi"]}))
+        self.assertEqual((status, answer), (200, {"recipients": 2, "dry_run": True}))
+
     def test_every_refusal_of_a_broadcast_reads_in_vietnamese_on_the_page(self):
         c = Console(self.bot)
         c.sign_in(ADMIN_TOKEN)
@@ -327,7 +353,7 @@ class ConsoleVolunteerTest(ServiceTest):
         calls = [("volunteers", {"user": "tg:7400000001", "commune": "Chiềng Kơi"}),    # a typo
                  ("volunteers", {"user": "tg:7400000001", "commune": "Xã Hua La"}),     # merged in 2025
                  ("villages", {"commune": "Thanh Luông", "village": "Bản Mới", "households": 10}),
-                 ("broadcasts/count", {"text": "x", "segment": {"channels": ["telegram"],
+                 ("broadcasts/count", {"text": "x", "segment": {"channels": ["webchat"],  # on here
                                                                 "communes": ["Chiềng Cơi", "Bản Thử"]}})]
         nearest = []
         for path, body in calls:

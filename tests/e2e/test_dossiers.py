@@ -182,13 +182,13 @@ class DossierIngestTest(DossierTestBase):
                     "IMP.00.00.H50-000000-0002,can_cuoc,0911000222,mystery,2024-11-20,0\n")
         proc = run_cli(["import", path], {"REDIS_URL": self.redis.url})
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertIn(b"line 3: status: unknown status", proc.stderr)
-        self.assertIn(b"created 1", proc.stdout)
+        self.assertIn("dòng 3: Trạng thái: trạng thái không đúng".encode(), proc.stderr)
+        self.assertIn("mới 1".encode(), proc.stdout)
         self.assertEqual(self.stored("IMP.00.00.H50-000000-0001")["procedure"], "can_cuoc")
         proc = run_cli(["import", "-"], {"REDIS_URL": self.redis.url},
                        input=json.dumps([record("IMP.00.00.H50-000000-0003")]).encode())
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn(b"created 1", proc.stdout)
+        self.assertIn("mới 1".encode(), proc.stdout)
 
     # What Excel writes where the list separator is ';' (Vietnamese Windows): day/month/year
     # dates and the statuses by the names the console shows; what reads two ways is refused.
@@ -228,8 +228,8 @@ class DossierIngestTest(DossierTestBase):
             f.write(self.EXCEL_CSV.replace("XLS.01", "XLS.02"))
         proc = run_cli(["import", path], {"REDIS_URL": self.redis.url})
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertIn(b"line 4: received_at: the month is over 12", proc.stderr)
-        self.assertIn(b"line 5: received_at: a two-digit year is ambiguous", proc.stderr)
+        self.assertIn("dòng 4: Ngày nhận: tháng lớn hơn 12".encode(), proc.stderr)
+        self.assertIn("dòng 5: Ngày nhận: năm chỉ có 2 chữ số".encode(), proc.stderr)
         self.assertEqual(self.stored("XLS.02-0001")["status"], "cho_thanh_toan")
         self.assertEqual(self.stored("XLS.02-0002")["received_at"], "2025-04-03T14:30:05+07:00")
 
@@ -486,7 +486,7 @@ class DossierNotifyTest(DossierTestBase):
             json.dump([record(code, status="da_co_ket_qua", finished_at="2024-11-24T10:00:00+07:00")], f)
         proc = run_cli(["import", path], {"REDIS_URL": self.redis.url})
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn(b"updated 1", proc.stdout)
+        self.assertIn("cập nhật 1".encode(), proc.stdout)
         notices = wait_until(lambda: self.bot.inbox(user), timeout=2.0, what="the inbox notice")
         self.assertIn("Đã có kết quả", notices[0]["text"])
 

@@ -352,3 +352,27 @@ class BackpressureTest(DurableTest):
         for u, update in refused:
             wait_until(lambda: bot.telegram(update)[0] == 200, what="a redelivery to be accepted")
         wait_until(lambda: all(self.tg.sent_to(u) for u in users), what="every user answered")
+
+    def test_past_the_bound_a_redelivery_of_a_stored_update_is_acknowledged_and_a_new_one_refused(self):
+        self.tg.gate.clear()  # the Bot API does not answer: the backlog fills
+        bot = self.start_bot(dict(FAST_RATE, DVCBOT_MAX_BACKLOG="2"))
+        stored = [self.update(u, "xin chao") for u in self.users(2, 7361000000)]
+        for update in stored:
+            self.assertEqual(bot.telegram(update)[0], 200)
+        wait_until(lambda: self.backlog(bot) == 2, what="the backlog at the bound")
+        new = self.update(7361000009, "xin chao")
+        self.assertEqual(bot.telegram(new)[0], 503)
+        # Telegram repeats an update whose 200 it did not get: stored, so it
+        # is acknowledged even at the bound, and handled no second time.
+        for update in stored:
+            self.assertEqual(bot.telegram(update)[0], 200, "a stored update refused at the bound")
+        self.assertEqual(bot.telegram(new)[0], 503, "new work taken past the bound")
+        self.assertEqual(bot.metrics().get('dvcbot_webhooks_refused_total{channel="telegram",reason="overloaded"}'),
+                         2)
+        self.tg.release()
+        wait_until(lambda: bot.telegram(new)[0] == 200, what="the new update accepted once there is room")
+        users = [u["message"]["from"]["id"] for u in stored + [new]]
+        wait_until(lambda: all(self.replies_of(u) for u in users), what="every user answered")
+        wait_until(lambda: self.pending_in_redis() == 0 and bot.outbox_idle(), what="settled")
+        for u in users:
+            self.assertEqual(len(self.replies_of(u)), 1, u)

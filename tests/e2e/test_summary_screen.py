@@ -17,6 +17,7 @@ import textwrap
 from harness import ROOT, VN, Chat, ServiceTest, fee_in_force
 
 SCREEN_CHARS = 600
+SUMMARY_MARGIN = 20  # characters every summary leaves under the screen
 SCREEN_ROWS = 26
 ROW_CHARS = 36
 KEYBOARD_ROW = 2     # rows of text one row of buttons takes
@@ -65,6 +66,19 @@ class SummaryScreenTest(ServiceTest):
                 too_long.append("%s: %d characters, %d rows" % (pid, chars, rows))
         self.assertEqual(too_long, [], "summaries over one phone screen (%d characters, %d rows)"
                          % (SCREEN_CHARS, SCREEN_ROWS))
+
+    def test_every_summary_leaves_room_under_one_screen(self):
+        # three summaries (ho_chieu 597, dinh_danh_dien_tu 591, khai_sinh 590
+        # characters) sat a few characters under the screen: one more word in
+        # a fee period and the reply no longer fitted; they were shortened
+        # (amounts first, plain words) to leave SUMMARY_MARGIN characters
+        tight = []
+        for pid in procedure_ids():
+            r = Chat(self, "telegram").press("i:" + pid)[0]
+            chars = len(r["text"]) + sum(len(label) for label, _ in r["buttons"])
+            if chars > SCREEN_CHARS - SUMMARY_MARGIN:
+                tight.append("%s: %d characters" % (pid, chars))
+        self.assertEqual(tight, [])
 
     def test_no_document_in_a_summary_is_cut(self):
         # a document line cut at its byte limit can lose the words that say
@@ -193,6 +207,38 @@ class FeeFactsTest(ServiceTest):
             self.assertIn("Thông tư 117/2026/TT-BTC", full, pid)
             self.assertIn("28/02/2027", full, pid)
 
+    # facts9: fees the bot had marked unchecked and that a source now
+    # confirms (sources in the intent files): the passport amounts of Thông
+    # tư 28/2026/TT-BTC and the halving until 31/12/2026, the criminal-record
+    # fee of Thông tư 16/2025/TT-BTC, and the conditions of Nghị quyết
+    # 66.22/2026/NQ-CP for the 0 đ of Thông tư 117/2026/TT-BTC, said plainly
+    def test_the_passport_fee_says_the_amounts_of_thong_tu_28_2026(self):
+        summary = self.fee_line(self.reply("checked01", "i:ho_chieu"))
+        self.assertRegex(summary, r"^Lệ phí: Cấp mới [12]00\.000 đ, cấp lại do hỏng, mất [24]00\.000 đ")
+        full = self.fee_line(self.reply("checked01", "full:ho_chieu"))
+        self.assertIn("Thông tư 28/2026/TT-BTC", full)
+        self.assertIn("400.000 đ", full)
+        self.assertNotIn("chưa kiểm tra", full)
+        self.assertNotIn("25/2021", full)
+
+    def test_the_criminal_record_fee_names_thong_tu_16_2025_and_pupils_from_16(self):
+        full = self.fee_line(self.reply("checked02", "full:ly_lich_tu_phap"))
+        self.assertTrue(full.startswith("Lệ phí: 200.000 đ/lần"), full)
+        self.assertIn("học sinh từ đủ 16 tuổi, sinh viên", full)
+        self.assertIn("Thông tư 16/2025/TT-BTC", full)
+        self.assertNotIn("244/2016", full)
+
+    def test_the_level_2_waiver_says_its_conditions(self):
+        for pid, extra in (("can_cuoc", None), ("thuong_tru", None), ("tam_tru", None), ("tach_ho", None),
+                           ("trich_luc_ho_tich", None), ("ly_lich_tu_phap", None),
+                           ("doi_gplx", "giấy phép lái xe"), ("dang_ky_xe", "chứng nhận đăng ký xe"),
+                           ("ho_chieu", "thông tin hộ chiếu")):
+            full = self.reply("checked03", "full:" + pid)
+            self.assertIn("đã tích hợp trên VNeID 5 loại giấy tờ, thông tin cơ bản", full, pid)
+            self.assertIn("nộp qua dịch vụ công trực tuyến", full, pid)
+            self.assertNotIn("bot chưa kiểm tra được; số tiền", full, pid)
+            if extra:
+                self.assertIn("cả " + extra, full, pid)
 
 # 2027-03-01T00:00:00+07:00, the day after the waivers of Thông tư 117/2026/TT-BTC end.
 MARCH_2027 = 1803834000

@@ -16,7 +16,7 @@ import shutil
 import socket
 import threading
 
-from harness import ROOT, TG_SECRET, Dvcbot, wait_until
+from harness import ROOT, TG_SECRET, Dvcbot, tg_callback, wait_until
 from test_outbox_durable import GREETING, KHAI_SINH, DurableTest
 
 INLINE = {"DVCBOT_TELEGRAM_INLINE_REPLY": "1", "DVCBOT_TELEGRAM_RATE": "1000"}
@@ -138,6 +138,25 @@ class InlineTest(DurableTest):
         self.assertIn(GREETING, self.answer(bot, update)["text"])  # and again, if need be
         self.assertEqual(self.tg.sent_to(user), [])
         self.assertEqual(bot.metrics().get("dvcbot_handed_again_total"), 2)
+
+    def test_past_the_bound_a_redelivery_is_answered_with_its_kept_reply_and_a_new_update_refused(self):
+        bot = self.start_bot(dict(INLINE, DVCBOT_MAX_BACKLOG="1"))
+        user = 7380000009
+        update = self.update(user, "xin chao")
+        self.assertIn(GREETING, self.answer(bot, update)["text"])
+        # A button press's reply goes through the Bot API, which holds it: the bound is reached.
+        self.tg.gate.clear()
+        self._uid += 1
+        self.assertEqual(bot.telegram(tg_callback(self._uid, 7380000010, "menu"))[0], 200)
+        wait_until(lambda: self.backlog(bot) >= 1, what="the backlog at the bound")
+        self.assertEqual(bot.telegram(self.update(7380000011, "xin chao"))[0], 503)
+        # Telegram did not get the first 200: its redelivery is no new work
+        # and gets the kept reply again.
+        answer = self.answer(bot, update)
+        self.assertIsNotNone(answer, "the redelivery was answered without the reply")
+        self.assertIn(GREETING, answer["text"])
+        self.assertEqual(bot.metrics().get("dvcbot_handed_again_total"), 1)
+        self.tg.release()
 
     def test_a_process_killed_after_the_commit_gives_the_reply_to_the_redelivery(self):
         proxy = HeldRedisProxy(self.redis.sock, os.path.join(self.tmp, "proxy.sock"))

@@ -61,7 +61,8 @@ static void remove_dir(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
-/* tmp/intents -> repo intents; tmp/templates: repo templates + stubs. */
+/* tmp/intents -> repo intents; tmp/templates: repo templates + stubs, and
+ * tmp/templates/console -> the repo's. */
 static int setup(void **state)
 {
     static char dir[] = "/tmp/dvcbot_check_XXXXXX";
@@ -75,6 +76,11 @@ static int setup(void **state)
     snprintf(tdir, sizeof tdir, "%s/templates", dir);
     if (mkdir(tdir, 0700) != 0)
         return -1;
+    snprintf(path, sizeof path, "%s/templates/console", cwd); /* upload_texts.json */
+    snprintf(tdir, sizeof tdir, "%s/templates/console", dir);
+    if (symlink(path, tdir) != 0)
+        return -1;
+    snprintf(tdir, sizeof tdir, "%s/templates", dir);
     size_t n;
     const struct reply_spec *specs = replies_specs(&n);
     for (size_t i = 0; i < n; i++) {

@@ -198,7 +198,7 @@ static void test_two_users_messages_of_one_loop_turn_are_loaded_in_one_call(void
     char fn[32];
     long nkeys = 0;
     assert_int_equal(loads_logged(fn, sizeof fn, &nkeys), 1);
-    assert_string_equal(fn, "dialog_load_many");
+    assert_string_equal(fn, "dialog_load_many_flat");
     assert_int_equal(nkeys, 10); /* 5 keys per load */
     assert_int_equal(a.calls, 2);
     assert_non_null(strstr(answer_of(&a, "grp1"), "khai sinh"));

@@ -43,6 +43,42 @@ static void test_ipv6_counts_per_64(void **state)
     assert_string_not_equal(gb, ga);
 }
 
+/* The mask of the address's limit group. */
+static const char *masked(const char *text)
+{
+    static char out[NETADDR_TEXT_MAX];
+    struct netaddr a;
+    char group[NETADDR_TEXT_MAX];
+    assert_true(netaddr_parse(text, &a));
+    netaddr_group(&a, group);
+    netaddr_mask(group, out);
+    return out;
+}
+
+static void test_masks_keep_an_ipv6_64_written_out_whatever_the_compression(void **state)
+{
+    (void)state;
+    /* The /48 cut at the third ':' of the compressed group: "2001:db8::1"
+     * gave "2001:db8::*", "2001::1" gave "" and "2001:db8:0:1::1" "2001:db8:0:*". */
+    assert_string_equal(masked("2001:db8::1"), "2001:db8:0:0:*");
+    assert_string_equal(masked("2001:0db8:0000:0000:0000:0000:0000:0001"), "2001:db8:0:0:*");
+    assert_string_equal(masked("2001:db8:0:1::1"), "2001:db8:0:1:*");
+    assert_string_equal(masked("2001:db8:aa:bb:cc:dd:ee:ff"), "2001:db8:aa:bb:*");
+    assert_string_equal(masked("2001::1"), "2001:0:0:0:*");
+    assert_string_equal(masked("::1"), "0:0:0:0:*");
+    assert_string_equal(masked("fe80::1234:5678:9abc:def0"), "fe80:0:0:0:*");
+    assert_string_equal(masked("::ffff:203.0.113.7"), "203.0.113.*"); /* IPv4-mapped: IPv4 */
+    assert_string_equal(masked("203.0.113.7"), "203.0.113.*");
+    char out[NETADDR_TEXT_MAX];
+    const char *not_groups[] = {"unknown", "", "2001:db8::1", "6:nonsense/64", "4:1.2.3", "7:1.2.3.4"};
+    for (size_t i = 0; i < sizeof not_groups / sizeof not_groups[0]; i++) {
+        netaddr_mask(not_groups[i], out);
+        assert_string_equal(out, "");
+    }
+    netaddr_mask(NULL, out);
+    assert_string_equal(out, "");
+}
+
 static void test_cidr_lists(void **state)
 {
     (void)state;
@@ -100,6 +136,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_and_mapped_ipv6_are_one_address),
         cmocka_unit_test(test_ipv6_counts_per_64),
+        cmocka_unit_test(test_masks_keep_an_ipv6_64_written_out_whatever_the_compression),
         cmocka_unit_test(test_cidr_lists),
         cmocka_unit_test(test_forwarded_for_only_from_a_trusted_proxy_read_from_the_right),
     };

@@ -1,5 +1,5 @@
 /* outbox_store's group commit: the commits of one loop turn written in one
- * call of outbox_commit_many (the arguments they share once, then each
+ * call of outbox_commit_many_flat (the arguments they share once, then each
  * commit's argument count and its own arguments), 64 at most per call and
  * only while the shared ones agree, one commit alone by outbox_commit; each
  * commit answered once with its own result and its replies delivered in
@@ -179,7 +179,7 @@ static void test_the_commits_of_one_loop_turn_are_written_in_one_call(void **sta
     assert_true(afx_run_until(f, sent_at_least, f));
     struct commit_call_seen seen[4];
     assert_int_equal(commit_calls_logged(seen, 4), 1);
-    assert_string_equal(seen[0].fn, "outbox_commit_many");
+    assert_string_equal(seen[0].fn, "outbox_commit_many_flat");
     assert_int_equal(seen[0].nkeys, 9);
     assert_true(strncmp(seen[0].stream, "outbox:webchat:", 15) == 0);
     assert_string_equal(seen[0].first_count, "9"); /* gc1: 7 own arguments + text and buttons of 1 reply */
@@ -234,10 +234,10 @@ static void test_a_loop_turns_commits_past_sixty_four_take_a_second_call(void **
     assert_true(afx_run_until(f, all_answered, k));
     struct commit_call_seen seen[4];
     assert_int_equal(commit_calls_logged(seen, 4), 2);
-    assert_string_equal(seen[0].fn, "outbox_commit_many");
+    assert_string_equal(seen[0].fn, "outbox_commit_many_flat");
     assert_int_equal(seen[0].nkeys, 3 * 64);
     /* (the slow log shows the first 32 strings of a command only) */
-    assert_string_equal(seen[1].fn, "outbox_commit_many");
+    assert_string_equal(seen[1].fn, "outbox_commit_many_flat");
     assert_int_equal(seen[1].nkeys, 3 * (MAX_COMMITS - 64));
     assert_string_equal(seen[1].first_count, "9"); /* gcb64: one reply */
     for (int i = 0; i < MAX_COMMITS; i++) {
@@ -268,7 +268,7 @@ static void test_commits_whose_shared_arguments_differ_go_in_calls_of_their_own(
     assert_true(afx_run_until(f, all_answered, k));
     struct commit_call_seen seen[4];
     assert_int_equal(commit_calls_logged(seen, 4), 3);
-    assert_string_equal(seen[0].fn, "outbox_commit_many");
+    assert_string_equal(seen[0].fn, "outbox_commit_many_flat");
     assert_int_equal(seen[0].nkeys, 6);
     assert_string_equal(seen[1].fn, "outbox_commit");
     assert_string_equal(seen[2].fn, "outbox_commit");

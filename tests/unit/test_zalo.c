@@ -395,13 +395,21 @@ static void api_answers_map_to_results(void **state)
         assert_int_equal(code, user[i]);
     }
     assert_int_equal(zalo_classify(200, "{\"error\":-201}", &code), ZALO_BAD_REQUEST);
-    assert_int_equal(zalo_classify(200, "{\"error\":-32}", &code), ZALO_RETRY);
+    assert_int_equal(zalo_classify(200, "{\"error\":-32}", &code), ZALO_THROTTLE);
     assert_int_equal(zalo_classify(502, "", &code), ZALO_RETRY);
     assert_int_equal(zalo_classify(0, NULL, &code), ZALO_RETRY);
-    assert_int_equal(zalo_classify(429, "{}", &code), ZALO_RETRY);
+    assert_int_equal(zalo_classify(429, "{}", &code), ZALO_THROTTLE);
     assert_int_equal(zalo_classify(200, "<html>", &code), ZALO_RETRY);
     assert_int_equal(zalo_classify(404, "<html>", &code), ZALO_FAILED);
-    assert_int_equal(zalo_classify(200, "{\"error\":-124}", &code), ZALO_FAILED);
+    assert_int_equal(zalo_classify(200, "{\"error\":-124}", &code), ZALO_TOKEN);
+    /* A code Zalo adds later is transient (bounded back-off), never dropped at once. */
+    assert_int_equal(zalo_classify(200, "{\"error\":-9999}", &code), ZALO_RETRY);
+    assert_int_equal(code, -9999);
+    assert_int_equal(zalo_classify(200, "{\"error\":-200}", &code), ZALO_RETRY);
+    assert_int_equal(zalo_classify(200, "{\"error\":-321}", &code), ZALO_RETRY);
+    assert_int_equal(zalo_classify(200, "{\"error\":-227}", &code), ZALO_USER);
+    assert_int_equal(zalo_classify(200, "{\"error\":-244}", &code), ZALO_USER);
+    assert_int_equal(zalo_classify(200, "{\"error\":-248}", &code), ZALO_FAILED);
 }
 
 static void error_codes_have_reasons_staff_can_read(void **state)
@@ -412,6 +420,9 @@ static void error_codes_have_reasons_staff_can_read(void **state)
     assert_string_equal(zalo_error_reason(-230), "no_recent_interaction");
     assert_string_equal(zalo_error_reason(-232), "no_recent_interaction");
     assert_string_equal(zalo_error_reason(-216), "token");
+    assert_string_equal(zalo_error_reason(-124), "token");
+    assert_string_equal(zalo_error_reason(-227), "user_inactive");
+    assert_string_equal(zalo_error_reason(-321), "oa_setup");
     assert_string_equal(zalo_error_reason(-999), "api_error");
 }
 
