@@ -229,6 +229,15 @@ class Browser:
     def find(self, css):
         return self.driver.find_element(self.By.CSS_SELECTOR, css)
 
+    def click(self, css, what=None):
+        """Clicks the element matching css, found again when the page redrew
+        it between finding and clicking (a list that refreshes itself), as a
+        user's second tap would."""
+        def clicked():
+            self.find(css).click()
+            return True
+        self.wait(clicked, what=what or "a click on %s" % css)
+
     def find_all(self, css):
         return self.driver.find_elements(self.By.CSS_SELECTOR, css)
 

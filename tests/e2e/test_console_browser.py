@@ -131,7 +131,7 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertIn(text, b.texts("#bc-list td"))
 
         b.download_dir  # noqa: B018 - allows downloads before the click
-        b.find("#bc-list .csv").click()
+        b.click("#bc-list .csv")
         with open(b.wait_download("phat-tin.csv"), encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
         self.assertIn(text, [r["Nội dung"] for r in rows])
@@ -241,7 +241,7 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertNotIn("", names)
 
         b.download_dir  # noqa: B018 - allows downloads before the click
-        b.find("#cs-table .csv").click()
+        b.click("#cs-table .csv")
         period = b.find("#cs-period").get_attribute("value")
         with open(b.wait_download("chi-so-%s-commune.csv" % period), encoding="utf-8-sig") as f:
             table = {r["Xã/phường"]: r for r in csv.DictReader(f)}
