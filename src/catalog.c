@@ -83,6 +83,12 @@ bool catalog_valid_id(const char *s, size_t max)
     return true;
 }
 
+const char *catalog_reply_name(const cJSON *obj)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(obj, "reply");
+    return cJSON_IsString(r) && catalog_valid_id(r->valuestring, CATALOG_ID_MAX) ? r->valuestring : NULL;
+}
+
 /* ===== Procedure facts ===== */
 
 enum field_type { F_STR, F_STR_ARRAY, F_LONG, F_BOOL, F_LEVEL, F_ONLINE, F_URL, F_DATE, F_CODE };

@@ -12,13 +12,6 @@ static const cJSON *section_of(const struct intent *in)
     return cJSON_IsObject(s) ? s : NULL;
 }
 
-static const char *reply_of(const cJSON *sec)
-{
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(sec, "reply");
-    return cJSON_IsString(r) && catalog_valid_id(r->valuestring, CATALOG_ID_MAX) ? r->valuestring
-                                                                                 : NULL;
-}
-
 /* Whether the word (n bytes) is one of sec's list, typed the same. */
 static bool listed(const cJSON *sec, const char *list, const char *w, size_t n)
 {
@@ -69,7 +62,7 @@ const char *nothing_asked_reply(const struct intent *in, const char *text,
                                 const struct intent *read)
 {
     const cJSON *sec = section_of(in);
-    const char *reply = reply_of(sec);
+    const char *reply = catalog_reply_name(sec);
     bool named;
     if (!reply || !text)
         return NULL;
@@ -84,7 +77,7 @@ const char *nothing_asked_reply(const struct intent *in, const char *text,
 
 bool nothing_asked_names_template(const struct intent *in, const char *name)
 {
-    const char *reply = reply_of(section_of(in));
+    const char *reply = catalog_reply_name(section_of(in));
     return reply && strcmp(reply, name) == 0;
 }
 
@@ -124,7 +117,7 @@ int nothing_asked_check(const struct intent *in, const struct tpl_set *set,
     }
     int problems = check_words(sec, "particles", file, report, ud) +
                    check_words(sec, "places", file, report, ud);
-    const char *reply = reply_of(sec);
+    const char *reply = catalog_reply_name(sec);
     if (!reply || !tpl_exists(set, reply)) {
         report(ud, file, NOTHING_ASKED_KEY ".reply", "names no existing template");
         problems++;

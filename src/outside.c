@@ -12,13 +12,6 @@ static const cJSON *topics_of(const struct intent *in)
     return cJSON_IsArray(t) ? t : NULL;
 }
 
-static const char *reply_of(const cJSON *topic)
-{
-    const cJSON *r = cJSON_GetObjectItemCaseSensitive(topic, "reply");
-    return cJSON_IsString(r) && catalog_valid_id(r->valuestring, CATALOG_ID_MAX) ? r->valuestring
-                                                                                 : NULL;
-}
-
 static bool names_topic(const cJSON *topic, const char *line, size_t len)
 {
     const cJSON *p;
@@ -36,7 +29,7 @@ const char *outside_reply(const struct intent *in, const char *line)
         return NULL;
     size_t len = strlen(line);
     cJSON_ArrayForEach(topic, topics_of(in)) {
-        const char *reply = reply_of(topic);
+        const char *reply = catalog_reply_name(topic);
         if (reply && names_topic(topic, line, len))
             return reply;
     }
@@ -47,7 +40,7 @@ bool outside_names_template(const struct intent *in, const char *name)
 {
     const cJSON *topic;
     cJSON_ArrayForEach(topic, topics_of(in)) {
-        const char *reply = reply_of(topic);
+        const char *reply = catalog_reply_name(topic);
         if (reply && strcmp(reply, name) == 0)
             return true;
     }
@@ -81,7 +74,7 @@ static int check_topic(const struct intent *in, const cJSON *topic, size_t i,
         report(ud, file, field, "a phrase must be lower case without diacritics");
         problems++;
     }
-    const char *reply = reply_of(topic);
+    const char *reply = catalog_reply_name(topic);
     if (!reply || !tpl_exists(set, reply)) {
         report(ud, file, field, "\"reply\" names no existing template");
         problems++;

@@ -96,6 +96,9 @@ void problemf(struct problems *p, const char *file, const char *field, const cha
 /* Whether s is an id of the data files (intent, group, slot, screen,
  * check): 1..max bytes of a-z, 0-9 and _. NULL is not one. */
 bool catalog_valid_id(const char *s, size_t max);
+/* The template named by obj's "reply" (inside obj, not copied), or NULL
+ * when it has none that is an id. */
+const char *catalog_reply_name(const cJSON *obj);
 
 struct catalog;
 
