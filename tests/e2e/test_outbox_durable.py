@@ -7,12 +7,14 @@ webhook answers 503 (the channel redelivers) and the backlog stays bounded.
 Each test runs its own Redis (append-only, fsync always), Telegram stub and
 dvcbot; nothing sleeps to synchronise: the tests wait for the stub's calls or
 the metrics."""
+import os
+import re
 import shutil
 import tempfile
 import threading
 import unittest
 
-from harness import Dvcbot, Redis, TelegramStub, tg_message, wait_until
+from harness import ROOT, Dvcbot, Redis, TelegramStub, tg_message, wait_until
 
 GREETING = "Xin chào"            # reply to "xin chao"
 KHAI_SINH = "Đăng ký khai sinh"  # reply to "dk khai sinh cho con"
@@ -376,3 +378,92 @@ class BackpressureTest(DurableTest):
         wait_until(lambda: self.pending_in_redis() == 0 and bot.outbox_idle(), what="settled")
         for u in users:
             self.assertEqual(len(self.replies_of(u)), 1, u)
+
+
+class PartHeldTelegramStub(TelegramStub):
+    """A Bot API that answers sendMessage until hold_from calls have been
+    answered; later calls wait for release() and are recorded with the header
+    X-Held (their answer may reach a process killed meanwhile, as a request
+    lost on the way would)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = threading.Event()
+        self.gate.set()
+        self.hold_from = None
+        self.held = 0
+        self.httpd.handle_error = lambda request, address: None
+
+    def handle(self, method, path, body, headers):
+        if self.route_key(method, path) == "sendMessage":
+            with self.lock:
+                hold = self.hold_from is not None and len(self.of("sendMessage")) >= self.hold_from
+                if hold:
+                    self.gate.clear()
+                    self.held += 1
+                    self.lock.notify_all()
+            if hold:
+                headers = dict(headers, **{"X-Held": "1"})
+                self.gate.wait(30)
+        return super().handle(method, path, body, headers)
+
+    def release(self):
+        with self.lock:
+            self.hold_from = None
+        self.gate.set()
+
+    def stop(self):
+        self.release()
+        super().stop()
+
+
+class PartsTest(DurableTest):
+    """A text longer than one Telegram message goes as several; each part
+    sent is recorded in the reply's stored entry (field p, the byte offset
+    where the next part starts), so kill -9 between parts resumes at the
+    first part not sent: the user sees no part twice and misses none."""
+
+    def long_greeting_data(self, repeat):
+        data = os.path.join(self.tmp, "data")
+        for d in ("intents", "templates", "redis"):
+            shutil.copytree(os.path.join(ROOT, d), os.path.join(data, d))
+        with open(os.path.join(ROOT, "templates", "greeting.txt")) as f:
+            greeting = f.read()
+        lines = "".join("Dòng %03d để thử tin nhắn nhiều phần, đủ dài cho ba tin.\n" % i
+                        for i in range(repeat))
+        with open(os.path.join(data, "templates", "greeting.txt"), "w") as f:
+            f.write(greeting.replace("\n---\n", "\n" + lines + "---\n", 1))
+        return data
+
+    def stored_parts(self):
+        out = []
+        for k in self.redis.keys("outbox:telegram:*"):
+            if not k.endswith(":processes"):
+                out += [dict(zip(f[::2], f[1::2])).get("p") for _, f in self.redis("XRANGE", k, "-", "+")]
+        return out
+
+    def test_a_long_reply_resumes_after_kill_9_at_its_first_unsent_part(self):
+        tg = PartHeldTelegramStub.start()
+        self.addCleanup(tg.stop)
+        bot = self.start_bot(dict(FAST_RATE, DVCBOT_DATA_DIR=self.long_greeting_data(180)), tg=tg)
+        user = 7390000001
+        tg.hold_from = len(tg.of("sendMessage")) + 1  # the first part goes, the second waits
+        self.assertEqual(bot.telegram(self.update(user, "xin chao"))[0], 200)
+        wait_until(lambda: tg.held >= 1, what="the second part on its way")
+        wait_until(lambda: any(p not in (None, "0") for p in self.stored_parts()),
+                   what="the part sent recorded in the stored entry")
+        self.assertEqual(len([c for c in tg.sent_to(user) if c["status"] == 200]), 1)
+        bot.kill()
+        tg.release()
+        bot.launch()  # same consumer: reads its stored reply back
+        sent = lambda: [c["json"]["text"] for c in tg.sent_to(user)
+                        if c["status"] == 200 and "X-Held" not in c["headers"]]
+        wait_until(lambda: self.pending_in_redis() == 0 and bot.outbox_idle(), what="settled")
+        texts = sent()
+        self.assertGreaterEqual(len(texts), 3, "the text should need three messages")
+        self.assertIn(GREETING, texts[0])
+        body = "".join(texts)
+        numbers = [int(n) for n in re.findall(r"Dòng (\d{3})", body)]
+        self.assertEqual(numbers, list(range(180)), "a part was lost or sent twice")
+        for t in texts:
+            self.assertLessEqual(len(t), 4096)
