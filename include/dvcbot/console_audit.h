@@ -7,8 +7,8 @@
  * (the first 12 hex digits of its SHA-256 fingerprint, as settled_by in
  * payments; never the token), its label (the commune it is limited to, ""
  * for the whole province) and where from, masked (netaddr_mask): an IPv4
- * address without its last number ("203.0.113.*"), an IPv6 one as its /64
- * network ("2001:db8:0:1:*").
+ * address without its last number ("203.0.113.*"), an IPv6 one as its /48
+ * ("2001:db8:0:*").
  * A refused sign-in is only counted, per Vietnam day and masked address, in
  * the hash console:audit:failed:<yyyymmdd> (CONSOLE_AUDIT_DAYS days, at most
  * CONSOLE_AUDIT_ADDRS addresses a day, the rest under "*"): what was typed
