@@ -245,6 +245,10 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
         return false;
     enum flow_command cmd = flow_set_command_of(e->words, t->msg->text);
     long typed = dialog_typed_number(t->msg->text); /* "1" Xóa hết, "2" Không xóa, as numbered */
+    if (typed == 3) {                               /* "3" Xóa tại bộ phận một cửa: its code */
+        erase_desk_issue(t);
+        return true;
+    }
     if (typed == 1)
         cmd = FLOW_CMD_YES;
     else if (typed == 2)

@@ -170,6 +170,15 @@ class DeskErasureTest(ServiceTest):
         self.assertEqual(self.redis("EXISTS", "ec:{%s}" % chat.key), 1)                # the code still good
         self.assertEqual(self.redis("KEYS", "ec:fail:*"), [])                         # and no try counted
 
+    def test_three_typed_under_the_question_gives_the_code_as_its_third_button_does(self):
+        chat = Chat(self)
+        chat.say("xin chào")
+        self.assertEqual([p for _, p in chat.say("xóa dữ liệu của tôi")[-1]["buttons"]],
+                         ["erase:yes", "erase:no", "erase:desk"])
+        r = chat.say("3")
+        self.assertTrue(CODE_RE.search(r[-1]["text"]), r)
+        self.assertEqual(self.redis("EXISTS", "ec:{%s}" % chat.key, "s:{%s}" % chat.key), 2)  # nothing erased
+
     def test_a_code_erases_the_resident_it_was_given_to_not_another(self):
         a, b = self.resident(), self.resident()
         code_a, code_b = self.code_of(a), self.code_of(b)
