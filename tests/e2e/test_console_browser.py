@@ -19,8 +19,8 @@ TEST_COMMUNE = "Mường Lầm"  # communes of the 2025 list: the console takes 
 BROWSER_COMMUNE = "Xã Kiểm Thử Trình Duyệt"
 
 
-class ConsoleBrowserTest(ServiceTest):
-    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+class DesktopBrowserTest(ServiceTest):
+    """The service and one desktop browser per class (no test of its own)."""
 
     @classmethod
     def setUpClass(cls):
@@ -29,6 +29,10 @@ class ConsoleBrowserTest(ServiceTest):
 
     def setUp(self):
         need_browser(self)
+
+
+class ConsoleBrowserTest(DesktopBrowserTest):
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
     # ------------------------------------------------------------ helpers
 
@@ -390,19 +394,11 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertLess(total, 100 * 1024)
 
 
-class DeskErasureBrowserTest(ServiceTest):
+class DeskErasureBrowserTest(DesktopBrowserTest):
     """A commune officer erases a resident's data at the desk, on an office
     PC: the resident reads out the code from their chat, the officer types
     it in the console's tab (a wrong one first)."""
     extra_env = {"ADMIN_TOKENS": TOKENS}
-
-    @classmethod
-    def setUpClass(cls):
-        cls.browser = Browser.for_class(cls, viewport=DESKTOP, pixel_ratio=1.0)
-        super().setUpClass()
-
-    def setUp(self):
-        need_browser(self)
 
     def sign_in(self, token):
         b = self.browser
