@@ -9,9 +9,9 @@ import json
 import re
 
 from console_client import SCOPED_COMMUNE, SCOPED_TOKEN, TOKENS, Console, console_error_vi
-from harness import ADMIN_TOKEN, Chat, ServiceTest, texts, wait_until
+from harness import ADMIN_TOKEN, Chat, ServiceTest, wait_until
 from test_dossiers import ndjson, record
-from test_identity import holding
+from test_identity import follow_and_comment, holding
 
 CODE_RE = re.compile(r"Mã xóa dữ liệu của anh/chị: (\d{6})")
 
@@ -36,19 +36,9 @@ class DeskErasureTest(ServiceTest):
         if stale:
             self.redis("DEL", *stale)
 
-    def resident(self, channel="webchat"):
-        """A resident with data in shared structures too: follows a dossier,
-        rated and commented."""
-        chat = Chat(self, channel)
-        chat.say("tra cứu hồ sơ " + self.DOSSIER)
-        self.assertIn("Đang xử lý", texts(chat.say("5678")))
-        chat.press("hs:sub:" + self.DOSSIER)
-        chat.press("rate:4")
-        chat.say("Hướng dẫn rất dễ hiểu")
-        self.assertEqual(self.redis("SISMEMBER", "sub:" + self.DOSSIER, chat.key), 1)
-        wait_until(lambda: self.redis("ZSCORE", "{stats}:comments", chat.key) is not None,
-                   what="the comment indexed")
-        return chat
+    def resident(self):
+        """A resident with data in shared structures too (a dossier followed, a comment)."""
+        return follow_and_comment(self, self.DOSSIER)
 
     def code_of(self, chat):
         r = chat.say("xóa dữ liệu của tôi")
