@@ -272,12 +272,29 @@ static bool literal(struct scan *s, const char *word, size_t n)
 
 static bool value(struct scan *s, int field);
 
-/* The field named by the key just read, inside an object that is `field`. */
+/* The fields read inside each object read (ROOT first), -1 ended. */
+static const signed char children[TG_FIELDS + 1][5] = {
+    [0] = {TG_UPDATE_ID, TG_MESSAGE, TG_CALLBACK, -1},
+    [1 + TG_MESSAGE] = {TG_MESSAGE_CHAT, TG_MESSAGE_FROM, TG_MESSAGE_TEXT, TG_MESSAGE_DATE, -1},
+    [1 + TG_MESSAGE_CHAT] = {TG_MESSAGE_CHAT_ID, -1},
+    [1 + TG_MESSAGE_FROM] = {TG_MESSAGE_FROM_ID, -1},
+    [1 + TG_CALLBACK] = {TG_CALLBACK_ID, TG_CALLBACK_FROM, TG_CALLBACK_MESSAGE, TG_CALLBACK_DATA, -1},
+    [1 + TG_CALLBACK_FROM] = {TG_CALLBACK_FROM_ID, -1},
+    [1 + TG_CALLBACK_MESSAGE] = {TG_CALLBACK_CHAT, -1},
+    [1 + TG_CALLBACK_CHAT] = {TG_CALLBACK_CHAT_ID, -1},
+};
+
+/* The field named by the key just read, inside an object that is `field`
+ * (an object no field lies in has an empty list: its first entry is 0,
+ * TG_UPDATE_ID, whose parent is the root, so the parent check refuses it). */
 static int child_of(int field, const unsigned char *key, size_t len)
 {
-    for (int f = 0; f < TG_FIELDS; f++)
+    const signed char *c = children[field + 1];
+    for (int i = 0; i < 5 && c[i] >= 0; i++) {
+        int f = c[i];
         if (paths[f].parent == field && paths[f].name_len == len && memcmp(paths[f].name, key, len) == 0)
             return f;
+    }
     return NO_FIELD;
 }
 
