@@ -5,6 +5,7 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/strfmt.h"
 #include "dvcbot/telegram_update.h"
 #include "dvcbot/webhook.h"
 
@@ -53,20 +54,7 @@ static bool id_from_value(const struct tg_value *n, char out[BOT_ID_MAX])
         return false;
     /* Within TG_ID_LIMIT a double holds the integer exactly: print it
      * without printf's float machinery (three ids per update). */
-    long long v = (long long)n->number;
-    char tmp[24];
-    int i = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[i++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    size_t k = 0;
-    if (v < 0)
-        out[k++] = '-';
-    while (i)
-        out[k++] = tmp[--i];
-    out[k] = '\0';
+    str_decimal(out, BOT_ID_MAX, (long long)n->number);
     return true;
 }
 
