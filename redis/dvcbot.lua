@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 12
+local LIBRARY_VERSION = 13
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1249,7 +1249,8 @@ local function outbox_commit(keys, args, k, a, n)
     local oq = seq   -- q + n
     if keep then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', string.format('%d', q + 1))
     elseif f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
-    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4]) end end
+    elseif f[1] then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4])
+    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', '0') end end
   if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
   elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
   if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
@@ -1327,6 +1328,11 @@ end)
 -- record per entry ("" for none). ARGV: id and seq of each entry. A record
 -- without the commit counter oq (gone, erased, or made again since) is
 -- left alone: an entry with a seq was committed into a record with oq.
+-- A record with od has oq (od is written only with oq or where oq is, and
+-- nothing deletes oq alone), so od is read alone (HGET: a string, where
+-- HMGET's reply is a table, ~1 000 instructions more) and oq only when od
+-- is missing (the first settle of a record of a version before 13; this
+-- one's commit writes od 0 with the first oq).
 -- (outbox_store)
 redis.register_function('outbox_settle', function(keys, args)
   local ids = {}
@@ -1335,8 +1341,10 @@ redis.register_function('outbox_settle', function(keys, args)
   for i = 2, #keys do
     local s = args[2 * (i - 1)]
     if s ~= '0' and s ~= '' and keys[i] ~= '' then
-      local f = redis.call('HMGET', keys[i], 'od', 'oq')
-      if f[2] and dec_lt(f[1] or '0', s) then redis.call('HSET', keys[i], 'od', s) end end end
+      local od = redis.call('HGET', keys[i], 'od')
+      if od then
+        if dec_lt(od, s) then redis.call('HSET', keys[i], 'od', s) end
+      elseif redis.call('HEXISTS', keys[i], 'oq') == 1 then redis.call('HSET', keys[i], 'od', s) end end end
   return #ids
 end)
 

@@ -211,6 +211,24 @@ class RedisLibraryTest(unittest.TestCase):
                                                                    ("45", "m7")])
         self.assertEqual(r("HGET", "u:{tg:com1}", "oq"), "45")
 
+    def test_a_first_commit_writes_od_0_so_that_settles_read_od_alone(self):
+        # od present means oq present (the settle reads od alone, library 13):
+        # the commit that writes a record's first oq writes od "0" with it.
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-first"
+        r("HSET", "u:{tg:fst1}", "ch", "telegram", "seen", "1")
+        keys = ["dd:{tg:fst1}:e1", "s:{tg:fst1}", "u:{tg:fst1}"]
+        args = [stream, "", "60", "w1", "1", "0", "k", "", "fst1", "", "tg:fst1", "2", "a", "", "b", ""]
+        out = r("FCALL", "outbox_commit", len(keys), *keys, *args)
+        self.assertEqual(out[:4], [1, 0, 0, 1])
+        self.assertEqual(r("HMGET", "u:{tg:fst1}", "oq", "od", "oo"), ["2", "0", "w1"])
+        r("FCALL", "outbox_settle", "2", stream, "u:{tg:fst1}", out[4], "1")
+        self.assertEqual(r("HGET", "u:{tg:fst1}", "od"), "1")
+        out = r("FCALL", "outbox_commit", len(keys), *keys, *args)   # oo is us: od not rewritten
+        self.assertEqual(r("HMGET", "u:{tg:fst1}", "oq", "od"), ["4", "1"])
+        r("FCALL", "outbox_settle", "2", stream, "u:{tg:fst1}", out[4], "3")
+        self.assertEqual(r("HGET", "u:{tg:fst1}", "od"), "3")
+
     def test_a_commit_not_trusted_is_gated_while_earlier_replies_are_unsettled(self):
         self.loaded()
         r, stream = self.redis, "outbox:telegram:lib-gate"
