@@ -229,6 +229,25 @@ class RedisLibraryTest(unittest.TestCase):
         r("FCALL", "outbox_settle", "2", stream, "u:{tg:fst1}", out[4], "3")
         self.assertEqual(r("HGET", "u:{tg:fst1}", "od"), "3")
 
+    def test_a_commit_whose_stream_fails_leaves_the_record_as_it_was(self):
+        # oq is counted up (HINCRBY) before the XADDs: an XADD that fails takes
+        # it back, so that a failed commit has written nothing (library 13).
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-badstream"
+        r("SET", stream, "not a stream")
+        r("HSET", "u:{tg:bad1}", "ch", "telegram", "oq", "5", "od", "5", "oo", "w1")
+        r("HSET", "u:{tg:bad2}", "ch", "telegram", "seen", "1")
+        r("ZADD", "dd:{tg:bad1}", "-7200000002", "e1")
+        for u in ("bad1", "bad2"):
+            keys = ["dd:{tg:%s}:e1" % u, "s:{tg:%s}" % u, "u:{tg:%s}" % u]
+            args = [stream, "-7200000001", "60", "w1", "1", "1", "s", "{}", u, "", "tg:" + u, "2", "a", "", "b", ""]
+            with self.assertRaises(RespError):
+                r("FCALL", "outbox_commit", len(keys), *keys, *args)
+        self.assertEqual(r("HGETALL", "u:{tg:bad1}"), ["ch", "telegram", "oq", "5", "od", "5", "oo", "w1"])
+        self.assertEqual(r("HGETALL", "u:{tg:bad2}"), ["ch", "telegram", "seen", "1"])
+        self.assertEqual(r("EXISTS", "s:{tg:bad1}", "s:{tg:bad2}"), 0)
+        self.assertEqual(r("ZSCORE", "dd:{tg:bad1}", "e1"), "-7200000002")   # still in hand
+
     def test_a_commit_not_trusted_is_gated_while_earlier_replies_are_unsettled(self):
         self.loaded()
         r, stream = self.redis, "outbox:telegram:lib-gate"
