@@ -1220,13 +1220,6 @@ end
 local COMMIT_KEYS, COMMIT_SHARED = 3, 5
 -- tonumber is a strtod (~1 100 instructions): od and oq are compared as
 -- text (dec_lt), oq read as a number once for the seqs.
--- The session's write and the event's mark, the last of every commit.
-local function commit_session_mark(keys, args, k, a)
-  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
-  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
-  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
-end
-
 -- A commit with replies that keeps none (dedupe not 'i:'), as outbox_commit
 -- below, in fewer and cheaper calls: HGET oo (a string; HMGET's reply is a
 -- table, which costs Redis ~5 000 instructions to hand to Lua) and oq
@@ -1268,13 +1261,18 @@ local function outbox_commit_counted(keys, args, k, a, n)
   if has == 1 and oo ~= args[4] then
     if oo then redis.call('HSET', rec, 'oo', args[4])
     else redis.call('HSET', rec, 'oo', args[4], 'od', '0') end end
-  commit_session_mark(keys, args, k, a)
+  -- the session and the mark as outbox_commit's last lines (a Lua function
+  -- of their own costs a commit ~400 instructions)
+  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
+  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
+  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
   return out
 end
 
 local function outbox_commit(keys, args, k, a, n)
   n = n or tonumber(args[a + 7])
-  if n > 0 and string.sub(args[a + 1], 1, 2) ~= 'i:' then return outbox_commit_counted(keys, args, k, a, n) end
+  local ask = n > 0 and string.sub(args[a + 1], 1, 2) == 'i:'
+  if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n) end
   local q, gated, has = 0, 0, 0
   local f = n > 0 and redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
@@ -1283,7 +1281,7 @@ local function outbox_commit(keys, args, k, a, n)
     has = 1 end
   local out = {1, gated, q, has}
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
-  local keep = n > 0 and string.sub(args[a + 1], 1, 2) == 'i:' and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
+  local keep = ask and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
   local seq
   for i = 1, n do
     seq = has == 1 and string.format('%d', q + i) or '0'
@@ -1304,7 +1302,9 @@ local function outbox_commit(keys, args, k, a, n)
     elseif f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
     elseif f[1] then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4])
     else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', '0') end end
-  commit_session_mark(keys, args, k, a)
+  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
+  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
+  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
   return out
 end
 -- A caller of the version before (a rolling upgrade) sent four keys per
