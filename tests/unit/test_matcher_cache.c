@@ -30,12 +30,13 @@ static const char *const files[] = {
     "tests/data/offtopic.tsv", "tests/data/followups.tsv", "tests/data/realistic_villager.tsv",
 };
 
-/* How m reads every line, as `classify --explain` prints it. */
-static char *readings(const struct matcher *m)
+/* How m reads every line of the first n files, as `classify --explain`
+ * prints it. */
+static char *readings(const struct matcher *m, size_t n)
 {
     struct buf out;
     buf_init(&out);
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    for (size_t i = 0; i < n && i < sizeof files / sizeof files[0]; i++) {
         char *text = file_read(files[i], NULL);
         assert_non_null(text);
         for (char *line = text, *next; *line; line = next) {
@@ -139,7 +140,7 @@ static void test_restored_model_is_the_trained_model(void **state)
     char *again = file_bytes(path, &len2);
     assert_int_equal(len1, len2);
     assert_memory_equal(written, again, len1);
-    char *a = readings(trained), *b = readings(restored);
+    char *a = readings(trained, SIZE_MAX), *b = readings(restored, SIZE_MAX);
     assert_string_equal(a, b);
     free(a);
     free(b);
@@ -159,7 +160,7 @@ static void test_damaged_cache_is_ignored_and_rewritten(void **state)
     setenv("DVCBOT_CACHE_DIR", dir, 1);
     struct matcher *trained = build();
     assert_true(cache_file(path, sizeof path));
-    char *good = file_bytes(path, &len), *want = readings(trained);
+    char *good = file_bytes(path, &len), *want = readings(trained, 1);
     char *bad = malloc(len + 8);
     assert_non_null(bad);
     for (int how = 0; how < 6; how++) {
@@ -179,7 +180,7 @@ static void test_damaged_cache_is_ignored_and_rewritten(void **state)
             n = 0;                    /* empty */
         write_bytes(path, bad, n);
         struct matcher *m = build();
-        char *got = readings(m);
+        char *got = readings(m, 1);
         assert_string_equal(got, want);
         size_t len2;
         char *now = file_bytes(path, &len2);
