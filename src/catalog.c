@@ -27,6 +27,7 @@ struct catalog {
     struct extra *extras;
     size_t n_extras;
     struct procedure_groups *groups; /* NULL: no _groups.json */
+    uint64_t digest;        /* catalog_digest */
 };
 
 /* What a procedure file owns besides its JSON: the arrays of pointers. */
@@ -40,7 +41,20 @@ struct proc_storage {
 struct loader {
     const char *dir;
     struct problems pb;
+    uint64_t digest; /* sum of each file's hash (catalog_digest): any order */
 };
+
+/* FNV-1a 64 of a file's name and bytes. */
+static void digest_file(struct loader *ld, const char *file, const char *text, size_t len)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const unsigned char *p = (const unsigned char *)file; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    h = (h ^ 0xff) * 1099511628211u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211u;
+    ld->digest += h;
+}
 
 void problemf(struct problems *p, const char *file, const char *field, const char *fmt, ...)
 {
@@ -299,6 +313,7 @@ static cJSON *parse_file(struct loader *ld, const char *file)
         problemf(&ld->pb, file, "", "cannot read: %s", strerror(errno));
         return NULL;
     }
+    digest_file(ld, file, text, len);
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
@@ -404,12 +419,14 @@ static void load_manifest(struct loader *ld, struct catalog *cat)
     struct buf path;
     buf_init(&path);
     buf_printf(&path, "%s/%s", ld->dir, CATALOG_MANIFEST);
-    char *text = file_read(path.data, NULL);
+    size_t len;
+    char *text = file_read(path.data, &len);
     buf_free(&path);
     if (!text) {
         problemf(&ld->pb, CATALOG_MANIFEST, "", "cannot read: %s", strerror(errno));
         return;
     }
+    digest_file(ld, CATALOG_MANIFEST, text, len);
     size_t cap = 0;
     bool fallback = false;
     for (char *line = text, *next; line && *line; line = next) {
@@ -510,6 +527,7 @@ struct catalog *catalog_load_report(const char *dir, catalog_report_fn report, v
         catalog_free(cat);
         return NULL;
     }
+    cat->digest = ld.digest;
     return cat;
 }
 
@@ -556,6 +574,11 @@ void catalog_free(struct catalog *cat)
 }
 
 /* ===== Lookups ===== */
+
+uint64_t catalog_digest(const struct catalog *cat)
+{
+    return cat->digest;
+}
 
 int catalog_index(const struct catalog *cat, const char *id)
 {

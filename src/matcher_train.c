@@ -6,6 +6,7 @@
 #include "dvcbot/buf.h"
 #include "dvcbot/matcher.h"
 #include "dvcbot/matcher_augment.h"
+#include "dvcbot/matcher_cache.h"
 #include "dvcbot/matcher_model.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/nbayes.h"
@@ -705,6 +706,18 @@ static void train(struct matcher *m, const struct corpus *c)
     free(ln);
 }
 
+/* The trained models from the cache when it has them for this data and
+ * binary (matcher_cache.h), else trained and cached. A holdout is never
+ * cached. */
+static void train_or_restore(const struct builder *b, const struct corpus *c)
+{
+    if (!b->holdout && matcher_cache_load(b->m))
+        return;
+    train(b->m, c);
+    if (!b->holdout)
+        matcher_cache_save(b->m);
+}
+
 /* Each id is a class of the intent model; procedures are also classes of
  * the procedure model, with "none" for every other id. */
 static void assign_classes(struct matcher *m)
@@ -739,7 +752,7 @@ static void build(struct builder *b)
     if (!b->pb.count) {
         rewrite_corpus(b, &c);
         index_mentions(m, &c);
-        train(m, &c);
+        train_or_restore(b, &c);
     }
     corpus_free(&c);
 }

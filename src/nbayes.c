@@ -1,5 +1,6 @@
 /* nbayes — multinomial naive Bayes, several models, sparse, equal priors. */
 #include "dvcbot/nbayes.h"
+#include "dvcbot/buf.h"
 #include "dvcbot/mem.h"
 
 #include <math.h>
@@ -411,4 +412,106 @@ const uint32_t *nbayes_line(const struct nbayes *nb, size_t i, size_t *n, int *c
 unsigned nbayes_kind_of(const struct nbayes *nb, uint32_t feature)
 {
     return nb->kind && feature < nb->n_feat ? nb->kind[feature] : 0;
+}
+
+/* ===== Saving and restoring a trained model ===== */
+
+static void put(struct buf *out, const void *p, size_t n)
+{
+    buf_append(out, p, n);
+}
+
+static bool take(const unsigned char **p, size_t *left, void *dst, size_t n)
+{
+    if (*left < n)
+        return false;
+    memcpy(dst, *p, n);
+    *p += n;
+    *left -= n;
+    return true;
+}
+
+void nbayes_save(const struct nbayes *nb, struct buf *out)
+{
+    uint64_t head[4] = {nb->n_models, nb->cap, nb->n_feat, nb->n_entries};
+    uint8_t per_line = nb->per_line;
+    put(out, head, sizeof head);
+    put(out, &per_line, 1);
+    for (size_t m = 0; m < nb->n_models; m++) {
+        uint64_t c = nb->n_classes[m];
+        put(out, &c, sizeof c);
+    }
+    for (size_t i = 0; i < nb->cap; i++) { /* field by field: a slot has padding */
+        put(out, &nb->slots[i].key, sizeof nb->slots[i].key);
+        put(out, &nb->slots[i].index, sizeof nb->slots[i].index);
+    }
+    put(out, nb->off, (nb->n_feat * nb->n_models + 1) * sizeof *nb->off);
+    put(out, nb->entries, nb->n_entries * sizeof *nb->entries);
+}
+
+/* Every index in range, so scoring a restored model cannot read outside it. */
+static bool restored_ok(const struct nbayes *nb)
+{
+    size_t used = 0, M = nb->n_models;
+    for (size_t i = 0; i < nb->cap; i++) {
+        if (!nb->slots[i].key)
+            continue;
+        if (nb->slots[i].index >= nb->n_feat)
+            return false;
+        used++;
+    }
+    if (used != nb->n_feat || nb->off[0] != 0 || nb->off[nb->n_feat * M] != nb->n_entries)
+        return false;
+    for (size_t k = 0; k < nb->n_feat * M; k++) {
+        if (nb->off[k + 1] < nb->off[k])
+            return false;
+        for (uint32_t e = nb->off[k]; e < nb->off[k + 1]; e++)
+            if (nb->entries[e].cls >= nb->n_classes[k % M])
+                return false;
+    }
+    return true;
+}
+
+bool nbayes_restore(struct nbayes *nb, const unsigned char **p, size_t *left)
+{
+    uint64_t head[4], c;
+    uint8_t per_line;
+    if (nb->trained || nb->n_lines || !take(p, left, head, sizeof head) ||
+        !take(p, left, &per_line, 1) || head[0] != nb->n_models)
+        return false;
+    for (size_t m = 0; m < nb->n_models; m++)
+        if (!take(p, left, &c, sizeof c) || c != nb->n_classes[m])
+            return false;
+    uint64_t cap = head[1], n_feat = head[2], n_entries = head[3];
+    /* a power of two, at most half full (probe needs an empty slot) */
+    if (cap < 2 || cap > (1u << 28) || (cap & (cap - 1)) || n_feat * 2 > cap ||
+        n_entries > UINT32_MAX ||
+        *left < cap * 12 + (n_feat * nb->n_models + 1) * sizeof(uint32_t) +
+                    n_entries * sizeof(struct entry))
+        return false;
+    nb->cap = cap;
+    nb->n_feat = n_feat;
+    nb->n_entries = n_entries;
+    nb->per_line = per_line != 0;
+    nb->slots = xmalloc(cap * sizeof *nb->slots);
+    nb->off = xmalloc((n_feat * nb->n_models + 1) * sizeof *nb->off);
+    nb->entries = xmalloc((n_entries ? n_entries : 1) * sizeof *nb->entries);
+    for (size_t i = 0; i < cap; i++) {
+        take(p, left, &nb->slots[i].key, sizeof nb->slots[i].key);
+        take(p, left, &nb->slots[i].index, sizeof nb->slots[i].index);
+    }
+    take(p, left, nb->off, (n_feat * nb->n_models + 1) * sizeof *nb->off);
+    take(p, left, nb->entries, n_entries * sizeof *nb->entries);
+    if (!restored_ok(nb)) {
+        free(nb->slots);
+        free(nb->off);
+        free(nb->entries);
+        nb->slots = NULL;
+        nb->off = NULL;
+        nb->entries = NULL;
+        nb->cap = nb->n_feat = nb->n_entries = 0;
+        return false;
+    }
+    nb->trained = true;
+    return true;
 }

@@ -301,6 +301,9 @@ def main():
     if stale:
         print(f"killed {len(stale)} processes left by a suite run that was killed: {', '.join(stale[:10])}")
     Job.default_timeout = job_timeout(args.wrap)
+    # One matcher cache per build (src/matcher_cache.c): the suite starts
+    # dvcbot ~200 times, and training is most of a start under ASan/valgrind.
+    os.environ.setdefault("DVCBOT_CACHE_DIR", os.path.join(os.path.abspath(args.build), "cache"))
     jobs = []
     if not args.e2e_only:
         jobs += unit_jobs(args.build, args.wrap, args.pattern)

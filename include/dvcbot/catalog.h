@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 enum intent_kind { INTENT_PROCEDURE, INTENT_ACTION, INTENT_CHAT, INTENT_FALLBACK };
@@ -120,6 +121,10 @@ int catalog_index(const struct catalog *cat, const char *id);
 /* Parsed shared data file "_<name>.json" of the intents dir, or NULL when
  * there is none. */
 const cJSON *catalog_extra(const struct catalog *cat, const char *name);
+
+/* A hash of the name and bytes of every file the catalog was read from
+ * (the matcher's cache key, matcher_cache.h). */
+uint64_t catalog_digest(const struct catalog *cat);
 
 const char *catalog_kind_name(enum intent_kind kind);
 

@@ -85,4 +85,13 @@ size_t nbayes_features(const struct nbayes *nb);
 /* Bytes held by the trained model. */
 size_t nbayes_bytes(const struct nbayes *nb);
 
+/* A trained model as bytes (matcher_cache.h), appended to out: the
+ * feature table and the evidence, not the training lines. */
+struct buf;
+void nbayes_save(const struct nbayes *nb, struct buf *out);
+/* Makes nb (new: nbayes_new with the same models and classes, nothing
+ * added) the model nbayes_save wrote at *p, consuming it; false when the
+ * bytes do not describe such a model (nb stays untrained). */
+bool nbayes_restore(struct nbayes *nb, const unsigned char **p, size_t *left);
+
 #endif

@@ -1,7 +1,10 @@
 """`dvcbot classify`: one "<id>\t<score>" line per input line, whatever the input."""
+import json
 import os
 import shlex
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 ROOT = os.environ.get("DVCBOT_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -38,6 +41,46 @@ class ClassifyCliTest(unittest.TestCase):
         rc, out = classify("lam lai can cuoc o dau".encode())
         self.assertEqual(rc, 0)
         self.assertEqual(out, ["can_cuoc\t" + out[0].split("\t")[1]])
+
+
+class MatcherCacheTest(unittest.TestCase):
+    """DVCBOT_CACHE_DIR: the trained models are kept per data set; edited
+    data trains again (the models, not only the exact examples, follow it)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dvcbot-cache-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        shutil.copytree(os.path.join(ROOT, "intents"), os.path.join(self.tmp, "intents"))
+        self.cache = os.path.join(self.tmp, "cache")
+
+    def run_classify(self, text):
+        env = dict(os.environ, DVCBOT_DATA_DIR=self.tmp, DVCBOT_CACHE_DIR=self.cache)
+        proc = subprocess.run(WRAP + [BIN, "classify"], input=text.encode(), capture_output=True,
+                              env=env, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn(b"matcher cache", proc.stderr)  # no warning: nothing was damaged
+        return proc.stdout.decode().split("\t")[0]
+
+    def files(self):
+        return sorted(f for f in os.listdir(self.cache) if f.startswith("matcher-"))
+
+    def test_edited_data_is_trained_again_not_read_from_the_cache(self):
+        line = "zorblax quibbit"  # words no intent has
+        self.assertEqual(self.run_classify(line), "khac")
+        first = self.files()
+        self.assertEqual(len(first), 1)
+        self.assertEqual(self.run_classify(line), "khac")  # from the cache
+        self.assertEqual(self.files(), first)
+        path = os.path.join(self.tmp, "intents", "gio_lam_viec.json")
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        # not the line itself: an exact example is matched without the models
+        data["match"]["examples"] += ["zorblax quibbit mấy giờ mở cửa", "zorblax quibbit làm việc lúc nào",
+                                      "giờ làm việc zorblax quibbit"]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+        self.assertEqual(self.run_classify(line), "gio_lam_viec")
+        self.assertEqual(len(self.files()), 2)  # one per data set
 
 
 if __name__ == "__main__":
