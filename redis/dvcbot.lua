@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 13
+local LIBRARY_VERSION = 14
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -323,7 +323,8 @@ redis.register_function('erase_ref', function(keys, args)
   if t == 'set' then return redis.call('SREM', keys[1], args[1])
   elseif t == 'hash' then return redis.call('HDEL', keys[1], args[1])
   elseif t == 'zset' then return redis.call('ZREM', keys[1], args[1])
-  elseif t == 'list' then return redis.call('LREM', keys[1], 0, args[1]) end
+  elseif t == 'list' then return redis.call('LREM', keys[1], 0, args[1])
+  elseif t == 'string' and redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end
   return 0
 end)
 
@@ -1532,4 +1533,52 @@ redis.register_function('console_audit_failed', function(keys, args)
   redis.call('HINCRBY', keys[1], field, 1)
   redis.call('EXPIRE', keys[1], args[2])
   return 1
+end)
+
+-- Desk-side erasure (erase_desk.c, console_erase.c). A resident's one-time
+-- code: ec:{<user>} holds its SHA-256, the index ec:h:<sha256> the user key
+-- (listed in refs:{<user>}, so erase-my-data deletes it too); both expire
+-- after args[3] s. A new code replaces the old one. Returns 0, nothing
+-- written, when the index of this hash is taken (another resident's code:
+-- the caller draws again).
+-- KEYS: ec:{<user>}, ec:h:<sha256>, refs:{<user>}. ARGV: sha256, user key,
+-- seconds, seconds refs:{} lasts.
+-- (erase_desk)
+redis.register_function('desk_code_new', function(keys, args)
+  if redis.call('EXISTS', keys[2]) == 1 then return 0 end
+  local old = redis.call('GET', keys[1])
+  if old then
+    redis.call('DEL', 'ec:h:' .. old)
+    redis.call('SREM', keys[3], 'ec:h:' .. old)
+  end
+  redis.call('SET', keys[1], args[1], 'EX', args[3])
+  redis.call('SET', keys[2], args[2], 'EX', args[3])
+  redis.call('SADD', keys[3], keys[2])
+  redis.call('EXPIRE', keys[3], args[4])
+  return 1
+end)
+
+-- A code typed at the desk. Wrong tries count per token and per address
+-- (KEYS[2], KEYS[3]) for args[2] s; at args[1] of either, nothing is read
+-- ({'wait'}, a right code included). An unknown, expired or replaced code
+-- counts as wrong ({'unknown'}); a right one is deleted with its index and
+-- answered {'ok', user key, ch, chat} from the user record.
+-- KEYS: ec:h:<sha256>, ec:fail:t:<token id>, ec:fail:a:<address>.
+-- ARGV: limit, window, sha256.
+-- (erase_desk)
+redis.register_function('desk_code_take', function(keys, args)
+  local limit = tonumber(args[1])
+  if tonumber(redis.call('GET', keys[2]) or '0') >= limit or
+     tonumber(redis.call('GET', keys[3]) or '0') >= limit then return {'wait'} end
+  local user = redis.call('GET', keys[1])
+  if not user or redis.call('GET', 'ec:{' .. user .. '}') ~= args[3] then
+    for i = 2, 3 do
+      if redis.call('INCR', keys[i]) == 1 then redis.call('EXPIRE', keys[i], args[2]) end
+    end
+    return {'unknown'}
+  end
+  redis.call('DEL', keys[1], 'ec:{' .. user .. '}')
+  redis.call('SREM', 'refs:{' .. user .. '}', keys[1])
+  local u = redis.call('HMGET', 'u:{' .. user .. '}', 'ch', 'chat')
+  return {'ok', user, u[1] or '', u[2] or ''}
 end)

@@ -493,7 +493,7 @@ static int add_console(struct app *a, char **err)
     struct console_deps cd = {
         .loop = a->loop, .cfg = &a->cfg, .store = a->store, .catalog = a->catalog,
         .outbox = a->outbox, .broadcasts = a->broadcasts, .dossiers = a->admin_dossiers,
-        .notify = a->notify, .communes = a->communes,
+        .notify = a->notify, .communes = a->communes, .dialog = a->dialog,
     };
     a->console = console_new(&cd, err);
     if (!a->console)

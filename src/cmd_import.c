@@ -78,7 +78,8 @@ static redisContext *connect_redis(struct import *im, const char *url)
     free(host);
     free(path);
     if (!c || c->err) {
-        SAY(im, stderr, "no_redis", {"error", c ? c->errstr : "out of memory"});
+        const char *why = c ? c->errstr : "out of memory";
+        SAY(im, stderr, "no_redis", {"error", upload_texts_os_error(im->tx, why)}, {"detail", why});
         redisFree(c);
         return NULL;
     }
@@ -198,7 +199,8 @@ static int run(struct import *im, const char *data, size_t len, enum record_form
     size_t received = rd.record;
     record_reader_free(&rd);
     if (broke)
-        SAY(im, stderr, "redis_lost", {"error", im->rc->errstr});
+        SAY(im, stderr, "redis_lost", {"error", upload_texts_os_error(im->tx, im->rc->errstr)},
+            {"detail", im->rc->errstr});
     char more[24], counts[7][24];
     snprintf(more, sizeof more, "%zu", im->printed - IMPORT_MAX_PRINTED);
     if (im->printed > IMPORT_MAX_PRINTED)
@@ -246,11 +248,18 @@ int cmd_import(int argc, char **argv)
     const char *cfg_err = NULL;
     char *data = NULL, *err = NULL;
     int status = 3;
-    /* The texts are found through the configuration: its own errors (which
-     * name environment variables) and a missing texts file are said as the
-     * service says them. */
+    /* The texts are found through the configuration; a configuration error
+     * (it names the environment variable) is said from the texts of
+     * DVCBOT_DATA_DIR as set. Only a missing or broken texts file is said in
+     * English, as the service says it: there is nothing to say it with. */
     if (config_load(&im.cfg, &cfg_err) != 0) {
-        fprintf(stderr, "import: %s\n", cfg_err ? cfg_err : "invalid configuration");
+        const char *dir = getenv("DVCBOT_DATA_DIR");
+        im.tx = upload_texts_load(dir && dir[0] ? dir : ".", &err);
+        if (im.tx)
+            SAY(&im, stderr, "bad_config", {"error", cfg_err ? cfg_err : "invalid configuration"});
+        else
+            fprintf(stderr, "import: %s\n", cfg_err ? cfg_err : "invalid configuration");
+        free(err);
         goto out;
     }
     im.tx = upload_texts_load(im.cfg.data_dir, &err);
@@ -275,7 +284,9 @@ int cmd_import(int argc, char **argv)
     size_t len;
     data = file_read(path, &len);
     if (!data) {
-        SAY(&im, stderr, "cannot_read", {"file", argv[i]}, {"error", strerror(errno)});
+        const char *why = strerror(errno);
+        SAY(&im, stderr, "cannot_read", {"file", argv[i]}, {"error", upload_texts_os_error(im.tx, why)},
+            {"detail", why});
         goto out;
     }
     enum record_format format = record_format_guess(data, len);

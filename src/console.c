@@ -413,6 +413,7 @@ struct console *console_new(const struct console_deps *deps, char **err)
     con->ctx.upload_texts = texts;
     con->pages = pages;
     con->sessions = console_sessions_new(deps->store, deps->cfg);
+    con->ctx.sessions = con->sessions;
     con->ui = router_new();
     router_add(con->ui, "GET", CONSOLE_UI_PREFIX "meta", false, "console_meta", handle_meta,
                &con->ctx);
@@ -424,6 +425,7 @@ struct console *console_new(const struct console_deps *deps, char **err)
     console_payments_routes(con->ui, &con->ctx);
     console_volunteers_routes(con->ui, &con->ctx);
     console_audit_routes(con->ui, &con->ctx);
+    console_erase_routes(con->ui, &con->ctx);
     metrics_declare("dvcbot_console_signins_total", METRIC_COUNTER,
                     "Staff console sign-ins by result (ok, refused, limited, store_down).", NULL, 0);
     return con;

@@ -2,6 +2,7 @@
 #include "dvcbot/console_audit.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/crypto.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/netaddr.h"
 #include "dvcbot/stats_day.h"
@@ -18,6 +19,12 @@
 void console_audit_event(struct store *store, const char *event, const struct admin_principal *who,
                          const char *addr)
 {
+    console_audit_event_about(store, event, who, addr, NULL);
+}
+
+void console_audit_event_about(struct store *store, const char *event, const struct admin_principal *who,
+                               const char *addr, const char *user_key)
+{
     char from[NETADDR_TEXT_MAX], keep[16];
     netaddr_mask(addr, from);
     snprintf(keep, sizeof keep, "%d", CONSOLE_AUDIT_KEEP);
@@ -29,6 +36,11 @@ void console_audit_event(struct store *store, const char *event, const struct ad
     buf_json_str(&e, who->commune);
     buf_puts(&e, ",\"from\":");
     buf_json_str(&e, from);
+    if (user_key) {
+        char h[CRYPTO_SHA256_HEX];
+        crypto_sha256_hex(user_key, strlen(user_key), h);
+        buf_printf(&e, ",\"user\":\"%.*s\"", CONSOLE_AUDIT_USER_ID, h);
+    }
     buf_putc(&e, '}');
     store_fire(store, "console_audit", "FCALL console_audit_push 1 %s %s %s", CONSOLE_AUDIT_KEY,
                e.data, keep);

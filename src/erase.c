@@ -1,6 +1,7 @@
 /* erase — erase-my-data: shared references first, then every key of the user, by name. */
 #include "dvcbot/erase.h"
 #include "dvcbot/buf.h"
+#include "dvcbot/erase_desk.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -37,7 +38,7 @@ struct job {
  * module that keeps a new kind of key under the user's hash tag adds its
  * prefix here (the e2e erase tests check that no key of the user is left). */
 static const char *const user_key_prefixes[] = {
-    "dd:", "s:", "u:", "p:", "fb:", "fbh:", "ho:", "vol:", "wc:inbox:", "wc:hist:", "refs:",
+    "dd:", "s:", "u:", "p:", "fb:", "fbh:", "ho:", "vol:", "wc:inbox:", "wc:hist:", "ec:", "refs:",
 };
 
 void erase_user_keys(const char *user_key, char out[][ERASE_KEY_MAX], size_t *n)
@@ -244,6 +245,10 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
         return false;
     enum flow_command cmd = flow_set_command_of(e->words, t->msg->text);
     long typed = dialog_typed_number(t->msg->text); /* "1" Xóa hết, "2" Không xóa, as numbered */
+    if (typed == 3) {                               /* "3" Xóa tại bộ phận một cửa: its code */
+        erase_desk_issue(t);
+        return true;
+    }
     if (typed == 1)
         cmd = FLOW_CMD_YES;
     else if (typed == 2)
@@ -263,6 +268,10 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
 static void on_button(struct dialog_turn *t, void *ud)
 {
     struct erase *e = ud;
+    if (strcmp(t->arg, ERASE_DESK_PAYLOAD + 6) == 0) {
+        erase_desk_issue(t); /* the code a desk officer types: erase_desk.h */
+        return;
+    }
     if (strcmp(t->arg, "yes") != 0) {
         reply_kept(t);
         return;

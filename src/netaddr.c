@@ -134,8 +134,8 @@ void netaddr_mask(const char *group, char out[NETADDR_TEXT_MAX])
     if (a.family == 4)
         snprintf(out, NETADDR_TEXT_MAX, "%u.%u.%u.*", b[0], b[1], b[2]);
     else
-        snprintf(out, NETADDR_TEXT_MAX, "%x:%x:%x:%x:*", (unsigned)(b[0] << 8 | b[1]),
-                 (unsigned)(b[2] << 8 | b[3]), (unsigned)(b[4] << 8 | b[5]), (unsigned)(b[6] << 8 | b[7]));
+        snprintf(out, NETADDR_TEXT_MAX, "%x:%x:%x:*", (unsigned)(b[0] << 8 | b[1]),
+                 (unsigned)(b[2] << 8 | b[3]), (unsigned)(b[4] << 8 | b[5]));
 }
 
 /* The rightmost address of xff[0..len) that is not a trusted proxy, into a. */

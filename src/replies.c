@@ -54,6 +54,8 @@ static const struct reply_spec specs[] = {
     {"erase_done", "deleted kinds"},
     {"erase_kept", "resume"},
     {"erase_press_button", ""},
+    {"erase_desk_code", "code minutes"},
+    {"erase_kind_ec", ""},
     {"erase_kind_dd", ""},
     {"erase_kind_fb", ""},
     {"erase_kind_ho", ""},

@@ -15,17 +15,30 @@ size_t str_udecimal(char *out, size_t cap, unsigned long long v)
         out[1] = '\0';
         return n;
     }
+    /* Longer ones (ids, timestamps of 10-16 digits): two digits a step,
+     * written from the end, one division by 100 per step. */
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    char *end = tmp + sizeof tmp, *p = end;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    size_t n = (size_t)(end - p);
     if (cap == 0)
         return 0;
     size_t w = n < cap - 1 ? n : cap - 1;
-    for (size_t i = 0; i < w; i++)
-        out[i] = tmp[n - 1 - i];
+    memcpy(out, p, w);
     out[w] = '\0';
     return w;
 }

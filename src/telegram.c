@@ -5,6 +5,8 @@
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
+#include "dvcbot/strfmt.h"
+#include "dvcbot/telegram_update.h"
 #include "dvcbot/webhook.h"
 
 #include <cjson/cJSON.h>
@@ -38,63 +40,50 @@ struct tg_call {
  * hold exactly would round two accounts into one, so it is refused. */
 #define TG_ID_LIMIT 9007199254740991.0 /* 2^53 - 1 */
 
-static bool id_from_json(const cJSON *n, char out[BOT_ID_MAX])
+static bool id_from_value(const struct tg_value *n, char out[BOT_ID_MAX])
 {
-    if (cJSON_IsString(n))
-        return n->valuestring[0] && bot_id_set(out, n->valuestring);
-    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || n->valuedouble != floor(n->valuedouble) ||
-        fabs(n->valuedouble) > TG_ID_LIMIT)
+    if (n->kind == TG_STRING) {
+        if (n->len == 0 || n->len >= BOT_ID_MAX)
+            return false;
+        memcpy(out, n->str, n->len);
+        out[n->len] = '\0';
+        return true;
+    }
+    if (n->kind != TG_NUMBER || !isfinite(n->number) || n->number != floor(n->number) ||
+        fabs(n->number) > TG_ID_LIMIT)
         return false;
     /* Within TG_ID_LIMIT a double holds the integer exactly: print it
      * without printf's float machinery (three ids per update). */
-    long long v = (long long)n->valuedouble;
-    char tmp[24];
-    int i = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[i++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    size_t k = 0;
-    if (v < 0)
-        out[k++] = '-';
-    while (i)
-        out[k++] = tmp[--i];
-    out[k] = '\0';
+    str_decimal(out, BOT_ID_MAX, (long long)n->number);
     return true;
-}
-
-static const cJSON *field(const cJSON *obj, const char *name)
-{
-    return cJSON_GetObjectItemCaseSensitive(obj, name);
 }
 
 /* The message's "date" (unix s); 0 when absent or beyond what an int64
  * holds exactly (converting a huge double is undefined behaviour). */
-static int64_t date_from_json(const cJSON *n)
+static int64_t date_from_value(const struct tg_value *n)
 {
-    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || fabs(n->valuedouble) > TG_ID_LIMIT)
+    if (n->kind != TG_NUMBER || !isfinite(n->number) || fabs(n->number) > TG_ID_LIMIT)
         return 0;
-    return (int64_t)n->valuedouble;
+    return (int64_t)n->number;
 }
 
-static enum telegram_parse parse_message(const cJSON *m, struct bot_msg **out)
+static enum telegram_parse parse_message(const struct tg_update *u, struct bot_msg **out)
 {
-    const cJSON *chat = field(m, "chat"), *from = field(m, "from"), *text = field(m, "text");
+    const struct tg_value *text = &u->f[TG_MESSAGE_TEXT];
     struct bot_msg *msg = bot_msg_new(BOT_CH_TELEGRAM, BOT_MSG_TEXT);
-    if (!cJSON_IsObject(chat) || !id_from_json(field(chat, "id"), msg->chat))
+    if (u->f[TG_MESSAGE_CHAT].kind != TG_OBJECT || !id_from_value(&u->f[TG_MESSAGE_CHAT_ID], msg->chat))
         goto bad;
-    if (cJSON_IsObject(from)) {
-        if (!id_from_json(field(from, "id"), msg->user))
+    if (u->f[TG_MESSAGE_FROM].kind == TG_OBJECT) {
+        if (!id_from_value(&u->f[TG_MESSAGE_FROM_ID], msg->user))
             goto bad;
     } else {
         memcpy(msg->user, msg->chat, sizeof msg->user);
     }
-    if (cJSON_IsString(text))
-        bot_msg_set_text(msg, text->valuestring, strlen(text->valuestring));
+    if (text->kind == TG_STRING)
+        bot_msg_set_text(msg, text->str, text->len);
     else
         msg->kind = BOT_MSG_UNSUPPORTED;
-    msg->ts = date_from_json(field(m, "date"));
+    msg->ts = date_from_value(&u->f[TG_MESSAGE_DATE]);
     *out = msg;
     return TG_PARSE_MSG;
 bad:
@@ -102,18 +91,18 @@ bad:
     return TG_PARSE_BAD;
 }
 
-static enum telegram_parse parse_callback(const cJSON *cb, struct bot_msg **out)
+static enum telegram_parse parse_callback(const struct tg_update *u, struct bot_msg **out)
 {
-    const cJSON *from = field(cb, "from"), *message = field(cb, "message"), *data = field(cb, "data");
+    const struct tg_value *data = &u->f[TG_CALLBACK_DATA];
     struct bot_msg *msg = bot_msg_new(BOT_CH_TELEGRAM, BOT_MSG_BUTTON);
-    if (!cJSON_IsObject(from) || !id_from_json(field(from, "id"), msg->user) ||
-        !id_from_json(field(cb, "id"), msg->reply_ref))
+    if (u->f[TG_CALLBACK_FROM].kind != TG_OBJECT || !id_from_value(&u->f[TG_CALLBACK_FROM_ID], msg->user) ||
+        !id_from_value(&u->f[TG_CALLBACK_ID], msg->reply_ref))
         goto bad;
-    const cJSON *chat = cJSON_IsObject(message) ? field(message, "chat") : NULL;
-    if (!chat || !id_from_json(field(chat, "id"), msg->chat))
+    /* The chat's id is absent unless message and chat are objects. */
+    if (!id_from_value(&u->f[TG_CALLBACK_CHAT_ID], msg->chat))
         memcpy(msg->chat, msg->user, sizeof msg->chat);
-    if (cJSON_IsString(data))
-        bot_msg_set_text(msg, data->valuestring, strlen(data->valuestring));
+    if (data->kind == TG_STRING)
+        bot_msg_set_text(msg, data->str, data->len);
     else
         msg->kind = BOT_MSG_UNSUPPORTED; /* game callbacks carry no data */
     *out = msg;
@@ -123,31 +112,48 @@ bad:
     return TG_PARSE_BAD;
 }
 
-/* The tree lives only here (what is kept is copied into the message): its
- * items and strings come from the JSON arena, not one malloc each. */
-enum telegram_parse telegram_parse_update(const char *json, size_t len, struct bot_msg **out)
+static enum telegram_parse parse_fields(const struct tg_update *u, struct bot_msg **out)
 {
-    *out = NULL;
-    json_arena_begin();
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    enum telegram_parse rc = TG_PARSE_BAD;
     char update_id[BOT_ID_MAX];
-    if (!cJSON_IsObject(root) || !id_from_json(field(root, "update_id"), update_id))
-        goto cleanup;
+    if (!u->root_object || !id_from_value(&u->f[TG_UPDATE_ID], update_id))
+        return TG_PARSE_BAD;
     /* An edited message is not a new one: an edited PIN is no new try. */
-    const cJSON *m = field(root, "message");
-    const cJSON *cb = field(root, "callback_query");
-    if (cJSON_IsObject(m))
-        rc = parse_message(m, out);
-    else if (cJSON_IsObject(cb))
-        rc = parse_callback(cb, out);
+    enum telegram_parse rc;
+    if (u->f[TG_MESSAGE].kind == TG_OBJECT)
+        rc = parse_message(u, out);
+    else if (u->f[TG_CALLBACK].kind == TG_OBJECT)
+        rc = parse_callback(u, out);
     else
         rc = TG_PARSE_IGNORED;
     if (rc == TG_PARSE_MSG)
         memcpy((*out)->event_id, update_id, sizeof update_id);
-cleanup:
+    return rc;
+}
+
+/* The tree lives only here (what is kept is copied into the message): its
+ * items and strings come from the JSON arena, not one malloc each. */
+enum telegram_parse telegram_parse_update_tree(const char *json, size_t len, struct bot_msg **out)
+{
+    *out = NULL;
+    json_arena_begin();
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    struct tg_update u;
+    telegram_update_from_tree(root, &u);
+    enum telegram_parse rc = parse_fields(&u, out);
+    telegram_update_free(&u);
     cJSON_Delete(root);
     json_arena_end();
+    return rc;
+}
+
+enum telegram_parse telegram_parse_update(const char *json, size_t len, struct bot_msg **out)
+{
+    struct tg_update u;
+    if (!telegram_update_scan(json, len, &u))
+        return telegram_parse_update_tree(json, len, out);
+    *out = NULL;
+    enum telegram_parse rc = parse_fields(&u, out);
+    telegram_update_free(&u);
     return rc;
 }
 
@@ -230,8 +236,8 @@ enum outbox_verdict telegram_classify(long status, const char *body, unsigned *r
         return OUTBOX_RETRY;
     if (status == 429) {
         cJSON *root = cJSON_Parse(body ? body : "");
-        const cJSON *params = cJSON_IsObject(root) ? field(root, "parameters") : NULL;
-        const cJSON *ra = cJSON_IsObject(params) ? field(params, "retry_after") : NULL;
+        const cJSON *params = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "parameters") : NULL;
+        const cJSON *ra = cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "retry_after") : NULL;
         double secs = cJSON_IsNumber(ra) && ra->valuedouble > 0 ? ra->valuedouble : 1;
         if (secs > 3600)
             secs = 3600;

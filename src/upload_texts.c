@@ -12,14 +12,14 @@
 struct upload_texts {
     char *text;
     cJSON *root;
-    const cJSON *fields, *reasons, *messages;
+    const cJSON *fields, *reasons, *messages, *os_errors;
 };
 
 /* The messages `dvcbot import` prints: each must be in the file. */
 static const char *const import_keys[] = {
     "usage", "problem", "problem_row", "more_problems", "summary", "cannot_read", "no_catalog",
     "bad_redis_url", "no_redis", "redis_refused", "no_library", "library_refused",
-    "upsert_failed", "redis_lost",
+    "upsert_failed", "redis_lost", "bad_config", "os_other",
 };
 
 static bool all_strings(const cJSON *obj)
@@ -32,17 +32,27 @@ static bool all_strings(const cJSON *obj)
     return true;
 }
 
+/* An array of [English start, Vietnamese] pairs. */
+static bool pairs(const cJSON *a)
+{
+    if (!cJSON_IsArray(a))
+        return false;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, a) {
+        if (cJSON_GetArraySize(r) != 2 || !all_strings(r) || !cJSON_GetArrayItem(r, 0)->valuestring[0])
+            return false;
+    }
+    return true;
+}
+
 static const char *check(const struct upload_texts *t)
 {
     if (!cJSON_IsObject(t->fields) || !all_strings(t->fields))
         return "\"fields\" must map each field to its name";
-    if (!cJSON_IsArray(t->reasons))
-        return "\"reasons\" must be an array";
-    const cJSON *r;
-    cJSON_ArrayForEach(r, t->reasons) {
-        if (cJSON_GetArraySize(r) != 2 || !all_strings(r) || !cJSON_GetArrayItem(r, 0)->valuestring[0])
-            return "each reason must be [\"<start of the English reason>\", \"<Vietnamese>\"]";
-    }
+    if (!pairs(t->reasons))
+        return "\"reasons\" must be an array of [\"<start of the English reason>\", \"<Vietnamese>\"]";
+    if (!pairs(t->os_errors))
+        return "\"os_errors\" must be an array of [\"<start of the English error>\", \"<Vietnamese>\"]";
     if (!cJSON_IsObject(t->messages) || !all_strings(t->messages))
         return "\"import\" must map each message to its text";
     for (size_t i = 0; i < sizeof import_keys / sizeof import_keys[0]; i++)
@@ -66,6 +76,7 @@ struct upload_texts *upload_texts_load(const char *data_dir, char **err)
     t->fields = cJSON_GetObjectItemCaseSensitive(t->root, "fields");
     t->reasons = cJSON_GetObjectItemCaseSensitive(t->root, "reasons");
     t->messages = cJSON_GetObjectItemCaseSensitive(t->root, "import");
+    t->os_errors = cJSON_GetObjectItemCaseSensitive(t->root, "os_errors");
     const char *why = t->root ? check(t) : "not valid JSON";
     if (why) {
         struct buf b;
@@ -97,15 +108,31 @@ const char *upload_texts_field(const struct upload_texts *t, const char *field)
     return cJSON_IsString(name) ? name->valuestring : field;
 }
 
-const char *upload_texts_reason(const struct upload_texts *t, const char *reason)
+/* The Vietnamese of the first pair whose English start english begins with, or NULL. */
+static const char *pair_of(const cJSON *pairs, const char *english)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, t->reasons) {
+    cJSON_ArrayForEach(r, pairs) {
         const char *start = cJSON_GetArrayItem(r, 0)->valuestring;
-        if (strncmp(reason, start, strlen(start)) == 0)
+        if (strncmp(english, start, strlen(start)) == 0)
             return cJSON_GetArrayItem(r, 1)->valuestring;
     }
-    return reason;
+    return NULL;
+}
+
+const char *upload_texts_reason(const struct upload_texts *t, const char *reason)
+{
+    const char *vi = pair_of(t->reasons, reason);
+    return vi ? vi : reason;
+}
+
+const char *upload_texts_os_error(const struct upload_texts *t, const char *error)
+{
+    const char *vi = pair_of(t->os_errors, error);
+    if (vi)
+        return vi;
+    const cJSON *other = cJSON_GetObjectItemCaseSensitive(t->messages, "os_other");
+    return other->valuestring; /* checked at load */
 }
 
 char *upload_texts_say(const struct upload_texts *t, const char *key, const struct tpl_var *vars,

@@ -1,6 +1,6 @@
 /* console — the staff console served at /admin: a browser page for commune
  * and province staff (broadcasts, dossiers, indicators, feedback and
- * complaints, volunteers, hand-offs), working on an intranet without
+ * complaints, volunteers, hand-offs, desk-side erasure), working on an intranet without
  * internet: no CDN, no build step, nothing fetched from elsewhere.
  *
  *   GET  /admin              the sign-in form, or the console when signed in
@@ -39,6 +39,7 @@ struct admin_dossiers;
 struct console;
 
 struct notify;
+struct dialog;
 struct commune_list;
 
 struct console_deps {
@@ -51,6 +52,7 @@ struct console_deps {
     struct admin_dossiers *dossiers;       /* POST /admin/dossiers */
     struct notify *notify;                 /* tells users (payment settled); NULL: nobody is */
     const struct commune_list *communes;   /* the 2025 list; NULL or empty: any name */
+    struct dialog *dialog;                 /* a desk-side erasure is the user's own message */
 };
 
 /* Returns NULL with a message in *err (caller frees) when a page template

@@ -1,13 +1,14 @@
 /* console_audit — the staff console's sign-in trail, for province staff.
  *
- * Every sign-in and sign-out is an event at the head of the Redis list
+ * Every sign-in and sign-out, and every desk-side erasure (erase_desk,
+ * with the resident as a hash), is an event at the head of the Redis list
  * console:audit (the newest CONSOLE_AUDIT_KEEP are kept): when (unix s),
  * what ("sign_in", "sign_out"), the token's id
  * (the first 12 hex digits of its SHA-256 fingerprint, as settled_by in
  * payments; never the token), its label (the commune it is limited to, ""
  * for the whole province) and where from, masked (netaddr_mask): an IPv4
- * address without its last number ("203.0.113.*"), an IPv6 one as its /64
- * network ("2001:db8:0:1:*").
+ * address without its last number ("203.0.113.*"), an IPv6 one as its /48
+ * ("2001:db8:0:*").
  * A refused sign-in is only counted, per Vietnam day and masked address, in
  * the hash console:audit:failed:<yyyymmdd> (CONSOLE_AUDIT_DAYS days, at most
  * CONSOLE_AUDIT_ADDRS addresses a day, the rest under "*"): what was typed
@@ -36,11 +37,17 @@
 #define CONSOLE_AUDIT_SHOWN 200   /* events the page gets */
 #define CONSOLE_AUDIT_DAYS_SHOWN 7
 #define CONSOLE_AUDIT_TOKEN_ID 12 /* hex digits of the fingerprint shown */
+#define CONSOLE_AUDIT_USER_ID 12  /* hex digits of a user key's SHA-256 */
 
 /* An event of who from the limit group addr (console_client_addr; "" when
  * not known). */
 void console_audit_event(struct store *store, const char *event, const struct admin_principal *who,
                          const char *addr);
+/* The same for an act on one resident's data ("erase_desk"): the event
+ * also names the user by CONSOLE_AUDIT_USER_ID hex digits of the SHA-256 of
+ * their user key ("user"), never the key itself. */
+void console_audit_event_about(struct store *store, const char *event, const struct admin_principal *who,
+                               const char *addr, const char *user_key);
 /* Counts a refused sign-in from addr. */
 void console_audit_failed(struct store *store, const char *addr);
 

@@ -21,8 +21,11 @@ struct upload_texts;
 #define CONSOLE_UI_PREFIX "/admin/ui/"
 #define CONSOLE_USER_KEY_MAX 80 /* bytes of a user key ("tg:<id>") with its NUL */
 
+struct console_sessions;
+
 struct console_ctx {
     struct console_deps deps;
+    struct console_sessions *sessions; /* borrowed: the client's address group (console_client_addr) */
     struct upload_texts *upload_texts; /* owned: sent with meta for the upload answer */
 };
 
@@ -46,5 +49,6 @@ void console_feedback_routes(struct router *ui, struct console_ctx *ctx);
 void console_handoffs_routes(struct router *ui, struct console_ctx *ctx);
 void console_payments_routes(struct router *ui, struct console_ctx *ctx);
 void console_volunteers_routes(struct router *ui, struct console_ctx *ctx);
+void console_erase_routes(struct router *ui, struct console_ctx *ctx);
 
 #endif

@@ -12,6 +12,10 @@
  * removed, and what kinds of data they were (templates
  * erase_kind_<key prefix>, erase_kind_other for prefixes it does not know).
  *
+ * The confirmation's third button, erase:desk (or "3" typed under it),
+ * gives the one-time code of an erasure at the commune desk (erase_desk.h);
+ * the desk's erasure is this one, ordered as the user's own erase:yes.
+ *
  * The confirmation is a button only: while it is asked (mode "erase"), a
  * typed yes ("có", "ok") gets erase_press_button (the question again, with
  * its buttons) and a typed no or stop ("không", "hủy", "thôi") erase_kept;

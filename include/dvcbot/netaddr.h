@@ -34,9 +34,13 @@ bool netaddr_in_list(const struct netaddr *a, const char *list);
 void netaddr_group(const struct netaddr *a, char out[NETADDR_TEXT_MAX]);
 /* A limit group (netaddr_group: "4:1.2.3.4", "6:2001:db8::/64") masked
  * for logs and the sign-in trail: an IPv4 address without its last number
- * ("203.0.113.*"), an IPv6 one as its /64 network with its four groups
- * written out whatever the compression ("2001:db8::1" -> "2001:db8:0:0:*"),
- * an IPv4-mapped one as IPv4 (its group is "4:"). "" for anything else. */
+ * ("203.0.113.*", its /24), an IPv6 one as its /48 with its three groups
+ * written out whatever the compression ("2001:db8::1" -> "2001:db8:0:*"),
+ * an IPv4-mapped one as IPv4 (its group is "4:"). "" for anything else.
+ * /48, not the /64 limits count by: a /64 is one subscriber (a household's
+ * line, a phone), as precise as a whole IPv4 address; a /48 is a site or an
+ * operator's pool of 256 home /56s, about what a /24 hides in (README,
+ * "Addresses in logs"). */
 void netaddr_mask(const char *group, char out[NETADDR_TEXT_MAX]);
 /* The limit group of the client of a request that came from peer (its TCP
  * peer, text) with the X-Forwarded-For header xff (may be NULL). Returns

@@ -47,8 +47,12 @@ void telegram_free(struct telegram *tg);
 void telegram_handle_webhook(struct http_request *req, void *ud);
 
 enum telegram_parse { TG_PARSE_MSG, TG_PARSE_IGNORED, TG_PARSE_BAD };
-/* Parses one Update. On TG_PARSE_MSG *out is a new message (caller owns). */
+/* Parses one Update. On TG_PARSE_MSG *out is a new message (caller owns).
+ * The text is scanned without a tree (telegram_update.h); what the scan
+ * leaves undecided is read with cJSON, as telegram_parse_update_tree does. */
 enum telegram_parse telegram_parse_update(const char *json, size_t len, struct bot_msg **out);
+/* The same through a cJSON tree only: the reading the scan must equal. */
+enum telegram_parse telegram_parse_update_tree(const char *json, size_t len, struct bot_msg **out);
 /* bot_text_part_len (msg.h), kept under the channel's name. */
 size_t telegram_part_len(const char *text, size_t len, size_t max_chars);
 /* The sendMessage JSON body for one part; buttons only when reply != NULL. */

@@ -1,8 +1,8 @@
 /* upload_texts — what staff read about a dossier file, in Vietnamese, from
  * templates/console/upload_texts.json: the name of each record field, the
  * reason a record was refused (found by the start of the English reason the
- * service gives: dossier.h, dossier_input.h, record_reader.h), and the
- * messages of `dvcbot import`. The console's page gets the file through
+ * service gives: dossier.h, dossier_input.h, record_reader.h), the
+ * messages of `dvcbot import` and the system errors it meets (a file, Redis). The console's page gets the file through
  * /admin/ui/meta and `dvcbot import` prints from it, so both say the same.
  *
  * A struct upload_texts owns the parsed file; strings it returns live until
@@ -30,6 +30,10 @@ const char *upload_texts_field(const struct upload_texts *t, const char *field);
 /* The Vietnamese of the first reason whose English start reason begins
  * with, or reason itself. */
 const char *upload_texts_reason(const struct upload_texts *t, const char *reason);
+/* The Vietnamese of a system error (strerror, hiredis' errstr: "Connection
+ * refused") from "os_errors" by its English start, else the import message
+ * os_other ("lỗi hệ thống"). */
+const char *upload_texts_os_error(const struct upload_texts *t, const char *error);
 /* The import message key with its {{name}}s filled from vars (an unknown
  * name renders ""). Returns a string the caller frees. */
 char *upload_texts_say(const struct upload_texts *t, const char *key, const struct tpl_var *vars,

@@ -204,6 +204,7 @@
     var id = (location.hash || '#bc').slice(1);
     if (!$(id) || !$(id).classList.contains('tab')) id = 'bc';
     if (id === 'nk' && document.body.classList.contains('scoped')) id = 'bc'; /* the province's */
+    if (id === 'xd' && !document.body.classList.contains('scoped')) id = 'bc'; /* a commune desk's */
     Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (s) {
       s.classList.toggle('on', s.id === id);
     });
@@ -807,7 +808,8 @@
         { title: 'Việc', get: function (r) { return T.auditEvents[r.event] || r.event; } },
         { title: 'Mã khóa', key: 'token' },
         { title: 'Phạm vi', get: function (r) { return r.label || T.auditProvince; } },
-        { title: 'Từ địa chỉ', key: 'from' }
+        { title: 'Từ địa chỉ', key: 'from' },
+        { title: 'Người dân (mã băm)', get: function (r) { return r.user || ''; } }
       ], res.data.events, { empty: T.auditEmpty });
       table($('nk-failed'), 'dang-nhap-sai', [
         { title: 'Ngày', get: function (r) { return r.day.slice(6, 8) + '/' + r.day.slice(4, 6) + '/' + r.day.slice(0, 4); } },
@@ -818,6 +820,24 @@
   }
 
   SECTIONS.nk = function () { loaders.nk = loadAudit; };
+
+  /* ===== Desk-side erasure (commune desk officers) ===== */
+
+  SECTIONS.xd = function () {
+    $('xd-form').addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var form = this, button = form.querySelector('button');
+      $('xd-error').textContent = '';
+      $('xd-done').textContent = '';
+      button.disabled = true;
+      api('POST', 'erase', { code: $('xd-code').value.trim() }).then(function (res) {
+        button.disabled = false;
+        if (res.status !== 200) { $('xd-error').textContent = errorText(res); return; }
+        form.reset();
+        $('xd-done').textContent = T.eraseDone;
+      });
+    });
+  };
 
 
   /* ===== Volunteers ===== */

@@ -66,6 +66,11 @@ window.DVC_TEXTS = (function () {
       [/^store unavailable/, 'Máy chủ dữ liệu đang tạm ngừng. Vui lòng thử lại sau ít phút.'],
       [/^token limited to a commune/, 'Mã truy cập này chỉ dùng để đăng nhập trang quản lý.'],
       [/^the sign-in trail is for province staff/, 'Nhật ký đăng nhập chỉ dành cho cán bộ cấp tỉnh.'],
+      [/^desk erasure is for commune desk officers/, 'Chỉ cán bộ bộ phận một cửa của xã/phường (đăng nhập bằng mã của xã) xóa dữ liệu tại quầy.'],
+      [/^want \{"code"/, 'Mã gồm đúng 6 chữ số, như người dân đọc trong tin nhắn.'],
+      [/^no such code/, 'Mã không đúng, đã hết hạn hoặc đã dùng. Nhờ người dân bấm «Lấy mã mới» trong tin nhắn rồi đọc lại mã.'],
+      [/^too many wrong codes/, 'Đã nhập sai mã quá nhiều lần. Vui lòng đợi 15 phút rồi thử lại.'],
+      [/^the erasure could not be ordered/, 'Mã đúng nhưng chưa xóa được. Nhờ người dân tự bấm «Xóa dữ liệu của tôi» trong tin nhắn, hoặc báo bộ phận kỹ thuật.'],
       [/^unknown commune '(.*)' \(not in the 2025 list\); nearest: (.*)/, 'Không có xã/phường «$1» trong danh sách sau sắp xếp năm 2025. Tên gần nhất: $2. Chọn tên trong danh sách gợi ý.'],
       [/^unknown commune '(.*)' \(not in the 2025 list\)/, 'Không có xã/phường «$1» trong danh sách sau sắp xếp năm 2025. Chọn tên trong danh sách gợi ý.'],
       [/^not found/, 'Không tìm thấy.']
@@ -105,11 +110,14 @@ window.DVC_TEXTS = (function () {
     followRow: 'Bấm (hoặc Enter) để xem tiến độ gửi tin này',
 
     /* The sign-in trail (province staff only). */
-    auditEvents: { sign_in: 'Đăng nhập', sign_out: 'Đăng xuất' },
+    auditEvents: { sign_in: 'Đăng nhập', sign_out: 'Đăng xuất', erase_desk: 'Xóa dữ liệu tại quầy' },
     auditProvince: 'Toàn tỉnh',
     auditEmpty: 'Chưa có lần đăng nhập nào được ghi.',
     auditNoFailed: 'Không có lần đăng nhập sai nào trong 7 ngày.',
     auditOther: 'các địa chỉ khác',
+
+    /* Desk-side erasure: the answer once the resident's data is erased. */
+    eraseDone: 'Đã xóa toàn bộ dữ liệu của người dân. Người dân nhận thông báo «Đã xóa» trong tin nhắn của mình.',
 
     /* A volunteer's user key that is not one (a phone number, say). */
     volunteerKey: 'Nhập mã người dùng dạng tg:123456789 (Telegram) hoặc zl:… (Zalo), không phải số điện thoại.'

@@ -183,28 +183,40 @@ class ConsoleAuthTest(ServiceTest):
         self.assertEqual(console_error_vi(body["error"]), "Nhật ký đăng nhập chỉ dành cho cán bộ cấp tỉnh.")
 
 
-    def test_addresses_in_the_trail_and_the_log_are_masked_ipv6_to_its_64_however_written(self):
+    def test_addresses_in_the_trail_and_the_log_are_masked_ipv6_to_its_48_however_written(self):
         # The mask cut the compressed /64 group at its third ':': "2001:db8::1"
         # showed as "2001:db8::*", "2001:db8:0:1::1" as "2001:db8:0:*", "2001::1"
         # as nothing; and the log of a refused sign-in had the address unmasked.
+        # Session 10: the trail and the log show an IPv6 /48 ("2001:db8:0:*"),
+        # not the /64, which is one subscriber's line: as precise as a whole
+        # IPv4 address, where IPv4 shows its /24. Limits still count per /64.
         c = Console(self.bot, addr="2001:db8::1")
         c.sign_in(ADMIN_TOKEN)
         Console(self.bot, addr="2001:0db8:0000:0001:0000:0000:0000:0001").sign_in(ADMIN_TOKEN)
         Console(self.bot, addr="::ffff:10.9.79.7").sign_in(ADMIN_TOKEN)
         wrong = "wrong-token-mask-0123456789"
         Console(self.bot, addr="2001:db8:0:2::5").sign_in(wrong, expect=401)
+        Console(self.bot, addr="2001:db8:77:3::5").sign_in(wrong, expect=401)
         Console(self.bot, addr="10.9.80.8").sign_in(wrong, expect=401)
         status, trail = c.call("GET", "audit")
         self.assertEqual(status, 200)
         self.assertEqual([e["from"] for e in trail["events"][:3]],
-                         ["10.9.79.*", "2001:db8:0:1:*", "2001:db8:0:0:*"])  # IPv4-mapped, full, compressed
+                         ["10.9.79.*", "2001:db8:0:*", "2001:db8:0:*"])  # IPv4-mapped, full, compressed
         failed = {f["from"]: f["count"] for f in trail["failed"]}
-        self.assertEqual((failed.get("2001:db8:0:2:*"), failed.get("10.9.80.*")), (1, 1))
+        self.assertEqual((failed.get("2001:db8:0:*"), failed.get("2001:db8:77:*"), failed.get("10.9.80.*")),
+                         (1, 1, 1))
         log = self.bot.read_log()
-        for shown in ('"addr":"2001:db8:0:2:*"', '"addr":"10.9.80.*"'):
+        for shown in ('"addr":"2001:db8:0:*"', '"addr":"2001:db8:77:*"', '"addr":"10.9.80.*"'):
             self.assertIn(shown, log)
-        for clear in ("2001:db8:0:2::", "2001:db8::", "10.9.80.8", "10.9.79.7"):
+        for clear in ("2001:db8:0:2", "2001:db8:77:3", "2001:db8::", "10.9.80.8", "10.9.79.7"):
             self.assertNotIn(clear, log)
+        stored = " ".join(self.redis("LRANGE", "console:audit", 0, -1))
+        self.assertNotIn("2001:db8:0:1", stored)
+        # the limit still holds one /64 only: its neighbour in the same /48 signs in
+        for _ in range(2):  # with the one above: DVCBOT_CONSOLE_LOGIN_LIMIT (3)
+            Console(self.bot, addr="2001:db8:0:2::6").sign_in(wrong + "x", expect=401)
+        Console(self.bot, addr="2001:db8:0:2::7").sign_in(ADMIN_TOKEN, expect=429)
+        Console(self.bot, addr="2001:db8:0:4::7").sign_in(ADMIN_TOKEN)
 
 
 class ConsoleSecureCookieTest(ServiceTest):

@@ -11,16 +11,16 @@ import datetime
 import os
 
 from browser import Browser, need_browser
-from console_client import Console, dossier, to_csv
-from harness import ADMIN_TOKEN, ServiceTest, seed_user
+from console_client import SCOPED_TOKEN, TOKENS, Console, dossier, to_csv
+from harness import ADMIN_TOKEN, Chat, ServiceTest, seed_user
 
 DESKTOP = (1280, 900)
 TEST_COMMUNE = "Mường Lầm"  # communes of the 2025 list: the console takes no other
 BROWSER_COMMUNE = "Xã Kiểm Thử Trình Duyệt"
 
 
-class ConsoleBrowserTest(ServiceTest):
-    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
+class DesktopBrowserTest(ServiceTest):
+    """The service and one desktop browser per class (no test of its own)."""
 
     @classmethod
     def setUpClass(cls):
@@ -29,6 +29,10 @@ class ConsoleBrowserTest(ServiceTest):
 
     def setUp(self):
         need_browser(self)
+
+
+class ConsoleBrowserTest(DesktopBrowserTest):
+    extra_env = {"ADMIN_TOKENS": ADMIN_TOKEN}
 
     # ------------------------------------------------------------ helpers
 
@@ -289,7 +293,7 @@ class ConsoleBrowserTest(ServiceTest):
             first = b.js("return Array.from(document.querySelectorAll('#nk-list tbody tr')[0].cells)"
                          ".map(function (c) { return c.textContent; })")
             self.assertEqual(first[1:], ["Đăng nhập", hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()[:12],
-                                         "Toàn tỉnh", "127.0.0.*"])
+                                         "Toàn tỉnh", "127.0.0.*", ""])  # no resident named
             failed = b.texts("#nk-failed tbody td")
             self.assertEqual(failed[1:], ["127.0.0.*", "1"])
             self.assertFalse(b.js("return document.documentElement.scrollWidth > window.innerWidth"))
@@ -388,3 +392,58 @@ class ConsoleBrowserTest(ServiceTest):
         self.assertIsNotNone(staff.csrf)  # that was the console, not the sign-in form
         print("\nconsole page weight: %d bytes" % total)
         self.assertLess(total, 100 * 1024)
+
+
+class DeskErasureBrowserTest(DesktopBrowserTest):
+    """A commune officer erases a resident's data at the desk, on an office
+    PC: the resident reads out the code from their chat, the officer types
+    it in the console's tab (a wrong one first)."""
+    extra_env = {"ADMIN_TOKENS": TOKENS}
+
+    def sign_in(self, token):
+        b = self.browser
+        b.open("http://127.0.0.1:%d/admin" % self.bot.port)
+        if not b.find_all("#token"):
+            b.click("#logout button")
+            b.wait_js("return !!document.getElementById('token')", what="the sign-in form")
+        b.fill("#token", token)
+        b.click("#login button")
+        b.wait_js("return document.body.getAttribute('data-ready') === '1'", what="the console")
+        return b
+
+    def test_an_officer_types_the_code_a_resident_reads_out_and_the_data_is_gone(self):
+        import re
+        resident = Chat(self)
+        resident.say("xin chào")
+        resident.say("xóa dữ liệu của tôi")
+        shown = resident.press("erase:desk")[-1]["text"]
+        code = re.search(r"\b(\d{6})\b", shown).group(1)
+        self.assertEqual(self.redis("EXISTS", "s:{%s}" % resident.key, "u:{%s}" % resident.key), 2)
+        b = self.sign_in(SCOPED_TOKEN)
+        b.click('#tabs a[href="#xd"]')
+        b.wait_js("return document.getElementById('xd').offsetParent !== null", what="the tab")
+        b.fill("#xd-code", "%06d" % ((int(code) + 1) % 1000000))
+        b.click("#xd-form button")
+        b.wait(lambda: b.find("#xd-error").text, what="the refusal")
+        self.assertIn("Mã không đúng", b.find("#xd-error").text)
+        self.assertEqual(self.redis("EXISTS", "u:{%s}" % resident.key), 1)   # nothing erased
+        b.fill("#xd-code", code[:3] + " " + code[3:])                         # as read out
+        b.click("#xd-form button")
+        b.wait(lambda: b.find("#xd-done").text, what="the erasure")
+        self.assertIn("Đã xóa toàn bộ dữ liệu", b.find("#xd-done").text)
+        self.assertEqual(b.find("#xd-error").text, "")
+        self.assertEqual(b.js("return document.getElementById('xd-code').value"), "")
+        self.assertEqual(self.redis("EXISTS", "s:{%s}" % resident.key, "u:{%s}" % resident.key), 0)
+        self.assertIn("Đã xóa", self.bot.inbox(resident.user)[0]["text"])   # told in their own chat
+        b.resize(390, 844)  # an officer's phone
+        try:
+            self.assertFalse(b.js("return document.documentElement.scrollWidth > window.innerWidth"))
+        finally:
+            b.resize(*DESKTOP)
+        b.console()  # the wrong code's own 422 line
+        # province staff have no such tab: it is the desk's
+        b = self.sign_in(ADMIN_TOKEN)
+        self.assertFalse(b.js("return document.querySelector('#tabs a[href=\"#xd\"]').offsetParent !== null"))
+        b.open("http://127.0.0.1:%d/admin#xd" % self.bot.port)
+        b.wait_js("return document.body.getAttribute('data-ready') === '1'", what="the console")
+        self.assertFalse(b.js("return document.getElementById('xd').offsetParent !== null"))

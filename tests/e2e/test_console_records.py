@@ -79,6 +79,41 @@ class ConsoleDossierTest(ServiceTest):
         self.assertEqual(proc.returncode, 3)
         self.assertIn("không kết nối được Redis", proc.stderr.decode())
 
+    def test_dvcbot_import_says_configuration_and_system_errors_in_vietnamese(self):
+        # They were English ("import: invalid DVCBOT_LISTEN (want host:port)",
+        # "...: No such file or directory", "...: Connection refused"); now the
+        # Vietnamese first, the system's own words after as a detail to search for.
+        path = os.path.join(self.tmp, "mot-ho-so.csv")
+        with open(path, "wb") as f:
+            f.write(to_csv([dossier("OSE.07-0001")]))
+        cases = [
+            (["import", os.path.join(self.tmp, "khong-co.csv")], {"REDIS_URL": self.redis.url},
+             "không đọc được tệp «%s»: không có tệp hoặc thư mục này (chi tiết: No such file or directory)"
+             % os.path.join(self.tmp, "khong-co.csv")),
+            (["import", self.tmp], {"REDIS_URL": self.redis.url},
+             "không đọc được tệp «%s»: đây là thư mục, không phải tệp (chi tiết: Is a directory)" % self.tmp),
+            (["import", path], {"REDIS_URL": "redis://127.0.0.1:1"},
+             "không kết nối được Redis: máy chủ Redis không nhận kết nối (chưa chạy, hoặc sai địa chỉ, cổng) "
+             "(chi tiết: Connection refused)"),
+            (["import", path], {"REDIS_URL": "unix://" + os.path.join(self.tmp, "khong-co.sock")},
+             "không kết nối được Redis: không có tệp hoặc thư mục này (chi tiết: No such file or directory)"),
+            (["import", path], {"REDIS_URL": self.redis.url, "DVCBOT_LISTEN": "khong-dung"},
+             "cấu hình (biến môi trường) không đúng, chưa nhập gì; sửa biến được nêu rồi chạy lại "
+             "(chi tiết: invalid DVCBOT_LISTEN (want host:port))"),
+            (["import", path], {"REDIS_URL": self.redis.url, "DVCBOT_DATA_DIR": self.tmp},
+             None),  # the texts themselves missing: said as the service says it, the one English line
+        ]
+        for args, env, want in cases:
+            proc = run_cli(args, env)
+            said = proc.stderr.decode()
+            self.assertEqual(proc.returncode, 3, said)
+            if want is None:
+                self.assertIn("cannot read", said)
+                continue
+            self.assertEqual(said, want + "\n")
+            self.assertNotRegex(said.split("(chi tiết:")[0], r"[A-Za-z]{3,} [a-z]{3,}", said)  # no English before it
+        self.assertEqual(self.redis("EXISTS", "dossier:OSE.07-0001"), 0)
+
     def test_a_file_excel_saved_with_semicolons_is_read_like_a_comma_one(self):
         # Excel where the list separator is ';' (Vietnamese Windows) saves "CSV" that way:
         # the officer opened the export, changed a status and saved it.

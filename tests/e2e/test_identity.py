@@ -157,6 +157,21 @@ def holding(redis, needle):
     return found
 
 
+def follow_and_comment(test, code, channel="webchat"):
+    """A user in shared structures: follows dossier code (looked up with the
+    phone's last digits 5678), rated and commented."""
+    chat = Chat(test, channel)
+    chat.say("tra cứu hồ sơ " + code)
+    test.assertIn("Đang xử lý", texts(chat.say("5678")))
+    chat.press("hs:sub:" + code)
+    chat.press("rate:4")
+    chat.say("Hướng dẫn rất dễ hiểu")
+    test.assertEqual(test.redis("SISMEMBER", "sub:" + code, chat.key), 1)
+    wait_until(lambda: test.redis("ZSCORE", "{stats}:comments", chat.key) is not None,
+               what="the comment indexed")
+    return chat
+
+
 class RefSweepTest(ServiceTest):
     """sub:<code> and {stats}:comments have no TTL: a user whose refs:{}
     expired (DVCBOT_USER_TTL after their last message) would stay in them
@@ -173,16 +188,7 @@ class RefSweepTest(ServiceTest):
         assert status == 200, body
 
     def follow_and_comment(self):
-        chat = Chat(self)
-        chat.say("tra cứu hồ sơ " + self.CODE)
-        self.assertIn("Đang xử lý", texts(chat.say("5678")))
-        chat.press("hs:sub:" + self.CODE)
-        chat.press("rate:4")
-        chat.say("Hướng dẫn rất dễ hiểu")
-        self.assertEqual(self.redis("SISMEMBER", "sub:" + self.CODE, chat.key), 1)
-        wait_until(lambda: self.redis("ZSCORE", "{stats}:comments", chat.key) is not None,
-                   what="the comment indexed")
-        return chat
+        return follow_and_comment(self, self.CODE)
 
     def passes(self):
         return self.bot.metrics().get("dvcbot_ref_sweep_passes_total", 0)

@@ -5,7 +5,8 @@
  * Properties: ids are NUL-terminated inside their fields; the text is never
  * NULL; the sendMessage body is valid JSON; splitting the text into parts
  * always advances, never cuts a UTF-8 sequence of valid text, and the parts
- * add up to the text. */
+ * add up to the text. The scan without a tree (telegram_update.h) reads
+ * every input as the cJSON tree does: same verdict, same message. */
 #include "fuzz.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/msg.h"
@@ -69,10 +70,24 @@ static void render(const struct bot_msg *m)
     bot_replies_free(&rs);
 }
 
+static void same_as_tree(const uint8_t *data, size_t size, enum telegram_parse p, const struct bot_msg *m)
+{
+    struct bot_msg *t = NULL;
+    if (telegram_parse_update_tree((const char *)data, size, &t) != p)
+        fuzz_fail("the scan and the cJSON tree give different verdicts");
+    if (p == TG_PARSE_MSG &&
+        (m->kind != t->kind || strcmp(m->user, t->user) != 0 || strcmp(m->chat, t->chat) != 0 ||
+         strcmp(m->event_id, t->event_id) != 0 || strcmp(m->reply_ref, t->reply_ref) != 0 ||
+         strcmp(m->text, t->text) != 0 || m->ts != t->ts))
+        fuzz_fail("the scan and the cJSON tree give different messages");
+    bot_msg_free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct bot_msg *m = NULL;
     enum telegram_parse p = telegram_parse_update((const char *)data, size, &m);
+    same_as_tree(data, size, p, m);
     if (p == TG_PARSE_MSG) {
         if (!m || !m->text)
             fuzz_fail("parsed message without text");

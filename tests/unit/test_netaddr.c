@@ -55,18 +55,22 @@ static const char *masked(const char *text)
     return out;
 }
 
-static void test_masks_keep_an_ipv6_64_written_out_whatever_the_compression(void **state)
+static void test_masks_keep_an_ipv6_48_written_out_whatever_the_compression(void **state)
 {
     (void)state;
-    /* The /48 cut at the third ':' of the compressed group: "2001:db8::1"
-     * gave "2001:db8::*", "2001::1" gave "" and "2001:db8:0:1::1" "2001:db8:0:*". */
-    assert_string_equal(masked("2001:db8::1"), "2001:db8:0:0:*");
-    assert_string_equal(masked("2001:0db8:0000:0000:0000:0000:0000:0001"), "2001:db8:0:0:*");
-    assert_string_equal(masked("2001:db8:0:1::1"), "2001:db8:0:1:*");
-    assert_string_equal(masked("2001:db8:aa:bb:cc:dd:ee:ff"), "2001:db8:aa:bb:*");
-    assert_string_equal(masked("2001::1"), "2001:0:0:0:*");
-    assert_string_equal(masked("::1"), "0:0:0:0:*");
-    assert_string_equal(masked("fe80::1234:5678:9abc:def0"), "fe80:0:0:0:*");
+    /* Written out: the /48 cut at the third ':' of the compressed group gave
+     * "2001:db8::*" for "2001:db8::1" and "" for "2001::1". Cut at the /48,
+     * not the /64: a /64 is one subscriber, as precise as a whole IPv4
+     * address, which the mask never shows (session 10: "2001:db8:0:1::1" was
+     * "2001:db8:0:1:*", one household's line). */
+    assert_string_equal(masked("2001:db8::1"), "2001:db8:0:*");
+    assert_string_equal(masked("2001:0db8:0000:0000:0000:0000:0000:0001"), "2001:db8:0:*");
+    assert_string_equal(masked("2001:db8:0:1::1"), "2001:db8:0:*");
+    assert_string_equal(masked("2001:db8:0:ff01::1"), "2001:db8:0:*"); /* two households: one mask */
+    assert_string_equal(masked("2001:db8:aa:bb:cc:dd:ee:ff"), "2001:db8:aa:*");
+    assert_string_equal(masked("2001::1"), "2001:0:0:*");
+    assert_string_equal(masked("::1"), "0:0:0:*");
+    assert_string_equal(masked("fe80::1234:5678:9abc:def0"), "fe80:0:0:*");
     assert_string_equal(masked("::ffff:203.0.113.7"), "203.0.113.*"); /* IPv4-mapped: IPv4 */
     assert_string_equal(masked("203.0.113.7"), "203.0.113.*");
     char out[NETADDR_TEXT_MAX];
@@ -136,7 +140,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_and_mapped_ipv6_are_one_address),
         cmocka_unit_test(test_ipv6_counts_per_64),
-        cmocka_unit_test(test_masks_keep_an_ipv6_64_written_out_whatever_the_compression),
+        cmocka_unit_test(test_masks_keep_an_ipv6_48_written_out_whatever_the_compression),
         cmocka_unit_test(test_cidr_lists),
         cmocka_unit_test(test_forwarded_for_only_from_a_trusted_proxy_read_from_the_right),
     };

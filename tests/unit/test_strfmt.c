@@ -45,6 +45,29 @@ static void short_numbers_read_as_printf_writes_them_at_every_size(void **state)
     }
 }
 
+/* Long numbers go two digits a step: every length from 1 to 20 digits, at
+ * its edges (10^k - 1, 10^k, 10^k + 1) and in between, cut at every size. */
+static void long_numbers_read_as_printf_writes_them_at_every_size(void **state)
+{
+    (void)state;
+    unsigned long long p10 = 1, x = 0x9E3779B97F4A7C15ULL;
+    for (int k = 0; k < 20; k++, p10 *= 10) {
+        unsigned long long values[] = {p10 - 1, p10, p10 + 1, p10 + (x % p10), ULLONG_MAX - (x % p10)};
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+            for (size_t cap = 1; cap <= 22; cap++) {
+                char got[24], want[24];
+                memset(got, 'x', sizeof got);
+                size_t n = str_udecimal(got, cap, values[i]);
+                snprintf(want, cap, "%llu", values[i]);
+                assert_string_equal(got, want);
+                assert_int_equal(n, strlen(want));
+                assert_int_equal(got[cap], 'x');
+            }
+        }
+    }
+}
+
 static void what_does_not_fit_is_cut_and_terminated(void **state)
 {
     (void)state;
@@ -89,6 +112,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decimals_read_as_printf_writes_them),
         cmocka_unit_test(short_numbers_read_as_printf_writes_them_at_every_size),
+        cmocka_unit_test(long_numbers_read_as_printf_writes_them_at_every_size),
         cmocka_unit_test(what_does_not_fit_is_cut_and_terminated),
         cmocka_unit_test(concatenation_skips_null_parts),
         cmocka_unit_test(a_buf_takes_decimals_after_what_it_holds),
