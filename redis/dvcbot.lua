@@ -1260,7 +1260,7 @@ local function outbox_commit_counted(keys, args, k, a, n)
       return error(id) end
     out[4 + i] = id end
   if has == 1 and oo ~= args[4] then
-    if oo then redis.call('HSET', rec, 'oo', args[4])
+    if oo or q > 0 then redis.call('HSET', rec, 'oo', args[4])   -- q > 0: od may be there
     else redis.call('HSET', rec, 'oo', args[4], 'od', '0') end end
   -- the session and the mark as outbox_commit's last lines (a Lua function
   -- of their own costs a commit ~400 instructions)

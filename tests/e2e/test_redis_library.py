@@ -228,6 +228,12 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("HMGET", "u:{tg:fst1}", "oq", "od"), ["4", "1"])
         r("FCALL", "outbox_settle", "2", stream, "u:{tg:fst1}", out[4], "3")
         self.assertEqual(r("HGET", "u:{tg:fst1}", "od"), "3")
+        # a record of a version without oo keeps its od
+        r("HSET", "u:{tg:fst2}", "ch", "telegram", "oq", "7", "od", "6")
+        keys = ["dd:{tg:fst2}:e1", "s:{tg:fst2}", "u:{tg:fst2}"]
+        args[8], args[10] = "fst2", "tg:fst2"
+        self.assertEqual(r("FCALL", "outbox_commit", len(keys), *keys, *args)[:4], [1, 1, 7, 1])  # 6 < 7
+        self.assertEqual(r("HMGET", "u:{tg:fst2}", "oq", "od", "oo"), ["9", "6", "w1"])
 
     def test_a_commit_whose_stream_fails_leaves_the_record_as_it_was(self):
         # oq is counted up (HINCRBY) before the XADDs: an XADD that fails takes
