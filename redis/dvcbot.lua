@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 14
+local LIBRARY_VERSION = 15
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
