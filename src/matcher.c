@@ -460,6 +460,28 @@ void matcher_classify(const struct matcher *m, const char *text, size_t len,
     matcher_classify_line(m, text, len, out, NULL);
 }
 
+/* matcher_score and matcher_decide for a line an example or a claim
+ * decided, when the procedure it names needs no model: the intent is the
+ * example's and is a procedure, or the line names one. The models' scores
+ * are then read for nothing but whether the line has a word they know.
+ * False (nothing done) when the full reading is needed. */
+static bool decided_reading(const struct matcher *m, const struct matcher_input *in,
+                            struct match_result *out)
+{
+    const struct rewrite_line *ln = &in->ln;
+    int mentioned = is_procedure(m, in->exact) ? -1 : mentioned_procedure(m, ln);
+    if (!is_procedure(m, in->exact) && mentioned < 0)
+        return false; /* the procedure model's guess names it */
+    uint64_t feat[MATCHER_MAX_FEATURES];
+    size_t n = matcher_features(m, ln, in->marked, in->mlen, feat);
+    result_clear(out, intent_id(m, m->fallback));
+    if (!nbayes_known(m->nb, feat, n, KIND_WORD) || matcher_is_choice(m, ln))
+        return true; /* as matcher_score's false: khac */
+    out->id = intent_id(m, in->exact);
+    out->procedure = mentioned >= 0 ? intent_id(m, mentioned) : NULL;
+    return true;
+}
+
 /* One reading of text; *exact: an example equal to it, or a claim, decided. */
 static void classify_once(const struct matcher *m, const char *text, size_t len,
                           struct match_result *out, char **line, bool *exact)
@@ -468,6 +490,8 @@ static void classify_once(const struct matcher *m, const char *text, size_t len,
     struct matcher_scores sc;
     bool read = read_input(m, text, len, &in, line);
     *exact = read && in.exact >= 0;
+    if (*exact && in.ln.n && decided_reading(m, &in, out))
+        return;
     if (!read || !in.ln.n || !matcher_score(m, &in, &sc)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
