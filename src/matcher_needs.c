@@ -377,13 +377,28 @@ void matcher_needs_read(const char *re, struct matcher_needs *out)
     node_free(&top);
 }
 
+/* s (k bytes, k >= 1) somewhere in t (n bytes). glibc's memmem prepares
+ * a table per call, which costs more than these short lines. */
+static bool contains(const char *t, size_t n, const char *s, size_t k)
+{
+    if (k > n)
+        return false;
+    const char *p = t, *last = t + (n - k);
+    while (p <= last && (p = memchr(p, s[0], (size_t)(last - p) + 1)) != NULL) {
+        if (memcmp(p, s, k) == 0)
+            return true;
+        p++;
+    }
+    return false;
+}
+
 bool matcher_needs_met(const struct matcher_needs *nd, const char *text, size_t len)
 {
     for (size_t i = 0; i < nd->n; i++) {
         const struct matcher_clause *c = &nd->clause[i];
         bool found = false;
         for (size_t k = 0; k < c->n && !found; k++)
-            found = c->len[k] <= len && memmem(text, len, c->lit[k], c->len[k]) != NULL;
+            found = contains(text, len, c->lit[k], c->len[k]);
         if (!found)
             return false;
     }
