@@ -337,20 +337,23 @@ static void parse_alt(struct parser *ps, struct node *out)
  * shorter one is enough. */
 static void drop_redundant(struct any *a)
 {
+    bool *covered = xcalloc(a->n ? a->n : 1, sizeof *covered);
+    for (size_t i = 0; i < a->n; i++) {
+        size_t li = strlen(a->s[i]);
+        for (size_t j = 0; j < a->n && !covered[i]; j++) {
+            size_t lj = strlen(a->s[j]);
+            covered[i] = j != i && (lj < li || (lj == li && j < i)) && strstr(a->s[i], a->s[j]);
+        }
+    }
     size_t k = 0;
     for (size_t i = 0; i < a->n; i++) {
-        bool covered = false;
-        size_t li = strlen(a->s[i]);
-        for (size_t j = 0; j < a->n && !covered; j++) {
-            size_t lj = strlen(a->s[j]);
-            covered = j != i && (lj < li || (lj == li && j < i)) && strstr(a->s[i], a->s[j]);
-        }
-        if (covered)
+        if (covered[i])
             free(a->s[i]);
         else
             a->s[k++] = a->s[i];
     }
     a->n = k;
+    free(covered);
 }
 
 void matcher_needs_read(const char *re, struct matcher_needs *out)
