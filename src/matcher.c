@@ -134,16 +134,17 @@ bool matcher_read_line(const struct matcher *m, const char *text, size_t len,
 /* The intent of the first match.claims pattern in ln (masked), or -1. */
 static int claimant(const struct matcher *m, const struct rewrite_line *ln)
 {
-    if (!m->n_claims)
-        return -1;
-    pcre2_match_data *md = pcre2_match_data_create(m->max_captures + 1, NULL);
-    if (!md)
-        return -1; /* out of memory: no claim, the models decide */
+    pcre2_match_data *md = NULL;
     int intent = -1;
-    for (size_t i = 0; i < m->n_claims && intent < 0; i++)
-        if (pcre2_match(m->claims[i].code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK,
-                        md, NULL) >= 0)
-            intent = m->claims[i].intent;
+    for (size_t i = 0; i < m->n_claims && intent < 0; i++) {
+        const struct matcher_rule *c = &m->claims[i];
+        if (!matcher_needs_met(&c->needs, ln->text, ln->len))
+            continue; /* it cannot match: a word it needs is missing */
+        if (!md && !(md = pcre2_match_data_create(m->max_captures + 1, NULL)))
+            return -1; /* out of memory: no claim, the models decide */
+        if (pcre2_match(c->code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK, md, NULL) >= 0)
+            intent = c->intent;
+    }
     pcre2_match_data_free(md);
     return intent;
 }
@@ -247,6 +248,8 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
         int pc = m->proc_class[r->intent];
         if (intent[r->intent] + reach < top && (pc < 0 || proc[pc] + reach < top_proc))
             continue;
+        if (!matcher_needs_met(&r->needs, ln->text, ln->len))
+            continue; /* it cannot match: a word it needs is missing */
         if (!md && !(md = pcre2_match_data_create(m->max_captures + 1, NULL)))
             return; /* out of memory: score without rules */
         int rc = pcre2_match(r->code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK, md, NULL);
@@ -457,6 +460,28 @@ void matcher_classify(const struct matcher *m, const char *text, size_t len,
     matcher_classify_line(m, text, len, out, NULL);
 }
 
+/* matcher_score and matcher_decide for a line an example or a claim
+ * decided, when the procedure it names needs no model: the intent is the
+ * example's and is a procedure, or the line names one. The models' scores
+ * are then read for nothing but whether the line has a word they know.
+ * False (nothing done) when the full reading is needed. */
+static bool decided_reading(const struct matcher *m, const struct matcher_input *in,
+                            struct match_result *out)
+{
+    const struct rewrite_line *ln = &in->ln;
+    int mentioned = is_procedure(m, in->exact) ? -1 : mentioned_procedure(m, ln);
+    if (!is_procedure(m, in->exact) && mentioned < 0)
+        return false; /* the procedure model's guess names it */
+    uint64_t feat[MATCHER_MAX_FEATURES];
+    size_t n = matcher_features(m, ln, in->marked, in->mlen, feat);
+    result_clear(out, intent_id(m, m->fallback));
+    if (!nbayes_known(m->nb, feat, n, KIND_WORD) || matcher_is_choice(m, ln))
+        return true; /* as matcher_score's false: khac */
+    out->id = intent_id(m, in->exact);
+    out->procedure = mentioned >= 0 ? intent_id(m, mentioned) : NULL;
+    return true;
+}
+
 /* One reading of text; *exact: an example equal to it, or a claim, decided. */
 static void classify_once(const struct matcher *m, const char *text, size_t len,
                           struct match_result *out, char **line, bool *exact)
@@ -465,6 +490,8 @@ static void classify_once(const struct matcher *m, const char *text, size_t len,
     struct matcher_scores sc;
     bool read = read_input(m, text, len, &in, line);
     *exact = read && in.exact >= 0;
+    if (*exact && in.ln.n && decided_reading(m, &in, out))
+        return;
     if (!read || !in.ln.n || !matcher_score(m, &in, &sc)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
@@ -626,11 +653,15 @@ void matcher_free(struct matcher *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n_rules; i++)
+    for (size_t i = 0; i < m->n_rules; i++) {
         pcre2_code_free(m->rules[i].code);
+        matcher_needs_free(&m->rules[i].needs);
+    }
     free(m->rules);
-    for (size_t i = 0; i < m->n_claims; i++)
+    for (size_t i = 0; i < m->n_claims; i++) {
         pcre2_code_free(m->claims[i].code);
+        matcher_needs_free(&m->claims[i].needs);
+    }
     free(m->claims);
     nbayes_free(m->nb);
     free(m->row_of);

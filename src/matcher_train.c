@@ -254,7 +254,9 @@ static void add_rule(struct builder *b, const char *re, int intent, double weigh
     if (!code)
         return;
     m->rules = xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
-    m->rules[m->n_rules++] = (struct matcher_rule){code, intent, weight};
+    struct matcher_rule *r = &m->rules[m->n_rules++];
+    *r = (struct matcher_rule){.code = code, .intent = intent, .weight = weight};
+    matcher_needs_read(re, &r->needs);
 }
 
 static void load_patterns(struct builder *b, const cJSON *pats, int intent)
@@ -309,7 +311,9 @@ static void load_claims(struct builder *b, const cJSON *arr, int intent)
         if (!code)
             continue;
         m->claims = xrealloc(m->claims, (m->n_claims + 1) * sizeof *m->claims);
-        m->claims[m->n_claims++] = (struct matcher_rule){code, intent, 0};
+        struct matcher_rule *r = &m->claims[m->n_claims++];
+        *r = (struct matcher_rule){.code = code, .intent = intent};
+        matcher_needs_read(e->valuestring, &r->needs);
     }
 }
 

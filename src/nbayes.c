@@ -358,6 +358,19 @@ size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
     return total;
 }
 
+size_t nbayes_known(const struct nbayes *nb, const uint64_t *feat, size_t n, unsigned kind)
+{
+    size_t known = 0;
+    if (!nb->trained || !nb->cap)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = nonzero(feat[i]);
+        if (NBAYES_KIND(key) == kind && nb->slots[probe(nb, key)].key)
+            known++;
+    }
+    return known;
+}
+
 void nbayes_normalize(double *scores, size_t n)
 {
     double max = -INFINITY, sum = 0;

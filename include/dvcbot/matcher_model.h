@@ -10,6 +10,7 @@
 
 #include "dvcbot/catalog.h"
 #include "dvcbot/matcher.h"
+#include "dvcbot/matcher_needs.h"
 #include "dvcbot/nbayes.h"
 #include "dvcbot/rewrite.h"
 #include "dvcbot/softmax.h"
@@ -82,6 +83,7 @@ struct matcher_rule {
     void *code; /* pcre2_code */
     int intent;
     double weight;
+    struct matcher_needs needs; /* what a line needs for code to match */
 };
 
 struct matcher {

@@ -74,6 +74,10 @@ void nbayes_forget_lines(struct nbayes *nb);
 size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
                      const double kind_weight[NBAYES_KINDS], double *const *out,
                      size_t known[NBAYES_KINDS], int32_t *index);
+/* How many of the n features of this kind the models know: nbayes_scores's
+ * known[kind] without the scoring, for a line whose reading is already
+ * decided. */
+size_t nbayes_known(const struct nbayes *nb, const uint64_t *feat, size_t n, unsigned kind);
 /* The index of a feature (0 .. nbayes_features - 1) in a trained model, or
  * -1 when training never saw it. */
 int32_t nbayes_index(const struct nbayes *nb, uint64_t feat);

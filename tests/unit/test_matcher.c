@@ -10,8 +10,13 @@
 #include "dvcbot/catalog.h"
 #include "dvcbot/matcher.h"
 #include "dvcbot/matcher_augment.h"
+#include "dvcbot/matcher_model.h"
+#include "dvcbot/matcher_needs.h"
 #include "dvcbot/mem.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -305,6 +310,110 @@ static void test_every_example_classifies_to_its_intent(void **state)
     }
 }
 
+/* ===== The patterns' prefilter (matcher_needs) ===== */
+
+static bool needs_met(const char *re, const char *line)
+{
+    struct matcher_needs nd;
+    matcher_needs_read(re, &nd);
+    bool met = matcher_needs_met(&nd, line, strlen(line));
+    matcher_needs_free(&nd);
+    return met;
+}
+
+static size_t needs_clauses(const char *re)
+{
+    struct matcher_needs nd;
+    matcher_needs_read(re, &nd);
+    size_t n = nd.n;
+    matcher_needs_free(&nd);
+    return n;
+}
+
+static void test_prefilter_keeps_every_alternative_and_skips_what_cannot_match(void **state)
+{
+    (void)state;
+    const char *chat = "noi chuyen( \\w+){0,2} (vui|giai tri)|tam su( \\w+){0,2} (vui|di|nhe)|chem gio|tan gau";
+    assert_true(needs_met(chat, "ngoi tan gau thoi")); /* the last alternative alone */
+    assert_true(needs_met(chat, "noi chuyen cho vui"));
+    assert_false(needs_met(chat, "lam giay khai sinh"));
+    /* a negative lookahead's words are not needed; what follows it is */
+    const char *book = "^(?!.*\\b(tach|phi)\\b).*\\b(mat|chay) (cai )?so ho khau";
+    assert_true(needs_met(book, "mat cai so ho khau"));
+    assert_false(needs_met(book, "mat cai so ho"));
+    /* optional pieces need nothing; a "+" piece needs itself */
+    assert_true(needs_met("(the )?bhyt .{0,20}(mien phi)?", "bhyt cua con"));
+    assert_true(needs_met("ab+c", "abbbc"));
+    assert_false(needs_met("ab+c", "ac"));
+    assert_true(needs_met("a\\.b", "a.b"));
+    /* syntax the reading does not know requires nothing: always tried */
+    assert_int_equal(needs_clauses("(?i)abc"), 0);
+    assert_int_equal(needs_clauses("x{,3}y"), 0);
+    assert_int_equal(needs_clauses("\\x41b"), 0);
+    assert_int_equal(needs_clauses("a)b"), 0);
+    assert_int_equal(needs_clauses("(a|)b"), 1); /* "b" only */
+    assert_true(needs_met("(a|)b", "b"));
+}
+
+/* Every catalog pattern (match.patterns and match.claims) on every line
+ * of the test sets and the catalog's examples, as the matcher reads them:
+ * a line the pattern matches is never skipped by its needs. */
+static void try_line(const struct matcher *m, pcre2_match_data *md, const char *text,
+                     size_t *matched, size_t *skipped)
+{
+    struct matcher_input in;
+    if (!matcher_read(m, text, strlen(text), &in))
+        return;
+    for (int set = 0; set < 2; set++) {
+        const struct matcher_rule *r = set ? m->claims : m->rules;
+        size_t n = set ? m->n_claims : m->n_rules;
+        for (size_t i = 0; i < n; i++) {
+            bool hit = pcre2_match(r[i].code, (PCRE2_SPTR)in.ln.text, in.ln.len, 0, 0, md, NULL) >= 0;
+            bool met = matcher_needs_met(&r[i].needs, in.ln.text, in.ln.len);
+            if (hit && !met)
+                fail_msg("'%s' (read '%.*s') matches a pattern of %s its needs skip", text,
+                         (int)in.ln.len, in.ln.text, catalog_at(m->cat, (size_t)r[i].intent)->id);
+            *matched += hit;
+            *skipped += !met;
+        }
+    }
+}
+
+static void test_prefilter_never_skips_a_line_a_pattern_matches(void **state)
+{
+    struct fixture *f = *state;
+    pcre2_match_data *md = pcre2_match_data_create(f->m->max_captures + 1, NULL);
+    assert_non_null(md);
+    size_t matched = 0, skipped = 0;
+    for (size_t i = 0; i < catalog_size(f->cat); i++) {
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(catalog_at(f->cat, i)->json, "match"), "examples");
+        const cJSON *e;
+        cJSON_ArrayForEach(e, ex)
+            if (cJSON_IsString(e))
+                try_line(f->m, md, e->valuestring, &matched, &skipped);
+    }
+    const char *files[] = {"bench/matcher_lines.txt", "tests/data/realistic_villager.tsv",
+                           "tests/data/realistic_teen.tsv", "tests/data/realistic_elder_volunteer.tsv",
+                           "tests/data/offtopic.tsv", "tests/data/intents_train.tsv",
+                           "tests/data/intents_heldout.tsv", "tests/data/followups.tsv"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        FILE *fp = fopen(files[k], "r");
+        assert_non_null(fp);
+        char line[2048];
+        while (fgets(line, sizeof line, fp)) {
+            if (line[0] == '#')
+                continue;
+            for (char *field = strtok(line, "\t\r\n"); field; field = strtok(NULL, "\t\r\n"))
+                try_line(f->m, md, field, &matched, &skipped);
+        }
+        fclose(fp);
+    }
+    pcre2_match_data_free(md);
+    assert_true(matched > 100); /* the check saw patterns match */
+    assert_true(skipped > matched); /* and the prefilter skips most tries */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_classify_line_hands_back_the_rewritten_line),
         cmocka_unit_test(test_lead_ins_communes_and_choices_are_no_evidence),
         cmocka_unit_test(test_every_example_classifies_to_its_intent),
+        cmocka_unit_test(test_prefilter_keeps_every_alternative_and_skips_what_cannot_match),
+        cmocka_unit_test(test_prefilter_never_skips_a_line_a_pattern_matches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
