@@ -231,27 +231,39 @@ static void add_procedure_buttons(struct bot_reply *r, const struct intent *cons
     put_before_template_buttons(r, labels, payloads, n, keep_template_buttons);
 }
 
+/* name, or its variant "<name><variant>" when templates/ has one. */
+static const char *variant_of(const struct tpl_set *t, const char *name, const char *variant,
+                              char out[TPL_NAME_MAX])
+{
+    if (!variant || snprintf(out, TPL_NAME_MAX, "%s%s", name, variant) >= TPL_NAME_MAX ||
+        !tpl_exists(t, out))
+        return name;
+    return out;
+}
+
 /* Buttons the template itself adds (rendered once to count them). */
-static size_t template_buttons(const struct tpl_set *t)
+static size_t template_buttons(const struct tpl_set *t, const char *name)
 {
     struct bot_replies probe;
     bot_replies_init(&probe);
     const struct tpl_var vars[] = {{"part", "1"}, {"parts", "1"}};
-    struct bot_reply *r = tpl_render(t, "procedure_list", vars, 2, &probe);
+    struct bot_reply *r = tpl_render(t, name, vars, 2, &probe);
     size_t n = r ? r->n_buttons : 0;
     bot_replies_free(&probe);
     return n;
 }
 
-/* Every procedure, split over as few replies as the buttons allow. */
-static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, struct bot_replies *out)
+/* Every procedure, split over as few replies as the buttons allow, under
+ * template name (procedure_list or its variant). */
+static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, const char *name,
+                           struct bot_replies *out)
 {
     const struct intent *procs[PROCEDURE_REPLY_LIST_MAX];
     size_t n = 0;
     for (size_t i = 0; i < catalog_size(cat) && n < PROCEDURE_REPLY_LIST_MAX; i++)
         if (catalog_at(cat, i)->kind == INTENT_PROCEDURE)
             procs[n++] = catalog_at(cat, i);
-    size_t fixed = template_buttons(t);
+    size_t fixed = template_buttons(t, name);
     size_t per = BOT_MAX_BUTTONS > fixed ? BOT_MAX_BUTTONS - fixed : 1;
     size_t parts = n ? (n + per - 1) / per : 1;
     size_t chunk = n ? (n + parts - 1) / parts : 0;
@@ -260,7 +272,7 @@ static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, s
         snprintf(ps, sizeof ps, "%zu", part + 1);
         snprintf(pn, sizeof pn, "%zu", parts);
         const struct tpl_var vars[] = {{"part", ps}, {"parts", pn}};
-        struct bot_reply *r = tpl_render(t, "procedure_list", vars, 2, out);
+        struct bot_reply *r = tpl_render(t, name, vars, 2, out);
         size_t from = part * chunk, to = from + chunk < n ? from + chunk : n;
         if (r)
             add_procedure_buttons(r, procs + from, to - from, part + 1 == parts);
@@ -292,16 +304,6 @@ int procedure_reply_topics(const struct tpl_set *t, const struct catalog *cat, c
     return 0;
 }
 
-/* name, or its variant "<name><variant>" when templates/ has one. */
-static const char *variant_of(const struct tpl_set *t, const char *name, const char *variant,
-                              char out[TPL_NAME_MAX])
-{
-    if (!variant || snprintf(out, TPL_NAME_MAX, "%s%s", name, variant) >= TPL_NAME_MAX ||
-        !tpl_exists(t, out))
-        return name;
-    return out;
-}
-
 int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, const char *variant,
                          struct bot_replies *out)
 {
@@ -311,7 +313,7 @@ int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, con
             tpl_render(t, "procedure_list", NULL, 0, out); /* appends the "missing" reply */
             return -1;
         }
-        return reply_flat_list(t, cat, out);
+        return reply_flat_list(t, cat, variant_of(t, "procedure_list", variant, name), out);
     }
     return procedure_reply_topics(t, cat, variant_of(t, "procedure_groups", variant, name), NULL, 0,
                                   out);

@@ -58,8 +58,8 @@ int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
  * button per topic (PROCEDURE_REPLY_GROUP_PREFIX<group id>, template
  * procedure_groups); without, every procedure as buttons (i:<id>), split
  * over as few replies as BOT_MAX_BUTTONS allows, in catalog order.
- * variant (NULL: none): the topics' template "procedure_groups<variant>"
- * when templates/ has it (PROCEDURE_REPLY_ASSIST: to a volunteer, about the
+ * variant (NULL: none): the template "procedure_groups<variant>" (or
+ * "procedure_list<variant>" without topics) when templates/ has it (PROCEDURE_REPLY_ASSIST: to a volunteer, about the
  * resident they help). */
 #define PROCEDURE_REPLY_ASSIST "_assist"
 int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, const char *variant,
