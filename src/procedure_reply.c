@@ -5,6 +5,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_fee.h"
 #include "dvcbot/procedure_groups.h"
+#include "dvcbot/telegram.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,71 @@ size_t procedure_reply_screen_chars(const struct bot_reply *r)
         for (const unsigned char *s = (const unsigned char *)r->buttons[b].label; *s; s++)
             n += (*s & 0xC0) != 0x80;
     return n;
+}
+
+static size_t code_points(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Rows of one line (no newline in it) wrapped between words at
+ * PROCEDURE_REPLY_ROW_CHARS; a word longer than a row fills the rest of the
+ * row and goes on in the next ones. An empty line is one row. */
+static size_t line_rows(const char *s, size_t len)
+{
+    const size_t width = PROCEDURE_REPLY_ROW_CHARS;
+    size_t rows = 0, cur = 0; /* cur: characters on the row being filled */
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && s[i] == ' ')
+            i++;
+        size_t start = i;
+        while (i < len && s[i] != ' ')
+            i++;
+        size_t w = code_points(s + start, i - start);
+        if (w == 0)
+            continue;
+        if (cur && cur + 1 + w <= width) {
+            cur += 1 + w;
+            continue;
+        }
+        if (w > width && cur && cur + 1 < width) { /* a long word fills the row first */
+            w -= width - cur - 1;
+            cur = width;
+        }
+        if (cur) {
+            rows++;
+            cur = 0;
+        }
+        for (; w > width; w -= width)
+            rows++;
+        cur = w;
+    }
+    return rows + (cur > 0) + (rows == 0 && cur == 0);
+}
+
+size_t procedure_reply_screen_rows(const struct bot_reply *r)
+{
+    size_t rows = 0;
+    const char *s = r->text ? r->text : "";
+    for (;;) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        rows += line_rows(s, len);
+        if (!nl)
+            break;
+        s = nl + 1;
+    }
+    for (size_t b = 0; b < r->n_buttons;) {
+        bool pair = b + 1 < r->n_buttons && strlen(r->buttons[b].label) <= TELEGRAM_PAIR_LABEL_MAX &&
+                    strlen(r->buttons[b + 1].label) <= TELEGRAM_PAIR_LABEL_MAX;
+        b += pair ? 2 : 1;
+        rows += PROCEDURE_REPLY_KEYBOARD_ROW;
+    }
+    return rows;
 }
 
 const char *procedure_reply_variant(const struct tpl_set *t, const char *base,
