@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 12
+local LIBRARY_VERSION = 13
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1220,8 +1220,59 @@ end
 local COMMIT_KEYS, COMMIT_SHARED = 3, 5
 -- tonumber is a strtod (~1 100 instructions): od and oq are compared as
 -- text (dec_lt), oq read as a number once for the seqs.
+-- A commit with replies that keeps none (dedupe not 'i:'), as outbox_commit
+-- below, in fewer and cheaper calls: HGET oo (a string; HMGET's reply is a
+-- table, which costs Redis ~5 000 instructions to hand to Lua) and oq
+-- counted up with HINCRBY (its integer reply is q + n: no tonumber, no
+-- HSET of the text). A record with oo has ch (oo is written only into
+-- records with ch); without oo, ch is asked (the record's first commit).
+-- od and oq are read (HMGET) only for the gate: trust not given or another
+-- process committed last. HINCRBY is the one write before the XADDs: an
+-- XADD that fails (a stream key of another type) takes it back, and the
+-- entries added before it, so that a commit that fails has written
+-- nothing, as outbox_commit says.
+local function outbox_commit_counted(keys, args, k, a, n)
+  local rec, q, gated, has = keys[k + 3], 0, 0, 0
+  local oo = redis.call('HGET', rec, 'oo')
+  if oo or redis.call('HEXISTS', rec, 'ch') == 1 then
+    has = 1
+    if not (args[5] == '1' and oo == args[4]) then
+      local f = redis.call('HMGET', rec, 'od', 'oq')
+      if dec_lt(f[1] or '0', f[2] or '0') then gated = 1 end end
+    q = redis.call('HINCRBY', rec, 'oq', n) - n end
+  local out = {1, gated, q, has}
+  local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
+  for i = 1, n do
+    local seq = has == 1 and string.format('%d', q + i) or '0'
+    local id
+    if ref == '' then
+      id = redis.pcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+        't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
+    else
+      id = redis.pcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+        'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end
+    if type(id) == 'table' then
+      if has == 1 then
+        if q == 0 and not oo then redis.call('HDEL', rec, 'oq')
+        else redis.call('HINCRBY', rec, 'oq', -n) end end
+      for j = 5, #out do redis.call('XDEL', args[1], out[j]) end
+      return error(id) end
+    out[4 + i] = id end
+  if has == 1 and oo ~= args[4] then
+    if oo then redis.call('HSET', rec, 'oo', args[4])
+    else redis.call('HSET', rec, 'oo', args[4], 'od', '0') end end
+  -- the session and the mark as outbox_commit's last lines (a Lua function
+  -- of their own costs a commit ~400 instructions)
+  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
+  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
+  if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
+  return out
+end
+
 local function outbox_commit(keys, args, k, a, n)
   n = n or tonumber(args[a + 7])
+  local ask = n > 0 and string.sub(args[a + 1], 1, 2) == 'i:'
+  if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n) end
   local q, gated, has = 0, 0, 0
   local f = n > 0 and redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
@@ -1230,7 +1281,7 @@ local function outbox_commit(keys, args, k, a, n)
     has = 1 end
   local out = {1, gated, q, has}
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
-  local keep = n > 0 and string.sub(args[a + 1], 1, 2) == 'i:' and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
+  local keep = ask and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
   local seq
   for i = 1, n do
     seq = has == 1 and string.format('%d', q + i) or '0'
@@ -1249,7 +1300,8 @@ local function outbox_commit(keys, args, k, a, n)
     local oq = seq   -- q + n
     if keep then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', string.format('%d', q + 1))
     elseif f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
-    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4]) end end
+    elseif f[1] then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4])
+    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', '0') end end
   if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
   elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
   if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
@@ -1327,6 +1379,11 @@ end)
 -- record per entry ("" for none). ARGV: id and seq of each entry. A record
 -- without the commit counter oq (gone, erased, or made again since) is
 -- left alone: an entry with a seq was committed into a record with oq.
+-- A record with od has oq (od is written only with oq or where oq is, and
+-- nothing deletes oq alone), so od is read alone (HGET: a string, where
+-- HMGET's reply is a table, ~1 000 instructions more) and oq only when od
+-- is missing (the first settle of a record of a version before 13; this
+-- one's commit writes od 0 with the first oq).
 -- (outbox_store)
 redis.register_function('outbox_settle', function(keys, args)
   local ids = {}
@@ -1335,8 +1392,10 @@ redis.register_function('outbox_settle', function(keys, args)
   for i = 2, #keys do
     local s = args[2 * (i - 1)]
     if s ~= '0' and s ~= '' and keys[i] ~= '' then
-      local f = redis.call('HMGET', keys[i], 'od', 'oq')
-      if f[2] and dec_lt(f[1] or '0', s) then redis.call('HSET', keys[i], 'od', s) end end end
+      local od = redis.call('HGET', keys[i], 'od')
+      if od then
+        if dec_lt(od, s) then redis.call('HSET', keys[i], 'od', s) end
+      elseif redis.call('HEXISTS', keys[i], 'oq') == 1 then redis.call('HSET', keys[i], 'od', s) end end end
   return #ids
 end)
 

@@ -211,6 +211,43 @@ class RedisLibraryTest(unittest.TestCase):
                                                                    ("45", "m7")])
         self.assertEqual(r("HGET", "u:{tg:com1}", "oq"), "45")
 
+    def test_a_first_commit_writes_od_0_so_that_settles_read_od_alone(self):
+        # od present means oq present (the settle reads od alone, library 13):
+        # the commit that writes a record's first oq writes od "0" with it.
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-first"
+        r("HSET", "u:{tg:fst1}", "ch", "telegram", "seen", "1")
+        keys = ["dd:{tg:fst1}:e1", "s:{tg:fst1}", "u:{tg:fst1}"]
+        args = [stream, "", "60", "w1", "1", "0", "k", "", "fst1", "", "tg:fst1", "2", "a", "", "b", ""]
+        out = r("FCALL", "outbox_commit", len(keys), *keys, *args)
+        self.assertEqual(out[:4], [1, 0, 0, 1])
+        self.assertEqual(r("HMGET", "u:{tg:fst1}", "oq", "od", "oo"), ["2", "0", "w1"])
+        r("FCALL", "outbox_settle", "2", stream, "u:{tg:fst1}", out[4], "1")
+        self.assertEqual(r("HGET", "u:{tg:fst1}", "od"), "1")
+        out = r("FCALL", "outbox_commit", len(keys), *keys, *args)   # oo is us: od not rewritten
+        self.assertEqual(r("HMGET", "u:{tg:fst1}", "oq", "od"), ["4", "1"])
+        r("FCALL", "outbox_settle", "2", stream, "u:{tg:fst1}", out[4], "3")
+        self.assertEqual(r("HGET", "u:{tg:fst1}", "od"), "3")
+
+    def test_a_commit_whose_stream_fails_leaves_the_record_as_it_was(self):
+        # oq is counted up (HINCRBY) before the XADDs: an XADD that fails takes
+        # it back, so that a failed commit has written nothing (library 13).
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-badstream"
+        r("SET", stream, "not a stream")
+        r("HSET", "u:{tg:bad1}", "ch", "telegram", "oq", "5", "od", "5", "oo", "w1")
+        r("HSET", "u:{tg:bad2}", "ch", "telegram", "seen", "1")
+        r("ZADD", "dd:{tg:bad1}", "-7200000002", "e1")
+        for u in ("bad1", "bad2"):
+            keys = ["dd:{tg:%s}:e1" % u, "s:{tg:%s}" % u, "u:{tg:%s}" % u]
+            args = [stream, "-7200000001", "60", "w1", "1", "1", "s", "{}", u, "", "tg:" + u, "2", "a", "", "b", ""]
+            with self.assertRaises(RespError):
+                r("FCALL", "outbox_commit", len(keys), *keys, *args)
+        self.assertEqual(r("HGETALL", "u:{tg:bad1}"), ["ch", "telegram", "oq", "5", "od", "5", "oo", "w1"])
+        self.assertEqual(r("HGETALL", "u:{tg:bad2}"), ["ch", "telegram", "seen", "1"])
+        self.assertEqual(r("EXISTS", "s:{tg:bad1}", "s:{tg:bad2}"), 0)
+        self.assertEqual(r("ZSCORE", "dd:{tg:bad1}", "e1"), "-7200000002")   # still in hand
+
     def test_a_commit_not_trusted_is_gated_while_earlier_replies_are_unsettled(self):
         self.loaded()
         r, stream = self.redis, "outbox:telegram:lib-gate"
