@@ -178,9 +178,25 @@ static void when_said(const struct procedure_info *p, int64_t now, int64_t today
         snprintf(out, size, " (with the lasting fee, after the last fee period)");
 }
 
+/* "612 characters" / "27 rows" / both, when r is past one phone screen
+ * (PROCEDURE_REPLY_SCREEN_CHARS, PROCEDURE_REPLY_SCREEN_ROWS): true. */
+static bool past_one_screen(const struct bot_reply *r, char *out, size_t size)
+{
+    size_t chars = procedure_reply_screen_chars(r), rows = procedure_reply_screen_rows(r);
+    bool wide = chars > PROCEDURE_REPLY_SCREEN_CHARS, tall = rows > PROCEDURE_REPLY_SCREEN_ROWS;
+    if (wide && tall)
+        snprintf(out, size, "%zu characters in %zu rows", chars, rows);
+    else if (wide)
+        snprintf(out, size, "%zu characters", chars);
+    else if (tall)
+        snprintf(out, size, "%zu rows", rows);
+    return wide || tall;
+}
+
 static void check_one_screen(const struct tpl_set *set, const struct intent *in, int64_t now,
                              int64_t today, struct prefixed *p)
 {
+    char size[64];
     const struct procedure_info *pi = in->proc;
     char file[80], field[64], why[320], when[64];
     snprintf(file, sizeof file, "%s.json", in->id);
@@ -188,11 +204,11 @@ static void check_one_screen(const struct tpl_set *set, const struct intent *in,
     struct bot_replies out;
     bot_replies_init(&out);
     if (procedure_reply_summary_at(set, in, now, &out) == 0 && out.n &&
-        procedure_reply_screen_chars(&out.items[0]) > PROCEDURE_REPLY_SCREEN_CHARS) {
-        snprintf(why, sizeof why, "the summary would be %zu characters with its buttons%s, over one "
-                 "phone screen (%d): shorten the documents, fee, time, agency or online_note "
-                 "(amounts first, the rest in notes)",
-                 procedure_reply_screen_chars(&out.items[0]), when, PROCEDURE_REPLY_SCREEN_CHARS);
+        past_one_screen(&out.items[0], size, sizeof size)) {
+        snprintf(why, sizeof why, "the summary would be %s with its buttons%s, over one "
+                 "phone screen (%d characters, %d rows): shorten the documents, fee, time, agency "
+                 "or online_note (amounts first, the rest in notes)",
+                 size, when, PROCEDURE_REPLY_SCREEN_CHARS, PROCEDURE_REPLY_SCREEN_ROWS);
         report_prefixed(p, file, "procedure", why);
     }
     bot_replies_free(&out);
@@ -208,11 +224,11 @@ static void check_one_screen(const struct tpl_set *set, const struct intent *in,
         }
         bot_replies_init(&out);
         if (followup_reply_fact(set, in, fact_fields[f].facet, now, &out) == 0 && out.n &&
-            procedure_reply_screen_chars(&out.items[0]) > PROCEDURE_REPLY_SCREEN_CHARS) {
-            snprintf(why, sizeof why, "the reply to \"%s\" would be %zu characters with its "
-                     "buttons%s, over one phone screen (%d): shorten it",
-                     fact_fields[f].asked, procedure_reply_screen_chars(&out.items[0]), when,
-                     PROCEDURE_REPLY_SCREEN_CHARS);
+            past_one_screen(&out.items[0], size, sizeof size)) {
+            snprintf(why, sizeof why, "the reply to \"%s\" would be %s with its "
+                     "buttons%s, over one phone screen (%d characters, %d rows): shorten it",
+                     fact_fields[f].asked, size, when, PROCEDURE_REPLY_SCREEN_CHARS,
+                     PROCEDURE_REPLY_SCREEN_ROWS);
             report_prefixed(p, file, field, why);
         }
         bot_replies_free(&out);
@@ -317,14 +333,33 @@ static void check_screen_links(const struct tpl_set *set, struct prefixed *p)
 
 /* A template no code renders is data when an intent names it as its reply
  * or a button shows it as a help screen; data templates get no variables. */
+static bool is_shown_screen(const struct flow_set *flows, const struct tpl_set *set,
+                            const char *name)
+{
+    return is_check_screen(flows, name) || (dialog_is_screen(name) && screen_is_linked(set, name));
+}
+
+/* "help_vneid_muc2_assist": a shown help screen's variant for a volunteer
+ * assisting a resident (dialog_route.c and flow_view.c pick it). */
+static bool is_assist_screen(const struct flow_set *flows, const struct tpl_set *set,
+                             const char *name)
+{
+    char base[TPL_NAME_MAX];
+    size_t n = strlen(name), k = strlen(PROCEDURE_REPLY_ASSIST);
+    if (n <= k || n - k >= sizeof base || strcmp(name + n - k, PROCEDURE_REPLY_ASSIST) != 0)
+        return false;
+    memcpy(base, name, n - k);
+    base[n - k] = '\0';
+    return is_shown_screen(flows, set, base);
+}
+
 static bool is_data_template(const struct catalog *cat, const struct flow_set *flows,
                              const struct tpl_set *set, const char *name, struct prefixed *p)
 {
     const struct intent *fallback = cat ? catalog_find(cat, CATALOG_FALLBACK_ID) : NULL;
     bool data = reply_owner(cat, name) || outside_names_template(fallback, name) ||
-                nothing_asked_names_template(fallback, name) ||
-                is_check_screen(flows, name) ||
-                (dialog_is_screen(name) && screen_is_linked(set, name));
+                nothing_asked_names_template(fallback, name) || is_shown_screen(flows, set, name) ||
+                is_assist_screen(flows, set, name);
     if (!data)
         return false;
     struct data_tpl d = {false};

@@ -12,13 +12,20 @@
 #include "dvcbot/procedure_reply.h"
 #include "dvcbot/strfmt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static bool is_menu_command(const char *text)
+{
+    return strcmp(text, "/menu") == 0;
+}
+
+/* "/menu" is one too: it leaves a mode as /start does, but gets the menu. */
 static bool is_start_command(const char *text)
 {
     return strcmp(text, "/start") == 0 || strncmp(text, "/start ", 7) == 0 ||
-           strcmp(text, "/menu") == 0;
+           is_menu_command(text);
 }
 
 bool dialog_is_start(const struct bot_msg *m)
@@ -73,21 +80,27 @@ bool dialog_is_screen(const char *name)
     return true;
 }
 
-/* "r:help_<name>": a help screen, when that template exists. */
-static bool route_screen(struct dialog_turn *t, const char *name)
-{
-    if (!dialog_is_screen(name) || !tpl_exists(t->deps->tpl, name))
-        return false;
-    dialog_turn_render(t, name, NULL, 0);
-    dialog_turn_done(t);
-    return true;
-}
-
 /* A volunteer assisting a resident (session.assist, volunteer.h) picks the
  * resident's procedure: the menu's variant speaking of "người dân". */
 static const char *assist_variant(const struct dialog_turn *t)
 {
     return cJSON_GetObjectItemCaseSensitive(t->session, "assist") ? PROCEDURE_REPLY_ASSIST : NULL;
+}
+
+/* "r:help_<name>": a help screen, when that template exists; to a
+ * volunteer assisting, its variant about the resident when there is one. */
+static bool route_screen(struct dialog_turn *t, const char *name)
+{
+    if (!dialog_is_screen(name) || !tpl_exists(t->deps->tpl, name))
+        return false;
+    char assisted[TPL_NAME_MAX];
+    const char *variant = assist_variant(t);
+    if (variant && snprintf(assisted, sizeof assisted, "%s%s", name, variant) < (int)sizeof assisted &&
+        tpl_exists(t->deps->tpl, assisted))
+        name = assisted;
+    dialog_turn_render(t, name, NULL, 0);
+    dialog_turn_done(t);
+    return true;
 }
 
 static bool route_payload(struct dialog_turn *t, const char *payload)
@@ -230,7 +243,10 @@ void dialog_turn_reroute(struct dialog_turn *t)
     struct bot_msg *m = t->msg;
     if (dialog_is_start(m)) {
         dialog_turn_set_mode(t, NULL);
-        dialog_turn_greet(t);
+        if (m->kind == BOT_MSG_TEXT && is_menu_command(m->text))
+            dialog_reply_menu(t); /* the menu the "Menu chính" button gives */
+        else
+            dialog_turn_greet(t);
         dialog_turn_done(t);
         return;
     }

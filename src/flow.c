@@ -1,10 +1,14 @@
-/* flow — the guided-submission engine: turns, moving, answers (see flow.h). */
+/* flow — the guided-submission engine: turns, moving, answers, leaving, the
+ * dialog handlers (see flow.h); buttons in flow_button.c, typed text in
+ * flow_typed.c. */
 #include "dvcbot/flow.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/commune_reply.h"
+#include "dvcbot/flow_button.h"
 #include "dvcbot/flow_said.h"
 #include "dvcbot/flow_turn.h"
+#include "dvcbot/flow_typed.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/normalize.h"
@@ -56,7 +60,7 @@ const struct flow_step *flow_turn_step(const struct flow_ctx *c)
     return c->s.i < c->s.def->n_steps ? &c->s.def->steps[c->s.i] : NULL;
 }
 
-static bool at_code_step(const struct flow_ctx *c)
+bool flow_turn_at_code(const struct flow_ctx *c)
 {
     return c->s.i >= c->s.def->n_steps;
 }
@@ -108,9 +112,9 @@ static char *edited_note(struct flow_ctx *c)
     return note;
 }
 
-static void show_or_end(struct flow_ctx *c, const char *note)
+void flow_turn_show(struct flow_ctx *c, const char *note)
 {
-    if (at_code_step(c))
+    if (flow_turn_at_code(c))
         flow_end_reached(c);
     else
         flow_view_current(c, note);
@@ -118,7 +122,7 @@ static void show_or_end(struct flow_ctx *c, const char *note)
 
 /* To the next step; after an edit, back where the user was (once every
  * question a changed branch added is answered). */
-static void advance(struct flow_ctx *c, const char *note)
+void flow_turn_advance(struct flow_ctx *c, const char *note)
 {
     char *edited = note ? NULL : edited_note(c); /* back from "sửa địa chỉ": said so */
     if (edited)
@@ -135,11 +139,11 @@ static void advance(struct flow_ctx *c, const char *note)
     } else {
         c->s.i = next_step(c, c->s.i + 1);
     }
-    show_or_end(c, note);
+    flow_turn_show(c, note);
     free(edited);
 }
 
-static void go_back(struct flow_ctx *c)
+void flow_turn_back(struct flow_ctx *c)
 {
     reset_question(c);
     if (c->s.ret >= 0) {
@@ -155,7 +159,7 @@ static void go_back(struct flow_ctx *c)
     flow_view_current(c, NULL);
 }
 
-static void skip_prefilled(struct flow_ctx *c)
+void flow_turn_skip_prefilled(struct flow_ctx *c)
 {
     c->s.i = next_step(c, c->s.i);
 }
@@ -224,24 +228,24 @@ static void refuse(struct flow_ctx *c, const struct flow_step *s, enum valid_cod
     count_failure(c, validate_code_name(code));
 }
 
-static void store_answer(struct flow_ctx *c, const char *value)
+void flow_turn_store(struct flow_ctx *c, const char *value)
 {
     flow_state_set_answer(&c->s, c->s.i, value);
-    c->edited = c->s.ret >= 0 && value; /* edit_slot set ret */
+    c->edited = c->s.ret >= 0 && value; /* flow_turn_edit set ret */
 }
 
 /* "xã Hua La cũ nay là phường Chiềng Cơi." above the next step. */
-static void take_unit(struct flow_ctx *c, const struct commune_unit *u, const char *old)
+void flow_turn_take_unit(struct flow_ctx *c, const struct commune_unit *u, const char *old)
 {
-    store_answer(c, u->label);
+    flow_turn_store(c, u->label);
     if (!old) {
-        advance(c, NULL);
+        flow_turn_advance(c, NULL);
         return;
     }
     const struct tpl_var v[] = {{"old", old}, {"type", u->type}, {"name", u->label}};
     char *text = flow_view_text(c, "flow_commune_old", v, 3);
     char *note = flow_view_note(text);
-    advance(c, note);
+    flow_turn_advance(c, note);
     free(note);
     free(text);
 }
@@ -266,7 +270,7 @@ static void take_commune(struct flow_ctx *c, const char *text)
     struct commune_match m;
     commune_list_match(c->fl->communes, text, &m);
     if (m.found == COMMUNE_FOUND || m.found == COMMUNE_FOUND_OLD)
-        take_unit(c, m.unit, m.found == COMMUNE_FOUND_OLD ? m.old : NULL);
+        flow_turn_take_unit(c, m.unit, m.found == COMMUNE_FOUND_OLD ? m.old : NULL);
     else if (!flow_correct_previous(c, text)) /* "nhầm, là mẹ cháu" */
         offer_units(c, text, &m);
 }
@@ -279,7 +283,7 @@ static bool has_non_ascii(const char *s)
     return false;
 }
 
-static void take_answer(struct flow_ctx *c, const char *text)
+void flow_turn_take_answer(struct flow_ctx *c, const char *text)
 {
     const struct flow_step *s = flow_turn_step(c);
     if (s->type == SLOT_COMMUNE && commune_list_size(c->fl->communes) > 0) {
@@ -295,11 +299,11 @@ static void take_answer(struct flow_ctx *c, const char *text)
     }
     if (rc != VALID_OK)
         return; /* the question before corrected */
-    store_answer(c, out);
+    flow_turn_store(c, out);
     bool implied = s->type == SLOT_DATE && validate_date_implied(text);
     bool unmarked = s->type == SLOT_NAME && !has_non_ascii(out);
     if (!implied && !unmarked) {
-        advance(c, NULL);
+        flow_turn_advance(c, NULL);
         return;
     }
     /* "5/11", "hôm qua": said back in full; "lo van an": the portal wants the marks */
@@ -307,17 +311,17 @@ static void take_answer(struct flow_ctx *c, const char *text)
     char *said = flow_view_text(c, implied ? "flow_date_year_taken" : "flow_name_no_marks",
                                 &v[implied ? 0 : 1], 1);
     char *note = flow_view_note(said);
-    advance(c, note);
+    flow_turn_advance(c, note);
     free(note);
     free(said);
 }
 
 /* ===== Readiness checks ===== */
 
-static void check_answered(struct flow_ctx *c, bool yes)
+void flow_turn_check_answered(struct flow_ctx *c, bool yes)
 {
     if (yes) {
-        advance(c, NULL);
+        flow_turn_advance(c, NULL);
         return;
     }
     c->s.detour = true;
@@ -336,22 +340,9 @@ int flow_turn_check_option(const struct flow_ctx *c, const char *text)
     return k < 0 ? -1 : k == 0;
 }
 
-/* "có", "vâng", "chưa", "không", "rồi" typed at a check. Returns false for
- * anything else. */
-static bool check_typed(struct flow_ctx *c, const char *text, enum flow_command cmd)
-{
-    int yes = cmd == FLOW_CMD_NEXT || cmd == FLOW_CMD_YES ? 1
-              : cmd == FLOW_CMD_NO                        ? 0
-                                                          : flow_turn_check_option(c, text);
-    if (yes < 0)
-        return false;
-    check_answered(c, yes == 1);
-    return true;
-}
-
 /* ===== Leaving ===== */
 
-static void cancel(struct flow_ctx *c)
+void flow_turn_cancel(struct flow_ctx *c)
 {
     const struct tpl_var v[] = {{"name", c->s.def->in->name}, {"id", c->s.def->in->id}};
     flow_undo_keep(c); /* "Tiếp tục hồ sơ vừa hủy" */
@@ -361,7 +352,7 @@ static void cancel(struct flow_ctx *c)
 
 /* ===== Edit ===== */
 
-static void edit_slot(struct flow_ctx *c, int step)
+void flow_turn_edit(struct flow_ctx *c, int step)
 {
     if (step < 0 || !flow_state_applies(&c->s, (size_t)step) ||
         !flow_state_answer(&c->s, (size_t)step)) {
@@ -374,181 +365,6 @@ static void edit_slot(struct flow_ctx *c, int step)
     c->s.i = (size_t)step;
     reset_question(c);
     flow_view_current(c, NULL);
-}
-
-/* ===== Buttons ===== */
-
-/* "next:3" → true with *i = 3 when the prefix matches. */
-static bool indexed(const char *arg, const char *prefix, size_t *i, const char **rest)
-{
-    size_t n = strlen(prefix);
-    if (strncmp(arg, prefix, n) != 0)
-        return false;
-    char *end;
-    unsigned long v = strtoul(arg + n, &end, 10);
-    if (end == arg + n || (*end && *end != ':'))
-        return false;
-    *i = (size_t)v;
-    if (rest)
-        *rest = *end ? end + 1 : end;
-    return true;
-}
-
-static void on_offer_button(struct flow_ctx *c, bool yes)
-{
-    for (size_t k = 0; k < c->s.def->n_steps; k++) {
-        if (yes && c->s.offer[k]) {
-            flow_state_set_answer(&c->s, k, c->s.offer[k]);
-            c->s.pre |= 1u << k;
-        }
-        free(c->s.offer[k]);
-        c->s.offer[k] = NULL;
-    }
-    c->s.offering = false;
-    skip_prefilled(c);
-    show_or_end(c, NULL);
-}
-
-static bool on_option(struct flow_ctx *c, const struct flow_step *s, const char *rest)
-{
-    char *end;
-    unsigned long k = strtoul(rest, &end, 10);
-    if (!*rest || *end || k >= s->n_options)
-        return false;
-    store_answer(c, s->options[k]);
-    advance(c, NULL);
-    return true;
-}
-
-static bool on_unit(struct flow_ctx *c, const char *code)
-{
-    const struct commune_unit *u = commune_list_by_code(c->fl->communes, code);
-    if (!u)
-        return false;
-    take_unit(c, u, NULL);
-    return true;
-}
-
-/* Buttons carrying the step index, pressed at that step. */
-static bool on_step_button(struct flow_ctx *c, const char *arg)
-{
-    size_t i;
-    const char *rest;
-    const struct flow_step *s = flow_turn_step(c);
-    bool here = false;
-    if (indexed(arg, "back:", &i, NULL) && i == c->s.i) {
-        go_back(c);
-        return true;
-    }
-    if (!s)
-        return false;
-    if (indexed(arg, "next:", &i, NULL) && (here = i == c->s.i) && s->kind == FLOW_STEP_SAY)
-        advance(c, NULL);
-    else if (indexed(arg, "yes:", &i, NULL) && (here = i == c->s.i) && s->kind == FLOW_STEP_CHECK)
-        check_answered(c, true);
-    else if (indexed(arg, "no:", &i, NULL) && (here = i == c->s.i) && s->kind == FLOW_STEP_CHECK)
-        check_answered(c, false);
-    else if (indexed(arg, "keep:", &i, NULL) && (here = i == c->s.i) && s->slot &&
-             flow_state_answer(&c->s, i))
-        advance(c, NULL);
-    else if (indexed(arg, "skip:", &i, NULL) && (here = i == c->s.i) && s->optional) {
-        store_answer(c, NULL);
-        advance(c, NULL);
-    } else if (indexed(arg, "opt:", &i, &rest) && (here = i == c->s.i) && s->type == SLOT_CHOICE)
-        return on_option(c, s, rest);
-    else if (indexed(arg, "cm:", &i, &rest) && (here = i == c->s.i) && s->type == SLOT_COMMUNE)
-        return on_unit(c, rest);
-    else
-        return false;
-    return here;
-}
-
-static void on_button(struct flow_ctx *c, const char *arg)
-{
-    if (c->s.offering && (strcmp(arg, "prof:yes") == 0 || strcmp(arg, "prof:no") == 0))
-        on_offer_button(c, strcmp(arg, "prof:yes") == 0);
-    else if (strcmp(arg, "cancel") == 0)
-        cancel(c);
-    else if (strcmp(arg, "help") == 0)
-        flow_view_help(c);
-    else if (c->s.offering)
-        flow_view_current(c, NULL);
-    else if (strcmp(arg, "nocode") == 0 && at_code_step(c))
-        flow_end_without_code(c);
-    else if (strcmp(arg, "edit") == 0)
-        flow_view_edit_choose(c);
-    else if (strncmp(arg, "edit:", 5) == 0)
-        edit_slot(c, flow_def_slot_step(c->s.def, arg + 5));
-    else if (!on_step_button(c, arg))
-        show_or_end(c, NULL); /* resume, or a stale button */
-}
-
-/* ===== Typed text ===== */
-
-/* Returns true when the turn was handed on (to the lookup). */
-static bool on_text(struct flow_ctx *c, const char *text)
-{
-    char rest[128];
-    enum flow_command cmd = flow_set_command(c->fl->defs, text, rest, sizeof rest);
-    const struct flow_step *s = flow_turn_step(c);
-    switch (cmd) {
-    case FLOW_CMD_CANCEL:
-        cancel(c);
-        return false;
-    case FLOW_CMD_MENU: /* paused, as the menu button leaves it: "tiếp tục" goes on */
-        dialog_turn_set_mode(c->t, NULL);
-        dialog_reply_menu(c->t);
-        return false;
-    case FLOW_CMD_HELP:
-        flow_view_help(c);
-        return false;
-    case FLOW_CMD_BACK:
-        if (c->s.offering)
-            flow_view_current(c, NULL);
-        else
-            go_back(c);
-        return false;
-    case FLOW_CMD_EDIT:
-        if (c->s.offering)
-            flow_view_current(c, NULL);
-        else if (*rest)
-            edit_slot(c, flow_def_find_slot(c->s.def, rest));
-        else
-            flow_view_edit_choose(c);
-        return false;
-    default:
-        break;
-    }
-    if (c->s.offering && (cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO)) {
-        on_offer_button(c, cmd == FLOW_CMD_YES);
-        return false;
-    }
-    if (c->s.offering) {
-        flow_view_with_note(c, "flow_use_buttons", NULL, 0);
-        return false;
-    }
-    if (at_code_step(c))
-        return flow_end_code_typed(c, text);
-    if (s->kind == FLOW_STEP_CHECK && check_typed(c, text, cmd))
-        return false;
-    if (s->kind == FLOW_STEP_SAY && cmd == FLOW_CMD_NEXT) {
-        advance(c, NULL);
-        return false;
-    }
-    if ((cmd == FLOW_CMD_YES || cmd == FLOW_CMD_NO) && s->slot && s->type != SLOT_TEXT &&
-        s->type != SLOT_CHOICE) {
-        flow_view_current(c, NULL); /* "có" under "tiếp tục?" is no name, no date */
-        return false;
-    }
-    if (s->slot) {
-        size_t at = c->s.i;
-        take_answer(c, text);
-        if (c->s.i != at)
-            flow_read_note_typed(c, text); /* taken: the same sent again is told */
-    } else {
-        flow_view_with_note(c, "flow_use_buttons", NULL, 0);
-    }
-    return false;
 }
 
 /* ===== Handlers ===== */
@@ -628,11 +444,11 @@ static bool on_mode(struct dialog_turn *t, void *ud)
         return true;
     }
     if (m->kind == BOT_MSG_BUTTON)
-        on_button(&c, m->text + 2);
+        flow_button_pressed(&c, m->text + 2);
     else if (m->kind == BOT_MSG_TEXT)
-        handed = on_text(&c, m->text);
+        handed = flow_typed_text(&c, m->text);
     else
-        show_or_end(&c, NULL);
+        flow_turn_show(&c, NULL);
     flow_turn_commit(&c);
     if (!handed)
         dialog_turn_done(t);
@@ -731,7 +547,7 @@ static bool on_paused_command(struct dialog_turn *t, void *ud)
     if (!expire_if_idle(&c, now)) {
         c.s.seen = now;
         if (cmd == FLOW_CMD_CANCEL) {
-            cancel(&c);
+            flow_turn_cancel(&c);
         } else {
             dialog_turn_set_mode(t, FLOW_MODE);
             if (cmd == FLOW_CMD_NEXT)
@@ -763,8 +579,8 @@ void flow_turn_begin(struct flow_ctx *c)
     if (c->said)
         flow_view_said(c, c->said);
     if (!c->s.offering)
-        skip_prefilled(c);
-    show_or_end(c, NULL);
+        flow_turn_skip_prefilled(c);
+    flow_turn_show(c, NULL);
 }
 
 struct flows *flows_new(struct dialog *d, const struct flow_set *defs,

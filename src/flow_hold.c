@@ -1,5 +1,8 @@
 /* flow_hold — a flow set aside while its user, a volunteer, assists a
- * resident (see flow.h): session.flow moves to FLOW_HELD_KEY and back. */
+ * resident (see flow.h): session.flow moves to FLOW_HELD_KEY and back. In
+ * /admin/stats it counts abandoned while set aside, taken back (as an undone
+ * cancel) when it returns within DVCBOT_FLOW_IDLE: the resident's flows take
+ * the user's place among the flows in progress, so the sweep cannot see it. */
 #include "dvcbot/flow_turn.h"
 
 #include <string.h>
@@ -18,6 +21,7 @@ const struct intent *flows_hold(struct flows *fl, struct dialog_turn *t)
     cJSON_AddItemToObject(t->session, FLOW_HELD_KEY, f);
     if (dialog_turn_mode(t) && strcmp(dialog_turn_mode(t), FLOW_MODE) == 0)
         dialog_turn_set_mode(t, NULL);
+    stats_flow_abandoned(fl->st, in->id, t->user_key); /* unless it comes back in time */
     return in;
 }
 
@@ -40,7 +44,14 @@ const struct intent *flows_unhold(struct flows *fl, struct dialog_turn *t)
         return NULL;
     }
     const struct intent *in = c.s.def->in;
-    stats_flow_back(fl->st, in->id, t->user_key); /* an assisted flow took its place there */
+    bool expired = flow_turn_now() - c.s.seen > (long)t->deps->cfg->flow_idle_s;
     flow_state_clear(&c.s);
+    if (expired) { /* set aside longer than it may wait: stays abandoned */
+        const struct tpl_var v[] = {{"name", in->name}, {"id", in->id}};
+        cJSON_DeleteItemFromObjectCaseSensitive(t->session, "flow");
+        dialog_turn_render(t, "flow_expired", v, 2);
+        return NULL;
+    }
+    stats_flow_undone(fl->st, in->id, t->user_key); /* in progress again, not abandoned */
     return in;
 }

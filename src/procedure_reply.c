@@ -5,6 +5,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_fee.h"
 #include "dvcbot/procedure_groups.h"
+#include "dvcbot/telegram.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,71 @@ size_t procedure_reply_screen_chars(const struct bot_reply *r)
     return n;
 }
 
+static size_t code_points(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Rows of one line (no newline in it) wrapped between words at
+ * PROCEDURE_REPLY_ROW_CHARS; a word longer than a row fills the rest of the
+ * row and goes on in the next ones. An empty line is one row. */
+static size_t line_rows(const char *s, size_t len)
+{
+    const size_t width = PROCEDURE_REPLY_ROW_CHARS;
+    size_t rows = 0, cur = 0; /* cur: characters on the row being filled */
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && s[i] == ' ')
+            i++;
+        size_t start = i;
+        while (i < len && s[i] != ' ')
+            i++;
+        size_t w = code_points(s + start, i - start);
+        if (w == 0)
+            continue;
+        if (cur && cur + 1 + w <= width) {
+            cur += 1 + w;
+            continue;
+        }
+        if (w > width && cur && cur + 1 < width) { /* a long word fills the row first */
+            w -= width - cur - 1;
+            cur = width;
+        }
+        if (cur) {
+            rows++;
+            cur = 0;
+        }
+        for (; w > width; w -= width)
+            rows++;
+        cur = w;
+    }
+    return rows + (cur > 0) + (rows == 0 && cur == 0);
+}
+
+size_t procedure_reply_screen_rows(const struct bot_reply *r)
+{
+    size_t rows = 0;
+    const char *s = r->text ? r->text : "";
+    for (;;) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        rows += line_rows(s, len);
+        if (!nl)
+            break;
+        s = nl + 1;
+    }
+    for (size_t b = 0; b < r->n_buttons;) {
+        bool pair = b + 1 < r->n_buttons && strlen(r->buttons[b].label) <= TELEGRAM_PAIR_LABEL_MAX &&
+                    strlen(r->buttons[b + 1].label) <= TELEGRAM_PAIR_LABEL_MAX;
+        b += pair ? 2 : 1;
+        rows += PROCEDURE_REPLY_KEYBOARD_ROW;
+    }
+    return rows;
+}
+
 const char *procedure_reply_variant(const struct tpl_set *t, const char *base,
                                     const struct procedure_info *p, char *name, size_t size)
 {
@@ -231,27 +297,39 @@ static void add_procedure_buttons(struct bot_reply *r, const struct intent *cons
     put_before_template_buttons(r, labels, payloads, n, keep_template_buttons);
 }
 
+/* name, or its variant "<name><variant>" when templates/ has one. */
+static const char *variant_of(const struct tpl_set *t, const char *name, const char *variant,
+                              char out[TPL_NAME_MAX])
+{
+    if (!variant || snprintf(out, TPL_NAME_MAX, "%s%s", name, variant) >= TPL_NAME_MAX ||
+        !tpl_exists(t, out))
+        return name;
+    return out;
+}
+
 /* Buttons the template itself adds (rendered once to count them). */
-static size_t template_buttons(const struct tpl_set *t)
+static size_t template_buttons(const struct tpl_set *t, const char *name)
 {
     struct bot_replies probe;
     bot_replies_init(&probe);
     const struct tpl_var vars[] = {{"part", "1"}, {"parts", "1"}};
-    struct bot_reply *r = tpl_render(t, "procedure_list", vars, 2, &probe);
+    struct bot_reply *r = tpl_render(t, name, vars, 2, &probe);
     size_t n = r ? r->n_buttons : 0;
     bot_replies_free(&probe);
     return n;
 }
 
-/* Every procedure, split over as few replies as the buttons allow. */
-static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, struct bot_replies *out)
+/* Every procedure, split over as few replies as the buttons allow, under
+ * template name (procedure_list or its variant). */
+static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, const char *name,
+                           struct bot_replies *out)
 {
     const struct intent *procs[PROCEDURE_REPLY_LIST_MAX];
     size_t n = 0;
     for (size_t i = 0; i < catalog_size(cat) && n < PROCEDURE_REPLY_LIST_MAX; i++)
         if (catalog_at(cat, i)->kind == INTENT_PROCEDURE)
             procs[n++] = catalog_at(cat, i);
-    size_t fixed = template_buttons(t);
+    size_t fixed = template_buttons(t, name);
     size_t per = BOT_MAX_BUTTONS > fixed ? BOT_MAX_BUTTONS - fixed : 1;
     size_t parts = n ? (n + per - 1) / per : 1;
     size_t chunk = n ? (n + parts - 1) / parts : 0;
@@ -260,7 +338,7 @@ static int reply_flat_list(const struct tpl_set *t, const struct catalog *cat, s
         snprintf(ps, sizeof ps, "%zu", part + 1);
         snprintf(pn, sizeof pn, "%zu", parts);
         const struct tpl_var vars[] = {{"part", ps}, {"parts", pn}};
-        struct bot_reply *r = tpl_render(t, "procedure_list", vars, 2, out);
+        struct bot_reply *r = tpl_render(t, name, vars, 2, out);
         size_t from = part * chunk, to = from + chunk < n ? from + chunk : n;
         if (r)
             add_procedure_buttons(r, procs + from, to - from, part + 1 == parts);
@@ -292,16 +370,6 @@ int procedure_reply_topics(const struct tpl_set *t, const struct catalog *cat, c
     return 0;
 }
 
-/* name, or its variant "<name><variant>" when templates/ has one. */
-static const char *variant_of(const struct tpl_set *t, const char *name, const char *variant,
-                              char out[TPL_NAME_MAX])
-{
-    if (!variant || snprintf(out, TPL_NAME_MAX, "%s%s", name, variant) >= TPL_NAME_MAX ||
-        !tpl_exists(t, out))
-        return name;
-    return out;
-}
-
 int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, const char *variant,
                          struct bot_replies *out)
 {
@@ -311,7 +379,7 @@ int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, con
             tpl_render(t, "procedure_list", NULL, 0, out); /* appends the "missing" reply */
             return -1;
         }
-        return reply_flat_list(t, cat, out);
+        return reply_flat_list(t, cat, variant_of(t, "procedure_list", variant, name), out);
     }
     return procedure_reply_topics(t, cat, variant_of(t, "procedure_groups", variant, name), NULL, 0,
                                   out);

@@ -216,6 +216,7 @@ static const struct reply_spec specs[] = {
     {"procedure_groups", ""},
     {"procedure_groups_assist", ""},
     {"procedure_list", "part parts"},
+    {"procedure_list_assist", "part parts"},
     {"procedure_more_documents", "count"},
     {"procedure_online_mot_phan", ""},
     {"procedure_online_toan_trinh", ""},

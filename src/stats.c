@@ -215,28 +215,17 @@ static void on_undone(redisReply *r, void *ud)
     free(proc);
 }
 
-static void flow_back(struct stats *st, const char *proc, const char *user_key, bool abandoned)
+void stats_flow_undone(struct stats *st, const char *proc, const char *user_key)
 {
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
     char *ud = xstrdup(proc);
-    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s %s",
-                      STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc, now,
-                      abandoned ? "1" : "0") != 0) {
+    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s 1",
+                      STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc, now) != 0) {
         free(ud);
-        sent(-1, "flow back");
+        sent(-1, "flow undone");
     }
-}
-
-void stats_flow_undone(struct stats *st, const char *proc, const char *user_key)
-{
-    flow_back(st, proc, user_key, true);
-}
-
-void stats_flow_back(struct stats *st, const char *proc, const char *user_key)
-{
-    flow_back(st, proc, user_key, false);
 }
 
 void stats_rating(struct stats *st, const char *proc, const char *commune, int stars)

@@ -88,12 +88,17 @@ bool flows_filter(struct dialog_turn *t, void *ud);
 /* A volunteer starts assisting a resident (volunteer.h): their unfinished
  * flow with answers they gave (running or paused) is set aside under
  * FLOW_HELD_KEY, so the resident's flow does not replace it; one at a time.
- * Returns its procedure, or NULL when nothing was set aside. */
+ * It counts abandoned in the stats until it comes back (flows_unhold), so
+ * one that never does is abandoned, as an idle flow is. Returns its
+ * procedure, or NULL when nothing was set aside. */
 const struct intent *flows_hold(struct flows *fl, struct dialog_turn *t);
 /* Assisting ends: the flow set aside is back in the session, paused (not
  * running: "tiếp tục", f:resume and /start go on with it), unless an
  * unfinished flow is there (a resident's left half-done: it waits for the
- * next end). Returns its procedure, or NULL when none came back. */
+ * next end); its abandonment is taken back (stats_flow_undone). One set
+ * aside longer than DVCBOT_FLOW_IDLE is dropped instead, staying abandoned,
+ * and the user told (flow_expired). Returns its procedure, or NULL when none
+ * came back. */
 const struct intent *flows_unhold(struct flows *fl, struct dialog_turn *t);
 
 /* Reads a typed line in a flow (t->match and t->line set) as a question

@@ -1,6 +1,7 @@
 /* flow_turn — one turn inside a guided flow, shared by the flow engine's
- * files: flow.c (handlers, moving between steps, answers), flow_view.c (what
- * the user sees) and flow_end.c (the closing dossier-code step). Not for other
+ * files: flow.c (handlers, moving between steps, answers), flow_button.c and
+ * flow_typed.c (what a press or a typed line does), flow_view.c (what the
+ * user sees) and flow_end.c (the closing dossier-code step). Not for other
  * modules: they use flow.h.
  *
  * A turn decodes session.flow once into c->s (flow_state.h), works on it and
@@ -59,6 +60,37 @@ enum valid_code flow_turn_validate(const struct flow_step *s, bool assist, const
                                    char *out, size_t cap);
 /* A check's answer typed: 1 yes, 0 no, -1 neither. */
 int flow_turn_check_option(const struct flow_ctx *c, const char *text);
+
+/* ===== flow.c: moving, answers, leaving (for flow_button.c, flow_typed.c) ===== */
+/* At the closing code step (past the last step). */
+bool flow_turn_at_code(const struct flow_ctx *c);
+/* Shows the current step under note (may be NULL), or at the code step
+ * counts the flow finished and asks for the code. */
+void flow_turn_show(struct flow_ctx *c, const char *note);
+/* To the next step that applies and was not filled in beforehand; after an
+ * edit, back where the user was (once every question a changed branch
+ * added is answered), a note saying what was changed. Shows it. */
+void flow_turn_advance(struct flow_ctx *c, const char *note);
+/* One step back (or out of an edit), shown. */
+void flow_turn_back(struct flow_ctx *c);
+/* Past the questions answered from the saved profile (not shown). */
+void flow_turn_skip_prefilled(struct flow_ctx *c);
+/* Stores value (copied; NULL: skipped) as the current question's answer. */
+void flow_turn_store(struct flow_ctx *c, const char *value);
+/* Stores a commune unit as the answer and advances; old: the name typed
+ * for a unit since merged ("xã Hua La cũ nay là…" noted), or NULL. */
+void flow_turn_take_unit(struct flow_ctx *c, const struct commune_unit *u, const char *old);
+/* Text typed at a question: validated and stored (then advances), or
+ * refused with the reason, or taken as a correction of the question before. */
+void flow_turn_take_answer(struct flow_ctx *c, const char *text);
+/* A check answered: yes goes on, no shows its "not ready" screen. */
+void flow_turn_check_answered(struct flow_ctx *c, bool yes);
+/* "Hủy": the flow kept for undo, dropped (counted abandoned unless
+ * finished), "đã hủy" shown. */
+void flow_turn_cancel(struct flow_ctx *c);
+/* "Sửa <mục>": to question step (its answer shown to change), to come back
+ * after; an unknown or unanswered one says so. */
+void flow_turn_edit(struct flow_ctx *c, int step);
 
 /* ===== flow_read.c ===== */
 /* A question about one fact ("phí bao nhiêu") of the flow's procedure or of

@@ -20,11 +20,19 @@
 #define PROCEDURE_REPLY_DOC_BYTES 100   /* one document line */
 #define PROCEDURE_REPLY_FIELD_BYTES 150 /* fee, time, agency */
 #define PROCEDURE_REPLY_LIST_MAX 64             /* procedures listed at most */
-/* One phone screen: characters of a reply's text and button labels
- * together (a 360 dp Telegram screen; tests/e2e/test_summary_screen.py
- * measures the same, with the rows). `dvcbot check` refuses facts whose
- * summary or fact reply would be longer. */
+/* One phone screen (a 360 dp Telegram screen, default text size;
+ * tests/e2e/test_summary_screen.py measures the same): at most
+ * PROCEDURE_REPLY_SCREEN_CHARS characters of a reply's text and button
+ * labels together, and at most PROCEDURE_REPLY_SCREEN_ROWS rows of text as
+ * the phone lays them out: each line wrapped between words at
+ * PROCEDURE_REPLY_ROW_CHARS characters (an empty line is a row), each row of
+ * buttons (two side by side when both labels are short, as telegram.c lays
+ * them out) as tall as PROCEDURE_REPLY_KEYBOARD_ROW rows. `dvcbot check`
+ * refuses facts whose summary or fact reply would be past either. */
 #define PROCEDURE_REPLY_SCREEN_CHARS 600
+#define PROCEDURE_REPLY_SCREEN_ROWS 26
+#define PROCEDURE_REPLY_ROW_CHARS 36
+#define PROCEDURE_REPLY_KEYBOARD_ROW 2
 
 /* Documents, fee, time, agency and how to submit, with buttons
  * "Hướng dẫn nộp trực tuyến" (flow:<id>; an office-only procedure gets the
@@ -58,8 +66,8 @@ int procedure_reply_ask_which(const struct tpl_set *t, const struct intent *a,
  * button per topic (PROCEDURE_REPLY_GROUP_PREFIX<group id>, template
  * procedure_groups); without, every procedure as buttons (i:<id>), split
  * over as few replies as BOT_MAX_BUTTONS allows, in catalog order.
- * variant (NULL: none): the topics' template "procedure_groups<variant>"
- * when templates/ has it (PROCEDURE_REPLY_ASSIST: to a volunteer, about the
+ * variant (NULL: none): the template "procedure_groups<variant>" (or
+ * "procedure_list<variant>" without topics) when templates/ has it (PROCEDURE_REPLY_ASSIST: to a volunteer, about the
  * resident they help). */
 #define PROCEDURE_REPLY_ASSIST "_assist"
 int procedure_reply_list(const struct tpl_set *t, const struct catalog *cat, const char *variant,
@@ -95,6 +103,8 @@ char *procedure_reply_online(const struct tpl_set *t, const struct procedure_inf
 /* Characters (code points) of r's text and button labels: how much of a
  * phone screen it takes (PROCEDURE_REPLY_SCREEN_CHARS). */
 size_t procedure_reply_screen_chars(const struct bot_reply *r);
+/* Rows of a phone screen r takes, text and buttons (PROCEDURE_REPLY_SCREEN_ROWS). */
+size_t procedure_reply_screen_rows(const struct bot_reply *r);
 
 /* The template name "<base>_<online>" when that variant exists (an
  * office-only procedure's summary names its flow button for the visit),

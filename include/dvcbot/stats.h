@@ -68,14 +68,13 @@ void stats_flow_touch(struct stats *st, const char *user_key);
 void stats_flow_finished(struct stats *st, const char *proc, const char *user_key, long seconds,
                          const char *commune);
 void stats_flow_abandoned(struct stats *st, const char *proc, const char *user_key);
-/* A cancelled flow taken back within FLOW_UNDO_S (flow_undo.c): in progress
- * again and its abandonment at the cancel taken back, so it ends counted
- * once, finished or abandoned; dvcbot_flows_total{event="undone"} counts
- * these (a counter cannot go down: abandoned minus undone is the figure). */
+/* A cancelled flow taken back within FLOW_UNDO_S (flow_undo.c), or a flow
+ * set aside while its user assisted a resident back (flows_unhold, flow.h):
+ * in progress again and its abandonment at the cancel or the set-aside taken
+ * back, so it ends counted once, finished or abandoned;
+ * dvcbot_flows_total{event="undone"} counts these (a counter cannot go down:
+ * abandoned minus undone is the figure). */
 void stats_flow_undone(struct stats *st, const char *proc, const char *user_key);
-/* A flow set aside while its user assisted a resident is back (flows_unhold):
- * in progress again, nothing else counted. */
-void stats_flow_back(struct stats *st, const char *proc, const char *user_key);
 void stats_rating(struct stats *st, const char *proc, const char *commune, int stars);
 /* A flow a volunteer ran for a resident reached its end: per volunteer,
  * per commune, and per procedure ("assisted" in /admin/stats flows: of

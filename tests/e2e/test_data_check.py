@@ -1,8 +1,8 @@
 """`dvcbot check` on a copy of intents/ and templates/: what it refuses, each
 problem named by file and field, and the exit status CI acts on.
 
-One phone screen (include/dvcbot/procedure_reply.h PROCEDURE_REPLY_SCREEN_CHARS,
-the 600 characters of tests/e2e/test_summary_screen.py) holds a procedure's
+One phone screen (include/dvcbot/procedure_reply.h PROCEDURE_REPLY_SCREEN_CHARS
+and _ROWS, the 600 characters and 26 rows of tests/e2e/test_summary_screen.py) holds a procedure's
 summary and each fact reply ("phí bao nhiêu", "bao lâu thì có"...); a fact
 reply shows at most 600 bytes of its field (include/dvcbot/followup.h
 FOLLOWUP_FIELD_BYTES). Before, check let a 700-byte fee text through and only
@@ -74,7 +74,19 @@ class DataCheckTest(unittest.TestCase):
         status, out = self.check()
         self.assertEqual(status, 1, out)
         self.assertRegex(out, r"intents/khai_tu\.json: procedure: the summary would be \d+ characters "
-                              r"with its buttons, over one phone screen \(600\)")
+                              r"(in \d+ rows )?with its buttons, over one phone screen \(600 characters, 26 rows\)")
+
+    def test_a_summary_taller_than_one_phone_screen_is_refused_though_its_characters_fit(self):
+        # check counted characters only: 11 summaries sat at exactly the 26
+        # rows the phone shows, and a fourth document line (47 characters,
+        # the summary still under 600) went through at 28 rows
+        self.edit("khai_tu", lambda d: d["procedure"]["documents"].append(
+            "Bản sao thẻ căn cước của người mất, nếu còn giữ"))
+        status, out = self.check()
+        self.assertEqual(status, 1, out)
+        self.assertRegex(out, r"intents/khai_tu\.json: procedure: the summary would be \d+ rows "
+                              r"with its buttons, over one phone screen \(600 characters, 26 rows\)")
+        self.assertNotIn("characters in", out)                 # the characters alone fit
 
     def test_a_fact_reply_past_one_screen_is_refused_though_its_field_fits(self):
         # 590 bytes of plain letters are 590 characters: with the name and

@@ -82,6 +82,20 @@ class UnderstandingTest(unittest.TestCase):
         self.assertIn("cần hỏi việc gì", replies[0]["text"])
         self.assertEqual([judge.name(r) for r in replies], ["khac", "khac", "khac"])
 
+    def test_menu_a_lone_yes_and_bare_service_words_are_judged_for_their_reply(self):
+        """"Menu" typed gets the main menu and a lone "ừ" the polite "Dạ, cần
+        hỏi gì" (yes_no_alone): right replies the judge did not recognise. "các
+        dịch vụ công trực tuyến" got the VNeID screens and "muốn làm giấy tờ"
+        "which one?" between land and another procedure: both now get what the
+        bot helps with (tro_giup claims, narrow: the words alone)."""
+        judge = self.service.judge
+        replies = judge.ask(["Menu", "ừ", "các dịch vụ công trực tuyến", "muốn làm giấy tờ",
+                             "dang nhap dich vu cong"])
+        self.assertEqual([judge.name(r) for r in replies],
+                         ["tro_giup", "khac", "tro_giup", "tro_giup", "huong_dan_vneid"])
+        self.assertIn("Tôi có thể giúp anh/chị", replies[2]["text"])
+        self.assertNotIn("VNeID", replies[2]["text"].split("\n")[0])
+
 
 if __name__ == "__main__":
     unittest.main()

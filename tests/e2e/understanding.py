@@ -136,7 +136,11 @@ class Judge:
         self.next_user = 8100000000
         self.signatures = {}  # first line -> id
         self.variants = []    # (regex, id) for replies that depend on the line
-        for name, ident in (("lookup_ask_code_for", "tra_cuu_ho_so"),
+        for name, ident in (# "menu" typed: the main menu, what tro_giup ("Trợ giúp, menu") stands for
+                            ("menu", "tro_giup"),
+                            # a lone "ừ", "uh" with nothing asked: "Dạ. Anh/chị cần hỏi gì…", no answer
+                            ("yes_no_alone", FALLBACK),
+                            ("lookup_ask_code_for", "tra_cuu_ho_so"),
                             ("lookup_ask_code_pay_for", "thanh_toan"),
                             # don_vi_hanh_chinh naming a unit, or asking about old papers
                             ("commune_answer_old", "don_vi_hanh_chinh"),

@@ -266,6 +266,28 @@ static void test_shorten_cuts_at_words_and_keeps_utf8_whole(void **state)
     free(s);
 }
 
+/* The rows a phone shows (as tests/e2e/test_summary_screen.py measures):
+ * 40 characters wrap to two rows, an empty line is one, a word longer than
+ * a row fills it and goes on; the long button has a keyboard row of its
+ * own, the two short ones share one. */
+static void test_screen_rows_wrap_lines_and_count_keyboard_rows(void **state)
+{
+    (void)state;
+    char text[] = "aaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n\nc";
+    char flow[] = "Hướng dẫn nộp trực tuyến", full[] = "Xem đầy đủ", lookup[] = "Tra cứu hồ sơ";
+    struct bot_reply r = {.text = text, .n_buttons = 3};
+    r.buttons[0].label = flow;
+    r.buttons[1].label = full;
+    r.buttons[2].label = lookup;
+    assert_int_equal(procedure_reply_screen_rows(&r), 2 + 1 + 1 + 2 * PROCEDURE_REPLY_KEYBOARD_ROW);
+    char wide[] = "đđđđđđđđđđđđđđđđđđđđđđđđđđđđđđđđđđđđ"; /* 36 two-byte letters: one row */
+    struct bot_reply w = {.text = wide};
+    assert_int_equal(procedure_reply_screen_rows(&w), 1);
+    char long_word[] = "ab https://dichvucong.gov.vn/p/home/dvc-tim-kiem-thu-tuc.html"; /* 3 + 58 */
+    struct bot_reply l = {.text = long_word};
+    assert_int_equal(procedure_reply_screen_rows(&l), 2); /* 36 on the first row, 25 on the next */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_ask_which_offers_both_ids),
         cmocka_unit_test(test_list_is_one_screen_of_topics_then_one_screen_per_topic),
         cmocka_unit_test(test_shorten_cuts_at_words_and_keeps_utf8_whole),
+        cmocka_unit_test(test_screen_rows_wrap_lines_and_count_keyboard_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
