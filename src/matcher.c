@@ -505,34 +505,32 @@ static void classify_once(const struct matcher *m, const char *text, size_t len,
 
 /* ===== The particle "ạ" ===== */
 
-static bool lists_string(const cJSON *arr, const char *s)
+static bool lists_string(char *const *v, size_t n, const char *s)
 {
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr)
-        if (cJSON_IsString(e) && strcmp(e->valuestring, s) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
             return true;
     return false;
 }
 
-static bool is_particle(const cJSON *particles, const char *w, size_t n)
+static bool is_particle(const struct matcher *m, const char *w, size_t n)
 {
-    const cJSON *e;
-    cJSON_ArrayForEach(e, particles)
-        if (cJSON_IsString(e) && norm_same_word(w, n, e->valuestring, strlen(e->valuestring)))
+    for (size_t i = 0; i < m->n_particles; i++)
+        if (norm_same_word(w, n, m->particles[i], strlen(m->particles[i])))
             return true;
     return false;
 }
 
 /* text's words but its particles, one space apart, into a new string; NULL
  * when it has no particle or nothing else. */
-static char *without_particles(const cJSON *particles, const char *text, size_t len)
+static char *without_particles(const struct matcher *m, const char *text, size_t len)
 {
     char *kept = xmalloc(len + 1);
     size_t klen = 0, n;
     bool dropped = false;
     const char *at = text, *w;
     while ((w = norm_next_word(&at, text + len, &n))) {
-        if (is_particle(particles, w, n)) {
+        if (is_particle(m, w, n)) {
             dropped = true;
             continue;
         }
@@ -556,11 +554,9 @@ static char *without_particles(const cJSON *particles, const char *text, size_t 
 static void reread_without_particles(const struct matcher *m, const char *text, size_t len,
                                      struct match_result *out, char **line)
 {
-    const cJSON *tuning = catalog_extra(m->cat, "matcher");
-    if (!out->alt_id ||
-        !lists_string(cJSON_GetObjectItemCaseSensitive(tuning, "particle_readings"), out->id))
+    if (!out->alt_id || !lists_string(m->particle_readings, m->n_particle_readings, out->id))
         return;
-    char *kept = without_particles(cJSON_GetObjectItemCaseSensitive(tuning, "particles"), text, len);
+    char *kept = without_particles(m, text, len);
     if (!kept)
         return;
     struct match_result again;

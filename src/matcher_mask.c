@@ -157,9 +157,25 @@ static void load_requires(struct matcher *m, struct problems *pb, size_t i,
     }
 }
 
+/* Each string of a _matcher.json list, copied, into *v (non-strings are
+ * reported by check_particles and skipped, as classification skips them). */
+static void copy_strings(const cJSON *arr, char ***v, size_t *n)
+{
+    const cJSON *e;
+    *v = NULL;
+    *n = 0;
+    cJSON_ArrayForEach(e, arr) {
+        if (!cJSON_IsString(e))
+            continue;
+        *v = xrealloc(*v, (*n + 1) * sizeof **v);
+        (*v)[(*n)++] = xstrdup(e->valuestring);
+    }
+}
+
 /* "particles" (words as typed, "ạ") and "particle_readings" (catalog ids)
- * of _matcher.json: read at classification (matcher.c), checked here. */
-static void check_particles(const struct matcher *m, struct problems *pb, const cJSON *tuning)
+ * of _matcher.json: checked and copied into m here, read at
+ * classification (matcher.c) without touching the JSON. */
+static void load_particles(struct matcher *m, struct problems *pb, const cJSON *tuning)
 {
     const cJSON *words = cJSON_GetObjectItemCaseSensitive(tuning, "particles");
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(tuning, "particle_readings"), *e;
@@ -177,6 +193,8 @@ static void check_particles(const struct matcher *m, struct problems *pb, const 
         if (!cJSON_IsString(e) || !catalog_find(m->cat, e->valuestring))
             problemf(pb, "_matcher.json", "particle_readings", "'%s': no such id",
                      cJSON_IsString(e) ? e->valuestring : "?");
+    copy_strings(words, &m->particles, &m->n_particles);
+    copy_strings(ids, &m->particle_readings, &m->n_particle_readings);
 }
 
 void matcher_mask_load(struct matcher *m, struct problems *pb)
@@ -190,7 +208,7 @@ void matcher_mask_load(struct matcher *m, struct problems *pb)
                  1, NULL, &m->choice_words, ln);
     for (size_t i = 0; i < m->n_intents; i++)
         load_requires(m, pb, i, ln);
-    check_particles(m, pb, tuning);
+    load_particles(m, pb, tuning);
     free(ln);
 }
 
@@ -205,6 +223,12 @@ void matcher_mask_free(struct matcher *m)
     for (size_t i = 0; i < m->n_places; i++)
         free(m->place_marks[i]);
     free(m->place_marks);
+    for (size_t i = 0; i < m->n_particles; i++)
+        free(m->particles[i]);
+    free(m->particles);
+    for (size_t i = 0; i < m->n_particle_readings; i++)
+        free(m->particle_readings[i]);
+    free(m->particle_readings);
 }
 
 /* ===== Editing a line ===== */

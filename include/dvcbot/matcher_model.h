@@ -126,6 +126,12 @@ struct matcher {
     size_t n_places;
     struct wordmap lead_ins;     /* "cho em hỏi", "hỏi về" (_matcher.json) */
     struct wordmap choice_words; /* "số", "chọn": with a number, a choice */
+    /* _matcher.json's "particles" (words as typed, "ạ") and
+     * "particle_readings" (ids), copied at load; owned, freed with m. */
+    char **particles;
+    size_t n_particles;
+    char **particle_readings;
+    size_t n_particle_readings;
     struct matcher_cue *cues;    /* every intent's match.requires */
     size_t n_cues;
     bool needs_cue[MATCHER_MAX_INTENTS];

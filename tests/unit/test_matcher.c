@@ -414,6 +414,36 @@ static void test_prefilter_never_skips_a_line_a_pattern_matches(void **state)
     assert_true(skipped > matched); /* and the prefilter skips most tries */
 }
 
+/* _matcher.json's "particles" and "particle_readings" are copied into the
+ * model at load (no JSON lookup per line), and the "ạ" re-read reads them
+ * there: without the model's readings a line read as a greeting stays one. */
+static void test_particle_lists_are_read_once_at_load(void **state)
+{
+    struct fixture *f = *state;
+    const cJSON *tuning = catalog_extra(f->cat, "matcher");
+    const cJSON *words = cJSON_GetObjectItemCaseSensitive(tuning, "particles");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(tuning, "particle_readings");
+    assert_int_equal(f->m->n_particles, (size_t)cJSON_GetArraySize(words));
+    assert_int_equal(f->m->n_particle_readings, (size_t)cJSON_GetArraySize(ids));
+    for (size_t i = 0; i < f->m->n_particles; i++) {
+        const cJSON *e = cJSON_GetArrayItem(words, (int)i);
+        assert_string_equal(f->m->particles[i], e->valuestring);
+        assert_ptr_not_equal(f->m->particles[i], e->valuestring); /* owned copy */
+    }
+    for (size_t i = 0; i < f->m->n_particle_readings; i++)
+        assert_string_equal(f->m->particle_readings[i], cJSON_GetArrayItem(ids, (int)i)->valuestring);
+    assert_true(f->m->n_particles >= 1 && f->m->n_particle_readings >= 1);
+
+    const char *text = "hỏi người có công ạ";
+    struct match_result r = classify(state, text);
+    assert_string_not_equal(r.id, "chao_hoi");
+    size_t n = f->m->n_particle_readings;
+    f->m->n_particle_readings = 0; /* the model's list, not the JSON, decides */
+    struct match_result without = classify(state, text);
+    f->m->n_particle_readings = n;
+    assert_string_equal(without.id, "chao_hoi");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_every_example_classifies_to_its_intent),
         cmocka_unit_test(test_prefilter_keeps_every_alternative_and_skips_what_cannot_match),
         cmocka_unit_test(test_prefilter_never_skips_a_line_a_pattern_matches),
+        cmocka_unit_test(test_particle_lists_are_read_once_at_load),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
