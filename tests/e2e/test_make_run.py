@@ -101,6 +101,7 @@ class MakeRunTest(unittest.TestCase):
         env = dict(os.environ, DVCBOT_LISTEN="127.0.0.1:%d" % self.port, DVCBOT_DATA_DIR=self.tmp)
         env.pop("REDIS_URL", None)
         env.pop("MAKEFLAGS", None)
+        env.pop("GLIBC_TUNABLES", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
         args = ["make", "-s", "--no-print-directory", "run", "BUILD=" + build, "RUN_DIR=" + self.run_dir]
@@ -137,6 +138,29 @@ class MakeRunTest(unittest.TestCase):
         """Ctrl-C in make run's terminal; what it printed."""
         os.killpg(self.make.pid, signal.SIGINT)
         return self.make.communicate(timeout=30 * SLOW)[0].decode()
+
+    def served_environ(self):
+        """The environment of the `dvcbot serve` make run started (its session)."""
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.getsid(int(pid)) != self.make.pid:
+                    continue
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+                if b"serve" not in argv or not any(a.endswith(b"dvcbot") for a in argv):
+                    continue
+                with open("/proc/%s/environ" % pid, "rb") as f:
+                    return dict(e.decode().split("=", 1) for e in f.read().split(b"\0") if b"=" in e)
+            except (OSError, ProcessLookupError):
+                continue
+        self.fail("no dvcbot serve in make run's session")
+
+    def test_serves_with_the_deployments_malloc_setting(self):
+        # As docker/Dockerfile: glibc's thread cache keeps 256 blocks a size (bench/README.md, path10b).
+        self.start_make_run()
+        wait_until(self.healthy, 60, what="make run to serve")
+        self.assertEqual(self.served_environ().get("GLIBC_TUNABLES"), "glibc.malloc.tcache_count=256")
+        self.assertIn('"msg":"stopped"', self.ctrl_c())
 
     def test_prints_how_to_stop_chat_finds_its_redis_and_ctrl_c_stops_both(self):
         self.start_make_run()
