@@ -268,7 +268,7 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
 static void on_button(struct dialog_turn *t, void *ud)
 {
     struct erase *e = ud;
-    if (strcmp(t->arg, ERASE_DESK_PAYLOAD + 6) == 0) {
+    if (strcmp(t->arg, &ERASE_DESK_PAYLOAD[sizeof "erase:" - 1]) == 0) {
         erase_desk_issue(t); /* the code a desk officer types: erase_desk.h */
         return;
     }
