@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 15
+local LIBRARY_VERSION = 16
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1555,6 +1555,19 @@ redis.register_function('desk_code_new', function(keys, args)
   redis.call('SET', keys[2], args[2], 'EX', args[3])
   redis.call('SADD', keys[3], keys[2])
   redis.call('EXPIRE', keys[3], args[4])
+  return 1
+end)
+
+-- "Không xóa" in the chat (erase.c): the user's outstanding code goes, with
+-- its index and its line in refs:{<user>}, so a resident who said no cannot
+-- be erased by a code they were shown. Returns 1 when there was one, else 0.
+-- KEYS: ec:{<user>}, refs:{<user>}.
+-- (erase_desk)
+redis.register_function('desk_code_drop', function(keys, args)
+  local old = redis.call('GET', keys[1])
+  if not old then return 0 end
+  redis.call('DEL', keys[1], 'ec:h:' .. old)
+  redis.call('SREM', keys[2], 'ec:h:' .. old)
   return 1
 end)
 
