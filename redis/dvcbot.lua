@@ -782,16 +782,14 @@ end)
 -- A flow counted abandoned at a cancel, taken back ("Tiếp tục hồ sơ vừa
 -- hủy"): in progress again, and no longer abandoned, unless the user is in
 -- the active set (the cancel's count did not reach Redis, nothing to take
--- back). Returns 1 when the abandoned count went down. ARGV[4] '0': only
--- in progress again (a flow set aside while its user assisted a resident).
+-- back). Returns 1 when the abandoned count went down.
 -- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows.
--- ARGV: user key, procedure, now, '1' (taken back) or '0'.
+-- ARGV: user key, procedure, now.
 -- (stats)
 redis.register_function('stats_flow_undo', function(keys, args)
   if redis.call('ZSCORE', keys[1], args[1]) then return 0 end
   redis.call('ZADD', keys[1], args[3], args[1])
   redis.call('HSET', keys[2], args[1], args[2])
-  if args[4] ~= '1' then return 0 end
   local field = args[2] .. '|abandoned'
   if tonumber(redis.call('HGET', keys[3], field) or '0') < 1 then return 0 end
   redis.call('HINCRBY', keys[3], field, -1) return 1
