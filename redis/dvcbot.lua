@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 15
+local LIBRARY_VERSION = 16
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -782,16 +782,14 @@ end)
 -- A flow counted abandoned at a cancel, taken back ("Tiếp tục hồ sơ vừa
 -- hủy"): in progress again, and no longer abandoned, unless the user is in
 -- the active set (the cancel's count did not reach Redis, nothing to take
--- back). Returns 1 when the abandoned count went down. ARGV[4] '0': only
--- in progress again (a flow set aside while its user assisted a resident).
+-- back). Returns 1 when the abandoned count went down.
 -- KEYS: {stats}:active, {stats}:active_proc, {stats}:flows.
--- ARGV: user key, procedure, now, '1' (taken back) or '0'.
+-- ARGV: user key, procedure, now.
 -- (stats)
 redis.register_function('stats_flow_undo', function(keys, args)
   if redis.call('ZSCORE', keys[1], args[1]) then return 0 end
   redis.call('ZADD', keys[1], args[3], args[1])
   redis.call('HSET', keys[2], args[1], args[2])
-  if args[4] ~= '1' then return 0 end
   local field = args[2] .. '|abandoned'
   if tonumber(redis.call('HGET', keys[3], field) or '0') < 1 then return 0 end
   redis.call('HINCRBY', keys[3], field, -1) return 1
@@ -1555,6 +1553,19 @@ redis.register_function('desk_code_new', function(keys, args)
   redis.call('SET', keys[2], args[2], 'EX', args[3])
   redis.call('SADD', keys[3], keys[2])
   redis.call('EXPIRE', keys[3], args[4])
+  return 1
+end)
+
+-- "Không xóa" in the chat (erase.c): the user's outstanding code goes, with
+-- its index and its line in refs:{<user>}, so a resident who said no cannot
+-- be erased by a code they were shown. Returns 1 when there was one, else 0.
+-- KEYS: ec:{<user>}, refs:{<user>}.
+-- (erase_desk)
+redis.register_function('desk_code_drop', function(keys, args)
+  local old = redis.call('GET', keys[1])
+  if not old then return 0 end
+  redis.call('DEL', keys[1], 'ec:h:' .. old)
+  redis.call('SREM', keys[2], 'ec:h:' .. old)
   return 1
 end)
 

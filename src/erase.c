@@ -259,7 +259,7 @@ static bool on_confirm_mode(struct dialog_turn *t, void *ud)
         return true;
     }
     if (cmd == FLOW_CMD_NO || cmd == FLOW_CMD_CANCEL) {
-        reply_kept(t);
+        erase_desk_cancel(t, reply_kept); /* a code shown before goes too */
         return true;
     }
     return false;
@@ -273,7 +273,7 @@ static void on_button(struct dialog_turn *t, void *ud)
         return;
     }
     if (strcmp(t->arg, "yes") != 0) {
-        reply_kept(t);
+        erase_desk_cancel(t, reply_kept); /* a code shown before goes too */
         return;
     }
     if (dialog_turn_refuse_degraded(t))

@@ -110,6 +110,44 @@ void erase_desk_issue(struct dialog_turn *t)
     }
 }
 
+struct cancel {
+    struct dialog_turn *t;
+    void (*then)(struct dialog_turn *t);
+};
+
+static void on_dropped(redisReply *r, void *ud)
+{
+    struct cancel *c = ud;
+    struct dialog_turn *t = c->t;
+    void (*then)(struct dialog_turn *) = c->then;
+    free(c);
+    if (store_reply_failed(r) || r->type != REDIS_REPLY_INTEGER) {
+        log_msg(LOG_WARN, "desk code not dropped: redis failed");
+        dialog_reply_busy_store(t);
+        dialog_turn_done(t);
+        return;
+    }
+    then(t);
+}
+
+void erase_desk_cancel(struct dialog_turn *t, void (*then)(struct dialog_turn *t))
+{
+    if (dialog_turn_refuse_degraded(t))
+        return;
+    char own[KEY_MAX], refs[KEY_MAX];
+    dialog_user_redis_key(own, sizeof own, "ec:", t->user_key, NULL);
+    dialog_user_redis_key(refs, sizeof refs, "refs:", t->user_key, NULL);
+    const char *args[] = {own, refs};
+    struct cancel *c = xcalloc(1, sizeof *c);
+    c->t = t;
+    c->then = then;
+    if (redis_fcall(t->deps->store, "desk_code_drop", on_dropped, c, 2, 2, args, NULL) != 0) {
+        free(c);
+        dialog_reply_busy_store(t);
+        dialog_turn_done(t);
+    }
+}
+
 /* ===== At the desk ===== */
 
 struct take {

@@ -1,7 +1,8 @@
-/* outbox — queues, token buckets, per-chat ordering and retries. The item
- * lists themselves are outbox_queue.c. */
+/* outbox — queues, token buckets, per-chat ordering and verdicts. The item
+ * lists themselves are outbox_queue.c; when to retry, outbox_retry.c. */
 #include "dvcbot/outbox.h"
 #include "dvcbot/outbox_queue.h"
+#include "dvcbot/outbox_retry.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -62,7 +63,6 @@ struct outbox {
 };
 
 static void schedule(struct outbox *ob, uint64_t delay_ms);
-static uint64_t backoff_ms(uint64_t base, uint64_t cap, unsigned n);
 static void maybe_flushed(struct outbox *ob);
 static size_t total_queued(const struct outbox *ob);
 static void land(struct outbox *ob, struct outbox_item *it);
@@ -281,12 +281,7 @@ struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
 {
     struct outbox *ob = xcalloc(1, sizeof *ob);
     ob->loop = loop;
-    ob->retry = (struct outbox_retry){
-        .base_ms = retry_base_ms ? retry_base_ms : OUTBOX_RETRY_BASE_MS,
-        .max_ms = OUTBOX_RETRY_MAX_MS,
-        .max_attempts = OUTBOX_MAX_ATTEMPTS,
-        .max_age_ms = OUTBOX_MAX_AGE_MS,
-    };
+    ob->retry = outbox_retry_defaults(retry_base_ms);
     strmap_init(&ob->busy);
     strmap_init(&ob->pending);
     strmap_init(&ob->blocked);
@@ -302,16 +297,7 @@ struct outbox *outbox_new(uv_loop_t *loop, unsigned retry_base_ms)
 
 void outbox_set_retry(struct outbox *ob, const struct outbox_retry *r)
 {
-    if (r->base_ms)
-        ob->retry.base_ms = r->base_ms;
-    if (r->max_ms)
-        ob->retry.max_ms = r->max_ms;
-    if (r->max_attempts)
-        ob->retry.max_attempts = r->max_attempts;
-    if (r->max_age_ms)
-        ob->retry.max_age_ms = r->max_age_ms;
-    if (ob->retry.max_ms < ob->retry.base_ms)
-        ob->retry.max_ms = ob->retry.base_ms;
+    outbox_retry_update(&ob->retry, r);
 }
 
 void outbox_on_failed(struct outbox *ob, outbox_failed_cb cb, void *ud)
@@ -496,8 +482,8 @@ void outbox_gate_answer(struct outbox *ob, struct outbox_item *it, enum outbox_g
     case OUTBOX_GATE_WAIT: /* an earlier message of the user is still on its way elsewhere */
         land(ob, it);
         it->gate_waits++;
-        it->not_before_ms = clock_now_ms() + (int64_t)backoff_ms(OUTBOX_GATE_MIN_MS, OUTBOX_GATE_MAX_MS,
-                                                                 it->gate_waits);
+        it->not_before_ms = clock_now_ms() +
+                            (int64_t)outbox_backoff_ms(OUTBOX_GATE_MIN_MS, OUTBOX_GATE_MAX_MS, it->gate_waits);
         if (ob->closing)
             item_finish(ob, it, OUTBOX_FAILED);
         else
@@ -580,42 +566,6 @@ static void drop_chat(struct outbox *ob, enum bot_channel ch, const char *chat)
     }
 }
 
-/* Capped exponential backoff with jitter in [d/2, d]: retries of many
- * items that failed together (an API outage) spread out. */
-static uint64_t backoff_ms(uint64_t base, uint64_t cap, unsigned n)
-{
-    uint64_t d = base;
-    for (unsigned i = 1; i < n && d < cap; i++)
-        d *= 2;
-    if (d > cap)
-        d = cap;
-    return d / 2 + (uint64_t)rand() % (d / 2 + 1);
-}
-
-/* How long a failed item waits, or -1 when it gives up (it->reason says why). */
-static int64_t retry_delay(struct outbox *ob, struct outbox_item *it, enum outbox_verdict v,
-                           unsigned retry_after_ms)
-{
-    int64_t delay;
-    if (v == OUTBOX_RETRY_AFTER) {
-        it->throttled++;
-        delay = retry_after_ms ? retry_after_ms
-                               : (int64_t)backoff_ms(OUTBOX_THROTTLE_MIN_MS, OUTBOX_THROTTLE_MAX_MS,
-                                                     it->throttled);
-    } else {
-        if (++it->attempts >= ob->retry.max_attempts) {
-            it->reason = "gave_up";
-            return -1;
-        }
-        delay = (int64_t)backoff_ms(ob->retry.base_ms, ob->retry.max_ms, it->attempts);
-    }
-    if (clock_now_ms() + delay - it->queued_ms > (int64_t)ob->retry.max_age_ms) {
-        it->reason = "expired";
-        return -1;
-    }
-    return delay;
-}
-
 static void report_failed(struct outbox *ob, struct outbox_item *it)
 {
     if (!it->reason)
@@ -647,7 +597,7 @@ void outbox_delivered(struct outbox *ob, struct outbox_item *it, enum outbox_ver
     land(ob, it);
     int64_t delay = 0;
     if (v == OUTBOX_RETRY || v == OUTBOX_RETRY_AFTER) {
-        delay = retry_delay(ob, it, v, retry_after_ms);
+        delay = outbox_retry_delay(&ob->retry, it, v == OUTBOX_RETRY_AFTER, retry_after_ms, clock_now_ms());
         if (delay < 0)
             v = OUTBOX_FAILED;
     }

@@ -221,7 +221,7 @@ void stats_flow_undone(struct stats *st, const char *proc, const char *user_key)
     snprintf(now, sizeof now, "%lld", (long long)clock_now());
     add_refs(st, user_key, STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC);
     char *ud = xstrdup(proc);
-    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s 1",
+    if (store_command(st->store, on_undone, ud, "FCALL stats_flow_undo 3 %s %s %s %s %s %s",
                       STATS_KEY_ACTIVE, STATS_KEY_ACTIVE_PROC, K_FLOWS, user_key, proc, now) != 0) {
         free(ud);
         sent(-1, "flow undone");

@@ -14,7 +14,8 @@
  *
  * The confirmation's third button, erase:desk (or "3" typed under it),
  * gives the one-time code of an erasure at the commune desk (erase_desk.h);
- * the desk's erasure is this one, ordered as the user's own erase:yes.
+ * the desk's erasure is this one, ordered as the user's own erase:yes. A
+ * "Không xóa" (erase:no, or a typed no) drops that code before erase_kept.
  *
  * The confirmation is a button only: while it is asked (mode "erase"), a
  * typed yes ("có", "ok") gets erase_press_button (the question again, with

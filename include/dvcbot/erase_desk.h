@@ -6,7 +6,9 @@
  * hands it here) draws a 6-digit code and shows it (template erase_desk_code).
  * Redis keeps its SHA-256 under the user's tag, ec:{<user key>}, and an index
  * ec:h:<sha256> → user key listed in refs:{<user key>} (so erase-my-data
- * deletes both), for ERASE_DESK_CODE_S; a new code replaces the old one.
+ * deletes both), for ERASE_DESK_CODE_S; a new code replaces the old one, and
+ * "Không xóa" (erase:no, or a typed no under the question) drops it
+ * (erase_desk_cancel, Redis function desk_code_drop).
  *
  * At the desk (console_erase.c): erase_desk_take checks a typed code in one
  * Redis function (desk_code_take): wrong tries count per token and per
@@ -33,6 +35,12 @@
 
 /* The chat side: draws, stores and shows a code; finishes the turn. */
 void erase_desk_issue(struct dialog_turn *t);
+/* The chat side of "Không xóa": drops the user's outstanding code (a
+ * resident who said no must not be erasable by a code they were shown),
+ * then calls then(t), which replies and finishes the turn. When the code
+ * cannot be dropped (Redis down or degraded), the turn gets busy_store
+ * instead and then is never called: the user presses again. */
+void erase_desk_cancel(struct dialog_turn *t, void (*then)(struct dialog_turn *t));
 
 enum erase_desk_result {
     ERASE_DESK_ORDERED,   /* the code was right: the user's erasure has run */

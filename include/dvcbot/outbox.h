@@ -19,30 +19,13 @@
 #define DVCBOT_OUTBOX_H
 
 #include "dvcbot/msg.h"
+#include "dvcbot/outbox_retry.h"  /* struct outbox_retry, the retry policy and its defaults */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
-/* Retry policy defaults (outbox_set_retry). A transient failure (5xx,
- * timeout, connection refused) waits a capped exponential backoff with
- * jitter: base, 2 base, 4 base ... up to max, each drawn in [d/2, d]; after
- * max_attempts such failures the item gives up. A throttle (Telegram 429
- * with retry_after, Zalo -32) waits what the channel said, or a throttle
- * backoff of its own (1 s doubling to OUTBOX_THROTTLE_MAX_MS) when it said
- * nothing, and never uses up an attempt; an item still not sent max_age_ms
- * after it was queued gives up ("expired"). */
-#define OUTBOX_MAX_ATTEMPTS 10
-#define OUTBOX_RETRY_BASE_MS 5000
-#define OUTBOX_RETRY_MAX_MS (5 * 60 * 1000)
-#define OUTBOX_MAX_AGE_MS (24u * 3600 * 1000)
-#define OUTBOX_THROTTLE_MIN_MS 1000
-#define OUTBOX_THROTTLE_MAX_MS 60000
-/* A gated item whose user's earlier message is still elsewhere looks again
- * after this wait, doubling (with jitter) up to the max. */
-#define OUTBOX_GATE_MIN_MS 50
-#define OUTBOX_GATE_MAX_MS 2000
 /* How often the cron calls outbox_tick. */
 #define OUTBOX_TICK_MS 1000
 
@@ -122,13 +105,6 @@ struct outbox_driver {
 
 /* Called when a chat blocks the bot, so the owner can persist it. */
 typedef void (*outbox_blocked_cb)(enum bot_channel ch, const char *chat, void *ud);
-
-struct outbox_retry {
-    unsigned base_ms;       /* first backoff after a transient failure */
-    unsigned max_ms;        /* backoff cap */
-    unsigned max_attempts;  /* transient failures before giving up */
-    unsigned max_age_ms;    /* give up on an item queued longer ago than this */
-};
 
 /* retry_base_ms 0: OUTBOX_RETRY_BASE_MS; the other settings take their
  * defaults until outbox_set_retry. */

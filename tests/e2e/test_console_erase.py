@@ -179,3 +179,23 @@ class DeskErasureTest(ServiceTest):
         self.assertEqual(self.redis("EXISTS", "ec:{%s}" % a.key), 1)
         self.assertEqual(self.officer().call("POST", "erase", {"code": code_a}), (200, {"erased": True}))
         self.assertEqual(self.redis("SISMEMBER", "sub:" + self.DOSSIER, a.key), 0)
+
+    def test_no_after_a_code_cancels_the_code_so_the_desk_cannot_erase(self):
+        by_button, by_word = self.resident(), self.resident()
+        code_button = self.code_of(by_button)
+        r = by_button.press("erase:no")                  # "Không xóa" under the code itself
+        self.assertIn("Đã hủy", r[-1]["text"])
+        code_word = self.code_of(by_word)
+        by_word.say("xóa dữ liệu của tôi")               # the question again, then a typed no
+        self.assertIn("Đã hủy", by_word.say("không")[-1]["text"])
+        c = self.officer()
+        for code, chat in ((code_button, by_button), (code_word, by_word)):
+            self.assertEqual(c.call("POST", "erase", {"code": code})[0], 422)
+            self.assertEqual(self.redis("SISMEMBER", "sub:" + self.DOSSIER, chat.key), 1)  # nothing erased
+            self.assertEqual(self.redis("EXISTS", "ec:{%s}" % chat.key), 0)
+            self.assertEqual([m for m in self.redis("SMEMBERS", "refs:{%s}" % chat.key)
+                              if m.startswith("ec:")], [])
+        self.assertEqual(self.redis("KEYS", "ec:h:*"), [])
+        # a code asked for after the no is good again
+        code = self.code_of(by_button)
+        self.assertEqual(c.call("POST", "erase", {"code": code}), (200, {"erased": True}))
