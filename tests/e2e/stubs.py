@@ -277,3 +277,44 @@ def buttons_of(send_call):
     """Flattened [(text, callback_data)] of a recorded sendMessage call."""
     markup = (send_call["json"] or {}).get("reply_markup") or {}
     return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def part_held(stub_class, route):
+    """A subclass of stub_class that answers `route` calls until hold_from of
+    them have been answered; later ones wait for release() and are recorded
+    with the header X-Held (their answer may reach a process killed
+    meanwhile, as a request lost on the way would)."""
+
+    class PartHeld(stub_class):
+        def __init__(self):
+            super().__init__()
+            self.gate = threading.Event()
+            self.gate.set()
+            self.hold_from = None
+            self.held = 0
+            self.httpd.handle_error = lambda request, address: None
+
+        def handle(self, method, path, body, headers):
+            if self.route_key(method, path) == route:
+                with self.lock:
+                    hold = self.hold_from is not None and len(self.of(route)) >= self.hold_from
+                    if hold:
+                        self.gate.clear()
+                        self.held += 1
+                        self.lock.notify_all()
+                if hold:
+                    headers = dict(headers, **{"X-Held": "1"})
+                    self.gate.wait(30)
+            return super().handle(method, path, body, headers)
+
+        def release(self):
+            with self.lock:
+                self.hold_from = None
+            self.gate.set()
+
+        def stop(self):
+            self.release()
+            super().stop()
+
+    PartHeld.__name__ = "PartHeld" + stub_class.__name__
+    return PartHeld

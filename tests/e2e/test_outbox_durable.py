@@ -15,6 +15,7 @@ import threading
 import unittest
 
 from harness import ROOT, Dvcbot, Redis, TelegramStub, tg_message, wait_until
+from stubs import part_held
 
 GREETING = "Xin chào"            # reply to "xin chao"
 KHAI_SINH = "Đăng ký khai sinh"  # reply to "dk khai sinh cho con"
@@ -380,41 +381,7 @@ class BackpressureTest(DurableTest):
             self.assertEqual(len(self.replies_of(u)), 1, u)
 
 
-class PartHeldTelegramStub(TelegramStub):
-    """A Bot API that answers sendMessage until hold_from calls have been
-    answered; later calls wait for release() and are recorded with the header
-    X-Held (their answer may reach a process killed meanwhile, as a request
-    lost on the way would)."""
-
-    def __init__(self):
-        super().__init__()
-        self.gate = threading.Event()
-        self.gate.set()
-        self.hold_from = None
-        self.held = 0
-        self.httpd.handle_error = lambda request, address: None
-
-    def handle(self, method, path, body, headers):
-        if self.route_key(method, path) == "sendMessage":
-            with self.lock:
-                hold = self.hold_from is not None and len(self.of("sendMessage")) >= self.hold_from
-                if hold:
-                    self.gate.clear()
-                    self.held += 1
-                    self.lock.notify_all()
-            if hold:
-                headers = dict(headers, **{"X-Held": "1"})
-                self.gate.wait(30)
-        return super().handle(method, path, body, headers)
-
-    def release(self):
-        with self.lock:
-            self.hold_from = None
-        self.gate.set()
-
-    def stop(self):
-        self.release()
-        super().stop()
+PartHeldTelegramStub = part_held(TelegramStub, "sendMessage")
 
 
 class PartsTest(DurableTest):

@@ -12,9 +12,9 @@ Each test starts its own Redis (append-only), OA stub and dvcbot where it
 kills or fills it; nothing sleeps: the tests wait for the stub's calls."""
 import shutil
 import tempfile
-import threading
 import unittest
 
+from stubs import part_held
 from harness import Dvcbot, Redis, ServiceTest, ZaloStub, wait_until, zl_button, zl_buttons, zl_text
 
 
@@ -73,36 +73,7 @@ class ErrorCodesTest(ServiceTest):
             self.assertEqual(len(self.zl.to(user)), 1, "refusal %d was retried" % code)
 
 
-class PartHeldStub(ZaloStub):
-    """An OA API that answers /message/cs calls until hold_from of them have
-    been answered; later ones wait for release() (recorded then, with the
-    header X-Held: the answer may go to a process killed meanwhile)."""
-
-    def __init__(self):
-        super().__init__()
-        self.gate = threading.Event()
-        self.gate.set()
-        self.hold_from = None
-        self.held = 0
-        self.httpd.handle_error = lambda request, address: None
-
-    def handle(self, method, path, body, headers):
-        if self.route_key(method, path) == "cs":
-            with self.lock:
-                hold = self.hold_from is not None and len(self.of("cs")) >= self.hold_from
-                if hold:
-                    self.gate.clear()
-                    self.held += 1
-                    self.lock.notify_all()
-            if hold:
-                headers = dict(headers, **{"X-Held": "1"})
-                self.gate.wait(30)
-        return super().handle(method, path, body, headers)
-
-    def release(self):
-        with self.lock:
-            self.hold_from = None
-        self.gate.set()
+PartHeldStub = part_held(ZaloStub, "cs")
 
 
 class ZaloStoredTest(unittest.TestCase):
