@@ -39,18 +39,9 @@ end
 -- those, or an error in place of that number for a call that failed alone.
 -- Each table in a function's reply costs Redis ~2 500 instructions to
 -- convert (it looks for err, ok, double... in each), an element in one
--- little. flat_put puts one call's pcall result at out[at]; returns where
--- the next goes.
-local function flat_put(out, at, ok, r)
-  if not ok then
-    out[at] = {err = type(r) == 'table' and r.err or tostring(r)}
-    return at + 1
-  end
-  local n = #r
-  out[at] = n
-  for j = 1, n do out[at + j] = r[j] end
-  return at + n + 1
-end
+-- little. Each call writes its elements into the flat array in place (no
+-- table of its own for Lua to make, fill and collect): a call that fails
+-- after writing some has them removed before the next call writes there.
 
 -- Creates the record (status resolving) and the stream with its group.
 -- KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ...
@@ -1124,7 +1115,8 @@ end
 -- the oldest time kept in the index ('' = no trim this time), the renewal
 -- mode ('0' none: a web chat page load, '1' when due, '2' always: the seen
 -- written is then now - renew), channel, chat.
--- Returns {the mark found or false, the session or false}. (k, a: where
+-- Returns the mark found or false, and the session or false (two values:
+-- the registered functions put them in a table or a flat reply). (k, a: where
 -- this load's keys and own arguments start, for dialog_load_many; due:
 -- renew_due(args), or nil.)
 -- (dialog)
@@ -1136,7 +1128,7 @@ local function dialog_load(keys, args, k, a, due)
     if args[a + 4] ~= '' then marks_trim(keys[k + 2], args[a + 4]) end
   end
   if user_ttls_due(keys, args, k, a, due or renew_due(args)) then user_ttls_renew(keys, args, k, a) end
-  return {found, rcall('GET', keys[k + 4])}
+  return found, rcall('GET', keys[k + 4])
 end
 -- A caller of the version before (a rolling upgrade: this library serves
 -- an old process too) sent each load's thirteen arguments in another order,
@@ -1155,8 +1147,8 @@ local function load_of_before(args) return args[1] == '1' or args[1] == '0' end
 -- (dialog)
 redis.register_function('dialog_load', function(keys, args)
   if not rcall then bind() end
-  if load_of_before(args) then return dialog_load(keys, load_args_of_before(args, 0), 0, LOAD_SHARED) end
-  return dialog_load(keys, args, 0, LOAD_SHARED)
+  if load_of_before(args) then return {dialog_load(keys, load_args_of_before(args, 0), 0, LOAD_SHARED)} end
+  return {dialog_load(keys, args, 0, LOAD_SHARED)}
 end)
 
 -- The loads of one loop turn together (fcall_group.h): KEYS: the five keys
@@ -1170,10 +1162,10 @@ redis.register_function('dialog_load_many', function(keys, args)
   local out, before = {}, load_of_before(args)
   local due = not before and renew_due(args)
   for i = 0, #keys / 5 - 1 do
-    local ok, r
-    if before then ok, r = lpcall(dialog_load, keys, load_args_of_before(args, 13 * i), 5 * i, LOAD_SHARED)
-    else ok, r = lpcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due) end
-    if ok then out[i + 1] = r
+    local ok, r, s
+    if before then ok, r, s = lpcall(dialog_load, keys, load_args_of_before(args, 13 * i), 5 * i, LOAD_SHARED)
+    else ok, r, s = lpcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due) end
+    if ok then out[i + 1] = {r, s}
     else out[i + 1] = {err = ltype(r) == 'table' and r.err or tostr(r)} end
   end
   return out
@@ -1181,13 +1173,15 @@ end)
 
 -- The loads of one loop turn as dialog_load_many (KEYS: the five keys of
 -- each load; ARGV: the six shared arguments, then the seven own of each),
--- answered flat (flat_put): 2 and dialog_load's two elements for each.
+-- answered flat (see the *_flat functions above): 2 and dialog_load's two elements for each.
 -- (dialog, fcall_group)
 redis.register_function('dialog_load_many_flat', function(keys, args)
   if not rcall then bind() end
   local out, at, due = {}, 1, renew_due(args)
   for i = 0, #keys / 5 - 1 do
-    at = flat_put(out, at, lpcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due))
+    local ok, r, s = lpcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due)
+    if ok then out[at], out[at + 1], out[at + 2] = 2, r, s; at = at + 3
+    else out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
   end
   return out
 end)
@@ -1213,7 +1207,8 @@ end
 -- n, then text and buttons of each reply. Returns {1, gated, first seq -
 -- 1, has seq, id...}. (k, a: where this commit's keys and own arguments
 -- start, for outbox_commit_many; n: the number of replies when the caller
--- knows it, else read.)
+-- knows it, else read; out, o: the table the reply's elements go to, at
+-- out[o + 1...], a new one by default; returns out.)
 -- Dedupe 'i:<ttl>' marks the event done like '1' and asks to keep the first
 -- reply for the caller to hand over itself (Telegram's reply in the webhook
 -- response, outbox_store.h "Handed replies"): when none of the user's
@@ -1246,7 +1241,7 @@ local COMMIT_KEYS, COMMIT_SHARED = 3, 5
 -- XADD that fails (a stream key of another type) takes it back, and the
 -- entries added before it, so that a commit that fails has written
 -- nothing, as outbox_commit says.
-local function outbox_commit_counted(keys, args, k, a, n)
+local function outbox_commit_counted(keys, args, k, a, n, out, o)
   local rec, q, gated, has = keys[k + 3], 0, 0, 0
   local oo = rcall('HGET', rec, 'oo')
   if oo or rcall('HEXISTS', rec, 'ch') == 1 then
@@ -1255,7 +1250,7 @@ local function outbox_commit_counted(keys, args, k, a, n)
       local f = rcall('HMGET', rec, 'od', 'oq')
       if dec_lt(f[1] or '0', f[2] or '0') then gated = 1 end end
     q = rcall('HINCRBY', rec, 'oq', n) - n end
-  local out = {1, gated, q, has}
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   for i = 1, n do
     local seq = has == 1 and sformat('%d', q + i) or '0'
@@ -1270,9 +1265,9 @@ local function outbox_commit_counted(keys, args, k, a, n)
       if has == 1 then
         if q == 0 and not oo then rcall('HDEL', rec, 'oq')
         else rcall('HINCRBY', rec, 'oq', -n) end end
-      for j = 5, #out do rcall('XDEL', args[1], out[j]) end
+      for j = o + 5, o + 3 + i do rcall('XDEL', args[1], out[j]) end
       return error(id) end
-    out[4 + i] = id end
+    out[o + 4 + i] = id end
   if has == 1 and oo ~= args[4] then
     if oo or q > 0 then rcall('HSET', rec, 'oo', args[4])   -- q > 0: od may be there
     else rcall('HSET', rec, 'oo', args[4], 'od', '0') end end
@@ -1284,17 +1279,18 @@ local function outbox_commit_counted(keys, args, k, a, n)
   return out
 end
 
-local function outbox_commit(keys, args, k, a, n)
+local function outbox_commit(keys, args, k, a, n, out, o)
   n = n or tonum(args[a + 7])
+  out, o = out or {}, o or 0
   local ask = n > 0 and ssub(args[a + 1], 1, 2) == 'i:'
-  if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n) end
+  if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n, out, o) end
   local q, gated, has = 0, 0, 0
   local f = n > 0 and rcall('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
     q = tonum(f[1]) or 0
     if not (args[5] == '1' and f[3] == args[4]) and dec_lt(f[2] or '0', f[1] or '0') then gated = 1 end
     has = 1 end
-  local out = {1, gated, q, has}
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   local keep = ask and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
   local seq
@@ -1304,12 +1300,12 @@ local function outbox_commit(keys, args, k, a, n)
       local b = args[a + 9]
       rcall('SET', keys[k + 1] .. ':r', sformat('%d:', #b) .. b .. args[a + 8], 'EX',
         ssub(args[a + 1], 3))
-      out[5] = 'k'
+      out[o + 5] = 'k'
     elseif ref == '' then
-      out[4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+      out[o + 4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
     else
-      out[4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+      out[o + 4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end end
   if has == 1 then
     local oq = seq   -- q + n
@@ -1378,15 +1374,21 @@ end)
 
 -- The commits of one loop turn as outbox_commit_many (KEYS: the three keys
 -- of each commit; ARGV: the five shared arguments, then for each commit the
--- number of its own arguments and those), answered flat (flat_put): for
--- each, the number of elements of outbox_commit's reply and those.
+-- number of its own arguments and those), answered flat (the *_flat
+-- functions, above): for each, the number of elements of outbox_commit's
+-- reply (4 + its replies) and those.
 -- (outbox_store, fcall_group)
 redis.register_function('outbox_commit_many_flat', function(keys, args)
   if not rcall then bind() end
   local out, at, a = {}, 1, COMMIT_SHARED + 1
   for i = 1, #keys / COMMIT_KEYS do
     local own = tonum(args[a])   -- 7 + 2 x the replies
-    at = flat_put(out, at, lpcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), a, (own - 7) / 2))
+    local n = (own - 7) / 2
+    local ok, r = lpcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), a, n, out, at)
+    if ok then out[at] = 4 + n; at = at + 5 + n
+    else   -- what it put in place goes (nothing of it is left past the end)
+      for j = at + 1, at + 4 + n do out[j] = nil end
+      out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
     a = a + 1 + own
   end
   return out
