@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 17
+local LIBRARY_VERSION = 18
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1293,20 +1293,25 @@ local function outbox_commit(keys, args, k, a, n, out, o)
   out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   local keep = ask and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
-  local seq
+  local seq, id
   for i = 1, n do
     seq = has == 1 and sformat('%d', q + i) or '0'
-    if i == 1 and keep then
-      local b = args[a + 9]
-      rcall('SET', keys[k + 1] .. ':r', sformat('%d:', #b) .. b .. args[a + 8], 'EX',
-        ssub(args[a + 1], 3))
-      out[o + 5] = 'k'
+    if i == 1 and keep then id = 'k'
     elseif ref == '' then
-      out[o + 4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+      id = rpcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
     else
-      out[o + 4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
-        'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end end
+      id = rpcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+        'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end
+    if ltype(id) == 'table' then   -- the entries added before it go: nothing written yet
+      for j = o + 5, o + 3 + i do if out[j] ~= 'k' then rcall('XDEL', args[1], out[j]) end end
+      return error(id) end
+    out[o + 4 + i] = id end
+  -- the kept reply after the XADDs (a SET does not fail on a key's type): a
+  -- commit whose XADD fails leaves no kept reply behind (library 18)
+  if keep then
+    local b = args[a + 9]
+    rcall('SET', keys[k + 1] .. ':r', sformat('%d:', #b) .. b .. args[a + 8], 'EX', ssub(args[a + 1], 3)) end
   if has == 1 then
     local oq = seq   -- q + n
     if keep then rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', sformat('%d', q + 1))

@@ -345,6 +345,38 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("HMGET", "u:{tg:fb3}", "oq", "od"), ["5", "4"])
         self.assertEqual(r("EXISTS", "s:{tg:fb1}", "s:{tg:fb2}", "s:{tg:fb3}", "dd:{tg:fb3}:e1:r"), 0)
 
+    def test_a_kept_commit_whose_stream_fails_leaves_no_kept_reply(self):
+        # An inline (i:) commit of two replies keeps the first (<mark>:r) and streams the second:
+        # when that XADD fails (the stream key of another type) the commit fails, the event is
+        # handled again, so nothing of it may stay, the kept reply included (library 18).
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-keptbad"
+        r("SET", stream, "not a stream")
+        r("HSET", "u:{tg:kb1}", "ch", "telegram", "oq", "4", "od", "4", "oo", "w1")  # settled: keeps
+        r("ZADD", "dd:{tg:kb1}", "-7200000002", "e1")
+        keys = ["dd:{tg:kb1}:e1", "s:{tg:kb1}", "u:{tg:kb1}"]
+        args = [stream, "-7200000001", "60", "w1", "1", "i:60", "s", "{}", "kb1", "", "tg:kb1", "2",
+                "a", "", "b", ""]
+        with self.assertRaises(RespError):
+            r("FCALL", "outbox_commit", len(keys), *keys, *args)
+        self.assertEqual(r("EXISTS", "dd:{tg:kb1}:e1:r", "s:{tg:kb1}"), 0)
+        self.assertEqual(r("HGETALL", "u:{tg:kb1}"), ["ch", "telegram", "oq", "4", "od", "4", "oo", "w1"])
+        self.assertEqual(r("ZSCORE", "dd:{tg:kb1}", "e1"), "-7200000002")   # still in hand
+        # grouped: one error each, nothing kept
+        r("HSET", "u:{tg:kb2}", "ch", "telegram", "oq", "1", "od", "1", "oo", "w1")
+
+        def commit(u):
+            own = ["i:60", "s", "{}", u[3:], "", u, "2", "a", "", "b", ""]
+            return ["dd:{%s}:e1" % u, "s:{%s}" % u, "u:{%s}" % u], [str(len(own))] + own
+
+        calls = [commit("tg:kb1"), commit("tg:kb2")]
+        out = self.flat("FCALL", "outbox_commit_many_flat", 6, *[k for c in calls for k in c[0]], stream,
+                        "-7200000001", "60", "w1", "1", *[a for c in calls for a in c[1]])
+        self.assertIsInstance(out[0], RespError)
+        self.assertEqual(r("EXISTS", "dd:{tg:kb1}:e1:r"), 0)
+        self.assertIsInstance(out[1], RespError)
+        self.assertEqual(r("EXISTS", "dd:{tg:kb2}:e1:r"), 0)   # the same stream: failed too
+
     # ----- a rolling upgrade: an old process calls this library (loaded by a
     # new one) with the layouts of the version before
 
