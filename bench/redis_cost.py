@@ -204,9 +204,9 @@ def family(args):
 def loads_in(args):
     if args[0].upper() != b"FCALL":
         return 0
-    if args[1] == b"dialog_load":
+    if args[1] in (b"dialog_load", b"dialog_mark"):
         return 1
-    if args[1] == b"dialog_load_many_flat":
+    if args[1] in (b"dialog_load_many_flat", b"dialog_mark_many_flat"):
         return int(args[2]) // 5
     if args[1] == b"dialog_load_many":
         # five keys per load (before refs:{} joined it, four of 15 strings)

@@ -1121,14 +1121,17 @@ end
 -- renew_due(args), or nil.)
 -- (dialog)
 local LOAD_SHARED, LOAD_OWN = 6, 7
-local function dialog_load(keys, args, k, a, due)
+local function dialog_mark(keys, args, k, a, due)
   local found = false
   if args[a + 1] == '1' then
     found = mark_event(keys[k + 2], keys[k + 1], args[a + 3], args[a + 2], args[1])
     if args[a + 4] ~= '' then marks_trim(keys[k + 2], args[a + 4]) end
   end
   if user_ttls_due(keys, args, k, a, due or renew_due(args)) then user_ttls_renew(keys, args, k, a) end
-  return found, rcall('GET', keys[k + 4])
+  return found
+end
+local function dialog_load(keys, args, k, a, due)
+  return dialog_mark(keys, args, k, a, due), rcall('GET', keys[k + 4])
 end
 -- A caller of the version before (a rolling upgrade: this library serves
 -- an old process too) sent each load's thirteen arguments in another order,
@@ -1181,6 +1184,40 @@ redis.register_function('dialog_load_many_flat', function(keys, args)
   for i = 0, #keys / 5 - 1 do
     local ok, r, s = lpcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due)
     if ok then out[at], out[at + 1], out[at + 2] = 2, r, s; at = at + 3
+    else out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
+  end
+  return out
+end)
+
+-- dialog_load without the session's GET (library 18): the same keys and
+-- arguments, returns the mark found or false alone; the caller reads the
+-- session with a plain command sent after it (src/dialog.c, one MGET for
+-- the loads of a loop turn). The session is not read under the mark: what
+-- the mark decides (handle or drop the event) does not depend on it, and a
+-- user's session is written only by the commit of that user's previous turn,
+-- which C has seen answered before it sends the next load (and the GET),
+-- so the GET after the FCALL reads what the GET inside it read. A plain GET
+-- costs Redis less than a redis.call: no Lua string made of the session
+-- (hashed byte by byte) and none made back into a reply. dialog_load and
+-- dialog_load_many_flat stay for processes of library 17 and before (a
+-- rolling upgrade).
+-- (dialog)
+redis.register_function('dialog_mark', function(keys, args)
+  if not rcall then bind() end
+  return {dialog_mark(keys, args, 0, LOAD_SHARED)}
+end)
+
+-- The loads of one loop turn as dialog_load_many_flat (KEYS: the five keys
+-- of each load; ARGV: the six shared arguments, then the seven own of each),
+-- without the sessions: for each, 1 and the mark found (or an error element
+-- alone).
+-- (dialog, fcall_group)
+redis.register_function('dialog_mark_many_flat', function(keys, args)
+  if not rcall then bind() end
+  local out, at, due = {}, 1, renew_due(args)
+  for i = 0, #keys / 5 - 1 do
+    local ok, r = lpcall(dialog_mark, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due)
+    if ok then out[at], out[at + 1] = 1, r; at = at + 2
     else out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
   end
   return out

@@ -47,6 +47,8 @@ static void turn_start(struct dialog_turn *t);
 static void turn_free(struct dialog_turn *t);
 static void on_loaded(redisReply *r, void *ud);
 static int send_load(struct dialog_turn *t);
+static void read_sessions(void *ud);
+static void read_sessions_dropped(void *ud);
 
 /* ===== Set-up ===== */
 
@@ -54,8 +56,9 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
-    d->loads = fcall_group_new(deps->store, "dialog_load", "dialog_load_many_flat", LOAD_KEYS, LOAD_ARGS, 0);
+    d->loads = fcall_group_new(deps->store, "dialog_mark", "dialog_mark_many_flat", LOAD_KEYS, LOAD_ARGS, 0);
     fcall_group_share(d->loads, LOAD_SHARED);
+    d->read_sessions = (struct store_deferred){.fn = read_sessions, .dropped = read_sessions_dropped, .ud = d};
     strmap_init(&d->users);
     strmap_init(&d->intents);
     strmap_init(&d->modes);
@@ -100,6 +103,7 @@ void dialog_free(struct dialog *d)
     free(d->filters);
     free(d->observers);
     fcall_group_free(d->loads);
+    free(d->reading);
     free(d->readers);
     strmap_free(&d->users);
     free(d);
@@ -372,12 +376,34 @@ static bool read_kept(struct dialog_turn *t)
     return store_command_argv(t->deps->store, on_kept, t, 2, argv, NULL) == 0;
 }
 
+/* Both replies of the load are in (load_waiting 0): the mark (on_loaded)
+ * and the session (on_sessions, adopted there). */
+static void load_step(struct dialog_turn *t)
+{
+    if (--t->in->load_waiting > 0)
+        return;
+    if (t->in->duplicate) {
+        metrics_inc("dvcbot_duplicates_total", "", 1);
+        if (t->in->hand && t->in->outcome == DIALOG_DUPLICATE && read_kept(t))
+            return;
+        turn_finish(t);
+        return;
+    }
+    if (t->degraded || !t->session) { /* a load that failed: no session (as when it was one call) */
+        cJSON_Delete(t->session);
+        t->session = NULL;
+        free(t->in->loaded);
+        t->in->loaded = NULL;
+        session_adopt(t, NULL, 0);
+    }
+    dialog_route_turn(t);
+}
+
 static void on_loaded(redisReply *r, void *ud)
 {
     struct dialog_turn *t = ud;
-    /* dialog_load: {the mark found or nil, the session or nil} */
-    const redisReply *sess = NULL;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    /* dialog_mark: {the mark found or nil} */
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 1) {
         log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(store_reply_error(r)));
         t->degraded = true;
     } else {
@@ -386,20 +412,77 @@ static void on_loaded(redisReply *r, void *ud)
             t->in->duplicate = true;
             t->in->outcome = strcmp(mark->str, DEDUPE_IN_HAND) == 0 ? DIALOG_IN_HAND : DIALOG_DUPLICATE;
         }
-        sess = r->element[1];
     }
-    if (t->in->duplicate) {
-        metrics_inc("dvcbot_duplicates_total", "", 1);
-        if (t->in->hand && t->in->outcome == DIALOG_DUPLICATE && read_kept(t))
-            return;
-        turn_finish(t);
-        return;
+    load_step(t);
+}
+
+/* One MGET's turns, in the order of its keys. */
+struct session_read {
+    size_t n;
+    struct dialog_turn *t[];
+};
+
+/* The MGET of the sessions: each turn's element (a string, or nil: no
+ * session); NULL or an error fails each of its loads. */
+static void on_sessions(redisReply *r, void *ud)
+{
+    struct session_read *b = ud;
+    bool ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == b->n;
+    if (!ok)
+        log_fmt(LOG_ERROR, "session load failed", "\"error\":%s", log_q(store_reply_error(r)));
+    for (size_t i = 0; i < b->n; i++) {
+        struct dialog_turn *t = b->t[i];
+        if (!ok) {
+            t->degraded = true;
+        } else if (!t->in->duplicate && !t->degraded && !t->session) {
+            const redisReply *sess = r->element[i];
+            if (sess->type == REDIS_REPLY_STRING)
+                session_adopt(t, sess->str, sess->len);
+            else
+                session_adopt(t, NULL, 0);
+        }
+        load_step(t);
     }
-    if (sess && sess->type == REDIS_REPLY_STRING)
-        session_adopt(t, sess->str, sess->len);
-    else
-        session_adopt(t, NULL, 0);
-    dialog_route_turn(t);
+    free(b);
+}
+
+/* store_defer, queued before the loads' group (LIFO: runs after it, so the
+ * MGET follows their FCALLs in the same write): the sessions of this loop
+ * turn's loads in one plain command (redis/dvcbot.lua, dialog_mark: a plain
+ * read costs Redis less than a GET inside the function). */
+static void read_sessions(void *ud)
+{
+    struct dialog *d = ud;
+    while (d->n_reading > 0) {
+        size_t n = d->n_reading;
+        struct session_read *b = xmalloc(sizeof *b + n * sizeof b->t[0]);
+        const char **argv = xmalloc((n + 1) * sizeof *argv);
+        b->n = n;
+        argv[0] = "MGET";
+        for (size_t i = 0; i < n; i++) {
+            b->t[i] = d->reading[i];
+            argv[i + 1] = b->t[i]->in->skey;
+        }
+        d->n_reading = 0; /* a failure's callbacks may queue more: the loop sends them */
+        int rc = store_command_argv(d->deps.store, on_sessions, b, (int)n + 1, argv, NULL);
+        free(argv);
+        if (rc != 0)
+            on_sessions(NULL, b);
+    }
+}
+
+/* store_close before the MGET went out: each of its loads fails. */
+static void read_sessions_dropped(void *ud)
+{
+    struct dialog *d = ud;
+    while (d->n_reading > 0) {
+        size_t n = d->n_reading;
+        struct session_read *b = xmalloc(sizeof *b + n * sizeof b->t[0]);
+        b->n = n;
+        memcpy(b->t, d->reading, n * sizeof b->t[0]);
+        d->n_reading = 0;
+        on_sessions(NULL, b);
+    }
 }
 
 /* A user who writes again has unblocked the bot. */
@@ -443,6 +526,7 @@ static int send_load(struct dialog_turn *t)
     long long at = (long long)clock_now();
     const char *mode = renewal(t);
     dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
+    STR_CAT(t->in->skey, sizeof t->in->skey, skey);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
     dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
     dialog_user_redis_key(rkey, sizeof rkey, "refs:", t->user_key, NULL);
@@ -465,7 +549,15 @@ static int send_load(struct dialog_turn *t)
         live, now, ttl, uttl, sttl, renew,
         dedupes(t) ? "1" : "0", mark, t->msg->event_id, old, mode, bot_channel_name(t->msg->channel), t->msg->chat,
     };
-    return fcall_group_call(t->dialog->loads, args, on_loaded, t);
+    struct dialog *d = t->dialog;
+    store_defer(d->deps.store, &d->read_sessions); /* before the group's: runs after it */
+    int rc = fcall_group_call(d->loads, args, on_loaded, t);
+    if (rc != 0)
+        return rc;
+    t->in->load_waiting = 2;
+    d->reading = xreserve(d->reading, &d->cap_reading, d->n_reading + 1, sizeof *d->reading, 16);
+    d->reading[d->n_reading++] = t;
+    return 0;
 }
 
 static void turn_start(struct dialog_turn *t)

@@ -33,6 +33,9 @@ struct dialog {
     size_t n_readers;
     size_t pending;
     struct fcall_group *loads; /* the loads of a loop turn in one call */
+    struct store_deferred read_sessions; /* their sessions: one MGET after it */
+    struct dialog_turn **reading; /* the turns whose session the next MGET reads */
+    size_t n_reading, cap_reading;
     unsigned n_loads;          /* for DEDUPE_TRIM_EVERY */
 };
 
@@ -53,6 +56,7 @@ struct turn_internal {
     uint64_t start_ns;
     bool duplicate;
     bool done;
+    unsigned char load_waiting; /* replies of the load not yet in: mark, session */
     bool said_busy;            /* busy_store already told the user about Redis */
     bool classified;           /* t->match and t->line are the text's */
     bool menu_shown;           /* the greeting or the main menu: its buttons are

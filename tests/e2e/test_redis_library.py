@@ -13,8 +13,9 @@ from redisproc import RedisClient, RespError
 
 LIBRARY = os.path.join(ROOT, "redis", "dvcbot.lua")
 # Called only by processes of the version before (a rolling upgrade runs them
-# on this library): this version calls the *_flat ones.
-FOR_THE_VERSION_BEFORE = {"dialog_load_many", "outbox_commit_many"}
+# on this library): this version calls the *_flat ones, and dialog_mark* where
+# library 17 and before called dialog_load* (the session read by a plain MGET).
+FOR_THE_VERSION_BEFORE = {"dialog_load_many", "outbox_commit_many", "dialog_load", "dialog_load_many_flat"}
 VERSION_LINE = re.compile(r"^local LIBRARY_VERSION = (\d+)$", re.M)
 
 
@@ -299,6 +300,18 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(out[:3], [2, None, '{"a":1}'])
         self.assertIsInstance(out[3], RespError)
         self.assertEqual(out[4:], [2, None, None])
+
+        # library 18: the same loads without the sessions (C reads them with one MGET)
+        r("SET", "u:{tg:fm2}", "not a record")       # HGET seen fails: wrong type
+        users = ("tg:fm1", "tg:fm2", "tg:fm3")
+        out = self.flat("FCALL", "dialog_mark_many_flat", 15, *[k for u in users for k in load_keys(u)],
+                        *shared, *[a for u in users for a in load_own(u)])
+        self.assertEqual(out[:2], [1, None])
+        self.assertIsInstance(out[2], RespError)
+        self.assertEqual(out[3:], [1, None])
+        out = self.flat("FCALL", "dialog_mark", 5, *load_keys("tg:fm1"), *shared, *load_own("tg:fm1"))
+        self.assertEqual(out, ["p"])                   # marked by the call above: in hand
+        self.assertEqual(r("HGET", "u:{tg:fm3}", "chat"), "fm3")
 
         r("HSET", "u:{tg:fl5}", "ch", "telegram", "oq", "4", "od", "4", "oo", "w1")
         r("SET", "u:{tg:fl6}", "not a record")       # HMGET fails: wrong type

@@ -166,17 +166,25 @@ static void log_every_command(void)
     fx_do("SLOWLOG RESET");
 }
 
-/* The loads sent since log_every_command: how many FCALLs of dialog_load*,
- * the last one's function name into fn and its key count into nkeys. */
-static int loads_logged(char *fn, size_t cap, long *nkeys)
+/* The loads sent since log_every_command: how many FCALLs of dialog_mark*,
+ * the last one's function name into fn and its key count into nkeys; the
+ * sessions' MGETs (library 18: read after the FCALL) into *mgets, the keys
+ * of the last into *mget_keys. */
+static int loads_logged(char *fn, size_t cap, long *nkeys, int *mgets, size_t *mget_keys)
 {
     redisReply *r = fx_cmd("SLOWLOG GET 1000");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
     int n = 0;
+    *mgets = 0;
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *argv = r->element[i]->element[3];
+        if (argv->elements >= 2 && strcasecmp(argv->element[0]->str, "MGET") == 0 &&
+            strncmp(argv->element[1]->str, "s:{", 3) == 0) {
+            ++*mgets;
+            *mget_keys = argv->elements - 1;
+        }
         if (argv->elements < 3 || strcasecmp(argv->element[0]->str, "FCALL") != 0 ||
-            strncmp(argv->element[1]->str, "dialog_load", 11) != 0)
+            strncmp(argv->element[1]->str, "dialog_mark", 11) != 0)
             continue;
         n++;
         snprintf(fn, cap, "%s", argv->element[1]->str);
@@ -197,9 +205,13 @@ static void test_two_users_messages_of_one_loop_turn_are_loaded_in_one_call(void
     assert_true(afx_run_until(f, two_answers, &a));
     char fn[32];
     long nkeys = 0;
-    assert_int_equal(loads_logged(fn, sizeof fn, &nkeys), 1);
-    assert_string_equal(fn, "dialog_load_many_flat");
+    int mgets = 0;
+    size_t mget_keys = 0;
+    assert_int_equal(loads_logged(fn, sizeof fn, &nkeys, &mgets, &mget_keys), 1);
+    assert_string_equal(fn, "dialog_mark_many_flat");
     assert_int_equal(nkeys, 10); /* 5 keys per load */
+    assert_int_equal(mgets, 1);  /* and both sessions in one MGET */
+    assert_int_equal(mget_keys, 2);
     assert_int_equal(a.calls, 2);
     assert_non_null(strstr(answer_of(&a, "grp1"), "khai sinh"));
     assert_null(strstr(answer_of(&a, "grp1"), "gián đoạn"));
@@ -255,14 +267,16 @@ static void test_a_load_that_fails_alone_leaves_the_others_of_its_call(void **st
 {
     struct afx *f = *state;
     struct answers a = {0};
-    fx_do("HSET s:{wc:grp6} not a-session"); /* GET fails: wrong type */
+    fx_do("SET u:{wc:grp6} not-a-record"); /* the mark's HGET seen fails: wrong type */
     log_every_command();
     post(f, "grp6", BOT_MSG_TEXT, "dk khai sinh cho con", &a);
     post(f, "grp7", BOT_MSG_TEXT, "dk khai sinh cho con", &a);
     assert_true(afx_run_until(f, two_answers, &a));
     char fn[32];
     long nkeys = 0;
-    assert_int_equal(loads_logged(fn, sizeof fn, &nkeys), 1);
+    int mgets = 0;
+    size_t mget_keys = 0;
+    assert_int_equal(loads_logged(fn, sizeof fn, &nkeys, &mgets, &mget_keys), 1);
     assert_int_equal(nkeys, 10); /* 5 keys per load */
     assert_int_equal(a.calls, 2);
     assert_non_null(strstr(answer_of(&a, "grp6"), "gián đoạn"));
