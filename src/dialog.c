@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-/* One round trip per loop turn (dialog_load, send_load): marks the event id
+/* One round trip per loop turn (dialog_mark + MGET, send_load): marks the event id
  * in the user's index dd:{<user>} (returning the mark that was there: a
  * redelivered event is dropped), refreshes the user record and loads the
  * session. The loads of several users share one call: one Redis, not
@@ -29,10 +29,10 @@
  * meets the mark meanwhile is refused for now (the channel sends it again
  * later). Every DEDUPE_TRIM_EVERY-th load also drops the index's marks
  * older than the dedupe TTL (redis/dvcbot.lua, "Event marks"). */
-#define DEDUPE_IN_HAND "p"       /* the mark dialog_load returns for one in hand */
+#define DEDUPE_IN_HAND "p"       /* the mark dialog_mark returns for one in hand */
 #define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
-/* dialog_load's keys, the arguments shared by the loads of a loop turn
+/* dialog_mark's keys, the arguments shared by the loads of a loop turn
  * (sent once: fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
 #define LOAD_KEYS 5
 #define LOAD_SHARED 6
@@ -510,11 +510,13 @@ static const char *renewal(const struct dialog_turn *t)
 
 /* Marks the event (when it has an id) in the user's index dd:{user} (a
  * sorted set that erase-my-data deletes), renews the user's TTLs when due
- * and loads the session, in one call of the function dialog_load
- * (one command and one reply: a MULTI of seven commands cost dvcbot some
- * 20 000 instructions more per message, in hiredis and our own records).
- * The loads of one loop turn share one call, dialog_load_many_flat
- * (fcall_group.h): each FCALL costs Redis some microseconds of its own.
+ * in one call of the function dialog_mark (one command and one reply: a
+ * MULTI of seven commands cost dvcbot some 20 000 instructions more per
+ * message, in hiredis and our own records), then reads the session with a
+ * plain MGET sent right after it (read_sessions: a GET inside the function
+ * cost Redis more). The loads of one loop turn share one call,
+ * dialog_mark_many_flat (fcall_group.h), and one MGET: each command costs
+ * Redis some microseconds of its own.
  * That keeps a user's order: a user's next load is only made once the
  * previous turn has finished, its writes answered. A web chat page load
  * only reads the session. */

@@ -4,8 +4,9 @@
  * bot_replies through the channel's callback. For each message it:
  *   1. queues it behind earlier messages of the same user (one user's
  *      messages are handled in order, different users concurrently);
- *   2. in one Redis round trip (the function dialog_load; the loads of one
- *      loop turn share one call, dialog_load_many_flat), drops a
+ *   2. in one Redis round trip (the function dialog_mark and an MGET of
+ *      the sessions; the loads of one loop turn share one call,
+ *      dialog_mark_many_flat, and one MGET), drops a
  *      redelivered event (its id is marked in the user's index
  *      dd:{<user key>}, which erase-my-data deletes), renews the user's
  *      TTLs when due (the user record u:{<user key>}: hash ch, chat, seen =

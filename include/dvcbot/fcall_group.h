@@ -1,6 +1,6 @@
 /* fcall_group — the calls of one Redis function made during one loop turn,
  * sent together as one FCALL (one command and one reply for all of them);
- * the dialog's loads (dialog_load_many_flat) and the outbox's commits
+ * the dialog's loads (dialog_mark_many_flat) and the outbox's commits
  * (outbox_commit_many_flat, the group commit) go out this way.
  *
  * Every call has nkeys keys, then its arguments. At the end of the loop
