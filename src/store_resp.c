@@ -94,6 +94,15 @@ bool store_resp_refused(const char *cmd, size_t len)
 /* Writes n in decimal at p (room for 20 digits and a NUL); returns the end. */
 static char *put_size(char *p, size_t n)
 {
+    if (n < 10) { /* most arguments and counts of a turn's commands */
+        *p = (char)('0' + n);
+        return p + 1;
+    }
+    if (n < 100) {
+        p[0] = (char)('0' + n / 10);
+        p[1] = (char)('0' + n % 10);
+        return p + 2;
+    }
     return p + str_udecimal(p, 21, n);
 }
 
@@ -136,8 +145,24 @@ static int resp_argv_write(char *cmd, int argc, const char **argv, const size_t 
 /* The RESP form of an argument vector, in one allocation: what
  * redisFormatCommandArgv makes, without a printf per argument (the commands
  * of one message carry some forty arguments). */
+/* Arguments of a vector without lengths are measured once here, not by
+ * both resp_argv_room and resp_argv_write. */
+#define MEASURED_MAX 64
+
+static const size_t *measured(int argc, const char **argv, const size_t *argvlen,
+                              size_t lens[MEASURED_MAX])
+{
+    if (argvlen || argc > MEASURED_MAX)
+        return argvlen;
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    return lens;
+}
+
 char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *out_len)
 {
+    size_t lens[MEASURED_MAX];
+    argvlen = measured(argc, argv, argvlen, lens);
     size_t room = resp_argv_room(argc, argv, argvlen);
     if (!room)
         return NULL;
@@ -148,6 +173,8 @@ char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *o
 
 int store_resp_argv_into(struct buf *b, int argc, const char **argv, const size_t *argvlen)
 {
+    size_t lens[MEASURED_MAX];
+    argvlen = measured(argc, argv, argvlen, lens);
     size_t room = resp_argv_room(argc, argv, argvlen);
     if (!room)
         return -1;

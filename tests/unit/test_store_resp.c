@@ -46,6 +46,14 @@ static void test_vectors_format_as_hiredis_into_a_reused_buffer(void **state)
     check_same_as_hiredis(&kept, 3, bin_argv, bin_lens); /* shorter, after a longer one */
     const char *plain[] = {"HGET", "u:tg:7", "od"};
     check_same_as_hiredis(&kept, 3, plain, NULL);
+    /* lengths and counts of one, two, three and four digits, measured here */
+    static const size_t sizes[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 2999};
+    big[sizeof big - 1] = '\0';
+    const char *many[70];
+    for (size_t i = 0; i < 70; i++)
+        many[i] = big + sizeof big - 1 - sizes[i % (sizeof sizes / sizeof sizes[0])];
+    for (int argc = 1; argc <= 70; argc++)
+        check_same_as_hiredis(&kept, argc, many, NULL);
     buf_free(&kept);
 }
 
