@@ -2,20 +2,29 @@
  * include/dvcbot/http_resp_scan.h. */
 #include "dvcbot/http_resp_scan.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9110 token characters (a header name). */
+/* RFC 9110 token characters (a header name), as a bit map of ASCII:
+ * ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~ (tests/unit/test_http_resp_scan.c
+ * checks it against that list). */
+static const uint64_t tchar_lo = 0x03ff6cfa00000000ULL, tchar_hi = 0x57ffffffc7fffffeULL;
+
 static bool is_tchar(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return c < 64 ? (tchar_lo >> c) & 1 : c < 128 && (tchar_hi >> (c - 64)) & 1;
 }
 
+/* Printable ASCII or a tab. */
 static bool is_text(unsigned char c)
 {
-    return (c >= 0x20 && c < 0x7f) || c == '\t';
+    return (unsigned char)(c - 0x20) < 0x5f || c == '\t';
+}
+
+bool http_resp_scan_tchar(unsigned char c)
+{
+    return is_tchar(c);
 }
 
 static bool name_is(const char *p, size_t n, const char *word, size_t wn)

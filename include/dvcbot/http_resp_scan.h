@@ -40,4 +40,8 @@ struct http_resp_scan {
  * (out filled); false, deciding nothing, otherwise. */
 bool http_resp_scan(const char *data, size_t n, struct http_resp_scan *out);
 
+/* Whether c may be in a header name (an RFC 9110 token character); for the
+ * unit test of the scan's table. */
+bool http_resp_scan_tchar(unsigned char c);
+
 #endif

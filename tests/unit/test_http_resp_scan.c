@@ -206,9 +206,20 @@ static void mutations_read_as_http_parser_reads_them(void **state)
     assert_true(accepted > 1000); /* the comparison did take place */
 }
 
+static void token_characters_are_rfc_9110s(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        bool want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+        assert_int_equal(http_resp_scan_tchar((unsigned char)c), want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(token_characters_are_rfc_9110s),
         cmocka_unit_test(plain_responses_read_as_http_parser_reads_them),
         cmocka_unit_test(other_forms_are_left_to_http_parser),
         cmocka_unit_test(mutations_read_as_http_parser_reads_them),
