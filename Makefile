@@ -159,6 +159,10 @@ RUN_DIR ?= $(CURDIR)/run
 # update's ~120 allocations are reused without malloc's slow path (-2.2 % instructions
 # per update; at most ~9 MiB kept per thread, bench/README.md "path10b"). As in docker/Dockerfile.
 MALLOC_TUNABLES = glibc.malloc.tcache_count=256
+# The matcher's trained weights (README "Configuration", DVCBOT_CACHE_DIR): the
+# build's own cache, the one `make test` fills, so a start after the suite does
+# not train again; `make clean` removes it with the binaries its keys name.
+RUN_CACHE = $(abspath $(BUILD))/cache
 
 run: deps
 	@$(MAKE) --no-print-directory $(PAR) all
@@ -181,6 +185,7 @@ run: deps
 	if [ -n "$$started" ]; then echo "stop: Ctrl-C (stops dvcbot, then its private redis)"; \
 	else echo "stop: Ctrl-C (stops dvcbot; redis is left running)"; fi; \
 	REDIS_URL=$${REDIS_URL:-unix://$(RUN_DIR)/redis.sock} DVCBOT_DATA_DIR=$${DVCBOT_DATA_DIR:-$(CURDIR)} \
+	    DVCBOT_CACHE_DIR=$${DVCBOT_CACHE_DIR:-$(RUN_CACHE)} \
 	    GLIBC_TUNABLES=$${GLIBC_TUNABLES:-$(MALLOC_TUNABLES)} $(BUILD)/dvcbot serve & pid=$$!; \
 	trap 'kill -TERM $$pid 2>/dev/null' INT TERM HUP; \
 	wait $$pid; status=$$?; \
