@@ -34,9 +34,15 @@ PREFIX   ?= /usr/local
 WARN     := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
             -Wwrite-strings -Wformat=2 -Wvla -fno-common -Werror
 CPPFLAGS += -D_GNU_SOURCE -Iinclude
+# Debug information of the sanitizer and fuzz builds: line tables and
+# function names (-g1) are all a sanitizer report prints (file:line of each
+# frame, inlined frames too); full -g only adds local variables for a
+# debugger, and costs ~13 % of the ASan library's compile (bench/README.md,
+# "Session 11"). `make asan SAN_DEBUG=-g` for a gdb session.
+SAN_DEBUG ?= -g1
 ifeq ($(SAN),asan)
 # GCC leaves float-cast-overflow out of "undefined"; the fuzz replays need it.
-OPT      := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+OPT      := -O1 $(SAN_DEBUG) -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDOPT    := -fsanitize=address,undefined,float-cast-overflow
 else ifeq ($(SAN),valgrind)
@@ -44,7 +50,7 @@ OPT      := -O0 -g
 LDOPT    :=
 else ifeq ($(SAN),fuzz)
 CC       := clang
-OPT      := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+OPT      := -O1 $(SAN_DEBUG) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 LDOPT    := -fsanitize=fuzzer,address,undefined
 else
@@ -95,7 +101,7 @@ else
 FUZZ_DRIVER := tests/fuzz/replay.c
 endif
 
-.PHONY: all run test asan valgrind bench clean deps install check unit e2e suite fuzz fuzz-build fuzz-objects fuzz-targets
+.PHONY: all run test asan valgrind bench clean deps install check unit e2e suite fuzz fuzz-deps fuzz-build fuzz-objects fuzz-targets
 
 all: $(BUILD)/dvcbot $(UNIT_BIN) $(FUZZ_BIN)
 
@@ -242,8 +248,10 @@ FUZZ_SECONDS ?= 60
 # can be starved for that long: raise it there, not in CI.
 FUZZ_TIMEOUT ?= 20
 FUZZ_BUILD := build/fuzz
-fuzz-build:
+fuzz-deps:
 	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(FUZZ_PKGS)"
+
+fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory $(PAR) BUILD=$(FUZZ_BUILD) SAN=fuzz fuzz-targets
 
 fuzz-targets: $(FUZZ_BIN) $(LIB_CHK)
