@@ -213,3 +213,25 @@ class DeskErasureTest(ServiceTest):
         # a code asked for after the no is good again
         code = self.code_of(by_button)
         self.erased(c.call("POST", "erase", {"code": code}))
+
+    def test_the_open_web_chat_page_shows_the_erasure_at_its_next_poll_then_nothing_is_left(self):
+        # The page polls the history after its cursor; an erased resident has no
+        # history any more, so erase_done was only in the inbox, which the page never
+        # reads: it answered 204 for ever and the resident never saw "Đã xóa".
+        chat = self.resident()
+        code = self.code_of(chat)
+        poll = lambda cursor: self.bot.request(  # noqa: E731
+            "GET", "/webchat/messages?user=%s&after=%s" % (chat.user, cursor))
+        status, _, body = poll("0")
+        cursor = json.loads(body)["cursor"]
+        self.assertEqual(poll(cursor)[0], 204)                    # nothing new yet
+        said = self.erased(self.officer().call("POST", "erase", {"code": code}))
+        wait_until(lambda: self.redis("EXISTS", "wc:inbox:{%s}" % chat.key) == 1, what="erase_done queued")
+        status, _, body = poll(cursor)
+        self.assertEqual(status, 200, body)
+        got = json.loads(body)
+        self.assertEqual(got["cursor"], cursor)
+        self.assertEqual([i["from"] for i in got["items"]], ["bot"])
+        self.assertIn("Đã xóa %d mục dữ liệu" % said["items"], got["items"][0]["text"])
+        self.assertEqual(poll(cursor)[0], 204)                    # shown once
+        self.assertEqual([k for k in self.redis("KEYS", "*") if chat.user in k], [])
