@@ -9,6 +9,7 @@
 #include "dvcbot/nbayes.h"
 #include "dvcbot/softmax.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Raise when what is written changes. */
@@ -71,6 +73,74 @@ static bool cache_path(const struct matcher *m, struct buf *path, uint64_t *key)
         return false;
     buf_printf(path, "%s/matcher-%016llx.bin", dir, (unsigned long long)*key);
     return true;
+}
+
+/* ===== Pruning ===== */
+
+struct cache_entry {
+    char *name;
+    time_t used; /* modification time: written, or last loaded */
+};
+
+static int newest_first(const void *a, const void *b)
+{
+    time_t x = ((const struct cache_entry *)a)->used, y = ((const struct cache_entry *)b)->used;
+    return x > y ? -1 : x < y;
+}
+
+/* A cache file or a writer's temporary: matcher-<key>.bin[.<pid>.tmp]. */
+static bool is_cache_name(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 12 && strncmp(name, "matcher-", 8) == 0 &&
+           (strcmp(name + n - 4, ".bin") == 0 || strcmp(name + n - 4, ".tmp") == 0);
+}
+
+/* Removes the cache files past the MATCHER_CACHE_KEEP newest that are also
+ * older than MATCHER_CACHE_MIN_AGE (younger ones may be in use by another
+ * process), and temporaries as old (a writer that died). Files are dated by
+ * the file system, so the wall clock is read here, not clock_now(). */
+static void prune(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct cache_entry *all = NULL;
+    size_t n = 0, cap = 0, removed = 0;
+    time_t now = time(NULL);
+    struct buf path;
+    buf_init(&path);
+    for (struct dirent *e; (e = readdir(d));) {
+        struct stat st;
+        if (!is_cache_name(e->d_name) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        all = xreserve(all, &cap, n + 1, sizeof *all, 16);
+        all[n].name = xstrdup(e->d_name);
+        all[n++].used = st.st_mtim.tv_sec;
+    }
+    closedir(d);
+    qsort(all, n, sizeof *all, newest_first);
+    for (size_t i = 0, kept = 0; i < n; i++) {
+        bool tmp = strcmp(all[i].name + strlen(all[i].name) - 4, ".tmp") == 0;
+        if (!tmp && kept < MATCHER_CACHE_KEEP)
+            kept++;
+        else if (now - all[i].used >= MATCHER_CACHE_MIN_AGE) {
+            buf_reset(&path);
+            buf_printf(&path, "%s/%s", dir, all[i].name);
+            if (unlink(path.data) == 0)
+                removed++;
+            else if (errno != ENOENT) /* another process pruning too */
+                log_fmt(LOG_WARN, "cannot remove an old matcher cache file",
+                        "\"file\":%s,\"error\":%s", log_q(path.data), log_q(strerror(errno)));
+        }
+        free(all[i].name);
+    }
+    if (removed)
+        log_fmt(LOG_DEBUG, "old matcher cache files removed", "\"dir\":%s,\"files\":%zu", log_q(dir),
+                removed);
+    free(all);
+    buf_free(&path);
 }
 
 /* ===== Writing ===== */
@@ -156,6 +226,7 @@ void matcher_cache_save(const struct matcher *m)
     } else {
         log_fmt(LOG_DEBUG, "matcher cache written", "\"file\":%s,\"bytes\":%zu", log_q(path.data),
                 file.len);
+        prune(dir);
     }
 out:
     buf_free(&path);
@@ -258,6 +329,10 @@ bool matcher_cache_load(struct matcher *m)
         log_fmt(LOG_WARN, "matcher cache ignored, training", "\"file\":%s,\"reason\":%s",
                 log_q(path.data), log_q(why));
     ok = !why;
+    /* a file in use stays among the newest (prune): dated at each load;
+     * a read-only cache directory just keeps its dates */
+    if (ok)
+        (void)utimensat(AT_FDCWD, path.data, NULL, 0);
 out:
     buf_free(&path);
     return ok;

@@ -17,13 +17,22 @@
  * never see half a file), and checked on load: header, key, length,
  * checksum and every index in range. A file that fails is ignored and
  * logged (warn), the model is trained and the file written again. Nothing
- * is kept past the call: the matcher owns what is restored. */
+ * is kept past the call: the matcher owns what is restored.
+ *
+ * Old files go: a load dates its file (modification time), and each write
+ * removes the files past the MATCHER_CACHE_KEEP most recently written or
+ * loaded that are also older than MATCHER_CACHE_MIN_AGE seconds (another
+ * process may be about to load a younger one), and writers' temporaries
+ * as old. Only matcher-*.bin / matcher-*.tmp files are touched. */
 #ifndef DVCBOT_MATCHER_CACHE_H
 #define DVCBOT_MATCHER_CACHE_H
 
 #include <stdbool.h>
 
 struct matcher;
+
+#define MATCHER_CACHE_KEEP 4
+#define MATCHER_CACHE_MIN_AGE 600
 
 /* Fills m's trained models (its nb new and untrained, its gate empty) from
  * the cache; false when there is no cache or no good file (m unchanged

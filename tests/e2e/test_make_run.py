@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 import procs
@@ -102,6 +103,7 @@ class MakeRunTest(unittest.TestCase):
         env.pop("REDIS_URL", None)
         env.pop("MAKEFLAGS", None)
         env.pop("GLIBC_TUNABLES", None)
+        env.pop("DVCBOT_CACHE_DIR", None)  # the suite's; make run gives its own
         if redis_url:
             env["REDIS_URL"] = redis_url
         args = ["make", "-s", "--no-print-directory", "run", "BUILD=" + build, "RUN_DIR=" + self.run_dir]
@@ -155,11 +157,19 @@ class MakeRunTest(unittest.TestCase):
                 continue
         self.fail("no dvcbot serve in make run's session")
 
-    def test_serves_with_the_deployments_malloc_setting(self):
+    def test_serves_with_the_deployments_malloc_setting_and_matcher_cache(self):
         # As docker/Dockerfile: glibc's thread cache keeps 256 blocks a size (bench/README.md, path10b).
+        started = time.time()
         self.start_make_run()
         wait_until(self.healthy, 60, what="make run to serve")
-        self.assertEqual(self.served_environ().get("GLIBC_TUNABLES"), "glibc.malloc.tcache_count=256")
+        served = self.served_environ()
+        self.assertEqual(served.get("GLIBC_TUNABLES"), "glibc.malloc.tcache_count=256")
+        # and a matcher cache (the build's): the start loaded (and dated) or wrote its file
+        cache = os.path.join(os.path.abspath(os.path.dirname(BIN)), "cache")
+        self.assertEqual(served.get("DVCBOT_CACHE_DIR"), cache)
+        used = [f for f in os.listdir(cache) if f.startswith("matcher-") and f.endswith(".bin")
+                and os.stat(os.path.join(cache, f)).st_mtime >= int(started)]
+        self.assertTrue(used, "no matcher cache file used by make run's dvcbot in " + cache)
         self.assertIn('"msg":"stopped"', self.ctrl_c())
 
     def test_prints_how_to_stop_chat_finds_its_redis_and_ctrl_c_stops_both(self):

@@ -16,9 +16,12 @@
 #include "dvcbot/matcher_cache.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -228,6 +231,93 @@ static void test_inconsistent_model_is_refused(void **state)
     free(good);
 }
 
+/* A file in dir dated `age` seconds ago. */
+static void old_file(const char *name, time_t age)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    write_bytes(path, "x", 1);
+    struct timespec t[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static bool exists(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static time_t age_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return time(NULL) - st.st_mtim.tv_sec;
+}
+
+/* A write keeps the MATCHER_CACHE_KEEP newest files and any younger than
+ * MATCHER_CACHE_MIN_AGE, removes the other cache files and old temporaries
+ * (nothing else); a load dates its file, so a file in use is never the
+ * oldest. Before, the directory only grew (~26 MB after one suite). */
+static void test_old_files_are_pruned_and_a_used_one_kept(void **state)
+{
+    char name[64], path[512];
+    (void)state;
+    assert_int_equal(MATCHER_CACHE_KEEP, 4);
+    setenv("DVCBOT_CACHE_DIR", dir, 1);
+    while (cache_file(path, sizeof path)) /* an earlier test's file would be loaded */
+        unlink(path);
+    for (int i = 0; i < 4; i++) { /* young: may be in use elsewhere */
+        snprintf(name, sizeof name, "matcher-young%02d.bin", i);
+        old_file(name, 60 + i);
+    }
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "matcher-old%02d.bin", i);
+        old_file(name, MATCHER_CACHE_MIN_AGE + 60 + i);
+    }
+    old_file("matcher-old.bin.4242.tmp", MATCHER_CACHE_MIN_AGE + 60);
+    old_file("matcher-young.bin.4243.tmp", 10);
+    old_file("notes.txt", MATCHER_CACHE_MIN_AGE * 10);
+    struct matcher *m = build(); /* no file for this data: trained, written */
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "matcher-young%02d.bin", i);
+        assert_true(exists(name)); /* the 4th is not among the 4 newest, but young */
+    }
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "matcher-old%02d.bin", i);
+        assert_false(exists(name));
+    }
+    assert_false(exists("matcher-old.bin.4242.tmp"));
+    assert_true(exists("matcher-young.bin.4243.tmp"));
+    assert_true(exists("notes.txt"));
+    /* the file just written is one of the newest; now make it look old */
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    path[0] = '\0';
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "matcher-", 8) == 0 && !strstr(e->d_name, "young"))
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    closedir(d);
+    assert_true(path[0] != '\0');
+    struct timespec t[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    matcher_free(m);
+    m = build(); /* loaded from it: dated now */
+    assert_true(age_of(path) < 60);
+    matcher_free(m);
+    unlink(path);
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "matcher-young%02d.bin", i);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/matcher-young.bin.4243.tmp", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/notes.txt", dir);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_restored_model_is_the_trained_model),
         cmocka_unit_test(test_damaged_cache_is_ignored_and_rewritten),
         cmocka_unit_test(test_inconsistent_model_is_refused),
+        cmocka_unit_test(test_old_files_are_pruned_and_a_used_one_kept),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
