@@ -296,6 +296,14 @@ static void cool(double *v, size_t n, double temperature)
         v[i] /= temperature;
 }
 
+/* The procedure model's log-scores (after rules and names) into
+ * probabilities, in place. */
+static void procedure_probabilities(const struct matcher *m, double *proc)
+{
+    cool(proc, m->n_procs, m->set.temperature);
+    nbayes_normalize(proc, m->n_procs);
+}
+
 void matcher_gate_dense(size_t words, size_t unknown, float out[MATCHER_GATE_DENSE])
 {
     out[0] = (float)log1p((double)unknown);
@@ -317,8 +325,11 @@ static double gate_logodds(const struct matcher *m, const struct matcher_scores 
     return z[1] - z[0];
 }
 
-bool matcher_score(const struct matcher *m, const struct matcher_input *in,
-                   struct matcher_scores *sc)
+/* matcher_score; lazy: leave the procedure model's log-scores for
+ * named_procedure (proc_pending), and the intents' unnormalised when an
+ * example or claim decided the intent (matcher_decide reads neither). */
+static bool score_line(const struct matcher *m, const struct matcher_input *in,
+                       struct matcher_scores *sc, bool lazy)
 {
     const struct rewrite_line *ln = &in->ln;
     uint64_t feat[MATCHER_MAX_FEATURES];
@@ -338,12 +349,21 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
     name_wins(m, sc);
     /* naive Bayes counts overlapping words as independent evidence: its
      * probabilities are too sure of themselves without a temperature */
-    cool(sc->proc, m->n_procs, m->set.temperature);
+    sc->proc_pending = lazy;
+    if (!lazy)
+        procedure_probabilities(m, sc->proc);
+    if (lazy && sc->exact >= 0)
+        return true;
     cool(sc->intent, m->n_intents, m->set.temperature);
-    nbayes_normalize(sc->proc, m->n_procs);
     nbayes_normalize(sc->intent, m->n_intents);
     matcher_mask_requires(m, ln, sc->intent);
     return true;
+}
+
+bool matcher_score(const struct matcher *m, const struct matcher_input *in,
+                   struct matcher_scores *sc)
+{
+    return score_line(m, in, sc, false);
 }
 
 /* ===== Deciding ===== */
@@ -364,8 +384,14 @@ static const char *named_procedure(const struct matcher *m, const struct matcher
                                    const struct matcher_scores *sc)
 {
     const double *proc = sc->proc;
+    double ready[MATCHER_MAX_INTENTS + 1];
     if (sc->mentioned >= 0)
         return intent_id(m, sc->mentioned);
+    if (sc->proc_pending) {
+        memcpy(ready, sc->proc, m->n_procs * sizeof *ready);
+        procedure_probabilities(m, ready);
+        proc = ready;
+    }
     int p = best_of(proc, m->n_procs, -1);
     if (p < 0 || p == m->names_none || proc[p] < s->proc_threshold)
         return NULL;
@@ -492,7 +518,7 @@ static void classify_once(const struct matcher *m, const char *text, size_t len,
     *exact = read && in.exact >= 0;
     if (*exact && in.ln.n && decided_reading(m, &in, out))
         return;
-    if (!read || !in.ln.n || !matcher_score(m, &in, &sc)) {
+    if (!read || !in.ln.n || !score_line(m, &in, &sc, true)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
     }

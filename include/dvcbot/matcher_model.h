@@ -158,6 +158,11 @@ struct matcher_scores {
     size_t words, known_words;
     int exact;            /* the intent of an example equal to the line, or -1 */
     int mentioned;        /* the procedure whose name (longest) the line has, or -1 */
+    /* proc holds log-scores, not yet cooled and normalised: classify reads
+     * the procedure model only when the decision asks which procedure an
+     * act is about (named_procedure normalises a copy); matcher_score
+     * always normalises (false) */
+    bool proc_pending;
 };
 
 /* A user's line as the models read it. */
