@@ -234,7 +234,9 @@ static double max_of(const double *v, size_t n)
 
 /* A rule moves its intent's score by its effect: it is matched only when
  * that can change which intent or procedure is best (the others' patterns
- * are skipped, which keeps classification fast). */
+ * are skipped, which keeps classification fast). A run of rules of one
+ * intent none of which could is skipped at once: no rule of it matches, so
+ * its intent's score stays what the run's first check read. */
 static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, double *intent,
                         double *proc)
 {
@@ -242,11 +244,16 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
         return;
     double top = max_of(intent, m->n_intents), top_proc = max_of(proc, m->n_procs);
     pcre2_match_data *md = NULL;
-    for (size_t i = 0; i < m->n_rules; i++) {
+    for (size_t i = 0; i < m->n_rules;) {
         const struct matcher_rule *r = &m->rules[i];
-        double w = r->weight * m->set.rule_weight, reach = fabs(w);
         int pc = m->proc_class[r->intent];
-        if (intent[r->intent] + reach < top && (pc < 0 || proc[pc] + reach < top_proc))
+        if (intent[r->intent] + r->rest_reach < top &&
+            (pc < 0 || proc[pc] + r->rest_reach < top_proc)) {
+            i = r->run_end;
+            continue;
+        }
+        i++;
+        if (intent[r->intent] + r->reach < top && (pc < 0 || proc[pc] + r->reach < top_proc))
             continue;
         if (!matcher_needs_met(&r->needs, ln->text, ln->len))
             continue; /* it cannot match: a word it needs is missing */
@@ -255,11 +262,24 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
         int rc = pcre2_match(r->code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK, md, NULL);
         if (rc < 0)
             continue; /* no match, or a resource limit: no evidence either way */
-        intent[r->intent] += w;
+        intent[r->intent] += r->w;
         if (pc >= 0)
-            proc[pc] += w;
+            proc[pc] += r->w;
     }
     pcre2_match_data_free(md);
+}
+
+void matcher_group_rules(struct matcher *m)
+{
+    for (size_t i = m->n_rules; i-- > 0;) {
+        struct matcher_rule *r = &m->rules[i];
+        const struct matcher_rule *next = i + 1 < m->n_rules ? &m->rules[i + 1] : NULL;
+        r->w = r->weight * m->set.rule_weight;
+        r->reach = fabs(r->w);
+        bool same_run = next && next->intent == r->intent;
+        r->run_end = same_run ? next->run_end : i + 1;
+        r->rest_reach = same_run && next->rest_reach > r->reach ? next->rest_reach : r->reach;
+    }
 }
 
 /* The index of p's largest value (the first of equals), skip left out;
@@ -267,9 +287,12 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
 static int best_of(const double *p, size_t n, int skip)
 {
     int best = -1;
+    double top = 0;
     for (size_t i = 0; i < n; i++)
-        if ((int)i != skip && (best < 0 || p[i] > p[best]))
+        if ((int)i != skip && (best < 0 || p[i] > top)) {
             best = (int)i;
+            top = p[i];
+        }
     return best;
 }
 

@@ -754,6 +754,7 @@ static void build(struct builder *b)
     load_abbreviations(b, catalog_extra(m->cat, "abbreviations"));
     assign_classes(m);
     collect(b, &c);
+    matcher_group_rules(m);
     if (!b->pb.count) {
         rewrite_corpus(b, &c);
         index_mentions(m, &c);

@@ -31,6 +31,23 @@ struct out {
 #define ACT_SEP '\x01'
 #define ACT_CAP 7
 
+/* out_byte when not recording: the hot path of fold. */
+static inline bool put_byte(struct out *o, char c)
+{
+    if (o->pending_space) {
+        o->pending_space = false;
+        if (o->len) {
+            if (o->len + 1 >= o->cap)
+                return false;
+            o->p[o->len++] = ' ';
+        }
+    }
+    if (o->len + 1 >= o->cap)
+        return false;
+    o->p[o->len++] = c;
+    return true;
+}
+
 static bool out_byte(struct out *o, char c)
 {
     if (o->rec) {
@@ -263,7 +280,7 @@ static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *i
             char f = ascii_fold(s[i++]);
             if (!f)
                 o.pending_space = true;
-            else if (!out_byte(&o, f))
+            else if (!put_byte(&o, f))
                 return NORM_ERROR;
             continue;
         }
@@ -283,7 +300,7 @@ static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *i
         for (size_t k = 0; k < e->n; k++) {
             if (e->act[k] == ACT_SEP)
                 o.pending_space = true;
-            else if (!out_byte(&o, e->act[k]))
+            else if (!put_byte(&o, e->act[k]))
                 return NORM_ERROR;
         }
     }

@@ -414,6 +414,38 @@ static void test_prefilter_never_skips_a_line_a_pattern_matches(void **state)
     assert_true(skipped > matched); /* and the prefilter skips most tries */
 }
 
+/* Rules are skipped a run at a time (apply_rules): each run is one
+ * intent's rules in a row, and a rule's rest_reach is the largest reach
+ * from it to its run's end, so a run none of whose rules could change
+ * the best reading is skipped whole and no other. */
+static void test_rule_runs_hold_one_intent_and_their_largest_reach(void **state)
+{
+    struct fixture *f = *state;
+    const struct matcher *m = f->m;
+    size_t runs = 0, longer = 0;
+    assert_true(m->n_rules > 10);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const struct matcher_rule *r = &m->rules[i];
+        double w = r->weight * m->set.rule_weight, most = 0;
+        assert_memory_equal(&r->w, &w, sizeof w);
+        assert_true(r->reach == (w < 0 ? -w : w));
+        assert_true(r->run_end > i && r->run_end <= m->n_rules);
+        for (size_t k = i; k < r->run_end; k++) {
+            assert_int_equal(m->rules[k].intent, r->intent);
+            if (m->rules[k].reach > most)
+                most = m->rules[k].reach;
+        }
+        assert_true(r->rest_reach == most);
+        if (r->run_end < m->n_rules)
+            assert_int_not_equal(m->rules[r->run_end].intent, r->intent);
+        if (!i || m->rules[i - 1].intent != r->intent) {
+            runs++;
+            longer += r->run_end - i > 1;
+        }
+    }
+    assert_true(runs > 10 && longer > 5); /* runs of several rules exist */
+}
+
 /* matcher_classify as the full reading would decide: matcher_read,
  * matcher_score (every softmax computed), matcher_decide. */
 static struct match_result full_reading(const struct matcher *m, const char *text)
@@ -532,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_prefilter_never_skips_a_line_a_pattern_matches),
         cmocka_unit_test(test_particle_lists_are_read_once_at_load),
         cmocka_unit_test(test_lazy_softmaxes_decide_as_the_full_reading),
+        cmocka_unit_test(test_rule_runs_hold_one_intent_and_their_largest_reach),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
