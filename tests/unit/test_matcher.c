@@ -13,6 +13,8 @@
 #include "dvcbot/matcher_model.h"
 #include "dvcbot/matcher_needs.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/normalize.h"
+#include "dvcbot/vnspell.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -414,6 +416,49 @@ static void test_prefilter_never_skips_a_line_a_pattern_matches(void **state)
     assert_true(skipped > matched); /* and the prefilter skips most tries */
 }
 
+/* Each syllable's spelling key is kept when it is added: vnspell_key gives
+ * what computing it from the word gives, for every word of the DEV sets
+ * and bench lines (folded) and for every syllable _syllables.json lists. */
+static void compare_keys(const struct vnspell *vs, const char *text, size_t *syllables)
+{
+    size_t n, len = strlen(text);
+    char *folded = norm_fold(text, len, &n);
+    if (!folded)
+        return;
+    const char *at = folded, *w;
+    size_t wn;
+    while ((w = norm_next_word(&at, folded + n, &wn))) {
+        char a[VNSPELL_MAX_WORD + 2], b[VNSPELL_MAX_WORD + 2];
+        if (wn > VNSPELL_MAX_WORD)
+            continue;
+        size_t ka = vnspell_key(vs, w, wn, a, sizeof a), kb = vnspell_key_reference(vs, w, wn, b, sizeof b);
+        if (ka != kb || memcmp(a, b, ka + 1) != 0)
+            fail_msg("key of \"%.*s\": \"%s\" / \"%s\"", (int)wn, w, a, b);
+        assert_int_equal(vnspell_key(vs, w, wn, a, wn + 1), 0); /* too small: none */
+        *syllables += vnspell_is_syllable(vs, w, wn);
+    }
+    free(folded);
+}
+
+static void test_kept_spelling_keys_are_the_computed_ones(void **state)
+{
+    struct fixture *f = *state;
+    const struct vnspell *vs = &f->m->rw.spell;
+    size_t syllables = 0;
+    const char *files[] = {"bench/matcher_lines.txt", "tests/data/realistic_villager.tsv",
+                           "tests/data/realistic_teen.tsv", "tests/data/realistic_elder_volunteer.tsv",
+                           "tests/data/offtopic.tsv", "intents/_syllables.json"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        FILE *fp = fopen(files[k], "r");
+        assert_non_null(fp);
+        char line[8192];
+        while (fgets(line, sizeof line, fp))
+            compare_keys(vs, line, &syllables);
+        fclose(fp);
+    }
+    assert_true(syllables > 5000);
+}
+
 /* Rules are skipped a run at a time (apply_rules): each run is one
  * intent's rules in a row, and a rule's rest_reach is the largest reach
  * from it to its run's end, so a run none of whose rules could change
@@ -565,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_particle_lists_are_read_once_at_load),
         cmocka_unit_test(test_lazy_softmaxes_decide_as_the_full_reading),
         cmocka_unit_test(test_rule_runs_hold_one_intent_and_their_largest_reach),
+        cmocka_unit_test(test_kept_spelling_keys_are_the_computed_ones),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
