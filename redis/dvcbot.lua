@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 16
+local LIBRARY_VERSION = 17
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -39,18 +39,9 @@ end
 -- those, or an error in place of that number for a call that failed alone.
 -- Each table in a function's reply costs Redis ~2 500 instructions to
 -- convert (it looks for err, ok, double... in each), an element in one
--- little. flat_put puts one call's pcall result at out[at]; returns where
--- the next goes.
-local function flat_put(out, at, ok, r)
-  if not ok then
-    out[at] = {err = type(r) == 'table' and r.err or tostring(r)}
-    return at + 1
-  end
-  local n = #r
-  out[at] = n
-  for j = 1, n do out[at + j] = r[j] end
-  return at + n + 1
-end
+-- little. Each call writes its elements into the flat array in place (no
+-- table of its own for Lua to make, fill and collect): a call that fails
+-- after writing some has them removed before the next call writes there.
 
 -- Creates the record (status resolving) and the stream with its group.
 -- KEYS: bc:<id>, bc:<id>:q. ARGV: field, value, ...
@@ -1005,6 +996,19 @@ redis.register_function('console_volunteer_list', function(keys, args)
   end return out
 end)
 
+-- ===== Hot path: library functions as upvalues =====
+-- A function of a library reads a global (redis, string, tonumber...)
+-- through the globals table's metatable (Redis 7 swaps its __index between
+-- loading and running), two hash lookups and more per use; an upvalue is
+-- one load. The globals are not there while the library loads, so the
+-- functions of the turn's path (dialog_load*, outbox_commit*,
+-- outbox_settle) bind them on their first call.
+local rcall, rpcall, sformat, ssub, sfind, mabs, tonum, lpcall, ltype, tostr, lunpack
+local function bind()
+  rcall, rpcall, sformat, ssub, sfind = redis.call, redis.pcall, string.format, string.sub, string.find
+  mabs, tonum, lpcall, ltype, tostr, lunpack = math.abs, tonumber, pcall, type, tostring, unpack
+end
+
 -- ===== Event marks (dialog.h): a redelivered event is recognised =====
 -- An event's mark is a member of the user's index dd:{<user>} (a sorted
 -- set): the event id, scored -(4 x the unix time it was marked + its state)
@@ -1030,20 +1034,20 @@ local MARK_DONE, MARKS_NEW = 1, 4e9
 -- The state of a marked event: false (handle it), 'p' (in hand) or '1'
 -- (done). live: the score of the oldest in-hand mark still live.
 local function mark_state(score, old_key, live)
-  local s = tonumber(score)
-  if s >= 0 and s < MARKS_NEW then return redis.call('GET', old_key) end
-  s = math.abs(s)
+  local s = tonum(score)
+  if s >= 0 and s < MARKS_NEW then return rcall('GET', old_key) end
+  s = mabs(s)
   if s % 4 == MARK_DONE then return '1' end
-  return s >= math.abs(tonumber(live)) and 'p'
+  return s >= mabs(tonum(live)) and 'p'
 end
 
 -- Marks the event in the index with the score given unless a live mark is
 -- there; returns what mark_state says of the one found, false for a new
 -- event.
 local function mark_event(idx, old_key, id, score, live)
-  if redis.call('ZADD', idx, 'NX', score, id) == 1 then return false end
-  local found = mark_state(redis.call('ZSCORE', idx, id), old_key, live)
-  if not found then redis.call('ZADD', idx, 'XX', score, id) end
+  if rcall('ZADD', idx, 'NX', score, id) == 1 then return false end
+  local found = mark_state(rcall('ZSCORE', idx, id), old_key, live)
+  if not found then rcall('ZADD', idx, 'XX', score, id) end
   return found
 end
 
@@ -1051,9 +1055,9 @@ end
 -- -(4 x old + 3) to old (this one's and those of before both), and from
 -- MARKS_NEW to 4 x old + 3.
 local function marks_trim(idx, old)
-  local last = 4 * tonumber(old) + 3
-  redis.call('ZREMRANGEBYSCORE', idx, string.format('%d', -last), old)
-  redis.call('ZREMRANGEBYSCORE', idx, MARKS_NEW, string.format('%d', last))
+  local last = 4 * tonum(old) + 3
+  rcall('ZREMRANGEBYSCORE', idx, sformat('%d', -last), old)
+  rcall('ZREMRANGEBYSCORE', idx, MARKS_NEW, sformat('%d', last))
 end
 
 -- ===== A user's TTLs (dialog.h, DIALOG_TTL_RENEW_S) =====
@@ -1076,25 +1080,25 @@ end
 -- keys, args, k, a: dialog_load's (the shared arguments at args[1..6]).
 local function user_ttls_renew(keys, args, k, a)
   local seen = args[2]
-  if args[a + 5] == '2' then seen = string.format('%d', tonumber(args[2]) - tonumber(args[6])) end
-  redis.call('HSET', keys[k + 3], 'ch', args[a + 6], 'chat', args[a + 7], 'seen', seen)
-  redis.call('EXPIRE', keys[k + 3], args[4])
-  redis.call('EXPIRE', keys[k + 5], args[4])
-  redis.call('EXPIRE', keys[k + 2], args[3])
-  redis.call('EXPIRE', keys[k + 4], args[5])
+  if args[a + 5] == '2' then seen = sformat('%d', tonum(args[2]) - tonum(args[6])) end
+  rcall('HSET', keys[k + 3], 'ch', args[a + 6], 'chat', args[a + 7], 'seen', seen)
+  rcall('EXPIRE', keys[k + 3], args[4])
+  rcall('EXPIRE', keys[k + 5], args[4])
+  rcall('EXPIRE', keys[k + 2], args[3])
+  rcall('EXPIRE', keys[k + 4], args[5])
 end
 
 -- The latest seen of a record whose TTLs are due: now - renew (args[2] -
 -- args[6]), in decimal (tonumber is a strtod, ~1 100 instructions: the loads
 -- of one FCALL share this one, and compare it with seen as text, dec_lt).
-local function renew_due(args) return string.format('%d', tonumber(args[2]) - tonumber(args[6])) end
+local function renew_due(args) return sformat('%d', tonum(args[2]) - tonum(args[6])) end
 
 -- Whether the load renews the user's TTLs: mode '2' always, '1' when the
 -- record's seen is renew seconds old or more (at most due, renew_due above).
 local function user_ttls_due(keys, args, k, a, due)
   local mode = args[a + 5]
   if mode ~= '1' then return mode == '2' end
-  local seen = redis.call('HGET', keys[k + 3], 'seen')
+  local seen = rcall('HGET', keys[k + 3], 'seen')
   return not seen or not dec_lt(due, seen)
 end
 
@@ -1111,7 +1115,8 @@ end
 -- the oldest time kept in the index ('' = no trim this time), the renewal
 -- mode ('0' none: a web chat page load, '1' when due, '2' always: the seen
 -- written is then now - renew), channel, chat.
--- Returns {the mark found or false, the session or false}. (k, a: where
+-- Returns the mark found or false, and the session or false (two values:
+-- the registered functions put them in a table or a flat reply). (k, a: where
 -- this load's keys and own arguments start, for dialog_load_many; due:
 -- renew_due(args), or nil.)
 -- (dialog)
@@ -1123,7 +1128,7 @@ local function dialog_load(keys, args, k, a, due)
     if args[a + 4] ~= '' then marks_trim(keys[k + 2], args[a + 4]) end
   end
   if user_ttls_due(keys, args, k, a, due or renew_due(args)) then user_ttls_renew(keys, args, k, a) end
-  return {found, redis.call('GET', keys[k + 4])}
+  return found, rcall('GET', keys[k + 4])
 end
 -- A caller of the version before (a rolling upgrade: this library serves
 -- an old process too) sent each load's thirteen arguments in another order,
@@ -1132,7 +1137,7 @@ end
 -- now was already now - renew).
 local function load_args_of_before(args, a)
   local now = args[a + 4]
-  if args[a + 8] == '2' then now = string.format('%d', tonumber(now) + tonumber(args[a + 13])) end
+  if args[a + 8] == '2' then now = sformat('%d', tonum(now) + tonum(args[a + 13])) end
   return {args[a + 3], now, args[a + 7], args[a + 11], args[a + 12], args[a + 13],
     args[a + 1], args[a + 2], args[a + 5], args[a + 6], args[a + 8], args[a + 9], args[a + 10]}
 end
@@ -1141,8 +1146,9 @@ local function load_of_before(args) return args[1] == '1' or args[1] == '0' end
 -- One load (KEYS and ARGV as dialog_load above, or of the version before).
 -- (dialog)
 redis.register_function('dialog_load', function(keys, args)
-  if load_of_before(args) then return dialog_load(keys, load_args_of_before(args, 0), 0, LOAD_SHARED) end
-  return dialog_load(keys, args, 0, LOAD_SHARED)
+  if not rcall then bind() end
+  if load_of_before(args) then return {dialog_load(keys, load_args_of_before(args, 0), 0, LOAD_SHARED)} end
+  return {dialog_load(keys, args, 0, LOAD_SHARED)}
 end)
 
 -- The loads of one loop turn together (fcall_group.h): KEYS: the five keys
@@ -1152,26 +1158,30 @@ end)
 -- that failed alone (e.g. a key of the wrong type), the others going on.
 -- (dialog)
 redis.register_function('dialog_load_many', function(keys, args)
+  if not rcall then bind() end
   local out, before = {}, load_of_before(args)
   local due = not before and renew_due(args)
   for i = 0, #keys / 5 - 1 do
-    local ok, r
-    if before then ok, r = pcall(dialog_load, keys, load_args_of_before(args, 13 * i), 5 * i, LOAD_SHARED)
-    else ok, r = pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due) end
-    if ok then out[i + 1] = r
-    else out[i + 1] = {err = type(r) == 'table' and r.err or tostring(r)} end
+    local ok, r, s
+    if before then ok, r, s = lpcall(dialog_load, keys, load_args_of_before(args, 13 * i), 5 * i, LOAD_SHARED)
+    else ok, r, s = lpcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due) end
+    if ok then out[i + 1] = {r, s}
+    else out[i + 1] = {err = ltype(r) == 'table' and r.err or tostr(r)} end
   end
   return out
 end)
 
 -- The loads of one loop turn as dialog_load_many (KEYS: the five keys of
 -- each load; ARGV: the six shared arguments, then the seven own of each),
--- answered flat (flat_put): 2 and dialog_load's two elements for each.
+-- answered flat (see the *_flat functions above): 2 and dialog_load's two elements for each.
 -- (dialog, fcall_group)
 redis.register_function('dialog_load_many_flat', function(keys, args)
+  if not rcall then bind() end
   local out, at, due = {}, 1, renew_due(args)
   for i = 0, #keys / 5 - 1 do
-    at = flat_put(out, at, pcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due))
+    local ok, r, s = lpcall(dialog_load, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due)
+    if ok then out[at], out[at + 1], out[at + 2] = 2, r, s; at = at + 3
+    else out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
   end
   return out
 end)
@@ -1179,11 +1189,11 @@ end)
 -- The event of a commit: its mark of before dd:{<user>}:<id> names the
 -- index and the id. Marks it done, or ('c') forgets it.
 local function commit_mark(old_key, op, score)
-  local at = string.find(old_key, '}:', 1, true)
+  local at = sfind(old_key, '}:', 1, true)
   if not at then return end
-  local idx, id = string.sub(old_key, 1, at), string.sub(old_key, at + 2)
-  if op == 'c' then redis.call('ZREM', idx, id)
-  else redis.call('ZADD', idx, 'XX', score, id) end
+  local idx, id = ssub(old_key, 1, at), ssub(old_key, at + 2)
+  if op == 'c' then rcall('ZREM', idx, id)
+  else rcall('ZADD', idx, 'XX', score, id) end
 end
 
 -- One turn (or one saved message) in one round trip; see outbox_store.h.
@@ -1197,7 +1207,8 @@ end
 -- n, then text and buttons of each reply. Returns {1, gated, first seq -
 -- 1, has seq, id...}. (k, a: where this commit's keys and own arguments
 -- start, for outbox_commit_many; n: the number of replies when the caller
--- knows it, else read.)
+-- knows it, else read; out, o: the table the reply's elements go to, at
+-- out[o + 1...], a new one by default; returns out.)
 -- Dedupe 'i:<ttl>' marks the event done like '1' and asks to keep the first
 -- reply for the caller to hand over itself (Telegram's reply in the webhook
 -- response, outbox_store.h "Handed replies"): when none of the user's
@@ -1230,79 +1241,80 @@ local COMMIT_KEYS, COMMIT_SHARED = 3, 5
 -- XADD that fails (a stream key of another type) takes it back, and the
 -- entries added before it, so that a commit that fails has written
 -- nothing, as outbox_commit says.
-local function outbox_commit_counted(keys, args, k, a, n)
+local function outbox_commit_counted(keys, args, k, a, n, out, o)
   local rec, q, gated, has = keys[k + 3], 0, 0, 0
-  local oo = redis.call('HGET', rec, 'oo')
-  if oo or redis.call('HEXISTS', rec, 'ch') == 1 then
+  local oo = rcall('HGET', rec, 'oo')
+  if oo or rcall('HEXISTS', rec, 'ch') == 1 then
     has = 1
     if not (args[5] == '1' and oo == args[4]) then
-      local f = redis.call('HMGET', rec, 'od', 'oq')
+      local f = rcall('HMGET', rec, 'od', 'oq')
       if dec_lt(f[1] or '0', f[2] or '0') then gated = 1 end end
-    q = redis.call('HINCRBY', rec, 'oq', n) - n end
-  local out = {1, gated, q, has}
+    q = rcall('HINCRBY', rec, 'oq', n) - n end
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   for i = 1, n do
-    local seq = has == 1 and string.format('%d', q + i) or '0'
+    local seq = has == 1 and sformat('%d', q + i) or '0'
     local id
     if ref == '' then
-      id = redis.pcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+      id = rpcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
     else
-      id = redis.pcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+      id = rpcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end
-    if type(id) == 'table' then
+    if ltype(id) == 'table' then
       if has == 1 then
-        if q == 0 and not oo then redis.call('HDEL', rec, 'oq')
-        else redis.call('HINCRBY', rec, 'oq', -n) end end
-      for j = 5, #out do redis.call('XDEL', args[1], out[j]) end
+        if q == 0 and not oo then rcall('HDEL', rec, 'oq')
+        else rcall('HINCRBY', rec, 'oq', -n) end end
+      for j = o + 5, o + 3 + i do rcall('XDEL', args[1], out[j]) end
       return error(id) end
-    out[4 + i] = id end
+    out[o + 4 + i] = id end
   if has == 1 and oo ~= args[4] then
-    if oo or q > 0 then redis.call('HSET', rec, 'oo', args[4])   -- q > 0: od may be there
-    else redis.call('HSET', rec, 'oo', args[4], 'od', '0') end end
+    if oo or q > 0 then rcall('HSET', rec, 'oo', args[4])   -- q > 0: od may be there
+    else rcall('HSET', rec, 'oo', args[4], 'od', '0') end end
   -- the session and the mark as outbox_commit's last lines (a Lua function
   -- of their own costs a commit ~400 instructions)
-  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
-  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
+  if args[a + 2] == 's' then rcall('SET', keys[k + 2], args[a + 3], 'EX', args[3])
+  elseif args[a + 2] == 'd' then rcall('DEL', keys[k + 2]) end
   if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
   return out
 end
 
-local function outbox_commit(keys, args, k, a, n)
-  n = n or tonumber(args[a + 7])
-  local ask = n > 0 and string.sub(args[a + 1], 1, 2) == 'i:'
-  if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n) end
+local function outbox_commit(keys, args, k, a, n, out, o)
+  n = n or tonum(args[a + 7])
+  out, o = out or {}, o or 0
+  local ask = n > 0 and ssub(args[a + 1], 1, 2) == 'i:'
+  if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n, out, o) end
   local q, gated, has = 0, 0, 0
-  local f = n > 0 and redis.call('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
+  local f = n > 0 and rcall('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
-    q = tonumber(f[1]) or 0
+    q = tonum(f[1]) or 0
     if not (args[5] == '1' and f[3] == args[4]) and dec_lt(f[2] or '0', f[1] or '0') then gated = 1 end
     has = 1 end
-  local out = {1, gated, q, has}
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   local keep = ask and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
   local seq
   for i = 1, n do
-    seq = has == 1 and string.format('%d', q + i) or '0'
+    seq = has == 1 and sformat('%d', q + i) or '0'
     if i == 1 and keep then
       local b = args[a + 9]
-      redis.call('SET', keys[k + 1] .. ':r', string.format('%d:', #b) .. b .. args[a + 8], 'EX',
-        string.sub(args[a + 1], 3))
-      out[5] = 'k'
+      rcall('SET', keys[k + 1] .. ':r', sformat('%d:', #b) .. b .. args[a + 8], 'EX',
+        ssub(args[a + 1], 3))
+      out[o + 5] = 'k'
     elseif ref == '' then
-      out[4 + i] = redis.call('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+      out[o + 4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i])
     else
-      out[4 + i] = redis.call('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
+      out[o + 4 + i] = rcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
         'r', ref, 't', args[a + 6 + 2 * i], 'b', args[a + 7 + 2 * i]) end end
   if has == 1 then
     local oq = seq   -- q + n
-    if keep then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', string.format('%d', q + 1))
-    elseif f[3] == args[4] then redis.call('HSET', keys[k + 3], 'oq', oq)
-    elseif f[1] then redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4])
-    else redis.call('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', '0') end end
-  if args[a + 2] == 's' then redis.call('SET', keys[k + 2], args[a + 3], 'EX', args[3])
-  elseif args[a + 2] == 'd' then redis.call('DEL', keys[k + 2]) end
+    if keep then rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', sformat('%d', q + 1))
+    elseif f[3] == args[4] then rcall('HSET', keys[k + 3], 'oq', oq)
+    elseif f[1] then rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4])
+    else rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', '0') end end
+  if args[a + 2] == 's' then rcall('SET', keys[k + 2], args[a + 3], 'EX', args[3])
+  elseif args[a + 2] == 'd' then rcall('DEL', keys[k + 2]) end
   if args[a + 1] ~= '0' then commit_mark(keys[k + 1], args[a + 1], args[2]) end
   return out
 end
@@ -1310,17 +1322,18 @@ end
 -- commit, the stream the fourth, and no shared arguments: its first
 -- argument is not a stream name. Its commit (keys from k + 1, its
 -- arguments from a + 1) as this version's keys and arguments.
-local function commit_of_before(args) return string.sub(args[1], 1, 7) ~= 'outbox:' end
+local function commit_of_before(args) return ssub(args[1], 1, 7) ~= 'outbox:' end
 local function commit_in_this_version(keys, args, k, a)
   local own = {keys[k + 4], args[a + 2], args[a + 5], args[a + 6], args[a + 7], args[a + 1], args[a + 3],
     args[a + 4], args[a + 8], args[a + 9], args[a + 10], args[a + 11]}
-  for i = a + 12, a + 11 + 2 * tonumber(args[a + 11]) do own[#own + 1] = args[i] end
+  for i = a + 12, a + 11 + 2 * tonum(args[a + 11]) do own[#own + 1] = args[i] end
   return {keys[k + 1], keys[k + 2], keys[k + 3]}, own
 end
 
 -- One commit (KEYS and ARGV as outbox_commit above, or of the version
 -- before). (outbox_store)
 redis.register_function('outbox_commit', function(keys, args)
+  if not rcall then bind() end
   if commit_of_before(args) then
     local k, a = commit_in_this_version(keys, args, 0, 0)
     return outbox_commit(k, a, 0, COMMIT_SHARED)
@@ -1335,24 +1348,25 @@ redis.register_function('outbox_commit', function(keys, args)
 -- alone (which wrote nothing), the others going on.
 -- (outbox_store)
 redis.register_function('outbox_commit_many', function(keys, args)
+  if not rcall then bind() end
   if commit_of_before(args) then
     local out, at = {}, 1
     for i = 1, #keys / 4 do
-      local ok, r = pcall(function()
+      local ok, r = lpcall(function()
         local k, a = commit_in_this_version(keys, args, 4 * (i - 1), at)
         return outbox_commit(k, a, 0, COMMIT_SHARED) end)
       if ok then out[i] = r
-      else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
-      at = at + 1 + tonumber(args[at])
+      else out[i] = {err = ltype(r) == 'table' and r.err or tostr(r)} end
+      at = at + 1 + tonum(args[at])
     end
     return out
   end
   local out, at = {}, COMMIT_SHARED + 1
   for i = 1, #keys / COMMIT_KEYS do
-    local own = tonumber(args[at])   -- 7 + 2 x the replies
-    local ok, r = pcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), at, (own - 7) / 2)
+    local own = tonum(args[at])   -- 7 + 2 x the replies
+    local ok, r = lpcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), at, (own - 7) / 2)
     if ok then out[i] = r
-    else out[i] = {err = type(r) == 'table' and r.err or tostring(r)} end
+    else out[i] = {err = ltype(r) == 'table' and r.err or tostr(r)} end
     at = at + 1 + own
   end
   return out
@@ -1360,14 +1374,21 @@ end)
 
 -- The commits of one loop turn as outbox_commit_many (KEYS: the three keys
 -- of each commit; ARGV: the five shared arguments, then for each commit the
--- number of its own arguments and those), answered flat (flat_put): for
--- each, the number of elements of outbox_commit's reply and those.
+-- number of its own arguments and those), answered flat (the *_flat
+-- functions, above): for each, the number of elements of outbox_commit's
+-- reply (4 + its replies) and those.
 -- (outbox_store, fcall_group)
 redis.register_function('outbox_commit_many_flat', function(keys, args)
+  if not rcall then bind() end
   local out, at, a = {}, 1, COMMIT_SHARED + 1
   for i = 1, #keys / COMMIT_KEYS do
-    local own = tonumber(args[a])   -- 7 + 2 x the replies
-    at = flat_put(out, at, pcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), a, (own - 7) / 2))
+    local own = tonum(args[a])   -- 7 + 2 x the replies
+    local n = (own - 7) / 2
+    local ok, r = lpcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), a, n, out, at)
+    if ok then out[at] = 4 + n; at = at + 5 + n
+    else   -- what it put in place goes (nothing of it is left past the end)
+      for j = at + 1, at + 4 + n do out[j] = nil end
+      out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
     a = a + 1 + own
   end
   return out
@@ -1385,16 +1406,17 @@ end)
 -- one's commit writes od 0 with the first oq).
 -- (outbox_store)
 redis.register_function('outbox_settle', function(keys, args)
+  if not rcall then bind() end
   local ids = {}
   for i = 1, #args, 2 do ids[#ids + 1] = args[i] end
-  redis.call('XDEL', keys[1], unpack(ids))
+  rcall('XDEL', keys[1], lunpack(ids))
   for i = 2, #keys do
     local s = args[2 * (i - 1)]
     if s ~= '0' and s ~= '' and keys[i] ~= '' then
-      local od = redis.call('HGET', keys[i], 'od')
+      local od = rcall('HGET', keys[i], 'od')
       if od then
-        if dec_lt(od, s) then redis.call('HSET', keys[i], 'od', s) end
-      elseif redis.call('HEXISTS', keys[i], 'oq') == 1 then redis.call('HSET', keys[i], 'od', s) end end end
+        if dec_lt(od, s) then rcall('HSET', keys[i], 'od', s) end
+      elseif rcall('HEXISTS', keys[i], 'oq') == 1 then rcall('HSET', keys[i], 'od', s) end end end
   return #ids
 end)
 

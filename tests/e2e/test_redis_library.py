@@ -319,6 +319,32 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("EXISTS", "s:{tg:fl6}"), 0)         # the failed one wrote nothing
         self.assertEqual(r("GET", "s:{tg:fl7}"), "{}")
 
+    def test_grouped_commits_that_fail_after_their_first_elements_leave_one_error_each(self):
+        # Library 17 writes each commit's elements into the flat reply in place; a commit whose
+        # XADD fails (the stream key of another type) has written its first four by then: they
+        # must go, or the reply carries them after the errors.
+        self.loaded()
+        r, t, stream = self.redis, 1_800_000_000, "outbox:telegram:lib-flat-bad"
+        r("SET", stream, "not a stream")
+        r("HSET", "u:{tg:fb1}", "ch", "telegram", "oq", "4", "od", "4", "oo", "w1")
+        r("HSET", "u:{tg:fb3}", "ch", "telegram", "oq", "5", "od", "4", "oo", "w1")  # i: streams it
+
+        def commit(u, dedupe, texts):
+            keys = ["dd:{%s}:e1" % u, "s:{%s}" % u, "u:{%s}" % u]
+            own = [dedupe, "s", "{}", u[3:], "", u, str(len(texts))] + [x for tx in texts for x in (tx, "")]
+            return keys, [str(len(own))] + own
+
+        calls = [commit("tg:fb1", "1", ["a", "b"]), commit("tg:fb2", "1", ["c"]),
+                 commit("tg:fb3", "i:60", ["d"])]
+        out = self.flat("FCALL", "outbox_commit_many_flat", 9, *[k for c in calls for k in c[0]], stream,
+                        str(-(4 * t + 1)), "60", "w1", "1", *[a for c in calls for a in c[1]])
+        self.assertEqual(len(out), 3)
+        for e in out:
+            self.assertIsInstance(e, RespError)
+        self.assertEqual(r("HMGET", "u:{tg:fb1}", "oq", "od", "oo"), ["4", "4", "w1"])
+        self.assertEqual(r("HMGET", "u:{tg:fb3}", "oq", "od"), ["5", "4"])
+        self.assertEqual(r("EXISTS", "s:{tg:fb1}", "s:{tg:fb2}", "s:{tg:fb3}", "dd:{tg:fb3}:e1:r"), 0)
+
     # ----- a rolling upgrade: an old process calls this library (loaded by a
     # new one) with the layouts of the version before
 
