@@ -7,6 +7,7 @@
 #include "dvcbot/metrics.h"
 #include "dvcbot/procedure_fee.h"
 #include "dvcbot/procedure_reply.h"
+#include "dvcbot/strfmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,8 @@ static void note_pending(cJSON *session, enum facet facet, int64_t now)
 static void count(enum facet facet, const char *how)
 {
     char labels[64];
-    snprintf(labels, sizeof labels, "facet=\"%s\",how=\"%s\"", facet_name(facet), how);
+    const char *fname = facet_name(facet);
+    STR_CAT(labels, sizeof labels, "facet=\"", fname ? fname : "(null)", "\",how=\"", how, "\"");
     metrics_inc("dvcbot_followups_total", labels, 1);
 }
 
@@ -127,13 +129,14 @@ static void fact_vars_make(struct fact_vars *fv, const struct tpl_set *tpl, cons
      * no portal page, no log-in to name, the flow button named for the
      * visit), else followup_<facet> */
     char base[TPL_NAME_MAX];
-    snprintf(base, sizeof base, "followup_%s", facet_name(facet));
+    const char *fname = facet_name(facet);
+    STR_CAT(base, sizeof base, "followup_", fname ? fname : "(null)");
     procedure_reply_variant(tpl, base, p, fv->tpl, sizeof fv->tpl);
     fv->fact = fact_text(tpl, p, facet, now);
     fv->online = procedure_reply_online(tpl, p);
     fv->pay[0] = '\0';
     if (facet == FACET_FEE && procedure_fee_at(p, now).vnd != 0)
-        snprintf(fv->pay, sizeof fv->pay, "%s%s:%s", FOLLOWUP_ACT_PAYLOAD, "thanh_toan", in->id);
+        STR_CAT(fv->pay, sizeof fv->pay, FOLLOWUP_ACT_PAYLOAD, "thanh_toan:", in->id);
     const struct tpl_var v[] = {
         {"id", in->id},        {"name", in->name}, {"fact", fv->fact}, {"online", fv->online},
         {"url", p->portal_url ? p->portal_url : ""},                   {"pay", fv->pay},

@@ -3,10 +3,13 @@
  *
  * The parser is paused in on_message_complete, so a response is handed over
  * after http_parser_execute returns, never from inside it; whatever follows
- * the response in the same read makes the connection unfit for reuse. */
+ * the response in the same read makes the connection unfit for reuse. A
+ * first read that holds exactly one plain response is read by
+ * http_resp_scan instead (no byte-by-byte walk). */
 #include "dvcbot/http_plain.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/http_client.h"
+#include "dvcbot/http_resp_scan.h"
 #include "dvcbot/mem.h"
 
 #include <errno.h>
@@ -251,7 +254,20 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         exchange_broken(c, n, "Recv failure");
         return;
     }
+    bool first = !c->got_bytes;
     c->got_bytes = true;
+    struct http_resp_scan r;
+    if (first && http_resp_scan(b->base, (size_t)n, &r)) {
+        /* The whole response in the plain form, as http_parser would read it
+         * (http_resp_scan.h); the parser, still at its start, is not used. */
+        buf_reset(&c->body);
+        buf_append(&c->body, r.body, r.body_len);
+        c->complete = true;
+        c->status = (long)r.status;
+        c->keep_alive = r.keep_alive;
+        exchange_end(c, HTTP_PLAIN_OK, NULL, c->keep_alive && !c->writing);
+        return;
+    }
     size_t used = http_parser_execute(&c->parser, &response_settings, b->base, (size_t)n);
     if (c->complete) {
         bool extra = used < (size_t)n;

@@ -5,6 +5,7 @@
 #include "dvcbot/mem.h"
 #include "dvcbot/procedure_fee.h"
 #include "dvcbot/procedure_groups.h"
+#include "dvcbot/strfmt.h"
 #include "dvcbot/telegram.h"
 
 #include <stdio.h>
@@ -58,7 +59,8 @@ char *procedure_reply_documents(const struct tpl_set *t, const struct procedure_
         shown = p->n_documents; /* "and 1 more" takes the same room as the item */
     for (size_t i = 0; i < shown; i++) {
         char *d = shorten_noting(p->documents[i], bytes, cut);
-        buf_printf(&b, "%s- %s", i ? "\n" : "", d);
+        buf_puts(&b, i ? "\n- " : "- ");
+        buf_puts(&b, d);
         free(d);
     }
     if (shown < p->n_documents) {
@@ -67,8 +69,10 @@ char *procedure_reply_documents(const struct tpl_set *t, const struct procedure_
         snprintf(count, sizeof count, "%zu", p->n_documents - shown);
         struct tpl_var v = {"count", count};
         char *more = tpl_render_text(t, "procedure_more_documents", &v, 1);
-        if (more)
-            buf_printf(&b, "\n%s", more);
+        if (more) {
+            buf_putc(&b, '\n');
+            buf_puts(&b, more);
+        }
         free(more);
     }
     return buf_steal(&b);
@@ -89,16 +93,20 @@ static char *with_online_note(const char *line, const struct procedure_info *p)
 {
     struct buf b;
     buf_init(&b);
-    buf_printf(&b, "%s", line ? line : "");
-    if (p->online_note && *p->online_note)
-        buf_printf(&b, "%s%s", b.len ? " " : "", p->online_note);
+    if (line)
+        buf_puts(&b, line);
+    if (p->online_note && *p->online_note) {
+        if (b.len)
+            buf_putc(&b, ' ');
+        buf_puts(&b, p->online_note);
+    }
     return buf_steal(&b);
 }
 
 char *procedure_reply_online(const struct tpl_set *t, const struct procedure_info *p)
 {
     char name[TPL_NAME_MAX];
-    snprintf(name, sizeof name, "procedure_online_%s", p->online);
+    STR_CAT(name, sizeof name, "procedure_online_", p->online ? p->online : "(null)");
     char *s = tpl_render_text(t, name, NULL, 0);
     char *line = with_online_note(s, p);
     free(s);
@@ -191,9 +199,10 @@ size_t procedure_reply_screen_rows(const struct bot_reply *r)
 const char *procedure_reply_variant(const struct tpl_set *t, const char *base,
                                     const struct procedure_info *p, char *name, size_t size)
 {
-    snprintf(name, size, "%s_%s", base, p->online);
+    /* "(null)": the name snprintf made of a procedure without "online" */
+    STR_CAT(name, size, base, "_", p->online ? p->online : "(null)");
     if (!tpl_exists(t, name))
-        snprintf(name, size, "%s", base);
+        STR_CAT(name, size, base);
     return name;
 }
 
@@ -217,7 +226,7 @@ int procedure_reply_summary_at(const struct tpl_set *t, const struct intent *in,
     char *agency = shorten_noting(p->agency, PROCEDURE_REPLY_FIELD_BYTES, &cut);
     char more[BOT_PAYLOAD_MAX + 1] = "";
     if (full_view_says_more(p, cut))
-        snprintf(more, sizeof more, "%s%s", PROCEDURE_REPLY_FULL_PREFIX, in->id);
+        STR_CAT(more, sizeof more, PROCEDURE_REPLY_FULL_PREFIX, in->id);
     struct buf opening; /* the opening line and its line break, or "" */
     buf_init(&opening);
     if (p->opening)

@@ -9,6 +9,7 @@
 #include "dvcbot/refs.h"
 #include "dvcbot/stats_day.h"
 #include "dvcbot/strmap.h"
+#include "dvcbot/strfmt.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -110,10 +111,10 @@ static void flush_counts(void *ud)
     const char *id;
     void *v;
     while (strmap_next(&st->intents_due, &pos, &id, &v)) {
-        uintptr_t n = (uintptr_t)v;
-        sent(store_command(st->store, on_written, NULL, "HINCRBY %s %s %lu", K_INTENTS, id,
-                           (unsigned long)n),
-             "intent");
+        char num[24];
+        str_udecimal(num, sizeof num, (uintptr_t)v);
+        const char *argv[] = {"HINCRBY", K_INTENTS, id, num}; /* no format string to read */
+        sent(store_command_argv(st->store, on_written, NULL, 4, argv, NULL), "intent");
     }
     strmap_free(&st->intents_due);
     strmap_init(&st->intents_due);

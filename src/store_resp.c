@@ -52,11 +52,27 @@ static bool resp_bulk(const char *cmd, size_t len, size_t *pos, const char **arg
  * CLIENT REPLY, CLIENT TRACKING, an empty command), that change the protocol
  * hiredis 0.14 speaks (HELLO, SYNC) or that change the database the store
  * selected. hiredis 0.14 aborts (assert) on a reply that has no callback. */
-static const char *const refused_cmds[] = {
-    "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
-    "sunsubscribe", "monitor", "hello", "sync", "psync", "select", "reset",
+struct word {
+    const char *s;
+    size_t n;
 };
-static const char *const refused_client_subcmds[] = {"reply", "tracking"};
+#define WORD(w) {w, sizeof w - 1}
+static const struct word refused_cmds[] = {
+    WORD("subscribe"),    WORD("psubscribe"), WORD("ssubscribe"), WORD("unsubscribe"),
+    WORD("punsubscribe"), WORD("sunsubscribe"), WORD("monitor"),  WORD("hello"),
+    WORD("sync"),         WORD("psync"),      WORD("select"),     WORD("reset"),
+};
+static const struct word refused_client_subcmds[] = {WORD("reply"), WORD("tracking")};
+
+/* Whether p[0..n) is one of the words (any case); lengths first: every
+ * command of a turn is checked against all of them. */
+static bool word_in(const char *p, size_t n, const struct word *words, size_t nw)
+{
+    for (size_t i = 0; i < nw; i++)
+        if (words[i].n == n && strncasecmp(p, words[i].s, n) == 0)
+            return true;
+    return false;
+}
 
 bool store_resp_refused(const char *cmd, size_t len)
 {
@@ -65,15 +81,12 @@ bool store_resp_refused(const char *cmd, size_t len)
 
     if (!resp_number(cmd, len, &pos, '*', &argc) || argc == 0 || !resp_bulk(cmd, len, &pos, &a0, &n0))
         return true;
-    for (size_t i = 0; i < sizeof refused_cmds / sizeof refused_cmds[0]; i++)
-        if (word_is(a0, n0, refused_cmds[i]))
-            return true;
+    if (word_in(a0, n0, refused_cmds, sizeof refused_cmds / sizeof refused_cmds[0]))
+        return true;
     if (!word_is(a0, n0, "client") || argc < 2 || !resp_bulk(cmd, len, &pos, &a1, &n1))
         return false;
-    for (size_t i = 0; i < sizeof refused_client_subcmds / sizeof refused_client_subcmds[0]; i++)
-        if (word_is(a1, n1, refused_client_subcmds[i]))
-            return true;
-    return false;
+    return word_in(a1, n1, refused_client_subcmds,
+                   sizeof refused_client_subcmds / sizeof refused_client_subcmds[0]);
 }
 
 /* ===== Argument vectors ===== */
@@ -81,6 +94,15 @@ bool store_resp_refused(const char *cmd, size_t len)
 /* Writes n in decimal at p (room for 20 digits and a NUL); returns the end. */
 static char *put_size(char *p, size_t n)
 {
+    if (n < 10) { /* most arguments and counts of a turn's commands */
+        *p = (char)('0' + n);
+        return p + 1;
+    }
+    if (n < 100) {
+        p[0] = (char)('0' + n / 10);
+        p[1] = (char)('0' + n % 10);
+        return p + 2;
+    }
     return p + str_udecimal(p, 21, n);
 }
 
@@ -123,8 +145,24 @@ static int resp_argv_write(char *cmd, int argc, const char **argv, const size_t 
 /* The RESP form of an argument vector, in one allocation: what
  * redisFormatCommandArgv makes, without a printf per argument (the commands
  * of one message carry some forty arguments). */
+/* Arguments of a vector without lengths are measured once here, not by
+ * both resp_argv_room and resp_argv_write. */
+#define MEASURED_MAX 64
+
+static const size_t *measured(int argc, const char **argv, const size_t *argvlen,
+                              size_t lens[MEASURED_MAX])
+{
+    if (argvlen || argc > MEASURED_MAX)
+        return argvlen;
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    return lens;
+}
+
 char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *out_len)
 {
+    size_t lens[MEASURED_MAX];
+    argvlen = measured(argc, argv, argvlen, lens);
     size_t room = resp_argv_room(argc, argv, argvlen);
     if (!room)
         return NULL;
@@ -135,6 +173,8 @@ char *store_resp_argv(int argc, const char **argv, const size_t *argvlen, int *o
 
 int store_resp_argv_into(struct buf *b, int argc, const char **argv, const size_t *argvlen)
 {
+    size_t lens[MEASURED_MAX];
+    argvlen = measured(argc, argv, argvlen, lens);
     size_t room = resp_argv_room(argc, argv, argvlen);
     if (!room)
         return -1;

@@ -7,6 +7,7 @@
 
 #include "dvcbot/metrics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void counters_and_histograms_render_in_prometheus_format(void **state)
@@ -49,11 +50,61 @@ static void quantile_interpolates_within_buckets(void **state)
     metrics_free();
 }
 
+/* Series whose name + labels read the same joined (the split moves), differ
+ * in one byte, or in length only, stay apart through the table's growth. */
+static void series_stay_apart_through_growth(void **state)
+{
+    (void)state;
+    char name[64], labels[64];
+    for (int i = 0; i < 600; i++) {
+        snprintf(name, sizeof name, "t_m%d_xxxxxxxx", i % 7);
+        snprintf(labels, sizeof labels, "k=\"%d\"%.*s", i, i % 9, "aaaaaaaaa");
+        metrics_inc(name, labels, i + 1);
+    }
+    metrics_inc("t_ab", "c", 1);
+    metrics_inc("t_a", "bc", 2);
+    metrics_inc("t_abc", "", 4);
+    metrics_inc("t_abc", NULL, 8);
+    for (int i = 0; i < 600; i++) {
+        snprintf(name, sizeof name, "t_m%d_xxxxxxxx", i % 7);
+        snprintf(labels, sizeof labels, "k=\"%d\"%.*s", i, i % 9, "aaaaaaaaa");
+        assert_true(metrics_get(name, labels) == i + 1);
+    }
+    assert_true(metrics_get("t_ab", "c") == 1);
+    assert_true(metrics_get("t_a", "bc") == 2);
+    assert_true(metrics_get("t_abc", "") == 12);
+    assert_true(metrics_get("t_abc", "x") == 0);
+    metrics_free();
+}
+
+/* A histogram series observed before its metric is declared gets its buckets
+ * counted once the declaration comes. */
+static void observations_count_buckets_once_declared(void **state)
+{
+    (void)state;
+    static const double b[] = {1, 10};
+    metrics_observe("t_late_seconds", "", 5);
+    metrics_declare("t_late_seconds", METRIC_HISTOGRAM, "Late.", b, 2);
+    metrics_observe("t_late_seconds", "", 5);
+    metrics_observe("t_late_seconds", "", 0.5);
+    struct buf out;
+    buf_init(&out);
+    metrics_render(&out);
+    const char *s = buf_cstr(&out);
+    assert_non_null(strstr(s, "t_late_seconds_bucket{le=\"1\"} 1\n"));
+    assert_non_null(strstr(s, "t_late_seconds_bucket{le=\"10\"} 2\n"));
+    assert_non_null(strstr(s, "t_late_seconds_count 3\n"));
+    buf_free(&out);
+    metrics_free();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(counters_and_histograms_render_in_prometheus_format),
         cmocka_unit_test(quantile_interpolates_within_buckets),
+        cmocka_unit_test(series_stay_apart_through_growth),
+        cmocka_unit_test(observations_count_buckets_once_declared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
