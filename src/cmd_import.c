@@ -7,7 +7,8 @@
  * reach subscribers through dossier:changes once `dvcbot serve` runs). A CLI
  * may block: hiredis is used synchronously, pipelined IMPORT_BATCH records
  * at a time. Everything it says is Vietnamese, from upload_texts.h (the
- * file the console's upload answer is read with): problems go to stderr as
+ * file the console's upload answer is read with; two built-in lines for when
+ * that file cannot be read, NO_TEXTS*): problems go to stderr as
  * "dòng N: <field>: <reason> (chi tiết: <English reason>)", the summary to
  * stdout. Exit status: 0 all stored, 1 some records invalid or not stored,
  * 2 usage, 3 the file, the texts, the catalog or Redis could not be opened. */
@@ -241,6 +242,13 @@ static int open_all(struct import *im)
     return im->rc ? 0 : -1;
 }
 
+/* The only words of import not in upload_texts.json: said when that file
+ * cannot be read (%s: the English reason, kept to search for). */
+#define NO_TEXTS "không đọc được tệp câu chữ của lệnh import, chưa nhập gì; kiểm tra thư mục" \
+                 " DVCBOT_DATA_DIR (cần có " UPLOAD_TEXTS_FILE ") rồi chạy lại (chi tiết: %s)"
+#define NO_TEXTS_BAD_CONFIG "cấu hình (biến môi trường) không đúng, chưa nhập gì; sửa biến được nêu rồi" \
+                            " chạy lại (chi tiết: %s)"
+
 int cmd_import(int argc, char **argv)
 {
     struct import im;
@@ -250,21 +258,21 @@ int cmd_import(int argc, char **argv)
     int status = 3;
     /* The texts are found through the configuration; a configuration error
      * (it names the environment variable) is said from the texts of
-     * DVCBOT_DATA_DIR as set. Only a missing or broken texts file is said in
-     * English, as the service says it: there is nothing to say it with. */
+     * DVCBOT_DATA_DIR as set. A missing or broken texts file leaves nothing
+     * to say it with: the built-in lines above, the English after them. */
     if (config_load(&im.cfg, &cfg_err) != 0) {
         const char *dir = getenv("DVCBOT_DATA_DIR");
         im.tx = upload_texts_load(dir && dir[0] ? dir : ".", &err);
         if (im.tx)
             SAY(&im, stderr, "bad_config", {"error", cfg_err ? cfg_err : "invalid configuration"});
         else
-            fprintf(stderr, "import: %s\n", cfg_err ? cfg_err : "invalid configuration");
+            fprintf(stderr, NO_TEXTS_BAD_CONFIG "\n", cfg_err ? cfg_err : "invalid configuration");
         free(err);
         goto out;
     }
     im.tx = upload_texts_load(im.cfg.data_dir, &err);
     if (!im.tx) {
-        fprintf(stderr, "import: %s\n", err);
+        fprintf(stderr, NO_TEXTS "\n", err);
         free(err);
         goto out;
     }

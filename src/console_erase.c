@@ -2,9 +2,13 @@
  *
  *   POST /admin/ui/erase   {"code": "123456"} (spaces between digits allowed):
  *                          the one-time code a resident read out from their
- *                          own chat (erase_desk.h). 200 {"erased": true} once
- *                          their erasure has run (what was erased is said in
- *                          their chat, not here); 422 for a wrong, expired or
+ *                          own chat (erase_desk.h). 200 once their erasure
+ *                          has run, with what was erased and nothing about
+ *                          the person: {"erased": true, "items": 7, "lists": 2,
+ *                          "kinds": ["s", "u", "p"]} (items deleted, shared
+ *                          lists they were taken out of, the kinds of data as
+ *                          erase_kind_<kind> names them; the page says them in
+ *                          words); 500 when the erasure failed midway; 422 for a wrong, expired or
  *                          used code, all alike; 429 past the wrong tries of
  *                          this token or address; 403 for a province sign-in.
  *
@@ -14,6 +18,7 @@
  * the resident as 12 hex digits of the SHA-256 of their user key). Any
  * commune's officer may erase any resident: services no longer depend on
  * where one lives. */
+#include "dvcbot/buf.h"
 #include "dvcbot/console_audit.h"
 #include "dvcbot/console_session.h"
 #include "dvcbot/console_ui.h"
@@ -34,7 +39,22 @@ struct erase_call {
     char addr[NETADDR_TEXT_MAX];
 };
 
-static void on_taken(enum erase_desk_result res, const char *user_key, void *ud)
+/* The 200's body: counts and kind names (erase.h: [a-z0-9_] only). */
+static void respond_erased(struct http_request *req, const struct erase_summary *what)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "{\"erased\":true,\"items\":%ld,\"lists\":%ld,\"kinds\":[", what->deleted,
+               what->refs_removed);
+    for (size_t i = 0; i < what->n_kinds; i++)
+        buf_printf(&b, "%s\"%s\"", i ? "," : "", what->kinds[i]);
+    buf_puts(&b, "]}");
+    http_respond_json(req, 200, buf_cstr(&b));
+    buf_free(&b);
+}
+
+static void on_taken(enum erase_desk_result res, const char *user_key, const struct erase_summary *what,
+                     void *ud)
 {
     struct erase_call *ec = ud;
     char from[NETADDR_TEXT_MAX];
@@ -43,7 +63,7 @@ static void on_taken(enum erase_desk_result res, const char *user_key, void *ud)
     case ERASE_DESK_ORDERED:
         console_audit_event_about(ec->ctx->deps.store, "erase_desk", &ec->who, ec->addr, user_key);
         log_fmt(LOG_INFO, "desk erasure done", "\"token\":\"%.12s\",\"from\":%s", ec->who.fp, log_q(from));
-        http_respond_json(ec->req, 200, "{\"erased\":true}");
+        respond_erased(ec->req, what);
         break;
     case ERASE_DESK_UNKNOWN:
         log_fmt(LOG_INFO, "desk erasure code refused", "\"token\":\"%.12s\",\"from\":%s", ec->who.fp,

@@ -117,12 +117,32 @@ static char *kinds_text(struct job *j)
     return buf_steal(&b);
 }
 
+/* The summary for a desk officer: the counts and kinds of the reply. */
+static void summarize(struct job *j, struct erase_summary *sum)
+{
+    *sum = (struct erase_summary){.deleted = j->deleted, .refs_removed = j->refs_removed};
+    size_t pos = 0;
+    const char *k;
+    void *v;
+    while (strmap_next(&j->kinds, &pos, &k, &v)) {
+        size_t at = (uintptr_t)v - 1;
+        if (at >= ERASE_MAX_KEYS)
+            continue;
+        snprintf(sum->kinds[at], ERASE_KIND_MAX, "%s", k + sizeof "erase_kind_" - 1);
+        if (at + 1 > sum->n_kinds)
+            sum->n_kinds = at + 1;
+    }
+}
+
 static void finish(struct job *j)
 {
     struct dialog_turn *t = j->t;
     if (j->failed) {
         dialog_reply_busy_store(t);
     } else {
+        struct erase_summary sum;
+        summarize(j, &sum);
+        erase_desk_erased(t, &sum); /* a desk erasure in hand learns what went */
         char deleted[24];
         snprintf(deleted, sizeof deleted, "%ld", j->deleted);
         char *kinds = kinds_text(j);

@@ -155,15 +155,52 @@ struct take {
     erase_desk_cb cb;
     void *ud;
     char user_key[DIALOG_USER_KEY_MAX];
+    struct erase_summary sum;   /* what erase.c said it erased */
+    bool summed;
+    struct take *next;          /* in_hand */
 };
+
+/* The takes whose erasure turn is running (few: one per officer at most). */
+static struct take *in_hand;
+
+static void hand_unlink(struct take *tk)
+{
+    for (struct take **p = &in_hand; *p; p = &(*p)->next) {
+        if (*p == tk) {
+            *p = tk->next;
+            break;
+        }
+    }
+    tk->next = NULL;
+}
+
+void erase_desk_erased(const struct dialog_turn *t, const struct erase_summary *sum)
+{
+    for (struct take *tk = in_hand; tk; tk = tk->next) {
+        if (tk->d == t->dialog && strcmp(tk->user_key, t->user_key) == 0) {
+            tk->sum = *sum;
+            tk->summed = true;
+            return;
+        }
+    }
+}
+
+/* The erasure's turn ended: said ok when it was handled and erase.c
+ * summed it up. */
+static void take_done(struct take *tk, bool handled)
+{
+    hand_unlink(tk);
+    bool ok = handled && tk->summed;
+    if (!ok)
+        log_msg(LOG_ERROR, "desk erasure failed: its turn did not erase");
+    tk->cb(ok ? ERASE_DESK_ORDERED : ERASE_DESK_FAILED, tk->user_key, ok ? &tk->sum : NULL, tk->ud);
+    free(tk);
+}
 
 static void on_erased_stored(const struct bot_msg *msg, enum dialog_stored outcome, void *ud)
 {
     (void)msg;
-    struct take *tk = ud;
-    bool ok = outcome == DIALOG_STORED || outcome == DIALOG_IN_MEMORY;
-    tk->cb(ok ? ERASE_DESK_ORDERED : ERASE_DESK_FAILED, tk->user_key, tk->ud);
-    free(tk);
+    take_done(ud, outcome == DIALOG_STORED || outcome == DIALOG_IN_MEMORY);
 }
 
 /* A channel without durable replies (web chat): the replies go through the
@@ -176,8 +213,7 @@ static void on_erased(const struct bot_msg *msg, const struct bot_replies *repli
     for (size_t i = 0; i < replies->n; i++)
         if (outbox_send(ob, msg->channel, msg->chat, &replies->items[i], NULL, OUTBOX_REPLY, NULL, NULL) != 0)
             log_msg(LOG_INFO, "desk erasure reply not queued: chat blocked or channel off");
-    tk->cb(ERASE_DESK_ORDERED, tk->user_key, tk->ud);
-    free(tk);
+    take_done(tk, true);
 }
 
 /* The erasure, as the user's own press of "erase:yes". */
@@ -199,9 +235,16 @@ static bool order_erasure(struct take *tk, const char *ch_name, const char *chat
     }
     bot_msg_set_text(m, "erase:yes", 9);
     const struct dialog_deps *deps = dialog_deps(tk->d);
+    tk->next = in_hand;
+    in_hand = tk;
+    int rc;
     if (deps->obstore && outbox_store_enabled(deps->obstore, (enum bot_channel)ch))
-        return dialog_handle_stored(tk->d, m, NULL, on_erased_stored, tk) == 0;
-    return dialog_handle(tk->d, m, on_erased, tk) == 0;
+        rc = dialog_handle_stored(tk->d, m, NULL, on_erased_stored, tk);
+    else
+        rc = dialog_handle(tk->d, m, on_erased, tk);
+    if (rc != 0)
+        hand_unlink(tk);
+    return rc == 0;
 }
 
 static void on_taken(redisReply *r, void *ud)
@@ -223,7 +266,7 @@ static void on_taken(redisReply *r, void *ud)
         log_msg(LOG_ERROR, "desk erasure not ordered: the code named no reachable user");
         res = ERASE_DESK_FAILED;
     }
-    tk->cb(res, res == ERASE_DESK_FAILED ? tk->user_key : "", tk->ud);
+    tk->cb(res, res == ERASE_DESK_FAILED ? tk->user_key : "", NULL, tk->ud);
     free(tk);
 }
 

@@ -1,7 +1,10 @@
 /* outbox_store — durable replies in Redis streams. The entry format and
  * outbox_commit's arguments are in outbox_entry.c, the failure record in
- * outbox_failed.c. */
+ * outbox_failed.c, reading back and claiming stored replies in
+ * outbox_recover.c (struct outbox_store: outbox_store_internal.h). */
 #include "dvcbot/outbox_store.h"
+#include "dvcbot/outbox_store_internal.h"
+#include "dvcbot/outbox_recover.h"
 #include "dvcbot/outbox_entry.h"
 #include "dvcbot/clock.h"
 #include "dvcbot/fcall_group.h"
@@ -18,49 +21,11 @@
 
 #define ACK_BATCH 256
 
-
-struct settle {
-    char id[OUTBOX_STORED_ID_MAX];
-    char user[OUTBOX_USER_KEY_MAX];
-    uint64_t seq;
-};
-
 struct settle_batch {
     struct outbox_store *os;
     enum bot_channel ch;
     struct settle *items;
     size_t n;
-};
-
-struct channel_log {
-    bool enabled;
-    bool reading;                /* a read-back is in flight */
-    bool recovered;              /* every own pending entry has been read back */
-    char cursor[OUTBOX_STORED_ID_MAX]; /* read-back position */
-    struct settle *settles;      /* waiting to be settled */
-    size_t n_settles, cap_settles;
-};
-
-struct outbox_store {
-    uv_loop_t *loop;
-    struct store *store;
-    struct outbox *ob;
-    char *consumer;
-    unsigned claim_ms;
-    size_t max_backlog;
-    struct channel_log ch[BOT_CH_COUNT];
-    struct strmap settling;      /* "ch:id" being settled: not read back again */
-    struct strmap rewriting;     /* "ch:id" → struct rewrite, an entry being written again */
-    uv_timer_t lifetime;         /* never started: os is freed in its close callback */
-    struct store_deferred settle_flush; /* the turn's settles, written with its commands */
-    int64_t next_claim_ms;
-    size_t inflight;             /* our commands awaiting a reply */
-    void (*shutdown_done)(bool saved_all, void *ud);
-    void *shutdown_ud;
-    size_t unsaved;              /* shutdown: messages that could not be saved */
-    bool closing;
-    /* The commits of a loop turn, written together at its end (group commit) */
-    struct fcall_group *commits;
 };
 
 struct commit_call {
@@ -74,85 +39,22 @@ struct commit_call {
 #define COMMIT_ARGS_ON_STACK 32
 
 static void flush_settles(void *ud);
-static void read_back(struct outbox_store *os, enum bot_channel ch);
-static void shutdown_maybe_done(struct outbox_store *os);
-
-/* "outbox:<channel>:" — the channel's streams, one per process. */
-static void stream_prefix(char *out, size_t len, enum bot_channel ch)
-{
-    snprintf(out, len, "%s%s:", OUTBOX_STREAM_PREFIX, bot_channel_name(ch));
-}
 
 /* This process's stream of the channel. */
-static void stream_key(const struct outbox_store *os, char *out, size_t len, enum bot_channel ch)
+void outbox_store_stream_key(const struct outbox_store *os, char *out, size_t len, enum bot_channel ch)
 {
     outbox_entry_stream_key(out, len, ch, os->consumer);
 }
 
-/* The set of processes that have a stream on the channel. */
-static void consumers_key(char *out, size_t len, enum bot_channel ch)
-{
-    snprintf(out, len, "%s%s:%s", OUTBOX_STREAM_PREFIX, bot_channel_name(ch), "processes");
-}
-
-static void count_recovered(enum bot_channel ch, const char *how, size_t n)
-{
-    char labels[64];
-    snprintf(labels, sizeof labels, "channel=\"%s\",how=\"%s\"", bot_channel_name(ch), how);
-    metrics_inc("dvcbot_outbox_recovered_total", labels, (double)n);
-}
-
 /* ===== FCALL with any number of arguments ===== */
 
-static int run_script(struct outbox_store *os, const char *fn, int nkeys, size_t nargs,
+int outbox_store_run_script(struct outbox_store *os, const char *fn, int nkeys, size_t nargs,
                       const char *const *args, const size_t *lens, store_reply_cb cb, void *ud)
 {
     int rc = redis_fcall(os->store, fn, cb, ud, nkeys, (int)nargs, args, lens);
     if (rc == 0)
         os->inflight++;
     return rc;
-}
-
-/* ===== Entries ===== */
-
-static void settle_add(struct outbox_store *os, enum bot_channel ch, const char *id, const char *user,
-                       uint64_t seq);
-
-/* Queues one entry read back from Redis ([id, [field, value...]]); `how`
- * names where it came from in the metrics. Returns false when it is not
- * an entry. */
-static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redisReply *e)
-{
-    if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[0]->type != REDIS_REPLY_STRING)
-        return false;
-    const char *id = e->element[0]->str;
-    const redisReply *fields = e->element[1];
-    char key[OUTBOX_STORED_ID_MAX + 8];
-    snprintf(key, sizeof key, "%s:%s", bot_channel_prefix(ch), id);
-    if (outbox_has_stored(os->ob, ch, id) || strmap_has(&os->settling, key))
-        return true; /* in memory already */
-    if (fields->type != REDIS_REPLY_ARRAY) {
-        settle_add(os, ch, id, "", 0); /* deleted but still pending: just settle it */
-        return true;
-    }
-    struct bot_replies rs;
-    bot_replies_init(&rs);
-    struct bot_reply *r = bot_replies_add(&rs, outbox_entry_str(fields, "t"));
-    const redisReply *b = outbox_entry_field(fields, "b");
-    if (b && b->type == REDIS_REPLY_STRING)
-        outbox_entry_buttons(r, b->str, b->len);
-    const char *user = outbox_entry_str(fields, "u");
-    struct outbox_stored st = {
-        .id = id, .seq_key = user, .seq = strtoull(outbox_entry_str(fields, "q"), NULL, 10), .gated = true,
-        .part = (unsigned)strtoul(outbox_entry_str(fields, OUTBOX_ENTRY_PART), NULL, 10),
-    };
-    const char *ref = outbox_entry_str(fields, "r");
-    if (outbox_send_stored(os->ob, ch, outbox_entry_str(fields, "c"), r, ref[0] ? ref : NULL, &st) != 0) {
-        log_msg(LOG_WARN, "stored reply not queued: chat blocked or channel off");
-        settle_add(os, ch, id, user, st.seq);
-    }
-    bot_replies_free(&rs);
-    return true;
 }
 
 /* ===== Commit ===== */
@@ -192,13 +94,13 @@ static void on_committed(redisReply *r, void *ud)
                 .seq = has ? q + i + 1 : 0, .gated = gated,
             };
             if (outbox_send_stored(os->ob, c->channel, c->chat, &c->replies->items[i], c->reply_ref, &st) != 0)
-                settle_add(os, c->channel, st.id, st.seq_key, st.seq); /* blocked chat: nothing to send */
+                outbox_store_settle_add(os, c->channel, st.id, st.seq_key, st.seq); /* blocked chat: nothing to send */
         }
     }
     if (cc->cb)
         cc->cb(res, cc->ud);
     free(cc);
-    shutdown_maybe_done(os);
+    outbox_store_shutdown_maybe_done(os);
 }
 
 static bool trusted(const struct outbox_store *os)
@@ -237,7 +139,7 @@ int outbox_store_commit(struct outbox_store *os, const struct outbox_commit *c, 
 
 /* ===== Settling ===== */
 
-static void settle_add(struct outbox_store *os, enum bot_channel ch, const char *id, const char *user,
+void outbox_store_settle_add(struct outbox_store *os, enum bot_channel ch, const char *id, const char *user,
                        uint64_t seq)
 {
     struct channel_log *cl = &os->ch[ch];
@@ -284,7 +186,7 @@ static void on_settled(redisReply *r, void *ud)
     }
     free(b->items);
     free(b);
-    shutdown_maybe_done(os);
+    outbox_store_shutdown_maybe_done(os);
 }
 
 static void send_settles(struct outbox_store *os, enum bot_channel ch)
@@ -299,7 +201,7 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
         b->items = xmalloc(n * sizeof *b->items);
         memcpy(b->items, cl->settles + cl->n_settles - n, n * sizeof *b->items);
         char skey[OUTBOX_STREAM_KEY_MAX];
-        stream_key(os, skey, sizeof skey, ch);
+        outbox_store_stream_key(os, skey, sizeof skey, ch);
         const char **args = xmalloc((1 + 3 * n) * sizeof *args);
         char (*ukeys)[OUTBOX_USER_KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
         char (*seqs)[24] = xmalloc(n * sizeof *seqs);
@@ -311,7 +213,7 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
             args[1 + n + 2 * i] = b->items[i].id;
             args[2 + n + 2 * i] = seqs[i];
         }
-        int rc = run_script(os, "outbox_settle", (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
+        int rc = outbox_store_run_script(os, "outbox_settle", (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
         free(args);
         free(ukeys);
         free(seqs);
@@ -334,7 +236,7 @@ static void flush_settles(void *ud)
 /* outbox_persist.settled */
 static void on_item_settled(void *ud, const struct outbox_item *it)
 {
-    settle_add(ud, it->channel, it->stored_id, it->seq_key, it->seq);
+    outbox_store_settle_add(ud, it->channel, it->stored_id, it->seq_key, it->seq);
 }
 
 /* ===== Progress: the parts of a reply already sent ===== */
@@ -374,11 +276,11 @@ static void on_rewritten(redisReply *r, void *ud)
         if (it && rw->again)
             rewrite_start(os, it);
         else if (!it && strmap_has(&os->settling, key))
-            settle_add(os, rw->ch, id->str, "", 0); /* it settled meanwhile: the new entry goes too */
+            outbox_store_settle_add(os, rw->ch, id->str, "", 0); /* it settled meanwhile: the new entry goes too */
         /* neither: dropped at a stop, the new entry is read back at the next start */
     }
     free(rw);
-    shutdown_maybe_done(os);
+    outbox_store_shutdown_maybe_done(os);
 }
 
 static void rewrite_start(struct outbox_store *os, const struct outbox_item *it)
@@ -393,7 +295,7 @@ static void rewrite_start(struct outbox_store *os, const struct outbox_item *it)
     if (!os->ch[it->channel].enabled)
         return;
     char skey[OUTBOX_STREAM_KEY_MAX];
-    stream_key(os, skey, sizeof skey, it->channel);
+    outbox_store_stream_key(os, skey, sizeof skey, it->channel);
     const char *xadd[OUTBOX_ENTRY_XADD_MAX];
     struct outbox_entry_args ea;
     int n = outbox_entry_xadd_args(it, skey, &ea, xadd);
@@ -454,7 +356,7 @@ static void on_gate(redisReply *r, void *ud)
         answer = OUTBOX_GATE_GO;
     }
     outbox_gate_answer(os->ob, it, answer);
-    shutdown_maybe_done(os);
+    outbox_store_shutdown_maybe_done(os);
 }
 
 /* outbox_persist.gate */
@@ -479,116 +381,7 @@ static void on_item_gate(void *ud, struct outbox_item *it)
     os->inflight++;
 }
 
-/* ===== Reading back and claiming ===== */
-
-struct read_call {
-    struct outbox_store *os;
-    enum bot_channel ch;
-};
-
-static void on_read_back(redisReply *r, void *ud)
-{
-    struct read_call *rc = ud;
-    struct outbox_store *os = rc->os;
-    enum bot_channel ch = rc->ch;
-    struct channel_log *cl = &os->ch[ch];
-    free(rc);
-    os->inflight--;
-    cl->reading = false;
-    if (store_reply_failed(r) || os->closing || r->type != REDIS_REPLY_ARRAY) {
-        shutdown_maybe_done(os);
-        return; /* again on the next connect or tick */
-    }
-    if (r->elements == 0) {
-        if (!cl->recovered)
-            log_fmt(LOG_INFO, "outbox read back", "\"channel\":%s", log_q(bot_channel_name(ch)));
-        cl->recovered = true;
-        shutdown_maybe_done(os);
-        return;
-    }
-    for (size_t i = 0; i < r->elements; i++) {
-        const redisReply *e = r->element[i];
-        if (adopt_entry(os, ch, e))
-            snprintf(cl->cursor, sizeof cl->cursor, "(%s", e->element[0]->str);
-    }
-    count_recovered(ch, "own", r->elements);
-    read_back(os, ch);
-    shutdown_maybe_done(os);
-}
-
-/* Reads this process's stream from the cursor on, a page at a time, while
- * the backlog has room. */
-static void read_back(struct outbox_store *os, enum bot_channel ch)
-{
-    struct channel_log *cl = &os->ch[ch];
-    if (cl->reading || cl->recovered || os->closing || os->shutdown_done ||
-        outbox_backlog(os->ob) >= os->max_backlog)
-        return;
-    char skey[OUTBOX_STREAM_KEY_MAX], count[16];
-    stream_key(os, skey, sizeof skey, ch);
-    snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
-    const char *argv[] = {"XRANGE", skey, cl->cursor, "+", "COUNT", count};
-    struct read_call *rc = xcalloc(1, sizeof *rc);
-    rc->os = os;
-    rc->ch = ch;
-    if (store_command_argv(os->store, on_read_back, rc, 6, argv, NULL) != 0) {
-        free(rc);
-        return;
-    }
-    os->inflight++;
-    cl->reading = true;
-}
-
-static void on_claimed(redisReply *r, void *ud)
-{
-    struct read_call *rc = ud;
-    struct outbox_store *os = rc->os;
-    os->inflight--;
-    if (!store_reply_failed(r) && !os->closing && r->type == REDIS_REPLY_ARRAY && r->elements) {
-        size_t n = 0;
-        for (size_t i = 0; i < r->elements; i++)
-            n += adopt_entry(os, rc->ch, r->element[i]);
-        log_fmt(LOG_WARN, "outbox claimed a stopped process's replies", "\"channel\":%s,\"entries\":%zu",
-                log_q(bot_channel_name(rc->ch)), n);
-        count_recovered(rc->ch, "claimed", n);
-    } else if (store_reply_failed(r)) {
-        log_fmt(LOG_WARN, "outbox claim failed", "\"error\":%s", log_q(store_reply_error(r)));
-    }
-    free(rc);
-    shutdown_maybe_done(os);
-}
-
-static void claim(struct outbox_store *os, enum bot_channel ch)
-{
-    char set[OUTBOX_STREAM_KEY_MAX], skey[OUTBOX_STREAM_KEY_MAX], prefix[OUTBOX_STREAM_KEY_MAX], count[16];
-    consumers_key(set, sizeof set, ch);
-    stream_key(os, skey, sizeof skey, ch);
-    stream_prefix(prefix, sizeof prefix, ch);
-    snprintf(count, sizeof count, "%d", OUTBOX_READ_BATCH);
-    const char *args[] = {set, skey, os->consumer, OUTBOX_ALIVE_PREFIX, prefix, count};
-    struct read_call *rc = xcalloc(1, sizeof *rc);
-    rc->os = os;
-    rc->ch = ch;
-    if (run_script(os, "outbox_claim", 2, 6, args, NULL, on_claimed, rc) != 0)
-        free(rc);
-}
-
-static void heartbeat(struct outbox_store *os)
-{
-    char key[256], px[16];
-    snprintf(key, sizeof key, "%s%s", OUTBOX_ALIVE_PREFIX, os->consumer);
-    snprintf(px, sizeof px, "%u", os->claim_ms);
-    const char *argv[] = {"SET", key, "1", "PX", px};
-    store_command_argv(os->store, NULL, NULL, 5, argv, NULL);
-}
-
 /* ===== Life cycle ===== */
-
-static void ignore_reply(redisReply *r, void *ud)
-{
-    (void)r;
-    (void)ud;
-}
 
 struct outbox_store *outbox_store_new(const struct outbox_store_deps *d)
 {
@@ -631,20 +424,10 @@ void outbox_store_connected(struct outbox_store *os)
 {
     if (os->closing)
         return;
-    heartbeat(os);
-    for (int c = 0; c < BOT_CH_COUNT; c++) {
-        struct channel_log *cl = &os->ch[c];
-        if (!cl->enabled)
-            continue;
-        char set[OUTBOX_STREAM_KEY_MAX];
-        consumers_key(set, sizeof set, (enum bot_channel)c);
-        const char *argv[] = {"SADD", set, os->consumer};
-        store_command_argv(os->store, ignore_reply, NULL, 3, argv, NULL);
-        /* Read everything pending for us again: what is in memory is skipped. */
-        snprintf(cl->cursor, sizeof cl->cursor, "-");
-        cl->recovered = false;
-        read_back(os, (enum bot_channel)c);
-    }
+    outbox_recover_heartbeat(os);
+    for (int c = 0; c < BOT_CH_COUNT; c++)
+        if (os->ch[c].enabled)
+            outbox_recover_start(os, (enum bot_channel)c);
     flush_settles(os);
 }
 
@@ -659,20 +442,20 @@ void outbox_store_tick(struct outbox_store *os)
     bool claim_due = now >= os->next_claim_ms;
     if (claim_due) {
         os->next_claim_ms = now + os->claim_ms / 3;
-        heartbeat(os);
+        outbox_recover_heartbeat(os);
     }
     for (int c = 0; c < BOT_CH_COUNT; c++) {
         if (!os->ch[c].enabled)
             continue;
-        read_back(os, (enum bot_channel)c);
+        outbox_recover_read_back(os, (enum bot_channel)c);
         if (claim_due && os->ch[c].recovered && outbox_backlog(os->ob) < os->max_backlog)
-            claim(os, (enum bot_channel)c);
+            outbox_recover_claim(os, (enum bot_channel)c);
     }
 }
 
 /* ===== Shutdown ===== */
 
-static void shutdown_maybe_done(struct outbox_store *os)
+void outbox_store_shutdown_maybe_done(struct outbox_store *os)
 {
     if (!os->shutdown_done || os->inflight > 0)
         return;
@@ -742,7 +525,7 @@ void outbox_store_shutdown(struct outbox_store *os, void (*done)(bool saved_all,
     os->shutdown_ud = ud;
     flush_settles(os);
     outbox_each_unsaved(os->ob, save_item, os);
-    shutdown_maybe_done(os);
+    outbox_store_shutdown_maybe_done(os);
 }
 
 static void on_lifetime_closed(uv_handle_t *h)

@@ -22,13 +22,16 @@
  * - the libuv adapter drops poll errors; store_poll.c attaches it with
  *   hooks that do not (and clears them after a failed attach).
  *
- * Commands are formatted and checked in store_resp.c; replies are read with
- * store_reply.c; store_fire.c sends the writes nobody waits for.
+ * Commands in flight (sending, deadlines, replies) are store_cmd.c; they are
+ * formatted and checked in store_resp.c; replies are read with store_reply.c;
+ * store_fire.c sends the writes nobody waits for. struct store is in
+ * store_internal.h, shared with store_cmd.c.
  *
  * Lifetime of struct store: it is freed once store_close was called, its
  * three timers and two flush handles are closed, and no hiredis context or
  * command record that points at it is left (maybe_free). */
-#include "dvcbot/store.h"
+#include "dvcbot/store_internal.h"
+#include "dvcbot/store_cmd.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
@@ -36,7 +39,6 @@
 #include "dvcbot/redis_library.h"
 #include "dvcbot/store_poll.h"
 #include "dvcbot/reply_pool.h"
-#include "dvcbot/store_resp.h"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -47,58 +49,9 @@
 #include <strings.h>
 
 #define STORE_BACKOFF_MIN_MS 100
-/* Bytes of store_command_argv's formatting space kept between commands. */
-#define STORE_RESP_KEPT (64 * 1024)
 #define STORE_BACKOFF_MAX_MS 5000
 
-/* One in-flight command; hiredis holds it as privdata until on_cmd_reply. */
-struct store_cmd {
-    struct store *s;
-    store_reply_cb cb;             /* may be NULL: the caller ignores the reply */
-    void *ud;
-    uint64_t deadline;             /* uv_now() milliseconds */
-    bool queued;                   /* in the pending list: the caller is still owed a call */
-    struct store_cmd *prev, *next; /* pending list links while queued */
-};
-
-struct store {
-    uv_loop_t *loop;
-    char *host;                    /* TCP, or NULL */
-    int port;
-    char *path;                    /* unix socket, or NULL */
-    int db;
-    char *target;                  /* "host:port" or "unix:/path", for logs */
-    struct buf resp;               /* store_command_argv formats here (hiredis copies it) */
-    unsigned timeout_ms;
-    char *library;                 /* Lua library loaded at each connect, or NULL */
-    long library_version;          /* what it declares (redis_library.h) */
-
-    redisAsyncContext *ac;         /* the current context; NULL while waiting to retry */
-    bool up;                       /* handshake answered: commands are accepted */
-    bool fail_logged;              /* a failure was logged since the last success */
-    bool closing;                  /* store_close was called */
-    unsigned backoff_ms;
-
-    uv_timer_t retry_timer;        /* backoff before the next conn_start */
-    uv_timer_t connect_timer;      /* bounds connect + handshake */
-    uv_timer_t cmd_timer;          /* fires at the oldest pending deadline */
-    uv_check_t flush_check;        /* writes what this loop turn queued */
-    uv_idle_t flush_idle;          /* no blocking poll while a write is due */
-    bool flush_armed;
-    bool flushing;                 /* inside on_flush_check */
-    struct store_deferred *deferred; /* run before the flush (store_defer), LIFO */
-    int open_handles;
-    int live_ctx;                  /* contexts that may still call us back */
-    size_t live_cmds;              /* command records hiredis still holds */
-
-    struct store_cmd *head, *tail; /* pending, oldest first (so by deadline) */
-
-    store_state_cb state_cb;
-    void *state_ud;
-};
-
 static void conn_start(struct store *s);
-static void on_cmd_timer(uv_timer_t *t);
 static void on_flush_check(uv_check_t *h);
 static void on_flush_idle(uv_idle_t *h);
 
@@ -134,7 +87,7 @@ static void ctx_release(struct store *s)
  * connected context is released by on_disconnect; one that never connected
  * calls nothing back (and is never inside its own callback), so it is
  * released here. */
-static void ctx_abort(struct store *s, redisAsyncContext *ac)
+void store_ctx_abort(struct store *s, redisAsyncContext *ac)
 {
     bool connected = ac->c.flags & REDIS_CONNECTED;
     redisAsyncFree(ac);
@@ -142,7 +95,7 @@ static void ctx_abort(struct store *s, redisAsyncContext *ac)
         ctx_release(s);
 }
 
-static const char *ctx_reason(const redisAsyncContext *ac)
+const char *store_ctx_reason(const redisAsyncContext *ac)
 {
     return ac->c.err && ac->c.errstr[0] ? ac->c.errstr : "connection closed";
 }
@@ -251,7 +204,7 @@ static void on_flush_check(uv_check_t *h)
     s->flushing = false;
 }
 
-static void timer_start(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
+void store_timer_start(uv_timer_t *t, uv_timer_cb cb, uint64_t ms)
 {
     int rc = uv_timer_start(t, cb, ms, 0);
     if (rc != 0)
@@ -289,7 +242,7 @@ static void schedule_retry(struct store *s)
 {
     if (s->closing)
         return;
-    timer_start(&s->retry_timer, on_retry_timer, s->backoff_ms);
+    store_timer_start(&s->retry_timer, on_retry_timer, s->backoff_ms);
     s->backoff_ms = s->backoff_ms * 2 > STORE_BACKOFF_MAX_MS ? STORE_BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
 
@@ -314,7 +267,7 @@ static void conn_down(struct store *s, const char *reason)
 }
 
 /* ac failed or is going away. Idempotent: only the current context counts. */
-static void conn_lost(struct store *s, const redisAsyncContext *ac, const char *reason)
+void store_conn_lost(struct store *s, const redisAsyncContext *ac, const char *reason)
 {
     if (s->ac != ac)
         return;
@@ -338,13 +291,13 @@ static void conn_up(struct store *s)
 static bool handshake_ok(struct store *s, redisAsyncContext *ac, const redisReply *reply)
 {
     if (!reply) {
-        conn_lost(s, ac, ctx_reason(ac));
+        store_conn_lost(s, ac, store_ctx_reason(ac));
         return false;
     }
     if (s->ac != ac)
         return false;
     if (reply->type == REDIS_REPLY_ERROR) {
-        conn_lost(s, ac, reply->str);
+        store_conn_lost(s, ac, reply->str);
         redisAsyncFree(ac); /* deferred by hiredis until we return */
         return false;
     }
@@ -367,7 +320,7 @@ static void on_library_version(redisAsyncContext *ac, void *r, void *privdata)
     struct store *s = privdata;
     const redisReply *reply = r;
     if (!reply) {
-        conn_lost(s, ac, ctx_reason(ac));
+        store_conn_lost(s, ac, store_ctx_reason(ac));
         return;
     }
     if (s->ac != ac)
@@ -405,7 +358,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
 
     if (status != REDIS_OK) {
         /* hiredis frees ac when we return; no on_disconnect follows */
-        conn_lost(s, ac, ctx_reason(ac));
+        store_conn_lost(s, ac, store_ctx_reason(ac));
         ctx_release(s);
         return;
     }
@@ -423,7 +376,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     struct store *s = ac->data;
-    conn_lost(s, ac, status == REDIS_OK ? "connection closed" : ctx_reason(ac));
+    store_conn_lost(s, ac, status == REDIS_OK ? "connection closed" : store_ctx_reason(ac));
     ctx_release(s);
 }
 
@@ -434,8 +387,8 @@ static void on_connect_timer(uv_timer_t *t)
 
     if (!ac || s->up)
         return;
-    conn_lost(s, ac, "connect timed out");
-    ctx_abort(s, ac);
+    store_conn_lost(s, ac, "connect timed out");
+    store_ctx_abort(s, ac);
 }
 
 /* A fresh context that failed before it was registered. */
@@ -480,238 +433,7 @@ static void conn_start(struct store *s)
     }
     s->ac = ac;
     s->live_ctx++;
-    timer_start(&s->connect_timer, on_connect_timer, s->timeout_ms);
-}
-
-/* ===== Commands ========================================================== */
-
-static void pending_push(struct store *s, struct store_cmd *c)
-{
-    c->deadline = uv_now(s->loop) + s->timeout_ms;
-    c->queued = true;
-    c->prev = s->tail;
-    c->next = NULL;
-    if (s->tail)
-        s->tail->next = c;
-    else
-        s->head = c;
-    s->tail = c;
-    if (!uv_is_active((uv_handle_t *)&s->cmd_timer))
-        timer_start(&s->cmd_timer, on_cmd_timer, s->timeout_ms);
-}
-
-static void pending_unlink(struct store *s, struct store_cmd *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        s->tail = c->prev;
-    c->prev = c->next = NULL;
-    c->queued = false;
-}
-
-/* Takes the oldest pending command and calls it with NULL. The record stays
- * with hiredis, which calls on_cmd_reply for it later. */
-static void pending_fail_head(struct store *s)
-{
-    struct store_cmd *c = s->head;
-    store_reply_cb cb = c->cb;
-    void *ud = c->ud;
-
-    pending_unlink(s, c);
-    if (cb)
-        cb(NULL, ud);
-}
-
-/* Calls every pending command with NULL; callbacks may add or close. */
-static void pending_fail_all(struct store *s)
-{
-    while (s->head)
-        pending_fail_head(s);
-}
-
-/* hiredis is done with c: a reply, or NULL while its context is freed. */
-static void on_cmd_reply(redisAsyncContext *ac, void *r, void *privdata)
-{
-    struct store_cmd *c = privdata;
-    struct store *s = c->s;
-    store_reply_cb cb;
-    void *ud;
-    bool owed;
-
-    if (!r)
-        conn_lost(s, ac, ctx_reason(ac)); /* may run user code, even store_close */
-    owed = c->queued;
-    cb = c->cb;
-    ud = c->ud;
-    if (owed)
-        pending_unlink(s, c);
-    free(c);
-    s->live_cmds--; /* never the last reference: ac is still alive */
-    if (owed && cb)
-        cb(r, ud);
-}
-
-/* The oldest command passed its deadline: the server is presumably hung.
- * Drop the connection, fail the expired commands, then free the context so
- * the rest fail too; the retry timer reconnects. */
-static void on_cmd_timer(uv_timer_t *t)
-{
-    struct store *s = t->data;
-    uint64_t now = uv_now(s->loop);
-    redisAsyncContext *ac;
-
-    if (!s->head)
-        return;
-    if (s->head->deadline > now) {
-        timer_start(&s->cmd_timer, on_cmd_timer, s->head->deadline - now);
-        return;
-    }
-    ac = s->ac;
-    if (ac)
-        conn_lost(s, ac, "command timed out");
-    while (!s->closing && s->head && s->head->deadline <= now)
-        pending_fail_head(s);
-    if (ac)
-        ctx_abort(s, ac);
-    if (!s->closing && s->head)
-        timer_start(&s->cmd_timer, on_cmd_timer, s->head->deadline - now);
-}
-
-/* Who frees a formatted command after cmd_send: hiredis, we (store_resp
- * made it), or nobody (it is s->resp, kept). */
-enum cmd_owner { CMD_HIREDIS, CMD_OURS, CMD_KEPT };
-
-/* Sends a formatted command (hiredis copies it), then frees it as owner says. */
-static int cmd_send(struct store *s, store_reply_cb cb, void *ud, char *cmd, int len, enum cmd_owner owner)
-{
-    struct store_cmd *c;
-    int rc = 0;
-
-    if (len <= 0 || store_resp_refused(cmd, (size_t)len)) {
-        rc = STORE_EINVAL;
-        goto out_free_cmd;
-    }
-    c = xcalloc(1, sizeof *c);
-    c->s = s;
-    c->cb = cb;
-    c->ud = ud;
-    if (redisAsyncFormattedCommand(s->ac, on_cmd_reply, c, cmd, (size_t)len) != REDIS_OK) {
-        free(c);
-        rc = STORE_ENOTCONN;
-        goto out_free_cmd;
-    }
-    s->live_cmds++;
-    pending_push(s, c);
-out_free_cmd:
-    if (owner == CMD_OURS)
-        free(cmd);
-    else if (owner == CMD_HIREDIS && len >= 0)
-        redisFreeCommand(cmd);
-    return rc;
-}
-
-bool store_connected(const struct store *s)
-{
-    return s && s->up && s->ac && !s->closing;
-}
-
-int store_commandv(struct store *s, store_reply_cb cb, void *ud, const char *fmt, va_list ap)
-{
-    char *cmd = NULL;
-    int len;
-
-    if (!s || !fmt)
-        return STORE_EINVAL;
-    if (!store_connected(s))
-        return STORE_ENOTCONN;
-    va_list copy;
-    va_copy(copy, ap);
-    cmd = store_resp_format(fmt, copy, &len);
-    va_end(copy);
-    if (cmd)
-        return cmd_send(s, cb, ud, cmd, len, CMD_OURS);
-    len = redisvFormatCommand(&cmd, fmt, ap);
-    return cmd_send(s, cb, ud, cmd, len, CMD_HIREDIS);
-}
-
-int store_command(struct store *s, store_reply_cb cb, void *ud, const char *fmt, ...)
-{
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    rc = store_commandv(s, cb, ud, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int store_command_argv(struct store *s, store_reply_cb cb, void *ud, int argc,
-                       const char **argv, const size_t *argvlen)
-{
-    if (!s || argc <= 0 || !argv)
-        return STORE_EINVAL;
-    for (int i = 0; i < argc; i++)
-        if (!argv[i])
-            return STORE_EINVAL;
-    if (!store_connected(s))
-        return STORE_ENOTCONN;
-    int len = store_resp_argv_into(&s->resp, argc, argv, argvlen);
-    if (len < 0)
-        return STORE_EINVAL;
-    int rc = cmd_send(s, cb, ud, s->resp.data, len, CMD_KEPT);
-    if (s->resp.cap > STORE_RESP_KEPT)
-        buf_free(&s->resp); /* a rare large command's space is let go */
-    return rc;
-}
-
-int store_multi(struct store *s, store_reply_cb cb, void *ud, const struct store_cmdv *cmds, size_t n)
-{
-    if (!s || n == 0 || !cmds)
-        return STORE_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        if (cmds[i].argc <= 0 || !cmds[i].argv)
-            return STORE_EINVAL;
-        for (int k = 0; k < cmds[i].argc; k++)
-            if (!cmds[i].argv[k])
-                return STORE_EINVAL;
-        size_t len0 = cmds[i].lens ? cmds[i].lens[0] : strlen(cmds[i].argv[0]);
-        if ((len0 == 5 && strncasecmp(cmds[i].argv[0], "multi", 5) == 0) ||
-            (len0 == 4 && strncasecmp(cmds[i].argv[0], "exec", 4) == 0))
-            return STORE_EINVAL;
-    }
-    if (!store_connected(s))
-        return STORE_ENOTCONN;
-    /* The QUEUED answers carry nothing: only EXEC's reply reaches cb. A
-     * command refused here (store_resp_refused) is not sent, and EXEC then runs
-     * the others: refuse the whole transaction before anything is sent. */
-    char **formatted = xcalloc(n, sizeof *formatted);
-    int *lens = xcalloc(n, sizeof *lens);
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        formatted[i] = store_resp_argv(cmds[i].argc, cmds[i].argv, cmds[i].lens, &lens[i]);
-        if (!formatted[i] || store_resp_refused(formatted[i], (size_t)lens[i]))
-            rc = STORE_EINVAL;
-    }
-    static const char multi[] = "*1\r\n$5\r\nMULTI\r\n", exec[] = "*1\r\n$4\r\nEXEC\r\n";
-    if (rc == 0)
-        rc = cmd_send(s, NULL, NULL, xstrdup(multi), (int)strlen(multi), CMD_OURS);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0) {
-            rc = cmd_send(s, NULL, NULL, formatted[i], lens[i], CMD_OURS);
-            formatted[i] = NULL;
-        }
-        free(formatted[i]);
-    }
-    if (rc == 0)
-        rc = cmd_send(s, cb, ud, xstrdup(exec), (int)strlen(exec), CMD_OURS);
-    free(formatted);
-    free(lens);
-    return rc;
+    store_timer_start(&s->connect_timer, on_connect_timer, s->timeout_ms);
 }
 
 /* ===== Public lifecycle ================================================== */
@@ -781,12 +503,12 @@ void store_close(struct store *s)
     s->closing = true;
     s->up = false;
     s->state_cb = NULL;
-    pending_fail_all(s);
+    store_cmd_fail_all(s);
     drop_deferred(s);
     ac = s->ac;
     s->ac = NULL;
     if (ac)
-        ctx_abort(s, ac); /* inside one of its reply callbacks hiredis defers this */
+        store_ctx_abort(s, ac); /* inside one of its reply callbacks hiredis defers this */
     uv_close((uv_handle_t *)&s->retry_timer, on_timer_closed);
     uv_close((uv_handle_t *)&s->connect_timer, on_timer_closed);
     uv_close((uv_handle_t *)&s->cmd_timer, on_timer_closed);

@@ -370,30 +370,84 @@ static void read_inbox(struct webchat *wc, struct http_request *req, const char 
         http_respond_error(req, 503, "store unavailable");
 }
 
-static void on_history(const char *items, size_t n, const char *last, void *ud)
+/* One poll of the page: the history after its cursor, else the inbox. */
+struct poll {
+    struct webchat *wc;
+    struct http_request *req;
+    char user[BOT_ID_MAX];
+    char cursor[WEBCHAT_HISTORY_ID_MAX + 1];
+};
+
+static void respond_nothing_new(struct http_request *req)
 {
-    struct http_request *req = ud;
-    if (!items) {
-        http_respond_error(req, 503, "store unavailable");
-        return;
-    }
-    if (n == 0) {
-        http_respond(req, 204, NULL, NULL, 0, "Cache-Control: no-store\r\n");
-        return;
-    }
+    http_respond(req, 204, NULL, NULL, 0, "Cache-Control: no-store\r\n");
+}
+
+/* {"items": [...], "cursor": cursor}; items already a JSON array. */
+static void respond_items(struct http_request *req, const char *items, size_t len, const char *cursor)
+{
     struct buf out;
     buf_init(&out);
     buf_puts(&out, "{\"items\":");
-    buf_puts(&out, items);
+    buf_append(&out, items, len);
     buf_puts(&out, ",\"cursor\":");
-    buf_json_str(&out, last);
+    buf_json_str(&out, cursor);
     buf_putc(&out, '}');
     http_respond(req, 200, "application/json", out.data, out.len, "Cache-Control: no-store\r\n");
     buf_free(&out);
 }
 
-/* The page's polling: what came after its cursor (204 when nothing did).
- * The page reads the history, so the inbox is not needed any more. */
+/* The inbox's replies as history items from the bot, without ids (they
+ * are in no history); the cursor stays. */
+static void on_inbox_polled(redisReply *r, void *ud)
+{
+    struct poll *pl = ud;
+    const redisReply *list = !store_reply_failed(r) && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+                                     r->element[0]->type == REDIS_REPLY_ARRAY
+                                 ? r->element[0] : NULL;
+    struct buf items;
+    buf_init(&items);
+    buf_putc(&items, '[');
+    size_t n = 0;
+    for (size_t i = 0; list && i < list->elements; i++) {
+        const redisReply *e = list->element[i];
+        if (e->type != REDIS_REPLY_STRING || e->len < 2 || e->str[0] != '{')
+            continue;
+        buf_puts(&items, n++ ? ",{\"from\":\"bot\"," : "{\"from\":\"bot\",");
+        buf_append(&items, e->str + 1, e->len - 1);
+    }
+    buf_putc(&items, ']');
+    if (n)
+        respond_items(pl->req, items.data, items.len, pl->cursor);
+    else
+        respond_nothing_new(pl->req);
+    buf_free(&items);
+    free(pl);
+}
+
+static void on_history(const char *items, size_t n, const char *last, void *ud)
+{
+    struct poll *pl = ud;
+    char key[128];
+    inbox_key(key, sizeof key, pl->user);
+    if (!items) {
+        http_respond_error(pl->req, 503, "store unavailable");
+    } else if (n == 0) {
+        /* Nothing in the history: what was sent to a user with no record
+         * (erased at the desk while the page was open: erase_done) is only
+         * in the inbox. Taken, so it is shown once. */
+        if (store_command(pl->wc->store, on_inbox_polled, pl, "FCALL webchat_inbox_take 1 %s", key) == 0)
+            return;
+        respond_nothing_new(pl->req);
+    } else {
+        respond_items(pl->req, items, strlen(items), last);
+        /* The page reads the history, so the inbox is not needed any more. */
+        store_fire(pl->wc->store, "webchat_inbox_clear", "DEL %s", key);
+    }
+    free(pl);
+}
+
+/* The page's polling: what came after its cursor (204 when nothing did). */
 static void read_history(struct webchat *wc, struct http_request *req, const char *user,
                          const char *cursor)
 {
@@ -401,13 +455,15 @@ static void read_history(struct webchat *wc, struct http_request *req, const cha
         http_respond_error(req, 400, "after must be 0 or an id given before");
         return;
     }
-    if (webchat_history_read(wc->store, user, cursor, on_history, req) != 0) {
+    struct poll *pl = xcalloc(1, sizeof *pl);
+    pl->wc = wc;
+    pl->req = req;
+    snprintf(pl->user, sizeof pl->user, "%s", user);
+    snprintf(pl->cursor, sizeof pl->cursor, "%s", cursor);
+    if (webchat_history_read(wc->store, user, cursor, on_history, pl) != 0) {
+        free(pl);
         http_respond_error(req, 503, "store unavailable");
-        return;
     }
-    char key[128];
-    inbox_key(key, sizeof key, user);
-    store_fire(wc->store, "webchat_inbox_clear", "DEL %s", key);
 }
 
 static void get_messages(struct webchat *wc, struct http_request *req)

@@ -38,6 +38,18 @@
 
 #define ERASE_MAX_KEYS 16                        /* prefixes of a user's keys */
 #define ERASE_KEY_MAX (DIALOG_USER_KEY_MAX + 24)
+#define ERASE_KIND_MAX 16                        /* bytes of a kind's name ("wc_inbox") with its NUL */
+
+/* What one erasure did, without anything about the person: for the desk
+ * officer who ordered it (erase_desk.h). Kinds are the erase_kind_<kind>
+ * templates' names ("s", "p", "wc_hist", "other"), in the order the
+ * reply lists them. */
+struct erase_summary {
+    long deleted;                                /* items (keys) deleted */
+    long refs_removed;                           /* shared lists the user was taken out of */
+    char kinds[ERASE_MAX_KEYS][ERASE_KIND_MAX];
+    size_t n_kinds;
+};
 
 struct erase;
 

@@ -19,12 +19,19 @@
  * replies are durable, else dialog_handle with the replies sent through the
  * outbox): the one erase path, erase_done in the resident's chat.
  *
+ * What was erased reaches the desk too, without anything about the person:
+ * while the ordered turn runs, the take is listed as in hand (file-private
+ * list, this loop's only); erase.c, when the erasure went well, hands its
+ * summary to the take in hand for that user (erase_desk_erased). A turn
+ * that ends without one (Redis failed in the middle) is ERASE_DESK_FAILED.
+ *
  * Callbacks: erase_desk_take returns 0 and calls cb exactly once (store
  * down included), or returns -1 (Redis unavailable) and never calls it. */
 #ifndef DVCBOT_ERASE_DESK_H
 #define DVCBOT_ERASE_DESK_H
 
 #include "dvcbot/dialog.h"
+#include "dvcbot/erase.h"
 #include "dvcbot/store.h"
 
 #define ERASE_DESK_PAYLOAD "erase:desk"
@@ -51,12 +58,18 @@ enum erase_desk_result {
 };
 
 /* user_key: the erased user's key (for the audit's hash; "" unless ORDERED
- * or FAILED), valid during the call. */
-typedef void (*erase_desk_cb)(enum erase_desk_result res, const char *user_key, void *ud);
+ * or FAILED); what: what was erased (ORDERED only, else NULL); both valid
+ * during the call. */
+typedef void (*erase_desk_cb)(enum erase_desk_result res, const char *user_key,
+                              const struct erase_summary *what, void *ud);
 
 /* True when code is ERASE_DESK_DIGITS digits, spaces allowed between
  * ("123 456" as read out); the digits into out (ERASE_DESK_DIGITS + 1). */
 bool erase_desk_code_read(const char *code, char *out);
+
+/* erase.c: the erasure of t's user went well; the desk erasure in hand for
+ * that user on t's dialog, if any, keeps a copy of sum. */
+void erase_desk_erased(const struct dialog_turn *t, const struct erase_summary *sum);
 
 /* code: read by erase_desk_code_read; token_id: who typed it (the
  * fingerprint of their token); addr: their address group (netaddr.h). */

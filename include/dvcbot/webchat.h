@@ -23,7 +23,11 @@
  * GET /webchat/messages?user=ID&after=CURSOR answers the history entries
  * after the cursor, {"items": [{"id", "from": "me"|"bot", "text", "buttons"}],
  * "cursor": "<newest id>"}, or 204 when there is none: cheap polling, and
- * after=0 gives the recent conversation for a reload. Messages dvcbot sends
+ * after=0 gives the recent conversation for a reload. When the history has
+ * nothing new, the inbox's messages are taken and answered as items from
+ * the bot without ids (the cursor unchanged): what was sent to a user who
+ * has no record any more (erase_done after an erasure at the desk) is in no
+ * history, and the open page shows it at its next poll. Messages dvcbot sends
  * on its own (notifications) go into the history and into an inbox, which
  * GET /webchat/messages?user=ID (no cursor) reads and empties, for clients
  * that do not keep a cursor.

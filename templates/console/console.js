@@ -834,10 +834,18 @@
         button.disabled = false;
         if (res.status !== 200) { $('xd-error').textContent = errorText(res); return; }
         form.reset();
-        $('xd-done').textContent = T.eraseDone;
+        $('xd-done').textContent = erasedText(res.data);
       });
     });
   };
+
+  /* What was erased, in words: counts and kinds, nothing about the person. */
+  function erasedText(d) {
+    var kinds = (d.kinds || []).map(function (k) { return T.eraseKinds[k] || T.eraseKinds.other; });
+    var text = T.eraseDone.replace('$1', String(d.items || 0)) + (kinds.length ? ' (' + kinds.join(', ') + ').' : '.');
+    if (d.lists > 0) text += ' ' + T.eraseLists.replace('$1', String(d.lists));
+    return text + ' ' + T.eraseTold;
+  }
 
 
   /* ===== Volunteers ===== */

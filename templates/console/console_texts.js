@@ -116,8 +116,18 @@ window.DVC_TEXTS = (function () {
     auditNoFailed: 'Không có lần đăng nhập sai nào trong 7 ngày.',
     auditOther: 'các địa chỉ khác',
 
-    /* Desk-side erasure: the answer once the resident's data is erased. */
-    eraseDone: 'Đã xóa toàn bộ dữ liệu của người dân. Người dân nhận thông báo «Đã xóa» trong tin nhắn của mình.',
+    /* Desk-side erasure: the answer once the resident's data is erased ($1:
+     * items deleted; the kinds as POST erase names them, erase_kind_*; the
+     * shared lists the resident was taken out of, left out at 0). */
+    eraseDone: 'Đã xóa toàn bộ dữ liệu của người dân: $1 mục',
+    eraseKinds: {
+      s: 'phiên trò chuyện và hướng dẫn đang làm dở', u: 'thông tin kênh liên lạc',
+      p: 'thông tin cá nhân đã lưu', dd: 'dấu vết tin nhắn', fb: 'góp ý', ho: 'yêu cầu gặp cán bộ',
+      wc_hist: 'lịch sử trò chuyện trên trang web', wc_inbox: 'tin nhắn chờ trên trang web',
+      ec: 'mã xóa dữ liệu', refs: 'danh sách nơi người dân được nhắc tới', other: 'dữ liệu khác'
+    },
+    eraseLists: 'Đã gỡ tên khỏi $1 danh sách dùng chung (theo dõi hồ sơ, nhắc việc, góp ý).',
+    eraseTold: 'Người dân nhận thông báo «Đã xóa» trong tin nhắn của mình.',
 
     /* A volunteer's user key that is not one (a phone number, say). */
     volunteerKey: 'Nhập mã người dùng dạng tg:123456789 (Telegram) hoặc zl:… (Zalo), không phải số điện thoại.'

@@ -430,11 +430,18 @@ class DeskErasureBrowserTest(DesktopBrowserTest):
         b.fill("#xd-code", code[:3] + " " + code[3:])                         # as read out
         b.click("#xd-form button")
         b.wait(lambda: b.find("#xd-done").text, what="the erasure")
-        self.assertIn("Đã xóa toàn bộ dữ liệu", b.find("#xd-done").text)
+        done = b.find("#xd-done").text
+        # what was erased, as the resident's chat says it: the count and the kinds in words
+        told = self.bot.inbox(resident.user)[0]["text"]
+        items = re.search(r"Đã xóa (\d+) mục", told).group(1)
+        self.assertIn("Đã xóa toàn bộ dữ liệu của người dân: %s mục" % items, done)
+        self.assertIn("phiên trò chuyện và hướng dẫn đang làm dở", done)
+        self.assertIn("thông tin kênh liên lạc", done)
+        self.assertNotIn(resident.user, done)
         self.assertEqual(b.find("#xd-error").text, "")
         self.assertEqual(b.js("return document.getElementById('xd-code').value"), "")
         self.assertEqual(self.redis("EXISTS", "s:{%s}" % resident.key, "u:{%s}" % resident.key), 0)
-        self.assertIn("Đã xóa", self.bot.inbox(resident.user)[0]["text"])   # told in their own chat
+        self.assertIn("Đã xóa", told)                                         # told in their own chat
         b.resize(390, 844)  # an officer's phone
         try:
             self.assertFalse(b.js("return document.documentElement.scrollWidth > window.innerWidth"))

@@ -49,6 +49,13 @@ class DeskErasureTest(ServiceTest):
         self.assertEqual([p for _, p in r[-1]["buttons"]], ["erase:desk", "erase:no"])
         return m.group(1)
 
+    def erased(self, answer):
+        """The body of a 200 to POST erase: what was erased, as the console shows it."""
+        status, body = answer
+        self.assertEqual(status, 200, body)
+        self.assertIs(body["erased"], True)
+        return body
+
     def officer(self):
         c = Console(self.bot)
         c.sign_in(SCOPED_TOKEN)
@@ -67,10 +74,17 @@ class DeskErasureTest(ServiceTest):
                 if "{%s}" % bystander.key in k}
         # the resident erases by chat; the other reads the code at the desk
         done_by_chat = by_chat.press("erase:yes")
-        status, body = self.officer().call("POST", "erase", {"code": code[:3] + " " + code[3:]})
-        self.assertEqual((status, body), (200, {"erased": True}))
+        said = self.erased(self.officer().call("POST", "erase", {"code": code[:3] + " " + code[3:]}))
         # erase_done in the resident's own chat (the web chat's inbox)
         done_at_desk = self.bot.inbox(at_desk.user)
+        # the officer is told what the resident's chat says was erased, in figures and kinds
+        text = done_at_desk[0]["text"]
+        self.assertEqual(said["items"], int(re.search(r"Đã xóa (\d+) mục", text).group(1)))
+        self.assertEqual(said["lists"], int(re.search(r"khỏi (\d+) danh sách", text).group(1)))
+        self.assertGreaterEqual(said["lists"], 2)        # the dossier followed, the comment
+        self.assertEqual(len(said["kinds"]), text.count("\n• ") - 1)   # a line a kind, and the lists' line
+        self.assertTrue({"s", "u", "fb", "refs"} <= set(said["kinds"]), said)
+        self.assertEqual(sorted(said), ["erased", "items", "kinds", "lists"])  # nothing about the person
         # the same lines, but for the unused code erase-my-data found (the desk's was used up)
         code_line = "\n• Mã xóa dữ liệu tại bộ phận một cửa"
         self.assertIn(code_line, done_by_chat[0]["text"])
@@ -102,7 +116,7 @@ class DeskErasureTest(ServiceTest):
         chat.say("xin chào")
         code = self.code_of(chat)
         before = len(self.tg.sent_to(chat.chat))
-        self.assertEqual(self.officer().call("POST", "erase", {"code": code}), (200, {"erased": True}))
+        self.erased(self.officer().call("POST", "erase", {"code": code}))
         wait_until(lambda: len(self.tg.sent_to(chat.chat)) > before, what="erase_done in the chat")
         self.assertIn("Đã xóa", self.tg.sent_to(chat.chat)[-1]["json"]["text"])
         wait_until(lambda: [k for k in self.redis("KEYS", "*") if str(chat.user) in k] == [],
@@ -142,7 +156,7 @@ class DeskErasureTest(ServiceTest):
         other = self.officer()
         self.assertEqual(other.call("POST", "erase", {"code": code})[0], 429)
         self.redis("DEL", *self.redis("KEYS", "ec:fail:*"))      # the 15 minutes are over
-        self.assertEqual(other.call("POST", "erase", {"code": code}), (200, {"erased": True}))
+        self.erased(other.call("POST", "erase", {"code": code}))
 
     def test_only_a_commune_desk_officer_may_and_the_bearer_api_cannot(self):
         chat = self.resident()
@@ -173,11 +187,11 @@ class DeskErasureTest(ServiceTest):
         a, b = self.resident(), self.resident()
         code_a, code_b = self.code_of(a), self.code_of(b)
         self.assertNotEqual(code_a, code_b)
-        self.assertEqual(self.officer().call("POST", "erase", {"code": code_b}), (200, {"erased": True}))
+        self.erased(self.officer().call("POST", "erase", {"code": code_b}))
         self.assertEqual(self.redis("SISMEMBER", "sub:" + self.DOSSIER, b.key), 0)
         self.assertEqual(self.redis("SISMEMBER", "sub:" + self.DOSSIER, a.key), 1)
         self.assertEqual(self.redis("EXISTS", "ec:{%s}" % a.key), 1)
-        self.assertEqual(self.officer().call("POST", "erase", {"code": code_a}), (200, {"erased": True}))
+        self.erased(self.officer().call("POST", "erase", {"code": code_a}))
         self.assertEqual(self.redis("SISMEMBER", "sub:" + self.DOSSIER, a.key), 0)
 
     def test_no_after_a_code_cancels_the_code_so_the_desk_cannot_erase(self):
@@ -198,4 +212,26 @@ class DeskErasureTest(ServiceTest):
         self.assertEqual(self.redis("KEYS", "ec:h:*"), [])
         # a code asked for after the no is good again
         code = self.code_of(by_button)
-        self.assertEqual(c.call("POST", "erase", {"code": code}), (200, {"erased": True}))
+        self.erased(c.call("POST", "erase", {"code": code}))
+
+    def test_the_open_web_chat_page_shows_the_erasure_at_its_next_poll_then_nothing_is_left(self):
+        # The page polls the history after its cursor; an erased resident has no
+        # history any more, so erase_done was only in the inbox, which the page never
+        # reads: it answered 204 for ever and the resident never saw "Đã xóa".
+        chat = self.resident()
+        code = self.code_of(chat)
+        poll = lambda cursor: self.bot.request(  # noqa: E731
+            "GET", "/webchat/messages?user=%s&after=%s" % (chat.user, cursor))
+        status, _, body = poll("0")
+        cursor = json.loads(body)["cursor"]
+        self.assertEqual(poll(cursor)[0], 204)                    # nothing new yet
+        said = self.erased(self.officer().call("POST", "erase", {"code": code}))
+        wait_until(lambda: self.redis("EXISTS", "wc:inbox:{%s}" % chat.key) == 1, what="erase_done queued")
+        status, _, body = poll(cursor)
+        self.assertEqual(status, 200, body)
+        got = json.loads(body)
+        self.assertEqual(got["cursor"], cursor)
+        self.assertEqual([i["from"] for i in got["items"]], ["bot"])
+        self.assertIn("Đã xóa %d mục dữ liệu" % said["items"], got["items"][0]["text"])
+        self.assertEqual(poll(cursor)[0], 204)                    # shown once
+        self.assertEqual([k for k in self.redis("KEYS", "*") if chat.user in k], [])

@@ -100,18 +100,26 @@ class ConsoleDossierTest(ServiceTest):
             (["import", path], {"REDIS_URL": self.redis.url, "DVCBOT_LISTEN": "khong-dung"},
              "cấu hình (biến môi trường) không đúng, chưa nhập gì; sửa biến được nêu rồi chạy lại "
              "(chi tiết: invalid DVCBOT_LISTEN (want host:port))"),
+            # the texts themselves missing (they were the one English line, "import: cannot
+            # read ..."): a built-in Vietnamese line, the system's words after it
             (["import", path], {"REDIS_URL": self.redis.url, "DVCBOT_DATA_DIR": self.tmp},
-             None),  # the texts themselves missing: said as the service says it, the one English line
+             "không đọc được tệp câu chữ của lệnh import, chưa nhập gì; kiểm tra thư mục DVCBOT_DATA_DIR "
+             "(cần có templates/console/upload_texts.json) rồi chạy lại (chi tiết: cannot read "),
+            (["import", path], {"REDIS_URL": self.redis.url, "DVCBOT_DATA_DIR": self.tmp,
+                                "DVCBOT_LISTEN": "khong-dung"},
+             "cấu hình (biến môi trường) không đúng, chưa nhập gì; sửa biến được nêu rồi chạy lại "
+             "(chi tiết: invalid DVCBOT_LISTEN (want host:port))"),
         ]
         for args, env, want in cases:
             proc = run_cli(args, env)
             said = proc.stderr.decode()
             self.assertEqual(proc.returncode, 3, said)
-            if want is None:
-                self.assertIn("cannot read", said)
+            self.assertNotRegex(said.split("(chi tiết:")[0], r"[A-Za-z]{3,} [a-z]{3,}", said)  # no English before it
+            if want.endswith("cannot read "):
+                self.assertTrue(said.startswith(want), said)
+                self.assertIn("upload_texts.json", said.split("(chi tiết:")[1])
                 continue
             self.assertEqual(said, want + "\n")
-            self.assertNotRegex(said.split("(chi tiết:")[0], r"[A-Za-z]{3,} [a-z]{3,}", said)  # no English before it
         self.assertEqual(self.redis("EXISTS", "dossier:OSE.07-0001"), 0)
 
     def test_a_file_excel_saved_with_semicolons_is_read_like_a_comma_one(self):
