@@ -234,7 +234,9 @@ static double max_of(const double *v, size_t n)
 
 /* A rule moves its intent's score by its effect: it is matched only when
  * that can change which intent or procedure is best (the others' patterns
- * are skipped, which keeps classification fast). */
+ * are skipped, which keeps classification fast). A run of rules of one
+ * intent none of which could is skipped at once: no rule of it matches, so
+ * its intent's score stays what the run's first check read. */
 static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, double *intent,
                         double *proc)
 {
@@ -242,11 +244,16 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
         return;
     double top = max_of(intent, m->n_intents), top_proc = max_of(proc, m->n_procs);
     pcre2_match_data *md = NULL;
-    for (size_t i = 0; i < m->n_rules; i++) {
+    for (size_t i = 0; i < m->n_rules;) {
         const struct matcher_rule *r = &m->rules[i];
-        double w = r->weight * m->set.rule_weight, reach = fabs(w);
         int pc = m->proc_class[r->intent];
-        if (intent[r->intent] + reach < top && (pc < 0 || proc[pc] + reach < top_proc))
+        if (intent[r->intent] + r->rest_reach < top &&
+            (pc < 0 || proc[pc] + r->rest_reach < top_proc)) {
+            i = r->run_end;
+            continue;
+        }
+        i++;
+        if (intent[r->intent] + r->reach < top && (pc < 0 || proc[pc] + r->reach < top_proc))
             continue;
         if (!matcher_needs_met(&r->needs, ln->text, ln->len))
             continue; /* it cannot match: a word it needs is missing */
@@ -255,11 +262,24 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
         int rc = pcre2_match(r->code, (PCRE2_SPTR)ln->text, ln->len, 0, PCRE2_NO_UTF_CHECK, md, NULL);
         if (rc < 0)
             continue; /* no match, or a resource limit: no evidence either way */
-        intent[r->intent] += w;
+        intent[r->intent] += r->w;
         if (pc >= 0)
-            proc[pc] += w;
+            proc[pc] += r->w;
     }
     pcre2_match_data_free(md);
+}
+
+void matcher_group_rules(struct matcher *m)
+{
+    for (size_t i = m->n_rules; i-- > 0;) {
+        struct matcher_rule *r = &m->rules[i];
+        const struct matcher_rule *next = i + 1 < m->n_rules ? &m->rules[i + 1] : NULL;
+        r->w = r->weight * m->set.rule_weight;
+        r->reach = fabs(r->w);
+        bool same_run = next && next->intent == r->intent;
+        r->run_end = same_run ? next->run_end : i + 1;
+        r->rest_reach = same_run && next->rest_reach > r->reach ? next->rest_reach : r->reach;
+    }
 }
 
 /* The index of p's largest value (the first of equals), skip left out;
@@ -267,9 +287,12 @@ static void apply_rules(const struct matcher *m, const struct rewrite_line *ln, 
 static int best_of(const double *p, size_t n, int skip)
 {
     int best = -1;
+    double top = 0;
     for (size_t i = 0; i < n; i++)
-        if ((int)i != skip && (best < 0 || p[i] > p[best]))
+        if ((int)i != skip && (best < 0 || p[i] > top)) {
             best = (int)i;
+            top = p[i];
+        }
     return best;
 }
 
@@ -296,6 +319,14 @@ static void cool(double *v, size_t n, double temperature)
         v[i] /= temperature;
 }
 
+/* The procedure model's log-scores (after rules and names) into
+ * probabilities, in place. */
+static void procedure_probabilities(const struct matcher *m, double *proc)
+{
+    cool(proc, m->n_procs, m->set.temperature);
+    nbayes_normalize(proc, m->n_procs);
+}
+
 void matcher_gate_dense(size_t words, size_t unknown, float out[MATCHER_GATE_DENSE])
 {
     out[0] = (float)log1p((double)unknown);
@@ -317,8 +348,11 @@ static double gate_logodds(const struct matcher *m, const struct matcher_scores 
     return z[1] - z[0];
 }
 
-bool matcher_score(const struct matcher *m, const struct matcher_input *in,
-                   struct matcher_scores *sc)
+/* matcher_score; lazy: leave the procedure model's log-scores for
+ * named_procedure (proc_pending), and the intents' unnormalised when an
+ * example or claim decided the intent (matcher_decide reads neither). */
+static bool score_line(const struct matcher *m, const struct matcher_input *in,
+                       struct matcher_scores *sc, bool lazy)
 {
     const struct rewrite_line *ln = &in->ln;
     uint64_t feat[MATCHER_MAX_FEATURES];
@@ -338,12 +372,21 @@ bool matcher_score(const struct matcher *m, const struct matcher_input *in,
     name_wins(m, sc);
     /* naive Bayes counts overlapping words as independent evidence: its
      * probabilities are too sure of themselves without a temperature */
-    cool(sc->proc, m->n_procs, m->set.temperature);
+    sc->proc_pending = lazy;
+    if (!lazy)
+        procedure_probabilities(m, sc->proc);
+    if (lazy && sc->exact >= 0)
+        return true;
     cool(sc->intent, m->n_intents, m->set.temperature);
-    nbayes_normalize(sc->proc, m->n_procs);
     nbayes_normalize(sc->intent, m->n_intents);
     matcher_mask_requires(m, ln, sc->intent);
     return true;
+}
+
+bool matcher_score(const struct matcher *m, const struct matcher_input *in,
+                   struct matcher_scores *sc)
+{
+    return score_line(m, in, sc, false);
 }
 
 /* ===== Deciding ===== */
@@ -364,8 +407,14 @@ static const char *named_procedure(const struct matcher *m, const struct matcher
                                    const struct matcher_scores *sc)
 {
     const double *proc = sc->proc;
+    double ready[MATCHER_MAX_INTENTS + 1];
     if (sc->mentioned >= 0)
         return intent_id(m, sc->mentioned);
+    if (sc->proc_pending) {
+        memcpy(ready, sc->proc, m->n_procs * sizeof *ready);
+        procedure_probabilities(m, ready);
+        proc = ready;
+    }
     int p = best_of(proc, m->n_procs, -1);
     if (p < 0 || p == m->names_none || proc[p] < s->proc_threshold)
         return NULL;
@@ -492,7 +541,7 @@ static void classify_once(const struct matcher *m, const char *text, size_t len,
     *exact = read && in.exact >= 0;
     if (*exact && in.ln.n && decided_reading(m, &in, out))
         return;
-    if (!read || !in.ln.n || !matcher_score(m, &in, &sc)) {
+    if (!read || !in.ln.n || !score_line(m, &in, &sc, true)) {
         result_clear(out, intent_id(m, m->fallback));
         return;
     }

@@ -541,11 +541,12 @@ static void train(struct matcher *m, const struct corpus *c)
  * cached. */
 static void train_or_restore(const struct builder *b, const struct corpus *c)
 {
-    if (!b->holdout && matcher_cache_load(b->m))
-        return;
-    train(b->m, c);
-    if (!b->holdout)
-        matcher_cache_save(b->m);
+    if (b->holdout || !matcher_cache_load(b->m)) {
+        train(b->m, c);
+        if (!b->holdout)
+            matcher_cache_save(b->m);
+    }
+    nbayes_weigh(b->m->nb, b->m->set.kind_weight);
 }
 
 /* Each id is a class of the intent model; procedures are also classes of
@@ -574,6 +575,7 @@ static void build(struct builder *b)
     matcher_settings_load(b);
     assign_classes(m);
     collect(b, &c);
+    matcher_group_rules(m);
     if (!b->pb.count) {
         rewrite_corpus(b, &c);
         index_mentions(m, &c);

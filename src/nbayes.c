@@ -42,7 +42,11 @@ struct nbayes {
     struct entry *entries;
     size_t n_entries;
     bool trained;
-    bool per_line; /* P_c(f): the share of c's lines that have f (else of its counts) */
+    bool per_line;
+
+    /* nbayes_weigh: each entry's v times its feature's kind weight */
+    double *weighed;
+    double weighed_by[NBAYES_KINDS]; /* P_c(f): the share of c's lines that have f (else of its counts) */
 };
 
 struct nbayes *nbayes_new(size_t n_models, const size_t *n_classes)
@@ -73,6 +77,7 @@ void nbayes_free(struct nbayes *nb)
     free(nb->slots);
     free(nb->off);
     free(nb->entries);
+    free(nb->weighed);
     free(nb);
 }
 
@@ -336,6 +341,10 @@ size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
             index[i] = -1;
         return 0;
     }
+    const double *weighed =
+        nb->weighed && memcmp(kind_weight, nb->weighed_by, sizeof nb->weighed_by) == 0
+            ? nb->weighed
+            : NULL;
     for (size_t i = 0; i < n; i++) {
         uint64_t key = nonzero(feat[i]);
         const struct slot *s = &nb->slots[probe(nb, key)];
@@ -349,13 +358,37 @@ size_t nbayes_scores(const struct nbayes *nb, const uint64_t *feat, size_t n,
         if (known)
             known[kind]++;
         const uint32_t *o = nb->off + (size_t)s->index * M;
+        const struct entry *e = nb->entries;
         for (size_t m = 0; m < M; m++) {
             double *row = out[m];
-            for (uint32_t k = o[m]; k < o[m + 1]; k++)
-                row[nb->entries[k].cls] += w * nb->entries[k].v;
+            if (weighed) /* the same products, made once at load */
+                for (uint32_t k = o[m]; k < o[m + 1]; k++)
+                    row[e[k].cls] += weighed[k];
+            else
+                for (uint32_t k = o[m]; k < o[m + 1]; k++)
+                    row[e[k].cls] += w * e[k].v;
         }
     }
     return total;
+}
+
+void nbayes_weigh(struct nbayes *nb, const double kind_weight[NBAYES_KINDS])
+{
+    free(nb->weighed);
+    nb->weighed = NULL;
+    if (!nb->trained || !nb->n_entries)
+        return;
+    size_t M = nb->n_models;
+    nb->weighed = xmalloc(nb->n_entries * sizeof *nb->weighed);
+    memcpy(nb->weighed_by, kind_weight, sizeof nb->weighed_by);
+    for (size_t i = 0; i < nb->cap; i++) {
+        if (!nb->slots[i].key)
+            continue;
+        double w = kind_weight[NBAYES_KIND(nb->slots[i].key)];
+        const uint32_t *o = nb->off + (size_t)nb->slots[i].index * M;
+        for (uint32_t k = o[0]; k < o[M]; k++)
+            nb->weighed[k] = w * nb->entries[k].v;
+    }
 }
 
 size_t nbayes_known(const struct nbayes *nb, const uint64_t *feat, size_t n, unsigned kind)
@@ -398,7 +431,7 @@ size_t nbayes_features(const struct nbayes *nb)
 size_t nbayes_bytes(const struct nbayes *nb)
 {
     return nb->cap * sizeof *nb->slots + (nb->n_feat * nb->n_models + 1) * sizeof *nb->off +
-           nb->n_entries * sizeof *nb->entries;
+           nb->n_entries * (sizeof *nb->entries + (nb->weighed ? sizeof *nb->weighed : 0));
 }
 
 size_t nbayes_lines(const struct nbayes *nb)

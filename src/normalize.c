@@ -2,6 +2,7 @@
 #include "dvcbot/normalize.h"
 #include "dvcbot/mem.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,9 +22,17 @@ struct out {
     char *p;
     size_t len, cap;
     bool pending_space; /* a separator was seen after the last kept char */
+    char *rec;          /* recording a table entry (fold_table): the actions */
+    size_t rn;
 };
 
-static bool out_byte(struct out *o, char c)
+/* A recorded separator (never an output byte: control characters fold to
+ * separators). */
+#define ACT_SEP '\x01'
+#define ACT_CAP 7
+
+/* out_byte when not recording: the hot path of fold. */
+static inline bool put_byte(struct out *o, char c)
 {
     if (o->pending_space) {
         o->pending_space = false;
@@ -37,6 +46,34 @@ static bool out_byte(struct out *o, char c)
         return false;
     o->p[o->len++] = c;
     return true;
+}
+
+static bool out_byte(struct out *o, char c)
+{
+    if (o->rec) {
+        if (o->rn < ACT_CAP + 1)
+            o->rec[o->rn++] = c;
+        return true;
+    }
+    if (o->pending_space) {
+        o->pending_space = false;
+        if (o->len) {
+            if (o->len + 1 >= o->cap)
+                return false;
+            o->p[o->len++] = ' ';
+        }
+    }
+    if (o->len + 1 >= o->cap)
+        return false;
+    o->p[o->len++] = c;
+    return true;
+}
+
+static void out_sep(struct out *o)
+{
+    if (o->rec && o->rn < ACT_CAP + 1)
+        o->rec[o->rn++] = ACT_SEP;
+    o->pending_space = true;
 }
 
 static bool out_cp(struct out *o, utf8proc_int32_t cp)
@@ -76,7 +113,7 @@ static bool fold_cp(struct out *o, utf8proc_int32_t cp)
     int boundclass = UTF8PROC_BOUNDCLASS_START;
     utf8proc_ssize_t n = utf8proc_decompose_char(cp, dst, FOLD_MAX_CP, FOLD_OPTIONS, &boundclass);
     if (n < 0 || n > FOLD_MAX_CP) {
-        o->pending_space = true;
+        out_sep(o);
         return true;
     }
     for (utf8proc_ssize_t i = 0; i < n; i++) {
@@ -92,13 +129,13 @@ static bool fold_cp(struct out *o, utf8proc_int32_t cp)
                 if (!out_byte(o, (char)(c - 'A' + 'a')))
                     return false;
             } else {
-                o->pending_space = true;
+                out_sep(o);
             }
         } else if (is_kept_category(cat)) {
             if (!out_cp(o, c))
                 return false;
         } else if (!is_mark_category(cat)) {
-            o->pending_space = true;
+            out_sep(o);
         }
     }
     return true;
@@ -116,9 +153,121 @@ static char ascii_fold(unsigned char c)
     return 0;
 }
 
-/* Folds into outp; on NORM_ERROR, *invalid says whether the input was bad
- * UTF-8 (true) or the buffer too small (false). */
-static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *invalid)
+/* A word being read by norm_marked_words. */
+struct marked {
+    char word[64], marks[32];
+    size_t wn, mn;
+    char *rec; /* recording a table entry (marked_table): the actions */
+    size_t rn;
+};
+
+/* ===== Tables of the Vietnamese code points =====
+ *
+ * Folding a code point depends on nothing but the code point, so the code
+ * points Vietnamese text is made of (Latin-1 to IPA, the combining marks,
+ * Latin Extended Additional) are folded once, by fold_cp and marked_cp
+ * themselves, and their actions kept: a line then costs a table read per
+ * code point instead of a utf8proc decomposition. Other code points, and
+ * the few whose actions do not fit, take the utf8proc path. */
+
+#define TABLE_A_LO 0x80
+#define TABLE_A_HI 0x370
+#define TABLE_B_LO 0x1E00
+#define TABLE_B_HI 0x1F00
+#define TABLE_SIZE ((TABLE_A_HI - TABLE_A_LO) + (TABLE_B_HI - TABLE_B_LO))
+#define ACT_NONE 0xFF /* not in the table: fold with utf8proc */
+
+/* A code point's actions in order: bytes to output (ACT_SEP: a
+ * separator) for folding; for marked words, letters (lower case, digits)
+ * and marks (upper case) with whether it belongs to a word. */
+struct fold_entry {
+    uint8_t n;
+    char act[ACT_CAP];
+};
+
+struct marked_entry {
+    uint8_t n, letter;
+    char act[ACT_CAP - 1];
+};
+
+static struct fold_entry fold_table[TABLE_SIZE];
+static struct marked_entry marked_table[TABLE_SIZE];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static int table_slot(utf8proc_int32_t cp)
+{
+    if (cp >= TABLE_A_LO && cp < TABLE_A_HI)
+        return cp - TABLE_A_LO;
+    if (cp >= TABLE_B_LO && cp < TABLE_B_HI)
+        return (TABLE_A_HI - TABLE_A_LO) + cp - TABLE_B_LO;
+    return -1;
+}
+
+static bool marked_cp(struct marked *m, utf8proc_int32_t cp);
+
+static void build_tables(void)
+{
+    for (int k = 0; k < 2; k++) {
+        utf8proc_int32_t lo = k ? TABLE_B_LO : TABLE_A_LO, hi = k ? TABLE_B_HI : TABLE_A_HI;
+        for (utf8proc_int32_t cp = lo; cp < hi; cp++) {
+            int slot = table_slot(cp);
+            char rec[ACT_CAP + 1];
+            struct out o = {.p = NULL, .len = 0, .cap = 0, .rec = rec, .rn = 0};
+            fold_cp(&o, cp);
+            struct fold_entry *f = &fold_table[slot];
+            f->n = o.rn <= ACT_CAP ? (uint8_t)o.rn : ACT_NONE;
+            memcpy(f->act, rec, o.rn <= ACT_CAP ? o.rn : 0);
+            struct marked m = {.wn = 0, .mn = 0, .rec = rec, .rn = 0};
+            bool letter = marked_cp(&m, cp);
+            struct marked_entry *e = &marked_table[slot];
+            e->n = m.rn <= sizeof e->act ? (uint8_t)m.rn : ACT_NONE;
+            e->letter = letter;
+            memcpy(e->act, rec, m.rn <= sizeof e->act ? m.rn : 0);
+        }
+    }
+}
+
+/* The table entry of cp, or NULL: fold it with utf8proc. */
+static const struct fold_entry *fold_entry(utf8proc_int32_t cp)
+{
+    int slot = table_slot(cp);
+    if (slot < 0)
+        return NULL;
+    pthread_once(&tables_once, build_tables);
+    return fold_table[slot].n == ACT_NONE ? NULL : &fold_table[slot];
+}
+
+static const struct marked_entry *marked_entry(utf8proc_int32_t cp)
+{
+    int slot = table_slot(cp);
+    if (slot < 0)
+        return NULL;
+    pthread_once(&tables_once, build_tables);
+    return marked_table[slot].n == ACT_NONE ? NULL : &marked_table[slot];
+}
+
+/* The code point at s (left bytes): its length, 0 when not valid UTF-8.
+ * Two-byte sequences and those of U+1000..U+1FFF (Latin Extended
+ * Additional) are read here; the rest by utf8proc. */
+static size_t next_cp(const utf8proc_uint8_t *s, size_t left, utf8proc_int32_t *cp)
+{
+    if (s[0] >= 0xC2 && s[0] <= 0xDF && left >= 2 && (s[1] & 0xC0) == 0x80) {
+        *cp = ((s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+        return 2;
+    }
+    if (s[0] == 0xE1 && left >= 3 && (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+        *cp = 0x1000 | ((s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+        return 3;
+    }
+    utf8proc_ssize_t n = utf8proc_iterate(s, (utf8proc_ssize_t)left, cp);
+    return n <= 0 || *cp < 0 ? 0 : (size_t)n;
+}
+
+/* Folds into outp (with the tables or, for tests, without); on NORM_ERROR,
+ * *invalid says whether the input was bad UTF-8 (true) or the buffer too
+ * small (false). */
+static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *invalid,
+                   bool tables)
 {
     struct out o = {.p = outp, .len = 0, .cap = cap, .pending_space = false};
     const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
@@ -131,19 +280,29 @@ static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *i
             char f = ascii_fold(s[i++]);
             if (!f)
                 o.pending_space = true;
-            else if (!out_byte(&o, f))
+            else if (!put_byte(&o, f))
                 return NORM_ERROR;
             continue;
         }
         utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0 || cp < 0) {
+        size_t n = next_cp(s + i, len - i, &cp);
+        if (!n) {
             *invalid = true;
             return NORM_ERROR;
         }
-        i += (size_t)n;
-        if (!fold_cp(&o, cp))
-            return NORM_ERROR;
+        i += n;
+        const struct fold_entry *e = tables ? fold_entry(cp) : NULL;
+        if (!e) {
+            if (!fold_cp(&o, cp))
+                return NORM_ERROR;
+            continue;
+        }
+        for (size_t k = 0; k < e->n; k++) {
+            if (e->act[k] == ACT_SEP)
+                o.pending_space = true;
+            else if (!put_byte(&o, e->act[k]))
+                return NORM_ERROR;
+        }
     }
     o.p[o.len] = '\0';
     return o.len;
@@ -152,7 +311,13 @@ static size_t fold(const char *text, size_t len, char *outp, size_t cap, bool *i
 size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap)
 {
     bool invalid = false;
-    return fold(text, len, out, cap, &invalid);
+    return fold(text, len, out, cap, &invalid, true);
+}
+
+size_t norm_fold_reference(const char *text, size_t len, char *out, size_t cap)
+{
+    bool invalid = false;
+    return fold(text, len, out, cap, &invalid, false);
 }
 
 char *norm_fold(const char *text, size_t len, size_t *out_len)
@@ -163,7 +328,7 @@ char *norm_fold(const char *text, size_t len, size_t *out_len)
     for (int attempt = 0; attempt < 2; attempt++) {
         bool invalid = false;
         char *out = xmalloc(cap);
-        size_t n = fold(text, len, out, cap, &invalid);
+        size_t n = fold(text, len, out, cap, &invalid, true);
         if (n != NORM_ERROR) {
             if (out_len)
                 *out_len = n;
@@ -196,10 +361,6 @@ static char mark_letter(utf8proc_int32_t c)
     }
 }
 
-struct marked {
-    char word[64], marks[32];
-    size_t wn, mn;
-};
 
 /* Appends the current word when it has marks; false when out is full. */
 static bool marked_flush(struct marked *m, struct out *o)
@@ -216,14 +377,28 @@ static bool marked_flush(struct marked *m, struct out *o)
     return ok;
 }
 
+static void marked_record(struct marked *m, char c)
+{
+    if (m->rn < ACT_CAP)
+        m->rec[m->rn++] = c;
+}
+
 static void marked_letter(struct marked *m, char c)
 {
+    if (m->rec) {
+        marked_record(m, c);
+        return;
+    }
     if (m->wn < sizeof m->word)
         m->word[m->wn++] = c;
 }
 
 static void marked_mark(struct marked *m, char c)
 {
+    if (m->rec) {
+        marked_record(m, c);
+        return;
+    }
     if (m->mn < sizeof m->marks)
         m->marks[m->mn++] = c;
 }
@@ -262,7 +437,21 @@ static bool marked_cp(struct marked *m, utf8proc_int32_t cp)
     return letter;
 }
 
-size_t norm_marked_words(const char *text, size_t len, char *outp, size_t cap)
+/* One code point of a word from its table entry; false when it ends the
+ * word. */
+static bool marked_replay(struct marked *m, const struct marked_entry *e)
+{
+    for (size_t k = 0; k < e->n; k++) {
+        char c = e->act[k];
+        if (c >= 'A' && c <= 'Z')
+            marked_mark(m, c);
+        else
+            marked_letter(m, c);
+    }
+    return e->letter;
+}
+
+static size_t marked_words(const char *text, size_t len, char *outp, size_t cap, bool tables)
 {
     struct out o = {.p = outp, .len = 0, .cap = cap, .pending_space = false};
     struct marked m = {.wn = 0, .mn = 0};
@@ -271,20 +460,33 @@ size_t norm_marked_words(const char *text, size_t len, char *outp, size_t cap)
         return NORM_ERROR;
     for (size_t i = 0; i < len;) {
         utf8proc_int32_t cp = s[i];
-        utf8proc_ssize_t n = 1;
+        size_t n = 1;
+        const struct marked_entry *e = NULL;
         if (s[i] >= 0x80) {
-            n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
-            if (n <= 0 || cp < 0)
+            n = next_cp(s + i, len - i, &cp);
+            if (!n)
                 return NORM_ERROR;
+            e = tables ? marked_entry(cp) : NULL;
         }
-        i += (size_t)n;
-        if (!marked_cp(&m, cp) && !marked_flush(&m, &o))
+        i += n;
+        bool in_word = e ? marked_replay(&m, e) : marked_cp(&m, cp);
+        if (!in_word && !marked_flush(&m, &o))
             return NORM_ERROR;
     }
     if (!marked_flush(&m, &o))
         return NORM_ERROR;
     o.p[o.len] = '\0';
     return o.len;
+}
+
+size_t norm_marked_words(const char *text, size_t len, char *out, size_t cap)
+{
+    return marked_words(text, len, out, cap, true);
+}
+
+size_t norm_marked_words_reference(const char *text, size_t len, char *out, size_t cap)
+{
+    return marked_words(text, len, out, cap, false);
 }
 
 bool norm_has_words(const char *text, size_t len, const char *words, size_t n)

@@ -17,6 +17,8 @@ void vnspell_init(struct vnspell *vs)
 {
     wordmap_init(&vs->syllables);
     wordmap_init(&vs->extra);
+    vs->keys = NULL;
+    vs->keys_len = vs->keys_cap = 0;
     vs->extra_cost = NULL;
     vs->n_extra = 0;
     vs->cap_extra = 0;
@@ -26,14 +28,28 @@ void vnspell_free(struct vnspell *vs)
 {
     wordmap_free(&vs->syllables);
     wordmap_free(&vs->extra);
+    free(vs->keys);
     free(vs->extra_cost);
     vnspell_init(vs);
 }
 
+static size_t syllable_key(const char *w, size_t n, char *out);
+
+/* A syllable's value in the map: where its spelling key is in keys, and
+ * its length (at most VNSPELL_MAX_WORD + 1 < 64). */
+#define KEY_LEN_BITS 6
+
 void vnspell_add_syllable(struct vnspell *vs, const char *w, size_t n)
 {
-    if (n && n <= VNSPELL_MAX_WORD)
-        wordmap_put(&vs->syllables, w, n, 0);
+    int v;
+    if (!n || n > VNSPELL_MAX_WORD || wordmap_get(&vs->syllables, w, n, &v))
+        return;
+    char key[VNSPELL_MAX_WORD + 2];
+    size_t kl = syllable_key(w, n, key);
+    vs->keys = xreserve(vs->keys, &vs->keys_cap, vs->keys_len + kl, 1, 4096);
+    memcpy(vs->keys + vs->keys_len, key, kl);
+    wordmap_put(&vs->syllables, w, n, (int)((vs->keys_len << KEY_LEN_BITS) | kl));
+    vs->keys_len += kl;
 }
 
 void vnspell_add_piece(struct vnspell *vs, const char *w, size_t n, double cost)
@@ -249,15 +265,10 @@ static const char *merged_onset(const char *o, size_t n)
     return NULL;
 }
 
-size_t vnspell_key(const struct vnspell *vs, const char *w, size_t n, char *out, size_t cap)
+/* The spelling key of a syllable (see vnspell.h) into out (n + 2 bytes):
+ * computed once per syllable, when it is added. */
+static size_t syllable_key(const char *w, size_t n, char *out)
 {
-    if (cap < n + 2)
-        return 0;
-    if (!vnspell_is_syllable(vs, w, n)) {
-        memcpy(out, w, n);
-        out[n] = '\0';
-        return n;
-    }
     size_t on = onset_len(w, n), o = 0;
     const char *m = merged_onset(w, on);
     if (on == 1 && w[0] == 'g' && n > 1 && w[1] == 'i')
@@ -277,4 +288,33 @@ size_t vnspell_key(const struct vnspell *vs, const char *w, size_t n, char *out,
     }
     out[o] = '\0';
     return o;
+}
+
+size_t vnspell_key(const struct vnspell *vs, const char *w, size_t n, char *out, size_t cap)
+{
+    int v;
+    if (cap < n + 2)
+        return 0;
+    if (!wordmap_get(&vs->syllables, w, n, &v)) {
+        memcpy(out, w, n);
+        out[n] = '\0';
+        return n;
+    }
+    size_t kl = (size_t)v & ((1u << KEY_LEN_BITS) - 1);
+    memcpy(out, vs->keys + ((size_t)v >> KEY_LEN_BITS), kl);
+    out[kl] = '\0';
+    return kl;
+}
+
+size_t vnspell_key_reference(const struct vnspell *vs, const char *w, size_t n, char *out,
+                             size_t cap)
+{
+    if (cap < n + 2)
+        return 0;
+    if (!vnspell_is_syllable(vs, w, n)) {
+        memcpy(out, w, n);
+        out[n] = '\0';
+        return n;
+    }
+    return syllable_key(w, n, out);
 }

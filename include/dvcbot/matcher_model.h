@@ -84,6 +84,11 @@ struct matcher_rule {
     int intent;
     double weight;
     struct matcher_needs needs; /* what a line needs for code to match */
+    /* set by matcher_group_rules: weight * rule_weight, its absolute value;
+     * the rules after this one of its run (the same intent) end at
+     * run_end, and rest_reach is the largest reach from here to there */
+    double w, reach, rest_reach;
+    size_t run_end;
 };
 
 struct matcher {
@@ -158,6 +163,11 @@ struct matcher_scores {
     size_t words, known_words;
     int exact;            /* the intent of an example equal to the line, or -1 */
     int mentioned;        /* the procedure whose name (longest) the line has, or -1 */
+    /* proc holds log-scores, not yet cooled and normalised: classify reads
+     * the procedure model only when the decision asks which procedure an
+     * act is about (named_procedure normalises a copy); matcher_score
+     * always normalises (false) */
+    bool proc_pending;
 };
 
 /* A user's line as the models read it. */
@@ -224,6 +234,9 @@ void matcher_gate_dense(size_t words, size_t unknown, float out[MATCHER_GATE_DEN
 /* Scores a line; false when it has no word the models know. */
 bool matcher_score(const struct matcher *m, const struct matcher_input *in,
                    struct matcher_scores *sc);
+/* Fills the rules' w, reach, rest_reach and run_end (after the settings
+ * and every rule are loaded). */
+void matcher_group_rules(struct matcher *m);
 /* What the stacked out-of-scope decision reads of a line's scores. */
 void matcher_stack_inputs(const struct matcher *m, const struct matcher_scores *sc,
                           double x[MATCHER_STACK]);

@@ -6,8 +6,11 @@
  *
  * Folding is general, not Vietnamese-only: compatibility forms fold too
  * (full-width "ｄａｎｇ" → "dang"), other scripts keep their letters without
- * marks. Pure ASCII input takes a fast path that never calls utf8proc. The
- * functions keep no state and are safe to call from any thread. */
+ * marks. Pure ASCII input takes a fast path that never calls utf8proc; the
+ * code points of Vietnamese text (U+0080..U+036F, U+1E00..U+1EFF) are
+ * folded from tables that the first non-ASCII line builds (once, under
+ * pthread_once) with the same code that folds the others. The functions
+ * are safe to call from any thread. */
 #ifndef DVCBOT_NORMALIZE_H
 #define DVCBOT_NORMALIZE_H
 
@@ -27,6 +30,10 @@ char *norm_fold(const char *text, size_t len, size_t *out_len);
  * when the input is not valid UTF-8 or the result does not fit. */
 size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap);
 
+/* norm_fold_into without the tables: every code point folded by utf8proc.
+ * The same result byte for byte (tests compare the two). */
+size_t norm_fold_reference(const char *text, size_t len, char *out, size_t cap);
+
 /* The words of text that carry Vietnamese marks, each folded and followed
  * by its marks in the order they appear, as upper-case letters (Telex
  * style: S F R X J for the five tones, A circumflex, W breve, H horn, D for
@@ -35,6 +42,8 @@ size_t norm_fold_into(const char *text, size_t len, char *out, size_t cap);
  * give the same word. Words without marks are left out. Returns the length,
  * or NORM_ERROR for invalid UTF-8 or when out is too small. */
 size_t norm_marked_words(const char *text, size_t len, char *out, size_t cap);
+/* norm_marked_words without the tables (tests compare the two). */
+size_t norm_marked_words_reference(const char *text, size_t len, char *out, size_t cap);
 
 /* Whether words (n bytes, one or more space-separated words) appear in text
  * (len bytes) as whole words: at its start or after a space, and at its end

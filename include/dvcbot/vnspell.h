@@ -28,7 +28,9 @@
 #define VNSPELL_MAX_PIECES 16
 
 struct vnspell {
-    struct wordmap syllables; /* syllable → 0 */
+    struct wordmap syllables; /* syllable → where its spelling key is in keys */
+    char *keys;               /* every syllable's spelling key, one after another */
+    size_t keys_len, keys_cap;
     struct wordmap extra;     /* extra piece → index in extra_cost */
     double *extra_cost;
     size_t n_extra, cap_extra;
@@ -65,5 +67,9 @@ size_t vnspell_cut(const struct vnspell *vs, const char *w, size_t n,
 /* Writes the spelling key of a word (see above) into out (cap >= n + 2) and
  * returns its length; a word that is not a syllable is copied unchanged. */
 size_t vnspell_key(const struct vnspell *vs, const char *w, size_t n, char *out, size_t cap);
+/* vnspell_key computing the key from the word, as vnspell_key did before
+ * keeping each syllable's key at vnspell_add_syllable (tests compare). */
+size_t vnspell_key_reference(const struct vnspell *vs, const char *w, size_t n, char *out,
+                             size_t cap);
 
 #endif

@@ -13,6 +13,8 @@
 #include "dvcbot/matcher_model.h"
 #include "dvcbot/matcher_needs.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/normalize.h"
+#include "dvcbot/vnspell.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -414,6 +416,146 @@ static void test_prefilter_never_skips_a_line_a_pattern_matches(void **state)
     assert_true(skipped > matched); /* and the prefilter skips most tries */
 }
 
+/* Each syllable's spelling key is kept when it is added: vnspell_key gives
+ * what computing it from the word gives, for every word of the DEV sets
+ * and bench lines (folded) and for every syllable _syllables.json lists. */
+static void compare_keys(const struct vnspell *vs, const char *text, size_t *syllables)
+{
+    size_t n, len = strlen(text);
+    char *folded = norm_fold(text, len, &n);
+    if (!folded)
+        return;
+    const char *at = folded, *w;
+    size_t wn;
+    while ((w = norm_next_word(&at, folded + n, &wn))) {
+        char a[VNSPELL_MAX_WORD + 2], b[VNSPELL_MAX_WORD + 2];
+        if (wn > VNSPELL_MAX_WORD)
+            continue;
+        size_t ka = vnspell_key(vs, w, wn, a, sizeof a), kb = vnspell_key_reference(vs, w, wn, b, sizeof b);
+        if (ka != kb || memcmp(a, b, ka + 1) != 0)
+            fail_msg("key of \"%.*s\": \"%s\" / \"%s\"", (int)wn, w, a, b);
+        assert_int_equal(vnspell_key(vs, w, wn, a, wn + 1), 0); /* too small: none */
+        *syllables += vnspell_is_syllable(vs, w, wn);
+    }
+    free(folded);
+}
+
+static void test_kept_spelling_keys_are_the_computed_ones(void **state)
+{
+    struct fixture *f = *state;
+    const struct vnspell *vs = &f->m->rw.spell;
+    size_t syllables = 0;
+    const char *files[] = {"bench/matcher_lines.txt", "tests/data/realistic_villager.tsv",
+                           "tests/data/realistic_teen.tsv", "tests/data/realistic_elder_volunteer.tsv",
+                           "tests/data/offtopic.tsv", "intents/_syllables.json"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        FILE *fp = fopen(files[k], "r");
+        assert_non_null(fp);
+        char line[8192];
+        while (fgets(line, sizeof line, fp))
+            compare_keys(vs, line, &syllables);
+        fclose(fp);
+    }
+    assert_true(syllables > 5000);
+}
+
+/* Rules are skipped a run at a time (apply_rules): each run is one
+ * intent's rules in a row, and a rule's rest_reach is the largest reach
+ * from it to its run's end, so a run none of whose rules could change
+ * the best reading is skipped whole and no other. */
+static void test_rule_runs_hold_one_intent_and_their_largest_reach(void **state)
+{
+    struct fixture *f = *state;
+    const struct matcher *m = f->m;
+    size_t runs = 0, longer = 0;
+    assert_true(m->n_rules > 10);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const struct matcher_rule *r = &m->rules[i];
+        double w = r->weight * m->set.rule_weight, most = 0;
+        assert_memory_equal(&r->w, &w, sizeof w);
+        assert_true(r->reach == (w < 0 ? -w : w));
+        assert_true(r->run_end > i && r->run_end <= m->n_rules);
+        for (size_t k = i; k < r->run_end; k++) {
+            assert_int_equal(m->rules[k].intent, r->intent);
+            if (m->rules[k].reach > most)
+                most = m->rules[k].reach;
+        }
+        assert_true(r->rest_reach == most);
+        if (r->run_end < m->n_rules)
+            assert_int_not_equal(m->rules[r->run_end].intent, r->intent);
+        if (!i || m->rules[i - 1].intent != r->intent) {
+            runs++;
+            longer += r->run_end - i > 1;
+        }
+    }
+    assert_true(runs > 10 && longer > 5); /* runs of several rules exist */
+}
+
+/* matcher_classify as the full reading would decide: matcher_read,
+ * matcher_score (every softmax computed), matcher_decide. */
+static struct match_result full_reading(const struct matcher *m, const char *text)
+{
+    struct matcher_input in;
+    struct matcher_scores sc;
+    struct match_result r = {.id = catalog_at(m->cat, (size_t)m->fallback)->id, .score = 1};
+    if (!matcher_read(m, text, strlen(text), &in) || !in.ln.n || !matcher_score(m, &in, &sc))
+        return r;
+    matcher_decide(m, &m->set, &sc, &r);
+    r.score = r.score < 0 ? 0 : r.score > 1 ? 1 : r.score;
+    return r;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* classify computes the procedure model's probabilities only when the
+ * decision asks which procedure an act is about, and the intents' not at
+ * all when an example or a claim decided: the same result, to the bit, as
+ * the full reading on every line of the DEV sets and bench lines (those
+ * the "ạ" re-read may change aside). */
+static void test_lazy_softmaxes_decide_as_the_full_reading(void **state)
+{
+    struct fixture *f = *state;
+    const char *files[] = {"bench/matcher_lines.txt", "tests/data/realistic_villager.tsv",
+                           "tests/data/realistic_teen.tsv", "tests/data/realistic_elder_volunteer.tsv",
+                           "tests/data/offtopic.tsv", "tests/data/intents_train.tsv",
+                           "tests/data/intents_heldout.tsv", "tests/data/followups.tsv"};
+    size_t compared = 0, acts = 0;
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        FILE *fp = fopen(files[k], "r");
+        assert_non_null(fp);
+        char line[2048];
+        while (fgets(line, sizeof line, fp)) {
+            if (line[0] == '#')
+                continue;
+            for (char *t = strtok(line, "\t\r\n"); t; t = strtok(NULL, "\t\r\n")) {
+                struct match_result want = full_reading(f->m, t), got;
+                bool reread = false;
+                for (size_t i = 0; i < f->m->n_particle_readings; i++)
+                    reread = reread || strcmp(want.id, f->m->particle_readings[i]) == 0;
+                if (reread)
+                    continue;
+                matcher_classify(f->m, t, strlen(t), &got);
+                if (!same_string(want.id, got.id) || memcmp(&want.score, &got.score, sizeof got.score) ||
+                    !same_string(want.alt_id, got.alt_id) ||
+                    memcmp(&want.alt_score, &got.alt_score, sizeof got.alt_score) ||
+                    want.ambiguous != got.ambiguous || !same_string(want.procedure, got.procedure))
+                    fail_msg("\"%s\": %s %.17g %s / %s %.17g %s", t, want.id, want.score,
+                             want.procedure ? want.procedure : "-", got.id, got.score,
+                             got.procedure ? got.procedure : "-");
+                compared++;
+                acts += want.procedure != NULL;
+            }
+        }
+        fclose(fp);
+    }
+    assert_true(compared > 1000);
+    print_message("%zu lines, %zu acts about a procedure\n", compared, acts);
+    assert_true(acts > 10); /* acts that named a procedure were compared */
+}
+
 /* _matcher.json's "particles" and "particle_readings" are copied into the
  * model at load (no JSON lookup per line), and the "ạ" re-read reads them
  * there: without the model's readings a line read as a greeting stays one. */
@@ -466,6 +608,9 @@ int main(void)
         cmocka_unit_test(test_prefilter_keeps_every_alternative_and_skips_what_cannot_match),
         cmocka_unit_test(test_prefilter_never_skips_a_line_a_pattern_matches),
         cmocka_unit_test(test_particle_lists_are_read_once_at_load),
+        cmocka_unit_test(test_lazy_softmaxes_decide_as_the_full_reading),
+        cmocka_unit_test(test_rule_runs_hold_one_intent_and_their_largest_reach),
+        cmocka_unit_test(test_kept_spelling_keys_are_the_computed_ones),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

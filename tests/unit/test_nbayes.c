@@ -82,9 +82,41 @@ static void test_an_untrained_model_knows_nothing(void **state)
     nbayes_free(nb);
 }
 
+/* nbayes_weigh keeps the products nbayes_scores would make: the same
+ * scores to the bit, of every kind, in both models; other weights than the
+ * ones weighed still score with their own (fails if the scoring used the
+ * kept products for them). */
+static void test_weighed_scores_are_the_same_to_the_bit(void **state)
+{
+    (void)state;
+    struct nbayes *nb = trained(NBAYES_BINARY);
+    const double wk[NBAYES_KINDS] = {0.7, 1.3, 0.1, 2.9}, other[NBAYES_KINDS] = {1, 0.5, 1, 1};
+    const uint64_t line[] = {F(1), F(2), F(4), F(2) | 1, F(5), F(3), F(99)};
+    double a0[2], b0[2], a1[2], b1[2], *out0[2] = {a0, b0}, *out1[2] = {a1, b1};
+    size_t k0[NBAYES_KINDS], k1[NBAYES_KINDS];
+    int32_t i0[7], i1[7];
+    size_t n0 = nbayes_scores(nb, line, 7, wk, out0, k0, i0);
+    nbayes_weigh(nb, wk);
+    size_t n1 = nbayes_scores(nb, line, 7, wk, out1, k1, i1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(a0, a1, sizeof a0);
+    assert_memory_equal(b0, b1, sizeof b0);
+    assert_memory_equal(k0, k1, sizeof k0);
+    assert_memory_equal(i0, i1, sizeof i0);
+    assert_true(a0[0] != 0 && b0[0] != 0);
+    nbayes_scores(nb, line, 7, other, out1, NULL, NULL);
+    nbayes_weigh(nb, other);
+    nbayes_scores(nb, line, 7, other, out0, NULL, NULL);
+    assert_memory_equal(a0, a1, sizeof a0);
+    assert_memory_equal(b0, b1, sizeof b0);
+    assert_true(memcmp(a0, (double[2]){0, 0}, sizeof a0) != 0);
+    nbayes_free(nb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_weighed_scores_are_the_same_to_the_bit),
         cmocka_unit_test(test_each_model_picks_its_class),
         cmocka_unit_test(test_a_word_every_class_shares_weighs_nothing),
         cmocka_unit_test(test_an_untrained_model_knows_nothing),

@@ -134,6 +134,89 @@ static void test_has_words_takes_whole_words_only(void **state)
     assert_true(norm_has_words(v, strlen(v), "bo", 2));
 }
 
+/* The tables give what utf8proc gives, for text (n bytes) and with cap
+ * bytes of room (a small cap fails in both or in neither). */
+static void assert_tables_agree(const char *text, size_t n, size_t cap)
+{
+    char a[256], b[256];
+    size_t fa = norm_fold_into(text, n, a, cap), fb = norm_fold_reference(text, n, b, cap);
+    if (fa != fb || (fa != NORM_ERROR && memcmp(a, b, fa + 1) != 0))
+        fail_msg("fold differs on %zu bytes %02x %02x %02x, cap %zu", n,
+                 (unsigned char)text[0], n > 1 ? (unsigned char)text[1] : 0,
+                 n > 2 ? (unsigned char)text[2] : 0, cap);
+    fa = norm_marked_words(text, n, a, cap);
+    fb = norm_marked_words_reference(text, n, b, cap);
+    if (fa != fb || (fa != NORM_ERROR && memcmp(a, b, fa + 1) != 0))
+        fail_msg("marked words differ on %zu bytes %02x %02x %02x, cap %zu", n,
+                 (unsigned char)text[0], n > 1 ? (unsigned char)text[1] : 0,
+                 n > 2 ? (unsigned char)text[2] : 0, cap);
+}
+
+static size_t put_utf8(char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Every code point, alone, between letters, twice, after a separator and
+ * before a marked word, with room and without; then every two-byte
+ * sequence and three-byte sequences with bad tails (bad UTF-8 fails the
+ * same way). Fails when a table entry is wrong: checked by folding U+00E0
+ * to "b" in the table. */
+static void test_tables_fold_every_code_point_as_utf8proc_does(void **state)
+{
+    (void)state;
+    for (uint32_t cp = 0x80; cp <= 0x10FFFF; cp++) {
+        char t[32];
+        size_t n;
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        n = put_utf8(t, cp);
+        assert_tables_agree(t, n, 64);
+        assert_tables_agree(t, n, 2);
+        t[0] = 'A';
+        n = 1 + put_utf8(t + 1, cp);
+        n += put_utf8(t + n, cp);
+        t[n++] = 'b';
+        assert_tables_agree(t, n, 64);
+        assert_tables_agree(t, n, 3);
+        t[0] = '!';
+        n = 1 + put_utf8(t + 1, cp);
+        memcpy(t + n, " \xe1\xba\xa1 ", 5); /* " ạ " */
+        n += 5;
+        assert_tables_agree(t, n, 64);
+    }
+    for (unsigned x = 0x80; x < 0x100; x++)
+        for (unsigned y = 0; y < 0x100; y++) {
+            char t[4] = {(char)x, (char)y, 'a', (char)0xC3};
+            assert_tables_agree(t, 2, 64);
+            assert_tables_agree(t, 3, 64);
+            assert_tables_agree(t, 4, 64);
+            for (unsigned z = 0; z < 0x100; z += 0x3F) {
+                char u[3] = {(char)x, (char)y, (char)z};
+                assert_tables_agree(u, 3, 64);
+            }
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_marked_words_keep_what_folding_loses),
         cmocka_unit_test(test_marked_words_refuse_bad_input),
         cmocka_unit_test(test_has_words_takes_whole_words_only),
+        cmocka_unit_test(test_tables_fold_every_code_point_as_utf8proc_does),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
