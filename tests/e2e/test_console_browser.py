@@ -284,7 +284,11 @@ class ConsoleBrowserTest(DesktopBrowserTest):
             self.sign_out()
         b.fill("#token", "mat-khau-go-nham-0123456789")
         self.press("#login button", "Đăng nhập")
-        b.wait_js("return !!document.getElementById('token')", what="the sign-in form again")
+        # The form is there before the answer too: wait for the refusal itself, or
+        # sign_in() below navigates away while the wrong try is still in flight.
+        b.wait_js("var e = document.querySelector('.m-bad');"
+                  "return !!e && e.offsetParent !== null && !!document.getElementById('token')",
+                  what="the refusal of the wrong code")
         self.sign_in()
         try:
             b.resize(390, 844)  # an officer's phone
