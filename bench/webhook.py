@@ -117,8 +117,10 @@ end
 # request. wrk.format's request is made once (in init) and cut around its
 # Content-Length value; the end of each body (date, text, user ids) is
 # formatted once per user (texts follow users: `period` = lcm(users, texts));
-# a request is then one string.format of the update id (16 digits, which
-# LuaJIT's tostring would print as 1.7e+15) and two concatenations.
+# a request is then one string.format of its two ids (the update id has 16
+# digits, which LuaJIT's tostring would print as 1.7e+15) and one concatenation
+# (wrk's loop under callgrind, `--wrk-cost --callgrind`: request() ~3 800
+# instructions against ~15 800 with wrk.format, ~730 returning a fixed string).
 # response() (and done()) only with `count` true: the inline mode's count
 # of replies that rode in the 200; the default mode's replies are all counted
 # by the Bot API stub, so wrk makes no Lua table or string of each response.
@@ -137,7 +139,8 @@ function setup(thread)
   thread_id = thread_id + 1
   table.insert(threads, thread)
 end
-local head, mid
+local head, mid, mid_open
+local open = '{"update_id":'
 local tails = {}
 function init(args)
   counter = tid * 100000000
@@ -148,6 +151,7 @@ function init(args)
   head = probe:sub(1, a + 17)         -- up to and with "Content-Length: "
   mid = probe:sub(b - 1, -2)          -- its line's end, the headers after it, the blank line
   assert(head .. "1" .. mid .. "#" == probe)
+  mid_open = mid .. open
   for i = 0, period - 1 do
     local uid = 7000000000 + (i %% %(users)d)
     tails[i] = string.format(',"date":1700000000,"text":"%%s","from":{"id":%%d,"first_name":"B"},' ..
@@ -189,9 +193,9 @@ end
 local format = string.format
 request = function()
   counter = counter + 1
-  local body = '{"update_id":' .. format("%%d", offset + counter) .. ',"message":{"message_id":' ..
-    counter .. tails[counter %% period]
-  return head .. #body .. mid .. body
+  local ids = format('%%d,"message":{"message_id":%%d', offset + counter, counter)
+  local tail = tails[counter %% period]
+  return head .. (#open + #ids + #tail) .. mid_open .. ids .. tail
 end
 '''
 
@@ -535,9 +539,12 @@ def split_request(req):
 
 
 def wrk_cost(args):
-    """wrk's own CPU per request against nginx's fixed 200 (same server for
-    each): bare, then each generator, `args.rounds` times in turn."""
-    need_load_tools()
+    """wrk's own cost per request against nginx's fixed 200 (the same server
+    for each): bare, then each generator, `args.rounds` times in turn. CPU time
+    (rusage; moves with the machine's load), or with --callgrind wrk's
+    instructions in its event loop (aeMain: start-up and init() left out; the
+    kernel's work is not counted, and it is the same for both generators)."""
+    need_load_tools(valgrind=args.callgrind)
     tmp = tempfile.mkdtemp(prefix="dvcbot-wrkcost-")
     nginx = None
     try:
@@ -549,6 +556,9 @@ def wrk_cost(args):
                  ("hand, inline mode (response())", lua_file(tmp, "handc.lua", 0, "hand", count_inline=True))]
         for _ in range(args.rounds):
             for name, script in kinds:
+                if args.callgrind:
+                    print(f"{name:38s}: {wrk_instructions(tmp, url, args, script)}", flush=True)
+                    continue
                 run = run_wrk(url, args.seconds, args.connections, script)
                 print(f"{name:38s}: {run['rps']:7.0f} req/s, wrk {wrk_use(run)}; machine {machine_use(run)}",
                       flush=True)
@@ -557,6 +567,27 @@ def wrk_cost(args):
     finally:
         stop_all([nginx] if nginx else [])
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def wrk_instructions(tmp, url, args, script):
+    """wrk's instructions per request under callgrind: its event loop, and in
+    it script_request (request()) and script_response (response())."""
+    out = os.path.join(tmp, "wrk.callgrind")
+    cmd = ["valgrind", "--tool=callgrind", "--toggle-collect=aeMain", f"--callgrind-out-file={out}",
+           "wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "30s"]
+    text = subprocess.run(cmd + (["-s", script] if script else []) + [url], capture_output=True, text=True,
+                          check=True).stdout
+    n = int(re.search(r"(\d+) requests in", text).group(1))
+    report = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
+                            capture_output=True, text=True, check=True).stdout
+    total = int(re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", report).group(1).replace(",", ""))
+
+    def fn(name):
+        m = re.search(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+\S*:" + name + r"\b", report, re.M)
+        return int(m.group(1).replace(",", "")) / n if m else 0
+
+    return (f"{total / n:7.0f} instructions/request (request() {fn('script_request'):6.0f}, "
+            f"response() {fn('script_response'):6.0f}); {n} requests")
 
 
 def main():
@@ -574,6 +605,8 @@ def main():
     ap.add_argument("--wrk-cost", action="store_true",
                     help="only measure wrk's CPU per request against nginx: bare and each generator")
     ap.add_argument("--rounds", type=int, default=1, help="with --wrk-cost: times each kind runs, in turn")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="with --wrk-cost: wrk's instructions per request (callgrind) instead of its CPU time")
     args = ap.parse_args()
     if args.check_generator:
         return check_generator(args.check_generator)
