@@ -1062,7 +1062,7 @@ end
 local function marks_trim(idx, old)
   local last = 4 * tonum(old) + 3
   rcall('ZREMRANGEBYSCORE', idx, sformat('%d', -last), old)
-  rcall('ZREMRANGEBYSCORE', idx, MARKS_NEW, sformat('%d', last))
+  rcall('ZREMRANGEBYSCORE', idx, '4000000000', sformat('%d', last))   -- MARKS_NEW as text
 end
 
 -- ===== A user's TTLs (dialog.h, DIALOG_TTL_RENEW_S) =====
@@ -1329,7 +1329,7 @@ end
 local function outbox_commit(keys, args, k, a, n, out, o)
   n = n or tonum(args[a + 7])
   out, o = out or {}, o or 0
-  local ask = n > 0 and ssub(args[a + 1], 1, 2) == 'i:'
+  local ask = n > 0 and args[a + 1] ~= '1' and ssub(args[a + 1], 1, 2) == 'i:'
   if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n, out, o) end
   local q, gated, has = 0, 0, 0
   local f = n > 0 and rcall('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
