@@ -6,13 +6,14 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9110 token characters (a header name), as a bit map of ASCII: the
- * same as http_resp_scan's (tests/unit/test_http_resp_scan.c checks it). */
-static const uint64_t tchar_lo = 0x03ff6cfa00000000ULL, tchar_hi = 0x57ffffffc7fffffeULL;
+/* RFC 9110 token characters (a header name), as a bit map of the 256
+ * bytes: ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~, the same as
+ * http_resp_scan's (tests/unit/test_http_resp_scan.c checks that one). */
+static const uint64_t tchar[4] = {0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL, 0, 0};
 
 static bool is_tchar(unsigned char c)
 {
-    return c < 64 ? (tchar_lo >> c) & 1 : c < 128 && (tchar_hi >> (c - 64)) & 1;
+    return (tchar[c >> 6] >> (c & 63)) & 1;
 }
 
 /* Printable ASCII or a tab. */
@@ -21,10 +22,30 @@ static bool is_text(unsigned char c)
     return (unsigned char)(c - 0x20) < 0x5f || c == '\t';
 }
 
-/* Printable ASCII but the space. */
-static bool is_url(unsigned char c)
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+/* Whether one of the 8 bytes in w is below lo (<= 0x80) or above 0x7e. */
+static bool word_outside(uint64_t w, uint64_t lo)
 {
-    return (unsigned char)(c - 0x21) < 0x5e;
+    return (((w - ONES * lo) & ~w) | (w + ONES) | w) & HIGH;
+}
+
+/* Whether p[0..n) is all printable ASCII but the space (lo 0x21), or
+ * printable ASCII and tabs (lo 0x20, text): 8 bytes at a time. */
+static bool all_in(const char *p, size_t n, uint64_t lo, bool text)
+{
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t w;
+        memcpy(&w, p + k, 8);
+        if (word_outside(w, lo))
+            break;
+    }
+    for (; k < n; k++)
+        if (text ? !is_text((unsigned char)p[k]) : (unsigned char)(p[k] - 0x21) >= 0x5e)
+            return false;
+    return true;
 }
 
 static bool name_is(const char *p, size_t n, const char *word, size_t wn)
@@ -114,21 +135,17 @@ static bool maybe_special(const char *p, size_t nl)
 static bool header(const char *p, size_t n, struct head *h)
 {
     size_t i = 0;
-    while (i < n && p[i] != ':') {
-        if (!is_tchar((unsigned char)p[i]))
-            return false;
+    while (is_tchar((unsigned char)p[i])) /* p[n] is the line's CR */
         i++;
-    }
-    if (i == 0 || i == n || h->out->n_headers == HTTP_REQ_SCAN_MAX_HEADERS)
+    if (i == 0 || p[i] != ':' || h->out->n_headers == HTTP_REQ_SCAN_MAX_HEADERS)
         return false;
     size_t nl = i++;
     while (i < n && (p[i] == ' ' || p[i] == '\t'))
         i++;
     const char *v = p + i;
     size_t vl = n - i;
-    for (size_t k = 0; k < vl; k++)
-        if (!is_text((unsigned char)v[k]))
-            return false;
+    if (!all_in(v, vl, 0x20, true))
+        return false;
     if (maybe_special(p, nl) && !special(p, nl, v, vl, h))
         return false;
     struct http_req_scan_header *hd = &h->out->headers[h->out->n_headers++];
@@ -151,9 +168,8 @@ static const char *request_line(const char *data, size_t limit, bool *minor1, st
     const char *sp = memchr(url, ' ', limit - m);
     if (!sp || sp == url || url[0] != '/')
         return NULL;
-    for (const char *u = url; u < sp; u++)
-        if (!is_url((unsigned char)*u))
-            return NULL;
+    if (!all_in(url, (size_t)(sp - url), 0x21, false))
+        return NULL;
     out->url = url;
     out->url_len = (size_t)(sp - url);
     const char *v = sp + 1;

@@ -329,6 +329,35 @@ static void mutations_read_as_the_parser_path_reads_them(void **state)
     assert_true(refused > 100);
 }
 
+/* Each byte in a header name, a value (at several places of a word) and a
+ * target: taken exactly when RFC 9110 / the plain form allow it, and then
+ * read as the parser path reads it. */
+static void every_byte_in_names_values_and_targets(void **state)
+{
+    (void)state;
+    char m[128];
+    struct http_req_scan s;
+    for (int c = 0; c < 256; c++) {
+        bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+        int n = snprintf(m, sizeof m, "GET / HTTP/1.1\r\nA%cB: v\r\n\r\n", 'x');
+        m[17] = (char)c;
+        assert_int_equal(http_req_scan(m, (size_t)n, &s), tchar || c == ':'); /* "A:B: v" */
+        check(m, (size_t)n);
+        bool text = (c >= 0x20 && c < 0x7f) || c == '\t';
+        for (int at = 0; at < 20; at++) {
+            n = snprintf(m, sizeof m, "GET / HTTP/1.1\r\nX: 0123456789abcdefghij\r\n\r\n");
+            m[19 + at] = (char)c;
+            assert_int_equal(http_req_scan(m, (size_t)n, &s), text);
+            check(m, (size_t)n);
+            n = snprintf(m, sizeof m, "GET /0123456789abcdefghij HTTP/1.1\r\n\r\n");
+            m[5 + at] = (char)c;
+            assert_int_equal(http_req_scan(m, (size_t)n, &s), c > 0x20 && c < 0x7f);
+            check(m, (size_t)n);
+        }
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -362,6 +391,7 @@ int main(void)
         cmocka_unit_test(refusals_are_the_parser_paths),
         cmocka_unit_test(other_forms_are_left_to_http_parser),
         cmocka_unit_test(mutations_read_as_the_parser_path_reads_them),
+        cmocka_unit_test(every_byte_in_names_values_and_targets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
