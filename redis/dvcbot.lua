@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 21
+local LIBRARY_VERSION = 22
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1478,7 +1478,7 @@ end
 -- Settles entries: deleted from this process's stream, and each user's
 -- last settled reply (od) moved forward (settle_od). KEYS: stream, then one
 -- user record per entry ("" for none). ARGV: id and seq of each entry; or
--- (library 19, an odd number) first a MINID: the stream is trimmed below
+-- (library 22, an odd number) first a MINID: the stream is trimmed below
 -- it (XTRIM MINID =, one walk for what XDEL walks once per id: the caller
 -- knows that every entry below it is settled, outbox_ledger.h), and the
 -- ids given as "" are those it took. Returns the number of entries.

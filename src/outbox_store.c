@@ -194,7 +194,7 @@ static void on_settled(redisReply *r, void *ud)
 }
 
 /* One settle call: KEYS the stream and each entry's user record; ARGV the
- * MINID when the ledger is whole (library 19: the entries below it go by
+ * MINID when the ledger is whole (library 22: the entries below it go by
  * one XTRIM, their ids sent as ""), then each entry's id and seq (the ids
  * not sent as "" are deleted one by one, XDEL). */
 static int settle_call(struct outbox_store *os, enum bot_channel ch, struct settle_batch *b)

@@ -185,7 +185,7 @@ class TrimTest(DurableTest):
         self.converse(bot, [held] + later)
         wait_until(lambda: all(len(self.replies_of(u)) >= 2 for u in later), 15, what="the later users answered")
         wait_until(lambda: self.pending_in_redis() == 2, what="all but the held user's two replies settled")
-        self.assertIn("cmdstat_xtrim:", self.redis("INFO", "commandstats"))  # fails before library 19's trim
+        self.assertIn("cmdstat_xtrim:", self.redis("INFO", "commandstats"))  # fails before library 22's trim
         bot.kill()
         self.assertEqual(self.pending_in_redis(), 2)
         tg.throttled.clear()

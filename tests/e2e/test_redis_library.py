@@ -169,7 +169,7 @@ class RedisLibraryTest(unittest.TestCase):
             self.assertEqual(r("EXISTS", "u:{tg:incgone}"), 0)
 
     def test_a_settle_with_a_minid_trims_below_it_and_deletes_the_others(self):
-        # library 19: an odd number of arguments starts with the MINID; the
+        # library 22: an odd number of arguments starts with the MINID; the
         # entries below it go by XTRIM (their ids sent as ""), the others by
         # XDEL, and every entry's od moves.
         self.loaded()
