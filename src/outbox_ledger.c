@@ -93,6 +93,12 @@ void outbox_ledger_add(struct outbox_ledger *l, const char *id)
     }
     if (outbox_stream_id_cmp(v, l->top) > 0)
         l->top = v;
+    if (l->n == l->head || outbox_stream_id_cmp(v, l->slots[l->n - 1].id) > 0) { /* the rule: in order */
+        make_room(l);
+        l->slots[l->n++] = (struct outbox_ledger_slot){.id = v};
+        l->live++;
+        return;
+    }
     size_t at = lower_bound(l, v);
     if (at < l->n && outbox_stream_id_cmp(l->slots[at].id, v) == 0) {
         if (l->slots[at].gone) { /* settled and seen again: kept until settled again */
@@ -112,9 +118,13 @@ void outbox_ledger_add(struct outbox_ledger *l, const char *id)
 void outbox_ledger_settled(struct outbox_ledger *l, const char *id)
 {
     struct outbox_stream_id v;
-    if (!outbox_stream_id_parse(id, &v))
-        return;
-    size_t at = lower_bound(l, v);
+    if (outbox_stream_id_parse(id, &v))
+        outbox_ledger_settled_id(l, v);
+}
+
+void outbox_ledger_settled_id(struct outbox_ledger *l, struct outbox_stream_id v)
+{
+    size_t at = l->head < l->n && outbox_stream_id_cmp(l->slots[l->head].id, v) == 0 ? l->head : lower_bound(l, v);
     if (at == l->n || l->slots[at].gone || outbox_stream_id_cmp(l->slots[at].id, v) != 0)
         return;
     l->slots[at].gone = true;

@@ -150,8 +150,10 @@ void outbox_store_settle_add(struct outbox_store *os, enum bot_channel ch, const
         cl->cap_settles = cl->cap_settles ? cl->cap_settles * 2 : 64;
         cl->settles = xrealloc(cl->settles, cl->cap_settles * sizeof *cl->settles);
     }
-    outbox_ledger_settled(&cl->ledger, id);
     struct settle *s = &cl->settles[cl->n_settles++];
+    s->sid_ok = outbox_stream_id_parse(id, &s->sid);
+    if (s->sid_ok)
+        outbox_ledger_settled_id(&cl->ledger, s->sid);
     STR_CAT(s->id, sizeof s->id, id);
     STR_CAT(s->user, sizeof s->user, user);
     s->seq = seq;
@@ -200,7 +202,7 @@ static void on_settled(redisReply *r, void *ud)
 static int settle_call(struct outbox_store *os, enum bot_channel ch, struct settle_batch *b)
 {
     size_t n = b->n;
-    struct outbox_stream_id min, v;
+    struct outbox_stream_id min;
     bool trim = outbox_ledger_minid(&os->ch[ch].ledger, &min);
     char skey[OUTBOX_STREAM_KEY_MAX], minid[48];
     outbox_store_stream_key(os, skey, sizeof skey, ch);
@@ -210,14 +212,16 @@ static int settle_call(struct outbox_store *os, enum bot_channel ch, struct sett
     char (*seqs)[24] = xmalloc(n * sizeof *seqs);
     args[0] = skey;
     if (trim) {
-        snprintf(minid, sizeof minid, "%llu-%llu", (unsigned long long)min.ms, (unsigned long long)min.seq);
+        size_t len = str_udecimal(minid, sizeof minid - 24, min.ms);
+        minid[len] = '-';
+        str_udecimal(minid + len + 1, sizeof minid - len - 1, min.seq);
         args[1 + n] = minid;
     }
     for (size_t i = 0; i < n; i++) {
         outbox_entry_user_key(ukeys[i], sizeof ukeys[i], b->items[i].user);
         str_udecimal(seqs[i], sizeof seqs[i], b->items[i].seq);
         args[1 + i] = ukeys[i];
-        bool below = trim && outbox_stream_id_parse(b->items[i].id, &v) && outbox_stream_id_cmp(v, min) < 0;
+        bool below = trim && b->items[i].sid_ok && outbox_stream_id_cmp(b->items[i].sid, min) < 0;
         args[a + 2 * i] = below ? "" : b->items[i].id;
         args[a + 1 + 2 * i] = seqs[i];
     }

@@ -59,6 +59,7 @@ void outbox_ledger_distrust(struct outbox_ledger *l);
 void outbox_ledger_add(struct outbox_ledger *l, const char *id);
 /* The entry is settled (not known: nothing). */
 void outbox_ledger_settled(struct outbox_ledger *l, const char *id);
+void outbox_ledger_settled_id(struct outbox_ledger *l, struct outbox_stream_id id);
 /* When whole: the MINID a settle may trim below (the oldest entry not
  * settled, or past the highest known when all are) into out, true. */
 bool outbox_ledger_minid(const struct outbox_ledger *l, struct outbox_stream_id *out);

@@ -22,6 +22,8 @@ struct settle {
     char id[OUTBOX_STORED_ID_MAX];
     char user[OUTBOX_USER_KEY_MAX];
     uint64_t seq;
+    struct outbox_stream_id sid; /* id read (sid_ok) */
+    bool sid_ok;
 };
 
 struct channel_log {
