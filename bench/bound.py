@@ -12,6 +12,10 @@ the order rotated each round:
   b      default-mode network floor: a second nginx (one worker) proxy_passes each webhook to the
          stub nginx over a keep-alive upstream (HTTP/1.1, Connection ""): one outbound exchange per
          update before the 200. Rate = requests the stub counted (stub_status) per second;
+  b2     the same path without nginx's proxy: bench/bound_server.c (below) answers an empty 200 at
+         once, then POSTs a fixed sendMessage to the stub over a pool of 64 keep-alive connections;
+  e      default-mode floor with durability: b2, the 200 sent once Redis acknowledged XADD + SET
+         (as c plain), then the sendMessage. b2 and e: rate = stub's count per second until drained;
   c0     inline-mode HTTP floor: bench/bound_server.c answering a fixed ~200-byte sendMessage JSON
          at once (reads end of headers + Content-Length only);
   c      inline-mode durability floor: the same server, the 200 sent only once Redis (unix socket,
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 import shutil
+import signal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import webhook  # noqa: E402  (its nginx config, Lua script and helpers)
@@ -180,10 +185,12 @@ def setup(args, tmp, procs):
         sys.exit("bound: FUNCTION LOAD failed")
     exe = build_server(tmp)
     servers = {}
-    for mode in ("none", "plain", "fcall"):
+    webhook.wait_http(f"http://127.0.0.1:{stub_port}/")
+    for mode, sock, api in (("none", rsock, None), ("plain", rsock, None), ("fcall", rsock, None),
+                            ("none", "-", stub_port), ("plain", rsock, stub_port)):
         port = webhook.free_port()
-        procs.append(subprocess.Popen([exe, str(port), mode, rsock]))
-        servers[mode] = (procs[-1], port)
+        procs.append(subprocess.Popen([exe, str(port), mode, sock] + ([str(api)] if api else [])))
+        servers[mode + ("+send" if api else "")] = (procs[-1], port)
         wait_port(port)
     webhook.wait_http(f"http://127.0.0.1:{stub_port}/")
     wait_port(fwd_port)
@@ -193,6 +200,10 @@ def setup(args, tmp, procs):
         "a+lua": dict(url=f"http://127.0.0.1:{stub_port}{hook}", lua=True, procs={"nginx": stub}),
         "b forward": dict(url=f"http://127.0.0.1:{fwd_port}{hook}", lua=True, count="stub",
                           procs={"forwarder": fwd, "stub": stub}),
+        "b2 C send": dict(url=f"http://127.0.0.1:{servers['none+send'][1]}{hook}", lua=True, count="stub",
+                          procs={"server": servers["none+send"][0], "stub": stub}),
+        "e C store+send": dict(url=f"http://127.0.0.1:{servers['plain+send'][1]}{hook}", lua=True, count="stub",
+                               procs={"server": servers["plain+send"][0], "redis": redis, "stub": stub}),
         "c0 no redis": dict(url=f"http://127.0.0.1:{servers['none'][1]}{hook}", lua=True, inline=True,
                             procs={"server": servers["none"][0]}),
         "c plain": dict(url=f"http://127.0.0.1:{servers['plain'][1]}{hook}", lua=True, inline=True,
@@ -219,25 +230,29 @@ def setup(args, tmp, procs):
     return t, stub_port
 
 
-def measure(name, t, args, lua, stub_port):
+def measure(name, t, args, tmp, stub_port):
     procs = t["procs"]
     cpu0 = {k: cpu_of([p.pid]) for k, p in procs.items()}
     idle0, all0 = machine()
     s0 = stub_count(stub_port)
     reads = 1  # status reads after s0's, the last one included: each counts itself
-    t0 = time.time()
-    w = wrk(t["url"], args.seconds, args.connections, lua if t["lua"] else None)
-    end = t0 + w["secs"]
-    if t.get("count") == "dvcbot":
-        deadline = time.time() + 60
+    # A fresh script each run: new update_ids (dvcbot answers a redelivered update without a new reply)
+    lua = webhook.lua_file(tmp, "sat.lua", 0) if t["lua"] else None
+    w = wrk(t["url"], args.seconds, args.connections, lua)
+    drain = 0.0  # from wrk's end until every 200's reply reached the stub (as webhook.py)
+    if t.get("count"):
+        t1 = time.time()
+        deadline = t1 + 60
         while time.time() < deadline:
             got = stub_count(stub_port) - s0 - reads + w["inline"]
             reads += 1
-            if got >= w["ok"] and webhook.metric(t["port"], "dvcbot_outbox_queued") + \
-                    webhook.metric(t["port"], "dvcbot_outbox_inflight") == 0:
+            if got >= w["ok"] and (t["count"] != "dvcbot" or webhook.metric(t["port"], "dvcbot_outbox_queued") +
+                                   webhook.metric(t["port"], "dvcbot_outbox_inflight") == 0):
                 break
             time.sleep(0.01)
-        end = time.time()
+            drain = None
+        if drain is None:
+            drain = time.time() - t1
     idle1, all1 = machine()
     cpu1 = {k: cpu_of([p.pid]) for k, p in procs.items()}
     stub_delta = stub_count(stub_port) - s0 - reads
@@ -245,10 +260,10 @@ def measure(name, t, args, lua, stub_port):
          "idle": 100.0 * (idle1 - idle0) / max(all1 - all0, 1)}
     if t.get("count") == "stub":
         r["count"] = stub_delta
-        r["rate"] = stub_delta / w["secs"]
+        r["rate"] = stub_delta / (w["secs"] + drain)
     elif t.get("count") == "dvcbot":
         r["count"] = w["inline"] + stub_delta
-        r["rate"] = r["count"] / (end - t0)
+        r["rate"] = r["count"] / (w["secs"] + drain)
         r["accepted"] = w["ok"] / w["secs"]
     else:
         r["count"] = w["ok"]
@@ -279,21 +294,22 @@ def main():
     ap.add_argument("--no-dvcbot", action="store_true", help="leave out the d rows")
     args = ap.parse_args()
     webhook.need_load_tools()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bound: terminated"))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit("bound: interrupted"))
     tmp = tempfile.mkdtemp(prefix="dvcbot-bound-")
     procs = []
     try:
         targets, stub_port = setup(args, tmp, procs)
-        lua = webhook.lua_file(tmp, "sat.lua", 0)
         print(f"machine: {os.cpu_count()} cores, load average {webhook.loadavg()}; wrk -t1 "
               f"-c{args.connections} -d{args.seconds}s; warming up", flush=True)
         for t in targets.values():
-            wrk(t["url"], 1, args.connections, lua if t["lua"] else None)
+            wrk(t["url"], 1, args.connections, webhook.lua_file(tmp, "warm.lua", 0) if t["lua"] else None)
         names = list(targets)
         results = {k: [] for k in names}
         for rnd in range(args.rounds):
             order = names[rnd % len(names):] + names[:rnd % len(names)]
             print(f"--- round {rnd + 1} (load average {webhook.loadavg()})", flush=True)
-            got = {k: measure(k, targets[k], args, lua, stub_port) for k in order}
+            got = {k: measure(k, targets[k], args, tmp, stub_port) for k in order}
             base = {k: got[k]["rate"] for k in ("a", "a+lua")}
             for k in names:
                 got[k]["pct"] = {b: 100 * got[k]["rate"] / base[b] for b in base}
