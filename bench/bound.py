@@ -25,7 +25,9 @@ the order rotated each round:
          deployment's GLIBC_TUNABLES; accepted = 200s per second of the wrk run, delivered = replies
          (stub + inline) per second until the drain ends, as webhook.py.
 For each: req/s, % of a and of a+lua, CPU per request of each process (/proc/<pid>/stat, user+system;
-wrk's from wait4), the machine's idle % (/proc/stat). At the end: median and spread (min–max) per target.
+wrk's from wait4), the machine's idle % (/proc/stat), and the idle-machine model: the rate the measured
+CPU per request allows when nothing else runs (each process one thread, so at most one core; all share
+the cores: min(cores / sum, 1 / max)), as a % of a's model rate: the ratio without the other tenants. At the end: median and spread (min–max) per target.
 """
 import argparse
 import os
@@ -276,13 +278,22 @@ def measure(name, t, args, tmp, stub_port):
     return r
 
 
+def model_rate(r):
+    """Requests/s the measured CPU per request allows on an otherwise idle machine: every process is
+    one thread (at most one core each), all of them share os.cpu_count() cores."""
+    per = [sum(c) for c in r["cpu"].values()]
+    return 1e6 * min(os.cpu_count() / sum(per), 1 / max(per))
+
+
 def show(name, r, base):
     pct = "".join(f"  {100 * r['rate'] / base[k]:5.1f} % of {k}" for k in ("a", "a+lua") if base.get(k))
     extra = f"  (accepted {r['accepted']:.0f}/s)" if "accepted" in r else ""
     cpu = ", ".join(f"{k} {u + s:.1f} ({u:.1f}+{s:.1f})" for k, (u, s) in r["cpu"].items())
     bad = f"  non-2xx {r['non2xx']} errors {r['errors']}" if r["non2xx"] or r["errors"] else ""
+    total = sum(sum(c) for c in r["cpu"].values())
     print(f"{name:17s} {r['rate']:8.0f}/s{pct}{extra}  idle {r['idle']:4.1f} %{bad}\n"
-          f"{'':17s} CPU µs/request (user+sys): {cpu}", flush=True)
+          f"{'':17s} CPU µs/request (user+sys): {cpu}; all {total:.1f}; idle-machine model "
+          f"{model_rate(r):.0f}/s = {100 * r['model']:.1f} % of a's", flush=True)
 
 
 def main():
@@ -313,6 +324,7 @@ def main():
             base = {k: got[k]["rate"] for k in ("a", "a+lua")}
             for k in names:
                 got[k]["pct"] = {b: 100 * got[k]["rate"] / base[b] for b in base}
+                got[k]["model"] = model_rate(got[k]) / model_rate(got["a"])
                 results[k].append(got[k])
                 show(k, got[k], base)
         print(f"--- median (min–max) over {args.rounds} rounds; % of the same round's a / a+lua")
@@ -322,10 +334,13 @@ def main():
             pa = [r["pct"]["a"] for r in rs]
             pl = [r["pct"]["a+lua"] for r in rs]
             cpu = ", ".join(f"{p} {statistics.median(sum(r['cpu'][p]) for r in rs):.1f}" for p in rs[0]["cpu"])
+            cpu += f"; all {statistics.median(sum(sum(c) for c in r['cpu'].values()) for r in rs):.1f}"
+            mo = [100 * r["model"] for r in rs]
             print(f"{k:17s} {statistics.median(rates):8.0f}/s ({min(rates):.0f}–{max(rates):.0f})  "
                   f"{statistics.median(pa):5.1f} % of a ({min(pa):.1f}–{max(pa):.1f})  "
                   f"{statistics.median(pl):5.1f} % of a+lua ({min(pl):.1f}–{max(pl):.1f})  "
-                  f"idle {statistics.median(r['idle'] for r in rs):.1f} %\n{'':17s} CPU µs/request: {cpu}")
+                  f"idle {statistics.median(r['idle'] for r in rs):.1f} %\n{'':17s} CPU µs/request: {cpu}; "
+                  f"idle-machine model {statistics.median(mo):.1f} % of a's ({min(mo):.1f}–{max(mo):.1f})")
     finally:
         webhook.stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
