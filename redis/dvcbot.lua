@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 18
+local LIBRARY_VERSION = 20
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1004,9 +1004,14 @@ end)
 -- functions of the turn's path (dialog_load*, outbox_commit*,
 -- outbox_settle) bind them on their first call.
 local rcall, rpcall, sformat, ssub, sfind, mabs, tonum, lpcall, ltype, tostr, lunpack
+local OWN_COUNT, COUNT_TEXT = {}, {}   -- see outbox_commit (library 20)
 local function bind()
   rcall, rpcall, sformat, ssub, sfind = redis.call, redis.pcall, string.format, string.sub, string.find
   mabs, tonum, lpcall, ltype, tostr, lunpack = math.abs, tonumber, pcall, type, tostring, unpack
+  for i = 0, 16 do
+    OWN_COUNT[sformat('%d', 7 + 2 * i)] = 7 + 2 * i
+    COUNT_TEXT[i], COUNT_TEXT[-i] = sformat('%d', i), sformat('%d', -i)
+  end
 end
 
 -- ===== Event marks (dialog.h): a redelivered event is recognised =====
@@ -1057,7 +1062,7 @@ end
 local function marks_trim(idx, old)
   local last = 4 * tonum(old) + 3
   rcall('ZREMRANGEBYSCORE', idx, sformat('%d', -last), old)
-  rcall('ZREMRANGEBYSCORE', idx, MARKS_NEW, sformat('%d', last))
+  rcall('ZREMRANGEBYSCORE', idx, '4000000000', sformat('%d', last))   -- MARKS_NEW as text
 end
 
 -- ===== A user's TTLs (dialog.h, DIALOG_TTL_RENEW_S) =====
@@ -1265,6 +1270,11 @@ end
 -- channel redelivers it, as after a crash.
 -- (outbox_store)
 local COMMIT_KEYS, COMMIT_SHARED = 3, 5
+-- The numbers a commit reads and writes most, without tonumber (a strtod,
+-- ~1 100 instructions) or a Lua number handed to redis.call (printed with
+-- snprintf "%.17g", ~1 800): a commit's own argument count (7 + 2 x its
+-- replies) read from the table, its reply count written from the text
+-- (library 20). Others as before. (Filled by bind: string.format is not there while the library loads.)
 -- tonumber is a strtod (~1 100 instructions): od and oq are compared as
 -- text (dec_lt), oq read as a number once for the seqs.
 -- A commit with replies that keeps none (dedupe not 'i:'), as outbox_commit
@@ -1286,7 +1296,7 @@ local function outbox_commit_counted(keys, args, k, a, n, out, o)
     if not (args[5] == '1' and oo == args[4]) then
       local f = rcall('HMGET', rec, 'od', 'oq')
       if dec_lt(f[1] or '0', f[2] or '0') then gated = 1 end end
-    q = rcall('HINCRBY', rec, 'oq', n) - n end
+    q = rcall('HINCRBY', rec, 'oq', COUNT_TEXT[n] or sformat('%d', n)) - n end
   out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   for i = 1, n do
@@ -1301,7 +1311,7 @@ local function outbox_commit_counted(keys, args, k, a, n, out, o)
     if ltype(id) == 'table' then
       if has == 1 then
         if q == 0 and not oo then rcall('HDEL', rec, 'oq')
-        else rcall('HINCRBY', rec, 'oq', -n) end end
+        else rcall('HINCRBY', rec, 'oq', COUNT_TEXT[-n] or sformat('%d', -n)) end end
       for j = o + 5, o + 3 + i do rcall('XDEL', args[1], out[j]) end
       return error(id) end
     out[o + 4 + i] = id end
@@ -1319,7 +1329,7 @@ end
 local function outbox_commit(keys, args, k, a, n, out, o)
   n = n or tonum(args[a + 7])
   out, o = out or {}, o or 0
-  local ask = n > 0 and ssub(args[a + 1], 1, 2) == 'i:'
+  local ask = n > 0 and args[a + 1] ~= '1' and ssub(args[a + 1], 1, 2) == 'i:'
   if n > 0 and not ask then return outbox_commit_counted(keys, args, k, a, n, out, o) end
   local q, gated, has = 0, 0, 0
   local f = n > 0 and rcall('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
@@ -1424,7 +1434,7 @@ redis.register_function('outbox_commit_many_flat', function(keys, args)
   if not rcall then bind() end
   local out, at, a = {}, 1, COMMIT_SHARED + 1
   for i = 1, #keys / COMMIT_KEYS do
-    local own = tonum(args[a])   -- 7 + 2 x the replies
+    local own = OWN_COUNT[args[a]] or tonum(args[a])   -- 7 + 2 x the replies
     local n = (own - 7) / 2
     local ok, r = lpcall(outbox_commit, keys, args, COMMIT_KEYS * (i - 1), a, n, out, at)
     if ok then out[at] = 4 + n; at = at + 5 + n

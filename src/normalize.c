@@ -55,18 +55,7 @@ static bool out_byte(struct out *o, char c)
             o->rec[o->rn++] = c;
         return true;
     }
-    if (o->pending_space) {
-        o->pending_space = false;
-        if (o->len) {
-            if (o->len + 1 >= o->cap)
-                return false;
-            o->p[o->len++] = ' ';
-        }
-    }
-    if (o->len + 1 >= o->cap)
-        return false;
-    o->p[o->len++] = c;
-    return true;
+    return put_byte(o, c);
 }
 
 static void out_sep(struct out *o)

@@ -358,6 +358,45 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("HMGET", "u:{tg:fb3}", "oq", "od"), ["5", "4"])
         self.assertEqual(r("EXISTS", "s:{tg:fb1}", "s:{tg:fb2}", "s:{tg:fb3}", "dd:{tg:fb3}:e1:r"), 0)
 
+    def test_grouped_commits_of_any_number_of_replies_count_them_right(self):
+        # Library 20 reads a commit's own-argument count and writes its HINCRBY's count from
+        # tables made for up to 16 replies, and computes the others as before: commits of 1,
+        # 16, 17 and 20 replies, and commits of 17 whose stream fails (the count taken back).
+        self.loaded()
+        r, t, stream = self.redis, 1_800_000_000, "outbox:telegram:lib-flat-many"
+        sizes = {"tg:fm1": 1, "tg:fm2": 16, "tg:fm3": 17, "tg:fm4": 20}
+        for u in sizes:
+            r("HSET", "u:{%s}" % u, "ch", "telegram", "oq", "5", "od", "5", "oo", "w1")
+
+        def commit(u, n):
+            keys = ["dd:{%s}:e1" % u, "s:{%s}" % u, "u:{%s}" % u]
+            own = ["1", "k", "", u[3:], "", u, str(n)] + [x for i in range(n) for x in ("t%d" % i, "")]
+            return keys, [str(len(own))] + own
+
+        def commit_all(stream, calls):
+            return self.flat("FCALL", "outbox_commit_many_flat", 3 * len(calls),
+                             *[k for c in calls for k in c[0]], stream, str(-(4 * t + 1)), "60", "w1", "1",
+                             *[a for c in calls for a in c[1]])
+
+        out = commit_all(stream, [commit(u, n) for u, n in sizes.items()])
+        at = 0
+        for u, n in sizes.items():
+            self.assertEqual(out[at:at + 5], [4 + n, 1, 0, 5, 1])
+            self.assertEqual(len(out[at + 5:at + 5 + n]), n)
+            at += 5 + n
+            self.assertEqual(r("HGET", "u:{%s}" % u, "oq"), str(5 + n))
+        self.assertEqual(at, len(out))
+        seqs = [dict(zip(f[::2], f[1::2]))["q"] for _, f in r("XRANGE", stream, "-", "+")]
+        self.assertEqual(seqs, [str(q) for n in sizes.values() for q in range(6, 6 + n)])
+        bad = "outbox:telegram:lib-flat-many-bad"
+        r("SET", bad, "not a stream")
+        out = commit_all(bad, [commit("tg:fm3", 17), commit("tg:fm5", 17), commit("tg:fm1", 1)])
+        self.assertEqual(len(out), 3)
+        for e in out:
+            self.assertIsInstance(e, RespError)
+        self.assertEqual(r("HGET", "u:{tg:fm3}", "oq"), "22")
+        self.assertEqual(r("HGET", "u:{tg:fm1}", "oq"), "6")
+
     def test_a_kept_commit_whose_stream_fails_leaves_no_kept_reply(self):
         # An inline (i:) commit of two replies keeps the first (<mark>:r) and streams the second:
         # when that XADD fails (the stream key of another type) the commit fails, the event is

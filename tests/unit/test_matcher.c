@@ -381,6 +381,40 @@ static void try_line(const struct matcher *m, pcre2_match_data *md, const char *
     }
 }
 
+/* Calls fn on every tab-separated field of every line of the DEV sets and
+ * the bench lines (comment lines aside). */
+static void each_dev_field(void (*fn)(char *field, void *ctx), void *ctx)
+{
+    const char *files[] = {"bench/matcher_lines.txt", "tests/data/realistic_villager.tsv",
+                           "tests/data/realistic_teen.tsv", "tests/data/realistic_elder_volunteer.tsv",
+                           "tests/data/offtopic.tsv", "tests/data/intents_train.tsv",
+                           "tests/data/intents_heldout.tsv", "tests/data/followups.tsv"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        FILE *fp = fopen(files[k], "r");
+        assert_non_null(fp);
+        char line[2048];
+        while (fgets(line, sizeof line, fp)) {
+            if (line[0] == '#')
+                continue;
+            for (char *field = strtok(line, "\t\r\n"); field; field = strtok(NULL, "\t\r\n"))
+                fn(field, ctx);
+        }
+        fclose(fp);
+    }
+}
+
+struct try_ctx {
+    const struct matcher *m;
+    pcre2_match_data *md;
+    size_t *matched, *skipped;
+};
+
+static void try_field(char *field, void *ctx)
+{
+    struct try_ctx *c = ctx;
+    try_line(c->m, c->md, field, c->matched, c->skipped);
+}
+
 static void test_prefilter_never_skips_a_line_a_pattern_matches(void **state)
 {
     struct fixture *f = *state;
@@ -395,22 +429,8 @@ static void test_prefilter_never_skips_a_line_a_pattern_matches(void **state)
             if (cJSON_IsString(e))
                 try_line(f->m, md, e->valuestring, &matched, &skipped);
     }
-    const char *files[] = {"bench/matcher_lines.txt", "tests/data/realistic_villager.tsv",
-                           "tests/data/realistic_teen.tsv", "tests/data/realistic_elder_volunteer.tsv",
-                           "tests/data/offtopic.tsv", "tests/data/intents_train.tsv",
-                           "tests/data/intents_heldout.tsv", "tests/data/followups.tsv"};
-    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-        FILE *fp = fopen(files[k], "r");
-        assert_non_null(fp);
-        char line[2048];
-        while (fgets(line, sizeof line, fp)) {
-            if (line[0] == '#')
-                continue;
-            for (char *field = strtok(line, "\t\r\n"); field; field = strtok(NULL, "\t\r\n"))
-                try_line(f->m, md, field, &matched, &skipped);
-        }
-        fclose(fp);
-    }
+    struct try_ctx tc = {f->m, md, &matched, &skipped};
+    each_dev_field(try_field, &tc);
     pcre2_match_data_free(md);
     assert_true(matched > 100); /* the check saw patterns match */
     assert_true(skipped > matched); /* and the prefilter skips most tries */
@@ -515,45 +535,40 @@ static bool same_string(const char *a, const char *b)
  * all when an example or a claim decided: the same result, to the bit, as
  * the full reading on every line of the DEV sets and bench lines (those
  * the "ạ" re-read may change aside). */
+struct lazy_ctx {
+    const struct matcher *m;
+    size_t compared, acts;
+};
+
+static void compare_lazy_with_full(char *t, void *ctx)
+{
+    struct lazy_ctx *c = ctx;
+    struct match_result want = full_reading(c->m, t), got;
+    bool reread = false;
+    for (size_t i = 0; i < c->m->n_particle_readings; i++)
+        reread = reread || strcmp(want.id, c->m->particle_readings[i]) == 0;
+    if (reread)
+        return;
+    matcher_classify(c->m, t, strlen(t), &got);
+    if (!same_string(want.id, got.id) || memcmp(&want.score, &got.score, sizeof got.score) ||
+        !same_string(want.alt_id, got.alt_id) ||
+        memcmp(&want.alt_score, &got.alt_score, sizeof got.alt_score) ||
+        want.ambiguous != got.ambiguous || !same_string(want.procedure, got.procedure))
+        fail_msg("\"%s\": %s %.17g %s / %s %.17g %s", t, want.id, want.score,
+                 want.procedure ? want.procedure : "-", got.id, got.score,
+                 got.procedure ? got.procedure : "-");
+    c->compared++;
+    c->acts += want.procedure != NULL;
+}
+
 static void test_lazy_softmaxes_decide_as_the_full_reading(void **state)
 {
     struct fixture *f = *state;
-    const char *files[] = {"bench/matcher_lines.txt", "tests/data/realistic_villager.tsv",
-                           "tests/data/realistic_teen.tsv", "tests/data/realistic_elder_volunteer.tsv",
-                           "tests/data/offtopic.tsv", "tests/data/intents_train.tsv",
-                           "tests/data/intents_heldout.tsv", "tests/data/followups.tsv"};
-    size_t compared = 0, acts = 0;
-    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-        FILE *fp = fopen(files[k], "r");
-        assert_non_null(fp);
-        char line[2048];
-        while (fgets(line, sizeof line, fp)) {
-            if (line[0] == '#')
-                continue;
-            for (char *t = strtok(line, "\t\r\n"); t; t = strtok(NULL, "\t\r\n")) {
-                struct match_result want = full_reading(f->m, t), got;
-                bool reread = false;
-                for (size_t i = 0; i < f->m->n_particle_readings; i++)
-                    reread = reread || strcmp(want.id, f->m->particle_readings[i]) == 0;
-                if (reread)
-                    continue;
-                matcher_classify(f->m, t, strlen(t), &got);
-                if (!same_string(want.id, got.id) || memcmp(&want.score, &got.score, sizeof got.score) ||
-                    !same_string(want.alt_id, got.alt_id) ||
-                    memcmp(&want.alt_score, &got.alt_score, sizeof got.alt_score) ||
-                    want.ambiguous != got.ambiguous || !same_string(want.procedure, got.procedure))
-                    fail_msg("\"%s\": %s %.17g %s / %s %.17g %s", t, want.id, want.score,
-                             want.procedure ? want.procedure : "-", got.id, got.score,
-                             got.procedure ? got.procedure : "-");
-                compared++;
-                acts += want.procedure != NULL;
-            }
-        }
-        fclose(fp);
-    }
-    assert_true(compared > 1000);
-    print_message("%zu lines, %zu acts about a procedure\n", compared, acts);
-    assert_true(acts > 10); /* acts that named a procedure were compared */
+    struct lazy_ctx c = {f->m, 0, 0};
+    each_dev_field(compare_lazy_with_full, &c);
+    assert_true(c.compared > 1000);
+    print_message("%zu lines, %zu acts about a procedure\n", c.compared, c.acts);
+    assert_true(c.acts > 10); /* acts that named a procedure were compared */
 }
 
 /* _matcher.json's "particles" and "particle_readings" are copied into the
