@@ -14,7 +14,7 @@
  *          both (the library is loaded by bound.py)
  *
  * With BOT_API_PORT, the default mode instead: the 200 is empty and, once it is
- * written, the reply goes out as a fixed sendMessage POST to 127.0.0.1:BOT_API_PORT
+ * written, the reply goes out as a fixed sendMessage POST (UTF-8 text) to 127.0.0.1:BOT_API_PORT
  * over a pool of keep-alive connections (one exchange in flight on each; the
  * others wait in a count).
  *
@@ -44,7 +44,7 @@ enum mode { NONE, PLAIN, FCALL };
 
 typedef struct conn {
     uv_tcp_t tcp;
-    unsigned pending; /* Redis answers still to come for this connection */
+    unsigned pending; /* webhook: Redis answers to come; Bot API: 1 while an exchange is in flight */
     int closing, closed;
     size_t len;
     char buf[BUF_SIZE];
