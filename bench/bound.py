@@ -228,8 +228,15 @@ def setup(args, tmp, procs):
                                           stderr=open(os.path.join(tmp, name.split()[-1] + ".log"), "w")))
             webhook.wait_http(f"http://127.0.0.1:{port}/healthz")
             t[name] = dict(url=f"http://127.0.0.1:{port}{hook}", lua=True, count="dvcbot", port=port,
+                           inline=bool(extra),
                            procs={"dvcbot": procs[-1], "redis": r, "stub": stub})
     return t, stub_port
+
+
+def script(tmp, name, t, args):
+    """webhook.py's wrk script: "format" (sessions 1-11's, response() always: session 12's figures) or
+    "hand" (gen12's, response() only where replies ride in the 200)."""
+    return webhook.lua_file(tmp, name, 0, args.generator, count_inline=bool(t.get("inline")))
 
 
 def measure(name, t, args, tmp, stub_port):
@@ -239,7 +246,7 @@ def measure(name, t, args, tmp, stub_port):
     s0 = stub_count(stub_port)
     reads = 1  # status reads after s0's, the last one included: each counts itself
     # A fresh script each run: new update_ids (dvcbot answers a redelivered update without a new reply)
-    lua = webhook.lua_file(tmp, "sat.lua", 0) if t["lua"] else None
+    lua = script(tmp, "sat.lua", t, args) if t["lua"] else None
     w = wrk(t["url"], args.seconds, args.connections, lua)
     drain = 0.0  # from wrk's end until every 200's reply reached the stub (as webhook.py)
     if t.get("count"):
@@ -303,6 +310,8 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-dvcbot", action="store_true", help="leave out the d rows")
+    ap.add_argument("--generator", choices=("format", "hand"), default="format",
+                    help="webhook.py's wrk script (format: the one of session 12's figures)")
     args = ap.parse_args()
     webhook.need_load_tools()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bound: terminated"))
@@ -314,7 +323,7 @@ def main():
         print(f"machine: {os.cpu_count()} cores, load average {webhook.loadavg()}; wrk -t1 "
               f"-c{args.connections} -d{args.seconds}s; warming up", flush=True)
         for t in targets.values():
-            wrk(t["url"], 1, args.connections, webhook.lua_file(tmp, "warm.lua", 0) if t["lua"] else None)
+            wrk(t["url"], 1, args.connections, script(tmp, "warm.lua", t, args) if t["lua"] else None)
         names = list(targets)
         results = {k: [] for k in names}
         for rnd in range(args.rounds):
