@@ -84,18 +84,18 @@ FUZZ_COMMON := tests/fuzz/fuzz_support.c
 # for them (`make fuzz-objects` prints it from the replay build). The
 # libFuzzer build compiles only these, not the whole library again; a module
 # missing here fails its link (undefined reference): add it.
-FUZZ_LIB := admin_tokens buf catalog clock commune config crypto dialog dialog_route dict \
-           dossier dossier_input dossier_reply facets fcall_group file followup html_escape \
-           http_client http_client_prep http_curl http_message http_parse http_plain \
-           http_pool http_proxy_env http_request http_req_scan http_resp_scan http_server http_wire json_arena json_print \
-           log lookup_guard matcher matcher_augment matcher_cache matcher_gate matcher_mask \
-           matcher_needs matcher_settings matcher_train mem metrics msg nbayes netaddr normalize \
-           nothing_asked notify outbox outbox_entry outbox_ledger outbox_queue outbox_recover outbox_retry outbox_store outside \
-           payment payment_ipn procedure_fee procedure_groups procedure_reply recipient \
-           record_reader redis_library redis_script refs reply_pool rewrite softmax store store_cmd \
-           store_fire store_poll store_reply store_resp store_url strfmt telegram \
-           telegram_update tpl vnpay vnpay_query vnspell webhook zalo zalo_token \
-           zalo_verdict
+FUZZ_LIB := admin_tokens buf catalog clock commune config crypto dialog dialog_route dialog_stored \
+           dict dossier dossier_input dossier_reply facets fcall_group file followup html_escape \
+           http_client http_client_prep http_curl http_message http_parse http_plain http_pool \
+           http_proxy_env http_req_scan http_request http_resp_scan http_server http_wire json_arena \
+           json_print log lookup_guard matcher matcher_augment matcher_cache matcher_gate \
+           matcher_mask matcher_needs matcher_settings matcher_train mem metrics msg nbayes netaddr \
+           normalize nothing_asked notify outbox outbox_entry outbox_ledger outbox_queue \
+           outbox_recover outbox_retry outbox_store outside payment payment_ipn procedure_fee \
+           procedure_groups procedure_reply recipient record_reader redis_library redis_script refs \
+           reply_pool rewrite softmax store store_cmd store_fire store_poll store_reply store_resp \
+           store_url strfmt telegram telegram_update tpl vnpay vnpay_query vnspell webhook zalo \
+           zalo_token zalo_verdict
 ifeq ($(SAN),fuzz)
 LIB_OBJ  := $(FUZZ_LIB:%=$(BUILD)/obj/%.o)
 # The rest of the library still goes through clang's warnings (-Werror),
