@@ -32,11 +32,13 @@
 #define DEDUPE_IN_HAND "p"       /* the mark dialog_mark returns for one in hand */
 #define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
-/* dialog_mark's keys, the arguments shared by the loads of a loop turn
- * (sent once: fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
-#define LOAD_KEYS 5
+/* dialog_mark_idx's keys (the user's index and record: the function makes
+ * the others from the index's name when it needs them, library 21), the
+ * arguments shared by the loads of a loop turn (sent once:
+ * fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
+#define LOAD_KEYS 2
 #define LOAD_SHARED 6
-#define LOAD_ARGS 18
+#define LOAD_ARGS 15
 
 struct user_queue {
     struct dialog_turn *head, *tail;
@@ -56,7 +58,7 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
-    d->loads = fcall_group_new(deps->store, "dialog_mark", "dialog_mark_many_flat", LOAD_KEYS, LOAD_ARGS, 0);
+    d->loads = fcall_group_new(deps->store, "dialog_mark_idx", "dialog_mark_many_idx", LOAD_KEYS, LOAD_ARGS, 0);
     fcall_group_share(d->loads, LOAD_SHARED);
     d->read_sessions = (struct store_deferred){.fn = read_sessions, .dropped = read_sessions_dropped, .ud = d};
     strmap_init(&d->users);
@@ -510,19 +512,19 @@ static const char *renewal(const struct dialog_turn *t)
 
 /* Marks the event (when it has an id) in the user's index dd:{user} (a
  * sorted set that erase-my-data deletes), renews the user's TTLs when due
- * in one call of the function dialog_mark (one command and one reply: a
+ * in one call of the function dialog_mark_idx (one command and one reply: a
  * MULTI of seven commands cost dvcbot some 20 000 instructions more per
  * message, in hiredis and our own records), then reads the session with a
  * plain MGET sent right after it (read_sessions: a GET inside the function
  * cost Redis more). The loads of one loop turn share one call,
- * dialog_mark_many_flat (fcall_group.h), and one MGET: each command costs
+ * dialog_mark_many_idx (fcall_group.h), and one MGET: each command costs
  * Redis some microseconds of its own.
  * That keeps a user's order: a user's next load is only made once the
  * previous turn has finished, its writes answered. A web chat page load
  * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
-    char skey[128], dkey[192], ukey[128], xkey[128], rkey[128], ttl[16], now[24], uttl[16], sttl[16];
+    char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], sttl[16];
     char old[24], mark[24], live[24], renew[16];
     const struct config *cfg = t->deps->cfg;
     long long at = (long long)clock_now();
@@ -531,7 +533,6 @@ static int send_load(struct dialog_turn *t)
     STR_CAT(t->in->skey, sizeof t->in->skey, skey);
     dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
     dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
-    dialog_user_redis_key(rkey, sizeof rkey, "refs:", t->user_key, NULL);
     dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
     strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
     str_udecimal(ttl, sizeof ttl, cfg->dedupe_ttl_s + DIALOG_TTL_RENEW_S);
@@ -547,7 +548,7 @@ static int send_load(struct dialog_turn *t)
     str_decimal(mark, sizeof mark, OUTBOX_MARK_SCORE(at, stored ? OUTBOX_MARK_IN_HAND : OUTBOX_MARK_DONE));
     str_decimal(live, sizeof live, OUTBOX_MARK_SCORE(at - DEDUPE_IN_HAND_TTL_S, OUTBOX_MARK_IN_HAND));
     const char *args[LOAD_ARGS] = {
-        dkey, xkey, ukey, skey, rkey,
+        xkey, ukey,
         live, now, ttl, uttl, sttl, renew,
         dedupes(t) ? "1" : "0", mark, t->msg->event_id, old, mode, bot_channel_name(t->msg->channel), t->msg->chat,
     };
