@@ -7,12 +7,48 @@
 
 #define DICT_MIN_CAP 16
 
+static uint64_t load64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static uint64_t load32(const unsigned char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
+/* Eight bytes a step, the last 1 to 8 by two overlapping loads (a
+ * byte-by-byte FNV cost ~5 instructions a byte; an update makes ~150
+ * look-ups, matcher words and user keys of ~30 bytes). The low bits pick
+ * the slot: the last step folds the high ones in. Only slots and
+ * dict_next's order follow from it. */
+static inline uint64_t hash(const char *key, size_t klen)
+{
+    const unsigned char *p = (const unsigned char *)key;
+    uint64_t h = 1469598103934665603ULL;
+    size_t n = klen;
+    for (; n > 8; p += 8, n -= 8) {
+        h = (h ^ load64(p)) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    if (n == 8)
+        w = load64(p);
+    else if (n >= 4)
+        w = load32(p) | load32(p + n - 4) << 32;
+    else if (n > 0)
+        w = p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
+    h = (h ^ w ^ ((uint64_t)klen << 56)) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+}
+
 uint64_t dict_hash(const char *key, size_t klen)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < klen; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
-    return h;
+    return hash(key, klen);
 }
 
 void dict_init(struct dict *d, const struct dict_type *type)
@@ -59,7 +95,7 @@ struct dict_entry *dict_find(const struct dict *d, const char *key, size_t klen)
 {
     if (!d->cap)
         return NULL;
-    struct dict_entry *e = probe(d, key, klen, dict_hash(key, klen));
+    struct dict_entry *e = probe(d, key, klen, hash(key, klen));
     return e->key ? e : NULL;
 }
 
@@ -67,7 +103,7 @@ struct dict_entry *dict_add(struct dict *d, const char *key, size_t klen, bool *
 {
     if ((d->len + 1) * 2 > d->cap)
         grow(d);
-    uint64_t h = dict_hash(key, klen);
+    uint64_t h = hash(key, klen);
     struct dict_entry *e = probe(d, key, klen, h);
     *added = !e->key;
     if (*added) {

@@ -2,6 +2,7 @@
  * connection into a struct http_request (http_conn.h), with the limits on
  * headers, bodies and request smuggling. */
 #include "dvcbot/http_conn.h"
+#include "dvcbot/http_req_scan.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
 
@@ -83,6 +84,7 @@ static int on_message_begin(http_parser *p)
     c->in_value = false;
     c->te_count = c->cl_count = 0;
     c->reject_status = 0;
+    c->parser_idle = false;
     /* A started request must be complete in timeout_ms, however it trickles. */
     if (uv_timer_start(&c->timer, http_conn_timeout, c->srv->opts.timeout_ms, 0) != 0)
         return refuse(c, 500);
@@ -134,6 +136,17 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* The request's block for n headers and text bytes of their names and
+ * values; where the text goes. */
+static char *headers_block(struct http_request *req, size_t n, size_t text)
+{
+    size_t array = n * sizeof *req->headers;
+    req->header_store = xmalloc(array + text);
+    req->headers = (struct http_header *)(void *)req->header_store;
+    req->n_headers = n;
+    return req->header_store + array;
+}
+
 /* The headers' names and values, in one block the request owns; until
  * then the request has none (a refused one keeps none). */
 static void keep_headers(struct http_conn *c)
@@ -141,27 +154,37 @@ static void keep_headers(struct http_conn *c)
     struct http_request *req = c->cur;
     if (!c->n_hdr)
         return;
-    size_t array = c->n_hdr * sizeof *req->headers;
-    req->header_store = xmalloc(array + c->hstore.len);
-    req->headers = (struct http_header *)(void *)req->header_store;
-    char *text = req->header_store + array;
+    char *text = headers_block(req, c->n_hdr, c->hstore.len);
     memcpy(text, c->hstore.data, c->hstore.len);
-    req->n_headers = c->n_hdr;
     for (size_t i = 0; i < req->n_headers; i++) {
         req->headers[i].name = text + c->hoff[i][0];
         req->headers[i].value = text + c->hoff[i][1];
     }
 }
 
-static int split_url(struct http_conn *c)
+/* url[0..len) (no NUL in it) into the request's path and query. */
+static int split_url(struct http_conn *c, const char *url, size_t len)
 {
-    const char *url = buf_cstr(&c->url);
-    if (url[0] != '/')
+    if (len == 0 || url[0] != '/')
         return refuse(c, 400);
-    size_t path_len = strcspn(url, "?#");
+    size_t path_len = 0;
+    while (path_len < len && url[path_len] != '?' && url[path_len] != '#')
+        path_len++;
     c->cur->path = xstrndup(url, path_len);
-    const char *q = url[path_len] == '?' ? url + path_len + 1 : "";
-    c->cur->query = xstrndup(q, strcspn(q, "#"));
+    size_t q = path_len < len && url[path_len] == '?' ? path_len + 1 : len;
+    const char *hash = memchr(url + q, '#', len - q);
+    c->cur->query = xstrndup(url + q, hash ? (size_t)(hash - (url + q)) : len - q);
+    return 0;
+}
+
+/* The body limit of the request whose headers are in; 413 when the
+ * announced length is over it. */
+static int check_length(struct http_conn *c, bool have_length, uint64_t length)
+{
+    const struct http_server_opts *o = &c->srv->opts;
+    c->body_limit = o->body_limit ? o->body_limit(c->cur, o->body_limit_ud) : HTTP_MAX_BODY;
+    if (have_length && length > c->body_limit)
+        return refuse(c, 413);
     return 0;
 }
 
@@ -178,13 +201,9 @@ static int on_headers_complete(http_parser *p)
         return refuse(c, 400);
     c->cur->method = p->method;
     c->cur->method_name = http_method_str((enum http_method)p->method);
-    if (split_url(c) != 0)
+    if (split_url(c, c->url.data ? c->url.data : "", c->url.len) != 0)
         return -1;
-    const struct http_server_opts *o = &c->srv->opts;
-    c->body_limit = o->body_limit ? o->body_limit(c->cur, o->body_limit_ud) : HTTP_MAX_BODY;
-    if ((p->flags & F_CONTENTLENGTH) && p->content_length > c->body_limit)
-        return refuse(c, 413);
-    return 0;
+    return check_length(c, (p->flags & F_CONTENTLENGTH) != 0, p->content_length);
 }
 
 void http_count_refusal(const char *reason)
@@ -194,9 +213,9 @@ void http_count_refusal(const char *reason)
     metrics_inc("dvcbot_http_refused_total", labels, 1);
 }
 
-static int on_body(http_parser *p, const char *at, size_t len)
+/* Body bytes at[0..len) of the request being read, under the limits. */
+static int take_body(struct http_conn *c, const char *at, size_t len)
 {
-    struct http_conn *c = conn_of(p);
     struct http_server *srv = c->srv;
     if (c->cur->body.len + len > c->body_limit)
         return refuse(c, 413);
@@ -214,10 +233,17 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    return take_body(conn_of(p), at, len);
+}
+
 static int on_message_complete(http_parser *p)
 {
     struct http_conn *c = conn_of(p);
     c->cur->keep_alive = http_should_keep_alive(p) != 0;
+    /* http_parser waits for the next request only after a kept-alive one. */
+    c->parser_idle = c->cur->keep_alive;
     /* One request at a time: the rest of a pipeline waits for this response. */
     http_parser_pause(p, 1);
     return 0;
@@ -236,4 +262,44 @@ static const http_parser_settings parser_settings = {
 const http_parser_settings *http_parse_settings(void)
 {
     return &parser_settings;
+}
+
+/* ===== The plain form without http_parser ===== */
+
+/* The scanned headers into the request's block, as keep_headers lays them. */
+static void keep_scanned_headers(struct http_request *req, const char *data, const struct http_req_scan *s)
+{
+    if (!s->n_headers)
+        return;
+    char *text = headers_block(req, s->n_headers, s->names_values + 2 * s->n_headers);
+    for (size_t i = 0; i < s->n_headers; i++) {
+        const struct http_req_scan_header *h = &s->headers[i];
+        req->headers[i].name = text;
+        memcpy(text, data + h->name, h->name_len);
+        text += h->name_len;
+        *text++ = '\0';
+        req->headers[i].value = text;
+        memcpy(text, data + h->value, h->value_len);
+        text += h->value_len;
+        *text++ = '\0';
+    }
+}
+
+enum http_plain http_parse_plain(struct http_conn *c, const char *data, size_t n, size_t *used)
+{
+    struct http_req_scan s;
+    if (!c->parser_idle || !http_req_scan(data, n, &s))
+        return HTTP_PLAIN_NO;
+    *used = s.used;
+    http_request_free(c->cur);
+    struct http_request *req = c->cur = http_request_new(c);
+    c->reject_status = 0;
+    keep_scanned_headers(req, data, &s);
+    req->method = s.method;
+    req->method_name = http_method_str((enum http_method)s.method);
+    if (split_url(c, s.url, s.url_len) != 0 || check_length(c, s.have_length, s.body_len) != 0 ||
+        (s.body_len && take_body(c, s.body, s.body_len) != 0))
+        return HTTP_PLAIN_REFUSED;
+    req->keep_alive = s.keep_alive;
+    return HTTP_PLAIN_READ;
 }

@@ -304,6 +304,18 @@ static void conn_parse(struct http_conn *c)
     while (!c->inflight && !c->writes_pending && !c->closing && !c->close_after_write &&
            c->in_off < c->in.len) {
         size_t avail = c->in.len - c->in_off;
+        size_t used;
+        enum http_plain plain = http_parse_plain(c, c->in.data + c->in_off, avail, &used);
+        if (plain == HTTP_PLAIN_READ) {
+            c->in_off += used;
+            conn_dispatch(c);
+            continue;
+        }
+        if (plain == HTTP_PLAIN_REFUSED) {
+            c->in_off = c->in.len; /* nothing is read after a refusal */
+            conn_fail(c, c->reject_status);
+            continue;
+        }
         size_t n = http_parser_execute(&c->parser, http_parse_settings(), c->in.data + c->in_off, avail);
         c->in_off += n;
         enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
@@ -429,6 +441,7 @@ static int conn_open(struct http_server *srv, uv_stream_t *listener, uv_os_sock_
     }
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
+    c->parser_idle = true;
     uv_tcp_nodelay(&c->tcp, 1);
     conn_read_peer(c);
     c->next = srv->conns;

@@ -87,8 +87,7 @@ static void lane_key(char *out, size_t len, const struct outbox_item *it)
 /* The item that went first in its lane is over: the next one may go. */
 static void lane_advance(struct outbox *ob, const struct outbox_item *it)
 {
-    char key[BOT_ID_MAX + 16];
-    lane_key(key, sizeof key, it);
+    const char *key = it->lane_key;
     struct lane *l = strmap_get(&ob->lanes, key);
     if (!l)
         return;
@@ -104,10 +103,15 @@ static void lane_advance(struct outbox *ob, const struct outbox_item *it)
     outbox_queue_push_tail(&ob->ch[next->channel].q[next->priority], next);
 }
 
+/* The key of the chat of a queued item: "<channel prefix>:<chat>". */
+static const char *chat_key(const struct outbox_item *it)
+{
+    return it->lane_key + 2;
+}
+
 static void pending_add(struct outbox *ob, const struct outbox_item *it, int delta)
 {
-    char key[BOT_ID_MAX + 8];
-    channel_key(key, sizeof key, it->channel, it->chat);
+    const char *key = chat_key(it);
     uintptr_t n = (uintptr_t)strmap_get(&ob->pending, key) + (uintptr_t)(intptr_t)delta;
     if (n)
         strmap_put(&ob->pending, key, (void *)n);
@@ -168,7 +172,6 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct outbox
     struct strmap seen;
     strmap_init(&seen);
     bool more = true;
-    char key[BOT_ID_MAX + 8];
     size_t scanned = 0;
     for (struct outbox_item *it = q->head, *next; it && *n < START_BATCH; it = next) {
         next = it->next;
@@ -177,7 +180,7 @@ static bool pick_from(struct outbox *ob, struct channel_state *cs, struct outbox
                 *wake = now + 1;
             break;
         }
-        channel_key(key, sizeof key, it->channel, it->chat);
+        const char *key = chat_key(it);
         if (strmap_has(&ob->busy, key) || strmap_has(&seen, key))
             continue; /* an earlier message to this chat goes first */
         /* A picked item's chat is busy from now on; seen holds the chats
@@ -354,13 +357,13 @@ void outbox_mark_blocked(struct outbox *ob, enum bot_channel ch, const char *cha
 static int enqueue(struct outbox *ob, struct outbox_item *it)
 {
     struct channel_state *cs = &ob->ch[it->channel];
-    if (ob->closing || !cs->has_driver || outbox_is_blocked(ob, it->channel, it->chat)) {
+    lane_key(it->lane_key, sizeof it->lane_key, it);
+    if (ob->closing || !cs->has_driver || strmap_has(&ob->blocked, chat_key(it))) {
         bot_reply_clear(&it->reply);
         free(it);
         return -1;
     }
-    char key[BOT_ID_MAX + 16];
-    lane_key(key, sizeof key, it);
+    const char *key = it->lane_key;
     struct lane *l = strmap_get(&ob->lanes, key);
     if (l) {
         it->held = true;
@@ -581,9 +584,7 @@ static void report_failed(struct outbox *ob, struct outbox_item *it)
 /* it is back from its driver or gate. */
 static void land(struct outbox *ob, struct outbox_item *it)
 {
-    char key[BOT_ID_MAX + 8];
-    channel_key(key, sizeof key, it->channel, it->chat);
-    strmap_del(&ob->busy, key);
+    strmap_del(&ob->busy, chat_key(it));
     ob->ch[it->channel].inflight--;
     ob->inflight--;
     outbox_queue_remove(&ob->flying, it);

@@ -5,7 +5,8 @@
  * the bytes read, the response writes) and the server (struct http_server:
  * the listener, the caps, the connection list). http_parse.c turns the
  * bytes of a connection into requests: the http-parser callbacks fill
- * c->cur, a struct http_request it creates and frees.
+ * c->cur, a struct http_request it creates and frees; a whole request of
+ * the plain form is read without them (http_parse_plain).
  *
  * A request owns its path, query, body and one block holding every
  * header's name and value (header_store); http_request_free releases all
@@ -61,6 +62,7 @@ struct http_conn {
     int te_count, cl_count;
     int reject_status;         /* set by a parser callback that refuses the request */
     size_t body_limit;         /* of the request being parsed */
+    bool parser_idle;          /* http_parser waits for a request's first byte */
     bool reading, processing, closing, close_after_write;
     bool discarding;           /* refused: read and drop the rest, then close */
     unsigned writes_pending;   /* responses queued, not yet written */
@@ -77,6 +79,16 @@ struct write_req {
 
 /* The parser callbacks (http_parse.c). */
 const http_parser_settings *http_parse_settings(void);
+
+/* A request of the plain form (http_req_scan.h) read without http_parser,
+ * when the parser waits for a request's first byte (parser_idle) and data
+ * starts with one whole: HTTP_PLAIN_READ, the request in c->cur, complete
+ * as on_message_complete leaves it; HTTP_PLAIN_REFUSED, refused as the
+ * parser's callbacks refuse it (c->reject_status); *used, either way, the
+ * request's bytes. HTTP_PLAIN_NO: nothing done, the bytes are the
+ * parser's. The parser is not touched. */
+enum http_plain { HTTP_PLAIN_NO, HTTP_PLAIN_READ, HTTP_PLAIN_REFUSED };
+enum http_plain http_parse_plain(struct http_conn *c, const char *data, size_t n, size_t *used);
 
 /* A new request read from c (remote address copied) / frees one (NULL is
  * fine), with what it holds. */

@@ -70,6 +70,8 @@ struct outbox_item {
     outbox_done_cb done;
     void *done_ud;
     bool held;                   /* waits behind an earlier item of its chat */
+    char lane_key[BOT_ID_MAX + 16]; /* "<priority>:<channel prefix>:<chat>", made once when queued;
+                                       its chat's key ("<prefix>:<chat>") from lane_key + 2 */
     bool inflight;               /* handed to the driver (or to the persist gate) */
     /* Durable items (outbox_send_stored): the entry in Redis that keeps the
      * message until its final verdict, and its place in the user's order. */

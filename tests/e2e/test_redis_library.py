@@ -125,6 +125,51 @@ class RedisLibraryTest(unittest.TestCase):
         r("FCALL", "outbox_settle", "2", stream, "u:{tg:set4}", ids[2], "11")
         self.assertEqual(r("HGET", "u:{tg:set4}", "od"), "11")
 
+    def test_a_settle_in_order_moves_od_in_one_call_and_puts_it_right_otherwise(self):
+        # library 19: HINCRBY od 1 where od is s - 1 (the rule), a second call
+        # otherwise; the same od as HGET + compare + HSET gave (library 18).
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-incr"
+
+        def settle(user, seq):
+            eid = r("XADD", stream, "*", "t", "x")
+            r("FCALL", "outbox_settle", "2", stream, "u:{%s}" % user, eid, seq)
+
+        r("HSET", "u:{tg:inc1}", "ch", "telegram", "oq", "9", "od", "4")
+        r("CONFIG", "RESETSTAT")
+        settle("tg:inc1", "5")
+        stats = r("INFO", "commandstats")
+        self.assertEqual(r("HGET", "u:{tg:inc1}", "od"), "5")
+        self.assertIn("cmdstat_hincrby:calls=1,", stats)
+        self.assertNotIn("cmdstat_hget:", stats)   # library 18: HGET + HSET
+        self.assertNotIn("cmdstat_hset:", stats)
+        cases = [  # (od before or None, oq?, seq, od after or None)
+            ("5", True, "9", "9"),     # behind by more than one: moved to s
+            ("9", True, "7", "9"),     # past s: as it was
+            ("9", True, "9", "9"),     # at s: as it was
+            ("12", True, "100", "100"),  # compared as numbers
+            ("100", True, "12", "100"),
+            ("0", True, "1", "1"),     # the commit's od 0
+            ("0", True, "3", "3"),
+            (None, True, "1", "1"),    # a record of before library 13: no od
+            (None, True, "4", "4"),
+            (None, False, "1", None),  # no oq (made again since): left alone
+            (None, False, "4", None),
+            ("2.5", True, "7", "2.5"),  # not a whole number: compared as text, as before
+        ]
+        for i, (od, oq, seq, after) in enumerate(cases):
+            with self.subTest(od=od, oq=oq, seq=seq):
+                user = "tg:incc%d" % i
+                fields = ["ch", "telegram"] + (["oq", "200"] if oq else ["seen", "1"]) + (["od", od] if od else [])
+                r("HSET", "u:{%s}" % user, *fields)
+                r("EXPIRE", "u:{%s}" % user, 500)
+                settle(user, seq)
+                self.assertEqual(r("HGET", "u:{%s}" % user, "od"), after)
+                self.assertGreater(r("TTL", "u:{%s}" % user), 400)
+        for seq in ("1", "4"):   # no record: none made
+            settle("tg:incgone", seq)
+            self.assertEqual(r("EXISTS", "u:{tg:incgone}"), 0)
+
     # ----- dialog_load: a user's TTLs renewed at most every `renew` seconds
 
     def load(self, user, now, mode="1", event=None, chat=None):

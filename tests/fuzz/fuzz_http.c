@@ -9,12 +9,20 @@
  * 64-byte body limit, /big more than HTTP_MAX_BODY (as staff uploads do);
  * more than 8 KiB of bodies held at once is refused (503).
  *
+ * A request of the plain form that a read holds whole is read by
+ * http_req_scan, not http_parser (http_parse_plain): the inputs take both
+ * paths, the first request often the scan's.
+ *
  * Properties: every answer is a well-formed HTTP/1.1 status line with a
  * Content-Length that matches its body; a connection is answered at most
- * once per request it carried. */
+ * once per request it carried; when http_req_scan reads the input's first
+ * request, a bare http_parser reads the same method, target, headers, body,
+ * keep-alive and length. */
 #include "fuzz.h"
+#include "dvcbot/http_req_scan.h"
 #include "dvcbot/mem.h"
 
+#include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,8 +139,97 @@ static size_t check_responses(const struct buf *r)
     return n;
 }
 
+/* A bare http_parser's reading of the first request, for the scan's. */
+struct bare {
+    struct buf url, text, body; /* text: "name\0value\0" per header */
+    size_t headers;
+    bool in_value, complete;
+};
+
+static int bare_url(http_parser *p, const char *at, size_t len)
+{
+    buf_append(&((struct bare *)p->data)->url, at, len);
+    return 0;
+}
+
+static int bare_field(http_parser *p, const char *at, size_t len)
+{
+    struct bare *b = p->data;
+    if (b->in_value) {
+        buf_putc(&b->text, '\0');
+        b->in_value = false;
+        b->headers++;
+    }
+    buf_append(&b->text, at, len);
+    return 0;
+}
+
+static int bare_value(http_parser *p, const char *at, size_t len)
+{
+    struct bare *b = p->data;
+    if (!b->in_value)
+        buf_putc(&b->text, '\0');
+    b->in_value = true;
+    buf_append(&b->text, at, len);
+    return 0;
+}
+
+static int bare_body(http_parser *p, const char *at, size_t len)
+{
+    buf_append(&((struct bare *)p->data)->body, at, len);
+    return 0;
+}
+
+static int bare_complete(http_parser *p)
+{
+    struct bare *b = p->data;
+    if (b->in_value) {
+        buf_putc(&b->text, '\0');
+        b->headers++;
+        b->in_value = false;
+    }
+    b->complete = true;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static void check_scan(const uint8_t *data, size_t size)
+{
+    static const http_parser_settings settings = {
+        .on_url = bare_url, .on_header_field = bare_field, .on_header_value = bare_value,
+        .on_body = bare_body, .on_message_complete = bare_complete,
+    };
+    struct http_req_scan s;
+    if (!http_req_scan((const char *)data, size, &s))
+        return;
+    struct bare b = {0};
+    http_parser p;
+    http_parser_init(&p, HTTP_REQUEST);
+    p.data = &b;
+    size_t used = http_parser_execute(&p, &settings, (const char *)data, size);
+    if (!b.complete || used != s.used || (int)p.method != s.method || b.url.len != s.url_len ||
+        memcmp(b.url.data, s.url, s.url_len) != 0 || b.headers != s.n_headers ||
+        b.body.len != s.body_len || (s.body_len && memcmp(b.body.data, s.body, s.body_len) != 0) ||
+        (http_should_keep_alive(&p) != 0) != s.keep_alive)
+        fuzz_fail("http_req_scan read the request otherwise than http_parser");
+    const char *t = b.text.data;
+    for (size_t i = 0; i < s.n_headers; i++) {
+        const struct http_req_scan_header *h = &s.headers[i];
+        if (strlen(t) != h->name_len || memcmp(t, data + h->name, h->name_len) != 0)
+            fuzz_fail("http_req_scan read a header name otherwise than http_parser");
+        t += h->name_len + 1;
+        if (strlen(t) != h->value_len || memcmp(t, data + h->value, h->value_len) != 0)
+            fuzz_fail("http_req_scan read a header value otherwise than http_parser");
+        t += h->value_len + 1;
+    }
+    buf_free(&b.url);
+    buf_free(&b.text);
+    buf_free(&b.body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_scan(data, size);
     struct buf response;
     buf_init(&response);
     requests = 0;

@@ -1,0 +1,222 @@
+/* http_req_scan — a whole, plain HTTP/1.x request read in one pass. See
+ * include/dvcbot/http_req_scan.h. */
+#include "dvcbot/http_req_scan.h"
+
+#include <http_parser.h>
+#include <string.h>
+#include <strings.h>
+
+/* RFC 9110 token characters (a header name), as a bit map of the 256
+ * bytes: ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~, the same as
+ * http_resp_scan's (tests/unit/test_http_resp_scan.c checks that one). */
+static const uint64_t tchar[4] = {0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL, 0, 0};
+
+static bool is_tchar(unsigned char c)
+{
+    return (tchar[c >> 6] >> (c & 63)) & 1;
+}
+
+/* Printable ASCII or a tab. */
+static bool is_text(unsigned char c)
+{
+    return (unsigned char)(c - 0x20) < 0x5f || c == '\t';
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+/* Whether one of the 8 bytes in w is below lo (<= 0x80) or above 0x7e. */
+static bool word_outside(uint64_t w, uint64_t lo)
+{
+    return (((w - ONES * lo) & ~w) | (w + ONES) | w) & HIGH;
+}
+
+/* Whether p[0..n) is all printable ASCII but the space (lo 0x21), or
+ * printable ASCII and tabs (lo 0x20, text): 8 bytes at a time. */
+static bool all_in(const char *p, size_t n, uint64_t lo, bool text)
+{
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t w;
+        memcpy(&w, p + k, 8);
+        if (word_outside(w, lo))
+            break;
+    }
+    for (; k < n; k++)
+        if (text ? !is_text((unsigned char)p[k]) : (unsigned char)(p[k] - 0x21) >= 0x5e)
+            return false;
+    return true;
+}
+
+static bool name_is(const char *p, size_t n, const char *word, size_t wn)
+{
+    return n == wn && strncasecmp(p, word, n) == 0;
+}
+
+#define NAME_IS(p, n, w) name_is((p), (n), (w), sizeof(w) - 1)
+
+enum conn_token { CONN_NONE, CONN_KEEP, CONN_CLOSE };
+
+struct head {
+    const char *data;
+    size_t length;
+    enum conn_token conn;
+    struct http_req_scan *out;
+};
+
+/* The method and the space after it; the method's length + 1, 0 if none. */
+static size_t method(const char *p, int *m)
+{
+    static const struct {
+        const char text[9];
+        unsigned char len;
+        int method;
+    } known[] = {
+        {"GET ", 4, HTTP_GET},         {"POST ", 5, HTTP_POST},     {"HEAD ", 5, HTTP_HEAD},
+        {"PUT ", 4, HTTP_PUT},         {"DELETE ", 7, HTTP_DELETE}, {"OPTIONS ", 8, HTTP_OPTIONS},
+        {"PATCH ", 6, HTTP_PATCH},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (p[0] == known[i].text[0] && memcmp(p, known[i].text, known[i].len) == 0) {
+            *m = known[i].method;
+            return known[i].len;
+        }
+    return 0;
+}
+
+/* A header whose meaning the scan takes over (p[0..nl) its name, v[0..vl)
+ * its value); false to give up. */
+static bool special(const char *p, size_t nl, const char *v, size_t vl, struct head *h)
+{
+    if (NAME_IS(p, nl, "content-length")) {
+        if (h->out->have_length || vl == 0 || vl > 9)
+            return false;
+        size_t len = 0;
+        for (size_t k = 0; k < vl; k++) {
+            if (v[k] < '0' || v[k] > '9')
+                return false;
+            len = len * 10 + (size_t)(v[k] - '0');
+        }
+        h->out->have_length = true;
+        h->length = len;
+        return true;
+    }
+    if (NAME_IS(p, nl, "connection")) {
+        if (h->conn != CONN_NONE)
+            return false;
+        if (NAME_IS(v, vl, "keep-alive"))
+            h->conn = CONN_KEEP;
+        else if (NAME_IS(v, vl, "close"))
+            h->conn = CONN_CLOSE;
+        else
+            return false;
+        return true;
+    }
+    return !NAME_IS(p, nl, "transfer-encoding") && !NAME_IS(p, nl, "upgrade") &&
+           !NAME_IS(p, nl, "proxy-connection") && !NAME_IS(p, nl, "expect");
+}
+
+/* Names that special() looks at, by length and first letter. */
+static bool maybe_special(const char *p, size_t nl)
+{
+    unsigned char c = (unsigned char)(p[0] | 0x20);
+    switch (nl) {
+    case 6: return c == 'e';
+    case 7: return c == 'u';
+    case 10: return c == 'c';
+    case 14: return c == 'c';
+    case 16: return c == 'p';
+    case 17: return c == 't';
+    default: return false;
+    }
+}
+
+/* One header line p[0..n) (no CRLF) into h; false to give up. */
+static bool header(const char *p, size_t n, struct head *h)
+{
+    size_t i = 0;
+    while (is_tchar((unsigned char)p[i])) /* p[n] is the line's CR */
+        i++;
+    if (i == 0 || p[i] != ':' || h->out->n_headers == HTTP_REQ_SCAN_MAX_HEADERS)
+        return false;
+    size_t nl = i++;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    const char *v = p + i;
+    size_t vl = n - i;
+    if (!all_in(v, vl, 0x20, true))
+        return false;
+    if (maybe_special(p, nl) && !special(p, nl, v, vl, h))
+        return false;
+    struct http_req_scan_header *hd = &h->out->headers[h->out->n_headers++];
+    hd->name = (uint16_t)(p - h->data);
+    hd->name_len = (uint16_t)nl;
+    hd->value = (uint16_t)(v - h->data);
+    hd->value_len = (uint16_t)vl;
+    h->out->names_values += nl + vl;
+    return true;
+}
+
+/* The request line up to its CR: method, target, version; where the CR is,
+ * NULL if not the plain form. */
+static const char *request_line(const char *data, size_t limit, bool *minor1, struct http_req_scan *out)
+{
+    size_t m = method(data, &out->method);
+    if (!m)
+        return NULL;
+    const char *url = data + m;
+    const char *sp = memchr(url, ' ', limit - m);
+    if (!sp || sp == url || url[0] != '/')
+        return NULL;
+    if (!all_in(url, (size_t)(sp - url), 0x21, false))
+        return NULL;
+    out->url = url;
+    out->url_len = (size_t)(sp - url);
+    const char *v = sp + 1;
+    if ((size_t)(v - data) + 10 > limit || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '1' && v[7] != '0') ||
+        v[8] != '\r')
+        return NULL;
+    *minor1 = v[7] == '1';
+    return v + 8;
+}
+
+bool http_req_scan(const char *data, size_t n, struct http_req_scan *out)
+{
+    if (n < 18) /* "GET / HTTP/1.1\r\n\r\n" */
+        return false;
+    size_t limit = n < HTTP_REQ_SCAN_MAX_HEAD ? n : HTTP_REQ_SCAN_MAX_HEAD;
+    out->have_length = false;
+    out->n_headers = 0;
+    out->names_values = 0;
+    bool minor1;
+    const char *p = request_line(data, limit, &minor1, out);
+    if (!p)
+        return false;
+    struct head h = {.data = data, .out = out};
+    for (;;) {
+        /* p is at a CR that ends a line */
+        if ((size_t)(p - data) + 2 > limit || p[1] != '\n')
+            return false;
+        p += 2;
+        if ((size_t)(p - data) + 2 > limit)
+            return false;
+        if (p[0] == '\r') { /* the empty line */
+            if (p[1] != '\n')
+                return false;
+            p += 2;
+            break;
+        }
+        const char *eol = memchr(p, '\r', limit - (size_t)(p - data));
+        if (!eol || !header(p, (size_t)(eol - p), &h))
+            return false;
+        p = eol;
+    }
+    size_t head = (size_t)(p - data);
+    if (h.length > n - head)
+        return false;
+    out->keep_alive = minor1 ? h.conn != CONN_CLOSE : h.conn == CONN_KEEP;
+    out->body = p;
+    out->body_len = h.length;
+    out->used = head + h.length;
+    return true;
+}
