@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 21
+local LIBRARY_VERSION = 22
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1135,7 +1135,7 @@ local function dialog_mark(keys, args, k, a, due)
   if user_ttls_due(keys[k + 3], args, a, due or renew_due(args)) then user_ttls_renew(keys, args, k, a) end
   return found
 end
--- dialog_mark with two keys (library 21): the user's index dd:{u} and record
+-- dialog_mark with two keys (library 22): the user's index dd:{u} and record
 -- u:{u}; the event's mark of before (dd:{u}:<id>, read only for a mark of
 -- before both schemes), the session s:{u} and refs:{u} (renewed once an hour)
 -- are made from the index's name when needed: three strings fewer per load
@@ -1247,8 +1247,8 @@ end)
 
 -- dialog_mark and dialog_mark_many_flat with two keys per load, the user's
 -- index dd:{<user>} and record u:{<user>} (dialog_mark_idx above), the same
--- arguments and replies (library 21; the five-key functions stay for
--- processes of library 20 and before).
+-- arguments and replies (library 22; the five-key functions stay for
+-- processes of library 21 and before).
 -- (dialog)
 redis.register_function('dialog_mark_idx', function(keys, args)
   if not rcall then bind() end

@@ -33,7 +33,7 @@
 #define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
 /* dialog_mark_idx's keys (the user's index and record: the function makes
- * the others from the index's name when it needs them, library 21), the
+ * the others from the index's name when it needs them, library 22), the
  * arguments shared by the loads of a loop turn (sent once:
  * fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
 #define LOAD_KEYS 2

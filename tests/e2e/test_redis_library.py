@@ -15,7 +15,7 @@ LIBRARY = os.path.join(ROOT, "redis", "dvcbot.lua")
 # Called only by processes of the version before (a rolling upgrade runs them
 # on this library): this version calls the *_flat ones, and dialog_mark* where
 # library 17 and before called dialog_load* (the session read by a plain MGET),
-# and dialog_mark_idx* where library 20 and before called dialog_mark* (five keys).
+# and dialog_mark_idx* where library 21 and before called dialog_mark* (five keys).
 FOR_THE_VERSION_BEFORE = {"dialog_load_many", "outbox_commit_many", "dialog_load", "dialog_load_many_flat",
                           "dialog_mark", "dialog_mark_many_flat"}
 VERSION_LINE = re.compile(r"^local LIBRARY_VERSION = (\d+)$", re.M)
@@ -242,7 +242,7 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("EXISTS", "u:{wc:ren4}", "dd:{wc:ren4}"), 0)
 
     def test_marks_with_two_keys_answer_and_write_as_with_five(self):
-        # Library 21: dialog_mark_idx* get the index and the record alone and make the mark of
+        # Library 22: dialog_mark_idx* get the index and the record alone and make the mark of
         # before (dd:{u}:<id>), the session and refs:{} from the index's name when they need
         # them: the same replies and the same keys, fields and TTLs as dialog_mark* with five.
         self.loaded()
