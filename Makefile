@@ -90,7 +90,7 @@ FUZZ_LIB := admin_tokens buf catalog clock commune config crypto dialog dialog_r
            http_pool http_proxy_env http_request http_req_scan http_resp_scan http_server http_wire json_arena json_print \
            log lookup_guard matcher matcher_augment matcher_cache matcher_gate matcher_mask \
            matcher_needs matcher_settings matcher_train mem metrics msg nbayes netaddr normalize \
-           nothing_asked notify outbox outbox_entry outbox_queue outbox_recover outbox_retry outbox_store outside \
+           nothing_asked notify outbox outbox_entry outbox_ledger outbox_queue outbox_recover outbox_retry outbox_store outside \
            payment payment_ipn procedure_fee procedure_groups procedure_reply recipient \
            record_reader redis_library redis_script refs reply_pool rewrite softmax store store_cmd \
            store_fire store_poll store_reply store_resp store_url strfmt telegram \

@@ -208,7 +208,7 @@ def loads_in(args):
         return 1
     if args[1] in (b"dialog_load_many_flat", b"dialog_mark_many_flat"):
         return int(args[2]) // 5
-    if args[1] == b"dialog_mark_many_idx":   # two keys per load (library 22)
+    if args[1] == b"dialog_mark_many_idx":   # two keys per load (library 23)
         return int(args[2]) // 2
     if args[1] == b"dialog_load_many":
         # five keys per load (before refs:{} joined it, four of 15 strings)

@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 22
+local LIBRARY_VERSION = 23
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1135,7 +1135,7 @@ local function dialog_mark(keys, args, k, a, due)
   if user_ttls_due(keys[k + 3], args, a, due or renew_due(args)) then user_ttls_renew(keys, args, k, a) end
   return found
 end
--- dialog_mark with two keys (library 22): the user's index dd:{u} and record
+-- dialog_mark with two keys (library 23): the user's index dd:{u} and record
 -- u:{u}; the event's mark of before (dd:{u}:<id>, read only for a mark of
 -- before both schemes), the session s:{u} and refs:{u} (renewed once an hour)
 -- are made from the index's name when needed: three strings fewer per load
@@ -1247,8 +1247,8 @@ end)
 
 -- dialog_mark and dialog_mark_many_flat with two keys per load, the user's
 -- index dd:{<user>} and record u:{<user>} (dialog_mark_idx above), the same
--- arguments and replies (library 22; the five-key functions stay for
--- processes of library 21 and before).
+-- arguments and replies (library 23; the five-key functions stay for
+-- processes of library 22 and before).
 -- (dialog)
 redis.register_function('dialog_mark_idx', function(keys, args)
   if not rcall then bind() end
@@ -1515,17 +1515,23 @@ end
 
 -- Settles entries: deleted from this process's stream, and each user's
 -- last settled reply (od) moved forward (settle_od). KEYS: stream, then one
--- user record per entry ("" for none). ARGV: id and seq of each entry.
+-- user record per entry ("" for none). ARGV: id and seq of each entry; or
+-- (library 22, an odd number) first a MINID: the stream is trimmed below
+-- it (XTRIM MINID =, one walk for what XDEL walks once per id: the caller
+-- knows that every entry below it is settled, outbox_ledger.h), and the
+-- ids given as "" are those it took. Returns the number of entries.
 -- (outbox_store)
 redis.register_function('outbox_settle', function(keys, args)
   if not rcall then bind() end
-  local ids = {}
-  for i = 1, #args, 2 do ids[#ids + 1] = args[i] end
-  rcall('XDEL', keys[1], lunpack(ids))
+  local ids, from = {}, #args % 2 + 1
+  if from == 2 then rcall('XTRIM', keys[1], 'MINID', '=', args[1]) end
+  for i = from, #args, 2 do
+    if args[i] ~= '' then ids[#ids + 1] = args[i] end end
+  if #ids > 0 then rcall('XDEL', keys[1], lunpack(ids)) end
   for i = 2, #keys do
-    local s = args[2 * (i - 1)]
+    local s = args[from - 1 + 2 * (i - 1)]
     if s ~= '0' and s ~= '' and keys[i] ~= '' then settle_od(keys[i], s) end end
-  return #ids
+  return #keys - 1
 end)
 
 -- Takes over (a page of) the entries of one process of the channel whose

@@ -33,7 +33,7 @@
 #define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
 /* dialog_mark_idx's keys (the user's index and record: the function makes
- * the others from the index's name when it needs them, library 22), the
+ * the others from the index's name when it needs them, library 23), the
  * arguments shared by the loads of a loop turn (sent once:
  * fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
 #define LOAD_KEYS 2
@@ -524,23 +524,23 @@ static const char *renewal(const struct dialog_turn *t)
  * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
-    char skey[128], dkey[192], ukey[128], xkey[128], ttl[16], now[24], uttl[16], sttl[16];
+    char ukey[128], xkey[128], ttl[16], now[24], uttl[16], sttl[16];
     char old[24], mark[24], live[24], renew[16];
     const struct config *cfg = t->deps->cfg;
     long long at = (long long)clock_now();
     const char *mode = renewal(t);
-    dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
-    STR_CAT(t->in->skey, sizeof t->in->skey, skey);
-    dialog_user_redis_key(ukey, sizeof ukey, "u:", t->user_key, NULL);
-    dialog_user_redis_key(xkey, sizeof xkey, "dd:", t->user_key, NULL);
-    dialog_user_redis_key(dkey, sizeof dkey, "dd:", t->user_key, ":");
-    strncat(dkey, t->msg->event_id, sizeof dkey - strlen(dkey) - 1);
+    char core[DIALOG_USER_KEY_MAX + 2]; /* "{<user>}" once for the keys dialog_user_redis_key makes */
+    size_t clen = STR_CAT(core, sizeof core, "{", t->user_key, "}");
+    str_concat2(t->in->skey, sizeof t->in->skey, "s:", 2, core, clen);
+    str_concat2(ukey, sizeof ukey, "u:", 2, core, clen);
+    str_concat2(xkey, sizeof xkey, "dd:", 3, core, clen);
+    size_t dlen = str_concat2(t->in->dedupe_key, sizeof t->in->dedupe_key, "dd:", 3, core, clen);
+    STR_CAT(t->in->dedupe_key + dlen, sizeof t->in->dedupe_key - dlen, ":", t->msg->event_id);
     str_udecimal(ttl, sizeof ttl, cfg->dedupe_ttl_s + DIALOG_TTL_RENEW_S);
     str_decimal(now, sizeof now, at);
     str_udecimal(uttl, sizeof uttl, cfg->user_ttl_s + DIALOG_TTL_RENEW_S);
     str_udecimal(sttl, sizeof sttl, cfg->session_ttl_s + DIALOG_TTL_RENEW_S);
     str_udecimal(renew, sizeof renew, DIALOG_TTL_RENEW_S);
-    STR_CAT(t->in->dedupe_key, sizeof t->in->dedupe_key, dkey);
     old[0] = '\0';
     if (dedupes(t) && ++t->dialog->n_loads % DEDUPE_TRIM_EVERY == 0)
         str_decimal(old, sizeof old, at - (long long)cfg->dedupe_ttl_s);
@@ -752,9 +752,9 @@ void dialog_turn_done(struct dialog_turn *t)
         return;
     }
     remember_buttons(t);
-    char skey[128];
-    dialog_user_redis_key(skey, sizeof skey, "s:", t->user_key, NULL);
-    STR_CAT(t->in->skey, sizeof t->in->skey, skey);
+    const char *skey = t->in->skey;
+    if (!skey[0]) /* send_load made it, or the turn never loaded */
+        dialog_user_redis_key(t->in->skey, sizeof t->in->skey, "s:", t->user_key, NULL);
     char *json;
     enum outbox_session_op op = session_change(t, &json);
     if (stored_turn(t)) {

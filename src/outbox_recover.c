@@ -39,7 +39,10 @@ static bool adopt_entry(struct outbox_store *os, enum bot_channel ch, const redi
     const redisReply *fields = e->element[1];
     char key[OUTBOX_STORED_ID_MAX + 8];
     snprintf(key, sizeof key, "%s:%s", bot_channel_prefix(ch), id);
-    if (outbox_has_stored(os->ob, ch, id) || strmap_has(&os->settling, key))
+    if (strmap_has(&os->settling, key))
+        return true; /* delivered: being settled */
+    outbox_ledger_add(&os->ch[ch].ledger, id);
+    if (outbox_has_stored(os->ob, ch, id))
         return true; /* in memory already */
     if (fields->type != REDIS_REPLY_ARRAY) {
         outbox_store_settle_add(os, ch, id, "", 0); /* deleted but still pending: just settle it */
@@ -86,6 +89,7 @@ static void on_read_back(redisReply *r, void *ud)
         return; /* again on the next connect or tick */
     }
     if (r->elements == 0) {
+        outbox_ledger_read_back(&cl->ledger); /* every entry is known now */
         if (!cl->recovered)
             log_fmt(LOG_INFO, "outbox read back", "\"channel\":%s", log_q(bot_channel_name(ch)));
         cl->recovered = true;
@@ -138,6 +142,9 @@ static void on_claimed(redisReply *r, void *ud)
                 log_q(bot_channel_name(rc->ch)), n);
         count_recovered(rc->ch, "claimed", n);
     } else if (store_reply_failed(r)) {
+        /* an error after some entries moved: ours now, their ids unknown */
+        if (r)
+            outbox_ledger_distrust(&os->ch[rc->ch].ledger);
         log_fmt(LOG_WARN, "outbox claim failed", "\"error\":%s", log_q(store_reply_error(r)));
     }
     free(rc);

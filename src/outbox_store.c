@@ -80,6 +80,8 @@ static void on_committed(redisReply *r, void *ud)
         res = OUTBOX_COMMIT_STORED;
     else
         log_fmt(LOG_ERROR, "outbox commit failed", "\"error\":%s", log_q(store_reply_error(r)));
+    if (r && r->type == REDIS_REPLY_ARRAY && res == OUTBOX_COMMIT_FAILED) /* a reply not understood */
+        outbox_ledger_distrust(&os->ch[c->channel].ledger);
     if (res == OUTBOX_COMMIT_STORED) {
         bool gated = r->element[1]->integer != 0, has = r->element[3]->integer != 0;
         uint64_t q = (uint64_t)r->element[2]->integer;
@@ -89,6 +91,7 @@ static void on_committed(redisReply *r, void *ud)
             from = 1;
         }
         for (size_t i = from; i < c->replies->n; i++) {
+            outbox_ledger_add(&os->ch[c->channel].ledger, r->element[4 + i]->str);
             struct outbox_stored st = {
                 .id = r->element[4 + i]->str, .seq_key = has ? c->user_key : NULL,
                 .seq = has ? q + i + 1 : 0, .gated = gated,
@@ -148,6 +151,9 @@ void outbox_store_settle_add(struct outbox_store *os, enum bot_channel ch, const
         cl->settles = xrealloc(cl->settles, cl->cap_settles * sizeof *cl->settles);
     }
     struct settle *s = &cl->settles[cl->n_settles++];
+    s->sid_ok = outbox_stream_id_parse(id, &s->sid);
+    if (s->sid_ok)
+        outbox_ledger_settled_id(&cl->ledger, s->sid);
     STR_CAT(s->id, sizeof s->id, id);
     STR_CAT(s->user, sizeof s->user, user);
     s->seq = seq;
@@ -189,6 +195,43 @@ static void on_settled(redisReply *r, void *ud)
     outbox_store_shutdown_maybe_done(os);
 }
 
+/* One settle call: KEYS the stream and each entry's user record; ARGV the
+ * MINID when the ledger is whole (library 22: the entries below it go by
+ * one XTRIM, their ids sent as ""), then each entry's id and seq (the ids
+ * not sent as "" are deleted one by one, XDEL). */
+static int settle_call(struct outbox_store *os, enum bot_channel ch, struct settle_batch *b)
+{
+    size_t n = b->n;
+    struct outbox_stream_id min;
+    bool trim = outbox_ledger_minid(&os->ch[ch].ledger, &min);
+    char skey[OUTBOX_STREAM_KEY_MAX], minid[48];
+    outbox_store_stream_key(os, skey, sizeof skey, ch);
+    size_t a = 1 + n + (trim ? 1 : 0), nargs = a + 2 * n;
+    const char **args = xmalloc(nargs * sizeof *args);
+    char (*ukeys)[OUTBOX_USER_KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
+    char (*seqs)[24] = xmalloc(n * sizeof *seqs);
+    args[0] = skey;
+    if (trim) {
+        size_t len = str_udecimal(minid, sizeof minid - 24, min.ms);
+        minid[len] = '-';
+        str_udecimal(minid + len + 1, sizeof minid - len - 1, min.seq);
+        args[1 + n] = minid;
+    }
+    for (size_t i = 0; i < n; i++) {
+        outbox_entry_user_key(ukeys[i], sizeof ukeys[i], b->items[i].user);
+        str_udecimal(seqs[i], sizeof seqs[i], b->items[i].seq);
+        args[1 + i] = ukeys[i];
+        bool below = trim && b->items[i].sid_ok && outbox_stream_id_cmp(b->items[i].sid, min) < 0;
+        args[a + 2 * i] = below ? "" : b->items[i].id;
+        args[a + 1 + 2 * i] = seqs[i];
+    }
+    int rc = outbox_store_run_script(os, "outbox_settle", (int)(1 + n), nargs, args, NULL, on_settled, b);
+    free(args);
+    free(ukeys);
+    free(seqs);
+    return rc;
+}
+
 static void send_settles(struct outbox_store *os, enum bot_channel ch)
 {
     struct channel_log *cl = &os->ch[ch];
@@ -200,24 +243,7 @@ static void send_settles(struct outbox_store *os, enum bot_channel ch)
         b->n = n;
         b->items = xmalloc(n * sizeof *b->items);
         memcpy(b->items, cl->settles + cl->n_settles - n, n * sizeof *b->items);
-        char skey[OUTBOX_STREAM_KEY_MAX];
-        outbox_store_stream_key(os, skey, sizeof skey, ch);
-        const char **args = xmalloc((1 + 3 * n) * sizeof *args);
-        char (*ukeys)[OUTBOX_USER_KEY_MAX + 8] = xmalloc(n * sizeof *ukeys);
-        char (*seqs)[24] = xmalloc(n * sizeof *seqs);
-        args[0] = skey;
-        for (size_t i = 0; i < n; i++) {
-            outbox_entry_user_key(ukeys[i], sizeof ukeys[i], b->items[i].user);
-            str_udecimal(seqs[i], sizeof seqs[i], b->items[i].seq);
-            args[1 + i] = ukeys[i];
-            args[1 + n + 2 * i] = b->items[i].id;
-            args[2 + n + 2 * i] = seqs[i];
-        }
-        int rc = outbox_store_run_script(os, "outbox_settle", (int)(1 + n), 1 + 3 * n, args, NULL, on_settled, b);
-        free(args);
-        free(ukeys);
-        free(seqs);
-        if (rc != 0) {
+        if (settle_call(os, ch, b) != 0) {
             free(b->items);
             free(b);
             return;
@@ -273,6 +299,10 @@ static void on_rewritten(redisReply *r, void *ud)
         /* the new entry stays for the next start */
     } else {
         const struct outbox_item *it = outbox_stored_renamed(os->ob, rw->ch, rw->old_id, id->str);
+        if (it) { /* the old entry is gone (XDEL in the MULTI) */
+            outbox_ledger_add(&os->ch[rw->ch].ledger, id->str);
+            outbox_ledger_settled(&os->ch[rw->ch].ledger, rw->old_id);
+        }
         if (it && rw->again)
             rewrite_start(os, it);
         else if (!it && strmap_has(&os->settling, key))
@@ -425,9 +455,11 @@ void outbox_store_connected(struct outbox_store *os)
     if (os->closing)
         return;
     outbox_recover_heartbeat(os);
-    for (int c = 0; c < BOT_CH_COUNT; c++)
+    for (int c = 0; c < BOT_CH_COUNT; c++) {
+        outbox_ledger_reset(&os->ch[c].ledger); /* a new connection: known again once read back */
         if (os->ch[c].enabled)
             outbox_recover_start(os, (enum bot_channel)c);
+    }
     flush_settles(os);
 }
 
@@ -531,8 +563,10 @@ void outbox_store_shutdown(struct outbox_store *os, void (*done)(bool saved_all,
 static void on_lifetime_closed(uv_handle_t *h)
 {
     struct outbox_store *os = h->data;
-    for (int c = 0; c < BOT_CH_COUNT; c++)
+    for (int c = 0; c < BOT_CH_COUNT; c++) {
         free(os->ch[c].settles);
+        outbox_ledger_free(&os->ch[c].ledger);
+    }
     strmap_free(&os->settling);
     strmap_free(&os->rewriting);
     fcall_group_free(os->commits); /* here: a commit's callback may have called outbox_store_free */

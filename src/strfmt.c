@@ -74,3 +74,15 @@ size_t str_concat(char *out, size_t cap, const char *const *parts, size_t n)
     out[len] = '\0';
     return len;
 }
+
+size_t str_concat2(char *out, size_t cap, const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (cap == 0)
+        return 0;
+    size_t n = alen < cap - 1 ? alen : cap - 1;
+    memcpy(out, a, n);
+    size_t k = blen < cap - 1 - n ? blen : cap - 1 - n;
+    memcpy(out + n, b, k);
+    out[n + k] = '\0';
+    return n + k;
+}

@@ -9,6 +9,7 @@
 
 #include "dvcbot/fcall_group.h"
 #include "dvcbot/outbox_entry.h"
+#include "dvcbot/outbox_ledger.h"
 #include "dvcbot/outbox_store.h"
 #include "dvcbot/strmap.h"
 
@@ -21,6 +22,8 @@ struct settle {
     char id[OUTBOX_STORED_ID_MAX];
     char user[OUTBOX_USER_KEY_MAX];
     uint64_t seq;
+    struct outbox_stream_id sid; /* id read (sid_ok) */
+    bool sid_ok;
 };
 
 struct channel_log {
@@ -30,6 +33,7 @@ struct channel_log {
     char cursor[OUTBOX_STORED_ID_MAX]; /* read-back position */
     struct settle *settles;      /* waiting to be settled */
     size_t n_settles, cap_settles;
+    struct outbox_ledger ledger; /* its stream's entries known and not settled */
 };
 
 struct outbox_store {

@@ -7,6 +7,7 @@ webhook answers 503 (the channel redelivers) and the backlog stays bounded.
 Each test runs its own Redis (append-only, fsync always), Telegram stub and
 dvcbot; nothing sleeps to synchronise: the tests wait for the stub's calls or
 the metrics."""
+import json
 import os
 import re
 import shutil
@@ -44,6 +45,26 @@ class HeldTelegramStub(TelegramStub):
     def stop(self):
         self.release()
         super().stop()
+
+
+class OneChatThrottledStub(HeldTelegramStub):
+    """sendMessage to the chats in `throttled` fails (500: a transient error,
+    tried again after a back-off): their replies stay in dvcbot's outbox while
+    the others go (a 429 would hold the whole channel)."""
+
+    def __init__(self):
+        super().__init__()
+        self.throttled = set()
+
+    def handle(self, method, path, body, headers):
+        if self.route_key(method, path) == "sendMessage":
+            try:
+                chat = json.loads(body).get("chat_id")
+            except (ValueError, AttributeError):
+                chat = None
+            if chat in self.throttled:
+                return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        return super().handle(method, path, body, headers)
 
 
 class DurableTest(unittest.TestCase):
@@ -143,6 +164,33 @@ class KillTest(DurableTest):
         a.kill()
         self.assert_every_user_answered_in_order(users)
         self.assertGreater(b.metrics().get('dvcbot_outbox_recovered_total{channel="telegram",how="claimed"}', 0), 0)
+
+
+class TrimTest(DurableTest):
+
+    def test_a_reply_held_back_survives_the_trim_of_later_ones_and_a_kill_9(self):
+        # The settle trims the stream below the oldest entry not settled
+        # (XTRIM MINID, outbox_ledger.h): a user's replies held back by the
+        # channel are older than the settled ones after them and must stay.
+        self.tg.stop()
+        self.tg = tg = OneChatThrottledStub.start()   # stopped by tearDown
+        tg.release()
+        bot = self.start_bot(FAST_RATE)
+        early = self.users(4, 7320000000)
+        self.converse(bot, early)
+        wait_until(lambda: self.pending_in_redis() == 0, what="the first users' replies settled")
+        held = 7320000100
+        tg.throttled.add(held)
+        later = self.users(6, 7320000200)
+        self.converse(bot, [held] + later)
+        wait_until(lambda: all(len(self.replies_of(u)) >= 2 for u in later), 15, what="the later users answered")
+        wait_until(lambda: self.pending_in_redis() == 2, what="all but the held user's two replies settled")
+        self.assertIn("cmdstat_xtrim:", self.redis("INFO", "commandstats"))  # fails before library 22's trim
+        bot.kill()
+        self.assertEqual(self.pending_in_redis(), 2)
+        tg.throttled.clear()
+        bot.launch()  # same consumer: reads its stream back
+        self.assert_every_user_answered_in_order([held])
 
 
 class InHandTest(DurableTest):

@@ -15,7 +15,7 @@ LIBRARY = os.path.join(ROOT, "redis", "dvcbot.lua")
 # Called only by processes of the version before (a rolling upgrade runs them
 # on this library): this version calls the *_flat ones, and dialog_mark* where
 # library 17 and before called dialog_load* (the session read by a plain MGET),
-# and dialog_mark_idx* where library 21 and before called dialog_mark* (five keys).
+# and dialog_mark_idx* where library 22 and before called dialog_mark* (five keys).
 FOR_THE_VERSION_BEFORE = {"dialog_load_many", "outbox_commit_many", "dialog_load", "dialog_load_many_flat",
                           "dialog_mark", "dialog_mark_many_flat"}
 VERSION_LINE = re.compile(r"^local LIBRARY_VERSION = (\d+)$", re.M)
@@ -170,6 +170,36 @@ class RedisLibraryTest(unittest.TestCase):
             settle("tg:incgone", seq)
             self.assertEqual(r("EXISTS", "u:{tg:incgone}"), 0)
 
+    def test_a_settle_with_a_minid_trims_below_it_and_deletes_the_others(self):
+        # library 22: an odd number of arguments starts with the MINID; the
+        # entries below it go by XTRIM (their ids sent as ""), the others by
+        # XDEL, and every entry's od moves.
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-trim"
+        ids = [r("XADD", stream, "*", "t", str(i)) for i in range(6)]
+        for u in ("tr1", "tr2", "tr3"):
+            r("HSET", "u:{tg:%s}" % u, "ch", "telegram", "oq", "9", "od", "0")
+        r("CONFIG", "RESETSTAT")
+        # 0, 1 settled below the MINID (ids[2], in flight), 4 above it
+        self.assertEqual(r("FCALL", "outbox_settle", "4", stream, "u:{tg:tr1}", "u:{tg:tr2}", "u:{tg:tr3}",
+                           ids[2], "", "1", "", "1", ids[4], "1"), 3)
+        self.assertEqual([e[0] for e in r("XRANGE", stream, "-", "+")], [ids[2], ids[3], ids[5]])
+        self.assertEqual([r("HGET", "u:{tg:%s}" % u, "od") for u in ("tr1", "tr2", "tr3")], ["1", "1", "1"])
+        stats = r("INFO", "commandstats")
+        self.assertIn("cmdstat_xtrim:calls=1,", stats)
+        self.assertIn("cmdstat_xdel:calls=1,", stats)
+        # all below it: no XDEL
+        r("CONFIG", "RESETSTAT")
+        self.assertEqual(r("FCALL", "outbox_settle", "3", stream, "", "", ids[5] + "1", "", "0", "", "0"), 2)
+        self.assertEqual(r("XLEN", stream), 0)
+        self.assertNotIn("cmdstat_xdel:", r("INFO", "commandstats"))
+        # the layout of before (an even number): XDEL of each, as library 18
+        r("XADD", stream, "*", "t", "x")
+        before = r("XLEN", stream)
+        last = r("XRANGE", stream, "-", "+")[-1][0]
+        self.assertEqual(r("FCALL", "outbox_settle", "2", stream, "", last, "0"), 1)
+        self.assertEqual(r("XLEN", stream), before - 1)
+
     # ----- dialog_load: a user's TTLs renewed at most every `renew` seconds
 
     def load(self, user, now, mode="1", event=None, chat=None):
@@ -242,7 +272,7 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("EXISTS", "u:{wc:ren4}", "dd:{wc:ren4}"), 0)
 
     def test_marks_with_two_keys_answer_and_write_as_with_five(self):
-        # Library 22: dialog_mark_idx* get the index and the record alone and make the mark of
+        # Library 23: dialog_mark_idx* get the index and the record alone and make the mark of
         # before (dd:{u}:<id>), the session and refs:{} from the index's name when they need
         # them: the same replies and the same keys, fields and TTLs as dialog_mark* with five.
         self.loaded()

@@ -93,6 +93,22 @@ static void concatenation_skips_null_parts(void **state)
     assert_string_equal(key, "");
 }
 
+/* str_concat2 of measured parts writes what STR_CAT writes, at every size. */
+static void measured_parts_concatenate_as_str_concat_does(void **state)
+{
+    (void)state;
+    const char *as[] = {"", "s:", "refs:"}, *bs[] = {"", "{tg:123}", "{zl:4567890123456}"};
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++)
+            for (size_t cap = 0; cap < 32; cap++) {
+                char got[32] = "x", want[32] = "x";
+                size_t g = str_concat2(got, cap, as[i], strlen(as[i]), bs[j], strlen(bs[j]));
+                size_t w = STR_CAT(want, cap, as[i], bs[j]);
+                assert_int_equal(g, w);
+                assert_memory_equal(got, want, cap ? w + 1 : 1);
+            }
+}
+
 static void a_buf_takes_decimals_after_what_it_holds(void **state)
 {
     (void)state;
@@ -116,6 +132,7 @@ int main(void)
         cmocka_unit_test(what_does_not_fit_is_cut_and_terminated),
         cmocka_unit_test(concatenation_skips_null_parts),
         cmocka_unit_test(a_buf_takes_decimals_after_what_it_holds),
+        cmocka_unit_test(measured_parts_concatenate_as_str_concat_does),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
