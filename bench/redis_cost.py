@@ -204,10 +204,12 @@ def family(args):
 def loads_in(args):
     if args[0].upper() != b"FCALL":
         return 0
-    if args[1] in (b"dialog_load", b"dialog_mark"):
+    if args[1] in (b"dialog_load", b"dialog_mark", b"dialog_mark_idx"):
         return 1
     if args[1] in (b"dialog_load_many_flat", b"dialog_mark_many_flat"):
         return int(args[2]) // 5
+    if args[1] == b"dialog_mark_many_idx":   # two keys per load (library 23)
+        return int(args[2]) // 2
     if args[1] == b"dialog_load_many":
         # five keys per load (before refs:{} joined it, four of 15 strings)
         nkeys, strings = int(args[2]), len(args) - 3

@@ -32,11 +32,13 @@
 #define DEDUPE_IN_HAND "p"       /* the mark dialog_mark returns for one in hand */
 #define DEDUPE_IN_HAND_TTL_S 60
 #define DEDUPE_TRIM_EVERY 16
-/* dialog_mark's keys, the arguments shared by the loads of a loop turn
- * (sent once: fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
-#define LOAD_KEYS 5
+/* dialog_mark_idx's keys (the user's index and record: the function makes
+ * the others from the index's name when it needs them, library 23), the
+ * arguments shared by the loads of a loop turn (sent once:
+ * fcall_group_share), and keys + arguments (redis/dvcbot.lua). */
+#define LOAD_KEYS 2
 #define LOAD_SHARED 6
-#define LOAD_ARGS 18
+#define LOAD_ARGS 15
 
 struct user_queue {
     struct dialog_turn *head, *tail;
@@ -56,7 +58,7 @@ struct dialog *dialog_new(const struct dialog_deps *deps)
 {
     struct dialog *d = xcalloc(1, sizeof *d);
     d->deps = *deps;
-    d->loads = fcall_group_new(deps->store, "dialog_mark", "dialog_mark_many_flat", LOAD_KEYS, LOAD_ARGS, 0);
+    d->loads = fcall_group_new(deps->store, "dialog_mark_idx", "dialog_mark_many_idx", LOAD_KEYS, LOAD_ARGS, 0);
     fcall_group_share(d->loads, LOAD_SHARED);
     d->read_sessions = (struct store_deferred){.fn = read_sessions, .dropped = read_sessions_dropped, .ud = d};
     strmap_init(&d->users);
@@ -510,30 +512,28 @@ static const char *renewal(const struct dialog_turn *t)
 
 /* Marks the event (when it has an id) in the user's index dd:{user} (a
  * sorted set that erase-my-data deletes), renews the user's TTLs when due
- * in one call of the function dialog_mark (one command and one reply: a
+ * in one call of the function dialog_mark_idx (one command and one reply: a
  * MULTI of seven commands cost dvcbot some 20 000 instructions more per
  * message, in hiredis and our own records), then reads the session with a
  * plain MGET sent right after it (read_sessions: a GET inside the function
  * cost Redis more). The loads of one loop turn share one call,
- * dialog_mark_many_flat (fcall_group.h), and one MGET: each command costs
+ * dialog_mark_many_idx (fcall_group.h), and one MGET: each command costs
  * Redis some microseconds of its own.
  * That keeps a user's order: a user's next load is only made once the
  * previous turn has finished, its writes answered. A web chat page load
  * only reads the session. */
 static int send_load(struct dialog_turn *t)
 {
-    char ukey[128], xkey[128], rkey[128], ttl[16], now[24], uttl[16], sttl[16];
+    char ukey[128], xkey[128], ttl[16], now[24], uttl[16], sttl[16];
     char old[24], mark[24], live[24], renew[16];
     const struct config *cfg = t->deps->cfg;
     long long at = (long long)clock_now();
     const char *mode = renewal(t);
     char core[DIALOG_USER_KEY_MAX + 2]; /* "{<user>}" once for the keys dialog_user_redis_key makes */
     size_t clen = STR_CAT(core, sizeof core, "{", t->user_key, "}");
-    const char *skey = t->in->skey, *dkey = t->in->dedupe_key;
     str_concat2(t->in->skey, sizeof t->in->skey, "s:", 2, core, clen);
     str_concat2(ukey, sizeof ukey, "u:", 2, core, clen);
     str_concat2(xkey, sizeof xkey, "dd:", 3, core, clen);
-    str_concat2(rkey, sizeof rkey, "refs:", 5, core, clen);
     size_t dlen = str_concat2(t->in->dedupe_key, sizeof t->in->dedupe_key, "dd:", 3, core, clen);
     STR_CAT(t->in->dedupe_key + dlen, sizeof t->in->dedupe_key - dlen, ":", t->msg->event_id);
     str_udecimal(ttl, sizeof ttl, cfg->dedupe_ttl_s + DIALOG_TTL_RENEW_S);
@@ -548,7 +548,7 @@ static int send_load(struct dialog_turn *t)
     str_decimal(mark, sizeof mark, OUTBOX_MARK_SCORE(at, stored ? OUTBOX_MARK_IN_HAND : OUTBOX_MARK_DONE));
     str_decimal(live, sizeof live, OUTBOX_MARK_SCORE(at - DEDUPE_IN_HAND_TTL_S, OUTBOX_MARK_IN_HAND));
     const char *args[LOAD_ARGS] = {
-        dkey, xkey, ukey, skey, rkey,
+        xkey, ukey,
         live, now, ttl, uttl, sttl, renew,
         dedupes(t) ? "1" : "0", mark, t->msg->event_id, old, mode, bot_channel_name(t->msg->channel), t->msg->chat,
     };

@@ -14,8 +14,10 @@ from redisproc import RedisClient, RespError
 LIBRARY = os.path.join(ROOT, "redis", "dvcbot.lua")
 # Called only by processes of the version before (a rolling upgrade runs them
 # on this library): this version calls the *_flat ones, and dialog_mark* where
-# library 17 and before called dialog_load* (the session read by a plain MGET).
-FOR_THE_VERSION_BEFORE = {"dialog_load_many", "outbox_commit_many", "dialog_load", "dialog_load_many_flat"}
+# library 17 and before called dialog_load* (the session read by a plain MGET),
+# and dialog_mark_idx* where library 22 and before called dialog_mark* (five keys).
+FOR_THE_VERSION_BEFORE = {"dialog_load_many", "outbox_commit_many", "dialog_load", "dialog_load_many_flat",
+                          "dialog_mark", "dialog_mark_many_flat"}
 VERSION_LINE = re.compile(r"^local LIBRARY_VERSION = (\d+)$", re.M)
 
 
@@ -268,6 +270,61 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertGreater(r("TTL", "u:{%s}" % u), 990)
         self.assertEqual(self.load("wc:ren4", t, mode="0"), [None, None])
         self.assertEqual(r("EXISTS", "u:{wc:ren4}", "dd:{wc:ren4}"), 0)
+
+    def test_marks_with_two_keys_answer_and_write_as_with_five(self):
+        # Library 23: dialog_mark_idx* get the index and the record alone and make the mark of
+        # before (dd:{u}:<id>), the session and refs:{} from the index's name when they need
+        # them: the same replies and the same keys, fields and TTLs as dialog_mark* with five.
+        self.loaded()
+        r, t = self.redis, 1_800_000_000
+        shared = [str(-(4 * (t - 60) + 2)), str(t), "90000", "1000", "2000", "3600"]
+
+        def own(u, event, score, trim="", mode="1"):
+            return ["1", str(score), event, trim, mode, "telegram", u[3:]]
+
+        def both(u, event, score, trim="", mode="1"):
+            """the load by each function, on the user's copy a (five keys) and b (two)."""
+            out = []
+            for fn, v in (("dialog_mark_many_flat", "a"), ("dialog_mark_many_idx", "b")):
+                w = u + v
+                keys = ["dd:{%s}" % w, "u:{%s}" % w]
+                if v == "a":
+                    keys = ["dd:{%s}:%s" % (w, event)] + keys + ["s:{%s}" % w, "refs:{%s}" % w]
+                out.append(self.flat("FCALL", fn, len(keys), *keys, *shared, *own(w, event, score, trim, mode)))
+            return out
+
+        def state(w):
+            keys = ("u:{%s}", "refs:{%s}", "dd:{%s}", "s:{%s}")
+            return ([r("TTL", k % w) for k in keys], r("HGETALL", "u:{%s}" % w),
+                    r("ZRANGE", "dd:{%s}" % w, "0", "-1", "WITHSCORES"))
+
+        for v in "ab":
+            w = "tg:mk1" + v
+            r("SADD", "refs:{%s}" % w, "sub:X")
+            r("SET", "s:{%s}" % w, "{}")
+            r("ZADD", "dd:{%s}" % w, str(t - 100), "old")          # a mark of before both schemes
+            r("SET", "dd:{%s}:old" % w, "1")                        # done
+            r("ZADD", "dd:{%s}" % w, str(-(4 * (t - 200_000))), "gone")   # to be trimmed
+        inhand = -(4 * t + 2)
+        cases = [("e1", inhand, "", "1"), ("e1", inhand, "", "1"), ("old", inhand, "", "1"),
+                 ("e2", inhand, str(t - 90_000), "1"), ("e3", inhand, "", "2")]
+        replies = []
+        for event, score, trim, mode in cases:
+            a, b = both("tg:mk1", event, score, trim, mode)
+            self.assertEqual(a, b)
+            replies.append(a)
+            sa, sb = state("tg:mk1a"), state("tg:mk1b")
+            self.assertEqual(sa[0], sb[0])
+            self.assertEqual(sa[1][:4], ["ch", "telegram", "chat", "mk1a"])
+            self.assertEqual(sb[1][:4], ["ch", "telegram", "chat", "mk1b"])
+            self.assertEqual(sa[1][4:], sb[1][4:])
+            self.assertEqual(sa[2], sb[2])
+        self.assertEqual(replies, [[1, None], [1, "p"], [1, "1"], [1, None], [1, None]])
+        self.assertTrue(all(x > 990 for x in state("tg:mk1b")[0]), state("tg:mk1b"))
+        self.assertNotIn("gone", state("tg:mk1b")[2])
+        out = self.flat("FCALL", "dialog_mark_idx", 2, "dd:{tg:mk1b}", "u:{tg:mk1b}", *shared,
+                        *own("tg:mk1b", "e1", inhand))
+        self.assertEqual(out, ["p"])
 
     def test_a_commit_writes_its_numbers_as_text_and_no_empty_reply_ref(self):
         self.loaded()
