@@ -1123,7 +1123,13 @@ end
 -- The latest seen of a record whose TTLs are due: now - renew (args[2] -
 -- args[6]), in decimal (tonumber is a strtod, ~1 100 instructions: the loads
 -- of one FCALL share this one, and compare it with seen as text, dec_lt).
-local function renew_due(args) return sformat('%d', tonum(args[2]) - tonum(args[6])) end
+-- The loads of the same second share the last one made (library 24).
+local due_now, due_renew, due_last
+local function renew_due(args)
+  if args[2] ~= due_now or args[6] ~= due_renew then
+    due_now, due_renew, due_last = args[2], args[6], sformat('%d', tonum(args[2]) - tonum(args[6])) end
+  return due_last
+end
 
 -- Whether the load renews the user's TTLs: mode '2' always, '1' when the
 -- record's seen is renew seconds old or more (at most due, renew_due above).
@@ -1391,6 +1397,9 @@ local function outbox_commit_counted(keys, args, k, a, n, out, o)
   return out
 end
 
+-- The kept reply's TTL: the dedupe 'i:<ttl>' of the last kept commit and its
+-- TTL (the same for every commit of a process: no string.sub each time).
+local kept_dedupe, kept_ttl
 local function outbox_commit(keys, args, k, a, n, out, o)
   n = n or tonum(args[a + 7])
   out, o = out or {}, o or 0
@@ -1423,10 +1432,13 @@ local function outbox_commit(keys, args, k, a, n, out, o)
   -- commit whose XADD fails leaves no kept reply behind (library 18)
   if keep then
     local b = args[a + 9]
-    rcall('SET', keys[k + 1] .. ':r', sformat('%d:', #b) .. b .. args[a + 8], 'EX', ssub(args[a + 1], 3)) end
+    if args[a + 1] ~= kept_dedupe then kept_dedupe, kept_ttl = args[a + 1], ssub(args[a + 1], 3) end
+    rcall('SET', keys[k + 1] .. ':r', seq_text(#b) .. ':' .. b .. args[a + 8], 'EX', kept_ttl) end
   if has == 1 then
     local oq = seq   -- q + n
-    if keep then rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', seq_text(q + 1))
+    if keep then
+      if f[3] == args[4] then rcall('HSET', keys[k + 3], 'oq', oq, 'od', seq_text(q + 1))
+      else rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', seq_text(q + 1)) end
     elseif f[3] == args[4] then rcall('HSET', keys[k + 3], 'oq', oq)
     elseif f[1] then rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4])
     else rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', '0') end end
