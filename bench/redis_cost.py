@@ -249,21 +249,35 @@ def unflat(reply):
     return out
 
 
+def trims(args):
+    """A settle of library 22 and after with a MINID first (an odd number of arguments)."""
+    return (len(args) - 3 - int(args[2])) % 2 == 1
+
+
 class IdMap:
     """Capture ids of the outbox streams -> ids the replay's commits made. Ids
     grow within a stream, and every entry of the window is settled in it, so
-    the i-th id settled (sorted) is the i-th id added."""
+    the i-th id settled (sorted) is the i-th id added.
+    A settle with a MINID (library 22, src/outbox_ledger.c) names the entries
+    below it "": its entries are found by user record and seq instead (the
+    replay's commits give the same seqs), and its MINID is made as the ledger
+    would in the replay: the oldest id made in the window and not settled (or
+    past the last), the ids below it sent as ""."""
 
     def __init__(self, window):
         self.capture = {}
         for _, a in window:
-            if is_settle(a):
+            if is_settle(a) and not trims(a):
                 nkeys = int(a[2])
                 ids = a[3 + nkeys::2]
                 self.capture.setdefault(a[3], []).extend(ids)
         self.rank = {k: {i: n for n, i in enumerate(sorted(set(v), key=self._key))}
                      for k, v in self.capture.items()}
         self.made = {}
+        self.byseq = {}     # (stream, record, seq) -> id made
+        self.settled = {}   # stream -> ids settled (trim form)
+        self.oldest = {}    # stream -> index in made of the oldest not settled
+        self.unknown = 0    # trim-form entries not found by record and seq
 
     @staticmethod
     def _key(i):
@@ -283,11 +297,19 @@ class IdMap:
         replies = [reply] if args[1] == b"outbox_commit" else reply
         if not isinstance(replies, list):
             return
-        for stream, r in zip(streams, replies):
+        recs = [args[3 + k + 2] for k in range(0, nkeys, 3)] if nkeys % 3 == 0 else [b""] * len(streams)
+        for stream, rec, r in zip(streams, recs, replies):
             if isinstance(r, list):
-                self.made.setdefault(stream, []).extend(x for x in r[4:] if isinstance(x, bytes))
+                ids = [x for x in r[4:] if isinstance(x, bytes)]
+                self.made.setdefault(stream, []).extend(x for x in ids if x != b"k")
+                if len(r) >= 4 and r[3] == 1:
+                    for i, x in enumerate(r[4:]):
+                        if x != b"k":
+                            self.byseq[(stream, rec, str(r[2] + i + 1).encode())] = x
 
     def settle(self, args):
+        if trims(args):
+            return self.settle_trim(args)
         nkeys = int(args[2])
         stream = args[3]
         out = list(args)
@@ -296,6 +318,35 @@ class IdMap:
             n = rank.get(args[p])
             if n is not None and n < len(made):
                 out[p] = made[n]
+        return out
+
+
+    def settle_trim(self, args):
+        nkeys, stream = int(args[2]), args[3]
+        made, done = self.made.get(stream, []), self.settled.setdefault(stream, set())
+        pairs = []
+        for j, p in enumerate(range(4 + nkeys, len(args), 2)):
+            rid = self.byseq.get((stream, args[4 + j], args[p + 1]))
+            if rid is None:
+                self.unknown += 1
+                rid = args[p]
+            done.add(rid)
+            pairs.append([rid, args[p + 1]])
+        at = self.oldest.get(stream, 0)
+        while at < len(made) and made[at] in done:
+            at += 1
+        self.oldest[stream] = at
+        if at < len(made):
+            minid = made[at]
+        elif made:
+            ms, _, sq = made[-1].partition(b"-")
+            minid = ms + b"-" + str(int(sq) + 1).encode()
+        else:
+            minid = args[3 + nkeys]
+        low = self._key(minid)
+        out = list(args[:3 + nkeys]) + [minid]
+        for rid, seq in pairs:
+            out += [b"" if rid == b"" or self._key(rid) < low else rid, seq]
         return out
 
 
@@ -479,6 +530,8 @@ def main():
     ap.add_argument("--library", metavar="FILE", help="with --from: load this library instead of the captured one")
     ap.add_argument("--rename", action="append", default=[], metavar="FN=FN2",
                     help="with --from: the window's FCALLs of FN call FN2")
+    ap.add_argument("--callgrind", metavar="FILE", help="with --from: keep the replay's callgrind output there")
+    ap.add_argument("--total", action="store_true", help="the total alone (no second replay for the families)")
     args = ap.parse_args()
     webhook.need_load_tools(valgrind=True)
     tmp = tempfile.mkdtemp(prefix="dvcbot-rcost-")
@@ -506,6 +559,10 @@ def main():
         print(f"redis: {total / updates:,.0f} instructions per update ({updates} updates, "
               f"{len(window)} commands; dvcbot counted {handled:.0f})")
         print(f"  (event loop {loop:,}, less the timer {cron:,})")
+        if args.callgrind:
+            shutil.copy(out, args.callgrind)
+        if args.total:
+            return
         fam = families(callgrind_replay(tmp, seed, window, slowlog=True)[1])
         all_us = sum(us for _, us in fam.values()) or 1
         print("by family: calls per update, share of command time, ~instructions per update:")

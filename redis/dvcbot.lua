@@ -18,7 +18,7 @@
 -- up to its own (src/redis_library.c reads the line below), so an old
 -- process reconnecting during a rolling upgrade does not put its library
 -- back over a newer one.
-local LIBRARY_VERSION = 23
+local LIBRARY_VERSION = 24
 
 -- The version above (no keys, no arguments; writes nothing).
 -- (redis_library)
@@ -1014,6 +1014,33 @@ local function bind()
   end
 end
 
+-- Seqs (od, oq, a settle's seq) between text and number without tonumber
+-- (Lua's tonumber converts twice, each a strtod: ~900 instructions) or
+-- string.format (~800): the conversions made lately are kept, by text (a
+-- Lua string is hashed once, when made: a look-up is a few dozen
+-- instructions) and by number, at most NUMS_KEPT each, then the table
+-- starts again. The seqs of a user grow, but the users' overlap (library 24).
+local NUMS_KEPT = 4096
+local num_of, num_of_n, text_of, text_of_n = {}, 0, {}, 0
+local function seq_number(s)   -- tonumber(s)
+  local n = num_of[s]
+  if n then return n end
+  n = tonum(s)
+  if n then
+    if num_of_n >= NUMS_KEPT then num_of, num_of_n = {}, 0 end
+    num_of[s], num_of_n = n, num_of_n + 1 end
+  return n
+end
+local function seq_text(n)   -- string.format('%d', n)
+  local t = text_of[n]
+  if t then return t end
+  t = sformat('%d', n)
+  if n == n then   -- not NaN (no table key)
+    if text_of_n >= NUMS_KEPT then text_of, text_of_n = {}, 0 end
+    text_of[n], text_of_n = t, text_of_n + 1 end
+  return t
+end
+
 -- ===== Event marks (dialog.h): a redelivered event is recognised =====
 -- An event's mark is a member of the user's index dd:{<user>} (a sorted
 -- set): the event id, scored -(4 x the unix time it was marked + its state)
@@ -1096,7 +1123,13 @@ end
 -- The latest seen of a record whose TTLs are due: now - renew (args[2] -
 -- args[6]), in decimal (tonumber is a strtod, ~1 100 instructions: the loads
 -- of one FCALL share this one, and compare it with seen as text, dec_lt).
-local function renew_due(args) return sformat('%d', tonum(args[2]) - tonum(args[6])) end
+-- The loads of the same second share the last one made (library 24).
+local due_now, due_renew, due_last
+local function renew_due(args)
+  if args[2] ~= due_now or args[6] ~= due_renew then
+    due_now, due_renew, due_last = args[2], args[6], sformat('%d', tonum(args[2]) - tonum(args[6])) end
+  return due_last
+end
 
 -- Whether the load renews the user's TTLs: mode '2' always, '1' when the
 -- record's seen is renew seconds old or more (at most due, renew_due above).
@@ -1338,7 +1371,7 @@ local function outbox_commit_counted(keys, args, k, a, n, out, o)
   out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
   local user, ref = has == 1 and args[a + 6] or '', args[a + 5]
   for i = 1, n do
-    local seq = has == 1 and sformat('%d', q + i) or '0'
+    local seq = has == 1 and seq_text(q + i) or '0'
     local id
     if ref == '' then
       id = rpcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
@@ -1364,6 +1397,9 @@ local function outbox_commit_counted(keys, args, k, a, n, out, o)
   return out
 end
 
+-- The kept reply's TTL: the dedupe 'i:<ttl>' of the last kept commit and its
+-- TTL (the same for every commit of a process: no string.sub each time).
+local kept_dedupe, kept_ttl
 local function outbox_commit(keys, args, k, a, n, out, o)
   n = n or tonum(args[a + 7])
   out, o = out or {}, o or 0
@@ -1372,7 +1408,7 @@ local function outbox_commit(keys, args, k, a, n, out, o)
   local q, gated, has = 0, 0, 0
   local f = n > 0 and rcall('HMGET', keys[k + 3], 'oq', 'od', 'oo', 'ch') or {}
   if f[4] then
-    q = tonum(f[1]) or 0
+    q = seq_number(f[1]) or 0
     if not (args[5] == '1' and f[3] == args[4]) and dec_lt(f[2] or '0', f[1] or '0') then gated = 1 end
     has = 1 end
   out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 1, gated, q, has
@@ -1380,7 +1416,7 @@ local function outbox_commit(keys, args, k, a, n, out, o)
   local keep = ask and (has == 0 or not dec_lt(f[2] or '0', f[1] or '0'))
   local seq, id
   for i = 1, n do
-    seq = has == 1 and sformat('%d', q + i) or '0'
+    seq = has == 1 and seq_text(q + i) or '0'
     if i == 1 and keep then id = 'k'
     elseif ref == '' then
       id = rpcall('XADD', args[1], '*', 'u', user, 'c', args[a + 4], 'q', seq,
@@ -1396,10 +1432,13 @@ local function outbox_commit(keys, args, k, a, n, out, o)
   -- commit whose XADD fails leaves no kept reply behind (library 18)
   if keep then
     local b = args[a + 9]
-    rcall('SET', keys[k + 1] .. ':r', sformat('%d:', #b) .. b .. args[a + 8], 'EX', ssub(args[a + 1], 3)) end
+    if args[a + 1] ~= kept_dedupe then kept_dedupe, kept_ttl = args[a + 1], ssub(args[a + 1], 3) end
+    rcall('SET', keys[k + 1] .. ':r', seq_text(#b) .. ':' .. b .. args[a + 8], 'EX', kept_ttl) end
   if has == 1 then
     local oq = seq   -- q + n
-    if keep then rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', sformat('%d', q + 1))
+    if keep then
+      if f[3] == args[4] then rcall('HSET', keys[k + 3], 'oq', oq, 'od', seq_text(q + 1))
+      else rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', seq_text(q + 1)) end
     elseif f[3] == args[4] then rcall('HSET', keys[k + 3], 'oq', oq)
     elseif f[1] then rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4])
     else rcall('HSET', keys[k + 3], 'oq', oq, 'oo', args[4], 'od', '0') end end
@@ -1498,7 +1537,7 @@ end)
 -- left as it was, or not made). od not a whole number (HINCRBY refuses it):
 -- read and compared as text, as before.
 local function settle_od(rec, s)
-  local n = tonum(s)
+  local n = seq_number(s)
   local r = n and rpcall('HINCRBY', rec, 'od', '1')
   if r == n and n > 1 then return end   -- od was s - 1
   if ltype(r) ~= 'number' then

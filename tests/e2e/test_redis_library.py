@@ -170,6 +170,64 @@ class RedisLibraryTest(unittest.TestCase):
             settle("tg:incgone", seq)
             self.assertEqual(r("EXISTS", "u:{tg:incgone}"), 0)
 
+    def test_seqs_past_the_kept_conversions_read_and_write_as_before(self):
+        # library 24: seqs go between text and number through tables of the
+        # conversions made lately (NUMS_KEPT = 4096 each, then started again):
+        # past the tables' size, after they start again, and for texts that
+        # are not as C writes them, od and oq come out as tonumber and
+        # string.format made them (library 23). No behaviour changed: this
+        # passes on 23 too, and fails with the tables' restart or a look-up
+        # broken.
+        self.loaded()
+        r, stream = self.redis, "outbox:telegram:lib-seqs"
+        rec = "u:{tg:seqs}"
+        r("HSET", rec, "ch", "telegram", "oq", "5000", "od", "0")
+        last = 4400
+        for seq in range(1, last + 1):
+            eid = r("XADD", stream, "*", "t", "x")
+            r("FCALL", "outbox_settle", "2", stream, rec, eid, str(seq))
+        self.assertEqual(r("HGET", rec, "od"), str(last))
+        for seq, od in (("5", str(last)), ("0%d" % (last + 1), str(last + 1)), (str(last + 3), str(last + 3)),
+                        ("2", str(last + 3))):
+            eid = r("XADD", stream, "*", "t", "x")
+            r("FCALL", "outbox_settle", "2", stream, rec, eid, seq)
+            self.assertEqual(r("HGET", rec, "od"), od, seq)
+        # kept commits (i:) read oq and write the seqs, oq and od as text
+        for i, oq in enumerate(("4403", "4403", "17", "4113", "4098", "1e3")):
+            user = "tg:seqk%d" % i
+            r("HSET", "u:{%s}" % user, "ch", "telegram", "oq", oq, "od", oq)
+            reply = r("FCALL", "outbox_commit", "3", "dd:{%s}:e%d" % (user, i), "s:{%s}" % user, "u:{%s}" % user,
+                      stream, "-5", "60", "lib-seqs", "1", "i:60", "k", "", "c", "", "u", "2", "a", "", "b", "")
+            q = int(float(oq))
+            self.assertEqual(reply[2], q)
+            self.assertEqual(reply[4], "k")
+            self.assertEqual(r("HMGET", "u:{%s}" % user, "oq", "od"), [str(q + 2), str(q + 1)])
+            self.assertEqual(r("XRANGE", stream, reply[5], reply[5])[0][1][5], str(q + 2))
+
+    def test_what_the_last_call_left_kept_is_not_reused_for_another(self):
+        # library 24 keeps the kept reply's TTL of the last 'i:<ttl>' and the
+        # renewal's due time of the last (now, renew): a commit of another TTL
+        # and a load of another renew (the same now) are not answered from them.
+        self.loaded()
+        r, stream, t = self.redis, "outbox:telegram:lib-last", 1_800_000_000
+        for i, ttl in enumerate(("60", "600", "60")):
+            user = "tg:last%d" % i
+            r("HSET", "u:{%s}" % user, "ch", "telegram", "oq", "3", "od", "3")
+            r("FCALL", "outbox_commit", "3", "dd:{%s}:e" % user, "s:{%s}" % user, "u:{%s}" % user,
+              stream, "-5", "60", "lib-last", "1", "i:" + ttl, "k", "", "c", "", "u", "1", "hi", "B")
+            self.assertEqual(r("GET", "dd:{%s}:e:r" % user), "1:Bhi")
+            self.assertTrue(int(ttl) - 5 < r("TTL", "dd:{%s}:e:r" % user) <= int(ttl), ttl)
+        # seen 100 s back: due with renew 60, not with renew 3600 (the same now)
+        for renew, renewed in (("60", True), ("3600", False), ("60", True)):
+            user = "tg:lastd" + renew + str(renewed)
+            r("DEL", "u:{%s}" % user)
+            r("HSET", "u:{%s}" % user, "seen", str(t - 100))
+            r("EXPIRE", "u:{%s}" % user, 50)
+            shared = [str(-(4 * (t - 60) + 2)), str(t), "90000", "1000", "2000", renew]
+            r("FCALL", "dialog_mark_idx", 2, "dd:{%s}" % user, "u:{%s}" % user, *shared,
+              "1", str(-(4 * t + 2)), "e1", "", "1", "telegram", "c")
+            self.assertEqual(r("TTL", "u:{%s}" % user) > 900, renewed, renew)
+
     def test_a_settle_with_a_minid_trims_below_it_and_deletes_the_others(self):
         # library 22: an odd number of arguments starts with the MINID; the
         # entries below it go by XTRIM (their ids sent as ""), the others by
