@@ -2,6 +2,7 @@
 #include "dvcbot/stats.h"
 #include "dvcbot/buf.h"
 #include "dvcbot/clock.h"
+#include "dvcbot/dict.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
 #include "dvcbot/metrics.h"
@@ -28,6 +29,7 @@
 #define K_NAMES "{stats}:commune_names"
 #define K_MISC "{stats}:misc"
 #define COMMUNE_KEY_MAX 128
+#define STATS_INTENTS_KEPT 1024 /* intent ids kept between flushes, at most */
 
 struct stats {
     struct store *store;
@@ -35,7 +37,12 @@ struct stats {
     const struct catalog *cat;
     /* Typed messages counted during this loop turn, written at its end in
      * a few commands (store_defer) instead of three or four per message. */
-    struct strmap intents_due;     /* intent id → count (uintptr_t) */
+    /* intent id → count (v.i). Entries stay after a flush (count 0), so a
+     * turn's count neither copies the id nor makes the table again; the ids
+     * counted since the flush (the table's own copies) are in due_ids. */
+    struct dict intents_due;
+    const char **due_ids;
+    size_t n_due_ids, cap_due_ids;
     unsigned long msgs_due, khac_due;
     struct store_deferred flush;
 };
@@ -50,7 +57,7 @@ struct stats *stats_new(struct store *store, const struct config *cfg, const str
     st->store = store;
     st->cfg = cfg;
     st->cat = cat;
-    strmap_init(&st->intents_due);
+    dict_init(&st->intents_due, NULL);
     st->flush = (struct store_deferred){.fn = flush_counts, .ud = st};
     static const double secs[] = {30, 60, 120, 180, 300, 450, 600, 900, 1800, 3600};
     metrics_declare("dvcbot_flows_total", METRIC_COUNTER,
@@ -68,7 +75,8 @@ void stats_close(struct stats *st)
 {
     if (!st)
         return;
-    strmap_free(&st->intents_due);
+    dict_free(&st->intents_due);
+    free(st->due_ids);
     free(st);
 }
 
@@ -107,17 +115,18 @@ void stats_commune_key(const char *commune, char *out, size_t cap)
 static void flush_counts(void *ud)
 {
     struct stats *st = ud;
-    size_t pos = 0;
-    const char *id;
-    void *v;
-    while (strmap_next(&st->intents_due, &pos, &id, &v)) {
+    for (size_t i = 0; i < st->n_due_ids; i++) {
+        const char *id = st->due_ids[i];
+        struct dict_entry *e = dict_find(&st->intents_due, id, strlen(id));
         char num[24];
-        str_udecimal(num, sizeof num, (uintptr_t)v);
+        str_udecimal(num, sizeof num, (uint64_t)e->v.i);
+        e->v.i = 0;
         const char *argv[] = {"HINCRBY", K_INTENTS, id, num}; /* no format string to read */
         sent(store_command_argv(st->store, on_written, NULL, 4, argv, NULL), "intent");
     }
-    strmap_free(&st->intents_due);
-    strmap_init(&st->intents_due);
+    st->n_due_ids = 0;
+    if (st->intents_due.len > STATS_INTENTS_KEPT) /* ids are the catalog's: this is a bound, not a case */
+        dict_free(&st->intents_due);
     const char *fields[] = {"msg", "msg_khac"};
     const unsigned long amounts[] = {st->msgs_due, st->khac_due};
     stats_day_add(st->store, 2, fields, amounts);
@@ -126,8 +135,15 @@ static void flush_counts(void *ud)
 
 void stats_intent(struct stats *st, const char *intent_id)
 {
-    uintptr_t n = (uintptr_t)strmap_get(&st->intents_due, intent_id);
-    strmap_put(&st->intents_due, intent_id, (void *)(n + 1));
+    bool added;
+    struct dict_entry *e = dict_add(&st->intents_due, intent_id, strlen(intent_id), &added);
+    if (e->v.i++ == 0) { /* first since the flush */
+        if (st->n_due_ids == st->cap_due_ids) {
+            st->cap_due_ids = st->cap_due_ids ? 2 * st->cap_due_ids : 16;
+            st->due_ids = xrealloc(st->due_ids, st->cap_due_ids * sizeof *st->due_ids);
+        }
+        st->due_ids[st->n_due_ids++] = e->key; /* the table's copy: entries stay until a flush */
+    }
     st->msgs_due++;
     if (strcmp(intent_id, "khac") == 0)
         st->khac_due++;
