@@ -42,25 +42,12 @@ void buf_reserve(struct buf *b, size_t extra)
     b->cap = cap;
 }
 
-void buf_append(struct buf *b, const void *data, size_t len)
+void buf_append_grow(struct buf *b, const void *data, size_t len)
 {
     buf_reserve(b, len);
     if (len)
         memcpy(b->data + b->len, data, len);
     b->len += len;
-    b->data[b->len] = '\0';
-}
-
-void buf_puts(struct buf *b, const char *s)
-{
-    buf_append(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-    if (b->len + 2 > b->cap)
-        buf_reserve(b, 1);
-    b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
 

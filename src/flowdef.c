@@ -504,6 +504,7 @@ struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn repo
     struct flow_set *set = xcalloc(1, sizeof *set);
     strmap_init(&set->command_of);
     strmap_init(&set->correction_words);
+    strmap_init(&set->by_id);
     struct checker c = {.pb = {.report = report, .ud = ud}, .set = set};
     size_t procs = 0;
     flowdef_parse_shared(&c, set, catalog_extra(cat, FLOW_EXTRA));
@@ -524,6 +525,9 @@ struct flow_set *flow_set_load(const struct catalog *cat, catalog_report_fn repo
         flow_set_free(set);
         return NULL;
     }
+    for (size_t i = 0; i < set->n; i++)
+        if (!strmap_has(&set->by_id, set->defs[i].in->id))
+            strmap_put(&set->by_id, set->defs[i].in->id, &set->defs[i]);
     return set;
 }
 
@@ -547,15 +551,15 @@ void flow_set_free(struct flow_set *set)
             free(set->words[k][i]);
     strmap_free(&set->command_of);
     strmap_free(&set->correction_words);
+    strmap_free(&set->by_id);
     free(set);
 }
 
+/* By the id map (a look-up, not a strcmp per procedure: note_request asks
+ * once a turn). */
 const struct flow_def *flow_set_find(const struct flow_set *set, const char *procedure_id)
 {
-    for (size_t i = 0; i < set->n; i++)
-        if (strcmp(set->defs[i].in->id, procedure_id) == 0)
-            return &set->defs[i];
-    return NULL;
+    return strmap_get(&set->by_id, procedure_id);
 }
 
 size_t flow_set_size(const struct flow_set *set)

@@ -4,6 +4,7 @@
 #include "dvcbot/file.h"
 #include "dvcbot/log.h"
 #include "dvcbot/mem.h"
+#include "dvcbot/strmap.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,7 @@ struct tpl {
 struct tpl_set {
     struct tpl *items; /* sorted by name */
     size_t n, cap;
+    struct strmap named;   /* name → its item, made once sorted (find) */
 };
 
 /* ===== Loading ===== */
@@ -109,6 +111,7 @@ struct tpl_set *tpl_set_load(const char *dir, char **err)
         return NULL;
     }
     struct tpl_set *set = xcalloc(1, sizeof *set);
+    strmap_init(&set->named);
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (load_one(set, dir, de->d_name, err) != 0) {
@@ -120,6 +123,8 @@ struct tpl_set *tpl_set_load(const char *dir, char **err)
     closedir(d);
     if (set->n)
         qsort(set->items, set->n, sizeof *set->items, by_name);
+    for (size_t i = 0; i < set->n; i++) /* names are file names: one item each */
+        strmap_put(&set->named, set->items[i].name, &set->items[i]);
     return set;
 }
 
@@ -134,16 +139,15 @@ void tpl_set_free(struct tpl_set *set)
         free(set->items[i].buttons);
     }
     free(set->items);
+    strmap_free(&set->named);
     free(set);
 }
 
+/* A look-up in the name map (a name of TPL_NAME_MAX bytes or more is in it
+ * no more than it was in the sorted items). */
 static const struct tpl *find(const struct tpl_set *set, const char *name)
 {
-    struct tpl key;
-    if (strlen(name) >= TPL_NAME_MAX || !set || !set->n)
-        return NULL;
-    strcpy(key.name, name);
-    return bsearch(&key, set->items, set->n, sizeof *set->items, by_name);
+    return set ? strmap_get(&set->named, name) : NULL;
 }
 
 bool tpl_exists(const struct tpl_set *set, const char *name)

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 /* The first allocation: most buffers (a reply, a JSON body, a Redis key)
  * fit in it, so they grow by doubling from here at most once or twice. */
@@ -24,9 +25,32 @@ void buf_free(struct buf *b);
 /* Keeps the allocation, sets len to 0. */
 void buf_reset(struct buf *b);
 void buf_reserve(struct buf *b, size_t extra);
-void buf_append(struct buf *b, const void *data, size_t len);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+/* buf_append when the bytes do not fit yet: grows the buffer first. */
+void buf_append_grow(struct buf *b, const void *data, size_t len);
+
+/* Appends len bytes. Inline: a write that fits (most do) is a copy, and a
+ * string literal's length (buf_puts) is known when compiling. */
+static inline void buf_append(struct buf *b, const void *data, size_t len)
+{
+    if (b->cap - b->len <= len) { /* also when nothing is allocated (cap 0) */
+        buf_append_grow(b, data, len);
+        return;
+    }
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+static inline void buf_puts(struct buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+static inline void buf_putc(struct buf *b, char c)
+{
+    buf_append(b, &c, 1);
+}
 /* The decimal form of v, without printf (strfmt.h). */
 void buf_put_udecimal(struct buf *b, unsigned long long v);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -20,6 +20,7 @@
 struct flow_set {
     struct flow_def *defs;
     size_t n;
+    struct strmap by_id;         /* procedure id → its def (the first of an id) */
     char *words[FLOW_CMD_COUNT][MAX_WORDS]; /* folded command words */
     size_t n_words[FLOW_CMD_COUNT];
     struct strmap command_of;    /* folded word → its command (the first list naming it) */

@@ -9,6 +9,7 @@
 #define DVCBOT_STRFMT_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* The decimal form of v. cap >= 21 always fits. */
 size_t str_decimal(char *out, size_t cap, long long v);
@@ -18,9 +19,38 @@ size_t str_concat(char *out, size_t cap, const char *const *parts, size_t n);
 /* a[0..alen) then b[0..blen), cut as str_concat cuts: for parts already
  * measured (a key's prefix and a part shared by several keys). */
 size_t str_concat2(char *out, size_t cap, const char *a, size_t alen, const char *b, size_t blen);
+
+#define STR_CAT_INLINE_MAX 8
+/* str_concat, inline for STR_CAT: a result that fits (the usual case) is
+ * measured and copied here, where n and a string literal's length are known
+ * when compiling (its strlen and memcpy become constants and moves); one
+ * that would be cut goes to str_concat. The same result either way. */
+static inline size_t str_concat_inline(char *out, size_t cap, const char *const *parts, size_t n)
+{
+    size_t lens[STR_CAT_INLINE_MAX], total = 0;
+    if (n > STR_CAT_INLINE_MAX)
+        return str_concat(out, cap, parts, n);
+#pragma GCC unroll 8
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = parts[i] ? strlen(parts[i]) : 0;
+        total += lens[i];
+    }
+    if (total >= cap)
+        return str_concat(out, cap, parts, n);
+    char *p = out;
+#pragma GCC unroll 8
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i])
+            memcpy(p, parts[i], lens[i]);
+        p += lens[i];
+    }
+    *p = '\0';
+    return (size_t)(p - out);
+}
+
 /* str_concat of the arguments (NULL ones skipped). */
 #define STR_CAT(out, cap, ...) \
-    str_concat((out), (cap), (const char *const[]){__VA_ARGS__}, \
-               sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+    str_concat_inline((out), (cap), (const char *const[]){__VA_ARGS__}, \
+                      sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 #endif
