@@ -292,7 +292,7 @@ class IdMap:
             streams = [args[3 + nkeys]] * (nkeys // 3)
         else:  # the version before: the stream the fourth of 4 keys
             streams = [args[3 + k] for k in range(3, nkeys, 4)]
-        if args[1] == b"outbox_commit_many_flat":
+        if args[1].startswith(b"outbox_commit_many_flat"):   # and a prototype's _flat2
             reply = unflat(reply)
         replies = [reply] if args[1] == b"outbox_commit" else reply
         if not isinstance(replies, list):

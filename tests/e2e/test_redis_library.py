@@ -522,6 +522,55 @@ class RedisLibraryTest(unittest.TestCase):
         self.assertEqual(r("EXISTS", "s:{tg:fl6}"), 0)         # the failed one wrote nothing
         self.assertEqual(r("GET", "s:{tg:fl7}"), "{}")
 
+    def test_a_grouped_commit_of_one_reply_writes_as_a_commit_alone(self):
+        # Library 25: outbox_commit_many_flat takes a commit of one reply with dedupe 1 and no
+        # reply_ref by commit_one; each case's copy a goes through outbox_commit (the general
+        # path), copy b through the group, with the same arguments: the same reply (less the
+        # id), record, session, mark and entry, or the same error and nothing written. No
+        # behaviour changed: passes on library 24; fails with commit_one broken (e.g. the seq,
+        # the gate, the take-back or the session op).
+        self.loaded()
+        r, t = self.redis, 1_800_000_000
+        inhand, done = str(-(4 * t + 2)), str(-(4 * (t + 5) + 1))
+        records = {
+            "same": ["ch", "telegram", "oq", "7", "od", "7", "oo", "w1"],
+            "behind": ["ch", "telegram", "oq", "7", "od", "5", "oo", "w1"],
+            "other": ["ch", "telegram", "oq", "7", "od", "5", "oo", "w2"],
+            "first": ["ch", "telegram"],
+            "none": None,
+            "oqonly": ["ch", "telegram", "oq", "0"],
+        }
+        cases = [(rec, op, trust, bad) for rec in records for op in ("k", "s", "d") for trust in ("1", "0")
+                 for bad in (False,)] + [(rec, "s", "1", True) for rec in ("same", "first", "none")]
+        for n, (rec, op, trust, bad) in enumerate(cases):
+            with self.subTest(rec=rec, op=op, trust=trust, bad=bad):
+                seen = []
+                for v in "ab":
+                    u = "tg:one%d%s" % (n, v)
+                    stream = "outbox:telegram:lib-one%d%s" % (n, v)
+                    if records[rec]:
+                        r("HSET", "u:{%s}" % u, *records[rec])
+                    r("SET", "s:{%s}" % u, "old")
+                    r("ZADD", "dd:{%s}" % u, inhand, "e1")
+                    if bad:
+                        r("SET", stream, "not a stream")
+                    keys = ["dd:{%s}:e1" % u, "s:{%s}" % u, "u:{%s}" % u]
+                    shared = [stream, done, "60", "w1", trust]
+                    own = ["1", op, "{\"v\":1}" if op == "s" else "", "chat9", "", "tg:one", "1", "hi", "B"]
+                    if v == "a":
+                        out = self.flat("FCALL", "outbox_commit", 3, *keys, *shared, *own)
+                    else:
+                        out = self.flat("FCALL", "outbox_commit_many_flat", 3, *keys, *shared, str(len(own)), *own)
+                        out = out if isinstance(out[0], RespError) else out[1:]
+                    if isinstance(out, RespError) or isinstance(out[0], RespError):
+                        reply, entry = "error", None
+                    else:
+                        reply, entry = out[:4], r("XRANGE", stream, "-", "+")[0][1]
+                    seen.append((reply, entry, r("HGETALL", "u:{%s}" % u), r("GET", "s:{%s}" % u),
+                                 r("TTL", "s:{%s}" % u) > 0, r("ZRANGE", "dd:{%s}" % u, 0, -1, "WITHSCORES")))
+                self.assertEqual(seen[0], seen[1])
+                self.assertEqual(seen[0][0] == "error", bad)
+
     def test_grouped_commits_that_fail_after_their_first_elements_leave_one_error_each(self):
         # Library 17 writes each commit's elements into the flat reply in place; a commit whose
         # XADD fails (the stream key of another type) has written its first four by then: they
