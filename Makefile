@@ -87,8 +87,8 @@ FUZZ_COMMON := tests/fuzz/fuzz_support.c
 FUZZ_LIB := admin_tokens buf catalog clock commune config crypto dialog dialog_route dialog_stored \
            dict dossier dossier_input dossier_reply facets fcall_group file followup html_escape \
            http_client http_client_prep http_curl http_message http_parse http_plain http_pool \
-           http_proxy_env http_req_scan http_request http_resp_scan http_server http_wire json_arena \
-           json_print log lookup_guard matcher matcher_augment matcher_cache matcher_gate \
+           http_proxy_env http_req_scan http_request http_resp_scan http_scan http_server http_wire \
+           json_arena json_print log lookup_guard matcher matcher_augment matcher_cache matcher_gate \
            matcher_mask matcher_needs matcher_settings matcher_train mem metrics msg nbayes netaddr \
            normalize nothing_asked notify outbox outbox_entry outbox_ledger outbox_queue \
            outbox_recover outbox_retry outbox_store outside payment payment_ipn procedure_fee \

@@ -1,26 +1,10 @@
 /* http_req_scan — a whole, plain HTTP/1.x request read in one pass. See
  * include/dvcbot/http_req_scan.h. */
 #include "dvcbot/http_req_scan.h"
+#include "dvcbot/http_scan.h"
 
 #include <http_parser.h>
 #include <string.h>
-#include <strings.h>
-
-/* RFC 9110 token characters (a header name), as a bit map of the 256
- * bytes: ALPHA DIGIT ! # $ % & ' * + - . ^ _ ` | ~, the same as
- * http_resp_scan's (tests/unit/test_http_resp_scan.c checks that one). */
-static const uint64_t tchar[4] = {0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL, 0, 0};
-
-static bool is_tchar(unsigned char c)
-{
-    return (tchar[c >> 6] >> (c & 63)) & 1;
-}
-
-/* Printable ASCII or a tab. */
-static bool is_text(unsigned char c)
-{
-    return (unsigned char)(c - 0x20) < 0x5f || c == '\t';
-}
 
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
@@ -43,24 +27,14 @@ static bool all_in(const char *p, size_t n, uint64_t lo, bool text)
             break;
     }
     for (; k < n; k++)
-        if (text ? !is_text((unsigned char)p[k]) : (unsigned char)(p[k] - 0x21) >= 0x5e)
+        if (text ? !http_scan_text((unsigned char)p[k]) : (unsigned char)(p[k] - 0x21) >= 0x5e)
             return false;
     return true;
 }
 
-static bool name_is(const char *p, size_t n, const char *word, size_t wn)
-{
-    return n == wn && strncasecmp(p, word, n) == 0;
-}
-
-#define NAME_IS(p, n, w) name_is((p), (n), (w), sizeof(w) - 1)
-
-enum conn_token { CONN_NONE, CONN_KEEP, CONN_CLOSE };
-
 struct head {
     const char *data;
-    size_t length;
-    enum conn_token conn;
+    struct http_scan_framing f;
     struct http_req_scan *out;
 };
 
@@ -85,35 +59,10 @@ static size_t method(const char *p, int *m)
 }
 
 /* A header whose meaning the scan takes over (p[0..nl) its name, v[0..vl)
- * its value); false to give up. */
+ * its value): the framing, and no Expect; false to give up. */
 static bool special(const char *p, size_t nl, const char *v, size_t vl, struct head *h)
 {
-    if (NAME_IS(p, nl, "content-length")) {
-        if (h->out->have_length || vl == 0 || vl > 9)
-            return false;
-        size_t len = 0;
-        for (size_t k = 0; k < vl; k++) {
-            if (v[k] < '0' || v[k] > '9')
-                return false;
-            len = len * 10 + (size_t)(v[k] - '0');
-        }
-        h->out->have_length = true;
-        h->length = len;
-        return true;
-    }
-    if (NAME_IS(p, nl, "connection")) {
-        if (h->conn != CONN_NONE)
-            return false;
-        if (NAME_IS(v, vl, "keep-alive"))
-            h->conn = CONN_KEEP;
-        else if (NAME_IS(v, vl, "close"))
-            h->conn = CONN_CLOSE;
-        else
-            return false;
-        return true;
-    }
-    return !NAME_IS(p, nl, "transfer-encoding") && !NAME_IS(p, nl, "upgrade") &&
-           !NAME_IS(p, nl, "proxy-connection") && !NAME_IS(p, nl, "expect");
+    return http_scan_framing_header(p, nl, v, vl, &h->f) && !HTTP_SCAN_NAME_IS(p, nl, "expect");
 }
 
 /* Names that special() looks at, by length and first letter. */
@@ -131,11 +80,12 @@ static bool maybe_special(const char *p, size_t nl)
     }
 }
 
-/* One header line p[0..n) (no CRLF) into h; false to give up. */
-static bool header(const char *p, size_t n, struct head *h)
+/* One header line p[0..n) (no CRLF) into the struct head hp; false to give up. */
+static bool header(void *hp, const char *p, size_t n)
 {
+    struct head *h = hp;
     size_t i = 0;
-    while (is_tchar((unsigned char)p[i])) /* p[n] is the line's CR */
+    while (http_scan_tchar((unsigned char)p[i])) /* p[n] is the line's CR */
         i++;
     if (i == 0 || p[i] != ':' || h->out->n_headers == HTTP_REQ_SCAN_MAX_HEADERS)
         return false;
@@ -185,7 +135,6 @@ bool http_req_scan(const char *data, size_t n, struct http_req_scan *out)
     if (n < 18) /* "GET / HTTP/1.1\r\n\r\n" */
         return false;
     size_t limit = n < HTTP_REQ_SCAN_MAX_HEAD ? n : HTTP_REQ_SCAN_MAX_HEAD;
-    out->have_length = false;
     out->n_headers = 0;
     out->names_values = 0;
     bool minor1;
@@ -193,30 +142,16 @@ bool http_req_scan(const char *data, size_t n, struct http_req_scan *out)
     if (!p)
         return false;
     struct head h = {.data = data, .out = out};
-    for (;;) {
-        /* p is at a CR that ends a line */
-        if ((size_t)(p - data) + 2 > limit || p[1] != '\n')
-            return false;
-        p += 2;
-        if ((size_t)(p - data) + 2 > limit)
-            return false;
-        if (p[0] == '\r') { /* the empty line */
-            if (p[1] != '\n')
-                return false;
-            p += 2;
-            break;
-        }
-        const char *eol = memchr(p, '\r', limit - (size_t)(p - data));
-        if (!eol || !header(p, (size_t)(eol - p), &h))
-            return false;
-        p = eol;
-    }
-    size_t head = (size_t)(p - data);
-    if (h.length > n - head)
+    p = http_scan_lines(data, p, limit, header, &h);
+    if (!p)
         return false;
-    out->keep_alive = minor1 ? h.conn != CONN_CLOSE : h.conn == CONN_KEEP;
+    size_t head = (size_t)(p - data);
+    if (h.f.length > n - head)
+        return false;
+    out->have_length = h.f.have_length;
+    out->keep_alive = http_scan_keep_alive(minor1, h.f.conn);
     out->body = p;
-    out->body_len = h.length;
-    out->used = head + h.length;
+    out->body_len = h.f.length;
+    out->used = head + h.f.length;
     return true;
 }
