@@ -46,21 +46,7 @@ import webhook  # noqa: E402  (its nginx config, Lua script and helpers)
 HERE = os.path.dirname(os.path.abspath(__file__))
 TICK = os.sysconf("SC_CLK_TCK")
 
-FORWARDER_CONF = '''
-worker_processes 1;
-daemon off;
-pid %(dir)s/nginx.pid;
-error_log %(dir)s/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path %(dir)s/body;
-    proxy_temp_path %(dir)s/proxy;
-    fastcgi_temp_path %(dir)s/fastcgi;
-    uwsgi_temp_path %(dir)s/uwsgi;
-    scgi_temp_path %(dir)s/scgi;
-    keepalive_requests 1000000;
-    upstream botapi {
+FORWARDER_CONF = webhook.NGINX_HTTP_HEAD + '''    upstream botapi {
         server 127.0.0.1:%(stub)d;
         keepalive 64;
         keepalive_requests 1000000;

@@ -199,7 +199,9 @@ request = function()
 end
 '''
 
-NGINX_CONF = '''
+# One nginx worker in a private directory, up to its http block's servers
+# (bound.py's forwarder starts the same way).
+NGINX_HTTP_HEAD = '''
 worker_processes 1;
 daemon off;
 pid %(dir)s/nginx.pid;
@@ -213,7 +215,9 @@ http {
     uwsgi_temp_path %(dir)s/uwsgi;
     scgi_temp_path %(dir)s/scgi;
     keepalive_requests 1000000;
-    server {
+'''
+
+NGINX_CONF = NGINX_HTTP_HEAD + '''    server {
         listen 127.0.0.1:%(port)d;
         location = /nginx_status { stub_status; }
         location / {
