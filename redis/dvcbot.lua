@@ -1262,6 +1262,18 @@ redis.register_function('dialog_mark', function(keys, args)
   return {dialog_mark(keys, args, 0, LOAD_SHARED)}
 end)
 
+-- The marks of a loop turn's loads, each by mark(keys, args, k, a, due)
+-- with nkeys keys: for each, 1 and the mark found, or an error element alone.
+local function marks_flat(keys, args, nkeys, mark)
+  local out, at, due = {}, 1, renew_due(args)
+  for i = 0, #keys / nkeys - 1 do
+    local ok, r = lpcall(mark, keys, args, nkeys * i, LOAD_SHARED + LOAD_OWN * i, due)
+    if ok then out[at], out[at + 1] = 1, r; at = at + 2
+    else out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
+  end
+  return out
+end
+
 -- The loads of one loop turn as dialog_load_many_flat (KEYS: the five keys
 -- of each load; ARGV: the six shared arguments, then the seven own of each),
 -- without the sessions: for each, 1 and the mark found (or an error element
@@ -1269,13 +1281,7 @@ end)
 -- (dialog, fcall_group)
 redis.register_function('dialog_mark_many_flat', function(keys, args)
   if not rcall then bind() end
-  local out, at, due = {}, 1, renew_due(args)
-  for i = 0, #keys / 5 - 1 do
-    local ok, r = lpcall(dialog_mark, keys, args, 5 * i, LOAD_SHARED + LOAD_OWN * i, due)
-    if ok then out[at], out[at + 1] = 1, r; at = at + 2
-    else out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
-  end
-  return out
+  return marks_flat(keys, args, 5, dialog_mark)
 end)
 
 -- dialog_mark and dialog_mark_many_flat with two keys per load, the user's
@@ -1290,13 +1296,7 @@ end)
 -- (dialog, fcall_group)
 redis.register_function('dialog_mark_many_idx', function(keys, args)
   if not rcall then bind() end
-  local out, at, due = {}, 1, renew_due(args)
-  for i = 0, #keys / 2 - 1 do
-    local ok, r = lpcall(dialog_mark_idx, keys, args, 2 * i, LOAD_SHARED + LOAD_OWN * i, due)
-    if ok then out[at], out[at + 1] = 1, r; at = at + 2
-    else out[at] = {err = ltype(r) == 'table' and r.err or tostr(r)}; at = at + 1 end
-  end
-  return out
+  return marks_flat(keys, args, 2, dialog_mark_idx)
 end)
 
 -- The event of a commit: its mark of before dd:{<user>}:<id> names the
